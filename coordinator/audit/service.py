@@ -1,0 +1,83 @@
+"""Recording and reading the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import Principal
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+PAGE_SIZE = 50
+
+ACTION_LABELS = {
+    "read": "Læst",
+    "create": "Oprettet",
+    "update": "Ændret",
+    "delete": "Slettet",
+    "send": "Sendt",
+    "override": "Tilsidesat advarsel",
+    "login": "Logget ind",
+    "export": "Eksporteret",
+}
+
+
+async def record(
+    user: Principal | None,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    family_id: int | None = None,
+    summary: str = "",
+    client_address: str = "",
+) -> None:
+    """Append one audit event. Call it inside the transaction of the change it describes."""
+    await AuditEvent.insert(
+        AuditEvent(
+            user_id=user.id if user else None,
+            username=user.username if user else "",
+            role=user.role.value if user else "",
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            family_id=family_id,
+            summary=summary[:2000],
+            client_address=client_address,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The leader's filter on the audit page."""
+
+    username: str = ""
+    family_id: int | None = None
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+
+
+async def search(flt: AuditFilter) -> tuple[list[dict], bool]:
+    """One page of events, newest first, and whether there is a next page."""
+    query = AuditEvent.select().order_by(AuditEvent.id, ascending=False)
+    where = []
+    if flt.username:
+        where.append(AuditEvent.username == flt.username.strip().lower())
+    if flt.family_id is not None:
+        where.append(AuditEvent.family_id == flt.family_id)
+    if flt.action:
+        where.append(AuditEvent.action == flt.action)
+    if flt.date_from:
+        where.append(AuditEvent.at >= datetime.combine(flt.date_from, time(), COPENHAGEN))
+    if flt.date_to:
+        end = datetime.combine(flt.date_to + timedelta(days=1), time(), COPENHAGEN)
+        where.append(AuditEvent.at < end)
+    if where:
+        query = query.where(*where)
+    offset = (max(flt.page, 1) - 1) * PAGE_SIZE
+    rows = await query.limit(PAGE_SIZE + 1).offset(offset)
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -1,0 +1,1 @@
+"""Accounts, roles, login, sessions, CSRF and the access policy."""

@@ -1,0 +1,113 @@
+"""Login, logout and user management pages."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from coordinator import web
+from coordinator.audit import service as audit
+from coordinator.auth import service
+from coordinator.auth.guards import requires_admin
+from coordinator.auth.middleware import SESSION_COOKIE
+from coordinator.auth.roles import ROLE_LABELS, Role
+
+
+def _safe_next(value: str | None) -> str:
+    """Only local paths: never redirect to another site after login."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value[:300]
+    return "/"
+
+
+def _session_cookie_header(request: Request, token: str, max_age: int) -> str:
+    settings = request.app.state.settings
+    parts = [f"{SESSION_COOKIE}={token}", "Path=/", "HttpOnly", "SameSite=Lax",
+             f"Max-Age={max_age}"]
+    if settings.cookie_secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+class LoginController(Controller):
+    """The login page and logout; reachable without a session."""
+
+    @get("/login", name="login")
+    async def login_page(self, request: Request, next: FromQuery[str | None] = None) -> Response:
+        if isinstance(request.scope.get("user"), service.Principal):
+            return Redirect(path=_safe_next(next), status_code=303)
+        return web.render("auth/login.html", {"next": _safe_next(next), "error": None})
+
+    @post("/login")
+    async def login(self, request: Request) -> Response:
+        form = await web.form_of(request)
+        username = web.text(form, "username", "Brugernavn", max_length=200)
+        password = form.get("password") if isinstance(form.get("password"), str) else ""
+        target = _safe_next(form.get("next"))
+        settings = request.app.state.settings
+        try:
+            session = await service.login(
+                settings, username, password[:1000], web.client_address(request),
+                request.cookies.get(SESSION_COOKIE),
+            )
+        except service.LoginRefused as refused:
+            return web.render("auth/login.html",
+                              {"next": target, "error": refused.message, "username": username},
+                              status=refused.status)
+        await audit.record(session.principal, "login", "session", "", None, "",
+                           web.client_address(request))
+        response = Redirect(path=target, status_code=303)
+        response.headers["set-cookie"] = _session_cookie_header(
+            request, session.token, settings.session_max_hours * 3600)
+        return response
+
+    @post("/logout")
+    async def logout(self, request: Request) -> Response:
+        await service.logout(request.cookies.get(SESSION_COOKIE))
+        response = Redirect(path="/login", status_code=303)
+        response.headers["set-cookie"] = _session_cookie_header(request, "", 0)
+        return response
+
+
+class UserAdminController(Controller):
+    """Admins create and deactivate accounts; they do not see case content."""
+
+    path = "/admin/users"
+    guards = [requires_admin]
+
+    @get("/", name="admin_users")
+    async def list_page(self) -> Response:
+        return web.render("auth/users.html", {"users": await service.list_users(),
+                                               "roles": ROLE_LABELS, "error": None, "form": {}})
+
+    @post("/")
+    async def create(self, request: Request) -> Response:
+        form = await web.form_of(request)
+        try:
+            role = web.choice(form, "role", "Rolle", {r.value: r for r in Role})
+            user_id = await service.create_user(
+                web.text(form, "username", "Brugernavn", required=True, max_length=64),
+                web.text(form, "full_name", "Navn", required=True, max_length=200),
+                role,
+                form.get("password") if isinstance(form.get("password"), str) else "",
+                email=web.text(form, "email", "E-mail", max_length=254),
+                unit=web.text(form, "unit", "Enhed", max_length=100),
+            )
+        except (ValueError, web.UserError) as exc:
+            message = exc.message if isinstance(exc, web.UserError) else str(exc)
+            return web.render("auth/users.html", {
+                "users": await service.list_users(), "roles": ROLE_LABELS, "error": message,
+                "form": {k: v for k, v in form.items() if k != "password"}}, status=422)
+        await audit.record(web.user_of(request), "create", "bruger", user_id, None,
+                           form.get("username", ""), web.client_address(request))
+        return web.see_other(request, "/admin/users")
+
+    @post("/{user_id:int}/active")
+    async def set_active(self, request: Request, user_id: FromPath[int]) -> Response:
+        form = await web.form_of(request)
+        active = web.checkbox(form, "active")
+        await service.set_active(user_id, active)
+        await audit.record(web.user_of(request), "update", "bruger", user_id, None,
+                           "Aktiveret" if active else "Deaktiveret", web.client_address(request))
+        return web.see_other(request, "/admin/users")

@@ -1,0 +1,47 @@
+"""Users, server-side sessions and login attempts."""
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class User(Table, tablename="app_user"):
+    """A person who logs in: socialrådgiver, kontaktperson, leder, samordner or admin."""
+
+    username = Varchar(length=64, unique=True, index=True)
+    full_name = Varchar(length=200)
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=32, default="")
+    role = Varchar(length=32, index=True)
+    unit = Varchar(length=100, default="")
+    password_hash = Varchar(length=255)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class Session(Table, tablename="app_session"):
+    """A login: only the SHA-256 of the cookie token is stored."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    absolute_expires_at = Timestamptz(default=TimestamptzNow())
+    client_address = Varchar(length=64, default="")
+
+
+class LoginAttempt(Table, tablename="login_attempt"):
+    """One login try, for the per-account and per-address rate limit."""
+
+    username = Varchar(length=64, index=True)
+    client_address = Varchar(length=64, index=True)
+    succeeded = Boolean(default=False)
+    at = Timestamptz(default=TimestamptzNow(), index=True)

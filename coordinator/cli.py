@@ -1,0 +1,130 @@
+"""The `coordinator` command: serve, migrate, demo, create-user.
+
+Configuration errors and an unreachable database end the command with one line that
+names the setting, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+import warnings
+
+from coordinator.settings import Settings, SettingsError
+
+
+def _fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
+    print(f"coordinator: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _settings(**overrides) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+def _migrate(settings: Settings) -> None:
+    os.environ["DATABASE_URL"] = settings.database_url
+    from coordinator import db
+
+    try:
+        asyncio.run(db.migrate())
+    except db.DatabaseUnavailable as exc:
+        _fail(f"DATABASE_URL: the database cannot be reached ({exc})")
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    os.environ["DATABASE_URL"] = settings.database_url
+    os.environ["COOKIE_SECURE"] = "true" if settings.cookie_secure else "false"
+    print(f"coordinator: serving on http://{host}:{port} ({settings.engine})", flush=True)
+    uvicorn.run("coordinator.asgi:app", host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=settings.trusted_proxy_headers)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _migrate(_settings())
+    print("coordinator: the database is up to date")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _migrate(settings)
+    _serve(settings, args.host, args.port, args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    env_secure = os.environ.get("COOKIE_SECURE")
+    # The demo is served over plain http on this machine; browsers drop Secure cookies there.
+    settings = _settings(cookie_secure=env_secure.lower() in {"1", "true", "yes"} if env_secure else False)
+    _migrate(settings)
+    from coordinator import demo
+
+    created = asyncio.run(demo.load())
+    print("coordinator: demo data " + ("loaded" if created else "already present"))
+    print("coordinator: log in as sara, mikkel, mads, lene or admin – password: demo")
+    _serve(settings, args.host, args.port, 1)
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _migrate(settings)
+    password = os.environ.get("COORDINATOR_PASSWORD") or getpass.getpass("Adgangskode: ")
+    from coordinator.auth import service
+
+    try:
+        user_id = asyncio.run(service.create_user(
+            args.username, args.name, args.role, password, email=args.email or "",
+            unit=args.unit or ""))
+    except ValueError as exc:
+        _fail(str(exc))
+    print(f"coordinator: created user {args.username} (id {user_id})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="coordinator", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending database migrations (idempotent)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="migrate, load fictitious demo data, and serve")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+
+    create = sub.add_parser("create-user", help="create an account (password from "
+                                                "COORDINATOR_PASSWORD or a prompt)")
+    create.add_argument("username")
+    create.add_argument("--name", required=True, help="full name")
+    create.add_argument("--role", required=True,
+                        choices=["socialraadgiver", "kontaktperson", "leder", "samordner", "admin"])
+    create.add_argument("--email")
+    create.add_argument("--unit")
+    create.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `coordinator` console script."""
+    # Drivers warn on stderr before we can say it in one line; the line below says it.
+    warnings.filterwarnings("ignore", message=".*Unable to connect")
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Fictitious, deterministic demo data: a municipality like Randers, about 30 families.
+
+Every name, phone number and address here is invented. Phone numbers use the 70 10 xx xx
+range and e-mail addresses the reserved example.* domains, so nothing reaches a real
+person. Each domain adds its own part through ``seed(ctx)`` in its ``demo`` module.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from coordinator.auth import service as auth_service
+from coordinator.auth.tables import User
+from coordinator.families import service as family_service
+
+DEMO_PASSWORD = "demo"
+TODAY_ANCHOR = date(2026, 11, 2)  # data is laid out relative to this Monday, then shifted
+
+SURNAMES = [
+    "Bækholm", "Lindskov", "Ravnsø", "Egedal", "Storgaard", "Hyldahl", "Kjærbæk",
+    "Tornbjerg", "Fjordby", "Skovlund", "Mølgård", "Enghave", "Lyngsø", "Granholt",
+    "Vesterdal", "Åkjær", "Birkedal", "Søndergren", "Halkær", "Ravnkilde", "Nørskov",
+    "Tjørnholm", "Bøgelund", "Krogsgård", "Damsbo", "Ellehave", "Fuglsig", "Hessel",
+    "Kildemose", "Lundbæk", "Overgaard-Ny", "Pilegaard",
+]
+
+USERS = [
+    # username, full name, role, unit, email
+    ("sara", "Sara Demo Kristiansen", "socialraadgiver", "Krisecentret",
+     "sara@krisecenter.example.org"),
+    ("mikkel", "Mikkel Demo Lauridsen", "socialraadgiver", "Familieafdelingen",
+     "mikkel@familie.example.org"),
+    ("mads", "Mads Demo Frederiksen", "kontaktperson", "Familieafdelingen, Modtagelsen",
+     "mads@familie.example.org"),
+    ("lene", "Lene Demo Thorsen", "leder", "Krisecentret", "lene@krisecenter.example.org"),
+    ("admin", "Administrator", "admin", "IT", "admin@kommune.example.org"),
+    ("ida", "Ida Demo Mørk", "samordner", "Samordnerkorpset", "ida@samordner.example.org"),
+    ("jonas", "Jonas Demo Bech", "socialraadgiver", "Krisecentret",
+     "jonas@krisecenter.example.org"),
+]
+
+
+@dataclass
+class DemoFamily:
+    """What later seeders need to know about one demo family."""
+
+    id: int
+    name: str
+    surname: str
+    at_crisis_centre: bool
+    index: int
+    team_usernames: list[str]
+
+
+@dataclass
+class DemoContext:
+    """Shared state for the domain seeders: one seeded random generator, users, families."""
+
+    rng: random.Random
+    today: date
+    users: dict[str, int] = field(default_factory=dict)
+    families: list[DemoFamily] = field(default_factory=list)
+
+
+def _team_for(index: int) -> list[tuple[str, str]]:
+    """sara and mikkel each have families the other is not on; some are shared."""
+    if index < 12:
+        return [("sara", "Socialrådgiver, krisecentret"), ("jonas", "Kontaktperson, krisecentret")]
+    if index < 22:
+        return [("mikkel", "Socialrådgiver, Familieafdelingen")]
+    return [("sara", "Socialrådgiver, krisecentret"),
+            ("mikkel", "Socialrådgiver, Familieafdelingen")]
+
+
+async def _seed_core(ctx: DemoContext) -> None:
+    for username, name, role, unit, email in USERS:
+        ctx.users[username] = await auth_service.create_user(
+            username, name, role, DEMO_PASSWORD, email=email, unit=unit)
+    for index in range(30):
+        surname = SURNAMES[index]
+        team = _team_for(index)
+        at_centre = index < 12 or index >= 22
+        opened = ctx.today - timedelta(days=ctx.rng.randint(10, 400))
+        family_id = await family_service.create_family(
+            None, f"F-{2026 - (index % 3)}-{1000 + index * 7}", f"Familien {surname}", opened,
+            at_crisis_centre=at_centre,
+            team=[(ctx.users[u], role_label) for u, role_label in team])
+        ctx.families.append(DemoFamily(family_id, f"Familien {surname}", surname, at_centre,
+                                       index, [u for u, _ in team]))
+
+
+def seeders() -> list:
+    """The domain seeders in dependency order (each is ``async def seed(ctx)``)."""
+    return []
+
+
+async def load(today: date | None = None) -> bool:
+    """Load the demo once; False when it is already there (idempotent)."""
+    if await User.exists().where(User.username == "sara"):
+        return False
+    ctx = DemoContext(rng=random.Random(20261122), today=today or date.today())
+    await _seed_core(ctx)
+    for seed in seeders():
+        await seed(ctx)
+    return True

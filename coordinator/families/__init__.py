@@ -1,0 +1,1 @@
+"""Families (the cases) and the team of users working with each."""

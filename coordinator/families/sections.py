@@ -1,0 +1,30 @@
+"""The sections of the family page, contributed by each domain.
+
+The family page shows one section per domain (network, meetings, agreements …). Each
+domain offers a loader that returns the context for its partial template; the family
+route calls them in order. Loaders receive the already-authorised family row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from coordinator.auth.policy import Principal
+
+Loader = Callable[[Principal, dict], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class FamilySection:
+    """One block on the family page."""
+
+    key: str
+    template: str
+    load: Loader
+
+
+def family_sections() -> list[FamilySection]:
+    """The sections in page order. Imported lazily so domains can depend on families."""
+    sections: list[FamilySection] = []
+    return sections

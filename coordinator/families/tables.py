@@ -1,0 +1,40 @@
+"""A family (the case) and its team."""
+
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from coordinator.auth.tables import User
+
+
+class Family(Table):
+    """A case: the family the network, meetings and assessments belong to."""
+
+    reference = Varchar(length=32, unique=True, index=True)
+    name = Varchar(length=200)
+    status = Varchar(length=16, default="active", index=True)
+    at_crisis_centre = Boolean(default=False)
+    opened_on = Date()
+    closed_on = Date(null=True, default=None)
+    notes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class TeamMember(Table):
+    """A user on a family's team; the access policy reads this table."""
+
+    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    team_role = Varchar(length=64, default="")
+    added_at = Timestamptz(default=TimestamptzNow())

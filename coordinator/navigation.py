@@ -1,0 +1,33 @@
+"""The main navigation: which pages each role reaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+
+CASE_ROLES = frozenset({Role.SOCIALRAADGIVER, Role.KONTAKTPERSON, Role.LEDER})
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One link in the main navigation."""
+
+    label: str
+    href: str
+    roles: frozenset[Role]
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Mine familier", "/", CASE_ROLES | {Role.SAMORDNER}),
+    NavItem("Revisionslog", "/audit/", frozenset({Role.LEDER, Role.ADMIN})),
+    NavItem("Brugere", "/admin/users/", frozenset({Role.ADMIN})),
+]
+
+
+def nav_for(user: object) -> list[NavItem]:
+    """The links a user sees; none for anonymous visitors."""
+    if not isinstance(user, Principal):
+        return []
+    return [item for item in NAV_ITEMS if user.role in item.roles]

@@ -1,0 +1,288 @@
+"""HTTP plumbing shared by every domain: the current user, rendering, forms, errors.
+
+Routes stay thin: they parse with these helpers, authorise through the policy, call a
+service and render. Everything a user can get wrong becomes a ``UserError`` with a Danish
+message and a 4xx status; nothing becomes a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+from coordinator.auth.policy import Principal
+
+log = logging.getLogger("coordinator")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+class UserError(Exception):
+    """Bad input from a user: a Danish message, a 4xx status, nothing saved."""
+
+    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+class Conflict(UserError):
+    """Someone else saved the record first: the second writer is told, not overwritten."""
+
+    def __init__(self, message: str, mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
+        super().__init__(message, 409)
+        self.mine = dict(mine)
+        self.theirs = dict(theirs)
+
+
+def user_of(request: Request) -> Principal:
+    """The logged-in user; the guard has already turned anonymous requests away."""
+    user = request.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException()
+    return user
+
+
+def client_address(request: Request) -> str:
+    """The client's address, from X-Forwarded-For only when configured to trust it."""
+    settings = request.app.state.settings
+    if settings.trusted_proxy_headers:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    client = request.client
+    return (client.host if client else "")[:64]
+
+
+def is_htmx(request: Request) -> bool:
+    """True for requests made by htmx (they get fragments instead of pages)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    template: str, context: Mapping[str, Any] | None = None, status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Template:
+    """Render a Jinja template (a page, or a partial whose name starts with "_")."""
+    return Template(template_name=template, context=dict(context or {}), status_code=status,
+                    headers=dict(headers or {}))
+
+
+def page_or_fragment(
+    request: Request, page: str, fragment: str, context: Mapping[str, Any], status: int = 200
+) -> Template:
+    """htmx gets the fragment, a plain request the whole page."""
+    return render(fragment if is_htmx(request) else page, context, status)
+
+
+def see_other(request: Request, url: str) -> Response:
+    """After a successful plain POST, redirect (303); htmx follows HX-Redirect instead."""
+    if is_htmx(request):
+        return Response(content="", status_code=204, headers={"HX-Redirect": url})
+    return Redirect(path=url, status_code=303)
+
+
+# --- form parsing -------------------------------------------------------------------------
+
+def text(form: Mapping[str, Any], name: str, label: str, *, required: bool = False,
+         max_length: int = 500) -> str:
+    """A trimmed text field; UserError naming the field in Danish when invalid."""
+    raw = form.get(name, "")
+    value = raw.strip() if isinstance(raw, str) else ""
+    if required and not value:
+        raise UserError(f"Udfyld feltet »{label}«.", field=name)
+    if len(value) > max_length:
+        raise UserError(f"»{label}« må højst være {max_length} tegn.", field=name)
+    if "\x00" in value:
+        raise UserError(f"»{label}« indeholder ugyldige tegn.", field=name)
+    return value
+
+
+def integer(form: Mapping[str, Any], name: str, label: str, *, required: bool = True,
+            minimum: int | None = None, maximum: int | None = None) -> int | None:
+    """A whole number field."""
+    value = text(form, name, label, required=required, max_length=20)
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise UserError(f"»{label}« skal være et helt tal.", field=name) from None
+    if minimum is not None and number < minimum:
+        raise UserError(f"»{label}« skal være mindst {minimum}.", field=name)
+    if maximum is not None and number > maximum:
+        raise UserError(f"»{label}« må højst være {maximum}.", field=name)
+    return number
+
+
+def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool = True) -> date | None:
+    """A date field in ISO form (what <input type=date> sends)."""
+    value = text(form, name, label, required=required, max_length=10)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"»{label}« skal være en dato (åååå-mm-dd).", field=name) from None
+
+
+def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
+                   required: bool = True) -> datetime | None:
+    """A local date-time (<input type=datetime-local>) read as Europe/Copenhagen, returned aware."""
+    value = text(form, name, label, required=required, max_length=32)
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"»{label}« skal være et tidspunkt (åååå-mm-dd tt:mm).", field=name) from None
+    if naive.tzinfo is not None:
+        return naive
+    aware = naive.replace(tzinfo=COPENHAGEN)
+    # A local time that does not exist (the hour skipped in March) round-trips differently.
+    if aware.astimezone(ZoneInfo("UTC")).astimezone(COPENHAGEN).replace(tzinfo=None) != naive:
+        raise UserError(f"»{label}«: tidspunktet findes ikke (sommertid).", field=name)
+    return aware
+
+
+def choice(form: Mapping[str, Any], name: str, label: str, options: Mapping[str, Any], *,
+           required: bool = True) -> str:
+    """A value that must be one of the allowed keys."""
+    value = text(form, name, label, required=required, max_length=64)
+    if value and value not in options:
+        raise UserError(f"Ugyldigt valg i »{label}«.", field=name)
+    return value
+
+
+def checkbox(form: Mapping[str, Any], name: str) -> bool:
+    """An HTML checkbox: present means checked."""
+    return str(form.get(name, "")).lower() in {"on", "true", "1", "yes", "ja"}
+
+
+def path_id(value: str) -> int:
+    """A numeric id from the path; anything else is simply not found."""
+    if not value.isdigit() or len(value) > 12:
+        raise NotFoundException()
+    return int(value)
+
+
+async def form_of(request: Request) -> dict[str, Any]:
+    """The submitted form as a dict of first values (multi-values via ``request.form()``)."""
+    try:
+        data = await request.form()
+    except Exception:  # a malformed body is the client's mistake
+        raise UserError("Formularen kunne ikke læses.", 400) from None
+    return {key: data.get(key) for key in data.keys()}
+
+
+# --- formatting --------------------------------------------------------------------------
+
+MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+          "september", "oktober", "november", "december"]
+WEEKDAYS = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """'tirsdag 3. marts 2026 kl. 09.00' in Copenhagen time."""
+    if value is None:
+        return ""
+    local = value.astimezone(COPENHAGEN)
+    return (f"{WEEKDAYS[local.weekday()]} {local.day}. {MONTHS[local.month - 1]} {local.year} "
+            f"kl. {local:%H.%M}")
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """'3. marts 2026'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(COPENHAGEN).date()
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
+
+
+def fmt_time(value: datetime | None) -> str:
+    """'09.00' in Copenhagen time."""
+    return "" if value is None else f"{value.astimezone(COPENHAGEN):%H.%M}"
+
+
+def input_datetime(value: datetime | None) -> str:
+    """The value attribute for <input type=datetime-local>."""
+    return "" if value is None else f"{value.astimezone(COPENHAGEN):%Y-%m-%dT%H:%M}"
+
+
+# --- errors ------------------------------------------------------------------------------
+
+STATUS_MESSAGES = {
+    400: ("Forkert forespørgsel", "Forespørgslen kunne ikke forstås."),
+    401: ("Log ind", "Du skal logge ind for at se siden."),
+    403: ("Ingen adgang", "Handlingen blev afvist. Genindlæs siden, og prøv igen."),
+    404: ("Siden findes ikke", "Siden findes ikke, eller du har ikke adgang til den."),
+    405: ("Ikke tilladt", "Den handling kan ikke bruges her."),
+    409: ("Konflikt", "En anden har ændret det samme imens."),
+    413: ("For stor", "Det sendte er for stort."),
+    422: ("Kontrollér det indtastede", "Noget af det indtastede er ikke gyldigt."),
+    429: ("For mange forsøg", "Der er kommet for mange forespørgsler. Vent lidt, og prøv igen."),
+    500: ("Der skete en fejl", "Der skete en uventet fejl. Intet er gemt halvt. Prøv igen, "
+                               "eller kontakt support med tidspunktet."),
+}
+
+
+def error_response(request: Request, status: int, message: str | None = None) -> Response:
+    """A Danish error page (or fragment for htmx) without any internals."""
+    title, default = STATUS_MESSAGES.get(status, STATUS_MESSAGES[400] if status < 500 else STATUS_MESSAGES[500])
+    body_message = message or default
+    accepts_html = "text/html" in request.headers.get("accept", "") or is_htmx(request) or \
+        request.method != "GET" or not request.headers.get("accept")
+    if request.url.path.startswith(("/api/", "/healthz")) or not accepts_html:
+        return Response(content={"status": status, "fejl": body_message}, status_code=status)
+    template = "_error.html" if is_htmx(request) else "error.html"
+    headers = {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"} if is_htmx(request) else {}
+    return render(template, {"status": status, "title": title, "message": body_message},
+                  status=status, headers=headers)
+
+
+def handle_user_error(request: Request, exc: UserError) -> Response:
+    return error_response(request, exc.status, exc.message)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) or status == 401:
+        if request.method == "GET" and not is_htmx(request):
+            from urllib.parse import quote
+
+            return Redirect(path=f"/login?next={quote(request.url.path)}", status_code=303)
+        if is_htmx(request):
+            return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        return error_response(request, 403, "Formularen var udløbet eller ugyldig (CSRF). "
+                                            "Genindlæs siden, og prøv igen. Intet blev ændret.")
+    if isinstance(exc, ValidationException):
+        return error_response(request, 400, "Forespørgslen indeholdt ugyldige værdier.")
+    return error_response(request, status if 400 <= status < 600 else 500)
+
+
+def handle_internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("Unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500)
+
+
+def urlencode_page(query: Mapping[str, Any], page: int) -> str:
+    """The current query string with another page number (for pagers)."""
+    from urllib.parse import urlencode
+
+    params = {k: v for k, v in query.items() if k != "page" and v not in (None, "")}
+    params["page"] = page
+    return urlencode(params)

@@ -1,0 +1,83 @@
+"""The access policy for every role on own and foreign families."""
+
+import pytest
+
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import (
+    Action, FamilyAccessFacts, Principal, may_access_family,
+)
+from coordinator.auth.roles import Role
+from tests import factories as f
+
+ROLES = [r.value for r in Role]
+
+# role -> (own family status, foreign family status)
+EXPECTED = {
+    "socialraadgiver": (200, 404),
+    "kontaktperson": (200, 404),
+    "leder": (200, 404),
+    "samordner": (404, 404),
+    "admin": (404, 404),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_family_page_per_role_own_and_foreign(client, role):
+    user = await f.user(role)
+    stranger = await f.user()
+    own = await f.family(user, name="Familien Egen")
+    foreign = await f.family(stranger, name="Familien Fremmed")
+    await f.login(client, user)
+    own_status, foreign_status = EXPECTED[role]
+    own_response = await client.get(f"/families/{own}")
+    foreign_response = await client.get(f"/families/{foreign}")
+    assert own_response.status_code == own_status
+    assert foreign_response.status_code == foreign_status
+    assert "Familien Fremmed" not in foreign_response.text
+    if own_status == 404:
+        assert "Familien Egen" not in own_response.text
+
+
+@pytest.mark.parametrize("path", ["/families/999999", "/families/abc", "/families/-1",
+                                  "/families/1e3", "/families/%00"])
+async def test_malformed_or_unknown_ids_are_404_in_danish(client, path):
+    user = await f.user()
+    await f.login(client, user)
+    response = await client.get(path)
+    assert response.status_code == 404
+    assert "Siden findes ikke" in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_start_page_lists_only_own_families_as_links(client):
+    sara = await f.user(username="sara2")
+    mikkel = await f.user(username="mikkel2")
+    mine = await f.family(sara, name="Familien Min")
+    theirs = await f.family(mikkel, name="Familien Deres")
+    await f.login(client, sara)
+    page = (await client.get("/")).text
+    assert f'<a href="/families/{mine}">Familien Min</a>' in page
+    assert "Familien Deres" not in page and f"/families/{theirs}" not in page
+
+
+async def test_reading_a_family_is_audited_and_refusal_reveals_nothing(client):
+    user = await f.user()
+    family_id = await f.family(user)
+    await f.login(client, user)
+    await client.get(f"/families/{family_id}")
+    events = await AuditEvent.select().where(AuditEvent.action == "read")
+    assert [(e["username"], e["family_id"], e["entity"]) for e in events] == [
+        (user.username, family_id, "familieside")]
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("on_team", [True, False])
+@pytest.mark.parametrize("closed", [True, False])
+@pytest.mark.parametrize("action", list(Action))
+def test_policy_table(role, on_team, closed, action):
+    user = Principal(1, "u", role)
+    allowed = may_access_family(user, FamilyAccessFacts(on_team=on_team, family_closed=closed),
+                                action)
+    expected = (role not in (Role.ADMIN, Role.SAMORDNER) and on_team
+                and not (closed and action is Action.WRITE))
+    assert allowed is expected
