@@ -19,6 +19,7 @@ APPS = [
     "coordinator.auth.piccolo_app",
     "coordinator.families.piccolo_app",
     "coordinator.audit.piccolo_app",
+    "coordinator.network.piccolo_app",
 ]
 
 
