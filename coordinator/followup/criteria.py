@@ -1,0 +1,87 @@
+"""The success criteria leaders follow, computed from plain facts (no DB, no HTTP).
+
+From the seeds: the journal must show, for *every* family, that a familierådslagning was
+assessed together with the family, and for every family at the crisis centre a
+social-professional assessment of whether the father should be involved. Leaders also follow
+whether follow-ups happen on time, returning families (gengangere) and overdue agreements.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class FamilyFacts:
+    """What the criteria need to know about one family in the period."""
+
+    family_id: int
+    current: bool
+    at_crisis_centre: bool
+    fgc_assessed: bool
+    father_assessed: bool
+    followups_due: int = 0          # follow-ups whose due date fell in the period
+    followups_on_time: int = 0      # of those, held no later than due (+ grace)
+    stay_years: tuple[int, ...] = ()  # the years in which a stay at the centre began
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share of a whole, with its parts, for a chart bar and the numbers beside it."""
+
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent, rounded half up; None when there is nothing to count."""
+        if self.denominator == 0:
+            return None
+        return (200 * self.numerator + self.denominator) // (2 * self.denominator)
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """All figures on the success-criteria page."""
+
+    fgc_assessed: Share
+    father_assessed: Share
+    followups_on_time: Share
+    returning_by_year: dict[int, int] = field(default_factory=dict)
+    agreements_overdue: int = 0
+
+
+def compute(families: list[FamilyFacts], agreements_overdue: int = 0) -> Criteria:
+    """Compute every criterion over the current families.
+
+    - familierådslagning: assessed / all current families;
+    - father (BIC): assessed / current families at the crisis centre (the BIC target group);
+    - follow-ups: held on time / due, over all current families;
+    - returning families: per year, families whose stay in that year was not their first.
+    """
+    current = [f for f in families if f.current]
+    at_centre = [f for f in current if f.at_crisis_centre]
+    returning: Counter[int] = Counter()
+    for family in families:
+        years = sorted(family.stay_years)
+        for year in years[1:]:
+            returning[year] += 1
+    return Criteria(
+        fgc_assessed=Share("Vurderet for familierådslagning",
+                           sum(f.fgc_assessed for f in current), len(current)),
+        father_assessed=Share("Vurdering af fars inddragelse (BIC)",
+                              sum(f.father_assessed for f in at_centre), len(at_centre)),
+        followups_on_time=Share("Opfølgninger holdt til tiden",
+                                sum(f.followups_on_time for f in current),
+                                sum(f.followups_due for f in current)),
+        returning_by_year=dict(sorted(returning.items())),
+        agreements_overdue=agreements_overdue,
+    )
+
+
+def on_time(due: date, held: date | None, grace_days: int = 7) -> bool:
+    """A follow-up counts as on time when held no later than ``grace_days`` after it was due."""
+    return held is not None and (held - due).days <= grace_days
