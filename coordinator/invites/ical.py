@@ -1,0 +1,538 @@
+"""Pure iCalendar (RFC 5545) and iTIP (RFC 5546) building and parsing.
+
+Plain dataclasses in, bytes out (and the reverse for replies). Every byte of
+iCalendar text is produced by the ``icalendar`` library, which escapes text
+values, quotes parameters (RFC 6868) and folds lines at 75 octets. This module
+adds what the library cannot know: our time zone, our safety rules for text
+that reaches outside the system, and the iTIP rules for SEQUENCE.
+
+The caller passes text that is already redacted for the recipient; this module
+never adds a location, an attendee or a name on its own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur
+
+TZID = "Europe/Copenhagen"
+COPENHAGEN = ZoneInfo(TZID)
+PRODID = "-//Koordinator//Familieafdelingen//DA"
+
+# How far a VTIMEZONE reaches past the last date we know of. A series without
+# UNTIL gets the long horizon, so subscribed feeds stay right for years.
+_TZ_MARGIN_YEARS = 2
+_RECURRING_HORIZON_YEARS = 10
+_MAX_ICS_BYTES = 1_000_000
+
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9!#$&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+_UID_RE = re.compile(r"[A-Za-z0-9@._+=-]{1,255}")
+_URL_RE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_RRULE_RE = re.compile(r"[A-Za-z0-9=;,+\-]{1,500}")
+_RRULE_PARTS = frozenset(
+    {
+        "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR",
+        "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS",
+        "WKST",
+    }
+)
+
+
+class Role(StrEnum):
+    """ROLE parameter of an attendee (RFC 5545 3.2.16)."""
+
+    CHAIR = "CHAIR"
+    REQ_PARTICIPANT = "REQ-PARTICIPANT"
+    OPT_PARTICIPANT = "OPT-PARTICIPANT"
+    NON_PARTICIPANT = "NON-PARTICIPANT"
+
+
+class PartStat(StrEnum):
+    """PARTSTAT parameter of an attendee of a VEVENT (RFC 5545 3.2.12)."""
+
+    NEEDS_ACTION = "NEEDS-ACTION"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    TENTATIVE = "TENTATIVE"
+    DELEGATED = "DELEGATED"
+
+
+class EventStatus(StrEnum):
+    """STATUS of a VEVENT (RFC 5545 3.8.1.11)."""
+
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    TENTATIVE = "TENTATIVE"
+
+
+class CalendarParseError(ValueError):
+    """Raised when incoming calendar data cannot be used.
+
+    ``str(error)`` is a plain Danish sentence fit to show or log; it never
+    repeats the offending input.
+    """
+
+
+@dataclass(frozen=True)
+class Person:
+    """A calendar user: the organizer, or the sender/recipient of a mail."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One ATTENDEE of one event part."""
+
+    name: str
+    email: str
+    role: Role = Role.REQ_PARTICIPANT
+    partstat: PartStat = PartStat.NEEDS_ACTION
+    rsvp: bool = True
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One VEVENT: a meeting, one part of a meeting, or one recurring series.
+
+    ``start``/``end``/``dtstamp``/``exdates``/``recurrence_id`` must be
+    timezone-aware. ``rrule`` is a mapping like ``{"FREQ": "WEEKLY",
+    "INTERVAL": 2}`` or its text form ``"FREQ=WEEKLY;INTERVAL=2"``.
+    ``private`` marks the event CLASS:PRIVATE so shared calendars and
+    delegates see only busy time.
+    """
+
+    uid: str
+    sequence: int
+    dtstamp: datetime
+    start: datetime
+    end: datetime
+    summary: str
+    organizer: Person
+    attendees: tuple[Attendee, ...] = ()
+    description: str = ""
+    location: str | None = None
+    status: EventStatus = EventStatus.CONFIRMED
+    url: str | None = None
+    rrule: Mapping[str, object] | str | None = None
+    exdates: tuple[datetime, ...] = ()
+    recurrence_id: datetime | None = None
+    private: bool = True
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One attendee's answer taken from an iTIP REPLY.
+
+    ``recurrence_id`` is set when the answer concerns one occurrence of a
+    series; aware datetimes are given in UTC. ``dtstamp`` orders several
+    answers that carry the same SEQUENCE.
+    """
+
+    uid: str
+    sequence: int
+    attendee_email: str
+    partstat: PartStat
+    recurrence_id: datetime | date | None = None
+    comment: str | None = None
+    dtstamp: datetime | None = None
+
+
+# --- text hygiene ------------------------------------------------------------
+
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _drop_unsafe_chars(value: str, keep: str) -> str:
+    # U+FEFF (byte order mark) is invisible and parsers strip it at the start
+    # of a value, so it would not survive a round trip.
+    return "".join(
+        ch
+        for ch in value
+        if ch in keep or (ch != "\ufeff" and unicodedata.category(ch) not in ("Cc", "Cs"))
+    )
+
+
+def clean_text(value: str) -> str:
+    """Return ``value`` as it can travel in an iCalendar TEXT value.
+
+    Every kind of line break becomes ``\\n`` (escaped by the library); other
+    control characters, lone surrogates and the invisible U+FEFF are dropped.
+    A text without such characters is returned unchanged, so what the user
+    wrote is what the calendar shows.
+    """
+    return _drop_unsafe_chars(_LINE_BREAKS.sub("\n", value), keep="\t\n")
+
+
+def clean_name(value: str) -> str:
+    """Return ``value`` as it can travel in a CN parameter.
+
+    Names are one line: line breaks and tabs become spaces and other control
+    characters are dropped. A double quote becomes a single quote because
+    Outlook does not decode RFC 6868 quoting, and a backslash becomes a slash
+    because several parsers (icalendar among them) read it as an escape in
+    parameters, which let a trailing backslash swallow the next parameter.
+    Leading/trailing space is trimmed.
+    """
+    one_line = re.sub(r"[\t\n]", " ", _LINE_BREAKS.sub(" ", value))
+    return _drop_unsafe_chars(one_line, keep="").replace('"', "'").replace("\\", "/").strip()
+
+
+def is_valid_email(email: object) -> bool:
+    """Whether ``email`` is a plain ASCII address fit for a mailto: URI and a
+    mail header: no spaces, quotes, line breaks or URI delimiters."""
+    return isinstance(email, str) and _EMAIL_RE.fullmatch(email) is not None
+
+
+def _check_email(email: str) -> str:
+    if not is_valid_email(email):
+        raise ValueError("Ugyldig e-mailadresse i kalenderinvitationen.")
+    return email.lower()
+
+
+def _check_aware(value: datetime, what: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} skal være et tidspunkt med tidszone.")
+    return value
+
+
+def _local(value: datetime, what: str) -> datetime:
+    return _check_aware(value, what).astimezone(COPENHAGEN)
+
+
+# --- building ----------------------------------------------------------------
+
+
+def _address(person: Person | Attendee, **params: object) -> vCalAddress:
+    email = _check_email(person.email)
+    return vCalAddress.new(email, cn=clean_name(person.name) or email, **params)
+
+
+def _recurrence_rule(rrule: Mapping[str, object] | str) -> vRecur:
+    """Validate an RRULE given as mapping or text; return it as vRecur."""
+    if isinstance(rrule, Mapping):
+        unknown = {str(key).upper() for key in rrule} - _RRULE_PARTS
+        if unknown:
+            raise ValueError("Ugyldig gentagelsesregel for mødet.")
+        parts = {str(k).upper(): v for k, v in rrule.items()}
+        until = parts.get("UNTIL")
+        if isinstance(until, datetime):
+            # RFC 5545: with a DTSTART in a time zone, UNTIL must be in UTC.
+            parts["UNTIL"] = _check_aware(until, "UNTIL").astimezone(timezone.utc)
+        try:
+            text = vRecur(parts).to_ical().decode()
+        except (ValueError, TypeError):
+            raise ValueError("Ugyldig gentagelsesregel for mødet.") from None
+    else:
+        text = str(rrule)
+    if not _RRULE_RE.fullmatch(text):
+        raise ValueError("Ugyldig gentagelsesregel for mødet.")
+    try:
+        recur = vRecur.from_ical(text)
+    except (ValueError, TypeError):
+        raise ValueError("Ugyldig gentagelsesregel for mødet.") from None
+    if set(recur) - _RRULE_PARTS or "FREQ" not in recur:
+        raise ValueError("Ugyldig gentagelsesregel for mødet.")
+    return recur
+
+
+def _check_event(ev: CalendarEvent) -> None:
+    if not isinstance(ev.uid, str) or not _UID_RE.fullmatch(ev.uid):
+        raise ValueError("Ugyldigt UID for mødet.")
+    if not isinstance(ev.sequence, int) or isinstance(ev.sequence, bool) or ev.sequence < 0:
+        raise ValueError("SEQUENCE skal være et heltal på 0 eller mere.")
+    if _check_aware(ev.end, "Sluttidspunktet") <= _check_aware(ev.start, "Starttidspunktet"):
+        raise ValueError("Mødet skal slutte efter det begynder.")
+    if ev.url is not None and not _URL_RE.fullmatch(ev.url):
+        raise ValueError("Ugyldigt link i kalenderinvitationen.")
+
+
+def _vevent(ev: CalendarEvent, *, with_attendees: bool, status: EventStatus | None) -> Event:
+    """Turn one CalendarEvent into an icalendar Event."""
+    _check_event(ev)
+    event = Event()
+    event.add("uid", ev.uid)
+    event.add("sequence", ev.sequence)
+    event.add("dtstamp", _check_aware(ev.dtstamp, "DTSTAMP").astimezone(timezone.utc))
+    event.add("dtstart", _local(ev.start, "Starttidspunktet"))
+    event.add("dtend", _local(ev.end, "Sluttidspunktet"))
+    if ev.recurrence_id is not None:
+        event.add("recurrence-id", _local(ev.recurrence_id, "RECURRENCE-ID"))
+    event.add("summary", clean_text(ev.summary))
+    if ev.description:
+        event.add("description", clean_text(ev.description))
+    if ev.location:
+        event.add("location", clean_text(ev.location))
+    if ev.url:
+        event.add("url", ev.url)
+    if status is not None:
+        event.add("status", str(status))
+    event.add("class", "PRIVATE" if ev.private else "PUBLIC")
+    event.add("transp", "TRANSPARENT" if status == EventStatus.CANCELLED else "OPAQUE")
+    event.add("organizer", _address(ev.organizer))
+    if with_attendees:
+        for attendee in ev.attendees:
+            event.add(
+                "attendee",
+                _address(
+                    attendee,
+                    cutype="INDIVIDUAL",
+                    role=str(Role(attendee.role)),
+                    partstat=str(PartStat(attendee.partstat)),
+                    rsvp=bool(attendee.rsvp),
+                ),
+            )
+    if ev.rrule is not None:
+        event.add("rrule", _recurrence_rule(ev.rrule))
+    if ev.exdates:
+        event.add("exdate", [_local(d, "EXDATE") for d in ev.exdates])
+    return event
+
+
+def _last_relevant_date(ev: CalendarEvent) -> date:
+    last = max(ev.end, ev.recurrence_id or ev.end).astimezone(COPENHAGEN).date()
+    if ev.rrule is None:
+        return last
+    until = _recurrence_rule(ev.rrule).get("UNTIL")
+    if until:
+        value = until[0]
+        until_date = value.date() if isinstance(value, datetime) else value
+        return max(last, until_date)
+    return last.replace(year=last.year + _RECURRING_HORIZON_YEARS)
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_ical(first_year: int, last_year: int) -> bytes:
+    tz = Timezone.from_tzid(TZID, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1))
+    return tz.to_ical()
+
+
+def copenhagen_vtimezone(events: Iterable[CalendarEvent]) -> Timezone:
+    """Return a VTIMEZONE for Europe/Copenhagen that covers all the events.
+
+    It reaches from the year before the first start to a margin after the last
+    end (or the series' UNTIL, or a long horizon for an open series), so every
+    daylight-saving change a client meets is inside it.
+    """
+    events = list(events)
+    first = min(_local(ev.start, "Starttidspunktet").date() for ev in events)
+    last = max(_last_relevant_date(ev) for ev in events)
+    return Timezone.from_ical(_vtimezone_ical(first.year - 1, last.year + _TZ_MARGIN_YEARS))
+
+
+def _calendar(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent], prodid: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    cal.add_component(copenhagen_vtimezone(events))
+    for vevent in vevents:
+        cal.add_component(vevent)
+    return cal
+
+
+def _require_events(events: Sequence[CalendarEvent]) -> list[CalendarEvent]:
+    events = list(events)
+    if not events:
+        raise ValueError("Der er ingen møder at sende.")
+    return events
+
+
+def build_request(events: Sequence[CalendarEvent], *, prodid: str = PRODID) -> bytes:
+    """Build a METHOD:REQUEST message inviting to (or updating) the events.
+
+    One VEVENT per meeting part, each with its own UID and attendees. An
+    update is the same call with the same UIDs, a raised SEQUENCE and a new
+    DTSTAMP. Every event must name at least one attendee, or no client would
+    show it as a meeting request.
+    """
+    events = _require_events(events)
+    if any(not ev.attendees for ev in events):
+        raise ValueError("En invitation skal have mindst én deltager.")
+    vevents = [_vevent(ev, with_attendees=True, status=ev.status) for ev in events]
+    return _calendar("REQUEST", vevents, events, prodid).to_ical()
+
+
+def build_cancel(events: Sequence[CalendarEvent], *, whole_event: bool = True, prodid: str = PRODID) -> bytes:
+    """Build a METHOD:CANCEL message for the events.
+
+    The caller raises SEQUENCE and lists in ``attendees`` exactly the people
+    the cancellation is for. With ``whole_event`` the meeting itself is
+    cancelled (STATUS:CANCELLED). Without it, the listed attendees are only
+    removed from a meeting that goes on, and RFC 5546 forbids STATUS there.
+    """
+    events = _require_events(events)
+    if any(not ev.attendees for ev in events):
+        raise ValueError("En aflysning skal nævne de deltagere, den gælder.")
+    status = EventStatus.CANCELLED if whole_event else None
+    vevents = [_vevent(ev, with_attendees=True, status=status) for ev in events]
+    return _calendar("CANCEL", vevents, events, prodid).to_ical()
+
+
+def build_publish(
+    events: Sequence[CalendarEvent],
+    calname: str,
+    *,
+    refresh: timedelta = timedelta(hours=1),
+    prodid: str = PRODID,
+) -> bytes:
+    """Build a METHOD:PUBLISH calendar for a subscribed feed.
+
+    Recurring series carry their RRULE and EXDATEs; changed occurrences are
+    events with RECURRENCE-ID. A feed can be read by anyone holding its link,
+    so it never lists attendees, only the organizer. An empty feed is valid.
+    """
+    events = list(events)
+    vevents = [_vevent(ev, with_attendees=False, status=ev.status) for ev in events]
+    cal = Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    name = clean_name(calname)
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", TZID)
+    cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(refresh))
+    if events:
+        cal.add_component(copenhagen_vtimezone(events))
+    for vevent in vevents:
+        cal.add_component(vevent)
+    return cal.to_ical()
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def _decode(ics: bytes | str) -> str:
+    if isinstance(ics, str):
+        return ics
+    if not isinstance(ics, (bytes, bytearray)):
+        raise CalendarParseError("Kalenderdata skal være tekst.")
+    try:
+        return bytes(ics).decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(ics).decode("cp1252", errors="replace")
+
+
+def _email_of(address: object) -> str:
+    value = str(address).strip()
+    if value.lower().startswith("mailto:"):
+        value = value[7:]
+    if not _EMAIL_RE.fullmatch(value):
+        raise CalendarParseError("Svaret har en deltager uden gyldig e-mailadresse.")
+    return value.lower()
+
+
+def _moment(prop: object, what: str) -> datetime | date | None:
+    if prop is None:
+        return None
+    value = getattr(prop, "dt", None)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=COPENHAGEN)
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return value
+    raise CalendarParseError(f"Svaret har et ugyldigt tidspunkt ({what}).")
+
+
+def _replies_of(vevent: Event) -> list[Reply]:
+    broken = {name for name, _ in vevent.errors}
+    if broken & {"UID", "SEQUENCE", "ATTENDEE", "RECURRENCE-ID", "DTSTAMP"}:
+        raise CalendarParseError("Svaret indeholder ugyldige felter.")
+    uid = vevent.get("UID")
+    if not uid or not str(uid).strip():
+        raise CalendarParseError("Svaret mangler møde-ID (UID).")
+    sequence = vevent.get("SEQUENCE", 0)
+    if not isinstance(sequence, int) or sequence < 0:
+        raise CalendarParseError("Svaret har et ugyldigt versionsnummer (SEQUENCE).")
+    attendees = vevent.get("ATTENDEE")
+    if attendees is None:
+        raise CalendarParseError("Svaret nævner ingen deltager.")
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    comments = vevent.get("COMMENT")
+    if comments is not None and not isinstance(comments, list):
+        comments = [comments]
+    comment = "\n".join(clean_text(str(c)) for c in comments) if comments else None
+    recurrence_id = _moment(vevent.get("RECURRENCE-ID"), "RECURRENCE-ID")
+    dtstamp = _moment(vevent.get("DTSTAMP"), "DTSTAMP")
+    replies = []
+    for attendee in attendees:
+        raw_partstat = str(getattr(attendee, "params", {}).get("PARTSTAT", "NEEDS-ACTION")).upper()
+        try:
+            partstat = PartStat(raw_partstat)
+        except ValueError:
+            raise CalendarParseError("Svaret har en ukendt deltagerstatus (PARTSTAT).") from None
+        replies.append(
+            Reply(
+                uid=str(uid).strip(),
+                sequence=int(sequence),
+                attendee_email=_email_of(attendee),
+                partstat=partstat,
+                recurrence_id=recurrence_id,
+                comment=comment or None,
+                dtstamp=dtstamp if isinstance(dtstamp, datetime) else None,
+            )
+        )
+    return replies
+
+
+def _parse_reply(ics: bytes | str) -> list[Reply]:
+    if len(ics) > _MAX_ICS_BYTES:
+        raise CalendarParseError("Kalenderdata er for store.")
+    text = _decode(ics)
+    try:
+        calendar = Calendar.from_ical(text)
+    except Exception:
+        raise CalendarParseError("Kalenderdata kunne ikke læses.") from None
+    if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
+        raise CalendarParseError("Kalenderdata er ikke en VCALENDAR.")
+    method = str(calendar.get("METHOD", "")).strip().upper()
+    if method != "REPLY":
+        raise CalendarParseError("Kalenderbeskeden er ikke et svar på en invitation.")
+    vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    if not vevents:
+        raise CalendarParseError("Svaret indeholder intet møde.")
+    return [reply for vevent in vevents for reply in _replies_of(vevent)]
+
+
+def parse_reply(ics: bytes | str) -> list[Reply]:
+    """Read an iTIP METHOD:REPLY and return one Reply per answering attendee.
+
+    Anything that is not a usable REPLY raises CalendarParseError with a
+    Danish message; no other exception escapes, whatever the input.
+    """
+    try:
+        return _parse_reply(ics)
+    except CalendarParseError:
+        raise
+    except Exception:
+        raise CalendarParseError("Kalendersvaret kunne ikke læses.") from None
+
+
+def is_newer(reply_sequence: int, current_sequence: int) -> bool:
+    """Whether a REPLY with ``reply_sequence`` still counts for the meeting.
+
+    A REPLY answers the version it was sent for; one with a lower SEQUENCE
+    than the meeting's current one answers an outdated version and is
+    ignored. An equal SEQUENCE is the answer to the current version and
+    counts (use Reply.dtstamp to order several such answers).
+    """
+    return reply_sequence >= current_sequence

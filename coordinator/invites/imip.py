@@ -1,0 +1,276 @@
+"""Pure iMIP (RFC 6047): meeting invites as email, and replies read from email.
+
+``build_imip`` wraps an iTIP message from :mod:`coordinator.invites.ical` in
+the mail shape that Outlook, Google and Apple show as a meeting request:
+
+    multipart/mixed
+      multipart/alternative
+        text/plain                       Danish text with the personal answer link
+        text/calendar; method=REQUEST    the same iTIP message, inline
+      application/ics attachment         invitation.ics / aflysning.ics
+
+Only the ``email`` package is used; nothing is sent from here. The caller
+passes events already redacted for this recipient; the subject carries the
+meeting's summary and time, never a place or the other attendees, and file
+names never carry a name, a place or a family.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.utils import format_datetime, make_msgid
+from enum import StrEnum
+
+from coordinator.invites.ical import (
+    COPENHAGEN,
+    CalendarEvent,
+    CalendarParseError,
+    Person,
+    Reply,
+    build_cancel,
+    build_request,
+    clean_name,
+    clean_text,
+    is_valid_email,
+    parse_reply,
+)
+
+_MAX_MAIL_BYTES = 10_000_000
+_DOMAIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+_SUBJECT_SUMMARY_MAX = 80
+
+_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+_MONTHS = (
+    "januar", "februar", "marts", "april", "maj", "juni",
+    "juli", "august", "september", "oktober", "november", "december",
+)
+
+
+class MailKind(StrEnum):
+    """What an invite mail tells its recipient."""
+
+    INVITATION = "invitation"  # METHOD:REQUEST, first time
+    UPDATE = "update"  # METHOD:REQUEST, raised SEQUENCE
+    CANCELLATION = "cancellation"  # METHOD:CANCEL, the meeting is off
+    REMOVAL = "removal"  # METHOD:CANCEL, the recipient is no longer invited
+
+
+_METHOD = {
+    MailKind.INVITATION: "REQUEST",
+    MailKind.UPDATE: "REQUEST",
+    MailKind.CANCELLATION: "CANCEL",
+    MailKind.REMOVAL: "CANCEL",
+}
+_FILENAME = {"REQUEST": "invitation.ics", "CANCEL": "aflysning.ics"}
+_SUBJECT_PREFIX = {
+    MailKind.INVITATION: "Invitation",
+    MailKind.UPDATE: "Ændret møde",
+    MailKind.CANCELLATION: "Aflyst",
+    MailKind.REMOVAL: "Du er ikke længere inviteret",
+}
+_LEAD = {
+    MailKind.INVITATION: "Du er inviteret til et møde.",
+    MailKind.UPDATE: "Mødet er ændret. Her er de nye oplysninger.",
+    MailKind.CANCELLATION: "Mødet er aflyst.",
+    MailKind.REMOVAL: "Du deltager ikke længere i dette møde, så det er fjernet fra din kalender.",
+}
+
+
+@dataclass(frozen=True)
+class ImipMail:
+    """One invite mail to one recipient.
+
+    ``events`` are the meeting parts this recipient takes part in, already
+    redacted for them; the recipient must be an attendee of every one.
+    ``sender`` is the From mailbox (the organizer or the system's address);
+    ``answer_url`` is the recipient's personal answer link.
+    """
+
+    kind: MailKind
+    sender: Person
+    recipient: Person
+    events: tuple[CalendarEvent, ...]
+    answer_url: str | None = None
+    reply_to: Person | None = None
+
+
+def danish_datetime(value: datetime) -> str:
+    """Format a moment the way a Danish reader expects, in Copenhagen time.
+
+    Example: ``torsdag den 12. marts 2026 kl. 09.00``.
+    """
+    local = value.astimezone(COPENHAGEN)
+    return (
+        f"{_WEEKDAYS[local.weekday()]} den {local.day}. {_MONTHS[local.month - 1]} "
+        f"{local.year} kl. {local:%H.%M}"
+    )
+
+
+def _time_span(event: CalendarEvent) -> str:
+    start, end = event.start.astimezone(COPENHAGEN), event.end.astimezone(COPENHAGEN)
+    if start.date() == end.date():
+        return f"{danish_datetime(start)}–{end:%H.%M}"
+    return f"{danish_datetime(start)} til {danish_datetime(end)}"
+
+
+def mail_subject(mail: ImipMail) -> str:
+    """The Subject header: kind, the first part's summary and its start.
+
+    Summary and time only: no place and no other attendees, because subjects
+    show up in notifications, previews and mail logs.
+    """
+    first = min(mail.events, key=lambda ev: ev.start)
+    summary = clean_name(first.summary)
+    if len(summary) > _SUBJECT_SUMMARY_MAX:
+        summary = summary[: _SUBJECT_SUMMARY_MAX - 1].rstrip() + "…"
+    return f"{_SUBJECT_PREFIX[mail.kind]}: {summary} – {danish_datetime(first.start)}"
+
+
+def mail_body(mail: ImipMail) -> str:
+    """The Danish plain-text body: what happened, each part's time and place,
+    and (for invitations and updates) the personal answer link."""
+    greeting = clean_name(mail.recipient.name)
+    lines = [f"Hej {greeting}," if greeting else "Hej,", "", _LEAD[mail.kind], ""]
+    for event in sorted(mail.events, key=lambda ev: ev.start):
+        lines.append(clean_name(event.summary))
+        label = "Første gang" if event.rrule else "Tid"
+        lines.append(f"{label}: {_time_span(event)}")
+        if event.location:
+            lines.append(f"Sted: {clean_name(event.location)}")
+        lines.append("")
+    if _METHOD[mail.kind] == "REQUEST":
+        if mail.answer_url:
+            lines += [f"Svar på invitationen her: {mail.answer_url}", ""]
+        lines += ["Du kan også svare med knapperne i din kalender (Outlook, Google eller Apple).", ""]
+    organizer = clean_name(mail.events[0].organizer.name)
+    lines += ["Med venlig hilsen", organizer or "Familieafdelingen", ""]
+    lines.append("Mailen er sendt automatisk. Kontakt mødets arrangør, hvis noget ikke passer.")
+    return clean_text("\n".join(lines)) + "\n"
+
+
+def _address(person: Person) -> Address:
+    if not is_valid_email(person.email):
+        raise ValueError("Ugyldig e-mailadresse til mailen.")
+    username, domain = person.email.split("@")
+    return Address(display_name=clean_name(person.name), username=username, domain=domain)
+
+
+def _check(mail: ImipMail, message_id_domain: str, now: datetime) -> None:
+    if not mail.events:
+        raise ValueError("Der er ingen møder at sende.")
+    recipient = mail.recipient.email.lower()
+    for event in mail.events:
+        if recipient not in {a.email.lower() for a in event.attendees}:
+            raise ValueError("Modtageren skal være deltager i alle mødets dele.")
+    if not _DOMAIN_RE.fullmatch(message_id_domain):
+        raise ValueError("Ugyldigt domæne til Message-ID.")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("Tidspunktet for mailen skal have tidszone.")
+    if mail.answer_url is not None and re.search(r"\s", mail.answer_url):
+        raise ValueError("Ugyldigt svarlink.")
+
+
+def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> EmailMessage:
+    """Build the complete iMIP mail for one recipient.
+
+    The inline text/calendar part's ``method`` parameter always equals the
+    METHOD inside it, which is what makes Outlook and Google show Accept and
+    Decline buttons. The same bytes are attached as an .ics file for clients
+    that only look at attachments.
+    """
+    _check(mail, message_id_domain, now)
+    method = _METHOD[mail.kind]
+    if method == "REQUEST":
+        ics = build_request(mail.events)
+    else:
+        ics = build_cancel(mail.events, whole_event=mail.kind == MailKind.CANCELLATION)
+
+    msg = EmailMessage()
+    msg["From"] = _address(mail.sender)
+    msg["To"] = _address(mail.recipient)
+    if mail.reply_to is not None:
+        msg["Reply-To"] = _address(mail.reply_to)
+    msg["Subject"] = mail_subject(mail)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=message_id_domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = "da"
+
+    msg.set_content(mail_body(mail), cte="quoted-printable")
+    msg.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"})
+    msg.add_attachment(
+        ics,
+        maintype="application",
+        subtype="ics",
+        filename=_FILENAME[method],
+        params={"name": _FILENAME[method]},
+    )
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]
+    return msg
+
+
+# --- inbound -----------------------------------------------------------------
+
+
+def _is_calendar_part(part: Message) -> bool:
+    content_type = part.get_content_type()
+    if content_type in ("text/calendar", "application/ics", "text/x-vcalendar"):
+        return True
+    filename = part.get_filename() or ""
+    return content_type == "application/octet-stream" and filename.lower().endswith(".ics")
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        raise CalendarParseError("Kalenderdelen af mailen kunne ikke læses.")
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return payload.decode("utf-8", errors="replace")
+
+
+def _parse_inbound(raw: bytes) -> list[Reply]:
+    if not isinstance(raw, (bytes, bytearray)):
+        raise CalendarParseError("Mailen skal gives som bytes.")
+    if len(raw) > _MAX_MAIL_BYTES:
+        raise CalendarParseError("Mailen er for stor.")
+    message = message_from_bytes(bytes(raw), policy=policy.compat32)
+    parts = [part for part in message.walk() if not part.is_multipart() and _is_calendar_part(part)]
+    if not parts:
+        raise CalendarParseError("Mailen indeholder ikke et kalendersvar.")
+    replies: list[Reply] = []
+    first_error: CalendarParseError | None = None
+    for part in parts:
+        try:
+            replies.extend(parse_reply(_part_text(part)))
+        except CalendarParseError as error:
+            first_error = first_error or error
+    if not replies:
+        raise first_error or CalendarParseError("Mailen indeholder ikke et kalendersvar.")
+    return list(dict.fromkeys(replies))
+
+
+def parse_inbound(raw: bytes) -> list[Reply]:
+    """Extract iTIP replies from a raw RFC 5322 mail as the inbound hook gets it.
+
+    Finds text/calendar parts whether inline or attached, base64 or
+    quoted-printable, and returns their replies once each (Outlook often sends
+    the same REPLY inline and as attachment). Anything unusable raises
+    CalendarParseError with a Danish message; no other exception escapes.
+    The caller must still check that the answering attendee was invited.
+    """
+    try:
+        return _parse_inbound(raw)
+    except CalendarParseError:
+        raise
+    except Exception:
+        raise CalendarParseError("Mailen kunne ikke læses.") from None
