@@ -20,6 +20,8 @@ APPS = [
     "coordinator.families.piccolo_app",
     "coordinator.audit.piccolo_app",
     "coordinator.network.piccolo_app",
+    "coordinator.meetings.piccolo_app",
+    "coordinator.agreements.piccolo_app",
 ]
 
 

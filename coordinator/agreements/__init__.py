@@ -1,0 +1,1 @@
+"""Cooperation agreements (samarbejdsaftaler) with partner organisations and their cadence."""
