@@ -1,0 +1,816 @@
+"""Safety rules for meetings: what must block an invite, and what each recipient may see.
+
+Pure functions over plain dataclasses; no database, no HTTP. Everything that leaves the
+system about a meeting (invite, feed, email, answer page) is built from the
+``RecipientView`` that ``redact_for_recipient`` returns for that one recipient, and is
+checked with ``scan_for_leaks`` against ``RecipientView.protected_strings`` before it
+is sent.
+
+Decisions
+---------
+Sensitive location
+    A location at the crisis centre or at a protected address. Its text is shown only to
+    recipients flagged ``entitled_to_protected_location`` (crisis-centre staff, the
+    family's socialrådgiver, the protected mother who lives there). A father or anyone
+    who used violence is never entitled, whatever the flag says. Others read
+    ``NEUTRAL_LOCATION`` ("Oplyses af socialrådgiveren"). ``Meeting.sensitive_terms``
+    (e.g. the crisis centre's name, the town the mother moved to) are treated the same
+    way: shown only to entitled recipients, replaced in free text for everyone else.
+
+Hostile recipients (the father, anyone who used violence)
+    See no other attendees at all, and never the worker's free text: the title is the
+    meeting kind's label and the description a fixed neutral sentence, because free
+    text may tell where the mother and children are. They see only the parts they are
+    invited to, each with its location if (and only if) it is not sensitive.
+
+Other attendees' data
+    Names of the attendees of the recipient's own parts are shown to non-hostile
+    recipients; organisations for professionals. Contact data (email, phone):
+    professionals' work contacts are shown to everybody non-hostile; private persons'
+    contact data only to internal staff (Familieafdelingen, crisis centre); a protected
+    person's contact data and address only to entitled recipients. A shown field that
+    would contain a withheld string is dropped.
+
+How the child is named for externals
+    External professionals (``Person.internal`` False: school, day care, health visitor,
+    samordner, voluntary partners) see a child as first name plus the initial of the
+    last surname, e.g. "Emma J." for "Emma Marie Jensen", in attendee lists and in the
+    title and description. Nobody sees a CPR number: anything shaped like one
+    (ddmmyy-xxxx) is replaced by ``CPR_REPLACEMENT`` in every recipient's text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from coordinator.meetings.kinds import KINDS, KindError, ParticipantCategory, may_attend
+
+NEUTRAL_LOCATION = "Oplyses af socialrådgiveren"
+NEUTRAL_DESCRIPTION = "Du er inviteret af socialrådgiveren. Spørgsmål om mødet rettes til socialrådgiveren."
+CPR_REPLACEMENT = "[CPR-nummer fjernet]"
+HIDDEN = "[skjult]"
+SEVERAL_LOCATIONS = "Forskellige steder – se de enkelte dele"
+
+BLOCK: Literal["block"] = "block"
+WARN: Literal["warn"] = "warn"
+
+
+class Role(StrEnum):
+    """A person's role around the family."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    CHILD = "child"
+    PROFESSIONAL = "professional"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who can be invited, with the safety facts that govern what they see."""
+
+    id: str
+    name: str
+    roles: frozenset[Role]
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    organisation: str | None = None
+    protected_address: bool = False
+    used_violence: bool = False
+    contact_only_via_worker: bool = False
+    entitled_to_protected_location: bool = False
+    # Staff of Familieafdelingen or the crisis centre (as opposed to external partners).
+    internal: bool = False
+
+    @property
+    def is_professional(self) -> bool:
+        """True for people who attend because of their job."""
+        return Role.PROFESSIONAL in self.roles
+
+    @property
+    def is_hostile(self) -> bool:
+        """The father or anyone who used violence: the strictest redaction applies."""
+        return self.used_violence or Role.FATHER in self.roles
+
+    @property
+    def is_external(self) -> bool:
+        """A professional from outside Familieafdelingen and the crisis centre."""
+        return self.is_professional and not self.internal
+
+    @property
+    def category(self) -> ParticipantCategory:
+        """Professional, family or private network – the attendance category of kinds.py."""
+        if self.is_professional:
+            return ParticipantCategory.PROFESSIONAL
+        if self.roles & {Role.MOTHER, Role.FATHER, Role.CHILD}:
+            return ParticipantCategory.FAMILY
+        return ParticipantCategory.PRIVATE_NETWORK
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a meeting (part) is held."""
+
+    text: str
+    at_crisis_centre: bool = False
+    protected_address: bool = False
+
+    @property
+    def sensitive(self) -> bool:
+        """Shown only to entitled recipients."""
+        return self.at_crisis_centre or self.protected_address
+
+
+@dataclass(frozen=True)
+class MeetingPart:
+    """A part of a meeting and who is invited to it; ``location`` overrides the meeting's."""
+
+    key: str
+    label: str
+    participant_ids: frozenset[str]
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A recorded, reasoned approval that two people may be in the same part (or meeting)."""
+
+    person_a: str
+    person_b: str
+    part_key: str | None
+    reason: str
+    approved_by: str
+
+    @property
+    def valid(self) -> bool:
+        """An approval counts only with a reason and an approver who is not one of the pair."""
+        return bool(self.reason.strip()) and bool(self.approved_by.strip()) and self.approved_by not in (
+            self.person_a,
+            self.person_b,
+        )
+
+    def covers(self, a: str, b: str, part_key: str) -> bool:
+        """Whether this (valid) approval allows ``a`` and ``b`` together in ``part_key``."""
+        return (
+            self.valid
+            and {self.person_a, self.person_b} == {a, b}
+            and (self.part_key is None or self.part_key == part_key)
+        )
+
+
+@dataclass(frozen=True)
+class KeepApart:
+    """Two people who must not meet, and why."""
+
+    person_a: str
+    person_b: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The facts about a meeting that the safety rules need."""
+
+    kind: str
+    title: str
+    location: Location
+    parts: tuple[MeetingPart, ...]
+    description: str = ""
+    approvals: tuple[Approval, ...] = ()
+    # People whose invite the socialrådgiver passes on; everyone else is emailed directly.
+    invite_via_worker: frozenset[str] = frozenset()
+    send_email_invites: bool = True
+    # Extra strings that reveal where the family is (e.g. the crisis centre's name).
+    sensitive_terms: tuple[str, ...] = ()
+
+    def location_of(self, part: MeetingPart) -> Location:
+        """The effective location of a part."""
+        return part.location or self.location
+
+    @property
+    def participant_ids(self) -> list[str]:
+        """Everybody invited to any part, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for part in self.parts:
+            for pid in sorted(part.participant_ids):
+                seen.setdefault(pid, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A safety finding: ``block`` must stop sending, ``warn`` needs the worker's attention."""
+
+    severity: Literal["block", "warn"]
+    code: str
+    message: str
+    person_ids: tuple[str, ...] = ()
+    part_key: str | None = None
+
+
+@dataclass(frozen=True)
+class VisibleAttendee:
+    """Another attendee as one recipient may see them."""
+
+    person_id: str
+    name: str
+    organisation: str | None
+    email: str | None
+    phone: str | None
+    part_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PartView:
+    """One part the recipient is invited to, with the location text they may see."""
+
+    key: str
+    label: str
+    location_text: str
+    location_shown: bool
+
+
+@dataclass(frozen=True)
+class RecipientView:
+    """Everything one recipient may see of a meeting; invites and feeds are built from it."""
+
+    recipient_id: str
+    title: str
+    description: str
+    location_text: str
+    location_shown: bool
+    parts: tuple[PartView, ...]
+    attendees: tuple[VisibleAttendee, ...]
+    protected_strings: tuple[str, ...] = field(default=())
+
+
+class SafetyError(ValueError):
+    """A redaction that cannot be made (e.g. the recipient is not invited); Danish message."""
+
+    def __init__(self, message_da: str) -> None:
+        super().__init__(message_da)
+        self.message_da = message_da
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _index(people: Mapping[str, Person] | Iterable[Person]) -> dict[str, Person]:
+    if isinstance(people, Mapping):
+        return dict(people)
+    return {person.id: person for person in people}
+
+
+def _approved(meeting: Meeting, a: str, b: str, part_key: str) -> bool:
+    return any(approval.covers(a, b, part_key) for approval in meeting.approvals)
+
+
+def child_display_name(name: str) -> str:
+    """How a child is named for external recipients: first name and last-surname initial."""
+    words = name.split()
+    if len(words) < 2:
+        return name
+    return f"{words[0]} {words[-1][0]}."
+
+
+_CPR = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])(0[1-9]|1[0-2])(\d{2})[- ]?(\d{4})(?!\d)")
+
+
+def remove_cpr(text: str) -> str:
+    """Replace anything shaped like a CPR number (ddmmyy-xxxx) so it never leaves the system."""
+    return _CPR.sub(CPR_REPLACEMENT, text)
+
+
+def _loose_pattern(needle: str) -> re.Pattern[str]:
+    words = [re.escape(word) for word in needle.split()]
+    return re.compile(r"\s+".join(words), re.IGNORECASE)
+
+
+def _replace_loose(text: str, needle: str, replacement: str) -> str:
+    if not needle.strip():
+        return text
+    text = _loose_pattern(needle).sub(replacement, text)
+    digits = _phone_digits(needle)
+    if digits:
+        pattern = r"(?<!\d)(?:(?:\+|00)45[\s\-.]*)?" + r"[\s\-.()]*".join(digits) + r"(?!\d)"
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def _phone_digits(value: str) -> str | None:
+    """The national digits of a phone-number-like string (without +45), else None."""
+    if not _PHONE_LIKE.fullmatch(value):
+        return None
+    digits = _PHONE_SEPARATORS.sub("", value)
+    if digits.startswith("0045"):
+        digits = digits[4:]
+    elif digits.startswith("45") and len(digits) == 10:
+        digits = digits[2:]
+    return digits if len(digits) >= 6 else None
+
+
+# --------------------------------------------------------------------------- entitlement
+
+
+def is_entitled_to_location(recipient: Person, meeting: Meeting, part_key: str | None = None) -> bool:
+    """Whether the recipient may see the real location of a part (or of the whole meeting).
+
+    Non-sensitive locations are visible to every invitee. Crisis-centre locations and
+    protected addresses only to recipients flagged as entitled, and never to a father
+    or anyone who used violence. With ``part_key`` None, the recipient must be entitled
+    to the meeting's location and every part's location.
+    """
+    if part_key is None:
+        locations = [meeting.location, *(meeting.location_of(part) for part in meeting.parts)]
+    else:
+        matching = [part for part in meeting.parts if part.key == part_key]
+        if not matching:
+            raise SafetyError(f"Mødet har ingen del, der hedder »{part_key}«.")
+        locations = [meeting.location_of(matching[0])]
+    if not any(location.sensitive for location in locations):
+        return True
+    return recipient.entitled_to_protected_location and not recipient.is_hostile
+
+
+def _entitled_to_sensitive(recipient: Person) -> bool:
+    return recipient.entitled_to_protected_location and not recipient.is_hostile
+
+
+def _contact_withheld(recipient: Person, other: Person) -> bool:
+    """Whether ``other``'s email, phone and address must never reach ``recipient``.
+
+    Professionals' work contacts are not secret (they also appear as organiser). A
+    protected person's, or one reachable only via the worker, only entitled recipients
+    may have; private persons' only internal staff.
+    """
+    if other.protected_address or other.contact_only_via_worker:
+        return not _entitled_to_sensitive(recipient)
+    if other.is_professional:
+        return False
+    return recipient.is_hostile or not recipient.internal
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def check_meeting(
+    meeting: Meeting,
+    people: Mapping[str, Person] | Iterable[Person],
+    keep_apart: Iterable[KeepApart] = (),
+) -> list[Finding]:
+    """All safety findings for a meeting before invites are sent.
+
+    ``block`` findings must stop sending until fixed (or, where the message says so,
+    until a reasoned approval is recorded); ``warn`` findings are shown to the worker.
+    The order is stable: meeting-wide findings first, then per part and person.
+    """
+    index = _index(people)
+    findings: list[Finding] = []
+    findings += _check_kind_and_people(meeting, index)
+    known = [pid for pid in meeting.participant_ids if pid in index]
+    findings += _check_approvals(meeting, index)
+    findings += _check_pairs(meeting, index, list(keep_apart))
+    findings += _check_locations(meeting, index)
+    findings += _check_invites(meeting, [index[pid] for pid in known])
+    findings += _check_attendance_rules(meeting, index)
+    findings += _check_text(meeting, index)
+    return findings
+
+
+def has_blocking(findings: Iterable[Finding]) -> bool:
+    """Whether any finding must stop the invites from being sent."""
+    return any(finding.severity == BLOCK for finding in findings)
+
+
+def _name(index: Mapping[str, Person], pid: str) -> str:
+    person = index.get(pid)
+    return person.name if person else pid
+
+
+def _check_kind_and_people(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
+    findings: list[Finding] = []
+    if meeting.kind not in KINDS:
+        findings.append(Finding(BLOCK, "unknown_kind", f"Ukendt mødetype: »{meeting.kind}«."))
+    if not meeting.parts or not meeting.participant_ids:
+        findings.append(Finding(BLOCK, "no_participants", "Mødet har ingen deltagere."))
+    for part in meeting.parts:
+        if not part.participant_ids:
+            findings.append(
+                Finding(WARN, "empty_part", f"Ingen er inviteret til »{part.label}«.", (), part.key)
+            )
+    for pid in meeting.participant_ids:
+        if pid not in index:
+            findings.append(
+                Finding(BLOCK, "unknown_participant", "En deltager findes ikke i familiens netværk.", (pid,))
+            )
+    return findings
+
+
+def _check_approvals(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
+    findings: list[Finding] = []
+    for approval in meeting.approvals:
+        if not approval.valid:
+            pair = (approval.person_a, approval.person_b)
+            findings.append(
+                Finding(
+                    WARN,
+                    "invalid_approval",
+                    f"Godkendelsen af, at {_name(index, pair[0])} og {_name(index, pair[1])} deltager sammen, "
+                    "mangler begrundelse eller godkender (eller er godkendt af en af dem selv) og tæller ikke.",
+                    pair,
+                    approval.part_key,
+                )
+            )
+    kind = KINDS.get(meeting.kind)
+    if kind is not None and kind.requires_approval:
+        findings += _check_required_approval(meeting, index, kind.label)
+    return findings
+
+
+def _check_required_approval(meeting: Meeting, index: Mapping[str, Person], label: str) -> list[Finding]:
+    """A kind that requires approval (bic_joint_parents): every mother–father pair in a
+    part needs a valid approval, and the meeting needs at least one valid approval."""
+    findings: list[Finding] = []
+    any_valid = any(approval.valid for approval in meeting.approvals)
+    for part in meeting.parts:
+        members = [index[pid] for pid in sorted(part.participant_ids) if pid in index]
+        mothers = [p for p in members if Role.MOTHER in p.roles]
+        fathers = [p for p in members if Role.FATHER in p.roles]
+        for mother in mothers:
+            for father in fathers:
+                if not _approved(meeting, mother.id, father.id, part.key):
+                    findings.append(
+                        Finding(
+                            BLOCK,
+                            "approval_required",
+                            f"{label} med {mother.name} og {father.name} kræver en registreret godkendelse "
+                            "med begrundelse, før der sendes invitationer.",
+                            (mother.id, father.id),
+                            part.key,
+                        )
+                    )
+    if not any_valid and not findings:
+        findings.append(
+            Finding(
+                BLOCK,
+                "approval_required",
+                f"{label} kræver en registreret godkendelse med begrundelse, før der sendes invitationer.",
+            )
+        )
+    return findings
+
+
+def _check_pairs(meeting: Meeting, index: Mapping[str, Person], keep_apart: list[KeepApart]) -> list[Finding]:
+    findings: list[Finding] = []
+    for part in meeting.parts:
+        reported: set[frozenset[str]] = set()
+        for rule in keep_apart:
+            a, b = rule.person_a, rule.person_b
+            if a in part.participant_ids and b in part.participant_ids and not _approved(meeting, a, b, part.key):
+                reported.add(frozenset((a, b)))
+                findings.append(
+                    Finding(
+                        BLOCK,
+                        "keep_apart",
+                        f"{_name(index, a)} og {_name(index, b)} skal holdes adskilt ({rule.reason}), men er begge "
+                        f"inviteret til »{part.label}«. Det kræver en registreret godkendelse med begrundelse.",
+                        (a, b),
+                        part.key,
+                    )
+                )
+        members = [index[pid] for pid in sorted(part.participant_ids) if pid in index]
+        for violent in (p for p in members if p.used_violence):
+            for protected in (p for p in members if p.protected_address and p.id != violent.id):
+                pair = frozenset((violent.id, protected.id))
+                if pair in reported or _approved(meeting, violent.id, protected.id, part.key):
+                    continue
+                findings.append(
+                    Finding(
+                        BLOCK,
+                        "violence_with_protected",
+                        f"{violent.name} har udøvet vold og er inviteret til »{part.label}« sammen med "
+                        f"{protected.name}, som har beskyttet adresse. Det kræver en registreret godkendelse "
+                        "med begrundelse.",
+                        (violent.id, protected.id),
+                        part.key,
+                    )
+                )
+    findings += _check_staggered(meeting, index, keep_apart)
+    return findings
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _check_staggered(meeting: Meeting, index: Mapping[str, Person], keep_apart: list[KeepApart]) -> list[Finding]:
+    """People who must not meet but attend different parts at the same place may meet at
+    the door: the worker must plan staggered arrival and departure."""
+    pairs: set[tuple[str, str]] = {_pair(r.person_a, r.person_b) for r in keep_apart}
+    for violent in (p for p in index.values() if p.used_violence):
+        for protected in (p for p in index.values() if p.protected_address and p.id != violent.id):
+            pairs.add(_pair(violent.id, protected.id))
+    findings: list[Finding] = []
+    for a, b in sorted(pairs):
+        parts_a = [p for p in meeting.parts if a in p.participant_ids]
+        parts_b = [p for p in meeting.parts if b in p.participant_ids]
+        if not parts_a or not parts_b:
+            continue
+        shared = {p.key for p in parts_a} & {p.key for p in parts_b}
+        places_a = {meeting.location_of(p).text.strip().casefold() for p in parts_a if p.key not in shared}
+        places_b = {meeting.location_of(p).text.strip().casefold() for p in parts_b if p.key not in shared}
+        if places_a & places_b:
+            findings.append(
+                Finding(
+                    WARN,
+                    "staggered_arrival",
+                    f"{_name(index, a)} og {_name(index, b)} deltager i forskellige dele på samme sted. "
+                    "Planlæg forskudt ankomst og afgang, så de ikke mødes.",
+                    (a, b),
+                )
+            )
+    return findings
+
+
+def _check_locations(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
+    findings: list[Finding] = []
+    for part in meeting.parts:
+        location = meeting.location_of(part)
+        if not location.sensitive:
+            continue
+        place = "på krisecentret" if location.at_crisis_centre else "på en beskyttet adresse"
+        for pid in sorted(part.participant_ids):
+            person = index.get(pid)
+            if person is not None and person.is_hostile:
+                findings.append(
+                    Finding(
+                        BLOCK,
+                        "hostile_at_protected_location",
+                        f"{person.name} er inviteret til »{part.label}«, som holdes {place}. Stedet må aldrig "
+                        f"vises for {person.name}, og en godkendelse kan ikke ændre det: vælg et andet mødested "
+                        "for denne del, eller fjern personen fra den.",
+                        (pid,),
+                        part.key,
+                    )
+                )
+    return findings
+
+
+def _check_invites(meeting: Meeting, participants: list[Person]) -> list[Finding]:
+    findings: list[Finding] = []
+    for person in participants:
+        direct = person.id not in meeting.invite_via_worker
+        if direct and person.contact_only_via_worker:
+            findings.append(
+                Finding(
+                    WARN,
+                    "contact_only_via_worker",
+                    f"{person.name} må kun kontaktes via socialrådgiveren, men får invitationen direkte.",
+                    (person.id,),
+                )
+            )
+        if direct and meeting.send_email_invites and not (person.email or "").strip():
+            findings.append(
+                Finding(
+                    BLOCK,
+                    "missing_email",
+                    f"Der er ingen e-mailadresse på {person.name}, så invitationen kan ikke sendes. Tilføj en "
+                    "e-mailadresse, eller lad socialrådgiveren give invitationen videre.",
+                    (person.id,),
+                )
+            )
+    return findings
+
+
+def _check_attendance_rules(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
+    findings: list[Finding] = []
+    for part in meeting.parts:
+        for pid in sorted(part.participant_ids):
+            person = index.get(pid)
+            if person is None:
+                continue
+            try:
+                allowed = may_attend(meeting.kind, part.key, person.category)
+            except KindError:
+                continue  # a custom part or unknown kind: no standard rule applies
+            if not allowed:
+                findings.append(
+                    Finding(
+                        WARN,
+                        "category_not_in_part",
+                        f"{person.name} deltager normalt ikke i »{part.label}«.",
+                        (pid,),
+                        part.key,
+                    )
+                )
+    return findings
+
+
+def _check_text(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
+    findings: list[Finding] = []
+    text = f"{meeting.title}\n{meeting.description}"
+    if remove_cpr(text) != text:
+        findings.append(
+            Finding(
+                WARN,
+                "cpr_in_text",
+                "Titel eller beskrivelse indeholder noget, der ligner et CPR-nummer. Det fjernes fra alle "
+                "invitationer.",
+            )
+        )
+    sensitive = [meeting.location_of(p).text for p in meeting.parts if meeting.location_of(p).sensitive]
+    if meeting.location.sensitive:
+        sensitive.append(meeting.location.text)
+    sensitive += list(meeting.sensitive_terms)
+    invitees = [index[pid] for pid in meeting.participant_ids if pid in index]
+    if scan_for_leaks(text, sensitive) and any(not _entitled_to_sensitive(p) for p in invitees):
+        findings.append(
+            Finding(
+                WARN,
+                "location_in_text",
+                "Titel eller beskrivelse nævner et beskyttet sted. Det erstattes med "
+                f"»{NEUTRAL_LOCATION}« for de deltagere, der ikke må kende stedet.",
+            )
+        )
+    return findings
+
+
+# --------------------------------------------------------------------------- redaction
+
+
+def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) -> list[str]:
+    """Strings this recipient must never receive: the ``protected_strings`` of the view."""
+    withheld: list[str] = []
+    if not _entitled_to_sensitive(recipient):
+        for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
+            if location.sensitive:
+                withheld.append(location.text)
+        withheld += list(meeting.sensitive_terms)
+    for other in index.values():
+        if other.id == recipient.id:
+            continue
+        if _contact_withheld(recipient, other):
+            withheld += [value for value in (other.email, other.phone, other.address) if value]
+        if recipient.is_external and Role.CHILD in other.roles and len(other.name.split()) > 1:
+            withheld.append(other.name)
+    unique: dict[str, None] = {}
+    for value in withheld:
+        if value.strip():
+            unique.setdefault(value, None)
+    return list(unique)
+
+
+def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeting: Meeting) -> str:
+    text = remove_cpr(text)
+    if not _entitled_to_sensitive(recipient):
+        for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
+            if location.sensitive:
+                text = _replace_loose(text, location.text, NEUTRAL_LOCATION)
+        for term in meeting.sensitive_terms:
+            text = _replace_loose(text, term, NEUTRAL_LOCATION)
+    for other in index.values():
+        if other.id == recipient.id:
+            continue
+        if recipient.is_external and Role.CHILD in other.roles:
+            text = _replace_loose(text, other.name, child_display_name(other.name))
+        if _contact_withheld(recipient, other):
+            for value in (other.email, other.phone, other.address):
+                if value:
+                    text = _replace_loose(text, value, HIDDEN)
+    return text
+
+
+def redact_for_recipient(
+    meeting: Meeting, recipient: Person, people: Mapping[str, Person] | Iterable[Person]
+) -> RecipientView:
+    """Decide what ONE recipient may see of a meeting: the single redaction step.
+
+    Returns the title, description, location, the recipient's own parts and the other
+    attendees exactly as they may be shown to this recipient, plus the strings that must
+    never appear in anything sent to them (for ``scan_for_leaks``). Raises
+    ``SafetyError`` if the recipient is not invited to any part.
+    """
+    index = _index(people)
+    index.setdefault(recipient.id, recipient)
+    own_parts = [part for part in meeting.parts if recipient.id in part.participant_ids]
+    if not own_parts:
+        raise SafetyError("Modtageren er ikke inviteret til nogen del af mødet.")
+    withheld = _withheld(meeting, recipient, index)
+
+    part_views = []
+    for part in own_parts:
+        shown = is_entitled_to_location(recipient, meeting, part.key)
+        text = meeting.location_of(part).text if shown else NEUTRAL_LOCATION
+        part_views.append(PartView(part.key, part.label, text, shown))
+    texts = {view.location_text for view in part_views}
+    location_text = texts.pop() if len(texts) == 1 else SEVERAL_LOCATIONS
+    location_shown = all(view.location_shown for view in part_views)
+
+    if recipient.is_hostile:
+        kind = KINDS.get(meeting.kind)
+        title = kind.label if kind else "Møde"
+        description = NEUTRAL_DESCRIPTION
+        attendees: tuple[VisibleAttendee, ...] = ()
+    else:
+        title = _clean_text(meeting.title, recipient, index, meeting)
+        description = _clean_text(meeting.description, recipient, index, meeting)
+        attendees = _visible_attendees(meeting, recipient, index, own_parts, withheld)
+
+    return RecipientView(
+        recipient_id=recipient.id,
+        title=title,
+        description=description,
+        location_text=location_text,
+        location_shown=location_shown,
+        parts=tuple(part_views),
+        attendees=attendees,
+        protected_strings=tuple(withheld),
+    )
+
+
+def _visible_attendees(
+    meeting: Meeting,
+    recipient: Person,
+    index: Mapping[str, Person],
+    own_parts: list[MeetingPart],
+    withheld: list[str],
+) -> tuple[VisibleAttendee, ...]:
+    own_keys = [part.key for part in own_parts]
+    result = []
+    for pid in meeting.participant_ids:
+        other = index.get(pid)
+        if other is None or pid == recipient.id:
+            continue
+        shared = tuple(part.key for part in own_parts if pid in part.participant_ids)
+        if not shared:
+            continue
+        name = child_display_name(other.name) if recipient.is_external and Role.CHILD in other.roles else other.name
+        contact = not _contact_withheld(recipient, other)
+
+        def safe(value: str | None) -> str | None:
+            return value if value and not scan_for_leaks(value, withheld) else None
+
+        result.append(
+            VisibleAttendee(
+                person_id=pid,
+                name=name,
+                organisation=safe(other.organisation) if other.is_professional else None,
+                email=safe(other.email) if contact else None,
+                phone=safe(other.phone) if contact else None,
+                part_keys=tuple(key for key in own_keys if key in shared),
+            )
+        )
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------- leak scanning
+
+_FOLD = re.compile(r"\r?\n[ \t]")
+_ICAL_ESCAPE = re.compile(r"\\([\\;,nN])")
+_SPACE = re.compile(r"\s+")
+_PHONE_LIKE = re.compile(r"[\d\s+\-().]+")
+_PHONE_SEPARATORS = re.compile(r"[\s+\-().]")
+
+
+def _unescape_ical(text: str) -> str:
+    return _ICAL_ESCAPE.sub(lambda m: " " if m.group(1) in "nN" else m.group(1), text)
+
+
+def _normalise(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def _variants(text: str) -> list[str]:
+    unfolded = _FOLD.sub("", text)
+    forms = {text, unfolded, _unescape_ical(unfolded), html.unescape(_unescape_ical(unfolded))}
+    return [_normalise(form) for form in forms]
+
+
+def scan_for_leaks(text: str, protected_strings: Iterable[str]) -> list[str]:
+    """The protected strings that occur in an outgoing artefact (empty list: safe to send).
+
+    Matching is case-insensitive and whitespace-normalised, and also done after
+    iCalendar unfolding (CRLF + space/tab) and unescaping (``\\\\``, ``\\;``, ``\\,``,
+    ``\\n``), so a crisis-centre address cannot slip through an .ics file's line folding.
+    Phone numbers also match with other spacing or without the +45 prefix.
+    """
+    forms = _variants(text)
+    digit_forms = [_PHONE_SEPARATORS.sub("", form) for form in forms]
+    found: list[str] = []
+    for needle in protected_strings:
+        normalised = _normalise(_unescape_ical(needle)) if needle else ""
+        if not normalised or needle in found:
+            continue
+        hit = any(normalised in form for form in forms)
+        if not hit:
+            digits = _phone_digits(needle)
+            hit = digits is not None and any(digits in form for form in digit_forms)
+        if hit:
+            found.append(needle)
+    return found
