@@ -1,4 +1,4 @@
-"""The `coordinator` command: serve, migrate, demo, create-user.
+"""The `coordinator` command: serve, migrate, demo, create-user, backup, restore.
 
 Configuration errors and an unreachable database end the command with one line that
 names the setting, never a traceback.
@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 import warnings
+from pathlib import Path
 
 from coordinator.settings import Settings, SettingsError
 
@@ -87,6 +88,28 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     print(f"coordinator: created user {args.username} (id {user_id})")
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    settings = _settings()
+    from coordinator import backup
+
+    try:
+        info = backup.backup(settings, Path(args.path))
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    print(f"coordinator: backup written to {info.path} ({info.describe()})")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    settings = _settings()
+    from coordinator import backup
+
+    try:
+        info = backup.restore(settings, Path(args.path), force=args.force)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    print(f"coordinator: restored {info.path} ({info.describe()}); start the server again")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="coordinator", description=__doc__.splitlines()[0])
@@ -115,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email")
     create.add_argument("--unit")
     create.set_defaults(func=cmd_create_user)
+
+    backup = sub.add_parser("backup", help="write a consistent backup of the database to PATH "
+                                           "(SQLite online copy or pg_dump archive)")
+    backup.add_argument("path", metavar="PATH")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="replace the database with the backup in PATH "
+                                             "(stop the server first)")
+    restore.add_argument("path", metavar="PATH")
+    restore.add_argument("--force", action="store_true",
+                         help="restore even though the server may be running")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 
