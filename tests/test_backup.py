@@ -13,7 +13,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,7 +128,25 @@ def rows_in_backup(path: Path, table: str) -> list[int]:
     return sorted(int(line.split("\t", 1)[0]) for line in block.splitlines()[1:])
 
 
+@contextmanager
+def held_open():
+    """On SQLite, a connection held open as a busy server's are: recent writes stay in the WAL."""
+    if POSTGRES:
+        yield
+        return
+    from coordinator.settings import Settings
+
+    with closing(sqlite3.connect(Settings(database_url=TEST_DATABASE_URL).sqlite_path)) as held:
+        held.execute("SELECT count(*) FROM login_attempt").fetchall()
+        yield
+
+
 async def test_online_backup_while_another_task_writes_is_consistent(tmp_path):
+    with held_open():
+        await backup_while_writing(tmp_path)
+
+
+async def backup_while_writing(tmp_path):
     written: list[int] = []
     stop = asyncio.Event()
 
@@ -200,6 +218,8 @@ async def test_backup_restore_refuses_while_the_server_may_run_unless_forced(mak
         async with server_stopped():
             refused = run("restore", str(path))
     else:
+        with held_open():
+            assert_one_line_failure(run("restore", str(path)), "another process has the database open")
         refused = run("restore", str(path))
     assert_one_line_failure(refused, "server may be running", "login session", "--force")
     assert await User.exists().where(User.username == "senere")
