@@ -1,4 +1,4 @@
-"""The `coordinator` command: serve, migrate, demo, create-user, backup, restore.
+"""The `coordinator` command: serve, migrate, demo, worker, apply-reply, create-user, backup, restore.
 
 Configuration errors and an unreachable database end the command with one line that
 names the setting, never a traceback.
@@ -110,6 +110,53 @@ def cmd_restore(args: argparse.Namespace) -> None:
     print(f"coordinator: restored {info.path} ({info.describe()}); start the server again")
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    settings = _settings()
+    os.environ["DATABASE_URL"] = settings.database_url
+    if not settings.smtp_url:
+        _fail("SMTP_URL: is empty, so invites stay in the outbox; set it to run the worker")
+    from datetime import timedelta
+
+    from coordinator.invites import worker
+
+    try:
+        worker.parse_smtp_url(settings.smtp_url)
+    except worker.SmtpConfigError as exc:
+        _fail(str(exc))
+    _migrate(settings)
+    handled = asyncio.run(worker.run(settings.smtp_url, settings.mail_from, once=args.once,
+                                     poll_seconds=args.poll, lease=timedelta(seconds=args.lease)))
+    if args.once:
+        print(f"coordinator: worker handled {handled} message(s)")
+
+
+def cmd_apply_reply(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _migrate(settings)
+    from coordinator.invites import service as invites
+
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {args.file}: {exc.strerror}")
+
+    async def apply() -> list:
+        from coordinator import db
+
+        await db.start()
+        try:
+            return await invites.apply_inbound(raw)
+        finally:
+            await db.stop()
+
+    try:
+        outcomes = asyncio.run(apply())
+    except invites.CalendarParseError as exc:
+        _fail(str(exc))
+    for outcome in outcomes:
+        print(f"coordinator: {outcome.uid}: {outcome.reason}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="coordinator", description=__doc__.splitlines()[0])
@@ -150,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true",
                          help="restore even though the server may be running")
     restore.set_defaults(func=cmd_restore)
+    worker = sub.add_parser("worker", help="deliver queued invites over SMTP (SMTP_URL)")
+    worker.add_argument("--once", action="store_true", help="stop when nothing is due")
+    worker.add_argument("--poll", type=float, default=5.0, help="seconds between polls")
+    worker.add_argument("--lease", type=float, default=120.0,
+                        help="seconds a claimed message stays reserved for this worker")
+    worker.set_defaults(func=cmd_worker)
+
+    reply = sub.add_parser("apply-reply", help="apply the iTIP REPLY in a raw e-mail FILE")
+    reply.add_argument("file", metavar="FILE")
+    reply.set_defaults(func=cmd_apply_reply)
     return parser
 
 

@@ -1,0 +1,15 @@
+"""Piccolo app for calendar invites: outbox, answer links, feeds and series."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from coordinator.invites.tables import AnswerToken, FeedToken, MeetingSeries, OutboxMessage
+
+APP_CONFIG = AppConfig(
+    app_name="invites",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[OutboxMessage, AnswerToken, MeetingSeries, FeedToken],
+    migration_dependencies=["coordinator.meetings.piccolo_app", "coordinator.auth.piccolo_app"],
+    commands=[],
+)

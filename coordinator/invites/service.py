@@ -1,0 +1,472 @@
+"""Use cases for calendar invites: the outbox, answer links and iTIP replies.
+
+``enqueue_for_change`` is called by ``meetings.service._notify`` INSIDE the transaction of
+the meeting change: the change, its ``MeetingChange`` row and one complete, redacted
+``OutboxMessage`` per affected recipient commit together or not at all. The worker
+(``worker.py``) delivers them later. Answers come back through the personal link
+(``/svar/{token}``) or as iTIP REPLY mails (``apply_inbound``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.message import EmailMessage
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
+
+from coordinator import web
+from coordinator.audit.tables import AuditEvent
+from coordinator.families.tables import Family
+from coordinator.invites import redact
+from coordinator.invites.ical import CalendarParseError, Person, is_newer, is_valid_email
+from coordinator.invites.imip import ImipMail, MailKind, build_imip, parse_inbound
+from coordinator.invites.tables import AnswerToken, OutboxMessage
+from coordinator.meetings import safety
+from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart
+from coordinator.network import tables as net
+from coordinator.settings import Settings
+
+UTC = timezone.utc
+SENT_STATUSES = ("invited", "held", "cancelled")
+ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
+           "TENTATIVE": "Jeg foreslår et andet tidspunkt"}
+DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet"}
+
+_settings_override: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make this process's invites use ``settings`` (tests, the app factory); None resets."""
+    global _settings_override
+    _settings_override = settings
+
+
+def current_settings() -> Settings:
+    """The settings invites are built with: an override, else the environment."""
+    return _settings_override or Settings.from_env()
+
+
+def uid_domain(settings: Settings) -> str:
+    """The domain part of UIDs and Message-IDs: the public host name."""
+    host = urlsplit(settings.public_base_url).hostname or ""
+    return host if "." in host else "koordinator.invalid"
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a secret link is stored."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def audit_as(username: str, action: str, entity: str, entity_id: object,
+                   family_id: int | None, summary: str, address: str = "") -> None:
+    """Audit an event done without an account (answer link, feed, inbound mail)."""
+    await AuditEvent.insert(AuditEvent(
+        user_id=None, username=username[:64], role="", action=action, entity=entity,
+        entity_id=str(entity_id), family_id=family_id, summary=summary[:2000],
+        client_address=address[:64]))
+
+
+# ------------------------------------------------------------------------ loading
+
+async def _participant_rows(meeting_ids: list[int]) -> list[dict]:
+    return await Participant.select(
+        Participant.all_columns(),
+        Participant.person.role.as_alias("person_role"),
+        Participant.person.protected_address.as_alias("protected_address"),
+        Participant.person.used_violence.as_alias("used_violence"),
+        Participant.person.contact_only_via_worker.as_alias("contact_only_via_worker"),
+        Participant.person.phone.as_alias("person_phone"),
+        Participant.person.address.as_alias("person_address"),
+        Participant.person.sector.as_alias("person_sector"),
+        Participant.person.organisation.as_alias("person_organisation"),
+        Participant.user.unit.as_alias("user_unit"),
+    ).where(Participant.meeting.is_in(meeting_ids)).order_by(Participant.id)
+
+
+async def _base_sequences(meeting_ids: list[int]) -> dict[int, int]:
+    """Meeting.sequence at the first invitation: iCalendar SEQUENCE counts from there."""
+    rows = await MeetingChange.select(MeetingChange.meeting, MeetingChange.sequence).where(
+        MeetingChange.meeting.is_in(meeting_ids) & (MeetingChange.change_kind == "invited"))
+    base: dict[int, int] = {}
+    for row in rows:
+        base[row["meeting"]] = min(base.get(row["meeting"], row["sequence"]), row["sequence"])
+    return base
+
+
+async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
+    """Meetings as plain data for the redaction step, in a fixed number of queries."""
+    from coordinator.meetings.service import _safety_person, safety_id
+
+    ids = sorted(set(meeting_ids))
+    if not ids:
+        return []
+    meetings = await Meeting.select(
+        Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
+    ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
+    families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
+        Family.id.is_in(list({m["family"] for m in meetings})))}
+    org_ids = list({m["location_organisation"] for m in meetings if m["location_organisation"]})
+    orgs = {o["id"]: o for o in await net.Organisation.select(
+        net.Organisation.id, net.Organisation.name, net.Organisation.address,
+        net.Organisation.location_protected).where(net.Organisation.id.is_in(org_ids))} if org_ids else {}
+    parts = await MeetingPart.select().where(MeetingPart.meeting.is_in(ids)).order_by(
+        MeetingPart.meeting, MeetingPart.position)
+    rows = await _participant_rows(ids)
+    links = await ParticipantPart.select(
+        ParticipantPart.participant, ParticipantPart.part.key.as_alias("key"),
+    ).where(ParticipantPart.part.meeting.is_in(ids))
+    base = await _base_sequences(ids)
+    keys: dict[int, list[str]] = {}
+    for link in links:
+        keys.setdefault(link["participant"], []).append(link["key"])
+    result = []
+    for meeting in meetings:
+        family = families[meeting["family"]]
+        own_parts = [p for p in parts if p["meeting"] == meeting["id"]]
+        own_rows = [r for r in rows if r["meeting"] == meeting["id"]]
+        people: dict[str, safety.Person] = {}
+        participants = []
+        for row in own_rows:
+            row["safety_id"] = safety_id(row)
+            row["part_keys"] = keys.get(row["id"], [])
+            if row["removed_at"] is None:
+                people[row["safety_id"]] = _safety_person(row, bool(family["at_crisis_centre"]))
+            participants.append(_participant_data(row))
+        for row in own_rows:  # removed people are known only for their own cancellation
+            people.setdefault(row["safety_id"], _safety_person(row, bool(family["at_crisis_centre"])))
+        result.append(_meeting_data(meeting, own_parts, participants, people, orgs,
+                                    base.get(meeting["id"], meeting["sequence"])))
+    return result
+
+
+def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
+    return redact.ParticipantData(
+        id=row["id"], safety_id=row["safety_id"], name=row["name"], email=row["email"] or "",
+        rsvp=row["rsvp"], part_keys=tuple(row["part_keys"]),
+        arrival_offset=row["arrival_offset"] or 0, departure_offset=row["departure_offset"] or 0,
+        invite_via_worker=bool(row["invite_via_worker"]), removed=row["removed_at"] is not None,
+        person_id=row["person"], user_id=row["user"],
+        organisation_id=row.get("person_organisation"))
+
+
+def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
+                  participants: list[redact.ParticipantData], people: dict[str, safety.Person],
+                  orgs: Mapping[int, Mapping[str, Any]], base_sequence: int) -> redact.MeetingData:
+    text, protected, terms = meeting["location"], False, []
+    org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
+    if org:
+        protected = bool(org["location_protected"])
+        text = text or org["name"]
+        if protected:
+            terms = [t for t in (org["name"], org["address"]) if t and t.strip()]
+    active = [p for p in participants if not p.removed]
+    s_parts = tuple(
+        safety.MeetingPart(part["key"], part["label"], frozenset(
+            p.safety_id for p in active if part["key"] in p.part_keys))
+        for part in parts)
+    s_meeting = safety.Meeting(
+        kind=meeting["kind"], title=meeting["title"],
+        location=safety.Location(text=text, at_crisis_centre=protected), parts=s_parts,
+        description=meeting["description"],
+        invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
+        send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms))
+    return redact.MeetingData(
+        id=meeting["id"], family_id=meeting["family"], kind=meeting["kind"],
+        title=meeting["title"], status=meeting["status"],
+        sequence=max(0, meeting["sequence"] - base_sequence),
+        send_email_invites=bool(meeting["send_email_invites"]),
+        organiser_id=meeting["organiser"], organiser_name=meeting.get("organiser_name") or "",
+        parts=tuple(redact.PartData(p["key"], p["label"], p["starts_at"], p["ends_at"])
+                    for p in parts),
+        participants=tuple(participants), safety_meeting=s_meeting, people=people,
+        updated_at=meeting["updated_at"])
+
+
+async def load_meeting(meeting_id: int) -> redact.MeetingData:
+    """One meeting as plain data (see ``load_meetings``)."""
+    [data] = await load_meetings([meeting_id])
+    return data
+
+
+# ------------------------------------------------------------------------ the outbox
+
+def message_text(message: EmailMessage) -> str:
+    """Everything a recipient can read in a mail: headers, decoded parts, file names.
+
+    The leak scan runs on this, because base64 and quoted-printable would hide a
+    protected string from a scan of the raw bytes.
+    """
+    chunks = [f"{name}: {value}" for name, value in message.items()]
+    for part in message.walk():
+        chunks += [f"{name}: {value}" for name, value in part.items()]
+        if part.get_filename():
+            chunks.append(part.get_filename())
+        if not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                chunks.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    return "\n".join(chunks)
+
+
+def mailable(participant: redact.ParticipantData) -> bool:
+    """Whether invites go to this participant by mail (else the case worker passes them on)."""
+    return bool(participant.email) and not participant.invite_via_worker
+
+
+async def _answer_url(settings: Settings, data: redact.MeetingData,
+                      participant: redact.ParticipantData, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    ends = [p.ends_at for p in data.parts if p.ends_at]
+    last = max(ends) if ends else now
+    await AnswerToken.insert(AnswerToken(
+        meeting=data.id, participant=participant.id, token_hash=token_hash(token),
+        expires_at=last + timedelta(days=settings.invite_link_days)))
+    return f"{settings.public_base_url.rstrip('/')}/svar/{token}"
+
+
+def _mail_kind(change_kind: str, removed: bool, first: bool) -> MailKind:
+    if change_kind == "cancelled":
+        return MailKind.CANCELLATION
+    if removed:
+        return MailKind.REMOVAL
+    return MailKind.INVITATION if first else MailKind.UPDATE
+
+
+async def _enqueue_one(settings: Settings, data: redact.MeetingData,
+                       participant: redact.ParticipantData, kind: MailKind, now: datetime) -> bool:
+    method = "CANCEL" if kind in (MailKind.CANCELLATION, MailKind.REMOVAL) else "REQUEST"
+    dedupe = f"{data.id}:{participant.id}:{data.sequence}:{method}"
+    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe):
+        return False
+    if not is_valid_email(participant.email):
+        raise web.UserError(f"E-mailadressen for {participant.name} er ikke gyldig. Ret den, "
+                            "eller lad socialrådgiveren give invitationen videre. Intet er sendt.")
+    url = await _answer_url(settings, data, participant, now) if method == "REQUEST" else None
+    redacted = redact.events_for_recipient(
+        data, participant.id, mail_from=settings.mail_from, uid_domain=uid_domain(settings),
+        dtstamp=now, url=url, only_recipient=method == "CANCEL")
+    if not redacted.events:
+        return False
+    mail = ImipMail(kind=kind, sender=Person(redacted.events[0].organizer.name, settings.mail_from),
+                    recipient=Person(participant.name, participant.email),
+                    events=redacted.events, answer_url=url)
+    message = build_imip(mail, message_id_domain=uid_domain(settings), now=now)
+    if safety.scan_for_leaks(message_text(message), redacted.view.protected_strings):
+        raise web.UserError(f"Invitationen til {participant.name} ville vise oplysninger, som "
+                            "modtageren ikke må se. Ret mødets titel eller beskrivelse. Intet er sendt.")
+    await OutboxMessage.insert(OutboxMessage(
+        meeting=data.id, participant=participant.id, recipient_email=participant.email,
+        kind=method, sequence=data.sequence, dedupe_key=dedupe,
+        message_id=str(message["Message-ID"]),
+        message=message.as_bytes(policy=policy.SMTP).decode("ascii"),
+        status="queued", next_attempt_at=now))
+    return True
+
+
+async def enqueue_for_change(meeting_id: int, change_kind: str,
+                             removed_participant_ids: Iterable[int] = ()) -> int:
+    """Write one complete, redacted invite mail per affected recipient to the outbox.
+
+    Call INSIDE the meeting change's transaction (``meetings.service._notify`` does).
+    ``invited``/``rescheduled``/``participant_removed``: a REQUEST with the current
+    SEQUENCE to every mailable participant still invited; ``participant_removed`` also a
+    CANCEL to each removed one; ``cancelled``: a CANCEL to everybody. Participants without
+    an e-mail (or invited via the case worker) get nothing. Returns the number queued.
+    """
+    data = await load_meeting(meeting_id)
+    settings = current_settings()
+    now = datetime.now(UTC)
+    if not data.send_email_invites or not data.scheduled:
+        await _mark_processed(meeting_id)
+        return 0
+    removed_ids = {int(i) for i in removed_participant_ids}
+    already = {row["participant"] for row in await OutboxMessage.select(
+        OutboxMessage.participant).where((OutboxMessage.meeting == meeting_id)
+                                         & (OutboxMessage.kind == "REQUEST"))}
+    count = 0
+    for participant in data.participants:
+        if not mailable(participant) or not participant.part_keys:
+            continue
+        if participant.removed and participant.id not in removed_ids:
+            continue
+        if participant.removed or change_kind == "cancelled":
+            kind = _mail_kind(change_kind, participant.removed, False)
+        else:
+            kind = _mail_kind(change_kind, False, participant.id not in already)
+        count += await _enqueue_one(settings, data, participant, kind, now)
+    await _mark_processed(meeting_id)
+    return count
+
+
+async def _mark_processed(meeting_id: int) -> None:
+    await MeetingChange.update({MeetingChange.processed_at: datetime.now(UTC)}).where(
+        (MeetingChange.meeting == meeting_id) & MeetingChange.processed_at.is_null())
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One participant's answer and invite delivery, as the organiser sees them."""
+
+    participant_id: int
+    name: str
+    answer: str
+    answer_label: str
+    comment: str
+    answered_at: datetime | None
+    mail: bool
+    status: str
+    status_label: str
+    attempts: int
+    last_error: str
+    sent_at: datetime | None
+
+
+async def deliveries(meeting_id: int) -> list[Delivery]:
+    """Each active participant's answer and the state of their latest invite mail."""
+    from coordinator.meetings.service import RSVP_LABELS
+
+    rows = await Participant.select().where(
+        (Participant.meeting == meeting_id) & Participant.removed_at.is_null()
+    ).order_by(Participant.id)
+    mails = await OutboxMessage.select(
+        OutboxMessage.participant, OutboxMessage.status, OutboxMessage.attempts,
+        OutboxMessage.last_error, OutboxMessage.sent_at,
+    ).where(OutboxMessage.meeting == meeting_id).order_by(OutboxMessage.id)
+    latest = {m["participant"]: m for m in mails}
+    result = []
+    for row in rows:
+        mail = latest.get(row["id"])
+        has_mail = bool(row["email"]) and not row["invite_via_worker"]
+        status = mail["status"] if mail else ("none" if has_mail else "no_email")
+        label = DELIVERY_LABELS.get(status) or (
+            "Ikke sendt endnu" if has_mail else
+            "Ingen e-mail – socialrådgiveren giver invitationen videre")
+        result.append(Delivery(
+            row["id"], row["name"], row["rsvp"], RSVP_LABELS.get(row["rsvp"], row["rsvp"]),
+            row["rsvp_comment"], row["answered_at"], has_mail, status, label,
+            mail["attempts"] if mail else 0, mail["last_error"] if mail else "",
+            mail["sent_at"] if mail else None))
+    return result
+
+
+# ------------------------------------------------------------------------ answers
+
+@dataclass(frozen=True)
+class AnswerLink:
+    """A valid answer link: who answers which meeting."""
+
+    token_id: int
+    meeting_id: int
+    participant_id: int
+    expires_at: datetime
+
+
+async def resolve_answer_token(token: str) -> AnswerLink | None:
+    """The link behind a token, if it exists, has not expired and the person is invited."""
+    if not token or len(token) > 100:
+        return None
+    row = await AnswerToken.select().where(AnswerToken.token_hash == token_hash(token)).first()
+    if row is None or row["expires_at"] <= datetime.now(UTC):
+        return None
+    active = await Participant.exists().where(
+        (Participant.id == row["participant"]) & Participant.removed_at.is_null())
+    if not active:
+        return None
+    return AnswerLink(row["id"], row["meeting"], row["participant"], row["expires_at"])
+
+
+async def record_answer(link: AnswerLink, answer: str, comment: str,
+                        proposed: datetime | None, address: str = "") -> None:
+    """Store a participant's answer from their personal link; audited, one transaction."""
+    from coordinator import db
+
+    if answer not in ANSWERS:
+        raise web.UserError("Vælg et af svarene.")
+    if answer == "TENTATIVE" and proposed is None:
+        raise web.UserError("Skriv det tidspunkt, du foreslår.")
+    if proposed is not None and answer == "TENTATIVE":
+        comment = f"Foreslår {web.fmt_datetime(proposed)}. {comment}".strip()
+    async with db.transaction():
+        meeting = await Meeting.select(Meeting.family, Meeting.status).where(
+            Meeting.id == link.meeting_id).first()
+        if meeting is None or meeting["status"] not in ("invited", "planned"):
+            raise web.UserError("Mødet kan ikke længere besvares.", 409)
+        await Participant.update({
+            Participant.rsvp: answer, Participant.rsvp_comment: comment[:2000],
+            Participant.answered_at: datetime.now(UTC),
+        }).where(Participant.id == link.participant_id)
+        await audit_as(f"svarlink:{link.participant_id}", "update", "møde", link.meeting_id,
+                       meeting["family"], f"Svar via personligt link: {ANSWERS[answer]}", address)
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """What happened to one REPLY in an inbound mail."""
+
+    uid: str
+    applied: bool
+    reason: str
+
+
+async def apply_inbound(raw: bytes, address: str = "") -> list[ReplyOutcome]:
+    """Apply the iTIP REPLY(s) in a raw mail to the matching invited participants.
+
+    The UID names the meeting; the answering ATTENDEE must be an active participant of
+    that meeting with the same e-mail address, and the mail's From must be that same
+    address. A REPLY whose SEQUENCE is lower than the meeting's current one is ignored.
+    Raises ``CalendarParseError`` (Danish message) for mail without a usable REPLY.
+    """
+    from email import message_from_bytes
+    from email.utils import parseaddr
+
+    from coordinator import db
+
+    replies = parse_inbound(raw)
+    sender = parseaddr(str(message_from_bytes(raw).get("From", "")))[1].lower()
+    outcomes = []
+    for reply in replies:
+        meeting_id = _meeting_of_uid(reply.uid)
+        if meeting_id is None:
+            outcomes.append(ReplyOutcome(reply.uid, False, "ukendt møde"))
+            continue
+        async with db.transaction():
+            outcomes.append(await _apply_reply(meeting_id, reply, sender, address))
+    return outcomes
+
+
+def _meeting_of_uid(uid: str) -> int | None:
+    head = uid.split("@", 1)[0]
+    if not head.startswith("m") or "-" not in head:
+        return None
+    number = head[1:].split("-", 1)[0]
+    return int(number) if number.isdigit() and len(number) < 12 else None
+
+
+async def _apply_reply(meeting_id: int, reply, sender: str, address: str) -> ReplyOutcome:
+    data = (await load_meetings([meeting_id]) or [None])[0]
+    if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(current_settings()))
+                                         for p in data.parts}:
+        return ReplyOutcome(reply.uid, False, "ukendt møde")
+    if not is_newer(reply.sequence, data.sequence):
+        return ReplyOutcome(reply.uid, False, "forældet svar (lavere SEQUENCE)")
+    match = next((p for p in data.participants if not p.removed
+                  and p.email.lower() == reply.attendee_email), None)
+    if match is None or (sender and sender != reply.attendee_email):
+        return ReplyOutcome(reply.uid, False, "afsenderen er ikke inviteret")
+    if reply.partstat.value not in ("ACCEPTED", "DECLINED", "TENTATIVE"):
+        return ReplyOutcome(reply.uid, False, "ukendt svar")
+    await Participant.update({
+        Participant.rsvp: reply.partstat.value,
+        Participant.rsvp_comment: (reply.comment or "")[:2000],
+        Participant.answered_at: datetime.now(UTC),
+    }).where(Participant.id == match.id)
+    await audit_as(f"svarmail:{match.id}", "update", "møde", meeting_id, data.family_id,
+                   f"Svar via kalender (iTIP REPLY): {reply.partstat.value}", address)
+    return ReplyOutcome(reply.uid, True, "anvendt")
+
+
+__all__ = ["CalendarParseError", "enqueue_for_change", "apply_inbound", "load_meetings"]

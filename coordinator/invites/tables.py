@@ -1,0 +1,81 @@
+"""The invites domain's tables: the mail outbox, answer links, feed tokens, series.
+
+``OutboxMessage`` is the transactional outbox: rows are written in the same transaction
+as the meeting change that causes them, with the complete (already redacted) message,
+and ``coordinator worker`` delivers them. Secrets (answer links, feed tokens) are stored
+only as their SHA-256.
+"""
+
+from piccolo.columns import (
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from coordinator.auth.tables import User
+from coordinator.meetings.tables import Meeting, Participant
+
+
+class OutboxMessage(Table):
+    """One iMIP mail to one recipient, waiting for (or done with) delivery."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
+    recipient_email = Varchar(length=254)
+    kind = Varchar(length=8)  # REQUEST | CANCEL
+    sequence = Integer(default=0)
+    # meeting:participant:sequence:kind — nothing is enqueued twice.
+    dedupe_key = Varchar(length=120, unique=True)
+    message_id = Varchar(length=250)  # fixed at enqueue time; receivers dedupe on it
+    message = Text()  # the complete RFC 5322 message (ASCII), redacted for the recipient
+    status = Varchar(length=10, default="queued", index=True)  # queued|sending|sent|failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    last_error = Varchar(length=200, default="")  # never personal data
+    claimed_by = Varchar(length=80, default="")
+    claimed_until = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AnswerToken(Table):
+    """A personal answer link (``/svar/{token}``) for one participant; only its hash."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class MeetingSeries(Table):
+    """A recurring meeting outside a family case (team meeting, annual cooperation)."""
+
+    key = Varchar(length=64, unique=True)
+    title = Varchar(length=200)
+    rrule = Varchar(length=200)  # e.g. FREQ=WEEKLY;INTERVAL=2
+    dtstart = Timestamptz()
+    duration_minutes = Integer(default=60)
+    location = Varchar(length=300, default="")
+    exdates = Text(default="")  # comma-separated ISO moments (UTC) of cancelled occurrences
+    organiser = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class FeedToken(Table):
+    """A revocable secret link to a subscribed calendar feed."""
+
+    kind = Varchar(length=24)  # partner_organisation | user | series
+    target_id = Integer()
+    label = Varchar(length=200, default="")
+    token_hash = Varchar(length=64, unique=True)
+    created_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    last_audited_at = Timestamptz(null=True, default=None)

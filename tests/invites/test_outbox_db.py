@@ -1,0 +1,189 @@
+"""The transactional outbox and the worker, against a real SMTP server and Radicale."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+
+from coordinator import web
+from coordinator.invites import worker
+from coordinator.invites.tables import OutboxMessage
+from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import Participant
+from tests import conftest
+from tests.invites import support
+from tests.support.caldav import itip_to_resources, radicale_fixture
+from tests.support.smtp import smtp_server_fixture
+
+smtp_server = smtp_server_fixture()
+flaky_smtp = smtp_server_fixture(fail_first=1)
+radicale = radicale_fixture()
+
+
+@pytest.fixture(autouse=True)
+def invite_settings():
+    support.invites.use_settings(conftest.test_settings())
+    yield
+    support.invites.use_settings(None)
+
+
+async def deliver(server) -> int:
+    """Run the worker in this process until nothing is due."""
+    target = worker.parse_smtp_url(f"smtp://{server.host}:{server.port}")
+    total = 0
+    while handled := await worker.deliver_batch(target, "koordinator@example.invalid", "test"):
+        total += handled
+    return total
+
+
+def calendar_of(received) -> Calendar:
+    """The inline text/calendar part of a received mail."""
+    [part] = [p for p in received.message.walk() if p.get_content_type() == "text/calendar"]
+    return Calendar.from_ical(part.get_payload(decode=True))
+
+
+async def test_create_change_cancel_yields_request_request_cancel_radicale_accepts(smtp_server, radicale):
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    meeting = await s.meeting()
+    parts = await meetings.parts_of(s.meeting_id)
+    day = support.working_day(20)
+    await meetings.set_times(s.worker, meeting, None,
+                             {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
+    await meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await deliver(smtp_server)
+
+    to_teacher = [m for m in smtp_server.messages if m.rcpt_tos == ("laerer@skole.example.org",)]
+    assert len(to_teacher) == 3
+    calendars = [calendar_of(m) for m in to_teacher]
+    assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
+    events = [c.walk("VEVENT")[0] for c in calendars]
+    assert [int(e["SEQUENCE"]) for e in events] == [0, 1, 2]
+    assert len({str(e["UID"]) for e in events}) == 1
+    assert events[1].decoded("DTSTART").hour == 13
+    assert str(events[2]["STATUS"]) == "CANCELLED"
+    # the text/calendar part's method parameter equals METHOD (what makes Outlook show buttons)
+    methods = [[p.get_param("method") for p in m.message.walk()
+                if p.get_content_type() == "text/calendar"][0] for m in to_teacher]
+    assert methods == ["REQUEST", "REQUEST", "CANCEL"]
+
+    collection = radicale.mkcalendar("laerer")
+    etag = None
+    for m in to_teacher:
+        [(uid, body)] = itip_to_resources(calendar_of(m).to_ical()).items()
+        href = radicale.href(collection, uid)
+        etag = radicale.put(href, body, etag)
+        stored, etag = radicale.get(href)
+        got = Calendar.from_ical(stored).walk("VEVENT")[0]
+        sent = Calendar.from_ical(body).walk("VEVENT")[0]
+        for prop in ("UID", "SEQUENCE", "SUMMARY", "STATUS", "LOCATION"):
+            assert str(got.get(prop)) == str(sent.get(prop))
+        assert got.decoded("DTSTART") == sent.decoded("DTSTART")
+
+
+async def test_one_message_per_recipient_and_none_without_email(smtp_server):
+    s = await support.scenario()
+    await support.send(s)
+    assert await deliver(smtp_server) == 4
+    recipients = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert recipients == ["far@example.net", "laerer@skole.example.org", "mor@example.net",
+                          "sara@kommune.example.org"]
+    assert await deliver(smtp_server) == 0  # nothing is sent twice
+    rows = await support.outbox(s.meeting_id)
+    assert {r["status"] for r in rows} == {"sent"}
+    # the child (invited via the case worker, no e-mail) is shown as such to the organiser
+    states = {d.name: d for d in await support.invites.deliveries(s.meeting_id)}
+    assert not states["Emma Marie Hansen"].mail
+    assert "socialrådgiveren giver invitationen videre" in states["Emma Marie Hansen"].status_label
+    assert states["Lars Lærer"].status_label == "Sendt"
+
+
+async def test_removed_participant_gets_cancel_others_an_update(smtp_server):
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    teacher = await Participant.select().where(Participant.person == s.teacher).first()
+    await meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+    await deliver(smtp_server)
+    to_teacher = [calendar_of(m) for m in smtp_server.messages if m.rcpt_tos == ("laerer@skole.example.org",)]
+    assert [str(c["METHOD"]) for c in to_teacher] == ["REQUEST", "CANCEL"]
+    cancel = to_teacher[1].walk("VEVENT")[0]
+    assert int(cancel["SEQUENCE"]) == 1 and "STATUS" not in cancel
+    attendees = cancel.get("ATTENDEE")
+    assert str(attendees).lower() == "mailto:laerer@skole.example.org"
+    to_mother = [calendar_of(m) for m in smtp_server.messages if m.rcpt_tos == ("mor@example.net",)]
+    assert [int(c.walk("VEVENT")[0]["SEQUENCE"]) for c in to_mother] == [0, 1]
+    assert "laerer@skole.example.org" not in to_mother[1].to_ical().decode().lower()
+
+
+async def test_smtp_down_keeps_messages_queued_and_retries(smtp_server):
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    down = worker.parse_smtp_url("smtp://127.0.0.1:9")  # nothing listens on the discard port
+    assert await worker.deliver_batch(down, "koordinator@example.invalid", "w1") == 3
+    rows = await support.outbox(s.meeting_id)
+    assert {r["status"] for r in rows} == {"queued"}
+    assert {r["attempts"] for r in rows} == {1}
+    assert all(r["last_error"] and "@" not in r["last_error"] for r in rows)
+    assert await deliver(smtp_server) == 0  # backing off: not due yet
+    await OutboxMessage.update({OutboxMessage.next_attempt_at: OutboxMessage.created_at}, force=True)
+    assert await deliver(smtp_server) == 3
+    assert len(smtp_server.messages) == 3
+    assert {r["status"] for r in await support.outbox(s.meeting_id)} == {"sent"}
+
+
+async def test_temporary_smtp_failure_is_retried_with_backoff(flaky_smtp):
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    await deliver(flaky_smtp)
+    rows = await support.outbox(s.meeting_id)
+    assert sorted(r["status"] for r in rows) == ["queued", "sent", "sent"]
+    [queued] = [r for r in rows if r["status"] == "queued"]
+    assert queued["last_error"] == "SMTPDataError (SMTP 451)"
+    assert queued["next_attempt_at"] > queued["created_at"] + timedelta(seconds=20)
+
+
+async def test_invalid_email_is_refused_and_nothing_is_saved():
+    s = await support.scenario(with_father=False)
+    meeting = await s.meeting()
+    with pytest.raises(web.UserError) as refused:
+        await meetings.add_participants(s.worker, meeting, None, [meetings.NewParticipant(
+            name="Ekstern", email="ikke en adresse", organisation="PPR")])
+    assert refused.value.status == 422 and "ikke gyldig" in refused.value.message
+    # an address the form let through but no mail server would take stops the sending
+    await meetings.add_participants(s.worker, meeting, None, [meetings.NewParticipant(
+        name="Ekstern", email="ppr@localhost", organisation="PPR")])
+    with pytest.raises(web.UserError) as stopped:
+        await support.send(s)
+    assert stopped.value.status == 422 and "ikke gyldig" in stopped.value.message
+    assert await support.outbox(s.meeting_id) == []
+    assert (await s.meeting())["status"] == "planned"
+
+
+def test_backoff_grows_and_is_capped():
+    assert [worker.backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert worker.backoff(50) == worker.MAX_BACKOFF
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("smtp://mail.example.org", ("mail.example.org", 587, False, "", "")),
+    ("smtps://u%40x:p%3Aw@mail.example.org:465", ("mail.example.org", 465, True, "u@x", "p:w")),
+    ("smtp://127.0.0.1:2525", ("127.0.0.1", 2525, False, "", "")),
+])
+def test_smtp_url(url, expected):
+    t = worker.parse_smtp_url(url)
+    assert (t.host, t.port, t.ssl, t.username, t.password) == expected
+
+
+async def test_smtp_auth_is_used():
+    from tests.support.smtp import SmtpTestServer
+
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    with SmtpTestServer(users={"koord": "hemmelig"}) as server:
+        target = worker.parse_smtp_url(f"smtp://koord:hemmelig@{server.host}:{server.port}")
+        await worker.deliver_batch(target, "koordinator@example.invalid", "w")
+        received = await asyncio.to_thread(server.wait_for, 3)
+    assert {m.login for m in received} == {"koord"}
