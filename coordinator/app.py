@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from coordinator import db, web
+from coordinator.agreements.routes import AgreementController
 from coordinator.audit.routes import AuditController
 from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserAdminController,
             FamilyController,
             AuditController,
+            AgreementController,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],

@@ -27,4 +27,7 @@ class FamilySection:
 def family_sections() -> list[FamilySection]:
     """The sections in page order. Imported lazily so domains can depend on families."""
     sections: list[FamilySection] = []
+    from coordinator.agreements.service import family_section as agreements_section
+    sections.append(FamilySection("agreements", "agreements/_family_section.html",
+                                  agreements_section))
     return sections

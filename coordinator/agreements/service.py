@@ -1,0 +1,413 @@
+"""Use cases for cooperation agreements: create, edit with kept versions, evaluate, archive.
+
+Agreements are not family data (they attach to organisations in the shared directory),
+so there is no family access check here; the routes decide which roles reach them. Every
+write is one transaction and is audited with ``family_id=None``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from coordinator import db
+from coordinator.agreements import cadence
+from coordinator.agreements.cadence import Cadence, CadenceError, Status, StoredStatus
+from coordinator.agreements.tables import (
+    Agreement,
+    AgreementEvaluation,
+    AgreementParty,
+    AgreementVersion,
+)
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.network.tables import Organisation, Person, Relation
+from coordinator.web import COPENHAGEN, Conflict, UserError
+
+ENTITY = "samarbejdsaftale"
+
+
+def today() -> date:
+    """Today's date in Copenhagen (what "due" and "overdue" are measured against)."""
+    return datetime.now(COPENHAGEN).date()
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    """One party as submitted: the organisation, its contact person and obligations."""
+
+    organisation_id: int
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    obligations: str = ""
+
+
+@dataclass(frozen=True)
+class AgreementInput:
+    """An agreement as submitted on the form (already parsed, not yet validated)."""
+
+    title: str
+    partner_id: int
+    period_start: date
+    period_end: date
+    evaluation_months: int
+    status: str = StoredStatus.ACTIVE.value
+    purpose: str = ""
+    target_group: str = ""
+    parties: tuple[PartyInput, ...] = field(default_factory=tuple)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+async def organisations() -> list[dict]:
+    """The organisation directory for the partner and party pickers."""
+    return await Organisation.select(Organisation.id, Organisation.name, Organisation.kind) \
+        .order_by(Organisation.name)
+
+
+async def _organisation_names(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.id.is_in(list(ids)))
+    return {row["id"]: row["name"] for row in rows}
+
+
+def cadence_of(row: dict, evaluation_dates: list[date]) -> Cadence:
+    """The pure cadence of a stored agreement row and its evaluation dates."""
+    return Cadence(row["period_start"], row["period_end"], row["evaluation_months"],
+                   cadence.evaluations_of(evaluation_dates), StoredStatus(row["status"]))
+
+
+async def _evaluation_dates(agreement_ids: list[int]) -> dict[int, list[date]]:
+    dates: dict[int, list[date]] = {i: [] for i in agreement_ids}
+    if agreement_ids:
+        rows = await AgreementEvaluation.select(
+            AgreementEvaluation.agreement, AgreementEvaluation.held_on
+        ).where(AgreementEvaluation.agreement.is_in(agreement_ids))
+        for row in rows:
+            dates[row["agreement"]].append(row["held_on"])
+    return dates
+
+
+def _agreement_columns():
+    return (*Agreement.all_columns(), Agreement.partner.name.as_alias("partner_name"),
+            Agreement.partner.kind.as_alias("partner_kind"))
+
+
+async def list_agreements(on: date, status: str = "", partner_id: int | None = None,
+                          query: str = "") -> list[dict]:
+    """Agreements with their computed state, filtered by computed status, partner, text."""
+    select = Agreement.select(*_agreement_columns()).order_by(Agreement.title)
+    if partner_id is not None:
+        select = select.where(Agreement.partner == partner_id)
+    rows = await select
+    dates = await _evaluation_dates([r["id"] for r in rows])
+    needle = query.strip().casefold()
+    result = []
+    for row in rows:
+        row["state"] = cadence.state(cadence_of(row, dates[row["id"]]), on)
+        if status and row["state"].status.value != status:
+            continue
+        if needle and needle not in f"{row['title']} {row['partner_name']}".casefold():
+            continue
+        result.append(row)
+    return result
+
+
+async def get_agreement(agreement_id: int, on: date) -> dict | None:
+    """One agreement with partner, parties, evaluations, versions and computed state."""
+    row = await Agreement.select(*_agreement_columns()).where(
+        Agreement.id == agreement_id).first()
+    if row is None:
+        return None
+    row["parties"] = await AgreementParty.select(
+        *AgreementParty.all_columns(),
+        AgreementParty.organisation.name.as_alias("organisation_name"),
+    ).where(AgreementParty.agreement == agreement_id).order_by(AgreementParty.position)
+    row["evaluations"] = await AgreementEvaluation.select().where(
+        AgreementEvaluation.agreement == agreement_id
+    ).order_by(AgreementEvaluation.held_on, ascending=False)
+    row["versions"] = await AgreementVersion.select(
+        AgreementVersion.number, AgreementVersion.saved_at, AgreementVersion.saved_by_name
+    ).where(AgreementVersion.agreement == agreement_id).order_by(
+        AgreementVersion.number, ascending=False)
+    row["state"] = cadence.state(
+        cadence_of(row, [e["held_on"] for e in row["evaluations"]]), on)
+    return row
+
+
+async def get_version(agreement_id: int, number: int) -> dict | None:
+    """A kept version: its number, when and by whom it was saved, and the snapshot."""
+    row = await AgreementVersion.select().where(
+        (AgreementVersion.agreement == agreement_id) & (AgreementVersion.number == number)
+    ).first()
+    if row is None:
+        return None
+    row["data"] = json.loads(row["snapshot"])
+    return row
+
+
+async def due(on: date, within_days: int) -> list[dict]:
+    """Evaluations and renewals due within ``within_days`` and overdue ones, most urgent first."""
+    rows = await Agreement.select(*_agreement_columns()).where(
+        Agreement.status == StoredStatus.ACTIVE.value)
+    dates = await _evaluation_dates([r["id"] for r in rows])
+    by_id = {row["id"]: row for row in rows}
+    items = cadence.due_list(((r["id"], cadence_of(r, dates[r["id"]])) for r in rows),
+                             on, within_days)
+    return [{"item": item, "agreement": by_id[item.key]} for item in items]
+
+
+async def contact_persons(agreement_id: int) -> list[dict]:
+    """The parties' contact persons who have an e-mail address (the people to invite)."""
+    rows = await AgreementParty.select(
+        AgreementParty.contact_name, AgreementParty.contact_email,
+        AgreementParty.organisation.name.as_alias("organisation_name"),
+    ).where(AgreementParty.agreement == agreement_id).order_by(AgreementParty.position)
+    return [r for r in rows if r["contact_name"] and r["contact_email"]]
+
+
+async def family_organisation_ids(family_id: int) -> set[int]:
+    """The organisations in a family's network: people's employers and relation targets."""
+    people = await Person.select(Person.organisation).where(
+        (Person.family == family_id) & Person.organisation.is_not_null())
+    relations = await Relation.select(Relation.target_organisation).where(
+        (Relation.family == family_id) & Relation.target_organisation.is_not_null())
+    return {r["organisation"] for r in people} | {r["target_organisation"] for r in relations}
+
+
+async def agreements_for_family(family_id: int, on: date) -> list[dict]:
+    """The running agreements that apply to a family through the organisations in its network.
+
+    For each: the agreement, the organisations that link it, and those organisations'
+    contact persons on the agreement (the partner's when the linking one is not a party).
+    """
+    org_ids = await family_organisation_ids(family_id)
+    if not org_ids:
+        return []
+    party_hits = AgreementParty.select(AgreementParty.agreement).where(
+        AgreementParty.organisation.is_in(list(org_ids)))
+    rows = await Agreement.select(*_agreement_columns()).where(
+        (Agreement.status == StoredStatus.ACTIVE.value)
+        & (Agreement.period_start <= on) & (Agreement.period_end >= on)
+        & (Agreement.partner.is_in(list(org_ids)) | Agreement.id.is_in(party_hits))
+    ).order_by(Agreement.title)
+    if not rows:
+        return []
+    parties = await AgreementParty.select(
+        *AgreementParty.all_columns(),
+        AgreementParty.organisation.name.as_alias("organisation_name"),
+    ).where(AgreementParty.agreement.is_in([r["id"] for r in rows])).order_by(
+        AgreementParty.position)
+    names = await _organisation_names(org_ids)
+    for row in rows:
+        own = [p for p in parties if p["agreement"] == row["id"]]
+        linked = [p for p in own if p["organisation"] in org_ids]
+        if not linked and row["partner"] in org_ids:
+            linked = [p for p in own if p["organisation"] == row["partner"]] or [
+                {"organisation": row["partner"], "organisation_name": names[row["partner"]],
+                 "contact_name": "", "contact_email": "", "contact_phone": ""}]
+        row["links"] = linked
+    return rows
+
+
+# --- validation and snapshots ---------------------------------------------------------------
+
+async def _validate(data: AgreementInput, evaluation_dates: list[date]) -> None:
+    try:
+        cadence.validate(Cadence(data.period_start, data.period_end, data.evaluation_months,
+                                 tuple(evaluation_dates)))
+    except CadenceError as exc:
+        raise UserError(exc.message_da) from None
+    if data.status not in cadence.STORED_STATUS_LABELS:
+        raise UserError("Ugyldig status.")
+    wanted = {data.partner_id} | {p.organisation_id for p in data.parties}
+    found = await _organisation_names(wanted)
+    if set(found) != wanted:
+        raise UserError("En valgt organisation findes ikke i organisationsoversigten.")
+    seen: set[int] = set()
+    for party in data.parties:
+        if party.organisation_id in seen:
+            raise UserError(f"»{found[party.organisation_id]}« står som part flere gange.")
+        seen.add(party.organisation_id)
+
+
+async def _snapshot(agreement_id: int) -> str:
+    """The agreement and its parties as JSON text, as they are now in the database."""
+    row = await Agreement.select(*_agreement_columns()).where(
+        Agreement.id == agreement_id).first()
+    parties = await AgreementParty.select(
+        *AgreementParty.all_columns(),
+        AgreementParty.organisation.name.as_alias("organisation_name"),
+    ).where(AgreementParty.agreement == agreement_id).order_by(AgreementParty.position)
+    data = {
+        "title": row["title"], "purpose": row["purpose"], "target_group": row["target_group"],
+        "partner_id": row["partner"], "partner_name": row["partner_name"],
+        "period_start": row["period_start"].isoformat(),
+        "period_end": row["period_end"].isoformat(),
+        "status": row["status"], "evaluation_months": row["evaluation_months"],
+        "version": row["version"],
+        "parties": [{
+            "organisation_id": p["organisation"], "organisation_name": p["organisation_name"],
+            "contact_name": p["contact_name"], "contact_email": p["contact_email"],
+            "contact_phone": p["contact_phone"], "obligations": p["obligations"],
+        } for p in parties],
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+async def _keep_version(user: Principal | None, agreement_id: int, number: int) -> None:
+    await AgreementVersion.insert(AgreementVersion(
+        agreement=agreement_id, number=number, snapshot=await _snapshot(agreement_id),
+        saved_by_name=user.full_name or user.username if user else "Demodata"))
+
+
+async def _write_parties(agreement_id: int, parties: tuple[PartyInput, ...]) -> None:
+    await AgreementParty.delete().where(AgreementParty.agreement == agreement_id)
+    for position, party in enumerate(parties):
+        await AgreementParty.insert(AgreementParty(
+            agreement=agreement_id, position=position, organisation=party.organisation_id,
+            contact_name=party.contact_name, contact_email=party.contact_email,
+            contact_phone=party.contact_phone, obligations=party.obligations))
+
+
+def _columns(data: AgreementInput) -> dict[str, Any]:
+    return {
+        "title": data.title, "purpose": data.purpose, "target_group": data.target_group,
+        "partner": data.partner_id, "period_start": data.period_start,
+        "period_end": data.period_end, "status": data.status,
+        "evaluation_months": data.evaluation_months,
+    }
+
+
+# --- writing ------------------------------------------------------------------------------
+
+async def create_agreement(user: Principal | None, data: AgreementInput,
+                           address: str = "") -> int:
+    """Create an agreement with its parties and keep it as version 1, audited."""
+    await _validate(data, [])
+    async with db.transaction():
+        rows = await Agreement.insert(Agreement(
+            **_columns(data), created_by=user.id if user else None, version=1))
+        agreement_id = rows[0]["id"]
+        await _write_parties(agreement_id, data.parties)
+        await _keep_version(user, agreement_id, 1)
+        await audit.record(user, "create", ENTITY, agreement_id, None, data.title, address)
+    return agreement_id
+
+
+async def update_agreement(user: Principal, agreement_id: int, expected_version: int,
+                           data: AgreementInput, address: str = "") -> int:
+    """Save a changed agreement as a new version; Conflict when someone saved first.
+
+    The previous versions stay readable. Returns the new version number.
+    """
+    async with db.transaction():
+        current = await Agreement.select().where(Agreement.id == agreement_id).first()
+        if current is None:
+            raise UserError("Aftalen findes ikke længere.", 404)
+        dates = (await _evaluation_dates([agreement_id]))[agreement_id]
+        await _validate(data, dates)
+        changed = await Agreement.update({
+            **_columns(data), Agreement.version: Agreement.version + 1,
+            Agreement.updated_at: datetime.now(COPENHAGEN),
+        }).where(
+            (Agreement.id == agreement_id) & (Agreement.version == expected_version)
+        ).returning(Agreement.version)
+        if not changed:
+            theirs = json.loads(await _snapshot(agreement_id))
+            raise Conflict("En anden har gemt aftalen, mens du redigerede. Dine ændringer er "
+                           "ikke gemt. Sammenlign, og gem igen ud fra den nyeste version.",
+                           mine=_input_as_dict(data), theirs=theirs)
+        version = changed[0]["version"]
+        await _write_parties(agreement_id, data.parties)
+        await _keep_version(user, agreement_id, version)
+        await audit.record(user, "update", ENTITY, agreement_id, None,
+                           f"{data.title} (version {version})", address)
+    return version
+
+
+def _input_as_dict(data: AgreementInput) -> dict[str, Any]:
+    values = asdict(data)
+    values["period_start"] = data.period_start.isoformat()
+    values["period_end"] = data.period_end.isoformat()
+    return values
+
+
+async def record_evaluation(user: Principal, agreement_id: int, held_on: date,
+                            participants: str, conclusions: str, changes: str, on: date,
+                            address: str = "") -> int:
+    """Record an evaluation held; refused when dated before the start or in the future."""
+    async with db.transaction():
+        row = await Agreement.select(Agreement.title, Agreement.period_start).where(
+            Agreement.id == agreement_id).first()
+        if row is None:
+            raise UserError("Aftalen findes ikke længere.", 404)
+        try:
+            cadence.validate_evaluation(row["period_start"], held_on, on)
+        except CadenceError as exc:
+            raise UserError(exc.message_da) from None
+        if not conclusions:
+            raise UserError("Skriv evalueringens konklusioner.")
+        rows = await AgreementEvaluation.insert(AgreementEvaluation(
+            agreement=agreement_id, held_on=held_on, participants=participants,
+            conclusions=conclusions, changes=changes, recorded_by=user.id,
+            recorded_by_name=user.full_name or user.username))
+        await audit.record(user, "create", "aftaleevaluering", rows[0]["id"], None,
+                           f"{row['title']}: evaluering {held_on.isoformat()}", address)
+    return rows[0]["id"]
+
+
+async def archive_agreement(user: Principal, agreement_id: int, expected_version: int,
+                            address: str = "") -> None:
+    """Archive an agreement (kept with its evaluations and versions), as a new version."""
+    async with db.transaction():
+        current = await Agreement.select(Agreement.title, Agreement.status).where(
+            Agreement.id == agreement_id).first()
+        if current is None:
+            raise UserError("Aftalen findes ikke længere.", 404)
+        if current["status"] == StoredStatus.ARCHIVED.value:
+            raise UserError("Aftalen er allerede arkiveret.", 409)
+        changed = await Agreement.update({
+            Agreement.status: StoredStatus.ARCHIVED.value,
+            Agreement.version: Agreement.version + 1,
+            Agreement.updated_at: datetime.now(COPENHAGEN),
+        }).where((Agreement.id == agreement_id) & (Agreement.version == expected_version)
+                 ).returning(Agreement.version)
+        if not changed:
+            raise UserError("En anden har ændret aftalen imens. Genindlæs siden, og prøv "
+                            "igen. Intet blev ændret.", 409)
+        await _keep_version(user, agreement_id, changed[0]["version"])
+        await audit.record(user, "update", ENTITY, agreement_id, None,
+                           f"{current['title']}: arkiveret", address)
+
+
+async def delete_agreement(user: Principal, agreement_id: int, address: str = "") -> None:
+    """Delete an agreement that has no evaluations; one with evaluations can only be archived."""
+    async with db.transaction():
+        current = await Agreement.select(Agreement.title).where(
+            Agreement.id == agreement_id).first()
+        if current is None:
+            raise UserError("Aftalen findes ikke længere.", 404)
+        if await AgreementEvaluation.exists().where(
+                AgreementEvaluation.agreement == agreement_id):
+            raise UserError("Aftalen har registrerede evalueringer og kan derfor ikke slettes. "
+                            "Arkivér den i stedet; så bevares evalueringerne.", 409)
+        await Agreement.delete().where(Agreement.id == agreement_id)
+        await audit.record(user, "delete", ENTITY, agreement_id, None, current["title"],
+                           address)
+
+
+STATUS_FILTERS = {s.value: s.label_da for s in Status}
+
+
+async def family_section(user: Principal, family: dict) -> dict[str, Any]:
+    """Context for the family page: the running agreements that apply to this family.
+
+    The family route has already authorised and audited the read of the family.
+    """
+    return {"agreements": await agreements_for_family(family["id"], today())}
