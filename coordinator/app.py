@@ -20,6 +20,7 @@ from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
 from coordinator.auth.routes import LoginController, UserAdminController
 from coordinator.families.routes import FamilyController
+from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.settings import BASE_DIR, Settings
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserAdminController,
             FamilyController,
             AuditController,
+            *MEETING_ROUTES,
             AgreementController,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),

@@ -21,6 +21,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Mine familier", "/", CASE_ROLES | {Role.SAMORDNER}),
+    NavItem("Mine familierådslagninger", "/meetings/coordinated", frozenset({Role.SAMORDNER})),
     NavItem("Samarbejdsaftaler", "/agreements/", CASE_ROLES),
     NavItem("Revisionslog", "/audit/", frozenset({Role.LEDER, Role.ADMIN})),
     NavItem("Brugere", "/admin/users/", frozenset({Role.ADMIN})),

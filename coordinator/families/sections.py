@@ -27,6 +27,8 @@ class FamilySection:
 def family_sections() -> list[FamilySection]:
     """The sections in page order. Imported lazily so domains can depend on families."""
     sections: list[FamilySection] = []
+    from coordinator.meetings.flows import family_section as meetings_section
+    sections.append(FamilySection("meetings", "meetings/_family_section.html", meetings_section))
     from coordinator.agreements.service import family_section as agreements_section
     sections.append(FamilySection("agreements", "agreements/_family_section.html",
                                   agreements_section))

@@ -1,0 +1,642 @@
+"""The familierådslagning (FGC) and Barnet i Centrum (BIC) flows, step by step.
+
+Each step is saved on its own, in one transaction, audited. The assessments recorded here
+are the success criteria the leaders follow (``assessment_counts``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from litestar.exceptions import NotFoundException
+
+from coordinator import db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.auth.tables import User
+from coordinator.families import service as families
+from coordinator.families.tables import Family, TeamMember
+from coordinator.meetings import kinds, service
+from coordinator.meetings.tables import (
+    BicSession,
+    FatherAssessment,
+    FgcCase,
+    FgcPlanItem,
+    FgcTask,
+    Meeting,
+)
+from coordinator.network import tables as net
+
+UTC = timezone.utc
+CONTACT_TEAM_ROLE = "Kontaktperson, Modtagelsen"
+FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
+              "referred": "Henvist", "coordinator": "Samordner valgt",
+              "preparing": "Forberedes", "planned": "Møde planlagt", "held": "Afholdt",
+              "followup": "Opfølgning planlagt"}
+BIC_STATUS = {"assessed": "Vurderet", "not_involved": "Far inddrages ikke",
+              "agreed": "Mors samtykke registreret", "referred": "Henvist til Modtagelsen",
+              "sessions": "Rådgivningssamtaler i gang"}
+DEFAULT_TASKS = ("Tal med familien og barnet om rådslagningen",
+                 "Kortlæg og inviter netværket", "Book lokale og bestil mad",
+                 "Bestil tolk, hvis der er brug for det", "Aftal barnets deltagelse")
+
+
+# ------------------------------------------------------------------- shared helpers
+
+def _check_past_date(value: date, label: str) -> None:
+    if value > datetime.now(web.COPENHAGEN).date():
+        raise web.UserError(f"»{label}« kan ikke ligge i fremtiden.")
+
+
+async def _bump_case(table, row_id: int, version: int | None, changes: Mapping[Any, Any],
+                     mine: Mapping[str, Any], what: str) -> None:
+    """Optimistic locking for FGC and BIC records (same rule as meetings)."""
+    current = await table.select().where(table.id == row_id).first()
+    if version is None:
+        version = current["version"]
+    values = {table.version: table.version + 1, table.updated_at: datetime.now(UTC), **changes}
+    updated = await table.update(values).where(
+        (table.id == row_id) & (table.version == version)).returning(table.id)
+    if not updated:
+        shown = {k: v for k, v in current.items() if k in {*mine, "version"}}
+        raise web.Conflict(f"{what} er ændret af en anden imens. Intet af det, du indtastede, "
+                           "er gemt. Sammenlign de to udgaver, og prøv igen.",
+                           mine={**mine, "version": version}, theirs=shown)
+
+
+# ------------------------------------------------------------------- familierådslagning
+
+@dataclass
+class FgcView:
+    """The stepper page: the case (or None), its tasks, plan, meetings and samordnere."""
+
+    case: dict | None
+    tasks: list[dict]
+    plan: list[dict]
+    meeting: dict | None
+    followup: dict | None
+    samordnere: list[dict]
+    step: int
+
+
+async def current_fgc(family_id: int) -> dict | None:
+    """The family's current familierådslagning case (the newest)."""
+    return await FgcCase.select(
+        FgcCase.all_columns(), FgcCase.assessed_by.full_name.as_alias("assessed_by_name"),
+        FgcCase.samordner_user.full_name.as_alias("samordner_user_name"),
+    ).where(FgcCase.family == family_id).order_by(FgcCase.id, ascending=False).first()
+
+
+def fgc_step(case: Mapping[str, Any] | None, meeting: Mapping | None, plan: list) -> int:
+    """The step the worker is at (1–6): the first one not done yet."""
+    if case is None or case["possible"] is None:
+        return 1
+    if not case["possible"]:
+        return 1
+    if not case["concern"] or not case["questions"]:
+        return 2
+    if not case["samordner_user"] and not case["samordner_name"]:
+        return 3
+    if meeting is None:
+        return 4
+    if meeting["status"] not in ("held", "followup"):
+        return 5
+    return 6
+
+
+async def fgc_view(family_id: int) -> FgcView:
+    """Everything the familierådslagning page shows."""
+    case = await current_fgc(family_id)
+    tasks, plan, meeting, followup = [], [], None, None
+    if case:
+        tasks = await FgcTask.select().where(FgcTask.case == case["id"]).order_by(
+            FgcTask.deadline, FgcTask.id)
+        plan = await FgcPlanItem.select().where(FgcPlanItem.case == case["id"]).order_by(
+            FgcPlanItem.position, FgcPlanItem.id)
+        meeting = await Meeting.select().where(
+            (Meeting.fgc_case == case["id"]) & (Meeting.kind == "familieraadslagning")
+            & (Meeting.status != "cancelled")).order_by(Meeting.id, ascending=False).first()
+        followup = await Meeting.select().where(
+            (Meeting.fgc_case == case["id"]) & (Meeting.kind == "familieraadslagning_followup")
+            & (Meeting.status != "cancelled")).order_by(Meeting.id, ascending=False).first()
+        if meeting:
+            meeting["parts"] = await service.parts_of(meeting["id"])
+            meeting["participants"] = await service.participants_of(meeting["id"])
+        if followup:
+            followup["parts"] = await service.parts_of(followup["id"])
+    samordnere = await User.select(User.id, User.full_name, User.unit).where(
+        (User.role == "samordner") & (User.active == True)).order_by(User.full_name)  # noqa: E712
+    team = {m["user_id"] for m in await families.team_of(family_id)}
+    samordnere = [s for s in samordnere if s["id"] not in team]
+    return FgcView(case, tasks, plan, meeting, followup, samordnere,
+                   fgc_step(case, meeting, plan))
+
+
+async def _case_or_error(family_id: int, need: str = "") -> dict:
+    case = await current_fgc(family_id)
+    if case is None or case["possible"] is None:
+        raise web.UserError("Registrér først vurderingen af, om en familierådslagning er mulig.")
+    if case["possible"] is False:
+        raise web.UserError("Vurderingen siger, at en familierådslagning ikke er mulig. "
+                            "Ændr vurderingen for at gå videre.")
+    if need == "referral" and (not case["concern"] or not case["questions"]):
+        raise web.UserError("Udfyld først henvisningen: bekymringen og spørgsmålene.")
+    if need == "samordner" and not case["samordner_user"] and not case["samordner_name"]:
+        raise web.UserError("Vælg først en samordner.")
+    return case
+
+
+async def save_fgc_assessment(user: Principal, family: Mapping[str, Any], version: int | None,
+                              possible: bool, assessed_on: date, family_view: str, reasons: str,
+                              address: str = "") -> int:
+    """Step 1: is a familierådslagning possible? Recorded with date, who, the family's view
+    and reasons (the success criterion: every family has one)."""
+    _check_past_date(assessed_on, "Dato for vurderingen")
+    if not reasons:
+        raise web.UserError("Skriv begrundelsen for vurderingen.")
+    case = await current_fgc(family["id"])
+    status = "assessed" if possible else "not_possible"
+    values = {FgcCase.possible: possible, FgcCase.assessed_on: assessed_on,
+              FgcCase.assessed_by: user.id, FgcCase.family_view: family_view,
+              FgcCase.reasons: reasons}
+    async with db.transaction():
+        if case is None:
+            rows = await FgcCase.insert(FgcCase(
+                family=family["id"], status=status, possible=possible, assessed_on=assessed_on,
+                assessed_by=user.id, family_view=family_view, reasons=reasons))
+            case_id = rows[0]["id"]
+        else:
+            case_id = case["id"]
+            if case["status"] in ("assessed", "not_possible"):
+                values[FgcCase.status] = status
+            await _bump_case(FgcCase, case_id, version, values,
+                             {"possible": possible, "reasons": reasons}, "Familierådslagningen")
+        await audit.record(user, "update" if case else "create", "familierådslagning", case_id,
+                           family["id"], f"Vurdering: familierådslagning "
+                           f"{'mulig' if possible else 'ikke mulig'}. {reasons}", address)
+    return case_id
+
+
+async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version: int | None,
+                            concern: str, questions: str, referred_on: date,
+                            address: str = "") -> None:
+    """Step 2: the worker's concern and the questions the family's plan must answer."""
+    case = await _case_or_error(family["id"])
+    if not concern or not questions:
+        raise web.UserError("Udfyld både bekymringen og spørgsmålene, planen skal besvare.")
+    _check_past_date(referred_on, "Henvisningsdato")
+    status = {"assessed": "referred"}.get(case["status"], case["status"])
+    async with db.transaction():
+        await _bump_case(FgcCase, case["id"], version, {
+            FgcCase.concern: concern, FgcCase.questions: questions,
+            FgcCase.referred_on: referred_on, FgcCase.status: status},
+            {"concern": concern, "questions": questions}, "Familierådslagningen")
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           "Henvisning: bekymring og spørgsmål registreret", address)
+
+
+async def set_samordner(user: Principal, family: Mapping[str, Any], version: int | None,
+                        samordner_user: int | None, name: str, email: str, organisation: str,
+                        address: str = "") -> None:
+    """Step 3: the independent coordinator – a samordner user who is NOT on the family's
+    team, or an external person who only receives invites."""
+    case = await _case_or_error(family["id"], "referral")
+    if samordner_user is not None:
+        account = await User.select().where(User.id == samordner_user).first()
+        if account is None or account["role"] != "samordner" or not account["active"]:
+            raise web.UserError("Den valgte bruger er ikke samordner.")
+        if await families.is_on_team(samordner_user, family["id"]):
+            raise web.UserError("Samordneren skal være uafhængig og må ikke være på familiens team.")
+        name, email, organisation = "", "", ""
+        who = account["full_name"]
+    else:
+        if not name or not email:
+            raise web.UserError("Vælg en samordner, eller skriv navn og e-mail på en ekstern samordner.")
+        if "@" not in email or " " in email:
+            raise web.UserError("E-mailadressen er ikke gyldig.")
+        who = name
+    status = {"referred": "coordinator"}.get(case["status"], case["status"])
+    async with db.transaction():
+        await _bump_case(FgcCase, case["id"], version, {
+            FgcCase.samordner_user: samordner_user, FgcCase.samordner_name: name,
+            FgcCase.samordner_email: email, FgcCase.samordner_organisation: organisation,
+            FgcCase.status: status}, {"samordner": who}, "Familierådslagningen")
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           f"Samordner: {who}", address)
+
+
+async def add_task(user: Principal, family: Mapping[str, Any], title: str,
+                   deadline: date | None, address: str = "") -> None:
+    """Step 4: a preparation task with a deadline."""
+    case = await _case_or_error(family["id"], "samordner")
+    if not title:
+        raise web.UserError("Skriv opgaven.")
+    if deadline and deadline < datetime.now(web.COPENHAGEN).date():
+        raise web.UserError("Fristen ligger i fortiden.")
+    async with db.transaction():
+        await FgcTask.insert(FgcTask(case=case["id"], title=title, deadline=deadline))
+        if case["status"] == "coordinator":
+            await FgcCase.update({FgcCase.status: "preparing"}).where(FgcCase.id == case["id"])
+        await audit.record(user, "create", "familierådslagning", case["id"], family["id"],
+                           f"Forberedelsesopgave: {title}", address)
+
+
+async def set_task_done(user: Principal, family: Mapping[str, Any], task_id: int, done: bool,
+                        address: str = "") -> None:
+    """Mark a preparation task done (or not)."""
+    case = await _case_or_error(family["id"])
+    task = await FgcTask.select().where((FgcTask.id == task_id) & (FgcTask.case == case["id"])
+                                        ).first()
+    if task is None:
+        raise NotFoundException()
+    async with db.transaction():
+        await FgcTask.update({FgcTask.done: done,
+                              FgcTask.done_at: datetime.now(UTC) if done else None}).where(
+            FgcTask.id == task_id)
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           f"Opgave {'udført' if done else 'genåbnet'}: {task['title']}", address)
+
+
+async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
+                             times: Mapping[str, tuple[datetime | None, datetime | None]],
+                             location: str, location_organisation: int | None,
+                             address: str = "") -> int:
+    """Step 5: the meeting in three parts, each with its own window. The socialrådgiver
+    (the organiser) and a samordner user join the information and plan parts."""
+    case = await _case_or_error(family["id"], "samordner")
+    if await Meeting.exists().where((Meeting.fgc_case == case["id"])
+                                    & (Meeting.kind == "familieraadslagning")
+                                    & (Meeting.status != "cancelled")):
+        raise web.UserError("Der er allerede et møde for denne familierådslagning.", 409)
+    kind = kinds.get_kind("familieraadslagning")
+    windows = service.validate_times(kind, times)
+    if len(windows) != len(kind.parts):
+        raise web.UserError("Angiv start og slut for alle tre dele af mødet.")
+    people = [service.NewParticipant(user_id=user.id, role="socialraadgiver")]
+    if case["samordner_user"]:
+        people.append(service.NewParticipant(user_id=case["samordner_user"], role="samordner"))
+    else:
+        people.append(service.NewParticipant(name=case["samordner_name"],
+                                              email=case["samordner_email"],
+                                              organisation=case["samordner_organisation"],
+                                              role="samordner"))
+    async with db.transaction():
+        meeting_id = await service.create_meeting(
+            user, family, kind.key, f"Familierådslagning – {family['name']}", location=location,
+            location_organisation=location_organisation, times=windows, fgc_case=case["id"],
+            address=address, in_transaction=True)
+        meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        await service.add_participants(user, meeting, None, people, address, in_transaction=True)
+        if case["status"] in ("coordinator", "preparing"):
+            await FgcCase.update({FgcCase.status: "planned"}).where(FgcCase.id == case["id"])
+    return meeting_id
+
+
+async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str, who: str,
+                        by_when: date | None, address: str = "") -> None:
+    """Step 6: one action of the family's plan (recorded after the meeting was held)."""
+    view = await fgc_view(family["id"])
+    if view.meeting is None or view.meeting["status"] not in ("held", "followup"):
+        raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
+    if not action or not who:
+        raise web.UserError("Udfyld både handlingen og hvem der gør det.")
+    async with db.transaction():
+        await FgcPlanItem.insert(FgcPlanItem(case=view.case["id"], action=action, who=who,
+                                             by_when=by_when, position=len(view.plan)))
+        if view.case["status"] == "planned":
+            await FgcCase.update({FgcCase.status: "held"}).where(FgcCase.id == view.case["id"])
+        await audit.record(user, "create", "familierådslagning", view.case["id"], family["id"],
+                           f"Plan: {action} ({who})", address)
+
+
+async def propose_fgc_followup(user: Principal, family: Mapping[str, Any],
+                               address: str = "") -> int:
+    """Step 6: propose the follow-up meeting about three months after the meeting."""
+    view = await fgc_view(family["id"])
+    if view.meeting is None:
+        raise web.UserError("Der er intet møde at følge op på.")
+    if not view.plan:
+        raise web.UserError("Registrér familiens plan, før opfølgningsmødet foreslås.")
+    new_id = await service.propose_followup(user, view.meeting, None, address)
+    await FgcCase.update({FgcCase.status: "followup"}).where(FgcCase.id == view.case["id"])
+    return new_id
+
+
+# ------------------------------------------------------------------- Barnet i Centrum
+
+@dataclass
+class BicView:
+    """The BIC page: the assessment (or None), sessions, meetings and choices."""
+
+    assessment: dict | None
+    sessions: list[dict]
+    joint: list[dict]
+    fathers: list[dict]
+    contacts: list[dict]
+
+
+async def current_bic(family_id: int) -> dict | None:
+    """The family's current father assessment (the newest)."""
+    return await FatherAssessment.select(
+        FatherAssessment.all_columns(),
+        FatherAssessment.father.name.as_alias("father_name"),
+        FatherAssessment.assessed_by.full_name.as_alias("assessed_by_name"),
+        FatherAssessment.mother_agreement_by.full_name.as_alias("agreement_by_name"),
+        FatherAssessment.contact_person.full_name.as_alias("contact_name"),
+    ).where(FatherAssessment.family == family_id).order_by(
+        FatherAssessment.id, ascending=False).first()
+
+
+async def bic_view(family_id: int) -> BicView:
+    """Everything the BIC page shows."""
+    assessment = await current_bic(family_id)
+    sessions, joint = [], []
+    if assessment:
+        sessions = await BicSession.select(
+            BicSession.all_columns(), BicSession.meeting.status.as_alias("meeting_status"),
+        ).where(BicSession.assessment == assessment["id"]).order_by(BicSession.id)
+        for s in sessions:
+            parts = await service.parts_of(s["meeting"]) if s["meeting"] else []
+            s["starts_at"] = parts[0]["starts_at"] if parts else None
+            s["topic_labels"] = [dict(kinds.BIC_TOPICS).get(t, t) for t in s["topics"].split(",") if t]
+        joint = await Meeting.select().where(
+            (Meeting.family == family_id) & (Meeting.kind == "bic_joint_parents")).order_by(Meeting.id)
+    fathers = await net.Person.select(net.Person.id, net.Person.name).where(
+        (net.Person.family == family_id) & (net.Person.role == "father")).order_by(net.Person.name)
+    contacts = await User.select(User.id, User.full_name, User.unit).where(
+        (User.role == "kontaktperson") & (User.active == True)).order_by(User.full_name)  # noqa: E712
+    return BicView(assessment, sessions, joint, fathers, contacts)
+
+
+async def _bic_or_error(family_id: int, need: str) -> dict:
+    row = await current_bic(family_id)
+    if row is None:
+        raise web.UserError("Registrér først vurderingen af, om far skal inddrages.")
+    if not row["involve"]:
+        raise web.UserError("Vurderingen siger, at far ikke skal inddrages.")
+    if need in ("agreement", "referral") and row["mother_agreed_on"] is None:
+        raise web.UserError("Mors samtykke skal registreres, før der tages kontakt til far.")
+    if need == "referral" and row["contact_person"] is None:
+        raise web.UserError("Henvis først far til kontaktpersonen i Modtagelsen.")
+    return row
+
+
+async def save_father_assessment(user: Principal, family: Mapping[str, Any],
+                                 version: int | None, father_id: int | None, involve: bool,
+                                 reasons: str, assessed_on: date, address: str = "") -> int:
+    """The social-professional assessment: should the father be involved, and why."""
+    _check_past_date(assessed_on, "Dato for vurderingen")
+    if not reasons:
+        raise web.UserError("Skriv begrundelsen for vurderingen.")
+    if father_id is not None and not await net.Person.exists().where(
+            (net.Person.id == father_id) & (net.Person.family == family["id"])):
+        raise web.UserError("Far findes ikke i familiens netværk.")
+    row = await current_bic(family["id"])
+    status = "assessed" if involve else "not_involved"
+    async with db.transaction():
+        if row is None:
+            rows = await FatherAssessment.insert(FatherAssessment(
+                family=family["id"], father=father_id, involve=involve, reasons=reasons,
+                assessed_on=assessed_on, assessed_by=user.id, status=status))
+            row_id = rows[0]["id"]
+        else:
+            row_id = row["id"]
+            values = {FatherAssessment.father: father_id, FatherAssessment.involve: involve,
+                      FatherAssessment.reasons: reasons, FatherAssessment.assessed_on: assessed_on,
+                      FatherAssessment.assessed_by: user.id}
+            if row["status"] in ("assessed", "not_involved"):
+                values[FatherAssessment.status] = status
+            await _bump_case(FatherAssessment, row_id, version, values,
+                             {"involve": involve, "reasons": reasons}, "Vurderingen af far")
+        await audit.record(user, "update" if row else "create", "Barnet i Centrum", row_id,
+                           family["id"], f"Vurdering: far {'inddrages' if involve else 'inddrages ikke'}. "
+                           f"{reasons}", address)
+    return row_id
+
+
+async def record_mother_agreement(user: Principal, family: Mapping[str, Any],
+                                  version: int | None, agreed_on: date, note: str,
+                                  address: str = "") -> None:
+    """The mother's agreement to contact with the father (required before any contact)."""
+    row = await _bic_or_error(family["id"], "")
+    _check_past_date(agreed_on, "Dato for samtykket")
+    async with db.transaction():
+        await _bump_case(FatherAssessment, row["id"], version, {
+            FatherAssessment.mother_agreed_on: agreed_on,
+            FatherAssessment.mother_agreement_by: user.id,
+            FatherAssessment.mother_agreement_note: note, FatherAssessment.status: "agreed"},
+            {"mother_agreed_on": agreed_on}, "Vurderingen af far")
+        await audit.record(user, "update", "Barnet i Centrum", row["id"], family["id"],
+                           f"Mors samtykke registreret ({web.fmt_date(agreed_on)})", address)
+
+
+async def refer_to_contact(user: Principal, family: Mapping[str, Any], version: int | None,
+                           contact_user: int, referred_on: date, address: str = "") -> None:
+    """Refer the father to the contact person in Modtagelsen, who joins the family's team
+    as "Kontaktperson, Modtagelsen" so the policy lets them in."""
+    row = await _bic_or_error(family["id"], "agreement")
+    _check_past_date(referred_on, "Henvisningsdato")
+    account = await User.select().where(User.id == contact_user).first()
+    if account is None or account["role"] != "kontaktperson" or not account["active"]:
+        raise web.UserError("Vælg en kontaktperson i Modtagelsen.")
+    async with db.transaction():
+        await _bump_case(FatherAssessment, row["id"], version, {
+            FatherAssessment.contact_person: contact_user, FatherAssessment.referred_on: referred_on,
+            FatherAssessment.status: "referred"}, {"contact_person": account["full_name"]},
+            "Vurderingen af far")
+        if not await families.is_on_team(contact_user, family["id"]):
+            await TeamMember.insert(TeamMember(family=family["id"], user=contact_user,
+                                               team_role=CONTACT_TEAM_ROLE))
+            await audit.record(user, "update", "team", contact_user, family["id"],
+                               f"Tilføjet til teamet som {CONTACT_TEAM_ROLE}", address)
+        await audit.record(user, "update", "Barnet i Centrum", row["id"], family["id"],
+                           f"Far henvist til {account['full_name']}", address)
+
+
+def _topics(keys: Iterable[str]) -> list[str]:
+    known = dict(kinds.BIC_TOPICS)
+    chosen = [k for k in dict.fromkeys(keys) if k]
+    if not chosen:
+        raise web.UserError("Vælg mindst ét emne for samtalen.")
+    if any(k not in known for k in chosen):
+        raise web.UserError("Ugyldigt emne.")
+    return chosen
+
+
+async def add_bic_session(user: Principal, family: Mapping[str, Any], topics: list[str],
+                          start: datetime, end: datetime, location: str,
+                          address: str = "") -> int:
+    """An advice session with the father: a meeting with the father and the contact person."""
+    row = await _bic_or_error(family["id"], "referral")
+    chosen = _topics(topics)
+    if row["father"] is None:
+        raise web.UserError("Vælg far fra netværket i vurderingen, før der planlægges samtaler.")
+    kind = kinds.get_kind("bic_session")
+    windows = service.validate_times(kind, {kind.parts[0].key: (start, end)})
+    async with db.transaction():
+        meeting_id = await service.create_meeting(
+            user, family, kind.key, kind.label, location=location, times=windows,
+            father_assessment=row["id"], address=address, in_transaction=True)
+        meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        await service.add_participants(user, meeting, None, [
+            service.NewParticipant(person_id=row["father"], role="father"),
+            service.NewParticipant(user_id=row["contact_person"], role="kontaktperson")],
+            address, in_transaction=True)
+        await BicSession.insert(BicSession(assessment=row["id"], meeting=meeting_id,
+                                           topics=",".join(chosen)))
+        await FatherAssessment.update({FatherAssessment.status: "sessions"}).where(
+            FatherAssessment.id == row["id"])
+        await audit.record(user, "create", "Barnet i Centrum", row["id"], family["id"],
+                           "Rådgivningssamtale planlagt: " + ", ".join(chosen), address)
+    return meeting_id
+
+
+async def session_held(user: Principal, family: Mapping[str, Any], session_id: int,
+                       notes: str, address: str = "") -> None:
+    """Record that an advice session was held, with notes."""
+    row = await _bic_or_error(family["id"], "referral")
+    session = await BicSession.select().where(
+        (BicSession.id == session_id) & (BicSession.assessment == row["id"])).first()
+    if session is None:
+        raise NotFoundException()
+    if not notes:
+        raise web.UserError("Skriv noter fra samtalen.")
+    async with db.transaction():
+        await BicSession.update({BicSession.status: "held", BicSession.notes: notes}).where(
+            BicSession.id == session_id)
+        await audit.record(user, "update", "Barnet i Centrum", row["id"], family["id"],
+                           "Rådgivningssamtale afholdt", address)
+
+
+async def create_joint_meeting(user: Principal, family: Mapping[str, Any], start: datetime,
+                               end: datetime, location: str, address: str = "") -> int:
+    """The optional joint parents' meeting; it needs a recorded approval on the meeting page
+    before invites go out, and staggered arrival/departure per person is set there."""
+    row = await _bic_or_error(family["id"], "agreement")
+    if row["father"] is None:
+        raise web.UserError("Vælg far fra netværket i vurderingen først.")
+    mother = await net.Person.select(net.Person.id).where(
+        (net.Person.family == family["id"]) & (net.Person.role == "mother")).first()
+    kind = kinds.get_kind("bic_joint_parents")
+    windows = service.validate_times(kind, {kind.parts[0].key: (start, end)})
+    people = [service.NewParticipant(person_id=row["father"], role="father"),
+              service.NewParticipant(user_id=user.id, role="socialraadgiver")]
+    if mother:
+        people.insert(0, service.NewParticipant(person_id=mother["id"], role="mother"))
+    if row["contact_person"]:
+        people.append(service.NewParticipant(user_id=row["contact_person"], role="kontaktperson"))
+    async with db.transaction():
+        meeting_id = await service.create_meeting(
+            user, family, kind.key, kind.label, location=location, times=windows,
+            father_assessment=row["id"], address=address, in_transaction=True)
+        meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        await service.add_participants(user, meeting, None, people, address, in_transaction=True)
+    return meeting_id
+
+
+# ------------------------------------------------------------------- success criteria
+
+@dataclass(frozen=True)
+class FamilyAssessments:
+    """The two recorded assessments of one family (None: not recorded)."""
+
+    family_id: int
+    fgc_possible: bool | None
+    fgc_assessed_on: date | None
+    father_involve: bool | None
+    father_assessed_on: date | None
+
+    @property
+    def fgc_assessed(self) -> bool:
+        """A familierådslagning assessment is recorded."""
+        return self.fgc_possible is not None
+
+    @property
+    def father_assessed(self) -> bool:
+        """A father-involvement assessment is recorded."""
+        return self.father_involve is not None
+
+
+@dataclass(frozen=True)
+class AssessmentTotals:
+    """Counts over a set of families, for the leaders' success criteria."""
+
+    families: int
+    fgc_assessed: int
+    fgc_possible: int
+    father_assessed: int
+    father_involved: int
+
+
+async def assessment_counts(family_ids: Iterable[int]) -> dict[int, FamilyAssessments]:
+    """Per family: the newest FGC and father assessment (None where none is recorded).
+
+    Every family id asked for is in the result, so a missing assessment is visible.
+    """
+    ids = list(dict.fromkeys(family_ids))
+    if not ids:
+        return {}
+    fgc = await FgcCase.select(FgcCase.id, FgcCase.family, FgcCase.possible, FgcCase.assessed_on
+                               ).where(FgcCase.family.is_in(ids)).order_by(FgcCase.id)
+    bic = await FatherAssessment.select(
+        FatherAssessment.id, FatherAssessment.family, FatherAssessment.involve,
+        FatherAssessment.assessed_on).where(FatherAssessment.family.is_in(ids)).order_by(
+        FatherAssessment.id)
+    newest_fgc = {r["family"]: r for r in fgc}
+    newest_bic = {r["family"]: r for r in bic}
+    return {fid: FamilyAssessments(
+        fid, newest_fgc.get(fid, {}).get("possible"), newest_fgc.get(fid, {}).get("assessed_on"),
+        newest_bic.get(fid, {}).get("involve"), newest_bic.get(fid, {}).get("assessed_on"))
+        for fid in ids}
+
+
+async def assessment_totals(family_ids: Iterable[int]) -> AssessmentTotals:
+    """How many of the families have each assessment (and how many said yes)."""
+    rows = list((await assessment_counts(family_ids)).values())
+    return AssessmentTotals(
+        families=len(rows), fgc_assessed=sum(r.fgc_assessed for r in rows),
+        fgc_possible=sum(bool(r.fgc_possible) for r in rows),
+        father_assessed=sum(r.father_assessed for r in rows),
+        father_involved=sum(bool(r.father_involve) for r in rows))
+
+
+# ------------------------------------------------------------------- the family section
+
+async def family_section(user: Principal, family: dict) -> dict[str, Any]:
+    """The meetings section of the family page: meetings, assessments, next steps."""
+    meetings = await service.meetings_of_family(family["id"])
+    fgc = await current_fgc(family["id"])
+    bic = await current_bic(family["id"])
+    steps: list[str] = []
+    if fgc is None or fgc["possible"] is None:
+        steps.append("Vurder sammen med familien, om en familierådslagning er mulig.")
+    elif fgc["possible"]:
+        step = fgc_step(fgc, (await fgc_view(family["id"])).meeting, [])
+        steps.append({2: "Udfyld henvisningen til familierådslagningen.",
+                      3: "Vælg en samordner.", 4: "Forbered og planlæg mødet.",
+                      5: "Hold familierådslagningen.",
+                      6: "Registrér familiens plan og opfølgningsmødet."}.get(step, ""))
+        open_tasks = await FgcTask.count().where((FgcTask.case == fgc["id"]) & (FgcTask.done == False))  # noqa: E712
+        if open_tasks:
+            steps.append(f"{open_tasks} forberedelsesopgave(r) er ikke udført.")
+    if bic is None:
+        steps.append("Vurder, om far skal inddrages (Barnet i Centrum).")
+    elif bic["involve"] and bic["mother_agreed_on"] is None:
+        steps.append("Registrér mors samtykke, før der tages kontakt til far.")
+    elif bic["involve"] and bic["contact_person"] is None:
+        steps.append("Henvis far til kontaktpersonen i Modtagelsen.")
+    now = datetime.now(UTC)
+    upcoming = [m for m in meetings if m["starts_at"] and m["starts_at"] > now
+                and m["status"] in ("draft", "planned", "invited")]
+    if upcoming:
+        steps.append(f"Næste møde: {upcoming[0]['title']} {web.fmt_datetime(upcoming[0]['starts_at'])}.")
+    return {"meetings": meetings, "fgc": fgc, "bic": bic, "next_steps": [s for s in steps if s],
+            "fgc_status": FGC_STATUS, "bic_status": BIC_STATUS}
+
+
+async def family_name(family_id: int) -> str:
+    """The family's name (for the samordner's narrow view, which never loads the family)."""
+    row = await Family.select(Family.name).where(Family.id == family_id).first()
+    return row["name"] if row else ""

@@ -1,0 +1,489 @@
+"""Meeting pages: familierådslagning and BIC flows, new meetings, the meeting page.
+
+Thin controllers: parse the form, authorise through ``load_family`` / ``load_meeting``
+(404 for anything foreign), call the service, render. A 409 conflict renders both
+versions; other bad input becomes a Danish 4xx through ``web.UserError``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+
+from coordinator import web
+from coordinator.auth.guards import requires_case_worker, requires_login
+from coordinator.auth.policy import Action
+from coordinator.families.service import load_family
+from coordinator.meetings import flows, kinds, planner, service
+from coordinator.network import tables as net
+
+
+async def _form(request: Request) -> tuple[dict[str, Any], Any]:
+    try:
+        data = await request.form()
+    except Exception:
+        raise web.UserError("Formularen kunne ikke læses.", 400) from None
+    return {key: data.get(key) for key in data.keys()}, data
+
+
+def _version(form: dict) -> int | None:
+    return web.integer(form, "version", "Version", required=False, minimum=0)
+
+
+def _today() -> date:
+    return datetime.now(web.COPENHAGEN).date()
+
+
+def _conflict(request: Request, exc: web.Conflict, back: str) -> Response:
+    return web.render("meetings/conflict.html", {**service.conflict_context(exc), "back": back},
+                      status=409)
+
+
+async def _guarded(request: Request, back: str, call) -> Response:
+    """Run a write; a conflict becomes the 409 page with both versions."""
+    try:
+        await call()
+    except web.Conflict as exc:
+        return _conflict(request, exc, back)
+    return web.see_other(request, back)
+
+
+def _part_times(form: dict, kind: kinds.MeetingKind) -> dict:
+    return {spec.key: (web.local_datetime(form, f"{spec.key}_start", f"{spec.label}: start",
+                                          required=False),
+                       web.local_datetime(form, f"{spec.key}_end", f"{spec.label}: slut",
+                                          required=False))
+            for spec in kind.parts}
+
+
+async def _organisation_choices() -> list[dict]:
+    return await net.Organisation.select(net.Organisation.id, net.Organisation.name,
+                                         net.Organisation.location_protected
+                                         ).order_by(net.Organisation.name)
+
+
+def _organisation(form: dict) -> int | None:
+    return web.integer(form, "location_organisation", "Mødested (organisation)", required=False,
+                       minimum=1)
+
+
+class FgcController(Controller):
+    """/families/{id}/familieraadslagning – the six steps."""
+
+    path = "/families/{family_id:int}/familieraadslagning"
+    guards = [requires_case_worker]
+
+    async def _family(self, request: Request, family_id: int, action: Action) -> dict:
+        return await load_family(web.user_of(request), family_id, action,
+                                 what="familierådslagning", address=web.client_address(request))
+
+    @get("/", name="fgc")
+    async def page(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.READ)
+        view = await flows.fgc_view(family_id)
+        followup_date = None
+        if view.meeting and view.meeting["parts"] and view.meeting["parts"][-1]["ends_at"]:
+            followup_date = kinds.proposed_followup_date(
+                "familieraadslagning", view.meeting["parts"][-1]["ends_at"].astimezone(web.COPENHAGEN).date())
+        return web.render("meetings/fgc.html", {
+            "family": family, "view": view, "statuses": flows.FGC_STATUS, "today": _today(),
+            "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
+            "organisations": await _organisation_choices(), "followup_date": followup_date,
+            "roles": service.ROLES})
+
+    def _back(self, family_id: int, anchor: str) -> str:
+        return f"/families/{family_id}/familieraadslagning#{anchor}"
+
+    @post("/assessment")
+    async def assessment(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        possible = web.choice(form, "possible", "Er en familierådslagning mulig?", {"ja": 1, "nej": 0})
+        assessed_on = web.a_date(form, "assessed_on", "Dato")
+        view = web.text(form, "family_view", "Familiens syn", max_length=4000)
+        reasons = web.text(form, "reasons", "Begrundelse", required=True, max_length=4000)
+        return await _guarded(request, self._back(family_id, "step-1"), lambda: flows.save_fgc_assessment(
+            web.user_of(request), family, _version(form), possible == "ja", assessed_on, view,
+            reasons, web.client_address(request)))
+
+    @post("/referral")
+    async def referral(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        concern = web.text(form, "concern", "Bekymring", required=True, max_length=4000)
+        questions = web.text(form, "questions", "Spørgsmål", required=True, max_length=4000)
+        referred_on = web.a_date(form, "referred_on", "Henvisningsdato")
+        return await _guarded(request, self._back(family_id, "step-2"), lambda: flows.save_fgc_referral(
+            web.user_of(request), family, _version(form), concern, questions, referred_on,
+            web.client_address(request)))
+
+    @post("/samordner")
+    async def samordner(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        chosen = web.integer(form, "samordner_user", "Samordner", required=False, minimum=1)
+        name = web.text(form, "samordner_name", "Navn", max_length=200)
+        email = web.text(form, "samordner_email", "E-mail", max_length=254)
+        org = web.text(form, "samordner_organisation", "Organisation", max_length=200)
+        return await _guarded(request, self._back(family_id, "step-3"), lambda: flows.set_samordner(
+            web.user_of(request), family, _version(form), chosen, name, email, org,
+            web.client_address(request)))
+
+    @post("/tasks")
+    async def add_task(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        title = web.text(form, "title", "Opgave", required=True, max_length=300)
+        deadline = web.a_date(form, "deadline", "Frist", required=False)
+        await flows.add_task(web.user_of(request), family, title, deadline,
+                             web.client_address(request))
+        return web.see_other(request, self._back(family_id, "step-4"))
+
+    @post("/tasks/{task_id:int}/done")
+    async def task_done(self, request: Request, family_id: FromPath[int],
+                        task_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        await flows.set_task_done(web.user_of(request), family, task_id, web.checkbox(form, "done"),
+                                  web.client_address(request))
+        return web.see_other(request, self._back(family_id, "step-4"))
+
+    @post("/meeting")
+    async def meeting(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        times = _part_times(form, kinds.get_kind("familieraadslagning"))
+        location = web.text(form, "location", "Mødested", max_length=300)
+        meeting_id = await flows.create_fgc_meeting(
+            web.user_of(request), family, times, location, _organisation(form),
+            web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}")
+
+    @post("/plan")
+    async def plan(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        action = web.text(form, "action", "Handling", required=True, max_length=2000)
+        who = web.text(form, "who", "Hvem", required=True, max_length=200)
+        by_when = web.a_date(form, "by_when", "Hvornår", required=False)
+        await flows.add_plan_item(web.user_of(request), family, action, who, by_when,
+                                  web.client_address(request))
+        return web.see_other(request, self._back(family_id, "step-6"))
+
+    @post("/followup")
+    async def followup(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        try:
+            new_id = await flows.propose_fgc_followup(web.user_of(request), family,
+                                                      web.client_address(request))
+        except web.Conflict as exc:
+            return _conflict(request, exc, self._back(family_id, "step-6"))
+        return web.see_other(request, f"/meetings/{new_id}")
+
+
+class BicController(Controller):
+    """/families/{id}/bic – Barnet i Centrum."""
+
+    path = "/families/{family_id:int}/bic"
+    guards = [requires_case_worker]
+
+    async def _family(self, request: Request, family_id: int, action: Action) -> dict:
+        return await load_family(web.user_of(request), family_id, action,
+                                 what="Barnet i Centrum", address=web.client_address(request))
+
+    def _back(self, family_id: int, anchor: str) -> str:
+        return f"/families/{family_id}/bic#{anchor}"
+
+    @get("/", name="bic")
+    async def page(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.READ)
+        return web.render("meetings/bic.html", {
+            "family": family, "view": await flows.bic_view(family_id), "today": _today(),
+            "statuses": flows.BIC_STATUS, "topics": kinds.BIC_TOPICS})
+
+    @post("/assessment")
+    async def assessment(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        involve = web.choice(form, "involve", "Skal far inddrages?", {"ja": 1, "nej": 0})
+        father = web.integer(form, "father", "Far", required=False, minimum=1)
+        reasons = web.text(form, "reasons", "Begrundelse", required=True, max_length=4000)
+        assessed_on = web.a_date(form, "assessed_on", "Dato")
+        return await _guarded(request, self._back(family_id, "assessment"), lambda: flows.save_father_assessment(
+            web.user_of(request), family, _version(form), father, involve == "ja", reasons,
+            assessed_on, web.client_address(request)))
+
+    @post("/agreement")
+    async def agreement(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        if not web.checkbox(form, "agreed"):
+            raise web.UserError("Bekræft, at mor har givet samtykke til kontakt med far.")
+        agreed_on = web.a_date(form, "agreed_on", "Dato for samtykket")
+        note = web.text(form, "note", "Note", max_length=2000)
+        return await _guarded(request, self._back(family_id, "agreement"), lambda: flows.record_mother_agreement(
+            web.user_of(request), family, _version(form), agreed_on, note,
+            web.client_address(request)))
+
+    @post("/referral")
+    async def referral(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        contact = web.integer(form, "contact_person", "Kontaktperson", minimum=1)
+        referred_on = web.a_date(form, "referred_on", "Henvisningsdato")
+        return await _guarded(request, self._back(family_id, "referral"), lambda: flows.refer_to_contact(
+            web.user_of(request), family, _version(form), contact, referred_on,
+            web.client_address(request)))
+
+    @post("/sessions")
+    async def session(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, data = await _form(request)
+        start = web.local_datetime(form, "start", "Start")
+        end = web.local_datetime(form, "end", "Slut")
+        location = web.text(form, "location", "Mødested", max_length=300)
+        meeting_id = await flows.add_bic_session(
+            web.user_of(request), family, list(data.getall("topics", [])), start, end, location,
+            web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}")
+
+    @post("/sessions/{session_id:int}/held")
+    async def session_held(self, request: Request, family_id: FromPath[int],
+                           session_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        notes = web.text(form, "notes", "Noter", required=True, max_length=4000)
+        await flows.session_held(web.user_of(request), family, session_id, notes,
+                                 web.client_address(request))
+        return web.see_other(request, self._back(family_id, "sessions"))
+
+    @post("/joint")
+    async def joint(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        start = web.local_datetime(form, "start", "Start")
+        end = web.local_datetime(form, "end", "Slut")
+        location = web.text(form, "location", "Mødested", required=True, max_length=300)
+        meeting_id = await flows.create_joint_meeting(web.user_of(request), family, start, end,
+                                                      location, web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}")
+
+
+class NewMeetingController(Controller):
+    """/families/{id}/meetings – network and status meetings."""
+
+    path = "/families/{family_id:int}/meetings"
+    guards = [requires_case_worker]
+
+    def _kind(self, value: str) -> kinds.MeetingKind:
+        if value not in service.FREE_KINDS:
+            raise web.UserError("Vælg netværksmøde eller statusmøde.")
+        return kinds.get_kind(value)
+
+    @get("/new")
+    async def new(self, request: Request, family_id: FromPath[int], kind: FromQuery[str] = "netvaerksmoede") -> Response:
+        family = await load_family(web.user_of(request), family_id, Action.WRITE)
+        return web.render("meetings/new.html", {
+            "family": family, "kind": self._kind(kind), "kinds": [kinds.KINDS[k] for k in service.FREE_KINDS],
+            "organisations": await _organisation_choices()})
+
+    @post("/")
+    async def create(self, request: Request, family_id: FromPath[int]) -> Response:
+        family = await load_family(web.user_of(request), family_id, Action.WRITE)
+        form, _ = await _form(request)
+        kind = self._kind(web.text(form, "kind", "Mødetype", required=True))
+        title = web.text(form, "title", "Titel", required=True, max_length=200)
+        location = web.text(form, "location", "Mødested", max_length=300)
+        description = web.text(form, "description", "Beskrivelse", max_length=4000)
+        times = _part_times(form, kind)
+        meeting_id = await service.create_meeting(
+            web.user_of(request), family, kind.key, title, location=location,
+            location_organisation=_organisation(form), description=description,
+            times=times if any(a or b for a, b in times.values()) else None,
+            address=web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}")
+
+
+class MeetingController(Controller):
+    """/meetings/{id} – the meeting page and everything done on it."""
+
+    path = "/meetings"
+    guards = [requires_login]
+
+    async def _load(self, request: Request, meeting_id: int, action: Action) -> tuple[dict, dict]:
+        return await service.load_meeting(web.user_of(request), meeting_id, action,
+                                          address=web.client_address(request))
+
+    async def _page(self, request: Request, meeting: dict, family: dict, extra: dict | None = None,
+                    status: int = 200) -> Response:
+        user = web.user_of(request)
+        view = await service.meeting_view(meeting, family)
+        narrow = user.role.value == "samordner"
+        context = {"view": view, "narrow": narrow, "roles": service.ROLES,
+                   "rsvp": service.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
+                   "approval_kinds": service.APPROVAL_KINDS,
+                   "category_labels": kinds.CATEGORY_LABELS}
+        if not narrow:
+            context.update({
+                "suggestions": await service.suggestions_for(meeting, view.participants),
+                "people": await net.Person.select(net.Person.id, net.Person.name, net.Person.role).where(
+                    net.Person.family == meeting["family"]).order_by(net.Person.name),
+                "organisations": await _organisation_choices(),
+                "slot_defaults": {"first_day": _today() + timedelta(days=1),
+                                  "last_day": _today() + timedelta(days=28)},
+            })
+        context.update(extra or {})
+        return web.render("meetings/detail.html", context, status=status)
+
+    @get("/coordinated", name="coordinated")
+    async def coordinated(self, request: Request) -> Response:
+        rows = await service.coordinated_meetings(web.user_of(request))
+        for row in rows:
+            row["kind_label"] = kinds.KINDS[row["kind"]].label
+            row["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(row["status"])]
+        return web.render("meetings/coordinated.html", {"meetings": rows})
+
+    @get("/{meeting_id:int}", name="meeting")
+    async def page(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, family = await self._load(request, meeting_id, Action.READ)
+        return await self._page(request, meeting, family)
+
+    def _back(self, meeting_id: int, anchor: str = "") -> str:
+        return f"/meetings/{meeting_id}" + (f"#{anchor}" if anchor else "")
+
+    @post("/{meeting_id:int}/details")
+    async def details(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        title = web.text(form, "title", "Titel", required=True, max_length=200)
+        location = web.text(form, "location", "Mødested", max_length=300)
+        description = web.text(form, "description", "Beskrivelse", max_length=4000)
+        return await _guarded(request, self._back(meeting_id), lambda: service.update_details(
+            web.user_of(request), meeting, _version(form), title, location, _organisation(form),
+            description, web.checkbox(form, "send_email_invites"), web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants")
+    async def add_participant(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, data = await _form(request)
+        new = service.NewParticipant(
+            person_id=web.integer(form, "person_id", "Person", required=False, minimum=1),
+            user_id=web.integer(form, "user_id", "Bruger", required=False, minimum=1),
+            name=web.text(form, "name", "Navn", max_length=200),
+            email=web.text(form, "email", "E-mail", max_length=254),
+            organisation=web.text(form, "organisation", "Organisation", max_length=200),
+            role=web.choice(form, "role", "Rolle", service.ROLES, required=False),
+            part_keys=tuple(data.getall("parts", [])),
+            invite_via_worker=web.checkbox(form, "invite_via_worker"))
+        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.add_participants(
+            web.user_of(request), meeting, _version(form), [new], web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}")
+    async def edit_participant(self, request: Request, meeting_id: FromPath[int],
+                               participant_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, data = await _form(request)
+        arrival = web.integer(form, "arrival_offset", "Ankomst", required=False, minimum=0, maximum=600) or 0
+        departure = web.integer(form, "departure_offset", "Afgang", required=False, minimum=0, maximum=600) or 0
+        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.update_participant(
+            web.user_of(request), meeting, _version(form), participant_id,
+            list(data.getall("parts", [])), arrival, departure, web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/remove")
+    async def remove_participant(self, request: Request, meeting_id: FromPath[int],
+                                 participant_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.remove_participant(
+            web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
+
+    @post("/{meeting_id:int}/times")
+    async def times(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        times = _part_times(form, kinds.get_kind(meeting["kind"]))
+        return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
+            web.user_of(request), meeting, _version(form), times, web.client_address(request)))
+
+    @post("/{meeting_id:int}/slots")
+    async def slots(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, family = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        parts = await service.parts_of(meeting_id)
+        query = service.SlotQuery(
+            first_day=web.a_date(form, "first_day", "Fra dato"),
+            last_day=web.a_date(form, "last_day", "Til dato"),
+            min_notice=web.integer(form, "min_notice", "Varsel (arbejdsdage)", minimum=0, maximum=30),
+            durations={p["key"]: web.integer(form, f"duration_{p['key']}", f"Varighed: {p['label']}",
+                                             minimum=5, maximum=600) for p in parts})
+        result = await service.find_slots(meeting, query)
+        context = {"result": result, "query": query, "meeting": meeting,
+                   "format_day": planner.format_local_date}
+        if web.is_htmx(request):
+            return web.render("meetings/_slots.html", context)
+        return await self._page(request, meeting, family, context)
+
+    @post("/{meeting_id:int}/slot")
+    async def choose_slot(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        times = {}
+        for part in await service.parts_of(meeting_id):
+            values = []
+            for edge in ("start", "end"):
+                raw = web.text(form, f"{part['key']}_{edge}", part["label"], required=True, max_length=40)
+                try:
+                    values.append(datetime.fromisoformat(raw).astimezone(timezone.utc))
+                except ValueError:
+                    raise web.UserError(f"»{part['label']}«: ugyldigt tidspunkt.") from None
+            times[part["key"]] = tuple(values)
+        return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
+            web.user_of(request), meeting, _version(form), times, web.client_address(request)))
+
+    @post("/{meeting_id:int}/approvals")
+    async def approval(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        return await _guarded(request, self._back(meeting_id, "safety"), lambda: service.record_approval(
+            web.user_of(request), meeting, _version(form),
+            web.text(form, "person_a", "Person", required=True, max_length=40),
+            web.text(form, "person_b", "Person", max_length=40) or None,
+            web.text(form, "part_key", "Mødedel", max_length=40) or None,
+            web.choice(form, "kind", "Type", service.APPROVAL_KINDS),
+            web.text(form, "reason", "Begrundelse", required=True, max_length=2000),
+            web.client_address(request)))
+
+    @post("/{meeting_id:int}/status")
+    async def status(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        target = web.choice(form, "target", "Status", kinds.STATUS_LABELS)
+        reason = web.text(form, "reason", "Begrundelse", max_length=2000)
+        return await _guarded(request, self._back(meeting_id), lambda: service.change_status(
+            web.user_of(request), meeting, _version(form), target, web.client_address(request), reason))
+
+    @post("/{meeting_id:int}/held")
+    async def held(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        minutes = web.text(form, "minutes", "Referat", required=True, max_length=20000)
+        outcome = web.text(form, "outcome", "Resultat", max_length=4000)
+        return await _guarded(request, self._back(meeting_id), lambda: service.mark_held(
+            web.user_of(request), meeting, _version(form), minutes, outcome, web.client_address(request)))
+
+    @post("/{meeting_id:int}/followup")
+    async def followup(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        try:
+            new_id = await service.propose_followup(web.user_of(request), meeting, _version(form),
+                                                    web.client_address(request))
+        except web.Conflict as exc:
+            return _conflict(request, exc, self._back(meeting_id))
+        return web.see_other(request, f"/meetings/{new_id}")
+
+
+ROUTE_HANDLERS = [FgcController, BicController, NewMeetingController, MeetingController]

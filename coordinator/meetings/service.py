@@ -1,0 +1,972 @@
+"""Use cases for meetings: access, lifecycle, parts and participants, safety, slots.
+
+The only place that combines the database with the pure rules of ``kinds``, ``safety``
+and ``planner``. Every write is one transaction that first bumps the meeting's version
+(optimistic locking: ``UPDATE … WHERE id=? AND version=?``), then changes rows, audits,
+and — when participants must hear about it — calls ``_notify`` in the same transaction.
+The familierådslagning and BIC flows live in ``flows.py`` and build on this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+from litestar.exceptions import NotFoundException
+
+from coordinator import db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Action, Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families import service as families
+from coordinator.families.tables import Family
+from coordinator.meetings import kinds, planner, safety
+from coordinator.meetings.tables import (
+    FatherAssessment,
+    FgcCase,
+    Meeting,
+    MeetingChange,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+    SafetyApproval,
+)
+from coordinator.network import tables as net
+
+UTC = timezone.utc
+FGC_KINDS = frozenset({"familieraadslagning", "familieraadslagning_followup"})
+BIC_KINDS = frozenset({"bic_session", "bic_joint_parents"})
+# Kinds a worker creates from the family page; the flows create the others.
+FREE_KINDS = ("netvaerksmoede", "statusmoede")
+
+# The participant's role in the meeting (stored key → Danish label).
+ROLES: dict[str, str] = {
+    "informatoer": "Informatør",
+    "socialraadgiver": "Socialrådgiver",
+    "samordner": "Samordner",
+    "kontaktperson": "Kontaktperson, Modtagelsen",
+    "mother": "Mor",
+    "father": "Far",
+    "child": "Barn",
+    "family": "Familie",
+    "private_network": "Privat netværk",
+    "professional": "Fagperson",
+}
+RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
+               "TENTATIVE": "Måske"}
+CHANGE_KINDS = ("invited", "rescheduled", "participant_removed", "cancelled")
+
+
+# ------------------------------------------------------------------------------ access
+
+async def samordner_may_open(user: Principal, meeting: Mapping[str, Any]) -> bool:
+    """A samordner may open a meeting only when it is a familierådslagning (or its
+    follow-up) whose case names them as the coordinator. Nothing else of the family."""
+    if user.role is not Role.SAMORDNER or meeting["kind"] not in FGC_KINDS:
+        return False
+    if meeting["fgc_case"] is None:
+        return False
+    return await FgcCase.exists().where(
+        (FgcCase.id == meeting["fgc_case"]) & (FgcCase.samordner_user == user.id))
+
+
+async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
+                       address: str = "", what: str = "møde") -> tuple[dict, dict]:
+    """The meeting and its family if ``user`` may perform ``action``; otherwise 404.
+
+    The meeting's family decides (``families.load_family``). A samordner may only READ
+    the familierådslagninger they coordinate. Reads are audited.
+    """
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    if meeting is None:
+        raise NotFoundException()
+    if user.role is Role.SAMORDNER:
+        if action is not Action.READ or not await samordner_may_open(user, meeting):
+            raise NotFoundException()
+        family = await Family.select().where(Family.id == meeting["family"]).first()
+        await audit.record(user, "read", what, meeting_id, meeting["family"],
+                           meeting["title"], address)
+        return meeting, family
+    family = await families.load_family(user, meeting["family"], action, what=what,
+                                        address=address, audit_read=False)
+    if action is Action.READ:
+        await audit.record(user, "read", what, meeting_id, meeting["family"],
+                           meeting["title"], address)
+    return meeting, family
+
+
+async def coordinated_meetings(user: Principal) -> list[dict]:
+    """The familierådslagninger a samordner coordinates (their whole view of the system)."""
+    if user.role is not Role.SAMORDNER:
+        return []
+    cases = FgcCase.select(FgcCase.id).where(FgcCase.samordner_user == user.id)
+    return await Meeting.select(
+        Meeting.id, Meeting.title, Meeting.kind, Meeting.status,
+    ).where(Meeting.fgc_case.is_in(cases), Meeting.kind.is_in(list(FGC_KINDS))
+            ).order_by(Meeting.id)
+
+
+# ------------------------------------------------------------------- the invites seam
+
+async def _notify(meeting_id: int, change_kind: str,
+                  removed_participant_ids: Iterable[int] = (), user: Principal | None = None
+                  ) -> None:
+    """Record that participants must be told about a change (the seam to invites).
+
+    Called INSIDE the transaction of the change, so a change and its notification commit
+    together or not at all. ``change_kind`` is one of ``CHANGE_KINDS``:
+    ``invited`` (invites sent, or attendees added to an invited meeting), ``rescheduled``,
+    ``participant_removed`` (with the removed participants' ids) and ``cancelled``.
+    The row carries the meeting's SEQUENCE after the change; the invites domain reads
+    unprocessed ``MeetingChange`` rows and sets ``processed_at``.
+    """
+    if change_kind not in CHANGE_KINDS:
+        raise ValueError(f"unknown change kind {change_kind!r}")
+    row = await Meeting.select(Meeting.sequence).where(Meeting.id == meeting_id).first()
+    await MeetingChange.insert(MeetingChange(
+        meeting=meeting_id, change_kind=change_kind, sequence=row["sequence"],
+        removed_participant_ids=",".join(str(i) for i in removed_participant_ids),
+        user_id=user.id if user else None))
+    # The transactional outbox: the invite mails commit with the change (invites domain).
+    from coordinator.invites.service import enqueue_for_change
+
+    await enqueue_for_change(meeting_id, change_kind, removed_participant_ids)
+
+
+# ------------------------------------------------------------------ optimistic locking
+
+LOCK_FIELDS = ("title", "status", "location", "description", "sequence", "version")
+
+
+async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any] | None = None,
+                *, material: bool = False, mine: Mapping[str, Any] | None = None) -> dict:
+    """Take the meeting for this write: ``UPDATE … WHERE id=? AND version=?``.
+
+    Raises ``web.Conflict`` (409) with both versions when someone saved in between.
+    ``material`` raises the iCalendar SEQUENCE (time, place or attendees changed).
+    Returns the meeting row after the update.
+    """
+    current = await Meeting.select().where(Meeting.id == meeting_id).first()
+    if current is None:
+        raise NotFoundException()
+    if version is None:
+        version = current["version"]
+    values: dict[Any, Any] = {Meeting.version: Meeting.version + 1,
+                              Meeting.updated_at: datetime.now(UTC)}
+    if material:
+        values[Meeting.sequence] = Meeting.sequence + 1
+    for name, value in (changes or {}).items():
+        values[getattr(Meeting, name)] = value
+    updated = await Meeting.update(values).where(
+        (Meeting.id == meeting_id) & (Meeting.version == version)).returning(Meeting.id)
+    if not updated:
+        theirs = {k: current[k] for k in LOCK_FIELDS}
+        raise web.Conflict(
+            "Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
+            "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.",
+            mine={**dict(mine or {}), "version": version}, theirs=theirs)
+    return await Meeting.select().where(Meeting.id == meeting_id).first()
+
+
+# ------------------------------------------------------------------------ reading
+
+@dataclass
+class MeetingView:
+    """Everything the meeting page shows."""
+
+    meeting: dict
+    family: dict
+    kind: kinds.MeetingKind
+    parts: list[dict]
+    participants: list[dict]
+    approvals: list[dict]
+    findings: list[safety.Finding]
+    location_protected: bool
+    targets: list[str]
+    changes: list[dict]
+
+
+async def parts_of(meeting_id: int) -> list[dict]:
+    """The meeting's parts in order."""
+    return await MeetingPart.select().where(MeetingPart.meeting == meeting_id
+                                            ).order_by(MeetingPart.position)
+
+
+async def participants_of(meeting_id: int) -> list[dict]:
+    """Active participants, each with ``part_keys`` and the safety facts of their person."""
+    rows = await Participant.select(
+        Participant.all_columns(),
+        Participant.person.role.as_alias("person_role"),
+        Participant.person.protected_address.as_alias("protected_address"),
+        Participant.person.used_violence.as_alias("used_violence"),
+        Participant.person.contact_only_via_worker.as_alias("contact_only_via_worker"),
+        Participant.person.phone.as_alias("person_phone"),
+        Participant.person.address.as_alias("person_address"),
+        Participant.person.sector.as_alias("person_sector"),
+        Participant.user.unit.as_alias("user_unit"),
+    ).where((Participant.meeting == meeting_id) & Participant.removed_at.is_null()
+            ).order_by(Participant.id)
+    links = await ParticipantPart.select(
+        ParticipantPart.participant, ParticipantPart.part.key.as_alias("key"),
+    ).where(ParticipantPart.part.meeting == meeting_id)
+    by_participant: dict[int, list[str]] = {}
+    for link in links:
+        by_participant.setdefault(link["participant"], []).append(link["key"])
+    for row in rows:
+        row["part_keys"] = by_participant.get(row["id"], [])
+        row["safety_id"] = safety_id(row)
+    return rows
+
+
+def safety_id(participant: Mapping[str, Any]) -> str:
+    """The id a participant has in the safety rules: their network person, user, or row."""
+    if participant.get("person"):
+        return f"person:{participant['person']}"
+    if participant.get("user"):
+        return f"user:{participant['user']}"
+    return f"participant:{participant['id']}"
+
+
+_SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
+                 "child": safety.Role.CHILD}
+
+
+def _safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Person:
+    role_key = row.get("person_role") or row["role"]
+    roles = {_SAFETY_ROLES[role_key]} if role_key in _SAFETY_ROLES else set()
+    if row["role"] in _SAFETY_ROLES:
+        roles.add(_SAFETY_ROLES[row["role"]])
+    if row["category"] == kinds.ParticipantCategory.PROFESSIONAL.value:
+        roles.add(safety.Role.PROFESSIONAL)
+    if not roles:
+        roles.add(safety.Role.PRIVATE)
+    internal = row.get("user") is not None or row.get("person_sector") == "crisis_centre"
+    protected = bool(row.get("protected_address"))
+    entitled = (internal or (protected and safety.Role.MOTHER in roles)
+                or (family_at_centre and safety.Role.CHILD in roles))
+    return safety.Person(
+        id=row["safety_id"], name=row["name"], roles=frozenset(roles),
+        email=row["email"] or None, phone=row.get("person_phone") or None,
+        address=row.get("person_address") or None, organisation=row["organisation"] or None,
+        protected_address=protected, used_violence=bool(row.get("used_violence")),
+        contact_only_via_worker=bool(row.get("contact_only_via_worker")),
+        entitled_to_protected_location=entitled, internal=internal)
+
+
+async def _location(meeting: Mapping[str, Any]) -> tuple[safety.Location, bool]:
+    protected = False
+    text = meeting["location"]
+    if meeting["location_organisation"]:
+        org = await net.Organisation.select(
+            net.Organisation.name, net.Organisation.location_protected,
+        ).where(net.Organisation.id == meeting["location_organisation"]).first()
+        if org:
+            protected = bool(org["location_protected"])
+            text = text or org["name"]
+    return safety.Location(text=text, at_crisis_centre=protected), protected
+
+
+async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
+                          participants: list[dict], family: Mapping[str, Any]
+                          ) -> list[safety.Finding]:
+    """The safety rules' findings for this meeting as it is now (shown before sending)."""
+    location, _ = await _location(meeting)
+    people = [_safety_person(p, bool(family["at_crisis_centre"])) for p in participants]
+    s_parts = tuple(
+        safety.MeetingPart(part["key"], part["label"], frozenset(
+            p["safety_id"] for p in participants if part["key"] in p["part_keys"]))
+        for part in parts)
+    approvals = tuple(
+        safety.Approval(a["person_a"], a["person_b"] or "", a["part_key"], a["reason"],
+                        f"user:{a['approved_by']}" if a["approved_by"] else "")
+        for a in await SafetyApproval.select().where(SafetyApproval.meeting == meeting["id"]))
+    pairs = await net.KeepApart.select().where(net.KeepApart.family == meeting["family"])
+    keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
+                                   k["reason"]) for k in pairs]
+    s_meeting = safety.Meeting(
+        kind=meeting["kind"], title=meeting["title"], location=location, parts=s_parts,
+        description=meeting["description"], approvals=approvals,
+        invite_via_worker=frozenset(p["safety_id"] for p in participants
+                                    if p["invite_via_worker"]),
+        send_email_invites=bool(meeting["send_email_invites"]))
+    return safety.check_meeting(s_meeting, people, keep_apart)
+
+
+async def meeting_view(meeting: dict, family: dict) -> MeetingView:
+    """Load what the meeting page needs (the caller has authorised and audited the read)."""
+    parts = await parts_of(meeting["id"])
+    participants = await participants_of(meeting["id"])
+    findings = await safety_findings(meeting, parts, participants, family)
+    _, protected = await _location(meeting)
+    approvals = await SafetyApproval.select(
+        SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
+    ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
+    changes = await MeetingChange.select().where(MeetingChange.meeting == meeting["id"]
+                                                 ).order_by(MeetingChange.id)
+    targets = sorted(t.value for t in kinds.allowed_targets(meeting["status"]))
+    return MeetingView(meeting, family, kinds.get_kind(meeting["kind"]), parts, participants,
+                       approvals, findings, protected, targets, changes)
+
+
+async def meetings_of_family(family_id: int) -> list[dict]:
+    """The family's meetings with their first start time, newest plans first."""
+    rows = await Meeting.select(Meeting.id, Meeting.title, Meeting.kind, Meeting.status,
+                                ).where(Meeting.family == family_id).order_by(Meeting.id)
+    starts = await MeetingPart.select(MeetingPart.meeting, MeetingPart.starts_at).where(
+        MeetingPart.meeting.is_in([r["id"] for r in rows]) if rows else MeetingPart.id == -1)
+    first: dict[int, datetime] = {}
+    for s in starts:
+        if s["starts_at"] and (s["meeting"] not in first or s["starts_at"] < first[s["meeting"]]):
+            first[s["meeting"]] = s["starts_at"]
+    for row in rows:
+        row["starts_at"] = first.get(row["id"])
+        row["kind_label"] = kinds.KINDS[row["kind"]].label if row["kind"] in kinds.KINDS else row["kind"]
+        row["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(row["status"])]
+    far_future = datetime.max.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda r: (r["starts_at"] or far_future, r["id"]))
+
+
+# ------------------------------------------------------------------------- creating
+
+def _check_window(start: datetime, end: datetime, label: str, now: datetime) -> None:
+    """One part's window: end after start, not in the past, not on a closed day."""
+    if end <= start:
+        raise web.UserError(f"»{label}«: sluttidspunktet skal ligge efter starttidspunktet.")
+    if start < now:
+        raise web.UserError(f"»{label}«: tidspunktet ligger i fortiden. Vælg et senere tidspunkt.")
+    for moment in (start, end):
+        day = moment.astimezone(web.COPENHAGEN).date()
+        reason = planner.closed_day_reason(day)
+        if reason:
+            raise web.UserError(f"»{label}« falder på en lukkedag ({reason}). Vælg en anden dag.")
+        if day.weekday() >= 5:
+            raise web.UserError(f"»{label}« falder i en weekend. Vælg en hverdag.")
+
+
+def validate_times(kind: kinds.MeetingKind,
+                   times: Mapping[str, tuple[datetime | None, datetime | None]],
+                   now: datetime | None = None) -> dict[str, tuple[datetime, datetime]]:
+    """Check the windows of a meeting's parts (all or none given, in order, not overlapping)."""
+    now = now or datetime.now(UTC)
+    given = {k: v for k, v in times.items() if v[0] or v[1]}
+    result: dict[str, tuple[datetime, datetime]] = {}
+    previous_end: datetime | None = None
+    for spec in kind.parts:
+        start, end = given.get(spec.key, (None, None))
+        if not start or not end:
+            if given:
+                raise web.UserError(f"Angiv både start og slut for »{spec.label}«.")
+            continue
+        _check_window(start, end, spec.label, now)
+        if previous_end and start < previous_end:
+            raise web.UserError(f"»{spec.label}« begynder, før den forrige del er slut.")
+        previous_end = end
+        result[spec.key] = (start.astimezone(UTC), end.astimezone(UTC))
+    return result
+
+
+async def create_meeting(
+    user: Principal, family: Mapping[str, Any], kind_key: str, title: str, *,
+    location: str = "", location_organisation: int | None = None, description: str = "",
+    times: Mapping[str, tuple[datetime, datetime]] | None = None, fgc_case: int | None = None,
+    father_assessment: int | None = None, parent_id: int | None = None,
+    send_email_invites: bool = True, address: str = "", in_transaction: bool = False,
+) -> int:
+    """Create a draft meeting with the kind's standard parts (and their times, if given)."""
+    try:
+        kind = kinds.get_kind(kind_key)
+    except kinds.KindError as exc:
+        raise web.UserError(exc.message_da) from None
+    if location_organisation is not None and not await net.Organisation.exists().where(
+            net.Organisation.id == location_organisation):
+        raise web.UserError("Det valgte mødested findes ikke.")
+    windows = validate_times(kind, dict(times or {})) if times else {}
+
+    async def work() -> int:
+        rows = await Meeting.insert(Meeting(
+            family=family["id"], kind=kind.key, title=title or kind.label, location=location,
+            location_organisation=location_organisation, description=description,
+            organiser=user.id, fgc_case=fgc_case, father_assessment=father_assessment,
+            parent_id=parent_id, send_email_invites=send_email_invites))
+        meeting_id = rows[0]["id"]
+        for position, spec in enumerate(kind.parts):
+            start, end = windows.get(spec.key, (None, None))
+            await MeetingPart.insert(MeetingPart(meeting=meeting_id, key=spec.key,
+                                                 label=spec.label, starts_at=start,
+                                                 ends_at=end, position=position))
+        await audit.record(user, "create", "møde", meeting_id, family["id"],
+                           f"{kind.label}: {title or kind.label}", address)
+        return meeting_id
+
+    if in_transaction:
+        return await work()
+    async with db.transaction():
+        return await work()
+
+
+# ------------------------------------------------------------------------ participants
+
+def default_parts(kind_key: str, category: str, role: str) -> list[str]:
+    """The parts a participant is invited to by default.
+
+    Familierådslagning: professionals the information part, the socialrådgiver (and the
+    samordner) information and plan, family and private network every part. Other kinds:
+    every part the category may attend.
+    """
+    kind = kinds.get_kind(kind_key)
+    if role in ("socialraadgiver", "samordner") and kind.key == "familieraadslagning":
+        return ["information", "plan"]
+    cat = kinds.ParticipantCategory(category)
+    keys = [p.key for p in kind.parts if cat in p.categories
+            and not (p.professionals_case_worker_only and cat is kinds.ParticipantCategory.PROFESSIONAL)]
+    return keys or [kind.parts[0].key]
+
+
+_PERSON_ROLE_TO_MEETING = {"mother": "mother", "father": "father", "child": "child",
+                           "other_caregiver": "family", "relative": "private_network",
+                           "private_network": "private_network", "professional": "informatoer"}
+
+
+def _category_for(role: str) -> str:
+    if role in ("mother", "father", "child", "family"):
+        return kinds.ParticipantCategory.FAMILY.value
+    if role == "private_network":
+        return kinds.ParticipantCategory.PRIVATE_NETWORK.value
+    return kinds.ParticipantCategory.PROFESSIONAL.value
+
+
+@dataclass(frozen=True)
+class NewParticipant:
+    """What the add-participant form (or a flow) asks for: exactly one of person/user/external."""
+
+    person_id: int | None = None
+    user_id: int | None = None
+    name: str = ""
+    email: str = ""
+    organisation: str = ""
+    role: str = ""
+    part_keys: tuple[str, ...] = ()
+    invite_via_worker: bool = False
+
+
+async def _father_agreement_recorded(family_id: int) -> bool:
+    return await FatherAssessment.exists().where(
+        (FatherAssessment.family == family_id) & FatherAssessment.mother_agreed_on.is_not_null())
+
+
+async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
+    """Turn the form's choice into a Participant row's values; Danish errors."""
+    values: dict[str, Any] = {"person": None, "user": None, "invite_via_worker": new.invite_via_worker}
+    if new.person_id is not None:
+        person = await net.Person.select(
+            net.Person.all_columns(), net.Person.organisation.name.as_alias("org_name"),
+        ).where((net.Person.id == new.person_id) & (net.Person.family == meeting["family"])).first()
+        if person is None:
+            raise web.UserError("Personen findes ikke i familiens netværk.")
+        if person["role"] == "father" and not await _father_agreement_recorded(meeting["family"]):
+            raise web.UserError("Far kan ikke inviteres, før mors samtykke til kontakt med far er "
+                                "registreret under Barnet i Centrum.")
+        role = new.role or _PERSON_ROLE_TO_MEETING.get(person["role"], "private_network")
+        if person["is_professional"] and not new.role:
+            role = "informatoer"
+        values.update(person=person["id"], name=person["name"], email=person["email"],
+                      organisation=person["org_name"] or "", role=role,
+                      invite_via_worker=new.invite_via_worker or bool(person["contact_only_via_worker"]))
+    elif new.user_id is not None:
+        account = await User.select().where((User.id == new.user_id) & (User.active == True)  # noqa: E712
+                                            ).first()
+        if account is None:
+            raise web.UserError("Brugeren findes ikke.")
+        role = new.role or {"kontaktperson": "kontaktperson", "samordner": "samordner"}.get(
+            account["role"], "socialraadgiver")
+        values.update(user=account["id"], name=account["full_name"], email=account["email"],
+                      organisation=account["unit"], role=role)
+    else:
+        if not new.name:
+            raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.")
+        if new.email and ("@" not in new.email or " " in new.email):
+            raise web.UserError("E-mailadressen er ikke gyldig.")
+        values.update(name=new.name, email=new.email, organisation=new.organisation,
+                      role=new.role or "professional")
+    if values["role"] not in ROLES:
+        raise web.UserError("Ugyldig rolle på mødet.")
+    values["category"] = _category_for(values["role"])
+    return values
+
+
+async def _already_invited(meeting_id: int, values: Mapping[str, Any]) -> bool:
+    where = (Participant.meeting == meeting_id) & Participant.removed_at.is_null()
+    if values["person"]:
+        return await Participant.exists().where(where & (Participant.person == values["person"]))
+    if values["user"]:
+        return await Participant.exists().where(where & (Participant.user == values["user"]))
+    return False
+
+
+async def _insert_participant(meeting: Mapping[str, Any], values: Mapping[str, Any],
+                              part_keys: Iterable[str]) -> int:
+    parts = {p["key"]: p["id"] for p in await parts_of(meeting["id"])}
+    keys = list(dict.fromkeys(part_keys)) or default_parts(meeting["kind"], values["category"],
+                                                          values["role"])
+    unknown = [k for k in keys if k not in parts]
+    if unknown:
+        raise web.UserError("En valgt mødedel findes ikke på mødet.")
+    rows = await Participant.insert(Participant(meeting=meeting["id"], **values))
+    participant_id = rows[0]["id"]
+    for key in keys:
+        await ParticipantPart.insert(ParticipantPart(participant=participant_id, part=parts[key]))
+    return participant_id
+
+
+_OPEN = ("draft", "planned", "invited")
+
+
+def _require_open(meeting: Mapping[str, Any]) -> None:
+    if meeting["status"] not in _OPEN:
+        label = kinds.STATUS_LABELS[kinds.MeetingStatus(meeting["status"])]
+        raise web.UserError(f"Et møde med status »{label}« kan ikke ændres.", 409)
+
+
+async def add_participants(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                           new: Iterable[NewParticipant], address: str = "",
+                           in_transaction: bool = False) -> list[int]:
+    """Invite people (to their chosen parts); an invited meeting's attendees hear of it."""
+    _require_open(meeting)
+    resolved = [(await _resolve(meeting, item), item.part_keys) for item in new]
+    if not resolved:
+        raise web.UserError("Vælg mindst én deltager.")
+
+    async def work() -> list[int]:
+        invited = meeting["status"] == "invited"
+        await _bump(meeting["id"], version, material=True,
+                    mine={"tilføjet": ", ".join(v["name"] for v, _ in resolved)})
+        ids = []
+        for values, part_keys in resolved:
+            if await _already_invited(meeting["id"], values):
+                raise web.UserError(f"{values['name']} er allerede inviteret.")
+            ids.append(await _insert_participant(meeting, values, part_keys))
+            await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                               f"Deltager tilføjet: {values['name']} ({ROLES[values['role']]})",
+                               address)
+        if invited:
+            await _notify(meeting["id"], "invited", user=user)
+        return ids
+
+    if in_transaction:
+        return await work()
+    async with db.transaction():
+        return await work()
+
+
+async def _participant(meeting_id: int, participant_id: int) -> dict:
+    row = await Participant.select().where(
+        (Participant.id == participant_id) & (Participant.meeting == meeting_id)
+        & Participant.removed_at.is_null()).first()
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+async def update_participant(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                             participant_id: int, part_keys: list[str], arrival: int,
+                             departure: int, address: str = "") -> None:
+    """Change which parts someone attends and their staggered arrival/departure."""
+    _require_open(meeting)
+    row = await _participant(meeting["id"], participant_id)
+    if not part_keys:
+        raise web.UserError("Vælg mindst én mødedel – eller fjern deltageren.")
+    parts = {p["key"]: p["id"] for p in await parts_of(meeting["id"])}
+    if any(k not in parts for k in part_keys):
+        raise web.UserError("En valgt mødedel findes ikke på mødet.")
+    async with db.transaction():
+        await _bump(meeting["id"], version, material=True,
+                    mine={"deltager": row["name"], "dele": ", ".join(part_keys)})
+        await ParticipantPart.delete().where(ParticipantPart.participant == participant_id)
+        for key in dict.fromkeys(part_keys):
+            await ParticipantPart.insert(ParticipantPart(participant=participant_id, part=parts[key]))
+        await Participant.update({Participant.arrival_offset: arrival,
+                                  Participant.departure_offset: departure}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Deltager ændret: {row['name']} – dele: {', '.join(part_keys)}; "
+                           f"ankomst +{arrival} min, afgang -{departure} min", address)
+        if meeting["status"] == "invited":
+            await _notify(meeting["id"], "invited", user=user)
+
+
+async def remove_participant(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                             participant_id: int, address: str = "") -> None:
+    """Take someone off the meeting; if they were invited, they get a cancellation."""
+    _require_open(meeting)
+    row = await _participant(meeting["id"], participant_id)
+    async with db.transaction():
+        await _bump(meeting["id"], version, material=True, mine={"fjernet": row["name"]})
+        await Participant.update({Participant.removed_at: datetime.now(UTC)}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Deltager fjernet: {row['name']}", address)
+        if meeting["status"] == "invited":
+            await _notify(meeting["id"], "participant_removed", [participant_id], user=user)
+
+
+# ------------------------------------------------------------------------ times
+
+async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                    times: Mapping[str, tuple[datetime | None, datetime | None]],
+                    address: str = "") -> None:
+    """Set (or move) the parts' time windows; an invited meeting is rescheduled."""
+    _require_open(meeting)
+    kind = kinds.get_kind(meeting["kind"])
+    windows = validate_times(kind, times)
+    if len(windows) != len(kind.parts):
+        raise web.UserError("Angiv start og slut for alle mødets dele.")
+    async with db.transaction():
+        await _bump(meeting["id"], version, material=True, mine={
+            k: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}" for k, (s, e) in windows.items()})
+        for key, (start, end) in windows.items():
+            await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
+                                     ).where((MeetingPart.meeting == meeting["id"])
+                                             & (MeetingPart.key == key))
+        first = min(s for s, _ in windows.values())
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Tidspunkt sat: {web.fmt_datetime(first)}", address)
+        if meeting["status"] == "invited":
+            await _notify(meeting["id"], "rescheduled", user=user)
+
+
+async def update_details(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                         title: str, location: str, location_organisation: int | None,
+                         description: str, send_email_invites: bool, address: str = "") -> None:
+    """Title, place and description; a new place is a material change (reschedule)."""
+    _require_open(meeting)
+    if location_organisation is not None and not await net.Organisation.exists().where(
+            net.Organisation.id == location_organisation):
+        raise web.UserError("Det valgte mødested findes ikke.")
+    moved = (location != meeting["location"]
+             or location_organisation != meeting["location_organisation"])
+    async with db.transaction():
+        await _bump(meeting["id"], version, {
+            "title": title, "location": location, "location_organisation": location_organisation,
+            "description": description, "send_email_invites": send_email_invites,
+        }, material=moved, mine={"title": title, "location": location, "description": description})
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Mødets oplysninger ændret: {title}", address)
+        if moved and meeting["status"] == "invited":
+            await _notify(meeting["id"], "rescheduled", user=user)
+
+
+# ------------------------------------------------------------------------ approvals
+
+APPROVAL_KINDS = {"keep_apart": "Personer, der skal holdes adskilt",
+                  "joint_parents": "Fælles forældremøde",
+                  "protected": "Beskyttet adresse og vold"}
+
+
+async def record_approval(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                          person_a: str, person_b: str | None, part_key: str | None,
+                          kind: str, reason: str, address: str = "") -> None:
+    """Record a reasoned override of a safety finding; audited as ``override``."""
+    _require_open(meeting)
+    if kind not in APPROVAL_KINDS:
+        raise web.UserError("Ugyldig type godkendelse.")
+    if len(reason.strip()) < 10:
+        raise web.UserError("Skriv en begrundelse (mindst 10 tegn) for godkendelsen.")
+    participants = {p["safety_id"]: p for p in await participants_of(meeting["id"])}
+    for pid in (person_a, person_b):
+        if pid and pid not in participants:
+            raise web.UserError("Godkendelsen skal gælde deltagere på mødet.")
+    if part_key and part_key not in {p["key"] for p in await parts_of(meeting["id"])}:
+        raise web.UserError("Mødedelen findes ikke.")
+    names = " og ".join(participants[p]["name"] for p in (person_a, person_b) if p)
+    async with db.transaction():
+        await _bump(meeting["id"], version, mine={"godkendelse": reason})
+        await SafetyApproval.insert(SafetyApproval(
+            meeting=meeting["id"], person_a=person_a, person_b=person_b or None,
+            part_key=part_key or None, kind=kind, reason=reason, approved_by=user.id))
+        await audit.record(user, "override", "møde", meeting["id"], meeting["family"],
+                           f"Godkendt ({APPROVAL_KINDS[kind]}): {names}. Begrundelse: {reason}",
+                           address)
+
+
+# ------------------------------------------------------------------------ lifecycle
+
+async def _bic_allowed(meeting: Mapping[str, Any]) -> None:
+    if meeting["kind"] in BIC_KINDS and not await _father_agreement_recorded(meeting["family"]):
+        raise web.UserError("Mødet kan ikke planlægges, før mors samtykke til kontakt med far "
+                            "er registreret.")
+
+
+async def change_status(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                        target: str, address: str = "", reason: str = "") -> None:
+    """Move the meeting through its lifecycle (plan, send invites, reopen, cancel)."""
+    if target in ("held", "followup"):
+        raise web.UserError("Brug knapperne »Markér som afholdt« eller »Foreslå opfølgning«.")
+    try:
+        goal = kinds.transition(meeting["status"], target, meeting["kind"])
+    except kinds.TransitionError as exc:
+        raise web.UserError(exc.message_da, 409) from None
+    parts = await parts_of(meeting["id"])
+    participants = await participants_of(meeting["id"])
+    if goal in (kinds.MeetingStatus.PLANNED, kinds.MeetingStatus.INVITED):
+        await _bic_allowed(meeting)
+        if any(p["starts_at"] is None for p in parts):
+            raise web.UserError("Sæt tidspunkt for alle mødets dele, før mødet planlægges.")
+        if not participants:
+            raise web.UserError("Mødet har ingen deltagere endnu.")
+    if goal is kinds.MeetingStatus.INVITED:
+        if any(p["starts_at"] < datetime.now(UTC) for p in parts):
+            raise web.UserError("Mødet ligger i fortiden. Flyt det, før der sendes invitationer.")
+        family = await Family.select().where(Family.id == meeting["family"]).first()
+        findings = await safety_findings(meeting, parts, participants, family)
+        blocking = [f.message for f in findings if f.severity == safety.BLOCK]
+        if blocking:
+            raise web.UserError("Invitationerne er ikke sendt: " + " ".join(blocking))
+    cancelling_sent = goal is kinds.MeetingStatus.CANCELLED and meeting["status"] == "invited"
+    async with db.transaction():
+        await _bump(meeting["id"], version, {"status": goal.value},
+                    material=cancelling_sent or goal is kinds.MeetingStatus.INVITED,
+                    mine={"status": goal.value})
+        label = kinds.STATUS_LABELS[goal]
+        action = "send" if goal is kinds.MeetingStatus.INVITED else "update"
+        await audit.record(user, action, "møde", meeting["id"], meeting["family"],
+                           f"Status: {label}" + (f". Begrundelse: {reason}" if reason else ""),
+                           address)
+        if goal is kinds.MeetingStatus.INVITED:
+            await _notify(meeting["id"], "invited", user=user)
+        elif cancelling_sent:
+            await _notify(meeting["id"], "cancelled", user=user)
+
+
+async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                    minutes: str, outcome: str, address: str = "") -> None:
+    """Record that the meeting was held, with minutes and outcome."""
+    try:
+        kinds.transition(meeting["status"], "held")
+    except kinds.TransitionError as exc:
+        raise web.UserError(exc.message_da, 409) from None
+    first = min((p["starts_at"] for p in await parts_of(meeting["id"]) if p["starts_at"]),
+                default=None)
+    if first and first > datetime.now(UTC):
+        raise web.UserError("Mødet er ikke begyndt endnu og kan ikke markeres som afholdt.")
+    async with db.transaction():
+        await _bump(meeting["id"], version, {"status": "held", "minutes": minutes,
+                                             "outcome": outcome},
+                    mine={"minutes": minutes, "outcome": outcome})
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           "Markeret som afholdt med referat", address)
+
+
+def followup_windows(kind_key: str, held_on: date) -> dict[str, tuple[datetime, datetime]]:
+    """Proposed windows for the follow-up: the kinds' date (about 3 months later), moved to
+    the next working day, at 10.00 local time, parts back to back."""
+    day = kinds.proposed_followup_date(kind_key, held_on)
+    if day is None:
+        return {}
+    while not planner.is_working_day(day):
+        day += timedelta(days=1)
+    follow = kinds.get_kind(kinds.get_kind(kind_key).followup_kind or kind_key)
+    start = datetime.combine(day, time(10), web.COPENHAGEN)
+    windows = {}
+    for spec in follow.parts:
+        end = start + spec.default_duration
+        windows[spec.key] = (start.astimezone(UTC), end.astimezone(UTC))
+        start = end
+    return windows
+
+
+async def propose_followup(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                           address: str = "") -> int:
+    """Create the draft follow-up meeting (about 3 months later) with the family, the
+    private network and the socialrådgiver; the held meeting moves to ``followup``."""
+    try:
+        kinds.transition(meeting["status"], "followup", meeting["kind"])
+    except kinds.TransitionError as exc:
+        raise web.UserError(exc.message_da, 409) from None
+    kind = kinds.get_kind(meeting["kind"])
+    parts = await parts_of(meeting["id"])
+    held_on = max((p["ends_at"] for p in parts if p["ends_at"]), default=datetime.now(UTC)
+                  ).astimezone(web.COPENHAGEN).date()
+    windows = followup_windows(kind.key, held_on)
+    follow_kind = kinds.get_kind(kind.followup_kind)
+    keep = [p for p in await participants_of(meeting["id"])
+            if p["category"] != "professional" or p["role"] in ("socialraadgiver", "samordner")]
+    family = {"id": meeting["family"]}
+    async with db.transaction():
+        await _bump(meeting["id"], version, {"status": "followup"}, mine={"status": "followup"})
+        new_id = await create_meeting(
+            user, family, follow_kind.key, follow_kind.label, location=meeting["location"],
+            location_organisation=meeting["location_organisation"], fgc_case=meeting["fgc_case"],
+            parent_id=meeting["id"], address=address, in_transaction=True)
+        for key, (start, end) in windows.items():
+            await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
+                                     ).where((MeetingPart.meeting == new_id) & (MeetingPart.key == key))
+        new_meeting = await Meeting.select().where(Meeting.id == new_id).first()
+        for p in keep:
+            values = {k: p[k] for k in ("person", "user", "name", "email", "organisation", "role",
+                                        "category", "invite_via_worker")}
+            await _insert_participant(new_meeting, values, [])
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Opfølgningsmøde foreslået (møde {new_id})", address)
+    return new_id
+
+
+# ------------------------------------------------------------------------ slot finder
+
+@dataclass(frozen=True)
+class SlotQuery:
+    """The slot finder form: a window of dates, notice and each part's duration."""
+
+    first_day: date
+    last_day: date
+    min_notice: int
+    durations: Mapping[str, int]  # part key -> minutes
+
+
+async def busy_of(meeting_id: int, participants: list[dict]) -> dict[str, list[planner.Busy]]:
+    """Busy intervals per participant from the other (not cancelled) meetings in the system,
+    matched by network person or user."""
+    person_ids = [p["person"] for p in participants if p["person"]]
+    user_ids = [p["user"] for p in participants if p["user"]]
+    busy: dict[str, list[planner.Busy]] = {p["safety_id"]: [] for p in participants}
+    if not person_ids and not user_ids:
+        return busy
+    who = None
+    if person_ids:
+        who = Participant.person.is_in(person_ids)
+    if user_ids:
+        clause = Participant.user.is_in(user_ids)
+        who = clause if who is None else (who | clause)
+    rows = await ParticipantPart.select(
+        ParticipantPart.participant.person.as_alias("person"),
+        ParticipantPart.participant.user.as_alias("user"),
+        ParticipantPart.part.starts_at.as_alias("starts_at"),
+        ParticipantPart.part.ends_at.as_alias("ends_at"),
+    ).where(
+        (ParticipantPart.participant.meeting != meeting_id)
+        & ParticipantPart.participant.removed_at.is_null()
+        & (ParticipantPart.participant.meeting.status != "cancelled")
+        & ParticipantPart.part.starts_at.is_not_null()
+        & who)
+    by_key: dict[str, list[planner.Busy]] = {}
+    for row in rows:
+        for key in (f"person:{row['person']}" if row["person"] else None,
+                    f"user:{row['user']}" if row["user"] else None):
+            if key:
+                by_key.setdefault(key, []).append(planner.Busy(row["starts_at"], row["ends_at"]))
+    for p in participants:
+        keys = [k for k in (f"person:{p['person']}" if p["person"] else None,
+                            f"user:{p['user']}" if p["user"] else None) if k]
+        busy[p["safety_id"]] = [b for k in keys for b in by_key.get(k, [])]
+    return busy
+
+
+async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
+                     now: datetime | None = None) -> planner.PlanningResult:
+    """Ranked free slots for the meeting's parts and participants, and why better ones failed."""
+    now = now or datetime.now(UTC)
+    if query.last_day < query.first_day:
+        raise web.UserError("Perioden slutter, før den begynder.")
+    if query.last_day < now.astimezone(web.COPENHAGEN).date():
+        raise web.UserError("Perioden ligger i fortiden.")
+    parts = await parts_of(meeting["id"])
+    participants = await participants_of(meeting["id"])
+    busy = await busy_of(meeting["id"], participants)
+    p_parts = []
+    for part in parts:
+        minutes = query.durations.get(part["key"])
+        if not minutes or minutes < 5 or minutes > 600:
+            raise web.UserError(f"Varigheden af »{part['label']}« skal være 5–600 minutter.")
+        p_parts.append(planner.Part(part["key"], part["label"], timedelta(minutes=minutes),
+                                    frozenset(p["safety_id"] for p in participants
+                                              if part["key"] in p["part_keys"])))
+    request = planner.PlanningRequest(
+        participants=[planner.Participant(p["safety_id"], p["name"], busy[p["safety_id"]])
+                      for p in participants],
+        parts=p_parts,
+        window_start=datetime.combine(query.first_day, time(0), web.COPENHAGEN),
+        window_end=datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN),
+        now=now, min_notice_working_days=query.min_notice)
+    try:
+        return planner.find_slots(request)
+    except planner.PlanningError as exc:
+        raise web.UserError(exc.message_da) from None
+
+
+# ------------------------------------------------------------------------ suggestions
+
+GRAPH_KIND = {"familieraadslagning": "familieraadslagning",
+              "familieraadslagning_followup": "familieraadslagning",
+              "bic_session": "bic", "bic_joint_parents": "bic",
+              "netvaerksmoede": "netvaerksmoede", "statusmoede": "statusmoede"}
+GRAPH_PART = {"private_time": "family_time"}
+
+
+async def network_snapshot(family_id: int):
+    """The family's network as ``graph.NetworkSnapshot``.
+
+    Until ``network/service.py`` offers its snapshot builder, this is built here; swap it
+    for that one when it lands.
+    """
+    from coordinator.network import graph
+
+    people = await net.Person.select().where(net.Person.family == family_id)
+    rels = await net.Relation.select().where(net.Relation.family == family_id)
+    pairs = await net.KeepApart.select().where(net.KeepApart.family == family_id)
+    org_ids = {p["organisation"] for p in people if p["organisation"]} | {
+        r["target_organisation"] for r in rels if r["target_organisation"]}
+    orgs = await net.Organisation.select().where(
+        net.Organisation.id.is_in(list(org_ids))) if org_ids else []
+    return graph.NetworkSnapshot(
+        people=tuple(graph.Person(
+            id=p["id"], name=p["name"], is_professional=p["is_professional"],
+            sector=p["sector"] or None, organisation_id=p["organisation"], role=p["role"] or None,
+            is_child=p["is_child"], protected_address=p["protected_address"],
+            used_violence=p["used_violence"], contact_only_via_worker=p["contact_only_via_worker"],
+            has_email=bool(p["email"]), has_phone=bool(p["phone"])) for p in people),
+        organisations=tuple(graph.Organisation(o["id"], o["name"], o["kind"], o["sector"] or None)
+                            for o in orgs),
+        relations=tuple(graph.Relation(
+            r["id"], r["source"], r["target_person"] or r["target_organisation"], r["type"],
+            r["note"], target_kind="person" if r["target_person"] else "organisation")
+            for r in rels),
+        keep_apart=tuple(graph.KeepApart(k["person_a"], k["person_b"], k["reason"]) for k in pairs))
+
+
+async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) -> list[dict]:
+    """People from the family's network ranked for this meeting, with the graph's reason,
+    the parts of THIS meeting to invite them to, and any warning; those already invited
+    are left out."""
+    from coordinator.network import graph
+
+    try:
+        snapshot = await network_snapshot(meeting["family"])
+        suggestions = graph.invite_suggestions(snapshot, GRAPH_KIND.get(meeting["kind"], "statusmoede"))
+    except (ValueError, KeyError):  # an inconsistent network must not break the page
+        return []
+    kind = kinds.get_kind(meeting["kind"])
+    own = {p.key for p in kind.parts}
+    invited = {p["person"] for p in participants if p["person"]}
+    wanted_graph_part = {"bic_session": "father_talk", "bic_joint_parents": "parents_meeting"}.get(kind.key)
+    result = []
+    for s in suggestions:
+        if s.person_id in invited:
+            continue
+        if wanted_graph_part and wanted_graph_part not in s.part_keys:
+            continue
+        keys = [GRAPH_PART.get(k, k) for k in s.part_keys]
+        keys = [k for k in keys if k in own] or ([kind.parts[0].key] if len(own) == 1 else [])
+        if not keys:
+            continue
+        result.append({"person_id": s.person_id, "name": s.name, "score": s.score,
+                       "reason": s.reason_da, "warning": s.warning_da, "part_keys": keys,
+                       "via_worker": s.contact_via_worker})
+    return result
+
+
+def conflict_context(exc: web.Conflict) -> dict:
+    """What the conflict page shows: both versions side by side."""
+    keys = list(dict.fromkeys([*exc.mine, *exc.theirs]))
+    return {"message": exc.message, "rows": [(k, exc.mine.get(k, ""), exc.theirs.get(k, ""))
+                                             for k in keys]}

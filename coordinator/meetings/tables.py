@@ -1,0 +1,199 @@
+"""Meetings and the two flows that lead to them: familierådslagning (FGC) and BIC.
+
+A meeting belongs to one family; its family decides who may see it. Parts carry their own
+time windows, and participants are invited to exactly the parts in ``ParticipantPart``.
+Every change that participants must hear about leaves a ``MeetingChange`` row in the same
+transaction (the invites domain turns those into calendar messages).
+"""
+
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from coordinator.auth.tables import User
+from coordinator.families.tables import Family
+from coordinator.network.tables import Organisation, Person
+
+
+class FgcCase(Table):
+    """One family's familierådslagning flow: assessment, referral, samordner, status."""
+
+    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
+    status = Varchar(length=16, default="assessed", index=True)
+    # 1. assessment: is a familierådslagning possible? (the success criterion)
+    possible = Boolean(null=True, default=None)
+    assessed_on = Date(null=True, default=None)
+    assessed_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    family_view = Text(default="")
+    reasons = Text(default="")
+    # 2. referral
+    concern = Text(default="")
+    questions = Text(default="")
+    referred_on = Date(null=True, default=None)
+    # 3. samordner: a user with role samordner, or an external independent coordinator
+    samordner_user = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True,
+                                index=True)
+    samordner_name = Varchar(length=200, default="")
+    samordner_email = Varchar(length=254, default="")
+    samordner_organisation = Varchar(length=200, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class FgcTask(Table):
+    """A preparation task of a familierådslagning, with a deadline."""
+
+    case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
+    title = Varchar(length=300)
+    deadline = Date(null=True, default=None)
+    done = Boolean(default=False)
+    done_at = Timestamptz(null=True, default=None)
+    position = Integer(default=0)
+
+
+class FgcPlanItem(Table):
+    """One action of the family's plan: what, who, by when."""
+
+    case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
+    action = Text()
+    who = Varchar(length=200, default="")
+    by_when = Date(null=True, default=None)
+    position = Integer(default=0)
+
+
+class FatherAssessment(Table):
+    """BIC: should the father be involved, the mother's agreement, the referral."""
+
+    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
+    father = ForeignKey(references=Person, on_delete=OnDelete.set_null, null=True)
+    status = Varchar(length=16, default="assessed", index=True)
+    involve = Boolean(null=True, default=None)
+    reasons = Text(default="")
+    assessed_on = Date(null=True, default=None)
+    assessed_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    # The mother's agreement, recorded before any contact with the father.
+    mother_agreed_on = Date(null=True, default=None)
+    mother_agreement_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    mother_agreement_note = Text(default="")
+    # Referral to the contact person in Modtagelsen.
+    contact_person = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True,
+                                index=True)
+    referred_on = Date(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class Meeting(Table):
+    """A meeting about a family, with parts, participants and a lifecycle."""
+
+    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=40, index=True)
+    title = Varchar(length=200)
+    status = Varchar(length=16, default="draft", index=True)
+    description = Text(default="")
+    location = Varchar(length=300, default="")
+    # The crisis centre is location_protected: its address is shown only to the entitled.
+    location_organisation = ForeignKey(references=Organisation, on_delete=OnDelete.set_null,
+                                       null=True)
+    organiser = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    send_email_invites = Boolean(default=True)
+    sequence = Integer(default=0)  # iCalendar SEQUENCE: raised on every material change
+    version = Integer(default=1)  # optimistic locking
+    minutes = Text(default="")
+    outcome = Text(default="")
+    parent_id = Integer(null=True, default=None, index=True)  # the meeting this follows up
+    series_key = Varchar(length=64, default="", index=True)
+    fgc_case = ForeignKey(references=FgcCase, on_delete=OnDelete.set_null, null=True,
+                          index=True)
+    father_assessment = ForeignKey(references=FatherAssessment, on_delete=OnDelete.set_null,
+                                   null=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class MeetingPart(Table):
+    """One part (phase) of a meeting with its own time window (UTC)."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=40)
+    label = Varchar(length=200)
+    starts_at = Timestamptz(null=True, default=None, index=True)
+    ends_at = Timestamptz(null=True, default=None)
+    position = Integer(default=0)
+
+
+class Participant(Table):
+    """Someone invited: a network person, a user, or an external name and email."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.set_null, null=True, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
+    name = Varchar(length=200)
+    email = Varchar(length=254, default="")
+    organisation = Varchar(length=200, default="")
+    role = Varchar(length=40, default="")  # meeting role key (ROLES in service)
+    category = Varchar(length=20, default="professional")  # kinds.ParticipantCategory
+    invite_via_worker = Boolean(default=False)
+    # Staggered arrival/departure (joint parents' meeting), minutes from the start / to the end.
+    arrival_offset = Integer(default=0)
+    departure_offset = Integer(default=0)
+    rsvp = Varchar(length=16, default="NEEDS-ACTION")
+    rsvp_comment = Text(default="")
+    answered_at = Timestamptz(null=True, default=None)
+    removed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ParticipantPart(Table):
+    """Which parts a participant is invited to."""
+
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
+    part = ForeignKey(references=MeetingPart, on_delete=OnDelete.cascade, index=True)
+
+
+class SafetyApproval(Table):
+    """A reasoned, audited override of a safety rule (keep-apart, joint parents' meeting)."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    person_a = Varchar(length=40)  # safety id, e.g. "person:12"
+    person_b = Varchar(length=40, null=True, default=None)
+    part_key = Varchar(length=40, null=True, default=None)
+    kind = Varchar(length=32, default="keep_apart")
+    reason = Text()
+    approved_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class MeetingChange(Table):
+    """The seam to the invites domain: a change participants must be told about."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    change_kind = Varchar(length=24)  # invited | rescheduled | participant_removed | cancelled
+    sequence = Integer(default=0)
+    removed_participant_ids = Varchar(length=500, default="")  # comma-separated ids
+    user_id = Integer(null=True, default=None)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    processed_at = Timestamptz(null=True, default=None, index=True)
+
+
+class BicSession(Table):
+    """An advice session with the father (Barnet i Centrum)."""
+
+    assessment = ForeignKey(references=FatherAssessment, on_delete=OnDelete.cascade,
+                            index=True)
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.set_null, null=True)
+    topics = Varchar(length=300, default="")  # comma-separated kinds.BIC_TOPICS keys
+    status = Varchar(length=16, default="planned")
+    notes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
