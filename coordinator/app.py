@@ -20,6 +20,7 @@ from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
 from coordinator.auth.routes import LoginController, UserAdminController
 from coordinator.families.routes import FamilyController
+from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.settings import BASE_DIR, Settings
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserAdminController,
             FamilyController,
             AuditController,
+            *INVITE_ROUTES,
             *MEETING_ROUTES,
             AgreementController,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],

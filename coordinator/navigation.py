@@ -23,6 +23,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Mine familier", "/", CASE_ROLES | {Role.SAMORDNER}),
     NavItem("Mine familierådslagninger", "/meetings/coordinated", frozenset({Role.SAMORDNER})),
     NavItem("Samarbejdsaftaler", "/agreements/", CASE_ROLES),
+    NavItem("Kalenderfeeds", "/feeds/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
     NavItem("Revisionslog", "/audit/", frozenset({Role.LEDER, Role.ADMIN})),
     NavItem("Brugere", "/admin/users/", frozenset({Role.ADMIN})),
 ]

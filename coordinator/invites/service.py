@@ -112,7 +112,8 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     org_ids = list({m["location_organisation"] for m in meetings if m["location_organisation"]})
     orgs = {o["id"]: o for o in await net.Organisation.select(
         net.Organisation.id, net.Organisation.name, net.Organisation.address,
-        net.Organisation.location_protected).where(net.Organisation.id.is_in(org_ids))} if org_ids else {}
+        net.Organisation.location_protected).where(
+            net.Organisation.id.is_in(org_ids or [-1]) | (net.Organisation.location_protected == True))}  # noqa: E712
     parts = await MeetingPart.select().where(MeetingPart.meeting.is_in(ids)).order_by(
         MeetingPart.meeting, MeetingPart.position)
     rows = await _participant_rows(ids)
@@ -156,13 +157,15 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
                   orgs: Mapping[int, Mapping[str, Any]], base_sequence: int) -> redact.MeetingData:
-    text, protected, terms = meeting["location"], False, []
+    text, protected = meeting["location"], False
     org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
     if org:
         protected = bool(org["location_protected"])
         text = text or org["name"]
-        if protected:
-            terms = [t for t in (org["name"], org["address"]) if t and t.strip()]
+    # Every protected place (crisis centres) is withheld from the non-entitled wherever it
+    # is written, not only when the meeting is held there.
+    terms = [t for o in orgs.values() if o["location_protected"]
+             for t in (o["name"], o["address"]) if t and t.strip()]
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
         safety.MeetingPart(part["key"], part["label"], frozenset(

@@ -1,0 +1,292 @@
+"""Subscribed calendar feeds behind revocable secret tokens.
+
+Three kinds: a partner organisation's meetings (where its people take part), a user's
+meetings (organised or attended), and one recurring series (team meeting, annual
+cooperation meeting). Every event passes the redaction step (``redact.events_for_feed``):
+a feed link can be forwarded and synced to cloud calendars, so a feed never shows a
+protected location, never lists attendees, and names children as externals see them.
+
+Conditional GETs are answered from a cheap version query (no calendar is built for a
+304); a built calendar is kept in a small in-process cache keyed by token and version,
+so repeated fetches of an unchanged feed cost one token lookup and one version query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from coordinator import db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.invites import redact
+from coordinator.invites.ical import CalendarEvent, Person, build_publish
+from coordinator.invites.service import (
+    SENT_STATUSES,
+    audit_as,
+    current_settings,
+    load_meetings,
+    token_hash,
+    uid_domain,
+)
+from coordinator.invites.tables import FeedToken, MeetingSeries
+from coordinator.meetings.tables import Meeting, ParticipantPart
+from coordinator.network.tables import Organisation
+
+UTC = timezone.utc
+KINDS = {"partner_organisation": "Partnerorganisation", "user": "Bruger", "series": "Mødeserie"}
+USER_FEED_STATUSES = ("planned", *SENT_STATUSES)
+AUDIT_EVERY = timedelta(hours=1)
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """What a conditional GET is answered from."""
+
+    etag: str
+    last_modified: datetime
+
+
+# ------------------------------------------------------------------------ tokens
+
+async def create_token(user: Principal, kind: str, target_id: int, label: str,
+                       address: str = "") -> str:
+    """Create a feed token and return the secret (shown once; only its hash is stored)."""
+    if kind not in KINDS:
+        raise web.UserError("Vælg en gyldig type kalender.")
+    if kind == "user" and target_id != user.id and user.role is not Role.LEDER:
+        raise web.UserError("Du kan kun oprette din egen kalender.", 403)
+    await _check_target(kind, target_id)
+    token = secrets.token_urlsafe(32)
+    async with db.transaction():
+        rows = await FeedToken.insert(FeedToken(kind=kind, target_id=target_id,
+                                                label=label[:200], token_hash=token_hash(token),
+                                                created_by=user.id))
+        await audit.record(user, "create", "kalenderfeed", rows[0]["id"], None,
+                           f"{KINDS[kind]}: {label}", address)
+    return token
+
+
+async def _check_target(kind: str, target_id: int) -> None:
+    table = {"partner_organisation": Organisation, "user": User, "series": MeetingSeries}[kind]
+    if not await table.exists().where(table.id == target_id):
+        raise web.UserError("Det valgte findes ikke.")
+
+
+async def revoke(user: Principal, token_id: int, address: str = "") -> None:
+    """Revoke a feed token: its link answers 404 from now on."""
+    row = await FeedToken.select().where(FeedToken.id == token_id).first()
+    if row is None or (row["created_by"] != user.id and user.role is not Role.LEDER):
+        raise web.UserError("Kalenderen findes ikke.", 404)
+    async with db.transaction():
+        await FeedToken.update({FeedToken.revoked_at: datetime.now(UTC)}).where(
+            (FeedToken.id == token_id) & FeedToken.revoked_at.is_null())
+        await audit.record(user, "update", "kalenderfeed", token_id, None,
+                           f"Tilbagekaldt: {row['label']}", address)
+
+
+async def tokens_for(user: Principal) -> list[dict]:
+    """The feed tokens a user manages (a leader sees all)."""
+    query = FeedToken.select(FeedToken.all_columns(),
+                             FeedToken.created_by.full_name.as_alias("creator"))
+    if user.role is not Role.LEDER:
+        query = query.where(FeedToken.created_by == user.id)
+    rows = await query.order_by(FeedToken.id, ascending=False)
+    for row in rows:
+        row["kind_label"] = KINDS.get(row["kind"], row["kind"])
+    return rows
+
+
+async def resolve(token: str) -> dict | None:
+    """The live (not revoked) token row behind a secret, else None."""
+    if not token or len(token) > 100:
+        return None
+    return await FeedToken.select(
+        FeedToken.id, FeedToken.kind, FeedToken.target_id, FeedToken.label,
+        FeedToken.last_audited_at,
+    ).where((FeedToken.token_hash == token_hash(token)) & FeedToken.revoked_at.is_null()).first()
+
+
+async def audit_fetch(row: dict, address: str) -> None:
+    """Record a feed fetch as ``feed:<id>``, at most once per hour per token."""
+    now = datetime.now(UTC)
+    last = row["last_audited_at"]
+    if last is not None and _aware(last) > now - AUDIT_EVERY:
+        return
+    async with db.transaction():
+        updated = await FeedToken.update({FeedToken.last_audited_at: now}).where(
+            (FeedToken.id == row["id"]) & (FeedToken.last_audited_at.is_null()
+                                           | (FeedToken.last_audited_at < now - AUDIT_EVERY))
+        ).returning(FeedToken.id)
+        if updated:
+            await audit_as(f"feed:{row['id']}", "read", "kalenderfeed", row["id"], None,
+                           f"Kalender hentet: {row['label']}", address)
+
+
+# ------------------------------------------------------------------------ versions
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_MEETINGS_VERSION = (
+    "SELECT (SELECT max(updated_at) FROM meeting) AS m, (SELECT count(*) FROM meeting) AS mc, "
+    "(SELECT max(updated_at) FROM person) AS p, (SELECT count(*) FROM participant) AS pc")
+
+
+async def version(row: dict) -> FeedVersion:
+    """The feed's version from one cheap query: max(updated_at) and counts, never the
+    calendar itself. Any meeting change anywhere changes every meeting feed's ETag
+    (correct, and cheap to answer)."""
+    if row["kind"] == "series":
+        series = await MeetingSeries.select(MeetingSeries.updated_at, MeetingSeries.version).where(
+            MeetingSeries.id == row["target_id"]).first()
+        stamp = _aware(series["updated_at"]) if series else datetime(2000, 1, 1, tzinfo=UTC)
+        basis = f"s:{series['version'] if series else 0}:{stamp.isoformat()}"
+    else:
+        [facts] = await Meeting.raw(_MEETINGS_VERSION)
+        stamps = [_aware(v) for v in (facts["m"], facts["p"]) if v]
+        stamp = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
+        basis = f"m:{facts['m']}:{facts['mc']}:{facts['p']}:{facts['pc']}"
+    digest = hashlib.sha256(f"{row['id']}:{row['kind']}:{row['target_id']}:{basis}".encode()).hexdigest()
+    return FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0))
+
+
+# ------------------------------------------------------------------------ building
+
+async def _meeting_parts(kind: str, target_id: int) -> dict[int, set[str]]:
+    """meeting id → the part keys the feed's subject attends."""
+    if kind == "partner_organisation":
+        links = await ParticipantPart.select(
+            ParticipantPart.participant.meeting.as_alias("meeting"),
+            ParticipantPart.part.key.as_alias("key"),
+        ).where((ParticipantPart.participant.person.organisation == target_id)
+                & ParticipantPart.participant.removed_at.is_null()
+                & ParticipantPart.participant.meeting.status.is_in(list(SENT_STATUSES)))
+    else:
+        links = await ParticipantPart.select(
+            ParticipantPart.participant.meeting.as_alias("meeting"),
+            ParticipantPart.part.key.as_alias("key"),
+        ).where((ParticipantPart.participant.user == target_id)
+                & ParticipantPart.participant.removed_at.is_null()
+                & ParticipantPart.participant.meeting.status.is_in(list(USER_FEED_STATUSES)))
+    result: dict[int, set[str]] = {}
+    for link in links:
+        result.setdefault(link["meeting"], set()).add(link["key"])
+    if kind == "user":
+        organised = await Meeting.select(Meeting.id).where(
+            (Meeting.organiser == target_id) & Meeting.status.is_in(list(USER_FEED_STATUSES)))
+        for row in organised:
+            result.setdefault(row["id"], set()).add("*")
+    return result
+
+
+async def meeting_events(kind: str, target_id: int, now: datetime) -> list[CalendarEvent]:
+    """The redacted events of a partner organisation's or a user's feed."""
+    settings = current_settings()
+    wanted = await _meeting_parts(kind, target_id)
+    events: list[CalendarEvent] = []
+    for data in await load_meetings(wanted):
+        if not data.scheduled:
+            continue
+        keys = wanted[data.id]
+        if "*" in keys:
+            keys = {p.key for p in data.parts}
+        redacted = redact.events_for_feed(data, keys, mail_from=settings.mail_from,
+                                          uid_domain=uid_domain(settings), dtstamp=now)
+        events.extend(redacted.events)
+    return events
+
+
+def _exdates(text: str) -> tuple[datetime, ...]:
+    return tuple(_aware(v.strip()) for v in text.split(",") if v.strip())
+
+
+async def series_event(series_id: int, now: datetime) -> list[CalendarEvent]:
+    """One recurring series as a single event with RRULE and EXDATEs."""
+    settings = current_settings()
+    row = await MeetingSeries.select().where(MeetingSeries.id == series_id).first()
+    if row is None:
+        return []
+    start = _aware(row["dtstart"])
+    return [CalendarEvent(
+        uid=f"series-{row['key']}@{uid_domain(settings)}".replace("_", "-"),
+        sequence=max(0, row["version"] - 1), dtstamp=now, start=start,
+        end=start + timedelta(minutes=row["duration_minutes"]), summary=row["title"],
+        organizer=Person(redact.ORGANISATION_NAME, settings.mail_from),
+        location=row["location"] or None, rrule=row["rrule"], exdates=_exdates(row["exdates"]),
+        private=False)]
+
+
+async def calendar_name(row: dict) -> str:
+    """The feed's display name (X-WR-CALNAME)."""
+    return f"Koordinator – {row['label']}" if row["label"] else "Koordinator"
+
+
+async def body(row: dict, current: FeedVersion) -> bytes:
+    """The feed's calendar (from the cache when the version has not changed)."""
+    key = (row["id"], current.etag)
+    cached = _cache.get(key)
+    if cached is not None:
+        _cache.move_to_end(key)
+        return cached
+    now = datetime.now(UTC)
+    if row["kind"] == "series":
+        events = await series_event(row["target_id"], now)
+    else:
+        events = await meeting_events(row["kind"], row["target_id"], now)
+    built = build_publish(events, await calendar_name(row))
+    _cache[key] = built
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return built
+
+
+def not_modified(current: FeedVersion, if_none_match: str | None,
+                 if_modified_since: datetime | None) -> bool:
+    """RFC 9110: If-None-Match wins; else If-Modified-Since at second precision."""
+    if if_none_match:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or current.etag in tags
+    return if_modified_since is not None and current.last_modified <= if_modified_since
+
+
+# ------------------------------------------------------------------------ series
+
+async def upsert_series(key: str, title: str, rrule: str, dtstart: datetime, duration: int,
+                        location: str = "", organiser: int | None = None) -> int:
+    """Create (or return) a recurring series by key."""
+    row = await MeetingSeries.select(MeetingSeries.id).where(MeetingSeries.key == key).first()
+    if row:
+        return row["id"]
+    rows = await MeetingSeries.insert(MeetingSeries(
+        key=key, title=title, rrule=rrule, dtstart=dtstart, duration_minutes=duration,
+        location=location, organiser=organiser))
+    return rows[0]["id"]
+
+
+async def cancel_occurrence(series_id: int, occurrence: datetime) -> None:
+    """Cancel one occurrence of a series: it becomes an EXDATE."""
+    async with db.transaction():
+        row = await MeetingSeries.select().where(MeetingSeries.id == series_id).first()
+        if row is None:
+            raise web.UserError("Mødeserien findes ikke.", 404)
+        dates = list(_exdates(row["exdates"]))
+        moment = occurrence.astimezone(UTC)
+        if moment not in dates:
+            dates.append(moment)
+        await MeetingSeries.update({
+            MeetingSeries.exdates: ",".join(d.isoformat() for d in sorted(dates)),
+            MeetingSeries.updated_at: datetime.now(UTC),
+            MeetingSeries.version: MeetingSeries.version + 1,
+        }).where(MeetingSeries.id == series_id)

@@ -1,0 +1,250 @@
+"""HTTP for invites: answer links, the organiser's answers partial and .ics, inbound
+replies, and calendar feeds (the page that manages them and the feeds themselves)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from coordinator import web
+from coordinator.auth.guards import requires_login
+from coordinator.auth.policy import Action
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families import service as families
+from coordinator.invites import feeds, redact
+from coordinator.invites import service as invites
+from coordinator.invites.ical import CalendarParseError, build_publish
+from coordinator.invites.tables import MeetingSeries
+from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import Meeting
+from coordinator.network.tables import Organisation
+
+UTC = timezone.utc
+ICS = "text/calendar; charset=utf-8"
+
+
+def _settings(request: Request):
+    return request.app.state.settings
+
+
+# ------------------------------------------------------------------------ answer links
+
+class AnswerController(Controller):
+    """``/svar/{token}``: a participant answers without an account."""
+
+    path = "/svar"
+
+    async def _link(self, token: FromPath[str]) -> invites.AnswerLink:
+        link = await invites.resolve_answer_token(token)
+        if link is None:
+            raise NotFoundException()
+        return link
+
+    async def _context(self, request: Request, link: invites.AnswerLink) -> dict:
+        settings = _settings(request)
+        data = await invites.load_meeting(link.meeting_id)
+        redacted = redact.events_for_recipient(
+            data, link.participant_id, mail_from=settings.mail_from,
+            uid_domain=invites.uid_domain(settings), dtstamp=datetime.now(UTC))
+        participant = data.participant(link.participant_id)
+        return {"view": redacted.view, "events": redacted.events, "participant": participant,
+                "status": data.status, "answers": invites.ANSWERS,
+                "answer_label": meetings.RSVP_LABELS.get(participant.rsvp, participant.rsvp),
+                "family_id": data.family_id, "meeting_id": data.id}
+
+    @get("/{token:str}")
+    async def page(self, request: Request, token: FromPath[str]) -> Response:
+        """The redacted meeting and the answer form (the GET also sets the CSRF cookie)."""
+        link = await self._link(token)
+        context = await self._context(request, link)
+        await invites.audit_as(f"svarlink:{link.participant_id}", "read", "møde", link.meeting_id,
+                               context["family_id"], "Svarside åbnet via personligt link",
+                               web.client_address(request))
+        context["saved"] = request.query_params.get("gemt") == "1"
+        return web.render("invites/answer.html", context,
+                          headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+    @post("/{token:str}")
+    async def answer(self, request: Request, token: FromPath[str]) -> Response:
+        """Record accept, decline or a proposed time with a comment."""
+        link = await self._link(token)
+        form = await web.form_of(request)
+        answer = web.choice(form, "answer", "Svar", invites.ANSWERS)
+        comment = web.text(form, "comment", "Kommentar", max_length=1000)
+        proposed = web.local_datetime(form, "proposed", "Foreslået tidspunkt", required=False)
+        await invites.record_answer(link, answer, comment, proposed, web.client_address(request))
+        return web.see_other(request, f"/svar/{token}?gemt=1")
+
+
+# ------------------------------------------------------------------------ the organiser
+
+async def _meeting_for_poll(request: Request, meeting_id: FromPath[int]) -> dict:
+    """The meeting if the user may read it, through the access policy; not audited
+    (the poll repeats every 10 s; opening the meeting page is the audited read)."""
+    user = web.user_of(request)
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    if meeting is None:
+        raise NotFoundException()
+    if user.role is Role.SAMORDNER:
+        if not await meetings.samordner_may_open(user, meeting):
+            raise NotFoundException()
+    else:
+        await families.load_family(user, meeting["family"], Action.READ, audit_read=False)
+    return meeting
+
+
+class MeetingInvitesController(Controller):
+    """The answers/delivery partial and the .ics download of the meeting page."""
+
+    path = "/meetings"
+    guards = [requires_login]
+
+    @get("/{meeting_id:int}/answers")
+    async def answers(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        """Each participant's answer and invite delivery (htmx polls this every 10 s)."""
+        meeting = await _meeting_for_poll(request, meeting_id)
+        context = {"meeting": meeting, "deliveries": await invites.deliveries(meeting_id)}
+        return web.page_or_fragment(request, "invites/answers.html", "invites/_answers.html",
+                                    context)
+
+    @get("/{meeting_id:int}/invitation.ics")
+    async def ics(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        """The meeting as a calendar file, redacted as for the organiser; audited."""
+        user = web.user_of(request)
+        await meetings.load_meeting(user, meeting_id, Action.READ, what="invitation (.ics)",
+                                    address=web.client_address(request))
+        settings = _settings(request)
+        data = await invites.load_meeting(meeting_id)
+        if not data.scheduled:
+            raise web.UserError("Mødet har ikke tidspunkter endnu, så der er ingen kalenderfil.", 409)
+        redacted = redact.events_for_organiser(data, mail_from=settings.mail_from,
+                                               uid_domain=invites.uid_domain(settings),
+                                               dtstamp=datetime.now(UTC))
+        body = build_publish(redacted.events, redacted.view.title)
+        return Response(body, media_type=ICS, headers={
+            "Content-Disposition": 'attachment; filename="invitation.ics"',
+            "Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------------ inbound mail
+
+@post("/inbound/mail", status_code=200)
+async def inbound_mail(request: Request) -> Response:
+    """An inbound-mail hook posts a raw RFC 5322 mail carrying an iTIP REPLY."""
+    expected = _settings(request).inbound_mail_token
+    if not expected:
+        raise NotFoundException()
+    given = request.headers.get("authorization", "")
+    if not secrets.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return Response({"status": 401, "fejl": "Manglende eller forkert adgangsnøgle."},
+                        status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    raw = await request.body()
+    try:
+        outcomes = await invites.apply_inbound(raw, web.client_address(request))
+    except CalendarParseError as exc:
+        return Response({"status": 422, "fejl": str(exc)}, status_code=422)
+    return Response({"svar": [{"uid": o.uid, "anvendt": o.applied, "grund": o.reason}
+                              for o in outcomes]})
+
+
+# ------------------------------------------------------------------------ feeds
+
+def requires_feed_manager(connection, _) -> None:
+    """Socialrådgivere and leaders manage feeds; others get 404."""
+    user = connection.scope.get("user")
+    if user is None:
+        from litestar.exceptions import NotAuthorizedException
+
+        raise NotAuthorizedException()
+    if user.role not in (Role.SOCIALRAADGIVER, Role.LEDER):
+        raise NotFoundException()
+
+
+def webcal_url(settings, token: str) -> str:
+    """The subscribe link: the feed's https address with the webcal scheme."""
+    base = settings.public_base_url.rstrip("/")
+    return "webcal://" + base.split("://", 1)[-1] + f"/feeds/{token}.ics"
+
+
+class FeedPageController(Controller):
+    """``/feeds/``: create and revoke feed links."""
+
+    path = "/feeds"
+
+    async def _context(self, request: Request) -> dict:
+        user = web.user_of(request)
+        organisations = await Organisation.select(Organisation.id, Organisation.name).where(
+            Organisation.location_protected == False  # noqa: E712
+        ).order_by(Organisation.name)
+        series = await MeetingSeries.select(MeetingSeries.id, MeetingSeries.title).order_by(
+            MeetingSeries.title)
+        users = await User.select(User.id, User.full_name).where(User.active == True  # noqa: E712
+                                                                 ).order_by(User.full_name) \
+            if user.role is Role.LEDER else [{"id": user.id, "full_name": user.full_name}]
+        return {"tokens": await feeds.tokens_for(user), "organisations": organisations,
+                "series": series, "users": users, "kinds": feeds.KINDS, "new_link": None}
+
+    @get("/", guards=[requires_feed_manager])
+    async def page(self, request: Request) -> Response:
+        """The feed links this user manages, and the form to create one."""
+        return web.render("invites/feeds.html", await self._context(request))
+
+    @post("/", guards=[requires_feed_manager])
+    async def create(self, request: Request) -> Response:
+        """Create a feed link; the secret is shown once, on this answer only."""
+        user = web.user_of(request)
+        form = await web.form_of(request)
+        kind = web.choice(form, "kind", "Type", feeds.KINDS)
+        field = {"partner_organisation": "organisation", "user": "user", "series": "series"}[kind]
+        target = web.integer(form, field, "Hvad kalenderen viser", minimum=1)
+        label = web.text(form, "label", "Navn", required=True, max_length=200)
+        token = await feeds.create_token(user, kind, target, label, web.client_address(request))
+        context = await self._context(request)
+        context["new_link"] = webcal_url(_settings(request), token)
+        context["new_https"] = context["new_link"].replace("webcal://", "https://", 1)
+        return web.render("invites/feeds.html", context, status=201,
+                          headers={"Cache-Control": "no-store"})
+
+    @post("/{token_id:int}/revoke", guards=[requires_feed_manager])
+    async def revoke(self, request: Request, token_id: FromPath[int]) -> Response:
+        """Revoke a feed link."""
+        await feeds.revoke(web.user_of(request), token_id, web.client_address(request))
+        return web.see_other(request, "/feeds/")
+
+    @get("/{name:str}")
+    async def feed(self, request: Request, name: FromPath[str]) -> Response:
+        """The calendar behind a secret link; 304 when unchanged; 404 when revoked."""
+        if not name.endswith(".ics"):
+            raise NotFoundException()
+        row = await feeds.resolve(name[:-4])
+        if row is None:
+            raise NotFoundException()
+        current = await feeds.version(row)
+        await feeds.audit_fetch(row, web.client_address(request))
+        headers = {"ETag": current.etag, "Last-Modified": format_datetime(current.last_modified, usegmt=True),
+                   "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
+        if feeds.not_modified(current, request.headers.get("if-none-match"),
+                              _http_date(request.headers.get("if-modified-since"))):
+            return Response(b"", status_code=304, headers=headers)
+        body = await feeds.body(row, current)
+        return Response(body, media_type=ICS, headers={
+            **headers, "Content-Disposition": 'inline; filename="kalender.ics"'})
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+ROUTE_HANDLERS = [AnswerController, MeetingInvitesController, FeedPageController, inbound_mail]
