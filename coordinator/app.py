@@ -23,6 +23,7 @@ from coordinator.families.routes import FamilyController
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
+from coordinator.network.routes import NetworkController
 from coordinator.settings import BASE_DIR, Settings
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserAdminController,
             FamilyController,
             AuditController,
+            NetworkController,
             *INVITE_ROUTES,
             *MEETING_ROUTES,
             AgreementController,

@@ -7,6 +7,7 @@ person always follows access to the family.
 
 from piccolo.columns import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
@@ -85,6 +86,7 @@ class KeepApart(Table):
     reason = Text(default="")
     created_by = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
 
 
 class NetworkChange(Table):
@@ -99,3 +101,26 @@ class NetworkChange(Table):
     summary = Text(default="")
     old_value = Text(default="")
     new_value = Text(default="")
+
+
+class CaseFacts(Table):
+    """The intake's case facts for one family (one row per family).
+
+    Answers that are facts about the case rather than people or edges: whether other
+    public bodies help, the SL § 50 investigation and support measures, the SL § 141
+    handleplan and whether the children get special support. Status values are keys of
+    ``coordinator.network.validation`` (ANSWERS, S50_STATUSES); "" means not answered.
+    """
+
+    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, unique=True, index=True)
+    public_help = Varchar(length=16, default="")
+    public_help_note = Text(default="")
+    s50_status = Varchar(length=16, default="")
+    s50_date = Date(null=True, default=None)
+    support_measures = Text(default="")
+    s141_plan = Varchar(length=16, default="")
+    s141_date = Date(null=True, default=None)
+    special_support = Varchar(length=16, default="")
+    special_support_note = Text(default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)

@@ -1,0 +1,810 @@
+"""Use cases for the family's network: the only place that combines the database and rules.
+
+Reading builds a `graph.NetworkSnapshot` from four queries (people, relations, keep-apart
+pairs, the organisations they name). Every change runs in one transaction that also
+writes an audit event and a `NetworkChange` history row (who, what, old and new value).
+Edits carry the version the user saw; an edit of a stale version raises `web.Conflict`
+with both versions, so nobody's change is silently overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any, Iterable, Mapping
+
+from litestar.exceptions import NotFoundException
+
+from coordinator import db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.network import ecomap, graph
+from coordinator.network.tables import (
+    CaseFacts,
+    KeepApart,
+    NetworkChange,
+    Organisation,
+    Person,
+    Relation,
+)
+from coordinator.network.validation import ANSWERS, S50_STATUSES, is_likely_duplicate, name_key
+from coordinator.network.vocab import (
+    FAMILY_ROLES,
+    NodeKind,
+    OrganisationKind,
+    PersonRole,
+    RELATION_TYPES,
+    Sector,
+    UnknownRelationType,
+    relation_type,
+)
+
+# ------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """A validated person as the worker entered it (see `forms.person_input`)."""
+
+    name: str
+    role: str = PersonRole.PRIVATE_NETWORK.value
+    is_professional: bool = False
+    sector: str = ""
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+    birth_year: int | None = None
+    protected_address: bool = False
+    used_violence: bool = False
+    contact_only_via_worker: bool = False
+    notes: str = ""
+    organisation_name: str = ""
+    organisation_kind: str = ""
+
+
+@dataclass(frozen=True)
+class RelationInput:
+    """A relation to add, from ``source_id`` to a target person or organisation.
+
+    Within `add_person`, ``source_id`` None means the person being added, and
+    ``target_is_new`` points the relation at them (e.g. a mother "mor til" a new child).
+    """
+
+    type: str
+    target_person_id: int | None = None
+    target_organisation_id: int | None = None
+    note: str = ""
+    source_id: int | None = None
+    target_is_new: bool = False
+
+
+class DuplicatePerson(web.UserError):
+    """A person with the same name and phone is already in the family: offer that one."""
+
+    def __init__(self, existing: dict) -> None:
+        super().__init__(
+            f"{existing['name']} med samme telefonnummer findes allerede i familiens netværk. "
+            "Brug den eksisterende person, eller ret navn eller telefon.", 422)
+        self.existing = existing
+
+
+class NeedsConfirmation(web.UserError):
+    """Removing a person who has relations must be confirmed; lists what goes with them."""
+
+    def __init__(self, person: dict, relations: list[str]) -> None:
+        super().__init__(
+            f"{person['name']} har {len(relations)} relationer eller aftaler, som også "
+            "bliver fjernet. Bekræft, at du vil fjerne personen.", 422)
+        self.person = person
+        self.relations = relations
+
+
+# ------------------------------------------------------------------------ reading
+
+
+@dataclass
+class Network:
+    """One family's network as rows (for pages) and as a snapshot (for the rules)."""
+
+    family_id: int
+    people: list[dict]
+    organisations: dict[int, dict]
+    relations: list[dict]
+    keep_apart: list[dict]
+    snapshot: graph.NetworkSnapshot
+    people_by_id: dict[int, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.people_by_id = {p["id"]: p for p in self.people}
+
+    def person_name(self, person_id: int | None) -> str:
+        """The name of a person in this family ('(ukendt)' if not there)."""
+        person = self.people_by_id.get(person_id or 0)
+        return person["name"] if person else "(ukendt)"
+
+    def describe_relation(self, rel: dict) -> str:
+        """'Anna mor til Emma' / 'Lise arbejder i Byskolen'."""
+        label = RELATION_TYPES[rel["type"]].label_da if rel["type"] in RELATION_TYPES \
+            else rel["type"]
+        if rel["target_organisation"] is not None:
+            target = self.organisations.get(rel["target_organisation"], {}).get("name", "(ukendt)")
+        else:
+            target = self.person_name(rel["target_person"])
+        return f"{self.person_name(rel['source'])} {label} {target}"
+
+    def describe_keep_apart(self, pair: dict) -> str:
+        """'Anna og Jens holdes adskilt'."""
+        return (f"{self.person_name(pair['person_a'])} og {self.person_name(pair['person_b'])} "
+                "holdes adskilt")
+
+    @property
+    def children(self) -> list[dict]:
+        """The family's children, in the order they were recorded."""
+        return [p for p in self.people if p["is_child"]]
+
+
+async def load_network(family_id: int) -> Network:
+    """The family's network in four queries (people, relations, keep-apart, organisations)."""
+    people = await Person.select().where(Person.family == family_id).order_by(Person.id)
+    relations = await Relation.select().where(Relation.family == family_id).order_by(Relation.id)
+    pairs = await KeepApart.select().where(KeepApart.family == family_id).order_by(KeepApart.id)
+    org_ids = {p["organisation"] for p in people if p["organisation"] is not None}
+    org_ids |= {r["target_organisation"] for r in relations if r["target_organisation"] is not None}
+    organisations: dict[int, dict] = {}
+    if org_ids:
+        rows = await Organisation.select().where(Organisation.id.is_in(sorted(org_ids)))
+        organisations = {o["id"]: o for o in rows}
+    for person in people:
+        org = organisations.get(person["organisation"]) if person["organisation"] else None
+        person["organisation_name"] = org["name"] if org else ""
+    return Network(family_id, people, organisations, relations, pairs,
+                   _snapshot(people, organisations, relations, pairs))
+
+
+def _snapshot(people: list[dict], organisations: dict[int, dict], relations: list[dict],
+              pairs: list[dict]) -> graph.NetworkSnapshot:
+    return graph.NetworkSnapshot(
+        people=tuple(
+            graph.Person(
+                id=p["id"], name=p["name"], is_professional=p["is_professional"],
+                sector=Sector(p["sector"]) if p["sector"] in Sector._value2member_map_ else None,
+                organisation_id=p["organisation"],
+                role=PersonRole(p["role"]) if p["role"] in PersonRole._value2member_map_ else None,
+                is_child=p["is_child"], protected_address=p["protected_address"],
+                used_violence=p["used_violence"],
+                contact_only_via_worker=p["contact_only_via_worker"],
+                has_email=bool(p["email"]), has_phone=bool(p["phone"]),
+            )
+            for p in people
+        ),
+        organisations=tuple(
+            graph.Organisation(
+                id=o["id"], name=o["name"],
+                kind=OrganisationKind(o["kind"]) if o["kind"] in OrganisationKind._value2member_map_
+                else OrganisationKind.OTHER,
+                sector=Sector(o["sector"]) if o["sector"] in Sector._value2member_map_ else None,
+            )
+            for o in organisations.values()
+        ),
+        relations=tuple(
+            graph.Relation(
+                id=r["id"], source_id=r["source"],
+                target_id=r["target_organisation"] if r["target_organisation"] is not None
+                else r["target_person"],
+                type=r["type"], note=r["note"],
+                target_kind=NodeKind.ORGANISATION if r["target_organisation"] is not None
+                else NodeKind.PERSON,
+            )
+            for r in relations if r["type"] in RELATION_TYPES
+        ),
+        keep_apart=tuple(graph.KeepApart(k["person_a"], k["person_b"], k["reason"]) for k in pairs),
+    )
+
+
+async def directory(kinds: Iterable[str] | None = None) -> list[dict]:
+    """The organisation directory (optionally only some kinds), by name."""
+    query = Organisation.select(Organisation.id, Organisation.name, Organisation.kind,
+                                Organisation.sector).order_by(Organisation.name)
+    kinds = list(kinds or [])
+    if kinds:
+        query = query.where(Organisation.kind.is_in(kinds))
+    return await query
+
+
+async def history(family_id: int, limit: int = 500) -> list[dict]:
+    """The family's network history, newest first."""
+    return await NetworkChange.select().where(NetworkChange.family == family_id).order_by(
+        NetworkChange.id, ascending=False).limit(limit)
+
+
+async def case_facts(family_id: int) -> dict:
+    """The intake's case facts; an unsaved row is all blank with version 1 (see `save_case_facts`)."""
+    row = await CaseFacts.select().where(CaseFacts.family == family_id).first()
+    if row is None:
+        row = {c._meta.name: c.get_default_value() for c in CaseFacts._meta.columns}
+        row.update(id=None, family=family_id, s50_date=None, s141_date=None, version=1)
+    return row
+
+
+# ----------------------------------------------------------------- history and audit
+
+PERSON_LABELS = {
+    "name": "Navn", "role": "Rolle", "is_professional": "Fagperson", "sector": "Sektor",
+    "organisation": "Organisation", "title": "Stilling", "phone": "Telefon", "email": "E-mail",
+    "birth_year": "Fødselsår", "protected_address": "Beskyttet adresse",
+    "used_violence": "Har udøvet vold", "contact_only_via_worker": "Kontakt kun via sagsbehandler",
+    "notes": "Noter",
+}
+FACT_LABELS = {
+    "public_help": "Hjælp fra andre offentlige instanser", "public_help_note": "Hvilke instanser",
+    "s50_status": "§ 50-undersøgelse", "s50_date": "§ 50-dato",
+    "support_measures": "Støtteforanstaltninger", "s141_plan": "§ 141-handleplan",
+    "s141_date": "§ 141-dato", "special_support": "Særlig støtte i dagtilbud, skole eller PPR",
+    "special_support_note": "Hvilken særlig støtte",
+}
+
+
+def _shown(key: str, value: Any, orgs: Mapping[int, str] | None = None) -> str:
+    """A stored value as the worker reads it."""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if value is None or value == "":
+        return "–"
+    if key == "role" and value in PersonRole._value2member_map_:
+        return PersonRole(value).label_da
+    if key == "sector" and value in Sector._value2member_map_:
+        return Sector(value).label_da
+    if key == "organisation":
+        return (orgs or {}).get(value, f"#{value}")
+    if key in ("public_help", "s141_plan", "special_support"):
+        return ANSWERS.get(value, str(value))
+    if key == "s50_status":
+        return S50_STATUSES.get(value, str(value))
+    if isinstance(value, date):
+        return web.fmt_date(value)
+    return str(value)
+
+
+def _lines(values: Mapping[str, Any], labels: Mapping[str, str],
+           orgs: Mapping[int, str] | None = None) -> str:
+    return "\n".join(f"{labels[k]}: {_shown(k, v, orgs)}" for k, v in values.items() if k in labels)
+
+
+async def _log(actor: Principal, action: str, family_id: int, entity: str, entity_id: int | None,
+               summary: str, old: str = "", new: str = "", address: str = "") -> None:
+    """Write the audit event and the family's history row (inside the caller's transaction)."""
+    await audit.record(actor, action, entity, entity_id or "", family_id, summary, address)
+    await NetworkChange.insert(NetworkChange(
+        family=family_id, user_id=actor.id, username=actor.username, entity=entity,
+        entity_id=entity_id, summary=summary[:2000], old_value=old, new_value=new))
+
+
+# -------------------------------------------------------------------- organisations
+
+
+async def resolve_organisation(actor: Principal, family_id: int, name: str, kind: str,
+                               address: str = "") -> int | None:
+    """The directory organisation with this name (any case), created when it is new.
+
+    Call inside a transaction. A new organisation needs a known kind; its sector is the
+    kind's default. The directory is shared by all families, so creating one is audited
+    (with the family it was created from) but is not part of a family's history.
+    """
+    name = " ".join(name.split())
+    if not name:
+        return None
+    key = name_key(name)
+    for org in await Organisation.select(Organisation.id, Organisation.name):
+        if name_key(org["name"]) == key:
+            return org["id"]
+    if kind not in OrganisationKind._value2member_map_:
+        raise web.UserError(f"Vælg, hvilken slags organisation »{name}« er.", field="organisation_kind")
+    org_kind = OrganisationKind(kind)
+    rows = await Organisation.insert(Organisation(
+        name=name, kind=org_kind.value, sector=org_kind.default_sector.value))
+    org_id = rows[0]["id"]
+    await audit.record(actor, "create", "organisation", org_id, family_id,
+                       f"Organisation oprettet i kataloget: {name} ({org_kind.label_da})", address)
+    return org_id
+
+
+# ------------------------------------------------------------------------- people
+
+
+def default_sector(data: PersonInput, org_sector: str | None) -> str:
+    """The sector to store: chosen, else the employer's, else family / private network."""
+    if data.sector:
+        return data.sector
+    if data.is_professional:
+        return org_sector or Sector.OTHER.value
+    if data.role in {r.value for r in FAMILY_ROLES} - {PersonRole.RELATIVE.value}:
+        return Sector.FAMILY.value
+    return Sector.PRIVATE_NETWORK.value
+
+
+async def _person_values(actor: Principal, family_id: int, data: PersonInput,
+                         address: str) -> dict[str, Any]:
+    org_id = await resolve_organisation(actor, family_id, data.organisation_name,
+                                        data.organisation_kind, address)
+    org_sector = None
+    if org_id is not None:
+        org = await Organisation.select(Organisation.sector).where(Organisation.id == org_id).first()
+        org_sector = org["sector"] if org else None
+    return {
+        "name": data.name, "role": data.role, "is_child": data.role == PersonRole.CHILD.value,
+        "is_professional": data.is_professional, "sector": default_sector(data, org_sector),
+        "organisation": org_id, "title": data.title, "phone": data.phone, "email": data.email,
+        "birth_year": data.birth_year, "protected_address": data.protected_address,
+        "used_violence": data.used_violence,
+        "contact_only_via_worker": data.contact_only_via_worker, "notes": data.notes,
+    }
+
+
+async def _find_duplicate(family_id: int, name: str, phone: str,
+                          exclude_id: int | None = None) -> dict | None:
+    if not phone:
+        return None
+    rows = await Person.select(Person.id, Person.name, Person.phone, Person.role).where(
+        Person.family == family_id)
+    for row in rows:
+        if row["id"] != exclude_id and is_likely_duplicate(name, phone, row["name"], row["phone"]):
+            return row
+    return None
+
+
+async def _person_in_family(family_id: int, person_id: int | None, what: str = "Personen") -> dict:
+    row = None
+    if person_id is not None:
+        row = await Person.select().where(
+            (Person.id == person_id) & (Person.family == family_id)).first()
+    if row is None:
+        raise web.UserError(f"{what} hører ikke til denne families netværk.")
+    return row
+
+
+async def _org_names(ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.id.is_in(wanted))
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def add_person(actor: Principal, family_id: int, data: PersonInput | None, *,
+                     relations: Iterable[RelationInput] = (), existing_id: int | None = None,
+                     allow_duplicate: bool = False, address: str = "") -> int:
+    """Add a person (or reuse ``existing_id``) and their relations in one transaction.
+
+    A person with the same name and phone as someone already in the family raises
+    `DuplicatePerson` (nothing saved) so the worker can pick the existing one, unless
+    ``allow_duplicate``. Relations with ``source_id`` None start at the new person.
+    """
+    relations = list(relations)
+    async with db.transaction():
+        if existing_id is not None:
+            person_id = (await _person_in_family(family_id, existing_id))["id"]
+        else:
+            assert data is not None
+            if not allow_duplicate:
+                duplicate = await _find_duplicate(family_id, data.name, data.phone)
+                if duplicate is not None:
+                    raise DuplicatePerson(duplicate)
+            values = await _person_values(actor, family_id, data, address)
+            rows = await Person.insert(Person(family=family_id, **values))
+            person_id = rows[0]["id"]
+            orgs = await _org_names([values["organisation"]])
+            role = _shown("role", data.role)
+            await _log(actor, "create", family_id, "netværksperson", person_id,
+                       f"Person tilføjet: {data.name} ({role})", "",
+                       _lines(values, PERSON_LABELS, orgs), address)
+        for rel in relations:
+            if rel.target_is_new:
+                rel = replace(rel, target_person_id=person_id)
+            await _add_relation(actor, family_id, replace(rel, source_id=rel.source_id or person_id),
+                                address)
+    return person_id
+
+
+async def update_person(actor: Principal, family_id: int, person_id: int, data: PersonInput,
+                        version: int, address: str = "") -> None:
+    """Save an edit of the person the worker saw at ``version``; `web.Conflict` if stale."""
+    async with db.transaction():
+        current = await _person_in_family(family_id, person_id)
+        duplicate = await _find_duplicate(family_id, data.name, data.phone, exclude_id=person_id)
+        if duplicate is not None:
+            raise DuplicatePerson(duplicate)
+        values = await _person_values(actor, family_id, data, address)
+        orgs = await _org_names([values["organisation"], current["organisation"]])
+        if current["version"] != version:
+            raise _conflict(values, current, orgs)
+        updated = await Person.update({
+            **{getattr(Person, k): v for k, v in values.items()},
+            Person.updated_at: datetime.now(UTC), Person.version: Person.version + 1,
+        }).where((Person.id == person_id) & (Person.version == version)).returning(Person.id)
+        if not updated:  # someone committed between our read and our write (PostgreSQL)
+            fresh = await _person_in_family(family_id, person_id)
+            raise _conflict(values, fresh, orgs)
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if not changed:
+            return
+        await _log(actor, "update", family_id, "netværksperson", person_id,
+                   f"Person ændret: {data.name}",
+                   _lines({k: current[k] for k in changed}, PERSON_LABELS, orgs),
+                   _lines(changed, PERSON_LABELS, orgs), address)
+
+
+def _conflict(mine: Mapping[str, Any], theirs: Mapping[str, Any],
+              orgs: Mapping[int, str]) -> web.Conflict:
+    shown_mine = {PERSON_LABELS[k]: _shown(k, v, orgs) for k, v in mine.items() if k in PERSON_LABELS}
+    shown_theirs = {PERSON_LABELS[k]: _shown(k, theirs.get(k), orgs)
+                    for k in mine if k in PERSON_LABELS}
+    return web.Conflict("Personen er blevet ændret af en anden, siden du åbnede den. "
+                        "Se begge udgaver herunder; intet af dit er gemt.",
+                        shown_mine, shown_theirs)
+
+
+async def remove_person(actor: Principal, family_id: int, person_id: int, version: int | None,
+                        confirmed: bool, address: str = "") -> None:
+    """Remove a person; with relations or keep-apart pairs only when ``confirmed``.
+
+    The person's relations and keep-apart pairs go in the same transaction, each with
+    its own history row. Unconfirmed removal of a connected person raises
+    `NeedsConfirmation` listing what would go.
+    """
+    async with db.transaction():
+        person = await _person_in_family(family_id, person_id)
+        net = await load_network(family_id)
+        rels = [r for r in net.relations
+                if person_id in (r["source"], r["target_person"])]
+        pairs = [k for k in net.keep_apart if person_id in (k["person_a"], k["person_b"])]
+        described = [net.describe_relation(r) for r in rels] + \
+            [net.describe_keep_apart(k) for k in pairs]
+        if described and not confirmed:
+            raise NeedsConfirmation(person, described)
+        if version is not None and person["version"] != version:
+            raise web.Conflict("Personen er blevet ændret af en anden, siden du åbnede den. "
+                               "Kontrollér ændringen, før du fjerner personen.",
+                               {"Version": str(version)}, {"Version": str(person["version"])})
+        for rel, text_ in zip(rels, described):
+            await Relation.delete().where(Relation.id == rel["id"])
+            await _log(actor, "delete", family_id, "relation", rel["id"],
+                       f"Relation fjernet sammen med {person['name']}: {text_}", text_, "", address)
+        for pair in pairs:
+            text_ = net.describe_keep_apart(pair)
+            await KeepApart.delete().where(KeepApart.id == pair["id"])
+            await _log(actor, "delete", family_id, "holdes_adskilt", pair["id"],
+                       f"Aftale om at holde adskilt fjernet sammen med {person['name']}",
+                       f"{text_}: {pair['reason']}", "", address)
+        deleted = await Person.delete().where(
+            (Person.id == person_id) & (Person.version == person["version"])).returning(Person.id)
+        if not deleted:
+            raise web.Conflict("Personen blev ændret imens. Prøv igen.", {}, {})
+        orgs = await _org_names([person["organisation"]])
+        await _log(actor, "delete", family_id, "netværksperson", person_id,
+                   f"Person fjernet: {person['name']}",
+                   _lines({k: person[k] for k in PERSON_LABELS}, PERSON_LABELS, orgs), "", address)
+
+
+async def connections_of(family_id: int, person_id: int) -> tuple[dict, list[str]]:
+    """The person and a description of every relation and keep-apart pair they are part of."""
+    person = await _person_in_family(family_id, person_id)
+    net = await load_network(family_id)
+    described = [net.describe_relation(r) for r in net.relations
+                 if person_id in (r["source"], r["target_person"])]
+    described += [net.describe_keep_apart(k) for k in net.keep_apart
+                  if person_id in (k["person_a"], k["person_b"])]
+    return person, described
+
+
+async def person_row(family_id: int, person_id: int) -> dict:
+    """One person of the family (404 when not in it), with the organisation's name."""
+    row = await Person.select().where(
+        (Person.id == person_id) & (Person.family == family_id)).first()
+    if row is None:
+        raise NotFoundException()
+    row["organisation_name"] = (await _org_names([row["organisation"]])).get(row["organisation"], "")
+    return row
+
+
+# ---------------------------------------------------------------------- relations
+
+
+async def _add_relation(actor: Principal, family_id: int, rel: RelationInput, address: str) -> int:
+    try:
+        rtype = relation_type(rel.type)
+    except UnknownRelationType:
+        raise web.UserError("Ukendt relationstype. Vælg en relation fra listen.",
+                            field="type") from None
+    source = await _person_in_family(family_id, rel.source_id, "Personen")
+    target_person = target_org = None
+    if rtype.target_kind is NodeKind.ORGANISATION:
+        if rel.target_organisation_id is None or not await Organisation.exists().where(
+                Organisation.id == rel.target_organisation_id):
+            raise web.UserError(f"»{rtype.label_da}« skal pege på en organisation.", field="target")
+        target_org = rel.target_organisation_id
+        target_name = (await _org_names([target_org]))[target_org]
+    else:
+        if rel.target_person_id is None:
+            raise web.UserError(f"Vælg, hvem personen er {rtype.label_da}.", field="target")
+        if rel.target_person_id == source["id"]:
+            raise web.UserError("En person kan ikke have en relation til sig selv.", field="target")
+        target = await _person_in_family(family_id, rel.target_person_id, "Den valgte person")
+        target_person, target_name = target["id"], target["name"]
+    same = Relation.select(Relation.id).where(
+        (Relation.family == family_id) & (Relation.source == source["id"])
+        & (Relation.type == rtype.key))
+    same = same.where(Relation.target_organisation == target_org) if target_org is not None \
+        else same.where(Relation.target_person == target_person)
+    if await same.first():
+        raise web.UserError(f"Relationen »{source['name']} {rtype.label_da} {target_name}« "
+                            "findes allerede.", field="type")
+    rows = await Relation.insert(Relation(
+        family=family_id, source=source["id"], target_person=target_person,
+        target_organisation=target_org, type=rtype.key, note=rel.note))
+    relation_id = rows[0]["id"]
+    text_ = f"{source['name']} {rtype.label_da} {target_name}"
+    await _log(actor, "create", family_id, "relation", relation_id, f"Relation tilføjet: {text_}",
+               "", text_ + (f"\nHjælp/note: {rel.note}" if rel.note else ""), address)
+    return relation_id
+
+
+async def add_relation(actor: Principal, family_id: int, rel: RelationInput,
+                       address: str = "") -> int:
+    """Add one typed relation (validated: known type, not to oneself, same family, not twice)."""
+    async with db.transaction():
+        return await _add_relation(actor, family_id, rel, address)
+
+
+async def _relation_in_family(family_id: int, relation_id: int) -> dict:
+    row = await Relation.select().where(
+        (Relation.id == relation_id) & (Relation.family == family_id)).first()
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+async def relation_row(family_id: int, relation_id: int) -> dict:
+    """One relation of the family (404 when not in it)."""
+    return await _relation_in_family(family_id, relation_id)
+
+
+async def update_relation(actor: Principal, family_id: int, relation_id: int, type_: str,
+                          note: str, version: int, address: str = "") -> None:
+    """Change a relation's type or help note; `web.Conflict` when someone else saved first."""
+    async with db.transaction():
+        current = await _relation_in_family(family_id, relation_id)
+        try:
+            rtype = relation_type(type_)
+        except UnknownRelationType:
+            raise web.UserError("Ukendt relationstype. Vælg en relation fra listen.",
+                                field="type") from None
+        if rtype.target_kind is not relation_type(current["type"]).target_kind:
+            raise web.UserError("Den relationstype passer ikke til relationens mål. Fjern "
+                                "relationen, og opret en ny.", field="type")
+        labels = {"type": "Relation", "note": "Hjælp/note"}
+        mine = {"Relation": rtype.label_da, "Hjælp/note": note or "–"}
+        theirs = {"Relation": RELATION_TYPES[current["type"]].label_da,
+                  "Hjælp/note": current["note"] or "–"}
+        if current["version"] != version:
+            raise web.Conflict("Relationen er blevet ændret af en anden imens. Intet af dit er "
+                               "gemt.", mine, theirs)
+        updated = await Relation.update({
+            Relation.type: rtype.key, Relation.note: note, Relation.version: Relation.version + 1,
+        }).where((Relation.id == relation_id) & (Relation.version == version)).returning(Relation.id)
+        if not updated:
+            raise web.Conflict("Relationen er blevet ændret af en anden imens. Intet af dit er "
+                               "gemt.", mine, theirs)
+        net = await load_network(family_id)
+        changed = {k: v for k, v in {"type": rtype.key, "note": note}.items() if current[k] != v}
+        if changed:
+            await _log(actor, "update", family_id, "relation", relation_id,
+                       f"Relation ændret: {net.describe_relation({**current, 'type': rtype.key})}",
+                       "\n".join(f"{labels[k]}: {theirs[labels[k]]}" for k in changed),
+                       "\n".join(f"{labels[k]}: {mine[labels[k]]}" for k in changed), address)
+
+
+async def remove_relation(actor: Principal, family_id: int, relation_id: int,
+                          address: str = "") -> None:
+    """Remove one relation, with history."""
+    async with db.transaction():
+        current = await _relation_in_family(family_id, relation_id)
+        net = await load_network(family_id)
+        text_ = net.describe_relation(current)
+        await Relation.delete().where(Relation.id == relation_id)
+        await _log(actor, "delete", family_id, "relation", relation_id,
+                   f"Relation fjernet: {text_}",
+                   text_ + (f"\nHjælp/note: {current['note']}" if current["note"] else ""), "",
+                   address)
+
+
+# -------------------------------------------------------------------- keep apart
+
+
+async def add_keep_apart(actor: Principal, family_id: int, person_a: int | None,
+                         person_b: int | None, reason: str, address: str = "") -> int:
+    """Record that two people of this family must be kept apart (not oneself, not twice)."""
+    async with db.transaction():
+        if person_a is not None and person_a == person_b:
+            raise web.UserError("En person kan ikke holdes adskilt fra sig selv.", field="person_b")
+        a = await _person_in_family(family_id, person_a, "Den første person")
+        b = await _person_in_family(family_id, person_b, "Den anden person")
+        exists = await KeepApart.exists().where(
+            (KeepApart.family == family_id)
+            & (((KeepApart.person_a == a["id"]) & (KeepApart.person_b == b["id"]))
+               | ((KeepApart.person_a == b["id"]) & (KeepApart.person_b == a["id"]))))
+        if exists:
+            raise web.UserError(f"{a['name']} og {b['name']} skal allerede holdes adskilt.")
+        rows = await KeepApart.insert(KeepApart(family=family_id, person_a=a["id"],
+                                                person_b=b["id"], reason=reason,
+                                                created_by=actor.id))
+        pair_id = rows[0]["id"]
+        await _log(actor, "create", family_id, "holdes_adskilt", pair_id,
+                   f"Skal holdes adskilt: {a['name']} og {b['name']}", "",
+                   f"{a['name']} og {b['name']} holdes adskilt\nBegrundelse: {reason or '–'}",
+                   address)
+        return pair_id
+
+
+async def keep_apart_row(family_id: int, pair_id: int) -> dict:
+    """One keep-apart pair of the family (404 when not in it)."""
+    row = await KeepApart.select().where(
+        (KeepApart.id == pair_id) & (KeepApart.family == family_id)).first()
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+async def update_keep_apart(actor: Principal, family_id: int, pair_id: int, reason: str,
+                            version: int, address: str = "") -> None:
+    """Change the reason of a keep-apart pair; `web.Conflict` when stale."""
+    async with db.transaction():
+        current = await keep_apart_row(family_id, pair_id)
+        mine, theirs = {"Begrundelse": reason or "–"}, {"Begrundelse": current["reason"] or "–"}
+        updated = await KeepApart.update({
+            KeepApart.reason: reason, KeepApart.version: KeepApart.version + 1,
+        }).where((KeepApart.id == pair_id) & (KeepApart.version == version)).returning(KeepApart.id)
+        if not updated:
+            raise web.Conflict("Aftalen er blevet ændret af en anden imens. Intet af dit er gemt.",
+                               mine, theirs)
+        if current["reason"] != reason:
+            net = await load_network(family_id)
+            await _log(actor, "update", family_id, "holdes_adskilt", pair_id,
+                       f"Begrundelse ændret: {net.describe_keep_apart(current)}",
+                       f"Begrundelse: {theirs['Begrundelse']}",
+                       f"Begrundelse: {mine['Begrundelse']}", address)
+
+
+async def remove_keep_apart(actor: Principal, family_id: int, pair_id: int,
+                            address: str = "") -> None:
+    """End a keep-apart agreement, with history."""
+    async with db.transaction():
+        current = await keep_apart_row(family_id, pair_id)
+        net = await load_network(family_id)
+        text_ = net.describe_keep_apart(current)
+        await KeepApart.delete().where(KeepApart.id == pair_id)
+        await _log(actor, "delete", family_id, "holdes_adskilt", pair_id,
+                   f"Aftale fjernet: {text_}", f"{text_}\nBegrundelse: {current['reason'] or '–'}",
+                   "", address)
+
+
+# --------------------------------------------------------------------- case facts
+
+
+async def save_case_facts(actor: Principal, family_id: int, values: Mapping[str, Any],
+                          version: int, address: str = "") -> int:
+    """Save some of the intake's case facts; returns the new version.
+
+    The row is created on first save (version 1, what `case_facts` shows for a missing
+    row), so two first savers conflict like any other two writers.
+    """
+    unknown = set(values) - set(FACT_LABELS)
+    if unknown:
+        raise ValueError(f"Unknown case fact fields: {sorted(unknown)}")
+    async with db.transaction():
+        await CaseFacts.insert(CaseFacts(family=family_id)).on_conflict(
+            target=CaseFacts.family, action="DO NOTHING")
+        current = await CaseFacts.select().where(CaseFacts.family == family_id).first()
+        mine = {FACT_LABELS[k]: _shown(k, v) for k, v in values.items()}
+        theirs = {FACT_LABELS[k]: _shown(k, current[k]) for k in values}
+        updated = await CaseFacts.update({
+            **{getattr(CaseFacts, k): v for k, v in values.items()},
+            CaseFacts.updated_at: datetime.now(UTC), CaseFacts.version: CaseFacts.version + 1,
+        }).where((CaseFacts.family == family_id) & (CaseFacts.version == version)).returning(
+            CaseFacts.version)
+        if not updated:
+            raise web.Conflict("Sagsoplysningerne er blevet ændret af en anden, siden du åbnede "
+                               "siden. Intet af dit er gemt.", mine, theirs)
+        changed = {k: v for k, v in values.items() if current[k] != v}
+        if changed:
+            await _log(actor, "update", family_id, "sagsoplysninger", current["id"],
+                       "Sagsoplysninger ændret: " + ", ".join(FACT_LABELS[k] for k in changed),
+                       _lines({k: current[k] for k in changed}, FACT_LABELS),
+                       _lines(changed, FACT_LABELS), address)
+        return updated[0]["version"]
+
+
+def case_facts_shown(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The answered case facts as (label, value) pairs for the family page."""
+    return [(FACT_LABELS[k], _shown(k, facts.get(k))) for k in FACT_LABELS
+            if facts.get(k) not in (None, "")]
+
+
+# ---------------------------------------------------------------- family page section
+
+_TAG = re.compile(r"<[^>]+>")
+_STYLE_ATTR = re.compile(r'\sstyle="[^"]*"')
+
+
+def inline_svg(svg: str) -> str:
+    """The SVG without style= attributes, so it can sit inline under our CSP (style-src 'self').
+
+    Only attributes inside tags are touched (text nodes escape < and >); the page's CSS
+    (figure.ecomap svg) sizes the inline map instead.
+    """
+    return _TAG.sub(lambda m: _STYLE_ATTR.sub("", m.group(0)), svg)
+
+
+def safety_words(person: Mapping[str, Any], net: Network) -> list[str]:
+    """A person's safety markers in words (never only a colour or a symbol)."""
+    words = []
+    if person["protected_address"]:
+        words.append("Beskyttet adresse")
+    if person["used_violence"]:
+        words.append("Har udøvet vold")
+    if person["contact_only_via_worker"]:
+        words.append("Kontakt kun via sagsbehandler")
+    for pair in net.keep_apart:
+        if person["id"] in (pair["person_a"], pair["person_b"]):
+            other = pair["person_b"] if pair["person_a"] == person["id"] else pair["person_a"]
+            words.append(f"Holdes adskilt fra {net.person_name(other)}")
+    return words
+
+
+def people_table(net: Network) -> list[dict]:
+    """One row per person for the screen-reader table that mirrors the map."""
+    snap_people = {p.id: p for p in net.snapshot.people}
+    child_ids = {c["id"] for c in net.children}
+    rows = []
+    for person in net.people:
+        to_children = [net.describe_relation(r) for r in net.relations
+                       if r["target_organisation"] is None
+                       and ({r["source"], r["target_person"]} & child_ids)
+                       and person["id"] in (r["source"], r["target_person"])]
+        sector = graph.effective_sector(net.snapshot, snap_people[person["id"]])
+        rows.append({
+            "id": person["id"], "name": person["name"],
+            "role": _shown("role", person["role"]),
+            "kind": "Fagperson" if person["is_professional"] else "Privat",
+            "sector": sector.label_da, "organisation": person["organisation_name"],
+            "title": person["title"], "phone": person["phone"], "email": person["email"],
+            "relations": to_children, "safety": safety_words(person, net),
+            "version": person["version"],
+        })
+    return rows
+
+
+def ecomap_markup(net: Network) -> str:
+    """The family's ecomap as CSP-safe inline SVG (the family in the centre)."""
+    return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-{net.family_id}"))
+
+
+async def section_context(net: Network) -> dict[str, Any]:
+    """What the family page's network section and the intake's result show."""
+    strength = {s.child_id: s for s in graph.private_network_strength(net.snapshot)}
+    facts = await case_facts(net.family_id)
+    return {
+        "net": net,
+        "svg": ecomap_markup(net),
+        "people_rows": people_table(net),
+        "overview": graph.who_does_what(net.snapshot),
+        "gaps": graph.coordination_gaps(net.snapshot),
+        "strength": strength,
+        "facts": case_facts_shown(facts),
+    }
+
+
+async def family_section(user: Principal, family: dict) -> dict[str, Any]:
+    """The loader for the family page (the family row is already authorised and audited)."""
+    return await section_context(await load_network(family["id"]))
