@@ -93,7 +93,11 @@ async def _seed_core(ctx: DemoContext) -> None:
 
 def seeders() -> list:
     """The domain seeders in dependency order (each is ``async def seed(ctx)``)."""
-    return []
+    seeds: list = []
+    # Agreements after the network seeder: they look up its organisation directory.
+    from coordinator.agreements.demo import seed as seed_agreements
+    seeds.append(seed_agreements)
+    return seeds
 
 
 async def load(today: date | None = None) -> bool:
