@@ -24,6 +24,11 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Mine familierådslagninger", "/meetings/coordinated", frozenset({Role.SAMORDNER})),
     NavItem("Samarbejdsaftaler", "/agreements/", CASE_ROLES),
     NavItem("Kalenderfeeds", "/feeds/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
+    NavItem("Teammøde", "/followup/teammoede", CASE_ROLES),
+    NavItem("Mine BIC-fædre", "/followup/kontaktperson", frozenset({Role.KONTAKTPERSON})),
+    NavItem("Samarbejdsmøde", "/followup/samarbejdsmoede",
+            frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
+    NavItem("Succeskriterier", "/followup/succeskriterier", frozenset({Role.LEDER})),
     NavItem("Revisionslog", "/audit/", frozenset({Role.LEDER, Role.ADMIN})),
     NavItem("Brugere", "/admin/users/", frozenset({Role.ADMIN})),
 ]

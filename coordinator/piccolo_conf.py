@@ -22,6 +22,7 @@ APPS = [
     "coordinator.network.piccolo_app",
     "coordinator.meetings.piccolo_app",
     "coordinator.agreements.piccolo_app",
+    "coordinator.followup.piccolo_app",
     "coordinator.invites.piccolo_app",
 ]
 

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+FOLLOWUP_GRACE_DAYS = 7  # a follow-up held within a week of its due date is on time
+
 
 @dataclass(frozen=True)
 class FamilyFacts:
@@ -25,6 +27,7 @@ class FamilyFacts:
     followups_due: int = 0          # follow-ups whose due date fell in the period
     followups_on_time: int = 0      # of those, held no later than due (+ grace)
     stay_years: tuple[int, ...] = ()  # the years in which a stay at the centre began
+    stay_starts: tuple[date, ...] = ()  # the days stays began (preferred over stay_years)
 
 
 @dataclass(frozen=True)
@@ -54,20 +57,21 @@ class Criteria:
     agreements_overdue: int = 0
 
 
-def compute(families: list[FamilyFacts], agreements_overdue: int = 0) -> Criteria:
+def compute(families: list[FamilyFacts], agreements_overdue: int = 0,
+            period: tuple[date, date] | None = None) -> Criteria:
     """Compute every criterion over the current families.
 
     - familierådslagning: assessed / all current families;
     - father (BIC): assessed / current families at the crisis centre (the BIC target group);
     - follow-ups: held on time / due, over all current families;
-    - returning families: per year, families whose stay in that year was not their first.
+    - returning families: per year, families whose stay in that year was not their first
+      (each family counted once a year); with ``period``, only stays that began in it.
     """
     current = [f for f in families if f.current]
     at_centre = [f for f in current if f.at_crisis_centre]
     returning: Counter[int] = Counter()
     for family in families:
-        years = sorted(family.stay_years)
-        for year in years[1:]:
+        for year in _returning_years(family, period):
             returning[year] += 1
     return Criteria(
         fgc_assessed=Share("Vurderet for familierådslagning",
@@ -82,6 +86,16 @@ def compute(families: list[FamilyFacts], agreements_overdue: int = 0) -> Criteri
     )
 
 
-def on_time(due: date, held: date | None, grace_days: int = 7) -> bool:
+def _returning_years(family: FamilyFacts, period: tuple[date, date] | None) -> set[int]:
+    """The years in which the family began a stay that was not its first."""
+    if family.stay_starts:
+        later = sorted(family.stay_starts)[1:]
+        if period is not None:
+            later = [day for day in later if period[0] <= day <= period[1]]
+        return {day.year for day in later}
+    return set(sorted(family.stay_years)[1:])
+
+
+def on_time(due: date, held: date | None, grace_days: int = FOLLOWUP_GRACE_DAYS) -> bool:
     """A follow-up counts as on time when held no later than ``grace_days`` after it was due."""
     return held is not None and (held - due).days <= grace_days

@@ -1,0 +1,189 @@
+"""Follow-up pages: the team-meeting agenda, success criteria, the contact person's BIC
+fathers and the annual cooperation meeting's agenda.
+
+Who reaches what (others get 404, the page does not exist for them):
+- /followup/teammoede: socialrådgivere, kontaktpersoner, leaders (their own families only);
+- /followup/succeskriterier: leaders (aggregates, no family names);
+- /followup/kontaktperson: the contact person in Modtagelsen;
+- /followup/samarbejdsmoede: socialrådgivere edit, leaders read.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Mapping
+
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+
+from coordinator import web
+from coordinator.auth.guards import requires_aggregates, requires_case_worker, requires_login
+from coordinator.auth.roles import Role
+from coordinator.followup import agenda, charts, service
+from coordinator.meetings import kinds
+
+COOPERATION_READERS = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
+COOPERATION_EDITORS = frozenset({Role.SOCIALRAADGIVER})
+EXTRA_ITEM_ROWS = 3
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def _role_guard(roles: frozenset[Role]):
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if getattr(connection.scope.get("user"), "role", None) not in roles:
+            raise NotFoundException()
+    guard.__doc__ = f"Only {', '.join(sorted(r.value for r in roles))}; others get 404."
+    return guard
+
+
+requires_contact_person = _role_guard(frozenset({Role.KONTAKTPERSON}))
+requires_cooperation_reader = _role_guard(COOPERATION_READERS)
+requires_cooperation_editor = _role_guard(COOPERATION_EDITORS)
+
+
+def _date_param(params: Mapping[str, Any], name: str, label: str) -> date | None:
+    """An optional ISO date from the query string within a sane range (else Danish 422)."""
+    value = web.a_date(params, name, label, required=False)
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise web.UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og {LATEST.year}.",
+                            field=name)
+    return value
+
+
+def parse_items(form: Mapping[str, Any]) -> list[service.AgendaItemInput]:
+    """The agenda rows of the form; blank rows are skipped, a row without a topic is refused."""
+    count = web.integer(form, "rows", "Antal rækker", minimum=0,
+                        maximum=service.MAX_AGENDA_ITEMS + EXTRA_ITEM_ROWS) or 0
+    items = []
+    for index in range(count):
+        prefix, number = f"item-{index}-", index + 1
+        title = web.text(form, prefix + "title", f"Punkt {number}: emne", max_length=300)
+        owner = web.text(form, prefix + "owner", f"Punkt {number}: ansvarlig", max_length=200)
+        note = web.text(form, prefix + "note", f"Punkt {number}: note", max_length=2000)
+        if not title and (owner or note):
+            raise web.UserError(f"Punkt {number}: udfyld emnet, eller ryd rækken.",
+                                field=prefix + "title")
+        if title:
+            items.append(service.AgendaItemInput(title, owner, note))
+    return items
+
+
+def _item_rows(items: list[Any]) -> list[dict]:
+    rows = [{"title": i["title"] if isinstance(i, dict) else i.title,
+             "owner": i["owner"] if isinstance(i, dict) else i.owner,
+             "note": i["note"] if isinstance(i, dict) else i.note} for i in items]
+    return rows + [{"title": "", "owner": "", "note": ""}] * EXTRA_ITEM_ROWS
+
+
+class FollowupController(Controller):
+    """The follow-up pages."""
+
+    path = "/followup"
+    guards = [requires_login]
+
+    @get("/teammoede", name="team-agenda", guards=[requires_case_worker])
+    async def team_agenda(self, request: Request) -> Response:
+        """The printable agenda for a team meeting (default: the next one)."""
+        user = web.user_of(request)
+        chosen = _date_param(request.query_params, "date", "Dato")
+        on, rule = await service.team_meeting_date(service.today())
+        if chosen is not None:
+            on = chosen
+        rows = await service.team_agenda(user, on, web.client_address(request))
+        return web.render("followup/teammoede.html", {
+            "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
+            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen})
+
+    @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
+    async def success_criteria(self, request: Request) -> Response:
+        """The leaders' success criteria for a period, as SVG charts with the numbers."""
+        params = request.query_params
+        now = service.today()
+        start = _date_param(params, "from", "Fra dato") or date(now.year, 1, 1)
+        end = _date_param(params, "to", "Til dato") or now
+        if end < start:
+            raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
+                                "samme dag eller efter den begynder.", field="to")
+        report = await service.success_criteria(start, end, now)
+        figures = report.figures
+        shares = [figures.fgc_assessed, figures.father_assessed, figures.followups_on_time]
+        bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s in shares]
+        years = {str(y): figures.returning_by_year.get(y, 0)
+                 for y in range(start.year, end.year + 1)}
+        return web.render("followup/succeskriterier.html", {
+            "report": report, "shares": shares, "share_text": _share_text, "years": years,
+            "bars_svg": charts.horizontal_bars(
+                bars, "Succeskriterier", "Andel af de aktuelle familier for hvert kriterium."),
+            "years_svg": charts.column_chart(
+                years, "Gengangere pr. år", "Antal familier, der vendte tilbage til "
+                "krisecentret, pr. år."),
+        })
+
+    @get("/kontaktperson", name="bic-fathers", guards=[requires_contact_person])
+    async def bic_fathers(self, request: Request) -> Response:
+        """The BIC fathers referred to the logged-in contact person."""
+        rows = await service.bic_fathers(web.user_of(request), web.client_address(request))
+        return web.render("followup/kontaktperson.html", {
+            "rows": rows, "status_labels": {k.value: v for k, v in kinds.STATUS_LABELS.items()}})
+
+    @get("/samarbejdsmoede", name="cooperation", guards=[requires_cooperation_reader])
+    async def cooperation(self, request: Request) -> Response:
+        """The annual cooperation meeting and the agenda of its next occurrence."""
+        return await _cooperation_page(request)
+
+    @post("/samarbejdsmoede", guards=[requires_cooperation_editor])
+    async def save_cooperation(self, request: Request) -> Response:
+        """Save the agenda; 422 re-renders the form, 409 shows both versions."""
+        form = await web.form_of(request)
+        user = web.user_of(request)
+        try:
+            agenda_id = web.integer(form, "agenda_id", "Dagsorden", required=False, minimum=1)
+            version = web.integer(form, "version", "Version", required=agenda_id is not None,
+                                  minimum=1)
+            occurs_on = web.a_date(form, "occurs_on", "Mødedato")
+            if not EARLIEST <= occurs_on <= LATEST:
+                raise web.UserError("»Mødedato« er ikke en rimelig dato.", field="occurs_on")
+            items = parse_items(form)
+            await service.save_cooperation_agenda(user, agenda_id, version, occurs_on, items,
+                                                  service.today(), web.client_address(request))
+        except web.Conflict as exc:
+            return await _cooperation_page(request, conflict=exc, status=409)
+        except web.UserError as exc:
+            return await _cooperation_page(request, error=exc.message, form=form,
+                                           status=exc.status)
+        return web.see_other(request, "/followup/samarbejdsmoede?gemt=1")
+
+
+def _share_text(share) -> str:
+    if share.percent is None:
+        return "ingen at måle på"
+    return f"{share.numerator} af {share.denominator} ({share.percent} %)"
+
+
+async def _cooperation_page(request: Request, *, error: str | None = None,
+                            form: Mapping[str, Any] | None = None,
+                            conflict: web.Conflict | None = None, status: int = 200) -> Response:
+    user = web.user_of(request)
+    state = await service.cooperation_meeting(service.today())
+    current = state["agenda"]
+    if form is not None:
+        try:
+            count = int(form.get("rows") or 0)
+        except ValueError:
+            count = 0
+        count = max(0, min(count, service.MAX_AGENDA_ITEMS + EXTRA_ITEM_ROWS))
+        rows = [{"title": form.get(f"item-{i}-title") or "", "owner": form.get(f"item-{i}-owner")
+                 or "", "note": form.get(f"item-{i}-note") or ""} for i in range(count)]
+        occurs_value = form.get("occurs_on") or ""
+    else:
+        rows = _item_rows(current["items"] if current else [])
+        occurs_value = (current["occurs_on"] if current else state["proposed_on"]).isoformat()
+    return web.render("followup/samarbejdsmoede.html", {
+        **state, "rows": rows, "occurs_value": occurs_value, "error": error,
+        "conflict": conflict, "saved": request.query_params.get("gemt") == "1",
+        "may_edit": user.role in COOPERATION_EDITORS,
+        "participants": agenda.COOPERATION_PARTICIPANTS,
+    }, status=status)
