@@ -94,6 +94,8 @@ async def _seed_core(ctx: DemoContext) -> None:
 def seeders() -> list:
     """The domain seeders in dependency order (each is ``async def seed(ctx)``)."""
     seeds: list = []
+    from coordinator.network.demo import seed as seed_network
+    seeds.append(seed_network)
     # Agreements after the network seeder: they look up its organisation directory.
     from coordinator.agreements.demo import seed as seed_agreements
     seeds.append(seed_agreements)

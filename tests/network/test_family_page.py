@@ -1,0 +1,126 @@
+"""The family page's network section: map, table, overview and gaps, for every demo family."""
+
+from __future__ import annotations
+
+import re
+
+from coordinator import demo
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.audit.tables import AuditEvent
+from coordinator.families.tables import Family, TeamMember
+from coordinator.network.tables import KeepApart, Organisation, Person, Relation
+from tests import factories as f
+
+
+async def _login_demo(client, username: str) -> None:
+    user = await User.select().where(User.username == username).first()
+    await f.login(client, Principal(user["id"], username, Role(user["role"])), password="demo")
+
+
+async def test_every_demo_family_page_shows_map_and_table(client, other_client):
+    assert await demo.load()
+    families = await Family.select(Family.id, Family.name).order_by(Family.id)
+    assert len(families) == 30
+    logged_in: dict[str, object] = {}
+    for family in families:
+        member = await TeamMember.select(TeamMember.user.username.as_alias("username")).where(
+            TeamMember.family == family["id"]).first()
+        username = member["username"]
+        http = client if username == "sara" else other_client
+        if username not in logged_in:
+            await _login_demo(http, username)
+            logged_in[username] = http
+        http = logged_in[username]
+        response = await http.get(f"/families/{family['id']}")
+        assert response.status_code == 200, family
+        page = response.text
+        svg = re.search(r"<svg[^>]*>", page)
+        assert svg and 'role="img"' in svg.group(0), family["name"]
+        assert '<figure class="ecomap"' in page and "<figcaption" in page
+        assert "style=" not in page.split('<figure class="ecomap"')[1].split("</figure>")[0]
+        assert "<caption>Personer i netværket (" in page
+        people = await Person.select(Person.name).where(Person.family == family["id"])
+        assert 8 <= len(people) <= 40, (family["name"], len(people))
+        for person in people:
+            assert f'<th scope="row">{person["name"]}' in page.replace("&#39;", "'")
+        assert "Hvem gør hvad – for hvert barn" in page
+
+
+async def test_demo_networks_are_realistic_and_safe():
+    assert await demo.load()
+    crisis = await Organisation.select().where(Organisation.kind == "crisis_centre").first()
+    assert crisis["location_protected"] and crisis["address"]
+    assert await Organisation.count().where(Organisation.kind == "school") >= 4
+    families = await Family.select().order_by(Family.id)
+    violent_pairs = 0
+    for family in families:
+        people = await Person.select().where(Person.family == family["id"])
+        mothers = [p for p in people if p["role"] == "mother"]
+        assert len(mothers) == 1
+        assert mothers[0]["protected_address"] is family["at_crisis_centre"]
+        assert any(p["is_professional"] for p in people)
+        assert any(p["sector"] == "private_network" for p in people)
+        assert 1 <= sum(p["is_child"] for p in people) <= 4
+        father = next(p for p in people if p["role"] == "father")
+        pairs = await KeepApart.select().where(KeepApart.family == family["id"])
+        if father["used_violence"]:
+            violent_pairs += 1
+            assert {(k["person_a"], k["person_b"]) for k in pairs} == {
+                (mothers[0]["id"], father["id"])}
+        assert all("example.org" in p["email"] for p in people if p["email"])
+        assert all(p["phone"].startswith("+45 70 10 ") for p in people if p["phone"])
+    assert violent_pairs >= 5
+    assert await Relation.count().where(Relation.type == "knows") > 0
+    assert await Relation.count().where(Relation.type == "coordinator_for") > 0
+
+
+async def test_printable_map_is_a_download_without_the_family_name_and_audited(client):
+    worker = await f.user()
+    family_id = await f.family(worker, name="Familien Hemmeligsen")
+    await Person.insert(Person(family=family_id, name="Emma", role="child", is_child=True,
+                               sector="family"))
+    await f.login(client, worker)
+    response = await client.get(f"/families/{family_id}/network.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    disposition = response.headers["content-disposition"]
+    assert disposition == 'attachment; filename="netvaerkskort.svg"'
+    assert "Hemmeligsen" not in disposition
+    assert response.text.startswith("<svg") and 'role="img"' in response.text and "Emma" in response.text
+    exports = await AuditEvent.select().where(AuditEvent.action == "export")
+    assert [(e["username"], e["family_id"], e["entity"]) for e in exports] == [
+        (worker.username, family_id, "netværkskort")]
+
+
+async def test_gaps_and_strength_are_shown_in_words(client):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    school = (await Organisation.insert(Organisation(name="Byskolen", kind="school",
+                                                     sector="school_daycare")))[0]["id"]
+    ids = {}
+    for name, kw in [
+        ("Emma", dict(role="child", is_child=True, sector="family")),
+        ("Anna", dict(role="mother", sector="family", protected_address=True)),
+        ("Jens", dict(role="father", sector="family", used_violence=True)),
+        ("Lars Lærer", dict(role="professional", is_professional=True, sector="school_daycare",
+                            organisation=school)),
+        ("Sofie Sundhed", dict(role="professional", is_professional=True, sector="health")),
+        ("Grethe", dict(role="relative", sector="private_network")),
+    ]:
+        ids[name] = (await Person.insert(Person(family=family_id, name=name, **kw)))[0]["id"]
+    for src, type_, dst, note in [("Anna", "mother_of", "Emma", ""), ("Jens", "father_of", "Emma", ""),
+                                  ("Lars Lærer", "teacher_of", "Emma", ""),
+                                  ("Sofie Sundhed", "health_visitor_for", "Emma", ""),
+                                  ("Grethe", "grandmother_of", "Emma", "Henter i skole")]:
+        await Relation.insert(Relation(family=family_id, source=ids[src], target_person=ids[dst],
+                                       type=type_, note=note))
+    await f.login(client, worker)
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "ingen er udpeget som tovholder" in page
+    assert "ingen kendt kontakt med hinanden" in page
+    assert "ingen aftale om at holde dem adskilt" in page
+    assert "Privat netværk: <strong>svagt</strong>" in page
+    assert "Beskyttet adresse" in page and "Har udøvet vold" in page
+    assert "Henter i skole" in page
