@@ -1,0 +1,196 @@
+"""Calendar feeds: tokens, ETag/304, revocation, RRULE/EXDATE across DST, redaction, leaks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from email import message_from_string, policy
+
+import pytest
+import recurring_ical_events
+from icalendar import Calendar
+
+from coordinator import web
+from coordinator.audit.tables import AuditEvent
+from coordinator.invites import feeds
+from coordinator.meetings import safety
+from coordinator.network.tables import Organisation
+from tests import conftest, factories
+from tests.invites import support
+from tests.support.caldav import itip_to_resources, radicale_fixture
+
+radicale = radicale_fixture()
+CPH = web.COPENHAGEN
+LINK = re.compile(r'value="webcal://testserver\.local(/feeds/[A-Za-z0-9_-]+\.ics)"')
+
+
+@pytest.fixture(autouse=True)
+def invite_settings():
+    support.invites.use_settings(conftest.test_settings())
+    yield
+    support.invites.use_settings(None)
+
+
+async def create_feed(client, user, kind: str, target: int, label: str = "Feed") -> str:
+    """Create a feed through the page as ``user``; returns its https path."""
+    if (await client.get("/feeds/")).status_code != 200:
+        await factories.login(client, user)
+    field = {"partner_organisation": "organisation", "user": "user", "series": "series"}[kind]
+    response = await factories.post_form(client, "/feeds/", {"kind": kind, field: str(target),
+                                                             "label": label}, page="/feeds/")
+    assert response.status_code == 201, response.text[:300]
+    return LINK.search(response.text).group(1)
+
+
+async def school_id() -> int:
+    return (await Organisation.select(Organisation.id).where(Organisation.name == "Østre Skole").first())["id"]
+
+
+async def test_partner_feed_etag_304_and_revocation(client, other_client, monkeypatch):
+    s = await support.scenario()
+    await support.send(s)
+    path = await create_feed(client, s.worker, "partner_organisation", await school_id(), "Østre Skole")
+    first = await other_client.get(path)
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(first.content)
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    [event] = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Netværksmøde om Emma H."
+    assert "ATTENDEE" not in event
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+
+    async def must_not_build(*args):
+        raise AssertionError("a 304 must not build the calendar")
+
+    monkeypatch.setattr(feeds, "body", must_not_build)
+    assert (await other_client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    assert (await other_client.get(path, headers={"If-Modified-Since": modified})).status_code == 304
+    monkeypatch.undo()
+    # a change to the meeting changes the ETag
+    meeting = await s.meeting()
+    parts = await support.meetings.parts_of(s.meeting_id)
+    day = support.working_day(25)
+    await support.meetings.set_times(s.worker, meeting, None,
+                                     {parts[0]["key"]: (support.at(day, 9), support.at(day, 10))})
+    changed = await other_client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    # fetches are audited as feed:<id>, at most once per hour
+    assert await AuditEvent.count().where(AuditEvent.username.like("feed:%")) == 1
+    # revoke through the page → 404
+    page = await client.get("/feeds/")
+    token_id = re.search(r'action="/feeds/(\d+)/revoke"', page.text).group(1)
+    revoked = await factories.post_form(client, f"/feeds/{token_id}/revoke", {}, page="/feeds/")
+    assert revoked.status_code == 303
+    gone = await other_client.get(path, headers={"Accept": "text/html"})
+    assert gone.status_code == 404 and "Siden findes ikke" in gone.text
+
+
+@pytest.mark.parametrize("path", ["/feeds/forkert.ics", "/feeds/" + "a" * 43 + ".ics", "/feeds/abc"])
+async def test_unknown_feed_is_404(client, path):
+    assert (await client.get(path)).status_code == 404
+
+
+@pytest.mark.parametrize("role, status", [("socialraadgiver", 200), ("leder", 200),
+                                          ("kontaktperson", 404), ("admin", 404), ("samordner", 404)])
+async def test_feed_page_roles(client, role, status):
+    await factories.login(client, await factories.user(role))
+    assert (await client.get("/feeds/")).status_code == status
+
+
+async def test_user_feed_holds_own_meetings_without_protected_places(client, other_client):
+    s = await support.scenario()
+    await support.send(s)
+    path = await create_feed(client, s.worker, "user", s.worker.id, "Mine møder")
+    body = (await other_client.get(path)).content.decode()
+    assert "BEGIN:VEVENT" in body
+    assert not safety.scan_for_leaks(body, [support.CENTRE_ADDRESS, support.CENTRE_NAME,
+                                            support.MOTHER_ADDRESS, "Emma Marie Hansen"])
+
+
+async def test_series_rrule_and_exdate_across_dst(client, other_client, radicale):
+    worker = await factories.user("socialraadgiver")
+    start = datetime(2026, 3, 12, 10, 0, tzinfo=CPH)  # CET; summer time starts 29 March
+    team = await feeds.upsert_series("team_meeting", "Teammøde", "FREQ=WEEKLY;INTERVAL=2", start, 90,
+                                     "Familieafdelingen, lokale 3")
+    await feeds.cancel_occurrence(team, datetime(2026, 4, 9, 10, 0, tzinfo=CPH))
+    yearly = await feeds.upsert_series("cooperation", "Årligt samarbejdsmøde", "FREQ=YEARLY",
+                                       datetime(2026, 10, 20, 13, 0, tzinfo=CPH), 120)
+    path = await create_feed(client, worker, "series", team, "Teammøde")
+    calendar = Calendar.from_ical((await other_client.get(path)).content)
+    occurrences = recurring_ical_events.of(calendar).between(date(2026, 3, 1), date(2026, 5, 15))
+    starts = [o.decoded("DTSTART").astimezone(CPH) for o in occurrences]
+    assert [d.date() for d in starts] == [date(2026, 3, 12), date(2026, 3, 26), date(2026, 4, 23),
+                                          date(2026, 5, 7)]
+    assert {(d.hour, d.minute) for d in starts} == {(10, 0)}  # same wall time in CET and CEST
+    assert {d.utcoffset() for d in starts} == {timedelta(hours=1), timedelta(hours=2)}
+
+    annual_path = await create_feed(client, worker, "series", yearly, "Samarbejde")
+    annual = Calendar.from_ical((await other_client.get(annual_path)).content)
+    years = recurring_ical_events.of(annual).between(date(2026, 1, 1), date(2030, 1, 1))
+    assert [(o.decoded("DTSTART").astimezone(CPH).year, o.decoded("DTSTART").astimezone(CPH).hour)
+            for o in years] == [(2026, 13), (2027, 13), (2028, 13), (2029, 13)]
+
+    collection = radicale.mkcalendar("serier")
+    for ics in (calendar, annual):
+        for uid, body in itip_to_resources(ics.to_ical()).items():
+            href = radicale.href(collection, uid)
+            radicale.put(href, body)
+            stored, _ = radicale.get(href)
+            got, sent = Calendar.from_ical(stored).walk("VEVENT")[0], Calendar.from_ical(body).walk("VEVENT")[0]
+            assert str(got["RRULE"].to_ical()) == str(sent["RRULE"].to_ical())
+            assert got.get("EXDATE") is None or [d.dt for d in got["EXDATE"].dts] == [
+                d.dt for d in sent["EXDATE"].dts]
+
+
+def _all_text(raw: str) -> str:
+    message = message_from_string(raw, policy=policy.default)
+    return support.invites.message_text(message)
+
+
+async def test_leak_nothing_for_the_father_reveals_the_mother_or_others(client, other_client):
+    s = await support.scenario()
+    await support.send(s)
+    meeting = await s.meeting()
+    parts = await support.meetings.parts_of(s.meeting_id)
+    day = support.working_day(30)
+    await support.meetings.set_times(s.worker, meeting, None,
+                                     {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
+    await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    rows = [r for r in await support.outbox(s.meeting_id) if r["recipient_email"] == "far@example.net"]
+    assert [r["kind"] for r in rows] == ["REQUEST", "REQUEST", "CANCEL"]
+    forbidden = [support.CENTRE_ADDRESS, support.CENTRE_NAME, support.MOTHER_ADDRESS, "Hemmelig Vej",
+                 "Maria Hansen", "mor@example.net", "70 10 11 12", "Lars Lærer",
+                 "laerer@skole.example.org", "Sara Rådgiver", "sara@kommune.example.org",
+                 "Emma Marie Hansen", "Østre Skole"]
+    for row in rows:
+        text = _all_text(row["message"])
+        assert safety.scan_for_leaks(text, forbidden) == [], row["kind"]
+        assert safety.scan_for_leaks(row["message"], forbidden) == []
+        assert "far@example.net" in text  # the check sees the message at all
+    # the father's answer page, reached through his own link
+    message = message_from_string(rows[0]["message"], policy=policy.default)
+    link = re.search(r"https://testserver\.local(/svar/\S+)", message.get_body(("plain",)).get_content())
+    await support.meetings.Meeting.update({support.meetings.Meeting.status: "invited"}).where(
+        support.meetings.Meeting.id == s.meeting_id)
+    page = await other_client.get(link.group(1))
+    assert page.status_code == 200 and "Netværksmøde" in page.text
+    assert safety.scan_for_leaks(page.text, forbidden) == []
+    # partner feed of the school: the crisis centre and the mother's address never appear
+    path = await create_feed(client, s.worker, "partner_organisation", await school_id())
+    feed = (await other_client.get(path)).text
+    assert safety.scan_for_leaks(feed, [support.CENTRE_ADDRESS, support.CENTRE_NAME,
+                                        support.MOTHER_ADDRESS, "mor@example.net"]) == []
+
+
+async def test_organiser_ics_download_is_audited_and_redacted_for_the_organiser(client):
+    s = await support.scenario()
+    await factories.login(client, s.worker)
+    response = await client.get(f"/meetings/{s.meeting_id}/invitation.ics")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="invitation.ics"'
+    calendar = Calendar.from_ical(response.content)
+    [event] = calendar.walk("VEVENT")
+    assert "Emma Marie Hansen" in str(event["SUMMARY"])  # the organiser may see everything
+    assert await AuditEvent.exists().where((AuditEvent.entity == "invitation (.ics)")
+                                           & (AuditEvent.username == s.worker.username))
