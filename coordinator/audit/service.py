@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "override": "Tilsidesat advarsel",
     "login": "Logget ind",
     "export": "Eksporteret",
+    "denied": "Adgang afvist",
 }
 
 

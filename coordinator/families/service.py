@@ -51,6 +51,9 @@ async def load_family(
         on_team=await is_on_team(user.id, family_id), family_closed=row["status"] == "closed"
     )
     if not may_access_family(user, facts, action):
+        # A refused attempt is evidence worth keeping (misuse shows up here first); the
+        # user still sees nothing but a 404.
+        await audit.record(user, "denied", what, family_id, family_id, action.value, address)
         raise NotFoundException()
     if action is Action.READ and audit_read:
         await audit.record(user, "read", what, family_id, family_id, row["name"], address)

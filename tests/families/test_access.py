@@ -70,6 +70,17 @@ async def test_reading_a_family_is_audited_and_refusal_reveals_nothing(client):
         (user.username, family_id, "familieside")]
 
 
+async def test_refused_access_is_audited(client):
+    owner = await f.user()
+    intruder = await f.user()
+    family_id = await f.family(owner, name="Familien Hemmelig")
+    await f.login(client, intruder)
+    response = await client.get(f"/families/{family_id}")
+    assert response.status_code == 404 and "Hemmelig" not in response.text
+    denied = await AuditEvent.select().where(AuditEvent.action == "denied")
+    assert [(e["username"], e["family_id"]) for e in denied] == [(intruder.username, family_id)]
+
+
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("on_team", [True, False])
 @pytest.mark.parametrize("closed", [True, False])
