@@ -125,7 +125,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
         _fail(str(exc))
     _migrate(settings)
     handled = asyncio.run(worker.run(settings.smtp_url, settings.mail_from, once=args.once,
-                                     poll_seconds=args.poll, lease=timedelta(seconds=args.lease)))
+                                     poll_seconds=args.poll, lease=timedelta(seconds=args.lease),
+                                     limit=max(1, args.batch)))
     if args.once:
         print(f"coordinator: worker handled {handled} message(s)")
 
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--poll", type=float, default=5.0, help="seconds between polls")
     worker.add_argument("--lease", type=float, default=120.0,
                         help="seconds a claimed message stays reserved for this worker")
+    worker.add_argument("--batch", type=int, default=20, help="messages claimed at a time")
     worker.set_defaults(func=cmd_worker)
 
     reply = sub.add_parser("apply-reply", help="apply the iTIP REPLY in a raw e-mail FILE")

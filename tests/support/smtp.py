@@ -25,6 +25,7 @@ the first N messages with a temporary error, or refuse given recipients.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -68,8 +69,16 @@ class _Handler:
     received: list[ReceivedMessage] = field(default_factory=list)
     attempts: int = 0
     condition: threading.Condition = field(default_factory=threading.Condition)
+    stall: threading.Event | None = None
+    stalled: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.stall is not None and not self.stall.is_set():
+            with self.condition:
+                self.stalled += 1
+                self.condition.notify_all()
+            while not self.stall.is_set():  # the client waits mid-transaction, before DATA
+                await asyncio.sleep(0.02)
         if address.lower() in self.reject_recipients:
             return UNKNOWN_RECIPIENT
         envelope.rcpt_tos.append(address)
@@ -110,7 +119,9 @@ class SmtpTestServer:
 
     ``users`` (name → password) turns on required AUTH PLAIN/LOGIN over plain
     TCP; ``fail_first`` answers ``fail_reply`` (default 451) to the first N
-    DATA commands; ``reject_recipients`` answers 550 for those addresses.
+    DATA commands; ``reject_recipients`` answers 550 for those addresses;
+    ``stall`` (an Event) holds every RCPT until it is set, so a test can kill a client
+    in the middle of a transaction (``wait_for_stall`` tells when one is held).
     """
 
     def __init__(
@@ -120,6 +131,7 @@ class SmtpTestServer:
         fail_first: int = 0,
         fail_reply: str = TEMPORARY_FAILURE,
         reject_recipients: Iterable[str] = (),
+        stall: threading.Event | None = None,
     ) -> None:
         self.host = "127.0.0.1"
         self.port = 0
@@ -128,6 +140,7 @@ class SmtpTestServer:
             fail_first=fail_first,
             fail_reply=fail_reply,
             reject_recipients=frozenset(r.lower() for r in reject_recipients),
+            stall=stall,
         )
         self._controller: Controller | None = None
 
@@ -142,6 +155,16 @@ class SmtpTestServer:
         """How many DATA commands arrived, refused ones included."""
         with self._handler.condition:
             return self._handler.attempts
+
+    def wait_for_stall(self, timeout: float = 30.0) -> None:
+        """Block until a client is held in RCPT by ``stall``; fail the test if not."""
+        deadline = time.monotonic() + timeout
+        with self._handler.condition:
+            while not self._handler.stalled:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    pytest.fail(f"no SMTP client reached RCPT in {timeout}s")
+                self._handler.condition.wait(remaining)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMessage]:
         """Block until ``count`` messages were accepted; fail the test if not."""
