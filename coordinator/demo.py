@@ -99,6 +99,9 @@ def seeders() -> list:
     # Agreements after the network seeder: they look up its organisation directory.
     from coordinator.agreements.demo import seed as seed_agreements
     seeds.append(seed_agreements)
+    # Follow-up after the meetings seeder: stays and the cooperation meeting's agenda.
+    from coordinator.followup.demo import seed as seed_followup
+    seeds.append(seed_followup)
     return seeds
 
 

@@ -116,16 +116,26 @@ async def _session_counts(assessment_ids: list[int]) -> dict[int, tuple[int, int
     """(held, planned) BIC advice sessions per father assessment."""
     if not assessment_ids:
         return {}
-    rows = await BicSession.select(BicSession.assessment, BicSession.status).where(
-        BicSession.assessment.is_in(assessment_ids))
+    rows = await BicSession.select(
+        BicSession.assessment, BicSession.status,
+        BicSession.meeting.status.as_alias("meeting_status"),
+    ).where(BicSession.assessment.is_in(assessment_ids))
     held: dict[int, int] = defaultdict(int)
     planned: dict[int, int] = defaultdict(int)
     for row in rows:
-        if row["status"] == "held":
+        status = session_status(row)
+        if status == "held":
             held[row["assessment"]] += 1
-        elif row["status"] == "planned":
+        elif status == "planned":
             planned[row["assessment"]] += 1
     return {i: (held[i], planned[i]) for i in assessment_ids}
+
+
+def session_status(row: dict) -> str:
+    """A BIC session's status; a planned session whose meeting was cancelled is cancelled."""
+    if row["status"] == "planned" and row.get("meeting_status") == "cancelled":
+        return "cancelled"
+    return row["status"]
 
 
 async def _audit_reads(user: Principal, entity: str, entity_id: object,
@@ -297,8 +307,8 @@ async def bic_fathers(user: Principal, address: str = "") -> list[dict]:
     now = datetime.now(web.COPENHAGEN)
     for row in rows:
         own = sessions.get(row["id"], [])
-        row["sessions_held"] = [s for s in own if s["status"] == "held"]
-        row["sessions_planned"] = [s for s in own if s["status"] == "planned"]
+        row["sessions_held"] = [s for s in own if session_status(s) == "held"]
+        row["sessions_planned"] = [s for s in own if session_status(s) == "planned"]
         row["joint_meetings"] = sorted(
             (m for m in meetings.get(row["family"], []) if m.kind == "bic_joint_parents"),
             key=lambda m: (m.starts_at or now.replace(year=9999), m.id))
@@ -311,6 +321,7 @@ async def _sessions(assessment_ids: list[int]) -> dict[int, list[dict]]:
     rows = await BicSession.select(
         BicSession.id, BicSession.assessment, BicSession.status, BicSession.topics,
         BicSession.meeting, BicSession.created_at,
+        BicSession.meeting.status.as_alias("meeting_status"),
     ).where(BicSession.assessment.is_in(assessment_ids)).order_by(BicSession.id)
     meeting_ids = [r["meeting"] for r in rows if r["meeting"]]
     starts: dict[int, datetime] = {}

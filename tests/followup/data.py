@@ -65,10 +65,11 @@ async def father(family_id: int, involve: bool | None, assessed_on: date | None 
     return rows[0]["id"]
 
 
-async def session(assessment_id: int, status: str, topics: str = "") -> int:
-    """A BIC advice session."""
+async def session(assessment_id: int, status: str, topics: str = "",
+                  meeting_id: int | None = None) -> int:
+    """A BIC advice session (optionally with its meeting)."""
     rows = await BicSession.insert(BicSession(assessment=assessment_id, status=status,
-                                              topics=topics))
+                                              topics=topics, meeting=meeting_id))
     return rows[0]["id"]
 
 

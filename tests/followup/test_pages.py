@@ -292,7 +292,10 @@ async def test_contact_person_sees_only_fathers_referred_to_them(client):
                         date(2026, 2, 3), name="Far Min")
     await d.session(fa, "held", "bolig,oekonomi")
     await d.session(fa, "held")
-    await d.session(fa, "planned")
+    await d.session(fa, "planned", "bolig", await d.meeting(
+        mine, "bic_session", "invited", d.local(date(2026, 11, 30), 9)))
+    await d.session(fa, "planned", "bolig", await d.meeting(
+        mine, "bic_session", "cancelled", d.local(date(2026, 11, 29), 9)))
     await d.meeting(mine, "bic_joint_parents", "planned", d.local(date(2026, 12, 1), 13),
                     father_assessment=fa)
     await d.father(not_on_team, True, contact_person=mads.id, name="Far Udenfor")
@@ -301,6 +304,10 @@ async def test_contact_person_sees_only_fathers_referred_to_them(client):
     html = (await client.get("/followup/kontaktperson")).text
     assert f'href="/families/{mine}/bic">Familien Min</a>' in html
     assert "Far Min" in html and "Bolig, Økonomi" in html
+    cells = re.findall(r"<td>(\d+)\s", html)
+    assert cells[:2] == ["2", "1"]  # held, planned (the cancelled session is not planned)
+    assert "mandag 30. november 2026 kl. 09.00: Bolig" in html
+    assert "29. november" not in html
     assert "tirsdag 1. december 2026 kl. 13.00" in html and "(Planlagt)" in html
     for hidden in ("Udenfor", "Andens", "Far Anden"):
         assert hidden not in html
