@@ -224,6 +224,17 @@ def sqlite_in_use(database: Path, idle_minutes: int) -> str | None:
     return recent_sessions_reason([row[0] for row in rows], idle_minutes)
 
 
+def _checkpoint(database: Path) -> None:
+    """Fold the old database's WAL into it, so a crash mid-restore leaves it whole."""
+    if not Path(f"{database}-wal").exists():
+        return
+    try:
+        with closing(sqlite3.connect(database, timeout=5)) as old:
+            old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.DatabaseError:
+        pass  # a damaged database is what is being replaced
+
+
 def restore_sqlite(backup: Path, database: Path, *, force: bool, idle_minutes: int) -> BackupInfo:
     """Replace the SQLite database with the backup, atomically."""
     info = read_sqlite_backup(backup)
@@ -241,6 +252,7 @@ def restore_sqlite(backup: Path, database: Path, *, force: bool, idle_minutes: i
             _sqlite_integrity(copy, backup)
         if database.exists():  # keep the owner's chosen permissions
             os.chmod(temporary, stat.S_IMODE(database.stat().st_mode))
+        _checkpoint(database)
         # A stale -wal beside the new file would be replayed into it: remove it first.
         for suffix in ("-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
