@@ -98,6 +98,14 @@ def _agreement_columns():
             Agreement.partner.kind.as_alias("partner_kind"))
 
 
+async def _parties_of(agreement_ids: list[int]) -> list[dict]:
+    """The parties of these agreements with their organisations' names, in form order."""
+    return await AgreementParty.select(
+        *AgreementParty.all_columns(),
+        AgreementParty.organisation.name.as_alias("organisation_name"),
+    ).where(AgreementParty.agreement.is_in(agreement_ids)).order_by(AgreementParty.position)
+
+
 async def list_agreements(on: date, status: str = "", partner_id: int | None = None,
                           query: str = "") -> list[dict]:
     """Agreements with their computed state, filtered by computed status, partner, text."""
@@ -124,10 +132,7 @@ async def get_agreement(agreement_id: int, on: date) -> dict | None:
         Agreement.id == agreement_id).first()
     if row is None:
         return None
-    row["parties"] = await AgreementParty.select(
-        *AgreementParty.all_columns(),
-        AgreementParty.organisation.name.as_alias("organisation_name"),
-    ).where(AgreementParty.agreement == agreement_id).order_by(AgreementParty.position)
+    row["parties"] = await _parties_of([agreement_id])
     row["evaluations"] = await AgreementEvaluation.select().where(
         AgreementEvaluation.agreement == agreement_id
     ).order_by(AgreementEvaluation.held_on, ascending=False)
@@ -162,15 +167,6 @@ async def due(on: date, within_days: int) -> list[dict]:
     return [{"item": item, "agreement": by_id[item.key]} for item in items]
 
 
-async def contact_persons(agreement_id: int) -> list[dict]:
-    """The parties' contact persons who have an e-mail address (the people to invite)."""
-    rows = await AgreementParty.select(
-        AgreementParty.contact_name, AgreementParty.contact_email,
-        AgreementParty.organisation.name.as_alias("organisation_name"),
-    ).where(AgreementParty.agreement == agreement_id).order_by(AgreementParty.position)
-    return [r for r in rows if r["contact_name"] and r["contact_email"]]
-
-
 async def family_organisation_ids(family_id: int) -> set[int]:
     """The organisations in a family's network: people's employers and relation targets."""
     people = await Person.select(Person.organisation).where(
@@ -198,11 +194,7 @@ async def agreements_for_family(family_id: int, on: date) -> list[dict]:
     ).order_by(Agreement.title)
     if not rows:
         return []
-    parties = await AgreementParty.select(
-        *AgreementParty.all_columns(),
-        AgreementParty.organisation.name.as_alias("organisation_name"),
-    ).where(AgreementParty.agreement.is_in([r["id"] for r in rows])).order_by(
-        AgreementParty.position)
+    parties = await _parties_of([r["id"] for r in rows])
     names = await _organisation_names(org_ids)
     for row in rows:
         own = [p for p in parties if p["agreement"] == row["id"]]
@@ -240,10 +232,7 @@ async def _snapshot(agreement_id: int) -> str:
     """The agreement and its parties as JSON text, as they are now in the database."""
     row = await Agreement.select(*_agreement_columns()).where(
         Agreement.id == agreement_id).first()
-    parties = await AgreementParty.select(
-        *AgreementParty.all_columns(),
-        AgreementParty.organisation.name.as_alias("organisation_name"),
-    ).where(AgreementParty.agreement == agreement_id).order_by(AgreementParty.position)
+    parties = await _parties_of([agreement_id])
     data = {
         "title": row["title"], "purpose": row["purpose"], "target_group": row["target_group"],
         "partner_id": row["partner"], "partner_name": row["partner_name"],
@@ -284,6 +273,14 @@ def _columns(data: AgreementInput) -> dict[str, Any]:
     }
 
 
+async def _existing(agreement_id: int, *columns) -> dict:
+    """The agreement's row (these columns), or a 404 UserError when it is gone."""
+    row = await Agreement.select(*columns).where(Agreement.id == agreement_id).first()
+    if row is None:
+        raise UserError("Aftalen findes ikke længere.", 404)
+    return row
+
+
 # --- writing ------------------------------------------------------------------------------
 
 async def create_agreement(user: Principal | None, data: AgreementInput,
@@ -307,9 +304,7 @@ async def update_agreement(user: Principal, agreement_id: int, expected_version:
     The previous versions stay readable. Returns the new version number.
     """
     async with db.transaction():
-        current = await Agreement.select().where(Agreement.id == agreement_id).first()
-        if current is None:
-            raise UserError("Aftalen findes ikke længere.", 404)
+        await _existing(agreement_id)
         dates = (await _evaluation_dates([agreement_id]))[agreement_id]
         await _validate(data, dates)
         changed = await Agreement.update({
@@ -343,10 +338,7 @@ async def record_evaluation(user: Principal, agreement_id: int, held_on: date,
                             address: str = "") -> int:
     """Record an evaluation held; refused when dated before the start or in the future."""
     async with db.transaction():
-        row = await Agreement.select(Agreement.title, Agreement.period_start).where(
-            Agreement.id == agreement_id).first()
-        if row is None:
-            raise UserError("Aftalen findes ikke længere.", 404)
+        row = await _existing(agreement_id, Agreement.title, Agreement.period_start)
         try:
             cadence.validate_evaluation(row["period_start"], held_on, on)
         except CadenceError as exc:
@@ -366,10 +358,7 @@ async def archive_agreement(user: Principal, agreement_id: int, expected_version
                             address: str = "") -> None:
     """Archive an agreement (kept with its evaluations and versions), as a new version."""
     async with db.transaction():
-        current = await Agreement.select(Agreement.title, Agreement.status).where(
-            Agreement.id == agreement_id).first()
-        if current is None:
-            raise UserError("Aftalen findes ikke længere.", 404)
+        current = await _existing(agreement_id, Agreement.title, Agreement.status)
         if current["status"] == StoredStatus.ARCHIVED.value:
             raise UserError("Aftalen er allerede arkiveret.", 409)
         changed = await Agreement.update({
@@ -389,10 +378,7 @@ async def archive_agreement(user: Principal, agreement_id: int, expected_version
 async def delete_agreement(user: Principal, agreement_id: int, address: str = "") -> None:
     """Delete an agreement that has no evaluations; one with evaluations can only be archived."""
     async with db.transaction():
-        current = await Agreement.select(Agreement.title).where(
-            Agreement.id == agreement_id).first()
-        if current is None:
-            raise UserError("Aftalen findes ikke længere.", 404)
+        current = await _existing(agreement_id, Agreement.title)
         if await AgreementEvaluation.exists().where(
                 AgreementEvaluation.agreement == agreement_id):
             raise UserError("Aftalen har registrerede evalueringer og kan derfor ikke slettes. "
