@@ -102,6 +102,9 @@ def seeders() -> list:
     # Follow-up after the meetings seeder: stays and the cooperation meeting's agenda.
     from coordinator.followup.demo import seed as seed_followup
     seeds.append(seed_followup)
+    # Invites after the meetings seeder: series, feed links, and queued invite mails.
+    from coordinator.invites.demo import seed as seed_invites
+    seeds.append(seed_invites)
     return seeds
 
 
