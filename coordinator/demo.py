@@ -99,6 +99,9 @@ def seeders() -> list:
     # Agreements after the network seeder: they look up its organisation directory.
     from coordinator.agreements.demo import seed as seed_agreements
     seeds.append(seed_agreements)
+    # Meetings after the network seeder: they read each family's people from the database.
+    from coordinator.meetings.demo import seed as seed_meetings
+    seeds.append(seed_meetings)
     # Follow-up after the meetings seeder: stays and the cooperation meeting's agenda.
     from coordinator.followup.demo import seed as seed_followup
     seeds.append(seed_followup)

@@ -834,9 +834,9 @@ async def busy_of(meeting_id: int, participants: list[dict]) -> dict[str, list[p
         return busy
     who = None
     if person_ids:
-        who = Participant.person.is_in(person_ids)
+        who = ParticipantPart.participant.person.is_in(person_ids)
     if user_ids:
-        clause = Participant.user.is_in(user_ids)
+        clause = ParticipantPart.participant.user.is_in(user_ids)
         who = clause if who is None else (who | clause)
     rows = await ParticipantPart.select(
         ParticipantPart.participant.person.as_alias("person"),

@@ -1,0 +1,219 @@
+"""Demo meetings, familierådslagninger and BIC cases (fictitious, deterministic).
+
+Runs after the network seeder and reads the families' people from the database. Families
+are spread over every stage of the familierådslagning flow; families at the crisis centre
+get BIC cases with and without father involvement (some referred to mads); network and
+status meetings lie both in the past and in the coming weeks relative to ``ctx.today``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from coordinator import db
+from coordinator.meetings import kinds, planner
+from coordinator.meetings.service import default_parts
+from coordinator.meetings.tables import (
+    BicSession,
+    FatherAssessment,
+    FgcCase,
+    FgcPlanItem,
+    FgcTask,
+    Meeting,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+)
+from coordinator.network.tables import Organisation, Person
+
+UTC = timezone.utc
+LOCAL = planner.LOCAL_TZ
+FGC_STAGES = ("missing", "assessed", "not_possible", "referred", "preparing", "planned", "held",
+              "followup")
+_ROLE = {"mother": "mother", "father": "father", "child": "child", "other_caregiver": "family",
+         "relative": "private_network", "private_network": "private_network"}
+
+
+def _working_day(day: date, forward: bool = True) -> date:
+    step = timedelta(days=1 if forward else -1)
+    while not planner.is_working_day(day):
+        day += step
+    return day
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), LOCAL).astimezone(UTC)
+
+
+async def _meeting(family_id: int, kind_key: str, title: str, start: datetime, status: str,
+                   organiser: int, people: list[dict], users: list[tuple[int, str, str, str]],
+                   **extra) -> int:
+    """Insert a meeting with back-to-back parts and its participants in their default parts."""
+    kind = kinds.get_kind(kind_key)
+    rows = await Meeting.insert(Meeting(family=family_id, kind=kind_key, title=title, status=status,
+                                        organiser=organiser, sequence=1 if status != "draft" else 0,
+                                        **extra))
+    meeting_id = rows[0]["id"]
+    part_ids = {}
+    for position, spec in enumerate(kind.parts):
+        end = start + spec.default_duration
+        part = await MeetingPart.insert(MeetingPart(meeting=meeting_id, key=spec.key,
+                                                    label=spec.label, starts_at=start,
+                                                    ends_at=end, position=position))
+        part_ids[spec.key] = part[0]["id"]
+        start = end
+    entries = []
+    for p in people:
+        role = "informatoer" if p["is_professional"] else _ROLE.get(p["role"], "private_network")
+        category = ("professional" if p["is_professional"] else
+                    "family" if role in ("mother", "father", "child", "family") else "private_network")
+        entries.append(dict(person=p["id"], name=p["name"], email=p["email"], role=role,
+                            category=category,
+                            invite_via_worker=p["contact_only_via_worker"] or not p["email"]))
+    for user_id, name, email, role in users:
+        entries.append(dict(user=user_id, name=name, email=email, role=role, category="professional"))
+    answered = status in ("held", "followup")
+    for entry in entries:
+        row = await Participant.insert(Participant(
+            meeting=meeting_id, rsvp="ACCEPTED" if answered else "NEEDS-ACTION", **entry))
+        for key in default_parts(kind_key, entry["category"], entry["role"]):
+            await ParticipantPart.insert(ParticipantPart(participant=row[0]["id"], part=part_ids[key]))
+    return meeting_id
+
+
+def _invitees(people: list[dict], kind_key: str) -> list[dict]:
+    """Who the demo invites: no father, nobody who used violence, a few professionals."""
+    safe = [p for p in people if p["role"] != "father" and not p["used_violence"]]
+    private = [p for p in safe if not p["is_professional"]][:6]
+    professionals = [p for p in safe if p["is_professional"] and p["email"]][:2 if kind_key != "statusmoede" else 1]
+    return private + professionals
+
+
+async def seed(ctx) -> None:
+    """Meetings, FGC and BIC data for the demo families (after the network seeder)."""
+    users = {u: uid for u, uid in ctx.users.items()}
+    from coordinator.auth.tables import User
+
+    accounts = {r["id"]: r for r in await User.select()}
+    centre = await Organisation.select(Organisation.id).where(
+        Organisation.location_protected == True).first()  # noqa: E712
+    today = ctx.today
+    async with db.transaction():
+        for fam in ctx.families:
+            people = await Person.select().where(Person.family == fam.id).order_by(Person.id)
+            worker_name = fam.team_usernames[0]
+            worker = users[worker_name]
+            me = (worker, accounts[worker]["full_name"], accounts[worker]["email"], "socialraadgiver")
+            await _seed_fgc(ctx, fam, people, me, users, accounts, today,
+                            centre["id"] if centre and fam.at_crisis_centre else None)
+            if fam.at_crisis_centre:
+                await _seed_bic(fam, people, me, users, accounts, today)
+            if fam.index % 3 == 0:
+                day = _working_day(today - timedelta(days=20 + fam.index), forward=False)
+                await _meeting(fam.id, "netvaerksmoede", f"Netværksmøde – {fam.name}", _at(day, 13),
+                               "held", worker, _invitees(people, "netvaerksmoede"), [me],
+                               location="Familieafdelingen, mødelokale 2",
+                               minutes="Netværket aftalte, hvem der hjælper med hvad.")
+            if fam.index % 4 == 1:
+                day = _working_day(today + timedelta(days=7 + fam.index % 10))
+                await _meeting(fam.id, "statusmoede", f"Første statusmøde – {fam.name}", _at(day, 10),
+                               "invited", worker, _invitees(people, "statusmoede"), [me],
+                               location="Familieafdelingen")
+
+
+async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> None:
+    stage = FGC_STAGES[fam.index % len(FGC_STAGES)]
+    if stage == "missing":
+        return
+    worker = me[0]
+    assessed_on = today - timedelta(days=60 - fam.index)
+    possible = stage != "not_possible"
+    status = {"assessed": "assessed", "not_possible": "not_possible", "referred": "referred",
+              "preparing": "preparing", "planned": "planned", "held": "held",
+              "followup": "followup"}[stage]
+    ida = users["ida"]
+    later = stage not in ("assessed", "not_possible", "referred")
+    rows = await FgcCase.insert(FgcCase(
+        family=fam.id, status=status, possible=possible, assessed_on=assessed_on, assessed_by=worker,
+        family_view="Mor vil gerne have sin familie med." if possible else "Mor ønsker det ikke nu.",
+        reasons=("Der er et privat netværk, der vil hjælpe." if possible
+                 else "Mor har brug for ro; vurderes igen efter udflytning."),
+        concern="" if stage == "assessed" else "Bekymring for børnenes trivsel efter udflytning.",
+        questions="" if stage == "assessed" else "Hvem hjælper med hente og bringe? Hvem kan mor ringe til?",
+        referred_on=None if stage in ("assessed", "not_possible") else assessed_on + timedelta(days=7),
+        samordner_user=ida if later and fam.index % 2 == 0 else None,
+        samordner_name="" if not later or fam.index % 2 == 0 else "Eva Demo Uafhængig",
+        samordner_email="" if not later or fam.index % 2 == 0 else "eva@samordner.example.net",
+        samordner_organisation="" if not later or fam.index % 2 == 0 else "Frivillig samordner"))
+    case_id = rows[0]["id"]
+    if not later:
+        return
+    for n, title in enumerate(("Tal med familien og barnet", "Kortlæg og inviter netværket",
+                               "Book lokale og bestil mad", "Bestil tolk")):
+        await FgcTask.insert(FgcTask(case=case_id, title=title,
+                                     deadline=today + timedelta(days=3 + 4 * n - 10),
+                                     done=stage != "preparing" or n < 2, position=n))
+    if stage == "preparing":
+        return
+    samordner = ((ida, accounts[ida]["full_name"], accounts[ida]["email"], "samordner")
+                 if fam.index % 2 == 0 else None)
+    extra_users = [me] + ([samordner] if samordner else [])
+    when = (_working_day(today + timedelta(days=12)) if stage == "planned"
+            else _working_day(today - timedelta(days=30), forward=False))
+    meeting_id = await _meeting(
+        fam.id, "familieraadslagning", f"Familierådslagning – {fam.name}", _at(when, 9),
+        "invited" if stage == "planned" else ("followup" if stage == "followup" else "held"),
+        me[0], _invitees(people, "familieraadslagning"), extra_users, fgc_case=case_id,
+        location="Medborgerhuset, salen", minutes="" if stage == "planned" else
+        "Familien fremlagde en plan, som socialrådgiveren godkendte.")
+    if stage == "planned":
+        return
+    for n, (action, who) in enumerate((("Mormor henter børnene i skole tirsdag og torsdag", "Mormor"),
+                                       ("Moster er fast kontakt om aftenen", "Moster"),
+                                       ("Mor kontakter socialrådgiveren hver 14. dag", "Mor"))):
+        await FgcPlanItem.insert(FgcPlanItem(case=case_id, action=action, who=who,
+                                             by_when=when + timedelta(days=30 * (n + 1)), position=n))
+    if stage == "followup":
+        follow_day = _working_day(kinds.proposed_followup_date("familieraadslagning", when))
+        await _meeting(fam.id, "familieraadslagning_followup", f"Opfølgning – {fam.name}",
+                       _at(follow_day, 10), "planned", me[0], _invitees(people, "netvaerksmoede"),
+                       [me], fgc_case=case_id, parent_id=meeting_id, location="Medborgerhuset")
+
+
+async def _seed_bic(fam, people, me, users, accounts, today) -> None:
+    variant = fam.index % 4
+    if variant == 0:
+        return  # the assessment is missing: the family page says so
+    father = next((p for p in people if p["role"] == "father"), None)
+    involve = variant != 1
+    assessed_on = today - timedelta(days=40 - fam.index)
+    agreed = variant == 2
+    mads = users["mads"]
+    rows = await FatherAssessment.insert(FatherAssessment(
+        family=fam.id, father=father["id"] if father else None, involve=involve,
+        status="not_involved" if not involve else ("sessions" if agreed else "assessed"),
+        reasons=("Far har udøvet vold; kontakt vil bringe mor og børn i fare." if not involve
+                 else "Far ønsker kontakt med børnene og er motiveret for rådgivning."),
+        assessed_on=assessed_on, assessed_by=me[0],
+        mother_agreed_on=assessed_on + timedelta(days=3) if agreed else None,
+        mother_agreement_by=me[0] if agreed else None,
+        mother_agreement_note="Mor er indforstået med rådgivning af far." if agreed else "",
+        contact_person=mads if agreed else None,
+        referred_on=assessed_on + timedelta(days=5) if agreed else None))
+    if not agreed or father is None:
+        return
+    from coordinator.families.tables import TeamMember
+
+    if not await TeamMember.exists().where((TeamMember.family == fam.id) & (TeamMember.user == mads)):
+        await TeamMember.insert(TeamMember(family=fam.id, user=mads, team_role="Kontaktperson, Modtagelsen"))
+    contact = (mads, accounts[mads]["full_name"], accounts[mads]["email"], "kontaktperson")
+    for n, (offset, topics, status) in enumerate(((-14, "separation,familieretshuset", "held"),
+                                                  (9, "oekonomi,bolig", "planned"))):
+        day = _working_day(today + timedelta(days=offset), forward=offset > 0)
+        meeting_id = await _meeting(fam.id, "bic_session", "Rådgivningssamtale med far",
+                                    _at(day, 14), "held" if status == "held" else "invited",
+                                    mads, [father], [contact], father_assessment=rows[0]["id"],
+                                    location="Familieafdelingen, Modtagelsen")
+        await BicSession.insert(BicSession(
+            assessment=rows[0]["id"], meeting=meeting_id, topics=topics, status=status,
+            notes="Far fik rådgivning om forløbet i Familieretshuset." if status == "held" else ""))
