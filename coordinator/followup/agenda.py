@@ -272,13 +272,20 @@ def bic_summary(facts: FatherFacts | None, at_crisis_centre: bool) -> tuple[bool
                   f"{facts.sessions_held} samtale(r) holdt, {facts.sessions_planned} planlagt")
 
 
+def meeting_label(kind_key: str, title: str) -> str:
+    """'Kind: title', or the title alone when it already says what kind of meeting it is."""
+    label = _kind_label(kind_key)
+    if not title or title.casefold() in label.casefold() or label.casefold() in title.casefold():
+        return title or label
+    return f"{label}: {title}"
+
+
 def upcoming_meetings(meetings: tuple[MeetingFacts, ...], on: date,
                       days: int = LOOKAHEAD_DAYS) -> tuple[Upcoming, ...]:
     """Meetings starting from ``on`` (00.00) until ``days`` later, not cancelled or held."""
     start = datetime.combine(on, time(), COPENHAGEN)
     end = start + timedelta(days=days)
-    rows = [Upcoming(m.id, m.starts_at, f"{_kind_label(m.kind)}: {m.title}"
-                     if m.title != _kind_label(m.kind) else m.title, _status_label(m.status))
+    rows = [Upcoming(m.id, m.starts_at, meeting_label(m.kind, m.title), _status_label(m.status))
             for m in meetings
             if m.starts_at is not None and start <= m.starts_at < end
             and m.status not in CLOSED_STATUSES]

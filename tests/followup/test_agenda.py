@@ -99,7 +99,7 @@ def test_bic_summary(facts, at_centre, expected):
 def test_upcoming_window_is_fourteen_days_from_midnight_and_skips_closed_meetings():
     on = date(2026, 6, 23)
     meetings = (
-        MeetingFacts(1, "statusmoede", "Status", "planned", local(on, 0, 0)),         # first minute
+        MeetingFacts(1, "statusmoede", "Målene", "planned", local(on, 0, 0)),         # first minute
         MeetingFacts(2, "netvaerksmoede", "Net", "invited", local(date(2026, 7, 6), 23, 59)),
         MeetingFacts(3, "netvaerksmoede", "Net", "invited", local(date(2026, 7, 7), 0, 0)),  # outside
         MeetingFacts(4, "statusmoede", "Status", "cancelled", local(date(2026, 6, 24))),
@@ -109,7 +109,7 @@ def test_upcoming_window_is_fourteen_days_from_midnight_and_skips_closed_meeting
     )
     upcoming = agenda.upcoming_meetings(meetings, on)
     assert [u.meeting_id for u in upcoming] == [1, 2]
-    assert upcoming[0].label == "Statusmøde: Status"
+    assert upcoming[0].label == "Statusmøde: Målene"
     assert upcoming[1].status_label == "Inviteret"
 
 
@@ -149,3 +149,14 @@ def test_rows_are_sorted_by_name():
     rows = agenda.agenda_rows(facts, date(2026, 6, 23))
     assert [r.family_id for r in rows] == [1, 2]
     assert rows[0].upcoming == () and rows[0].overdue == ()
+
+
+@pytest.mark.parametrize("kind,title,expected", [
+    ("statusmoede", "Første statusmøde – mål", "Første statusmøde – mål"),
+    ("statusmoede", "Målene", "Statusmøde: Målene"),
+    ("bic_session", "Rådgivningssamtale med far", "Rådgivningssamtale med far"),
+    ("netvaerksmoede", "", "Netværksmøde"),
+    ("ukendt", "Noget", "ukendt: Noget"),
+])
+def test_meeting_label(kind, title, expected):
+    assert agenda.meeting_label(kind, title) == expected

@@ -72,7 +72,7 @@ async def _agenda_world():
     fa = await d.father(a, True, date(2026, 2, 2), date(2026, 2, 10), mads.id, date(2026, 2, 15))
     for status in ("held", "held", "planned"):
         await d.session(fa, status)
-    await d.meeting(a, "statusmoede", "planned", d.local(date(2026, 6, 25), 9), title="Status")
+    await d.meeting(a, "statusmoede", "planned", d.local(date(2026, 6, 25), 9), title="Målene")
     await d.meeting(a, "netvaerksmoede", "planned", d.local(date(2026, 7, 7), 10), title="Net")
     await d.meeting(a, "statusmoede", "cancelled", d.local(date(2026, 6, 24), 9), title="Aflyst")
     # Charlie: FGC held 26 Feb, the follow-up on 28 May never marked held; father not involved.
@@ -111,7 +111,7 @@ async def test_team_agenda_row_by_row(client):
         "Vurderet: Ja Familierådslagning afholdt 10. marts 2026 Næste skridt: Planlæg "
         "opfølgningsmødet (ca. 3 måneder efter)",
         "Vurderet: Ja Henvist til Mads Kontakt 15. februar 2026: 2 samtale(r) holdt, 1 planlagt",
-        "torsdag 25. juni 2026 kl. 09.00: Statusmøde: Status (Planlagt)",
+        "torsdag 25. juni 2026 kl. 09.00: Statusmøde: Målene (Planlagt)",
         "Overskredet Familierådslagning 10. marts 2026: opfølgningsmødet skulle være holdt ca. "
         "10. juni 2026 og er ikke planlagt",
     ]
