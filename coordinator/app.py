@@ -95,7 +95,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserAdminController,
             FamilyController,
             AuditController,
-            *MEETING_ROUTES,
             FollowupController,
             NetworkController,
             *INVITE_ROUTES,

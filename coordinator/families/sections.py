@@ -27,8 +27,6 @@ class FamilySection:
 def family_sections() -> list[FamilySection]:
     """The sections in page order. Imported lazily so domains can depend on families."""
     sections: list[FamilySection] = []
-    from coordinator.meetings.flows import family_section as meetings_section
-    sections.append(FamilySection("meetings", "meetings/_family_section.html", meetings_section))
     from coordinator.network.service import family_section as network_section
     sections.append(FamilySection("network", "network/_section.html", network_section))
     from coordinator.meetings.flows import family_section as meetings_section
