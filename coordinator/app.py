@@ -20,7 +20,6 @@ from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
 from coordinator.auth.routes import LoginController, UserAdminController
 from coordinator.families.routes import FamilyController
-from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.followup.routes import FollowupController
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
