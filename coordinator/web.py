@@ -254,7 +254,37 @@ def error_response(request: Request, status: int, message: str | None = None) ->
 
 
 def handle_user_error(request: Request, exc: UserError) -> Response:
+    if isinstance(exc, Conflict):
+        return conflict_response(request, exc)
     return error_response(request, exc.status, exc.message)
+
+
+def local_referer(request: Request) -> str:
+    """The path of the page the request came from, if it was this site; else the start page."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/"
+    path = referer.path or "/"
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+def conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The fields where the two versions differ, for the side-by-side conflict table."""
+    keys = [k for k in {**theirs, **mine} if k not in {"version", "id"}]
+    return [(key, str(mine.get(key, "")), str(theirs.get(key, ""))) for key in keys
+            if str(mine.get(key, "")) != str(theirs.get(key, ""))]
+
+
+def conflict_response(request: Request, exc: Conflict) -> Response:
+    """409 with both versions side by side; the second writer's input is shown, not lost."""
+    context = {"message": exc.message, "rows": conflict_rows(exc.mine, exc.theirs),
+               "back": local_referer(request)}
+    if is_htmx(request):
+        return render("_conflict.html", context, status=409,
+                      headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"})
+    return render("conflict.html", context, status=409)
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:

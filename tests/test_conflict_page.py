@@ -1,0 +1,37 @@
+"""The shared 409 page shows both versions side by side and a safe back link."""
+
+import httpx
+from litestar import get
+
+from coordinator import web
+from coordinator.app import create_app
+from tests.conftest import test_settings
+
+
+@get("/boom")
+async def boom() -> None:
+    raise web.Conflict("En anden har gemt først.", {"title": "Mit forslag", "version": 2},
+                       {"title": "Deres udgave", "version": 3})
+
+
+async def test_conflict_renders_both_versions_and_a_local_back_link():
+    app = create_app(test_settings())
+    app.register(boom)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as c:
+        foreign = await c.get("/boom", headers={"accept": "text/html",
+                                                "referer": "https://evil.example/x"})
+        local = await c.get("/boom", headers={"accept": "text/html",
+                                              "referer": "https://testserver.local/meetings/7"})
+        fragment = await c.get("/boom", headers={"HX-Request": "true"})
+    assert foreign.status_code == 409
+    assert "Mit forslag" in foreign.text and "Deres udgave" in foreign.text
+    assert '<a href="/">Tilbage' in foreign.text
+    assert '<a href="/meetings/7">Tilbage' in local.text
+    assert fragment.status_code == 409 and "<html" not in fragment.text
+    assert fragment.headers["HX-Retarget"] == "#messages"
+
+
+def test_conflict_rows_lists_only_differences():
+    rows = web.conflict_rows({"a": 1, "b": "x", "version": 1}, {"a": 1, "b": "y", "version": 2})
+    assert rows == [("b", "x", "y")]
