@@ -105,16 +105,6 @@ async def tokens_for(user: Principal) -> list[dict]:
     return rows
 
 
-async def resolve(token: str) -> dict | None:
-    """The live (not revoked) token row behind a secret, else None."""
-    if not token or len(token) > 100:
-        return None
-    return await FeedToken.select(
-        FeedToken.id, FeedToken.kind, FeedToken.target_id, FeedToken.label,
-        FeedToken.last_audited_at,
-    ).where((FeedToken.token_hash == token_hash(token)) & FeedToken.revoked_at.is_null()).first()
-
-
 async def audit_fetch(row: dict, address: str) -> None:
     """Record a feed fetch as ``feed:<id>``, at most once per hour per token."""
     now = datetime.now(UTC)
@@ -139,27 +129,35 @@ def _aware(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-_MEETINGS_VERSION = (
-    "SELECT (SELECT max(updated_at) FROM meeting) AS m, (SELECT count(*) FROM meeting) AS mc, "
-    "(SELECT max(updated_at) FROM person) AS p, (SELECT count(*) FROM participant) AS pc")
+# One round trip answers "is this token live, and what version is its feed?": the token
+# row plus max(updated_at)/counts (never the calendar itself). Any meeting change anywhere
+# changes every meeting feed's ETag — correct, and cheap to answer.
+_RESOLVE_WITH_VERSION = (
+    "SELECT t.id, t.kind, t.target_id, t.label, t.last_audited_at, "
+    "(SELECT max(updated_at) FROM meeting) AS m, (SELECT count(*) FROM meeting) AS mc, "
+    "(SELECT max(updated_at) FROM person) AS p, (SELECT count(*) FROM participant) AS pc, "
+    "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
+    "(SELECT s.version FROM meeting_series s WHERE s.id = t.target_id) AS sv "
+    "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL")
 
 
-async def version(row: dict) -> FeedVersion:
-    """The feed's version from one cheap query: max(updated_at) and counts, never the
-    calendar itself. Any meeting change anywhere changes every meeting feed's ETag
-    (correct, and cheap to answer)."""
+async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
+    """The live token row and its feed's version, in one query; None if unknown/revoked."""
+    if not token or len(token) > 100:
+        return None
+    rows = await FeedToken.raw(_RESOLVE_WITH_VERSION, token_hash(token))
+    if not rows:
+        return None
+    row = rows[0]
     if row["kind"] == "series":
-        series = await MeetingSeries.select(MeetingSeries.updated_at, MeetingSeries.version).where(
-            MeetingSeries.id == row["target_id"]).first()
-        stamp = _aware(series["updated_at"]) if series else datetime(2000, 1, 1, tzinfo=UTC)
-        basis = f"s:{series['version'] if series else 0}:{stamp.isoformat()}"
+        stamp = _aware(row["su"]) if row["su"] else datetime(2000, 1, 1, tzinfo=UTC)
+        basis = f"s:{row['sv']}:{stamp.isoformat()}"
     else:
-        [facts] = await Meeting.raw(_MEETINGS_VERSION)
-        stamps = [_aware(v) for v in (facts["m"], facts["p"]) if v]
+        stamps = [_aware(v) for v in (row["m"], row["p"]) if v]
         stamp = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
-        basis = f"m:{facts['m']}:{facts['mc']}:{facts['p']}:{facts['pc']}"
+        basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}"
     digest = hashlib.sha256(f"{row['id']}:{row['kind']}:{row['target_id']}:{basis}".encode()).hexdigest()
-    return FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0))
+    return row, FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0))
 
 
 # ------------------------------------------------------------------------ building

@@ -222,10 +222,10 @@ class FeedPageController(Controller):
         """The calendar behind a secret link; 304 when unchanged; 404 when revoked."""
         if not name.endswith(".ics"):
             raise NotFoundException()
-        row = await feeds.resolve(name[:-4])
-        if row is None:
+        found = await feeds.resolve_with_version(name[:-4])
+        if found is None:
             raise NotFoundException()
-        current = await feeds.version(row)
+        row, current = found
         await feeds.audit_fetch(row, web.client_address(request))
         headers = {"ETag": current.etag, "Last-Modified": format_datetime(current.last_modified, usegmt=True),
                    "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
