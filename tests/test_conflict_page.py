@@ -5,7 +5,7 @@ from litestar import get
 
 from coordinator import web
 from coordinator.app import create_app
-from tests.conftest import test_settings
+from tests.conftest import test_settings as settings_for_tests
 
 
 @get("/boom")
@@ -15,7 +15,7 @@ async def boom() -> None:
 
 
 async def test_conflict_renders_both_versions_and_a_local_back_link():
-    app = create_app(test_settings())
+    app = create_app(settings_for_tests())
     app.register(boom)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as c:
