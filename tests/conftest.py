@@ -70,9 +70,8 @@ async def database():
     await db.stop()
 
 
-@pytest.fixture(autouse=True)
-async def clean_tables(database):
-    """Every test starts from empty tables."""
+async def empty_tables() -> None:
+    """Delete every row of every table (tests that rebuild their data mid-test call it)."""
     tables = all_tables()
     if db.engine_name() == "postgresql":
         names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
@@ -80,6 +79,12 @@ async def clean_tables(database):
     else:
         for table in reversed(tables):
             await table.delete(force=True)
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(database):
+    """Every test starts from empty tables."""
+    await empty_tables()
     yield
 
 

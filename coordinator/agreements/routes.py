@@ -37,6 +37,12 @@ def requires_agreement_editor(connection: ASGIConnection, _: BaseRouteHandler) -
         raise NotFoundException()
 
 
+async def _exists_or_404(agreement_id: int) -> None:
+    """A write to an agreement that does not exist is 404 before its form is judged."""
+    if await service.get_agreement(agreement_id, service.today()) is None:
+        raise NotFoundException()
+
+
 # --- form parsing ---------------------------------------------------------------------------
 
 def _email(form: Mapping[str, Any], name: str, label: str) -> str:
@@ -232,6 +238,7 @@ class AgreementController(Controller):
     @post("/{agreement_id:int}/edit", guards=[requires_agreement_editor])
     async def update(self, request: Request, agreement_id: FromPath[int]) -> Response:
         """Save a new version; 409 shows both versions when someone else saved first."""
+        await _exists_or_404(agreement_id)
         form = await web.form_of(request)
         action = f"/agreements/{agreement_id}/edit"
         try:
@@ -275,6 +282,7 @@ class AgreementController(Controller):
     @post("/{agreement_id:int}/archive", guards=[requires_agreement_editor])
     async def archive(self, request: Request, agreement_id: FromPath[int]) -> Response:
         """Archive an agreement; it stays readable with its evaluations and versions."""
+        await _exists_or_404(agreement_id)
         form = await web.form_of(request)
         version = web.integer(form, "version", "Version", minimum=1)
         await self._or_404(service.archive_agreement(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -107,7 +108,8 @@ class UserAdminController(Controller):
     async def set_active(self, request: Request, user_id: FromPath[int]) -> Response:
         form = await web.form_of(request)
         active = web.checkbox(form, "active")
-        await service.set_active(user_id, active)
+        if not await service.set_active(user_id, active):
+            raise NotFoundException()
         await audit.record(web.user_of(request), "update", "bruger", user_id, None,
                            "Aktiveret" if active else "Deaktiveret", web.client_address(request))
         return web.see_other(request, "/admin/users")

@@ -190,12 +190,17 @@ async def create_user(
     return rows[0]["id"]
 
 
-async def set_active(user_id: int, active: bool) -> None:
-    """Activate or deactivate an account; deactivation ends its sessions at once."""
+async def set_active(user_id: int, active: bool) -> bool:
+    """Activate or deactivate an account; deactivation ends its sessions at once.
+
+    Returns False (nothing changed) when there is no such account."""
     async with db.transaction():
+        if not await User.exists().where(User.id == user_id):
+            return False
         await User.update({User.active: active}).where(User.id == user_id)
         if not active:
             await Session.delete().where(Session.user == user_id)
+    return True
 
 
 async def list_users() -> list[dict]:

@@ -255,7 +255,8 @@ class BicController(Controller):
                            session_id: FromPath[int]) -> Response:
         family = await self._family(request, family_id, Action.WRITE)
         form, _ = await _form(request)
-        notes = web.text(form, "notes", "Noter", required=True, max_length=4000)
+        # flows.session_held refuses empty notes after the session is found (404 first)
+        notes = web.text(form, "notes", "Noter", max_length=4000)
         await flows.session_held(web.user_of(request), family, session_id, notes,
                                  web.client_address(request))
         return web.see_other(request, self._back(family_id, "sessions"))

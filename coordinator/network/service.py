@@ -488,8 +488,9 @@ async def remove_person(actor: Principal, family_id: int, person_id: int, versio
 
 
 async def connections_of(family_id: int, person_id: int) -> tuple[dict, list[str]]:
-    """The person and a description of every relation and keep-apart pair they are part of."""
-    person = await _person_in_family(family_id, person_id)
+    """The person and a description of every relation and keep-apart pair they are part of
+    (404 when the person is not in this family: the id comes from the path)."""
+    person = await person_row(family_id, person_id)
     net = await load_network(family_id)
     described = [net.describe_relation(r) for r in net.relations
                  if person_id in (r["source"], r["target_person"])]

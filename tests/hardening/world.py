@@ -1,0 +1,188 @@
+"""One set of data for the hardening tests: every role, an own and a foreign family.
+
+``build_world()`` creates, through the domain services, two families that are mirror
+images of each other (the "own" family has the test users on its team, the "foreign" one
+has strangers on its team) with everything a route's path can point at: people, a
+relation, a keep-apart pair, a familierådslagning with a task and its meeting, a BIC
+case with an advice session, a scheduled network meeting with participants, an answer
+link, a feed link and an agreement. Each id is then available as ``world.own[...]`` and
+``world.foreign[...]``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from coordinator import web
+from coordinator.agreements import service as agreements
+from coordinator.auth.policy import Principal
+from coordinator.families.tables import Family
+from coordinator.invites import feeds
+from coordinator.invites import service as invites
+from coordinator.invites.tables import AnswerToken
+from coordinator.meetings import flows, planner
+from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import BicSession, FgcTask, Meeting
+from coordinator.network.tables import KeepApart, Organisation, Person, Relation
+from tests import factories
+
+ROLES = ("socialraadgiver", "kontaktperson", "leder", "samordner", "admin", "anonymous")
+CRISIS_CENTRE = "Randers Krisecenter"
+CRISIS_CENTRE_ADDRESS = "Hemmelig Vej 1, 8900 Randers"
+
+
+@dataclass
+class Side:
+    """The ids of one family's objects, by the path parameter's name."""
+
+    names: list[str] = field(default_factory=list)  # names that must not leak to strangers
+    ids: dict[str, object] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> object:
+        return self.ids[key]
+
+
+@dataclass
+class World:
+    """Users by role, the own family (the users' team) and the foreign one."""
+
+    users: dict[str, Principal]
+    own: Side
+    foreign: Side
+    victim: Principal  # an account the admin routes may change
+    school: int
+    crisis_centre: int
+
+
+def working_day(after_days: int = 10) -> date:
+    """A working day at least ``after_days`` from today."""
+    day = datetime.now(web.COPENHAGEN).date() + timedelta(days=after_days)
+    while not planner.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A Copenhagen time on ``day``."""
+    return datetime.combine(day, time(hour, minute), tzinfo=web.COPENHAGEN)
+
+
+async def person(family_id: int, name: str, role: str, email: str = "", **flags) -> int:
+    """A person in a family's network (inserted as the intake would store it)."""
+    professional = flags.pop("professional", False)
+    sector = "school" if professional else ("family" if role in ("mother", "father", "child")
+                                            else "private_network")
+    rows = await Person.insert(Person(family=family_id, name=name, role=role, email=email,
+                                      is_professional=professional, sector=sector,
+                                      is_child=role == "child", **flags))
+    return rows[0]["id"]
+
+
+async def _family(worker: Principal, contact: Principal, leader: Principal | None,
+                  samordner: Principal | None, surname: str, school: int,
+                  days: int) -> Side:
+    team = [worker] + ([leader] if leader else [])
+    family_id = await factories.family(*team, name=f"Familien {surname}")
+    family = await Family.select().where(Family.id == family_id).first()
+    side = Side()
+    mother_name, father_name = f"Mette {surname}", f"Frede {surname}"
+    child_name, teacher_name = f"Alma {surname}", f"Lærer {surname}sen"
+    side.names = [family["name"], mother_name, father_name, child_name, teacher_name]
+    mother = await person(family_id, mother_name, "mother", f"mor.{surname.lower()}@example.net",
+                          protected_address=True, address=f"Skjultvej {days}, 8450 Hammel")
+    father = await person(family_id, father_name, "father", f"far.{surname.lower()}@example.net",
+                          used_violence=True)
+    child = await person(family_id, child_name, "child")
+    teacher = await person(family_id, teacher_name, "professional",
+                           f"laerer.{surname.lower()}@skole.example.org", professional=True,
+                           organisation=school)
+    relation = (await Relation.insert(Relation(family=family_id, source=mother,
+                                               target_person=child, type="mother_of")))[0]["id"]
+    pair = (await KeepApart.insert(KeepApart(family=family_id, person_a=mother, person_b=father,
+                                             reason="Vold")))[0]["id"]
+    today = date.today()
+    # familierådslagning: assessment, referral, samordner, a task, the meeting
+    await flows.save_fgc_assessment(worker, family, None, True, today, "Mor vil gerne",
+                                    "Stort netværk")
+    await flows.save_fgc_referral(worker, family, None, "Bekymring", "Hvem henter Alma?", today)
+    await flows.set_samordner(worker, family, None, samordner.id if samordner else None,
+                              "" if samordner else "Ekstern Eva",
+                              "" if samordner else "eva@example.net", "")
+    await flows.add_task(worker, family, "Book lokale", None)
+    task = (await FgcTask.select(FgcTask.id).order_by(FgcTask.id, ascending=False).first())["id"]
+    day = working_day(days)
+    fgc_meeting = await flows.create_fgc_meeting(worker, family, {
+        "information": (at(day, 9), at(day, 9, 45)),
+        "family_time": (at(day, 9, 45), at(day, 11, 45)),
+        "plan": (at(day, 11, 45), at(day, 12, 30))}, "Rådhuset", None)
+    # Barnet i Centrum: assessment, the mother's agreement, referral, an advice session
+    await flows.save_father_assessment(worker, family, None, father, True, "Far vil gerne",
+                                       today)
+    await flows.record_mother_agreement(worker, family, None, today, "")
+    await flows.refer_to_contact(worker, family, None, contact.id, today)
+    session_day = working_day(days + 1)
+    await flows.add_bic_session(worker, family, ["bolig"], at(session_day, 13),
+                                at(session_day, 14), "Rådhuset")
+    session = (await BicSession.select(BicSession.id).order_by(BicSession.id, ascending=False)
+               .first())["id"]
+    # a scheduled network meeting with the mother and the teacher
+    meeting_id = await meetings.create_meeting(worker, family, "netvaerksmoede",
+                                               f"Netværksmøde om {child_name}",
+                                               location="Rådhuset, mødelokale 2")
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    parts = await meetings.parts_of(meeting_id)
+    await meetings.set_times(worker, meeting, None,
+                             {parts[0]["key"]: (at(day, 13), at(day, 14))})
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await meetings.add_participants(worker, meeting, None, [
+        meetings.NewParticipant(person_id=mother), meetings.NewParticipant(person_id=teacher)])
+    participant = next(p["id"] for p in await meetings.participants_of(meeting_id)
+                       if p["person"] == teacher)
+    fgc_participant = next(p["id"] for p in await meetings.participants_of(fgc_meeting)
+                           if p["user"] == worker.id)
+    token = secrets.token_urlsafe(32)
+    await AnswerToken.insert(AnswerToken(
+        meeting=meeting_id, participant=participant, token_hash=invites.token_hash(token),
+        expires_at=at(day, 14) + timedelta(days=30)))
+    feed_token = await feeds.create_token(worker, "partner_organisation", school,
+                                          f"Skolen ({surname})")
+    feed_id = (await feeds.tokens_for(worker))[0]["id"]
+    side.ids = {
+        "family_id": family_id, "person_id": teacher, "relation_id": relation, "pair_id": pair,
+        "task_id": task, "session_id": session, "meeting_id": meeting_id,
+        "fgc_meeting_id": fgc_meeting, "participant_id": participant,
+        "fgc_participant_id": fgc_participant, "token": token,
+        "name": f"{feed_token}.ics", "token_id": feed_id,
+        "mother": mother, "father": father, "child": child,
+    }
+    return side
+
+
+async def build_world() -> World:
+    """Create every role's user and the own and foreign families (see the module doc)."""
+    users = {role: await factories.user(role, full_name=f"Bruger {role.capitalize()}")
+             for role in ROLES if role != "anonymous"}
+    stranger = await factories.user("socialraadgiver", full_name="Fremmed Rådgiver")
+    stranger_contact = await factories.user("kontaktperson", full_name="Fremmed Kontakt")
+    victim = await factories.user("leder", full_name="Deaktiver Mig")
+    school = (await Organisation.insert(Organisation(name="Østre Skole", kind="school",
+                                                     sector="school")))[0]["id"]
+    centre = (await Organisation.insert(Organisation(
+        name=CRISIS_CENTRE, kind="crisis_centre", sector="crisis_centre",
+        address=CRISIS_CENTRE_ADDRESS, location_protected=True)))[0]["id"]
+    own = await _family(users["socialraadgiver"], users["kontaktperson"], users["leder"],
+                        users["samordner"], "Egensen", school, 10)
+    foreign = await _family(stranger, stranger_contact, None, None, "Fremmedsen", school, 12)
+    agreement = await agreements.create_agreement(None, agreements.AgreementInput(
+        title="Samarbejde med Østre Skole", partner_id=school, period_start=date(2026, 1, 1),
+        period_end=date(2027, 12, 31), evaluation_months=3,
+        parties=(agreements.PartyInput(school, "Skoleleder Sørensen"),)))
+    for side in (own, foreign):
+        side.ids.update(agreement_id=agreement, number=1, user_id=victim.id, block="public_help",
+                        file_path="app.css")
+    # Secret links are bearer tokens: "foreign" is one the requester does not hold.
+    foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999,
+                       token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics")
+    return World(users, own, foreign, victim, school, centre)
