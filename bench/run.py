@@ -386,7 +386,12 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
             for endpoint in endpoints(server.base, state, worker, leader, radicale.url, etag):
                 if args.only and endpoint.key not in args.only:
                     continue
-                results["sizes"][endpoint.key] = verify(endpoint)
+                try:
+                    results["sizes"][endpoint.key] = verify(endpoint)
+                except SystemExit as failure:  # a broken page is a result, not the end of the run
+                    results.setdefault("failures", {})[endpoint.key] = str(failure)
+                    _log(str(failure))
+                    continue
                 report = run_wrk(endpoint, args.duration, args.connections)
                 report["label"] = endpoint.label
                 results["rows"][endpoint.key] = report
@@ -435,6 +440,8 @@ def markdown(r: dict) -> str:
                      f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['connections']} | "
                      f"{row['requests']:,} | {row['wrong_status'] + row['socket_errors'] + row['timeouts']} | "
                      f"{r['sizes'].get(key, 0):,} |")
+    for key, failure in r.get("failures", {}).items():
+        lines.append(f"| {key} | FAILED: {failure[:160]} | | | | | | | |")
     slots = r.get("slots_inprocess")
     if slots:
         lines += ["", f"Slot search in-process (service.find_slots, {slots['runs']} runs after "
