@@ -8,7 +8,9 @@ message and a 4xx status; nothing becomes a traceback.
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -305,7 +307,16 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def handle_internal_error(request: Request, exc: Exception) -> Response:
-    log.exception("Unhandled error on %s %s", request.method, request.url.path)
+    """500 page; the log names the route, the exception's type and where it was raised.
+
+    Never the exception's message or the concrete path: database errors quote row values
+    (a protected address, a name) and paths carry secret link tokens, and log lines travel
+    further than the database does.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)[-12:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    log.error("Unhandled %s on %s %s at %s", type(exc).__name__, request.method,
+              request.scope.get("path_template") or "?", where)
     return error_response(request, 500)
 
 
