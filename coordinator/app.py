@@ -20,6 +20,7 @@ from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
 from coordinator.auth.routes import LoginController, UserAdminController
 from coordinator.families.routes import FamilyController
+from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.followup.routes import FollowupController
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *INVITE_ROUTES,
             *MEETING_ROUTES,
             AgreementController,
+            *GDPR_ROUTES,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],

@@ -1,4 +1,4 @@
-"""The `coordinator` command: serve, migrate, demo, worker, apply-reply, create-user, backup, restore.
+"""The `coordinator` command: serve, migrate, demo, worker, apply-reply, create-user, backup, restore, purge.
 
 Configuration errors and an unreachable database end the command with one line that
 names the setting, never a traceback.
@@ -110,6 +110,30 @@ def cmd_restore(args: argparse.Namespace) -> None:
     print(f"coordinator: restored {info.path} ({info.describe()}); start the server again")
 
 
+def cmd_purge(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _migrate(settings)
+    from datetime import date
+
+    from coordinator.gdpr import service as gdpr
+
+    async def run() -> "gdpr.PurgeReport":
+        from coordinator import db
+
+        await db.start()
+        try:
+            return await gdpr.purge(date.today(), settings.retention_days, dry_run=args.dry_run)
+        finally:
+            await db.stop()
+
+    report = asyncio.run(run())
+    verb = "would pseudonymise" if args.dry_run else "pseudonymised"
+    print(f"coordinator: {verb} {len(report.families)} famil{'y' if len(report.families) == 1 else 'ies'} "
+          f"closed before {report.cutoff.isoformat()} (RETENTION_DAYS={settings.retention_days})")
+    for line in report.lines():
+        print(f"  {line}")
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     settings = _settings()
     os.environ["DATABASE_URL"] = settings.database_url
@@ -198,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true",
                          help="restore even though the server may be running")
     restore.set_defaults(func=cmd_restore)
+    purge = sub.add_parser("purge", help="pseudonymise families closed more than "
+                                         "RETENTION_DAYS ago (idempotent)")
+    purge.add_argument("--dry-run", action="store_true", help="print what would change")
+    purge.set_defaults(func=cmd_purge)
     worker = sub.add_parser("worker", help="deliver queued invites over SMTP (SMTP_URL)")
     worker.add_argument("--once", action="store_true", help="stop when nothing is due")
     worker.add_argument("--poll", type=float, default=5.0, help="seconds between polls")

@@ -34,4 +34,6 @@ def family_sections() -> list[FamilySection]:
     from coordinator.agreements.service import family_section as agreements_section
     sections.append(FamilySection("agreements", "agreements/_family_section.html",
                                   agreements_section))
+    from coordinator.gdpr.service import family_section as gdpr_section
+    sections.append(FamilySection("gdpr", "gdpr/_family_section.html", gdpr_section))
     return sections

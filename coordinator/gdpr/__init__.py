@@ -1,0 +1,1 @@
+"""GDPR: a data subject's access export (indsigt), closing cases and pseudonymisation."""

@@ -1,0 +1,368 @@
+"""GDPR use cases: a person's access export, closing a case, pseudonymising after retention.
+
+The export gathers everything recorded about one network person (their record,
+relations, keep-apart pairs, meetings with parts and answers, mails queued to them,
+history and audit rows) and passes it through ``redaction`` for that person, so other
+people's protected addresses and the crisis centre's location never reach them.
+
+``purge`` pseudonymises families closed more than RETENTION_DAYS ago: names become
+stable pseudonyms, contact data and free text are blanked, mail bodies deleted; rows
+and counts stay so statistics keep working. Every write is one transaction, audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Mapping
+
+from coordinator import db, web
+from coordinator.audit import service as audit
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import Principal
+from coordinator.families.tables import Family
+from coordinator.gdpr import redaction
+from coordinator.meetings import kinds, safety
+from coordinator.meetings import tables as mt
+from coordinator.network import tables as net
+from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
+
+EXPORT_FORMAT = "coordinator-indsigt/1"
+PURGE_SUMMARY = "pseudonymiseret efter opbevaringsperiode"
+CLOSE_SUMMARY = "Sagen er lukket"
+
+
+# ------------------------------------------------------------------------- export
+
+def _role_label(role: str) -> str:
+    return PERSON_ROLE_LABELS[PersonRole(role)] if role in PersonRole._value2member_map_ else role
+
+
+def _safety_row(person: Mapping[str, Any], org_name: str) -> dict[str, Any]:
+    """A network person shaped like a meeting participant row for the safety rules."""
+    meeting_role = {"mother": "mother", "father": "father", "child": "child"}.get(
+        person["role"], "private_network")
+    return {
+        "safety_id": f"person:{person['id']}", "name": person["name"], "role": meeting_role,
+        "person_role": person["role"], "user": None, "person_sector": person["sector"],
+        "category": kinds.ParticipantCategory.PROFESSIONAL.value if person["is_professional"]
+        else kinds.ParticipantCategory.FAMILY.value,
+        "protected_address": person["protected_address"], "used_violence": person["used_violence"],
+        "contact_only_via_worker": person["contact_only_via_worker"],
+        "email": person["email"], "person_phone": person["phone"],
+        "person_address": person["address"], "organisation": org_name,
+    }
+
+
+async def _withheld(family: Mapping[str, Any], subject_id: int, people: list[dict],
+                    orgs: Mapping[int, str]) -> tuple[safety.Person, tuple[str, ...]]:
+    from coordinator.meetings.service import _safety_person
+
+    at_centre = bool(family["at_crisis_centre"])
+    persons = {p["id"]: _safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, "")),
+                                       at_centre) for p in people}
+    places = [(o["name"], o["address"]) for o in await net.Organisation.select(
+        net.Organisation.name, net.Organisation.address).where(
+        net.Organisation.location_protected == True)]  # noqa: E712
+    subject = persons[subject_id]
+    return subject, redaction.withheld_for(
+        subject, [p for i, p in persons.items() if i != subject_id], places)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
+    """The meetings the person was invited to, each as the person may see it."""
+    from coordinator.invites.service import load_meetings
+
+    rows = await mt.Participant.select().where(mt.Participant.person == subject_id).order_by(
+        mt.Participant.id)
+    meetings = {m.id: m for m in await load_meetings({r["meeting"] for r in rows})}
+    result = []
+    for row in rows:
+        data = meetings[row["meeting"]]
+        kind = kinds.KINDS.get(data.kind)
+        mine = data.participant(row["id"])
+        entry: dict[str, Any] = {
+            "møde_id": data.id, "mødetype": kind.label if kind else data.kind,
+            "status": kinds.STATUS_LABELS.get(kinds.MeetingStatus(data.status), data.status),
+            "rolle_på_mødet": row["role"], "svar": row["rsvp"], "svar_kommentar": row["rsvp_comment"],
+            "svaret": _iso(row["answered_at"]), "tilføjet": _iso(row["created_at"]),
+            "fjernet": _iso(row["removed_at"]), "titel": kind.label if kind else "Møde",
+            "sted": safety.NEUTRAL_LOCATION, "dele": [],
+        }
+        sid = f"person:{subject_id}"
+        if mine and not mine.removed and sid in data.people:
+            try:
+                view = safety.redact_for_recipient(data.safety_meeting, data.people[sid], data.people)
+            except safety.SafetyError:
+                view = None
+            if view is not None:
+                times = {p.key: p for p in data.parts}
+                entry.update(titel=view.title, sted=view.location_text, dele=[
+                    {"del": part.label, "sted": part.location_text,
+                     "start": _iso(times[part.key].starts_at), "slut": _iso(times[part.key].ends_at)}
+                    for part in view.parts])
+                entry["_withheld"] = view.protected_strings
+        result.append(entry)
+    return result
+
+
+async def _mails_to(subject_id: int) -> list[dict[str, Any]]:
+    from coordinator.invites.tables import OutboxMessage
+
+    rows = await OutboxMessage.select(
+        OutboxMessage.meeting, OutboxMessage.recipient_email, OutboxMessage.kind,
+        OutboxMessage.sequence, OutboxMessage.status, OutboxMessage.attempts,
+        OutboxMessage.created_at, OutboxMessage.sent_at,
+    ).where(OutboxMessage.participant.person == subject_id).order_by(OutboxMessage.id)
+    return [{"møde_id": r["meeting"], "modtager": r["recipient_email"],
+             "slags": {"REQUEST": "Invitation", "CANCEL": "Aflysning"}.get(r["kind"], r["kind"]),
+             "udgave": r["sequence"], "status": r["status"], "forsøg": r["attempts"],
+             "oprettet": _iso(r["created_at"]), "sendt": _iso(r["sent_at"])} for r in rows]
+
+
+async def export_person(user: Principal, family: Mapping[str, Any], person_id: int,
+                        address: str = "") -> dict[str, Any]:
+    """Everything recorded about one network person, redacted for them; audited as export.
+
+    The caller has authorised ``family`` through ``load_family``; a person of another
+    family is not found (404).
+    """
+    from litestar.exceptions import NotFoundException
+
+    family_id = family["id"]
+    people = await net.Person.select().where(net.Person.family == family_id).order_by(net.Person.id)
+    subject = next((p for p in people if p["id"] == person_id), None)
+    if subject is None:
+        raise NotFoundException()
+    org_ids = {p["organisation"] for p in people if p["organisation"]}
+    relations = await net.Relation.select().where(
+        (net.Relation.family == family_id)
+        & ((net.Relation.source == person_id) | (net.Relation.target_person == person_id)))
+    org_ids |= {r["target_organisation"] for r in relations if r["target_organisation"]}
+    orgs = {o["id"]: o["name"] for o in await net.Organisation.select(
+        net.Organisation.id, net.Organisation.name).where(
+        net.Organisation.id.is_in(sorted(org_ids) or [-1]))}
+    names = {p["id"]: p["name"] for p in people}
+    pairs = await net.KeepApart.select().where(
+        (net.KeepApart.family == family_id)
+        & ((net.KeepApart.person_a == person_id) | (net.KeepApart.person_b == person_id)))
+    history = await net.NetworkChange.select().where(
+        (net.NetworkChange.family == family_id) & (
+            ((net.NetworkChange.entity == "netværksperson") & (net.NetworkChange.entity_id == person_id))
+            | ((net.NetworkChange.entity == "relation")
+               & net.NetworkChange.entity_id.is_in([r["id"] for r in relations] or [-1]))
+            | ((net.NetworkChange.entity == "holdes_adskilt")
+               & net.NetworkChange.entity_id.is_in([k["id"] for k in pairs] or [-1]))
+        )).order_by(net.NetworkChange.id)
+    events = await AuditEvent.select().where(
+        (AuditEvent.family_id == family_id) & (AuditEvent.entity_id == str(person_id))
+        & AuditEvent.entity.is_in(["netværksperson", "indsigt"])).order_by(AuditEvent.id)
+    meetings = await _meetings_of(person_id)
+    safety_subject, network_withheld = await _withheld(family, person_id, people, orgs)
+    withheld = set(network_withheld)
+    for entry in meetings:
+        withheld |= set(entry.pop("_withheld", ()))
+    withheld = set(redaction.without_own(withheld, safety_subject))
+
+    def relation(r: dict) -> dict[str, Any]:
+        label = RELATION_TYPES[r["type"]].label_da if r["type"] in RELATION_TYPES else r["type"]
+        target = orgs.get(r["target_organisation"] or 0) if r["target_organisation"] \
+            else names.get(r["target_person"] or 0, "(ukendt)")
+        return {"beskrivelse": f"{names.get(r['source'], '(ukendt)')} {label} {target}",
+                "hjælp": r["note"]}
+
+    export = {
+        "format": EXPORT_FORMAT,
+        "dannet": datetime.now(UTC).isoformat(timespec="seconds"),
+        "bemærkning": ("Udtræk til indsigtsanmodning. Socialrådgiveren gennemgår det, før det "
+                       "udleveres. Andre personers beskyttede oplysninger er skjult."),
+        "sag": {"sagsnummer": family["reference"]},
+        "person": {
+            "id": subject["id"], "navn": subject["name"], "rolle": _role_label(subject["role"]),
+            "barn": subject["is_child"], "fødselsår": subject["birth_year"],
+            "fagperson": subject["is_professional"], "sektor": subject["sector"],
+            "organisation": orgs.get(subject["organisation"] or 0, ""),
+            "stilling": subject["title"], "telefon": subject["phone"], "email": subject["email"],
+            "adresse": subject["address"], "beskyttet_adresse": subject["protected_address"],
+            "har_udøvet_vold": subject["used_violence"],
+            "kontakt_kun_via_socialrådgiver": subject["contact_only_via_worker"],
+            "noter": subject["notes"], "oprettet": _iso(subject["created_at"]),
+            "ændret": _iso(subject["updated_at"]),
+        },
+        "relationer": [relation(r) for r in relations],
+        "holdes_adskilt": [{"fra": names.get(k["person_b"] if k["person_a"] == person_id
+                                             else k["person_a"], "(ukendt)"),
+                            "begrundelse": k["reason"], "oprettet": _iso(k["created_at"])}
+                           for k in pairs],
+        "møder": meetings,
+        "mails": await _mails_to(person_id),
+        "historik": [{"tidspunkt": _iso(h["at"]), "bruger": h["username"], "hvad": h["summary"],
+                      "før": h["old_value"], "efter": h["new_value"]} for h in history],
+        "logposter": [{"tidspunkt": _iso(e["at"]), "bruger": e["username"], "rolle": e["role"],
+                       "handling": audit.ACTION_LABELS.get(e["action"], e["action"]),
+                       "hvad": e["summary"]} for e in events],
+    }
+    export = redaction.scrub(export, withheld)
+    async with db.transaction():
+        await audit.record(user, "export", "indsigt", person_id, family_id,
+                           f"Indsigtsudtræk for {subject['name']}", address)
+    return export
+
+
+# --------------------------------------------------------------------- closing a case
+
+async def close_family(user: Principal, family: Mapping[str, Any], version: int | None,
+                       today: date, address: str = "") -> None:
+    """Close the case (read-only from now on); `web.Conflict` if it changed meanwhile."""
+    expected = family["version"] if version is None else version
+    async with db.transaction():
+        updated = await Family.update({
+            Family.status: "closed", Family.closed_on: today, Family.version: Family.version + 1,
+            Family.updated_at: datetime.now(UTC),
+        }).where((Family.id == family["id"]) & (Family.version == expected)
+                 & (Family.status == "active")).returning(Family.id)
+        if not updated:
+            fresh = await Family.select().where(Family.id == family["id"]).first()
+            raise web.Conflict("Sagen er ændret af en anden, siden du åbnede den. Intet er lukket.",
+                               {"status": "lukket", "version": expected},
+                               {"status": fresh["status"], "version": fresh["version"]})
+        await audit.record(user, "update", "familie", family["id"], family["id"],
+                           f"{CLOSE_SUMMARY} pr. {web.fmt_date(today)}", address)
+
+
+# --------------------------------------------------------------------------- purge
+
+@dataclass
+class PurgeReport:
+    """What a purge changed (or, in a dry run, would change)."""
+
+    cutoff: date
+    families: list[dict] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """One line per family, for the command's output."""
+        return [f"Familie {f['id']} (lukket {f['closed_on'].isoformat()}): {f['people']} personer, "
+                f"{f['meetings']} møder, {f['mails']} mails, {f['audit']} logposter"
+                for f in self.families]
+
+
+def pseudonym_family(family_id: int) -> str:
+    """The stable name a pseudonymised family gets."""
+    return f"Familien #{family_id}"
+
+
+def pseudonyms(person_ids: list[int]) -> dict[int, str]:
+    """Stable pseudonyms "Person 1", "Person 2" … in the order the people were recorded."""
+    return {pid: f"Person {n}" for n, pid in enumerate(sorted(person_ids), start=1)}
+
+
+async def due_for_purge(today: date, retention_days: int) -> list[dict]:
+    """Closed families past retention that are not pseudonymised yet."""
+    cutoff = today - timedelta(days=retention_days)
+    rows = await Family.select(Family.id, Family.name, Family.closed_on).where(
+        (Family.status == "closed") & Family.closed_on.is_not_null()
+        & (Family.closed_on < cutoff)).order_by(Family.id)
+    return [r for r in rows if r["name"] != pseudonym_family(r["id"])]
+
+
+async def _counts(family_id: int) -> dict[str, int]:
+    from coordinator.invites.tables import OutboxMessage
+
+    meeting_ids = mt.Meeting.select(mt.Meeting.id).where(mt.Meeting.family == family_id)
+    return {
+        "people": await net.Person.count().where(net.Person.family == family_id),
+        "meetings": await mt.Meeting.count().where(mt.Meeting.family == family_id),
+        "mails": await OutboxMessage.count().where(OutboxMessage.meeting.is_in(meeting_ids)),
+        "audit": await AuditEvent.count().where(AuditEvent.family_id == family_id),
+    }
+
+
+async def _pseudonymise(family_id: int) -> None:
+    """Blank one family's personal data in place (inside the caller's transaction)."""
+    from coordinator.invites.tables import AnswerToken, OutboxMessage
+
+    people = await net.Person.select(net.Person.id).where(net.Person.family == family_id)
+    names = pseudonyms([p["id"] for p in people])
+    await Family.update({Family.name: pseudonym_family(family_id), Family.notes: "",
+                         Family.reference: f"anonym-{family_id}",
+                         Family.version: Family.version + 1}).where(Family.id == family_id)
+    for pid, name in names.items():
+        await net.Person.update({
+            net.Person.name: name, net.Person.phone: "", net.Person.email: "",
+            net.Person.address: "", net.Person.notes: "", net.Person.version: net.Person.version + 1,
+        }).where(net.Person.id == pid)
+    await net.Relation.update({net.Relation.note: ""}).where(net.Relation.family == family_id)
+    await net.KeepApart.update({net.KeepApart.reason: ""}).where(net.KeepApart.family == family_id)
+    await net.NetworkChange.update({net.NetworkChange.summary: "", net.NetworkChange.old_value: "",
+                                    net.NetworkChange.new_value: ""}).where(
+        net.NetworkChange.family == family_id)
+    await net.CaseFacts.update({net.CaseFacts.public_help_note: "", net.CaseFacts.support_measures: "",
+                                net.CaseFacts.special_support_note: ""}).where(
+        net.CaseFacts.family == family_id)
+    meetings = await mt.Meeting.select(mt.Meeting.id, mt.Meeting.kind).where(
+        mt.Meeting.family == family_id)
+    meeting_ids = [m["id"] for m in meetings] or [-1]
+    for meeting in meetings:
+        kind = kinds.KINDS.get(meeting["kind"])
+        await mt.Meeting.update({
+            mt.Meeting.title: kind.label if kind else "Møde", mt.Meeting.description: "",
+            mt.Meeting.location: "", mt.Meeting.minutes: "", mt.Meeting.outcome: "",
+        }).where(mt.Meeting.id == meeting["id"])
+    participants = await mt.Participant.select(mt.Participant.id, mt.Participant.person).where(
+        mt.Participant.meeting.is_in(meeting_ids)).order_by(mt.Participant.id)
+    for number, row in enumerate(participants, start=1):
+        await mt.Participant.update({
+            mt.Participant.name: names.get(row["person"] or 0, f"Deltager {number}"),
+            mt.Participant.email: "", mt.Participant.rsvp_comment: "",
+        }).where(mt.Participant.id == row["id"])
+    await mt.SafetyApproval.update({mt.SafetyApproval.reason: ""}).where(
+        mt.SafetyApproval.meeting.is_in(meeting_ids))
+    cases = mt.FgcCase.select(mt.FgcCase.id).where(mt.FgcCase.family == family_id)
+    await mt.FgcCase.update({
+        mt.FgcCase.family_view: "", mt.FgcCase.reasons: "", mt.FgcCase.concern: "",
+        mt.FgcCase.questions: "", mt.FgcCase.samordner_name: "", mt.FgcCase.samordner_email: "",
+    }).where(mt.FgcCase.family == family_id)
+    await mt.FgcTask.update({mt.FgcTask.title: "Opgave"}).where(mt.FgcTask.case.is_in(cases))
+    await mt.FgcPlanItem.update({mt.FgcPlanItem.action: "", mt.FgcPlanItem.who: ""}).where(
+        mt.FgcPlanItem.case.is_in(cases))
+    assessments = mt.FatherAssessment.select(mt.FatherAssessment.id).where(
+        mt.FatherAssessment.family == family_id)
+    await mt.FatherAssessment.update({mt.FatherAssessment.reasons: "",
+                                      mt.FatherAssessment.mother_agreement_note: ""}).where(
+        mt.FatherAssessment.family == family_id)
+    await mt.BicSession.update({mt.BicSession.notes: ""}).where(
+        mt.BicSession.assessment.is_in(assessments))
+    await OutboxMessage.update({OutboxMessage.message: "", OutboxMessage.recipient_email: ""}).where(
+        OutboxMessage.meeting.is_in(meeting_ids))
+    await AnswerToken.delete().where(AnswerToken.meeting.is_in(meeting_ids))
+    await AuditEvent.update({AuditEvent.summary: ""}).where(AuditEvent.family_id == family_id)
+
+
+async def purge(today: date, retention_days: int, *, dry_run: bool = False) -> PurgeReport:
+    """Pseudonymise every family closed more than ``retention_days`` before ``today``.
+
+    Each family is one transaction, audited as "update". Families already pseudonymised
+    are skipped, so running it twice changes nothing the second time.
+    """
+    report = PurgeReport(cutoff=today - timedelta(days=retention_days))
+    for family in await due_for_purge(today, retention_days):
+        report.families.append({**family, **await _counts(family["id"])})
+        if dry_run:
+            continue
+        async with db.transaction():
+            await _pseudonymise(family["id"])
+            await audit.record(None, "update", "familie", family["id"], family["id"], PURGE_SUMMARY)
+    return report
+
+
+async def family_section(user: Principal, family: dict) -> dict[str, Any]:
+    """Context for the family page: the people an access export can be made for.
+
+    The family route has already authorised and audited the read of the family.
+    """
+    return {"people": await net.Person.select(net.Person.id, net.Person.name).where(
+        net.Person.family == family["id"]).order_by(net.Person.name)}
