@@ -68,10 +68,18 @@ def _template_engine(engine: JinjaTemplateEngine) -> None:
     )
 
 
-async def _add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+_SECURITY_HEADER_BYTES = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+
+
+async def _add_security_headers(message: dict, scope: dict) -> None:
+    """``before_send``: every response gets the security headers, error pages included
+    (an ``after_request`` hook never sees the responses exception handlers build)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers") or [])
+    present = {name.lower() for name, _ in headers}
+    headers += [(name, value) for name, value in _SECURITY_HEADER_BYTES if name not in present]
+    message["headers"] = headers
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -115,7 +123,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: web.handle_http_exception,
             Exception: web.handle_internal_error,
         },
-        after_request=_add_security_headers,
+        before_request=web.reject_absurd_ids,
+        before_send=[_add_security_headers],
         on_startup=[db.start],
         on_shutdown=[db.stop],
         state=State({"settings": settings}),
