@@ -17,13 +17,6 @@ from tests.invites import support
 LINK = re.compile(r"https://testserver\.local(/svar/[A-Za-z0-9_-]+)")
 
 
-@pytest.fixture(autouse=True)
-def invite_settings():
-    support.invites.use_settings(conftest.test_settings())
-    yield
-    support.invites.use_settings(None)
-
-
 @pytest.fixture
 def settings():
     return conftest.test_settings(inbound_mail_token="indgaaende-hemmelighed")

@@ -24,13 +24,6 @@ CPH = web.COPENHAGEN
 LINK = re.compile(r'value="webcal://testserver\.local(/feeds/[A-Za-z0-9_-]+\.ics)"')
 
 
-@pytest.fixture(autouse=True)
-def invite_settings():
-    support.invites.use_settings(conftest.test_settings())
-    yield
-    support.invites.use_settings(None)
-
-
 async def create_feed(client, user, kind: str, target: int, label: str = "Feed") -> str:
     """Create a feed through the page as ``user``; returns its https path."""
     if (await client.get("/feeds/")).status_code != 200:

@@ -23,13 +23,6 @@ flaky_smtp = smtp_server_fixture(fail_first=1)
 radicale = radicale_fixture()
 
 
-@pytest.fixture(autouse=True)
-def invite_settings():
-    support.invites.use_settings(conftest.test_settings())
-    yield
-    support.invites.use_settings(None)
-
-
 async def deliver(server) -> int:
     """Run the worker in this process until nothing is due."""
     target = worker.parse_smtp_url(f"smtp://{server.host}:{server.port}")

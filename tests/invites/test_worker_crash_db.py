@@ -29,13 +29,6 @@ from tests.support.smtp import SmtpTestServer
 LEASE_SECONDS = 2
 
 
-@pytest.fixture(autouse=True)
-def invite_settings():
-    support.invites.use_settings(conftest.test_settings())
-    yield
-    support.invites.use_settings(None)
-
-
 def start_worker(server: SmtpTestServer, *extra: str) -> subprocess.Popen:
     """`coordinator worker --once` as its own process against the test database."""
     env = {**os.environ, "DATABASE_URL": conftest.TEST_DATABASE_URL,
