@@ -35,7 +35,6 @@ from coordinator.invites.ical import (
     EventStatus,
     PartStat,
     Person,
-    Role as IcalRole,
     is_valid_email,
 )
 from coordinator.meetings import safety

@@ -15,7 +15,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.invites import feeds
 from coordinator.meetings import safety
 from coordinator.network.tables import Organisation
-from tests import conftest, factories
+from tests import factories
 from tests.invites import support
 from tests.support.caldav import itip_to_resources, radicale_fixture
 

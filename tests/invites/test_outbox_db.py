@@ -13,7 +13,6 @@ from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Participant
-from tests import conftest
 from tests.invites import support
 from tests.support.caldav import itip_to_resources, radicale_fixture
 from tests.support.smtp import smtp_server_fixture

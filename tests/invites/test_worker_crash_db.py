@@ -19,8 +19,6 @@ import subprocess
 import sys
 import threading
 
-import pytest
-
 from coordinator.invites.tables import OutboxMessage
 from tests import conftest
 from tests.invites import support
