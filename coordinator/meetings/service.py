@@ -151,18 +151,20 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
     current = await Meeting.select().where(Meeting.id == meeting_id).first()
     if current is None:
         raise NotFoundException()
-    if version is None:
-        version = current["version"]
     values: dict[Any, Any] = {Meeting.version: Meeting.version + 1,
                               Meeting.updated_at: datetime.now(UTC)}
     if material:
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
         values[getattr(Meeting, name)] = value
-    updated = await Meeting.update(values).where(
-        (Meeting.id == meeting_id) & (Meeting.version == version)).returning(Meeting.id)
+    where = Meeting.id == meeting_id
+    if version is not None:  # without a version the row lock alone orders the writers
+        where = where & (Meeting.version == version)
+    updated = await Meeting.update(values).where(where).returning(Meeting.id)
     if not updated:
-        theirs = {k: current[k] for k in LOCK_FIELDS}
+        # Read again: on PostgreSQL ``current`` may predate the winner's commit.
+        fresh = await Meeting.select().where(Meeting.id == meeting_id).first() or current
+        theirs = {k: fresh[k] for k in LOCK_FIELDS}
         raise web.Conflict(
             "Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
             "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.",
