@@ -58,10 +58,20 @@ async def meeting_facts(family_ids: list[int]) -> dict[int, list[agenda.MeetingF
     rows = await Meeting.select(Meeting.id, Meeting.family, Meeting.kind, Meeting.title,
                                 Meeting.status, Meeting.parent_id
                                 ).where(Meeting.family.is_in(family_ids))
-    ids = [r["id"] for r in rows]
-    parts = await MeetingPart.select(MeetingPart.meeting, MeetingPart.starts_at,
-                                     MeetingPart.ends_at
-                                     ).where(MeetingPart.meeting.is_in(ids) if ids else _none(MeetingPart))
+    first, last = await part_bounds([r["id"] for r in rows])
+    result: dict[int, list[agenda.MeetingFacts]] = defaultdict(list)
+    for row in rows:
+        result[row["family"]].append(agenda.MeetingFacts(
+            row["id"], row["kind"], row["title"], row["status"], first.get(row["id"]),
+            last.get(row["id"]), row["parent_id"]))
+    return result
+
+
+async def part_bounds(meeting_ids: list[int]) -> tuple[dict[int, datetime], dict[int, datetime]]:
+    """Each meeting's first part start and last part end (meetings without times left out)."""
+    parts = await MeetingPart.select(
+        MeetingPart.meeting, MeetingPart.starts_at, MeetingPart.ends_at
+    ).where(MeetingPart.meeting.is_in(meeting_ids) if meeting_ids else _none(MeetingPart))
     first: dict[int, datetime] = {}
     last: dict[int, datetime] = {}
     for part in parts:
@@ -70,12 +80,7 @@ async def meeting_facts(family_ids: list[int]) -> dict[int, list[agenda.MeetingF
             first[key] = part["starts_at"]
         if part["ends_at"] and (key not in last or part["ends_at"] > last[key]):
             last[key] = part["ends_at"]
-    result: dict[int, list[agenda.MeetingFacts]] = defaultdict(list)
-    for row in rows:
-        result[row["family"]].append(agenda.MeetingFacts(
-            row["id"], row["kind"], row["title"], row["status"], first.get(row["id"]),
-            last.get(row["id"]), row["parent_id"]))
-    return result
+    return first, last
 
 
 async def _latest_fgc(family_ids: list[int]) -> dict[int, agenda.FgcFacts]:
@@ -323,13 +328,7 @@ async def _sessions(assessment_ids: list[int]) -> dict[int, list[dict]]:
         BicSession.meeting, BicSession.created_at,
         BicSession.meeting.status.as_alias("meeting_status"),
     ).where(BicSession.assessment.is_in(assessment_ids)).order_by(BicSession.id)
-    meeting_ids = [r["meeting"] for r in rows if r["meeting"]]
-    starts: dict[int, datetime] = {}
-    for part in await MeetingPart.select(MeetingPart.meeting, MeetingPart.starts_at).where(
-            MeetingPart.meeting.is_in(meeting_ids) if meeting_ids else _none(MeetingPart)):
-        if part["starts_at"] and (part["meeting"] not in starts
-                                  or part["starts_at"] < starts[part["meeting"]]):
-            starts[part["meeting"]] = part["starts_at"]
+    starts, _ = await part_bounds([r["meeting"] for r in rows if r["meeting"]])
     topics = dict(kinds.BIC_TOPICS)
     result: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
