@@ -107,14 +107,20 @@ async def test_same_agreement(client, other_client, round_):
     assert (row["title"], row["version"]) == (titles[winner], 2)
 
 
-@pytest.mark.parametrize("round_", range(ROUNDS))
-async def test_two_participant_additions_both_land(client, other_client, round_):
-    """Two people added at once from pages without a version: neither is lost."""
+async def meeting_and_two_people(client, other_client):
+    """A draft meeting of the two workers' family and two network people not yet invited."""
     family_id, sara, tokens = await two_workers(client, other_client)
     meeting_id = await meetings.create_meeting(sara, {"id": family_id}, "netvaerksmoede", "Møde")
     people = [(await Person.insert(Person(family=family_id, name=name, role="private_network",
                                           sector="private_network")))[0]["id"]
               for name in ("Karen Kok", "Ole Ost")]
+    return meeting_id, people, tokens
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+async def test_two_participant_additions_both_land(client, other_client, round_):
+    """Two people added at once from pages without a version: neither is lost."""
+    meeting_id, people, tokens = await meeting_and_two_people(client, other_client)
     responses = await race(client, other_client, tokens, f"/meetings/{meeting_id}/participants",
                            {"person_id": str(people[0])}, {"person_id": str(people[1])})
     assert [r.status_code for r in responses] == [303, 303], [r.text[:300] for r in responses]
@@ -126,11 +132,7 @@ async def test_two_participant_additions_both_land(client, other_client, round_)
 @pytest.mark.parametrize("round_", range(ROUNDS))
 async def test_two_participant_additions_from_the_same_page_version(client, other_client, round_):
     """Both saw version 1: one lands, the other is told (409 naming who they added)."""
-    family_id, sara, tokens = await two_workers(client, other_client)
-    meeting_id = await meetings.create_meeting(sara, {"id": family_id}, "netvaerksmoede", "Møde")
-    people = [(await Person.insert(Person(family=family_id, name=name, role="private_network",
-                                          sector="private_network")))[0]["id"]
-              for name in ("Karen Kok", "Ole Ost")]
+    meeting_id, people, tokens = await meeting_and_two_people(client, other_client)
     responses = await race(client, other_client, tokens, f"/meetings/{meeting_id}/participants",
                            {"person_id": str(people[0]), "version": "1"},
                            {"person_id": str(people[1]), "version": "1"})
