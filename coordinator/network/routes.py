@@ -167,8 +167,8 @@ async def _apply_intake(user: Principal, family_id: int, block: str, form: dict,
     await service.add_person(user, family_id, data,
                              relations=forms.relations_to(targets, type_, note),
                              existing_id=existing, address=address)
-    return f"{data.name} er tilføjet som {RELATION_TYPES[type_].label_da} " \
-           f"{len(targets)} {'person' if len(targets) == 1 else 'personer'}."
+    return (f"{data.name} er tilføjet med relationen »{RELATION_TYPES[type_].label_da}« "
+            f"til {len(targets)} {'person' if len(targets) == 1 else 'personer'}.")
 
 
 async def _intake_context(family: dict, net: service.Network | None = None) -> dict[str, Any]:
@@ -236,12 +236,9 @@ class NetworkController(Controller):
     @get("/network/people/{person_id:int}/edit", name="network-person-form")
     async def person_form(self, request: Request, family_id: FromPath[int],
                           person_id: FromPath[int]) -> Response:
-        _, family = await _family(request, family_id, Action.READ, "netværk: person")
-        person = await service.person_row(family_id, person_id)
-        context = {**await _editor_context(family), "person": person, "form": person,
-                   "editing": "edit_person"}
-        return web.page_or_fragment(request, "network/edit.html",
-                                    "network/_person_form.html", context)
+        family = await _readable(request, family_id)
+        return await _edit_form(request, family, "edit_person",
+                                await service.person_row(family_id, person_id))
 
     @post("/network/people/{person_id:int}", name="network-person-update")
     async def person_update(self, request: Request, family_id: FromPath[int],
@@ -285,12 +282,9 @@ class NetworkController(Controller):
     @get("/network/relations/{relation_id:int}/edit", name="network-relation-form")
     async def relation_form(self, request: Request, family_id: FromPath[int],
                             relation_id: FromPath[int]) -> Response:
-        _, family = await _family(request, family_id, Action.READ, "netværk: relation")
-        relation = await service.relation_row(family_id, relation_id)
-        context = {**await _editor_context(family), "relation": relation, "form": relation,
-                   "editing": "edit_relation"}
-        return web.page_or_fragment(request, "network/edit.html",
-                                    "network/_relation_form.html", context)
+        family = await _readable(request, family_id)
+        return await _edit_form(request, family, "edit_relation",
+                                await service.relation_row(family_id, relation_id))
 
     @post("/network/relations/{relation_id:int}", name="network-relation-update")
     async def relation_update(self, request: Request, family_id: FromPath[int],
@@ -321,12 +315,9 @@ class NetworkController(Controller):
     @get("/network/keep-apart/{pair_id:int}/edit", name="network-keep-apart-form")
     async def keep_apart_form(self, request: Request, family_id: FromPath[int],
                               pair_id: FromPath[int]) -> Response:
-        _, family = await _family(request, family_id, Action.READ, "netværk: holdes adskilt")
-        pair = await service.keep_apart_row(family_id, pair_id)
-        context = {**await _editor_context(family), "pair": pair, "form": pair,
-                   "editing": "edit_keep_apart"}
-        return web.page_or_fragment(request, "network/edit.html",
-                                    "network/_keep_apart_form.html", context)
+        family = await _readable(request, family_id)
+        return await _edit_form(request, family, "edit_keep_apart",
+                                await service.keep_apart_row(family_id, pair_id))
 
     @post("/network/keep-apart/{pair_id:int}", name="network-keep-apart-update")
     async def keep_apart_update(self, request: Request, family_id: FromPath[int],
@@ -374,6 +365,24 @@ async def _editor_context(family: dict) -> dict[str, Any]:
 
 
 EditAction = Callable[..., Awaitable[None]]
+EDIT_FORMS = {  # editing key -> (context name of the row, partial)
+    "edit_person": ("person", "network/_person_form.html"),
+    "edit_relation": ("relation", "network/_relation_form.html"),
+    "edit_keep_apart": ("pair", "network/_keep_apart_form.html"),
+}
+
+
+async def _readable(request: Request, family_id: int) -> dict:
+    """The family for an edit form (404 for a foreign one; the read is audited)."""
+    _, family = await _family(request, family_id, Action.READ, "netværk: redigering")
+    return family
+
+
+async def _edit_form(request: Request, family: dict, editing: str, row: dict) -> Response:
+    """An edit form filled from the stored row: a partial for htmx, the editor page otherwise."""
+    name, partial = EDIT_FORMS[editing]
+    context = {**await _editor_context(family), name: row, "form": row, "editing": editing}
+    return web.page_or_fragment(request, "network/edit.html", partial, context)
 
 
 async def _edit(request: Request, family_id: int, form_key: str, action: EditAction,
@@ -389,10 +398,8 @@ async def _edit(request: Request, family_id: int, form_key: str, action: EditAct
                        **_error_context(exc))
         await _current_rows(context, family_id, ids)
         status = exc.status if exc.status in (404, 409) else 422
-        template = {"edit_person": "network/_person_form.html",
-                    "remove_person": "network/_person_remove.html",
-                    "edit_relation": "network/_relation_form.html",
-                    "edit_keep_apart": "network/_keep_apart_form.html"}.get(form_key)
+        template = {"remove_person": "network/_person_remove.html",
+                    **{k: v[1] for k, v in EDIT_FORMS.items()}}.get(form_key)
         if web.is_htmx(request) and template:
             return web.render(template, context, status)
         return web.page_or_fragment(request, "network/edit.html", "network/_editor.html",
