@@ -112,6 +112,17 @@ def text(form: Mapping[str, Any], name: str, label: str, *, required: bool = Fal
     return value
 
 
+# The largest id (or count) a column holds on every engine (PostgreSQL ``integer``).
+MAX_INT = 2_147_483_647
+
+
+async def reject_absurd_ids(request: Request) -> None:
+    """``before_request``: a path id no table can hold is simply not found (never a 500)."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            raise NotFoundException()
+
+
 def integer(form: Mapping[str, Any], name: str, label: str, *, required: bool = True,
             minimum: int | None = None, maximum: int | None = None) -> int | None:
     """A whole number field."""
@@ -122,6 +133,8 @@ def integer(form: Mapping[str, Any], name: str, label: str, *, required: bool = 
         number = int(value)
     except ValueError:
         raise UserError(f"»{label}« skal være et helt tal.", field=name) from None
+    if abs(number) > MAX_INT:
+        raise UserError(f"»{label}« er alt for stort.", field=name)
     if minimum is not None and number < minimum:
         raise UserError(f"»{label}« skal være mindst {minimum}.", field=name)
     if maximum is not None and number > maximum:

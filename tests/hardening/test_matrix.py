@@ -370,3 +370,33 @@ async def _check_role(world: World, clients: dict, role: str, method: str, path:
     changed = await fingerprint() != before
     assert not changed or expect.own[role] == DONE, f"{role} {method} {path} (own) changed data"
     return changed
+
+
+async def test_matrix_html_responses_carry_security_headers():
+    """Every HTML answer of every GET route, for every role (pages and error pages alike):
+    a CSP without 'unsafe-inline' that forbids framing, and no referrer. (That logout ends
+    the server-side session is proven by tests/auth/test_login.py::
+    test_login_sets_secure_httponly_cookie_and_logout_ends_session.)"""
+    app = matrix_app()
+    world, clients = await _fresh_world(app)
+    checked = 0
+    try:
+        for role in ROLES:
+            for method, path in app_routes():
+                if method != "GET":
+                    continue
+                target = fill(path, world, role, "own")
+                response = await clients[role].get(target, headers={"accept": "text/html"})
+                if not response.headers.get("content-type", "").startswith("text/html"):
+                    continue
+                checked += 1
+                csp = response.headers.get("content-security-policy", "")
+                where = f"{role} GET {target} ({response.status_code})"
+                assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, where
+                assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, where
+                assert response.headers.get("referrer-policy") == "no-referrer", where
+                assert response.headers.get("x-content-type-options") == "nosniff", where
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    assert checked > 100
