@@ -86,6 +86,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI application for the given settings (read from the environment if None)."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
+    # Database drivers log every statement with its values at DEBUG (protected addresses
+    # included): never let LOG_LEVEL=DEBUG write those.
+    for driver in ("aiosqlite", "asyncpg"):
+        logging.getLogger(driver).setLevel(logging.INFO)
     csrf = CSRFConfig(
         secret=settings.resolved_secret(),
         cookie_name="coordinator_csrf",
