@@ -279,6 +279,13 @@ class AgreementController(Controller):
                                       evaluation=form, status=exc.status)
         return web.see_other(request, f"/agreements/{agreement_id}#evaluations")
 
+    @post("/{agreement_id:int}/evaluation-meeting", guards=[requires_agreement_editor])
+    async def plan_evaluation_meeting(self, request: Request, agreement_id: FromPath[int]) -> Response:
+        """»Planlæg evalueringsmøde«: a draft meeting with the parties' contact persons."""
+        meeting_id = await service.plan_evaluation_meeting(
+            web.user_of(request), agreement_id, web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}")
+
     @post("/{agreement_id:int}/archive", guards=[requires_agreement_editor])
     async def archive(self, request: Request, agreement_id: FromPath[int]) -> Response:
         """Archive an agreement; it stays readable with its evaluations and versions."""

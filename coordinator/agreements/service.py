@@ -397,3 +397,39 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     The family route has already authorised and audited the read of the family.
     """
     return {"agreements": await agreements_for_family(family["id"], today())}
+
+
+async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: str = "") -> int:
+    """Create a draft ``agreement_evaluation`` meeting (no family) for the agreement, with
+    each party's contact person as an external participant (name, email, organisation)
+    and the planner as a colleague; returns the meeting's id.
+
+    The meeting is a meeting between organisations: ``meetings.service`` decides who may
+    open it (``may_open_without_family``). All in one transaction.
+    """
+    from coordinator.meetings import service as meetings
+    from coordinator.meetings.tables import Meeting
+
+    agreement = await _existing(agreement_id, Agreement.id, Agreement.title, Agreement.status)
+    if agreement["status"] == StoredStatus.ARCHIVED.value:
+        raise UserError("Aftalen er arkiveret; der planlægges ikke flere evalueringer.", 409)
+    parties = await _parties_of([agreement_id])
+    new = [meetings.NewParticipant(user_id=user.id)]
+    seen: set[tuple[str, str]] = set()
+    for party in parties:
+        name = party["contact_name"].strip()
+        if not name or (name, party["contact_email"]) in seen:
+            continue
+        seen.add((name, party["contact_email"]))
+        new.append(meetings.NewParticipant(
+            name=name, email=party["contact_email"], organisation=party["organisation_name"],
+            role="professional"))
+    async with db.transaction():
+        meeting_id = await meetings.create_meeting(
+            user, None, "agreement_evaluation", f"Evaluering: {agreement['title']}",
+            address=address, in_transaction=True, agreement_id=agreement_id)
+        meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        await meetings.add_participants(user, meeting, None, new, address, in_transaction=True)
+        await audit.record(user, "update", ENTITY, agreement_id, None,
+                           f"Evalueringsmøde planlagt (møde {meeting_id})", address)
+    return meeting_id

@@ -7,7 +7,7 @@ versions; other bad input becomes a Danish 4xx through ``web.UserError``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -16,8 +16,10 @@ from litestar.params import FromPath, FromQuery
 from coordinator import web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
 from coordinator.families.service import load_family
-from coordinator.meetings import flows, kinds, planner, service
+from coordinator.meetings import availability, flows, kinds, planner, service
 from coordinator.network import tables as net
 
 
@@ -63,6 +65,23 @@ async def _organisation_choices() -> list[dict]:
     return await net.Organisation.select(net.Organisation.id, net.Organisation.name,
                                          net.Organisation.location_protected
                                          ).order_by(net.Organisation.name)
+
+
+def _time(form: dict, name: str, label: str) -> time | None:
+    value = web.text(form, name, label, max_length=8)
+    if not value:
+        return None
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise web.UserError(f"»{label}« skal være et klokkeslæt som 08:00.", field=name) from None
+
+
+async def _colleague_choices() -> list[dict]:
+    """Users who can be added to a meeting as colleagues (not admins)."""
+    return await User.select(User.id, User.full_name, User.role, User.unit).where(
+        (User.active == True) & (User.role != Role.ADMIN.value)  # noqa: E712
+    ).order_by(User.full_name)
 
 
 def _organisation(form: dict) -> int | None:
@@ -308,33 +327,76 @@ class NewMeetingController(Controller):
         return web.see_other(request, f"/meetings/{meeting_id}")
 
 
+def _wanted_room(form: dict) -> int | None:
+    """The slot form's room choice: none, any free room, or one room."""
+    value = web.text(form, "room", "Lokale", max_length=20)
+    if not value:
+        return None
+    if value == "any":
+        return service.ANY_ROOM
+    return web.integer(form, "room", "Lokale", minimum=1)
+
+
+class RoomController(Controller):
+    """/rooms – the meeting rooms the slot finder can book."""
+
+    path = "/rooms"
+    guards = [requires_case_worker]
+
+    @get("/", name="rooms")
+    async def page(self, request: Request) -> Response:
+        return web.render("meetings/rooms.html", {"rooms": await availability.rooms(False)})
+
+    @post("/")
+    async def create(self, request: Request) -> Response:
+        form, _ = await _form(request)
+        await availability.create_room(
+            web.user_of(request), web.text(form, "name", "Navn", required=True, max_length=200),
+            web.text(form, "location", "Placering", max_length=300),
+            web.integer(form, "capacity", "Pladser", required=False, minimum=1, maximum=500) or 0,
+            web.checkbox(form, "at_crisis_centre"), web.client_address(request))
+        return web.see_other(request, "/rooms")
+
+
 class MeetingController(Controller):
     """/meetings/{id} – the meeting page and everything done on it."""
 
     path = "/meetings"
     guards = [requires_login]
 
-    async def _load(self, request: Request, meeting_id: int, action: Action) -> tuple[dict, dict]:
+    async def _load(self, request: Request, meeting_id: int, action: Action, *,
+                    samordner_edit: bool = False) -> tuple[dict, dict | None]:
         return await service.load_meeting(web.user_of(request), meeting_id, action,
-                                          address=web.client_address(request))
+                                          address=web.client_address(request),
+                                          samordner_edit=samordner_edit)
+
+    async def _scheduling(self, request: Request, meeting_id: int) -> tuple[dict, dict | None]:
+        """Writes a samordner may do on the meetings they coordinate: times, participants,
+        their parts, working hours and calendars."""
+        return await self._load(request, meeting_id, Action.WRITE, samordner_edit=True)
 
     async def _page(self, request: Request, meeting: dict, family: dict, extra: dict | None = None,
                     status: int = 200) -> Response:
         user = web.user_of(request)
         view = await service.meeting_view(meeting, family)
-        narrow = user.role.value == "samordner"
+        narrow = user.role is Role.SAMORDNER
         context = {"view": view, "narrow": narrow, "roles": service.ROLES,
                    "rsvp": service.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
-                   "category_labels": kinds.CATEGORY_LABELS}
+                   "category_labels": kinds.CATEGORY_LABELS,
+                   "colleagues": await _colleague_choices(),
+                   "rooms": await availability.rooms(),
+                   "weekdays": planner.WEEKDAYS_DA,
+                   "default_hours": planner.DEFAULT_WORKING_HOURS,
+                   "slot_defaults": {"first_day": _today() + timedelta(days=1),
+                                     "last_day": _today() + timedelta(days=28)}}
         if not narrow:
             context.update({
                 "suggestions": await service.suggestions_for(meeting, view.participants),
                 "people": await net.Person.select(net.Person.id, net.Person.name, net.Person.role).where(
-                    net.Person.family == meeting["family"]).order_by(net.Person.name),
+                    net.Person.family == meeting["family"]).order_by(net.Person.name)
+                if meeting["family"] else [],
                 "organisations": await _organisation_choices(),
-                "slot_defaults": {"first_day": _today() + timedelta(days=1),
-                                  "last_day": _today() + timedelta(days=28)},
             })
         context.update(extra or {})
         return web.render("meetings/detail.html", context, status=status)
@@ -368,7 +430,7 @@ class MeetingController(Controller):
 
     @post("/{meeting_id:int}/participants")
     async def add_participant(self, request: Request, meeting_id: FromPath[int]) -> Response:
-        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        meeting, _ = await self._scheduling(request, meeting_id)
         form, data = await _form(request)
         new = service.NewParticipant(
             person_id=web.integer(form, "person_id", "Person", required=False, minimum=1),
@@ -385,7 +447,7 @@ class MeetingController(Controller):
     @post("/{meeting_id:int}/participants/{participant_id:int}")
     async def edit_participant(self, request: Request, meeting_id: FromPath[int],
                                participant_id: FromPath[int]) -> Response:
-        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        meeting, _ = await self._scheduling(request, meeting_id)
         form, data = await _form(request)
         arrival = web.integer(form, "arrival_offset", "Ankomst", required=False, minimum=0, maximum=600) or 0
         departure = web.integer(form, "departure_offset", "Afgang", required=False, minimum=0, maximum=600) or 0
@@ -396,14 +458,14 @@ class MeetingController(Controller):
     @post("/{meeting_id:int}/participants/{participant_id:int}/remove")
     async def remove_participant(self, request: Request, meeting_id: FromPath[int],
                                  participant_id: FromPath[int]) -> Response:
-        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
         return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.remove_participant(
             web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
 
     @post("/{meeting_id:int}/times")
     async def times(self, request: Request, meeting_id: FromPath[int]) -> Response:
-        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
         times = _part_times(form, kinds.get_kind(meeting["kind"]))
         return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
@@ -411,7 +473,7 @@ class MeetingController(Controller):
 
     @post("/{meeting_id:int}/slots")
     async def slots(self, request: Request, meeting_id: FromPath[int]) -> Response:
-        meeting, family = await self._load(request, meeting_id, Action.WRITE)
+        meeting, family = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
         parts = await service.parts_of(meeting_id)
         query = service.SlotQuery(
@@ -419,9 +481,11 @@ class MeetingController(Controller):
             last_day=web.a_date(form, "last_day", "Til dato"),
             min_notice=web.integer(form, "min_notice", "Varsel (arbejdsdage)", minimum=0, maximum=30),
             durations={p["key"]: web.integer(form, f"duration_{p['key']}", f"Varighed: {p['label']}",
-                                             minimum=5, maximum=600) for p in parts})
-        result = await service.find_slots(meeting, query)
-        context = {"result": result, "query": query, "meeting": meeting,
+                                             minimum=5, maximum=600) for p in parts},
+            room=_wanted_room(form))
+        answer = await service.find_slots(meeting, query)
+        context = {"result": answer.result, "slot_warnings": answer.warnings,
+                   "room_names": answer.room_names, "query": query, "meeting": meeting,
                    "format_day": planner.format_local_date}
         if web.is_htmx(request):
             return web.render("meetings/_slots.html", context)
@@ -429,7 +493,7 @@ class MeetingController(Controller):
 
     @post("/{meeting_id:int}/slot")
     async def choose_slot(self, request: Request, meeting_id: FromPath[int]) -> Response:
-        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
         times = {}
         for part in await service.parts_of(meeting_id):
@@ -441,8 +505,80 @@ class MeetingController(Controller):
                 except ValueError:
                     raise web.UserError(f"»{part['label']}«: ugyldigt tidspunkt.") from None
             times[part["key"]] = tuple(values)
+        room = web.integer(form, "room_id", "Lokale", required=False, minimum=1)
         return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
-            web.user_of(request), meeting, _version(form), times, web.client_address(request)))
+            web.user_of(request), meeting, _version(form), times, web.client_address(request),
+            book_room=room))
+
+    async def _participant_owner(self, meeting: dict, participant_id: int
+                                 ) -> tuple[dict, availability.Owner]:
+        row = next((p for p in await service.participants_of(meeting["id"])
+                    if p["id"] == participant_id), None)
+        if row is None:
+            raise web.UserError("Deltageren findes ikke på mødet.", 404)
+        return row, availability.owner_of(row)
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/hours")
+    async def weekly_hours(self, request: Request, meeting_id: FromPath[int],
+                           participant_id: FromPath[int]) -> Response:
+        meeting, _ = await self._scheduling(request, meeting_id)
+        row, owner = await self._participant_owner(meeting, participant_id)
+        form, _ = await _form(request)
+        hours = {}
+        for day, name in enumerate(planner.WEEKDAYS_DA):
+            if web.checkbox(form, f"off_{day}"):
+                hours[day] = None
+            else:
+                hours[day] = availability.check_hours(
+                    _time(form, f"start_{day}", f"{name.capitalize()}: start"),
+                    _time(form, f"end_{day}", f"{name.capitalize()}: slut"), name.capitalize())
+        await availability.set_weekly_hours(web.user_of(request), owner, hours, meeting["family"],
+                                            row["name"], web.client_address(request))
+        return web.see_other(request, self._back(meeting_id, "hours"))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/hours/date")
+    async def date_hours(self, request: Request, meeting_id: FromPath[int],
+                         participant_id: FromPath[int]) -> Response:
+        meeting, _ = await self._scheduling(request, meeting_id)
+        row, owner = await self._participant_owner(meeting, participant_id)
+        form, _ = await _form(request)
+        day = web.a_date(form, "on_date", "Dato")
+        if web.checkbox(form, "remove"):
+            await availability.remove_date_override(web.user_of(request), owner, day,
+                                                    meeting["family"], row["name"],
+                                                    web.client_address(request))
+        else:
+            pair = None if web.checkbox(form, "off") else availability.check_hours(
+                _time(form, "start", "Start"), _time(form, "end", "Slut"), f"{day:%d.%m.%Y}")
+            await availability.set_date_override(web.user_of(request), owner, day, pair,
+                                                 meeting["family"], row["name"],
+                                                 web.client_address(request))
+        return web.see_other(request, self._back(meeting_id, "hours"))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/feed")
+    async def feed(self, request: Request, meeting_id: FromPath[int],
+                   participant_id: FromPath[int]) -> Response:
+        meeting, _ = await self._scheduling(request, meeting_id)
+        form, _ = await _form(request)
+        url = web.text(form, "url", "Kalenderadresse (ICS)", max_length=1000)
+        row = next((p for p in await service.participants_of(meeting_id)
+                    if p["id"] == participant_id), None)
+        if row is None:
+            raise web.UserError("Deltageren findes ikke på mødet.", 404)
+        organisation = None
+        if web.choice(form, "scope", "Gælder", {"own": 1, "organisation": 1},
+                      required=False) == "organisation":
+            organisation = (await availability.organisation_ids([row])).get(row["id"])
+            if organisation is None:
+                raise web.UserError("Deltageren hører ikke til en organisation i registret.")
+            owner = None
+        else:
+            owner = availability.owner_of(row)
+        await availability.set_feed(web.user_of(request), url=url, owner=owner,
+                                    organisation_id=organisation, family_id=meeting["family"],
+                                    name=row["organisation"] if organisation else row["name"],
+                                    address=web.client_address(request))
+        return web.see_other(request, self._back(meeting_id, "hours"))
 
     @post("/{meeting_id:int}/approvals")
     async def approval(self, request: Request, meeting_id: FromPath[int]) -> Response:
@@ -487,4 +623,5 @@ class MeetingController(Controller):
         return web.see_other(request, f"/meetings/{new_id}")
 
 
-ROUTE_HANDLERS = [FgcController, BicController, NewMeetingController, MeetingController]
+ROUTE_HANDLERS = [FgcController, BicController, NewMeetingController, RoomController,
+                  MeetingController]

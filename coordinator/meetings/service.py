@@ -9,7 +9,7 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
@@ -22,7 +22,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family
-from coordinator.meetings import kinds, planner, safety
+from coordinator.meetings import availability, kinds, planner, safety
 from coordinator.meetings.tables import (
     FatherAssessment,
     FgcCase,
@@ -31,8 +31,10 @@ from coordinator.meetings.tables import (
     MeetingPart,
     Participant,
     ParticipantPart,
+    Room,
     SafetyApproval,
 )
+from coordinator.network import service as network_service
 from coordinator.network import tables as net
 
 UTC = timezone.utc
@@ -72,25 +74,48 @@ async def samordner_may_open(user: Principal, meeting: Mapping[str, Any]) -> boo
         (FgcCase.id == meeting["fgc_case"]) & (FgcCase.samordner_user == user.id))
 
 
-async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
-                       address: str = "", what: str = "møde") -> tuple[dict, dict]:
-    """The meeting and its family if ``user`` may perform ``action``; otherwise 404.
+# Roles that may open every meeting between organisations (no family).
+NO_FAMILY_ROLES = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
 
-    The meeting's family decides (``families.load_family``). A samordner may only READ
-    the familierådslagninger they coordinate. Reads are audited.
+
+def may_open_without_family(user: Principal, meeting: Mapping[str, Any]) -> bool:
+    """THE access rule for a meeting between organisations (``family`` is empty), such as
+    an agreement evaluation: socialrådgivere and leaders may read and change it, and so may
+    its organiser (e.g. a kontaktperson who planned it). Admins and samordnere never
+    (they get 404). Such a meeting carries no family data, so nothing else is checked."""
+    if meeting["family"] is not None or user.role in (Role.ADMIN, Role.SAMORDNER):
+        return False
+    return user.role in NO_FAMILY_ROLES or (
+        meeting["organiser"] is not None and meeting["organiser"] == user.id)
+
+
+async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
+                       address: str = "", what: str = "møde",
+                       samordner_edit: bool = False) -> tuple[dict, dict | None]:
+    """The meeting and its family (None for a meeting between organisations) if ``user``
+    may perform ``action``; otherwise 404.
+
+    The meeting's family decides (``families.load_family``); a meeting without a family
+    follows ``may_open_without_family``. A samordner may READ the familierådslagninger
+    they coordinate, and WRITE them only where the route passes ``samordner_edit`` (times,
+    participants and their parts). Reads are audited.
     """
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     if meeting is None:
         raise NotFoundException()
-    if user.role is Role.SAMORDNER:
-        if action is not Action.READ or not await samordner_may_open(user, meeting):
+    if meeting["family"] is None:
+        if not may_open_without_family(user, meeting):
+            raise NotFoundException()
+        family = None
+    elif user.role is Role.SAMORDNER:
+        if action is not Action.READ and not samordner_edit:
+            raise NotFoundException()
+        if not await samordner_may_open(user, meeting):
             raise NotFoundException()
         family = await Family.select().where(Family.id == meeting["family"]).first()
-        await audit.record(user, "read", what, meeting_id, meeting["family"],
-                           meeting["title"], address)
-        return meeting, family
-    family = await families.load_family(user, meeting["family"], action, what=what,
-                                        address=address, audit_read=False)
+    else:
+        family = await families.load_family(user, meeting["family"], action, what=what,
+                                            address=address, audit_read=False)
     if action is Action.READ:
         await audit.record(user, "read", what, meeting_id, meeting["family"],
                            meeting["title"], address)
@@ -188,6 +213,10 @@ class MeetingView:
     location_protected: bool
     targets: list[str]
     changes: list[dict]
+    room: dict | None = None
+    feed_warnings: list[str] = field(default_factory=list)
+    feeds: dict[int, dict] = field(default_factory=dict)  # participant id -> own feed
+    hours: dict[str, availability.Hours] = field(default_factory=dict)  # by safety id
 
 
 async def parts_of(meeting_id: int) -> list[dict]:
@@ -260,6 +289,11 @@ def _safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Per
 async def _location(meeting: Mapping[str, Any]) -> tuple[safety.Location, bool]:
     protected = False
     text = meeting["location"]
+    if meeting.get("room"):
+        room = await Room.select().where(Room.id == meeting["room"]).first()
+        if room:
+            protected = bool(room["at_crisis_centre"])
+            text = text or ", ".join(v for v in (room["name"], room["location"]) if v)
     if meeting["location_organisation"]:
         org = await net.Organisation.select(
             net.Organisation.name, net.Organisation.location_protected,
@@ -275,7 +309,8 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           ) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending)."""
     location, _ = await _location(meeting)
-    people = [_safety_person(p, bool(family["at_crisis_centre"])) for p in participants]
+    at_centre = bool(family and family["at_crisis_centre"])
+    people = [_safety_person(p, at_centre) for p in participants]
     s_parts = tuple(
         safety.MeetingPart(part["key"], part["label"], frozenset(
             p["safety_id"] for p in participants if part["key"] in p["part_keys"]))
@@ -284,7 +319,8 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         safety.Approval(a["person_a"], a["person_b"] or "", a["part_key"], a["reason"],
                         f"user:{a['approved_by']}" if a["approved_by"] else "")
         for a in await SafetyApproval.select().where(SafetyApproval.meeting == meeting["id"]))
-    pairs = await net.KeepApart.select().where(net.KeepApart.family == meeting["family"])
+    pairs = await net.KeepApart.select().where(
+        net.KeepApart.family == meeting["family"]) if meeting["family"] else []
     keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
                                    k["reason"]) for k in pairs]
     s_meeting = safety.Meeting(
@@ -308,8 +344,18 @@ async def meeting_view(meeting: dict, family: dict) -> MeetingView:
     changes = await MeetingChange.select().where(MeetingChange.meeting == meeting["id"]
                                                  ).order_by(MeetingChange.id)
     targets = sorted(t.value for t in kinds.allowed_targets(meeting["status"]))
+    feed_rows, _ = await availability.feeds_of(participants)
+    own_feeds = {p["id"]: row for p in participants for row in feed_rows
+                 if row["organisation"] is None and (
+                     (row["user"] and row["user"] == p["user"])
+                     or (row["person"] and row["person"] == p["person"]))}
+    hours = await availability.hours_of(availability.owner_of(p) for p in participants
+                                        if p["person"] or p["user"])
     return MeetingView(meeting, family, kinds.get_kind(meeting["kind"]), parts, participants,
-                       approvals, findings, protected, targets, changes)
+                       approvals, findings, protected, targets, changes,
+                       room=await availability.meeting_room(meeting),
+                       feed_warnings=availability.feed_warnings(feed_rows, participants),
+                       feeds=own_feeds, hours=hours)
 
 
 async def meetings_of_family(family_id: int) -> list[dict]:
@@ -370,13 +416,18 @@ def validate_times(kind: kinds.MeetingKind,
 
 
 async def create_meeting(
-    user: Principal, family: Mapping[str, Any], kind_key: str, title: str, *,
+    user: Principal, family: Mapping[str, Any] | None, kind_key: str, title: str, *,
     location: str = "", location_organisation: int | None = None, description: str = "",
     times: Mapping[str, tuple[datetime, datetime]] | None = None, fgc_case: int | None = None,
     father_assessment: int | None = None, parent_id: int | None = None,
     send_email_invites: bool = True, address: str = "", in_transaction: bool = False,
+    agreement_id: int | None = None,
 ) -> int:
-    """Create a draft meeting with the kind's standard parts (and their times, if given)."""
+    """Create a draft meeting with the kind's standard parts (and their times, if given).
+
+    ``family`` None: a meeting between organisations (see ``may_open_without_family``).
+    """
+    family_id = family["id"] if family else None
     try:
         kind = kinds.get_kind(kind_key)
     except kinds.KindError as exc:
@@ -388,17 +439,18 @@ async def create_meeting(
 
     async def work() -> int:
         rows = await Meeting.insert(Meeting(
-            family=family["id"], kind=kind.key, title=title or kind.label, location=location,
+            family=family_id, kind=kind.key, title=title or kind.label, location=location,
             location_organisation=location_organisation, description=description,
             organiser=user.id, fgc_case=fgc_case, father_assessment=father_assessment,
-            parent_id=parent_id, send_email_invites=send_email_invites))
+            parent_id=parent_id, send_email_invites=send_email_invites,
+            agreement_id=agreement_id))
         meeting_id = rows[0]["id"]
         for position, spec in enumerate(kind.parts):
             start, end = windows.get(spec.key, (None, None))
             await MeetingPart.insert(MeetingPart(meeting=meeting_id, key=spec.key,
                                                  label=spec.label, starts_at=start,
                                                  ends_at=end, position=position))
-        await audit.record(user, "create", "møde", meeting_id, family["id"],
+        await audit.record(user, "create", "møde", meeting_id, family_id,
                            f"{kind.label}: {title or kind.label}", address)
         return meeting_id
 
@@ -536,6 +588,9 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
                            in_transaction: bool = False) -> list[int]:
     """Invite people (to their chosen parts); an invited meeting's attendees hear of it."""
     _require_open(meeting)
+    if user.role is Role.SAMORDNER and any(item.person_id is not None for item in new):
+        raise web.UserError("Som samordner kan du tilføje kolleger og eksterne deltagere; "
+                            "personer fra familiens netværk inviteres af socialrådgiveren.", 403)
     resolved = [(await _resolve(meeting, item), item.part_keys) for item in new]
     if not resolved:
         raise web.UserError("Vælg mindst én deltager.")
@@ -617,23 +672,38 @@ async def remove_participant(user: Principal, meeting: Mapping[str, Any], versio
 
 async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | None,
                     times: Mapping[str, tuple[datetime | None, datetime | None]],
-                    address: str = "") -> None:
-    """Set (or move) the parts' time windows; an invited meeting is rescheduled."""
+                    address: str = "", book_room: int | None = None) -> None:
+    """Set (or move) the parts' time windows; an invited meeting is rescheduled.
+
+    ``book_room`` books that room (a slot chosen with a room). The meeting's room (new or
+    already booked) must be free at the new times, or nothing is saved (409).
+    """
     _require_open(meeting)
     kind = kinds.get_kind(meeting["kind"])
     windows = validate_times(kind, times)
     if len(windows) != len(kind.parts):
         raise web.UserError("Angiv start og slut for alle mødets dele.")
+    room_id = book_room or meeting.get("room")
+    room = await Room.select().where(Room.id == room_id).first() if room_id else None
+    if room_id and (room is None or not room["active"]):
+        raise web.UserError("Det valgte lokale findes ikke.")
+    changes = {"room": room_id} if book_room else {}
     async with db.transaction():
-        await _bump(meeting["id"], version, material=True, mine={
-            k: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}" for k, (s, e) in windows.items()})
+        if room and await availability.room_taken(room_id, windows.values(), meeting["id"]):
+            raise web.UserError(f"Lokalet »{room['name']}« er optaget på det tidspunkt. "
+                                "Find et andet tidspunkt eller lokale.", 409)
+        moved_room = bool(book_room) and book_room != meeting.get("room")
+        await _bump(meeting["id"], version, changes, material=True, mine={
+            **{k: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}" for k, (s, e) in windows.items()},
+            **({"lokale": room["name"]} if moved_room else {})})
         for key, (start, end) in windows.items():
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
                                      ).where((MeetingPart.meeting == meeting["id"])
                                              & (MeetingPart.key == key))
         first = min(s for s, _ in windows.values())
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
-                           f"Tidspunkt sat: {web.fmt_datetime(first)}", address)
+                           f"Tidspunkt sat: {web.fmt_datetime(first)}"
+                           + (f"; lokale: {room['name']}" if moved_room else ""), address)
         if meeting["status"] == "invited":
             await _notify(meeting["id"], "rescheduled", user=user)
 
@@ -794,13 +864,14 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
     follow_kind = kinds.get_kind(kind.followup_kind)
     keep = [p for p in await participants_of(meeting["id"])
             if p["category"] != "professional" or p["role"] in ("socialraadgiver", "samordner")]
-    family = {"id": meeting["family"]}
+    family = {"id": meeting["family"]} if meeting["family"] else None
     async with db.transaction():
         await _bump(meeting["id"], version, {"status": "followup"}, mine={"status": "followup"})
         new_id = await create_meeting(
             user, family, follow_kind.key, follow_kind.label, location=meeting["location"],
             location_organisation=meeting["location_organisation"], fgc_case=meeting["fgc_case"],
-            parent_id=meeting["id"], address=address, in_transaction=True)
+            parent_id=meeting["id"], address=address, in_transaction=True,
+            agreement_id=meeting["agreement_id"])
         for key, (start, end) in windows.items():
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
                                      ).where((MeetingPart.meeting == new_id) & (MeetingPart.key == key))
@@ -818,12 +889,26 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
 
 @dataclass(frozen=True)
 class SlotQuery:
-    """The slot finder form: a window of dates, notice and each part's duration."""
+    """The slot finder form: a window of dates, notice, each part's duration and the room
+    wanted (``room``: None no room, ``ANY_ROOM`` the first free one, or a room id)."""
 
     first_day: date
     last_day: date
     min_notice: int
     durations: Mapping[str, int]  # part key -> minutes
+    room: int | None = None
+
+
+ANY_ROOM = 0
+
+
+@dataclass(frozen=True)
+class SlotAnswer:
+    """The planner's result, the feed warnings, and the rooms by planner id."""
+
+    result: planner.PlanningResult
+    warnings: list[str]
+    room_names: dict[str, str]
 
 
 async def busy_of(meeting_id: int, participants: list[dict]) -> dict[str, list[planner.Busy]]:
@@ -864,17 +949,30 @@ async def busy_of(meeting_id: int, participants: list[dict]) -> dict[str, list[p
     return busy
 
 
-async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
-                     now: datetime | None = None) -> planner.PlanningResult:
-    """Ranked free slots for the meeting's parts and participants, and why better ones failed."""
-    now = now or datetime.now(UTC)
-    if query.last_day < query.first_day:
-        raise web.UserError("Perioden slutter, før den begynder.")
-    if query.last_day < now.astimezone(web.COPENHAGEN).date():
-        raise web.UserError("Perioden ligger i fortiden.")
+async def _planner_rooms(meeting_id: int, wanted: int | None) -> list[planner.Room]:
+    if wanted is None:
+        return []
+    rooms = await availability.rooms()
+    if wanted != ANY_ROOM:
+        rooms = [r for r in rooms if r["id"] == wanted]
+        if not rooms:
+            raise web.UserError("Det valgte lokale findes ikke.")
+    if not rooms:
+        raise web.UserError("Der er ingen lokaler at vælge imellem.")
+    busy = await availability.room_busy([r["id"] for r in rooms], exclude_meeting=meeting_id)
+    return [planner.Room(str(r["id"]), r["name"], busy[r["id"]]) for r in rooms]
+
+
+async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: datetime
+                           ) -> tuple[planner.PlanningRequest, list[str]]:
+    """The planner's input, gathered from the database and the imported feeds (which are
+    refreshed here, before the planner runs), and the feeds' Danish warnings."""
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
     busy = await busy_of(meeting["id"], participants)
+    from_feeds = await availability.feed_busy(participants, now)
+    hours = await availability.hours_of(availability.owner_of(p) for p in participants
+                                        if p["person"] or p["user"])
     p_parts = []
     for part in parts:
         minutes = query.durations.get(part["key"])
@@ -883,17 +981,36 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
         p_parts.append(planner.Part(part["key"], part["label"], timedelta(minutes=minutes),
                                     frozenset(p["safety_id"] for p in participants
                                               if part["key"] in p["part_keys"])))
+    people = []
+    for p in participants:
+        own = hours.get(p["safety_id"], availability.Hours())
+        people.append(planner.Participant(
+            p["safety_id"], p["name"], [*busy[p["safety_id"]], *from_feeds.busy[p["safety_id"]]],
+            working_hours=own.weekly, date_overrides=own.dates))
     request = planner.PlanningRequest(
-        participants=[planner.Participant(p["safety_id"], p["name"], busy[p["safety_id"]])
-                      for p in participants],
-        parts=p_parts,
+        participants=people, parts=p_parts,
         window_start=datetime.combine(query.first_day, time(0), web.COPENHAGEN),
         window_end=datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN),
-        now=now, min_notice_working_days=query.min_notice)
+        now=now, min_notice_working_days=query.min_notice,
+        rooms=await _planner_rooms(meeting["id"], query.room))
+    return request, from_feeds.warnings
+
+
+async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
+                     now: datetime | None = None) -> SlotAnswer:
+    """Ranked free slots for the meeting's parts, participants (their working hours, other
+    meetings and imported calendars) and the wanted room, and why better ones failed."""
+    now = now or datetime.now(UTC)
+    if query.last_day < query.first_day:
+        raise web.UserError("Perioden slutter, før den begynder.")
+    if query.last_day < now.astimezone(web.COPENHAGEN).date():
+        raise web.UserError("Perioden ligger i fortiden.")
+    request, warnings = await planning_request(meeting, query, now)
     try:
-        return planner.find_slots(request)
+        result = planner.find_slots(request)
     except planner.PlanningError as exc:
         raise web.UserError(exc.message_da) from None
+    return SlotAnswer(result, warnings, {r.id: r.name for r in request.rooms})
 
 
 # ------------------------------------------------------------------------ suggestions
@@ -905,45 +1022,16 @@ GRAPH_KIND = {"familieraadslagning": "familieraadslagning",
 GRAPH_PART = {"private_time": "family_time"}
 
 
-async def network_snapshot(family_id: int):
-    """The family's network as ``graph.NetworkSnapshot``.
-
-    Until ``network/service.py`` offers its snapshot builder, this is built here; swap it
-    for that one when it lands.
-    """
-    from coordinator.network import graph
-
-    people = await net.Person.select().where(net.Person.family == family_id)
-    rels = await net.Relation.select().where(net.Relation.family == family_id)
-    pairs = await net.KeepApart.select().where(net.KeepApart.family == family_id)
-    org_ids = {p["organisation"] for p in people if p["organisation"]} | {
-        r["target_organisation"] for r in rels if r["target_organisation"]}
-    orgs = await net.Organisation.select().where(
-        net.Organisation.id.is_in(list(org_ids))) if org_ids else []
-    return graph.NetworkSnapshot(
-        people=tuple(graph.Person(
-            id=p["id"], name=p["name"], is_professional=p["is_professional"],
-            sector=p["sector"] or None, organisation_id=p["organisation"], role=p["role"] or None,
-            is_child=p["is_child"], protected_address=p["protected_address"],
-            used_violence=p["used_violence"], contact_only_via_worker=p["contact_only_via_worker"],
-            has_email=bool(p["email"]), has_phone=bool(p["phone"])) for p in people),
-        organisations=tuple(graph.Organisation(o["id"], o["name"], o["kind"], o["sector"] or None)
-                            for o in orgs),
-        relations=tuple(graph.Relation(
-            r["id"], r["source"], r["target_person"] or r["target_organisation"], r["type"],
-            r["note"], target_kind="person" if r["target_person"] else "organisation")
-            for r in rels),
-        keep_apart=tuple(graph.KeepApart(k["person_a"], k["person_b"], k["reason"]) for k in pairs))
-
-
 async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) -> list[dict]:
     """People from the family's network ranked for this meeting, with the graph's reason,
     the parts of THIS meeting to invite them to, and any warning; those already invited
     are left out."""
     from coordinator.network import graph
 
+    if meeting["family"] is None:
+        return []
     try:
-        snapshot = await network_snapshot(meeting["family"])
+        snapshot = (await network_service.load_network(meeting["family"])).snapshot
         suggestions = graph.invite_suggestions(snapshot, GRAPH_KIND.get(meeting["kind"], "statusmoede"))
     except (ValueError, KeyError):  # an inconsistent network must not break the page
         return []

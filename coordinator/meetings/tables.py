@@ -13,6 +13,7 @@ from piccolo.columns import (
     Integer,
     OnDelete,
     Text,
+    Time,
     Timestamptz,
     Varchar,
 )
@@ -94,10 +95,25 @@ class FatherAssessment(Table):
     version = Integer(default=1)
 
 
-class Meeting(Table):
-    """A meeting about a family, with parts, participants and a lifecycle."""
+class Room(Table):
+    """A bookable meeting room; it is busy while a (not cancelled) meeting is booked in it."""
 
-    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=200)
+    location = Varchar(length=300, default="")
+    capacity = Integer(default=0)
+    at_crisis_centre = Boolean(default=False)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Meeting(Table):
+    """A meeting about a family, with parts, participants and a lifecycle.
+
+    ``family`` is empty for meetings between organisations (agreement evaluations,
+    cross-sector meetings); who may open those is ``service.may_open_without_family``.
+    """
+
+    family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True, null=True)
     kind = Varchar(length=40, index=True)
     title = Varchar(length=200)
     status = Varchar(length=16, default="draft", index=True)
@@ -118,6 +134,8 @@ class Meeting(Table):
                           index=True)
     father_assessment = ForeignKey(references=FatherAssessment, on_delete=OnDelete.set_null,
                                    null=True, index=True)
+    room = ForeignKey(references=Room, on_delete=OnDelete.set_null, null=True, index=True)
+    agreement_id = Integer(null=True, default=None, index=True)  # agreement evaluations
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -196,4 +214,40 @@ class BicSession(Table):
     topics = Varchar(length=300, default="")  # comma-separated kinds.BIC_TOPICS keys
     status = Varchar(length=16, default="planned")
     notes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WorkingHours(Table):
+    """When a user or a network person works: a weekday's hours, or one date's override.
+
+    Exactly one of ``user``/``person``; exactly one of ``weekday`` (0 = Monday) and
+    ``on_date``. ``starts``/``ends`` empty means not working that weekday or date.
+    Weekdays without a row keep the planner's default (08–16 Monday to Friday).
+    """
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True, index=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=True, index=True)
+    weekday = Integer(null=True, default=None)
+    on_date = Date(null=True, default=None)
+    starts = Time(null=True, default=None)
+    ends = Time(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class BusyFeed(Table):
+    """An imported ICS free/busy feed of a partner organisation, a user or a network person.
+
+    ``busy_json`` caches the parsed busy intervals (``feeds.encode_busy``); ``error`` holds
+    the Danish warning of the last failed fetch (empty after a good one).
+    """
+
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, null=True,
+                              index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True, index=True)
+    person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=True, index=True)
+    url = Varchar(length=1000)
+    last_fetched = Timestamptz(null=True, default=None)
+    etag = Varchar(length=300, default="")
+    busy_json = Text(default="[]")
+    error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())

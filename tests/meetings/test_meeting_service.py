@@ -42,14 +42,19 @@ async def test_samordner_may_open(role, coordinates, kind, expected):
     assert await service.samordner_may_open(user, meeting) is expected
 
 
-async def test_samordner_reads_only_and_never_writes():
+async def test_samordner_reads_and_edits_only_scheduling():
     worker = await f.user()
     ida = await f.user("samordner")
     _, meeting_id = await _fgc_meeting(worker, ida)
     meeting, family = await service.load_meeting(ida, meeting_id, Action.READ)
     assert meeting["id"] == meeting_id and family["id"] == meeting["family"]
-    with pytest.raises(NotFoundException):
+    with pytest.raises(NotFoundException):  # status, details, approvals: never
         await service.load_meeting(ida, meeting_id, Action.WRITE)
+    meeting, _ = await service.load_meeting(ida, meeting_id, Action.WRITE, samordner_edit=True)
+    assert meeting["id"] == meeting_id
+    other = await f.user("samordner")
+    with pytest.raises(NotFoundException):  # not their familierådslagning
+        await service.load_meeting(other, meeting_id, Action.WRITE, samordner_edit=True)
     assert [m["id"] for m in await service.coordinated_meetings(ida)] == [meeting_id]
 
 

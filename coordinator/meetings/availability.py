@@ -1,0 +1,352 @@
+"""What the slot finder needs besides the meeting: working hours, rooms, imported feeds.
+
+Working hours (``WorkingHours``) belong to a user or a network person: weekday rows
+override the planner's default (08–16 Monday to Friday), date rows override a single day
+(a day off when the times are empty). Rooms (``Room``) are busy while a meeting that is not
+cancelled is booked in them. Feeds (``BusyFeed``) are ICS URLs of a partner organisation, a
+user or a network person, refreshed by ``feeds`` at most every 15 minutes before the
+planner runs. Writes are audited; working hours and feeds of network persons are family
+data and are audited with the family.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any, Iterable, Mapping
+
+from coordinator import db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.meetings import feeds, planner
+from coordinator.meetings.tables import (
+    BusyFeed,
+    Meeting,
+    MeetingPart,
+    Room,
+    WorkingHours,
+)
+from coordinator.network import tables as net
+
+UTC = timezone.utc
+WEEKDAYS = tuple(range(7))
+
+
+# ------------------------------------------------------------------------ owners
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose working hours or feed: exactly one of a user or a network person."""
+
+    user_id: int | None = None
+    person_id: int | None = None
+
+    def where(self, table) -> Any:
+        """The WHERE clause selecting this owner's rows of ``table``."""
+        if self.user_id is not None:
+            return (table.user == self.user_id) & table.person.is_null()
+        return (table.person == self.person_id) & table.user.is_null()
+
+    @property
+    def safety_key(self) -> str:
+        """The participant id the planner and safety rules use."""
+        return f"user:{self.user_id}" if self.user_id is not None else f"person:{self.person_id}"
+
+
+def owner_of(participant: Mapping[str, Any]) -> Owner:
+    """The owner behind a participant; ``web.UserError`` for an external participant."""
+    if participant.get("person"):
+        return Owner(person_id=participant["person"])
+    if participant.get("user"):
+        return Owner(user_id=participant["user"])
+    raise web.UserError("Arbejdstider og kalendere kan kun knyttes til brugere og personer "
+                        "fra netværket.")
+
+
+# ------------------------------------------------------------------------ working hours
+
+@dataclass
+class Hours:
+    """One owner's working hours as the planner takes them."""
+
+    weekly: dict[int, planner.WorkingHours] = field(default_factory=dict)
+    dates: dict[date, planner.WorkingHours] = field(default_factory=dict)
+
+
+def _pair(row: Mapping[str, Any]) -> planner.WorkingHours:
+    return (row["starts"], row["ends"]) if row["starts"] and row["ends"] else None
+
+
+async def hours_of(owners: Iterable[Owner]) -> dict[str, Hours]:
+    """Working hours per ``Owner.safety_key`` (owners without rows are left out)."""
+    owners = list(owners)
+    users = [o.user_id for o in owners if o.user_id is not None]
+    persons = [o.person_id for o in owners if o.person_id is not None]
+    if not users and not persons:
+        return {}
+    clause = None
+    if users:
+        clause = WorkingHours.user.is_in(users)
+    if persons:
+        other = WorkingHours.person.is_in(persons)
+        clause = other if clause is None else (clause | other)
+    result: dict[str, Hours] = {}
+    for row in await WorkingHours.select().where(clause).order_by(WorkingHours.id):
+        key = f"user:{row['user']}" if row["user"] else f"person:{row['person']}"
+        hours = result.setdefault(key, Hours())
+        if row["on_date"] is not None:
+            hours.dates[row["on_date"]] = _pair(row)
+        elif row["weekday"] is not None:
+            hours.weekly[row["weekday"]] = _pair(row)
+    return result
+
+
+def check_hours(start: time | None, end: time | None, label: str) -> planner.WorkingHours:
+    """Both or neither; the end after the start."""
+    if (start is None) != (end is None):
+        raise web.UserError(f"{label}: angiv både start og slut, eller markér dagen som fri.")
+    if start is not None and end is not None and end <= start:
+        raise web.UserError(f"{label}: sluttidspunktet skal ligge efter starttidspunktet.")
+    return (start, end) if start is not None else None
+
+
+async def set_weekly_hours(user: Principal, owner: Owner, hours: Mapping[int, planner.WorkingHours],
+                           family_id: int | None, name: str, address: str = "") -> None:
+    """Replace the owner's weekday hours (weekdays not given fall back to the default)."""
+    if any(day not in WEEKDAYS for day in hours):
+        raise web.UserError("Ugyldig ugedag.")
+    async with db.transaction():
+        await WorkingHours.delete().where(owner.where(WorkingHours)
+                                          & WorkingHours.weekday.is_not_null())
+        for day, pair in sorted(hours.items()):
+            await WorkingHours.insert(WorkingHours(
+                user=owner.user_id, person=owner.person_id, weekday=day,
+                starts=pair[0] if pair else None, ends=pair[1] if pair else None))
+        shown = "; ".join(f"{planner.WEEKDAYS_DA[d]} " + (f"{p[0]:%H:%M}–{p[1]:%H:%M}" if p else "fri")
+                          for d, p in sorted(hours.items()))
+        await audit.record(user, "update", "arbejdstider", owner.safety_key, family_id,
+                           f"Arbejdstider for {name}: {shown}", address)
+
+
+async def set_date_override(user: Principal, owner: Owner, day: date, pair: planner.WorkingHours,
+                            family_id: int | None, name: str, address: str = "") -> None:
+    """Set (replace) one date's hours; ``pair`` None is a day off."""
+    async with db.transaction():
+        await WorkingHours.delete().where(owner.where(WorkingHours) & (WorkingHours.on_date == day))
+        await WorkingHours.insert(WorkingHours(
+            user=owner.user_id, person=owner.person_id, on_date=day,
+            starts=pair[0] if pair else None, ends=pair[1] if pair else None))
+        shown = f"{pair[0]:%H:%M}–{pair[1]:%H:%M}" if pair else "fri"
+        await audit.record(user, "update", "arbejdstider", owner.safety_key, family_id,
+                           f"Arbejdstid for {name} den {day:%d.%m.%Y}: {shown}", address)
+
+
+async def remove_date_override(user: Principal, owner: Owner, day: date, family_id: int | None,
+                               name: str, address: str = "") -> None:
+    """Drop one date's override (the weekday's hours apply again)."""
+    async with db.transaction():
+        await WorkingHours.delete().where(owner.where(WorkingHours) & (WorkingHours.on_date == day))
+        await audit.record(user, "update", "arbejdstider", owner.safety_key, family_id,
+                           f"Særlig arbejdstid for {name} den {day:%d.%m.%Y} fjernet", address)
+
+
+# ------------------------------------------------------------------------ rooms
+
+async def rooms(active_only: bool = True) -> list[dict]:
+    """The rooms, by name."""
+    query = Room.select().order_by(Room.name)
+    return await (query.where(Room.active == True) if active_only else query)  # noqa: E712
+
+
+async def create_room(user: Principal, name: str, location: str, capacity: int,
+                      at_crisis_centre: bool, address: str = "") -> int:
+    """Add a room; audited."""
+    if await Room.exists().where(Room.name == name):
+        raise web.UserError(f"Der findes allerede et lokale med navnet »{name}«.")
+    async with db.transaction():
+        rows = await Room.insert(Room(name=name, location=location, capacity=capacity,
+                                      at_crisis_centre=at_crisis_centre))
+        await audit.record(user, "create", "lokale", rows[0]["id"], None,
+                           f"Lokale oprettet: {name}", address)
+    return rows[0]["id"]
+
+
+async def room_busy(room_ids: Iterable[int], exclude_meeting: int | None = None
+                    ) -> dict[int, list[planner.Busy]]:
+    """Busy intervals per room from the parts of meetings booked there (not cancelled)."""
+    ids = list(room_ids)
+    busy: dict[int, list[planner.Busy]] = {i: [] for i in ids}
+    if not ids:
+        return busy
+    clause = (MeetingPart.meeting.room.is_in(ids) & MeetingPart.starts_at.is_not_null()
+              & (MeetingPart.meeting.status != "cancelled"))
+    if exclude_meeting is not None:
+        clause = clause & (MeetingPart.meeting != exclude_meeting)
+    for row in await MeetingPart.select(
+            MeetingPart.meeting.room.as_alias("room"), MeetingPart.starts_at,
+            MeetingPart.ends_at).where(clause):
+        busy[row["room"]].append(planner.Busy(row["starts_at"], row["ends_at"]))
+    return busy
+
+
+async def room_taken(room_id: int, windows: Iterable[tuple[datetime, datetime]],
+                     meeting_id: int) -> bool:
+    """Whether another meeting holds the room during any of ``windows``."""
+    for start, end in windows:
+        if await MeetingPart.exists().where(
+                (MeetingPart.meeting.room == room_id) & (MeetingPart.meeting != meeting_id)
+                & (MeetingPart.meeting.status != "cancelled")
+                & (MeetingPart.starts_at < end) & (MeetingPart.ends_at > start)):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------ feeds
+
+def _feed_clause(owners: Iterable[Owner], organisation_ids: Iterable[int]) -> Any:
+    owners = list(owners)
+    users = [o.user_id for o in owners if o.user_id is not None]
+    persons = [o.person_id for o in owners if o.person_id is not None]
+    orgs = list(organisation_ids)
+    clause = BusyFeed.id == -1
+    if users:
+        clause = clause | BusyFeed.user.is_in(users)
+    if persons:
+        clause = clause | BusyFeed.person.is_in(persons)
+    if orgs:
+        clause = clause | BusyFeed.organisation.is_in(orgs)
+    return clause
+
+
+async def organisation_ids(participants: list[dict]) -> dict[int, int]:
+    """The directory organisation of each participant (participant id → organisation id):
+    a network person's organisation, or an external participant's organisation matched by
+    its exact name in the directory."""
+    result: dict[int, int] = {}
+    persons = [p["person"] for p in participants if p.get("person")]
+    if persons:
+        rows = await net.Person.select(net.Person.id, net.Person.organisation).where(
+            net.Person.id.is_in(persons))
+        by_person = {r["id"]: r["organisation"] for r in rows if r["organisation"]}
+        for p in participants:
+            if p.get("person") in by_person:
+                result[p["id"]] = by_person[p["person"]]
+    names = {p["organisation"].strip() for p in participants
+             if not p.get("person") and not p.get("user") and p.get("organisation")}
+    if names:
+        rows = await net.Organisation.select(net.Organisation.id, net.Organisation.name).where(
+            net.Organisation.name.is_in(sorted(names)))
+        by_name = {r["name"]: r["id"] for r in rows}
+        for p in participants:
+            if not p.get("person") and not p.get("user") and p.get("organisation", "").strip() in by_name:
+                result[p["id"]] = by_name[p["organisation"].strip()]
+    return result
+
+
+async def feeds_of(participants: list[dict]) -> tuple[list[dict], dict[int, int]]:
+    """The configured feeds that concern the participants, and their organisations."""
+    orgs = await organisation_ids(participants)
+    owners = [owner_of(p) for p in participants if p.get("person") or p.get("user")]
+    if not owners and not orgs:
+        return [], orgs
+    rows = await BusyFeed.select(
+        BusyFeed.all_columns(), BusyFeed.organisation.name.as_alias("organisation_name"),
+    ).where(_feed_clause(owners, orgs.values())).order_by(BusyFeed.id)
+    return rows, orgs
+
+
+def _feed_applies(feed: Mapping[str, Any], participant: Mapping[str, Any],
+                  orgs: Mapping[int, int]) -> bool:
+    return ((feed["user"] is not None and feed["user"] == participant.get("user"))
+            or (feed["person"] is not None and feed["person"] == participant.get("person"))
+            or (feed["organisation"] is not None
+                and feed["organisation"] == orgs.get(participant["id"])))
+
+
+async def refresh(rows: list[dict], now: datetime) -> list[dict]:
+    """Fetch the stale feeds concurrently (outside any transaction), store the results,
+    and return the rows as they are now."""
+    stale = [row for row in rows if feeds.is_stale(row, now)]
+    if not stale:
+        return rows
+    results = await asyncio.gather(*(feeds.refreshed(row, now) for row in stale))
+    for row, values in zip(stale, results):
+        await BusyFeed.update({getattr(BusyFeed, k): v for k, v in values.items()}).where(
+            BusyFeed.id == row["id"])
+        row.update(values)
+    return rows
+
+
+@dataclass
+class FeedBusy:
+    """Busy intervals from feeds per participant safety id, and the Danish warnings."""
+
+    busy: dict[str, list[planner.Busy | planner.AllDay]]
+    warnings: list[str]
+
+
+def feed_label(feed: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """Whose calendar this is, in Danish."""
+    if feed["organisation"] is not None:
+        return f"Kalenderen for {feed.get('organisation_name') or 'organisationen'}"
+    key = f"user:{feed['user']}" if feed["user"] is not None else f"person:{feed['person']}"
+    return f"Kalenderen for {names.get(key, 'deltageren')}"
+
+
+def feed_warnings(rows: list[dict], participants: list[dict]) -> list[str]:
+    """The stored errors of the feeds as Danish warnings for the meeting page."""
+    names = {p["safety_id"]: p["name"] for p in participants}
+    return [f"{feed_label(row, names)} kunne ikke bruges: {row['error']} Den seneste "
+            "kendte kalender bruges." for row in rows if row["error"]]
+
+
+async def feed_busy(participants: list[dict], now: datetime | None = None) -> FeedBusy:
+    """Refresh the feeds that concern the participants and map their busy intervals."""
+    now = now or datetime.now(UTC)
+    rows, orgs = await feeds_of(participants)
+    rows = await refresh(rows, now)
+    busy: dict[str, list[planner.Busy | planner.AllDay]] = {p["safety_id"]: [] for p in participants}
+    decoded = {row["id"]: feeds.decode_busy(row["busy_json"]) for row in rows}
+    for p in participants:
+        for row in rows:
+            if _feed_applies(row, p, orgs):
+                busy[p["safety_id"]].extend(decoded[row["id"]])
+    return FeedBusy(busy, feed_warnings(rows, participants))
+
+
+async def set_feed(user: Principal, *, url: str, owner: Owner | None = None,
+                   organisation_id: int | None = None, family_id: int | None = None,
+                   name: str = "", address: str = "") -> None:
+    """Configure (replace) the ICS URL of an owner or an organisation; empty URL removes it."""
+    url = url.strip()
+    if url:
+        try:
+            feeds.check_url(url)
+        except feeds.FeedError as exc:
+            raise web.UserError(exc.message_da) from None
+    if organisation_id is not None:
+        clause = (BusyFeed.organisation == organisation_id)
+    elif owner is not None:
+        clause = owner.where(BusyFeed) & BusyFeed.organisation.is_null()
+    else:
+        raise web.UserError("Vælg, hvis kalender det er.")
+    async with db.transaction():
+        await BusyFeed.delete().where(clause)
+        if url:
+            await BusyFeed.insert(BusyFeed(
+                url=url, organisation=organisation_id,
+                user=owner.user_id if owner and organisation_id is None else None,
+                person=owner.person_id if owner and organisation_id is None else None))
+        await audit.record(user, "update", "kalenderfeed", organisation_id or (owner.safety_key if owner else ""),
+                           None if organisation_id else family_id,
+                           (f"Kalender (ICS) for {name} sat" if url else f"Kalender (ICS) for {name} fjernet"),
+                           address)
+
+
+async def meeting_room(meeting: Mapping[str, Any]) -> dict | None:
+    """The room booked for the meeting, if any."""
+    if not meeting.get("room"):
+        return None
+    return await Room.select().where(Room.id == meeting["room"]).first()
+
