@@ -73,17 +73,51 @@ def compute(families: list[FamilyFacts], agreements_overdue: int = 0,
     for family in families:
         for year in _returning_years(family, period):
             returning[year] += 1
+    return from_counts(
+        Counts(current=len(current), fgc_assessed=sum(f.fgc_assessed for f in current),
+               at_crisis_centre=len(at_centre),
+               father_assessed=sum(f.father_assessed for f in at_centre),
+               followups_due=sum(f.followups_due for f in current),
+               followups_on_time=sum(f.followups_on_time for f in current)),
+        returning, agreements_overdue)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The criteria's numerators and denominators, counted over the current families."""
+
+    current: int
+    fgc_assessed: int
+    at_crisis_centre: int
+    father_assessed: int
+    followups_due: int
+    followups_on_time: int
+
+
+def from_counts(counts: Counts, returning_by_year: dict[int, int],
+                agreements_overdue: int = 0) -> Criteria:
+    """The criteria from counts already taken (the database counts at national scale)."""
     return Criteria(
-        fgc_assessed=Share("Vurderet for familierådslagning",
-                           sum(f.fgc_assessed for f in current), len(current)),
-        father_assessed=Share("Vurdering af fars inddragelse (BIC)",
-                              sum(f.father_assessed for f in at_centre), len(at_centre)),
-        followups_on_time=Share("Opfølgninger holdt til tiden",
-                                sum(f.followups_on_time for f in current),
-                                sum(f.followups_due for f in current)),
-        returning_by_year=dict(sorted(returning.items())),
+        fgc_assessed=Share("Vurderet for familierådslagning", counts.fgc_assessed,
+                           counts.current),
+        father_assessed=Share("Vurdering af fars inddragelse (BIC)", counts.father_assessed,
+                              counts.at_crisis_centre),
+        followups_on_time=Share("Opfølgninger holdt til tiden", counts.followups_on_time,
+                                counts.followups_due),
+        returning_by_year=dict(sorted(returning_by_year.items())),
         agreements_overdue=agreements_overdue,
     )
+
+
+def returning_by_year(stay_starts: dict[int, list[date]],
+                      period: tuple[date, date] | None = None) -> dict[int, int]:
+    """Returning families per year from each family's stay start days (see ``compute``)."""
+    returning: Counter[int] = Counter()
+    for days in stay_starts.values():
+        for year in _returning_years(FamilyFacts(0, False, False, False, False,
+                                                 stay_starts=tuple(days)), period):
+            returning[year] += 1
+    return dict(sorted(returning.items()))
 
 
 def _returning_years(family: FamilyFacts, period: tuple[date, date] | None) -> set[int]:

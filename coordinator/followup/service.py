@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
+from piccolo.query.functions.aggregate import Count
+
 from coordinator import db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
@@ -58,7 +60,13 @@ async def meeting_facts(family_ids: list[int]) -> dict[int, list[agenda.MeetingF
     rows = await Meeting.select(Meeting.id, Meeting.family, Meeting.kind, Meeting.title,
                                 Meeting.status, Meeting.parent_id
                                 ).where(Meeting.family.is_in(family_ids))
-    first, last = await part_bounds([r["id"] for r in rows])
+    first, last = await _bounds(MeetingPart.meeting.is_in(
+        Meeting.select(Meeting.id).where(Meeting.family.is_in(family_ids))))
+    return _facts_by_family(rows, first, last)
+
+
+def _facts_by_family(rows: list[dict], first: dict[int, datetime], last: dict[int, datetime]
+                     ) -> dict[int, list[agenda.MeetingFacts]]:
     result: dict[int, list[agenda.MeetingFacts]] = defaultdict(list)
     for row in rows:
         result[row["family"]].append(agenda.MeetingFacts(
@@ -69,9 +77,14 @@ async def meeting_facts(family_ids: list[int]) -> dict[int, list[agenda.MeetingF
 
 async def part_bounds(meeting_ids: list[int]) -> tuple[dict[int, datetime], dict[int, datetime]]:
     """Each meeting's first part start and last part end (meetings without times left out)."""
+    return await _bounds(MeetingPart.meeting.is_in(meeting_ids) if meeting_ids
+                         else _none(MeetingPart))
+
+
+async def _bounds(which: Any) -> tuple[dict[int, datetime], dict[int, datetime]]:
+    """First part start and last part end of the meetings whose parts match ``which``."""
     parts = await MeetingPart.select(
-        MeetingPart.meeting, MeetingPart.starts_at, MeetingPart.ends_at
-    ).where(MeetingPart.meeting.is_in(meeting_ids) if meeting_ids else _none(MeetingPart))
+        MeetingPart.meeting, MeetingPart.starts_at, MeetingPart.ends_at).where(which)
     first: dict[int, datetime] = {}
     last: dict[int, datetime] = {}
     for part in parts:
@@ -145,13 +158,12 @@ def session_status(row: dict) -> str:
 
 async def _audit_reads(user: Principal, entity: str, entity_id: object,
                        rows: Iterable[tuple[int, str]], address: str) -> None:
-    """One audit row per family shown, in one transaction."""
+    """One audit row per family shown, written in one multi-row INSERT."""
     rows = list(rows)
     if not rows:
         return
     async with db.transaction():
-        for family_id, name in rows:
-            await audit.record(user, "read", entity, entity_id, family_id, name, address)
+        await audit.record_many(user, "read", entity, entity_id, rows, address)
 
 
 # --- 1. the team meeting ---------------------------------------------------------------------
@@ -217,18 +229,74 @@ class CriteriaReport:
     at_crisis_centre: int
 
 
-async def _current_families(start: date, end: date) -> list[dict]:
+def _current(start: date, end: date) -> Any:
     """Families current at some point in the period: opened by its end, and active or
     closed no earlier than its start."""
-    return await Family.select(Family.id, Family.at_crisis_centre).where(
-        (Family.opened_on <= end)
-        & ((Family.status == "active") | (Family.closed_on >= start)))
+    return ((Family.opened_on <= end)
+            & ((Family.status == "active") | (Family.closed_on >= start)))
 
 
-async def _assessed_families(table: Any, decided: Any, end: date) -> set[int]:
-    rows = await table.select(table.family).where(
+def _current_ids(start: date, end: date) -> Any:
+    """A sub-select of the current families' ids (never an id list: 85,000 at national
+    scale is more than a driver may bind)."""
+    return Family.select(Family.id).where(_current(start, end))
+
+
+def _assessed(table: Any, decided: Any, end: date) -> Any:
+    """A sub-select of the families with an assessment decided by ``end``."""
+    return table.select(table.family).where(
         decided.is_not_null(), (table.assessed_on.is_null()) | (table.assessed_on <= end))
-    return {row["family"] for row in rows}
+
+
+async def _criteria_counts(start: date, end: date) -> tuple[int, int, int, int]:
+    """(current, at the crisis centre, assessed for an FGC, father assessed at the centre),
+    four COUNTs in the database."""
+    current = _current(start, end)
+    at_centre = current & (Family.at_crisis_centre == True)  # noqa: E712
+    return (await Family.count().where(current),
+            await Family.count().where(at_centre),
+            await Family.count().where(
+                current & Family.id.is_in(_assessed(FgcCase, FgcCase.possible, end))),
+            await Family.count().where(at_centre & Family.id.is_in(
+                _assessed(FatherAssessment, FatherAssessment.involve, end))))
+
+
+def _held_window(start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC bounds that contain every moment a meeting must have been held in for its
+    follow-up to fall due in ``start``–``end`` (a superset: ``_followups`` decides)."""
+    months = [k.followup_after_months for k in kinds.KINDS.values() if k.followup_after_months]
+    longest, shortest = max(months), min(months)
+    lower = datetime.combine(start - timedelta(days=31 * longest + 2), datetime.min.time(),
+                             web.COPENHAGEN)
+    upper = datetime.combine(end - timedelta(days=28 * shortest - 4), datetime.min.time(),
+                             web.COPENHAGEN)
+    return lower, upper
+
+
+async def _followup_facts(start: date, end: date) -> dict[int, list[agenda.MeetingFacts]]:
+    """Per current family: its held meetings whose follow-up may fall due in the period,
+    and their held follow-up meetings, each with its first start and last end.
+
+    Sub-selects, not id lists: only meetings with a part in the window that can make
+    them due are read, so the work follows the period, not the size of the country.
+    """
+    lower, upper = _held_window(start, end)
+    in_window = MeetingPart.select(MeetingPart.meeting).where(
+        ((MeetingPart.ends_at >= lower) & (MeetingPart.ends_at < upper))
+        | ((MeetingPart.starts_at >= lower) & (MeetingPart.starts_at < upper)))
+    held = ["held", "followup"]
+    due = Meeting.select(Meeting.id).where(
+        Meeting.kind.is_in(list(FOLLOWUP_KINDS)), Meeting.status.is_in(held),
+        Meeting.family.is_in(_current_ids(start, end)), Meeting.id.is_in(in_window))
+    children = Meeting.select(Meeting.id).where(
+        Meeting.parent_id.is_in(due), Meeting.status.is_in(held))
+    columns = (Meeting.id, Meeting.family, Meeting.kind, Meeting.title, Meeting.status,
+               Meeting.parent_id)
+    rows = await Meeting.select(*columns).where(Meeting.id.is_in(due)
+                                                | Meeting.id.is_in(children))
+    first, last = await _bounds(MeetingPart.meeting.is_in(due)
+                                | MeetingPart.meeting.is_in(children))
+    return _facts_by_family(rows, first, last)
 
 
 def _followups(meetings: list[agenda.MeetingFacts], start: date, end: date,
@@ -264,25 +332,20 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
                            ) -> CriteriaReport:
     """Every success criterion for the period ``start``–``end`` (no family names)."""
     measured_on = min(end, measured_on or today())
-    current = await _current_families(start, end)
-    ids = [r["id"] for r in current]
-    fgc = await _assessed_families(FgcCase, FgcCase.possible, end)
-    father = await _assessed_families(FatherAssessment, FatherAssessment.involve, end)
-    meetings = await meeting_facts(ids)
+    current, at_centre, fgc, father = await _criteria_counts(start, end)
+    due = on_time = 0
+    for meetings in (await _followup_facts(start, end)).values():
+        family_due, family_on_time = _followups(meetings, start, end, measured_on)
+        due += family_due
+        on_time += family_on_time
     stays: dict[int, list[date]] = defaultdict(list)
-    for row in await Stay.select(Stay.family, Stay.started_on):
+    again = Stay.select(Stay.family).group_by(Stay.family).having(Count() > 1)
+    for row in await Stay.select(Stay.family, Stay.started_on).where(Stay.family.is_in(again)):
         stays[row["family"]].append(row["started_on"])
-    facts = []
-    for row in current:
-        due, held = _followups(meetings.get(row["id"], []), start, end, measured_on)
-        facts.append(criteria.FamilyFacts(
-            row["id"], True, row["at_crisis_centre"], row["id"] in fgc, row["id"] in father,
-            due, held, stay_starts=tuple(stays.pop(row["id"], ()))))
-    facts += [criteria.FamilyFacts(family_id, False, False, False, False,
-                                   stay_starts=tuple(days)) for family_id, days in stays.items()]
-    figures = criteria.compute(facts, await agreements_overdue(measured_on), (start, end))
-    return CriteriaReport(start, end, measured_on, figures, len(current),
-                          sum(1 for r in current if r["at_crisis_centre"]))
+    figures = criteria.from_counts(
+        criteria.Counts(current, fgc, at_centre, father, due, on_time),
+        criteria.returning_by_year(stays, (start, end)), await agreements_overdue(measured_on))
+    return CriteriaReport(start, end, measured_on, figures, current, at_centre)
 
 
 # --- 3. the contact person's BIC fathers --------------------------------------------------------

@@ -394,3 +394,40 @@ async def test_bad_agenda_input_is_a_danish_422_and_saves_nothing(client, form, 
     assert response.status_code == 422
     assert message in response.text and "Intet er gemt" in response.text
     assert await SeriesAgenda.count() == 0 and await SeriesAgendaItem.count() == 0
+
+
+class _Statements:
+    """Records every statement the ORM sends (and how many values it binds)."""
+
+    def __init__(self, monkeypatch):
+        from coordinator import db
+
+        engine_class = type(db.engine())
+        self.args: list[int] = []
+        original = engine_class.run_querystring
+
+        async def counting(engine, querystring, *a, **kw):
+            self.args.append(len(querystring.compile_string(engine.engine_type)[1]))
+            return await original(engine, querystring, *a, **kw)
+
+        monkeypatch.setattr(engine_class, "run_querystring", counting)
+
+
+async def test_success_criteria_statements_do_not_grow_with_the_families(monkeypatch):
+    # At national scale (85,000 current families) an id list overflowed the driver's
+    # 32,767 bound values (500): the figures are counted with sub-selects instead.
+    await _criteria_world()
+    before = _Statements(monkeypatch)
+    first = await service.success_criteria(START, END, measured_on=date(2026, 11, 1))
+    monkeypatch.undo()
+    for index in range(40):
+        family_id = await f.family(name=f"Ekstra {index}")
+        await d.meeting(family_id, "familieraadslagning", "held", d.local(date(2026, 1, 5)))
+        await d.stay(family_id, date(2026, 2, 1))
+        await d.stay(family_id, date(2026, 4, 1))
+    after = _Statements(monkeypatch)
+    second = await service.success_criteria(START, END, measured_on=date(2026, 11, 1))
+    assert len(after.args) == len(before.args)
+    assert max(after.args) == max(before.args)
+    assert second.current_families == first.current_families + 40
+    assert second.figures.followups_on_time.denominator > first.figures.followups_on_time.denominator
