@@ -2,7 +2,10 @@
 
 The server runs as a subprocess (``coordinator demo``) on a fresh SQLite file, whatever
 TEST_DATABASE_URL says; so the journeys run once per ``bin/test``, on its SQLite pass.
-Its mail goes to an aiosmtpd server of the tests (``demo_smtp``). Playwright's async API
+Its mail goes to an aiosmtpd server of the tests (``demo_smtp``), delivered by a
+``coordinator worker`` process started beside it (the web process only writes the outbox).
+Both run the code of this checkout (PYTHONPATH), not whatever the editable install points
+at. Playwright's async API
 is used because the tests run inside pytest-asyncio's session event loop, where the sync
 API refuses to start. Chromium is always /usr/bin/chromium from apt, never a download.
 
@@ -34,8 +37,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
                  "--disable-sync", "--disable-gpu", "--no-first-run"]
 AXE_VERSION = "4.14.1"  # tests/browser/vendor/README.md
 HERE = Path(__file__).resolve().parent
-ARTIFACTS = HERE.parents[1] / "test-artifacts"
+ROOT = HERE.parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
 SERVER_START_SECONDS = 60
+WORKER_POLL_SECONDS = "0.3"
 
 
 def _missing_browser() -> str | None:
@@ -78,8 +83,18 @@ def _server_environment(url: str, smtp: SmtpTestServer, workdir: Path) -> dict[s
            if key not in {"TEST_DATABASE_URL", "COOKIE_SECURE"}}
     env.update(DATABASE_URL=f"sqlite:///{workdir}/demo.sqlite",
                SMTP_URL=f"smtp://{smtp.host}:{smtp.port}", PUBLIC_BASE_URL=url,
-               SECRET_KEY="browser-journeys-" + "k" * 32, LOG_LEVEL="WARNING")
+               SECRET_KEY="browser-journeys-" + "k" * 32, LOG_LEVEL="WARNING",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return env
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 async def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -107,28 +122,31 @@ def demo_smtp() -> SmtpTestServer:
 
 @pytest.fixture(scope="session")
 async def demo_server(demo_smtp) -> AsyncIterator[DemoServer]:
-    """``coordinator demo`` on 127.0.0.1 with a fresh SQLite file, until the session ends."""
+    """``coordinator demo`` on 127.0.0.1 with a fresh SQLite file, and ``coordinator worker``
+    delivering its outbox to ``demo_smtp``, until the session ends."""
     workdir = Path(tempfile.mkdtemp(prefix="coordinator-browser-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "browser-server.log"
-    command = [str(Path(sys.executable).with_name("coordinator")), "demo",
-               "--host", "127.0.0.1", "--port", str(port)]
+    coordinator = str(Path(sys.executable).with_name("coordinator"))
+    env = _server_environment(url, demo_smtp, workdir)
     with log.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=workdir, stdout=log_file,
-                                   stderr=subprocess.STDOUT,
-                                   env=_server_environment(url, demo_smtp, workdir))
+        process = subprocess.Popen([coordinator, "demo", "--host", "127.0.0.1", "--port", str(port)],
+                                   cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    worker = None
     try:
         await _wait_healthy(url, process, log)
+        # Started after the demo data exists, so the worker's migrate finds nothing to do.
+        with (ARTIFACTS / "browser-worker.log").open("w") as worker_log:
+            worker = subprocess.Popen([coordinator, "worker", "--poll", WORKER_POLL_SECONDS],
+                                      cwd=workdir, stdout=worker_log, stderr=subprocess.STDOUT,
+                                      env=env)
         yield DemoServer(url, demo_smtp, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for running in (worker, process):
+            if running is not None:
+                _stop(running)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ axe_check(page)`` on every page reached, ``await shot(page, "step-name")``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import weakref
 from pathlib import Path
@@ -118,3 +119,86 @@ async def focused(page: Page) -> dict:
                          && box.left < innerWidth && box.top < innerHeight,
                 outline: getComputedStyle(el).outlineStyle};
     }""")
+
+
+# ---------------------------------------------------------------- keyboard-only journeys
+
+TAB_LIMIT = 400  # the longest page (a meeting with its forms) has fewer tab stops than this
+
+
+async def tab_to(page: Page, *, text: str | None = None, id: str | None = None,
+                 backwards: bool = False, limit: int = TAB_LIMIT) -> dict:
+    """Press Tab (Shift+Tab with ``backwards``) until the element with this visible text or
+    id has focus, like a keyboard user walking the page; fail if it is never reached.
+
+    Every stop on the way must be on screen with a visible focus indicator, since a user
+    who cannot see where focus is cannot use the page with the keyboard.
+    """
+    assert text or id, "tell which element to reach"
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        await page.keyboard.press(key)
+        now = await focused(page)
+        if (id is not None and now["id"] == id) or (text is not None and now["text"] == text):
+            assert now["visible"], f"focus on {now} is off screen"
+            assert now["outline"] != "none", f"focus on {now} is not visible (outline: none)"
+            return now
+    raise AssertionError(f"{limit} presses of {key} never reached {text or id!r} on {page.url}")
+
+
+async def _date_segments(page: Page) -> list[str]:
+    """The editable parts of the focused date/time field in the order the browser shows them
+    (Day/Month/Year… in Danish, Month/Day/Year… in English), read from the accessibility tree."""
+    cdp = await page.context.new_cdp_session(page)
+    try:
+        active = await cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})
+        found = await cdp.send("Accessibility.queryAXTree", {
+            "objectId": active["result"]["objectId"], "role": "spinbutton"})
+        # Names read like "Month" (or "Month Month" with a label): the last word is the part.
+        return [node["name"]["value"].split()[-1] for node in found["nodes"]]
+    finally:
+        await cdp.detach()
+
+
+async def type_datetime(page: Page, when) -> None:
+    """Type a date and time into the focused ``datetime-local`` (or ``date``) field with the
+    keyboard alone, in whatever segment order the browser's locale gives it."""
+    segments = await _date_segments(page)
+    twelve_hour = "AM/PM" in segments
+    values = {"Day": f"{when.day:02d}", "Month": f"{when.month:02d}", "Year": f"{when.year:04d}",
+              "Hours": when.strftime("%I" if twelve_hour else "%H"),
+              "Minutes": f"{when.minute:02d}", "AM/PM": when.strftime("%p")[0]}
+    for index, segment in enumerate(segments):
+        await page.keyboard.type(values[segment])
+        # Two-digit segments move on by themselves; a year may have up to six digits.
+        if segment == "Year" and index < len(segments) - 1:
+            await page.keyboard.press("Tab")
+
+
+# ------------------------------------------------------------------------------ mail
+
+MAIL_WAIT_SECONDS = 30
+
+
+async def mails_to(smtp, address: str, count: int = 1,
+                   timeout: float = MAIL_WAIT_SECONDS) -> list:
+    """Wait (bounded) until the tests' SMTP server holds ``count`` messages for ``address``,
+    and return them; the worker delivers the outbox a moment after the click."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        found = [m for m in smtp.messages if address.lower() in (r.lower() for r in m.rcpt_tos)]
+        if len(found) >= count:
+            return found
+        if loop.time() > deadline:
+            raise AssertionError(f"{len(found)} of {count} mail(s) to {address} arrived in "
+                                 f"{timeout} s; all recipients: "
+                                 f"{[m.rcpt_tos for m in smtp.messages]}")
+        await asyncio.sleep(0.1)
+
+
+def text_part(message) -> str:
+    """The text/plain body of a received mail (``ReceivedMessage.message``)."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, "the mail has no text/plain part"
+    return part.get_content()
