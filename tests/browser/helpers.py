@@ -126,10 +126,10 @@ async def focused(page: Page) -> dict:
 TAB_LIMIT = 400  # the longest page (a meeting with its forms) has fewer tab stops than this
 
 
-async def tab_to(page: Page, *, text: str | None = None, id: str | None = None,
+async def tab_to(page: Page, *, text: "str | re.Pattern | None" = None, id: str | None = None,
                  backwards: bool = False, limit: int = TAB_LIMIT) -> dict:
-    """Press Tab (Shift+Tab with ``backwards``) until the element with this visible text or
-    id has focus, like a keyboard user walking the page; fail if it is never reached.
+    """Press Tab (Shift+Tab with ``backwards``) until the element with this visible text (a
+    string to equal or a pattern to search) or id has focus, like a keyboard user walking the page; fail if it is never reached.
 
     Every stop on the way must be on screen with a visible focus indicator, since a user
     who cannot see where focus is cannot use the page with the keyboard.
@@ -139,11 +139,15 @@ async def tab_to(page: Page, *, text: str | None = None, id: str | None = None,
     for _ in range(limit):
         await page.keyboard.press(key)
         now = await focused(page)
-        if (id is not None and now["id"] == id) or (text is not None and now["text"] == text):
+        if (id is not None and now["id"] == id) or (text is not None and _matches(text, now["text"])):
             assert now["visible"], f"focus on {now} is off screen"
             assert now["outline"] != "none", f"focus on {now} is not visible (outline: none)"
             return now
     raise AssertionError(f"{limit} presses of {key} never reached {text or id!r} on {page.url}")
+
+
+def _matches(wanted: "str | re.Pattern", text: str) -> bool:
+    return bool(wanted.search(text)) if isinstance(wanted, re.Pattern) else text == wanted
 
 
 async def _date_segments(page: Page) -> list[str]:

@@ -191,12 +191,14 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
     # A time from the suggestions.
     await tab_to(page, text="Find tidspunkter")
     await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Forslag til tidspunkter")).to_be_focused()
     first_slot = page.locator("#slots .slot-list li").first
     await expect(first_slot).to_be_visible()
     await axe_check(page)
     await shot(page, "journey-2-slot-suggestions")
     chosen = (await first_slot.locator("strong").inner_text()).split(" – ")[0]
-    await tab_to(page, text="Vælg dette tidspunkt")
+    picked = await tab_to(page, text=re.compile("^Vælg dette tidspunkt"))
+    assert chosen in picked["text"], "each choice names its time for screen readers"
     await press(page)
     parts = page.get_by_role("table", name="Mødets dele og deltagere")
     await expect(row_of(parts, "Informationsdel")).to_contain_text(chosen)
