@@ -131,8 +131,8 @@ async def tab_to(page: Page, *, text: "str | re.Pattern | None" = None, id: str 
     """Press Tab (Shift+Tab with ``backwards``) until the element with this visible text (a
     string to equal or a pattern to search) or id has focus, like a keyboard user walking the page; fail if it is never reached.
 
-    Every stop on the way must be on screen with a visible focus indicator, since a user
-    who cannot see where focus is cannot use the page with the keyboard.
+    The element reached must be on screen with a visible focus indicator, since a user who
+    cannot see where focus is cannot use the page with the keyboard.
     """
     assert text or id, "tell which element to reach"
     key = "Shift+Tab" if backwards else "Tab"
