@@ -133,6 +133,15 @@ async def press(page: Page, key: str = "Enter") -> None:
     await axe_check(page)
 
 
+async def type_and_submit(page: Page, fields: dict[str, str], button: str) -> None:
+    """Tab to each field (by id) and type its text, then Tab to the button and press Enter."""
+    for field_id, value in fields.items():
+        await tab_to(page, id=field_id)
+        await page.keyboard.type(value)
+    await tab_to(page, text=button)
+    await press(page)
+
+
 async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(page, journey, demo_smtp):
     family_path = needs(journey.family_path, "step 1 (the teacher in the network)")
     await login(page, "sara")
@@ -145,21 +154,15 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
     # 1. The assessment, together with the family.
     await tab_to(page, text="ja")
     await page.keyboard.press("Space")
-    await tab_to(page, id="a-view")
-    await page.keyboard.type("Mor vil gerne have mormor og skolen med.")
-    await tab_to(page, id="a-reasons")
-    await page.keyboard.type("Der er et privat netværk, der vil hjælpe.")
-    await tab_to(page, text="Gem vurdering")
-    await press(page)
+    await type_and_submit(page, {"a-view": "Mor vil gerne have mormor og skolen med.",
+                                 "a-reasons": "Der er et privat netværk, der vil hjælpe."},
+                          "Gem vurdering")
     await expect(page.locator("#step-1")).to_contain_text("Mulig")
 
     # 2. The referral with the questions the family's plan must answer.
-    await tab_to(page, id="r-concern")
-    await page.keyboard.type("Bekymring for børnenes trivsel efter udflytning.")
-    await tab_to(page, id="r-questions")
-    await page.keyboard.type("Hvem henter børnene? Hvem kan mor ringe til om aftenen?")
-    await tab_to(page, text="Gem henvisning")
-    await press(page)
+    await type_and_submit(page, {
+        "r-concern": "Bekymring for børnenes trivsel efter udflytning.",
+        "r-questions": "Hvem henter børnene? Hvem kan mor ringe til om aftenen?"}, "Gem henvisning")
 
     # 3. The independent samordner: a user with the narrow samordner role.
     await tab_to(page, id="c-user")
