@@ -191,6 +191,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/agreements/{agreement_id:int}/edit"): AGREEMENT_FORM,
     ("POST", "/agreements/{agreement_id:int}/edit"): AGREEMENT_WRITE,
     ("POST", "/agreements/{agreement_id:int}/evaluations"): AGREEMENT_WRITE,
+    ("POST", "/agreements/{agreement_id:int}/evaluation-meeting"): AGREEMENT_WRITE,
     ("POST", "/agreements/{agreement_id:int}/archive"): AGREEMENT_WRITE,
     ("POST", "/agreements/{agreement_id:int}/delete"): AGREEMENT_WRITE,
 }
