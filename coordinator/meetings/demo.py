@@ -99,6 +99,7 @@ async def seed(ctx) -> None:
         Organisation.location_protected == True).first()  # noqa: E712
     today = ctx.today
     async with db.transaction():
+        await _seed_rooms(users)
         for fam in ctx.families:
             people = await Person.select().where(Person.family == fam.id).order_by(Person.id)
             worker_name = fam.team_usernames[0]
@@ -217,3 +218,16 @@ async def _seed_bic(fam, people, me, users, accounts, today) -> None:
         await BicSession.insert(BicSession(
             assessment=rows[0]["id"], meeting=meeting_id, topics=topics, status=status,
             notes="Far fik rådgivning om forløbet i Familieretshuset." if status == "held" else ""))
+
+
+async def _seed_rooms(users: dict) -> None:
+    """Rooms the slot finder can book, and a leader's shorter Friday (working hours)."""
+    from coordinator.meetings.tables import Room, WorkingHours
+
+    await Room.insert(
+        Room(name="Mødelokale 1", location="Rådhuset, 2. sal", capacity=10),
+        Room(name="Mødelokale 2", location="Rådhuset, stueetagen", capacity=6),
+        Room(name="Samtalerummet", location="Krisecentret", capacity=4, at_crisis_centre=True))
+    if "lene" in users:
+        await WorkingHours.insert(WorkingHours(user=users["lene"], weekday=4,
+                                               starts=time(8), ends=time(12)))

@@ -510,12 +510,16 @@ class MeetingController(Controller):
             web.user_of(request), meeting, _version(form), times, web.client_address(request),
             book_room=room))
 
-    async def _participant_owner(self, meeting: dict, participant_id: int
-                                 ) -> tuple[dict, availability.Owner]:
+    async def _participant_row(self, meeting: dict, participant_id: int) -> dict:
         row = next((p for p in await service.participants_of(meeting["id"])
                     if p["id"] == participant_id), None)
         if row is None:
             raise web.UserError("Deltageren findes ikke på mødet.", 404)
+        return row
+
+    async def _participant_owner(self, meeting: dict, participant_id: int
+                                 ) -> tuple[dict, availability.Owner]:
+        row = await self._participant_row(meeting, participant_id)
         return row, availability.owner_of(row)
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/hours")
@@ -561,10 +565,7 @@ class MeetingController(Controller):
         meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
         url = web.text(form, "url", "Kalenderadresse (ICS)", max_length=1000)
-        row = next((p for p in await service.participants_of(meeting_id)
-                    if p["id"] == participant_id), None)
-        if row is None:
-            raise web.UserError("Deltageren findes ikke på mødet.", 404)
+        row = await self._participant_row(meeting, participant_id)
         organisation = None
         if web.choice(form, "scope", "Gælder", {"own": 1, "organisation": 1},
                       required=False) == "organisation":

@@ -15,7 +15,6 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     etag: str = ""
-    delay: float = 0.0
 
 
 class IcsServer:
@@ -34,8 +33,6 @@ class IcsServer:
                     self.send_response(404)
                     self.end_headers()
                     return
-                if route.delay:
-                    threading.Event().wait(route.delay)
                 if route.etag and self.headers.get("If-None-Match") == route.etag:
                     self.send_response(304)
                     self.end_headers()
