@@ -94,6 +94,9 @@ async def _meeting_for_poll(request: Request, meeting_id: FromPath[int]) -> dict
     if user.role is Role.SAMORDNER:
         if not await meetings.samordner_may_open(user, meeting):
             raise NotFoundException()
+    elif meeting["family"] is None:
+        if not meetings.may_open_without_family(user, meeting):
+            raise NotFoundException()
     else:
         await families.load_family(user, meeting["family"], Action.READ, audit_read=False)
     return meeting

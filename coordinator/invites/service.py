@@ -108,7 +108,7 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
     ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
     families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
-        Family.id.is_in(list({m["family"] for m in meetings})))}
+        Family.id.is_in(list({m["family"] for m in meetings if m["family"]}) or [-1]))}
     org_ids = list({m["location_organisation"] for m in meetings if m["location_organisation"]})
     orgs = {o["id"]: o for o in await net.Organisation.select(
         net.Organisation.id, net.Organisation.name, net.Organisation.address,
@@ -126,7 +126,9 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         keys.setdefault(link["participant"], []).append(link["key"])
     result = []
     for meeting in meetings:
-        family = families[meeting["family"]]
+        # A meeting between organisations (an agreement evaluation) has no family and so
+        # no crisis-centre stay to protect.
+        family = families.get(meeting["family"], {"at_crisis_centre": False})
         own_parts = [p for p in parts if p["meeting"] == meeting["id"]]
         own_rows = [r for r in rows if r["meeting"] == meeting["id"]]
         people: dict[str, safety.Person] = {}

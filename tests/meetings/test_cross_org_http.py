@@ -69,9 +69,6 @@ async def test_plan_evaluation_meeting_from_the_due_list(client):
     assert any("Evalueringsmøde planlagt" in e["summary"] for e in events)
 
 
-@pytest.mark.xfail(strict=True, reason="invites.service.load_meetings looks up "
-                   "families[meeting['family']] and fails for a meeting without a family; "
-                   "reported to the invites engineer (remove this mark with their fix)")
 async def test_invitations_for_an_evaluation_meeting(client):
     sara = await f.user()
     agreement = await _agreement()
@@ -85,6 +82,11 @@ async def test_invitations_for_an_evaluation_meeting(client):
         r = await f.post_form(client, f"{page}/status", {"target": target}, page=page)
         assert r.status_code == 303, r.text[:400]
     assert [c["change_kind"] for c in await MeetingChange.select()] == ["invited"]
+    from coordinator.invites.tables import OutboxMessage
+
+    assert await OutboxMessage.count() >= 1  # the parties' contact persons get invites
+    answers = await client.get(f"{page}/answers", headers={"HX-Request": "true"})
+    assert answers.status_code == 200
 
 
 async def test_archived_agreement_gets_no_evaluation_meeting_and_readers_cannot_plan(
