@@ -82,12 +82,21 @@ def cadence_of(row: dict, evaluation_dates: list[date]) -> Cadence:
                    cadence.evaluations_of(evaluation_dates), StoredStatus(row["status"]))
 
 
+# Ids per IN list: the list of all agreements grows with the country (15,000 at national
+# scale); a driver binds at most 32,767 values per statement.
+ID_CHUNK = 5000
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + ID_CHUNK] for start in range(0, len(ids), ID_CHUNK)]
+
+
 async def _evaluation_dates(agreement_ids: list[int]) -> dict[int, list[date]]:
     dates: dict[int, list[date]] = {i: [] for i in agreement_ids}
-    if agreement_ids:
+    for chunk in _chunks(agreement_ids):
         rows = await AgreementEvaluation.select(
             AgreementEvaluation.agreement, AgreementEvaluation.held_on
-        ).where(AgreementEvaluation.agreement.is_in(agreement_ids))
+        ).where(AgreementEvaluation.agreement.is_in(chunk))
         for row in rows:
             dates[row["agreement"]].append(row["held_on"])
     return dates
@@ -100,10 +109,13 @@ def _agreement_columns():
 
 async def _parties_of(agreement_ids: list[int]) -> list[dict]:
     """The parties of these agreements with their organisations' names, in form order."""
-    return await AgreementParty.select(
-        *AgreementParty.all_columns(),
-        AgreementParty.organisation.name.as_alias("organisation_name"),
-    ).where(AgreementParty.agreement.is_in(agreement_ids)).order_by(AgreementParty.position)
+    parties: list[dict] = []
+    for chunk in _chunks(agreement_ids):
+        parties += await AgreementParty.select(
+            *AgreementParty.all_columns(),
+            AgreementParty.organisation.name.as_alias("organisation_name"),
+        ).where(AgreementParty.agreement.is_in(chunk)).order_by(AgreementParty.position)
+    return parties
 
 
 async def list_agreements(on: date, status: str = "", partner_id: int | None = None,

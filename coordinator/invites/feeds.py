@@ -130,12 +130,16 @@ def _aware(value: Any) -> datetime:
 
 
 # One round trip answers "is this token live, and what version is its feed?": the token
-# row plus max(updated_at)/counts (never the calendar itself). Any meeting change anywhere
-# changes every meeting feed's ETag — correct, and cheap to answer.
+# row plus max(updated_at) and max(id) (never the calendar itself). Any meeting change
+# anywhere changes every meeting feed's ETag — correct, and cheap to answer: every part is
+# one index lookup (the updated_at indexes come with the invites migration "feed version
+# indexes"), where count(*) scanned 1 M meetings and 6.7 M participants at national scale.
+# max(id) sees every new meeting and participant as count(*) did; neither is ever deleted
+# (participants are marked removed, which bumps the meeting).
 _RESOLVE_WITH_VERSION = (
     "SELECT t.id, t.kind, t.target_id, t.label, t.last_audited_at, "
-    "(SELECT max(updated_at) FROM meeting) AS m, (SELECT count(*) FROM meeting) AS mc, "
-    "(SELECT max(updated_at) FROM person) AS p, (SELECT count(*) FROM participant) AS pc, "
+    "(SELECT max(updated_at) FROM meeting) AS m, (SELECT max(id) FROM meeting) AS mc, "
+    "(SELECT max(updated_at) FROM person) AS p, (SELECT max(id) FROM participant) AS pc, "
     "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
     "(SELECT s.version FROM meeting_series s WHERE s.id = t.target_id) AS sv "
     "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL")
