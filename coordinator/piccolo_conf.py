@@ -35,7 +35,9 @@ def make_engine(database_url: str):
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: wait for a competing writer instead of failing at once.
-        return SQLiteEngine(path=str(path), timeout=30)
+        from coordinator.db import PooledSQLiteEngine
+
+        return PooledSQLiteEngine(path=str(path), timeout=30)
     return PostgresEngine(config={"dsn": database_url})
 
 
