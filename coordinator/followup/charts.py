@@ -7,6 +7,7 @@ page shows the same numbers as text, so nothing depends on seeing the chart.
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -26,13 +27,15 @@ class Bar:
 
 
 def _svg(width: int, height: int, title: str, desc: str) -> ET.Element:
+    # Ids derived from the title: several charts on one page each name their own title.
+    prefix = "chart-" + hashlib.sha1(title.encode()).hexdigest()[:10]
     root = ET.Element("svg", {
         "xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {width} {height}",
-        "width": "100%", "role": "img", "aria-labelledby": "chart-title chart-desc",
+        "width": "100%", "role": "img", "aria-labelledby": f"{prefix}-title {prefix}-desc",
         "font-family": "system-ui, Arial, sans-serif", "font-size": "14",
     })
-    ET.SubElement(root, "title", {"id": "chart-title"}).text = title
-    ET.SubElement(root, "desc", {"id": "chart-desc"}).text = desc
+    ET.SubElement(root, "title", {"id": f"{prefix}-title"}).text = title
+    ET.SubElement(root, "desc", {"id": f"{prefix}-desc"}).text = desc
     return root
 
 

@@ -25,3 +25,12 @@ def test_column_chart_has_a_column_per_year_and_handles_empty():
     assert len(list(root.iter(f"{NS}rect"))) == 2
     empty = column_chart({}, "T", "D")
     assert "Ingen data" in empty
+
+
+def test_two_charts_on_one_page_have_distinct_ids():
+    first = ET.fromstring(horizontal_bars([Bar("a", 1, 2, "1 af 2")], "Første", "D"))
+    second = ET.fromstring(column_chart({"2026": 1}, "Anden", "D"))
+    assert first.get("aria-labelledby") != second.get("aria-labelledby")
+    for root in (first, second):
+        ids = {el.get("id") for el in root.iter() if el.get("id")}
+        assert set(root.get("aria-labelledby").split()) == ids
