@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from coordinator import web
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken
-from coordinator.meetings import flows, planner
+from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FgcTask, Meeting
-from coordinator.network.tables import KeepApart, Organisation, Person, Relation
+from coordinator.network.tables import KeepApart, Organisation, Relation
 from tests import factories
+from tests.invites.support import _person as person
+from tests.invites.support import at, working_day
 
 ROLES = ("socialraadgiver", "kontaktperson", "leder", "samordner", "admin", "anonymous")
 CRISIS_CENTRE = "Randers Krisecenter"
@@ -54,30 +55,6 @@ class World:
     victim: Principal  # an account the admin routes may change
     school: int
     crisis_centre: int
-
-
-def working_day(after_days: int = 10) -> date:
-    """A working day at least ``after_days`` from today."""
-    day = datetime.now(web.COPENHAGEN).date() + timedelta(days=after_days)
-    while not planner.is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    """A Copenhagen time on ``day``."""
-    return datetime.combine(day, time(hour, minute), tzinfo=web.COPENHAGEN)
-
-
-async def person(family_id: int, name: str, role: str, email: str = "", **flags) -> int:
-    """A person in a family's network (inserted as the intake would store it)."""
-    professional = flags.pop("professional", False)
-    sector = "school" if professional else ("family" if role in ("mother", "father", "child")
-                                            else "private_network")
-    rows = await Person.insert(Person(family=family_id, name=name, role=role, email=email,
-                                      is_professional=professional, sector=sector,
-                                      is_child=role == "child", **flags))
-    return rows[0]["id"]
 
 
 async def _family(worker: Principal, contact: Principal, leader: Principal | None,
