@@ -36,18 +36,22 @@ async def record(
     client_address: str = "",
 ) -> None:
     """Append one audit event. Call it inside the transaction of the change it describes."""
-    await AuditEvent.insert(
-        AuditEvent(
-            user_id=user.id if user else None,
-            username=user.username if user else "",
-            role=user.role.value if user else "",
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            family_id=family_id,
-            summary=summary[:2000],
-            client_address=client_address,
-        )
+    await AuditEvent.insert(_event(user, action, entity, entity_id, family_id, summary,
+                                   client_address))
+
+
+def _event(user: Principal | None, action: str, entity: str, entity_id: object,
+           family_id: int | None, summary: str, client_address: str) -> AuditEvent:
+    return AuditEvent(
+        user_id=user.id if user else None,
+        username=user.username if user else "",
+        role=user.role.value if user else "",
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        family_id=family_id,
+        summary=summary[:2000],
+        client_address=client_address,
     )
 
 
@@ -59,25 +63,13 @@ async def record_many(
     families: list[tuple[int | None, str]],
     client_address: str = "",
 ) -> None:
-    """Append one audit event per (family id, summary) in one multi-row INSERT.
+    """Append one audit event per (family id, summary) in multi-row INSERTs.
 
-    Same rows as calling ``record`` once per family, but one statement: a page listing
-    many families holds the write lock for one round trip instead of one per family.
+    Same rows as calling ``record`` once per family, but one statement per 1,000 rows: a
+    page listing many families holds the write lock for one round trip, not one per family.
     """
-    rows = [
-        AuditEvent(
-            user_id=user.id if user else None,
-            username=user.username if user else "",
-            role=user.role.value if user else "",
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            family_id=family_id,
-            summary=summary[:2000],
-            client_address=client_address,
-        )
-        for family_id, summary in families
-    ]
+    rows = [_event(user, action, entity, entity_id, family_id, summary, client_address)
+            for family_id, summary in families]
     # ~11 bound values per row: stay far below the drivers' 32,767 arguments per statement.
     for start in range(0, len(rows), RECORD_MANY_CHUNK):
         await AuditEvent.insert(*rows[start:start + RECORD_MANY_CHUNK])

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Max, Min
 
 from coordinator import db, web
 from coordinator.audit import service as audit
@@ -82,18 +82,27 @@ async def part_bounds(meeting_ids: list[int]) -> tuple[dict[int, datetime], dict
 
 
 async def _bounds(which: Any) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """First part start and last part end of the meetings whose parts match ``which``."""
-    parts = await MeetingPart.select(
-        MeetingPart.meeting, MeetingPart.starts_at, MeetingPart.ends_at).where(which)
+    """First part start and last part end of the meetings whose parts match ``which``,
+    aggregated in the database (one row per meeting, not one per part)."""
+    rows = await MeetingPart.select(
+        MeetingPart.meeting, Min(MeetingPart.starts_at, alias="first"),
+        Max(MeetingPart.ends_at, alias="last")).where(which).group_by(MeetingPart.meeting)
     first: dict[int, datetime] = {}
     last: dict[int, datetime] = {}
-    for part in parts:
-        key = part["meeting"]
-        if part["starts_at"] and (key not in first or part["starts_at"] < first[key]):
-            first[key] = part["starts_at"]
-        if part["ends_at"] and (key not in last or part["ends_at"] > last[key]):
-            last[key] = part["ends_at"]
+    for row in rows:
+        if row["first"] is not None:
+            first[row["meeting"]] = _moment(row["first"])
+        if row["last"] is not None:
+            last[row["meeting"]] = _moment(row["last"])
     return first, last
+
+
+def _moment(value: Any) -> datetime:
+    """An aggregate's timestamp: SQLite hands MIN()/MAX() back as text, PostgreSQL as an
+    aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 async def _latest_fgc(family_ids: list[int]) -> dict[int, agenda.FgcFacts]:

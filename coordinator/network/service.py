@@ -10,6 +10,7 @@ with both versions, so nobody's change is silently overwritten.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Iterable, Mapping
@@ -791,16 +792,43 @@ def ecomap_markup(net: Network) -> str:
     return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-{net.family_id}"))
 
 
+_VIEWS_CACHE_SIZE = 256
+_views: OrderedDict[tuple[int, graph.NetworkSnapshot], tuple[str, Any, Any, dict]] = OrderedDict()
+
+
+def network_views(net: Network) -> tuple[str, Any, Any, dict]:
+    """The ecomap SVG, who-does-what, the coordination gaps and each child's network
+    strength; computed once per network content (the SVG was ~20 % of the family page).
+
+    Kept in a small LRU keyed by the family id and the snapshot itself (frozen, compared
+    field by field): an entry is reused only for an identical network, so no version has to
+    be kept in step with the writes, and every process is correct on its own. The section
+    is built only after the family's access check; the values are never mutated.
+    """
+    key = (net.family_id, net.snapshot)
+    cached = _views.get(key)
+    if cached is not None:
+        _views.move_to_end(key)
+        return cached
+    strength = {s.child_id: s for s in graph.private_network_strength(net.snapshot)}
+    views = (ecomap_markup(net), graph.who_does_what(net.snapshot),
+             graph.coordination_gaps(net.snapshot), strength)
+    _views[key] = views
+    while len(_views) > _VIEWS_CACHE_SIZE:
+        _views.popitem(last=False)
+    return views
+
+
 async def section_context(net: Network) -> dict[str, Any]:
     """What the family page's network section and the intake's result show."""
-    strength = {s.child_id: s for s in graph.private_network_strength(net.snapshot)}
+    svg, overview, gaps, strength = network_views(net)
     facts = await case_facts(net.family_id)
     return {
         "net": net,
-        "svg": ecomap_markup(net),
+        "svg": svg,
         "people_rows": people_table(net),
-        "overview": graph.who_does_what(net.snapshot),
-        "gaps": graph.coordination_gaps(net.snapshot),
+        "overview": overview,
+        "gaps": gaps,
         "strength": strength,
         "facts": case_facts_shown(facts),
     }
