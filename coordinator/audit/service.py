@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from coordinator import db
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 
@@ -35,9 +36,21 @@ async def record(
     summary: str = "",
     client_address: str = "",
 ) -> None:
-    """Append one audit event. Call it inside the transaction of the change it describes."""
-    await AuditEvent.insert(_event(user, action, entity, entity_id, family_id, summary,
-                                   client_address))
+    """Append one audit event. Call it inside the transaction of the change it describes.
+
+    Every page read writes one, so it is one hand-written INSERT (Piccolo's query building
+    cost more than the statement); ``record_many`` writes the same rows in bulk.
+    """
+    await db.fetch(_INSERT, datetime.now(timezone.utc), user.id if user else None,
+                   user.username if user else "", user.role.value if user else "", action,
+                   entity, str(entity_id), family_id, summary[:2000], client_address)
+
+
+_INSERT = (
+    'INSERT INTO "audit_event" ("at", "user_id", "username", "role", "action", "entity", '
+    '"entity_id", "family_id", "summary", "client_address") '
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+)
 
 
 def _event(user: Principal | None, action: str, entity: str, entity_id: object,

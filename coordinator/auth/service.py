@@ -121,6 +121,14 @@ async def login(
     return NewSession(token=token, principal=principal_from_row(row))
 
 
+# Every request runs this: hand-written, one statement (see db.fetch).
+_SESSION = (
+    'SELECT s."id", s."last_seen_at", s."absolute_expires_at", u."id" AS "user_id", '
+    'u."username", u."role", u."full_name", u."active" FROM "app_session" s '
+    'JOIN "app_user" u ON u."id" = s."user" WHERE s."token_hash" = {}'
+)
+
+
 async def resolve_session(settings: Settings, token: str | None) -> Principal | None:
     """The user behind a session cookie, or None if absent, expired or revoked.
 
@@ -129,21 +137,8 @@ async def resolve_session(settings: Settings, token: str | None) -> Principal | 
     """
     if not token or len(token) > 128:
         return None
-    digest = token_hash(token)
-    row = (
-        await Session.select(
-            Session.id,
-            Session.last_seen_at,
-            Session.absolute_expires_at,
-            Session.user.id.as_alias("user_id"),
-            Session.user.username.as_alias("username"),
-            Session.user.role.as_alias("role"),
-            Session.user.full_name.as_alias("full_name"),
-            Session.user.active.as_alias("active"),
-        )
-        .where(Session.token_hash == digest)
-        .first()
-    )
+    rows = await db.fetch(_SESSION, token_hash(token))
+    row = rows[0] if rows else None
     if row is None:
         return None
     moment = now()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from litestar.exceptions import NotFoundException
@@ -10,6 +11,7 @@ from coordinator import db
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
 from coordinator.auth.tables import User
+from coordinator.families.revisions import GLOBAL
 from coordinator.families.tables import Family, TeamMember
 
 
@@ -44,12 +46,54 @@ async def load_family(
     A permitted READ is written to the audit log with ``what`` the user looked at.
     Writes are audited by the service that performs them, inside its transaction.
     """
-    row = await Family.select().where(Family.id == family_id).first()
-    if row is None:
+    row, _ = await _authorise(user, family_id, action, what, address, audit_read, stamps=False)
+    return row
+
+
+@dataclass(frozen=True)
+class ContentStamps:
+    """What the family page shows, as the database stamps it (``revisions.py``)."""
+
+    family: str
+    shared: str
+
+
+async def open_family_page(user: Principal, family_id: int, address: str
+                           ) -> tuple[dict, ContentStamps]:
+    """``load_family`` for a READ of the family page, with the content stamps read in the
+    same statement as the access facts (before any content, so a page rendered from newer
+    content than its stamps is never served for a later stamp)."""
+    row, stamps = await _authorise(user, family_id, Action.READ, "familieside", address,
+                                   True, stamps=True)
+    assert stamps is not None
+    return row, stamps
+
+
+_ACCESS = (
+    'SELECT f.*, EXISTS (SELECT 1 FROM "team_member" t WHERE t."family" = f."id" '
+    'AND t."user" = {}) AS on_team_ FROM "family" f WHERE f."id" = {}'
+)
+_ACCESS_WITH_STAMPS = (
+    'SELECT f.*, EXISTS (SELECT 1 FROM "team_member" t WHERE t."family" = f."id" '
+    'AND t."user" = {}) AS on_team_, '
+    '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = f."id") AS stamp_, '
+    '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = ' + str(GLOBAL)
+    + ') AS shared_stamp_ FROM "family" f WHERE f."id" = {}'
+)
+
+
+async def _authorise(user: Principal, family_id: int, action: Action, what: str,
+                     address: str, audit_read: bool, stamps: bool
+                     ) -> tuple[dict, ContentStamps | None]:
+    """The access check as one statement (row, team membership and, for the page cache,
+    the stamps), the decision by the policy, and the audit record."""
+    rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS, user.id, family_id)
+    if not rows:
         raise NotFoundException()
-    facts = FamilyAccessFacts(
-        on_team=await is_on_team(user.id, family_id), family_closed=row["status"] == "closed"
-    )
+    row = rows[0]
+    facts = FamilyAccessFacts(on_team=bool(row.pop("on_team_")),
+                              family_closed=row["status"] == "closed")
+    content = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "") if stamps else None
     if not may_access_family(user, facts, action):
         # A refused attempt is evidence worth keeping (misuse shows up here first); the
         # user still sees nothing but a 404.
@@ -57,7 +101,7 @@ async def load_family(
         raise NotFoundException()
     if action is Action.READ and audit_read:
         await audit.record(user, "read", what, family_id, family_id, row["name"], address)
-    return row
+    return row, content
 
 
 async def team_of(family_id: int) -> list[dict]:

@@ -38,3 +38,13 @@ class TeamMember(Table):
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     team_role = Varchar(length=64, default="")
     added_at = Timestamptz(default=TimestamptzNow())
+
+
+class ContentRevision(Table):
+    """The stamp of what a family page shows; row 0 stamps the shared data.
+
+    Written only by database triggers (``families/revisions.py``), read by the page cache.
+    """
+
+    family_id = Integer(primary_key=True)
+    stamp = Varchar(length=40)

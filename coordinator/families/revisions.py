@@ -1,0 +1,133 @@
+"""Content stamps: the database says when what a family page shows has changed.
+
+Every write to a table the family page reads replaces a random *stamp* in
+``content_revision`` — the family's own row for family data, row 0 for shared data
+(organisations, agreements, user names). Database triggers do it, so every write path is
+covered (services, the GDPR purge, a restore, a hand-written fix in psql) and the stamp
+commits in the same transaction as the change: a reader never sees a new stamp with old
+data. A stamp is random, not a counter, so it never repeats (not after emptied tables,
+not after a restore of an older backup).
+
+The family page caches its HTML under the stamps (``coordinator/pagecache.py``);
+``tests/families/test_page_cache.py`` checks that every table the page reads is watched
+here, on both engines.
+
+The triggers are (re)installed by ``db.migrate()`` after the migrations, so a migration
+that rebuilds a table cannot silently drop them.
+"""
+
+from __future__ import annotations
+
+from coordinator import db
+
+GLOBAL = 0  # content_revision.family_id of the shared data's stamp
+
+# Which family a row belongs to, as an SQL expression over the row ({row} is NEW or OLD).
+_BY_FAMILY = '{row}."family"'
+_BY_MEETING = '(SELECT m."family" FROM "meeting" m WHERE m."id" = {row}."meeting")'
+_BY_CASE = '(SELECT c."family" FROM "fgc_case" c WHERE c."id" = {row}."case")'
+_BY_PART = ('(SELECT m."family" FROM "meeting_part" p JOIN "meeting" m ON m."id" = p."meeting" '
+            'WHERE p."id" = {row}."part")')
+_SHARED = str(GLOBAL)
+
+WATCHED: dict[str, str] = {
+    # the family row and its team
+    "family": '{row}."id"',
+    "team_member": _BY_FAMILY,
+    # the network
+    "person": _BY_FAMILY,
+    "relation": _BY_FAMILY,
+    "keep_apart": _BY_FAMILY,
+    "case_facts": _BY_FAMILY,
+    # meetings and the familierådslagning / Barnet i Centrum flows
+    "meeting": _BY_FAMILY,
+    "fgc_case": _BY_FAMILY,
+    "father_assessment": _BY_FAMILY,
+    "stay": _BY_FAMILY,
+    "meeting_part": _BY_MEETING,
+    "participant": _BY_MEETING,
+    "bic_session": _BY_MEETING,
+    "safety_approval": _BY_MEETING,
+    "participant_part": _BY_PART,
+    "fgc_task": _BY_CASE,
+    "fgc_plan_item": _BY_CASE,
+    # shared by every family page
+    "app_user": _SHARED,
+    "organisation": _SHARED,
+    "agreement": _SHARED,
+    "agreement_party": _SHARED,
+    "agreement_evaluation": _SHARED,
+    "agreement_version": _SHARED,
+}
+
+_UPSERT = ('INSERT INTO "content_revision" ("family_id", "stamp") {select} '
+           'ON CONFLICT ("family_id") DO UPDATE SET "stamp" = excluded."stamp"')
+
+
+def _sqlite_triggers(table: str, expression: str) -> list[str]:
+    new, old = expression.format(row="NEW"), expression.format(row="OLD")
+    families = {"INSERT": f"SELECT {new} AS f", "DELETE": f"SELECT {old} AS f",
+                "UPDATE": f"SELECT {new} AS f UNION SELECT {old}"}
+    statements = []
+    for operation, rows in families.items():
+        name = f"content_stamp_{table}_{operation.lower()}"
+        select = (f"SELECT f, lower(hex(randomblob(12))) FROM ({rows}) WHERE f IS NOT NULL")
+        statements += [
+            f'DROP TRIGGER IF EXISTS "{name}"',
+            f'CREATE TRIGGER "{name}" AFTER {operation} ON "{table}" '
+            f"BEGIN {_UPSERT.format(select=select)}; END",
+        ]
+    return statements
+
+
+def _postgres_triggers(table: str, expression: str) -> list[str]:
+    new, old = expression.format(row="NEW"), expression.format(row="OLD")
+
+    def bump(value: str) -> str:
+        select = f"SELECT f, gen_random_uuid()::text FROM (SELECT {value} AS f) s WHERE f IS NOT NULL"
+        return _UPSERT.format(select=select) + ";"
+
+    function = f"content_stamp_{table}"
+    body = (
+        f"BEGIN "
+        f"IF TG_OP <> 'DELETE' THEN {bump(new)} END IF; "
+        f"IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND ({old}) IS DISTINCT FROM ({new})) "
+        f"THEN {bump(old)} END IF; "
+        f"RETURN NULL; END"
+    )
+    return [
+        f'CREATE OR REPLACE FUNCTION "{function}"() RETURNS trigger LANGUAGE plpgsql '
+        f"AS $body$ {body} $body$",
+        f'CREATE OR REPLACE TRIGGER "content_stamp" AFTER INSERT OR UPDATE OR DELETE '
+        f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION "{function}"()',
+    ]
+
+
+def trigger_statements(engine_name: str) -> list[str]:
+    """The DDL that installs (or replaces) every content-stamp trigger."""
+    build = _postgres_triggers if engine_name == "postgresql" else _sqlite_triggers
+    return [statement for table, expression in WATCHED.items()
+            for statement in build(table, expression)]
+
+
+async def ensure_triggers() -> None:
+    """Install the triggers in one transaction; running it again changes nothing."""
+    statements = trigger_statements(db.engine_name())
+    async with db.transaction():
+        for statement in statements:
+            await db.engine().run_ddl(statement, in_pool=False)
+
+
+async def installed_triggers() -> set[str]:
+    """The watched tables that carry a content-stamp trigger in the live schema."""
+    if db.engine_name() == "postgresql":
+        rows = await db.fetch(
+            "SELECT c.relname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'content_stamp' AND NOT t.tgisinternal")
+        return {row["name"] for row in rows}
+    rows = await db.fetch("SELECT tbl_name AS name, name AS trigger FROM sqlite_master "
+                          "WHERE type = 'trigger' AND name LIKE 'content_stamp_%'")
+    per_table: dict[str, int] = {}
+    for row in rows:
+        per_table[row["name"]] = per_table.get(row["name"], 0) + 1
+    return {table for table, count in per_table.items() if count == 3}

@@ -1,0 +1,91 @@
+"""Rendered pages kept in memory, keyed by everything they show.
+
+A page is cached under a key the caller builds from every input of the rendering: the
+user (a page is only ever served to the user it was rendered for), the content stamps the
+database keeps (``families/revisions.py``) and the minute (what depends on "now"). The
+access check and the audit record still happen on every request, before the cache is
+asked; the cache only saves the reading and rendering of content that has not changed.
+
+The CSRF token differs per browser, so pages are rendered with a placeholder that is
+replaced by the request's own token when served.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any, Hashable, Mapping
+
+from litestar import Request
+from litestar.utils.scope.state import ScopeState
+
+# Never in content: random per process, and not something a user could type into a form.
+_TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
+
+
+class PageCache:
+    """A bounded least-recently-used map from key to rendered HTML (entries and bytes)."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, str] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> str | None:
+        page = self._entries.get(key)
+        if page is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return page
+
+    def put(self, key: Hashable, page: str) -> None:
+        if len(page) > self.max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old)
+        self._entries[key] = page
+        self._bytes += len(page)
+        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def minute() -> int:
+    """The current minute: part of a key when the page shows anything relative to now."""
+    return int(time.time() // 60)
+
+
+def render_for_cache(request: Request, template: str, context: Mapping[str, Any]) -> str:
+    """Render ``template`` like a Template response would, with the CSRF placeholder."""
+    state = ScopeState.from_scope(request.scope)
+    real_token = state.csrf_token
+    state.csrf_token = _TOKEN_PLACEHOLDER
+    try:
+        page = request.app.template_engine.get_template(template).render(
+            **context, request=request,
+            csrf_input=f'<input type="hidden" name="_csrf_token" value="{_TOKEN_PLACEHOLDER}" />')
+    finally:
+        state.csrf_token = real_token
+    return page
+
+
+def serve(request: Request, page: str) -> str:
+    """The cached page with this request's CSRF token (escaped as the template would)."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    token = token if isinstance(token, str) else ""
+    return page.replace(_TOKEN_PLACEHOLDER, html.escape(token))

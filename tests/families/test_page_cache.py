@@ -1,0 +1,200 @@
+"""The family page cache: what it may keep, and that a change always shows at once.
+
+The page is cached under the database's content stamps (families/revisions.py). These tests
+prove the three things that make that safe: every table the page reads is watched by a
+trigger on this engine, every kind of write replaces a stamp (services and raw SQL alike),
+and the access check, the audit record and the CSRF token are per request, never cached.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from coordinator import db, demo
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families import revisions
+from coordinator.families.routes import FAMILY_PAGES
+from coordinator.families.tables import Family, TeamMember
+from coordinator.meetings.tables import Meeting, MeetingPart
+from coordinator.network.tables import Person
+from tests import factories as f
+from tests.conftest import http_client
+
+# Read on every request, deliberately not part of the page's content.
+NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    FAMILY_PAGES.clear()
+    yield
+    FAMILY_PAGES.clear()
+
+
+async def _stamps(family_id: int) -> tuple[str, str]:
+    rows = await db.fetch('SELECT "family_id", "stamp" FROM "content_revision"')
+    by_family = {row["family_id"]: row["stamp"] for row in rows}
+    return by_family.get(family_id, ""), by_family.get(revisions.GLOBAL, "")
+
+
+async def _login_demo(client, username: str) -> None:
+    user = await User.select().where(User.username == username).first()
+    await f.login(client, Principal(user["id"], username, Role(user["role"])), password="demo")
+
+
+async def test_the_triggers_are_installed_on_every_watched_table():
+    assert await revisions.installed_triggers() == set(revisions.WATCHED)
+
+
+async def test_every_table_the_family_page_reads_is_watched(app, monkeypatch):
+    """Render every demo family (networks, familierådslagning and BIC in every state) as a
+    member of its team and collect the tables the statements name: each must be watched,
+    or be per-request data."""
+    assert await demo.load()
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    tables: set[str] = set()
+    capturing_now = False
+
+    async def capturing(engine, querystring, *args, **kwargs):
+        if capturing_now:
+            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', str(querystring)))
+        return await original(engine, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", capturing)
+    clients: dict[str, object] = {}
+    rendered = 0
+    try:
+        for family in await Family.select(Family.id).order_by(Family.id):
+            member = await TeamMember.select(
+                TeamMember.user.username.as_alias("username")).where(
+                TeamMember.family == family["id"]).first()
+            username = member["username"]
+            if username not in clients:
+                clients[username] = await http_client(app).__aenter__()
+                await _login_demo(clients[username], username)
+            capturing_now = True
+            response = await clients[username].get(f"/families/{family['id']}")
+            capturing_now = False
+            assert response.status_code == 200
+            rendered += 1
+    finally:
+        for http in clients.values():
+            await http.__aexit__(None, None, None)
+    assert rendered == 30
+    assert {"person", "relation", "meeting", "organisation", "agreement"} <= tables
+    unwatched = tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert not unwatched, f"the family page reads tables no trigger watches: {unwatched}"
+
+
+async def test_writes_replace_the_family_stamp_and_shared_writes_the_shared_stamp():
+    worker = await f.user()
+    family_id = await f.family(worker)
+    other_id = await f.family(worker, name="Familien Anden")
+    before, shared_before = await _stamps(family_id)
+    other_before, _ = await _stamps(other_id)
+    assert before  # creating the family stamped it
+
+    await Person.insert(Person(family=family_id, name="Ny Person", sector="private_network"))
+    after_insert, shared = await _stamps(family_id)
+    assert after_insert != before and shared == shared_before
+    assert (await _stamps(other_id))[0] == other_before  # another family is untouched
+
+    await db.fetch('UPDATE "person" SET "name" = {} WHERE "family" = {}', "Omdøbt", family_id)
+    after_update, _ = await _stamps(family_id)
+    assert after_update != after_insert
+
+    await db.fetch('DELETE FROM "person" WHERE "family" = {}', family_id)
+    after_delete, _ = await _stamps(family_id)
+    assert after_delete != after_update
+
+    await db.fetch('UPDATE "app_user" SET "full_name" = {} WHERE "id" = {}', "Nyt Navn", worker.id)
+    unchanged, shared_after = await _stamps(family_id)
+    assert unchanged == after_delete and shared_after != shared_before
+
+
+async def test_a_change_through_another_table_reaches_the_family(client):
+    """meeting_part has no family column: its trigger finds the family through the meeting."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting = await Meeting.insert(Meeting(family=family_id, title="Netværksmøde",
+                                           kind="network"))
+    stamp, _ = await _stamps(family_id)
+    await MeetingPart.insert(MeetingPart(meeting=meeting[0]["id"], key="main", label="Mødet"))
+    after_insert, _ = await _stamps(family_id)
+    assert after_insert != stamp
+    await MeetingPart.delete().where(MeetingPart.meeting == meeting[0]["id"])
+    assert (await _stamps(family_id))[0] != after_insert
+
+
+async def test_the_page_shows_a_change_made_behind_the_services_back(client):
+    worker = await f.user()
+    family_id = await f.family(worker, name="Familien Før")
+    await f.login(client, worker)
+    first = await client.get(f"/families/{family_id}")
+    assert "Familien Før" in first.text
+    assert (await client.get(f"/families/{family_id}")).text == first.text  # served again
+    await db.fetch('UPDATE "family" SET "name" = {} WHERE "id" = {}', "Familien Efter", family_id)
+    assert "Familien Efter" in (await client.get(f"/families/{family_id}")).text
+
+
+async def test_every_cached_read_is_checked_and_audited(client):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await f.login(client, worker)
+    for _ in range(3):
+        assert (await client.get(f"/families/{family_id}")).status_code == 200
+    reads = await AuditEvent.count().where(
+        (AuditEvent.family_id == family_id) & (AuditEvent.action == "read")
+        & (AuditEvent.entity == "familieside"))
+    assert reads == 3
+    assert FAMILY_PAGES.hits >= 2
+    # Taken off the team: the next request is refused even though the page is cached.
+    await TeamMember.delete().where(TeamMember.family == family_id)
+    assert (await client.get(f"/families/{family_id}")).status_code == 404
+
+
+async def test_a_page_is_only_served_to_the_user_it_was_rendered_for(client, other_client):
+    first = await f.user(username="foerste", full_name="Første Rådgiver")
+    second = await f.user(username="anden", full_name="Anden Rådgiver")
+    family_id = await f.family(first, second)
+    await f.login(client, first)
+    await f.login(other_client, second)
+    page_one = (await client.get(f"/families/{family_id}")).text
+    page_two = (await other_client.get(f"/families/{family_id}")).text
+    assert "Første Rådgiver · " in page_one and "Første Rådgiver · " not in page_two
+    assert "Anden Rådgiver · " in page_two
+
+
+async def test_each_browser_gets_its_own_csrf_token(client, other_client):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await f.login(client, worker)
+    await f.login(other_client, worker)
+    tokens = []
+    for http in (client, other_client):
+        page = (await http.get(f"/families/{family_id}")).text
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)
+        assert f'"X-CSRFToken": "{token}"' in page
+        assert token == http.cookies.get("coordinator_csrf")
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+    assert "csrf-" not in page.split("_csrf_token")[0]  # no placeholder left anywhere
+
+
+def test_the_cache_is_bounded():
+    from coordinator.pagecache import PageCache
+
+    cache = PageCache(max_entries=3, max_bytes=100)
+    for n in range(5):
+        cache.put(n, "x" * 10)
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == "x" * 10
+    cache.put("big", "y" * 95)
+    assert cache.get("big") and len(cache) == 1
+    cache.put("too big", "z" * 101)
+    assert cache.get("too big") is None
