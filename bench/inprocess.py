@@ -39,9 +39,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run(path: str, user: str, password: str, requests: int, warmup: int,
-              show_sql: bool = False) -> dict:
+              show_sql: bool = False, cold: bool = False) -> dict:
     """Time ``requests`` GETs of ``path`` after ``warmup`` untimed ones."""
-    from coordinator import db
+    from coordinator import db, pagecache
+    if cold:  # every request renders the page as after a change (the page cache never hits)
+        pagecache.PageCache.get = lambda self, key: None
     from coordinator.app import create_app
     from coordinator.settings import Settings
 
@@ -97,9 +99,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    parser.add_argument("--cold", action="store_true",
+                        help="never serve from the page cache (the first view after a change)")
     args = parser.parse_args()
     result = asyncio.run(run(args.path, args.user, args.password, args.requests, args.warmup,
-                             args.sql))
+                             args.sql, args.cold))
     if args.sql:
         return
     print(f"{args.path}: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import os
 import sqlite3
@@ -30,6 +31,35 @@ class _SQLitePool:
         self.idle: asyncio.Queue = asyncio.Queue()
         self.all: list = []
         self.loop = asyncio.get_running_loop()
+        self.reader: Optional[sqlite3.Connection] = None
+
+    def read_now(self, query: str, args: list[Any]) -> Optional[list[dict]]:
+        """Run a short read on the event loop's own thread, or None if it would wait.
+
+        A statement through aiosqlite is a hop to the connection's thread and back
+        (~0.1 ms of CPU); an indexed read in SQLite itself takes ~0.03 ms. In WAL mode a
+        reader never waits for a writer; the connection has no busy timeout, so in the rare
+        case that it would wait (recovery, a restore), the caller takes the thread instead.
+        """
+        if self.retired:
+            return None
+        if self.reader is None:
+            from piccolo.engine.sqlite import dict_factory
+
+            self.reader = sqlite3.connect(
+                self.engine.connection_kwargs["database"], timeout=0, isolation_level=None,
+                detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
+                check_same_thread=False)
+            self.reader.row_factory = dict_factory
+        try:
+            return self.reader.execute(query, args).fetchall()
+        except sqlite3.OperationalError:
+            return None
+
+    def close_reader(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     async def acquire(self):
         if self.idle.empty() and self.created < self.size:
@@ -59,6 +89,7 @@ class _SQLitePool:
         the new file (SQLite misreads a new file while a handle on the old one is open: "disk
         I/O error"); connections in use are closed when they come back."""
         self.retired = True
+        self.close_reader()
         closing = []
         while not self.idle.empty():
             closing.append(self.discard(self.idle.get_nowait()))
@@ -66,6 +97,7 @@ class _SQLitePool:
             await asyncio.gather(*closing, return_exceptions=True)
 
     async def close(self) -> None:
+        self.close_reader()
         for connection in self.all:
             await connection.close()
         self.all.clear()
@@ -158,6 +190,20 @@ class PooledSQLiteEngine(SQLiteEngine):
                 return await self._run_pooled(pool, query, args)
         return await self._run_pooled(pool, query, args)
 
+    async def fetch_direct(self, query: str, args: list[Any]) -> list[dict]:
+        """A hand-written statement (``?`` placeholders) outside a transaction: reads on
+        this thread when they would not wait, writes in turn through the pool."""
+        pool = await self._pool()
+        if pool is None:
+            return await super()._run_in_new_connection(query, args)
+        if query.lstrip()[:6].upper() in _WRITES:
+            async with self.write_lock():
+                return await self._run_pooled(pool, query, args)
+        rows = pool.read_now(query, args)
+        if rows is not None:
+            return rows
+        return await self._run_pooled(pool, query, args)
+
     def write_lock(self) -> asyncio.Lock:
         """This event loop's writers queue here, in order, instead of meeting on SQLite's
         lock: a writer that finds the file locked sleeps in SQLite's busy handler (1, 2,
@@ -234,10 +280,28 @@ async def fetch(sql: str, *args: Any) -> list[dict]:
     stamps), where building the query through Piccolo costs more than running it. Runs in
     the current transaction if there is one, like Piccolo's own queries.
     """
-    rows = await engine().run_querystring(QueryString(sql, *args))
+    eng = engine()
+    if eng.current_transaction.get() is None:
+        if isinstance(eng, PooledSQLiteEngine):
+            return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args))
+        if isinstance(eng, PostgresEngine) and eng.pool is not None:
+            async with eng.pool.acquire() as connection:
+                rows = await connection.fetch(_placeholders(sql, "postgresql"), *args)
+            return [dict(row) for row in rows]
+    rows = await eng.run_querystring(QueryString(sql, *args))
     if rows and not isinstance(rows[0], dict):
         return [dict(row) for row in rows]
     return rows or []
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(sql: str, engine_name: str) -> str:
+    """``{}`` → ``?`` (SQLite) or ``$1, $2 …`` (asyncpg)."""
+    if engine_name == "sqlite":
+        return sql.replace("{}", "?")
+    parts = sql.split("{}")
+    return "".join(part + (f"${n}" if n < len(parts) else "")
+                   for n, part in enumerate(parts, start=1))
 
 
 async def start() -> None:

@@ -31,7 +31,7 @@ def may_edit(user: object) -> bool:
     return getattr(user, "role", None) in EDITOR_ROLES
 
 
-def requires_agreement_editor(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_agreement_editor(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Write routes: others (the kontaktperson included) get 404."""
     if not may_edit(connection.scope.get("user")):
         raise NotFoundException()

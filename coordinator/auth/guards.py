@@ -1,4 +1,8 @@
-"""Declarative guards for controllers: who may reach a route at all."""
+"""Declarative guards for controllers: who may reach a route at all.
+
+Async on purpose: Litestar runs a synchronous guard in a worker thread, one hop per guard
+per request (bench/results/NOTES.md).
+"""
 
 from __future__ import annotations
 
@@ -18,30 +22,30 @@ def _principal(connection: ASGIConnection) -> Principal:
     return user
 
 
-def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Any logged-in user."""
     _principal(connection)
 
 
-def requires_case_worker(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_case_worker(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Users who may work with cases (not admins, not samordnere). Others get 404."""
     if _principal(connection).role in (Role.ADMIN, Role.SAMORDNER):
         raise NotFoundException()
 
 
-def requires_aggregates(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_aggregates(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Leaders' pages. Others get 404: the page does not exist for them."""
     if not policy.may_see_aggregates(_principal(connection)):
         raise NotFoundException()
 
 
-def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """User management."""
     if not policy.may_manage_users(_principal(connection)):
         raise NotFoundException()
 
 
-def requires_audit_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_audit_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """The audit log."""
     if not policy.may_read_audit(_principal(connection)):
         raise NotFoundException()

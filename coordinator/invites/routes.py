@@ -158,7 +158,7 @@ async def inbound_mail(request: Request) -> Response:
 
 # ------------------------------------------------------------------------ feeds
 
-def requires_feed_manager(connection, _) -> None:
+async def requires_feed_manager(connection, _) -> None:
     """Socialrådgivere and leaders manage feeds; others get 404."""
     user = connection.scope.get("user")
     if user is None:

@@ -192,9 +192,9 @@ def test_the_cache_is_bounded():
 
     cache = PageCache(max_entries=3, max_bytes=100)
     for n in range(5):
-        cache.put(n, "x" * 10)
-    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == "x" * 10
-    cache.put("big", "y" * 95)
+        cache.put(n, b"x" * 10)
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == b"x" * 10
+    cache.put("big", b"y" * 95)
     assert cache.get("big") and len(cache) == 1
-    cache.put("too big", "z" * 101)
+    cache.put("too big", b"z" * 101)
     assert cache.get("too big") is None
