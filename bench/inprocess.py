@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import statistics
@@ -101,10 +102,14 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
     parser.add_argument("--cold", action="store_true",
                         help="never serve from the page cache (the first view after a change)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     result = asyncio.run(run(args.path, args.user, args.password, args.requests, args.warmup,
                              args.sql, args.cold))
     if args.sql:
+        return
+    if args.json:
+        print(json.dumps({**result, "requests": args.requests}))
         return
     print(f"{args.path}: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
           f"p99 {result['p99']:.1f} ms, mean {result['mean']:.1f} ms, "

@@ -275,8 +275,30 @@ def verify(endpoint: Endpoint) -> int:
     return len(answer.content)
 
 
-def run_wrk(endpoint: Endpoint, duration: int, connections: int) -> dict:
-    """wrk against one endpoint; the Lua report as a dict."""
+def process_group_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server's processes (its process
+    group: the uvicorn supervisor, the workers and their threads). Other processes on the
+    machine do not count, so the figure per request holds on a busy machine too."""
+    total = 0
+    group = os.getpgid(pid)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(endpoint: Endpoint, duration: int, connections: int, server_pid: int | None = None
+            ) -> dict:
+    """wrk against one endpoint; the Lua report as a dict, with the server's CPU time per
+    request and the machine's load average when it started."""
+    load = os.getloadavg()[0]
+    cpu_before = process_group_cpu(server_pid) if server_pid else None
     connections = endpoint.connections or connections
     env = {**os.environ, "WRK_METHOD": endpoint.method, "WRK_BODY": endpoint.body,
            "WRK_HEADERS": "\n".join(f"{k}: {v}" for k, v in endpoint.headers.items())}
@@ -287,6 +309,10 @@ def run_wrk(endpoint: Endpoint, duration: int, connections: int) -> dict:
     line = next(l for l in out.splitlines() if l.startswith("WRK_JSON "))
     report = json.loads(line[len("WRK_JSON "):])
     report["connections"] = connections
+    report["load"] = load
+    if cpu_before is not None and report.get("requests"):
+        report["server_cpu_ms"] = ((process_group_cpu(server_pid) - cpu_before) * 1000
+                                   / report["requests"])
     wrong = {s: n for s, n in report["statuses"].items() if int(s) != endpoint.expect}
     report["wrong_status"] = sum(wrong.values())
     return report
@@ -337,6 +363,17 @@ def inprocess_slots(url: str, meeting_id: int) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET}
     out = subprocess.run([sys.executable, "-c", INPROCESS, str(meeting_id)], env=env,
                          capture_output=True, text=True, check=True, cwd=DATA_DIR).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def inprocess_family_cold(url: str, state: dict) -> dict:
+    """The family page rendered from the database every time (bench/inprocess.py --cold)."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET}
+    out = subprocess.run([sys.executable, str(BENCH / "inprocess.py"),
+                          f"/families/{state['family_id']}", "--user", state["bench_user"],
+                          "--password", state["password"], "--requests", "100", "--cold",
+                          "--json"], env=env, capture_output=True, text=True, check=True,
+                         cwd=DATA_DIR).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -403,7 +440,7 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
                     results.setdefault("failures", {})[endpoint.key] = str(failure)
                     _log(str(failure))
                     continue
-                report = run_wrk(endpoint, args.duration, args.connections)
+                report = run_wrk(endpoint, args.duration, args.connections, server.process.pid)
                 report["label"] = endpoint.label
                 results["rows"][endpoint.key] = report
                 _log(f"{engine}/{scale} {endpoint.key}: {report['rps']:.0f} req/s, "
@@ -411,6 +448,8 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
                      f"p99 {report['p99_ms']:.1f} ms, wrong status {report['wrong_status']}")
     if not args.only or "slots" in args.only:
         results["slots_inprocess"] = inprocess_slots(url, state["slot_meeting_id"])
+    if not args.only or "family" in args.only:
+        results["family_cold_inprocess"] = inprocess_family_cold(url, state)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{engine}-{scale}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / f"{engine}-{scale}.md").write_text(markdown(results))
@@ -444,15 +483,28 @@ def markdown(r: dict) -> str:
              + ", ".join(f"{n:,} {t}" for t, n in state["rows"].items()
                          if t in ("family", "person", "organisation", "relation", "meeting",
                                   "meeting_part", "participant", "agreement", "audit_event")) + ".",
-             "", "| Endpoint | req/s | p50 ms | p95 ms | p99 ms | conns | requests | non-expected status | body bytes |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Server CPU = CPU time of the server's processes per request (load on the "
+             "machine does not inflate it); load = the 1-minute load average when the row "
+             "started (2 cores: above ~2 the wall-clock figures include waiting for a core).",
+             "", "| Endpoint | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | conns | "
+                 "requests | non-expected status | body bytes | load |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, row in r["rows"].items():
+        cpu = f"{row['server_cpu_ms']:.2f}" if "server_cpu_ms" in row else ""
         lines.append(f"| {row['label']} | {row['rps']:,.0f} | {row['p50_ms']:.1f} | "
-                     f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['connections']} | "
+                     f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {cpu} | {row['connections']} | "
                      f"{row['requests']:,} | {row['wrong_status'] + row['socket_errors'] + row['timeouts']} | "
-                     f"{r['sizes'].get(key, 0):,} |")
+                     f"{r['sizes'].get(key, 0):,} | {row.get('load', 0):.1f} |")
     for key, failure in r.get("failures", {}).items():
-        lines.append(f"| {key} | FAILED: {failure[:160]} | | | | | | | |")
+        lines.append(f"| {key} | FAILED: {failure[:160]} | | | | | | | | | |")
+    cold = r.get("family_cold_inprocess")
+    if cold:
+        lines += ["", f"Family page, first view after a change (page cache bypassed, "
+                      f"`bench/inprocess.py --cold`, in-process, {cold['requests']} requests): "
+                      f"p50 {cold['p50']:.1f} ms, p95 {cold['p95']:.1f} ms, CPU "
+                      f"{cold['cpu']:.1f} ms per page, {cold['statements']:.0f} statements. "
+                      f"The wrk row above is the page as it is opened again (a cached "
+                      f"rendering; access check, audit record and CSRF token per request)."]
     slots = r.get("slots_inprocess")
     if slots:
         lines += ["", f"Slot search in-process (service.find_slots, {slots['runs']} runs after "
