@@ -522,6 +522,13 @@ class SqliteSink:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
+        # The page cache's content-stamp triggers would fire per generated row; the data
+        # is new (no page is cached), so they are put back after the load, like PostgreSQL's
+        # session_replication_role = replica skips them during COPY.
+        triggers = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND name LIKE 'content_stamp_%'").fetchall()
+        for (name,) in triggers:
+            self.db.execute(f'DROP TRIGGER "{name}"')
 
     async def count(self, table: str) -> int:
         return self.db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
@@ -536,6 +543,10 @@ class SqliteSink:
         self.db.execute("COMMIT")
 
     async def finish(self, buffers: Iterable[Table]) -> None:
+        from coordinator.families.revisions import trigger_statements
+
+        for statement in trigger_statements("sqlite"):
+            self.db.execute(statement)
         self.db.execute("ANALYZE")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
