@@ -264,8 +264,10 @@ def error_response(request: Request, status: int, message: str | None = None) ->
         return Response(content={"status": status, "fejl": body_message}, status_code=status)
     template = "_error.html" if is_htmx(request) else "error.html"
     headers = {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"} if is_htmx(request) else {}
-    return render(template, {"status": status, "title": title, "message": body_message},
-                  status=status, headers=headers)
+    # A refused form: offer the way back to the form's page (what was saved stays saved).
+    back = local_referer(request) if request.method != "GET" and status < 500 else "/"
+    return render(template, {"status": status, "title": title, "message": body_message,
+                             "back": back}, status=status, headers=headers)
 
 
 def handle_user_error(request: Request, exc: UserError) -> Response:

@@ -35,3 +35,24 @@ async def test_conflict_renders_both_versions_and_a_local_back_link():
 def test_conflict_rows_lists_only_differences():
     rows = web.conflict_rows({"a": 1, "b": "x", "version": 1}, {"a": 1, "b": "y", "version": 2})
     assert rows == [("b", "x", "y")]
+
+
+async def test_a_refused_form_offers_the_way_back_to_its_page(client):
+    """A plain form post refused with 4xx shows the Danish message and a link back to the
+    page the form was on (same site only), besides the start page."""
+    from tests import factories as f
+
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await f.login(client, worker)
+    page = f"/families/{family_id}/meetings/new"
+    token = await f.csrf_token(client, f"/families/{family_id}")
+    answer = await client.post(f"/families/{family_id}/meetings/",
+                               data={"_csrf_token": token, "kind": "ukendt", "title": "Møde"},
+                               headers={"Referer": f"https://testserver.local{page}?x=1"})
+    assert 400 <= answer.status_code < 500
+    assert f'<a href="{page}">Tilbage til siden, du kom fra</a>' in answer.text
+    foreign = await client.post(f"/families/{family_id}/meetings/",
+                                data={"_csrf_token": token, "kind": "ukendt", "title": "Møde"},
+                                headers={"Referer": "https://elsewhere.example/families/1"})
+    assert "Tilbage til siden" not in foreign.text
