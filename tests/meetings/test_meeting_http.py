@@ -39,9 +39,14 @@ async def test_network_meeting_lifecycle_and_notifications(client):
     page = await _meeting(client, family_id, **await _times(day))
     for pid in (mother, aunt):
         assert (await _add(client, page, person_id=str(pid))).status_code == 303
+    assert "Planlæg mødet" in (await client.get(page)).text
     for target in ("planned", "invited"):
         r = await f.post_form(client, f"{page}/status", {"target": target}, page=page)
         assert r.status_code == 303, r.text[:400]
+    invited_page = (await client.get(page)).text
+    # back to "planned" from "invited" is a new time, not planning from scratch
+    assert "Flyt mødet (nyt tidspunkt, nye invitationer)" in invited_page
+    assert "Planlæg mødet" not in invited_page
     moved = await _times(s.working_day(20))
     r = await f.post_form(client, f"{page}/times", moved, page=page)
     assert r.status_code == 303
