@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 from coordinator import db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
-from coordinator.meetings import feeds, planner
+from coordinator.meetings import feeds, planner, sql
 from coordinator.meetings.tables import (
     BusyFeed,
     Meeting,
@@ -78,21 +78,24 @@ def _pair(row: Mapping[str, Any]) -> planner.WorkingHours:
     return (row["starts"], row["ends"]) if row["starts"] and row["ends"] else None
 
 
-async def hours_of(owners: Iterable[Owner]) -> dict[str, Hours]:
-    """Working hours per ``Owner.safety_key`` (owners without rows are left out)."""
+async def hours_of(owners: Iterable[Owner], days: tuple[date, date] | None = None
+                   ) -> dict[str, Hours]:
+    """Working hours per ``Owner.safety_key`` (owners without rows are left out); with
+    ``days`` (first, last) only the date overrides of those days are read."""
     owners = list(owners)
     users = [o.user_id for o in owners if o.user_id is not None]
     persons = [o.person_id for o in owners if o.person_id is not None]
     if not users and not persons:
         return {}
-    clause = None
-    if users:
-        clause = WorkingHours.user.is_in(users)
-    if persons:
-        other = WorkingHours.person.is_in(persons)
-        clause = other if clause is None else (clause | other)
+    who = " OR ".join([*([f'w."user" IN ({sql.marks(users)})'] if users else []),
+                       *([f'w."person" IN ({sql.marks(persons)})'] if persons else [])])
+    on_days, args = "", [*users, *persons]
+    if days is not None:
+        on_days, args = ' AND (w."on_date" IS NULL OR w."on_date" BETWEEN {} AND {})', [*args, *days]
     result: dict[str, Hours] = {}
-    for row in await WorkingHours.select().where(clause).order_by(WorkingHours.id):
+    for row in await WorkingHours.raw(
+            f'SELECT {sql.columns(WorkingHours, "w")} FROM "working_hours" w WHERE ({who})'
+            f'{on_days} ORDER BY w."id"', *args):
         key = f"user:{row['user']}" if row["user"] else f"person:{row['person']}"
         hours = result.setdefault(key, Hours())
         if row["on_date"] is not None:
@@ -172,20 +175,26 @@ async def create_room(user: Principal, name: str, location: str, capacity: int,
     return rows[0]["id"]
 
 
-async def room_busy(room_ids: Iterable[int], exclude_meeting: int | None = None
+async def room_busy(room_ids: Iterable[int], exclude_meeting: int | None = None,
+                    span: tuple[datetime, datetime] | None = None
                     ) -> dict[int, list[planner.Busy]]:
-    """Busy intervals per room from the parts of meetings booked there (not cancelled)."""
+    """Busy intervals per room from the parts of meetings booked there (not cancelled);
+    with ``span`` only the parts that overlap it (``planner.busy_span``)."""
     ids = list(room_ids)
     busy: dict[int, list[planner.Busy]] = {i: [] for i in ids}
     if not ids:
         return busy
-    clause = (MeetingPart.meeting.room.is_in(ids) & MeetingPart.starts_at.is_not_null()
-              & (MeetingPart.meeting.status != "cancelled"))
+    # With a span, no "starts_at IS NOT NULL": SQLite would then walk the starts_at index
+    # from the first part ever instead of the ends_at index from the span's start.
+    timed, args = 'mp."starts_at" IS NOT NULL', list(ids)
+    if span is not None:
+        timed, args = 'mp."starts_at" < {} AND mp."ends_at" > {}', [*args, span[1], span[0]]
+    text = ('SELECT m."room" AS "room", mp."starts_at" AS "starts_at", mp."ends_at" AS "ends_at" '
+            'FROM "meeting_part" mp JOIN "meeting" m ON m."id" = mp."meeting" '
+            f"""WHERE m."room" IN ({sql.marks(ids)}) AND {timed} AND m."status" <> 'cancelled'""")
     if exclude_meeting is not None:
-        clause = clause & (MeetingPart.meeting != exclude_meeting)
-    for row in await MeetingPart.select(
-            MeetingPart.meeting.room.as_alias("room"), MeetingPart.starts_at,
-            MeetingPart.ends_at).where(clause):
+        text, args = text + ' AND mp."meeting" <> {}', [*args, exclude_meeting]
+    for row in await MeetingPart.raw(text, *args):
         busy[row["room"]].append(planner.Busy(row["starts_at"], row["ends_at"]))
     return busy
 
@@ -204,33 +213,34 @@ async def room_taken(room_id: int, windows: Iterable[tuple[datetime, datetime]],
 
 # ------------------------------------------------------------------------ feeds
 
-def _feed_clause(owners: Iterable[Owner], organisation_ids: Iterable[int]) -> Any:
+def _feed_clause(owners: Iterable[Owner], organisation_ids: Iterable[int]) -> tuple[str, list]:
+    """The WHERE text and its values selecting the feeds of the owners and organisations."""
     owners = list(owners)
     users = [o.user_id for o in owners if o.user_id is not None]
     persons = [o.person_id for o in owners if o.person_id is not None]
     orgs = list(organisation_ids)
-    clause = BusyFeed.id == -1
-    if users:
-        clause = clause | BusyFeed.user.is_in(users)
-    if persons:
-        clause = clause | BusyFeed.person.is_in(persons)
-    if orgs:
-        clause = clause | BusyFeed.organisation.is_in(orgs)
-    return clause
+    parts = [f'f."{name}" IN ({sql.marks(ids)})'
+             for name, ids in (("user", users), ("person", persons), ("organisation", orgs)) if ids]
+    return " OR ".join(parts) or "1 = 0", [*users, *persons, *orgs]
 
 
 async def organisation_ids(participants: list[dict]) -> dict[int, int]:
     """The directory organisation of each participant (participant id → organisation id):
     a network person's organisation, or an external participant's organisation matched by
-    its exact name in the directory."""
+    its exact name in the directory. A person's organisation is looked up unless the row
+    carries it (``person_organisation``, as ``service.participants_of`` gives it)."""
     result: dict[int, int] = {}
-    persons = [p["person"] for p in participants if p.get("person")]
+    for p in participants:
+        if p.get("person") and p.get("person_organisation"):
+            result[p["id"]] = p["person_organisation"]
+    persons = [p["person"] for p in participants
+               if p.get("person") and "person_organisation" not in p]
     if persons:
         rows = await net.Person.select(net.Person.id, net.Person.organisation).where(
             net.Person.id.is_in(persons))
         by_person = {r["id"]: r["organisation"] for r in rows if r["organisation"]}
         for p in participants:
-            if p.get("person") in by_person:
+            if p.get("person") in by_person and "person_organisation" not in p:
                 result[p["id"]] = by_person[p["person"]]
     names = {p["organisation"].strip() for p in participants
              if not p.get("person") and not p.get("user") and p.get("organisation")}
@@ -250,9 +260,11 @@ async def feeds_of(participants: list[dict]) -> tuple[list[dict], dict[int, int]
     owners = [owner_of(p) for p in participants if p.get("person") or p.get("user")]
     if not owners and not orgs:
         return [], orgs
-    rows = await BusyFeed.select(
-        BusyFeed.all_columns(), BusyFeed.organisation.name.as_alias("organisation_name"),
-    ).where(_feed_clause(owners, orgs.values())).order_by(BusyFeed.id)
+    where, args = _feed_clause(owners, orgs.values())
+    rows = await BusyFeed.raw(
+        f'SELECT {sql.columns(BusyFeed, "f")}, o."name" AS "organisation_name" '
+        'FROM "busy_feed" f LEFT JOIN "organisation" o ON o."id" = f."organisation" '
+        f'WHERE {where} ORDER BY f."id"', *args)
     return rows, orgs
 
 
@@ -301,13 +313,17 @@ def feed_warnings(rows: list[dict], participants: list[dict]) -> list[str]:
             "kendte kalender bruges." for row in rows if row["error"]]
 
 
-async def feed_busy(participants: list[dict], now: datetime | None = None) -> FeedBusy:
-    """Refresh the feeds that concern the participants and map their busy intervals."""
+async def feed_busy(participants: list[dict], now: datetime | None = None,
+                    span: tuple[datetime, datetime] | None = None) -> FeedBusy:
+    """Refresh the feeds that concern the participants and map their busy intervals; with
+    ``span`` only the intervals that overlap it (``planner.busy_span``)."""
     now = now or datetime.now(UTC)
     rows, orgs = await feeds_of(participants)
     rows = await refresh(rows, now)
     busy: dict[str, list[planner.Busy | planner.AllDay]] = {p["safety_id"]: [] for p in participants}
     decoded = {row["id"]: feeds.decode_busy(row["busy_json"]) for row in rows}
+    if span is not None:
+        decoded = {key: planner.overlapping(items, *span) for key, items in decoded.items()}
     for p in participants:
         for row in rows:
             if _feed_applies(row, p, orgs):

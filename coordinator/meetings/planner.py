@@ -49,7 +49,9 @@ Rejections
 
 Speed
     Busy times are merged into sorted, disjoint intervals per person and room and
-    probed with ``bisect``; the cost is O(candidates × attendees × log(busy)).
+    probed with ``bisect``; the cost is O(candidates × attendees × log(busy)). Callers
+    need to pass only the busy times that overlap ``busy_span`` and the date overrides
+    of ``searched_days``: nothing else can change the result.
 """
 
 from __future__ import annotations
@@ -256,6 +258,47 @@ def earliest_allowed_date(now: datetime, min_notice_working_days: int) -> date:
         if is_working_day(day):
             counted += 1
     return day
+
+
+def busy_span(window_start: datetime, window_end: datetime, now: datetime,
+              min_notice_working_days: int) -> tuple[datetime, datetime]:
+    """The span [start, end) outside which no busy time can change the result.
+
+    Every candidate, with all its parts and its room, lies inside the search window, and
+    one that starts before ``now`` or the notice date is turned down before any calendar
+    is looked at: busy times (of people and rooms) that do not overlap this span are
+    never consulted, so callers need not read them.
+    """
+    earliest = now
+    if min_notice_working_days > 0:
+        notice_day = earliest_allowed_date(now, min_notice_working_days)
+        earliest = max(now, datetime.combine(notice_day, time(0), tzinfo=LOCAL_TZ))
+    return max(window_start, earliest), window_end
+
+
+def searched_days(window_start: datetime, window_end: datetime) -> tuple[date, date]:
+    """The first and last local dates the search visits: the working hours and date
+    overrides of these days (and no others) are used."""
+    return window_start.astimezone(LOCAL_TZ).date(), window_end.astimezone(LOCAL_TZ).date()
+
+
+def overlapping(busy: Sequence[Busy | AllDay], start: datetime, end: datetime
+                ) -> list[Busy | AllDay]:
+    """The busy items that overlap [start, end) (all-day items by their local days)."""
+    kept: list[Busy | AllDay] = []
+    for item in busy:
+        if isinstance(item, Busy):
+            if item.start.tzinfo is None or item.end.tzinfo is None:
+                kept.append(item)  # left for the validation to report
+            elif item.end > start and item.start < end:
+                kept.append(item)
+        else:
+            first = datetime.combine(item.first, time(0), tzinfo=LOCAL_TZ)
+            after = datetime.combine((item.last or item.first) + timedelta(days=1), time(0),
+                                     tzinfo=LOCAL_TZ)
+            if after > start and first < end:
+                kept.append(item)
+    return kept
 
 
 def _resolve_local(naive: datetime) -> int | None:

@@ -22,7 +22,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family
-from coordinator.meetings import availability, kinds, planner, safety
+from coordinator.meetings import availability, kinds, planner, safety, sql
 from coordinator.meetings.tables import (
     FatherAssessment,
     FgcCase,
@@ -219,36 +219,43 @@ class MeetingView:
     hours: dict[str, availability.Hours] = field(default_factory=dict)  # by safety id
 
 
+# Read on every slot search and meeting page: hand-written (see ``sql``).
+_PARTS = (f'SELECT {sql.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
+          'WHERE mp."meeting" = {} ORDER BY mp."position"')
+# One row per participant and part they attend (or one row with no part key).
+_PARTICIPANTS = (
+    f'SELECT {sql.columns(Participant, "p")}, pe."role" AS "person_role", '
+    'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
+    'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
+    'pe."address" AS "person_address", pe."sector" AS "person_sector", '
+    'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", '
+    'mp."key" AS "part_key" '
+    'FROM "participant" p LEFT JOIN "person" pe ON pe."id" = p."person" '
+    'LEFT JOIN "app_user" u ON u."id" = p."user" '
+    'LEFT JOIN "participant_part" pp ON pp."participant" = p."id" '
+    'LEFT JOIN "meeting_part" mp ON mp."id" = pp."part" AND mp."meeting" = p."meeting" '
+    'WHERE p."meeting" = {} AND p."removed_at" IS NULL '
+    'ORDER BY p."id", mp."position", pp."id"')
+
+
 async def parts_of(meeting_id: int) -> list[dict]:
     """The meeting's parts in order."""
-    return await MeetingPart.select().where(MeetingPart.meeting == meeting_id
-                                            ).order_by(MeetingPart.position)
+    return await MeetingPart.raw(_PARTS, meeting_id)
 
 
 async def participants_of(meeting_id: int) -> list[dict]:
-    """Active participants, each with ``part_keys`` and the safety facts of their person."""
-    rows = await Participant.select(
-        Participant.all_columns(),
-        Participant.person.role.as_alias("person_role"),
-        Participant.person.protected_address.as_alias("protected_address"),
-        Participant.person.used_violence.as_alias("used_violence"),
-        Participant.person.contact_only_via_worker.as_alias("contact_only_via_worker"),
-        Participant.person.phone.as_alias("person_phone"),
-        Participant.person.address.as_alias("person_address"),
-        Participant.person.sector.as_alias("person_sector"),
-        Participant.user.unit.as_alias("user_unit"),
-    ).where((Participant.meeting == meeting_id) & Participant.removed_at.is_null()
-            ).order_by(Participant.id)
-    links = await ParticipantPart.select(
-        ParticipantPart.participant, ParticipantPart.part.key.as_alias("key"),
-    ).where(ParticipantPart.part.meeting == meeting_id)
-    by_participant: dict[int, list[str]] = {}
-    for link in links:
-        by_participant.setdefault(link["participant"], []).append(link["key"])
-    for row in rows:
-        row["part_keys"] = by_participant.get(row["id"], [])
-        row["safety_id"] = safety_id(row)
-    return rows
+    """Active participants, each with ``part_keys``, the safety facts of their person and
+    the person's organisation (``person_organisation``)."""
+    rows: dict[int, dict] = {}
+    for row in await Participant.raw(_PARTICIPANTS, meeting_id):
+        key = row.pop("part_key")
+        participant = rows.get(row["id"])
+        if participant is None:
+            participant = rows[row["id"]] = {**row, "part_keys": [],
+                                             "safety_id": safety_id(row)}
+        if key is not None:
+            participant["part_keys"].append(key)
+    return list(rows.values())
 
 
 def safety_id(participant: Mapping[str, Any]) -> str:
@@ -911,31 +918,28 @@ class SlotAnswer:
     room_names: dict[str, str]
 
 
-async def busy_of(meeting_id: int, participants: list[dict]) -> dict[str, list[planner.Busy]]:
-    """Busy intervals per participant from the other (not cancelled) meetings in the system,
-    matched by network person or user."""
+async def busy_of(meeting_id: int, participants: list[dict], span: tuple[datetime, datetime]
+                  ) -> dict[str, list[planner.Busy]]:
+    """Busy intervals per participant from the parts of the other (not cancelled) meetings
+    in the system that overlap ``span`` (``planner.busy_span``), matched by network person
+    or user. Only the parts a participant attends count; a worker's older meetings are not
+    read, so the cost follows the search window, not their history."""
     person_ids = [p["person"] for p in participants if p["person"]]
     user_ids = [p["user"] for p in participants if p["user"]]
     busy: dict[str, list[planner.Busy]] = {p["safety_id"]: [] for p in participants}
     if not person_ids and not user_ids:
         return busy
-    who = None
-    if person_ids:
-        who = ParticipantPart.participant.person.is_in(person_ids)
-    if user_ids:
-        clause = ParticipantPart.participant.user.is_in(user_ids)
-        who = clause if who is None else (who | clause)
-    rows = await ParticipantPart.select(
-        ParticipantPart.participant.person.as_alias("person"),
-        ParticipantPart.participant.user.as_alias("user"),
-        ParticipantPart.part.starts_at.as_alias("starts_at"),
-        ParticipantPart.part.ends_at.as_alias("ends_at"),
-    ).where(
-        (ParticipantPart.participant.meeting != meeting_id)
-        & ParticipantPart.participant.removed_at.is_null()
-        & (ParticipantPart.participant.meeting.status != "cancelled")
-        & ParticipantPart.part.starts_at.is_not_null()
-        & who)
+    who = " OR ".join([*([f'p."person" IN ({sql.marks(person_ids)})'] if person_ids else []),
+                       *([f'p."user" IN ({sql.marks(user_ids)})'] if user_ids else [])])
+    rows = await ParticipantPart.raw(
+        'SELECT p."person" AS "person", p."user" AS "user", mp."starts_at" AS "starts_at", '
+        'mp."ends_at" AS "ends_at" FROM "participant" p '
+        'JOIN "participant_part" pp ON pp."participant" = p."id" '
+        'JOIN "meeting_part" mp ON mp."id" = pp."part" '
+        'JOIN "meeting" m ON m."id" = p."meeting" '
+        f'WHERE ({who}) AND p."removed_at" IS NULL AND p."meeting" <> {{}} '
+        """AND m."status" <> 'cancelled' AND mp."starts_at" < {} AND mp."ends_at" > {}""",
+        *person_ids, *user_ids, meeting_id, span[1], span[0])
     by_key: dict[str, list[planner.Busy]] = {}
     for row in rows:
         for key in (f"person:{row['person']}" if row["person"] else None,
@@ -949,7 +953,8 @@ async def busy_of(meeting_id: int, participants: list[dict]) -> dict[str, list[p
     return busy
 
 
-async def _planner_rooms(meeting_id: int, wanted: int | None) -> list[planner.Room]:
+async def _planner_rooms(meeting_id: int, wanted: int | None, span: tuple[datetime, datetime]
+                         ) -> list[planner.Room]:
     if wanted is None:
         return []
     rooms = await availability.rooms()
@@ -959,7 +964,8 @@ async def _planner_rooms(meeting_id: int, wanted: int | None) -> list[planner.Ro
             raise web.UserError("Det valgte lokale findes ikke.")
     if not rooms:
         raise web.UserError("Der er ingen lokaler at vælge imellem.")
-    busy = await availability.room_busy([r["id"] for r in rooms], exclude_meeting=meeting_id)
+    busy = await availability.room_busy([r["id"] for r in rooms], exclude_meeting=meeting_id,
+                                        span=span)
     return [planner.Room(str(r["id"]), r["name"], busy[r["id"]]) for r in rooms]
 
 
@@ -967,12 +973,16 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
                            ) -> tuple[planner.PlanningRequest, list[str]]:
     """The planner's input, gathered from the database and the imported feeds (which are
     refreshed here, before the planner runs), and the feeds' Danish warnings."""
+    window_start = datetime.combine(query.first_day, time(0), web.COPENHAGEN)
+    window_end = datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN)
+    span = planner.busy_span(window_start, window_end, now, query.min_notice)
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
-    busy = await busy_of(meeting["id"], participants)
-    from_feeds = await availability.feed_busy(participants, now)
-    hours = await availability.hours_of(availability.owner_of(p) for p in participants
-                                        if p["person"] or p["user"])
+    busy = await busy_of(meeting["id"], participants, span)
+    from_feeds = await availability.feed_busy(participants, now, span)
+    hours = await availability.hours_of((availability.owner_of(p) for p in participants
+                                         if p["person"] or p["user"]),
+                                        planner.searched_days(window_start, window_end))
     p_parts = []
     for part in parts:
         minutes = query.durations.get(part["key"])
@@ -989,10 +999,9 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
             working_hours=own.weekly, date_overrides=own.dates))
     request = planner.PlanningRequest(
         participants=people, parts=p_parts,
-        window_start=datetime.combine(query.first_day, time(0), web.COPENHAGEN),
-        window_end=datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN),
+        window_start=window_start, window_end=window_end,
         now=now, min_notice_working_days=query.min_notice,
-        rooms=await _planner_rooms(meeting["id"], query.room))
+        rooms=await _planner_rooms(meeting["id"], query.room, span))
     return request, from_feeds.warnings
 
 

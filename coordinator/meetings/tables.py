@@ -147,7 +147,9 @@ class MeetingPart(Table):
     key = Varchar(length=40)
     label = Varchar(length=200)
     starts_at = Timestamptz(null=True, default=None, index=True)
-    ends_at = Timestamptz(null=True, default=None)
+    # The slot finder's busy times in a window (``ends_at > start``) are found from here:
+    # the parts ending after the window starts, not every part in the past.
+    ends_at = Timestamptz(null=True, default=None, index=True)
     position = Integer(default=0)
 
 

@@ -8,8 +8,8 @@ from litestar.exceptions import NotFoundException
 
 from coordinator import web
 from coordinator.auth.policy import Action
-from coordinator.meetings import flows, kinds, service
-from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange
+from coordinator.meetings import flows, kinds, planner, service
+from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
 from tests import factories as f
 from tests.meetings import support as s
 
@@ -124,11 +124,109 @@ async def test_busy_of_uses_other_meetings_by_person_and_user():
     await service.add_participants(worker, this_row, None, [service.NewParticipant(person_id=anna),
                                                             service.NewParticipant(user_id=worker.id)])
     participants = await service.participants_of(this)
-    busy = await service.busy_of(this, participants)
+    span = (start - timedelta(days=1), start + timedelta(days=1))
+    busy = await service.busy_of(this, participants, span)
     assert {k: len(v) for k, v in busy.items()} == {f"person:{anna}": 1, f"user:{worker.id}": 1}
     await Meeting.update({Meeting.status: "cancelled"}).where(Meeting.id == other)
-    busy = await service.busy_of(this, participants)
+    busy = await service.busy_of(this, participants, span)
     assert all(not v for v in busy.values())
+
+
+async def _busy_meeting(worker, family, start, minutes, *, person_id=None):
+    """Another meeting of the worker (and a person) at ``start``, past times allowed."""
+    meeting_id = await service.create_meeting(worker, family, "statusmoede", "Andet")
+    await MeetingPart.update({MeetingPart.starts_at: start,
+                              MeetingPart.ends_at: start + timedelta(minutes=minutes)}
+                             ).where(MeetingPart.meeting == meeting_id)
+    row = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await service.add_participants(worker, row, None, [
+        service.NewParticipant(user_id=worker.id)]
+        + ([service.NewParticipant(person_id=person_id)] if person_id else []))
+    return meeting_id
+
+
+@pytest.mark.parametrize("offset,length,reads", [
+    (timedelta(hours=-1), 60, False),   # ends as the span starts
+    (timedelta(hours=-1), 61, True),    # overlaps its first minute
+    (timedelta(hours=5), 60, True),     # inside
+    (timedelta(hours=24), 60, False),   # starts as the span ends
+    (timedelta(days=-30), 60, False),   # long before
+])
+async def test_busy_of_reads_only_parts_that_overlap_the_span(offset, length, reads):
+    worker = await f.user()
+    family = {"id": await f.family(worker)}
+    day = s.working_day()
+    span = (datetime.combine(day, datetime.min.time(), web.COPENHAGEN).astimezone(UTC),
+            datetime.combine(day + timedelta(days=1), datetime.min.time(), web.COPENHAGEN
+                             ).astimezone(UTC))
+    await _busy_meeting(worker, family, span[0] + offset, length)
+    this = await service.create_meeting(worker, family, "statusmoede", "Dette")
+    this_row = await Meeting.select().where(Meeting.id == this).first()
+    await service.add_participants(worker, this_row, None, [service.NewParticipant(user_id=worker.id)])
+    busy = await service.busy_of(this, await service.participants_of(this), span)
+    assert len(busy[f"user:{worker.id}"]) == (1 if reads else 0)
+
+
+async def _slot_world(history: int):
+    """A worker and a mother with ``history`` held meetings long ago, one meeting inside
+    the search window, and the meeting being planned."""
+    worker = await f.user()
+    family = {"id": await f.family(worker)}
+    anna = await s.person(family["id"], "Anna", "mother")
+    day = s.working_day(10)
+    inside = datetime.combine(day, datetime.min.time(), web.COPENHAGEN).replace(hour=9)
+    for n in range(history):
+        await _busy_meeting(worker, family, inside - timedelta(days=60 + n), 60, person_id=anna)
+    await _busy_meeting(worker, family, inside, 120, person_id=anna)
+    this = await service.create_meeting(worker, family, "statusmoede", "Dette")
+    row = await Meeting.select().where(Meeting.id == this).first()
+    await service.add_participants(worker, row, None, [service.NewParticipant(user_id=worker.id),
+                                                       service.NewParticipant(person_id=anna)])
+    meeting = await Meeting.select().where(Meeting.id == this).first()
+    query = service.SlotQuery(first_day=day, last_day=day, min_notice=0,
+                              durations={"meeting": 60})
+    return worker, anna, meeting, query, inside
+
+
+async def test_slot_search_reads_no_busy_time_outside_the_window_and_one_inside_blocks():
+    worker, anna, meeting, query, inside = await _slot_world(history=3)
+    request, _ = await service.planning_request(meeting, query, datetime.now(UTC))
+    busy = {p.id: p.busy for p in request.participants}
+    expected = [planner.Busy(inside.astimezone(UTC), (inside + timedelta(hours=2)).astimezone(UTC))]
+    assert busy == {f"user:{worker.id}": expected, f"person:{anna}": expected}
+    answer = await service.find_slots(meeting, query)
+    assert answer.result.slots
+    for slot in answer.result.slots:
+        assert not (slot.start < expected[0].end and expected[0].start < slot.end)
+    assert any(r.code == "busy" for r in answer.result.rejections)
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """Counts the statements sent to the database (and the values each binds)."""
+    from coordinator import db
+
+    engine_class = type(db.engine())
+    sent: list[int] = []
+    original = engine_class.run_querystring
+
+    async def counting(engine, querystring, *args, **kwargs):
+        sent.append(len(querystring.compile_string(engine.engine_type)[1]))
+        return await original(engine, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    return sent
+
+
+@pytest.mark.parametrize("history", [0, 25])
+async def test_slot_search_statements_do_not_grow_with_history(statements, history):
+    _, _, meeting, query, _ = await _slot_world(history)
+    statements.clear()
+    request, _ = await service.planning_request(meeting, query, datetime.now(UTC))
+    # parts, participants (with their parts and organisations), busy times, feeds, hours
+    assert len(statements) == 5
+    assert max(statements) <= 6
+    assert sum(len(p.busy) for p in request.participants) == 2
 
 
 async def test_family_section_lists_meetings_and_missing_assessments():

@@ -19,11 +19,14 @@ from coordinator.meetings.planner import (
     PlanningError,
     PlanningRequest,
     Room,
+    busy_span,
     closed_day_reason,
     earliest_allowed_date,
     find_slots,
     format_local_date,
     is_working_day,
+    overlapping,
+    searched_days,
 )
 
 UTC = timezone.utc
@@ -756,3 +759,73 @@ def test_fuzz_planner_finds_a_slot_whenever_a_naive_scan_does(req: PlanningReque
         day += timedelta(days=1)
     if found:
         assert result.slots
+
+
+# --------------------------------------------------------------------------- the span read
+
+
+@pytest.mark.parametrize("now,notice,expected", [
+    (local(2026, 5, 4, 10), 0, local(2026, 5, 4, 10)),   # no notice: from now
+    (local(2026, 5, 4, 10), 2, local(2026, 5, 6)),       # Monday + 2 working days: Wednesday 00:00
+    (local(2026, 4, 30, 10), 1, local(2026, 5, 1)),      # 1 May is a working day
+    (local(2026, 3, 27, 10), 1, local(2026, 3, 30)),     # over the DST weekend: local midnight
+    (local(2026, 2, 20), 2, local(2026, 3, 1)),          # the window starts later than that
+])
+def test_busy_span_starts_where_the_first_candidate_may_start(now, notice, expected) -> None:
+    start, end = busy_span(local(2026, 3, 1), local(2026, 6, 1), now, notice)
+    assert (start, end) == (expected, local(2026, 6, 1))
+
+
+def test_searched_days_are_the_local_dates_of_the_window() -> None:
+    assert searched_days(local(2026, 3, 28), local(2026, 3, 30)) == (date(2026, 3, 28), date(2026, 3, 30))
+
+
+def test_overlapping_keeps_what_touches_the_span_half_open() -> None:
+    start, end = local(2026, 5, 4, 8), local(2026, 5, 5, 8)
+    inside = [Busy(local(2026, 5, 4, 7), local(2026, 5, 4, 8, 1)), Busy(local(2026, 5, 5, 7), local(2026, 5, 5, 9)),
+              AllDay(date(2026, 5, 4)), AllDay(date(2026, 5, 1), date(2026, 5, 4)), AllDay(date(2026, 5, 5))]
+    outside = [Busy(local(2026, 5, 4, 7), local(2026, 5, 4, 8)), Busy(local(2026, 5, 5, 8), local(2026, 5, 5, 9)),
+               AllDay(date(2026, 5, 1), date(2026, 5, 3)), AllDay(date(2026, 5, 6))]
+    assert overlapping([*outside, *inside], start, end) == inside
+
+
+@st.composite
+def requests_with_history(draw) -> PlanningRequest:
+    """A planning request whose people also have busy times and date overrides far
+    outside the window (their history and far future)."""
+    req = draw(planning_requests())
+    people = []
+    for person in req.participants:
+        extra: list[Busy | AllDay] = []
+        overrides = {}
+        for _ in range(draw(st.integers(0, 6))):
+            start = req.window_start + timedelta(minutes=15 * draw(st.integers(-4 * 24 * 30, 4 * 24 * 30)))
+            if draw(st.booleans()):
+                extra.append(Busy(start, start + timedelta(minutes=15 * draw(st.integers(1, 200)))))
+            else:
+                day = start.astimezone(LOCAL_TZ).date()
+                extra.append(AllDay(day, day + timedelta(days=draw(st.integers(0, 3)))))
+            if draw(st.booleans()):
+                overrides[start.astimezone(LOCAL_TZ).date()] = None if draw(st.booleans()) else (time(10), time(12))
+        people.append(Participant(person.id, person.name, busy=[*person.busy, *extra],
+                                  working_hours=person.working_hours, date_overrides=overrides))
+    return PlanningRequest(participants=people, parts=req.parts, window_start=req.window_start,
+                           window_end=req.window_end, now=req.now,
+                           min_notice_working_days=req.min_notice_working_days, step=req.step,
+                           max_slots=req.max_slots, allow_weekends=req.allow_weekends)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests_with_history())
+def test_fuzz_what_lies_outside_the_span_and_the_searched_days_changes_nothing(req: PlanningRequest) -> None:
+    """The database reads only busy times overlapping ``busy_span`` and date overrides of
+    ``searched_days``: the answer must be the same as with everything."""
+    start, end = busy_span(req.window_start, req.window_end, req.now, req.min_notice_working_days)
+    first, last = searched_days(req.window_start, req.window_end)
+    trimmed = [Participant(p.id, p.name, busy=overlapping(p.busy, start, end), working_hours=p.working_hours,
+                           date_overrides={d: h for d, h in p.date_overrides.items() if first <= d <= last})
+               for p in req.participants]
+    assert find_slots(req) == find_slots(PlanningRequest(
+        participants=trimmed, parts=req.parts, window_start=req.window_start, window_end=req.window_end,
+        now=req.now, min_notice_working_days=req.min_notice_working_days, step=req.step,
+        max_slots=req.max_slots, allow_weekends=req.allow_weekends))
