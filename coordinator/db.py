@@ -50,6 +50,7 @@ class _SQLitePool:
                 self.engine.connection_kwargs["database"], timeout=0, isolation_level=None,
                 detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
                 check_same_thread=False)
+            self.reader.execute("PRAGMA query_only = 1")  # a write here would be a bug
             self.reader.row_factory = dict_factory
         try:
             return self.reader.execute(query, args).fetchall()
@@ -104,7 +105,27 @@ class _SQLitePool:
         self.created = 0
 
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+async def _set_pragmas(connection: Any) -> None:
+    """Every connection that may write.
+
+    - foreign_keys: SQLite enforces them (and their cascades) only when asked.
+    - synchronous=NORMAL (WAL): a commit is fsynced at the next checkpoint, not on its own.
+      The database stays consistent and a commit survives the process crashing; only an
+      operating-system crash or power loss can undo the last ones. FULL costs an fsync
+      (~3-4 ms) per commit under the write lock, which every page read pays for its audit
+      record (bench/results/NOTES.md).
+    - recursive_triggers: the hidden delete of INSERT OR REPLACE fires DELETE triggers, so
+      a row replaced into another family still replaces the old family's content stamp.
+    """
+    await connection.execute("PRAGMA foreign_keys = 1")
+    await connection.execute("PRAGMA synchronous = NORMAL")
+    await connection.execute("PRAGMA recursive_triggers = 1")
+
+
+def _is_read(query: str) -> bool:
+    """Only a plain SELECT counts as a read; anything else (WITH … DELETE included) queues
+    for the write lock."""
+    return query.lstrip()[:6].upper() == "SELECT"
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -138,13 +159,13 @@ class PooledSQLiteEngine(SQLiteEngine):
             thread.daemon = True
         connection = await pending
         connection.row_factory = dict_factory
-        await connection.execute("PRAGMA foreign_keys = 1")
-        # WAL with synchronous=NORMAL: a commit is not fsynced on its own but at the next
-        # checkpoint. The database stays consistent; a commit survives the process crashing,
-        # only an operating-system crash or power loss can undo the last ones. FULL costs
-        # an fsync (~3-4 ms) per commit under the write lock, which every page read pays
-        # for its audit record (bench/results/NOTES.md).
-        await connection.execute("PRAGMA synchronous = NORMAL")
+        await _set_pragmas(connection)
+        return connection
+
+    async def get_connection(self) -> Any:
+        """The connection of a transaction, with the same settings as the pooled ones."""
+        connection = await super().get_connection()
+        await _set_pragmas(connection)
         return connection
 
     def _identity(self) -> Any:
@@ -185,24 +206,43 @@ class PooledSQLiteEngine(SQLiteEngine):
         pool = await self._pool()
         if pool is None:
             return await super()._run_in_new_connection(query, args, query_type, table)
-        if query.lstrip()[:6].upper() in _WRITES:
-            async with self.write_lock():
+        if not _is_read(query):
+            async with self.writing():
                 return await self._run_pooled(pool, query, args)
         return await self._run_pooled(pool, query, args)
 
-    async def fetch_direct(self, query: str, args: list[Any]) -> list[dict]:
-        """A hand-written statement (``?`` placeholders) outside a transaction: reads on
-        this thread when they would not wait, writes in turn through the pool."""
+    async def fetch_direct(self, query: str, args: list[Any], quick: bool) -> list[dict]:
+        """A hand-written statement (``?`` placeholders) outside a transaction. A ``quick``
+        read (an indexed lookup, the caller vouches) runs on this thread when it would not
+        wait; other reads go through the pool, writes in turn through the write lock."""
         pool = await self._pool()
         if pool is None:
             return await super()._run_in_new_connection(query, args)
-        if query.lstrip()[:6].upper() in _WRITES:
-            async with self.write_lock():
+        if not _is_read(query):
+            async with self.writing():
                 return await self._run_pooled(pool, query, args)
-        rows = pool.read_now(query, args)
-        if rows is not None:
-            return rows
+        if quick:
+            rows = pool.read_now(query, args)
+            if rows is not None:
+                return rows
         return await self._run_pooled(pool, query, args)
+
+    WRITE_WAIT_SECONDS = 30  # as long as SQLite's own busy timeout (piccolo_conf)
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold this event loop's write lock, or fail as SQLite would ("database is
+        locked") when it is not free within WRITE_WAIT_SECONDS."""
+        lock = self.write_lock()
+        try:
+            async with asyncio.timeout(self.WRITE_WAIT_SECONDS):
+                await lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def write_lock(self) -> asyncio.Lock:
         """This event loop's writers queue here, in order, instead of meeting on SQLite's
@@ -273,17 +313,19 @@ async def migrate(quiet: bool = True) -> None:
     await ensure_triggers()
 
 
-async def fetch(sql: str, *args: Any) -> list[dict]:
+async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
     """One hand-written statement (placeholders ``{}``), its rows as dicts.
 
     For the few statements every request runs (session, access check, audit, content
     stamps), where building the query through Piccolo costs more than running it. Runs in
-    the current transaction if there is one, like Piccolo's own queries.
+    the current transaction if there is one, like Piccolo's own queries. ``quick=True``
+    vouches that the statement is a read by index (microseconds): on SQLite it may then
+    run on the event loop's thread instead of a hop to a connection thread.
     """
     eng = engine()
     if eng.current_transaction.get() is None:
         if isinstance(eng, PooledSQLiteEngine):
-            return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args))
+            return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args), quick)
         if isinstance(eng, PostgresEngine) and eng.pool is not None:
             async with eng.pool.acquire() as connection:
                 rows = await connection.fetch(_placeholders(sql, "postgresql"), *args)
@@ -334,7 +376,7 @@ async def transaction(immediate: bool = True) -> AsyncIterator[None]:
         kind = TransactionType.immediate if immediate else TransactionType.deferred
         nested = eng.current_transaction.get() is not None
         if immediate and not nested and isinstance(eng, PooledSQLiteEngine):
-            async with eng.write_lock(), eng.transaction(transaction_type=kind):
+            async with eng.writing(), eng.transaction(transaction_type=kind):
                 yield
         else:
             async with eng.transaction(transaction_type=kind):

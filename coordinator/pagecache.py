@@ -59,8 +59,10 @@ class PageCache:
             self._bytes -= len(evicted)
 
     def clear(self) -> None:
+        """Forget every page (and the counters)."""
         self._entries.clear()
         self._bytes = 0
+        self.hits = self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)

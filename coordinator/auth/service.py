@@ -137,7 +137,7 @@ async def resolve_session(settings: Settings, token: str | None) -> Principal | 
     """
     if not token or len(token) > 128:
         return None
-    rows = await db.fetch(_SESSION, token_hash(token))
+    rows = await db.fetch(_SESSION, token_hash(token), quick=True)
     row = rows[0] if rows else None
     if row is None:
         return None

@@ -87,7 +87,8 @@ async def _authorise(user: Principal, family_id: int, action: Action, what: str,
                      ) -> tuple[dict, ContentStamps | None]:
     """The access check as one statement (row, team membership and, for the page cache,
     the stamps), the decision by the policy, and the audit record."""
-    rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS, user.id, family_id)
+    rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS, user.id, family_id,
+                          quick=True)
     if not rows:
         raise NotFoundException()
     row = rows[0]

@@ -149,7 +149,7 @@ async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
     """The live token row and its feed's version, in one query; None if unknown/revoked."""
     if not token or len(token) > 100:
         return None
-    rows = await db.fetch(_RESOLVE_WITH_VERSION, token_hash(token))
+    rows = await db.fetch(_RESOLVE_WITH_VERSION, token_hash(token), quick=True)
     if not rows:
         return None
     row = rows[0]
