@@ -552,6 +552,17 @@ class SqliteSink:
         self.db.close()
 
 
+# Each meeting's start and end from its parts, as the meetings domain's triggers on
+# meeting_part keep them (meetings migration 2026-11-23T00:20:43); COPY with
+# session_replication_role = replica skips those triggers, so they are set after the load.
+MEETING_TIMES = (
+    'UPDATE "meeting" SET "starts_at" = s."starts_at", "ends_at" = s."ends_at" '
+    'FROM (SELECT p."meeting" AS "id", MIN(p."starts_at") AS "starts_at", '
+    'COALESCE(MAX(p."ends_at"), MIN(p."starts_at")) AS "ends_at" '
+    'FROM "meeting_part" p GROUP BY p."meeting") AS s '
+    'WHERE "meeting"."id" = s."id" AND s."ends_at" IS NOT NULL')
+
+
 class PostgresSink:
     """COPY into PostgreSQL with foreign-key triggers off for this session."""
 
@@ -584,6 +595,7 @@ class PostgresSink:
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{buf.name}\"', 'id'), "
                 f"GREATEST((SELECT max(id) FROM \"{buf.name}\"), 1))")
+        await conn.execute(MEETING_TIMES)
         await conn.execute("SET session_replication_role = origin")
         await conn.execute("VACUUM ANALYZE")
         await conn.close()

@@ -163,6 +163,23 @@ def next_evaluation(cadence: Cadence) -> date | None:
     return due if due <= cadence.end else None
 
 
+def overdue_if_latest_before(today: date, rhythm_months: int) -> date:
+    """A running agreement evaluated every ``rhythm_months`` is overdue on ``today`` exactly
+    when its latest evaluation (its start when none) is before the day returned: the first
+    day whose next evaluation is not before ``today``.
+
+    ``add_months`` only moves forward with the day (it clamps 29–31 January alike to 28
+    February), so a database can count overdue agreements by comparing dates, without
+    applying the rule to each one.
+    """
+    day = add_months(today, -rhythm_months)
+    while add_months(day, rhythm_months) < today:
+        day += timedelta(days=1)
+    while add_months(day - timedelta(days=1), rhythm_months) >= today:
+        day -= timedelta(days=1)
+    return day
+
+
 def state(cadence: Cadence, today: date, notice_days: int = RENEWAL_NOTICE_DAYS) -> CadenceState:
     """The cadence on ``today``: next evaluation, overdue, renewal due and computed status."""
     due = next_evaluation(cadence)

@@ -168,6 +168,35 @@ async def get_version(agreement_id: int, number: int) -> dict | None:
     return row
 
 
+# Active agreements (a) that ran out, or are running with their next evaluation overdue:
+# their latest evaluation (their start when none) lies before the day their rhythm allows
+# (``cadence.overdue_if_latest_before``). Values: "active", the day three times,
+# then (months, day) for every allowed rhythm.
+_NEEDING_ATTENTION = (
+    'SELECT COUNT(*) AS "count" FROM "agreement" a LEFT JOIN (SELECT e."agreement", '
+    'MAX(e."held_on") AS "held_on" FROM "agreement_evaluation" e GROUP BY e."agreement") e '
+    'ON e."agreement" = a."id" WHERE a."status" = {} AND (a."period_end" < {} '
+    'OR (a."period_start" <= {} AND a."period_end" >= {} AND ('
+    + " OR ".join('(a."evaluation_months" = {} '
+                  'AND COALESCE(e."held_on", a."period_start") < {})'
+                  for _ in range(cadence.MAX_RHYTHM_MONTHS)) + ')))')
+
+
+async def needing_attention(on: date) -> int:
+    """How many agreements have an overdue evaluation or ran out unrenewed on ``on`` (what
+    ``cadence.state`` calls ``evaluation_overdue`` and ``Status.EXPIRED``).
+
+    Counted by the database in one statement: at national scale (15,000 agreements)
+    reading every agreement and its evaluations cost more than the rest of the leaders' page.
+    """
+    rhythms: list[Any] = []
+    for months in range(1, cadence.MAX_RHYTHM_MONTHS + 1):
+        rhythms += [months, cadence.overdue_if_latest_before(on, months)]
+    rows = await Agreement.raw(_NEEDING_ATTENTION, StoredStatus.ACTIVE.value, on, on, on,
+                               *rhythms)
+    return int(rows[0]["count"])
+
+
 async def due(on: date, within_days: int) -> list[dict]:
     """Evaluations and renewals due within ``within_days`` and overdue ones, most urgent first."""
     rows = await Agreement.select(*_agreement_columns()).where(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from coordinator.meetings import kinds
@@ -193,7 +194,8 @@ class AgendaRow:
     overdue: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _local_day(moment: datetime) -> date:
+def local_day(moment: datetime) -> date:
+    """The Copenhagen day of an aware moment."""
     return moment.astimezone(COPENHAGEN).date()
 
 
@@ -219,7 +221,7 @@ def _fgc_meetings(meetings: tuple[MeetingFacts, ...]) -> tuple[MeetingFacts | No
 
 
 def _when(meeting: MeetingFacts) -> str:
-    return da_date(_local_day(meeting.starts_at)) if meeting.starts_at else "uden tidspunkt"
+    return da_date(local_day(meeting.starts_at)) if meeting.starts_at else "uden tidspunkt"
 
 
 def fgc_summary(facts: FgcFacts | None, meetings: tuple[MeetingFacts, ...]) -> tuple[bool, str, str]:
@@ -299,7 +301,50 @@ def followup_due(meeting: MeetingFacts) -> date | None:
     held = meeting.ends_at or meeting.starts_at
     if held is None:
         return None
-    return kinds.proposed_followup_date(meeting.kind, _local_day(held))
+    return followup_due_on(meeting.kind, held)
+
+
+def followup_due_on(kind_key: str, held_at: datetime) -> date | None:
+    """When the follow-up of a meeting of this kind held at ``held_at`` (its last part's
+    end) should be held: the kinds' rule on the Copenhagen day; None for kinds without one."""
+    return _due_after_day(kind_key, local_day(held_at))
+
+
+@lru_cache(maxsize=4096)
+def _due_after_day(kind_key: str, held_on: date) -> date | None:
+    # Remembered: the success criteria ask for thousands of meetings held on a few hundred days.
+    return kinds.proposed_followup_date(kind_key, held_on)
+
+
+def earliest_held_for(kind_key: str, due_on: date) -> datetime:
+    """The first moment a meeting of this kind can be held for its follow-up to fall due on
+    ``due_on`` or later (Copenhagen midnight of the first such day).
+
+    The rule only moves forward with the day held (``add_months`` clamps 29–31 August alike
+    to 30 November), so a follow-up falls due in ``start``–``end`` exactly when the meeting
+    was held from ``earliest_held_for(kind, start)`` until before
+    ``earliest_held_for(kind, end + 1 day)``: the database then finds those meetings by one
+    indexed moment instead of applying the rule to every meeting. A day no meeting can fall
+    due on (31 December, three months after a 30-day September) leaves an empty range.
+    """
+    def due_from(day: date) -> bool:
+        return kinds.proposed_followup_date(kind_key, day) >= due_on
+
+    # A follow-up never falls before its meeting: ``due_on`` itself qualifies. Step back
+    # in doubling strides to a day that does not, then halve the gap.
+    latest_no, earliest_yes, stride = due_on, due_on, 1
+    while True:
+        latest_no = due_on - timedelta(days=stride)
+        if not due_from(latest_no):
+            break
+        earliest_yes, stride = latest_no, stride * 2
+    while (earliest_yes - latest_no).days > 1:
+        middle = latest_no + timedelta(days=(earliest_yes - latest_no).days // 2)
+        if due_from(middle):
+            earliest_yes = middle
+        else:
+            latest_no = middle
+    return datetime.combine(earliest_yes, time(), COPENHAGEN)
 
 
 def overdue_followups(meetings: tuple[MeetingFacts, ...], on: date) -> tuple[str, ...]:
@@ -322,7 +367,7 @@ def overdue_followups(meetings: tuple[MeetingFacts, ...], on: date) -> tuple[str
             continue
         parent = by_id.get(meeting.parent_id)
         if meeting.starts_at is not None and meeting.starts_at < start:
-            lines.append((_local_day(meeting.starts_at),
+            lines.append((local_day(meeting.starts_at),
                           f"{_kind_label(meeting.kind)} {_when(meeting)} er ikke registreret "
                           f"som afholdt"))
         elif meeting.starts_at is None and parent is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Iterable
 
 FOLLOWUP_GRACE_DAYS = 7  # a follow-up held within a week of its due date is on time
 
@@ -118,6 +119,13 @@ def returning_by_year(stay_starts: dict[int, list[date]],
                                                  stay_starts=tuple(days)), period):
             returning[year] += 1
     return dict(sorted(returning.items()))
+
+
+def returning_from_later_stays(later_stays: Iterable[tuple[int, date]]) -> dict[int, int]:
+    """Returning families per year from the stays that were not a family's first, as
+    (family id, start day) pairs: each family counted once a year (see ``compute``)."""
+    years = Counter(year for _, year in {(family, day.year) for family, day in later_stays})
+    return dict(sorted(years.items()))
 
 
 def _returning_years(family: FamilyFacts, period: tuple[date, date] | None) -> set[int]:

@@ -2,9 +2,10 @@
 BIC fathers and the annual cooperation meeting's agenda.
 
 Reads the meetings domain's tables (FgcCase, FgcTask, FatherAssessment, BicSession,
-Meeting, MeetingPart), the invites domain's MeetingSeries and the agreements service;
-combines them with the pure rules in ``agenda`` and ``criteria``. Family data is shown only
-for families the access policy lets the user read, and every family listed is audited.
+Meeting), the invites domain's MeetingSeries and the agreements service; combines them with
+the pure rules in ``agenda`` and ``criteria``. Family data is shown only for families the
+access policy lets the user read, and every family listed is audited. The success criteria
+are counted by the database (hand-written statements), so they cost little at any scale.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
-
-from piccolo.query.functions.aggregate import Count, Max, Min
 
 from coordinator import db, web
 from coordinator.audit import service as audit
@@ -31,7 +30,6 @@ from coordinator.meetings.tables import (
     FgcCase,
     FgcTask,
     Meeting,
-    MeetingPart,
 )
 
 AGENDA_ENTITY = "teammøde-dagsorden"
@@ -54,47 +52,19 @@ def _none(table: Any) -> Any:
 # --- shared readers --------------------------------------------------------------------------
 
 async def meeting_facts(family_ids: list[int]) -> dict[int, list[agenda.MeetingFacts]]:
-    """Each family's meetings with their first start and last end (UTC-aware)."""
+    """Each family's meetings with their start and end (UTC-aware; the meetings domain
+    keeps them on the meeting from its parts)."""
     if not family_ids:
         return {}
     rows = await Meeting.select(Meeting.id, Meeting.family, Meeting.kind, Meeting.title,
-                                Meeting.status, Meeting.parent_id
-                                ).where(Meeting.family.is_in(family_ids))
-    first, last = await _bounds(MeetingPart.meeting.is_in(
-        Meeting.select(Meeting.id).where(Meeting.family.is_in(family_ids))))
-    return _facts_by_family(rows, first, last)
-
-
-def _facts_by_family(rows: list[dict], first: dict[int, datetime], last: dict[int, datetime]
-                     ) -> dict[int, list[agenda.MeetingFacts]]:
+                                Meeting.status, Meeting.parent_id, Meeting.starts_at,
+                                Meeting.ends_at).where(Meeting.family.is_in(family_ids))
     result: dict[int, list[agenda.MeetingFacts]] = defaultdict(list)
     for row in rows:
         result[row["family"]].append(agenda.MeetingFacts(
-            row["id"], row["kind"], row["title"], row["status"], first.get(row["id"]),
-            last.get(row["id"]), row["parent_id"]))
+            row["id"], row["kind"], row["title"], row["status"], row["starts_at"],
+            row["ends_at"], row["parent_id"]))
     return result
-
-
-async def part_bounds(meeting_ids: list[int]) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """Each meeting's first part start and last part end (meetings without times left out)."""
-    return await _bounds(MeetingPart.meeting.is_in(meeting_ids) if meeting_ids
-                         else _none(MeetingPart))
-
-
-async def _bounds(which: Any) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """First part start and last part end of the meetings whose parts match ``which``,
-    aggregated in the database (one row per meeting, not one per part)."""
-    rows = await MeetingPart.select(
-        MeetingPart.meeting, Min(MeetingPart.starts_at, alias="first"),
-        Max(MeetingPart.ends_at, alias="last")).where(which).group_by(MeetingPart.meeting)
-    first: dict[int, datetime] = {}
-    last: dict[int, datetime] = {}
-    for row in rows:
-        if row["first"] is not None:
-            first[row["meeting"]] = _moment(row["first"])
-        if row["last"] is not None:
-            last[row["meeting"]] = _moment(row["last"])
-    return first, last
 
 
 def _moment(value: Any) -> datetime:
@@ -238,103 +208,112 @@ class CriteriaReport:
     at_crisis_centre: int
 
 
-def _current(start: date, end: date) -> Any:
-    """Families current at some point in the period: opened by its end, and active or
-    closed no earlier than its start."""
-    return ((Family.opened_on <= end)
-            & ((Family.status == "active") | (Family.closed_on >= start)))
+# Hand-written statements: each figure is counted by the database, with sub-selects rather
+# than id lists (85,000 current families at national scale are more than a driver may
+# bind). Values are always bound ({} placeholders).
 
+# Current families (f): opened by the period's end, and active or closed no earlier than
+# its start. Values: end, start.
+_CURRENT = 'f."opened_on" <= {} AND (f."status" = \'active\' OR f."closed_on" >= {})'
 
-def _current_ids(start: date, end: date) -> Any:
-    """A sub-select of the current families' ids (never an id list: 85,000 at national
-    scale is more than a driver may bind)."""
-    return Family.select(Family.id).where(_current(start, end))
-
-
-def _assessed(table: Any, decided: Any, end: date) -> Any:
-    """A sub-select of the families with an assessment decided by ``end``."""
-    return table.select(table.family).where(
-        decided.is_not_null(), (table.assessed_on.is_null()) | (table.assessed_on <= end))
+# An assessment is decided when possible/involve is set, dated no later than the end or
+# undated. Values: end, end, then _CURRENT's.
+_CRITERIA_COUNTS = (
+    'SELECT COUNT(*) AS "current", '
+    'COALESCE(SUM(CASE WHEN f."at_crisis_centre" THEN 1 ELSE 0 END), 0) AS "at_centre", '
+    'COALESCE(SUM(CASE WHEN f."id" IN (SELECT a."family" FROM "fgc_case" a '
+    'WHERE a."possible" IS NOT NULL AND (a."assessed_on" IS NULL OR a."assessed_on" <= {})) '
+    'THEN 1 ELSE 0 END), 0) AS "fgc", '
+    'COALESCE(SUM(CASE WHEN f."at_crisis_centre" AND f."id" IN (SELECT a."family" '
+    'FROM "father_assessment" a WHERE a."involve" IS NOT NULL '
+    'AND (a."assessed_on" IS NULL OR a."assessed_on" <= {})) THEN 1 ELSE 0 END), 0) '
+    'AS "father" '
+    'FROM "family" f WHERE ' + _CURRENT)
 
 
 async def _criteria_counts(start: date, end: date) -> tuple[int, int, int, int]:
     """(current, at the crisis centre, assessed for an FGC, father assessed at the centre),
-    four COUNTs in the database."""
-    current = _current(start, end)
-    at_centre = current & (Family.at_crisis_centre == True)  # noqa: E712
-    return (await Family.count().where(current),
-            await Family.count().where(at_centre),
-            await Family.count().where(
-                current & Family.id.is_in(_assessed(FgcCase, FgcCase.possible, end))),
-            await Family.count().where(at_centre & Family.id.is_in(
-                _assessed(FatherAssessment, FatherAssessment.involve, end))))
+    counted in one pass over the families."""
+    row = (await Family.raw(_CRITERIA_COUNTS, end, end, end, start))[0]
+    return (int(row["current"]), int(row["at_centre"]), int(row["fgc"]),
+            int(row["father"]))
 
 
-def _held_window(start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC bounds that contain every moment a meeting must have been held in for its
-    follow-up to fall due in ``start``–``end`` (a superset: ``_followups`` decides)."""
-    months = [k.followup_after_months for k in kinds.KINDS.values() if k.followup_after_months]
-    longest, shortest = max(months), min(months)
-    lower = datetime.combine(start - timedelta(days=31 * longest + 2), datetime.min.time(),
-                             web.COPENHAGEN)
-    upper = datetime.combine(end - timedelta(days=28 * shortest - 4), datetime.min.time(),
-                             web.COPENHAGEN)
-    return lower, upper
+# A meeting (p) was held when it ended (``Meeting.ends_at``: its last part's end, else its
+# first part's start). A held meeting of a current family, of a kind with a follow-up,
+# that ended in that kind's range of moments; ``meeting_kind_ends_at`` holds every column
+# read here. Values: _HELD, _CURRENT's, then (kind, from, until) per kind.
+_HELD = ("held", "followup")
+_DUE = ('p."status" IN ({}, {}) AND p."family" IN (SELECT f."id" FROM "family" f WHERE '
+        + _CURRENT + ') AND (WINDOWS)')
+_WINDOW = '(p."kind" = {} AND p."ends_at" >= {} AND p."ends_at" < {})'
+
+_COUNT_DUE = 'SELECT COUNT(*) AS "count" FROM "meeting" p WHERE ' + _DUE
+
+# Due meetings whose follow-up (c: same family, with a time; ``meeting_followups``) was
+# held: when the meeting ended and when its follow-up first started. Values: _HELD, _DUE's.
+_FOLLOWED_UP = (
+    'SELECT p."kind" AS "kind", p."ends_at" AS "held_at", MIN(c."starts_at") AS "followed_up_at" '
+    'FROM "meeting" p JOIN "meeting" c ON c."parent_id" = p."id" AND c."family" = p."family" '
+    'AND c."status" IN ({}, {}) AND c."starts_at" IS NOT NULL '
+    'WHERE ' + _DUE + ' GROUP BY p."id", p."kind", p."ends_at"')
 
 
-async def _followup_facts(start: date, end: date) -> dict[int, list[agenda.MeetingFacts]]:
-    """Per current family: its held meetings whose follow-up may fall due in the period,
-    and their held follow-up meetings, each with its first start and last end.
+def _held_in(ranges: dict[str, tuple[datetime, datetime]]) -> tuple[str, list[Any]]:
+    """The kinds' ranges of held moments as SQL (for ``WINDOWS``) and its values."""
+    values: list[Any] = []
+    for kind, (held_from, held_until) in ranges.items():
+        values += [kind, held_from, held_until]
+    return " OR ".join(_WINDOW for _ in ranges) or "1 = 0", values
 
-    Sub-selects, not id lists: only meetings with a part in the window that can make
-    them due are read, so the work follows the period, not the size of the country.
+
+async def _followup_counts(start: date, end: date, measured_on: date) -> tuple[int, int]:
+    """(due, on time): follow-ups due in ``start``–``end``, counted once held or, on
+    ``measured_on``, past the grace period; on time when held within it.
+
+    The kinds' rule stays in Python (``agenda.followup_due_on``): ``agenda.earliest_held_for``
+    turns a range of due days into an exact range of moments held, which the database finds
+    in an index. It counts the meetings past the grace period and returns the followed-up
+    ones, which the rule then decides (due, late, on time).
     """
-    lower, upper = _held_window(start, end)
-    in_window = MeetingPart.select(MeetingPart.meeting).where(
-        ((MeetingPart.ends_at >= lower) & (MeetingPart.ends_at < upper))
-        | ((MeetingPart.starts_at >= lower) & (MeetingPart.starts_at < upper)))
-    held = ["held", "followup"]
-    due = Meeting.select(Meeting.id).where(
-        Meeting.kind.is_in(list(FOLLOWUP_KINDS)), Meeting.status.is_in(held),
-        Meeting.family.is_in(_current_ids(start, end)), Meeting.id.is_in(in_window))
-    children = Meeting.select(Meeting.id).where(
-        Meeting.parent_id.is_in(due), Meeting.status.is_in(held))
-    columns = (Meeting.id, Meeting.family, Meeting.kind, Meeting.title, Meeting.status,
-               Meeting.parent_id)
-    rows = await Meeting.select(*columns).where(Meeting.id.is_in(due)
-                                                | Meeting.id.is_in(children))
-    first, last = await _bounds(MeetingPart.meeting.is_in(due)
-                                | MeetingPart.meeting.is_in(children))
-    return _facts_by_family(rows, first, last)
+    grace_from = measured_on - timedelta(days=criteria.FOLLOWUP_GRACE_DAYS)
+    due_in: dict[str, tuple[datetime, datetime]] = {}
+    past_grace_in: dict[str, tuple[datetime, datetime]] = {}
+    for kind in FOLLOWUP_KINDS:
+        held_from = agenda.earliest_held_for(kind, start)
+        held_until = agenda.earliest_held_for(kind, end + timedelta(days=1))
+        due_in[kind] = (held_from, held_until)
+        past_grace_in[kind] = (held_from,
+                               min(held_until, agenda.earliest_held_for(kind, grace_from)))
+    windows, values = _held_in(past_grace_in)
+    rows = await Meeting.raw(_COUNT_DUE.replace("WINDOWS", windows), *_HELD, end, start,
+                             *values)
+    due, on_time = int(rows[0]["count"]), 0
+    windows, values = _held_in(due_in)
+    for row in await Meeting.raw(_FOLLOWED_UP.replace("WINDOWS", windows), *_HELD, *_HELD,
+                                 end, start, *values):
+        due_on = agenda.followup_due_on(row["kind"], _moment(row["held_at"]))
+        if due_on >= grace_from:
+            due += 1  # not counted above: followed up within the grace period
+        on_time += criteria.on_time(due_on, agenda.local_day(_moment(row["followed_up_at"])))
+    return due, on_time
 
 
-def _followups(meetings: list[agenda.MeetingFacts], start: date, end: date,
-               measured_on: date) -> tuple[int, int]:
-    """(due, on time) follow-ups due in the period, once held or past their grace period."""
-    due_count = on_time = 0
-    for meeting in meetings:
-        due = agenda.followup_due(meeting) if meeting.kind in FOLLOWUP_KINDS else None
-        if due is None or not start <= due <= end:
-            continue
-        held = [m.starts_at.astimezone(web.COPENHAGEN).date() for m in meetings
-                if m.parent_id == meeting.id and m.status in ("held", "followup") and m.starts_at]
-        held_on = min(held, default=None)
-        if held_on is None and (measured_on - due).days <= criteria.FOLLOWUP_GRACE_DAYS:
-            continue  # not yet late: it may still be held on time
-        due_count += 1
-        on_time += criteria.on_time(due, held_on)
-    return due_count, on_time
+# Stays (s) that began in the period and were not their family's first: an earlier one
+# began before, or the same day with a lower id. Values: start, end.
+_LATER_STAYS = (
+    'SELECT s."family" AS "family", s."started_on" AS "started_on" FROM "stay" s '
+    'WHERE s."started_on" >= {} AND s."started_on" <= {} AND EXISTS (SELECT 1 FROM "stay" e '
+    'WHERE e."family" = s."family" AND (e."started_on" < s."started_on" '
+    'OR (e."started_on" = s."started_on" AND e."id" < s."id")))')
 
 
 async def agreements_overdue(on: date) -> int:
     """Active agreements whose evaluation is overdue or whose period ran out unrenewed on
     ``on`` (the agreements domain's cadence decides)."""
     from coordinator.agreements import service as agreements
-    from coordinator.agreements.cadence import Status
 
-    rows = await agreements.list_agreements(on)
-    return sum(1 for row in rows
-               if row["state"].evaluation_overdue or row["state"].status is Status.EXPIRED)
+    return await agreements.needing_attention(on)
 
 
 async def success_criteria(start: date, end: date, measured_on: date | None = None
@@ -342,18 +321,12 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
     """Every success criterion for the period ``start``–``end`` (no family names)."""
     measured_on = min(end, measured_on or today())
     current, at_centre, fgc, father = await _criteria_counts(start, end)
-    due = on_time = 0
-    for meetings in (await _followup_facts(start, end)).values():
-        family_due, family_on_time = _followups(meetings, start, end, measured_on)
-        due += family_due
-        on_time += family_on_time
-    stays: dict[int, list[date]] = defaultdict(list)
-    again = Stay.select(Stay.family).group_by(Stay.family).having(Count() > 1)
-    for row in await Stay.select(Stay.family, Stay.started_on).where(Stay.family.is_in(again)):
-        stays[row["family"]].append(row["started_on"])
+    due, on_time = await _followup_counts(start, end, measured_on)
+    later = await Stay.raw(_LATER_STAYS, start, end)
     figures = criteria.from_counts(
         criteria.Counts(current, fgc, at_centre, father, due, on_time),
-        criteria.returning_by_year(stays, (start, end)), await agreements_overdue(measured_on))
+        criteria.returning_from_later_stays((r["family"], r["started_on"]) for r in later),
+        await agreements_overdue(measured_on))
     return CriteriaReport(start, end, measured_on, figures, current, at_centre)
 
 
@@ -399,12 +372,11 @@ async def _sessions(assessment_ids: list[int]) -> dict[int, list[dict]]:
         BicSession.id, BicSession.assessment, BicSession.status, BicSession.topics,
         BicSession.meeting, BicSession.created_at,
         BicSession.meeting.status.as_alias("meeting_status"),
+        BicSession.meeting.starts_at.as_alias("starts_at"),
     ).where(BicSession.assessment.is_in(assessment_ids)).order_by(BicSession.id)
-    starts, _ = await part_bounds([r["meeting"] for r in rows if r["meeting"]])
     topics = dict(kinds.BIC_TOPICS)
     result: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
-        row["starts_at"] = starts.get(row["meeting"])
         row["topic_labels"] = [topics.get(t.strip(), t.strip())
                                for t in row["topics"].split(",") if t.strip()]
         result[row["assessment"]].append(row)

@@ -570,22 +570,29 @@ class AssessmentTotals:
     father_involved: int
 
 
+# Family ids per IN list: a caller's family set grows with the country (85,000 current
+# families at national scale), and a driver binds at most 32,767 values per statement.
+ID_CHUNK = 5000
+
+
 async def assessment_counts(family_ids: Iterable[int]) -> dict[int, FamilyAssessments]:
     """Per family: the newest FGC and father assessment (None where none is recorded).
 
-    Every family id asked for is in the result, so a missing assessment is visible.
+    Every family id asked for is in the result, so a missing assessment is visible. The
+    ids are read in chunks of ``ID_CHUNK``, so any number of families can be asked for.
     """
     ids = list(dict.fromkeys(family_ids))
-    if not ids:
-        return {}
-    fgc = await FgcCase.select(FgcCase.id, FgcCase.family, FgcCase.possible, FgcCase.assessed_on
-                               ).where(FgcCase.family.is_in(ids)).order_by(FgcCase.id)
-    bic = await FatherAssessment.select(
-        FatherAssessment.id, FatherAssessment.family, FatherAssessment.involve,
-        FatherAssessment.assessed_on).where(FatherAssessment.family.is_in(ids)).order_by(
-        FatherAssessment.id)
-    newest_fgc = {r["family"]: r for r in fgc}
-    newest_bic = {r["family"]: r for r in bic}
+    newest_fgc: dict[int, dict] = {}
+    newest_bic: dict[int, dict] = {}
+    for chunk in (ids[start:start + ID_CHUNK] for start in range(0, len(ids), ID_CHUNK)):
+        # ordered by id: a family's newest assessment is the last one kept
+        newest_fgc.update((r["family"], r) for r in await FgcCase.select(
+            FgcCase.id, FgcCase.family, FgcCase.possible, FgcCase.assessed_on,
+        ).where(FgcCase.family.is_in(chunk)).order_by(FgcCase.id))
+        newest_bic.update((r["family"], r) for r in await FatherAssessment.select(
+            FatherAssessment.id, FatherAssessment.family, FatherAssessment.involve,
+            FatherAssessment.assessed_on,
+        ).where(FatherAssessment.family.is_in(chunk)).order_by(FatherAssessment.id))
     return {fid: FamilyAssessments(
         fid, newest_fgc.get(fid, {}).get("possible"), newest_fgc.get(fid, {}).get("assessed_on"),
         newest_bic.get(fid, {}).get("involve"), newest_bic.get(fid, {}).get("assessed_on"))

@@ -138,6 +138,13 @@ class Meeting(Table):
     agreement_id = Integer(null=True, default=None, index=True)  # agreement evaluations
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # When the meeting starts (its first part's start) and ends (its last part's end; its
+    # start if no part has an end), UTC; empty without times. Written only by database
+    # triggers on meeting_part (migration 2026-11-23T00:20:43), so every write path keeps
+    # them; the application never sets them. They let a meeting be found by when it was
+    # held without reading its parts (the leaders' follow-up figures).
+    starts_at = Timestamptz(null=True, default=None)
+    ends_at = Timestamptz(null=True, default=None)
 
 
 class MeetingPart(Table):
