@@ -83,8 +83,11 @@ async def empty_tables() -> None:
 
 @pytest.fixture(autouse=True)
 async def clean_tables(database):
-    """Every test starts from empty tables."""
+    """Every test starts from empty tables (and no figures remembered from another test)."""
+    from coordinator.followup import service as followup
+
     await empty_tables()
+    followup._criteria_reports.clear()  # noqa: SLF001
     yield
 
 

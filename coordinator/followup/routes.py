@@ -107,7 +107,7 @@ class FollowupController(Controller):
         if end < start:
             raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
                                 "samme dag eller efter den begynder.", field="to")
-        report = await service.success_criteria(start, end, now)
+        report = await service.recent_success_criteria(start, end, now)
         figures = report.figures
         shares = [figures.fgc_assessed, figures.father_assessed, figures.followups_on_time]
         bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s in shares]

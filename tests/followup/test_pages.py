@@ -266,6 +266,30 @@ async def test_success_criteria_page_shows_numbers_and_charts_but_no_names(clien
     assert not await AuditEvent.exists().where(AuditEvent.action == "read")
 
 
+async def test_success_criteria_are_counted_at_most_once_a_minute(client, monkeypatch):
+    """The page says when it counted; a second leader within the minute gets the same
+    count, after the minute a new one."""
+    await _criteria_world()
+    leader = await f.user("leder")
+    await f.login(client, leader)
+    calls = []
+    count = service.success_criteria
+
+    async def counting(*args, **kwargs):
+        calls.append(args)
+        return await count(*args, **kwargs)
+
+    monkeypatch.setattr(service, "success_criteria", counting)
+    path = "/followup/succeskriterier?from=2026-01-01&to=2026-06-30"
+    first = await client.get(path)
+    assert "talt kl. " in first.text
+    await client.get(path)
+    assert len(calls) == 1
+    monkeypatch.setattr(service, "CRITERIA_FRESH_SECONDS", 0)
+    await client.get(path)
+    assert len(calls) == 2
+
+
 @pytest.mark.parametrize("query,message", [
     ("from=2026-06-30&to=2026-01-01", "ligger før"),
     ("from=31-12-2026", "Fra dato"),
