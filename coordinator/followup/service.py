@@ -10,6 +10,7 @@ are counted by the database (hand-written statements), so they cost little at an
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -337,21 +338,30 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
 # scale. Leaders follow them per month, so a report is kept for a minute per period and
 # process (the page says when it was counted); the counts hold no family data.
 CRITERIA_FRESH_SECONDS = 60
-_criteria_reports: dict[tuple[date, date, date], tuple[float, CriteriaReport]] = {}
+_criteria_reports: dict[tuple[date, date, date], tuple[float, "asyncio.Future[CriteriaReport]"]] = {}
 
 
 async def recent_success_criteria(start: date, end: date, measured_on: date | None = None
                                   ) -> CriteriaReport:
-    """``success_criteria``, counted at most once a minute for the same period and day."""
+    """``success_criteria``, counted at most once a minute for the same period and day.
+
+    Leaders who ask while it is being counted wait for that count instead of starting their
+    own (at national scale 30 parallel counts took seconds each); a failed count is not kept.
+    """
     key = (start, end, min(end, measured_on or today()))
     kept = _criteria_reports.get(key)
     if kept is not None and time.monotonic() - kept[0] < CRITERIA_FRESH_SECONDS:
-        return kept[1]
-    report = await success_criteria(start, end, measured_on)
+        return await asyncio.shield(kept[1])
     if len(_criteria_reports) >= 64:  # periods are few; never let odd ones pile up
         _criteria_reports.clear()
-    _criteria_reports[key] = (time.monotonic(), report)
-    return report
+    counting = asyncio.ensure_future(success_criteria(start, end, measured_on))
+    _criteria_reports[key] = (time.monotonic(), counting)
+    try:
+        return await asyncio.shield(counting)
+    except Exception:
+        if _criteria_reports.get(key, (0, None))[1] is counting:
+            del _criteria_reports[key]
+        raise
 
 
 # --- 3. the contact person's BIC fathers --------------------------------------------------------
