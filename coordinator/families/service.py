@@ -69,17 +69,16 @@ async def open_family_page(user: Principal, family_id: int, address: str
     return row, stamps
 
 
-_ACCESS = (
-    'SELECT f.*, EXISTS (SELECT 1 FROM "team_member" t WHERE t."family" = f."id" '
-    'AND t."user" = {}) AS on_team_ FROM "family" f WHERE f."id" = {}'
-)
-_ACCESS_WITH_STAMPS = (
-    'SELECT f.*, EXISTS (SELECT 1 FROM "team_member" t WHERE t."family" = f."id" '
-    'AND t."user" = {}) AS on_team_, '
+# The family row and the user's team membership; for the page cache also the stamps.
+_STAMPS = (
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = f."id") AS stamp_, '
-    '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = ' + str(GLOBAL)
-    + ') AS shared_stamp_ FROM "family" f WHERE f."id" = {}'
+    f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_, '
 )
+_ACCESS = (
+    'SELECT f.*, {stamps}EXISTS (SELECT 1 FROM "team_member" t WHERE t."family" = f."id" '
+    'AND t."user" = {{}}) AS on_team_ FROM "family" f WHERE f."id" = {{}}'
+)
+_ACCESS_PLAIN, _ACCESS_WITH_STAMPS = _ACCESS.format(stamps=""), _ACCESS.format(stamps=_STAMPS)
 
 
 async def _authorise(user: Principal, family_id: int, action: Action, what: str,
@@ -87,7 +86,7 @@ async def _authorise(user: Principal, family_id: int, action: Action, what: str,
                      ) -> tuple[dict, ContentStamps | None]:
     """The access check as one statement (row, team membership and, for the page cache,
     the stamps), the decision by the policy, and the audit record."""
-    rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS, user.id, family_id,
+    rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS_PLAIN, user.id, family_id,
                           quick=True)
     if not rows:
         raise NotFoundException()
