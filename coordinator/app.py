@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from jinja2.bccache import BytecodeCache, Bucket
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -59,8 +60,28 @@ async def hello() -> str:
     return "hello"
 
 
+class _SharedBytecode(BytecodeCache):
+    """Compiled templates kept for the whole process, shared by every app it builds
+    (a bucket's key includes the template source's checksum, so an edit recompiles)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _SharedBytecode()
+
+
 def _template_engine(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    env.bytecode_cache = _BYTECODE
     env.globals.update(nav_for=nav_for, role_labels=ROLE_LABELS)
     env.filters.update(
         datetime=web.fmt_datetime, date=web.fmt_date, time=web.fmt_time,

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from coordinator import clock
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 ENGINE_LABEL = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -117,7 +119,7 @@ def recent_sessions_reason(last_seen: list, idle_minutes: int) -> str | None:
     if not moments:
         return None
     newest = max(moments)
-    if datetime.now(timezone.utc) - newest < timedelta(minutes=idle_minutes):
+    if clock.now() - newest < timedelta(minutes=idle_minutes):
         return (f"a login session was active at {newest:%Y-%m-%d %H:%M} UTC "
                 f"(within SESSION_IDLE_MINUTES={idle_minutes})")
     return None

@@ -14,6 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from coordinator import clock
 from coordinator.settings import Settings, SettingsError
 
 
@@ -122,7 +123,7 @@ def cmd_purge(args: argparse.Namespace) -> None:
 
         await db.start()
         try:
-            return await gdpr.purge(date.today(), settings.retention_days, dry_run=args.dry_run)
+            return await gdpr.purge(clock.today(), settings.retention_days, dry_run=args.dry_run)
         finally:
             await db.stop()
 

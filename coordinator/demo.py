@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from coordinator import clock
 from coordinator.auth import service as auth_service
 from coordinator.auth.tables import User
 from coordinator.families import service as family_service
@@ -115,7 +116,7 @@ async def load(today: date | None = None) -> bool:
     """Load the demo once; False when it is already there (idempotent)."""
     if await User.exists().where(User.username == "sara"):
         return False
-    ctx = DemoContext(rng=random.Random(20261122), today=today or date.today())
+    ctx = DemoContext(rng=random.Random(20261122), today=today or clock.today())
     await _seed_core(ctx)
     for seed in seeders():
         await seed(ctx)

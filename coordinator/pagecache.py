@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import html
 import secrets
-import time
 from collections import OrderedDict
 from typing import Any, Hashable, Mapping
 
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
+
+from coordinator import clock
 
 # Never in content: random per process, and not something a user could type into a form.
 _TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
@@ -70,7 +71,7 @@ class PageCache:
 
 def minute() -> int:
     """The current minute: part of a key when the page shows anything relative to now."""
-    return int(time.time() // 60)
+    return clock.minute()
 
 
 def render_for_cache(request: Request, template: str, context: Mapping[str, Any]) -> bytes:

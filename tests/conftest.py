@@ -10,9 +10,39 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 _TMP = Path(tempfile.mkdtemp(prefix="coordinator-test-"))
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.sqlite"
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (``test_gw0``…),
+    created on first use beside the configured one; without xdist the URL is unchanged."""
+    if not (_WORKER and url.startswith("postgres")):
+        return url
+    import asyncpg
+
+    base = urlsplit(url)
+    name = f"{base.path.lstrip('/') or 'test'}_{_WORKER}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(create())
+    except (OSError, asyncpg.PostgresError):
+        pass  # unreachable: the ``database`` fixture reports it (fails in CI, skips outside)
+    return urlunsplit(base._replace(path=f"/{name}"))
+
+
+TEST_DATABASE_URL = (_worker_database(os.environ.get("TEST_DATABASE_URL", ""))
+                     or f"sqlite:///{_TMP}/test.sqlite")
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
 
@@ -39,6 +69,11 @@ async def _drop_everything() -> None:
     if db.engine_name() == "postgresql":
         await db.engine().run_ddl("DROP SCHEMA IF EXISTS public CASCADE")
         await db.engine().run_ddl("CREATE SCHEMA public")
+        # A test database need not survive a crash of the PostgreSQL server itself: commits
+        # return before the WAL reaches the disk (new connections; the pool starts later).
+        await db.engine().run_ddl(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off', "
+            "current_database()); END $$")
     else:
         path = Settings(database_url=TEST_DATABASE_URL).sqlite_path
         for suffix in ("", "-wal", "-shm"):
@@ -70,12 +105,29 @@ async def database():
     await db.stop()
 
 
+_EMPTY_POSTGRES: list[str] = []
+
+
 async def empty_tables() -> None:
-    """Delete every row of every table (tests that rebuild their data mid-test call it)."""
+    """Delete every row of every table (tests that rebuild their data mid-test call it).
+
+    On PostgreSQL one statement deletes children before parents and restarts the sequences
+    (ids start at 1 again, as after ``TRUNCATE … RESTART IDENTITY``, which costs ~15 times
+    as much on these small tables)."""
     tables = all_tables()
     if db.engine_name() == "postgresql":
-        names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
-        await db.engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        if not _EMPTY_POSTGRES:
+            names = ", ".join(f"'{t._meta.tablename}'" for t in tables)
+            sequences = await db.engine().run_ddl(  # the sequences of these tables only
+                "SELECT quote_ident(s.relname) AS name FROM pg_class s "
+                "JOIN pg_depend d ON d.objid = s.oid JOIN pg_class t ON d.refobjid = t.oid "
+                f"WHERE s.relkind = 'S' AND t.relname IN ({names})")
+            _EMPTY_POSTGRES.append(
+                "DO $$ BEGIN "
+                + "".join(f'DELETE FROM "{t._meta.tablename}"; ' for t in reversed(tables))
+                + "".join(f"ALTER SEQUENCE {s['name']} RESTART; " for s in sequences)
+                + "END $$")
+        await db.engine().run_ddl(_EMPTY_POSTGRES[0])
     else:
         for table in reversed(tables):
             await table.delete(force=True)
@@ -89,6 +141,32 @@ async def clean_tables(database):
     await empty_tables()
     followup._criteria_reports.clear()  # noqa: SLF001
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes():
+    """Argon2 at its cheapest in tests (tests log in thousands of times; ~150 ms a hash
+    with the production parameters). The demo server of the browser journeys keeps them."""
+    from argon2 import PasswordHasher
+
+    from coordinator.auth import passwords
+
+    real = passwords._HASHER  # noqa: SLF001
+    passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # noqa: SLF001
+    yield
+    passwords._HASHER = real  # noqa: SLF001
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The application's one clock (``coordinator.clock``). A test that needs a particular
+    moment pins it (``clock.pin(at)``) or moves it (``clock.advance(delta)``); every test
+    ends with the clock let go, so the next one starts on the real (or faketime'd) time."""
+    from coordinator import clock as app_clock
+
+    app_clock.release()
+    yield app_clock
+    app_clock.release()
 
 
 @pytest.fixture

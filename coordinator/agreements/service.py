@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from coordinator import db
+from coordinator import clock, db
 from coordinator.agreements import cadence
 from coordinator.agreements.cadence import Cadence, CadenceError, Status, StoredStatus
 from coordinator.agreements.tables import (
@@ -31,7 +31,7 @@ ENTITY = "samarbejdsaftale"
 
 def today() -> date:
     """Today's date in Copenhagen (what "due" and "overdue" are measured against)."""
-    return datetime.now(COPENHAGEN).date()
+    return clock.today()
 
 
 @dataclass(frozen=True)
@@ -350,7 +350,7 @@ async def update_agreement(user: Principal, agreement_id: int, expected_version:
         await _validate(data, dates)
         changed = await Agreement.update({
             **_columns(data), Agreement.version: Agreement.version + 1,
-            Agreement.updated_at: datetime.now(COPENHAGEN),
+            Agreement.updated_at: clock.local_now(),
         }).where(
             (Agreement.id == agreement_id) & (Agreement.version == expected_version)
         ).returning(Agreement.version)
@@ -405,7 +405,7 @@ async def archive_agreement(user: Principal, agreement_id: int, expected_version
         changed = await Agreement.update({
             Agreement.status: StoredStatus.ARCHIVED.value,
             Agreement.version: Agreement.version + 1,
-            Agreement.updated_at: datetime.now(COPENHAGEN),
+            Agreement.updated_at: clock.local_now(),
         }).where((Agreement.id == agreement_id) & (Agreement.version == expected_version)
                  ).returning(Agreement.version)
         if not changed:

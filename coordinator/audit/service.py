@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from coordinator import db
+from coordinator import clock, db
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 
@@ -41,7 +41,7 @@ async def record(
     Every page read writes one, so it is one hand-written INSERT (Piccolo's query building
     cost more than the statement); ``record_many`` writes the same rows in bulk.
     """
-    await db.fetch(_INSERT, datetime.now(timezone.utc), user.id if user else None,
+    await db.fetch(_INSERT, clock.now(), user.id if user else None,
                    user.username if user else "", user.role.value if user else "", action,
                    entity, str(entity_id), family_id, summary[:2000], client_address)
 

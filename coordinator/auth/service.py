@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from coordinator import db
+from coordinator import clock, db
 from coordinator.auth.passwords import hash_password, needs_rehash, verify_password
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role, parse_role
@@ -35,7 +35,7 @@ RATE_LIMITED = (
 
 def now() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def token_hash(token: str) -> str:
@@ -87,13 +87,13 @@ async def login(
         by_account >= settings.login_max_failures_per_account
         or by_address >= settings.login_max_failures_per_address
     ):
-        await LoginAttempt.insert(LoginAttempt(username=username, client_address=address))
+        await LoginAttempt.insert(LoginAttempt(username=username, client_address=address, at=now()))
         raise LoginRefused(RATE_LIMITED.format(minutes=settings.login_window_minutes), 429)
 
     row = await User.select().where(User.username == username).first()
     valid = verify_password(row["password_hash"] if row else None, password)
     if not row or not valid or not row["active"]:
-        await LoginAttempt.insert(LoginAttempt(username=username, client_address=address))
+        await LoginAttempt.insert(LoginAttempt(username=username, client_address=address, at=now()))
         raise LoginRefused(BAD_CREDENTIALS, 400)
 
     token = secrets.token_urlsafe(32)
@@ -112,7 +112,7 @@ async def login(
             )
         )
         await LoginAttempt.insert(
-            LoginAttempt(username=username, client_address=address, succeeded=True)
+            LoginAttempt(username=username, client_address=address, succeeded=True, at=moment)
         )
         if needs_rehash(row["password_hash"]):
             await User.update({User.password_hash: hash_password(password)}).where(

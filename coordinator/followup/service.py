@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
 from coordinator.auth.roles import Role
@@ -43,7 +43,7 @@ FOLLOWUP_KINDS = tuple(k for k, v in kinds.KINDS.items() if v.followup_after_mon
 
 def today() -> date:
     """Today in Copenhagen."""
-    return datetime.now(web.COPENHAGEN).date()
+    return clock.today()
 
 
 def _none(table: Any) -> Any:
@@ -331,7 +331,7 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
         criteria.returning_from_later_stays((r["family"], r["started_on"]) for r in later),
         await agreements_overdue(measured_on))
     return CriteriaReport(start, end, measured_on, figures, current, at_centre,
-                          datetime.now(timezone.utc))
+                          clock.now())
 
 
 # Success criteria are counted over every family, meeting and agreement: ~0.6 s at national
@@ -388,7 +388,7 @@ async def bic_fathers(user: Principal, address: str = "") -> list[dict]:
         return []
     sessions = await _sessions([r["id"] for r in rows])
     meetings = await meeting_facts(sorted({r["family"] for r in rows}))
-    now = datetime.now(web.COPENHAGEN)
+    now = clock.local_now()
     for row in rows:
         own = sessions.get(row["id"], [])
         row["sessions_held"] = [s for s in own if session_status(s) == "held"]
@@ -498,7 +498,7 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
             updated = await SeriesAgenda.update({
                 SeriesAgenda.occurs_on: occurs_on, SeriesAgenda.version: SeriesAgenda.version + 1,
                 SeriesAgenda.updated_by_name: user.full_name or user.username,
-                SeriesAgenda.updated_at: datetime.now(web.COPENHAGEN),
+                SeriesAgenda.updated_at: clock.local_now(),
             }).where((SeriesAgenda.id == agenda_id) & (SeriesAgenda.version == version)
                      ).returning(SeriesAgenda.id)
             if not updated:

@@ -12,7 +12,7 @@ from datetime import datetime
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action
 from coordinator.families.service import load_family
@@ -60,7 +60,7 @@ class GdprController(Controller):
             raise web.UserError("Bekræft, at sagen skal lukkes. Intet er ændret.")
         version = web.integer(form, "version", "Version", required=False, minimum=0)
         await service.close_family(web.user_of(request), family, version,
-                                   datetime.now(web.COPENHAGEN).date(), web.client_address(request))
+                                   clock.today(), web.client_address(request))
         return web.see_other(request, f"/families/{family_id}")
 
     async def _closable(self, request: Request, family_id: int) -> dict:

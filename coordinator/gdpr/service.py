@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Mapping
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
@@ -177,7 +177,7 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
 
     export = {
         "format": EXPORT_FORMAT,
-        "dannet": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dannet": clock.now().isoformat(timespec="seconds"),
         "bemærkning": ("Udtræk til indsigtsanmodning. Socialrådgiveren gennemgår det, før det "
                        "udleveres. Andre personers beskyttede oplysninger er skjult."),
         "sag": {"sagsnummer": family["reference"]},
@@ -222,7 +222,7 @@ async def close_family(user: Principal, family: Mapping[str, Any], version: int 
     async with db.transaction():
         updated = await Family.update({
             Family.status: "closed", Family.closed_on: today, Family.version: Family.version + 1,
-            Family.updated_at: datetime.now(UTC),
+            Family.updated_at: clock.now(),
         }).where((Family.id == family["id"]) & (Family.version == expected)
                  & (Family.status == "active")).returning(Family.id)
         if not updated:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
@@ -87,7 +87,7 @@ async def revoke(user: Principal, token_id: int, address: str = "") -> None:
     if row is None or (row["created_by"] != user.id and user.role is not Role.LEDER):
         raise web.UserError("Kalenderen findes ikke.", 404)
     async with db.transaction():
-        await FeedToken.update({FeedToken.revoked_at: datetime.now(UTC)}).where(
+        await FeedToken.update({FeedToken.revoked_at: clock.now()}).where(
             (FeedToken.id == token_id) & FeedToken.revoked_at.is_null())
         await audit.record(user, "update", "kalenderfeed", token_id, None,
                            f"Tilbagekaldt: {row['label']}", address)
@@ -107,7 +107,7 @@ async def tokens_for(user: Principal) -> list[dict]:
 
 async def audit_fetch(row: dict, address: str) -> None:
     """Record a feed fetch as ``feed:<id>``, at most once per hour per token."""
-    now = datetime.now(UTC)
+    now = clock.now()
     last = row["last_audited_at"]
     if last is not None and _aware(last) > now - AUDIT_EVERY:
         return
@@ -242,7 +242,7 @@ async def body(row: dict, current: FeedVersion) -> bytes:
     if cached is not None:
         _cache.move_to_end(key)
         return cached
-    now = datetime.now(UTC)
+    now = clock.now()
     if row["kind"] == "series":
         events = await series_event(row["target_id"], now)
     else:
@@ -289,6 +289,6 @@ async def cancel_occurrence(series_id: int, occurrence: datetime) -> None:
             dates.append(moment)
         await MeetingSeries.update({
             MeetingSeries.exdates: ",".join(d.isoformat() for d in sorted(dates)),
-            MeetingSeries.updated_at: datetime.now(UTC),
+            MeetingSeries.updated_at: clock.now(),
             MeetingSeries.version: MeetingSeries.version + 1,
         }).where(MeetingSeries.id == series_id)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.auth.guards import requires_login
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
@@ -51,7 +51,7 @@ class AnswerController(Controller):
         data = await invites.load_meeting(link.meeting_id)
         redacted = redact.events_for_recipient(
             data, link.participant_id, mail_from=settings.mail_from,
-            uid_domain=invites.uid_domain(settings), dtstamp=datetime.now(UTC))
+            uid_domain=invites.uid_domain(settings), dtstamp=clock.now())
         participant = data.participant(link.participant_id)
         return {"view": redacted.view, "events": redacted.events, "participant": participant,
                 "status": data.status, "answers": invites.ANSWERS,
@@ -128,7 +128,7 @@ class MeetingInvitesController(Controller):
             raise web.UserError("Mødet har ikke tidspunkter endnu, så der er ingen kalenderfil.", 409)
         redacted = redact.events_for_organiser(data, mail_from=settings.mail_from,
                                                uid_domain=invites.uid_domain(settings),
-                                               dtstamp=datetime.now(UTC))
+                                               dtstamp=clock.now())
         body = build_publish(redacted.events, redacted.view.title)
         return Response(body, media_type=ICS, headers={
             "Content-Disposition": 'attachment; filename="invitation.ics"',

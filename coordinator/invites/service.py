@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
 from coordinator.invites import redact
@@ -284,7 +284,7 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     """
     data = await load_meeting(meeting_id)
     settings = current_settings()
-    now = datetime.now(UTC)
+    now = clock.now()
     if not data.send_email_invites or not data.scheduled:
         await _mark_processed(meeting_id)
         return 0
@@ -308,7 +308,7 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
 
 
 async def _mark_processed(meeting_id: int) -> None:
-    await MeetingChange.update({MeetingChange.processed_at: datetime.now(UTC)}).where(
+    await MeetingChange.update({MeetingChange.processed_at: clock.now()}).where(
         (MeetingChange.meeting == meeting_id) & MeetingChange.processed_at.is_null())
 
 
@@ -375,7 +375,7 @@ async def resolve_answer_token(token: str) -> AnswerLink | None:
     if not token or len(token) > 100:
         return None
     row = await AnswerToken.select().where(AnswerToken.token_hash == token_hash(token)).first()
-    if row is None or row["expires_at"] <= datetime.now(UTC):
+    if row is None or row["expires_at"] <= clock.now():
         return None
     active = await Participant.exists().where(
         (Participant.id == row["participant"]) & Participant.removed_at.is_null())
@@ -402,7 +402,7 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
             raise web.UserError("Mødet kan ikke længere besvares.", 409)
         await Participant.update({
             Participant.rsvp: answer, Participant.rsvp_comment: comment[:2000],
-            Participant.answered_at: datetime.now(UTC),
+            Participant.answered_at: clock.now(),
         }).where(Participant.id == link.participant_id)
         await audit_as(f"svarlink:{link.participant_id}", "update", "møde", link.meeting_id,
                        meeting["family"], f"Svar via personligt link: {ANSWERS[answer]}", address)
@@ -467,7 +467,7 @@ async def _apply_reply(meeting_id: int, reply, sender: str, address: str) -> Rep
     await Participant.update({
         Participant.rsvp: reply.partstat.value,
         Participant.rsvp_comment: (reply.comment or "")[:2000],
-        Participant.answered_at: datetime.now(UTC),
+        Participant.answered_at: clock.now(),
     }).where(Participant.id == match.id)
     await audit_as(f"svarmail:{match.id}", "update", "møde", meeting_id, data.family_id,
                    f"Svar via kalender (iTIP REPLY): {reply.partstat.value}", address)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote, urlsplit
 
-from coordinator import db
+from coordinator import clock, db
 from coordinator.invites.tables import OutboxMessage
 
 log = logging.getLogger("coordinator.worker")
@@ -137,7 +137,7 @@ _DUE = ("status IN ('queued', 'sending') AND next_attempt_at <= {} "
 
 async def claim(worker_id: str, limit: int, lease: timedelta) -> list[dict]:
     """Claim up to ``limit`` due rows for this worker (see the module docstring)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     until = now + lease
     skip_locked = " FOR UPDATE SKIP LOCKED" if db.engine_name() == "postgresql" else ""
     async with db.transaction():
@@ -160,7 +160,7 @@ async def claim(worker_id: str, limit: int, lease: timedelta) -> list[dict]:
 
 
 async def _finish(row: dict, worker_id: str, error: Exception | None) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     mine = (OutboxMessage.id == row["id"]) & (OutboxMessage.claimed_by == worker_id)
     if error is None:
         values = {OutboxMessage.status: "sent", OutboxMessage.sent_at: now,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any, Iterable, Mapping
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.meetings import feeds, planner, sql
@@ -317,7 +317,7 @@ async def feed_busy(participants: list[dict], now: datetime | None = None,
                     span: tuple[datetime, datetime] | None = None) -> FeedBusy:
     """Refresh the feeds that concern the participants and map their busy intervals; with
     ``span`` only the intervals that overlap it (``planner.busy_span``)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     rows, orgs = await feeds_of(participants)
     rows = await refresh(rows, now)
     busy: dict[str, list[planner.Busy | planner.AllDay]] = {p["safety_id"]: [] for p in participants}

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from litestar.exceptions import NotFoundException
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.tables import User
@@ -46,7 +46,7 @@ DEFAULT_TASKS = ("Tal med familien og barnet om rådslagningen",
 # ------------------------------------------------------------------- shared helpers
 
 def _check_past_date(value: date, label: str) -> None:
-    if value > datetime.now(web.COPENHAGEN).date():
+    if value > clock.today():
         raise web.UserError(f"»{label}« kan ikke ligge i fremtiden.")
 
 
@@ -56,7 +56,7 @@ async def _bump_case(table, row_id: int, version: int | None, changes: Mapping[A
     current = await table.select().where(table.id == row_id).first()
     if version is None:
         version = current["version"]
-    values = {table.version: table.version + 1, table.updated_at: datetime.now(UTC), **changes}
+    values = {table.version: table.version + 1, table.updated_at: clock.now(), **changes}
     updated = await table.update(values).where(
         (table.id == row_id) & (table.version == version)).returning(table.id)
     if not updated:
@@ -233,7 +233,7 @@ async def add_task(user: Principal, family: Mapping[str, Any], title: str,
     case = await _case_or_error(family["id"], "samordner")
     if not title:
         raise web.UserError("Skriv opgaven.")
-    if deadline and deadline < datetime.now(web.COPENHAGEN).date():
+    if deadline and deadline < clock.today():
         raise web.UserError("Fristen ligger i fortiden.")
     async with db.transaction():
         await FgcTask.insert(FgcTask(case=case["id"], title=title, deadline=deadline))
@@ -253,7 +253,7 @@ async def set_task_done(user: Principal, family: Mapping[str, Any], task_id: int
         raise NotFoundException()
     async with db.transaction():
         await FgcTask.update({FgcTask.done: done,
-                              FgcTask.done_at: datetime.now(UTC) if done else None}).where(
+                              FgcTask.done_at: clock.now() if done else None}).where(
             FgcTask.id == task_id)
         await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
                            f"Opgave {'udført' if done else 'genåbnet'}: {task['title']}", address)
@@ -634,7 +634,7 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
         steps.append("Registrér mors samtykke, før der tages kontakt til far.")
     elif bic["involve"] and bic["contact_person"] is None:
         steps.append("Henvis far til kontaktpersonen i Modtagelsen.")
-    now = datetime.now(UTC)
+    now = clock.now()
     upcoming = [m for m in meetings if m["starts_at"] and m["starts_at"] > now
                 and m["status"] in ("draft", "planned", "invited")]
     if upcoming:

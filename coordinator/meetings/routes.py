@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
@@ -36,7 +36,7 @@ def _version(form: dict) -> int | None:
 
 
 def _today() -> date:
-    return datetime.now(web.COPENHAGEN).date()
+    return clock.today()
 
 
 def _conflict(request: Request, exc: web.Conflict, back: str) -> Response:

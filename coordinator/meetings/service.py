@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from litestar.exceptions import NotFoundException
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Principal
 from coordinator.auth.roles import Role
@@ -153,7 +153,7 @@ async def _notify(meeting_id: int, change_kind: str,
     await MeetingChange.insert(MeetingChange(
         meeting=meeting_id, change_kind=change_kind, sequence=row["sequence"],
         removed_participant_ids=",".join(str(i) for i in removed_participant_ids),
-        user_id=user.id if user else None))
+        user_id=user.id if user else None, at=clock.now()))
     # The transactional outbox: the invite mails commit with the change (invites domain).
     from coordinator.invites.service import enqueue_for_change
 
@@ -177,7 +177,7 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
     if current is None:
         raise NotFoundException()
     values: dict[Any, Any] = {Meeting.version: Meeting.version + 1,
-                              Meeting.updated_at: datetime.now(UTC)}
+                              Meeting.updated_at: clock.now()}
     if material:
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
@@ -404,7 +404,7 @@ def validate_times(kind: kinds.MeetingKind,
                    times: Mapping[str, tuple[datetime | None, datetime | None]],
                    now: datetime | None = None) -> dict[str, tuple[datetime, datetime]]:
     """Check the windows of a meeting's parts (all or none given, in order, not overlapping)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     given = {k: v for k, v in times.items() if v[0] or v[1]}
     result: dict[str, tuple[datetime, datetime]] = {}
     previous_end: datetime | None = None
@@ -667,7 +667,7 @@ async def remove_participant(user: Principal, meeting: Mapping[str, Any], versio
     row = await _participant(meeting["id"], participant_id)
     async with db.transaction():
         await _bump(meeting["id"], version, material=True, mine={"fjernet": row["name"]})
-        await Participant.update({Participant.removed_at: datetime.now(UTC)}).where(
+        await Participant.update({Participant.removed_at: clock.now()}).where(
             Participant.id == participant_id)
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                            f"Deltager fjernet: {row['name']}", address)
@@ -763,7 +763,7 @@ async def record_approval(user: Principal, meeting: Mapping[str, Any], version: 
         await _bump(meeting["id"], version, mine={"godkendelse": reason})
         await SafetyApproval.insert(SafetyApproval(
             meeting=meeting["id"], person_a=person_a, person_b=person_b or None,
-            part_key=part_key or None, kind=kind, reason=reason, approved_by=user.id))
+            part_key=part_key or None, kind=kind, reason=reason, approved_by=user.id, at=clock.now()))
         await audit.record(user, "override", "møde", meeting["id"], meeting["family"],
                            f"Godkendt ({APPROVAL_KINDS[kind]}): {names}. Begrundelse: {reason}",
                            address)
@@ -795,7 +795,7 @@ async def change_status(user: Principal, meeting: Mapping[str, Any], version: in
         if not participants:
             raise web.UserError("Mødet har ingen deltagere endnu.")
     if goal is kinds.MeetingStatus.INVITED:
-        if any(p["starts_at"] < datetime.now(UTC) for p in parts):
+        if any(p["starts_at"] < clock.now() for p in parts):
             raise web.UserError("Mødet ligger i fortiden. Flyt det, før der sendes invitationer.")
         family = await Family.select().where(Family.id == meeting["family"]).first()
         findings = await safety_findings(meeting, parts, participants, family)
@@ -827,7 +827,7 @@ async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | 
         raise web.UserError(exc.message_da, 409) from None
     first = min((p["starts_at"] for p in await parts_of(meeting["id"]) if p["starts_at"]),
                 default=None)
-    if first and first > datetime.now(UTC):
+    if first and first > clock.now():
         raise web.UserError("Mødet er ikke begyndt endnu og kan ikke markeres som afholdt.")
     async with db.transaction():
         await _bump(meeting["id"], version, {"status": "held", "minutes": minutes,
@@ -865,7 +865,7 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
         raise web.UserError(exc.message_da, 409) from None
     kind = kinds.get_kind(meeting["kind"])
     parts = await parts_of(meeting["id"])
-    held_on = max((p["ends_at"] for p in parts if p["ends_at"]), default=datetime.now(UTC)
+    held_on = max((p["ends_at"] for p in parts if p["ends_at"]), default=clock.now()
                   ).astimezone(web.COPENHAGEN).date()
     windows = followup_windows(kind.key, held_on)
     follow_kind = kinds.get_kind(kind.followup_kind)
@@ -1009,7 +1009,7 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
                      now: datetime | None = None) -> SlotAnswer:
     """Ranked free slots for the meeting's parts, participants (their working hours, other
     meetings and imported calendars) and the wanted room, and why better ones failed."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if query.last_day < query.first_day:
         raise web.UserError("Perioden slutter, før den begynder.")
     if query.last_day < now.astimezone(web.COPENHAGEN).date():

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.network.service import PersonInput, RelationInput
 from coordinator.network.validation import (
     ANSWERS,
@@ -73,7 +73,7 @@ def email(form: Mapping[str, Any], name: str = "email") -> str:
 def person_input(form: Mapping[str, Any], *, role: str | None = None,
                  professional: bool | None = None) -> PersonInput:
     """A person from the add/edit form; ``role``/``professional`` fix what the form does not ask."""
-    this_year = date.today().year
+    this_year = clock.today().year
     chosen_role = role or web.choice(form, "role", "Rolle", ROLE_CHOICES)
     is_professional = professional if professional is not None else (
         web.checkbox(form, "is_professional") or chosen_role == "professional")

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from litestar.exceptions import NotFoundException
 
-from coordinator import db, web
+from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.network import ecomap, graph
@@ -278,7 +278,7 @@ async def _log(actor: Principal, action: str, family_id: int, entity: str, entit
     await audit.record(actor, action, entity, entity_id or "", family_id, summary, address)
     await NetworkChange.insert(NetworkChange(
         family=family_id, user_id=actor.id, username=actor.username, entity=entity,
-        entity_id=entity_id, summary=summary[:2000], old_value=old, new_value=new))
+        entity_id=entity_id, summary=summary[:2000], old_value=old, new_value=new, at=clock.now()))
 
 
 # -------------------------------------------------------------------- organisations
@@ -422,7 +422,7 @@ async def update_person(actor: Principal, family_id: int, person_id: int, data: 
             raise _conflict(values, current, orgs)
         updated = await Person.update({
             **{getattr(Person, k): v for k, v in values.items()},
-            Person.updated_at: datetime.now(UTC), Person.version: Person.version + 1,
+            Person.updated_at: clock.now(), Person.version: Person.version + 1,
         }).where((Person.id == person_id) & (Person.version == version)).returning(Person.id)
         if not updated:  # someone committed between our read and our write (PostgreSQL)
             fresh = await _person_in_family(family_id, person_id)
@@ -712,7 +712,7 @@ async def save_case_facts(actor: Principal, family_id: int, values: Mapping[str,
         theirs = {FACT_LABELS[k]: _shown(k, current[k]) for k in values}
         updated = await CaseFacts.update({
             **{getattr(CaseFacts, k): v for k, v in values.items()},
-            CaseFacts.updated_at: datetime.now(UTC), CaseFacts.version: CaseFacts.version + 1,
+            CaseFacts.updated_at: clock.now(), CaseFacts.version: CaseFacts.version + 1,
         }).where((CaseFacts.family == family_id) & (CaseFacts.version == version)).returning(
             CaseFacts.version)
         if not updated:

@@ -53,7 +53,8 @@ async def test_span_follows_inserts_updates_moves_and_deletes_of_parts():
     assert not await Meeting.exists().where(Meeting.id == other)
 
 
-async def test_span_of_meetings_created_and_moved_by_the_service():
+async def test_span_of_meetings_created_and_moved_by_the_service(clock):
+    clock.pin(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))  # a working week before the meeting
     worker = await f.user()
     family = {"id": await f.family(worker), "name": "Familien X"}
     start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

