@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from jinja2.bccache import BytecodeCache, Bucket
-from litestar import Litestar, Request, Response, get
+from jinja2.bccache import Bucket, BytecodeCache
+from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from coordinator import db, web
 from coordinator.agreements.routes import AgreementController
@@ -21,8 +22,8 @@ from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
 from coordinator.auth.routes import LoginController, UserAdminController
 from coordinator.families.routes import FamilyController
-from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.followup.routes import FollowupController
+from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
@@ -92,7 +93,7 @@ def _template_engine(engine: JinjaTemplateEngine) -> None:
 _SECURITY_HEADER_BYTES = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 
 
-async def _add_security_headers(message: dict, scope: dict) -> None:
+async def _add_security_headers(message: Message, scope: Scope) -> None:
     """``before_send``: every response gets the security headers, error pages included
     (an ``after_request`` hook never sees the responses exception handlers build)."""
     if message["type"] != "http.response.start":

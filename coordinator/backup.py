@@ -26,11 +26,11 @@ import sqlite3
 import stat
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from coordinator import clock
@@ -93,9 +93,9 @@ def code_migrations() -> frozenset[tuple[str, str]]:
     from piccolo.conf.apps import Finder
 
     manager = BaseMigrationManager()
-    found = set()
+    found: set[tuple[str, str]] = set()
     for app in Finder().get_app_registry().app_configs.values():
-        modules = manager.get_migration_modules(app.migrations_folder_path)
+        modules = manager.get_migration_modules(app.resolved_migrations_folder_path)
         found.update((app.app_name, name) for name in manager.get_migration_ids(modules))
     return frozenset(found)
 
@@ -127,7 +127,7 @@ def recent_sessions_reason(last_seen: list, idle_minutes: int) -> str | None:
 
 def _as_utc(value) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # Files --------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def _copy_migrations(sql: str, path: Path) -> frozenset[tuple[str, str]]:
     for line in lines[start + 1:]:
         if line == "\\.":
             break
-        row = dict(zip(columns, line.split("\t")))
+        row = dict(zip(columns, line.split("\t"), strict=True))
         found.add((row["app_name"], row["name"]))
     return frozenset(found)
 

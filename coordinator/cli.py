@@ -13,12 +13,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import NoReturn
 
 from coordinator import clock
 from coordinator.settings import Settings, SettingsError
 
 
-def _fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
+def _fail(message: str) -> NoReturn:
     print(f"coordinator: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -114,11 +115,10 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def cmd_purge(args: argparse.Namespace) -> None:
     settings = _settings()
     _migrate(settings)
-    from datetime import date
 
     from coordinator.gdpr import service as gdpr
 
-    async def run() -> "gdpr.PurgeReport":
+    async def run() -> gdpr.PurgeReport:
         from coordinator import db
 
         await db.start()
@@ -160,6 +160,7 @@ def cmd_apply_reply(args: argparse.Namespace) -> None:
     settings = _settings()
     _migrate(settings)
     from coordinator.invites import service as invites
+    from coordinator.invites.ical import CalendarParseError
 
     try:
         raw = Path(args.file).read_bytes()
@@ -177,7 +178,7 @@ def cmd_apply_reply(args: argparse.Namespace) -> None:
 
     try:
         outcomes = asyncio.run(apply())
-    except invites.CalendarParseError as exc:
+    except CalendarParseError as exc:
         _fail(str(exc))
     for outcome in outcomes:
         print(f"coordinator: {outcome.uid}: {outcome.reason}")

@@ -13,10 +13,10 @@ prove that nothing depends on the day it runs.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 _offset = timedelta(0)

@@ -8,7 +8,8 @@ import functools
 import io
 import os
 import sqlite3
-from typing import Any, AsyncIterator, Optional
+from collections.abc import AsyncIterator
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
@@ -22,7 +23,7 @@ class DatabaseUnavailable(RuntimeError):
 class _SQLitePool:
     """A few open autocommit connections of one event loop, handed out one query at a time."""
 
-    def __init__(self, engine: "PooledSQLiteEngine", size: int, identity: Any) -> None:
+    def __init__(self, engine: PooledSQLiteEngine, size: int, identity: Any) -> None:
         self.engine = engine
         self.size = size
         self.identity = identity  # the database file's (device, inode) when opened
@@ -31,9 +32,9 @@ class _SQLitePool:
         self.idle: asyncio.Queue = asyncio.Queue()
         self.all: list = []
         self.loop = asyncio.get_running_loop()
-        self.reader: Optional[sqlite3.Connection] = None
+        self.reader: sqlite3.Connection | None = None
 
-    def read_now(self, query: str, args: list[Any]) -> Optional[list[dict]]:
+    def read_now(self, query: str, args: list[Any]) -> list[dict] | None:
         """Run a short read on the event loop's own thread, or None if it would wait.
 
         A statement through aiosqlite is a hop to the connection's thread and back
@@ -80,7 +81,7 @@ class _SQLitePool:
         else:
             self.idle.put_nowait(connection)
 
-    def discard(self, connection) -> "asyncio.Future":
+    def discard(self, connection) -> asyncio.Future:
         self.created -= 1
         self.all.remove(connection)
         return asyncio.ensure_future(connection.close())
@@ -158,7 +159,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         if thread is not None:
             thread.daemon = True
         connection = await pending
-        connection.row_factory = dict_factory
+        # aiosqlite types row_factory as a class; sqlite3 accepts any (cursor, row) callable.
+        connection.row_factory = dict_factory  # type: ignore[assignment]
         await _set_pragmas(connection)
         return connection
 
@@ -175,7 +177,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             return None
         return (stat.st_dev, stat.st_ino)
 
-    async def _pool(self) -> Optional[_SQLitePool]:
+    async def _pool(self) -> _SQLitePool | None:
         """This loop's pool for the current file; None while the file does not exist."""
         loop = asyncio.get_running_loop()
         identity = self._identity()
@@ -201,7 +203,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if pool is not None:
             await pool.close()
 
-    async def _run_in_new_connection(self, query: str, args: Optional[list[Any]] = None,
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
                                      query_type: str = "generic", table: Any = None):
         pool = await self._pool()
         if pool is None:
@@ -255,7 +257,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._write_locks[id(loop)] = (loop, lock)
         return lock
 
-    async def _run_pooled(self, pool: _SQLitePool, query: str, args: Optional[list[Any]]):
+    async def _run_pooled(self, pool: _SQLitePool, query: str, args: list[Any] | None):
         connection = await pool.acquire()
         try:
             # one hop to the connection's thread (execute + fetch + close), not three

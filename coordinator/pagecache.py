@@ -15,7 +15,8 @@ from __future__ import annotations
 import html
 import secrets
 from collections import OrderedDict
-from typing import Any, Hashable, Mapping
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
@@ -79,9 +80,12 @@ def render_for_cache(request: Request, template: str, context: Mapping[str, Any]
     encoded once (a hit then costs a bytes replace, not an encoding of the page)."""
     state = ScopeState.from_scope(request.scope)
     real_token = state.csrf_token
+    engine = request.app.template_engine
+    if engine is None:  # create_app always configures templates
+        raise RuntimeError("The app has no template engine")
     state.csrf_token = _TOKEN_PLACEHOLDER
     try:
-        page = request.app.template_engine.get_template(template).render(
+        page = engine.get_template(template).render(
             **context, request=request,
             csrf_input=f'<input type="hidden" name="_csrf_token" value="{_TOKEN_PLACEHOLDER}" />')
     finally:

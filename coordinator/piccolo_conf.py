@@ -7,11 +7,9 @@ SQLite is the embedded default (one file, WAL, foreign keys on); PostgreSQL is p
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from coordinator.settings import Settings
 
@@ -44,5 +42,3 @@ def make_engine(database_url: str):
 DB = make_engine(os.environ.get("DATABASE_URL") or Settings().database_url)
 
 APP_REGISTRY = AppRegistry(apps=APPS)
-
-__all__ = ["APP_REGISTRY", "DB", "make_engine", "Path"]

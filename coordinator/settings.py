@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -109,7 +110,7 @@ class Settings:
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Read every option from the environment, validating each; raise SettingsError."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -164,7 +165,7 @@ class Settings:
             handle.write(key)
         return key
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         """A copy with some values changed (used by the CLI and tests)."""
         return replace(self, **changes)
 
@@ -176,6 +177,3 @@ def option_table() -> str:
         default = option.default if option.default != "" else "(empty)"
         rows.append(f"| `{option.env}` | `{default}` | {option.help} |")
     return "\n".join(rows)
-
-
-__all__ = ["OPTIONS", "Settings", "SettingsError", "option_table", "fields"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Container, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, overload
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -123,6 +124,13 @@ async def reject_absurd_ids(request: Request) -> None:
             raise NotFoundException()
 
 
+# A required field is never empty (``text`` raises), so it never parses to None.
+@overload
+def integer(form: Mapping[str, Any], name: str, label: str, *, required: Literal[True] = True,
+            minimum: int | None = None, maximum: int | None = None) -> int: ...
+@overload
+def integer(form: Mapping[str, Any], name: str, label: str, *, required: bool,
+            minimum: int | None = None, maximum: int | None = None) -> int | None: ...
 def integer(form: Mapping[str, Any], name: str, label: str, *, required: bool = True,
             minimum: int | None = None, maximum: int | None = None) -> int | None:
     """A whole number field."""
@@ -142,6 +150,11 @@ def integer(form: Mapping[str, Any], name: str, label: str, *, required: bool = 
     return number
 
 
+@overload
+def a_date(form: Mapping[str, Any], name: str, label: str, *,
+           required: Literal[True] = True) -> date: ...
+@overload
+def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool) -> date | None: ...
 def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool = True) -> date | None:
     """A date field in ISO form (what <input type=date> sends)."""
     value = text(form, name, label, required=required, max_length=10)
@@ -153,6 +166,12 @@ def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool = T
         raise UserError(f"»{label}« skal være en dato (åååå-mm-dd).", field=name) from None
 
 
+@overload
+def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
+                   required: Literal[True] = True) -> datetime: ...
+@overload
+def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
+                   required: bool) -> datetime | None: ...
 def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
                    required: bool = True) -> datetime | None:
     """A local date-time (<input type=datetime-local>) read as Europe/Copenhagen, returned aware."""
@@ -172,7 +191,7 @@ def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
     return aware
 
 
-def choice(form: Mapping[str, Any], name: str, label: str, options: Mapping[str, Any], *,
+def choice(form: Mapping[str, Any], name: str, label: str, options: Container[str], *,
            required: bool = True) -> str:
     """A value that must be one of the allowed keys."""
     value = text(form, name, label, required=required, max_length=64)

@@ -11,10 +11,10 @@ Pure: plain dates in, plain dataclasses out; no database, no HTTP.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Iterable, Sequence
 
 RENEWAL_NOTICE_DAYS = 90
 MAX_RHYTHM_MONTHS = 60

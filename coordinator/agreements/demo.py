@@ -110,6 +110,8 @@ async def seed(ctx) -> None:
                                  "Aftalen fungerer. 14 fædre henvist det første år.",
                                  "Kontaktpersonens frist for første kontakt præciseret.")])
     bic_row = await service.get_agreement(bic_id, today)
+    if bic_row is None:  # created just above
+        raise AssertionError(f"Agreement {bic_id} not found")
     await service.update_agreement(lene, bic_id, bic_row["version"], replace(
         bic, purpose=bic.purpose + " Fælles møder holdes på rådhuset, aldrig på krisecentret."))
 

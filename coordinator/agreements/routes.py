@@ -6,7 +6,8 @@ socialrådgivere and leaders create and change them. Admins and samordnere get 4
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
@@ -133,8 +134,9 @@ def _conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[d
               "target_group": "Målgruppe", "period_start": "Periodens start",
               "period_end": "Periodens slut", "status": "Status",
               "evaluation_months": "Evalueringsrytme (måneder)"}
-    rows = [{"label": label, "mine": str(mine.get(key, "")), "theirs": str(theirs.get(key, ""))}
-            for key, label in labels.items()]
+    rows: list[dict[str, Any]] = [
+        {"label": label, "mine": str(mine.get(key, "")), "theirs": str(theirs.get(key, ""))}
+        for key, label in labels.items()]
     rows.append({"label": "Parter",
                  "mine": ", ".join(str(p["organisation_id"]) for p in mine["parties"]),
                  "theirs": ", ".join(str(p["organisation_id"]) for p in theirs["parties"])})

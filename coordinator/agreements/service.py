@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import Any, cast
+
+from piccolo.columns import Column
 
 from coordinator import clock, db
 from coordinator.agreements import cadence
@@ -24,7 +26,7 @@ from coordinator.agreements.tables import (
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.network.tables import Organisation, Person, Relation
-from coordinator.web import COPENHAGEN, Conflict, UserError
+from coordinator.web import Conflict, UserError
 
 ENTITY = "samarbejdsaftale"
 
@@ -273,6 +275,8 @@ async def _snapshot(agreement_id: int) -> str:
     """The agreement and its parties as JSON text, as they are now in the database."""
     row = await Agreement.select(*_agreement_columns()).where(
         Agreement.id == agreement_id).first()
+    if row is None:  # callers hold the agreement in their transaction
+        raise UserError("Aftalen findes ikke længere.", 404)
     parties = await _parties_of([agreement_id])
     data = {
         "title": row["title"], "purpose": row["purpose"], "target_group": row["target_group"],
@@ -349,7 +353,8 @@ async def update_agreement(user: Principal, agreement_id: int, expected_version:
         dates = (await _evaluation_dates([agreement_id]))[agreement_id]
         await _validate(data, dates)
         changed = await Agreement.update({
-            **_columns(data), Agreement.version: Agreement.version + 1,
+            # Column names are valid keys; the cast only widens the (invariant) key type.
+            **cast("dict[Column | str, Any]", _columns(data)), Agreement.version: Agreement.version + 1,
             Agreement.updated_at: clock.local_now(),
         }).where(
             (Agreement.id == agreement_id) & (Agreement.version == expected_version)
@@ -470,6 +475,8 @@ async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: s
             user, None, "agreement_evaluation", f"Evaluering: {agreement['title']}",
             address=address, in_transaction=True, agreement_id=agreement_id)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        if meeting is None:  # created just above, in this transaction
+            raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await meetings.add_participants(user, meeting, None, new, address, in_transaction=True)
         await audit.record(user, "update", ENTITY, agreement_id, None,
                            f"Evalueringsmøde planlagt (møde {meeting_id})", address)

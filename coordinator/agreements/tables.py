@@ -6,6 +6,7 @@ an organisation that is the partner or a party of an active agreement); no link 
 """
 
 from piccolo.columns import Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -14,6 +15,7 @@ from coordinator.network.tables import Organisation
 
 class Agreement(Table):
     """A written cooperation agreement with a partner organisation."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     title = Varchar(length=200)
     purpose = Text(default="")
@@ -31,6 +33,7 @@ class Agreement(Table):
 
 class AgreementParty(Table):
     """One party of an agreement: the organisation, its contact person and obligations."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     agreement = ForeignKey(references=Agreement, on_delete=OnDelete.cascade, index=True)
     organisation = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
@@ -43,6 +46,7 @@ class AgreementParty(Table):
 
 class AgreementEvaluation(Table):
     """An evaluation held: who took part, what was concluded and changed."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     # restrict: an agreement with evaluations is archived, never deleted.
     agreement = ForeignKey(references=Agreement, on_delete=OnDelete.restrict, index=True)
@@ -57,6 +61,7 @@ class AgreementEvaluation(Table):
 
 class AgreementVersion(Table):
     """A full snapshot (JSON) of the agreement and its parties as saved at one version."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     agreement = ForeignKey(references=Agreement, on_delete=OnDelete.cascade, index=True)
     number = Integer()

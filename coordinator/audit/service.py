@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from coordinator import clock, db
@@ -73,7 +74,7 @@ async def record_many(
     action: str,
     entity: str,
     entity_id: object,
-    families: list[tuple[int | None, str]],
+    families: Sequence[tuple[int | None, str]],
     client_address: str = "",
 ) -> None:
     """Append one audit event per (family id, summary) in multi-row INSERTs.

@@ -44,7 +44,7 @@ class LoginController(Controller):
     async def login(self, request: Request) -> Response:
         form = await web.form_of(request)
         username = web.text(form, "username", "Brugernavn", max_length=200)
-        password = form.get("password") if isinstance(form.get("password"), str) else ""
+        password = raw if isinstance(raw := form.get("password"), str) else ""
         target = _safe_next(form.get("next"))
         settings = request.app.state.settings
         try:
@@ -91,7 +91,7 @@ class UserAdminController(Controller):
                 web.text(form, "username", "Brugernavn", required=True, max_length=64),
                 web.text(form, "full_name", "Navn", required=True, max_length=200),
                 role,
-                form.get("password") if isinstance(form.get("password"), str) else "",
+                raw if isinstance(raw := form.get("password"), str) else "",
                 email=web.text(form, "email", "E-mail", max_length=254),
                 unit=web.text(form, "unit", "Enhed", max_length=100),
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from coordinator import clock, db
 from coordinator.auth.passwords import hash_password, needs_rehash, verify_password

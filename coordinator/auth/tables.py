@@ -8,12 +8,14 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
 class User(Table, tablename="app_user"):
     """A person who logs in: socialrådgiver, kontaktperson, leder, samordner or admin."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     username = Varchar(length=64, unique=True, index=True)
     full_name = Varchar(length=200)
@@ -29,6 +31,7 @@ class User(Table, tablename="app_user"):
 
 class Session(Table, tablename="app_session"):
     """A login: only the SHA-256 of the cookie token is stored."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     token_hash = Varchar(length=64, unique=True, index=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
@@ -40,6 +43,7 @@ class Session(Table, tablename="app_session"):
 
 class LoginAttempt(Table, tablename="login_attempt"):
     """One login try, for the per-account and per-address rate limit."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     username = Varchar(length=64, index=True)
     client_address = Varchar(length=64, index=True)

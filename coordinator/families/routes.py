@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, MediaType, Request, Response, get
-
 from litestar.params import FromPath
 
 from coordinator import pagecache, web
 from coordinator.auth.guards import requires_login
-from coordinator.auth.policy import Action
 from coordinator.families import service
 from coordinator.families.sections import family_sections
 

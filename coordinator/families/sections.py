@@ -7,8 +7,9 @@ route calls them in order. Loaders receive the already-authorised family row.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from coordinator.auth.policy import Principal
 

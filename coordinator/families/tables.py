@@ -10,6 +10,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -18,6 +19,7 @@ from coordinator.auth.tables import User
 
 class Family(Table):
     """A case: the family the network, meetings and assessments belong to."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     reference = Varchar(length=32, unique=True, index=True)
     name = Varchar(length=200)
@@ -33,6 +35,7 @@ class Family(Table):
 
 class TeamMember(Table):
     """A user on a family's team; the access policy reads this table."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
@@ -45,6 +48,7 @@ class ContentRevision(Table):
 
     Written only by database triggers (``families/revisions.py``), read by the page cache.
     """
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family_id = Integer(primary_key=True)
     stamp = Varchar(length=40)

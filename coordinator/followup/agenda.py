@@ -239,7 +239,8 @@ def fgc_summary(facts: FgcFacts | None, meetings: tuple[MeetingFacts, ...]) -> t
             "Hold opfølgningsmødet"
     if meeting is not None:
         if meeting.status in ("held", "followup"):
-            return True, f"Familierådslagning afholdt {_when(meeting)}", "Planlæg opfølgningsmødet (ca. 3 måneder efter)"
+            return (True, f"Familierådslagning afholdt {_when(meeting)}",
+                    "Planlæg opfølgningsmødet (ca. 3 måneder efter)")
         return True, f"Familierådslagning {_status_label(meeting.status).lower()}, {_when(meeting)}", \
             _task_or(facts, "Hold familierådslagningen")
     if facts.samordner:
@@ -328,7 +329,10 @@ def earliest_held_for(kind_key: str, due_on: date) -> datetime:
     due on (31 December, three months after a 30-day September) leaves an empty range.
     """
     def due_from(day: date) -> bool:
-        return kinds.proposed_followup_date(kind_key, day) >= due_on
+        proposed = kinds.proposed_followup_date(kind_key, day)
+        if proposed is None:  # callers pass only kinds with a follow-up rule
+            raise ValueError(f"Meeting kind {kind_key!r} has no follow-up")
+        return proposed >= due_on
 
     # A follow-up never falls before its meeting: ``due_on`` itself qualifies. Step back
     # in doubling strides to a day that does not, then halve the gap.

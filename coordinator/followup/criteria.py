@@ -9,9 +9,9 @@ whether follow-ups happen on time, returning families (gengangere) and overdue a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
 
 FOLLOWUP_GRACE_DAYS = 7  # a follow-up held within a week of its due date is on time
 

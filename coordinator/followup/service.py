@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
@@ -74,7 +75,7 @@ def _moment(value: Any) -> datetime:
     aware datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _latest_fgc(family_ids: list[int]) -> dict[int, agenda.FgcFacts]:
@@ -296,6 +297,8 @@ async def _followup_counts(start: date, end: date, measured_on: date) -> tuple[i
     for row in await Meeting.raw(_FOLLOWED_UP.replace("WINDOWS", windows), *_HELD, *_HELD,
                                  end, start, *values):
         due_on = agenda.followup_due_on(row["kind"], _moment(row["held_at"]))
+        if due_on is None:  # the windows hold only FOLLOWUP_KINDS, which all have a rule
+            raise AssertionError(f"Meeting kind {row['kind']!r} has no follow-up")
         if due_on >= grace_from:
             due += 1  # not counted above: followed up within the grace period
         on_time += criteria.on_time(due_on, agenda.local_day(_moment(row["followed_up_at"])))
@@ -338,7 +341,7 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
 # scale. Leaders follow them per month, so a report is kept for a minute per period and
 # process (the page says when it was counted); the counts hold no family data.
 CRITERIA_FRESH_SECONDS = 60
-_criteria_reports: dict[tuple[date, date, date], tuple[float, "asyncio.Future[CriteriaReport]"]] = {}
+_criteria_reports: dict[tuple[date, date, date], tuple[float, asyncio.Future[CriteriaReport]]] = {}
 
 
 async def recent_success_criteria(start: date, end: date, measured_on: date | None = None

@@ -7,6 +7,7 @@ cooperation meeting's agenda is kept per occurrence, keyed by the series key
 """
 
 from piccolo.columns import Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -15,6 +16,7 @@ from coordinator.families.tables import Family
 
 class Stay(Table):
     """One stay of a family at the crisis centre (§ 109): when it began and ended."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     started_on = Date(index=True)
@@ -24,6 +26,7 @@ class Stay(Table):
 
 class SeriesAgenda(Table):
     """The agenda of one occurrence of a recurring cross-sector meeting (e.g. yearly)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     series_key = Varchar(length=64, index=True)
     occurs_on = Date(index=True)
@@ -35,6 +38,7 @@ class SeriesAgenda(Table):
 
 class SeriesAgendaItem(Table):
     """One point on the agenda: the topic, who brings it, and a note."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     agenda = ForeignKey(references=SeriesAgenda, on_delete=OnDelete.cascade, index=True)
     title = Varchar(length=300)

@@ -10,20 +10,19 @@ from every text of the export.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from coordinator.meetings import safety
+from coordinator.meetings import protected, safety
 
 HIDDEN = safety.HIDDEN
 _NETWORK_PART = "netvaerk"
 
 
 def withheld_for(subject: safety.Person, others: Iterable[safety.Person],
-                 protected_places: Iterable[tuple[str, str]] = ()) -> tuple[str, ...]:
+                 protected_places: Iterable[tuple[str, ...]] = ()) -> tuple[str, ...]:
     """The strings the subject must not receive: others' withheld contact data, and the
-    name and address of every place whose location is secret (``protected_places``, the
+    facts (name, address, phone, domain) of every place whose location is secret (``protected_places``, the
     crisis centre) unless the subject is entitled to it."""
     people = {p.id: p for p in others}
     people[subject.id] = subject
@@ -44,16 +43,11 @@ def without_own(withheld: Iterable[str], subject: safety.Person) -> tuple[str, .
     return tuple(w for w in withheld if " ".join(w.split()).casefold() not in own)
 
 
-def _loose(needle: str) -> re.Pattern[str]:
-    return re.compile(r"\s+".join(re.escape(w) for w in needle.split()), re.IGNORECASE)
-
-
 def scrub_text(value: str, withheld: Iterable[str]) -> str:
     """The text with every withheld string replaced; if one still matches loosely (a phone
     number written differently), the whole text is replaced by ``HIDDEN``."""
     needles = [w for w in withheld if w and w.strip()]
-    for needle in sorted(needles, key=len, reverse=True):
-        value = _loose(needle).sub(HIDDEN, value)
+    value = protected.replace(value, needles, HIDDEN)
     if safety.scan_for_leaks(value, needles):
         return HIDDEN
     return value

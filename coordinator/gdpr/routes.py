@@ -7,7 +7,6 @@ anyone else); the export is audited as "export", closing as "update".
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath

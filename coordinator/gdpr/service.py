@@ -12,9 +12,10 @@ and counts stay so statistics keep working. Every write is one transaction, audi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
@@ -22,7 +23,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
-from coordinator.meetings import kinds, safety
+from coordinator.meetings import kinds, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.network import tables as net
 from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
@@ -61,9 +62,11 @@ async def _withheld(family: Mapping[str, Any], subject_id: int, people: list[dic
     at_centre = bool(family["at_crisis_centre"])
     persons = {p["id"]: _safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, "")),
                                        at_centre) for p in people}
-    places = [(o["name"], o["address"]) for o in await net.Organisation.select(
-        net.Organisation.name, net.Organisation.address).where(
-        net.Organisation.location_protected == True)]  # noqa: E712
+    places = [protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])
+              for o in await net.Organisation.select(
+                  net.Organisation.name, net.Organisation.address, net.Organisation.phone,
+                  net.Organisation.email, net.Organisation.kind).where(
+                  net.Organisation.location_protected == True)]  # noqa: E712
     subject = persons[subject_id]
     return subject, redaction.withheld_for(
         subject, [p for i, p in persons.items() if i != subject_id], places)
@@ -227,6 +230,8 @@ async def close_family(user: Principal, family: Mapping[str, Any], version: int 
                  & (Family.status == "active")).returning(Family.id)
         if not updated:
             fresh = await Family.select().where(Family.id == family["id"]).first()
+            if fresh is None:  # an active case is never deleted (purge takes closed ones)
+                raise AssertionError(f"Family {family['id']} disappeared while being closed")
             raise web.Conflict("Sagen er ændret af en anden, siden du åbnede den. Intet er lukket.",
                                {"status": "lukket", "version": expected},
                                {"status": fresh["status"], "version": fresh["version"]})

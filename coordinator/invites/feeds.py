@@ -17,7 +17,7 @@ import hashlib
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coordinator import clock, db, web
@@ -39,7 +39,7 @@ from coordinator.invites.tables import FeedToken, MeetingSeries
 from coordinator.meetings.tables import Meeting, ParticipantPart
 from coordinator.network.tables import Organisation
 
-UTC = timezone.utc
+UTC = UTC
 KINDS = {"partner_organisation": "Partnerorganisation", "user": "Bruger", "series": "Mødeserie"}
 USER_FEED_STATUSES = ("planned", *SENT_STATUSES)
 AUDIT_EVERY = timedelta(hours=1)
@@ -76,7 +76,9 @@ async def create_token(user: Principal, kind: str, target_id: int, label: str,
 
 
 async def _check_target(kind: str, target_id: int) -> None:
-    table = {"partner_organisation": Organisation, "user": User, "series": MeetingSeries}[kind]
+    tables: dict[str, type[Organisation] | type[User] | type[MeetingSeries]] = {
+        "partner_organisation": Organisation, "user": User, "series": MeetingSeries}
+    table = tables[kind]
     if not await table.exists().where(table.id == target_id):
         raise web.UserError("Det valgte findes ikke.")
 
@@ -95,7 +97,7 @@ async def revoke(user: Principal, token_id: int, address: str = "") -> None:
 
 async def tokens_for(user: Principal) -> list[dict]:
     """The feed tokens a user manages (a leader sees all)."""
-    query = FeedToken.select(FeedToken.all_columns(),
+    query = FeedToken.select(*FeedToken.all_columns(),
                              FeedToken.created_by.full_name.as_alias("creator"))
     if user.role is not Role.LEDER:
         query = query.where(FeedToken.created_by == user.id)
@@ -172,16 +174,16 @@ async def _meeting_parts(kind: str, target_id: int) -> dict[int, set[str]]:
         links = await ParticipantPart.select(
             ParticipantPart.participant.meeting.as_alias("meeting"),
             ParticipantPart.part.key.as_alias("key"),
-        ).where((ParticipantPart.participant.person.organisation == target_id)
+        ).where((ParticipantPart.participant._.person.organisation == target_id)
                 & ParticipantPart.participant.removed_at.is_null()
-                & ParticipantPart.participant.meeting.status.is_in(list(SENT_STATUSES)))
+                & ParticipantPart.participant._.meeting.status.is_in(list(SENT_STATUSES)))
     else:
         links = await ParticipantPart.select(
             ParticipantPart.participant.meeting.as_alias("meeting"),
             ParticipantPart.part.key.as_alias("key"),
         ).where((ParticipantPart.participant.user == target_id)
                 & ParticipantPart.participant.removed_at.is_null()
-                & ParticipantPart.participant.meeting.status.is_in(list(USER_FEED_STATUSES)))
+                & ParticipantPart.participant._.meeting.status.is_in(list(USER_FEED_STATUSES)))
     result: dict[int, set[str]] = {}
     for link in links:
         result.setdefault(link["meeting"], set()).add(link["key"])

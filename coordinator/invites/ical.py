@@ -16,9 +16,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur
@@ -216,9 +217,23 @@ def _local(value: datetime, what: str) -> datetime:
 # --- building ----------------------------------------------------------------
 
 
-def _address(person: Person | Attendee, **params: object) -> vCalAddress:
+def _address(
+    person: Person | Attendee,
+    *,
+    cutype: str | None = None,
+    role: str | None = None,
+    partstat: str | None = None,
+    rsvp: bool | None = None,
+) -> vCalAddress:
     email = _check_email(person.email)
-    return vCalAddress.new(email, cn=clean_name(person.name) or email, **params)
+    return vCalAddress.new(
+        email,
+        cn=clean_name(person.name) or email,
+        cutype=cutype,
+        role=role,
+        partstat=partstat,
+        rsvp=rsvp,
+    )
 
 
 def _recurrence_rule(rrule: Mapping[str, object] | str) -> vRecur:
@@ -231,7 +246,7 @@ def _recurrence_rule(rrule: Mapping[str, object] | str) -> vRecur:
         until = parts.get("UNTIL")
         if isinstance(until, datetime):
             # RFC 5545: with a DTSTART in a time zone, UNTIL must be in UTC.
-            parts["UNTIL"] = _check_aware(until, "UNTIL").astimezone(timezone.utc)
+            parts["UNTIL"] = _check_aware(until, "UNTIL").astimezone(UTC)
         try:
             text = vRecur(parts).to_ical().decode()
         except (ValueError, TypeError):
@@ -266,7 +281,7 @@ def _vevent(ev: CalendarEvent, *, with_attendees: bool, status: EventStatus | No
     event = Event()
     event.add("uid", ev.uid)
     event.add("sequence", ev.sequence)
-    event.add("dtstamp", _check_aware(ev.dtstamp, "DTSTAMP").astimezone(timezone.utc))
+    event.add("dtstamp", _check_aware(ev.dtstamp, "DTSTAMP").astimezone(UTC))
     event.add("dtstart", _local(ev.start, "Starttidspunktet"))
     event.add("dtend", _local(ev.end, "Sluttidspunktet"))
     if ev.recurrence_id is not None:
@@ -330,7 +345,10 @@ def copenhagen_vtimezone(events: Iterable[CalendarEvent]) -> Timezone:
     events = list(events)
     first = min(_local(ev.start, "Starttidspunktet").date() for ev in events)
     last = max(_last_relevant_date(ev) for ev in events)
-    return Timezone.from_ical(_vtimezone_ical(first.year - 1, last.year + _TZ_MARGIN_YEARS))
+    # Component.from_ical is typed as Component; called on Timezone it builds a Timezone.
+    return cast(
+        Timezone, Timezone.from_ical(_vtimezone_ical(first.year - 1, last.year + _TZ_MARGIN_YEARS))
+    )
 
 
 def _calendar(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent], prodid: str) -> Calendar:
@@ -446,7 +464,7 @@ def _moment(prop: object, what: str) -> datetime | date | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=COPENHAGEN)
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, date):
         return value
     raise CalendarParseError(f"Svaret har et ugyldigt tidspunkt ({what}).")
@@ -510,7 +528,8 @@ def _parse_reply(ics: bytes | str) -> list[Reply]:
     vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     if not vevents:
         raise CalendarParseError("Svaret indeholder intet møde.")
-    return [reply for vevent in vevents for reply in _replies_of(vevent)]
+    # The component factory parses every VEVENT into an Event; subcomponents is typed loosely.
+    return [reply for vevent in vevents for reply in _replies_of(cast(Event, vevent))]
 
 
 def parse_reply(ics: bytes | str) -> list[Reply]:

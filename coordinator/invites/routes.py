@@ -4,12 +4,13 @@ replies, and calendar feeds (the page that manages them and the feeds themselves
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.types import ControllerRouterHandler
 
 from coordinator import clock, web
 from coordinator.auth.guards import requires_login
@@ -25,7 +26,7 @@ from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Organisation
 
-UTC = timezone.utc
+UTC = UTC
 ICS = "text/calendar; charset=utf-8"
 
 
@@ -53,6 +54,8 @@ class AnswerController(Controller):
             data, link.participant_id, mail_from=settings.mail_from,
             uid_domain=invites.uid_domain(settings), dtstamp=clock.now())
         participant = data.participant(link.participant_id)
+        if participant is None:  # the link's participant is active, so it is on the meeting
+            raise NotFoundException()
         return {"view": redacted.view, "events": redacted.events, "participant": participant,
                 "status": data.status, "answers": invites.ANSWERS,
                 "answer_label": meetings.RSVP_LABELS.get(participant.rsvp, participant.rsvp),
@@ -250,4 +253,5 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-ROUTE_HANDLERS = [AnswerController, MeetingInvitesController, FeedPageController, inbound_mail]
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [AnswerController, MeetingInvitesController,
+                                                 FeedPageController, inbound_mail]

@@ -11,26 +11,27 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from coordinator import clock, web
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
 from coordinator.invites import redact
-from coordinator.invites.ical import CalendarParseError, Person, is_newer, is_valid_email
+from coordinator.invites.ical import Person, is_newer, is_valid_email
 from coordinator.invites.imip import ImipMail, MailKind, build_imip, parse_inbound
 from coordinator.invites.tables import AnswerToken, OutboxMessage
-from coordinator.meetings import safety
+from coordinator.meetings import protected, safety
 from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart
 from coordinator.network import tables as net
 from coordinator.settings import Settings
 
-UTC = timezone.utc
+UTC = UTC
 SENT_STATUSES = ("invited", "held", "cancelled")
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
            "TENTATIVE": "Jeg foreslår et andet tidspunkt"}
@@ -74,7 +75,7 @@ async def audit_as(username: str, action: str, entity: str, entity_id: object,
 
 async def _participant_rows(meeting_ids: list[int]) -> list[dict]:
     return await Participant.select(
-        Participant.all_columns(),
+        *Participant.all_columns(),
         Participant.person.role.as_alias("person_role"),
         Participant.person.protected_address.as_alias("protected_address"),
         Participant.person.used_violence.as_alias("used_violence"),
@@ -105,13 +106,14 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     if not ids:
         return []
     meetings = await Meeting.select(
-        Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
+        *Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
     ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
     families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
         Family.id.is_in(list({m["family"] for m in meetings if m["family"]}) or [-1]))}
     org_ids = list({m["location_organisation"] for m in meetings if m["location_organisation"]})
     orgs = {o["id"]: o for o in await net.Organisation.select(
         net.Organisation.id, net.Organisation.name, net.Organisation.address,
+        net.Organisation.phone, net.Organisation.email, net.Organisation.kind,
         net.Organisation.location_protected).where(
             net.Organisation.id.is_in(org_ids or [-1]) | (net.Organisation.location_protected == True))}  # noqa: E712
     parts = await MeetingPart.select().where(MeetingPart.meeting.is_in(ids)).order_by(
@@ -159,15 +161,15 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
                   orgs: Mapping[int, Mapping[str, Any]], base_sequence: int) -> redact.MeetingData:
-    text, protected = meeting["location"], False
+    text, at_protected_place = meeting["location"], False
     org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
     if org:
-        protected = bool(org["location_protected"])
+        at_protected_place = bool(org["location_protected"])
         text = text or org["name"]
     # Every protected place (crisis centres) is withheld from the non-entitled wherever it
     # is written, not only when the meeting is held there.
     terms = [t for o in orgs.values() if o["location_protected"]
-             for t in (o["name"], o["address"]) if t and t.strip()]
+             for t in protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])]
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
         safety.MeetingPart(part["key"], part["label"], frozenset(
@@ -175,7 +177,7 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         for part in parts)
     s_meeting = safety.Meeting(
         kind=meeting["kind"], title=meeting["title"],
-        location=safety.Location(text=text, at_crisis_centre=protected), parts=s_parts,
+        location=safety.Location(text=text, at_crisis_centre=at_protected_place), parts=s_parts,
         description=meeting["description"],
         invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms))
@@ -208,8 +210,8 @@ def message_text(message: EmailMessage) -> str:
     chunks = [f"{name}: {value}" for name, value in message.items()]
     for part in message.walk():
         chunks += [f"{name}: {value}" for name, value in part.items()]
-        if part.get_filename():
-            chunks.append(part.get_filename())
+        if filename := part.get_filename():
+            chunks.append(filename)
         if not part.is_multipart():
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
@@ -452,7 +454,8 @@ def _meeting_of_uid(uid: str) -> int | None:
 
 
 async def _apply_reply(meeting_id: int, reply, sender: str, address: str) -> ReplyOutcome:
-    data = (await load_meetings([meeting_id]) or [None])[0]
+    loaded = await load_meetings([meeting_id])
+    data = loaded[0] if loaded else None
     if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(current_settings()))
                                          for p in data.parts}:
         return ReplyOutcome(reply.uid, False, "ukendt møde")
@@ -472,6 +475,3 @@ async def _apply_reply(meeting_id: int, reply, sender: str, address: str) -> Rep
     await audit_as(f"svarmail:{match.id}", "update", "møde", meeting_id, data.family_id,
                    f"Svar via kalender (iTIP REPLY): {reply.partstat.value}", address)
     return ReplyOutcome(reply.uid, True, "anvendt")
-
-
-__all__ = ["CalendarParseError", "enqueue_for_change", "apply_inbound", "load_meetings"]

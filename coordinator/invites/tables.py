@@ -14,6 +14,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -23,6 +24,7 @@ from coordinator.meetings.tables import Meeting, Participant
 
 class OutboxMessage(Table):
     """One iMIP mail to one recipient, waiting for (or done with) delivery."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
     participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
@@ -45,6 +47,7 @@ class OutboxMessage(Table):
 
 class AnswerToken(Table):
     """A personal answer link (``/svar/{token}``) for one participant; only its hash."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
     participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
@@ -55,6 +58,7 @@ class AnswerToken(Table):
 
 class MeetingSeries(Table):
     """A recurring meeting outside a family case (team meeting, annual cooperation)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     key = Varchar(length=64, unique=True)
     title = Varchar(length=200)
@@ -70,6 +74,7 @@ class MeetingSeries(Table):
 
 class FeedToken(Table):
     """A revocable secret link to a subscribed calendar feed."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     kind = Varchar(length=24)  # partner_organisation | user | series
     target_id = Integer()

@@ -40,14 +40,17 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, timedelta
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from piccolo.columns import Column
 
 from coordinator import clock, db
 from coordinator.invites.tables import OutboxMessage
 
 log = logging.getLogger("coordinator.worker")
-UTC = timezone.utc
+UTC = UTC
 MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 30
 MAX_BACKOFF = timedelta(hours=6)
@@ -162,6 +165,7 @@ async def claim(worker_id: str, limit: int, lease: timedelta) -> list[dict]:
 async def _finish(row: dict, worker_id: str, error: Exception | None) -> None:
     now = clock.now()
     mine = (OutboxMessage.id == row["id"]) & (OutboxMessage.claimed_by == worker_id)
+    values: dict[Column | str, Any]
     if error is None:
         values = {OutboxMessage.status: "sent", OutboxMessage.sent_at: now,
                   OutboxMessage.claimed_until: None, OutboxMessage.last_error: ""}

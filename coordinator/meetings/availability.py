@@ -12,9 +12,10 @@ data and are audited with the family.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
@@ -22,14 +23,13 @@ from coordinator.auth.policy import Principal
 from coordinator.meetings import feeds, planner, sql
 from coordinator.meetings.tables import (
     BusyFeed,
-    Meeting,
     MeetingPart,
     Room,
     WorkingHours,
 )
 from coordinator.network import tables as net
 
-UTC = timezone.utc
+UTC = UTC
 WEEKDAYS = tuple(range(7))
 
 
@@ -89,6 +89,7 @@ async def hours_of(owners: Iterable[Owner], days: tuple[date, date] | None = Non
         return {}
     who = " OR ".join([*([f'w."user" IN ({sql.marks(users)})'] if users else []),
                        *([f'w."person" IN ({sql.marks(persons)})'] if persons else [])])
+    args: list[Any]
     on_days, args = "", [*users, *persons]
     if days is not None:
         on_days, args = ' AND (w."on_date" IS NULL OR w."on_date" BETWEEN {} AND {})', [*args, *days]
@@ -111,7 +112,7 @@ def check_hours(start: time | None, end: time | None, label: str) -> planner.Wor
         raise web.UserError(f"{label}: angiv både start og slut, eller markér dagen som fri.")
     if start is not None and end is not None and end <= start:
         raise web.UserError(f"{label}: sluttidspunktet skal ligge efter starttidspunktet.")
-    return (start, end) if start is not None else None
+    return (start, end) if start is not None and end is not None else None
 
 
 async def set_weekly_hours(user: Principal, owner: Owner, hours: Mapping[int, planner.WorkingHours],
@@ -186,6 +187,7 @@ async def room_busy(room_ids: Iterable[int], exclude_meeting: int | None = None,
         return busy
     # With a span, no "starts_at IS NOT NULL": SQLite would then walk the starts_at index
     # from the first part ever instead of the ends_at index from the span's start.
+    args: list[Any]
     timed, args = 'mp."starts_at" IS NOT NULL', list(ids)
     if span is not None:
         timed, args = 'mp."starts_at" < {} AND mp."ends_at" > {}', [*args, span[1], span[0]]
@@ -283,7 +285,7 @@ async def refresh(rows: list[dict], now: datetime) -> list[dict]:
     if not stale:
         return rows
     results = await asyncio.gather(*(feeds.refreshed(row, now) for row in stale))
-    for row, values in zip(stale, results):
+    for row, values in zip(stale, results, strict=True):
         await BusyFeed.update({getattr(BusyFeed, k): v for k, v in values.items()}).where(
             BusyFeed.id == row["id"])
         row.update(values)

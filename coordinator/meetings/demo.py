@@ -8,7 +8,7 @@ status meetings lie both in the past and in the coming weeks relative to ``ctx.t
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from coordinator import db
 from coordinator.meetings import kinds, planner
@@ -26,7 +26,7 @@ from coordinator.meetings.tables import (
 )
 from coordinator.network.tables import Organisation, Person
 
-UTC = timezone.utc
+UTC = UTC
 LOCAL = planner.LOCAL_TZ
 FGC_STAGES = ("missing", "assessed", "not_possible", "referred", "preparing", "planned", "held",
               "followup")
@@ -175,7 +175,10 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
         await FgcPlanItem.insert(FgcPlanItem(case=case_id, action=action, who=who,
                                              by_when=when + timedelta(days=30 * (n + 1)), position=n))
     if stage == "followup":
-        follow_day = _working_day(kinds.proposed_followup_date("familieraadslagning", when))
+        due = kinds.proposed_followup_date("familieraadslagning", when)
+        if due is None:  # a familierådslagning always has a follow-up rule
+            raise AssertionError("familieraadslagning has no follow-up date")
+        follow_day = _working_day(due)
         await _meeting(fam.id, "familieraadslagning_followup", f"Opfølgning – {fam.name}",
                        _at(follow_day, 10), "planned", me[0], _invitees(people, "netvaerksmoede"),
                        [me], fgc_case=case_id, parent_id=meeting_id, location="Medborgerhuset")
@@ -208,8 +211,8 @@ async def _seed_bic(fam, people, me, users, accounts, today) -> None:
     if not await TeamMember.exists().where((TeamMember.family == fam.id) & (TeamMember.user == mads)):
         await TeamMember.insert(TeamMember(family=fam.id, user=mads, team_role="Kontaktperson, Modtagelsen"))
     contact = (mads, accounts[mads]["full_name"], accounts[mads]["email"], "kontaktperson")
-    for n, (offset, topics, status) in enumerate(((-14, "separation,familieretshuset", "held"),
-                                                  (9, "oekonomi,bolig", "planned"))):
+    for offset, topics, status in ((-14, "separation,familieretshuset", "held"),
+                                   (9, "oekonomi,bolig", "planned")):
         day = _working_day(today + timedelta(days=offset), forward=offset > 0)
         meeting_id = await _meeting(fam.id, "bic_session", "Rådgivningssamtale med far",
                                     _at(day, 14), "held" if status == "held" else "invited",

@@ -19,9 +19,10 @@ shows as a warning; the cached intervals stay in use.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ import recurring_ical_events
 
 from coordinator.meetings import planner
 
-UTC = timezone.utc
+UTC = UTC
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 TIMEOUT_SECONDS = 5.0
 MAX_BYTES = 2 * 1024 * 1024

@@ -6,9 +6,10 @@ are the success criteria the leaders follow (``assessment_counts``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from litestar.exceptions import NotFoundException
 
@@ -29,7 +30,7 @@ from coordinator.meetings.tables import (
 )
 from coordinator.network import tables as net
 
-UTC = timezone.utc
+UTC = UTC
 CONTACT_TEAM_ROLE = "Kontaktperson, Modtagelsen"
 FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
               "referred": "Henvist", "coordinator": "Samordner valgt",
@@ -84,7 +85,7 @@ class FgcView:
 async def current_fgc(family_id: int) -> dict | None:
     """The family's current familierådslagning case (the newest)."""
     return await FgcCase.select(
-        FgcCase.all_columns(), FgcCase.assessed_by.full_name.as_alias("assessed_by_name"),
+        *FgcCase.all_columns(), FgcCase.assessed_by.full_name.as_alias("assessed_by_name"),
         FgcCase.samordner_user.full_name.as_alias("samordner_user_name"),
     ).where(FgcCase.family == family_id).order_by(FgcCase.id, ascending=False).first()
 
@@ -288,6 +289,8 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
             location_organisation=location_organisation, times=windows, fgc_case=case["id"],
             address=address, in_transaction=True)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        if meeting is None:  # created just above, in this transaction
+            raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await service.add_participants(user, meeting, None, people, address, in_transaction=True)
         if case["status"] in ("coordinator", "preparing"):
             await FgcCase.update({FgcCase.status: "planned"}).where(FgcCase.id == case["id"])
@@ -298,7 +301,8 @@ async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str,
                         by_when: date | None, address: str = "") -> None:
     """Step 6: one action of the family's plan (recorded after the meeting was held)."""
     view = await fgc_view(family["id"])
-    if view.meeting is None or view.meeting["status"] not in ("held", "followup"):
+    # A meeting implies a case (fgc_view loads meetings of the case only).
+    if view.case is None or view.meeting is None or view.meeting["status"] not in ("held", "followup"):
         raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
     if not action or not who:
         raise web.UserError("Udfyld både handlingen og hvem der gør det.")
@@ -315,7 +319,7 @@ async def propose_fgc_followup(user: Principal, family: Mapping[str, Any],
                                address: str = "") -> int:
     """Step 6: propose the follow-up meeting about three months after the meeting."""
     view = await fgc_view(family["id"])
-    if view.meeting is None:
+    if view.case is None or view.meeting is None:  # no case means no meeting either
         raise web.UserError("Der er intet møde at følge op på.")
     if not view.plan:
         raise web.UserError("Registrér familiens plan, før opfølgningsmødet foreslås.")
@@ -340,7 +344,7 @@ class BicView:
 async def current_bic(family_id: int) -> dict | None:
     """The family's current father assessment (the newest)."""
     return await FatherAssessment.select(
-        FatherAssessment.all_columns(),
+        *FatherAssessment.all_columns(),
         FatherAssessment.father.name.as_alias("father_name"),
         FatherAssessment.assessed_by.full_name.as_alias("assessed_by_name"),
         FatherAssessment.mother_agreement_by.full_name.as_alias("agreement_by_name"),
@@ -355,7 +359,7 @@ async def bic_view(family_id: int) -> BicView:
     sessions, joint = [], []
     if assessment:
         sessions = await BicSession.select(
-            BicSession.all_columns(), BicSession.meeting.status.as_alias("meeting_status"),
+            *BicSession.all_columns(), BicSession.meeting.status.as_alias("meeting_status"),
         ).where(BicSession.assessment == assessment["id"]).order_by(BicSession.id)
         for s in sessions:
             parts = await service.parts_of(s["meeting"]) if s["meeting"] else []
@@ -480,6 +484,8 @@ async def add_bic_session(user: Principal, family: Mapping[str, Any], topics: li
             user, family, kind.key, kind.label, location=location, times=windows,
             father_assessment=row["id"], address=address, in_transaction=True)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        if meeting is None:  # created just above, in this transaction
+            raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await service.add_participants(user, meeting, None, [
             service.NewParticipant(person_id=row["father"], role="father"),
             service.NewParticipant(user_id=row["contact_person"], role="kontaktperson")],
@@ -532,6 +538,8 @@ async def create_joint_meeting(user: Principal, family: Mapping[str, Any], start
             user, family, kind.key, kind.label, location=location, times=windows,
             father_assessment=row["id"], address=address, in_transaction=True)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        if meeting is None:  # created just above, in this transaction
+            raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await service.add_participants(user, meeting, None, people, address, in_transaction=True)
     return meeting_id
 

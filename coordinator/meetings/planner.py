@@ -59,7 +59,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -320,7 +320,7 @@ def _local_midnight(day: date) -> int:
 
 
 def _utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 # --------------------------------------------------------------------------- validation
@@ -525,7 +525,8 @@ class _Search:
         # from the end of their last part to the meeting end.
         offsets = [sum(self.durations[:n]) for n in range(len(self.durations) + 1)]
         self.lead = {i: min(offsets[n] for n, m in enumerate(self.part_members) if i in m) for i in attending}
-        self.tail = {i: self.total - max(offsets[n + 1] for n, m in enumerate(self.part_members) if i in m) for i in attending}
+        self.tail = {i: self.total - max(offsets[n + 1] for n, m in enumerate(self.part_members) if i in m)
+                     for i in attending}
         # Per attendee: the offsets (from meeting start) of the contiguous stretches they attend.
         self.spans: list[tuple[int, list[tuple[int, int]]]] = []
         for i in attending:
@@ -632,7 +633,8 @@ class _Search:
                 resolved = _resolve_local(datetime.combine(day, time(0)) + timedelta(seconds=secs))
                 if resolved is None:
                     if first_open <= midnight + secs <= last_close:
-                        self.rejected.append((_Candidate(midnight + secs, midnight + secs, [], 0, day), [("dst", None)]))
+                        self.rejected.append(
+                            (_Candidate(midnight + secs, midnight + secs, [], 0, day), [("dst", None)]))
                     secs += self.step
                     continue
                 start = resolved
@@ -705,7 +707,9 @@ class _Search:
             if horizon is None or start < horizon:
                 out.add(code, message, None, start)
         for candidate, reasons in self.rejected:
-            if best is not None and not (candidate.start < horizon or candidate.score > best.score):
+            # horizon is None only when nothing was chosen, i.e. when best is None too.
+            if (best is not None and horizon is not None
+                    and not (candidate.start < horizon or candidate.score > best.score)):
                 continue
             if reasons is None:
                 self.hours_today = self._day_hours[candidate.day]
@@ -741,7 +745,7 @@ class _Search:
     def _to_slot(self, candidate: _Candidate) -> Slot:
         parts = tuple(
             PartWindow(part.key, part.label, _utc(start), _utc(end))
-            for part, (start, end) in zip(self.request.parts, candidate.part_bounds)
+            for part, (start, end) in zip(self.request.parts, candidate.part_bounds, strict=False)
         )
         room = self.rooms[candidate.room_index] if candidate.room_index is not None else None
         return Slot(

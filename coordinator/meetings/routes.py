@@ -7,7 +7,7 @@ versions; other bad input becomes a Danish 4xx through ``web.UserError``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -304,7 +304,8 @@ class NewMeetingController(Controller):
         return kinds.get_kind(value)
 
     @get("/new")
-    async def new(self, request: Request, family_id: FromPath[int], kind: FromQuery[str] = "netvaerksmoede") -> Response:
+    async def new(self, request: Request, family_id: FromPath[int],
+                  kind: FromQuery[str] = "netvaerksmoede") -> Response:
         family = await load_family(web.user_of(request), family_id, Action.WRITE)
         return web.render("meetings/new.html", {
             "family": family, "kind": self._kind(kind), "kinds": [kinds.KINDS[k] for k in service.FREE_KINDS],
@@ -375,7 +376,7 @@ class MeetingController(Controller):
         their parts, working hours and calendars."""
         return await self._load(request, meeting_id, Action.WRITE, samordner_edit=True)
 
-    async def _page(self, request: Request, meeting: dict, family: dict, extra: dict | None = None,
+    async def _page(self, request: Request, meeting: dict, family: dict | None, extra: dict | None = None,
                     status: int = 200) -> Response:
         user = web.user_of(request)
         view = await service.meeting_view(meeting, family)
@@ -495,16 +496,16 @@ class MeetingController(Controller):
     async def choose_slot(self, request: Request, meeting_id: FromPath[int]) -> Response:
         meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
-        times = {}
+        times: dict[str, tuple[datetime | None, datetime | None]] = {}
         for part in await service.parts_of(meeting_id):
-            values = []
+            values: list[datetime] = []
             for edge in ("start", "end"):
                 raw = web.text(form, f"{part['key']}_{edge}", part["label"], required=True, max_length=40)
                 try:
-                    values.append(datetime.fromisoformat(raw).astimezone(timezone.utc))
+                    values.append(datetime.fromisoformat(raw).astimezone(UTC))
                 except ValueError:
                     raise web.UserError(f"»{part['label']}«: ugyldigt tidspunkt.") from None
-            times[part["key"]] = tuple(values)
+            times[part["key"]] = (values[0], values[1])
         room = web.integer(form, "room_id", "Lokale", required=False, minimum=1)
         return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
             web.user_of(request), meeting, _version(form), times, web.client_address(request),
@@ -528,7 +529,7 @@ class MeetingController(Controller):
         meeting, _ = await self._scheduling(request, meeting_id)
         row, owner = await self._participant_owner(meeting, participant_id)
         form, _ = await _form(request)
-        hours = {}
+        hours: dict[int, planner.WorkingHours] = {}
         for day, name in enumerate(planner.WEEKDAYS_DA):
             if web.checkbox(form, f"off_{day}"):
                 hours[day] = None

@@ -41,13 +41,13 @@ How the child is named for externals
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from coordinator.meetings import protected
 from coordinator.meetings.kinds import KINDS, KindError, ParticipantCategory, may_attend
 
 NEUTRAL_LOCATION = "Oplyses af socialrådgiveren"
@@ -287,32 +287,9 @@ def remove_cpr(text: str) -> str:
     return _CPR.sub(CPR_REPLACEMENT, text)
 
 
-def _loose_pattern(needle: str) -> re.Pattern[str]:
-    words = [re.escape(word) for word in needle.split()]
-    return re.compile(r"\s+".join(words), re.IGNORECASE)
-
-
 def _replace_loose(text: str, needle: str, replacement: str) -> str:
-    if not needle.strip():
-        return text
-    text = _loose_pattern(needle).sub(replacement, text)
-    digits = _phone_digits(needle)
-    if digits:
-        pattern = r"(?<!\d)(?:(?:\+|00)45[\s\-.]*)?" + r"[\s\-.()]*".join(digits) + r"(?!\d)"
-        text = re.sub(pattern, replacement, text)
-    return text
-
-
-def _phone_digits(value: str) -> str | None:
-    """The national digits of a phone-number-like string (without +45), else None."""
-    if not _PHONE_LIKE.fullmatch(value):
-        return None
-    digits = _PHONE_SEPARATORS.sub("", value)
-    if digits.startswith("0045"):
-        digits = digits[4:]
-    elif digits.startswith("45") and len(digits) == 10:
-        digits = digits[2:]
-    return digits if len(digits) >= 6 else None
+    """Every spelling of ``needle`` in ``text`` replaced (see ``protected``)."""
+    return protected.replace(text, (needle,), replacement)
 
 
 # --------------------------------------------------------------------------- entitlement
@@ -486,18 +463,18 @@ def _check_pairs(meeting: Meeting, index: Mapping[str, Person], keep_apart: list
                 )
         members = [index[pid] for pid in sorted(part.participant_ids) if pid in index]
         for violent in (p for p in members if p.used_violence):
-            for protected in (p for p in members if p.protected_address and p.id != violent.id):
-                pair = frozenset((violent.id, protected.id))
-                if pair in reported or _approved(meeting, violent.id, protected.id, part.key):
+            for sheltered in (p for p in members if p.protected_address and p.id != violent.id):
+                pair = frozenset((violent.id, sheltered.id))
+                if pair in reported or _approved(meeting, violent.id, sheltered.id, part.key):
                     continue
                 findings.append(
                     Finding(
                         BLOCK,
                         "violence_with_protected",
                         f"{violent.name} har udøvet vold og er inviteret til »{part.label}« sammen med "
-                        f"{protected.name}, som har beskyttet adresse. Det kræver en registreret godkendelse "
+                        f"{sheltered.name}, som har beskyttet adresse. Det kræver en registreret godkendelse "
                         "med begrundelse.",
-                        (violent.id, protected.id),
+                        (violent.id, sheltered.id),
                         part.key,
                     )
                 )
@@ -514,8 +491,8 @@ def _check_staggered(meeting: Meeting, index: Mapping[str, Person], keep_apart: 
     the door: the worker must plan staggered arrival and departure."""
     pairs: set[tuple[str, str]] = {_pair(r.person_a, r.person_b) for r in keep_apart}
     for violent in (p for p in index.values() if p.used_violence):
-        for protected in (p for p in index.values() if p.protected_address and p.id != violent.id):
-            pairs.add(_pair(violent.id, protected.id))
+        for sheltered in (p for p in index.values() if p.protected_address and p.id != violent.id):
+            pairs.add(_pair(violent.id, sheltered.id))
     findings: list[Finding] = []
     for a, b in sorted(pairs):
         parts_a = [p for p in meeting.parts if a in p.participant_ids]
@@ -771,46 +748,13 @@ def _visible_attendees(
 
 # --------------------------------------------------------------------------- leak scanning
 
-_FOLD = re.compile(r"\r?\n[ \t]")
-_ICAL_ESCAPE = re.compile(r"\\([\\;,nN])")
-_SPACE = re.compile(r"\s+")
-_PHONE_LIKE = re.compile(r"[\d\s+\-().]+")
-_PHONE_SEPARATORS = re.compile(r"[\s+\-().]")
-
-
-def _unescape_ical(text: str) -> str:
-    return _ICAL_ESCAPE.sub(lambda m: " " if m.group(1) in "nN" else m.group(1), text)
-
-
-def _normalise(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().casefold()
-
-
-def _variants(text: str) -> list[str]:
-    unfolded = _FOLD.sub("", text)
-    forms = {text, unfolded, _unescape_ical(unfolded), html.unescape(_unescape_ical(unfolded))}
-    return [_normalise(form) for form in forms]
-
 
 def scan_for_leaks(text: str, protected_strings: Iterable[str]) -> list[str]:
     """The protected strings that occur in an outgoing artefact (empty list: safe to send).
 
-    Matching is case-insensitive and whitespace-normalised, and also done after
-    iCalendar unfolding (CRLF + space/tab) and unescaping (``\\\\``, ``\\;``, ``\\,``,
-    ``\\n``), so a crisis-centre address cannot slip through an .ics file's line folding.
-    Phone numbers also match with other spacing or without the +45 prefix.
+    Every spelling counts (``protected.find``): case, diacritics, punctuation and spacing;
+    an address by its street; a phone number in any grouping, with or without +45; an
+    organisation's domain; a name's inflected forms; and all of it again after iCalendar
+    unfolding and unescaping, so nothing slips through an .ics file's line folding.
     """
-    forms = _variants(text)
-    digit_forms = [_PHONE_SEPARATORS.sub("", form) for form in forms]
-    found: list[str] = []
-    for needle in protected_strings:
-        normalised = _normalise(_unescape_ical(needle)) if needle else ""
-        if not normalised or needle in found:
-            continue
-        hit = any(normalised in form for form in forms)
-        if not hit:
-            digits = _phone_digits(needle)
-            hit = digits is not None and any(digits in form for form in digit_forms)
-        if hit:
-            found.append(needle)
-    return found
+    return protected.find(text, protected_strings)

@@ -9,11 +9,13 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from litestar.exceptions import NotFoundException
+from piccolo.custom_types import Combinable
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
@@ -37,7 +39,7 @@ from coordinator.meetings.tables import (
 from coordinator.network import service as network_service
 from coordinator.network import tables as net
 
-UTC = timezone.utc
+UTC = UTC
 FGC_KINDS = frozenset({"familieraadslagning", "familieraadslagning_followup"})
 BIC_KINDS = frozenset({"bic_session", "bic_joint_parents"})
 # Kinds a worker creates from the family page; the flows create the others.
@@ -150,6 +152,8 @@ async def _notify(meeting_id: int, change_kind: str,
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
     row = await Meeting.select(Meeting.sequence).where(Meeting.id == meeting_id).first()
+    if row is None:  # called inside the change's transaction, on an existing meeting
+        raise NotFoundException()
     await MeetingChange.insert(MeetingChange(
         meeting=meeting_id, change_kind=change_kind, sequence=row["sequence"],
         removed_participant_ids=",".join(str(i) for i in removed_participant_ids),
@@ -182,7 +186,7 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
         values[getattr(Meeting, name)] = value
-    where = Meeting.id == meeting_id
+    where: Combinable = Meeting.id == meeting_id
     if version is not None:  # without a version the row lock alone orders the writers
         where = where & (Meeting.version == version)
     updated = await Meeting.update(values).where(where).returning(Meeting.id)
@@ -194,7 +198,10 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
             "Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
             "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.",
             mine={**dict(mine or {}), "version": version}, theirs=theirs)
-    return await Meeting.select().where(Meeting.id == meeting_id).first()
+    row = await Meeting.select().where(Meeting.id == meeting_id).first()
+    if row is None:  # updated just above, in the caller's transaction
+        raise NotFoundException()
+    return row
 
 
 # ------------------------------------------------------------------------ reading
@@ -204,7 +211,7 @@ class MeetingView:
     """Everything the meeting page shows."""
 
     meeting: dict
-    family: dict
+    family: dict | None  # None for a meeting between organisations
     kind: kinds.MeetingKind
     parts: list[dict]
     participants: list[dict]
@@ -312,7 +319,7 @@ async def _location(meeting: Mapping[str, Any]) -> tuple[safety.Location, bool]:
 
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
-                          participants: list[dict], family: Mapping[str, Any]
+                          participants: list[dict], family: Mapping[str, Any] | None
                           ) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending)."""
     location, _ = await _location(meeting)
@@ -339,14 +346,14 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
     return safety.check_meeting(s_meeting, people, keep_apart)
 
 
-async def meeting_view(meeting: dict, family: dict) -> MeetingView:
+async def meeting_view(meeting: dict, family: dict | None) -> MeetingView:
     """Load what the meeting page needs (the caller has authorised and audited the read)."""
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
     findings = await safety_findings(meeting, parts, participants, family)
     _, protected = await _location(meeting)
     approvals = await SafetyApproval.select(
-        SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
+        *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
     ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
     changes = await MeetingChange.select().where(MeetingChange.meeting == meeting["id"]
                                                  ).order_by(MeetingChange.id)
@@ -522,7 +529,7 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
     values: dict[str, Any] = {"person": None, "user": None, "invite_via_worker": new.invite_via_worker}
     if new.person_id is not None:
         person = await net.Person.select(
-            net.Person.all_columns(), net.Person.organisation.name.as_alias("org_name"),
+            *net.Person.all_columns(), net.Person.organisation.name.as_alias("org_name"),
         ).where((net.Person.id == new.person_id) & (net.Person.family == meeting["family"])).first()
         if person is None:
             raise web.UserError("Personen findes ikke i familiens netværk.")
@@ -696,13 +703,13 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
         raise web.UserError("Det valgte lokale findes ikke.")
     changes = {"room": room_id} if book_room else {}
     async with db.transaction():
-        if room and await availability.room_taken(room_id, windows.values(), meeting["id"]):
+        if room and room_id and await availability.room_taken(room_id, windows.values(), meeting["id"]):
             raise web.UserError(f"Lokalet »{room['name']}« er optaget på det tidspunkt. "
                                 "Find et andet tidspunkt eller lokale.", 409)
         moved_room = bool(book_room) and book_room != meeting.get("room")
         await _bump(meeting["id"], version, changes, material=True, mine={
             **{k: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}" for k, (s, e) in windows.items()},
-            **({"lokale": room["name"]} if moved_room else {})})
+            **({"lokale": room["name"]} if moved_room and room else {})})
         for key, (start, end) in windows.items():
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
                                      ).where((MeetingPart.meeting == meeting["id"])
@@ -710,7 +717,7 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
         first = min(s for s, _ in windows.values())
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                            f"Tidspunkt sat: {web.fmt_datetime(first)}"
-                           + (f"; lokale: {room['name']}" if moved_room else ""), address)
+                           + (f"; lokale: {room['name']}" if moved_room and room else ""), address)
         if meeting["status"] == "invited":
             await _notify(meeting["id"], "rescheduled", user=user)
 
@@ -868,6 +875,8 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
     held_on = max((p["ends_at"] for p in parts if p["ends_at"]), default=clock.now()
                   ).astimezone(web.COPENHAGEN).date()
     windows = followup_windows(kind.key, held_on)
+    if kind.followup_kind is None:  # transition() above refuses kinds without a follow-up
+        raise web.UserError(f"Mødetypen »{kind.label}« har ikke et opfølgningsmøde.", 409)
     follow_kind = kinds.get_kind(kind.followup_kind)
     keep = [p for p in await participants_of(meeting["id"])
             if p["category"] != "professional" or p["role"] in ("socialraadgiver", "samordner")]
@@ -883,6 +892,8 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
                                      ).where((MeetingPart.meeting == new_id) & (MeetingPart.key == key))
         new_meeting = await Meeting.select().where(Meeting.id == new_id).first()
+        if new_meeting is None:  # created just above, in this transaction
+            raise AssertionError(f"Meeting {new_id} not found after creation")
         for p in keep:
             values = {k: p[k] for k in ("person", "user", "name", "email", "organisation", "role",
                                         "category", "invite_via_worker")}

@@ -17,6 +17,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -27,6 +28,7 @@ from coordinator.network.tables import Organisation, Person
 
 class FgcCase(Table):
     """One family's familierådslagning flow: assessment, referral, samordner, status."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     status = Varchar(length=16, default="assessed", index=True)
@@ -53,6 +55,7 @@ class FgcCase(Table):
 
 class FgcTask(Table):
     """A preparation task of a familierådslagning, with a deadline."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
     title = Varchar(length=300)
@@ -64,6 +67,7 @@ class FgcTask(Table):
 
 class FgcPlanItem(Table):
     """One action of the family's plan: what, who, by when."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
     action = Text()
@@ -74,6 +78,7 @@ class FgcPlanItem(Table):
 
 class FatherAssessment(Table):
     """BIC: should the father be involved, the mother's agreement, the referral."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     father = ForeignKey(references=Person, on_delete=OnDelete.set_null, null=True)
@@ -97,6 +102,7 @@ class FatherAssessment(Table):
 
 class Room(Table):
     """A bookable meeting room; it is busy while a (not cancelled) meeting is booked in it."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     name = Varchar(length=200)
     location = Varchar(length=300, default="")
@@ -112,6 +118,7 @@ class Meeting(Table):
     ``family`` is empty for meetings between organisations (agreement evaluations,
     cross-sector meetings); who may open those is ``service.may_open_without_family``.
     """
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True, null=True)
     kind = Varchar(length=40, index=True)
@@ -149,6 +156,7 @@ class Meeting(Table):
 
 class MeetingPart(Table):
     """One part (phase) of a meeting with its own time window (UTC)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
     key = Varchar(length=40)
@@ -162,6 +170,7 @@ class MeetingPart(Table):
 
 class Participant(Table):
     """Someone invited: a network person, a user, or an external name and email."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
     person = ForeignKey(references=Person, on_delete=OnDelete.set_null, null=True, index=True)
@@ -184,6 +193,7 @@ class Participant(Table):
 
 class ParticipantPart(Table):
     """Which parts a participant is invited to."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
     part = ForeignKey(references=MeetingPart, on_delete=OnDelete.cascade, index=True)
@@ -191,6 +201,7 @@ class ParticipantPart(Table):
 
 class SafetyApproval(Table):
     """A reasoned, audited override of a safety rule (keep-apart, joint parents' meeting)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
     person_a = Varchar(length=40)  # safety id, e.g. "person:12"
@@ -204,6 +215,7 @@ class SafetyApproval(Table):
 
 class MeetingChange(Table):
     """The seam to the invites domain: a change participants must be told about."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
     change_kind = Varchar(length=24)  # invited | rescheduled | participant_removed | cancelled
@@ -216,6 +228,7 @@ class MeetingChange(Table):
 
 class BicSession(Table):
     """An advice session with the father (Barnet i Centrum)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     assessment = ForeignKey(references=FatherAssessment, on_delete=OnDelete.cascade,
                             index=True)
@@ -233,6 +246,7 @@ class WorkingHours(Table):
     ``on_date``. ``starts``/``ends`` empty means not working that weekday or date.
     Weekdays without a row keep the planner's default (08–16 Monday to Friday).
     """
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True, index=True)
     person = ForeignKey(references=Person, on_delete=OnDelete.cascade, null=True, index=True)
@@ -249,6 +263,7 @@ class BusyFeed(Table):
     ``busy_json`` caches the parsed busy intervals (``feeds.encode_busy``); ``error`` holds
     the Danish warning of the last failed fetch (empty after a good one).
     """
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, null=True,
                               index=True)

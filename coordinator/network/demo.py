@@ -7,6 +7,7 @@ random choices come from ``ctx.rng``, so the same seed gives the same networks.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from coordinator import db
@@ -129,7 +130,7 @@ def _build(ctx, family, orgs: dict[str, dict]) -> _Builder:  # noqa: C901 - one 
         children.append((child, age))
         b.rel(mother, "mother_of", child)
         b.rel(father, "father_of", child)
-    for (a, _), (c, _) in zip(children, children[1:]):
+    for (a, _), (c, _) in itertools.pairwise(children):
         b.rel(a, "sibling_of", c)
 
     # Private network: grandparents, an aunt, friends, neighbours, with what they help with.
@@ -212,7 +213,7 @@ def _build(ctx, family, orgs: dict[str, dict]) -> _Builder:  # noqa: C901 - one 
             ["Mary Fonden", "Røde Kors, Q-net og Spilopper"]), "frivillig")
         b.rel(volunteer, "supports", mother, note="Netværksgruppe for mødre")
     # Some professionals know each other; some children have a named tovholder.
-    for a, c in zip(pros, pros[2:]):
+    for a, c in zip(pros, pros[2:], strict=False):
         if rng.random() < 0.3:
             b.rel(a, "knows", c)
     for child, _ in children:

@@ -16,12 +16,14 @@ coloured: a shield and "Beskyttet" for a protected address, a warning triangle a
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TypedDict
 
 from coordinator.network.graph import (
     NetworkSnapshot,
@@ -791,14 +793,16 @@ def _edges(
 
     for rel in snapshot.relations:
         a = node_key(rel.source_kind, rel.source_id)
-        b = node_key(rel.target_kind, rel.target_id)  # type: ignore[arg-type]
+        if rel.target_kind is None:  # resolved by Relation.__post_init__
+            raise AssertionError(f"Relation {rel.id!r} has no target kind")
+        b = node_key(rel.target_kind, rel.target_id)
         if a == b:
             continue
         pair = (a, b) if a < b else (b, a)
         text = (
             f"{name_of(rel.source_kind, rel.source_id)} {rel.rtype.label_da} "
             f"{name_of(rel.target_kind, rel.target_id)}"
-        )  # type: ignore[arg-type]
+        )
         tie = 3 if rel.type == "works_at" else rank[rel.rtype.tie]
         best, texts = pairs.get(pair, (9, []))
         pairs[pair] = (min(best, tie), texts + [text])
@@ -1092,7 +1096,16 @@ def _no_entry(parent: ET.Element, x: float, y: float, r: float) -> None:
     _el(parent, "line", x1=x - d, y1=y + d, x2=x + d, y2=y - d, stroke=DANGER, stroke_width=2.2)
 
 
-_EDGE_STYLE: dict[str, dict[str, object]] = {
+class _EdgeStyle(TypedDict, total=False):
+    """SVG line attributes for one edge style (keys are `_el` keyword names)."""
+
+    stroke: str
+    stroke_width: float
+    stroke_dasharray: str
+    stroke_linecap: str
+
+
+_EDGE_STYLE: dict[str, _EdgeStyle] = {
     "family": {"stroke": "#5A5A5A", "stroke_width": 2.0},
     "private": {"stroke": "#6E6E6E", "stroke_width": 1.4},
     "professional": {"stroke": "#6E6E6E", "stroke_width": 1.4, "stroke_dasharray": "6 4"},
@@ -1185,7 +1198,7 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap") -> str:
         stroke_opacity=0.9,
     )
     radii = lay.band_radii
-    for inner, outer in zip(radii, radii[1:]):
+    for inner, outer in itertools.pairwise(radii):
         _el(rings, "circle", cx=lay.cx, cy=lay.cy, r=(inner + outer) / 2)
     for w in lay.wedges:
         _text(
@@ -1200,8 +1213,8 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap") -> str:
 
     eg = _el(svg, "g", class_="edges", fill="none")
     for e in lay.edges:
-        line = _el(eg, "line", x1=e.x1, y1=e.y1, x2=e.x2, y2=e.y2, **_EDGE_STYLE[e.style])
-        _el(line, "title", e.title)
+        edge = _el(eg, "line", x1=e.x1, y1=e.y1, x2=e.x2, y2=e.y2, **_EDGE_STYLE[e.style])
+        _el(edge, "title", e.title)
     kg = _el(svg, "g", class_="keep-apart")
     for k in lay.keep_apart:
         g = _el(kg, "g")

@@ -5,8 +5,8 @@ No database: the service checks what needs the database (duplicates, same family
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from coordinator import clock, web
 from coordinator.network.service import PersonInput, RelationInput

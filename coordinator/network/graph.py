@@ -18,10 +18,10 @@ Words used throughout (precise, because the rules depend on them):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
-from typing import Iterable
 
 import networkx as nx
 
@@ -141,6 +141,8 @@ class NetworkSnapshot:
                 )
         known = {NodeKind.PERSON: person_ids, NodeKind.ORGANISATION: org_ids}
         for r in self.relations:
+            if r.target_kind is None:  # resolved by Relation.__post_init__
+                raise AssertionError(f"Relation {r.id!r} has no target kind")
             for end, kind in ((r.source_id, r.source_kind), (r.target_id, r.target_kind)):
                 if end not in known[kind]:
                     raise ValueError(f"Relation {r.id!r} refers to unknown {kind} {end!r}")
@@ -298,7 +300,7 @@ class _Net:
     # -- edges
     def relations_between(self, a: tuple[str, NodeId], b: tuple[str, NodeId]) -> list[Relation]:
         """All relations joining two nodes, either direction, in snapshot order."""
-        found = []
+        found: list[Relation] = []
         for u, v in ((a, b), (b, a)):
             data = self.g.get_edge_data(u, v)
             if data:
@@ -540,7 +542,8 @@ def _no_known_contact(net: _Net) -> list[Gap]:
                 ),
             )
         )
-    order = {c.id: i for i, c in enumerate(net.children)}
+    # Every gap built above has a child_id; the key type admits Gap.child_id's None.
+    order: dict[NodeId | None, int] = {c.id: i for i, c in enumerate(net.children)}
     gaps.sort(
         key=lambda g: (
             order[g.child_id],

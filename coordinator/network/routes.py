@@ -7,8 +7,9 @@ Bad input re-renders the form with a Danish message and a 4xx; nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
@@ -111,7 +112,7 @@ async def _apply_intake(user: Principal, family_id: int, block: str, form: dict,
                         targets: list[int], address: str) -> str:
     """Turn one answered question block into case facts, people and edges."""
     if block in FACT_BLOCKS:
-        values: dict[str, Any] = {
+        readers: dict[str, Callable[[], dict[str, Any]]] = {
             "public_help": lambda: {
                 "public_help": forms.answer(form, "public_help", "Svar"),
                 "public_help_note": forms.free_text(form, "public_help_note", "Hvilke instanser",
@@ -130,7 +131,8 @@ async def _apply_intake(user: Principal, family_id: int, block: str, form: dict,
                 "special_support": forms.answer(form, "special_support", "Svar"),
                 "special_support_note": forms.free_text(form, "special_support_note",
                                                         "Hvilken støtte", max_length=2000)},
-        }[block]()
+        }
+        values = readers[block]()
         await service.save_case_facts(user, family_id, values, forms.version(form), address)
         return "Svaret er gemt."
     existing = forms.optional_id(form, "existing_person_id", "Eksisterende person")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from typing import Any, Iterable, Mapping
+from datetime import date
+from typing import Any
 
 from litestar.exceptions import NotFoundException
 
@@ -32,10 +33,10 @@ from coordinator.network.tables import (
 from coordinator.network.validation import ANSWERS, S50_STATUSES, is_likely_duplicate, name_key
 from coordinator.network.vocab import (
     FAMILY_ROLES,
+    RELATION_TYPES,
     NodeKind,
     OrganisationKind,
     PersonRole,
-    RELATION_TYPES,
     Sector,
     UnknownRelationType,
     relation_type,
@@ -468,7 +469,7 @@ async def remove_person(actor: Principal, family_id: int, person_id: int, versio
             raise web.Conflict("Personen er blevet ændret af en anden, siden du åbnede den. "
                                "Kontrollér ændringen, før du fjerner personen.",
                                {"Version": str(version)}, {"Version": str(person["version"])})
-        for rel, text_ in zip(rels, described):
+        for rel, text_ in zip(rels, described[:len(rels)], strict=True):
             await Relation.delete().where(Relation.id == rel["id"])
             await _log(actor, "delete", family_id, "relation", rel["id"],
                        f"Relation fjernet sammen med {person['name']}: {text_}", text_, "", address)
@@ -708,6 +709,8 @@ async def save_case_facts(actor: Principal, family_id: int, values: Mapping[str,
         await CaseFacts.insert(CaseFacts(family=family_id)).on_conflict(
             target=CaseFacts.family, action="DO NOTHING")
         current = await CaseFacts.select().where(CaseFacts.family == family_id).first()
+        if current is None:  # inserted just above when missing
+            raise AssertionError(f"No case facts row for family {family_id}")
         mine = {FACT_LABELS[k]: _shown(k, v) for k, v in values.items()}
         theirs = {FACT_LABELS[k]: _shown(k, current[k]) for k in values}
         updated = await CaseFacts.update({

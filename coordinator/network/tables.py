@@ -15,6 +15,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -23,6 +24,7 @@ from coordinator.families.tables import Family
 
 class Organisation(Table):
     """A public body, school, day care, voluntary organisation … (vocab.OrganisationKind)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     name = Varchar(length=200, index=True)
     kind = Varchar(length=32, index=True)
@@ -38,6 +40,7 @@ class Organisation(Table):
 
 class Person(Table):
     """Someone in the family's network, private or professional."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=200)
@@ -64,6 +67,7 @@ class Person(Table):
 
 class Relation(Table):
     """A typed, directed edge from a person to a person or an organisation."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     source = ForeignKey(references=Person, on_delete=OnDelete.cascade, index=True)
@@ -79,6 +83,7 @@ class Relation(Table):
 
 class KeepApart(Table):
     """Two people who must not meet (or be placed in the same meeting part)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     person_a = ForeignKey(references=Person, on_delete=OnDelete.cascade, index=True)
@@ -91,6 +96,7 @@ class KeepApart(Table):
 
 class NetworkChange(Table):
     """Per-family history: who changed what in the network, when, old and new value."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
@@ -111,6 +117,7 @@ class CaseFacts(Table):
     handleplan and whether the children get special support. Status values are keys of
     ``coordinator.network.validation`` (ANSWERS, S50_STATUSES); "" means not answered.
     """
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, unique=True, index=True)
     public_help = Varchar(length=16, default="")

@@ -1,0 +1,201 @@
+"""Protected facts and every way of writing them: pure, no DB, no HTTP.
+
+A protected fact is a string that tells where a protected person is: the crisis centre's
+name, address, phone number, e-mail domain and web address, or a protected person's own
+address, phone and e-mail. People do not write them the way they are stored, so one fact
+matches every spelling of it:
+
+- case, diacritics and Danish letters written out (``Søndre Allé`` = ``Sondre Alle`` =
+  ``Soendre alle``), punctuation and spacing (``Lyngbakken 0, 8999`` = ``Lyngbakken 0 8999``);
+- an address also by its street with or without house number (``Lyngbakken``);
+- a phone number in any grouping, with or without ``+45``/``0045`` (``70 10 20 30`` =
+  ``+4570102030`` = ``7010-2030``);
+- an e-mail address also by its domain, a web address by its host (``krisecenter.example.dk``
+  in ``post@…``, ``www.…`` or ``https://…/kontakt``);
+- a name also in its inflected forms (``Krisecenter`` → ``Krisecentret``,
+  ``Krisecenteret``, ``Krisecentre``).
+
+``find`` says which facts occur in a text (the leak scanner and the screen on save use it),
+``replace`` rewrites them (redaction). Matching runs on the text as written and again after
+iCalendar unfolding and unescaping and HTML unescaping, so an ``.ics`` file's line folding
+hides nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+# Letters a person may write for one another in Danish text (both ways round).
+_EQUIVALENT = {
+    "æ": "(?:æ|ae|ä)", "ø": "(?:ø|oe|ö|o)", "å": "(?:å|aa|a)",
+}
+_DIGRAPHS = {"ae": "(?:ae|æ|ä)", "oe": "(?:oe|ø|ö)", "aa": "(?:aa|å)"}
+_SEPARATORS = r"[\W_]*"
+_WORD = re.compile(r"\w+")
+_PHONE_LIKE = re.compile(r"[\d\s+\-().]+")
+_PHONE_SEPARATORS = re.compile(r"[\s+\-().]")
+_EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
+_WEB = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9æøå-]+(?:\.[a-z0-9æøå-]+)+)(?:[/:?#].*)?$", re.IGNORECASE)
+_HOUSE_NUMBER = re.compile(r"^(.*?[^\W\d_]{2,}.*?)\s+(\d+\s*[a-zA-Z]?\b.*)$")
+_FOLD = re.compile(r"\r?\n[ \t]")
+_ICAL_ESCAPE = re.compile(r"\\([\\;,nN])")
+# A noun's Danish endings: the last word of a name may carry one (Krisecenter-et, -s).
+_INFLECTION = r"\w{0,5}"
+_MIN_STREET = 4
+
+
+def _accented() -> dict[str, str]:
+    """For each plain letter, the accented letters written for it (e → éèêë…)."""
+    table: dict[str, set[str]] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code).casefold()
+        if len(char) != 1 or char in "æøå":
+            continue
+        base = unicodedata.normalize("NFKD", char)[0]
+        if base != char and base.isascii() and base.isalpha():
+            table.setdefault(base, set()).add(char)
+    table.setdefault("o", set()).update("ø")  # Sondre for Søndre
+    table.setdefault("a", set()).update("å")  # Abyhoj for Åbyhøj
+    return {base: "".join(sorted(chars)) for base, chars in table.items()}
+
+
+_ACCENTS = _accented()
+
+
+def _letter(char: str) -> str:
+    """A pattern for one (casefolded) character of a fact."""
+    if char in _EQUIVALENT:
+        return _EQUIVALENT[char]
+    base = unicodedata.normalize("NFKD", char)[0] if char.isalpha() else char
+    if base.isascii() and base.isalpha():
+        return "[" + re.escape(base + _ACCENTS.get(base, "")) + "]"
+    return re.escape(char)
+
+
+def _word_pattern(word: str) -> str:
+    out, i = [], 0
+    while i < len(word):
+        pair = word[i:i + 2]
+        if pair in _DIGRAPHS:
+            out.append(_DIGRAPHS[pair])
+            i += 2
+        else:
+            out.append(_letter(word[i]))
+            i += 1
+    return "".join(out)
+
+
+def _stem(word: str) -> str:
+    """The part of a noun its Danish endings are added to (krisecenter → krisecent)."""
+    for ending in ("eret", "er", "en", "et", "e"):
+        if len(word) - len(ending) >= 5 and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
+
+
+def _words_pattern(text: str, inflect: bool) -> str | None:
+    words = _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    if not words:
+        return None
+    parts = [_word_pattern(w) for w in words]
+    last = words[-1]
+    if inflect and last.isalpha() and len(last) >= 5:
+        parts[-1] = _word_pattern(_stem(last)) + _INFLECTION
+    return r"(?<!\w)" + _SEPARATORS.join(parts) + r"(?!\w)"
+
+
+CRISIS_CENTRE_WORD = "Krisecenter"
+
+
+def organisation_facts(name: str, address: str = "", phone: str = "", email: str = "",
+                       kind: str = "") -> tuple[str, ...]:
+    """The facts that tell where a protected organisation is: its name, address, phone,
+    e-mail domain, and for a crisis centre the word itself in every form ("Krisecenteret
+    i Demoby" says as much as the address)."""
+    facts = [name, address, phone, email_domain(email)]
+    if kind == "crisis_centre":
+        facts.append(CRISIS_CENTRE_WORD)
+    return tuple(dict.fromkeys(f.strip() for f in facts if f and f.strip()))
+
+
+def email_domain(address: str) -> str:
+    """The domain of an organisation's e-mail address ("" if it is not one)."""
+    match = _EMAIL.match(address.strip())
+    return match.group(1) if match else ""
+
+
+def phone_digits(value: str) -> str | None:
+    """The national digits of a phone-number-like string (without +45), else None."""
+    if not _PHONE_LIKE.fullmatch(value.strip()):
+        return None
+    digits = _PHONE_SEPARATORS.sub("", value)
+    if digits.startswith("0045"):
+        digits = digits[4:]
+    elif digits.startswith("45") and len(digits) == 10:
+        digits = digits[2:]
+    return digits if len(digits) >= 6 else None
+
+
+def _phone_pattern(digits: str) -> str:
+    return r"(?<!\d)(?:(?:\+|00)\s*45[\s\-.()/]*)?" + r"[\s\-.()/]*".join(digits) + r"(?!\d)"
+
+
+@lru_cache(maxsize=4096)
+def patterns(fact: str) -> tuple[re.Pattern[str], ...]:
+    """Every spelling of one protected fact, as patterns over the text as written."""
+    fact = " ".join(fact.split())
+    if not fact:
+        return ()
+    found: list[str] = []
+    digits = phone_digits(fact)
+    if digits:
+        found.append(_phone_pattern(digits))
+    elif _EMAIL.match(fact):
+        # The whole address: a personal mailbox's domain (gmail.com) is everyone's. An
+        # organisation's own domain is a fact of its own (``email_domain``).
+        found.append(r"(?<![\w.+-])" + re.escape(fact) + r"(?![\w-])")
+    elif (web := _WEB.match(fact)) and "." in fact and " " not in fact:
+        found.append(_words_pattern(web.group(1), inflect=False) or "")
+    else:
+        has_digit = any(c.isdigit() for c in fact)
+        found.append(_words_pattern(fact, inflect=not has_digit) or "")
+        street = _HOUSE_NUMBER.match(fact.split(",")[0].strip())
+        if street and len(street.group(1).strip()) >= _MIN_STREET:
+            found.append(_words_pattern(street.group(1), inflect=False) or "")
+    return tuple(re.compile(p, re.IGNORECASE) for p in found if p)
+
+
+def _unescape_ical(text: str) -> str:
+    return _ICAL_ESCAPE.sub(lambda m: " " if m.group(1) in "nN" else m.group(1), text)
+
+
+def readings(text: str) -> list[str]:
+    """The text as written and as a calendar or mail client would show it."""
+    unfolded = _FOLD.sub("", text)
+    forms = [text, unfolded, _unescape_ical(unfolded), html.unescape(_unescape_ical(unfolded))]
+    return list(dict.fromkeys(unicodedata.normalize("NFC", f) for f in forms))
+
+
+def find(text: str, facts: Iterable[str]) -> list[str]:
+    """The facts that occur in ``text`` in any of their spellings (empty: none)."""
+    forms = readings(text) if text else []
+    hits: list[str] = []
+    for fact in facts:
+        if not fact or fact in hits:
+            continue
+        if any(p.search(form) for p in patterns(fact) for form in forms):
+            hits.append(fact)
+    return hits
+
+
+def replace(text: str, facts: Iterable[str], replacement: str) -> str:
+    """``text`` with every spelling of every fact replaced (longest facts first)."""
+    text = unicodedata.normalize("NFC", text)
+    for fact in sorted({f for f in facts if f and f.strip()}, key=len, reverse=True):
+        for pattern in patterns(fact):
+            text = pattern.sub(replacement, text)
+    return text
