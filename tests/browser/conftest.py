@@ -88,6 +88,13 @@ def _server_environment(url: str, smtp: SmtpTestServer, workdir: Path) -> dict[s
     return env
 
 
+def _browser_environment() -> dict[str, str]:
+    """Chromium's environment: ours, without a shifted clock (``bin/test --shifted`` moves
+    the clock of our processes; the browser is not ours, and libfaketime stalls it)."""
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith("FAKETIME") and key != "LD_PRELOAD"}
+
+
 def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -158,7 +165,7 @@ async def browser():
 
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, env=_browser_environment())
         yield chromium
         await chromium.close()
 

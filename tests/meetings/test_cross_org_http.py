@@ -3,7 +3,7 @@ adding a colleague, and the samordner editing the familierådslagninger they coo
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,6 +12,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.meetings import service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, Participant
 from coordinator.network.tables import Organisation
+from coordinator import clock as app_clock
 from tests import factories as f
 from tests.meetings import support as s
 
@@ -20,8 +21,9 @@ async def _agreement() -> int:
     orgs = [(await Organisation.insert(Organisation(name=name, kind="other", sector="other")))[0]["id"]
             for name in ("Mary Fonden", "Krisecentret Randers")]
     agreement = (await Agreement.insert(Agreement(
-        title="Samarbejde om rådgivning", partner=orgs[0], period_start=date(2025, 1, 1),
-        period_end=date(2027, 12, 31), evaluation_months=3)))[0]["id"]
+        title="Samarbejde om rådgivning", partner=orgs[0],
+        period_start=app_clock.today() - timedelta(days=700),  # evaluations are due
+        period_end=app_clock.today() + timedelta(days=365), evaluation_months=3)))[0]["id"]
     for position, (org, name, email) in enumerate([
             (orgs[0], "Hanne Holm", "hanne@example.org"),
             (orgs[1], "Per Krog", "per@example.net"),
