@@ -47,6 +47,15 @@ class AnswerController(Controller):
             raise NotFoundException()
         return link
 
+    @staticmethod
+    def _gone() -> Response:
+        """A link that no longer works: a neutral page, nothing of the meeting (410)."""
+        return web.render("error.html", {
+            "title": "Linket virker ikke længere", "status": 410,
+            "message": "Mødet er aflyst eller ændret, eller linket er udløbet. Har du spørgsmål, "
+                       "så kontakt den socialrådgiver, der inviterede dig."},
+            status=410, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
     async def _context(self, request: Request, link: invites.AnswerLink) -> dict:
         settings = _settings(request)
         data = await invites.load_meeting(link.meeting_id)
@@ -64,7 +73,10 @@ class AnswerController(Controller):
     @get("/{token:str}")
     async def page(self, request: Request, token: FromPath[str]) -> Response:
         """The redacted meeting and the answer form (the GET also sets the CSRF cookie)."""
-        link = await self._link(token)
+        try:
+            link = await self._link(token)
+        except invites.AnswerLinkGone:
+            return self._gone()
         context = await self._context(request, link)
         await invites.audit_as(f"svarlink:{link.participant_id}", "read", "møde", link.meeting_id,
                                context["family_id"], "Svarside åbnet via personligt link",
@@ -76,7 +88,10 @@ class AnswerController(Controller):
     @post("/{token:str}")
     async def answer(self, request: Request, token: FromPath[str]) -> Response:
         """Record accept, decline or a proposed time with a comment."""
-        link = await self._link(token)
+        try:
+            link = await self._link(token)
+        except invites.AnswerLinkGone:
+            return self._gone()
         form = await web.form_of(request)
         answer = web.choice(form, "answer", "Svar", invites.ANSWERS)
         comment = web.text(form, "comment", "Kommentar", max_length=1000)

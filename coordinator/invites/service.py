@@ -170,6 +170,8 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
     # is written, not only when the meeting is held there.
     terms = [t for o in orgs.values() if o["location_protected"]
              for t in protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])]
+    # A place typed as text that names a protected place is protected too.
+    at_protected_place = at_protected_place or bool(protected.find(text, terms))
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
         safety.MeetingPart(part["key"], part["label"], frozenset(
@@ -372,17 +374,26 @@ class AnswerLink:
     expires_at: datetime
 
 
+class AnswerLinkGone(Exception):
+    """The link was real but no longer works: it expired, the meeting was cancelled or the
+    person was taken off it. The page says only that (410), nothing of the meeting."""
+
+
 async def resolve_answer_token(token: str) -> AnswerLink | None:
-    """The link behind a token, if it exists, has not expired and the person is invited."""
+    """The link behind a token (None: no such link). Raises ``AnswerLinkGone`` when it has
+    expired, its meeting is cancelled or its participant was removed."""
     if not token or len(token) > 100:
         return None
     row = await AnswerToken.select().where(AnswerToken.token_hash == token_hash(token)).first()
-    if row is None or row["expires_at"] <= clock.now():
+    if row is None:
         return None
+    if row["expires_at"] <= clock.now():
+        raise AnswerLinkGone()
     active = await Participant.exists().where(
         (Participant.id == row["participant"]) & Participant.removed_at.is_null())
-    if not active:
-        return None
+    meeting = await Meeting.select(Meeting.status).where(Meeting.id == row["meeting"]).first()
+    if not active or meeting is None or meeting["status"] == "cancelled":
+        raise AnswerLinkGone()
     return AnswerLink(row["id"], row["meeting"], row["participant"], row["expires_at"])
 
 

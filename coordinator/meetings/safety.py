@@ -684,6 +684,8 @@ def redact_for_recipient(
     for part in own_parts:
         shown = is_entitled_to_location(recipient, meeting, part.key)
         text = meeting.location_of(part).text if shown else NEUTRAL_LOCATION
+        if shown and scan_for_leaks(text, withheld):  # a place that names what is withheld
+            text, shown = NEUTRAL_LOCATION, False
         part_views.append(PartView(part.key, part.label, text, shown))
     texts = {view.location_text for view in part_views}
     location_text = texts.pop() if len(texts) == 1 else SEVERAL_LOCATIONS

@@ -24,7 +24,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family
-from coordinator.meetings import availability, kinds, planner, safety, sql
+from coordinator.meetings import availability, kinds, planner, protected, safety, sql
 from coordinator.meetings.tables import (
     FatherAssessment,
     FgcCase,
@@ -151,6 +151,8 @@ async def _notify(meeting_id: int, change_kind: str,
     """
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
+    if change_kind in ("invited", "rescheduled"):
+        await refuse_if_unsafe(meeting_id)
     row = await Meeting.select(Meeting.sequence).where(Meeting.id == meeting_id).first()
     if row is None:  # called inside the change's transaction, on an existing meeting
         raise NotFoundException()
@@ -162,6 +164,26 @@ async def _notify(meeting_id: int, change_kind: str,
     from coordinator.invites.service import enqueue_for_change
 
     await enqueue_for_change(meeting_id, change_kind, removed_participant_ids)
+
+
+UNSAFE_CHANGE = ("Ændringen er ikke gemt, og der er ikke sendt noget: mødet er allerede sendt, "
+                 "og ændringen gør det usikkert.")
+
+
+async def refuse_if_unsafe(meeting_id: int) -> None:
+    """Inside a change's transaction: a meeting that has been sent must pass the safety
+    rules (keep-apart, protected location, mother's consent) as it is AFTER the change, or
+    the change is refused with the reason and rolled back, invitations included."""
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    if meeting is None or meeting["status"] != "invited":
+        return
+    family = (await Family.select().where(Family.id == meeting["family"]).first()
+              if meeting["family"] else None)
+    findings = await safety_findings(meeting, await parts_of(meeting_id),
+                                     await participants_of(meeting_id), family)
+    blocking = [f.message for f in findings if f.severity == safety.BLOCK]
+    if blocking:
+        raise web.UserError(UNSAFE_CHANGE + " " + " ".join(blocking), 409)
 
 
 # ------------------------------------------------------------------ optimistic locking
@@ -300,29 +322,49 @@ def _safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Per
         entitled_to_protected_location=entitled, internal=internal)
 
 
-async def _location(meeting: Mapping[str, Any]) -> tuple[safety.Location, bool]:
-    protected = False
+async def protected_facts() -> tuple[str, ...]:
+    """Every protected place's facts: each protected organisation's name, address, phone
+    and domain (``protected.organisation_facts``), and the address of every room at a
+    crisis centre. They are the same for every family: where the mother and children are."""
+    orgs = await net.Organisation.select(
+        net.Organisation.name, net.Organisation.address, net.Organisation.phone,
+        net.Organisation.email, net.Organisation.kind,
+    ).where(net.Organisation.location_protected == True)  # noqa: E712
+    rooms = await Room.select(Room.location).where(Room.at_crisis_centre == True)  # noqa: E712
+    facts = [f for o in orgs for f in protected.organisation_facts(
+        o["name"], o["address"], o["phone"], o["email"], o["kind"])]
+    facts += [r["location"] for r in rooms if r["location"].strip()]
+    return tuple(dict.fromkeys(facts))
+
+
+async def _location(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()
+                    ) -> tuple[safety.Location, bool]:
+    """The meeting's place and whether it is protected: a protected organisation or a room
+    at a crisis centre, or a place typed as text that names a protected place."""
+    sensitive = False
     text = meeting["location"]
     if meeting.get("room"):
         room = await Room.select().where(Room.id == meeting["room"]).first()
         if room:
-            protected = bool(room["at_crisis_centre"])
+            sensitive = bool(room["at_crisis_centre"])
             text = text or ", ".join(v for v in (room["name"], room["location"]) if v)
     if meeting["location_organisation"]:
         org = await net.Organisation.select(
             net.Organisation.name, net.Organisation.location_protected,
         ).where(net.Organisation.id == meeting["location_organisation"]).first()
         if org:
-            protected = bool(org["location_protected"])
+            sensitive = sensitive or bool(org["location_protected"])
             text = text or org["name"]
-    return safety.Location(text=text, at_crisis_centre=protected), protected
+    sensitive = sensitive or bool(protected.find(text, facts))
+    return safety.Location(text=text, at_crisis_centre=sensitive), sensitive
 
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           participants: list[dict], family: Mapping[str, Any] | None
                           ) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending)."""
-    location, _ = await _location(meeting)
+    facts = await protected_facts()
+    location, _ = await _location(meeting, facts)
     at_centre = bool(family and family["at_crisis_centre"])
     people = [_safety_person(p, at_centre) for p in participants]
     s_parts = tuple(
@@ -342,7 +384,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         description=meeting["description"], approvals=approvals,
         invite_via_worker=frozenset(p["safety_id"] for p in participants
                                     if p["invite_via_worker"]),
-        send_email_invites=bool(meeting["send_email_invites"]))
+        send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts)
     return safety.check_meeting(s_meeting, people, keep_apart)
 
 
@@ -351,7 +393,7 @@ async def meeting_view(meeting: dict, family: dict | None) -> MeetingView:
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
     findings = await safety_findings(meeting, parts, participants, family)
-    _, protected = await _location(meeting)
+    _, location_protected = await _location(meeting, await protected_facts())
     approvals = await SafetyApproval.select(
         *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
     ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
@@ -366,7 +408,7 @@ async def meeting_view(meeting: dict, family: dict | None) -> MeetingView:
     hours = await availability.hours_of(availability.owner_of(p) for p in participants
                                         if p["person"] or p["user"])
     return MeetingView(meeting, family, kinds.get_kind(meeting["kind"]), parts, participants,
-                       approvals, findings, protected, targets, changes,
+                       approvals, findings, location_protected, targets, changes,
                        room=await availability.meeting_room(meeting),
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours)
@@ -741,6 +783,8 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
                            f"Mødets oplysninger ændret: {title}", address)
         if moved and meeting["status"] == "invited":
             await _notify(meeting["id"], "rescheduled", user=user)
+        else:
+            await refuse_if_unsafe(meeting["id"])
 
 
 # ------------------------------------------------------------------------ approvals

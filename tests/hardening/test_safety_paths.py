@@ -1,0 +1,165 @@
+"""Paths around the one send-time check (issue 14, *Why*), each reproduced as a tester
+found it: the place typed as text after moving a sent meeting back to planned, the
+protected place spelled another way, people added to or places changed on a meeting that
+was already sent, and answer links of a cancelled meeting."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_string, policy
+
+import pytest
+
+from coordinator import web
+from coordinator.invites import service as invites
+from coordinator.invites.tables import OutboxMessage
+from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import Participant
+from coordinator.network.tables import Organisation
+from tests import conftest
+from tests.invites import support
+
+CENTRE_PHONE = "+45 70 20 30 40"
+CENTRE_EMAIL = "post@krisecenter.example.dk"
+ANSWER_LINK = re.compile(r"https://testserver\.local(/svar/[A-Za-z0-9_-]+)")
+# How people write the crisis centre (stored as "Randers Krisecenter", "Hemmelig Vej 1,
+# 8900 Randers", +45 70 20 30 40, post@krisecenter.example.dk) when they do not copy it.
+SPELLINGS = [
+    "Hemmelig Vej",                      # the street alone
+    "hemmelig vej 1 8900 randers",       # no comma, lower case
+    "HEMMELIG  VEJ 1,8900",              # spacing, no town
+    "Krisecenteret i Randers",           # the name inflected
+    "7020 3040",                         # the phone grouped otherwise
+    "0045 70-20-30-40",                  # with 0045 and dashes
+    "www.krisecenter.example.dk",        # the web address
+    "info@krisecenter.example.dk",       # another mailbox at the centre's domain
+]
+
+
+@pytest.fixture(autouse=True)
+def invite_settings():
+    support.invites.use_settings(conftest.test_settings())
+    yield
+    support.invites.use_settings(None)
+
+
+async def _centre_contacts() -> None:
+    await Organisation.update({Organisation.phone: CENTRE_PHONE, Organisation.email: CENTRE_EMAIL}).where(
+        Organisation.location_protected == True)  # noqa: E712
+
+
+def _readable(raw: str) -> str:
+    """What a recipient can read in a mail: headers, decoded parts, file names."""
+    return invites.message_text(message_from_string(raw, policy=policy.default))
+
+
+async def _mails_to(meeting_id: int, address: str) -> list[str]:
+    rows = await OutboxMessage.select().where(
+        (OutboxMessage.meeting == meeting_id) & (OutboxMessage.recipient_email == address))
+    return [_readable(r["message"]) for r in rows]
+
+
+def _squashed(text: str) -> str:
+    """Case and spacing folded, iCalendar's line folding and escapes (``\\,``) undone."""
+    unfolded = re.sub(r"\r?\n[ \t]", "", text).replace("\\", "")
+    return " ".join(unfolded.split()).casefold()
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+async def test_every_spelling_of_the_centre_is_withheld_from_a_partner(spelling):
+    """Written in the description: the teacher (a partner, not entitled) never reads it;
+    the mother, who is entitled, reads it as written."""
+    s = await support.scenario()
+    await _centre_contacts()
+    meeting = await s.meeting()
+    await meetings.update_details(s.worker, meeting, None, meeting["title"], meeting["location"],
+                                  None, f"Praktisk: mor kan nås via {spelling}.",
+                                  bool(meeting["send_email_invites"]))
+    await support.send(s)
+    [to_teacher] = await _mails_to(s.meeting_id, "laerer@skole.example.org")
+    assert _squashed(spelling) not in _squashed(to_teacher)
+    [to_mother] = await _mails_to(s.meeting_id, "mor@example.net")
+    assert _squashed(spelling) in _squashed(to_mother)
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+async def test_every_spelling_of_the_centre_as_the_place_never_reaches_the_father(spelling):
+    """Typed as the meeting's place: either sending is refused (the father would be invited
+    to the protected place) or his mail and calendar show the neutral place."""
+    s = await support.scenario()
+    await _centre_contacts()
+    meeting = await s.meeting()
+    await meetings.update_details(s.worker, meeting, None, meeting["title"], f"Mødested: {spelling}",
+                                  None, meeting["description"], bool(meeting["send_email_invites"]))
+    try:
+        await support.send(s)
+    except web.UserError as refused:
+        assert "holdes på krisecentret" in refused.message
+        assert not await _mails_to(s.meeting_id, "far@example.net")
+        return
+    [mail] = await _mails_to(s.meeting_id, "far@example.net")
+    assert _squashed(spelling) not in _squashed(mail)
+    assert "oplyses af socialrådgiveren" in _squashed(mail)
+
+
+async def test_place_typed_as_text_after_moving_back_to_planned_never_reaches_the_father(client):
+    """Sent, moved back to planned, the place typed as the centre's address: the father's
+    answer page shows the neutral place, and the meeting page names the problem."""
+    s = await support.scenario()
+    await support.send(s)
+    [mail] = await _mails_to(s.meeting_id, "far@example.net")
+    link = ANSWER_LINK.search(mail).group(1)
+    await meetings.change_status(s.worker, await s.meeting(), None, "planned")
+    meeting = await s.meeting()
+    typed = "Krisecentret, Hemmelig Vej 1, 8900 Randers"
+    await meetings.update_details(s.worker, meeting, None, meeting["title"], typed, None,
+                                  meeting["description"], bool(meeting["send_email_invites"]))
+    page = await client.get(link)
+    assert page.status_code == 200
+    assert "Hemmelig Vej" not in page.text and "Krisecentret" not in page.text
+    assert "Oplyses af socialrådgiveren" in page.text
+    findings = await meetings.safety_findings(await s.meeting(), await meetings.parts_of(s.meeting_id),
+                                              await meetings.participants_of(s.meeting_id), s.family)
+    assert "hostile_at_protected_location" in {f.code for f in findings}
+    with pytest.raises(web.UserError, match="Invitationerne er ikke sendt"):
+        await meetings.change_status(s.worker, await s.meeting(), None, "invited")
+
+
+async def test_adding_the_father_to_a_sent_meeting_with_the_mother_is_refused_and_nothing_is_queued():
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    queued = await OutboxMessage.count()
+    with pytest.raises(web.UserError) as refused:
+        await meetings.add_participants(s.worker, await s.meeting(), None,
+                                        [meetings.NewParticipant(person_id=s.father)])
+    assert refused.value.status == 409 and "ikke gemt" in refused.value.message
+    assert await OutboxMessage.count() == queued
+    assert not await Participant.exists().where(Participant.person == s.father)
+
+
+async def test_moving_a_sent_meeting_with_the_father_to_the_crisis_centre_is_refused():
+    s = await support.scenario()
+    await support.send(s)
+    centre = await Organisation.select(Organisation.id).where(
+        Organisation.location_protected == True).first()  # noqa: E712
+    queued = await OutboxMessage.count()
+    before = await s.meeting()
+    with pytest.raises(web.UserError) as refused:
+        await meetings.update_details(s.worker, before, None, before["title"], "", centre["id"],
+                                      before["description"], bool(before["send_email_invites"]))
+    assert refused.value.status == 409
+    after = await s.meeting()
+    assert (after["location"], after["location_organisation"], after["version"]) == (
+        before["location"], before["location_organisation"], before["version"])
+    assert await OutboxMessage.count() == queued
+
+
+async def test_a_safe_change_to_a_sent_meeting_still_goes_out():
+    """The re-check refuses what is unsafe, not every change."""
+    s = await support.scenario()
+    await support.send(s)
+    queued = await OutboxMessage.count()
+    meeting = await s.meeting()
+    await meetings.update_details(s.worker, meeting, None, meeting["title"], "Rådhuset, mødelokale 3",
+                                  None, meeting["description"], bool(meeting["send_email_invites"]))
+    assert await OutboxMessage.count() > queued
