@@ -25,6 +25,7 @@ from coordinator.families.routes import FamilyController
 from coordinator.followup.routes import FollowupController
 from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
+from coordinator.meetings import feeds as busy_feeds
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.network.routes import NetworkController
@@ -107,6 +108,7 @@ async def _add_security_headers(message: Message, scope: Scope) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI application for the given settings (read from the environment if None)."""
     settings = settings or Settings.from_env()
+    busy_feeds.allow_hosts(settings.busy_feed_allowed_hosts)
     logging.basicConfig(level=settings.log_level)
     # Database drivers log every statement with its values at DEBUG (protected addresses
     # included): never let LOG_LEVEL=DEBUG write those.

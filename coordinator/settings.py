@@ -37,6 +37,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _host_list(value: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip())
+    if any(not h.replace("-", "").replace(".", "").isalnum() for h in hosts):
+        raise ValueError(f"expected host names separated by commas, got {value!r}")
+    return hosts
+
+
 @dataclass(frozen=True)
 class Option:
     """One environment variable: its name, parser, default and help text."""
@@ -84,6 +91,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("RETENTION_DAYS", "retention_days", _positive_int, 365 * 5,
            "Closed families are pseudonymised this many days after closing."),
     Option("LOG_LEVEL", "log_level", str, "INFO", "Python log level."),
+    Option("BUSY_FEED_ALLOWED_HOSTS", "busy_feed_allowed_hosts", _host_list, (),
+           "Host names that imported busy-time calendars may reach although they resolve to a "
+           "loopback or private address (comma-separated, e.g. an internal Exchange server). "
+           "Empty: only public addresses."),
 )
 
 
@@ -107,6 +118,7 @@ class Settings:
     invite_link_days: int = 120
     retention_days: int = 365 * 5
     log_level: str = "INFO"
+    busy_feed_allowed_hosts: tuple[str, ...] = ()
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod
@@ -174,6 +186,6 @@ def option_table() -> str:
     """The README's configuration table, generated from OPTIONS so it never drifts."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for option in OPTIONS:
-        default = option.default if option.default != "" else "(empty)"
+        default = option.default if option.default not in ("", ()) else "(empty)"
         rows.append(f"| `{option.env}` | `{default}` | {option.help} |")
     return "\n".join(rows)

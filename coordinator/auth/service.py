@@ -80,20 +80,25 @@ async def login(
 
     The token presented before login (if any) is deleted, so a planted session id never
     becomes an authenticated one (no session fixation).
+
+    The attempt is written (as a failure) BEFORE it is counted and before the password is
+    checked, so parallel attempts count each other: of N at once, only those within the
+    limit reach the (expensive) password check; a success then marks its own row.
     """
     username = username.strip().lower()[:64]
+    attempt = (await LoginAttempt.insert(
+        LoginAttempt(username=username, client_address=address, at=now())
+    ).returning(LoginAttempt.id))[0]["id"]
     by_account, by_address = await _recent_failures(settings, username, address)
     if (
-        by_account >= settings.login_max_failures_per_account
-        or by_address >= settings.login_max_failures_per_address
+        by_account > settings.login_max_failures_per_account
+        or by_address > settings.login_max_failures_per_address
     ):
-        await LoginAttempt.insert(LoginAttempt(username=username, client_address=address, at=now()))
         raise LoginRefused(RATE_LIMITED.format(minutes=settings.login_window_minutes), 429)
 
     row = await User.select().where(User.username == username).first()
     valid = verify_password(row["password_hash"] if row else None, password)
     if not row or not valid or not row["active"]:
-        await LoginAttempt.insert(LoginAttempt(username=username, client_address=address, at=now()))
         raise LoginRefused(BAD_CREDENTIALS, 400)
 
     token = secrets.token_urlsafe(32)
@@ -111,9 +116,7 @@ async def login(
                 client_address=address,
             )
         )
-        await LoginAttempt.insert(
-            LoginAttempt(username=username, client_address=address, succeeded=True, at=moment)
-        )
+        await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt)
         if needs_rehash(row["password_hash"]):
             await User.update({User.password_hash: hash_password(password)}).where(
                 User.id == row["id"]

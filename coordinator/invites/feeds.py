@@ -60,10 +60,10 @@ class FeedVersion:
 async def create_token(user: Principal, kind: str, target_id: int, label: str,
                        address: str = "") -> str:
     """Create a feed token and return the secret (shown once; only its hash is stored)."""
-    if kind not in KINDS:
-        raise web.UserError("Vælg en gyldig type kalender.")
-    if kind == "user" and target_id != user.id and user.role is not Role.LEDER:
-        raise web.UserError("Du kan kun oprette din egen kalender.", 403)
+    if kind not in kinds_for(user):
+        raise web.UserError("Vælg en gyldig type kalender.", 403 if kind in KINDS else 422)
+    if kind == "user" and target_id != user.id:
+        raise web.UserError("Du kan kun oprette din egen kalender. En kollega opretter selv sin.", 403)
     await _check_target(kind, target_id)
     token = secrets.token_urlsafe(32)
     async with db.transaction():
@@ -75,12 +75,23 @@ async def create_token(user: Principal, kind: str, target_id: int, label: str,
     return token
 
 
+def kinds_for(user: Principal) -> dict[str, str]:
+    """The feeds a user may create. A partner organisation's feed carries meetings of every
+    family the partner takes part in, so only a leader makes it (for the partner, who is
+    entitled to their own meetings); a user feed is one's own; series are internal."""
+    return {k: v for k, v in KINDS.items() if k != "partner_organisation" or user.role is Role.LEDER}
+
+
 async def _check_target(kind: str, target_id: int) -> None:
     tables: dict[str, type[Organisation] | type[User] | type[MeetingSeries]] = {
         "partner_organisation": Organisation, "user": User, "series": MeetingSeries}
     table = tables[kind]
     if not await table.exists().where(table.id == target_id):
         raise web.UserError("Det valgte findes ikke.")
+    if kind == "partner_organisation" and await Organisation.exists().where(
+            (Organisation.id == target_id) & (Organisation.location_protected == True)):  # noqa: E712
+        raise web.UserError("Et beskyttet sted (krisecentret) kan ikke få en partnerkalender: den "
+                            "ville sende stedets møder ud af huset.", 403)
 
 
 async def revoke(user: Principal, token_id: int, address: str = "") -> None:

@@ -16,7 +16,6 @@ from coordinator import clock, web
 from coordinator.auth.guards import requires_login
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
-from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.invites import feeds, redact
 from coordinator.invites import service as invites
@@ -205,11 +204,9 @@ class FeedPageController(Controller):
         ).order_by(Organisation.name)
         series = await MeetingSeries.select(MeetingSeries.id, MeetingSeries.title).order_by(
             MeetingSeries.title)
-        users = await User.select(User.id, User.full_name).where(User.active == True  # noqa: E712
-                                                                 ).order_by(User.full_name) \
-            if user.role is Role.LEDER else [{"id": user.id, "full_name": user.full_name}]
+        users = [{"id": user.id, "full_name": user.full_name}]  # a user feed is one's own
         return {"tokens": await feeds.tokens_for(user), "organisations": organisations,
-                "series": series, "users": users, "kinds": feeds.KINDS, "new_link": None}
+                "series": series, "users": users, "kinds": feeds.kinds_for(user), "new_link": None}
 
     @get("/", guards=[requires_feed_manager])
     async def page(self, request: Request) -> Response:

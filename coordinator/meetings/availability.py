@@ -341,6 +341,7 @@ async def set_feed(user: Principal, *, url: str, owner: Owner | None = None,
     if url:
         try:
             feeds.check_url(url)
+            await feeds.check_destination(url)
         except feeds.FeedError as exc:
             raise web.UserError(exc.message_da) from None
     if organisation_id is not None:

@@ -18,7 +18,10 @@ shows as a warning; the cached intervals stay in use.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -65,6 +68,41 @@ def check_url(url: str) -> str:
     if len(url) > 1000:
         raise FeedError("Kalenderadressen er for lang (højst 1000 tegn).")
     return url
+
+
+_allowed_hosts: frozenset[str] = frozenset()
+
+
+def allow_hosts(hosts: Iterable[str]) -> None:
+    """Hosts an administrator allows although they resolve to internal addresses
+    (``BUSY_FEED_ALLOWED_HOSTS``; set once at start-up by the app factory)."""
+    global _allowed_hosts
+    _allowed_hosts = frozenset(h.lower().rstrip(".") for h in hosts)
+
+
+def _internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast
+            or ip.is_reserved or ip.is_unspecified)
+
+
+async def check_destination(url: str) -> None:
+    """Refuse a URL whose host resolves to a loopback, private, link-local, multicast or
+    reserved address (the server would fetch from inside the municipality's network for
+    whoever typed the address), unless the host is allowed by name. Checked before the
+    first request and again before every redirect."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host in _allowed_hosts:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise FeedError("Kalenderens adresse kunne ikke slås op.") from None
+    if not infos or any(_internal(str(info[4][0])) for info in infos):
+        raise FeedError("Kalenderadressen peger ind i et internt netværk og hentes ikke. "
+                        "En administrator kan tillade værten.")
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -178,6 +216,7 @@ async def fetch(url: str, etag: str = "", *, transport: httpx.AsyncBaseTransport
                 ) -> Fetched:
     """GET the feed (see the module docstring for the limits); ``FeedError`` on failure."""
     url = check_url(url)
+    await check_destination(url)
     headers = {"Accept": "text/calendar, */*;q=0.1"}
     if etag:
         headers["If-None-Match"] = etag
@@ -191,6 +230,7 @@ async def fetch(url: str, etag: str = "", *, transport: httpx.AsyncBaseTransport
                     if response.status_code in (301, 302, 303, 307, 308):
                         location = response.headers.get("location", "")
                         url = check_url(urljoin(url, location))
+                        await check_destination(url)
                         continue
                     if response.status_code != 200:
                         raise FeedError(f"Kalenderen svarede med fejl {response.status_code}.")

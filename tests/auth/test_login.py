@@ -153,3 +153,35 @@ async def test_rate_limit_per_address(app, client):
     response = await client.post("/login", data={
         "username": user.username, "password": f.PASSWORD, "_csrf_token": token})
     assert response.status_code == 429
+
+
+async def test_parallel_wrong_passwords_are_counted_before_any_is_checked(settings, monkeypatch):
+    """25 wrong passwords for one account at once: only the first ``limit`` reach the
+    password check; the rest are refused with 429 (the count cannot be raced)."""
+    import asyncio
+
+    from coordinator.auth import passwords
+    from coordinator.auth import service as auth
+
+    user = await f.user()
+    checked = 0
+    real_verify = passwords.verify_password
+
+    def counting_verify(password_hash, password):
+        nonlocal checked
+        checked += 1
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", counting_verify)
+
+    async def attempt(n: int) -> int:
+        try:
+            await auth.login(settings, user.username, f"wrong-{n}", f"10.0.0.{n}", None)
+        except auth.LoginRefused as refused:
+            return refused.status
+        return 200
+
+    statuses = await asyncio.gather(*(attempt(n) for n in range(25)))
+    limit = settings.login_max_failures_per_account
+    assert checked <= limit
+    assert statuses.count(429) >= 25 - limit and 200 not in statuses

@@ -135,7 +135,8 @@ async def test_leak_calendars_partner_series_and_organiser(client, other_client)
     s = await _corpus()
     school = (await Organisation.select(Organisation.id).where(
         Organisation.name == "Østre Skole").first())["id"]
-    partner = await feeds.create_token(s.worker, "partner_organisation", school, "Østre Skole")
+    partner = await feeds.create_token(await factories.user("leder"), "partner_organisation", school,
+                                       "Østre Skole")
     series_id = await feeds.upsert_series(
         "teammoede", "Teammøde", "FREQ=WEEKLY;INTERVAL=2",
         datetime.now(timezone.utc) + timedelta(days=3), 60, "Rådhuset", None)

@@ -123,8 +123,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     await AnswerToken.insert(AnswerToken(
         meeting=meeting_id, participant=participant, token_hash=invites.token_hash(token),
         expires_at=at(day, 14) + timedelta(days=30)))
-    feed_token = await feeds.create_token(worker, "partner_organisation", school,
-                                          f"Skolen ({surname})")
+    feed_token = await feeds.create_token(worker, "user", worker.id, f"Min kalender ({surname})")
     feed_id = (await feeds.tokens_for(worker))[0]["id"]
     side.ids = {
         "family_id": family_id, "person_id": teacher, "relation_id": relation, "pair_id": pair,

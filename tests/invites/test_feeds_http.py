@@ -13,9 +13,10 @@ from icalendar import Calendar
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites import feeds
+from coordinator.invites.tables import FeedToken
 from coordinator.meetings import safety
 from coordinator.network.tables import Organisation
-from tests import factories
+from tests import conftest, factories
 from tests.invites import support
 from tests.support.caldav import itip_to_resources, radicale_fixture
 
@@ -42,7 +43,8 @@ async def school_id() -> int:
 async def test_partner_feed_etag_304_and_revocation(client, other_client, monkeypatch):
     s = await support.scenario()
     await support.send(s)
-    path = await create_feed(client, s.worker, "partner_organisation", await school_id(), "Østre Skole")
+    path = await create_feed(client, await factories.user("leder"), "partner_organisation", await school_id(),
+                             "Østre Skole")
     first = await other_client.get(path)
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("text/calendar")
@@ -170,7 +172,7 @@ async def test_leak_nothing_for_the_father_reveals_the_mother_or_others(client, 
     assert page.status_code == 200 and "Netværksmøde" in page.text
     assert safety.scan_for_leaks(page.text, forbidden) == []
     # partner feed of the school: the crisis centre and the mother's address never appear
-    path = await create_feed(client, s.worker, "partner_organisation", await school_id())
+    path = await create_feed(client, await factories.user("leder"), "partner_organisation", await school_id())
     feed = (await other_client.get(path)).text
     assert safety.scan_for_leaks(feed, [support.CENTRE_ADDRESS, support.CENTRE_NAME,
                                         support.MOTHER_ADDRESS, "mor@example.net"]) == []
@@ -187,3 +189,35 @@ async def test_organiser_ics_download_is_audited_and_redacted_for_the_organiser(
     assert "Emma Marie Hansen" in str(event["SUMMARY"])  # the organiser may see everything
     assert await AuditEvent.exists().where((AuditEvent.entity == "invitation (.ics)")
                                            & (AuditEvent.username == s.worker.username))
+
+
+@pytest.mark.parametrize("who,kind,target,status", [
+    ("socialraadgiver", "partner_organisation", "school", 403),    # partner feeds are a leader's
+    ("leder", "partner_organisation", "centre", 403),               # never the protected place
+    ("leder", "user", "colleague", 403),                             # a colleague makes her own
+    ("socialraadgiver", "user", "colleague", 403),
+])
+async def test_feeds_nobody_may_read_through_are_refused(client, who, kind, target, status):
+    """A feed that would show its maker (or its reader) what the app refuses them is not
+    created, and nothing is stored."""
+    s = await support.scenario()
+    await support.send(s)
+    centre = (await Organisation.select(Organisation.id).where(
+        Organisation.location_protected == True).first())["id"]  # noqa: E712
+    targets = {"school": await school_id(), "centre": centre, "colleague": s.worker.id}
+    user = await factories.user(who)
+    await factories.login(client, user)
+    field = {"partner_organisation": "organisation", "user": "user"}[kind]
+    response = await factories.post_form(client, "/feeds/", {"kind": kind, field: str(targets[target]),
+                                                             "label": "Forsøg"}, page="/feeds/")
+    assert response.status_code == status
+    assert not await FeedToken.exists()
+
+
+async def test_the_feed_form_offers_partner_feeds_to_leaders_only(app, client):
+    worker = await factories.user("socialraadgiver")
+    await factories.login(client, worker)
+    assert 'value="partner_organisation"' not in (await client.get("/feeds/")).text
+    async with conftest.http_client(app) as other:
+        await factories.login(other, await factories.user("leder"))
+        assert 'value="partner_organisation"' in (await other.get("/feeds/")).text

@@ -12,11 +12,26 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.meetings import availability, feeds, planner, service
 from coordinator.meetings.tables import BusyFeed, Meeting, MeetingPart, WorkingHours
 from coordinator.network.tables import Organisation
+from tests import conftest
 from tests import factories as f
 from tests.meetings import support as s
 from tests.meetings.icsserver import IcsServer, Route
 
 UTC = timezone.utc
+
+
+@pytest.fixture
+def settings():
+    """The feed tests' ICS server runs on 127.0.0.1, which an administrator allows here by
+    name (``BUSY_FEED_ALLOWED_HOSTS``); without it loopback is refused (tests below)."""
+    return conftest.test_settings(busy_feed_allowed_hosts=("127.0.0.1",))
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed():
+    feeds.allow_hosts(["127.0.0.1"])
+    yield
+    feeds.allow_hosts([])
 
 
 def _ics(*events: str) -> bytes:
@@ -297,3 +312,32 @@ async def test_planner_finds_slots_for_12_people_and_500_busy_intervals_from_the
     request, warnings = await service.planning_request(meeting, query, datetime.now(UTC))
     assert warnings == [] and sum(len(p.busy) for p in request.participants) == 500
     assert planner.find_slots(request).slots  # its speed: bench/bench_planner.py
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/x.ics", "http://localhost/x.ics", "http://10.1.2.3/x.ics",
+    "http://192.168.0.10/x.ics", "http://169.254.169.254/latest/meta-data", "http://[::1]/x.ics",
+    "http://[::ffff:127.0.0.1]/x.ics", "http://224.0.0.1/x.ics", "http://0.0.0.0/x.ics",
+])
+async def test_busy_feeds_never_reach_internal_addresses(url):
+    feeds.allow_hosts([])
+    with pytest.raises(feeds.FeedError, match="internt netværk"):
+        await feeds.fetch(url)
+
+
+async def test_a_redirect_into_the_internal_network_is_refused_too():
+    """The first host is allowed by name (as an administrator might allow one server); its
+    redirect to another internal address is checked again and refused."""
+    with IcsServer() as srv:
+        srv.routes["/moved.ics"] = Route(status=302, headers={"Location": "http://10.0.0.5/x.ics"})
+        with pytest.raises(feeds.FeedError, match="internt netværk"):
+            await feeds.fetch(srv.url("/moved.ics"))
+        assert srv.hits["/moved.ics"] == 1
+
+
+async def test_saving_an_internal_feed_address_is_refused_in_danish(client):
+    feeds.allow_hosts([])
+    sara = await f.user()
+    with pytest.raises(web.UserError, match="internt netværk"):
+        await availability.set_feed(sara, url="http://127.0.0.1:8000/kalender.ics",
+                                    owner=availability.Owner(user_id=sara.id))
