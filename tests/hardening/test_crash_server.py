@@ -16,6 +16,7 @@ import sqlite3
 import time
 from datetime import date, datetime, time as dtime, timedelta
 
+from coordinator import clock as app_clock
 from coordinator import db, web
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import kinds, planner
@@ -31,7 +32,7 @@ TEST_BUDGET_SECONDS = 120
 
 
 def _day(after: int) -> date:
-    day = datetime.now(web.COPENHAGEN).date() + timedelta(days=after)
+    day = app_clock.today() + timedelta(days=after)
     while not planner.is_working_day(day):
         day += timedelta(days=1)
     return day

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import safety
@@ -52,7 +53,7 @@ async def build_case(worker) -> dict[str, int]:
         family=family_id, kind="netvaerksmoede", title=f"Netværksmøde på {CENTRE_NAME}",
         description=f"Vi mødes på {CENTRE_ADDRESS}", location_organisation=centre,
         status="invited")))[0]["id"]
-    start = datetime.now(UTC) + timedelta(days=10)
+    start = app_clock.now() + timedelta(days=10)
     part = (await MeetingPart.insert(MeetingPart(meeting=meeting, key="moede", label="Mødet",
                                                  starts_at=start, ends_at=start + timedelta(hours=1))))[0]["id"]
     participants = {}
@@ -66,7 +67,7 @@ async def build_case(worker) -> dict[str, int]:
         meeting=meeting, participant=participants["father"], recipient_email="jens@example.net",
         kind="REQUEST", sequence=0, dedupe_key=f"{meeting}:{participants['father']}:0:REQUEST",
         message_id="<m1@example.invalid>", message=MAIL_BODY, status="sent",
-        sent_at=datetime.now(UTC)))
+        sent_at=app_clock.now()))
     return {"family": family_id, "mother": mother, "father": father, "child": child,
             "meeting": meeting}
 

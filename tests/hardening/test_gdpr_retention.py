@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
@@ -20,7 +21,7 @@ from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 
 RETENTION = 365
-TODAY = date.today()
+TODAY = app_clock.today()
 
 
 async def family_with_data(worker, closed_days_ago: int | None) -> int:
@@ -178,7 +179,7 @@ async def test_close_family_with_confirmation_then_read_only(client):
     done = await factories.post_form(client, page, {"version": "1", "confirm": "ja"}, page=page)
     assert done.status_code == 303
     row = await Family.select().where(Family.id == family_id).first()
-    assert row["status"] == "closed" and row["closed_on"] == datetime.now(UTC).astimezone(
+    assert row["status"] == "closed" and row["closed_on"] == app_clock.now().astimezone(
         __import__("zoneinfo").ZoneInfo("Europe/Copenhagen")).date()
     event = await AuditEvent.select().where((AuditEvent.family_id == family_id)
                                             & (AuditEvent.action == "update")).first()

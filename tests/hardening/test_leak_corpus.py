@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email import message_from_string, policy
 from urllib.parse import quote
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
@@ -139,7 +140,7 @@ async def test_leak_calendars_partner_series_and_organiser(client, other_client)
                                        "Østre Skole")
     series_id = await feeds.upsert_series(
         "teammoede", "Teammøde", "FREQ=WEEKLY;INTERVAL=2",
-        datetime.now(timezone.utc) + timedelta(days=3), 60, "Rådhuset", None)
+        app_clock.now() + timedelta(days=3), 60, "Rådhuset", None)
     series = await feeds.create_token(s.worker, "series", series_id, "Teammøde")
     for token in (partner, series):
         response = await other_client.get(f"/feeds/{token}.ics")

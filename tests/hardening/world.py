@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family
@@ -79,7 +80,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                                                target_person=child, type="mother_of")))[0]["id"]
     pair = (await KeepApart.insert(KeepApart(family=family_id, person_a=mother, person_b=father,
                                              reason="Vold")))[0]["id"]
-    today = date.today()
+    today = app_clock.today()
     # familierådslagning: assessment, referral, samordner, a task, the meeting
     await flows.save_fgc_assessment(worker, family, None, True, today, "Mor vil gerne",
                                     "Stort netværk")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family
@@ -40,7 +41,7 @@ class Scenario:
 
 def working_day(after_days: int = 10) -> date:
     """A working day at least ``after_days`` from today."""
-    day = datetime.now(web.COPENHAGEN).date() + timedelta(days=after_days)
+    day = app_clock.today() + timedelta(days=after_days)
     while not planner.is_working_day(day):
         day += timedelta(days=1)
     return day
@@ -85,7 +86,7 @@ async def scenario(*, father_email: str = "far@example.net", with_father: bool =
     teacher = await _person(family_id, "Lars Lærer", "professional", teacher_email,
                             professional=True, organisation=school)
     await FatherAssessment.insert(FatherAssessment(family=family_id, father=father,
-                                                   mother_agreed_on=date.today()))
+                                                   mother_agreed_on=app_clock.today()))
     day = working_day()
     meeting_id = await meetings.create_meeting(
         worker, family, "netvaerksmoede", "Netværksmøde om Emma Marie Hansen",

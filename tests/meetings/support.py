@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from coordinator import web
+from coordinator import clock as app_clock
 from coordinator.meetings import planner
 from coordinator.network.tables import KeepApart, Organisation, Person
 
@@ -34,7 +34,7 @@ async def crisis_centre() -> int:
 
 def working_day(after_days: int = 10) -> date:
     """A working day at least ``after_days`` from today."""
-    day = datetime.now(web.COPENHAGEN).date() + timedelta(days=after_days)
+    day = app_clock.today() + timedelta(days=after_days)
     while not planner.is_working_day(day):
         day += timedelta(days=1)
     return day

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings import availability, feeds, planner, service
@@ -216,7 +217,7 @@ async def test_feed_blocks_slots_is_cached_for_15_minutes_and_uses_etag():
             f"DTSTART;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}\r\n"), etag='"v1"')
         await availability.set_feed(sara, url=srv.url("/mads.ics"),
                                     owner=availability.Owner(user_id=mads.id), name="Mads")
-        now = datetime.now(UTC)
+        now = app_clock.now()
         answer = await service.find_slots(meeting, _query(day, day + timedelta(days=1)), now=now)
         assert answer.warnings == [] and answer.result.slots
         for slot in answer.result.slots:  # busy until 13, the transparent event does not count
@@ -306,10 +307,10 @@ async def test_planner_finds_slots_for_12_people_and_500_busy_intervals_from_the
         intervals.append(planner.Busy(start.astimezone(UTC), (start + timedelta(minutes=45)).astimezone(UTC)))
     for n, user in enumerate([worker, *colleagues]):
         await BusyFeed.insert(BusyFeed(user=user.id, url="http://127.0.0.1:9/none.ics",
-                                       last_fetched=datetime.now(UTC),
+                                       last_fetched=app_clock.now(),
                                        busy_json=feeds.encode_busy(intervals[n::12])))
     query = _query(first, first + timedelta(days=27))
-    request, warnings = await service.planning_request(meeting, query, datetime.now(UTC))
+    request, warnings = await service.planning_request(meeting, query, app_clock.now())
     assert warnings == [] and sum(len(p.busy) for p in request.participants) == 500
     assert planner.find_slots(request).slots  # its speed: bench/bench_planner.py
 

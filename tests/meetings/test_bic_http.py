@@ -1,10 +1,10 @@
 """Barnet i Centrum over HTTP: assessment, the mother's agreement first, referral, sessions,
 the joint parents' meeting with approval and staggered arrival."""
 
-from datetime import date
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import TeamMember
 from coordinator.meetings import flows
@@ -32,7 +32,7 @@ async def test_flow_agreement_before_contact_then_referral_adds_contact_person(c
     father = await s.person(family_id, "Jens Far", "father", email="jens@example.com",
                             used_violence=True)
     await f.login(client, sara)
-    today = date.today().isoformat()
+    today = app_clock.today().isoformat()
     r = await _post(client, family_id, "assessment", {"father": str(father), "involve": "ja",
                                                       "reasons": "Far ønsker kontakt", "assessed_on": today})
     assert r.status_code == 303
@@ -78,7 +78,7 @@ async def test_joint_parents_meeting_needs_approval_and_supports_staggered_arriv
     father = await s.person(family_id, "Jens Far", "father", email="jens@example.com")
     await s.person(family_id, "Anna Mor", "mother", email="anna@example.com", protected_address=True)
     await f.login(client, sara)
-    today = date.today().isoformat()
+    today = app_clock.today().isoformat()
     await _post(client, family_id, "assessment", {"father": str(father), "involve": "ja", "reasons": "r",
                                                   "assessed_on": today})
     await _post(client, family_id, "agreement", {"agreed": "on", "agreed_on": today})
@@ -134,7 +134,7 @@ async def test_father_assessment_counted_and_missing_shown(client):
     sara = await f.user()
     involved, not_involved, missing = [await f.family(sara) for _ in range(3)]
     await f.login(client, sara)
-    today = date.today().isoformat()
+    today = app_clock.today().isoformat()
     await _post(client, involved, "assessment", {"involve": "ja", "reasons": "r", "assessed_on": today})
     await _post(client, not_involved, "assessment", {"involve": "nej", "reasons": "Vold", "assessed_on": today})
     counts = await flows.assessment_counts([involved, not_involved, missing])

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings import flows
 from coordinator.meetings.tables import FgcCase, FgcPlanItem, FgcTask, Meeting, MeetingPart
@@ -20,7 +21,7 @@ async def _post(client, family_id, step, data):
 
 
 async def _through_samordner(client, family_id, samordner):
-    today = date.today().isoformat()
+    today = app_clock.today().isoformat()
     assert (await _post(client, family_id, "assessment", {
         "possible": "ja", "assessed_on": today, "family_view": "Mor vil gerne",
         "reasons": "Stort netværk"})).status_code == 303
@@ -40,7 +41,7 @@ async def test_whole_flow_three_parts_each_participant_their_parts(client):
                              professional=True)
     await f.login(client, sara)
     await _through_samordner(client, family_id, ida)
-    deadline = (date.today() + timedelta(days=7)).isoformat()
+    deadline = (app_clock.today() + timedelta(days=7)).isoformat()
     assert (await _post(client, family_id, "tasks", {"title": "Book lokale",
                                                      "deadline": deadline})).status_code == 303
     day = s.working_day()
@@ -106,17 +107,17 @@ async def test_samordner_on_team_refused_and_meeting_in_past_or_holiday_refused(
     ida = await f.user("samordner")
     family_id = await f.family(sara, ida)
     await f.login(client, sara)
-    today = date.today().isoformat()
+    today = app_clock.today().isoformat()
     await _post(client, family_id, "assessment", {"possible": "ja", "assessed_on": today, "reasons": "r"})
     await _post(client, family_id, "referral", {"concern": "c", "questions": "q", "referred_on": today})
     r = await _post(client, family_id, "samordner", {"samordner_user": str(ida.id)})
     assert r.status_code == 422 and "uafhængig" in r.text
     await _post(client, family_id, "samordner", {"samordner_name": "Ekstern Eva",
                                                  "samordner_email": "eva@example.net"})
-    past = s.fgc_times(date.today() - timedelta(days=3))
+    past = s.fgc_times(app_clock.today() - timedelta(days=3))
     r = await _post(client, family_id, "meeting", past)
     assert r.status_code == 422 and "fortiden" in r.text
-    year = date.today().year + 1
+    year = app_clock.today().year + 1
     r = await _post(client, family_id, "meeting", s.fgc_times(date(year, 6, 5)))
     assert r.status_code == 422 and "Grundlovsdag" in r.text
     bad = s.fgc_times(s.working_day())
@@ -185,7 +186,7 @@ async def test_assessments_are_counted_per_family(client):
     sara = await f.user()
     yes, no, missing = [await f.family(sara) for _ in range(3)]
     await f.login(client, sara)
-    today = date.today().isoformat()
+    today = app_clock.today().isoformat()
     await _post(client, yes, "assessment", {"possible": "ja", "assessed_on": today, "reasons": "r"})
     await _post(client, no, "assessment", {"possible": "nej", "assessed_on": today, "reasons": "r"})
     counts = await flows.assessment_counts([yes, no, missing])

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from litestar.exceptions import NotFoundException
 
+from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.auth.policy import Action
 from coordinator.meetings import flows, kinds, planner, service
@@ -190,7 +191,7 @@ async def _slot_world(history: int):
 
 async def test_slot_search_reads_no_busy_time_outside_the_window_and_one_inside_blocks():
     worker, anna, meeting, query, inside = await _slot_world(history=3)
-    request, _ = await service.planning_request(meeting, query, datetime.now(UTC))
+    request, _ = await service.planning_request(meeting, query, app_clock.now())
     busy = {p.id: p.busy for p in request.participants}
     expected = [planner.Busy(inside.astimezone(UTC), (inside + timedelta(hours=2)).astimezone(UTC))]
     assert busy == {f"user:{worker.id}": expected, f"person:{anna}": expected}
@@ -222,7 +223,7 @@ def statements(monkeypatch):
 async def test_slot_search_statements_do_not_grow_with_history(statements, history):
     _, _, meeting, query, _ = await _slot_world(history)
     statements.clear()
-    request, _ = await service.planning_request(meeting, query, datetime.now(UTC))
+    request, _ = await service.planning_request(meeting, query, app_clock.now())
     # parts, participants (with their parts and organisations), busy times, feeds, hours
     assert len(statements) == 5
     assert max(statements) <= 6

@@ -7,7 +7,7 @@ import pytest
 from coordinator import db, web
 from coordinator.network import service
 from coordinator.network.service import PersonInput, RelationInput
-from coordinator.network.tables import NetworkChange, Organisation, Person, Relation
+from coordinator.network.tables import NetworkChange, Organisation, Person
 from coordinator.network.vocab import NodeKind, Sector
 from tests import factories as f
 
