@@ -1,0 +1,87 @@
+"""Protected facts match every spelling of them, and nothing else (pure, no database)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coordinator.meetings import protected
+
+CENTRE = protected.organisation_facts("Randers Krisecenter", "Lyngbakken 0, 8999 Demoby",
+                                      "+45 70 10 20 30", "post@krisecenter.example.dk",
+                                      "crisis_centre")
+HOME = ("Søndre Allé 4, 8000 Aarhus C", "mor@example.net", "70 10 11 12")
+
+
+def test_a_crisis_centre_has_its_name_address_phone_domain_and_the_word_itself():
+    assert CENTRE == ("Randers Krisecenter", "Lyngbakken 0, 8999 Demoby", "+45 70 10 20 30",
+                      "krisecenter.example.dk", "Krisecenter")
+    assert protected.organisation_facts("Skolen", "Vej 1", kind="school") == ("Skolen", "Vej 1")
+
+
+@pytest.mark.parametrize("text,fact", [
+    # case, spacing and punctuation
+    ("LYNGBAKKEN 0, 8999 DEMOBY", "Lyngbakken 0, 8999 Demoby"),
+    ("Lyngbakken 0 8999 Demoby", "Lyngbakken 0, 8999 Demoby"),
+    ("lyngbakken  0,8999", "Lyngbakken 0, 8999 Demoby"),
+    # the street with or without number and postcode
+    ("vi mødes på Lyngbakken", "Lyngbakken 0, 8999 Demoby"),
+    ("Lyngbakken 0", "Lyngbakken 0, 8999 Demoby"),
+    # diacritics and Danish letters written out
+    ("Sondre Alle 4", "Søndre Allé 4, 8000 Aarhus C"),
+    ("Soendre alle", "Søndre Allé 4, 8000 Aarhus C"),
+    ("SØNDRE ALLÈ", "Søndre Allé 4, 8000 Aarhus C"),
+    # phone numbers in any grouping, with or without +45 / 0045
+    ("ring 70102030", "+45 70 10 20 30"),
+    ("ring 7010 2030", "+45 70 10 20 30"),
+    ("ring +4570102030", "+45 70 10 20 30"),
+    ("ring 0045 70-10-20-30.", "+45 70 10 20 30"),
+    ("(70) 10.20.30", "+45 70 10 20 30"),
+    # the domain in any mailbox or web address
+    ("skriv til info@krisecenter.example.dk", "krisecenter.example.dk"),
+    ("se https://www.krisecenter.example.dk/kontakt", "krisecenter.example.dk"),
+    # inflected names
+    ("Krisecenteret i Demoby", "Krisecenter"),
+    ("på krisecentret", "Krisecenter"),
+    ("Randers Krisecenters have", "Randers Krisecenter"),
+    # a personal mailbox only as itself
+    ("MOR@EXAMPLE.NET", "mor@example.net"),
+    # calendar and mail encodings
+    ("LOCATION:Lyngbakken 0\\, 8999 Demoby", "Lyngbakken 0, 8999 Demoby"),
+    ("DESCRIPTION:Lyng\r\n bakken", "Lyngbakken 0, 8999 Demoby"),
+    ("<p>Lyngbakken&nbsp;0</p>", "Lyngbakken 0, 8999 Demoby"),
+])
+def test_every_spelling_is_found(text, fact):
+    assert protected.find(text, (*CENTRE, *HOME)).count(fact) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Rådhuset, Laksetorvet 1, 8900 Randers",
+    "Lyngbakkevej 3",                      # another street that starts the same
+    "ring 170102030 eller 70102031",       # longer and other numbers
+    "skriv til far@example.net",           # another mailbox at a public provider
+    "Krisecenterlederne mødes",            # a longer word is not an inflection
+    "Søndre Skole",
+    "",
+])
+def test_nothing_else_is_found(text):
+    assert protected.find(text, (*CENTRE, *HOME)) == []
+
+
+def test_replace_rewrites_every_spelling_and_keeps_the_rest():
+    text = "Mødet er på Krisecenteret, Lyngbakken 0 8999 Demoby, tlf 7010 2030. Ellers Rådhuset."
+    assert protected.replace(text, CENTRE, "[X]") == "Mødet er på [X], [X], tlf [X]. Ellers Rådhuset."
+
+
+def test_a_phone_number_needs_six_digits_to_be_a_phone_number():
+    assert protected.phone_digits("+45 70 10 20 30") == "70102030"
+    assert protected.phone_digits("0045 7010 2030") == "70102030"
+    assert protected.phone_digits("112") is None
+    assert protected.phone_digits("Vej 12") is None
+
+
+@given(st.lists(st.sampled_from(["Lyngbakken", "0", "8999", "Krisecenteret", "7010", "2030",
+                                 "krisecenter.example.dk", " ", ", ", "\r\n ", "\\,", "é", "x"]),
+                max_size=12).map("".join) | st.text(max_size=80))
+def test_what_replace_leaves_is_never_found_again(text):
+    """Redaction is complete: no spelling survives replace, whatever surrounds it."""
+    assert protected.find(protected.replace(text, CENTRE, "·"), CENTRE) == []
