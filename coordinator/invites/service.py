@@ -85,6 +85,7 @@ async def _participant_rows(meeting_ids: list[int]) -> list[dict]:
         Participant.person.sector.as_alias("person_sector"),
         Participant.person.organisation.as_alias("person_organisation"),
         Participant.user.unit.as_alias("user_unit"),
+        Participant.user.role.as_alias("user_role"),
     ).where(Participant.meeting.is_in(meeting_ids)).order_by(Participant.id)
 
 

@@ -257,7 +257,7 @@ _PARTICIPANTS = (
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
-    'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", '
+    'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", u."role" AS "user_role", '
     'mp."key" AS "part_key" '
     'FROM "participant" p LEFT JOIN "person" pe ON pe."id" = p."person" '
     'LEFT JOIN "app_user" u ON u."id" = p."user" '
@@ -309,10 +309,16 @@ def _safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Per
         roles.add(safety.Role.PROFESSIONAL)
     if not roles:
         roles.add(safety.Role.PRIVATE)
-    internal = row.get("user") is not None or row.get("person_sector") == "crisis_centre"
+    # Entitlement follows the person's role in the family, never what was typed into a form:
+    # the mother and children count only as the family's own network persons, and a user
+    # account counts as staff unless it is the samordner's (external by the method).
+    network_role = row.get("person_role")
+    family_role = _SAFETY_ROLES.get(network_role) if network_role else None
+    staff = row.get("user") is not None and row.get("user_role") != Role.SAMORDNER.value
+    internal = staff or row.get("person_sector") == "crisis_centre"
     protected = bool(row.get("protected_address"))
-    entitled = (internal or (protected and safety.Role.MOTHER in roles)
-                or (family_at_centre and safety.Role.CHILD in roles))
+    entitled = (internal or (protected and family_role is safety.Role.MOTHER)
+                or (family_at_centre and family_role is safety.Role.CHILD))
     return safety.Person(
         id=row["safety_id"], name=row["name"], roles=frozenset(roles),
         email=row["email"] or None, phone=row.get("person_phone") or None,

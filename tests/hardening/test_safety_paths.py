@@ -16,7 +16,7 @@ from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Participant
 from coordinator.network.tables import Organisation
-from tests import conftest
+from tests import conftest, factories
 from tests.invites import support
 
 CENTRE_PHONE = "+45 70 20 30 40"
@@ -163,3 +163,25 @@ async def test_a_safe_change_to_a_sent_meeting_still_goes_out():
     await meetings.update_details(s.worker, meeting, None, meeting["title"], "Rådhuset, mødelokale 3",
                                   None, meeting["description"], bool(meeting["send_email_invites"]))
     assert await OutboxMessage.count() > queued
+
+
+@pytest.mark.parametrize("who", ["outside guest typed as child", "samordner"])
+async def test_entitlement_is_never_granted_by_a_typed_role_or_an_account_alone(who):
+    """An outside address added with the role "child", and the samordner (external by the
+    method, though she has an account), never receive the crisis centre's address written in
+    the description or the mother's address; the samordner reads the child's short name."""
+    s = await support.scenario()
+    if who == "samordner":
+        samordner = await factories.user("samordner", email="samordner@example.org")
+        new = meetings.NewParticipant(user_id=samordner.id)
+        address = "samordner@example.org"
+    else:
+        new = meetings.NewParticipant(name="Ukendt Gæst", email="gaest@example.org", role="child")
+        address = "gaest@example.org"
+    await meetings.add_participants(s.worker, await s.meeting(), None, [new])
+    await support.send(s)
+    [mail] = await _mails_to(s.meeting_id, address)
+    assert "hemmelig vej" not in _squashed(mail)      # the crisis centre
+    assert "skjultvej" not in _squashed(mail)         # the mother's protected address
+    if who == "samordner":
+        assert "emma marie hansen" not in _squashed(mail)
