@@ -91,6 +91,7 @@ class MeetingData:
     safety_meeting: safety.Meeting
     people: dict[str, safety.Person]
     updated_at: datetime | None = None
+    organiser_email: str = ""
 
     def participant(self, participant_id: int) -> ParticipantData | None:
         """The participant with this row id (removed ones included)."""
@@ -210,6 +211,16 @@ def organizer_for(data: MeetingData, recipient: safety.Person, mail_from: str) -
     """The ORGANIZER: the system address, named after the case worker (not for hostile)."""
     name = ORGANISATION_NAME if recipient.is_hostile else (data.organiser_name or ORGANISATION_NAME)
     return Person(name=name, email=mail_from)
+
+
+def reply_to_for(data: MeetingData, recipient: safety.Person, view: safety.RecipientView) -> Person | None:
+    """Where a recipient's reply goes: the responsible socialrådgiver, not the robot. Never
+    an address that names what the recipient may not know (a crisis-centre mailbox), and
+    none for the father or anyone kept apart: they reach the department, not a person."""
+    if (recipient.is_hostile or not data.organiser_email
+            or safety.scan_for_leaks(data.organiser_email, view.protected_strings)):
+        return None
+    return Person(name=data.organiser_name or ORGANISATION_NAME, email=data.organiser_email)
 
 
 def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: str,

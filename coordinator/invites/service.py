@@ -108,6 +108,7 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         return []
     meetings = await Meeting.select(
         *Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
+        Meeting.organiser.email.as_alias("organiser_email"),
     ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
     families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
         Family.id.is_in(list({m["family"] for m in meetings if m["family"]}) or [-1]))}
@@ -190,6 +191,7 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         sequence=max(0, meeting["sequence"] - base_sequence),
         send_email_invites=bool(meeting["send_email_invites"]),
         organiser_id=meeting["organiser"], organiser_name=meeting.get("organiser_name") or "",
+        organiser_email=meeting.get("organiser_email") or "",
         parts=tuple(redact.PartData(p["key"], p["label"], p["starts_at"], p["ends_at"])
                     for p in parts),
         participants=tuple(participants), safety_meeting=s_meeting, people=people,
@@ -263,6 +265,7 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
         return False
     mail = ImipMail(kind=kind, sender=Person(redacted.events[0].organizer.name, settings.mail_from),
                     recipient=Person(participant.name, participant.email),
+                    reply_to=redact.reply_to_for(data, data.people[participant.safety_id], redacted.view),
                     events=redacted.events, answer_url=url)
     message = build_imip(mail, message_id_domain=uid_domain(settings), now=now)
     if safety.scan_for_leaks(message_text(message), redacted.view.protected_strings):

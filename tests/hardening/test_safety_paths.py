@@ -14,7 +14,7 @@ from coordinator import web
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import Participant
+from coordinator.meetings.tables import Meeting, Participant
 from coordinator.network.tables import Organisation
 from tests import conftest, factories
 from tests.invites import support
@@ -185,3 +185,30 @@ async def test_entitlement_is_never_granted_by_a_typed_role_or_an_account_alone(
     assert "skjultvej" not in _squashed(mail)         # the mother's protected address
     if who == "samordner":
         assert "emma marie hansen" not in _squashed(mail)
+
+
+async def test_replies_go_to_the_socialraadgiver_but_never_to_a_crisis_centre_mailbox():
+    """Partners who press Reply reach the responsible socialrådgiver (not the robot); the
+    father's mail carries no Reply-To, and nobody not entitled gets a crisis-centre mailbox."""
+    s = await support.scenario()
+    await support.send(s)
+    [to_teacher] = await OutboxMessage.select().where(
+        OutboxMessage.recipient_email == "laerer@skole.example.org")
+    parsed = message_from_string(to_teacher["message"], policy=policy.default)
+    assert parsed["Reply-To"] == "Sara Rådgiver <sara@kommune.example.org>"
+    [to_father] = await OutboxMessage.select().where(OutboxMessage.recipient_email == "far@example.net")
+    assert message_from_string(to_father["message"], policy=policy.default)["Reply-To"] is None
+
+    centre_worker = await factories.user("socialraadgiver", full_name="Kim Krise",
+                                         email="kim@krisecenter.example.dk")
+    await Organisation.update({Organisation.email: CENTRE_EMAIL}).where(
+        Organisation.location_protected == True)  # noqa: E712
+    await Meeting.update({Meeting.organiser: centre_worker.id}).where(Meeting.id == s.meeting_id)
+    meeting = await s.meeting()
+    await meetings.update_details(s.worker, meeting, None, meeting["title"], "Rådhuset, mødelokale 4",
+                                  None, meeting["description"], bool(meeting["send_email_invites"]))
+    latest = await OutboxMessage.select().where(OutboxMessage.recipient_email == "laerer@skole.example.org"
+                                               ).order_by(OutboxMessage.id, ascending=False).first()
+    mail = message_from_string(latest["message"], policy=policy.default)
+    assert mail["Reply-To"] is None  # the teacher may not learn the centre's mailbox
+    assert "krisecenter" not in _squashed(_readable(latest["message"]))
