@@ -246,21 +246,23 @@ def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: s
     return Redacted(events, view)
 
 
-def organiser_person(data: MeetingData) -> safety.Person:
-    """The organising case worker as a safety recipient: internal staff, entitled."""
+def organiser_person(data: MeetingData, entitled: bool = True) -> safety.Person:
+    """The organising case worker as a safety recipient: internal staff, entitled (or, for a
+    reader who is not, such as the samordner, an outside professional)."""
     return safety.Person(id=f"organiser:{data.organiser_id or 0}",
                          name=data.organiser_name or ORGANISATION_NAME,
-                         roles=frozenset({safety.Role.PROFESSIONAL}), internal=True,
-                         entitled_to_protected_location=True)
+                         roles=frozenset({safety.Role.PROFESSIONAL}), internal=entitled,
+                         entitled_to_protected_location=entitled)
 
 
 def events_for_organiser(data: MeetingData, *, mail_from: str, uid_domain: str,
-                         dtstamp: datetime) -> Redacted:
-    """The events as the organiser may see them (the .ics download of the meeting page)."""
-    person = organiser_person(data)
+                         dtstamp: datetime, entitled: bool = True) -> Redacted:
+    """The events as the organiser may see them (the .ics download of the meeting page);
+    ``entitled=False`` projects them for a reader who may not know protected places."""
+    person = organiser_person(data, entitled)
     own = next((p for p in data.participants if p.user_id and p.user_id == data.organiser_id
                 and not p.removed), None)
-    if own is not None:
+    if own is not None and entitled:
         return events_for_recipient(data, own.id, mail_from=mail_from, uid_domain=uid_domain,
                                     dtstamp=dtstamp)
     meeting = _with_recipient(data, person, {p.key for p in data.parts})

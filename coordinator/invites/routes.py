@@ -145,7 +145,8 @@ class MeetingInvitesController(Controller):
             raise web.UserError("Mødet har ikke tidspunkter endnu, så der er ingen kalenderfil.", 409)
         redacted = redact.events_for_organiser(data, mail_from=settings.mail_from,
                                                uid_domain=invites.uid_domain(settings),
-                                               dtstamp=clock.now())
+                                               dtstamp=clock.now(),
+                                               entitled=user.role.value not in meetings.NOT_ENTITLED_ROLES)
         body = build_publish(redacted.events, redacted.view.title)
         return Response(body, media_type=ICS, headers={
             "Content-Disposition": 'attachment; filename="invitation.ics"',

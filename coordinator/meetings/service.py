@@ -296,6 +296,8 @@ def safety_id(participant: Mapping[str, Any]) -> str:
     return f"participant:{participant['id']}"
 
 
+# Accounts whose holders are never entitled to protected places (DOMAIN.md, Audiences).
+NOT_ENTITLED_ROLES = frozenset({Role.SAMORDNER.value, Role.KONTAKTPERSON.value})
 _SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
                  "child": safety.Role.CHILD}
 
@@ -311,10 +313,11 @@ def _safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Per
         roles.add(safety.Role.PRIVATE)
     # Entitlement follows the person's role in the family, never what was typed into a form:
     # the mother and children count only as the family's own network persons, and a user
-    # account counts as staff unless it is the samordner's (external by the method).
+    # account counts as staff unless it is the samordner's (external by the method) or the
+    # father's kontaktperson in Modtagelsen (father side: never the mother's whereabouts).
     network_role = row.get("person_role")
     family_role = _SAFETY_ROLES.get(network_role) if network_role else None
-    staff = row.get("user") is not None and row.get("user_role") != Role.SAMORDNER.value
+    staff = row.get("user") is not None and row.get("user_role") not in NOT_ENTITLED_ROLES
     internal = staff or row.get("person_sector") == "crisis_centre"
     protected = bool(row.get("protected_address"))
     entitled = (internal or (protected and family_role is safety.Role.MOTHER)

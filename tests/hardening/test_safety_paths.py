@@ -12,6 +12,7 @@ import pytest
 
 from coordinator import web
 from coordinator.invites import service as invites
+from coordinator.families.tables import TeamMember
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
@@ -212,3 +213,22 @@ async def test_replies_go_to_the_socialraadgiver_but_never_to_a_crisis_centre_ma
     mail = message_from_string(latest["message"], policy=policy.default)
     assert mail["Reply-To"] is None  # the teacher may not learn the centre's mailbox
     assert "krisecenter" not in _squashed(_readable(latest["message"]))
+
+
+async def test_the_fathers_kontaktperson_gets_neither_the_place_nor_the_address_from_the_ics(client, other_client):
+    """The kontaktperson in Modtagelsen is on the team (for the father's BIC record), but
+    the meeting's .ics download is projected for her: no crisis-centre address, while the
+    socialrådgiver's own download keeps what she wrote."""
+    s = await support.scenario()
+    kontakt = await factories.user("kontaktperson", full_name="Kit Kontakt")
+    await TeamMember.insert(TeamMember(family=s.family["id"], user=kontakt.id,
+                                       team_role="Kontaktperson, Modtagelsen"))
+    path = f"/meetings/{s.meeting_id}/invitation.ics"
+    await factories.login(client, kontakt)
+    theirs = await client.get(path)
+    assert theirs.status_code == 200
+    assert "hemmelig vej" not in _squashed(theirs.text)
+    assert "emma marie hansen" not in _squashed(theirs.text)
+    await factories.login(other_client, s.worker)
+    own = await other_client.get(path)
+    assert "hemmelig vej" in _squashed(own.text)
