@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = UTC
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 _offset = timedelta(0)

@@ -39,7 +39,6 @@ from coordinator.invites.tables import FeedToken, MeetingSeries
 from coordinator.meetings.tables import Meeting, ParticipantPart
 from coordinator.network.tables import Organisation
 
-UTC = UTC
 KINDS = {"partner_organisation": "Partnerorganisation", "user": "Bruger", "series": "Mødeserie"}
 USER_FEED_STATUSES = ("planned", *SENT_STATUSES)
 AUDIT_EVERY = timedelta(hours=1)

@@ -25,7 +25,6 @@ from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Organisation
 
-UTC = UTC
 ICS = "text/calendar; charset=utf-8"
 
 

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -31,7 +31,6 @@ from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Par
 from coordinator.network import tables as net
 from coordinator.settings import Settings
 
-UTC = UTC
 SENT_STATUSES = ("invited", "held", "cancelled")
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
            "TENTATIVE": "Jeg foreslår et andet tidspunkt"}

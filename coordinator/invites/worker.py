@@ -40,7 +40,7 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -50,7 +50,6 @@ from coordinator import clock, db
 from coordinator.invites.tables import OutboxMessage
 
 log = logging.getLogger("coordinator.worker")
-UTC = UTC
 MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 30
 MAX_BACKOFF = timedelta(hours=6)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from coordinator import clock, db, web
@@ -29,7 +29,6 @@ from coordinator.meetings.tables import (
 )
 from coordinator.network import tables as net
 
-UTC = UTC
 WEEKDAYS = tuple(range(7))
 
 

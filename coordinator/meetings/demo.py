@@ -26,7 +26,6 @@ from coordinator.meetings.tables import (
 )
 from coordinator.network.tables import Organisation, Person
 
-UTC = UTC
 LOCAL = planner.LOCAL_TZ
 FGC_STAGES = ("missing", "assessed", "not_possible", "referred", "preparing", "planned", "held",
               "followup")

@@ -35,7 +35,6 @@ import recurring_ical_events
 
 from coordinator.meetings import planner
 
-UTC = UTC
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 TIMEOUT_SECONDS = 5.0
 MAX_BYTES = 2 * 1024 * 1024

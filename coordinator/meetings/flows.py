@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from litestar.exceptions import NotFoundException
@@ -30,7 +30,6 @@ from coordinator.meetings.tables import (
 )
 from coordinator.network import tables as net
 
-UTC = UTC
 CONTACT_TEAM_ROLE = "Kontaktperson, Modtagelsen"
 FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
               "referred": "Henvist", "coordinator": "Samordner valgt",

@@ -39,7 +39,6 @@ from coordinator.meetings.tables import (
 from coordinator.network import service as network_service
 from coordinator.network import tables as net
 
-UTC = UTC
 FGC_KINDS = frozenset({"familieraadslagning", "familieraadslagning_followup"})
 BIC_KINDS = frozenset({"bic_session", "bic_joint_parents"})
 # Kinds a worker creates from the family page; the flows create the others.
