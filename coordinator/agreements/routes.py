@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.agreements import cadence, service
 from coordinator.agreements.service import AgreementInput, PartyInput
 from coordinator.auth.guards import requires_case_worker
@@ -40,7 +40,7 @@ async def requires_agreement_editor(connection: ASGIConnection, _: BaseRouteHand
 
 async def _exists_or_404(agreement_id: int) -> None:
     """A write to an agreement that does not exist is 404 before its form is judged."""
-    if await service.get_agreement(agreement_id, service.today()) is None:
+    if await service.get_agreement(agreement_id, clock.today()) is None:
         raise NotFoundException()
 
 
@@ -166,7 +166,7 @@ class AgreementController(Controller):
             query = web.text(params, "q", "Søg", max_length=100)
         except web.UserError as exc:
             error, status, partner, query = exc.message, "", None, ""
-        rows = await service.list_agreements(service.today(), status, partner, query)
+        rows = await service.list_agreements(clock.today(), status, partner, query)
         context = {"agreements": rows, "error": error, "query": dict(params),
                    "statuses": service.STATUS_FILTERS,
                    "organisations": await service.organisations(),
@@ -204,7 +204,7 @@ class AgreementController(Controller):
         except web.UserError as exc:
             error, days = exc.message, None
         days = DEFAULT_DUE_DAYS if days is None else days
-        items = await service.due(service.today(), days)
+        items = await service.due(clock.today(), days)
         return web.render("agreements/due.html", {
             "items": items, "days": days, "error": error,
             "may_edit": may_edit(web.user_of(request))}, status=422 if error else 200)
@@ -217,18 +217,18 @@ class AgreementController(Controller):
     async def _detail(self, request: Request, agreement_id: int, *, error: str | None = None,
                       evaluation: Mapping[str, Any] | None = None,
                       status: int = 200) -> Response:
-        agreement = await service.get_agreement(agreement_id, service.today())
+        agreement = await service.get_agreement(agreement_id, clock.today())
         if agreement is None:
             raise NotFoundException()
         return web.render("agreements/detail.html", {
             "a": agreement, "error": error, "evaluation": evaluation or {},
             "may_edit": may_edit(web.user_of(request)),
-            "today": service.today().isoformat()}, status=status)
+            "today": clock.today().isoformat()}, status=status)
 
     @get("/{agreement_id:int}/edit", name="agreement-edit", guards=[requires_agreement_editor])
     async def edit_page(self, request: Request, agreement_id: FromPath[int]) -> Response:
         """The agreement form filled with the current version."""
-        agreement = await service.get_agreement(agreement_id, service.today())
+        agreement = await service.get_agreement(agreement_id, clock.today())
         if agreement is None:
             raise NotFoundException()
         return await _form_page(request, values=_values_of(agreement),
@@ -273,7 +273,7 @@ class AgreementController(Controller):
                 web.text(form, "participants", "Deltagere", max_length=2000),
                 web.text(form, "conclusions", "Konklusioner", required=True, max_length=10000),
                 web.text(form, "changes", "Ændringer i aftalen", max_length=10000),
-                service.today(), web.client_address(request))
+                clock.today(), web.client_address(request))
         except web.UserError as exc:
             if exc.status == 404:
                 raise NotFoundException() from None
@@ -321,7 +321,7 @@ class AgreementController(Controller):
         version = await service.get_version(agreement_id, number)
         if version is None:
             raise NotFoundException()
-        latest = await service.get_agreement(agreement_id, service.today())
+        latest = await service.get_agreement(agreement_id, clock.today())
         return web.render("agreements/version.html", {
             "v": version, "d": version["data"], "agreement_id": agreement_id,
             "current_version": latest["version"] if latest else None,

@@ -31,11 +31,6 @@ from coordinator.web import Conflict, UserError
 ENTITY = "samarbejdsaftale"
 
 
-def today() -> date:
-    """Today's date in Copenhagen (what "due" and "overdue" are measured against)."""
-    return clock.today()
-
-
 @dataclass(frozen=True)
 class PartyInput:
     """One party as submitted: the organisation, its contact person and obligations."""
@@ -442,7 +437,7 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
 
     The family route has already authorised and audited the read of the family.
     """
-    return {"agreements": await agreements_for_family(family["id"], today())}
+    return {"agreements": await agreements_for_family(family["id"], clock.today())}
 
 
 async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: str = "") -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from coordinator import clock, db
 from coordinator.auth.passwords import hash_password, needs_rehash, verify_password
@@ -33,10 +33,6 @@ RATE_LIMITED = (
 )
 
 
-def now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return clock.now()
-
 
 def token_hash(token: str) -> str:
     """What the database stores of a session token."""
@@ -59,7 +55,7 @@ def principal_from_row(row: dict) -> Principal:
 
 
 async def _recent_failures(settings: Settings, username: str, address: str) -> tuple[int, int]:
-    since = now() - timedelta(minutes=settings.login_window_minutes)
+    since = clock.now() - timedelta(minutes=settings.login_window_minutes)
     by_account = await LoginAttempt.count().where(
         (LoginAttempt.username == username)
         & (LoginAttempt.succeeded == False)  # noqa: E712 - Piccolo needs ==
@@ -87,7 +83,7 @@ async def login(
     """
     username = username.strip().lower()[:64]
     attempt = (await LoginAttempt.insert(
-        LoginAttempt(username=username, client_address=address, at=now())
+        LoginAttempt(username=username, client_address=address, at=clock.now())
     ).returning(LoginAttempt.id))[0]["id"]
     by_account, by_address = await _recent_failures(settings, username, address)
     if (
@@ -102,7 +98,7 @@ async def login(
         raise LoginRefused(BAD_CREDENTIALS, 400)
 
     token = secrets.token_urlsafe(32)
-    moment = now()
+    moment = clock.now()
     async with db.transaction():
         if old_token:
             await Session.delete().where(Session.token_hash == token_hash(old_token))
@@ -144,7 +140,7 @@ async def resolve_session(settings: Settings, token: str | None) -> Principal | 
     row = rows[0] if rows else None
     if row is None:
         return None
-    moment = now()
+    moment = clock.now()
     idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
     if moment >= idle_limit or moment >= row["absolute_expires_at"] or not row["active"]:
         await Session.delete().where(Session.id == row["id"])
@@ -210,7 +206,7 @@ async def list_users() -> list[dict]:
 
 async def purge_expired(settings: Settings) -> None:
     """Delete sessions and login attempts that can no longer matter."""
-    moment = now()
+    moment = clock.now()
     idle_cutoff = moment - timedelta(minutes=settings.session_idle_minutes)
     await Session.delete().where(
         (Session.last_seen_at < idle_cutoff) | (Session.absolute_expires_at < moment)

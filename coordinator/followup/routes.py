@@ -19,7 +19,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.auth.guards import requires_aggregates, requires_case_worker, requires_login
 from coordinator.auth.roles import Role
 from coordinator.followup import agenda, charts, service
@@ -90,7 +90,7 @@ class FollowupController(Controller):
         """The printable agenda for a team meeting (default: the next one)."""
         user = web.user_of(request)
         chosen = _date_param(request.query_params, "date", "Dato")
-        on, rule = await service.team_meeting_date(service.today())
+        on, rule = await service.team_meeting_date(clock.today())
         if chosen is not None:
             on = chosen
         rows = await service.team_agenda(user, on, web.client_address(request))
@@ -102,7 +102,7 @@ class FollowupController(Controller):
     async def success_criteria(self, request: Request) -> Response:
         """The leaders' success criteria for a period, as SVG charts with the numbers."""
         params = request.query_params
-        now = service.today()
+        now = clock.today()
         start = _date_param(params, "from", "Fra dato") or date(now.year, 1, 1)
         end = _date_param(params, "to", "Til dato") or now
         if end < start:
@@ -149,7 +149,7 @@ class FollowupController(Controller):
                 raise web.UserError("»Mødedato« er ikke en rimelig dato.", field="occurs_on")
             items = parse_items(form)
             await service.save_cooperation_agenda(user, agenda_id, version, occurs_on, items,
-                                                  service.today(), web.client_address(request))
+                                                  clock.today(), web.client_address(request))
         except web.Conflict as exc:
             return await _cooperation_page(request, conflict=exc, status=409)
         except web.UserError as exc:
@@ -168,7 +168,7 @@ async def _cooperation_page(request: Request, *, error: str | None = None,
                             form: Mapping[str, Any] | None = None,
                             conflict: web.Conflict | None = None, status: int = 200) -> Response:
     user = web.user_of(request)
-    state = await service.cooperation_meeting(service.today())
+    state = await service.cooperation_meeting(clock.today())
     current = state["agenda"]
     if form is not None:
         try:

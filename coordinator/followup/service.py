@@ -42,10 +42,6 @@ MAX_AGENDA_ITEMS = 30
 FOLLOWUP_KINDS = tuple(k for k, v in kinds.KINDS.items() if v.followup_after_months)
 
 
-def today() -> date:
-    """Today in Copenhagen."""
-    return clock.today()
-
 
 def _none(table: Any) -> Any:
     """A condition no row of ``table`` meets (for an empty ``is_in``)."""
@@ -325,7 +321,7 @@ async def agreements_overdue(on: date) -> int:
 async def success_criteria(start: date, end: date, measured_on: date | None = None
                            ) -> CriteriaReport:
     """Every success criterion for the period ``start``–``end`` (no family names)."""
-    measured_on = min(end, measured_on or today())
+    measured_on = min(end, measured_on or clock.today())
     current, at_centre, fgc, father = await _criteria_counts(start, end)
     due, on_time = await _followup_counts(start, end, measured_on)
     later = await Stay.raw(_LATER_STAYS, start, end)
@@ -351,7 +347,7 @@ async def recent_success_criteria(start: date, end: date, measured_on: date | No
     Leaders who ask while it is being counted wait for that count instead of starting their
     own (at national scale 30 parallel counts took seconds each); a failed count is not kept.
     """
-    key = (start, end, min(end, measured_on or today()))
+    key = (start, end, min(end, measured_on or clock.today()))
     kept = _criteria_reports.get(key)
     if kept is not None and time.monotonic() - kept[0] < CRITERIA_FRESH_SECONDS:
         return await asyncio.shield(kept[1])

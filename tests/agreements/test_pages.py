@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.agreements import service
 from coordinator.agreements.service import AgreementInput, PartyInput
 from coordinator.agreements.tables import (
@@ -18,7 +19,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.network.tables import Organisation, Person, Relation
 from tests import factories as f
 
-TODAY = service.today()
+TODAY = app_clock.today()
 ROLES = ["socialraadgiver", "kontaktperson", "leder", "samordner", "admin"]
 READERS = {"socialraadgiver", "kontaktperson", "leder"}
 EDITORS = {"socialraadgiver", "leder"}

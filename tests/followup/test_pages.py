@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.roles import Role
 from coordinator.followup import service
@@ -145,7 +146,7 @@ async def test_agenda_defaults_to_the_next_team_meeting(client):
     sara = await f.user()
     await f.login(client, sara)
     html = (await client.get("/followup/teammoede")).text
-    expected = service.agenda.next_team_meeting(service.today())
+    expected = service.agenda.next_team_meeting(app_clock.today())
     assert f'value="{expected.isoformat()}"' in html
     assert "hver anden tirsdag" in html
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.agreements.service import AgreementInput
 from coordinator.agreements.tables import Agreement
@@ -87,15 +88,15 @@ async def test_same_agreement(client, other_client, round_):
     _, _, tokens = await two_workers(client, other_client)
     partner = (await Organisation.insert(Organisation(
         name="Sundhedsplejen", kind="health_visiting", sector="health")))[0]["id"]
-    today = agreements.today()
+    today = app_clock.today()
     agreement_id = await agreements.create_agreement(None, AgreementInput(
         title="Oprindelig", partner_id=partner, period_start=today - timedelta(days=30),
         period_end=today + timedelta(days=600), evaluation_months=3, status="active",
         purpose="Tidlig opsporing", parties=()))
 
     def form(title: str) -> dict:
-        return {"title": title, "partner": str(partner), "period_start": "2025-01-01",
-                "period_end": "2026-12-31", "evaluation_months": "3", "status": "active",
+        return {"title": title, "partner": str(partner), "period_start": (today - timedelta(days=30)).isoformat(),
+                "period_end": (today + timedelta(days=400)).isoformat(), "evaluation_months": "3", "status": "active",
                 "purpose": "Fælles opfølgning", "target_group": "", "version": "1"}
 
     titles = ["Saras aftale", "Lenes aftale"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
@@ -153,8 +153,8 @@ async def build_world() -> World:
                         users["samordner"], "Egensen", school, 10)
     foreign = await _family(stranger, stranger_contact, None, None, "Fremmedsen", school, 12)
     agreement = await agreements.create_agreement(None, agreements.AgreementInput(
-        title="Samarbejde med Østre Skole", partner_id=school, period_start=date(2026, 1, 1),
-        period_end=date(2027, 12, 31), evaluation_months=3,
+        title="Samarbejde med Østre Skole", partner_id=school, period_start=app_clock.today() - timedelta(days=300),
+        period_end=app_clock.today() + timedelta(days=400), evaluation_months=3,
         parties=(agreements.PartyInput(school, "Skoleleder Sørensen"),)))
     for side in (own, foreign):
         side.ids.update(agreement_id=agreement, number=1, user_id=victim.id, block="public_help",
