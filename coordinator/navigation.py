@@ -20,11 +20,11 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Mine familier", "/", CASE_ROLES | {Role.SAMORDNER}),
+    NavItem("Mine familier", "/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
     NavItem("Mine familierådslagninger", "/meetings/coordinated", frozenset({Role.SAMORDNER})),
     NavItem("Samarbejdsaftaler", "/agreements/", CASE_ROLES),
     NavItem("Kalenderfeeds", "/feeds/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
-    NavItem("Teammøde", "/followup/teammoede", CASE_ROLES),
+    NavItem("Teammøde", "/followup/teammoede", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
     NavItem("Mine BIC-fædre", "/followup/kontaktperson", frozenset({Role.KONTAKTPERSON})),
     NavItem("Samarbejdsmøde", "/followup/samarbejdsmoede",
             frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),

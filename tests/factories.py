@@ -41,7 +41,7 @@ CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 async def csrf_token(client, path: str = "/login") -> str:
     """Fetch a page with a form and return its CSRF token (sets the CSRF cookie)."""
-    response = await client.get(path)
+    response = await client.get(path, follow_redirects=True)  # "/" is a role's start page
     match = CSRF_RE.search(response.text)
     assert match, f"no CSRF token on {path}"
     return match.group(1)

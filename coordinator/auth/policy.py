@@ -39,22 +39,49 @@ class FamilyAccessFacts:
     coordinates_meeting: bool = False
 
 
-def may_access_family(user: Principal, facts: FamilyAccessFacts, action: Action) -> bool:
-    """Decide whether ``user`` may perform ``action`` on the family's case data.
+class Audience(str, Enum):
+    """Who a user is to one family: decides which of its facts they may learn."""
 
-    - Team members (socialrådgiver, kontaktperson and a leader placed on the team) may read
-      and write; a closed family is read-only.
-    - A samordner reaches only the familierådslagning they coordinate (meetings check that
-      themselves); the family record itself is not theirs to read.
-    - Leaders not on the team see aggregates only; admins manage users, not cases.
+    # The family's own team (crisis centre, Familieafdelingen): the whole case.
+    TEAM = "team"
+    # The father's kontaktperson in Modtagelsen: his BIC record, his sessions and the joint
+    # meeting; never the mother's or the children's contact data, school, day care or place,
+    # and no write access to the family's network.
+    FATHER_SIDE = "father_side"
+    # Nobody to this family (a samordner reaches only the meetings they coordinate, which
+    # the meetings domain checks itself).
+    NONE = "none"
+
+
+def family_audience(user: Principal, facts: FamilyAccessFacts) -> Audience:
+    """The audience ``user`` belongs to for one family, from their role, not their account.
+
+    - Admins manage users, not cases; samordnere are external by the method; leaders not on
+      the team see aggregates only: all of them are nobody to the family record.
+    - A kontaktperson (Modtagelsen) on the team is there for the father: father side only.
+    - Every other team member is the team.
     """
-    if user.role in (Role.ADMIN, Role.SAMORDNER):
+    if user.role in (Role.ADMIN, Role.SAMORDNER) or not facts.on_team:
+        return Audience.NONE
+    if user.role is Role.KONTAKTPERSON:
+        return Audience.FATHER_SIDE
+    return Audience.TEAM
+
+
+def may_access_family(user: Principal, facts: FamilyAccessFacts, action: Action) -> bool:
+    """Decide whether ``user`` may perform ``action`` on the family's case data (the family
+    page, its network, its meetings, exports): the team only; a closed family is read-only."""
+    if family_audience(user, facts) is not Audience.TEAM:
         return False
-    if not facts.on_team:
+    return not (action is Action.WRITE and facts.family_closed)
+
+
+def may_access_father_side(user: Principal, facts: FamilyAccessFacts, action: Action) -> bool:
+    """Decide whether ``user`` may perform ``action`` on the father's side of the case (the
+    BIC record, the advice sessions): the team and the father's kontaktperson."""
+    if family_audience(user, facts) not in (Audience.TEAM, Audience.FATHER_SIDE):
         return False
-    if action is Action.WRITE and facts.family_closed:
-        return False
-    return True
+    return not (action is Action.WRITE and facts.family_closed)
 
 
 def may_see_aggregates(user: Principal) -> bool:

@@ -7,11 +7,16 @@ from litestar.params import FromPath
 
 from coordinator import pagecache, web
 from coordinator.auth.guards import requires_login
+from coordinator.auth.roles import Role
 from coordinator.families import service
 from coordinator.families.sections import family_sections
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
 FAMILY_PAGES = pagecache.PageCache()
+
+
+ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",
+                    Role.SAMORDNER: "/meetings/coordinated", Role.ADMIN: "/admin/users/"}
 
 
 class FamilyController(Controller):
@@ -22,6 +27,11 @@ class FamilyController(Controller):
     @get("/", name="home")
     async def home(self, request: Request) -> Response:
         user = web.user_of(request)
+        # Each role starts where its work is: the father's kontaktperson with the fathers
+        # referred to them, the samordner with the familierådslagninger they coordinate.
+        start = ROLE_START_PAGES.get(user.role)
+        if start:
+            return web.see_other(request, start)
         families = await service.families_for(user)
         return web.render("home.html", {"families": families})
 

@@ -9,7 +9,13 @@ from litestar.exceptions import NotFoundException
 
 from coordinator import db
 from coordinator.audit import service as audit
-from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
+from coordinator.auth.policy import (
+    Action,
+    FamilyAccessFacts,
+    Principal,
+    may_access_family,
+    may_access_father_side,
+)
 from coordinator.auth.tables import User
 from coordinator.families.revisions import GLOBAL
 from coordinator.families.tables import Family, TeamMember
@@ -39,14 +45,17 @@ async def is_on_team(user_id: int, family_id: int) -> bool:
 
 async def load_family(
     user: Principal, family_id: int, action: Action, *, what: str = "familie",
-    address: str = "", audit_read: bool = True,
+    address: str = "", audit_read: bool = True, father_side: bool = False,
 ) -> dict:
     """The family row if the policy allows ``action``; otherwise 404 (never 403, never data).
 
+    ``father_side`` routes (the BIC record and sessions) let the father's kontaktperson in
+    too (``policy.may_access_father_side``); everything else is the team's only.
     A permitted READ is written to the audit log with ``what`` the user looked at.
     Writes are audited by the service that performs them, inside its transaction.
     """
-    row, _ = await _authorise(user, family_id, action, what, address, audit_read, stamps=False)
+    row, _ = await _authorise(user, family_id, action, what, address, audit_read, stamps=False,
+                              father_side=father_side)
     return row
 
 
@@ -82,7 +91,7 @@ _ACCESS_PLAIN, _ACCESS_WITH_STAMPS = _ACCESS.format(stamps=""), _ACCESS.format(s
 
 
 async def _authorise(user: Principal, family_id: int, action: Action, what: str,
-                     address: str, audit_read: bool, stamps: bool
+                     address: str, audit_read: bool, stamps: bool, father_side: bool = False
                      ) -> tuple[dict, ContentStamps | None]:
     """The access check as one statement (row, team membership and, for the page cache,
     the stamps), the decision by the policy, and the audit record."""
@@ -94,7 +103,8 @@ async def _authorise(user: Principal, family_id: int, action: Action, what: str,
     facts = FamilyAccessFacts(on_team=bool(row.pop("on_team_")),
                               family_closed=row["status"] == "closed")
     content = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "") if stamps else None
-    if not may_access_family(user, facts, action):
+    decide = may_access_father_side if father_side else may_access_family
+    if not decide(user, facts, action):
         # A refused attempt is evidence worth keeping (misuse shows up here first); the
         # user still sees nothing but a 404.
         await audit.record(user, "denied", what, family_id, family_id, action.value, address)

@@ -2,7 +2,8 @@
 fathers and the annual cooperation meeting's agenda.
 
 Who reaches what (others get 404, the page does not exist for them):
-- /followup/teammoede: socialrådgivere, kontaktpersoner, leaders (their own families only);
+- /followup/teammoede: socialrådgivere and leaders (their own families only; a kontaktperson
+  is on a team for the father only, so their agenda is empty);
 - /followup/succeskriterier: leaders (aggregates, no family names);
 - /followup/kontaktperson: the contact person in Modtagelsen;
 - /followup/samarbejdsmoede: socialrådgivere edit, leaders read.

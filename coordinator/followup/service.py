@@ -20,7 +20,13 @@ from typing import Any
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
-from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
+from coordinator.auth.policy import (
+    Action,
+    FamilyAccessFacts,
+    Principal,
+    may_access_family,
+    may_access_father_side,
+)
 from coordinator.auth.roles import Role
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
@@ -381,7 +387,7 @@ async def bic_fathers(user: Principal, address: str = "") -> list[dict]:
     ).where(FatherAssessment.contact_person == user.id).order_by(FatherAssessment.id)
     team = {r["family"] for r in await TeamMember.select(TeamMember.family).where(
         TeamMember.user == user.id)}
-    rows = [r for r in rows if may_access_family(user, FamilyAccessFacts(
+    rows = [r for r in rows if may_access_father_side(user, FamilyAccessFacts(
         on_team=r["family"] in team, family_closed=r["family_status"] == "closed"), Action.READ)]
     if not rows:
         return []

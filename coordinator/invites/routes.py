@@ -4,6 +4,7 @@ replies, and calendar feeds (the page that manages them and the feeds themselves
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -14,15 +15,14 @@ from litestar.types import ControllerRouterHandler
 
 from coordinator import clock, web
 from coordinator.auth.guards import requires_login
-from coordinator.auth.policy import Action
+from coordinator.auth.policy import Action, Audience
 from coordinator.auth.roles import Role
-from coordinator.families import service as families
 from coordinator.invites import feeds, redact
 from coordinator.invites import service as invites
 from coordinator.invites.ical import CalendarParseError, build_publish
 from coordinator.invites.tables import MeetingSeries
+from coordinator.meetings import protected, safety
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Organisation
 
 ICS = "text/calendar; charset=utf-8"
@@ -101,20 +101,10 @@ class AnswerController(Controller):
 # ------------------------------------------------------------------------ the organiser
 
 async def _meeting_for_poll(request: Request, meeting_id: FromPath[int]) -> dict:
-    """The meeting if the user may read it, through the access policy; not audited
-    (the poll repeats every 10 s; opening the meeting page is the audited read)."""
-    user = web.user_of(request)
-    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    if meeting is None:
-        raise NotFoundException()
-    if user.role is Role.SAMORDNER:
-        if not await meetings.samordner_may_open(user, meeting):
-            raise NotFoundException()
-    elif meeting["family"] is None:
-        if not meetings.may_open_without_family(user, meeting):
-            raise NotFoundException()
-    else:
-        await families.load_family(user, meeting["family"], Action.READ, audit_read=False)
+    """The meeting if the user may read it (``meetings.load_meeting``, the one access rule);
+    not audited (the poll repeats every 10 s; opening the meeting page is the audited read)."""
+    meeting, _ = await meetings.load_meeting(web.user_of(request), meeting_id, Action.READ,
+                                             audit_read=False)
     return meeting
 
 
@@ -128,7 +118,14 @@ class MeetingInvitesController(Controller):
     async def answers(self, request: Request, meeting_id: FromPath[int]) -> Response:
         """Each participant's answer and invite delivery (htmx polls this every 10 s)."""
         meeting = await _meeting_for_poll(request, meeting_id)
-        context = {"meeting": meeting, "deliveries": await invites.deliveries(meeting_id)}
+        rows = await invites.deliveries(meeting_id)
+        if meetings.audience_of(web.user_of(request)) is not Audience.TEAM:
+            # Outside the team: no protected fact in what a participant wrote, and no mail
+            # error (it names addresses), as on the meeting page (project_for_audience).
+            facts = await meetings.protected_facts()
+            rows = [replace(d, comment=protected.replace(d.comment, facts, safety.HIDDEN),
+                            last_error="") for d in rows]
+        context = {"meeting": meeting, "deliveries": rows}
         return web.page_or_fragment(request, "invites/answers.html", "invites/_answers.html",
                                     context)
 

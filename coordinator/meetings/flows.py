@@ -373,6 +373,26 @@ async def bic_view(family_id: int) -> BicView:
     return BicView(assessment, sessions, joint, fathers, contacts)
 
 
+async def referred_to(user: Principal, family_id: int) -> bool:
+    """True when the family's father is referred to ``user`` as kontaktperson."""
+    row = await current_bic(family_id)
+    return row is not None and row["contact_person"] == user.id
+
+
+FATHER_SIDE_FIELDS = ("id", "status", "involve", "father", "father_name", "contact_person",
+                      "contact_name", "referred_on", "mother_agreed_on", "version")
+
+
+def father_side_view(view: BicView) -> BicView:
+    """The BIC page for the father's kontaktperson: his record (status, referral, who
+    follows him), his sessions and the joint meetings' times; not the assessment's reasons,
+    the consent note, the network's other fathers or the list of contact persons."""
+    assessment = ({key: view.assessment.get(key) for key in FATHER_SIDE_FIELDS}
+                  if view.assessment else None)
+    joint = [{"id": m["id"], "title": m["title"], "status": m["status"]} for m in view.joint]
+    return BicView(assessment, view.sessions, joint, [], [])
+
+
 async def _bic_or_error(family_id: int, need: str) -> dict:
     row = await current_bic(family_id)
     if row is None:

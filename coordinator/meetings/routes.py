@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker, requires_login
-from coordinator.auth.policy import Action
+from coordinator.auth.policy import Action, Audience
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families.service import load_family
@@ -209,18 +210,33 @@ class BicController(Controller):
     path = "/families/{family_id:int}/bic"
     guards = [requires_case_worker]
 
-    async def _family(self, request: Request, family_id: int, action: Action) -> dict:
-        return await load_family(web.user_of(request), family_id, action,
-                                 what="Barnet i Centrum", address=web.client_address(request))
+    async def _family(self, request: Request, family_id: int, action: Action, *,
+                      father_side: bool = False) -> dict:
+        """The family for the team; with ``father_side`` also for the father's kontaktperson
+        (the page, the advice sessions), who must be the one the father is referred to."""
+        user = web.user_of(request)
+        family = await load_family(user, family_id, action, what="Barnet i Centrum",
+                                   address=web.client_address(request), father_side=father_side)
+        if service.audience_of(user) is Audience.FATHER_SIDE and not await flows.referred_to(
+                user, family_id):
+            raise NotFoundException()
+        return family
 
     def _back(self, family_id: int, anchor: str) -> str:
         return f"/families/{family_id}/bic#{anchor}"
 
     @get("/", name="bic")
     async def page(self, request: Request, family_id: FromPath[int]) -> Response:
-        family = await self._family(request, family_id, Action.READ)
+        family = await self._family(request, family_id, Action.READ, father_side=True)
+        view = await flows.bic_view(family_id)
+        if service.audience_of(web.user_of(request)) is Audience.FATHER_SIDE:
+            # The father's side only: his record and sessions, no assessment reasons, no
+            # consent notes, no forms but the sessions'.
+            return web.render("meetings/bic_father_side.html", {
+                "family": family, "view": flows.father_side_view(view),
+                "statuses": flows.BIC_STATUS, "topics": kinds.BIC_TOPICS})
         return web.render("meetings/bic.html", {
-            "family": family, "view": await flows.bic_view(family_id), "today": _today(),
+            "family": family, "view": view, "today": _today(),
             "statuses": flows.BIC_STATUS, "topics": kinds.BIC_TOPICS})
 
     @post("/assessment")
@@ -259,7 +275,7 @@ class BicController(Controller):
 
     @post("/sessions")
     async def session(self, request: Request, family_id: FromPath[int]) -> Response:
-        family = await self._family(request, family_id, Action.WRITE)
+        family = await self._family(request, family_id, Action.WRITE, father_side=True)
         form, data = await _form(request)
         start = web.local_datetime(form, "start", "Start")
         end = web.local_datetime(form, "end", "Slut")
@@ -272,7 +288,7 @@ class BicController(Controller):
     @post("/sessions/{session_id:int}/held")
     async def session_held(self, request: Request, family_id: FromPath[int],
                            session_id: FromPath[int]) -> Response:
-        family = await self._family(request, family_id, Action.WRITE)
+        family = await self._family(request, family_id, Action.WRITE, father_side=True)
         form, _ = await _form(request)
         # flows.session_held refuses empty notes after the session is found (404 first)
         notes = web.text(form, "notes", "Noter", max_length=4000)
@@ -379,9 +395,15 @@ class MeetingController(Controller):
     async def _page(self, request: Request, meeting: dict, family: dict | None, extra: dict | None = None,
                     status: int = 200) -> Response:
         user = web.user_of(request)
-        view = await service.meeting_view(meeting, family)
-        narrow = user.role is Role.SAMORDNER
-        context = {"view": view, "narrow": narrow, "roles": service.ROLES,
+        audience = service.audience_of(user)
+        view = await service.meeting_view(meeting, family, audience)
+        # Outside the team (samordner, the father's kontaktperson) the page is narrow: no
+        # contact data, no network suggestions; the kontaktperson runs the advice sessions.
+        narrow = audience is not Audience.TEAM
+        runs_it = audience is Audience.TEAM or (audience is Audience.FATHER_SIDE
+                                                and meeting["kind"] == "bic_session")
+        context = {"view": view, "narrow": narrow, "audience": audience.value,
+                   "runs_it": runs_it, "roles": service.ROLES,
                    "rsvp": service.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,
@@ -397,8 +419,9 @@ class MeetingController(Controller):
                 "people": await net.Person.select(net.Person.id, net.Person.name, net.Person.role).where(
                     net.Person.family == meeting["family"]).order_by(net.Person.name)
                 if meeting["family"] else [],
-                "organisations": await _organisation_choices(),
             })
+        if runs_it:
+            context["organisations"] = await _organisation_choices()
         context.update(extra or {})
         return web.render("meetings/detail.html", context, status=status)
 

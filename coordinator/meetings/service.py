@@ -10,7 +10,7 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from piccolo.custom_types import Combinable
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
-from coordinator.auth.policy import Action, Principal
+from coordinator.auth.policy import Action, Audience, Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
@@ -75,6 +75,33 @@ async def samordner_may_open(user: Principal, meeting: Mapping[str, Any]) -> boo
         (FgcCase.id == meeting["fgc_case"]) & (FgcCase.samordner_user == user.id))
 
 
+FATHER_SIDE_KINDS = frozenset({"bic_session", "bic_joint_parents"})
+
+
+async def father_side_may_open(user: Principal, meeting: Mapping[str, Any], action: Action) -> bool:
+    """A kontaktperson reads the BIC meetings of the fathers referred to them (sessions and
+    the joint parents' meeting) and changes only the advice sessions."""
+    if user.role is not Role.KONTAKTPERSON or meeting["kind"] not in FATHER_SIDE_KINDS:
+        return False
+    if action is not Action.READ and meeting["kind"] != "bic_session":
+        return False
+    if meeting["father_assessment"] is None:
+        return False
+    return await FatherAssessment.exists().where(
+        (FatherAssessment.id == meeting["father_assessment"])
+        & (FatherAssessment.contact_person == user.id))
+
+
+def audience_of(user: Principal) -> Audience:
+    """The audience a user who has opened a meeting reads it as (``load_meeting`` decided
+    they may): the team, or – for a samordner or a kontaktperson – someone outside it."""
+    if user.role is Role.KONTAKTPERSON:
+        return Audience.FATHER_SIDE
+    if user.role is Role.SAMORDNER:
+        return Audience.NONE
+    return Audience.TEAM
+
+
 # Roles that may open every meeting between organisations (no family).
 NO_FAMILY_ROLES = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
 
@@ -92,7 +119,8 @@ def may_open_without_family(user: Principal, meeting: Mapping[str, Any]) -> bool
 
 async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
                        address: str = "", what: str = "møde",
-                       samordner_edit: bool = False) -> tuple[dict, dict | None]:
+                       samordner_edit: bool = False, audit_read: bool = True
+                       ) -> tuple[dict, dict | None]:
     """The meeting and its family (None for a meeting between organisations) if ``user``
     may perform ``action``; otherwise 404.
 
@@ -114,10 +142,17 @@ async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
         if not await samordner_may_open(user, meeting):
             raise NotFoundException()
         family = await Family.select().where(Family.id == meeting["family"]).first()
+    elif user.role is Role.KONTAKTPERSON:
+        # Father side: the meetings of the BIC case referred to this kontaktperson; they
+        # change only the advice sessions (the joint meeting is the team's).
+        if not await father_side_may_open(user, meeting, action):
+            raise NotFoundException()
+        family = await families.load_family(user, meeting["family"], action, what=what,
+                                            address=address, audit_read=False, father_side=True)
     else:
         family = await families.load_family(user, meeting["family"], action, what=what,
                                             address=address, audit_read=False)
-    if action is Action.READ:
+    if action is Action.READ and audit_read:
         await audit.record(user, "read", what, meeting_id, meeting["family"],
                            meeting["title"], address)
     return meeting, family
@@ -368,10 +403,11 @@ async def _location(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()
 
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
-                          participants: list[dict], family: Mapping[str, Any] | None
-                          ) -> list[safety.Finding]:
+                          participants: list[dict], family: Mapping[str, Any] | None,
+                          facts: tuple[str, ...] | None = None) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending)."""
-    facts = await protected_facts()
+    if facts is None:
+        facts = await protected_facts()
     location, _ = await _location(meeting, facts)
     at_centre = bool(family and family["at_crisis_centre"])
     people = [_safety_person(p, at_centre) for p in participants]
@@ -396,12 +432,17 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
     return safety.check_meeting(s_meeting, people, keep_apart)
 
 
-async def meeting_view(meeting: dict, family: dict | None) -> MeetingView:
-    """Load what the meeting page needs (the caller has authorised and audited the read)."""
+async def meeting_view(meeting: dict, family: dict | None,
+                       audience: Audience = Audience.TEAM) -> MeetingView:
+    """Load what the meeting page needs (the caller has authorised and audited the read),
+    projected for the reader's ``audience``: the family's team sees the meeting as it is;
+    anyone else (a samordner, the father's kontaktperson) sees no protected place, room or
+    fact in any text, and nobody's contact data (``project_for_audience``)."""
+    facts = await protected_facts()
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
-    findings = await safety_findings(meeting, parts, participants, family)
-    _, location_protected = await _location(meeting, await protected_facts())
+    findings = await safety_findings(meeting, parts, participants, family, facts)
+    _, location_protected = await _location(meeting, facts)
     approvals = await SafetyApproval.select(
         *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
     ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
@@ -415,11 +456,44 @@ async def meeting_view(meeting: dict, family: dict | None) -> MeetingView:
                      or (row["person"] and row["person"] == p["person"]))}
     hours = await availability.hours_of(availability.owner_of(p) for p in participants
                                         if p["person"] or p["user"])
-    return MeetingView(meeting, family, kinds.get_kind(meeting["kind"]), parts, participants,
+    view = MeetingView(meeting, family, kinds.get_kind(meeting["kind"]), parts, participants,
                        approvals, findings, location_protected, targets, changes,
                        room=await availability.meeting_room(meeting),
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours)
+    return view if audience is Audience.TEAM else project_for_audience(view, facts)
+
+
+# What a reader outside the family's team reads instead of a withheld place or fact.
+WITHHELD_PLACE = safety.NEUTRAL_LOCATION
+CONTACT_FIELDS = ("email", "phone", "address", "rsvp_comment")
+
+
+def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingView:
+    """The meeting page for a reader outside the family's team (samordner, the father's
+    kontaktperson): a protected place (organisation, room at a crisis centre, or text
+    naming one) becomes "Oplyses af socialrådgiveren"; every protected fact in titles,
+    descriptions, part places, notes and answers is replaced; nobody's contact data is
+    shown. Pure: the same rule for every page built from a ``MeetingView``."""
+    def clean(text: str | None) -> str:
+        return protected.replace(text or "", facts, safety.HIDDEN)
+
+    meeting = dict(view.meeting)
+    if view.location_protected:
+        meeting["location"] = WITHHELD_PLACE
+    for key in ("title", "location", "description", "minutes", "outcome", "cancel_reason"):
+        if isinstance(meeting.get(key), str):
+            meeting[key] = clean(meeting[key])
+    parts = [{**part, **({"location": clean(part["location"])}
+                         if isinstance(part.get("location"), str) else {})} for part in view.parts]
+    participants = [{**p, **{key: "" for key in CONTACT_FIELDS if key in p},
+                     "name": clean(p["name"]), "organisation": clean(p.get("organisation"))}
+                    for p in view.participants]
+    room = None if view.location_protected or view.room is None else {
+        **view.room, "name": clean(view.room.get("name")), "location": clean(view.room.get("location"))}
+    findings = [replace(f, message=clean(f.message)) for f in view.findings]
+    return replace(view, meeting=meeting, parts=parts, participants=participants, room=room,
+                   findings=findings, feeds={}, changes=[])
 
 
 async def meetings_of_family(family_id: int) -> list[dict]:

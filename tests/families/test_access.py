@@ -4,7 +4,8 @@ import pytest
 
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import (
-    Action, FamilyAccessFacts, Principal, may_access_family,
+    Action, Audience, FamilyAccessFacts, Principal, family_audience, may_access_family,
+    may_access_father_side,
 )
 from coordinator.auth.roles import Role
 from tests import factories as f
@@ -14,7 +15,8 @@ ROLES = [r.value for r in Role]
 # role -> (own family status, foreign family status)
 EXPECTED = {
     "socialraadgiver": (200, 404),
-    "kontaktperson": (200, 404),
+    # On a family's team for the father only (policy.Audience.FATHER_SIDE): not the family page.
+    "kontaktperson": (404, 404),
     "leder": (200, 404),
     "samordner": (404, 404),
     "admin": (404, 404),
@@ -89,6 +91,22 @@ def test_policy_table(role, on_team, closed, action):
     user = Principal(1, "u", role)
     allowed = may_access_family(user, FamilyAccessFacts(on_team=on_team, family_closed=closed),
                                 action)
+    expected = (role not in (Role.ADMIN, Role.SAMORDNER, Role.KONTAKTPERSON) and on_team
+                and not (closed and action is Action.WRITE))
+    assert allowed is expected
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("on_team", [True, False])
+@pytest.mark.parametrize("closed", [True, False])
+@pytest.mark.parametrize("action", list(Action))
+def test_father_side_policy_table(role, on_team, closed, action):
+    user = Principal(1, "u", role)
+    facts = FamilyAccessFacts(on_team=on_team, family_closed=closed)
+    allowed = may_access_father_side(user, facts, action)
     expected = (role not in (Role.ADMIN, Role.SAMORDNER) and on_team
                 and not (closed and action is Action.WRITE))
     assert allowed is expected
+    assert family_audience(user, facts) is (
+        Audience.NONE if role in (Role.ADMIN, Role.SAMORDNER) or not on_team
+        else Audience.FATHER_SIDE if role is Role.KONTAKTPERSON else Audience.TEAM)

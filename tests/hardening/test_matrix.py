@@ -35,6 +35,8 @@ INBOUND_TOKEN = "matrix-inbound-" + "y" * 24
 LOGGED_IN = tuple(r for r in ROLES if r != "anonymous")
 CASE = ("socialraadgiver", "kontaktperson", "leder")
 EDITORS = ("socialraadgiver", "leder")
+# The family's own team; the kontaktperson is on it for the father only (father side).
+TEAM = EDITORS
 
 # Outcomes
 OK = "ok"            # 200
@@ -71,8 +73,11 @@ def rule(outcome: str, roles: tuple[str, ...], *, anonymous: str = LOGIN, others
 
 EVERYONE = rule(OK, LOGGED_IN, anonymous=OK)
 LOGGED_IN_PAGE = rule(OK, LOGGED_IN)
-FAMILY_PAGE = rule(OK, CASE)
-FAMILY_WRITE = rule(DONE, CASE)
+FAMILY_PAGE = rule(OK, TEAM)
+FAMILY_WRITE = rule(DONE, TEAM)
+FATHER_SIDE_PAGE = rule(OK, CASE)
+FATHER_SIDE_WRITE = rule(DONE, CASE)
+MEETING_WRITE = rule(DONE, CASE)  # the kontaktperson's own meeting is the father's session
 MEETING_PAGE = rule(OK, CASE + ("samordner",))
 AGREEMENT_PAGE = rule(OK, CASE)
 AGREEMENT_FORM = rule(OK, EDITORS)
@@ -89,7 +94,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/login"): rule(HOME, LOGGED_IN, anonymous=OK),
     ("POST", "/login"): rule(BAD, LOGGED_IN, anonymous=BAD),
     ("POST", "/logout"): rule(LOGGED_OUT, LOGGED_IN, anonymous=LOGGED_OUT),
-    ("GET", "/"): LOGGED_IN_PAGE,
+    # each role's start page: the family list, or a redirect to the role's own start page
+    ("GET", "/"): rule(OK, TEAM, others=HOME),
     # users and the audit log
     ("GET", "/admin/users"): rule(OK, ("admin",)),
     ("POST", "/admin/users"): rule(DONE, ("admin",)),
@@ -134,12 +140,12 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/families/{family_id:int}/familieraadslagning/plan"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/followup"): FAMILY_WRITE,
     # Barnet i Centrum
-    ("GET", "/families/{family_id:int}/bic"): FAMILY_PAGE,
+    ("GET", "/families/{family_id:int}/bic"): FATHER_SIDE_PAGE,
     ("POST", "/families/{family_id:int}/bic/assessment"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/bic/agreement"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/bic/referral"): FAMILY_WRITE,
-    ("POST", "/families/{family_id:int}/bic/sessions"): FAMILY_WRITE,
-    ("POST", "/families/{family_id:int}/bic/sessions/{session_id:int}/held"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/bic/sessions"): FATHER_SIDE_WRITE,
+    ("POST", "/families/{family_id:int}/bic/sessions/{session_id:int}/held"): FATHER_SIDE_WRITE,
     ("POST", "/families/{family_id:int}/bic/joint"): FAMILY_WRITE,
     # meetings
     ("GET", "/families/{family_id:int}/meetings/new"): FAMILY_PAGE,
@@ -148,7 +154,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/meetings/{meeting_id:int}"): MEETING_PAGE,
     ("GET", "/meetings/{meeting_id:int}/answers"): MEETING_PAGE,
     ("GET", "/meetings/{meeting_id:int}/invitation.ics"): MEETING_PAGE,
-    ("POST", "/meetings/{meeting_id:int}/details"): FAMILY_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/details"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/participants"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/remove"):
@@ -162,10 +168,10 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/slot"): SCHEDULING,
     ("GET", "/rooms"): rule(OK, CASE),
     ("POST", "/rooms"): rule(DONE, CASE),
-    ("POST", "/meetings/{meeting_id:int}/approvals"): FAMILY_WRITE,
-    ("POST", "/meetings/{meeting_id:int}/status"): FAMILY_WRITE,
-    ("POST", "/meetings/{meeting_id:int}/held"): FAMILY_WRITE,
-    ("POST", "/meetings/{meeting_id:int}/followup"): FAMILY_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/approvals"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/status"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/held"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/followup"): MEETING_WRITE,
     # invites: answer links, feeds, inbound mail
     ("GET", "/svar/{token:str}"): TOKEN_PAGE,
     ("POST", "/svar/{token:str}"): TOKEN_WRITE,
@@ -239,6 +245,8 @@ def fill(path: str, world: World, role: str, ownership: str) -> str:
             ownership == "mixed" and name not in SUB_IDS) else world.foreign
         if name in ("meeting_id", "participant_id") and role == "samordner":
             name = "fgc_" + name
+        if name in ("meeting_id", "participant_id") and role == "kontaktperson":
+            name = "bic_" + name  # the father's side: his advice session
         return str(side[name])
     return PARAM.sub(value, path)
 

@@ -16,9 +16,11 @@ from coordinator.families.tables import TeamMember
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
-from coordinator.network.tables import Organisation
+from coordinator.network.tables import Organisation, Person
 from tests import conftest, factories
+from tests.hardening.world import CRISIS_CENTRE_ADDRESS, build_world
 from tests.invites import support
+from tests.invites.support import working_day
 
 CENTRE_PHONE = "+45 70 20 30 40"
 CENTRE_EMAIL = "post@krisecenter.example.dk"
@@ -215,20 +217,67 @@ async def test_replies_go_to_the_socialraadgiver_but_never_to_a_crisis_centre_ma
     assert "krisecenter" not in _squashed(_readable(latest["message"]))
 
 
-async def test_the_fathers_kontaktperson_gets_neither_the_place_nor_the_address_from_the_ics(client, other_client):
-    """The kontaktperson in Modtagelsen is on the team (for the father's BIC record), but
-    the meeting's .ics download is projected for her: no crisis-centre address, while the
-    socialrådgiver's own download keeps what she wrote."""
+async def test_the_fathers_kontaktperson_is_father_side_only(client, other_client):
+    """Why: "The father's kontaktperson is a full team member … opens the family's network
+    editor (the protected mother's phone …), can export anyone's data, and can clear the
+    mother's protected_address flag … with a POST". On the team for the father's BIC record,
+    she is father side (policy.Audience.FATHER_SIDE): the family page, the network editor,
+    exports and the family's other meetings are 404 for her, and a POST that would clear
+    the mother's protection changes nothing; the socialrådgiver's own download keeps what
+    she wrote."""
     s = await support.scenario()
     kontakt = await factories.user("kontaktperson", full_name="Kit Kontakt")
     await TeamMember.insert(TeamMember(family=s.family["id"], user=kontakt.id,
                                        team_role="Kontaktperson, Modtagelsen"))
-    path = f"/meetings/{s.meeting_id}/invitation.ics"
+    fid = s.family["id"]
     await factories.login(client, kontakt)
-    theirs = await client.get(path)
-    assert theirs.status_code == 200
-    assert "hemmelig vej" not in _squashed(theirs.text)
-    assert "emma marie hansen" not in _squashed(theirs.text)
+    for path in (f"/families/{fid}", f"/families/{fid}/network", f"/families/{fid}/network.svg",
+                 f"/families/{fid}/network/people/{s.mother}/edit",
+                 f"/families/{fid}/people/{s.mother}/export",
+                 f"/families/{fid}/people/{s.mother}/export.json",
+                 f"/meetings/{s.meeting_id}", f"/meetings/{s.meeting_id}/invitation.ics",
+                 f"/families/{fid}/bic"):  # not referred to her: not even the BIC page
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert "hemmelig vej" not in _squashed(response.text), path
+    response = await factories.post_form(
+        client, f"/families/{fid}/network/people/{s.mother}",
+        {"name": "Mor", "role": "mother", "protected_address": ""},
+        page="/followup/kontaktperson")
+    assert response.status_code == 404
+    mother = await Person.select().where(Person.id == s.mother).first()
+    assert mother["protected_address"]
     await factories.login(other_client, s.worker)
-    own = await other_client.get(path)
+    own = await other_client.get(f"/meetings/{s.meeting_id}/invitation.ics")
     assert "hemmelig vej" in _squashed(own.text)
+
+
+async def test_the_fathers_kontaktperson_runs_his_sessions_and_sees_nothing_of_the_mother(client):
+    """Father side, positively: the kontaktperson the father is referred to starts on her
+    BIC fathers, opens his BIC page and his advice session, and plans the next one; the
+    assessment's reasons, the mother's and the child's names and addresses are on none of
+    those pages."""
+    world = await build_world()
+    kontakt = world.users["kontaktperson"]
+    own = world.own
+    await factories.login(client, kontakt)
+    start = await client.get("/")
+    assert start.status_code == 303 and start.headers["location"] == "/followup/kontaktperson"
+    pages = [await client.get(f"/families/{own['family_id']}/bic"),
+             await client.get(f"/meetings/{own['bic_meeting_id']}"),
+             await client.get("/followup/kontaktperson")]
+    for page in pages:
+        assert page.status_code == 200
+        for secret in ("Far vil gerne", "Mette Egensen", "Alma Egensen", "Skjultvej",
+                       "mor.egensen@example.net", CRISIS_CENTRE_ADDRESS):
+            assert secret not in page.text, (secret, str(page.url))
+    assert "Frede Egensen" in pages[0].text  # his own record
+    day = working_day(20)
+    response = await factories.post_form(
+        client, f"/families/{own['family_id']}/bic/sessions",
+        {"topics": "bolig", "start": f"{day.isoformat()}T10:00", "end": f"{day.isoformat()}T11:00",
+         "location": "Modtagelsen"}, page="/followup/kontaktperson")
+    assert response.status_code == 303 and response.headers["location"].startswith("/meetings/")
+    # The family's network meeting and the familierådslagning are not hers.
+    for meeting in (own["meeting_id"], own["fgc_meeting_id"]):
+        assert (await client.get(f"/meetings/{meeting}")).status_code == 404

@@ -103,8 +103,11 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     session_day = working_day(days + 1)
     await flows.add_bic_session(worker, family, ["bolig"], at(session_day, 13),
                                 at(session_day, 14), "Rådhuset")
-    session = (await BicSession.select(BicSession.id).order_by(BicSession.id, ascending=False)
-               .first())["id"]
+    session_row = await BicSession.select(BicSession.id, BicSession.meeting).order_by(
+        BicSession.id, ascending=False).first()
+    session, bic_meeting = session_row["id"], session_row["meeting"]
+    bic_participant = next(p["id"] for p in await meetings.participants_of(bic_meeting)
+                           if p["user"] == contact.id)
     # a scheduled network meeting with the mother and the teacher
     meeting_id = await meetings.create_meeting(worker, family, "netvaerksmoede",
                                                f"Netværksmøde om {child_name}",
@@ -131,6 +134,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         "task_id": task, "session_id": session, "meeting_id": meeting_id,
         "fgc_meeting_id": fgc_meeting, "participant_id": participant,
         "fgc_participant_id": fgc_participant, "token": token,
+        "bic_meeting_id": bic_meeting, "bic_participant_id": bic_participant,
         "name": f"{feed_token}.ics", "token_id": feed_id,
         "mother": mother, "father": father, "child": child,
     }
