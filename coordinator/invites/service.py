@@ -111,6 +111,11 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
     families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
         Family.id.is_in(list({m["family"] for m in meetings if m["family"]}) or [-1]))}
+    children: dict[int, list[str]] = {}
+    for child in await net.Person.select(net.Person.family, net.Person.name).where(
+            net.Person.family.is_in(list(families) or [-1]) & (net.Person.role == "child")
+    ).order_by(net.Person.id):
+        children.setdefault(child["family"], []).append(child["name"])
     org_ids = list({m["location_organisation"] for m in meetings if m["location_organisation"]})
     orgs = {o["id"]: o for o in await net.Organisation.select(
         net.Organisation.id, net.Organisation.name, net.Organisation.address,
@@ -144,8 +149,13 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
             participants.append(_participant_data(row))
         for row in own_rows:  # removed people are known only for their own cancellation
             people.setdefault(row["safety_id"], _safety_person(row, bool(family["at_crisis_centre"])))
+        # Partners read the kind and the children's first names, not the team's title for
+        # the family, unless the team chose to share it (a meeting between organisations
+        # has no family: its title is all there is).
+        partner_title = "" if meeting["family"] is None or meeting["title_to_partners"] else \
+            safety.partner_title(meeting["kind"], children.get(meeting["family"], []))
         result.append(_meeting_data(meeting, own_parts, participants, people, orgs,
-                                    base.get(meeting["id"], meeting["sequence"])))
+                                    base.get(meeting["id"], meeting["sequence"]), partner_title))
     return result
 
 
@@ -161,7 +171,8 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
-                  orgs: Mapping[int, Mapping[str, Any]], base_sequence: int) -> redact.MeetingData:
+                  orgs: Mapping[int, Mapping[str, Any]], base_sequence: int,
+                  partner_title: str = "") -> redact.MeetingData:
     text, at_protected_place = meeting["location"], False
     org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
     if org:
@@ -183,7 +194,8 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         location=safety.Location(text=text, at_crisis_centre=at_protected_place), parts=s_parts,
         description=meeting["description"],
         invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
-        send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms))
+        send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms),
+        partner_title=partner_title)
     return redact.MeetingData(
         id=meeting["id"], family_id=meeting["family"], kind=meeting["kind"],
         title=meeting["title"], status=meeting["status"],

@@ -450,7 +450,8 @@ class MeetingController(Controller):
         description = web.text(form, "description", "Beskrivelse", max_length=4000)
         return await _guarded(request, self._back(meeting_id), lambda: service.update_details(
             web.user_of(request), meeting, _version(form), title, location, _organisation(form),
-            description, web.checkbox(form, "send_email_invites"), web.client_address(request)))
+            description, web.checkbox(form, "send_email_invites"), web.client_address(request),
+            title_to_partners=web.checkbox(form, "title_to_partners")))
 
     @post("/{meeting_id:int}/participants")
     async def add_participant(self, request: Request, meeting_id: FromPath[int]) -> Response:

@@ -188,6 +188,9 @@ class Meeting:
     send_email_invites: bool = True
     # Extra strings that reveal where the family is (e.g. the crisis centre's name).
     sensitive_terms: tuple[str, ...] = ()
+    # What outside professionals (partners, feeds) read as the title (``partner_title``);
+    # empty: the meeting's own title (no family, or the team chose to share it).
+    partner_title: str = ""
 
     def location_of(self, part: MeetingPart) -> Location:
         """The effective location of a part."""
@@ -269,6 +272,18 @@ def _index(people: Mapping[str, Person] | Iterable[Person]) -> dict[str, Person]
 
 def _approved(meeting: Meeting, a: str, b: str, part_key: str) -> bool:
     return any(approval.covers(a, b, part_key) for approval in meeting.approvals)
+
+
+def partner_title(kind: str, children: Iterable[str]) -> str:
+    """What an outside professional reads as a family meeting's title: the meeting's kind
+    and the children's first names and initials ("Netværksmøde om Ali H. og Noor H."),
+    never the family's surname or the team's name for the family."""
+    label = KINDS[kind].label if kind in KINDS else "Møde"
+    names = list(dict.fromkeys(child_display_name(n) for n in children if n.strip()))
+    if not names:
+        return label
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]
+    return f"{label} om {joined}"
 
 
 def child_display_name(name: str) -> str:
@@ -697,7 +712,9 @@ def redact_for_recipient(
         description = NEUTRAL_DESCRIPTION
         attendees: tuple[VisibleAttendee, ...] = ()
     else:
-        title = _clean_text(meeting.title, recipient, index, meeting)
+        shown_title = meeting.partner_title if recipient.is_external and meeting.partner_title \
+            else meeting.title
+        title = _clean_text(shown_title, recipient, index, meeting)
         description = _clean_text(meeting.description, recipient, index, meeting)
         attendees = _visible_attendees(meeting, recipient, index, own_parts, withheld)
 

@@ -280,6 +280,7 @@ class MeetingView:
     feed_warnings: list[str] = field(default_factory=list)
     feeds: dict[int, dict] = field(default_factory=dict)  # participant id -> own feed
     hours: dict[str, availability.Hours] = field(default_factory=dict)  # by safety id
+    partner_title: str = ""  # what partners read as the title by default
 
 
 # Read on every slot search and meeting page: hand-written (see ``sql``).
@@ -460,8 +461,19 @@ async def meeting_view(meeting: dict, family: dict | None,
                        approvals, findings, location_protected, targets, changes,
                        room=await availability.meeting_room(meeting),
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
-                       feeds=own_feeds, hours=hours)
+                       feeds=own_feeds, hours=hours,
+                       partner_title=await partner_title_of(meeting))
     return view if audience is Audience.TEAM else project_for_audience(view, facts)
+
+
+async def partner_title_of(meeting: Mapping[str, Any]) -> str:
+    """What partners read as a family meeting's title by default (``safety.partner_title``)."""
+    if meeting["family"] is None:
+        return meeting["title"]
+    children = await net.Person.select(net.Person.name).where(
+        (net.Person.family == meeting["family"]) & (net.Person.role == "child")
+    ).order_by(net.Person.id)
+    return safety.partner_title(meeting["kind"], [c["name"] for c in children])
 
 
 # What a reader outside the family's team reads instead of a withheld place or fact.
@@ -848,8 +860,11 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
 
 async def update_details(user: Principal, meeting: Mapping[str, Any], version: int | None,
                          title: str, location: str, location_organisation: int | None,
-                         description: str, send_email_invites: bool, address: str = "") -> None:
-    """Title, place and description; a new place is a material change (reschedule)."""
+                         description: str, send_email_invites: bool, address: str = "",
+                         title_to_partners: bool = False) -> None:
+    """Title, place and description; a new place is a material change (reschedule).
+    ``title_to_partners``: partners read the title itself instead of the meeting's kind and
+    the children's first names (the team's choice, audited)."""
     _require_open(meeting)
     if location_organisation is not None and not await net.Organisation.exists().where(
             net.Organisation.id == location_organisation):
@@ -860,9 +875,14 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         await _bump(meeting["id"], version, {
             "title": title, "location": location, "location_organisation": location_organisation,
             "description": description, "send_email_invites": send_email_invites,
+            "title_to_partners": title_to_partners,
         }, material=moved, mine={"title": title, "location": location, "description": description})
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                            f"Mødets oplysninger ændret: {title}", address)
+        if title_to_partners != bool(meeting.get("title_to_partners")):
+            await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                               "Samarbejdspartnere ser mødets titel" if title_to_partners else
+                               "Samarbejdspartnere ser kun mødetype og børnenes fornavne", address)
         if moved and meeting["status"] == "invited":
             await _notify(meeting["id"], "rescheduled", user=user)
         else:

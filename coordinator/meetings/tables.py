@@ -131,6 +131,9 @@ class Meeting(Table):
                                        null=True)
     organiser = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
     send_email_invites = Boolean(default=True)
+    # Partners read the meeting's own title only when the team chooses it; otherwise its
+    # kind and the children's first names and initials (safety.partner_title).
+    title_to_partners = Boolean(default=False)
     sequence = Integer(default=0)  # iCalendar SEQUENCE: raised on every material change
     version = Integer(default=1)  # optimistic locking
     minutes = Text(default="")

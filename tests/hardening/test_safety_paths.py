@@ -10,9 +10,12 @@ from email import message_from_string, policy
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator import web
-from coordinator.invites import service as invites
+from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import TeamMember
+from coordinator.invites import feeds
+from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
@@ -281,3 +284,39 @@ async def test_the_fathers_kontaktperson_runs_his_sessions_and_sees_nothing_of_t
     # The family's network meeting and the familierådslagning are not hers.
     for meeting in (own["meeting_id"], own["fgc_meeting_id"]):
         assert (await client.get(f"/meetings/{meeting}")).status_code == 404
+
+
+async def test_partners_read_the_kind_and_the_childs_first_name_not_the_family():
+    """Point 8: a partner's invitation (Subject, SUMMARY) names the meeting's kind and the
+    child's first name and initial; the family's surname only when the team chooses to
+    share the title for this meeting (audited). The mother reads the title as written."""
+    s = await support.scenario()
+    await support.send(s)
+    [to_teacher] = await _mails_to(s.meeting_id, "laerer@skole.example.org")
+    subject = message_from_string(to_teacher, policy=policy.default)["Subject"]
+    assert "Netværksmøde om Emma H." in subject, subject
+    summaries = re.findall(r"^SUMMARY[^:]*:(.*)$", re.sub(r"\r?\n[ \t]", "", to_teacher), re.M)
+    assert summaries and all(x.strip() == "Netværksmøde om Emma H." for x in summaries), summaries
+    [to_mother] = await _mails_to(s.meeting_id, "mor@example.net")
+    assert "netværksmøde om emma marie hansen" in _squashed(to_mother)
+    meeting = await s.meeting()
+    await meetings.update_details(s.worker, meeting, None, "Netværksmøde – Familien Hansen",
+                                  meeting["location"], None, "Skolestart", True,
+                                  title_to_partners=True)
+    teacher = await Person.select().where(Person.id == s.teacher).first()
+    events = await feeds.meeting_events("partner_organisation", teacher["organisation"],
+                                        app_clock.now())
+    assert [e.summary for e in events] == ["Netværksmøde – Familien Hansen"]
+    events = await AuditEvent.select().where(AuditEvent.summary == "Samarbejdspartnere ser mødets titel")
+    assert len(events) == 1
+
+
+async def test_a_partner_feed_names_no_family():
+    """The partner organisation's feed (synced to cloud calendars) carries the kind and the
+    child's first name, never the family's surname."""
+    s = await support.scenario()
+    await support.send(s)
+    teacher = await Person.select().where(Person.id == s.teacher).first()
+    events = await feeds.meeting_events("partner_organisation", teacher["organisation"],
+                                        app_clock.now())
+    assert [e.summary for e in events] == ["Netværksmøde om Emma H."]

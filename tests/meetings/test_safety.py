@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from coordinator.meetings import safety
 from coordinator.meetings.safety import (
     BLOCK,
     CPR_REPLACEMENT,
@@ -726,3 +727,15 @@ def test_child_display_name(name: str, expected: str) -> None:
 )
 def test_remove_cpr(text: str, expected: str) -> None:
     assert remove_cpr(text) == expected
+
+
+@pytest.mark.parametrize("kind,children,expected", [
+    ("netvaerksmoede", ["Emma Marie Hansen"], "Netværksmøde om Emma H."),
+    ("netvaerksmoede", ["Ali Hassan", "Noor Hassan", "Sami Hassan"],
+     "Netværksmøde om Ali H., Noor H. og Sami H."),
+    ("netvaerksmoede", [], "Netværksmøde"),
+    ("netvaerksmoede", ["Ali Hassan", "Ali Hassan"], "Netværksmøde om Ali H."),
+    ("ukendt", ["Bo"], "Møde om Bo"),
+])
+def test_partner_title_names_the_kind_and_first_names_only(kind, children, expected):
+    assert safety.partner_title(kind, children) == expected
