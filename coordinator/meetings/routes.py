@@ -443,15 +443,22 @@ class MeetingController(Controller):
 
     @post("/{meeting_id:int}/details")
     async def details(self, request: Request, meeting_id: FromPath[int]) -> Response:
-        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        meeting, family = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
         title = web.text(form, "title", "Titel", required=True, max_length=200)
         location = web.text(form, "location", "Mødested", max_length=300)
         description = web.text(form, "description", "Beskrivelse", max_length=4000)
-        return await _guarded(request, self._back(meeting_id), lambda: service.update_details(
-            web.user_of(request), meeting, _version(form), title, location, _organisation(form),
-            description, web.checkbox(form, "send_email_invites"), web.client_address(request),
-            title_to_partners=web.checkbox(form, "title_to_partners")))
+        try:
+            return await _guarded(request, self._back(meeting_id), lambda: service.update_details(
+                web.user_of(request), meeting, _version(form), title, location, _organisation(form),
+                description, web.checkbox(form, "send_email_invites"), web.client_address(request),
+                title_to_partners=web.checkbox(form, "title_to_partners")))
+        except web.UserError as refused:
+            # The form comes back open with the message at the field and what was typed.
+            typed = {"title": title, "location": location, "description": description}
+            return await self._page(request, meeting, family, {
+                "details_error": refused.message, "details_field": refused.field,
+                "typed": typed}, status=refused.status)
 
     @post("/{meeting_id:int}/participants")
     async def add_participant(self, request: Request, meeting_id: FromPath[int]) -> Response:

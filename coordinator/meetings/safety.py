@@ -330,6 +330,29 @@ def is_entitled_to_location(recipient: Person, meeting: Meeting, part_key: str |
     return recipient.entitled_to_protected_location and not recipient.is_hostile
 
 
+@dataclass(frozen=True)
+class TextFinding:
+    """A protected fact found in a text as it was typed, before it is saved."""
+
+    field: str  # the form field's name
+    label: str  # its Danish label
+    found: str  # the protected fact, as stored
+
+
+def screen_texts(texts: Mapping[str, tuple[str, str]], facts: Iterable[str]) -> list[TextFinding]:
+    """Screen typed texts (field → (label, text)) for protected facts, in every spelling
+    (``protected.find``): what was found, in which field. Empty: nothing protected."""
+    wanted = tuple(facts)
+    return [TextFinding(name, label, found) for name, (label, text) in texts.items()
+            for found in protected.find(text, wanted)]
+
+
+def outsiders(people: Iterable[Person]) -> list[Person]:
+    """The participants a protected place or fact must never reach (the father, anyone who
+    used violence, partners and everyone else not entitled)."""
+    return [p for p in people if not _entitled_to_sensitive(p)]
+
+
 def _entitled_to_sensitive(recipient: Person) -> bool:
     return recipient.entitled_to_protected_location and not recipient.is_hostile
 

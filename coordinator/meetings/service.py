@@ -220,6 +220,35 @@ async def refuse_if_unsafe(meeting_id: int) -> None:
         raise web.UserError(UNSAFE_CHANGE + " " + " ".join(blocking), 409)
 
 
+async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tuple[str, str]]
+                            ) -> None:
+    """Free text that every participant reads (title, description) is screened when it is
+    typed: if it names a protected place or fact in any spelling and the meeting has a
+    participant who may not know it, it is refused (422) with what was found and for whom,
+    and nothing is saved. Sending screens again per recipient (the second line)."""
+    if meeting["family"] is None:
+        return
+    # Only what is typed now: text already saved is screened when it leaves (per recipient).
+    changed = {name: value for name, value in texts.items() if value[1] != meeting.get(name)}
+    if not changed:
+        return
+    findings = safety.screen_texts(changed, await protected_facts())
+    if not findings:
+        return
+    family = await Family.select(Family.at_crisis_centre).where(Family.id == meeting["family"]).first()
+    at_centre = bool(family and family["at_crisis_centre"])
+    people = [_safety_person(p, at_centre) for p in await participants_of(meeting["id"])]
+    outside = safety.outsiders(people)
+    if not outside:
+        return
+    first = findings[0]
+    names = ", ".join(p.name for p in outside[:3]) + (" m.fl." if len(outside) > 3 else "")
+    raise web.UserError(
+        f"»{first.label}« nævner »{first.found}«, som kan fortælle, hvor mor og børn opholder "
+        f"sig. Mødet har deltagere, der ikke må vide det ({names}). Ret teksten – intet er gemt.",
+        field=first.field)
+
+
 # ------------------------------------------------------------------ optimistic locking
 
 LOCK_FIELDS = ("title", "status", "location", "description", "sequence", "version")
@@ -871,6 +900,8 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         raise web.UserError("Det valgte mødested findes ikke.")
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
+    await screen_typed_text(meeting, {"title": ("Titel", title),
+                                      "description": ("Beskrivelse", description)})
     async with db.transaction():
         await _bump(meeting["id"], version, {
             "title": title, "location": location, "location_organisation": location_organisation,

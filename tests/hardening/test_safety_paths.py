@@ -73,14 +73,22 @@ def _squashed(text: str) -> str:
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
 async def test_every_spelling_of_the_centre_is_withheld_from_a_partner(spelling):
-    """Written in the description: the teacher (a partner, not entitled) never reads it;
-    the mother, who is entitled, reads it as written."""
+    """Typed into the description of a meeting with a partner it is refused where it is
+    typed (point 4), and nothing is saved. Text that got in anyway (saved before the place
+    was protected) is the second line's: the teacher (a partner, not entitled) never reads
+    it; the mother, who is entitled, reads it as written."""
     s = await support.scenario()
     await _centre_contacts()
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, meeting["title"], meeting["location"],
-                                  None, f"Praktisk: mor kan nås via {spelling}.",
-                                  bool(meeting["send_email_invites"]))
+    typed = f"Praktisk: mor kan nås via {spelling}."
+    with pytest.raises(web.UserError) as refused:
+        await meetings.update_details(s.worker, meeting, None, meeting["title"],
+                                      meeting["location"], None, typed,
+                                      bool(meeting["send_email_invites"]))
+    assert refused.value.status == 422 and refused.value.field == "description"
+    assert "Ret teksten – intet er gemt" in refused.value.message
+    assert (await s.meeting())["description"] == meeting["description"]
+    await Meeting.update({Meeting.description: typed}).where(Meeting.id == s.meeting_id)
     await support.send(s)
     [to_teacher] = await _mails_to(s.meeting_id, "laerer@skole.example.org")
     assert _squashed(spelling) not in _squashed(to_teacher)
@@ -320,3 +328,34 @@ async def test_a_partner_feed_names_no_family():
     events = await feeds.meeting_events("partner_organisation", teacher["organisation"],
                                         app_clock.now())
     assert [e.summary for e in events] == ["Netværksmøde om Emma H."]
+
+
+async def test_a_protected_fact_typed_on_the_meeting_page_is_refused_in_place(client):
+    """Point 4 on the page: the details form comes back (422) open, with what was found and
+    for whom, and with what was typed; nothing is saved. A meeting only for the mother and
+    the team may name the centre."""
+    s = await support.scenario(with_father=False)
+    meeting = await s.meeting()
+    await factories.login(client, s.worker)
+    typed = "Vi mødes ved hemmelig vej 1 og går sammen hen til skolen."
+    response = await factories.post_form(client, f"/meetings/{s.meeting_id}/details", {
+        "title": "Netværksmøde om skolestart", "location": meeting["location"],
+        "description": typed, "version": str(meeting["version"])},
+        page=f"/meetings/{s.meeting_id}")
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="d-error"' in page and "»Beskrivelse« nævner" in page and "Lars Lærer" in page
+    assert typed in page and 'value="Netværksmøde om skolestart"' in page
+    assert 'aria-invalid="true"' in page and "<details id=\"details\" open>" in page
+    after = await s.meeting()
+    assert (after["title"], after["description"], after["version"]) == (
+        meeting["title"], meeting["description"], meeting["version"])
+    # Without the teacher and the child's outside contacts, only the mother and the team:
+    for row in await Participant.select().where(Participant.meeting == s.meeting_id):
+        if row["person"] in (s.teacher, s.child):
+            await Participant.delete().where(Participant.id == row["id"])
+    response = await factories.post_form(client, f"/meetings/{s.meeting_id}/details", {
+        "title": meeting["title"], "location": meeting["location"], "description": typed,
+        "version": str(meeting["version"])}, page=f"/meetings/{s.meeting_id}")
+    assert response.status_code == 303
+    assert (await s.meeting())["description"] == typed
