@@ -18,10 +18,11 @@ from litestar.types import Message, Scope
 from coordinator import db, web
 from coordinator.agreements.routes import AgreementController
 from coordinator.audit.routes import AuditController
+from coordinator.auth.guards import PasswordChangeRequired
 from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
-from coordinator.auth.routes import LoginController, UserAdminController
-from coordinator.families.routes import FamilyController
+from coordinator.auth.routes import LoginController, PasswordController, UserAdminController
+from coordinator.families.routes import CaseController, FamilyController
 from coordinator.followup.routes import FollowupController
 from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
@@ -129,7 +130,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             hello,
             LoginController,
             UserAdminController,
+            PasswordController,
             FamilyController,
+            CaseController,
             AuditController,
             FollowupController,
             NetworkController,
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers={
             web.UserError: web.handle_user_error,
+            PasswordChangeRequired: web.handle_password_change_required,
             HTTPException: web.handle_http_exception,
             Exception: web.handle_internal_error,
         },

@@ -295,6 +295,13 @@ def handle_user_error(request: Request, exc: UserError) -> Response:
     return error_response(request, exc.status, exc.message)
 
 
+def handle_password_change_required(request: Request, _: Exception) -> Response:
+    """A temporary password opens one page only: choosing a new password."""
+    if request.method == "GET" and not is_htmx(request):
+        return Redirect(path="/password", status_code=303)
+    return error_response(request, 403, "Vælg en ny adgangskode, før du fortsætter.")
+
+
 def local_referer(request: Request) -> str:
     """The path of the page the request came from, if it was this site; else the start page."""
     from urllib.parse import urlsplit

@@ -15,11 +15,27 @@ from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 
 
+class PasswordChangeRequired(Exception):
+    """The user logged in with a temporary password: nothing but choosing a new one."""
+
+
 def _principal(connection: ASGIConnection) -> Principal:
+    user = _logged_in(connection)
+    if user.must_change_password:
+        raise PasswordChangeRequired()
+    return user
+
+
+def _logged_in(connection: ASGIConnection) -> Principal:
     user = connection.scope.get("user")
     if not isinstance(user, Principal):
         raise NotAuthorizedException()
     return user
+
+
+async def requires_session(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Logged in, even with a temporary password (the page that changes it)."""
+    _logged_in(connection)
 
 
 async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:

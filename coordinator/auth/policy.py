@@ -28,6 +28,7 @@ class Principal:
     username: str
     role: Role
     full_name: str = ""
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)

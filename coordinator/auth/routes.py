@@ -10,7 +10,7 @@ from litestar.response import Redirect
 from coordinator import web
 from coordinator.audit import service as audit
 from coordinator.auth import service
-from coordinator.auth.guards import requires_admin
+from coordinator.auth.guards import requires_admin, requires_session
 from coordinator.auth.middleware import SESSION_COOKIE
 from coordinator.auth.roles import ROLE_LABELS, Role
 
@@ -79,8 +79,7 @@ class UserAdminController(Controller):
 
     @get("/", name="admin_users")
     async def list_page(self) -> Response:
-        return web.render("auth/users.html", {"users": await service.list_users(),
-                                               "roles": ROLE_LABELS, "error": None, "form": {}})
+        return await _users_page()
 
     @post("/")
     async def create(self, request: Request) -> Response:
@@ -108,8 +107,77 @@ class UserAdminController(Controller):
     async def set_active(self, request: Request, user_id: FromPath[int]) -> Response:
         form = await web.form_of(request)
         active = web.checkbox(form, "active")
-        if not await service.set_active(user_id, active):
-            raise NotFoundException()
-        await audit.record(web.user_of(request), "update", "bruger", user_id, None,
+        actor = web.user_of(request)
+        try:
+            if not await service.set_active(user_id, active, actor.id):
+                raise NotFoundException()
+        except service.AccountRefused as refused:
+            return await _users_page(refused.message, status=422)
+        await audit.record(actor, "update", "bruger", user_id, None,
                            "Aktiveret" if active else "Deaktiveret", web.client_address(request))
         return web.see_other(request, "/admin/users")
+
+    @post("/{user_id:int}/role")
+    async def change_role(self, request: Request, user_id: FromPath[int]) -> Response:
+        if not await service.account_exists(user_id):
+            raise NotFoundException()
+        form = await web.form_of(request)
+        role = web.choice(form, "role", "Rolle", {r.value for r in Role})
+        try:
+            old = await service.change_role(user_id, role)
+        except service.AccountRefused as refused:
+            return await _users_page(refused.message, status=422)
+        await audit.record(web.user_of(request), "update", "bruger", user_id, None,
+                           f"Rolle ændret fra {ROLE_LABELS[Role(old)]} til {ROLE_LABELS[Role(role)]}",
+                           web.client_address(request))
+        return web.see_other(request, "/admin/users")
+
+    @post("/{user_id:int}/password")
+    async def reset_password(self, request: Request, user_id: FromPath[int]) -> Response:
+        try:
+            temporary = await service.reset_password(user_id)
+        except service.AccountRefused:
+            raise NotFoundException() from None
+        await audit.record(web.user_of(request), "update", "bruger", user_id, None,
+                           "Adgangskode nulstillet (midlertidig)", web.client_address(request))
+        row = next(u for u in await service.list_users() if u["id"] == user_id)
+        # Shown once, never stored in clear: the admin passes it on by phone.
+        return await _users_page(reset={"username": row["username"], "password": temporary})
+
+
+async def _users_page(error: str | None = None, form: dict | None = None, status: int = 200,
+                      reset: dict | None = None) -> Response:
+    return web.render("auth/users.html", {
+        "users": await service.list_users(), "roles": ROLE_LABELS, "error": error,
+        "form": form or {}, "reset": reset}, status=status)
+
+
+class PasswordController(Controller):
+    """/password: the logged-in user chooses a new password (required after a reset)."""
+
+    path = "/password"
+    guards = [requires_session]
+
+    @get("/", name="password")
+    async def page(self, request: Request) -> Response:
+        return web.render("auth/password.html", {"error": None,
+                                                 "forced": web.user_of(request).must_change_password})
+
+    @post("/")
+    async def change(self, request: Request) -> Response:
+        form = await web.form_of(request)
+        user = web.user_of(request)
+
+        def raw(name: str) -> str:
+            value = form.get(name)
+            return value[:1000] if isinstance(value, str) else ""
+
+        try:
+            await service.change_password(user, raw("current"), raw("new"), raw("repeat"))
+        except service.AccountRefused as refused:
+            return web.render("auth/password.html", {"error": refused.message,
+                                                     "forced": user.must_change_password},
+                              status=422)
+        await audit.record(user, "update", "bruger", user.id, None, "Ny adgangskode valgt",
+                           web.client_address(request))
+        return web.see_other(request, "/")

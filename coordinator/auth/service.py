@@ -50,7 +50,8 @@ class NewSession:
 def principal_from_row(row: dict) -> Principal:
     """Turn a User row (dict) into the policy's Principal."""
     return Principal(
-        id=row["id"], username=row["username"], role=Role(row["role"]), full_name=row["full_name"]
+        id=row["id"], username=row["username"], role=Role(row["role"]), full_name=row["full_name"],
+        must_change_password=bool(row.get("must_change_password")),
     )
 
 
@@ -123,7 +124,8 @@ async def login(
 # Every request runs this: hand-written, one statement (see db.fetch).
 _SESSION = (
     'SELECT s."id", s."last_seen_at", s."absolute_expires_at", u."id" AS "user_id", '
-    'u."username", u."role", u."full_name", u."active" FROM "app_session" s '
+    'u."username", u."role", u."full_name", u."active", u."must_change_password" '
+    'FROM "app_session" s '
     'JOIN "app_user" u ON u."id" = s."user" WHERE s."token_hash" = {}'
 )
 
@@ -149,7 +151,7 @@ async def resolve_session(settings: Settings, token: str | None) -> Principal | 
         await Session.update({Session.last_seen_at: moment}).where(Session.id == row["id"])
     return Principal(
         id=row["user_id"], username=row["username"], role=Role(row["role"]),
-        full_name=row["full_name"],
+        full_name=row["full_name"], must_change_password=bool(row["must_change_password"]),
     )
 
 
@@ -184,17 +186,91 @@ async def create_user(
     return rows[0]["id"]
 
 
-async def set_active(user_id: int, active: bool) -> bool:
-    """Activate or deactivate an account; deactivation ends its sessions at once.
+class AccountRefused(Exception):
+    """An account change that would lock the admins out or hit the wrong account."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def _keeps_an_admin(user_id: int) -> bool:
+    """True when another active admin remains if ``user_id`` stops being one."""
+    return await User.exists().where((User.role == Role.ADMIN.value) & (User.active == True)  # noqa: E712
+                                     & (User.id != user_id))
+
+
+async def set_active(user_id: int, active: bool, actor_id: int | None = None) -> bool:
+    """Activate or deactivate an account; deactivation ends its sessions at once. Nobody
+    deactivates their own account, and the last active admin stays.
 
     Returns False (nothing changed) when there is no such account."""
     async with db.transaction():
-        if not await User.exists().where(User.id == user_id):
+        row = await User.select(User.id, User.role).where(User.id == user_id).first()
+        if row is None:
             return False
+        if not active and user_id == actor_id:
+            raise AccountRefused("Du kan ikke deaktivere din egen konto.")
+        if not active and row["role"] == Role.ADMIN.value and not await _keeps_an_admin(user_id):
+            raise AccountRefused("Den sidste aktive administrator kan ikke deaktiveres.")
         await User.update({User.active: active}).where(User.id == user_id)
         if not active:
             await Session.delete().where(Session.user == user_id)
     return True
+
+
+async def account_exists(user_id: int) -> bool:
+    """True when there is an account with this id."""
+    return await User.exists().where(User.id == user_id)
+
+
+async def change_role(user_id: int, role: str) -> str:
+    """Give an account another role (the last active admin keeps theirs); its sessions end,
+    so the new rights apply from the next login. Returns the old role."""
+    parsed = parse_role(role)
+    async with db.transaction():
+        row = await User.select(User.id, User.role, User.active).where(User.id == user_id).first()
+        if row is None:
+            raise AccountRefused("Brugeren findes ikke.")
+        if (row["role"] == Role.ADMIN.value and parsed is not Role.ADMIN and row["active"]
+                and not await _keeps_an_admin(user_id)):
+            raise AccountRefused("Den sidste aktive administrator skal beholde sin rolle.")
+        await User.update({User.role: parsed.value, User.version: User.version + 1}).where(
+            User.id == user_id)
+        await Session.delete().where(Session.user == user_id)
+    return row["role"]
+
+
+async def reset_password(user_id: int) -> str:
+    """A temporary password for an account (shown once to the admin); the account must
+    choose a new one at its next login, and its sessions end now."""
+    temporary = secrets.token_urlsafe(9)
+    async with db.transaction():
+        if not await User.exists().where(User.id == user_id):
+            raise AccountRefused("Brugeren findes ikke.")
+        await User.update({User.password_hash: hash_password(temporary),
+                           User.must_change_password: True}).where(User.id == user_id)
+        await Session.delete().where(Session.user == user_id)
+    return temporary
+
+
+MIN_PASSWORD = 10
+
+
+async def change_password(user: Principal, current: str, new: str, repeat: str) -> None:
+    """The user's own new password: the current one must be right, the new one at least
+    ten characters, typed twice alike, and not the current one."""
+    row = await User.select(User.password_hash).where(User.id == user.id).first()
+    if row is None or not verify_password(row["password_hash"], current):
+        raise AccountRefused("Den nuværende adgangskode er forkert.")
+    if len(new) < MIN_PASSWORD:
+        raise AccountRefused(f"Den nye adgangskode skal være mindst {MIN_PASSWORD} tegn.")
+    if new != repeat:
+        raise AccountRefused("De to nye adgangskoder er ikke ens.")
+    if new == current:
+        raise AccountRefused("Vælg en anden adgangskode end den midlertidige.")
+    await User.update({User.password_hash: hash_password(new),
+                       User.must_change_password: False}).where(User.id == user.id)
 
 
 async def list_users() -> list[dict]:

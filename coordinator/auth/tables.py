@@ -25,6 +25,8 @@ class User(Table, tablename="app_user"):
     unit = Varchar(length=100, default="")
     password_hash = Varchar(length=255)
     active = Boolean(default=True)
+    # Set by an admin's password reset: the next login must choose a new password first.
+    must_change_password = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)
 

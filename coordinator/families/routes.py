@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from litestar import Controller, MediaType, Request, Response, get
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath
 
-from coordinator import pagecache, web
+from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_login
+from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
-from coordinator.families import service
+from coordinator.families import cases, service
 from coordinator.families.sections import family_sections
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
@@ -17,6 +21,128 @@ FAMILY_PAGES = pagecache.PageCache()
 
 ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",
                     Role.SAMORDNER: "/meetings/coordinated", Role.ADMIN: "/admin/users/"}
+
+
+# Who may open a case: the roles that hold cases (the father's kontaktperson does not).
+CASE_OPENERS = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
+CHILD_ROWS = 6
+
+
+async def _home(request: Request, form: Mapping[str, Any] | None = None, error: str = "",
+                field: str | None = None, matches: list | None = None,
+                status: int = 200) -> Response:
+    """The start page: the user's families and, for case workers, "Opret familie" (with
+    what was typed and the reason when a submission was refused)."""
+    user = web.user_of(request)
+    families = await service.families_for(user)
+    may_open = user.role in CASE_OPENERS
+    return web.render("home.html", {
+        "families": families, "may_open": may_open,
+        "form": dict(form or {}), "error": error, "field": field, "matches": matches or [],
+        "suggested_reference": await cases.suggest_reference() if may_open else "",
+        "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1)}, status=status)
+
+
+def _new_person(form: Mapping[str, Any], prefix: str, label: str, protected_key: str = ""
+                ) -> cases.NewPerson | None:
+    name = web.text(form, f"{prefix}_name", f"{label}: navn", max_length=200)
+    year = web.integer(form, f"{prefix}_year", f"{label}: fødselsår", required=False,
+                       minimum=1900, maximum=clock.today().year)
+    if not name:
+        if year is not None:
+            raise web.UserError(f"Skriv navnet på {label.lower()}, eller fjern fødselsåret.",
+                                field=f"{prefix}_name")
+        return None
+    return cases.NewPerson(name, year, web.checkbox(form, protected_key) if protected_key else False)
+
+
+def _new_case(form: Mapping[str, Any]) -> cases.NewCase:
+    at_centre = web.checkbox(form, "at_crisis_centre")
+    children = tuple(child for n in range(1, CHILD_ROWS + 1)
+                     if (child := _new_person(form, f"child_{n}", f"Barn {n}",
+                                              f"child_{n}_protected")) is not None)
+    return cases.NewCase(
+        name=web.text(form, "name", "Familiens navn", required=True, max_length=200),
+        reference=web.text(form, "reference", "Sagsnummer", required=True, max_length=32),
+        at_crisis_centre=at_centre,
+        stay_from=web.a_date(form, "stay_from", "Indskrevet", required=False) if at_centre else None,
+        mother=_new_person(form, "mother", "Mor", "mother_protected"),
+        children=children,
+        father=_new_person(form, "father", "Far"),
+        father_used_violence=web.checkbox(form, "father_violence"),
+        confirmed_duplicates=web.checkbox(form, "confirm_duplicates"))
+
+
+class CaseController(Controller):
+    """Opening a case, its team and its stays (``families/cases.py``)."""
+
+    guards = [requires_login]
+
+    @post("/families", name="open-case")
+    async def open_case(self, request: Request) -> Response:
+        user = web.user_of(request)
+        if user.role not in CASE_OPENERS:
+            raise web.UserError("Siden findes ikke.", 404)
+        form = await web.form_of(request)
+        try:
+            family_id = await cases.open_case(user, _new_case(form), web.client_address(request))
+        except cases.DuplicateSuspicion as suspicion:
+            return await _home(request, form, suspicion.message, suspicion.field,
+                               suspicion.matches, status=409)
+        except web.UserError as refused:
+            return await _home(request, form, refused.message, refused.field,
+                               status=refused.status)
+        return web.see_other(request, f"/families/{family_id}")
+
+    async def _family(self, request: Request, family_id: int) -> dict:
+        return await service.load_family(web.user_of(request), family_id, Action.WRITE,
+                                         what="team", address=web.client_address(request))
+
+    @post("/families/{family_id:int}/team")
+    async def add_member(self, request: Request, family_id: FromPath[int]) -> Response:
+        await self._family(request, family_id)
+        form = await web.form_of(request)
+        await cases.add_member(
+            web.user_of(request), family_id,
+            web.integer(form, "user", "Kollega", minimum=1),
+            web.text(form, "team_role", "Rolle på teamet", required=True, max_length=64),
+            web.checkbox(form, "lead"), web.client_address(request))
+        return web.see_other(request, f"/families/{family_id}#team")
+
+    @post("/families/{family_id:int}/team/{member_id:int}/remove")
+    async def remove_member(self, request: Request, family_id: FromPath[int],
+                            member_id: FromPath[int]) -> Response:
+        await self._family(request, family_id)
+        await cases.remove_member(web.user_of(request), family_id, member_id,
+                                  web.client_address(request))
+        return web.see_other(request, f"/families/{family_id}#team")
+
+    @post("/families/{family_id:int}/team/handover")
+    async def handover(self, request: Request, family_id: FromPath[int]) -> Response:
+        await self._family(request, family_id)
+        form = await web.form_of(request)
+        await cases.handover(web.user_of(request), family_id,
+                             web.integer(form, "handover_user", "Overdrag til", minimum=1),
+                             web.client_address(request))
+        return web.see_other(request, f"/families/{family_id}#team")
+
+    @post("/families/{family_id:int}/stays")
+    async def check_in(self, request: Request, family_id: FromPath[int]) -> Response:
+        await self._family(request, family_id)
+        form = await web.form_of(request)
+        await cases.check_in(web.user_of(request), family_id,
+                             web.a_date(form, "started_on", "Indskrevet"),
+                             web.client_address(request))
+        return web.see_other(request, f"/families/{family_id}#stays")
+
+    @post("/families/{family_id:int}/stays/checkout")
+    async def check_out(self, request: Request, family_id: FromPath[int]) -> Response:
+        await self._family(request, family_id)
+        form = await web.form_of(request)
+        await cases.check_out(web.user_of(request), family_id,
+                              web.a_date(form, "ended_on", "Udskrevet"),
+                              web.client_address(request))
+        return web.see_other(request, f"/families/{family_id}#stays")
 
 
 class FamilyController(Controller):
@@ -32,8 +158,7 @@ class FamilyController(Controller):
         start = ROLE_START_PAGES.get(user.role)
         if start:
             return web.see_other(request, start)
-        families = await service.families_for(user)
-        return web.render("home.html", {"families": families})
+        return await _home(request)
 
     @get("/families/{family_id:int}", name="family")
     async def family_page(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -50,7 +175,8 @@ class FamilyController(Controller):
                 context = await section.load(user, family)
                 sections.append({"key": section.key, "template": section.template, **context})
             page = pagecache.render_for_cache(request, "families/detail.html", {
-                "family": family, "team": await service.team_of(family_id),
+                "family": family, "team": await cases.team_view(family_id),
+                "stays": await cases.stays_of(family_id), "today": clock.today(),
                 "sections": sections})
             FAMILY_PAGES.put(key, page)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)

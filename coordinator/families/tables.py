@@ -40,6 +40,7 @@ class TeamMember(Table):
     family = ForeignKey(references=Family, on_delete=OnDelete.cascade, index=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     team_role = Varchar(length=64, default="")
+    lead = Boolean(default=False)  # the tovholder: who holds the case (cases.handover)
     added_at = Timestamptz(default=TimestamptzNow())
 
 

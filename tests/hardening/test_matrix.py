@@ -100,6 +100,10 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/admin/users"): rule(OK, ("admin",)),
     ("POST", "/admin/users"): rule(DONE, ("admin",)),
     ("POST", "/admin/users/{user_id:int}/active"): rule(DONE, ("admin",)),
+    ("POST", "/admin/users/{user_id:int}/role"): rule(DONE, ("admin",)),
+    ("POST", "/admin/users/{user_id:int}/password"): rule(DONE, ("admin",)),
+    ("GET", "/password"): LOGGED_IN_PAGE,
+    ("POST", "/password"): rule(DONE, LOGGED_IN),
     ("GET", "/audit"): rule(OK, ("leder", "admin")),
     # families and their network
     ("GET", "/families/{family_id:int}"): FAMILY_PAGE,
@@ -123,6 +127,13 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/families/{family_id:int}/network/keep-apart/{pair_id:int}"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/network/keep-apart/{pair_id:int}/remove"):
         FAMILY_WRITE,
+    # opening a case, its team and stays
+    ("POST", "/families"): rule(DONE, TEAM),
+    ("POST", "/families/{family_id:int}/team"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/team/{member_id:int}/remove"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/team/handover"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/stays"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/stays/checkout"): FAMILY_WRITE,
     # GDPR: a person's export, closing a case
     ("GET", "/families/{family_id:int}/people/{person_id:int}/export"): FAMILY_PAGE,
     ("GET", "/families/{family_id:int}/people/{person_id:int}/export.json"): FAMILY_PAGE,
@@ -204,7 +215,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
 SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "session_id", "participant_id",
-           "number"}
+           "number", "member_id"}
 # Tables whose rows a refused request may still write: the audit log records refusals,
 # sessions record activity.
 NOT_FINGERPRINTED = {"audit_event", "app_session", "login_attempt"}

@@ -18,7 +18,7 @@ from datetime import timedelta
 from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
-from coordinator.families.tables import Family
+from coordinator.families.tables import Family, TeamMember
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken
@@ -129,12 +129,16 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         expires_at=at(day, 14) + timedelta(days=30)))
     feed_token = await feeds.create_token(worker, "user", worker.id, f"Min kalender ({surname})")
     feed_id = (await feeds.tokens_for(worker))[0]["id"]
+    members = await TeamMember.select(TeamMember.id, TeamMember.user).where(
+        TeamMember.family == family_id).order_by(TeamMember.id)
+    member = members[-1]["id"]  # the leader on the own team (the worker stays), else the worker
     side.ids = {
         "family_id": family_id, "person_id": teacher, "relation_id": relation, "pair_id": pair,
         "task_id": task, "session_id": session, "meeting_id": meeting_id,
         "fgc_meeting_id": fgc_meeting, "participant_id": participant,
         "fgc_participant_id": fgc_participant, "token": token,
         "bic_meeting_id": bic_meeting, "bic_participant_id": bic_participant,
+        "member_id": member,
         "name": f"{feed_token}.ics", "token_id": feed_id,
         "mother": mother, "father": father, "child": child,
     }

@@ -1,0 +1,361 @@
+"""Use cases that open and run a case: opening a family with its first persons, the team
+(add, remove, tovholder, handover) and the family's stays at the crisis centre (§ 109).
+
+Every change is one transaction, audited, and decided by the access policy: only the
+family's team changes its team and stays (``load_family`` with WRITE, done by the routes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from coordinator import clock, db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families.tables import Family, TeamMember
+from coordinator.followup.tables import Stay
+from coordinator.network import service as network
+from coordinator.network.service import PersonInput, RelationInput
+from coordinator.network.tables import Person
+
+# The roles a colleague can have on a family's team (issue 15), in the order offered.
+TEAM_ROLES = ("Socialrådgiver", "Kontaktperson", "Børne- og ungepædagog",
+              "Socialrådgiver i Familieafdelingen")
+# § 109 stk. 7: after-care up to six months after the stay ended.
+AFTER_CARE_MONTHS = 6
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,30}$")
+
+
+# ------------------------------------------------------------------------ opening a case
+
+@dataclass(frozen=True)
+class NewPerson:
+    """One of the first persons of a new case."""
+
+    name: str
+    birth_year: int | None = None
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What the "Opret familie" form asks for."""
+
+    name: str
+    reference: str
+    at_crisis_centre: bool
+    stay_from: date | None = None
+    mother: NewPerson | None = None
+    children: tuple[NewPerson, ...] = ()
+    father: NewPerson | None = None
+    father_used_violence: bool = False
+    confirmed_duplicates: bool = False
+
+    @property
+    def people(self) -> list[NewPerson]:
+        """Everybody the form names, mother first."""
+        return [p for p in (self.mother, *self.children, self.father) if p is not None]
+
+
+async def suggest_reference(today: date | None = None) -> str:
+    """The next free case reference of the year, "2026-0042"."""
+    year = (today or clock.today()).year
+    taken = {r["reference"] for r in await Family.select(Family.reference).where(
+        Family.reference.like(f"{year}-%"))}
+    number = len(taken) + 1
+    while f"{year}-{number:04d}" in taken:
+        number += 1
+    return f"{year}-{number:04d}"
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A person in another case the user may see who looks like one of the new persons."""
+
+    family_id: int
+    family_name: str
+    reference: str
+    person_name: str
+    birth_year: int | None
+
+
+def _key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+async def possible_duplicates(user: Principal, case: NewCase) -> list[PossibleDuplicate]:
+    """Persons with the same name and birth year (or the same full name when no year is
+    given) in the cases whose team the user is on: offered, never blocking."""
+    from coordinator.families.service import families_for
+
+    wanted = {(_key(p.name), p.birth_year) for p in case.people if len(p.name.split()) >= 2
+              or p.birth_year is not None}
+    if not wanted:
+        return []
+    mine = {f["id"]: f for f in await families_for(user, include_closed=True)}
+    if not mine:
+        return []
+    names = {name for name, _ in wanted}
+    rows = await Person.select(Person.family, Person.name, Person.birth_year).where(
+        Person.family.is_in(list(mine)))
+    found = []
+    for row in rows:
+        key = _key(row["name"])
+        if key not in names:
+            continue
+        if (key, row["birth_year"]) in wanted or (key, None) in wanted:
+            family = mine[row["family"]]
+            found.append(PossibleDuplicate(family["id"], family["name"], family["reference"],
+                                           row["name"], row["birth_year"]))
+    return found
+
+
+class DuplicateSuspicion(web.UserError):
+    """The new case looks like one the user already has: shown with the form, not a stop."""
+
+    def __init__(self, matches: list[PossibleDuplicate]) -> None:
+        super().__init__("Nogle af personerne findes måske allerede i en anden sag. Se listen, "
+                         "og sæt flueben i »Opret alligevel«, hvis det er en ny familie.", 409,
+                         field="confirm_duplicates")
+        self.matches = matches
+
+
+def _check(case: NewCase) -> None:
+    if not case.name.strip():
+        raise web.UserError("Skriv familiens navn, som teamet kalder den.", field="name")
+    if not _REFERENCE.match(case.reference):
+        raise web.UserError("Sagsnummeret skal være 2–31 tegn: bogstaver, tal, mellemrum, "
+                            "punktum, skråstreg eller bindestreg.", field="reference")
+    if case.at_crisis_centre and case.stay_from is None:
+        raise web.UserError("Skriv datoen for indskrivningen på krisecentret.", field="stay_from")
+    if case.stay_from is not None and case.stay_from > clock.today():
+        raise web.UserError("Indskrivningen kan ikke ligge i fremtiden.", field="stay_from")
+    if case.father_used_violence and case.father is None:
+        raise web.UserError("Skriv fars navn, hvis far har udøvet vold.", field="father_name")
+
+
+async def open_case(user: Principal, case: NewCase, address: str = "") -> int:
+    """Open a family: the case, the creator on its team as tovholder, the first persons
+    with their relations, keep-apart when the father used violence, and the stay when the
+    family is at the crisis centre. One transaction; everything audited."""
+    _check(case)
+    if await Family.exists().where(Family.reference == case.reference):
+        raise web.UserError(f"Sagsnummeret {case.reference} findes allerede. Brug forslaget "
+                            f"{await suggest_reference()} eller et andet nummer.", field="reference")
+    if not case.confirmed_duplicates:
+        matches = await possible_duplicates(user, case)
+        if matches:
+            raise DuplicateSuspicion(matches)
+    async with db.transaction():
+        rows = await Family.insert(Family(
+            reference=case.reference, name=case.name.strip(), opened_on=clock.today(),
+            at_crisis_centre=case.at_crisis_centre))
+        family_id = rows[0]["id"]
+        await TeamMember.insert(TeamMember(family=family_id, user=user.id,
+                                           team_role=TEAM_ROLES[0], lead=True))
+        await audit.record(user, "create", "familie", family_id, family_id,
+                           f"Sag oprettet: {case.name.strip()} ({case.reference})", address)
+        mother = await _add(user, family_id, case.mother, "mother", address)
+        father = await _add(user, family_id, case.father, "father", address,
+                            used_violence=case.father_used_violence)
+        for child in case.children:
+            relations = [RelationInput(type=kind, source_id=parent, target_is_new=True)
+                         for kind, parent in (("mother_of", mother), ("father_of", father))
+                         if parent is not None]
+            await network.add_person(user, family_id, PersonInput(
+                name=child.name, role="child", birth_year=child.birth_year,
+                protected_address=child.protected), relations=relations,
+                allow_duplicate=True, address=address)
+        if mother is not None and father is not None and case.father_used_violence:
+            await network.add_keep_apart(user, family_id, mother, father,
+                                         "Far har udøvet vold (registreret ved oprettelsen).",
+                                         address)
+        if case.at_crisis_centre and case.stay_from is not None:
+            await _start_stay(user, family_id, case.stay_from, address)
+    return family_id
+
+
+async def _add(user: Principal, family_id: int, person: NewPerson | None, role: str,
+               address: str, used_violence: bool = False) -> int | None:
+    if person is None:
+        return None
+    return await network.add_person(user, family_id, PersonInput(
+        name=person.name, role=role, birth_year=person.birth_year,
+        protected_address=person.protected, used_violence=used_violence),
+        allow_duplicate=True, address=address)
+
+
+# ------------------------------------------------------------------------ the team
+
+@dataclass
+class TeamView:
+    """The team section of the family page."""
+
+    members: list[dict]
+    colleagues: list[dict] = field(default_factory=list)  # who can be added
+    roles: tuple[str, ...] = TEAM_ROLES
+
+
+async def team_view(family_id: int) -> TeamView:
+    """The team with its tovholder, and the active colleagues who are not on it."""
+    members = await TeamMember.select(
+        TeamMember.id, TeamMember.team_role, TeamMember.lead,
+        TeamMember.user.id.as_alias("user_id"), TeamMember.user.full_name.as_alias("full_name"),
+        TeamMember.user.role.as_alias("role"), TeamMember.user.unit.as_alias("unit"),
+    ).where(TeamMember.family == family_id).order_by(TeamMember.user.full_name)
+    on_team = [m["user_id"] for m in members]
+    colleagues = await User.select(User.id, User.full_name, User.unit, User.role).where(
+        (User.active == True)  # noqa: E712
+        & User.role.is_in([Role.SOCIALRAADGIVER.value, Role.LEDER.value, Role.KONTAKTPERSON.value])
+        & User.id.not_in(on_team or [-1])).order_by(User.full_name)
+    return TeamView(members, colleagues)
+
+
+def _team_role(value: str) -> str:
+    if value not in TEAM_ROLES:
+        raise web.UserError("Vælg en rolle på teamet fra listen.", field="team_role")
+    return value
+
+
+async def add_member(user: Principal, family_id: int, colleague_id: int, team_role: str,
+                     lead: bool = False, address: str = "") -> None:
+    """Put a colleague on the team with a team role (and as tovholder), audited."""
+    role = _team_role(team_role)
+    async with db.transaction():
+        colleague = await User.select(User.id, User.full_name, User.active).where(
+            User.id == colleague_id).first()
+        if colleague is None or not colleague["active"]:
+            raise web.UserError("Vælg en aktiv kollega.", field="user")
+        if await TeamMember.exists().where((TeamMember.family == family_id)
+                                           & (TeamMember.user == colleague_id)):
+            raise web.UserError(f"{colleague['full_name']} er allerede på teamet.", field="user")
+        if lead:
+            await TeamMember.update({TeamMember.lead: False}).where(TeamMember.family == family_id)
+        await TeamMember.insert(TeamMember(family=family_id, user=colleague_id, team_role=role,
+                                           lead=lead))
+        await audit.record(user, "update", "team", colleague_id, family_id,
+                           f"{colleague['full_name']} tilføjet til teamet som {role}"
+                           + (" (tovholder)" if lead else ""), address)
+
+
+async def remove_member(user: Principal, family_id: int, member_id: int, address: str = "") -> None:
+    """Take a colleague off the team; the team keeps at least one socialrådgiver-type member
+    and a tovholder (the lead moves to the longest-serving member left)."""
+    async with db.transaction():
+        members = await TeamMember.select(
+            TeamMember.id, TeamMember.lead, TeamMember.user,
+            TeamMember.user.full_name.as_alias("full_name"),
+            TeamMember.user.role.as_alias("role"),
+        ).where(TeamMember.family == family_id).order_by(TeamMember.id)
+        member = next((m for m in members if m["id"] == member_id), None)
+        if member is None:
+            raise web.UserError("Personen er ikke på teamet.", 404)
+        rest = [m for m in members if m["id"] != member_id]
+        if not any(m["role"] in (Role.SOCIALRAADGIVER.value, Role.LEDER.value) for m in rest):
+            raise web.UserError("Teamet skal have mindst én socialrådgiver eller leder. Tilføj "
+                                "en anden først, eller overdrag sagen.", field="member")
+        await TeamMember.delete().where(TeamMember.id == member_id)
+        if member["lead"]:
+            await TeamMember.update({TeamMember.lead: True}).where(TeamMember.id == rest[0]["id"])
+        await audit.record(user, "update", "team", member["user"], family_id,
+                           f"{member['full_name']} fjernet fra teamet", address)
+
+
+async def handover(user: Principal, family_id: int, colleague_id: int, address: str = "") -> None:
+    """Move the lead (tovholder) to a colleague, typically from the crisis centre to
+    Familieafdelingen at move-out: they join the team if needed and become tovholder."""
+    async with db.transaction():
+        colleague = await User.select(User.id, User.full_name, User.active, User.role).where(
+            User.id == colleague_id).first()
+        if colleague is None or not colleague["active"] or colleague["role"] not in (
+                Role.SOCIALRAADGIVER.value, Role.LEDER.value):
+            raise web.UserError("Vælg en aktiv socialrådgiver at overdrage sagen til.",
+                                field="handover_user")
+        await TeamMember.update({TeamMember.lead: False}).where(TeamMember.family == family_id)
+        if await TeamMember.exists().where((TeamMember.family == family_id)
+                                           & (TeamMember.user == colleague_id)):
+            await TeamMember.update({TeamMember.lead: True}).where(
+                (TeamMember.family == family_id) & (TeamMember.user == colleague_id))
+        else:
+            await TeamMember.insert(TeamMember(family=family_id, user=colleague_id,
+                                               team_role=TEAM_ROLES[3], lead=True))
+        await audit.record(user, "update", "team", colleague_id, family_id,
+                           f"Sagen overdraget til {colleague['full_name']} (tovholder)", address)
+
+
+# ------------------------------------------------------------------------ stays (§ 109)
+
+@dataclass(frozen=True)
+class StayView:
+    """One stay with its after-care period."""
+
+    id: int
+    started_on: date
+    ended_on: date | None
+    after_care_until: date | None
+
+    @property
+    def current(self) -> bool:
+        """The family is at the crisis centre on this stay now."""
+        return self.ended_on is None
+
+
+def after_care_until(ended_on: date | None) -> date | None:
+    """The last day of after-care (§ 109 stk. 7): six months after move-out."""
+    return ended_on + relativedelta(months=AFTER_CARE_MONTHS) if ended_on else None
+
+
+async def stays_of(family_id: int) -> list[StayView]:
+    """The family's stays, newest first."""
+    rows = await Stay.select().where(Stay.family == family_id).order_by(
+        Stay.started_on, ascending=False)
+    return [StayView(r["id"], r["started_on"], r["ended_on"], after_care_until(r["ended_on"]))
+            for r in rows]
+
+
+async def _start_stay(user: Principal, family_id: int, on: date, address: str) -> None:
+    rows = await Stay.insert(Stay(family=family_id, started_on=on))
+    await Family.update({Family.at_crisis_centre: True}).where(Family.id == family_id)
+    await audit.record(user, "create", "ophold", rows[0]["id"], family_id,
+                       f"Indskrevet på krisecentret {web.fmt_date(on)}", address)
+
+
+async def check_in(user: Principal, family_id: int, on: date, address: str = "") -> None:
+    """Indskrivning: a new stay from ``on`` (not while another stay is open)."""
+    if on > clock.today():
+        raise web.UserError("Indskrivningen kan ikke ligge i fremtiden.", field="started_on")
+    async with db.transaction():
+        stays = await stays_of(family_id)
+        if any(s.current for s in stays):
+            raise web.UserError("Familien er allerede indskrevet. Registrér udskrivningen først.",
+                                field="started_on")
+        if stays and stays[0].ended_on and on < stays[0].ended_on:
+            raise web.UserError("Et nyt ophold kan ikke begynde, før det forrige sluttede "
+                                f"({web.fmt_date(stays[0].ended_on)}).", field="started_on")
+        await _start_stay(user, family_id, on, address)
+
+
+async def check_out(user: Principal, family_id: int, on: date, address: str = "") -> None:
+    """Udskrivning: the open stay ends on ``on``; after-care runs six months from then."""
+    if on > clock.today():
+        raise web.UserError("Udskrivningen kan ikke ligge i fremtiden.", field="ended_on")
+    async with db.transaction():
+        current = next((s for s in await stays_of(family_id) if s.current), None)
+        if current is None:
+            raise web.UserError("Familien er ikke indskrevet lige nu.", field="ended_on")
+        if on < current.started_on:
+            raise web.UserError("Udskrivningen kan ikke ligge før indskrivningen "
+                                f"({web.fmt_date(current.started_on)}).", field="ended_on")
+        await Stay.update({Stay.ended_on: on}).where(Stay.id == current.id)
+        await Family.update({Family.at_crisis_centre: False}).where(Family.id == family_id)
+        until = after_care_until(on)
+        assert until is not None
+        await audit.record(user, "update", "ophold", current.id, family_id,
+                           f"Udskrevet {web.fmt_date(on)}; efterværn til {web.fmt_date(until)}",
+                           address)

@@ -1,0 +1,228 @@
+"""Opening a case, its team and its stays, through the pages a socialrådgiver uses."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from coordinator import clock as app_clock
+from coordinator.audit.tables import AuditEvent
+from coordinator.families import cases
+from coordinator.families.tables import Family, TeamMember
+from coordinator.followup.tables import Stay
+from coordinator.network.tables import KeepApart, Person, Relation
+from tests import factories as f
+
+
+def _case_form(**overrides: str) -> dict:
+    today = app_clock.today()
+    form = {
+        "name": "Familien Nordby", "reference": f"{today.year}-0100", "at_crisis_centre": "on",
+        "stay_from": today.isoformat(),
+        "mother_name": "Nina Nordby", "mother_year": "1990", "mother_protected": "on",
+        "child_1_name": "Oskar Nordby", "child_1_year": str(today.year - 8),
+        "child_1_protected": "on",
+        "child_2_name": "Ida Nordby", "child_2_year": str(today.year - 3),
+        "father_name": "Ole Nordby", "father_year": "1987", "father_violence": "on",
+    }
+    form.update(overrides)
+    return form
+
+
+async def test_a_socialraadgiver_opens_a_family_from_the_start_page(client):
+    worker = await f.user("socialraadgiver", full_name="Sara Rådgiver")
+    await f.login(client, worker)
+    home = await client.get("/")
+    assert "Opret familie" in home.text
+    assert f'value="{app_clock.today().year}-0001"' in home.text  # the suggested reference
+    response = await f.post_form(client, "/families", _case_form())
+    assert response.status_code == 303
+    family_id = int(response.headers["location"].rsplit("/", 1)[1])
+    family = await Family.select().where(Family.id == family_id).first()
+    assert (family["name"], family["at_crisis_centre"], family["opened_on"]) == (
+        "Familien Nordby", True, app_clock.today())
+    [member] = await TeamMember.select().where(TeamMember.family == family_id)
+    assert (member["user"], member["lead"]) == (worker.id, True)
+    people = {p["name"]: p for p in await Person.select().where(Person.family == family_id)}
+    assert {n: (p["role"], p["birth_year"], p["protected_address"], p["used_violence"])
+            for n, p in people.items()} == {
+        "Nina Nordby": ("mother", 1990, True, False),
+        "Oskar Nordby": ("child", app_clock.today().year - 8, True, False),
+        "Ida Nordby": ("child", app_clock.today().year - 3, False, False),
+        "Ole Nordby": ("father", 1987, False, True)}
+    relations = {(r["source"], r["type"], r["target_person"])
+                 for r in await Relation.select().where(Relation.family == family_id)}
+    mother, father = people["Nina Nordby"]["id"], people["Ole Nordby"]["id"]
+    for child in ("Oskar Nordby", "Ida Nordby"):
+        assert (mother, "mother_of", people[child]["id"]) in relations
+        assert (father, "father_of", people[child]["id"]) in relations
+    [pair] = await KeepApart.select().where(KeepApart.family == family_id)
+    assert {pair["person_a"], pair["person_b"]} == {mother, father}
+    [stay] = await Stay.select().where(Stay.family == family_id)
+    assert (stay["started_on"], stay["ended_on"]) == (app_clock.today(), None)
+    created = await AuditEvent.select().where(
+        (AuditEvent.family_id == family_id) & (AuditEvent.action == "create"))
+    assert any("Sag oprettet" in e["summary"] for e in created)
+    page = await client.get(f"/families/{family_id}")
+    assert page.status_code == 200 and "Tovholder" in page.text and "Bor på krisecentret" in page.text
+    assert f'<a href="/families/{family_id}">Familien Nordby</a>' in (await client.get("/")).text
+
+
+@pytest.mark.parametrize("change,field,message", [
+    ({"name": ""}, "name", "Udfyld feltet »Familiens navn«"),
+    ({"reference": "ø"}, "reference", "Sagsnummeret skal være"),
+    ({"child_2_year": "to år"}, "child_2_year", "skal være et helt tal"),
+    ({"child_2_name": "", "child_2_year": "2020"}, "child_2_name", "Skriv navnet på barn 2"),
+    ({"stay_from": "2999-01-01"}, "stay_from", "kan ikke ligge i fremtiden"),
+    ({"father_name": "", "father_year": ""}, "father_name", "Skriv fars navn"),
+])
+async def test_a_refused_case_keeps_what_was_typed(client, change, field, message):
+    worker = await f.user("socialraadgiver")
+    await f.login(client, worker)
+    response = await f.post_form(client, "/families", _case_form(**change))
+    assert response.status_code == 422
+    assert message in response.text
+    assert 'id="open-error"' in response.text and 'aria-invalid="true"' in response.text
+    assert 'value="Oskar Nordby"' in response.text and 'value="Nina Nordby"' in response.text
+    assert await Family.count() == 0 and await Person.count() == 0
+
+
+async def test_a_reference_in_use_is_refused_with_a_free_one(client):
+    worker = await f.user("socialraadgiver")
+    await f.login(client, worker)
+    year = app_clock.today().year
+    await f.family(worker, name="Familien Først")
+    await Family.update({Family.reference: f"{year}-0100"}).where(Family.name == "Familien Først")
+    response = await f.post_form(client, "/families", _case_form())
+    assert response.status_code == 422
+    assert f"Sagsnummeret {year}-0100 findes allerede" in response.text
+    assert await Family.count() == 1
+
+
+async def test_a_possible_duplicate_is_offered_not_blocked(client):
+    worker = await f.user("socialraadgiver")
+    await f.login(client, worker)
+    first = await f.post_form(client, "/families", _case_form())
+    assert first.status_code == 303
+    again = _case_form(reference=f"{app_clock.today().year}-0101", name="Familien Nordby 2")
+    response = await f.post_form(client, "/families", again)
+    assert response.status_code == 409
+    assert "Måske findes familien allerede" in response.text and "Nina Nordby, født 1990" in response.text
+    assert await Family.count() == 1
+    confirmed = await f.post_form(client, "/families", {**again, "confirm_duplicates": "on"})
+    assert confirmed.status_code == 303 and await Family.count() == 2
+
+
+async def test_a_colleagues_case_is_not_offered_as_duplicate():
+    """Only cases the user may see are searched: a stranger's family is never named."""
+    sara, stranger = await f.user(), await f.user()
+    other = await f.family(stranger, name="Familien Hemmelig")
+    await Person.insert(Person(family=other, name="Nina Nordby", role="mother", birth_year=1990,
+                               sector="family"))
+    case = cases.NewCase("Familien Nordby", "X-1", False,
+                         mother=cases.NewPerson("Nina Nordby", 1990))
+    assert await cases.possible_duplicates(sara, case) == []
+
+
+@pytest.mark.parametrize("role", ["kontaktperson", "samordner", "admin"])
+async def test_only_case_workers_open_cases(client, role):
+    user = await f.user(role)
+    await f.login(client, user)
+    response = await f.post_form(client, "/families", _case_form())
+    assert response.status_code == 404
+    assert await Family.count() == 0
+    start = await client.get("/", follow_redirects=True)
+    assert "Opret familie" not in start.text
+
+
+async def test_the_team_adds_removes_and_hands_over(client):
+    sara = await f.user("socialraadgiver", full_name="Sara Rådgiver")
+    bo = await f.user("socialraadgiver", full_name="Bo Familieafdeling")
+    pia = await f.user("socialraadgiver", full_name="Pia Pædagog")
+    family_id = await f.family(sara)
+    await TeamMember.update({TeamMember.lead: True}).where(TeamMember.family == family_id)
+    await f.login(client, sara)
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "Bo Familieafdeling" in page and "Tilføj til teamet" in page
+    added = await f.post_form(client, f"/families/{family_id}/team", {
+        "user": str(pia.id), "team_role": "Børne- og ungepædagog"}, page=f"/families/{family_id}")
+    assert added.status_code == 303
+    twice = await f.post_form(client, f"/families/{family_id}/team", {
+        "user": str(pia.id), "team_role": "Børne- og ungepædagog"}, page=f"/families/{family_id}")
+    assert twice.status_code == 422 and "allerede på teamet" in twice.text
+    bad_role = await f.post_form(client, f"/families/{family_id}/team", {
+        "user": str(bo.id), "team_role": "Chef"}, page=f"/families/{family_id}")
+    assert bad_role.status_code == 422 and "Vælg en rolle på teamet" in bad_role.text
+    handed = await f.post_form(client, f"/families/{family_id}/team/handover", {
+        "handover_user": str(bo.id)}, page=f"/families/{family_id}")
+    assert handed.status_code == 303
+    members = {m["user"]: m for m in await TeamMember.select().where(TeamMember.family == family_id)}
+    assert members[bo.id]["lead"] and not members[sara.id]["lead"]
+    assert members[bo.id]["team_role"] == "Socialrådgiver i Familieafdelingen"
+    removed = await f.post_form(client, f"/families/{family_id}/team/{members[pia.id]['id']}/remove",
+                                {}, page=f"/families/{family_id}")
+    assert removed.status_code == 303
+    summaries = [e["summary"] for e in await AuditEvent.select().where(
+        (AuditEvent.family_id == family_id) & (AuditEvent.entity == "team"))]
+    assert summaries == ["Pia Pædagog tilføjet til teamet som Børne- og ungepædagog",
+                         "Sagen overdraget til Bo Familieafdeling (tovholder)",
+                         "Pia Pædagog fjernet fra teamet"]
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "Pia Pædagog" in page  # offered again as a colleague, not on the team
+    assert page.count("Tovholder</span>") == 1
+
+
+async def test_the_last_socialraadgiver_cannot_leave_the_team():
+    sara = await f.user("socialraadgiver")
+    kit = await f.user("kontaktperson")
+    family_id = await f.family(sara)
+    await TeamMember.insert(TeamMember(family=family_id, user=kit.id, team_role="Kontaktperson"))
+    own = await TeamMember.select().where((TeamMember.family == family_id)
+                                          & (TeamMember.user == sara.id)).first()
+    with pytest.raises(cases.web.UserError) as refused:
+        await cases.remove_member(sara, family_id, own["id"])
+    assert "mindst én socialrådgiver" in refused.value.message
+    assert await TeamMember.count().where(TeamMember.family == family_id) == 2
+
+
+async def test_stays_check_in_and_out_with_after_care(client):
+    sara = await f.user()
+    family_id = await f.family(sara, at_crisis_centre=False)
+    await f.login(client, sara)
+    today = app_clock.today()
+    start = today - timedelta(days=40)
+    page = f"/families/{family_id}"
+    assert (await f.post_form(client, f"{page}/stays", {"started_on": start.isoformat()},
+                              page=page)).status_code == 303
+    again = await f.post_form(client, f"{page}/stays", {"started_on": today.isoformat()}, page=page)
+    assert again.status_code == 422 and "allerede indskrevet" in again.text
+    before = await f.post_form(client, f"{page}/stays/checkout",
+                               {"ended_on": (start - timedelta(days=1)).isoformat()}, page=page)
+    assert before.status_code == 422 and "før indskrivningen" in before.text
+    future = await f.post_form(client, f"{page}/stays/checkout",
+                               {"ended_on": (today + timedelta(days=1)).isoformat()}, page=page)
+    assert future.status_code == 422 and "fremtiden" in future.text
+    assert (await f.post_form(client, f"{page}/stays/checkout", {"ended_on": today.isoformat()},
+                              page=page)).status_code == 303
+    [stay] = await Stay.select().where(Stay.family == family_id)
+    assert (stay["started_on"], stay["ended_on"]) == (start, today)
+    family = await Family.select().where(Family.id == family_id).first()
+    assert not family["at_crisis_centre"]
+    text = (await client.get(page)).text
+    assert "Efterværn i gang" in text
+    out = await f.post_form(client, f"{page}/stays/checkout", {"ended_on": today.isoformat()},
+                            page=page)
+    assert out.status_code == 422 and "ikke indskrevet" in out.text
+    overlap = await f.post_form(client, f"{page}/stays",
+                                {"started_on": (today - timedelta(days=2)).isoformat()}, page=page)
+    assert overlap.status_code == 422 and "før det forrige sluttede" in overlap.text
+
+
+@pytest.mark.parametrize("ended,until", [
+    (date(2026, 1, 31), date(2026, 7, 31)),
+    (date(2026, 8, 31), date(2027, 2, 28)),
+    (None, None),
+])
+def test_after_care_runs_six_months(ended, until):
+    assert cases.after_care_until(ended) == until
