@@ -34,13 +34,26 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
     """The start page: the user's families and, for case workers, "Opret familie" (with
     what was typed and the reason when a submission was refused)."""
     user = web.user_of(request)
-    families = await service.families_for(user)
+    wanted = _filter(request.query_params)
+    families = await service.find_families(user, wanted)
     may_open = user.role in CASE_OPENERS
     return web.render("home.html", {
-        "families": families, "may_open": may_open,
+        "families": families, "may_open": may_open, "wanted": wanted,
+        "statuses": service.STATUSES,
         "form": dict(form or {}), "error": error, "field": field, "matches": matches or [],
         "suggested_reference": await cases.suggest_reference() if may_open else "",
         "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1)}, status=status)
+
+
+def _filter(params: Mapping[str, Any]) -> service.FamilyFilter:
+    """The start page's search from the query string; unknown values mean "no filter"."""
+    text = params.get("q", "")
+    status = params.get("status", "active")
+    centre = params.get("centre", "")
+    return service.FamilyFilter(
+        text=" ".join(text.split())[:100] if isinstance(text, str) else "",
+        status=status if status in service.STATUSES else "active",
+        at_centre={"ja": True, "nej": False}.get(centre) if isinstance(centre, str) else None)
 
 
 def _new_person(form: Mapping[str, Any], prefix: str, label: str, protected_key: str = ""

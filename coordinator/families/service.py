@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 from litestar.exceptions import NotFoundException
 
-from coordinator import db
+from coordinator import clock, db
 from coordinator.audit import service as audit
 from coordinator.auth.policy import (
     Action,
@@ -30,6 +31,90 @@ async def families_for(user: Principal, include_closed: bool = False) -> list[di
     if not _may_have_cases(user):
         return []
     return await query
+
+
+@dataclass(frozen=True)
+class FamilyFilter:
+    """The start page's search: free text (family name, reference or a person's name),
+    status and whether the family is at the crisis centre."""
+
+    text: str = ""
+    status: str = "active"  # active, closed or all
+    at_centre: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        """Anything narrower than the default list."""
+        return bool(self.text) or self.status != "active" or self.at_centre is not None
+
+
+STATUSES = {"active": "Aktive", "closed": "Afsluttede", "all": "Alle"}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for "contains": the wildcard and escape characters typed are dropped
+    (SQLite's LIKE has no default escape character)."""
+    plain = "".join(" " if ch in "%_\\" else ch for ch in text)
+    return f"%{plain}%"
+
+
+def _contains(column: Any, text: str) -> Any:
+    """``column`` contains ``text`` regardless of case on both engines: ILIKE on
+    PostgreSQL; on SQLite, whose LIKE folds only ASCII, LIKE on the typed, lower, upper and
+    capitalised spellings (so "ålund" finds "Ålund")."""
+    if db.engine_name() == "postgresql":
+        return column.ilike(_like(text))
+    spellings = dict.fromkeys((text, text.lower(), text.upper(), text.capitalize(), text.title()))
+    condition = None
+    for spelling in spellings:
+        clause = column.like(_like(spelling))
+        condition = clause if condition is None else condition | clause
+    return condition
+
+
+async def find_families(user: Principal, wanted: FamilyFilter) -> list[dict]:
+    """The user's families matching ``wanted``, those with the nearest next meeting first
+    (what needs action), then by name; each with ``next_meeting`` (or None)."""
+    from coordinator.network.tables import Person
+
+    if not _may_have_cases(user):
+        return []
+    family_ids = TeamMember.select(TeamMember.family).where(TeamMember.user == user.id)
+    query = Family.select().where(Family.id.is_in(family_ids))
+    if wanted.status in ("active", "closed"):
+        query = query.where(Family.status == wanted.status)
+    if wanted.at_centre is not None:
+        query = query.where(Family.at_crisis_centre == wanted.at_centre)
+    if wanted.text:
+        people = Person.select(Person.family).where(_contains(Person.name, wanted.text))
+        query = query.where(_contains(Family.name, wanted.text)
+                            | _contains(Family.reference, wanted.text) | Family.id.is_in(people))
+    rows = await query
+    nexts = await _next_meetings([r["id"] for r in rows])
+    for row in rows:
+        row["next_meeting"] = nexts.get(row["id"])
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda r: (r["next_meeting"] or far, r["name"].casefold(), r["id"]))
+
+
+async def _next_meetings(family_ids: list[int]) -> dict[int, datetime]:
+    """family id → when its next planned or sent meeting starts."""
+    if not family_ids:
+        return {}
+    marks = ", ".join("{}" for _ in family_ids)
+    rows = await db.fetch(
+        'SELECT m."family" AS family, MIN(m."starts_at") AS next FROM "meeting" m '
+        f'WHERE m."family" IN ({marks}) AND m."starts_at" >= {{}} '
+        "AND m.\"status\" IN ('planned', 'invited') GROUP BY m.\"family\"",
+        *family_ids, clock.now())
+    result = {}
+    for row in rows:
+        value = row["next"]
+        if isinstance(value, str):  # SQLite hands back the stored text
+            value = datetime.fromisoformat(value)
+        if value is not None:
+            result[row["family"]] = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return result
 
 
 def _may_have_cases(user: Principal) -> bool:
