@@ -1,0 +1,103 @@
+"""A case from scratch in a real browser (issue 15): sara opens a family that arrived this
+morning, adds a colleague, sees the stay, registers the move-out and hands the case over to
+Familieafdelingen; mikkel finds it as tovholder; lene sees it counted in the success
+criteria. Only the new family is touched, never the demo families. Every page reached is
+axe-checked; screenshots go to test-artifacts/screenshots/case-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from playwright.async_api import Page, expect
+
+from coordinator import clock
+from tests.browser.helpers import axe_check, login, logout, shot
+
+FAMILY = "Familien Testrup"  # a name of its own: the demo data never uses it
+MOTHER, CHILD, FATHER = "Freja Testrup", "Milo Testrup", "Kurt Testrup"
+
+
+async def _criteria(page: Page, days_back: int) -> tuple[int, int]:
+    """The leader's count of current families and of those at the crisis centre, for a
+    period ending today (a period of its own, so no earlier count is reused)."""
+    today = clock.today()
+    await page.goto(f"/followup/succeskriterier?from={(today - timedelta(days=days_back)).isoformat()}"
+                    f"&to={today.isoformat()}")
+    await axe_check(page)
+    current = int(await page.locator("#current-families").inner_text())
+    at_centre = int(await page.locator("#at-centre").inner_text())
+    return current, at_centre
+
+
+async def test_a_case_from_scratch_to_handover(page):
+    await login(page, "lene")
+    before = await _criteria(page, 30)
+    await logout(page)
+
+    # Sara opens the family from her start page.
+    await login(page, "sara")
+    await page.get_by_text("Opret en ny familie (sag)").click()
+    form = page.locator("form[action='/families']")
+    await form.get_by_label("Familiens navn").fill(FAMILY)
+    await form.get_by_label("Familien bor på krisecentret").check()
+    mother = form.get_by_role("group", name="Mor")
+    await mother.get_by_label("Navn").fill(MOTHER)
+    await mother.get_by_label("Fødselsår").fill("1991")
+    await mother.get_by_label("Beskyttet adresse").check()
+    await form.get_by_label("Barn 1: navn").fill(CHILD)
+    await form.locator("#o-child-1-year").fill(str(clock.today().year - 7))
+    father = form.get_by_role("group", name="Far")
+    await father.get_by_label("Navn").fill(FATHER)
+    await father.get_by_label("Far har udøvet vold").check()
+    await axe_check(page)
+    await shot(page, "case-open-form")
+    await form.get_by_role("button", name="Opret familie").click()
+    await expect(page.get_by_role("heading", level=1, name=FAMILY)).to_be_visible()
+    family_path = re.search(r"/families/\d+", page.url).group(0)
+    team = page.locator("#team")
+    await expect(team.get_by_role("row", name=re.compile(r"^Sara Demo Kristiansen Tovholder"))).to_be_visible()
+    stays = page.locator("#stays")
+    await expect(stays.get_by_text("Bor på krisecentret")).to_be_visible()
+    await expect(page.get_by_role("cell", name=MOTHER).or_(
+        page.get_by_role("rowheader", name=MOTHER)).first).to_be_visible()
+    await axe_check(page)
+    await shot(page, "case-family-page")
+
+    # A colleague joins the team.
+    await team.get_by_text("Tilføj en kollega eller overdrag sagen").click()
+    await team.get_by_label("Kollega", exact=True).select_option(label="Jonas Demo Bech, Krisecentret")
+    await team.get_by_label("Rolle på teamet").select_option("Børne- og ungepædagog")
+    await team.get_by_role("button", name="Tilføj til teamet").click()
+    await expect(page.locator("#team").get_by_role("row", name=re.compile(r"^Jonas Demo Bech"))
+                 ).to_contain_text("Børne- og ungepædagog")
+
+    # Move-out today, and the case goes to Familieafdelingen.
+    await page.locator("#stays").get_by_role("button", name="Registrér udskrivning").click()
+    await expect(page.locator("#stays").get_by_text("Efterværn i gang")).to_be_visible()
+    team = page.locator("#team")
+    await team.get_by_text("Tilføj en kollega eller overdrag sagen").click()
+    await team.get_by_label("Overdrag til").select_option(label="Mikkel Demo Lauridsen, Familieafdelingen")
+    await team.get_by_role("button", name="Overdrag sagen").click()
+    await expect(page.locator("#team").get_by_role(
+        "row", name=re.compile(r"^Mikkel Demo Lauridsen Tovholder"))).to_be_visible()
+    await axe_check(page)
+    await shot(page, "case-handed-over")
+    await logout(page)
+
+    # Mikkel finds the family by a person's name on his start page.
+    await login(page, "mikkel")
+    await page.get_by_label("Søg").fill("kurt testrup")
+    await page.get_by_role("button", name="Find").click()
+    await expect(page.get_by_text("1 familie passer på søgningen.")).to_be_visible()
+    await page.get_by_role("link", name=FAMILY, exact=True).click()
+    assert page.url.endswith(family_path)
+    await axe_check(page)
+    await logout(page)
+
+    # Lene sees the new family counted (it arrived and moved out within the period).
+    await login(page, "lene")
+    after = await _criteria(page, 31)
+    assert after[0] == before[0] + 1, (before, after)
+    await shot(page, "case-criteria")
