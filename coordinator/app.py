@@ -29,7 +29,7 @@ from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings import feeds as busy_feeds
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
-from coordinator.network.routes import NetworkController
+from coordinator.network.routes import DirectoryController, NetworkController
 from coordinator.settings import BASE_DIR, Settings
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             FollowupController,
             NetworkController,
+            DirectoryController,
             *INVITE_ROUTES,
             *MEETING_ROUTES,
             AgreementController,

@@ -24,6 +24,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Mine familierådslagninger", "/meetings/coordinated", frozenset({Role.SAMORDNER})),
     NavItem("Samarbejdsaftaler", "/agreements/", CASE_ROLES),
     NavItem("Kalenderfeeds", "/feeds/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
+    NavItem("Organisationer", "/organisations/",
+            frozenset({Role.SOCIALRAADGIVER, Role.LEDER, Role.ADMIN})),
     NavItem("Teammøde", "/followup/teammoede", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
     NavItem("Mine BIC-fædre", "/followup/kontaktperson", frozenset({Role.KONTAKTPERSON})),
     NavItem("Samarbejdsmøde", "/followup/samarbejdsmoede",

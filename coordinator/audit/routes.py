@@ -35,6 +35,7 @@ class AuditController(Controller):
                 "events": [], "has_next": False, "flt": None, "error": exc.message,
                 "actions": service.ACTION_LABELS, "query": dict(params)}, status=422)
         events, has_next = await service.search(flt)
+        events = service.project_for(web.user_of(request), events)
         return web.page_or_fragment(request, "audit/list.html", "audit/_events.html", {
             "events": events, "has_next": has_next, "flt": flt, "error": None,
             "actions": service.ACTION_LABELS, "query": dict(params)})

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from coordinator import clock, db
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 PAGE_SIZE = 50
@@ -121,3 +122,16 @@ async def search(flt: AuditFilter) -> tuple[list[dict], bool]:
     offset = (max(flt.page, 1) - 1) * PAGE_SIZE
     rows = await query.limit(PAGE_SIZE + 1).offset(offset)
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+CASE_CONTENT_HIDDEN = "(sagsindhold – vises kun for ledere)"
+
+
+def project_for(reader: Principal, events: list[dict]) -> list[dict]:
+    """The audit log as ``reader`` may see it: leaders read every summary; an admin, who
+    investigates misuse but never reads case content, sees who did what when and on which
+    family id, without the summary of any event about a family (names, places, meetings)."""
+    if reader.role is not Role.ADMIN:
+        return events
+    return [{**e, "summary": CASE_CONTENT_HIDDEN} if e.get("family_id") is not None else e
+            for e in events]

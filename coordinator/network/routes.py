@@ -12,17 +12,28 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 
 from coordinator import web
 from coordinator.audit import service as audit
 from coordinator.auth.guards import requires_login
 from coordinator.auth.policy import Action, Principal
+from coordinator.auth.roles import Role
 from coordinator.families.service import load_family
+from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, forms, service
 from coordinator.network.service import DuplicatePerson, NeedsConfirmation, RelationInput
 from coordinator.network.validation import ANSWERS, S50_STATUSES
-from coordinator.network.vocab import RELATION_TYPES, PersonRole, Tie
+from coordinator.network.vocab import (
+    ORGANISATION_KINDS,
+    RELATION_TYPES,
+    SECTOR_LABELS,
+    PersonRole,
+    Tie,
+)
 
 FAMILY_MEMBER_ROLES = {r.value: r.label_da for r in (
     PersonRole.MOTHER, PersonRole.FATHER, PersonRole.CHILD, PersonRole.OTHER_CAREGIVER)}
@@ -420,3 +431,124 @@ async def _current_rows(context: dict[str, Any], family_id: int, ids: dict[str, 
         context["relation"] = await service.relation_row(family_id, ids["relation_id"])
     if "pair_id" in ids:
         context["pair"] = await service.keep_apart_row(family_id, ids["pair_id"])
+
+
+# ---------------------------------------------------------------------- the directory
+
+DIRECTORY_READERS = frozenset({Role.SOCIALRAADGIVER, Role.LEDER, Role.ADMIN})
+DIRECTORY_EDITORS = frozenset({Role.LEDER, Role.ADMIN})
+
+
+async def requires_directory_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Socialrådgivere read the directory; leaders and admins keep it. Others get 404."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal) or user.role not in DIRECTORY_READERS:
+        raise NotFoundException()
+
+
+def _editor(request: Request) -> Principal:
+    user = web.user_of(request)
+    if user.role not in DIRECTORY_EDITORS:
+        raise NotFoundException()
+    return user
+
+
+def _org_form(form: dict) -> org_directory.OrganisationData:
+    try:
+        return org_directory.organisation(
+            web.text(form, "name", "Navn", max_length=300), web.text(form, "kind", "Type", max_length=64),
+            web.text(form, "sector", "Sektor", max_length=64),
+            web.text(form, "address", "Adresse", max_length=400),
+            web.text(form, "phone", "Telefon", max_length=40),
+            web.text(form, "email", "E-mail", max_length=254),
+            web.checkbox(form, "location_protected"))
+    except org_directory.InvalidOrganisation as refused:
+        raise web.UserError(refused.message, field=refused.field) from None
+
+
+class DirectoryController(Controller):
+    """/organisations – the organisation directory: read by socialrådgivere, kept by
+    leaders and admins (create, edit, CSV import and export), every change audited."""
+
+    path = "/organisations"
+    guards = [requires_login, requires_directory_reader]
+
+    async def _list(self, request: Request, extra: dict | None = None, status: int = 200) -> Response:
+        text = request.query_params.get("q", "")
+        text = text[:100] if isinstance(text, str) else ""
+        return web.render("network/organisations.html", {
+            "organisations": await service.organisations(text), "q": text,
+            "may_edit": web.user_of(request).role in DIRECTORY_EDITORS,
+            "kinds": ORGANISATION_KINDS, "sectors": SECTOR_LABELS, "form": {},
+            "columns": org_directory.COLUMNS, **(extra or {})}, status=status)
+
+    @get("/", name="organisations")
+    async def index(self, request: Request) -> Response:
+        return await self._list(request)
+
+    @post("/")
+    async def create(self, request: Request) -> Response:
+        user = _editor(request)
+        form = await web.form_of(request)
+        try:
+            new_id = await service.save_organisation(user, None, _org_form(form),
+                                                      address=web.client_address(request))
+        except web.UserError as refused:
+            return await self._list(request, {"error": refused.message, "field": refused.field,
+                                              "form": form}, status=refused.status)
+        return web.see_other(request, f"/organisations/{new_id}")
+
+    @get("/export.csv")
+    async def export(self, request: Request) -> Response:
+        await audit.record(web.user_of(request), "export", "organisationsregister", "", None,
+                           "Organisationsregistret hentet som CSV", web.client_address(request))
+        return Response(org_directory.to_csv(await service.organisations()),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="organisationer.csv"'})
+
+    @post("/import")
+    async def import_csv(self, request: Request) -> Response:
+        user = _editor(request)
+        try:
+            data = await request.form()
+        except Exception:  # a malformed upload is the client's mistake
+            raise web.UserError("Filen kunne ikke læses.", 400) from None
+        upload = data.get("file")
+        if upload is None or isinstance(upload, str):
+            return await self._list(request, {"import_error": "Vælg en CSV-fil."}, status=422)
+        content = await upload.read(5_000_001)
+        if len(content) > 5_000_000:
+            return await self._list(request, {"import_error": "Filen er større end 5 MB."},
+                                    status=422)
+        result = await service.import_organisations(user, content, web.client_address(request))
+        return await self._list(request, {"imported": result},
+                                status=422 if result.errors else 200)
+
+    @get("/{organisation_id:int}")
+    async def detail(self, request: Request, organisation_id: FromPath[int]) -> Response:
+        return await self._detail(request, organisation_id)
+
+    async def _detail(self, request: Request, organisation_id: int, extra: dict | None = None,
+                      status: int = 200) -> Response:
+        row = await service.organisation_row(organisation_id)
+        return web.render("network/organisation.html", {
+            "org": row, "history": await service.organisation_history(organisation_id),
+            "may_edit": web.user_of(request).role in DIRECTORY_EDITORS,
+            "kinds": ORGANISATION_KINDS, "sectors": SECTOR_LABELS, "form": {},
+            **(extra or {})}, status=status)
+
+    @post("/{organisation_id:int}")
+    async def update(self, request: Request, organisation_id: FromPath[int]) -> Response:
+        user = _editor(request)
+        await service.organisation_row(organisation_id)
+        form = await web.form_of(request)
+        version = web.integer(form, "version", "Version", required=False, minimum=1)
+        try:
+            await service.save_organisation(user, organisation_id, _org_form(form), version,
+                                            web.client_address(request))
+        except web.Conflict:
+            raise
+        except web.UserError as refused:
+            return await self._detail(request, organisation_id, {
+                "error": refused.message, "field": refused.field, "form": form}, status=refused.status)
+        return web.see_other(request, f"/organisations/{organisation_id}")

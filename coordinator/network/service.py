@@ -20,7 +20,9 @@ from litestar.exceptions import NotFoundException
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
+from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
+from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, graph
 from coordinator.network.tables import (
     CaseFacts,
@@ -840,3 +842,124 @@ async def section_context(net: Network) -> dict[str, Any]:
 async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     """The loader for the family page (the family row is already authorised and audited)."""
     return await section_context(await load_network(family["id"]))
+
+
+# -------------------------------------------------------------------- the directory
+
+DIRECTORY_ENTITY = "organisation"
+
+
+async def organisations(text: str = "") -> list[dict]:
+    """The organisation directory by name, optionally those whose name contains ``text``."""
+    query = Organisation.select().order_by(Organisation.name)
+    rows = await query
+    wanted = text.casefold().strip()
+    return [r for r in rows if wanted in r["name"].casefold()] if wanted else rows
+
+
+async def organisation_row(organisation_id: int) -> dict:
+    """One organisation (404 when there is none)."""
+    row = await Organisation.select().where(Organisation.id == organisation_id).first()
+    if row is None:
+        raise web.UserError("Organisationen findes ikke.", 404)
+    return row
+
+
+async def organisation_history(organisation_id: int) -> list[dict]:
+    """Who changed the organisation, when and how (from the audit log), newest first."""
+    return await AuditEvent.select(AuditEvent.at, AuditEvent.username, AuditEvent.summary).where(
+        (AuditEvent.entity == DIRECTORY_ENTITY) & (AuditEvent.entity_id == str(organisation_id))
+    ).order_by(AuditEvent.id, ascending=False)
+
+
+_ORG_FIELDS = {"name": "Navn", "kind": "Type", "sector": "Sektor", "address": "Adresse",
+               "phone": "Telefon", "email": "E-mail", "location_protected": "Beskyttet adresse"}
+
+
+def _org_changes(old: Mapping[str, Any], new: org_directory.OrganisationData) -> list[str]:
+    changes = []
+    for key, label in _ORG_FIELDS.items():
+        before, after = old.get(key), getattr(new, key)
+        if before != after:
+            changes.append(f"{label}: »{_shown_org(key, before)}« → »{_shown_org(key, after)}«")
+    return changes
+
+
+def _shown_org(key: str, value: Any) -> str:
+    if key == "location_protected":
+        return "ja" if value else "nej"
+    if key == "kind" and value in {k.value for k in OrganisationKind}:
+        return OrganisationKind(value).label_da
+    if key == "sector" and value in {s.value for s in Sector}:
+        return Sector(value).label_da
+    return "" if value is None else str(value)
+
+
+async def _same_name(name: str, other_than: int | None) -> dict | None:
+    rows = await Organisation.select(Organisation.id, Organisation.name)
+    return next((r for r in rows if r["name"].casefold() == name.casefold()
+                 and r["id"] != other_than), None)
+
+
+async def save_organisation(actor: Principal, organisation_id: int | None,
+                            data: org_directory.OrganisationData, version: int | None = None,
+                            address: str = "") -> int:
+    """Create or change a directory organisation; audited with every changed field. Names
+    are unique (any case); a change made by someone else meanwhile is a conflict."""
+    async with db.transaction():
+        clash = await _same_name(data.name, organisation_id)
+        if clash is not None:
+            raise web.UserError(f"Der findes allerede en organisation, der hedder »{clash['name']}«.",
+                                field="name")
+        values = {getattr(Organisation, key): getattr(data, key) for key in _ORG_FIELDS}
+        if organisation_id is None:
+            rows = await Organisation.insert(Organisation(**{k: getattr(data, k) for k in _ORG_FIELDS}))
+            new_id = rows[0]["id"]
+            await audit.record(actor, "create", DIRECTORY_ENTITY, new_id, None,
+                               f"Oprettet: {data.name}", address)
+            return new_id
+        old = await organisation_row(organisation_id)
+        if version is not None and old["version"] != version:
+            raise web.Conflict("En anden har ændret organisationen, mens du skrev. Se begge "
+                               "udgaver, og gem igen.", {k: getattr(data, k) for k in _ORG_FIELDS},
+                               {k: old[k] for k in _ORG_FIELDS})
+        changes = _org_changes(old, data)
+        if not changes:
+            return organisation_id
+        await Organisation.update({**values, Organisation.version: Organisation.version + 1}).where(
+            Organisation.id == organisation_id)
+        await audit.record(actor, "update", DIRECTORY_ENTITY, organisation_id, None,
+                           f"{data.name}: " + "; ".join(changes), address)
+        return organisation_id
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did, or why it did nothing."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: tuple[org_directory.RowError, ...] = ()
+
+
+async def import_organisations(actor: Principal, data: bytes, address: str = "") -> ImportResult:
+    """Import a directory CSV: every row valid, or nothing is imported (with the errors per
+    row). Rows naming an existing organisation (any case) update it; others are created."""
+    rows, errors = org_directory.parse_csv(data)
+    if errors:
+        return ImportResult(errors=tuple(errors))
+    created = updated = unchanged = 0
+    async with db.transaction():
+        existing = {r["name"].casefold(): r for r in await Organisation.select()}
+        for org in rows:
+            old = existing.get(org.name.casefold())
+            if old is None:
+                await save_organisation(actor, None, org, address=address)
+                created += 1
+            elif _org_changes(old, org):
+                await save_organisation(actor, old["id"], org, address=address)
+                updated += 1
+            else:
+                unchanged += 1
+    return ImportResult(created, updated, unchanged)

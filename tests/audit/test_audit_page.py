@@ -41,3 +41,21 @@ async def test_bad_filters_get_danish_422(client, query):
     response = await client.get(f"/audit/?{query}")
     assert response.status_code == 422
     assert "Traceback" not in response.text
+
+
+async def test_the_admin_sees_who_did_what_but_no_case_content(client):
+    """Issue 14 point 3: audit views for the admin carry no family, person or meeting text."""
+    admin = await f.user("admin")
+    worker = await f.user()
+    family_id = await f.family(worker, name="Familien Hemmeligsen")
+    await audit.record(worker, "update", "netværksperson", 7, family_id,
+                       "Person tilføjet: Mette Hemmeligsen, Skjultvej 3")
+    await audit.record(admin, "update", "bruger", worker.id, None, "Aktiveret")
+    await f.login(client, admin)
+    page = (await client.get("/audit/")).text
+    assert "Hemmeligsen" not in page and "Skjultvej" not in page
+    assert "sagsindhold – vises kun for ledere" in page and "<td>Aktiveret</td>" in page
+    assert worker.username in page
+    leader = await f.user("leder")
+    await f.login(client, leader)
+    assert "Mette Hemmeligsen, Skjultvej 3" in (await client.get("/audit/")).text

@@ -37,6 +37,8 @@ CASE = ("socialraadgiver", "kontaktperson", "leder")
 EDITORS = ("socialraadgiver", "leder")
 # The family's own team; the kontaktperson is on it for the father only (father side).
 TEAM = EDITORS
+DIRECTORY_READERS = ("socialraadgiver", "leder", "admin")
+DIRECTORY_EDITORS = ("leder", "admin")
 
 # Outcomes
 OK = "ok"            # 200
@@ -134,6 +136,13 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/families/{family_id:int}/team/handover"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/stays"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/stays/checkout"): FAMILY_WRITE,
+    # the organisation directory
+    ("GET", "/organisations"): rule(OK, DIRECTORY_READERS),
+    ("POST", "/organisations"): rule(DONE, DIRECTORY_EDITORS),
+    ("GET", "/organisations/export.csv"): rule(OK, DIRECTORY_READERS),
+    ("POST", "/organisations/import"): rule(DONE, DIRECTORY_EDITORS),
+    ("GET", "/organisations/{organisation_id:int}"): rule(OK, DIRECTORY_READERS),
+    ("POST", "/organisations/{organisation_id:int}"): rule(DONE, DIRECTORY_EDITORS),
     # GDPR: a person's export, closing a case
     ("GET", "/families/{family_id:int}/people/{person_id:int}/export"): FAMILY_PAGE,
     ("GET", "/families/{family_id:int}/people/{person_id:int}/export.json"): FAMILY_PAGE,

@@ -166,8 +166,9 @@ async def build_world() -> World:
         parties=(agreements.PartyInput(school, "Skoleleder Sørensen"),)))
     for side in (own, foreign):
         side.ids.update(agreement_id=agreement, number=1, user_id=victim.id, block="public_help",
+                        organisation_id=school,
                         file_path="app.css")
     # Secret links are bearer tokens: "foreign" is one the requester does not hold.
-    foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999,
+    foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999, organisation_id=999_999,
                        token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics")
     return World(users, own, foreign, victim, school, centre)

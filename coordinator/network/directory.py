@@ -1,0 +1,180 @@
+"""The organisation directory as data: validating one organisation and reading or writing
+the directory as CSV the way Danish Excel does (UTF-8, semicolons).
+
+Pure: no database, no HTTP. ``network/service.py`` stores what this module accepts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from coordinator.network.vocab import ORGANISATION_KINDS, OrganisationKind, Sector
+
+# The CSV columns, in order, as the header names them (Danish, as users see them).
+COLUMNS = ("navn", "type", "sektor", "adresse", "telefon", "e-mail", "beskyttet adresse")
+MAX_ROWS = 5000
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{4,20}$")
+_KINDS = frozenset(k.value for k in OrganisationKind)
+_SECTORS = frozenset(s.value for s in Sector)
+_YES = {"ja", "j", "x", "1", "true", "yes"}
+_NO = {"", "nej", "n", "0", "false", "no"}
+
+
+@dataclass(frozen=True)
+class OrganisationData:
+    """One organisation as the directory keeps it."""
+
+    name: str
+    kind: str
+    sector: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    location_protected: bool = False
+
+
+class InvalidOrganisation(ValueError):
+    """An organisation that cannot be stored: the Danish reason and the field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def kind_of(value: str) -> OrganisationKind:
+    """The kind for a stored key or a Danish label, any case ("Skole", "school")."""
+    wanted = value.strip().casefold()
+    for kind, info in ORGANISATION_KINDS.items():
+        if wanted in (kind.value, info.label_da.casefold()):
+            return kind
+    raise InvalidOrganisation(f"Ukendt type »{value.strip()}«. Brug en af: "
+                              + ", ".join(i.label_da for i in ORGANISATION_KINDS.values()) + ".",
+                              "kind")
+
+
+def sector_of(value: str, kind: OrganisationKind) -> Sector:
+    """The sector for a key or a Danish label; empty means the kind's own sector."""
+    wanted = value.strip().casefold()
+    if not wanted:
+        return kind.default_sector
+    for sector in Sector:
+        if wanted in (sector.value, sector.label_da.casefold()):
+            return sector
+    raise InvalidOrganisation(f"Ukendt sektor »{value.strip()}«.", "sector")
+
+
+def organisation(name: str, kind: str, sector: str = "", address: str = "", phone: str = "",
+                 email: str = "", location_protected: bool = False) -> OrganisationData:
+    """A validated organisation (``InvalidOrganisation`` with the field otherwise)."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidOrganisation("Skriv organisationens navn.", "name")
+    if len(name) > 200:
+        raise InvalidOrganisation("Navnet må højst være 200 tegn.", "name")
+    the_kind = kind_of(kind)
+    the_sector = sector_of(sector, the_kind)
+    address, phone, email = address.strip(), phone.strip(), email.strip()
+    if len(address) > 300:
+        raise InvalidOrganisation("Adressen må højst være 300 tegn.", "address")
+    if phone and not _PHONE.match(phone):
+        raise InvalidOrganisation(f"»{phone}« er ikke et telefonnummer.", "phone")
+    if email and not _EMAIL.match(email):
+        raise InvalidOrganisation(f"»{email}« er ikke en e-mailadresse.", "email")
+    if the_kind is OrganisationKind.CRISIS_CENTRE and not location_protected:
+        raise InvalidOrganisation("Et krisecenters adresse er altid beskyttet.",
+                                  "location_protected")
+    return OrganisationData(name, the_kind.value, the_sector.value, address, phone, email,
+                            location_protected)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one CSV row was refused (row 2 is the first after the header)."""
+
+    row: int
+    message: str
+
+
+def parse_csv(data: bytes) -> tuple[list[OrganisationData], list[RowError]]:
+    """Every row of a directory CSV, validated; with errors, nothing should be imported.
+
+    Accepts UTF-8 with or without BOM and semicolons (Danish Excel) or commas; the header
+    row names the columns (``COLUMNS``, any order, any case). Names repeated in the file
+    are an error (which row wins would be a guess)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [RowError(1, "Filen er ikke UTF-8. Gem den som »CSV UTF-8 (semikolonsepareret)«.")]
+    if not text.strip():
+        return [], [RowError(1, "Filen er tom.")]
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().casefold() for h in next(reader)]
+    missing = [c for c in ("navn", "type") if c not in header]
+    if missing:
+        return [], [RowError(1, "Overskriften mangler kolonnen " + " og ".join(f"»{c}«" for c in missing)
+                             + ". Kolonnerne er: " + "; ".join(COLUMNS) + ".")]
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        return [], [RowError(1, "Ukendt kolonne " + ", ".join(f"»{h}«" for h in unknown)
+                             + ". Kolonnerne er: " + "; ".join(COLUMNS) + ".")]
+    result: list[OrganisationData] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if number > MAX_ROWS + 1:
+            errors.append(RowError(number, f"Filen har mere end {MAX_ROWS} rækker."))
+            break
+        if len(row) > len(header):
+            errors.append(RowError(number, f"Rækken har {len(row)} felter, overskriften {len(header)}."))
+            continue
+        cells = dict(zip(header, [c.strip() for c in row] + [""] * (len(header) - len(row)),
+                         strict=True))
+        protected = cells.get("beskyttet adresse", "").casefold()
+        if protected not in _YES | _NO:
+            errors.append(RowError(number, f"»beskyttet adresse« skal være ja eller nej, ikke »{protected}«."))
+            continue
+        try:
+            org = organisation(cells.get("navn", ""), cells.get("type", ""), cells.get("sektor", ""),
+                               cells.get("adresse", ""), cells.get("telefon", ""),
+                               cells.get("e-mail", ""), protected in _YES)
+        except InvalidOrganisation as refused:
+            errors.append(RowError(number, refused.message))
+            continue
+        key = org.name.casefold()
+        if key in seen:
+            errors.append(RowError(number, f"»{org.name}« står også i række {seen[key]}."))
+            continue
+        seen[key] = number
+        result.append(org)
+    return result, errors
+
+
+def to_csv(rows: Iterable[Mapping[str, object]]) -> bytes:
+    """The directory as CSV for Danish Excel: UTF-8 with BOM, semicolons, CRLF."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        kind = OrganisationKind(str(row["kind"])) if str(row["kind"]) in _KINDS else None
+        sector = Sector(str(row["sector"])) if str(row["sector"]) in _SECTORS else None
+        writer.writerow([_cell(row["name"]), kind.label_da if kind else _cell(row["kind"]),
+                         sector.label_da if sector else _cell(row["sector"]),
+                         _cell(row["address"]), _cell(row["phone"]), _cell(row["email"]),
+                         "ja" if row["location_protected"] else "nej"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: object) -> str:
+    """A cell Excel will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
