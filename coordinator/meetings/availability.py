@@ -162,6 +162,34 @@ async def rooms(active_only: bool = True) -> list[dict]:
     return await (query.where(Room.active == True) if active_only else query)  # noqa: E712
 
 
+async def update_room(user: Principal, room_id: int, name: str, location: str, capacity: int,
+                      at_crisis_centre: bool, active: bool, address: str = "") -> None:
+    """Change a room (an inactive room is no longer offered); audited with what changed."""
+    async with db.transaction():
+        room = await Room.select().where(Room.id == room_id).first()
+        if room is None:
+            raise web.UserError("Lokalet findes ikke.", 404)
+        if await Room.exists().where((Room.name == name) & (Room.id != room_id)):
+            raise web.UserError(f"Der findes allerede et lokale med navnet »{name}«.", field="name")
+        new = {"name": name, "location": location, "capacity": capacity,
+               "at_crisis_centre": at_crisis_centre, "active": active}
+        labels = {"name": "Navn", "location": "Placering", "capacity": "Pladser",
+                  "at_crisis_centre": "På krisecentret", "active": "I brug"}
+        changes = [f"{labels[k]}: »{_shown(room[k])}« → »{_shown(v)}«"
+                   for k, v in new.items() if room[k] != v]
+        if not changes:
+            return
+        await Room.update({getattr(Room, k): v for k, v in new.items()}).where(Room.id == room_id)
+        await audit.record(user, "update", "lokale", room_id, None,
+                           f"{name}: " + "; ".join(changes), address)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    return str(value)
+
+
 async def create_room(user: Principal, name: str, location: str, capacity: int,
                       at_crisis_centre: bool, address: str = "") -> int:
     """Add a room; audited."""

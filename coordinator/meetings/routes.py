@@ -374,6 +374,18 @@ class RoomController(Controller):
             web.checkbox(form, "at_crisis_centre"), web.client_address(request))
         return web.see_other(request, "/rooms")
 
+    @post("/{room_id:int}")
+    async def update(self, request: Request, room_id: FromPath[int]) -> Response:
+        form, _ = await _form(request)
+        await availability.update_room(
+            web.user_of(request), room_id,
+            web.text(form, "name", "Navn", required=True, max_length=200),
+            web.text(form, "location", "Placering", max_length=300),
+            web.integer(form, "capacity", "Pladser", required=False, minimum=1, maximum=500) or 0,
+            web.checkbox(form, "at_crisis_centre"), web.checkbox(form, "active"),
+            web.client_address(request))
+        return web.see_other(request, "/rooms")
+
 
 class MeetingController(Controller):
     """/meetings/{id} – the meeting page and everything done on it."""

@@ -188,6 +188,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/slot"): SCHEDULING,
     ("GET", "/rooms"): rule(OK, CASE),
     ("POST", "/rooms"): rule(DONE, CASE),
+    ("POST", "/rooms/{room_id:int}"): rule(DONE, CASE),
     ("POST", "/meetings/{meeting_id:int}/approvals"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/status"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/held"): MEETING_WRITE,

@@ -24,7 +24,7 @@ from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import BicSession, FgcTask, Meeting
+from coordinator.meetings.tables import BicSession, FgcTask, Meeting, Room
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from tests import factories
 from tests.invites.support import _person as person
@@ -164,11 +164,12 @@ async def build_world() -> World:
         title="Samarbejde med Østre Skole", partner_id=school, period_start=app_clock.today() - timedelta(days=300),
         period_end=app_clock.today() + timedelta(days=400), evaluation_months=3,
         parties=(agreements.PartyInput(school, "Skoleleder Sørensen"),)))
+    room = (await Room.insert(Room(name="Mødelokale 1", location="Rådhuset")))[0]["id"]
     for side in (own, foreign):
         side.ids.update(agreement_id=agreement, number=1, user_id=victim.id, block="public_help",
-                        organisation_id=school,
+                        organisation_id=school, room_id=room,
                         file_path="app.css")
     # Secret links are bearer tokens: "foreign" is one the requester does not hold.
-    foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999, organisation_id=999_999,
+    foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999, organisation_id=999_999, room_id=999_999,
                        token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics")
     return World(users, own, foreign, victim, school, centre)

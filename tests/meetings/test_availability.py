@@ -342,3 +342,24 @@ async def test_saving_an_internal_feed_address_is_refused_in_danish(client):
     with pytest.raises(web.UserError, match="internt netværk"):
         await availability.set_feed(sara, url="http://127.0.0.1:8000/kalender.ics",
                                     owner=availability.Owner(user_id=sara.id))
+
+
+async def test_a_room_is_edited_and_taken_out_of_use_with_history(client):
+    sara = await f.user()
+    await f.login(client, sara)
+    await f.post_form(client, "/rooms", {"name": "Mødelokale 1", "capacity": "10"}, page="/rooms")
+    await f.post_form(client, "/rooms", {"name": "Mødelokale 2"}, page="/rooms")
+    room_id = (await availability.rooms())[0]["id"]
+    r = await f.post_form(client, f"/rooms/{room_id}", {
+        "name": "Mødelokale 1", "location": "Rådhuset, 3. sal", "capacity": "8"}, page="/rooms")
+    assert r.status_code == 303
+    assert [x["name"] for x in await availability.rooms()] == ["Mødelokale 2"]  # not in use
+    page = (await client.get("/rooms")).text
+    assert "Ikke i brug" in page and "Rådhuset, 3. sal" in page
+    [event] = await AuditEvent.select().where(AuditEvent.summary.like("Mødelokale 1:%"))
+    assert "Pladser: »10« → »8«" in event["summary"] and "I brug: »ja« → »nej«" in event["summary"]
+    clash = await f.post_form(client, f"/rooms/{room_id}", {"name": "Mødelokale 2", "active": "on"},
+                              page="/rooms")
+    assert clash.status_code == 422 and "findes allerede" in clash.text
+    missing = await f.post_form(client, "/rooms/999999", {"name": "X"}, page="/rooms")
+    assert missing.status_code == 404
