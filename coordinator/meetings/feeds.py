@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -87,14 +87,16 @@ def _internal(address: str) -> bool:
             or ip.is_reserved or ip.is_unspecified)
 
 
-async def check_destination(url: str) -> None:
+async def check_destination(url: str) -> str | None:
     """Refuse a URL whose host resolves to a loopback, private, link-local, multicast or
     reserved address (the server would fetch from inside the municipality's network for
     whoever typed the address), unless the host is allowed by name. Checked before the
-    first request and again before every redirect."""
+    first request and again before every redirect. Returns the checked address the request
+    must go to (``pinned``), so a second DNS answer cannot differ (DNS rebinding); None for
+    an allowed host."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     if host in _allowed_hosts:
-        return
+        return None
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
@@ -102,6 +104,22 @@ async def check_destination(url: str) -> None:
     if not infos or any(_internal(str(info[4][0])) for info in infos):
         raise FeedError("Kalenderadressen peger ind i et internt netværk og hentes ikke. "
                         "En administrator kan tillade værten.")
+    return str(infos[0][4][0])
+
+
+def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request for ``url`` sent to the checked ``address``: (URL with the address as
+    host, the Host header, the TLS server name). Certificates are still checked against the
+    host's name; nothing is resolved again."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return (urlunsplit(parts._replace(netloc=netloc)),
+            {"Host": host + (f":{parts.port}" if parts.port else "")}, extensions)
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -215,7 +233,7 @@ async def fetch(url: str, etag: str = "", *, transport: httpx.AsyncBaseTransport
                 ) -> Fetched:
     """GET the feed (see the module docstring for the limits); ``FeedError`` on failure."""
     url = check_url(url)
-    await check_destination(url)
+    address = await check_destination(url)
     headers = {"Accept": "text/calendar, */*;q=0.1"}
     if etag:
         headers["If-None-Match"] = etag
@@ -223,13 +241,15 @@ async def fetch(url: str, etag: str = "", *, transport: httpx.AsyncBaseTransport
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False,
                                      transport=transport) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                async with client.stream("GET", url, headers=headers) as response:
+                target, host, extensions = pinned(url, address)
+                async with client.stream("GET", target, headers={**headers, **host},
+                                         extensions=extensions) as response:
                     if response.status_code == 304:
                         return Fetched(None, etag)
                     if response.status_code in (301, 302, 303, 307, 308):
                         location = response.headers.get("location", "")
                         url = check_url(urljoin(url, location))
-                        await check_destination(url)
+                        address = await check_destination(url)
                         continue
                     if response.status_code != 200:
                         raise FeedError(f"Kalenderen svarede med fejl {response.status_code}.")

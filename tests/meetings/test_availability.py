@@ -3,8 +3,11 @@ HTTP server started here), through the service and over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from datetime import datetime, time, timedelta, timezone
 
+import httpx
 import pytest
 
 from coordinator import clock as app_clock
@@ -334,6 +337,28 @@ async def test_a_redirect_into_the_internal_network_is_refused_too():
         with pytest.raises(feeds.FeedError, match="internt netværk"):
             await feeds.fetch(srv.url("/moved.ics"))
         assert srv.hits["/moved.ics"] == 1
+
+
+async def test_the_checked_address_is_the_one_connected_to(monkeypatch):
+    """DNS rebinding: the name answers a public address when it is checked and an internal
+    one afterwards. The request goes to the checked address (the name only in Host and in
+    TLS), so the second answer is never used."""
+    feeds.allow_hosts([])
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+
+    async def getaddrinfo(host, port, **_):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), 0))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.headers["host"],
+                     request.extensions.get("sni_hostname")))
+        return httpx.Response(200, content=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+
+    await feeds.fetch("https://kalender.example.org/fri.ics", transport=httpx.MockTransport(handler))
+    assert seen == [("93.184.216.34", "kalender.example.org", "kalender.example.org")]
 
 
 async def test_saving_an_internal_feed_address_is_refused_in_danish(client):

@@ -1,0 +1,369 @@
+"""A day's mixed load: many users, many families, writes in between (issue 19).
+
+Standalone script, not part of the test suite::
+
+    python bench/workload.py --engine sqlite --scale municipal
+    python bench/workload.py --engine postgresql --scale national [--municipalities 10]
+    python bench/workload.py all        # sqlite+postgresql municipal, postgresql national
+
+Uses the data and server of ``bench/run.py`` (same databases, same ``coordinator serve``).
+Logs in ``--users`` socialrådgivere of the generated data and one leader, discovers each
+user's own families, network pages and meetings from the pages themselves (as a browser
+would), then keeps ``--connections`` virtual users busy for ``--duration`` seconds, each
+request drawn from this mix:
+
+    socialrådgivere 60 %: start page 10, family page 20, network page 10, meeting page 20
+    writes          10 %: a person added to the network 5, a meeting's description 5
+    partners        20 %: their organisation's feed, 304 with the ETag they hold 15, 200 5
+    leaders         10 %: success criteria 5, team-meeting agenda 5
+
+The client is a small asyncio HTTP/1.1 keep-alive client (a few % of one core at these
+rates; its own CPU is measured and reported). Hello-world is measured with wrk in the same
+run, as in ``bench/run.py``. Reports req/s, p50/p95/p99 per page kind, errors, the server's
+CPU per request, and the targets of issue 19, to ``bench/results/workload-<engine>-<scale>.md``
+and ``bench/results/workload.md``. Only 127.0.0.1 is ever a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import resource
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as harness  # noqa: E402  (bench/run.py: data, server, login, wrk)
+
+RESULTS = harness.RESULTS
+MIX = {  # kind -> weight in %
+    "home": 10, "family": 20, "network": 10, "meeting": 20,
+    "write_network": 5, "write_meeting": 5,
+    "feed_304": 15, "feed_200": 5,
+    "criteria": 5, "agenda": 5,
+}
+LABELS = {
+    "home": "Start page (own families)", "family": "Family page", "network": "Network page",
+    "meeting": "Meeting page", "write_network": "Write: person added to a network",
+    "write_meeting": "Write: meeting description", "feed_304": "Partner feed, 304",
+    "feed_200": "Partner feed, 200", "criteria": "Success criteria (leader)",
+    "agenda": "Team-meeting agenda (leader)",
+}
+TARGET_SHARE = 20.0  # % of hello-world
+TARGET_P95_MS = 100.0
+FAMILY_LINK = re.compile(r'href="/families/(\d+)"')
+MEETING_LINK = re.compile(r'href="/meetings/(\d+)"')
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+# ------------------------------------------------------------------ a tiny HTTP client
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str],
+                      body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                 f"Content-Length: {len(body)}"] + [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        got = {}
+        for line in header_lines:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                got[name.strip().lower()] = value.strip()
+        if "content-length" in got:
+            data = await self.reader.readexactly(int(got["content-length"]))
+        elif got.get("transfer-encoding") == "chunked":
+            data = b""
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                data += chunk[:-2]
+        else:
+            data = await self.reader.read()
+        if got.get("connection", "").lower() == "close":
+            self.writer.close()
+            self.writer = None
+        return status, got, data
+
+
+# ------------------------------------------------------------------ who does what
+
+@dataclass
+class Worker:
+    """A logged-in socialrådgiver and what she works on."""
+
+    cookie: str
+    csrf: str
+    families: list[int] = field(default_factory=list)
+    meetings: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """Everything the virtual users draw from."""
+
+    workers: list[Worker]
+    leader_cookie: str
+    feed_path: str
+    feed_etag: str
+
+
+def _users(url: str, count: int) -> tuple[list[str], str]:
+    """Usernames of socialrådgivere who have families, and a leader, from the database."""
+    query = ("SELECT u.username FROM app_user u WHERE u.role = 'socialraadgiver' AND EXISTS "
+             "(SELECT 1 FROM team_member t WHERE t.\"user\" = u.id) ORDER BY u.id LIMIT %d" % count)
+    leader = "SELECT username FROM app_user WHERE role = 'leder' ORDER BY id LIMIT 1"
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        path = url.split("sqlite:///", 1)[1]
+        with sqlite3.connect(path) as db:
+            return [r[0] for r in db.execute(query)], db.execute(leader).fetchone()[0]
+    import subprocess
+
+    def psql(sql: str) -> list[str]:
+        out = subprocess.run(["psql", url, "-At", "-c", sql], capture_output=True, text=True,
+                             check=True).stdout
+        return [line for line in out.splitlines() if line]
+    return psql(query), psql(leader)[0]
+
+
+async def discover(base: str, url: str, state: dict, users: int) -> Plan:
+    """Log in, and find each user's families and meetings the way a browser would."""
+    names, leader_name = _users(url, users)
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    assert host and port
+    workers = []
+    for name in names:
+        session = harness.login(base, name, state["password"])
+        worker = Worker(session.cookie_header, session.csrf)
+        conn = Connection(host, port)
+        _, _, home = await conn.request("GET", "/", {"Cookie": worker.cookie})
+        worker.families = sorted({int(x) for x in FAMILY_LINK.findall(home.decode())})[:30]
+        for family in worker.families[:10]:
+            _, _, page = await conn.request("GET", f"/families/{family}", {"Cookie": worker.cookie})
+            text = page.decode()
+            worker.meetings += [int(x) for x in MEETING_LINK.findall(text)]
+            token = CSRF.search(text)
+            if token:  # the token of this session's pages (the cookie pairs with it)
+                worker.csrf = token.group(1)
+        worker.meetings = sorted(set(worker.meetings))
+        if worker.families:
+            workers.append(worker)
+    leader = harness.login(base, leader_name, state["password"])
+    feed_path = f"/feeds/{state['feed_token']}.ics"
+    conn = Connection(host, port)
+    status, headers, _ = await conn.request("GET", feed_path, {})
+    if status != 200:
+        raise SystemExit(f"workload: the partner feed answered {status}")
+    return Plan(workers, leader.cookie_header, feed_path, headers["etag"])
+
+
+def _pick(rng: random.Random) -> str:
+    roll = rng.uniform(0, 100)
+    for kind, weight in MIX.items():
+        roll -= weight
+        if roll <= 0:
+            return kind
+    return "home"
+
+
+def request_for(kind: str, plan: Plan, rng: random.Random) -> tuple[str, str, dict, bytes, set[int]]:
+    """(method, path, headers, body, accepted statuses) for one request of ``kind``."""
+    worker = rng.choice(plan.workers)
+    cookie = {"Cookie": worker.cookie}
+    if kind == "home":
+        return "GET", "/", cookie, b"", {200}
+    if kind == "family":
+        return "GET", f"/families/{rng.choice(worker.families)}", cookie, b"", {200}
+    if kind == "network":
+        return "GET", f"/families/{rng.choice(worker.families)}/network", cookie, b"", {200}
+    if kind == "meeting":
+        if not worker.meetings:
+            return "GET", f"/families/{rng.choice(worker.families)}", cookie, b"", {200}
+        return "GET", f"/meetings/{rng.choice(worker.meetings)}", cookie, b"", {200}
+    form_headers = {**cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    if kind == "write_network":
+        body = urlencode({"_csrf_token": worker.csrf, "name": f"Nabo {rng.randrange(10**6)}",
+                          "role": "private_network"}).encode()
+        return ("POST", f"/families/{rng.choice(worker.families)}/network/people", form_headers,
+                body, {200, 303})
+    if kind == "write_meeting":
+        if not worker.meetings:
+            return request_for("write_network", plan, rng)
+        meeting = rng.choice(worker.meetings)
+        # 409/422 are answers too: a meeting changed meanwhile, or one already held.
+        body = urlencode({"_csrf_token": worker.csrf, "title": "Netværksmøde",
+                          "description": f"Dagsorden {rng.randrange(10**6)}"}).encode()
+        return "POST", f"/meetings/{meeting}/details", form_headers, body, {303, 409, 422}
+    if kind == "feed_304":
+        return "GET", plan.feed_path, {"If-None-Match": plan.feed_etag}, b"", {304, 200}
+    if kind == "feed_200":
+        return "GET", plan.feed_path, {}, b"", {200}
+    if kind == "criteria":
+        return "GET", "/followup/succeskriterier", {"Cookie": plan.leader_cookie}, b"", {200}
+    return "GET", "/followup/teammoede", {"Cookie": plan.leader_cookie}, b"", {200}
+
+
+async def load(base: str, plan: Plan, connections: int, seconds: float, seed: int = 7) -> dict:
+    """Keep ``connections`` virtual users busy; latencies and errors per kind."""
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    assert host and port
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    stop = time.monotonic() + seconds
+
+    async def user(number: int) -> None:
+        rng = random.Random(seed * 1000 + number)
+        conn = Connection(host, port)
+        while time.monotonic() < stop:
+            kind = _pick(rng)
+            method, path, headers, body, accepted = request_for(kind, plan, rng)
+            started = time.perf_counter()
+            try:
+                status, answer_headers, _ = await conn.request(method, path, headers, body)
+            except (OSError, asyncio.IncompleteReadError) as failure:
+                errors[kind][type(failure).__name__] += 1
+                conn = Connection(host, port)
+                continue
+            latencies[kind].append((time.perf_counter() - started) * 1000)
+            if kind.startswith("feed") and status == 200 and "etag" in answer_headers:
+                # A calendar client keeps the ETag of the last copy it received.
+                plan.feed_etag = answer_headers["etag"]
+            if status not in accepted:
+                errors[kind][str(status)] += 1
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    await asyncio.gather(*(user(n) for n in range(connections)))
+    elapsed = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    total = sum(len(v) for v in latencies.values())
+    rows = {}
+    for kind in MIX:
+        values = sorted(latencies.get(kind, []))
+        if not values:
+            continue
+        rows[kind] = {"requests": len(values), "rps": len(values) / elapsed,
+                      "p50_ms": _pct(values, 50), "p95_ms": _pct(values, 95),
+                      "p99_ms": _pct(values, 99), "mean_ms": statistics.fmean(values),
+                      "errors": dict(errors.get(kind, {}))}
+    everything = sorted(v for values in latencies.values() for v in values)
+    return {"requests": total, "seconds": elapsed, "rps": total / elapsed, "rows": rows,
+            "p50_ms": _pct(everything, 50), "p95_ms": _pct(everything, 95),
+            "p99_ms": _pct(everything, 99),
+            "errors": sum(sum(e.values()) for e in errors.values()),
+            "client_cpu_share": client_cpu / elapsed}
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+# ------------------------------------------------------------------ one run, the report
+
+def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
+    """Prepare, serve, measure hello-world (wrk) and the mixed load, write the tables."""
+    state = harness.prepare(engine, scale, args.municipalities if scale == "national" else None,
+                            False)
+    url = harness.database_url(engine, scale)
+    with harness.Server(url, args.workers) as server:
+        plan = asyncio.run(discover(server.base, url, state, args.users))
+        harness._log(f"{engine}/{scale}: {len(plan.workers)} socialrådgivere, "
+                     f"{sum(len(w.families) for w in plan.workers)} families, "
+                     f"{sum(len(w.meetings) for w in plan.workers)} meetings")
+        hello = harness.run_wrk(harness.Endpoint("hello", "Hello world", f"{server.base}/hello"),
+                                args.duration, args.connections, server.process.pid)
+        assert server.process is not None
+        cpu_before = harness.process_group_cpu(server.process.pid)
+        mixed = asyncio.run(load(server.base, plan, args.connections, args.duration))
+        mixed["server_cpu_ms"] = ((harness.process_group_cpu(server.process.pid) - cpu_before)
+                                  * 1000 / max(1, mixed["requests"]))
+    result = {"engine": engine, "scale": scale, "users": len(plan.workers),
+              "connections": args.connections, "duration": args.duration,
+              "workers": args.workers, "hello": hello, "mixed": mixed,
+              "machine": harness._machine(), "state": {k: state.get(k) for k in (
+                  "families", "municipalities", "today")}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"workload-{engine}-{scale}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"workload-{engine}-{scale}.md").write_text(markdown(result))
+    return result
+
+
+def markdown(r: dict) -> str:
+    """One run as a Markdown table with the targets."""
+    hello, mixed = r["hello"], r["mixed"]
+    share = 100 * mixed["rps"] / hello["rps"] if hello["rps"] else 0.0
+    lines = [
+        f"# Mixed workload – {r['engine']}, {r['scale']} scale",
+        "",
+        f"{r['users']} socialrådgivere and a leader, {r['connections']} connections, "
+        f"{r['duration']} s, {r['workers']} server workers; {r['machine']}.",
+        f"Generated data: {r['state']}.",
+        "",
+        f"- Mixed: **{mixed['rps']:.0f} req/s = {share:.1f} % of hello-world** "
+        f"({hello['rps']:.0f} req/s, wrk, same run) – target ≥ {TARGET_SHARE:.0f} %: "
+        f"{'met' if share >= TARGET_SHARE else 'not met'}.",
+        f"- All requests: p50 {mixed['p50_ms']:.1f} ms, p95 {mixed['p95_ms']:.1f} ms, "
+        f"p99 {mixed['p99_ms']:.1f} ms; errors {mixed['errors']}; server CPU "
+        f"{mixed['server_cpu_ms']:.1f} ms per request; the load client used "
+        f"{100 * mixed['client_cpu_share']:.0f} % of one core.",
+        "",
+        "| Kind | Share | req/s | p50 ms | p95 ms | p99 ms | Errors | p95 ≤ 100 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, row in mixed["rows"].items():
+        errors = ", ".join(f"{k}: {v}" for k, v in row["errors"].items()) or "0"
+        lines.append(f"| {LABELS[kind]} | {MIX[kind]} % | {row['rps']:.1f} | {row['p50_ms']:.1f} | "
+                     f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {errors} | "
+                     f"{'met' if row['p95_ms'] <= TARGET_P95_MS else 'not met'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", nargs="?", choices=["one", "all"], default="one")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--scale", choices=["municipal", "national"], default="municipal")
+    parser.add_argument("--municipalities", type=int, default=None)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    runs = harness.COMBINATIONS if args.mode == "all" else [(args.engine, args.scale)]
+    summaries = []
+    for engine, scale in runs:
+        result = run_one(engine, scale, args)
+        summaries.append(markdown(result))
+    (RESULTS / "workload.md").write_text("\n".join(summaries))
+    print("\n".join(summaries))
+
+
+if __name__ == "__main__":
+    main()
