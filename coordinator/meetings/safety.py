@@ -770,6 +770,7 @@ def _visible_attendees(
         if not shared:
             continue
         name = child_display_name(other.name) if recipient.is_external and Role.CHILD in other.roles else other.name
+        name = protected.replace(name, withheld, HIDDEN)  # a typed name that names a place
         contact = not _contact_withheld(recipient, other)
 
         def safe(value: str | None) -> str | None:

@@ -773,6 +773,8 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
     resolved = [(await _resolve(meeting, item), item.part_keys) for item in new]
     if not resolved:
         raise web.UserError("Vælg mindst én deltager.")
+    await _screen_typed_participants(meeting, [item for item in new
+                                               if item.person_id is None and item.user_id is None])
 
     async def work() -> list[int]:
         invited = meeting["status"] == "invited"
@@ -794,6 +796,26 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
         return await work()
     async with db.transaction():
         return await work()
+
+
+async def _screen_typed_participants(meeting: Mapping[str, Any], typed: list[NewParticipant]
+                                     ) -> None:
+    """A name or organisation typed for an outside participant is shown to the other
+    participants: one that names a protected place or fact is refused where it is typed
+    (add a crisis-centre colleague as a colleague instead)."""
+    if meeting["family"] is None or not typed:
+        return
+    facts = await protected_facts()
+    for item in typed:
+        for field_name, label, text in (("name", "Navn", item.name or ""),
+                                        ("organisation", "Organisation", item.organisation or ""),
+                                        ("email", "E-mail", item.email or "")):
+            found = protected.find(text, facts)
+            if found:
+                raise web.UserError(
+                    f"»{label}« nævner »{found[0]}«, som kan fortælle, hvor mor og børn opholder "
+                    "sig, og deltagernes navne vises for de andre deltagere. Tilføj en medarbejder "
+                    "fra krisecentret som kollega i stedet. Intet er gemt.", field=field_name)
 
 
 async def _participant(meeting_id: int, participant_id: int) -> dict:

@@ -359,3 +359,27 @@ async def test_a_protected_fact_typed_on_the_meeting_page_is_refused_in_place(cl
         "version": str(meeting["version"])}, page=f"/meetings/{s.meeting_id}")
     assert response.status_code == 303
     assert (await s.meeting())["description"] == typed
+
+
+@pytest.mark.parametrize("field,value", [
+    ("name", "Pædagog fra Krisecenteret"), ("organisation", "randers krisecenter"),
+    ("email", "paedagog@krisecenter.example.dk")])
+async def test_a_typed_participant_naming_the_centre_is_refused_and_never_shown(field, value):
+    """Point 4 for participants: an outside participant's name, organisation and e-mail are
+    shown to the others, so one that names the centre is refused where it is typed; a name
+    that got in anyway stops the invitations at the send-time scan (the second line)."""
+    s = await support.scenario()
+    await _centre_contacts()
+    typed = {"name": "Lise Støtte", "email": "lise@example.net", "organisation": "", field: value}
+    with pytest.raises(web.UserError) as refused:
+        await meetings.add_participants(s.worker, await s.meeting(), None, [
+            meetings.NewParticipant(role="professional", **typed)])
+    assert refused.value.field == field and "Intet er gemt" in refused.value.message
+    assert not await Participant.exists().where(Participant.name == typed["name"])
+    await meetings.add_participants(s.worker, await s.meeting(), None, [
+        meetings.NewParticipant(name="Lise Støtte", email="lise@example.net", role="professional")])
+    await Participant.update({Participant.name: "Lise fra Krisecenteret"}).where(
+        Participant.name == "Lise Støtte")
+    with pytest.raises(web.UserError, match="Intet er sendt"):
+        await support.send(s)
+    assert await _mails_to(s.meeting_id, "laerer@skole.example.org") == []
