@@ -439,11 +439,8 @@ class MeetingController(Controller):
 
     @get("/coordinated", name="coordinated")
     async def coordinated(self, request: Request) -> Response:
-        rows = await service.coordinated_meetings(web.user_of(request))
-        for row in rows:
-            row["kind_label"] = kinds.KINDS[row["kind"]].label
-            row["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(row["status"])]
-        return web.render("meetings/coordinated.html", {"meetings": rows})
+        cases = await service.coordinated_cases(web.user_of(request))
+        return web.render("meetings/coordinated.html", {"cases": cases, "today": _today()})
 
     @get("/{meeting_id:int}", name="meeting")
     async def page(self, request: Request, meeting_id: FromPath[int]) -> Response:

@@ -28,6 +28,7 @@ from coordinator.meetings import availability, kinds, planner, protected, safety
 from coordinator.meetings.tables import (
     FatherAssessment,
     FgcCase,
+    FgcTask,
     Meeting,
     MeetingChange,
     MeetingPart,
@@ -158,15 +159,40 @@ async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
     return meeting, family
 
 
-async def coordinated_meetings(user: Principal) -> list[dict]:
-    """The familierådslagninger a samordner coordinates (their whole view of the system)."""
+async def coordinated_cases(user: Principal) -> list[dict]:
+    """The samordner's start page: per familierådslagning she coordinates, what the method
+    needs – the concern and the referral questions, the tasks with their deadlines, and the
+    meetings with who is invited and how they answered. Nothing else of the family."""
     if user.role is not Role.SAMORDNER:
         return []
-    cases = FgcCase.select(FgcCase.id).where(FgcCase.samordner_user == user.id)
-    return await Meeting.select(
-        Meeting.id, Meeting.title, Meeting.kind, Meeting.status,
-    ).where(Meeting.fgc_case.is_in(cases), Meeting.kind.is_in(list(FGC_KINDS))
-            ).order_by(Meeting.id)
+    cases = await FgcCase.select(FgcCase.id, FgcCase.status, FgcCase.concern, FgcCase.questions,
+                                 FgcCase.referred_on).where(FgcCase.samordner_user == user.id
+                                                            ).order_by(FgcCase.id)
+    ids = [c["id"] for c in cases]
+    tasks = await FgcTask.select().where(FgcTask.case.is_in(ids or [-1])).order_by(
+        FgcTask.case, FgcTask.position, FgcTask.id)
+    meetings = await Meeting.select(
+        Meeting.id, Meeting.title, Meeting.kind, Meeting.status, Meeting.fgc_case,
+        Meeting.starts_at).where(Meeting.fgc_case.is_in(ids or [-1]),
+                                 Meeting.kind.is_in(list(FGC_KINDS))).order_by(Meeting.id)
+    people = await Participant.select(
+        Participant.meeting, Participant.name, Participant.role, Participant.rsvp).where(
+        Participant.meeting.is_in([m["id"] for m in meetings] or [-1])
+        & Participant.removed_at.is_null()).order_by(Participant.id)
+    for meeting in meetings:
+        meeting["kind_label"] = kinds.KINDS[meeting["kind"]].label
+        meeting["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(meeting["status"])]
+        meeting["people"] = [{"name": p["name"], "role": ROLES.get(p["role"], p["role"]),
+                              "answer": RSVP_LABELS.get(p["rsvp"], p["rsvp"])}
+                             for p in people if p["meeting"] == meeting["id"]]
+    today = clock.today()
+    for case in cases:
+        case["questions_list"] = [q.strip() for q in case["questions"].splitlines() if q.strip()]
+        case["tasks"] = [{**t, "overdue": bool(t["deadline"] and not t["done"]
+                                                and t["deadline"] < today)}
+                         for t in tasks if t["case"] == case["id"]]
+        case["meetings"] = [m for m in meetings if m["fgc_case"] == case["id"]]
+    return cases
 
 
 # ------------------------------------------------------------------- the invites seam

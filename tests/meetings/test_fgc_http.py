@@ -173,6 +173,11 @@ async def test_samordner_sees_only_meetings_they_coordinate(app, client, other_c
     assert r.status_code == 404
     listing = await other_client.get("/meetings/coordinated")
     assert f"/meetings/{meeting_id}" in listing.text and f"/meetings/{net_id}" not in listing.text
+    # Her start page holds what the method needs: the concern, the questions, the people.
+    start = await other_client.get("/", follow_redirects=True)
+    assert "Barnets trivsel" in start.text and "<li>Hvem henter Emma?</li>" in start.text
+    assert "Ikke svaret" in start.text or "Ingen inviteret endnu." in start.text
+    assert "Stort netværk" not in start.text and "Mor vil gerne" not in start.text
     reads = await AuditEvent.select().where((AuditEvent.username == ida.username)
                                             & (AuditEvent.action == "read"))
     assert {e["entity_id"] for e in reads} == {str(meeting_id)}

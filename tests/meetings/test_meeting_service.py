@@ -56,7 +56,9 @@ async def test_samordner_reads_and_edits_only_scheduling():
     other = await f.user("samordner")
     with pytest.raises(NotFoundException):  # not their familierådslagning
         await service.load_meeting(other, meeting_id, Action.WRITE, samordner_edit=True)
-    assert [m["id"] for m in await service.coordinated_meetings(ida)] == [meeting_id]
+    assert [m["id"] for c in await service.coordinated_cases(ida) for m in c["meetings"]] == [
+        meeting_id]
+    assert await service.coordinated_cases(other) == []
 
 
 async def test_notify_records_change_with_sequence_and_rejects_unknown_kinds():
