@@ -401,9 +401,21 @@ async def bic_fathers(user: Principal, address: str = "") -> list[dict]:
         row["joint_meetings"] = sorted(
             (m for m in meetings.get(row["family"], []) if m.kind == "bic_joint_parents"),
             key=lambda m: (m.starts_at or now.replace(year=9999), m.id))
+    _flag_clashes([s for row in rows for s in row["sessions_planned"]])
     seen: dict[int, str] = {r["family"]: r["family_name"] for r in rows}
     await _audit_reads(user, BIC_ENTITY, user.id, seen.items(), address)
     return rows
+
+
+def _flag_clashes(sessions: list[dict]) -> None:
+    """Mark planned sessions of one kontaktperson that overlap in time (``clash``)."""
+    timed = sorted((s for s in sessions if s.get("starts_at") and s.get("ends_at")),
+                   key=lambda s: s["starts_at"])
+    for session in sessions:
+        session["clash"] = False
+    for earlier, later in zip(timed, timed[1:], strict=False):
+        if later["starts_at"] < earlier["ends_at"]:
+            earlier["clash"] = later["clash"] = True
 
 
 async def _sessions(assessment_ids: list[int]) -> dict[int, list[dict]]:
@@ -412,6 +424,7 @@ async def _sessions(assessment_ids: list[int]) -> dict[int, list[dict]]:
         BicSession.meeting, BicSession.created_at,
         BicSession.meeting.status.as_alias("meeting_status"),
         BicSession.meeting.starts_at.as_alias("starts_at"),
+        BicSession.meeting.ends_at.as_alias("ends_at"),
     ).where(BicSession.assessment.is_in(assessment_ids)).order_by(BicSession.id)
     topics = dict(kinds.BIC_TOPICS)
     result: dict[int, list[dict]] = defaultdict(list)

@@ -3,7 +3,7 @@ criteria on known data, the contact person's fathers, the cooperation agenda."""
 
 import asyncio
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -346,6 +346,25 @@ async def test_contact_person_sees_only_fathers_referred_to_them(client):
         assert hidden not in html
     events = await AuditEvent.select().where(AuditEvent.entity == "BIC-fædre")
     assert [(e["family_id"], e["username"]) for e in events] == [(mine, mads.username)]
+
+
+async def test_clashing_sessions_of_one_contact_person_are_flagged(client):
+    worker = await f.user()
+    mads = await f.user("kontaktperson")
+    day = app_clock.today() + timedelta(days=14)
+    first = await f.family(worker, mads, name="Familien Et")
+    second = await f.family(worker, mads, name="Familien To")
+    fa = await d.father(first, True, contact_person=mads.id, name="Far Et")
+    fb = await d.father(second, True, contact_person=mads.id, name="Far To")
+    await d.session(fa, "planned", "bolig", await d.meeting(
+        first, "bic_session", "invited", d.local(day, 9), minutes=60))
+    await d.session(fb, "planned", "bolig", await d.meeting(
+        second, "bic_session", "invited", d.local(day, 9, 30), minutes=60))
+    await d.session(fb, "planned", "bolig", await d.meeting(
+        second, "bic_session", "invited", d.local(day, 11), minutes=60))
+    await f.login(client, mads)
+    html = (await client.get("/followup/kontaktperson")).text
+    assert html.count("Overlapper en anden samtale") == 2
 
 
 # --- the annual cooperation meeting ----------------------------------------------------------
