@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import random
 import re
@@ -62,6 +63,10 @@ TARGET_P95_MS = 100.0
 FAMILY_LINK = re.compile(r'href="/families/(\d+)"')
 MEETING_LINK = re.compile(r'href="/meetings/(\d+)"')
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+TITLE_FIELD = re.compile(r'id="d-title" name="title" required value="([^"]*)"')
+PLACE_FIELD = re.compile(r'id="d-location" name="location" value="([^"]*)"')
+ORG_SELECT = re.compile(r'name="location_organisation">(.*?)</select>', re.S)
+SELECTED = re.compile(r'value="(\d+)" selected')
 
 
 # ------------------------------------------------------------------ a tiny HTTP client
@@ -118,6 +123,8 @@ class Worker:
     csrf: str
     families: list[int] = field(default_factory=list)
     meetings: list[int] = field(default_factory=list)
+    # meetings whose details form is offered: id -> (title, place), kept as they are
+    editable: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,6 +177,20 @@ async def discover(base: str, url: str, state: dict, users: int) -> Plan:
             if token:  # the token of this session's pages (the cookie pairs with it)
                 worker.csrf = token.group(1)
         worker.meetings = sorted(set(worker.meetings))
+        for meeting in worker.meetings[:8]:
+            _, _, page = await conn.request("GET", f"/meetings/{meeting}", {"Cookie": worker.cookie})
+            text = page.decode()
+            title, place = TITLE_FIELD.search(text), PLACE_FIELD.search(text)
+            if title and place:
+                form = {"title": html.unescape(title.group(1)),
+                        "location": html.unescape(place.group(1))}
+                org = ORG_SELECT.search(text)
+                chosen = SELECTED.search(org.group(1)) if org else None
+                if chosen:
+                    form["location_organisation"] = chosen.group(1)
+                if 'name="send_email_invites" checked' in text:
+                    form["send_email_invites"] = "on"
+                worker.editable[meeting] = form
         if worker.families:
             workers.append(worker)
     leader = harness.login(base, leader_name, state["password"])
@@ -211,11 +232,12 @@ def request_for(kind: str, plan: Plan, rng: random.Random) -> tuple[str, str, di
         return ("POST", f"/families/{rng.choice(worker.families)}/network/people", form_headers,
                 body, {200, 303})
     if kind == "write_meeting":
-        if not worker.meetings:
+        if not worker.editable:
             return request_for("write_network", plan, rng)
-        meeting = rng.choice(worker.meetings)
+        meeting = rng.choice(list(worker.editable))
+        # A new agenda in the description; title and place stay (no one is re-invited).
         # 409/422 are answers too: a meeting changed meanwhile, or one already held.
-        body = urlencode({"_csrf_token": worker.csrf, "title": "Netværksmøde",
+        body = urlencode({**worker.editable[meeting], "_csrf_token": worker.csrf,
                           "description": f"Dagsorden {rng.randrange(10**6)}"}).encode()
         return "POST", f"/meetings/{meeting}/details", form_headers, body, {303, 409, 422}
     if kind == "feed_304":
