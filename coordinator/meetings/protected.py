@@ -163,8 +163,12 @@ def patterns(fact: str) -> tuple[re.Pattern[str], ...]:
     else:
         has_digit = any(c.isdigit() for c in fact)
         found.append(_words_pattern(fact, inflect=not has_digit) or "")
-        street = _HOUSE_NUMBER.match(fact.split(",")[0].strip())
+        first = fact.split(",")[0].strip()
+        street = _HOUSE_NUMBER.match(first)
         if street and len(street.group(1).strip()) >= _MIN_STREET:
+            # street and number before the street alone, so a replacement takes both
+            if first != fact:
+                found.append(_words_pattern(first, inflect=False) or "")
             found.append(_words_pattern(street.group(1), inflect=False) or "")
     return tuple(re.compile(p, re.IGNORECASE) for p in found if p)
 

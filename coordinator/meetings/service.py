@@ -186,10 +186,21 @@ async def coordinated_cases(user: Principal) -> list[dict]:
                               "answer": RSVP_LABELS.get(p["rsvp"], p["rsvp"])}
                              for p in people if p["meeting"] == meeting["id"]]
     today = clock.today()
+    facts = await protected_facts()
+
+    def clean(text: str) -> str:  # she is outside the team: no protected fact, ever
+        return protected.replace(text or "", facts, safety.HIDDEN)
+
+    for meeting in meetings:
+        meeting["title"] = clean(meeting["title"])
+        for person in meeting["people"]:
+            person["name"] = clean(person["name"])
     for case in cases:
-        case["questions_list"] = [q.strip() for q in case["questions"].splitlines() if q.strip()]
-        case["tasks"] = [{**t, "overdue": bool(t["deadline"] and not t["done"]
-                                                and t["deadline"] < today)}
+        case["concern"] = clean(case["concern"])
+        case["questions_list"] = [clean(q.strip()) for q in case["questions"].splitlines()
+                                  if q.strip()]
+        case["tasks"] = [{**t, "title": clean(t["title"]),
+                          "overdue": bool(t["deadline"] and not t["done"] and t["deadline"] < today)}
                          for t in tasks if t["case"] == case["id"]]
         case["meetings"] = [m for m in meetings if m["fgc_case"] == case["id"]]
     return cases

@@ -8,6 +8,7 @@ from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings import flows
 from coordinator.meetings.tables import FgcCase, FgcPlanItem, FgcTask, Meeting, MeetingPart
+from coordinator.network.tables import Organisation
 from tests import factories as f
 from tests.conftest import http_client
 from tests.meetings import support as s
@@ -203,3 +204,26 @@ async def test_assessments_are_counted_per_family(client):
     assert "Vurdering mangler" in family_page
     writes = await AuditEvent.select().where(AuditEvent.entity == "familierådslagning")
     assert {e["family_id"] for e in writes} == {yes, no}
+
+
+async def test_the_samordners_start_page_never_names_the_protected_place(client, other_client):
+    """The concern and questions typed by the team reach the samordner, who is outside the
+    team: a protected place in them is hidden on her page (the projection for her audience)."""
+    sara = await f.user()
+    ida = await f.user("samordner")
+    family_id = await f.family(sara)
+    await Organisation.insert(Organisation(name="Demoby Krisecenter", kind="crisis_centre",
+                                           sector="crisis_centre", address="Lyngbakken 0, 8999 Demoby",
+                                           location_protected=True))
+    await f.login(client, sara)
+    today = app_clock.today().isoformat()
+    await _post(client, family_id, "assessment", {"possible": "ja", "assessed_on": today,
+                                                  "family_view": "Ja", "reasons": "Netværk"})
+    await _post(client, family_id, "referral", {
+        "concern": "Mor bor nu på Lyngbakken 0 med børnene",
+        "questions": "Hvem kan hente på Demoby Krisecenter?", "referred_on": today})
+    await _post(client, family_id, "samordner", {"samordner_user": str(ida.id)})
+    await f.login(other_client, ida)
+    page = (await other_client.get("/meetings/coordinated")).text
+    assert "Mor bor nu på [skjult] med børnene" in page
+    assert "lyngbakken" not in page.lower() and "demoby krisecenter" not in page.lower()

@@ -85,3 +85,9 @@ def test_a_phone_number_needs_six_digits_to_be_a_phone_number():
 def test_what_replace_leaves_is_never_found_again(text):
     """Redaction is complete: no spelling survives replace, whatever surrounds it."""
     assert protected.find(protected.replace(text, CENTRE, "·"), CENTRE) == []
+
+
+def test_a_street_with_its_number_is_replaced_whole():
+    facts = ["Lyngbakken 0, 8999 Demoby"]
+    assert protected.replace("Mor bor på Lyngbakken 0 nu", facts, "[skjult]") == "Mor bor på [skjult] nu"
+    assert protected.replace("Mor bor på lyngbakken nu", facts, "[skjult]") == "Mor bor på [skjult] nu"
