@@ -162,6 +162,11 @@ async def rooms(active_only: bool = True) -> list[dict]:
     return await (query.where(Room.active == True) if active_only else query)  # noqa: E712
 
 
+async def room_exists(room_id: int) -> bool:
+    """True when there is a room with this id."""
+    return await Room.exists().where(Room.id == room_id)
+
+
 async def update_room(user: Principal, room_id: int, name: str, location: str, capacity: int,
                       at_crisis_centre: bool, active: bool, address: str = "") -> None:
     """Change a room (an inactive room is no longer offered); audited with what changed."""

@@ -376,6 +376,8 @@ class RoomController(Controller):
 
     @post("/{room_id:int}")
     async def update(self, request: Request, room_id: FromPath[int]) -> Response:
+        if not await availability.room_exists(room_id):  # an unknown room first: 404
+            raise NotFoundException()
         form, _ = await _form(request)
         await availability.update_room(
             web.user_of(request), room_id,
