@@ -95,7 +95,9 @@ class Connection:
             if ":" in line:
                 name, value = line.split(":", 1)
                 got[name.strip().lower()] = value.strip()
-        if "content-length" in got:
+        if status in (204, 304) or 100 <= status < 200:
+            data = b""  # no body by definition (RFC 9110)
+        elif "content-length" in got:
             data = await self.reader.readexactly(int(got["content-length"]))
         elif got.get("transfer-encoding") == "chunked":
             data = b""

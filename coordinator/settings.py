@@ -37,6 +37,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"expected a whole number of 0 or more, got {value!r}")
+    return number
+
+
 def _host_list(value: str) -> tuple[str, ...]:
     hosts = tuple(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip())
     if any(not h.replace("-", "").replace(".", "").isalnum() for h in hosts):
@@ -95,6 +102,10 @@ OPTIONS: tuple[Option, ...] = (
            "Host names that imported busy-time calendars may reach although they resolve to a "
            "loopback or private address (comma-separated, e.g. an internal Exchange server). "
            "Empty: only public addresses."),
+    Option("FEED_SETTLE_SECONDS", "feed_settle_seconds", _non_negative_int, 60,
+           "A subscribed calendar (feed) is rebuilt at most this often per link: a change "
+           "reaches the partners' calendars within this many seconds, and a busy day's writes "
+           "do not rebuild every feed on every fetch. 0: rebuilt on every change."),
 )
 
 
@@ -119,6 +130,7 @@ class Settings:
     retention_days: int = 365 * 5
     log_level: str = "INFO"
     busy_feed_allowed_hosts: tuple[str, ...] = ()
+    feed_settle_seconds: int = 60
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod

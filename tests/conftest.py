@@ -60,7 +60,7 @@ def test_settings(**overrides) -> Settings:
     """Settings for the app under test: secure cookies over https://testserver.local."""
     values = dict(database_url=TEST_DATABASE_URL, secret_key="test-secret-" + "x" * 32,
                   cookie_secure=True, public_base_url="https://testserver.local",
-                  data_dir=_TMP, log_level="WARNING")
+                  data_dir=_TMP, log_level="WARNING", feed_settle_seconds=0)
     values.update(overrides)
     return Settings(**values)
 

@@ -13,6 +13,7 @@ so repeated fetches of an unchanged feed cost one token lookup and one version q
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections import OrderedDict
@@ -43,7 +44,6 @@ KINDS = {"partner_organisation": "Partnerorganisation", "user": "Bruger", "serie
 USER_FEED_STATUSES = ("planned", *SENT_STATUSES)
 AUDIT_EVERY = timedelta(hours=1)
 _CACHE_SIZE = 64
-_cache: OrderedDict[tuple[int, str], bytes] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -207,10 +207,14 @@ async def _meeting_parts(kind: str, target_id: int) -> dict[int, set[str]]:
 
 async def meeting_events(kind: str, target_id: int, now: datetime) -> list[CalendarEvent]:
     """The redacted events of a partner organisation's or a user's feed."""
-    settings = current_settings()
     wanted = await _meeting_parts(kind, target_id)
+    return _redacted(await load_meetings(wanted), wanted, now)
+
+
+def _redacted(datas: list, wanted: dict[int, set[str]], now: datetime) -> list[CalendarEvent]:
+    settings = current_settings()
     events: list[CalendarEvent] = []
-    for data in await load_meetings(wanted):
+    for data in datas:
         if not data.scheduled:
             continue
         keys = wanted[data.id]
@@ -247,23 +251,63 @@ async def calendar_name(row: dict) -> str:
     return f"Koordinator – {row['label']}" if row["label"] else "Koordinator"
 
 
-async def body(row: dict, current: FeedVersion) -> bytes:
-    """The feed's calendar (from the cache when the version has not changed)."""
-    key = (row["id"], current.etag)
-    cached = _cache.get(key)
-    if cached is not None:
-        _cache.move_to_end(key)
-        return cached
+@dataclass
+class _Build:
+    """A feed link's latest calendar: when it was started, for which version, the bytes."""
+
+    at: datetime
+    version: FeedVersion
+    body: asyncio.Future[bytes]
+
+
+_builds: OrderedDict[int, _Build] = OrderedDict()  # token id -> latest build (LRU)
+
+
+def settled(row: dict, current: FeedVersion, settle_seconds: int
+            ) -> tuple[FeedVersion, asyncio.Future[bytes]]:
+    """The version to serve for a feed link and its calendar (being built or built).
+
+    The latest build is served while the data has not changed, and also while it is younger
+    than ``settle_seconds`` when the data has changed: calendar clients poll every 15–60
+    minutes, so a change reaching them a minute later costs nothing, while rebuilding a
+    partner's 2,000 events on every fetch during a day of writes took the server down.
+    Concurrent fetches share one build; a failed build is forgotten."""
     now = clock.now()
+    kept = _builds.get(row["id"])
+    if kept is not None and (kept.version.etag == current.etag
+                             or now - kept.at < timedelta(seconds=settle_seconds)):
+        _builds.move_to_end(row["id"])
+        return kept.version, kept.body
+    building = asyncio.ensure_future(_build(row, now))
+    _builds[row["id"]] = _Build(now, current, building)
+    while len(_builds) > _CACHE_SIZE:
+        _builds.popitem(last=False)
+
+    def forget_failure(done: asyncio.Future[bytes]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            entry = _builds.get(row["id"])
+            if entry is not None and entry.body is done:
+                del _builds[row["id"]]
+
+    building.add_done_callback(forget_failure)
+    return current, building
+
+
+async def _build(row: dict, now: datetime) -> bytes:
+    """The feed's calendar; redaction and iCalendar run in a thread (CPU for a while on
+    large feeds), so other requests are answered meanwhile."""
+    name = await calendar_name(row)
     if row["kind"] == "series":
         events = await series_event(row["target_id"], now)
-    else:
-        events = await meeting_events(row["kind"], row["target_id"], now)
-    built = build_publish(events, await calendar_name(row))
-    _cache[key] = built
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
-    return built
+        return await asyncio.to_thread(build_publish, events, name)
+    wanted = await _meeting_parts(row["kind"], row["target_id"])
+    datas = await load_meetings(wanted)
+    return await asyncio.to_thread(lambda: build_publish(_redacted(datas, wanted, now), name))
+
+
+def forget_builds() -> None:
+    """Drop every kept build (tests that change settings or data behind the clock)."""
+    _builds.clear()
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,

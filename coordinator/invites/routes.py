@@ -3,6 +3,7 @@ replies, and calendar feeds (the page that manages them and the feeds themselves
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -242,12 +243,13 @@ class FeedPageController(Controller):
             raise NotFoundException()
         row, current = found
         await feeds.audit_fetch(row, web.client_address(request))
+        current, building = feeds.settled(row, current, _settings(request).feed_settle_seconds)
         headers = {"ETag": current.etag, "Last-Modified": format_datetime(current.last_modified, usegmt=True),
                    "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
         if feeds.not_modified(current, request.headers.get("if-none-match"),
                               _http_date(request.headers.get("if-modified-since"))):
             return Response(b"", status_code=304, headers=headers)
-        body = await feeds.body(row, current)
+        body = await asyncio.shield(building)
         return Response(body, media_type=ICS, headers={
             **headers, "Content-Disposition": 'inline; filename="kalender.ics"'})
 

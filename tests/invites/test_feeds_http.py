@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, timedelta
 from email import message_from_string, policy
@@ -10,6 +11,7 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
+from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites import feeds
@@ -58,7 +60,7 @@ async def test_partner_feed_etag_304_and_revocation(client, other_client, monkey
     async def must_not_build(*args):
         raise AssertionError("a 304 must not build the calendar")
 
-    monkeypatch.setattr(feeds, "body", must_not_build)
+    monkeypatch.setattr(feeds, "_build", must_not_build)
     assert (await other_client.get(path, headers={"If-None-Match": etag})).status_code == 304
     assert (await other_client.get(path, headers={"If-Modified-Since": modified})).status_code == 304
     monkeypatch.undo()
@@ -79,6 +81,37 @@ async def test_partner_feed_etag_304_and_revocation(client, other_client, monkey
     assert revoked.status_code == 303
     gone = await other_client.get(path, headers={"Accept": "text/html"})
     assert gone.status_code == 404 and "Siden findes ikke" in gone.text
+
+
+async def test_a_feed_settles_before_it_is_rebuilt():
+    """With FEED_SETTLE_SECONDS a change reaches the feed once its latest build is that old:
+    until then the calendar client keeps its copy (304); concurrent fetches share a build."""
+    from coordinator.app import create_app
+
+    app_clock.pin(app_clock.now())
+    app = create_app(conftest.test_settings(feed_settle_seconds=60))
+    s = await support.scenario()
+    await support.send(s)
+    async with conftest.http_client(app) as leader_client, conftest.http_client(app) as partner:
+        path = await create_feed(leader_client, await factories.user("leder"),
+                                 "partner_organisation", await school_id(), "Østre Skole")
+        first, again = await asyncio.gather(partner.get(path), partner.get(path))
+        assert first.status_code == again.status_code == 200
+        assert first.headers["etag"] == again.headers["etag"]
+        etag = first.headers["etag"]
+        meeting = await s.meeting()
+        parts = await support.meetings.parts_of(s.meeting_id)
+        day = support.working_day(25)
+        await support.meetings.set_times(s.worker, meeting, None,
+                                         {parts[0]["key"]: (support.at(day, 9), support.at(day, 10))})
+        app_clock.advance(timedelta(seconds=30))
+        assert (await partner.get(path, headers={"If-None-Match": etag})).status_code == 304
+        app_clock.advance(timedelta(seconds=31))
+        moved = await partner.get(path, headers={"If-None-Match": etag})
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
+        [event] = Calendar.from_ical(moved.content).walk("VEVENT")
+        assert event["DTSTART"].dt == support.at(day, 9)
+    feeds.forget_builds()
 
 
 @pytest.mark.parametrize("path", ["/feeds/forkert.ics", "/feeds/" + "a" * 43 + ".ics", "/feeds/abc"])
