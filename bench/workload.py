@@ -385,7 +385,9 @@ def main() -> None:
     for engine, scale in runs:
         result = run_one(engine, scale, args)
         summaries.append(markdown(result))
-    (RESULTS / "workload.md").write_text("\n".join(summaries))
+    # The summary holds the latest run of every engine and scale measured so far.
+    tables = [(RESULTS / f"workload-{e}-{sc}.md") for e, sc in harness.COMBINATIONS]
+    (RESULTS / "workload.md").write_text("\n".join(t.read_text() for t in tables if t.exists()))
     print("\n".join(summaries))
 
 
