@@ -197,9 +197,16 @@ def find(text: str, facts: Iterable[str]) -> list[str]:
 
 
 def replace(text: str, facts: Iterable[str], replacement: str) -> str:
-    """``text`` with every spelling of every fact replaced (longest facts first)."""
+    """``text`` with every spelling of every fact replaced (longest facts first), again
+    until nothing changes: removing one fact can uncover another ("Lyngbakken70102030"
+    is a street only once the phone number glued to it is gone)."""
     text = unicodedata.normalize("NFC", text)
-    for fact in sorted({f for f in facts if f and f.strip()}, key=len, reverse=True):
-        for pattern in patterns(fact):
-            text = pattern.sub(replacement, text)
+    ordered = sorted({f for f in facts if f and f.strip()}, key=len, reverse=True)
+    for _ in range(8):  # each pass only removes text, so this settles at once in practice
+        before = text
+        for fact in ordered:
+            for pattern in patterns(fact):
+                text = pattern.sub(replacement, text)
+        if text == before:
+            break
     return text
