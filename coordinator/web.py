@@ -74,6 +74,12 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def is_boosted(request: Request) -> bool:
+    """True for a boosted form (``data-keeps-input``) and the page it leads to: htmx
+    follows the redirect and shows the whole page; a refusal is a fragment at the form."""
+    return request.headers.get("hx-boosted") == "true"
+
+
 def render(
     template: str, context: Mapping[str, Any] | None = None, status: int = 200,
     headers: Mapping[str, str] | None = None,
@@ -87,12 +93,13 @@ def page_or_fragment(
     request: Request, page: str, fragment: str, context: Mapping[str, Any], status: int = 200
 ) -> Template:
     """htmx gets the fragment, a plain request the whole page."""
-    return render(fragment if is_htmx(request) else page, context, status)
+    return render(fragment if is_htmx(request) and not is_boosted(request) else page, context,
+                  status)
 
 
 def see_other(request: Request, url: str) -> Response:
     """After a successful plain POST, redirect (303); htmx follows HX-Redirect instead."""
-    if is_htmx(request):
+    if is_htmx(request) and not is_boosted(request):
         return Response(content="", status_code=204, headers={"HX-Redirect": url})
     return Redirect(path=url, status_code=303)
 

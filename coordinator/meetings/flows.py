@@ -81,6 +81,17 @@ class FgcView:
     step: int
 
 
+# Who reads what is typed in the two flows, besides the team (the refusal says so).
+FGC_READERS = "Samordneren og familiens netværk læser den."
+FATHER_READERS = "Far og hans kontaktperson får mødestedet."
+
+
+def _changed(row: Mapping[str, Any], texts: Mapping[str, tuple[str, str]]
+             ) -> dict[str, tuple[str, str]]:
+    """Only what is typed now: text saved before is screened when it leaves."""
+    return {name: value for name, value in texts.items() if value[1] != row.get(name)}
+
+
 async def current_fgc(family_id: int) -> dict | None:
     """The family's current familierådslagning case (the newest)."""
     return await FgcCase.select(
@@ -187,6 +198,8 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
     if not concern or not questions:
         raise web.UserError("Udfyld både bekymringen og spørgsmålene, planen skal besvare.")
     _check_past_date(referred_on, "Henvisningsdato")
+    await service.screen_case_text(family["id"], _changed(case, {
+        "concern": ("Bekymring", concern), "questions": ("Spørgsmål", questions)}), FGC_READERS)
     status = {"assessed": "referred"}.get(case["status"], case["status"])
     async with db.transaction():
         await _bump_case(FgcCase, case["id"], version, {
@@ -235,6 +248,8 @@ async def add_task(user: Principal, family: Mapping[str, Any], title: str,
         raise web.UserError("Skriv opgaven.")
     if deadline and deadline < clock.today():
         raise web.UserError("Fristen ligger i fortiden.")
+    await service.screen_case_text(family["id"], {"title": ("Opgave", title)},
+                                   "Samordneren læser opgaverne.")
     async with db.transaction():
         await FgcTask.insert(FgcTask(case=case["id"], title=title, deadline=deadline))
         if case["status"] == "coordinator":
@@ -274,6 +289,8 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
     windows = service.validate_times(kind, times)
     if len(windows) != len(kind.parts):
         raise web.UserError("Angiv start og slut for alle tre dele af mødet.")
+    await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
+                                   FGC_READERS)
     people = [service.NewParticipant(user_id=user.id, role="socialraadgiver")]
     if case["samordner_user"]:
         people.append(service.NewParticipant(user_id=case["samordner_user"], role="samordner"))
@@ -305,6 +322,8 @@ async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str,
         raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
     if not action or not who:
         raise web.UserError("Udfyld både handlingen og hvem der gør det.")
+    await service.screen_case_text(family["id"], {"action": ("Handling", action),
+                                                  "who": ("Hvem", who)}, FGC_READERS)
     async with db.transaction():
         await FgcPlanItem.insert(FgcPlanItem(case=view.case["id"], action=action, who=who,
                                              by_when=by_when, position=len(view.plan)))
@@ -498,6 +517,8 @@ async def add_bic_session(user: Principal, family: Mapping[str, Any], topics: li
         raise web.UserError("Vælg far fra netværket i vurderingen, før der planlægges samtaler.")
     kind = kinds.get_kind("bic_session")
     windows = service.validate_times(kind, {kind.parts[0].key: (start, end)})
+    await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
+                                   FATHER_READERS)
     async with db.transaction():
         meeting_id = await service.create_meeting(
             user, family, kind.key, kind.label, location=location, times=windows,
@@ -528,6 +549,8 @@ async def session_held(user: Principal, family: Mapping[str, Any], session_id: i
         raise NotFoundException()
     if not notes:
         raise web.UserError("Skriv noter fra samtalen.")
+    await service.screen_case_text(family["id"], {"notes": ("Noter", notes)},
+                                   "Fars kontaktperson læser noterne.")
     async with db.transaction():
         await BicSession.update({BicSession.status: "held", BicSession.notes: notes}).where(
             BicSession.id == session_id)
@@ -546,6 +569,8 @@ async def create_joint_meeting(user: Principal, family: Mapping[str, Any], start
         (net.Person.family == family["id"]) & (net.Person.role == "mother")).first()
     kind = kinds.get_kind("bic_joint_parents")
     windows = service.validate_times(kind, {kind.parts[0].key: (start, end)})
+    await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
+                                   FATHER_READERS)
     people = [service.NewParticipant(person_id=row["father"], role="father"),
               service.NewParticipant(user_id=user.id, role="socialraadgiver")]
     if mother:

@@ -257,6 +257,45 @@ async def refuse_if_unsafe(meeting_id: int) -> None:
         raise web.UserError(UNSAFE_CHANGE + " " + " ".join(blocking), 409)
 
 
+async def family_facts(family_id: int, *, childrens_places: bool = False) -> tuple[str, ...]:
+    """What typed text about this family must not name: every protected place
+    (``protected_facts``) and each protected person's address, phone and e-mail; with
+    ``childrens_places`` also the schools and day care of the family's network (where the
+    children can be found), for text the father's side may read."""
+    facts = list(await protected_facts())
+    people = await net.Person.select(
+        net.Person.address, net.Person.phone, net.Person.email,
+    ).where((net.Person.family == family_id) & (net.Person.protected_address == True))  # noqa: E712
+    facts += [value for p in people for value in (p["address"], p["phone"], p["email"])
+              if value and value.strip()]
+    if people and childrens_places:
+        places = await net.Person.select(net.Person.organisation.name.as_alias("name")).where(
+            (net.Person.family == family_id)
+            & net.Person.organisation.kind.is_in(list(CHILDRENS_PLACES)))
+        facts += [row["name"] for row in places if row["name"] and row["name"].strip()]
+    return tuple(dict.fromkeys(facts))
+
+
+# Where children spend their days: a protected family's children must not be found there.
+CHILDRENS_PLACES = frozenset({"school", "day_care"})
+
+
+async def screen_case_text(family_id: int, texts: Mapping[str, tuple[str, str]],
+                           readers: str) -> None:
+    """Text typed in a case form that ``readers`` (outside the team) will read is screened
+    where it is typed: naming a protected place or a protected person's whereabouts in any
+    spelling is refused (422) at the field with what was found; nothing is saved."""
+    texts = {name: value for name, value in texts.items() if value[1].strip()}
+    if not texts:
+        return
+    findings = safety.screen_texts(texts, await family_facts(family_id, childrens_places=True))
+    if findings:
+        first = findings[0]
+        raise web.UserError(
+            f"»{first.label}« nævner »{first.found}«, som kan fortælle, hvor mor og børn "
+            f"opholder sig. {readers} Ret teksten – intet er gemt.", field=first.field)
+
+
 async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tuple[str, str]]
                             ) -> None:
     """Free text that every participant reads (title, description) is screened when it is
@@ -269,7 +308,7 @@ async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tupl
     changed = {name: value for name, value in texts.items() if value[1] != meeting.get(name)}
     if not changed:
         return
-    findings = safety.screen_texts(changed, await protected_facts())
+    findings = safety.screen_texts(changed, await family_facts(meeting["family"]))
     if not findings:
         return
     family = await Family.select(Family.at_crisis_centre).where(Family.id == meeting["family"]).first()
@@ -551,10 +590,19 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
     """The meeting page for a reader outside the family's team (samordner, the father's
     kontaktperson): a protected place (organisation, room at a crisis centre, or text
     naming one) becomes "Oplyses af socialrådgiveren"; every protected fact in titles,
-    descriptions, part places, notes and answers is replaced; nobody's contact data is
-    shown. Pure: the same rule for every page built from a ``MeetingView``."""
+    descriptions, part places, notes and answers is replaced; children are named by first
+    name and initial; nobody's contact data is shown. Pure: the same rule for every page
+    built from a ``MeetingView``."""
+    # Children are named by first name and initial outside the team ("Emma H."), in the
+    # list of participants and in every text.
+    children = {p["name"]: safety.child_display_name(p["name"]) for p in view.participants
+                if p.get("person_role") == "child" and (p.get("name") or "").strip()}
+
     def clean(text: str | None) -> str:
-        return protected.replace(text or "", facts, safety.HIDDEN)
+        text = protected.replace(text or "", facts, safety.HIDDEN)
+        for full, shown in sorted(children.items(), key=lambda item: -len(item[0])):
+            text = text.replace(full, shown)
+        return text
 
     meeting = dict(view.meeting)
     if view.location_protected:

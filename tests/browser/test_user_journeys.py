@@ -159,10 +159,25 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
                           "Gem vurdering")
     await expect(page.locator("#step-1")).to_contain_text("Mulig")
 
-    # 2. The referral with the questions the family's plan must answer.
+    # 2. The referral with the questions the family's plan must answer. The samordner and
+    # the family's network read it: naming the crisis centre's street is refused where it
+    # is typed, next to the form, and what was typed stays.
+    questions = "Hvem henter børnene? Hvem kan mor ringe til om aftenen?"
     await type_and_submit(page, {
-        "r-concern": "Bekymring for børnenes trivsel efter udflytning.",
-        "r-questions": "Hvem henter børnene? Hvem kan mor ringe til om aftenen?"}, "Gem henvisning")
+        "r-concern": "Børnene savner skolen, mens de bor på Lyngbakken.",
+        "r-questions": questions}, "Gem henvisning")
+    refusal = page.locator("#step-2 .form-refusal")
+    await expect(refusal).to_contain_text("»Bekymring« nævner")
+    await expect(refusal).to_be_focused()
+    await expect(page.locator("#r-questions")).to_have_value(questions)
+    await axe_check(page)
+    await shot(page, "journey-2-fgc-referral-refused")
+    await tab_to(page, id="r-concern")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("Bekymring for børnenes trivsel efter udflytning.")
+    await tab_to(page, text="Gem henvisning")
+    await press(page)
+    await expect(page.locator("#step-2")).to_contain_text("Bekymring for børnenes trivsel")
 
     # 3. The independent samordner: a user with the narrow samordner role.
     await tab_to(page, id="c-user")

@@ -18,7 +18,14 @@ from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import Meeting, Participant
+from coordinator.meetings.tables import (
+    BicSession,
+    FgcCase,
+    FgcPlanItem,
+    FgcTask,
+    Meeting,
+    Participant,
+)
 from coordinator.network.tables import Organisation, Person
 from tests import conftest, factories
 from tests.hardening.world import CRISIS_CENTRE_ADDRESS, build_world
@@ -383,3 +390,63 @@ async def test_a_typed_participant_naming_the_centre_is_refused_and_never_shown(
     with pytest.raises(web.UserError, match="Intet er sendt"):
         await support.send(s)
     assert await _mails_to(s.meeting_id, "laerer@skole.example.org") == []
+
+
+async def _fgc_and_bic_state(family_id: int) -> tuple:
+    """What the two flows hold for a family: nothing a refused form may have changed."""
+    case = await FgcCase.select().where(FgcCase.family == family_id).first()
+    tasks = await FgcTask.select(FgcTask.title).where(FgcTask.case == case["id"])
+    plan = await FgcPlanItem.select(FgcPlanItem.action).where(FgcPlanItem.case == case["id"])
+    sessions = await BicSession.select(BicSession.status, BicSession.notes)
+    count = await Meeting.count().where(Meeting.family == family_id)
+    return (case["concern"], case["questions"], case["version"], tasks, plan, sessions, count)
+
+
+FLOW_FORMS = [
+    # (who types it, the form, its fields; the one naming a protected fact first)
+    ("socialraadgiver", "familieraadslagning/referral",
+     {"concern": "Mor og Alma bor indtil videre på hemmelig vej 1.", "questions": "Hvem henter Alma?"}),
+    ("socialraadgiver", "familieraadslagning/referral",
+     {"concern": "Alma savner Østre Skole.", "questions": "Hvem henter Alma?"}),
+    ("socialraadgiver", "familieraadslagning/tasks", {"title": "Ring til mor på 70 99 88 77"}),
+    ("socialraadgiver", "familieraadslagning/plan",
+     {"action": "Mormor henter Alma på Skjultvej 10", "who": "Mormor"}),
+    ("kontaktperson", "bic/sessions/{session_id}/held",
+     {"notes": "Far spurgte, om mor stadig er på Krisecenteret i Randers."}),
+    ("kontaktperson", "bic/sessions",
+     {"topics": "bolig", "location": "Krisecentret, Hemmelig Vej 1"}),
+    ("socialraadgiver", "bic/joint", {"location": "hemmelig vej 1 8900 randers"}),
+]
+
+
+@pytest.mark.parametrize("role,form,fields", FLOW_FORMS)
+async def test_text_typed_in_the_two_flows_is_screened_where_it_is_typed(client, role, form, fields):
+    """Point 4 in the familierådslagning and Barnet i Centrum: the referral, the tasks and
+    the family's plan are read by the samordner and the family's network; the advice
+    session's notes and place by the father's side. Naming the crisis centre, the
+    protected mother's address or phone, or the child's school in any spelling is refused
+    where it is typed (422, the field and what was found), and nothing is saved."""
+    world = await build_world()
+    own = world.own
+    family_id = own["family_id"]
+    await Person.update({Person.phone: "70 99 88 77"}).where(Person.id == own["mother"])
+    fgc_meeting = await Meeting.select().where(Meeting.id == own["fgc_meeting_id"]).first()
+    await Meeting.update({Meeting.status: "held"}).where(Meeting.id == fgc_meeting["id"])
+    case = await FgcCase.select().where(FgcCase.family == family_id).first()
+    day = working_day(25)
+    values = {"referred_on": app_clock.today().isoformat(), "version": str(case["version"]),
+              "start": f"{day.isoformat()}T10:00", "end": f"{day.isoformat()}T11:00", **fields}
+    before = await _fgc_and_bic_state(family_id)
+    await factories.login(client, world.users[role])
+    path = f"/families/{family_id}/" + form.format(session_id=own["session_id"])
+    response = await factories.post_form(client, path, values, page="/")
+    assert response.status_code == 422, response.text
+    assert "nævner" in response.text and "Ret teksten – intet er gemt." in response.text
+    assert await _fgc_and_bic_state(family_id) == before
+    # The same form without the protected fact is saved.
+    clean = {name: "Alma og mor" if name in ("concern", "action", "title", "notes") else value
+             for name, value in values.items()}
+    clean["location"] = "Rådhuset" if "location" in clean else ""
+    response = await factories.post_form(client, path, clean, page="/")
+    assert response.status_code in (303, 200), response.text
+    assert await _fgc_and_bic_state(family_id) != before

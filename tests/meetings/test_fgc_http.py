@@ -7,6 +7,7 @@ import pytest
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings import flows
+from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FgcCase, FgcPlanItem, FgcTask, Meeting, MeetingPart
 from coordinator.network.tables import Organisation
 from tests import factories as f
@@ -162,10 +163,19 @@ async def test_samordner_sees_only_meetings_they_coordinate(app, client, other_c
         "kind": "netvaerksmoede", "title": "Netværk"}, page=f"/families/{family_id}")
     net_id = int(net_meeting.headers["location"].rsplit("/", 1)[1])
 
+    child = await s.person(family_id, "Emma Marie Hemmelig", "child")
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await meetings.add_participants(sara, meeting, None, [meetings.NewParticipant(
+        person_id=child, invite_via_worker=True)])
+    await Meeting.update({Meeting.description: "Emma Marie Hemmelig fortæller selv."}).where(
+        Meeting.id == meeting_id)
+
     await f.login(other_client, ida)
     page = await other_client.get(f"/meetings/{meeting_id}")
     assert page.status_code == 200
     assert "Deltagere" in page.text and "Forslag fra netværket" not in page.text
+    # Outside the team the child is "Emma H.", in the list and in the texts.
+    assert "Emma H." in page.text and "Emma Marie Hemmelig" not in page.text
     assert (await other_client.get(f"/meetings/{net_id}")).status_code == 404
     assert (await other_client.get(f"/families/{family_id}")).status_code == 404
     assert (await other_client.get(BASE.format(family_id) + "/")).status_code == 404
@@ -208,20 +218,26 @@ async def test_assessments_are_counted_per_family(client):
 
 async def test_the_samordners_start_page_never_names_the_protected_place(client, other_client):
     """The concern and questions typed by the team reach the samordner, who is outside the
-    team: a protected place in them is hidden on her page (the projection for her audience)."""
+    team. Typed now, a protected place in them is refused where it is typed; text saved
+    before the place was protected is hidden on her page (the projection for her
+    audience, the second line)."""
     sara = await f.user()
     ida = await f.user("samordner")
     family_id = await f.family(sara)
-    await Organisation.insert(Organisation(name="Demoby Krisecenter", kind="crisis_centre",
-                                           sector="crisis_centre", address="Lyngbakken 0, 8999 Demoby",
-                                           location_protected=True))
     await f.login(client, sara)
     today = app_clock.today().isoformat()
     await _post(client, family_id, "assessment", {"possible": "ja", "assessed_on": today,
                                                   "family_view": "Ja", "reasons": "Netværk"})
-    await _post(client, family_id, "referral", {
-        "concern": "Mor bor nu på Lyngbakken 0 med børnene",
-        "questions": "Hvem kan hente på Demoby Krisecenter?", "referred_on": today})
+    referral = {"concern": "Mor bor nu på Lyngbakken 0 med børnene",
+                "questions": "Hvem kan hente på Demoby Krisecenter?", "referred_on": today}
+    await _post(client, family_id, "referral", referral)
+    await Organisation.insert(Organisation(name="Demoby Krisecenter", kind="crisis_centre",
+                                           sector="crisis_centre", address="Lyngbakken 0, 8999 Demoby",
+                                           location_protected=True))
+    refused = await f.post_form(client, f"/families/{family_id}/familieraadslagning/referral",
+                                {**referral, "concern": "Mor bor stadig på lyngbakken"},
+                                page=f"/families/{family_id}/familieraadslagning/")
+    assert refused.status_code == 422 and "»Bekymring« nævner »Lyngbakken 0, 8999 Demoby«" in refused.text
     await _post(client, family_id, "samordner", {"samordner_user": str(ida.id)})
     await f.login(other_client, ida)
     page = (await other_client.get("/meetings/coordinated")).text
