@@ -27,6 +27,7 @@ class Family(Table):
     at_crisis_centre = Boolean(default=False)
     opened_on = Date()
     closed_on = Date(null=True, default=None)
+    closed_reason = Varchar(length=200, default="")  # gdpr.service.CLOSE_REASONS, as shown
     notes = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action
+from coordinator.families import cases
 from coordinator.families.service import load_family
 from coordinator.gdpr import service
 
@@ -49,7 +50,9 @@ class GdprController(Controller):
     @get("/close", name="family-close-confirm")
     async def close_page(self, request: Request, family_id: FromPath[int]) -> Response:
         family = await self._closable(request, family_id)
-        return web.render("gdpr/close.html", {"family": family})
+        return web.render("gdpr/close.html", {
+            "family": family, "reasons": service.CLOSE_REASONS,
+            "open_stay": any(s.current for s in await cases.stays_of(family_id))})
 
     @post("/close", name="family-close")
     async def close(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -57,9 +60,11 @@ class GdprController(Controller):
         form = await web.form_of(request)
         if not web.checkbox(form, "confirm"):
             raise web.UserError("Bekræft, at sagen skal lukkes. Intet er ændret.")
+        reason = web.choice(form, "reason", "Hvorfor lukkes sagen?", service.CLOSE_REASONS,
+                            required=False)
         version = web.integer(form, "version", "Version", required=False, minimum=0)
         await service.close_family(web.user_of(request), family, version,
-                                   clock.today(), web.client_address(request))
+                                   clock.today(), reason, web.client_address(request))
         return web.see_other(request, f"/families/{family_id}")
 
     async def _closable(self, request: Request, family_id: int) -> dict:

@@ -21,6 +21,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
+from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
 from coordinator.meetings import kinds, protected, safety
@@ -31,6 +32,15 @@ from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, Person
 EXPORT_FORMAT = "coordinator-indsigt/1"
 PURGE_SUMMARY = "pseudonymiseret efter opbevaringsperiode"
 CLOSE_SUMMARY = "Sagen er lukket"
+# Why a case is closed: key → what the family page and the audit log say.
+CLOSE_REASONS = {
+    "plan_done": "Indsatsen er afsluttet efter planen",
+    "after_care_ended": "Efterværnet er slut",
+    "moved_away": "Familien er flyttet fra kommunen",
+    "declined": "Familien ønsker ikke mere hjælp",
+    "transferred": "Sagen er overdraget til en anden myndighed",
+    "other": "Anden grund",
+}
 
 
 # ------------------------------------------------------------------------- export
@@ -219,13 +229,17 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
 # --------------------------------------------------------------------- closing a case
 
 async def close_family(user: Principal, family: Mapping[str, Any], version: int | None,
-                       today: date, address: str = "") -> None:
-    """Close the case (read-only from now on); `web.Conflict` if it changed meanwhile."""
+                       today: date, reason: str, address: str = "") -> None:
+    """Close the case with a reason (read-only from now on; retention counts from today).
+    A stay still open at the crisis centre ends today (udskrivning, after-care from then).
+    ``web.Conflict`` if the case changed meanwhile."""
+    if reason not in CLOSE_REASONS:
+        raise web.UserError("Vælg, hvorfor sagen lukkes. Intet er ændret.", field="reason")
     expected = family["version"] if version is None else version
     async with db.transaction():
         updated = await Family.update({
             Family.status: "closed", Family.closed_on: today, Family.version: Family.version + 1,
-            Family.updated_at: clock.now(),
+            Family.closed_reason: CLOSE_REASONS[reason], Family.updated_at: clock.now(),
         }).where((Family.id == family["id"]) & (Family.version == expected)
                  & (Family.status == "active")).returning(Family.id)
         if not updated:
@@ -235,8 +249,11 @@ async def close_family(user: Principal, family: Mapping[str, Any], version: int 
             raise web.Conflict("Sagen er ændret af en anden, siden du åbnede den. Intet er lukket.",
                                {"status": "lukket", "version": expected},
                                {"status": fresh["status"], "version": fresh["version"]})
+        if any(stay.current for stay in await cases.stays_of(family["id"])):
+            await cases.check_out(user, family["id"], today, address)
         await audit.record(user, "update", "familie", family["id"], family["id"],
-                           f"{CLOSE_SUMMARY} pr. {web.fmt_date(today)}", address)
+                           f"{CLOSE_SUMMARY} pr. {web.fmt_date(today)}: {CLOSE_REASONS[reason]}",
+                           address)
 
 
 # --------------------------------------------------------------------------- purge

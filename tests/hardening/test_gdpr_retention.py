@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 
 from coordinator import clock as app_clock
+from coordinator import web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
+from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import service as gdpr
 from coordinator.invites.tables import OutboxMessage
@@ -176,16 +178,26 @@ async def test_close_family_with_confirmation_then_read_only(client):
     refused = await factories.post_form(client, page, {"version": "1"}, page=page)
     assert refused.status_code == 422 and "Bekræft" in refused.text
     assert (await Family.select(Family.status).where(Family.id == family_id).first())["status"] == "active"
-    done = await factories.post_form(client, page, {"version": "1", "confirm": "ja"}, page=page)
+    no_reason = await factories.post_form(client, page, {"version": "1", "confirm": "ja"}, page=page)
+    assert no_reason.status_code == 422 and "Vælg, hvorfor sagen lukkes" in no_reason.text
+    assert "Hvorfor lukkes sagen?" in confirm.text and "Efterværnet er slut" in confirm.text
+    await cases.check_in(worker, family_id, app_clock.today() - timedelta(days=40))
+    done = await factories.post_form(client, page, {"version": "1", "confirm": "ja",
+                                                    "reason": "after_care_ended"}, page=page)
     assert done.status_code == 303
     row = await Family.select().where(Family.id == family_id).first()
-    assert row["status"] == "closed" and row["closed_on"] == app_clock.now().astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/Copenhagen")).date()
-    event = await AuditEvent.select().where((AuditEvent.family_id == family_id)
-                                            & (AuditEvent.action == "update")).first()
-    assert event["summary"].startswith(gdpr.CLOSE_SUMMARY)
-    # Read-only now: the family page still opens, a write is refused, closing again says so.
-    assert (await client.get(f"/families/{family_id}")).status_code == 200
+    assert row["status"] == "closed" and row["closed_on"] == app_clock.today()
+    assert row["closed_reason"] == "Efterværnet er slut"
+    # The open stay ended the same day: the move-out is recorded, after-care runs from it.
+    stays = await cases.stays_of(family_id)
+    assert [s.ended_on for s in stays] == [app_clock.today()] and not row["at_crisis_centre"]
+    events = await AuditEvent.select().where((AuditEvent.family_id == family_id)
+                                             & (AuditEvent.action == "update"))
+    assert any(e["summary"] == f"{gdpr.CLOSE_SUMMARY} pr. {web.fmt_date(app_clock.today())}: "
+               "Efterværnet er slut" for e in events)
+    # Read-only now: the family page still opens and says why, closing again says so.
+    family_page = await client.get(f"/families/{family_id}")
+    assert family_page.status_code == 200 and "Efterværnet er slut" in family_page.text
     again = await client.get(page)
     assert again.status_code == 409 and "allerede lukket" in again.text
 
@@ -196,7 +208,8 @@ async def test_close_with_stale_version_is_a_conflict(client):
     family_id = await factories.family(worker)
     await Family.update({Family.version: 2}).where(Family.id == family_id)
     page = f"/families/{family_id}/close"
-    stale = await factories.post_form(client, page, {"version": "1", "confirm": "ja"}, page=page)
+    stale = await factories.post_form(client, page, {"version": "1", "confirm": "ja",
+                                                     "reason": "plan_done"}, page=page)
     assert stale.status_code == 409
     assert (await Family.select(Family.status).where(Family.id == family_id).first())["status"] == "active"
 
@@ -210,6 +223,6 @@ async def test_close_is_for_the_team_only(client, role):
     assert (await client.get(f"/families/{family_id}/close")).status_code == 404
     token = await factories.csrf_token(client, "/")
     response = await client.post(f"/families/{family_id}/close",
-                                 data={"confirm": "ja", "_csrf_token": token})
+                                 data={"confirm": "ja", "reason": "plan_done", "_csrf_token": token})
     assert response.status_code == 404
     assert (await Family.select(Family.status).where(Family.id == family_id).first())["status"] == "active"
