@@ -22,7 +22,7 @@ from coordinator.auth.guards import PasswordChangeRequired
 from coordinator.auth.middleware import SessionMiddleware
 from coordinator.auth.roles import ROLE_LABELS
 from coordinator.auth.routes import LoginController, PasswordController, UserAdminController
-from coordinator.families.routes import CaseController, FamilyController
+from coordinator.families.routes import CaseController, FamilyController, UnitController
 from coordinator.followup.routes import FollowupController
 from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PasswordController,
             FamilyController,
             CaseController,
+            UnitController,
             AuditController,
             FollowupController,
             NetworkController,

@@ -30,6 +30,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Mine BIC-fædre", "/followup/kontaktperson", frozenset({Role.KONTAKTPERSON})),
     NavItem("Samarbejdsmøde", "/followup/samarbejdsmoede",
             frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
+    NavItem("Enhedens familier", "/unit/", frozenset({Role.LEDER})),
     NavItem("Succeskriterier", "/followup/succeskriterier", frozenset({Role.LEDER})),
     NavItem("Revisionslog", "/audit/", frozenset({Role.LEDER, Role.ADMIN})),
     NavItem("Brugere", "/admin/users/", frozenset({Role.ADMIN})),

@@ -16,13 +16,13 @@ _counter = itertools.count(1)
 
 
 async def user(role: str = "socialraadgiver", username: str | None = None,
-               full_name: str | None = None, email: str = "") -> Principal:
+               full_name: str | None = None, email: str = "", unit: str = "") -> Principal:
     """Create an account and return it as a Principal."""
     number = next(_counter)
     username = username or f"{role[:5]}{number}"
     user_id = await auth_service.create_user(
         username, full_name or f"Test {role} {number}", role, PASSWORD,
-        email=email or f"{username}@test.example.org")
+        email=email or f"{username}@test.example.org", unit=unit)
     return Principal(id=user_id, username=username, role=Role(role),
                      full_name=full_name or f"Test {role} {number}")
 

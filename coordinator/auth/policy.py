@@ -85,6 +85,22 @@ def may_access_father_side(user: Principal, facts: FamilyAccessFacts, action: Ac
     return not (action is Action.WRITE and facts.family_closed)
 
 
+def may_lead_unit(user: Principal, leader_unit: str, family_units: set[str]) -> bool:
+    """A leader follows the families of her unit (the unit of the case holders on the
+    family's team) without being on their teams: the unit's list, its aggregates and the
+    team agenda, and assigning colleagues. Never the family record itself (that is the
+    team's), and never a family of another unit."""
+    return (user.role is Role.LEDER and bool(leader_unit.strip())
+            and leader_unit.strip().casefold() in {u.strip().casefold() for u in family_units})
+
+
+def may_assign_in_unit(user: Principal, leader_unit: str, family_units: set[str],
+                       colleague_unit: str) -> bool:
+    """A leader may put a colleague of her own unit on a team of her unit's families."""
+    return (may_lead_unit(user, leader_unit, family_units)
+            and colleague_unit.strip().casefold() == leader_unit.strip().casefold())
+
+
 def may_see_aggregates(user: Principal) -> bool:
     """Leaders (and admins) follow success criteria and the audit log."""
     return user.role in (Role.LEDER, Role.ADMIN)

@@ -12,7 +12,7 @@ from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_login
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
-from coordinator.families import cases, service
+from coordinator.families import cases, service, units
 from coordinator.families.sections import family_sections
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
@@ -193,3 +193,25 @@ class FamilyController(Controller):
                 "sections": sections})
             FAMILY_PAGES.put(key, page)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
+
+
+class UnitController(Controller):
+    """/unit – the leader's unit: its families, their teams, and assigning colleagues."""
+
+    path = "/unit"
+    guards = [requires_login]
+
+    @get("/", name="unit")
+    async def page(self, request: Request) -> Response:
+        view = await units.unit_view(web.user_of(request), web.client_address(request))
+        return web.render("families/unit.html", {"view": view, "roles": cases.TEAM_ROLES})
+
+    @post("/families/{family_id:int}/team", name="unit-assign")
+    async def assign(self, request: Request, family_id: FromPath[int]) -> Response:
+        access = await units.family_of_unit(web.user_of(request), family_id)
+        form = await web.form_of(request)
+        await units.assign(
+            web.user_of(request), access, web.integer(form, "user", "Kollega", minimum=1),
+            web.text(form, "team_role", "Rolle på teamet", required=True, max_length=64),
+            web.client_address(request))
+        return web.see_other(request, f"/unit/#family-{family_id}")

@@ -90,14 +90,14 @@ async def find_families(user: Principal, wanted: FamilyFilter) -> list[dict]:
         query = query.where(_contains(Family.name, wanted.text)
                             | _contains(Family.reference, wanted.text) | Family.id.is_in(people))
     rows = await query
-    nexts = await _next_meetings([r["id"] for r in rows])
+    nexts = await next_meetings([r["id"] for r in rows])
     for row in rows:
         row["next_meeting"] = nexts.get(row["id"])
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(rows, key=lambda r: (r["next_meeting"] or far, r["name"].casefold(), r["id"]))
 
 
-async def _next_meetings(family_ids: list[int]) -> dict[int, datetime]:
+async def next_meetings(family_ids: list[int]) -> dict[int, datetime]:
     """family id → when its next planned or sent meeting starts."""
     if not family_ids:
         return {}

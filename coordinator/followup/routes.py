@@ -2,8 +2,8 @@
 fathers and the annual cooperation meeting's agenda.
 
 Who reaches what (others get 404, the page does not exist for them):
-- /followup/teammoede: socialrådgivere and leaders (their own families only; a kontaktperson
-  is on a team for the father only, so their agenda is empty);
+- /followup/teammoede: socialrådgivere and leaders (their own families, and a leader's unit's;
+  a kontaktperson is on a team for the father only, so their agenda is empty);
 - /followup/succeskriterier: leaders (aggregates, no family names);
 - /followup/kontaktperson: the contact person in Modtagelsen;
 - /followup/samarbejdsmoede: socialrådgivere edit, leaders read.
@@ -23,6 +23,7 @@ from litestar.handlers.base import BaseRouteHandler
 from coordinator import clock, web
 from coordinator.auth.guards import requires_aggregates, requires_case_worker, requires_login
 from coordinator.auth.roles import Role
+from coordinator.families import service as families
 from coordinator.followup import agenda, charts, service
 from coordinator.meetings import kinds
 
@@ -95,9 +96,10 @@ class FollowupController(Controller):
         if chosen is not None:
             on = chosen
         rows = await service.team_agenda(user, on, web.client_address(request))
+        own = {f["id"] for f in await families.families_for(user)}  # the rest: her unit's
         return web.render("followup/teammoede.html", {
             "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
-            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen})
+            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

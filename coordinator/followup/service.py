@@ -26,9 +26,11 @@ from coordinator.auth.policy import (
     Principal,
     may_access_family,
     may_access_father_side,
+    may_lead_unit,
 )
 from coordinator.auth.roles import Role
 from coordinator.families import service as families
+from coordinator.families import units
 from coordinator.families.tables import Family, TeamMember
 from coordinator.followup import agenda, criteria
 from coordinator.followup.tables import SeriesAgenda, SeriesAgendaItem, Stay
@@ -179,12 +181,20 @@ async def _series(key: str) -> dict | None:
 async def team_agenda(user: Principal, on: date, address: str = "") -> list[agenda.AgendaRow]:
     """The agenda for the team meeting on ``on``: the user's current families, audited.
 
-    Only families whose team the user is on (the access policy's rule) appear; a leader on
-    no team gets an empty agenda and follows the success criteria instead.
+    The families whose team the user is on (the access policy's rule) and, for a leader,
+    the active families of her unit (``policy.may_lead_unit``): she chairs the unit's team
+    meeting without being on every team.
     """
     rows = await families.families_for(user)
     rows = [r for r in rows if may_access_family(
         user, FamilyAccessFacts(on_team=True, family_closed=r["status"] == "closed"), Action.READ)]
+    if user.role is Role.LEDER:
+        unit = await units.unit_of(user)
+        extra = [fid for fid in await units.unit_family_ids(unit)
+                 if fid not in {r["id"] for r in rows}]
+        if extra and may_lead_unit(user, unit, {unit}):
+            rows += await Family.select().where(Family.id.is_in(extra))
+            rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))
     ids = [r["id"] for r in rows]
     if not ids:
         return []

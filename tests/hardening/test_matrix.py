@@ -205,6 +205,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     # follow-up
     ("GET", "/followup/teammoede"): rule(OK, CASE),
     ("GET", "/followup/succeskriterier"): rule(OK, ("leder", "admin")),
+    ("GET", "/unit"): rule(OK, ("leder",)),
+    ("POST", "/unit/families/{family_id:int}/team"): rule(DONE, ("leder",)),
     ("GET", "/followup/kontaktperson"): rule(OK, ("kontaktperson",)),
     ("GET", "/followup/samarbejdsmoede"): rule(OK, EDITORS),
     ("POST", "/followup/samarbejdsmoede"): rule(DONE, ("socialraadgiver",)),

@@ -147,7 +147,9 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
 
 async def build_world() -> World:
     """Create every role's user and the own and foreign families (see the module doc)."""
-    users = {role: await factories.user(role, full_name=f"Bruger {role.capitalize()}")
+    # Everyone works in one unit: the leader follows the own family as its unit's leader too.
+    users = {role: await factories.user(role, full_name=f"Bruger {role.capitalize()}",
+                                        unit="Krisecentret")
              for role in ROLES if role != "anonymous"}
     stranger = await factories.user("socialraadgiver", full_name="Fremmed Rådgiver")
     stranger_contact = await factories.user("kontaktperson", full_name="Fremmed Kontakt")

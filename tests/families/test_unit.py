@@ -1,0 +1,87 @@
+"""A leader follows her unit's families without being on their teams (issue 15, point 6):
+the list with teams and next meetings, the unit's figures, the team agenda, and putting a
+colleague of the unit on a team. Never the family record, never another unit's family."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import Principal, may_assign_in_unit, may_lead_unit
+from coordinator.auth.roles import Role
+from coordinator.families.tables import TeamMember
+from tests import factories as f
+
+LEDER = Principal(1, "lene", Role.LEDER)
+
+
+@pytest.mark.parametrize("user,unit,family_units,expected", [
+    (LEDER, "Krisecentret", {"Krisecentret"}, True),
+    (LEDER, "krisecentret ", {"Krisecentret", "Familieafdelingen"}, True),
+    (LEDER, "Krisecentret", {"Familieafdelingen"}, False),
+    (LEDER, "", {""}, False),
+    (Principal(2, "sara", Role.SOCIALRAADGIVER), "Krisecentret", {"Krisecentret"}, False),
+    (Principal(3, "admin", Role.ADMIN), "Krisecentret", {"Krisecentret"}, False),
+])
+def test_the_unit_policy(user, unit, family_units, expected):
+    assert may_lead_unit(user, unit, family_units) is expected
+    assert may_assign_in_unit(user, unit, family_units, unit) is expected
+    assert not may_assign_in_unit(user, unit, family_units, "Et andet sted")
+
+
+async def _unit_world():
+    leader = await f.user("leder", full_name="Lise Leder", unit="Krisecentret")
+    sara = await f.user(full_name="Sara Centret", unit="Krisecentret")
+    jonas = await f.user(full_name="Jonas Centret", unit="Krisecentret")
+    mikkel = await f.user(full_name="Mikkel Familie", unit="Familieafdelingen")
+    own = await f.family(sara, name="Familien Enhed")
+    other = await f.family(mikkel, name="Familien Andetsted")
+    return leader, sara, jonas, mikkel, own, other
+
+
+async def test_the_leader_sees_her_units_families_and_not_the_record(client):
+    leader, sara, jonas, mikkel, own, other = await _unit_world()
+    await f.login(client, leader)
+    page = await client.get("/unit/")
+    assert page.status_code == 200
+    assert "Familien Enhed" in page.text and "Familien Andetsted" not in page.text
+    assert 'id="unit-families">1<' in page.text and "Sara Centret" in page.text
+    # Colleagues of the unit who are not on the team can be put on it; others not offered.
+    assert "Jonas Centret" in page.text and "Mikkel Familie" not in page.text
+    assert (await client.get(f"/families/{own}")).status_code == 404
+    reads = await AuditEvent.select().where((AuditEvent.username == leader.username)
+                                            & (AuditEvent.action == "read"))
+    assert [e["family_id"] for e in reads] == [own]
+    agenda = await client.get("/followup/teammoede")
+    assert "Familien Enhed" in agenda.text and "Familien Andetsted" not in agenda.text
+    assert f'href="/families/{own}"' not in agenda.text  # hers to follow, not to open
+
+
+async def test_the_leader_assigns_a_colleague_of_her_unit(client):
+    leader, sara, jonas, mikkel, own, other = await _unit_world()
+    await f.login(client, leader)
+    done = await f.post_form(client, f"/unit/families/{own}/team",
+                             {"user": str(jonas.id), "team_role": "Socialrådgiver"}, page="/unit/")
+    assert done.status_code == 303 and done.headers["location"] == f"/unit/#family-{own}"
+    assert await TeamMember.exists().where((TeamMember.family == own) & (TeamMember.user == jonas.id))
+    event = await AuditEvent.select().where((AuditEvent.family_id == own)
+                                            & (AuditEvent.entity == "team")).first()
+    assert event["username"] == leader.username and "Jonas Centret tilføjet" in event["summary"]
+    # A colleague of another unit is refused in Danish; nothing changes.
+    refused = await f.post_form(client, f"/unit/families/{own}/team",
+                                {"user": str(mikkel.id), "team_role": "Socialrådgiver"}, page="/unit/")
+    assert refused.status_code == 422 and "egen enhed" in refused.text
+    assert not await TeamMember.exists().where((TeamMember.family == own) & (TeamMember.user == mikkel.id))
+    # Another unit's family does not exist for her.
+    foreign = await f.post_form(client, f"/unit/families/{other}/team",
+                                {"user": str(jonas.id), "team_role": "Socialrådgiver"}, page="/unit/")
+    assert foreign.status_code == 404
+    assert not await TeamMember.exists().where((TeamMember.family == other) & (TeamMember.user == jonas.id))
+
+
+@pytest.mark.parametrize("role,unit", [("leder", ""), ("socialraadgiver", "Krisecentret"),
+                                       ("samordner", "Krisecentret"), ("admin", "Krisecentret")])
+async def test_the_unit_page_is_only_for_a_leader_with_a_unit(client, role, unit):
+    await _unit_world()
+    await f.login(client, await f.user(role, unit=unit))
+    assert (await client.get("/unit/")).status_code == 404
