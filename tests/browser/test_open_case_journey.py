@@ -1,7 +1,9 @@
 """A case from scratch in a real browser (issue 15): sara opens a family that arrived this
-morning, adds a colleague, sees the stay, registers the move-out and hands the case over to
-Familieafdelingen; mikkel finds it as tovholder; lene sees it counted in the success
-criteria. Only the new family is touched, never the demo families. Every page reached is
+morning, adds a colleague, sees the stay, adds the child's teacher in the intake, plans and
+sends a network meeting (the teacher's invitation arrives, naming the child's first name and
+initial only), registers the move-out and hands the case over to Familieafdelingen; mikkel
+finds it as tovholder; lene sees it counted in the success criteria and among her unit's
+families. Only the new family is touched, never the demo families. Every page reached is
 axe-checked; screenshots go to test-artifacts/screenshots/case-*.png.
 """
 
@@ -13,10 +15,12 @@ from datetime import timedelta
 from playwright.async_api import Page, expect
 
 from coordinator import clock
-from tests.browser.helpers import axe_check, login, logout, shot
+from coordinator.meetings import planner
+from tests.browser.helpers import axe_check, login, logout, mails_to, shot
 
 FAMILY = "Familien Testrup"  # a name of its own: the demo data never uses it
 MOTHER, CHILD, FATHER = "Freja Testrup", "Milo Testrup", "Kurt Testrup"
+TEACHER, TEACHER_EMAIL = "Tove Lærer", "tove.laerer@testrup-skole.example.org"
 
 
 async def _criteria(page: Page, days_back: int) -> tuple[int, int]:
@@ -31,7 +35,7 @@ async def _criteria(page: Page, days_back: int) -> tuple[int, int]:
     return current, at_centre
 
 
-async def test_a_case_from_scratch_to_handover(page):
+async def test_a_case_from_scratch_to_handover(page, demo_smtp):
     await login(page, "lene")
     before = await _criteria(page, 30)
     await logout(page)
@@ -73,6 +77,47 @@ async def test_a_case_from_scratch_to_handover(page):
     await expect(page.locator("#team").get_by_role("row", name=re.compile(r"^Jonas Demo Bech"))
                  ).to_contain_text("Børne- og ungepædagog")
 
+    # The intake: the child's teacher, with the e-mail the invitation will go to.
+    await page.get_by_role("link", name="Intake: spørgsmål til familiens netværk").click()
+    await expect(page.get_by_role("heading", level=1, name=f"Intake: {FAMILY}")).to_be_visible()
+    support = page.locator("#q-special_support")
+    await support.get_by_label("Navn (skal udfyldes)").fill(TEACHER)
+    await support.get_by_label("Stilling").fill("Klasselærer")
+    await support.get_by_label("Organisation", exact=True).fill("Testrup Skole")
+    await support.get_by_label("Slags organisation (kun for en ny)").select_option("school")
+    await support.get_by_label("E-mail").fill(TEACHER_EMAIL)
+    await support.get_by_label("Relation").select_option("teacher_of")
+    await support.get_by_role("button", name="Tilføj fagperson").click()
+    await expect(page.locator("#q-special_support").get_by_role("status")).to_contain_text(TEACHER)
+    await axe_check(page)
+    await page.get_by_role("link", name="Tilbage til familien").click()
+
+    # A network meeting with the teacher, planned and sent; the invitation arrives.
+    await page.get_by_role("link", name="Nyt netværksmøde").click()
+    day = clock.today() + timedelta(days=21)
+    while day.weekday() >= 5 or planner.closed_day_reason(day):
+        day += timedelta(days=1)
+    await page.get_by_label("Titel").fill("Netværksmøde om Milo")
+    await page.get_by_label("Mødested (adresse eller lokale)").fill("Rådhuset, mødelokale 3")
+    await page.locator("#m-meeting-start").fill(f"{day.isoformat()}T10:00")
+    await page.locator("#m-meeting-end").fill(f"{day.isoformat()}T11:30")
+    await page.get_by_role("button", name="Opret møde").click()
+    await expect(page.get_by_role("heading", level=1, name="Netværksmøde om Milo")).to_be_visible()
+    await page.get_by_role("button", name=f"Inviter {TEACHER}").click()
+    invited = page.get_by_role("table", name="Deltagere og svar")
+    await expect(invited.get_by_role("row", name=re.compile("^" + TEACHER))).to_be_visible()
+    await page.get_by_role("button", name="Planlæg mødet").click()
+    await expect(page.locator(".facts")).to_contain_text("Planlagt")
+    await page.get_by_role("button", name="Send invitationer").click()
+    await expect(page.locator(".facts")).to_contain_text("Inviteret")
+    await axe_check(page)
+    await shot(page, "case-meeting-sent")
+    mail = (await mails_to(demo_smtp, TEACHER_EMAIL))[0].message
+    # A partner reads the kind and the child's first name and initial, not the family.
+    assert "Netværksmøde om Milo T." in mail["Subject"], mail["Subject"]
+    assert "Testrup" not in mail["Subject"]
+    await page.goto(family_path)
+
     # Move-out today, and the case goes to Familieafdelingen.
     await page.locator("#stays").get_by_role("button", name="Registrér udskrivning").click()
     await expect(page.locator("#stays").get_by_text("Efterværn i gang")).to_be_visible()
@@ -101,3 +146,10 @@ async def test_a_case_from_scratch_to_handover(page):
     after = await _criteria(page, 31)
     assert after[0] == before[0] + 1, (before, after)
     await shot(page, "case-criteria")
+    # … and follows it among her unit's families (Sara of the crisis centre is on the team).
+    await page.get_by_role("link", name="Enhedens familier").click()
+    await expect(page.get_by_role("heading", level=1, name="Enhedens familier: Krisecentret")).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("^" + FAMILY))
+    await expect(row).to_contain_text("Mikkel Demo Lauridsen")
+    await axe_check(page)
+    await shot(page, "case-unit")
