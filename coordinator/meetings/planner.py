@@ -617,7 +617,8 @@ class _Search:
                 )
             return
         first_open = min(w[0] for w in windows)
-        last_close = max(w[1] for w in windows)
+        # A meeting stays within its day: parts nobody works in may run on to midnight.
+        last_close = min(max(w[1] for w in windows), next_midnight)
         weekday = day.weekday()
         # Local wall-clock grid from midnight: k * step seconds after 00:00 local.
         if first_open <= midnight:

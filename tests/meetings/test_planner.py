@@ -704,7 +704,8 @@ def test_fuzz_slots_never_overlap_busy_holidays_or_leave_working_hours(req: Plan
         assert slot.start.tzinfo == UTC
         assert req.window_start <= slot.start and slot.end <= req.window_end
         assert slot.start >= req.now and start_local.date() >= earliest
-        assert start_local.date() == end_local.date()
+        # within one day: a meeting may end at midnight, never after it
+        assert start_local.date() == (end_local - timedelta(microseconds=1)).date()
         assert closed_day_reason(start_local.date()) is None
         assert req.allow_weekends or start_local.weekday() < 5
         assert _naive_feasible(req, slot.start)
@@ -829,3 +830,20 @@ def test_fuzz_what_lies_outside_the_span_and_the_searched_days_changes_nothing(r
         participants=trimmed, parts=req.parts, window_start=req.window_start, window_end=req.window_end,
         now=req.now, min_notice_working_days=req.min_notice_working_days, step=req.step,
         max_slots=req.max_slots, allow_weekends=req.allow_weekends))
+
+
+def test_a_part_nobody_works_in_never_runs_past_midnight():
+    """A late evening's hours (20–21) and a last part nobody attends that lasts four hours:
+    the meeting would end at 01:00 the next day, so no slot that day is offered (found by
+    the property test above)."""
+    late = {d: (time(20), time(21)) for d in range(5)}
+    people = [Participant("p0", "Person 0", working_hours=late)]
+    parts = [Part("talk", "Samtale", timedelta(hours=1)),
+             Part("alone", "Alene", timedelta(hours=4), participant_ids=frozenset())]
+    result = find_slots(request(people, (local(2027, 3, 22, 0, 0), local(2027, 3, 27, 0, 0)),
+                                parts=parts))
+    assert result.slots == ()
+    shorter = [parts[0], Part("alone", "Alene", timedelta(hours=3), participant_ids=frozenset())]
+    result = find_slots(request(people, (local(2027, 3, 22, 0, 0), local(2027, 3, 27, 0, 0)),
+                                parts=shorter))
+    assert result.slots and all(s.end.astimezone(LOCAL_TZ).time() == time(0) for s in result.slots)
