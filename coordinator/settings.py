@@ -106,6 +106,10 @@ OPTIONS: tuple[Option, ...] = (
            "A subscribed calendar (feed) is rebuilt at most this often per link: a change "
            "reaches the partners' calendars within this many seconds, and a busy day's writes "
            "do not rebuild every feed on every fetch. 0: rebuilt on every change."),
+    Option("INVITE_UPDATE_SETTLE_SECONDS", "invite_update_settle_seconds", _non_negative_int, 120,
+           "An update of a sent meeting waits this many seconds in the outbox; a newer update "
+           "of the same part replaces it, so a burst of edits sends one mail per recipient. "
+           "Invitations and cancellations go at once."),
 )
 
 
@@ -131,6 +135,7 @@ class Settings:
     log_level: str = "INFO"
     busy_feed_allowed_hosts: tuple[str, ...] = ()
     feed_settle_seconds: int = 60
+    invite_update_settle_seconds: int = 120
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod

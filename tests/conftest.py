@@ -44,6 +44,8 @@ def _worker_database(url: str) -> str:
 TEST_DATABASE_URL = (_worker_database(os.environ.get("TEST_DATABASE_URL", ""))
                      or f"sqlite:///{_TMP}/test.sqlite")
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
+# Updates of sent meetings go at once in tests (the settle time batches real bursts).
+os.environ.setdefault("INVITE_UPDATE_SETTLE_SECONDS", "0")
 os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
 
 import pytest  # noqa: E402
@@ -60,7 +62,8 @@ def test_settings(**overrides) -> Settings:
     """Settings for the app under test: secure cookies over https://testserver.local."""
     values = dict(database_url=TEST_DATABASE_URL, secret_key="test-secret-" + "x" * 32,
                   cookie_secure=True, public_base_url="https://testserver.local",
-                  data_dir=_TMP, log_level="WARNING", feed_settle_seconds=0)
+                  data_dir=_TMP, log_level="WARNING", feed_settle_seconds=0,
+                  invite_update_settle_seconds=0)
     values.update(overrides)
     return Settings(**values)
 

@@ -26,6 +26,7 @@ Decisions
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -244,6 +245,24 @@ def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: s
                      uid_domain=uid_domain, dtstamp=dtstamp, url=url, with_attendees=True,
                      only_recipient=only_recipient)
     return Redacted(events, view)
+
+
+def events_for_dropped_parts(data: MeetingData, participant_id: int, part_keys: Iterable[str],
+                             *, mail_from: str, uid_domain: str, dtstamp: datetime) -> Redacted:
+    """Cancellations of the parts a participant no longer attends (still invited to the
+    rest): one cancelled event per dropped part, redacted for them and naming only them."""
+    recipient = data.participant(participant_id)
+    if recipient is None:
+        raise safety.SafetyError("Modtageren er ikke deltager i mødet.")
+    dropped = set(part_keys)
+    person = data.people[recipient.safety_id]
+    view = safety.redact_for_recipient(_with_recipient(data, person, dropped), person,
+                                       data.people.values())
+    view = replace(view, parts=tuple(p for p in view.parts if p.key in dropped))
+    events = _events(data, view, replace(recipient, part_keys=tuple(sorted(dropped))),
+                     organizer=organizer_for(data, person, mail_from), uid_domain=uid_domain,
+                     dtstamp=dtstamp, url=None, with_attendees=True, only_recipient=True)
+    return Redacted(tuple(replace(e, status=EventStatus.CANCELLED) for e in events), view)
 
 
 def organiser_person(data: MeetingData, entitled: bool = True) -> safety.Person:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -34,7 +34,8 @@ from coordinator.settings import Settings
 SENT_STATUSES = ("invited", "held", "cancelled")
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
            "TENTATIVE": "Jeg foreslår et andet tidspunkt"}
-DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet"}
+DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
+                   "superseded": "Erstattet af en nyere ændring"}
 
 _settings_override: Settings | None = None
 
@@ -259,47 +260,112 @@ def _mail_kind(change_kind: str, removed: bool, first: bool) -> MailKind:
     return MailKind.INVITATION if first else MailKind.UPDATE
 
 
+def _dedupe_key(data: redact.MeetingData, participant_id: int, method: str, part_key: str,
+                revision: int | None) -> str:
+    """One message per recipient, part (UID), SEQUENCE and method; a change of text only
+    (same SEQUENCE) is told once per meeting version (``revision``)."""
+    key = f"{data.id}:{participant_id}:{data.sequence}:{method}:{part_key}"
+    return key + (f":r{revision}" if revision is not None else "")
+
+
+def _part_of_key(dedupe_key: str) -> str | None:
+    """The part a queued or sent message was about (None for a message of the old form)."""
+    fields = dedupe_key.split(":")
+    return fields[4] if len(fields) >= 5 else None
+
+
 async def _enqueue_one(settings: Settings, data: redact.MeetingData,
-                       participant: redact.ParticipantData, kind: MailKind, now: datetime) -> bool:
+                       participant: redact.ParticipantData, kind: MailKind, now: datetime,
+                       revision: int | None = None) -> int:
+    """Queue one iTIP message per part (UID) this participant is told about: iTIP carries
+    one UID per message, so each part of a multi-part meeting is its own event and its own
+    mail. A part the participant no longer attends is cancelled for them. Returns the
+    number of messages queued."""
     method = "CANCEL" if kind in (MailKind.CANCELLATION, MailKind.REMOVAL) else "REQUEST"
-    dedupe = f"{data.id}:{participant.id}:{data.sequence}:{method}"
-    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe):
-        return False
     if not is_valid_email(participant.email):
         raise web.UserError(f"E-mailadressen for {participant.name} er ikke gyldig. Ret den, "
                             "eller lad socialrådgiveren give invitationen videre. Intet er sendt.")
-    url = await _answer_url(settings, data, participant, now) if method == "REQUEST" else None
     redacted = redact.events_for_recipient(
         data, participant.id, mail_from=settings.mail_from, uid_domain=uid_domain(settings),
-        dtstamp=now, url=url, only_recipient=method == "CANCEL")
-    if not redacted.events:
-        return False
-    mail = ImipMail(kind=kind, sender=Person(redacted.events[0].organizer.name, settings.mail_from),
+        dtstamp=now, url=None, only_recipient=method == "CANCEL")
+    part_of_uid = {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key
+                   for part in data.parts}
+    wanted = [(event, part_of_uid[event.uid]) for event in redacted.events]
+    fresh = [(event, part) for event, part in wanted if not await OutboxMessage.exists().where(
+        OutboxMessage.dedupe_key == _dedupe_key(data, participant.id, method, part, revision))]
+    queued = 0
+    if fresh:
+        url = await _answer_url(settings, data, participant, now) if method == "REQUEST" else None
+        for event, part in fresh:
+            queued += await _queue(settings, data, participant, kind, method, part,
+                                   (replace(event, url=url),), redacted.view, url, now, revision)
+    if method == "REQUEST":
+        sent_parts = {_part_of_key(r["dedupe_key"]) for r in await OutboxMessage.select(
+            OutboxMessage.dedupe_key).where((OutboxMessage.participant == participant.id)
+                                            & (OutboxMessage.kind == "REQUEST"))}
+        dropped = sorted(p for p in sent_parts if p and p not in participant.part_keys
+                         and p in {part.key for part in data.parts})
+        if dropped:
+            gone = redact.events_for_dropped_parts(
+                data, participant.id, dropped, mail_from=settings.mail_from,
+                uid_domain=uid_domain(settings), dtstamp=now)
+            for event in gone.events:
+                part = part_of_uid[event.uid]
+                if not await OutboxMessage.exists().where(OutboxMessage.dedupe_key == _dedupe_key(
+                        data, participant.id, "CANCEL", part, None)):
+                    queued += await _queue(settings, data, participant, MailKind.REMOVAL, "CANCEL",
+                                           part, (event,), gone.view, None, now, None)
+    return queued
+
+
+async def _queue(settings: Settings, data: redact.MeetingData,
+                 participant: redact.ParticipantData, kind: MailKind, method: str, part: str,
+                 events: tuple, view: Any, url: str | None, now: datetime,
+                 revision: int | None) -> int:
+    """Build, scan and queue one message with one event; an older message about the same
+    part still waiting in the queue is superseded (a burst of edits sends one mail)."""
+    mail = ImipMail(kind=kind, sender=Person(events[0].organizer.name, settings.mail_from),
                     recipient=Person(participant.name, participant.email),
-                    reply_to=redact.reply_to_for(data, data.people[participant.safety_id], redacted.view),
-                    events=redacted.events, answer_url=url)
+                    reply_to=redact.reply_to_for(data, data.people[participant.safety_id], view),
+                    events=events, answer_url=url)
     message = build_imip(mail, message_id_domain=uid_domain(settings), now=now)
-    if safety.scan_for_leaks(message_text(message), redacted.view.protected_strings):
+    if safety.scan_for_leaks(message_text(message), view.protected_strings):
         raise web.UserError(f"Invitationen til {participant.name} ville vise oplysninger, som "
                             "modtageren ikke må se. Ret mødets titel eller beskrivelse. Intet er sendt.")
+    settle = settings.invite_update_settle_seconds if kind is MailKind.UPDATE else 0
+    if kind is MailKind.UPDATE:
+        # Updates of this part still settling in the queue are replaced by this one.
+        prefix = f"{data.id}:{participant.id}:"
+        waiting = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
+            (OutboxMessage.participant == participant.id) & (OutboxMessage.status == "queued")
+            & (OutboxMessage.kind == "REQUEST") & (OutboxMessage.attempts == 0)
+            & (OutboxMessage.next_attempt_at > now))
+        older = [w["id"] for w in waiting
+                 if w["dedupe_key"].startswith(prefix) and _part_of_key(w["dedupe_key"]) == part]
+        if older:
+            await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
+                OutboxMessage.id.is_in(older) & (OutboxMessage.status == "queued"))
     await OutboxMessage.insert(OutboxMessage(
         meeting=data.id, participant=participant.id, recipient_email=participant.email,
-        kind=method, sequence=data.sequence, dedupe_key=dedupe,
+        kind=method, sequence=data.sequence,
+        dedupe_key=_dedupe_key(data, participant.id, method, part, revision),
         message_id=str(message["Message-ID"]),
         message=message.as_bytes(policy=policy.SMTP).decode("ascii"),
-        status="queued", next_attempt_at=now))
-    return True
+        status="queued", next_attempt_at=now + timedelta(seconds=settle)))
+    return 1
 
 
 async def enqueue_for_change(meeting_id: int, change_kind: str,
                              removed_participant_ids: Iterable[int] = ()) -> int:
-    """Write one complete, redacted invite mail per affected recipient to the outbox.
+    """Write complete, redacted invite mails per affected recipient to the outbox.
 
     Call INSIDE the meeting change's transaction (``meetings.service._notify`` does).
     ``invited``/``rescheduled``/``participant_removed``: a REQUEST with the current
     SEQUENCE to every mailable participant still invited; ``participant_removed`` also a
-    CANCEL to each removed one; ``cancelled``: a CANCEL to everybody. Participants without
-    an e-mail (or invited via the case worker) get nothing. Returns the number queued.
+    CANCEL to each removed one; ``cancelled``: a CANCEL to everybody; ``updated`` (title or
+    description, same SEQUENCE): a REQUEST to everybody, once per meeting version.
+    Participants without an e-mail (or invited via the case worker) get nothing. One
+    message per part (UID). Returns the number queued.
     """
     data = await load_meeting(meeting_id)
     settings = current_settings()
@@ -307,6 +373,10 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     if not data.send_email_invites or not data.scheduled:
         await _mark_processed(meeting_id)
         return 0
+    revision = None
+    if change_kind == "updated":
+        row = await Meeting.select(Meeting.version).where(Meeting.id == meeting_id).first()
+        revision = row["version"] if row else None
     removed_ids = {int(i) for i in removed_participant_ids}
     already = {row["participant"] for row in await OutboxMessage.select(
         OutboxMessage.participant).where((OutboxMessage.meeting == meeting_id)
@@ -317,11 +387,13 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
             continue
         if participant.removed and participant.id not in removed_ids:
             continue
+        if change_kind == "updated" and (participant.removed or participant.id not in already):
+            continue  # told only about what they already have in their calendar
         if participant.removed or change_kind == "cancelled":
             kind = _mail_kind(change_kind, participant.removed, False)
         else:
             kind = _mail_kind(change_kind, False, participant.id not in already)
-        count += await _enqueue_one(settings, data, participant, kind, now)
+        count += await _enqueue_one(settings, data, participant, kind, now, revision)
     await _mark_processed(meeting_id)
     return count
 

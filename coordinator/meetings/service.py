@@ -60,7 +60,7 @@ ROLES: dict[str, str] = {
 }
 RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
                "TENTATIVE": "Måske"}
-CHANGE_KINDS = ("invited", "rescheduled", "participant_removed", "cancelled")
+CHANGE_KINDS = ("invited", "rescheduled", "updated", "participant_removed", "cancelled")
 
 
 # ------------------------------------------------------------------------------ access
@@ -216,13 +216,14 @@ async def _notify(meeting_id: int, change_kind: str,
     Called INSIDE the transaction of the change, so a change and its notification commit
     together or not at all. ``change_kind`` is one of ``CHANGE_KINDS``:
     ``invited`` (invites sent, or attendees added to an invited meeting), ``rescheduled``,
+    ``updated`` (title or description: the same SEQUENCE, the new text),
     ``participant_removed`` (with the removed participants' ids) and ``cancelled``.
     The row carries the meeting's SEQUENCE after the change; the invites domain reads
     unprocessed ``MeetingChange`` rows and sets ``processed_at``.
     """
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
-    if change_kind in ("invited", "rescheduled"):
+    if change_kind in ("invited", "rescheduled", "updated"):
         await refuse_if_unsafe(meeting_id)
     row = await Meeting.select(Meeting.sequence).where(Meeting.id == meeting_id).first()
     if row is None:  # called inside the change's transaction, on an existing meeting
@@ -1021,8 +1022,12 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
             await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                                "Samarbejdspartnere ser mødets titel" if title_to_partners else
                                "Samarbejdspartnere ser kun mødetype og børnenes fornavne", address)
+        retold = (title != meeting["title"] or description != meeting["description"]
+                  or title_to_partners != bool(meeting.get("title_to_partners")))
         if moved and meeting["status"] == "invited":
             await _notify(meeting["id"], "rescheduled", user=user)
+        elif retold and meeting["status"] == "invited":
+            await _notify(meeting["id"], "updated", user=user)  # calendars show the new text
         else:
             await refuse_if_unsafe(meeting["id"])
 

@@ -221,7 +221,7 @@ class MeetingChange(Table):
     id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
-    change_kind = Varchar(length=24)  # invited | rescheduled | participant_removed | cancelled
+    change_kind = Varchar(length=24)  # meetings.service.CHANGE_KINDS
     sequence = Integer(default=0)
     removed_participant_ids = Varchar(length=500, default="")  # comma-separated ids
     user_id = Integer(null=True, default=None)

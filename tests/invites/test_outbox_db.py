@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,9 @@ from coordinator import web
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import Participant
+from coordinator.families.tables import Family
+from coordinator.meetings.tables import Meeting, Participant
+from tests import conftest
 from tests.invites import support
 from tests.support.caldav import itip_to_resources, radicale_fixture
 from tests.support.smtp import smtp_server_fixture
@@ -179,3 +182,109 @@ async def test_smtp_auth_is_used():
         await worker.deliver_batch(target, "koordinator@example.invalid", "w")
         received = await asyncio.to_thread(server.wait_for, 3)
     assert {m.login for m in received} == {"koord"}
+
+
+async def _fgc_meeting(s) -> int:
+    """A familierådslagning in the scenario's family: the teacher in the information and
+    plan parts, the mother in all three."""
+    family = await Family.select().where(Family.id == s.family["id"]).first()
+    day = support.working_day(15)
+    meeting_id = await meetings.create_meeting(
+        s.worker, family, "familieraadslagning", "Familierådslagning om Emma",
+        location="Rådhuset", times={"information": (support.at(day, 9), support.at(day, 10)),
+                                    "family_time": (support.at(day, 10), support.at(day, 12)),
+                                    "plan": (support.at(day, 12), support.at(day, 13))})
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await meetings.add_participants(s.worker, meeting, None, [
+        meetings.NewParticipant(person_id=s.teacher, part_keys=("information", "plan")),
+        meetings.NewParticipant(person_id=s.mother)])
+    for status in ("planned", "invited"):
+        meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+        await meetings.change_status(s.worker, meeting, None, status)
+    return meeting_id
+
+
+async def test_each_part_is_its_own_message_with_one_uid_and_radicale_stores_it(smtp_server, radicale):
+    """Why: "A person in two parts of a familierådslagning gets one mail with two VEVENTs
+    of different UIDs … Radicale refuses the object, and mail clients act on the first
+    event only". Each part is its own message with one UID, stored as it is by Radicale."""
+    s = await support.scenario(with_father=False)
+    await _fgc_meeting(s)
+    await deliver(smtp_server)
+    to_teacher = [m for m in smtp_server.messages if m.rcpt_tos == ("laerer@skole.example.org",)]
+    calendars = [calendar_of(m) for m in to_teacher]
+    assert [len(c.walk("VEVENT")) for c in calendars] == [1, 1]
+    uids = sorted(str(c.walk("VEVENT")[0]["UID"]) for c in calendars)
+    assert len(set(uids)) == 2 and all(("information" in u) or ("plan" in u) for u in uids)
+    subjects = " | ".join(sorted(str(m.message["Subject"]) for m in to_teacher))
+    assert "Informationsdel" in subjects and "godkendelse af planen" in subjects
+    collection = radicale.mkcalendar("laerer-fr")
+    for calendar in calendars:
+        body = calendar.to_ical()
+        [(uid, resource)] = itip_to_resources(body).items()
+        radicale.put(radicale.href(collection, uid), resource)
+    assert len(radicale.report(collection)) == 2
+    to_mother = [m for m in smtp_server.messages if m.rcpt_tos == ("mor@example.net",)]
+    assert len(to_mother) == 3  # three parts, three messages
+
+
+async def test_a_part_dropped_for_a_participant_is_cancelled_for_them(smtp_server):
+    s = await support.scenario(with_father=False)
+    meeting_id = await _fgc_meeting(s)
+    await deliver(smtp_server)
+    teacher = await Participant.select().where((Participant.person == s.teacher)
+                                               & (Participant.meeting == meeting_id)).first()
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    before = len(smtp_server.messages)
+    await meetings.update_participant(s.worker, meeting, None, teacher["id"], ["information"], 0, 0)
+    await deliver(smtp_server)
+    to_teacher = {str(calendar_of(m)["METHOD"]): calendar_of(m).walk("VEVENT")[0]
+                  for m in smtp_server.messages[before:]
+                  if m.rcpt_tos == ("laerer@skole.example.org",)}
+    assert set(to_teacher) == {"REQUEST", "CANCEL"}
+    assert "information" in str(to_teacher["REQUEST"]["UID"])
+    assert "plan" in str(to_teacher["CANCEL"]["UID"])
+    assert str(to_teacher["CANCEL"]["ATTENDEE"]).lower() == "mailto:laerer@skole.example.org"
+
+
+async def test_a_new_title_or_description_reaches_the_calendars_once_per_burst(smtp_server):
+    """Why: "A new title or description sends nothing; calendars keep the old text". It
+    now sends an update with the same SEQUENCE and the new text; a burst of edits waiting
+    to settle is one mail per recipient and part."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    await deliver(smtp_server)
+    before = len(smtp_server.messages)
+    meeting = await s.meeting()
+    await meetings.update_details(s.worker, meeting, None, meeting["title"], meeting["location"],
+                                  meeting["location_organisation"], "Vi taler om skolestarten.",
+                                  True)
+    await deliver(smtp_server)
+    to_mother = [calendar_of(m) for m in smtp_server.messages[before:]
+                 if m.rcpt_tos == ("mor@example.net",)]
+    assert len(to_mother) == 1
+    event = to_mother[0].walk("VEVENT")[0]
+    assert int(event["SEQUENCE"]) == 0  # as the invitation: the text changed, not the time
+    assert "skolestarten" in str(event["DESCRIPTION"])
+    # With a settle time, a second edit replaces the first update still waiting.
+    support.invites.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
+    try:
+        for text in ("Første udgave.", "Anden udgave."):
+            meeting = await s.meeting()
+            await meetings.update_details(s.worker, meeting, None, meeting["title"],
+                                          meeting["location"], meeting["location_organisation"],
+                                          text, True)
+    finally:
+        support.invites.use_settings(None)
+    rows = [r for r in await support.outbox(s.meeting_id) if r["recipient_email"] == "mor@example.net"]
+    assert [r["status"] for r in rows[-2:]] == ["superseded", "queued"]
+    assert "Anden udgave" in invites_message_text(rows[-1]["message"])
+    assert await deliver(smtp_server) == 0  # still settling
+
+
+def invites_message_text(raw: str) -> str:
+    """What the recipient reads in a queued message (headers and decoded parts)."""
+    from email import message_from_string
+    from email import policy as email_policy
+
+    return support.invites.message_text(message_from_string(raw, policy=email_policy.default))
