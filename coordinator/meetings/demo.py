@@ -114,11 +114,22 @@ async def seed(ctx) -> None:
                                "held", worker, _invitees(people, "netvaerksmoede"), [me],
                                location="Familieafdelingen, mødelokale 2",
                                minutes="Netværket aftalte, hvem der hjælper med hvad.")
-            if fam.index % 4 == 1:
+            if fam.index % 4 == 1 or await _showcase(fam, users):
                 day = _working_day(today + timedelta(days=7 + fam.index % 10))
                 await _meeting(fam.id, "statusmoede", f"Første statusmøde – {fam.name}", _at(day, 10),
                                "invited", worker, _invitees(people, "statusmoede"), [me],
                                location="Familieafdelingen")
+
+
+async def _showcase(fam, users) -> bool:
+    """A family where every audience can be tried: a protected mother at the crisis centre,
+    the father referred to mads, a familierådslagning coordinated by ida; it also gets an
+    invited meeting with partners."""
+    return (fam.at_crisis_centre
+            and await FatherAssessment.exists().where((FatherAssessment.family == fam.id)
+                                                      & (FatherAssessment.contact_person == users["mads"]))
+            and await FgcCase.exists().where((FgcCase.family == fam.id)
+                                             & (FgcCase.samordner_user == users["ida"])))
 
 
 async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> None:

@@ -124,3 +124,23 @@ async def test_gaps_and_strength_are_shown_in_words(client):
     assert "Privat netværk: <strong>svagt</strong>" in page
     assert "Beskyttet adresse" in page and "Har udøvet vold" in page
     assert "Henter i skole" in page
+
+
+async def test_the_demo_keeps_a_family_where_every_audience_can_be_tried():
+    """Issue 14's proof: one demo family with a protected mother at the crisis centre, the
+    father in Barnet i Centrum referred to mads, a familierådslagning coordinated by ida
+    and partners invited to a sent meeting."""
+    from coordinator.meetings.tables import FatherAssessment, FgcCase, Meeting, Participant
+
+    assert await demo.load()
+    users = {u["username"]: u["id"] for u in await User.select(User.id, User.username)}
+    fathers = {r["family"] for r in await FatherAssessment.select(FatherAssessment.family).where(
+        FatherAssessment.contact_person == users["mads"])}
+    coordinated = {r["family"] for r in await FgcCase.select(FgcCase.family).where(
+        FgcCase.samordner_user == users["ida"])}
+    invited = await Meeting.select(Meeting.id, Meeting.family).where(Meeting.status == "invited")
+    partners = {m["family"] for m in invited if await Participant.exists().where(
+        (Participant.meeting == m["id"]) & (Participant.person.is_professional == True))}  # noqa: E712
+    protected = {f["id"] for f in await Family.select(Family.id).where(
+        Family.at_crisis_centre == True)}  # noqa: E712
+    assert protected & fathers & coordinated & partners
