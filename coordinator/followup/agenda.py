@@ -164,6 +164,7 @@ class FamilyAgendaFacts:
     fgc: FgcFacts | None = None
     father: FatherFacts | None = None
     meetings: tuple[MeetingFacts, ...] = ()
+    after_care_until: date | None = None  # the last day of § 109 stk. 7 after-care
 
 
 # --- rows out -------------------------------------------------------------------------------
@@ -192,6 +193,7 @@ class AgendaRow:
     bic_status: str
     upcoming: tuple[Upcoming, ...] = ()
     overdue: tuple[str, ...] = field(default_factory=tuple)
+    after_care: str = ""  # due-listed when after-care ends within the look-ahead
 
 
 def local_day(moment: datetime) -> date:
@@ -382,6 +384,17 @@ def overdue_followups(meetings: tuple[MeetingFacts, ...], on: date) -> tuple[str
     return tuple(text for _, text in sorted(lines))
 
 
+def after_care_due(until: date | None, on: date) -> str:
+    """The after-care line (§ 109 stk. 7) when it ends within the look-ahead: the team
+    decides whether the case closes or support goes on. Empty otherwise."""
+    if until is None or not on <= until <= on + timedelta(days=LOOKAHEAD_DAYS):
+        return ""
+    days = (until - on).days
+    when = "i dag" if days == 0 else ("i morgen" if days == 1 else f"om {days} dage")
+    return (f"Efterværnet slutter {da_date(until)} ({when}): afslut sagen, "
+            "eller aftal den videre støtte.")
+
+
 def agenda_rows(families: list[FamilyAgendaFacts], on: date) -> list[AgendaRow]:
     """The agenda for the team meeting on ``on``: one row per family, by name."""
     rows = []
@@ -391,5 +404,6 @@ def agenda_rows(families: list[FamilyAgendaFacts], on: date) -> list[AgendaRow]:
         rows.append(AgendaRow(
             family.family_id, family.name, family.reference, fgc_assessed, fgc_status,
             fgc_next, father_assessed, bic_status,
-            upcoming_meetings(family.meetings, on), overdue_followups(family.meetings, on)))
+            upcoming_meetings(family.meetings, on), overdue_followups(family.meetings, on),
+            after_care_due(family.after_care_until, on)))
     return rows

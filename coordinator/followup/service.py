@@ -29,8 +29,8 @@ from coordinator.auth.policy import (
     may_lead_unit,
 )
 from coordinator.auth.roles import Role
+from coordinator.families import cases, units
 from coordinator.families import service as families
-from coordinator.families import units
 from coordinator.families.tables import Family, TeamMember
 from coordinator.followup import agenda, criteria
 from coordinator.followup.tables import SeriesAgenda, SeriesAgendaItem, Stay
@@ -178,6 +178,21 @@ async def _series(key: str) -> dict | None:
     return await MeetingSeries.select().where(MeetingSeries.key == key).first()
 
 
+async def _after_care(family_ids: list[int]) -> dict[int, date]:
+    """family id → the last day of after-care after its latest move-out (none while a stay
+    is open: the family is at the crisis centre again)."""
+    latest: dict[int, dict] = {}
+    for row in await Stay.select(Stay.family, Stay.started_on, Stay.ended_on).where(
+            Stay.family.is_in(family_ids)).order_by(Stay.started_on):
+        latest[row["family"]] = row
+    result = {}
+    for family_id, row in latest.items():
+        until = cases.after_care_until(row["ended_on"])
+        if until is not None:
+            result[family_id] = until
+    return result
+
+
 async def team_agenda(user: Principal, on: date, address: str = "") -> list[agenda.AgendaRow]:
     """The agenda for the team meeting on ``on``: the user's current families, audited.
 
@@ -201,9 +216,11 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> list[agen
     meetings = await meeting_facts(ids)
     fgc = await _latest_fgc(ids)
     father = await _latest_father(ids)
+    after_care = await _after_care(ids)
     facts = [agenda.FamilyAgendaFacts(
         r["id"], r["name"], r["reference"], r["at_crisis_centre"], fgc.get(r["id"]),
-        father.get(r["id"]), tuple(meetings.get(r["id"], ()))) for r in rows]
+        father.get(r["id"]), tuple(meetings.get(r["id"], ())), after_care.get(r["id"]))
+        for r in rows]
     await _audit_reads(user, AGENDA_ENTITY, on.isoformat(), ((r["id"], r["name"]) for r in rows),
                        address)
     return agenda.agenda_rows(facts, on)

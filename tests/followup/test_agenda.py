@@ -160,3 +160,23 @@ def test_rows_are_sorted_by_name():
 ])
 def test_meeting_label(kind, title, expected):
     assert agenda.meeting_label(kind, title) == expected
+
+
+@pytest.mark.parametrize("until,expected", [
+    (None, ""),
+    (date(2027, 1, 10), "Efterværnet slutter 10. januar 2027 (om 6 dage): afslut sagen, "
+                        "eller aftal den videre støtte."),
+    (date(2027, 1, 4), "Efterværnet slutter 4. januar 2027 (i dag): afslut sagen, "
+                       "eller aftal den videre støtte."),
+    (date(2027, 1, 5), "Efterværnet slutter 5. januar 2027 (i morgen): afslut sagen, "
+                       "eller aftal den videre støtte."),
+    (date(2027, 1, 18), "Efterværnet slutter 18. januar 2027 (om 14 dage): afslut sagen, "
+                        "eller aftal den videre støtte."),
+    (date(2027, 1, 19), ""),  # beyond the look-ahead
+    (date(2027, 1, 3), ""),   # already over
+])
+def test_after_care_is_due_listed_within_the_look_ahead(until, expected):
+    assert agenda.after_care_due(until, date(2027, 1, 4)) == expected
+    row = agenda.agenda_rows([agenda.FamilyAgendaFacts(1, "Familien A", "R-1", False,
+                                                       after_care_until=until)], date(2027, 1, 4))[0]
+    assert row.after_care == expected

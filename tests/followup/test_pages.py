@@ -483,3 +483,25 @@ async def test_success_criteria_statements_do_not_grow_with_the_families(monkeyp
     assert max(after.args) == max(before.args)
     assert second.current_families == first.current_families + 40
     assert second.figures.followups_on_time.denominator > first.figures.followups_on_time.denominator
+
+
+async def test_the_end_of_after_care_is_on_the_agenda(client):
+    """Issue 15, point 3: after-care (§ 109 stk. 7) ends six months after the move-out;
+    the team agenda lists it when it ends within the look-ahead."""
+    from coordinator.families import cases
+
+    sara = await f.user()
+    family_id = await f.family(sara, name="Familien Efterværn")
+    on = app_clock.today()
+    moved_out = on - timedelta(days=178)  # six months later is within the next two weeks
+    await cases.check_in(sara, family_id, moved_out - timedelta(days=60))
+    await cases.check_out(sara, family_id, moved_out)
+    until = cases.after_care_until(moved_out)
+    assert on <= until <= on + timedelta(days=14)
+    await f.login(client, sara)
+    html = (await client.get(f"/followup/teammoede?date={on.isoformat()}")).text
+    assert "Efterværnet slutter" in html and "afslut sagen, eller aftal den videre støtte" in html
+    # Back at the crisis centre: no after-care line.
+    await cases.check_in(sara, family_id, on)
+    html = (await client.get(f"/followup/teammoede?date={on.isoformat()}")).text
+    assert "Efterværnet slutter" not in html
