@@ -37,9 +37,34 @@
     detail.swapOverride = "innerHTML";
   });
 
+  // After a saved form the whole next page is shown: return to the section the form was
+  // in (what the redirect's #anchor did before), with focus on its heading.
+  let returnTo = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-keeps-input]")) return;
+    const section = form.parentElement && form.parentElement.closest("[id]");
+    returnTo = section ? section.id : null;
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     const target = event.detail.target;
-    if (target && target.classList && target.classList.contains("form-refusal")) target.focus();
+    if (target && target.classList && target.classList.contains("form-refusal")) {
+      returnTo = null;
+      target.focus();
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!returnTo || event.detail.target !== document.body) return;
+    const section = document.getElementById(returnTo);
+    returnTo = null;
+    if (!section || section.id === "main") return;
+    const heading = section.querySelector("h1, h2, h3") || section;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    section.scrollIntoView({ block: "start" });
+    heading.focus({ preventScroll: true });
   });
 
   document.addEventListener("htmx:load", function (event) { prepare(event.detail.elt); });

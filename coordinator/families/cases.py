@@ -244,9 +244,10 @@ async def add_member(user: Principal, family_id: int, colleague_id: int, team_ro
                            + (" (tovholder)" if lead else ""), address)
 
 
-async def remove_member(user: Principal, family_id: int, member_id: int, address: str = "") -> None:
+async def remove_member(user: Principal, family_id: int, member_id: int, address: str = "") -> int:
     """Take a colleague off the team; the team keeps at least one socialrådgiver-type member
-    and a tovholder (the lead moves to the longest-serving member left)."""
+    and a tovholder (the lead moves to the longest-serving member left). Returns the user
+    taken off."""
     async with db.transaction():
         members = await TeamMember.select(
             TeamMember.id, TeamMember.lead, TeamMember.user,
@@ -265,6 +266,7 @@ async def remove_member(user: Principal, family_id: int, member_id: int, address
             await TeamMember.update({TeamMember.lead: True}).where(TeamMember.id == rest[0]["id"])
         await audit.record(user, "update", "team", member["user"], family_id,
                            f"{member['full_name']} fjernet fra teamet", address)
+    return int(member["user"])
 
 
 async def handover(user: Principal, family_id: int, colleague_id: int, address: str = "") -> None:

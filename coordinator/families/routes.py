@@ -126,8 +126,10 @@ class CaseController(Controller):
     async def remove_member(self, request: Request, family_id: FromPath[int],
                             member_id: FromPath[int]) -> Response:
         await self._family(request, family_id)
-        await cases.remove_member(web.user_of(request), family_id, member_id,
-                                  web.client_address(request))
+        removed = await cases.remove_member(web.user_of(request), family_id, member_id,
+                                            web.client_address(request))
+        if removed == web.user_of(request).id:  # off the team: the family is not hers now
+            return web.see_other(request, "/")
         return web.see_other(request, f"/families/{family_id}#team")
 
     @post("/families/{family_id:int}/team/handover")

@@ -84,8 +84,10 @@ async def unit_view(user: Principal, address: str = "") -> UnitView:
     """The unit's active families with their tovholder, team and next meeting; each family
     shown is audited as read by the leader."""
     unit = await unit_of(user)
-    if not may_lead_unit(user, unit, {unit}):
+    if user.role is not Role.LEDER:
         raise NotFoundException()
+    if not may_lead_unit(user, unit, {unit}):  # a leader whose unit is not recorded
+        return UnitView("", [], [], flows.AssessmentTotals(0, 0, 0, 0, 0))
     ids = await unit_family_ids(unit)
     families: dict[int, UnitFamily] = {}
     if ids:
@@ -110,7 +112,7 @@ async def unit_view(user: Principal, address: str = "") -> UnitView:
                                 address)
     colleagues = [c for c in await User.select(User.id, User.full_name, User.unit, User.role).where(
         (User.active == True)  # noqa: E712
-        & User.role.is_in([Role.SOCIALRAADGIVER.value, Role.LEDER.value])).order_by(User.full_name)
+        & User.role.is_in(list(CASE_HOLDERS)) & (User.id != user.id)).order_by(User.full_name)
         if (c["unit"] or "").strip().casefold() == unit.strip().casefold()]
     ordered = sorted(families.values(), key=lambda f: (f.name.casefold(), f.id))
     return UnitView(unit, ordered, colleagues, await flows.assessment_totals(ids))
@@ -141,8 +143,13 @@ async def family_of_unit(user: Principal, family_id: int) -> UnitFamilyAccess:
 async def assign(user: Principal, access: UnitFamilyAccess, colleague_id: int, team_role: str,
                  address: str = "") -> None:
     """The leader puts a colleague of her unit on the team of one of her unit's families."""
-    colleague = await User.select(User.unit).where(User.id == colleague_id).first()
-    if colleague is None or not may_assign_in_unit(user, access.unit, set(access.family_units),
-                                                   colleague["unit"] or ""):
-        raise web.UserError("Vælg en kollega fra din egen enhed.", field="user")
+    colleague = await User.select(User.unit, User.role, User.active).where(
+        User.id == colleague_id).first()
+    if (colleague is None or colleague_id == user.id or not colleague["active"]
+            or colleague["role"] not in CASE_HOLDERS
+            or not may_assign_in_unit(user, access.unit, set(access.family_units),
+                                      colleague["unit"] or "")):
+        # Not herself (the record is the team's), and case holders only: the father's
+        # kontaktperson joins through the referral, after the mother's consent.
+        raise web.UserError("Vælg en socialrådgiver eller leder fra din egen enhed.", field="user")
     await cases.add_member(user, access.family_id, colleague_id, team_role, address=address)

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -203,6 +203,7 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> list[agen
     rows = await families.families_for(user)
     rows = [r for r in rows if may_access_family(
         user, FamilyAccessFacts(on_team=True, family_closed=r["status"] == "closed"), Action.READ)]
+    extra: list[int] = []
     if user.role is Role.LEDER:
         unit = await units.unit_of(user)
         extra = [fid for fid in await units.unit_family_ids(unit)
@@ -214,6 +215,8 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> list[agen
     if not ids:
         return []
     meetings = await meeting_facts(ids)
+    for family_id in extra:  # her unit's, not her team's: the kinds of meeting, not their titles
+        meetings[family_id] = [replace(m, title="") for m in meetings.get(family_id, [])]
     fgc = await _latest_fgc(ids)
     father = await _latest_father(ids)
     after_care = await _after_care(ids)

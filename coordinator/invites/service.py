@@ -291,8 +291,14 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
     part_of_uid = {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key
                    for part in data.parts}
     wanted = [(event, part_of_uid[event.uid]) for event in redacted.events]
-    fresh = [(event, part) for event, part in wanted if not await OutboxMessage.exists().where(
-        OutboxMessage.dedupe_key == _dedupe_key(data, participant.id, method, part, revision))]
+    # A message of the old form (all parts in one) for this SEQUENCE covers every part.
+    whole = f"{data.id}:{participant.id}:{data.sequence}:{method}"
+    told = revision is None and await OutboxMessage.exists().where(
+        OutboxMessage.dedupe_key == whole)
+    fresh = [(event, part) for event, part in wanted if not told
+             and not await OutboxMessage.exists().where(
+                 OutboxMessage.dedupe_key == _dedupe_key(data, participant.id, method, part,
+                                                         revision))]
     queued = 0
     if fresh:
         url = await _answer_url(settings, data, participant, now) if method == "REQUEST" else None
@@ -300,11 +306,18 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
             queued += await _queue(settings, data, participant, kind, method, part,
                                    (replace(event, url=url),), redacted.view, url, now, revision)
     if method == "REQUEST":
-        sent_parts = {_part_of_key(r["dedupe_key"]) for r in await OutboxMessage.select(
-            OutboxMessage.dedupe_key).where((OutboxMessage.participant == participant.id)
-                                            & (OutboxMessage.kind == "REQUEST"))}
-        dropped = sorted(p for p in sent_parts if p and p not in participant.part_keys
-                         and p in {part.key for part in data.parts})
+        # A part whose newest message to this participant is a REQUEST is in their calendar;
+        # if they no longer attend it, it is cancelled for them (once).
+        newest: dict[str, str] = {}
+        all_parts = [part.key for part in data.parts]
+        for row in await OutboxMessage.select(OutboxMessage.dedupe_key, OutboxMessage.kind).where(
+                (OutboxMessage.participant == participant.id)
+                & (OutboxMessage.status != "superseded")).order_by(OutboxMessage.id):
+            about = _part_of_key(row["dedupe_key"])
+            for key in ([about] if about else all_parts):  # the old form: every part
+                newest[key] = row["kind"]
+        dropped = sorted(p for p in all_parts
+                         if newest.get(p) == "REQUEST" and p not in participant.part_keys)
         if dropped:
             gone = redact.events_for_dropped_parts(
                 data, participant.id, dropped, mail_from=settings.mail_from,
@@ -333,15 +346,17 @@ async def _queue(settings: Settings, data: redact.MeetingData,
         raise web.UserError(f"Invitationen til {participant.name} ville vise oplysninger, som "
                             "modtageren ikke må se. Ret mødets titel eller beskrivelse. Intet er sendt.")
     settle = settings.invite_update_settle_seconds if kind is MailKind.UPDATE else 0
-    if kind is MailKind.UPDATE:
-        # Updates of this part still settling in the queue are replaced by this one.
+    if kind is MailKind.UPDATE or method == "CANCEL":
+        # An update of this part still settling in the queue is replaced by a newer update
+        # or by a cancellation (which goes at once: the older update, sent after it, would
+        # put the meeting back in the calendar).
         prefix = f"{data.id}:{participant.id}:"
         waiting = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
             (OutboxMessage.participant == participant.id) & (OutboxMessage.status == "queued")
             & (OutboxMessage.kind == "REQUEST") & (OutboxMessage.attempts == 0)
             & (OutboxMessage.next_attempt_at > now))
-        older = [w["id"] for w in waiting
-                 if w["dedupe_key"].startswith(prefix) and _part_of_key(w["dedupe_key"]) == part]
+        older = [w["id"] for w in waiting if w["dedupe_key"].startswith(prefix)
+                 and _part_of_key(w["dedupe_key"]) in (part, None)]
         if older:
             await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
                 OutboxMessage.id.is_in(older) & (OutboxMessage.status == "queued"))

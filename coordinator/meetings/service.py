@@ -165,9 +165,9 @@ async def coordinated_cases(user: Principal) -> list[dict]:
     meetings with who is invited and how they answered. Nothing else of the family."""
     if user.role is not Role.SAMORDNER:
         return []
-    cases = await FgcCase.select(FgcCase.id, FgcCase.status, FgcCase.concern, FgcCase.questions,
-                                 FgcCase.referred_on).where(FgcCase.samordner_user == user.id
-                                                            ).order_by(FgcCase.id)
+    cases = await FgcCase.select(FgcCase.id, FgcCase.family, FgcCase.status, FgcCase.concern,
+                                 FgcCase.questions, FgcCase.referred_on).where(
+        FgcCase.samordner_user == user.id).order_by(FgcCase.id)
     ids = [c["id"] for c in cases]
     tasks = await FgcTask.select().where(FgcTask.case.is_in(ids or [-1])).order_by(
         FgcTask.case, FgcTask.position, FgcTask.id)
@@ -176,26 +176,27 @@ async def coordinated_cases(user: Principal) -> list[dict]:
         Meeting.starts_at).where(Meeting.fgc_case.is_in(ids or [-1]),
                                  Meeting.kind.is_in(list(FGC_KINDS))).order_by(Meeting.id)
     people = await Participant.select(
-        Participant.meeting, Participant.name, Participant.role, Participant.rsvp).where(
+        Participant.meeting, Participant.name, Participant.role, Participant.rsvp,
+        Participant.person.is_child.as_alias("is_child")).where(
         Participant.meeting.is_in([m["id"] for m in meetings] or [-1])
         & Participant.removed_at.is_null()).order_by(Participant.id)
-    for meeting in meetings:
-        meeting["kind_label"] = kinds.KINDS[meeting["kind"]].label
-        meeting["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(meeting["status"])]
-        meeting["people"] = [{"name": p["name"], "role": ROLES.get(p["role"], p["role"]),
-                              "answer": RSVP_LABELS.get(p["rsvp"], p["rsvp"])}
-                             for p in people if p["meeting"] == meeting["id"]]
     today = clock.today()
-    facts = await protected_facts()
-
-    def clean(text: str) -> str:  # she is outside the team: no protected fact, ever
-        return protected.replace(text or "", facts, safety.HIDDEN)
-
-    for meeting in meetings:
-        meeting["title"] = clean(meeting["title"])
-        for person in meeting["people"]:
-            person["name"] = clean(person["name"])
     for case in cases:
+        # She is outside the team: no protected fact of this family, ever, and the children
+        # by first name and initial.
+        facts = await family_facts(case["family"], childrens_places=True)
+        children = await net.Person.select(net.Person.name).where(
+            (net.Person.family == case["family"]) & (net.Person.is_child == True))  # noqa: E712
+        shown = {c["name"]: safety.child_display_name(c["name"]) for c in children
+                 if c["name"].strip()}
+
+        def clean(text: str, facts: tuple[str, ...] = facts,
+                  shown: dict[str, str] = shown) -> str:
+            text = protected.replace(text or "", facts, safety.HIDDEN)
+            for full, short in sorted(shown.items(), key=lambda item: -len(item[0])):
+                text = text.replace(full, short)
+            return text
+
         case["concern"] = clean(case["concern"])
         case["questions_list"] = [clean(q.strip()) for q in case["questions"].splitlines()
                                   if q.strip()]
@@ -203,6 +204,13 @@ async def coordinated_cases(user: Principal) -> list[dict]:
                           "overdue": bool(t["deadline"] and not t["done"] and t["deadline"] < today)}
                          for t in tasks if t["case"] == case["id"]]
         case["meetings"] = [m for m in meetings if m["fgc_case"] == case["id"]]
+        for meeting in case["meetings"]:
+            meeting["kind_label"] = kinds.KINDS[meeting["kind"]].label
+            meeting["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(meeting["status"])]
+            meeting["title"] = clean(meeting["title"])
+            meeting["people"] = [{"name": clean(p["name"]), "role": ROLES.get(p["role"], p["role"]),
+                                  "answer": RSVP_LABELS.get(p["rsvp"], p["rsvp"])}
+                                 for p in people if p["meeting"] == meeting["id"]]
     return cases
 
 
@@ -269,12 +277,49 @@ async def family_facts(family_id: int, *, childrens_places: bool = False) -> tup
     ).where((net.Person.family == family_id) & (net.Person.protected_address == True))  # noqa: E712
     facts += [value for p in people for value in (p["address"], p["phone"], p["email"])
               if value and value.strip()]
-    if people and childrens_places:
-        places = await net.Person.select(net.Person.organisation.name.as_alias("name")).where(
-            (net.Person.family == family_id)
-            & net.Person.organisation.kind.is_in(list(CHILDRENS_PLACES)))
-        facts += [row["name"] for row in places if row["name"] and row["name"].strip()]
+    if childrens_places:
+        facts += await childrens_places_of(family_id, shielded=bool(people))
     return tuple(dict.fromkeys(facts))
+
+
+async def childrens_places_of(family_id: int, shielded: bool | None = None) -> list[str]:
+    """The schools and day care in the family's network, when the family is shielded (a
+    protected address, or at the crisis centre); else none."""
+    if shielded is None:
+        shielded = await net.Person.exists().where(
+            (net.Person.family == family_id) & (net.Person.protected_address == True))  # noqa: E712
+    if not shielded and not await Family.exists().where(
+            (Family.id == family_id) & (Family.at_crisis_centre == True)):  # noqa: E712
+        return []
+    places = await net.Person.select(net.Person.organisation.name.as_alias("name")).where(
+        (net.Person.family == family_id)
+        & net.Person.organisation.kind.is_in(list(CHILDRENS_PLACES)))
+    return [row["name"] for row in places if row["name"] and row["name"].strip()]
+
+
+async def screen_childrens_places(meeting: Mapping[str, Any],
+                                  texts: Mapping[str, tuple[str, str]]) -> None:
+    """The place, title or description of a meeting with the father (or anyone who used
+    violence) may not name the children's school or day care: refused where it is typed.
+    A meeting with the school's own staff may of course be held at the school."""
+    if meeting["family"] is None:
+        return
+    changed = {name: value for name, value in texts.items() if value[1] != meeting.get(name)}
+    places = await childrens_places_of(meeting["family"]) if changed else []
+    findings = safety.screen_texts(changed, places) if places else []
+    if not findings:
+        return
+    family = await Family.select(Family.at_crisis_centre).where(Family.id == meeting["family"]).first()
+    at_centre = bool(family and family["at_crisis_centre"])
+    hostile = [p for p in (_safety_person(row, at_centre) for row in await participants_of(meeting["id"]))
+               if p.is_hostile]
+    if hostile:
+        first = findings[0]
+        names = ", ".join(p.name for p in hostile[:3])
+        raise web.UserError(
+            f"»{first.label}« nævner »{first.found}«, hvor børnene kan findes, og mødet har "
+            f"deltagere, der ikke må vide det ({names}). Ret teksten – intet er gemt.",
+            field=first.field)
 
 
 # Where children spend their days: a protected family's children must not be found there.
@@ -569,7 +614,11 @@ async def meeting_view(meeting: dict, family: dict | None,
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours,
                        partner_title=await partner_title_of(meeting))
-    return view if audience is Audience.TEAM else project_for_audience(view, facts)
+    if audience is Audience.TEAM:
+        return view
+    outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
+        "family"] else facts
+    return project_for_audience(view, outside)
 
 
 async def partner_title_of(meeting: Mapping[str, Any]) -> str:
@@ -1010,6 +1059,9 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
              or location_organisation != meeting["location_organisation"])
     await screen_typed_text(meeting, {"title": ("Titel", title),
                                       "description": ("Beskrivelse", description)})
+    await screen_childrens_places(meeting, {"title": ("Titel", title),
+                                            "location": ("Mødested", location),
+                                            "description": ("Beskrivelse", description)})
     async with db.transaction():
         await _bump(meeting["id"], version, {
             "title": title, "location": location, "location_organisation": location_organisation,

@@ -171,6 +171,12 @@ async def test_the_team_adds_removes_and_hands_over(client):
     page = (await client.get(f"/families/{family_id}")).text
     assert "Pia Pædagog" in page  # offered again as a colleague, not on the team
     assert page.count("Tovholder</span>") == 1
+    # Taking herself off the team leads Sara to her start page: the family is not hers now.
+    members = {m["user"]: m for m in await TeamMember.select().where(TeamMember.family == family_id)}
+    left = await f.post_form(client, f"/families/{family_id}/team/{members[sara.id]['id']}/remove",
+                             {}, page=f"/families/{family_id}")
+    assert left.status_code == 303 and left.headers["location"] == "/"
+    assert (await client.get(f"/families/{family_id}")).status_code == 404
 
 
 async def test_the_last_socialraadgiver_cannot_leave_the_team():

@@ -48,6 +48,7 @@ async def test_the_leader_sees_her_units_families_and_not_the_record(client):
     assert 'id="unit-families">1<' in page.text and "Sara Centret" in page.text
     # Colleagues of the unit who are not on the team can be put on it; others not offered.
     assert "Jonas Centret" in page.text and "Mikkel Familie" not in page.text
+    assert f'<option value="{leader.id}">' not in page.text  # never herself
     assert (await client.get(f"/families/{own}")).status_code == 404
     reads = await AuditEvent.select().where((AuditEvent.username == leader.username)
                                             & (AuditEvent.action == "read"))
@@ -72,6 +73,14 @@ async def test_the_leader_assigns_a_colleague_of_her_unit(client):
                                 {"user": str(mikkel.id), "team_role": "Socialrådgiver"}, page="/unit/")
     assert refused.status_code == 422 and "egen enhed" in refused.text
     assert not await TeamMember.exists().where((TeamMember.family == own) & (TeamMember.user == mikkel.id))
+    # Not herself (the record is the team's), and not the unit's kontaktperson (the father's
+    # side joins through the referral, after the mother's consent).
+    kontakt = await f.user("kontaktperson", full_name="Kim Kontakt", unit="Krisecentret")
+    for who in (leader, kontakt):
+        refused = await f.post_form(client, f"/unit/families/{own}/team",
+                                    {"user": str(who.id), "team_role": "Socialrådgiver"}, page="/unit/")
+        assert refused.status_code == 422
+        assert not await TeamMember.exists().where((TeamMember.family == own) & (TeamMember.user == who.id))
     # Another unit's family does not exist for her.
     foreign = await f.post_form(client, f"/unit/families/{other}/team",
                                 {"user": str(jonas.id), "team_role": "Socialrådgiver"}, page="/unit/")
@@ -84,4 +93,9 @@ async def test_the_leader_assigns_a_colleague_of_her_unit(client):
 async def test_the_unit_page_is_only_for_a_leader_with_a_unit(client, role, unit):
     await _unit_world()
     await f.login(client, await f.user(role, unit=unit))
-    assert (await client.get("/unit/")).status_code == 404
+    response = await client.get("/unit/")
+    if role == "leder":  # no unit recorded: told why, nothing shown
+        assert response.status_code == 200 and "Din enhed er ikke registreret" in response.text
+        assert "Familien Enhed" not in response.text
+    else:
+        assert response.status_code == 404

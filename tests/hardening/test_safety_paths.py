@@ -450,3 +450,46 @@ async def test_text_typed_in_the_two_flows_is_screened_where_it_is_typed(client,
     response = await factories.post_form(client, path, clean, page="/")
     assert response.status_code in (303, 200), response.text
     assert await _fgc_and_bic_state(family_id) != before
+
+
+async def test_outside_readers_never_read_the_familys_own_protected_facts(client, other_client):
+    """Text saved before it was screened (or typed where nobody outside read it then) is
+    projected for the reader: the father's kontaktperson on his session's page and the
+    samordner on her start page read neither the mother's address nor the child's school."""
+    world = await build_world()
+    own = world.own
+    secret = "Mor bor nu på Skjultvej 10, og Alma går på Østre Skole."
+    await Meeting.update({Meeting.description: secret, Meeting.minutes: secret}).where(
+        Meeting.id == own["bic_meeting_id"])
+    await FgcCase.update({FgcCase.concern: secret}).where(FgcCase.family == own["family_id"])
+    await factories.login(client, world.users["kontaktperson"])
+    page = (await client.get(f"/meetings/{own['bic_meeting_id']}")).text
+    await factories.login(other_client, world.users["samordner"])
+    start = (await other_client.get("/meetings/coordinated")).text
+    for text in (page, start):
+        assert "Mor bor nu på" in text  # the rest of the text is there
+        # (the place picker lists the municipality's directory, not where Alma goes)
+        shown = re.sub(r"<option[^>]*>[^<]*</option>", "", text).casefold()
+        assert "skjultvej" not in shown and "østre skole" not in shown
+
+
+async def test_the_childrens_school_as_the_place_of_a_meeting_with_the_father_is_refused(client):
+    """The BIC form refuses the children's school as a session's place; the meeting page's
+    details form must too (the father is invited). A meeting without him may be there."""
+    world = await build_world()
+    own = world.own
+    meeting = await Meeting.select().where(Meeting.id == own["bic_meeting_id"]).first()
+    await factories.login(client, world.users["socialraadgiver"])
+    response = await factories.post_form(client, f"/meetings/{meeting['id']}/details", {
+        "title": meeting["title"], "location": "Østre Skole, lærerværelset",
+        "description": meeting["description"], "version": str(meeting["version"])},
+        page=f"/meetings/{meeting['id']}")
+    assert response.status_code == 422 and "hvor børnene kan findes" in response.text
+    assert (await Meeting.select(Meeting.location).where(Meeting.id == meeting["id"]).first()
+            )["location"] == meeting["location"]
+    network = await Meeting.select().where(Meeting.id == own["meeting_id"]).first()
+    response = await factories.post_form(client, f"/meetings/{network['id']}/details", {
+        "title": network["title"], "location": "Østre Skole, lærerværelset",
+        "description": network["description"], "version": str(network["version"])},
+        page=f"/meetings/{network['id']}")
+    assert response.status_code == 303  # the mother and the teacher: at the school is fine

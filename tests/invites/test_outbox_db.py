@@ -288,3 +288,46 @@ def invites_message_text(raw: str) -> str:
     from email import policy as email_policy
 
     return support.invites.message_text(message_from_string(raw, policy=email_policy.default))
+
+
+async def test_a_cancellation_replaces_an_update_still_settling(smtp_server):
+    """An update waiting out its settle time must not reach a participant after their
+    cancellation (it would put the meeting back in their calendar)."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    await deliver(smtp_server)
+    support.invites.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
+    try:
+        meeting = await s.meeting()
+        await meetings.update_details(s.worker, meeting, None, meeting["title"],
+                                      meeting["location"], meeting["location_organisation"],
+                                      "Ny dagsorden.", True)
+        teacher = await Participant.select().where(Participant.person == s.teacher).first()
+        await meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+    finally:
+        support.invites.use_settings(None)
+    rows = [r for r in await support.outbox(s.meeting_id)
+            if r["recipient_email"] == "laerer@skole.example.org"]
+    assert [(r["kind"], r["status"]) for r in rows] == [
+        ("REQUEST", "sent"), ("REQUEST", "superseded"), ("CANCEL", "queued")]
+
+
+async def test_a_dropped_part_is_cancelled_once(smtp_server):
+    s = await support.scenario(with_father=False)
+    meeting_id = await _fgc_meeting(s)
+    teacher = await Participant.select().where((Participant.person == s.teacher)
+                                               & (Participant.meeting == meeting_id)).first()
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await meetings.update_participant(s.worker, meeting, None, teacher["id"], ["information"], 0, 0)
+    parts = {p["key"]: p for p in await meetings.parts_of(meeting_id)}
+    day = support.working_day(16)
+    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await meetings.set_times(s.worker, meeting, None, {
+        "information": (support.at(day, 9), support.at(day, 10)),
+        "family_time": (support.at(day, 10), support.at(day, 12)),
+        "plan": (support.at(day, 12), support.at(day, 13))})
+    assert set(parts) == {"information", "family_time", "plan"}
+    rows = await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.dedupe_key).where(
+        OutboxMessage.participant == teacher["id"]).order_by(OutboxMessage.id)
+    cancels = [r["dedupe_key"] for r in rows if r["kind"] == "CANCEL"]
+    assert len(cancels) == 1 and cancels[0].endswith(":plan")
