@@ -291,3 +291,20 @@ async def test_head_on_a_feed_answers_as_get_without_a_body(client, other_client
         assert (await method(path, headers={"If-None-Match": '"other"'})).status_code == 200
     assert (await other_client.head("/feeds/forkert.ics")).status_code == 404
 
+
+async def test_an_open_series_feed_gives_every_instance_its_offset(client, other_client):
+    """The feed's VTIMEZONE, read as written (not looked up by its TZID), puts every instance
+    of an open-ended series at the same wall time as tzdata does, also after 2038."""
+    worker = await factories.user("socialraadgiver")
+    series = await feeds.upsert_series("team_open", "Teammøde", "FREQ=WEEKLY;INTERVAL=2",
+                                       datetime(2026, 3, 12, 10, 0, tzinfo=CPH), 90)
+    path = await create_feed(client, worker, "series", series, "Teammøde")
+    calendar = Calendar.from_ical((await other_client.get(path)).content)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    as_written = vtimezone.to_tz(lookup_tzid=False)
+    instances = recurring_ical_events.of(calendar).between(date(2026, 1, 1), date(2061, 1, 1))
+    assert len(instances) > 800
+    wrong = [i.decoded("DTSTART") for i in instances
+             if i.decoded("DTSTART").replace(tzinfo=None).replace(tzinfo=as_written).utcoffset()
+             != i.decoded("DTSTART").utcoffset()]
+    assert wrong == []
