@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur, vText
 
 TZID = "Europe/Copenhagen"
 COPENHAGEN = ZoneInfo(TZID)
@@ -430,7 +430,9 @@ def build_publish(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    name = clean_name(calname)
+    # As TEXT values: the library would leave ";" and "," unescaped in these two (NAME and
+    # an X- property), and vobject then cuts the name at the first comma.
+    name = vText(clean_name(calname))
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", TZID)

@@ -11,7 +11,7 @@ import pytest
 import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 from coordinator.invites.ical import (
     Attendee,
@@ -56,6 +56,13 @@ def make_event(**changes) -> CalendarEvent:
         attendees=(TEACHER, HEALTH_VISITOR),
     )
     return replace(event, **changes)
+
+
+def text_value(prop) -> str:
+    """A TEXT value as icalendar reads it: icalendar 7 keeps NAME and X-WR-CALNAME as they
+    stand on the line (vUnknown), so they are read again as a TEXT property (SUMMARY)."""
+    wrapped = f"BEGIN:VEVENT\r\nSUMMARY:{prop.to_ical().decode()}\r\nEND:VEVENT\r\n"
+    return str(Event.from_ical(wrapped)["SUMMARY"])
 
 
 def only_vevent(raw: bytes):
@@ -327,12 +334,26 @@ def test_feed_has_calendar_name_timezone_and_refresh_interval():
     raw = build_publish([team_meeting_series()], "Teammøder, Familieafdelingen")
     cal = Calendar.from_ical(raw)
     assert str(cal["METHOD"]) == "PUBLISH"
-    assert str(cal["X-WR-CALNAME"]) == "Teammøder, Familieafdelingen"
+    assert text_value(cal["X-WR-CALNAME"]) == "Teammøder, Familieafdelingen"
     assert str(cal["X-WR-TIMEZONE"]) == "Europe/Copenhagen"
     lines = unfolded_lines(raw)
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
     assert "X-PUBLISHED-TTL:PT1H" in lines
     assert_well_formed(raw)
+
+
+@pytest.mark.parametrize("name", ["Østre Skole; 0.-3. klasse, SFO", "a,b;c\\d", "Teammøde, Randers; Familie"])
+def test_calendar_name_is_escaped_so_every_parser_reads_it_whole(name):
+    raw = build_publish([team_meeting_series()], name)
+    lines = unfolded_lines(raw)
+    escaped = clean_name(name).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    assert f"NAME:{escaped}" in lines and f"X-WR-CALNAME:{escaped}" in lines
+    calendar = Calendar.from_ical(raw)
+    assert text_value(calendar["NAME"]) == text_value(calendar["X-WR-CALNAME"]) == clean_name(name)
+    vobject = pytest.importorskip("vobject")
+    parsed = vobject.readOne(raw.decode())
+    assert parsed.contents["x-wr-calname"][0].value == clean_name(name)
+    assert parsed.contents["name"][0].value == clean_name(name)
 
 
 def test_feed_never_lists_attendees():
