@@ -347,10 +347,24 @@ def _fault(series: list[Any]) -> str | None:
     return None
 
 
+# What busy time needs of a VEVENT; the rest (descriptions, attendees, alarms, vendor
+# properties) is dropped before expansion, which copies every event once per occurrence.
+_KEPT = frozenset({"UID", "SUMMARY", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
+                   "EXRULE", "RECURRENCE-ID", "SEQUENCE", "TRANSP", "STATUS"})
+
+
+def _slim(component: Any) -> Any:
+    for name in [name for name in component if name not in _KEPT]:
+        del component[name]
+    component.subcomponents = []
+    return component
+
+
 def _series(calendar: Any) -> list[list[Any]]:
-    """The VEVENTs grouped by UID, each group a series with its changed occurrences."""
+    """The VEVENTs grouped by UID, each group a series with its changed occurrences, with
+    only what busy time needs of them."""
     groups: dict[str, list[Any]] = {}
-    for number, component in enumerate(calendar.walk("VEVENT")):
+    for number, component in enumerate(_slim(c) for c in calendar.walk("VEVENT")):
         uid = str(component.get("UID", "")) or f"#{number}"
         groups.setdefault(uid, []).append(component)
     return [sorted(group, key=lambda c: c.get("RECURRENCE-ID") is not None) for group in groups.values()]
