@@ -22,16 +22,12 @@ from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur, vText
 
 TZID = "Europe/Copenhagen"
 COPENHAGEN = ZoneInfo(TZID)
 PRODID = "-//Koordinator//Familieafdelingen//DA"
 
-# How far a VTIMEZONE reaches past the last date we know of. A series without
-# UNTIL gets the long horizon, so subscribed feeds stay right for years.
-_TZ_MARGIN_YEARS = 2
-_RECURRING_HORIZON_YEARS = 10
 _MAX_ICS_BYTES = 1_000_000
 
 _EMAIL_RE = re.compile(
@@ -317,38 +313,51 @@ def _vevent(ev: CalendarEvent, *, with_attendees: bool, status: EventStatus | No
     return event
 
 
-def _last_relevant_date(ev: CalendarEvent) -> date:
-    last = max(ev.end, ev.recurrence_id or ev.end).astimezone(COPENHAGEN).date()
-    if ev.rrule is None:
-        return last
-    until = _recurrence_rule(ev.rrule).get("UNTIL")
-    if until:
-        value = until[0]
-        until_date = value.date() if isinstance(value, datetime) else value
-        return max(last, until_date)
-    return last.replace(year=last.year + _RECURRING_HORIZON_YEARS)
+# Europe/Copenhagen as the EU has kept it since 1996 (summer time from the last Sunday of
+# March 02:00 to the last Sunday of October 03:00), as yearly rules: the definition holds for
+# every later year, so an open-ended series never meets a year it does not cover (a list of
+# dates ends somewhere, and clients then shift the later instances by an hour).
+_RULES_SINCE = 1996
+_COPENHAGEN_RULES = (
+    "BEGIN:VTIMEZONE\r\n"
+    f"TZID:{TZID}\r\n"
+    f"X-LIC-LOCATION:{TZID}\r\n"
+    "BEGIN:DAYLIGHT\r\n"
+    "TZNAME:CEST\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"
+    f"DTSTART:{_RULES_SINCE}0331T020000\r\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+    "END:DAYLIGHT\r\n"
+    "BEGIN:STANDARD\r\n"
+    "TZNAME:CET\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n"
+    f"DTSTART:{_RULES_SINCE}1027T030000\r\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+    "END:STANDARD\r\n"
+    "END:VTIMEZONE\r\n"
+)
 
 
 @lru_cache(maxsize=64)
-def _vtimezone_ical(first_year: int, last_year: int) -> bytes:
-    tz = Timezone.from_tzid(TZID, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1))
-    return tz.to_ical()
+def _vtimezone_ical(first_year: int) -> bytes:
+    rules = cast(Timezone, Timezone.from_ical(_COPENHAGEN_RULES))
+    if first_year < _RULES_SINCE:
+        # Older dates: the transitions tzdata knows, up to where the yearly rules begin.
+        older = Timezone.from_tzid(TZID, first_date=date(first_year, 1, 1),
+                                   last_date=date(_RULES_SINCE, 1, 1))
+        for component in older.subcomponents:
+            rules.add_component(component)
+    return rules.to_ical()
 
 
 def copenhagen_vtimezone(events: Iterable[CalendarEvent]) -> Timezone:
     """Return a VTIMEZONE for Europe/Copenhagen that covers all the events.
 
-    It reaches from the year before the first start to a margin after the last
-    end (or the series' UNTIL, or a long horizon for an open series), so every
-    daylight-saving change a client meets is inside it.
+    The current rules are given as yearly RRULEs, so the definition holds for every year
+    after the first event, however far an open series runs; dates before 1996 get the
+    transitions of that time from tzdata.
     """
-    events = list(events)
     first = min(_local(ev.start, "Starttidspunktet").date() for ev in events)
-    last = max(_last_relevant_date(ev) for ev in events)
     # Component.from_ical is typed as Component; called on Timezone it builds a Timezone.
-    return cast(
-        Timezone, Timezone.from_ical(_vtimezone_ical(first.year - 1, last.year + _TZ_MARGIN_YEARS))
-    )
+    return cast(Timezone, Timezone.from_ical(_vtimezone_ical(first.year - 1)))
 
 
 def _calendar(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent], prodid: str) -> Calendar:
@@ -421,7 +430,9 @@ def build_publish(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    name = clean_name(calname)
+    # As TEXT values: the library would leave ";" and "," unescaped in these two (NAME and
+    # an X- property), and vobject then cuts the name at the first comma.
+    name = vText(clean_name(calname))
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", TZID)

@@ -200,7 +200,6 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Emai
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=message_id_domain)
     msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = "da"
 
     msg.set_content(mail_body(mail), cte="quoted-printable")
     msg.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"})
@@ -214,6 +213,9 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Emai
     for part in msg.walk():
         if part is not msg:
             del part["MIME-Version"]
+    # Set last: set_content() drops every Content-* header of the message, and turning it
+    # into a multipart moves them to the first part.
+    msg["Content-Language"] = "da"
     return msg
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, head, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
@@ -26,7 +26,8 @@ from coordinator.meetings import protected, safety
 from coordinator.meetings import service as meetings
 from coordinator.network.tables import Organisation
 
-ICS = "text/calendar; charset=utf-8"
+# Litestar adds "; charset=utf-8" to every text/* media type itself.
+ICS = "text/calendar"
 
 
 def _settings(request: Request):
@@ -236,6 +237,20 @@ class FeedPageController(Controller):
     @get("/{name:str}")
     async def feed(self, request: Request, name: FromPath[str]) -> Response:
         """The calendar behind a secret link; 304 when unchanged; 404 when revoked."""
+        status, headers, body = await self._feed(request, name)
+        return Response(body, status_code=status, media_type=ICS, headers=headers)
+
+    @head("/{name:str}")
+    async def feed_head(self, request: Request, name: FromPath[str]) -> Response[None]:
+        """HEAD answers as GET does (status, validators, type and length), without the body:
+        calendar clients and proxies check a feed this way before fetching it."""
+        status, headers, body = await self._feed(request, name)
+        if status == 200:
+            headers.update({"Content-Type": f"{ICS}; charset=utf-8", "Content-Length": str(len(body))})
+        return Response(None, status_code=status, headers=headers)
+
+    async def _feed(self, request: Request, name: str) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body of a feed fetch (GET and HEAD alike)."""
         if not name.endswith(".ics"):
             raise NotFoundException()
         found = await feeds.resolve_with_version(name[:-4])
@@ -248,10 +263,9 @@ class FeedPageController(Controller):
                    "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
         if feeds.not_modified(current, request.headers.get("if-none-match"),
                               _http_date(request.headers.get("if-modified-since"))):
-            return Response(b"", status_code=304, headers=headers)
+            return 304, headers, b""
         body = await asyncio.shield(building)
-        return Response(body, media_type=ICS, headers={
-            **headers, "Content-Disposition": 'inline; filename="kalender.ics"'})
+        return 200, {**headers, "Content-Disposition": 'inline; filename="kalender.ics"'}, body
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -341,10 +341,19 @@ def feed_label(feed: Mapping[str, Any], names: Mapping[str, str]) -> str:
 
 
 def feed_warnings(rows: list[dict], participants: list[dict]) -> list[str]:
-    """The stored errors of the feeds as Danish warnings for the meeting page."""
+    """The stored errors of the feeds, and the events they skipped, as Danish warnings for
+    the meeting page."""
     names = {p["safety_id"]: p["name"] for p in participants}
-    return [f"{feed_label(row, names)} kunne ikke bruges: {row['error']} Den seneste "
-            "kendte kalender bruges." for row in rows if row["error"]]
+    warnings = []
+    for row in rows:
+        if row["error"]:
+            warnings.append(f"{feed_label(row, names)} kunne ikke bruges: {row['error']} Den "
+                            "seneste kendte kalender bruges.")
+        if row.get("skipped"):
+            warnings.append(f"{feed_label(row, names)} har aftaler, der ikke kan læses, og som "
+                            f"derfor ikke tæller som optaget tid: {' '.join(row['skipped'].splitlines())} "
+                            "Resten af kalenderen bruges.")
+    return warnings
 
 
 async def feed_busy(participants: list[dict], now: datetime | None = None,

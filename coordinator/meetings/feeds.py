@@ -5,10 +5,15 @@ A partner organisation, a user or a network person may have a configured ICS URL
 are older than ``REFRESH_AFTER`` and hands the planner their busy intervals; the planner
 itself never waits for the network.
 
-Parsing (``parse_ics``, pure): every VEVENT is busy unless ``TRANSP:TRANSPARENT`` or
+Parsing (``read_ics``, pure): every VEVENT is busy unless ``TRANSP:TRANSPARENT`` or
 ``STATUS:CANCELLED``; recurring events are expanded with ``recurring-ical-events``;
 all-day events block their whole local days; FREEBUSY periods of VFREEBUSY components are
-busy unless ``FBTYPE=FREE``. Floating times are read as Copenhagen time.
+busy unless ``FBTYPE=FREE``. Floating times are read as Copenhagen time; Windows zone names
+(Outlook, Exchange) and vendor-prefixed TZIDs are read as the tzdata zone they name. A
+series that cannot be read (no DTSTART, a broken RRULE or EXDATE…) is skipped and named in
+``BusyFeed.skipped``; the rest of the calendar is used. Series that plainly end before the
+window (or start after it) are left out before icalendar reads the text, so ten years of a
+partner's past meetings cost little (bench/bench_busy_import.py).
 
 Fetching (``fetch``): httpx, 5 s timeout, at most ``MAX_BYTES``, http/https only,
 redirects followed by hand (at most 3, and only to http/https), ``If-None-Match`` with the
@@ -21,17 +26,19 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import re
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import httpx
 import icalendar
 import recurring_ical_events
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from coordinator.meetings import planner
 
@@ -166,19 +173,251 @@ def _freebusy_periods(component: Any) -> Iterable[planner.Busy]:
                     yield planner.Busy(start.astimezone(UTC), end.astimezone(UTC))
 
 
-def parse_ics(data: bytes | str, window_start: datetime, window_end: datetime
-              ) -> list[planner.Busy | planner.AllDay]:
-    """Busy intervals of an ICS document within [window_start, window_end); ``FeedError``
-    (Danish) if the document is not iCalendar."""
+# ------------------------------------------------------------------------------ time zones
+
+_ZONES = frozenset(available_timezones())
+_TZID_PARAM = re.compile(r';TZID=(?:"([^"]*)"|([^;:]*))', re.IGNORECASE)
+_TZID_LINE = re.compile(r"^TZID:(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def olson_name(tzid: str) -> str | None:
+    """The tzdata name a feed's TZID means, or None for a zone only its VTIMEZONE defines.
+
+    Outlook and Exchange write Windows names ("Romance Standard Time", "W. Europe Standard
+    Time"), libical, Evolution and Lightning vendor-prefixed ones
+    ("/freeassociation.sourceforge.net/Europe/Copenhagen")."""
+    name = tzid.strip().strip('"').strip()
+    if name.strip("/") in _ZONES:
+        return name.strip("/")
+    if name in WINDOWS_TO_OLSON:
+        return WINDOWS_TO_OLSON[name]
+    if name.startswith("/"):
+        parts = name.strip("/").split("/")
+        for first in range(1, len(parts)):
+            if "/".join(parts[first:]) in _ZONES:
+                return "/".join(parts[first:])
+    return None
+
+
+def _with_olson_tzids(text: str) -> str:
+    """The feed with every TZID it uses by a known name replaced by the tzdata name.
+
+    tzdata then decides the offsets, not the feed's own VTIMEZONE: icalendar keeps the
+    first VTIMEZONE it meets under a name for the whole process (the next feed's zone of
+    the same name would get its rules), and Outlook's definitions, which start in 1601,
+    cost seconds to evaluate for a large calendar."""
+    def param(match: re.Match[str]) -> str:
+        tzid = match.group(1) if match.group(1) is not None else match.group(2)
+        olson = olson_name(tzid)
+        return f";TZID={olson}" if olson else match.group(0)
+
+    def line(match: re.Match[str]) -> str:
+        olson = olson_name(match.group(1))
+        return f"TZID:{olson}" if olson else match.group(0)
+
+    return _TZID_LINE.sub(line, _TZID_PARAM.sub(param, text))
+
+
+# ------------------------------------------------------------------------------ bounding
+
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+_VEVENT = re.compile(r"^BEGIN:VEVENT[ \t]*\r?$.*?^END:VEVENT[ \t]*\r?$\n?", re.IGNORECASE | re.MULTILINE | re.DOTALL)
+_PROPERTY = re.compile(r"^(UID|DTSTART|DTEND|RECURRENCE-ID|RRULE|RDATE|EXRULE|DURATION)[;:]([^\r\n]*)",
+                       re.IGNORECASE | re.MULTILINE)
+_DAY = re.compile(r":(\d{8})(?:T\d{6}Z?)?[ \t]*$")
+_UNTIL = re.compile(r"UNTIL=(\d{8})", re.IGNORECASE)
+_MARGIN = timedelta(days=2)
+
+
+def _day_of(value: str) -> date | None:
+    """The date a DTSTART/DTEND/RECURRENCE-ID line's value names (its parameters and time
+    left aside); None when it is not plainly written."""
+    match = _DAY.search(":" + value.rsplit(":", 1)[-1])
+    if not match:
+        return None
+    digits = match.group(1)
     try:
-        calendar = icalendar.Calendar.from_ical(data)
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
+
+
+def _reach(block: str) -> tuple[str, date | None, date | None]:
+    """A VEVENT's UID and the first and last day it can touch, read from its text alone;
+    None where that cannot be told cheaply (counted or endless series, RDATE, DURATION)."""
+    props: dict[str, list[str]] = {}
+    for name, value in _PROPERTY.findall(block):
+        props.setdefault(name.upper(), []).append(value)
+    uid = props.get("UID", [""])[0].lstrip(":").strip()
+    starts = props.get("DTSTART", [])
+    if len(starts) != 1 or "RDATE" in props or "EXRULE" in props or "DURATION" in props:
+        return uid, None, None
+    first = _day_of(starts[0])
+    ends = [_day_of(v) for v in props.get("DTEND", [])]
+    last = ends[0] if len(ends) == 1 else (first if not ends else None)
+    if first is None or last is None:
+        return uid, first, None
+    if "RRULE" in props:
+        until = _UNTIL.search(props["RRULE"][0])
+        if len(props["RRULE"]) != 1 or until is None or "COUNT" in props["RRULE"][0].upper():
+            return uid, first, None
+        until_day = _day_of(":" + until.group(1))
+        if until_day is None:
+            return uid, first, None
+        last = until_day + (last - first)
+    return uid, first, last
+
+
+def within_window(text: str, window_start: datetime, window_end: datetime) -> str:
+    """The calendar without the series that cannot touch the window, judged from the text.
+
+    A partner's calendar holds years of past meetings; reading them all with icalendar and
+    expanding their rules to today cost seconds for a 2 MB calendar. A series (all VEVENTs
+    of a UID) is left out only when every one of them plainly ends two days before the
+    window or starts two days after it; anything not plainly written is kept and read."""
+    text = _UNFOLD.sub("", text)
+    low, high = window_start.date() - _MARGIN, window_end.date() + _MARGIN
+    blocks = [(match, *_reach(match.group(0))) for match in _VEVENT.finditer(text)]
+    needed: dict[str, bool] = {}
+    for _, uid, first, last in blocks:
+        outside = (last is not None and last < low) or (first is not None and first > high)
+        needed[uid] = needed.get(uid, False) or not outside or not uid
+    kept, position = [], 0
+    for match, uid, _, _ in blocks:
+        if not needed[uid]:
+            kept.append(text[position:match.start()])
+            position = match.end()
+    kept.append(text[position:])
+    return "".join(kept)
+
+
+# ------------------------------------------------------------------------------ parsing
+
+@dataclass(frozen=True)
+class Reading:
+    """What a feed gave: its busy intervals, and a Danish sentence per event that was
+    skipped because it could not be read (the rest of the calendar is used)."""
+
+    busy: list[planner.Busy | planner.AllDay]
+    skipped: list[str]
+
+
+_DATE_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
+                              "RECURRENCE-ID", "EXRULE"})
+_WHY = {"DTSTART": "har et starttidspunkt, der ikke kan læses",
+        "DTEND": "har et sluttidspunkt, der ikke kan læses",
+        "DURATION": "har en varighed, der ikke kan læses",
+        "RRULE": "har en gentagelsesregel, der ikke kan læses",
+        "EXRULE": "har en gentagelsesregel, der ikke kan læses",
+        "RDATE": "har gentagelsesdatoer, der ikke kan læses",
+        "EXDATE": "har undtagelsesdatoer, der ikke kan læses",
+        "RECURRENCE-ID": "har en ændret forekomst, der ikke kan læses"}
+_MAX_SKIPPED_NAMED = 5
+_NAME_LENGTH = 60
+
+
+def _text_of(text: str) -> str:
+    """One line of a feed's text, shortened, with no control characters."""
+    one_line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return one_line if len(one_line) <= _NAME_LENGTH else one_line[:_NAME_LENGTH - 1] + "…"
+
+
+def _named(series: list[Any]) -> str:
+    """How a skipped event is named to the user: its title and first date when readable,
+    else its UID."""
+    master = series[0]
+    title = _text_of(str(master.get("SUMMARY", "")))
+    name = f"»{title}«" if title else f"uden titel (UID {_text_of(str(master.get('UID', '?')))})"
+    start = master.get("DTSTART")
+    value = getattr(start, "dt", None) if start is not None and "DTSTART" not in dict(master.errors) else None
+    if isinstance(value, date):
+        name += f" ({value:%d.%m.%Y})"
+    return f"Aftalen {name}"
+
+
+def _fault(series: list[Any]) -> str | None:
+    """Why a series (a master and its changed occurrences, one UID) cannot be expanded, as
+    far as can be seen without expanding it; None when it looks sound."""
+    for component in series:
+        if component.get("DTSTART") is None:
+            return "mangler et starttidspunkt"
+        for name, _ in component.errors:
+            if name in _DATE_PROPERTIES:
+                return _WHY[name]
+    return None
+
+
+# What busy time needs of a VEVENT; the rest (descriptions, attendees, alarms, vendor
+# properties) is dropped before expansion, which copies every event once per occurrence.
+_KEPT = frozenset({"UID", "SUMMARY", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
+                   "EXRULE", "RECURRENCE-ID", "SEQUENCE", "TRANSP", "STATUS"})
+
+
+def _slim(component: Any) -> Any:
+    for name in [name for name in component if name not in _KEPT]:
+        del component[name]
+    component.subcomponents = []
+    return component
+
+
+def _series(calendar: Any) -> list[list[Any]]:
+    """The VEVENTs grouped by UID, each group a series with its changed occurrences, with
+    only what busy time needs of them."""
+    groups: dict[str, list[Any]] = {}
+    for number, component in enumerate(_slim(c) for c in calendar.walk("VEVENT")):
+        uid = str(component.get("UID", "")) or f"#{number}"
+        groups.setdefault(uid, []).append(component)
+    return [sorted(group, key=lambda c: c.get("RECURRENCE-ID") is not None) for group in groups.values()]
+
+
+def _expanded(series: list[list[Any]], window_start: datetime, window_end: datetime) -> list[Any]:
+    calendar = icalendar.Calendar()
+    for group in series:
+        for component in group:
+            calendar.add_component(component)
+    return list(recurring_ical_events.of(calendar).between(window_start, window_end))
+
+
+def _occurrences(series: list[list[Any]], window_start: datetime, window_end: datetime
+                 ) -> tuple[list[Any], list[str]]:
+    """The occurrences of the sound series in the window, and a sentence per series that
+    could not be expanded. The whole set is expanded at once; only when that fails is each
+    series expanded alone, to find the broken ones."""
+    skipped: list[str] = []
+    sound = []
+    for group in series:
+        fault = _fault(group)
+        if fault is None:
+            sound.append(group)
+        else:
+            skipped.append(f"{_named(group)} {fault}.")
+    try:
+        return _expanded(sound, window_start, window_end), skipped
+    except Exception:  # noqa: BLE001 - whatever a broken series raises, the others count
+        pass
+    occurrences: list[Any] = []
+    for group in sound:
+        try:
+            occurrences.extend(_expanded([group], window_start, window_end))
+        except Exception:  # noqa: BLE001
+            skipped.append(f"{_named(group)} har gentagelser, der ikke kan læses.")
+    return occurrences, skipped
+
+
+def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) -> Reading:
+    """Busy intervals of an ICS document within [window_start, window_end), skipping (and
+    naming) the events that cannot be read; ``FeedError`` (Danish) if the document is not
+    iCalendar at all or holds too many intervals."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    try:
+        calendar = icalendar.Calendar.from_ical(
+            _with_olson_tzids(within_window(text, window_start, window_end)))
     except Exception:
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).") from None
+    if not isinstance(calendar, icalendar.Calendar):
+        raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).")
+    events, skipped = _occurrences(_series(calendar), window_start, window_end)
     result: list[planner.Busy | planner.AllDay] = []
-    try:
-        events = recurring_ical_events.of(calendar).between(window_start, window_end)
-    except Exception:
-        raise FeedError("Kalenderens gentagelser kunne ikke læses.") from None
     for event in events:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
             continue
@@ -193,7 +432,21 @@ def parse_ics(data: bytes | str, window_start: datetime, window_end: datetime
         for busy in _freebusy_periods(component):
             if busy.end > window_start and busy.start < window_end:
                 result.append(busy)
-    return result
+    return Reading(result, skipped)
+
+
+def parse_ics(data: bytes | str, window_start: datetime, window_end: datetime
+              ) -> list[planner.Busy | planner.AllDay]:
+    """The busy intervals of ``read_ics`` (the skipped events left out)."""
+    return read_ics(data, window_start, window_end).busy
+
+
+def skipped_note(skipped: list[str]) -> str:
+    """The skipped events as kept with the feed: the first few named, the rest counted."""
+    shown = skipped[:_MAX_SKIPPED_NAMED]
+    if len(skipped) > len(shown):
+        shown.append(f"Og {len(skipped) - len(shown)} aftaler mere, der ikke kan læses.")
+    return "\n".join(shown)
 
 
 def encode_busy(intervals: Iterable[planner.Busy | planner.AllDay]) -> str:
@@ -285,8 +538,11 @@ async def refreshed(row: Mapping[str, Any], now: datetime, *,
     try:
         got = await fetch(row["url"], row["etag"], transport=transport)
         if got.body is not None:
-            busy = parse_ics(got.body, now - HORIZON_BEFORE, now + HORIZON_AFTER)
-            values.update(busy_json=encode_busy(busy), etag=got.etag)
+            # In a thread: a large calendar keeps the CPU busy for a while.
+            reading = await asyncio.to_thread(read_ics, got.body, now - HORIZON_BEFORE,
+                                              now + HORIZON_AFTER)
+            values.update(busy_json=encode_busy(reading.busy), etag=got.etag,
+                          skipped=skipped_note(reading.skipped))
     except FeedError as exc:
         values["error"] = exc.message_da
     return values

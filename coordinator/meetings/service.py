@@ -669,7 +669,8 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
         **view.room, "name": clean(view.room.get("name")), "location": clean(view.room.get("location"))}
     findings = [replace(f, message=clean(f.message)) for f in view.findings]
     return replace(view, meeting=meeting, parts=parts, participants=participants, room=room,
-                   findings=findings, feeds={}, changes=[])
+                   findings=findings, feeds={}, changes=[],
+                   feed_warnings=[clean(w) for w in view.feed_warnings])
 
 
 async def meetings_of_family(family_id: int) -> list[dict]:

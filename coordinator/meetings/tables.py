@@ -264,7 +264,8 @@ class BusyFeed(Table):
     """An imported ICS free/busy feed of a partner organisation, a user or a network person.
 
     ``busy_json`` caches the parsed busy intervals (``feeds.encode_busy``); ``error`` holds
-    the Danish warning of the last failed fetch (empty after a good one).
+    the Danish warning of the last failed fetch (empty after a good one); ``skipped`` names
+    the events the last read calendar had that could not be read (``feeds.skipped_note``).
     """
     id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
@@ -277,4 +278,5 @@ class BusyFeed(Table):
     etag = Varchar(length=300, default="")
     busy_json = Text(default="[]")
     error = Text(default="")
+    skipped = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())

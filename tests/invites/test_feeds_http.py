@@ -254,3 +254,57 @@ async def test_the_feed_form_offers_partner_feeds_to_leaders_only(app, client):
     async with conftest.http_client(app) as other:
         await factories.login(other, await factories.user("leder"))
         assert 'value="partner_organisation"' in (await other.get("/feeds/")).text
+
+
+# ------------------------------------------------------------------ what clients notice
+
+def _one_charset(content_type: str) -> bool:
+    return content_type.lower().count("charset") == 1 and content_type.lower().startswith("text/calendar")
+
+
+async def test_feed_and_download_name_exactly_one_charset(client, other_client):
+    s = await support.scenario()
+    await support.send(s)
+    path = await create_feed(client, s.worker, "user", s.worker.id, "Mine møder")
+    feed = await other_client.get(path)
+    assert feed.status_code == 200 and _one_charset(feed.headers["content-type"]), feed.headers["content-type"]
+    download = await client.get(f"/meetings/{s.meeting_id}/invitation.ics")
+    assert download.status_code == 200
+    assert _one_charset(download.headers["content-type"]), download.headers["content-type"]
+
+
+async def test_head_on_a_feed_answers_as_get_without_a_body(client, other_client):
+    s = await support.scenario()
+    await support.send(s)
+    path = await create_feed(client, s.worker, "user", s.worker.id, "Mine møder")
+    got = await other_client.get(path)
+    head = await other_client.head(path)
+    assert head.status_code == 200 and head.content == b""
+    for name in ("etag", "last-modified", "content-type", "cache-control", "content-disposition"):
+        assert head.headers[name] == got.headers[name], name
+    assert int(head.headers["content-length"]) == len(got.content)
+    assert _one_charset(head.headers["content-type"])
+    # conditional requests, HEAD and GET alike
+    for method in (other_client.head, other_client.get):
+        assert (await method(path, headers={"If-None-Match": got.headers["etag"]})).status_code == 304
+        assert (await method(path, headers={"If-Modified-Since": got.headers["last-modified"]})).status_code == 304
+        assert (await method(path, headers={"If-None-Match": '"other"'})).status_code == 200
+    assert (await other_client.head("/feeds/forkert.ics")).status_code == 404
+
+
+async def test_an_open_series_feed_gives_every_instance_its_offset(client, other_client):
+    """The feed's VTIMEZONE, read as written (not looked up by its TZID), puts every instance
+    of an open-ended series at the same wall time as tzdata does, also after 2038."""
+    worker = await factories.user("socialraadgiver")
+    series = await feeds.upsert_series("team_open", "Teammøde", "FREQ=WEEKLY;INTERVAL=2",
+                                       datetime(2026, 3, 12, 10, 0, tzinfo=CPH), 90)
+    path = await create_feed(client, worker, "series", series, "Teammøde")
+    calendar = Calendar.from_ical((await other_client.get(path)).content)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    as_written = vtimezone.to_tz(lookup_tzid=False)
+    instances = recurring_ical_events.of(calendar).between(date(2026, 1, 1), date(2061, 1, 1))
+    assert len(instances) > 800
+    wrong = [i.decoded("DTSTART") for i in instances
+             if i.decoded("DTSTART").replace(tzinfo=None).replace(tzinfo=as_written).utcoffset()
+             != i.decoded("DTSTART").utcoffset()]
+    assert wrong == []

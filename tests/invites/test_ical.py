@@ -11,7 +11,7 @@ import pytest
 import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 from coordinator.invites.ical import (
     Attendee,
@@ -56,6 +56,13 @@ def make_event(**changes) -> CalendarEvent:
         attendees=(TEACHER, HEALTH_VISITOR),
     )
     return replace(event, **changes)
+
+
+def text_value(prop) -> str:
+    """A TEXT value as icalendar reads it: icalendar 7 keeps NAME and X-WR-CALNAME as they
+    stand on the line (vUnknown), so they are read again as a TEXT property (SUMMARY)."""
+    wrapped = f"BEGIN:VEVENT\r\nSUMMARY:{prop.to_ical().decode()}\r\nEND:VEVENT\r\n"
+    return str(Event.from_ical(wrapped)["SUMMARY"])
 
 
 def only_vevent(raw: bytes):
@@ -253,13 +260,53 @@ def test_vtimezone_covers_the_event_and_its_daylight_saving_rules(local):
         assert probe.replace(tzinfo=tz_from_invite).utcoffset() == probe.replace(tzinfo=CPH).utcoffset()
 
 
-def test_vtimezone_of_an_open_series_reaches_years_ahead():
+def _offsets_disagreeing(vtimezone, moments) -> list[datetime]:
+    """The local moments where the VTIMEZONE's own definition (not the tzdata zone its TZID
+    names) gives another UTC offset than tzdata."""
+    from_definition = vtimezone.to_tz(lookup_tzid=False)
+    return [m for m in moments
+            if m.replace(tzinfo=from_definition).utcoffset() != m.replace(tzinfo=CPH).utcoffset()]
+
+
+def _hours_around_every_transition(first_year: int, last_year: int) -> list[datetime]:
+    """Every whole local hour of every last Sunday of March and October, and noon of every
+    month, leaving out the non-existent 02:00 of the spring-forward day."""
+    moments = []
+    for year in range(first_year, last_year + 1):
+        moments += [datetime(year, month, 15, 12) for month in range(1, 13)]
+        for month in (3, 10):
+            day = max(d for d in range(25, 32) if date(year, month, d).weekday() == 6)
+            moments += [datetime(year, month, day, hour) for hour in range(24)
+                        if not (month == 3 and hour == 2)]
+    return moments
+
+
+def test_vtimezone_of_an_open_series_holds_for_every_year():
+    """An open series has instances in every later year; the VTIMEZONE must give each the
+    right offset (one ending in 2038 made libical put the 2039 meetings an hour off)."""
     series = make_event(rrule={"FREQ": "WEEKLY", "INTERVAL": 2})
     [vtimezone] = Calendar.from_ical(build_publish([series], "Teammøder")).walk("VTIMEZONE")
-    tz_from_feed = vtimezone.to_tz()
-    for year in (2026, 2030, 2035):
-        assert datetime(year, 7, 1, 9).replace(tzinfo=tz_from_feed).utcoffset() == timedelta(hours=2)
-        assert datetime(year, 12, 1, 9).replace(tzinfo=tz_from_feed).utcoffset() == timedelta(hours=1)
+    assert _offsets_disagreeing(vtimezone, _hours_around_every_transition(2026, 2100)) == []
+    assert datetime(2039, 7, 1, 9).replace(tzinfo=vtimezone.to_tz(lookup_tzid=False)
+                                           ).utcoffset() == timedelta(hours=2)
+
+
+def test_vtimezone_read_by_vobject_gives_the_2039_instances_their_summer_offset():
+    vobject = pytest.importorskip("vobject")
+    series = make_event(rrule={"FREQ": "WEEKLY", "INTERVAL": 2})
+    calendar = vobject.readOne(build_publish([series], "Teammøder").decode())
+    starts = [d for d in calendar.vevent.getrruleset(addRDate=True).between(
+        datetime(2039, 6, 1, tzinfo=UTC), datetime(2039, 12, 31, tzinfo=UTC))]
+    assert starts and {(d.astimezone(CPH).hour, d.astimezone(CPH).minute) for d in starts} == {(9, 0)}
+    assert {d.utcoffset() for d in starts} == {timedelta(hours=1), timedelta(hours=2)}
+
+
+def test_vtimezone_also_covers_dates_before_the_current_rules():
+    old = make_event(start=datetime(1990, 5, 2, 9, tzinfo=CPH), end=datetime(1990, 5, 2, 10, tzinfo=CPH),
+                     rrule={"FREQ": "YEARLY"})
+    [vtimezone] = Calendar.from_ical(build_publish([old], "Gammelt")).walk("VTIMEZONE")
+    assert _offsets_disagreeing(vtimezone, [datetime(y, m, 15, 12) for y in range(1989, 2060)
+                                            for m in range(1, 13)]) == []
 
 
 # --- feed -------------------------------------------------------------------
@@ -287,12 +334,26 @@ def test_feed_has_calendar_name_timezone_and_refresh_interval():
     raw = build_publish([team_meeting_series()], "Teammøder, Familieafdelingen")
     cal = Calendar.from_ical(raw)
     assert str(cal["METHOD"]) == "PUBLISH"
-    assert str(cal["X-WR-CALNAME"]) == "Teammøder, Familieafdelingen"
+    assert text_value(cal["X-WR-CALNAME"]) == "Teammøder, Familieafdelingen"
     assert str(cal["X-WR-TIMEZONE"]) == "Europe/Copenhagen"
     lines = unfolded_lines(raw)
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
     assert "X-PUBLISHED-TTL:PT1H" in lines
     assert_well_formed(raw)
+
+
+@pytest.mark.parametrize("name", ["Østre Skole; 0.-3. klasse, SFO", "a,b;c\\d", "Teammøde, Randers; Familie"])
+def test_calendar_name_is_escaped_so_every_parser_reads_it_whole(name):
+    raw = build_publish([team_meeting_series()], name)
+    lines = unfolded_lines(raw)
+    escaped = clean_name(name).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    assert f"NAME:{escaped}" in lines and f"X-WR-CALNAME:{escaped}" in lines
+    calendar = Calendar.from_ical(raw)
+    assert text_value(calendar["NAME"]) == text_value(calendar["X-WR-CALNAME"]) == clean_name(name)
+    vobject = pytest.importorskip("vobject")
+    parsed = vobject.readOne(raw.decode())
+    assert parsed.contents["x-wr-calname"][0].value == clean_name(name)
+    assert parsed.contents["name"][0].value == clean_name(name)
 
 
 def test_feed_never_lists_attendees():

@@ -109,6 +109,15 @@ def test_headers_are_danish_and_complete():
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
+@pytest.mark.parametrize("kind", list(MailKind))
+def test_content_language_is_on_the_mail_as_sent(kind):
+    """set_content() used to drop the header again, so no mail carried it."""
+    msg = build_imip(make_mail(kind=kind), message_id_domain="koordinator.randers.dk", now=NOW)
+    sent = message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert sent["Content-Language"] == "da"
+    assert sent.get_all("Content-Language") == ["da"]
+
+
 def test_body_is_danish_with_time_place_and_personal_answer_link():
     msg = build_imip(make_mail(), message_id_domain="koordinator.randers.dk", now=NOW)
     body = msg.get_body(("plain",)).get_content()

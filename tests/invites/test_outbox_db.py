@@ -331,3 +331,19 @@ async def test_a_dropped_part_is_cancelled_once(smtp_server):
         OutboxMessage.participant == teacher["id"]).order_by(OutboxMessage.id)
     cancels = [r["dedupe_key"] for r in rows if r["kind"] == "CANCEL"]
     assert len(cancels) == 1 and cancels[0].endswith(":plan")
+
+
+async def test_every_mail_received_says_it_is_danish(smtp_server):
+    """Content-Language: da on the message itself, as the SMTP server receives it, for
+    invitations, updates and cancellations alike."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    meeting = await s.meeting()
+    parts = await meetings.parts_of(s.meeting_id)
+    day = support.working_day(20)
+    await meetings.set_times(s.worker, meeting, None,
+                             {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
+    await meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await deliver(smtp_server)
+    assert len(smtp_server.messages) >= 3
+    assert [m.message["Content-Language"] for m in smtp_server.messages] == ["da"] * len(smtp_server.messages)
