@@ -311,17 +311,36 @@ def run_one(args: argparse.Namespace) -> dict:
             harness._log(f"{connections} connections: {mixed['rps']:.0f} req/s, p95 "
                          f"{mixed['p95_ms']:.1f} ms, errors {mixed['errors']}; hello "
                          f"{hello['rps']:.0f} req/s")
+    # The same pages in-process (bench/inprocess.py: no sockets, sequential): the server's
+    # own work per page, which the neighbours on the machine do not inflate.
+    inprocess = {path: _inprocess(url, path, state["password"]) for path in INPROCESS_PATHS}
     result = {"engine": engine, "scale": scale, "measured": datetime.now().strftime("%Y-%m-%d %H:%M"),
               "duration": args.duration, "workers": args.workers, "machine": harness._machine(),
               "user": USERNAME, "families_on_team": len(world["families"]),
               "total_families": world["total_families"], "seed": args.seed,
               "listed": listed, "queries": {k: [p for p, _ in v] for k, v in plan.items()},
               "state": {k: state.get(k) for k in ("municipalities", "today", "seconds", "rows")},
-              "runs": runs}
+              "runs": runs, "inprocess": inprocess}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"search-{engine}-{scale}.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / f"search-{engine}-{scale}.md").write_text(markdown(result))
     return result
+
+
+INPROCESS_PATHS = ["/", "/?q=freja"]
+
+
+def _inprocess(url: str, path: str, password: str) -> dict:
+    """``bench/inprocess.py`` for one path as the benchmark user: CPU per request,
+    statements, sequential latencies."""
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": harness.SECRET}
+    out = subprocess.run([sys.executable, str(harness.BENCH / "inprocess.py"), path, "--user",
+                          USERNAME, "--password", password, "--requests", "200", "--json"],
+                         env=env, capture_output=True, text=True, check=True,
+                         cwd=harness.DATA_DIR).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def markdown(r: dict) -> str:
@@ -377,6 +396,13 @@ def markdown(r: dict) -> str:
             lines.append(f"| {LABELS[kind]}, {example} | {MIX[kind]} % | {row['rps']:.1f} | "
                          f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
                          f"{errors} | {'met' if row['p95_ms'] <= TARGET_P95_MS else 'not met'} |")
+    if r.get("inprocess"):
+        lines += ["", "## In-process, one request at a time", "",
+                  "`bench/inprocess.py` (the app called through ASGI in one process, no sockets, "
+                  "200 requests after 20): the server's own CPU per page, which other load on the "
+                  "machine hardly inflates; the latencies include PostgreSQL's work.", ""]
+        lines += [f"- `{path}`: p50 {x['p50']:.1f} ms, p95 {x['p95']:.1f} ms, CPU {x['cpu']:.1f} ms "
+                  f"per request, {x['statements']:.0f} statements" for path, x in r["inprocess"].items()]
     lines += ["", "Queries (each request picks one of its kind's at random):", ""]
     lines += [f"- {LABELS[kind]}: " + ", ".join(f"`{p}`" for p in paths)
               for kind, paths in r["queries"].items()]
