@@ -241,7 +241,7 @@ def fmt_datetime(value: datetime | None) -> str:
         return ""
     local = value.astimezone(COPENHAGEN)
     return (f"{WEEKDAYS[local.weekday()]} {local.day}. {MONTHS[local.month - 1]} {local.year} "
-            f"kl. {local:%H.%M}")
+            f"kl. {local.hour:02d}.{local.minute:02d}")
 
 
 def fmt_date(value: date | datetime | None) -> str:
