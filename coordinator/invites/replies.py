@@ -266,6 +266,8 @@ class ReplyRow:
     part_keys: tuple[str, ...]
     organisation: str
     offer_delegate: bool
+    delegate_role: str = "professional"
+    delegation_refused: bool = False
 
 
 async def reply_rows(meeting_id: int) -> list[ReplyRow]:
@@ -281,10 +283,14 @@ async def reply_rows(meeting_id: int) -> list[ReplyRow]:
     rows = []
     for record in records:
         participant = data.participant(record["participant"]) if record["participant"] else None
-        offer = (record["outcome"] == "applied" and record["partstat"] == PartStat.DELEGATED.value
-                 and bool(record["delegated_to"]) and participant is not None
-                 and not participant.removed and participant.rsvp == PartStat.DELEGATED.value
-                 and record["delegated_to"].lower() not in active_emails)
+        delegation = (record["outcome"] == "applied" and record["partstat"] == PartStat.DELEGATED.value
+                      and bool(record["delegated_to"]) and participant is not None
+                      and not participant.removed and participant.rsvp == PartStat.DELEGATED.value
+                      and record["delegated_to"].lower() not in active_emails)
+        # The father, or anyone who used violence, cannot send someone in
+        # their place: the delegate would read what they may not (other attendees, place).
+        hostile = participant is not None and data.people[participant.safety_id].is_hostile
+        offer = delegation and not hostile
         rows.append(ReplyRow(
             record["id"], record["participant"], participant.name if participant else "Ukendt afsender",
             record["attendee_email"], record["sent_by"], record["method"], record["partstat"],
@@ -293,7 +299,9 @@ async def reply_rows(meeting_id: int) -> list[ReplyRow]:
             record["received_at"], record["proposed_start"], record["proposed_end"],
             record["delegated_to"], record["delegate_name"] or record["delegated_to"],
             participant.part_keys if participant else (),
-            orgs.get(record["participant"], "") if record["participant"] else "", offer))
+            orgs.get(record["participant"], "") if record["participant"] else "", offer,
+            "professional" if participant and participant.category == "professional" else "private_network",
+            delegation and hostile))
     return rows
 
 

@@ -250,6 +250,23 @@ async def test_a_delegate_is_added_only_through_the_safety_checks(client, other_
     assert not await Participant.exists().where(Participant.email == "vagt@skole.example.org")
 
 
+
+async def test_the_father_cannot_send_someone_in_his_place(client, other_client):
+    """His delegate would read what he may not (the other attendees, the place): the
+    delegation is recorded, nobody is offered, and the page says why."""
+    s = await support.scenario()
+    uid, seq = await _sent(s)
+    mail = calendar_mail("far@example.net", [
+        *_head(uid, seq),
+        'ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO="mailto:ven@example.net":mailto:far@example.net',
+        'ATTENDEE;CN=Ven;DELEGATED-FROM="mailto:far@example.net":mailto:ven@example.net'])
+    assert (await _post(client, mail))["svar"][0]["anvendt"] is True
+    assert (await _participant(s.father))["rsvp"] == "DELEGATED"
+    await factories.login(other_client, s.worker)
+    partial = await _partial(other_client, s)
+    assert "Kan ikke sende en anden" in partial
+    assert "Tilføj Ven som deltager" not in partial and "ven@example.net" not in partial
+
 # ------------------------------------------------------------------------ ordering
 
 async def test_an_older_accept_arriving_after_a_newer_decline_does_not_win(client):
