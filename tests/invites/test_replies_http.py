@@ -202,6 +202,30 @@ async def test_declining_a_proposal_sends_declinecounter_to_the_proposer(client,
     assert support.CENTRE_ADDRESS not in support.invites.message_text(message)
 
 
+
+@pytest.mark.parametrize("case", ["stranger", "unknown_record", "proposer_removed"])
+async def test_acting_on_a_proposal_refuses_with_a_danish_4xx(client, other_client, case):
+    s = await support.scenario(with_father=False)
+    uid, seq = await _sent(s)
+    day = support.working_day(20)
+    await _post(client, _counter(uid, seq, support.at(day, 13), support.at(day, 14)))
+    record = await ReplyRecord.select().where(ReplyRecord.outcome == "proposal").first()
+    record_id = record["id"] + 1000 if case == "unknown_record" else record["id"]
+    user = await factories.user("socialraadgiver") if case == "stranger" else s.worker
+    if case == "proposer_removed":
+        await support.meetings.remove_participant(s.worker, await s.meeting(), None, record["participant"])
+    await factories.login(other_client, user)
+    for action in ("accept", "decline"):
+        response = await factories.post_form(
+            other_client, f"/meetings/{s.meeting_id}/proposals/{record_id}/{action}", {},
+            page="/" if case == "stranger" else f"/meetings/{s.meeting_id}")
+        expected = {"stranger": 404, "unknown_record": 404, "proposer_removed": 409}[case]
+        assert response.status_code == expected
+        if case != "stranger":
+            assert ("findes ikke" if expected == 404 else "ikke længere på mødet") in response.text
+    assert (await ReplyRecord.select().where(ReplyRecord.id == record["id"]).first())["outcome"] == "proposal"
+    assert not await OutboxMessage.exists().where(OutboxMessage.kind == "DECLCNTR")
+
 # ------------------------------------------------------------------------ delegation
 
 async def test_delegation_is_recorded_and_the_delegate_offered_not_added(client, other_client):
