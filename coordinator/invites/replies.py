@@ -216,9 +216,10 @@ async def _apply_reply(meeting_id: int, reply: Reply, sender: str, address: str,
         confirmed = {row["email"] for row in await DelegateAddress.select(DelegateAddress.email).where(
             DelegateAddress.participant == match.id)}
         if not delegate_is_known(match, reply.sent_by, confirmed):
-            reason = f"sendt af {reply.sent_by} på vegne af deltageren; afsenderen er ikke godkendt"
-            await _record(values, "unconfirmed", reason)
-            return ReplyOutcome(reply.uid, False, reason)
+            # The kept reason names no address: the page shows the sender to the team only.
+            await _record(values, "unconfirmed", "sendt af en anden på vegne af deltageren")
+            return ReplyOutcome(reply.uid, False, f"sendt af {reply.sent_by} på vegne af "
+                                "deltageren; afsenderen er ikke godkendt")
     if reply.method == "COUNTER":
         await _record(values, "proposal", "forslag om nyt tidspunkt")
         await audit_as(f"svarmail:{match.id}", "update", "møde", meeting_id, data.family_id,
@@ -235,7 +236,7 @@ async def _apply_reply(meeting_id: int, reply: Reply, sender: str, address: str,
         Participant.answered_at: clock.now(),
     }).where(Participant.id == match.id)
     by = f" (sendt af {reply.sent_by})" if reply.sent_by and sender == reply.sent_by else ""
-    await _record(values, "applied", "brugt" + by)
+    await _record(values, "applied", "brugt" + (" (sendt af en stedfortræder)" if by else ""))
     await audit_as(f"svarmail:{match.id}", "update", "møde", meeting_id, data.family_id,
                    f"Svar via kalender (iTIP REPLY): {reply.partstat.value}{by}", address)
     return ReplyOutcome(reply.uid, True, "anvendt")
