@@ -1,8 +1,8 @@
 """GDPR use cases: a person's access export, closing a case, pseudonymising after retention.
 
 The export gathers everything recorded about one network person (their record,
-relations, keep-apart pairs, meetings with parts and answers, mails queued to them,
-history and audit rows) and passes it through ``redaction`` for that person, so other
+relations, keep-apart pairs, meetings with parts and answers, mails queued to them, their
+calendar answers by mail, history and audit rows) and passes it through ``redaction`` for that person, so other
 people's protected addresses and the crisis centre's location never reach them.
 
 ``purge`` pseudonymises families closed more than RETENTION_DAYS ago: names become
@@ -132,9 +132,27 @@ async def _mails_to(subject_id: int) -> list[dict[str, Any]]:
         OutboxMessage.created_at, OutboxMessage.sent_at,
     ).where(OutboxMessage.participant.person == subject_id).order_by(OutboxMessage.id)
     return [{"møde_id": r["meeting"], "modtager": r["recipient_email"],
-             "slags": {"REQUEST": "Invitation", "CANCEL": "Aflysning"}.get(r["kind"], r["kind"]),
+             "slags": {"REQUEST": "Invitation", "CANCEL": "Aflysning",
+                       "DECLCNTR": "Forslag om nyt tidspunkt afvist",
+                       "FORWARD": "Svar videresendt til socialrådgiveren"}.get(r["kind"], r["kind"]),
              "udgave": r["sequence"], "status": r["status"], "forsøg": r["attempts"],
              "oprettet": _iso(r["created_at"]), "sendt": _iso(r["sent_at"])} for r in rows]
+
+
+async def _answers_by_mail(subject_id: int) -> list[dict[str, Any]]:
+    """The person's calendar answers that came back by mail, with what was done with them."""
+    from coordinator.invites.replies import OUTCOME_LABELS
+    from coordinator.invites.tables import ReplyRecord
+
+    rows = await ReplyRecord.select().where(ReplyRecord.participant.person == subject_id).order_by(
+        ReplyRecord.id)
+    return [{"møde_id": r["meeting"], "modtaget": _iso(r["received_at"]),
+             "slags": "Forslag om nyt tidspunkt" if r["method"] == "COUNTER" else "Svar",
+             "svar": r["partstat"], "kommentar": r["comment"], "sendt_af": r["sent_by"],
+             "givet_videre_til": r["delegated_to"], "foreslået_start": _iso(r["proposed_start"]),
+             "foreslået_slut": _iso(r["proposed_end"]),
+             "behandling": OUTCOME_LABELS.get(r["outcome"], r["outcome"]), "grund": r["reason"]}
+            for r in rows]
 
 
 async def export_person(user: Principal, family: Mapping[str, Any], person_id: int,
@@ -213,6 +231,7 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
                            for k in pairs],
         "møder": meetings,
         "mails": await _mails_to(person_id),
+        "kalendersvar": await _answers_by_mail(person_id),
         "historik": [{"tidspunkt": _iso(h["at"]), "bruger": h["username"], "hvad": h["summary"],
                       "før": h["old_value"], "efter": h["new_value"]} for h in history],
         "logposter": [{"tidspunkt": _iso(e["at"]), "bruger": e["username"], "rolle": e["role"],
@@ -305,7 +324,7 @@ async def _counts(family_id: int) -> dict[str, int]:
 
 async def _pseudonymise(family_id: int) -> None:
     """Blank one family's personal data in place (inside the caller's transaction)."""
-    from coordinator.invites.tables import AnswerToken, OutboxMessage
+    from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
 
     people = await net.Person.select(net.Person.id).where(net.Person.family == family_id)
     names = pseudonyms([p["id"] for p in people])
@@ -361,6 +380,13 @@ async def _pseudonymise(family_id: int) -> None:
     await OutboxMessage.update({OutboxMessage.message: "", OutboxMessage.recipient_email: ""}).where(
         OutboxMessage.meeting.is_in(meeting_ids))
     await AnswerToken.delete().where(AnswerToken.meeting.is_in(meeting_ids))
+    # Calendar answers kept by mail: addresses and notes go; the answer itself stays.
+    await ReplyRecord.update({
+        ReplyRecord.attendee_email: "", ReplyRecord.sent_by: "", ReplyRecord.comment: "",
+        ReplyRecord.delegated_to: "", ReplyRecord.delegate_name: "", ReplyRecord.reason: "",
+    }).where(ReplyRecord.meeting.is_in(meeting_ids))
+    await DelegateAddress.delete().where(
+        DelegateAddress.participant.is_in([row["id"] for row in participants] or [-1]))
     await AuditEvent.update({AuditEvent.summary: ""}).where(AuditEvent.family_id == family_id)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -146,6 +146,13 @@ class Reply:
     recurrence_id: datetime | date | None = None
     comment: str | None = None
     dtstamp: datetime | None = None
+    method: str = "REPLY"  # REPLY, or COUNTER (the attendee proposes another time)
+    name: str = field(default="", compare=False)  # the attendee's CN (not part of identity)
+    sent_by: str = ""  # SENT-BY: the delegate (a secretary) who answered for the attendee
+    delegated_to: tuple[str, ...] = ()  # PARTSTAT=DELEGATED: to whom
+    delegated_from: tuple[str, ...] = ()  # the delegate's own line in a delegation
+    proposed_start: datetime | None = None  # COUNTER: the proposed time (UTC)
+    proposed_end: datetime | None = None
 
 
 # --- text hygiene ------------------------------------------------------------
@@ -445,6 +452,31 @@ def build_publish(
     return cal.to_ical()
 
 
+def build_declinecounter(event: CalendarEvent, attendee: Attendee, comment: str = "",
+                         *, prodid: str = PRODID) -> bytes:
+    """Build a METHOD:DECLINECOUNTER: the organizer turns down one attendee's proposal.
+
+    RFC 5546 3.2.8: UID, SEQUENCE (of the event the proposal was made against), DTSTAMP,
+    ORGANIZER and the one ATTENDEE whose COUNTER is declined; an optional COMMENT. No
+    times or other attendees: the event stays as the attendee's calendar already has it.
+    """
+    _check_event(event)
+    vevent = Event()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", _check_aware(event.dtstamp, "DTSTAMP").astimezone(UTC))
+    vevent.add("organizer", _address(event.organizer))
+    vevent.add("attendee", _address(attendee, cutype="INDIVIDUAL"))
+    if comment:
+        vevent.add("comment", clean_text(comment))
+    cal = Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("method", "DECLINECOUNTER")
+    cal.add_component(vevent)
+    return cal.to_ical()
+
+
 # --- parsing -----------------------------------------------------------------
 
 
@@ -481,9 +513,37 @@ def _moment(prop: object, what: str) -> datetime | date | None:
     raise CalendarParseError(f"Svaret har et ugyldigt tidspunkt ({what}).")
 
 
-def _replies_of(vevent: Event) -> list[Reply]:
+def _addresses(value: object) -> tuple[str, ...]:
+    """The mail addresses of a DELEGATED-TO/-FROM parameter (one or a list); invalid ones dropped."""
+    values = value if isinstance(value, (list, tuple)) else [value] if value else []
+    found = []
+    for item in values:
+        try:
+            found.append(_email_of(item))
+        except CalendarParseError:
+            continue
+    return tuple(dict.fromkeys(found))
+
+
+def _texts(value: object) -> list[str]:
+    values = value if isinstance(value, list) else [value] if value is not None else []
+    return [clean_text(str(v)).strip() for v in values if str(v).strip()]
+
+
+def _proposal(vevent: Event) -> tuple[datetime, datetime]:
+    """The time a COUNTER proposes: DTSTART and DTEND (or DURATION), aware, in UTC."""
+    start = _moment(vevent.get("DTSTART"), "DTSTART")
+    end = _moment(vevent.get("DTEND"), "DTEND")
+    if end is None and isinstance(start, datetime) and vevent.get("DURATION") is not None:
+        end = start + vevent.decoded("DURATION")
+    if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
+        raise CalendarParseError("Forslaget om nyt tidspunkt har ikke et gyldigt start- og sluttidspunkt.")
+    return start, end
+
+
+def _replies_of(vevent: Event, method: str = "REPLY") -> list[Reply]:
     broken = {name for name, _ in vevent.errors}
-    if broken & {"UID", "SEQUENCE", "ATTENDEE", "RECURRENCE-ID", "DTSTAMP"}:
+    if broken & {"UID", "SEQUENCE", "ATTENDEE", "RECURRENCE-ID", "DTSTAMP", "DTSTART", "DTEND"}:
         raise CalendarParseError("Svaret indeholder ugyldige felter.")
     uid = vevent.get("UID")
     if not uid or not str(uid).strip():
@@ -496,19 +556,22 @@ def _replies_of(vevent: Event) -> list[Reply]:
         raise CalendarParseError("Svaret nævner ingen deltager.")
     if not isinstance(attendees, list):
         attendees = [attendees]
-    comments = vevent.get("COMMENT")
-    if comments is not None and not isinstance(comments, list):
-        comments = [comments]
-    comment = "\n".join(clean_text(str(c)) for c in comments) if comments else None
+    # COMMENT (RFC 5546) and Google's X-RESPONSE-COMMENT (a property, or a parameter of
+    # the answering ATTENDEE) are all kept.
+    shared = _texts(vevent.get("COMMENT")) + _texts(vevent.get("X-RESPONSE-COMMENT"))
+    proposed = _proposal(vevent) if method == "COUNTER" else None
     recurrence_id = _moment(vevent.get("RECURRENCE-ID"), "RECURRENCE-ID")
     dtstamp = _moment(vevent.get("DTSTAMP"), "DTSTAMP")
     replies = []
     for attendee in attendees:
-        raw_partstat = str(getattr(attendee, "params", {}).get("PARTSTAT", "NEEDS-ACTION")).upper()
+        params = getattr(attendee, "params", {})
+        raw_partstat = str(params.get("PARTSTAT", "NEEDS-ACTION")).upper()
         try:
             partstat = PartStat(raw_partstat)
         except ValueError:
             raise CalendarParseError("Svaret har en ukendt deltagerstatus (PARTSTAT).") from None
+        sent_by = _addresses(params.get("SENT-BY"))
+        comment = "\n".join(dict.fromkeys(_texts(params.get("X-RESPONSE-COMMENT")) + shared))
         replies.append(
             Reply(
                 uid=str(uid).strip(),
@@ -518,6 +581,13 @@ def _replies_of(vevent: Event) -> list[Reply]:
                 recurrence_id=recurrence_id,
                 comment=comment or None,
                 dtstamp=dtstamp if isinstance(dtstamp, datetime) else None,
+                method=method,
+                name=clean_name(str(params.get("CN", ""))),
+                sent_by=sent_by[0] if sent_by else "",
+                delegated_to=_addresses(params.get("DELEGATED-TO")),
+                delegated_from=_addresses(params.get("DELEGATED-FROM")),
+                proposed_start=proposed[0] if proposed else None,
+                proposed_end=proposed[1] if proposed else None,
             )
         )
     return replies
@@ -534,17 +604,20 @@ def _parse_reply(ics: bytes | str) -> list[Reply]:
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
         raise CalendarParseError("Kalenderdata er ikke en VCALENDAR.")
     method = str(calendar.get("METHOD", "")).strip().upper()
-    if method != "REPLY":
+    if method not in ("REPLY", "COUNTER"):
         raise CalendarParseError("Kalenderbeskeden er ikke et svar på en invitation.")
     vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     if not vevents:
         raise CalendarParseError("Svaret indeholder intet møde.")
     # The component factory parses every VEVENT into an Event; subcomponents is typed loosely.
-    return [reply for vevent in vevents for reply in _replies_of(cast(Event, vevent))]
+    return [reply for vevent in vevents for reply in _replies_of(cast(Event, vevent), method)]
 
 
 def parse_reply(ics: bytes | str) -> list[Reply]:
-    """Read an iTIP METHOD:REPLY and return one Reply per answering attendee.
+    """Read an iTIP METHOD:REPLY or METHOD:COUNTER and return one Reply per attendee line.
+
+    A COUNTER's replies carry the proposed time (``proposed_start``/``proposed_end``);
+    every attendee line of it is returned and the caller keeps the proposer's.
 
     Anything that is not a usable REPLY raises CalendarParseError with a
     Danish message; no other exception escapes, whatever the input.
@@ -566,3 +639,18 @@ def is_newer(reply_sequence: int, current_sequence: int) -> bool:
     counts (use Reply.dtstamp to order several such answers).
     """
     return reply_sequence >= current_sequence
+
+
+def supersedes(sequence: int, dtstamp: datetime | None,
+               kept_sequence: int, kept_dtstamp: datetime | None) -> bool:
+    """Whether an answer (SEQUENCE, DTSTAMP) replaces the answer already kept.
+
+    RFC 5546 2.1.5: the higher SEQUENCE wins; with the same SEQUENCE the later DTSTAMP
+    wins, so an older ACCEPTED that arrives after a newer DECLINED does not count.
+    Without a DTSTAMP on either side the arrival order decides (the newer one counts).
+    """
+    if sequence != kept_sequence:
+        return sequence > kept_sequence
+    if dtstamp is None or kept_dtstamp is None:
+        return True
+    return dtstamp >= kept_dtstamp

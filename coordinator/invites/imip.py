@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
@@ -28,11 +29,13 @@ from enum import StrEnum
 
 from coordinator.invites.ical import (
     COPENHAGEN,
+    Attendee,
     CalendarEvent,
     CalendarParseError,
     Person,
     Reply,
     build_cancel,
+    build_declinecounter,
     build_request,
     clean_name,
     clean_text,
@@ -59,6 +62,7 @@ class MailKind(StrEnum):
     UPDATE = "update"  # METHOD:REQUEST, raised SEQUENCE
     CANCELLATION = "cancellation"  # METHOD:CANCEL, the meeting is off
     REMOVAL = "removal"  # METHOD:CANCEL, the recipient is no longer invited
+    COUNTER_DECLINED = "counter_declined"  # METHOD:DECLINECOUNTER, a proposal turned down
 
 
 _METHOD = {
@@ -66,20 +70,25 @@ _METHOD = {
     MailKind.UPDATE: "REQUEST",
     MailKind.CANCELLATION: "CANCEL",
     MailKind.REMOVAL: "CANCEL",
+    MailKind.COUNTER_DECLINED: "DECLINECOUNTER",
 }
-_FILENAME = {"REQUEST": "invitation.ics", "CANCEL": "aflysning.ics"}
+_FILENAME = {"REQUEST": "invitation.ics", "CANCEL": "aflysning.ics", "DECLINECOUNTER": "svar.ics"}
 _SUBJECT_PREFIX = {
     MailKind.INVITATION: "Invitation",
     MailKind.UPDATE: "Ændret møde",
     MailKind.CANCELLATION: "Aflyst",
     MailKind.REMOVAL: "Du er ikke længere inviteret",
+    MailKind.COUNTER_DECLINED: "Forslag om nyt tidspunkt afvist",
 }
 _LEAD = {
     MailKind.INVITATION: "Du er inviteret til et møde.",
     MailKind.UPDATE: "Mødet er ændret. Her er de nye oplysninger.",
     MailKind.CANCELLATION: "Mødet er aflyst.",
     MailKind.REMOVAL: "Du deltager ikke længere i dette møde, så det er fjernet fra din kalender.",
+    MailKind.COUNTER_DECLINED: "Tak for dit forslag om et nyt tidspunkt. Det kan desværre ikke "
+                               "lade sig gøre, så mødet holdes som planlagt:",
 }
+COUNTER_DECLINED_COMMENT = "Forslaget er afvist. Mødet holdes som planlagt."
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,10 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Emai
     method = _METHOD[mail.kind]
     if method == "REQUEST":
         ics = build_request(mail.events)
+    elif method == "DECLINECOUNTER":
+        [event] = mail.events  # one proposal is about one event
+        ics = build_declinecounter(event, Attendee(mail.recipient.name, mail.recipient.email),
+                                   COUNTER_DECLINED_COMMENT)
     else:
         ics = build_cancel(mail.events, whole_event=mail.kind == MailKind.CANCELLATION)
 
@@ -249,7 +262,7 @@ def _parse_inbound(raw: bytes) -> list[Reply]:
     message = message_from_bytes(bytes(raw), policy=policy.compat32)
     parts = [part for part in message.walk() if not part.is_multipart() and _is_calendar_part(part)]
     if not parts:
-        raise CalendarParseError("Mailen indeholder ikke et kalendersvar.")
+        raise NoCalendarPart("Mailen indeholder ikke et kalendersvar.")
     replies: list[Reply] = []
     first_error: CalendarParseError | None = None
     for part in parts:
@@ -260,6 +273,83 @@ def _parse_inbound(raw: bytes) -> list[Reply]:
     if not replies:
         raise first_error or CalendarParseError("Mailen indeholder ikke et kalendersvar.")
     return list(dict.fromkeys(replies))
+
+
+class NoCalendarPart(CalendarParseError):
+    """The mail has no calendar part at all: a person wrote it (see ``human_reply``)."""
+
+
+@dataclass(frozen=True)
+class HumanReply:
+    """A plain reply a person wrote to one of our mails (no calendar part)."""
+
+    sender: str
+    subject: str
+    text: str
+    references: tuple[str, ...]  # Message-IDs from In-Reply-To and References
+
+
+_MESSAGE_ID_RE = re.compile(r"<[^<>\s]{1,250}>")
+_TAG_RE = re.compile(r"<[^>]*>")
+_HUMAN_TEXT_MAX = 20_000
+
+
+def human_reply(raw: bytes) -> HumanReply | None:
+    """The sender, subject, text and referenced Message-IDs of a plain reply, or None
+    when the mail cannot be read. The text is the first text/plain part (or the
+    text/html part without its tags), cleaned and cut to a readable length."""
+    from email.utils import parseaddr
+
+    try:
+        message = message_from_bytes(bytes(raw), policy=policy.compat32)
+        sender = parseaddr(str(message.get("From", "")))[1].lower()
+        references = tuple(dict.fromkeys(
+            _MESSAGE_ID_RE.findall(f"{message.get('In-Reply-To', '')} {message.get('References', '')}")))
+        plain = html = None
+        for part in message.walk():
+            if part.is_multipart() or part.get_filename():
+                continue
+            if part.get_content_type() == "text/plain" and plain is None:
+                plain = _part_text(part)
+            elif part.get_content_type() == "text/html" and html is None:
+                html = _TAG_RE.sub(" ", _part_text(part))
+        subject = clean_name(str(make_header(decode_header(str(message.get("Subject", ""))))))
+    except Exception:
+        return None
+    text = clean_text(plain if plain is not None else html or "").strip()[:_HUMAN_TEXT_MAX]
+    if not is_valid_email(sender):
+        return None
+    return HumanReply(sender, subject[:200], text, references)
+
+
+def build_forward(reply: HumanReply, *, sender: Person, recipient: Person, meeting_title: str,
+                  participant_name: str, reply_to: Person | None, message_id_domain: str,
+                  now: datetime) -> EmailMessage:
+    """The mail that passes a participant's plain reply on to the responsible socialrådgiver.
+
+    ``reply_to`` is the participant when the socialrådgiver may answer them directly
+    (never for the father or anyone kept apart: they are answered through the department).
+    """
+    lines = [f"{clean_name(participant_name)} har svaret på invitationen til "
+             f"»{clean_name(meeting_title)}« med en almindelig mail. Svaret er sendt videre "
+             "til dig, fordi det ikke er et kalendersvar.", ""]
+    if reply_to is None:
+        lines += ["Svar ikke direkte fra din egen postkasse: afsenderen kontaktes gennem "
+                  "afdelingen.", ""]
+    lines += [f"Emne: {reply.subject}" if reply.subject else "Emne: (intet)", "", "Besked:",
+              reply.text or "(tom besked)", ""]
+    msg = EmailMessage()
+    msg["From"] = _address(sender)
+    msg["To"] = _address(recipient)
+    if reply_to is not None:
+        msg["Reply-To"] = _address(reply_to)
+    msg["Subject"] = f"Svar fra {clean_name(participant_name)}: {clean_name(meeting_title)}"[:200]
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=message_id_domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = "da"
+    msg.set_content(clean_text("\n".join(lines)) + "\n", cte="quoted-printable")
+    return msg
 
 
 def parse_inbound(raw: bytes) -> list[Reply]:

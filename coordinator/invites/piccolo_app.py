@@ -4,12 +4,20 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from coordinator.invites.tables import AnswerToken, FeedToken, MeetingSeries, OutboxMessage
+from coordinator.invites.tables import (
+    AnswerToken,
+    DelegateAddress,
+    FeedToken,
+    MeetingSeries,
+    OutboxMessage,
+    ReplyRecord,
+)
 
 APP_CONFIG = AppConfig(
     app_name="invites",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[OutboxMessage, AnswerToken, MeetingSeries, FeedToken],
+    table_classes=[OutboxMessage, AnswerToken, MeetingSeries, FeedToken, ReplyRecord,
+                   DelegateAddress],
     migration_dependencies=["coordinator.meetings.piccolo_app", "coordinator.auth.piccolo_app"],
     commands=[],
 )

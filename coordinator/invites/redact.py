@@ -72,6 +72,7 @@ class ParticipantData:
     person_id: int | None = None
     user_id: int | None = None
     organisation_id: int | None = None
+    category: str = ""  # kinds.ParticipantCategory: professional, family, private_network
 
 
 @dataclass(frozen=True)

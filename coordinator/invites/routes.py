@@ -18,7 +18,7 @@ from coordinator import clock, web
 from coordinator.auth.guards import requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.auth.roles import Role
-from coordinator.invites import feeds, redact
+from coordinator.invites import feeds, redact, replies
 from coordinator.invites import service as invites
 from coordinator.invites.ical import CalendarParseError, build_publish
 from coordinator.invites.tables import MeetingSeries
@@ -121,15 +121,58 @@ class MeetingInvitesController(Controller):
         """Each participant's answer and invite delivery (htmx polls this every 10 s)."""
         meeting = await _meeting_for_poll(request, meeting_id)
         rows = await invites.deliveries(meeting_id)
-        if meetings.audience_of(web.user_of(request)) is not Audience.TEAM:
+        answers = await replies.reply_rows(meeting_id)
+        team = meetings.audience_of(web.user_of(request)) is Audience.TEAM
+        if not team:
             # Outside the team: no protected fact in what a participant wrote, and no mail
-            # error (it names addresses), as on the meeting page (project_for_audience).
+            # error or address (they name people and places), as on the meeting page
+            # (project_for_audience).
             facts = await meetings.protected_facts()
             rows = [replace(d, comment=protected.replace(d.comment, facts, safety.HIDDEN),
                             last_error="") for d in rows]
-        context = {"meeting": meeting, "deliveries": rows}
+            answers = [replace(a, comment=protected.replace(a.comment, facts, safety.HIDDEN),
+                               reason=protected.replace(a.reason, facts, safety.HIDDEN),
+                               attendee_email="", sent_by="", delegated_to="",
+                               delegate_name=protected.replace(a.delegate_name, facts, safety.HIDDEN),
+                               offer_delegate=False) for a in answers]
+        context = {"meeting": meeting, "deliveries": rows, "replies": answers,
+                   "may_act": team and meeting["status"] in ("draft", "planned", "invited")}
         return web.page_or_fragment(request, "invites/answers.html", "invites/_answers.html",
                                     context)
+
+    async def _writable(self, request: Request, meeting_id: int) -> dict:
+        meeting, _ = await meetings.load_meeting(web.user_of(request), meeting_id, Action.WRITE,
+                                                 address=web.client_address(request),
+                                                 samordner_edit=True)
+        return meeting
+
+    @post("/{meeting_id:int}/proposals/{record_id:int}/accept")
+    async def accept_proposal(self, request: Request, meeting_id: FromPath[int],
+                              record_id: FromPath[int]) -> Response:
+        """Take a proposed time: the part moves and every participant gets the update."""
+        meeting = await self._writable(request, meeting_id)
+        await replies.accept_proposal(web.user_of(request), meeting, record_id,
+                                      web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}#answers-heading")
+
+    @post("/{meeting_id:int}/proposals/{record_id:int}/decline")
+    async def decline_proposal(self, request: Request, meeting_id: FromPath[int],
+                               record_id: FromPath[int]) -> Response:
+        """Turn a proposed time down: the proposer gets a DECLINECOUNTER."""
+        meeting = await self._writable(request, meeting_id)
+        await replies.decline_proposal(web.user_of(request), meeting, record_id,
+                                       web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}#answers-heading")
+
+    @post("/{meeting_id:int}/replies/{record_id:int}/confirm-sender")
+    async def confirm_sender(self, request: Request, meeting_id: FromPath[int],
+                             record_id: FromPath[int]) -> Response:
+        """Confirm that the answer's sender (SENT-BY) may answer for the participant."""
+        meeting, _ = await meetings.load_meeting(web.user_of(request), meeting_id, Action.WRITE,
+                                                 address=web.client_address(request))
+        await replies.confirm_delegate(web.user_of(request), meeting, record_id,
+                                       web.client_address(request))
+        return web.see_other(request, f"/meetings/{meeting_id}#answers-heading")
 
     @get("/{meeting_id:int}/invitation.ics")
     async def ics(self, request: Request, meeting_id: FromPath[int]) -> Response:
@@ -155,7 +198,8 @@ class MeetingInvitesController(Controller):
 
 @post("/inbound/mail", status_code=200)
 async def inbound_mail(request: Request) -> Response:
-    """An inbound-mail hook posts a raw RFC 5322 mail carrying an iTIP REPLY."""
+    """An inbound-mail hook posts a raw RFC 5322 mail: an iTIP REPLY or COUNTER, or a plain
+    reply to one of our mails (forwarded to the meeting's organiser)."""
     expected = _settings(request).inbound_mail_token
     if not expected:
         raise NotFoundException()
@@ -168,8 +212,8 @@ async def inbound_mail(request: Request) -> Response:
         outcomes = await invites.apply_inbound(raw, web.client_address(request))
     except CalendarParseError as exc:
         return Response({"status": 422, "fejl": str(exc)}, status_code=422)
-    return Response({"svar": [{"uid": o.uid, "anvendt": o.applied, "grund": o.reason}
-                              for o in outcomes]})
+    return Response({"svar": [{"uid": o.uid, "anvendt": o.applied, "grund": o.reason,
+                               "videresendt": o.forwarded} for o in outcomes]})
 
 
 # ------------------------------------------------------------------------ feeds

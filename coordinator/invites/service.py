@@ -4,7 +4,7 @@
 the meeting change: the change, its ``MeetingChange`` row and one complete, redacted
 ``OutboxMessage`` per affected recipient commit together or not at all. The worker
 (``worker.py``) delivers them later. Answers come back through the personal link
-(``/svar/{token}``) or as iTIP REPLY mails (``apply_inbound``).
+(``/svar/{token}``) or as iTIP REPLY/COUNTER mails (``replies.py``).
 """
 
 from __future__ import annotations
@@ -16,20 +16,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from coordinator import clock, web
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
 from coordinator.invites import redact
-from coordinator.invites.ical import Person, is_newer, is_valid_email
-from coordinator.invites.imip import ImipMail, MailKind, build_imip, parse_inbound
+from coordinator.invites.ical import Person, is_valid_email
+from coordinator.invites.imip import ImipMail, MailKind, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import protected, safety
 from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart
 from coordinator.network import tables as net
 from coordinator.settings import Settings
+
+if TYPE_CHECKING:
+    from coordinator.invites import replies
 
 SENT_STATUSES = ("invited", "held", "cancelled")
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
@@ -167,7 +170,7 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
         arrival_offset=row["arrival_offset"] or 0, departure_offset=row["departure_offset"] or 0,
         invite_via_worker=bool(row["invite_via_worker"]), removed=row["removed_at"] is not None,
         person_id=row["person"], user_id=row["user"],
-        organisation_id=row.get("person_organisation"))
+        organisation_id=row.get("person_organisation"), category=row.get("category") or "")
 
 
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
@@ -446,7 +449,8 @@ async def deliveries(meeting_id: int) -> list[Delivery]:
     mails = await OutboxMessage.select(
         OutboxMessage.participant, OutboxMessage.status, OutboxMessage.attempts,
         OutboxMessage.last_error, OutboxMessage.sent_at,
-    ).where(OutboxMessage.meeting == meeting_id).order_by(OutboxMessage.id)
+    ).where((OutboxMessage.meeting == meeting_id) & OutboxMessage.kind.is_in(["REQUEST", "CANCEL"])
+            ).order_by(OutboxMessage.id)
     latest = {m["participant"]: m for m in mails}
     result = []
     for row in rows:
@@ -523,68 +527,9 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
                        meeting["family"], f"Svar via personligt link: {ANSWERS[answer]}", address)
 
 
-@dataclass(frozen=True)
-class ReplyOutcome:
-    """What happened to one REPLY in an inbound mail."""
+async def apply_inbound(raw: bytes, address: str = "") -> list[replies.ReplyOutcome]:
+    """Apply the calendar answers in a raw mail, or forward a plain human reply
+    (``replies.apply_inbound``, where the rules are)."""
+    from coordinator.invites import replies
 
-    uid: str
-    applied: bool
-    reason: str
-
-
-async def apply_inbound(raw: bytes, address: str = "") -> list[ReplyOutcome]:
-    """Apply the iTIP REPLY(s) in a raw mail to the matching invited participants.
-
-    The UID names the meeting; the answering ATTENDEE must be an active participant of
-    that meeting with the same e-mail address, and the mail's From must be that same
-    address. A REPLY whose SEQUENCE is lower than the meeting's current one is ignored.
-    Raises ``CalendarParseError`` (Danish message) for mail without a usable REPLY.
-    """
-    from email import message_from_bytes
-    from email.utils import parseaddr
-
-    from coordinator import db
-
-    replies = parse_inbound(raw)
-    sender = parseaddr(str(message_from_bytes(raw).get("From", "")))[1].lower()
-    outcomes = []
-    for reply in replies:
-        meeting_id = _meeting_of_uid(reply.uid)
-        if meeting_id is None:
-            outcomes.append(ReplyOutcome(reply.uid, False, "ukendt møde"))
-            continue
-        async with db.transaction():
-            outcomes.append(await _apply_reply(meeting_id, reply, sender, address))
-    return outcomes
-
-
-def _meeting_of_uid(uid: str) -> int | None:
-    head = uid.split("@", 1)[0]
-    if not head.startswith("m") or "-" not in head:
-        return None
-    number = head[1:].split("-", 1)[0]
-    return int(number) if number.isdigit() and len(number) < 12 else None
-
-
-async def _apply_reply(meeting_id: int, reply, sender: str, address: str) -> ReplyOutcome:
-    loaded = await load_meetings([meeting_id])
-    data = loaded[0] if loaded else None
-    if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(current_settings()))
-                                         for p in data.parts}:
-        return ReplyOutcome(reply.uid, False, "ukendt møde")
-    if not is_newer(reply.sequence, data.sequence):
-        return ReplyOutcome(reply.uid, False, "forældet svar (lavere SEQUENCE)")
-    match = next((p for p in data.participants if not p.removed
-                  and p.email.lower() == reply.attendee_email), None)
-    if match is None or (sender and sender != reply.attendee_email):
-        return ReplyOutcome(reply.uid, False, "afsenderen er ikke inviteret")
-    if reply.partstat.value not in ("ACCEPTED", "DECLINED", "TENTATIVE"):
-        return ReplyOutcome(reply.uid, False, "ukendt svar")
-    await Participant.update({
-        Participant.rsvp: reply.partstat.value,
-        Participant.rsvp_comment: (reply.comment or "")[:2000],
-        Participant.answered_at: clock.now(),
-    }).where(Participant.id == match.id)
-    await audit_as(f"svarmail:{match.id}", "update", "møde", meeting_id, data.family_id,
-                   f"Svar via kalender (iTIP REPLY): {reply.partstat.value}", address)
-    return ReplyOutcome(reply.uid, True, "anvendt")
+    return await replies.apply_inbound(raw, address)

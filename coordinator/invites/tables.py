@@ -84,3 +84,41 @@ class FeedToken(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
     last_audited_at = Timestamptz(null=True, default=None)
+
+
+class ReplyRecord(Table):
+    """One calendar answer that came back by mail (iTIP REPLY or COUNTER), kept with what
+    was done with it: applied, ignored (with the reason), or waiting for the organiser
+    (a proposed time, a delegation, an answer from an unconfirmed delegate)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, null=True,
+                             index=True)
+    uid = Varchar(length=300)
+    method = Varchar(length=16, default="REPLY")  # REPLY | COUNTER
+    attendee_email = Varchar(length=254)
+    sent_by = Varchar(length=254, default="")  # the delegate (secretary) who answered
+    partstat = Varchar(length=16, default="")
+    sequence = Integer(default=0)
+    dtstamp = Timestamptz(null=True, default=None)
+    comment = Text(default="")
+    delegated_to = Varchar(length=254, default="")
+    delegate_name = Varchar(length=200, default="")
+    proposed_start = Timestamptz(null=True, default=None)
+    proposed_end = Timestamptz(null=True, default=None)
+    # applied | ignored | proposal | accepted | declined | unconfirmed
+    outcome = Varchar(length=16, index=True)
+    reason = Varchar(length=200, default="")  # Danish, shown to the organiser
+    received_at = Timestamptz(default=TimestamptzNow())
+    handled_at = Timestamptz(null=True, default=None)
+
+
+class DelegateAddress(Table):
+    """An address the socialrådgiver confirmed may answer for a participant (SENT-BY)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=254)
+    confirmed_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    confirmed_at = Timestamptz(default=TimestamptzNow())

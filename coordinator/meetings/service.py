@@ -59,7 +59,7 @@ ROLES: dict[str, str] = {
     "professional": "Fagperson",
 }
 RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
-               "TENTATIVE": "Måske"}
+               "TENTATIVE": "Måske", "DELEGATED": "Har sendt en anden"}
 CHANGE_KINDS = ("invited", "rescheduled", "updated", "participant_removed", "cancelled")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
-from coordinator.invites.tables import OutboxMessage
+from coordinator.invites.tables import OutboxMessage, ReplyRecord
 from coordinator.meetings import safety
 from coordinator.meetings.tables import Meeting, MeetingPart, Participant, ParticipantPart
 from coordinator.network.tables import KeepApart, Organisation, Person, Relation
@@ -68,6 +68,10 @@ async def build_case(worker) -> dict[str, int]:
         kind="REQUEST", sequence=0, dedupe_key=f"{meeting}:{participants['father']}:0:REQUEST",
         message_id="<m1@example.invalid>", message=MAIL_BODY, status="sent",
         sent_at=app_clock.now()))
+    await ReplyRecord.insert(ReplyRecord(
+        meeting=meeting, participant=participants["father"], uid=f"m{meeting}-moede@x",
+        method="COUNTER", attendee_email="jens@example.net", partstat="TENTATIVE",
+        comment="Hellere om eftermiddagen", outcome="proposal"))
     return {"family": family_id, "mother": mother, "father": father, "child": child,
             "meeting": meeting}
 
@@ -97,6 +101,9 @@ async def test_father_export_has_his_data_and_none_of_the_mothers_whereabouts(cl
     assert meeting["svar"] == "ACCEPTED" and meeting["dele"][0]["del"] == "Mødet"
     [mail] = data["mails"]
     assert mail["modtager"] == "jens@example.net" and mail["status"] == "sent"
+    [answer] = data["kalendersvar"]
+    assert (answer["slags"], answer["kommentar"], answer["behandling"]) == (
+        "Forslag om nyt tidspunkt", "Hellere om eftermiddagen", "Forslag")
     assert MAIL_BODY not in response.text
     assert safety.scan_for_leaks(response.text, PROTECTED) == []
     assert safety.HIDDEN in response.text  # the notes and reasons were cut, not dropped

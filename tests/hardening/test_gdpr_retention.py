@@ -16,7 +16,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import service as gdpr
-from coordinator.invites.tables import OutboxMessage
+from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings.tables import Meeting, MeetingPart, Participant, ParticipantPart
 from coordinator.network.tables import KeepApart, NetworkChange, Person, Relation
 from tests import factories
@@ -56,6 +56,11 @@ async def family_with_data(worker, closed_days_ago: int | None) -> int:
         meeting=meeting, participant=participant, recipient_email="maria@example.org",
         kind="REQUEST", dedupe_key=f"{meeting}:{participant}:0:REQUEST", message_id=f"<{meeting}@x>",
         message="Subject: Møde med Maria\r\n\r\nLindevej 3", status="sent"))
+    await ReplyRecord.insert(ReplyRecord(
+        meeting=meeting, participant=participant, uid=f"m{meeting}-moede@x",
+        attendee_email="maria@example.org", sent_by="nabo@example.org", partstat="DELEGATED", comment="Kommer med Lukas",
+        delegated_to="peter@example.org", delegate_name="Peter Sørensen", outcome="applied"))
+    await DelegateAddress.insert(DelegateAddress(participant=participant, email="nabo@example.org"))
     await audit.record(worker, "update", "netværksperson", people[0], family_id,
                        "Person ændret: Maria Sørensen")
     if closed_days_ago is not None:
@@ -81,6 +86,8 @@ async def snapshot(family_id: int) -> str:
         *meetings,
         *(await Participant.select().where(Participant.meeting.is_in(ids))),
         *(await OutboxMessage.select().where(OutboxMessage.meeting.is_in(ids))),
+        *(await ReplyRecord.select().where(ReplyRecord.meeting.is_in(ids))),
+        *(await DelegateAddress.select().where(DelegateAddress.participant.meeting.is_in(ids))),
         *(await AuditEvent.select().where(AuditEvent.family_id == family_id)),
     ])
 

@@ -184,6 +184,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
         SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/feed"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/times"): SCHEDULING,
+    ("POST", "/meetings/{meeting_id:int}/proposals/{record_id:int}/accept"): SCHEDULING,
+    ("POST", "/meetings/{meeting_id:int}/proposals/{record_id:int}/decline"): SCHEDULING,
+    ("POST", "/meetings/{meeting_id:int}/replies/{record_id:int}/confirm-sender"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/slots"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/slot"): SCHEDULING,
     ("GET", "/rooms"): rule(OK, CASE),
@@ -227,7 +230,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
 SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "session_id", "participant_id",
-           "number", "member_id"}
+           "number", "member_id", "record_id"}
 # Tables whose rows a refused request may still write: the audit log records refusals,
 # sessions record activity.
 NOT_FINGERPRINTED = {"audit_event", "app_session", "login_attempt"}
@@ -266,9 +269,9 @@ def fill(path: str, world: World, role: str, ownership: str) -> str:
         name = match.group(1)
         side = world.own if ownership == "own" or (
             ownership == "mixed" and name not in SUB_IDS) else world.foreign
-        if name in ("meeting_id", "participant_id") and role == "samordner":
+        if name in ("meeting_id", "participant_id", "record_id") and role == "samordner":
             name = "fgc_" + name
-        if name in ("meeting_id", "participant_id") and role == "kontaktperson":
+        if name in ("meeting_id", "participant_id", "record_id") and role == "kontaktperson":
             name = "bic_" + name  # the father's side: his advice session
         return str(side[name])
     return PARAM.sub(value, path)

@@ -21,7 +21,7 @@ from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family, TeamMember
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
-from coordinator.invites.tables import AnswerToken
+from coordinator.invites.tables import AnswerToken, ReplyRecord
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FgcTask, Meeting, Room
@@ -123,6 +123,17 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                        if p["person"] == teacher)
     fgc_participant = next(p["id"] for p in await meetings.participants_of(fgc_meeting)
                            if p["user"] == worker.id)
+    # a proposed new time (METHOD:COUNTER) waiting on each of the three meetings
+    records = {}
+    for key, meeting_of, participant_of in (("record_id", meeting_id, participant),
+                                            ("fgc_record_id", fgc_meeting, fgc_participant),
+                                            ("bic_record_id", bic_meeting, bic_participant)):
+        [first] = (await meetings.parts_of(meeting_of))[:1]
+        records[key] = (await ReplyRecord.insert(ReplyRecord(
+            meeting=meeting_of, participant=participant_of,
+            uid=f"m{meeting_of}-{first['key']}@testserver.local", method="COUNTER",
+            attendee_email=f"svar-{surname.lower()}@example.org", partstat="TENTATIVE",
+            proposed_start=at(day, 15), proposed_end=at(day, 16), outcome="proposal")))[0]["id"]
     token = secrets.token_urlsafe(32)
     await AnswerToken.insert(AnswerToken(
         meeting=meeting_id, participant=participant, token_hash=invites.token_hash(token),
@@ -138,7 +149,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         "fgc_meeting_id": fgc_meeting, "participant_id": participant,
         "fgc_participant_id": fgc_participant, "token": token,
         "bic_meeting_id": bic_meeting, "bic_participant_id": bic_participant,
-        "member_id": member,
+        "member_id": member, **records,
         "name": f"{feed_token}.ics", "token_id": feed_id,
         "mother": mother, "father": father, "child": child,
     }

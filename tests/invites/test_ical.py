@@ -23,12 +23,14 @@ from coordinator.invites.ical import (
     Reply,
     Role,
     build_cancel,
+    build_declinecounter,
     build_publish,
     build_request,
     clean_name,
     clean_text,
     is_newer,
     parse_reply,
+    supersedes,
 )
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -716,3 +718,71 @@ def test_reply_round_trip_from_an_attendee_answer_built_with_icalendar():
         "m-100-del-1@koordinator.test", 4, "jens@skole.randers.dk", PartStat.TENTATIVE,
     )
     assert EventStatus.CONFIRMED == str(vevent["STATUS"])
+
+
+def _answer(method: str, *lines: str) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN", f"METHOD:{method}",
+                        "BEGIN:VEVENT", "UID:m-1-del@koordinator.test", "SEQUENCE:2",
+                        "DTSTAMP:20260305T101500Z", *lines, "END:VEVENT", "END:VCALENDAR", ""])
+
+
+def test_sent_by_and_google_response_comment_are_read():
+    [reply] = parse_reply(_answer(
+        "REPLY", "COMMENT:Fra kalenderen",
+        'ATTENDEE;PARTSTAT=ACCEPTED;SENT-BY="mailto:Sekretaer@Skole.dk";'
+        'X-RESPONSE-COMMENT="Kommer, men går kl. 11; ok?":mailto:jens@skole.dk'))
+    assert reply.sent_by == "sekretaer@skole.dk"
+    assert reply.comment == "Kommer, men går kl. 11; ok?\nFra kalenderen"
+
+
+def test_a_response_comment_property_is_kept_too():
+    [reply] = parse_reply(_answer("REPLY", "X-RESPONSE-COMMENT:Jeg kommer",
+                                  "ATTENDEE;PARTSTAT=ACCEPTED:mailto:jens@skole.dk"))
+    assert reply.comment == "Jeg kommer"
+
+
+def test_delegation_names_the_delegate():
+    first, second = parse_reply(_answer(
+        "REPLY", 'ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO="mailto:karen@skole.dk":mailto:jens@skole.dk',
+        'ATTENDEE;CN=Karen K;DELEGATED-FROM="mailto:jens@skole.dk":mailto:karen@skole.dk'))
+    assert (first.partstat, first.delegated_to) == (PartStat.DELEGATED, ("karen@skole.dk",))
+    assert (second.delegated_from, second.name) == (("jens@skole.dk",), "Karen K")
+
+
+def test_counter_carries_the_proposed_time():
+    [reply] = parse_reply(_answer(
+        "COUNTER", "DTSTART;TZID=Europe/Copenhagen:20260312T140000", "DURATION:PT90M",
+        "ATTENDEE;PARTSTAT=TENTATIVE:mailto:jens@skole.dk"))
+    assert reply.method == "COUNTER"
+    assert reply.proposed_start == datetime(2026, 3, 12, 13, 0, tzinfo=UTC)
+    assert reply.proposed_end == datetime(2026, 3, 12, 14, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("times", [(), ("DTSTART:20260312T140000Z", "DTEND:20260312T130000Z")])
+def test_counter_without_a_usable_time_is_refused_in_danish(times):
+    with pytest.raises(CalendarParseError, match="nyt tidspunkt"):
+        parse_reply(_answer("COUNTER", *times, "ATTENDEE:mailto:jens@skole.dk"))
+
+
+@pytest.mark.parametrize(("new", "kept", "wins"), [
+    ((1, datetime(2026, 3, 5, 10, 0, tzinfo=UTC)), (1, datetime(2026, 3, 5, 10, 5, tzinfo=UTC)), False),
+    ((1, datetime(2026, 3, 5, 10, 5, tzinfo=UTC)), (1, datetime(2026, 3, 5, 10, 0, tzinfo=UTC)), True),
+    ((2, datetime(2026, 3, 5, 9, 0, tzinfo=UTC)), (1, datetime(2026, 3, 5, 10, 0, tzinfo=UTC)), True),
+    ((1, datetime(2026, 3, 5, 11, 0, tzinfo=UTC)), (2, datetime(2026, 3, 5, 10, 0, tzinfo=UTC)), False),
+    ((1, None), (1, datetime(2026, 3, 5, 10, 0, tzinfo=UTC)), True),
+])
+def test_answers_are_ordered_by_sequence_then_dtstamp(new, kept, wins):
+    assert supersedes(*new, *kept) is wins
+
+
+def test_declinecounter_has_the_rfc_5546_shape():
+    event = CalendarEvent(uid="m-1-del@koordinator.test", sequence=2,
+                          dtstamp=datetime(2026, 3, 5, 10, 0, tzinfo=UTC),
+                          start=datetime(2026, 3, 12, 9, 0, tzinfo=CPH),
+                          end=datetime(2026, 3, 12, 10, 0, tzinfo=CPH),
+                          summary="Netværksmøde", organizer=ORGANIZER, attendees=(TEACHER,))
+    calendar = Calendar.from_ical(build_declinecounter(event, TEACHER, "Mødet holdes som planlagt."))
+    assert calendar["METHOD"] == "DECLINECOUNTER"
+    [vevent] = calendar.walk("VEVENT")
+    assert {name for name in vevent} == {"UID", "SEQUENCE", "DTSTAMP", "ORGANIZER", "ATTENDEE", "COMMENT"}
+    assert str(vevent["ATTENDEE"]) == "mailto:jens@skole.randers.dk" and vevent["SEQUENCE"] == 2
