@@ -315,6 +315,7 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
         all_parts = [part.key for part in data.parts]
         for row in await OutboxMessage.select(OutboxMessage.dedupe_key, OutboxMessage.kind).where(
                 (OutboxMessage.participant == participant.id)
+                & OutboxMessage.kind.is_in(["REQUEST", "CANCEL"])  # not replies to proposals
                 & (OutboxMessage.status != "superseded")).order_by(OutboxMessage.id):
             about = _part_of_key(row["dedupe_key"])
             for key in ([about] if about else all_parts):  # the old form: every part
