@@ -32,7 +32,8 @@ session per connection, each request drawn from this mix:
 Reports req/s and p50/p95/p99 per kind, errors (any status but 200, or a failed
 connection), the CPU per request of the server and of PostgreSQL, how busy the machine
 was with other work meanwhile, to ``bench/results/search-<engine>-<scale>.md`` and
-``.json``. Target: p95 ≤ 50 ms per kind. Only 127.0.0.1 is ever a target.
+``.json`` (with ``bench/results/search-NOTES.md`` appended; ``--report`` writes the .md
+again from the .json). Target: p95 ≤ 50 ms per kind. Only 127.0.0.1 is ever a target.
 """
 
 from __future__ import annotations
@@ -406,6 +407,9 @@ def markdown(r: dict) -> str:
     lines += ["", "Queries (each request picks one of its kind's at random):", ""]
     lines += [f"- {LABELS[kind]}: " + ", ".join(f"`{p}`" for p in paths)
               for kind, paths in r["queries"].items()]
+    notes = RESULTS / "search-NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -422,8 +426,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--report", action="store_true",
+                        help="only write the .md again from the stored .json (no measuring)")
     args = parser.parse_args()
-    result = run_one(args)
+    if args.report:
+        stored = RESULTS / f"search-postgresql-{args.scale}.json"
+        result = json.loads(stored.read_text())
+        stored.with_suffix(".md").write_text(markdown(result))
+    else:
+        result = run_one(args)
     print(markdown(result))
 
 
