@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from jinja2 import Environment, FileSystemLoader
 from jinja2.bccache import Bucket, BytecodeCache
 from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
@@ -82,14 +83,37 @@ class _SharedBytecode(BytecodeCache):
 _BYTECODE = _SharedBytecode()
 
 
-def _template_engine(engine: JinjaTemplateEngine) -> None:
-    env = engine.engine
-    env.bytecode_cache = _BYTECODE
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _TemplateEnvironment(Environment):
+    """Jinja with a fast path for ``row.column`` on the dicts that database rows are.
+
+    Jinja's ``getattr`` tries the attribute first and, for a dict key, catches the
+    AttributeError before it looks the key up: an exception per ``row.name`` in a template,
+    which was a fifth of a meeting page's rendering. The fast path answers what Jinja would
+    have answered (a dict's own attributes, such as ``items``, still win over its keys)."""
+
+    def getattr(self, obj: object, attribute: str) -> object:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+def _environment() -> Environment:
+    """Templates are read once per process (no stat of every template per request, as
+    Jinja's auto-reload does): a changed template takes effect when the server restarts."""
+    env = _TemplateEnvironment(loader=FileSystemLoader(BASE_DIR / "templates"),
+                               autoescape=True, auto_reload=False, bytecode_cache=_BYTECODE)
     env.globals.update(nav_for=nav_for, role_labels=ROLE_LABELS)
     env.filters.update(
         datetime=web.fmt_datetime, date=web.fmt_date, time=web.fmt_time,
         input_datetime=web.input_datetime, urlencode_page=web.urlencode_page,
     )
+    return env
 
 
 _SECURITY_HEADER_BYTES = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
@@ -148,8 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello"])],
         csrf_config=csrf,
         template_config=TemplateConfig(
-            directory=BASE_DIR / "templates", engine=JinjaTemplateEngine,
-            engine_callback=_template_engine,
+            instance=JinjaTemplateEngine.from_environment(_environment()),
         ),
         exception_handlers={
             web.UserError: web.handle_user_error,

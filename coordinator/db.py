@@ -15,6 +15,10 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
+from coordinator import piccolo_patches
+
+piccolo_patches.install()
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database named by DATABASE_URL cannot be reached."""
@@ -315,6 +319,11 @@ async def migrate(quiet: bool = True) -> None:
     await ensure_triggers()
 
 
+def in_transaction() -> bool:
+    """Whether the current task is inside ``transaction()``."""
+    return engine().current_transaction.get() is not None
+
+
 async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
     """One hand-written statement (placeholders ``{}``), its rows as dicts.
 
@@ -336,6 +345,39 @@ async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
     if rows and not isinstance(rows[0], dict):
         return [dict(row) for row in rows]
     return rows or []
+
+
+def columns(table: Any, alias: str = "") -> str:
+    """Every column of ``table`` as ``alias."column" AS "name"``, as Piccolo selects them."""
+    key = (table, alias)
+    names = _COLUMN_LISTS.get(key)
+    if names is None:
+        prefix = f'{alias}.' if alias else ""
+        names = _COLUMN_LISTS[key] = ", ".join(
+            f'{prefix}"{c._meta.db_column_name}" AS "{c._meta.name}"' for c in table._meta.columns)
+    return names
+
+
+_COLUMN_LISTS: dict[tuple[Any, str], str] = {}
+
+
+async def rows(table: Any, where: str, *args: Any, order_by: str = '"id"',
+               quick: bool = True) -> list[dict]:
+    """``table.select().where(…).order_by(…)`` for the hot pages, without building the
+    query through Piccolo (about 0.3 ms of CPU per statement): the same columns under the
+    same names, the same values on both engines (``tests/test_db_rows.py``).
+
+    ``where`` is SQL with ``{}`` placeholders over the table's own columns; ``quick`` as in
+    ``fetch`` (the default: these are reads by an indexed column).
+    """
+    sql = (f'SELECT {columns(table)} FROM "{table._meta.tablename}" WHERE {where}'
+           + (f" ORDER BY {order_by}" if order_by else ""))
+    return await fetch(sql, *args, quick=quick)
+
+
+def marks(values: Any) -> str:
+    """One placeholder per value, for an ``IN (…)`` list."""
+    return ", ".join("{}" for _ in values)
 
 
 @functools.lru_cache(maxsize=512)

@@ -25,7 +25,7 @@ from coordinator.agreements.tables import (
 )
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
-from coordinator.network.tables import Organisation, Person, Relation
+from coordinator.network.tables import Organisation
 from coordinator.web import Conflict, UserError
 
 ENTITY = "samarbejdsaftale"
@@ -68,8 +68,9 @@ async def organisations() -> list[dict]:
 async def _organisation_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = await Organisation.select(Organisation.id, Organisation.name).where(
-        Organisation.id.is_in(list(ids)))
+    wanted = sorted(ids)
+    rows = await db.fetch(f'SELECT "id", "name" FROM "organisation" WHERE "id" IN ({db.marks(wanted)})',
+                          *wanted, quick=True)
     return {row["id"]: row["name"] for row in rows}
 
 
@@ -108,10 +109,11 @@ async def _parties_of(agreement_ids: list[int]) -> list[dict]:
     """The parties of these agreements with their organisations' names, in form order."""
     parties: list[dict] = []
     for chunk in _chunks(agreement_ids):
-        parties += await AgreementParty.select(
-            *AgreementParty.all_columns(),
-            AgreementParty.organisation.name.as_alias("organisation_name"),
-        ).where(AgreementParty.agreement.is_in(chunk)).order_by(AgreementParty.position)
+        parties += await db.fetch(
+            f'SELECT {db.columns(AgreementParty, "p")}, o."name" AS "organisation_name" '
+            'FROM "agreement_party" p LEFT JOIN "organisation" o ON o."id" = p."organisation" '
+            f'WHERE p."agreement" IN ({db.marks(chunk)}) ORDER BY p."position"', *chunk,
+            quick=True)
     return parties
 
 
@@ -207,11 +209,12 @@ async def due(on: date, within_days: int) -> list[dict]:
 
 async def family_organisation_ids(family_id: int) -> set[int]:
     """The organisations in a family's network: people's employers and relation targets."""
-    people = await Person.select(Person.organisation).where(
-        (Person.family == family_id) & Person.organisation.is_not_null())
-    relations = await Relation.select(Relation.target_organisation).where(
-        (Relation.family == family_id) & Relation.target_organisation.is_not_null())
-    return {r["organisation"] for r in people} | {r["target_organisation"] for r in relations}
+    rows = await db.fetch(
+        'SELECT "organisation" AS "id" FROM "person" WHERE "family" = {} '
+        'AND "organisation" IS NOT NULL UNION SELECT "target_organisation" FROM "relation" '
+        'WHERE "family" = {} AND "target_organisation" IS NOT NULL', family_id, family_id,
+        quick=True)
+    return {row["id"] for row in rows}
 
 
 async def agreements_for_family(family_id: int, on: date) -> list[dict]:
@@ -223,13 +226,15 @@ async def agreements_for_family(family_id: int, on: date) -> list[dict]:
     org_ids = await family_organisation_ids(family_id)
     if not org_ids:
         return []
-    party_hits = AgreementParty.select(AgreementParty.agreement).where(
-        AgreementParty.organisation.is_in(list(org_ids)))
-    rows = await Agreement.select(*_agreement_columns()).where(
-        (Agreement.status == StoredStatus.ACTIVE.value)
-        & (Agreement.period_start <= on) & (Agreement.period_end >= on)
-        & (Agreement.partner.is_in(list(org_ids)) | Agreement.id.is_in(party_hits))
-    ).order_by(Agreement.title)
+    orgs = sorted(org_ids)
+    rows = await db.fetch(
+        f'SELECT {db.columns(Agreement, "a")}, o."name" AS "partner_name", '
+        'o."kind" AS "partner_kind" FROM "agreement" a '
+        'LEFT JOIN "organisation" o ON o."id" = a."partner" '
+        'WHERE a."status" = {} AND a."period_start" <= {} AND a."period_end" >= {} '
+        f'AND (a."partner" IN ({db.marks(orgs)}) OR a."id" IN (SELECT ap."agreement" '
+        f'FROM "agreement_party" ap WHERE ap."organisation" IN ({db.marks(orgs)}))) '
+        'ORDER BY a."title"', StoredStatus.ACTIVE.value, on, on, *orgs, *orgs)
     if not rows:
         return []
     parties = await _parties_of([r["id"] for r in rows])

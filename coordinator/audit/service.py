@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -40,19 +43,87 @@ async def record(
 ) -> None:
     """Append one audit event. Call it inside the transaction of the change it describes.
 
-    Every page read writes one, so it is one hand-written INSERT (Piccolo's query building
-    cost more than the statement); ``record_many`` writes the same rows in bulk.
+    Inside a transaction the row commits with the change. Outside one (the audit record of
+    a page read) the rows of concurrent requests are written together: one multi-row
+    INSERT and one commit for all of them (``_GroupCommit``), and this returns when the
+    row is committed, so no page is answered before its read is on record.
     """
-    await db.fetch(_INSERT, clock.now(), user.id if user else None,
-                   user.username if user else "", user.role.value if user else "", action,
-                   entity, str(entity_id), family_id, summary[:2000], client_address)
+    values = (clock.now(), user.id if user else None, user.username if user else "",
+              user.role.value if user else "", action, entity, str(entity_id), family_id,
+              summary[:2000], client_address)
+    if db.in_transaction():
+        await db.fetch(_insert(1), *values)
+        return
+    await _group_commit().add(values)
 
 
-_INSERT = (
-    'INSERT INTO "audit_event" ("at", "user_id", "username", "role", "action", "entity", '
-    '"entity_id", "family_id", "summary", "client_address") '
-    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
-)
+_COLUMNS = ('INSERT INTO "audit_event" ("at", "user_id", "username", "role", "action", '
+            '"entity", "entity_id", "family_id", "summary", "client_address") VALUES ')
+_ROW = "(" + ", ".join(["{}"] * 10) + ")"
+
+
+@functools.lru_cache(maxsize=64)
+def _insert(rows: int) -> str:
+    return _COLUMNS + ", ".join([_ROW] * rows)
+
+
+class _GroupCommit:
+    """Audit rows of concurrent requests, written by one INSERT at a time.
+
+    The first row that arrives while no write is running starts one at the next turn of
+    the event loop (so the rows of requests that are ready together go together); rows
+    arriving while a write runs wait for the next one. Under load a write carries the rows
+    of every request that arrived during the previous write: one commit instead of one per
+    request, which is what a read's audit record cost on PostgreSQL (its WAL flush) and on
+    SQLite (the write lock). Each caller gets its own row's outcome: the statement's
+    error, if any, reaches every caller whose row was in it.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[tuple, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, values: tuple) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((values, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        try:
+            await asyncio.sleep(0)  # let the requests that are ready add their rows
+            while self._pending:
+                batch, self._pending = self._pending[:GROUP_COMMIT_ROWS], self._pending[GROUP_COMMIT_ROWS:]
+                try:
+                    await db.fetch(_insert(len(batch)),
+                                   *(value for values, _ in batch for value in values))
+                except BaseException as failure:  # noqa: BLE001 – handed to every caller
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(failure)
+                    if not isinstance(failure, Exception):
+                        raise
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._writer = None
+
+
+GROUP_COMMIT_ROWS = 500  # ~10 bound values per row: far below a statement's 32,767
+_GROUPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit] = (
+    weakref.WeakKeyDictionary())
+
+
+def _group_commit() -> _GroupCommit:
+    """The group commit of the running event loop (database pools are per loop)."""
+    loop = asyncio.get_running_loop()
+    group = _GROUPS.get(loop)
+    if group is None:
+        group = _GROUPS[loop] = _GroupCommit()
+    return group
 
 
 def _event(user: Principal | None, action: str, entity: str, entity_id: object,

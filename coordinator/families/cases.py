@@ -206,17 +206,19 @@ class TeamView:
 
 async def team_view(family_id: int) -> TeamView:
     """The team with its tovholder, and the active colleagues who are not on it."""
-    members = await TeamMember.select(
-        TeamMember.id, TeamMember.team_role, TeamMember.lead,
-        TeamMember.user.id.as_alias("user_id"), TeamMember.user.full_name.as_alias("full_name"),
-        TeamMember.user.role.as_alias("role"), TeamMember.user.unit.as_alias("unit"),
-    ).where(TeamMember.family == family_id).order_by(TeamMember.user.full_name)
-    on_team = [m["user_id"] for m in members]
-    colleagues = await User.select(User.id, User.full_name, User.unit, User.role).where(
-        (User.active == True)  # noqa: E712
-        & User.role.is_in([Role.SOCIALRAADGIVER.value, Role.LEDER.value, Role.KONTAKTPERSON.value])
-        & User.id.not_in(on_team or [-1])).order_by(User.full_name)
+    members = await db.fetch(
+        'SELECT t."id", t."team_role", t."lead", u."id" AS "user_id", u."full_name", u."role", '
+        'u."unit" FROM "team_member" t LEFT JOIN "app_user" u ON u."id" = t."user" '
+        'WHERE t."family" = {} ORDER BY u."full_name"', family_id, quick=True)
+    on_team = [m["user_id"] for m in members] or [-1]
+    colleagues = await db.fetch(
+        'SELECT "id", "full_name", "unit", "role" FROM "app_user" WHERE "active" '
+        f'AND "role" IN ({db.marks(_COLLEAGUE_ROLES)}) AND "id" NOT IN ({db.marks(on_team)}) '
+        'ORDER BY "full_name"', *_COLLEAGUE_ROLES, *on_team)
     return TeamView(members, colleagues)
+
+
+_COLLEAGUE_ROLES = [Role.SOCIALRAADGIVER.value, Role.LEDER.value, Role.KONTAKTPERSON.value]
 
 
 def _team_role(value: str) -> str:
@@ -317,8 +319,7 @@ def after_care_until(ended_on: date | None) -> date | None:
 
 async def stays_of(family_id: int) -> list[StayView]:
     """The family's stays, newest first."""
-    rows = await Stay.select().where(Stay.family == family_id).order_by(
-        Stay.started_on, ascending=False)
+    rows = await db.rows(Stay, '"family" = {}', family_id, order_by='"started_on" DESC')
     return [StayView(r["id"], r["started_on"], r["ended_on"], after_care_until(r["ended_on"]))
             for r in rows]
 

@@ -94,10 +94,16 @@ def _changed(row: Mapping[str, Any], texts: Mapping[str, tuple[str, str]]
 
 async def current_fgc(family_id: int) -> dict | None:
     """The family's current familierådslagning case (the newest)."""
-    return await FgcCase.select(
-        *FgcCase.all_columns(), FgcCase.assessed_by.full_name.as_alias("assessed_by_name"),
-        FgcCase.samordner_user.full_name.as_alias("samordner_user_name"),
-    ).where(FgcCase.family == family_id).order_by(FgcCase.id, ascending=False).first()
+    rows = await db.fetch(_CURRENT_FGC, family_id, quick=True)
+    return rows[0] if rows else None
+
+
+_CURRENT_FGC = (
+    f'SELECT {db.columns(FgcCase, "c")}, a."full_name" AS "assessed_by_name", '
+    's."full_name" AS "samordner_user_name" FROM "fgc_case" c '
+    'LEFT JOIN "app_user" a ON a."id" = c."assessed_by" '
+    'LEFT JOIN "app_user" s ON s."id" = c."samordner_user" '
+    'WHERE c."family" = {} ORDER BY c."id" DESC LIMIT 1')
 
 
 def fgc_step(case: Mapping[str, Any] | None, meeting: Mapping | None, plan: list) -> int:
@@ -361,14 +367,19 @@ class BicView:
 
 async def current_bic(family_id: int) -> dict | None:
     """The family's current father assessment (the newest)."""
-    return await FatherAssessment.select(
-        *FatherAssessment.all_columns(),
-        FatherAssessment.father.name.as_alias("father_name"),
-        FatherAssessment.assessed_by.full_name.as_alias("assessed_by_name"),
-        FatherAssessment.mother_agreement_by.full_name.as_alias("agreement_by_name"),
-        FatherAssessment.contact_person.full_name.as_alias("contact_name"),
-    ).where(FatherAssessment.family == family_id).order_by(
-        FatherAssessment.id, ascending=False).first()
+    rows = await db.fetch(_CURRENT_BIC, family_id, quick=True)
+    return rows[0] if rows else None
+
+
+_CURRENT_BIC = (
+    f'SELECT {db.columns(FatherAssessment, "b")}, p."name" AS "father_name", '
+    'a."full_name" AS "assessed_by_name", g."full_name" AS "agreement_by_name", '
+    'k."full_name" AS "contact_name" FROM "father_assessment" b '
+    'LEFT JOIN "person" p ON p."id" = b."father" '
+    'LEFT JOIN "app_user" a ON a."id" = b."assessed_by" '
+    'LEFT JOIN "app_user" g ON g."id" = b."mother_agreement_by" '
+    'LEFT JOIN "app_user" k ON k."id" = b."contact_person" '
+    'WHERE b."family" = {} ORDER BY b."id" DESC LIMIT 1')
 
 
 async def bic_view(family_id: int) -> BicView:
@@ -677,7 +688,8 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
                       3: "Vælg en samordner.", 4: "Forbered og planlæg mødet.",
                       5: "Hold familierådslagningen.",
                       6: "Registrér familiens plan og opfølgningsmødet."}.get(step, ""))
-        open_tasks = await FgcTask.count().where((FgcTask.case == fgc["id"]) & (FgcTask.done == False))  # noqa: E712
+        open_tasks = (await db.fetch('SELECT COUNT(*) AS "n" FROM "fgc_task" WHERE "case" = {} '
+                                     'AND NOT "done"', fgc["id"], quick=True))[0]["n"]
         if open_tasks:
             steps.append(f"{open_tasks} forberedelsesopgave(r) er ikke udført.")
     if bic is None:

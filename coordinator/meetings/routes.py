@@ -565,6 +565,23 @@ class MeetingController(Controller):
         row = await self._participant_row(meeting, participant_id)
         return row, availability.owner_of(row)
 
+    def _hours_page(self, meeting_id: int, participant_id: int) -> str:
+        return f"/meetings/{meeting_id}/participants/{participant_id}/hours"
+
+    @get("/{meeting_id:int}/participants/{participant_id:int}/hours", name="participant_hours")
+    async def hours_page(self, request: Request, meeting_id: FromPath[int],
+                         participant_id: FromPath[int]) -> Response:
+        """One participant's working hours, special days and calendar (ICS), edited by
+        those who plan the meeting's times."""
+        meeting, _ = await self._scheduling(request, meeting_id)
+        row, owner = await self._participant_owner(meeting, participant_id)
+        hours = await availability.hours_of([owner])
+        feeds, _ = await availability.feeds_of([row])
+        feed = next((f for f in feeds if f["organisation"] is None), None)
+        return web.render("meetings/participant_hours.html", {
+            "m": meeting, "p": row, "own": hours.get(row["safety_id"]), "feed": feed,
+            "weekdays": planner.WEEKDAYS_DA, "default_hours": planner.DEFAULT_WORKING_HOURS})
+
     @post("/{meeting_id:int}/participants/{participant_id:int}/hours")
     async def weekly_hours(self, request: Request, meeting_id: FromPath[int],
                            participant_id: FromPath[int]) -> Response:
@@ -581,7 +598,7 @@ class MeetingController(Controller):
                     _time(form, f"end_{day}", f"{name.capitalize()}: slut"), name.capitalize())
         await availability.set_weekly_hours(web.user_of(request), owner, hours, meeting["family"],
                                             row["name"], web.client_address(request))
-        return web.see_other(request, self._back(meeting_id, "hours"))
+        return web.see_other(request, self._hours_page(meeting_id, participant_id))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/hours/date")
     async def date_hours(self, request: Request, meeting_id: FromPath[int],
@@ -600,7 +617,7 @@ class MeetingController(Controller):
             await availability.set_date_override(web.user_of(request), owner, day, pair,
                                                  meeting["family"], row["name"],
                                                  web.client_address(request))
-        return web.see_other(request, self._back(meeting_id, "hours"))
+        return web.see_other(request, self._hours_page(meeting_id, participant_id))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/feed")
     async def feed(self, request: Request, meeting_id: FromPath[int],
@@ -622,6 +639,8 @@ class MeetingController(Controller):
                                     organisation_id=organisation, family_id=meeting["family"],
                                     name=row["organisation"] if organisation else row["name"],
                                     address=web.client_address(request))
+        if row["person"] or row["user"]:  # set on the participant's own page
+            return web.see_other(request, self._hours_page(meeting_id, participant_id))
         return web.see_other(request, self._back(meeting_id, "hours"))
 
     @post("/{meeting_id:int}/approvals")

@@ -675,10 +675,11 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
 
 async def meetings_of_family(family_id: int) -> list[dict]:
     """The family's meetings with their first start time, newest plans first."""
-    rows = await Meeting.select(Meeting.id, Meeting.title, Meeting.kind, Meeting.status,
-                                ).where(Meeting.family == family_id).order_by(Meeting.id)
-    starts = await MeetingPart.select(MeetingPart.meeting, MeetingPart.starts_at).where(
-        MeetingPart.meeting.is_in([r["id"] for r in rows]) if rows else MeetingPart.id == -1)
+    rows = await db.fetch('SELECT "id", "title", "kind", "status" FROM "meeting" '
+                          'WHERE "family" = {} ORDER BY "id"', family_id, quick=True)
+    starts = await db.fetch('SELECT p."meeting", p."starts_at" FROM "meeting_part" p '
+                            'JOIN "meeting" m ON m."id" = p."meeting" WHERE m."family" = {}',
+                            family_id, quick=True) if rows else []
     first: dict[int, datetime] = {}
     for s in starts:
         if s["starts_at"] and (s["meeting"] not in first or s["starts_at"] < first[s["meeting"]]):

@@ -150,14 +150,15 @@ class Network:
 
 async def load_network(family_id: int) -> Network:
     """The family's network in four queries (people, relations, keep-apart, organisations)."""
-    people = await Person.select().where(Person.family == family_id).order_by(Person.id)
-    relations = await Relation.select().where(Relation.family == family_id).order_by(Relation.id)
-    pairs = await KeepApart.select().where(KeepApart.family == family_id).order_by(KeepApart.id)
+    people = await db.rows(Person, '"family" = {}', family_id)
+    relations = await db.rows(Relation, '"family" = {}', family_id)
+    pairs = await db.rows(KeepApart, '"family" = {}', family_id)
     org_ids = {p["organisation"] for p in people if p["organisation"] is not None}
     org_ids |= {r["target_organisation"] for r in relations if r["target_organisation"] is not None}
     organisations: dict[int, dict] = {}
     if org_ids:
-        rows = await Organisation.select().where(Organisation.id.is_in(sorted(org_ids)))
+        wanted = sorted(org_ids)
+        rows = await db.rows(Organisation, f'"id" IN ({db.marks(wanted)})', *wanted)
         organisations = {o["id"]: o for o in rows}
     for person in people:
         org = organisations.get(person["organisation"]) if person["organisation"] else None
@@ -224,7 +225,8 @@ async def history(family_id: int, limit: int = 500) -> list[dict]:
 
 async def case_facts(family_id: int) -> dict:
     """The intake's case facts; an unsaved row is all blank with version 1 (see `save_case_facts`)."""
-    row = await CaseFacts.select().where(CaseFacts.family == family_id).first()
+    found = await db.rows(CaseFacts, '"family" = {}', family_id, order_by="")
+    row = found[0] if found else None
     if row is None:
         row = {c._meta.name: c.get_default_value() for c in CaseFacts._meta.columns}
         row.update(id=None, family=family_id, s50_date=None, s141_date=None, version=1)

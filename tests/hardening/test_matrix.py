@@ -85,6 +85,7 @@ AGREEMENT_PAGE = rule(OK, CASE)
 AGREEMENT_FORM = rule(OK, EDITORS)
 AGREEMENT_WRITE = rule(DONE, EDITORS)
 SCHEDULING = rule(DONE, CASE + ("samordner",))  # times and participants of an FGC
+SCHEDULING_PAGE = rule(OK, CASE + ("samordner",))
 TOKEN_PAGE = rule(OK, LOGGED_IN, anonymous=OK)
 TOKEN_WRITE = rule(DONE, LOGGED_IN, anonymous=DONE)
 
@@ -179,6 +180,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/remove"):
         SCHEDULING,
+    ("GET", "/meetings/{meeting_id:int}/participants/{participant_id:int}/hours"):
+        SCHEDULING_PAGE,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/hours"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/hours/date"):
         SCHEDULING,

@@ -99,12 +99,18 @@ async def test_hours_form_over_http_saves_defaults_days_off_and_rejects_bad_inpu
     page = f"/meetings/{meeting['id']}"
     mads_row = next(p for p in await service.participants_of(meeting["id"]) if p["user"] == mads.id)
     await f.login(client, sara)
+    hours_page = f"{page}/participants/{mads_row['id']}/hours"
     text = (await client.get(page)).text
-    assert "Arbejdstider og kalendere" in text and 'name="start_0" value="08:00"' in text
+    assert "Arbejdstider og kalendere" in text and f'href="{hours_page}"' in text
+    assert 'name="start_0"' not in text  # each participant's form is on their own page
+    text = (await client.get(hours_page)).text
+    assert 'name="start_0" value="08:00"' in text and "Tilbage til mødet" in text
     form = {f"start_{d}": "09:00" for d in range(5)} | {f"end_{d}": "15:00" for d in range(5)}
     form |= {"off_4": "on", "off_5": "on", "off_6": "on"}
-    r = await f.post_form(client, f"{page}/participants/{mads_row['id']}/hours", form, page=page)
-    assert r.status_code == 303, r.text[:300]
+    r = await f.post_form(client, f"{page}/participants/{mads_row['id']}/hours", form,
+                          page=hours_page)
+    assert r.status_code == 303 and r.headers["location"] == hours_page, r.text[:300]
+    assert 'name="start_0" value="09:00"' in (await client.get(hours_page)).text
     rows = {r["weekday"]: (r["starts"], r["ends"]) for r in await WorkingHours.select()}
     assert rows[0] == (time(9), time(15)) and rows[4] == (None, None) and len(rows) == 7
     bad = await f.post_form(client, f"{page}/participants/{mads_row['id']}/hours",
@@ -116,7 +122,7 @@ async def test_hours_form_over_http_saves_defaults_days_off_and_rejects_bad_inpu
     r = await f.post_form(client, f"{page}/participants/{mads_row['id']}/hours/date",
                           {"on_date": "2030-01-07", "off": "on"}, page=page)
     assert r.status_code == 303
-    assert "fri" in (await client.get(page)).text
+    assert "7. januar 2030: fri" in (await client.get(hours_page)).text
     assert len(await WorkingHours.select()) == 8
 
 

@@ -33,6 +33,13 @@ def count_queries(monkeypatch):
         return await original(self, *args, **kwargs)
 
     monkeypatch.setattr(engine_class, "run_querystring", counting)
+    original_fetch = db.fetch
+
+    async def counting_fetch(*args, **kwargs):  # hand-written statements (outside transactions)
+        counter["n"] += 1
+        return await original_fetch(*args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", counting_fetch)
     return counter
 
 

@@ -1,0 +1,77 @@
+"""Read audit records of concurrent requests share one INSERT and one commit, and a
+request still returns only once its own row is committed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from coordinator import db
+from coordinator.audit import service as audit
+from coordinator.audit.tables import AuditEvent
+from tests import factories as f
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    seen: list[str] = []
+    original = db.fetch
+
+    async def counting(sql, *args, **kwargs):
+        if "audit_event" in sql:
+            seen.append(sql)
+        return await original(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", counting)
+    return seen
+
+
+async def test_concurrent_reads_are_written_together_and_each_is_on_record(statements):
+    user = await f.user()
+    family = await f.family(user)
+    await asyncio.gather(*(audit.record(user, "read", "familieside", family, family,
+                                        f"Læsning {n}", "127.0.0.1") for n in range(40)))
+    rows = await AuditEvent.select().where(AuditEvent.summary.like("Læsning %"))
+    assert sorted(r["summary"] for r in rows) == sorted(f"Læsning {n}" for n in range(40))
+    assert all(r["family_id"] == family and r["username"] == user.username for r in rows)
+    assert 1 <= len(statements) < 5, len(statements)
+
+
+async def test_a_single_read_is_on_record_when_record_returns(statements):
+    user = await f.user()
+    await audit.record(user, "read", "familieside", 7, None, "Alene", "127.0.0.1")
+    assert await AuditEvent.count().where(AuditEvent.summary == "Alene") == 1
+    assert len(statements) == 1
+
+
+async def test_inside_a_transaction_the_row_goes_with_the_change():
+    user = await f.user()
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo):
+        async with db.transaction():
+            await audit.record(user, "update", "person", 1, None, "Rulles tilbage")
+            assert await AuditEvent.count().where(AuditEvent.summary == "Rulles tilbage") == 1
+            raise Undo
+    assert await AuditEvent.count().where(AuditEvent.summary == "Rulles tilbage") == 0
+
+
+async def test_a_failed_write_reaches_every_caller_in_it(monkeypatch):
+    user = await f.user()
+    original = db.fetch
+
+    async def failing(sql, *args, **kwargs):
+        if "audit_event" in sql:
+            raise db.DatabaseUnavailable("nede")
+        return await original(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", failing)
+    outcomes = await asyncio.gather(*(audit.record(user, "read", "familieside", n, None, "x")
+                                      for n in range(5)), return_exceptions=True)
+    assert all(isinstance(o, db.DatabaseUnavailable) for o in outcomes)
+    monkeypatch.setattr(db, "fetch", original)
+    await audit.record(user, "read", "familieside", 9, None, "Igen")  # the next batch works
+    assert await AuditEvent.count().where(AuditEvent.summary == "Igen") == 1
