@@ -8,8 +8,10 @@ itself never waits for the network.
 Parsing (``read_ics``, pure): every VEVENT is busy unless ``TRANSP:TRANSPARENT`` or
 ``STATUS:CANCELLED``; recurring events are expanded with ``recurring-ical-events``;
 all-day events block their whole local days; FREEBUSY periods of VFREEBUSY components are
-busy unless ``FBTYPE=FREE``. Floating times are read as Copenhagen time; Windows zone names
-(Outlook, Exchange) and vendor-prefixed TZIDs are read as the tzdata zone they name. A
+busy unless ``FBTYPE=FREE``. Floating times are read in the calendar's ``X-WR-TIMEZONE``
+(Google, Apple), without one as Copenhagen time; Windows zone names (Outlook, Exchange) and
+vendor-prefixed TZIDs are read as the tzdata zone they name, and a zone only the feed's
+VTIMEZONE defines (Outlook's "Customized Time Zone") by that definition. A
 series that cannot be read (no DTSTART, a broken RRULE or EXDATE…) is skipped and named in
 ``BusyFeed.skipped``; the rest of the calendar is used. Series that plainly end before the
 window (or start after it) are left out before icalendar reads the text, so ten years of a
@@ -24,6 +26,7 @@ shows as a warning; the cached intervals stay in use.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import json
 import re
@@ -199,21 +202,49 @@ def olson_name(tzid: str) -> str | None:
     return None
 
 
+_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE[ \t]*\r?$.*?^END:VTIMEZONE[ \t]*\r?$",
+                        re.IGNORECASE | re.MULTILINE | re.DOTALL)
+
+
+def _own_zone_names(text: str) -> dict[str, str]:
+    """A name of its own for every zone only the feed's VTIMEZONE defines, made from the
+    definition itself: Outlook calls any zone it has no Windows name for "Customized Time
+    Zone", and icalendar keeps the first definition it meets under a name for the whole
+    process, so the next partner's "Customized Time Zone" (another zone) would get its rules."""
+    names: dict[str, str] = {}
+    for block in _VTIMEZONE.findall(text):
+        match = _TZID_LINE.search(block)
+        if match is None:
+            continue
+        tzid = match.group(1).strip()
+        if olson_name(tzid) is None and tzid not in names:
+            rules = _TZID_LINE.sub("", block).replace("\r", "")
+            digest = hashlib.sha256(rules.encode("utf-8", "replace")).hexdigest()[:16]
+            names[tzid] = f"{tzid.strip(chr(34)).strip('/')} {digest}"
+    return names
+
+
 def _with_olson_tzids(text: str) -> str:
-    """The feed with every TZID it uses by a known name replaced by the tzdata name.
+    """The feed with every TZID it uses by a known name replaced by the tzdata name, and
+    every zone only its VTIMEZONE defines renamed after that definition (``_own_zone_names``).
 
     tzdata then decides the offsets, not the feed's own VTIMEZONE: icalendar keeps the
     first VTIMEZONE it meets under a name for the whole process (the next feed's zone of
     the same name would get its rules), and Outlook's definitions, which start in 1601,
     cost seconds to evaluate for a large calendar."""
+    own = _own_zone_names(text)
+
+    def renamed(tzid: str) -> str | None:
+        return olson_name(tzid) or own.get(tzid.strip()) or own.get(tzid.strip().strip('"'))
+
     def param(match: re.Match[str]) -> str:
         tzid = match.group(1) if match.group(1) is not None else match.group(2)
-        olson = olson_name(tzid)
-        return f";TZID={olson}" if olson else match.group(0)
+        name = renamed(tzid)
+        return f';TZID="{name}"' if name else match.group(0)
 
     def line(match: re.Match[str]) -> str:
-        olson = olson_name(match.group(1))
-        return f"TZID:{olson}" if olson else match.group(0)
+        name = renamed(match.group(1))
+        return f"TZID:{name}" if name else match.group(0)
 
     return _TZID_LINE.sub(line, _TZID_PARAM.sub(param, text))
 
@@ -370,16 +401,21 @@ def _series(calendar: Any) -> list[list[Any]]:
     return [sorted(group, key=lambda c: c.get("RECURRENCE-ID") is not None) for group in groups.values()]
 
 
-def _expanded(series: list[list[Any]], window_start: datetime, window_end: datetime) -> list[Any]:
+def _expanded(series: list[list[Any]], window_start: datetime, window_end: datetime,
+              zone: str | None = None) -> list[Any]:
     calendar = icalendar.Calendar()
+    if zone:
+        # recurring-ical-events reads floating and UTC times in the calendar's X-WR-TIMEZONE
+        # (Google writes a series in UTC and means the wall time there).
+        calendar.add("X-WR-TIMEZONE", zone)
     for group in series:
         for component in group:
             calendar.add_component(component)
     return list(recurring_ical_events.of(calendar).between(window_start, window_end))
 
 
-def _occurrences(series: list[list[Any]], window_start: datetime, window_end: datetime
-                 ) -> tuple[list[Any], list[str]]:
+def _occurrences(series: list[list[Any]], window_start: datetime, window_end: datetime,
+                 zone: str | None = None) -> tuple[list[Any], list[str]]:
     """The occurrences of the sound series in the window, and a sentence per series that
     could not be expanded. The whole set is expanded at once; only when that fails is each
     series expanded alone, to find the broken ones."""
@@ -392,16 +428,26 @@ def _occurrences(series: list[list[Any]], window_start: datetime, window_end: da
         else:
             skipped.append(f"{_named(group)} {fault}.")
     try:
-        return _expanded(sound, window_start, window_end), skipped
+        return _expanded(sound, window_start, window_end, zone), skipped
     except Exception:  # noqa: BLE001 - whatever a broken series raises, the others count
         pass
     occurrences: list[Any] = []
     for group in sound:
         try:
-            occurrences.extend(_expanded([group], window_start, window_end))
+            occurrences.extend(_expanded([group], window_start, window_end, zone))
         except Exception:  # noqa: BLE001
             skipped.append(f"{_named(group)} har gentagelser, der ikke kan læses.")
     return occurrences, skipped
+
+
+def _calendar_zone(calendar: Any) -> str | None:
+    """The tzdata zone a calendar's ``X-WR-TIMEZONE`` names (Google and Apple exports), in
+    which its floating times are read; None without one (floating times are then read as
+    Copenhagen time) or when the name is no zone."""
+    value = calendar.get("X-WR-TIMEZONE")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return olson_name(str(value)) if value is not None else None
 
 
 def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) -> Reading:
@@ -416,7 +462,8 @@ def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) ->
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).") from None
     if not isinstance(calendar, icalendar.Calendar):
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).")
-    events, skipped = _occurrences(_series(calendar), window_start, window_end)
+    events, skipped = _occurrences(_series(calendar), window_start, window_end,
+                                   _calendar_zone(calendar))
     result: list[planner.Busy | planner.AllDay] = []
     for event in events:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
