@@ -440,6 +440,64 @@ def _occurrences(series: list[list[Any]], window_start: datetime, window_end: da
     return occurrences, skipped
 
 
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_COMPONENT = re.compile(r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*$", re.IGNORECASE)
+
+
+def _repaired(text: str) -> tuple[str, list[str]]:
+    """The feed with what would make icalendar refuse all of it taken out, and a Danish
+    sentence per repair: lines that are no content lines (no ``:``) are dropped, empty
+    lines too (they may sit inside a folded line), VTIMEZONEs of zones tzdata knows are
+    dropped (tzdata decides their offsets anyway, and a broken one must not cost the
+    calendar), and a calendar that stops too early is closed (what it held is used)."""
+    lines = [line for line in _LINE_BREAK.split(text) if line.strip()]
+    unfolded: list[str] = []
+    for line in lines:
+        if line[0] in " \t" and unfolded:
+            unfolded[-1] += line[1:]
+        else:
+            unfolded.append(line)
+    kept: list[str] = []
+    open_components: list[str] = []
+    dropped = 0
+    zone_start: int | None = None
+    for line in unfolded:
+        component = _COMPONENT.match(line.strip())
+        if component is None:
+            if ":" in line:
+                kept.append(line)
+            else:
+                dropped += 1
+            continue
+        which, name = component.group(1).upper(), component.group(2).upper()
+        if which == "BEGIN":
+            if name == "VTIMEZONE":
+                zone_start = len(kept)
+            open_components.append(name)
+            kept.append(line)
+            continue
+        if name not in open_components:
+            dropped += 1
+            continue
+        while open_components[-1] != name:  # close what was left open inside it
+            kept.append(f"END:{open_components.pop()}")
+        open_components.pop()
+        kept.append(line)
+        if name == "VTIMEZONE" and zone_start is not None:
+            tzid = _TZID_LINE.search("\n".join(kept[zone_start:]))
+            if tzid and olson_name(tzid.group(1)):
+                del kept[zone_start:]
+            zone_start = None
+    repairs = []
+    if dropped:
+        repairs.append(f"{dropped} linje(r) i kalenderen kunne ikke læses og er sprunget over.")
+    if open_components and open_components[0] == "VCALENDAR":
+        repairs.append("Kalenderen slutter for tidligt (den er ikke hentet hel); det, den "
+                       "nåede at vise, bruges.")
+        kept.extend(f"END:{name}" for name in reversed(open_components))
+    return "\r\n".join(kept) + "\r\n", repairs
+
+
 def _calendar_zone(calendar: Any) -> str | None:
     """The tzdata zone a calendar's ``X-WR-TIMEZONE`` names (Google and Apple exports), in
     which its floating times are read; None without one (floating times are then read as
@@ -455,15 +513,21 @@ def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) ->
     naming) the events that cannot be read; ``FeedError`` (Danish) if the document is not
     iCalendar at all or holds too many intervals."""
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text, repairs = _repaired(text.lstrip("\ufeff"))
     try:
-        calendar = icalendar.Calendar.from_ical(
-            _with_olson_tzids(within_window(text, window_start, window_end)))
+        parsed = icalendar.Calendar.from_ical(
+            _with_olson_tzids(within_window(text, window_start, window_end)), multiple=True)
     except Exception:
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).") from None
-    if not isinstance(calendar, icalendar.Calendar):
+    calendars = [c for c in parsed if isinstance(c, icalendar.Calendar)]
+    if not calendars:
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).")
+    calendar = calendars[0]
+    for more in calendars[1:]:  # some servers write one VCALENDAR per event into one file
+        calendar.subcomponents.extend(more.subcomponents)
     events, skipped = _occurrences(_series(calendar), window_start, window_end,
                                    _calendar_zone(calendar))
+    skipped = repairs + skipped
     result: list[planner.Busy | planner.AllDay] = []
     for event in events:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
