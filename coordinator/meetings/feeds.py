@@ -11,7 +11,8 @@ all-day events block their whole local days; FREEBUSY periods of VFREEBUSY compo
 busy unless ``FBTYPE=FREE``. Floating times are read in the calendar's ``X-WR-TIMEZONE``
 (Google, Apple), without one as Copenhagen time; Windows zone names (Outlook, Exchange) and
 vendor-prefixed TZIDs are read as the tzdata zone they name, and a zone only the feed's
-VTIMEZONE defines (Outlook's "Customized Time Zone") by that definition. A
+VTIMEZONE defines (Outlook's "Customized Time Zone") as the tzdata zone that agrees with it
+over the window, else by that definition. A
 series that cannot be read (no DTSTART, a broken RRULE or EXDATE…) is skipped and named in
 ``BusyFeed.skipped``; the rest of the calendar is used. Series that plainly end before the
 window (or start after it) are left out before icalendar reads the text, so ten years of a
@@ -26,6 +27,7 @@ shows as a warning; the cached intervals stay in use.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import json
@@ -206,11 +208,64 @@ _VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE[ \t]*\r?$.*?^END:VTIMEZONE[ \t]*\r?$"
                         re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
 
-def _own_zone_names(text: str) -> dict[str, str]:
-    """A name of its own for every zone only the feed's VTIMEZONE defines, made from the
-    definition itself: Outlook calls any zone it has no Windows name for "Customized Time
-    Zone", and icalendar keeps the first definition it meets under a name for the whole
-    process, so the next partner's "Customized Time Zone" (another zone) would get its rules."""
+# Zones a definition is compared with: Copenhagen first, then every zone a Windows name means.
+_CANDIDATE_ZONES = tuple(dict.fromkeys(
+    ["Europe/Copenhagen", *sorted(z for z in set(WINDOWS_TO_OLSON.values()) if z in _ZONES)]))
+_PROBE_DAYS = (1, 15)
+
+
+def _probes(zone: Any, first_year: int, last_year: int) -> list[tuple[datetime, timedelta]]:
+    """Moments and the offset ``zone`` gives them: twice a month from ``first_year`` to
+    ``last_year``, and a minute either side of every change of offset in between (found by
+    bisection). Two zones that agree on these agree on every moment of those years."""
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(zone).utcoffset() or timedelta(0)
+
+    samples = [datetime(year, month, day, 12, tzinfo=UTC) for year in range(first_year, last_year + 1)
+               for month in range(1, 13) for day in _PROBE_DAYS]
+    samples.append(datetime(last_year + 1, 1, 1, 12, tzinfo=UTC))
+    offsets = [offset(moment) for moment in samples]
+    probes = list(zip(samples, offsets, strict=True))
+    for index in range(len(samples) - 1):
+        if offsets[index] == offsets[index + 1]:
+            continue
+        low, high = samples[index], samples[index + 1]
+        while high - low > timedelta(minutes=1):
+            middle = low + (high - low) / 2
+            if offset(middle) == offsets[index]:
+                low = middle
+            else:
+                high = middle
+        probes += [(low, offsets[index]), (high, offset(high))]
+    return probes
+
+
+@functools.lru_cache(maxsize=128)
+def zone_for_definition(vtimezone: str, first_year: int, last_year: int) -> str | None:
+    """The tzdata zone that gives every moment of ``first_year``–``last_year`` the same
+    offset as a feed's own VTIMEZONE (Outlook's "Customized Time Zone" is mostly Central
+    European time written out from 1601), or None when none does or the definition cannot
+    be read. tzdata is then used: evaluating Outlook's rules from 1601 for every occurrence
+    of a large calendar costs seconds."""
+    try:
+        defined = icalendar.Timezone.from_ical(vtimezone).to_tz(lookup_tzid=False)
+        probes = _probes(defined, first_year, last_year)
+    except Exception:  # noqa: BLE001 - an unreadable definition is simply not mapped
+        return None
+    for name in _CANDIDATE_ZONES:
+        zone = ZoneInfo(name)
+        if all(moment.astimezone(zone).utcoffset() == expected for moment, expected in probes):
+            return name
+    return None
+
+
+def _own_zone_names(text: str, first_year: int, last_year: int) -> dict[str, str]:
+    """A name for every zone only the feed's VTIMEZONE defines: the tzdata zone that agrees
+    with it over the years read (``zone_for_definition``), else a name of its own made from
+    the definition itself: Outlook calls any zone it has no Windows name for "Customized
+    Time Zone", and icalendar keeps the first definition it meets under a name for the
+    whole process, so the next partner's "Customized Time Zone" (another zone) would get
+    its rules."""
     names: dict[str, str] = {}
     for block in _VTIMEZONE.findall(text):
         match = _TZID_LINE.search(block)
@@ -218,13 +273,14 @@ def _own_zone_names(text: str) -> dict[str, str]:
             continue
         tzid = match.group(1).strip()
         if olson_name(tzid) is None and tzid not in names:
+            known = zone_for_definition(block, first_year, last_year)
             rules = _TZID_LINE.sub("", block).replace("\r", "")
             digest = hashlib.sha256(rules.encode("utf-8", "replace")).hexdigest()[:16]
-            names[tzid] = f"{tzid.strip(chr(34)).strip('/')} {digest}"
+            names[tzid] = known or f"{tzid.strip(chr(34)).strip('/')} {digest}"
     return names
 
 
-def _with_olson_tzids(text: str) -> str:
+def _with_olson_tzids(text: str, first_year: int, last_year: int) -> str:
     """The feed with every TZID it uses by a known name replaced by the tzdata name, and
     every zone only its VTIMEZONE defines renamed after that definition (``_own_zone_names``).
 
@@ -232,7 +288,7 @@ def _with_olson_tzids(text: str) -> str:
     first VTIMEZONE it meets under a name for the whole process (the next feed's zone of
     the same name would get its rules), and Outlook's definitions, which start in 1601,
     cost seconds to evaluate for a large calendar."""
-    own = _own_zone_names(text)
+    own = _own_zone_names(text, first_year, last_year)
 
     def renamed(tzid: str) -> str | None:
         return olson_name(tzid) or own.get(tzid.strip()) or own.get(tzid.strip().strip('"'))
@@ -516,7 +572,8 @@ def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) ->
     text, repairs = _repaired(text.lstrip("\ufeff"))
     try:
         parsed = icalendar.Calendar.from_ical(
-            _with_olson_tzids(within_window(text, window_start, window_end)), multiple=True)
+            _with_olson_tzids(within_window(text, window_start, window_end), window_start.year,
+                              window_end.year), multiple=True)
     except Exception:
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).") from None
     calendars = [c for c in parsed if isinstance(c, icalendar.Calendar)]

@@ -146,6 +146,36 @@ def test_outlook_customized_time_zones_are_read_by_their_own_definition_in_every
             datetime(2027, 1, 11, 14, tzinfo=UTC), datetime(2027, 7, 5, 13, tzinfo=UTC)]
 
 
+US_VTIMEZONE = ("BEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\n"
+                "BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
+                "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\n"
+                "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n"
+                "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n")
+
+
+def test_a_customized_time_zone_that_is_a_tzdata_zone_is_read_as_that_zone():
+    """Outlook's "Customized Time Zone" is mostly a real zone written out from 1601: it is
+    read as the tzdata zone that agrees with it over the years read (Central European time
+    as Copenhagen), across the change to summer time; one no zone agrees with keeps its own."""
+    central = pc.OUTLOOK_VTIMEZONE.format(tzid="Customized Time Zone", winter="+0100", summer="+0200")
+    assert feeds.zone_for_definition(central, 2027, 2028) == "Europe/Copenhagen"
+    invented = pc.OUTLOOK_VTIMEZONE.format(tzid="Customized Time Zone", winter="-0500", summer="-0400")
+    assert feeds.zone_for_definition(invented, 2027, 2028) is None
+    assert feeds.zone_for_definition("BEGIN:VTIMEZONE\r\nTZID:x\r\nEND:VTIMEZONE\r\n", 2027, 2028) is None
+    us = US_VTIMEZONE
+    zone = feeds.zone_for_definition(us, 2027, 2028)
+    assert zone is not None and all(
+        datetime(2027, m, d, h, tzinfo=UTC).astimezone(ZoneInfo(zone)).utcoffset()
+        == datetime(2027, m, d, h, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")).utcoffset()
+        for m, d, h in [(3, 14, 6), (3, 14, 7), (11, 7, 5), (11, 7, 6), (7, 1, 12), (1, 1, 12)])
+    events = [pc.outlook_event(f"{n:04d}", "Møde", "Customized Time Zone", datetime(2027, m, d, 9),
+                               datetime(2027, m, d, 10), "RRULE:FREQ=WEEKLY;COUNT=2\r\n")
+              for n, (m, d) in enumerate([(3, 8), (10, 25)])]
+    data = (pc.OUTLOOK_HEAD + us + "".join(events) + pc.END).encode()
+    assert busy_starts(feeds.read_ics(data, WINDOW_START, WINDOW_END), ZoneInfo("America/New_York")) == [
+        "2027-03-08 09:00", "2027-03-15 09:00", "2027-10-25 09:00", "2027-11-01 09:00"]
+
+
 def test_google_floating_times_are_read_in_the_calendars_x_wr_timezone():
     """A Google export names its zone in X-WR-TIMEZONE: floating times are wall times there,
     and a series written in UTC keeps its wall time there across the change to summer time."""
