@@ -248,7 +248,10 @@ def zone_for_definition(vtimezone: str, first_year: int, last_year: int) -> str 
     be read. tzdata is then used: evaluating Outlook's rules from 1601 for every occurrence
     of a large calendar costs seconds."""
     try:
-        defined = icalendar.Timezone.from_ical(vtimezone).to_tz(lookup_tzid=False)
+        component = icalendar.Timezone.from_ical(vtimezone)
+        if not isinstance(component, icalendar.Timezone):
+            return None
+        defined = component.to_tz(lookup_tzid=False)
         probes = _probes(defined, first_year, last_year)
     except Exception:  # noqa: BLE001 - an unreadable definition is simply not mapped
         return None
