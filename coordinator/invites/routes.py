@@ -135,8 +135,13 @@ class MeetingInvitesController(Controller):
                                attendee_email="", sent_by="", delegated_to="",
                                delegate_name=protected.replace(a.delegate_name, facts, safety.HIDDEN),
                                offer_delegate=False) for a in answers]
+        open_meeting = meeting["status"] in ("draft", "planned", "invited")
+        # A samordner reads only the familierådslagninger she coordinates (load_meeting) and
+        # plans their times, so a proposed time is hers to take or turn down as well.
+        planner_role = team or web.user_of(request).role is Role.SAMORDNER
         context = {"meeting": meeting, "deliveries": rows, "replies": answers,
-                   "may_act": team and meeting["status"] in ("draft", "planned", "invited")}
+                   "may_act": team and open_meeting,
+                   "may_decide_proposals": planner_role and open_meeting}
         return web.page_or_fragment(request, "invites/answers.html", "invites/_answers.html",
                                     context)
 

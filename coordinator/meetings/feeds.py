@@ -8,8 +8,11 @@ itself never waits for the network.
 Parsing (``read_ics``, pure): every VEVENT is busy unless ``TRANSP:TRANSPARENT`` or
 ``STATUS:CANCELLED``; recurring events are expanded with ``recurring-ical-events``;
 all-day events block their whole local days; FREEBUSY periods of VFREEBUSY components are
-busy unless ``FBTYPE=FREE``. Floating times are read as Copenhagen time; Windows zone names
-(Outlook, Exchange) and vendor-prefixed TZIDs are read as the tzdata zone they name. A
+busy unless ``FBTYPE=FREE``. Floating times are read in the calendar's ``X-WR-TIMEZONE``
+(Google, Apple), without one as Copenhagen time; Windows zone names (Outlook, Exchange) and
+vendor-prefixed TZIDs are read as the tzdata zone they name, and a zone only the feed's
+VTIMEZONE defines (Outlook's "Customized Time Zone") as the tzdata zone that agrees with it
+over the window, else by that definition. A
 series that cannot be read (no DTSTART, a broken RRULE or EXDATE…) is skipped and named in
 ``BusyFeed.skipped``; the rest of the calendar is used. Series that plainly end before the
 window (or start after it) are left out before icalendar reads the text, so ten years of a
@@ -24,6 +27,8 @@ shows as a warning; the cached intervals stay in use.
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import ipaddress
 import json
 import re
@@ -199,21 +204,106 @@ def olson_name(tzid: str) -> str | None:
     return None
 
 
-def _with_olson_tzids(text: str) -> str:
-    """The feed with every TZID it uses by a known name replaced by the tzdata name.
+_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE[ \t]*\r?$.*?^END:VTIMEZONE[ \t]*\r?$",
+                        re.IGNORECASE | re.MULTILINE | re.DOTALL)
+
+
+# Zones a definition is compared with: Copenhagen first, then every zone a Windows name means.
+_CANDIDATE_ZONES = tuple(dict.fromkeys(
+    ["Europe/Copenhagen", *sorted(z for z in set(WINDOWS_TO_OLSON.values()) if z in _ZONES)]))
+_PROBE_DAYS = (1, 15)
+
+
+def _probes(zone: Any, first_year: int, last_year: int) -> list[tuple[datetime, timedelta]]:
+    """Moments and the offset ``zone`` gives them: twice a month from ``first_year`` to
+    ``last_year``, and a minute either side of every change of offset in between (found by
+    bisection). Two zones that agree on these agree on every moment of those years."""
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(zone).utcoffset() or timedelta(0)
+
+    samples = [datetime(year, month, day, 12, tzinfo=UTC) for year in range(first_year, last_year + 1)
+               for month in range(1, 13) for day in _PROBE_DAYS]
+    samples.append(datetime(last_year + 1, 1, 1, 12, tzinfo=UTC))
+    offsets = [offset(moment) for moment in samples]
+    probes = list(zip(samples, offsets, strict=True))
+    for index in range(len(samples) - 1):
+        if offsets[index] == offsets[index + 1]:
+            continue
+        low, high = samples[index], samples[index + 1]
+        while high - low > timedelta(minutes=1):
+            middle = low + (high - low) / 2
+            if offset(middle) == offsets[index]:
+                low = middle
+            else:
+                high = middle
+        probes += [(low, offsets[index]), (high, offset(high))]
+    return probes
+
+
+@functools.lru_cache(maxsize=128)
+def zone_for_definition(vtimezone: str, first_year: int, last_year: int) -> str | None:
+    """The tzdata zone that gives every moment of ``first_year``–``last_year`` the same
+    offset as a feed's own VTIMEZONE (Outlook's "Customized Time Zone" is mostly Central
+    European time written out from 1601), or None when none does or the definition cannot
+    be read. tzdata is then used: evaluating Outlook's rules from 1601 for every occurrence
+    of a large calendar costs seconds."""
+    try:
+        component = icalendar.Timezone.from_ical(vtimezone)
+        if not isinstance(component, icalendar.Timezone):
+            return None
+        defined = component.to_tz(lookup_tzid=False)
+        probes = _probes(defined, first_year, last_year)
+    except Exception:  # noqa: BLE001 - an unreadable definition is simply not mapped
+        return None
+    for name in _CANDIDATE_ZONES:
+        zone = ZoneInfo(name)
+        if all(moment.astimezone(zone).utcoffset() == expected for moment, expected in probes):
+            return name
+    return None
+
+
+def _own_zone_names(text: str, first_year: int, last_year: int) -> dict[str, str]:
+    """A name for every zone only the feed's VTIMEZONE defines: the tzdata zone that agrees
+    with it over the years read (``zone_for_definition``), else a name of its own made from
+    the definition itself: Outlook calls any zone it has no Windows name for "Customized
+    Time Zone", and icalendar keeps the first definition it meets under a name for the
+    whole process, so the next partner's "Customized Time Zone" (another zone) would get
+    its rules."""
+    names: dict[str, str] = {}
+    for block in _VTIMEZONE.findall(text):
+        match = _TZID_LINE.search(block)
+        if match is None:
+            continue
+        tzid = match.group(1).strip()
+        if olson_name(tzid) is None and tzid not in names:
+            known = zone_for_definition(block, first_year, last_year)
+            rules = _TZID_LINE.sub("", block).replace("\r", "")
+            digest = hashlib.sha256(rules.encode("utf-8", "replace")).hexdigest()[:16]
+            names[tzid] = known or f"{tzid.strip(chr(34)).strip('/')} {digest}"
+    return names
+
+
+def _with_olson_tzids(text: str, first_year: int, last_year: int) -> str:
+    """The feed with every TZID it uses by a known name replaced by the tzdata name, and
+    every zone only its VTIMEZONE defines renamed after that definition (``_own_zone_names``).
 
     tzdata then decides the offsets, not the feed's own VTIMEZONE: icalendar keeps the
     first VTIMEZONE it meets under a name for the whole process (the next feed's zone of
     the same name would get its rules), and Outlook's definitions, which start in 1601,
     cost seconds to evaluate for a large calendar."""
+    own = _own_zone_names(text, first_year, last_year)
+
+    def renamed(tzid: str) -> str | None:
+        return olson_name(tzid) or own.get(tzid.strip()) or own.get(tzid.strip().strip('"'))
+
     def param(match: re.Match[str]) -> str:
         tzid = match.group(1) if match.group(1) is not None else match.group(2)
-        olson = olson_name(tzid)
-        return f";TZID={olson}" if olson else match.group(0)
+        name = renamed(tzid)
+        return f';TZID="{name}"' if name else match.group(0)
 
     def line(match: re.Match[str]) -> str:
-        olson = olson_name(match.group(1))
-        return f"TZID:{olson}" if olson else match.group(0)
+        name = renamed(match.group(1))
+        return f"TZID:{name}" if name else match.group(0)
 
     return _TZID_LINE.sub(line, _TZID_PARAM.sub(param, text))
 
@@ -370,16 +460,21 @@ def _series(calendar: Any) -> list[list[Any]]:
     return [sorted(group, key=lambda c: c.get("RECURRENCE-ID") is not None) for group in groups.values()]
 
 
-def _expanded(series: list[list[Any]], window_start: datetime, window_end: datetime) -> list[Any]:
+def _expanded(series: list[list[Any]], window_start: datetime, window_end: datetime,
+              zone: str | None = None) -> list[Any]:
     calendar = icalendar.Calendar()
+    if zone:
+        # recurring-ical-events reads floating and UTC times in the calendar's X-WR-TIMEZONE
+        # (Google writes a series in UTC and means the wall time there).
+        calendar.add("X-WR-TIMEZONE", zone)
     for group in series:
         for component in group:
             calendar.add_component(component)
     return list(recurring_ical_events.of(calendar).between(window_start, window_end))
 
 
-def _occurrences(series: list[list[Any]], window_start: datetime, window_end: datetime
-                 ) -> tuple[list[Any], list[str]]:
+def _occurrences(series: list[list[Any]], window_start: datetime, window_end: datetime,
+                 zone: str | None = None) -> tuple[list[Any], list[str]]:
     """The occurrences of the sound series in the window, and a sentence per series that
     could not be expanded. The whole set is expanded at once; only when that fails is each
     series expanded alone, to find the broken ones."""
@@ -392,16 +487,84 @@ def _occurrences(series: list[list[Any]], window_start: datetime, window_end: da
         else:
             skipped.append(f"{_named(group)} {fault}.")
     try:
-        return _expanded(sound, window_start, window_end), skipped
+        return _expanded(sound, window_start, window_end, zone), skipped
     except Exception:  # noqa: BLE001 - whatever a broken series raises, the others count
         pass
     occurrences: list[Any] = []
     for group in sound:
         try:
-            occurrences.extend(_expanded([group], window_start, window_end))
+            occurrences.extend(_expanded([group], window_start, window_end, zone))
         except Exception:  # noqa: BLE001
             skipped.append(f"{_named(group)} har gentagelser, der ikke kan læses.")
     return occurrences, skipped
+
+
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_COMPONENT = re.compile(r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*$", re.IGNORECASE)
+
+
+def _repaired(text: str) -> tuple[str, list[str]]:
+    """The feed with what would make icalendar refuse all of it taken out, and a Danish
+    sentence per repair: lines that are no content lines (no ``:``) are dropped, empty
+    lines too (they may sit inside a folded line), VTIMEZONEs of zones tzdata knows are
+    dropped (tzdata decides their offsets anyway, and a broken one must not cost the
+    calendar), and a calendar that stops too early is closed (what it held is used)."""
+    lines = [line for line in _LINE_BREAK.split(text) if line.strip()]
+    unfolded: list[str] = []
+    for line in lines:
+        if line[0] in " \t" and unfolded:
+            unfolded[-1] += line[1:]
+        else:
+            unfolded.append(line)
+    kept: list[str] = []
+    open_components: list[str] = []
+    dropped = 0
+    zone_start: int | None = None
+    for line in unfolded:
+        component = _COMPONENT.match(line.strip())
+        if component is None:
+            if ":" in line:
+                kept.append(line)
+            else:
+                dropped += 1
+            continue
+        which, name = component.group(1).upper(), component.group(2).upper()
+        if which == "BEGIN":
+            if name == "VTIMEZONE":
+                zone_start = len(kept)
+            open_components.append(name)
+            kept.append(line)
+            continue
+        if name not in open_components:
+            dropped += 1
+            continue
+        while open_components[-1] != name:  # close what was left open inside it
+            kept.append(f"END:{open_components.pop()}")
+        open_components.pop()
+        kept.append(line)
+        if name == "VTIMEZONE" and zone_start is not None:
+            tzid = _TZID_LINE.search("\n".join(kept[zone_start:]))
+            if tzid and olson_name(tzid.group(1)):
+                del kept[zone_start:]
+            zone_start = None
+    repairs = []
+    if dropped:
+        repairs.append(f"{dropped} linje(r) i kalenderen kunne ikke læses og er sprunget over.")
+    if open_components and open_components[0] == "VCALENDAR":
+        repairs.append("Kalenderen slutter for tidligt (den er ikke hentet hel); det, den "
+                       "nåede at vise, bruges.")
+        kept.extend(f"END:{name}" for name in reversed(open_components))
+    return "\r\n".join(kept) + "\r\n", repairs
+
+
+def _calendar_zone(calendar: Any) -> str | None:
+    """The tzdata zone a calendar's ``X-WR-TIMEZONE`` names (Google and Apple exports), in
+    which its floating times are read; None without one (floating times are then read as
+    Copenhagen time) or when the name is no zone."""
+    value = calendar.get("X-WR-TIMEZONE")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return olson_name(str(value)) if value is not None else None
 
 
 def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) -> Reading:
@@ -409,14 +572,22 @@ def read_ics(data: bytes | str, window_start: datetime, window_end: datetime) ->
     naming) the events that cannot be read; ``FeedError`` (Danish) if the document is not
     iCalendar at all or holds too many intervals."""
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text, repairs = _repaired(text.lstrip("\ufeff"))
     try:
-        calendar = icalendar.Calendar.from_ical(
-            _with_olson_tzids(within_window(text, window_start, window_end)))
+        parsed = icalendar.Calendar.from_ical(
+            _with_olson_tzids(within_window(text, window_start, window_end), window_start.year,
+                              window_end.year), multiple=True)
     except Exception:
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).") from None
-    if not isinstance(calendar, icalendar.Calendar):
+    calendars = [c for c in parsed if isinstance(c, icalendar.Calendar)]
+    if not calendars:
         raise FeedError("Kalenderen kunne ikke læses (ikke gyldig iCalendar).")
-    events, skipped = _occurrences(_series(calendar), window_start, window_end)
+    calendar = calendars[0]
+    for more in calendars[1:]:  # some servers write one VCALENDAR per event into one file
+        calendar.subcomponents.extend(more.subcomponents)
+    events, skipped = _occurrences(_series(calendar), window_start, window_end,
+                                   _calendar_zone(calendar))
+    skipped = repairs + skipped
     result: list[planner.Busy | planner.AllDay] = []
     for event in events:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":

@@ -414,3 +414,80 @@ async def test_every_mail_to_a_participant_carries_the_socialraadgivers_reply_to
             assert reply_to.addresses[0].addr_spec == "sara@kommune.example.org", row["kind"]
         assert support.CENTRE_NAME not in str(reply_to or "")
 
+
+
+# ------------------------------------------------------------------------ the samordner
+
+async def test_the_samordner_decides_proposals_on_the_familieraadslagning_she_plans(client, other_client):
+    """A samordner plans the familierådslagninger she coordinates (times, participants), so
+    a proposed time for one is hers to take (the update goes to everyone) or turn down
+    (DECLINECOUNTER to the proposer), as for the organiser."""
+    from tests.meetings import support as meeting_support
+    from tests.meetings.test_fgc_http import _post as fgc_post
+    from tests.meetings.test_fgc_http import _through_samordner
+
+    s = await support.scenario(with_father=False)
+    ida = await factories.user("samordner", username="ida-forslag", full_name="Ida Samordner")
+    await factories.login(other_client, s.worker)
+    await _through_samordner(other_client, s.family["id"], ida)
+    day = support.working_day(15)
+    created = await fgc_post(other_client, s.family["id"], "meeting",
+                             {"location": "Rådhuset", **meeting_support.fgc_times(day)})
+    meeting_id = int(created.headers["location"].rsplit("/", 1)[1])
+    meeting = await support.meetings.Meeting.select().where(support.meetings.Meeting.id == meeting_id).first()
+    await support.meetings.add_participants(s.worker, meeting, None, [
+        support.meetings.NewParticipant(person_id=s.teacher, part_keys=("information", "plan"))])
+    for status in ("planned", "invited"):
+        meeting = await support.meetings.Meeting.select().where(support.meetings.Meeting.id == meeting_id).first()
+        await support.meetings.change_status(s.worker, meeting, None, status)
+    sequence = (await support.invites.load_meeting(meeting_id)).sequence
+    uid = f"m{meeting_id}-plan@testserver.local"
+    later = (support.at(day, 13), support.at(day, 14))
+    await _post(client, _counter(uid, sequence, *later))
+    await _post(client, _counter(uid, sequence, support.at(day, 14), support.at(day, 15)).replace(
+        b"DTSTAMP:20261101T100000Z", b"DTSTAMP:20261101T110000Z"))
+    records = await ReplyRecord.select().where(ReplyRecord.outcome == "proposal").order_by(ReplyRecord.id)
+    assert len(records) == 2
+
+    await factories.login(other_client, ida)
+    page = await other_client.get(f"/meetings/{meeting_id}")
+    assert page.status_code == 200 and 'id="answers-heading"' in page.text
+    partial = (await other_client.get(f"/meetings/{meeting_id}/answers", headers={"HX-Request": "true"})).text
+    assert "Forslag om nyt tidspunkt" in partial and "Om eftermiddagen passer bedre" in partial
+    assert f"/meetings/{meeting_id}/proposals/{records[0]['id']}/accept" in partial
+    assert f"/meetings/{meeting_id}/proposals/{records[1]['id']}/decline" in partial
+    assert "confirm-sender" not in partial and TEACHER not in partial  # no addresses outside the team
+
+    declined = await factories.post_form(
+        other_client, f"/meetings/{meeting_id}/proposals/{records[1]['id']}/decline", {},
+        page=f"/meetings/{meeting_id}")
+    assert declined.status_code == 303
+    [row] = await OutboxMessage.select().where(OutboxMessage.kind == "DECLCNTR")
+    assert row["recipient_email"] == TEACHER
+    before = await OutboxMessage.count().where(OutboxMessage.kind == "REQUEST")
+    accepted = await factories.post_form(
+        other_client, f"/meetings/{meeting_id}/proposals/{records[0]['id']}/accept", {},
+        page=f"/meetings/{meeting_id}")
+    assert accepted.status_code == 303, accepted.text[:300]
+    plan = await MeetingPart.select().where((MeetingPart.meeting == meeting_id) & (MeetingPart.key == "plan")).first()
+    assert (plan["starts_at"], plan["ends_at"]) == later
+    updates = await OutboxMessage.select().where(OutboxMessage.kind == "REQUEST").order_by(OutboxMessage.id)
+    assert len(updates) > before and TEACHER in {u["recipient_email"] for u in updates[before:]}
+    outcomes = [r["outcome"] for r in await ReplyRecord.select().where(
+        ReplyRecord.id.is_in([records[0]["id"], records[1]["id"]])).order_by(ReplyRecord.id)]
+    assert outcomes == ["accepted", "declined"]
+
+
+async def test_a_samordner_not_coordinating_the_meeting_sees_and_decides_nothing(client, other_client):
+    s = await support.scenario(with_father=False)
+    uid, seq = await _sent(s)
+    day = support.working_day(20)
+    await _post(client, _counter(uid, seq, support.at(day, 13), support.at(day, 14)))
+    record = await ReplyRecord.select().where(ReplyRecord.outcome == "proposal").first()
+    await factories.login(other_client, await factories.user("samordner"))
+    assert (await other_client.get(f"/meetings/{s.meeting_id}/answers")).status_code == 404
+    for action in ("accept", "decline"):
+        response = await factories.post_form(
+            other_client, f"/meetings/{s.meeting_id}/proposals/{record['id']}/{action}", {}, page="/")
+        assert response.status_code == 404
+    assert (await ReplyRecord.select().where(ReplyRecord.id == record["id"]).first())["outcome"] == "proposal"

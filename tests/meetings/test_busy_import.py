@@ -129,6 +129,89 @@ def test_google_and_apple_exports_are_read_in_copenhagen_time():
     assert busy_starts(feeds.read_ics(apple, WINDOW_START, WINDOW_END)) == ["2027-11-01 09:00", "2027-11-08 09:00"]
 
 
+def test_outlook_customized_time_zones_are_read_by_their_own_definition_in_every_feed():
+    """Outlook names a zone it has no Windows name for "Customized Time Zone" and puts the
+    definition in the file. Two partners' "Customized Time Zone" are different zones: each
+    feed is read by its own VTIMEZONE, whichever was read first in this process."""
+    summer = pc.outlook_event("0001", "Møde", "Customized Time Zone",
+                              datetime(2027, 7, 5, 9), datetime(2027, 7, 5, 10))
+    winter = pc.outlook_event("0002", "Møde", "Customized Time Zone",
+                              datetime(2027, 1, 11, 9), datetime(2027, 1, 11, 10))
+    central = pc.outlook_calendar("Customized Time Zone", summer, winter)
+    eastern = pc.outlook_calendar("Customized Time Zone", summer, winter, winter="-0500", summer="-0400")
+    for _ in range(2):
+        assert sorted(b.start for b in feeds.read_ics(central, WINDOW_START, WINDOW_END).busy) == [
+            datetime(2027, 1, 11, 8, tzinfo=UTC), datetime(2027, 7, 5, 7, tzinfo=UTC)]
+        assert sorted(b.start for b in feeds.read_ics(eastern, WINDOW_START, WINDOW_END).busy) == [
+            datetime(2027, 1, 11, 14, tzinfo=UTC), datetime(2027, 7, 5, 13, tzinfo=UTC)]
+
+
+US_VTIMEZONE = ("BEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\n"
+                "BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
+                "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\n"
+                "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n"
+                "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n")
+
+
+def test_a_customized_time_zone_that_is_a_tzdata_zone_is_read_as_that_zone():
+    """Outlook's "Customized Time Zone" is mostly a real zone written out from 1601: it is
+    read as the tzdata zone that agrees with it over the years read (Central European time
+    as Copenhagen), across the change to summer time; one no zone agrees with keeps its own."""
+    central = pc.OUTLOOK_VTIMEZONE.format(tzid="Customized Time Zone", winter="+0100", summer="+0200")
+    assert feeds.zone_for_definition(central, 2027, 2028) == "Europe/Copenhagen"
+    invented = pc.OUTLOOK_VTIMEZONE.format(tzid="Customized Time Zone", winter="-0500", summer="-0400")
+    assert feeds.zone_for_definition(invented, 2027, 2028) is None
+    assert feeds.zone_for_definition("BEGIN:VTIMEZONE\r\nTZID:x\r\nEND:VTIMEZONE\r\n", 2027, 2028) is None
+    us = US_VTIMEZONE
+    zone = feeds.zone_for_definition(us, 2027, 2028)
+    assert zone is not None and all(
+        datetime(2027, m, d, h, tzinfo=UTC).astimezone(ZoneInfo(zone)).utcoffset()
+        == datetime(2027, m, d, h, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")).utcoffset()
+        for m, d, h in [(3, 14, 6), (3, 14, 7), (11, 7, 5), (11, 7, 6), (7, 1, 12), (1, 1, 12)])
+    events = [pc.outlook_event(f"{n:04d}", "Møde", "Customized Time Zone", datetime(2027, m, d, 9),
+                               datetime(2027, m, d, 10), "RRULE:FREQ=WEEKLY;COUNT=2\r\n")
+              for n, (m, d) in enumerate([(3, 8), (10, 25)])]
+    data = (pc.OUTLOOK_HEAD + us + "".join(events) + pc.END).encode()
+    assert busy_starts(feeds.read_ics(data, WINDOW_START, WINDOW_END), ZoneInfo("America/New_York")) == [
+        "2027-03-08 09:00", "2027-03-15 09:00", "2027-10-25 09:00", "2027-11-01 09:00"]
+
+
+def test_google_floating_times_are_read_in_the_calendars_x_wr_timezone():
+    """A Google export names its zone in X-WR-TIMEZONE: floating times are wall times there,
+    and a series written in UTC keeps its wall time there across the change to summer time."""
+    floating = ("BEGIN:VEVENT\r\nDTSTART:20270705T090000\r\nDTEND:20270705T100000\r\n"
+                "DTSTAMP:20260101T120000Z\r\nUID:float@google.com\r\nSUMMARY:Kursus\r\nEND:VEVENT\r\n")
+    series = pc.google_event("utc-series", "Supervision", datetime(2027, 3, 1, 9, tzinfo=ZoneInfo("America/New_York")),
+                             datetime(2027, 3, 1, 10, tzinfo=ZoneInfo("America/New_York")),
+                             "RRULE:FREQ=WEEKLY;COUNT=3\r\n")
+    new_york = pc.google_calendar(floating, series).replace(b"X-WR-TIMEZONE:Europe/Copenhagen",
+                                                             b"X-WR-TIMEZONE:America/New_York")
+    reading = feeds.read_ics(new_york, WINDOW_START, WINDOW_END)
+    assert busy_starts(reading, ZoneInfo("America/New_York")) == [
+        "2027-03-01 09:00", "2027-03-08 09:00", "2027-03-15 09:00", "2027-07-05 09:00"]
+    copenhagen = feeds.read_ics(pc.google_calendar(floating), WINDOW_START, WINDOW_END)
+    assert busy_starts(copenhagen) == ["2027-07-05 09:00"]
+    for unknown in (b"X-WR-TIMEZONE:Mars/Olympus", b"X-WR-TIMEZONE:"):
+        odd = pc.google_calendar(floating).replace(b"X-WR-TIMEZONE:Europe/Copenhagen", unknown)
+        assert busy_starts(feeds.read_ics(odd, WINDOW_START, WINDOW_END)) == ["2027-07-05 09:00"]
+
+
+def test_an_apple_export_with_all_day_and_floating_events_and_an_alarm():
+    """Apple writes all-day events as DATE values, reminders as VALARMs and may omit DTEND."""
+    all_day = ("BEGIN:VEVENT\r\nUID:ferie\r\nDTSTART;VALUE=DATE:20270712\r\nDTEND;VALUE=DATE:20270714\r\n"
+               "SUMMARY:Ferie\r\nDTSTAMP:20250101T120000Z\r\nEND:VEVENT\r\n")
+    with_alarm = pc.apple_event("alarm", "Tandlæge", datetime(2027, 7, 5, 9), datetime(2027, 7, 5, 10),
+                                "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Påmindelse\r\n"
+                                "TRIGGER:-PT15M\r\nEND:VALARM\r\n")
+    no_end = ("BEGIN:VEVENT\r\nUID:noend\r\nDTSTART;TZID=Europe/Copenhagen:20270706T090000\r\n"
+              "DURATION:PT45M\r\nSUMMARY:Opkald\r\nDTSTAMP:20250101T120000Z\r\nEND:VEVENT\r\n")
+    reading = feeds.read_ics(pc.apple_calendar(all_day, with_alarm, no_end), WINDOW_START, WINDOW_END)
+    assert reading.skipped == []
+    assert busy_starts(reading) == ["2027-07-05 09:00", "2027-07-06 09:00"]
+    [holiday] = [b for b in reading.busy if isinstance(b, planner.AllDay)]
+    assert (holiday.first, holiday.last) == (date(2027, 7, 12), date(2027, 7, 13))
+
+
 # ------------------------------------------------------------------------ large calendars
 
 def test_a_large_outlook_calendar_reads_what_reaches_the_window():
