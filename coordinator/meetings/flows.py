@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
@@ -138,7 +139,7 @@ async def fgc_view(family_id: int) -> FgcView:
         if followup:
             followup["parts"] = await service.parts_of(followup["id"])
     samordnere = await User.select(User.id, User.full_name, User.unit).where(
-        (User.role == "samordner") & (User.active == True)).order_by(User.full_name)  # noqa: E712
+        (User.role == Role.SAMORDNER.value) & (User.active == True)).order_by(User.full_name)  # noqa: E712
     team = {m["user_id"] for m in await families.team_of(family_id)}
     samordnere = [s for s in samordnere if s["id"] not in team]
     return FgcView(case, tasks, plan, meeting, followup, samordnere,
@@ -388,7 +389,7 @@ async def bic_view(family_id: int) -> BicView:
     fathers = await net.Person.select(net.Person.id, net.Person.name).where(
         (net.Person.family == family_id) & (net.Person.role == "father")).order_by(net.Person.name)
     contacts = await User.select(User.id, User.full_name, User.unit).where(
-        (User.role == "kontaktperson") & (User.active == True)).order_by(User.full_name)  # noqa: E712
+        (User.role == Role.KONTAKTPERSON.value) & (User.active == True)).order_by(User.full_name)  # noqa: E712
     return BicView(assessment, sessions, joint, fathers, contacts)
 
 
