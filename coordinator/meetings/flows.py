@@ -113,7 +113,7 @@ def fgc_step(case: Mapping[str, Any] | None, meeting: Mapping | None, plan: list
         return 3
     if meeting is None:
         return 4
-    if meeting["status"] not in ("held", "followup"):
+    if meeting["status"] not in kinds.HELD_STATUSES:
         return 5
     return 6
 
@@ -319,7 +319,7 @@ async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str,
     """Step 6: one action of the family's plan (recorded after the meeting was held)."""
     view = await fgc_view(family["id"])
     # A meeting implies a case (fgc_view loads meetings of the case only).
-    if view.case is None or view.meeting is None or view.meeting["status"] not in ("held", "followup"):
+    if view.case is None or view.meeting is None or view.meeting["status"] not in kinds.HELD_STATUSES:
         raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
     if not action or not who:
         raise web.UserError("Udfyld både handlingen og hvem der gør det.")
@@ -689,7 +689,7 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
         steps.append("Henvis far til kontaktpersonen i Modtagelsen.")
     now = clock.now()
     upcoming = [m for m in meetings if m["starts_at"] and m["starts_at"] > now
-                and m["status"] in ("draft", "planned", "invited")]
+                and m["status"] in kinds.OPEN_STATUSES]
     if upcoming:
         steps.append(f"Næste møde: {upcoming[0]['title']} {web.fmt_datetime(upcoming[0]['starts_at'])}.")
     return {"meetings": meetings, "fgc": fgc, "bic": bic, "next_steps": [s for s in steps if s],

@@ -273,6 +273,20 @@ STATUS_LABELS: dict[MeetingStatus, str] = {
     MeetingStatus.CANCELLED: "Aflyst",
 }
 
+# The statuses as groups other modules test against, named once.
+# Open: still being planned or sent; a worker may change it (times, participants, parts).
+OPEN_STATUSES: tuple[str, ...] = (MeetingStatus.DRAFT.value, MeetingStatus.PLANNED.value,
+                                  MeetingStatus.INVITED.value)
+# Held: the meeting took place (its follow-up included).
+HELD_STATUSES: tuple[str, ...] = (MeetingStatus.HELD.value, MeetingStatus.FOLLOWUP.value)
+# Sent: participants have received it (an invitation, or its cancellation afterwards).
+SENT_STATUSES: tuple[str, ...] = (MeetingStatus.INVITED.value, MeetingStatus.HELD.value,
+                                  MeetingStatus.CANCELLED.value)
+# Answerable: a participant's personal link still takes an answer.
+ANSWERABLE_STATUSES: tuple[str, ...] = (MeetingStatus.INVITED.value, MeetingStatus.PLANNED.value)
+# Closed: nothing more happens to it (held, followed up or cancelled).
+CLOSED_STATUSES: frozenset[str] = frozenset({*HELD_STATUSES, MeetingStatus.CANCELLED.value})
+
 # Moving back from invited to planned is a reschedule (new invites must go out);
 # from planned back to draft is reopening the plan. Held, followup and cancelled
 # meetings are history and cannot be reopened or cancelled.
