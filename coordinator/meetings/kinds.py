@@ -339,3 +339,27 @@ def transition(
 def allowed_targets(current: str | MeetingStatus) -> frozenset[MeetingStatus]:
     """The statuses a meeting may move to next; used to show only the valid buttons."""
     return ALLOWED_TRANSITIONS[_status(current)]
+
+
+def status_actions(current: str | MeetingStatus) -> dict[str, str]:
+    """The meeting page's status buttons: each status a meeting may move to by a button,
+    and what the button says. Held and follow-up are reached through the minutes form."""
+    status = _status(current)
+    labels = {
+        MeetingStatus.PLANNED: ("Flyt mødet (nyt tidspunkt, nye invitationer)"
+                                if status is MeetingStatus.INVITED else "Planlæg mødet"),
+        MeetingStatus.INVITED: "Send invitationer",
+        MeetingStatus.DRAFT: "Genåbn som kladde",
+        MeetingStatus.CANCELLED: "Aflys mødet",
+    }
+    return {goal.value: labels[goal] for goal in sorted(allowed_targets(status)) if goal in labels}
+
+
+# What the meeting page says about each message to the participants, by change kind.
+CHANGE_LABELS: dict[str, str] = {
+    "invited": "Invitation",
+    "rescheduled": "Flyttet",
+    "updated": "Opdateret",
+    "participant_removed": "Deltager fjernet",
+    "cancelled": "Aflyst",
+}

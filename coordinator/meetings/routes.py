@@ -403,7 +403,9 @@ class MeetingController(Controller):
         editable = meeting["status"] in kinds.OPEN_STATUSES and (
             audience is not Audience.FATHER_SIDE or runs_it)
         context = {"view": view, "narrow": narrow, "audience": audience.value,
-                   "runs_it": runs_it, "editable": editable, "roles": participants.ROLES,
+                   "runs_it": runs_it, "editable": editable,
+                   "status_actions": kinds.status_actions(meeting["status"]),
+                   "change_labels": kinds.CHANGE_LABELS, "roles": participants.ROLES,
                    "rsvp": participants.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,

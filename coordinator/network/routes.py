@@ -58,10 +58,12 @@ INTAKE_BLOCKS: list[dict[str, str]] = [
      "question": "Hvem er vigtige for familien (familie, venner, naboer, andre), "
                  "og hvad hjælper de med?"},
 ]
+# Blocks answered in the case facts; the others add people to the network.
+FACT_BLOCKS = ("public_help", "s50", "s141", "special_support")
 for _number, _block in enumerate(INTAKE_BLOCKS, 1):
     _block["number"] = str(_number)
+    _block["form"] = "facts" if _block["key"] in FACT_BLOCKS else "people"
 BLOCK_KEYS = {b["key"] for b in INTAKE_BLOCKS} | {"special_support_person"}
-FACT_BLOCKS = ("public_help", "s50", "s141", "special_support")
 
 
 def _address(request: Request) -> str:
