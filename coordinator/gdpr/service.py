@@ -75,7 +75,7 @@ async def _withheld(family: Mapping[str, Any], subject_id: int, people: list[dic
                     orgs: Mapping[int, str]) -> tuple[safety.Person, tuple[str, ...]]:
     at_centre = bool(family["at_crisis_centre"])
     persons = {p["id"]: safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, "")),
-                                       at_centre) for p in people}
+                                      at_centre) for p in people}
     places = [protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])
               for o in await net.Organisation.select(
                   net.Organisation.name, net.Organisation.address, net.Organisation.phone,
