@@ -31,7 +31,7 @@ from coordinator.meetings import feeds as busy_feeds
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.network.routes import DirectoryController, NetworkController
-from coordinator.settings import BASE_DIR, Settings
+from coordinator.settings import BASE_DIR, Settings, use_settings
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
 CSRF_EXEMPT = ["^/inbound/"]
@@ -133,6 +133,7 @@ async def _add_security_headers(message: Message, scope: Scope) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI application for the given settings (read from the environment if None)."""
     settings = settings or Settings.from_env()
+    use_settings(settings)
     busy_feeds.allow_hosts(settings.busy_feed_allowed_hosts)
     logging.basicConfig(level=settings.log_level)
     # Database drivers log every statement with its values at DEBUG (protected addresses

@@ -33,6 +33,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import asyncpg
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.conf.apps import Finder
+
 from coordinator import clock
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -89,9 +93,6 @@ def engine_of_file(path: Path) -> str:
 
 def code_migrations() -> frozenset[tuple[str, str]]:
     """Every migration (app, id) this version of coordinator ships."""
-    from piccolo.apps.migrations.commands.base import BaseMigrationManager
-    from piccolo.conf.apps import Finder
-
     manager = BaseMigrationManager()
     found: set[tuple[str, str]] = set()
     for app in Finder().get_app_registry().app_configs.values():
@@ -329,8 +330,6 @@ def _copy_migrations(sql: str, path: Path) -> frozenset[tuple[str, str]]:
 
 async def _pg_state(database_url: str) -> tuple[int, frozenset[tuple[str, str]], list]:
     """Other connections, applied migrations and session activity of the live database."""
-    import asyncpg
-
     try:
         connection = await asyncpg.connect(dsn=database_url, timeout=10)
     except Exception as exc:  # any driver error means "cannot reach it"

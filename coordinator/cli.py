@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from coordinator import clock
-from coordinator.settings import Settings, SettingsError
+from coordinator.settings import Settings, SettingsError, use_settings
 
 
 def _fail(message: str) -> NoReturn:
@@ -25,10 +25,13 @@ def _fail(message: str) -> NoReturn:
 
 
 def _settings(**overrides) -> Settings:
+    """The command's settings, read once from the environment and made the process's own."""
     try:
-        return Settings.from_env(**overrides)
+        settings = Settings.from_env(**overrides)
     except SettingsError as exc:
         _fail(str(exc))
+    use_settings(settings)
+    return settings
 
 
 def _migrate(settings: Settings) -> None:
@@ -159,7 +162,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 def cmd_apply_reply(args: argparse.Namespace) -> None:
     settings = _settings()
     _migrate(settings)
-    from coordinator.invites import service as invites
+    from coordinator.invites import replies
     from coordinator.invites.ical import CalendarParseError
 
     try:
@@ -172,7 +175,7 @@ def cmd_apply_reply(args: argparse.Namespace) -> None:
 
         await db.start()
         try:
-            return await invites.apply_inbound(raw)
+            return await replies.apply_inbound(raw)
         finally:
             await db.stop()
 

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from coordinator import clock
+from coordinator.agreements.demo import seed as seed_agreements
 from coordinator.auth import service as auth_service
 from coordinator.auth.tables import User
 from coordinator.families import service as family_service
+from coordinator.followup.demo import seed as seed_followup
+from coordinator.invites.demo import seed as seed_invites
+from coordinator.meetings.demo import seed as seed_meetings
+from coordinator.network.demo import seed as seed_network
 
 DEMO_PASSWORD = "demo"
 TODAY_ANCHOR = date(2026, 11, 2)  # data is laid out relative to this Monday, then shifted
@@ -95,19 +100,14 @@ async def _seed_core(ctx: DemoContext) -> None:
 def seeders() -> list:
     """The domain seeders in dependency order (each is ``async def seed(ctx)``)."""
     seeds: list = []
-    from coordinator.network.demo import seed as seed_network
     seeds.append(seed_network)
     # Agreements after the network seeder: they look up its organisation directory.
-    from coordinator.agreements.demo import seed as seed_agreements
     seeds.append(seed_agreements)
     # Meetings after the network seeder: they read each family's people from the database.
-    from coordinator.meetings.demo import seed as seed_meetings
     seeds.append(seed_meetings)
     # Follow-up after the meetings seeder: stays and the cooperation meeting's agenda.
-    from coordinator.followup.demo import seed as seed_followup
     seeds.append(seed_followup)
     # Invites after the meetings seeder: series, feed links, and queued invite mails.
-    from coordinator.invites.demo import seed as seed_invites
     seeds.append(seed_invites)
     return seeds
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coordinator.auth.policy import Principal
-from coordinator.auth.roles import Role
-
-CASE_ROLES = frozenset({Role.SOCIALRAADGIVER, Role.KONTAKTPERSON, Role.LEDER})
+from coordinator.auth.roles import (
+    ADMINS,
+    CASE_HOLDERS,
+    CASE_WORKERS,
+    CONTACT_PERSONS,
+    DIRECTORY_READERS,
+    LEADERS,
+    LEADERS_AND_ADMINS,
+    SAMORDNERE,
+    Role,
+)
 
 
 @dataclass(frozen=True)
@@ -20,20 +28,18 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Mine familier", "/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
-    NavItem("Mine familierådslagninger", "/meetings/coordinated", frozenset({Role.SAMORDNER})),
-    NavItem("Samarbejdsaftaler", "/agreements/", CASE_ROLES),
-    NavItem("Kalenderfeeds", "/feeds/", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
-    NavItem("Organisationer", "/organisations/",
-            frozenset({Role.SOCIALRAADGIVER, Role.LEDER, Role.ADMIN})),
-    NavItem("Teammøde", "/followup/teammoede", frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
-    NavItem("Mine BIC-fædre", "/followup/kontaktperson", frozenset({Role.KONTAKTPERSON})),
-    NavItem("Samarbejdsmøde", "/followup/samarbejdsmoede",
-            frozenset({Role.SOCIALRAADGIVER, Role.LEDER})),
-    NavItem("Enhedens familier", "/unit/", frozenset({Role.LEDER})),
-    NavItem("Succeskriterier", "/followup/succeskriterier", frozenset({Role.LEDER})),
-    NavItem("Revisionslog", "/audit/", frozenset({Role.LEDER, Role.ADMIN})),
-    NavItem("Brugere", "/admin/users/", frozenset({Role.ADMIN})),
+    NavItem("Mine familier", "/", CASE_HOLDERS),
+    NavItem("Mine familierådslagninger", "/meetings/coordinated", SAMORDNERE),
+    NavItem("Samarbejdsaftaler", "/agreements/", CASE_WORKERS),
+    NavItem("Kalenderfeeds", "/feeds/", CASE_HOLDERS),
+    NavItem("Organisationer", "/organisations/", DIRECTORY_READERS),
+    NavItem("Teammøde", "/followup/teammoede", CASE_HOLDERS),
+    NavItem("Mine BIC-fædre", "/followup/kontaktperson", CONTACT_PERSONS),
+    NavItem("Samarbejdsmøde", "/followup/samarbejdsmoede", CASE_HOLDERS),
+    NavItem("Enhedens familier", "/unit/", LEADERS),
+    NavItem("Succeskriterier", "/followup/succeskriterier", LEADERS),
+    NavItem("Revisionslog", "/audit/", LEADERS_AND_ADMINS),
+    NavItem("Brugere", "/admin/users/", ADMINS),
 ]
 
 

@@ -1,7 +1,8 @@
 """All configuration, declared once and read once from the environment.
 
-Every option has a type, a default and a help text (the README's configuration table is
-generated from ``OPTIONS``). ``Settings.from_env()`` validates everything at start-up so a
+Every option is one field of ``Settings`` with its environment variable, parser, default
+and help text; ``OPTIONS`` and the README's configuration table are derived from those
+fields. ``Settings.from_env()`` validates everything at start-up so a
 bad value stops the process with one clear line instead of failing later.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,91 +52,82 @@ def _host_list(value: str) -> tuple[str, ...]:
     return hosts
 
 
-@dataclass(frozen=True)
-class Option:
-    """One environment variable: its name, parser, default and help text."""
-
-    env: str
-    attr: str
-    parse: Callable[[str], Any]
-    default: Any
-    help: str
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("DATABASE_URL", "database_url", str, "sqlite:///data/coordinator.sqlite",
-           "Database. `sqlite:///path/file.sqlite` (relative to the working directory) or "
-           "`postgresql://user:password@host:5432/name`."),
-    Option("SECRET_KEY", "secret_key", str, "",
-           "Secret for CSRF tokens. Shared by all web processes. When empty, a random key is "
-           "created once in `data/secret_key`."),
-    Option("PUBLIC_BASE_URL", "public_base_url", str, "http://127.0.0.1:8000",
-           "The address users and partners reach the server at; used in invite links and feeds."),
-    Option("COOKIE_SECURE", "cookie_secure", _bool, True,
-           "Send cookies only over HTTPS. `coordinator demo` turns it off for plain http on 127.0.0.1."),
-    Option("SESSION_IDLE_MINUTES", "session_idle_minutes", _positive_int, 30,
-           "A session ends after this many minutes without a request."),
-    Option("SESSION_MAX_HOURS", "session_max_hours", _positive_int, 12,
-           "A session ends this many hours after login, however active."),
-    Option("LOGIN_MAX_FAILURES_PER_ACCOUNT", "login_max_failures_per_account", _positive_int, 5,
-           "Failed logins allowed per account within the window before answers are 429."),
-    Option("LOGIN_MAX_FAILURES_PER_ADDRESS", "login_max_failures_per_address", _positive_int, 20,
-           "Failed logins allowed per client address within the window."),
-    Option("LOGIN_WINDOW_MINUTES", "login_window_minutes", _positive_int, 15,
-           "The window for the login rate limit, in minutes."),
-    Option("TRUSTED_PROXY_HEADERS", "trusted_proxy_headers", _bool, False,
-           "Take the client address from X-Forwarded-For (only behind a proxy you control)."),
-    Option("SMTP_URL", "smtp_url", str, "",
-           "Outgoing mail: `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS) or "
-           "`smtp://host:25` (plain, local relays only). Empty: invites stay in the outbox."),
-    Option("MAIL_FROM", "mail_from", str, "koordinator@example.invalid",
-           "The sender address of invites (also the iCalendar ORGANIZER address)."),
-    Option("INBOUND_MAIL_TOKEN", "inbound_mail_token", str, "",
-           "Shared secret the inbound-mail hook sends as `Authorization: Bearer …` when it posts "
-           "replies to /inbound/mail. Empty disables the endpoint."),
-    Option("INVITE_LINK_DAYS", "invite_link_days", _positive_int, 120,
-           "Personal answer links expire this many days after the meeting is sent."),
-    Option("RETENTION_DAYS", "retention_days", _positive_int, 365 * 5,
-           "Closed families are pseudonymised this many days after closing."),
-    Option("LOG_LEVEL", "log_level", str, "INFO", "Python log level."),
-    Option("BUSY_FEED_ALLOWED_HOSTS", "busy_feed_allowed_hosts", _host_list, (),
-           "Host names that imported busy-time calendars may reach although they resolve to a "
-           "loopback or private address (comma-separated, e.g. an internal Exchange server). "
-           "Empty: only public addresses."),
-    Option("FEED_SETTLE_SECONDS", "feed_settle_seconds", _non_negative_int, 60,
-           "A subscribed calendar (feed) is rebuilt at most this often per link: a change "
-           "reaches the partners' calendars within this many seconds, and a busy day's writes "
-           "do not rebuild every feed on every fetch. 0: rebuilt on every change."),
-    Option("INVITE_UPDATE_SETTLE_SECONDS", "invite_update_settle_seconds", _non_negative_int, 120,
-           "An update of a sent meeting waits this many seconds in the outbox; a newer update "
-           "of the same part replaces it, so a burst of edits sends one mail per recipient. "
-           "Invitations and cancellations go at once."),
-)
+def _setting(env: str, parse: Callable[[str], Any], default: Any, help: str) -> Any:
+    """A field of Settings read from the environment variable ``env``."""
+    return field(default=default, metadata={"env": env, "parse": parse, "help": help})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The validated configuration of one process."""
+    """The validated configuration of one process: each field that is read from the
+    environment declares its variable, parser, default and help text here, once."""
 
-    database_url: str = "sqlite:///data/coordinator.sqlite"
-    secret_key: str = ""
-    public_base_url: str = "http://127.0.0.1:8000"
-    cookie_secure: bool = True
-    session_idle_minutes: int = 30
-    session_max_hours: int = 12
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_address: int = 20
-    login_window_minutes: int = 15
-    trusted_proxy_headers: bool = False
-    smtp_url: str = ""
-    mail_from: str = "koordinator@example.invalid"
-    inbound_mail_token: str = ""
-    invite_link_days: int = 120
-    retention_days: int = 365 * 5
-    log_level: str = "INFO"
-    busy_feed_allowed_hosts: tuple[str, ...] = ()
-    feed_settle_seconds: int = 60
-    invite_update_settle_seconds: int = 120
+    database_url: str = _setting(
+        "DATABASE_URL", str, "sqlite:///data/coordinator.sqlite",
+        "Database. `sqlite:///path/file.sqlite` (relative to the working directory) or "
+        "`postgresql://user:password@host:5432/name`.")
+    secret_key: str = _setting(
+        "SECRET_KEY", str, "",
+        "Secret for CSRF tokens. Shared by all web processes. When empty, a random key is "
+        "created once in `data/secret_key`.")
+    public_base_url: str = _setting(
+        "PUBLIC_BASE_URL", str, "http://127.0.0.1:8000",
+        "The address users and partners reach the server at; used in invite links and feeds.")
+    cookie_secure: bool = _setting(
+        "COOKIE_SECURE", _bool, True,
+        "Send cookies only over HTTPS. `coordinator demo` turns it off for plain http on 127.0.0.1.")
+    session_idle_minutes: int = _setting(
+        "SESSION_IDLE_MINUTES", _positive_int, 30,
+        "A session ends after this many minutes without a request.")
+    session_max_hours: int = _setting(
+        "SESSION_MAX_HOURS", _positive_int, 12,
+        "A session ends this many hours after login, however active.")
+    login_max_failures_per_account: int = _setting(
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT", _positive_int, 5,
+        "Failed logins allowed per account within the window before answers are 429.")
+    login_max_failures_per_address: int = _setting(
+        "LOGIN_MAX_FAILURES_PER_ADDRESS", _positive_int, 20,
+        "Failed logins allowed per client address within the window.")
+    login_window_minutes: int = _setting(
+        "LOGIN_WINDOW_MINUTES", _positive_int, 15,
+        "The window for the login rate limit, in minutes.")
+    trusted_proxy_headers: bool = _setting(
+        "TRUSTED_PROXY_HEADERS", _bool, False,
+        "Take the client address from X-Forwarded-For (only behind a proxy you control).")
+    smtp_url: str = _setting(
+        "SMTP_URL", str, "",
+        "Outgoing mail: `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS) or "
+        "`smtp://host:25` (plain, local relays only). Empty: invites stay in the outbox.")
+    mail_from: str = _setting(
+        "MAIL_FROM", str, "koordinator@example.invalid",
+        "The sender address of invites (also the iCalendar ORGANIZER address).")
+    inbound_mail_token: str = _setting(
+        "INBOUND_MAIL_TOKEN", str, "",
+        "Shared secret the inbound-mail hook sends as `Authorization: Bearer …` when it posts "
+        "replies to /inbound/mail. Empty disables the endpoint.")
+    invite_link_days: int = _setting(
+        "INVITE_LINK_DAYS", _positive_int, 120,
+        "Personal answer links expire this many days after the meeting is sent.")
+    retention_days: int = _setting(
+        "RETENTION_DAYS", _positive_int, 365 * 5,
+        "Closed families are pseudonymised this many days after closing.")
+    log_level: str = _setting(
+        "LOG_LEVEL", str, "INFO", "Python log level.")
+    busy_feed_allowed_hosts: tuple[str, ...] = _setting(
+        "BUSY_FEED_ALLOWED_HOSTS", _host_list, (),
+        "Host names that imported busy-time calendars may reach although they resolve to a "
+        "loopback or private address (comma-separated, e.g. an internal Exchange server). "
+        "Empty: only public addresses.")
+    feed_settle_seconds: int = _setting(
+        "FEED_SETTLE_SECONDS", _non_negative_int, 60,
+        "A subscribed calendar (feed) is rebuilt at most this often per link: a change "
+        "reaches the partners' calendars within this many seconds, and a busy day's writes "
+        "do not rebuild every feed on every fetch. 0: rebuilt on every change.")
+    invite_update_settle_seconds: int = _setting(
+        "INVITE_UPDATE_SETTLE_SECONDS", _non_negative_int, 120,
+        "An update of a sent meeting waits this many seconds in the outbox; a newer update "
+        "of the same part replaces it, so a burst of edits sends one mail per recipient. "
+        "Invitations and cancellations go at once.")
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod
@@ -199,6 +191,23 @@ class Settings:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class Option:
+    """One environment variable: its name, parser, default and help text."""
+
+    env: str
+    attr: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+# Derived from the declaration above: the README's table and ``from_env`` read this.
+OPTIONS: tuple[Option, ...] = tuple(
+    Option(f.metadata["env"], f.name, f.metadata["parse"], f.default, f.metadata["help"])
+    for f in fields(Settings) if "env" in f.metadata)
+
+
 def option_table() -> str:
     """The README's configuration table, generated from OPTIONS so it never drifts."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
@@ -206,3 +215,24 @@ def option_table() -> str:
         default = option.default if option.default not in ("", ()) else "(empty)"
         rows.append(f"| `{option.env}` | `{default}` | {option.help} |")
     return "\n".join(rows)
+
+
+# The settings of this process, set once where it starts: ``create_app`` and the CLI
+# commands call ``use_settings``; code far from a request (invite mails, feeds, replies)
+# reads ``current()``. Nothing else keeps a copy or reads the environment again.
+_current: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make ``settings`` this process's configuration (None: forget it, for tests)."""
+    global _current
+    _current = settings
+
+
+def current() -> Settings:
+    """This process's configuration: what ``use_settings`` was given, else the
+    environment's, read and validated once."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current

@@ -13,6 +13,7 @@ from collections.abc import Container, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, overload
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -311,8 +312,6 @@ def handle_password_change_required(request: Request, _: Exception) -> Response:
 
 def local_referer(request: Request) -> str:
     """The path of the page the request came from, if it was this site; else the start page."""
-    from urllib.parse import urlsplit
-
     referer = urlsplit(request.headers.get("referer", ""))
     if referer.netloc and referer.netloc != request.url.netloc:
         return "/"
@@ -341,8 +340,6 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException) or status == 401:
         if request.method == "GET" and not is_htmx(request):
-            from urllib.parse import quote
-
             return Redirect(path=f"/login?next={quote(request.url.path)}", status_code=303)
         if is_htmx(request):
             return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
@@ -370,8 +367,6 @@ def handle_internal_error(request: Request, exc: Exception) -> Response:
 
 def urlencode_page(query: Mapping[str, Any], page: int) -> str:
     """The current query string with another page number (for pagers)."""
-    from urllib.parse import urlencode
-
     params = {k: v for k, v in query.items() if k != "page" and v not in (None, "")}
     params["page"] = page
     return urlencode(params)

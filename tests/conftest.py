@@ -48,8 +48,8 @@ os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ.setdefault("INVITE_UPDATE_SETTLE_SECONDS", "0")
 os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
 
-import pytest  # noqa: E402
 import httpx  # noqa: E402
+import pytest  # noqa: E402
 
 from coordinator import db  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
@@ -170,6 +170,16 @@ def clock():
     app_clock.release()
     yield app_clock
     app_clock.release()
+
+
+@pytest.fixture(autouse=True)
+def process_settings():
+    """Every test ends with the process's settings forgotten (``create_app`` and some
+    fixtures set them), so the next one starts from the environment's."""
+    from coordinator import settings as settings_module
+
+    yield
+    settings_module.use_settings(None)
 
 
 @pytest.fixture

@@ -10,18 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 
 from coordinator import clock, web
 from coordinator.agreements import cadence, service
 from coordinator.agreements.service import AgreementInput, PartyInput
-from coordinator.auth.guards import requires_case_worker
-from coordinator.auth.roles import Role
+from coordinator.auth import roles
+from coordinator.auth.guards import requires_case_worker, requires_role
 
-EDITOR_ROLES = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
 MAX_PARTIES = 12
 EXTRA_PARTY_ROWS = 2
 DEFAULT_DUE_DAYS = 60
@@ -29,13 +26,11 @@ DEFAULT_DUE_DAYS = 60
 
 def may_edit(user: object) -> bool:
     """Socialrådgivere and leaders create and change agreements."""
-    return getattr(user, "role", None) in EDITOR_ROLES
+    return getattr(user, "role", None) in roles.CASE_HOLDERS
 
 
-async def requires_agreement_editor(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Write routes: others (the kontaktperson included) get 404."""
-    if not may_edit(connection.scope.get("user")):
-        raise NotFoundException()
+# Write routes: the case holders; others (the kontaktperson included) get 404.
+requires_agreement_editor = requires_role(roles.CASE_HOLDERS)
 
 
 async def _exists_or_404(agreement_id: int) -> None:

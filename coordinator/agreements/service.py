@@ -25,6 +25,8 @@ from coordinator.agreements.tables import (
 )
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
+from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Organisation
 from coordinator.web import Conflict, UserError
 
@@ -453,9 +455,6 @@ async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: s
     The meeting is a meeting between organisations: ``meetings.service`` decides who may
     open it (``may_open_without_family``). All in one transaction.
     """
-    from coordinator.meetings import service as meetings
-    from coordinator.meetings.tables import Meeting
-
     agreement = await _existing(agreement_id, Agreement.id, Agreement.title, Agreement.status)
     if agreement["status"] == StoredStatus.ARCHIVED.value:
         raise UserError("Aftalen er arkiveret; der planlægges ikke flere evalueringer.", 409)

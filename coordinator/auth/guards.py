@@ -1,18 +1,23 @@
 """Declarative guards for controllers: who may reach a route at all.
 
-Async on purpose: Litestar runs a synchronous guard in a worker thread, one hop per guard
-per request (bench/results/NOTES.md).
+Every role check of a route is ``requires_role(...)`` over the named role sets of
+``auth/roles.py``. Async on purpose: Litestar runs a synchronous guard in a worker thread,
+one hop per guard per request (bench/results/NOTES.md).
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 
-from coordinator.auth import policy
+from coordinator.auth import roles
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
+
+Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
 
 class PasswordChangeRequired(Exception):
@@ -43,25 +48,28 @@ async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> Non
     _principal(connection)
 
 
-async def requires_case_worker(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Users who may work with cases (not admins, not samordnere). Others get 404."""
-    if _principal(connection).role in (Role.ADMIN, Role.SAMORDNER):
-        raise NotFoundException()
+def requires_role(*roles: Role | frozenset[Role]) -> Guard:
+    """A guard letting through only users of the given roles (or named role sets from
+    ``auth.roles``). Others get 404: the page does not exist for them; a visitor who is
+    not logged in is sent to the login page, one with a temporary password to change it."""
+    allowed = frozenset(r for item in roles
+                        for r in (item if isinstance(item, frozenset) else (item,)))
+    if not allowed:
+        raise ValueError("requires_role needs at least one role")
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if _principal(connection).role not in allowed:
+            raise NotFoundException()
+
+    names = ", ".join(sorted(role.value for role in allowed))
+    guard.__name__ = guard.__qualname__ = f"requires_role({names})"
+    guard.__doc__ = f"Only {names}; others get 404."
+    return guard
 
 
-async def requires_aggregates(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Leaders' pages. Others get 404: the page does not exist for them."""
-    if not policy.may_see_aggregates(_principal(connection)):
-        raise NotFoundException()
-
-
-async def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """User management."""
-    if not policy.may_manage_users(_principal(connection)):
-        raise NotFoundException()
-
-
-async def requires_audit_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """The audit log."""
-    if not policy.may_read_audit(_principal(connection)):
-        raise NotFoundException()
+# The guards the route modules share, by the role sets of auth/roles.py.
+requires_case_worker = requires_role(roles.CASE_WORKERS)
+requires_case_holder = requires_role(roles.CASE_HOLDERS)
+requires_aggregates = requires_role(roles.LEADERS_AND_ADMINS)
+requires_audit_reader = requires_role(roles.LEADERS_AND_ADMINS)
+requires_admin = requires_role(roles.ADMINS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from coordinator.auth import roles
 from coordinator.auth.roles import Role
 
 
@@ -62,7 +63,7 @@ def family_audience(user: Principal, facts: FamilyAccessFacts) -> Audience:
     - A kontaktperson (Modtagelsen) on the team is there for the father: father side only.
     - Every other team member is the team.
     """
-    if user.role in (Role.ADMIN, Role.SAMORDNER) or not facts.on_team:
+    if user.role not in roles.CASE_WORKERS or not facts.on_team:
         return Audience.NONE
     if user.role is Role.KONTAKTPERSON:
         return Audience.FATHER_SIDE
@@ -103,14 +104,14 @@ def may_assign_in_unit(user: Principal, leader_unit: str, family_units: set[str]
 
 def may_see_aggregates(user: Principal) -> bool:
     """Leaders (and admins) follow success criteria and the audit log."""
-    return user.role in (Role.LEDER, Role.ADMIN)
+    return user.role in roles.LEADERS_AND_ADMINS
 
 
 def may_manage_users(user: Principal) -> bool:
     """Only admins create and deactivate accounts."""
-    return user.role is Role.ADMIN
+    return user.role in roles.ADMINS
 
 
 def may_read_audit(user: Principal) -> bool:
     """Leaders read the audit log; admins too, to investigate misuse."""
-    return user.role in (Role.LEDER, Role.ADMIN)
+    return user.role in roles.LEADERS_AND_ADMINS

@@ -18,6 +18,7 @@ from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
+from coordinator.families.service import families_for
 from coordinator.families.tables import Family, TeamMember
 from coordinator.followup.tables import Stay
 from coordinator.network import service as network
@@ -94,8 +95,6 @@ def _key(name: str) -> str:
 async def possible_duplicates(user: Principal, case: NewCase) -> list[PossibleDuplicate]:
     """Persons with the same name and birth year (or the same full name when no year is
     given) in the cases whose team the user is on: offered, never blocking."""
-    from coordinator.families.service import families_for
-
     wanted = {(_key(p.name), p.birth_year) for p in case.people if len(p.name.split()) >= 2
               or p.birth_year is not None}
     if not wanted:

@@ -9,6 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath
 
 from coordinator import clock, pagecache, web
+from coordinator.auth import roles
 from coordinator.auth.guards import requires_login
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
@@ -23,8 +24,6 @@ ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",
                     Role.SAMORDNER: "/meetings/coordinated", Role.ADMIN: "/admin/users/"}
 
 
-# Who may open a case: the roles that hold cases (the father's kontaktperson does not).
-CASE_OPENERS = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
 CHILD_ROWS = 6
 
 
@@ -36,7 +35,7 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
     user = web.user_of(request)
     wanted = _filter(request.query_params)
     families = await service.find_families(user, wanted)
-    may_open = user.role in CASE_OPENERS
+    may_open = user.role in roles.CASE_HOLDERS
     return web.render("home.html", {
         "families": families, "may_open": may_open, "wanted": wanted,
         "statuses": service.STATUSES,
@@ -94,7 +93,7 @@ class CaseController(Controller):
     @post("/families", name="open-case")
     async def open_case(self, request: Request) -> Response:
         user = web.user_of(request)
-        if user.role not in CASE_OPENERS:
+        if user.role not in roles.CASE_HOLDERS:
             raise web.UserError("Siden findes ikke.", 404)
         form = await web.form_of(request)
         try:

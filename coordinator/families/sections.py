@@ -11,7 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from coordinator.agreements.service import family_section as agreements_section
 from coordinator.auth.policy import Principal
+from coordinator.gdpr.service import family_section as gdpr_section
+from coordinator.meetings.flows import family_section as meetings_section
+from coordinator.network.service import family_section as network_section
 
 Loader = Callable[[Principal, dict], Awaitable[dict[str, Any]]]
 
@@ -25,16 +29,16 @@ class FamilySection:
     load: Loader
 
 
+# The sections in page order. Every table a section reads is watched by the content
+# stamps (``families/revisions.py``), so the family page cache sees its changes.
+SECTIONS: tuple[FamilySection, ...] = (
+    FamilySection("network", "network/_section.html", network_section),
+    FamilySection("meetings", "meetings/_family_section.html", meetings_section),
+    FamilySection("agreements", "agreements/_family_section.html", agreements_section),
+    FamilySection("gdpr", "gdpr/_family_section.html", gdpr_section),
+)
+
+
 def family_sections() -> list[FamilySection]:
-    """The sections in page order. Imported lazily so domains can depend on families."""
-    sections: list[FamilySection] = []
-    from coordinator.network.service import family_section as network_section
-    sections.append(FamilySection("network", "network/_section.html", network_section))
-    from coordinator.meetings.flows import family_section as meetings_section
-    sections.append(FamilySection("meetings", "meetings/_family_section.html", meetings_section))
-    from coordinator.agreements.service import family_section as agreements_section
-    sections.append(FamilySection("agreements", "agreements/_family_section.html",
-                                  agreements_section))
-    from coordinator.gdpr.service import family_section as gdpr_section
-    sections.append(FamilySection("gdpr", "gdpr/_family_section.html", gdpr_section))
-    return sections
+    """The sections in page order."""
+    return list(SECTIONS)

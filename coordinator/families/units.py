@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 
 from coordinator import web
 from coordinator.audit import service as audit
+from coordinator.auth import roles
 from coordinator.auth.policy import Principal, may_assign_in_unit, may_lead_unit
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
@@ -20,7 +21,7 @@ from coordinator.meetings import flows
 
 # Who makes a family part of a unit: the case holders on its team. The father's
 # kontaktperson and the samordner work for other units by the method.
-CASE_HOLDERS = (Role.SOCIALRAADGIVER.value, Role.LEDER.value)
+CASE_HOLDERS = tuple(roles.values(roles.CASE_HOLDERS))
 UNIT_ENTITY = "enhedens familier"
 
 

@@ -18,6 +18,8 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
+
 from coordinator.meetings import kinds
 from coordinator.meetings.planner import is_working_day
 
@@ -28,7 +30,7 @@ TEAM_ANCHOR = date(2026, 1, 6)  # a Tuesday; the first team meeting of the rhyth
 TEAM_EVERY_DAYS = 14
 TEAM_STARTS_AT = time(9, 0)
 LOOKAHEAD_DAYS = 14
-CLOSED_STATUSES = frozenset({"held", "followup", "cancelled"})
+CLOSED_STATUSES = kinds.CLOSED_STATUSES
 FGC_KIND = "familieraadslagning"
 
 # The annual cooperation meeting the crisis centre calls (external contacts, no accounts).
@@ -80,8 +82,6 @@ def next_series_occurrence(rrule: str, dtstart: datetime, exdates: str, on: date
     ``exdates`` comma-separated ISO moments of cancelled occurrences. None when the rule
     cannot be read or has no occurrence left.
     """
-    from dateutil.rrule import rrulestr
-
     local_start = dtstart.astimezone(COPENHAGEN)
     try:
         rule = rrulestr(rrule, dtstart=local_start.replace(tzinfo=None))
@@ -235,12 +235,12 @@ def fgc_summary(facts: FgcFacts | None, meetings: tuple[MeetingFacts, ...]) -> t
         return True, f"Vurderet: ikke mulig nu{assessed}", "Ingen – genvurdér ved ændringer"
     meeting, follow = _fgc_meetings(meetings)
     if follow is not None:
-        if follow.status in ("held", "followup"):
+        if follow.status in kinds.HELD_STATUSES:
             return True, f"Opfølgningsmøde afholdt {_when(follow)}", "Ingen – forløbet er fulgt op"
         return True, f"Opfølgningsmøde {_status_label(follow.status).lower()}, {_when(follow)}", \
             "Hold opfølgningsmødet"
     if meeting is not None:
-        if meeting.status in ("held", "followup"):
+        if meeting.status in kinds.HELD_STATUSES:
             return (True, f"Familierådslagning afholdt {_when(meeting)}",
                     "Planlæg opfølgningsmødet (ca. 3 måneder efter)")
         return True, f"Familierådslagning {_status_label(meeting.status).lower()}, {_when(meeting)}", \
@@ -299,7 +299,7 @@ def upcoming_meetings(meetings: tuple[MeetingFacts, ...], on: date,
 
 def followup_due(meeting: MeetingFacts) -> date | None:
     """When a held meeting's follow-up should be held (kinds' rule), else None."""
-    if meeting.status not in ("held", "followup"):
+    if meeting.status not in kinds.HELD_STATUSES:
         return None
     held = meeting.ends_at or meeting.starts_at
     if held is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from coordinator.families.tables import Family
 from coordinator.followup import agenda
 from coordinator.followup.tables import SeriesAgenda, SeriesAgendaItem, Stay
 
@@ -39,8 +40,6 @@ def _stays(index: int, opened: date, at_centre: bool) -> list[tuple[date, date |
 
 async def seed(ctx) -> None:
     """Stays for the demo families and the cooperation meeting's agenda."""
-    from coordinator.families.tables import Family
-
     opened = {row["id"]: row["opened_on"] for row in
               await Family.select(Family.id, Family.opened_on)}
     for family in ctx.families:

@@ -16,35 +16,27 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException
-from litestar.handlers.base import BaseRouteHandler
 
 from coordinator import clock, web
-from coordinator.auth.guards import requires_aggregates, requires_case_worker, requires_login
-from coordinator.auth.roles import Role
+from coordinator.auth import roles
+from coordinator.auth.guards import (
+    requires_aggregates,
+    requires_case_worker,
+    requires_login,
+    requires_role,
+)
 from coordinator.families import service as families
 from coordinator.followup import agenda, charts, service
 from coordinator.meetings import kinds
 
-COOPERATION_READERS = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
-COOPERATION_EDITORS = frozenset({Role.SOCIALRAADGIVER})
 EXTRA_ITEM_ROWS = 3
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 
 
-def _role_guard(roles: frozenset[Role]):
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if getattr(connection.scope.get("user"), "role", None) not in roles:
-            raise NotFoundException()
-    guard.__doc__ = f"Only {', '.join(sorted(r.value for r in roles))}; others get 404."
-    return guard
-
-
-requires_contact_person = _role_guard(frozenset({Role.KONTAKTPERSON}))
-requires_cooperation_reader = _role_guard(COOPERATION_READERS)
-requires_cooperation_editor = _role_guard(COOPERATION_EDITORS)
+requires_contact_person = requires_role(roles.CONTACT_PERSONS)
+requires_cooperation_reader = requires_role(roles.COOPERATION_READERS)
+requires_cooperation_editor = requires_role(roles.COOPERATION_EDITORS)
 
 
 def _date_param(params: Mapping[str, Any], name: str, label: str) -> date | None:
@@ -188,6 +180,6 @@ async def _cooperation_page(request: Request, *, error: str | None = None,
     return web.render("followup/samarbejdsmoede.html", {
         **state, "rows": rows, "occurs_value": occurs_value, "error": error,
         "conflict": conflict, "saved": request.query_params.get("gemt") == "1",
-        "may_edit": user.role in COOPERATION_EDITORS,
+        "may_edit": user.role in roles.COOPERATION_EDITORS,
         "participants": agenda.COOPERATION_PARTICIPANTS,
     }, status=status)

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from coordinator import clock, db, web
+from coordinator.agreements import service as agreements
 from coordinator.audit import service as audit
 from coordinator.auth.policy import (
     Action,
@@ -34,6 +35,7 @@ from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
 from coordinator.followup import agenda, criteria
 from coordinator.followup.tables import SeriesAgenda, SeriesAgendaItem, Stay
+from coordinator.invites.tables import MeetingSeries
 from coordinator.meetings import kinds
 from coordinator.meetings.tables import (
     BicSession,
@@ -171,10 +173,6 @@ async def team_meeting_date(on: date) -> tuple[date, str]:
 
 async def _series(key: str) -> dict | None:
     """The invites domain's stored series with this key, if that table holds one."""
-    try:
-        from coordinator.invites.tables import MeetingSeries
-    except ImportError:  # the invites domain is optional for this page
-        return None
     return await MeetingSeries.select().where(MeetingSeries.key == key).first()
 
 
@@ -279,7 +277,7 @@ async def _criteria_counts(start: date, end: date) -> tuple[int, int, int, int]:
 # first part's start). A held meeting of a current family, of a kind with a follow-up,
 # that ended in that kind's range of moments; ``meeting_kind_ends_at`` holds every column
 # read here. Values: _HELD, _CURRENT's, then (kind, from, until) per kind.
-_HELD = ("held", "followup")
+_HELD = kinds.HELD_STATUSES
 _DUE = ('p."status" IN ({}, {}) AND p."family" IN (SELECT f."id" FROM "family" f WHERE '
         + _CURRENT + ') AND (WINDOWS)')
 _WINDOW = '(p."kind" = {} AND p."ends_at" >= {} AND p."ends_at" < {})'
@@ -349,8 +347,6 @@ _LATER_STAYS = (
 async def agreements_overdue(on: date) -> int:
     """Active agreements whose evaluation is overdue or whose period ran out unrenewed on
     ``on`` (the agreements domain's cadence decides)."""
-    from coordinator.agreements import service as agreements
-
     return await agreements.needing_attention(on)
 
 

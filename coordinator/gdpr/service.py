@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from litestar.exceptions import NotFoundException
+
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
@@ -24,8 +26,12 @@ from coordinator.auth.policy import Principal
 from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
+from coordinator.invites.replies import OUTCOME_LABELS
+from coordinator.invites.service import load_meetings
+from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings import kinds, protected, safety
 from coordinator.meetings import tables as mt
+from coordinator.meetings.participants import safety_person
 from coordinator.network import tables as net
 from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
 
@@ -67,11 +73,9 @@ def _safety_row(person: Mapping[str, Any], org_name: str) -> dict[str, Any]:
 
 async def _withheld(family: Mapping[str, Any], subject_id: int, people: list[dict],
                     orgs: Mapping[int, str]) -> tuple[safety.Person, tuple[str, ...]]:
-    from coordinator.meetings.service import _safety_person
-
     at_centre = bool(family["at_crisis_centre"])
-    persons = {p["id"]: _safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, "")),
-                                       at_centre) for p in people}
+    persons = {p["id"]: safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, "")),
+                                      at_centre) for p in people}
     places = [protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])
               for o in await net.Organisation.select(
                   net.Organisation.name, net.Organisation.address, net.Organisation.phone,
@@ -88,8 +92,6 @@ def _iso(value: date | datetime | None) -> str | None:
 
 async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
     """The meetings the person was invited to, each as the person may see it."""
-    from coordinator.invites.service import load_meetings
-
     rows = await mt.Participant.select().where(mt.Participant.person == subject_id).order_by(
         mt.Participant.id)
     meetings = {m.id: m for m in await load_meetings({r["meeting"] for r in rows})}
@@ -124,8 +126,6 @@ async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
 
 
 async def _mails_to(subject_id: int) -> list[dict[str, Any]]:
-    from coordinator.invites.tables import OutboxMessage
-
     rows = await OutboxMessage.select(
         OutboxMessage.meeting, OutboxMessage.recipient_email, OutboxMessage.kind,
         OutboxMessage.sequence, OutboxMessage.status, OutboxMessage.attempts,
@@ -141,9 +141,6 @@ async def _mails_to(subject_id: int) -> list[dict[str, Any]]:
 
 async def _answers_by_mail(subject_id: int) -> list[dict[str, Any]]:
     """The person's calendar answers that came back by mail, with what was done with them."""
-    from coordinator.invites.replies import OUTCOME_LABELS
-    from coordinator.invites.tables import ReplyRecord
-
     rows = await ReplyRecord.select().where(ReplyRecord.participant.person == subject_id).order_by(
         ReplyRecord.id)
     return [{"møde_id": r["meeting"], "modtaget": _iso(r["received_at"]),
@@ -162,8 +159,6 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
     The caller has authorised ``family`` through ``load_family``; a person of another
     family is not found (404).
     """
-    from litestar.exceptions import NotFoundException
-
     family_id = family["id"]
     people = await net.Person.select().where(net.Person.family == family_id).order_by(net.Person.id)
     subject = next((p for p in people if p["id"] == person_id), None)
@@ -311,8 +306,6 @@ async def due_for_purge(today: date, retention_days: int) -> list[dict]:
 
 
 async def _counts(family_id: int) -> dict[str, int]:
-    from coordinator.invites.tables import OutboxMessage
-
     meeting_ids = mt.Meeting.select(mt.Meeting.id).where(mt.Meeting.family == family_id)
     return {
         "people": await net.Person.count().where(net.Person.family == family_id),
@@ -324,8 +317,6 @@ async def _counts(family_id: int) -> dict[str, int]:
 
 async def _pseudonymise(family_id: int) -> None:
     """Blank one family's personal data in place (inside the caller's transaction)."""
-    from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
-
     people = await net.Person.select(net.Person.id).where(net.Person.family == family_id)
     names = pseudonyms([p["id"] for p in people])
     await Family.update({Family.name: pseudonym_family(family_id), Family.notes: "",

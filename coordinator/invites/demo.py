@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from coordinator import db, web
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
 from coordinator.followup import agenda
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
@@ -32,9 +34,6 @@ async def seed(ctx) -> None:
 
 
 async def _feed_tokens(ctx, team: int, cooperation: int) -> None:
-    from coordinator.auth.policy import Principal
-    from coordinator.auth.roles import Role
-
     sara = Principal(id=ctx.users["sara"], username="sara", role=Role.SOCIALRAADGIVER,
                      full_name="Sara Demo Kristiansen")
     await feeds.create_token(sara, "series", team, "Teammøde (hver 14. dag)")

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coordinator import clock, db, web
+from coordinator import settings as config
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
@@ -29,19 +30,18 @@ from coordinator.auth.tables import User
 from coordinator.invites import redact
 from coordinator.invites.ical import CalendarEvent, Person, build_publish
 from coordinator.invites.service import (
-    SENT_STATUSES,
     audit_as,
-    current_settings,
     load_meetings,
     token_hash,
     uid_domain,
 )
 from coordinator.invites.tables import FeedToken, MeetingSeries
+from coordinator.meetings.kinds import SENT_STATUSES, MeetingStatus
 from coordinator.meetings.tables import Meeting, ParticipantPart
 from coordinator.network.tables import Organisation
 
 KINDS = {"partner_organisation": "Partnerorganisation", "user": "Bruger", "series": "Mødeserie"}
-USER_FEED_STATUSES = ("planned", *SENT_STATUSES)
+USER_FEED_STATUSES = (MeetingStatus.PLANNED.value, *SENT_STATUSES)
 AUDIT_EVERY = timedelta(hours=1)
 _CACHE_SIZE = 64
 
@@ -103,6 +103,17 @@ async def revoke(user: Principal, token_id: int, address: str = "") -> None:
             (FeedToken.id == token_id) & FeedToken.revoked_at.is_null())
         await audit.record(user, "update", "kalenderfeed", token_id, None,
                            f"Tilbagekaldt: {row['label']}", address)
+
+
+async def targets() -> tuple[list[dict], list[dict]]:
+    """What a feed link may follow besides one's own meetings: the partner organisations
+    whose location is not protected, and the recurring meeting series."""
+    organisations = await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.location_protected == False  # noqa: E712
+    ).order_by(Organisation.name)
+    series = await MeetingSeries.select(MeetingSeries.id, MeetingSeries.title).order_by(
+        MeetingSeries.title)
+    return organisations, series
 
 
 async def tokens_for(user: Principal) -> list[dict]:
@@ -212,7 +223,7 @@ async def meeting_events(kind: str, target_id: int, now: datetime) -> list[Calen
 
 
 def _redacted(datas: list, wanted: dict[int, set[str]], now: datetime) -> list[CalendarEvent]:
-    settings = current_settings()
+    settings = config.current()
     events: list[CalendarEvent] = []
     for data in datas:
         if not data.scheduled:
@@ -232,7 +243,7 @@ def _exdates(text: str) -> tuple[datetime, ...]:
 
 async def series_event(series_id: int, now: datetime) -> list[CalendarEvent]:
     """One recurring series as a single event with RRULE and EXDATEs."""
-    settings = current_settings()
+    settings = config.current()
     row = await MeetingSeries.select().where(MeetingSeries.id == series_id).first()
     if row is None:
         return []

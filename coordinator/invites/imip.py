@@ -24,7 +24,7 @@ from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from enum import StrEnum
 
 from coordinator.invites.ical import (
@@ -298,8 +298,6 @@ def human_reply(raw: bytes) -> HumanReply | None:
     """The sender, subject, text and referenced Message-IDs of a plain reply, or None
     when the mail cannot be read. The text is the first text/plain part (or the
     text/html part without its tags), cleaned and cut to a readable length."""
-    from email.utils import parseaddr
-
     try:
         message = message_from_bytes(bytes(raw), policy=policy.compat32)
         sender = parseaddr(str(message.get("From", "")))[1].lower()

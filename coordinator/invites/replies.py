@@ -38,6 +38,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from coordinator import clock, db, web
+from coordinator import settings as config
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.invites import redact
@@ -53,7 +54,6 @@ from coordinator.invites.imip import (
 )
 from coordinator.invites.service import (
     audit_as,
-    current_settings,
     load_meeting,
     load_meetings,
     message_text,
@@ -61,6 +61,7 @@ from coordinator.invites.service import (
 )
 from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings import safety
+from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
 
 ANSWERABLE = ("ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED")
@@ -189,7 +190,7 @@ async def _apply_reply(meeting_id: int, reply: Reply, sender: str, address: str,
                        names: Mapping[str, str]) -> ReplyOutcome:
     loaded = await load_meetings([meeting_id])
     data = loaded[0] if loaded else None
-    if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(current_settings()))
+    if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(config.current()))
                                          for p in data.parts}:
         return ReplyOutcome(reply.uid, False, "ukendt møde")
     matches = [p for p in data.participants if p.email.lower() == reply.attendee_email]
@@ -325,7 +326,7 @@ async def _active_participant(data: redact.MeetingData, record: Mapping[str, Any
 
 
 def _part_key_of(data: redact.MeetingData, uid: str) -> str:
-    domain = uid_domain(current_settings())
+    domain = uid_domain(config.current())
     key = next((p.key for p in data.parts if redact.uid_for(data.id, p.key, domain) == uid), None)
     if key is None:
         raise web.UserError("Forslaget gælder ikke en del af dette møde.", 409)
@@ -336,8 +337,6 @@ async def accept_proposal(user: Principal, meeting: Mapping[str, Any], record_id
                           address: str = "") -> None:
     """Move the proposed part to the proposed time through the ordinary time change (which
     checks the times and the room and sends the update to every participant)."""
-    from coordinator.meetings import service as meetings
-
     record = await _open_record(meeting["id"], record_id, "proposal")
     data = await load_meeting(meeting["id"])
     await _active_participant(data, record)
@@ -370,7 +369,7 @@ async def decline_proposal(user: Principal, meeting: Mapping[str, Any], record_i
 
 async def _enqueue_declinecounter(data: redact.MeetingData, participant: redact.ParticipantData,
                                   record: Mapping[str, Any]) -> None:
-    settings = current_settings()
+    settings = config.current()
     now = clock.now()
     redacted = redact.events_for_recipient(data, participant.id, mail_from=settings.mail_from,
                                            uid_domain=uid_domain(settings), dtstamp=now,
@@ -450,7 +449,7 @@ async def _forward_human(raw: bytes, address: str) -> ReplyOutcome:
         dedupe = "fwd:" + hashlib.sha256(raw).hexdigest()[:64]
         if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe):
             return ReplyOutcome("", False, "allerede videresendt", forwarded=True)
-        settings = current_settings()
+        settings = config.current()
         now = clock.now()
         person = data.people[participant.safety_id]
         reply_to = None if person.is_hostile else Person(participant.name, human.sender)

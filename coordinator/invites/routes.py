@@ -15,16 +15,14 @@ from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from coordinator import clock, web
-from coordinator.auth.guards import requires_login
+from coordinator.auth.guards import requires_case_holder, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.auth.roles import Role
 from coordinator.invites import feeds, redact, replies
 from coordinator.invites import service as invites
 from coordinator.invites.ical import CalendarParseError, build_publish
-from coordinator.invites.tables import MeetingSeries
-from coordinator.meetings import protected, safety
+from coordinator.meetings import kinds, participants, protected, safety
 from coordinator.meetings import service as meetings
-from coordinator.network.tables import Organisation
 
 # Litestar adds "; charset=utf-8" to every text/* media type itself.
 ICS = "text/calendar"
@@ -66,8 +64,9 @@ class AnswerController(Controller):
         if participant is None:  # the link's participant is active, so it is on the meeting
             raise NotFoundException()
         return {"view": redacted.view, "events": redacted.events, "participant": participant,
-                "status": data.status, "answers": invites.ANSWERS,
-                "answer_label": meetings.RSVP_LABELS.get(participant.rsvp, participant.rsvp),
+                "status": data.status, "answerable": data.status in kinds.ANSWERABLE_STATUSES,
+                "answers": invites.ANSWERS,
+                "answer_label": participants.RSVP_LABELS.get(participant.rsvp, participant.rsvp),
                 "family_id": data.family_id, "meeting_id": data.id}
 
     @get("/{token:str}")
@@ -135,7 +134,7 @@ class MeetingInvitesController(Controller):
                                attendee_email="", sent_by="", delegated_to="",
                                delegate_name=protected.replace(a.delegate_name, facts, safety.HIDDEN),
                                offer_delegate=False) for a in answers]
-        open_meeting = meeting["status"] in ("draft", "planned", "invited")
+        open_meeting = meeting["status"] in kinds.OPEN_STATUSES
         # A samordner reads only the familierådslagninger she coordinates (load_meeting) and
         # plans their times, so a proposed time is hers to take or turn down as well.
         planner_role = team or web.user_of(request).role is Role.SAMORDNER
@@ -192,7 +191,7 @@ class MeetingInvitesController(Controller):
         redacted = redact.events_for_organiser(data, mail_from=settings.mail_from,
                                                uid_domain=invites.uid_domain(settings),
                                                dtstamp=clock.now(),
-                                               entitled=user.role.value not in meetings.NOT_ENTITLED_ROLES)
+                                               entitled=user.role.value not in participants.NOT_ENTITLED_ROLES)
         body = build_publish(redacted.events, redacted.view.title)
         return Response(body, media_type=ICS, headers={
             "Content-Disposition": 'attachment; filename="invitation.ics"',
@@ -214,7 +213,7 @@ async def inbound_mail(request: Request) -> Response:
                         status_code=401, headers={"WWW-Authenticate": "Bearer"})
     raw = await request.body()
     try:
-        outcomes = await invites.apply_inbound(raw, web.client_address(request))
+        outcomes = await replies.apply_inbound(raw, web.client_address(request))
     except CalendarParseError as exc:
         return Response({"status": 422, "fejl": str(exc)}, status_code=422)
     return Response({"svar": [{"uid": o.uid, "anvendt": o.applied, "grund": o.reason,
@@ -223,15 +222,8 @@ async def inbound_mail(request: Request) -> Response:
 
 # ------------------------------------------------------------------------ feeds
 
-async def requires_feed_manager(connection, _) -> None:
-    """Socialrådgivere and leaders manage feeds; others get 404."""
-    user = connection.scope.get("user")
-    if user is None:
-        from litestar.exceptions import NotAuthorizedException
-
-        raise NotAuthorizedException()
-    if user.role not in (Role.SOCIALRAADGIVER, Role.LEDER):
-        raise NotFoundException()
+# Socialrådgivere and leaders (the case holders) manage feeds; others get 404.
+requires_feed_manager = requires_case_holder
 
 
 def webcal_url(settings, token: str) -> str:
@@ -247,11 +239,7 @@ class FeedPageController(Controller):
 
     async def _context(self, request: Request) -> dict:
         user = web.user_of(request)
-        organisations = await Organisation.select(Organisation.id, Organisation.name).where(
-            Organisation.location_protected == False  # noqa: E712
-        ).order_by(Organisation.name)
-        series = await MeetingSeries.select(MeetingSeries.id, MeetingSeries.title).order_by(
-            MeetingSeries.title)
+        organisations, series = await feeds.targets()
         users = [{"id": user.id, "full_name": user.full_name}]  # a user feed is one's own
         return {"tokens": await feeds.tokens_for(user), "organisations": organisations,
                 "series": series, "users": users, "kinds": feeds.kinds_for(user), "new_link": None}

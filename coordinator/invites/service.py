@@ -16,43 +16,27 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from coordinator import clock, web
+from coordinator import clock, db, web
+from coordinator import settings as config
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
 from coordinator.invites import redact
 from coordinator.invites.ical import Person, is_valid_email
 from coordinator.invites.imip import ImipMail, MailKind, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
-from coordinator.meetings import protected, safety
+from coordinator.meetings import kinds, protected, safety
+from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart
 from coordinator.network import tables as net
 from coordinator.settings import Settings
 
-if TYPE_CHECKING:
-    from coordinator.invites import replies
-
-SENT_STATUSES = ("invited", "held", "cancelled")
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
            "TENTATIVE": "Jeg foreslår et andet tidspunkt"}
 DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
                    "superseded": "Erstattet af en nyere ændring"}
-
-_settings_override: Settings | None = None
-
-
-def use_settings(settings: Settings | None) -> None:
-    """Make this process's invites use ``settings`` (tests, the app factory); None resets."""
-    global _settings_override
-    _settings_override = settings
-
-
-def current_settings() -> Settings:
-    """The settings invites are built with: an override, else the environment."""
-    return _settings_override or Settings.from_env()
-
 
 def uid_domain(settings: Settings) -> str:
     """The domain part of UIDs and Message-IDs: the public host name."""
@@ -104,8 +88,6 @@ async def _base_sequences(meeting_ids: list[int]) -> dict[int, int]:
 
 async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     """Meetings as plain data for the redaction step, in a fixed number of queries."""
-    from coordinator.meetings.service import _safety_person, safety_id
-
     ids = sorted(set(meeting_ids))
     if not ids:
         return []
@@ -149,10 +131,10 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
             row["safety_id"] = safety_id(row)
             row["part_keys"] = keys.get(row["id"], [])
             if row["removed_at"] is None:
-                people[row["safety_id"]] = _safety_person(row, bool(family["at_crisis_centre"]))
+                people[row["safety_id"]] = safety_person(row, bool(family["at_crisis_centre"]))
             participants.append(_participant_data(row))
         for row in own_rows:  # removed people are known only for their own cancellation
-            people.setdefault(row["safety_id"], _safety_person(row, bool(family["at_crisis_centre"])))
+            people.setdefault(row["safety_id"], safety_person(row, bool(family["at_crisis_centre"])))
         # Partners read the kind and the children's first names, not the team's title for
         # the family, unless the team chose to share it (a meeting between organisations
         # has no family: its title is all there is).
@@ -387,7 +369,7 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     message per part (UID). Returns the number queued.
     """
     data = await load_meeting(meeting_id)
-    settings = current_settings()
+    settings = config.current()
     now = clock.now()
     if not data.send_email_invites or not data.scheduled:
         await _mark_processed(meeting_id)
@@ -442,8 +424,6 @@ class Delivery:
 
 async def deliveries(meeting_id: int) -> list[Delivery]:
     """Each active participant's answer and the state of their latest invite mail."""
-    from coordinator.meetings.service import RSVP_LABELS
-
     rows = await Participant.select().where(
         (Participant.meeting == meeting_id) & Participant.removed_at.is_null()
     ).order_by(Participant.id)
@@ -507,8 +487,6 @@ async def resolve_answer_token(token: str) -> AnswerLink | None:
 async def record_answer(link: AnswerLink, answer: str, comment: str,
                         proposed: datetime | None, address: str = "") -> None:
     """Store a participant's answer from their personal link; audited, one transaction."""
-    from coordinator import db
-
     if answer not in ANSWERS:
         raise web.UserError("Vælg et af svarene.")
     if answer == "TENTATIVE" and proposed is None:
@@ -518,7 +496,7 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
     async with db.transaction():
         meeting = await Meeting.select(Meeting.family, Meeting.status).where(
             Meeting.id == link.meeting_id).first()
-        if meeting is None or meeting["status"] not in ("invited", "planned"):
+        if meeting is None or meeting["status"] not in kinds.ANSWERABLE_STATUSES:
             raise web.UserError("Mødet kan ikke længere besvares.", 409)
         await Participant.update({
             Participant.rsvp: answer, Participant.rsvp_comment: comment[:2000],
@@ -526,11 +504,3 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
         }).where(Participant.id == link.participant_id)
         await audit_as(f"svarlink:{link.participant_id}", "update", "møde", link.meeting_id,
                        meeting["family"], f"Svar via personligt link: {ANSWERS[answer]}", address)
-
-
-async def apply_inbound(raw: bytes, address: str = "") -> list[replies.ReplyOutcome]:
-    """Apply the calendar answers in a raw mail, or forward a plain human reply
-    (``replies.apply_inbound``, where the rules are)."""
-    from coordinator.invites import replies
-
-    return await replies.apply_inbound(raw, address)

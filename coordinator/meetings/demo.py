@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from coordinator import db
+from coordinator.auth.tables import User
+from coordinator.families.tables import TeamMember
 from coordinator.meetings import kinds, planner
 from coordinator.meetings.service import default_parts
 from coordinator.meetings.tables import (
@@ -23,6 +25,8 @@ from coordinator.meetings.tables import (
     MeetingPart,
     Participant,
     ParticipantPart,
+    Room,
+    WorkingHours,
 )
 from coordinator.network.tables import Organisation, Person
 
@@ -91,8 +95,6 @@ def _invitees(people: list[dict], kind_key: str) -> list[dict]:
 async def seed(ctx) -> None:
     """Meetings, FGC and BIC data for the demo families (after the network seeder)."""
     users = {u: uid for u, uid in ctx.users.items()}
-    from coordinator.auth.tables import User
-
     accounts = {r["id"]: r for r in await User.select()}
     centre = await Organisation.select(Organisation.id).where(
         Organisation.location_protected == True).first()  # noqa: E712
@@ -216,8 +218,6 @@ async def _seed_bic(fam, people, me, users, accounts, today) -> None:
         referred_on=assessed_on + timedelta(days=5) if agreed else None))
     if not agreed or father is None:
         return
-    from coordinator.families.tables import TeamMember
-
     if not await TeamMember.exists().where((TeamMember.family == fam.id) & (TeamMember.user == mads)):
         await TeamMember.insert(TeamMember(family=fam.id, user=mads, team_role="Kontaktperson, Modtagelsen"))
     contact = (mads, accounts[mads]["full_name"], accounts[mads]["email"], "kontaktperson")
@@ -235,8 +235,6 @@ async def _seed_bic(fam, people, me, users, accounts, today) -> None:
 
 async def _seed_rooms(users: dict) -> None:
     """Rooms the slot finder can book, and a leader's shorter Friday (working hours)."""
-    from coordinator.meetings.tables import Room, WorkingHours
-
     await Room.insert(
         Room(name="Mødelokale 1", location="Rådhuset, 2. sal", capacity=10),
         Room(name="Mødelokale 2", location="Rådhuset, stueetagen", capacity=6),

@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
@@ -118,7 +119,7 @@ def fgc_step(case: Mapping[str, Any] | None, meeting: Mapping | None, plan: list
         return 3
     if meeting is None:
         return 4
-    if meeting["status"] not in ("held", "followup"):
+    if meeting["status"] not in kinds.HELD_STATUSES:
         return 5
     return 6
 
@@ -144,7 +145,7 @@ async def fgc_view(family_id: int) -> FgcView:
         if followup:
             followup["parts"] = await service.parts_of(followup["id"])
     samordnere = await User.select(User.id, User.full_name, User.unit).where(
-        (User.role == "samordner") & (User.active == True)).order_by(User.full_name)  # noqa: E712
+        (User.role == Role.SAMORDNER.value) & (User.active == True)).order_by(User.full_name)  # noqa: E712
     team = {m["user_id"] for m in await families.team_of(family_id)}
     samordnere = [s for s in samordnere if s["id"] not in team]
     return FgcView(case, tasks, plan, meeting, followup, samordnere,
@@ -324,7 +325,7 @@ async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str,
     """Step 6: one action of the family's plan (recorded after the meeting was held)."""
     view = await fgc_view(family["id"])
     # A meeting implies a case (fgc_view loads meetings of the case only).
-    if view.case is None or view.meeting is None or view.meeting["status"] not in ("held", "followup"):
+    if view.case is None or view.meeting is None or view.meeting["status"] not in kinds.HELD_STATUSES:
         raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
     if not action or not who:
         raise web.UserError("Udfyld både handlingen og hvem der gør det.")
@@ -399,7 +400,7 @@ async def bic_view(family_id: int) -> BicView:
     fathers = await net.Person.select(net.Person.id, net.Person.name).where(
         (net.Person.family == family_id) & (net.Person.role == "father")).order_by(net.Person.name)
     contacts = await User.select(User.id, User.full_name, User.unit).where(
-        (User.role == "kontaktperson") & (User.active == True)).order_by(User.full_name)  # noqa: E712
+        (User.role == Role.KONTAKTPERSON.value) & (User.active == True)).order_by(User.full_name)  # noqa: E712
     return BicView(assessment, sessions, joint, fathers, contacts)
 
 
@@ -700,7 +701,7 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
         steps.append("Henvis far til kontaktpersonen i Modtagelsen.")
     now = clock.now()
     upcoming = [m for m in meetings if m["starts_at"] and m["starts_at"] > now
-                and m["status"] in ("draft", "planned", "invited")]
+                and m["status"] in kinds.OPEN_STATUSES]
     if upcoming:
         steps.append(f"Næste møde: {upcoming[0]['title']} {web.fmt_datetime(upcoming[0]['starts_at'])}.")
     return {"meetings": meetings, "fgc": fgc, "bic": bic, "next_steps": [s for s in steps if s],

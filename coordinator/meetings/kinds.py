@@ -273,6 +273,20 @@ STATUS_LABELS: dict[MeetingStatus, str] = {
     MeetingStatus.CANCELLED: "Aflyst",
 }
 
+# The statuses as groups other modules test against, named once.
+# Open: still being planned or sent; a worker may change it (times, participants, parts).
+OPEN_STATUSES: tuple[str, ...] = (MeetingStatus.DRAFT.value, MeetingStatus.PLANNED.value,
+                                  MeetingStatus.INVITED.value)
+# Held: the meeting took place (its follow-up included).
+HELD_STATUSES: tuple[str, ...] = (MeetingStatus.HELD.value, MeetingStatus.FOLLOWUP.value)
+# Sent: participants have received it (an invitation, or its cancellation afterwards).
+SENT_STATUSES: tuple[str, ...] = (MeetingStatus.INVITED.value, MeetingStatus.HELD.value,
+                                  MeetingStatus.CANCELLED.value)
+# Answerable: a participant's personal link still takes an answer.
+ANSWERABLE_STATUSES: tuple[str, ...] = (MeetingStatus.INVITED.value, MeetingStatus.PLANNED.value)
+# Closed: nothing more happens to it (held, followed up or cancelled).
+CLOSED_STATUSES: frozenset[str] = frozenset({*HELD_STATUSES, MeetingStatus.CANCELLED.value})
+
 # Moving back from invited to planned is a reschedule (new invites must go out);
 # from planned back to draft is reopening the plan. Held, followup and cancelled
 # meetings are history and cannot be reopened or cancelled.
@@ -325,3 +339,27 @@ def transition(
 def allowed_targets(current: str | MeetingStatus) -> frozenset[MeetingStatus]:
     """The statuses a meeting may move to next; used to show only the valid buttons."""
     return ALLOWED_TRANSITIONS[_status(current)]
+
+
+def status_actions(current: str | MeetingStatus) -> dict[str, str]:
+    """The meeting page's status buttons: each status a meeting may move to by a button,
+    and what the button says. Held and follow-up are reached through the minutes form."""
+    status = _status(current)
+    labels = {
+        MeetingStatus.PLANNED: ("Flyt mødet (nyt tidspunkt, nye invitationer)"
+                                if status is MeetingStatus.INVITED else "Planlæg mødet"),
+        MeetingStatus.INVITED: "Send invitationer",
+        MeetingStatus.DRAFT: "Genåbn som kladde",
+        MeetingStatus.CANCELLED: "Aflys mødet",
+    }
+    return {goal.value: labels[goal] for goal in sorted(allowed_targets(status)) if goal in labels}
+
+
+# What the meeting page says about each message to the participants, by change kind.
+CHANGE_LABELS: dict[str, str] = {
+    "invited": "Invitation",
+    "rescheduled": "Flyttet",
+    "updated": "Opdateret",
+    "participant_removed": "Deltager fjernet",
+    "cancelled": "Aflyst",
+}

@@ -17,11 +17,8 @@ from litestar.params import FromPath, FromQuery
 from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
-from coordinator.auth.roles import Role
-from coordinator.auth.tables import User
 from coordinator.families.service import load_family
-from coordinator.meetings import availability, flows, kinds, planner, service
-from coordinator.network import tables as net
+from coordinator.meetings import availability, flows, kinds, participants, planner, service
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], Any]:
@@ -62,12 +59,6 @@ def _part_times(form: dict, kind: kinds.MeetingKind) -> dict:
             for spec in kind.parts}
 
 
-async def _organisation_choices() -> list[dict]:
-    return await net.Organisation.select(net.Organisation.id, net.Organisation.name,
-                                         net.Organisation.location_protected
-                                         ).order_by(net.Organisation.name)
-
-
 def _time(form: dict, name: str, label: str) -> time | None:
     value = web.text(form, name, label, max_length=8)
     if not value:
@@ -76,13 +67,6 @@ def _time(form: dict, name: str, label: str) -> time | None:
         return time.fromisoformat(value)
     except ValueError:
         raise web.UserError(f"»{label}« skal være et klokkeslæt som 08:00.", field=name) from None
-
-
-async def _colleague_choices() -> list[dict]:
-    """Users who can be added to a meeting as colleagues (not admins)."""
-    return await User.select(User.id, User.full_name, User.role, User.unit).where(
-        (User.active == True) & (User.role != Role.ADMIN.value)  # noqa: E712
-    ).order_by(User.full_name)
 
 
 def _organisation(form: dict) -> int | None:
@@ -111,8 +95,8 @@ class FgcController(Controller):
         return web.render("meetings/fgc.html", {
             "family": family, "view": view, "statuses": flows.FGC_STATUS, "today": _today(),
             "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
-            "organisations": await _organisation_choices(), "followup_date": followup_date,
-            "roles": service.ROLES})
+            "organisations": await service.organisation_choices(), "followup_date": followup_date,
+            "roles": participants.ROLES})
 
     def _back(self, family_id: int, anchor: str) -> str:
         return f"/families/{family_id}/familieraadslagning#{anchor}"
@@ -325,7 +309,7 @@ class NewMeetingController(Controller):
         family = await load_family(web.user_of(request), family_id, Action.WRITE)
         return web.render("meetings/new.html", {
             "family": family, "kind": self._kind(kind), "kinds": [kinds.KINDS[k] for k in service.FREE_KINDS],
-            "organisations": await _organisation_choices()})
+            "organisations": await service.organisation_choices()})
 
     @post("/")
     async def create(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -416,12 +400,16 @@ class MeetingController(Controller):
         narrow = audience is not Audience.TEAM
         runs_it = audience is Audience.TEAM or (audience is Audience.FATHER_SIDE
                                                 and meeting["kind"] == "bic_session")
+        editable = meeting["status"] in kinds.OPEN_STATUSES and (
+            audience is not Audience.FATHER_SIDE or runs_it)
         context = {"view": view, "narrow": narrow, "audience": audience.value,
-                   "runs_it": runs_it, "roles": service.ROLES,
-                   "rsvp": service.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
+                   "runs_it": runs_it, "editable": editable,
+                   "status_actions": kinds.status_actions(meeting["status"]),
+                   "change_labels": kinds.CHANGE_LABELS, "roles": participants.ROLES,
+                   "rsvp": participants.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,
-                   "colleagues": await _colleague_choices(),
+                   "colleagues": await service.colleague_choices(),
                    "rooms": await availability.rooms(),
                    "weekdays": planner.WEEKDAYS_DA,
                    "default_hours": planner.DEFAULT_WORKING_HOURS,
@@ -430,12 +418,10 @@ class MeetingController(Controller):
         if not narrow:
             context.update({
                 "suggestions": await service.suggestions_for(meeting, view.participants),
-                "people": await net.Person.select(net.Person.id, net.Person.name, net.Person.role).where(
-                    net.Person.family == meeting["family"]).order_by(net.Person.name)
-                if meeting["family"] else [],
+                "people": await service.family_people(meeting["family"]),
             })
         if runs_it:
-            context["organisations"] = await _organisation_choices()
+            context["organisations"] = await service.organisation_choices()
         context.update(extra or {})
         return web.render("meetings/detail.html", context, status=status)
 
@@ -481,7 +467,7 @@ class MeetingController(Controller):
             name=web.text(form, "name", "Navn", max_length=200),
             email=web.text(form, "email", "E-mail", max_length=254),
             organisation=web.text(form, "organisation", "Organisation", max_length=200),
-            role=web.choice(form, "role", "Rolle", service.ROLES, required=False),
+            role=web.choice(form, "role", "Rolle", participants.ROLES, required=False),
             part_keys=tuple(data.getall("parts", [])),
             invite_via_worker=web.checkbox(form, "invite_via_worker"))
         return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.add_participants(

@@ -216,6 +216,15 @@ class Finding:
     person_ids: tuple[str, ...] = ()
     part_key: str | None = None
 
+    @property
+    def approvable(self) -> bool:
+        """A leader's or worker's recorded approval may lift this finding."""
+        return self.code in APPROVABLE_FINDINGS
+
+
+# The findings a recorded, reasoned approval may lift (the others must be fixed).
+APPROVABLE_FINDINGS = frozenset({"keep_apart", "violence_with_protected", "approval_required"})
+
 
 @dataclass(frozen=True)
 class VisibleAttendee:

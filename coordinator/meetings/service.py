@@ -20,11 +20,13 @@ from piccolo.custom_types import Combinable
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Audience, Principal
-from coordinator.auth.roles import Role
+from coordinator.auth.roles import CASE_HOLDERS, CASE_WORKERS, Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family
+from coordinator.invites.service import enqueue_for_change
 from coordinator.meetings import availability, kinds, planner, protected, safety, sql
+from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
     FatherAssessment,
     FgcCase,
@@ -37,6 +39,7 @@ from coordinator.meetings.tables import (
     Room,
     SafetyApproval,
 )
+from coordinator.network import graph
 from coordinator.network import service as network_service
 from coordinator.network import tables as net
 
@@ -45,21 +48,6 @@ BIC_KINDS = frozenset({"bic_session", "bic_joint_parents"})
 # Kinds a worker creates from the family page; the flows create the others.
 FREE_KINDS = ("netvaerksmoede", "statusmoede")
 
-# The participant's role in the meeting (stored key → Danish label).
-ROLES: dict[str, str] = {
-    "informatoer": "Informatør",
-    "socialraadgiver": "Socialrådgiver",
-    "samordner": "Samordner",
-    "kontaktperson": "Kontaktperson, Modtagelsen",
-    "mother": "Mor",
-    "father": "Far",
-    "child": "Barn",
-    "family": "Familie",
-    "private_network": "Privat netværk",
-    "professional": "Fagperson",
-}
-RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
-               "TENTATIVE": "Måske", "DELEGATED": "Har sendt en anden"}
 CHANGE_KINDS = ("invited", "rescheduled", "updated", "participant_removed", "cancelled")
 
 
@@ -103,8 +91,6 @@ def audience_of(user: Principal) -> Audience:
     return Audience.TEAM
 
 
-# Roles that may open every meeting between organisations (no family).
-NO_FAMILY_ROLES = frozenset({Role.SOCIALRAADGIVER, Role.LEDER})
 
 
 def may_open_without_family(user: Principal, meeting: Mapping[str, Any]) -> bool:
@@ -112,9 +98,9 @@ def may_open_without_family(user: Principal, meeting: Mapping[str, Any]) -> bool
     an agreement evaluation: socialrådgivere and leaders may read and change it, and so may
     its organiser (e.g. a kontaktperson who planned it). Admins and samordnere never
     (they get 404). Such a meeting carries no family data, so nothing else is checked."""
-    if meeting["family"] is not None or user.role in (Role.ADMIN, Role.SAMORDNER):
+    if meeting["family"] is not None or user.role not in CASE_WORKERS:
         return False
-    return user.role in NO_FAMILY_ROLES or (
+    return user.role in CASE_HOLDERS or (
         meeting["organiser"] is not None and meeting["organiser"] == user.id)
 
 
@@ -241,8 +227,6 @@ async def _notify(meeting_id: int, change_kind: str,
         removed_participant_ids=",".join(str(i) for i in removed_participant_ids),
         user_id=user.id if user else None, at=clock.now()))
     # The transactional outbox: the invite mails commit with the change (invites domain).
-    from coordinator.invites.service import enqueue_for_change
-
     await enqueue_for_change(meeting_id, change_kind, removed_participant_ids)
 
 
@@ -311,7 +295,7 @@ async def screen_childrens_places(meeting: Mapping[str, Any],
         return
     family = await Family.select(Family.at_crisis_centre).where(Family.id == meeting["family"]).first()
     at_centre = bool(family and family["at_crisis_centre"])
-    hostile = [p for p in (_safety_person(row, at_centre) for row in await participants_of(meeting["id"]))
+    hostile = [p for p in (safety_person(row, at_centre) for row in await participants_of(meeting["id"]))
                if p.is_hostile]
     if hostile:
         first = findings[0]
@@ -359,7 +343,7 @@ async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tupl
         return
     family = await Family.select(Family.at_crisis_centre).where(Family.id == meeting["family"]).first()
     at_centre = bool(family and family["at_crisis_centre"])
-    people = [_safety_person(p, at_centre) for p in await participants_of(meeting["id"])]
+    people = [safety_person(p, at_centre) for p in await participants_of(meeting["id"])]
     outside = safety.outsiders(people)
     if not outside:
         return
@@ -473,50 +457,6 @@ async def participants_of(meeting_id: int) -> list[dict]:
     return list(rows.values())
 
 
-def safety_id(participant: Mapping[str, Any]) -> str:
-    """The id a participant has in the safety rules: their network person, user, or row."""
-    if participant.get("person"):
-        return f"person:{participant['person']}"
-    if participant.get("user"):
-        return f"user:{participant['user']}"
-    return f"participant:{participant['id']}"
-
-
-# Accounts whose holders are never entitled to protected places (DOMAIN.md, Audiences).
-NOT_ENTITLED_ROLES = frozenset({Role.SAMORDNER.value, Role.KONTAKTPERSON.value})
-_SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
-                 "child": safety.Role.CHILD}
-
-
-def _safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Person:
-    role_key = row.get("person_role") or row["role"]
-    roles = {_SAFETY_ROLES[role_key]} if role_key in _SAFETY_ROLES else set()
-    if row["role"] in _SAFETY_ROLES:
-        roles.add(_SAFETY_ROLES[row["role"]])
-    if row["category"] == kinds.ParticipantCategory.PROFESSIONAL.value:
-        roles.add(safety.Role.PROFESSIONAL)
-    if not roles:
-        roles.add(safety.Role.PRIVATE)
-    # Entitlement follows the person's role in the family, never what was typed into a form:
-    # the mother and children count only as the family's own network persons, and a user
-    # account counts as staff unless it is the samordner's (external by the method) or the
-    # father's kontaktperson in Modtagelsen (father side: never the mother's whereabouts).
-    network_role = row.get("person_role")
-    family_role = _SAFETY_ROLES.get(network_role) if network_role else None
-    staff = row.get("user") is not None and row.get("user_role") not in NOT_ENTITLED_ROLES
-    internal = staff or row.get("person_sector") == "crisis_centre"
-    protected = bool(row.get("protected_address"))
-    entitled = (internal or (protected and family_role is safety.Role.MOTHER)
-                or (family_at_centre and family_role is safety.Role.CHILD))
-    return safety.Person(
-        id=row["safety_id"], name=row["name"], roles=frozenset(roles),
-        email=row["email"] or None, phone=row.get("person_phone") or None,
-        address=row.get("person_address") or None, organisation=row["organisation"] or None,
-        protected_address=protected, used_violence=bool(row.get("used_violence")),
-        contact_only_via_worker=bool(row.get("contact_only_via_worker")),
-        entitled_to_protected_location=entitled, internal=internal)
-
-
 async def protected_facts() -> tuple[str, ...]:
     """Every protected place's facts: each protected organisation's name, address, phone
     and domain (``protected.organisation_facts``), and the address of every room at a
@@ -562,7 +502,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         facts = await protected_facts()
     location, _ = await _location(meeting, facts)
     at_centre = bool(family and family["at_crisis_centre"])
-    people = [_safety_person(p, at_centre) for p in participants]
+    people = [safety_person(p, at_centre) for p in participants]
     s_parts = tuple(
         safety.MeetingPart(part["key"], part["label"], frozenset(
             p["safety_id"] for p in participants if part["key"] in p["part_keys"]))
@@ -778,6 +718,28 @@ async def create_meeting(
 
 # ------------------------------------------------------------------------ participants
 
+async def colleague_choices() -> list[dict]:
+    """Users who can be added to a meeting as colleagues (active, not admins)."""
+    return await User.select(User.id, User.full_name, User.role, User.unit).where(
+        (User.active == True) & (User.role != Role.ADMIN.value)  # noqa: E712
+    ).order_by(User.full_name)
+
+
+async def family_people(family_id: int | None) -> list[dict]:
+    """The family's network persons who can be added to its meeting (none without a family)."""
+    if family_id is None:
+        return []
+    return await net.Person.select(net.Person.id, net.Person.name, net.Person.role).where(
+        net.Person.family == family_id).order_by(net.Person.name)
+
+
+async def organisation_choices() -> list[dict]:
+    """Organisations a meeting can be held at, with whether their location is protected."""
+    return await net.Organisation.select(net.Organisation.id, net.Organisation.name,
+                                         net.Organisation.location_protected
+                                         ).order_by(net.Organisation.name)
+
+
 def default_parts(kind_key: str, category: str, role: str) -> list[str]:
     """The parts a participant is invited to by default.
 
@@ -890,11 +852,10 @@ async def _insert_participant(meeting: Mapping[str, Any], values: Mapping[str, A
     return participant_id
 
 
-_OPEN = ("draft", "planned", "invited")
 
 
 def _require_open(meeting: Mapping[str, Any]) -> None:
-    if meeting["status"] not in _OPEN:
+    if meeting["status"] not in kinds.OPEN_STATUSES:
         label = kinds.STATUS_LABELS[kinds.MeetingStatus(meeting["status"])]
         raise web.UserError(f"Et møde med status »{label}« kan ikke ændres.", 409)
 
@@ -1130,7 +1091,7 @@ async def _bic_allowed(meeting: Mapping[str, Any]) -> None:
 async def change_status(user: Principal, meeting: Mapping[str, Any], version: int | None,
                         target: str, address: str = "", reason: str = "") -> None:
     """Move the meeting through its lifecycle (plan, send invites, reopen, cancel)."""
-    if target in ("held", "followup"):
+    if target in kinds.HELD_STATUSES:
         raise web.UserError("Brug knapperne »Markér som afholdt« eller »Foreslå opfølgning«.")
     try:
         goal = kinds.transition(meeting["status"], target, meeting["kind"])
@@ -1389,8 +1350,6 @@ async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) 
     """People from the family's network ranked for this meeting, with the graph's reason,
     the parts of THIS meeting to invite them to, and any warning; those already invited
     are left out."""
-    from coordinator.network import graph
-
     if meeting["family"] is None:
         return []
     try:

@@ -12,16 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 
 from coordinator import web
 from coordinator.audit import service as audit
-from coordinator.auth.guards import requires_login
+from coordinator.auth import roles
+from coordinator.auth.guards import requires_login, requires_role
 from coordinator.auth.policy import Action, Principal
-from coordinator.auth.roles import Role
 from coordinator.families.service import load_family
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, forms, service
@@ -60,10 +58,12 @@ INTAKE_BLOCKS: list[dict[str, str]] = [
      "question": "Hvem er vigtige for familien (familie, venner, naboer, andre), "
                  "og hvad hjælper de med?"},
 ]
+# Blocks answered in the case facts; the others add people to the network.
+FACT_BLOCKS = ("public_help", "s50", "s141", "special_support")
 for _number, _block in enumerate(INTAKE_BLOCKS, 1):
     _block["number"] = str(_number)
+    _block["form"] = "facts" if _block["key"] in FACT_BLOCKS else "people"
 BLOCK_KEYS = {b["key"] for b in INTAKE_BLOCKS} | {"special_support_person"}
-FACT_BLOCKS = ("public_help", "s50", "s141", "special_support")
 
 
 def _address(request: Request) -> str:
@@ -435,20 +435,13 @@ async def _current_rows(context: dict[str, Any], family_id: int, ids: dict[str, 
 
 # ---------------------------------------------------------------------- the directory
 
-DIRECTORY_READERS = frozenset({Role.SOCIALRAADGIVER, Role.LEDER, Role.ADMIN})
-DIRECTORY_EDITORS = frozenset({Role.LEDER, Role.ADMIN})
-
-
-async def requires_directory_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Socialrådgivere read the directory; leaders and admins keep it. Others get 404."""
-    user = connection.scope.get("user")
-    if not isinstance(user, Principal) or user.role not in DIRECTORY_READERS:
-        raise NotFoundException()
+# Socialrådgivere read the directory; leaders and admins keep it. Others get 404.
+requires_directory_reader = requires_role(roles.DIRECTORY_READERS)
 
 
 def _editor(request: Request) -> Principal:
     user = web.user_of(request)
-    if user.role not in DIRECTORY_EDITORS:
+    if user.role not in roles.DIRECTORY_EDITORS:
         raise NotFoundException()
     return user
 
@@ -478,7 +471,7 @@ class DirectoryController(Controller):
         text = text[:100] if isinstance(text, str) else ""
         return web.render("network/organisations.html", {
             "organisations": await service.organisations(text), "q": text,
-            "may_edit": web.user_of(request).role in DIRECTORY_EDITORS,
+            "may_edit": web.user_of(request).role in roles.DIRECTORY_EDITORS,
             "kinds": ORGANISATION_KINDS, "sectors": SECTOR_LABELS, "form": {},
             "columns": org_directory.COLUMNS, **(extra or {})}, status=status)
 
@@ -533,7 +526,7 @@ class DirectoryController(Controller):
         row = await service.organisation_row(organisation_id)
         return web.render("network/organisation.html", {
             "org": row, "history": await service.organisation_history(organisation_id),
-            "may_edit": web.user_of(request).role in DIRECTORY_EDITORS,
+            "may_edit": web.user_of(request).role in roles.DIRECTORY_EDITORS,
             "kinds": ORGANISATION_KINDS, "sectors": SECTOR_LABELS, "form": {},
             **(extra or {})}, status=status)
 

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pytest
 
 from coordinator import clock as app_clock
+from coordinator import settings as settings_module
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
@@ -56,9 +57,9 @@ ANSWER_LINK = re.compile(r"https://testserver\.local(/svar/[A-Za-z0-9_-]+)")
 @pytest.fixture(autouse=True)
 def invite_settings():
     """Invites are built with the test server's settings."""
-    support.invites.use_settings(conftest.test_settings())
+    settings_module.use_settings(conftest.test_settings())
     yield
-    support.invites.use_settings(None)
+    settings_module.use_settings(None)
 
 
 async def _corpus() -> support.Scenario:

@@ -11,6 +11,7 @@ from email import message_from_string, policy
 import pytest
 
 from coordinator import clock as app_clock
+from coordinator import settings as settings_module
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import TeamMember
@@ -51,9 +52,9 @@ SPELLINGS = [
 
 @pytest.fixture(autouse=True)
 def invite_settings():
-    support.invites.use_settings(conftest.test_settings())
+    settings_module.use_settings(conftest.test_settings())
     yield
-    support.invites.use_settings(None)
+    settings_module.use_settings(None)
 
 
 async def _centre_contacts() -> None:

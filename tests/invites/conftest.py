@@ -2,13 +2,13 @@
 
 import pytest
 
-from coordinator.invites import service as invites
+from coordinator import settings as settings_module
 from tests import conftest
 
 
 @pytest.fixture(autouse=True)
 def invite_settings():
     """Every invites test builds mails with the test settings, and resets them after."""
-    invites.use_settings(conftest.test_settings())
+    settings_module.use_settings(conftest.test_settings())
     yield
-    invites.use_settings(None)
+    settings_module.use_settings(None)

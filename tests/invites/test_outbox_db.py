@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
+from coordinator import settings as settings_module
 from coordinator import web
+from coordinator.families.tables import Family
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
-from coordinator.families.tables import Family
 from coordinator.meetings.tables import Meeting, Participant
 from tests import conftest
 from tests.invites import support
@@ -267,7 +268,7 @@ async def test_a_new_title_or_description_reaches_the_calendars_once_per_burst(s
     assert int(event["SEQUENCE"]) == 0  # as the invitation: the text changed, not the time
     assert "skolestarten" in str(event["DESCRIPTION"])
     # With a settle time, a second edit replaces the first update still waiting.
-    support.invites.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
+    settings_module.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
     try:
         for text in ("Første udgave.", "Anden udgave."):
             meeting = await s.meeting()
@@ -275,7 +276,7 @@ async def test_a_new_title_or_description_reaches_the_calendars_once_per_burst(s
                                           meeting["location"], meeting["location_organisation"],
                                           text, True)
     finally:
-        support.invites.use_settings(None)
+        settings_module.use_settings(None)
     rows = [r for r in await support.outbox(s.meeting_id) if r["recipient_email"] == "mor@example.net"]
     assert [r["status"] for r in rows[-2:]] == ["superseded", "queued"]
     assert "Anden udgave" in invites_message_text(rows[-1]["message"])
@@ -296,7 +297,7 @@ async def test_a_cancellation_replaces_an_update_still_settling(smtp_server):
     s = await support.scenario(with_father=False)
     await support.send(s)
     await deliver(smtp_server)
-    support.invites.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
+    settings_module.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
     try:
         meeting = await s.meeting()
         await meetings.update_details(s.worker, meeting, None, meeting["title"],
@@ -305,7 +306,7 @@ async def test_a_cancellation_replaces_an_update_still_settling(smtp_server):
         teacher = await Participant.select().where(Participant.person == s.teacher).first()
         await meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
     finally:
-        support.invites.use_settings(None)
+        settings_module.use_settings(None)
     rows = [r for r in await support.outbox(s.meeting_id)
             if r["recipient_email"] == "laerer@skole.example.org"]
     assert [(r["kind"], r["status"]) for r in rows] == [

@@ -1,0 +1,78 @@
+"""Meeting participants as the other domains see them: the vocabulary of a participant's
+meeting role and answer, and a participant row as the safety rules see it.
+
+Pure: plain rows in, plain values out. Meetings, invites and gdpr all build their
+``safety.Person`` here, so entitlement to protected places is decided in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from coordinator.auth.roles import NOT_ENTITLED
+from coordinator.auth.roles import values as role_values
+from coordinator.meetings import kinds, safety
+
+# The participant's role in the meeting (stored key → Danish label).
+ROLES: dict[str, str] = {
+    "informatoer": "Informatør",
+    "socialraadgiver": "Socialrådgiver",
+    "samordner": "Samordner",
+    "kontaktperson": "Kontaktperson, Modtagelsen",
+    "mother": "Mor",
+    "father": "Far",
+    "child": "Barn",
+    "family": "Familie",
+    "private_network": "Privat netværk",
+    "professional": "Fagperson",
+}
+RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
+               "TENTATIVE": "Måske", "DELEGATED": "Har sendt en anden"}
+
+
+def safety_id(participant: Mapping[str, Any]) -> str:
+    """The id a participant has in the safety rules: their network person, user, or row."""
+    if participant.get("person"):
+        return f"person:{participant['person']}"
+    if participant.get("user"):
+        return f"user:{participant['user']}"
+    return f"participant:{participant['id']}"
+
+
+# Accounts whose holders are never entitled to protected places (DOMAIN.md, Audiences).
+NOT_ENTITLED_ROLES = frozenset(role_values(NOT_ENTITLED))
+_SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
+                 "child": safety.Role.CHILD}
+
+
+def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Person:
+    """The participant row (with its person's and account's facts, as
+    ``meetings.service.participants_of`` and ``invites.service.load_meetings`` read them) as
+    the safety rules see it: roles, contact data and who is entitled to protected places."""
+    role_key = row.get("person_role") or row["role"]
+    roles = {_SAFETY_ROLES[role_key]} if role_key in _SAFETY_ROLES else set()
+    if row["role"] in _SAFETY_ROLES:
+        roles.add(_SAFETY_ROLES[row["role"]])
+    if row["category"] == kinds.ParticipantCategory.PROFESSIONAL.value:
+        roles.add(safety.Role.PROFESSIONAL)
+    if not roles:
+        roles.add(safety.Role.PRIVATE)
+    # Entitlement follows the person's role in the family, never what was typed into a form:
+    # the mother and children count only as the family's own network persons, and a user
+    # account counts as staff unless it is the samordner's (external by the method) or the
+    # father's kontaktperson in Modtagelsen (father side: never the mother's whereabouts).
+    network_role = row.get("person_role")
+    family_role = _SAFETY_ROLES.get(network_role) if network_role else None
+    staff = row.get("user") is not None and row.get("user_role") not in NOT_ENTITLED_ROLES
+    internal = staff or row.get("person_sector") == "crisis_centre"
+    protected = bool(row.get("protected_address"))
+    entitled = (internal or (protected and family_role is safety.Role.MOTHER)
+                or (family_at_centre and family_role is safety.Role.CHILD))
+    return safety.Person(
+        id=row["safety_id"], name=row["name"], roles=frozenset(roles),
+        email=row["email"] or None, phone=row.get("person_phone") or None,
+        address=row.get("person_address") or None, organisation=row["organisation"] or None,
+        protected_address=protected, used_violence=bool(row.get("used_violence")),
+        contact_only_via_worker=bool(row.get("contact_only_via_worker")),
+        entitled_to_protected_location=entitled, internal=internal)

@@ -1,0 +1,297 @@
+"""The import rules of docs/ARCHITECTURE.md, read from the source with ``ast``.
+
+- No import cycles among coordinator modules, counting every import: at the top of a
+  module, inside functions and under ``if TYPE_CHECKING``.
+- No imports inside functions, except in the CLI (which loads what each command needs).
+- Pure modules import no database and no HTTP, directly or through another module.
+- Route modules import no tables and no database: they call services.
+
+The checks are plain functions over ``{module name: source}``, so the tests at the end
+show that each one fails on a violation.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "coordinator"
+
+# Modules that take plain data and return plain data: no DB, no HTTP (DESIGN.md, Layout).
+PURE_MODULES = (
+    "coordinator.agreements.cadence",
+    "coordinator.auth.policy",
+    "coordinator.auth.roles",
+    "coordinator.clock",
+    "coordinator.followup.agenda",
+    "coordinator.followup.charts",
+    "coordinator.followup.criteria",
+    "coordinator.gdpr.redaction",
+    "coordinator.invites.ical",
+    "coordinator.invites.imip",
+    "coordinator.invites.redact",
+    "coordinator.meetings.kinds",
+    "coordinator.meetings.participants",
+    "coordinator.meetings.planner",
+    "coordinator.meetings.protected",
+    "coordinator.meetings.safety",
+    "coordinator.navigation",
+    "coordinator.network.directory",
+    "coordinator.network.ecomap",
+    "coordinator.network.graph",
+    "coordinator.network.validation",
+    "coordinator.network.vocab",
+)
+
+# Third-party packages that are the database or HTTP.
+DB_AND_HTTP_PACKAGES = frozenset({"piccolo", "asyncpg", "aiosqlite", "sqlite3", "litestar",
+                                  "httpx", "uvicorn", "jinja2"})
+# Coordinator modules that are the database or HTTP (tables, services, routes are by suffix).
+DB_AND_HTTP_MODULES = frozenset({"coordinator.db", "coordinator.piccolo_conf",
+                                 "coordinator.pagecache", "coordinator.web", "coordinator.app",
+                                 "coordinator.asgi", "coordinator.meetings.sql"})
+DB_AND_HTTP_SUFFIXES = (".tables", ".service", ".routes", ".piccolo_app")
+
+# Where imports inside functions are allowed: the CLI loads each command's modules.
+FUNCTION_IMPORTS_ALLOWED = frozenset({"coordinator.cli"})
+
+# Left for the data-layer work of issue 20 (the db package owns the engine and installs
+# the triggers through migrations), which restructures these two files. Each entry must
+# still be true: when the data layer removes it, this list must shrink with it.
+PENDING_CYCLES = (
+    frozenset({"coordinator.db", "coordinator.piccolo_conf", "coordinator.families.revisions"}),
+)
+PENDING_FUNCTION_IMPORTS = frozenset({
+    ("coordinator.db", "coordinator.piccolo_conf"),
+    ("coordinator.db", "coordinator.families.revisions"),
+    ("coordinator.db", "piccolo.apps.migrations.commands.forwards"),
+    ("coordinator.db", "piccolo.engine.sqlite"),
+    ("coordinator.db", "aiosqlite"),
+    ("coordinator.piccolo_conf", "coordinator.db"),
+})
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement's target as a module name, and whether it sits in a function."""
+
+    target: str
+    in_function: bool
+    line: int
+
+
+def module_name(path: Path, root: Path) -> str:
+    """The dotted module name of a file under ``root``."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def read_package(root: Path = ROOT, package: str = PACKAGE) -> dict[str, str]:
+    """Every module of the package (generated migrations left out) and its source."""
+    return {module_name(path, root): path.read_text(encoding="utf-8")
+            for path in sorted((root / package).rglob("*.py"))
+            if "piccolo_migrations" not in path.parts}
+
+
+def _is_package(name: str, sources: Mapping[str, str]) -> bool:
+    return any(other.startswith(name + ".") for other in sources)
+
+
+def imports_of(name: str, source: str, sources: Mapping[str, str]) -> list[Import]:
+    """The imports of one module: ``from a.b import c`` is ``a.b.c`` when that is a module
+    of ours, else ``a.b``; relative imports are resolved against the module's package."""
+    tree = ast.parse(source)
+    found: list[Import] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                       ast.Lambda))
+            if isinstance(child, ast.Import):
+                found.extend(Import(alias.name, inside, child.lineno) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    package = name.split(".")
+                    if not _is_package(name, sources):
+                        package = package[:-1]
+                    package = package[:len(package) - (child.level - 1)]
+                    base = ".".join([*package, base] if base else package)
+                for alias in child.names:
+                    candidate = f"{base}.{alias.name}"
+                    found.append(Import(candidate if candidate in sources else base, inside,
+                                        child.lineno))
+            visit(child, inside)
+
+    visit(tree, False)
+    return found
+
+
+def _ours(target: str, sources: Mapping[str, str]) -> str | None:
+    """The module of ours an import names (a name inside a module counts as the module)."""
+    while target and target not in sources:
+        target = target.rpartition(".")[0]
+    return target or None
+
+
+def import_graph(sources: Mapping[str, str]) -> nx.DiGraph:
+    """Module → module edges for every import between our modules, wherever it is."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(sources)
+    for name, source in sources.items():
+        for imp in imports_of(name, source, sources):
+            target = _ours(imp.target, sources)
+            if target is not None and target != name:
+                graph.add_edge(name, target)
+    return graph
+
+
+def cycles(sources: Mapping[str, str]) -> list[frozenset[str]]:
+    """The groups of modules that import each other, directly or around a loop."""
+    return sorted((frozenset(group) for group in nx.strongly_connected_components(
+        import_graph(sources)) if len(group) > 1), key=sorted)
+
+
+def function_imports(sources: Mapping[str, str],
+                     allowed: Iterable[str] = FUNCTION_IMPORTS_ALLOWED) -> set[tuple[str, str]]:
+    """(module, imported) for every import inside a function outside the allowed modules."""
+    allowed = set(allowed)
+    return {(name, imp.target) for name, source in sources.items() if name not in allowed
+            for imp in imports_of(name, source, sources) if imp.in_function}
+
+
+def _is_db_or_http(target: str, sources: Mapping[str, str]) -> bool:
+    if target.split(".")[0] in DB_AND_HTTP_PACKAGES:
+        return True
+    ours = _ours(target, sources)
+    return ours is not None and (ours in DB_AND_HTTP_MODULES
+                                 or ours.endswith(DB_AND_HTTP_SUFFIXES))
+
+
+def impure_imports(sources: Mapping[str, str],
+                   pure: Iterable[str] = PURE_MODULES) -> list[tuple[str, str]]:
+    """(pure module, import) where a pure module reaches the DB or HTTP, itself or through
+    another module of ours that is not pure."""
+    pure = set(pure)
+    wrong = []
+    for name in sorted(pure):
+        for imp in imports_of(name, sources[name], sources):
+            ours = _ours(imp.target, sources)
+            if _is_db_or_http(imp.target, sources) or (
+                    ours is not None and ours not in pure and _reaches_db_or_http(ours, sources)):
+                wrong.append((name, imp.target))
+    return wrong
+
+
+def _reaches_db_or_http(start: str, sources: Mapping[str, str]) -> bool:
+    graph = import_graph(sources)
+    reached = {start} | nx.descendants(graph, start)
+    return any(_is_db_or_http(module, sources) or any(
+        _is_db_or_http(imp.target, sources) for imp in imports_of(module, sources[module], sources))
+        for module in reached)
+
+
+def route_table_imports(sources: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(route module, import) where a route module imports tables or the database."""
+    return [(name, imp.target) for name, source in sorted(sources.items())
+            if name.endswith(".routes")
+            for imp in imports_of(name, source, sources)
+            if imp.target.split(".")[0] == "piccolo"
+            or (_ours(imp.target, sources) or "").endswith(".tables")
+            or _ours(imp.target, sources) in {"coordinator.db", "coordinator.piccolo_conf"}]
+
+
+# --------------------------------------------------------------------- the project
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, str]:
+    return read_package()
+
+
+def test_no_import_cycles(sources):
+    found = cycles(sources)
+    assert [sorted(c) for c in found if c not in PENDING_CYCLES] == []
+    assert [sorted(c) for c in PENDING_CYCLES if c not in found] == [], (
+        "a pending cycle is gone: remove it from PENDING_CYCLES")
+
+
+def test_no_imports_inside_functions(sources):
+    found = function_imports(sources)
+    assert sorted(found - PENDING_FUNCTION_IMPORTS) == []
+    assert sorted(PENDING_FUNCTION_IMPORTS - found) == [], (
+        "a pending function-level import is gone: remove it from PENDING_FUNCTION_IMPORTS")
+
+
+def test_pure_modules_exist(sources):
+    assert [name for name in PURE_MODULES if name not in sources] == []
+
+
+def test_pure_modules_import_no_db_or_http(sources):
+    assert impure_imports(sources) == []
+
+
+def test_routes_import_no_tables(sources):
+    assert any(name.endswith(".routes") for name in sources)
+    assert route_table_imports(sources) == []
+
+
+# ------------------------------------------------------------ the checks themselves
+
+def _package(**modules: str) -> dict[str, str]:
+    return {"pkg": "", "pkg.dom": "", **{f"pkg.{k.replace('__', '.')}": v for k, v in modules.items()}}
+
+
+def test_a_cycle_through_a_function_level_import_is_found():
+    sources = _package(dom__a="from pkg.dom import b\n",
+                       dom__b="def f():\n    from pkg.dom.a import x\n")
+    assert cycles(sources) == [frozenset({"pkg.dom.a", "pkg.dom.b"})]
+
+
+def test_a_relative_import_cycle_is_found():
+    sources = _package(dom__a="from . import b\n", dom__b="from .a import x\n")
+    assert cycles(sources) == [frozenset({"pkg.dom.a", "pkg.dom.b"})]
+
+
+def test_an_import_inside_a_method_is_found():
+    sources = _package(dom__a="class C:\n    async def m(self):\n        import json\n")
+    assert function_imports(sources, allowed=()) == {("pkg.dom.a", "json")}
+    assert function_imports(sources, allowed={"pkg.dom.a"}) == set()
+
+
+@pytest.mark.parametrize("body", [
+    "from piccolo.columns import Varchar\n",
+    "def f():\n    from litestar import Request\n",
+    "from pkg.dom.tables import T\n",
+    "from pkg.dom import service\n",
+    "from pkg.dom.helper import h\n",  # a module of ours that reaches the database
+])
+def test_a_pure_module_reaching_the_db_or_http_is_found(body):
+    sources = _package(dom__pure=body, dom__tables="from piccolo.table import Table\n",
+                       dom__service="", dom__helper="from pkg.dom.tables import T\n")
+    assert impure_imports(sources, pure={"pkg.dom.pure"}) != []
+
+
+def test_a_pure_module_importing_pure_modules_passes():
+    sources = _package(dom__pure="import networkx\nfrom pkg.dom import other\n",
+                       dom__other="from datetime import date\n")
+    assert impure_imports(sources, pure={"pkg.dom.pure", "pkg.dom.other"}) == []
+
+
+@pytest.mark.parametrize("body", [
+    "from pkg.dom.tables import T\n",
+    "from pkg.dom import tables as t\n",
+    "def page():\n    from pkg.dom.tables import T\n",
+    "from piccolo.columns import Varchar\n",
+])
+def test_a_route_module_importing_tables_is_found(body):
+    sources = _package(dom__routes=body, dom__tables="")
+    assert route_table_imports(sources) == [("pkg.dom.routes", next(
+        imp.target for imp in imports_of("pkg.dom.routes", body, sources)))]
