@@ -93,7 +93,7 @@ class AnswerController(Controller):
         except invites.AnswerLinkGone:
             return self._gone()
         form = await web.form_of(request)
-        answer = web.choice(form, "answer", "Svar", invites.ANSWERS)
+        answer = web.choice(form, "answer", "Svar", {**invites.ANSWERS, **invites.ANSWER_ALIASES})
         comment = web.text(form, "comment", "Kommentar", max_length=1000)
         proposed = web.local_datetime(form, "proposed", "Foreslået tidspunkt", required=False)
         await invites.record_answer(link, answer, comment, proposed, web.client_address(request))

@@ -35,8 +35,11 @@ if TYPE_CHECKING:
     from coordinator.invites import replies
 
 SENT_STATUSES = ("invited", "held", "cancelled")
+# The answers of the personal link. A proposed time is its own answer ("PROPOSED"), not the
+# calendar's TENTATIVE ("Måske"); pages rendered before the change still post TENTATIVE.
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
-           "TENTATIVE": "Jeg foreslår et andet tidspunkt"}
+           "PROPOSED": "Jeg foreslår et andet tidspunkt"}
+ANSWER_ALIASES = {"TENTATIVE": "PROPOSED"}
 DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
                    "superseded": "Erstattet af en nyere ændring"}
 
@@ -509,11 +512,12 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
     """Store a participant's answer from their personal link; audited, one transaction."""
     from coordinator import db
 
+    answer = ANSWER_ALIASES.get(answer, answer)
     if answer not in ANSWERS:
         raise web.UserError("Vælg et af svarene.")
-    if answer == "TENTATIVE" and proposed is None:
-        raise web.UserError("Skriv det tidspunkt, du foreslår.")
-    if proposed is not None and answer == "TENTATIVE":
+    if answer == "PROPOSED" and proposed is None:
+        raise web.UserError("Skriv det tidspunkt, du foreslår.", field="proposed")
+    if proposed is not None and answer == "PROPOSED":
         comment = f"Foreslår {web.fmt_datetime(proposed)}. {comment}".strip()
     async with db.transaction():
         meeting = await Meeting.select(Meeting.family, Meeting.status).where(

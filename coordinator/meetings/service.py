@@ -58,8 +58,11 @@ ROLES: dict[str, str] = {
     "private_network": "Privat netværk",
     "professional": "Fagperson",
 }
+# TENTATIVE is the calendar's own "maybe"; PROPOSED is a proposed other time (the answer
+# link, or an answer the socialrådgiver recorded).
 RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
-               "TENTATIVE": "Måske", "DELEGATED": "Har sendt en anden"}
+               "TENTATIVE": "Måske", "PROPOSED": "Foreslår et andet tidspunkt",
+               "DELEGATED": "Har sendt en anden"}
 CHANGE_KINDS = ("invited", "rescheduled", "updated", "participant_removed", "cancelled")
 
 
@@ -971,12 +974,15 @@ async def update_participant(user: Principal, meeting: Mapping[str, Any], versio
     row = await _participant(meeting["id"], participant_id)
     if not part_keys:
         raise web.UserError("Vælg mindst én mødedel – eller fjern deltageren.")
-    parts = {p["key"]: p["id"] for p in await parts_of(meeting["id"])}
+    rows = await parts_of(meeting["id"])
+    parts = {p["key"]: p["id"] for p in rows}
+    labels = {p["key"]: p["label"] for p in rows}
     if any(k not in parts for k in part_keys):
         raise web.UserError("En valgt mødedel findes ikke på mødet.")
     async with db.transaction():
         await _bump(meeting["id"], version, material=True,
-                    mine={"deltager": row["name"], "dele": ", ".join(part_keys)})
+                    mine={"deltager": row["name"], "dele": ", ".join(
+                        labels.get(k, k) for k in dict.fromkeys(part_keys))})
         await ParticipantPart.delete().where(ParticipantPart.participant == participant_id)
         for key in dict.fromkeys(part_keys):
             await ParticipantPart.insert(ParticipantPart(participant=participant_id, part=parts[key]))
@@ -1417,8 +1423,49 @@ async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) 
     return result
 
 
+# The conflict page names fields as the forms do; counters (version, SEQUENCE) stay inside.
+CONFLICT_LABELS = {
+    "title": "Titel", "status": "Status", "location": "Mødested", "description": "Beskrivelse",
+    "minutes": "Referat", "outcome": "Resultat og aftaler", "possible": "Er familierådslagning mulig",
+    "reasons": "Begrundelse", "concern": "Bekymring", "questions": "Spørgsmål",
+    "involve": "Skal far inddrages", "contact_person": "Kontaktperson i Modtagelsen",
+    "samordner": "Samordner", "mother_agreed_on": "Mors samtykke givet",
+}
+_CONFLICT_HIDDEN = frozenset({"version", "sequence", "id"})
+
+
+def _conflict_value(key: str, value: Any) -> str:
+    """A value in the words the form uses: labels for codes, ja/nej, Danish dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if key == "status":
+        try:
+            return kinds.STATUS_LABELS[kinds.MeetingStatus(value)]
+        except ValueError:
+            return flows_status_label(str(value))
+    if isinstance(value, datetime):
+        return web.fmt_datetime(value)
+    if isinstance(value, date):
+        return web.fmt_date(value)
+    return str(value)
+
+
+def flows_status_label(value: str) -> str:
+    """The Danish label of a familierådslagning or BIC status (or the value if unknown)."""
+    from coordinator.meetings import flows
+
+    return {**flows.FGC_STATUS, **flows.BIC_STATUS}.get(value, value)
+
+
 def conflict_context(exc: web.Conflict) -> dict:
-    """What the conflict page shows: both versions side by side."""
-    keys = list(dict.fromkeys([*exc.mine, *exc.theirs]))
-    return {"message": exc.message, "rows": [(k, exc.mine.get(k, ""), exc.theirs.get(k, ""))
-                                             for k in keys]}
+    """What the conflict page shows: both versions side by side, in the form's words."""
+    keys = [k for k in dict.fromkeys([*exc.mine, *exc.theirs]) if k not in _CONFLICT_HIDDEN]
+
+    def label(key: str) -> str:
+        return CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
+
+    return {"message": exc.message,
+            "rows": [(label(k), _conflict_value(k, exc.mine.get(k)),
+                      _conflict_value(k, exc.theirs.get(k))) for k in keys]}
