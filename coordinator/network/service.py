@@ -834,6 +834,7 @@ async def section_context(net: Network) -> dict[str, Any]:
         "people_rows": people_table(net),
         "overview": overview,
         "gaps": gaps,
+        "gap_groups": graph.group_gaps(gaps),
         "strength": strength,
         "facts": case_facts_shown(facts),
     }
