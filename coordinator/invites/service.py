@@ -441,10 +441,18 @@ class Delivery:
     attempts: int
     last_error: str
     sent_at: datetime | None
+    recorded: str = ""  # an answer the socialrådgiver recorded: how, by whom
+
+
+# How an invitation reaches those the system does not e-mail (participant.channel).
+NOT_MAILED = {"phone": "Socialrådgiveren inviterer pr. telefon",
+              "letter": "Inviteres med brev",
+              "worker": "Socialrådgiveren giver invitationen videre"}
 
 
 async def deliveries(meeting_id: int) -> list[Delivery]:
     """Each active participant's answer and the state of their latest invite mail."""
+    from coordinator.meetings.kinds import ANSWER_VIA
     from coordinator.meetings.service import RSVP_LABELS
 
     rows = await Participant.select().where(
@@ -462,13 +470,17 @@ async def deliveries(meeting_id: int) -> list[Delivery]:
         has_mail = bool(row["email"]) and not row["invite_via_worker"]
         status = mail["status"] if mail else ("none" if has_mail else "no_email")
         label = DELIVERY_LABELS.get(status) or (
-            "Ikke sendt endnu" if has_mail else
-            "Ingen e-mail – socialrådgiveren giver invitationen videre")
+            "Ikke sendt endnu" if has_mail else NOT_MAILED.get(
+                row["channel"], "Ingen e-mailadresse – vælg telefon, brev eller via socialrådgiveren"))
+        recorded = ""
+        if row["answer_recorded_name"] and row["rsvp"] != "NEEDS-ACTION":
+            via = ANSWER_VIA.get(row["answer_via"])
+            recorded = (f"givet {via}, " if via else "") + f"registreret af {row['answer_recorded_name']}"
         result.append(Delivery(
             row["id"], row["name"], row["rsvp"], RSVP_LABELS.get(row["rsvp"], row["rsvp"]),
             row["rsvp_comment"], row["answered_at"], has_mail, status, label,
             mail["attempts"] if mail else 0, mail["last_error"] if mail else "",
-            mail["sent_at"] if mail else None))
+            mail["sent_at"] if mail else None, recorded))
     return result
 
 

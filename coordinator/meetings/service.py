@@ -583,6 +583,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         description=meeting["description"], approvals=approvals,
         invite_via_worker=frozenset(p["safety_id"] for p in participants
                                     if p["invite_via_worker"]),
+        by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts)
     return safety.check_meeting(s_meeting, people, keep_apart)
 
@@ -636,7 +637,7 @@ async def partner_title_of(meeting: Mapping[str, Any]) -> str:
 
 # What a reader outside the family's team reads instead of a withheld place or fact.
 WITHHELD_PLACE = safety.NEUTRAL_LOCATION
-CONTACT_FIELDS = ("email", "phone", "address", "rsvp_comment")
+CONTACT_FIELDS = ("email", "phone", "address", "rsvp_comment", "contact_note")
 
 
 def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingView:
@@ -821,6 +822,7 @@ class NewParticipant:
     role: str = ""
     part_keys: tuple[str, ...] = ()
     invite_via_worker: bool = False
+    channel: str = ""  # kinds.CHANNELS; empty: the default for the person
 
 
 async def _father_agreement_recorded(family_id: int) -> bool:
@@ -830,7 +832,7 @@ async def _father_agreement_recorded(family_id: int) -> bool:
 
 async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
     """Turn the form's choice into a Participant row's values; Danish errors."""
-    values: dict[str, Any] = {"person": None, "user": None, "invite_via_worker": new.invite_via_worker}
+    values: dict[str, Any] = {"person": None, "user": None}
     if new.person_id is not None:
         person = await net.Person.select(
             *net.Person.all_columns(), net.Person.organisation.name.as_alias("org_name"),
@@ -843,9 +845,10 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         role = new.role or _PERSON_ROLE_TO_MEETING.get(person["role"], "private_network")
         if person["is_professional"] and not new.role:
             role = "informatoer"
+        channel = "worker" if new.invite_via_worker else new.channel or kinds.default_channel(
+            person["email"], person["phone"], bool(person["contact_only_via_worker"]))
         values.update(person=person["id"], name=person["name"], email=person["email"],
-                      organisation=person["org_name"] or "", role=role,
-                      invite_via_worker=new.invite_via_worker or bool(person["contact_only_via_worker"]))
+                      organisation=person["org_name"] or "", role=role, channel=channel)
     elif new.user_id is not None:
         account = await User.select().where((User.id == new.user_id) & (User.active == True)  # noqa: E712
                                             ).first()
@@ -854,16 +857,21 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         role = new.role or {"kontaktperson": "kontaktperson", "samordner": "samordner"}.get(
             account["role"], "socialraadgiver")
         values.update(user=account["id"], name=account["full_name"], email=account["email"],
-                      organisation=account["unit"], role=role)
+                      organisation=account["unit"], role=role, channel="email")
     else:
         if not new.name:
             raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.")
         if new.email and ("@" not in new.email or " " in new.email):
             raise web.UserError("E-mailadressen er ikke gyldig.")
         values.update(name=new.name, email=new.email, organisation=new.organisation,
-                      role=new.role or "professional")
+                      role=new.role or "professional",
+                      channel="worker" if new.invite_via_worker else new.channel or "email")
     if values["role"] not in ROLES:
         raise web.UserError("Ugyldig rolle på mødet.")
+    if values["channel"] not in kinds.CHANNELS:
+        raise web.UserError("Vælg, hvordan invitationen skal gives.", field="channel")
+    # The mail machinery reads invite_via_worker: only the e-mail channel is mailed.
+    values["invite_via_worker"] = values["channel"] != "email"
     values["category"] = _category_for(values["role"])
     return values
 
@@ -1009,6 +1017,118 @@ async def remove_participant(user: Principal, meeting: Mapping[str, Any], versio
                            f"Deltager fjernet: {row['name']}", address)
         if meeting["status"] == "invited":
             await _notify(meeting["id"], "participant_removed", [participant_id], user=user)
+
+
+# ------------------------------------------------- private participants: channel, answers
+
+async def set_channel(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                      participant_id: int, channel: str, address: str = "") -> None:
+    """Change how one participant is invited (e-mail, phone, letter, via the
+    socialrådgiver) in place. The e-mail channel needs an address; a participant moved to
+    e-mail on a sent meeting gets the invitation now (screened like every sent change)."""
+    _require_open(meeting)
+    row = await _participant(meeting["id"], participant_id)
+    if channel not in kinds.CHANNELS:
+        raise web.UserError("Vælg, hvordan invitationen skal gives.", field="channel")
+    if channel == row["channel"]:
+        return
+    if channel == "email" and not (row["email"] or "").strip():
+        raise web.UserError(
+            f"Der er ingen e-mailadresse på {row['name']}. Tilføj den i familiens netværk, eller "
+            "vælg telefon, brev eller via socialrådgiveren.", field="channel")
+    async with db.transaction():
+        await _bump(meeting["id"], version, mine={
+            "deltager": row["name"], "invitation": kinds.CHANNELS[channel]})
+        await Participant.update({Participant.channel: channel,
+                                  Participant.invite_via_worker: channel != "email"}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Invitation til {row['name']}: {kinds.CHANNELS[row['channel']]} → "
+                           f"{kinds.CHANNELS[channel]}", address)
+        if meeting["status"] == "invited":
+            await _notify(meeting["id"], "invited", user=user)
+
+
+# The answers a socialrådgiver records for someone who answered by phone or in person.
+RECORDED_ANSWERS = {"ACCEPTED": "Kommer", "DECLINED": "Kommer ikke",
+                    "PROPOSED": "Foreslår et andet tidspunkt"}
+
+
+async def record_answer_for(user: Principal, meeting: Mapping[str, Any], participant_id: int,
+                            answer: str, via: str, note: str, address: str = "") -> None:
+    """Record an answer a participant gave by phone or in person: what they said, how, who
+    recorded it and when. It is their answer like one given by link or calendar. A
+    proposed time needs a note saying which time; the note is screened like every text
+    that readers outside the team may see."""
+    row = await _participant(meeting["id"], participant_id)
+    if meeting["status"] not in ("planned", "invited"):
+        raise web.UserError("Svar kan registreres, når mødet er planlagt eller sendt.", 409)
+    if answer not in RECORDED_ANSWERS:
+        raise web.UserError("Vælg svaret: kommer, kommer ikke eller foreslår et andet tidspunkt.",
+                            field="answer")
+    if via not in kinds.ANSWER_VIA:
+        raise web.UserError("Vælg, hvordan svaret blev givet.", field="via")
+    if answer == "PROPOSED" and not note.strip():
+        raise web.UserError("Skriv i noten, hvilket tidspunkt der foreslås.", field="note")
+    if meeting["family"]:
+        await screen_case_text(meeting["family"], {"note": ("Note", note)},
+                               "Svaret kan læses af samordneren og andre uden for teamet.")
+    async with db.transaction():
+        await Participant.update({
+            Participant.rsvp: answer, Participant.rsvp_comment: note[:2000],
+            Participant.answered_at: clock.now(), Participant.answer_via: via,
+            Participant.answer_recorded_by: user.id,
+            Participant.answer_recorded_name: user.full_name or user.username,
+        }).where(Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Svar registreret for {row['name']} ({kinds.ANSWER_VIA[via]}): "
+                           f"{RECORDED_ANSWERS[answer]}", address)
+
+
+CONTACT_LABELS = {"email": "e-mail", "phone": "telefon"}
+
+
+def contact_note(changed: Mapping[str, tuple[str, str]], at: datetime) -> str:
+    """The note an open meeting shows when a participant's contact data changed in the
+    network, e.g. "E-mail ændret i netværket 3. december 2026: a@x.dk → b@x.dk."."""
+    parts = [f"{CONTACT_LABELS[k]} {old or '(tom)'} → {new or '(tom)'}"
+             for k, (old, new) in changed.items() if k in CONTACT_LABELS]
+    text = "; ".join(parts)
+    return f"Ændret i netværket {web.fmt_date(at)}: {text[:1].upper()}{text[1:]}." if parts else ""
+
+
+async def contact_changed(user: Principal, person_id: int, changed: Mapping[str, tuple[str, str]],
+                          address: str = "") -> list[int]:
+    """A network person's contact data changed: their open meetings (draft, planned, sent)
+    take the new e-mail, and each participant row carries a note saying what changed, shown
+    on the meeting page. Called inside the network edit's transaction; returns the meetings
+    touched. A participant whose e-mail went away keeps their channel: a sent meeting then
+    shows the block until someone chooses another channel."""
+    changed = {k: v for k, v in changed.items() if k in CONTACT_LABELS and v[0] != v[1]}
+    if not changed:
+        return []
+    rows = await Participant.select(Participant.id, Participant.meeting, Participant.name,
+                                    Participant.meeting.family.as_alias("family")).where(
+        (Participant.person == person_id) & Participant.removed_at.is_null()
+        & Participant.meeting.status.is_in(list(_OPEN)))
+    note = contact_note(changed, clock.now())
+    for row in rows:
+        values: dict[Any, Any] = {Participant.contact_note: note}
+        if "email" in changed:
+            values[Participant.email] = changed["email"][1]
+        await Participant.update(values).where(Participant.id == row["id"])
+        await audit.record(user, "update", "møde", row["meeting"], row["family"],
+                           f"Kontaktoplysninger for {row['name']} opdateret fra netværket", address)
+    return sorted({row["meeting"] for row in rows})
+
+
+async def dismiss_contact_note(user: Principal, meeting: Mapping[str, Any], participant_id: int,
+                               address: str = "") -> None:
+    """The worker has seen the note about changed contact data: it goes away."""
+    row = await _participant(meeting["id"], participant_id)
+    await Participant.update({Participant.contact_note: ""}).where(Participant.id == participant_id)
+    await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                       f"Note om ændrede kontaktoplysninger for {row['name']} læst", address)
 
 
 # ------------------------------------------------------------------------ times

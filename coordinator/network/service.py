@@ -437,6 +437,12 @@ async def update_person(actor: Principal, family_id: int, person_id: int, data: 
                    f"Person ændret: {data.name}",
                    _lines({k: current[k] for k in changed}, PERSON_LABELS, orgs),
                    _lines(changed, PERSON_LABELS, orgs), address)
+        # New contact data reaches the person's open meetings, with a note there.
+        from coordinator.meetings.service import contact_changed
+
+        await contact_changed(actor, person_id, {
+            k: (current[k] or "", changed[k] or "") for k in ("email", "phone") if k in changed},
+            address)
 
 
 def _conflict(mine: Mapping[str, Any], theirs: Mapping[str, Any],
