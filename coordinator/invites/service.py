@@ -420,6 +420,21 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     return count
 
 
+async def resend_invitation(meeting_id: int, participant_id: int, revision: int) -> int:
+    """The invitation again, to one participant only: their e-mail address changed after the
+    meeting was sent, so the calendar at the new address has nothing. The same SEQUENCE;
+    ``revision`` (the meeting's version after this write) keeps it apart from what was sent
+    before. Call INSIDE the write's transaction. Returns the number of messages queued."""
+    data = await load_meeting(meeting_id)
+    participant = data.participant(participant_id)
+    if participant is None or participant.removed or not mailable(participant):
+        raise web.UserError("Deltageren får ikke invitationer pr. e-mail.", 409)
+    if not data.send_email_invites or not data.scheduled:
+        return 0
+    return await _enqueue_one(current_settings(), data, participant, MailKind.INVITATION,
+                              clock.now(), revision)
+
+
 async def _mark_processed(meeting_id: int) -> None:
     await MeetingChange.update({MeetingChange.processed_at: clock.now()}).where(
         (MeetingChange.meeting == meeting_id) & MeetingChange.processed_at.is_null())

@@ -533,6 +533,15 @@ class MeetingController(Controller):
                                         via, note, web.client_address(request))
         return web.see_other(request, self._back(meeting_id, "participants"))
 
+    @post("/{meeting_id:int}/participants/{participant_id:int}/resend")
+    async def resend(self, request: Request, meeting_id: FromPath[int],
+                     participant_id: FromPath[int]) -> Response:
+        """The invitation again, to a participant's new e-mail address."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.send_to_new_address(
+            web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
+
     @post("/{meeting_id:int}/participants/{participant_id:int}/contact-note")
     async def contact_note_seen(self, request: Request, meeting_id: FromPath[int],
                                 participant_id: FromPath[int]) -> Response:

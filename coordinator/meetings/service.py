@@ -1122,6 +1122,30 @@ async def contact_changed(user: Principal, person_id: int, changed: Mapping[str,
     return sorted({row["meeting"] for row in rows})
 
 
+async def send_to_new_address(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                              participant_id: int, address: str = "") -> None:
+    """A sent meeting's participant got a new e-mail address in the network: send them the
+    invitation at the new address (them only; the meeting is screened as for every sent
+    change), and the note about the change has done its work."""
+    row = await _participant(meeting["id"], participant_id)
+    if meeting["status"] != "invited":
+        raise web.UserError("Invitationen sendes igen, når mødet er sendt.", 409)
+    if row["channel"] != "email" or not (row["email"] or "").strip():
+        raise web.UserError(f"{row['name']} inviteres ikke pr. e-mail. Vælg e-mail som "
+                            "invitation, når der er en adresse.", 409)
+    from coordinator.invites.service import resend_invitation
+
+    async with db.transaction():
+        bumped = await _bump(meeting["id"], version, mine={"sendt igen til": row["name"]})
+        await refuse_if_unsafe(meeting["id"])
+        await resend_invitation(meeting["id"], participant_id, bumped["version"])
+        await Participant.update({Participant.contact_note: ""}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Invitationen sendt igen til {row['name']} på den nye e-mailadresse",
+                           address)
+
+
 async def dismiss_contact_note(user: Principal, meeting: Mapping[str, Any], participant_id: int,
                                address: str = "") -> None:
     """The worker has seen the note about changed contact data: it goes away."""

@@ -189,6 +189,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
         MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/contact-note"):
         MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/resend"):
+        MEETING_WRITE,
     ("GET", "/meetings/{meeting_id:int}/participants/{participant_id:int}/letter"):
         rule(OK, TEAM),
     ("POST", "/meetings/{meeting_id:int}/times"): SCHEDULING,

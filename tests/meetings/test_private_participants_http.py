@@ -171,3 +171,35 @@ async def test_contact_data_changed_in_the_network_flows_into_open_meetings(clie
         name=person["name"], role=person["role"], phone="70 10 99 88",
         email="tredje@example.net"), person["version"])
     assert (await _row(grandmother))["email"] == "ny@example.net"
+
+
+async def test_a_new_address_on_a_sent_meeting_gets_the_invitation_on_request(client):
+    s = await support.scenario(with_father=False)
+    grandmother = await _grandmother(s, email="gammel@example.net")
+    await support.send(s)
+    row = await _row(grandmother)
+    assert [m["recipient_email"] for m in await OutboxMessage.select().where(
+        OutboxMessage.participant == row["id"])] == ["gammel@example.net"]
+    person = await Person.select().where(Person.id == grandmother).first()
+    await network.update_person(s.worker, s.family["id"], grandmother, network.PersonInput(
+        name=person["name"], role=person["role"], phone=person["phone"],
+        email="ny@example.net"), person["version"])
+    await factories.login(client, s.worker)
+    page = f"/meetings/{s.meeting_id}"
+    shown = (await client.get(page)).text
+    assert "Invitationen blev sendt til den gamle adresse." in shown
+    assert "Send invitationen til ny@example.net" in shown
+    others_before = await OutboxMessage.count().where(
+        (OutboxMessage.meeting == s.meeting_id) & (OutboxMessage.participant != row["id"]))
+    sent = await factories.post_form(client, f"{page}/participants/{row['id']}/resend", {
+        "version": str((await s.meeting())["version"])}, page=page)
+    assert sent.status_code == 303
+    mails = await OutboxMessage.select().where(OutboxMessage.participant == row["id"]).order_by(
+        OutboxMessage.id)
+    assert [m["recipient_email"] for m in mails] == ["gammel@example.net", "ny@example.net"]
+    assert mails[0]["sequence"] == mails[1]["sequence"]  # the same meeting, a new mailbox
+    assert (await _row(grandmother))["contact_note"] == ""
+    # Nobody else is told anything.
+    assert await OutboxMessage.count().where(
+        (OutboxMessage.meeting == s.meeting_id) & (OutboxMessage.participant != row["id"])
+    ) == others_before
