@@ -1181,7 +1181,8 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
                                 "Find et andet tidspunkt eller lokale.", 409)
         moved_room = bool(book_room) and book_room != meeting.get("room")
         await _bump(meeting["id"], version, changes, material=True, mine={
-            **{k: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}" for k, (s, e) in windows.items()},
+            **{kind.part(k).label: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}"
+               for k, (s, e) in windows.items()},
             **({"lokale": room["name"]} if moved_room and room else {})})
         for key, (start, end) in windows.items():
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}

@@ -1,7 +1,7 @@
 """Service rules without HTTP: the samordner's narrow access, the invites seam, busy times,
 default parts, time validation."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from litestar.exceptions import NotFoundException
@@ -238,3 +238,17 @@ async def test_family_section_lists_meetings_and_missing_assessments():
     section = await flows.family_section(worker, {"id": family_id})
     assert [m["id"] for m in section["meetings"]] == [meeting_id]
     assert any("far" in step for step in section["next_steps"])
+
+
+def test_the_conflict_view_speaks_the_forms_words():
+    """No counters, no codes: labels for fields and statuses, Danish dates, ja/nej."""
+    exc = web.Conflict("Mødet er ændret af en anden.",
+                       mine={"status": "invited", "version": 20, "possible": True,
+                             "mother_agreed_on": date(2026, 3, 3)},
+                       theirs={"status": "cancelled", "version": 21, "sequence": 19,
+                               "title": "Netværksmøde"})
+    rows = service.conflict_context(exc)["rows"]
+    assert rows == [("Status", "Inviteret", "Aflyst"),
+                    ("Er familierådslagning mulig", "Ja", ""),
+                    ("Mors samtykke givet", "3. marts 2026", ""),
+                    ("Titel", "", "Netværksmøde")]
