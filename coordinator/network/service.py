@@ -928,8 +928,9 @@ async def save_organisation(actor: Principal, organisation_id: int | None,
         old = await organisation_row(organisation_id)
         if version is not None and old["version"] != version:
             raise web.Conflict("En anden har ændret organisationen, mens du skrev. Se begge "
-                               "udgaver, og gem igen.", {k: getattr(data, k) for k in _ORG_FIELDS},
-                               {k: old[k] for k in _ORG_FIELDS})
+                               "udgaver, og gem igen.",
+                               {label: _shown_org(k, getattr(data, k)) for k, label in _ORG_FIELDS.items()},
+                               {label: _shown_org(k, old[k]) for k, label in _ORG_FIELDS.items()})
         changes = _org_changes(old, data)
         if not changes:
             return organisation_id
