@@ -637,7 +637,8 @@ async def partner_title_of(meeting: Mapping[str, Any]) -> str:
 
 # What a reader outside the family's team reads instead of a withheld place or fact.
 WITHHELD_PLACE = safety.NEUTRAL_LOCATION
-CONTACT_FIELDS = ("email", "phone", "address", "rsvp_comment", "contact_note")
+CONTACT_FIELDS = ("email", "phone", "address", "person_phone", "person_address", "rsvp_comment",
+                  "contact_note")
 
 
 def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingView:

@@ -252,3 +252,20 @@ def test_the_conflict_view_speaks_the_forms_words():
                     ("Er familierådslagning mulig", "Ja", ""),
                     ("Mors samtykke givet", "3. marts 2026", ""),
                     ("Titel", "", "Netværksmøde")]
+
+
+def test_readers_outside_the_team_see_nobodys_contact_data():
+    """``project_for_audience`` blanks every contact field a participant row carries,
+    the network person's phone and address and the note about changed contact data too."""
+    row = {"id": 1, "name": "Grethe Mormor", "organisation": "", "email": "g@example.net",
+           "person_phone": "70 10 44 55", "person_address": "Skjultvej 7",
+           "rsvp_comment": "Ring efter kl. 16",
+           "contact_note": "Ændret i netværket: Telefon 70 10 44 00 → 70 10 44 55."}
+    view = service.MeetingView(
+        meeting={"title": "Netværksmøde", "location": "Rådhuset", "description": ""},
+        family=None, kind=kinds.get_kind("netvaerksmoede"), parts=[], participants=[row],
+        approvals=[], findings=[], location_protected=False, targets=[], changes=[])
+    [shown] = service.project_for_audience(view, ()).participants
+    for key in ("email", "person_phone", "person_address", "rsvp_comment", "contact_note"):
+        assert shown[key] == "", key
+    assert shown["name"] == "Grethe Mormor"
