@@ -40,6 +40,13 @@ SENT_STATUSES = ("invited", "held", "cancelled")
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
            "PROPOSED": "Jeg foreslår et andet tidspunkt"}
 ANSWER_ALIASES = {"TENTATIVE": "PROPOSED"}
+
+
+def answered_themselves() -> dict:
+    """The values that mark an answer as the participant's own (link or calendar): no
+    longer one the socialrådgiver recorded for them."""
+    return {Participant.answer_via: "", Participant.answer_recorded_by: None,
+            Participant.answer_recorded_name: ""}
 DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
                    "superseded": "Erstattet af en nyere ændring"}
 
@@ -553,7 +560,7 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
             raise web.UserError("Mødet kan ikke længere besvares.", 409)
         await Participant.update({
             Participant.rsvp: answer, Participant.rsvp_comment: comment[:2000],
-            Participant.answered_at: clock.now(),
+            Participant.answered_at: clock.now(), **answered_themselves(),
         }).where(Participant.id == link.participant_id)
         await audit_as(f"svarlink:{link.participant_id}", "update", "møde", link.meeting_id,
                        meeting["family"], f"Svar via personligt link: {ANSWERS[answer]}", address)

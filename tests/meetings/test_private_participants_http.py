@@ -3,6 +3,9 @@ socialrådgiver records for them, the printable letter, and contact data from th
 
 from __future__ import annotations
 
+import re
+from email import message_from_string, policy
+
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
@@ -203,3 +206,25 @@ async def test_a_new_address_on_a_sent_meeting_gets_the_invitation_on_request(cl
     assert await OutboxMessage.count().where(
         (OutboxMessage.meeting == s.meeting_id) & (OutboxMessage.participant != row["id"])
     ) == others_before
+
+
+async def test_an_own_answer_later_replaces_the_recorded_one(client):
+    """The teacher told sara by phone, then answers through her link herself: the answer
+    is hers now, no longer "registreret af Sara"."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    teacher = await _row(s.teacher)
+    await meetings.record_answer_for(s.worker, await s.meeting(), teacher["id"], "DECLINED",
+                                     "phone", "")
+    assert (await _row(s.teacher))["answer_recorded_name"] == "Sara Rådgiver"
+    [mail] = [m for m in await support.outbox(s.meeting_id)
+              if m["recipient_email"] == "laerer@skole.example.org"]
+    text = message_from_string(mail["message"], policy=policy.default).get_body(
+        ("plain",)).get_content()
+    path = re.search(r"(/svar/[A-Za-z0-9_-]+)", text).group(1)
+    answered = await factories.post_form(client, path, {"answer": "ACCEPTED", "comment": ""},
+                                         page=path)
+    assert answered.status_code == 303
+    after = await _row(s.teacher)
+    assert (after["rsvp"], after["answer_via"], after["answer_recorded_name"],
+            after["answer_recorded_by"]) == ("ACCEPTED", "", "", None)
