@@ -7,6 +7,7 @@ socialrådgivere and leaders create and change them. Admins and samordnere get 4
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -123,18 +124,41 @@ async def _form_page(request: Request, *, values: Mapping[str, Any], parties: li
     }, status=status)
 
 
-def _conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[dict]:
-    """Field-by-field comparison for the 409 page."""
-    labels = {"title": "Titel", "partner_id": "Samarbejdspartner (id)", "purpose": "Formål",
+def _conflict_value(key: str, value: Any, names: Mapping[int, str]) -> str:
+    """A stored or typed value as the form shows it: names, not ids; labels, not codes."""
+    if value in (None, ""):
+        return ""
+    if key == "partner_id":
+        return names.get(int(value), "Ukendt organisation")
+    if key == "status":
+        return cadence.STORED_STATUS_LABELS.get(str(value), str(value))
+    if key in ("period_start", "period_end"):
+        try:
+            return web.fmt_date(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any],
+                   names: Mapping[int, str]) -> list[dict]:
+    """Field-by-field comparison for the 409 page, in the form's words: the partner and the
+    parties by name, the status by its label, dates as dates (``names``: organisation id →
+    name)."""
+    labels = {"title": "Titel", "partner_id": "Samarbejdspartner", "purpose": "Formål",
               "target_group": "Målgruppe", "period_start": "Periodens start",
               "period_end": "Periodens slut", "status": "Status",
               "evaluation_months": "Evalueringsrytme (måneder)"}
     rows: list[dict[str, Any]] = [
-        {"label": label, "mine": str(mine.get(key, "")), "theirs": str(theirs.get(key, ""))}
+        {"label": label, "mine": _conflict_value(key, mine.get(key), names),
+         "theirs": _conflict_value(key, theirs.get(key), names)}
         for key, label in labels.items()]
-    rows.append({"label": "Parter",
-                 "mine": ", ".join(str(p["organisation_id"]) for p in mine["parties"]),
-                 "theirs": ", ".join(str(p["organisation_id"]) for p in theirs["parties"])})
+
+    def parties(values: Mapping[str, Any]) -> str:
+        return ", ".join(p.get("organisation_name") or names.get(p["organisation_id"], "Ukendt organisation")
+                         for p in values["parties"])
+
+    rows.append({"label": "Parter", "mine": parties(mine), "theirs": parties(theirs)})
     for row in rows:
         row["differs"] = row["mine"] != row["theirs"]
     return rows
@@ -243,7 +267,8 @@ class AgreementController(Controller):
             await service.update_agreement(web.user_of(request), agreement_id, version,
                                            parse_agreement(form), web.client_address(request))
         except web.Conflict as exc:
-            conflict = {"rows": _conflict_rows(exc.mine, exc.theirs), "theirs": exc.theirs}
+            names = {o["id"]: o["name"] for o in await service.organisations()}
+            conflict = {"rows": _conflict_rows(exc.mine, exc.theirs, names), "theirs": exc.theirs}
             return await _form_page(request, values=form, parties=_party_rows(form, None),
                                     action=action, heading="Aftalen er ændret af en anden",
                                     version=exc.theirs["version"], error=exc.message,

@@ -104,7 +104,11 @@ async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
             "møde_id": data.id, "mødetype": kind.label if kind else data.kind,
             "status": kinds.STATUS_LABELS.get(kinds.MeetingStatus(data.status), data.status),
             "rolle_på_mødet": row["role"], "svar": row["rsvp"], "svar_kommentar": row["rsvp_comment"],
-            "svaret": _iso(row["answered_at"]), "tilføjet": _iso(row["created_at"]),
+            "svaret": _iso(row["answered_at"]),
+            "inviteres": kinds.CHANNELS.get(row["channel"], row["channel"]),
+            "svar_givet": kinds.ANSWER_VIA.get(row["answer_via"], ""),
+            "svar_registreret_af": row["answer_recorded_name"],
+            "note_om_kontaktoplysninger": row["contact_note"], "tilføjet": _iso(row["created_at"]),
             "fjernet": _iso(row["removed_at"]), "titel": kind.label if kind else "Møde",
             "sted": safety.NEUTRAL_LOCATION, "dele": [],
         }
@@ -350,6 +354,7 @@ async def _pseudonymise(family_id: int) -> None:
         await mt.Participant.update({
             mt.Participant.name: names.get(row["person"] or 0, f"Deltager {number}"),
             mt.Participant.email: "", mt.Participant.rsvp_comment: "",
+            mt.Participant.contact_note: "",  # names old and new e-mail and phone
         }).where(mt.Participant.id == row["id"])
     await mt.SafetyApproval.update({mt.SafetyApproval.reason: ""}).where(
         mt.SafetyApproval.meeting.is_in(meeting_ids))

@@ -53,6 +53,7 @@ from coordinator.invites.imip import (
     parse_inbound,
 )
 from coordinator.invites.service import (
+    answered_themselves,
     audit_as,
     load_meeting,
     load_meetings,
@@ -234,7 +235,7 @@ async def _apply_reply(meeting_id: int, reply: Reply, sender: str, address: str,
     await Participant.update({
         Participant.rsvp: reply.partstat.value,
         Participant.rsvp_comment: (reply.comment or "")[:2000],
-        Participant.answered_at: clock.now(),
+        Participant.answered_at: clock.now(), **answered_themselves(),
     }).where(Participant.id == match.id)
     by = f" (sendt af {reply.sent_by})" if reply.sent_by and sender == reply.sent_by else ""
     await _record(values, "applied", "brugt" + (" (sendt af en stedfortræder)" if by else ""))

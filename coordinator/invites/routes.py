@@ -92,7 +92,7 @@ class AnswerController(Controller):
         except invites.AnswerLinkGone:
             return self._gone()
         form = await web.form_of(request)
-        answer = web.choice(form, "answer", "Svar", invites.ANSWERS)
+        answer = web.choice(form, "answer", "Svar", {**invites.ANSWERS, **invites.ANSWER_ALIASES})
         comment = web.text(form, "comment", "Kommentar", max_length=1000)
         proposed = web.local_datetime(form, "proposed", "Foreslået tidspunkt", required=False)
         await invites.record_answer(link, answer, comment, proposed, web.client_address(request))
@@ -196,6 +196,47 @@ class MeetingInvitesController(Controller):
         return Response(body, media_type=ICS, headers={
             "Content-Disposition": 'attachment; filename="invitation.ics"',
             "Cache-Control": "no-store"})
+
+
+    @get("/{meeting_id:int}/participants/{participant_id:int}/letter")
+    async def letter(self, request: Request, meeting_id: FromPath[int],
+                     participant_id: FromPath[int]) -> Response:
+        """A printable invitation letter (A4) for a participant the system does not e-mail,
+        redacted for that person exactly as their invitation mail would be
+        (``redact.events_for_recipient``) and scanned for what they may not know; audited.
+        Only the family's team prints letters."""
+        user = web.user_of(request)
+        await meetings.load_meeting(user, meeting_id, Action.READ, what="invitationsbrev",
+                                    address=web.client_address(request))
+        if meetings.audience_of(user) is not Audience.TEAM:
+            raise NotFoundException()  # letters are printed by the family's team
+        settings = _settings(request)
+        data = await invites.load_meeting(meeting_id)
+        participant = data.participant(participant_id)
+        if participant is None or participant.removed:
+            raise NotFoundException()
+        try:
+            redacted = redact.events_for_recipient(
+                data, participant_id, mail_from=settings.mail_from,
+                uid_domain=invites.uid_domain(settings), dtstamp=clock.now())
+        except safety.SafetyError as exc:
+            raise web.UserError(exc.message_da, 409) from None
+        person = data.people[participant.safety_id]
+        contact = redact.reply_to_for(data, person, redacted.view)
+        context = {"view": redacted.view, "events": redacted.events, "participant": participant,
+                   "sender": contact.name if contact else redact.ORGANISATION_NAME,
+                   "sender_email": contact.email if contact else "",
+                   "today": clock.today(), "meeting_id": meeting_id}
+        # Rendered here, not by the response, so exactly what is printed is scanned.
+        engine = request.app.template_engine
+        if engine is None:  # the app always has its Jinja engine (app.create_app)
+            raise RuntimeError("no template engine")
+        body = engine.get_template("invites/letter.html").render(**context)
+        if safety.scan_for_leaks(body, redacted.view.protected_strings):
+            raise web.UserError(f"Brevet til {participant.name} ville vise oplysninger, som "
+                                "modtageren ikke må se. Ret mødets titel eller beskrivelse. "
+                                "Intet er skrevet ud.", 409)
+        return Response(body, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 # ------------------------------------------------------------------------ inbound mail

@@ -33,8 +33,18 @@ from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Par
 from coordinator.network import tables as net
 from coordinator.settings import Settings
 
+# The answers of the personal link. A proposed time is its own answer ("PROPOSED"), not the
+# calendar's TENTATIVE ("Måske"); pages rendered before the change still post TENTATIVE.
 ANSWERS = {"ACCEPTED": "Jeg deltager", "DECLINED": "Jeg kan ikke deltage",
-           "TENTATIVE": "Jeg foreslår et andet tidspunkt"}
+           "PROPOSED": "Jeg foreslår et andet tidspunkt"}
+ANSWER_ALIASES = {"TENTATIVE": "PROPOSED"}
+
+
+def answered_themselves() -> dict:
+    """The values that mark an answer as the participant's own (link or calendar): no
+    longer one the socialrådgiver recorded for them."""
+    return {Participant.answer_via: "", Participant.answer_recorded_by: None,
+            Participant.answer_recorded_name: ""}
 DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
                    "superseded": "Erstattet af en nyere ændring"}
 
@@ -399,6 +409,21 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     return count
 
 
+async def resend_invitation(meeting_id: int, participant_id: int, revision: int) -> int:
+    """The invitation again, to one participant only: their e-mail address changed after the
+    meeting was sent, so the calendar at the new address has nothing. The same SEQUENCE;
+    ``revision`` (the meeting's version after this write) keeps it apart from what was sent
+    before. Call INSIDE the write's transaction. Returns the number of messages queued."""
+    data = await load_meeting(meeting_id)
+    participant = data.participant(participant_id)
+    if participant is None or participant.removed or not mailable(participant):
+        raise web.UserError("Deltageren får ikke invitationer pr. e-mail.", 409)
+    if not data.send_email_invites or not data.scheduled:
+        return 0
+    return await _enqueue_one(config.current(), data, participant, MailKind.INVITATION,
+                              clock.now(), revision)
+
+
 async def _mark_processed(meeting_id: int) -> None:
     await MeetingChange.update({MeetingChange.processed_at: clock.now()}).where(
         (MeetingChange.meeting == meeting_id) & MeetingChange.processed_at.is_null())
@@ -420,6 +445,13 @@ class Delivery:
     attempts: int
     last_error: str
     sent_at: datetime | None
+    recorded: str = ""  # an answer the socialrådgiver recorded: how, by whom
+
+
+# How an invitation reaches those the system does not e-mail (participant.channel).
+NOT_MAILED = {"phone": "Socialrådgiveren inviterer pr. telefon",
+              "letter": "Inviteres med brev",
+              "worker": "Socialrådgiveren giver invitationen videre"}
 
 
 async def deliveries(meeting_id: int) -> list[Delivery]:
@@ -439,13 +471,17 @@ async def deliveries(meeting_id: int) -> list[Delivery]:
         has_mail = bool(row["email"]) and not row["invite_via_worker"]
         status = mail["status"] if mail else ("none" if has_mail else "no_email")
         label = DELIVERY_LABELS.get(status) or (
-            "Ikke sendt endnu" if has_mail else
-            "Ingen e-mail – socialrådgiveren giver invitationen videre")
+            "Ikke sendt endnu" if has_mail else NOT_MAILED.get(
+                row["channel"], "Ingen e-mailadresse – vælg telefon, brev eller via socialrådgiveren"))
+        recorded = ""
+        if row["answer_recorded_name"] and row["rsvp"] != "NEEDS-ACTION":
+            via = kinds.ANSWER_VIA.get(row["answer_via"])
+            recorded = (f"givet {via}, " if via else "") + f"registreret af {row['answer_recorded_name']}"
         result.append(Delivery(
             row["id"], row["name"], row["rsvp"], RSVP_LABELS.get(row["rsvp"], row["rsvp"]),
             row["rsvp_comment"], row["answered_at"], has_mail, status, label,
             mail["attempts"] if mail else 0, mail["last_error"] if mail else "",
-            mail["sent_at"] if mail else None))
+            mail["sent_at"] if mail else None, recorded))
     return result
 
 
@@ -487,11 +523,12 @@ async def resolve_answer_token(token: str) -> AnswerLink | None:
 async def record_answer(link: AnswerLink, answer: str, comment: str,
                         proposed: datetime | None, address: str = "") -> None:
     """Store a participant's answer from their personal link; audited, one transaction."""
+    answer = ANSWER_ALIASES.get(answer, answer)
     if answer not in ANSWERS:
         raise web.UserError("Vælg et af svarene.")
-    if answer == "TENTATIVE" and proposed is None:
-        raise web.UserError("Skriv det tidspunkt, du foreslår.")
-    if proposed is not None and answer == "TENTATIVE":
+    if answer == "PROPOSED" and proposed is None:
+        raise web.UserError("Skriv det tidspunkt, du foreslår.", field="proposed")
+    if proposed is not None and answer == "PROPOSED":
         comment = f"Foreslår {web.fmt_datetime(proposed)}. {comment}".strip()
     async with db.transaction():
         meeting = await Meeting.select(Meeting.family, Meeting.status).where(
@@ -500,7 +537,7 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
             raise web.UserError("Mødet kan ikke længere besvares.", 409)
         await Participant.update({
             Participant.rsvp: answer, Participant.rsvp_comment: comment[:2000],
-            Participant.answered_at: clock.now(),
+            Participant.answered_at: clock.now(), **answered_themselves(),
         }).where(Participant.id == link.participant_id)
         await audit_as(f"svarlink:{link.participant_id}", "update", "møde", link.meeting_id,
                        meeting["family"], f"Svar via personligt link: {ANSWERS[answer]}", address)

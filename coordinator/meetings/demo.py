@@ -70,11 +70,13 @@ async def _meeting(family_id: int, kind_key: str, title: str, start: datetime, s
         role = "informatoer" if p["is_professional"] else _ROLE.get(p["role"], "private_network")
         category = ("professional" if p["is_professional"] else
                     "family" if role in ("mother", "father", "child", "family") else "private_network")
+        channel = kinds.default_channel(p["email"], p["phone"], p["contact_only_via_worker"])
         entries.append(dict(person=p["id"], name=p["name"], email=p["email"], role=role,
-                            category=category,
-                            invite_via_worker=p["contact_only_via_worker"] or not p["email"]))
+                            category=category, channel=channel,
+                            invite_via_worker=channel != "email"))
     for user_id, name, email, role in users:
-        entries.append(dict(user=user_id, name=name, email=email, role=role, category="professional"))
+        entries.append(dict(user=user_id, name=name, email=email, role=role, category="professional",
+                            channel="email"))
     answered = status in ("held", "followup")
     for entry in entries:
         row = await Participant.insert(Participant(

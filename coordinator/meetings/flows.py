@@ -32,13 +32,7 @@ from coordinator.meetings.tables import (
 from coordinator.network import tables as net
 
 CONTACT_TEAM_ROLE = "Kontaktperson, Modtagelsen"
-FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
-              "referred": "Henvist", "coordinator": "Samordner valgt",
-              "preparing": "Forberedes", "planned": "Møde planlagt", "held": "Afholdt",
-              "followup": "Opfølgning planlagt"}
-BIC_STATUS = {"assessed": "Vurderet", "not_involved": "Far inddrages ikke",
-              "agreed": "Mors samtykke registreret", "referred": "Henvist til Modtagelsen",
-              "sessions": "Rådgivningssamtaler i gang"}
+FGC_STATUS, BIC_STATUS = kinds.FGC_STATUS, kinds.BIC_STATUS
 DEFAULT_TASKS = ("Tal med familien og barnet om rådslagningen",
                  "Kortlæg og inviter netværket", "Book lokale og bestil mad",
                  "Bestil tolk, hvis der er brug for det", "Aftal barnets deltagelse")

@@ -38,6 +38,29 @@ CATEGORY_LABELS: dict[ParticipantCategory, str] = {
     ParticipantCategory.PRIVATE_NETWORK: "Privat netværk",
 }
 
+# How an invitation reaches a participant; only "email" is sent by the system, and only it
+# needs an e-mail address.
+CHANNELS: dict[str, str] = {
+    "email": "E-mail",
+    "phone": "Telefon",
+    "letter": "Brev",
+    "worker": "Via socialrådgiveren",
+}
+# How an answer the socialrådgiver records was given.
+ANSWER_VIA: dict[str, str] = {"phone": "pr. telefon", "in_person": "personligt"}
+
+
+def default_channel(email: str, phone: str, only_via_worker: bool) -> str:
+    """The channel a network person is invited by unless the worker chooses another: the
+    socialrådgiver when contact must go through them, e-mail when there is an address,
+    else the phone when there is a number, else a letter."""
+    if only_via_worker:
+        return "worker"
+    if email.strip():
+        return "email"
+    return "phone" if phone.strip() else "letter"
+
+
 _ALL = frozenset(ParticipantCategory)
 _FAMILY_AND_NETWORK = frozenset({ParticipantCategory.FAMILY, ParticipantCategory.PRIVATE_NETWORK})
 _PROFESSIONALS = frozenset({ParticipantCategory.PROFESSIONAL})
@@ -363,3 +386,13 @@ CHANGE_LABELS: dict[str, str] = {
     "participant_removed": "Deltager fjernet",
     "cancelled": "Aflyst",
 }
+
+
+# The steps of the familierådslagning and Barnet i Centrum flows (stored key → Danish label).
+FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
+              "referred": "Henvist", "coordinator": "Samordner valgt",
+              "preparing": "Forberedes", "planned": "Møde planlagt", "held": "Afholdt",
+              "followup": "Opfølgning planlagt"}
+BIC_STATUS = {"assessed": "Vurderet", "not_involved": "Far inddrages ikke",
+              "agreed": "Mors samtykke registreret", "referred": "Henvist til Modtagelsen",
+              "sessions": "Rådgivningssamtaler i gang"}

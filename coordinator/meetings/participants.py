@@ -27,8 +27,11 @@ ROLES: dict[str, str] = {
     "private_network": "Privat netværk",
     "professional": "Fagperson",
 }
+# TENTATIVE is the calendar's own "maybe"; PROPOSED is a proposed other time (the answer
+# link, or an answer the socialrådgiver recorded).
 RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
-               "TENTATIVE": "Måske", "DELEGATED": "Har sendt en anden"}
+               "TENTATIVE": "Måske", "PROPOSED": "Foreslår et andet tidspunkt",
+               "DELEGATED": "Har sendt en anden"}
 
 
 def safety_id(participant: Mapping[str, Any]) -> str:

@@ -406,6 +406,8 @@ class MeetingController(Controller):
                    "runs_it": runs_it, "editable": editable,
                    "status_actions": kinds.status_actions(meeting["status"]),
                    "change_labels": kinds.CHANGE_LABELS, "roles": participants.ROLES,
+                   "channels": kinds.CHANNELS, "answer_via": kinds.ANSWER_VIA,
+                   "recorded_answers": service.RECORDED_ANSWERS,
                    "rsvp": participants.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,
@@ -469,7 +471,8 @@ class MeetingController(Controller):
             organisation=web.text(form, "organisation", "Organisation", max_length=200),
             role=web.choice(form, "role", "Rolle", participants.ROLES, required=False),
             part_keys=tuple(data.getall("parts", [])),
-            invite_via_worker=web.checkbox(form, "invite_via_worker"))
+            invite_via_worker=web.checkbox(form, "invite_via_worker"),
+            channel=web.choice(form, "channel", "Invitation", kinds.CHANNELS, required=False))
         return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.add_participants(
             web.user_of(request), meeting, _version(form), [new], web.client_address(request)))
 
@@ -491,6 +494,48 @@ class MeetingController(Controller):
         form, _ = await _form(request)
         return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.remove_participant(
             web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/channel")
+    async def channel(self, request: Request, meeting_id: FromPath[int],
+                      participant_id: FromPath[int]) -> Response:
+        """How one participant is invited: e-mail, phone, letter or via the socialrådgiver."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        channel = web.text(form, "channel", "Invitation", max_length=16)
+        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.set_channel(
+            web.user_of(request), meeting, _version(form), participant_id, channel,
+            web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/answer")
+    async def record_answer(self, request: Request, meeting_id: FromPath[int],
+                            participant_id: FromPath[int]) -> Response:
+        """An answer given by phone or in person, recorded by the socialrådgiver."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        answer = web.text(form, "answer", "Svar", max_length=16)
+        via = web.text(form, "via", "Hvordan svaret blev givet", max_length=16)
+        note = web.text(form, "note", "Note", max_length=1000)
+        await service.record_answer_for(web.user_of(request), meeting, participant_id, answer,
+                                        via, note, web.client_address(request))
+        return web.see_other(request, self._back(meeting_id, "participants"))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/resend")
+    async def resend(self, request: Request, meeting_id: FromPath[int],
+                     participant_id: FromPath[int]) -> Response:
+        """The invitation again, to a participant's new e-mail address."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.send_to_new_address(
+            web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/contact-note")
+    async def contact_note_seen(self, request: Request, meeting_id: FromPath[int],
+                                participant_id: FromPath[int]) -> Response:
+        """The note about contact data changed in the network has been read."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        await service.dismiss_contact_note(web.user_of(request), meeting, participant_id,
+                                           web.client_address(request))
+        return web.see_other(request, self._back(meeting_id, "participants"))
 
     @post("/{meeting_id:int}/times")
     async def times(self, request: Request, meeting_id: FromPath[int]) -> Response:

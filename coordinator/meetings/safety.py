@@ -183,8 +183,11 @@ class Meeting:
     parts: tuple[MeetingPart, ...]
     description: str = ""
     approvals: tuple[Approval, ...] = ()
-    # People whose invite the socialrådgiver passes on; everyone else is emailed directly.
+    # People the system does not e-mail (invited by phone, by letter or through the
+    # socialrådgiver); everyone else is emailed directly.
     invite_via_worker: frozenset[str] = frozenset()
+    # Of those, the people who get a printed letter: it reaches them directly.
+    by_letter: frozenset[str] = frozenset()
     send_email_invites: bool = True
     # Extra strings that reveal where the family is (e.g. the crisis centre's name).
     sensitive_terms: tuple[str, ...] = ()
@@ -589,23 +592,27 @@ def _check_locations(meeting: Meeting, index: Mapping[str, Person]) -> list[Find
 def _check_invites(meeting: Meeting, participants: list[Person]) -> list[Finding]:
     findings: list[Finding] = []
     for person in participants:
-        direct = person.id not in meeting.invite_via_worker
+        by_mail = person.id not in meeting.invite_via_worker
+        direct = by_mail or person.id in meeting.by_letter
         if direct and person.contact_only_via_worker:
             findings.append(
                 Finding(
                     WARN,
                     "contact_only_via_worker",
-                    f"{person.name} må kun kontaktes via socialrådgiveren, men får invitationen direkte.",
+                    f"{person.name} må kun kontaktes via socialrådgiveren, men får invitationen direkte"
+                    f"{' som brev' if not by_mail else ''}.",
                     (person.id,),
                 )
             )
-        if direct and meeting.send_email_invites and not (person.email or "").strip():
+        # Only the e-mail channel needs an address: phone, letter and the socialrådgiver
+        # never block sending.
+        if by_mail and meeting.send_email_invites and not (person.email or "").strip():
             findings.append(
                 Finding(
                     BLOCK,
                     "missing_email",
                     f"Der er ingen e-mailadresse på {person.name}, så invitationen kan ikke sendes. Tilføj en "
-                    "e-mailadresse, eller lad socialrådgiveren give invitationen videre.",
+                    "e-mailadresse, eller vælg at invitere pr. telefon, brev eller via socialrådgiveren.",
                     (person.id,),
                 )
             )

@@ -24,7 +24,7 @@ from coordinator.auth.roles import CASE_HOLDERS, CASE_WORKERS, Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family
-from coordinator.invites.service import enqueue_for_change
+from coordinator.invites.service import enqueue_for_change, resend_invitation
 from coordinator.meetings import availability, kinds, planner, protected, safety, sql
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
@@ -520,6 +520,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         description=meeting["description"], approvals=approvals,
         invite_via_worker=frozenset(p["safety_id"] for p in participants
                                     if p["invite_via_worker"]),
+        by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts)
     return safety.check_meeting(s_meeting, people, keep_apart)
 
@@ -573,7 +574,8 @@ async def partner_title_of(meeting: Mapping[str, Any]) -> str:
 
 # What a reader outside the family's team reads instead of a withheld place or fact.
 WITHHELD_PLACE = safety.NEUTRAL_LOCATION
-CONTACT_FIELDS = ("email", "phone", "address", "rsvp_comment")
+CONTACT_FIELDS = ("email", "phone", "address", "person_phone", "person_address", "rsvp_comment",
+                  "contact_note")
 
 
 def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingView:
@@ -781,6 +783,7 @@ class NewParticipant:
     role: str = ""
     part_keys: tuple[str, ...] = ()
     invite_via_worker: bool = False
+    channel: str = ""  # kinds.CHANNELS; empty: the default for the person
 
 
 async def _father_agreement_recorded(family_id: int) -> bool:
@@ -790,7 +793,7 @@ async def _father_agreement_recorded(family_id: int) -> bool:
 
 async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
     """Turn the form's choice into a Participant row's values; Danish errors."""
-    values: dict[str, Any] = {"person": None, "user": None, "invite_via_worker": new.invite_via_worker}
+    values: dict[str, Any] = {"person": None, "user": None}
     if new.person_id is not None:
         person = await net.Person.select(
             *net.Person.all_columns(), net.Person.organisation.name.as_alias("org_name"),
@@ -803,9 +806,10 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         role = new.role or _PERSON_ROLE_TO_MEETING.get(person["role"], "private_network")
         if person["is_professional"] and not new.role:
             role = "informatoer"
+        channel = "worker" if new.invite_via_worker else new.channel or kinds.default_channel(
+            person["email"], person["phone"], bool(person["contact_only_via_worker"]))
         values.update(person=person["id"], name=person["name"], email=person["email"],
-                      organisation=person["org_name"] or "", role=role,
-                      invite_via_worker=new.invite_via_worker or bool(person["contact_only_via_worker"]))
+                      organisation=person["org_name"] or "", role=role, channel=channel)
     elif new.user_id is not None:
         account = await User.select().where((User.id == new.user_id) & (User.active == True)  # noqa: E712
                                             ).first()
@@ -814,16 +818,21 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         role = new.role or {"kontaktperson": "kontaktperson", "samordner": "samordner"}.get(
             account["role"], "socialraadgiver")
         values.update(user=account["id"], name=account["full_name"], email=account["email"],
-                      organisation=account["unit"], role=role)
+                      organisation=account["unit"], role=role, channel="email")
     else:
         if not new.name:
             raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.")
         if new.email and ("@" not in new.email or " " in new.email):
             raise web.UserError("E-mailadressen er ikke gyldig.")
         values.update(name=new.name, email=new.email, organisation=new.organisation,
-                      role=new.role or "professional")
+                      role=new.role or "professional",
+                      channel="worker" if new.invite_via_worker else new.channel or "email")
     if values["role"] not in ROLES:
         raise web.UserError("Ugyldig rolle på mødet.")
+    if values["channel"] not in kinds.CHANNELS:
+        raise web.UserError("Vælg, hvordan invitationen skal gives.", field="channel")
+    # The mail machinery reads invite_via_worker: only the e-mail channel is mailed.
+    values["invite_via_worker"] = values["channel"] != "email"
     values["category"] = _category_for(values["role"])
     return values
 
@@ -933,12 +942,15 @@ async def update_participant(user: Principal, meeting: Mapping[str, Any], versio
     row = await _participant(meeting["id"], participant_id)
     if not part_keys:
         raise web.UserError("Vælg mindst én mødedel – eller fjern deltageren.")
-    parts = {p["key"]: p["id"] for p in await parts_of(meeting["id"])}
+    rows = await parts_of(meeting["id"])
+    parts = {p["key"]: p["id"] for p in rows}
+    labels = {p["key"]: p["label"] for p in rows}
     if any(k not in parts for k in part_keys):
         raise web.UserError("En valgt mødedel findes ikke på mødet.")
     async with db.transaction():
         await _bump(meeting["id"], version, material=True,
-                    mine={"deltager": row["name"], "dele": ", ".join(part_keys)})
+                    mine={"deltager": row["name"], "dele": ", ".join(
+                        labels.get(k, k) for k in dict.fromkeys(part_keys))})
         await ParticipantPart.delete().where(ParticipantPart.participant == participant_id)
         for key in dict.fromkeys(part_keys):
             await ParticipantPart.insert(ParticipantPart(participant=participant_id, part=parts[key]))
@@ -967,6 +979,141 @@ async def remove_participant(user: Principal, meeting: Mapping[str, Any], versio
             await _notify(meeting["id"], "participant_removed", [participant_id], user=user)
 
 
+# ------------------------------------------------- private participants: channel, answers
+
+async def set_channel(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                      participant_id: int, channel: str, address: str = "") -> None:
+    """Change how one participant is invited (e-mail, phone, letter, via the
+    socialrådgiver) in place. The e-mail channel needs an address; a participant moved to
+    e-mail on a sent meeting gets the invitation now (screened like every sent change)."""
+    _require_open(meeting)
+    row = await _participant(meeting["id"], participant_id)
+    if channel not in kinds.CHANNELS:
+        raise web.UserError("Vælg, hvordan invitationen skal gives.", field="channel")
+    if channel == row["channel"]:
+        return
+    if channel == "email" and not (row["email"] or "").strip():
+        raise web.UserError(
+            f"Der er ingen e-mailadresse på {row['name']}. Tilføj den i familiens netværk, eller "
+            "vælg telefon, brev eller via socialrådgiveren.", field="channel")
+    async with db.transaction():
+        await _bump(meeting["id"], version, mine={
+            "deltager": row["name"], "invitation": kinds.CHANNELS[channel]})
+        await Participant.update({Participant.channel: channel,
+                                  Participant.invite_via_worker: channel != "email"}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Invitation til {row['name']}: {kinds.CHANNELS[row['channel']]} → "
+                           f"{kinds.CHANNELS[channel]}", address)
+        if meeting["status"] == "invited":
+            await _notify(meeting["id"], "invited", user=user)
+
+
+# The answers a socialrådgiver records for someone who answered by phone or in person.
+RECORDED_ANSWERS = {"ACCEPTED": "Kommer", "DECLINED": "Kommer ikke",
+                    "PROPOSED": "Foreslår et andet tidspunkt"}
+
+
+async def record_answer_for(user: Principal, meeting: Mapping[str, Any], participant_id: int,
+                            answer: str, via: str, note: str, address: str = "") -> None:
+    """Record an answer a participant gave by phone or in person: what they said, how, who
+    recorded it and when. It is their answer like one given by link or calendar. A
+    proposed time needs a note saying which time; the note is screened like every text
+    that readers outside the team may see."""
+    row = await _participant(meeting["id"], participant_id)
+    if meeting["status"] not in ("planned", "invited"):
+        raise web.UserError("Svar kan registreres, når mødet er planlagt eller sendt.", 409)
+    if answer not in RECORDED_ANSWERS:
+        raise web.UserError("Vælg svaret: kommer, kommer ikke eller foreslår et andet tidspunkt.",
+                            field="answer")
+    if via not in kinds.ANSWER_VIA:
+        raise web.UserError("Vælg, hvordan svaret blev givet.", field="via")
+    if answer == "PROPOSED" and not note.strip():
+        raise web.UserError("Skriv i noten, hvilket tidspunkt der foreslås.", field="note")
+    if meeting["family"]:
+        await screen_case_text(meeting["family"], {"note": ("Note", note)},
+                               "Svaret kan læses af samordneren og andre uden for teamet.")
+    async with db.transaction():
+        await Participant.update({
+            Participant.rsvp: answer, Participant.rsvp_comment: note[:2000],
+            Participant.answered_at: clock.now(), Participant.answer_via: via,
+            Participant.answer_recorded_by: user.id,
+            Participant.answer_recorded_name: user.full_name or user.username,
+        }).where(Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Svar registreret for {row['name']} ({kinds.ANSWER_VIA[via]}): "
+                           f"{RECORDED_ANSWERS[answer]}", address)
+
+
+CONTACT_LABELS = {"email": "e-mail", "phone": "telefon"}
+
+
+def contact_note(changed: Mapping[str, tuple[str, str]], at: datetime) -> str:
+    """The note an open meeting shows when a participant's contact data changed in the
+    network, e.g. "E-mail ændret i netværket 3. december 2026: a@x.dk → b@x.dk."."""
+    parts = [f"{CONTACT_LABELS[k]} {old or '(tom)'} → {new or '(tom)'}"
+             for k, (old, new) in changed.items() if k in CONTACT_LABELS]
+    text = "; ".join(parts)
+    return f"Ændret i netværket {web.fmt_date(at)}: {text[:1].upper()}{text[1:]}." if parts else ""
+
+
+@network_service.on_contact_changed
+async def contact_changed(user: Principal, person_id: int, changed: Mapping[str, tuple[str, str]],
+                          address: str = "") -> list[int]:
+    """A network person's contact data changed: their open meetings (draft, planned, sent)
+    take the new e-mail, and each participant row carries a note saying what changed, shown
+    on the meeting page. Called inside the network edit's transaction; returns the meetings
+    touched. A participant whose e-mail went away keeps their channel: a sent meeting then
+    shows the block until someone chooses another channel."""
+    changed = {k: v for k, v in changed.items() if k in CONTACT_LABELS and v[0] != v[1]}
+    if not changed:
+        return []
+    rows = await Participant.select(Participant.id, Participant.meeting, Participant.name,
+                                    Participant.meeting.family.as_alias("family")).where(
+        (Participant.person == person_id) & Participant.removed_at.is_null()
+        & Participant.meeting.status.is_in(list(kinds.OPEN_STATUSES)))
+    note = contact_note(changed, clock.now())
+    for row in rows:
+        values: dict[Any, Any] = {Participant.contact_note: note}
+        if "email" in changed:
+            values[Participant.email] = changed["email"][1]
+        await Participant.update(values).where(Participant.id == row["id"])
+        await audit.record(user, "update", "møde", row["meeting"], row["family"],
+                           f"Kontaktoplysninger for {row['name']} opdateret fra netværket", address)
+    return sorted({row["meeting"] for row in rows})
+
+
+async def send_to_new_address(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                              participant_id: int, address: str = "") -> None:
+    """A sent meeting's participant got a new e-mail address in the network: send them the
+    invitation at the new address (them only; the meeting is screened as for every sent
+    change), and the note about the change has done its work."""
+    row = await _participant(meeting["id"], participant_id)
+    if meeting["status"] != "invited":
+        raise web.UserError("Invitationen sendes igen, når mødet er sendt.", 409)
+    if row["channel"] != "email" or not (row["email"] or "").strip():
+        raise web.UserError(f"{row['name']} inviteres ikke pr. e-mail. Vælg e-mail som "
+                            "invitation, når der er en adresse.", 409)
+    async with db.transaction():
+        bumped = await _bump(meeting["id"], version, mine={"sendt igen til": row["name"]})
+        await refuse_if_unsafe(meeting["id"])
+        await resend_invitation(meeting["id"], participant_id, bumped["version"])
+        await Participant.update({Participant.contact_note: ""}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Invitationen sendt igen til {row['name']} på den nye e-mailadresse",
+                           address)
+
+
+async def dismiss_contact_note(user: Principal, meeting: Mapping[str, Any], participant_id: int,
+                               address: str = "") -> None:
+    """The worker has seen the note about changed contact data: it goes away."""
+    row = await _participant(meeting["id"], participant_id)
+    await Participant.update({Participant.contact_note: ""}).where(Participant.id == participant_id)
+    await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                       f"Note om ændrede kontaktoplysninger for {row['name']} læst", address)
+
+
 # ------------------------------------------------------------------------ times
 
 async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | None,
@@ -993,7 +1140,8 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
                                 "Find et andet tidspunkt eller lokale.", 409)
         moved_room = bool(book_room) and book_room != meeting.get("room")
         await _bump(meeting["id"], version, changes, material=True, mine={
-            **{k: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}" for k, (s, e) in windows.items()},
+            **{kind.part(k).label: f"{web.fmt_datetime(s)} – {web.fmt_time(e)}"
+               for k, (s, e) in windows.items()},
             **({"lokale": room["name"]} if moved_room and room else {})})
         for key, (start, end) in windows.items():
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
@@ -1377,8 +1525,47 @@ async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) 
     return result
 
 
+# The conflict page names fields as the forms do; counters (version, SEQUENCE) stay inside.
+CONFLICT_LABELS = {
+    "title": "Titel", "status": "Status", "location": "Mødested", "description": "Beskrivelse",
+    "minutes": "Referat", "outcome": "Resultat og aftaler", "possible": "Er familierådslagning mulig",
+    "reasons": "Begrundelse", "concern": "Bekymring", "questions": "Spørgsmål",
+    "involve": "Skal far inddrages", "contact_person": "Kontaktperson i Modtagelsen",
+    "samordner": "Samordner", "mother_agreed_on": "Mors samtykke givet",
+}
+_CONFLICT_HIDDEN = frozenset({"version", "sequence", "id"})
+
+
+def _conflict_value(key: str, value: Any) -> str:
+    """A value in the words the form uses: labels for codes, ja/nej, Danish dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if key == "status":
+        try:
+            return kinds.STATUS_LABELS[kinds.MeetingStatus(value)]
+        except ValueError:
+            return flows_status_label(str(value))
+    if isinstance(value, datetime):
+        return web.fmt_datetime(value)
+    if isinstance(value, date):
+        return web.fmt_date(value)
+    return str(value)
+
+
+def flows_status_label(value: str) -> str:
+    """The Danish label of a familierådslagning or BIC status (or the value if unknown)."""
+    return {**kinds.FGC_STATUS, **kinds.BIC_STATUS}.get(value, value)
+
+
 def conflict_context(exc: web.Conflict) -> dict:
-    """What the conflict page shows: both versions side by side."""
-    keys = list(dict.fromkeys([*exc.mine, *exc.theirs]))
-    return {"message": exc.message, "rows": [(k, exc.mine.get(k, ""), exc.theirs.get(k, ""))
-                                             for k in keys]}
+    """What the conflict page shows: both versions side by side, in the form's words."""
+    keys = [k for k in dict.fromkeys([*exc.mine, *exc.theirs]) if k not in _CONFLICT_HIDDEN]
+
+    def label(key: str) -> str:
+        return CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
+
+    return {"message": exc.message,
+            "rows": [(label(k), _conflict_value(k, exc.mine.get(k)),
+                      _conflict_value(k, exc.theirs.get(k))) for k in keys]}

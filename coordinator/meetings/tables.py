@@ -183,13 +183,25 @@ class Participant(Table):
     organisation = Varchar(length=200, default="")
     role = Varchar(length=40, default="")  # meeting role key (ROLES in service)
     category = Varchar(length=20, default="professional")  # kinds.ParticipantCategory
-    invite_via_worker = Boolean(default=False)
+    invite_via_worker = Boolean(default=False)  # kept equal to ``channel != "email"``
+    # How the invitation reaches them (kinds.CHANNELS): "email" (the system mails it),
+    # "phone", "letter" (printed from the meeting page) or "worker" (the socialrådgiver
+    # passes it on). Only the e-mail channel needs an address.
+    channel = Varchar(length=16, default="email")
     # Staggered arrival/departure (joint parents' meeting), minutes from the start / to the end.
     arrival_offset = Integer(default=0)
     departure_offset = Integer(default=0)
     rsvp = Varchar(length=16, default="NEEDS-ACTION")
     rsvp_comment = Text(default="")
     answered_at = Timestamptz(null=True, default=None)
+    # An answer the socialrådgiver recorded for them: how it was given (kinds.ANSWER_VIA:
+    # "phone", "in_person"; empty for answers by link or calendar) and who recorded it.
+    answer_via = Varchar(length=16, default="")
+    answer_recorded_by = Integer(null=True, default=None)  # app_user id
+    answer_recorded_name = Varchar(length=200, default="")
+    # Set when the person's contact data changed in the network and flowed into this
+    # meeting: what changed, shown on the meeting page.
+    contact_note = Text(default="")
     removed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -476,19 +476,24 @@ def coordination_gaps(snapshot: NetworkSnapshot) -> list[Gap]:
 
     (a) ``no_coordinator``: a child has professionals around it from two or more
         distinct sectors, and nobody has a ``coordinator_for`` relation to that child.
-    (b) ``no_known_contact``: two professionals around the same child have no known
-        contact: no relation of any type between them (either direction), no shared
-        organisation (employer or ``works_at``), and neither has a relation to an
-        organisation the other belongs to. Reported once per pair, under the first
-        child they share; the message names every child they share.
+    (b) ``no_known_contact``, only where it matters: two professionals who both act on
+        the same child (a relation to the child itself, not only to a parent), while that
+        child has no tovholder (``coordinator_for``), and who have no known contact: no
+        relation of any type between them (either direction), no shared organisation
+        (employer or ``works_at``), and neither has a relation to an organisation the
+        other belongs to. With a tovholder, the tovholder is their contact. Reported once
+        per pair, under the first such child; the message names every such child.
     (c) ``violence_without_keep_apart``: a person with a protected address and a person
         who used violence are joined by a direct relation of any type, or by a path of
         two family-tie relations through one other person (typically: mother → child ←
         father), and there is no keep-apart pair between them. Reported once per pair;
         `child_id` is the child in the middle of the path, if any.
+
+    The result is ranked by importance (``IMPORTANCE``): safety first, then a missing
+    tovholder, then professionals without contact; within a rule, in the order above.
     """
     net = _Net(snapshot)
-    return _no_coordinator(net) + _no_known_contact(net) + _violence_without_keep_apart(net)
+    return _violence_without_keep_apart(net) + _no_coordinator(net) + _no_known_contact(net)
 
 
 def _no_coordinator(net: _Net) -> list[Gap]:
@@ -498,11 +503,7 @@ def _no_coordinator(net: _Net) -> list[Gap]:
         sectors = {net.sector[p] for p in pros}
         if len(sectors) < 2:
             continue
-        has_lead = any(
-            d["relation"].type == "coordinator_for"
-            for _, _, d in net.g.in_edges(_pkey(child.id), data=True)
-        )
-        if has_lead:
+        if _has_tovholder(net, child.id):
             continue
         names = ", ".join(sorted(s.label_da.lower() for s in sectors))
         gaps.append(
@@ -519,10 +520,19 @@ def _no_coordinator(net: _Net) -> list[Gap]:
     return gaps
 
 
+def _has_tovholder(net: _Net, child_id: NodeId) -> bool:
+    return any(d["relation"].type == "coordinator_for"
+               for _, _, d in net.g.in_edges(_pkey(child_id), data=True))
+
+
 def _no_known_contact(net: _Net) -> list[Gap]:
     shared: dict[tuple[NodeId, NodeId], list[NodeId]] = {}
     for child in net.children:
-        pros = net.sort_people(net.professionals_around(child.id))
+        if _has_tovholder(net, child.id):
+            continue
+        acting = {pid for pid, rels in net.professionals_around(child.id).items()
+                  if any(focus == child.id for _, focus in rels)}
+        pros = net.sort_people(acting)
         for a, b in combinations(pros, 2):
             shared.setdefault((a, b), []).append(child.id)
     gaps = []
@@ -597,6 +607,57 @@ def _violence_without_keep_apart(net: _Net) -> list[Gap]:
                 )
             )
     return gaps
+
+
+# ------------------------------------------------------------- findings that are read
+
+# Most important first: what can hurt someone, then who holds the threads, then contact.
+IMPORTANCE: tuple[GapKind, ...] = (
+    GapKind.VIOLENCE_WITHOUT_KEEP_APART,
+    GapKind.NO_COORDINATOR,
+    GapKind.NO_KNOWN_CONTACT,
+)
+GROUP_HEADINGS_DA: dict[GapKind, str] = {
+    GapKind.VIOLENCE_WITHOUT_KEEP_APART: "Sikkerhed: ingen aftale om at holde adskilt",
+    GapKind.NO_COORDINATOR: "Ingen tovholder for barnet",
+    GapKind.NO_KNOWN_CONTACT: "Fagpersoner om samme barn uden kendt kontakt",
+}
+# How many findings of a group are shown before the rest are folded away with a count.
+SHOWN_PER_GROUP = 3
+
+
+@dataclass(frozen=True, slots=True)
+class GapGroup:
+    """The findings of one rule, ready to show: the first few, and the rest folded."""
+
+    kind: GapKind
+    heading_da: str
+    safety: bool  # never folded away
+    shown: tuple[Gap, ...]
+    folded: tuple[Gap, ...]
+
+    @property
+    def count(self) -> int:
+        """How many findings the group has."""
+        return len(self.shown) + len(self.folded)
+
+
+def group_gaps(gaps: Iterable[Gap], shown: int = SHOWN_PER_GROUP) -> list[GapGroup]:
+    """The findings grouped by rule, most important group first (``IMPORTANCE``). A group
+    shows its first ``shown`` findings and folds the rest (the page shows them behind a
+    count); safety findings are all shown, always."""
+    by_kind: dict[GapKind, list[Gap]] = defaultdict(list)
+    for gap in gaps:
+        by_kind[gap.kind].append(gap)
+    groups = []
+    for kind in IMPORTANCE:
+        items = tuple(by_kind.get(kind, ()))
+        if not items:
+            continue
+        safety = kind is GapKind.VIOLENCE_WITHOUT_KEEP_APART
+        cut = len(items) if safety else max(shown, 0)
+        groups.append(GapGroup(kind, GROUP_HEADINGS_DA[kind], safety, items[:cut], items[cut:]))
+    return groups
 
 
 # -------------------------------------------------------------------- network strength

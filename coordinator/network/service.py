@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -439,6 +439,23 @@ async def update_person(actor: Principal, family_id: int, person_id: int, data: 
                    f"Person ændret: {data.name}",
                    _lines({k: current[k] for k in changed}, PERSON_LABELS, orgs),
                    _lines(changed, PERSON_LABELS, orgs), address)
+        # New contact data reaches the person's open meetings, with a note there.
+        contact: dict[str, tuple[str, str]] = {
+            k: (current[k] or "", changed[k] or "") for k in ("email", "phone") if k in changed}
+        for listener in _CONTACT_LISTENERS:
+            await listener(actor, person_id, contact, address)
+
+
+ContactListener = Callable[[Principal, int, Mapping[str, tuple[str, str]], str], Awaitable[object]]
+_CONTACT_LISTENERS: list[ContactListener] = []
+
+
+def on_contact_changed(listener: ContactListener) -> ContactListener:
+    """Register ``listener(actor, person_id, {field: (old, new)}, address)``, awaited in the
+    transaction of every change to a person's e-mail or phone (the meetings keep their open
+    invitations in step; the network does not import the meetings)."""
+    _CONTACT_LISTENERS.append(listener)
+    return listener
 
 
 def _conflict(mine: Mapping[str, Any], theirs: Mapping[str, Any],
@@ -836,6 +853,7 @@ async def section_context(net: Network) -> dict[str, Any]:
         "people_rows": people_table(net),
         "overview": overview,
         "gaps": gaps,
+        "gap_groups": graph.group_gaps(gaps),
         "strength": strength,
         "facts": case_facts_shown(facts),
     }
@@ -923,8 +941,9 @@ async def save_organisation(actor: Principal, organisation_id: int | None,
         old = await organisation_row(organisation_id)
         if version is not None and old["version"] != version:
             raise web.Conflict("En anden har ændret organisationen, mens du skrev. Se begge "
-                               "udgaver, og gem igen.", {k: getattr(data, k) for k in _ORG_FIELDS},
-                               {k: old[k] for k in _ORG_FIELDS})
+                               "udgaver, og gem igen.",
+                               {label: _shown_org(k, getattr(data, k)) for k, label in _ORG_FIELDS.items()},
+                               {label: _shown_org(k, old[k]) for k, label in _ORG_FIELDS.items()})
         changes = _org_changes(old, data)
         if not changes:
             return organisation_id

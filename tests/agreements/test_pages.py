@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from coordinator import clock as app_clock
-from coordinator.agreements import service
+from coordinator.agreements import cadence, service
 from coordinator.agreements.service import AgreementInput, PartyInput
 from coordinator.agreements.tables import (
     Agreement,
@@ -208,6 +208,12 @@ async def test_concurrent_edit_gets_409_with_both_versions(client, other_client)
     assert second.status_code == 409
     assert "Saras titel" in second.text and "Lenes titel" in second.text
     assert "En anden har gemt aftalen" in second.text
+    # The comparison speaks the form's words: names, labels and dates, never ids or codes.
+    rows = second.text.split("conflict-heading", 1)[1].split("</table>", 1)[0]
+    assert "<th scope=\"row\">Samarbejdspartner</th><td>Sundhedsplejen</td>" in rows
+    assert "<th scope=\"row\">Parter</th><td>Sundhedsplejen</td>" in rows
+    assert cadence.STORED_STATUS_LABELS["active"] in rows and ">active<" not in rows
+    assert "(id)" not in rows and "(version" not in rows
     assert 'name="version" value="2"' in second.text
     row = await Agreement.select().first()
     assert (row["title"], row["version"]) == ("Saras titel", 2)

@@ -50,7 +50,8 @@ async def family_with_data(worker, closed_days_ago: int | None) -> int:
     part = (await MeetingPart.insert(MeetingPart(meeting=meeting, key="moede", label="Mødet")))[0]["id"]
     participant = (await Participant.insert(Participant(
         meeting=meeting, person=people[0], name="Maria Sørensen", email="maria@example.org",
-        role="mother", category="family", rsvp_comment="Kommer med Lukas")))[0]["id"]
+        role="mother", category="family", rsvp_comment="Kommer med Lukas",
+        contact_note="Ændret i netværket: E-mail maria.gl@example.org → maria@example.org.")))[0]["id"]
     await ParticipantPart.insert(ParticipantPart(participant=participant, part=part))
     await OutboxMessage.insert(OutboxMessage(
         meeting=meeting, participant=participant, recipient_email="maria@example.org",

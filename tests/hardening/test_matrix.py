@@ -186,6 +186,16 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/hours/date"):
         SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/feed"): SCHEDULING,
+    ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/channel"):
+        MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/answer"):
+        MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/contact-note"):
+        MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/resend"):
+        MEETING_WRITE,
+    ("GET", "/meetings/{meeting_id:int}/participants/{participant_id:int}/letter"):
+        rule(OK, TEAM),
     ("POST", "/meetings/{meeting_id:int}/times"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/proposals/{record_id:int}/accept"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/proposals/{record_id:int}/decline"): SCHEDULING,

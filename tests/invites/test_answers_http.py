@@ -62,14 +62,31 @@ async def test_propose_another_time_needs_the_time(client):
     s = await support.scenario(with_father=False)
     await support.send(s)
     path = await answer_path(s.meeting_id, "mor@example.net")
-    missing = await factories.post_form(client, path, {"answer": "TENTATIVE", "comment": "Senere"}, page=path)
+    missing = await factories.post_form(client, path, {"answer": "PROPOSED", "comment": "Senere"}, page=path)
     assert missing.status_code == 422 and "tidspunkt" in missing.text
     day = support.working_day(15)
-    ok = await factories.post_form(client, path, {"answer": "TENTATIVE", "comment": "Passer bedre",
+    ok = await factories.post_form(client, path, {"answer": "PROPOSED", "comment": "Passer bedre",
                                                   "proposed": f"{day.isoformat()}T14:00"}, page=path)
     assert ok.status_code == 303
     mother = await Participant.select().where(Participant.person == s.mother).first()
-    assert mother["rsvp"] == "TENTATIVE" and "kl. 14.00" in mother["rsvp_comment"]
+    # A proposed time is its own answer, never the calendar's "maybe".
+    assert mother["rsvp"] == "PROPOSED" and "kl. 14.00" in mother["rsvp_comment"]
+    page = await client.get(path)
+    assert "Foreslår et andet tidspunkt" in page.text and "Måske" not in page.text
+
+
+async def test_a_page_from_before_still_proposes_a_time(client):
+    """A page rendered before proposals were their own answer posts TENTATIVE: it is stored
+    as the proposal it is."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    path = await answer_path(s.meeting_id, "mor@example.net")
+    day = support.working_day(15)
+    ok = await factories.post_form(client, path, {"answer": "TENTATIVE", "comment": "",
+                                                  "proposed": f"{day.isoformat()}T15:00"}, page=path)
+    assert ok.status_code == 303
+    mother = await Participant.select().where(Participant.person == s.mother).first()
+    assert mother["rsvp"] == "PROPOSED"
 
 
 async def test_answer_form_without_csrf_is_refused(client):

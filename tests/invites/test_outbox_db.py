@@ -93,7 +93,7 @@ async def test_one_message_per_recipient_and_none_without_email(smtp_server):
     # the child (invited via the case worker, no e-mail) is shown as such to the organiser
     states = {d.name: d for d in await support.invites.deliveries(s.meeting_id)}
     assert not states["Emma Marie Hansen"].mail
-    assert "socialrådgiveren giver invitationen videre" in states["Emma Marie Hansen"].status_label
+    assert states["Emma Marie Hansen"].status_label == "Socialrådgiveren giver invitationen videre"
     assert states["Lars Lærer"].status_label == "Sendt"
 
 

@@ -158,6 +158,11 @@ async def test_conflict_second_writer_gets_409_with_both_versions(client, other_
         "version": str(version), "title": "Mikkels titel", "location": "Sal B"}, page=page)
     assert second.status_code == 409
     assert "Saras titel" in second.text and "Mikkels titel" in second.text
+    # In the form's words: field labels and the status label, no counters or codes.
+    assert "<th scope=\"row\">Titel</th>" in second.text
+    assert "<th scope=\"row\">Status</th><td></td><td>Kladde</td>" in second.text
+    assert "sequence" not in second.text and ">version<" not in second.text
+    assert ">draft<" not in second.text
     row = await Meeting.select().first()
     assert row["title"] == "Saras titel" and row["version"] == version + 1
     stale_add = await f.post_form(other_client, f"{page}/participants", {

@@ -1,7 +1,7 @@
 """Service rules without HTTP: the samordner's narrow access, the invites seam, busy times,
 default parts, time validation."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from litestar.exceptions import NotFoundException
@@ -238,3 +238,34 @@ async def test_family_section_lists_meetings_and_missing_assessments():
     section = await flows.family_section(worker, {"id": family_id})
     assert [m["id"] for m in section["meetings"]] == [meeting_id]
     assert any("far" in step for step in section["next_steps"])
+
+
+def test_the_conflict_view_speaks_the_forms_words():
+    """No counters, no codes: labels for fields and statuses, Danish dates, ja/nej."""
+    exc = web.Conflict("Mødet er ændret af en anden.",
+                       mine={"status": "invited", "version": 20, "possible": True,
+                             "mother_agreed_on": date(2026, 3, 3)},
+                       theirs={"status": "cancelled", "version": 21, "sequence": 19,
+                               "title": "Netværksmøde"})
+    rows = service.conflict_context(exc)["rows"]
+    assert rows == [("Status", "Inviteret", "Aflyst"),
+                    ("Er familierådslagning mulig", "Ja", ""),
+                    ("Mors samtykke givet", "3. marts 2026", ""),
+                    ("Titel", "", "Netværksmøde")]
+
+
+def test_readers_outside_the_team_see_nobodys_contact_data():
+    """``project_for_audience`` blanks every contact field a participant row carries,
+    the network person's phone and address and the note about changed contact data too."""
+    row = {"id": 1, "name": "Grethe Mormor", "organisation": "", "email": "g@example.net",
+           "person_phone": "70 10 44 55", "person_address": "Skjultvej 7",
+           "rsvp_comment": "Ring efter kl. 16",
+           "contact_note": "Ændret i netværket: Telefon 70 10 44 00 → 70 10 44 55."}
+    view = service.MeetingView(
+        meeting={"title": "Netværksmøde", "location": "Rådhuset", "description": ""},
+        family=None, kind=kinds.get_kind("netvaerksmoede"), parts=[], participants=[row],
+        approvals=[], findings=[], location_protected=False, targets=[], changes=[])
+    [shown] = service.project_for_audience(view, ()).participants
+    for key in ("email", "person_phone", "person_address", "rsvp_comment", "contact_note"):
+        assert shown[key] == "", key
+    assert shown["name"] == "Grethe Mormor"

@@ -584,6 +584,20 @@ def test_contact_only_via_worker_warns_when_invited_directly() -> None:
     findings = check_meeting(_meeting([("meeting", ["shy", "social_worker"], None)]), people)
     assert _codes(findings) == [(WARN, "contact_only_via_worker", ("shy",), None)]
     assert check_meeting(_meeting([("meeting", ["shy", "social_worker"], None)], via_worker=["shy"]), people) == []
+    # A letter is not e-mailed, but it reaches the person directly all the same.
+    by_letter = _meeting([("meeting", ["shy", "social_worker"], None)], via_worker=["shy"],
+                         by_letter=fs("shy"))
+    findings = check_meeting(by_letter, people)
+    assert _codes(findings) == [(WARN, "contact_only_via_worker", ("shy",), None)]
+    assert "som brev" in findings[0].message
+
+
+def test_a_letter_or_phone_invitation_needs_no_email_address() -> None:
+    people = dict(PEOPLE)
+    people["aunt"] = Person("aunt", "Moster Inge", frozenset({Role.PRIVATE}), email=None)
+    meeting = _meeting([("meeting", ["mother", "aunt"], None)], via_worker=["aunt"],
+                       by_letter=fs("aunt"))
+    assert check_meeting(meeting, people) == []
 
 
 def test_joint_parents_meeting_requires_approval() -> None:

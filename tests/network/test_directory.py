@@ -82,6 +82,10 @@ async def test_a_leader_keeps_the_directory_with_history(client):
         "name": "Fjordskolen", "kind": "school", "phone": "70 10 20 31", "version": "1"},
         page=f"/organisations/{org_id}")
     assert stale.status_code == 409
+    # The comparison in the form's words: labels, the type by its name, ja/nej.
+    assert "<th scope=\"row\">Telefon</th><td>70 10 20 31</td><td>70 10 20 30</td>" in stale.text
+    assert "<th scope=\"row\">Type</th>" not in stale.text  # the same on both sides
+    assert ">location_protected<" not in stale.text and ">phone<" not in stale.text
     page = (await client.get(f"/organisations/{org_id}")).text
     assert "Telefon: »« → »70 10 20 30«" in page and "Oprettet: Fjordskolen" in page
     twin = await f.post_form(client, "/organisations", {"name": "fjordskolen", "kind": "school"},

@@ -121,9 +121,47 @@ async def test_gaps_and_strength_are_shown_in_words(client):
     assert "ingen er udpeget som tovholder" in page
     assert "ingen kendt kontakt med hinanden" in page
     assert "ingen aftale om at holde dem adskilt" in page
+    # Most important first: safety, then the missing tovholder, then contact.
+    assert (page.index("ingen aftale om at holde dem adskilt")
+            < page.index("ingen er udpeget som tovholder")
+            < page.index("ingen kendt kontakt med hinanden"))
+    assert "<strong>Advarsel:</strong>" not in page
     assert "Privat netværk: <strong>svagt</strong>" in page
     assert "Beskyttet adresse" in page and "Har udøvet vold" in page
     assert "Henter i skole" in page
+
+
+async def test_many_findings_are_grouped_and_folded_and_a_tovholder_ends_them(client):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    emma = (await Person.insert(Person(family=family_id, name="Emma", role="child",
+                                       is_child=True, sector="family")))[0]["id"]
+    pros = []
+    for number, (name, sector) in enumerate([("Lars Lærer", "school_daycare"),
+                                             ("Sofie Sundhed", "health"),
+                                             ("Pia Psykolog", "health"),
+                                             ("Dorte Dagpleje", "school_daycare"),
+                                             ("Bo Behandler", "social_services")]):
+        org = (await Organisation.insert(Organisation(name=f"Sted {number}", kind="other",
+                                                      sector=sector)))[0]["id"]
+        pid = (await Person.insert(Person(family=family_id, name=name, role="professional",
+                                          is_professional=True, sector=sector,
+                                          organisation=org)))[0]["id"]
+        await Relation.insert(Relation(family=family_id, source=pid, target_person=emma,
+                                       type="other"))
+        pros.append(pid)
+    await f.login(client, worker)
+    page = (await client.get(f"/families/{family_id}")).text
+    # Ten pairs without contact: three shown, seven folded behind a count.
+    assert "Fagpersoner om samme barn uden kendt kontakt (10)" in page
+    folded = page.split('<details class="gaps-folded">', 1)[1].split("</details>", 1)[0]
+    assert "Vis 7 flere" in folded and folded.count("ingen kendt kontakt") == 7
+    assert page.count("ingen kendt kontakt") == 10
+    # With a tovholder for Emma, the tovholder is everyone's contact: nothing to report.
+    await Relation.insert(Relation(family=family_id, source=pros[4], target_person=emma,
+                                   type="coordinator_for"))
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "ingen kendt kontakt" not in page and "tovholder" not in page.split("Netværkskort")[0]
 
 
 async def test_the_demo_keeps_a_family_where_every_audience_can_be_tried():

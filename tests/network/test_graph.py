@@ -2,7 +2,9 @@
 import pytest
 
 from coordinator.network.graph import (
+    IMPORTANCE,
     MEETING_KINDS,
+    Gap,
     GapKind,
     KeepApart,
     NetworkSnapshot,
@@ -11,6 +13,7 @@ from coordinator.network.graph import (
     Relation,
     coordination_gaps,
     effective_sector,
+    group_gaps,
     invite_suggestions,
     private_network_strength,
     strength_label_da,
@@ -295,10 +298,41 @@ def test_violence_rule_ignores_a_person_who_is_both():
     assert gaps_of(GapKind.VIOLENCE_WITHOUT_KEEP_APART, snap) == []
 
 
-def test_gaps_come_in_rule_order():
-    kinds = [g.kind for g in coordination_gaps(snapshot())]
-    assert kinds == sorted(kinds, key=list(GapKind).index)
-    assert set(kinds) == set(GapKind)
+def test_gaps_come_most_important_first():
+    snap = snapshot(drop={4, 6})  # Lise and Mona act on Emma; no tovholder; Kim and Ida
+    kinds = [g.kind for g in coordination_gaps(snap)]
+    assert kinds == [GapKind.VIOLENCE_WITHOUT_KEEP_APART, GapKind.NO_COORDINATOR,
+                     GapKind.NO_KNOWN_CONTACT]
+
+
+def test_a_tovholder_is_the_contact_between_professionals():
+    snap = only_lise_and_mona([Relation(50, LISE, EMMA, "coordinator_for")])
+    assert gaps_of(GapKind.NO_KNOWN_CONTACT, snap) == []
+
+
+def test_no_contact_is_only_reported_for_professionals_acting_on_the_child():
+    """Sara works with the mother and Karl with the father: neither acts on Emma herself,
+    so their lack of contact with the teacher is not a finding; the teacher and the
+    health visitor both act on Emma and have no known contact: that is."""
+    pairs = [g.person_ids for g in gaps_of(GapKind.NO_KNOWN_CONTACT, snapshot())]
+    assert pairs == [(LISE, MONA)]
+
+
+def test_groups_fold_beyond_the_top_few_but_never_safety():
+    def gap(kind, n):
+        return Gap(kind, None, (n,), f"{kind.value} {n}")
+
+    gaps = ([gap(GapKind.NO_KNOWN_CONTACT, n) for n in range(5)]
+            + [gap(GapKind.VIOLENCE_WITHOUT_KEEP_APART, n) for n in range(4)]
+            + [gap(GapKind.NO_COORDINATOR, 1)])
+    groups = group_gaps(gaps, shown=2)
+    assert [g.kind for g in groups] == list(IMPORTANCE)
+    safety, lead, contact = groups
+    assert (len(safety.shown), len(safety.folded), safety.safety) == (4, 0, True)
+    assert (len(lead.shown), len(lead.folded)) == (1, 0)
+    assert [g.message_da for g in contact.shown] == ["no_known_contact 0", "no_known_contact 1"]
+    assert (len(contact.folded), contact.count) == (3, 5)
+    assert group_gaps([]) == []
 
 
 # --------------------------------------------------------------- network strength
