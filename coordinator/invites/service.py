@@ -128,13 +128,19 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     keys: dict[int, list[str]] = {}
     for link in links:
         keys.setdefault(link["participant"], []).append(link["key"])
+    parts_of: dict[int, list[dict]] = {}
+    for part in parts:
+        parts_of.setdefault(part["meeting"], []).append(part)
+    rows_of: dict[int, list[dict]] = {}
+    for row in rows:
+        rows_of.setdefault(row["meeting"], []).append(row)
     result = []
     for meeting in meetings:
         # A meeting between organisations (an agreement evaluation) has no family and so
         # no crisis-centre stay to protect.
         family = families.get(meeting["family"], {"at_crisis_centre": False})
-        own_parts = [p for p in parts if p["meeting"] == meeting["id"]]
-        own_rows = [r for r in rows if r["meeting"] == meeting["id"]]
+        own_parts = parts_of.get(meeting["id"], [])
+        own_rows = rows_of.get(meeting["id"], [])
         people: dict[str, safety.Person] = {}
         participants = []
         for row in own_rows:
@@ -144,7 +150,8 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
                 people[row["safety_id"]] = safety_person(row, bool(family["at_crisis_centre"]))
             participants.append(_participant_data(row))
         for row in own_rows:  # removed people are known only for their own cancellation
-            people.setdefault(row["safety_id"], safety_person(row, bool(family["at_crisis_centre"])))
+            if row["safety_id"] not in people:
+                people[row["safety_id"]] = safety_person(row, bool(family["at_crisis_centre"]))
         # Partners read the kind and the children's first names, not the team's title for
         # the family, unless the team chose to share it (a meeting between organisations
         # has no family: its title is all there is).
