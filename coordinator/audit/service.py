@@ -17,7 +17,7 @@ from coordinator.auth.roles import Role
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 PAGE_SIZE = 50
-RECORD_MANY_CHUNK = 1000
+RECORD_MANY_CHUNK = 500
 
 ACTION_LABELS = {
     "read": "Læst",
@@ -126,21 +126,6 @@ def _group_commit() -> _GroupCommit:
     return group
 
 
-def _event(user: Principal | None, action: str, entity: str, entity_id: object,
-           family_id: int | None, summary: str, client_address: str) -> AuditEvent:
-    return AuditEvent(
-        user_id=user.id if user else None,
-        username=user.username if user else "",
-        role=user.role.value if user else "",
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        family_id=family_id,
-        summary=summary[:2000],
-        client_address=client_address,
-    )
-
-
 async def record_many(
     user: Principal | None,
     action: str,
@@ -154,11 +139,15 @@ async def record_many(
     Same rows as calling ``record`` once per family, but one statement per 1,000 rows: a
     page listing many families holds the write lock for one round trip, not one per family.
     """
-    rows = [_event(user, action, entity, entity_id, family_id, summary, client_address)
-            for family_id, summary in families]
-    # ~11 bound values per row: stay far below the drivers' 32,767 arguments per statement.
+    at = clock.now()
+    who = (user.id if user else None, user.username if user else "",
+           user.role.value if user else "")
+    rows = [(at, *who, action, entity, str(entity_id), family_id, summary[:2000],
+             client_address) for family_id, summary in families]
+    # 10 bound values per row: stay far below the drivers' 32,767 arguments per statement.
     for start in range(0, len(rows), RECORD_MANY_CHUNK):
-        await AuditEvent.insert(*rows[start:start + RECORD_MANY_CHUNK])
+        chunk = rows[start:start + RECORD_MANY_CHUNK]
+        await db.fetch(_insert(len(chunk)), *(value for row in chunk for value in row))
 
 
 @dataclass(frozen=True)

@@ -204,8 +204,8 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> list[agen
     extra: list[int] = []
     if user.role is Role.LEDER:
         unit = await units.unit_of(user)
-        extra = [fid for fid in await units.unit_family_ids(unit)
-                 if fid not in {r["id"] for r in rows}]
+        own = {r["id"] for r in rows}
+        extra = [fid for fid in await units.unit_family_ids(unit) if fid not in own]
         if extra and may_lead_unit(user, unit, {unit}):
             rows += await Family.select().where(Family.id.is_in(extra))
             rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))
