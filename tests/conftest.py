@@ -143,6 +143,7 @@ async def clean_tables(database):
 
     await empty_tables()
     followup._criteria_reports.clear()  # noqa: SLF001
+    followup.forget_unit_agendas()
     yield
 
 

@@ -99,3 +99,33 @@ async def test_the_unit_page_is_only_for_a_leader_with_a_unit(client, role, unit
         assert "Familien Enhed" not in response.text
     else:
         assert response.status_code == 404
+
+
+async def test_the_units_agenda_is_kept_a_minute_and_every_view_is_audited(client, monkeypatch):
+    """The unit's part of a leader's agenda is built once a minute (thousands of families);
+    her own teams' families are read on every view, and every family shown is audited on
+    every view."""
+    from coordinator.followup import service as followup
+
+    leader, sara, jonas, mikkel, unit_family, other = await _unit_world()
+    mine = await f.family(leader, name="Familien Egen")
+    await f.login(client, leader)
+    first = (await client.get("/followup/teammoede")).text
+    assert "Familien Enhed" in first and "Familien Egen" in first
+    await f.family(sara, name="Familien Ny")  # a new family in the unit, not hers
+    own_renamed = "Familien Egen Omdøbt"
+    from coordinator.families.tables import Family
+    await Family.update({Family.name: own_renamed}).where(Family.id == mine)
+    second = (await client.get("/followup/teammoede")).text
+    assert own_renamed in second  # her own: at once
+    assert "Familien Ny" in second  # a new family changes the unit's family list: rebuilt
+    await Family.update({Family.name: "Familien Enhed Omdøbt"}).where(Family.id == unit_family)
+    third = (await client.get("/followup/teammoede")).text
+    assert "Familien Enhed Omdøbt" not in third and "Familien Enhed" in third  # within the minute
+    monkeypatch.setattr(followup, "UNIT_AGENDA_FRESH_SECONDS", 0)
+    fourth = (await client.get("/followup/teammoede")).text
+    assert "Familien Enhed Omdøbt" in fourth
+    reads = await AuditEvent.select(AuditEvent.family_id).where(
+        (AuditEvent.username == leader.username) & (AuditEvent.entity == "teammøde-dagsorden"))
+    shown = [r["family_id"] for r in reads]
+    assert shown.count(unit_family) == 4 and shown.count(mine) == 4
