@@ -87,11 +87,12 @@ class FollowupController(Controller):
         on, rule = await service.team_meeting_date(clock.today())
         if chosen is not None:
             on = chosen
-        rows = await service.team_agenda(user, on, web.client_address(request))
+        rows, unit_left_out = await service.team_agenda(user, on, web.client_address(request))
         own = {f["id"] for f in await families.families_for(user)}  # the rest: her unit's
         return web.render("followup/teammoede.html", {
             "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
-            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own})
+            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own,
+            "unit_left_out": unit_left_out})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

@@ -191,28 +191,34 @@ async def _after_care(family_ids: list[int]) -> dict[int, date]:
     return result
 
 
-async def team_agenda(user: Principal, on: date, address: str = "") -> list[agenda.AgendaRow]:
+async def team_agenda(user: Principal, on: date, address: str = ""
+                      ) -> tuple[list[agenda.AgendaRow], int]:
     """The agenda for the team meeting on ``on``: the user's current families, audited.
 
     The families whose team the user is on (the access policy's rule) and, for a leader,
     the active families of her unit (``policy.may_lead_unit``): she chairs the unit's team
-    meeting without being on every team.
+    meeting without being on every team. Returns the rows and, when the unit has more
+    families than one agenda can hold (``UNIT_AGENDA_LIMIT``), how many of the unit's
+    families were left out (then only her own teams' families are on it).
     """
     rows = await families.families_for(user)
     rows = [r for r in rows if may_access_family(
         user, FamilyAccessFacts(on_team=True, family_closed=r["status"] == "closed"), Action.READ)]
     unit_rows: list[agenda.AgendaRow] = []
+    left_out = 0
     if user.role is Role.LEDER:
         unit = await units.unit_of(user)
         own = {r["id"] for r in rows}
         extra = tuple(sorted(fid for fid in await units.unit_family_ids(unit) if fid not in own))
-        if extra and may_lead_unit(user, unit, {unit}):
+        if len(extra) > UNIT_AGENDA_LIMIT:
+            left_out = len(extra)
+        elif extra and may_lead_unit(user, unit, {unit}):
             unit_rows = await _unit_agenda_rows(extra, on)
     own_rows = agenda.agenda_rows(await _agenda_facts(rows), on) if rows else []
     shown = sorted([*own_rows, *unit_rows], key=lambda r: (r.name.casefold(), r.family_id))
     await _audit_reads(user, AGENDA_ENTITY, on.isoformat(),
                        ((r.family_id, r.name) for r in shown), address)
-    return shown
+    return shown, left_out
 
 
 async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.FamilyAgendaFacts]:
@@ -237,6 +243,9 @@ async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.Fa
 # is being built wait for that build; her own teams' families are read on every view, and
 # every family shown is audited on every view.
 UNIT_AGENDA_FRESH_SECONDS = 60
+# No team meeting goes through more families than this; beyond it (and beyond what a
+# statement may bind) the unit's part is left out with a note, never a failed page.
+UNIT_AGENDA_LIMIT = 2500
 _unit_agendas: dict[tuple[tuple[int, ...], date],
                     tuple[float, asyncio.Future[list[agenda.AgendaRow]]]] = {}
 

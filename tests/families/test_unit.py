@@ -129,3 +129,19 @@ async def test_the_units_agenda_is_kept_a_minute_and_every_view_is_audited(clien
         (AuditEvent.username == leader.username) & (AuditEvent.entity == "teammøde-dagsorden"))
     shown = [r["family_id"] for r in reads]
     assert shown.count(unit_family) == 4 and shown.count(mine) == 4
+
+
+async def test_a_unit_too_large_for_one_agenda_is_left_out_with_a_note(client, monkeypatch):
+    from coordinator.followup import service as followup
+
+    leader, sara, jonas, mikkel, unit_family, other = await _unit_world()
+    mine = await f.family(leader, name="Familien Egen")
+    monkeypatch.setattr(followup, "UNIT_AGENDA_LIMIT", 0)
+    await f.login(client, leader)
+    page = await client.get("/followup/teammoede")
+    assert page.status_code == 200
+    assert "Familien Egen" in page.text and "Familien Enhed" not in page.text
+    assert "Din enhed har 1 familier – for mange til én dagsorden" in page.text
+    reads = await AuditEvent.select(AuditEvent.family_id).where(
+        (AuditEvent.username == leader.username) & (AuditEvent.entity == "teammøde-dagsorden"))
+    assert [r["family_id"] for r in reads] == [mine]
