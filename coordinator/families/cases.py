@@ -8,6 +8,7 @@ family's team changes its team and stays (``load_family`` with WRITE, done by th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -203,21 +204,44 @@ class TeamView:
     roles: tuple[str, ...] = TEAM_ROLES
 
 
-async def team_view(family_id: int) -> TeamView:
+async def team_view(family_id: int, viewer_unit: str = "") -> TeamView:
     """The team with its tovholder, and the active colleagues who are not on it."""
     members = await db.fetch(
         'SELECT t."id", t."team_role", t."lead", u."id" AS "user_id", u."full_name", u."role", '
         'u."unit" FROM "team_member" t LEFT JOIN "app_user" u ON u."id" = t."user" '
         'WHERE t."family" = {} ORDER BY u."full_name"', family_id, quick=True)
-    on_team = [m["user_id"] for m in members] or [-1]
-    colleagues = await db.fetch(
-        'SELECT "id", "full_name", "unit", "role" FROM "app_user" WHERE "active" '
-        f'AND "role" IN ({db.marks(_COLLEAGUE_ROLES)}) AND "id" NOT IN ({db.marks(on_team)}) '
-        'ORDER BY "full_name"', *_COLLEAGUE_ROLES, *on_team)
+    colleagues = await colleague_choices(
+        _COLLEAGUE_ROLES, [m["user_id"] for m in members],
+        {m["unit"] or "" for m in members} | {viewer_unit})
     return TeamView(members, colleagues)
 
 
-_COLLEAGUE_ROLES = [Role.SOCIALRAADGIVER.value, Role.LEDER.value, Role.KONTAKTPERSON.value]
+_COLLEAGUE_ROLES = (Role.SOCIALRAADGIVER.value, Role.LEDER.value, Role.KONTAKTPERSON.value)
+# A list of colleagues is read by a person. Where one database serves many municipalities
+# (thousands of users; 6,450 in the national benchmark made each family page a 6,450-option
+# list and cost ~100 ms), a longer list offers the units already on the team and the
+# reader's own unit.
+COLLEAGUE_LIST_LIMIT = 400
+
+
+async def colleague_choices(roles: Sequence[str], exclude: Sequence[int],
+                            near_units: set[str]) -> list[dict]:
+    """Active users with one of ``roles`` (not ``exclude``), by name: everyone when they
+    are at most ``COLLEAGUE_LIST_LIMIT``, else those of ``near_units``."""
+    not_in = [*exclude] or [-1]
+    where = (f'"active" AND "role" IN ({db.marks(roles)}) '
+             f'AND "id" NOT IN ({db.marks(not_in)})')
+    select = 'SELECT "id", "full_name", "unit", "role" FROM "app_user" WHERE '
+    rows = await db.fetch(f'{select}{where} ORDER BY "full_name" LIMIT {COLLEAGUE_LIST_LIMIT + 1}',
+                          *roles, *not_in)
+    if len(rows) <= COLLEAGUE_LIST_LIMIT:
+        return rows
+    units = sorted(u for u in near_units if u.strip())
+    if not units:
+        return rows[:COLLEAGUE_LIST_LIMIT]
+    return await db.fetch(
+        f'{select}{where} AND "unit" IN ({db.marks(units)}) ORDER BY "full_name" '
+        f"LIMIT {COLLEAGUE_LIST_LIMIT}", *roles, *not_in, *units)
 
 
 def _team_role(value: str) -> str:

@@ -189,7 +189,7 @@ class FamilyController(Controller):
                 context = await section.load(user, family)
                 sections.append({"key": section.key, "template": section.template, **context})
             page = pagecache.render_for_cache(request, "families/detail.html", {
-                "family": family, "team": await cases.team_view(family_id),
+                "family": family, "team": await cases.team_view(family_id, await units.unit_of(user)),
                 "stays": await cases.stays_of(family_id), "today": clock.today(),
                 "sections": sections})
             FAMILY_PAGES.put(key, page)

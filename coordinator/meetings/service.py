@@ -22,6 +22,7 @@ from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Audience, Principal
 from coordinator.auth.roles import CASE_HOLDERS, CASE_WORKERS, Role
 from coordinator.auth.tables import User
+from coordinator.families import cases
 from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
@@ -720,11 +721,15 @@ async def create_meeting(
 
 # ------------------------------------------------------------------------ participants
 
-async def colleague_choices() -> list[dict]:
-    """Users who can be added to a meeting as colleagues (active, not admins)."""
-    return await User.select(User.id, User.full_name, User.role, User.unit).where(
-        (User.active == True) & (User.role != Role.ADMIN.value)  # noqa: E712
-    ).order_by(User.full_name)
+async def colleague_choices(user: Principal, family_id: int | None) -> list[dict]:
+    """Users who can be added to a meeting as colleagues (active, not admins); where there
+    are many, those of the reader's unit and the family's team's units
+    (``cases.colleague_choices``)."""
+    near = {row["unit"] or "" for row in await db.fetch(
+        'SELECT "unit" FROM "app_user" WHERE "id" = {} UNION SELECT u."unit" FROM "team_member" t '
+        'JOIN "app_user" u ON u."id" = t."user" WHERE t."family" = {}', user.id, family_id or -1)}
+    return await cases.colleague_choices(
+        [r.value for r in Role if r is not Role.ADMIN], [], near)
 
 
 async def family_people(family_id: int | None) -> list[dict]:

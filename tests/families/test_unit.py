@@ -145,3 +145,17 @@ async def test_a_unit_too_large_for_one_agenda_is_left_out_with_a_note(client, m
     reads = await AuditEvent.select(AuditEvent.family_id).where(
         (AuditEvent.username == leader.username) & (AuditEvent.entity == "teammøde-dagsorden"))
     assert [r["family_id"] for r in reads] == [mine]
+
+
+async def test_a_long_colleague_list_offers_the_units_near_the_family(monkeypatch):
+    from coordinator.families import cases
+
+    leader, sara, jonas, mikkel, own, other = await _unit_world()
+    roles = [Role.SOCIALRAADGIVER.value]
+    everyone = await cases.colleague_choices(roles, [sara.id], {"Krisecentret"})
+    assert [c["full_name"] for c in everyone] == ["Jonas Centret", "Mikkel Familie"]
+    monkeypatch.setattr(cases, "COLLEAGUE_LIST_LIMIT", 1)
+    near = await cases.colleague_choices(roles, [sara.id], {"Familieafdelingen", ""})
+    assert [c["full_name"] for c in near] == ["Mikkel Familie"]
+    view = await cases.team_view(own, "")  # the team's own unit (Krisecentret) is near
+    assert [c["full_name"] for c in view.colleagues] == ["Jonas Centret"]
