@@ -184,6 +184,18 @@ async def open_family_page(user: Principal, family_id: int, address: str
     return row, stamps
 
 
+async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:
+    """The stamps of what a meeting page shows (its family's rows and the shared ones),
+    read before anything of the meeting, so that a page rendered from content newer than
+    its stamps is never served under a later stamp. None when the meeting does not exist
+    or belongs to no family (such pages are not cached). Not an access check: the caller
+    loads the meeting through ``meetings.service.load_meeting`` after this."""
+    rows = await db.fetch(_MEETING_STAMPS, meeting_id, quick=True)
+    if not rows or rows[0]["family"] is None:
+        return None
+    return ContentStamps(rows[0]["stamp_"] or "", rows[0]["shared_stamp_"] or "")
+
+
 # The family row and the user's team membership; for the page cache also the stamps.
 _STAMPS = (
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = f."id") AS stamp_, '
@@ -194,6 +206,12 @@ _ACCESS = (
     'AND t."user" = {{}}) AS on_team_ FROM "family" f WHERE f."id" = {{}}'
 )
 _ACCESS_PLAIN, _ACCESS_WITH_STAMPS = _ACCESS.format(stamps=""), _ACCESS.format(stamps=_STAMPS)
+_MEETING_STAMPS = (
+    'SELECT m."family", '
+    '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = m."family") AS stamp_, '
+    f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_ '
+    'FROM "meeting" m WHERE m."id" = {}'
+)
 
 
 async def _authorise(user: Principal, family_id: int, action: Action, what: str,
