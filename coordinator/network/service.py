@@ -872,6 +872,7 @@ async def section_context(net: Network) -> dict[str, Any]:
         "focus_choices": focus_choices(rows),
         "people_rows": rows,
         "overview": overview,
+        "overview_by_person": graph.who_does_what_by_person(overview),
         "gaps": gaps,
         "gap_groups": graph.group_gaps(gaps),
         "strength": strength,
