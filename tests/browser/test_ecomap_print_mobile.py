@@ -48,16 +48,19 @@ BROKEN_WORDS = """() => {
     while (walker.nextNode()) {
         const node = walker.currentNode;
         const el = node.parentElement;
-        if (!el || !el.getClientRects().length || el.closest('.visually-hidden, table.stacked > thead, script, style, title, desc')) continue;
-        if (el.closest('svg')) continue;
+        if (!el || !el.getClientRects().length) continue;
+        if (el.closest('.visually-hidden, table.stacked > thead, script, style, svg')) continue;
         const words = /[^\\s\\-\\/–—]+/g;
         let m;
         while ((m = words.exec(node.textContent))) {
             if (m[0].length < 3) continue;
             range.setStart(node, m.index);
             range.setEnd(node, m.index + m[0].length);
-            const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-            if (lines.size > 2 || (lines.size === 2 && m[0].length < 20)) broken.push(m[0] + ' (' + el.tagName.toLowerCase() + ')');
+            const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                  .map(r => Math.round(r.top)));
+            if (lines.size > 2 || (lines.size === 2 && m[0].length < 20)) {
+                broken.push(m[0] + ' (' + el.tagName.toLowerCase() + ')');
+            }
         }
     }
     return broken;
@@ -196,10 +199,11 @@ async def test_the_ecomap_is_legible_zoomable_and_focusable_with_the_keyboard(pa
     tied = svg.locator(".edges > line.is-tied")
     assert await tied.count() >= 1
     await expect(svg.locator(".keep-apart > g.is-tied")).to_have_count(1)
-    opacities = await svg.evaluate("""s => ({
-        dimmed: [...s.querySelectorAll('.nodes > g:not(.is-focus):not(.is-tied)')].map(g => getComputedStyle(g).opacity),
-        tied: [...s.querySelectorAll('.nodes > g.is-tied, .nodes > g.is-focus')].map(g => getComputedStyle(g).opacity),
-        apart: [...s.querySelectorAll('.keep-apart > g')].map(g => getComputedStyle(g).opacity)})""")
+    opacities = await svg.evaluate("""s => {
+        const of = selector => [...s.querySelectorAll(selector)].map(g => getComputedStyle(g).opacity);
+        return {dimmed: of('.nodes > g:not(.is-focus):not(.is-tied)'),
+                tied: of('.nodes > g.is-tied, .nodes > g.is-focus'), apart: of('.keep-apart > g')};
+    }""")
     assert opacities["dimmed"] and set(opacities["dimmed"]) == {"0.15"}, opacities
     assert opacities["tied"] and set(opacities["tied"]) == {"1"}, opacities
     assert set(opacities["apart"]) == {"1"}, "a keep-apart mark must never be dimmed"

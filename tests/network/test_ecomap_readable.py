@@ -24,8 +24,6 @@ from coordinator.network.graph import (
     Involvement,
     KeepApart,
     NetworkSnapshot,
-    Person,
-    Relation,
     who_does_what_by_person,
 )
 from coordinator.network.tables import KeepApart as KeepApartRow
