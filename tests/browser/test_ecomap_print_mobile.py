@@ -338,3 +338,35 @@ async def test_the_answer_page_fits_a_360_px_phone(page, demo_smtp):
     await shot(page, "answer-360")
     await page.set_viewport_size(WIDE)
     await shot(page, "answer-1366")
+
+
+async def test_the_printed_plan_and_meeting_show_their_content_not_their_forms(page):
+    """The familierådslagning on paper: the questions the plan must answer, the preparation
+    tasks and the plan as text; the meeting page on paper: its parts and participants, not the
+    slot finder, the working hours or the buttons."""
+    await login(page, "sara")
+    for family in await family_paths(page):
+        await page.goto(family + "/familieraadslagning")
+        if await page.get_by_role("table", name="Familiens plan").count():
+            break
+    else:
+        raise AssertionError("no demo family of sara's has a family plan")
+    await page.emulate_media(media="print")
+    await expect(page.get_by_role("table", name="Familiens plan")).to_be_visible()
+    questions = page.get_by_label("Spørgsmål, familiens plan skal besvare")
+    await expect(questions).to_be_visible()
+    assert (await questions.input_value()).strip()
+    task = re.compile(r"^(Udført|Mangler): (?!.*(Genåbn|Markér som udført))")
+    await expect(page.locator("ul.tasks li").first).to_have_text(task, use_inner_text=True)
+    await expect(page.get_by_role("button", name="Tilføj til planen")).to_be_hidden()
+    await expect(page.get_by_label("Handling")).to_be_hidden()
+    meeting = await page.locator("#step-5 a[href^='/meetings/']").first.get_attribute("href")
+    await page.emulate_media(media="screen")
+
+    await page.goto(meeting)
+    await page.emulate_media(media="print")
+    await expect(page.get_by_role("table", name="Deltagere og svar")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Mødets dele")).to_be_visible()
+    for hidden in ("#slot-heading", "#hours", "header.site-header", "main form"):
+        for element in await page.locator(hidden).all():
+            await expect(element).to_be_hidden()
