@@ -48,6 +48,7 @@ from piccolo.columns import Column
 
 from coordinator import clock, db
 from coordinator.invites.tables import OutboxMessage
+from coordinator.reminders import service as reminders
 
 log = logging.getLogger("coordinator.worker")
 MAX_ATTEMPTS = 10
@@ -210,6 +211,18 @@ async def deliver_batch(target: SmtpTarget, sender: str, worker_id: str, *, limi
     return len(rows)
 
 
+async def queue_reminders() -> None:
+    """Queue the digests and meeting reminders that are due (``reminders.service``); a
+    failure is logged and tried again next minute, and never stops the delivery."""
+    try:
+        digests, meeting_reminders = await reminders.run_due()
+    except Exception:
+        log.exception("reminders could not be queued; trying again in a minute")
+        return
+    if digests or meeting_reminders:
+        log.info("queued %d digest(s) and %d meeting reminder(s)", digests, meeting_reminders)
+
+
 def worker_id() -> str:
     """A name for this worker process: host and pid."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}"
@@ -222,8 +235,12 @@ async def run(smtp_url: str, sender: str, *, once: bool = False, poll_seconds: f
     me = worker_id()
     total = 0
     await db.start()
+    last_reminders = -1
     try:
         while True:
+            if clock.minute() != last_reminders:  # reminders are decided once a minute
+                last_reminders = clock.minute()
+                await queue_reminders()
             handled = await deliver_batch(target, sender, me, limit=limit, lease=lease)
             total += handled
             if handled:
