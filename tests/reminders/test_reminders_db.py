@@ -11,10 +11,14 @@ from datetime import date, timedelta
 from icalendar import Calendar
 
 from coordinator import clock as app_clock
+from coordinator.agreements import service as agreements
+from coordinator.agreements.cadence import add_months
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import Meeting, MeetingPart
+from coordinator.network.tables import Organisation
 from coordinator.reminders import digest, preferences
 from coordinator.reminders import service as reminders
 from coordinator.reminders.tables import DigestRun
@@ -193,3 +197,41 @@ async def test_a_user_who_turned_meeting_reminders_off_gets_neither_mail_nor_ala
     assert (await reminders.run_due())[1] == 2  # mother and teacher, not Sara
     mails = [m for m in await deliver(smtp_server) if m.message["Subject"].startswith("Påmindelse: ")]
     assert sorted(m.rcpt_tos[0] for m in mails) == ["laerer@skole.example.org", "mor@example.net"]
+
+
+async def test_digest_lists_due_evaluations_and_follow_ups_to_whom_they_concern(smtp_server):
+    """The leader gets every agreement's due evaluation; the socialrådgiver the ones she
+    wrote and her families' follow-ups; a colleague not on the team none of them."""
+    day = digest_day()
+    app_clock.pin(support.at(day, 8))
+    sara = await factories.user("socialraadgiver", full_name="Sara Rådgiver",
+                                email="sara@kommune.example.org")
+    leader = await factories.user("leder", full_name="Lene Leder", email="lene@kommune.example.org")
+    other = await factories.user("socialraadgiver", full_name="Ole Anden",
+                                 email="ole@kommune.example.org")
+    family_id = await factories.family(sara, name="Familien Holm")
+    partner = (await Organisation.insert(Organisation(name="Sundhedsplejen", kind="health",
+                                                      sector="health")))[0]["id"]
+    # Started 3 months and a day ago, evaluated every 3 months: the evaluation is overdue.
+    await agreements.create_agreement(sara, agreements.AgreementInput(
+        "Aftale om hjemmebesøg", partner, add_months(day, -3) - timedelta(days=1),
+        add_months(day, 12), 3))
+    # A familierådslagning held 3 months and 2 days ago, no follow-up planned.
+    held = support.at(add_months(day, -3) - timedelta(days=2), 10)
+    meeting = (await Meeting.insert(Meeting(family=family_id, kind="familieraadslagning",
+                                            title="Familierådslagning", status="held",
+                                            organiser=sara.id)))[0]["id"]
+    await MeetingPart.insert(MeetingPart(meeting=meeting, key="plan", label="Plan",
+                                         starts_at=held, ends_at=held + timedelta(hours=2)))
+
+    assert (await reminders.run_due())[0] == 2  # Sara and Lene; Ole has nothing
+    mails = {m.rcpt_tos[0]: body(m) for m in await deliver(smtp_server)}
+    assert set(mails) == {"sara@kommune.example.org", "lene@kommune.example.org"}
+    assert "Evaluering af »Aftale om hjemmebesøg«" in mails["lene@kommune.example.org"]
+    assert "(overskredet)" in mails["lene@kommune.example.org"]
+    assert "Familien Holm" not in mails["lene@kommune.example.org"]  # not on the team
+    assert "Evaluering af »Aftale om hjemmebesøg«" in mails["sara@kommune.example.org"]
+    assert "Familien Holm: Familierådslagning" in mails["sara@kommune.example.org"]
+    assert "opfølgningsmødet skulle være holdt" in mails["sara@kommune.example.org"]
+    assert f"https://testserver.local/families/{family_id}" in mails["sara@kommune.example.org"]
+    assert await DigestRun.count().where(DigestRun.user == other.id) == 1
