@@ -23,6 +23,12 @@ so receiving servers and clients that dedupe on Message-ID (and calendar clients
 key on UID + SEQUENCE and so just apply the same update twice) show it once. The lease
 must be longer than one send (default 120 s vs. an SMTP timeout of 30 s).
 
+Reminders
+---------
+Once a minute, before it claims, the worker asks ``reminders.service.run_due`` to queue the
+daily digests and meeting reminders that are due. They go into this same outbox (kind
+``DIGEST`` and ``REMIND``) with unique dedupe keys, so several workers queue each once.
+
 Failures
 --------
 Temporary ones (connection refused, 4xx) put the row back to ``queued`` with exponential

@@ -78,9 +78,9 @@ def followups_due(meetings: tuple[agenda.MeetingFacts, ...], on: date,
     for meeting in sorted(meetings, key=lambda m: m.id):
         due = agenda.followup_due(meeting)
         planned = any(m.parent_id == meeting.id and m.status != "cancelled" for m in meetings)
-        if due is not None and on <= due <= horizon and not planned:
-            when = agenda.da_date(agenda.local_day(meeting.ends_at or meeting.starts_at)) \
-                if (meeting.ends_at or meeting.starts_at) else "uden tidspunkt"
+        held = meeting.ends_at or meeting.starts_at
+        if due is not None and held is not None and on <= due <= horizon and not planned:
+            when = agenda.da_date(agenda.local_day(held))
             lines.append(f"{agenda.meeting_label(meeting.kind, '')} {when}: opfølgningsmødet "
                          f"skal holdes ca. {agenda.da_date(due)} og er ikke planlagt")
     return tuple(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from coordinator import clock
 from coordinator.reminders.tables import ReminderLink, ReminderPreference
@@ -48,7 +49,7 @@ async def choices_of(user_ids: list[int]) -> dict[int, Choice]:
 
 async def save_choice(user_id: int, choice: Choice) -> None:
     """Store the user's reminders (call inside a transaction, with the audit record)."""
-    values = {ReminderPreference.digest: choice.digest,
+    values: dict[Any, Any] = {ReminderPreference.digest: choice.digest,
               ReminderPreference.meeting_reminders: choice.meeting_reminders,
               ReminderPreference.updated_at: clock.now()}
     if await ReminderPreference.exists().where(ReminderPreference.user == user_id):

@@ -206,7 +206,7 @@ async def test_digest_lists_due_evaluations_and_follow_ups_to_whom_they_concern(
     app_clock.pin(support.at(day, 8))
     sara = await factories.user("socialraadgiver", full_name="Sara Rådgiver",
                                 email="sara@kommune.example.org")
-    leader = await factories.user("leder", full_name="Lene Leder", email="lene@kommune.example.org")
+    await factories.user("leder", full_name="Lene Leder", email="lene@kommune.example.org")
     other = await factories.user("socialraadgiver", full_name="Ole Anden",
                                  email="ole@kommune.example.org")
     family_id = await factories.family(sara, name="Familien Holm")
