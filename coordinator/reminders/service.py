@@ -245,11 +245,11 @@ async def _digest_for_user(settings: Settings, run: _Run, row: dict) -> int:
 
 
 async def _forget_sent_digests() -> None:
-    """A delivered digest's text is not kept: it names families, and it is not tied to a
-    meeting that pseudonymisation would find (the row stays, for once-per-day)."""
+    """A delivered (or failed) digest's text is not kept: it names families, and it is not
+    tied to a meeting that pseudonymisation would find (the row stays, for once-per-day)."""
     async with db.transaction():
         await OutboxMessage.update({OutboxMessage.message: ""}).where(
-            (OutboxMessage.kind == "DIGEST") & (OutboxMessage.status == "sent")
+            (OutboxMessage.kind == "DIGEST") & OutboxMessage.status.is_in(["sent", "failed"])
             & (OutboxMessage.message != ""))
 
 
