@@ -39,24 +39,26 @@ class ReminderSettingsController(Controller):
 
 
 class ReminderOptOutController(Controller):
-    """``/paamindelser/fra/{token}``: a participant stops (or restarts) the reminders before
+    """``/paamindelser/fra/{link}``: a participant stops (or restarts) the reminders before
     meetings. The GET only asks (mail scanners follow links); the POST decides."""
 
     path = "/paamindelser/fra"
 
-    @get("/{token:str}")
-    async def page(self, token: FromPath[str]) -> Response:
-        state = await service.opt_out_state(token)
+    @get("/{link:str}")
+    async def page(self, link: FromPath[str]) -> Response:
+        state = await service.opt_out_state(link)
         if state is None:
             raise NotFoundException()
         return web.render("reminders/opt_out.html", {"opted_out": state, "changed": False},
                           headers=_NO_STORE)
 
-    @post("/{token:str}")
-    async def change(self, request: Request, token: FromPath[str]) -> Response:
+    @post("/{link:str}")
+    async def change(self, request: Request, link: FromPath[str]) -> Response:
+        if await service.opt_out_state(link) is None:  # an unknown link, whatever was posted
+            raise NotFoundException()
         form = await web.form_of(request)
         wanted = web.choice(form, "reminders", "Påmindelser", {"off", "on"})
-        if not await service.set_opt_out(token, wanted == "off"):
+        if not await service.set_opt_out(link, wanted == "off"):
             raise NotFoundException()
         return web.render("reminders/opt_out.html", {"opted_out": wanted == "off", "changed": True},
                           headers=_NO_STORE)
