@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from coordinator import clock as app_clock
 from coordinator.followup.agenda import MeetingFacts
 from coordinator.invites.ical import COPENHAGEN, Attendee, CalendarEvent, Person
 from coordinator.meetings.planner import is_working_day
@@ -22,7 +23,7 @@ def a_working_day(after: date, *, friday: bool = False) -> date:
     return day
 
 
-DAY = a_working_day(date(2031, 3, 3))
+DAY = a_working_day(app_clock.today() + timedelta(days=30))
 
 
 @pytest.mark.parametrize(("moment", "due"), [
@@ -38,7 +39,7 @@ def test_no_digest_on_a_day_off():
 
 
 def test_next_meetings_reach_the_next_working_day():
-    friday = a_working_day(date(2031, 3, 3), friday=True)
+    friday = a_working_day(DAY, friday=True)
     assert digest.next_days(friday) == (friday + timedelta(days=1), friday + timedelta(days=3))
     monday = friday + timedelta(days=3)
     assert digest.next_days(monday)[0] == monday + timedelta(days=1)
