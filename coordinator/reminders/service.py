@@ -109,8 +109,12 @@ async def send_digests(settings: Settings, now: datetime) -> int:
                await agreements.due(day, digest.DUE_WITHIN_DAYS), settings.reminder_unanswered_days)
     queued = 0
     for row in waiting:
-        if choices[row["id"]].digest:
+        if not choices[row["id"]].digest:
+            continue
+        try:
             queued += await _digest_for_user(settings, run, row)
+        except Exception:  # one user's digest never holds up the others'
+            log.exception("digest for user %s not queued; tried again next minute", row["id"])
     return queued
 
 
@@ -271,9 +275,10 @@ async def send_meeting_reminders(settings: Settings, now: datetime) -> int:
         try:
             async with db.transaction():
                 queued += await _remind_meeting(settings, row["id"], now, timedelta(hours=hours))
-        except Exception as exc:
+        except Exception as exc:  # one meeting's reminders never hold up the others'
             if not _unique_violation(exc):
-                raise
+                log.exception("reminders for meeting %s not queued; tried again next minute",
+                              row["id"])
     return queued
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from coordinator import clock as app_clock
 from coordinator import db
+from coordinator import settings as config
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
+from coordinator.reminders import digest
 from coordinator.reminders import service as reminders
+from coordinator.reminders.tables import DigestRun
+from tests import factories
 from tests.invites import support
 from tests.reminders.test_reminders_db import body, digest_day, invited_meeting
 from tests.support.smtp import smtp_server_fixture
@@ -45,3 +49,25 @@ async def test_a_failure_to_queue_reminders_is_logged_and_delivery_goes_on(monke
 
 async def _nothing() -> None:
     return None
+
+
+async def test_one_users_failing_digest_does_not_hold_up_the_others(monkeypatch):
+    day = digest_day()
+    s = await invited_meeting(day)
+    other = await factories.user("leder", email="lene@kommune.example.org")
+    await factories.family(other, name="Familien Lund")
+    real = reminders.compose
+    logged: list[object] = []
+
+    async def compose(user, run):
+        if user.id == s.worker.id:
+            raise RuntimeError("a broken row")
+        return await real(user, run)
+
+    monkeypatch.setattr(reminders, "compose", compose)
+    monkeypatch.setattr(reminders.log, "exception", lambda message, *args: logged.append(args))
+    app_clock.pin(support.at(digest.next_days(day)[1], 8))  # the meeting is today at 10.00
+    assert await reminders.send_digests(config.current(), app_clock.now()) == 0
+    assert logged == [(s.worker.id,)]
+    assert await DigestRun.count().where(DigestRun.user == other.id) == 1
+    assert not await DigestRun.exists().where(DigestRun.user == s.worker.id)  # tried again
