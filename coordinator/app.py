@@ -32,6 +32,7 @@ from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.network.routes import DirectoryController, NetworkController
 from coordinator.settings import BASE_DIR, Settings, use_settings
+from coordinator.trappe.routes import ROUTE_HANDLERS as TRAPPE_ROUTES
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
 CSRF_EXEMPT = ["^/inbound/"]
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *MEETING_ROUTES,
             AgreementController,
             *GDPR_ROUTES,
+            *TRAPPE_ROUTES,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],

@@ -47,6 +47,8 @@ PURE_MODULES = (
     "coordinator.network.graph",
     "coordinator.network.validation",
     "coordinator.network.vocab",
+    "coordinator.trappe.rules",
+    "coordinator.trappe.timeline",
 )
 
 # Third-party packages that are the database or HTTP.

@@ -53,6 +53,8 @@ WATCHED: dict[str, str] = {
     "participant_part": _BY_PART,
     "fgc_task": _BY_CASE,
     "fgc_plan_item": _BY_CASE,
+    # Randers-trappen
+    "trappe_assessment": _BY_FAMILY,
     # shared by every family page
     "app_user": _SHARED,
     "organisation": _SHARED,

@@ -90,9 +90,9 @@ def check(draft: Draft, today: date, children: Iterable[int]) -> Refusal | None:
         return Refusal("assessed_on", "Datoen for vurderingen ligger for langt tilbage.")
     if draft.step not in STEPS:
         return Refusal("step", "Vælg det trin på trappen, I vurderer barnet på.")
-    for field, value in (("mother_step", draft.mother_step), ("child_step", draft.child_step)):
+    for name, value in (("mother_step", draft.mother_step), ("child_step", draft.child_step)):
         if value is not None and value not in STEPS:
-            return Refusal(field, "Vælg et af trappens fire trin, eller lad feltet stå tomt.")
+            return Refusal(name, "Vælg et af trappens fire trin, eller lad feltet stå tomt.")
     if not draft.worrying_behaviour.strip():
         return Refusal("worrying_behaviour", "Beskriv den adfærd, der bekymrer.")
     for key, label in AREAS:
@@ -138,6 +138,16 @@ def latest_per_child(assessments: Iterable[Assessment]) -> dict[int, Assessment]
     for assessment in in_force(assessments):
         latest[assessment.child_id] = assessment
     return latest
+
+
+# Meeting kinds where the trappe is an agenda item (never the BIC meetings with the father).
+MEETING_KINDS = ("netvaerksmoede", "statusmoede", "familieraadslagning",
+                 "familieraadslagning_followup")
+
+
+def offered_in(kind: str) -> bool:
+    """Whether a meeting of ``kind`` offers the trappe as an agenda item."""
+    return kind in MEETING_KINDS
 
 
 # --- the follow-up cadence (issue 16, point 6) -----------------------------------------------
@@ -245,6 +255,3 @@ def family_meets_criterion(children: Iterable[int], latest: Mapping[int, Assessm
     ids = list(children)
     return bool(ids) and all(c in latest and latest[c].analysis_complete for c in ids)
 
-
-CRITERION_LABEL = "Randers-trappen og analysen brugt"
-CRITERION_TARGET_PERCENT = 100  # seed 000: »alle journaler«

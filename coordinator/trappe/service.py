@@ -26,7 +26,6 @@ from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.followup.tables import Stay
 from coordinator.meetings.tables import Meeting
-from coordinator.network.tables import Person
 from coordinator.trappe import rules, timeline
 from coordinator.trappe.tables import TrappeAssessment
 
@@ -34,15 +33,7 @@ ENTITY = "randers-trappen"
 AGENDA_ENTITY = "randers-trappen, dagsorden"
 DUE_ENTITY = "randers-trappen, opfølgning"
 CRITERION_ENTITY = "randers-trappen, succeskriterium"
-# Meeting kinds where the trappe is an agenda item (never the BIC meetings with the father).
-MEETING_KINDS = ("netvaerksmoede", "statusmoede", "familieraadslagning",
-                 "familieraadslagning_followup")
-
-
-def offered_in(kind: str) -> bool:
-    """Whether a meeting of ``kind`` offers the trappe as an agenda item."""
-    return kind in MEETING_KINDS
-
+offered_in = rules.offered_in
 
 _CHILD = '("is_child" OR "role" = \'child\')'
 

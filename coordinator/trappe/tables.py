@@ -44,7 +44,7 @@ class TrappeAssessment(Table):
     # the network meeting where it was discussed (None: a conversation, a team meeting …)
     meeting = ForeignKey(references=Meeting, on_delete=OnDelete.set_null, null=True)
     # a correction points at the row it corrects; that row is never changed
-    corrects = ForeignKey(references="TrappeAssessment", on_delete=OnDelete.cascade,
+    corrects: ForeignKey = ForeignKey(references="TrappeAssessment", on_delete=OnDelete.cascade,
                           null=True, index=True)
     correction_reason = Text(default="")
     recorded_by = Integer(null=True, default=None)
