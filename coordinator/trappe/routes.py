@@ -71,6 +71,12 @@ def _form_from_row(row: Mapping[str, Any]) -> dict[str, str]:
     return form
 
 
+def _meeting_id(form: Mapping[str, Any]) -> int | None:
+    """The meeting a form was posted from (None when absent or malformed)."""
+    value = str(form.get("meeting") or "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 class TrappeController(Controller):
     """Randers-trappen per child: the timeline, recording and correcting assessments."""
 
@@ -102,8 +108,9 @@ class TrappeController(Controller):
             await service.record(user, family_id, parse_draft(form), meeting,
                                  web.client_address(request))
         except web.UserError as refused:
-            if refused.status == 409:
-                raise
+            meeting_id = _meeting_id(form)
+            if meeting_id is not None and refused.field != "meeting":
+                return await self._meeting_page(request, meeting_id, form=form, error=refused)
             return await self._page(request, family_id, form=form, error=refused)
         if form.get("meeting"):
             return web.see_other(request, f"/trappe/moeder/{form['meeting']}?gemt=1")
@@ -148,12 +155,19 @@ class TrappeController(Controller):
     async def meeting_item(self, request: Request, meeting_id: FromPath[int]) -> Response:
         """The trappe as an agenda item of a meeting: where each child stands, and the
         form to record the assessment made at the meeting."""
+        return await self._meeting_page(request, meeting_id)
+
+    async def _meeting_page(self, request: Request, meeting_id: int, *,
+                            form: Mapping[str, Any] | None = None,
+                            error: web.UserError | None = None) -> Response:
         meeting, family, trappe = await service.meeting_item(
             web.user_of(request), meeting_id, web.client_address(request))
         return web.render("trappe/meeting.html", {
             **_vocabulary(), "meeting": meeting, "family": family, "trappe": trappe,
-            "form": {"assessed_on": clock.today().isoformat()}, "error": "", "field": None,
-            "saved": request.query_params.get("gemt") == "1"})
+            "form": dict(form or {"assessed_on": clock.today().isoformat()}),
+            "error": error.message if error else "", "field": error.field if error else None,
+            "saved": request.query_params.get("gemt") == "1",
+        }, status=error.status if error else 200)
 
 
 def _period(params: Mapping[str, Any]) -> tuple[date, date]:

@@ -151,6 +151,12 @@ async def test_the_trappe_is_an_agenda_item_of_the_network_meeting(client):
     assert response.status_code == 303
     assert response.headers["location"] == f"/trappe/moeder/{network}?gemt=1"
     assert (await _rows(w.family_id))[0]["meeting"] == network
+    refused = await f.post_form(client, f"/families/{w.family_id}/trappe",
+                                {**d.form(w.child_id, worrying_behaviour="", child_view="Mit bud"),
+                                 "meeting": str(network)}, page=f"/trappe/moeder/{network}")
+    assert refused.status_code == 422 and "Dagsordenspunkt: Randers-trappen" in refused.text
+    assert f'name="meeting" value="{network}"' in refused.text and "Mit bud" in refused.text
+    assert 'id="err-worrying_behaviour"' in refused.text
     bic = await d.meeting(w.family_id, "bic_session", w.worker.id)
     assert (await client.get(f"/trappe/moeder/{bic}")).status_code == 404
     refused = await f.post_form(client, f"/families/{w.family_id}/trappe",
