@@ -64,8 +64,9 @@ async def seed(ctx) -> None:
         name = {"sara": "Sara Demo Kristiansen", "mikkel": "Mikkel Demo Lauridsen"}.get(author, "")
         for number, child in enumerate(children):
             steps = _path(family.index, number)
-            # spaced a month apart, ending 12+ days ago, never before the case was opened
-            last = ctx.today - timedelta(days=12 + family.index % 10)
+            # spaced a month apart, the newest a few days to three weeks ago, never before
+            # the case was opened (so some follow-ups are due, most are not)
+            last = ctx.today - timedelta(days=2 + (family.index * 3 + number) % 20)
             room = max((last - opened[family.id]).days, 0)
             gap = min(30, room // max(len(steps) - 1, 1))
             day = last - timedelta(days=gap * (len(steps) - 1))

@@ -277,6 +277,7 @@ class DueItem:
     family_name: str
     child_name: str
     step: int | None
+    step_label: str
     due_on: date
     overdue: bool
     cadence: str
@@ -297,7 +298,8 @@ async def _due(rows: list[dict], on: date, names: bool = True) -> list[DueItem]:
             if f.due_within(on):
                 items.append(DueItem(
                     family["id"], family["name"],
-                    child.child["name"] if names else f"Barn {index}", f.step, f.due_on,
+                    child.child["name"] if names else f"Barn {index}", f.step,
+                    f"{f.step}. {rules.STEPS[f.step]}" if f.step else "Ikke vurderet", f.due_on,
                     f.overdue(on), f.cadence, rules.CASE_TYPE_LABELS[trappe.case_type]))
     return sorted(items, key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
 

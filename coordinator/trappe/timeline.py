@@ -25,10 +25,10 @@ def da_date(day: date) -> str:
     return f"{day.day}.{day.month}.{day.year}"
 
 
-def svg(child_name: str, points: Sequence[tuple[date, int]], width: int = 560) -> str:
+def svg(child_name: str, points: Sequence[tuple[date, int]], width: int = 480) -> str:
     """The timeline of one child: ``points`` are (day, step), oldest first."""
-    row = 26
-    left, top = 190, 12
+    row = 22
+    left, top = 185, 10
     height = top + row * len(STEPS) + 28
     prefix = "trappe-" + hashlib.sha1(
         (child_name + repr(list(points))).encode()).hexdigest()[:10]
@@ -40,7 +40,7 @@ def svg(child_name: str, points: Sequence[tuple[date, int]], width: int = 560) -
         desc = "Ingen vurderinger endnu."
     root = ET.Element("svg", {
         "xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {width} {height}",
-        "width": "100%", "role": "img", "aria-labelledby": f"{prefix}-title {prefix}-desc",
+        "width": str(width), "height": str(height), "role": "img", "aria-labelledby": f"{prefix}-title {prefix}-desc",
         "font-family": "system-ui, Arial, sans-serif", "font-size": "12",
     })
     ET.SubElement(root, "title", {"id": f"{prefix}-title"}).text = title
