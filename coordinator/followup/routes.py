@@ -117,7 +117,8 @@ class FollowupController(Controller):
                  for y in range(start.year, end.year + 1)}
         return web.render("followup/succeskriterier.html", {
             "report": report, "shares": shares, "trappe_share": trappe_share,
-            "trappe_target": criteria.TRAPPE_TARGET_PERCENT, "share_text": _share_text, "years": years,
+            "trappe_target": criteria.TRAPPE_TARGET_PERCENT,
+            "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,
             "bars_svg": charts.horizontal_bars(
                 bars, "Succeskriterier", "Andel af de aktuelle familier for hvert kriterium."),
             "years_svg": charts.column_chart(

@@ -228,3 +228,11 @@ async def test_an_incomplete_analysis_does_not_meet_the_criterion():
     missing = await service.missing(w.worker, from_day, clock.today())
     assert [(r["name"], r["without"], r["incomplete"]) for r in missing] == [
         ("Familien Trappe", 0, 1)]
+
+
+async def test_the_admin_sees_the_figure_but_no_drill_down(client):
+    admin = await f.user("admin")
+    await f.login(client, admin)
+    page = (await client.get("/followup/succeskriterier")).text
+    assert "Randers-trappen og analysen brugt" in page and "/trappe/kriterium" not in page
+    assert (await client.get("/trappe/kriterium")).status_code == 404
