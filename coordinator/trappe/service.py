@@ -229,12 +229,15 @@ async def correct(user: Principal, family_id: int, assessment_id: int, draft: ru
         raise web.UserError("Skriv, hvad der rettes og hvorfor.", field="correction_reason")
     await _check(family_id, draft)
     async with db.transaction():
-        original = await TrappeAssessment.select(
-            TrappeAssessment.id, TrappeAssessment.child, TrappeAssessment.meeting).where(
-            (TrappeAssessment.id == assessment_id)
-            & (TrappeAssessment.family == family_id)).first()
-        if original is None:
+        # Locked on PostgreSQL (SQLite's transaction holds the write lock already), so two
+        # corrections of one row at once end as one correction and one 409, never two.
+        lock = " FOR UPDATE" if db.engine_name() == "postgresql" else ""
+        found = await db.fetch('SELECT "id", "child", "meeting" FROM "trappe_assessment" '
+                               'WHERE "id" = {} AND "family" = {}' + lock,
+                               assessment_id, family_id)
+        if not found:
             raise NotFoundException()
+        original = found[0]
         if original["child"] != draft.child_id:
             raise web.UserError("En rettelse gælder det samme barn som vurderingen.",
                                 field="child")

@@ -81,3 +81,4 @@ async def test_the_purge_blanks_the_free_text_and_keeps_the_steps():
     row = (await TrappeAssessment.select())[0]
     assert [row[name] for name in gdpr.TRAPPE_TEXTS] == [""] * len(gdpr.TRAPPE_TEXTS)
     assert (row["step"], row["violence_rating"], row["analysis_complete"]) == (3, "serious", True)
+
