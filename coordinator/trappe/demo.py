@@ -48,8 +48,8 @@ def _path(index: int, child_number: int) -> list[int]:
 
 async def seed(ctx) -> None:
     """Two to four assessments for the children of most families, spaced by the cadence of
-    their step; every fifth family has none yet, every seventh an incomplete analysis, and
-    one assessment is corrected (the history keeps both)."""
+    their step; every fifth family has none yet, every seventh a child whose analysis is
+    never complete, and one assessment is corrected (the history keeps both)."""
     corrected = False
     opened = {row["id"]: row["opened_on"] for row in
               await Family.select(Family.id, Family.opened_on)}
@@ -71,7 +71,8 @@ async def seed(ctx) -> None:
             gap = min(30, room // max(len(steps) - 1, 1))
             day = last - timedelta(days=gap * (len(steps) - 1))
             for position, step in enumerate(steps):
-                complete = not (family.index % 7 == 6 and position == len(steps) - 1)
+                # every seventh family's first child: the analysis never done in full
+                complete = not (family.index % 7 == 6 and number == 0)
                 ratings = {key: RATING_BY_STEP[step] if complete or key in ("social", "health")
                            else "" for key, _ in rules.AREAS}
                 row = dict(

@@ -132,14 +132,6 @@ def in_force(assessments: Iterable[Assessment]) -> list[Assessment]:
     return sorted((a for a in rows if a.id not in corrected), key=lambda a: (a.assessed_on, a.id))
 
 
-def latest_per_child(assessments: Iterable[Assessment]) -> dict[int, Assessment]:
-    """Child id → the newest assessment in force."""
-    latest: dict[int, Assessment] = {}
-    for assessment in in_force(assessments):
-        latest[assessment.child_id] = assessment
-    return latest
-
-
 # Meeting kinds where the trappe is an agenda item (never the BIC meetings with the father).
 MEETING_KINDS = ("netvaerksmoede", "statusmoede", "familieraadslagning",
                  "familieraadslagning_followup")
@@ -249,9 +241,14 @@ def next_followup(child_id: int, kind: CaseType, history: list[Assessment], open
     return ChildFollowup(child_id, last.step, last.assessed_on, due, interval_label(kind, last.step))
 
 
-def family_meets_criterion(children: Iterable[int], latest: Mapping[int, Assessment]) -> bool:
+def analysed_children(assessments: Iterable[Assessment]) -> set[int]:
+    """The children with an assessment in force whose analysis covers all five areas."""
+    return {a.child_id for a in in_force(assessments) if a.analysis_complete}
+
+
+def family_meets_criterion(children: Iterable[int], assessments: Iterable[Assessment]) -> bool:
     """The success criterion for one family: every child has an assessment in force with the
     analysis complete (seed 000: every journal shows the trappe and the analysis used)."""
     ids = list(children)
-    return bool(ids) and all(c in latest and latest[c].analysis_complete for c in ids)
+    return bool(ids) and set(ids) <= analysed_children(assessments)
 

@@ -402,13 +402,13 @@ async def missing(user: Principal, start: date, end: date, address: str = "") ->
     children = await children_of([r["id"] for r in rows])
     assessments = await _assessments([r["id"] for r in rows])
     for row in rows:
-        latest = rules.latest_per_child(
-            _plain(a) for a in assessments.get(row["id"], []) if a["assessed_on"] <= end)
-        kids = children[row["id"]]
+        mine = [_plain(a) for a in assessments.get(row["id"], []) if a["assessed_on"] <= end]
+        assessed = {a.child_id for a in rules.in_force(mine)}
+        analysed = rules.analysed_children(mine)
+        kids = [c["id"] for c in children[row["id"]]]
         row["children"] = len(kids)
-        row["without"] = sum(1 for c in kids if c["id"] not in latest)
-        row["incomplete"] = sum(1 for c in kids if c["id"] in latest
-                                and not latest[c["id"]].analysis_complete)
+        row["without"] = sum(1 for c in kids if c not in assessed)
+        row["incomplete"] = sum(1 for c in kids if c in assessed and c not in analysed)
     await _audit_families(user, CRITERION_ENTITY, f"{start}–{end}",
                           {(r["id"], r["name"]) for r in rows}, address)
     return rows

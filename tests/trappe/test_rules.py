@@ -68,7 +68,6 @@ def test_a_correction_takes_the_place_of_the_row_it_corrects():
     assert [a.id for a in rules.in_force([first, second])] == [1, 2]
     assert [a.id for a in rules.in_force([second, fix, first])] == [1, 3]
     assert [a.id for a in rules.in_force([first, second, fix, fix_of_fix])] == [1, 4]
-    assert rules.latest_per_child([first, second, fix]) == {7: fix}
 
 
 @pytest.mark.parametrize(("kind", "step", "expected"), [
@@ -130,10 +129,14 @@ def test_due_within_looks_two_weeks_ahead():
 def test_the_criterion_needs_every_child_with_the_analysis():
     complete = Assessment(1, 7, TODAY, 2, analysis_complete=True)
     partial = Assessment(2, 8, TODAY, 2, analysis_complete=False)
-    assert rules.family_meets_criterion([7], {7: complete})
-    assert not rules.family_meets_criterion([7, 8], {7: complete, 8: partial})
-    assert not rules.family_meets_criterion([7, 8], {7: complete})
-    assert not rules.family_meets_criterion([], {})
+    assert rules.family_meets_criterion([7], [complete])
+    assert not rules.family_meets_criterion([7, 8], [complete, partial])
+    assert not rules.family_meets_criterion([7, 8], [complete])
+    assert not rules.family_meets_criterion([], [])
+    later_partial = Assessment(3, 7, TODAY, 1, analysis_complete=False)
+    assert rules.family_meets_criterion([7], [complete, later_partial])  # used once is used
+    corrected = Assessment(4, 7, TODAY, 2, analysis_complete=False, corrects=1)
+    assert not rules.family_meets_criterion([7], [complete, corrected])  # no longer in force
 
 
 def test_the_criterion_share_and_its_target():
