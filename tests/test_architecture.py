@@ -49,6 +49,8 @@ PURE_MODULES = (
     "coordinator.network.vocab",
     "coordinator.reminders.digest",
     "coordinator.reminders.mail",
+    "coordinator.trappe.rules",
+    "coordinator.trappe.timeline",
 )
 
 # Third-party packages that are the database or HTTP.

@@ -19,6 +19,7 @@ from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import load_family, meeting_page_stamps
 from coordinator.meetings import availability, flows, kinds, participants, planner, service
+from coordinator.trappe import rules as trappe
 
 # Meeting pages by user, content stamps and minute (see coordinator/pagecache.py).
 MEETING_PAGES = pagecache.PageCache()
@@ -433,6 +434,7 @@ class MeetingController(Controller):
             })
         if runs_it:
             context["organisations"] = await service.organisation_choices()
+        context["trappe_item"] = trappe.offered_in(meeting["kind"])
         context.update(extra or {})
         return context
 
