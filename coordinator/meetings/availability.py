@@ -154,6 +154,39 @@ async def remove_date_override(user: Principal, owner: Owner, day: date, family_
                            f"Særlig arbejdstid for {name} den {day:%d.%m.%Y} fjernet", address)
 
 
+# ------------------------------------------------------------------------ people
+
+@dataclass(frozen=True)
+class Who:
+    """What the slot finder needs to know about a participant besides their hours."""
+
+    private: bool
+    child: bool
+
+
+async def who_of(participants: list[dict]) -> dict[str, Who]:
+    """Per participant safety id: a private person (planned outside school and work) and a
+    child (never during school hours on school days). A network person is a child by the
+    network's own mark or role; everyone not professional on the meeting is private."""
+    persons = [p["person"] for p in participants if p.get("person")]
+    children: set[int] = set()
+    if persons:
+        rows = await net.Person.select(net.Person.id, net.Person.is_child, net.Person.role).where(
+            net.Person.id.is_in(persons))
+        children = {r["id"] for r in rows if r["is_child"] or r["role"] == "child"}
+    return {p["safety_id"]: Who(private=p.get("category") != "professional",
+                                child=p.get("person") in children) for p in participants}
+
+
+def default_hours(participant: Mapping[str, Any]) -> tuple[dict[int, planner.WorkingHours], str]:
+    """The hours that apply to a participant with none of their own, and how the page
+    says them: office hours for professionals, afternoons and evenings for private people."""
+    if participant.get("category") == "professional":
+        return dict(planner.DEFAULT_WORKING_HOURS), "fagpersoner: mandag–fredag 08–16"
+    return (dict(planner.PRIVATE_DEFAULT_HOURS),
+            "private personer: hverdage 15–20, uden for skole og arbejde")
+
+
 # ------------------------------------------------------------------------ rooms
 
 async def rooms(active_only: bool = True) -> list[dict]:

@@ -26,7 +26,7 @@ from coordinator.families import cases
 from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
-from coordinator.meetings import availability, kinds, planner, protected, safety, sql
+from coordinator.meetings import availability, formoede, kinds, planner, protected, safety, sql
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
     FatherAssessment,
@@ -1384,6 +1384,7 @@ class SlotAnswer:
     result: planner.PlanningResult
     warnings: list[str]
     room_names: dict[str, str]
+    blocked: str = ""  # why nothing can be proposed yet (e.g. the formøde is not dated)
 
 
 async def busy_of(meeting_id: int, participants: list[dict], span: tuple[datetime, datetime]
@@ -1460,16 +1461,21 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
                                     frozenset(p["safety_id"] for p in participants
                                               if part["key"] in p["part_keys"])))
     people = []
+    who = await availability.who_of(participants)
     for p in participants:
         own = hours.get(p["safety_id"], availability.Hours())
         people.append(planner.Participant(
             p["safety_id"], p["name"], [*busy[p["safety_id"]], *from_feeds.busy[p["safety_id"]]],
-            working_hours=own.weekly, date_overrides=own.dates))
+            working_hours=own.weekly, date_overrides=own.dates,
+            private=who[p["safety_id"]].private,
+            school_hours=planner.DEFAULT_SCHOOL_HOURS if who[p["safety_id"]].child else None))
+    not_before, not_before_message = await formoede.limit_for(meeting)
     request = planner.PlanningRequest(
         participants=people, parts=p_parts,
         window_start=window_start, window_end=window_end,
         now=now, min_notice_working_days=query.min_notice,
-        rooms=await _planner_rooms(meeting["id"], query.room, span))
+        rooms=await _planner_rooms(meeting["id"], query.room, span),
+        not_before=not_before, not_before_message=not_before_message)
     return request, from_feeds.warnings
 
 
@@ -1482,6 +1488,9 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
         raise web.UserError("Perioden slutter, før den begynder.")
     if query.last_day < now.astimezone(web.COPENHAGEN).date():
         raise web.UserError("Perioden ligger i fortiden.")
+    not_before, held_back = await formoede.limit_for(meeting)
+    if not_before is None and held_back:
+        return SlotAnswer(planner.PlanningResult((), ()), [], {}, blocked=held_back)
     request, warnings = await planning_request(meeting, query, now)
     try:
         result = planner.find_slots(request)
