@@ -164,18 +164,15 @@ class Who:
     child: bool
 
 
-async def who_of(participants: list[dict]) -> dict[str, Who]:
+def who_of(participants: list[dict]) -> dict[str, Who]:
     """Per participant safety id: a private person (planned outside school and work) and a
     child (never during school hours on school days). A network person is a child by the
-    network's own mark or role; everyone not professional on the meeting is private."""
-    persons = [p["person"] for p in participants if p.get("person")]
-    children: set[int] = set()
-    if persons:
-        rows = await net.Person.select(net.Person.id, net.Person.is_child, net.Person.role).where(
-            net.Person.id.is_in(persons))
-        children = {r["id"] for r in rows if r["is_child"] or r["role"] == "child"}
+    network's own mark or role (``person_is_child``, ``person_role`` as
+    ``service.participants_of`` gives them); everyone not professional is private."""
     return {p["safety_id"]: Who(private=p.get("category") != "professional",
-                                child=p.get("person") in children) for p in participants}
+                                child=bool(p.get("person_is_child"))
+                                or p.get("person_role") == "child")
+            for p in participants}
 
 
 def default_hours(participant: Mapping[str, Any]) -> tuple[dict[int, planner.WorkingHours], str]:

@@ -425,6 +425,7 @@ _PARTS = (f'SELECT {sql.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
 # One row per participant and part they attend (or one row with no part key).
 _PARTICIPANTS = (
     f'SELECT {sql.columns(Participant, "p")}, pe."role" AS "person_role", '
+    'pe."is_child" AS "person_is_child", '
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
@@ -1438,10 +1439,12 @@ async def _planner_rooms(meeting_id: int, wanted: int | None, span: tuple[dateti
     return [planner.Room(str(r["id"]), r["name"], busy[r["id"]]) for r in rooms]
 
 
-async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: datetime
+async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: datetime,
+                           limit: tuple[datetime | None, str] | None = None
                            ) -> tuple[planner.PlanningRequest, list[str]]:
     """The planner's input, gathered from the database and the imported feeds (which are
-    refreshed here, before the planner runs), and the feeds' Danish warnings."""
+    refreshed here, before the planner runs), and the feeds' Danish warnings; ``limit`` is
+    the formøde's (``formoede.limit_for``) when the caller has read it already."""
     window_start = datetime.combine(query.first_day, time(0), web.COPENHAGEN)
     window_end = datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN)
     span = planner.busy_span(window_start, window_end, now, query.min_notice)
@@ -1461,7 +1464,7 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
                                     frozenset(p["safety_id"] for p in participants
                                               if part["key"] in p["part_keys"])))
     people = []
-    who = await availability.who_of(participants)
+    who = availability.who_of(participants)
     for p in participants:
         own = hours.get(p["safety_id"], availability.Hours())
         people.append(planner.Participant(
@@ -1469,7 +1472,7 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
             working_hours=own.weekly, date_overrides=own.dates,
             private=who[p["safety_id"]].private,
             school_hours=planner.DEFAULT_SCHOOL_HOURS if who[p["safety_id"]].child else None))
-    not_before, not_before_message = await formoede.limit_for(meeting)
+    not_before, not_before_message = limit or await formoede.limit_for(meeting)
     request = planner.PlanningRequest(
         participants=people, parts=p_parts,
         window_start=window_start, window_end=window_end,
@@ -1491,7 +1494,7 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
     not_before, held_back = await formoede.limit_for(meeting)
     if not_before is None and held_back:
         return SlotAnswer(planner.PlanningResult((), ()), [], {}, blocked=held_back)
-    request, warnings = await planning_request(meeting, query, now)
+    request, warnings = await planning_request(meeting, query, now, (not_before, held_back))
     try:
         result = planner.find_slots(request)
     except planner.PlanningError as exc:
