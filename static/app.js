@@ -27,6 +27,70 @@
     return slot;
   }
 
+  // A refusal that names a field (data-field on the alert) is also shown at the field: the
+  // message right after the input, the input aria-invalid and described by the message,
+  // and focus on it. The next submit of the form clears the marks.
+  let fieldErrors = 0;
+
+  function formOf(alert) {
+    const inside = alert.closest("form");
+    if (inside) return inside;
+    const holder = alert.closest(".form-refusal");
+    if (holder && holder.nextElementSibling && holder.nextElementSibling.matches("form")) {
+      return holder.nextElementSibling;
+    }
+    let next = alert.nextElementSibling;
+    while (next && !next.matches("form")) next = next.nextElementSibling;
+    return next || (alert.parentElement && alert.parentElement.querySelector("form"));
+  }
+
+  function clearFields(form) {
+    for (const note of form.querySelectorAll(".field-error")) note.remove();
+    for (const input of form.querySelectorAll("[aria-invalid='true'][data-described-before]")) {
+      const before = input.getAttribute("data-described-before");
+      if (before) input.setAttribute("aria-describedby", before);
+      else input.removeAttribute("aria-describedby");
+      input.removeAttribute("data-described-before");
+      input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function markFields(root) {
+    if (!root || !root.querySelectorAll) return;
+    const alerts = root.matches && root.matches(".alert[data-field]")
+      ? [root] : root.querySelectorAll(".alert[data-field]");
+    for (const alert of alerts) {
+      const form = formOf(alert);
+      const name = alert.getAttribute("data-field");
+      if (!form || !name) continue;
+      const named = form.querySelectorAll("[name]");
+      const input = Array.prototype.find.call(named, function (el) {
+        return el.getAttribute("name") === name && el.type !== "hidden";
+      });
+      if (!input) continue;
+      clearFields(form);
+      const text = alert.querySelector(".refusal-message") || alert;
+      const note = document.createElement("p");
+      fieldErrors += 1;
+      note.id = "field-error-" + fieldErrors;
+      note.className = "field-error";
+      note.textContent = text.textContent.trim();
+      const fieldset = input.type === "checkbox" || input.type === "radio"
+        ? input.closest("fieldset") : null;
+      const anchor = fieldset || input.closest(".field") || input;
+      if (anchor === input) input.insertAdjacentElement("afterend", note);
+      else anchor.appendChild(note);
+      const targets = fieldset ? fieldset.querySelectorAll("[name='" + name + "']") : [input];
+      for (const el of targets) {
+        const before = el.getAttribute("aria-describedby") || "";
+        el.setAttribute("data-described-before", before);
+        el.setAttribute("aria-describedby", (before ? before + " " : "") + note.id);
+        el.setAttribute("aria-invalid", "true");
+      }
+      input.focus();
+    }
+  }
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     const detail = event.detail;
     const form = detail.requestConfig && detail.requestConfig.elt;
@@ -53,7 +117,13 @@
     if (target && target.classList && target.classList.contains("form-refusal")) {
       returnTo = null;
       target.focus();
+      markFields(target);
     }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt;
+    if (form && form.matches && form.matches("form")) clearFields(form);
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -67,6 +137,12 @@
     heading.focus({ preventScroll: true });
   });
 
-  document.addEventListener("htmx:load", function (event) { prepare(event.detail.elt); });
-  document.addEventListener("DOMContentLoaded", function () { prepare(document); });
+  document.addEventListener("htmx:load", function (event) {
+    prepare(event.detail.elt);
+    markFields(event.detail.elt);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    prepare(document);
+    markFields(document);
+  });
 })();

@@ -18,7 +18,16 @@ from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import load_family
-from coordinator.meetings import availability, flows, formoede, kinds, participants, planner, service
+from coordinator.meetings import (
+    availability,
+    flows,
+    formoede,
+    kinds,
+    participants,
+    planner,
+    readiness,
+    service,
+)
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], Any]:
@@ -433,6 +442,8 @@ class MeetingController(Controller):
             })
         if runs_it:
             context["organisations"] = await service.organisation_choices()
+        people: list[dict] = context.get("people", [])  # type: ignore[assignment]
+        context["offers"] = await readiness.meeting_offers(view, people)
         context.update(extra or {})
         return web.render("meetings/detail.html", context, status=status)
 

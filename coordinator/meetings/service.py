@@ -638,19 +638,25 @@ async def meetings_of_family(family_id: int) -> list[dict]:
 
 # ------------------------------------------------------------------------- creating
 
-def _check_window(start: datetime, end: datetime, label: str, now: datetime) -> None:
-    """One part's window: end after start, not in the past, not on a closed day."""
+def _check_window(start: datetime, end: datetime, label: str, now: datetime,
+                  key: str = "") -> None:
+    """One part's window: end after start, not in the past, not on a closed day; a refusal
+    names the form field (``{key}_start`` / ``{key}_end``)."""
+    start_field, end_field = (f"{key}_start", f"{key}_end") if key else (None, None)
     if end <= start:
-        raise web.UserError(f"»{label}«: sluttidspunktet skal ligge efter starttidspunktet.")
+        raise web.UserError(f"»{label}«: sluttidspunktet skal ligge efter starttidspunktet.",
+                            field=end_field)
     if start < now:
-        raise web.UserError(f"»{label}«: tidspunktet ligger i fortiden. Vælg et senere tidspunkt.")
-    for moment in (start, end):
+        raise web.UserError(f"»{label}«: tidspunktet ligger i fortiden. Vælg et senere tidspunkt.",
+                            field=start_field)
+    for moment, name in ((start, start_field), (end, end_field)):
         day = moment.astimezone(web.COPENHAGEN).date()
         reason = planner.closed_day_reason(day)
         if reason:
-            raise web.UserError(f"»{label}« falder på en lukkedag ({reason}). Vælg en anden dag.")
+            raise web.UserError(f"»{label}« falder på en lukkedag ({reason}). Vælg en anden dag.",
+                                field=name)
         if day.weekday() >= 5:
-            raise web.UserError(f"»{label}« falder i en weekend. Vælg en hverdag.")
+            raise web.UserError(f"»{label}« falder i en weekend. Vælg en hverdag.", field=name)
 
 
 def validate_times(kind: kinds.MeetingKind,
@@ -665,11 +671,13 @@ def validate_times(kind: kinds.MeetingKind,
         start, end = given.get(spec.key, (None, None))
         if not start or not end:
             if given:
-                raise web.UserError(f"Angiv både start og slut for »{spec.label}«.")
+                raise web.UserError(f"Angiv både start og slut for »{spec.label}«.",
+                                    field=f"{spec.key}_{'end' if start else 'start'}")
             continue
-        _check_window(start, end, spec.label, now)
+        _check_window(start, end, spec.label, now, spec.key)
         if previous_end and start < previous_end:
-            raise web.UserError(f"»{spec.label}« begynder, før den forrige del er slut.")
+            raise web.UserError(f"»{spec.label}« begynder, før den forrige del er slut.",
+                                field=f"{spec.key}_start")
         previous_end = end
         result[spec.key] = (start.astimezone(UTC), end.astimezone(UTC))
     return result
