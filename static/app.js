@@ -94,9 +94,12 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     const detail = event.detail;
     const form = detail.requestConfig && detail.requestConfig.elt;
-    if (!detail.isError || !form || !form.matches || !form.matches("form[data-keeps-input]")) return;
+    if (!detail.isError || !form || !form.matches || !form.matches("form")) return;
     const body = typeof detail.serverResponse === "string" ? detail.serverResponse.trimStart() : "";
     if (/^<!doctype/i.test(body)) return;  // a whole page (a form re-rendered with its input)
+    // Other htmx forms (hx-post) swap their own re-rendered section; only a bare refusal
+    // (the error fragment) goes to the form they were sent from.
+    if (!form.matches("form[data-keeps-input]") && !/^<div class="alert alert-error"/.test(body)) return;
     detail.target = slotFor(form);
     detail.swapOverride = "innerHTML";
   });

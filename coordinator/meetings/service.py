@@ -837,7 +837,7 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         if not new.name:
             raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.")
         if new.email and ("@" not in new.email or " " in new.email):
-            raise web.UserError("E-mailadressen er ikke gyldig.")
+            raise web.UserError("E-mailadressen er ikke gyldig.", field="email")
         values.update(name=new.name, email=new.email, organisation=new.organisation,
                       role=new.role or "professional",
                       channel="worker" if new.invite_via_worker else new.channel or "email")
