@@ -60,14 +60,23 @@
     const alerts = root.matches && root.matches(".alert[data-field]")
       ? [root] : root.querySelectorAll(".alert[data-field]");
     for (const alert of alerts) {
-      const form = formOf(alert);
       const name = alert.getAttribute("data-field");
-      if (!form || !name) continue;
-      const named = form.querySelectorAll("[name]");
-      const input = Array.prototype.find.call(named, function (el) {
-        return el.getAttribute("name") === name && el.type !== "hidden";
-      });
-      if (!input) continue;
+      if (!name || alert.hasAttribute("data-marked")) continue;
+      alert.setAttribute("data-marked", "");
+      // The form the refusal belongs to; a page-level alert (a page rendered again) names
+      // a field of one of the page's forms.
+      const near = formOf(alert);
+      const forms = [near].concat(Array.prototype.slice.call(document.querySelectorAll("form")));
+      let form = null;
+      let input = null;
+      for (const candidate of forms) {
+        if (!candidate) continue;
+        input = Array.prototype.find.call(candidate.querySelectorAll("[name]"), function (el) {
+          return el.getAttribute("name") === name && el.type !== "hidden";
+        });
+        if (input) { form = candidate; break; }
+      }
+      if (!form || !input) continue;
       clearFields(form);
       const text = alert.querySelector(".refusal-message") || alert;
       const note = document.createElement("p");
