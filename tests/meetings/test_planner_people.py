@@ -12,8 +12,8 @@ from coordinator import clock
 from coordinator.meetings.planner import (
     DEFAULT_SCHOOL_HOURS,
     LOCAL_TZ,
-    Participant,
     Part,
+    Participant,
     PlanningRequest,
     earliest_allowed_date,
     find_slots,
