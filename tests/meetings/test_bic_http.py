@@ -56,6 +56,11 @@ async def test_flow_agreement_before_contact_then_referral_adds_contact_person(c
     assert r.status_code == 303
     member = await TeamMember.select().where(TeamMember.user == mads.id).first()
     assert member["team_role"] == "Kontaktperson, Modtagelsen"
+    # a session with no topic is refused at the topics (the page shows it there)
+    path = BASE.format(family_id)
+    r = await f.post_form(client, f"{path}/sessions", _session(day, topics=()), page=f"{path}/",
+                          htmx=True)
+    assert r.status_code == 422 and 'data-field="topics"' in r.text and "emne" in r.text
     r = await _post(client, family_id, "sessions", _session(day))
     assert r.status_code == 303
     session = await BicSession.select().first()
