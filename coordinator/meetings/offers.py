@@ -82,7 +82,8 @@ def planning_offer(state: MeetingState, target: str) -> Offer:
         if state.blocking:
             return Offer(False, "Sikkerhedsadvarsler stopper afsendelsen: "
                          + " ".join(state.blocking),
-                         "Ret forholdet, eller registrér en begrundet godkendelse under Sikkerhed",
+                         "Ret det, advarslerne under Sikkerhed nævner (fx hvordan en deltager "
+                         "inviteres), eller registrér en begrundet godkendelse, hvor den tilbydes",
                          f"{page}#safety")
     return ALLOWED
 
