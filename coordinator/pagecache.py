@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import secrets
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from litestar import Request
@@ -29,17 +29,22 @@ _PLACEHOLDER_BYTES = _TOKEN_PLACEHOLDER.encode()
 
 
 class PageCache:
-    """A bounded least-recently-used map from key to rendered HTML (entries and bytes)."""
+    """A bounded least-recently-used map from key to rendered HTML (entries and bytes).
 
-    def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
+    ``weigh`` gives an entry's size against ``max_bytes`` (the length of a page; another
+    measure for cached values that are not bytes, such as rows)."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024,
+                 weigh: Callable[[Any], int] = len) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.weigh = weigh
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._bytes = 0
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> Any:
         page = self._entries.get(key)
         if page is None:
             self.misses += 1
@@ -48,17 +53,18 @@ class PageCache:
         self.hits += 1
         return page
 
-    def put(self, key: Hashable, page: bytes) -> None:
-        if len(page) > self.max_bytes:
+    def put(self, key: Hashable, page: Any) -> None:
+        size = self.weigh(page)
+        if size > self.max_bytes:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old)
+            self._bytes -= self.weigh(old)
         self._entries[key] = page
-        self._bytes += len(page)
+        self._bytes += size
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
-            self._bytes -= len(evicted)
+            self._bytes -= self.weigh(evicted)
 
     def clear(self) -> None:
         """Forget every page (and the counters)."""
