@@ -37,6 +37,7 @@ PURE_MODULES = (
     "coordinator.invites.imip",
     "coordinator.invites.redact",
     "coordinator.meetings.kinds",
+    "coordinator.meetings.offers",
     "coordinator.meetings.participants",
     "coordinator.meetings.planner",
     "coordinator.meetings.protected",
