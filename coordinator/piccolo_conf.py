@@ -22,6 +22,7 @@ APPS = [
     "coordinator.agreements.piccolo_app",
     "coordinator.followup.piccolo_app",
     "coordinator.invites.piccolo_app",
+    "coordinator.method.piccolo_app",
 ]
 
 

@@ -53,6 +53,11 @@ WATCHED: dict[str, str] = {
     "participant_part": _BY_PART,
     "fgc_task": _BY_CASE,
     "fgc_plan_item": _BY_CASE,
+    # the method: Signs of Safety and the handleplan
+    "sos_mapping": _BY_FAMILY,
+    "sos_scale": _BY_FAMILY,
+    "goal": _BY_FAMILY,
+    "goal_evaluation": _BY_FAMILY,
     # shared by every family page
     "app_user": _SHARED,
     "organisation": _SHARED,

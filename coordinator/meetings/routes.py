@@ -19,6 +19,7 @@ from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import load_family
 from coordinator.meetings import availability, flows, kinds, participants, planner, service
+from coordinator.method import service as method
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], Any]:
@@ -424,6 +425,8 @@ class MeetingController(Controller):
             })
         if runs_it:
             context["organisations"] = await service.organisation_choices()
+        context.update(await method.meeting_section(user, meeting, family, audience,
+                                                    web.client_address(request)))
         context.update(extra or {})
         return web.render("meetings/detail.html", context, status=status)
 
