@@ -28,6 +28,7 @@ from coordinator.auth.guards import (
 from coordinator.families import service as families
 from coordinator.followup import agenda, charts, service
 from coordinator.meetings import kinds
+from coordinator.method import service as method
 
 EXTRA_ITEM_ROWS = 3
 EARLIEST = date(2000, 1, 1)
@@ -92,7 +93,9 @@ class FollowupController(Controller):
         return web.render("followup/teammoede.html", {
             "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
             "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own,
-            "unit_left_out": unit_left_out})
+            "unit_left_out": unit_left_out,
+            "goals_due": await method.due_evaluations(user, sorted(own), on,
+                                                      web.client_address(request))})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

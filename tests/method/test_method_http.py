@@ -235,3 +235,29 @@ async def test_handleplan_refusals_keep_input_and_stale_evaluations_conflict(cli
     r = await f.post_form(client, f"{base}/goals/999999/evaluations", {
         "evaluated_on": today.isoformat(), "progress": "reached"}, page=f"{base}/")
     assert r.status_code == 404
+
+
+async def test_goals_due_for_evaluation_are_on_the_team_agenda(client, other_client):
+    sara = await f.user()
+    family_id = await f.family(sara, name="Familien Mål")
+    today = app_clock.today()
+    family = {"id": family_id, "status": "active"}
+    await service.create_goal(sara, family, service.GoalInput(
+        "Overskredet mål", "stay", "monthly", today - timedelta(days=40)))
+    await service.create_goal(sara, family, service.GoalInput(
+        "Mål langt ude", "stay", "half_yearly", today))
+    await f.login(client, sara)
+    r = await client.get(f"/followup/teammoede?date={today.isoformat()}")
+    assert r.status_code == 200
+    assert "Mål til evaluering" in r.text and "Overskredet mål" in r.text
+    assert "Mål langt ude" not in r.text
+    assert await AuditEvent.count().where((AuditEvent.entity == service.GOAL_ENTITY)
+                                          & (AuditEvent.family_id == family_id)) >= 1
+    # the father's kontaktperson on the team never sees the goals (no agenda for her side)
+    contact = await f.user("kontaktperson")
+    await TeamMember.insert(TeamMember(family=family_id, user=contact.id,
+                                       team_role="Kontaktperson, Modtagelsen"))
+    assert await service.due_evaluations(contact, [family_id], today) == {}
+    await f.login(other_client, contact)
+    r = await other_client.get(f"/followup/teammoede?date={today.isoformat()}")
+    assert "Overskredet mål" not in r.text
