@@ -2,7 +2,9 @@
 of Safety mapping and scale in a meeting, the handleplan, the family page, and who never
 reaches any of it (other users, the father's side, a samordner)."""
 
+import email
 from datetime import timedelta
+from email import policy
 
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
@@ -13,6 +15,7 @@ from coordinator.meetings.tables import FgcCase, FgcPlanItem, Participant
 from coordinator.method import service
 from coordinator.method.tables import Goal, GoalEvaluation, SosMapping, SosScale
 from tests import factories as f
+from tests.invites import support as invites
 from tests.meetings import support as s
 
 WORRY = "Drengen sover dårligt efter episoderne"
@@ -261,3 +264,28 @@ async def test_goals_due_for_evaluation_are_on_the_team_agenda(client, other_cli
     await f.login(other_client, contact)
     r = await other_client.get(f"/followup/teammoede?date={today.isoformat()}")
     assert "Overskredet mål" not in r.text
+
+
+async def test_invitations_never_carry_the_mapping_scale_or_goals():
+    """The father, the school and the mother are invited to a network meeting with a mapping,
+    scale answers and a goal recorded: no invitation mail carries any of it."""
+    scenario = await invites.scenario()
+    meeting, family = await meetings.load_meeting(scenario.worker, scenario.meeting_id,
+                                                  service.Action.READ)
+    marker = "SOSMARKER7731"
+    await service.save_mapping(scenario.worker, meeting, family, 0, f"{marker} bekymring",
+                               f"{marker} godt", f"{marker} skal ske")
+    await service.add_scale(scenario.worker, meeting, family, "familien", 3, f"{marker} note")
+    await service.create_goal(scenario.worker, family, service.GoalInput(
+        f"{marker} mål", "stay", "monthly", app_clock.today()))
+    await invites.send(scenario)
+    rows = await invites.outbox(scenario.meeting_id)
+    assert len(rows) >= 3  # mother, teacher, father (and the worker)
+    found = []
+    for row in rows:
+        message = email.message_from_string(row["message"], policy=policy.default)
+        texts = [row["message"]] + [part.get_payload(decode=True).decode("utf-8", "replace")
+                                    for part in message.walk() if not part.is_multipart()]
+        assert not any(marker in text for text in texts), row["recipient_email"]
+        found.append(any("Vi taler om skolen" in text for text in texts))
+    assert any(found)  # the mails' text is read: the meeting's own description is there
