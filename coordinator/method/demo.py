@@ -116,10 +116,16 @@ async def _goals(family_id: int, opened: date, meetings: list[tuple[int, date]],
                 note="Drøftet på netværksmødet.", meeting=meeting_id, recorded_by_name=by))
         await Goal.update({Goal.progress: last}).where(Goal.id == goal_id)
         for sub in subgoals:
-            await Goal.insert(Goal(family=family_id, parent_id=goal_id, period=period,
-                                   title=sub, cadence="monthly", starts_on=starts,
-                                   responsible_name="Mormor" if "Mormor" in sub else "Mor",
-                                   created_by_name=by))
+            sub_rows = await Goal.insert(Goal(
+                family=family_id, parent_id=goal_id, period=period, title=sub,
+                cadence="monthly", starts_on=starts, progress="in_progress",
+                responsible_name="Mormor" if "Mormor" in sub else "Mor", created_by_name=by))
+            meeting_id, held_on = history[-1]
+            if starts <= held_on <= today:
+                await GoalEvaluation.insert(GoalEvaluation(
+                    family=family_id, goal=sub_rows[0]["id"], evaluated_on=held_on,
+                    progress="in_progress", note="Aftalt på netværksmødet, følges op næste gang.",
+                    meeting=meeting_id, recorded_by_name=by))
 
 
 async def seed(ctx) -> None:

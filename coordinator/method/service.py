@@ -95,8 +95,10 @@ async def meeting_section(user: Principal, meeting: dict, family: dict | None,
     if (family is None or audience is not Audience.TEAM
             or meeting["kind"] not in sos.MAPPING_KINDS):
         return {}
-    await audit_mapping_read(user, meeting, family, address)
-    return {"sos": await mapping_view(meeting, family)}
+    view = await mapping_view(meeting, family)
+    if view["mapping"] or view["scales"]:  # what was read is on record (the meeting is too)
+        await audit_mapping_read(user, meeting, family, address)
+    return {"sos": view}
 
 
 async def audit_mapping_read(user: Principal, meeting: dict, family: dict,
