@@ -9,7 +9,8 @@ from email import policy
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Audience
-from coordinator.families.tables import TeamMember
+from coordinator.families.tables import Family, TeamMember
+from coordinator.gdpr import service as gdpr
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FgcCase, FgcPlanItem, Participant
 from coordinator.method import service
@@ -289,3 +290,33 @@ async def test_invitations_never_carry_the_mapping_scale_or_goals():
         assert not any(marker in text for text in texts), row["recipient_email"]
         found.append(any("Vi taler om skolen" in text for text in texts))
     assert any(found)  # the mails' text is read: the meeting's own description is there
+
+
+async def test_the_gdpr_purge_blanks_the_methods_personal_data():
+    sara = await f.user()
+    family_id = await f.family(sara)
+    granny = await s.person(family_id, "Birthe Mormor", "grandmother")
+    meeting_id = await meetings.create_meeting(sara, {"id": family_id, "status": "active"},
+                                               "netvaerksmoede", "Netværksmøde")
+    meeting = await meetings.Meeting.select().where(meetings.Meeting.id == meeting_id).first()
+    await meetings.add_participants(sara, meeting, None,
+                                    [meetings.NewParticipant(person_id=granny)])
+    meeting, family = await meetings.load_meeting(sara, meeting_id, service.Action.READ)
+    await service.save_mapping(sara, meeting, family, 0, WORRY, "Mormor hjælper", "Plan")
+    granny_asker = next(a["value"] for a in await service.askers(meeting_id)
+                        if a["label"].startswith("Birthe"))
+    await service.add_scale(sara, meeting, family, granny_asker, 6, "Birthe siger 6")
+    goal_id = await service.create_goal(sara, family, service.GoalInput(
+        "Birthe henter i skole", "stay", "monthly", app_clock.today(),
+        responsible=f"person:{granny}"))
+    await service.evaluate_goal(sara, family, goal_id, service.EvaluationInput(
+        app_clock.today(), "in_progress", "Birthe kom hver tirsdag"))
+    await Family.update({Family.status: "closed",
+                         Family.closed_on: app_clock.today() - timedelta(days=2)}
+                        ).where(Family.id == family_id)
+    await gdpr.purge(app_clock.today(), 1)
+    texts = [str(v) for table in (SosMapping, SosScale, Goal, GoalEvaluation)
+             for row in await table.select() for v in row.values()]
+    assert not any("Birthe" in t or WORRY in t or "Mormor hjælper" in t for t in texts)
+    assert (await SosScale.select().first())["score"] == 6  # the figures stay
+    assert (await Goal.select().first())["progress"] == "in_progress"
