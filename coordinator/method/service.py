@@ -80,8 +80,15 @@ async def mapping_view(meeting: dict, family: dict) -> dict[str, Any]:
     mapping = await SosMapping.select().where(SosMapping.meeting == meeting["id"]).first()
     scales = await SosScale.select().where(SosScale.meeting == meeting["id"]).order_by(
         SosScale.id)
+    discussed = await GoalEvaluation.select(
+        GoalEvaluation.goal, GoalEvaluation.progress, GoalEvaluation.note,
+        GoalEvaluation.goal.title.as_alias("goal_title"),
+    ).where(GoalEvaluation.meeting == meeting["id"]).order_by(GoalEvaluation.id)
+    for row in discussed:
+        row["progress_label"] = goals.PROGRESS.get(row["progress"], row["progress"])
     return {
-        "meeting_id": meeting["id"], "mapping": mapping, "scales": scales,
+        "meeting_id": meeting["id"], "family_id": family["id"], "mapping": mapping,
+        "scales": scales, "goals_discussed": discussed,
         "askers": await askers(meeting["id"]), "groups": sos.GROUPS,
         "scale_range": range(sos.SCALE_MIN, sos.SCALE_MAX + 1),
         "editable": family["status"] == "active" and meeting["status"] != "cancelled",

@@ -30,10 +30,14 @@ async def test_sara_records_a_mapping_and_a_scale_and_evaluates_a_goal(open_page
     await expect(sos.get_by_role("heading", name="Signs of Safety")).to_be_visible()
     await sos.get_by_label("Bekymringer").fill("Browserbekymring: drengen er urolig om natten")
     await sos.get_by_role("button", name="Gem kortlægningen").click()
+    # the saved page has come back (the form is sent by htmx): the mapping's next version
+    await expect(sara.locator("#sos input[name=version]")).to_have_value("2")
     await expect(sara.locator("#sos-worries")).to_have_value(
         "Browserbekymring: drengen er urolig om natten")
     # the family answered already in this meeting: delete the answer and record it again
     await sara.locator("#sos").get_by_role("button", name="Slet svaret fra Familien").click()
+    await expect(sara.locator("#sos").get_by_role("button", name="Slet svaret fra Familien")
+                 ).to_have_count(0)
     await sara.locator("#sos-asker").select_option(label="Familien (samlet)")
     await sara.locator("#sos-score").fill("8")
     await sara.get_by_label("Begrundelse (valgfri)").fill("Mor: vi sover bedre nu")

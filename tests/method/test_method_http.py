@@ -195,6 +195,8 @@ async def test_handleplan_goals_subgoals_evaluations_and_history(client):
             "evaluated_on": today.isoformat(), "progress": progress, "note": note,
             "meeting": str(meeting_id)}, page=f"{base}/")
         assert r.status_code == 303
+    meeting_page = (await client.get(f"/meetings/{meeting_id}")).text
+    assert "Mål drøftet på mødet" in meeting_page and "Fuldt fremmøde" in meeting_page
     page = (await client.get(f"{base}/")).text
     assert "Fast aftale med skolen" in page and "Mormor henter i skole" in page
     assert "Første uge gik godt" in page and "Fuldt fremmøde" in page  # the history is kept
