@@ -144,6 +144,7 @@ class HandleplanController(Controller):
     async def evaluate(self, request: Request, family_id: FromPath[int],
                        goal_id: FromPath[int]) -> Response:
         family = await self._family(request, family_id, Action.WRITE)
+        await service.require_goal(family_id, goal_id)
         form = await web.form_of(request)
         try:
             await service.evaluate_goal(web.user_of(request), family, goal_id,

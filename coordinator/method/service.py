@@ -363,6 +363,13 @@ async def create_goal(user: Principal, family: dict, data: GoalInput, address: s
     return goal_id
 
 
+async def require_goal(family_id: int, goal_id: int) -> None:
+    """404 unless the goal is one of this family's (checked before the form is read, so a
+    foreign id is never answered with a message about the form)."""
+    if not await Goal.exists().where((Goal.id == goal_id) & (Goal.family == family_id)):
+        raise UserError("Målet findes ikke i familiens handleplan.", 404)
+
+
 async def evaluate_goal(user: Principal, family: dict, goal_id: int, data: EvaluationInput,
                         address: str = "") -> int:
     """Record an evaluation of a goal (kept as history) and set its progress; a stale
