@@ -24,6 +24,7 @@ APPS = [
     "coordinator.invites.piccolo_app",
     "coordinator.reminders.piccolo_app",
     "coordinator.trappe.piccolo_app",
+    "coordinator.method.piccolo_app",
 ]
 
 
