@@ -83,6 +83,7 @@ FAMILY_LINK = re.compile(r'href="/families/(\d+)"')
 MEETING_LINK = re.compile(r'href="/meetings/(\d+)"')
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 TITLE_FIELD = re.compile(r'id="d-title" name="title" required value="([^"]*)"')
+DETAILS_VERSION = re.compile(r'action="/meetings/\d+/details".*?name="version" value="(\d+)"', re.S)
 PLACE_FIELD = re.compile(r'id="d-location" name="location" value="([^"]*)"')
 ORG_SELECT = re.compile(r'name="location_organisation">(.*?)</select>', re.S)
 SELECTED = re.compile(r'value="(\d+)" selected')
@@ -245,8 +246,10 @@ async def discover(base: str, url: str, state: dict, users: int) -> Plan:
             text = page.decode()
             title, place = TITLE_FIELD.search(text), PLACE_FIELD.search(text)
             if title and place:
+                version = DETAILS_VERSION.search(text)
                 form = {"title": html.unescape(title.group(1)),
-                        "location": html.unescape(place.group(1))}
+                        "location": html.unescape(place.group(1)),
+                        "version": version.group(1) if version else ""}
                 org = ORG_SELECT.search(text)
                 chosen = SELECTED.search(org.group(1)) if org else None
                 if chosen:
@@ -282,8 +285,10 @@ async def _answer_pages(conn: Connection, url: str, workers: list[Worker]
             form["location"] = f"{form['location']} (mødelokale 2)".strip()
             body = urlencode({**form, "_csrf_token": worker.csrf,
                               "description": "Dagsorden: opfølgning"}).encode()
-            await conn.request("POST", f"/meetings/{meeting}/details",
-                               {**form_headers, "Cookie": worker.cookie}, body)
+            status, _, _ = await conn.request("POST", f"/meetings/{meeting}/details",
+                                              {**form_headers, "Cookie": worker.cookie}, body)
+            if status == 303 and form.get("version"):
+                form["version"] = str(int(form["version"]) + 1)
     answers = []
     for path in await _answer_paths(url, since, 60):
         status, headers, page = await conn.request("GET", path, {})
@@ -375,6 +380,8 @@ async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
                 conn = Connection(host, port)
                 continue
             latencies[kind].append((time.perf_counter() - started) * 1000)
+            if kind == "write_meeting" and method == "POST":
+                await _keep_version(conn, plan, path, headers["Cookie"], status)
             if kind.startswith("feed") and status == 200 and "etag" in answer_headers:
                 # A calendar client keeps the ETag of the last copy it received.
                 plan.feed_etag = answer_headers["etag"]
@@ -403,6 +410,25 @@ async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
             "p99_ms": _pct(everything, 99),
             "errors": sum(sum(e.values()) for e in errors.values()),
             "client_cpu_share": client_cpu / elapsed}
+
+
+async def _keep_version(conn: Connection, plan: Plan, path: str, cookie: str,
+                        status: int) -> None:
+    """The version of the meeting the virtual user now holds, as her browser would: one
+    more after her change, the current one after a conflict (the conflict page shows it;
+    here the page is read again, outside the timings)."""
+    meeting = int(path.split("/")[2])
+    forms = [w.editable[meeting] for w in plan.workers if w.cookie == cookie
+             and meeting in w.editable]
+    if not forms:
+        return
+    if status == 303 and forms[0].get("version"):
+        forms[0]["version"] = str(int(forms[0]["version"]) + 1)
+    elif status == 409:
+        _, _, page = await conn.request("GET", f"/meetings/{meeting}", {"Cookie": cookie})
+        found = DETAILS_VERSION.search(page.decode())
+        if found:
+            forms[0]["version"] = found.group(1)
 
 
 def _pct(values: list[float], p: float) -> float:

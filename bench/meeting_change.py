@@ -1,0 +1,161 @@
+"""A change on the meeting page, timed the way a socialrådgiver makes it (issue 17).
+
+    DATABASE_URL=sqlite:////tmp/coordinator-bench/sqlite-municipal.sqlite \\
+        python bench/meeting_change.py --state /tmp/coordinator-bench/sqlite-municipal.json
+
+In-process (the app called through ASGI, no sockets), on the benchmark data of
+``bench/run.py``: the benchmark socialrådgiver changes the description of one of her
+meetings ``--changes`` times, as the browser does it (htmx POST of the details form with
+the version she holds; the answer sends the browser to the page, which it then loads).
+Measured per change: the POST, the page load after it (always a fresh rendering: the
+change replaced the family's stamp), their sum (what she waits for), and the process's CPU.
+Done for a meeting not yet sent and one already sent (the change then queues an update for
+every invited partner). Writes ``bench/results/meeting-change.md``. Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
+
+import logging  # noqa: E402
+
+import httpx  # noqa: E402
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+TARGET_MS = 150.0
+RESULTS = ROOT / "bench" / "results"
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+DETAILS = re.compile(r'action="/meetings/\d+/details".*?name="version" value="(\d+)".*?'
+                     r'id="d-title" name="title" required value="([^"]*)".*?'
+                     r'id="d-location" name="location" value="([^"]*)"', re.S)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+async def run(state: dict, changes: int) -> dict:
+    from coordinator import db
+    from coordinator.app import create_app
+    from coordinator.settings import Settings
+
+    app = create_app(Settings(database_url=os.environ["DATABASE_URL"], secret_key="b" * 40,
+                              log_level="WARNING", cookie_secure=False,
+                              public_base_url="http://127.0.0.1"))
+    results = {}
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            page = await client.get("/login")
+            answer = await client.post("/login", data={
+                "username": state["bench_user"], "password": state["password"], "next": "/",
+                "_csrf_token": CSRF.search(page.text).group(1)})
+            assert answer.status_code == 303, answer.status_code
+            for status in ("draft", "invited"):
+                rows = await db.fetch(
+                    'SELECT m."id" FROM "meeting" m JOIN "team_member" t ON t."family" = m."family" '
+                    'JOIN "app_user" u ON u."id" = t."user" JOIN "family" f ON f."id" = m."family" '
+                    "WHERE u.\"username\" = {} AND m.\"status\" = {} AND f.\"status\" = 'active' "
+                    "AND m.\"kind\" IN ('netvaerksmoede', 'statusmoede') ORDER BY m.\"id\" LIMIT 1",
+                    state["bench_user"], status)
+                if not rows:
+                    continue
+                results[status] = await _changes(client, rows[0]["id"], changes)
+    return results
+
+
+async def _changes(client: httpx.AsyncClient, meeting_id: int, changes: int) -> dict:
+    path = f"/meetings/{meeting_id}"
+    text = (await client.get(path)).text
+    posts, loads, rounds = [], [], []
+    cpu = time.process_time()
+    for n in range(changes):
+        found = DETAILS.search(text)
+        assert found, f"{path}: no details form"
+        version, title, location = found.groups()
+        form = {"_csrf_token": CSRF.search(text).group(1), "version": version,
+                "title": _unescape(title), "location": _unescape(location),
+                "description": f"Dagsorden {n}: status og næste skridt", "send_email_invites": "on"}
+        began = time.perf_counter()
+        answer = await client.post(f"{path}/details", data=form,
+                                   headers={"HX-Request": "true", "HX-Current-URL": path})
+        posted = time.perf_counter()
+        assert answer.status_code in (204, 303), (answer.status_code, answer.text[:300])
+        page = await client.get(path)
+        loaded = time.perf_counter()
+        assert page.status_code == 200
+        text = page.text
+        posts.append((posted - began) * 1000)
+        loads.append((loaded - posted) * 1000)
+        rounds.append((loaded - began) * 1000)
+    cpu_ms = (time.process_time() - cpu) * 1000 / changes
+    return {"meeting": meeting_id, "changes": changes, "cpu_ms": cpu_ms,
+            **{f"{name}_{key}": value for name, values in
+               (("post", posts), ("load", loads), ("round", rounds))
+               for key, value in (("p50", statistics.median(values)),
+                                  ("p95", percentile(values, 0.95)))}}
+
+
+def _unescape(value: str) -> str:
+    import html
+
+    return html.unescape(value)
+
+
+def markdown(results: dict, engine: str, state: dict) -> str:
+    lines = [
+        "# A change on the meeting page",
+        "",
+        f"{datetime.now():%Y-%m-%d %H:%M}, in-process (ASGI, one client, no sockets), {engine}, "
+        f"benchmark data of `bench/run.py` ({state.get('municipalities')} municipality, "
+        f"user `{state['bench_user']}`). `python bench/meeting_change.py`.",
+        "",
+        "A change = the htmx POST of the details form, then the page load it leads to (a fresh "
+        "rendering: the change replaced the family's stamp). Target: the change answers in "
+        f"≤ {TARGET_MS:.0f} ms server time (issue 17).",
+        "",
+        "| Meeting | Changes | POST p50 / p95 ms | Page p50 / p95 ms | Change p50 / p95 ms | "
+        "CPU per change ms | p95 ≤ 150 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for status, r in results.items():
+        label = {"draft": "not sent yet", "invited": "sent (partners get an update)"}[status]
+        lines.append(
+            f"| {label} | {r['changes']} | {r['post_p50']:.1f} / {r['post_p95']:.1f} | "
+            f"{r['load_p50']:.1f} / {r['load_p95']:.1f} | {r['round_p50']:.1f} / "
+            f"{r['round_p95']:.1f} | {r['cpu_ms']:.1f} | "
+            f"{'met' if r['round_p95'] <= TARGET_MS else 'not met'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state", required=True, help="the generator's state JSON")
+    parser.add_argument("--changes", type=int, default=60)
+    args = parser.parse_args()
+    state = json.loads(Path(args.state).read_text())
+    results = asyncio.run(run(state, args.changes))
+    engine = "postgresql" if os.environ["DATABASE_URL"].startswith("postgres") else "sqlite"
+    report = markdown(results, engine, state)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"meeting-change-{engine}.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
