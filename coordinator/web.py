@@ -27,28 +27,10 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from coordinator.auth.policy import Principal
+from coordinator.errors import Conflict, UserError
 
 log = logging.getLogger("coordinator")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-
-
-class UserError(Exception):
-    """Bad input from a user: a Danish message, a 4xx status, nothing saved."""
-
-    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field
-
-
-class Conflict(UserError):
-    """Someone else saved the record first: the second writer is told, not overwritten."""
-
-    def __init__(self, message: str, mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
-        super().__init__(message, 409)
-        self.mine = dict(mine)
-        self.theirs = dict(theirs)
 
 
 def user_of(request: Request) -> Principal:

@@ -26,7 +26,7 @@ from coordinator.families import cases
 from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
-from coordinator.meetings import availability, kinds, planner, protected, safety, sql
+from coordinator.meetings import availability, kinds, planner, protected, safety
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
     FatherAssessment,
@@ -420,11 +420,11 @@ class MeetingView:
 
 
 # Read on every slot search and meeting page: hand-written (see ``sql``).
-_PARTS = (f'SELECT {sql.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
+_PARTS = (f'SELECT {db.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
           'WHERE mp."meeting" = {} ORDER BY mp."position"')
 # One row per participant and part they attend (or one row with no part key).
 _PARTICIPANTS = (
-    f'SELECT {sql.columns(Participant, "p")}, pe."role" AS "person_role", '
+    f'SELECT {db.columns(Participant, "p")}, pe."role" AS "person_role", '
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
@@ -440,14 +440,14 @@ _PARTICIPANTS = (
 
 async def parts_of(meeting_id: int) -> list[dict]:
     """The meeting's parts in order."""
-    return await MeetingPart.raw(_PARTS, meeting_id)
+    return await db.fetch(_PARTS, meeting_id)
 
 
 async def participants_of(meeting_id: int) -> list[dict]:
     """Active participants, each with ``part_keys``, the safety facts of their person and
     the person's organisation (``person_organisation``)."""
     rows: dict[int, dict] = {}
-    for row in await Participant.raw(_PARTICIPANTS, meeting_id):
+    for row in await db.fetch(_PARTICIPANTS, meeting_id):
         key = row.pop("part_key")
         participant = rows.get(row["id"])
         if participant is None:
@@ -1397,9 +1397,9 @@ async def busy_of(meeting_id: int, participants: list[dict], span: tuple[datetim
     busy: dict[str, list[planner.Busy]] = {p["safety_id"]: [] for p in participants}
     if not person_ids and not user_ids:
         return busy
-    who = " OR ".join([*([f'p."person" IN ({sql.marks(person_ids)})'] if person_ids else []),
-                       *([f'p."user" IN ({sql.marks(user_ids)})'] if user_ids else [])])
-    rows = await ParticipantPart.raw(
+    who = " OR ".join([*([f'p."person" IN ({db.marks(person_ids)})'] if person_ids else []),
+                       *([f'p."user" IN ({db.marks(user_ids)})'] if user_ids else [])])
+    rows = await db.fetch(
         'SELECT p."person" AS "person", p."user" AS "user", mp."starts_at" AS "starts_at", '
         'mp."ends_at" AS "ends_at" FROM "participant" p '
         'JOIN "participant_part" pp ON pp."participant" = p."id" '
