@@ -24,11 +24,11 @@ from coordinator.db.lifecycle import (
 )
 from coordinator.db.sqlite import PooledSQLiteEngine
 from coordinator.db.statements import columns, fetch, in_transaction, marks, rows, transaction
-from coordinator.db.versioned import update_versioned
+from coordinator.db.versioned import ANY_VERSION, update_versioned
 from coordinator.errors import Conflict
 
 __all__ = [
-    "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
+    "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
     "engine", "engine_name", "fetch", "in_transaction", "marks", "migrate", "prepare_sqlite",
     "rows", "start", "stop", "transaction", "update_versioned",
 ]

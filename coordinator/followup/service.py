@@ -10,8 +10,6 @@ are counted by the database (hand-written statements), so they cost little at an
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -30,6 +28,7 @@ from coordinator.auth.policy import (
     may_lead_unit,
 )
 from coordinator.auth.roles import Role
+from coordinator.cache import FlightCache
 from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
@@ -246,35 +245,16 @@ UNIT_AGENDA_FRESH_SECONDS = 60
 # No team meeting goes through more families than this; beyond it (and beyond what a
 # statement may bind) the unit's part is left out with a note, never a failed page.
 UNIT_AGENDA_LIMIT = 2500
-_unit_agendas: dict[tuple[tuple[int, ...], date],
-                    tuple[float, asyncio.Future[list[agenda.AgendaRow]]]] = {}
+_unit_agendas: FlightCache[tuple[tuple[int, ...], date], list[agenda.AgendaRow]] = FlightCache(
+    "unit agendas", 16, UNIT_AGENDA_FRESH_SECONDS)
 
 
 async def _unit_agenda_rows(family_ids: tuple[int, ...], on: date) -> list[agenda.AgendaRow]:
-    key = (family_ids, on)
-    kept = _unit_agendas.get(key)
-    if kept is not None and time.monotonic() - kept[0] < UNIT_AGENDA_FRESH_SECONDS:
-        return await asyncio.shield(kept[1])
-    if len(_unit_agendas) >= 16:
-        _unit_agendas.clear()
-
     async def build() -> list[agenda.AgendaRow]:
         rows = await Family.select().where(Family.id.is_in(list(family_ids)))
         return agenda.agenda_rows(await _agenda_facts(rows, titles=False), on)
 
-    building = asyncio.ensure_future(build())
-    _unit_agendas[key] = (time.monotonic(), building)
-    try:
-        return await asyncio.shield(building)
-    except Exception:
-        if _unit_agendas.get(key, (0, None))[1] is building:
-            del _unit_agendas[key]
-        raise
-
-
-def forget_unit_agendas() -> None:
-    """Drop the kept unit agendas (tests that change a unit's families behind the clock)."""
-    _unit_agendas.clear()
+    return await _unit_agendas.get_or_build((family_ids, on), build)
 
 
 # --- 2. success criteria ---------------------------------------------------------------------
@@ -419,7 +399,8 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
 # scale. Leaders follow them per month, so a report is kept for a minute per period and
 # process (the page says when it was counted); the counts hold no family data.
 CRITERIA_FRESH_SECONDS = 60
-_criteria_reports: dict[tuple[date, date, date], tuple[float, asyncio.Future[CriteriaReport]]] = {}
+_criteria_reports: FlightCache[tuple[date, date, date], CriteriaReport] = FlightCache(
+    "success criteria", 64, CRITERIA_FRESH_SECONDS)
 
 
 async def recent_success_criteria(start: date, end: date, measured_on: date | None = None
@@ -429,20 +410,9 @@ async def recent_success_criteria(start: date, end: date, measured_on: date | No
     Leaders who ask while it is being counted wait for that count instead of starting their
     own (at national scale 30 parallel counts took seconds each); a failed count is not kept.
     """
-    key = (start, end, min(end, measured_on or clock.today()))
-    kept = _criteria_reports.get(key)
-    if kept is not None and time.monotonic() - kept[0] < CRITERIA_FRESH_SECONDS:
-        return await asyncio.shield(kept[1])
-    if len(_criteria_reports) >= 64:  # periods are few; never let odd ones pile up
-        _criteria_reports.clear()
-    counting = asyncio.ensure_future(success_criteria(start, end, measured_on))
-    _criteria_reports[key] = (time.monotonic(), counting)
-    try:
-        return await asyncio.shield(counting)
-    except Exception:
-        if _criteria_reports.get(key, (0, None))[1] is counting:
-            del _criteria_reports[key]
-        raise
+    return await _criteria_reports.get_or_build(
+        (start, end, min(end, measured_on or clock.today())),
+        lambda: success_criteria(start, end, measured_on))
 
 
 # --- 3. the contact person's BIC fathers --------------------------------------------------------
@@ -564,7 +534,7 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
                                   address: str = "") -> int:
     """Create or change the upcoming agenda in one transaction, audited.
 
-    A change is ``UPDATE … WHERE id=? AND version=?``: when someone saved in between, a
+    A change goes through ``db.update_versioned``: when someone saved in between, a
     ``web.Conflict`` (409) carries both versions and nothing is saved.
     """
     if occurs_on < on:
@@ -589,14 +559,14 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
             current = await SeriesAgenda.select().where(SeriesAgenda.id == agenda_id).first()
             if current is None or current["series_key"] != agenda.COOPERATION_SERIES_KEY:
                 raise web.UserError("Dagsordenen findes ikke længere.", 404)
-            updated = await SeriesAgenda.update({
-                SeriesAgenda.occurs_on: occurs_on, SeriesAgenda.version: SeriesAgenda.version + 1,
-                SeriesAgenda.updated_by_name: user.full_name or user.username,
-                SeriesAgenda.updated_at: clock.local_now(),
-            }).where((SeriesAgenda.id == agenda_id) & (SeriesAgenda.version == version)
-                     ).returning(SeriesAgenda.id)
-            if not updated:
-                raise await _conflict(current, mine)
+            try:
+                await db.update_versioned(SeriesAgenda, agenda_id, version, {
+                    SeriesAgenda.occurs_on: occurs_on,
+                    SeriesAgenda.updated_by_name: user.full_name or user.username,
+                    SeriesAgenda.updated_at: clock.local_now(),
+                })
+            except db.Conflict:
+                raise await _conflict(current, mine) from None
             await SeriesAgendaItem.delete().where(SeriesAgendaItem.agenda == agenda_id)
             action = "update"
         for position, item in enumerate(items):
