@@ -38,7 +38,7 @@ def _today() -> date:
 
 
 def _conflict(request: Request, exc: web.Conflict, back: str) -> Response:
-    return web.render("meetings/conflict.html", {**service.conflict_context(exc), "back": back},
+    return web.render("conflict.html", {**service.conflict_context(exc), "back": back},
                       status=409)
 
 

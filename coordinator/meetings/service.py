@@ -1553,11 +1553,8 @@ def flows_status_label(value: str) -> str:
 
 def conflict_context(exc: web.Conflict) -> dict:
     """What the conflict page shows: both versions side by side, in the form's words."""
-    keys = [k for k in dict.fromkeys([*exc.mine, *exc.theirs]) if k not in _CONFLICT_HIDDEN]
 
     def label(key: str) -> str:
         return CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
 
-    return {"message": exc.message,
-            "rows": [(label(k), _conflict_value(k, exc.mine.get(k)),
-                      _conflict_value(k, exc.theirs.get(k))) for k in keys]}
+    return web.conflict_view(exc, label=label, value=_conflict_value, hidden=_CONFLICT_HIDDEN)
