@@ -104,10 +104,13 @@ class FlightCache(Generic[K, V]):
         self._flights: BoundedCache[K, tuple[float, asyncio.Future[V]]] = BoundedCache(
             name, max_entries)
 
-    async def get_or_build(self, key: K, build: Callable[[], Awaitable[V]]) -> V:
-        """The kept value for ``key`` while it is young enough, else a new build's."""
+    async def get_or_build(self, key: K, build: Callable[[], Awaitable[V]],
+                           max_age_seconds: float | None = None) -> V:
+        """The kept value for ``key`` while it is young enough (``max_age_seconds``, the
+        cache's own by default), else a new build's."""
+        max_age = self.max_age_seconds if max_age_seconds is None else max_age_seconds
         kept = self._flights.get(key)
-        if kept is not None and time.monotonic() - kept[0] < self.max_age_seconds:
+        if kept is not None and time.monotonic() - kept[0] < max_age:
             return await asyncio.shield(kept[1])
         building: asyncio.Future[V] = asyncio.ensure_future(build())
         self._flights.put(key, (time.monotonic(), building))

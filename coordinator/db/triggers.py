@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
 from coordinator.db.engines import engine, engine_name
 
 
@@ -45,3 +47,16 @@ async def install(name: str, tables: Iterable[str]) -> None:
     trigger_set = _REGISTRY[name]
     for statement in trigger_set.statements(engine_name(), list(tables)):
         await engine().run_ddl(statement, in_pool=False)
+
+
+def migration(app_name: str, migration_id: str, description: str, name: str,
+              tables: list[str]) -> MigrationManager:
+    """The migration of ``app_name`` that installs the trigger set ``name`` on ``tables``."""
+    manager = MigrationManager(migration_id=migration_id, app_name=app_name,
+                               description=description)
+
+    async def install_them() -> None:
+        await install(name, tables)
+
+    manager.add_raw(install_them)
+    return manager

@@ -254,7 +254,7 @@ async def _unit_agenda_rows(family_ids: tuple[int, ...], on: date) -> list[agend
         rows = await Family.select().where(Family.id.is_in(list(family_ids)))
         return agenda.agenda_rows(await _agenda_facts(rows, titles=False), on)
 
-    return await _unit_agendas.get_or_build((family_ids, on), build)
+    return await _unit_agendas.get_or_build((family_ids, on), build, UNIT_AGENDA_FRESH_SECONDS)
 
 
 # --- 2. success criteria ---------------------------------------------------------------------
@@ -412,7 +412,7 @@ async def recent_success_criteria(start: date, end: date, measured_on: date | No
     """
     return await _criteria_reports.get_or_build(
         (start, end, min(end, measured_on or clock.today())),
-        lambda: success_criteria(start, end, measured_on))
+        lambda: success_criteria(start, end, measured_on), CRITERIA_FRESH_SECONDS)
 
 
 # --- 3. the contact person's BIC fathers --------------------------------------------------------

@@ -1,30 +1,27 @@
-"""Content-stamp triggers on this app"s watched tables (``families/revisions.py``).
+"""Content-stamp triggers on the families app's tables, installed by its migration.
 
-Until now every start re-installed them after the migrations; they are schema, so the
-migrations install them (``db/triggers.py``), and a process start touches no table.
-Replacing them is harmless where a start had installed them already.
+Until now every process start re-installed them after the migrations (recording what it had
+installed in ``content_revision`` row -1, which goes); they are schema, so the migrations
+install them (``db/triggers.py``) and a start touches no table.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from coordinator.db import triggers
+from coordinator.families import revisions
 
 ID = "2026-12-04T01:10:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "content-stamp triggers installed by the migrations"
 
-TABLES = ["family", "team_member", "content_revision"]  # the stamps: a TRUNCATE trigger
+TABLES = ["family", "team_member", "content_revision"]  # the stamps: their TRUNCATE trigger
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="families", description=DESCRIPTION)
+    manager = triggers.migration("families", ID, DESCRIPTION, revisions.CONTENT_STAMP.name, TABLES)
 
-    async def install():
-        from coordinator.db import triggers
-        from coordinator.families import revisions  # registers the content_stamp set
+    async def forget_the_start_up_record():
         from coordinator.families.tables import ContentRevision
 
-        await triggers.install(revisions.CONTENT_STAMP.name, TABLES)
-        # the record of which trigger DDL the start-up installer had put in (no longer used)
         await ContentRevision.raw('DELETE FROM "content_revision" WHERE "family_id" = {}', -1)
 
-    manager.add_raw(install)
+    manager.add_raw(forget_the_start_up_record)
     return manager

@@ -1,11 +1,7 @@
-"""Content-stamp triggers on this app"s watched tables (``families/revisions.py``).
+"""Content-stamp triggers on the followup app's watched tables, installed by its migration."""
 
-Until now every start re-installed them after the migrations; they are schema, so the
-migrations install them (``db/triggers.py``), and a process start touches no table.
-Replacing them is harmless where a start had installed them already.
-"""
-
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from coordinator.db import triggers
+from coordinator.families import revisions
 
 ID = "2026-12-04T01:10:00:000000"
 VERSION = "1.38.0"
@@ -15,13 +11,4 @@ TABLES = ["stay"]
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="followup", description=DESCRIPTION)
-
-    async def install():
-        from coordinator.db import triggers
-        from coordinator.families import revisions  # registers the content_stamp set
-
-        await triggers.install(revisions.CONTENT_STAMP.name, TABLES)
-
-    manager.add_raw(install)
-    return manager
+    return triggers.migration("followup", ID, DESCRIPTION, revisions.CONTENT_STAMP.name, TABLES)
