@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import json
 import random
 import sqlite3
@@ -120,6 +121,10 @@ KIND_TITLES = {"statusmoede": "Statusmøde", "netvaerksmoede": "Netværksmøde",
                "familieraadslagning": "Familierådslagning",
                "familieraadslagning_followup": "Opfølgning på familierådslagning",
                "bic_session": "Rådgivningssamtale med far"}
+
+# Every participant has an address of their own: one address shared by all of them
+# would also be the mother's, and every invitation would (rightly) be refused as a leak.
+MAILBOXES = itertools.count(1)
 
 
 def feed_token(seed: int) -> str:
@@ -446,7 +451,7 @@ class Generator:
                         user=(worker if role == "socialraadgiver" else contacts[i % CONTACT_PERSONS])
                         if is_user else None,
                         name="Medarbejder" if is_user else "Deltager", role=role,
-                        email="deltager@example.org", category=category,
+                        email=f"deltager{next(MAILBOXES)}@example.org", category=category,
                         rsvp="ACCEPTED" if status == "held" else "NEEDS-ACTION",
                         created_at=self.now)
                     for part_id, key in parts:
@@ -475,7 +480,7 @@ class Generator:
         invitees = [(pid, None) for pid in chosen] + [(None, worker), (None, other_user)]
         for person_id, user_id in invitees:
             pid = t[Participant].add(meeting=meeting, person=person_id, user=user_id,
-                                     name="Deltager", email="deltager@example.org",
+                                     name="Deltager", email=f"deltager{next(MAILBOXES)}@example.org",
                                      category="professional", created_at=self.now)
             t[ParticipantPart].add(participant=pid, part=part)
         self.facts["slot_meeting_id"] = meeting

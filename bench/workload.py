@@ -5,6 +5,7 @@ Standalone script, not part of the test suite::
     python bench/workload.py --engine sqlite --scale municipal
     python bench/workload.py --engine postgresql --scale national [--municipalities 10]
     python bench/workload.py all        # sqlite+postgresql municipal, postgresql national
+    python bench/workload.py scale-out  # 2 web processes + 2 outbox workers, one PostgreSQL
 
 Uses the data and server of ``bench/run.py`` (same databases, same ``coordinator serve``).
 Logs in ``--users`` socialrådgivere of the generated data and one leader, discovers each
@@ -13,7 +14,8 @@ would), then keeps ``--connections`` virtual users busy for ``--duration`` secon
 request drawn from this mix:
 
     socialrådgivere 60 %: start page 10, family page 20, network page 10, meeting page 20
-    writes          10 %: a person added to the network 5, a meeting's description 5
+    writes          10 %: a person added to the network 4, a meeting's description 3,
+                          a partner's answer through the link in their invitation 3
     partners        20 %: their organisation's feed, 304 with the ETag they hold 15, 200 5
     leaders         10 %: success criteria 5, team-meeting agenda 5
 
@@ -22,18 +24,32 @@ rates; its own CPU is measured and reported). Hello-world is measured with wrk i
 run, as in ``bench/run.py``. Reports req/s, p50/p95/p99 per page kind, errors, the server's
 CPU per request, and the targets of issue 19, to ``bench/results/workload-<engine>-<scale>.md``
 and ``bench/results/workload.md``. Only 127.0.0.1 is ever a target.
+
+``scale-out`` runs the same mix against ``--web`` separate ``coordinator serve`` processes
+(one process each, the virtual users' connections spread over them as a proxy without
+sticky sessions would, so one login is used on every process) with ``--outbox-workers``
+``coordinator worker`` processes delivering to a real SMTP server (aiosmtpd) in this
+process, all on one PostgreSQL. Afterwards it proves that nothing is per-process state:
+a network change made through one process shows at once on the other's pages (the page
+caches are keyed on the database's stamps), and every outbox message is delivered exactly
+once (claims with SKIP LOCKED): the mails received equal the rows sent, no Message-ID
+twice, none failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import email
 import html
 import json
+import os
 import random
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -41,20 +57,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from aiosmtpd.controller import Controller as SmtpController
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as harness  # noqa: E402  (bench/run.py: data, server, login, wrk)
 
 RESULTS = harness.RESULTS
 MIX = {  # kind -> weight in %
     "home": 10, "family": 20, "network": 10, "meeting": 20,
-    "write_network": 5, "write_meeting": 5,
+    "write_network": 4, "write_meeting": 3, "answer": 3,
     "feed_304": 15, "feed_200": 5,
     "criteria": 5, "agenda": 5,
 }
 LABELS = {
     "home": "Start page (own families)", "family": "Family page", "network": "Network page",
     "meeting": "Meeting page", "write_network": "Write: person added to a network",
-    "write_meeting": "Write: meeting description", "feed_304": "Partner feed, 304",
+    "write_meeting": "Write: meeting description",
+    "answer": "Write: partner's answer via the link", "feed_304": "Partner feed, 304",
     "feed_200": "Partner feed, 200", "criteria": "Success criteria (leader)",
     "agenda": "Team-meeting agenda (leader)",
 }
@@ -67,6 +86,8 @@ TITLE_FIELD = re.compile(r'id="d-title" name="title" required value="([^"]*)"')
 PLACE_FIELD = re.compile(r'id="d-location" name="location" value="([^"]*)"')
 ORG_SELECT = re.compile(r'name="location_organisation">(.*?)</select>', re.S)
 SELECTED = re.compile(r'value="(\d+)" selected')
+ANSWER_LINK = re.compile(r"/svar/([A-Za-z0-9_\-]{20,})")
+ANSWERS = ["ACCEPTED", "ACCEPTED", "DECLINED"]  # a proposed time needs a time; not in the mix
 
 
 # ------------------------------------------------------------------ a tiny HTTP client
@@ -137,26 +158,62 @@ class Plan:
     leader_cookie: str
     feed_path: str
     feed_etag: str
+    # partners' answer pages: (path, cookie with the CSRF cookie, CSRF token)
+    answers: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def sql_column(url: str, query: str) -> list[str]:
+    """The first column of a query's rows, as text, straight from the benchmark database."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.split("sqlite:///", 1)[1]) as db:
+            return [str(r[0]) for r in db.execute(query)]
+    out = subprocess.run(["psql", url, "-At", "-c", query], capture_output=True, text=True,
+                         check=True).stdout
+    return [line for line in out.split("\n") if line]
 
 
 def _users(url: str, count: int) -> tuple[list[str], str]:
     """Usernames of socialrådgivere who have families, and a leader, from the database."""
     query = ("SELECT u.username FROM app_user u WHERE u.role = 'socialraadgiver' AND EXISTS "
-             "(SELECT 1 FROM team_member t WHERE t.\"user\" = u.id) ORDER BY u.id LIMIT %d" % count)
+             f"(SELECT 1 FROM team_member t WHERE t.\"user\" = u.id) ORDER BY u.id LIMIT {int(count)}")
     leader = "SELECT username FROM app_user WHERE role = 'leder' ORDER BY id LIMIT 1"
+    return sql_column(url, query), sql_column(url, leader)[0]
+
+
+async def _messages_since(url: str, since_id: int) -> list[str]:
+    """The mails queued since ``since_id``, as stored in the outbox."""
+    query = f"SELECT message FROM outbox_message WHERE id > {int(since_id)} ORDER BY id"
     if url.startswith("sqlite"):
         import sqlite3
 
-        path = url.split("sqlite:///", 1)[1]
-        with sqlite3.connect(path) as db:
-            return [r[0] for r in db.execute(query)], db.execute(leader).fetchone()[0]
-    import subprocess
+        with sqlite3.connect(url.split("sqlite:///", 1)[1]) as db:
+            return [r[0] for r in db.execute(query)]
+    import asyncpg
 
-    def psql(sql: str) -> list[str]:
-        out = subprocess.run(["psql", url, "-At", "-c", sql], capture_output=True, text=True,
-                             check=True).stdout
-        return [line for line in out.splitlines() if line]
-    return psql(query), psql(leader)[0]
+    connection = await asyncpg.connect(url)
+    try:
+        return [r[0] for r in await connection.fetch(query)]
+    finally:
+        await connection.close()
+
+
+async def _answer_paths(url: str, since_id: int, limit: int) -> list[str]:
+    """Answer links in the invitation mails queued since ``since_id`` (a partner clicks the
+    link in the mail they received)."""
+    tokens: list[str] = []
+    for raw in await _messages_since(url, since_id):
+        for part in email.message_from_string(raw).walk():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                tokens += ANSWER_LINK.findall(payload.decode("utf-8", "replace"))
+    return [f"/svar/{token}" for token in list(dict.fromkeys(tokens))[:limit]]
+
+
+def last_outbox_id(url: str) -> int:
+    """The newest outbox row's id (0 when empty)."""
+    return int(sql_column(url, "SELECT COALESCE(MAX(id), 0) FROM outbox_message")[0])
 
 
 async def discover(base: str, url: str, state: dict, users: int) -> Plan:
@@ -179,7 +236,11 @@ async def discover(base: str, url: str, state: dict, users: int) -> Plan:
             if token:  # the token of this session's pages (the cookie pairs with it)
                 worker.csrf = token.group(1)
         worker.meetings = sorted(set(worker.meetings))
-        for meeting in worker.meetings[:8]:
+        # Sent meetings first: their changes go out to the partners by mail.
+        sent = set(map(int, sql_column(url, "SELECT id FROM meeting WHERE status = 'invited' "
+                                            f"AND id IN ({','.join(map(str, worker.meetings))})")
+                       )) if worker.meetings else set()
+        for meeting in sorted(worker.meetings, key=lambda m: m not in sent)[:8]:
             _, _, page = await conn.request("GET", f"/meetings/{meeting}", {"Cookie": worker.cookie})
             text = page.decode()
             title, place = TITLE_FIELD.search(text), PLACE_FIELD.search(text)
@@ -201,7 +262,36 @@ async def discover(base: str, url: str, state: dict, users: int) -> Plan:
     status, headers, _ = await conn.request("GET", feed_path, {})
     if status != 200:
         raise SystemExit(f"workload: the partner feed answered {status}")
-    return Plan(workers, leader.cookie_header, feed_path, headers["etag"])
+    plan = Plan(workers, leader.cookie_header, feed_path, headers["etag"])
+    plan.answers = await _answer_pages(conn, url, workers)
+    return plan
+
+
+async def _answer_pages(conn: Connection, url: str, workers: list[Worker]
+                        ) -> list[tuple[str, str, str]]:
+    """Partners with an answer link: each socialrådgiver moves two of her meetings to
+    another room (a material change: every participant with an e-mail gets the invitation
+    again, by mail through the outbox), and the links in those mails are opened once, as a
+    partner would before answering (the page sets the CSRF cookie). Later agenda changes in
+    the load then go to these partners as updates."""
+    since = last_outbox_id(url)
+    form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    sent = set(map(int, sql_column(url, "SELECT id FROM meeting WHERE status = 'invited'")))
+    for worker in workers:
+        for meeting, form in [(m, f) for m, f in worker.editable.items() if m in sent][:2]:
+            form["location"] = f"{form['location']} (mødelokale 2)".strip()
+            body = urlencode({**form, "_csrf_token": worker.csrf,
+                              "description": "Dagsorden: opfølgning"}).encode()
+            await conn.request("POST", f"/meetings/{meeting}/details",
+                               {**form_headers, "Cookie": worker.cookie}, body)
+    answers = []
+    for path in await _answer_paths(url, since, 60):
+        status, headers, page = await conn.request("GET", path, {})
+        token = CSRF.search(page.decode())
+        cookie = headers.get("set-cookie", "").split(";", 1)[0]
+        if status == 200 and token and cookie:
+            answers.append((path, cookie, token.group(1)))
+    return answers
 
 
 def _pick(rng: random.Random) -> str:
@@ -242,6 +332,16 @@ def request_for(kind: str, plan: Plan, rng: random.Random) -> tuple[str, str, di
         body = urlencode({**worker.editable[meeting], "_csrf_token": worker.csrf,
                           "description": f"Dagsorden {rng.randrange(10**6)}"}).encode()
         return "POST", f"/meetings/{meeting}/details", form_headers, body, {303, 409, 422}
+    if kind == "answer":
+        if not plan.answers:
+            return request_for("write_network", plan, rng)
+        path, csrf_cookie, token = rng.choice(plan.answers)
+        body = urlencode({"_csrf_token": token, "answer": rng.choice(ANSWERS),
+                          "comment": f"Svar {rng.randrange(10**6)}"}).encode()
+        # 410: the meeting was cancelled or moved meanwhile, and the link says so.
+        return ("POST", path, {"Cookie": csrf_cookie,
+                               "Content-Type": "application/x-www-form-urlencoded"},
+                body, {303, 410})
     if kind == "feed_304":
         return "GET", plan.feed_path, {"If-None-Match": plan.feed_etag}, b"", {304, 200}
     if kind == "feed_200":
@@ -251,16 +351,18 @@ def request_for(kind: str, plan: Plan, rng: random.Random) -> tuple[str, str, di
     return "GET", "/followup/teammoede", {"Cookie": plan.leader_cookie}, b"", {200}
 
 
-async def load(base: str, plan: Plan, connections: int, seconds: float, seed: int = 7) -> dict:
-    """Keep ``connections`` virtual users busy; latencies and errors per kind."""
-    host, port = urlsplit(base).hostname, urlsplit(base).port
-    assert host and port
+async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
+               seed: int = 7) -> dict:
+    """Keep ``connections`` virtual users busy, spread over the servers in ``bases``;
+    latencies and errors per kind."""
+    servers = [(urlsplit(b).hostname or "", urlsplit(b).port or 0) for b in bases]
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     stop = time.monotonic() + seconds
 
     async def user(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
+        host, port = servers[number % len(servers)]
         conn = Connection(host, port)
         while time.monotonic() < stop:
             kind = _pick(rng)
@@ -325,7 +427,7 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
                                 args.duration, args.connections, server.process.pid)
         assert server.process is not None
         cpu_before = harness.process_group_cpu(server.process.pid)
-        mixed = asyncio.run(load(server.base, plan, args.connections, args.duration))
+        mixed = asyncio.run(load([server.base], plan, args.connections, args.duration))
         mixed["server_cpu_ms"] = ((harness.process_group_cpu(server.process.pid) - cpu_before)
                                   * 1000 / max(1, mixed["requests"]))
     result = {"engine": engine, "scale": scale, "users": len(plan.workers),
@@ -343,11 +445,21 @@ def markdown(r: dict) -> str:
     """One run as a Markdown table with the targets."""
     hello, mixed = r["hello"], r["mixed"]
     share = 100 * mixed["rps"] / hello["rps"] if hello["rps"] else 0.0
+    scale_out = "web" in r
+    if scale_out:
+        heading = (f"# Scale-out – {r['web']} web processes and {r['outbox_workers']} outbox "
+                   f"workers on one {r['engine']}, {r['scale']} scale")
+        shape = (f"{r['web']} `coordinator serve` processes (one worker each; the connections "
+                 f"spread over them without sticky sessions) and {r['outbox_workers']} "
+                 f"`coordinator worker` processes delivering to a real SMTP server")
+    else:
+        heading = f"# Mixed workload – {r['engine']}, {r['scale']} scale"
+        shape = f"{r['workers']} server workers"
     lines = [
-        f"# Mixed workload – {r['engine']}, {r['scale']} scale",
+        heading,
         "",
         f"{r['users']} socialrådgivere and a leader, {r['connections']} connections, "
-        f"{r['duration']} s, {r['workers']} server workers; {r['machine']}.",
+        f"{r['duration']} s, {shape}; {r['machine']}.",
         f"Generated data: {r['state']}.",
         "",
         f"- Mixed: **{mixed['rps']:.0f} req/s = {share:.1f} % of hello-world** "
@@ -366,12 +478,177 @@ def markdown(r: dict) -> str:
         lines.append(f"| {LABELS[kind]} | {MIX[kind]} % | {row['rps']:.1f} | {row['p50_ms']:.1f} | "
                      f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {errors} | "
                      f"{'met' if row['p95_ms'] <= TARGET_P95_MS else 'not met'} |")
+    if scale_out:
+        box, failures = r["outbox"], r["cross_process_failures"]
+        once = box["received"] == box["sent"] and not box["duplicates"] and not box["left"]
+        lines += [
+            "",
+            "Nothing is per-process state:",
+            "",
+            f"- Sessions: every virtual user's login is used on all {r['web']} processes; "
+            f"errors above: {mixed['errors']}.",
+            f"- Caches: a person added through one process, then both pages read from the "
+            f"other: {len(failures)} stale of 10 rounds"
+            + (" – " + "; ".join(failures[:3]) if failures else "") + ".",
+            f"- Outbox: {box['rows']} mails queued in the run, {box['sent']} sent, "
+            f"{box['failed']} failed, {box['left']} left; the SMTP server received "
+            f"{box['received']}, {box['duplicates']} twice "
+            f"({'exactly once' if once else 'NOT exactly once'}).",
+        ]
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ scale-out
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) in a thread that keeps each mail's Message-ID."""
+
+    def __init__(self) -> None:
+        self.port = harness._free_port()
+        self.message_ids: list[str] = []
+        self.controller: SmtpController | None = None
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        self.message_ids.append(str(message["Message-ID"]))
+        return "250 OK"
+
+    def __enter__(self) -> SmtpSink:
+        self.controller = SmtpController(self, hostname=harness.HOST, port=self.port)
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+
+
+class OutboxWorker:
+    """``coordinator worker`` delivering the outbox to the sink, in its own process group."""
+
+    def __init__(self, url: str, smtp_port: int) -> None:
+        self.url, self.smtp_port = url, smtp_port
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> OutboxWorker:
+        env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": harness.SECRET,
+               "SMTP_URL": f"smtp://{harness.HOST}:{self.smtp_port}", "LOG_LEVEL": "WARNING"}
+        self.log = open(harness.DATA_DIR / "worker.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            ["coordinator", "worker", "--poll", "0.5", "--batch", "10"], env=env,
+            cwd=harness.DATA_DIR, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        harness._stop(self.process)
+        self.log.close()
+
+
+async def _cross_process(bases: list[str], plan: Plan, rounds: int = 10) -> list[str]:
+    """A person added through one process must show on the next page from the other
+    (caches keyed on the database's stamps, not on what one process saw)."""
+    failures = []
+    rng = random.Random(11)
+    for number in range(rounds):
+        writer_base, reader_base = bases[number % len(bases)], bases[(number + 1) % len(bases)]
+        worker = plan.workers[number % len(plan.workers)]
+        family = rng.choice(worker.families)
+        name = f"Naboen Tjek {number} {rng.randrange(10**6)}"
+        w = urlsplit(writer_base)
+        r = urlsplit(reader_base)
+        writer = Connection(w.hostname or "", w.port or 0)
+        reader = Connection(r.hostname or "", r.port or 0)
+        # the reader's cached copy from before the change
+        await reader.request("GET", f"/families/{family}/network", {"Cookie": worker.cookie})
+        body = urlencode({"_csrf_token": worker.csrf, "name": name,
+                          "role": "private_network"}).encode()
+        status, _, _ = await writer.request(
+            "POST", f"/families/{family}/network/people",
+            {"Cookie": worker.cookie, "Content-Type": "application/x-www-form-urlencoded"}, body)
+        if status not in (200, 303):
+            failures.append(f"write through {writer_base} answered {status}")
+            continue
+        for path in (f"/families/{family}/network", f"/families/{family}"):
+            status, _, page = await reader.request("GET", path, {"Cookie": worker.cookie})
+            if status != 200 or html.escape(name) not in page.decode():
+                failures.append(f"{path} from {reader_base} ({status}) lacks {name!r} "
+                                f"written through {writer_base}")
+    return failures
+
+
+def _outbox_counts(url: str, since: int) -> dict[str, int]:
+    rows = sql_column(url, "SELECT status || ':' || COUNT(*) FROM outbox_message "
+                           f"WHERE id > {int(since)} GROUP BY status")
+    return {row.split(":")[0]: int(row.split(":")[1]) for row in rows}
+
+
+def run_scale_out(args: argparse.Namespace) -> dict:
+    """The mixed load on ``--web`` server processes and ``--outbox-workers`` workers."""
+    engine, scale = "postgresql", args.scale
+    state = harness.prepare(engine, scale, args.municipalities if scale == "national" else None,
+                            False)
+    url = harness.database_url(engine, scale)
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink())
+        servers = [stack.enter_context(harness.Server(url, 1)) for _ in range(args.web)]
+        bases = [server.base for server in servers]
+        since = last_outbox_id(url)
+        workers = [stack.enter_context(OutboxWorker(url, sink.port))
+                   for _ in range(args.outbox_workers)]
+        plan = asyncio.run(discover(bases[0], url, state, args.users))
+        harness._log(f"scale-out: {len(bases)} web processes, {len(workers)} outbox workers, "
+                     f"{len(plan.workers)} socialrådgivere, {len(plan.answers)} answer links")
+        pids = [s.process.pid for s in servers if s.process] + \
+               [w.process.pid for w in workers if w.process]
+        hello = _hello_on_all(servers, args.duration, args.connections)
+        cpu_before = sum(harness.process_group_cpu(pid) for pid in pids)
+        mixed = asyncio.run(load(bases, plan, args.connections, args.duration))
+        mixed["server_cpu_ms"] = ((sum(harness.process_group_cpu(pid) for pid in pids)
+                                   - cpu_before) * 1000 / max(1, mixed["requests"]))
+        failures = asyncio.run(_cross_process(bases, plan))
+        deadline = time.monotonic() + 180
+        counts = _outbox_counts(url, since)
+        while (counts.get("queued", 0) or counts.get("sending", 0)) and time.monotonic() < deadline:
+            time.sleep(1)
+            counts = _outbox_counts(url, since)
+        received = list(sink.message_ids)
+    duplicates = len(received) - len(set(received))
+    outbox = {"rows": sum(counts.values()), "sent": counts.get("sent", 0),
+              "failed": counts.get("failed", 0),
+              "left": counts.get("queued", 0) + counts.get("sending", 0),
+              "received": len(received), "duplicates": duplicates}
+    result = {"engine": engine, "scale": scale, "users": len(plan.workers),
+              "connections": args.connections, "duration": args.duration,
+              "workers": 1, "web": args.web, "outbox_workers": args.outbox_workers,
+              "hello": hello, "mixed": mixed, "cross_process_failures": failures,
+              "outbox": outbox, "machine": harness._machine(),
+              "state": {k: state.get(k) for k in ("families", "municipalities", "today")}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"workload-scale-out-{engine}-{scale}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(result))
+    return result
+
+
+def _hello_on_all(servers: list, duration: int, connections: int) -> dict:
+    """Hello-world on every server process at once (wrk per process, connections split);
+    the sum is what the same processes do with no work per request."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    share = max(1, connections // len(servers))
+    with ThreadPoolExecutor(len(servers)) as pool:
+        reports = list(pool.map(lambda s: harness.run_wrk(
+            harness.Endpoint("hello", "Hello world", f"{s.base}/hello"), duration, share,
+            s.process.pid), servers))
+    return {"rps": sum(r["rps"] for r in reports),
+            "server_cpu_ms": statistics.fmean(r.get("server_cpu_ms", 0.0) for r in reports),
+            "per_process": reports}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", nargs="?", choices=["one", "all"], default="one")
+    parser.add_argument("mode", nargs="?", choices=["one", "all", "scale-out"], default="one")
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--scale", choices=["municipal", "national"], default="municipal")
     parser.add_argument("--municipalities", type=int, default=None)
@@ -379,16 +656,30 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--web", type=int, default=2, help="scale-out: web processes")
+    parser.add_argument("--outbox-workers", type=int, default=2,
+                        help="scale-out: `coordinator worker` processes")
     args = parser.parse_args()
+    if args.mode == "scale-out":
+        result = run_scale_out(args)
+        print(markdown(result))
+        _write_summary()
+        return
     runs = harness.COMBINATIONS if args.mode == "all" else [(args.engine, args.scale)]
     summaries = []
     for engine, scale in runs:
         result = run_one(engine, scale, args)
         summaries.append(markdown(result))
-    # The summary holds the latest run of every engine and scale measured so far.
-    tables = [(RESULTS / f"workload-{e}-{sc}.md") for e, sc in harness.COMBINATIONS]
-    (RESULTS / "workload.md").write_text("\n".join(t.read_text() for t in tables if t.exists()))
+    _write_summary()
     print("\n".join(summaries))
+
+
+def _write_summary() -> None:
+    """workload.md: the latest run of every engine and scale measured so far, and the
+    latest scale-out run."""
+    tables = [(RESULTS / f"workload-{e}-{sc}.md") for e, sc in harness.COMBINATIONS]
+    tables += sorted(RESULTS.glob("workload-scale-out-*.md"))
+    (RESULTS / "workload.md").write_text("\n".join(t.read_text() for t in tables if t.exists()))
 
 
 if __name__ == "__main__":

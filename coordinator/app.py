@@ -31,6 +31,7 @@ from coordinator.meetings import feeds as busy_feeds
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.network.routes import DirectoryController, NetworkController
+from coordinator.reminders.routes import ReminderOptOutController, ReminderSettingsController
 from coordinator.settings import BASE_DIR, Settings, use_settings
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
@@ -167,6 +168,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *MEETING_ROUTES,
             AgreementController,
             *GDPR_ROUTES,
+            ReminderSettingsController,
+            ReminderOptOutController,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],

@@ -40,6 +40,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Succeskriterier", "/followup/succeskriterier", LEADERS),
     NavItem("Revisionslog", "/audit/", LEADERS_AND_ADMINS),
     NavItem("Brugere", "/admin/users/", ADMINS),
+    NavItem("Påmindelser", "/paamindelser/", CASE_WORKERS | SAMORDNERE),
 ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import secrets
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from litestar import Request
@@ -28,12 +28,15 @@ _TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 _PLACEHOLDER_BYTES = _TOKEN_PLACEHOLDER.encode()
 
 
-class PageCache(BoundedCache[Hashable, bytes]):
-    """Rendered pages (encoded HTML), bounded by entries and by bytes."""
+class PageCache(BoundedCache[Hashable, Any]):
+    """Rendered pages (encoded HTML), bounded by entries and by bytes.
+
+    ``weigh`` gives an entry's size against ``max_bytes`` (the length of a page; another
+    measure for cached values that are not bytes, such as rows)."""
 
     def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024,
-                 name: str = "family pages") -> None:
-        super().__init__(name, max_entries, max_size=max_bytes, size=len)
+                 weigh: Callable[[Any], int] = len, name: str = "pages") -> None:
+        super().__init__(name, max_entries, max_size=max_bytes, size=weigh)
         self.max_bytes = max_bytes
 
 

@@ -20,6 +20,7 @@ APPS = [
     "coordinator.agreements.piccolo_app",
     "coordinator.followup.piccolo_app",
     "coordinator.invites.piccolo_app",
+    "coordinator.reminders.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

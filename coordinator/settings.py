@@ -45,6 +45,14 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _time_of_day(value: str) -> str:
+    hours, _, minutes = value.strip().partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+    return f"{int(hours):02d}:{minutes}"
+
+
 def _host_list(value: str) -> tuple[str, ...]:
     hosts = tuple(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip())
     if any(not h.replace("-", "").replace(".", "").isalnum() for h in hosts):
@@ -128,6 +136,23 @@ class Settings:
         "An update of a sent meeting waits this many seconds in the outbox; a newer update "
         "of the same part replaces it, so a burst of edits sends one mail per recipient. "
         "Invitations and cancellations go at once.")
+    reminder_digest_time: str = _setting(
+        "REMINDER_DIGEST_TIME", _time_of_day, "07:00",
+        "When the worker sends each user's daily digest (Copenhagen time, HH:MM, working days): "
+        "evaluations and follow-ups due, unanswered invitations, the next day's meetings. "
+        "Nothing is sent on a day with nothing to say.")
+    reminder_unanswered_days: int = _setting(
+        "REMINDER_UNANSWERED_DAYS", _positive_int, 5,
+        "An invitation counts as unanswered in the organiser's digest this many days after "
+        "it was sent.")
+    meeting_reminder_hours: int = _setting(
+        "MEETING_REMINDER_HOURS", _non_negative_int, 24,
+        "Participants get a reminder mail this many hours before their part of the meeting "
+        "starts (once per meeting time; a moved meeting gets a new one). 0: no reminder mails.")
+    calendar_alarm_minutes: int = _setting(
+        "CALENDAR_ALARM_MINUTES", _non_negative_int, 60,
+        "Invitations carry a calendar alarm (VALARM) this many minutes before the start, "
+        "unless the recipient turned meeting reminders off. 0: no alarm.")
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod

@@ -49,6 +49,8 @@ PURE_MODULES = (
     "coordinator.network.graph",
     "coordinator.network.validation",
     "coordinator.network.vocab",
+    "coordinator.reminders.digest",
+    "coordinator.reminders.mail",
 )
 
 # Third-party packages that are the database or HTTP.

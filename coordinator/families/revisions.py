@@ -8,9 +8,9 @@ commits in the same transaction as the change: a reader never sees a new stamp w
 data. A stamp is random, not a counter, so it never repeats (not after emptied tables,
 not after a restore of an older backup).
 
-The family page caches its HTML under the stamps (``coordinator/pagecache.py``);
-``tests/families/test_page_cache.py`` checks that every table the page reads is watched
-here, on both engines.
+The family page and the meeting page cache their HTML under the stamps
+(``coordinator/pagecache.py``); ``tests/families/test_page_cache.py`` checks that every
+table those pages read is watched here, on both engines.
 
 The triggers are schema: they are registered here as the ``content_stamp`` set of
 ``db/triggers.py`` and each app's migrations install them on its tables (a migration that
@@ -31,6 +31,10 @@ _BY_CASE = '(SELECT c."family" FROM "fgc_case" c WHERE c."id" = {row}."case")'
 _BY_PART = ('(SELECT m."family" FROM "meeting_part" p JOIN "meeting" m ON m."id" = p."meeting" '
             'WHERE p."id" = {row}."part")')
 _SHARED = str(GLOBAL)
+# A network person's row belongs to the person's family; a user's or an organisation's to
+# the shared stamp (working hours and busy calendars on the meeting page).
+_BY_PERSON_OR_SHARED = ('COALESCE((SELECT p."family" FROM "person" p WHERE p."id" = {row}."person"), '
+                        f"{GLOBAL})")
 
 WATCHED: dict[str, str] = {
     # the family row and its team
@@ -53,6 +57,11 @@ WATCHED: dict[str, str] = {
     "participant_part": _BY_PART,
     "fgc_task": _BY_CASE,
     "fgc_plan_item": _BY_CASE,
+    "meeting_change": _BY_MEETING,
+    # what the meeting page shows besides the family's own rows
+    "working_hours": _BY_PERSON_OR_SHARED,
+    "busy_feed": _BY_PERSON_OR_SHARED,
+    "room": _SHARED,
     # shared by every family page
     "app_user": _SHARED,
     "organisation": _SHARED,

@@ -17,7 +17,7 @@ from coordinator.families import cases, service, units
 from coordinator.families.sections import family_sections
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
-FAMILY_PAGES = pagecache.PageCache()
+FAMILY_PAGES = pagecache.PageCache(name="family pages")
 
 
 ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",

@@ -23,14 +23,14 @@ from coordinator.families.tables import Family, TeamMember
 
 
 async def families_for(user: Principal, include_closed: bool = False) -> list[dict]:
-    """The families whose team the user is on, for the start page."""
-    family_ids = TeamMember.select(TeamMember.family).where(TeamMember.user == user.id)
-    query = Family.select().where(Family.id.is_in(family_ids)).order_by(Family.name)
-    if not include_closed:
-        query = query.where(Family.status == "active")
+    """The families whose team the user is on, by name, for the start page and the agenda
+    (``db.rows``: read on every view of both)."""
     if not _may_have_cases(user):
         return []
-    return await query
+    where = '"id" IN (SELECT t."family" FROM "team_member" t WHERE t."user" = {})'
+    if not include_closed:
+        where += """ AND "status" = 'active'"""
+    return await db.rows(Family, where, user.id, order_by='"name", "id"')
 
 
 @dataclass(frozen=True)
@@ -184,6 +184,27 @@ async def open_family_page(user: Principal, family_id: int, address: str
     return row, stamps
 
 
+async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:
+    """The stamps of what a meeting page shows (its family's rows and the shared ones),
+    read before anything of the meeting, so that a page rendered from content newer than
+    its stamps is never served under a later stamp. None when the meeting does not exist
+    or belongs to no family (such pages are not cached). Not an access check: the caller
+    loads the meeting through ``meetings.service.load_meeting`` after this."""
+    rows = await db.fetch(_MEETING_STAMPS, meeting_id, quick=True)
+    if not rows or rows[0]["family"] is None:
+        return None
+    return ContentStamps(rows[0]["stamp_"] or "", rows[0]["shared_stamp_"] or "")
+
+
+async def team_stamps(user: Principal) -> tuple[dict[int, str], str]:
+    """The content stamps of the families whose team the user is on, and the shared stamp,
+    for caches of what those families show (read before their content, as above)."""
+    rows = await db.fetch(_TEAM_STAMPS, user.id, quick=True)
+    stamps = {row["family_id"]: row["stamp"] for row in rows if row["family_id"] != GLOBAL}
+    shared = next((row["stamp"] for row in rows if row["family_id"] == GLOBAL), "")
+    return stamps, shared
+
+
 # The family row and the user's team membership; for the page cache also the stamps.
 _STAMPS = (
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = f."id") AS stamp_, '
@@ -194,6 +215,17 @@ _ACCESS = (
     'AND t."user" = {{}}) AS on_team_ FROM "family" f WHERE f."id" = {{}}'
 )
 _ACCESS_PLAIN, _ACCESS_WITH_STAMPS = _ACCESS.format(stamps=""), _ACCESS.format(stamps=_STAMPS)
+_TEAM_STAMPS = (  # a family never stamped yet (bulk-loaded data) has the empty stamp
+    'SELECT t."family" AS "family_id", COALESCE(r."stamp", \'\') AS "stamp" FROM "team_member" t '
+    'LEFT JOIN "content_revision" r ON r."family_id" = t."family" WHERE t."user" = {} '
+    f'UNION ALL SELECT "family_id", "stamp" FROM "content_revision" WHERE "family_id" = {GLOBAL}'
+)
+_MEETING_STAMPS = (
+    'SELECT m."family", '
+    '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = m."family") AS stamp_, '
+    f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_ '
+    'FROM "meeting" m WHERE m."id" = {}'
+)
 
 
 async def _authorise(user: Principal, family_id: int, action: Action, what: str,

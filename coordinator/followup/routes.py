@@ -25,7 +25,6 @@ from coordinator.auth.guards import (
     requires_login,
     requires_role,
 )
-from coordinator.families import service as families
 from coordinator.followup import agenda, charts, service
 from coordinator.meetings import kinds
 
@@ -87,8 +86,8 @@ class FollowupController(Controller):
         on, rule = await service.team_meeting_date(clock.today())
         if chosen is not None:
             on = chosen
-        rows, unit_left_out = await service.team_agenda(user, on, web.client_address(request))
-        own = {f["id"] for f in await families.families_for(user)}  # the rest: her unit's
+        # ``own``: her teams' families; the rest are her unit's.
+        rows, unit_left_out, own = await service.team_agenda(user, on, web.client_address(request))
         return web.render("followup/teammoede.html", {
             "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
             "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own,

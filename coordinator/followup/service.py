@@ -28,7 +28,7 @@ from coordinator.auth.policy import (
     may_lead_unit,
 )
 from coordinator.auth.roles import Role
-from coordinator.cache import FlightCache
+from coordinator.cache import BoundedCache, FlightCache
 from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
@@ -172,7 +172,8 @@ async def team_meeting_date(on: date) -> tuple[date, str]:
 
 async def _series(key: str) -> dict | None:
     """The invites domain's stored series with this key, if that table holds one."""
-    return await MeetingSeries.select().where(MeetingSeries.key == key).first()
+    rows = await db.rows(MeetingSeries, '"key" = {}', key)  # read on every agenda view
+    return rows[0] if rows else None
 
 
 async def _after_care(family_ids: list[int]) -> dict[int, date]:
@@ -191,15 +192,17 @@ async def _after_care(family_ids: list[int]) -> dict[int, date]:
 
 
 async def team_agenda(user: Principal, on: date, address: str = ""
-                      ) -> tuple[list[agenda.AgendaRow], int]:
+                      ) -> tuple[list[agenda.AgendaRow], int, set[int]]:
     """The agenda for the team meeting on ``on``: the user's current families, audited.
 
     The families whose team the user is on (the access policy's rule) and, for a leader,
     the active families of her unit (``policy.may_lead_unit``): she chairs the unit's team
     meeting without being on every team. Returns the rows and, when the unit has more
     families than one agenda can hold (``UNIT_AGENDA_LIMIT``), how many of the unit's
-    families were left out (then only her own teams' families are on it).
+    families were left out (then only her own teams' families are on it), and the ids of
+    the families on her own teams.
     """
+    stamps, shared = await families.team_stamps(user)  # before the families' content
     rows = await families.families_for(user)
     rows = [r for r in rows if may_access_family(
         user, FamilyAccessFacts(on_team=True, family_closed=r["status"] == "closed"), Action.READ)]
@@ -213,11 +216,11 @@ async def team_agenda(user: Principal, on: date, address: str = ""
             left_out = len(extra)
         elif extra and may_lead_unit(user, unit, {unit}):
             unit_rows = await _unit_agenda_rows(extra, on)
-    own_rows = agenda.agenda_rows(await _agenda_facts(rows), on) if rows else []
+    own_rows = await _own_agenda_rows(rows, on, stamps, shared) if rows else []
     shown = sorted([*own_rows, *unit_rows], key=lambda r: (r.name.casefold(), r.family_id))
     await _audit_reads(user, AGENDA_ENTITY, on.isoformat(),
                        ((r.family_id, r.name) for r in shown), address)
-    return shown, left_out
+    return shown, left_out, {r["id"] for r in rows}
 
 
 async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.FamilyAgendaFacts]:
@@ -234,6 +237,26 @@ async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.Fa
         r["id"], r["name"], r["reference"], r["at_crisis_centre"], fgc.get(r["id"]),
         father.get(r["id"]), tuple(meetings.get(r["id"], ())), after_care.get(r["id"]))
         for r in rows]
+
+
+# The agenda rows of a user's own families, kept per process under the families' content
+# stamps (families/revisions.py: every table the agenda reads replaces its family's stamp,
+# tests/followup/test_agenda_cache.py), the shared stamp and the day. Users on the same
+# teams share them; who may see which family is decided before, on every view.
+_own_agendas: BoundedCache[tuple, list[agenda.AgendaRow]] = BoundedCache("own agendas", 512)
+
+
+async def _own_agenda_rows(rows: list[dict], on: date, stamps: dict[int, str], shared: str
+                           ) -> list[agenda.AgendaRow]:
+    """``agenda.agenda_rows`` of these families, from the cache when none has changed."""
+    if any(r["id"] not in stamps for r in rows):  # joined a team after the stamps were read
+        return agenda.agenda_rows(await _agenda_facts(rows), on)
+    key = (on, shared, tuple((r["id"], stamps[r["id"]]) for r in rows))
+    kept: list[agenda.AgendaRow] | None = _own_agendas.get(key)
+    if kept is None:
+        kept = agenda.agenda_rows(await _agenda_facts(rows), on)
+        _own_agendas.put(key, kept)
+    return kept
 
 
 # A leader's unit can hold thousands of families (a leader's agenda over 2,000 took ~0.7 s of

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vRecur, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vRecur, vText
 
 TZID = "Europe/Copenhagen"
 COPENHAGEN = ZoneInfo(TZID)
@@ -109,7 +109,8 @@ class CalendarEvent:
     timezone-aware. ``rrule`` is a mapping like ``{"FREQ": "WEEKLY",
     "INTERVAL": 2}`` or its text form ``"FREQ=WEEKLY;INTERVAL=2"``.
     ``private`` marks the event CLASS:PRIVATE so shared calendars and
-    delegates see only busy time.
+    delegates see only busy time. ``alarm_minutes`` (> 0) adds a VALARM that
+    reminds the recipient that many minutes before the start.
     """
 
     uid: str
@@ -128,6 +129,7 @@ class CalendarEvent:
     exdates: tuple[datetime, ...] = ()
     recurrence_id: datetime | None = None
     private: bool = True
+    alarm_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,21 @@ def _vevent(ev: CalendarEvent, *, with_attendees: bool, status: EventStatus | No
         event.add("rrule", _recurrence_rule(ev.rrule))
     if ev.exdates:
         event.add("exdate", [_local(d, "EXDATE") for d in ev.exdates])
+    if ev.alarm_minutes > 0 and status != EventStatus.CANCELLED:
+        event.add_component(_alarm(ev))
     return event
+
+
+def _alarm(ev: CalendarEvent) -> Alarm:
+    """A display alarm ``alarm_minutes`` before the start (RFC 5545 3.6.6: ACTION, TRIGGER
+    and, for DISPLAY, a DESCRIPTION), worded from the already redacted summary."""
+    if not isinstance(ev.alarm_minutes, int) or ev.alarm_minutes > 60 * 24 * 14:
+        raise ValueError("Påmindelsen skal ligge højst 14 dage før mødet.")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", clean_text(f"Påmindelse: {ev.summary}"))
+    alarm.add("trigger", timedelta(minutes=-ev.alarm_minutes))
+    return alarm
 
 
 # Europe/Copenhagen as the EU has kept it since 1996 (summer time from the last Sunday of

@@ -79,7 +79,7 @@ NOT_LINKED = ("Mailen indeholder ikke et kalendersvar, og den kan ikke knyttes t
 OUTCOME_LABELS = {"applied": "Brugt", "ignored": "Ikke brugt", "proposal": "Forslag",
                   "accepted": "Forslag taget", "declined": "Forslag afvist",
                   "unconfirmed": "Afventer godkendelse af afsender", "confirmed": "Afsender godkendt"}
-_INVITE_KINDS = ("REQUEST", "CANCEL", "DECLCNTR")
+_INVITE_KINDS = ("REQUEST", "CANCEL", "DECLCNTR", "REMIND")  # REMIND: reminders domain
 
 
 @dataclass(frozen=True)

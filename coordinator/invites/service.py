@@ -31,6 +31,7 @@ from coordinator.meetings import kinds, protected, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart
 from coordinator.network import tables as net
+from coordinator.reminders import preferences
 from coordinator.settings import Settings
 
 # The answers of the personal link. A proposed time is its own answer ("PROPOSED"), not the
@@ -304,9 +305,11 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
     queued = 0
     if fresh:
         url = await _answer_url(settings, data, participant, now) if method == "REQUEST" else None
+        alarm = await _alarm_minutes(settings, participant) if method == "REQUEST" else 0
         for event, part in fresh:
             queued += await _queue(settings, data, participant, kind, method, part,
-                                   (replace(event, url=url),), redacted.view, url, now, revision)
+                                   (replace(event, url=url, alarm_minutes=alarm),),
+                                   redacted.view, url, now, revision)
     if method == "REQUEST":
         # A part whose newest message to this participant is a REQUEST is in their calendar;
         # if they no longer attend it, it is cancelled for them (once).
@@ -332,6 +335,15 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
                     queued += await _queue(settings, data, participant, MailKind.REMOVAL, "CANCEL",
                                            part, (event,), gone.view, None, now, None)
     return queued
+
+
+async def _alarm_minutes(settings: Settings, participant: redact.ParticipantData) -> int:
+    """The calendar alarm (VALARM) of an invitation: ``CALENDAR_ALARM_MINUTES`` before the
+    start, unless the recipient turned reminders before meetings off (reminders domain)."""
+    if settings.calendar_alarm_minutes <= 0:
+        return 0
+    wanted = await preferences.wants_meeting_reminders(participant.email, participant.user_id)
+    return settings.calendar_alarm_minutes if wanted else 0
 
 
 async def _queue(settings: Settings, data: redact.MeetingData,

@@ -23,6 +23,12 @@ so receiving servers and clients that dedupe on Message-ID (and calendar clients
 key on UID + SEQUENCE and so just apply the same update twice) show it once. The lease
 must be longer than one send (default 120 s vs. an SMTP timeout of 30 s).
 
+Reminders
+---------
+Once a minute, before it claims, the worker asks ``reminders.service.run_due`` to queue the
+daily digests and meeting reminders that are due. They go into this same outbox (kind
+``DIGEST`` and ``REMIND``) with unique dedupe keys, so several workers queue each once.
+
 Failures
 --------
 Temporary ones (connection refused, 4xx) put the row back to ``queued`` with exponential
@@ -48,6 +54,7 @@ from piccolo.columns import Column
 
 from coordinator import clock, db
 from coordinator.invites.tables import OutboxMessage
+from coordinator.reminders import service as reminders
 
 log = logging.getLogger("coordinator.worker")
 MAX_ATTEMPTS = 10
@@ -210,6 +217,18 @@ async def deliver_batch(target: SmtpTarget, sender: str, worker_id: str, *, limi
     return len(rows)
 
 
+async def queue_reminders() -> None:
+    """Queue the digests and meeting reminders that are due (``reminders.service``); a
+    failure is logged and tried again next minute, and never stops the delivery."""
+    try:
+        digests, meeting_reminders = await reminders.run_due()
+    except Exception:
+        log.exception("reminders could not be queued; trying again in a minute")
+        return
+    if digests or meeting_reminders:
+        log.info("queued %d digest(s) and %d meeting reminder(s)", digests, meeting_reminders)
+
+
 def worker_id() -> str:
     """A name for this worker process: host and pid."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}"
@@ -222,8 +241,12 @@ async def run(smtp_url: str, sender: str, *, once: bool = False, poll_seconds: f
     me = worker_id()
     total = 0
     await db.start()
+    last_reminders = -1
     try:
         while True:
+            if clock.minute() != last_reminders:  # reminders are decided once a minute
+                last_reminders = clock.minute()
+                await queue_reminders()
             handled = await deliver_batch(target, sender, me, limit=limit, lease=lease)
             total += handled
             if handled:

@@ -10,15 +10,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from coordinator import clock, web
+from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
-from coordinator.families.service import load_family
+from coordinator.families.service import load_family, meeting_page_stamps
 from coordinator.meetings import availability, flows, kinds, participants, planner, service
+
+# Meeting pages by user, content stamps and minute (see coordinator/pagecache.py).
+MEETING_PAGES = pagecache.PageCache(name="meeting pages")
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], Any]:
@@ -392,6 +395,12 @@ class MeetingController(Controller):
 
     async def _page(self, request: Request, meeting: dict, family: dict | None, extra: dict | None = None,
                     status: int = 200) -> Response:
+        context = await self._context(request, meeting, family, extra)
+        return web.render("meetings/detail.html", context, status=status)
+
+    async def _context(self, request: Request, meeting: dict, family: dict | None,
+                       extra: dict | None = None) -> dict[str, Any]:
+        """Everything the meeting page shows (for this user: the page differs by audience)."""
         user = web.user_of(request)
         audience = service.audience_of(user)
         view = await service.meeting_view(meeting, family, audience)
@@ -425,7 +434,7 @@ class MeetingController(Controller):
         if runs_it:
             context["organisations"] = await service.organisation_choices()
         context.update(extra or {})
-        return web.render("meetings/detail.html", context, status=status)
+        return context
 
     @get("/coordinated", name="coordinated")
     async def coordinated(self, request: Request) -> Response:
@@ -434,8 +443,23 @@ class MeetingController(Controller):
 
     @get("/{meeting_id:int}", name="meeting")
     async def page(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        # The stamps first, then the access check and the meeting (see meeting_page_stamps).
+        stamps = await meeting_page_stamps(meeting_id)
         meeting, family = await self._load(request, meeting_id, Action.READ)
-        return await self._page(request, meeting, family)
+        if stamps is None or request.url.query:
+            return await self._page(request, meeting, family)
+        # Everything the page shows is in the key, as on the family page: the user (and so
+        # the audience), the database's stamps of the family's and the shared content, and
+        # the minute (the slot finder's default days). The access check and the audit
+        # record above happen on every request.
+        user = web.user_of(request)
+        key = ("meeting", user, meeting_id, stamps.family, stamps.shared, pagecache.minute())
+        page = MEETING_PAGES.get(key)
+        if page is None:
+            context = await self._context(request, meeting, family)
+            page = pagecache.render_for_cache(request, "meetings/detail.html", context)
+            MEETING_PAGES.put(key, page)
+        return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 
     def _back(self, meeting_id: int, anchor: str = "") -> str:
         return f"/meetings/{meeting_id}" + (f"#{anchor}" if anchor else "")

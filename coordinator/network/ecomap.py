@@ -45,10 +45,13 @@ from coordinator.network.vocab import (
 # ------------------------------------------------------------------------ constants
 
 FONT_FAMILY = "Arial, Helvetica, 'Liberation Sans', 'DejaVu Sans', sans-serif"
-NAME_SIZE = 13.0
-SUB_SIZE = 10.5
+# Text sizes in SVG user units. On screen the map is shown at one user unit per CSS
+# pixel (zoomable), so every label is at least 12 px tall at its normal size.
+NAME_SIZE = 14.0
+SUB_SIZE = 12.0
 SECTOR_SIZE = 14.0
-LEGEND_SIZE = 12.5
+LEGEND_SIZE = 13.0
+MIN_TEXT_SIZE = 12.0  # no text on the map is smaller than this
 TITLE_SIZE = 22.0
 LINE_GAP = 1.5
 PAD_X = 3.0
@@ -325,6 +328,8 @@ class LayoutKeepApart:
     marker_x: float
     marker_y: float
     title: str
+    a_name: str = ""
+    b_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,7 +620,9 @@ def _place_label(
     return None
 
 
-MARKER_R = 8.0
+MARKER_R = 12.0
+KEEP_APART_WIDTH = 5.0
+KEEP_APART_DASH = "14 7"
 _MARKER_TS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82)
 
 
@@ -773,7 +780,9 @@ def _keep_apart(
         title = f"{na.name} og {nb.name} skal holdes adskilt"
         if reasons[frozenset((a, b))]:
             title += ": " + "; ".join(reasons[frozenset((a, b))])
-        apart.append(LayoutKeepApart(a, b, na.x, na.y, nb.x, nb.y, mx, my, title))
+        apart.append(
+            LayoutKeepApart(a, b, na.x, na.y, nb.x, nb.y, mx, my, title, na.name, nb.name)
+        )
     return apart
 
 
@@ -930,7 +939,7 @@ def layout(snapshot: NetworkSnapshot, centre_id: NodeId | None = None) -> Layout
         keep_apart=tuple(apart),
         wedges=tuple(wedges),
         title_da=title,
-        desc_da=_description(snapshot, centre_spec.name, centre is None),
+        desc_da=_description(snapshot, centre_spec.name, centre is None, apart),
         title_box=title_box,
         legend_box=legend,
         view_box=view,
@@ -948,7 +957,9 @@ def _a4_view(content: Box) -> Box:
     return Box(cxm - w / 2, cym - h / 2, w, h)
 
 
-def _description(snapshot: NetworkSnapshot, centre_name: str, family: bool) -> str:
+def _description(
+    snapshot: NetworkSnapshot, centre_name: str, family: bool, apart: list[LayoutKeepApart]
+) -> str:
     private = sum(1 for p in snapshot.people if not p.is_professional)
     pros = len(snapshot.people) - private
     by_sector: dict[Sector, int] = {s: 0 for s in Sector}
@@ -970,8 +981,9 @@ def _description(snapshot: NetworkSnapshot, centre_name: str, family: bool) -> s
         text += f" {protected} med beskyttet adresse."
     if violent:
         text += f" {violent} har udøvet vold."
-    if snapshot.keep_apart:
-        text += f" {len(snapshot.keep_apart)} par skal holdes adskilt."
+    if apart:
+        names = "; ".join(f"{pair.a_name} og {pair.b_name}" for pair in apart)
+        text += f" {len(apart)} par skal holdes adskilt: {names}."
     return text
 
 
@@ -1091,9 +1103,10 @@ def _warning(parent: ET.Element, x: float, y: float, s: float) -> None:
 
 def _no_entry(parent: ET.Element, x: float, y: float, r: float) -> None:
     """The ⊘ marker of a keep-apart pair, drawn as shapes so no font is needed."""
-    _el(parent, "circle", cx=x, cy=y, r=r, fill="#FFFFFF", stroke=DANGER, stroke_width=2.2)
+    width = max(2.2, r / 4)
+    _el(parent, "circle", cx=x, cy=y, r=r, fill="#FFFFFF", stroke=DANGER, stroke_width=width)
     d = r * 0.7
-    _el(parent, "line", x1=x - d, y1=y + d, x2=x + d, y2=y - d, stroke=DANGER, stroke_width=2.2)
+    _el(parent, "line", x1=x - d, y1=y + d, x2=x + d, y2=y - d, stroke=DANGER, stroke_width=width)
 
 
 class _EdgeStyle(TypedDict, total=False):
@@ -1153,19 +1166,26 @@ def _text(
     )
 
 
-def render_svg(lay: Layout, id_prefix: str = "ecomap") -> str:
+def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = False) -> str:
     """Draw a layout as a standalone, print-friendly SVG string (no script, no links).
 
     All text is escaped by the XML serialiser; characters XML cannot carry are dropped.
-    `id_prefix` keeps element ids unique when several maps share one page.
+    `id_prefix` keeps element ids unique when several maps share one page. With
+    `natural_size` the map is one CSS pixel per user unit (labels at their full size, for
+    the zoomable view on screen) instead of filling its container's width.
+    Nodes, labels and lines carry their node keys (`data-key`, `data-a`, `data-b`), so a
+    viewer can highlight one person's ties.
     """
     vb = lay.view_box
+    size = (
+        {"width": _fmt(vb.w), "height": _fmt(vb.h)} if natural_size else {"width": "100%"}
+    )
     svg = ET.Element(
         "svg",
         {
             "xmlns": _SVG_NS,
             "viewBox": f"{_fmt(vb.x)} {_fmt(vb.y)} {_fmt(vb.w)} {_fmt(vb.h)}",
-            "width": "100%",
+            **size,
             "preserveAspectRatio": "xMidYMid meet",
             "role": "img",
             "aria-labelledby": f"{id_prefix}-title {id_prefix}-desc",
@@ -1213,11 +1233,14 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap") -> str:
 
     eg = _el(svg, "g", class_="edges", fill="none")
     for e in lay.edges:
-        edge = _el(eg, "line", x1=e.x1, y1=e.y1, x2=e.x2, y2=e.y2, **_EDGE_STYLE[e.style])
+        edge = _el(
+            eg, "line", x1=e.x1, y1=e.y1, x2=e.x2, y2=e.y2, data_a=e.a_key, data_b=e.b_key,
+            **_EDGE_STYLE[e.style],
+        )
         _el(edge, "title", e.title)
     kg = _el(svg, "g", class_="keep-apart")
     for k in lay.keep_apart:
-        g = _el(kg, "g")
+        g = _el(kg, "g", data_a=k.a_key, data_b=k.b_key)
         _el(g, "title", k.title)
         _el(
             g,
@@ -1227,15 +1250,16 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap") -> str:
             x2=k.x2,
             y2=k.y2,
             stroke=DANGER,
-            stroke_width=2.6,
-            stroke_dasharray="9 5",
+            stroke_width=KEEP_APART_WIDTH,
+            stroke_dasharray=KEEP_APART_DASH,
+            stroke_linecap="butt",
         )
     for k in lay.keep_apart:
         _no_entry(kg, k.marker_x, k.marker_y, MARKER_R)
 
     ng = _el(svg, "g", class_="nodes")
     for n in lay.nodes:
-        g = _el(ng, "g")
+        g = _el(ng, "g", data_key=n.key)
         _el(g, "title", n.tooltip)
         light, dark = SECTOR_COLOURS[n.sector]
         fill = light if n.shape == "organisation" else "#FFFFFF"
@@ -1248,7 +1272,7 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap") -> str:
     lg = _el(svg, "g", class_="labels")
     colours = {"name": TEXT, "sub": SUBTEXT, "warn": DANGER}
     for lab in lay.labels:
-        g = _el(lg, "g")
+        g = _el(lg, "g", data_key=lab.node_key)
         _el(g, "title", lab.full_name)
         _el(
             g,
@@ -1328,15 +1352,15 @@ def _legend(svg: ET.Element, box: Box) -> None:
             _el(
                 g,
                 "line",
-                x1=gx - 13,
+                x1=gx - 16,
                 y1=cy,
-                x2=gx + 13,
+                x2=gx + 16,
                 y2=cy,
                 stroke=DANGER,
-                stroke_width=2.6,
-                stroke_dasharray="6 3",
+                stroke_width=KEEP_APART_WIDTH,
+                stroke_dasharray="7 4",
             )
-            _no_entry(g, gx, cy, 6.0)
+            _no_entry(g, gx, cy, 8.0)
         elif key == "protected":
             _shield(g, gx, cy, 8.0)
         else:
@@ -1370,12 +1394,15 @@ def _legend(svg: ET.Element, box: Box) -> None:
         "Inderst: familie. Derefter privat netværk,",
         "fagpersoner og yderst organisationer.",
     ):
-        _text(g, x=x, y=y + 12, text=text, size=LEGEND_SIZE - 1.5, fill=SUBTEXT)
+        _text(g, x=x, y=y + 12, text=text, size=MIN_TEXT_SIZE, fill=SUBTEXT)
         y += LEGEND_ROW * 0.75
 
 
 def ecomap_svg(
-    snapshot: NetworkSnapshot, centre_id: NodeId | None = None, id_prefix: str = "ecomap"
+    snapshot: NetworkSnapshot,
+    centre_id: NodeId | None = None,
+    id_prefix: str = "ecomap",
+    natural_size: bool = False,
 ) -> str:
     """The ecomap of a network as an SVG string: `render_svg(layout(...))` in one call."""
-    return render_svg(layout(snapshot, centre_id), id_prefix=id_prefix)
+    return render_svg(layout(snapshot, centre_id), id_prefix=id_prefix, natural_size=natural_size)

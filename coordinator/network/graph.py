@@ -963,3 +963,38 @@ def _finish(
         warning_da=" ".join(warnings),
         contact_via_worker=person.contact_only_via_worker,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInvolvement:
+    """One person's parts in all the children's lives, for the printed overview."""
+
+    person_id: NodeId
+    name: str
+    organisation_name: str | None
+    professional: bool
+    relations_da: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def who_does_what_by_person(overview: list[ChildOverview]) -> list[PersonInvolvement]:
+    """The per-child overview folded into one row per person: what they are to which child
+    and what they do, each said once (the paper version, where four children with the same
+    grandparents would repeat them four times). Professionals first, in the overview's order."""
+    rows: dict[NodeId, PersonInvolvement] = {}
+    for professional in (True, False):
+        for child in overview:
+            for inv in child.professionals if professional else child.private_supporters:
+                row = rows.get(inv.person_id)
+                if row is None:
+                    row = PersonInvolvement(inv.person_id, inv.name, inv.organisation_name,
+                                            professional, (), ())
+                relations = row.relations_da + (
+                    (inv.relation_label_da,) if inv.relation_label_da not in row.relations_da
+                    else ())
+                note = inv.note.strip()
+                notes = row.notes + ((note,) if note and note not in row.notes else ())
+                rows[inv.person_id] = PersonInvolvement(
+                    row.person_id, row.name, row.organisation_name, row.professional or
+                    professional, relations, notes)
+    return list(rows.values())

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from coordinator import web
+from coordinator import clock, web
 from coordinator.audit import service as audit
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_login, requires_role
@@ -366,6 +366,20 @@ class NetworkController(Controller):
         return Response(content=svg, media_type="image/svg+xml", headers={
             "content-disposition": 'attachment; filename="netvaerkskort.svg"',
             "cache-control": "no-store"})
+
+    @get("/network/print", name="network-print")
+    async def network_print(self, request: Request, family_id: FromPath[int]) -> Response:
+        """The ecomap alone on one A4 landscape page, to print or save as PDF."""
+        user, family = await _family(request, family_id, Action.READ, "netværkskort: udskrift")
+        net = await service.load_network(family_id)
+        await audit.record(user, "export", "netværkskort", family_id, family_id,
+                           "Netværkskort vist til udskrift (A4 liggende)", _address(request))
+        pairs = [(net.person_name(p["person_a"]), net.person_name(p["person_b"]))
+                 for p in net.keep_apart]
+        return web.render("network/print.html", {
+            "family": family, "svg": service.printable_ecomap(net), "keep_apart": pairs,
+            "today": clock.today()},
+            headers={"cache-control": "no-store"})
 
 
 # ----------------------------------------------------------------------- editing

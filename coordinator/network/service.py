@@ -803,8 +803,26 @@ def people_table(net: Network) -> list[dict]:
 
 
 def ecomap_markup(net: Network) -> str:
-    """The family's ecomap as CSP-safe inline SVG (the family in the centre)."""
-    return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-{net.family_id}"))
+    """The family's ecomap as CSP-safe inline SVG (the family in the centre), at its natural
+    size: the page shows it in a zoomable view where every label is legible."""
+    return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-{net.family_id}",
+                                        natural_size=True))
+
+
+def printable_ecomap(net: Network) -> str:
+    """The ecomap as CSP-safe inline SVG that fills its page (the A4 landscape print view)."""
+    return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-print-{net.family_id}"))
+
+
+def focus_choices(rows: list[dict]) -> list[tuple[str, str]]:
+    """The people the ecomap can focus on, as (node key, label) sorted by name; the label
+    adds role and organisation, so two people with the same name can be told apart."""
+    choices = []
+    for row in rows:
+        extra = ", ".join(part for part in (row["role"], row["organisation"])
+                          if part and part != "–")
+        choices.append((f"p:{row['id']}", f"{row['name']} ({extra})" if extra else row["name"]))
+    return sorted(choices, key=lambda choice: (choice[1].casefold(), choice[0]))
 
 
 _views: BoundedCache[tuple[int, graph.NetworkSnapshot], tuple[str, Any, Any, dict]] = BoundedCache(
@@ -835,11 +853,14 @@ async def section_context(net: Network) -> dict[str, Any]:
     """What the family page's network section and the intake's result show."""
     svg, overview, gaps, strength = network_views(net)
     facts = await case_facts(net.family_id)
+    rows = people_table(net)
     return {
         "net": net,
         "svg": svg,
-        "people_rows": people_table(net),
+        "focus_choices": focus_choices(rows),
+        "people_rows": rows,
         "overview": overview,
+        "overview_by_person": graph.who_does_what_by_person(overview),
         "gaps": gaps,
         "gap_groups": graph.group_gaps(gaps),
         "strength": strength,

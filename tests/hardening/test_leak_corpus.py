@@ -28,8 +28,9 @@ from coordinator import settings as settings_module
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
-from coordinator.meetings import safety
+from coordinator.meetings import planner, safety
 from coordinator.network.tables import KeepApart, Organisation
+from coordinator.reminders import service as reminders
 from tests import conftest, factories
 from tests.invites import support
 
@@ -131,6 +132,36 @@ async def test_leak_mails_and_answer_pages_per_recipient(client):
             page = await client.get(link.group(1))
             assert page.status_code == 410 and "Linket virker ikke længere" in page.text
             assert_no_leak(page.text, who, "answer page opened after cancellation")
+
+
+async def test_leak_reminder_mails_digest_and_opt_out_pages(client):
+    """The reminders (reminders domain): each participant's reminder before the meeting and
+    the opt-out page behind its link; the socialrådgiver's digest the day before."""
+    s = await _corpus()
+    [part] = await support.meetings.parts_of(s.meeting_id)
+    day_before = part["starts_at"].astimezone(support.web.COPENHAGEN).date() - timedelta(days=1)
+    while not planner.is_working_day(day_before):
+        day_before -= timedelta(days=1)
+    app_clock.pin(support.at(day_before, 8))
+    assert (await reminders.run_due())[0] == 1
+    [digest_row] = await OutboxMessage.select().where(OutboxMessage.kind == "DIGEST")
+    assert "Netværksmøde" in _mail_text(digest_row["message"])
+    assert_no_leak(_mail_text(digest_row["message"]), "document", "digest")
+    app_clock.pin(part["starts_at"] - timedelta(hours=1))
+    assert (await reminders.run_due())[1] >= 3
+    rows = await OutboxMessage.select().where(OutboxMessage.kind == "REMIND")
+    assert {EMAILS.get(r["recipient_email"]) for r in rows} >= {"father", "teacher", "mother"}
+    for row in rows:
+        who = EMAILS.get(row["recipient_email"])
+        if who is None:
+            continue
+        text = _mail_text(row["message"])
+        assert_no_leak(text, who, "reminder mail")
+        assert_no_leak(row["message"], who, "raw reminder mail")
+        link = re.search(r"https://testserver\.local(/paamindelser/fra/[A-Za-z0-9_-]+)", text)
+        page = await client.get(link.group(1))
+        assert page.status_code == 200
+        assert_no_leak(page.text, who, "opt-out page")
 
 
 async def test_leak_calendars_partner_series_and_organiser(client, other_client):

@@ -218,6 +218,11 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/feeds/{token_id:int}/revoke"): rule(DONE, EDITORS,
                                                    foreign_overrides={"leder": DONE}),
     ("POST", "/inbound/mail"): rule(DONE, LOGGED_IN, anonymous=DONE, foreign=UNAUTH),
+    # reminders: the user's own choices, and the opt-out link of a reminder mail
+    ("GET", "/paamindelser"): LOGGED_IN_PAGE,
+    ("POST", "/paamindelser"): rule(DONE, LOGGED_IN),
+    ("GET", "/paamindelser/fra/{link:str}"): TOKEN_PAGE,
+    ("POST", "/paamindelser/fra/{link:str}"): TOKEN_WRITE,
     # follow-up
     ("GET", "/followup/teammoede"): rule(OK, CASE),
     ("GET", "/followup/succeskriterier"): rule(OK, ("leder", "admin")),

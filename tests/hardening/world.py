@@ -26,6 +26,7 @@ from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FatherAssessment, FgcCase, FgcTask, Meeting, Room
 from coordinator.network.tables import KeepApart, Organisation, Relation
+from coordinator.reminders import preferences
 from tests import factories
 from tests.invites.support import _person as person
 from tests.invites.support import at, working_day
@@ -142,6 +143,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     await AnswerToken.insert(AnswerToken(
         meeting=meeting_id, participant=participant, token_hash=invites.token_hash(token),
         expires_at=at(day, 14) + timedelta(days=30)))
+    reminder_link = await preferences.new_link(f"svar-{surname.lower()}@example.org")
     feed_token = await feeds.create_token(worker, "user", worker.id, f"Min kalender ({surname})")
     feed_id = (await feeds.tokens_for(worker))[0]["id"]
     members = await TeamMember.select(TeamMember.id, TeamMember.user).where(
@@ -151,7 +153,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         "family_id": family_id, "person_id": teacher, "relation_id": relation, "pair_id": pair,
         "task_id": task, "session_id": session, "meeting_id": meeting_id,
         "fgc_meeting_id": fgc_meeting, "participant_id": participant,
-        "fgc_participant_id": fgc_participant, "token": token,
+        "fgc_participant_id": fgc_participant, "token": token, "link": reminder_link,
         "bic_meeting_id": bic_meeting, "bic_participant_id": bic_participant,
         "member_id": member, **records,
         "name": f"{feed_token}.ics", "token_id": feed_id,
@@ -194,5 +196,6 @@ async def build_world() -> World:
                         file_path="app.css")
     # Secret links are bearer tokens: "foreign" is one the requester does not hold.
     foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999, organisation_id=999_999, room_id=999_999,
-                       token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics")
+                       token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics",
+                       link=secrets.token_urlsafe(32))
     return World(users, own, foreign, victim, school, centre)

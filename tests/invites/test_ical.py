@@ -125,6 +125,19 @@ def test_request_has_the_properties_outlook_and_google_need():
     assert_well_formed(raw)
 
 
+def test_an_alarm_reminds_before_the_start_and_never_in_a_cancellation():
+    raw = build_request([make_event(alarm_minutes=90, summary="Netværksmøde; skolen")])
+    assert_well_formed(raw)
+    [alarm] = only_vevent(raw).walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY"
+    assert alarm.decoded("TRIGGER") == -timedelta(minutes=90)
+    assert str(alarm["DESCRIPTION"]) == "Påmindelse: Netværksmøde; skolen"
+    assert only_vevent(build_request([make_event()])).walk("VALARM") == []
+    assert only_vevent(build_cancel([make_event(alarm_minutes=90)])).walk("VALARM") == []
+    with pytest.raises(ValueError, match="14 dage"):
+        build_request([make_event(alarm_minutes=60 * 24 * 15)])
+
+
 def test_times_given_in_utc_are_sent_in_copenhagen_time_never_floating():
     raw = build_request([make_event(start=datetime(2026, 7, 1, 7, 0, tzinfo=UTC), end=datetime(2026, 7, 1, 8, 0, tzinfo=UTC))])
     lines = unfolded_lines(raw)

@@ -9,7 +9,7 @@ answer handling is tested on well-formed answers."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_string, policy
 
 import pytest
@@ -178,6 +178,17 @@ async def test_everything_we_produce_is_read_by_libical_vobject_and_radicale(cli
     for name in objects:
         if declinecounter(objects, name):  # parsed cleanly; only libical's own table differs
             assert set(complaints[name]) <= LIBICAL_DECLINECOUNTER_TABLE, complaints[name]
+
+    # Invitations and updates carry the calendar alarm (VALARM) the checks above and below
+    # read too; cancellations, answers to proposals, feeds and downloads carry none.
+    for name, text in objects.items():
+        alarms = Calendar.from_ical(text).walk("VALARM")
+        if name.startswith("outbox") and "METHOD:REQUEST" in text:
+            events = Calendar.from_ical(text).walk("VEVENT")
+            assert len(alarms) == len(events) >= 1, name
+            assert all(a.decoded("TRIGGER") == -timedelta(hours=1) for a in alarms), name
+        else:
+            assert alarms == [], name
 
     # vobject: parses every object and its validation finds nothing.
     for name, text in objects.items():

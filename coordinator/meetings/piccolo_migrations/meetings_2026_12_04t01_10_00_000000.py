@@ -8,7 +8,8 @@ VERSION = "1.38.0"
 DESCRIPTION = "content-stamp triggers installed by the migrations"
 
 TABLES = ["meeting", "fgc_case", "father_assessment", "meeting_part", "participant",
-          "bic_session", "safety_approval", "participant_part", "fgc_task", "fgc_plan_item"]
+          "bic_session", "safety_approval", "participant_part", "fgc_task", "fgc_plan_item",
+          "meeting_change", "working_hours", "busy_feed", "room"]
 
 
 async def forwards():

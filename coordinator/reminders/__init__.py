@@ -1,0 +1,1 @@
+"""Reminders: the daily digest, meeting reminders, and who wants which."""

@@ -1,0 +1,96 @@
+"""The team agenda's rows of a user's own families, kept under the families' content stamps.
+
+Safe for the same reasons as the page caches (tests/families/test_page_cache.py): every
+table the agenda's facts come from is watched by a trigger, so any change shows on the next
+view; who may see which family, and the audit record of each family shown, stay per view.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from coordinator import clock, db, demo
+from coordinator.audit.tables import AuditEvent
+from coordinator.families import revisions
+from coordinator.families.tables import Family, TeamMember
+from coordinator.followup import service
+from tests import factories as f
+from tests.followup import data as d
+
+NOT_CONTENT = {"content_revision"}
+
+
+async def test_every_table_the_agenda_reads_is_watched(monkeypatch):
+    """The facts of every demo family (all stages of familierådslagning and BIC, stays,
+    meetings) are read with the statements captured: each table must be watched."""
+    assert await demo.load()
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    tables: set[str] = set()
+
+    async def capturing(engine, querystring, *args, **kwargs):
+        tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', str(querystring)))
+        return await original(engine, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", capturing)
+    original_fetch = db.fetch
+
+    async def capturing_fetch(sql, *args, **kwargs):
+        tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', sql))
+        return await original_fetch(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", capturing_fetch)
+    rows = await Family.select()
+    facts = await service._agenda_facts(rows)  # noqa: SLF001 - what the cache keeps
+    assert len(facts) == len(rows) >= 10
+    assert {"meeting", "fgc_case", "father_assessment", "stay"} <= tables
+    unwatched = tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert not unwatched, f"the team agenda reads tables no trigger watches: {unwatched}"
+
+
+async def _page(client, on) -> str:
+    response = await client.get(f"/followup/teammoede?date={on.isoformat()}")
+    assert response.status_code == 200
+    return response.text
+
+
+async def test_a_change_shows_on_the_next_view_and_every_view_is_audited(client):
+    sara = await f.user()
+    family_id = await f.family(sara, name="Familien Cache")
+    on = clock.today() + timedelta(days=1)
+    await f.login(client, sara)
+    first = await _page(client, on)
+    assert "Familien Cache" in first
+    hits = service._own_agendas.hits  # noqa: SLF001
+    assert await _page(client, on) == first
+    assert service._own_agendas.hits == hits + 1  # noqa: SLF001
+    # A meeting planned behind the services' back is on the next view.
+    await d.meeting(family_id, "statusmoede", "planned", d.local(on + timedelta(days=2)),
+                    title="Statusmøde om skolen")
+    assert "Statusmøde om skolen" in await _page(client, on)
+    # A renamed family (the family table itself) too.
+    await db.fetch('UPDATE "family" SET "name" = {} WHERE "id" = {}', "Familien Ny", family_id)
+    assert "Familien Ny" in await _page(client, on)
+    reads = await AuditEvent.count().where(
+        (AuditEvent.family_id == family_id) & (AuditEvent.action == "read")
+        & (AuditEvent.entity == service.AGENDA_ENTITY))
+    assert reads == 4
+
+
+async def test_each_user_sees_only_their_own_families(client, other_client):
+    sara = await f.user()
+    mikkel = await f.user()
+    shared = await f.family(sara, mikkel, name="Familien Fælles")
+    await f.family(sara, name="Familien Saras")
+    on = clock.today() + timedelta(days=1)
+    await f.login(client, sara)
+    await f.login(other_client, mikkel)
+    saras = await _page(client, on)
+    mikkels = await _page(other_client, on)
+    assert "Familien Saras" in saras and "Familien Fælles" in saras
+    assert "Familien Fælles" in mikkels and "Familien Saras" not in mikkels
+    # Taken off the team: gone from the next view, although the rows were kept.
+    await TeamMember.delete().where((TeamMember.family == shared)
+                                    & (TeamMember.user == mikkel.id))
+    assert "Familien Fælles" not in await _page(other_client, on)

@@ -1,0 +1,189 @@
+"""The meeting page cache: kept under the same content stamps as the family page.
+
+What makes it safe, as for the family page (tests/families/test_page_cache.py): every table
+the page reads is watched by a trigger, every write to those tables replaces a stamp, and
+the access check, the audit record and the CSRF token stay per request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coordinator import db, demo
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families import revisions
+from coordinator.families.tables import TeamMember
+from coordinator.meetings.routes import MEETING_PAGES
+from coordinator.meetings.tables import Meeting, MeetingPart, Room, WorkingHours
+from coordinator.network.tables import Person
+from tests import factories as f
+from tests.conftest import http_client
+
+# Read on every request, deliberately not part of the page's content.
+NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
+
+
+async def _stamps(family_id: int) -> tuple[str, str]:
+    rows = await db.fetch('SELECT "family_id", "stamp" FROM "content_revision"')
+    by_family = {row["family_id"]: row["stamp"] for row in rows}
+    return by_family.get(family_id, ""), by_family.get(revisions.GLOBAL, "")
+
+
+async def _meeting(family_id: int, title: str = "Netværksmøde") -> int:
+    rows = await Meeting.insert(Meeting(family=family_id, title=title, kind="netvaerksmoede"))
+    await MeetingPart.insert(MeetingPart(meeting=rows[0]["id"], key="meeting", label="Mødet"))
+    return rows[0]["id"]
+
+
+async def test_every_table_the_meeting_page_reads_is_watched(app, monkeypatch):
+    """Render every demo meeting of a family (all kinds, all states) as a member of the
+    family's team and collect the tables the statements name: each must be watched, or
+    be per-request data."""
+    assert await demo.load()
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    tables: set[str] = set()
+    capturing_now = False
+
+    async def capturing(engine, querystring, *args, **kwargs):
+        if capturing_now:
+            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', str(querystring)))
+        return await original(engine, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", capturing)
+    original_fetch = db.fetch
+
+    async def capturing_fetch(sql, *args, **kwargs):  # hand-written statements skip Piccolo
+        if capturing_now:
+            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', sql))
+        return await original_fetch(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", capturing_fetch)
+    clients: dict[str, object] = {}
+    rendered = 0
+    try:
+        meetings = await Meeting.select(Meeting.id, Meeting.family).where(
+            Meeting.family.is_not_null()).order_by(Meeting.id)
+        for meeting in meetings:
+            member = await TeamMember.select(
+                TeamMember.user.username.as_alias("username")).where(
+                TeamMember.family == meeting["family"]).first()
+            username = member["username"]
+            if username not in clients:
+                clients[username] = await http_client(app).__aenter__()
+                user = await User.select().where(User.username == username).first()
+                await f.login(clients[username], Principal(user["id"], username,
+                                                           Role(user["role"])), password="demo")
+            capturing_now = True
+            response = await clients[username].get(f"/meetings/{meeting['id']}")
+            capturing_now = False
+            assert response.status_code == 200
+            rendered += 1
+    finally:
+        for http in clients.values():
+            await http.__aexit__(None, None, None)
+    assert rendered >= 10
+    assert {"meeting", "meeting_part", "participant", "room", "working_hours"} <= tables
+    unwatched = tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert not unwatched, f"the meeting page reads tables no trigger watches: {unwatched}"
+
+
+async def test_the_meeting_page_tables_replace_the_right_stamp():
+    worker = await f.user()
+    family_id = await f.family(worker)
+    other_id = await f.family(worker, name="Familien Anden")
+    meeting_id = await _meeting(family_id)
+    person = await Person.insert(Person(family=family_id, name="Mormor", sector="private_network"))
+
+    family_before, shared_before = await _stamps(family_id)
+    other_before, _ = await _stamps(other_id)
+    # a network person's hours belong to the family
+    await WorkingHours.insert(WorkingHours(person=person[0]["id"], weekday=0))
+    family_after, shared_after = await _stamps(family_id)
+    assert family_after != family_before and shared_after == shared_before
+    assert (await _stamps(other_id))[0] == other_before
+    # a user's hours and a room are shared by every meeting page
+    await WorkingHours.insert(WorkingHours(user=worker.id, weekday=1))
+    assert (await _stamps(family_id))[1] != shared_after
+    _, shared_after = await _stamps(family_id)
+    await Room.insert(Room(name="Mødelokale 9"))
+    assert (await _stamps(family_id))[1] != shared_after
+    # the meeting's change log belongs to the meeting's family
+    family_before, _ = await _stamps(family_id)
+    await db.fetch('INSERT INTO "meeting_change" ("meeting", "change_kind", "sequence") '
+                   'VALUES ({}, {}, {})', meeting_id, "updated", 0)
+    assert (await _stamps(family_id))[0] != family_before
+
+
+async def test_a_change_shows_on_the_next_request(client, clock):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting_id = await _meeting(family_id, title="Mødet før")
+    await Room.insert(Room(name="Lokale Alfa"))
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)  # one minute of the key throughout
+    first = await client.get(f"/meetings/{meeting_id}")
+    assert "Mødet før" in first.text and "Lokale Alfa" in first.text
+    hits = MEETING_PAGES.hits
+    assert (await client.get(f"/meetings/{meeting_id}")).text == first.text
+    assert MEETING_PAGES.hits == hits + 1
+    # behind the services' back: a meeting's title, and a room (shared)
+    await db.fetch('UPDATE "meeting" SET "title" = {} WHERE "id" = {}', "Mødet efter", meeting_id)
+    assert "Mødet efter" in (await client.get(f"/meetings/{meeting_id}")).text
+    await db.fetch('UPDATE "room" SET "name" = {}', "Lokale Beta")
+    page = (await client.get(f"/meetings/{meeting_id}")).text
+    assert "Lokale Beta" in page and "Lokale Alfa" not in page
+
+
+async def test_every_cached_read_is_checked_and_audited(client, clock):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting_id = await _meeting(family_id)
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)
+    hits = MEETING_PAGES.hits
+    for _ in range(3):
+        assert (await client.get(f"/meetings/{meeting_id}")).status_code == 200
+    assert MEETING_PAGES.hits == hits + 2
+    reads = await AuditEvent.count().where(
+        (AuditEvent.entity_id == str(meeting_id)) & (AuditEvent.action == "read")
+        & (AuditEvent.entity == "møde"))
+    assert reads == 3
+    # Taken off the team: refused although the page is cached.
+    await TeamMember.delete().where(TeamMember.family == family_id)
+    assert (await client.get(f"/meetings/{meeting_id}")).status_code == 404
+
+
+async def test_a_page_is_only_served_to_the_user_it_was_rendered_for(client, other_client, clock):
+    first = await f.user(username="foerste", full_name="Første Rådgiver")
+    second = await f.user(username="anden", full_name="Anden Rådgiver")
+    family_id = await f.family(first, second)
+    meeting_id = await _meeting(family_id)
+    await f.login(client, first)
+    await f.login(other_client, second)
+    clock.pin(clock.now(), ticking=False)
+    page_one = (await client.get(f"/meetings/{meeting_id}")).text
+    page_two = (await other_client.get(f"/meetings/{meeting_id}")).text
+    token_one = re.search(r'name="_csrf_token" value="([^"]+)"', page_one).group(1)
+    token_two = re.search(r'name="_csrf_token" value="([^"]+)"', page_two).group(1)
+    assert token_one == client.cookies.get("coordinator_csrf")
+    assert token_two == other_client.cookies.get("coordinator_csrf")
+    assert token_one != token_two
+    # each user's own page: the user's name in the header is the user's own
+    assert "Første Rådgiver" in page_one.split("</header>")[0]
+    assert "Anden Rådgiver" in page_two.split("</header>")[0]
+
+
+async def test_a_meeting_without_a_family_is_not_cached(client):
+    worker = await f.user()
+    rows = await Meeting.insert(Meeting(family=None, title="Samarbejdsmøde", kind="cooperation_meeting",
+                                        organiser=worker.id))
+    await MeetingPart.insert(MeetingPart(meeting=rows[0]["id"], key="meeting", label="Mødet"))
+    await f.login(client, worker)
+    size = len(MEETING_PAGES)
+    response = await client.get(f"/meetings/{rows[0]['id']}")
+    assert response.status_code == 200
+    assert len(MEETING_PAGES) == size
