@@ -33,6 +33,7 @@ from coordinator.navigation import nav_for
 from coordinator.network.routes import DirectoryController, NetworkController
 from coordinator.reminders.routes import ReminderOptOutController, ReminderSettingsController
 from coordinator.settings import BASE_DIR, Settings, use_settings
+from coordinator.trappe.routes import ROUTE_HANDLERS as TRAPPE_ROUTES
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
 CSRF_EXEMPT = ["^/inbound/"]
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *GDPR_ROUTES,
             ReminderSettingsController,
             ReminderOptOutController,
+            *TRAPPE_ROUTES,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],

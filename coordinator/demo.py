@@ -20,6 +20,7 @@ from coordinator.followup.demo import seed as seed_followup
 from coordinator.invites.demo import seed as seed_invites
 from coordinator.meetings.demo import seed as seed_meetings
 from coordinator.network.demo import seed as seed_network
+from coordinator.trappe.demo import seed as seed_trappe
 
 DEMO_PASSWORD = "demo"
 TODAY_ANCHOR = date(2026, 11, 2)  # data is laid out relative to this Monday, then shifted
@@ -109,6 +110,8 @@ def seeders() -> list:
     seeds.append(seed_followup)
     # Invites after the meetings seeder: series, feed links, and queued invite mails.
     seeds.append(seed_invites)
+    # Randers-trappen after the network seeder: it reads each family's children.
+    seeds.append(seed_trappe)
     return seeds
 
 

@@ -21,6 +21,7 @@ APPS = [
     "coordinator.followup.piccolo_app",
     "coordinator.invites.piccolo_app",
     "coordinator.reminders.piccolo_app",
+    "coordinator.trappe.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -263,8 +263,10 @@ STATUS_MESSAGES = {
 }
 
 
-def error_response(request: Request, status: int, message: str | None = None) -> Response:
-    """A Danish error page (or fragment for htmx) without any internals."""
+def error_response(request: Request, status: int, message: str | None = None,
+                   field: str | None = None) -> Response:
+    """A Danish error page (or fragment for htmx) without any internals; ``field`` names
+    the form field the message is about (the page shows it at that field)."""
     title, default = STATUS_MESSAGES.get(status, STATUS_MESSAGES[400] if status < 500 else STATUS_MESSAGES[500])
     body_message = message or default
     accepts_html = "text/html" in request.headers.get("accept", "") or is_htmx(request) or \
@@ -276,13 +278,13 @@ def error_response(request: Request, status: int, message: str | None = None) ->
     # A refused form: offer the way back to the form's page (what was saved stays saved).
     back = local_referer(request) if request.method != "GET" and status < 500 else "/"
     return render(template, {"status": status, "title": title, "message": body_message,
-                             "back": back}, status=status, headers=headers)
+                             "back": back, "field": field or ""}, status=status, headers=headers)
 
 
 def handle_user_error(request: Request, exc: UserError) -> Response:
     if isinstance(exc, Conflict):
         return conflict_response(request, exc)
-    return error_response(request, exc.status, exc.message)
+    return error_response(request, exc.status, exc.message, exc.field)
 
 
 def handle_password_change_required(request: Request, _: Exception) -> Response:

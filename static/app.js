@@ -27,12 +27,88 @@
     return slot;
   }
 
+  // A refusal that names a field (data-field on the alert) is also shown at the field: the
+  // message right after the input, the input aria-invalid and described by the message,
+  // and focus on it. The next submit of the form clears the marks.
+  let fieldErrors = 0;
+
+  function formOf(alert) {
+    const inside = alert.closest("form");
+    if (inside) return inside;
+    const holder = alert.closest(".form-refusal");
+    if (holder && holder.nextElementSibling && holder.nextElementSibling.matches("form")) {
+      return holder.nextElementSibling;
+    }
+    let next = alert.nextElementSibling;
+    while (next && !next.matches("form")) next = next.nextElementSibling;
+    return next || (alert.parentElement && alert.parentElement.querySelector("form"));
+  }
+
+  function clearFields(form) {
+    for (const note of form.querySelectorAll(".field-error")) note.remove();
+    for (const input of form.querySelectorAll("[aria-invalid='true'][data-described-before]")) {
+      const before = input.getAttribute("data-described-before");
+      if (before) input.setAttribute("aria-describedby", before);
+      else input.removeAttribute("aria-describedby");
+      input.removeAttribute("data-described-before");
+      input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function markFields(root) {
+    if (!root || !root.querySelectorAll) return;
+    const alerts = root.matches && root.matches(".alert[data-field]")
+      ? [root] : root.querySelectorAll(".alert[data-field]");
+    for (const alert of alerts) {
+      const name = alert.getAttribute("data-field");
+      if (!name || alert.hasAttribute("data-marked")) continue;
+      alert.setAttribute("data-marked", "");
+      // The form the refusal belongs to; a page-level alert (a page rendered again) names
+      // a field of one of the page's forms.
+      const near = formOf(alert);
+      const forms = [near].concat(Array.prototype.slice.call(document.querySelectorAll("form")));
+      let form = null;
+      let input = null;
+      for (const candidate of forms) {
+        if (!candidate) continue;
+        input = Array.prototype.find.call(candidate.querySelectorAll("[name]"), function (el) {
+          return el.getAttribute("name") === name && el.type !== "hidden";
+        });
+        if (input) { form = candidate; break; }
+      }
+      if (!form || !input) continue;
+      clearFields(form);
+      const text = alert.querySelector(".refusal-message") || alert;
+      const note = document.createElement("p");
+      fieldErrors += 1;
+      note.id = "field-error-" + fieldErrors;
+      note.className = "field-error";
+      note.textContent = text.textContent.trim();
+      const fieldset = input.type === "checkbox" || input.type === "radio"
+        ? input.closest("fieldset") : null;
+      const anchor = fieldset || input.closest(".field") || input;
+      if (anchor === input) input.insertAdjacentElement("afterend", note);
+      else anchor.appendChild(note);
+      const targets = fieldset ? fieldset.querySelectorAll("[name='" + name + "']") : [input];
+      for (const el of targets) {
+        const before = el.getAttribute("aria-describedby") || "";
+        el.setAttribute("data-described-before", before);
+        el.setAttribute("aria-describedby", (before ? before + " " : "") + note.id);
+        el.setAttribute("aria-invalid", "true");
+      }
+      input.focus();
+    }
+  }
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     const detail = event.detail;
     const form = detail.requestConfig && detail.requestConfig.elt;
-    if (!detail.isError || !form || !form.matches || !form.matches("form[data-keeps-input]")) return;
+    if (!detail.isError || !form || !form.matches || !form.matches("form")) return;
     const body = typeof detail.serverResponse === "string" ? detail.serverResponse.trimStart() : "";
     if (/^<!doctype/i.test(body)) return;  // a whole page (a form re-rendered with its input)
+    // Other htmx forms (hx-post) swap their own re-rendered section; only a bare refusal
+    // (the error fragment) goes to the form they were sent from.
+    if (!form.matches("form[data-keeps-input]") && !/^<div class="alert alert-error"/.test(body)) return;
     detail.target = slotFor(form);
     detail.swapOverride = "innerHTML";
   });
@@ -53,7 +129,13 @@
     if (target && target.classList && target.classList.contains("form-refusal")) {
       returnTo = null;
       target.focus();
+      markFields(target);
     }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt;
+    if (form && form.matches && form.matches("form")) clearFields(form);
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -67,6 +149,12 @@
     heading.focus({ preventScroll: true });
   });
 
-  document.addEventListener("htmx:load", function (event) { prepare(event.detail.elt); });
-  document.addEventListener("DOMContentLoaded", function () { prepare(document); });
+  document.addEventListener("htmx:load", function (event) {
+    prepare(event.detail.elt);
+    markFields(event.detail.elt);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    prepare(document);
+    markFields(document);
+  });
 })();

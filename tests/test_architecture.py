@@ -39,6 +39,7 @@ PURE_MODULES = (
     "coordinator.invites.imip",
     "coordinator.invites.redact",
     "coordinator.meetings.kinds",
+    "coordinator.meetings.offers",
     "coordinator.meetings.participants",
     "coordinator.meetings.planner",
     "coordinator.meetings.protected",
@@ -51,6 +52,8 @@ PURE_MODULES = (
     "coordinator.network.vocab",
     "coordinator.reminders.digest",
     "coordinator.reminders.mail",
+    "coordinator.trappe.rules",
+    "coordinator.trappe.timeline",
 )
 
 # Third-party packages that are the database or HTTP.

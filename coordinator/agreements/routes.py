@@ -115,10 +115,10 @@ def _values_of(row: Mapping[str, Any]) -> dict[str, str]:
 async def _form_page(request: Request, *, values: Mapping[str, Any], parties: list[dict],
                      action: str, heading: str, version: int | None = None,
                      error: str | None = None, status: int = 200,
-                     conflict: dict | None = None) -> Response:
+                     conflict: dict | None = None, field: str | None = None) -> Response:
     return web.render("agreements/form.html", {
         "values": values, "parties": parties, "action": action, "heading": heading,
-        "version": version, "error": error, "conflict": conflict,
+        "version": version, "error": error, "conflict": conflict, "field": field,
         "organisations": await service.organisations(),
         "statuses": cadence.STORED_STATUS_LABELS,
     }, status=status)
@@ -210,7 +210,7 @@ class AgreementController(Controller):
         except web.UserError as exc:
             return await _form_page(request, values=form, parties=_party_rows(form, None),
                                     action="/agreements/", heading="Ny samarbejdsaftale",
-                                    error=exc.message, status=exc.status)
+                                    error=exc.message, field=exc.field, status=exc.status)
         return web.see_other(request, f"/agreements/{agreement_id}")
 
     @get("/due", name="agreements-due")
@@ -235,12 +235,12 @@ class AgreementController(Controller):
 
     async def _detail(self, request: Request, agreement_id: int, *, error: str | None = None,
                       evaluation: Mapping[str, Any] | None = None,
-                      status: int = 200) -> Response:
+                      status: int = 200, field: str | None = None) -> Response:
         agreement = await service.get_agreement(agreement_id, clock.today())
         if agreement is None:
             raise NotFoundException()
         return web.render("agreements/detail.html", {
-            "a": agreement, "error": error, "evaluation": evaluation or {},
+            "a": agreement, "error": error, "evaluation": evaluation or {}, "field": field,
             "may_edit": may_edit(web.user_of(request)),
             "today": clock.today().isoformat()}, status=status)
 
@@ -271,14 +271,14 @@ class AgreementController(Controller):
             conflict = {"rows": _conflict_rows(exc.mine, exc.theirs, names), "theirs": exc.theirs}
             return await _form_page(request, values=form, parties=_party_rows(form, None),
                                     action=action, heading="Aftalen er ændret af en anden",
-                                    version=exc.theirs["version"], error=exc.message,
+                                    version=exc.theirs["version"], error=exc.message, field=exc.field,
                                     status=409, conflict=conflict)
         except web.UserError as exc:
             if exc.status == 404:
                 raise NotFoundException() from None
             return await _form_page(request, values=form, parties=_party_rows(form, None),
                                     action=action, heading="Ret samarbejdsaftale",
-                                    version=form.get("version"), error=exc.message,
+                                    version=form.get("version"), error=exc.message, field=exc.field,
                                     status=exc.status)
         return web.see_other(request, f"/agreements/{agreement_id}")
 
@@ -297,7 +297,7 @@ class AgreementController(Controller):
         except web.UserError as exc:
             if exc.status == 404:
                 raise NotFoundException() from None
-            return await self._detail(request, agreement_id, error=exc.message,
+            return await self._detail(request, agreement_id, error=exc.message, field=exc.field,
                                       evaluation=form, status=exc.status)
         return web.see_other(request, f"/agreements/{agreement_id}#evaluations")
 

@@ -384,9 +384,9 @@ async def record_evaluation(user: Principal, agreement_id: int, held_on: date,
         try:
             cadence.validate_evaluation(row["period_start"], held_on, on)
         except CadenceError as exc:
-            raise UserError(exc.message_da) from None
+            raise UserError(exc.message_da, field="held_on") from None
         if not conclusions:
-            raise UserError("Skriv evalueringens konklusioner.")
+            raise UserError("Skriv evalueringens konklusioner.", field="conclusions")
         rows = await AgreementEvaluation.insert(AgreementEvaluation(
             agreement=agreement_id, held_on=held_on, participants=participants,
             conclusions=conclusions, changes=changes, recorded_by=user.id,

@@ -62,6 +62,8 @@ WATCHED: dict[str, str] = {
     "working_hours": _BY_PERSON_OR_SHARED,
     "busy_feed": _BY_PERSON_OR_SHARED,
     "room": _SHARED,
+    # Randers-trappen
+    "trappe_assessment": _BY_FAMILY,
     # shared by every family page
     "app_user": _SHARED,
     "organisation": _SHARED,

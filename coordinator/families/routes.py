@@ -15,6 +15,7 @@ from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
 from coordinator.families import cases, service, units
 from coordinator.families.sections import family_sections
+from coordinator.trappe import service as trappe
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
 FAMILY_PAGES = pagecache.PageCache(name="family pages")
@@ -41,7 +42,8 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
         "statuses": service.STATUSES,
         "form": dict(form or {}), "error": error, "field": field, "matches": matches or [],
         "suggested_reference": await cases.suggest_reference() if may_open else "",
-        "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1)}, status=status)
+        "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1),
+        "trappe_due": await trappe.due_for(user, web.client_address(request))}, status=status)
 
 
 def _filter(params: Mapping[str, Any]) -> service.FamilyFilter:

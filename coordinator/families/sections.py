@@ -16,6 +16,7 @@ from coordinator.auth.policy import Principal
 from coordinator.gdpr.service import family_section as gdpr_section
 from coordinator.meetings.flows import family_section as meetings_section
 from coordinator.network.service import family_section as network_section
+from coordinator.trappe.service import family_section as trappe_section
 
 Loader = Callable[[Principal, dict], Awaitable[dict[str, Any]]]
 
@@ -34,6 +35,7 @@ class FamilySection:
 SECTIONS: tuple[FamilySection, ...] = (
     FamilySection("network", "network/_section.html", network_section),
     FamilySection("meetings", "meetings/_family_section.html", meetings_section),
+    FamilySection("trappe", "trappe/_family_section.html", trappe_section),
     FamilySection("agreements", "agreements/_family_section.html", agreements_section),
     FamilySection("gdpr", "gdpr/_family_section.html", gdpr_section),
 )

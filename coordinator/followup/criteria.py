@@ -138,6 +138,24 @@ def _returning_years(family: FamilyFacts, period: tuple[date, date] | None) -> s
     return set(sorted(family.stay_years)[1:])
 
 
+# Randers-trappen (seed 000): every journal shows the trappe and the analysis tool used.
+TRAPPE_LABEL = "Randers-trappen og analysen brugt"
+TRAPPE_TARGET_PERCENT = 100
+
+
+def trappe_used(meeting: int, families: int) -> Share:
+    """Families at the crisis centre (with children) whose every child has a trappe
+    assessment in force with all five analysis areas rated, of all such families."""
+    return Share(TRAPPE_LABEL, meeting, families)
+
+
+def reaches_target(share: Share, target_percent: int) -> bool | None:
+    """Whether the share reaches its target (None: nothing to measure)."""
+    if share.denominator == 0:
+        return None
+    return share.numerator * 100 >= target_percent * share.denominator
+
+
 def on_time(due: date, held: date | None, grace_days: int = FOLLOWUP_GRACE_DAYS) -> bool:
     """A follow-up counts as on time when held no later than ``grace_days`` after it was due."""
     return held is not None and (held - due).days <= grace_days

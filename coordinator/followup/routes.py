@@ -25,8 +25,9 @@ from coordinator.auth.guards import (
     requires_login,
     requires_role,
 )
-from coordinator.followup import agenda, charts, service
+from coordinator.followup import agenda, charts, criteria, service
 from coordinator.meetings import kinds
+from coordinator.trappe import service as trappe
 
 EXTRA_ITEM_ROWS = 3
 EARLIEST = date(2000, 1, 1)
@@ -91,7 +92,9 @@ class FollowupController(Controller):
         return web.render("followup/teammoede.html", {
             "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
             "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own,
-            "unit_left_out": unit_left_out})
+            "unit_left_out": unit_left_out,
+            "trappe_due": await trappe.agenda_for(user, [r.family_id for r in rows], on,
+                                                  web.client_address(request))})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:
@@ -107,10 +110,14 @@ class FollowupController(Controller):
         figures = report.figures
         shares = [figures.fgc_assessed, figures.father_assessed, figures.followups_on_time]
         bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s in shares]
+        trappe_counts = await trappe.criterion_counts(start, end)
+        trappe_share = criteria.trappe_used(trappe_counts.meeting, trappe_counts.families)
         years = {str(y): figures.returning_by_year.get(y, 0)
                  for y in range(start.year, end.year + 1)}
         return web.render("followup/succeskriterier.html", {
-            "report": report, "shares": shares, "share_text": _share_text, "years": years,
+            "report": report, "shares": shares, "trappe_share": trappe_share,
+            "trappe_target": criteria.TRAPPE_TARGET_PERCENT,
+            "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,
             "bars_svg": charts.horizontal_bars(
                 bars, "Succeskriterier", "Andel af de aktuelle familier for hvert kriterium."),
             "years_svg": charts.column_chart(

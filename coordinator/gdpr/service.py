@@ -34,6 +34,12 @@ from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import safety_person
 from coordinator.network import tables as net
 from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
+from coordinator.trappe.tables import TrappeAssessment
+
+# Randers-trappen's free text, blanked by the purge (steps, ratings and dates stay).
+TRAPPE_TEXTS = ("worrying_behaviour", "professional_view", "mother_view", "child_view",
+                "correction_reason", "social_note", "health_note", "parenting_note",
+                "violence_note", "father_note")
 
 EXPORT_FORMAT = "coordinator-indsigt/1"
 PURGE_SUMMARY = "pseudonymiseret efter opbevaringsperiode"
@@ -375,6 +381,9 @@ async def _pseudonymise(family_id: int) -> None:
     }).where(ReplyRecord.meeting.is_in(meeting_ids))
     await DelegateAddress.delete().where(
         DelegateAddress.participant.is_in([row["id"] for row in participants] or [-1]))
+    await TrappeAssessment.update({
+        getattr(TrappeAssessment, name): "" for name in TRAPPE_TEXTS}).where(
+        TrappeAssessment.family == family_id)
     await AuditEvent.update({AuditEvent.summary: ""}).where(AuditEvent.family_id == family_id)
 
 

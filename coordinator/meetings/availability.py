@@ -154,6 +154,36 @@ async def remove_date_override(user: Principal, owner: Owner, day: date, family_
                            f"Særlig arbejdstid for {name} den {day:%d.%m.%Y} fjernet", address)
 
 
+# ------------------------------------------------------------------------ people
+
+@dataclass(frozen=True)
+class Who:
+    """What the slot finder needs to know about a participant besides their hours."""
+
+    private: bool
+    child: bool
+
+
+def who_of(participants: list[dict]) -> dict[str, Who]:
+    """Per participant safety id: a private person (planned outside school and work) and a
+    child (never during school hours on school days). A network person is a child by the
+    network's own mark or role (``person_is_child``, ``person_role`` as
+    ``service.participants_of`` gives them); everyone not professional is private."""
+    return {p["safety_id"]: Who(private=p.get("category") != "professional",
+                                child=bool(p.get("person_is_child"))
+                                or p.get("person_role") == "child")
+            for p in participants}
+
+
+def default_hours(participant: Mapping[str, Any]) -> tuple[dict[int, planner.WorkingHours], str]:
+    """The hours that apply to a participant with none of their own, and how the page
+    says them: office hours for professionals, afternoons and evenings for private people."""
+    if participant.get("category") == "professional":
+        return dict(planner.DEFAULT_WORKING_HOURS), "fagpersoner: mandag–fredag 08–16"
+    return (dict(planner.PRIVATE_DEFAULT_HOURS),
+            "private personer: hverdage 15–20, uden for skole og arbejde")
+
+
 # ------------------------------------------------------------------------ rooms
 
 async def rooms(active_only: bool = True) -> list[dict]:

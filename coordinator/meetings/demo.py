@@ -159,7 +159,8 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
         samordner_user=ida if later and fam.index % 2 == 0 else None,
         samordner_name="" if not later or fam.index % 2 == 0 else "Eva Demo Uafhængig",
         samordner_email="" if not later or fam.index % 2 == 0 else "eva@samordner.example.net",
-        samordner_organisation="" if not later or fam.index % 2 == 0 else "Frivillig samordner"))
+        samordner_organisation="" if not later or fam.index % 2 == 0 else "Frivillig samordner",
+        formoede_on=assessed_on + timedelta(days=14) if later and stage != "preparing" else None))
     case_id = rows[0]["id"]
     if not later:
         return

@@ -502,9 +502,9 @@ def _topics(keys: Iterable[str]) -> list[str]:
     known = dict(kinds.BIC_TOPICS)
     chosen = [k for k in dict.fromkeys(keys) if k]
     if not chosen:
-        raise web.UserError("Vælg mindst ét emne for samtalen.")
+        raise web.UserError("Vælg mindst ét emne for samtalen.", field="topics")
     if any(k not in known for k in chosen):
-        raise web.UserError("Ugyldigt emne.")
+        raise web.UserError("Ugyldigt emne.", field="topics")
     return chosen
 
 

@@ -27,12 +27,23 @@ Minimum notice
     with two days' notice, the earliest meeting is Wednesday morning. Working days skip
     weekends and closed days. With n = 0 anything after ``now`` is allowed.
 
+People
+    Professionals are planned within their working hours (default Monday–Friday 08–16);
+    private people (family, relatives, friends) outside school and work (default
+    weekdays 15–20); both can be changed per person and per date. A child is never
+    planned during school hours on school days (``school_hours``). ``not_before`` is a
+    hard earliest start besides the notice: for a familierådslagning the day after its
+    formøde (``formoede_limit``).
+
 Ranking (deterministic)
     score = 1000 − 10 × (working days after the first open day of the window)
             − 5  if the meeting starts before 09:00
             − 10 if it starts at 12:00 or later
             − 15 if it ends after 15:00
             − 40 if it is a Friday and ends after 14:00
+            − 20 if a child attends and it ends after 19:00
+    Each slot's explanation says, in plain Danish, that everybody can and whose own
+    hours shaped it ("Alle kan – Inger Hansen kun efter 16.").
     Slots are ordered by score (high first), then by start time. The returned slots do
     not overlap each other and at most ``max_slots_per_day`` are taken from one day, so
     the suggestions are real alternatives rather than 15-minute shifts of one another.
@@ -44,8 +55,8 @@ Rejections
     than the best slot; when nothing fits, for every candidate. Each candidate yields all
     its reasons (everybody who is busy, not just the first), aggregated per reason and
     person, with a count and the first and last affected start. Closed days count once
-    per day. The order of checks: closed day, weekend, passed, notice, local-time gap,
-    working hours, busy, room.
+    per day. The order of checks: closed day, weekend, passed, notice, not before, local-time gap,
+    working hours, school, busy, room.
 
 Speed
     Busy times are merged into sorted, disjoint intervals per person and room and
@@ -86,6 +97,22 @@ DEFAULT_WORKING_HOURS: dict[int, WorkingHours] = {
     6: None,
 }
 
+# Private people (family, relatives, friends) are planned outside school and work: weekday
+# afternoons and evenings, unless their own hours say otherwise.
+PRIVATE_DEFAULT_HOURS: dict[int, WorkingHours] = {
+    0: (time(15), time(20)),
+    1: (time(15), time(20)),
+    2: (time(15), time(20)),
+    3: (time(15), time(20)),
+    4: (time(15), time(20)),
+    5: None,
+    6: None,
+}
+
+# A child is at school on school days (working days) during these local hours, whatever
+# hours are set for the child: a meeting the child attends never overlaps them.
+DEFAULT_SCHOOL_HOURS: tuple[time, time] = (time(8), time(15))
+
 MAX_WINDOW = timedelta(days=366)
 
 WEEKDAYS_DA = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
@@ -124,9 +151,12 @@ class Participant:
     """A person whose calendar must be free.
 
     ``name`` is used in Danish explanations, e.g. "Lærer Hanne Holm".
-    ``working_hours`` overrides ``DEFAULT_WORKING_HOURS`` per weekday (0 = Monday);
-    weekdays not mentioned keep the default. ``date_overrides`` wins over both for
-    single dates (None = not working that day).
+    ``working_hours`` overrides the default hours per weekday (0 = Monday): a
+    professional's default is ``DEFAULT_WORKING_HOURS``, a ``private`` person's
+    ``PRIVATE_DEFAULT_HOURS``; weekdays not mentioned keep the default.
+    ``date_overrides`` wins over both for single dates (None = not available that day).
+    ``school_hours`` (a child): never planned during them on school days, whatever the
+    hours say.
     """
 
     id: str
@@ -134,6 +164,12 @@ class Participant:
     busy: Sequence[Busy | AllDay] = ()
     working_hours: Mapping[int, WorkingHours] = field(default_factory=dict)
     date_overrides: Mapping[date, WorkingHours] = field(default_factory=dict)
+    private: bool = False
+    school_hours: tuple[time, time] | None = None
+
+    def default_hours(self, weekday: int) -> WorkingHours:
+        """The hours that apply on ``weekday`` when nothing is set for the person."""
+        return (PRIVATE_DEFAULT_HOURS if self.private else DEFAULT_WORKING_HOURS)[weekday]
 
 
 @dataclass(frozen=True)
@@ -174,6 +210,10 @@ class PlanningRequest:
     max_slots: int = 5
     max_slots_per_day: int = 2
     allow_weekends: bool = False
+    # A hard earliest start besides the notice (e.g. the day after the formøde), and the
+    # Danish reason shown for the times it turns down.
+    not_before: datetime | None = None
+    not_before_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,7 +301,8 @@ def earliest_allowed_date(now: datetime, min_notice_working_days: int) -> date:
 
 
 def busy_span(window_start: datetime, window_end: datetime, now: datetime,
-              min_notice_working_days: int) -> tuple[datetime, datetime]:
+              min_notice_working_days: int, not_before: datetime | None = None
+              ) -> tuple[datetime, datetime]:
     """The span [start, end) outside which no busy time can change the result.
 
     Every candidate, with all its parts and its room, lies inside the search window, and
@@ -273,6 +314,8 @@ def busy_span(window_start: datetime, window_end: datetime, now: datetime,
     if min_notice_working_days > 0:
         notice_day = earliest_allowed_date(now, min_notice_working_days)
         earliest = max(now, datetime.combine(notice_day, time(0), tzinfo=LOCAL_TZ))
+    if not_before is not None:
+        earliest = max(earliest, not_before)
     return max(window_start, earliest), window_end
 
 
@@ -340,6 +383,8 @@ def _validate(request: PlanningRequest) -> None:
     _aware(request.window_start, "Søgevinduets start")
     _aware(request.window_end, "Søgevinduets slutning")
     _aware(request.now, "Det aktuelle tidspunkt")
+    if request.not_before is not None:
+        _aware(request.not_before, "Det tidligste tidspunkt")
     if request.window_end <= request.window_start:
         raise PlanningError("Søgevinduets slutning skal ligge efter dets start.")
     if request.window_end <= request.now:
@@ -372,6 +417,8 @@ def _validate(request: PlanningRequest) -> None:
             _validate_hours(hours, person.name)
         if any(k not in range(7) for k in person.working_hours):
             raise PlanningError(f"Arbejdstiden for {person.name} har en ukendt ugedag.")
+        if person.school_hours is not None and person.school_hours[1] <= person.school_hours[0]:
+            raise PlanningError(f"Skoletiden for {person.name} slutter før den starter.")
     for owner, busy in [(p.name, p.busy) for p in request.participants] + [
         (r.name, r.busy) for r in request.rooms
     ]:
@@ -486,7 +533,7 @@ def _hours_for(person: Participant, day: date) -> WorkingHours:
     weekday = day.weekday()
     if weekday in person.working_hours:
         return person.working_hours[weekday]
-    return DEFAULT_WORKING_HOURS[weekday]
+    return person.default_hours(weekday)
 
 
 def _hours_epoch(day: date, hours: WorkingHours, midnight: int, regular: bool) -> tuple[int, int] | None:
@@ -551,6 +598,10 @@ class _Search:
         self.earliest = self.now if request.min_notice_working_days == 0 else max(
             self.now, _local_midnight(notice_day)
         )
+        self.not_before = (int(request.not_before.timestamp())
+                           if request.not_before is not None else None)
+        self.school = [self._school_calendar(p) for p in self.people]
+        self.children = any(self.people[i].school_hours is not None for i in attending)
         self.notice_message = (
             f"For kort varsel (mindst {request.min_notice_working_days} arbejdsdage)"
             if request.min_notice_working_days != 1
@@ -561,6 +612,21 @@ class _Search:
         self.closed_days: list[tuple[int, str, str]] = []  # (midnight, code, message)
         self.hours_today: list[tuple[int, int] | None] = []
 
+    def _school_calendar(self, person: Participant) -> _Calendar:
+        """A child's school hours on the school days (working days) of the window."""
+        if person.school_hours is None:
+            return _Calendar([], [])
+        hours = person.school_hours
+        day = self.request.window_start.astimezone(LOCAL_TZ).date()
+        last = self.request.window_end.astimezone(LOCAL_TZ).date()
+        spans: list[Busy | AllDay] = []
+        while day <= last:
+            if is_working_day(day):
+                spans.append(Busy(datetime.combine(day, hours[0], tzinfo=LOCAL_TZ),
+                                  datetime.combine(day, hours[1], tzinfo=LOCAL_TZ)))
+            day += timedelta(days=1)
+        return _Calendar.build(spans)
+
     # -- per candidate ------------------------------------------------------
 
     def _blockers(self, candidate: _Candidate, stop_at_first: bool) -> list[tuple[str, int | None]]:
@@ -570,12 +636,19 @@ class _Search:
             return [("past", None)]
         if start < self.earliest:
             return [("notice", None)]  # too early anyway: other reasons would be noise
+        if self.not_before is not None and start < self.not_before:
+            return [("not_before", None)]
         reasons: list[tuple[str, int | None]] = []
         hours = self.hours_today
         for i, first, last, stretches, starts, ends in self.probes:
             window = hours[i]
             if window is None or start + first < window[0] or start + last > window[1]:
                 reasons.append(("hours", i))
+                if stop_at_first:
+                    return reasons
+            school = self.school[i]
+            if school.starts and any(school.overlaps(start + a, start + b) for a, b in stretches):
+                reasons.append(("school", i))
                 if stop_at_first:
                     return reasons
             if starts:
@@ -655,7 +728,10 @@ class _Search:
                 continue
             end_secs = secs - self.step + self.total if regular else _local_seconds(end)
             start_secs = secs - self.step if regular else _local_seconds(start)
-            candidate = _Candidate(start, end, bounds, _score(open_day_index, weekday, start_secs, end_secs), day)
+            score = _score(open_day_index, weekday, start_secs, end_secs)
+            if self.children and end_secs > LATE_FOR_CHILDREN:
+                score -= 20
+            candidate = _Candidate(start, end, bounds, score, day)
             if self._blockers(candidate, stop_at_first=True):
                 self.rejected.append((candidate, None))  # reasons computed later if reported
             else:
@@ -736,11 +812,17 @@ class _Search:
             return "notice", self.notice_message, None
         if code == "room":
             return "no_room", "Intet ledigt lokale", None
+        if code == "not_before":
+            return "not_before", self.request.not_before_message or "Før det tidligste tidspunkt", None
         if code == "dst":
             return "local_time", "Tidspunktet findes ikke eller er tvetydigt ved skift af sommertid", None
         person = self.people[index]  # type: ignore[index]
         if code == "hours":
+            if person.private:
+                return "outside_hours", f"Uden for de tider, {person.name} kan", person.id
             return "outside_hours", f"Uden for arbejdstid for {person.name}", person.id
+        if code == "school":
+            return "school", f"{person.name} er i skole", person.id
         return "busy", f"Optaget: {person.name}", person.id
 
     def _to_slot(self, candidate: _Candidate) -> Slot:
@@ -755,8 +837,22 @@ class _Search:
             parts=parts,
             room_id=room.id if room else None,
             score=candidate.score,
-            explanation=_explanation(candidate, parts, room),
+            explanation=_explanation(candidate, parts, room, self._who_can(candidate.day),
+                                     self.children),
         )
+
+    def _who_can(self, day: date) -> str:
+        """Everybody can, and whose own hours shaped the day (e.g. mormor only after 16)."""
+        notes = []
+        for i in self.attending:
+            person = self.people[i]
+            note = limit_note(person.name, _hours_for(person, day),
+                              person.default_hours(day.weekday()))
+            if note:
+                notes.append(note)
+            elif person.school_hours is not None and is_working_day(day):
+                notes.append(f"{person.name} efter skoletid")
+        return "Alle kan" + (" – " + ", ".join(notes) if notes else "") + "."
 
 
 def _local_seconds(epoch: int) -> int:
@@ -773,18 +869,47 @@ def format_local_date(day: date) -> str:
     return f"{WEEKDAYS_DA[day.weekday()]} den {day.day}. {MONTHS_DA[day.month - 1]} {day.year}"
 
 
-def _explanation(candidate: _Candidate, parts: tuple[PartWindow, ...], room: Room | None) -> str:
+def _clock(value: time) -> str:
+    """A local time as Danes say it: "16", "16.30"."""
+    return f"{value.hour}" if value.minute == 0 else f"{value.hour}.{value.minute:02d}"
+
+
+def limit_note(name: str, own: WorkingHours, default: WorkingHours) -> str:
+    """How a person's own hours narrow their default, in plain Danish ("Inger kun efter
+    16", "Ole kun før 17", "Eva kun 10–12"), or "" when they do not."""
+    if own is None or default is None or own == default:
+        return ""
+    later, earlier = own[0] > default[0], own[1] < default[1]
+    if later and earlier:
+        return f"{name} kun {_clock(own[0])}–{_clock(own[1])}"
+    if later:
+        return f"{name} kun efter {_clock(own[0])}"
+    if earlier:
+        return f"{name} kun før {_clock(own[1])}"
+    return ""
+
+
+# A meeting a child attends should be over by then (local seconds after midnight).
+LATE_FOR_CHILDREN = 19 * 3600
+
+
+def _explanation(candidate: _Candidate, parts: tuple[PartWindow, ...], room: Room | None,
+                 who_can: str = "", children: bool = False) -> str:
     start = _utc(candidate.start)
     end = _utc(candidate.end)
     text = f"{format_local_date(candidate.day).capitalize()} kl. {_hhmm(start)}–{_hhmm(end)}"
     if room is not None:
         text += f", {room.name}"
     text += "."
+    if who_can:
+        text += f" {who_can}"
     if len(parts) > 1:
         text += " " + "; ".join(f"{p.label} {_hhmm(p.start)}–{_hhmm(p.end)}" for p in parts) + "."
     start_secs = _local_seconds(candidate.start)
     end_secs = _local_seconds(candidate.end)
-    if candidate.day.weekday() == 4 and end_secs > 14 * 3600:
+    if children and end_secs > LATE_FOR_CHILDREN:
+        text += " Slutter efter kl. 19 – sent for børnene."
+    elif candidate.day.weekday() == 4 and end_secs > 14 * 3600:
         text += " Fredag eftermiddag – helst undgås."
     elif end_secs > 15 * 3600:
         text += " Slutter sent på eftermiddagen."
@@ -795,6 +920,23 @@ def _explanation(candidate: _Candidate, parts: tuple[PartWindow, ...], room: Roo
     else:
         text += " Tidlig morgen."
     return text
+
+
+def formoede_limit(kind_key: str, formoede_on: date | None) -> tuple[datetime | None, str]:
+    """The hard earliest start a familierådslagning has: the day after its formøde.
+
+    Returns (the earliest start, the Danish reason for the times before it). For a
+    familierådslagning without a dated formøde the earliest start is None and the reason
+    says nothing can be proposed yet; other kinds have no limit: (None, "").
+    """
+    if kind_key != "familieraadslagning":
+        return None, ""
+    if formoede_on is None:
+        return None, ("Formødet er ikke holdt eller planlagt endnu. Ved formødet vælger barnet "
+                      "og familien, hvem der skal inviteres – registrér formødets dato, før "
+                      "der søges tidspunkter.")
+    start = datetime.combine(formoede_on + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
+    return start, f"Før formødet {format_local_date(formoede_on)} er holdt"
 
 
 def find_slots(request: PlanningRequest) -> PlanningResult:

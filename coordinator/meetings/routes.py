@@ -18,7 +18,17 @@ from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import load_family, meeting_page_stamps
-from coordinator.meetings import availability, flows, kinds, participants, planner, service
+from coordinator.meetings import (
+    availability,
+    flows,
+    formoede,
+    kinds,
+    participants,
+    planner,
+    readiness,
+    service,
+)
+from coordinator.trappe import rules as trappe
 
 # Meeting pages by user, content stamps and minute (see coordinator/pagecache.py).
 MEETING_PAGES = pagecache.PageCache(name="meeting pages")
@@ -138,6 +148,15 @@ class FgcController(Controller):
         return await _guarded(request, self._back(family_id, "step-3"), lambda: flows.set_samordner(
             web.user_of(request), family, _version(form), chosen, name, email, org,
             web.client_address(request)))
+
+    @post("/formoede")
+    async def formoede(self, request: Request, family_id: FromPath[int]) -> Response:
+        """Date the formøde; the slot finder proposes nothing before it."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        day = web.a_date(form, "formoede_on", "Dato for formødet")
+        return await _guarded(request, self._back(family_id, "formoede"), lambda: formoede.set_formoede(
+            web.user_of(request), family, _version(form), day, web.client_address(request)))
 
     @post("/tasks")
     async def add_task(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -433,6 +452,9 @@ class MeetingController(Controller):
             })
         if runs_it:
             context["organisations"] = await service.organisation_choices()
+        context["trappe_item"] = trappe.offered_in(meeting["kind"])
+        people: list[dict] = context.get("people", [])  # type: ignore[assignment]
+        context["offers"] = await readiness.meeting_offers(view, people)
         context.update(extra or {})
         return context
 
@@ -582,7 +604,7 @@ class MeetingController(Controller):
                                              minimum=5, maximum=600) for p in parts},
             room=_wanted_room(form))
         answer = await service.find_slots(meeting, query)
-        context = {"result": answer.result, "slot_warnings": answer.warnings,
+        context = {"result": answer.result, "slot_warnings": answer.warnings, "blocked": answer.blocked,
                    "room_names": answer.room_names, "query": query, "meeting": meeting,
                    "format_day": planner.format_local_date}
         if web.is_htmx(request):
@@ -633,9 +655,11 @@ class MeetingController(Controller):
         hours = await availability.hours_of([owner])
         feeds, _ = await availability.feeds_of([row])
         feed = next((f for f in feeds if f["organisation"] is None), None)
+        defaults, default_label = availability.default_hours(row)
         return web.render("meetings/participant_hours.html", {
             "m": meeting, "p": row, "own": hours.get(row["safety_id"]), "feed": feed,
-            "weekdays": planner.WEEKDAYS_DA, "default_hours": planner.DEFAULT_WORKING_HOURS})
+            "weekdays": planner.WEEKDAYS_DA, "default_hours": defaults,
+            "default_label": default_label})
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/hours")
     async def weekly_hours(self, request: Request, meeting_id: FromPath[int],

@@ -25,7 +25,7 @@ from coordinator.families import cases
 from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
-from coordinator.meetings import availability, kinds, planner, protected, safety
+from coordinator.meetings import availability, formoede, kinds, planner, protected, safety
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
     FatherAssessment,
@@ -417,6 +417,7 @@ _PARTS = (f'SELECT {db.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
 # One row per participant and part they attend (or one row with no part key).
 _PARTICIPANTS = (
     f'SELECT {db.columns(Participant, "p")}, pe."role" AS "person_role", '
+    'pe."is_child" AS "person_is_child", '
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
@@ -629,19 +630,25 @@ async def meetings_of_family(family_id: int) -> list[dict]:
 
 # ------------------------------------------------------------------------- creating
 
-def _check_window(start: datetime, end: datetime, label: str, now: datetime) -> None:
-    """One part's window: end after start, not in the past, not on a closed day."""
+def _check_window(start: datetime, end: datetime, label: str, now: datetime,
+                  key: str = "") -> None:
+    """One part's window: end after start, not in the past, not on a closed day; a refusal
+    names the form field (``{key}_start`` / ``{key}_end``)."""
+    start_field, end_field = (f"{key}_start", f"{key}_end") if key else (None, None)
     if end <= start:
-        raise web.UserError(f"»{label}«: sluttidspunktet skal ligge efter starttidspunktet.")
+        raise web.UserError(f"»{label}«: sluttidspunktet skal ligge efter starttidspunktet.",
+                            field=end_field)
     if start < now:
-        raise web.UserError(f"»{label}«: tidspunktet ligger i fortiden. Vælg et senere tidspunkt.")
-    for moment in (start, end):
+        raise web.UserError(f"»{label}«: tidspunktet ligger i fortiden. Vælg et senere tidspunkt.",
+                            field=start_field)
+    for moment, name in ((start, start_field), (end, end_field)):
         day = moment.astimezone(web.COPENHAGEN).date()
         reason = planner.closed_day_reason(day)
         if reason:
-            raise web.UserError(f"»{label}« falder på en lukkedag ({reason}). Vælg en anden dag.")
+            raise web.UserError(f"»{label}« falder på en lukkedag ({reason}). Vælg en anden dag.",
+                                field=name)
         if day.weekday() >= 5:
-            raise web.UserError(f"»{label}« falder i en weekend. Vælg en hverdag.")
+            raise web.UserError(f"»{label}« falder i en weekend. Vælg en hverdag.", field=name)
 
 
 def validate_times(kind: kinds.MeetingKind,
@@ -656,11 +663,13 @@ def validate_times(kind: kinds.MeetingKind,
         start, end = given.get(spec.key, (None, None))
         if not start or not end:
             if given:
-                raise web.UserError(f"Angiv både start og slut for »{spec.label}«.")
+                raise web.UserError(f"Angiv både start og slut for »{spec.label}«.",
+                                    field=f"{spec.key}_{'end' if start else 'start'}")
             continue
-        _check_window(start, end, spec.label, now)
+        _check_window(start, end, spec.label, now, spec.key)
         if previous_end and start < previous_end:
-            raise web.UserError(f"»{spec.label}« begynder, før den forrige del er slut.")
+            raise web.UserError(f"»{spec.label}« begynder, før den forrige del er slut.",
+                                field=f"{spec.key}_start")
         previous_end = end
         result[spec.key] = (start.astimezone(UTC), end.astimezone(UTC))
     return result
@@ -818,7 +827,7 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         if not new.name:
             raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.")
         if new.email and ("@" not in new.email or " " in new.email):
-            raise web.UserError("E-mailadressen er ikke gyldig.")
+            raise web.UserError("E-mailadressen er ikke gyldig.", field="email")
         values.update(name=new.name, email=new.email, organisation=new.organisation,
                       role=new.role or "professional",
                       channel="worker" if new.invite_via_worker else new.channel or "email")
@@ -1371,6 +1380,7 @@ class SlotAnswer:
     result: planner.PlanningResult
     warnings: list[str]
     room_names: dict[str, str]
+    blocked: str = ""  # why nothing can be proposed yet (e.g. the formøde is not dated)
 
 
 async def busy_of(meeting_id: int, participants: list[dict], span: tuple[datetime, datetime]
@@ -1424,10 +1434,12 @@ async def _planner_rooms(meeting_id: int, wanted: int | None, span: tuple[dateti
     return [planner.Room(str(r["id"]), r["name"], busy[r["id"]]) for r in rooms]
 
 
-async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: datetime
+async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: datetime,
+                           limit: tuple[datetime | None, str] | None = None
                            ) -> tuple[planner.PlanningRequest, list[str]]:
     """The planner's input, gathered from the database and the imported feeds (which are
-    refreshed here, before the planner runs), and the feeds' Danish warnings."""
+    refreshed here, before the planner runs), and the feeds' Danish warnings; ``limit`` is
+    the formøde's (``formoede.limit_for``) when the caller has read it already."""
     window_start = datetime.combine(query.first_day, time(0), web.COPENHAGEN)
     window_end = datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN)
     span = planner.busy_span(window_start, window_end, now, query.min_notice)
@@ -1447,16 +1459,21 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
                                     frozenset(p["safety_id"] for p in participants
                                               if part["key"] in p["part_keys"])))
     people = []
+    who = availability.who_of(participants)
     for p in participants:
         own = hours.get(p["safety_id"], availability.Hours())
         people.append(planner.Participant(
             p["safety_id"], p["name"], [*busy[p["safety_id"]], *from_feeds.busy[p["safety_id"]]],
-            working_hours=own.weekly, date_overrides=own.dates))
+            working_hours=own.weekly, date_overrides=own.dates,
+            private=who[p["safety_id"]].private,
+            school_hours=planner.DEFAULT_SCHOOL_HOURS if who[p["safety_id"]].child else None))
+    not_before, not_before_message = limit or await formoede.limit_for(meeting)
     request = planner.PlanningRequest(
         participants=people, parts=p_parts,
         window_start=window_start, window_end=window_end,
         now=now, min_notice_working_days=query.min_notice,
-        rooms=await _planner_rooms(meeting["id"], query.room, span))
+        rooms=await _planner_rooms(meeting["id"], query.room, span),
+        not_before=not_before, not_before_message=not_before_message)
     return request, from_feeds.warnings
 
 
@@ -1469,7 +1486,10 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
         raise web.UserError("Perioden slutter, før den begynder.")
     if query.last_day < now.astimezone(web.COPENHAGEN).date():
         raise web.UserError("Perioden ligger i fortiden.")
-    request, warnings = await planning_request(meeting, query, now)
+    not_before, held_back = await formoede.limit_for(meeting)
+    if not_before is None and held_back:
+        return SlotAnswer(planner.PlanningResult((), ()), [], {}, blocked=held_back)
+    request, warnings = await planning_request(meeting, query, now, (not_before, held_back))
     try:
         result = planner.find_slots(request)
     except planner.PlanningError as exc:

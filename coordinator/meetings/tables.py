@@ -48,6 +48,9 @@ class FgcCase(Table):
     samordner_name = Varchar(length=200, default="")
     samordner_email = Varchar(length=254, default="")
     samordner_organisation = Varchar(length=200, default="")
+    # the formøde (samordner, socialrådgiver, child and family choose whom to invite):
+    # no time for the meeting itself is proposed before it
+    formoede_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)

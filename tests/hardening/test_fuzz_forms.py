@@ -128,15 +128,29 @@ def _odd(target: str, odd_id: str | None) -> str:
     return target if odd_id is None else re.sub(r"/\d+(?=/|$)", f"/{odd_id}", target, count=1)
 
 
+def _assert_refusal_is_shown(response, label: str) -> None:
+    """A refused form sent by htmx (as every form on the pages is, ``test_every_post_form_
+    keeps_its_input``) answers with the Danish message in an alert, never a bare status:
+    a fragment for the form (``_error.html``: with ``data-field`` when it is about one
+    field) or the form's page re-rendered with the message."""
+    if response.status_code not in (400, 422):
+        return
+    assert 'role="alert"' in response.text, f"{label}: {response.status_code} without a message"
+    field = re.search(r'data-field="([^"]*)"', response.text)
+    assert field is None or re.fullmatch(r"[A-Za-z_0-9-]+", field.group(1)), label
+
+
 @pytest.mark.parametrize("path", _routes("POST"))
 @FUZZ
-@given(body=bodies, odd_id=st.one_of(st.none(), st.sampled_from(HUGE_IDS)))
-async def test_fuzz_form_posts(fuzzing, path, body, odd_id):
+@given(body=bodies, odd_id=st.one_of(st.none(), st.sampled_from(HUGE_IDS)), htmx=st.booleans())
+async def test_fuzz_form_posts(fuzzing, path, body, odd_id, htmx):
     role = _role_for("POST", path)
     client, token = fuzzing.clients[role], fuzzing.tokens[role]
     target = _odd(matrix.fill(path, fuzzing.world, role, "own"), odd_id)
     kind, payload = body
     headers = {"x-csrftoken": token, "accept": "text/html"}
+    if htmx:
+        headers["hx-request"] = "true"
     if kind == "form":
         response = await client.post(target, data={**payload, "_csrf_token": token},
                                      headers=headers)
@@ -145,6 +159,8 @@ async def test_fuzz_form_posts(fuzzing, path, body, odd_id):
                                    else "application/x-www-form-urlencoded")
         response = await client.post(target, content=payload, headers=headers)
     _assert_handled(response, f"POST {target} {kind} {str(payload)[:200]}")
+    if htmx:
+        _assert_refusal_is_shown(response, f"POST {target} {kind} {str(payload)[:200]}")
 
 
 @pytest.mark.parametrize("path", _routes("GET"))
@@ -156,3 +172,24 @@ async def test_fuzz_query_strings(fuzzing, path, query, odd_id):
     response = await fuzzing.clients[role].get(target, params=query,
                                                headers={"accept": "text/html"})
     _assert_handled(response, f"GET {target} {str(query)[:200]}")
+
+
+# Pages that render their own refusal at the field without htmx: signing in, the password.
+OWN_REFUSALS = {"templates/auth/login.html", "templates/auth/password.html"}
+POST_FORM = re.compile(r"<form\b[^>]*\bmethod=\"post\"[^>]*>")
+
+
+def test_every_post_form_keeps_its_input():
+    """Every POST form in the templates is sent by htmx (``data-keeps-input`` or
+    ``hx-post``), so a refusal shows its message at the form and the field and keeps what
+    was typed (``static/app.js``); only signing in and out render their own pages."""
+    root = SOURCE.parent
+    plain = []
+    for path in sorted((root / "templates").rglob("*.html")):
+        name = str(path.relative_to(root))
+        for form in POST_FORM.findall(path.read_text(encoding="utf-8")):
+            if 'action="/logout"' in form or name in OWN_REFUSALS:
+                continue
+            if "data-keeps-input" not in form and "hx-post" not in form:
+                plain.append(f"{name}: {form}")
+    assert plain == []

@@ -114,6 +114,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/families/{family_id:int}/history"): FAMILY_PAGE,
     ("GET", "/families/{family_id:int}/intake"): FAMILY_PAGE,
     ("GET", "/families/{family_id:int}/network.svg"): FAMILY_PAGE,
+    ("GET", "/families/{family_id:int}/network/print"): FAMILY_PAGE,
     ("POST", "/families/{family_id:int}/intake/{block:str}"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/network/people"): FAMILY_WRITE,
     ("GET", "/families/{family_id:int}/network/people/{person_id:int}/edit"): FAMILY_PAGE,
@@ -231,6 +232,13 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/followup/kontaktperson"): rule(OK, ("kontaktperson",)),
     ("GET", "/followup/samarbejdsmoede"): rule(OK, EDITORS),
     ("POST", "/followup/samarbejdsmoede"): rule(DONE, ("socialraadgiver",)),
+    # Randers-trappen
+    ("GET", "/families/{family_id:int}/trappe"): FAMILY_PAGE,
+    ("POST", "/families/{family_id:int}/trappe"): FAMILY_WRITE,
+    ("GET", "/families/{family_id:int}/trappe/{assessment_id:int}/ret"): FAMILY_PAGE,
+    ("POST", "/families/{family_id:int}/trappe/{assessment_id:int}/ret"): FAMILY_WRITE,
+    ("GET", "/trappe/moeder/{meeting_id:int}"): FAMILY_PAGE,
+    ("GET", "/trappe/kriterium"): rule(OK, ("leder",)),
     # agreements
     ("GET", "/agreements"): AGREEMENT_PAGE,
     ("GET", "/agreements/due"): AGREEMENT_PAGE,
@@ -248,7 +256,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
 SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "session_id", "participant_id",
-           "number", "member_id", "record_id"}
+           "number", "member_id", "record_id", "assessment_id"}
 # Tables whose rows a refused request may still write: the audit log records refusals,
 # sessions record activity.
 NOT_FINGERPRINTED = {"audit_event", "app_session", "login_attempt"}

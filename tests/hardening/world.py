@@ -27,6 +27,7 @@ from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FatherAssessment, FgcCase, FgcTask, Meeting, Room
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from coordinator.reminders import preferences
+from coordinator.trappe.tables import TrappeAssessment
 from tests import factories
 from tests.invites.support import _person as person
 from tests.invites.support import at, working_day
@@ -159,6 +160,9 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         "name": f"{feed_token}.ics", "token_id": feed_id,
         "mother": mother, "father": father, "child": child,
     }
+    side.ids["assessment_id"] = (await TrappeAssessment.insert(TrappeAssessment(
+        family=family_id, child=child, assessed_on=app_clock.today(), step=2,
+        worrying_behaviour="Uro ved skift")))[0]["id"]
     return side
 
 

@@ -60,6 +60,11 @@ async def test_flow_agreement_before_contact_then_referral_adds_contact_person(c
     assert r.status_code == 303
     member = await TeamMember.select().where(TeamMember.user == mads.id).first()
     assert member["team_role"] == "Kontaktperson, Modtagelsen"
+    # a session with no topic is refused at the topics (the page shows it there)
+    path = BASE.format(family_id)
+    r = await f.post_form(client, f"{path}/sessions", _session(day, topics=()), page=f"{path}/",
+                          htmx=True)
+    assert r.status_code == 422 and 'data-field="topics"' in r.text and "emne" in r.text
     r = await _post(client, family_id, "sessions", _session(day))
     assert r.status_code == 303
     session = await BicSession.select().first()
@@ -147,3 +152,22 @@ async def test_father_assessment_counted_and_missing_shown(client):
     assert (totals.father_assessed, totals.father_involved) == (2, 1)
     text = (await client.get(f"/families/{missing}")).text
     assert "Vurder, om far skal inddrages" in text
+
+
+async def test_sessions_are_offered_only_once_the_father_is_chosen(client):
+    sara = await f.user()
+    mads = await f.user("kontaktperson")
+    family_id = await f.family(sara, name="Familien Uden Far")
+    await f.login(client, sara)
+    today = app_clock.today().isoformat()
+    for step, data in (("assessment", {"father": "", "involve": "ja", "reasons": "Far ønsker kontakt",
+                                       "assessed_on": today}),
+                       ("agreement", {"agreed": "on", "agreed_on": today, "note": "Mor accepterer"}),
+                       ("referral", {"contact_person": str(mads.id), "referred_on": today})):
+        r = await _post(client, family_id, step, data)
+        assert r.status_code == 303, (step, r.text[:300])
+    page = (await client.get(BASE.format(family_id) + "/")).text
+    assert "Der kan først planlægges samtaler, når far er valgt i vurderingen" in page
+    assert f'action="/families/{family_id}/bic/sessions"' not in page
+    r = await _post(client, family_id, "sessions", _session(s.working_day()))
+    assert r.status_code == 422 and await Meeting.count() == 0  # the rule agrees

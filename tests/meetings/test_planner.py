@@ -79,7 +79,7 @@ def test_first_slot_is_the_first_morning_and_explained_in_danish() -> None:
     assert first.parts[0].start == first.start and first.parts[0].end == first.end
     assert first.room_id is None
     assert first.score == 1000
-    assert first.explanation == "Mandag den 1. marts 2027 kl. 09:00–10:00. Formiddag – foretrukket tidspunkt."
+    assert first.explanation == "Mandag den 1. marts 2027 kl. 09:00–10:00. Alle kan. Formiddag – foretrukket tidspunkt."
     assert result.rejections == ()
 
 
@@ -496,7 +496,7 @@ def test_friday_after_two_is_avoided() -> None:
     ranked = [(s.start.astimezone(LOCAL_TZ).strftime("%a %H:%M"), s.score) for s in result.slots]
     assert ranked == [("Mon 14:00", 955), ("Fri 13:00", 940)]
     assert result.slots[1].explanation == (
-        "Fredag den 5. marts 2027 kl. 13:00–15:00. Fredag eftermiddag – helst undgås."
+        "Fredag den 5. marts 2027 kl. 13:00–15:00. Alle kan. Fredag eftermiddag – helst undgås."
     )
 
 

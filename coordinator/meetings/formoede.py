@@ -1,0 +1,95 @@
+"""The formøde of a familierådslagning, and the limit it puts on the slot finder.
+
+At the formøde the samordner and the socialrådgiver meet the child and the family, who
+choose whom to invite. Until it is dated no time for the meeting itself can be proposed,
+and no proposal falls on or before its day (``planner.formoede_limit``). Setting the date is
+audited with the family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from coordinator import clock, db, web
+from coordinator.audit import service as audit
+from coordinator.auth.policy import Principal
+from coordinator.meetings import planner
+from coordinator.meetings.tables import FgcCase, Meeting, MeetingPart
+
+# How far ahead a formøde may be planned, and how long ago it may have been held.
+MAX_AHEAD_DAYS = 366
+MAX_BACK_DAYS = 366
+
+
+async def case_of(meeting: Mapping[str, Any]) -> dict | None:
+    """The familierådslagning case the meeting belongs to (its own, else the family's)."""
+    if meeting.get("fgc_case"):
+        return await FgcCase.select().where(FgcCase.id == meeting["fgc_case"]).first()
+    if meeting.get("family"):
+        return await current_case(meeting["family"])
+    return None
+
+
+async def current_case(family_id: int) -> dict | None:
+    """The family's current (newest) familierådslagning case."""
+    return await FgcCase.select().where(FgcCase.family == family_id).order_by(
+        FgcCase.id, ascending=False).first()
+
+
+async def limit_for(meeting: Mapping[str, Any]) -> tuple[datetime | None, str]:
+    """The slot finder's earliest start for this meeting and the reason (see
+    ``planner.formoede_limit``); (None, "") limits nothing."""
+    if meeting["kind"] != "familieraadslagning":
+        return None, ""
+    case = await case_of(meeting)
+    return planner.formoede_limit(meeting["kind"], case["formoede_on"] if case else None)
+
+
+async def set_formoede(user: Principal, family: Mapping[str, Any], version: int | None,
+                       day: date, address: str = "") -> None:
+    """Date the formøde (held or planned). It must come before the meeting itself when that
+    is already timed; a stale ``version`` is a conflict, nothing is overwritten."""
+    case = await current_case(family["id"])
+    if case is None or not case["possible"]:
+        raise web.UserError("Registrér først vurderingen af, at en familierådslagning er mulig.",
+                            409)
+    today = clock.today()
+    if (day - today).days > MAX_AHEAD_DAYS:
+        raise web.UserError("Formødet kan højst planlægges et år frem.", field="formoede_on")
+    if (today - day).days > MAX_BACK_DAYS:
+        raise web.UserError("Formødet kan ikke ligge mere end et år tilbage.", field="formoede_on")
+    first = await _first_meeting_start(case["id"])
+    if first is not None and first.astimezone(web.COPENHAGEN).date() <= day:
+        raise web.UserError(
+            "Formødet skal holdes før selve familierådslagningen "
+            f"({web.fmt_date(first)}). Vælg en tidligere dato, eller flyt mødet først.",
+            field="formoede_on")
+    async with db.transaction():
+        current = version if version is not None else case["version"]
+        updated = await FgcCase.update({
+            FgcCase.formoede_on: day, FgcCase.version: FgcCase.version + 1,
+            FgcCase.updated_at: clock.now(),
+        }).where((FgcCase.id == case["id"]) & (FgcCase.version == current)).returning(FgcCase.id)
+        if not updated:
+            raise web.Conflict(
+                "Familierådslagningen er ændret af en anden imens. Formødets dato er ikke gemt. "
+                "Sammenlign de to udgaver, og prøv igen.",
+                mine={"formoede_on": day.isoformat(), "version": current},
+                theirs={"formoede_on": str(case["formoede_on"] or ""),
+                        "version": case["version"]})
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           f"Formøde: {planner.format_local_date(day)}", address)
+
+
+async def _first_meeting_start(case_id: int) -> datetime | None:
+    """When the (not cancelled) familierådslagning of the case starts, if it is timed."""
+    meeting = await Meeting.select(Meeting.id).where(
+        (Meeting.fgc_case == case_id) & (Meeting.kind == "familieraadslagning")
+        & (Meeting.status != "cancelled")).order_by(Meeting.id, ascending=False).first()
+    if meeting is None:
+        return None
+    parts = await MeetingPart.select(MeetingPart.starts_at).where(
+        (MeetingPart.meeting == meeting["id"]) & MeetingPart.starts_at.is_not_null())
+    return min((p["starts_at"] for p in parts), default=None)

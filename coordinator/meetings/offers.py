@@ -1,0 +1,118 @@
+"""Offer only what can succeed: which meeting actions the state allows, and for those it
+does not, why and the way forward.
+
+The meeting page shows an action the state refuses as a disabled button with the reason
+and a link to what to do first, instead of a button that ends in a refusal. The rules are
+the ones ``service.change_status``, ``service.mark_held`` and ``service.add_participants``
+enforce; ``tests/meetings/test_offers.py`` checks that every refused offer is refused by the
+service too. Plain data in, plain data out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from coordinator.meetings import kinds
+
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+BIC_KINDS = frozenset({"bic_session", "bic_joint_parents"})
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Whether an action can succeed now; if not, why (``reason``) and what to do first
+    (``way``, with ``href`` where that is done)."""
+
+    allowed: bool = True
+    reason: str = ""
+    way: str = ""
+    href: str = ""
+
+
+ALLOWED = Offer()
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    """What the offers depend on: the meeting as plain data."""
+
+    meeting_id: int
+    status: str
+    kind: str
+    family_id: int | None
+    part_starts: Sequence[datetime | None]
+    participant_count: int
+    blocking: Sequence[str]  # the safety findings that stop sending, in Danish
+    father_consent: bool  # the mother's consent to contact the father is recorded
+    now: datetime
+
+
+def _consent_missing(state: MeetingState) -> Offer | None:
+    if state.kind in BIC_KINDS and not state.father_consent:
+        return Offer(False, "Mors samtykke til kontakt med far er ikke registreret.",
+                     "Registrér mors samtykke under Barnet i Centrum",
+                     f"/families/{state.family_id}/bic#agreement" if state.family_id else "")
+    return None
+
+
+def _clock(moment: datetime) -> str:
+    local = moment.astimezone(LOCAL_TZ)
+    return f"{local.day}.{local.month}.{local.year} kl. {local.hour:02d}.{local.minute:02d}"
+
+
+def planning_offer(state: MeetingState, target: str) -> Offer:
+    """Planning (``planned``) or sending the invitations (``invited``)."""
+    page = f"/meetings/{state.meeting_id}"
+    refused = _consent_missing(state)
+    if refused:
+        return refused
+    if not state.part_starts or any(start is None for start in state.part_starts):
+        return Offer(False, "Ikke alle mødets dele har et tidspunkt.",
+                     "Sæt tidspunkterne, eller brug tidsforslagene", f"{page}#times")
+    if state.participant_count == 0:
+        return Offer(False, "Mødet har ingen deltagere endnu.", "Tilføj deltagere",
+                     f"{page}#participants")
+    if target == kinds.MeetingStatus.INVITED.value:
+        if any(start is not None and start < state.now for start in state.part_starts):
+            return Offer(False, "Mødet ligger i fortiden.", "Flyt mødet til et senere tidspunkt",
+                         f"{page}#times")
+        if state.blocking:
+            return Offer(False, "Sikkerhedsadvarsler stopper afsendelsen: "
+                         + " ".join(state.blocking),
+                         "Ret det, advarslerne under Sikkerhed nævner (fx hvordan en deltager "
+                         "inviteres), eller registrér en begrundet godkendelse, hvor den tilbydes",
+                         f"{page}#safety")
+    return ALLOWED
+
+
+def status_offers(state: MeetingState) -> dict[str, Offer]:
+    """An offer for each status button the meeting page shows (``kinds.status_actions``)."""
+    offers = {}
+    for target in kinds.status_actions(state.status):
+        if target in (kinds.MeetingStatus.PLANNED.value, kinds.MeetingStatus.INVITED.value):
+            offers[target] = planning_offer(state, target)
+        else:
+            offers[target] = ALLOWED
+    return offers
+
+
+def held_offer(state: MeetingState) -> Offer:
+    """Marking the meeting as held: only once it has begun."""
+    starts = [start for start in state.part_starts if start is not None]
+    first = min(starts, default=None)
+    if first is not None and first > state.now:
+        return Offer(False, f"Mødet er ikke begyndt endnu (det begynder {_clock(first)}).",
+                     "Skriv referatet og markér mødet som afholdt, når mødet er begyndt")
+    return ALLOWED
+
+
+def person_offer(role: str, father_consent: bool, family_id: int | None) -> Offer:
+    """Inviting a network person: the father only after the mother's consent."""
+    if role == "father" and not father_consent:
+        return Offer(False, "Far kan først inviteres, når mors samtykke til kontakt med far er "
+                     "registreret.", "Registrér mors samtykke under Barnet i Centrum",
+                     f"/families/{family_id}/bic#agreement" if family_id else "")
+    return ALLOWED

@@ -1,0 +1,51 @@
+"""The meeting page's offers (``offers``) gathered from the database: what the page may
+offer as a working button, and why the rest is shown disabled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from coordinator import clock
+from coordinator.meetings import offers, safety
+from coordinator.meetings.service import MeetingView
+from coordinator.meetings.tables import FatherAssessment
+
+
+@dataclass(frozen=True)
+class MeetingOffers:
+    """The status buttons' offers, marking as held, and network persons by id."""
+
+    status: dict[str, offers.Offer]
+    held: offers.Offer
+    people: dict[int, offers.Offer] = field(default_factory=dict)
+
+
+async def father_consent(family_id: int | None) -> bool:
+    """Whether the mother's consent to contact the father is recorded for the family."""
+    if family_id is None:
+        return False
+    return await FatherAssessment.exists().where(
+        (FatherAssessment.family == family_id) & FatherAssessment.mother_agreed_on.is_not_null())
+
+
+async def meeting_offers(view: MeetingView, people: Iterable[Mapping[str, Any]] = (),
+                         now: datetime | None = None) -> MeetingOffers:
+    """What the meeting page offers, from the meeting as the page shows it."""
+    meeting = view.meeting
+    people = list(people)
+    needs_consent = meeting["kind"] in offers.BIC_KINDS or any(
+        p.get("role") == "father" for p in people)
+    consent = await father_consent(meeting["family"]) if needs_consent else False
+    state = offers.MeetingState(
+        meeting_id=meeting["id"], status=meeting["status"], kind=meeting["kind"],
+        family_id=meeting["family"], part_starts=[p["starts_at"] for p in view.parts],
+        participant_count=len(view.participants),
+        blocking=[f.message for f in view.findings if f.severity == safety.BLOCK],
+        father_consent=consent, now=now or clock.now())
+    return MeetingOffers(
+        status=offers.status_offers(state), held=offers.held_offer(state),
+        people={p["id"]: offers.person_offer(p.get("role", ""), consent, meeting["family"])
+                for p in people})
