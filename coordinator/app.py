@@ -29,6 +29,7 @@ from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
 from coordinator.meetings import feeds as busy_feeds
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
+from coordinator.method.routes import ROUTE_HANDLERS as METHOD_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.network.routes import DirectoryController, NetworkController
 from coordinator.reminders.routes import ReminderOptOutController, ReminderSettingsController
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DirectoryController,
             *INVITE_ROUTES,
             *MEETING_ROUTES,
+            *METHOD_ROUTES,
             AgreementController,
             *GDPR_ROUTES,
             ReminderSettingsController,

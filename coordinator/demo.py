@@ -19,6 +19,7 @@ from coordinator.families import service as family_service
 from coordinator.followup.demo import seed as seed_followup
 from coordinator.invites.demo import seed as seed_invites
 from coordinator.meetings.demo import seed as seed_meetings
+from coordinator.method.demo import seed as seed_method
 from coordinator.network.demo import seed as seed_network
 from coordinator.trappe.demo import seed as seed_trappe
 
@@ -108,6 +109,8 @@ def seeders() -> list:
     seeds.append(seed_meetings)
     # Follow-up after the meetings seeder: stays and the cooperation meeting's agenda.
     seeds.append(seed_followup)
+    # The method after the meetings seeder: mappings in held meetings, goals on plans.
+    seeds.append(seed_method)
     # Invites after the meetings seeder: series, feed links, and queued invite mails.
     seeds.append(seed_invites)
     # Randers-trappen after the network seeder: it reads each family's children.

@@ -22,6 +22,7 @@ APPS = [
     "coordinator.invites.piccolo_app",
     "coordinator.reminders.piccolo_app",
     "coordinator.trappe.piccolo_app",
+    "coordinator.method.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

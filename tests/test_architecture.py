@@ -44,6 +44,8 @@ PURE_MODULES = (
     "coordinator.meetings.planner",
     "coordinator.meetings.protected",
     "coordinator.meetings.safety",
+    "coordinator.method.goals",
+    "coordinator.method.sos",
     "coordinator.navigation",
     "coordinator.network.directory",
     "coordinator.network.ecomap",

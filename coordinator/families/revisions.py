@@ -64,6 +64,11 @@ WATCHED: dict[str, str] = {
     "room": _SHARED,
     # Randers-trappen
     "trappe_assessment": _BY_FAMILY,
+    # the method: Signs of Safety and the handleplan
+    "sos_mapping": _BY_FAMILY,
+    "sos_scale": _BY_FAMILY,
+    "goal": _BY_FAMILY,
+    "goal_evaluation": _BY_FAMILY,
     # shared by every family page
     "app_user": _SHARED,
     "organisation": _SHARED,

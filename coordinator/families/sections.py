@@ -15,6 +15,7 @@ from coordinator.agreements.service import family_section as agreements_section
 from coordinator.auth.policy import Principal
 from coordinator.gdpr.service import family_section as gdpr_section
 from coordinator.meetings.flows import family_section as meetings_section
+from coordinator.method.service import family_section as method_section
 from coordinator.network.service import family_section as network_section
 from coordinator.trappe.service import family_section as trappe_section
 
@@ -36,6 +37,7 @@ SECTIONS: tuple[FamilySection, ...] = (
     FamilySection("network", "network/_section.html", network_section),
     FamilySection("meetings", "meetings/_family_section.html", meetings_section),
     FamilySection("trappe", "trappe/_family_section.html", trappe_section),
+    FamilySection("method", "method/_family_section.html", method_section),
     FamilySection("agreements", "agreements/_family_section.html", agreements_section),
     FamilySection("gdpr", "gdpr/_family_section.html", gdpr_section),
 )

@@ -27,6 +27,7 @@ from coordinator.auth.guards import (
 )
 from coordinator.followup import agenda, charts, criteria, service
 from coordinator.meetings import kinds
+from coordinator.method import service as method
 from coordinator.trappe import service as trappe
 
 EXTRA_ITEM_ROWS = 3
@@ -94,7 +95,9 @@ class FollowupController(Controller):
             "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own,
             "unit_left_out": unit_left_out,
             "trappe_due": await trappe.agenda_for(user, [r.family_id for r in rows], on,
-                                                  web.client_address(request))})
+                                                  web.client_address(request)),
+            "goals_due": await method.due_evaluations(user, sorted(own), on,
+                                                      web.client_address(request))})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

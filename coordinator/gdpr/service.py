@@ -32,6 +32,7 @@ from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessa
 from coordinator.meetings import kinds, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import safety_person
+from coordinator.method import service as method
 from coordinator.network import tables as net
 from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
 from coordinator.trappe.tables import TrappeAssessment
@@ -384,6 +385,7 @@ async def _pseudonymise(family_id: int) -> None:
     await TrappeAssessment.update({
         getattr(TrappeAssessment, name): "" for name in TRAPPE_TEXTS}).where(
         TrappeAssessment.family == family_id)
+    await method.pseudonymise(family_id)
     await AuditEvent.update({AuditEvent.summary: ""}).where(AuditEvent.family_id == family_id)
 
 

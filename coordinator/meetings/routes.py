@@ -28,10 +28,12 @@ from coordinator.meetings import (
     readiness,
     service,
 )
+from coordinator.method import service as method
 from coordinator.trappe import rules as trappe
 
-# Meeting pages by user, content stamps and minute (see coordinator/pagecache.py).
-MEETING_PAGES = pagecache.PageCache(name="meeting pages")
+# Meeting pages by user, content stamps and minute (see coordinator/pagecache.py), each
+# with whether it shows a Signs of Safety mapping (that read is audited on every view).
+MEETING_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="meeting pages")
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], Any]:
@@ -418,8 +420,9 @@ class MeetingController(Controller):
         return web.render("meetings/detail.html", context, status=status)
 
     async def _context(self, request: Request, meeting: dict, family: dict | None,
-                       extra: dict | None = None) -> dict[str, Any]:
-        """Everything the meeting page shows (for this user: the page differs by audience)."""
+                       extra: dict | None = None, *, audit_mapping: bool = True) -> dict[str, Any]:
+        """Everything the meeting page shows (for this user: the page differs by audience).
+        Without ``audit_mapping`` the caller audits the Signs of Safety read itself."""
         user = web.user_of(request)
         audience = service.audience_of(user)
         view = await service.meeting_view(meeting, family, audience)
@@ -455,6 +458,9 @@ class MeetingController(Controller):
         context["trappe_item"] = trappe.offered_in(meeting["kind"])
         people: list[dict] = context.get("people", [])  # type: ignore[assignment]
         context["offers"] = await readiness.meeting_offers(view, people)
+        context.update(await method.meeting_section(user, meeting, family, audience,
+                                                    web.client_address(request),
+                                                    audit_read=audit_mapping))
         context.update(extra or {})
         return context
 
@@ -476,11 +482,15 @@ class MeetingController(Controller):
         # record above happen on every request.
         user = web.user_of(request)
         key = ("meeting", user, meeting_id, stamps.family, stamps.shared, pagecache.minute())
-        page = MEETING_PAGES.get(key)
-        if page is None:
-            context = await self._context(request, meeting, family)
-            page = pagecache.render_for_cache(request, "meetings/detail.html", context)
-            MEETING_PAGES.put(key, page)
+        kept = MEETING_PAGES.get(key)
+        if kept is None:
+            context = await self._context(request, meeting, family, audit_mapping=False)
+            kept = (pagecache.render_for_cache(request, "meetings/detail.html", context),
+                    method.shows_mapping(context.get("sos")))
+            MEETING_PAGES.put(key, kept)
+        page, shows_mapping = kept
+        if shows_mapping and family is not None:  # on every view, as the meeting's own read
+            await method.audit_mapping_read(user, meeting, family, web.client_address(request))
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 
     def _back(self, meeting_id: int, anchor: str = "") -> str:

@@ -209,6 +209,15 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/approvals"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/status"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/held"): MEETING_WRITE,
+    # the method: Signs of Safety in a network meeting and the handleplan (the team's only;
+    # the kontaktperson's own meeting is the father's session, a samordner's the FGC)
+    ("GET", "/meetings/{meeting_id:int}/sos"): FAMILY_PAGE,
+    ("POST", "/meetings/{meeting_id:int}/sos"): FAMILY_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/sos/scales"): FAMILY_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/sos/scales/{scale_id:int}/delete"): FAMILY_WRITE,
+    ("GET", "/families/{family_id:int}/handleplan"): FAMILY_PAGE,
+    ("POST", "/families/{family_id:int}/handleplan/goals"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/handleplan/goals/{goal_id:int}/evaluations"): FAMILY_WRITE,
     ("POST", "/meetings/{meeting_id:int}/followup"): MEETING_WRITE,
     # invites: answer links, feeds, inbound mail
     ("GET", "/svar/{token:str}"): TOKEN_PAGE,
@@ -256,7 +265,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
 SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "session_id", "participant_id",
-           "number", "member_id", "record_id", "assessment_id"}
+           "number", "member_id", "record_id", "assessment_id", "scale_id", "goal_id"}
 # Tables whose rows a refused request may still write: the audit log records refusals,
 # sessions record activity.
 NOT_FINGERPRINTED = {"audit_event", "app_session", "login_attempt"}

@@ -25,6 +25,7 @@ from coordinator.invites.tables import AnswerToken, ReplyRecord
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FatherAssessment, FgcCase, FgcTask, Meeting, Room
+from coordinator.method.tables import Goal, SosScale
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from coordinator.reminders import preferences
 from coordinator.trappe.tables import TrappeAssessment
@@ -129,6 +130,12 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                        if p["person"] == teacher)
     fgc_participant = next(p["id"] for p in await meetings.participants_of(fgc_meeting)
                            if p["user"] == worker.id)
+    # the method: a safety-scale answer in the network meeting and a goal of the handleplan
+    scale = (await SosScale.insert(SosScale(family=family_id, meeting=meeting_id,
+                                            asker_group="family", asker_name="Familien",
+                                            score=5)))[0]["id"]
+    goal = (await Goal.insert(Goal(family=family_id, title=f"Tryg hverdag for {child_name}",
+                                   starts_on=today)))[0]["id"]
     # a proposed new time (METHOD:COUNTER) waiting on each of the three meetings
     records = {}
     for key, meeting_of, participant_of in (("record_id", meeting_id, participant),
@@ -156,7 +163,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         "fgc_meeting_id": fgc_meeting, "participant_id": participant,
         "fgc_participant_id": fgc_participant, "token": token, "link": reminder_link,
         "bic_meeting_id": bic_meeting, "bic_participant_id": bic_participant,
-        "member_id": member, **records,
+        "member_id": member, **records, "scale_id": scale, "goal_id": goal,
         "name": f"{feed_token}.ics", "token_id": feed_id,
         "mother": mother, "father": father, "child": child,
     }

@@ -187,3 +187,26 @@ async def test_a_meeting_without_a_family_is_not_cached(client):
     response = await client.get(f"/meetings/{rows[0]['id']}")
     assert response.status_code == 200
     assert len(MEETING_PAGES) == size
+
+
+async def test_a_signs_of_safety_read_is_audited_on_every_view(client, clock):
+    """The mapping's own read record is written on each view, also from the cache."""
+    from coordinator.method import service as method
+    from coordinator.method.tables import SosMapping
+
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting_id = await _meeting(family_id)
+    await SosMapping.insert(SosMapping(family=family_id, meeting=meeting_id,
+                                       worries="Skoleskift midt i året"))
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)
+    hits = MEETING_PAGES.hits
+    for _ in range(3):
+        page = await client.get(f"/meetings/{meeting_id}")
+        assert "Skoleskift midt i året" in page.text
+    assert MEETING_PAGES.hits == hits + 2
+    reads = await AuditEvent.count().where(
+        (AuditEvent.entity_id == str(meeting_id)) & (AuditEvent.action == "read")
+        & (AuditEvent.entity == method.MAPPING_ENTITY))
+    assert reads == 3

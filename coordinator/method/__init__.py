@@ -1,0 +1,1 @@
+"""The method around the meetings: Signs of Safety mappings and the handleplan with goals."""
