@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import secrets
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -22,58 +21,23 @@ from litestar import Request
 from litestar.utils.scope.state import ScopeState
 
 from coordinator import clock
+from coordinator.cache import BoundedCache
 
 # Never in content: random per process, and not something a user could type into a form.
 _TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 _PLACEHOLDER_BYTES = _TOKEN_PLACEHOLDER.encode()
 
 
-class PageCache:
-    """A bounded least-recently-used map from key to rendered HTML (entries and bytes).
+class PageCache(BoundedCache[Hashable, Any]):
+    """Rendered pages (encoded HTML), bounded by entries and by bytes.
 
     ``weigh`` gives an entry's size against ``max_bytes`` (the length of a page; another
     measure for cached values that are not bytes, such as rows)."""
 
     def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024,
-                 weigh: Callable[[Any], int] = len) -> None:
-        self.max_entries = max_entries
+                 weigh: Callable[[Any], int] = len, name: str = "pages") -> None:
+        super().__init__(name, max_entries, max_size=max_bytes, size=weigh)
         self.max_bytes = max_bytes
-        self.weigh = weigh
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Any:
-        page = self._entries.get(key)
-        if page is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return page
-
-    def put(self, key: Hashable, page: Any) -> None:
-        size = self.weigh(page)
-        if size > self.max_bytes:
-            return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= self.weigh(old)
-        self._entries[key] = page
-        self._bytes += size
-        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= self.weigh(evicted)
-
-    def clear(self) -> None:
-        """Forget every page (and the counters)."""
-        self._entries.clear()
-        self._bytes = 0
-        self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 def minute() -> int:

@@ -1,17 +1,15 @@
-"""Piccolo's configuration: the engine chosen by DATABASE_URL, and the app registry.
+"""Piccolo's configuration: the engine (``coordinator/db/engines.py``) and the app registry.
 
-SQLite is the embedded default (one file, WAL, foreign keys on); PostgreSQL is picked by a
-``postgresql://`` URL. The same tables and migrations run on both.
+The same tables and migrations run on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-import os
-
 from piccolo.conf.apps import AppRegistry
-from piccolo.engine.postgres import PostgresEngine
 
-from coordinator.settings import Settings
+from coordinator.db.engines import DB, make_engine
+
+__all__ = ["APPS", "APP_REGISTRY", "DB", "make_engine"]
 
 APPS = [
     "coordinator.auth.piccolo_app",
@@ -26,22 +24,5 @@ APPS = [
     "coordinator.trappe.piccolo_app",
     "coordinator.method.piccolo_app",
 ]
-
-
-def make_engine(database_url: str):
-    """Build the Piccolo engine for a DATABASE_URL."""
-    settings = Settings(database_url=database_url)
-    settings.validate()
-    if settings.engine == "sqlite":
-        path = settings.sqlite_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # timeout: wait for a competing writer instead of failing at once.
-        from coordinator.db import PooledSQLiteEngine
-
-        return PooledSQLiteEngine(path=str(path), timeout=30)
-    return PostgresEngine(config={"dsn": database_url})
-
-
-DB = make_engine(os.environ.get("DATABASE_URL") or Settings().database_url)
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -27,28 +27,10 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from coordinator.auth.policy import Principal
+from coordinator.errors import Conflict, UserError
 
 log = logging.getLogger("coordinator")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-
-
-class UserError(Exception):
-    """Bad input from a user: a Danish message, a 4xx status, nothing saved."""
-
-    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field
-
-
-class Conflict(UserError):
-    """Someone else saved the record first: the second writer is told, not overwritten."""
-
-    def __init__(self, message: str, mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
-        super().__init__(message, 409)
-        self.mine = dict(mine)
-        self.theirs = dict(theirs)
 
 
 def user_of(request: Request) -> Principal:
@@ -321,17 +303,35 @@ def local_referer(request: Request) -> str:
     return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
-def conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """The fields where the two versions differ, for the side-by-side conflict table."""
-    keys = [k for k in {**theirs, **mine} if k not in {"version", "id"}]
-    return [(key, str(mine.get(key, "")), str(theirs.get(key, ""))) for key in keys
-            if str(mine.get(key, "")) != str(theirs.get(key, ""))]
+def _plain(_key: str, value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any], *,
+                  label: Callable[[str], str] = str, value: Callable[[str, Any], str] = _plain,
+                  hidden: Container[str] = frozenset({"version", "id"})
+                  ) -> list[tuple[str, str, str]]:
+    """The fields where the two versions differ, for the side-by-side conflict table: the
+    field's ``label`` and both values as ``value`` shows them (the form's words)."""
+    rows = []
+    for key in dict.fromkeys([*mine, *theirs]):
+        if key in hidden:
+            continue
+        shown_mine, shown_theirs = value(key, mine.get(key)), value(key, theirs.get(key))
+        if shown_mine != shown_theirs:
+            rows.append((label(key), shown_mine, shown_theirs))
+    return rows
+
+
+def conflict_view(exc: Conflict, **shown: Any) -> dict[str, Any]:
+    """The one conflict view model (``conflict.html``): the message and the rows where the
+    two versions differ; ``shown`` as ``conflict_rows`` takes it."""
+    return {"message": exc.message, "rows": conflict_rows(exc.mine, exc.theirs, **shown)}
 
 
 def conflict_response(request: Request, exc: Conflict) -> Response:
     """409 with both versions side by side; the second writer's input is shown, not lost."""
-    context = {"message": exc.message, "rows": conflict_rows(exc.mine, exc.theirs),
-               "back": local_referer(request)}
+    context = {**conflict_view(exc), "back": local_referer(request)}
     if is_htmx(request):
         return render("_conflict.html", context, status=409,
                       headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"})

@@ -51,7 +51,7 @@ os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
-from coordinator import db  # noqa: E402
+from coordinator import cache, db  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -138,12 +138,9 @@ async def empty_tables() -> None:
 
 @pytest.fixture(autouse=True)
 async def clean_tables(database):
-    """Every test starts from empty tables (and no figures remembered from another test)."""
-    from coordinator.followup import service as followup
-
+    """Every test starts from empty tables (and nothing remembered from another test)."""
     await empty_tables()
-    followup._criteria_reports.clear()  # noqa: SLF001
-    followup.forget_unit_agendas()
+    cache.clear_all()
     yield
 
 

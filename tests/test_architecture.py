@@ -28,7 +28,9 @@ PURE_MODULES = (
     "coordinator.agreements.cadence",
     "coordinator.auth.policy",
     "coordinator.auth.roles",
+    "coordinator.cache",
     "coordinator.clock",
+    "coordinator.errors",
     "coordinator.followup.agenda",
     "coordinator.followup.charts",
     "coordinator.followup.criteria",
@@ -62,26 +64,15 @@ DB_AND_HTTP_PACKAGES = frozenset({"piccolo", "asyncpg", "aiosqlite", "sqlite3", 
 # Coordinator modules that are the database or HTTP (tables, services, routes are by suffix).
 DB_AND_HTTP_MODULES = frozenset({"coordinator.db", "coordinator.piccolo_conf",
                                  "coordinator.pagecache", "coordinator.web", "coordinator.app",
-                                 "coordinator.asgi", "coordinator.meetings.sql"})
+                                 "coordinator.asgi"})
 DB_AND_HTTP_SUFFIXES = (".tables", ".service", ".routes", ".piccolo_app")
 
 # Where imports inside functions are allowed: the CLI loads each command's modules.
 FUNCTION_IMPORTS_ALLOWED = frozenset({"coordinator.cli"})
 
-# Left for the data-layer work of issue 20 (the db package owns the engine and installs
-# the triggers through migrations), which restructures these two files. Each entry must
-# still be true: when the data layer removes it, this list must shrink with it.
-PENDING_CYCLES = (
-    frozenset({"coordinator.db", "coordinator.piccolo_conf", "coordinator.families.revisions"}),
-)
-PENDING_FUNCTION_IMPORTS = frozenset({
-    ("coordinator.db", "coordinator.piccolo_conf"),
-    ("coordinator.db", "coordinator.families.revisions"),
-    ("coordinator.db", "piccolo.apps.migrations.commands.forwards"),
-    ("coordinator.db", "piccolo.engine.sqlite"),
-    ("coordinator.db", "aiosqlite"),
-    ("coordinator.piccolo_conf", "coordinator.db"),
-})
+# Known exceptions (none left: keep the names for the next refactoring that needs them).
+PENDING_CYCLES: tuple[frozenset[str], ...] = ()
+PENDING_FUNCTION_IMPORTS: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -179,8 +170,13 @@ def _is_db_or_http(target: str, sources: Mapping[str, str]) -> bool:
     if target.split(".")[0] in DB_AND_HTTP_PACKAGES:
         return True
     ours = _ours(target, sources)
-    return ours is not None and (ours in DB_AND_HTTP_MODULES
+    return ours is not None and (_within(ours, DB_AND_HTTP_MODULES)
                                  or ours.endswith(DB_AND_HTTP_SUFFIXES))
+
+
+def _within(module: str, names: Iterable[str]) -> bool:
+    """Whether ``module`` is one of ``names`` or inside one of them (``coordinator.db.*``)."""
+    return any(module == name or module.startswith(name + ".") for name in names)
 
 
 def impure_imports(sources: Mapping[str, str],
@@ -213,7 +209,8 @@ def route_table_imports(sources: Mapping[str, str]) -> list[tuple[str, str]]:
             for imp in imports_of(name, source, sources)
             if imp.target.split(".")[0] == "piccolo"
             or (_ours(imp.target, sources) or "").endswith(".tables")
-            or _ours(imp.target, sources) in {"coordinator.db", "coordinator.piccolo_conf"}]
+            or _within(_ours(imp.target, sources) or "",
+                       {"coordinator.db", "coordinator.piccolo_conf"})]
 
 
 # --------------------------------------------------------------------- the project

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, cast
-
-from piccolo.columns import Column
+from typing import Any
 
 from coordinator import clock, db
 from coordinator.agreements import cadence
@@ -354,19 +352,15 @@ async def update_agreement(user: Principal, agreement_id: int, expected_version:
         await _existing(agreement_id)
         dates = (await _evaluation_dates([agreement_id]))[agreement_id]
         await _validate(data, dates)
-        changed = await Agreement.update({
-            # Column names are valid keys; the cast only widens the (invariant) key type.
-            **cast("dict[Column | str, Any]", _columns(data)), Agreement.version: Agreement.version + 1,
-            Agreement.updated_at: clock.local_now(),
-        }).where(
-            (Agreement.id == agreement_id) & (Agreement.version == expected_version)
-        ).returning(Agreement.version)
-        if not changed:
+        try:
+            changed = await db.update_versioned(Agreement, agreement_id, expected_version, {
+                **_columns(data), Agreement.updated_at: clock.local_now()})
+        except Conflict:
             theirs = json.loads(await _snapshot(agreement_id))
             raise Conflict("En anden har gemt aftalen, mens du redigerede. Dine ændringer er "
                            "ikke gemt. Sammenlign, og gem igen ud fra den nyeste version.",
-                           mine=_input_as_dict(data), theirs=theirs)
-        version = changed[0]["version"]
+                           mine=_input_as_dict(data), theirs=theirs) from None
+        version = changed["version"]
         await _write_parties(agreement_id, data.parties)
         await _keep_version(user, agreement_id, version)
         await audit.record(user, "update", ENTITY, agreement_id, None,
@@ -409,16 +403,15 @@ async def archive_agreement(user: Principal, agreement_id: int, expected_version
         current = await _existing(agreement_id, Agreement.title, Agreement.status)
         if current["status"] == StoredStatus.ARCHIVED.value:
             raise UserError("Aftalen er allerede arkiveret.", 409)
-        changed = await Agreement.update({
-            Agreement.status: StoredStatus.ARCHIVED.value,
-            Agreement.version: Agreement.version + 1,
-            Agreement.updated_at: clock.local_now(),
-        }).where((Agreement.id == agreement_id) & (Agreement.version == expected_version)
-                 ).returning(Agreement.version)
-        if not changed:
+        try:
+            changed = await db.update_versioned(Agreement, agreement_id, expected_version, {
+                Agreement.status: StoredStatus.ARCHIVED.value,
+                Agreement.updated_at: clock.local_now(),
+            })
+        except Conflict:
             raise UserError("En anden har ændret aftalen imens. Genindlæs siden, og prøv "
-                            "igen. Intet blev ændret.", 409)
-        await _keep_version(user, agreement_id, changed[0]["version"])
+                            "igen. Intet blev ændret.", 409) from None
+        await _keep_version(user, agreement_id, changed["version"])
         await audit.record(user, "update", ENTITY, agreement_id, None,
                            f"{current['title']}: arkiveret", address)
 
@@ -472,11 +465,11 @@ async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: s
     async with db.transaction():
         meeting_id = await meetings.create_meeting(
             user, None, "agreement_evaluation", f"Evaluering: {agreement['title']}",
-            address=address, in_transaction=True, agreement_id=agreement_id)
+            address=address, agreement_id=agreement_id)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
         if meeting is None:  # created just above, in this transaction
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
-        await meetings.add_participants(user, meeting, None, new, address, in_transaction=True)
+        await meetings.add_participants(user, meeting, meeting["version"], new, address)
         await audit.record(user, "update", ENTITY, agreement_id, None,
                            f"Evalueringsmøde planlagt (møde {meeting_id})", address)
     return meeting_id

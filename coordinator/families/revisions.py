@@ -12,15 +12,15 @@ The family page and the meeting page cache their HTML under the stamps
 (``coordinator/pagecache.py``); ``tests/families/test_page_cache.py`` checks that every
 table those pages read is watched here, on both engines.
 
-The triggers are (re)installed by ``db.migrate()`` after the migrations, so a migration
-that rebuilds a table cannot silently drop them.
+The triggers are schema: they are registered here as the ``content_stamp`` set of
+``db/triggers.py`` and each app's migrations install them on its tables (a migration that
+rebuilds a watched table installs them again); starting a process installs nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 from coordinator import db
+from coordinator.db import triggers
 
 GLOBAL = 0  # content_revision.family_id of the shared data's stamp
 
@@ -121,7 +121,7 @@ def _postgres_triggers(table: str, expression: str) -> list[str]:
     ]
 
 
-def _postgres_truncate_triggers() -> list[str]:
+def _postgres_truncate_triggers(tables: list[str]) -> list[str]:
     """TRUNCATE fires no row trigger: a truncated table replaces the shared stamp, which is
     part of every page's key. (SQLite has no TRUNCATE; its DELETE fires the row triggers.)"""
     select = f"SELECT {GLOBAL}, gen_random_uuid()::text"
@@ -130,53 +130,27 @@ def _postgres_truncate_triggers() -> list[str]:
         f"LANGUAGE plpgsql AS $body$ BEGIN {_UPSERT.format(select=select)}; "
         "RETURN NULL; END $body$",
     ]
-    for table in [*WATCHED, "content_revision"]:
+    for table in tables:
         statements.append(
             f'CREATE OR REPLACE TRIGGER "content_stamp_truncate" AFTER TRUNCATE ON "{table}" '
             'FOR EACH STATEMENT EXECUTE FUNCTION "content_stamp_truncate"()')
     return statements
 
 
-def trigger_statements(engine_name: str) -> list[str]:
-    """The DDL that installs (or replaces) every content-stamp trigger."""
+STAMP_TABLE = "content_revision"  # truncating the stamps themselves replaces the shared one
+
+
+def trigger_statements(engine_name: str, tables: list[str] | None = None) -> list[str]:
+    """The DDL that installs (or replaces) the content-stamp triggers of ``tables`` (a
+    watched table, or the stamp table for its TRUNCATE trigger); all of them by default."""
+    tables = [*WATCHED, STAMP_TABLE] if tables is None else tables
+    watched = [table for table in tables if table in WATCHED]
     if engine_name == "postgresql":
-        return [statement for table, expression in WATCHED.items()
-                for statement in _postgres_triggers(table, expression)
-                ] + _postgres_truncate_triggers()
-    return [statement for table, expression in WATCHED.items()
-            for statement in _sqlite_triggers(table, expression)]
-
-
-# content_revision row that records which trigger DDL is installed (not a family)
-_INSTALLED_ROW = -1
-_ADVISORY_LOCK = 0x636F6E74  # any constant of our own: "cont"
-
-
-def _version(statements: list[str]) -> str:
-    return hashlib.sha1("\n".join(statements).encode()).hexdigest()
-
-
-async def ensure_triggers() -> None:
-    """Install the triggers unless exactly these are installed already.
-
-    Every process start runs ``migrate``; replacing triggers takes a lock on each watched
-    table, so it happens only when the DDL changed or a trigger is missing (a migration
-    rebuilt its table). On PostgreSQL an advisory lock lets one process do it while the
-    others wait, and a lock timeout keeps it from queueing behind long transactions.
-    """
-    statements = trigger_statements(db.engine_name())
-    version = _version(statements)
-    async with db.transaction():
-        if db.engine_name() == "postgresql":
-            await db.fetch(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
-            await db.engine().run_ddl("SET LOCAL lock_timeout = '30s'", in_pool=False)
-        rows = await db.fetch('SELECT "stamp" FROM "content_revision" WHERE "family_id" = {}',
-                              _INSTALLED_ROW)
-        if rows and rows[0]["stamp"] == version and await installed_triggers() == set(WATCHED):
-            return
-        for statement in statements:
-            await db.engine().run_ddl(statement, in_pool=False)
-        await db.fetch(_UPSERT.format(select="VALUES ({}, {})"), _INSTALLED_ROW, version)
+        return [statement for table in watched
+                for statement in _postgres_triggers(table, WATCHED[table])
+                ] + _postgres_truncate_triggers(tables)
+    return [statement for table in watched
+            for statement in _sqlite_triggers(table, WATCHED[table])]
 
 
 async def installed_triggers() -> set[str]:
@@ -192,3 +166,8 @@ async def installed_triggers() -> set[str]:
     for row in rows:
         per_table[row["name"]] = per_table.get(row["name"], 0) + 1
     return {table for table, count in per_table.items() if count == 3}
+
+
+CONTENT_STAMP = triggers.register(triggers.TriggerSet(
+    name="content_stamp", tables=frozenset(WATCHED),
+    statements=trigger_statements, installed=installed_triggers))

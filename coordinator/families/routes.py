@@ -18,7 +18,7 @@ from coordinator.families.sections import family_sections
 from coordinator.trappe import service as trappe
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
-FAMILY_PAGES = pagecache.PageCache()
+FAMILY_PAGES = pagecache.PageCache(name="family pages")
 
 
 ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",

@@ -10,15 +10,13 @@ are counted by the database (hand-written statements), so they cost little at an
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from coordinator import clock, db, pagecache, web
+from coordinator import clock, db, web
 from coordinator.agreements import service as agreements
 from coordinator.audit import service as audit
 from coordinator.auth.policy import (
@@ -30,6 +28,7 @@ from coordinator.auth.policy import (
     may_lead_unit,
 )
 from coordinator.auth.roles import Role
+from coordinator.cache import BoundedCache, FlightCache
 from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
@@ -244,7 +243,7 @@ async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.Fa
 # stamps (families/revisions.py: every table the agenda reads replaces its family's stamp,
 # tests/followup/test_agenda_cache.py), the shared stamp and the day. Users on the same
 # teams share them; who may see which family is decided before, on every view.
-_own_agendas = pagecache.PageCache(max_entries=512, max_bytes=512, weigh=lambda rows: 1)
+_own_agendas: BoundedCache[tuple, list[agenda.AgendaRow]] = BoundedCache("own agendas", 512)
 
 
 async def _own_agenda_rows(rows: list[dict], on: date, stamps: dict[int, str], shared: str
@@ -269,37 +268,16 @@ UNIT_AGENDA_FRESH_SECONDS = 60
 # No team meeting goes through more families than this; beyond it (and beyond what a
 # statement may bind) the unit's part is left out with a note, never a failed page.
 UNIT_AGENDA_LIMIT = 2500
-_unit_agendas: dict[tuple[tuple[int, ...], date],
-                    tuple[float, asyncio.Future[list[agenda.AgendaRow]]]] = {}
+_unit_agendas: FlightCache[tuple[tuple[int, ...], date], list[agenda.AgendaRow]] = FlightCache(
+    "unit agendas", 16, UNIT_AGENDA_FRESH_SECONDS)
 
 
 async def _unit_agenda_rows(family_ids: tuple[int, ...], on: date) -> list[agenda.AgendaRow]:
-    key = (family_ids, on)
-    kept = _unit_agendas.get(key)
-    if kept is not None and time.monotonic() - kept[0] < UNIT_AGENDA_FRESH_SECONDS:
-        return await asyncio.shield(kept[1])
-    if len(_unit_agendas) >= 16:
-        _unit_agendas.clear()
-
     async def build() -> list[agenda.AgendaRow]:
         rows = await Family.select().where(Family.id.is_in(list(family_ids)))
         return agenda.agenda_rows(await _agenda_facts(rows, titles=False), on)
 
-    building = asyncio.ensure_future(build())
-    _unit_agendas[key] = (time.monotonic(), building)
-    try:
-        return await asyncio.shield(building)
-    except Exception:
-        if _unit_agendas.get(key, (0, None))[1] is building:
-            del _unit_agendas[key]
-        raise
-
-
-def forget_unit_agendas() -> None:
-    """Drop the kept unit agendas (tests that change a unit's families behind the clock)
-    and the kept agendas of users' own families."""
-    _unit_agendas.clear()
-    _own_agendas.clear()
+    return await _unit_agendas.get_or_build((family_ids, on), build, UNIT_AGENDA_FRESH_SECONDS)
 
 
 # --- 2. success criteria ---------------------------------------------------------------------
@@ -444,7 +422,8 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
 # scale. Leaders follow them per month, so a report is kept for a minute per period and
 # process (the page says when it was counted); the counts hold no family data.
 CRITERIA_FRESH_SECONDS = 60
-_criteria_reports: dict[tuple[date, date, date], tuple[float, asyncio.Future[CriteriaReport]]] = {}
+_criteria_reports: FlightCache[tuple[date, date, date], CriteriaReport] = FlightCache(
+    "success criteria", 64, CRITERIA_FRESH_SECONDS)
 
 
 async def recent_success_criteria(start: date, end: date, measured_on: date | None = None
@@ -454,20 +433,9 @@ async def recent_success_criteria(start: date, end: date, measured_on: date | No
     Leaders who ask while it is being counted wait for that count instead of starting their
     own (at national scale 30 parallel counts took seconds each); a failed count is not kept.
     """
-    key = (start, end, min(end, measured_on or clock.today()))
-    kept = _criteria_reports.get(key)
-    if kept is not None and time.monotonic() - kept[0] < CRITERIA_FRESH_SECONDS:
-        return await asyncio.shield(kept[1])
-    if len(_criteria_reports) >= 64:  # periods are few; never let odd ones pile up
-        _criteria_reports.clear()
-    counting = asyncio.ensure_future(success_criteria(start, end, measured_on))
-    _criteria_reports[key] = (time.monotonic(), counting)
-    try:
-        return await asyncio.shield(counting)
-    except Exception:
-        if _criteria_reports.get(key, (0, None))[1] is counting:
-            del _criteria_reports[key]
-        raise
+    return await _criteria_reports.get_or_build(
+        (start, end, min(end, measured_on or clock.today())),
+        lambda: success_criteria(start, end, measured_on), CRITERIA_FRESH_SECONDS)
 
 
 # --- 3. the contact person's BIC fathers --------------------------------------------------------
@@ -589,7 +557,7 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
                                   address: str = "") -> int:
     """Create or change the upcoming agenda in one transaction, audited.
 
-    A change is ``UPDATE … WHERE id=? AND version=?``: when someone saved in between, a
+    A change goes through ``db.update_versioned``: when someone saved in between, a
     ``web.Conflict`` (409) carries both versions and nothing is saved.
     """
     if occurs_on < on:
@@ -614,14 +582,14 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
             current = await SeriesAgenda.select().where(SeriesAgenda.id == agenda_id).first()
             if current is None or current["series_key"] != agenda.COOPERATION_SERIES_KEY:
                 raise web.UserError("Dagsordenen findes ikke længere.", 404)
-            updated = await SeriesAgenda.update({
-                SeriesAgenda.occurs_on: occurs_on, SeriesAgenda.version: SeriesAgenda.version + 1,
-                SeriesAgenda.updated_by_name: user.full_name or user.username,
-                SeriesAgenda.updated_at: clock.local_now(),
-            }).where((SeriesAgenda.id == agenda_id) & (SeriesAgenda.version == version)
-                     ).returning(SeriesAgenda.id)
-            if not updated:
-                raise await _conflict(current, mine)
+            try:
+                await db.update_versioned(SeriesAgenda, agenda_id, version, {
+                    SeriesAgenda.occurs_on: occurs_on,
+                    SeriesAgenda.updated_by_name: user.full_name or user.username,
+                    SeriesAgenda.updated_at: clock.local_now(),
+                })
+            except db.Conflict:
+                raise await _conflict(current, mine) from None
             await SeriesAgendaItem.delete().where(SeriesAgendaItem.agenda == agenda_id)
             action = "update"
         for position, item in enumerate(items):

@@ -260,20 +260,12 @@ async def close_family(user: Principal, family: Mapping[str, Any], version: int 
     ``web.Conflict`` if the case changed meanwhile."""
     if reason not in CLOSE_REASONS:
         raise web.UserError("Vælg, hvorfor sagen lukkes. Intet er ændret.", field="reason")
-    expected = family["version"] if version is None else version
     async with db.transaction():
-        updated = await Family.update({
-            Family.status: "closed", Family.closed_on: today, Family.version: Family.version + 1,
+        await db.update_versioned(Family, family["id"], version, {
+            Family.status: "closed", Family.closed_on: today,
             Family.closed_reason: CLOSE_REASONS[reason], Family.updated_at: clock.now(),
-        }).where((Family.id == family["id"]) & (Family.version == expected)
-                 & (Family.status == "active")).returning(Family.id)
-        if not updated:
-            fresh = await Family.select().where(Family.id == family["id"]).first()
-            if fresh is None:  # an active case is never deleted (purge takes closed ones)
-                raise AssertionError(f"Family {family['id']} disappeared while being closed")
-            raise web.Conflict("Sagen er ændret af en anden, siden du åbnede den. Intet er lukket.",
-                               {"status": "lukket", "version": expected},
-                               {"status": fresh["status"], "version": fresh["version"]})
+        }, where=Family.status == "active", shown=["status"], mine={"status": "lukket"},
+            message="Sagen er ændret af en anden, siden du åbnede den. Intet er lukket.")
         if any(stay.current for stay in await cases.stays_of(family["id"])):
             await cases.check_out(user, family["id"], today, address)
         await audit.record(user, "update", "familie", family["id"], family["id"],

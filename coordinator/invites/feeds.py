@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
+from coordinator.cache import BoundedCache
 from coordinator.invites import redact
 from coordinator.invites.ical import CalendarEvent, Person, build_publish
 from coordinator.invites.service import (
@@ -271,7 +271,7 @@ class _Build:
     body: asyncio.Future[bytes]
 
 
-_builds: OrderedDict[int, _Build] = OrderedDict()  # token id -> latest build (LRU)
+_builds: BoundedCache[int, _Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
 
 
 def settled(row: dict, current: FeedVersion, settle_seconds: int
@@ -287,18 +287,15 @@ def settled(row: dict, current: FeedVersion, settle_seconds: int
     kept = _builds.get(row["id"])
     if kept is not None and (kept.version.etag == current.etag
                              or now - kept.at < timedelta(seconds=settle_seconds)):
-        _builds.move_to_end(row["id"])
         return kept.version, kept.body
     building = asyncio.ensure_future(_build(row, now))
-    _builds[row["id"]] = _Build(now, current, building)
-    while len(_builds) > _CACHE_SIZE:
-        _builds.popitem(last=False)
+    _builds.put(row["id"], _Build(now, current, building))
 
     def forget_failure(done: asyncio.Future[bytes]) -> None:
         if not done.cancelled() and done.exception() is not None:
-            entry = _builds.get(row["id"])
+            entry = _builds.peek(row["id"])
             if entry is not None and entry.body is done:
-                del _builds[row["id"]]
+                _builds.pop(row["id"])
 
     building.add_done_callback(forget_failure)
     return current, building
@@ -314,11 +311,6 @@ async def _build(row: dict, now: datetime) -> bytes:
     wanted = await _meeting_parts(row["kind"], row["target_id"])
     datas = await load_meetings(wanted)
     return await asyncio.to_thread(lambda: build_publish(_redacted(datas, wanted, now), name))
-
-
-def forget_builds() -> None:
-    """Drop every kept build (tests that change settings or data behind the clock)."""
-    _builds.clear()
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,

@@ -347,8 +347,8 @@ async def accept_proposal(user: Principal, meeting: Mapping[str, Any], record_id
     key = _part_key_of(data, record["uid"])
     times = {p.key: (p.starts_at, p.ends_at) for p in data.parts}
     times[key] = (record["proposed_start"], record["proposed_end"])
-    fresh = await Meeting.select().where(Meeting.id == meeting["id"]).first()
-    await meetings.set_times(user, fresh or meeting, None, times, address)
+    fresh = await Meeting.select().where(Meeting.id == meeting["id"]).first() or meeting
+    await meetings.set_times(user, fresh, fresh["version"], times, address)
     await ReplyRecord.update({ReplyRecord.outcome: "accepted", ReplyRecord.handled_at: clock.now()}
                              ).where(ReplyRecord.id == record_id)
 

@@ -20,7 +20,7 @@ from typing import Any
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
-from coordinator.meetings import feeds, planner, sql
+from coordinator.meetings import feeds, planner
 from coordinator.meetings.tables import (
     BusyFeed,
     MeetingPart,
@@ -86,15 +86,15 @@ async def hours_of(owners: Iterable[Owner], days: tuple[date, date] | None = Non
     persons = [o.person_id for o in owners if o.person_id is not None]
     if not users and not persons:
         return {}
-    who = " OR ".join([*([f'w."user" IN ({sql.marks(users)})'] if users else []),
-                       *([f'w."person" IN ({sql.marks(persons)})'] if persons else [])])
+    who = " OR ".join([*([f'w."user" IN ({db.marks(users)})'] if users else []),
+                       *([f'w."person" IN ({db.marks(persons)})'] if persons else [])])
     args: list[Any]
     on_days, args = "", [*users, *persons]
     if days is not None:
         on_days, args = ' AND (w."on_date" IS NULL OR w."on_date" BETWEEN {} AND {})', [*args, *days]
     result: dict[str, Hours] = {}
-    for row in await WorkingHours.raw(
-            f'SELECT {sql.columns(WorkingHours, "w")} FROM "working_hours" w WHERE ({who})'
+    for row in await db.fetch(
+            f'SELECT {db.columns(WorkingHours, "w")} FROM "working_hours" w WHERE ({who})'
             f'{on_days} ORDER BY w."id"', *args):
         key = f"user:{row['user']}" if row["user"] else f"person:{row['person']}"
         hours = result.setdefault(key, Hours())
@@ -255,10 +255,10 @@ async def room_busy(room_ids: Iterable[int], exclude_meeting: int | None = None,
         timed, args = 'mp."starts_at" < {} AND mp."ends_at" > {}', [*args, span[1], span[0]]
     text = ('SELECT m."room" AS "room", mp."starts_at" AS "starts_at", mp."ends_at" AS "ends_at" '
             'FROM "meeting_part" mp JOIN "meeting" m ON m."id" = mp."meeting" '
-            f"""WHERE m."room" IN ({sql.marks(ids)}) AND {timed} AND m."status" <> 'cancelled'""")
+            f"""WHERE m."room" IN ({db.marks(ids)}) AND {timed} AND m."status" <> 'cancelled'""")
     if exclude_meeting is not None:
         text, args = text + ' AND mp."meeting" <> {}', [*args, exclude_meeting]
-    for row in await MeetingPart.raw(text, *args):
+    for row in await db.fetch(text, *args):
         busy[row["room"]].append(planner.Busy(row["starts_at"], row["ends_at"]))
     return busy
 
@@ -283,7 +283,7 @@ def _feed_clause(owners: Iterable[Owner], organisation_ids: Iterable[int]) -> tu
     users = [o.user_id for o in owners if o.user_id is not None]
     persons = [o.person_id for o in owners if o.person_id is not None]
     orgs = list(organisation_ids)
-    parts = [f'f."{name}" IN ({sql.marks(ids)})'
+    parts = [f'f."{name}" IN ({db.marks(ids)})'
              for name, ids in (("user", users), ("person", persons), ("organisation", orgs)) if ids]
     return " OR ".join(parts) or "1 = 0", [*users, *persons, *orgs]
 
@@ -325,8 +325,8 @@ async def feeds_of(participants: list[dict]) -> tuple[list[dict], dict[int, int]
     if not owners and not orgs:
         return [], orgs
     where, args = _feed_clause(owners, orgs.values())
-    rows = await BusyFeed.raw(
-        f'SELECT {sql.columns(BusyFeed, "f")}, o."name" AS "organisation_name" '
+    rows = await db.fetch(
+        f'SELECT {db.columns(BusyFeed, "f")}, o."name" AS "organisation_name" '
         'FROM "busy_feed" f LEFT JOIN "organisation" o ON o."id" = f."organisation" '
         f'WHERE {where} ORDER BY f."id"', *args)
     return rows, orgs

@@ -47,18 +47,13 @@ def _check_past_date(value: date, label: str) -> None:
 
 async def _bump_case(table, row_id: int, version: int | None, changes: Mapping[Any, Any],
                      mine: Mapping[str, Any], what: str) -> None:
-    """Optimistic locking for FGC and BIC records (same rule as meetings)."""
-    current = await table.select().where(table.id == row_id).first()
-    if version is None:
-        version = current["version"]
-    values = {table.version: table.version + 1, table.updated_at: clock.now(), **changes}
-    updated = await table.update(values).where(
-        (table.id == row_id) & (table.version == version)).returning(table.id)
-    if not updated:
-        shown = {k: v for k, v in current.items() if k in {*mine, "version"}}
-        raise web.Conflict(f"{what} er ændret af en anden imens. Intet af det, du indtastede, "
-                           "er gemt. Sammenlign de to udgaver, og prøv igen.",
-                           mine={**mine, "version": version}, theirs=shown)
+    """Optimistic locking for FGC and BIC records (``db.update_versioned``, as meetings):
+    a stale or missing version is a conflict, never the last writer winning."""
+    await db.update_versioned(
+        table, row_id, version, {table.updated_at: clock.now(), **changes}, mine=mine,
+        shown=[key for key in mine if key != "version"],
+        message=f"{what} er ændret af en anden imens. Intet af det, du indtastede, er gemt. "
+                "Sammenlign de to udgaver, og prøv igen.")
 
 
 # ------------------------------------------------------------------- familierådslagning
@@ -304,11 +299,11 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
         meeting_id = await service.create_meeting(
             user, family, kind.key, f"Familierådslagning – {family['name']}", location=location,
             location_organisation=location_organisation, times=windows, fgc_case=case["id"],
-            address=address, in_transaction=True)
+            address=address)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
         if meeting is None:  # created just above, in this transaction
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
-        await service.add_participants(user, meeting, None, people, address, in_transaction=True)
+        await service.add_participants(user, meeting, meeting["version"], people, address)
         if case["status"] in ("coordinator", "preparing"):
             await FgcCase.update({FgcCase.status: "planned"}).where(FgcCase.id == case["id"])
     return meeting_id
@@ -342,7 +337,7 @@ async def propose_fgc_followup(user: Principal, family: Mapping[str, Any],
         raise web.UserError("Der er intet møde at følge op på.")
     if not view.plan:
         raise web.UserError("Registrér familiens plan, før opfølgningsmødet foreslås.")
-    new_id = await service.propose_followup(user, view.meeting, None, address)
+    new_id = await service.propose_followup(user, view.meeting, view.meeting["version"], address)
     await FgcCase.update({FgcCase.status: "followup"}).where(FgcCase.id == view.case["id"])
     return new_id
 
@@ -528,14 +523,14 @@ async def add_bic_session(user: Principal, family: Mapping[str, Any], topics: li
     async with db.transaction():
         meeting_id = await service.create_meeting(
             user, family, kind.key, kind.label, location=location, times=windows,
-            father_assessment=row["id"], address=address, in_transaction=True)
+            father_assessment=row["id"], address=address)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
         if meeting is None:  # created just above, in this transaction
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
-        await service.add_participants(user, meeting, None, [
+        await service.add_participants(user, meeting, meeting["version"], [
             service.NewParticipant(person_id=row["father"], role="father"),
             service.NewParticipant(user_id=row["contact_person"], role="kontaktperson")],
-            address, in_transaction=True)
+            address)
         await BicSession.insert(BicSession(assessment=row["id"], meeting=meeting_id,
                                            topics=",".join(chosen)))
         await FatherAssessment.update({FatherAssessment.status: "sessions"}).where(
@@ -586,11 +581,11 @@ async def create_joint_meeting(user: Principal, family: Mapping[str, Any], start
     async with db.transaction():
         meeting_id = await service.create_meeting(
             user, family, kind.key, kind.label, location=location, times=windows,
-            father_assessment=row["id"], address=address, in_transaction=True)
+            father_assessment=row["id"], address=address)
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
         if meeting is None:  # created just above, in this transaction
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
-        await service.add_participants(user, meeting, None, people, address, in_transaction=True)
+        await service.add_participants(user, meeting, meeting["version"], people, address)
     return meeting_id
 
 

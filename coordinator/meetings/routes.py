@@ -33,7 +33,7 @@ from coordinator.trappe import rules as trappe
 
 # Meeting pages by user, content stamps and minute (see coordinator/pagecache.py), each
 # with whether it shows a Signs of Safety mapping (that read is audited on every view).
-MEETING_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]))
+MEETING_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="meeting pages")
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], Any]:
@@ -53,7 +53,7 @@ def _today() -> date:
 
 
 def _conflict(request: Request, exc: web.Conflict, back: str) -> Response:
-    return web.render("meetings/conflict.html", {**service.conflict_context(exc), "back": back},
+    return web.render("conflict.html", {**service.conflict_context(exc), "back": back},
                       status=409)
 
 

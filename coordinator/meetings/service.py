@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from litestar.exceptions import NotFoundException
-from piccolo.custom_types import Combinable
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
@@ -26,7 +25,7 @@ from coordinator.families import cases
 from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
-from coordinator.meetings import availability, formoede, kinds, planner, protected, safety, sql
+from coordinator.meetings import availability, formoede, kinds, planner, protected, safety
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
     FatherAssessment,
@@ -363,33 +362,26 @@ LOCK_FIELDS = ("title", "status", "location", "description", "sequence", "versio
 
 async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any] | None = None,
                 *, material: bool = False, mine: Mapping[str, Any] | None = None) -> dict:
-    """Take the meeting for this write: ``UPDATE … WHERE id=? AND version=?``.
+    """Take the meeting for this write (``db.update_versioned``).
 
     Raises ``web.Conflict`` (409) with both versions when someone saved in between.
+    ``version`` is the form's (required there); a step inside another use case passes
+    None: then the row lock orders the writers (``db.ANY_VERSION``).
     ``material`` raises the iCalendar SEQUENCE (time, place or attendees changed).
     Returns the meeting row after the update.
     """
-    current = await Meeting.select().where(Meeting.id == meeting_id).first()
-    if current is None:
+    if await Meeting.select(Meeting.id).where(Meeting.id == meeting_id).first() is None:
         raise NotFoundException()
-    values: dict[Any, Any] = {Meeting.version: Meeting.version + 1,
-                              Meeting.updated_at: clock.now()}
+    values: dict[Any, Any] = {Meeting.updated_at: clock.now()}
     if material:
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
         values[getattr(Meeting, name)] = value
-    where: Combinable = Meeting.id == meeting_id
-    if version is not None:  # without a version the row lock alone orders the writers
-        where = where & (Meeting.version == version)
-    updated = await Meeting.update(values).where(where).returning(Meeting.id)
-    if not updated:
-        # Read again: on PostgreSQL ``current`` may predate the winner's commit.
-        fresh = await Meeting.select().where(Meeting.id == meeting_id).first() or current
-        theirs = {k: fresh[k] for k in LOCK_FIELDS}
-        raise web.Conflict(
-            "Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
-            "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.",
-            mine={**dict(mine or {}), "version": version}, theirs=theirs)
+    await db.update_versioned(  # a step of another use case passes no version
+        Meeting, meeting_id, db.ANY_VERSION if version is None else version, values,
+        mine=mine, shown=LOCK_FIELDS[:-1],
+        message="Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
+                "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.")
     row = await Meeting.select().where(Meeting.id == meeting_id).first()
     if row is None:  # updated just above, in the caller's transaction
         raise NotFoundException()
@@ -420,11 +412,11 @@ class MeetingView:
 
 
 # Read on every slot search and meeting page: hand-written (see ``sql``).
-_PARTS = (f'SELECT {sql.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
+_PARTS = (f'SELECT {db.columns(MeetingPart, "mp")} FROM "meeting_part" mp '
           'WHERE mp."meeting" = {} ORDER BY mp."position"')
 # One row per participant and part they attend (or one row with no part key).
 _PARTICIPANTS = (
-    f'SELECT {sql.columns(Participant, "p")}, pe."role" AS "person_role", '
+    f'SELECT {db.columns(Participant, "p")}, pe."role" AS "person_role", '
     'pe."is_child" AS "person_is_child", '
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
@@ -441,14 +433,14 @@ _PARTICIPANTS = (
 
 async def parts_of(meeting_id: int) -> list[dict]:
     """The meeting's parts in order."""
-    return await MeetingPart.raw(_PARTS, meeting_id)
+    return await db.fetch(_PARTS, meeting_id)
 
 
 async def participants_of(meeting_id: int) -> list[dict]:
     """Active participants, each with ``part_keys``, the safety facts of their person and
     the person's organisation (``person_organisation``)."""
     rows: dict[int, dict] = {}
-    for row in await Participant.raw(_PARTICIPANTS, meeting_id):
+    for row in await db.fetch(_PARTICIPANTS, meeting_id):
         key = row.pop("part_key")
         participant = rows.get(row["id"])
         if participant is None:
@@ -688,7 +680,7 @@ async def create_meeting(
     location: str = "", location_organisation: int | None = None, description: str = "",
     times: Mapping[str, tuple[datetime, datetime]] | None = None, fgc_case: int | None = None,
     father_assessment: int | None = None, parent_id: int | None = None,
-    send_email_invites: bool = True, address: str = "", in_transaction: bool = False,
+    send_email_invites: bool = True, address: str = "",
     agreement_id: int | None = None,
 ) -> int:
     """Create a draft meeting with the kind's standard parts (and their times, if given).
@@ -722,9 +714,7 @@ async def create_meeting(
                            f"{kind.label}: {title or kind.label}", address)
         return meeting_id
 
-    if in_transaction:
-        return await work()
-    async with db.transaction():
+    async with db.transaction():  # joins the caller's transaction if there is one
         return await work()
 
 
@@ -884,8 +874,7 @@ def _require_open(meeting: Mapping[str, Any]) -> None:
 
 
 async def add_participants(user: Principal, meeting: Mapping[str, Any], version: int | None,
-                           new: Iterable[NewParticipant], address: str = "",
-                           in_transaction: bool = False) -> list[int]:
+                           new: Iterable[NewParticipant], address: str = "") -> list[int]:
     """Invite people (to their chosen parts); an invited meeting's attendees hear of it."""
     _require_open(meeting)
     if user.role is Role.SAMORDNER and any(item.person_id is not None for item in new):
@@ -913,9 +902,7 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
             await _notify(meeting["id"], "invited", user=user)
         return ids
 
-    if in_transaction:
-        return await work()
-    async with db.transaction():
+    async with db.transaction():  # joins the caller's transaction if there is one
         return await work()
 
 
@@ -1352,7 +1339,7 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
         new_id = await create_meeting(
             user, family, follow_kind.key, follow_kind.label, location=meeting["location"],
             location_organisation=meeting["location_organisation"], fgc_case=meeting["fgc_case"],
-            parent_id=meeting["id"], address=address, in_transaction=True,
+            parent_id=meeting["id"], address=address,
             agreement_id=meeting["agreement_id"])
         for key, (start, end) in windows.items():
             await MeetingPart.update({MeetingPart.starts_at: start, MeetingPart.ends_at: end}
@@ -1407,9 +1394,9 @@ async def busy_of(meeting_id: int, participants: list[dict], span: tuple[datetim
     busy: dict[str, list[planner.Busy]] = {p["safety_id"]: [] for p in participants}
     if not person_ids and not user_ids:
         return busy
-    who = " OR ".join([*([f'p."person" IN ({sql.marks(person_ids)})'] if person_ids else []),
-                       *([f'p."user" IN ({sql.marks(user_ids)})'] if user_ids else [])])
-    rows = await ParticipantPart.raw(
+    who = " OR ".join([*([f'p."person" IN ({db.marks(person_ids)})'] if person_ids else []),
+                       *([f'p."user" IN ({db.marks(user_ids)})'] if user_ids else [])])
+    rows = await db.fetch(
         'SELECT p."person" AS "person", p."user" AS "user", mp."starts_at" AS "starts_at", '
         'mp."ends_at" AS "ends_at" FROM "participant" p '
         'JOIN "participant_part" pp ON pp."participant" = p."id" '
@@ -1586,11 +1573,8 @@ def flows_status_label(value: str) -> str:
 
 def conflict_context(exc: web.Conflict) -> dict:
     """What the conflict page shows: both versions side by side, in the form's words."""
-    keys = [k for k in dict.fromkeys([*exc.mine, *exc.theirs]) if k not in _CONFLICT_HIDDEN]
 
     def label(key: str) -> str:
         return CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
 
-    return {"message": exc.message,
-            "rows": [(label(k), _conflict_value(k, exc.mine.get(k)),
-                      _conflict_value(k, exc.theirs.get(k))) for k in keys]}
+    return web.conflict_view(exc, label=label, value=_conflict_value, hidden=_CONFLICT_HIDDEN)

@@ -10,7 +10,6 @@ with both versions, so nobody's change is silently overwritten.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -22,6 +21,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
+from coordinator.cache import BoundedCache
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, graph
 from coordinator.network.tables import (
@@ -423,15 +423,11 @@ async def update_person(actor: Principal, family_id: int, person_id: int, data: 
             raise DuplicatePerson(duplicate)
         values = await _person_values(actor, family_id, data, address)
         orgs = await _org_names([values["organisation"], current["organisation"]])
-        if current["version"] != version:
-            raise _conflict(values, current, orgs)
-        updated = await Person.update({
-            **{getattr(Person, k): v for k, v in values.items()},
-            Person.updated_at: clock.now(), Person.version: Person.version + 1,
-        }).where((Person.id == person_id) & (Person.version == version)).returning(Person.id)
-        if not updated:  # someone committed between our read and our write (PostgreSQL)
-            fresh = await _person_in_family(family_id, person_id)
-            raise _conflict(values, fresh, orgs)
+        try:
+            await db.update_versioned(Person, person_id, version,
+                                      {**values, Person.updated_at: clock.now()})
+        except web.Conflict as stale:
+            raise _conflict(values, stale.theirs, orgs) from None
         changed = {k: v for k, v in values.items() if current.get(k) != v}
         if not changed:
             return
@@ -611,15 +607,12 @@ async def update_relation(actor: Principal, family_id: int, relation_id: int, ty
         mine = {"Relation": rtype.label_da, "Hjælp/note": note or "–"}
         theirs = {"Relation": RELATION_TYPES[current["type"]].label_da,
                   "Hjælp/note": current["note"] or "–"}
-        if current["version"] != version:
+        try:
+            await db.update_versioned(Relation, relation_id, version,
+                                      {Relation.type: rtype.key, Relation.note: note})
+        except web.Conflict:
             raise web.Conflict("Relationen er blevet ændret af en anden imens. Intet af dit er "
-                               "gemt.", mine, theirs)
-        updated = await Relation.update({
-            Relation.type: rtype.key, Relation.note: note, Relation.version: Relation.version + 1,
-        }).where((Relation.id == relation_id) & (Relation.version == version)).returning(Relation.id)
-        if not updated:
-            raise web.Conflict("Relationen er blevet ændret af en anden imens. Intet af dit er "
-                               "gemt.", mine, theirs)
+                               "gemt.", mine, theirs) from None
         net = await load_network(family_id)
         changed = {k: v for k, v in {"type": rtype.key, "note": note}.items() if current[k] != v}
         if changed:
@@ -686,12 +679,11 @@ async def update_keep_apart(actor: Principal, family_id: int, pair_id: int, reas
     async with db.transaction():
         current = await keep_apart_row(family_id, pair_id)
         mine, theirs = {"Begrundelse": reason or "–"}, {"Begrundelse": current["reason"] or "–"}
-        updated = await KeepApart.update({
-            KeepApart.reason: reason, KeepApart.version: KeepApart.version + 1,
-        }).where((KeepApart.id == pair_id) & (KeepApart.version == version)).returning(KeepApart.id)
-        if not updated:
+        try:
+            await db.update_versioned(KeepApart, pair_id, version, {KeepApart.reason: reason})
+        except web.Conflict:
             raise web.Conflict("Aftalen er blevet ændret af en anden imens. Intet af dit er gemt.",
-                               mine, theirs)
+                               mine, theirs) from None
         if current["reason"] != reason:
             net = await load_network(family_id)
             await _log(actor, "update", family_id, "holdes_adskilt", pair_id,
@@ -734,21 +726,20 @@ async def save_case_facts(actor: Principal, family_id: int, values: Mapping[str,
             raise AssertionError(f"No case facts row for family {family_id}")
         mine = {FACT_LABELS[k]: _shown(k, v) for k, v in values.items()}
         theirs = {FACT_LABELS[k]: _shown(k, current[k]) for k in values}
-        updated = await CaseFacts.update({
-            **{getattr(CaseFacts, k): v for k, v in values.items()},
-            CaseFacts.updated_at: clock.now(), CaseFacts.version: CaseFacts.version + 1,
-        }).where((CaseFacts.family == family_id) & (CaseFacts.version == version)).returning(
-            CaseFacts.version)
-        if not updated:
+        try:
+            updated = await db.update_versioned(
+                CaseFacts, family_id, version, {**values, CaseFacts.updated_at: clock.now()},
+                key=CaseFacts.family)
+        except web.Conflict:
             raise web.Conflict("Sagsoplysningerne er blevet ændret af en anden, siden du åbnede "
-                               "siden. Intet af dit er gemt.", mine, theirs)
+                               "siden. Intet af dit er gemt.", mine, theirs) from None
         changed = {k: v for k, v in values.items() if current[k] != v}
         if changed:
             await _log(actor, "update", family_id, "sagsoplysninger", current["id"],
                        "Sagsoplysninger ændret: " + ", ".join(FACT_LABELS[k] for k in changed),
                        _lines({k: current[k] for k in changed}, FACT_LABELS),
                        _lines(changed, FACT_LABELS), address)
-        return updated[0]["version"]
+        return updated["version"]
 
 
 def case_facts_shown(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -834,8 +825,8 @@ def focus_choices(rows: list[dict]) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda choice: (choice[1].casefold(), choice[0]))
 
 
-_VIEWS_CACHE_SIZE = 256
-_views: OrderedDict[tuple[int, graph.NetworkSnapshot], tuple[str, Any, Any, dict]] = OrderedDict()
+_views: BoundedCache[tuple[int, graph.NetworkSnapshot], tuple[str, Any, Any, dict]] = BoundedCache(
+    "network views", 256)
 
 
 def network_views(net: Network) -> tuple[str, Any, Any, dict]:
@@ -850,14 +841,11 @@ def network_views(net: Network) -> tuple[str, Any, Any, dict]:
     key = (net.family_id, net.snapshot)
     cached = _views.get(key)
     if cached is not None:
-        _views.move_to_end(key)
         return cached
     strength = {s.child_id: s for s in graph.private_network_strength(net.snapshot)}
     views = (ecomap_markup(net), graph.who_does_what(net.snapshot),
              graph.coordination_gaps(net.snapshot), strength)
-    _views[key] = views
-    while len(_views) > _VIEWS_CACHE_SIZE:
-        _views.popitem(last=False)
+    _views.put(key, views)
     return views
 
 
@@ -960,16 +948,17 @@ async def save_organisation(actor: Principal, organisation_id: int | None,
                                f"Oprettet: {data.name}", address)
             return new_id
         old = await organisation_row(organisation_id)
-        if version is not None and old["version"] != version:
+        changes = _org_changes(old, data)
+        if not changes and version == old["version"]:
+            return organisation_id
+        try:
+            await db.update_versioned(Organisation, organisation_id, version, values)
+        except web.Conflict:
             raise web.Conflict("En anden har ændret organisationen, mens du skrev. Se begge "
                                "udgaver, og gem igen.",
                                {label: _shown_org(k, getattr(data, k)) for k, label in _ORG_FIELDS.items()},
-                               {label: _shown_org(k, old[k]) for k, label in _ORG_FIELDS.items()})
-        changes = _org_changes(old, data)
-        if not changes:
-            return organisation_id
-        await Organisation.update({**values, Organisation.version: Organisation.version + 1}).where(
-            Organisation.id == organisation_id)
+                               {label: _shown_org(k, old[k]) for k, label in _ORG_FIELDS.items()}
+                               ) from None
         await audit.record(actor, "update", DIRECTORY_ENTITY, organisation_id, None,
                            f"{data.name}: " + "; ".join(changes), address)
         return organisation_id
@@ -1000,7 +989,7 @@ async def import_organisations(actor: Principal, data: bytes, address: str = "")
                 await save_organisation(actor, None, org, address=address)
                 created += 1
             elif _org_changes(old, org):
-                await save_organisation(actor, old["id"], org, address=address)
+                await save_organisation(actor, old["id"], org, old["version"], address=address)
                 updated += 1
             else:
                 unchanged += 1

@@ -17,6 +17,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
+from coordinator.db import triggers
 from coordinator.families import revisions
 from coordinator.families.routes import FAMILY_PAGES
 from coordinator.families.tables import Family, TeamMember
@@ -297,8 +298,8 @@ async def test_hand_written_writes_keep_foreign_keys_and_the_write_path():
 
 
 async def test_migrate_leaves_installed_triggers_alone(monkeypatch):
-    """Every process start migrates; replacing 23 triggers locks 23 tables, so it happens
-    only when the DDL changed or a trigger is missing."""
+    """Every process start migrates; replacing 23 triggers locks 23 tables, so a migrate
+    with nothing to do runs no DDL: the triggers are installed by the migrations."""
     calls: list[str] = []
     original = type(db.engine()).run_ddl
 
@@ -307,17 +308,21 @@ async def test_migrate_leaves_installed_triggers_alone(monkeypatch):
         return await original(engine, ddl, *args, **kwargs)
 
     monkeypatch.setattr(type(db.engine()), "run_ddl", counting)
-    await revisions.ensure_triggers()  # the emptied tables took the record of what is installed
-    calls.clear()
-    await revisions.ensure_triggers()
+    await db.migrate()
     assert not [c for c in calls if "TRIGGER" in c]
-    # a rebuilt table lost its trigger: the next migrate puts the triggers back
+    # a migration that rebuilds a table installs its triggers again through the registry
     name = "content_stamp" if db.engine_name() == "postgresql" else "content_stamp_stay_insert"
     on = ' ON "stay"' if db.engine_name() == "postgresql" else ""
     await db.engine().run_ddl(f'DROP TRIGGER "{name}"{on}')
-    await revisions.ensure_triggers()
-    assert [c for c in calls if "CREATE" in c and "TRIGGER" in c]
+    assert "stay" not in await revisions.installed_triggers()
+    await triggers.install("content_stamp", ["stay"])
     assert await revisions.installed_triggers() == set(revisions.WATCHED)
+
+
+async def test_every_registered_trigger_set_is_installed_by_the_migrations():
+    assert "content_stamp" in triggers.registered()
+    for trigger_set in triggers.registered().values():
+        assert await trigger_set.installed() == set(trigger_set.tables), trigger_set.name
 
 
 async def test_emptying_a_table_at_once_is_seen():

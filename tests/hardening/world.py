@@ -24,7 +24,7 @@ from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken, ReplyRecord
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import BicSession, FgcTask, Meeting, Room
+from coordinator.meetings.tables import BicSession, FatherAssessment, FgcCase, FgcTask, Meeting, Room
 from coordinator.method.tables import Goal, SosScale
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from coordinator.reminders import preferences
@@ -87,8 +87,10 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     # familierådslagning: assessment, referral, samordner, a task, the meeting
     await flows.save_fgc_assessment(worker, family, None, True, today, "Mor vil gerne",
                                     "Stort netværk")
-    await flows.save_fgc_referral(worker, family, None, "Bekymring", "Hvem henter Alma?", today)
-    await flows.set_samordner(worker, family, None, samordner.id if samordner else None,
+    await flows.save_fgc_referral(worker, family, await _version(FgcCase, family_id), "Bekymring",
+                                  "Hvem henter Alma?", today)
+    await flows.set_samordner(worker, family, await _version(FgcCase, family_id),
+                              samordner.id if samordner else None,
                               "" if samordner else "Ekstern Eva",
                               "" if samordner else "eva@example.net", "")
     await flows.add_task(worker, family, "Book lokale", None)
@@ -101,8 +103,10 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     # Barnet i Centrum: assessment, the mother's agreement, referral, an advice session
     await flows.save_father_assessment(worker, family, None, father, True, "Far vil gerne",
                                        today)
-    await flows.record_mother_agreement(worker, family, None, today, "")
-    await flows.refer_to_contact(worker, family, None, contact.id, today)
+    await flows.record_mother_agreement(worker, family, await _version(FatherAssessment, family_id),
+                                        today, "")
+    await flows.refer_to_contact(worker, family, await _version(FatherAssessment, family_id),
+                                 contact.id, today)
     session_day = working_day(days + 1)
     await flows.add_bic_session(worker, family, ["bolig"], at(session_day, 13),
                                 at(session_day, 14), "Rådhuset")
@@ -167,6 +171,12 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         family=family_id, child=child, assessed_on=app_clock.today(), step=2,
         worrying_behaviour="Uro ved skift")))[0]["id"]
     return side
+
+
+async def _version(table, family_id: int) -> int:
+    """The version of the family's case record that the page would show (and send back)."""
+    row = await table.select(table.version).where(table.family == family_id).first()
+    return row["version"]
 
 
 async def build_world() -> World:

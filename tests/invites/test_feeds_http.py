@@ -11,8 +11,8 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
+from coordinator import cache, web
 from coordinator import clock as app_clock
-from coordinator import web
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites import feeds
 from coordinator.invites.tables import FeedToken
@@ -111,7 +111,7 @@ async def test_a_feed_settles_before_it_is_rebuilt():
         assert moved.status_code == 200 and moved.headers["etag"] != etag
         [event] = Calendar.from_ical(moved.content).walk("VEVENT")
         assert event["DTSTART"].dt == support.at(day, 9)
-    feeds.forget_builds()
+    cache.clear_all()
 
 
 @pytest.mark.parametrize("path", ["/feeds/forkert.ics", "/feeds/" + "a" * 43 + ".ics", "/feeds/abc"])

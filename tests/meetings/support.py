@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 from coordinator import clock as app_clock
@@ -50,3 +51,14 @@ def fgc_times(day: date) -> dict[str, str]:
     return {"information_start": local(day, 9), "information_end": local(day, 9, 45),
             "family_time_start": local(day, 9, 45), "family_time_end": local(day, 11, 45),
             "plan_start": local(day, 11, 45), "plan_end": local(day, 12, 30)}
+
+
+async def form_version(client, page: str, action: str) -> str | None:
+    """The version the page's form for ``action`` carries (None: that form has none), as a
+    browser would send it back."""
+    html = (await client.get(page)).text
+    form = re.search(rf'action="[^"]*{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    if form is None:
+        return None
+    version = re.search(r'name="version" value="(\d*)"', form.group(1))
+    return version.group(1) if version else None

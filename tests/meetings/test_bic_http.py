@@ -16,7 +16,11 @@ BASE = "/families/{}/bic"
 
 
 async def _post(client, family_id, step, data):
+    """Post a step's form with the version its page shows, as the browser does."""
     path = BASE.format(family_id)
+    if "version" not in data:
+        version = await s.form_version(client, f"{path}/", f"{path}/{step}")
+        data = {**data, **({"version": version} if version is not None else {})}
     return await f.post_form(client, f"{path}/{step}", data, page=f"{path}/")
 
 

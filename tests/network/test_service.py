@@ -40,6 +40,7 @@ def count_queries(monkeypatch):
         return await original_fetch(*args, **kwargs)
 
     monkeypatch.setattr(db, "fetch", counting_fetch)
+    monkeypatch.setattr(db.statements, "fetch", counting_fetch)  # what ``db.rows`` runs
     return counter
 
 

@@ -1,27 +1,16 @@
-"""Database lifecycle: connectivity check, migrations, pools and transactions."""
+"""Piccolo's SQLite engine with pooled connections, a write lock and quick reads."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import io
 import os
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
-from piccolo.querystring import QueryString
-
-from coordinator import piccolo_patches
-
-piccolo_patches.install()
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database named by DATABASE_URL cannot be reached."""
+import aiosqlite
+from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
 
 class _SQLitePool:
@@ -49,8 +38,6 @@ class _SQLitePool:
         if self.retired:
             return None
         if self.reader is None:
-            from piccolo.engine.sqlite import dict_factory
-
             self.reader = sqlite3.connect(
                 self.engine.connection_kwargs["database"], timeout=0, isolation_level=None,
                 detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
@@ -155,9 +142,6 @@ class PooledSQLiteEngine(SQLiteEngine):
         """A connection like ``get_connection``'s whose worker thread does not keep the
         process alive: a process that ends without ``db.stop()`` (a failed command, a test
         run stopped by -x) would otherwise hang at exit on the pool's idle threads."""
-        import aiosqlite
-        from piccolo.engine.sqlite import dict_factory
-
         pending = aiosqlite.connect(**self.connection_kwargs)
         thread = getattr(pending, "_thread", None)
         if thread is not None:
@@ -274,157 +258,3 @@ class PooledSQLiteEngine(SQLiteEngine):
             raise
         pool.release(connection)
         return rows
-
-
-def engine():
-    """The engine all tables use (from piccolo_conf)."""
-    from coordinator.piccolo_conf import DB
-
-    return DB
-
-
-def engine_name() -> str:
-    """'sqlite' or 'postgresql'."""
-    return "postgresql" if isinstance(engine(), PostgresEngine) else "sqlite"
-
-
-async def check_connection() -> None:
-    """Run a trivial query; raise DatabaseUnavailable with a one-line reason."""
-    try:
-        await engine().run_ddl("SELECT 1")
-    except Exception as exc:  # any driver error means "cannot reach it"
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatabaseUnavailable(reason) from None
-
-
-async def prepare_sqlite() -> None:
-    """Switch an SQLite file to WAL so readers never block the writer (persistent)."""
-    if isinstance(engine(), SQLiteEngine):
-        await engine().run_ddl("PRAGMA journal_mode=WAL")
-
-
-async def migrate(quiet: bool = True) -> None:
-    """Apply every pending migration of every app; running it twice changes nothing."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    await check_connection()
-    await prepare_sqlite()
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer) if quiet else contextlib.nullcontext():
-        result = await run_forwards(app_name="all")
-    if not result.success:
-        raise RuntimeError(f"Migration failed: {result.message}\n{buffer.getvalue()}")
-    from coordinator.families.revisions import ensure_triggers
-
-    await ensure_triggers()
-
-
-def in_transaction() -> bool:
-    """Whether the current task is inside ``transaction()``."""
-    return engine().current_transaction.get() is not None
-
-
-async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
-    """One hand-written statement (placeholders ``{}``), its rows as dicts.
-
-    For the few statements every request runs (session, access check, audit, content
-    stamps), where building the query through Piccolo costs more than running it. Runs in
-    the current transaction if there is one, like Piccolo's own queries. ``quick=True``
-    vouches that the statement is a read by index (microseconds): on SQLite it may then
-    run on the event loop's thread instead of a hop to a connection thread.
-    """
-    eng = engine()
-    if eng.current_transaction.get() is None:
-        if isinstance(eng, PooledSQLiteEngine):
-            return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args), quick)
-        if isinstance(eng, PostgresEngine) and eng.pool is not None:
-            async with eng.pool.acquire() as connection:
-                rows = await connection.fetch(_placeholders(sql, "postgresql"), *args)
-            return [dict(row) for row in rows]
-    rows = await eng.run_querystring(QueryString(sql, *args))
-    if rows and not isinstance(rows[0], dict):
-        return [dict(row) for row in rows]
-    return rows or []
-
-
-def columns(table: Any, alias: str = "") -> str:
-    """Every column of ``table`` as ``alias."column" AS "name"``, as Piccolo selects them."""
-    key = (table, alias)
-    names = _COLUMN_LISTS.get(key)
-    if names is None:
-        prefix = f'{alias}.' if alias else ""
-        names = _COLUMN_LISTS[key] = ", ".join(
-            f'{prefix}"{c._meta.db_column_name}" AS "{c._meta.name}"' for c in table._meta.columns)
-    return names
-
-
-_COLUMN_LISTS: dict[tuple[Any, str], str] = {}
-
-
-async def rows(table: Any, where: str, *args: Any, order_by: str = '"id"',
-               quick: bool = True) -> list[dict]:
-    """``table.select().where(…).order_by(…)`` for the hot pages, without building the
-    query through Piccolo (about 0.3 ms of CPU per statement): the same columns under the
-    same names, the same values on both engines (``tests/test_db_rows.py``).
-
-    ``where`` is SQL with ``{}`` placeholders over the table's own columns; ``quick`` as in
-    ``fetch`` (the default: these are reads by an indexed column).
-    """
-    sql = (f'SELECT {columns(table)} FROM "{table._meta.tablename}" WHERE {where}'
-           + (f" ORDER BY {order_by}" if order_by else ""))
-    return await fetch(sql, *args, quick=quick)
-
-
-def marks(values: Any) -> str:
-    """One placeholder per value, for an ``IN (…)`` list."""
-    return ", ".join("{}" for _ in values)
-
-
-@functools.lru_cache(maxsize=512)
-def _placeholders(sql: str, engine_name: str) -> str:
-    """``{}`` → ``?`` (SQLite) or ``$1, $2 …`` (asyncpg)."""
-    if engine_name == "sqlite":
-        return sql.replace("{}", "?")
-    parts = sql.split("{}")
-    return "".join(part + (f"${n}" if n < len(parts) else "")
-                   for n, part in enumerate(parts, start=1))
-
-
-async def start() -> None:
-    """Open the connection pool (PostgreSQL) at process start."""
-    if isinstance(engine(), PostgresEngine):
-        await engine().start_connection_pool(min_size=2, max_size=20)
-
-
-async def stop() -> None:
-    """Close the connection pool at process end."""
-    if isinstance(engine(), PostgresEngine):
-        await engine().close_connection_pool()
-    elif isinstance(engine(), PooledSQLiteEngine):
-        await engine().close_pool()
-
-
-@contextlib.asynccontextmanager
-async def transaction(immediate: bool = True) -> AsyncIterator[None]:
-    """One unit of work: everything inside commits together or not at all.
-
-    On SQLite the write lock is taken at the start (BEGIN IMMEDIATE): a deferred
-    transaction that reads and then writes fails with "database is locked" when another
-    writer got in between, and the immediate lock is also how a claim on SQLite stays safe
-    without SELECT … FOR UPDATE. Pass ``immediate=False`` for read-only snapshots.
-    """
-    eng = engine()
-    if isinstance(eng, SQLiteEngine):
-        from piccolo.engine.sqlite import TransactionType
-
-        kind = TransactionType.immediate if immediate else TransactionType.deferred
-        nested = eng.current_transaction.get() is not None
-        if immediate and not nested and isinstance(eng, PooledSQLiteEngine):
-            async with eng.writing(), eng.transaction(transaction_type=kind):
-                yield
-        else:
-            async with eng.transaction(transaction_type=kind):
-                yield
-    else:
-        async with eng.transaction():
-            yield

@@ -1,0 +1,34 @@
+"""The data layer: the engine, the statement runner, transactions, optimistic locking and
+the triggers that migrations install.
+
+- ``engines``: the one engine every table uses (chosen by DATABASE_URL);
+  ``sqlite``: the pooled SQLite engine;
+- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks`` and ``transaction``;
+- ``versioned``: ``update_versioned`` and its ``Conflict``;
+- ``triggers``: the registry of triggers, installed by migrations;
+- ``lifecycle``: the connectivity check, ``migrate``, ``start`` and ``stop``.
+
+Callers use the names re-exported here (``db.fetch``, ``db.transaction`` …).
+"""
+
+from __future__ import annotations
+
+from coordinator.db.engines import engine, engine_name
+from coordinator.db.lifecycle import (
+    DatabaseUnavailable,
+    check_connection,
+    migrate,
+    prepare_sqlite,
+    start,
+    stop,
+)
+from coordinator.db.sqlite import PooledSQLiteEngine
+from coordinator.db.statements import columns, fetch, in_transaction, marks, rows, transaction
+from coordinator.db.versioned import ANY_VERSION, update_versioned
+from coordinator.errors import Conflict
+
+__all__ = [
+    "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
+    "engine", "engine_name", "fetch", "in_transaction", "marks", "migrate", "prepare_sqlite",
+    "rows", "start", "stop", "transaction", "update_versioned",
+]

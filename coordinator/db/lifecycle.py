@@ -1,0 +1,60 @@
+"""The database's life in a process: the connectivity check, migrations, pools."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from coordinator.db.engines import engine
+from coordinator.db.sqlite import PooledSQLiteEngine
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database named by DATABASE_URL cannot be reached."""
+
+
+async def check_connection() -> None:
+    """Run a trivial query; raise DatabaseUnavailable with a one-line reason."""
+    try:
+        await engine().run_ddl("SELECT 1")
+    except Exception as exc:  # any driver error means "cannot reach it"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseUnavailable(reason) from None
+
+
+async def prepare_sqlite() -> None:
+    """Switch an SQLite file to WAL so readers never block the writer (persistent)."""
+    if isinstance(engine(), SQLiteEngine):
+        await engine().run_ddl("PRAGMA journal_mode=WAL")
+
+
+async def migrate(quiet: bool = True) -> None:
+    """Apply every pending migration of every app; running it twice changes nothing.
+
+    Triggers are part of the schema: the migrations install them (``db/triggers.py``),
+    so a start with nothing to migrate touches no table."""
+    await check_connection()
+    await prepare_sqlite()
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer) if quiet else contextlib.nullcontext():
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"Migration failed: {result.message}\n{buffer.getvalue()}")
+
+
+async def start() -> None:
+    """Open the connection pool (PostgreSQL) at process start."""
+    if isinstance(engine(), PostgresEngine):
+        await engine().start_connection_pool(min_size=2, max_size=20)
+
+
+async def stop() -> None:
+    """Close the connection pool at process end."""
+    if isinstance(engine(), PostgresEngine):
+        await engine().close_connection_pool()
+    elif isinstance(engine(), PooledSQLiteEngine):
+        await engine().close_pool()

@@ -1,0 +1,101 @@
+"""The one cache type: bounded by entries and size, least recently used, registered, and
+single flight for values that take long to build."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from coordinator import cache, pagecache
+from coordinator.families.routes import FAMILY_PAGES
+from coordinator.followup import service as followup
+from coordinator.invites import feeds
+from coordinator.network import service as network
+
+MODULES_WITH_CACHES = (followup, feeds, network)  # imported: their caches are registered
+
+
+def test_the_least_recently_used_entry_makes_room():
+    kept: cache.BoundedCache[str, int] = cache.BoundedCache("test lru", 2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # "b" is now the least recently used
+    kept.put("c", 3)
+    assert "b" not in kept and kept.get("a") == 1 and kept.get("c") == 3
+    assert len(kept) == 2
+    assert (kept.hits, kept.misses) == (3, 0)
+    assert kept.get("b") is None and kept.misses == 1
+
+
+def test_the_size_budget_bounds_the_values_and_a_value_too_large_is_not_kept():
+    kept: cache.BoundedCache[str, bytes] = cache.BoundedCache("test size", 10, max_size=10,
+                                                              size=len)
+    kept.put("a", b"12345")
+    kept.put("b", b"12345")
+    kept.put("c", b"123")
+    assert "a" not in kept and "b" in kept and "c" in kept
+    kept.put("b", b"1")  # replacing a value gives its size back
+    kept.put("d", b"123456")
+    assert sorted(k for k in "abcd" if k in kept) == ["b", "c", "d"]
+    kept.put("huge", b"x" * 11)
+    assert "huge" not in kept and len(kept) == 3
+
+
+def test_peek_and_pop_do_not_count_as_use():
+    kept: cache.BoundedCache[str, int] = cache.BoundedCache("test peek", 2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.peek("a") == 1 and kept.hits == 0
+    kept.put("c", 3)  # "a" was only peeked at: it is still the least recently used
+    assert "a" not in kept
+    assert kept.pop("b") == 2 and kept.pop("b") is None and len(kept) == 1
+
+
+def test_clear_all_empties_every_registered_cache():
+    first: cache.BoundedCache[str, int] = cache.BoundedCache("test first", 4)
+    second = pagecache.PageCache(max_entries=4, max_bytes=100, name="test pages")
+    first.put("a", 1)
+    second.put("page", b"<p>")
+    FAMILY_PAGES.put(("someone", "stamp"), b"<html>")
+    names = cache.registered()
+    assert {"test first", "test pages", "family pages", "network views", "feed builds",
+            "success criteria", "unit agendas"} <= set(names)
+    cache.clear_all()
+    assert len(first) == len(second) == len(FAMILY_PAGES) == 0
+
+
+async def test_concurrent_callers_share_one_build_and_a_failure_is_not_kept():
+    flights: cache.FlightCache[str, int] = cache.FlightCache("test flights", 4, 60)
+    builds: list[str] = []
+    release = asyncio.Event()
+
+    async def build() -> int:
+        builds.append("built")
+        await release.wait()
+        return 42
+
+    waiting = [asyncio.ensure_future(flights.get_or_build("k", build)) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [42, 42, 42]
+    assert builds == ["built"]
+    assert await flights.get_or_build("k", build) == 42 and builds == ["built"]
+
+    async def failing() -> int:
+        raise RuntimeError("the count failed")
+
+    with pytest.raises(RuntimeError):
+        await flights.get_or_build("bad", failing)
+    assert await flights.get_or_build("bad", build) == 42  # tried again, not the failure
+
+
+async def test_a_value_older_than_its_age_is_built_again():
+    flights: cache.FlightCache[str, int] = cache.FlightCache("test age", 4, 0)
+    counts = iter(range(10))
+
+    async def build() -> int:
+        return next(counts)
+
+    assert await flights.get_or_build("k", build) == 0
+    assert await flights.get_or_build("k", build) == 1
