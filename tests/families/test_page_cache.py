@@ -32,6 +32,7 @@ from coordinator.meetings.tables import (
 from coordinator.network.tables import KeepApart, Person
 from tests import factories as f
 from tests.conftest import http_client
+from tests.support.statements import capture_tables
 
 # Read on every request, deliberately not part of the page's content.
 NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
@@ -64,25 +65,7 @@ async def test_every_table_the_family_page_reads_is_watched(app, monkeypatch):
     member of its team and collect the tables the statements name: each must be watched,
     or be per-request data."""
     assert await demo.load()
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    tables: set[str] = set()
-    capturing_now = False
-
-    async def capturing(engine, querystring, *args, **kwargs):
-        if capturing_now:
-            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', str(querystring)))
-        return await original(engine, querystring, *args, **kwargs)
-
-    monkeypatch.setattr(engine_class, "run_querystring", capturing)
-    original_fetch = db.fetch
-
-    async def capturing_fetch(sql, *args, **kwargs):  # hand-written statements skip Piccolo
-        if capturing_now:
-            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', sql))
-        return await original_fetch(sql, *args, **kwargs)
-
-    monkeypatch.setattr(db, "fetch", capturing_fetch)
+    reading = capture_tables(monkeypatch)
     clients: dict[str, object] = {}
     rendered = 0
     try:
@@ -94,9 +77,9 @@ async def test_every_table_the_family_page_reads_is_watched(app, monkeypatch):
             if username not in clients:
                 clients[username] = await http_client(app).__aenter__()
                 await _login_demo(clients[username], username)
-            capturing_now = True
+            reading.on = True
             response = await clients[username].get(f"/families/{family['id']}")
-            capturing_now = False
+            reading.on = False
             assert response.status_code == 200
             rendered += 1
     finally:
@@ -104,8 +87,8 @@ async def test_every_table_the_family_page_reads_is_watched(app, monkeypatch):
             await http.__aexit__(None, None, None)
     assert rendered == 30
     assert {"family", "team_member", "content_revision", "person", "relation", "meeting",
-            "organisation", "agreement"} <= tables
-    unwatched = tables - set(revisions.WATCHED) - NOT_CONTENT
+            "organisation", "agreement"} <= reading.tables
+    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
     assert not unwatched, f"the family page reads tables no trigger watches: {unwatched}"
 
 

@@ -7,7 +7,6 @@ view; who may see which family, and the audit record of each family shown, stay 
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from coordinator import clock, db, demo
@@ -17,6 +16,7 @@ from coordinator.families.tables import Family, TeamMember
 from coordinator.followup import service
 from tests import factories as f
 from tests.followup import data as d
+from tests.support.statements import capture_tables
 
 NOT_CONTENT = {"content_revision"}
 
@@ -25,27 +25,13 @@ async def test_every_table_the_agenda_reads_is_watched(monkeypatch):
     """The facts of every demo family (all stages of familierådslagning and BIC, stays,
     meetings) are read with the statements captured: each table must be watched."""
     assert await demo.load()
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    tables: set[str] = set()
-
-    async def capturing(engine, querystring, *args, **kwargs):
-        tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', str(querystring)))
-        return await original(engine, querystring, *args, **kwargs)
-
-    monkeypatch.setattr(engine_class, "run_querystring", capturing)
-    original_fetch = db.fetch
-
-    async def capturing_fetch(sql, *args, **kwargs):
-        tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', sql))
-        return await original_fetch(sql, *args, **kwargs)
-
-    monkeypatch.setattr(db, "fetch", capturing_fetch)
+    reading = capture_tables(monkeypatch)
+    reading.on = True
     rows = await Family.select()
     facts = await service._agenda_facts(rows)  # noqa: SLF001 - what the cache keeps
     assert len(facts) == len(rows) >= 10
-    assert {"meeting", "fgc_case", "father_assessment", "stay"} <= tables
-    unwatched = tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert {"meeting", "fgc_case", "father_assessment", "stay"} <= reading.tables
+    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
     assert not unwatched, f"the team agenda reads tables no trigger watches: {unwatched}"
 
 

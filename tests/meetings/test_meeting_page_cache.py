@@ -21,6 +21,7 @@ from coordinator.meetings.tables import Meeting, MeetingPart, Room, WorkingHours
 from coordinator.network.tables import Person
 from tests import factories as f
 from tests.conftest import http_client
+from tests.support.statements import capture_tables
 
 # Read on every request, deliberately not part of the page's content.
 NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
@@ -43,25 +44,7 @@ async def test_every_table_the_meeting_page_reads_is_watched(app, monkeypatch):
     family's team and collect the tables the statements name: each must be watched, or
     be per-request data."""
     assert await demo.load()
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    tables: set[str] = set()
-    capturing_now = False
-
-    async def capturing(engine, querystring, *args, **kwargs):
-        if capturing_now:
-            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', str(querystring)))
-        return await original(engine, querystring, *args, **kwargs)
-
-    monkeypatch.setattr(engine_class, "run_querystring", capturing)
-    original_fetch = db.fetch
-
-    async def capturing_fetch(sql, *args, **kwargs):  # hand-written statements skip Piccolo
-        if capturing_now:
-            tables.update(re.findall(r'(?:FROM|JOIN)\s+"([a-z_]+)"', sql))
-        return await original_fetch(sql, *args, **kwargs)
-
-    monkeypatch.setattr(db, "fetch", capturing_fetch)
+    reading = capture_tables(monkeypatch)
     clients: dict[str, object] = {}
     rendered = 0
     try:
@@ -77,17 +60,17 @@ async def test_every_table_the_meeting_page_reads_is_watched(app, monkeypatch):
                 user = await User.select().where(User.username == username).first()
                 await f.login(clients[username], Principal(user["id"], username,
                                                            Role(user["role"])), password="demo")
-            capturing_now = True
+            reading.on = True
             response = await clients[username].get(f"/meetings/{meeting['id']}")
-            capturing_now = False
+            reading.on = False
             assert response.status_code == 200
             rendered += 1
     finally:
         for http in clients.values():
             await http.__aexit__(None, None, None)
     assert rendered >= 10
-    assert {"meeting", "meeting_part", "participant", "room", "working_hours"} <= tables
-    unwatched = tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert {"meeting", "meeting_part", "participant", "room", "working_hours"} <= reading.tables
+    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
     assert not unwatched, f"the meeting page reads tables no trigger watches: {unwatched}"
 
 
