@@ -4,7 +4,7 @@ Who reaches what (others get 404, the page does not exist for them):
 - /families/{id}/tilfredshed (and its forms): the family's team
   (``families.service.load_family``); the father's kontaktperson, samordnere, leaders not on
   the team and admins get 404;
-- /tilfredshed/tablet/{token}: whoever holds the one-time link (no login: the centre's
+- /tilfredshed/tablet/{tablet}: whoever holds the one-time link (no login: the centre's
   tablet); it shows the questions only, nothing of the family;
 - /tilfredshed/tak: the thank-you page after the tablet form;
 - /tilfredshed/kriterium and /tilfredshed/svar: leaders (the move-outs without an answer
@@ -116,22 +116,22 @@ class TabletController(Controller):
 
     path = "/tilfredshed"
 
-    @get("/tablet/{token:str}", name="satisfaction-tablet")
-    async def form(self, request: Request, token: FromPath[str]) -> Response:
+    @get("/tablet/{tablet:str}", name="satisfaction-tablet")
+    async def form(self, request: Request, tablet: FromPath[str]) -> Response:
         """The two questions and the comment; nothing of the family or the case."""
         try:
-            await service.tablet_form(token)
+            await service.tablet_form(tablet)
         except web.UserError as gone:
             return web.render("satisfaction/tablet_gone.html", {"message": gone.message},
                               status=gone.status)
         return web.render("satisfaction/tablet.html", {**_vocabulary(), "form": {}})
 
-    @post("/tablet/{token:str}")
-    async def submit(self, request: Request, token: FromPath[str]) -> Response:
+    @post("/tablet/{tablet:str}")
+    async def submit(self, request: Request, tablet: FromPath[str]) -> Response:
         """Save the answers and use up the link; a refused form keeps its input."""
         form = await web.form_of(request)
         try:
-            await service.tablet_submit(token, parse_draft(form), web.client_address(request))
+            await service.tablet_submit(tablet, parse_draft(form), web.client_address(request))
         except web.UserError as refused:
             if refused.status == 410 or refused.field == "stay":
                 return web.render("satisfaction/tablet_gone.html",
