@@ -24,8 +24,8 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Principal, may_lead_unit
 from coordinator.auth.roles import Role
-from coordinator.families import units
 from coordinator.families import service as families
+from coordinator.families import units
 from coordinator.followup.tables import Stay
 from coordinator.satisfaction import rules
 from coordinator.satisfaction.tables import SatisfactionAnswer, SatisfactionMark, TabletLink

@@ -19,13 +19,13 @@ from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family, TeamMember
+from coordinator.followup.tables import Stay
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken, ReplyRecord
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FgcTask, Meeting, Room
-from coordinator.followup.tables import Stay
 from coordinator.method.tables import Goal, SosScale
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from coordinator.reminders import preferences
