@@ -33,6 +33,7 @@ from coordinator.method.routes import ROUTE_HANDLERS as METHOD_ROUTES
 from coordinator.navigation import nav_for
 from coordinator.network.routes import DirectoryController, NetworkController
 from coordinator.reminders.routes import ReminderOptOutController, ReminderSettingsController
+from coordinator.satisfaction.routes import ROUTE_HANDLERS as SATISFACTION_ROUTES
 from coordinator.settings import BASE_DIR, Settings, use_settings
 from coordinator.trappe.routes import ROUTE_HANDLERS as TRAPPE_ROUTES
 
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReminderSettingsController,
             ReminderOptOutController,
             *TRAPPE_ROUTES,
+            *SATISFACTION_ROUTES,
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],

@@ -21,6 +21,7 @@ from coordinator.invites.demo import seed as seed_invites
 from coordinator.meetings.demo import seed as seed_meetings
 from coordinator.method.demo import seed as seed_method
 from coordinator.network.demo import seed as seed_network
+from coordinator.satisfaction.demo import seed as seed_satisfaction
 from coordinator.trappe.demo import seed as seed_trappe
 
 DEMO_PASSWORD = "demo"
@@ -109,6 +110,8 @@ def seeders() -> list:
     seeds.append(seed_meetings)
     # Follow-up after the meetings seeder: stays and the cooperation meeting's agenda.
     seeds.append(seed_followup)
+    # Satisfaction after the follow-up seeder: recent move-outs and their forms.
+    seeds.append(seed_satisfaction)
     # The method after the meetings seeder: mappings in held meetings, goals on plans.
     seeds.append(seed_method)
     # Invites after the meetings seeder: series, feed links, and queued invite mails.

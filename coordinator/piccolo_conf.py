@@ -23,6 +23,7 @@ APPS = [
     "coordinator.reminders.piccolo_app",
     "coordinator.trappe.piccolo_app",
     "coordinator.method.piccolo_app",
+    "coordinator.satisfaction.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -54,6 +54,7 @@ PURE_MODULES = (
     "coordinator.network.vocab",
     "coordinator.reminders.digest",
     "coordinator.reminders.mail",
+    "coordinator.satisfaction.rules",
     "coordinator.trappe.rules",
     "coordinator.trappe.timeline",
 )

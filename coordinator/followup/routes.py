@@ -28,6 +28,8 @@ from coordinator.auth.guards import (
 from coordinator.followup import agenda, charts, criteria, service
 from coordinator.meetings import kinds
 from coordinator.method import service as method
+from coordinator.satisfaction import rules as satisfaction_rules
+from coordinator.satisfaction import service as satisfaction
 from coordinator.trappe import service as trappe
 
 EXTRA_ITEM_ROWS = 3
@@ -123,6 +125,10 @@ class FollowupController(Controller):
             "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,
             "bars_svg": charts.horizontal_bars(
                 bars, "Succeskriterier", "Andel af de aktuelle familier for hvert kriterium."),
+            "sat": await satisfaction.figures(start, end),
+            "answered_target": satisfaction_rules.ANSWERED_TARGET_PERCENT,
+            "supported_target": satisfaction_rules.SUPPORTED_TARGET_PERCENT,
+            "satisfaction_drill_down": web.user_of(request).role in roles.LEADERS,
             "years_svg": charts.column_chart(
                 years, "Gengangere pr. år", "Antal familier, der vendte tilbage til "
                 "krisecentret, pr. år."),

@@ -249,6 +249,16 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/families/{family_id:int}/trappe/{assessment_id:int}/ret"): FAMILY_WRITE,
     ("GET", "/trappe/moeder/{meeting_id:int}"): FAMILY_PAGE,
     ("GET", "/trappe/kriterium"): rule(OK, ("leder",)),
+    # satisfaction at move-out: the team records; the tablet link is a one-time bearer token
+    ("GET", "/families/{family_id:int}/tilfredshed"): FAMILY_PAGE,
+    ("POST", "/families/{family_id:int}/tilfredshed"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/tilfredshed/afslag"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/tilfredshed/tablet"): FAMILY_WRITE,
+    ("GET", "/tilfredshed/tablet/{tablet:str}"): TOKEN_PAGE,
+    ("POST", "/tilfredshed/tablet/{tablet:str}"): TOKEN_WRITE,
+    ("GET", "/tilfredshed/tak"): EVERYONE,
+    ("GET", "/tilfredshed/kriterium"): rule(OK, ("leder",)),
+    ("GET", "/tilfredshed/svar"): rule(OK, ("leder",)),
     # agreements
     ("GET", "/agreements"): AGREEMENT_PAGE,
     ("GET", "/agreements/due"): AGREEMENT_PAGE,

@@ -19,6 +19,7 @@ from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
 from coordinator.families.tables import Family, TeamMember
+from coordinator.followup.tables import Stay
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken, ReplyRecord
@@ -28,6 +29,8 @@ from coordinator.meetings.tables import BicSession, FatherAssessment, FgcCase, F
 from coordinator.method.tables import Goal, SosScale
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from coordinator.reminders import preferences
+from coordinator.satisfaction import rules as satisfaction_rules
+from coordinator.satisfaction.tables import TabletLink
 from coordinator.trappe.tables import TrappeAssessment
 from tests import factories
 from tests.invites.support import _person as person
@@ -170,6 +173,13 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     side.ids["assessment_id"] = (await TrappeAssessment.insert(TrappeAssessment(
         family=family_id, child=child, assessed_on=app_clock.today(), step=2,
         worrying_behaviour="Uro ved skift")))[0]["id"]
+    # a move-out with a one-time tablet link to the satisfaction form
+    stay = (await Stay.insert(Stay(family=family_id, started_on=today - timedelta(days=90),
+                                   ended_on=today - timedelta(days=1))))[0]["id"]
+    tablet, tablet_hash = satisfaction_rules.new_token()
+    await TabletLink.insert(TabletLink(token_hash=tablet_hash, stay=stay, family=family_id,
+                                       expires_at=app_clock.now() + timedelta(hours=1)))
+    side.ids["tablet"] = tablet
     return side
 
 
@@ -208,5 +218,5 @@ async def build_world() -> World:
     # Secret links are bearer tokens: "foreign" is one the requester does not hold.
     foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999, organisation_id=999_999, room_id=999_999,
                        token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics",
-                       link=secrets.token_urlsafe(32))
+                       link=secrets.token_urlsafe(32), tablet=secrets.token_urlsafe(24))
     return World(users, own, foreign, victim, school, centre)
