@@ -20,7 +20,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
-from coordinator.meetings import kinds, service
+from coordinator.meetings import kinds, offers, service
 from coordinator.meetings.tables import (
     BicSession,
     FatherAssessment,
@@ -211,6 +211,27 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
                            "Henvisning: bekymring og spørgsmål registreret", address)
 
 
+async def set_initiator(user: Principal, family: Mapping[str, Any], version: int | None,
+                        kind: str, name: str, address: str = "") -> None:
+    """Step 2: who took the initiative (the family, the socialrådgiver or another
+    professional), with a name or a short description."""
+    case = await _case_or_error(family["id"])
+    if kind not in offers.INITIATORS:
+        raise web.UserError("Vælg, hvem der tog initiativet.", field="initiator_kind")
+    if not name:
+        raise web.UserError("Skriv initiativtagerens navn, eller beskriv hvem det er.",
+                            field="initiator_name")
+    await service.screen_case_text(family["id"], _changed(case, {
+        "initiator_name": ("Initiativtager", name)}), FGC_READERS)
+    async with db.transaction():
+        await _bump_case(FgcCase, case["id"], version, {
+            FgcCase.initiator_kind: kind, FgcCase.initiator_name: name},
+            {"initiator_kind": kind, "initiator_name": name},
+            "Familierådslagningen")
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           f"Initiativtager: {offers.INITIATORS[kind]} – {name}", address)
+
+
 async def set_samordner(user: Principal, family: Mapping[str, Any], version: int | None,
                         samordner_user: int | None, name: str, email: str, organisation: str,
                         address: str = "") -> None:
@@ -282,6 +303,9 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
     """Step 5: the meeting in three parts, each with its own window. The socialrådgiver
     (the organiser) and a samordner user join the information and plan parts."""
     case = await _case_or_error(family["id"], "samordner")
+    offer = offers.fgc_meeting_offer(family["id"], case["formoede_on"], case["formoede_agreement"])
+    if not offer.allowed:
+        raise web.UserError(f"{offer.reason} {offer.way}, før mødet planlægges.", 409)
     if await Meeting.exists().where((Meeting.fgc_case == case["id"])
                                     & (Meeting.kind == "familieraadslagning")
                                     & (Meeting.status != "cancelled")):

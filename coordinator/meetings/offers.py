@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from coordinator.meetings import kinds
@@ -116,3 +116,32 @@ def person_offer(role: str, father_consent: bool, family_id: int | None) -> Offe
                      "registreret.", "Registrér mors samtykke under Barnet i Centrum",
                      f"/families/{family_id}/bic#agreement" if family_id else "")
     return ALLOWED
+
+
+# ------------------------------------------------------------------- familierådslagning
+
+# Who took the initiative to the familierådslagning (FgcCase.initiator_kind).
+INITIATORS = {"family": "Familien", "socialraadgiver": "Socialrådgiveren",
+              "professional": "En anden fagperson (fx lærer eller sundhedsplejerske)"}
+# The family's answer at the formøde (FgcCase.formoede_agreement).
+AGREEMENTS = {"yes": "Ja, familien vil gå videre", "no": "Nej, familien vil ikke gå videre",
+              "needs_time": "Familien har brug for tid"}
+
+
+def fgc_meeting_offer(family_id: int, formoede_on: date | None, agreement: str) -> Offer:
+    """Whether the familierådslagning itself may be planned: only after the family agreed
+    at the formøde to go on. If not, why and what to do first."""
+    href = f"/families/{family_id}/familieraadslagning#formoede-outcome"
+    if agreement == "yes":
+        return ALLOWED
+    if agreement == "no":
+        return Offer(False, "Familien sagde nej til at gå videre ved formødet.",
+                     "Tal med familien igen, og registrér deres nye svar fra formødet", href)
+    if agreement == "needs_time":
+        return Offer(False, "Familien har bedt om tid, før de beslutter sig.",
+                     "Registrér familiens svar, når de har besluttet sig", href)
+    if formoede_on is None:
+        return Offer(False, "Formødet med familien er ikke holdt endnu.",
+                     "Sæt dato på formødet, hold det, og registrér om familien vil gå videre", href)
+    return Offer(False, "Det er ikke registreret, om familien vil gå videre efter formødet.",
+                 "Registrér formødets deltagere og familiens svar", href)

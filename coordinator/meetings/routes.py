@@ -23,6 +23,7 @@ from coordinator.meetings import (
     flows,
     formoede,
     kinds,
+    offers,
     participants,
     planner,
     readiness,
@@ -111,7 +112,11 @@ class FgcController(Controller):
             "family": family, "view": view, "statuses": flows.FGC_STATUS, "today": _today(),
             "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
             "organisations": await service.organisation_choices(), "followup_date": followup_date,
-            "roles": participants.ROLES})
+            "roles": participants.ROLES, "initiators": offers.INITIATORS,
+            "agreements": offers.AGREEMENTS,
+            "meeting_offer": offers.fgc_meeting_offer(
+                family_id, view.case["formoede_on"], view.case["formoede_agreement"])
+            if view.case else None})
 
     def _back(self, family_id: int, anchor: str) -> str:
         return f"/families/{family_id}/familieraadslagning#{anchor}"
@@ -139,6 +144,16 @@ class FgcController(Controller):
             web.user_of(request), family, _version(form), concern, questions, referred_on,
             web.client_address(request)))
 
+    @post("/initiator")
+    async def initiator(self, request: Request, family_id: FromPath[int]) -> Response:
+        """Who took the initiative to the familierådslagning."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        kind = web.text(form, "initiator_kind", "Initiativtager", max_length=16)
+        name = web.text(form, "initiator_name", "Navn eller beskrivelse", max_length=200)
+        return await _guarded(request, self._back(family_id, "initiator"), lambda: flows.set_initiator(
+            web.user_of(request), family, _version(form), kind, name, web.client_address(request)))
+
     @post("/samordner")
     async def samordner(self, request: Request, family_id: FromPath[int]) -> Response:
         family = await self._family(request, family_id, Action.WRITE)
@@ -159,6 +174,19 @@ class FgcController(Controller):
         day = web.a_date(form, "formoede_on", "Dato for formødet")
         return await _guarded(request, self._back(family_id, "formoede"), lambda: formoede.set_formoede(
             web.user_of(request), family, _version(form), day, web.client_address(request)))
+
+    @post("/formoede/outcome")
+    async def formoede_outcome(self, request: Request, family_id: FromPath[int]) -> Response:
+        """Who took part in the formøde and whether the family agreed to go on."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        people = web.text(form, "formoede_participants", "Deltagere i formødet", max_length=2000)
+        agreement = web.text(form, "formoede_agreement", "Familiens svar", max_length=16)
+        note = web.text(form, "formoede_note", "Note fra formødet", max_length=4000)
+        return await _guarded(request, self._back(family_id, "formoede-outcome"),
+                              lambda: formoede.record_outcome(
+                                  web.user_of(request), family, _version(form), people, agreement,
+                                  note, web.client_address(request)))
 
     @post("/tasks")
     async def add_task(self, request: Request, family_id: FromPath[int]) -> Response:

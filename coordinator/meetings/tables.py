@@ -51,6 +51,15 @@ class FgcCase(Table):
     # the formøde (samordner, socialrådgiver, child and family choose whom to invite):
     # no time for the meeting itself is proposed before it
     formoede_on = Date(null=True, default=None)
+    # who took the initiative (meetings.offers.INITIATORS) and their name or a description
+    initiator_kind = Varchar(length=16, default="")
+    initiator_name = Varchar(length=200, default="")
+    # the formøde's outcome: who took part, and whether the family agreed to go on
+    # (offers.AGREEMENTS: "yes", "no", "needs_time"; empty: not recorded). No meeting is
+    # planned before the family said yes.
+    formoede_participants = Text(default="")
+    formoede_agreement = Varchar(length=16, default="")
+    formoede_note = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)
