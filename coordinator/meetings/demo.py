@@ -136,6 +136,26 @@ async def _showcase(fam, users) -> bool:
                                              & (FgcCase.samordner_user == users["ida"])))
 
 
+# Who took the initiative, by family (the socialrådgiver most often, as in practice).
+DEMO_INITIATORS = (("socialraadgiver", "Familiens socialrådgiver"),
+                   ("professional", "Klasselæreren på børnenes skole"),
+                   ("family", "Mor, efter en snak med mormor"))
+
+
+def _initiator_and_formoede(index: int, stage: str, later: bool) -> dict:
+    """The initiativtager (once referred) and, where the formøde is held, who took part and
+    the family's yes to go on."""
+    values: dict = {}
+    if stage not in ("assessed", "not_possible"):
+        kind, name = DEMO_INITIATORS[index % len(DEMO_INITIATORS)]
+        values.update(initiator_kind=kind, initiator_name=name)
+    if later and stage != "preparing":
+        values.update(formoede_participants="Mor, børnene, mormor, samordneren og socialrådgiveren",
+                      formoede_agreement="yes",
+                      formoede_note="Familien vil gerne have mormor, moster og skolen med.")
+    return values
+
+
 async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> None:
     stage = FGC_STAGES[fam.index % len(FGC_STAGES)]
     if stage == "missing":
@@ -160,7 +180,8 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
         samordner_name="" if not later or fam.index % 2 == 0 else "Eva Demo Uafhængig",
         samordner_email="" if not later or fam.index % 2 == 0 else "eva@samordner.example.net",
         samordner_organisation="" if not later or fam.index % 2 == 0 else "Frivillig samordner",
-        formoede_on=assessed_on + timedelta(days=14) if later and stage != "preparing" else None))
+        formoede_on=assessed_on + timedelta(days=14) if later and stage != "preparing" else None,
+        **_initiator_and_formoede(fam.index, stage, later)))
     case_id = rows[0]["id"]
     if not later:
         return

@@ -155,6 +155,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/families/{family_id:int}/familieraadslagning/assessment"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/referral"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/samordner"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/familieraadslagning/initiator"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/familieraadslagning/formoede"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/familieraadslagning/formoede/outcome"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/tasks"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/tasks/{task_id:int}/done"):
         FAMILY_WRITE,

@@ -22,7 +22,7 @@ from coordinator.families.tables import Family, TeamMember
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken, ReplyRecord
-from coordinator.meetings import flows
+from coordinator.meetings import flows, formoede
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import BicSession, FgcTask, Meeting, Room
 from coordinator.method.tables import Goal, SosScale
@@ -93,6 +93,9 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                               "" if samordner else "eva@example.net", "")
     await flows.add_task(worker, family, "Book lokale", None)
     task = (await FgcTask.select(FgcTask.id).order_by(FgcTask.id, ascending=False).first())["id"]
+    # the formøde, where the family agreed to go on (no meeting is planned before that)
+    await formoede.set_formoede(worker, family, None, today)
+    await formoede.record_outcome(worker, family, None, "Mor, mormor og samordneren", "yes", "")
     day = working_day(days)
     fgc_meeting = await flows.create_fgc_meeting(worker, family, {
         "information": (at(day, 9), at(day, 9, 45)),
