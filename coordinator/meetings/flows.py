@@ -303,9 +303,6 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
     """Step 5: the meeting in three parts, each with its own window. The socialrådgiver
     (the organiser) and a samordner user join the information and plan parts."""
     case = await _case_or_error(family["id"], "samordner")
-    offer = offers.fgc_meeting_offer(family["id"], case["formoede_on"], case["formoede_agreement"])
-    if not offer.allowed:
-        raise web.UserError(f"{offer.reason} {offer.way}, før mødet planlægges.", 409)
     if await Meeting.exists().where((Meeting.fgc_case == case["id"])
                                     & (Meeting.kind == "familieraadslagning")
                                     & (Meeting.status != "cancelled")):

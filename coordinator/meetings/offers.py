@@ -48,6 +48,8 @@ class MeetingState:
     blocking: Sequence[str]  # the safety findings that stop sending, in Danish
     father_consent: bool  # the mother's consent to contact the father is recorded
     now: datetime
+    # familierådslagning: the family agreed at the formøde to go on (else the reason)
+    fgc_refusal: Offer | None = None
 
 
 def _consent_missing(state: MeetingState) -> Offer | None:
@@ -66,7 +68,7 @@ def _clock(moment: datetime) -> str:
 def planning_offer(state: MeetingState, target: str) -> Offer:
     """Planning (``planned``) or sending the invitations (``invited``)."""
     page = f"/meetings/{state.meeting_id}"
-    refused = _consent_missing(state)
+    refused = _consent_missing(state) or state.fgc_refusal
     if refused:
         return refused
     if not state.part_starts or any(start is None for start in state.part_starts):
@@ -128,10 +130,11 @@ AGREEMENTS = {"yes": "Ja, familien vil gå videre", "no": "Nej, familien vil ikk
               "needs_time": "Familien har brug for tid"}
 
 
-def fgc_meeting_offer(family_id: int, formoede_on: date | None, agreement: str) -> Offer:
-    """Whether the familierådslagning itself may be planned: only after the family agreed
-    at the formøde to go on. If not, why and what to do first."""
-    href = f"/families/{family_id}/familieraadslagning#formoede-outcome"
+def fgc_meeting_offer(family_id: int | None, formoede_on: date | None, agreement: str) -> Offer:
+    """Whether the familierådslagning itself may be planned or sent: only after the family
+    agreed at the formøde to go on (a draft with a first guess at the times may exist
+    before). If not, why and what to do first."""
+    href = f"/families/{family_id}/familieraadslagning#formoede-outcome" if family_id else ""
     if agreement == "yes":
         return ALLOWED
     if agreement == "no":
