@@ -1,5 +1,5 @@
 """The familierådslagning's plan, complete: the referral questions as a list (backfilled
-from the referral's text, one question a line) that plan items answer, each plan item's
+from the referral's text by the next migration) that plan items answer, each plan item's
 status and its reviews (history), the socialrådgiver's approval and changes after it."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -655,14 +655,4 @@ async def forwards():
         schema=None,
     )
 
-    async def backfill():
-        cases = await FgcCase.raw('SELECT "id", "questions" FROM "fgc_case"')
-        for case in cases:
-            lines = [line.strip() for line in (case["questions"] or "").splitlines()]
-            for position, text in enumerate(line for line in lines if line):
-                await FgcCase.raw(
-                    'INSERT INTO "fgc_question" ("case", "text", "position") VALUES ({}, {}, {})',
-                    case["id"], text, position)
-
-    manager.add_raw(backfill)
     return manager
