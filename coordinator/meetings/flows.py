@@ -7,7 +7,7 @@ are the success criteria the leaders follow (``assessment_counts``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -25,7 +25,11 @@ from coordinator.meetings.tables import (
     BicSession,
     FatherAssessment,
     FgcCase,
+    FgcPlanApproval,
+    FgcPlanChange,
     FgcPlanItem,
+    FgcPlanReview,
+    FgcQuestion,
     FgcTask,
     Meeting,
 )
@@ -74,6 +78,18 @@ class FgcView:
     followup: dict | None
     samordnere: list[dict]
     step: int
+    questions: list[dict] = field(default_factory=list)
+    approval: dict | None = None  # the newest approval of the plan
+    changes: list[dict] = field(default_factory=list)  # changes after the newest approval
+    reviews: dict[int, list[dict]] = field(default_factory=dict)  # by item, newest first
+
+    @property
+    def plan_by_question(self) -> list[tuple[dict | None, list[dict]]]:
+        """The plan items grouped under the referral question they answer, in the
+        questions' order; items linked to no question last (question None)."""
+        groups = [(q, [i for i in self.plan if i["question"] == q["id"]]) for q in self.questions]
+        loose = [i for i in self.plan if i["question"] not in {q["id"] for q in self.questions}]
+        return groups + ([(None, loose)] if loose else [])
 
 
 # Who reads what is typed in the two flows, besides the team (the refusal says so).
@@ -138,12 +154,32 @@ async def fgc_view(family_id: int) -> FgcView:
             meeting["participants"] = await service.participants_of(meeting["id"])
         if followup:
             followup["parts"] = await service.parts_of(followup["id"])
+    extra = await _plan_extras(case["id"], [i["id"] for i in plan]) if case else {}
     samordnere = await User.select(User.id, User.full_name, User.unit).where(
         (User.role == Role.SAMORDNER.value) & (User.active == True)).order_by(User.full_name)  # noqa: E712
     team = {m["user_id"] for m in await families.team_of(family_id)}
     samordnere = [s for s in samordnere if s["id"] not in team]
     return FgcView(case, tasks, plan, meeting, followup, samordnere,
-                   fgc_step(case, meeting, plan))
+                   fgc_step(case, meeting, plan), **extra)
+
+
+async def _plan_extras(case_id: int, item_ids: list[int]) -> dict[str, Any]:
+    """The referral questions, the plan's newest approval, the changes after it and each
+    item's reviews (newest first)."""
+    questions = await FgcQuestion.select().where(FgcQuestion.case == case_id).order_by(
+        FgcQuestion.position, FgcQuestion.id)
+    approval = await FgcPlanApproval.select().where(FgcPlanApproval.case == case_id).order_by(
+        FgcPlanApproval.id, ascending=False).first()
+    changes = await FgcPlanChange.select().where(
+        FgcPlanChange.approval == approval["id"]).order_by(FgcPlanChange.id) if approval else []
+    reviews: dict[int, list[dict]] = {}
+    for row in await FgcPlanReview.select(
+            *FgcPlanReview.all_columns(),
+            FgcPlanReview.meeting.title.as_alias("meeting_title")).where(
+            FgcPlanReview.item.is_in(item_ids or [-1])).order_by(FgcPlanReview.id, ascending=False):
+        reviews.setdefault(row["item"], []).append(row)
+    return {"questions": questions, "approval": approval, "changes": changes,
+            "reviews": reviews}
 
 
 async def _case_or_error(family_id: int, need: str = "") -> dict:

@@ -148,3 +148,35 @@ def fgc_meeting_offer(family_id: int | None, formoede_on: date | None, agreement
                      "Sæt dato på formødet, hold det, og registrér om familien vil gå videre", href)
     return Offer(False, "Det er ikke registreret, om familien vil gå videre efter formødet.",
                  "Registrér formødets deltagere og familiens svar", href)
+
+# A plan item's status (FgcPlanItem.status, FgcPlanReview.status).
+PLAN_STATUSES = {"not_started": "Ikke startet", "in_progress": "I gang", "done": "Gennemført",
+                 "not_done": "Ikke gennemført"}
+
+
+def match_questions(existing: list[tuple[int, str]], lines: list[str]
+                    ) -> tuple[dict[int, tuple[str, int]], list[tuple[str, int]], list[int]]:
+    """Carry the referral questions over to a new text, one question a line: a question
+    whose text is unchanged keeps its id (and the plan items linked to it), a line changed
+    in place keeps the id of the question that stood on that line. Returns the kept ids with
+    their (new) text and position, the new (text, position) pairs, and the removed ids."""
+    kept: dict[int, tuple[str, int]] = {}
+    free = dict(existing)
+    unmatched: list[tuple[str, int]] = []
+    for position, text in enumerate(lines):
+        same = next((qid for qid, old in free.items() if old == text), None)
+        if same is None:
+            unmatched.append((text, position))
+        else:
+            kept[same] = (text, position)
+            del free[same]
+    by_old_position = {index: qid for index, (qid, _) in enumerate(existing)}
+    added: list[tuple[str, int]] = []
+    for text, position in unmatched:
+        qid = by_old_position.get(position)
+        if qid is not None and qid in free:
+            kept[qid] = (text, position)
+            del free[qid]
+        else:
+            added.append((text, position))
+    return kept, added, list(free)

@@ -121,6 +121,7 @@ class FgcPlanChange(Table):
     id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
+    approval = ForeignKey(references=FgcPlanApproval, on_delete=OnDelete.cascade, index=True)
     summary = Text()
     reason = Text(default="")
     changed_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)

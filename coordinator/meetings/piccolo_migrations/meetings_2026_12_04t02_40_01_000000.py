@@ -29,6 +29,19 @@ class FgcCase(Table, tablename="fgc_case", schema=None):
     )
 
 
+class FgcPlanApproval(Table, tablename="fgc_plan_approval", schema=None):
+    id = Serial(
+        null=False,
+        primary_key=True,
+        unique=False,
+        index=False,
+        index_method=IndexMethod.btree,
+        choices=None,
+        db_column_name="id",
+        secret=False,
+    )
+
+
 class FgcPlanItem(Table, tablename="fgc_plan_item", schema=None):
     id = Serial(
         null=False,
@@ -92,20 +105,6 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="FgcPlanApproval",
-        tablename="fgc_plan_approval",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="FgcPlanReview",
-        tablename="fgc_plan_review",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
         class_name="FgcQuestion",
         tablename="fgc_question",
         schema=None,
@@ -119,9 +118,23 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_column(
-        table_class_name="FgcPlanApproval",
+    manager.add_table(
+        class_name="FgcPlanReview",
+        tablename="fgc_plan_review",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="FgcPlanApproval",
         tablename="fgc_plan_approval",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcQuestion",
+        tablename="fgc_question",
         column_name="case",
         db_column_name="case",
         column_class_name="ForeignKey",
@@ -144,10 +157,142 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcPlanApproval",
-        tablename="fgc_plan_approval",
-        column_name="approved_by",
-        db_column_name="approved_by",
+        table_class_name="FgcQuestion",
+        tablename="fgc_question",
+        column_name="text",
+        db_column_name="text",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcQuestion",
+        tablename="fgc_question",
+        column_name="position",
+        db_column_name="position",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="case",
+        db_column_name="case",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": FgcCase,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="approval",
+        db_column_name="approval",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": FgcPlanApproval,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="summary",
+        db_column_name="summary",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="reason",
+        db_column_name="reason",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="changed_by",
+        db_column_name="changed_by",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -168,10 +313,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcPlanApproval",
-        tablename="fgc_plan_approval",
-        column_name="approved_by_name",
-        db_column_name="approved_by_name",
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="changed_by_name",
+        db_column_name="changed_by_name",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -190,35 +335,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcPlanApproval",
-        tablename="fgc_plan_approval",
-        column_name="approved_at",
-        db_column_name="approved_at",
+        table_class_name="FgcPlanChange",
+        tablename="fgc_plan_change",
+        column_name="changed_at",
+        db_column_name="changed_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
             "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FgcPlanApproval",
-        tablename="fgc_plan_approval",
-        column_name="conditions",
-        db_column_name="conditions",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -390,8 +514,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcQuestion",
-        tablename="fgc_question",
+        table_class_name="FgcPlanApproval",
+        tablename="fgc_plan_approval",
         column_name="case",
         db_column_name="case",
         column_class_name="ForeignKey",
@@ -414,118 +538,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcQuestion",
-        tablename="fgc_question",
-        column_name="text",
-        db_column_name="text",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FgcQuestion",
-        tablename="fgc_question",
-        column_name="position",
-        db_column_name="position",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FgcPlanChange",
-        tablename="fgc_plan_change",
-        column_name="case",
-        db_column_name="case",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": FgcCase,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FgcPlanChange",
-        tablename="fgc_plan_change",
-        column_name="summary",
-        db_column_name="summary",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FgcPlanChange",
-        tablename="fgc_plan_change",
-        column_name="reason",
-        db_column_name="reason",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FgcPlanChange",
-        tablename="fgc_plan_change",
-        column_name="changed_by",
-        db_column_name="changed_by",
+        table_class_name="FgcPlanApproval",
+        tablename="fgc_plan_approval",
+        column_name="approved_by",
+        db_column_name="approved_by",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -546,10 +562,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcPlanChange",
-        tablename="fgc_plan_change",
-        column_name="changed_by_name",
-        db_column_name="changed_by_name",
+        table_class_name="FgcPlanApproval",
+        tablename="fgc_plan_approval",
+        column_name="approved_by_name",
+        db_column_name="approved_by_name",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -568,14 +584,35 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FgcPlanChange",
-        tablename="fgc_plan_change",
-        column_name="changed_at",
-        db_column_name="changed_at",
+        table_class_name="FgcPlanApproval",
+        tablename="fgc_plan_approval",
+        column_name="approved_at",
+        db_column_name="approved_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
             "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FgcPlanApproval",
+        tablename="fgc_plan_approval",
+        column_name="conditions",
+        db_column_name="conditions",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
