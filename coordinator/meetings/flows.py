@@ -238,11 +238,29 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
     await service.screen_case_text(family["id"], _changed(case, {
         "concern": ("Bekymring", concern), "questions": ("Spørgsmål", questions)}), FGC_READERS)
     status = {"assessed": "referred"}.get(case["status"], case["status"])
+    lines = [line.strip() for line in questions.splitlines() if line.strip()]
+    existing = await FgcQuestion.select().where(FgcQuestion.case == case["id"]).order_by(
+        FgcQuestion.position, FgcQuestion.id)
+    kept, added, removed = offers.match_questions([(q["id"], q["text"]) for q in existing], lines)
+    linked = await FgcPlanItem.select(FgcPlanItem.question).where(
+        FgcPlanItem.question.is_in(removed or [-1]))
+    if linked:
+        text = next(q["text"] for q in existing if q["id"] == linked[0]["question"])
+        raise web.UserError(f"Spørgsmålet »{text}« er knyttet til punkter i familiens plan og kan "
+                            "ikke fjernes. Knyt punkterne til et andet spørgsmål først, eller "
+                            "ret spørgsmålet på samme linje.", field="questions")
     async with db.transaction():
         await _bump_case(FgcCase, case["id"], version, {
-            FgcCase.concern: concern, FgcCase.questions: questions,
+            FgcCase.concern: concern, FgcCase.questions: "\n".join(lines),
             FgcCase.referred_on: referred_on, FgcCase.status: status},
             {"concern": concern, "questions": questions}, "Familierådslagningen")
+        for question_id, (text, position) in kept.items():
+            await FgcQuestion.update({FgcQuestion.text: text, FgcQuestion.position: position}
+                                     ).where(FgcQuestion.id == question_id)
+        for text, position in added:
+            await FgcQuestion.insert(FgcQuestion(case=case["id"], text=text, position=position))
+        if removed:
+            await FgcQuestion.delete().where(FgcQuestion.id.is_in(removed))
         await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
                            "Henvisning: bekymring og spørgsmål registreret", address)
 
@@ -372,23 +390,104 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
 
 
 async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str, who: str,
-                        by_when: date | None, address: str = "") -> None:
-    """Step 6: one action of the family's plan (recorded after the meeting was held)."""
+                        by_when: date | None, question_id: int | None = None, reason: str = "",
+                        address: str = "") -> None:
+    """Step 6: one action of the family's plan (recorded after the meeting was held), linked
+    to the referral question it answers. Once the plan is approved an added item is a
+    recorded change (who, when, why) and the plan needs a new approval."""
     view = await fgc_view(family["id"])
     # A meeting implies a case (fgc_view loads meetings of the case only).
     if view.case is None or view.meeting is None or view.meeting["status"] not in kinds.HELD_STATUSES:
         raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
     if not action or not who:
-        raise web.UserError("Udfyld både handlingen og hvem der gør det.")
+        raise web.UserError("Udfyld både handlingen og hvem der gør det.",
+                            field="action" if not action else "who")
+    if question_id is not None and question_id not in {q["id"] for q in view.questions}:
+        raise web.UserError("Spørgsmålet findes ikke i henvisningen.", field="question")
+    if view.approval and not reason:
+        raise web.UserError("Planen er godkendt. Skriv, hvorfor planen ændres – ændringen "
+                            "registreres, og planen skal godkendes igen.", field="reason")
     await service.screen_case_text(family["id"], {"action": ("Handling", action),
                                                   "who": ("Hvem", who)}, FGC_READERS)
     async with db.transaction():
         await FgcPlanItem.insert(FgcPlanItem(case=view.case["id"], action=action, who=who,
-                                             by_when=by_when, position=len(view.plan)))
+                                             by_when=by_when, position=len(view.plan),
+                                             question=question_id))
         if view.case["status"] == "planned":
             await FgcCase.update({FgcCase.status: "held"}).where(FgcCase.id == view.case["id"])
+        if view.approval:
+            await FgcPlanChange.insert(FgcPlanChange(
+                case=view.case["id"], approval=view.approval["id"],
+                summary=f"Nyt punkt: {action} ({who})", reason=reason, changed_by=user.id,
+                changed_by_name=user.full_name, changed_at=clock.now()))
         await audit.record(user, "create", "familierådslagning", view.case["id"], family["id"],
-                           f"Plan: {action} ({who})", address)
+                           f"Plan: {action} ({who})"
+                           + (f". Ændring efter godkendelsen: {reason}" if view.approval else ""),
+                           address)
+
+
+async def may_approve_plan(user: Principal, family_id: int) -> bool:
+    """Only a socialrådgiver on the family's team approves the family's plan."""
+    return user.role is Role.SOCIALRAADGIVER and await families.is_on_team(user.id, family_id)
+
+
+async def approve_plan(user: Principal, family: Mapping[str, Any], version: int | None,
+                       conditions: str, address: str = "") -> None:
+    """The socialrådgiver approves the family's plan (who, when, on which conditions). A
+    stale form is a conflict; a plan changed after its approval is approved anew."""
+    if not await may_approve_plan(user, family["id"]):
+        raise web.UserError("Kun en socialrådgiver på familiens team kan godkende planen.", 403)
+    view = await fgc_view(family["id"])
+    if view.case is None or not view.plan:
+        raise web.UserError("Registrér familiens plan, før den godkendes.")
+    if view.approval and not view.changes:
+        raise web.UserError("Planen er allerede godkendt, og den er ikke ændret siden.", 409)
+    async with db.transaction():
+        await _bump_case(FgcCase, view.case["id"], version, {},
+                         {"plan_approved": "ja", "conditions": conditions}, "Familierådslagningen")
+        await FgcPlanApproval.insert(FgcPlanApproval(
+            case=view.case["id"], approved_by=user.id, approved_by_name=user.full_name,
+            approved_at=clock.now(), conditions=conditions))
+        await audit.record(user, "update", "familierådslagning", view.case["id"], family["id"],
+                           "Planen godkendt" + (f" på betingelse af: {conditions}" if conditions
+                                                else ""), address)
+
+
+async def review_plan_item(user: Principal, family: Mapping[str, Any], item_id: int,
+                           version: int | None, status: str, note: str,
+                           address: str = "") -> None:
+    """Review one plan item: its status and a note, kept as the item's history; recorded
+    at the follow-up meeting when there is one. A stale form is a conflict."""
+    view = await fgc_view(family["id"])
+    item = next((i for i in view.plan if i["id"] == item_id), None)
+    if view.case is None or item is None:
+        raise NotFoundException()
+    if status not in offers.PLAN_STATUSES:
+        raise web.UserError("Vælg punktets status.", field="status")
+    if status == "not_done" and not note:
+        raise web.UserError("Skriv, hvorfor punktet ikke blev gennemført.", field="note")
+    await service.screen_case_text(family["id"], {"note": ("Note", note)}, FGC_READERS)
+    async with db.transaction():
+        current = item["version"] if version is None else version
+        updated = await FgcPlanItem.update({
+            FgcPlanItem.status: status, FgcPlanItem.version: FgcPlanItem.version + 1,
+        }).where((FgcPlanItem.id == item_id) & (FgcPlanItem.version == current)).returning(
+            FgcPlanItem.id)
+        if not updated:
+            raise web.Conflict(
+                "Punktet er gennemgået af en anden imens. Din gennemgang er ikke gemt. "
+                "Sammenlign de to udgaver, og prøv igen.",
+                mine={"status": offers.PLAN_STATUSES[status], "note": note, "version": current},
+                theirs={"status": offers.PLAN_STATUSES.get(item["status"], item["status"]),
+                        "note": (view.reviews.get(item_id) or [{"note": ""}])[0]["note"],
+                        "version": item["version"]})
+        await FgcPlanReview.insert(FgcPlanReview(
+            item=item_id, meeting=view.followup["id"] if view.followup else None, status=status,
+            note=note, reviewed_by=user.id, reviewed_by_name=user.full_name,
+            reviewed_at=clock.now()))
+        await audit.record(user, "update", "familierådslagning", view.case["id"], family["id"],
+                           f"Punkt i planen gennemgået: {item['action']} – "
+                           f"{offers.PLAN_STATUSES[status]}", address)
 
 
 async def propose_fgc_followup(user: Principal, family: Mapping[str, Any],

@@ -113,7 +113,8 @@ class FgcController(Controller):
             "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
             "organisations": await service.organisation_choices(), "followup_date": followup_date,
             "roles": participants.ROLES, "initiators": offers.INITIATORS,
-            "agreements": offers.AGREEMENTS,
+            "agreements": offers.AGREEMENTS, "plan_statuses": offers.PLAN_STATUSES,
+            "may_approve": await flows.may_approve_plan(web.user_of(request), family_id),
             "meeting_offer": offers.fgc_meeting_offer(
                 family_id, view.case["formoede_on"], view.case["formoede_agreement"])
             if view.case else None})
@@ -225,9 +226,33 @@ class FgcController(Controller):
         action = web.text(form, "action", "Handling", required=True, max_length=2000)
         who = web.text(form, "who", "Hvem", required=True, max_length=200)
         by_when = web.a_date(form, "by_when", "Hvornår", required=False)
+        question = web.integer(form, "question", "Spørgsmål", required=False, minimum=1)
+        reason = web.text(form, "reason", "Hvorfor ændres planen", max_length=2000)
         await flows.add_plan_item(web.user_of(request), family, action, who, by_when,
-                                  web.client_address(request))
+                                  question, reason, web.client_address(request))
         return web.see_other(request, self._back(family_id, "step-6"))
+
+    @post("/plan/approve")
+    async def approve_plan(self, request: Request, family_id: FromPath[int]) -> Response:
+        """The socialrådgiver's approval of the family's plan, with conditions."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        conditions = web.text(form, "conditions", "Betingelser", max_length=4000)
+        return await _guarded(request, self._back(family_id, "approval"), lambda: flows.approve_plan(
+            web.user_of(request), family, _version(form), conditions, web.client_address(request)))
+
+    @post("/plan/{item_id:int}/review")
+    async def review_item(self, request: Request, family_id: FromPath[int],
+                          item_id: FromPath[int]) -> Response:
+        """A plan item's status and a note, kept as its history."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        status = web.text(form, "status", "Status", max_length=16)
+        note = web.text(form, "note", "Note", max_length=2000)
+        return await _guarded(request, self._back(family_id, f"item-{item_id}"),
+                              lambda: flows.review_plan_item(
+                                  web.user_of(request), family, item_id, _version(form), status,
+                                  note, web.client_address(request)))
 
     @post("/followup")
     async def followup(self, request: Request, family_id: FromPath[int]) -> Response:
