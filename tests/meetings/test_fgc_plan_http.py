@@ -185,6 +185,8 @@ async def test_each_item_is_reviewed_at_the_followup_meeting_with_history(client
     assert "Historik (2)" in page and "(Opfølgning om Emma): <strong>Gennemført</strong> – Hver tirsdag siden" in page
     assert await AuditEvent.exists().where(
         AuditEvent.summary == "Punkt i planen gennemgået: Mormor henter – Gennemført")
+    meeting_page = (await client.get(f"/meetings/{follow}")).text
+    assert f'href="/families/{family_id}/familieraadslagning#step-6">Gennemgå hvert punkt' in meeting_page
 
 
 @pytest.mark.parametrize("suffix", ["/plan/approve", "/plan/{item}/review"])
