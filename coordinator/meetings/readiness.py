@@ -34,7 +34,7 @@ async def father_consent(family_id: int | None) -> bool:
 async def fgc_refusal(meeting: Mapping[str, Any]) -> offers.Offer | None:
     """For a familierådslagning: why it may not be planned yet (the family has not agreed
     at the formøde to go on); None when it may, and for every other kind."""
-    if meeting["kind"] != "familieraadslagning":
+    if meeting["kind"] != "familieraadslagning" or not meeting.get("fgc_case"):
         return None
     case = await formoede.case_of(meeting)
     offer = offers.fgc_meeting_offer(meeting["family"], case["formoede_on"] if case else None,

@@ -1261,8 +1261,9 @@ async def _bic_allowed(meeting: Mapping[str, Any]) -> None:
 
 async def _fgc_allowed(meeting: Mapping[str, Any]) -> None:
     """A familierådslagning is planned or sent only after the family agreed at the formøde
-    to go on (``offers.fgc_meeting_offer``)."""
-    if meeting["kind"] != "familieraadslagning":
+    to go on (``offers.fgc_meeting_offer``). Every familierådslagning of the flow belongs to
+    its case; only those are the flow's to hold back."""
+    if meeting["kind"] != "familieraadslagning" or not meeting.get("fgc_case"):
         return
     case = await formoede.case_of(meeting)
     offer = offers.fgc_meeting_offer(meeting["family"], case["formoede_on"] if case else None,
