@@ -2,6 +2,7 @@
 socialrådgiver's approval, changes after it recorded, and each item reviewed with history."""
 
 import html
+import importlib
 import pytest
 
 from coordinator import clock as app_clock
@@ -214,3 +215,19 @@ async def test_the_view_groups_in_the_questions_order(client):
     assert [q["text"] for q, _ in view.plan_by_question] == QUESTIONS.splitlines()
     assert all(items == [] for _, items in view.plan_by_question)
     assert view.approval is None and view.changes == [] and view.step == 6
+
+
+async def test_the_migration_turns_each_line_of_the_questions_into_a_question():
+    family_id = await f.family(await f.user())
+    case = (await FgcCase.insert(FgcCase(family=family_id, possible=True,
+                                         questions="Hvem henter?\n\n  Hvem ringer?  \n")))[0]
+    other = (await FgcCase.insert(FgcCase(family=family_id, possible=True)))[0]
+    migration = importlib.import_module(
+        "coordinator.meetings.piccolo_migrations.meetings_2026_12_04t02_40_02_000000")
+    manager = await migration.forwards()
+    for step in manager.raw:
+        await step()
+    rows = await FgcQuestion.select().order_by(FgcQuestion.position)
+    assert [(r["case"], r["text"], r["position"]) for r in rows] == [
+        (case["id"], "Hvem henter?", 0), (case["id"], "Hvem ringer?", 1)]
+    assert not any(r["case"] == other["id"] for r in rows)
