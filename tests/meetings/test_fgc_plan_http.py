@@ -3,10 +3,13 @@ socialrådgiver's approval, changes after it recorded, and each item reviewed wi
 
 import html
 import importlib
+from datetime import timedelta
 import pytest
 
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
+from coordinator.families.tables import Family
+from coordinator.gdpr import service as gdpr
 from coordinator.meetings import flows, offers
 from coordinator.meetings.tables import (
     FgcCase,
@@ -231,3 +234,31 @@ async def test_the_migration_turns_each_line_of_the_questions_into_a_question():
     assert [(r["case"], r["text"], r["position"]) for r in rows] == [
         (case["id"], "Hvem henter?", 0), (case["id"], "Hvem ringer?", 1)]
     assert not any(r["case"] == other["id"] for r in rows)
+
+
+async def test_the_purge_pseudonymises_the_method_texts_of_the_familieraadslagning():
+    worker = await f.user()
+    family_id = await f.family(worker)
+    case = (await FgcCase.insert(FgcCase(
+        family=family_id, possible=True, questions="Hvem henter Lukas?",
+        initiator_kind="professional", initiator_name="Lærer Lis Lund",
+        formoede_participants="Maria og Lukas", formoede_agreement="yes",
+        formoede_note="Maria vil gerne")))[0]["id"]
+    await FgcQuestion.insert(FgcQuestion(case=case, text="Hvem henter Lukas?"))
+    item = (await FgcPlanItem.insert(FgcPlanItem(case=case, action="Mormor henter Lukas",
+                                                 who="Mormor")))[0]["id"]
+    approval = (await FgcPlanApproval.insert(FgcPlanApproval(
+        case=case, approved_by=worker.id, conditions="Maria bekræfter")))[0]["id"]
+    await FgcPlanChange.insert(FgcPlanChange(case=case, approval=approval,
+                                             summary="Nyt punkt: Lukas", reason="Maria syg"))
+    await FgcPlanReview.insert(FgcPlanReview(item=item, status="done", note="Lukas glad"))
+    await Family.update({Family.status: "closed",
+                         Family.closed_on: app_clock.today() - timedelta(days=400)}).where(
+        Family.id == family_id)
+    await gdpr.purge(app_clock.today(), 365)
+    rows = [*(await FgcCase.select().where(FgcCase.id == case)), *(await FgcQuestion.select()),
+            *(await FgcPlanApproval.select()), *(await FgcPlanChange.select()),
+            *(await FgcPlanReview.select()), *(await FgcPlanItem.select())]
+    text = " ".join(str(v) for row in rows for v in row.values())
+    for secret in ("Lukas", "Maria", "Lis Lund", "Mormor"):
+        assert secret not in text, secret
