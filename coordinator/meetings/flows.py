@@ -834,11 +834,18 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     if fgc is None or fgc["possible"] is None:
         steps.append("Vurder sammen med familien, om en familierådslagning er mulig.")
     elif fgc["possible"]:
-        step = fgc_step(fgc, (await fgc_view(family["id"])).meeting, [])
+        view = await fgc_view(family["id"])
+        step = fgc_step(fgc, view.meeting, [])
         steps.append({2: "Udfyld henvisningen til familierådslagningen.",
                       3: "Vælg en samordner.", 4: "Forbered og planlæg mødet.",
                       5: "Hold familierådslagningen.",
                       6: "Registrér familiens plan og opfølgningsmødet."}.get(step, ""))
+        offer = offers.fgc_meeting_offer(family["id"], fgc["formoede_on"],
+                                         fgc["formoede_agreement"])
+        if step in (4, 5) and not offer.allowed:
+            steps.append(f"{offer.reason} {offer.way}.")
+        if view.plan and (view.approval is None or view.changes):
+            steps.append("Familiens plan venter på socialrådgiverens godkendelse.")
         open_tasks = (await db.fetch('SELECT COUNT(*) AS "n" FROM "fgc_task" WHERE "case" = {} '
                                      'AND NOT "done"', fgc["id"], quick=True))[0]["n"]
         if open_tasks:

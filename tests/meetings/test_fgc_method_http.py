@@ -152,6 +152,8 @@ async def test_no_familieraadslagning_is_planned_before_the_family_agreed(client
                               page=page)).status_code == 303
     fgc_page = html.unescape((await client.get(BASE.format(family_id) + "/")).text)
     assert "Mødet kan ikke planlægges eller sendes endnu: Formødet med familien er ikke holdt" in fgc_page
+    family_page = html.unescape((await client.get(f"/families/{family_id}")).text)
+    assert "Formødet med familien er ikke holdt endnu. Sæt dato på formødet" in family_page
     meeting_page = html.unescape((await client.get(page)).text)
     assert "Formødet med familien er ikke holdt endnu." in meeting_page
     assert f"/families/{family_id}/familieraadslagning#formoede-outcome" in meeting_page
@@ -179,6 +181,8 @@ async def test_no_familieraadslagning_is_planned_before_the_family_agreed(client
     assert (await Meeting.select().where(Meeting.id == meeting_id).first())["status"] == "planned"
     fgc_page = html.unescape((await client.get(BASE.format(family_id) + "/")).text)
     assert "kan ikke planlægges" not in fgc_page
+    family_page = html.unescape((await client.get(f"/families/{family_id}")).text)
+    assert "Formødet med familien" not in family_page
 
 
 async def test_the_service_refuses_planning_without_agreement(client):

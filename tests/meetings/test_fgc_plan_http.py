@@ -116,6 +116,8 @@ async def test_only_a_socialraadgiver_on_the_team_approves_and_changes_after_nee
     await f.login(other_client, leader)
     page = await _page(other_client, family_id)
     assert "Kun en socialrådgiver på familiens team kan godkende planen." in page
+    family_page = html.unescape((await other_client.get(f"/families/{family_id}")).text)
+    assert "Familiens plan venter på socialrådgiverens godkendelse." in family_page
     r = await f.post_form(other_client, BASE.format(family_id) + "/plan/approve",
                           {"conditions": "x"}, page=BASE.format(family_id) + "/")
     assert r.status_code == 403 and await FgcPlanApproval.count() == 0
@@ -152,6 +154,8 @@ async def test_only_a_socialraadgiver_on_the_team_approves_and_changes_after_nee
     assert r.status_code == 303 and await FgcPlanApproval.count() == 2
     page = await _page(client, family_id)
     assert "ændret efter godkendelsen og skal godkendes igen" not in page
+    family_page = html.unescape((await client.get(f"/families/{family_id}")).text)
+    assert "venter på socialrådgiverens godkendelse" not in family_page
     summaries = [e["summary"] for e in await AuditEvent.select().where(
         AuditEvent.family_id == family_id)]
     assert any(x.startswith("Planen godkendt på betingelse af") for x in summaries)
