@@ -57,6 +57,11 @@ WATCHED: dict[str, str] = {
     "participant_part": _BY_PART,
     "fgc_task": _BY_CASE,
     "fgc_plan_item": _BY_CASE,
+    "fgc_question": _BY_CASE,
+    "fgc_plan_approval": _BY_CASE,
+    "fgc_plan_change": _BY_CASE,
+    "fgc_plan_review": ('(SELECT c."family" FROM "fgc_plan_item" i JOIN "fgc_case" c '
+                        'ON c."id" = i."case" WHERE i."id" = {row}."item")'),
     "meeting_change": _BY_MEETING,
     # what the meeting page shows besides the family's own rows
     "working_hours": _BY_PERSON_OR_SHARED,

@@ -361,7 +361,17 @@ async def _pseudonymise(family_id: int) -> None:
     await mt.FgcCase.update({
         mt.FgcCase.family_view: "", mt.FgcCase.reasons: "", mt.FgcCase.concern: "",
         mt.FgcCase.questions: "", mt.FgcCase.samordner_name: "", mt.FgcCase.samordner_email: "",
+        mt.FgcCase.initiator_name: "", mt.FgcCase.formoede_participants: "",
+        mt.FgcCase.formoede_note: "",
     }).where(mt.FgcCase.family == family_id)
+    await mt.FgcQuestion.update({mt.FgcQuestion.text: ""}).where(mt.FgcQuestion.case.is_in(cases))
+    await mt.FgcPlanApproval.update({mt.FgcPlanApproval.conditions: ""}).where(
+        mt.FgcPlanApproval.case.is_in(cases))
+    await mt.FgcPlanChange.update({mt.FgcPlanChange.summary: "", mt.FgcPlanChange.reason: ""}).where(
+        mt.FgcPlanChange.case.is_in(cases))
+    await mt.FgcPlanReview.update({mt.FgcPlanReview.note: ""}).where(
+        mt.FgcPlanReview.item.is_in(mt.FgcPlanItem.select(mt.FgcPlanItem.id).where(
+            mt.FgcPlanItem.case.is_in(cases))))
     await mt.FgcTask.update({mt.FgcTask.title: "Opgave"}).where(mt.FgcTask.case.is_in(cases))
     await mt.FgcPlanItem.update({mt.FgcPlanItem.action: "", mt.FgcPlanItem.who: ""}).where(
         mt.FgcPlanItem.case.is_in(cases))

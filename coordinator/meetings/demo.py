@@ -19,7 +19,10 @@ from coordinator.meetings.tables import (
     BicSession,
     FatherAssessment,
     FgcCase,
+    FgcPlanApproval,
     FgcPlanItem,
+    FgcPlanReview,
+    FgcQuestion,
     FgcTask,
     Meeting,
     MeetingPart,
@@ -136,6 +139,37 @@ async def _showcase(fam, users) -> bool:
                                              & (FgcCase.samordner_user == users["ida"])))
 
 
+DEMO_QUESTIONS = ("Hvem hjælper med at hente og bringe børnene?",
+                  "Hvem kan mor ringe til om aftenen?")
+# Each plan item's reviews, oldest first (status, note).
+DEMO_REVIEWS = (
+    (("in_progress", "Mormor er begyndt; torsdag klarer naboen indtil videre."),
+     ("done", "Mormor henter fast tirsdag og torsdag.")),
+    (("in_progress", "Moster har taget telefonen to aftener."),),
+    (("not_done", "Mor har aflyst to gange; aftalt nye tider."),
+     ("in_progress", "Mor har ringet de sidste to gange.")),
+)
+
+# Who took the initiative, by family (the socialrådgiver most often, as in practice).
+DEMO_INITIATORS = (("socialraadgiver", "Familiens socialrådgiver"),
+                   ("professional", "Klasselæreren på børnenes skole"),
+                   ("family", "Mor, efter en snak med mormor"))
+
+
+def _initiator_and_formoede(index: int, stage: str, later: bool) -> dict:
+    """The initiativtager (once referred) and, where the formøde is held, who took part and
+    the family's yes to go on."""
+    values: dict = {}
+    if stage not in ("assessed", "not_possible"):
+        kind, name = DEMO_INITIATORS[index % len(DEMO_INITIATORS)]
+        values.update(initiator_kind=kind, initiator_name=name)
+    if later and stage != "preparing":
+        values.update(formoede_participants="Mor, børnene, mormor, samordneren og socialrådgiveren",
+                      formoede_agreement="yes",
+                      formoede_note="Familien vil gerne have mormor, moster og skolen med.")
+    return values
+
+
 async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> None:
     stage = FGC_STAGES[fam.index % len(FGC_STAGES)]
     if stage == "missing":
@@ -154,14 +188,20 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
         reasons=("Der er et privat netværk, der vil hjælpe." if possible
                  else "Mor har brug for ro; vurderes igen efter udflytning."),
         concern="" if stage == "assessed" else "Bekymring for børnenes trivsel efter udflytning.",
-        questions="" if stage == "assessed" else "Hvem hjælper med hente og bringe? Hvem kan mor ringe til?",
+        questions="" if stage == "assessed" else "\n".join(DEMO_QUESTIONS),
         referred_on=None if stage in ("assessed", "not_possible") else assessed_on + timedelta(days=7),
         samordner_user=ida if later and fam.index % 2 == 0 else None,
         samordner_name="" if not later or fam.index % 2 == 0 else "Eva Demo Uafhængig",
         samordner_email="" if not later or fam.index % 2 == 0 else "eva@samordner.example.net",
         samordner_organisation="" if not later or fam.index % 2 == 0 else "Frivillig samordner",
-        formoede_on=assessed_on + timedelta(days=14) if later and stage != "preparing" else None))
+        formoede_on=assessed_on + timedelta(days=14) if later and stage != "preparing" else None,
+        **_initiator_and_formoede(fam.index, stage, later)))
     case_id = rows[0]["id"]
+    question_ids = []
+    if stage != "assessed":
+        for position, text in enumerate(DEMO_QUESTIONS):
+            question_ids.append((await FgcQuestion.insert(FgcQuestion(
+                case=case_id, text=text, position=position)))[0]["id"])
     if not later:
         return
     for n, title in enumerate(("Tal med familien og barnet", "Kortlæg og inviter netværket",
@@ -184,19 +224,35 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
         "Familien fremlagde en plan, som socialrådgiveren godkendte.")
     if stage == "planned":
         return
+    items = []
     for n, (action, who) in enumerate((("Mormor henter børnene i skole tirsdag og torsdag", "Mormor"),
                                        ("Moster er fast kontakt om aftenen", "Moster"),
                                        ("Mor kontakter socialrådgiveren hver 14. dag", "Mor"))):
-        await FgcPlanItem.insert(FgcPlanItem(case=case_id, action=action, who=who,
-                                             by_when=when + timedelta(days=30 * (n + 1)), position=n))
+        items.append((await FgcPlanItem.insert(FgcPlanItem(
+            case=case_id, action=action, who=who, by_when=when + timedelta(days=30 * (n + 1)),
+            position=n, question=question_ids[min(n, len(question_ids) - 1)],
+            status=DEMO_REVIEWS[n][-1][0] if stage == "followup" else "not_started")))[0]["id"])
+    await FgcPlanApproval.insert(FgcPlanApproval(
+        case=case_id, approved_by=worker, approved_by_name=me[1],
+        approved_at=_at(when, 13), conditions="Mormor og moster bekræfter aftalerne, og "
+        "planen følges op på opfølgningsmødet."))
     if stage == "followup":
         due = kinds.proposed_followup_date("familieraadslagning", when)
         if due is None:  # a familierådslagning always has a follow-up rule
             raise AssertionError("familieraadslagning has no follow-up date")
         follow_day = _working_day(due)
-        await _meeting(fam.id, "familieraadslagning_followup", f"Opfølgning – {fam.name}",
-                       _at(follow_day, 10), "planned", me[0], _invitees(people, "netvaerksmoede"),
-                       [me], fgc_case=case_id, parent_id=meeting_id, location="Medborgerhuset")
+        follow_id = await _meeting(
+            fam.id, "familieraadslagning_followup", f"Opfølgning – {fam.name}",
+            _at(follow_day, 10), "planned", me[0], _invitees(people, "netvaerksmoede"),
+            [me], fgc_case=case_id, parent_id=meeting_id, location="Medborgerhuset")
+        # the items reviewed along the way, the newest review at the follow-up meeting
+        for item_id, history in zip(items, DEMO_REVIEWS, strict=True):
+            for n, (status, note) in enumerate(history):
+                last = n == len(history) - 1
+                await FgcPlanReview.insert(FgcPlanReview(
+                    item=item_id, meeting=follow_id if last else None, status=status, note=note,
+                    reviewed_by=worker, reviewed_by_name=me[1],
+                    reviewed_at=_at(when + timedelta(days=7 * (n + 1)), 11)))
 
 
 async def _seed_bic(fam, people, me, users, accounts, today) -> None:

@@ -7,7 +7,7 @@ are the success criteria the leaders follow (``assessment_counts``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -20,12 +20,16 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
-from coordinator.meetings import kinds, service
+from coordinator.meetings import kinds, offers, service
 from coordinator.meetings.tables import (
     BicSession,
     FatherAssessment,
     FgcCase,
+    FgcPlanApproval,
+    FgcPlanChange,
     FgcPlanItem,
+    FgcPlanReview,
+    FgcQuestion,
     FgcTask,
     Meeting,
 )
@@ -69,6 +73,18 @@ class FgcView:
     followup: dict | None
     samordnere: list[dict]
     step: int
+    questions: list[dict] = field(default_factory=list)
+    approval: dict | None = None  # the newest approval of the plan
+    changes: list[dict] = field(default_factory=list)  # changes after the newest approval
+    reviews: dict[int, list[dict]] = field(default_factory=dict)  # by item, newest first
+
+    @property
+    def plan_by_question(self) -> list[tuple[dict | None, list[dict]]]:
+        """The plan items grouped under the referral question they answer, in the
+        questions' order; items linked to no question last (question None)."""
+        groups = [(q, [i for i in self.plan if i["question"] == q["id"]]) for q in self.questions]
+        loose = [i for i in self.plan if i["question"] not in {q["id"] for q in self.questions}]
+        return groups + ([(None, loose)] if loose else [])
 
 
 # Who reads what is typed in the two flows, besides the team (the refusal says so).
@@ -133,12 +149,32 @@ async def fgc_view(family_id: int) -> FgcView:
             meeting["participants"] = await service.participants_of(meeting["id"])
         if followup:
             followup["parts"] = await service.parts_of(followup["id"])
+    extra = await _plan_extras(case["id"], [i["id"] for i in plan]) if case else {}
     samordnere = await User.select(User.id, User.full_name, User.unit).where(
         (User.role == Role.SAMORDNER.value) & (User.active == True)).order_by(User.full_name)  # noqa: E712
     team = {m["user_id"] for m in await families.team_of(family_id)}
     samordnere = [s for s in samordnere if s["id"] not in team]
     return FgcView(case, tasks, plan, meeting, followup, samordnere,
-                   fgc_step(case, meeting, plan))
+                   fgc_step(case, meeting, plan), **extra)
+
+
+async def _plan_extras(case_id: int, item_ids: list[int]) -> dict[str, Any]:
+    """The referral questions, the plan's newest approval, the changes after it and each
+    item's reviews (newest first)."""
+    questions = await FgcQuestion.select().where(FgcQuestion.case == case_id).order_by(
+        FgcQuestion.position, FgcQuestion.id)
+    approval = await FgcPlanApproval.select().where(FgcPlanApproval.case == case_id).order_by(
+        FgcPlanApproval.id, ascending=False).first()
+    changes = await FgcPlanChange.select().where(
+        FgcPlanChange.approval == approval["id"]).order_by(FgcPlanChange.id) if approval else []
+    reviews: dict[int, list[dict]] = {}
+    for row in await FgcPlanReview.select(
+            *FgcPlanReview.all_columns(),
+            FgcPlanReview.meeting.title.as_alias("meeting_title")).where(
+            FgcPlanReview.item.is_in(item_ids or [-1])).order_by(FgcPlanReview.id, ascending=False):
+        reviews.setdefault(row["item"], []).append(row)
+    return {"questions": questions, "approval": approval, "changes": changes,
+            "reviews": reviews}
 
 
 async def _case_or_error(family_id: int, need: str = "") -> dict:
@@ -197,13 +233,52 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
     await service.screen_case_text(family["id"], _changed(case, {
         "concern": ("Bekymring", concern), "questions": ("Spørgsmål", questions)}), FGC_READERS)
     status = {"assessed": "referred"}.get(case["status"], case["status"])
+    lines = [line.strip() for line in questions.splitlines() if line.strip()]
+    existing = await FgcQuestion.select().where(FgcQuestion.case == case["id"]).order_by(
+        FgcQuestion.position, FgcQuestion.id)
+    kept, added, removed = offers.match_questions([(q["id"], q["text"]) for q in existing], lines)
+    linked = await FgcPlanItem.select(FgcPlanItem.question).where(
+        FgcPlanItem.question.is_in(removed or [-1]))
+    if linked:
+        text = next(q["text"] for q in existing if q["id"] == linked[0]["question"])
+        raise web.UserError(f"Spørgsmålet »{text}« er knyttet til punkter i familiens plan og kan "
+                            "ikke fjernes. Knyt punkterne til et andet spørgsmål først, eller "
+                            "ret spørgsmålet på samme linje.", field="questions")
     async with db.transaction():
         await _bump_case(FgcCase, case["id"], version, {
-            FgcCase.concern: concern, FgcCase.questions: questions,
+            FgcCase.concern: concern, FgcCase.questions: "\n".join(lines),
             FgcCase.referred_on: referred_on, FgcCase.status: status},
             {"concern": concern, "questions": questions}, "Familierådslagningen")
+        for question_id, (text, position) in kept.items():
+            await FgcQuestion.update({FgcQuestion.text: text, FgcQuestion.position: position}
+                                     ).where(FgcQuestion.id == question_id)
+        for text, position in added:
+            await FgcQuestion.insert(FgcQuestion(case=case["id"], text=text, position=position))
+        if removed:
+            await FgcQuestion.delete().where(FgcQuestion.id.is_in(removed))
         await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
                            "Henvisning: bekymring og spørgsmål registreret", address)
+
+
+async def set_initiator(user: Principal, family: Mapping[str, Any], version: int | None,
+                        kind: str, name: str, address: str = "") -> None:
+    """Step 2: who took the initiative (the family, the socialrådgiver or another
+    professional), with a name or a short description."""
+    case = await _case_or_error(family["id"])
+    if kind not in offers.INITIATORS:
+        raise web.UserError("Vælg, hvem der tog initiativet.", field="initiator_kind")
+    if not name:
+        raise web.UserError("Skriv initiativtagerens navn, eller beskriv hvem det er.",
+                            field="initiator_name")
+    await service.screen_case_text(family["id"], _changed(case, {
+        "initiator_name": ("Initiativtager", name)}), FGC_READERS)
+    async with db.transaction():
+        await _bump_case(FgcCase, case["id"], version, {
+            FgcCase.initiator_kind: kind, FgcCase.initiator_name: name},
+            {"initiator_kind": kind, "initiator_name": name},
+            "Familierådslagningen")
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           f"Initiativtager: {offers.INITIATORS[kind]} – {name}", address)
 
 
 async def set_samordner(user: Principal, family: Mapping[str, Any], version: int | None,
@@ -310,23 +385,104 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
 
 
 async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str, who: str,
-                        by_when: date | None, address: str = "") -> None:
-    """Step 6: one action of the family's plan (recorded after the meeting was held)."""
+                        by_when: date | None, question_id: int | None = None, reason: str = "",
+                        address: str = "") -> None:
+    """Step 6: one action of the family's plan (recorded after the meeting was held), linked
+    to the referral question it answers. Once the plan is approved an added item is a
+    recorded change (who, when, why) and the plan needs a new approval."""
     view = await fgc_view(family["id"])
     # A meeting implies a case (fgc_view loads meetings of the case only).
     if view.case is None or view.meeting is None or view.meeting["status"] not in kinds.HELD_STATUSES:
         raise web.UserError("Familiens plan registreres, når mødet er markeret som afholdt.")
     if not action or not who:
-        raise web.UserError("Udfyld både handlingen og hvem der gør det.")
+        raise web.UserError("Udfyld både handlingen og hvem der gør det.",
+                            field="action" if not action else "who")
+    if question_id is not None and question_id not in {q["id"] for q in view.questions}:
+        raise web.UserError("Spørgsmålet findes ikke i henvisningen.", field="question")
+    if view.approval and not reason:
+        raise web.UserError("Planen er godkendt. Skriv, hvorfor planen ændres – ændringen "
+                            "registreres, og planen skal godkendes igen.", field="reason")
     await service.screen_case_text(family["id"], {"action": ("Handling", action),
                                                   "who": ("Hvem", who)}, FGC_READERS)
     async with db.transaction():
         await FgcPlanItem.insert(FgcPlanItem(case=view.case["id"], action=action, who=who,
-                                             by_when=by_when, position=len(view.plan)))
+                                             by_when=by_when, position=len(view.plan),
+                                             question=question_id))
         if view.case["status"] == "planned":
             await FgcCase.update({FgcCase.status: "held"}).where(FgcCase.id == view.case["id"])
+        if view.approval:
+            await FgcPlanChange.insert(FgcPlanChange(
+                case=view.case["id"], approval=view.approval["id"],
+                summary=f"Nyt punkt: {action} ({who})", reason=reason, changed_by=user.id,
+                changed_by_name=user.full_name, changed_at=clock.now()))
         await audit.record(user, "create", "familierådslagning", view.case["id"], family["id"],
-                           f"Plan: {action} ({who})", address)
+                           f"Plan: {action} ({who})"
+                           + (f". Ændring efter godkendelsen: {reason}" if view.approval else ""),
+                           address)
+
+
+async def may_approve_plan(user: Principal, family_id: int) -> bool:
+    """Only a socialrådgiver on the family's team approves the family's plan."""
+    return user.role is Role.SOCIALRAADGIVER and await families.is_on_team(user.id, family_id)
+
+
+async def approve_plan(user: Principal, family: Mapping[str, Any], version: int | None,
+                       conditions: str, address: str = "") -> None:
+    """The socialrådgiver approves the family's plan (who, when, on which conditions). A
+    stale form is a conflict; a plan changed after its approval is approved anew."""
+    if not await may_approve_plan(user, family["id"]):
+        raise web.UserError("Kun en socialrådgiver på familiens team kan godkende planen.", 403)
+    view = await fgc_view(family["id"])
+    if view.case is None or not view.plan:
+        raise web.UserError("Registrér familiens plan, før den godkendes.")
+    if view.approval and not view.changes:
+        raise web.UserError("Planen er allerede godkendt, og den er ikke ændret siden.", 409)
+    async with db.transaction():
+        await _bump_case(FgcCase, view.case["id"], version, {},
+                         {"plan_approved": "ja", "conditions": conditions}, "Familierådslagningen")
+        await FgcPlanApproval.insert(FgcPlanApproval(
+            case=view.case["id"], approved_by=user.id, approved_by_name=user.full_name,
+            approved_at=clock.now(), conditions=conditions))
+        await audit.record(user, "update", "familierådslagning", view.case["id"], family["id"],
+                           "Planen godkendt" + (f" på betingelse af: {conditions}" if conditions
+                                                else ""), address)
+
+
+async def review_plan_item(user: Principal, family: Mapping[str, Any], item_id: int,
+                           version: int | None, status: str, note: str,
+                           address: str = "") -> None:
+    """Review one plan item: its status and a note, kept as the item's history; recorded
+    at the follow-up meeting when there is one. A stale form is a conflict."""
+    view = await fgc_view(family["id"])
+    item = next((i for i in view.plan if i["id"] == item_id), None)
+    if view.case is None or item is None:
+        raise NotFoundException()
+    if status not in offers.PLAN_STATUSES:
+        raise web.UserError("Vælg punktets status.", field="status")
+    if status == "not_done" and not note:
+        raise web.UserError("Skriv, hvorfor punktet ikke blev gennemført.", field="note")
+    await service.screen_case_text(family["id"], {"note": ("Note", note)}, FGC_READERS)
+    async with db.transaction():
+        current = item["version"] if version is None else version
+        updated = await FgcPlanItem.update({
+            FgcPlanItem.status: status, FgcPlanItem.version: FgcPlanItem.version + 1,
+        }).where((FgcPlanItem.id == item_id) & (FgcPlanItem.version == current)).returning(
+            FgcPlanItem.id)
+        if not updated:
+            raise web.Conflict(
+                "Punktet er gennemgået af en anden imens. Din gennemgang er ikke gemt. "
+                "Sammenlign de to udgaver, og prøv igen.",
+                mine={"status": offers.PLAN_STATUSES[status], "note": note, "version": current},
+                theirs={"status": offers.PLAN_STATUSES.get(item["status"], item["status"]),
+                        "note": (view.reviews.get(item_id) or [{"note": ""}])[0]["note"],
+                        "version": item["version"]})
+        await FgcPlanReview.insert(FgcPlanReview(
+            item=item_id, meeting=view.followup["id"] if view.followup else None, status=status,
+            note=note, reviewed_by=user.id, reviewed_by_name=user.full_name,
+            reviewed_at=clock.now()))
+        await audit.record(user, "update", "familierådslagning", view.case["id"], family["id"],
+                           f"Punkt i planen gennemgået: {item['action']} – "
+                           f"{offers.PLAN_STATUSES[status]}", address)
 
 
 async def propose_fgc_followup(user: Principal, family: Mapping[str, Any],
@@ -673,11 +829,18 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     if fgc is None or fgc["possible"] is None:
         steps.append("Vurder sammen med familien, om en familierådslagning er mulig.")
     elif fgc["possible"]:
-        step = fgc_step(fgc, (await fgc_view(family["id"])).meeting, [])
+        view = await fgc_view(family["id"])
+        step = fgc_step(fgc, view.meeting, [])
         steps.append({2: "Udfyld henvisningen til familierådslagningen.",
                       3: "Vælg en samordner.", 4: "Forbered og planlæg mødet.",
                       5: "Hold familierådslagningen.",
                       6: "Registrér familiens plan og opfølgningsmødet."}.get(step, ""))
+        offer = offers.fgc_meeting_offer(family["id"], fgc["formoede_on"],
+                                         fgc["formoede_agreement"])
+        if step in (4, 5) and not offer.allowed:
+            steps.append(f"{offer.reason} {offer.way}.")
+        if view.plan and (view.approval is None or view.changes):
+            steps.append("Familiens plan venter på socialrådgiverens godkendelse.")
         open_tasks = (await db.fetch('SELECT COUNT(*) AS "n" FROM "fgc_task" WHERE "case" = {} '
                                      'AND NOT "done"', fgc["id"], quick=True))[0]["n"]
         if open_tasks:

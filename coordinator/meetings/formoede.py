@@ -15,7 +15,7 @@ from typing import Any
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
-from coordinator.meetings import planner
+from coordinator.meetings import offers, planner
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingPart
 
 # How far ahead a formøde may be planned, and how long ago it may have been held.
@@ -81,6 +81,51 @@ async def set_formoede(user: Principal, family: Mapping[str, Any], version: int 
                         "version": case["version"]})
         await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
                            f"Formøde: {planner.format_local_date(day)}", address)
+
+
+async def record_outcome(user: Principal, family: Mapping[str, Any], version: int | None,
+                         participants: str, agreement: str, note: str,
+                         address: str = "") -> None:
+    """The formøde's outcome: who took part and whether the family agreed to go on (yes,
+    no, or needs time, with a note). Only a held formøde has an outcome; until the family
+    said yes no familierådslagning is planned (``offers.fgc_meeting_offer``)."""
+    case = await current_case(family["id"])
+    if case is None or not case["possible"]:
+        raise web.UserError("Registrér først vurderingen af, at en familierådslagning er mulig.",
+                            409)
+    if case["formoede_on"] is None:
+        raise web.UserError("Registrér først formødets dato ovenfor.", field="formoede_agreement")
+    if case["formoede_on"] > clock.today():
+        raise web.UserError(
+            f"Formødet er planlagt til {planner.format_local_date(case['formoede_on'])}. "
+            "Registrér udfaldet, når det er holdt.", field="formoede_agreement")
+    if agreement not in offers.AGREEMENTS:
+        raise web.UserError("Vælg, om familien vil gå videre.", field="formoede_agreement")
+    if not participants:
+        raise web.UserError("Skriv, hvem der deltog i formødet.", field="formoede_participants")
+    if agreement != "yes" and not note:
+        raise web.UserError("Skriv en note: hvad sagde familien, og hvad er aftalt?",
+                            field="formoede_note")
+    async with db.transaction():
+        current = version if version is not None else case["version"]
+        updated = await FgcCase.update({
+            FgcCase.formoede_participants: participants, FgcCase.formoede_agreement: agreement,
+            FgcCase.formoede_note: note, FgcCase.version: FgcCase.version + 1,
+            FgcCase.updated_at: clock.now(),
+        }).where((FgcCase.id == case["id"]) & (FgcCase.version == current)).returning(FgcCase.id)
+        if not updated:
+            raise web.Conflict(
+                "Familierådslagningen er ændret af en anden imens. Formødets udfald er ikke "
+                "gemt. Sammenlign de to udgaver, og prøv igen.",
+                mine={"formoede_participants": participants,
+                      "formoede_agreement": offers.AGREEMENTS[agreement],
+                      "formoede_note": note, "version": current},
+                theirs={"formoede_participants": case["formoede_participants"],
+                        "formoede_agreement": offers.AGREEMENTS.get(
+                            case["formoede_agreement"], ""),
+                        "formoede_note": case["formoede_note"], "version": case["version"]})
+        await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
+                           f"Formødets udfald: {offers.AGREEMENTS[agreement]}", address)
 
 
 async def _first_meeting_start(case_id: int) -> datetime | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from coordinator.meetings import kinds
@@ -48,6 +48,8 @@ class MeetingState:
     blocking: Sequence[str]  # the safety findings that stop sending, in Danish
     father_consent: bool  # the mother's consent to contact the father is recorded
     now: datetime
+    # familierådslagning: the family agreed at the formøde to go on (else the reason)
+    fgc_refusal: Offer | None = None
 
 
 def _consent_missing(state: MeetingState) -> Offer | None:
@@ -66,7 +68,7 @@ def _clock(moment: datetime) -> str:
 def planning_offer(state: MeetingState, target: str) -> Offer:
     """Planning (``planned``) or sending the invitations (``invited``)."""
     page = f"/meetings/{state.meeting_id}"
-    refused = _consent_missing(state)
+    refused = _consent_missing(state) or state.fgc_refusal
     if refused:
         return refused
     if not state.part_starts or any(start is None for start in state.part_starts):
@@ -116,3 +118,65 @@ def person_offer(role: str, father_consent: bool, family_id: int | None) -> Offe
                      "registreret.", "Registrér mors samtykke under Barnet i Centrum",
                      f"/families/{family_id}/bic#agreement" if family_id else "")
     return ALLOWED
+
+
+# ------------------------------------------------------------------- familierådslagning
+
+# Who took the initiative to the familierådslagning (FgcCase.initiator_kind).
+INITIATORS = {"family": "Familien", "socialraadgiver": "Socialrådgiveren",
+              "professional": "En anden fagperson (fx lærer eller sundhedsplejerske)"}
+# The family's answer at the formøde (FgcCase.formoede_agreement).
+AGREEMENTS = {"yes": "Ja, familien vil gå videre", "no": "Nej, familien vil ikke gå videre",
+              "needs_time": "Familien har brug for tid"}
+
+
+def fgc_meeting_offer(family_id: int | None, formoede_on: date | None, agreement: str) -> Offer:
+    """Whether the familierådslagning itself may be planned or sent: only after the family
+    agreed at the formøde to go on (a draft with a first guess at the times may exist
+    before). If not, why and what to do first."""
+    href = f"/families/{family_id}/familieraadslagning#formoede-outcome" if family_id else ""
+    if agreement == "yes":
+        return ALLOWED
+    if agreement == "no":
+        return Offer(False, "Familien sagde nej til at gå videre ved formødet.",
+                     "Tal med familien igen, og registrér deres nye svar fra formødet", href)
+    if agreement == "needs_time":
+        return Offer(False, "Familien har bedt om tid, før de beslutter sig.",
+                     "Registrér familiens svar, når de har besluttet sig", href)
+    if formoede_on is None:
+        return Offer(False, "Formødet med familien er ikke holdt endnu.",
+                     "Sæt dato på formødet, hold det, og registrér om familien vil gå videre", href)
+    return Offer(False, "Det er ikke registreret, om familien vil gå videre efter formødet.",
+                 "Registrér formødets deltagere og familiens svar", href)
+
+# A plan item's status (FgcPlanItem.status, FgcPlanReview.status).
+PLAN_STATUSES = {"not_started": "Ikke startet", "in_progress": "I gang", "done": "Gennemført",
+                 "not_done": "Ikke gennemført"}
+
+
+def match_questions(existing: list[tuple[int, str]], lines: list[str]
+                    ) -> tuple[dict[int, tuple[str, int]], list[tuple[str, int]], list[int]]:
+    """Carry the referral questions over to a new text, one question a line: a question
+    whose text is unchanged keeps its id (and the plan items linked to it), a line changed
+    in place keeps the id of the question that stood on that line. Returns the kept ids with
+    their (new) text and position, the new (text, position) pairs, and the removed ids."""
+    kept: dict[int, tuple[str, int]] = {}
+    free = dict(existing)
+    unmatched: list[tuple[str, int]] = []
+    for position, text in enumerate(lines):
+        same = next((qid for qid, old in free.items() if old == text), None)
+        if same is None:
+            unmatched.append((text, position))
+        else:
+            kept[same] = (text, position)
+            del free[same]
+    by_old_position = {index: qid for index, (qid, _) in enumerate(existing)}
+    added: list[tuple[str, int]] = []
+    for text, position in unmatched:
+        qid = by_old_position.get(position)
+        if qid is not None and qid in free:
+            kept[qid] = (text, position)
+            del free[qid]
+        else:
+            added.append((text, position))
+    return kept, added, list(free)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from coordinator import clock
-from coordinator.meetings import offers, safety
+from coordinator.meetings import formoede, offers, safety
 from coordinator.meetings.service import MeetingView
 from coordinator.meetings.tables import FatherAssessment
 
@@ -31,6 +31,17 @@ async def father_consent(family_id: int | None) -> bool:
         (FatherAssessment.family == family_id) & FatherAssessment.mother_agreed_on.is_not_null())
 
 
+async def fgc_refusal(meeting: Mapping[str, Any]) -> offers.Offer | None:
+    """For a familierådslagning: why it may not be planned yet (the family has not agreed
+    at the formøde to go on); None when it may, and for every other kind."""
+    if meeting["kind"] != "familieraadslagning" or not meeting.get("fgc_case"):
+        return None
+    case = await formoede.case_of(meeting)
+    offer = offers.fgc_meeting_offer(meeting["family"], case["formoede_on"] if case else None,
+                                     case["formoede_agreement"] if case else "")
+    return None if offer.allowed else offer
+
+
 async def meeting_offers(view: MeetingView, people: Iterable[Mapping[str, Any]] = (),
                          now: datetime | None = None) -> MeetingOffers:
     """What the meeting page offers, from the meeting as the page shows it."""
@@ -44,7 +55,8 @@ async def meeting_offers(view: MeetingView, people: Iterable[Mapping[str, Any]] 
         family_id=meeting["family"], part_starts=[p["starts_at"] for p in view.parts],
         participant_count=len(view.participants),
         blocking=[f.message for f in view.findings if f.severity == safety.BLOCK],
-        father_consent=consent, now=now or clock.now())
+        father_consent=consent, now=now or clock.now(),
+        fgc_refusal=await fgc_refusal(meeting))
     return MeetingOffers(
         status=offers.status_offers(state), held=offers.held_offer(state),
         people={p["id"]: offers.person_offer(p.get("role", ""), consent, meeting["family"])

@@ -23,6 +23,7 @@ from coordinator.meetings import (
     flows,
     formoede,
     kinds,
+    offers,
     participants,
     planner,
     readiness,
@@ -111,7 +112,12 @@ class FgcController(Controller):
             "family": family, "view": view, "statuses": flows.FGC_STATUS, "today": _today(),
             "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
             "organisations": await service.organisation_choices(), "followup_date": followup_date,
-            "roles": participants.ROLES})
+            "roles": participants.ROLES, "initiators": offers.INITIATORS,
+            "agreements": offers.AGREEMENTS, "plan_statuses": offers.PLAN_STATUSES,
+            "may_approve": await flows.may_approve_plan(web.user_of(request), family_id),
+            "meeting_offer": offers.fgc_meeting_offer(
+                family_id, view.case["formoede_on"], view.case["formoede_agreement"])
+            if view.case else None})
 
     def _back(self, family_id: int, anchor: str) -> str:
         return f"/families/{family_id}/familieraadslagning#{anchor}"
@@ -139,6 +145,16 @@ class FgcController(Controller):
             web.user_of(request), family, _version(form), concern, questions, referred_on,
             web.client_address(request)))
 
+    @post("/initiator")
+    async def initiator(self, request: Request, family_id: FromPath[int]) -> Response:
+        """Who took the initiative to the familierådslagning."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        kind = web.text(form, "initiator_kind", "Initiativtager", max_length=16)
+        name = web.text(form, "initiator_name", "Navn eller beskrivelse", max_length=200)
+        return await _guarded(request, self._back(family_id, "initiator"), lambda: flows.set_initiator(
+            web.user_of(request), family, _version(form), kind, name, web.client_address(request)))
+
     @post("/samordner")
     async def samordner(self, request: Request, family_id: FromPath[int]) -> Response:
         family = await self._family(request, family_id, Action.WRITE)
@@ -159,6 +175,19 @@ class FgcController(Controller):
         day = web.a_date(form, "formoede_on", "Dato for formødet")
         return await _guarded(request, self._back(family_id, "formoede"), lambda: formoede.set_formoede(
             web.user_of(request), family, _version(form), day, web.client_address(request)))
+
+    @post("/formoede/outcome")
+    async def formoede_outcome(self, request: Request, family_id: FromPath[int]) -> Response:
+        """Who took part in the formøde and whether the family agreed to go on."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        people = web.text(form, "formoede_participants", "Deltagere i formødet", max_length=2000)
+        agreement = web.text(form, "formoede_agreement", "Familiens svar", max_length=16)
+        note = web.text(form, "formoede_note", "Note fra formødet", max_length=4000)
+        return await _guarded(request, self._back(family_id, "formoede-outcome"),
+                              lambda: formoede.record_outcome(
+                                  web.user_of(request), family, _version(form), people, agreement,
+                                  note, web.client_address(request)))
 
     @post("/tasks")
     async def add_task(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -197,9 +226,33 @@ class FgcController(Controller):
         action = web.text(form, "action", "Handling", required=True, max_length=2000)
         who = web.text(form, "who", "Hvem", required=True, max_length=200)
         by_when = web.a_date(form, "by_when", "Hvornår", required=False)
+        question = web.integer(form, "question", "Spørgsmål", required=False, minimum=1)
+        reason = web.text(form, "reason", "Hvorfor ændres planen", max_length=2000)
         await flows.add_plan_item(web.user_of(request), family, action, who, by_when,
-                                  web.client_address(request))
+                                  question, reason, web.client_address(request))
         return web.see_other(request, self._back(family_id, "step-6"))
+
+    @post("/plan/approve")
+    async def approve_plan(self, request: Request, family_id: FromPath[int]) -> Response:
+        """The socialrådgiver's approval of the family's plan, with conditions."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        conditions = web.text(form, "conditions", "Betingelser", max_length=4000)
+        return await _guarded(request, self._back(family_id, "approval"), lambda: flows.approve_plan(
+            web.user_of(request), family, _version(form), conditions, web.client_address(request)))
+
+    @post("/plan/{item_id:int}/review")
+    async def review_item(self, request: Request, family_id: FromPath[int],
+                          item_id: FromPath[int]) -> Response:
+        """A plan item's status and a note, kept as its history."""
+        family = await self._family(request, family_id, Action.WRITE)
+        form, _ = await _form(request)
+        status = web.text(form, "status", "Status", max_length=16)
+        note = web.text(form, "note", "Note", max_length=2000)
+        return await _guarded(request, self._back(family_id, f"item-{item_id}"),
+                              lambda: flows.review_plan_item(
+                                  web.user_of(request), family, item_id, _version(form), status,
+                                  note, web.client_address(request)))
 
     @post("/followup")
     async def followup(self, request: Request, family_id: FromPath[int]) -> Response:

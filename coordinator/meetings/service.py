@@ -25,7 +25,15 @@ from coordinator.families import cases
 from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
-from coordinator.meetings import availability, formoede, kinds, planner, protected, safety
+from coordinator.meetings import (
+    availability,
+    formoede,
+    kinds,
+    offers,
+    planner,
+    protected,
+    safety,
+)
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.tables import (
     FatherAssessment,
@@ -1237,6 +1245,19 @@ async def _bic_allowed(meeting: Mapping[str, Any]) -> None:
                             "er registreret.")
 
 
+async def _fgc_allowed(meeting: Mapping[str, Any]) -> None:
+    """A familierådslagning is planned or sent only after the family agreed at the formøde
+    to go on (``offers.fgc_meeting_offer``). Every familierådslagning of the flow belongs to
+    its case; only those are the flow's to hold back."""
+    if meeting["kind"] != "familieraadslagning" or not meeting.get("fgc_case"):
+        return
+    case = await formoede.case_of(meeting)
+    offer = offers.fgc_meeting_offer(meeting["family"], case["formoede_on"] if case else None,
+                                     case["formoede_agreement"] if case else "")
+    if not offer.allowed:
+        raise web.UserError(f"{offer.reason} {offer.way}, før mødet planlægges.", 409)
+
+
 async def change_status(user: Principal, meeting: Mapping[str, Any], version: int | None,
                         target: str, address: str = "", reason: str = "") -> None:
     """Move the meeting through its lifecycle (plan, send invites, reopen, cancel)."""
@@ -1250,6 +1271,7 @@ async def change_status(user: Principal, meeting: Mapping[str, Any], version: in
     participants = await participants_of(meeting["id"])
     if goal in (kinds.MeetingStatus.PLANNED, kinds.MeetingStatus.INVITED):
         await _bic_allowed(meeting)
+        await _fgc_allowed(meeting)
         if any(p["starts_at"] is None for p in parts):
             raise web.UserError("Sæt tidspunkt for alle mødets dele, før mødet planlægges.")
         if not participants:

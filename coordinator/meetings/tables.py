@@ -51,6 +51,15 @@ class FgcCase(Table):
     # the formøde (samordner, socialrådgiver, child and family choose whom to invite):
     # no time for the meeting itself is proposed before it
     formoede_on = Date(null=True, default=None)
+    # who took the initiative (meetings.offers.INITIATORS) and their name or a description
+    initiator_kind = Varchar(length=16, default="")
+    initiator_name = Varchar(length=200, default="")
+    # the formøde's outcome: who took part, and whether the family agreed to go on
+    # (offers.AGREEMENTS: "yes", "no", "needs_time"; empty: not recorded). No meeting is
+    # planned before the family said yes.
+    formoede_participants = Text(default="")
+    formoede_agreement = Varchar(length=16, default="")
+    formoede_note = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)
@@ -68,8 +77,19 @@ class FgcTask(Table):
     position = Integer(default=0)
 
 
+class FgcQuestion(Table):
+    """One referral question the family's plan must answer (the referral's text, one
+    question a line); plan items refer to it."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
+    text = Text()
+    position = Integer(default=0)
+
+
 class FgcPlanItem(Table):
-    """One action of the family's plan: what, who, by when."""
+    """One action of the family's plan: what, who, by when, the referral question it
+    answers, and its status (offers.PLAN_STATUSES; set by the reviews)."""
     id: Serial  # Piccolo adds the primary key; declared here for type checkers
 
     case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
@@ -77,6 +97,36 @@ class FgcPlanItem(Table):
     who = Varchar(length=200, default="")
     by_when = Date(null=True, default=None)
     position = Integer(default=0)
+    question = ForeignKey(references=FgcQuestion, on_delete=OnDelete.set_null, null=True,
+                          index=True)
+    status = Varchar(length=16, default="not_started")
+    version = Integer(default=1)
+
+
+class FgcPlanApproval(Table):
+    """The socialrådgiver's approval of the family's plan: who, when, on which conditions.
+    The newest one is the plan's approval; a change after it is an ``FgcPlanChange``."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
+    approved_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    approved_by_name = Varchar(length=200, default="")
+    approved_at = Timestamptz(default=TimestamptzNow())
+    conditions = Text(default="")
+
+
+class FgcPlanChange(Table):
+    """A change of an approved plan, recorded with who, when and why (it needs a new
+    approval)."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    case = ForeignKey(references=FgcCase, on_delete=OnDelete.cascade, index=True)
+    approval = ForeignKey(references=FgcPlanApproval, on_delete=OnDelete.cascade, index=True)
+    summary = Text()
+    reason = Text(default="")
+    changed_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    changed_by_name = Varchar(length=200, default="")
+    changed_at = Timestamptz(default=TimestamptzNow())
 
 
 class FatherAssessment(Table):
@@ -295,3 +345,17 @@ class BusyFeed(Table):
     error = Text(default="")
     skipped = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FgcPlanReview(Table):
+    """A review of one plan item (status and note), at the follow-up meeting when there is
+    one; kept as the item's history."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    item = ForeignKey(references=FgcPlanItem, on_delete=OnDelete.cascade, index=True)
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.set_null, null=True)
+    status = Varchar(length=16)
+    note = Text(default="")
+    reviewed_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    reviewed_by_name = Varchar(length=200, default="")
+    reviewed_at = Timestamptz(default=TimestamptzNow())

@@ -188,6 +188,23 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
     await expect(page.locator("#step-3")).to_contain_text(f"Samordner: {SAMORDNER}")
     await shot(page, "journey-2-fgc-samordner")
 
+    # 4. The formøde with the family, held today: who took part and the family's yes to go
+    # on. A familierådslagning is planned and sent only after that yes.
+    await tab_to(page, id="fm-date")
+    await type_datetime(page, datetime.combine(date.today(), time(12)))
+    await tab_to(page, text="Gem formødets dato")
+    await press(page)
+    await expect(page.locator("#formoede")).to_contain_text("Formøde:")
+    await tab_to(page, id="fo-people")
+    await page.keyboard.type("Mor, børnene, mormor, samordneren og socialrådgiveren")
+    await tab_to(page, text="yes")
+    await page.keyboard.press("Space")
+    await tab_to(page, text="Gem formødets udfald")
+    await press(page)
+    await expect(page.locator("#formoede-outcome")).to_contain_text("Familiens svar: Ja")
+    await axe_check(page)
+    await shot(page, "journey-2-fgc-formoede")
+
     # 5. The meeting in three parts: a first guess at the times, replaced from the suggestions.
     day = next_working_day(date.today(), 14)
     windows = {"information": (time(9), time(9, 45)), "family_time": (time(9, 45), time(11, 45)),

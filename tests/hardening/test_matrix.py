@@ -155,12 +155,19 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/families/{family_id:int}/familieraadslagning/assessment"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/referral"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/samordner"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/familieraadslagning/initiator"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/formoede"): FAMILY_WRITE,
+    ("POST", "/families/{family_id:int}/familieraadslagning/formoede/outcome"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/tasks"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/tasks/{task_id:int}/done"):
         FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/meeting"): FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/plan"): FAMILY_WRITE,
+    # only a socialrådgiver on the team approves the plan; the leader on it is refused
+    ("POST", "/families/{family_id:int}/familieraadslagning/plan/approve"): Expect(
+        {**FAMILY_WRITE.own, "leder": "403"}, FAMILY_WRITE.foreign),
+    ("POST", "/families/{family_id:int}/familieraadslagning/plan/{item_id:int}/review"):
+        FAMILY_WRITE,
     ("POST", "/families/{family_id:int}/familieraadslagning/followup"): FAMILY_WRITE,
     # Barnet i Centrum
     ("GET", "/families/{family_id:int}/bic"): FATHER_SIDE_PAGE,
@@ -275,8 +282,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
 }
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
-SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "session_id", "participant_id",
-           "number", "member_id", "record_id", "assessment_id", "scale_id", "goal_id"}
+SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "item_id", "session_id",
+           "participant_id", "number", "member_id", "record_id", "assessment_id", "scale_id",
+           "goal_id"}
 # Tables whose rows a refused request may still write: the audit log records refusals,
 # sessions record activity.
 NOT_FINGERPRINTED = {"audit_event", "app_session", "login_attempt"}

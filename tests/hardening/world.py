@@ -23,9 +23,17 @@ from coordinator.followup.tables import Stay
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import AnswerToken, ReplyRecord
-from coordinator.meetings import flows
+from coordinator.meetings import flows, formoede
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import BicSession, FatherAssessment, FgcCase, FgcTask, Meeting, Room
+from coordinator.meetings.tables import (
+    BicSession,
+    FatherAssessment,
+    FgcCase,
+    FgcPlanItem,
+    FgcTask,
+    Meeting,
+    Room,
+)
 from coordinator.method.tables import Goal, SosScale
 from coordinator.network.tables import KeepApart, Organisation, Relation
 from coordinator.reminders import preferences
@@ -98,6 +106,12 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                               "" if samordner else "eva@example.net", "")
     await flows.add_task(worker, family, "Book lokale", None)
     task = (await FgcTask.select(FgcTask.id).order_by(FgcTask.id, ascending=False).first())["id"]
+    case_id = (await FgcTask.select(FgcTask.case).where(FgcTask.id == task).first())["case"]
+    item = (await FgcPlanItem.insert(FgcPlanItem(case=case_id, action=f"{mother_name} ringer",
+                                                 who=mother_name)))[0]["id"]
+    # the formøde, where the family agreed to go on (no meeting is planned before that)
+    await formoede.set_formoede(worker, family, None, today)
+    await formoede.record_outcome(worker, family, None, "Mor, mormor og samordneren", "yes", "")
     day = working_day(days)
     fgc_meeting = await flows.create_fgc_meeting(worker, family, {
         "information": (at(day, 9), at(day, 9, 45)),
@@ -162,7 +176,7 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     member = members[-1]["id"]  # the leader on the own team (the worker stays), else the worker
     side.ids = {
         "family_id": family_id, "person_id": teacher, "relation_id": relation, "pair_id": pair,
-        "task_id": task, "session_id": session, "meeting_id": meeting_id,
+        "task_id": task, "item_id": item, "session_id": session, "meeting_id": meeting_id,
         "fgc_meeting_id": fgc_meeting, "participant_id": participant,
         "fgc_participant_id": fgc_participant, "token": token, "link": reminder_link,
         "bic_meeting_id": bic_meeting, "bic_participant_id": bic_participant,

@@ -424,12 +424,13 @@ async def test_the_samordner_decides_proposals_on_the_familieraadslagning_she_pl
     (DECLINECOUNTER to the proposer), as for the organiser."""
     from tests.meetings import support as meeting_support
     from tests.meetings.test_fgc_http import _post as fgc_post
-    from tests.meetings.test_fgc_http import _through_samordner
+    from tests.meetings.test_fgc_http import _formoede_agreed, _through_samordner
 
     s = await support.scenario(with_father=False)
     ida = await factories.user("samordner", username="ida-forslag", full_name="Ida Samordner")
     await factories.login(other_client, s.worker)
     await _through_samordner(other_client, s.family["id"], ida)
+    await _formoede_agreed(other_client, s.family["id"])  # planned only after the family's yes
     day = support.working_day(15)
     created = await fgc_post(other_client, s.family["id"], "meeting",
                              {"location": "Rådhuset", **meeting_support.fgc_times(day)})

@@ -38,6 +38,14 @@ async def _through_samordner(client, family_id, samordner):
         "samordner_user": str(samordner.id)})).status_code == 303
 
 
+async def _formoede_agreed(client, family_id):
+    today = app_clock.today().isoformat()
+    assert (await _post(client, family_id, "formoede", {"formoede_on": today})).status_code == 303
+    r = await _post(client, family_id, "formoede/outcome", {
+        "formoede_participants": "Mor, Emma, mormor, samordneren", "formoede_agreement": "yes"})
+    assert r.status_code == 303, r.text[:300]
+
+
 async def test_whole_flow_three_parts_each_participant_their_parts(client):
     sara = await f.user(username="sara-fgc")
     ida = await f.user("samordner", username="ida-fgc")
@@ -67,6 +75,8 @@ async def test_whole_flow_three_parts_each_participant_their_parts(client):
     assert by_name["Lise Lærer"] == ["information"]
     assert by_name[sara.full_name] == ["information", "plan"]
     assert by_name[ida.full_name] == ["information", "plan"]
+    # the formøde: the family agrees to go on, so the meeting may be planned and sent
+    await _formoede_agreed(client, family_id)
     # plan → invite → held → plan items → follow-up about three months later
     for target in ("planned", "invited"):
         r = await f.post_form(client, f"{page}/status", {"target": target}, page=page)
@@ -136,7 +146,8 @@ async def test_samordner_on_team_refused_and_meeting_in_past_or_holiday_refused(
 @pytest.mark.parametrize("method,suffix", [
     ("get", "/"), ("post", "/assessment"), ("post", "/referral"), ("post", "/samordner"),
     ("post", "/tasks"), ("post", "/tasks/1/done"), ("post", "/meeting"), ("post", "/plan"),
-    ("post", "/followup"),
+    ("post", "/followup"), ("post", "/initiator"), ("post", "/formoede"),
+    ("post", "/formoede/outcome"),
 ])
 async def test_foreign_family_is_404_on_every_route(client, method, suffix):
     sara = await f.user()
