@@ -168,7 +168,10 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
         "r-questions": questions}, "Gem henvisning")
     refusal = page.locator("#step-2 .form-refusal")
     await expect(refusal).to_contain_text("»Bekymring« nævner")
-    await expect(refusal).to_be_focused()
+    # The message stands at the field it is about, which has the focus and says it is wrong.
+    concern = page.locator("#r-concern")
+    await expect(concern).to_be_focused()
+    await expect(concern).to_have_attribute("aria-invalid", "true")
     await expect(page.locator("#r-questions")).to_have_value(questions)
     await axe_check(page)
     await shot(page, "journey-2-fgc-referral-refused")
