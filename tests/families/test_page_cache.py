@@ -296,7 +296,7 @@ async def test_migrate_leaves_installed_triggers_alone(monkeypatch):
     # a migration that rebuilds a table installs its triggers again through the registry
     name = "content_stamp" if db.engine_name() == "postgresql" else "content_stamp_stay_insert"
     on = ' ON "stay"' if db.engine_name() == "postgresql" else ""
-    await db.engine().run_ddl(f'DROP TRIGGER "{name}"{on}')
+    await db.engine().run_ddl(f'DROP TRIGGER "{name}"{on}', in_pool=False)  # committed, as install's
     assert "stay" not in await revisions.installed_triggers()
     await triggers.install("content_stamp", ["stay"])
     assert await revisions.installed_triggers() == set(revisions.WATCHED)

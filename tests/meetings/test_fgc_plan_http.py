@@ -4,6 +4,7 @@ socialrådgiver's approval, changes after it recorded, and each item reviewed wi
 import html
 import importlib
 from datetime import timedelta
+
 import pytest
 
 from coordinator import clock as app_clock
@@ -21,6 +22,7 @@ from coordinator.meetings.tables import (
     Meeting,
 )
 from tests import factories as f
+from tests.meetings import support as s
 
 BASE = "/families/{}/familieraadslagning"
 QUESTIONS = "Hvem henter Emma i skole?\nHvem kan mor ringe til om aftenen?"
@@ -28,6 +30,9 @@ QUESTIONS = "Hvem henter Emma i skole?\nHvem kan mor ringe til om aftenen?"
 
 async def _post(client, family_id, step, data, htmx=False):
     path = BASE.format(family_id)
+    if "version" not in data:  # the version its page shows, as the browser sends it
+        version = await s.form_version(client, f"{path}/", f"{path}/{step}")
+        data = {**data, **({"version": version} if version is not None else {})}
     return await f.post_form(client, f"{path}/{step}", data, page=f"{path}/", htmx=htmx)
 
 

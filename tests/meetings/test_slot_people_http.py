@@ -21,6 +21,9 @@ BASE = "/families/{}/familieraadslagning"
 
 async def _post(client, family_id, step, data):
     path = BASE.format(family_id)
+    if "version" not in data:  # the version its page shows, as the browser sends it
+        version = await s.form_version(client, f"{path}/", f"{path}/{step}")
+        data = {**data, **({"version": version} if version is not None else {})}
     return await f.post_form(client, f"{path}/{step}", data, page=f"{path}/")
 
 
