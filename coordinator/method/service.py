@@ -285,12 +285,21 @@ async def meeting_choices(family_id: int) -> list[dict]:
 async def goal_rows(family_id: int, today: date) -> list[dict]:
     """The family's goals, each with its evaluations (newest first), the next evaluation
     and its state; sub-goals under their goal (``subgoals``), in creation order."""
+    return (await goal_rows_of([family_id], today)).get(family_id, [])
+
+
+async def goal_rows_of(family_ids: list[int], today: date) -> dict[int, list[dict]]:
+    """``goal_rows`` of several families in two statements (the team agenda's families)."""
+    if not family_ids:
+        return {}
     rows = await Goal.select(
         *Goal.all_columns(), Goal.plan_item.action.as_alias("plan_item_action"),
-    ).where(Goal.family == family_id).order_by(Goal.id)
+    ).where(Goal.family.is_in(family_ids)).order_by(Goal.id)
+    if not rows:
+        return {}
     evaluations = await GoalEvaluation.select(
         *GoalEvaluation.all_columns(), GoalEvaluation.meeting.title.as_alias("meeting_title"),
-    ).where(GoalEvaluation.family == family_id).order_by(
+    ).where(GoalEvaluation.family.is_in(sorted({row["family"] for row in rows}))).order_by(
         GoalEvaluation.evaluated_on, GoalEvaluation.id)
     by_goal: dict[int, list[dict]] = {}
     for e in evaluations:
@@ -307,10 +316,10 @@ async def goal_rows(family_id: int, today: date) -> list[dict]:
         row["cadence_label"] = goals.CADENCE_LABELS.get(row["cadence"], row["cadence"])
         row["subgoals"] = []
     by_id = {row["id"]: row for row in rows}
-    top: list[dict] = []
+    top: dict[int, list[dict]] = {}
     for row in rows:
         parent = by_id.get(row["parent_id"]) if row["parent_id"] else None
-        (parent["subgoals"] if parent else top).append(row)
+        (parent["subgoals"] if parent else top.setdefault(row["family"], [])).append(row)
     return top
 
 
@@ -446,8 +455,9 @@ async def due_evaluations(user: Principal, family_ids: list[int], on: date,
     if not mine:
         return {}
     result: dict[int, list[str]] = {}
+    by_family = await goal_rows_of(mine, on)
     for family_id in mine:
-        for goal in await goal_rows(family_id, on):
+        for goal in by_family.get(family_id, []):
             for g in (goal, *goal["subgoals"]):
                 if goals.is_due(g["next_evaluation"], on, AGENDA_LOOKAHEAD_DAYS):
                     result.setdefault(family_id, []).append(

@@ -112,7 +112,9 @@ class FamilyTrappe:
 
 
 def _build(family: Mapping[str, Any], children: list[dict], rows: list[dict],
-           after_care: date | None, today: date) -> FamilyTrappe:
+           after_care: date | None, today: date, *, drawn: bool = True) -> FamilyTrappe:
+    """The family's trappe; without ``drawn`` no timelines are drawn (the start page's and
+    the team agenda's due lists need only the follow-ups)."""
     kind = rules.case_type(bool(family["at_crisis_centre"]), after_care, today)
     by_id = {r["id"]: r for r in rows}
     corrected_by = {r["corrects"]: r["id"] for r in rows if r["corrects"] is not None}
@@ -127,7 +129,8 @@ def _build(family: Mapping[str, Any], children: list[dict], rows: list[dict],
         in_force = [by_id[i] for i in force_ids]
         result.children.append(ChildTrappe(
             child, mine, in_force,
-            timeline.svg(child["name"], [(r["assessed_on"], r["step"]) for r in in_force]),
+            timeline.svg(child["name"], [(r["assessed_on"], r["step"]) for r in in_force])
+            if drawn else "",
             rules.next_followup(child["id"], kind, [_plain(r) for r in in_force], opened)))
     return result
 
@@ -295,7 +298,7 @@ async def _due(rows: list[dict], on: date, names: bool = True) -> list[DueItem]:
     items = []
     for family in rows:
         trappe = _build(family, children[family["id"]], assessments.get(family["id"], []),
-                        after_care.get(family["id"]), on)
+                        after_care.get(family["id"]), on, drawn=False)
         for index, child in enumerate(trappe.children, start=1):
             f = child.followup
             if f.due_within(on):
