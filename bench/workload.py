@@ -67,7 +67,7 @@ MIX = {  # kind -> weight in %
     "home": 10, "family": 20, "network": 10, "meeting": 20,
     "write_network": 4, "write_meeting": 3, "answer": 3,
     "feed_304": 15, "feed_200": 5,
-    "criteria": 5, "agenda": 5,
+    "criteria": 5, "agenda": 3, "agenda_leader": 2,
 }
 LABELS = {
     "home": "Start page (own families)", "family": "Family page", "network": "Network page",
@@ -75,7 +75,8 @@ LABELS = {
     "write_meeting": "Write: meeting description",
     "answer": "Write: partner's answer via the link", "feed_304": "Partner feed, 304",
     "feed_200": "Partner feed, 200", "criteria": "Success criteria (leader)",
-    "agenda": "Team-meeting agenda (leader)",
+    "agenda": "Team-meeting agenda (socialrådgiver)",
+    "agenda_leader": "Team-meeting agenda (leader)",
 }
 TARGET_SHARE = 20.0  # % of hello-world
 TARGET_P95_MS = 100.0
@@ -353,6 +354,8 @@ def request_for(kind: str, plan: Plan, rng: random.Random) -> tuple[str, str, di
         return "GET", plan.feed_path, {}, b"", {200}
     if kind == "criteria":
         return "GET", "/followup/succeskriterier", {"Cookie": plan.leader_cookie}, b"", {200}
+    if kind == "agenda":  # her own teams' families (up to 30 in the bench data)
+        return "GET", "/followup/teammoede", cookie, b"", {200}
     return "GET", "/followup/teammoede", {"Cookie": plan.leader_cookie}, b"", {200}
 
 

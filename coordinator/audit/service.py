@@ -90,6 +90,19 @@ class _GroupCommit:
             self._writer = asyncio.create_task(self._write())
         await done
 
+    async def add_many(self, rows: Sequence[tuple]) -> None:
+        """Several rows; returns when all of them are committed (a long list may be split
+        over more than one write)."""
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for values in rows:
+            done: asyncio.Future[None] = loop.create_future()
+            self._pending.append((values, done))
+            waiting.append(done)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        await asyncio.gather(*waiting)
+
     async def _write(self) -> None:
         try:
             await asyncio.sleep(0)  # let the requests that are ready add their rows
@@ -136,14 +149,21 @@ async def record_many(
 ) -> None:
     """Append one audit event per (family id, summary) in multi-row INSERTs.
 
-    Same rows as calling ``record`` once per family, but one statement per 1,000 rows: a
-    page listing many families holds the write lock for one round trip, not one per family.
+    Same rows as calling ``record`` once per family, but in multi-row statements: a page
+    listing many families holds the write lock for one round trip, not one per family.
+    Inside a transaction the rows commit with it; outside one (a page's reads) they go with
+    the concurrent requests' rows through the group commit, as ``record``'s do.
     """
     at = clock.now()
     who = (user.id if user else None, user.username if user else "",
            user.role.value if user else "")
     rows = [(at, *who, action, entity, str(entity_id), family_id, summary[:2000],
              client_address) for family_id, summary in families]
+    if not rows:
+        return
+    if not db.in_transaction():  # a page's reads: with the other requests' rows (``record``)
+        await _group_commit().add_many(rows)
+        return
     # 10 bound values per row: stay far below the drivers' 32,767 arguments per statement.
     for start in range(0, len(rows), RECORD_MANY_CHUNK):
         chunk = rows[start:start + RECORD_MANY_CHUNK]

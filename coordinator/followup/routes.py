@@ -91,15 +91,14 @@ class FollowupController(Controller):
         if chosen is not None:
             on = chosen
         # ``own``: her teams' families; the rest are her unit's.
-        rows, unit_left_out, own = await service.team_agenda(user, on, web.client_address(request))
+        address = web.client_address(request)
+        team = await service.team_agenda(user, on, address)
         return web.render("followup/teammoede.html", {
-            "on": on, "rule": rule, "rows": rows, "starts_at": agenda.team_meeting_start(on),
-            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": own,
-            "unit_left_out": unit_left_out,
-            "trappe_due": await trappe.agenda_for(user, [r.family_id for r in rows], on,
-                                                  web.client_address(request)),
-            "goals_due": await method.due_evaluations(user, sorted(own), on,
-                                                      web.client_address(request))})
+            "on": on, "rule": rule, "rows": team.rows, "starts_at": agenda.team_meeting_start(on),
+            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": team.own_ids,
+            "unit_left_out": team.unit_left_out,
+            "trappe_due": await trappe.agenda_for(user, team.own, team.unit_ids, on, address),
+            "goals_due": await method.due_evaluations(user, team.own, on, address)})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ built for the team's audience only, and every route here is the team's (404 othe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock, db
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Audience, Principal
+from coordinator.auth.roles import CASE_HOLDERS
 from coordinator.families import service as families
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FgcCase, FgcPlanItem
@@ -447,11 +449,15 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     }}
 
 
-async def due_evaluations(user: Principal, family_ids: list[int], on: date,
+async def due_evaluations(user: Principal, own: Sequence[dict], on: date,
                           address: str = "") -> dict[int, list[str]]:
-    """For the team agenda: per family whose team ``user`` is on, the goals whose
-    evaluation falls due within the agenda's look-ahead (or is overdue), audited."""
-    mine = [f["id"] for f in await families.families_for(user) if f["id"] in set(family_ids)]
+    """For the team agenda: per family whose team ``user`` is on (``own``, the rows the team
+    agenda checked, ``followup.service.team_agenda``), the goals whose evaluation falls due
+    within the agenda's look-ahead (or is overdue), audited. The father's side (a
+    kontaktperson) never gets the handleplan, whatever it is given."""
+    if user.role not in CASE_HOLDERS:
+        return {}
+    mine = [f["id"] for f in own]
     if not mine:
         return {}
     result: dict[int, list[str]] = {}
@@ -462,11 +468,8 @@ async def due_evaluations(user: Principal, family_ids: list[int], on: date,
                 if goals.is_due(g["next_evaluation"], on, AGENDA_LOOKAHEAD_DAYS):
                     result.setdefault(family_id, []).append(
                         f"{g['title']}: {g['due'].text.lower()} ({g['next_evaluation']:%d.%m.%Y})")
-    if result:
-        async with db.transaction():
-            await audit.record_many(user, "read", GOAL_ENTITY, on.isoformat(),
-                                    [(fid, "Mål til evaluering på teammødet") for fid in result],
-                                    address)
+    await audit.record_many(user, "read", GOAL_ENTITY, on.isoformat(),
+                            [(fid, "Mål til evaluering på teammødet") for fid in result], address)
     return result
 
 

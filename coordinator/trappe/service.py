@@ -11,7 +11,7 @@ the father's side (BIC pages, invitations, feeds).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -322,22 +322,20 @@ async def due_for(user: Principal, address: str = "") -> list[DueItem]:
     return items
 
 
-async def agenda_for(user: Principal, family_ids: Iterable[int], on: date, address: str = ""
-                     ) -> list[DueItem]:
+async def agenda_for(user: Principal, own: Sequence[dict], unit_ids: Sequence[int], on: date,
+                     address: str = "") -> list[DueItem]:
     """The trappe point of the team meeting on ``on``: the follow-ups due by then for the
-    families on the agenda that the user may see (her teams' families with the children's
-    names; a leader's unit families with the step and dates only), audited."""
-    wanted = set(family_ids)
-    own = [r for r in await families.families_for(user) if r["id"] in wanted]
-    own_ids = {r["id"] for r in own}
+    families on the agenda, audited: ``own``, the rows of her teams' families, with the
+    children's names; ``unit_ids``, a leader's unit families, with the step and dates only.
+    Both as the team agenda checked them (``followup.service.team_agenda``); the father's
+    side (a kontaktperson) never gets the trappe, whatever it is given."""
+    if user.role not in (Role.SOCIALRAADGIVER, Role.LEDER):
+        return []
     unit_rows: list[dict] = []
-    if user.role is Role.LEDER:
-        unit = await units.unit_of(user)
-        extra = sorted((set(await units.unit_family_ids(unit)) & wanted) - own_ids)
-        if extra and may_lead_unit(user, unit, {unit}):
-            unit_rows = await db.fetch(
-                f'SELECT * FROM "family" WHERE "id" IN ({db.marks(extra)})', *extra)
-    items = await _due(own, on) + await _due(unit_rows, on, names=False)
+    if unit_ids and user.role is Role.LEDER:
+        unit_rows = await db.fetch(
+            f'SELECT * FROM "family" WHERE "id" IN ({db.marks(unit_ids)})', *unit_ids)
+    items = await _due(list(own), on) + await _due(unit_rows, on, names=False)
     items.sort(key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
     await _audit_families(user, AGENDA_ENTITY, on.isoformat(),
                           {(i.family_id, i.family_name) for i in items}, address)
@@ -346,10 +344,8 @@ async def agenda_for(user: Principal, family_ids: Iterable[int], on: date, addre
 
 async def _audit_families(user: Principal, entity: str, entity_id: str,
                           rows: set[tuple[int, str]], address: str) -> None:
-    if not rows:
-        return
-    async with db.transaction():
-        await audit.record_many(user, "read", entity, entity_id, sorted(rows), address)
+    """One audit row per family shown, committed with the concurrent requests' rows."""
+    await audit.record_many(user, "read", entity, entity_id, sorted(rows), address)
 
 
 # --- the success criterion ------------------------------------------------------------------------

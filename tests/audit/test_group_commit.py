@@ -75,3 +75,18 @@ async def test_a_failed_write_reaches_every_caller_in_it(monkeypatch):
     monkeypatch.setattr(db, "fetch", original)
     await audit.record(user, "read", "familieside", 9, None, "Igen")  # the next batch works
     assert await AuditEvent.count().where(AuditEvent.summary == "Igen") == 1
+
+
+async def test_a_pages_many_reads_go_with_the_other_requests_and_are_all_on_record(statements):
+    """``record_many`` outside a transaction (a list page): its rows join the group commit;
+    it returns when every row is committed, also when they take more than one write."""
+    user = await f.user()
+    family = await f.family(user)
+    many = [(family, f"Liste {n}") for n in range(audit.GROUP_COMMIT_ROWS + 20)]
+    statements.clear()
+    await asyncio.gather(
+        audit.record_many(user, "read", "liste", "", many, "127.0.0.1"),
+        audit.record(user, "read", "familieside", family, family, "Samtidig", "127.0.0.1"))
+    assert await AuditEvent.count().where(AuditEvent.summary.like("Liste %")) == len(many)
+    assert await AuditEvent.count().where(AuditEvent.summary == "Samtidig") == 1
+    assert len(statements) == 2  # 521 rows: one full write of 500, then the rest together

@@ -7,6 +7,7 @@ from datetime import timedelta
 from email import policy
 
 from coordinator import clock as app_clock
+from coordinator import db
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Audience
 from coordinator.families.tables import Family, TeamMember
@@ -263,7 +264,11 @@ async def test_goals_due_for_evaluation_are_on_the_team_agenda(client, other_cli
     contact = await f.user("kontaktperson")
     await TeamMember.insert(TeamMember(family=family_id, user=contact.id,
                                        team_role="Kontaktperson, Modtagelsen"))
-    assert await service.due_evaluations(contact, [family_id], today) == {}
+    from coordinator.followup import service as followup
+    seen = await followup.team_agenda(contact, today)
+    assert seen.own == []  # not a case holder: no families on an agenda
+    family_row = (await db.fetch('SELECT * FROM "family" WHERE "id" = {}', family_id))
+    assert await service.due_evaluations(contact, family_row, today) == {}
     await f.login(other_client, contact)
     r = await other_client.get(f"/followup/teammoede?date={today.isoformat()}")
     assert "Overskredet mål" not in r.text

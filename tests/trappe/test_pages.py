@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator import clock
+from coordinator import clock, db
 from coordinator.audit.tables import AuditEvent
 from coordinator.trappe import service
 from coordinator.trappe.routes import parse_draft
@@ -134,7 +134,8 @@ async def test_the_fathers_side_never_sees_the_childrens_assessments(client):
         assert "Randers-trappen" not in response.text, path
         assert "Ida Trappe" not in response.text or path == f"/meetings/{joint}", path
     assert await service.due_for(w.contact) == []
-    assert await service.agenda_for(w.contact, [w.family_id], clock.today()) == []
+    family_row = await db.fetch('SELECT * FROM "family" WHERE "id" = {}', w.family_id)
+    assert await service.agenda_for(w.contact, family_row, [w.family_id], clock.today()) == []
 
 
 async def test_the_trappe_is_an_agenda_item_of_the_network_meeting(client):
