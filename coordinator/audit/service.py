@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -54,7 +56,36 @@ async def record(
     if db.in_transaction():
         await db.fetch(_insert(1), *values)
         return
+    collected = _COLLECTED.get()
+    if collected is not None:
+        collected.append(values)
+        return
     await _group_commit().add(values)
+
+
+_COLLECTED: ContextVar[list[tuple] | None] = ContextVar("audit_collected", default=None)
+
+
+@contextlib.asynccontextmanager
+async def together() -> AsyncIterator[None]:
+    """The read records of one page that several services build, written in one go.
+
+    Inside, ``record`` and ``record_many`` outside a transaction collect their rows; at the
+    end of the block they go to the group commit together and the block is left when they
+    are committed, so the page still waits for its records, once instead of once per
+    service. They are written also when the block fails: what was read was read.
+    """
+    if _COLLECTED.get() is not None:  # already collecting: the outer block writes
+        yield
+        return
+    rows: list[tuple] = []
+    token = _COLLECTED.set(rows)
+    try:
+        yield
+    finally:
+        _COLLECTED.reset(token)
+        if rows:
+            await _group_commit().add_many(rows)
 
 
 _COLUMNS = ('INSERT INTO "audit_event" ("at", "user_id", "username", "role", "action", '
@@ -162,6 +193,10 @@ async def record_many(
     if not rows:
         return
     if not db.in_transaction():  # a page's reads: with the other requests' rows (``record``)
+        collected = _COLLECTED.get()
+        if collected is not None:
+            collected.extend(rows)
+            return
         await _group_commit().add_many(rows)
         return
     # 10 bound values per row: stay far below the drivers' 32,767 arguments per statement.

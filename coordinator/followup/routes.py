@@ -18,6 +18,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 
 from coordinator import clock, web
+from coordinator.audit import service as audit
 from coordinator.auth import roles
 from coordinator.auth.guards import (
     requires_aggregates,
@@ -92,13 +93,15 @@ class FollowupController(Controller):
             on = chosen
         # ``own``: her teams' families; the rest are her unit's.
         address = web.client_address(request)
-        team = await service.team_agenda(user, on, address)
+        async with audit.together():  # three parts' read records, one wait for them
+            team = await service.team_agenda(user, on, address)
+            trappe_due = await trappe.agenda_for(user, team.own, team.unit_ids, on, address)
+            goals_due = await method.due_evaluations(user, team.own, on, address)
         return web.render("followup/teammoede.html", {
             "on": on, "rule": rule, "rows": team.rows, "starts_at": agenda.team_meeting_start(on),
             "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": team.own_ids,
-            "unit_left_out": team.unit_left_out,
-            "trappe_due": await trappe.agenda_for(user, team.own, team.unit_ids, on, address),
-            "goals_due": await method.due_evaluations(user, team.own, on, address)})
+            "unit_left_out": team.unit_left_out, "trappe_due": trappe_due,
+            "goals_due": goals_due})
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

@@ -90,3 +90,26 @@ async def test_a_pages_many_reads_go_with_the_other_requests_and_are_all_on_reco
     assert await AuditEvent.count().where(AuditEvent.summary.like("Liste %")) == len(many)
     assert await AuditEvent.count().where(AuditEvent.summary == "Samtidig") == 1
     assert len(statements) == 2  # 521 rows: one full write of 500, then the rest together
+
+
+async def test_a_pages_parts_write_their_records_together_when_the_block_ends(statements):
+    user = await f.user()
+    family = await f.family(user)
+    statements.clear()
+    async with audit.together():
+        await audit.record_many(user, "read", "dagsorden", "", [(family, "Del 1")])
+        await audit.record(user, "read", "trappe", "", family, "Del 2")
+        async with audit.together():  # an inner block leaves the writing to the outer one
+            await audit.record_many(user, "read", "mål", "", [(family, "Del 3")])
+        assert await AuditEvent.count().where(AuditEvent.summary.like("Del %")) == 0
+    assert await AuditEvent.count().where(AuditEvent.summary.like("Del %")) == 3
+    assert len(statements) == 1
+
+    class Failed(Exception):
+        pass
+
+    with pytest.raises(Failed):
+        async with audit.together():
+            await audit.record(user, "read", "trappe", "", family, "Læst før fejlen")
+            raise Failed
+    assert await AuditEvent.count().where(AuditEvent.summary == "Læst før fejlen") == 1
