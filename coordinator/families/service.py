@@ -173,12 +173,13 @@ class ContentStamps:
     shared: str
 
 
-async def open_family_page(user: Principal, family_id: int, address: str
-                           ) -> tuple[dict, ContentStamps]:
-    """``load_family`` for a READ of the family page, with the content stamps read in the
-    same statement as the access facts (before any content, so a page rendered from newer
-    content than its stamps is never served for a later stamp)."""
-    row, stamps = await _authorise(user, family_id, Action.READ, "familieside", address,
+async def open_family_page(user: Principal, family_id: int, address: str,
+                           what: str = "familieside") -> tuple[dict, ContentStamps]:
+    """``load_family`` for a READ of a cached page of the family (``what`` it is, for the
+    audit record), with the content stamps read in the same statement as the access facts
+    (before any content, so a page rendered from newer content than its stamps is never
+    served for a later stamp)."""
+    row, stamps = await _authorise(user, family_id, Action.READ, what, address,
                                    True, stamps=True)
     assert stamps is not None
     return row, stamps

@@ -11,16 +11,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from coordinator import clock, web
+from coordinator import clock, pagecache, web
 from coordinator.audit import service as audit
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_login, requires_role
 from coordinator.auth.policy import Action, Principal
-from coordinator.families.service import load_family
+from coordinator.families.service import load_family, open_family_page
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, forms, service
 from coordinator.network.service import DuplicatePerson, NeedsConfirmation, RelationInput
@@ -32,6 +32,8 @@ from coordinator.network.vocab import (
     PersonRole,
     Tie,
 )
+
+EDITOR_PAGES = pagecache.PageCache(name="network editor pages")
 
 FAMILY_MEMBER_ROLES = {r.value: r.label_da for r in (
     PersonRole.MOTHER, PersonRole.FATHER, PersonRole.CHILD, PersonRole.OTHER_CAREGIVER)}
@@ -235,8 +237,20 @@ class NetworkController(Controller):
     # -- editing
     @get("/network", name="network-edit")
     async def edit_page(self, request: Request, family_id: FromPath[int]) -> Response:
-        _, family = await _family(request, family_id, Action.READ, "netværk: redigering")
-        return web.render("network/edit.html", await _editor_context(family))
+        user = web.user_of(request)
+        family, stamps = await open_family_page(user, family_id, _address(request),
+                                                "netværk: redigering")
+        # Kept like the family page (families/routes.py): everything the editor shows is
+        # the family's network and the shared directory, under their stamps, for this user,
+        # this minute (tests/network/test_editor_cache.py).
+        key = ("network editor", user, family_id, stamps.family, stamps.shared,
+               pagecache.minute())
+        page = EDITOR_PAGES.get(key)
+        if page is None:
+            page = pagecache.render_for_cache(request, "network/edit.html",
+                                              await _editor_context(family))
+            EDITOR_PAGES.put(key, page)
+        return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 
     @post("/network/people", name="network-person-add")
     async def person_add(self, request: Request, family_id: FromPath[int]) -> Response:

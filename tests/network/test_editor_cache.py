@@ -1,0 +1,103 @@
+"""The network editor page is kept like the family page (tests/families/test_page_cache.py):
+under the family's and the shared content stamps, per user and minute. Every table it reads
+is watched by a trigger; the access check, the audit record and the CSRF token stay per
+request."""
+
+from __future__ import annotations
+
+import re
+
+from coordinator import db, demo
+from coordinator.audit.tables import AuditEvent
+from coordinator.auth.policy import Principal
+from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families import revisions
+from coordinator.families.tables import Family, TeamMember
+from coordinator.network.routes import EDITOR_PAGES
+from coordinator.network.tables import Organisation, Person
+from tests import factories as f
+from tests.conftest import http_client
+from tests.support.statements import capture_tables
+
+NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
+
+
+async def test_every_table_the_editor_reads_is_watched(app, monkeypatch):
+    assert await demo.load()
+    reading = capture_tables(monkeypatch)
+    clients: dict[str, object] = {}
+    rendered = 0
+    try:
+        for family in await Family.select(Family.id).order_by(Family.id):
+            member = await TeamMember.select(
+                TeamMember.user.username.as_alias("username")).where(
+                TeamMember.family == family["id"]).first()
+            if member is None:
+                continue
+            username = member["username"]
+            if username not in clients:
+                clients[username] = await http_client(app).__aenter__()
+                user = await User.select().where(User.username == username).first()
+                await f.login(clients[username], Principal(user["id"], username,
+                                                           Role(user["role"])), password="demo")
+            reading.on = True
+            response = await clients[username].get(f"/families/{family['id']}/network")
+            reading.on = False
+            if response.status_code == 404:  # a kontaktperson's father-side family
+                continue
+            assert response.status_code == 200
+            rendered += 1
+    finally:
+        for http in clients.values():
+            await http.__aexit__(None, None, None)
+    assert rendered >= 3
+    assert {"person", "relation", "organisation"} <= reading.tables
+    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert not unwatched, f"the network editor reads tables no trigger watches: {unwatched}"
+
+
+async def test_a_change_shows_on_the_next_request_and_every_view_is_checked(client, clock):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
+    await Organisation.insert(Organisation(name="Skolen ved Søen", kind="school"))
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)  # one minute of the key throughout
+    first = await client.get(f"/families/{family_id}/network")
+    assert "Moster Alfa" in first.text and "Skolen ved Søen" in first.text
+    hits = EDITOR_PAGES.hits
+    assert (await client.get(f"/families/{family_id}/network")).text == first.text
+    assert EDITOR_PAGES.hits == hits + 1
+    # behind the services' back: the family's person, and the shared directory
+    await db.fetch('UPDATE "person" SET "name" = {} WHERE "family" = {}', "Moster Beta", family_id)
+    assert "Moster Beta" in (await client.get(f"/families/{family_id}/network")).text
+    await db.fetch('UPDATE "organisation" SET "name" = {} WHERE "name" = {}',
+                   "Skolen ved Åen", "Skolen ved Søen")
+    page = (await client.get(f"/families/{family_id}/network")).text
+    assert "Skolen ved Åen" in page and "Skolen ved Søen" not in page
+    reads = await AuditEvent.count().where(
+        (AuditEvent.family_id == family_id) & (AuditEvent.action == "read")
+        & (AuditEvent.entity == "netværk: redigering"))
+    assert reads == 4
+    # Taken off the team: refused although the page is cached.
+    await TeamMember.delete().where(TeamMember.family == family_id)
+    assert (await client.get(f"/families/{family_id}/network")).status_code == 404
+
+
+async def test_each_user_gets_her_own_page_and_token(client, other_client, clock):
+    first = await f.user(username="foerste", full_name="Første Rådgiver")
+    second = await f.user(username="anden", full_name="Anden Rådgiver")
+    family_id = await f.family(first, second)
+    await f.login(client, first)
+    await f.login(other_client, second)
+    clock.pin(clock.now(), ticking=False)
+    page_one = (await client.get(f"/families/{family_id}/network")).text
+    page_two = (await other_client.get(f"/families/{family_id}/network")).text
+    token_one = re.search(r'name="_csrf_token" value="([^"]+)"', page_one).group(1)
+    token_two = re.search(r'name="_csrf_token" value="([^"]+)"', page_two).group(1)
+    assert token_one == client.cookies.get("coordinator_csrf")
+    assert token_two == other_client.cookies.get("coordinator_csrf")
+    assert token_one != token_two
+    assert "Første Rådgiver" in page_one.split("</header>")[0]
+    assert "Anden Rådgiver" in page_two.split("</header>")[0]
