@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -25,6 +25,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from coordinator.auth.policy import Principal
 from coordinator.errors import Conflict, UserError
@@ -365,6 +366,26 @@ def handle_internal_error(request: Request, exc: Exception) -> Response:
     log.error("Unhandled %s on %s %s at %s", type(exc).__name__, request.method,
               request.scope.get("path_template") or "?", where)
     return error_response(request, 500)
+
+
+def option_lists(rows: Mapping[Any, Iterable[Mapping[str, Any]]], value: str = "id",
+                 label: str = "full_name") -> dict[Any, Markup]:
+    """Per row the ``<option>`` tags of its choices, each distinct choice escaped once: a
+    page offering the same choices in many forms (the unit page: 50 forms, each with the
+    unit's colleagues less the team) joins these instead of rendering every option in the
+    template each time (about 20 ms of CPU per unit page at municipal scale)."""
+    tags: dict[Any, str] = {}
+    result: dict[Any, Markup] = {}
+    for key, choices in rows.items():
+        parts = []
+        for choice in choices:
+            tag = tags.get(choice[value])
+            if tag is None:  # escaped here; the joined text is then marked safe as a whole
+                tag = tags[choice[value]] = str(Markup('<option value="{}">{}</option>').format(
+                    choice[value], choice[label]))
+            parts.append(tag)
+        result[key] = Markup("".join(parts))
+    return result
 
 
 def urlencode_page(query: Mapping[str, Any], page: int) -> str:

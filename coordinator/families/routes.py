@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from coordinator import clock, pagecache, web
 from coordinator.auth import roles
-from coordinator.auth.guards import requires_login
+from coordinator.auth.guards import requires_login, requires_role
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
 from coordinator.families import cases, service, units
@@ -199,15 +199,21 @@ class FamilyController(Controller):
 
 
 class UnitController(Controller):
-    """/unit – the leader's unit: its families, their teams, and assigning colleagues."""
+    """/unit – the leader's unit: its families a page at a time, their teams, and assigning
+    colleagues."""
 
     path = "/unit"
-    guards = [requires_login]
+    guards = [requires_role(roles.LEADERS)]
 
     @get("/", name="unit")
     async def page(self, request: Request) -> Response:
-        view = await units.unit_view(web.user_of(request), web.client_address(request))
-        return web.render("families/unit.html", {"view": view, "roles": cases.TEAM_ROLES})
+        wanted = units.unit_filter(request.query_params)
+        view = await units.unit_view(web.user_of(request), wanted, web.client_address(request))
+        return web.render("families/unit.html", {
+            "view": view, "roles": cases.TEAM_ROLES, "page_size": units.PAGE_SIZE,
+            "search_max": units.SEARCH_MAX,
+            # each colleague's option escaped once, joined per row (not rendered 50 times)
+            "choices": web.option_lists({f.id: f.choices for f in view.families})})
 
     @post("/families/{family_id:int}/team", name="unit-assign")
     async def assign(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -217,4 +223,5 @@ class UnitController(Controller):
             web.user_of(request), access, web.integer(form, "user", "Kollega", minimum=1),
             web.text(form, "team_role", "Rolle på teamet", required=True, max_length=64),
             web.client_address(request))
-        return web.see_other(request, f"/unit/#family-{family_id}")
+        # Back to the page and filter she assigned from, at the family's row.
+        return web.see_other(request, f"{units.return_path(form.get('next'))}#family-{family_id}")

@@ -58,7 +58,7 @@ def _like(text: str) -> str:
     return f"%{plain}%"
 
 
-def _contains(column: str, text: str) -> tuple[str, list[str]]:
+def text_contains(column: str, text: str) -> tuple[str, list[str]]:
     """SQL for ``column`` contains ``text`` regardless of case on both engines, and its
     arguments: ILIKE on PostgreSQL; on SQLite, whose LIKE folds only ASCII, LIKE on the
     typed, lower, upper and capitalised spellings (so "ålund" finds "Ålund")."""
@@ -95,9 +95,9 @@ async def find_families(user: Principal, wanted: FamilyFilter) -> list[dict]:
         where.append('f."at_crisis_centre" = {}')
         args.append(wanted.at_centre)
     if wanted.text:
-        name, name_args = _contains('f."name"', wanted.text)
-        reference, reference_args = _contains('f."reference"', wanted.text)
-        person, person_args = _contains('p."name"', wanted.text)
+        name, name_args = text_contains('f."name"', wanted.text)
+        reference, reference_args = text_contains('f."reference"', wanted.text)
+        person, person_args = text_contains('p."name"', wanted.text)
         where.append(f'({name} OR {reference} OR EXISTS (SELECT 1 FROM "person" p '
                      f'WHERE p."family" = f."id" AND {person}))')
         args += name_args + reference_args + person_args

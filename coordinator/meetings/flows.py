@@ -808,6 +808,16 @@ async def assessment_counts(family_ids: Iterable[int]) -> dict[int, FamilyAssess
         for fid in ids}
 
 
+# The same newest assessments as columns of a statement over ``family f`` (the highest id
+# per family, as ``assessment_counts`` keeps them), for counting in the database over a set
+# of families too large to load (a unit's families: ``families.units``).
+NEWEST_ASSESSMENTS_SQL = (
+    '(SELECT c."possible" FROM "fgc_case" c WHERE c."family" = f."id" '
+    'ORDER BY c."id" DESC LIMIT 1) AS "fgc_possible", '
+    '(SELECT a."involve" FROM "father_assessment" a WHERE a."family" = f."id" '
+    'ORDER BY a."id" DESC LIMIT 1) AS "father_involve"')
+
+
 async def assessment_totals(family_ids: Iterable[int]) -> AssessmentTotals:
     """How many of the families have each assessment (and how many said yes)."""
     rows = list((await assessment_counts(family_ids)).values())

@@ -149,7 +149,18 @@ async def test_a_case_from_scratch_to_handover(page, demo_smtp):
     # … and follows it among her unit's families (Sara of the crisis centre is on the team).
     await page.get_by_role("link", name="Enhedens familier").click()
     await expect(page.get_by_role("heading", level=1, name="Enhedens familier: Krisecentret")).to_be_visible()
+    # A large unit's list comes a page at a time: she finds the family by its name. It has
+    # moved out, so it is not among those at the crisis centre.
+    await page.get_by_role("searchbox", name="Søg").fill("testrup")
+    await page.get_by_role("checkbox", name="Kun familier på krisecentret").check()
+    await page.get_by_role("button", name="Find").click()
+    await expect(page.get_by_text("Ingen af enhedens familier passer på søgningen.")).to_be_visible()
+    await expect(page.get_by_role("searchbox", name="Søg")).to_have_value("testrup")
+    await expect(page.get_by_role("checkbox", name="Kun familier på krisecentret")).to_be_checked()
+    await page.get_by_role("checkbox", name="Kun familier på krisecentret").uncheck()
+    await page.get_by_role("button", name="Find").click()
     row = page.get_by_role("row", name=re.compile("^" + FAMILY))
     await expect(row).to_contain_text("Mikkel Demo Lauridsen")
+    await expect(page.locator("#unit-shown")).to_contain_text("1 af enhedens")
     await axe_check(page)
     await shot(page, "case-unit")

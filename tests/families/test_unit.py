@@ -4,12 +4,17 @@ colleague of the unit on a team. Never the family record, never another unit's f
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal, may_assign_in_unit, may_lead_unit
 from coordinator.auth.roles import Role
-from coordinator.families.tables import TeamMember
+from coordinator.families import units
+from coordinator.families.tables import Family, TeamMember
+from coordinator.meetings import flows
+from coordinator.meetings.tables import FatherAssessment, FgcCase
 from tests import factories as f
 
 LEDER = Principal(1, "lene", Role.LEDER)
@@ -114,7 +119,6 @@ async def test_the_units_agenda_is_kept_a_minute_and_every_view_is_audited(clien
     assert "Familien Enhed" in first and "Familien Egen" in first
     await f.family(sara, name="Familien Ny")  # a new family in the unit, not hers
     own_renamed = "Familien Egen Omdøbt"
-    from coordinator.families.tables import Family
     await Family.update({Family.name: own_renamed}).where(Family.id == mine)
     second = (await client.get("/followup/teammoede")).text
     assert own_renamed in second  # her own: at once
@@ -159,3 +163,183 @@ async def test_a_long_colleague_list_offers_the_units_near_the_family(monkeypatc
     assert [c["full_name"] for c in near] == ["Mikkel Familie"]
     view = await cases.team_view(own, "")  # the team's own unit (Krisecentret) is near
     assert [c["full_name"] for c in view.colleagues] == ["Jonas Centret"]
+
+
+# ------------------------------------------------------------ a large unit, a page at a time
+
+async def _unit_reads(leader) -> list[int]:
+    rows = await AuditEvent.select(AuditEvent.family_id).where(
+        (AuditEvent.username == leader.username) & (AuditEvent.entity == units.UNIT_ENTITY)
+        & (AuditEvent.action == "read")).order_by(AuditEvent.id)
+    return [r["family_id"] for r in rows]
+
+
+def _rows(page_text: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr id="family-(\d+)">', page_text)]
+
+
+async def _paged_world(monkeypatch):
+    """Five families of the crisis centre's unit (two of them named alike: the id decides),
+    a closed one and another unit's; two to a page."""
+    monkeypatch.setattr(units, "PAGE_SIZE", 2)
+    leader, sara, jonas, mikkel, own, other = await _unit_world()  # own: "Familien Enhed"
+    ids = {"own": own, "other": other}
+    for key, name, centre in [("aa", "Familien Aabel", False), ("bo1", "Familien Bo", True),
+                              ("bo2", "Familien Bo", False), ("alund", "Familien Ålund", True)]:
+        ids[key] = await f.family(sara, name=name, at_crisis_centre=centre)
+    closed = await f.family(sara, name="Familien Afsluttet")
+    await Family.update({Family.status: "closed"}).where(Family.id == closed)
+    # by name, then id: Aabel, Bo, Bo, Enhed, Ålund
+    order = [ids["aa"], ids["bo1"], ids["bo2"], own, ids["alund"]]
+    return leader, sara, jonas, order, ids
+
+
+async def test_the_unit_list_comes_a_page_at_a_time(client, monkeypatch):
+    assert units.PAGE_SIZE == 50
+    leader, sara, jonas, order, ids = await _paged_world(monkeypatch)
+    await f.login(client, leader)
+    first = await client.get("/unit/")
+    assert first.status_code == 200 and _rows(first.text) == order[:2]
+    assert 'aria-label="Sider med enhedens familier"' in first.text
+    assert "Side 1 af 3" in first.text and ">Forrige<" not in first.text
+    assert 'href="/unit/?side=2" rel="next">Næste<' in first.text
+    assert await _unit_reads(leader) == order[:2]  # only the families shown are read
+    second = await client.get("/unit/?side=2")
+    assert _rows(second.text) == order[2:4] and "Side 2 af 3" in second.text
+    assert 'href="/unit/" rel="prev">Forrige<' in second.text
+    assert 'href="/unit/?side=3" rel="next">Næste<' in second.text
+    last = await client.get("/unit/?side=3")
+    assert _rows(last.text) == order[4:] and "Side 3 af 3" in last.text
+    assert ">Næste<" not in last.text and 'href="/unit/?side=2" rel="prev"' in last.text
+    assert await _unit_reads(leader) == order
+    # Past the end (the list shrank since the link was made): the last page.
+    beyond = await client.get("/unit/?side=99")
+    assert beyond.status_code == 200 and _rows(beyond.text) == order[4:]
+    assert "Side 3 af 3" in beyond.text
+    # The figures are the whole unit's on every page (the closed family is not counted).
+    for page in (first, second, last):
+        assert 'id="unit-families">5<' in page.text and 'id="unit-at-centre">3<' in page.text
+    # Every other page of the assign form returns to its own page.
+    assert '<input type="hidden" name="next" value="/unit/?side=2">' in second.text
+
+
+@pytest.mark.parametrize("query", ["side=0", "side=-1", "side=to", "side=1.5", "side=99999999999",
+                                   "q=" + "x" * 101, "q=%00"])
+async def test_a_bad_page_or_search_is_a_danish_400(client, monkeypatch, query):
+    leader, sara, jonas, order, ids = await _paged_world(monkeypatch)
+    await f.login(client, leader)
+    refused = await client.get(f"/unit/?{query}", headers={"accept": "text/html"})
+    assert refused.status_code == 400
+    assert "Gå til enhedens side og prøv igen." in refused.text
+    assert "Familien" not in refused.text
+    assert await _unit_reads(leader) == []
+
+
+async def test_the_unit_list_is_searched_and_filtered(client, monkeypatch):
+    leader, sara, jonas, order, ids = await _paged_world(monkeypatch)
+    await f.login(client, leader)
+    found = await client.get("/unit/", params={"q": "bo"})
+    assert _rows(found.text) == [ids["bo1"], ids["bo2"]] and "Side" not in found.text
+    assert "2 af enhedens 5 familier passer på søgningen." in found.text
+    assert 'name="q" type="search" maxlength="100" value="bo"' in found.text
+    assert '<input type="hidden" name="next" value="/unit/?q=bo">' in found.text
+    assert 'id="unit-families">5<' in found.text  # the figures stay the unit's
+    # Case folded beyond ASCII on both engines; the reference is searched too.
+    assert _rows((await client.get("/unit/", params={"q": "ÅLUND"})).text) == [ids["alund"]]
+    reference = (await Family.select(Family.reference).where(Family.id == ids["aa"]).first())["reference"]
+    assert _rows((await client.get("/unit/", params={"q": reference.lower()})).text) == [ids["aa"]]
+    # Only the families at the crisis centre: kept in the form and in the pager's links.
+    centre = await client.get("/unit/", params={"krisecenter": "ja"})
+    assert _rows(centre.text) == [ids["bo1"], own := order[3]] and "Side 1 af 2" in centre.text
+    assert 'name="krisecenter" value="ja" checked' in centre.text
+    assert 'href="/unit/?krisecenter=ja&amp;side=2" rel="next"' in centre.text
+    last = await client.get("/unit/?krisecenter=ja&side=2")
+    assert _rows(last.text) == [ids["alund"]]
+    both = await client.get("/unit/", params={"q": "familien", "krisecenter": "ja", "side": "2"})
+    assert _rows(both.text) == [ids["alund"]]
+    assert 'href="/unit/?q=familien&amp;krisecenter=ja" rel="prev"' in both.text
+    nothing = await client.get("/unit/", params={"q": "Andetsted"})  # another unit's family
+    assert _rows(nothing.text) == [] and "Ingen af enhedens familier passer på søgningen." in nothing.text
+    assert sorted(set(await _unit_reads(leader))) == sorted(
+        {ids["bo1"], ids["bo2"], ids["alund"], ids["aa"], own})
+
+
+async def test_the_unit_figures_are_counted_over_the_whole_unit(client, monkeypatch):
+    leader, sara, jonas, order, ids = await _paged_world(monkeypatch)
+    # The newest assessment counts (the highest id), as in the success criteria.
+    for family, possible in [(ids["aa"], False), (ids["aa"], True), (ids["bo1"], None),
+                             (ids["own"], False), (ids["other"], True)]:
+        await FgcCase(family=family, possible=possible).save()
+    for family, involve in [(ids["bo2"], True), (ids["alund"], True), (ids["alund"], False)]:
+        await FatherAssessment(family=family, involve=involve).save()
+    await TeamMember.update({TeamMember.lead: True}).where(  # Aabel and the first Bo: no tovholder
+        TeamMember.family.is_in([ids["bo2"], ids["own"], ids["alund"]]))
+    holders = await units._unit_holders("Krisecentret")
+    counted = await units._unit_totals(holders)
+    expected = await flows.assessment_totals(await units.unit_family_ids("Krisecentret"))
+    assert counted == {"families": 5, "at_centre": 3, "without_lead": 2, "fgc_assessed": 2,
+                       "fgc_possible": 1, "father_assessed": 2, "father_involved": 1}
+    assert (expected.families, expected.fgc_assessed, expected.fgc_possible, expected.father_assessed,
+            expected.father_involved) == (5, 2, 1, 2, 1)
+    await f.login(client, leader)
+    page = await client.get("/unit/?side=3")  # one family shown, the figures the unit's
+    assert _rows(page.text) == [ids["alund"]]
+    assert 'id="unit-families">5<' in page.text and 'id="unit-no-lead">2<' in page.text
+    assert 'id="unit-fgc">2 (1 mulige)<' in page.text and 'id="unit-father">2 (1 inddrages)<' in page.text
+
+
+async def test_a_leader_of_another_unit_sees_nothing_of_this_unit(client, monkeypatch):
+    leader, sara, jonas, order, ids = await _paged_world(monkeypatch)
+    mikkel = (await TeamMember.select(TeamMember.user).where(TeamMember.family == ids["other"]).first())["user"]
+    assert mikkel
+    boss = await f.user("leder", full_name="Frida Familie", unit="Familieafdelingen")
+    await f.login(client, boss)
+    for query in ("", "?q=Bo", "?krisecenter=ja", "?side=3"):
+        page = await client.get(f"/unit/{query}")
+        assert page.status_code == 200
+        assert _rows(page.text) in ([ids["other"]], [])
+        assert not any(name in page.text for name in ("Aabel", "Familien Bo", "Ålund", "Familien Enhed"))
+        assert 'id="unit-families">1<' in page.text and "Sara Centret" not in page.text
+    assert set(await _unit_reads(boss)) == {ids["other"]}
+    # Nor can she put anyone on this unit's teams.
+    refused = await f.post_form(client, f"/unit/families/{order[0]}/team",
+                                {"user": str(mikkel), "team_role": "Socialrådgiver"}, page="/unit/")
+    assert refused.status_code == 404
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("/unit/?side=2", "/unit/?side=2"),
+    ("/unit/?krisecenter=ja&q=Bo&side=3", "/unit/?q=Bo&krisecenter=ja&side=3"),
+    ("/unit/?side=1", "/unit/"),
+    ("/unit/", "/unit/"),
+    ("/unit/?side=to", "/unit/"),
+    ("/unit/?side=2&evil=%0d%0aSet-Cookie:x", "/unit/?side=2"),
+    ("/unit/#family-3", "/unit/"),
+    ("https://evil.example/unit/?side=2", "/unit/"),
+    ("//evil.example/unit/?side=2", "/unit/"),
+    ("/families/3", "/unit/"),
+    ("/unit/../families/3", "/unit/"),
+    ("", "/unit/"),
+    (None, "/unit/"),
+])
+def test_the_way_back_after_assigning_is_a_unit_page(given, expected):
+    assert units.return_path(given) == expected
+
+
+async def test_assigning_returns_to_the_same_page_and_filter(client, monkeypatch):
+    leader, sara, jonas, order, ids = await _paged_world(monkeypatch)
+    await f.login(client, leader)
+    page = await client.get("/unit/?q=familien&side=2")
+    assert f'id="u-{order[2]}-user"' in page.text and f'<option value="{jonas.id}">Jonas Centret</option>' in page.text
+    assert f'<option value="{sara.id}">' not in page.text  # on every team already
+    done = await f.post_form(client, f"/unit/families/{order[2]}/team",
+                             {"user": str(jonas.id), "team_role": "Socialrådgiver",
+                              "next": "/unit/?q=familien&side=2"}, page="/unit/")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/unit/?q=familien&side=2#family-{order[2]}"
+    back = await client.get("/unit/?q=familien&side=2")
+    assert f'<tr id="family-{order[2]}">' in back.text
+    done = await f.post_form(client, f"/unit/families/{order[3]}/team",
+                             {"user": str(jonas.id), "team_role": "Socialrådgiver",
+                              "next": "https://evil.example/unit/"}, page="/unit/")
+    assert done.headers["location"] == f"/unit/#family-{order[3]}"
