@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 
-from coordinator import clock, web
+from coordinator import clock, pagecache, web
 from coordinator.audit import service as audit
 from coordinator.auth import roles
 from coordinator.auth.guards import (
@@ -36,6 +36,8 @@ from coordinator.trappe import service as trappe
 EXTRA_ITEM_ROWS = 3
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
+
+AGENDA_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="team agendas")
 
 
 requires_contact_person = requires_role(roles.CONTACT_PERSONS)
@@ -95,13 +97,29 @@ class FollowupController(Controller):
         address = web.client_address(request)
         async with audit.together():  # three parts' read records, one wait for them
             team = await service.team_agenda(user, on, address)
-            trappe_due = await trappe.agenda_for(user, team.own, team.unit_ids, on, address)
-            goals_due = await method.due_evaluations(user, team.own, on, address)
-        return web.render("followup/teammoede.html", {
-            "on": on, "rule": rule, "rows": team.rows, "starts_at": agenda.team_meeting_start(on),
-            "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": team.own_ids,
-            "unit_left_out": team.unit_left_out, "trappe_due": trappe_due,
-            "goals_due": goals_due})
+            # Kept like the family page: for this user, under the stamps of every family on
+            # it (read before their content), the date asked for and the minute; the
+            # access check and every read record stay per view (tests/followup/
+            # test_agenda_cache.py).
+            key = (("agenda", user, on, chosen, rule, team.unit_left_out, team.content_key,
+                    pagecache.minute()) if team.content_key is not None else None)
+            kept = AGENDA_PAGES.get(key) if key is not None else None
+            if kept is not None:
+                await trappe.audit_agenda(user, kept[1], on, address)
+                await method.audit_due_evaluations(user, kept[2], on, address)
+            else:
+                trappe_due = await trappe.agenda_for(user, team.own, team.unit_ids, on, address)
+                goals_due = await method.due_evaluations(user, team.own, on, address)
+                page = pagecache.render_for_cache(request, "followup/teammoede.html", {
+                    "on": on, "rule": rule, "rows": team.rows,
+                    "starts_at": agenda.team_meeting_start(on),
+                    "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": team.own_ids,
+                    "unit_left_out": team.unit_left_out, "trappe_due": trappe_due,
+                    "goals_due": goals_due})
+                kept = (page, trappe_due, goals_due)
+                if key is not None:
+                    AGENDA_PAGES.put(key, kept)
+        return Response(pagecache.serve(request, kept[0]), media_type=MediaType.HTML)
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:

@@ -201,6 +201,10 @@ class TeamAgenda:
     unit_left_out: int
     own: list[dict]
     unit_ids: tuple[int, ...]
+    # The content stamps of everything the agenda shows (the shared one and each own
+    # family's, read before their content), when they cover it all: None with a unit's
+    # part (kept by the minute instead) or a family whose stamp was not read.
+    content_key: tuple | None = None
 
     @property
     def own_ids(self) -> set[int]:
@@ -237,7 +241,9 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> TeamAgend
     shown = sorted([*own_rows, *unit_rows], key=lambda r: (r.name.casefold(), r.family_id))
     await _audit_reads(user, AGENDA_ENTITY, on.isoformat(),
                        ((r.family_id, r.name) for r in shown), address)
-    return TeamAgenda(shown, left_out, rows, extra)
+    covered = not unit_rows and all(r["id"] in stamps for r in rows)
+    content_key = (shared, tuple((r["id"], stamps[r["id"]]) for r in rows)) if covered else None
+    return TeamAgenda(shown, left_out, rows, extra, content_key)
 
 
 async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.FamilyAgendaFacts]:

@@ -10,7 +10,7 @@ built for the team's audience only, and every route here is the team's (404 othe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -468,9 +468,15 @@ async def due_evaluations(user: Principal, own: Sequence[dict], on: date,
                 if goals.is_due(g["next_evaluation"], on, AGENDA_LOOKAHEAD_DAYS):
                     result.setdefault(family_id, []).append(
                         f"{g['title']}: {g['due'].text.lower()} ({g['next_evaluation']:%d.%m.%Y})")
-    await audit.record_many(user, "read", GOAL_ENTITY, on.isoformat(),
-                            [(fid, "Mål til evaluering på teammødet") for fid in result], address)
+    await audit_due_evaluations(user, result, on, address)
     return result
+
+
+async def audit_due_evaluations(user: Principal, due: Mapping[int, list[str]], on: date,
+                                address: str = "") -> None:
+    """The read record of the agenda's goals (also when the page is served kept)."""
+    await audit.record_many(user, "read", GOAL_ENTITY, on.isoformat(),
+                            [(fid, "Mål til evaluering på teammødet") for fid in due], address)
 
 
 # ------------------------------------------------------------------------------- GDPR

@@ -337,9 +337,15 @@ async def agenda_for(user: Principal, own: Sequence[dict], unit_ids: Sequence[in
             f'SELECT * FROM "family" WHERE "id" IN ({db.marks(unit_ids)})', *unit_ids)
     items = await _due(list(own), on) + await _due(unit_rows, on, names=False)
     items.sort(key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
+    await audit_agenda(user, items, on, address)
+    return items
+
+
+async def audit_agenda(user: Principal, items: Sequence[DueItem], on: date, address: str = ""
+                       ) -> None:
+    """The read record of the agenda's trappe point (also when the page is served kept)."""
     await _audit_families(user, AGENDA_ENTITY, on.isoformat(),
                           {(i.family_id, i.family_name) for i in items}, address)
-    return items
 
 
 async def _audit_families(user: Principal, entity: str, entity_id: str,

@@ -80,3 +80,44 @@ async def test_each_user_sees_only_their_own_families(client, other_client):
     await TeamMember.delete().where((TeamMember.family == shared)
                                     & (TeamMember.user == mikkel.id))
     assert "Familien Fælles" not in await _page(other_client, on)
+
+
+async def test_the_whole_agenda_page_is_kept_and_its_parts_audited_on_every_view(
+        client, monkeypatch, clock):
+    """The page (rows, the trappe point and the goals) is kept under the stamps of its
+    families: every table its parts read is watched, a trappe assessment recorded behind
+    the services' back shows on the next view, and the trappe's and the goals' read records
+    are written on every view, also from the cache."""
+    from coordinator.followup.routes import AGENDA_PAGES
+    from coordinator.method import service as method
+    from coordinator.method.tables import Goal
+    from coordinator.trappe import service as trappe
+    from coordinator.trappe.tables import TrappeAssessment
+    from tests.trappe import data as trappe_data
+
+    w = await trappe_data.world()
+    await Goal.insert(Goal(family=w.family_id, title="Skolestart", cadence="quarterly",
+                           starts_on=clock.today() - timedelta(days=95)))
+    await f.login(client, w.worker)
+    clock.pin(clock.now(), ticking=False)  # one minute of the key throughout
+    reading = capture_tables(monkeypatch)
+    reading.on = True
+    first = (await client.get("/followup/teammoede")).text
+    reading.on = False
+    assert "Ida Trappe" in first and "Skolestart" in first
+    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT - {
+        "app_session", "audit_event", "meeting_series"}
+    assert not unwatched, f"the agenda page reads tables no trigger watches: {unwatched}"
+    hits = AGENDA_PAGES.hits
+    assert (await client.get("/followup/teammoede")).text == first
+    assert AGENDA_PAGES.hits == hits + 1
+    await TrappeAssessment.insert(TrappeAssessment(
+        family=w.family_id, child=w.child_id, step=1, assessed_on=clock.today()))
+    second = (await client.get("/followup/teammoede")).text
+    assert second != first
+    assert AGENDA_PAGES.hits == hits + 1
+    for entity, expected in ((trappe.AGENDA_ENTITY, 2), (method.GOAL_ENTITY, 3)):
+        reads = await AuditEvent.count().where(
+            (AuditEvent.family_id == w.family_id) & (AuditEvent.action == "read")
+            & (AuditEvent.entity == entity))
+        assert reads >= expected, entity
