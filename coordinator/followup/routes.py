@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 
 from coordinator import clock, web
 from coordinator.auth import roles
@@ -138,7 +139,7 @@ class FollowupController(Controller):
         })
 
     @get("/kriterier/{key:str}", name="criterion", guards=[requires_aggregates])
-    async def criterion(self, request: Request, key: str) -> Response:
+    async def criterion(self, request: Request, key: FromPath[str]) -> Response:
         """One criterion: its target, its trend per month or quarter (chosen with a
         control), and for leaders the families of theirs that miss it in the period."""
         chosen = trend.BY_KEY.get(key)
