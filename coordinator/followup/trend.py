@@ -153,7 +153,7 @@ def chart(criterion: Criterion, points: list[TrendPoint], width: int = 720,
     })
     ET.SubElement(root, "title", {"id": "trend-title"}).text = title
     ET.SubElement(root, "desc", {"id": "trend-desc"}).text = summary(criterion, points)
-    left, top, bottom = 36, 16, height - 40
+    left, top, bottom = 52, 16, height - 40
     plot = width - left - 8
 
     def y_of(percent: float) -> float:

@@ -56,7 +56,9 @@ async def share(key: str, start: date, end: date, measured_on: date) -> criteria
             return criteria.Share(label, int(row["father"]), int(row["centre"]))
         return criteria.Share(label, int(row["goal"]), int(row["current"]))
     if key == "opfoelgning":
-        due, on_time = await followup._followup_counts(start, end, min(end, measured_on))
+        # measured on the day asked, also for a past period: a follow-up due then and never
+        # held is a miss of that period, not one that vanished when the period ended
+        due, on_time = await followup._followup_counts(start, end, measured_on)
         return criteria.Share(label, on_time, due)
     if key == "trappe":
         counts = await trappe.criterion_counts(start, end)
@@ -114,7 +116,7 @@ async def missing(user: Principal, key: str, start: date, end: date, address: st
     if not ids:
         return []
     if key == "opfoelgning":
-        rows = await _followup_missing(ids, start, end, min(end, clock.today()))
+        rows = await _followup_missing(ids, start, end, clock.today())
     else:
         condition, detail = {
             "familieraadslagning": ("NOT " + _FGC, "Ingen vurdering af familierådslagning"),

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from coordinator import db
 from coordinator.auth.tables import User
-from coordinator.families.tables import TeamMember
+from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import kinds, planner
 from coordinator.meetings.service import default_parts
 from coordinator.meetings.tables import (
@@ -177,7 +177,11 @@ async def _seed_earlier_fgc(fam, people, me, today) -> None:
     held on the day it was due, two weeks late, or not held (every third family), so the
     success criterion »Opfølgninger holdt til tiden« has a history to show."""
     worker = me[0]
-    held_on = _working_day(today - timedelta(days=150 + 25 * (fam.index % 11)), forward=False)
+    opened = (await Family.select(Family.opened_on).where(Family.id == fam.id).first())["opened_on"]
+    held_on = _working_day(max(today - timedelta(days=150 + 25 * (fam.index % 11)),
+                               opened + timedelta(days=60)))
+    if held_on > today - timedelta(days=120):
+        return  # the family came too recently for a round that has been followed up
     case_id = (await FgcCase.insert(FgcCase(
         family=fam.id, status="followup", possible=True,
         assessed_on=held_on - timedelta(days=50), assessed_by=worker,

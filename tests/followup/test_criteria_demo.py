@@ -1,6 +1,8 @@
 """The demo shows every success criterion with a trend (several months with something to
 count) and a drill-down with families for the demo leader."""
 
+from datetime import date
+
 from coordinator import cache, clock, demo
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
@@ -25,3 +27,18 @@ async def test_every_criterion_has_history_and_the_leader_sees_families_that_mis
         if rows:
             listed.add(criterion.key)
     assert len(listed) >= 4, listed
+
+
+async def test_the_quarters_add_up_to_the_year():
+    cache.clear_all()
+    assert await demo.load()
+    today = clock.today()
+    for key in ("opfoelgning", "besvaret", "handleplan"):
+        quarters = [p for p in await trends.criterion_trend(key, trend.QUARTER)
+                    if p.period.start.year == today.year]
+        year = await trends.share(key, date(today.year, 1, 1), today, today)
+        if key == "handleplan":  # families count in every quarter they were current
+            assert all(p.share.denominator <= year.denominator for p in quarters)
+            continue
+        assert sum(p.share.denominator for p in quarters) == year.denominator, key
+        assert sum(p.share.numerator for p in quarters) == year.numerator, key
