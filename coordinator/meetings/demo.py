@@ -177,7 +177,8 @@ async def _seed_earlier_fgc(fam, people, me, today) -> None:
     held on the day it was due, two weeks late, or not held (every third family), so the
     success criterion »Opfølgninger holdt til tiden« has a history to show."""
     worker = me[0]
-    opened = (await Family.select(Family.opened_on).where(Family.id == fam.id).first())["opened_on"]
+    row = await Family.select(Family.opened_on).where(Family.id == fam.id).first()
+    opened = row["opened_on"] if row else today
     held_on = _working_day(max(today - timedelta(days=150 + 25 * (fam.index % 11)),
                                opened + timedelta(days=60)))
     if held_on > today - timedelta(days=120):
