@@ -89,8 +89,14 @@ async def test_the_page_shows_target_trend_and_drill_down_to_the_leader(client, 
     assert "Familien Mangler" in text and "Familien Fremmed" not in text
     assert "Familien Planlagt" not in text
     assert 'option value="kvartal" selected' in text
-    bad = await client.get("/followup/kriterier/handleplan?trend=uge")
+    bad = await client.get("/followup/kriterier/handleplan?trend=uge&from=2026-02-01")
     assert bad.status_code == 422 and "pr. måned eller pr. kvartal" in bad.text
+    assert 'id="err-trend"' in bad.text and 'aria-describedby="err-trend"' in bad.text
+    assert 'value="2026-02-01"' in bad.text  # what was typed is kept
+    assert "jun. 2026" in bad.text  # the default trend is shown meanwhile
+    backwards = await client.get("/followup/kriterier/bic?from=2026-05-01&to=2026-04-01")
+    assert backwards.status_code == 422 and 'id="err-to"' in backwards.text
+    assert "ligger før" in backwards.text and 'value="2026-04-01"' in backwards.text
     assert (await client.get("/followup/kriterier/ukendt")).status_code == 404
     for key in ("trappe", "besvaret", "stoette", "opfoelgning", "bic"):
         assert (await client.get(f"/followup/kriterier/{key}")).status_code == 200, key
