@@ -26,7 +26,7 @@ from coordinator.trappe import service as trappe
 ENTITY = "succeskriterium"
 
 # Current families (f) in the period. Values: end, start.
-_CURRENT = followup._CURRENT
+_CURRENT = followup.CURRENT_FAMILY_SQL
 # A decided familierådslagning assessment / father assessment by the end. Values: end.
 _FGC = ('f."id" IN (SELECT a."family" FROM "fgc_case" a WHERE a."possible" IS NOT NULL '
         'AND (a."assessed_on" IS NULL OR a."assessed_on" <= {}))')
@@ -58,7 +58,7 @@ async def share(key: str, start: date, end: date, measured_on: date) -> criteria
     if key == "opfoelgning":
         # measured on the day asked, also for a past period: a follow-up due then and never
         # held is a miss of that period, not one that vanished when the period ended
-        due, on_time = await followup._followup_counts(start, end, measured_on)
+        due, on_time = await followup.followup_counts(start, end, measured_on)
         return criteria.Share(label, on_time, due)
     if key == "trappe":
         counts = await trappe.criterion_counts(start, end)
@@ -152,11 +152,11 @@ async def _followup_missing(ids: list[int], start: date, end: date, measured_on:
     kinds_ = list(followup.FOLLOWUP_KINDS)
     rows = await db.fetch(
         _HELD_WITH_FOLLOWUP.replace("KINDS", db.marks(kinds_)).replace("IDS", db.marks(ids)),
-        *followup._HELD, *followup._HELD, *kinds_, *ids)
+        *followup.HELD_STATUSES, *followup.HELD_STATUSES, *kinds_, *ids)
     facts = []
     for row in rows:
-        due_on = agenda.followup_due_on(row["kind"], followup._moment(row["ends_at"]))
-        held = (agenda.local_day(followup._moment(row["followed_up_at"]))
+        due_on = agenda.followup_due_on(row["kind"], followup.moment(row["ends_at"]))
+        held = (agenda.local_day(followup.moment(row["followed_up_at"]))
                 if row["followed_up_at"] is not None else None)
         facts.append((row["family"], row["id"], due_on, held))
     misses = trend.followup_misses(facts, start, end, measured_on,
