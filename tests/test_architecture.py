@@ -34,6 +34,7 @@ PURE_MODULES = (
     "coordinator.followup.agenda",
     "coordinator.followup.charts",
     "coordinator.followup.criteria",
+    "coordinator.followup.trend",
     "coordinator.gdpr.redaction",
     "coordinator.invites.ical",
     "coordinator.invites.imip",

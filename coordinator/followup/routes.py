@@ -7,6 +7,8 @@ Who reaches what (others get 404, the page does not exist for them):
 - /followup/succeskriterier: leaders (aggregates, no family names);
 - /followup/kontaktperson: the contact person in Modtagelsen;
 - /followup/samarbejdsmoede: socialrådgivere edit, leaders read.
+- /followup/kriterier/{key}: one criterion's target and trend (leaders and admins); the
+  drill-down list of the families that miss it for leaders only (their teams and unit).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.params import FromPath
 
 from coordinator import clock, pagecache, web
 from coordinator.audit import service as audit
@@ -26,7 +29,7 @@ from coordinator.auth.guards import (
     requires_login,
     requires_role,
 )
-from coordinator.followup import agenda, charts, criteria, service
+from coordinator.followup import agenda, charts, criteria, service, trend, trends
 from coordinator.meetings import kinds
 from coordinator.method import service as method
 from coordinator.satisfaction import rules as satisfaction_rules
@@ -141,6 +144,7 @@ class FollowupController(Controller):
                  for y in range(start.year, end.year + 1)}
         return web.render("followup/succeskriterier.html", {
             "report": report, "shares": shares, "trappe_share": trappe_share,
+            "each_criterion": trend.CRITERIA,
             "trappe_target": criteria.TRAPPE_TARGET_PERCENT,
             "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,
             "bars_svg": charts.horizontal_bars(
@@ -153,6 +157,40 @@ class FollowupController(Controller):
                 years, "Gengangere pr. år", "Antal familier, der vendte tilbage til "
                 "krisecentret, pr. år."),
         })
+
+    @get("/kriterier/{key:str}", name="criterion", guards=[requires_aggregates])
+    async def criterion(self, request: Request, key: FromPath[str]) -> Response:
+        """One criterion: its target, its trend per month or quarter (chosen with a
+        control), and for leaders the families of theirs that miss it in the period.
+        A refused choice shows the default period with the message at its field and the
+        typed values kept (422)."""
+        chosen = trend.BY_KEY.get(key)
+        if chosen is None:
+            raise web.UserError("Kriteriet findes ikke.", 404)
+        params = request.query_params
+        now = clock.today()
+        defaults = (trend.MONTH, date(now.year, 1, 1), now)
+        try:
+            grain, start, end = _criterion_choice(params, defaults)
+            error = None
+        except web.UserError as exc:
+            (grain, start, end), error = defaults, exc
+        user = web.user_of(request)
+        points = await trends.criterion_trend(key, grain, now)
+        share = await trends.share(key, start, end, now)
+        drill_down = user.role in roles.LEADERS
+        typed = {name: params.get(name) or "" for name in ("trend", "from", "to")}
+        return web.render("followup/kriterium.html", {
+            "criterion": chosen, "criteria": trend.CRITERIA, "grain": grain,
+            "grains": trend.GRAINS, "points": points, "start": start, "end": end,
+            "share": share, "share_text": _share_text,
+            "reached": criteria.reaches_target(share, chosen.target_percent),
+            "trend_svg": trend.chart(chosen, points), "drill_down": drill_down,
+            "error": error.message if error else None, "field": error.field if error else None,
+            "values": typed if error else {"trend": grain, "from": start.isoformat(),
+                                           "to": end.isoformat()},
+            "rows": (await trends.missing(user, key, start, end, web.client_address(request))
+                     if drill_down else [])}, status=error.status if error else 200)
 
     @get("/kontaktperson", name="bic-fathers", guards=[requires_contact_person])
     async def bic_fathers(self, request: Request) -> Response:
@@ -187,6 +225,20 @@ class FollowupController(Controller):
             return await _cooperation_page(request, error=exc.message, form=form,
                                            status=exc.status)
         return web.see_other(request, "/followup/samarbejdsmoede?gemt=1")
+
+
+def _criterion_choice(params: Mapping[str, Any], defaults: tuple[str, date, date]
+                      ) -> tuple[str, date, date]:
+    """The criterion page's trend (month or quarter) and period from the query string."""
+    grain = params.get("trend") or defaults[0]
+    if grain not in trend.GRAINS:
+        raise web.UserError("Vælg udvikling pr. måned eller pr. kvartal.", field="trend")
+    start = _date_param(params, "from", "Fra dato") or defaults[1]
+    end = _date_param(params, "to", "Til dato") or defaults[2]
+    if end < start:
+        raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
+                            "samme dag eller efter den begynder.", field="to")
+    return grain, start, end
 
 
 def _share_text(share) -> str:

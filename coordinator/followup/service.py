@@ -413,6 +413,13 @@ async def _followup_counts(start: date, end: date, measured_on: date) -> tuple[i
     return due, on_time
 
 
+# What the criteria's own pages (``followup.trends``) count with: the same rules.
+CURRENT_FAMILY_SQL = _CURRENT
+HELD_STATUSES = _HELD
+followup_counts = _followup_counts
+moment = _moment
+
+
 # Stays (s) that began in the period and were not their family's first: an earlier one
 # began before, or the same day with a lower id. Values: start, end.
 _LATER_STAYS = (

@@ -11,6 +11,7 @@ from every text of the export.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from coordinator.meetings import protected, safety
@@ -65,3 +66,42 @@ def scrub(data: Any, withheld: Iterable[str]) -> Any:
     if isinstance(data, (list, tuple)):
         return [scrub(value, withheld) for value in data]
     return data
+
+
+# --- the method's records (Randers-trappen, Signs of Safety, handleplan, familierådslagning)
+
+@dataclass(frozen=True)
+class MethodScope:
+    """Which of the family's method records belong in one person's export.
+
+    The safety projection decides, not the records' links alone: the father's side (the
+    father, anyone who used violence) never receives the mother's or the children's
+    assessments, the family's mappings, the handleplan or the familierådslagning's plan,
+    even when he sat in a meeting where they were made; he gets what he said himself
+    (his own scale answers) and the goals and plan items he is responsible for, without
+    the evaluation notes.
+    """
+
+    trappe: str          # "own": the child's own assessments; "mother": her own views; "none"
+    sos_mappings: bool   # the mappings of meetings the subject took part in
+    whole_plan: bool     # the whole handleplan (else the goals the subject is responsible for)
+    goal_notes: bool     # the evaluations' notes
+    fgc_case: bool       # the familierådslagning: referral, formøde, approvals and plan
+    # (else only the plan items that name the subject as who does it)
+
+
+def method_scope(role: str, is_child: bool, hostile: bool) -> MethodScope:
+    """The scope of ``method records`` for a subject with this network role."""
+    if hostile:
+        return MethodScope("none", False, False, False, False)
+    if is_child or role == "child":
+        return MethodScope("own", True, True, True, True)
+    if role == "mother":
+        return MethodScope("mother", True, True, True, True)
+    return MethodScope("none", True, False, True, False)
+
+
+def names_subject(who: str, name: str) -> bool:
+    """Whether a plan item's »who« names the subject (the whole name, any case)."""
+    wanted = " ".join(name.split()).casefold()
+    return bool(wanted) and wanted in " ".join(who.split()).casefold()

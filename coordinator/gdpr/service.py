@@ -2,8 +2,12 @@
 
 The export gathers everything recorded about one network person (their record,
 relations, keep-apart pairs, meetings with parts and answers, mails queued to them, their
-calendar answers by mail, history and audit rows) and passes it through ``redaction`` for that person, so other
-people's protected addresses and the crisis centre's location never reach them.
+calendar answers by mail, history and audit rows, and the method's records: Randers-trappen,
+Signs of Safety, the handleplan and the familierådslagning, as far as
+``redaction.method_scope`` lets the person have them) and passes it through ``redaction``
+for that person, so other people's protected addresses and the crisis centre's location
+never reach them. Satisfaction answers are stored without names and cannot be found for
+one person (``SATISFACTION_NOTE``).
 
 ``purge`` pseudonymises families closed more than RETENTION_DAYS ago: names become
 stable pseudonyms, contact data and free text are blanked, mail bodies deleted; rows
@@ -29,12 +33,16 @@ from coordinator.gdpr import redaction
 from coordinator.invites.replies import OUTCOME_LABELS
 from coordinator.invites.service import load_meetings
 from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
-from coordinator.meetings import kinds, protected, safety
+from coordinator.meetings import kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import safety_person
+from coordinator.method import goals as goal_rules
 from coordinator.method import service as method
+from coordinator.method import sos
+from coordinator.method import tables as mth
 from coordinator.network import tables as net
 from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
+from coordinator.trappe import rules as trappe_rules
 from coordinator.trappe.tables import TrappeAssessment
 
 # Randers-trappen's free text, blanked by the purge (steps, ratings and dates stay).
@@ -163,6 +171,134 @@ async def _answers_by_mail(subject_id: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
+# Why the satisfaction answers are not in anyone's export (the export says so).
+SATISFACTION_NOTE = (
+    "Svarene på tilfredshedsskemaet ved udflytning gemmes uden navn og uden forbindelse til "
+    "familien eller opholdet (kun udflytningsmåneden), så de kan ikke findes frem for en "
+    "enkelt person og er ikke med her. Kun om familien svarede eller sagde nej tak står ved "
+    "opholdet.")
+
+
+async def _trappe_of(scope: redaction.MethodScope, family_id: int, subject_id: int,
+                     names: Mapping[int, str]) -> list[dict[str, Any]]:
+    if scope.trappe == "none":
+        return []
+    query = TrappeAssessment.select().where(TrappeAssessment.family == family_id)
+    if scope.trappe == "own":
+        query = query.where(TrappeAssessment.child == subject_id)
+    rows = await query.order_by(TrappeAssessment.assessed_on, TrappeAssessment.id)
+    steps = trappe_rules.STEPS
+    if scope.trappe == "mother":  # what she said about each child, nothing else
+        return [{"dato": _iso(r["assessed_on"]), "barn": names.get(r["child"], "(ukendt)"),
+                 "mors_trin": steps.get(r["mother_step"] or 0, ""),
+                 "mors_syn": r["mother_view"]} for r in rows
+                if r["mother_step"] is not None or r["mother_view"]]
+    return [{"dato": _iso(r["assessed_on"]), "trin": steps.get(r["step"], str(r["step"])),
+             "bekymrende_adfærd": r["worrying_behaviour"],
+             "fagpersonernes_syn": r["professional_view"],
+             "mors_trin": steps.get(r["mother_step"] or 0, ""), "mors_syn": r["mother_view"],
+             "barnets_trin": steps.get(r["child_step"] or 0, ""), "barnets_syn": r["child_view"],
+             "analyse": [{"område": label,
+                          "vurdering": trappe_rules.RATINGS.get(r[f"{key}_rating"], ""),
+                          "note": r[f"{key}_note"]} for key, label in trappe_rules.AREAS],
+             "retter": r["corrects"], "rettelsens_grund": r["correction_reason"],
+             "registreret_af": r["recorded_by_name"]} for r in rows]
+
+
+async def _sos_of(scope: redaction.MethodScope, subject_id: int) -> dict[str, Any]:
+    """The mappings of the meetings the subject took part in (in scope) and the subject's
+    own answers on the safety scale."""
+    mappings: list[dict[str, Any]] = []
+    if scope.sos_mappings:
+        meetings = mt.Participant.select(mt.Participant.meeting).where(
+            (mt.Participant.person == subject_id) & mt.Participant.removed_at.is_null())
+        mappings = [{"møde_id": r["meeting"], "bekymringer": r["worries"],
+                     "det_der_går_godt": r["working_well"],
+                     "det_der_skal_ske": r["needs_to_happen"],
+                     "registreret_af": r["recorded_by_name"], "ændret": _iso(r["updated_at"])}
+                    for r in await mth.SosMapping.select().where(
+                        mth.SosMapping.meeting.is_in(meetings)).order_by(mth.SosMapping.id)]
+    scales = [{"møde_id": r["meeting"], "spurgt": sos.GROUPS.get(r["asker_group"], ""),
+               "tal": r["score"], "note": r["note"], "registreret": _iso(r["created_at"])}
+              for r in await mth.SosScale.select().where(
+                  mth.SosScale.participant.person == subject_id).order_by(mth.SosScale.id)]
+    return {"kortlægninger": mappings, "mine_svar_på_skalaen": scales}
+
+
+async def _goals_of(scope: redaction.MethodScope, family_id: int, subject_id: int
+                    ) -> list[dict[str, Any]]:
+    query = mth.Goal.select().where(mth.Goal.family == family_id)
+    if not scope.whole_plan:
+        query = query.where(mth.Goal.responsible_person == subject_id)
+    goals = await query.order_by(mth.Goal.starts_on, mth.Goal.id)
+    evaluations = await mth.GoalEvaluation.select().where(
+        mth.GoalEvaluation.goal.is_in([g["id"] for g in goals] or [-1])).order_by(
+        mth.GoalEvaluation.evaluated_on, mth.GoalEvaluation.id)
+    titles = {g["id"]: g["title"] for g in goals}
+    return [{"mål": g["title"], "delmål_af": titles.get(g["parent_id"] or 0, "") if
+             g["parent_id"] else "", "beskrivelse": g["description"] if scope.goal_notes else "",
+             "periode": goal_rules.PERIODS.get(g["period"], g["period"]),
+             "ansvarlig": g["responsible_name"], "fra": _iso(g["starts_on"]),
+             "fremdrift": goal_rules.PROGRESS.get(g["progress"], g["progress"]),
+             "evalueringer": [{"dato": _iso(e["evaluated_on"]),
+                               "fremdrift": goal_rules.PROGRESS.get(e["progress"], e["progress"]),
+                               "note": e["note"] if scope.goal_notes else ""}
+                              for e in evaluations if e["goal"] == g["id"]]} for g in goals]
+
+
+async def _fgc_of(scope: redaction.MethodScope, family_id: int, subject_name: str
+                  ) -> list[dict[str, Any]]:
+    cases = await mt.FgcCase.select().where(mt.FgcCase.family == family_id).order_by(
+        mt.FgcCase.id)
+    result: list[dict[str, Any]] = []
+    for case in cases:
+        items = await mt.FgcPlanItem.select().where(mt.FgcPlanItem.case == case["id"]).order_by(
+            mt.FgcPlanItem.position, mt.FgcPlanItem.id)
+        if not scope.fgc_case:
+            items = [i for i in items if redaction.names_subject(i["who"], subject_name)]
+            if not items:
+                continue
+        plan = [{"handling": i["action"], "hvem": i["who"], "senest": _iso(i["by_when"]),
+                 "status": offers.PLAN_STATUSES.get(i["status"], i["status"])} for i in items]
+        if not scope.fgc_case:
+            result.append({"mine_opgaver_i_planen": plan})
+            continue
+        questions = await mt.FgcQuestion.select().where(
+            mt.FgcQuestion.case == case["id"]).order_by(mt.FgcQuestion.position)
+        approvals = await mt.FgcPlanApproval.select().where(
+            mt.FgcPlanApproval.case == case["id"]).order_by(mt.FgcPlanApproval.id)
+        changes = await mt.FgcPlanChange.select().where(
+            mt.FgcPlanChange.case == case["id"]).order_by(mt.FgcPlanChange.id)
+        result.append({
+            "vurderet": _iso(case["assessed_on"]), "mulig": case["possible"],
+            "familiens_syn": case["family_view"], "spørgsmål": [q["text"] for q in questions],
+            "formøde": {"dato": _iso(case["formoede_on"]),
+                        "deltagere": case["formoede_participants"],
+                        "familiens_svar": offers.AGREEMENTS.get(case["formoede_agreement"], ""),
+                        "note": case["formoede_note"]},
+            "plan": plan,
+            "godkendelser": [{"godkendt": _iso(a["approved_at"]), "af": a["approved_by_name"],
+                              "betingelser": a["conditions"]} for a in approvals],
+            "ændringer": [{"tidspunkt": _iso(c["changed_at"]), "af": c["changed_by_name"],
+                           "hvad": c["summary"], "hvorfor": c["reason"]} for c in changes],
+        })
+    return result
+
+
+async def _method_of(subject: Mapping[str, Any], safety_subject: safety.Person,
+                     family_id: int, names: Mapping[int, str]) -> dict[str, Any]:
+    """The method's records about the subject, as far as the safety projection allows."""
+    scope = redaction.method_scope(subject["role"], subject["is_child"],
+                                   safety_subject.is_hostile)
+    return {
+        "randers_trappen": await _trappe_of(scope, family_id, subject["id"], names),
+        "signs_of_safety": await _sos_of(scope, subject["id"]),
+        "handleplan": await _goals_of(scope, family_id, subject["id"]),
+        "familierådslagning": await _fgc_of(scope, family_id, subject["name"]),
+        "tilfredshed": SATISFACTION_NOTE,
+    }
+
+
 async def export_person(user: Principal, family: Mapping[str, Any], person_id: int,
                         address: str = "") -> dict[str, Any]:
     """Everything recorded about one network person, redacted for them; audited as export.
@@ -236,6 +372,7 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
                             "begrundelse": k["reason"], "oprettet": _iso(k["created_at"])}
                            for k in pairs],
         "møder": meetings,
+        "metode": await _method_of(subject, safety_subject, family_id, names),
         "mails": await _mails_to(person_id),
         "kalendersvar": await _answers_by_mail(person_id),
         "historik": [{"tidspunkt": _iso(h["at"]), "bruger": h["username"], "hvad": h["summary"],

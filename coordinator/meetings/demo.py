@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from coordinator import db
 from coordinator.auth.tables import User
-from coordinator.families.tables import TeamMember
+from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import kinds, planner
 from coordinator.meetings.service import default_parts
 from coordinator.meetings.tables import (
@@ -111,6 +111,8 @@ async def seed(ctx) -> None:
             worker_name = fam.team_usernames[0]
             worker = users[worker_name]
             me = (worker, accounts[worker]["full_name"], accounts[worker]["email"], "socialraadgiver")
+            if fam.index % 8 in (5, 6, 7):  # an earlier round, before the current case
+                await _seed_earlier_fgc(fam, people, me, today)
             await _seed_fgc(ctx, fam, people, me, users, accounts, today,
                             centre["id"] if centre and fam.at_crisis_centre else None)
             if fam.at_crisis_centre:
@@ -168,6 +170,50 @@ def _initiator_and_formoede(index: int, stage: str, later: bool) -> dict:
                       formoede_agreement="yes",
                       formoede_note="Familien vil gerne have mormor, moster og skolen med.")
     return values
+
+
+async def _seed_earlier_fgc(fam, people, me, today) -> None:
+    """A familierådslagning held 5–13 months ago with its plan approved, and its follow-up:
+    held on the day it was due, two weeks late, or not held (every third family), so the
+    success criterion »Opfølgninger holdt til tiden« has a history to show."""
+    worker = me[0]
+    row = await Family.select(Family.opened_on).where(Family.id == fam.id).first()
+    opened = row["opened_on"] if row else today
+    held_on = _working_day(max(today - timedelta(days=150 + 25 * (fam.index % 11)),
+                               opened + timedelta(days=60)))
+    if held_on > today - timedelta(days=120):
+        return  # the family came too recently for a round that has been followed up
+    case_id = (await FgcCase.insert(FgcCase(
+        family=fam.id, status="followup", possible=True,
+        assessed_on=held_on - timedelta(days=50), assessed_by=worker,
+        family_view="Mor ville gerne have sin familie med.",
+        reasons="Der er et privat netværk, der vil hjælpe.",
+        concern="Bekymring for børnenes trivsel under opholdet.",
+        questions=DEMO_QUESTIONS[0], referred_on=held_on - timedelta(days=43),
+        formoede_on=held_on - timedelta(days=20), formoede_agreement="yes",
+        formoede_participants="Mor, børnene, mormor og socialrådgiveren",
+        formoede_note="Familien ønskede mormor og skolen med.")))[0]["id"]
+    question = (await FgcQuestion.insert(FgcQuestion(case=case_id, text=DEMO_QUESTIONS[0],
+                                                     position=0)))[0]["id"]
+    meeting_id = await _meeting(
+        fam.id, "familieraadslagning", f"Tidligere familierådslagning – {fam.name}",
+        _at(held_on, 9), "held", worker, _invitees(people, "familieraadslagning"), [me],
+        fgc_case=case_id, location="Medborgerhuset, salen",
+        minutes="Familien fremlagde en plan, som socialrådgiveren godkendte.")
+    await FgcPlanItem.insert(FgcPlanItem(
+        case=case_id, action="Mormor henter børnene i skole om tirsdagen", who="Mormor",
+        by_when=held_on + timedelta(days=30), position=0, question=question, status="done"))
+    await FgcPlanApproval.insert(FgcPlanApproval(
+        case=case_id, approved_by=worker, approved_by_name=me[1], approved_at=_at(held_on, 13),
+        conditions="Planen følges op på opfølgningsmødet."))
+    due = kinds.proposed_followup_date("familieraadslagning", held_on)
+    if due is None or fam.index % 3 == 2:
+        return  # not held: the drill-down shows it
+    follow_day = _working_day(due + timedelta(days=14 if fam.index % 3 == 1 else 0))
+    await _meeting(fam.id, "familieraadslagning_followup", f"Opfølgning – {fam.name}",
+                   _at(follow_day, 10), "held", worker, _invitees(people, "netvaerksmoede"),
+                   [me], fgc_case=case_id, parent_id=meeting_id, location="Medborgerhuset",
+                   minutes="Planen blev gennemgået; mormors aftale holder.")
 
 
 async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> None:

@@ -1,4 +1,5 @@
-"""Demo data for satisfaction at move-out: recent move-outs of families now in after-care,
+"""Demo data for satisfaction at move-out: move-outs over the last year of families now in
+after-care,
 most with an answered form (paper or tablet), one that declined and some still without, so
 the criteria, the drill-down and the anonymous comments have something to show. Fictitious;
 runs after the follow-up seeder (it reads and adds stays)."""
@@ -25,12 +26,15 @@ STAFF = {"sara": "Sara Demo Kristiansen", "mikkel": "Mikkel Demo Lauridsen"}
 
 
 async def seed(ctx) -> None:
-    """A move-out in the last two months for most families that live outside the centre
+    """A move-out in the last year for most families that live outside the centre
     without an earlier stay; forms for most moved-out stays, old and new."""
     for family in ctx.families:
         if family.at_crisis_centre or family.index % 5 == 0:
             continue  # at the centre now, or the follow-up seeder gave an earlier stay
-        ended = ctx.today - timedelta(days=4 + 8 * (family.index % 8))
+        # half moved out in the last two months, the others over the year before, so the
+        # criteria's trend per month and quarter has points
+        ended = ctx.today - timedelta(days=4 + 8 * (family.index % 8) if family.index % 2 == 0
+                                      else 70 + 25 * (family.index % 10))
         await Stay.insert(Stay(family=family.id, started_on=ended - timedelta(
             days=60 + 7 * family.index), ended_on=ended))
     names = {f.id: f for f in ctx.families}

@@ -244,6 +244,10 @@ MATRIX: dict[tuple[str, str], Expect] = {
     # follow-up
     ("GET", "/followup/teammoede"): rule(OK, CASE),
     ("GET", "/followup/succeskriterier"): rule(OK, ("leder", "admin")),
+    # one criterion: target and trend (aggregates); the drill-down lists only the leader's
+    # own families, so a criterion key is no foreign object
+    ("GET", "/followup/kriterier/{key:str}"): rule(OK, ("leder", "admin"), foreign_overrides={
+        "leder": OK, "admin": OK}),
     ("GET", "/unit"): rule(OK, ("leder",)),
     ("POST", "/unit/families/{family_id:int}/team"): rule(DONE, ("leder",)),
     ("GET", "/followup/kontaktperson"): rule(OK, ("kontaktperson",)),

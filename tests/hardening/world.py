@@ -228,7 +228,7 @@ async def build_world() -> World:
     for side in (own, foreign):
         side.ids.update(agreement_id=agreement, number=1, user_id=victim.id, block="public_help",
                         organisation_id=school, room_id=room,
-                        file_path="app.css")
+                        file_path="app.css", key="bic")
     # Secret links are bearer tokens: "foreign" is one the requester does not hold.
     foreign.ids.update(agreement_id=999_999, number=999, user_id=999_999, organisation_id=999_999, room_id=999_999,
                        token=secrets.token_urlsafe(32), name=f"{secrets.token_urlsafe(32)}.ics",
