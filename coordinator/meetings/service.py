@@ -372,9 +372,10 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
                 *, material: bool = False, mine: Mapping[str, Any] | None = None) -> dict:
     """Take the meeting for this write (``db.update_versioned``).
 
-    Raises ``web.Conflict`` (409) with both versions when someone saved in between.
-    ``version`` is the form's (required there); a step inside another use case passes
-    None: then the row lock orders the writers (``db.ANY_VERSION``).
+    Raises ``web.Conflict`` (409) with both versions when someone saved in between, or
+    when the form sent no version (None): a browser's write is never the last writer
+    winning. A step inside another use case passes the version it read or, explicitly,
+    ``db.ANY_VERSION`` (then the row lock orders the writers).
     ``material`` raises the iCalendar SEQUENCE (time, place or attendees changed).
     Returns the meeting row after the update.
     """
@@ -385,8 +386,8 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
         values[getattr(Meeting, name)] = value
-    await db.update_versioned(  # a step of another use case passes no version
-        Meeting, meeting_id, db.ANY_VERSION if version is None else version, values,
+    await db.update_versioned(
+        Meeting, meeting_id, version, values,
         mine=mine, shown=LOCK_FIELDS[:-1],
         message="Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
                 "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.")
@@ -1566,6 +1567,9 @@ CONFLICT_LABELS = {
     "reasons": "Begrundelse", "concern": "Bekymring", "questions": "Spørgsmål",
     "involve": "Skal far inddrages", "contact_person": "Kontaktperson i Modtagelsen",
     "samordner": "Samordner", "mother_agreed_on": "Mors samtykke givet",
+    "formoede_on": "Formødets dato", "formoede_participants": "Deltagere i formødet",
+    "formoede_agreement": "Vil familien gå videre", "formoede_note": "Note fra formødet",
+    "note": "Note",
 }
 _CONFLICT_HIDDEN = frozenset({"version", "sequence", "id"})
 
@@ -1581,6 +1585,8 @@ def _conflict_value(key: str, value: Any) -> str:
             return kinds.STATUS_LABELS[kinds.MeetingStatus(value)]
         except ValueError:
             return flows_status_label(str(value))
+    if key == "formoede_agreement":
+        return offers.AGREEMENTS.get(value, value)
     if isinstance(value, datetime):
         return web.fmt_datetime(value)
     if isinstance(value, date):
@@ -1589,8 +1595,9 @@ def _conflict_value(key: str, value: Any) -> str:
 
 
 def flows_status_label(value: str) -> str:
-    """The Danish label of a familierådslagning or BIC status (or the value if unknown)."""
-    return {**kinds.FGC_STATUS, **kinds.BIC_STATUS}.get(value, value)
+    """The Danish label of a familierådslagning, BIC or plan item status (or the value if
+    unknown)."""
+    return {**kinds.FGC_STATUS, **kinds.BIC_STATUS, **offers.PLAN_STATUSES}.get(value, value)
 
 
 def conflict_context(exc: web.Conflict) -> dict:

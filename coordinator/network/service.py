@@ -482,10 +482,14 @@ async def remove_person(actor: Principal, family_id: int, person_id: int, versio
             [net.describe_keep_apart(k) for k in pairs]
         if described and not confirmed:
             raise NeedsConfirmation(person, described)
-        if version is not None and person["version"] != version:
-            raise web.Conflict("Personen er blevet ændret af en anden, siden du åbnede den. "
-                               "Kontrollér ændringen, før du fjerner personen.",
-                               {"Version": str(version)}, {"Version": str(person["version"])})
+        try:  # takes the person's row for this removal; a stale or missing version is refused
+            await db.update_versioned(
+                Person, person_id, version, {}, where=Person.family == family_id, shown=[],
+                message="Personen er blevet ændret af en anden, siden du åbnede den. "
+                        "Kontrollér ændringen, før du fjerner personen.")
+        except web.Conflict as exc:  # the network editor shows the fields by their labels
+            raise web.Conflict(exc.message, {"Version": str(exc.mine["version"] or "")},
+                               {"Version": str(exc.theirs.get("version", ""))}) from None
         for rel, text_ in zip(rels, described[:len(rels)], strict=True):
             await Relation.delete().where(Relation.id == rel["id"])
             await _log(actor, "delete", family_id, "relation", rel["id"],
@@ -496,10 +500,7 @@ async def remove_person(actor: Principal, family_id: int, person_id: int, versio
             await _log(actor, "delete", family_id, "holdes_adskilt", pair["id"],
                        f"Aftale om at holde adskilt fjernet sammen med {person['name']}",
                        f"{text_}: {pair['reason']}", "", address)
-        deleted = await Person.delete().where(
-            (Person.id == person_id) & (Person.version == person["version"])).returning(Person.id)
-        if not deleted:
-            raise web.Conflict("Personen blev ændret imens. Prøv igen.", {}, {})
+        await Person.delete().where(Person.id == person_id)
         orgs = await _org_names([person["organisation"]])
         await _log(actor, "delete", family_id, "netværksperson", person_id,
                    f"Person fjernet: {person['name']}",

@@ -11,6 +11,8 @@ link, a feed link and an agreement. Each id is then available as ``world.own[...
 
 from __future__ import annotations
 
+from coordinator.db import ANY_VERSION
+
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -138,10 +140,10 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                                                location="Rådhuset, mødelokale 2")
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     parts = await meetings.parts_of(meeting_id)
-    await meetings.set_times(worker, meeting, None,
+    await meetings.set_times(worker, meeting, ANY_VERSION,
                              {parts[0]["key"]: (at(day, 13), at(day, 14))})
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.add_participants(worker, meeting, None, [
+    await meetings.add_participants(worker, meeting, ANY_VERSION, [
         meetings.NewParticipant(person_id=mother), meetings.NewParticipant(person_id=teacher)])
     participant = next(p["id"] for p in await meetings.participants_of(meeting_id)
                        if p["person"] == teacher)

@@ -3,6 +3,8 @@ delegations, ordering, ignored answers, plain human replies and Reply-To."""
 
 from __future__ import annotations
 
+from coordinator.db import ANY_VERSION
+
 import re
 from datetime import UTC, datetime
 from email import message_from_string, policy
@@ -213,7 +215,7 @@ async def test_acting_on_a_proposal_refuses_with_a_danish_4xx(client, other_clie
     record_id = record["id"] + 1000 if case == "unknown_record" else record["id"]
     user = await factories.user("socialraadgiver") if case == "stranger" else s.worker
     if case == "proposer_removed":
-        await support.meetings.remove_participant(s.worker, await s.meeting(), None, record["participant"])
+        await support.meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, record["participant"])
     await factories.login(other_client, user)
     for action in ("accept", "decline"):
         response = await factories.post_form(
@@ -320,9 +322,9 @@ async def test_answers_after_cancellation_or_removal_are_recorded_as_ignored(
     uid, seq = await _sent(s)
     teacher = await _participant(s.teacher)
     if ending == "cancelled":
-        await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+        await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     else:
-        await support.meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+        await support.meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
     _, seq = await _uid(s)
     body = await _post(client, calendar_mail(TEACHER, [*_head(uid, seq),
                                                        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{TEACHER}"]))
@@ -401,8 +403,8 @@ async def test_every_mail_to_a_participant_carries_the_socialraadgivers_reply_to
     await factories.post_form(other_client, f"/meetings/{s.meeting_id}/proposals/{record['id']}/decline",
                               {}, page=f"/meetings/{s.meeting_id}")
     teacher = await _participant(s.teacher)
-    await support.meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
-    await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await support.meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
+    await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     rows = [r for r in await support.outbox(s.meeting_id) if r["kind"] != "FORWARD"]
     assert {r["kind"] for r in rows} == {"REQUEST", "CANCEL", "DECLCNTR"}
     for row in rows:
@@ -436,11 +438,11 @@ async def test_the_samordner_decides_proposals_on_the_familieraadslagning_she_pl
                              {"location": "Rådhuset", **meeting_support.fgc_times(day)})
     meeting_id = int(created.headers["location"].rsplit("/", 1)[1])
     meeting = await support.meetings.Meeting.select().where(support.meetings.Meeting.id == meeting_id).first()
-    await support.meetings.add_participants(s.worker, meeting, None, [
+    await support.meetings.add_participants(s.worker, meeting, ANY_VERSION, [
         support.meetings.NewParticipant(person_id=s.teacher, part_keys=("information", "plan"))])
     for status in ("planned", "invited"):
         meeting = await support.meetings.Meeting.select().where(support.meetings.Meeting.id == meeting_id).first()
-        await support.meetings.change_status(s.worker, meeting, None, status)
+        await support.meetings.change_status(s.worker, meeting, ANY_VERSION, status)
     sequence = (await support.invites.load_meeting(meeting_id)).sequence
     uid = f"m{meeting_id}-plan@testserver.local"
     later = (support.at(day, 13), support.at(day, 14))

@@ -1,3 +1,5 @@
+
+from coordinator.db import ANY_VERSION
 """The familierådslagning flow over HTTP: six steps, access, bad input, the samordner."""
 
 from datetime import date, timedelta
@@ -180,7 +182,7 @@ async def test_samordner_sees_only_meetings_they_coordinate(app, client, other_c
 
     child = await s.person(family_id, "Emma Marie Hemmelig", "child")
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.add_participants(sara, meeting, None, [meetings.NewParticipant(
+    await meetings.add_participants(sara, meeting, ANY_VERSION, [meetings.NewParticipant(
         person_id=child, invite_via_worker=True)])
     await Meeting.update({Meeting.description: "Emma Marie Hemmelig fortæller selv."}).where(
         Meeting.id == meeting_id)

@@ -1,3 +1,5 @@
+
+from coordinator.db import ANY_VERSION
 """The familierådslagning's method over HTTP: the initiativtager, the formøde's outcome, and
 no familierådslagning planned or sent before the family agreed at the formøde to go on."""
 
@@ -195,13 +197,13 @@ async def test_the_service_refuses_planning_without_agreement(client):
                                                "FR", fgc_case=case["id"])
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     with pytest.raises(Exception) as refused:
-        await meetings.change_status(sara, meeting, None, "planned")
+        await meetings.change_status(sara, meeting, ANY_VERSION, "planned")
     assert "Formødet med familien er ikke holdt" in str(refused.value)
     # other kinds are not concerned
     other = await meetings.create_meeting(sara, {"id": family_id}, "netvaerksmoede", "Netværk")
     other_row = await Meeting.select().where(Meeting.id == other).first()
     with pytest.raises(Exception) as refused:
-        await meetings.change_status(sara, other_row, None, "planned")
+        await meetings.change_status(sara, other_row, ANY_VERSION, "planned")
     assert "Formødet" not in str(refused.value)
 
 

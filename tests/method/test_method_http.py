@@ -1,3 +1,5 @@
+
+from coordinator.db import ANY_VERSION
 """The method over HTTP and in the service, on the engine of TEST_DATABASE_URL: the Signs
 of Safety mapping and scale in a meeting, the handleplan, the family page, and who never
 reaches any of it (other users, the father's side, a samordner)."""
@@ -301,7 +303,7 @@ async def test_the_gdpr_purge_blanks_the_methods_personal_data():
     meeting_id = await meetings.create_meeting(sara, {"id": family_id, "status": "active"},
                                                "netvaerksmoede", "Netværksmøde")
     meeting = await meetings.Meeting.select().where(meetings.Meeting.id == meeting_id).first()
-    await meetings.add_participants(sara, meeting, None,
+    await meetings.add_participants(sara, meeting, ANY_VERSION,
                                     [meetings.NewParticipant(person_id=granny)])
     meeting, family = await meetings.load_meeting(sara, meeting_id, service.Action.READ)
     await service.save_mapping(sara, meeting, family, 0, WORRY, "Mormor hjælper", "Plan")
