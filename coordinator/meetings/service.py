@@ -220,8 +220,9 @@ async def _notify(meeting_id: int, change_kind: str,
     ``invited`` (invites sent, or attendees added to an invited meeting), ``rescheduled``,
     ``updated`` (title or description: the same SEQUENCE, the new text),
     ``participant_removed`` (with the removed participants' ids) and ``cancelled``.
-    The row carries the meeting's SEQUENCE after the change; the invites domain reads
-    unprocessed ``MeetingChange`` rows and sets ``processed_at``.
+    The row carries the meeting's SEQUENCE after the change; the invites domain queues
+    the change's mails right here (``enqueue_for_change``), in the same transaction, so a
+    committed change is a processed one.
     """
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
@@ -706,7 +707,7 @@ async def create_meeting(
         raise web.UserError("Det valgte mødested findes ikke.")
     windows = validate_times(kind, dict(times or {})) if times else {}
 
-    async def work() -> int:
+    async with db.transaction():  # joins the caller's transaction if there is one
         rows = await Meeting.insert(Meeting(
             family=family_id, kind=kind.key, title=title or kind.label, location=location,
             location_organisation=location_organisation, description=description,
@@ -722,9 +723,6 @@ async def create_meeting(
         await audit.record(user, "create", "møde", meeting_id, family_id,
                            f"{kind.label}: {title or kind.label}", address)
         return meeting_id
-
-    async with db.transaction():  # joins the caller's transaction if there is one
-        return await work()
 
 
 # ------------------------------------------------------------------------ participants
@@ -895,7 +893,7 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
     await _screen_typed_participants(meeting, [item for item in new
                                                if item.person_id is None and item.user_id is None])
 
-    async def work() -> list[int]:
+    async with db.transaction():  # joins the caller's transaction if there is one
         invited = meeting["status"] == "invited"
         await _bump(meeting["id"], version, material=True,
                     mine={"tilføjet": ", ".join(v["name"] for v, _ in resolved)})
@@ -910,9 +908,6 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
         if invited:
             await _notify(meeting["id"], "invited", user=user)
         return ids
-
-    async with db.transaction():  # joins the caller's transaction if there is one
-        return await work()
 
 
 async def _screen_typed_participants(meeting: Mapping[str, Any], typed: list[NewParticipant]
