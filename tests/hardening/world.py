@@ -112,8 +112,9 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     item = (await FgcPlanItem.insert(FgcPlanItem(case=case_id, action=f"{mother_name} ringer",
                                                  who=mother_name)))[0]["id"]
     # the formøde, where the family agreed to go on (no meeting is planned before that)
-    await formoede.set_formoede(worker, family, None, today)
-    await formoede.record_outcome(worker, family, None, "Mor, mormor og samordneren", "yes", "")
+    await formoede.set_formoede(worker, family, await _version(FgcCase, family_id), today)
+    await formoede.record_outcome(worker, family, await _version(FgcCase, family_id),
+                                  "Mor, mormor og samordneren", "yes", "")
     day = working_day(days)
     fgc_meeting = await flows.create_fgc_meeting(worker, family, {
         "information": (at(day, 9), at(day, 9, 45)),

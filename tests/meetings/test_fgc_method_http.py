@@ -131,7 +131,8 @@ async def test_the_formoede_outcome_needs_a_held_formoede_and_a_clear_answer(cli
 
 
 async def test_a_stale_formoede_outcome_is_a_conflict(client):
-    _, family_id = await _referred(client)
+    # with a samordner: the formøde's forms are on the page from then on
+    _, family_id = await _referred(client, await f.user("samordner"))
     held = (app_clock.today() - timedelta(days=1)).isoformat()
     await _post(client, family_id, "formoede", {"formoede_on": held})
     stale = str((await _case(family_id))["version"])

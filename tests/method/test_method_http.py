@@ -314,7 +314,7 @@ async def test_the_gdpr_purge_blanks_the_methods_personal_data():
         "Birthe henter i skole", "stay", "monthly", app_clock.today(),
         responsible=f"person:{granny}"))
     await service.evaluate_goal(sara, family, goal_id, service.EvaluationInput(
-        app_clock.today(), "in_progress", "Birthe kom hver tirsdag"))
+        app_clock.today(), "in_progress", "Birthe kom hver tirsdag", version=1))
     await Family.update({Family.status: "closed",
                          Family.closed_on: app_clock.today() - timedelta(days=2)}
                         ).where(Family.id == family_id)

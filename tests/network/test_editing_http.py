@@ -165,7 +165,7 @@ async def test_two_clients_editing_the_same_person_conflict(client, other_client
         second = await _post(other_client, family_id, f"/people/{people['anna']}",
                              {**base, "name": "Anna", "phone": "70 10 99 99"}, htmx=htmx)
         assert second.status_code == 409
-        assert "Din udgave" in second.text and "Den gemte udgave" in second.text
+        assert "Din udgave" in second.text and "Gemt af en anden" in second.text
         assert "+45 70 10 99 99" in second.text and "+45 70 10 20 30" in second.text
     anna = await Person.select().where(Person.id == people["anna"]).first()
     assert anna["phone"] == "+45 70 10 20 30" and anna["version"] == 2
