@@ -192,10 +192,11 @@ async def test_handleplan_goals_subgoals_evaluations_and_history(client):
         "title": "Fast aftale med skolen", "period": "stay", "cadence": "biweekly",
         "starts_on": today.isoformat(), "parent": str(goal["id"])}, page=f"{base}/")
     assert r.status_code == 303
-    for progress, note in (("in_progress", "Første uge gik godt"), ("reached", "Fuldt fremmøde")):
+    for version, (progress, note) in enumerate((("in_progress", "Første uge gik godt"),
+                                                ("reached", "Fuldt fremmøde")), start=1):
         r = await f.post_form(client, f"{base}/goals/{goal['id']}/evaluations", {
             "evaluated_on": today.isoformat(), "progress": progress, "note": note,
-            "meeting": str(meeting_id)}, page=f"{base}/")
+            "meeting": str(meeting_id), "version": str(version)}, page=f"{base}/")
         assert r.status_code == 303
     meeting_page = (await client.get(f"/meetings/{meeting_id}")).text
     assert "Mål drøftet på mødet" in meeting_page and "Fuldt fremmøde" in meeting_page
