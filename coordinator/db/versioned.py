@@ -65,9 +65,11 @@ async def update_versioned(table: Any, row_id: Any, version: int | None,
             return updated[0]
     # Read again: on PostgreSQL a row read before the UPDATE may predate the winner's commit.
     current = await table.select().where(key_column == row_id).first()
-    if version is None:
+    missing = version is None
+    if missing:
         message = MISSING_VERSION_MESSAGE
     if current is None:
-        raise Conflict(message, mine, {})
+        raise Conflict(message, mine, {}, missing_version=missing)
     fields = list(current) if shown is None else [*shown, "version"]
-    raise Conflict(message, mine, {k: current[k] for k in fields if k in current})
+    raise Conflict(message, mine, {k: current[k] for k in fields if k in current},
+                   missing_version=missing)
