@@ -204,7 +204,8 @@ async def save_fgc_assessment(user: Principal, family: Mapping[str, Any], versio
             if case["status"] in ("assessed", "not_possible"):
                 values[FgcCase.status] = status
             await formoede.update_case(FgcCase, case_id, version, values,
-                             {"possible": possible, "reasons": reasons}, "Familierådslagningen")
+                                       {"possible": possible, "reasons": reasons},
+                                       "Familierådslagningen")
         await audit.record(user, "update" if case else "create", "familierådslagning", case_id,
                            family["id"], f"Vurdering: familierådslagning "
                            f"{'mulig' if possible else 'ikke mulig'}. {reasons}", address)
@@ -428,7 +429,8 @@ async def approve_plan(user: Principal, family: Mapping[str, Any], version: int 
         raise web.UserError("Planen er allerede godkendt, og den er ikke ændret siden.", 409)
     async with db.transaction():
         await formoede.update_case(FgcCase, view.case["id"], version, {},
-                         {"plan_approved": "ja", "conditions": conditions}, "Familierådslagningen")
+                                   {"plan_approved": "ja", "conditions": conditions},
+                                   "Familierådslagningen")
         await FgcPlanApproval.insert(FgcPlanApproval(
             case=view.case["id"], approved_by=user.id, approved_by_name=user.full_name,
             approved_at=clock.now(), conditions=conditions))
@@ -595,7 +597,8 @@ async def save_father_assessment(user: Principal, family: Mapping[str, Any],
             if row["status"] in ("assessed", "not_involved"):
                 values[FatherAssessment.status] = status
             await formoede.update_case(FatherAssessment, row_id, version, values,
-                             {"involve": involve, "reasons": reasons}, "Vurderingen af far")
+                                       {"involve": involve, "reasons": reasons},
+                                       "Vurderingen af far")
         await audit.record(user, "update" if row else "create", "Barnet i Centrum", row_id,
                            family["id"], f"Vurdering: far {'inddrages' if involve else 'inddrages ikke'}. "
                            f"{reasons}", address)

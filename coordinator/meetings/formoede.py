@@ -4,6 +4,11 @@ At the formøde the samordner and the socialrådgiver meet the child and the fam
 choose whom to invite. Until it is dated no time for the meeting itself can be proposed,
 and no proposal falls on or before its day (``planner.formoede_limit``). Setting the date is
 audited with the family.
+
+``update_case`` is the versioned write of the familierådslagning's and Barnet i Centrum's
+records (``db.update_versioned`` with the case's wording); ``flows`` uses it for every step.
+It lives here because the meetings service imports this module and ``flows`` imports the
+service: here both can reach it without a cycle.
 """
 
 from __future__ import annotations
