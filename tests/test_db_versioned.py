@@ -55,6 +55,7 @@ async def test_a_stale_or_missing_version_is_a_conflict_and_nothing_is_saved(sen
     # a missing version says so: nobody else need have saved
     assert conflict.message == ("Sagen er ændret af en anden." if sent is not None
                                 else versioned.MISSING_VERSION_MESSAGE)
+    assert conflict.missing_version is (sent is None)
     assert conflict.mine == {"notes": "Mit udkast", "version": sent}
     assert conflict.theirs == {"notes": "Gemt af Lene", "version": 2}
     saved = await _saved(family["id"])
