@@ -15,8 +15,6 @@ recipient is not entitled to.
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import logging
 import re
 from datetime import timedelta
@@ -27,6 +25,7 @@ import pytest
 
 from coordinator import clock as app_clock
 from coordinator import settings as settings_module
+from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage

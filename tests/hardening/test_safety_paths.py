@@ -5,8 +5,6 @@ was already sent, and answer links of a cancelled meeting."""
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import re
 from email import message_from_string, policy
 
@@ -16,6 +14,7 @@ from coordinator import clock as app_clock
 from coordinator import settings as settings_module
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import TeamMember
 from coordinator.invites import feeds
 from coordinator.invites import service as invites

@@ -11,8 +11,6 @@ link, a feed link and an agreement. Each id is then available as ``world.own[...
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +18,7 @@ from datetime import timedelta
 from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family, TeamMember
 from coordinator.followup.tables import Stay
 from coordinator.invites import feeds

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.auth.policy import Principal
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage

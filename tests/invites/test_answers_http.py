@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import re
 from datetime import timedelta
 from email import message_from_string, policy
@@ -11,6 +9,7 @@ from email import message_from_string, policy
 import pytest
 
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites import replies
 from coordinator.invites.tables import AnswerToken
 from coordinator.meetings.tables import Participant

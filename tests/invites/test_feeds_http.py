@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import asyncio
 import re
 from datetime import date, datetime, timedelta
@@ -16,6 +14,7 @@ from icalendar import Calendar
 from coordinator import cache, web
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
 from coordinator.invites.tables import FeedToken
 from coordinator.meetings import safety

@@ -8,8 +8,6 @@ answer handling is tested on well-formed answers."""
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 from collections import defaultdict
 from datetime import datetime, timedelta
 from email import message_from_string, policy
@@ -19,6 +17,7 @@ import vobject
 from icalendar import Calendar
 
 from coordinator import web
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import feeds
 from coordinator.invites.tables import OutboxMessage, ReplyRecord

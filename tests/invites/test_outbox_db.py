@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
@@ -13,6 +11,7 @@ from icalendar import Calendar
 
 from coordinator import settings as settings_module
 from coordinator import web
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage

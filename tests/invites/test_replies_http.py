@@ -3,8 +3,6 @@ delegations, ordering, ignored answers, plain human replies and Reply-To."""
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import re
 from datetime import UTC, datetime
 from email import message_from_string, policy
@@ -12,6 +10,7 @@ from email import message_from_string, policy
 import pytest
 from icalendar import Calendar
 
+from coordinator.db import ANY_VERSION
 from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings.tables import MeetingPart, Participant
 from tests import conftest, factories
@@ -425,8 +424,8 @@ async def test_the_samordner_decides_proposals_on_the_familieraadslagning_she_pl
     a proposed time for one is hers to take (the update goes to everyone) or turn down
     (DECLINECOUNTER to the proposer), as for the organiser."""
     from tests.meetings import support as meeting_support
-    from tests.meetings.test_fgc_http import _post as fgc_post
     from tests.meetings.test_fgc_http import _formoede_agreed, _through_samordner
+    from tests.meetings.test_fgc_http import _post as fgc_post
 
     s = await support.scenario(with_father=False)
     ida = await factories.user("samordner", username="ida-forslag", full_name="Ida Samordner")

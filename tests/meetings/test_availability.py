@@ -3,8 +3,6 @@ HTTP server started here), through the service and over HTTP."""
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import asyncio
 import socket
 from datetime import datetime, time, timedelta, timezone
@@ -15,6 +13,7 @@ import pytest
 from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import availability, feeds, planner, service
 from coordinator.meetings.tables import BusyFeed, Meeting, MeetingPart, WorkingHours
 from coordinator.network.tables import Organisation

@@ -4,14 +4,13 @@ only what can reach the window (speed: bench/bench_busy_import.py)."""
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from coordinator import web
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import availability, feeds, planner, service
 from coordinator.meetings.tables import BusyFeed
 from tests import conftest

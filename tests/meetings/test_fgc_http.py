@@ -1,5 +1,3 @@
-
-from coordinator.db import ANY_VERSION
 """The familierådslagning flow over HTTP: six steps, access, bad input, the samordner."""
 
 from datetime import date, timedelta
@@ -8,6 +6,7 @@ import pytest
 
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FgcCase, FgcPlanItem, FgcTask, Meeting, MeetingPart

@@ -1,5 +1,3 @@
-
-from coordinator.db import ANY_VERSION
 """The familierådslagning's method over HTTP: the initiativtager, the formøde's outcome, and
 no familierådslagning planned or sent before the family agreed at the formøde to go on."""
 
@@ -10,6 +8,7 @@ import pytest
 
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FgcCase, Meeting
 from tests import factories as f

@@ -7,7 +7,12 @@ import pytest
 
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings.tables import (
-    Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart, SafetyApproval,
+    Meeting,
+    MeetingChange,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+    SafetyApproval,
 )
 from tests import factories as f
 from tests.meetings import support as s
@@ -132,8 +137,9 @@ async def test_bad_times_are_danish_4xx_and_save_nothing(client, fields, message
     year = str(s.working_day().year + 1)
     data = {k: v.format(d=day, y=year) for k, v in fields.items()}
     if "Kristi" in message:  # Kristi himmelfartsdag 2027: 6 May; 2028: 25 May
-        from coordinator.meetings import planner
         import datetime as dt
+
+        from coordinator.meetings import planner
         hol = next(d for d in (dt.date(int(year), 5, 1) + dt.timedelta(days=i) for i in range(60))
                    if (planner.closed_day_reason(d) or "").endswith("Kristi himmelfartsdag"))
         data = {"meeting_start": f"{hol}T10:00", "meeting_end": f"{hol}T11:00"}

@@ -1,5 +1,3 @@
-
-from coordinator.db import ANY_VERSION
 """Service rules without HTTP: the samordner's narrow access, the invites seam, busy times,
 default parts, time validation."""
 
@@ -11,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.auth.policy import Action
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import flows, kinds, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
 from tests import factories as f

@@ -3,12 +3,11 @@ socialrådgiver records for them, the printable letter, and contact data from th
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import re
 from email import message_from_string, policy
 
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant

@@ -1,5 +1,3 @@
-
-from coordinator.db import ANY_VERSION
 """The method over HTTP and in the service, on the engine of TEST_DATABASE_URL: the Signs
 of Safety mapping and scale in a meeting, the handleplan, the family page, and who never
 reaches any of it (other users, the father's side, a samordner)."""
@@ -11,6 +9,7 @@ from email import policy
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Audience
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family, TeamMember
 from coordinator.gdpr import service as gdpr
 from coordinator.meetings import service as meetings

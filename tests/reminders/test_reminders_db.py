@@ -5,8 +5,6 @@ father's redaction) and the calendar alarm in the invitation."""
 
 from __future__ import annotations
 
-from coordinator.db import ANY_VERSION
-
 import re
 from datetime import date, timedelta
 
@@ -16,6 +14,7 @@ from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.agreements.cadence import add_months
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
