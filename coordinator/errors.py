@@ -20,9 +20,12 @@ class Conflict(UserError):
     """Someone else saved the record first: the second writer is told, not overwritten.
 
     ``mine`` is what the second writer sent, ``theirs`` what is saved now; the conflict
-    page shows both side by side (409)."""
+    page shows both side by side (409). ``missing_version``: the form sent no version, so
+    nobody need have saved first; the page says that instead."""
 
-    def __init__(self, message: str, mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
+    def __init__(self, message: str, mine: Mapping[str, Any], theirs: Mapping[str, Any],
+                 *, missing_version: bool = False) -> None:
         super().__init__(message, 409)
         self.mine = dict(mine)
         self.theirs = dict(theirs)
+        self.missing_version = missing_version

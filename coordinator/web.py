@@ -327,7 +327,8 @@ def conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any], *,
 def conflict_view(exc: Conflict, **shown: Any) -> dict[str, Any]:
     """The one conflict view model (``conflict.html``): the message and the rows where the
     two versions differ; ``shown`` as ``conflict_rows`` takes it."""
-    return {"message": exc.message, "rows": conflict_rows(exc.mine, exc.theirs, **shown)}
+    return {"message": exc.message, "rows": conflict_rows(exc.mine, exc.theirs, **shown),
+            "missing_version": exc.missing_version}
 
 
 def conflict_response(request: Request, exc: Conflict) -> Response:

@@ -10,6 +10,7 @@ from coordinator.auth import service as auth_service
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.families import service as family_service
+from coordinator.meetings.tables import Meeting
 
 PASSWORD = "korrekt-hest-batteri"
 _counter = itertools.count(1)
@@ -56,9 +57,22 @@ async def login(client, principal: Principal, password: str = PASSWORD):
     return response
 
 
+MEETING_WRITE = re.compile(r"^/meetings/(\d+)/")
+
+
 async def post_form(client, path: str, data: dict, *, page: str = "/", htmx: bool = False):
-    """POST a form with a valid CSRF token, as the browser would."""
+    """POST a form with a valid CSRF token, as the browser would.
+
+    A meeting's forms carry the version of the meeting the page shows: a write to
+    ``/meetings/{id}/…`` without one sends the meeting's current version (a page opened just
+    now). ``version=None`` in ``data`` sends no version at all."""
     token = await csrf_token(client, page)
+    meeting = MEETING_WRITE.match(path)
+    if "version" not in data and meeting:
+        row = await Meeting.select(Meeting.version).where(
+            Meeting.id == int(meeting.group(1))).first()
+        data = {**data, "version": row["version"]} if row else data
+    data = {key: value for key, value in data.items() if not (key == "version" and value is None)}
     if htmx:
         return await client.post(path, data=data,
                                  headers={"HX-Request": "true", "X-CSRFToken": token})

@@ -5,6 +5,9 @@
 - No imports inside functions, except in the CLI (which loads what each command needs).
 - Pure modules import no database and no HTTP, directly or through another module.
 - Route modules import no tables and no database: they call services.
+- Optimistic locking is written once: outside ``coordinator.db`` no table UPDATE names a
+  ``version`` column (in its values or its WHERE); every versioned write goes through
+  ``db.update_versioned``.
 
 The checks are plain functions over ``{module name: source}``, so the tests at the end
 show that each one fails on a violation.
@@ -215,6 +218,40 @@ def route_table_imports(sources: Mapping[str, str]) -> list[tuple[str, str]]:
                        {"coordinator.db", "coordinator.piccolo_conf"})]
 
 
+def _names_version(nodes: Iterable[ast.AST]) -> bool:
+    return any(isinstance(sub, ast.Attribute) and sub.attr == "version"
+               for node in nodes for sub in ast.walk(node))
+
+
+def _chain_updates(node: ast.AST) -> bool:
+    """Whether a call chain (``T.update(...).where(...)``) starts with an ``update``."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "update":
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def hand_written_version_updates(sources: Mapping[str, str],
+                                 allowed: Iterable[str] = ("coordinator.db",)
+                                 ) -> list[tuple[str, int]]:
+    """(module, line) of every table UPDATE outside ``allowed`` whose values or WHERE name
+    a ``version`` column: a version check or bump written by hand."""
+    found = []
+    for name, source in sorted(sources.items()):
+        if _within(name, allowed):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            updating = node.func.attr == "update" or (
+                node.func.attr == "where" and _chain_updates(node.func.value))
+            if updating and _names_version([*node.args, *(k.value for k in node.keywords)]):
+                found.append((name, node.lineno))
+    return found
+
+
 # --------------------------------------------------------------------- the project
 
 @pytest.fixture(scope="module")
@@ -247,6 +284,10 @@ def test_pure_modules_import_no_db_or_http(sources):
 def test_routes_import_no_tables(sources):
     assert any(name.endswith(".routes") for name in sources)
     assert route_table_imports(sources) == []
+
+
+def test_versioned_writes_go_through_update_versioned(sources):
+    assert hand_written_version_updates(sources) == []
 
 
 # ------------------------------------------------------------ the checks themselves
@@ -301,3 +342,19 @@ def test_a_route_module_importing_tables_is_found(body):
     sources = _package(dom__routes=body, dom__tables="")
     assert route_table_imports(sources) == [("pkg.dom.routes", next(
         imp.target for imp in imports_of("pkg.dom.routes", body, sources)))]
+
+
+@pytest.mark.parametrize("body", [
+    "async def f():\n    await T.update({T.x: 1}).where((T.id == 1) & (T.version == v))\n",
+    "async def f():\n    await T.update({T.x: 1, T.version: T.version + 1}).where(T.id == 1)\n",
+    "async def f():\n    await T.update({T.x: 1}).where(T.version == v).returning(T.id)\n",
+])
+def test_a_hand_written_version_check_is_found(body):
+    sources = _package(dom__service=body)
+    assert hand_written_version_updates(sources) == [("pkg.dom.service", 2)]
+
+
+def test_updates_without_a_version_and_the_db_package_pass():
+    sources = _package(dom__service="async def f():\n    await T.update({T.x: 1}).where(T.id == 1)\n",
+                       db="async def f():\n    await T.update({T.version: T.version + 1})\n")
+    assert hand_written_version_updates(sources, allowed={"pkg.db"}) == []

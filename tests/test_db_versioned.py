@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from coordinator import db, web
+from coordinator.db import versioned
 from coordinator.families.tables import Family
 from coordinator.network.tables import CaseFacts
 from tests import factories as f
@@ -51,7 +52,10 @@ async def test_a_stale_or_missing_version_is_a_conflict_and_nothing_is_saved(sen
                                   message="Sagen er ændret af en anden.")
     conflict = refused.value
     assert isinstance(conflict, web.Conflict) and conflict.status == 409
-    assert conflict.message == "Sagen er ændret af en anden."
+    # a missing version says so: nobody else need have saved
+    assert conflict.message == ("Sagen er ændret af en anden." if sent is not None
+                                else versioned.MISSING_VERSION_MESSAGE)
+    assert conflict.missing_version is (sent is None)
     assert conflict.mine == {"notes": "Mit udkast", "version": sent}
     assert conflict.theirs == {"notes": "Gemt af Lene", "version": 2}
     saved = await _saved(family["id"])

@@ -140,28 +140,26 @@ def _conflict_value(key: str, value: Any, names: Mapping[int, str]) -> str:
     return str(value)
 
 
-def _conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any],
-                   names: Mapping[int, str]) -> list[dict]:
-    """Field-by-field comparison for the 409 page, in the form's words: the partner and the
-    parties by name, the status by its label, dates as dates (``names``: organisation id →
-    name)."""
-    labels = {"title": "Titel", "partner_id": "Samarbejdspartner", "purpose": "Formål",
-              "target_group": "Målgruppe", "period_start": "Periodens start",
-              "period_end": "Periodens slut", "status": "Status",
-              "evaluation_months": "Evalueringsrytme (måneder)"}
-    rows: list[dict[str, Any]] = [
-        {"label": label, "mine": _conflict_value(key, mine.get(key), names),
-         "theirs": _conflict_value(key, theirs.get(key), names)}
-        for key, label in labels.items()]
+CONFLICT_LABELS = {"title": "Titel", "partner_id": "Samarbejdspartner", "purpose": "Formål",
+                   "target_group": "Målgruppe", "period_start": "Periodens start",
+                   "period_end": "Periodens slut", "status": "Status",
+                   "evaluation_months": "Evalueringsrytme (måneder)", "parties": "Parter"}
 
-    def parties(values: Mapping[str, Any]) -> str:
-        return ", ".join(p.get("organisation_name") or names.get(p["organisation_id"], "Ukendt organisation")
-                         for p in values["parties"])
 
-    rows.append({"label": "Parter", "mine": parties(mine), "theirs": parties(theirs)})
-    for row in rows:
-        row["differs"] = row["mine"] != row["theirs"]
-    return rows
+def _conflict(exc: web.Conflict, names: Mapping[int, str]) -> dict[str, Any]:
+    """The one conflict view model (``web.conflict_view``) in the form's words: the partner
+    and the parties by name, the status by its label, dates as dates (``names``:
+    organisation id → name); only the form's fields."""
+
+    def value(key: str, shown: Any) -> str:
+        if key == "parties":
+            return ", ".join(p.get("organisation_name")
+                             or names.get(p["organisation_id"], "Ukendt organisation")
+                             for p in shown or [])
+        return _conflict_value(key, shown, names)
+
+    return web.conflict_view(exc, label=CONFLICT_LABELS.__getitem__, value=value,
+                             hidden=(set(exc.mine) | set(exc.theirs)) - set(CONFLICT_LABELS))
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -268,11 +266,10 @@ class AgreementController(Controller):
                                            parse_agreement(form), web.client_address(request))
         except web.Conflict as exc:
             names = {o["id"]: o["name"] for o in await service.organisations()}
-            conflict = {"rows": _conflict_rows(exc.mine, exc.theirs, names), "theirs": exc.theirs}
+            conflict = _conflict(exc, names)
             return await _form_page(request, values=form, parties=_party_rows(form, None),
                                     action=action, heading="Aftalen er ændret af en anden",
-                                    version=exc.theirs["version"], error=exc.message, field=exc.field,
-                                    status=409, conflict=conflict)
+                                    version=exc.theirs["version"], status=409, conflict=conflict)
         except web.UserError as exc:
             if exc.status == 404:
                 raise NotFoundException() from None

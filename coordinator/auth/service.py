@@ -235,8 +235,7 @@ async def change_role(user_id: int, role: str) -> str:
         if (row["role"] == Role.ADMIN.value and parsed is not Role.ADMIN and row["active"]
                 and not await _keeps_an_admin(user_id)):
             raise AccountRefused("Den sidste aktive administrator skal beholde sin rolle.")
-        await User.update({User.role: parsed.value, User.version: User.version + 1}).where(
-            User.id == user_id)
+        await db.update_versioned(User, user_id, db.ANY_VERSION, {User.role: parsed.value})
         await Session.delete().where(Session.user == user_id)
     return row["role"]
 

@@ -29,6 +29,11 @@ conflict."""
 DEFAULT_MESSAGE = ("Det er ændret af en anden, siden du åbnede det. Intet af det, du "
                    "indtastede, er gemt. Sammenlign de to udgaver, og prøv igen.")
 
+MISSING_VERSION_MESSAGE = (
+    "Formularen kom uden udgavenummeret fra den side, du udfyldte, så det kan ikke afgøres, "
+    "om en anden har ændret det imens. Intet er gemt. Det, du indtastede, står nedenfor ved "
+    "siden af det gemte: åbn siden igen, og indtast dine ændringer dér.")
+
 
 async def update_versioned(table: Any, row_id: Any, version: int | None,
                            values: Mapping[Any, Any], *, key: Any = None, where: Any = None,
@@ -41,7 +46,8 @@ async def update_versioned(table: Any, row_id: Any, version: int | None,
     further condition the row must meet (it counts as a conflict when not). A stale or
     missing (``None``) version raises ``Conflict(message, mine, theirs)``: ``mine`` is what the caller
     wanted to save (with the version sent), ``theirs`` the row as saved now (its ``shown``
-    fields, every field by default; empty when the row is gone).
+    fields, every field by default; empty when the row is gone). A missing version says so
+    (``MISSING_VERSION_MESSAGE``) instead of ``message``: nobody else need have saved.
     """
     key_column = table.id if key is None else key
     mine = {**dict(mine or {}), "version": None if version is ANY_VERSION else version}
@@ -59,7 +65,11 @@ async def update_versioned(table: Any, row_id: Any, version: int | None,
             return updated[0]
     # Read again: on PostgreSQL a row read before the UPDATE may predate the winner's commit.
     current = await table.select().where(key_column == row_id).first()
+    missing = version is None
+    if missing:
+        message = MISSING_VERSION_MESSAGE
     if current is None:
-        raise Conflict(message, mine, {})
+        raise Conflict(message, mine, {}, missing_version=missing)
     fields = list(current) if shown is None else [*shown, "version"]
-    raise Conflict(message, mine, {k: current[k] for k in fields if k in current})
+    raise Conflict(message, mine, {k: current[k] for k in fields if k in current},
+                   missing_version=missing)

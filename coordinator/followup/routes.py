@@ -267,7 +267,7 @@ async def _cooperation_page(request: Request, *, error: str | None = None,
         occurs_value = (current["occurs_on"] if current else state["proposed_on"]).isoformat()
     return web.render("followup/samarbejdsmoede.html", {
         **state, "rows": rows, "occurs_value": occurs_value, "error": error,
-        "conflict": conflict, "saved": request.query_params.get("gemt") == "1",
+        "conflict": web.conflict_view(conflict) if conflict else None, "saved": request.query_params.get("gemt") == "1",
         "may_edit": user.role in roles.COOPERATION_EDITORS,
         "participants": agenda.COOPERATION_PARTICIPANTS,
     }, status=status)

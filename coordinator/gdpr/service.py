@@ -459,14 +459,13 @@ async def _pseudonymise(family_id: int) -> None:
     """Blank one family's personal data in place (inside the caller's transaction)."""
     people = await net.Person.select(net.Person.id).where(net.Person.family == family_id)
     names = pseudonyms([p["id"] for p in people])
-    await Family.update({Family.name: pseudonym_family(family_id), Family.notes: "",
-                         Family.reference: f"anonym-{family_id}",
-                         Family.version: Family.version + 1}).where(Family.id == family_id)
+    await db.update_versioned(Family, family_id, db.ANY_VERSION, {
+        Family.name: pseudonym_family(family_id), Family.notes: "",
+        Family.reference: f"anonym-{family_id}"})
     for pid, name in names.items():
-        await net.Person.update({
+        await db.update_versioned(net.Person, pid, db.ANY_VERSION, {
             net.Person.name: name, net.Person.phone: "", net.Person.email: "",
-            net.Person.address: "", net.Person.notes: "", net.Person.version: net.Person.version + 1,
-        }).where(net.Person.id == pid)
+            net.Person.address: "", net.Person.notes: ""})
     await net.Relation.update({net.Relation.note: ""}).where(net.Relation.family == family_id)
     await net.KeepApart.update({net.KeepApart.reason: ""}).where(net.KeepApart.family == family_id)
     await net.NetworkChange.update({net.NetworkChange.summary: "", net.NetworkChange.old_value: "",

@@ -346,8 +346,7 @@ async def cancel_occurrence(series_id: int, occurrence: datetime) -> None:
         moment = occurrence.astimezone(UTC)
         if moment not in dates:
             dates.append(moment)
-        await MeetingSeries.update({
+        await db.update_versioned(MeetingSeries, series_id, db.ANY_VERSION, {
             MeetingSeries.exdates: ",".join(d.isoformat() for d in sorted(dates)),
             MeetingSeries.updated_at: clock.now(),
-            MeetingSeries.version: MeetingSeries.version + 1,
-        }).where(MeetingSeries.id == series_id)
+        })

@@ -401,7 +401,6 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     settings = config.current()
     now = clock.now()
     if not data.send_email_invites or not data.scheduled:
-        await _mark_processed(meeting_id)
         return 0
     revision = None
     if change_kind == "updated":
@@ -424,7 +423,6 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
         else:
             kind = _mail_kind(change_kind, False, participant.id not in already)
         count += await _enqueue_one(settings, data, participant, kind, now, revision)
-    await _mark_processed(meeting_id)
     return count
 
 
@@ -441,11 +439,6 @@ async def resend_invitation(meeting_id: int, participant_id: int, revision: int)
         return 0
     return await _enqueue_one(config.current(), data, participant, MailKind.INVITATION,
                               clock.now(), revision)
-
-
-async def _mark_processed(meeting_id: int) -> None:
-    await MeetingChange.update({MeetingChange.processed_at: clock.now()}).where(
-        (MeetingChange.meeting == meeting_id) & MeetingChange.processed_at.is_null())
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
-from coordinator.meetings import kinds, offers, service
+from coordinator.meetings import formoede, kinds, offers, service
 from coordinator.meetings.tables import (
     BicSession,
     FatherAssessment,
@@ -47,17 +47,6 @@ DEFAULT_TASKS = ("Tal med familien og barnet om rådslagningen",
 def _check_past_date(value: date, label: str) -> None:
     if value > clock.today():
         raise web.UserError(f"»{label}« kan ikke ligge i fremtiden.")
-
-
-async def _bump_case(table, row_id: int, version: int | None, changes: Mapping[Any, Any],
-                     mine: Mapping[str, Any], what: str) -> None:
-    """Optimistic locking for FGC and BIC records (``db.update_versioned``, as meetings):
-    a stale or missing version is a conflict, never the last writer winning."""
-    await db.update_versioned(
-        table, row_id, version, {table.updated_at: clock.now(), **changes}, mine=mine,
-        shown=[key for key in mine if key != "version"],
-        message=f"{what} er ændret af en anden imens. Intet af det, du indtastede, er gemt. "
-                "Sammenlign de to udgaver, og prøv igen.")
 
 
 # ------------------------------------------------------------------- familierådslagning
@@ -214,8 +203,9 @@ async def save_fgc_assessment(user: Principal, family: Mapping[str, Any], versio
             case_id = case["id"]
             if case["status"] in ("assessed", "not_possible"):
                 values[FgcCase.status] = status
-            await _bump_case(FgcCase, case_id, version, values,
-                             {"possible": possible, "reasons": reasons}, "Familierådslagningen")
+            await formoede.update_case(FgcCase, case_id, version, values,
+                                       {"possible": possible, "reasons": reasons},
+                                       "Familierådslagningen")
         await audit.record(user, "update" if case else "create", "familierådslagning", case_id,
                            family["id"], f"Vurdering: familierådslagning "
                            f"{'mulig' if possible else 'ikke mulig'}. {reasons}", address)
@@ -245,7 +235,7 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
                             "ikke fjernes. Knyt punkterne til et andet spørgsmål først, eller "
                             "ret spørgsmålet på samme linje.", field="questions")
     async with db.transaction():
-        await _bump_case(FgcCase, case["id"], version, {
+        await formoede.update_case(FgcCase, case["id"], version, {
             FgcCase.concern: concern, FgcCase.questions: "\n".join(lines),
             FgcCase.referred_on: referred_on, FgcCase.status: status},
             {"concern": concern, "questions": questions}, "Familierådslagningen")
@@ -273,7 +263,7 @@ async def set_initiator(user: Principal, family: Mapping[str, Any], version: int
     await service.screen_case_text(family["id"], _changed(case, {
         "initiator_name": ("Initiativtager", name)}), FGC_READERS)
     async with db.transaction():
-        await _bump_case(FgcCase, case["id"], version, {
+        await formoede.update_case(FgcCase, case["id"], version, {
             FgcCase.initiator_kind: kind, FgcCase.initiator_name: name},
             {"initiator_kind": kind, "initiator_name": name},
             "Familierådslagningen")
@@ -303,7 +293,7 @@ async def set_samordner(user: Principal, family: Mapping[str, Any], version: int
         who = name
     status = {"referred": "coordinator"}.get(case["status"], case["status"])
     async with db.transaction():
-        await _bump_case(FgcCase, case["id"], version, {
+        await formoede.update_case(FgcCase, case["id"], version, {
             FgcCase.samordner_user: samordner_user, FgcCase.samordner_name: name,
             FgcCase.samordner_email: email, FgcCase.samordner_organisation: organisation,
             FgcCase.status: status}, {"samordner": who}, "Familierådslagningen")
@@ -438,8 +428,9 @@ async def approve_plan(user: Principal, family: Mapping[str, Any], version: int 
     if view.approval and not view.changes:
         raise web.UserError("Planen er allerede godkendt, og den er ikke ændret siden.", 409)
     async with db.transaction():
-        await _bump_case(FgcCase, view.case["id"], version, {},
-                         {"plan_approved": "ja", "conditions": conditions}, "Familierådslagningen")
+        await formoede.update_case(FgcCase, view.case["id"], version, {},
+                                   {"plan_approved": "ja", "conditions": conditions},
+                                   "Familierådslagningen")
         await FgcPlanApproval.insert(FgcPlanApproval(
             case=view.case["id"], approved_by=user.id, approved_by_name=user.full_name,
             approved_at=clock.now(), conditions=conditions))
@@ -463,19 +454,17 @@ async def review_plan_item(user: Principal, family: Mapping[str, Any], item_id: 
         raise web.UserError("Skriv, hvorfor punktet ikke blev gennemført.", field="note")
     await service.screen_case_text(family["id"], {"note": ("Note", note)}, FGC_READERS)
     async with db.transaction():
-        current = item["version"] if version is None else version
-        updated = await FgcPlanItem.update({
-            FgcPlanItem.status: status, FgcPlanItem.version: FgcPlanItem.version + 1,
-        }).where((FgcPlanItem.id == item_id) & (FgcPlanItem.version == current)).returning(
-            FgcPlanItem.id)
-        if not updated:
-            raise web.Conflict(
-                "Punktet er gennemgået af en anden imens. Din gennemgang er ikke gemt. "
-                "Sammenlign de to udgaver, og prøv igen.",
-                mine={"status": offers.PLAN_STATUSES[status], "note": note, "version": current},
-                theirs={"status": offers.PLAN_STATUSES.get(item["status"], item["status"]),
-                        "note": (view.reviews.get(item_id) or [{"note": ""}])[0]["note"],
-                        "version": item["version"]})
+        try:
+            await db.update_versioned(
+                FgcPlanItem, item_id, version, {FgcPlanItem.status: status},
+                mine={"status": status, "note": note}, shown=["status"],
+                message="Punktet er gennemgået af en anden imens. Din gennemgang er ikke gemt. "
+                        "Sammenlign de to udgaver, og prøv igen.")
+        except web.Conflict as exc:  # the note lives in the item's history, not on the item
+            latest = await FgcPlanReview.select(FgcPlanReview.note).where(
+                FgcPlanReview.item == item_id).order_by(FgcPlanReview.id, ascending=False).first()
+            exc.theirs["note"] = latest["note"] if latest else ""
+            raise
         await FgcPlanReview.insert(FgcPlanReview(
             item=item_id, meeting=view.followup["id"] if view.followup else None, status=status,
             note=note, reviewed_by=user.id, reviewed_by_name=user.full_name,
@@ -607,8 +596,9 @@ async def save_father_assessment(user: Principal, family: Mapping[str, Any],
                       FatherAssessment.assessed_by: user.id}
             if row["status"] in ("assessed", "not_involved"):
                 values[FatherAssessment.status] = status
-            await _bump_case(FatherAssessment, row_id, version, values,
-                             {"involve": involve, "reasons": reasons}, "Vurderingen af far")
+            await formoede.update_case(FatherAssessment, row_id, version, values,
+                                       {"involve": involve, "reasons": reasons},
+                                       "Vurderingen af far")
         await audit.record(user, "update" if row else "create", "Barnet i Centrum", row_id,
                            family["id"], f"Vurdering: far {'inddrages' if involve else 'inddrages ikke'}. "
                            f"{reasons}", address)
@@ -622,7 +612,7 @@ async def record_mother_agreement(user: Principal, family: Mapping[str, Any],
     row = await _bic_or_error(family["id"], "")
     _check_past_date(agreed_on, "Dato for samtykket")
     async with db.transaction():
-        await _bump_case(FatherAssessment, row["id"], version, {
+        await formoede.update_case(FatherAssessment, row["id"], version, {
             FatherAssessment.mother_agreed_on: agreed_on,
             FatherAssessment.mother_agreement_by: user.id,
             FatherAssessment.mother_agreement_note: note, FatherAssessment.status: "agreed"},
@@ -641,7 +631,7 @@ async def refer_to_contact(user: Principal, family: Mapping[str, Any], version: 
     if account is None or account["role"] != "kontaktperson" or not account["active"]:
         raise web.UserError("Vælg en kontaktperson i Modtagelsen.")
     async with db.transaction():
-        await _bump_case(FatherAssessment, row["id"], version, {
+        await formoede.update_case(FatherAssessment, row["id"], version, {
             FatherAssessment.contact_person: contact_user, FatherAssessment.referred_on: referred_on,
             FatherAssessment.status: "referred"}, {"contact_person": account["full_name"]},
             "Vurderingen af far")

@@ -4,6 +4,11 @@ At the formøde the samordner and the socialrådgiver meet the child and the fam
 choose whom to invite. Until it is dated no time for the meeting itself can be proposed,
 and no proposal falls on or before its day (``planner.formoede_limit``). Setting the date is
 audited with the family.
+
+``update_case`` is the versioned write of the familierådslagning's and Barnet i Centrum's
+records (``db.update_versioned`` with the case's wording); ``flows`` uses it for every step.
+It lives here because the meetings service imports this module and ``flows`` imports the
+service: here both can reach it without a cycle.
 """
 
 from __future__ import annotations
@@ -67,18 +72,8 @@ async def set_formoede(user: Principal, family: Mapping[str, Any], version: int 
             f"({web.fmt_date(first)}). Vælg en tidligere dato, eller flyt mødet først.",
             field="formoede_on")
     async with db.transaction():
-        current = version if version is not None else case["version"]
-        updated = await FgcCase.update({
-            FgcCase.formoede_on: day, FgcCase.version: FgcCase.version + 1,
-            FgcCase.updated_at: clock.now(),
-        }).where((FgcCase.id == case["id"]) & (FgcCase.version == current)).returning(FgcCase.id)
-        if not updated:
-            raise web.Conflict(
-                "Familierådslagningen er ændret af en anden imens. Formødets dato er ikke gemt. "
-                "Sammenlign de to udgaver, og prøv igen.",
-                mine={"formoede_on": day.isoformat(), "version": current},
-                theirs={"formoede_on": str(case["formoede_on"] or ""),
-                        "version": case["version"]})
+        await update_case(FgcCase, case["id"], version, {FgcCase.formoede_on: day},
+                          {"formoede_on": day}, "Familierådslagningen")
         await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
                            f"Formøde: {planner.format_local_date(day)}", address)
 
@@ -107,25 +102,26 @@ async def record_outcome(user: Principal, family: Mapping[str, Any], version: in
         raise web.UserError("Skriv en note: hvad sagde familien, og hvad er aftalt?",
                             field="formoede_note")
     async with db.transaction():
-        current = version if version is not None else case["version"]
-        updated = await FgcCase.update({
+        await update_case(FgcCase, case["id"], version, {
             FgcCase.formoede_participants: participants, FgcCase.formoede_agreement: agreement,
-            FgcCase.formoede_note: note, FgcCase.version: FgcCase.version + 1,
-            FgcCase.updated_at: clock.now(),
-        }).where((FgcCase.id == case["id"]) & (FgcCase.version == current)).returning(FgcCase.id)
-        if not updated:
-            raise web.Conflict(
-                "Familierådslagningen er ændret af en anden imens. Formødets udfald er ikke "
-                "gemt. Sammenlign de to udgaver, og prøv igen.",
-                mine={"formoede_participants": participants,
-                      "formoede_agreement": offers.AGREEMENTS[agreement],
-                      "formoede_note": note, "version": current},
-                theirs={"formoede_participants": case["formoede_participants"],
-                        "formoede_agreement": offers.AGREEMENTS.get(
-                            case["formoede_agreement"], ""),
-                        "formoede_note": case["formoede_note"], "version": case["version"]})
+            FgcCase.formoede_note: note,
+        }, {"formoede_participants": participants, "formoede_agreement": agreement,
+            "formoede_note": note}, "Familierådslagningen")
         await audit.record(user, "update", "familierådslagning", case["id"], family["id"],
                            f"Formødets udfald: {offers.AGREEMENTS[agreement]}", address)
+
+
+async def update_case(table: Any, row_id: int, version: int | None, changes: Mapping[Any, Any],
+                      mine: Mapping[str, Any], what: str) -> None:
+    """Optimistic locking for the familierådslagning's and BIC's records
+    (``db.update_versioned``, as meetings): a stale or missing version is a conflict, never
+    the last writer winning. ``mine`` is what the form sent (the conflict page shows it);
+    ``what`` names the record in the message."""
+    await db.update_versioned(
+        table, row_id, version, {table.updated_at: clock.now(), **changes}, mine=mine,
+        shown=[key for key in mine if key != "version"],
+        message=f"{what} er ændret af en anden imens. Intet af det, du indtastede, er gemt. "
+                "Sammenlign de to udgaver, og prøv igen.")
 
 
 async def _first_meeting_start(case_id: int) -> datetime | None:

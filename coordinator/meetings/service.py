@@ -220,8 +220,9 @@ async def _notify(meeting_id: int, change_kind: str,
     ``invited`` (invites sent, or attendees added to an invited meeting), ``rescheduled``,
     ``updated`` (title or description: the same SEQUENCE, the new text),
     ``participant_removed`` (with the removed participants' ids) and ``cancelled``.
-    The row carries the meeting's SEQUENCE after the change; the invites domain reads
-    unprocessed ``MeetingChange`` rows and sets ``processed_at``.
+    The row carries the meeting's SEQUENCE after the change; the invites domain queues
+    the change's mails right here (``enqueue_for_change``), in the same transaction, so a
+    committed change is a processed one.
     """
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
@@ -372,9 +373,10 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
                 *, material: bool = False, mine: Mapping[str, Any] | None = None) -> dict:
     """Take the meeting for this write (``db.update_versioned``).
 
-    Raises ``web.Conflict`` (409) with both versions when someone saved in between.
-    ``version`` is the form's (required there); a step inside another use case passes
-    None: then the row lock orders the writers (``db.ANY_VERSION``).
+    Raises ``web.Conflict`` (409) with both versions when someone saved in between, or
+    when the form sent no version (None): a browser's write is never the last writer
+    winning. A step inside another use case passes the version it read or, explicitly,
+    ``db.ANY_VERSION`` (then the row lock orders the writers).
     ``material`` raises the iCalendar SEQUENCE (time, place or attendees changed).
     Returns the meeting row after the update.
     """
@@ -385,8 +387,8 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
         values[getattr(Meeting, name)] = value
-    await db.update_versioned(  # a step of another use case passes no version
-        Meeting, meeting_id, db.ANY_VERSION if version is None else version, values,
+    await db.update_versioned(
+        Meeting, meeting_id, version, values,
         mine=mine, shown=LOCK_FIELDS[:-1],
         message="Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
                 "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.")
@@ -705,7 +707,7 @@ async def create_meeting(
         raise web.UserError("Det valgte mødested findes ikke.")
     windows = validate_times(kind, dict(times or {})) if times else {}
 
-    async def work() -> int:
+    async with db.transaction():  # joins the caller's transaction if there is one
         rows = await Meeting.insert(Meeting(
             family=family_id, kind=kind.key, title=title or kind.label, location=location,
             location_organisation=location_organisation, description=description,
@@ -721,9 +723,6 @@ async def create_meeting(
         await audit.record(user, "create", "møde", meeting_id, family_id,
                            f"{kind.label}: {title or kind.label}", address)
         return meeting_id
-
-    async with db.transaction():  # joins the caller's transaction if there is one
-        return await work()
 
 
 # ------------------------------------------------------------------------ participants
@@ -894,7 +893,7 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
     await _screen_typed_participants(meeting, [item for item in new
                                                if item.person_id is None and item.user_id is None])
 
-    async def work() -> list[int]:
+    async with db.transaction():  # joins the caller's transaction if there is one
         invited = meeting["status"] == "invited"
         await _bump(meeting["id"], version, material=True,
                     mine={"tilføjet": ", ".join(v["name"] for v, _ in resolved)})
@@ -909,9 +908,6 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
         if invited:
             await _notify(meeting["id"], "invited", user=user)
         return ids
-
-    async with db.transaction():  # joins the caller's transaction if there is one
-        return await work()
 
 
 async def _screen_typed_participants(meeting: Mapping[str, Any], typed: list[NewParticipant]
@@ -1566,6 +1562,9 @@ CONFLICT_LABELS = {
     "reasons": "Begrundelse", "concern": "Bekymring", "questions": "Spørgsmål",
     "involve": "Skal far inddrages", "contact_person": "Kontaktperson i Modtagelsen",
     "samordner": "Samordner", "mother_agreed_on": "Mors samtykke givet",
+    "formoede_on": "Formødets dato", "formoede_participants": "Deltagere i formødet",
+    "formoede_agreement": "Vil familien gå videre", "formoede_note": "Note fra formødet",
+    "note": "Note",
 }
 _CONFLICT_HIDDEN = frozenset({"version", "sequence", "id"})
 
@@ -1581,6 +1580,8 @@ def _conflict_value(key: str, value: Any) -> str:
             return kinds.STATUS_LABELS[kinds.MeetingStatus(value)]
         except ValueError:
             return flows_status_label(str(value))
+    if key == "formoede_agreement":
+        return offers.AGREEMENTS.get(value, value)
     if isinstance(value, datetime):
         return web.fmt_datetime(value)
     if isinstance(value, date):
@@ -1589,8 +1590,9 @@ def _conflict_value(key: str, value: Any) -> str:
 
 
 def flows_status_label(value: str) -> str:
-    """The Danish label of a familierådslagning or BIC status (or the value if unknown)."""
-    return {**kinds.FGC_STATUS, **kinds.BIC_STATUS}.get(value, value)
+    """The Danish label of a familierådslagning, BIC or plan item status (or the value if
+    unknown)."""
+    return {**kinds.FGC_STATUS, **kinds.BIC_STATUS, **offers.PLAN_STATUSES}.get(value, value)
 
 
 def conflict_context(exc: web.Conflict) -> dict:

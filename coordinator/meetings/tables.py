@@ -291,7 +291,6 @@ class MeetingChange(Table):
     removed_participant_ids = Varchar(length=500, default="")  # comma-separated ids
     user_id = Integer(null=True, default=None)
     at = Timestamptz(default=TimestamptzNow(), index=True)
-    processed_at = Timestamptz(null=True, default=None, index=True)
 
 
 class BicSession(Table):

@@ -148,25 +148,25 @@ async def save_mapping(user: Principal, meeting: dict, family: dict, version: in
                 needs_to_happen=needs_to_happen))
             action = "create"
         else:
-            changed = await SosMapping.update({
+            await db.update_versioned(SosMapping, current["id"], version, {
                 SosMapping.worries: worries, SosMapping.working_well: working_well,
                 SosMapping.needs_to_happen: needs_to_happen,
                 SosMapping.recorded_by: user.id, SosMapping.recorded_by_name: _name(user),
-                SosMapping.updated_at: clock.now(), SosMapping.version: SosMapping.version + 1,
-            }).where((SosMapping.id == current["id"]) & (SosMapping.version == (version or 0))
-                     ).returning(SosMapping.id)
-            if not changed:
-                raise _mapping_conflict(values, current)
+                SosMapping.updated_at: clock.now(),
+            }, mine=values, shown=MAPPING_KEYS, message=MAPPING_CONFLICT)
             action = "update"
         await audit.record(user, action, MAPPING_ENTITY, meeting["id"], family["id"],
                            meeting["title"], address)
 
 
+MAPPING_KEYS = ("worries", "working_well", "needs_to_happen")
+MAPPING_CONFLICT = ("En anden har gemt kortlægningen, mens du skrev. Din tekst er ikke gemt. "
+                    "Sammenlign, og gem igen ud fra den nyeste udgave.")
+
+
 def _mapping_conflict(mine: dict, theirs: dict) -> Conflict:
-    keys = ("worries", "working_well", "needs_to_happen")
-    return Conflict("En anden har gemt kortlægningen, mens du skrev. Din tekst er ikke gemt. "
-                    "Sammenlign, og gem igen ud fra den nyeste udgave.",
-                    mine={k: mine[k] for k in keys}, theirs={k: theirs.get(k, "") for k in keys})
+    return Conflict(MAPPING_CONFLICT, mine={k: mine[k] for k in MAPPING_KEYS},
+                    theirs={k: theirs.get(k, "") for k in MAPPING_KEYS})
 
 
 def _require_editable(meeting: dict, family: dict) -> None:
@@ -407,17 +407,17 @@ async def evaluate_goal(user: Principal, family: dict, goal_id: int, data: Evalu
             m["id"] for m in await meeting_choices(family["id"])}:
         raise UserError("Mødet findes ikke blandt familiens møder.", field="meeting")
     async with db.transaction():
-        changed = await Goal.update({
-            Goal.progress: data.progress, Goal.updated_at: clock.now(),
-            Goal.version: Goal.version + 1,
-        }).where((Goal.id == goal_id) & (Goal.version == (data.version or goal["version"]))
-                 ).returning(Goal.id)
-        if not changed:
-            raise Conflict("En anden har evalueret målet, mens du skrev. Din evaluering er "
-                           "ikke gemt. Genindlæs handleplanen, og prøv igen.",
-                           mine={"progress": goals.PROGRESS[data.progress], "note": data.note},
-                           theirs={"progress": goals.PROGRESS.get(goal["progress"], ""),
-                                   "note": ""})
+        try:
+            await db.update_versioned(
+                Goal, goal_id, data.version, {Goal.progress: data.progress,
+                                              Goal.updated_at: clock.now()},
+                mine={"progress": data.progress, "note": data.note}, shown=["progress"],
+                message="En anden har evalueret målet, mens du skrev. Din evaluering er ikke "
+                        "gemt. Genindlæs handleplanen, og prøv igen.")
+        except Conflict as exc:  # the page shows the progress by its label
+            raise Conflict(exc.message, {**exc.mine, "progress": goals.PROGRESS[data.progress]},
+                           {**exc.theirs, "progress": goals.PROGRESS.get(
+                               exc.theirs.get("progress", ""), ""), "note": ""}) from None
         rows = await GoalEvaluation.insert(GoalEvaluation(
             family=family["id"], goal=goal_id, evaluated_on=data.evaluated_on,
             progress=data.progress, note=data.note, meeting=data.meeting_id,

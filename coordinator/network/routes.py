@@ -102,7 +102,7 @@ def _error_context(exc: web.UserError) -> dict[str, Any]:
     if isinstance(exc, DuplicatePerson):
         context["duplicate"] = exc.existing
     if isinstance(exc, web.Conflict):
-        context["conflict"] = {"mine": exc.mine, "theirs": exc.theirs}
+        context["conflict"] = web.conflict_view(exc)  # keyed by the form's labels already
     if isinstance(exc, NeedsConfirmation):
         context["confirm"] = {"person": exc.person, "relations": exc.relations}
     return context

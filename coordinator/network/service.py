@@ -427,7 +427,7 @@ async def update_person(actor: Principal, family_id: int, person_id: int, data: 
             await db.update_versioned(Person, person_id, version,
                                       {**values, Person.updated_at: clock.now()})
         except web.Conflict as stale:
-            raise _conflict(values, stale.theirs, orgs) from None
+            raise _conflict(stale, values, orgs) from None
         changed = {k: v for k, v in values.items() if current.get(k) != v}
         if not changed:
             return
@@ -454,14 +454,21 @@ def on_contact_changed(listener: ContactListener) -> ContactListener:
     return listener
 
 
-def _conflict(mine: Mapping[str, Any], theirs: Mapping[str, Any],
+def _conflict(stale: web.Conflict, mine: Mapping[str, Any],
               orgs: Mapping[int, str]) -> web.Conflict:
     shown_mine = {PERSON_LABELS[k]: _shown(k, v, orgs) for k, v in mine.items() if k in PERSON_LABELS}
-    shown_theirs = {PERSON_LABELS[k]: _shown(k, theirs.get(k), orgs)
+    shown_theirs = {PERSON_LABELS[k]: _shown(k, stale.theirs.get(k), orgs)
                     for k in mine if k in PERSON_LABELS}
-    return web.Conflict("Personen er blevet ændret af en anden, siden du åbnede den. "
-                        "Se begge udgaver herunder; intet af dit er gemt.",
-                        shown_mine, shown_theirs)
+    return _restated(stale, "Personen er blevet ændret af en anden, siden du åbnede den. "
+                     "Se begge udgaver herunder; intet af dit er gemt.", shown_mine, shown_theirs)
+
+
+def _restated(stale: web.Conflict, message: str, mine: Mapping[str, Any],
+              theirs: Mapping[str, Any]) -> web.Conflict:
+    """A conflict from ``db.update_versioned`` in the network forms' words (labels, shown
+    values); a form that came without a version keeps saying so."""
+    return web.Conflict(stale.message if stale.missing_version else message, mine, theirs,
+                        missing_version=stale.missing_version)
 
 
 async def remove_person(actor: Principal, family_id: int, person_id: int, version: int | None,
@@ -482,10 +489,14 @@ async def remove_person(actor: Principal, family_id: int, person_id: int, versio
             [net.describe_keep_apart(k) for k in pairs]
         if described and not confirmed:
             raise NeedsConfirmation(person, described)
-        if version is not None and person["version"] != version:
-            raise web.Conflict("Personen er blevet ændret af en anden, siden du åbnede den. "
-                               "Kontrollér ændringen, før du fjerner personen.",
-                               {"Version": str(version)}, {"Version": str(person["version"])})
+        try:  # takes the person's row for this removal; a stale or missing version is refused
+            await db.update_versioned(
+                Person, person_id, version, {}, where=Person.family == family_id, shown=[],
+                message="Personen er blevet ændret af en anden, siden du åbnede den. "
+                        "Kontrollér ændringen, før du fjerner personen.")
+        except web.Conflict as exc:  # the network editor shows the fields by their labels
+            raise _restated(exc, exc.message, {"Version": str(exc.mine["version"] or "")},
+                            {"Version": str(exc.theirs.get("version", ""))}) from None
         for rel, text_ in zip(rels, described[:len(rels)], strict=True):
             await Relation.delete().where(Relation.id == rel["id"])
             await _log(actor, "delete", family_id, "relation", rel["id"],
@@ -496,10 +507,7 @@ async def remove_person(actor: Principal, family_id: int, person_id: int, versio
             await _log(actor, "delete", family_id, "holdes_adskilt", pair["id"],
                        f"Aftale om at holde adskilt fjernet sammen med {person['name']}",
                        f"{text_}: {pair['reason']}", "", address)
-        deleted = await Person.delete().where(
-            (Person.id == person_id) & (Person.version == person["version"])).returning(Person.id)
-        if not deleted:
-            raise web.Conflict("Personen blev ændret imens. Prøv igen.", {}, {})
+        await Person.delete().where(Person.id == person_id)
         orgs = await _org_names([person["organisation"]])
         await _log(actor, "delete", family_id, "netværksperson", person_id,
                    f"Person fjernet: {person['name']}",
@@ -610,9 +618,9 @@ async def update_relation(actor: Principal, family_id: int, relation_id: int, ty
         try:
             await db.update_versioned(Relation, relation_id, version,
                                       {Relation.type: rtype.key, Relation.note: note})
-        except web.Conflict:
-            raise web.Conflict("Relationen er blevet ændret af en anden imens. Intet af dit er "
-                               "gemt.", mine, theirs) from None
+        except web.Conflict as exc:
+            raise _restated(exc, "Relationen er blevet ændret af en anden imens. Intet af dit "
+                            "er gemt.", mine, theirs) from None
         net = await load_network(family_id)
         changed = {k: v for k, v in {"type": rtype.key, "note": note}.items() if current[k] != v}
         if changed:
@@ -681,9 +689,9 @@ async def update_keep_apart(actor: Principal, family_id: int, pair_id: int, reas
         mine, theirs = {"Begrundelse": reason or "–"}, {"Begrundelse": current["reason"] or "–"}
         try:
             await db.update_versioned(KeepApart, pair_id, version, {KeepApart.reason: reason})
-        except web.Conflict:
-            raise web.Conflict("Aftalen er blevet ændret af en anden imens. Intet af dit er gemt.",
-                               mine, theirs) from None
+        except web.Conflict as exc:
+            raise _restated(exc, "Aftalen er blevet ændret af en anden imens. Intet af dit er "
+                            "gemt.", mine, theirs) from None
         if current["reason"] != reason:
             net = await load_network(family_id)
             await _log(actor, "update", family_id, "holdes_adskilt", pair_id,
@@ -730,9 +738,9 @@ async def save_case_facts(actor: Principal, family_id: int, values: Mapping[str,
             updated = await db.update_versioned(
                 CaseFacts, family_id, version, {**values, CaseFacts.updated_at: clock.now()},
                 key=CaseFacts.family)
-        except web.Conflict:
-            raise web.Conflict("Sagsoplysningerne er blevet ændret af en anden, siden du åbnede "
-                               "siden. Intet af dit er gemt.", mine, theirs) from None
+        except web.Conflict as exc:
+            raise _restated(exc, "Sagsoplysningerne er blevet ændret af en anden, siden du "
+                            "åbnede siden. Intet af dit er gemt.", mine, theirs) from None
         changed = {k: v for k, v in values.items() if current[k] != v}
         if changed:
             await _log(actor, "update", family_id, "sagsoplysninger", current["id"],
@@ -953,12 +961,12 @@ async def save_organisation(actor: Principal, organisation_id: int | None,
             return organisation_id
         try:
             await db.update_versioned(Organisation, organisation_id, version, values)
-        except web.Conflict:
-            raise web.Conflict("En anden har ændret organisationen, mens du skrev. Se begge "
-                               "udgaver, og gem igen.",
-                               {label: _shown_org(k, getattr(data, k)) for k, label in _ORG_FIELDS.items()},
-                               {label: _shown_org(k, old[k]) for k, label in _ORG_FIELDS.items()}
-                               ) from None
+        except web.Conflict as exc:
+            raise _restated(exc, "En anden har ændret organisationen, mens du skrev. Se begge "
+                            "udgaver, og gem igen.",
+                            {label: _shown_org(k, getattr(data, k)) for k, label in _ORG_FIELDS.items()},
+                            {label: _shown_org(k, old[k]) for k, label in _ORG_FIELDS.items()}
+                            ) from None
         await audit.record(actor, "update", DIRECTORY_ENTITY, organisation_id, None,
                            f"{data.name}: " + "; ".join(changes), address)
         return organisation_id

@@ -203,16 +203,20 @@ async def test_concurrent_edit_gets_409_with_both_versions(client, other_client)
     first = await f.post_form(client, edit_page, form(partner, title="Saras titel", version="1"),
                               page=edit_page)
     assert first.status_code == 303
+    school = await organisation("Skolen")
     second = await f.post_form(other_client, edit_page,
-                               form(partner, title="Lenes titel", version="1"), page=edit_page)
+                               form(school, title="Lenes titel", version="1", status="draft"),
+                               page=edit_page)
     assert second.status_code == 409
     assert "Saras titel" in second.text and "Lenes titel" in second.text
     assert "En anden har gemt aftalen" in second.text
-    # The comparison speaks the form's words: names, labels and dates, never ids or codes.
+    # The comparison (the one conflict table) speaks the form's words: names, labels and
+    # dates, never ids or codes; it shows the fields that differ.
     rows = second.text.split("conflict-heading", 1)[1].split("</table>", 1)[0]
-    assert "<th scope=\"row\">Samarbejdspartner</th><td>Sundhedsplejen</td>" in rows
-    assert "<th scope=\"row\">Parter</th><td>Sundhedsplejen</td>" in rows
+    assert "<th scope=\"row\">Samarbejdspartner</th><td>Skolen</td><td>Sundhedsplejen</td>" in rows
+    assert "<th scope=\"row\">Parter</th><td>Skolen</td><td>Sundhedsplejen</td>" in rows
     assert cadence.STORED_STATUS_LABELS["active"] in rows and ">active<" not in rows
+    assert "Formål" not in rows  # the same on both sides
     assert "(id)" not in rows and "(version" not in rows
     assert 'name="version" value="2"' in second.text
     row = await Agreement.select().first()

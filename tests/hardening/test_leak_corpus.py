@@ -25,6 +25,7 @@ import pytest
 
 from coordinator import clock as app_clock
 from coordinator import settings as settings_module
+from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
@@ -69,7 +70,7 @@ async def _corpus() -> support.Scenario:
     await KeepApart.insert(KeepApart(family=s.family["id"], person_a=s.mother, person_b=s.father,
                                      reason="Vold i hjemmet"))
     await support.meetings.record_approval(
-        s.worker, await s.meeting(), None, f"person:{s.mother}", f"person:{s.father}", None,
+        s.worker, await s.meeting(), ANY_VERSION, f"person:{s.mother}", f"person:{s.father}", None,
         "keep_apart", "Mor ønsker fælles møde; forskudt ankomst og to rådgivere til stede.")
     await support.send(s)
     return s
@@ -116,7 +117,7 @@ async def test_leak_mails_and_answer_pages_per_recipient(client):
         assert refused.status_code == 422
         assert_no_leak(refused.text, who, "answer page 422")
     # ... and once the meeting is cancelled (the link is gone: 410, on GET and POST alike)
-    await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     for row in await OutboxMessage.select().where(OutboxMessage.meeting == s.meeting_id):
         who = EMAILS.get(row["recipient_email"])
         if who is None:

@@ -14,6 +14,7 @@ from coordinator import clock as app_clock
 from coordinator import settings as settings_module
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import TeamMember
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
@@ -90,7 +91,7 @@ async def test_every_spelling_of_the_centre_is_withheld_from_a_partner(spelling)
     meeting = await s.meeting()
     typed = f"Praktisk: mor kan nås via {spelling}."
     with pytest.raises(web.UserError) as refused:
-        await meetings.update_details(s.worker, meeting, None, meeting["title"],
+        await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"],
                                       meeting["location"], None, typed,
                                       bool(meeting["send_email_invites"]))
     assert refused.value.status == 422 and refused.value.field == "description"
@@ -111,7 +112,7 @@ async def test_every_spelling_of_the_centre_as_the_place_never_reaches_the_fathe
     s = await support.scenario()
     await _centre_contacts()
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, meeting["title"], f"Mødested: {spelling}",
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"], f"Mødested: {spelling}",
                                   None, meeting["description"], bool(meeting["send_email_invites"]))
     try:
         await support.send(s)
@@ -131,10 +132,10 @@ async def test_place_typed_as_text_after_moving_back_to_planned_never_reaches_th
     await support.send(s)
     [mail] = await _mails_to(s.meeting_id, "far@example.net")
     link = ANSWER_LINK.search(mail).group(1)
-    await meetings.change_status(s.worker, await s.meeting(), None, "planned")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "planned")
     meeting = await s.meeting()
     typed = "Krisecentret, Hemmelig Vej 1, 8900 Randers"
-    await meetings.update_details(s.worker, meeting, None, meeting["title"], typed, None,
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"], typed, None,
                                   meeting["description"], bool(meeting["send_email_invites"]))
     page = await client.get(link)
     assert page.status_code == 200
@@ -144,7 +145,7 @@ async def test_place_typed_as_text_after_moving_back_to_planned_never_reaches_th
                                               await meetings.participants_of(s.meeting_id), s.family)
     assert "hostile_at_protected_location" in {f.code for f in findings}
     with pytest.raises(web.UserError, match="Invitationerne er ikke sendt"):
-        await meetings.change_status(s.worker, await s.meeting(), None, "invited")
+        await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "invited")
 
 
 async def test_adding_the_father_to_a_sent_meeting_with_the_mother_is_refused_and_nothing_is_queued():
@@ -152,7 +153,7 @@ async def test_adding_the_father_to_a_sent_meeting_with_the_mother_is_refused_an
     await support.send(s)
     queued = await OutboxMessage.count()
     with pytest.raises(web.UserError) as refused:
-        await meetings.add_participants(s.worker, await s.meeting(), None,
+        await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION,
                                         [meetings.NewParticipant(person_id=s.father)])
     assert refused.value.status == 409 and "ikke gemt" in refused.value.message
     assert await OutboxMessage.count() == queued
@@ -167,7 +168,7 @@ async def test_moving_a_sent_meeting_with_the_father_to_the_crisis_centre_is_ref
     queued = await OutboxMessage.count()
     before = await s.meeting()
     with pytest.raises(web.UserError) as refused:
-        await meetings.update_details(s.worker, before, None, before["title"], "", centre["id"],
+        await meetings.update_details(s.worker, before, ANY_VERSION, before["title"], "", centre["id"],
                                       before["description"], bool(before["send_email_invites"]))
     assert refused.value.status == 409
     after = await s.meeting()
@@ -182,7 +183,7 @@ async def test_a_safe_change_to_a_sent_meeting_still_goes_out():
     await support.send(s)
     queued = await OutboxMessage.count()
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, meeting["title"], "Rådhuset, mødelokale 3",
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"], "Rådhuset, mødelokale 3",
                                   None, meeting["description"], bool(meeting["send_email_invites"]))
     assert await OutboxMessage.count() > queued
 
@@ -200,7 +201,7 @@ async def test_entitlement_is_never_granted_by_a_typed_role_or_an_account_alone(
     else:
         new = meetings.NewParticipant(name="Ukendt Gæst", email="gaest@example.org", role="child")
         address = "gaest@example.org"
-    await meetings.add_participants(s.worker, await s.meeting(), None, [new])
+    await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION, [new])
     await support.send(s)
     [mail] = await _mails_to(s.meeting_id, address)
     assert "hemmelig vej" not in _squashed(mail)      # the crisis centre
@@ -227,7 +228,7 @@ async def test_replies_go_to_the_socialraadgiver_but_never_to_a_crisis_centre_ma
         Organisation.location_protected == True)  # noqa: E712
     await Meeting.update({Meeting.organiser: centre_worker.id}).where(Meeting.id == s.meeting_id)
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, meeting["title"], "Rådhuset, mødelokale 4",
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"], "Rådhuset, mødelokale 4",
                                   None, meeting["description"], bool(meeting["send_email_invites"]))
     latest = await OutboxMessage.select().where(OutboxMessage.recipient_email == "laerer@skole.example.org"
                                                ).order_by(OutboxMessage.id, ascending=False).first()
@@ -316,7 +317,7 @@ async def test_partners_read_the_kind_and_the_childs_first_name_not_the_family()
     [to_mother] = await _mails_to(s.meeting_id, "mor@example.net")
     assert "netværksmøde om emma marie hansen" in _squashed(to_mother)
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, "Netværksmøde – Familien Hansen",
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, "Netværksmøde – Familien Hansen",
                                   meeting["location"], None, "Skolestart", True,
                                   title_to_partners=True)
     teacher = await Person.select().where(Person.id == s.teacher).first()
@@ -380,11 +381,11 @@ async def test_a_typed_participant_naming_the_centre_is_refused_and_never_shown(
     await _centre_contacts()
     typed = {"name": "Lise Støtte", "email": "lise@example.net", "organisation": "", field: value}
     with pytest.raises(web.UserError) as refused:
-        await meetings.add_participants(s.worker, await s.meeting(), None, [
+        await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION, [
             meetings.NewParticipant(role="professional", **typed)])
     assert refused.value.field == field and "Intet er gemt" in refused.value.message
     assert not await Participant.exists().where(Participant.name == typed["name"])
-    await meetings.add_participants(s.worker, await s.meeting(), None, [
+    await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION, [
         meetings.NewParticipant(name="Lise Støtte", email="lise@example.net", role="professional")])
     await Participant.update({Participant.name: "Lise fra Krisecenteret"}).where(
         Participant.name == "Lise Støtte")

@@ -18,6 +18,7 @@ from datetime import timedelta
 from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.auth.policy import Principal
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family, TeamMember
 from coordinator.followup.tables import Stay
 from coordinator.invites import feeds
@@ -110,8 +111,9 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
     item = (await FgcPlanItem.insert(FgcPlanItem(case=case_id, action=f"{mother_name} ringer",
                                                  who=mother_name)))[0]["id"]
     # the formøde, where the family agreed to go on (no meeting is planned before that)
-    await formoede.set_formoede(worker, family, None, today)
-    await formoede.record_outcome(worker, family, None, "Mor, mormor og samordneren", "yes", "")
+    await formoede.set_formoede(worker, family, await _version(FgcCase, family_id), today)
+    await formoede.record_outcome(worker, family, await _version(FgcCase, family_id),
+                                  "Mor, mormor og samordneren", "yes", "")
     day = working_day(days)
     fgc_meeting = await flows.create_fgc_meeting(worker, family, {
         "information": (at(day, 9), at(day, 9, 45)),
@@ -138,10 +140,10 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
                                                location="Rådhuset, mødelokale 2")
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     parts = await meetings.parts_of(meeting_id)
-    await meetings.set_times(worker, meeting, None,
+    await meetings.set_times(worker, meeting, ANY_VERSION,
                              {parts[0]["key"]: (at(day, 13), at(day, 14))})
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.add_participants(worker, meeting, None, [
+    await meetings.add_participants(worker, meeting, ANY_VERSION, [
         meetings.NewParticipant(person_id=mother), meetings.NewParticipant(person_id=teacher)])
     participant = next(p["id"] for p in await meetings.participants_of(meeting_id)
                        if p["person"] == teacher)

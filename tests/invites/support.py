@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.auth.policy import Principal
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
@@ -94,24 +95,24 @@ async def scenario(*, father_email: str = "far@example.net", with_father: bool =
         description=f"Vi taler om skolen. Mor bor på {CENTRE_NAME}, {CENTRE_ADDRESS}.")
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     parts = await meetings.parts_of(meeting_id)
-    await meetings.set_times(worker, meeting, None, {parts[0]["key"]: (at(day, 10), at(day, 12))})
+    await meetings.set_times(worker, meeting, ANY_VERSION, {parts[0]["key"]: (at(day, 10), at(day, 12))})
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     people = [meetings.NewParticipant(person_id=mother), meetings.NewParticipant(person_id=teacher),
               meetings.NewParticipant(person_id=child, invite_via_worker=True), meetings.NewParticipant(user_id=worker.id)]
     if with_father:
         people.append(meetings.NewParticipant(person_id=father))
-    await meetings.add_participants(worker, meeting, None, people)
+    await meetings.add_participants(worker, meeting, ANY_VERSION, people)
     if with_father:
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-        await meetings.record_approval(worker, meeting, None, f"person:{mother}", f"person:{father}",
+        await meetings.record_approval(worker, meeting, ANY_VERSION, f"person:{mother}", f"person:{father}",
                                        None, "protected", "Mor ønsker fælles møde; to rådgivere til stede.")
     return Scenario(worker, family, meeting_id, mother, father, teacher, child)
 
 
 async def send(s: Scenario) -> None:
     """Send the invitations (status invited) through the meetings service."""
-    await meetings.change_status(s.worker, await s.meeting(), None, "planned")
-    await meetings.change_status(s.worker, await s.meeting(), None, "invited")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "planned")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "invited")
 
 
 async def outbox(meeting_id: int) -> list[dict]:

@@ -9,6 +9,7 @@ from email import message_from_string, policy
 import pytest
 
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites import replies
 from coordinator.invites.tables import AnswerToken
 from coordinator.meetings.tables import Participant
@@ -130,7 +131,7 @@ async def test_a_link_that_ended_is_gone_with_a_neutral_page(client, clock, endi
         await Participant.update({Participant.removed_at: clock.now()}).where(
             Participant.person == s.teacher)
     else:
-        await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+        await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     page = await client.get(path, headers={"Accept": "text/html"})
     assert page.status_code == 410
     assert "Linket virker ikke længere" in page.text
@@ -175,7 +176,7 @@ async def test_reply_mail_is_applied_and_lower_sequence_ignored(client):
     meeting = await s.meeting()
     parts = await support.meetings.parts_of(s.meeting_id)
     day = support.working_day(20)
-    await support.meetings.set_times(s.worker, meeting, None,
+    await support.meetings.set_times(s.worker, meeting, ANY_VERSION,
                                      {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
     uid, sequence = await _uid_and_sequence(s.meeting_id)
     assert sequence == 1

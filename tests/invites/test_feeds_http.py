@@ -14,6 +14,7 @@ from icalendar import Calendar
 from coordinator import cache, web
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
 from coordinator.invites.tables import FeedToken
 from coordinator.meetings import safety
@@ -68,7 +69,7 @@ async def test_partner_feed_etag_304_and_revocation(client, other_client, monkey
     meeting = await s.meeting()
     parts = await support.meetings.parts_of(s.meeting_id)
     day = support.working_day(25)
-    await support.meetings.set_times(s.worker, meeting, None,
+    await support.meetings.set_times(s.worker, meeting, ANY_VERSION,
                                      {parts[0]["key"]: (support.at(day, 9), support.at(day, 10))})
     changed = await other_client.get(path, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
@@ -102,7 +103,7 @@ async def test_a_feed_settles_before_it_is_rebuilt():
         meeting = await s.meeting()
         parts = await support.meetings.parts_of(s.meeting_id)
         day = support.working_day(25)
-        await support.meetings.set_times(s.worker, meeting, None,
+        await support.meetings.set_times(s.worker, meeting, ANY_VERSION,
                                          {parts[0]["key"]: (support.at(day, 9), support.at(day, 10))})
         app_clock.advance(timedelta(seconds=30))
         assert (await partner.get(path, headers={"If-None-Match": etag})).status_code == 304
@@ -182,9 +183,9 @@ async def test_leak_nothing_for_the_father_reveals_the_mother_or_others(client, 
     meeting = await s.meeting()
     parts = await support.meetings.parts_of(s.meeting_id)
     day = support.working_day(30)
-    await support.meetings.set_times(s.worker, meeting, None,
+    await support.meetings.set_times(s.worker, meeting, ANY_VERSION,
                                      {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
-    await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     rows = [r for r in await support.outbox(s.meeting_id) if r["recipient_email"] == "far@example.net"]
     assert [r["kind"] for r in rows] == ["REQUEST", "REQUEST", "CANCEL"]
     forbidden = [support.CENTRE_ADDRESS, support.CENTRE_NAME, support.MOTHER_ADDRESS, "Hemmelig Vej",

@@ -17,6 +17,7 @@ import vobject
 from icalendar import Calendar
 
 from coordinator import web
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import feeds
 from coordinator.invites.tables import OutboxMessage, ReplyRecord
@@ -75,12 +76,12 @@ async def fgc_meeting(s: support.Scenario) -> int:
                                                "family_time": (support.at(day, 10), support.at(day, 12)),
                                                "plan": (support.at(day, 12), support.at(day, 13))})
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.add_participants(s.worker, meeting, None, [
+    await meetings.add_participants(s.worker, meeting, ANY_VERSION, [
         meetings.NewParticipant(person_id=s.teacher, part_keys=("information", "plan")),
         meetings.NewParticipant(person_id=s.mother)])
     for status in ("planned", "invited"):
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-        await meetings.change_status(s.worker, meeting, None, status)
+        await meetings.change_status(s.worker, meeting, ANY_VERSION, status)
     return meeting_id
 
 
@@ -91,12 +92,12 @@ async def everything_we_produce(client, other_client) -> tuple[dict[str, str], l
     await support.send(s)
     fgc_id = await fgc_meeting(s)
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, "Netværksmøde; skolestart, Emma",
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, "Netværksmøde; skolestart, Emma",
                                   meeting["location"], meeting["location_organisation"],
                                   "Dagsorden: skolen, fritiden\nog næste skridt.", True)
     parts = await meetings.parts_of(s.meeting_id)
     day = support.working_day(20)
-    await meetings.set_times(s.worker, await s.meeting(), None,
+    await meetings.set_times(s.worker, await s.meeting(), ANY_VERSION,
                              {parts[0]["key"]: (support.at(day, 13), support.at(day, 15))})
     # A proposed time from the teacher, declined: DECLINECOUNTER.
     data = await support.invites.load_meeting(s.meeting_id)
@@ -126,10 +127,10 @@ async def everything_we_produce(client, other_client) -> tuple[dict[str, str], l
     assert declined.status_code == 303
     teacher = await meetings.Participant.select().where(
         (meetings.Participant.person == s.teacher) & (meetings.Participant.meeting == s.meeting_id)).first()
-    await meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+    await meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
     fgc = await Meeting.select().where(Meeting.id == fgc_id).first()
     fgc_parts = await meetings.parts_of(fgc_id)
-    await meetings.set_times(s.worker, fgc, None, {
+    await meetings.set_times(s.worker, fgc, ANY_VERSION, {
         p["key"]: (p["starts_at"] + (support.at(day, 9) - fgc_parts[0]["starts_at"]),
                    p["ends_at"] + (support.at(day, 9) - fgc_parts[0]["starts_at"])) for p in fgc_parts})
 
@@ -138,9 +139,9 @@ async def everything_we_produce(client, other_client) -> tuple[dict[str, str], l
         download = await other_client.get(f"/meetings/{meeting_id}/invitation.ics")
         assert download.status_code == 200
         objects[f"download m{meeting_id}"] = download.text
-    await meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     fgc = await Meeting.select().where(Meeting.id == fgc_id).first()
-    await meetings.change_status(s.worker, fgc, None, "cancelled")
+    await meetings.change_status(s.worker, fgc, ANY_VERSION, "cancelled")
 
     rows = await OutboxMessage.select().order_by(OutboxMessage.id)
     for row in rows:

@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from coordinator import settings as settings_module
 from coordinator import web
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
@@ -47,9 +48,9 @@ async def test_create_change_cancel_yields_request_request_cancel_radicale_accep
     meeting = await s.meeting()
     parts = await meetings.parts_of(s.meeting_id)
     day = support.working_day(20)
-    await meetings.set_times(s.worker, meeting, None,
+    await meetings.set_times(s.worker, meeting, ANY_VERSION,
                              {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
-    await meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     await deliver(smtp_server)
 
     to_teacher = [m for m in smtp_server.messages if m.rcpt_tos == ("laerer@skole.example.org",)]
@@ -101,7 +102,7 @@ async def test_removed_participant_gets_cancel_others_an_update(smtp_server):
     s = await support.scenario(with_father=False)
     await support.send(s)
     teacher = await Participant.select().where(Participant.person == s.teacher).first()
-    await meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+    await meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
     await deliver(smtp_server)
     to_teacher = [calendar_of(m) for m in smtp_server.messages if m.rcpt_tos == ("laerer@skole.example.org",)]
     assert [str(c["METHOD"]) for c in to_teacher] == ["REQUEST", "CANCEL"]
@@ -145,11 +146,11 @@ async def test_invalid_email_is_refused_and_nothing_is_saved():
     s = await support.scenario(with_father=False)
     meeting = await s.meeting()
     with pytest.raises(web.UserError) as refused:
-        await meetings.add_participants(s.worker, meeting, None, [meetings.NewParticipant(
+        await meetings.add_participants(s.worker, meeting, ANY_VERSION, [meetings.NewParticipant(
             name="Ekstern", email="ikke en adresse", organisation="PPR")])
     assert refused.value.status == 422 and "ikke gyldig" in refused.value.message
     # an address the form let through but no mail server would take stops the sending
-    await meetings.add_participants(s.worker, meeting, None, [meetings.NewParticipant(
+    await meetings.add_participants(s.worker, meeting, ANY_VERSION, [meetings.NewParticipant(
         name="Ekstern", email="ppr@localhost", organisation="PPR")])
     with pytest.raises(web.UserError) as stopped:
         await support.send(s)
@@ -196,12 +197,12 @@ async def _fgc_meeting(s) -> int:
                                     "family_time": (support.at(day, 10), support.at(day, 12)),
                                     "plan": (support.at(day, 12), support.at(day, 13))})
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.add_participants(s.worker, meeting, None, [
+    await meetings.add_participants(s.worker, meeting, ANY_VERSION, [
         meetings.NewParticipant(person_id=s.teacher, part_keys=("information", "plan")),
         meetings.NewParticipant(person_id=s.mother)])
     for status in ("planned", "invited"):
         meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-        await meetings.change_status(s.worker, meeting, None, status)
+        await meetings.change_status(s.worker, meeting, ANY_VERSION, status)
     return meeting_id
 
 
@@ -237,7 +238,7 @@ async def test_a_part_dropped_for_a_participant_is_cancelled_for_them(smtp_serve
                                                & (Participant.meeting == meeting_id)).first()
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
     before = len(smtp_server.messages)
-    await meetings.update_participant(s.worker, meeting, None, teacher["id"], ["information"], 0, 0)
+    await meetings.update_participant(s.worker, meeting, ANY_VERSION, teacher["id"], ["information"], 0, 0)
     await deliver(smtp_server)
     to_teacher = {str(calendar_of(m)["METHOD"]): calendar_of(m).walk("VEVENT")[0]
                   for m in smtp_server.messages[before:]
@@ -257,7 +258,7 @@ async def test_a_new_title_or_description_reaches_the_calendars_once_per_burst(s
     await deliver(smtp_server)
     before = len(smtp_server.messages)
     meeting = await s.meeting()
-    await meetings.update_details(s.worker, meeting, None, meeting["title"], meeting["location"],
+    await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"], meeting["location"],
                                   meeting["location_organisation"], "Vi taler om skolestarten.",
                                   True)
     await deliver(smtp_server)
@@ -272,7 +273,7 @@ async def test_a_new_title_or_description_reaches_the_calendars_once_per_burst(s
     try:
         for text in ("Første udgave.", "Anden udgave."):
             meeting = await s.meeting()
-            await meetings.update_details(s.worker, meeting, None, meeting["title"],
+            await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"],
                                           meeting["location"], meeting["location_organisation"],
                                           text, True)
     finally:
@@ -300,11 +301,11 @@ async def test_a_cancellation_replaces_an_update_still_settling(smtp_server):
     settings_module.use_settings(replace(conftest.test_settings(), invite_update_settle_seconds=300))
     try:
         meeting = await s.meeting()
-        await meetings.update_details(s.worker, meeting, None, meeting["title"],
+        await meetings.update_details(s.worker, meeting, ANY_VERSION, meeting["title"],
                                       meeting["location"], meeting["location_organisation"],
                                       "Ny dagsorden.", True)
         teacher = await Participant.select().where(Participant.person == s.teacher).first()
-        await meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+        await meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
     finally:
         settings_module.use_settings(None)
     rows = [r for r in await support.outbox(s.meeting_id)
@@ -319,11 +320,11 @@ async def test_a_dropped_part_is_cancelled_once(smtp_server):
     teacher = await Participant.select().where((Participant.person == s.teacher)
                                                & (Participant.meeting == meeting_id)).first()
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.update_participant(s.worker, meeting, None, teacher["id"], ["information"], 0, 0)
+    await meetings.update_participant(s.worker, meeting, ANY_VERSION, teacher["id"], ["information"], 0, 0)
     parts = {p["key"]: p for p in await meetings.parts_of(meeting_id)}
     day = support.working_day(16)
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.set_times(s.worker, meeting, None, {
+    await meetings.set_times(s.worker, meeting, ANY_VERSION, {
         "information": (support.at(day, 9), support.at(day, 10)),
         "family_time": (support.at(day, 10), support.at(day, 12)),
         "plan": (support.at(day, 12), support.at(day, 13))})
@@ -342,9 +343,9 @@ async def test_every_mail_received_says_it_is_danish(smtp_server):
     meeting = await s.meeting()
     parts = await meetings.parts_of(s.meeting_id)
     day = support.working_day(20)
-    await meetings.set_times(s.worker, meeting, None,
+    await meetings.set_times(s.worker, meeting, ANY_VERSION,
                              {parts[0]["key"]: (support.at(day, 13), support.at(day, 14))})
-    await meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     await deliver(smtp_server)
     assert len(smtp_server.messages) >= 3
     assert [m.message["Content-Language"] for m in smtp_server.messages] == ["da"] * len(smtp_server.messages)

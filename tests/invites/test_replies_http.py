@@ -10,6 +10,7 @@ from email import message_from_string, policy
 import pytest
 from icalendar import Calendar
 
+from coordinator.db import ANY_VERSION
 from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings.tables import MeetingPart, Participant
 from tests import conftest, factories
@@ -213,7 +214,7 @@ async def test_acting_on_a_proposal_refuses_with_a_danish_4xx(client, other_clie
     record_id = record["id"] + 1000 if case == "unknown_record" else record["id"]
     user = await factories.user("socialraadgiver") if case == "stranger" else s.worker
     if case == "proposer_removed":
-        await support.meetings.remove_participant(s.worker, await s.meeting(), None, record["participant"])
+        await support.meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, record["participant"])
     await factories.login(other_client, user)
     for action in ("accept", "decline"):
         response = await factories.post_form(
@@ -320,9 +321,9 @@ async def test_answers_after_cancellation_or_removal_are_recorded_as_ignored(
     uid, seq = await _sent(s)
     teacher = await _participant(s.teacher)
     if ending == "cancelled":
-        await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+        await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     else:
-        await support.meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
+        await support.meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
     _, seq = await _uid(s)
     body = await _post(client, calendar_mail(TEACHER, [*_head(uid, seq),
                                                        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{TEACHER}"]))
@@ -401,8 +402,8 @@ async def test_every_mail_to_a_participant_carries_the_socialraadgivers_reply_to
     await factories.post_form(other_client, f"/meetings/{s.meeting_id}/proposals/{record['id']}/decline",
                               {}, page=f"/meetings/{s.meeting_id}")
     teacher = await _participant(s.teacher)
-    await support.meetings.remove_participant(s.worker, await s.meeting(), None, teacher["id"])
-    await support.meetings.change_status(s.worker, await s.meeting(), None, "cancelled")
+    await support.meetings.remove_participant(s.worker, await s.meeting(), ANY_VERSION, teacher["id"])
+    await support.meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "cancelled")
     rows = [r for r in await support.outbox(s.meeting_id) if r["kind"] != "FORWARD"]
     assert {r["kind"] for r in rows} == {"REQUEST", "CANCEL", "DECLCNTR"}
     for row in rows:
@@ -423,8 +424,8 @@ async def test_the_samordner_decides_proposals_on_the_familieraadslagning_she_pl
     a proposed time for one is hers to take (the update goes to everyone) or turn down
     (DECLINECOUNTER to the proposer), as for the organiser."""
     from tests.meetings import support as meeting_support
-    from tests.meetings.test_fgc_http import _post as fgc_post
     from tests.meetings.test_fgc_http import _formoede_agreed, _through_samordner
+    from tests.meetings.test_fgc_http import _post as fgc_post
 
     s = await support.scenario(with_father=False)
     ida = await factories.user("samordner", username="ida-forslag", full_name="Ida Samordner")
@@ -436,11 +437,11 @@ async def test_the_samordner_decides_proposals_on_the_familieraadslagning_she_pl
                              {"location": "Rådhuset", **meeting_support.fgc_times(day)})
     meeting_id = int(created.headers["location"].rsplit("/", 1)[1])
     meeting = await support.meetings.Meeting.select().where(support.meetings.Meeting.id == meeting_id).first()
-    await support.meetings.add_participants(s.worker, meeting, None, [
+    await support.meetings.add_participants(s.worker, meeting, ANY_VERSION, [
         support.meetings.NewParticipant(person_id=s.teacher, part_keys=("information", "plan"))])
     for status in ("planned", "invited"):
         meeting = await support.meetings.Meeting.select().where(support.meetings.Meeting.id == meeting_id).first()
-        await support.meetings.change_status(s.worker, meeting, None, status)
+        await support.meetings.change_status(s.worker, meeting, ANY_VERSION, status)
     sequence = (await support.invites.load_meeting(meeting_id)).sequence
     uid = f"m{meeting_id}-plan@testserver.local"
     later = (support.at(day, 13), support.at(day, 14))

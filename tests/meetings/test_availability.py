@@ -13,6 +13,7 @@ import pytest
 from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import availability, feeds, planner, service
 from coordinator.meetings.tables import BusyFeed, Meeting, MeetingPart, WorkingHours
 from coordinator.network.tables import Organisation
@@ -54,7 +55,7 @@ async def _meeting(worker, *users, family=True, kind="statusmoede"):
     family_row = {"id": await f.family(worker)} if family else None
     meeting_id = await service.create_meeting(worker, family_row, kind, "Status")
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await service.add_participants(worker, meeting, None, [
+    await service.add_participants(worker, meeting, ANY_VERSION, [
         service.NewParticipant(user_id=u.id) for u in (worker, *users)])
     return await Meeting.select().where(Meeting.id == meeting_id).first()
 
@@ -159,14 +160,14 @@ async def test_room_is_required_booked_and_then_busy_for_other_meetings(client):
     assert all(not (slot.start < best.end and slot.end > best.start) for slot in again.result.slots)
     assert any(r.code == "no_room" for r in again.result.rejections)
     with pytest.raises(web.UserError) as exc:
-        await service.set_times(mads, second, None, {"meeting": (best.start, best.end)},
+        await service.set_times(mads, second, ANY_VERSION, {"meeting": (best.start, best.end)},
                                 book_room=room_id)
     assert exc.value.status == 409 and "optaget" in exc.value.message
     parts = await MeetingPart.select().where(MeetingPart.meeting == second["id"])
     assert parts[0]["starts_at"] is None  # nothing saved
     # Cancelling the first meeting frees the room.
     await Meeting.update({Meeting.status: "cancelled"}).where(Meeting.id == first["id"])
-    await service.set_times(mads, second, None, {"meeting": (best.start, best.end)}, book_room=room_id)
+    await service.set_times(mads, second, ANY_VERSION, {"meeting": (best.start, best.end)}, book_room=room_id)
 
 
 async def test_room_at_crisis_centre_makes_the_location_protected():
@@ -175,7 +176,7 @@ async def test_room_at_crisis_centre_makes_the_location_protected():
     meeting = await _meeting(sara)
     day = s.working_day(10)
     start = datetime.combine(day, time(10), web.COPENHAGEN)
-    await service.set_times(sara, meeting, None, {"meeting": (start, start + timedelta(hours=1))},
+    await service.set_times(sara, meeting, ANY_VERSION, {"meeting": (start, start + timedelta(hours=1))},
                             book_room=room_id)
     meeting = await Meeting.select().where(Meeting.id == meeting["id"]).first()
     location, protected = await service._location(meeting)
@@ -289,7 +290,7 @@ async def test_organisation_feed_applies_to_its_people_and_external_participants
     sara = await f.user()
     org = (await Organisation.insert(Organisation(name="Byskolen", kind="school", sector="school")))[0]["id"]
     meeting = await _meeting(sara, family=False, kind="agreement_evaluation")
-    await service.add_participants(sara, meeting, None, [service.NewParticipant(
+    await service.add_participants(sara, meeting, ANY_VERSION, [service.NewParticipant(
         name="Lise Lærer", email="lise@example.org", organisation="Byskolen")])
     day = s.working_day(10)
     with IcsServer() as srv:

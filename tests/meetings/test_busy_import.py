@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coordinator import web
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import availability, feeds, planner, service
 from coordinator.meetings.tables import BusyFeed
 from tests import conftest
@@ -274,7 +275,7 @@ async def test_the_meeting_page_names_the_skipped_event_and_the_slots_use_the_re
     family_id = await f.family(sara)
     meeting_id = await service.create_meeting(sara, {"id": family_id}, "statusmoede", "Status")
     meeting = await service.Meeting.select().where(service.Meeting.id == meeting_id).first()
-    await service.add_participants(sara, meeting, None, [service.NewParticipant(user_id=u.id)
+    await service.add_participants(sara, meeting, ANY_VERSION, [service.NewParticipant(user_id=u.id)
                                                          for u in (sara, mads)])
     meeting = await service.Meeting.select().where(service.Meeting.id == meeting_id).first()
     day = s.working_day(10)

@@ -6,6 +6,7 @@ import pytest
 
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import flows
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FgcCase, FgcPlanItem, FgcTask, Meeting, MeetingPart
@@ -180,7 +181,7 @@ async def test_samordner_sees_only_meetings_they_coordinate(app, client, other_c
 
     child = await s.person(family_id, "Emma Marie Hemmelig", "child")
     meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await meetings.add_participants(sara, meeting, None, [meetings.NewParticipant(
+    await meetings.add_participants(sara, meeting, ANY_VERSION, [meetings.NewParticipant(
         person_id=child, invite_via_worker=True)])
     await Meeting.update({Meeting.description: "Emma Marie Hemmelig fortæller selv."}).where(
         Meeting.id == meeting_id)

@@ -7,7 +7,12 @@ import pytest
 
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings.tables import (
-    Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart, SafetyApproval,
+    Meeting,
+    MeetingChange,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+    SafetyApproval,
 )
 from tests import factories as f
 from tests.meetings import support as s
@@ -132,8 +137,9 @@ async def test_bad_times_are_danish_4xx_and_save_nothing(client, fields, message
     year = str(s.working_day().year + 1)
     data = {k: v.format(d=day, y=year) for k, v in fields.items()}
     if "Kristi" in message:  # Kristi himmelfartsdag 2027: 6 May; 2028: 25 May
-        from coordinator.meetings import planner
         import datetime as dt
+
+        from coordinator.meetings import planner
         hol = next(d for d in (dt.date(int(year), 5, 1) + dt.timedelta(days=i) for i in range(60))
                    if (planner.closed_day_reason(d) or "").endswith("Kristi himmelfartsdag"))
         data = {"meeting_start": f"{hol}T10:00", "meeting_end": f"{hol}T11:00"}
@@ -253,3 +259,27 @@ async def test_reading_and_writing_a_meeting_is_audited(client):
     assert {"create", "read"} <= actions
     assert all(e["family_id"] == family_id for e in events)
     assert await ParticipantPart.count() == 0
+
+
+async def test_a_meeting_form_without_a_version_is_refused_with_the_input_kept(client):
+    """A browser's write of a meeting carries the version its page showed; one that came
+    without (an old page, a hand-made request) is never saved over what its sender did not
+    see: a 409 that says the version was missing and shows what was typed, nothing saved.
+    The same form with its page's version is saved."""
+    sara = await f.user()
+    family_id = await f.family(sara)
+    await f.login(client, sara)
+    page = await _meeting(client, family_id)
+    typed = {"title": "Ny titel fra en gammel side", "location": "Lokale 7"}
+    r = await f.post_form(client, f"{page}/details", {**typed, "version": None}, page=page)
+    assert r.status_code == 409
+    assert "manglede sit udgavenummer" in r.text and "uden udgavenummeret" in r.text
+    assert "Ny titel fra en gammel side" in r.text and "Lokale 7" in r.text
+    row = await Meeting.select().where(Meeting.id == int(page.rsplit("/", 1)[1])).first()
+    assert (row["title"], row["version"]) == ("Netværksmøde om Emma", 1)
+    version = await s.form_version(client, page, f"{page}/details")
+    assert version == "1"
+    r = await f.post_form(client, f"{page}/details", {**typed, "version": version}, page=page)
+    assert r.status_code == 303
+    row = await Meeting.select().where(Meeting.id == row["id"]).first()
+    assert (row["title"], row["version"]) == ("Ny titel fra en gammel side", 2)

@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock as app_clock
 from coordinator import web
 from coordinator.auth.policy import Action
+from coordinator.db import ANY_VERSION
 from coordinator.meetings import flows, kinds, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
 from tests import factories as f
@@ -120,11 +121,11 @@ async def test_busy_of_uses_other_meetings_by_person_and_user():
     other = await service.create_meeting(worker, family, "statusmoede", "Andet",
                                          times={"meeting": (start, start + timedelta(hours=1))})
     row = await Meeting.select().where(Meeting.id == other).first()
-    await service.add_participants(worker, row, None, [service.NewParticipant(person_id=anna),
+    await service.add_participants(worker, row, ANY_VERSION, [service.NewParticipant(person_id=anna),
                                                        service.NewParticipant(user_id=worker.id)])
     this = await service.create_meeting(worker, family, "statusmoede", "Dette")
     this_row = await Meeting.select().where(Meeting.id == this).first()
-    await service.add_participants(worker, this_row, None, [service.NewParticipant(person_id=anna),
+    await service.add_participants(worker, this_row, ANY_VERSION, [service.NewParticipant(person_id=anna),
                                                             service.NewParticipant(user_id=worker.id)])
     participants = await service.participants_of(this)
     span = (start - timedelta(days=1), start + timedelta(days=1))
@@ -142,7 +143,7 @@ async def _busy_meeting(worker, family, start, minutes, *, person_id=None):
                               MeetingPart.ends_at: start + timedelta(minutes=minutes)}
                              ).where(MeetingPart.meeting == meeting_id)
     row = await Meeting.select().where(Meeting.id == meeting_id).first()
-    await service.add_participants(worker, row, None, [
+    await service.add_participants(worker, row, ANY_VERSION, [
         service.NewParticipant(user_id=worker.id)]
         + ([service.NewParticipant(person_id=person_id)] if person_id else []))
     return meeting_id
@@ -165,7 +166,7 @@ async def test_busy_of_reads_only_parts_that_overlap_the_span(offset, length, re
     await _busy_meeting(worker, family, span[0] + offset, length)
     this = await service.create_meeting(worker, family, "statusmoede", "Dette")
     this_row = await Meeting.select().where(Meeting.id == this).first()
-    await service.add_participants(worker, this_row, None, [service.NewParticipant(user_id=worker.id)])
+    await service.add_participants(worker, this_row, ANY_VERSION, [service.NewParticipant(user_id=worker.id)])
     busy = await service.busy_of(this, await service.participants_of(this), span)
     assert len(busy[f"user:{worker.id}"]) == (1 if reads else 0)
 
@@ -183,7 +184,7 @@ async def _slot_world(history: int):
     await _busy_meeting(worker, family, inside, 120, person_id=anna)
     this = await service.create_meeting(worker, family, "statusmoede", "Dette")
     row = await Meeting.select().where(Meeting.id == this).first()
-    await service.add_participants(worker, row, None, [service.NewParticipant(user_id=worker.id),
+    await service.add_participants(worker, row, ANY_VERSION, [service.NewParticipant(user_id=worker.id),
                                                        service.NewParticipant(person_id=anna)])
     meeting = await Meeting.select().where(Meeting.id == this).first()
     query = service.SlotQuery(first_day=day, last_day=day, min_notice=0,

@@ -7,6 +7,7 @@ import re
 from email import message_from_string, policy
 
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
@@ -21,7 +22,7 @@ async def _grandmother(s: support.Scenario, *, phone: str = "70 10 44 55", email
     rows = await Person.insert(Person(family=s.family["id"], name="Grethe Mormor",
                                       role="relative", sector="family",
                                       phone=phone, email=email))
-    await meetings.add_participants(s.worker, await s.meeting(), None,
+    await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION,
                                     [meetings.NewParticipant(person_id=rows[0]["id"])])
     return rows[0]["id"]
 
@@ -48,9 +49,9 @@ async def test_private_person_without_email_is_invited_by_phone_and_sending_goes
 
 async def test_only_the_email_channel_without_an_address_blocks_sending():
     s = await support.scenario(with_father=False)
-    await meetings.add_participants(s.worker, await s.meeting(), None, [meetings.NewParticipant(
+    await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION, [meetings.NewParticipant(
         name="Ekstern Uden Adresse", role="professional", channel="email")])
-    await meetings.change_status(s.worker, await s.meeting(), None, "planned")
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "planned")
     findings = await meetings.safety_findings(
         await s.meeting(), await meetings.parts_of(s.meeting_id),
         await meetings.participants_of(s.meeting_id), s.family)
@@ -87,10 +88,10 @@ async def test_a_participant_moved_to_email_on_a_sent_meeting_gets_the_invitatio
     grandmother = await _grandmother(s, email="grethe@example.net")
     row = await _row(grandmother)
     assert row["channel"] == "email"
-    await meetings.set_channel(s.worker, await s.meeting(), None, row["id"], "letter")
+    await meetings.set_channel(s.worker, await s.meeting(), ANY_VERSION, row["id"], "letter")
     await support.send(s)
     assert not await OutboxMessage.exists().where(OutboxMessage.participant == row["id"])
-    await meetings.set_channel(s.worker, await s.meeting(), None, row["id"], "email")
+    await meetings.set_channel(s.worker, await s.meeting(), ANY_VERSION, row["id"], "email")
     sent = await OutboxMessage.select().where(OutboxMessage.participant == row["id"])
     assert [m["recipient_email"] for m in sent] == ["grethe@example.net"]
 
@@ -129,7 +130,7 @@ async def test_the_letter_is_redacted_for_its_reader(client):
     s = await support.scenario()
     father = await _row(s.father)
     teacher = await _row(s.teacher)
-    await meetings.set_channel(s.worker, await s.meeting(), None, father["id"], "letter")
+    await meetings.set_channel(s.worker, await s.meeting(), ANY_VERSION, father["id"], "letter")
     await factories.login(client, s.worker)
     base = f"/meetings/{s.meeting_id}/participants"
     letter = await client.get(f"{base}/{father['id']}/letter")

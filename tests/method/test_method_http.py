@@ -10,6 +10,7 @@ from coordinator import clock as app_clock
 from coordinator import db
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Audience
+from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family, TeamMember
 from coordinator.gdpr import service as gdpr
 from coordinator.meetings import service as meetings
@@ -191,10 +192,11 @@ async def test_handleplan_goals_subgoals_evaluations_and_history(client):
         "title": "Fast aftale med skolen", "period": "stay", "cadence": "biweekly",
         "starts_on": today.isoformat(), "parent": str(goal["id"])}, page=f"{base}/")
     assert r.status_code == 303
-    for progress, note in (("in_progress", "Første uge gik godt"), ("reached", "Fuldt fremmøde")):
+    for version, (progress, note) in enumerate((("in_progress", "Første uge gik godt"),
+                                                ("reached", "Fuldt fremmøde")), start=1):
         r = await f.post_form(client, f"{base}/goals/{goal['id']}/evaluations", {
             "evaluated_on": today.isoformat(), "progress": progress, "note": note,
-            "meeting": str(meeting_id)}, page=f"{base}/")
+            "meeting": str(meeting_id), "version": str(version)}, page=f"{base}/")
         assert r.status_code == 303
     meeting_page = (await client.get(f"/meetings/{meeting_id}")).text
     assert "Mål drøftet på mødet" in meeting_page and "Fuldt fremmøde" in meeting_page
@@ -306,7 +308,7 @@ async def test_the_gdpr_purge_blanks_the_methods_personal_data():
     meeting_id = await meetings.create_meeting(sara, {"id": family_id, "status": "active"},
                                                "netvaerksmoede", "Netværksmøde")
     meeting = await meetings.Meeting.select().where(meetings.Meeting.id == meeting_id).first()
-    await meetings.add_participants(sara, meeting, None,
+    await meetings.add_participants(sara, meeting, ANY_VERSION,
                                     [meetings.NewParticipant(person_id=granny)])
     meeting, family = await meetings.load_meeting(sara, meeting_id, service.Action.READ)
     await service.save_mapping(sara, meeting, family, 0, WORRY, "Mormor hjælper", "Plan")
@@ -317,7 +319,7 @@ async def test_the_gdpr_purge_blanks_the_methods_personal_data():
         "Birthe henter i skole", "stay", "monthly", app_clock.today(),
         responsible=f"person:{granny}"))
     await service.evaluate_goal(sara, family, goal_id, service.EvaluationInput(
-        app_clock.today(), "in_progress", "Birthe kom hver tirsdag"))
+        app_clock.today(), "in_progress", "Birthe kom hver tirsdag", version=1))
     await Family.update({Family.status: "closed",
                          Family.closed_on: app_clock.today() - timedelta(days=2)}
                         ).where(Family.id == family_id)

@@ -165,7 +165,7 @@ async def test_two_clients_editing_the_same_person_conflict(client, other_client
         second = await _post(other_client, family_id, f"/people/{people['anna']}",
                              {**base, "name": "Anna", "phone": "70 10 99 99"}, htmx=htmx)
         assert second.status_code == 409
-        assert "Din udgave" in second.text and "Den gemte udgave" in second.text
+        assert "Din udgave" in second.text and "Gemt af en anden" in second.text
         assert "+45 70 10 99 99" in second.text and "+45 70 10 20 30" in second.text
     anna = await Person.select().where(Person.id == people["anna"]).first()
     assert anna["phone"] == "+45 70 10 20 30" and anna["version"] == 2
@@ -231,7 +231,8 @@ async def test_removing_a_connected_person_asks_first_then_removes_edges(client)
 async def test_person_without_relations_is_removed_without_confirmation(client):
     worker, family_id, people = await _family_with_people()
     await f.login(client, worker)
-    response = await _post(client, family_id, f"/people/{people['emma']}/remove", {}, htmx=True)
+    response = await _post(client, family_id, f"/people/{people['emma']}/remove",
+                           {"version": "1"}, htmx=True)
     assert response.status_code == 200 and "Emma" not in response.text.split("<h2")[1]
     assert await Person.count() == 2
 
@@ -248,7 +249,8 @@ async def test_removal_is_one_transaction(client, monkeypatch):
 
     monkeypatch.setattr(audit_service, "record", failing)
     await f.login(client, worker)
-    response = await _post(client, family_id, f"/people/{people['jens']}/remove", {"confirm": "on"})
+    response = await _post(client, family_id, f"/people/{people['jens']}/remove",
+                           {"confirm": "on", "version": "1"})
     assert response.status_code == 500 and "Intet er gemt halvt" in response.text
     assert await Person.count() == 3 and await Relation.count() == 1
     assert await NetworkChange.count() == 0

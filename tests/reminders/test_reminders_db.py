@@ -14,6 +14,7 @@ from coordinator import clock as app_clock
 from coordinator.agreements import service as agreements
 from coordinator.agreements.cadence import add_months
 from coordinator.audit.tables import AuditEvent
+from coordinator.db import ANY_VERSION
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
@@ -66,7 +67,7 @@ async def invited_meeting(on: date, hour: int = 10, *, with_father: bool = True)
     s = await support.scenario(with_father=with_father)
     meeting_day = digest.next_days(on)[1]
     parts = await meetings.parts_of(s.meeting_id)
-    await meetings.set_times(s.worker, await s.meeting(), None,
+    await meetings.set_times(s.worker, await s.meeting(), ANY_VERSION,
                              {parts[0]["key"]: (support.at(meeting_day, hour),
                                                 support.at(meeting_day, hour + 2))})
     await support.send(s)
@@ -163,7 +164,7 @@ async def test_meeting_reminder_once_per_time_with_opt_out_and_redaction(smtp_se
     # The meeting moves: a new reminder for its new time, none for the teacher, and the
     # teacher's updated invitation has no alarm.
     parts = await meetings.parts_of(s.meeting_id)
-    await meetings.set_times(s.worker, await s.meeting(), None,
+    await meetings.set_times(s.worker, await s.meeting(), ANY_VERSION,
                              {parts[0]["key"]: (support.at(meeting_day, 13), support.at(meeting_day, 15))})
     updates = {m.rcpt_tos[0]: m for m in await deliver(smtp_server)}
     assert alarms(updates["laerer@skole.example.org"]) == []
