@@ -7,6 +7,7 @@ versions; other bad input becomes a Danish 4xx through ``web.UserError``.
 
 from __future__ import annotations
 
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -565,21 +566,28 @@ class MeetingController(Controller):
         shared conflict view: at the form for htmx, as a page otherwise."""
         if not _workspace_request(request):
             return await _guarded(request, self._back(meeting_id, anchor), call)
+        began = time_module.perf_counter()
         try:
             await call()
         except web.Conflict as exc:
             return web.conflict_response(request, exc)
-        return await self._sections(request, meeting_id, change)
+        return await self._sections(request, meeting_id, change,
+                                    (time_module.perf_counter() - began) * 1000)
 
-    async def _sections(self, request: Request, meeting_id: int, change: str) -> Response:
+    async def _sections(self, request: Request, meeting_id: int, change: str,
+                        write_ms: float) -> Response:
         """The sections a change re-renders, for this user (the page differs by audience);
-        never cached: they are read after the change, so nothing stale is served."""
+        never cached: they are read after the change, so nothing stale is served. The
+        answer says how long the write and the reading took (Server-Timing)."""
+        began = time_module.perf_counter()
         meeting, family = await self._load(request, meeting_id, Action.READ)
         context = await self._context(request, meeting, family)
         context.update(sections=[workspace.TEMPLATES[s] for s in workspace.sections_for(change)],
                        saved=workspace.SAVED[change])
-        return web.render("meetings/_workspace_change.html", context,
-                          headers={"HX-Trigger": workspace.CHANGED_EVENT})
+        read_ms = (time_module.perf_counter() - began) * 1000
+        return web.render("meetings/_workspace_change.html", context, headers={
+            "HX-Trigger": workspace.CHANGED_EVENT,
+            "Server-Timing": f"write;dur={write_ms:.1f}, read;dur={read_ms:.1f}"})
 
     @post("/{meeting_id:int}/details")
     async def details(self, request: Request, meeting_id: FromPath[int]) -> Response:
@@ -616,7 +624,8 @@ class MeetingController(Controller):
             part_keys=tuple(data.getall("parts", [])),
             invite_via_worker=web.checkbox(form, "invite_via_worker"),
             channel=web.choice(form, "channel", "Invitation", kinds.CHANNELS, required=False))
-        return await self._change(request, meeting_id, "participants", "participants", lambda: service.add_participants(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.add_participants(
             web.user_of(request), meeting, _version(form), [new], web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}")
@@ -626,7 +635,8 @@ class MeetingController(Controller):
         form, data = await _form(request)
         arrival = web.integer(form, "arrival_offset", "Ankomst", required=False, minimum=0, maximum=600) or 0
         departure = web.integer(form, "departure_offset", "Afgang", required=False, minimum=0, maximum=600) or 0
-        return await self._change(request, meeting_id, "participants", "participants", lambda: service.update_participant(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.update_participant(
             web.user_of(request), meeting, _version(form), participant_id,
             list(data.getall("parts", [])), arrival, departure, web.client_address(request)))
 
@@ -635,7 +645,8 @@ class MeetingController(Controller):
                                  participant_id: FromPath[int]) -> Response:
         meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
-        return await self._change(request, meeting_id, "participants", "participants", lambda: service.remove_participant(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.remove_participant(
             web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/channel")
@@ -645,7 +656,8 @@ class MeetingController(Controller):
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
         channel = web.text(form, "channel", "Invitation", max_length=16)
-        return await self._change(request, meeting_id, "participants", "participants", lambda: service.set_channel(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.set_channel(
             web.user_of(request), meeting, _version(form), participant_id, channel,
             web.client_address(request)))
 
@@ -669,7 +681,8 @@ class MeetingController(Controller):
         """The invitation again, to a participant's new e-mail address."""
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
-        return await self._change(request, meeting_id, "participants", "participants", lambda: service.send_to_new_address(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.send_to_new_address(
             web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/contact-note")
