@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from coordinator.audit.tables import AuditEvent
+from coordinator.invites import service as invites
 from coordinator.meetings import workspace
 from coordinator.meetings.tables import Meeting, Room
 from coordinator.network.tables import Organisation
@@ -157,3 +158,24 @@ async def test_a_room_and_an_organisation_at_two_places_are_named(client):
     assert re.findall(r'<span class="meeting-place">([^<]*)</span>', text) == [
         "Mødelokale 1, Rådhuset", "Mødelokale 1, Rådhuset"]
     assert "To steder:" in text and "Vælg ét" in text
+
+
+async def test_the_invitations_name_the_place_the_page_shows(client):
+    """The same rule for the invitation as for the page: a booked room is the place when
+    nothing is typed (it was left out of invitations before)."""
+    s = await support.scenario(with_father=False)
+    room = (await Room.insert(Room(name="Mødelokale 1", location="Rådhuset")))[0]["id"]
+    await Meeting.update({Meeting.room: room, Meeting.location: ""}).where(
+        Meeting.id == s.meeting_id)
+    [data] = await invites.load_meetings([s.meeting_id])
+    assert data.safety_meeting.location.text == "Mødelokale 1, Rådhuset"
+    assert not data.safety_meeting.location.at_crisis_centre
+    await factories.login(client, s.worker)
+    text = (await client.get(f"/meetings/{s.meeting_id}")).text
+    assert re.findall(r'<span class="meeting-place">([^<]*)</span>', text)[0] == "Mødelokale 1, Rådhuset"
+    # a room at the crisis centre is a protected place in the invitation too
+    centre_room = (await Room.insert(Room(name="Samtalerummet", location="",
+                                          at_crisis_centre=True)))[0]["id"]
+    await Meeting.update({Meeting.room: centre_room}).where(Meeting.id == s.meeting_id)
+    [data] = await invites.load_meetings([s.meeting_id])
+    assert data.safety_meeting.location.at_crisis_centre
