@@ -9,8 +9,9 @@ import re
 
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites import service as invites
+from coordinator.meetings import service as meetings
 from coordinator.meetings import workspace
-from coordinator.meetings.tables import Meeting, Room
+from coordinator.meetings.tables import FgcCase, Meeting, Room
 from coordinator.network.tables import Organisation
 from tests import factories
 from tests.invites import support
@@ -179,3 +180,40 @@ async def test_the_invitations_name_the_place_the_page_shows(client):
     await Meeting.update({Meeting.room: centre_room}).where(Meeting.id == s.meeting_id)
     [data] = await invites.load_meetings([s.meeting_id])
     assert data.safety_meeting.location.at_crisis_centre
+
+
+async def test_a_samordners_fragment_is_projected_like_the_page(client):
+    """A samordner changes the time of a familierådslagning held at the crisis centre: the
+    sections sent back read "Oplyses af socialrådgiveren", as the page does, and name
+    neither the centre nor its address; a section the samordner may not edit stays closed."""
+    sara = await factories.user()
+    ida = await factories.user("samordner")
+    family_id = await factories.family(sara)
+    centre = (await Organisation.insert(Organisation(
+        name=support.CENTRE_NAME, kind="crisis_centre", sector="crisis_centre",
+        address=support.CENTRE_ADDRESS, location_protected=True)))[0]["id"]
+    case = (await FgcCase.insert(FgcCase(family=family_id, possible=True,
+                                         samordner_user=ida.id)))[0]["id"]
+    meeting_id = await meetings.create_meeting(sara, {"id": family_id}, "familieraadslagning",
+                                               "Familierådslagning", fgc_case=case,
+                                               location_organisation=centre)
+    page = f"/meetings/{meeting_id}"
+    await factories.login(client, ida)
+    shown = (await client.get(page)).text
+    assert "Oplyses af socialrådgiveren" in shown and support.CENTRE_NAME not in shown
+    version = (await Meeting.select(Meeting.version).where(Meeting.id == meeting_id).first())["version"]
+    day = support.working_day(12).isoformat()
+    answer = await _post(client, f"{page}/times", {
+        "version": str(version),
+        "information_start": f"{day}T09:00", "information_end": f"{day}T09:45",
+        "family_time_start": f"{day}T09:45", "family_time_end": f"{day}T11:45",
+        "plan_start": f"{day}T11:45", "plan_end": f"{day}T12:30"}, page)
+    assert answer.status_code == 200, answer.text[:300]
+    assert re.findall(r'<span class="meeting-place">([^<]*)</span>', answer.text) == [
+        "Oplyses af socialrådgiveren", "Oplyses af socialrådgiveren"]
+    for secret in (support.CENTRE_NAME, "Hemmelig Vej", "Krisecent"):
+        assert secret not in answer.text
+    assert "Ret titel, sted og beskrivelse" not in answer.text  # the team's form only
+    # the team sees the place itself
+    await factories.login(client, sara)
+    assert support.CENTRE_NAME in (await client.get(page)).text
