@@ -569,8 +569,11 @@ class MeetingController(Controller):
         began = time_module.perf_counter()
         try:
             await call()
-        except web.Conflict as exc:
-            return web.conflict_response(request, exc)
+        except web.Conflict as exc:  # the shared conflict view, in the meeting's words
+            return web.render("_conflict.html", {**service.conflict_context(exc),
+                                                 "back": self._back(meeting_id, anchor)},
+                              status=409, headers={"HX-Retarget": "#messages",
+                                                   "HX-Reswap": "innerHTML"})
         return await self._sections(request, meeting_id, change,
                                     (time_module.perf_counter() - began) * 1000)
 

@@ -66,6 +66,8 @@ async def test_a_place_change_answers_with_its_sections_and_one_place(client):
     assert set(VERSIONS.findall(answer.text)) == {str(after)}
     assert f'id="meeting-version" hidden data-version="{after}"' in answer.text
     assert "Mødets oplysninger er gemt." in answer.text
+    # the window's title follows the meeting's title (htmx takes a <title> from the answer)
+    assert f"<title>{(await s.meeting())['title']} – Koordinator</title>" in answer.text
     # the page read afterwards is not stale (the cache is keyed on the content stamps)
     text = (await client.get(page)).text
     assert re.findall(r'<span class="meeting-place">([^<]*)</span>', text) == [
@@ -102,6 +104,10 @@ async def test_a_stale_version_is_the_conflict_view_at_the_form(client):
     assert conflict.status_code == 409
     assert "Konflikt" in conflict.text and "<html" not in conflict.text
     assert "Min udgave" in conflict.text and "Ny dagsorden" in conflict.text
+    # in the form's words, as the conflict page says it: no internal field names
+    assert "Beskrivelse" in conflict.text
+    for internal in ("sequence", "updated_at", "version", "Status active"):
+        assert internal not in conflict.text
     assert (await s.meeting())["description"] == "Ny dagsorden"
     # with the version the fragment carried, the next change goes through
     again = await _post(client, f"{page}/details", await _details(s, description="Tredje"), page)
