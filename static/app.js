@@ -10,11 +10,50 @@
     const forms = root.matches && root.matches("form[data-keeps-input]")
       ? [root] : root.querySelectorAll("form[data-keeps-input]");
     for (const form of forms) {
-      if (form.hasAttribute("hx-boost")) continue;
-      form.setAttribute("hx-boost", "true");
+      if (form.hasAttribute("hx-boost") || form.hasAttribute("hx-post")) continue;
+      if (form.hasAttribute("data-workspace")) {
+        // The meeting page's workspace: the answer is the changed sections, each swapped
+        // in place by its id (hx-swap-oob), not the page.
+        form.setAttribute("hx-post", form.getAttribute("action"));
+        form.setAttribute("hx-swap", "none");
+      } else {
+        form.setAttribute("hx-boost", "true");
+      }
       window.htmx.process(form);
     }
   }
+
+  // After a change in the workspace: every form on the page sends the meeting's new
+  // version (carried by #meeting-version), and focus that was on a form now replaced
+  // goes to the heading of the section the form was in.
+  let workspaceFocus = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-workspace]")) return;
+    const section = form.closest("#meeting-workspace > [id]");
+    workspaceFocus = section ? section.id : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const holder = document.getElementById("meeting-version");
+    const version = holder && holder.getAttribute("data-version");
+    if (version) {
+      for (const input of document.querySelectorAll("input[data-meeting-version]")) {
+        input.value = version;
+      }
+    }
+    if (!workspaceFocus || !event.detail.elt || event.detail.elt.id !== "meeting-version") return;
+    const id = workspaceFocus;
+    workspaceFocus = null;
+    const active = document.activeElement;
+    if (active && active !== document.body && document.body.contains(active)) return;
+    const section = document.getElementById(id);
+    if (!section) return;
+    const heading = section.querySelector("h1, h2, h3") || section;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  });
 
   function slotFor(form) {
     let slot = form.previousElementSibling;

@@ -27,9 +27,16 @@ from coordinator.invites import redact
 from coordinator.invites.ical import Person, is_valid_email
 from coordinator.invites.imip import ImipMail, MailKind, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
-from coordinator.meetings import kinds, protected, safety
+from coordinator.meetings import kinds, place, protected, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
-from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart
+from coordinator.meetings.tables import (
+    Meeting,
+    MeetingChange,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+    Room,
+)
 from coordinator.network import tables as net
 from coordinator.reminders import preferences
 from coordinator.settings import Settings
@@ -119,6 +126,10 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         net.Organisation.phone, net.Organisation.email, net.Organisation.kind,
         net.Organisation.location_protected).where(
             net.Organisation.id.is_in(org_ids or [-1]) | (net.Organisation.location_protected == True))}  # noqa: E712
+    room_ids = list({m["room"] for m in meetings if m.get("room")})
+    rooms = {r["id"]: r for r in await Room.select(
+        Room.id, Room.name, Room.location, Room.at_crisis_centre).where(
+            Room.id.is_in(room_ids))} if room_ids else {}
     parts = await MeetingPart.select().where(MeetingPart.meeting.is_in(ids)).order_by(
         MeetingPart.meeting, MeetingPart.position)
     rows = await _participant_rows(ids)
@@ -159,7 +170,8 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         partner_title = "" if meeting["family"] is None or meeting["title_to_partners"] else \
             safety.partner_title(meeting["kind"], children.get(meeting["family"], []))
         result.append(_meeting_data(meeting, own_parts, participants, people, orgs,
-                                    base.get(meeting["id"], meeting["sequence"]), partner_title))
+                                    base.get(meeting["id"], meeting["sequence"]), partner_title,
+                                    rooms.get(meeting.get("room"))))
     return result
 
 
@@ -176,18 +188,18 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
                   orgs: Mapping[int, Mapping[str, Any]], base_sequence: int,
-                  partner_title: str = "") -> redact.MeetingData:
-    text, at_protected_place = meeting["location"], False
+                  partner_title: str = "", room: Mapping[str, Any] | None = None
+                  ) -> redact.MeetingData:
     org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
-    if org:
-        at_protected_place = bool(org["location_protected"])
-        text = text or org["name"]
     # Every protected place (crisis centres) is withheld from the non-entitled wherever it
     # is written, not only when the meeting is held there.
     terms = [t for o in orgs.values() if o["location_protected"]
              for t in protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])]
-    # A place typed as text that names a protected place is protected too.
-    at_protected_place = at_protected_place or bool(protected.find(text, terms))
+    # The one place the meeting page shows too (meetings/place.py): the typed text, else
+    # the booked room, else the organisation; protected when any of them is a protected
+    # place or the text names one.
+    where = place.place_of(meeting["location"], room, org, terms)
+    text, at_protected_place = where.text, where.protected
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
         safety.MeetingPart(part["key"], part["label"], frozenset(

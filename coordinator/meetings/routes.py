@@ -7,6 +7,7 @@ versions; other bad input becomes a Danish 4xx through ``web.UserError``.
 
 from __future__ import annotations
 
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from coordinator.meetings import (
     planner,
     readiness,
     service,
+    workspace,
 )
 from coordinator.method import service as method
 from coordinator.trappe import rules as trappe
@@ -65,6 +67,12 @@ async def _guarded(request: Request, back: str, call) -> Response:
     except web.Conflict as exc:
         return _conflict(request, exc, back)
     return web.see_other(request, back)
+
+
+def _workspace_request(request: Request) -> bool:
+    """A change sent by htmx from the meeting page's workspace (not a boosted form, which
+    moves on to the page): it is answered with the changed sections."""
+    return web.is_htmx(request) and not web.is_boosted(request)
 
 
 def _part_times(form: dict, kind: kinds.MeetingKind) -> dict:
@@ -549,6 +557,41 @@ class MeetingController(Controller):
     def _back(self, meeting_id: int, anchor: str = "") -> str:
         return f"/meetings/{meeting_id}" + (f"#{anchor}" if anchor else "")
 
+    async def _change(self, request: Request, meeting_id: int, change: str, anchor: str,
+                      call) -> Response:
+        """Run a write from the meeting page. Sent by htmx from the workspace, it answers
+        with the sections the change touches (``workspace.CHANGES``), rendered afresh
+        through the same access check, projection and audit as the page; a plain form (no
+        JavaScript) or a boosted one is sent back to the page as before. A conflict is the
+        shared conflict view: at the form for htmx, as a page otherwise."""
+        if not _workspace_request(request):
+            return await _guarded(request, self._back(meeting_id, anchor), call)
+        began = time_module.perf_counter()
+        try:
+            await call()
+        except web.Conflict as exc:  # the shared conflict view, in the meeting's words
+            return web.render("_conflict.html", {**service.conflict_context(exc),
+                                                 "back": self._back(meeting_id, anchor)},
+                              status=409, headers={"HX-Retarget": "#messages",
+                                                   "HX-Reswap": "innerHTML"})
+        return await self._sections(request, meeting_id, change,
+                                    (time_module.perf_counter() - began) * 1000)
+
+    async def _sections(self, request: Request, meeting_id: int, change: str,
+                        write_ms: float) -> Response:
+        """The sections a change re-renders, for this user (the page differs by audience);
+        never cached: they are read after the change, so nothing stale is served. The
+        answer says how long the write and the reading took (Server-Timing)."""
+        began = time_module.perf_counter()
+        meeting, family = await self._load(request, meeting_id, Action.READ)
+        context = await self._context(request, meeting, family)
+        context.update(sections=[workspace.TEMPLATES[s] for s in workspace.sections_for(change)],
+                       saved=workspace.SAVED[change])
+        read_ms = (time_module.perf_counter() - began) * 1000
+        return web.render("meetings/_workspace_change.html", context, headers={
+            "HX-Trigger": workspace.CHANGED_EVENT,
+            "Server-Timing": f"write;dur={write_ms:.1f}, read;dur={read_ms:.1f}"})
+
     @post("/{meeting_id:int}/details")
     async def details(self, request: Request, meeting_id: FromPath[int]) -> Response:
         meeting, family = await self._load(request, meeting_id, Action.WRITE)
@@ -557,11 +600,13 @@ class MeetingController(Controller):
         location = web.text(form, "location", "Mødested", max_length=300)
         description = web.text(form, "description", "Beskrivelse", max_length=4000)
         try:
-            return await _guarded(request, self._back(meeting_id), lambda: service.update_details(
+            return await self._change(request, meeting_id, "details", "", lambda: service.update_details(
                 web.user_of(request), meeting, _version(form), title, location, _organisation(form),
                 description, web.checkbox(form, "send_email_invites"), web.client_address(request),
                 title_to_partners=web.checkbox(form, "title_to_partners")))
         except web.UserError as refused:
+            if _workspace_request(request):
+                raise  # the refusal at the form, which keeps what was typed (static/app.js)
             # The form comes back open with the message at the field and what was typed.
             typed = {"title": title, "location": location, "description": description}
             return await self._page(request, meeting, family, {
@@ -582,7 +627,8 @@ class MeetingController(Controller):
             part_keys=tuple(data.getall("parts", [])),
             invite_via_worker=web.checkbox(form, "invite_via_worker"),
             channel=web.choice(form, "channel", "Invitation", kinds.CHANNELS, required=False))
-        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.add_participants(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.add_participants(
             web.user_of(request), meeting, _version(form), [new], web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}")
@@ -592,7 +638,8 @@ class MeetingController(Controller):
         form, data = await _form(request)
         arrival = web.integer(form, "arrival_offset", "Ankomst", required=False, minimum=0, maximum=600) or 0
         departure = web.integer(form, "departure_offset", "Afgang", required=False, minimum=0, maximum=600) or 0
-        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.update_participant(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.update_participant(
             web.user_of(request), meeting, _version(form), participant_id,
             list(data.getall("parts", [])), arrival, departure, web.client_address(request)))
 
@@ -601,7 +648,8 @@ class MeetingController(Controller):
                                  participant_id: FromPath[int]) -> Response:
         meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
-        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.remove_participant(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.remove_participant(
             web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/channel")
@@ -611,7 +659,8 @@ class MeetingController(Controller):
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
         channel = web.text(form, "channel", "Invitation", max_length=16)
-        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.set_channel(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.set_channel(
             web.user_of(request), meeting, _version(form), participant_id, channel,
             web.client_address(request)))
 
@@ -624,9 +673,10 @@ class MeetingController(Controller):
         answer = web.text(form, "answer", "Svar", max_length=16)
         via = web.text(form, "via", "Hvordan svaret blev givet", max_length=16)
         note = web.text(form, "note", "Note", max_length=1000)
-        await service.record_answer_for(web.user_of(request), meeting, participant_id, answer,
-                                        via, note, web.client_address(request))
-        return web.see_other(request, self._back(meeting_id, "participants"))
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.record_answer_for(
+                                      web.user_of(request), meeting, participant_id, answer, via,
+                                      note, web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/resend")
     async def resend(self, request: Request, meeting_id: FromPath[int],
@@ -634,7 +684,8 @@ class MeetingController(Controller):
         """The invitation again, to a participant's new e-mail address."""
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
-        return await _guarded(request, self._back(meeting_id, "participants"), lambda: service.send_to_new_address(
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.send_to_new_address(
             web.user_of(request), meeting, _version(form), participant_id, web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/contact-note")
@@ -642,16 +693,17 @@ class MeetingController(Controller):
                                 participant_id: FromPath[int]) -> Response:
         """The note about contact data changed in the network has been read."""
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
-        await service.dismiss_contact_note(web.user_of(request), meeting, participant_id,
-                                           web.client_address(request))
-        return web.see_other(request, self._back(meeting_id, "participants"))
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.dismiss_contact_note(
+                                      web.user_of(request), meeting, participant_id,
+                                      web.client_address(request)))
 
     @post("/{meeting_id:int}/times")
     async def times(self, request: Request, meeting_id: FromPath[int]) -> Response:
         meeting, _ = await self._scheduling(request, meeting_id)
         form, _ = await _form(request)
         times = _part_times(form, kinds.get_kind(meeting["kind"]))
-        return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
+        return await self._change(request, meeting_id, "times", "times", lambda: service.set_times(
             web.user_of(request), meeting, _version(form), times, web.client_address(request)))
 
     @post("/{meeting_id:int}/slots")
@@ -689,7 +741,7 @@ class MeetingController(Controller):
                     raise web.UserError(f"»{part['label']}«: ugyldigt tidspunkt.") from None
             times[part["key"]] = (values[0], values[1])
         room = web.integer(form, "room_id", "Lokale", required=False, minimum=1)
-        return await _guarded(request, self._back(meeting_id, "times"), lambda: service.set_times(
+        return await self._change(request, meeting_id, "times", "times", lambda: service.set_times(
             web.user_of(request), meeting, _version(form), times, web.client_address(request),
             book_room=room))
 
@@ -789,7 +841,7 @@ class MeetingController(Controller):
     async def approval(self, request: Request, meeting_id: FromPath[int]) -> Response:
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
-        return await _guarded(request, self._back(meeting_id, "safety"), lambda: service.record_approval(
+        return await self._change(request, meeting_id, "approval", "safety", lambda: service.record_approval(
             web.user_of(request), meeting, _version(form),
             web.text(form, "person_a", "Person", required=True, max_length=40),
             web.text(form, "person_b", "Person", max_length=40) or None,
@@ -804,7 +856,7 @@ class MeetingController(Controller):
         form, _ = await _form(request)
         target = web.choice(form, "target", "Status", kinds.STATUS_LABELS)
         reason = web.text(form, "reason", "Begrundelse", max_length=2000)
-        return await _guarded(request, self._back(meeting_id), lambda: service.change_status(
+        return await self._change(request, meeting_id, "status", "", lambda: service.change_status(
             web.user_of(request), meeting, _version(form), target, web.client_address(request), reason))
 
     @post("/{meeting_id:int}/held")
@@ -813,7 +865,7 @@ class MeetingController(Controller):
         form, _ = await _form(request)
         minutes = web.text(form, "minutes", "Referat", required=True, max_length=20000)
         outcome = web.text(form, "outcome", "Resultat", max_length=4000)
-        return await _guarded(request, self._back(meeting_id), lambda: service.mark_held(
+        return await self._change(request, meeting_id, "status", "", lambda: service.mark_held(
             web.user_of(request), meeting, _version(form), minutes, outcome, web.client_address(request)))
 
     @post("/{meeting_id:int}/followup")

@@ -30,6 +30,7 @@ from coordinator.meetings import (
     formoede,
     kinds,
     offers,
+    place,
     planner,
     protected,
     safety,
@@ -419,6 +420,7 @@ class MeetingView:
     feeds: dict[int, dict] = field(default_factory=dict)  # participant id -> own feed
     hours: dict[str, availability.Hours] = field(default_factory=dict)  # by safety id
     partner_title: str = ""  # what partners read as the title by default
+    where: place.Place = place.Place("", "", False)  # where the meeting is (meetings/place.py)
 
 
 # Read on every slot search and meeting page: hand-written (see ``sql``).
@@ -476,26 +478,23 @@ async def protected_facts() -> tuple[str, ...]:
     return tuple(dict.fromkeys(facts))
 
 
+async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()) -> place.Place:
+    """The meeting's one place (``place.place_of``): typed text, booked room, organisation."""
+    room = await Room.select().where(Room.id == meeting["room"]).first() if meeting.get(
+        "room") else None
+    org = await net.Organisation.select(
+        net.Organisation.name, net.Organisation.location_protected,
+    ).where(net.Organisation.id == meeting["location_organisation"]).first() if meeting[
+        "location_organisation"] else None
+    return place.place_of(meeting["location"], room, org, facts)
+
+
 async def _location(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()
                     ) -> tuple[safety.Location, bool]:
     """The meeting's place and whether it is protected: a protected organisation or a room
     at a crisis centre, or a place typed as text that names a protected place."""
-    sensitive = False
-    text = meeting["location"]
-    if meeting.get("room"):
-        room = await Room.select().where(Room.id == meeting["room"]).first()
-        if room:
-            sensitive = bool(room["at_crisis_centre"])
-            text = text or ", ".join(v for v in (room["name"], room["location"]) if v)
-    if meeting["location_organisation"]:
-        org = await net.Organisation.select(
-            net.Organisation.name, net.Organisation.location_protected,
-        ).where(net.Organisation.id == meeting["location_organisation"]).first()
-        if org:
-            sensitive = sensitive or bool(org["location_protected"])
-            text = text or org["name"]
-    sensitive = sensitive or bool(protected.find(text, facts))
-    return safety.Location(text=text, at_crisis_centre=sensitive), sensitive
+    where = await _place(meeting, facts)
+    return safety.Location(text=where.text, at_crisis_centre=where.protected), where.protected
 
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
@@ -539,7 +538,8 @@ async def meeting_view(meeting: dict, family: dict | None,
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
     findings = await safety_findings(meeting, parts, participants, family, facts)
-    _, location_protected = await _location(meeting, facts)
+    where = await _place(meeting, facts)
+    location_protected = where.protected
     approvals = await SafetyApproval.select(
         *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
     ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
@@ -558,7 +558,7 @@ async def meeting_view(meeting: dict, family: dict | None,
                        room=await availability.meeting_room(meeting),
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours,
-                       partner_title=await partner_title_of(meeting))
+                       partner_title=await partner_title_of(meeting), where=where)
     if audience is Audience.TEAM:
         return view
     outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
@@ -614,8 +614,10 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
     room = None if view.location_protected or view.room is None else {
         **view.room, "name": clean(view.room.get("name")), "location": clean(view.room.get("location"))}
     findings = [replace(f, message=clean(f.message)) for f in view.findings]
+    where = view.where.for_outside()
+    where = replace(where, text=clean(where.text))
     return replace(view, meeting=meeting, parts=parts, participants=participants, room=room,
-                   findings=findings, feeds={}, changes=[],
+                   findings=findings, where=where, feeds={}, changes=[],
                    feed_warnings=[clean(w) for w in view.feed_warnings])
 
 

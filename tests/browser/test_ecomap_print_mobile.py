@@ -367,7 +367,7 @@ async def test_the_printed_plan_and_meeting_show_their_content_not_their_forms(p
     await page.goto(meeting)
     await page.emulate_media(media="print")
     await expect(page.get_by_role("table", name="Deltagere og svar")).to_be_visible()
-    await expect(page.get_by_role("heading", name="Mødets dele")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Tid og sted")).to_be_visible()
     for hidden in ("#slot-heading", "#hours", "header.site-header", "main form"):
         for element in await page.locator(hidden).all():
             await expect(element).to_be_hidden()

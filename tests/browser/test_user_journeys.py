@@ -133,6 +133,15 @@ async def press(page: Page, key: str = "Enter") -> None:
     await axe_check(page)
 
 
+async def press_in_place(page: Page, saved: str) -> None:
+    """Press Enter on a form of the meeting page's workspace: the change is saved and its
+    sections are swapped in place (no next page); wait for the status line to say so."""
+    await page.evaluate("() => { document.getElementById('workspace-status').textContent = ''; }")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#workspace-status")).to_have_text(saved)
+    await axe_check(page)
+
+
 async def type_and_submit(page: Page, fields: dict[str, str], button: str) -> None:
     """Tab to each field (by id) and type its text, then Tab to the button and press Enter."""
     for field_id, value in fields.items():
@@ -237,14 +246,14 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
     chosen = (await first_slot.locator("strong").inner_text()).split(" – ")[0]
     picked = await tab_to(page, text=re.compile("^Vælg dette tidspunkt"))
     assert chosen in picked["text"], "each choice names its time for screen readers"
-    await press(page)
+    await press_in_place(page, "Tidspunktet er gemt.")
     parts = page.get_by_role("table", name="Mødets dele og deltagere")
     await expect(row_of(parts, "Informationsdel")).to_contain_text(chosen)
 
     # The people: the teacher from step 1 for the information part, the grandmother for all.
     for name in (TEACHER, GRANDMOTHER):
         await tab_to(page, text=f"Inviter {name}")
-        await press(page)
+        await press_in_place(page, "Deltagerne er opdateret.")
     invited = page.get_by_role("table", name="Deltagere og svar")
     for name in (TEACHER, GRANDMOTHER, SAMORDNER):
         await expect(row_of(invited, name)).to_be_visible()
@@ -253,10 +262,10 @@ async def test_step2_sara_plans_a_familieraadslagning_with_the_keyboard_alone(pa
 
     # Plan, then send the invites.
     await tab_to(page, text="Planlæg mødet")
-    await press(page)
+    await press_in_place(page, "Mødets status er opdateret.")
     await expect(page.locator(".facts")).to_contain_text("Planlagt")
     await tab_to(page, text="Send invitationer")
-    await press(page)
+    await press_in_place(page, "Mødets status er opdateret.")
     await expect(page.locator(".facts")).to_contain_text("Inviteret")
     await shot(page, "journey-2-invited")
 

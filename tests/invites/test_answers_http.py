@@ -49,7 +49,7 @@ async def test_accept_through_link_shows_on_meeting_page(client, other_client):
     meeting_page = await other_client.get(f"/meetings/{s.meeting_id}")
     assert meeting_page.status_code == 200
     assert f'hx-get="/meetings/{s.meeting_id}/answers"' in meeting_page.text
-    assert 'hx-trigger="load, every 10s"' in meeting_page.text
+    assert 'hx-trigger="load, every 10s, meeting-changed from:body"' in meeting_page.text
     partial = await other_client.get(f"/meetings/{s.meeting_id}/answers", headers={"HX-Request": "true"})
     assert partial.status_code == 200
     row = re.search(r"Lars Lærer</th>\s*<td>([^<]+)", partial.text)

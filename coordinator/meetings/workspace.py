@@ -1,0 +1,67 @@
+"""The meeting page as a workspace (issue 17): its sections and what each change re-renders.
+
+Every section is a template of its own with a stable id (``templates/meetings/_ws_*.html``).
+A change sent by htmx answers with the sections it changes, each swapped in place by its id
+(``hx-swap-oob``), instead of the whole page; the same form without JavaScript still posts
+and is sent back to the page. What a change touches is decided here, once: a new place
+changes the header, time and place, the safety check (a protected place) and what may be
+done next; a participant changes the list, the parts' table, the safety check, the working
+hours and what may be done next; a new status changes everything. The invitations and
+answers refresh themselves when told the meeting changed (``CHANGED_EVENT``). Pure.
+"""
+
+from __future__ import annotations
+
+# The page's sections in page order, by their element id.
+HEAD = "meeting-head"
+SAFETY = "safety"
+TIMES = "times"
+PARTICIPANTS = "participants"
+HOURS = "hours"
+LIFECYCLE = "lifecycle"
+SECTIONS: tuple[str, ...] = (HEAD, SAFETY, TIMES, PARTICIPANTS, HOURS, LIFECYCLE)
+
+# Their templates.
+TEMPLATES: dict[str, str] = {
+    HEAD: "meetings/_ws_head.html",
+    SAFETY: "meetings/_ws_safety.html",
+    TIMES: "meetings/_ws_times.html",
+    PARTICIPANTS: "meetings/_ws_participants.html",
+    HOURS: "meetings/_ws_hours_section.html",
+    LIFECYCLE: "meetings/_ws_lifecycle.html",
+}
+
+# What a change re-renders: its own section and every section that shows what it changed.
+CHANGES: dict[str, tuple[str, ...]] = {
+    # title, place, description: the header, time and place, the safety check of the place,
+    # and the details form itself (in the lifecycle section)
+    "details": (HEAD, SAFETY, TIMES, LIFECYCLE),
+    # the time (also a chosen proposal with its room): the parts' table, the place (a booked
+    # room), the checks that depend on the time, and what may be done next
+    "times": (HEAD, SAFETY, TIMES, PARTICIPANTS, LIFECYCLE),
+    # a participant added, changed, removed, their channel or answer: the list, the parts'
+    # table, the safety check, the working hours and what may be done next
+    "participants": (SAFETY, TIMES, PARTICIPANTS, HOURS, LIFECYCLE),
+    # an approval of a safety finding: the findings and what may be done next
+    "approval": (SAFETY, LIFECYCLE),
+    # a new status or the minutes: everything (what may be edited changes everywhere)
+    "status": SECTIONS,
+}
+
+# The event the invitations and answers listen for (sent as HX-Trigger after a change).
+CHANGED_EVENT = "meeting-changed"
+
+# What the screen reader hears after a change, by change.
+SAVED: dict[str, str] = {
+    "details": "Mødets oplysninger er gemt.",
+    "times": "Tidspunktet er gemt.",
+    "participants": "Deltagerne er opdateret.",
+    "approval": "Godkendelsen er registreret.",
+    "status": "Mødets status er opdateret.",
+}
+
+
+def sections_for(change: str) -> tuple[str, ...]:
+    """The sections a change re-renders, in page order."""
+    wanted = set(CHANGES[change])
+    return tuple(s for s in SECTIONS if s in wanted)
