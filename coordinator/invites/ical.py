@@ -379,8 +379,16 @@ def copenhagen_vtimezone(events: Iterable[CalendarEvent]) -> Timezone:
     transitions of that time from tzdata.
     """
     first = min(_local(ev.start, "Starttidspunktet").date() for ev in events)
+    return _vtimezone(first.year - 1)
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(first_year: int) -> Timezone:
+    """The parsed component, one per first year and process: parsing it was ~1.5 ms of
+    every invitation (a change to a sent meeting builds one per partner). Shared by the
+    messages that add it, which only ever serialise it; never changed after this."""
     # Component.from_ical is typed as Component; called on Timezone it builds a Timezone.
-    return cast(Timezone, Timezone.from_ical(_vtimezone_ical(first.year - 1)))
+    return cast(Timezone, Timezone.from_ical(_vtimezone_ical(first_year)))
 
 
 def _calendar(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent], prodid: str) -> Calendar:

@@ -188,12 +188,32 @@ def find(text: str, facts: Iterable[str]) -> list[str]:
     """The facts that occur in ``text`` in any of their spellings (empty: none)."""
     forms = readings(text) if text else []
     hits: list[str] = []
+    digit_runs: list[str] | None = None
     for fact in facts:
         if not fact or fact in hits:
             continue
+        digits = phone_digits(" ".join(fact.split()))
+        if digits is not None:
+            # A phone number's only pattern allows nothing but separators between its
+            # digits, so where it matches, its digits stand together once everything that
+            # is not a digit is left out: a text without them cannot match, and the
+            # pattern (~20 µs a reading) need not run. The pattern decides the rest.
+            if digit_runs is None:
+                digit_runs = [_digits_only(form) for form in forms]
+            if not any(digits in run for run in digit_runs):
+                continue
         if any(p.search(form) for p in patterns(fact) for form in forms):
             hits.append(fact)
     return hits
+
+
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def _digits_only(text: str) -> str:
+    """The text's digits (``\\d``: any script, as the phone pattern reads them) in order,
+    everything else left out."""
+    return _NOT_DIGIT.sub("", text)
 
 
 def replace(text: str, facts: Iterable[str], replacement: str) -> str:

@@ -98,3 +98,30 @@ def test_a_fact_uncovered_by_removing_another_is_removed_too():
     glued to it is gone."""
     text = protected.replace("Lyngbakken70102030", CENTRE, "·")
     assert protected.find(text, CENTRE) == [] and "lyngbakken" not in text.lower()
+
+
+_PHONE = "+45 70 10 95 41"
+_SEPARATORS = st.sampled_from([" ", "-", ".", "(", ")", "/", "\n", "\t", "", "  "])
+
+
+@given(st.lists(_SEPARATORS, min_size=8, max_size=8), st.sampled_from(["", "+45 ", "0045", "+45-"]),
+       st.text(max_size=40), st.text(max_size=40))
+def test_the_phone_shortcut_never_hides_a_number_the_pattern_finds(separators, prefix, before,
+                                                                 after):
+    """``find`` skips a phone number's pattern when the text's digits do not hold its
+    digits together; whatever the separators, prefix and surroundings, it answers exactly
+    what the pattern answers."""
+    digits = "70109541"
+    number = prefix + "".join(d + s for d, s in zip(digits, separators, strict=True))
+    for text in (before + number + after, before + after, number.replace("9", "x")):
+        by_pattern = any(p.search(form) for p in protected.patterns(_PHONE)
+                         for form in protected.readings(text))
+        assert bool(protected.find(text, [_PHONE])) == by_pattern, text
+
+
+def test_the_phone_shortcut_reads_digits_of_any_script():
+    arabic_indic = "٧٠١٠٩٥٤١"  # the same number in Arabic-Indic digits
+    assert protected.find(f"Ring {arabic_indic}", ["٧٠ ١٠ ٩٥ ٤١"]) == ["٧٠ ١٠ ٩٥ ٤١"]
+    assert protected.find("Ring 70 10 95 41 i dag", [_PHONE]) == [_PHONE]
+    assert protected.find("Ring 70 10 95 4 1 i dag", [_PHONE]) == [_PHONE]
+    assert protected.find("Ring 70 10 95 4a1 i dag", [_PHONE]) == []
