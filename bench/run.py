@@ -5,6 +5,7 @@ Standalone script, not part of the test suite::
     python bench/run.py --engine sqlite --scale municipal
     python bench/run.py --engine postgresql --scale national [--municipalities 10]
     python bench/run.py all            # sqlite+postgresql municipal, postgresql national
+    python bench/run.py workload all   # the day's mixed load (bench/workload.py), same runs
 
 For each engine and scale: creates the database (SQLite file under ``BENCH_DATA_DIR``,
 default /tmp/coordinator-bench; PostgreSQL database ``bench_<scale>`` on
@@ -611,7 +612,14 @@ def summary() -> str:
 
 
 def main() -> None:
-    """Command line entry point."""
+    """Command line entry point (``workload …``: the day's mixed load, bench/workload.py)."""
+    if sys.argv[1:2] == ["workload"]:  # python bench/run.py workload [all|scale-out] [...]
+        sys.path.insert(0, str(BENCH))
+        import workload  # noqa: PLC0415 - a sibling script, only for this mode
+
+        sys.argv = [str(BENCH / "workload.py"), *sys.argv[2:]]
+        workload.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", nargs="?", choices=["one", "all", "summary"], default="one")
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")

@@ -402,7 +402,8 @@ class NetworkController(Controller):
 async def _editor_context(family: dict) -> dict[str, Any]:
     net = await service.load_network(family["id"])
     return {"family": family, "net": net, "people_rows": service.people_table(net),
-            "directory": await service.directory(), "form": {}, "forms": {}, **_choices()}
+            "directory_choices": await service.directory_choices(), "form": {}, "forms": {},
+            **_choices()}
 
 
 EditAction = Callable[..., Awaitable[None]]

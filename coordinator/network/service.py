@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from litestar.exceptions import NotFoundException
+from markupsafe import Markup
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
@@ -215,6 +216,38 @@ async def directory(kinds: Iterable[str] | None = None) -> list[dict]:
     if kinds:
         query = query.where(Organisation.kind.is_in(kinds))
     return await query
+
+
+@dataclass(frozen=True)
+class DirectoryChoices:
+    """The organisation directory as the network editor offers it: the rows, and the
+    ``<option>`` tags of its name suggestions (a datalist) and of its organisation select."""
+
+    rows: list[dict]
+    suggestions: Markup
+    options: Markup
+
+
+_directory_choices: BoundedCache[tuple, DirectoryChoices] = BoundedCache("directory choices", 4)
+
+
+async def directory_choices() -> DirectoryChoices:
+    """The whole directory with its option tags, escaped once per content: a country's
+    4,100 organisations, twice on every editor page (suggestions and select), were a fifth
+    of the server's time at national scale when the template wrote each tag."""
+    rows = await db.fetch('SELECT "id", "name", "kind", "sector" FROM "organisation" '
+                          'ORDER BY "name"')
+    key = tuple((r["id"], r["name"]) for r in rows)
+    kept = _directory_choices.get(key)
+    if kept is None:
+        suggestions = Markup("".join(
+            str(Markup('<option value="{}"></option>').format(r["name"])) for r in rows))
+        options = Markup("".join(
+            str(Markup('<option value="{}">{}</option>').format(r["id"], r["name"]))
+            for r in rows))
+        kept = DirectoryChoices(rows, suggestions, options)
+        _directory_choices.put(key, kept)
+    return kept
 
 
 async def history(family_id: int, limit: int = 500) -> list[dict]:

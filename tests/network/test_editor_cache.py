@@ -101,3 +101,23 @@ async def test_each_user_gets_her_own_page_and_token(client, other_client, clock
     assert token_one != token_two
     assert "Første Rådgiver" in page_one.split("</header>")[0]
     assert "Anden Rådgiver" in page_two.split("</header>")[0]
+
+
+async def test_the_directory_is_offered_whole_and_escaped(client):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await Organisation.insert(Organisation(name='Skolen <"Øst"> & Co', kind="school"),
+                              Organisation(name="Alfa PPR", kind="ppr"))
+    org = (await Organisation.select(Organisation.id).where(
+        Organisation.name == "Alfa PPR").first())["id"]
+    await f.login(client, worker)
+    page = (await client.get(f"/families/{family_id}/network")).text
+    assert '<option value="Skolen &lt;&#34;Øst&#34;&gt; &amp; Co"></option>' in page
+    assert f'<option value="{org}">Alfa PPR</option>' in page
+    assert "<\"Øst\">" not in page
+    # A refused relation form keeps the organisation it chose.
+    refused = await f.post_form(client, f"/families/{family_id}/network/relations",
+                                {"source": "", "type": "works_at", "target_organisation": str(org)},
+                                page=f"/families/{family_id}/network")
+    assert refused.status_code == 422
+    assert f'<option value="{org}" selected>Alfa PPR</option>' in refused.text
