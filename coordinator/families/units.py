@@ -18,7 +18,7 @@ from coordinator.auth.policy import Principal, may_assign_in_unit, may_lead_unit
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import cases
-from coordinator.families.service import next_meetings, text_contains
+from coordinator.families.service import families_for, next_meetings, text_contains
 from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import flows
 
@@ -199,6 +199,17 @@ async def _unit_totals(holders: list[int]) -> dict[str, int]:
         'EXISTS (SELECT 1 FROM "team_member" l WHERE l."family" = f."id" AND l."lead") AS "led", '
         f'{flows.NEWEST_ASSESSMENTS_SQL} FROM "family" f WHERE {where}) u', *args))[0]
     return {key: int(value or 0) for key, value in row.items()}
+
+
+async def followed_family_ids(user: Principal) -> list[int]:
+    """The families a user may follow in the success criteria's drill-downs: those whose
+    team she is on (closed ones too) and, for a leader, her unit's (``may_lead_unit``)."""
+    allowed = {r["id"] for r in await families_for(user, include_closed=True)}
+    if user.role is Role.LEDER:
+        unit = await unit_of(user)
+        if may_lead_unit(user, unit, {unit}):
+            allowed |= set(await unit_family_ids(unit))
+    return sorted(allowed)
 
 
 async def unit_view(user: Principal, wanted: UnitFilter | None = None, address: str = "") -> UnitView:

@@ -13,10 +13,8 @@ from datetime import date
 
 from coordinator import clock, db
 from coordinator.audit import service as audit
-from coordinator.auth.policy import Principal, may_lead_unit
-from coordinator.auth.roles import Role
+from coordinator.auth.policy import Principal
 from coordinator.cache import FlightCache
-from coordinator.families import service as families
 from coordinator.families import units
 from coordinator.followup import agenda, criteria, trend
 from coordinator.followup import service as followup
@@ -88,16 +86,6 @@ async def criterion_trend(key: str, grain: str, today: date | None = None
     return await _trends.get_or_build((key, grain, day), build, TREND_FRESH_SECONDS)
 
 
-async def followed(user: Principal) -> list[int]:
-    """The families a leader may follow: her teams' (closed ones too) and her unit's."""
-    allowed = {r["id"] for r in await families.families_for(user, include_closed=True)}
-    if user.role is Role.LEDER:
-        unit = await units.unit_of(user)
-        if may_lead_unit(user, unit, {unit}):
-            allowed |= set(await units.unit_family_ids(unit))
-    return sorted(allowed)
-
-
 async def missing(user: Principal, key: str, start: date, end: date, address: str = ""
                   ) -> list[dict]:
     """The drill-down: the families counted by the criterion in the period that miss it,
@@ -112,7 +100,7 @@ async def missing(user: Principal, key: str, start: date, end: date, address: st
         return [{"id": r["id"], "name": r["name"], "reference": r["reference"],
                  "detail": f"Flyttede ud {r['ended_on'].strftime('%d.%m.%Y')}: {r['status']}"}
                 for r in await satisfaction.missing(user, start, end, address)]
-    ids = await followed(user)
+    ids = await units.followed_family_ids(user)
     if not ids:
         return []
     if key == "opfoelgning":

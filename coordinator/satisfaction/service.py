@@ -22,8 +22,7 @@ from litestar.exceptions import NotFoundException
 
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
-from coordinator.auth.policy import Action, Principal, may_lead_unit
-from coordinator.auth.roles import Role
+from coordinator.auth.policy import Action, Principal
 from coordinator.families import service as families
 from coordinator.families import units
 from coordinator.followup.tables import Stay
@@ -220,20 +219,10 @@ async def figures(start: date, end: date) -> rules.SatisfactionFigures:
     return rules.figures(int(row["n"]), int(row["answered"]), (r["support"] for r in supports))
 
 
-async def _followed(user: Principal) -> list[int]:
-    """The families a leader may follow: her teams' and her unit's."""
-    allowed = {r["id"] for r in await families.families_for(user, include_closed=True)}
-    if user.role is Role.LEDER:
-        unit = await units.unit_of(user)
-        if may_lead_unit(user, unit, {unit}):
-            allowed |= set(await units.unit_family_ids(unit))
-    return sorted(allowed)
-
-
 async def missing(user: Principal, start: date, end: date, address: str = "") -> list[dict]:
     """The drill-down: move-outs in the period without an answer, among the families the
     user may follow, with whether the family declined. Every family listed is audited."""
-    ids = await _followed(user)
+    ids = await units.followed_family_ids(user)
     if not ids:
         return []
     rows = await db.fetch(

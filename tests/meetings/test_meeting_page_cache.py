@@ -7,8 +7,6 @@ the access check, the audit record and the CSRF token stay per request.
 
 from __future__ import annotations
 
-import re
-
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
@@ -21,6 +19,7 @@ from coordinator.meetings.tables import Meeting, MeetingPart, Room, WorkingHours
 from coordinator.network.tables import Person
 from tests import factories as f
 from tests.conftest import http_client
+from tests.support.pages import assert_own_page_and_token
 from tests.support.statements import capture_tables
 
 # Read on every request, deliberately not part of the page's content.
@@ -148,16 +147,8 @@ async def test_a_page_is_only_served_to_the_user_it_was_rendered_for(client, oth
     await f.login(client, first)
     await f.login(other_client, second)
     clock.pin(clock.now(), ticking=False)
-    page_one = (await client.get(f"/meetings/{meeting_id}")).text
-    page_two = (await other_client.get(f"/meetings/{meeting_id}")).text
-    token_one = re.search(r'name="_csrf_token" value="([^"]+)"', page_one).group(1)
-    token_two = re.search(r'name="_csrf_token" value="([^"]+)"', page_two).group(1)
-    assert token_one == client.cookies.get("coordinator_csrf")
-    assert token_two == other_client.cookies.get("coordinator_csrf")
-    assert token_one != token_two
-    # each user's own page: the user's name in the header is the user's own
-    assert "Første Rådgiver" in page_one.split("</header>")[0]
-    assert "Anden Rådgiver" in page_two.split("</header>")[0]
+    await assert_own_page_and_token(client, other_client, f"/meetings/{meeting_id}",
+                                    "Første Rådgiver", "Anden Rådgiver")
 
 
 async def test_a_meeting_without_a_family_is_not_cached(client):

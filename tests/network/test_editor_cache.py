@@ -5,19 +5,14 @@ request."""
 
 from __future__ import annotations
 
-import re
-
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
-from coordinator.auth.policy import Principal
-from coordinator.auth.roles import Role
-from coordinator.auth.tables import User
 from coordinator.families import revisions
 from coordinator.families.tables import Family, TeamMember
 from coordinator.network.routes import EDITOR_PAGES
 from coordinator.network.tables import Organisation, Person
 from tests import factories as f
-from tests.conftest import http_client
+from tests.support.pages import assert_own_page_and_token, team_members
 from tests.support.statements import capture_tables
 
 NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
@@ -26,31 +21,19 @@ NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
 async def test_every_table_the_editor_reads_is_watched(app, monkeypatch):
     assert await demo.load()
     reading = capture_tables(monkeypatch)
-    clients: dict[str, object] = {}
     rendered = 0
-    try:
+    async with team_members(app) as client_for:
         for family in await Family.select(Family.id).order_by(Family.id):
-            member = await TeamMember.select(
-                TeamMember.user.username.as_alias("username")).where(
-                TeamMember.family == family["id"]).first()
-            if member is None:
+            http = await client_for(family["id"])
+            if http is None:
                 continue
-            username = member["username"]
-            if username not in clients:
-                clients[username] = await http_client(app).__aenter__()
-                user = await User.select().where(User.username == username).first()
-                await f.login(clients[username], Principal(user["id"], username,
-                                                           Role(user["role"])), password="demo")
             reading.on = True
-            response = await clients[username].get(f"/families/{family['id']}/network")
+            response = await http.get(f"/families/{family['id']}/network")
             reading.on = False
             if response.status_code == 404:  # a kontaktperson's father-side family
                 continue
             assert response.status_code == 200
             rendered += 1
-    finally:
-        for http in clients.values():
-            await http.__aexit__(None, None, None)
     assert rendered >= 3
     assert {"person", "relation", "organisation"} <= reading.tables
     unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
@@ -92,15 +75,8 @@ async def test_each_user_gets_her_own_page_and_token(client, other_client, clock
     await f.login(client, first)
     await f.login(other_client, second)
     clock.pin(clock.now(), ticking=False)
-    page_one = (await client.get(f"/families/{family_id}/network")).text
-    page_two = (await other_client.get(f"/families/{family_id}/network")).text
-    token_one = re.search(r'name="_csrf_token" value="([^"]+)"', page_one).group(1)
-    token_two = re.search(r'name="_csrf_token" value="([^"]+)"', page_two).group(1)
-    assert token_one == client.cookies.get("coordinator_csrf")
-    assert token_two == other_client.cookies.get("coordinator_csrf")
-    assert token_one != token_two
-    assert "Første Rådgiver" in page_one.split("</header>")[0]
-    assert "Anden Rådgiver" in page_two.split("</header>")[0]
+    await assert_own_page_and_token(client, other_client, f"/families/{family_id}/network",
+                                    "Første Rådgiver", "Anden Rådgiver")
 
 
 async def test_the_directory_is_offered_whole_and_escaped(client):
