@@ -21,11 +21,14 @@ class Conflict(UserError):
 
     ``mine`` is what the second writer sent, ``theirs`` what is saved now; the conflict
     page shows both side by side (409). ``missing_version``: the form sent no version, so
-    nobody need have saved first; the page says that instead."""
+    nobody need have saved first; the page says that instead. ``labels``: the form's words
+    for its fields, so the page never shows a field's internal name."""
 
     def __init__(self, message: str, mine: Mapping[str, Any], theirs: Mapping[str, Any],
-                 *, missing_version: bool = False) -> None:
+                 *, missing_version: bool = False, labels: Mapping[str, str] | None = None
+                 ) -> None:
         super().__init__(message, 409)
         self.mine = dict(mine)
         self.theirs = dict(theirs)
         self.missing_version = missing_version
+        self.labels = dict(labels or {})

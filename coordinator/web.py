@@ -326,7 +326,10 @@ def conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any], *,
 
 def conflict_view(exc: Conflict, **shown: Any) -> dict[str, Any]:
     """The one conflict view model (``conflict.html``): the message and the rows where the
-    two versions differ; ``shown`` as ``conflict_rows`` takes it."""
+    two versions differ; ``shown`` as ``conflict_rows`` takes it (without a ``label``, the
+    conflict's own ``labels`` name the fields)."""
+    if "label" not in shown and exc.labels:
+        shown["label"] = lambda key: exc.labels.get(key, key)
     return {"message": exc.message, "rows": conflict_rows(exc.mine, exc.theirs, **shown),
             "missing_version": exc.missing_version}
 

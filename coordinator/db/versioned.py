@@ -38,7 +38,8 @@ MISSING_VERSION_MESSAGE = (
 async def update_versioned(table: Any, row_id: Any, version: int | None,
                            values: Mapping[Any, Any], *, key: Any = None, where: Any = None,
                            message: str = DEFAULT_MESSAGE, mine: Mapping[str, Any] | None = None,
-                           shown: Iterable[str] | None = None) -> dict:
+                           shown: Iterable[str] | None = None,
+                           labels: Mapping[str, str] | None = None) -> dict:
     """Change the row of ``table`` whose ``key`` (default ``id``) is ``row_id`` if it is still
     at ``version``, raising its version by one; return the changed row.
 
@@ -48,6 +49,7 @@ async def update_versioned(table: Any, row_id: Any, version: int | None,
     wanted to save (with the version sent), ``theirs`` the row as saved now (its ``shown``
     fields, every field by default; empty when the row is gone). A missing version says so
     (``MISSING_VERSION_MESSAGE``) instead of ``message``: nobody else need have saved.
+    ``labels`` name the fields as the form does, for the conflict page.
     """
     key_column = table.id if key is None else key
     mine = {**dict(mine or {}), "version": None if version is ANY_VERSION else version}
@@ -69,7 +71,7 @@ async def update_versioned(table: Any, row_id: Any, version: int | None,
     if missing:
         message = MISSING_VERSION_MESSAGE
     if current is None:
-        raise Conflict(message, mine, {}, missing_version=missing)
+        raise Conflict(message, mine, {}, missing_version=missing, labels=labels)
     fields = list(current) if shown is None else [*shown, "version"]
     raise Conflict(message, mine, {k: current[k] for k in fields if k in current},
-                   missing_version=missing)
+                   missing_version=missing, labels=labels)

@@ -482,8 +482,13 @@ async def propose_fgc_followup(user: Principal, family: Mapping[str, Any],
         raise web.UserError("Der er intet møde at følge op på.")
     if not view.plan:
         raise web.UserError("Registrér familiens plan, før opfølgningsmødet foreslås.")
-    new_id = await service.propose_followup(user, view.meeting, view.meeting["version"], address)
-    await FgcCase.update({FgcCase.status: "followup"}).where(FgcCase.id == view.case["id"])
+    async with db.transaction():  # the proposal and the case's new stage, or neither
+        new_id = await service.propose_followup(user, view.meeting, view.meeting["version"],
+                                                address)
+        await db.update_versioned(
+            FgcCase, view.case["id"], view.case["version"], {FgcCase.status: "followup"},
+            message="Familierådslagningen blev ændret, mens opfølgningsmødet blev foreslået. "
+                    "Intet er gemt. Genindlæs siden, og prøv igen.")
     return new_id
 
 

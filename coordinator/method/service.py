@@ -153,20 +153,24 @@ async def save_mapping(user: Principal, meeting: dict, family: dict, version: in
                 SosMapping.needs_to_happen: needs_to_happen,
                 SosMapping.recorded_by: user.id, SosMapping.recorded_by_name: _name(user),
                 SosMapping.updated_at: clock.now(),
-            }, mine=values, shown=MAPPING_KEYS, message=MAPPING_CONFLICT)
+            }, mine=values, shown=MAPPING_KEYS, message=MAPPING_CONFLICT,
+                labels=MAPPING_LABELS)
             action = "update"
         await audit.record(user, action, MAPPING_ENTITY, meeting["id"], family["id"],
                            meeting["title"], address)
 
 
 MAPPING_KEYS = ("worries", "working_well", "needs_to_happen")
+MAPPING_LABELS = {"worries": "Bekymringer", "working_well": "Det der går godt",
+                  "needs_to_happen": "Det der skal ske"}  # the form's own labels
+GOAL_EVALUATION_LABELS = {"progress": "Hvor langt er målet nået", "note": "Noter"}
 MAPPING_CONFLICT = ("En anden har gemt kortlægningen, mens du skrev. Din tekst er ikke gemt. "
                     "Sammenlign, og gem igen ud fra den nyeste udgave.")
 
 
 def _mapping_conflict(mine: dict, theirs: dict) -> Conflict:
     return Conflict(MAPPING_CONFLICT, mine={k: mine[k] for k in MAPPING_KEYS},
-                    theirs={k: theirs.get(k, "") for k in MAPPING_KEYS})
+                    theirs={k: theirs.get(k, "") for k in MAPPING_KEYS}, labels=MAPPING_LABELS)
 
 
 def _require_editable(meeting: dict, family: dict) -> None:
@@ -417,7 +421,9 @@ async def evaluate_goal(user: Principal, family: dict, goal_id: int, data: Evalu
         except Conflict as exc:  # the page shows the progress by its label
             raise Conflict(exc.message, {**exc.mine, "progress": goals.PROGRESS[data.progress]},
                            {**exc.theirs, "progress": goals.PROGRESS.get(
-                               exc.theirs.get("progress", ""), ""), "note": ""}) from None
+                               exc.theirs.get("progress", ""), ""), "note": ""},
+                           missing_version=exc.missing_version,
+                           labels=GOAL_EVALUATION_LABELS) from None
         rows = await GoalEvaluation.insert(GoalEvaluation(
             family=family["id"], goal=goal_id, evaluated_on=data.evaluated_on,
             progress=data.progress, note=data.note, meeting=data.meeting_id,

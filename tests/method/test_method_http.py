@@ -112,6 +112,9 @@ async def test_a_stale_mapping_is_a_conflict_not_an_overwrite(client):
                           page=page)
     assert r.status_code == 409
     assert (await SosMapping.select().first())["worries"] == "Ny"
+    # In the form's words: the field is named as the form names it, never "worries".
+    assert "Bekymringer" in r.text and "Gammel" in r.text and "Ny" in r.text
+    assert "worries" not in r.text.split("<main", 1)[1].replace('name="worries"', "")
 
 
 async def test_no_mapping_in_other_kinds_of_meeting(client):
@@ -239,6 +242,7 @@ async def test_handleplan_refusals_keep_input_and_stale_evaluations_conflict(cli
         "evaluated_on": today.isoformat(), "progress": "reached", "version": "1"},
         page=f"{base}/")
     assert r.status_code == 409
+    assert "Hvor langt er målet nået" in r.text and ">progress<" not in r.text
     assert await GoalEvaluation.count() == 1
     assert (await client.get(f"{base}/goals/999999/evaluations")).status_code in (404, 405)
     r = await f.post_form(client, f"{base}/goals/999999/evaluations", {
