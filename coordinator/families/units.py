@@ -4,7 +4,7 @@ their teams (issue 15, point 6). The policy decides (``policy.may_lead_unit``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -163,6 +163,31 @@ async def unit_family_ids(unit: str) -> list[int]:
     rows = await TeamMember.select(TeamMember.family).where(
         TeamMember.user.is_in(ids) & (TeamMember.family.status == "active")).distinct()
     return sorted({r["family"] for r in rows})
+
+
+async def unit_families_beyond(unit: str, excluding: Collection[int], limit: int
+                               ) -> tuple[int, tuple[int, ...]]:
+    """How many of ``unit``'s active families are not in ``excluding``, and their ids when
+    they are at most ``limit`` (none otherwise): counted by the database, so a unit of tens
+    of thousands of families (one database for many municipalities) costs a count, not a
+    list of every family."""
+    spellings = [row["unit"] for row in await db.fetch(
+        f'SELECT DISTINCT "unit" FROM "app_user" WHERE "role" IN ({db.marks(CASE_HOLDERS)})',
+        *CASE_HOLDERS) if unit.strip() and _same_unit(row["unit"], unit)]
+    if not spellings:
+        return 0, ()
+    sql = ('FROM "team_member" t JOIN "app_user" u ON u."id" = t."user" '
+           'JOIN "family" f ON f."id" = t."family" WHERE f."status" = \'active\' '
+           f'AND u."role" IN ({db.marks(CASE_HOLDERS)}) AND u."unit" IN ({db.marks(spellings)})')
+    args: list[Any] = [*CASE_HOLDERS, *spellings]
+    if excluding:
+        sql += f' AND t."family" NOT IN ({db.marks(excluding)})'
+        args += list(excluding)
+    count = int((await db.fetch(f'SELECT COUNT(DISTINCT t."family") AS n {sql}', *args))[0]["n"])
+    if count > limit or not count:
+        return count, ()
+    rows = await db.fetch(f'SELECT DISTINCT t."family" AS family {sql} ORDER BY t."family"', *args)
+    return count, tuple(row["family"] for row in rows)
 
 
 def _unit_families_where(holders: list[int], wanted: UnitFilter | None = None) -> tuple[str, list[Any]]:

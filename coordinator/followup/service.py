@@ -230,9 +230,9 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> TeamAgend
     if user.role is Role.LEDER:
         unit = await units.unit_of(user)
         own = {r["id"] for r in rows}
-        extra = tuple(sorted(fid for fid in await units.unit_family_ids(unit) if fid not in own))
-        if len(extra) > UNIT_AGENDA_LIMIT:
-            left_out, extra = len(extra), ()
+        count, extra = await units.unit_families_beyond(unit, own, UNIT_AGENDA_LIMIT)
+        if count > UNIT_AGENDA_LIMIT:
+            left_out, extra = count, ()
         elif extra and may_lead_unit(user, unit, {unit}):
             unit_rows = await _unit_agenda_rows(extra, on)
         else:

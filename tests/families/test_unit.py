@@ -343,3 +343,24 @@ async def test_assigning_returns_to_the_same_page_and_filter(client, monkeypatch
                              {"user": str(jonas.id), "team_role": "Socialrådgiver",
                               "next": "https://evil.example/unit/"}, page="/unit/")
     assert done.headers["location"] == f"/unit/#family-{order[3]}"
+
+
+async def test_the_units_families_beyond_her_own_are_counted_by_the_database():
+    from coordinator.families import units
+    from coordinator.families.tables import Family
+
+    leader, sara, jonas, mikkel, own, other = await _unit_world()
+    mine = await f.family(leader, name="Familien Egen")
+    second = await f.family(jonas, sara, name="Familien To")
+    closed = await f.family(jonas, name="Familien Lukket")
+    await Family.update({Family.status: "closed"}).where(Family.id == closed)
+    anne = await f.user(full_name="Anne Stort", unit=" KRISECENTRET ")  # another spelling
+    hers = await f.family(anne, name="Familien Stort")
+    assert await units.unit_families_beyond("Krisecentret", {mine}, 10) == (
+        3, tuple(sorted((own, second, hers))))
+    assert await units.unit_families_beyond("krisecentret ", set(), 10) == (4, tuple(sorted(
+        (own, second, mine, hers))))
+    assert await units.unit_families_beyond("Krisecentret", {mine}, 2) == (3, ())
+    assert await units.unit_families_beyond("", set(), 10) == (0, ())
+    assert await units.unit_families_beyond("Familieafdelingen", set(), 10) == (1, (other,))
+    assert sorted(await units.unit_family_ids("Krisecentret")) == sorted((own, second, mine, hers))
