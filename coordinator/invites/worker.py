@@ -9,7 +9,9 @@ How a row travels
    waiting. SQLite: the transaction is ``BEGIN IMMEDIATE``, which holds the single write
    lock from the SELECT to the UPDATE, so two workers can never claim the same row.
 2. **Send** the stored bytes (built and redacted at enqueue time, Message-ID included).
-3. **Mark** ``sent`` — only if the lease is still ours (``claimed_by`` matches).
+3. **Mark** ``sent`` — only if the lease is still ours (``claimed_by`` matches). Just
+   before a row is sent its lease is renewed, if it is still ours (``still_mine``): a
+   worker slower than its lease skips a row another worker has taken since.
 
 Exactly once, and the one window that remains
 ---------------------------------------------
@@ -186,6 +188,22 @@ async def _finish(row: dict, worker_id: str, error: Exception | None) -> None:
         await OutboxMessage.update(values).where(mine)
 
 
+async def still_mine(row: dict, worker_id: str, lease: timedelta) -> bool:
+    """Renew the lease on ``row`` just before it is sent, if this worker still holds it.
+
+    A worker slower than its lease (a stalled SMTP server, a busy machine) finds that
+    another worker has claimed the row since and sent it, or is sending it: then it must
+    not send it too. Renewing also keeps others off while this send runs, so a message is
+    sent twice only when one send takes longer than a whole lease."""
+    mine = ((OutboxMessage.id == row["id"]) & (OutboxMessage.claimed_by == worker_id)
+            & (OutboxMessage.status == "sending"))
+    async with db.transaction():
+        renewed = await OutboxMessage.update(
+            {OutboxMessage.claimed_until: clock.now() + lease}).where(mine).returning(
+            OutboxMessage.id)
+    return bool(renewed)
+
+
 async def deliver_batch(target: SmtpTarget, sender: str, worker_id: str, *, limit: int = 20,
                         lease: timedelta = timedelta(seconds=120)) -> int:
     """Claim and send one batch over one SMTP connection; returns the rows handled."""
@@ -202,6 +220,8 @@ async def deliver_batch(target: SmtpTarget, sender: str, worker_id: str, *, limi
         return len(rows)
     try:
         for row in rows:
+            if not await still_mine(row, worker_id, lease):
+                continue  # this worker was slower than its lease and another one took it
             try:
                 await asyncio.to_thread(send_one, client, sender, row["recipient_email"],
                                         row["message"])

@@ -349,3 +349,18 @@ async def test_every_mail_received_says_it_is_danish(smtp_server):
     await deliver(smtp_server)
     assert len(smtp_server.messages) >= 3
     assert [m.message["Content-Language"] for m in smtp_server.messages] == ["da"] * len(smtp_server.messages)
+
+
+async def test_a_worker_slower_than_its_lease_does_not_send_what_another_took():
+    """The lease is renewed just before each send, only by the worker that still holds the
+    row: once its lease ran out and another worker claimed the row, the slow one skips it."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    slow = await worker.claim("slow", 1, timedelta(seconds=-1))  # its lease already ran out
+    assert len(slow) == 1
+    fast = await worker.claim("fast", 1, timedelta(seconds=60))  # the same row, taken over
+    assert [r["id"] for r in fast] == [slow[0]["id"]]
+    assert not await worker.still_mine(slow[0], "slow", timedelta(seconds=60))
+    assert await worker.still_mine(fast[0], "fast", timedelta(seconds=60))
+    row = await OutboxMessage.select().where(OutboxMessage.id == fast[0]["id"]).first()
+    assert row["claimed_by"] == "fast" and row["status"] == "sending"
