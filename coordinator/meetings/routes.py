@@ -56,8 +56,9 @@ def _today() -> date:
 
 
 def _conflict(request: Request, exc: web.Conflict, back: str) -> Response:
-    return web.render("conflict.html", {**service.conflict_context(exc), "back": back},
-                      status=409)
+    audience = service.audience_of(web.user_of(request))
+    return web.render("conflict.html", {**service.conflict_context(exc, audience),
+                                        "back": back}, status=409)
 
 
 async def _guarded(request: Request, back: str, call) -> Response:
@@ -570,7 +571,8 @@ class MeetingController(Controller):
         try:
             await call()
         except web.Conflict as exc:  # the shared conflict view, in the meeting's words
-            return web.render("_conflict.html", {**service.conflict_context(exc),
+            audience = service.audience_of(web.user_of(request))
+            return web.render("_conflict.html", {**service.conflict_context(exc, audience),
                                                  "back": self._back(meeting_id, anchor)},
                               status=409, headers={"HX-Retarget": "#messages",
                                                    "HX-Reswap": "innerHTML"})

@@ -1597,10 +1597,20 @@ def flows_status_label(value: str) -> str:
     return {**kinds.FGC_STATUS, **kinds.BIC_STATUS, **offers.PLAN_STATUSES}.get(value, value)
 
 
-def conflict_context(exc: web.Conflict) -> dict:
-    """What the conflict page shows: both versions side by side, in the form's words."""
+# What a reader outside the family's team (samordner, the father's kontaktperson) is never
+# shown of the saved meeting in a conflict: its texts and its place may name a protected
+# place or fact, and the conflict shows the row as stored, not as projected for her.
+_CONFLICT_TEAM_ONLY = frozenset({"title", "location", "description", "location_organisation",
+                                 "room", "minutes", "outcome", "cancel_reason"})
+
+
+def conflict_context(exc: web.Conflict, audience: Audience) -> dict:
+    """What the conflict page shows: both versions side by side, in the form's words; for a
+    reader outside the team, only the fields that can name nothing protected."""
 
     def label(key: str) -> str:
         return CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
 
-    return web.conflict_view(exc, label=label, value=_conflict_value, hidden=_CONFLICT_HIDDEN)
+    hidden = _CONFLICT_HIDDEN if audience is Audience.TEAM else (
+        _CONFLICT_HIDDEN | _CONFLICT_TEAM_ONLY)
+    return web.conflict_view(exc, label=label, value=_conflict_value, hidden=hidden)

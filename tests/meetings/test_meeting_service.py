@@ -8,7 +8,7 @@ from litestar.exceptions import NotFoundException
 
 from coordinator import clock as app_clock
 from coordinator import web
-from coordinator.auth.policy import Action
+from coordinator.auth.policy import Action, Audience
 from coordinator.db import ANY_VERSION
 from coordinator.meetings import flows, kinds, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
@@ -260,7 +260,7 @@ def test_the_conflict_view_speaks_the_forms_words():
                              "mother_agreed_on": date(2026, 3, 3)},
                        theirs={"status": "cancelled", "version": 21, "sequence": 19,
                                "title": "Netværksmøde"})
-    rows = service.conflict_context(exc)["rows"]
+    rows = service.conflict_context(exc, Audience.TEAM)["rows"]
     assert rows == [("Status", "Inviteret", "Aflyst"),
                     ("Er familierådslagning mulig", "Ja", ""),
                     ("Mors samtykke givet", "3. marts 2026", ""),

@@ -223,3 +223,37 @@ async def test_a_samordners_fragment_is_projected_like_the_page(client):
     # the team sees the place itself
     await factories.login(client, sara)
     assert support.CENTRE_NAME in (await client.get(page)).text
+
+
+async def test_a_conflict_outside_the_team_never_shows_the_saved_place_or_texts(client):
+    """A samordner's stale (or version-less) change of a meeting at the crisis centre: the
+    conflict view, at the form or as a page, shows no title, place or description as saved
+    (they may name the centre); the team's conflict shows them."""
+    sara = await factories.user()
+    ida = await factories.user("samordner")
+    family_id = await factories.family(sara)
+    await Organisation.insert(Organisation(
+        name=support.CENTRE_NAME, kind="crisis_centre", sector="crisis_centre",
+        address=support.CENTRE_ADDRESS, location_protected=True))
+    case = (await FgcCase.insert(FgcCase(family=family_id, possible=True,
+                                         samordner_user=ida.id)))[0]["id"]
+    meeting_id = await meetings.create_meeting(
+        sara, {"id": family_id}, "familieraadslagning", "Familierådslagning", fgc_case=case,
+        location=f"{support.CENTRE_NAME}, {support.CENTRE_ADDRESS}",
+        description=f"Vi mødes på {support.CENTRE_ADDRESS}")
+    page = f"/meetings/{meeting_id}"
+    day = support.working_day(12).isoformat()
+    times = {"information_start": f"{day}T09:00", "information_end": f"{day}T09:45",
+             "family_time_start": f"{day}T09:45", "family_time_end": f"{day}T11:45",
+             "plan_start": f"{day}T11:45", "plan_end": f"{day}T12:30"}
+    await factories.login(client, ida)
+    for version in ("0", None):  # stale, and none at all
+        form = {**times, **({"version": version} if version else {})}
+        for htmx in (True, False):
+            answer = await _post(client, f"{page}/times", form, page, htmx=htmx)
+            assert answer.status_code == 409, answer.text[:300]
+            for secret in (support.CENTRE_NAME, support.CENTRE_ADDRESS, "Krisecent"):
+                assert secret not in answer.text, (version, htmx)
+    await factories.login(client, sara)
+    answer = await _post(client, f"{page}/times", {**times, "version": "0"}, page)
+    assert answer.status_code == 409 and support.CENTRE_ADDRESS in answer.text
