@@ -10,6 +10,7 @@ from every text of the export.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -90,9 +91,12 @@ class MethodScope:
     # (else only the plan items that name the subject as who does it)
 
 
-def method_scope(role: str, is_child: bool, hostile: bool) -> MethodScope:
-    """The scope of ``method records`` for a subject with this network role."""
-    if hostile:
+def method_scope(role: str, is_child: bool, hostile: bool, kept_apart: bool = False
+                 ) -> MethodScope:
+    """The scope of ``method records`` for a subject with this network role. Someone the
+    family is kept apart from (a keep-apart pair), other than the mother and the children
+    themselves, is on the father's side for these records, marked violent or not."""
+    if hostile or (kept_apart and not is_child and role not in ("mother", "child")):
         return MethodScope("none", False, False, False, False)
     if is_child or role == "child":
         return MethodScope("own", True, True, True, True)
@@ -102,6 +106,10 @@ def method_scope(role: str, is_child: bool, hostile: bool) -> MethodScope:
 
 
 def names_subject(who: str, name: str) -> bool:
-    """Whether a plan item's »who« names the subject (the whole name, any case)."""
+    """Whether a plan item's »who« names the subject: the whole name as whole words, any
+    case ("Jan" is not in "Janne (mor)", "Far" not in "Farmor")."""
     wanted = " ".join(name.split()).casefold()
-    return bool(wanted) and wanted in " ".join(who.split()).casefold()
+    if not wanted:
+        return False
+    return re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)",
+                     " ".join(who.split()).casefold()) is not None

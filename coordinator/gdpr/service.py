@@ -286,10 +286,11 @@ async def _fgc_of(scope: redaction.MethodScope, family_id: int, subject_name: st
 
 
 async def _method_of(subject: Mapping[str, Any], safety_subject: safety.Person,
-                     family_id: int, names: Mapping[int, str]) -> dict[str, Any]:
+                     family_id: int, names: Mapping[int, str], kept_apart: bool
+                     ) -> dict[str, Any]:
     """The method's records about the subject, as far as the safety projection allows."""
     scope = redaction.method_scope(subject["role"], subject["is_child"],
-                                   safety_subject.is_hostile)
+                                   safety_subject.is_hostile, kept_apart)
     return {
         "randers_trappen": await _trappe_of(scope, family_id, subject["id"], names),
         "signs_of_safety": await _sos_of(scope, subject["id"]),
@@ -372,7 +373,7 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
                             "begrundelse": k["reason"], "oprettet": _iso(k["created_at"])}
                            for k in pairs],
         "møder": meetings,
-        "metode": await _method_of(subject, safety_subject, family_id, names),
+        "metode": await _method_of(subject, safety_subject, family_id, names, bool(pairs)),
         "mails": await _mails_to(person_id),
         "kalendersvar": await _answers_by_mail(person_id),
         "historik": [{"tidspunkt": _iso(h["at"]), "bruger": h["username"], "hvad": h["summary"],

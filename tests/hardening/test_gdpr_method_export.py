@@ -139,3 +139,12 @@ def test_the_scope_follows_the_safety_projection():
     assert redaction.names_subject("Mor og  jens holm", "Jens Holm")
     assert not redaction.names_subject("Jens", "Jens Holm")
     assert not redaction.names_subject("Jens Holm", " ")
+    # whole words only: a short name is not found inside another
+    assert not redaction.names_subject("Janne (mor)", "Jan")
+    assert not redaction.names_subject("Farmor og morfar", "Far")
+    assert redaction.names_subject("Jan og Janne", "Jan")
+    # someone the family is kept apart from is on the father's side, violent or not;
+    # the mother and the children in a keep-apart pair keep their own scope
+    assert redaction.method_scope("private_network", False, False, kept_apart=True) == father
+    assert redaction.method_scope("mother", False, False, kept_apart=True).trappe == "mother"
+    assert redaction.method_scope("child", True, False, kept_apart=True).trappe == "own"
