@@ -291,8 +291,15 @@ async def childrens_places_of(family_id: int, shielded: bool | None = None) -> l
     return [row["name"] for row in places if row["name"] and row["name"].strip()]
 
 
+def _named(found: str, on_team: bool, what: str) -> str:
+    """How a refusal names the protected fact it found: as stored, to the team who know it;
+    to anyone else (the father's kontaktperson) not at all, for a guess would be completed."""
+    return f"»{found}«" if on_team else what
+
+
 async def screen_childrens_places(meeting: Mapping[str, Any],
-                                  texts: Mapping[str, tuple[str, str]]) -> None:
+                                  texts: Mapping[str, tuple[str, str]],
+                                  on_team: bool = True) -> None:
     """The place, title or description of a meeting with the father (or anyone who used
     violence) may not name the children's school or day care: refused where it is typed.
     A meeting with the school's own staff may of course be held at the school."""
@@ -311,7 +318,8 @@ async def screen_childrens_places(meeting: Mapping[str, Any],
         first = findings[0]
         names = ", ".join(p.name for p in hostile[:3])
         raise web.UserError(
-            f"»{first.label}« nævner »{first.found}«, hvor børnene kan findes, og mødet har "
+            f"»{first.label}« nævner {_named(first.found, on_team, 'et sted')}, hvor børnene "
+            f"kan findes, og mødet har "
             f"deltagere, der ikke må vide det ({names}). Ret teksten – intet er gemt.",
             field=first.field)
 
@@ -336,8 +344,8 @@ async def screen_case_text(family_id: int, texts: Mapping[str, tuple[str, str]],
             f"opholder sig. {readers} Ret teksten – intet er gemt.", field=first.field)
 
 
-async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tuple[str, str]]
-                            ) -> None:
+async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tuple[str, str]],
+                            on_team: bool = True) -> None:
     """Free text that every participant reads (title, description) is screened when it is
     typed: if it names a protected place or fact in any spelling and the meeting has a
     participant who may not know it, it is refused (422) with what was found and for whom,
@@ -360,7 +368,8 @@ async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tupl
     first = findings[0]
     names = ", ".join(p.name for p in outside[:3]) + (" m.fl." if len(outside) > 3 else "")
     raise web.UserError(
-        f"»{first.label}« nævner »{first.found}«, som kan fortælle, hvor mor og børn opholder "
+        f"»{first.label}« nævner {_named(first.found, on_team, 'en beskyttet oplysning')}, "
+        f"som kan fortælle, hvor mor og børn opholder "
         f"sig. Mødet har deltagere, der ikke må vide det ({names}). Ret teksten – intet er gemt.",
         field=first.field)
 
@@ -1175,11 +1184,12 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         raise web.UserError("Det valgte mødested findes ikke.")
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
+    on_team = audience_of(user) is Audience.TEAM
     await screen_typed_text(meeting, {"title": ("Titel", title),
-                                      "description": ("Beskrivelse", description)})
+                                      "description": ("Beskrivelse", description)}, on_team)
     await screen_childrens_places(meeting, {"title": ("Titel", title),
                                             "location": ("Mødested", location),
-                                            "description": ("Beskrivelse", description)})
+                                            "description": ("Beskrivelse", description)}, on_team)
     async with db.transaction():
         await _bump(meeting["id"], version, {
             "title": title, "location": location, "location_organisation": location_organisation,

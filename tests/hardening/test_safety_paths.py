@@ -495,3 +495,24 @@ async def test_the_childrens_school_as_the_place_of_a_meeting_with_the_father_is
         "description": network["description"], "version": str(network["version"])},
         page=f"/meetings/{network['id']}")
     assert response.status_code == 303  # the mother and the teacher: at the school is fine
+
+
+async def test_a_refusal_names_the_protected_fact_only_to_the_team():
+    """Someone outside the team who types a guess at the centre's street is refused without
+    being told the fact as stored (which would complete the guess); the team is told."""
+    from coordinator.auth.roles import Role
+    from tests import factories
+
+    s = await support.scenario()
+    await _centre_contacts()
+    meeting = await s.meeting()
+    street = support.CENTRE_ADDRESS.split(",")[0].rsplit(" ", 1)[0]  # the street, no number
+    typed = f"Vi ses på {street}."
+    contact = await factories.user(Role.KONTAKTPERSON.value)
+    for user, told in ((contact, False), (s.worker, True)):
+        with pytest.raises(web.UserError) as refused:
+            await meetings.update_details(user, meeting, ANY_VERSION, meeting["title"],
+                                          meeting["location"], None, typed,
+                                          bool(meeting["send_email_invites"]))
+        assert refused.value.status == 422
+        assert (support.CENTRE_ADDRESS in refused.value.message) is told, user.role
