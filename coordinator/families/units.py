@@ -4,6 +4,7 @@ their teams (issue 15, point 6). The policy decides (``policy.may_lead_unit``,
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -157,12 +158,8 @@ async def _unit_holders(unit: str) -> list[int]:
 
 async def unit_family_ids(unit: str) -> list[int]:
     """The active families with a case holder in ``unit`` (compared without case)."""
-    ids = await _unit_holders(unit)
-    if not ids:
-        return []
-    rows = await TeamMember.select(TeamMember.family).where(
-        TeamMember.user.is_in(ids) & (TeamMember.family.status == "active")).distinct()
-    return sorted({r["family"] for r in rows})
+    _, ids = await unit_families_beyond(unit, (), sys.maxsize)
+    return list(ids)
 
 
 async def unit_families_beyond(unit: str, excluding: Collection[int], limit: int
