@@ -21,10 +21,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
-from email.header import decode_header, make_header
-from email.headerregistry import Address
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage, Message
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from enum import StrEnum
 
 from coordinator.invites.ical import (
@@ -47,6 +51,9 @@ _MAX_MAIL_BYTES = 10_000_000
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 _SUBJECT_SUMMARY_MAX = 80
+# The text part in quoted-printable UTF-8 (readable in the raw mail, safe in 7 bits).
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
 
 _WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 _MONTHS = (
@@ -163,11 +170,11 @@ def mail_body(mail: ImipMail) -> str:
     return clean_text("\n".join(lines)) + "\n"
 
 
-def _address(person: Person) -> Address:
+def _address(person: Person) -> str:
+    """The mailbox as a header value: the name RFC 2047-encoded where it is not ASCII."""
     if not is_valid_email(person.email):
         raise ValueError("Ugyldig e-mailadresse til mailen.")
-    username, domain = person.email.split("@")
-    return Address(display_name=clean_name(person.name), username=username, domain=domain)
+    return formataddr((clean_name(person.name), person.email), charset="utf-8")
 
 
 def _check(mail: ImipMail, message_id_domain: str, now: datetime) -> None:
@@ -185,13 +192,19 @@ def _check(mail: ImipMail, message_id_domain: str, now: datetime) -> None:
         raise ValueError("Ugyldigt svarlink.")
 
 
-def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> EmailMessage:
+def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Message:
     """Build the complete iMIP mail for one recipient.
 
     The inline text/calendar part's ``method`` parameter always equals the
     METHOD inside it, which is what makes Outlook and Google show Accept and
     Decline buttons. The same bytes are attached as an .ics file for clients
     that only look at attachments.
+
+    Built with the ``email.mime`` classes (the ``compat32`` API): a change of a sent
+    meeting builds one mail per partner inside its transaction, and the newer
+    ``EmailMessage`` API parses every header it is given and refolds it on output,
+    four times the cost for the same mail. ``as_sent`` gives the bytes for SMTP; read it
+    with ``email.policy.default`` for the modern API (as a recipient does).
     """
     _check(mail, message_id_domain, now)
     method = _METHOD[mail.kind]
@@ -204,32 +217,40 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Emai
     else:
         ics = build_cancel(mail.events, whole_event=mail.kind == MailKind.CANCELLATION)
 
-    msg = EmailMessage()
+    msg = MIMEMultipart("mixed")
     msg["From"] = _address(mail.sender)
     msg["To"] = _address(mail.recipient)
     if mail.reply_to is not None:
         msg["Reply-To"] = _address(mail.reply_to)
-    msg["Subject"] = mail_subject(mail)
+    # compat32 takes a Header as a value (typeshed says str only) and folds it itself.
+    msg["Subject"] = Header(mail_subject(mail), "utf-8", header_name="Subject")  # type: ignore[assignment]
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=message_id_domain)
     msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = "da"
 
-    msg.set_content(mail_body(mail), cte="quoted-printable")
-    msg.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"})
-    msg.add_attachment(
-        ics,
-        maintype="application",
-        subtype="ics",
-        filename=_FILENAME[method],
-        params={"name": _FILENAME[method]},
-    )
+    alternative = MIMEMultipart("alternative")
+    text = MIMENonMultipart("text", "plain", charset="utf-8")
+    text.set_payload(mail_body(mail), _UTF8_QP)
+    alternative.attach(text)
+    inline = MIMENonMultipart("text", "calendar", method=method, charset="UTF-8")
+    inline.set_payload(ics)
+    encode_base64(inline)
+    alternative.attach(inline)
+    msg.attach(alternative)
+    attachment = MIMEApplication(ics, "ics", name=_FILENAME[method])
+    attachment.add_header("Content-Disposition", "attachment", filename=_FILENAME[method])
+    msg.attach(attachment)
     for part in msg.walk():
         if part is not msg:
             del part["MIME-Version"]
-    # Set last: set_content() drops every Content-* header of the message, and turning it
-    # into a multipart moves them to the first part.
-    msg["Content-Language"] = "da"
     return msg
+
+
+def as_sent(message: Message) -> bytes:
+    """The mail as it goes to the SMTP server: ASCII, lines ending in CRLF, written by the
+    policy it was built with (``build_imip``'s compat32, ``build_forward``'s default)."""
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
 # --- inbound -----------------------------------------------------------------

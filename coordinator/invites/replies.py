@@ -47,6 +47,7 @@ from coordinator.invites.imip import (
     ImipMail,
     MailKind,
     NoCalendarPart,
+    as_sent,
     build_forward,
     build_imip,
     human_reply,
@@ -397,7 +398,7 @@ async def _enqueue(meeting_id: int, participant_id: int, recipient: str, kind: s
     await OutboxMessage.insert(OutboxMessage(
         meeting=meeting_id, participant=participant_id, recipient_email=recipient,
         kind=kind, sequence=sequence, dedupe_key=dedupe, message_id=str(message["Message-ID"]),
-        message=message.as_bytes(policy=policy.SMTP).decode("ascii"),
+        message=as_sent(message).decode("ascii"),
         status="queued", next_attempt_at=now))
 
 

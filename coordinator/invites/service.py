@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +25,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
 from coordinator.invites import redact
 from coordinator.invites.ical import Person, is_valid_email
-from coordinator.invites.imip import ImipMail, MailKind, build_imip
+from coordinator.invites.imip import ImipMail, MailKind, as_sent, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import kinds, place, protected, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
@@ -233,38 +233,40 @@ async def load_meeting(meeting_id: int) -> redact.MeetingData:
 
 # ------------------------------------------------------------------------ the outbox
 
-def message_text(message: EmailMessage) -> str:
+def message_text(message: Message) -> str:
     """Everything a recipient can read in a mail: headers, decoded parts, file names.
 
-    The leak scan runs on this, because base64 and quoted-printable would hide a
-    protected string from a scan of the raw bytes.
+    The leak scan runs on this, because base64, quoted-printable and RFC 2047 encoded
+    words would hide a protected string from a scan of the raw bytes. A part that repeats
+    another to the letter (an invitation's .ics attachment repeats its calendar part) is
+    read once.
     """
-    chunks = [f"{name}: {value}" for name, value in message.items()]
+    chunks = [f"{name}: {_decoded(value)}" for name, value in message.items()]
     for part in message.walk():
-        chunks += [f"{name}: {value}" for name, value in part.items()]
+        chunks += [f"{name}: {_decoded(value)}" for name, value in part.items()]
         if filename := part.get_filename():
             chunks.append(filename)
         if not part.is_multipart():
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
                 chunks.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
-    return "\n".join(chunks)
+    return "\n".join(dict.fromkeys(chunks))
+
+
+def _decoded(value: object) -> str:
+    """A header as its reader sees it: RFC 2047 encoded words decoded."""
+    text = str(value)
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError, UnicodeDecodeError):
+        return text
 
 
 def mailable(participant: redact.ParticipantData) -> bool:
     """Whether invites go to this participant by mail (else the case worker passes them on)."""
     return bool(participant.email) and not participant.invite_via_worker
-
-
-async def _answer_url(settings: Settings, data: redact.MeetingData,
-                      participant: redact.ParticipantData, now: datetime) -> str:
-    token = secrets.token_urlsafe(32)
-    ends = [p.ends_at for p in data.parts if p.ends_at]
-    last = max(ends) if ends else now
-    await AnswerToken.insert(AnswerToken(
-        meeting=data.id, participant=participant.id, token_hash=token_hash(token),
-        expires_at=last + timedelta(days=settings.invite_link_days)))
-    return f"{settings.public_base_url.rstrip('/')}/svar/{token}"
 
 
 def _mail_kind(change_kind: str, removed: bool, first: bool) -> MailKind:
@@ -289,13 +291,32 @@ def _part_of_key(dedupe_key: str) -> str | None:
     return fields[4] if len(fields) >= 5 else None
 
 
-async def _enqueue_one(settings: Settings, data: redact.MeetingData,
-                       participant: redact.ParticipantData, kind: MailKind, now: datetime,
-                       revision: int | None = None) -> int:
-    """Queue one iTIP message per part (UID) this participant is told about: iTIP carries
-    one UID per message, so each part of a multi-part meeting is its own event and its own
-    mail. A part the participant no longer attends is cancelled for them. Returns the
-    number of messages queued."""
+@dataclass
+class _Telling:
+    """What one participant is to be told by one change: the events projected for them and
+    the parts (UIDs) those events are about. Pure; the outbox is asked afterwards."""
+
+    participant: redact.ParticipantData
+    kind: MailKind
+    method: str
+    redacted: Any
+    wanted: list[tuple[Any, str]]
+    whole_key: str  # the old form of message (all parts in one) for this SEQUENCE
+    revision: int | None
+
+    def keys(self, data: redact.MeetingData) -> list[str]:
+        """Every dedupe key this telling may look up."""
+        found = [self.whole_key]
+        found += [_dedupe_key(data, self.participant.id, self.method, part, self.revision)
+                  for _, part in self.wanted]
+        if self.method == "REQUEST":
+            found += [_dedupe_key(data, self.participant.id, "CANCEL", part.key, None)
+                      for part in data.parts if part.key not in self.participant.part_keys]
+        return found
+
+
+def _telling(settings: Settings, data: redact.MeetingData, participant: redact.ParticipantData,
+             kind: MailKind, now: datetime, revision: int | None) -> _Telling:
     method = "CANCEL" if kind in (MailKind.CANCELLATION, MailKind.REMOVAL) else "REQUEST"
     if not is_valid_email(participant.email):
         raise web.UserError(f"E-mailadressen for {participant.name} er ikke gyldig. Ret den, "
@@ -305,63 +326,159 @@ async def _enqueue_one(settings: Settings, data: redact.MeetingData,
         dtstamp=now, url=None, only_recipient=method == "CANCEL")
     part_of_uid = {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key
                    for part in data.parts}
-    wanted = [(event, part_of_uid[event.uid]) for event in redacted.events]
-    # A message of the old form (all parts in one) for this SEQUENCE covers every part.
-    whole = f"{data.id}:{participant.id}:{data.sequence}:{method}"
-    told = revision is None and await OutboxMessage.exists().where(
-        OutboxMessage.dedupe_key == whole)
-    fresh = [(event, part) for event, part in wanted if not told
-             and not await OutboxMessage.exists().where(
-                 OutboxMessage.dedupe_key == _dedupe_key(data, participant.id, method, part,
-                                                         revision))]
-    queued = 0
-    if fresh:
-        url = await _answer_url(settings, data, participant, now) if method == "REQUEST" else None
-        alarm = await _alarm_minutes(settings, participant) if method == "REQUEST" else 0
-        for event, part in fresh:
-            queued += await _queue(settings, data, participant, kind, method, part,
-                                   (replace(event, url=url, alarm_minutes=alarm),),
-                                   redacted.view, url, now, revision)
-    if method == "REQUEST":
-        # A part whose newest message to this participant is a REQUEST is in their calendar;
-        # if they no longer attend it, it is cancelled for them (once).
+    return _Telling(participant, kind, method, redacted,
+                    [(event, part_of_uid[event.uid]) for event in redacted.events],
+                    f"{data.id}:{participant.id}:{data.sequence}:{method}", revision)
+
+
+@dataclass
+class _Outbox:
+    """A meeting's outbox as one change sees it.
+
+    Read in two statements (the rows still in play, and which of the keys the change may
+    use are taken), changed in memory in the order the messages are decided, and written
+    back in three (``flush``): the answer links, the superseded updates, the new messages.
+    A change of a meeting with many partners so costs the same few statements as one
+    with a single partner; it all runs inside the change's transaction.
+    """
+
+    rows: list[dict]
+    taken: set[str]
+    tokens: list[AnswerToken] = field(default_factory=list)
+    superseded: set[int] = field(default_factory=set)
+    new: list[OutboxMessage] = field(default_factory=list)
+
+    @classmethod
+    async def read(cls, meeting_id: int, keys: Iterable[str]) -> _Outbox:
+        rows = await OutboxMessage.select(
+            OutboxMessage.id, OutboxMessage.participant, OutboxMessage.dedupe_key,
+            OutboxMessage.kind, OutboxMessage.status, OutboxMessage.attempts,
+            OutboxMessage.next_attempt_at,
+        ).where((OutboxMessage.meeting == meeting_id) & (OutboxMessage.status != "superseded")
+                ).order_by(OutboxMessage.id)
+        taken = {row["dedupe_key"] for row in rows}
+        if wanted := sorted(set(keys) - taken):
+            taken |= {row["dedupe_key"] for row in await OutboxMessage.select(
+                OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.is_in(wanted))}
+        return cls(rows, taken)
+
+    def newest(self, participant_id: int, all_parts: list[str]) -> dict[str, str]:
+        """Per part, the kind of the newest REQUEST or CANCEL to the participant that still
+        stands (not superseded), this change's messages included."""
         newest: dict[str, str] = {}
-        all_parts = [part.key for part in data.parts]
-        for row in await OutboxMessage.select(OutboxMessage.dedupe_key, OutboxMessage.kind).where(
-                (OutboxMessage.participant == participant.id)
-                & OutboxMessage.kind.is_in(["REQUEST", "CANCEL"])  # not replies to proposals
-                & (OutboxMessage.status != "superseded")).order_by(OutboxMessage.id):
+        for row in self.rows:
+            if (row["participant"] != participant_id or row["kind"] not in ("REQUEST", "CANCEL")
+                    or row["status"] == "superseded"):
+                continue  # replies to proposals are not in the calendar
             about = _part_of_key(row["dedupe_key"])
             for key in ([about] if about else all_parts):  # the old form: every part
                 newest[key] = row["kind"]
-        dropped = sorted(p for p in all_parts
-                         if newest.get(p) == "REQUEST" and p not in participant.part_keys)
-        if dropped:
-            gone = redact.events_for_dropped_parts(
-                data, participant.id, dropped, mail_from=settings.mail_from,
-                uid_domain=uid_domain(settings), dtstamp=now)
-            for event in gone.events:
-                part = part_of_uid[event.uid]
-                if not await OutboxMessage.exists().where(OutboxMessage.dedupe_key == _dedupe_key(
-                        data, participant.id, "CANCEL", part, None)):
-                    queued += await _queue(settings, data, participant, MailKind.REMOVAL, "CANCEL",
-                                           part, (event,), gone.view, None, now, None)
+        return newest
+
+    def supersede_settling(self, participant_id: int, prefix: str, part: str,
+                           now: datetime) -> None:
+        """An update of this part still settling in the queue is replaced (by a newer update,
+        or by a cancellation, which goes at once)."""
+        for row in self.rows:
+            if (row["participant"] == participant_id and row["status"] == "queued"
+                    and row["kind"] == "REQUEST" and row["attempts"] == 0
+                    and row["next_attempt_at"] > now and row["dedupe_key"].startswith(prefix)
+                    and _part_of_key(row["dedupe_key"]) in (part, None)):
+                row["status"] = "superseded"
+                if row["id"] is not None:
+                    self.superseded.add(row["id"])
+
+    def add(self, message: OutboxMessage) -> None:
+        self.new.append(message)
+        self.taken.add(message.dedupe_key)
+        self.rows.append({"id": None, "participant": message.participant,
+                          "dedupe_key": message.dedupe_key, "kind": message.kind,
+                          "status": message.status, "attempts": 0,
+                          "next_attempt_at": message.next_attempt_at})
+
+    async def flush(self) -> None:
+        if self.tokens:
+            await AnswerToken.insert(*self.tokens)
+        if self.superseded:
+            await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
+                OutboxMessage.id.is_in(sorted(self.superseded))
+                & (OutboxMessage.status == "queued"))
+        if self.new:
+            await OutboxMessage.insert(*self.new)
+
+
+async def _alarms(settings: Settings, tellings: list[_Telling]) -> dict[int, int]:
+    """Per participant, the calendar alarm (VALARM) of an invitation:
+    ``CALENDAR_ALARM_MINUTES`` before the start, unless the recipient turned reminders
+    before meetings off (reminders domain). One lookup for all the change's recipients."""
+    asked = [t.participant for t in tellings if t.method == "REQUEST"]
+    if settings.calendar_alarm_minutes <= 0 or not asked:
+        return {}
+    wanted = await preferences.meeting_reminder_wishes([(p.email, p.user_id) for p in asked])
+    return {p.id: settings.calendar_alarm_minutes if wanted[(p.email, p.user_id)] else 0
+            for p in asked}
+
+
+def _answer_url(settings: Settings, data: redact.MeetingData,
+                participant: redact.ParticipantData, now: datetime, outbox: _Outbox) -> str:
+    token = secrets.token_urlsafe(32)
+    ends = [p.ends_at for p in data.parts if p.ends_at]
+    last = max(ends) if ends else now
+    outbox.tokens.append(AnswerToken(
+        meeting=data.id, participant=participant.id, token_hash=token_hash(token),
+        expires_at=last + timedelta(days=settings.invite_link_days)))
+    return f"{settings.public_base_url.rstrip('/')}/svar/{token}"
+
+
+async def _tell(settings: Settings, data: redact.MeetingData, tellings: list[_Telling],
+                now: datetime) -> int:
+    """Queue the messages of each telling: one iTIP message per part (UID) the participant
+    is told about (iTIP carries one UID per message, so each part of a multi-part meeting is
+    its own event and its own mail); a part the participant no longer attends is cancelled
+    for them. Returns the number of messages queued."""
+    if not tellings:
+        return 0
+    outbox = await _Outbox.read(data.id, (k for t in tellings for k in t.keys(data)))
+    alarms = await _alarms(settings, tellings)
+    all_parts = [part.key for part in data.parts]
+    queued = 0
+    for telling in tellings:
+        participant, method = telling.participant, telling.method
+        told = telling.revision is None and telling.whole_key in outbox.taken
+        fresh = [(event, part) for event, part in telling.wanted if not told
+                 and _dedupe_key(data, participant.id, method, part, telling.revision)
+                 not in outbox.taken]
+        if fresh:
+            url = _answer_url(settings, data, participant, now, outbox) if method == "REQUEST" else None
+            alarm = alarms.get(participant.id, 0)
+            for event, part in fresh:
+                queued += _queue(settings, data, participant, telling.kind, method, part,
+                                 (replace(event, url=url, alarm_minutes=alarm),),
+                                 telling.redacted.view, url, now, telling.revision, outbox)
+        if method == "REQUEST":
+            # A part whose newest message to this participant is a REQUEST is in their
+            # calendar; if they no longer attend it, it is cancelled for them (once).
+            newest = outbox.newest(participant.id, all_parts)
+            dropped = sorted(p for p in all_parts
+                             if newest.get(p) == "REQUEST" and p not in participant.part_keys)
+            if dropped:
+                gone = redact.events_for_dropped_parts(
+                    data, participant.id, dropped, mail_from=settings.mail_from,
+                    uid_domain=uid_domain(settings), dtstamp=now)
+                part_of_uid = {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key
+                               for part in data.parts}
+                for event in gone.events:
+                    part = part_of_uid[event.uid]
+                    if _dedupe_key(data, participant.id, "CANCEL", part, None) not in outbox.taken:
+                        queued += _queue(settings, data, participant, MailKind.REMOVAL, "CANCEL",
+                                         part, (event,), gone.view, None, now, None, outbox)
+    await outbox.flush()
     return queued
 
 
-async def _alarm_minutes(settings: Settings, participant: redact.ParticipantData) -> int:
-    """The calendar alarm (VALARM) of an invitation: ``CALENDAR_ALARM_MINUTES`` before the
-    start, unless the recipient turned reminders before meetings off (reminders domain)."""
-    if settings.calendar_alarm_minutes <= 0:
-        return 0
-    wanted = await preferences.wants_meeting_reminders(participant.email, participant.user_id)
-    return settings.calendar_alarm_minutes if wanted else 0
-
-
-async def _queue(settings: Settings, data: redact.MeetingData,
-                 participant: redact.ParticipantData, kind: MailKind, method: str, part: str,
-                 events: tuple, view: Any, url: str | None, now: datetime,
-                 revision: int | None) -> int:
+def _queue(settings: Settings, data: redact.MeetingData, participant: redact.ParticipantData,
+           kind: MailKind, method: str, part: str, events: tuple, view: Any, url: str | None,
+           now: datetime, revision: int | None, outbox: _Outbox) -> int:
     """Build, scan and queue one message with one event; an older message about the same
     part still waiting in the queue is superseded (a burst of edits sends one mail)."""
     mail = ImipMail(kind=kind, sender=Person(events[0].organizer.name, settings.mail_from),
@@ -377,22 +494,13 @@ async def _queue(settings: Settings, data: redact.MeetingData,
         # An update of this part still settling in the queue is replaced by a newer update
         # or by a cancellation (which goes at once: the older update, sent after it, would
         # put the meeting back in the calendar).
-        prefix = f"{data.id}:{participant.id}:"
-        waiting = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
-            (OutboxMessage.participant == participant.id) & (OutboxMessage.status == "queued")
-            & (OutboxMessage.kind == "REQUEST") & (OutboxMessage.attempts == 0)
-            & (OutboxMessage.next_attempt_at > now))
-        older = [w["id"] for w in waiting if w["dedupe_key"].startswith(prefix)
-                 and _part_of_key(w["dedupe_key"]) in (part, None)]
-        if older:
-            await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
-                OutboxMessage.id.is_in(older) & (OutboxMessage.status == "queued"))
-    await OutboxMessage.insert(OutboxMessage(
+        outbox.supersede_settling(participant.id, f"{data.id}:{participant.id}:", part, now)
+    outbox.add(OutboxMessage(
         meeting=data.id, participant=participant.id, recipient_email=participant.email,
         kind=method, sequence=data.sequence,
         dedupe_key=_dedupe_key(data, participant.id, method, part, revision),
         message_id=str(message["Message-ID"]),
-        message=message.as_bytes(policy=policy.SMTP).decode("ascii"),
+        message=as_sent(message).decode("ascii"),
         status="queued", next_attempt_at=now + timedelta(seconds=settle)))
     return 1
 
@@ -421,8 +529,8 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     removed_ids = {int(i) for i in removed_participant_ids}
     already = {row["participant"] for row in await OutboxMessage.select(
         OutboxMessage.participant).where((OutboxMessage.meeting == meeting_id)
-                                         & (OutboxMessage.kind == "REQUEST"))}
-    count = 0
+                                         & (OutboxMessage.kind == "REQUEST")).distinct()}
+    tellings = []
     for participant in data.participants:
         if not mailable(participant) or not participant.part_keys:
             continue
@@ -434,8 +542,8 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
             kind = _mail_kind(change_kind, participant.removed, False)
         else:
             kind = _mail_kind(change_kind, False, participant.id not in already)
-        count += await _enqueue_one(settings, data, participant, kind, now, revision)
-    return count
+        tellings.append(_telling(settings, data, participant, kind, now, revision))
+    return await _tell(settings, data, tellings, now)
 
 
 async def resend_invitation(meeting_id: int, participant_id: int, revision: int) -> int:
@@ -449,8 +557,9 @@ async def resend_invitation(meeting_id: int, participant_id: int, revision: int)
         raise web.UserError("Deltageren får ikke invitationer pr. e-mail.", 409)
     if not data.send_email_invites or not data.scheduled:
         return 0
-    return await _enqueue_one(config.current(), data, participant, MailKind.INVITATION,
-                              clock.now(), revision)
+    settings, now = config.current(), clock.now()
+    return await _tell(settings, data, [_telling(settings, data, participant, MailKind.INVITATION,
+                                                 now, revision)], now)
 
 
 @dataclass(frozen=True)

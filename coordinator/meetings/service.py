@@ -430,6 +430,11 @@ class MeetingView:
     hours: dict[str, availability.Hours] = field(default_factory=dict)  # by safety id
     partner_title: str = ""  # what partners read as the title by default
     where: place.Place = place.Place("", "", False)  # where the meeting is (meetings/place.py)
+    earlier_changes: int = 0  # changes told to the participants before those in ``changes``
+
+
+# The newest changes the meeting page lists (a meeting edited all year has hundreds).
+CHANGES_SHOWN = 5
 
 
 # Read on every slot search and meeting page: hand-written (see ``sql``).
@@ -553,7 +558,10 @@ async def meeting_view(meeting: dict, family: dict | None,
         *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
     ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
     changes = await MeetingChange.select().where(MeetingChange.meeting == meeting["id"]
-                                                 ).order_by(MeetingChange.id)
+                                                 ).order_by(MeetingChange.id, ascending=False
+                                                            ).limit(CHANGES_SHOWN)
+    earlier = (await MeetingChange.count().where(MeetingChange.meeting == meeting["id"])
+               - len(changes)) if len(changes) == CHANGES_SHOWN else 0
     targets = sorted(t.value for t in kinds.allowed_targets(meeting["status"]))
     feed_rows, _ = await availability.feeds_of(participants)
     own_feeds = {p["id"]: row for p in participants for row in feed_rows
@@ -567,7 +575,8 @@ async def meeting_view(meeting: dict, family: dict | None,
                        room=await availability.meeting_room(meeting),
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours,
-                       partner_title=await partner_title_of(meeting), where=where)
+                       partner_title=await partner_title_of(meeting), where=where,
+                       earlier_changes=earlier)
     if audience is Audience.TEAM:
         return view
     outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
@@ -626,7 +635,7 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
     where = view.where.for_outside()
     where = replace(where, text=clean(where.text))
     return replace(view, meeting=meeting, parts=parts, participants=participants, room=room,
-                   findings=findings, where=where, feeds={}, changes=[],
+                   findings=findings, where=where, feeds={}, changes=[], earlier_changes=0,
                    feed_warnings=[clean(w) for w in view.feed_warnings])
 
 
