@@ -36,34 +36,59 @@ class Criterion:
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion("familieraadslagning", "Vurderet for familierådslagning", 100,
-              "Aktuelle familier med en registreret vurdering af, om en familierådslagning "
-              "er mulig, af alle aktuelle familier.",
-              "Aktuelle familier uden en vurdering af familierådslagning."),
-    Criterion("bic", "Vurdering af fars inddragelse (BIC)", 100,
-              "Familier på krisecentret med en registreret socialfaglig vurdering af, om far "
-              "skal inddrages, af alle familier på krisecentret.",
-              "Familier på krisecentret uden en vurdering af fars inddragelse."),
-    Criterion("trappe", "Randers-trappen og analysen brugt", 100,
-              "Familier på krisecentret med børn, hvor hvert barn har en vurdering på "
-              "trappen med alle fem analyseområder.",
-              "Familier, hvor mindst ét barn mangler en vurdering eller analysen."),
-    Criterion("handleplan", "Handleplan med mål", 100,
-              "Aktuelle familier med mindst ét mål i handleplanen, der er sat senest ved "
-              "periodens slutning.",
-              "Aktuelle familier uden mål i handleplanen."),
-    Criterion("opfoelgning", "Opfølgninger holdt til tiden", 100,
-              "Opfølgningsmøder, der skulle holdes i perioden, og som blev holdt højst 7 "
-              "dage efter fristen.",
-              "Familier med et opfølgningsmøde, der ikke blev holdt til tiden."),
-    Criterion("besvaret", "Tilfredshedsskemaet besvaret", 95,
-              "Familier, der flyttede ud i perioden og besvarede tilfredshedsskemaet.",
-              "Udflytninger i perioden uden et svar."),
-    Criterion("stoette", "Fik den støtte, de havde brug for", 95,
-              "Svar fra familier, der flyttede ud i periodens måneder, hvor familien fik den "
-              "støtte, den havde brug for. Svarene er uden navne, så listen viser de "
-              "udflytninger, der mangler et svar.",
-              "Udflytninger i perioden uden et svar (svarene selv er uden navne)."),
+    Criterion(
+        key="familieraadslagning",
+        label="Vurderet for familierådslagning",
+        target_percent=100,
+        counted=("Aktuelle familier med en registreret vurdering af, om en familierådslagning er mulig, af alle "
+                 "aktuelle familier."),
+        missing="Aktuelle familier uden en vurdering af familierådslagning.",
+    ),
+    Criterion(
+        key="bic",
+        label="Vurdering af fars inddragelse (BIC)",
+        target_percent=100,
+        counted=("Familier på krisecentret med en registreret socialfaglig vurdering af, om far skal inddrages, af "
+                 "alle familier på krisecentret."),
+        missing="Familier på krisecentret uden en vurdering af fars inddragelse.",
+    ),
+    Criterion(
+        key="trappe",
+        label="Randers-trappen og analysen brugt",
+        target_percent=100,
+        counted=("Familier på krisecentret med børn, hvor hvert barn har en vurdering på trappen med alle fem "
+                 "analyseområder."),
+        missing="Familier, hvor mindst ét barn mangler en vurdering eller analysen.",
+    ),
+    Criterion(
+        key="handleplan",
+        label="Handleplan med mål",
+        target_percent=100,
+        counted="Aktuelle familier med mindst ét mål i handleplanen, der er sat senest ved periodens slutning.",
+        missing="Aktuelle familier uden mål i handleplanen.",
+    ),
+    Criterion(
+        key="opfoelgning",
+        label="Opfølgninger holdt til tiden",
+        target_percent=100,
+        counted="Opfølgningsmøder, der skulle holdes i perioden, og som blev holdt højst 7 dage efter fristen.",
+        missing="Familier med et opfølgningsmøde, der ikke blev holdt til tiden.",
+    ),
+    Criterion(
+        key="besvaret",
+        label="Tilfredshedsskemaet besvaret",
+        target_percent=95,
+        counted="Familier, der flyttede ud i perioden og besvarede tilfredshedsskemaet.",
+        missing="Udflytninger i perioden uden et svar.",
+    ),
+    Criterion(
+        key="stoette",
+        label="Fik den støtte, de havde brug for",
+        target_percent=95,
+        counted=("Svar fra familier, der flyttede ud i periodens måneder, hvor familien fik den støtte, den havde brug "
+                 "for. Svarene er uden navne, så listen viser de udflytninger, der mangler et svar."),
+        missing="Udflytninger i perioden uden et svar (svarene selv er uden navne).",
+    ),
 )
 BY_KEY = {c.key: c for c in CRITERIA}
 

@@ -29,14 +29,7 @@ from coordinator.invites.imip import ImipMail, MailKind, as_sent, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import kinds, place, protected, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
-from coordinator.meetings.tables import (
-    Meeting,
-    MeetingChange,
-    MeetingPart,
-    Participant,
-    ParticipantPart,
-    Room,
-)
+from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart, Room
 from coordinator.network import tables as net
 from coordinator.reminders import preferences
 from coordinator.settings import Settings

@@ -588,7 +588,7 @@ class MeetingController(Controller):
         meeting, family = await self._load(request, meeting_id, Action.READ)
         context = await self._context(request, meeting, family)
         context.update(sections=[workspace.TEMPLATES[s] for s in workspace.sections_for(change)],
-                       saved=workspace.SAVED[change])
+                       saved=workspace.saved_message(change))
         read_ms = (time_module.perf_counter() - began) * 1000
         return web.render("meetings/_workspace_change.html", context, headers={
             "HX-Trigger": workspace.CHANGED_EVENT,

@@ -12,6 +12,8 @@ answers refresh themselves when told the meeting changed (``CHANGED_EVENT``). Pu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # The page's sections in page order, by their element id.
 HEAD = "meeting-head"
 SAFETY = "safety"
@@ -31,37 +33,44 @@ TEMPLATES: dict[str, str] = {
     LIFECYCLE: "meetings/_ws_lifecycle.html",
 }
 
-# What a change re-renders: its own section and every section that shows what it changed.
-CHANGES: dict[str, tuple[str, ...]] = {
+
+@dataclass(frozen=True)
+class Change:
+    """A kind of change: the sections it re-renders (its own section and every section that
+    shows what it changed) and what the screen reader hears after it."""
+
+    sections: tuple[str, ...]
+    saved: str
+
+
+# The changes, by the name the routes give them.
+CHANGES: dict[str, Change] = {
     # title, place, description: the header, time and place, the safety check of the place,
     # and the details form itself (in the lifecycle section)
-    "details": (HEAD, SAFETY, TIMES, LIFECYCLE),
+    "details": Change(sections=(HEAD, SAFETY, TIMES, LIFECYCLE), saved="Mødets oplysninger er gemt."),
     # the time (also a chosen proposal with its room): the parts' table, the place (a booked
     # room), the checks that depend on the time, and what may be done next
-    "times": (HEAD, SAFETY, TIMES, PARTICIPANTS, LIFECYCLE),
+    "times": Change(sections=(HEAD, SAFETY, TIMES, PARTICIPANTS, LIFECYCLE), saved="Tidspunktet er gemt."),
     # a participant added, changed, removed, their channel or answer: the list, the parts'
     # table, the safety check, the working hours and what may be done next
-    "participants": (SAFETY, TIMES, PARTICIPANTS, HOURS, LIFECYCLE),
+    "participants": Change(sections=(SAFETY, TIMES, PARTICIPANTS, HOURS, LIFECYCLE),
+                           saved="Deltagerne er opdateret."),
     # an approval of a safety finding: the findings and what may be done next
-    "approval": (SAFETY, LIFECYCLE),
+    "approval": Change(sections=(SAFETY, LIFECYCLE), saved="Godkendelsen er registreret."),
     # a new status or the minutes: everything (what may be edited changes everywhere)
-    "status": SECTIONS,
+    "status": Change(sections=SECTIONS, saved="Mødets status er opdateret."),
 }
 
 # The event the invitations and answers listen for (sent as HX-Trigger after a change).
 CHANGED_EVENT = "meeting-changed"
 
-# What the screen reader hears after a change, by change.
-SAVED: dict[str, str] = {
-    "details": "Mødets oplysninger er gemt.",
-    "times": "Tidspunktet er gemt.",
-    "participants": "Deltagerne er opdateret.",
-    "approval": "Godkendelsen er registreret.",
-    "status": "Mødets status er opdateret.",
-}
-
 
 def sections_for(change: str) -> tuple[str, ...]:
     """The sections a change re-renders, in page order."""
-    wanted = set(CHANGES[change])
+    wanted = set(CHANGES[change].sections)
     return tuple(s for s in SECTIONS if s in wanted)
+
+
+def saved_message(change: str) -> str:
+    """What the screen reader hears after a change."""
+    return CHANGES[change].saved

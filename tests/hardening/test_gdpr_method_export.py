@@ -56,17 +56,18 @@ async def _method_records(case: dict[str, int]) -> None:
                                                  conditions="PLAN-BETINGELSE"))
 
 
-async def _export(client, case, who: str) -> tuple[dict, str]:
+async def _method_export(client, who: str) -> tuple[dict[str, int], dict, str]:
+    """A case with every kind of method record, exported (JSON) for one of its people: the
+    case, the export and its text."""
+    case = await build_case(await worker_client(client))
+    await _method_records(case)
     response = await client.get(f"/families/{case['family']}/people/{case[who]}/export.json")
     assert response.status_code == 200
-    return json.loads(response.text), response.text
+    return case, json.loads(response.text), response.text
 
 
 async def test_the_fathers_export_holds_his_own_part_and_nothing_of_the_others(client):
-    worker = await worker_client(client)
-    case = await build_case(worker)
-    await _method_records(case)
-    data, text = await _export(client, case, "father")
+    case, data, text = await _method_export(client, "father")
     method = data["metode"]
     assert method["randers_trappen"] == []
     assert method["signs_of_safety"]["kortlægninger"] == []  # he sat in the meeting, still none
@@ -86,10 +87,7 @@ async def test_the_fathers_export_holds_his_own_part_and_nothing_of_the_others(c
 
 
 async def test_the_mothers_export_holds_the_family_plan_and_her_own_views(client):
-    worker = await worker_client(client)
-    case = await build_case(worker)
-    await _method_records(case)
-    data, text = await _export(client, case, "mother")
+    case, data, text = await _method_export(client, "mother")
     method = data["metode"]
     assert method["randers_trappen"] == [{"dato": "2026-03-02", "barn": "Emma Holm",
                                           "mors_trin": "Risikobørn",
@@ -110,10 +108,7 @@ async def test_the_mothers_export_holds_the_family_plan_and_her_own_views(client
 
 
 async def test_the_childs_export_holds_its_own_assessments(client):
-    worker = await worker_client(client)
-    case = await build_case(worker)
-    await _method_records(case)
-    data, text = await _export(client, case, "child")
+    _, data, text = await _method_export(client, "child")
     [assessment] = data["metode"]["randers_trappen"]
     assert assessment["fagpersonernes_syn"] == CHILD_ONLY[0]
     assert assessment["barnets_syn"] == CHILD_ONLY[1]

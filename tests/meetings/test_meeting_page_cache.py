@@ -9,17 +9,12 @@ from __future__ import annotations
 
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
-from coordinator.auth.policy import Principal
-from coordinator.auth.roles import Role
-from coordinator.auth.tables import User
 from coordinator.families import revisions
-from coordinator.families.tables import TeamMember
 from coordinator.meetings.routes import MEETING_PAGES
 from coordinator.meetings.tables import Meeting, MeetingPart, Room, WorkingHours
 from coordinator.network.tables import Person
 from tests import factories as f
-from tests.conftest import http_client
-from tests.support.pages import assert_own_page_and_token
+from tests.support import pages
 from tests.support.statements import capture_tables
 
 # Read on every request, deliberately not part of the page's content.
@@ -44,29 +39,18 @@ async def test_every_table_the_meeting_page_reads_is_watched(app, monkeypatch):
     be per-request data."""
     assert await demo.load()
     reading = capture_tables(monkeypatch)
-    clients: dict[str, object] = {}
     rendered = 0
-    try:
+    async with pages.team_members(app) as client_for:
         meetings = await Meeting.select(Meeting.id, Meeting.family).where(
             Meeting.family.is_not_null()).order_by(Meeting.id)
         for meeting in meetings:
-            member = await TeamMember.select(
-                TeamMember.user.username.as_alias("username")).where(
-                TeamMember.family == meeting["family"]).first()
-            username = member["username"]
-            if username not in clients:
-                clients[username] = await http_client(app).__aenter__()
-                user = await User.select().where(User.username == username).first()
-                await f.login(clients[username], Principal(user["id"], username,
-                                                           Role(user["role"])), password="demo")
+            http = await client_for(meeting["family"])
+            assert http is not None, f"no one is on the team of family {meeting['family']}"
             reading.on = True
-            response = await clients[username].get(f"/meetings/{meeting['id']}")
+            response = await http.get(f"/meetings/{meeting['id']}")
             reading.on = False
             assert response.status_code == 200
             rendered += 1
-    finally:
-        for http in clients.values():
-            await http.__aexit__(None, None, None)
     assert rendered >= 10
     assert {"meeting", "meeting_part", "participant", "room", "working_hours"} <= reading.tables
     unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
@@ -106,12 +90,8 @@ async def test_a_change_shows_on_the_next_request(client, clock):
     meeting_id = await _meeting(family_id, title="Mødet før")
     await Room.insert(Room(name="Lokale Alfa"))
     await f.login(client, worker)
-    clock.pin(clock.now(), ticking=False)  # one minute of the key throughout
-    first = await client.get(f"/meetings/{meeting_id}")
-    assert "Mødet før" in first.text and "Lokale Alfa" in first.text
-    hits = MEETING_PAGES.hits
-    assert (await client.get(f"/meetings/{meeting_id}")).text == first.text
-    assert MEETING_PAGES.hits == hits + 1
+    first = await pages.kept_twice(client, clock, f"/meetings/{meeting_id}", MEETING_PAGES)
+    assert "Mødet før" in first and "Lokale Alfa" in first
     # behind the services' back: a meeting's title, and a room (shared)
     await db.fetch('UPDATE "meeting" SET "title" = {} WHERE "id" = {}', "Mødet efter", meeting_id)
     assert "Mødet efter" in (await client.get(f"/meetings/{meeting_id}")).text
@@ -130,25 +110,14 @@ async def test_every_cached_read_is_checked_and_audited(client, clock):
     for _ in range(3):
         assert (await client.get(f"/meetings/{meeting_id}")).status_code == 200
     assert MEETING_PAGES.hits == hits + 2
-    reads = await AuditEvent.count().where(
-        (AuditEvent.entity_id == str(meeting_id)) & (AuditEvent.action == "read")
-        & (AuditEvent.entity == "møde"))
-    assert reads == 3
-    # Taken off the team: refused although the page is cached.
-    await TeamMember.delete().where(TeamMember.family == family_id)
-    assert (await client.get(f"/meetings/{meeting_id}")).status_code == 404
+    await pages.assert_every_view_checked(client, f"/meetings/{meeting_id}", family_id, 3,
+                                          AuditEvent.entity_id == str(meeting_id),
+                                          AuditEvent.entity == "møde")
 
 
 async def test_a_page_is_only_served_to_the_user_it_was_rendered_for(client, other_client, clock):
-    first = await f.user(username="foerste", full_name="Første Rådgiver")
-    second = await f.user(username="anden", full_name="Anden Rådgiver")
-    family_id = await f.family(first, second)
-    meeting_id = await _meeting(family_id)
-    await f.login(client, first)
-    await f.login(other_client, second)
-    clock.pin(clock.now(), ticking=False)
-    await assert_own_page_and_token(client, other_client, f"/meetings/{meeting_id}",
-                                    "Første Rådgiver", "Anden Rådgiver")
+    meeting_id = await _meeting(await pages.two_colleagues(client, other_client))
+    await pages.assert_own_page_and_token(client, other_client, clock, f"/meetings/{meeting_id}")
 
 
 async def test_a_meeting_without_a_family_is_not_cached(client):

@@ -8,11 +8,11 @@ from __future__ import annotations
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
 from coordinator.families import revisions
-from coordinator.families.tables import Family, TeamMember
+from coordinator.families.tables import Family
 from coordinator.network.routes import EDITOR_PAGES
 from coordinator.network.tables import Organisation, Person
 from tests import factories as f
-from tests.support.pages import assert_own_page_and_token, team_members
+from tests.support import pages
 from tests.support.statements import capture_tables
 
 NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
@@ -22,7 +22,7 @@ async def test_every_table_the_editor_reads_is_watched(app, monkeypatch):
     assert await demo.load()
     reading = capture_tables(monkeypatch)
     rendered = 0
-    async with team_members(app) as client_for:
+    async with pages.team_members(app) as client_for:
         for family in await Family.select(Family.id).order_by(Family.id):
             http = await client_for(family["id"])
             if http is None:
@@ -46,12 +46,9 @@ async def test_a_change_shows_on_the_next_request_and_every_view_is_checked(clie
     await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
     await Organisation.insert(Organisation(name="Skolen ved Søen", kind="school"))
     await f.login(client, worker)
-    clock.pin(clock.now(), ticking=False)  # one minute of the key throughout
-    first = await client.get(f"/families/{family_id}/network")
-    assert "Moster Alfa" in first.text and "Skolen ved Søen" in first.text
-    hits = EDITOR_PAGES.hits
-    assert (await client.get(f"/families/{family_id}/network")).text == first.text
-    assert EDITOR_PAGES.hits == hits + 1
+    # the clock stays pinned to one minute of the key throughout
+    first = await pages.kept_twice(client, clock, f"/families/{family_id}/network", EDITOR_PAGES)
+    assert "Moster Alfa" in first and "Skolen ved Søen" in first
     # behind the services' back: the family's person, and the shared directory
     await db.fetch('UPDATE "person" SET "name" = {} WHERE "family" = {}', "Moster Beta", family_id)
     assert "Moster Beta" in (await client.get(f"/families/{family_id}/network")).text
@@ -59,24 +56,14 @@ async def test_a_change_shows_on_the_next_request_and_every_view_is_checked(clie
                    "Skolen ved Åen", "Skolen ved Søen")
     page = (await client.get(f"/families/{family_id}/network")).text
     assert "Skolen ved Åen" in page and "Skolen ved Søen" not in page
-    reads = await AuditEvent.count().where(
-        (AuditEvent.family_id == family_id) & (AuditEvent.action == "read")
-        & (AuditEvent.entity == "netværk: redigering"))
-    assert reads == 4
-    # Taken off the team: refused although the page is cached.
-    await TeamMember.delete().where(TeamMember.family == family_id)
-    assert (await client.get(f"/families/{family_id}/network")).status_code == 404
+    await pages.assert_every_view_checked(client, f"/families/{family_id}/network", family_id, 4,
+                                          AuditEvent.family_id == family_id,
+                                          AuditEvent.entity == "netværk: redigering")
 
 
 async def test_each_user_gets_her_own_page_and_token(client, other_client, clock):
-    first = await f.user(username="foerste", full_name="Første Rådgiver")
-    second = await f.user(username="anden", full_name="Anden Rådgiver")
-    family_id = await f.family(first, second)
-    await f.login(client, first)
-    await f.login(other_client, second)
-    clock.pin(clock.now(), ticking=False)
-    await assert_own_page_and_token(client, other_client, f"/families/{family_id}/network",
-                                    "Første Rådgiver", "Anden Rådgiver")
+    family_id = await pages.two_colleagues(client, other_client)
+    await pages.assert_own_page_and_token(client, other_client, clock, f"/families/{family_id}/network")
 
 
 async def test_the_directory_is_offered_whole_and_escaped(client):
