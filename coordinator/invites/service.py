@@ -234,9 +234,9 @@ def message_text(message: Message) -> str:
     another to the letter (an invitation's .ics attachment repeats its calendar part) is
     read once.
     """
-    chunks = [f"{name}: {_decoded(value)}" for name, value in message.items()]
+    chunks = [line for name, value in message.items() for line in _header_lines(name, value)]
     for part in message.walk():
-        chunks += [f"{name}: {_decoded(value)}" for name, value in part.items()]
+        chunks += [line for name, value in part.items() for line in _header_lines(name, value)]
         if filename := part.get_filename():
             chunks.append(filename)
         if not part.is_multipart():
@@ -246,15 +246,19 @@ def message_text(message: Message) -> str:
     return "\n".join(dict.fromkeys(chunks))
 
 
-def _decoded(value: object) -> str:
-    """A header as its reader sees it: RFC 2047 encoded words decoded."""
+def _header_lines(name: str, value: object) -> list[str]:
+    """A header as written and, where it holds RFC 2047 encoded words, as its reader sees it
+    decoded (decoding can mangle the plain text around an encoded word, so both are read)."""
     text = str(value)
-    if "=?" not in text:
-        return text
-    try:
-        return str(make_header(decode_header(text)))
-    except (ValueError, LookupError, UnicodeDecodeError):
-        return text
+    lines = [f"{name}: {text}"]
+    if "=?" in text:
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except (ValueError, LookupError, UnicodeDecodeError):
+            decoded = text
+        if decoded != text:
+            lines.append(f"{name}: {decoded}")
+    return lines
 
 
 def mailable(participant: redact.ParticipantData) -> bool:
