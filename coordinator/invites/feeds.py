@@ -160,7 +160,8 @@ def _aware(value: Any) -> datetime:
 # max(id) sees every new meeting and participant as count(*) did; neither is ever deleted
 # (participants are marked removed, which bumps the meeting).
 _RESOLVE_WITH_VERSION = (
-    "SELECT t.id, t.kind, t.target_id, t.label, t.last_audited_at, "
+    "SELECT t.id, t.kind, t.target_id, t.label, t.last_audited_at, t.served_etag, "
+    "t.served_modified, t.served_at, "
     "(SELECT max(updated_at) FROM meeting) AS m, (SELECT max(id) FROM meeting) AS mc, "
     "(SELECT max(updated_at) FROM person) AS p, (SELECT max(id) FROM participant) AS pc, "
     "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
@@ -311,6 +312,34 @@ async def _build(row: dict, now: datetime) -> bytes:
     wanted = await _meeting_parts(row["kind"], row["target_id"])
     datas = await load_meetings(wanted)
     return await asyncio.to_thread(lambda: build_publish(_redacted(datas, wanted, now), name))
+
+
+def shared_version(row: dict, current: FeedVersion, settle_seconds: int) -> FeedVersion | None:
+    """The version of the calendar the link was last served in, by any process, while it is
+    still the one to serve: it is current, or younger than ``settle_seconds`` (as
+    ``settled``). A fetch holding it is answered 304 from the token row alone; without it
+    each web process kept its own latest build, a client that received one process's copy
+    got a 200 from the other, and a process without a build made that client wait for one."""
+    etag = row.get("served_etag") or ""
+    if not etag:
+        return None
+    if etag == current.etag:
+        return current
+    served_at = row.get("served_at")
+    if served_at is None or clock.now() - _aware(served_at) >= timedelta(seconds=settle_seconds):
+        return None
+    modified = row.get("served_modified")
+    return FeedVersion(etag, _aware(modified) if modified else current.last_modified)
+
+
+async def record_served(row: dict, served: FeedVersion) -> None:
+    """Note on the link the version just served in full (once per new version, not per
+    fetch), so every process answers a fetch holding it with 304."""
+    if row.get("served_etag") == served.etag:
+        return
+    await FeedToken.update({FeedToken.served_etag: served.etag,
+                            FeedToken.served_modified: served.last_modified,
+                            FeedToken.served_at: clock.now()}).where(FeedToken.id == row["id"])
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,

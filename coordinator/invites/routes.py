@@ -336,14 +336,23 @@ class FeedPageController(Controller):
             raise NotFoundException()
         row, current = found
         await feeds.audit_fetch(row, web.client_address(request))
-        current, building = feeds.settled(row, current, _settings(request).feed_settle_seconds)
-        headers = {"ETag": current.etag, "Last-Modified": format_datetime(current.last_modified, usegmt=True),
-                   "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
-        if feeds.not_modified(current, request.headers.get("if-none-match"),
-                              _http_date(request.headers.get("if-modified-since"))):
-            return 304, headers, b""
+        settle = _settings(request).feed_settle_seconds
+        if_none_match = request.headers.get("if-none-match")
+        if_modified_since = _http_date(request.headers.get("if-modified-since"))
+        shared = feeds.shared_version(row, current, settle)
+        if shared is not None and feeds.not_modified(shared, if_none_match, if_modified_since):
+            return 304, _feed_headers(shared), b""
+        served, building = feeds.settled(row, current, settle)
+        if feeds.not_modified(served, if_none_match, if_modified_since):
+            return 304, _feed_headers(served), b""
         body = await asyncio.shield(building)
-        return 200, {**headers, "Content-Disposition": 'inline; filename="kalender.ics"'}, body
+        await feeds.record_served(row, served)
+        return 200, {**_feed_headers(served), "Content-Disposition": 'inline; filename="kalender.ics"'}, body
+
+
+def _feed_headers(version: feeds.FeedVersion) -> dict[str, str]:
+    return {"ETag": version.etag, "Last-Modified": format_datetime(version.last_modified, usegmt=True),
+            "Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -84,6 +84,11 @@ class FeedToken(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
     last_audited_at = Timestamptz(null=True, default=None)
+    # The version of the calendar last served for this link (any process): a fetch holding
+    # it is answered 304 from this row while it is current or younger than the settle time.
+    served_etag = Varchar(length=40, default="")
+    served_modified = Timestamptz(null=True, default=None)
+    served_at = Timestamptz(null=True, default=None)
 
 
 class ReplyRecord(Table):
