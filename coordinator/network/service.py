@@ -867,17 +867,18 @@ def focus_choices(rows: list[dict]) -> list[tuple[str, str]]:
 
 
 _views: BoundedCache[tuple[int, graph.NetworkSnapshot], tuple[str, Any, Any, dict]] = BoundedCache(
-    "network views", 256)
+    "network views", 4096, max_size=24 * 1024 * 1024, size=lambda views: len(views[0]))
 
 
 def network_views(net: Network) -> tuple[str, Any, Any, dict]:
     """The ecomap SVG, who-does-what, the coordination gaps and each child's network
     strength; computed once per network content (the SVG was ~20 % of the family page).
 
-    Kept in a small LRU keyed by the family id and the snapshot itself (frozen, compared
-    field by field): an entry is reused only for an identical network, so no version has to
-    be kept in step with the writes, and every process is correct on its own. The section
-    is built only after the family's access check; the values are never mutated.
+    Kept in an LRU bounded by the SVGs' size (24 MB, some thousand families), keyed by the
+    family id and the snapshot itself (frozen, compared field by field): an entry is reused
+    only for an identical network, so no version has to be kept in step with the writes,
+    and every process is correct on its own. The section is built only after the family's
+    access check; the values are never mutated.
     """
     key = (net.family_id, net.snapshot)
     cached = _views.get(key)
