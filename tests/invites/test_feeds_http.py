@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from datetime import date, datetime, timedelta
 from email import message_from_string, policy
@@ -84,9 +85,11 @@ async def test_partner_feed_etag_304_and_revocation(client, other_client, monkey
     assert gone.status_code == 404 and "Siden findes ikke" in gone.text
 
 
-async def test_a_feed_settles_before_it_is_rebuilt():
-    """With FEED_SETTLE_SECONDS a change reaches the feed once its latest build is that old:
-    until then the calendar client keeps its copy (304); concurrent fetches share a build."""
+@contextlib.asynccontextmanager
+async def _settling_feed():
+    """A partner's feed with FEED_SETTLE_SECONDS=60, fetched twice at once (one build, one
+    ETag), then its meeting moved: the partner's client, the feed path, the first copy's
+    ETag and the day the meeting moved to."""
     from coordinator.app import create_app
 
     app_clock.pin(app_clock.now())
@@ -99,12 +102,19 @@ async def test_a_feed_settles_before_it_is_rebuilt():
         first, again = await asyncio.gather(partner.get(path), partner.get(path))
         assert first.status_code == again.status_code == 200
         assert first.headers["etag"] == again.headers["etag"]
-        etag = first.headers["etag"]
         meeting = await s.meeting()
         parts = await support.meetings.parts_of(s.meeting_id)
         day = support.working_day(25)
         await support.meetings.set_times(s.worker, meeting, ANY_VERSION,
                                          {parts[0]["key"]: (support.at(day, 9), support.at(day, 10))})
+        yield partner, path, first.headers["etag"], day
+    cache.clear_all()
+
+
+async def test_a_feed_settles_before_it_is_rebuilt():
+    """With FEED_SETTLE_SECONDS a change reaches the feed once its latest build is that old:
+    until then the calendar client keeps its copy (304); concurrent fetches share a build."""
+    async with _settling_feed() as (partner, path, etag, day):
         app_clock.advance(timedelta(seconds=30))
         assert (await partner.get(path, headers={"If-None-Match": etag})).status_code == 304
         app_clock.advance(timedelta(seconds=31))
@@ -112,41 +122,23 @@ async def test_a_feed_settles_before_it_is_rebuilt():
         assert moved.status_code == 200 and moved.headers["etag"] != etag
         [event] = Calendar.from_ical(moved.content).walk("VEVENT")
         assert event["DTSTART"].dt == support.at(day, 9)
-    cache.clear_all()
 
 
 async def test_every_process_answers_304_for_the_version_any_process_served(monkeypatch):
     """Each web process keeps its own builds; the version served is kept on the link, so a
     process that never built the calendar still answers a client holding it with 304 (no
     build, no wait) while it settles, and the change arrives once the settle time is up."""
-    from coordinator.app import create_app
 
-    app_clock.pin(app_clock.now())
-    app = create_app(conftest.test_settings(feed_settle_seconds=60))
-    s = await support.scenario()
-    await support.send(s)
-    async with conftest.http_client(app) as leader_client, conftest.http_client(app) as partner:
-        path = await create_feed(leader_client, await factories.user("leder"),
-                                 "partner_organisation", await school_id(), "Østre Skole")
-        first = await partner.get(path)
-        assert first.status_code == 200
-        etag = first.headers["etag"]
-        meeting = await s.meeting()
-        parts = await support.meetings.parts_of(s.meeting_id)
-        day = support.working_day(25)
-        await support.meetings.set_times(s.worker, meeting, ANY_VERSION,
-                                         {parts[0]["key"]: (support.at(day, 9), support.at(day, 10))})
+    async def must_not_build(*args):
+        raise AssertionError("a fetch holding the served version must not build")
+
+    async with _settling_feed() as (partner, path, etag, day):
         app_clock.advance(timedelta(seconds=30))
         cache.clear_all()  # the fetch reaches another process: none of its builds are here
-
-        async def must_not_build(*args):
-            raise AssertionError("a fetch holding the served version must not build")
-
         monkeypatch.setattr(feeds, "_build", must_not_build)
         held = await partner.get(path, headers={"If-None-Match": etag})
         assert held.status_code == 304 and held.headers["etag"] == etag
-        head = await partner.head(path, headers={"If-None-Match": etag})
-        assert head.status_code == 304
+        assert (await partner.head(path, headers={"If-None-Match": etag})).status_code == 304
         monkeypatch.undo()
         app_clock.advance(timedelta(seconds=31))
         cache.clear_all()
@@ -159,8 +151,7 @@ async def test_every_process_answers_304_for_the_version_any_process_served(monk
         monkeypatch.setattr(feeds, "_build", must_not_build)
         again = await partner.get(path, headers={"If-None-Match": moved.headers["etag"]})
         assert again.status_code == 304
-    monkeypatch.undo()
-    cache.clear_all()
+        monkeypatch.undo()
 
 
 @pytest.mark.parametrize("path", ["/feeds/forkert.ics", "/feeds/" + "a" * 43 + ".ics", "/feeds/abc"])
