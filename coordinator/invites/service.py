@@ -312,6 +312,11 @@ class _Telling:
         return found
 
 
+def _part_of_uid(settings: Settings, data: redact.MeetingData) -> dict[str, str]:
+    """The part (key) each of the meeting's event UIDs is about."""
+    return {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key for part in data.parts}
+
+
 def _telling(settings: Settings, data: redact.MeetingData, participant: redact.ParticipantData,
              kind: MailKind, now: datetime, revision: int | None) -> _Telling:
     method = "CANCEL" if kind in (MailKind.CANCELLATION, MailKind.REMOVAL) else "REQUEST"
@@ -321,8 +326,7 @@ def _telling(settings: Settings, data: redact.MeetingData, participant: redact.P
     redacted = redact.events_for_recipient(
         data, participant.id, mail_from=settings.mail_from, uid_domain=uid_domain(settings),
         dtstamp=now, url=None, only_recipient=method == "CANCEL")
-    part_of_uid = {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key
-                   for part in data.parts}
+    part_of_uid = _part_of_uid(settings, data)
     return _Telling(participant, kind, method, redacted,
                     [(event, part_of_uid[event.uid]) for event in redacted.events],
                     f"{data.id}:{participant.id}:{data.sequence}:{method}", revision)
@@ -462,8 +466,7 @@ async def _tell(settings: Settings, data: redact.MeetingData, tellings: list[_Te
                 gone = redact.events_for_dropped_parts(
                     data, participant.id, dropped, mail_from=settings.mail_from,
                     uid_domain=uid_domain(settings), dtstamp=now)
-                part_of_uid = {redact.uid_for(data.id, part.key, uid_domain(settings)): part.key
-                               for part in data.parts}
+                part_of_uid = _part_of_uid(settings, data)
                 for event in gone.events:
                     part = part_of_uid[event.uid]
                     if _dedupe_key(data, participant.id, "CANCEL", part, None) not in outbox.taken:

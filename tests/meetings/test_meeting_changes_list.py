@@ -46,3 +46,12 @@ async def test_a_short_history_is_listed_whole(client, clock):
     listed = page.split("Ændringer, deltagerne får besked om", 1)[1].split("</ul>", 1)[0]
     assert listed.count("<li>") == 2
     assert "tidligere ændringer" not in page
+
+
+async def test_one_older_change_is_counted_in_the_singular(client, clock):
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting_id = await _meeting_with_changes(family_id, CHANGES_SHOWN + 1, clock.now() - timedelta(days=9))
+    await f.login(client, worker)
+    page = (await client.get(f"/meetings/{meeting_id}")).text
+    assert "Og 1 tidligere ændring." in page
