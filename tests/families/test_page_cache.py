@@ -72,7 +72,7 @@ async def test_every_table_the_family_page_reads_is_watched(app, monkeypatch):
         for family in await Family.select(Family.id).order_by(Family.id):
             member = await TeamMember.select(
                 TeamMember.user.username.as_alias("username")).where(
-                TeamMember.family == family["id"]).first()
+                TeamMember.family == family["id"]).order_by(TeamMember.id).first()
             username = member["username"]
             if username not in clients:
                 clients[username] = await http_client(app).__aenter__()
