@@ -21,6 +21,7 @@ from coordinator.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+SCREENSHOT_TIMEOUT_MS = 60_000
 AXE_SOURCE_PATH = Path(__file__).with_name("vendor") / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 
@@ -72,10 +73,15 @@ async def axe_check(page: Page) -> None:
 
 
 async def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png (not committed)."""
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png (not committed).
+
+    A full-page capture of a tall page is rasterised in software; on a loaded two-core CI
+    machine it once took longer than the 10 s that suits every interaction, so captures get
+    their own, longer limit (``SCREENSHOT_TIMEOUT_MS``).
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
     return path
 
 

@@ -19,7 +19,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.browser.helpers import ROOT, SCREENSHOTS, axe_check, login, tab_to
+from tests.browser.helpers import ROOT, SCREENSHOT_TIMEOUT_MS, SCREENSHOTS, axe_check, login, tab_to
 
 WIDE = {"width": 1366, "height": 900}
 PHONE = {"width": 360, "height": 740}
@@ -71,7 +71,7 @@ async def shot(page: Page, name: str) -> None:
     """The window as the user sees it (not the whole long page) as
     test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), timeout=30_000)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), timeout=SCREENSHOT_TIMEOUT_MS)
 
 
 def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:

@@ -19,8 +19,17 @@ from playwright.async_api import Page, expect
 
 from coordinator.demo import SURNAMES
 from coordinator.meetings import planner
-from tests.browser.helpers import (SCREENSHOTS, axe_check, login, mails_to, shot, tab_to,
-                                   text_part, type_datetime)
+from tests.browser.helpers import (
+    SCREENSHOT_TIMEOUT_MS,
+    SCREENSHOTS,
+    axe_check,
+    login,
+    mails_to,
+    shot,
+    tab_to,
+    text_part,
+    type_datetime,
+)
 
 # Demo family 8 is sara's, at the crisis centre, with no familierådslagning (stage "missing":
 # 8 % 8 == 0) and no BIC father assessment (variant 8 % 4 == 0): coordinator/meetings/demo.py.
@@ -119,7 +128,7 @@ async def test_step1_sara_adds_a_grandmother_and_the_teacher_and_sees_them_on_th
     await expect(row_of(people, TEACHER)).to_contain_text(TEACHER_SCHOOL)
     await axe_check(page)
     await shot(page, "journey-1-network-map")
-    await ecomap.screenshot(path=str(SCREENSHOTS / "journey-1-map-only.png"))
+    await ecomap.screenshot(path=str(SCREENSHOTS / "journey-1-map-only.png"), timeout=SCREENSHOT_TIMEOUT_MS)
     journey.family_path = journey_family
 
 
