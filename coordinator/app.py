@@ -38,7 +38,10 @@ from coordinator.settings import BASE_DIR, Settings, use_settings
 from coordinator.trappe.routes import ROUTE_HANDLERS as TRAPPE_ROUTES
 
 # Paths exempt from CSRF: no browser session is involved (token in the path or header).
-CSRF_EXEMPT = ["^/inbound/"]
+# A calendar feed is fetched by calendar programs that keep no cookies: without the
+# exemption every fetch, 304s included, would be answered with a new CSRF cookie.
+FEED_FETCH = r"^/feeds/[^/]+\.ics$"
+CSRF_EXEMPT = ["^/inbound/", FEED_FETCH]
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -179,7 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],
-        middleware=[DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello"])],
+        middleware=[DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello", FEED_FETCH])],
         csrf_config=csrf,
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment()),

@@ -348,3 +348,24 @@ async def test_an_open_series_feed_gives_every_instance_its_offset(client, other
              if i.decoded("DTSTART").replace(tzinfo=None).replace(tzinfo=as_written).utcoffset()
              != i.decoded("DTSTART").utcoffset()]
     assert wrong == []
+
+
+async def test_a_feed_fetch_sets_no_cookie_and_the_feed_page_stays_protected(client, other_client):
+    """Calendar programs keep no cookies: a fetch (200, 304, HEAD, 404) is answered without
+    one, a browser's session cookie sent along changes nothing, and the pages that manage
+    feed links keep their CSRF protection."""
+    s = await support.scenario()
+    await support.send(s)
+    path = await create_feed(client, s.worker, "user", s.worker.id, "Mine møder")
+    got = await other_client.get(path)
+    assert got.status_code == 200 and "set-cookie" not in got.headers
+    for response in (await other_client.get(path, headers={"If-None-Match": got.headers["etag"]}),
+                     await other_client.head(path), await other_client.get("/feeds/forkert.ics"),
+                     await client.get(path)):
+        assert "set-cookie" not in response.headers, response.status_code
+    assert (await client.get(path)).content == got.content  # the same calendar with a session
+    # the link management is not exempt: a revoke without the CSRF token is refused
+    token_id = (await FeedToken.select(FeedToken.id).first())["id"]
+    refused = await client.post(f"/feeds/{token_id}/revoke")
+    assert refused.status_code == 403
+    assert (await other_client.get(path)).status_code == 200
