@@ -139,6 +139,14 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     rows_of: dict[int, list[dict]] = {}
     for row in rows:
         rows_of.setdefault(row["meeting"], []).append(row)
+    # Every protected place (crisis centres) is withheld from the non-entitled wherever it
+    # is written, not only when the meeting is held there: the same facts for every meeting
+    # (at national scale some 250 of them), so they are gathered once, and a place (typed
+    # text, room, organisation) is checked against them once however many meetings share it.
+    terms = tuple(t for o in orgs.values() if o["location_protected"]
+                  for t in protected.organisation_facts(o["name"], o["address"], o["phone"],
+                                                        o["email"], o["kind"]))
+    places: dict[tuple[Any, ...], place.Place] = {}
     result = []
     for meeting in meetings:
         # A meeting between organisations (an agreement evaluation) has no family and so
@@ -162,9 +170,18 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         # has no family: its title is all there is).
         partner_title = "" if meeting["family"] is None or meeting["title_to_partners"] else \
             safety.partner_title(meeting["kind"], children.get(meeting["family"], []))
-        result.append(_meeting_data(meeting, own_parts, participants, people, orgs,
-                                    base.get(meeting["id"], meeting["sequence"]), partner_title,
-                                    rooms.get(meeting.get("room"))))
+        org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
+        room = rooms.get(meeting.get("room"))
+        where_key = (meeting["location"], meeting.get("room") if room else None,
+                     meeting["location_organisation"] if org else None)
+        if where_key not in places:
+            # The one place the meeting page shows too (meetings/place.py): the typed text,
+            # else the booked room, else the organisation; protected when any of them is a
+            # protected place or the text names one.
+            places[where_key] = place.place_of(meeting["location"], room, org, terms)
+        result.append(_meeting_data(meeting, own_parts, participants, people, terms,
+                                    places[where_key], base.get(meeting["id"], meeting["sequence"]),
+                                    partner_title))
     return result
 
 
@@ -180,18 +197,8 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
-                  orgs: Mapping[int, Mapping[str, Any]], base_sequence: int,
-                  partner_title: str = "", room: Mapping[str, Any] | None = None
-                  ) -> redact.MeetingData:
-    org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
-    # Every protected place (crisis centres) is withheld from the non-entitled wherever it
-    # is written, not only when the meeting is held there.
-    terms = [t for o in orgs.values() if o["location_protected"]
-             for t in protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])]
-    # The one place the meeting page shows too (meetings/place.py): the typed text, else
-    # the booked room, else the organisation; protected when any of them is a protected
-    # place or the text names one.
-    where = place.place_of(meeting["location"], room, org, terms)
+                  terms: tuple[str, ...], where: place.Place, base_sequence: int,
+                  partner_title: str = "") -> redact.MeetingData:
     text, at_protected_place = where.text, where.protected
     active = [p for p in participants if not p.removed]
     s_parts = tuple(

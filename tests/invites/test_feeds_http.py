@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email import message_from_string, policy
 
@@ -17,6 +18,7 @@ from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
+from coordinator.invites import service as invites
 from coordinator.invites.tables import FeedToken
 from coordinator.meetings import safety
 from coordinator.network.tables import Organisation
@@ -369,3 +371,41 @@ async def test_a_feed_fetch_sets_no_cookie_and_the_feed_page_stays_protected(cli
     refused = await client.post(f"/feeds/{token_id}/revoke")
     assert refused.status_code == 403
     assert (await other_client.get(path)).status_code == 200
+
+
+async def test_a_meeting_is_redacted_for_feeds_once_per_input_and_again_when_it_changes(monkeypatch):
+    """Feeds keep each meeting's redacted events under a digest of everything the redaction
+    reads: an unchanged meeting is not redacted again, and any change to what it reads –
+    here a protected fact that appears in its description – is redacted afresh."""
+    s = await support.scenario()
+    await support.send(s)
+    cache.clear_all()
+    data = await invites.load_meeting(s.meeting_id)
+    data = replace(data, safety_meeting=replace(data.safety_meeting,
+                                                description="Vi mødes ved Lyngvej 3 i Hammel."))
+    wanted = {s.meeting_id: {part.key for part in data.parts}}
+    first_stamp = datetime(2026, 1, 5, 8, tzinfo=CPH)
+    first = feeds._redacted([data], wanted, first_stamp)
+    assert first and all("Lyngvej 3" in event.description for event in first)
+    assert all(event.dtstamp == first_stamp for event in first)
+
+    calls = 0
+    original = feeds.redact.events_for_feed
+
+    def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(feeds.redact, "events_for_feed", counting)
+    later = datetime(2026, 1, 5, 9, tzinfo=CPH)
+    again = feeds._redacted([data], wanted, later)
+    assert calls == 0  # the same input: kept
+    assert [replace(e, dtstamp=first_stamp) for e in again] == first
+    assert all(event.dtstamp == later for event in again)  # stamped with this build's time
+    protected_now = replace(data, safety_meeting=replace(
+        data.safety_meeting,
+        sensitive_terms=(*data.safety_meeting.sensitive_terms, "Lyngvej 3, 8450 Hammel")))
+    changed = feeds._redacted([protected_now], wanted, later)
+    assert calls == 1  # a new protected fact is a new input
+    assert changed and all("Lyngvej" not in event.description for event in changed)
