@@ -675,7 +675,7 @@ def _check_text(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
 # --------------------------------------------------------------------------- redaction
 
 
-def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) -> list[str]:
+def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) -> protected.Facts:
     """Strings this recipient must never receive: the ``protected_strings`` of the view."""
     withheld: list[str] = []
     if not _entitled_to_sensitive(recipient):
@@ -694,7 +694,9 @@ def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) 
     for value in withheld:
         if value.strip():
             unique.setdefault(value, None)
-    return list(unique)
+    # The protected places' facts are the same for every meeting: searched for as one.
+    shared = meeting.sensitive_terms if not _entitled_to_sensitive(recipient) else ()
+    return protected.Facts(unique, shared=shared)
 
 
 def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeting: Meeting) -> str:
@@ -703,8 +705,7 @@ def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeti
         for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
             if location.sensitive:
                 text = _replace_loose(text, location.text, NEUTRAL_LOCATION)
-        for term in meeting.sensitive_terms:
-            text = _replace_loose(text, term, NEUTRAL_LOCATION)
+        text = protected.replace_each(text, meeting.sensitive_terms, NEUTRAL_LOCATION)
     for other in index.values():
         if other.id == recipient.id:
             continue
@@ -765,7 +766,7 @@ def redact_for_recipient(
         location_shown=location_shown,
         parts=tuple(part_views),
         attendees=attendees,
-        protected_strings=tuple(withheld),
+        protected_strings=withheld,
     )
 
 
@@ -774,7 +775,7 @@ def _visible_attendees(
     recipient: Person,
     index: Mapping[str, Person],
     own_parts: list[MeetingPart],
-    withheld: list[str],
+    withheld: protected.Facts,
 ) -> tuple[VisibleAttendee, ...]:
     own_keys = [part.key for part in own_parts]
     result = []

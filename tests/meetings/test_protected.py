@@ -1,5 +1,7 @@
 """Protected facts match every spelling of them, and nothing else (pure, no database)."""
 
+import pickle
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -125,3 +127,34 @@ def test_the_phone_shortcut_reads_digits_of_any_script():
     assert protected.find("Ring 70 10 95 41 i dag", [_PHONE]) == [_PHONE]
     assert protected.find("Ring 70 10 95 4 1 i dag", [_PHONE]) == [_PHONE]
     assert protected.find("Ring 70 10 95 4a1 i dag", [_PHONE]) == []
+
+
+_SPELLINGS = st.lists(st.sampled_from([
+    "Lyngbakken", "0", "8999", "Krisecenteret", "krisecentret", "7010", "2030", "+45",
+    "krisecenter.example.dk", "post@", "mor@example.net", "MOR@EXAMPLE.NET", "Søndre", "Sondre",
+    "Allé", "alle", "4", "Aarhus", "70 10 11 12", "Randers", " ", ", ", "\r\n ", "\\,", "é", "x",
+    "&nbsp;", "ſ", "K", "@"]), max_size=14).map("".join) | st.text(max_size=60)
+_OWN = ("Emma Demo Holm", "far@example.net", "Skjultvej 7, 8450 Hammel")
+
+
+@given(_SPELLINGS)
+def test_facts_with_shared_places_find_and_replace_exactly_as_plain_facts(text):
+    """``Facts`` searches for the shared facts (the protected places') with one pattern and
+    goes through them one by one only where it finds something: every answer is the same as
+    the plain tuple's, for find, replace and replace_each."""
+    plain = (*_OWN, *CENTRE, *HOME)
+    shared = protected.Facts(plain, shared=(*CENTRE, *HOME))
+    assert protected.find(text, shared) == protected.find(text, plain)
+    assert protected.replace(text, shared, "·") == protected.replace(text, plain, "·")
+    one_by_one = text
+    for fact in CENTRE:
+        one_by_one = protected.replace(one_by_one, (fact,), "·")
+    assert protected.replace_each(text, CENTRE, "·") == one_by_one
+    assert protected.mentions(text, CENTRE) == bool(
+        any(p.search(protected.replace(text, (), "")) for f in CENTRE for p in protected.patterns(f)))
+
+
+def test_shared_facts_survive_pickling_and_compare_as_tuples():
+    facts = protected.Facts(("a", "b"), shared=("b",))
+    again = pickle.loads(pickle.dumps(facts))
+    assert again == ("a", "b") and again.shared == ("b",) and isinstance(again, protected.Facts)
