@@ -158,6 +158,17 @@ def trigger_statements(engine_name: str, tables: list[str] | None = None) -> lis
             for statement in _sqlite_triggers(table, WATCHED[table])]
 
 
+_SHARED_STAMP = f'SELECT "stamp" FROM "content_revision" WHERE "family_id" = {GLOBAL}'
+
+
+async def shared_stamp() -> str:
+    """The stamp of the shared data (organisations, rooms, users, agreements); empty while
+    nothing shared has been written since the data was loaded (the first write stamps it).
+    Read it before the data it keys, as the pages do."""
+    rows = await db.fetch(_SHARED_STAMP, quick=True)
+    return (rows[0]["stamp"] or "") if rows else ""
+
+
 async def installed_triggers() -> set[str]:
     """The watched tables that carry a content-stamp trigger in the live schema."""
     if db.engine_name() == "postgresql":

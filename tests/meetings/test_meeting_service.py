@@ -12,6 +12,7 @@ from coordinator.auth.policy import Action, Audience
 from coordinator.db import ANY_VERSION
 from coordinator.meetings import flows, kinds, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
+from coordinator.network import tables as net
 from tests import factories as f
 from tests.meetings import support as s
 
@@ -282,3 +283,24 @@ def test_readers_outside_the_team_see_nobodys_contact_data():
     for key in ("email", "person_phone", "person_address", "rsvp_comment", "contact_note"):
         assert shown[key] == "", key
     assert shown["name"] == "Grethe Mormor"
+
+
+async def test_the_place_picker_is_read_again_when_an_organisation_changes():
+    """The picker's option tags are kept under the shared data's stamp: unchanged, the same
+    tags; an organisation renamed or marked as a protected place shows at once, and the
+    narrow picker never names a protected place."""
+    [org] = await net.Organisation.insert(net.Organisation(name="Bibliotekets mødesal", kind="other",
+                                                           sector="other"))
+    first = await service.organisation_choices()
+    assert first is await service.organisation_choices()  # nothing changed: kept
+    tag = f'<option value="{org["id"]}" selected>Bibliotekets mødesal</option>'
+    assert tag in first.options(org["id"]) and tag in first.options(org["id"], narrow=True)
+    await net.Organisation.update({net.Organisation.name: "Tilflugtsstedet",
+                                   net.Organisation.location_protected: True}).where(
+        net.Organisation.id == org["id"])
+    changed = await service.organisation_choices()
+    assert f'<option value="{org["id"]}">Tilflugtsstedet (beskyttet adresse)</option>' in changed.options()
+    narrow = changed.options(org["id"], narrow=True)
+    assert "Tilflugtsstedet" not in narrow and "Bibliotekets" not in narrow
+    assert (f'<option value="{org["id"]}" selected>Beskyttet adresse – oplyses af socialrådgiveren'
+            '</option>') in narrow
