@@ -11,6 +11,7 @@ import pytest
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal, may_assign_in_unit, may_lead_unit
 from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
 from coordinator.families import units
 from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import flows
@@ -163,6 +164,26 @@ async def test_a_long_colleague_list_offers_the_units_near_the_family(monkeypatc
     assert [c["full_name"] for c in near] == ["Mikkel Familie"]
     view = await cases.team_view(own, "")  # the team's own unit (Krisecentret) is near
     assert [c["full_name"] for c in view.colleagues] == ["Jonas Centret"]
+
+
+async def test_the_colleague_list_follows_the_users_at_once():
+    """The active users behind the list are kept under the shared data's stamp: a new
+    colleague shows at once, one who left is gone at once, and a caller that changes the
+    list it got changes nobody else's."""
+    from coordinator.families import cases
+
+    leader, sara, jonas, mikkel, own, other = await _unit_world()
+    roles = [Role.SOCIALRAADGIVER.value]
+    names = lambda rows: [c["full_name"] for c in rows]  # noqa: E731
+    first = await cases.colleague_choices(roles, [sara.id], set())
+    assert names(first) == ["Jonas Centret", "Mikkel Familie"]
+    first[0]["full_name"] = "Ændret af en kalder"
+    assert names(await cases.colleague_choices(roles, [sara.id], set())) == ["Jonas Centret",
+                                                                             "Mikkel Familie"]
+    await f.user("socialraadgiver", full_name="Anna Ny")
+    await User.update({User.active: False}).where(User.id == jonas.id)
+    assert names(await cases.colleague_choices(roles, [sara.id], set())) == ["Anna Ny",
+                                                                             "Mikkel Familie"]
 
 
 # ------------------------------------------------------------ a large unit, a page at a time
