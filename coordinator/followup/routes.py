@@ -33,7 +33,6 @@ from coordinator.followup import agenda, charts, criteria, service, trend, trend
 from coordinator.meetings import kinds
 from coordinator.method import service as method
 from coordinator.satisfaction import rules as satisfaction_rules
-from coordinator.satisfaction import service as satisfaction
 from coordinator.trappe import service as trappe
 
 EXTRA_ITEM_ROWS = 3
@@ -138,7 +137,7 @@ class FollowupController(Controller):
         figures = report.figures
         shares = [figures.fgc_assessed, figures.father_assessed, figures.followups_on_time]
         bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s in shares]
-        trappe_counts = await trappe.criterion_counts(start, end)
+        trappe_counts = report.trappe
         trappe_share = criteria.trappe_used(trappe_counts.meeting, trappe_counts.families)
         years = {str(y): figures.returning_by_year.get(y, 0)
                  for y in range(start.year, end.year + 1)}
@@ -149,7 +148,7 @@ class FollowupController(Controller):
             "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,
             "bars_svg": charts.horizontal_bars(
                 bars, "Succeskriterier", "Andel af de aktuelle familier for hvert kriterium."),
-            "sat": await satisfaction.figures(start, end),
+            "sat": report.satisfaction,
             "answered_target": satisfaction_rules.ANSWERED_TARGET_PERCENT,
             "supported_target": satisfaction_rules.SUPPORTED_TARGET_PERCENT,
             "satisfaction_drill_down": web.user_of(request).role in roles.LEADERS,

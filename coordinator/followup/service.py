@@ -43,6 +43,9 @@ from coordinator.meetings.tables import (
     FgcTask,
     Meeting,
 )
+from coordinator.satisfaction import rules as satisfaction
+from coordinator.satisfaction import service as satisfaction_service
+from coordinator.trappe import service as trappe
 
 AGENDA_ENTITY = "teammøde-dagsorden"
 BIC_ENTITY = "BIC-fædre"
@@ -318,6 +321,8 @@ class CriteriaReport:
     current_families: int
     at_crisis_centre: int
     counted_at: datetime  # when the database was asked (the page says so)
+    trappe: trappe.CriterionCounts  # Randers-trappen in use for the children at the centre
+    satisfaction: satisfaction.SatisfactionFigures  # the move-outs' and the support answers
 
 
 # Hand-written statements: each figure is counted by the database, with sub-selects rather
@@ -447,12 +452,14 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
         criteria.returning_from_later_stays((r["family"], r["started_on"]) for r in later),
         await agreements_overdue(measured_on))
     return CriteriaReport(start, end, measured_on, figures, current, at_centre,
-                          clock.now())
+                          clock.now(), await trappe.criterion_counts(start, end),
+                          await satisfaction_service.figures(start, end))
 
 
-# Success criteria are counted over every family, meeting and agreement: ~0.6 s at national
-# scale. Leaders follow them per month, so a report is kept for a minute per period and
-# process (the page says when it was counted); the counts hold no family data.
+# Success criteria are counted over every family, meeting and agreement (Randers-trappen
+# and the satisfaction answers included): ~0.6 s at national scale. Leaders follow them per
+# month, so a report is kept for a minute per period and process (the page says when it
+# was counted); the counts hold no family data.
 CRITERIA_FRESH_SECONDS = 60
 _criteria_reports: FlightCache[tuple[date, date, date], CriteriaReport] = FlightCache(
     "success criteria", 64, CRITERIA_FRESH_SECONDS)
