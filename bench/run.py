@@ -367,15 +367,20 @@ def inprocess_slots(url: str, meeting_id: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def inprocess_cold(url: str, state: dict, path: str, requests: int = 100) -> dict:
+    """A page rendered from the database every time, as after a change (the page cache
+    bypassed; bench/inprocess.py --cold), for the benchmark's socialrådgiver."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET}
+    out = subprocess.run([sys.executable, str(BENCH / "inprocess.py"), path,
+                          "--user", state["bench_user"], "--password", state["password"],
+                          "--requests", str(requests), "--cold", "--json"], env=env,
+                         capture_output=True, text=True, check=True, cwd=DATA_DIR).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def inprocess_family_cold(url: str, state: dict) -> dict:
     """The family page rendered from the database every time (bench/inprocess.py --cold)."""
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET}
-    out = subprocess.run([sys.executable, str(BENCH / "inprocess.py"),
-                          f"/families/{state['family_id']}", "--user", state["bench_user"],
-                          "--password", state["password"], "--requests", "100", "--cold",
-                          "--json"], env=env, capture_output=True, text=True, check=True,
-                         cwd=DATA_DIR).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return inprocess_cold(url, state, f"/families/{state['family_id']}")
 
 
 # ------------------------------------------------------------------------ a run
