@@ -516,7 +516,8 @@ async def _location(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           participants: list[dict], family: Mapping[str, Any] | None,
-                          facts: tuple[str, ...] | None = None) -> list[safety.Finding]:
+                          facts: tuple[str, ...] | None = None,
+                          approval_rows: list[dict] | None = None) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending)."""
     if facts is None:
         facts = await protected_facts()
@@ -527,10 +528,12 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         safety.MeetingPart(part["key"], part["label"], frozenset(
             p["safety_id"] for p in participants if part["key"] in p["part_keys"]))
         for part in parts)
+    if approval_rows is None:
+        approval_rows = await SafetyApproval.select().where(SafetyApproval.meeting == meeting["id"])
     approvals = tuple(
         safety.Approval(a["person_a"], a["person_b"] or "", a["part_key"], a["reason"],
                         f"user:{a['approved_by']}" if a["approved_by"] else "")
-        for a in await SafetyApproval.select().where(SafetyApproval.meeting == meeting["id"]))
+        for a in approval_rows)
     pairs = await net.KeepApart.select().where(
         net.KeepApart.family == meeting["family"]) if meeting["family"] else []
     keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
@@ -554,12 +557,12 @@ async def meeting_view(meeting: dict, family: dict | None,
     facts = await protected_facts()
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
-    findings = await safety_findings(meeting, parts, participants, family, facts)
-    where = await _place(meeting, facts)
-    location_protected = where.protected
     approvals = await SafetyApproval.select(
         *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
     ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
+    findings = await safety_findings(meeting, parts, participants, family, facts, approvals)
+    where = await _place(meeting, facts)
+    location_protected = where.protected
     changes = await MeetingChange.select().where(MeetingChange.meeting == meeting["id"]
                                                  ).order_by(MeetingChange.id, ascending=False
                                                             ).limit(CHANGES_SHOWN)
@@ -1586,6 +1589,21 @@ GRAPH_KIND = {"familieraadslagning": "familieraadslagning",
 GRAPH_PART = {"private_time": "family_time"}
 
 
+_suggestions: BoundedCache[tuple[graph.NetworkSnapshot, str], tuple[graph.Suggestion, ...]] = \
+    BoundedCache("invite suggestions", 256)
+
+
+def _invite_suggestions(snapshot: graph.NetworkSnapshot, kind: str
+                        ) -> tuple[graph.Suggestion, ...]:
+    """``graph.invite_suggestions``, kept per network as it is (the snapshot is the key, as
+    for the network views): a change of the meeting does not change the family's network."""
+    kept = _suggestions.get((snapshot, kind))
+    if kept is None:
+        kept = tuple(graph.invite_suggestions(snapshot, kind))
+        _suggestions.put((snapshot, kind), kept)
+    return kept
+
+
 async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) -> list[dict]:
     """People from the family's network ranked for this meeting, with the graph's reason,
     the parts of THIS meeting to invite them to, and any warning; those already invited
@@ -1594,7 +1612,7 @@ async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) 
         return []
     try:
         snapshot = (await network_service.load_network(meeting["family"])).snapshot
-        suggestions = graph.invite_suggestions(snapshot, GRAPH_KIND.get(meeting["kind"], "statusmoede"))
+        suggestions = _invite_suggestions(snapshot, GRAPH_KIND.get(meeting["kind"], "statusmoede"))
     except (ValueError, KeyError):  # an inconsistent network must not break the page
         return []
     kind = kinds.get_kind(meeting["kind"])
