@@ -29,6 +29,7 @@ from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.cache import BoundedCache
+from coordinator.families import revisions
 from coordinator.invites import redact
 from coordinator.invites.ical import CalendarEvent, Person, build_publish
 from coordinator.invites.service import (
@@ -160,12 +161,15 @@ def _aware(value: Any) -> datetime:
 # one index lookup (the updated_at indexes come with the invites migration "feed version
 # indexes"), where count(*) scanned 1 M meetings and 6.7 M participants at national scale.
 # max(id) sees every new meeting and participant as count(*) did; neither is ever deleted
-# (participants are marked removed, which bumps the meeting).
+# (participants are marked removed, which bumps the meeting). The shared data's content
+# stamp (families/revisions.py) sees the organisations and rooms whose protected places
+# the redaction withholds: a place marked protected later is withheld at the next build.
 _RESOLVE_WITH_VERSION = (
     "SELECT t.id, t.kind, t.target_id, t.label, t.last_audited_at, t.served_etag, "
     "t.served_modified, t.served_at, "
     "(SELECT max(updated_at) FROM meeting) AS m, (SELECT max(id) FROM meeting) AS mc, "
     "(SELECT max(updated_at) FROM person) AS p, (SELECT max(id) FROM participant) AS pc, "
+    f"(SELECT r.stamp FROM content_revision r WHERE r.family_id = {revisions.GLOBAL}) AS gs, "
     "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
     "(SELECT s.version FROM meeting_series s WHERE s.id = t.target_id) AS sv "
     "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL")
@@ -185,7 +189,7 @@ async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
     else:
         stamps = [_aware(v) for v in (row["m"], row["p"]) if v]
         stamp = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
-        basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}"
+        basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}:{row['gs'] or ''}"
     digest = hashlib.sha256(f"{row['id']}:{row['kind']}:{row['target_id']}:{basis}".encode()).hexdigest()
     return row, FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0))
 

@@ -21,6 +21,7 @@ from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import FeedToken
 from coordinator.meetings import safety
+from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Organisation
 from tests import conftest, factories
 from tests.invites import support
@@ -409,3 +410,27 @@ async def test_a_meeting_is_redacted_for_feeds_once_per_input_and_again_when_it_
     changed = feeds._redacted([protected_now], wanted, later)
     assert calls == 1  # a new protected fact is a new input
     assert changed and all("Lyngvej" not in event.description for event in changed)
+
+
+async def test_a_place_marked_protected_later_leaves_the_feeds_at_the_next_build(client, other_client):
+    """Organisations and rooms are shared data: marking the meeting's place as a protected
+    place changes every feed's version (the shared content stamp), so a partner's calendar
+    client holding the old copy gets the feed again, without the place."""
+    s = await support.scenario()
+    [hall] = await Organisation.insert(Organisation(name="Bydelshuset Nordlys", kind="other",
+                                                    sector="other"))
+    await Meeting.update({Meeting.location_organisation: hall["id"], Meeting.location: ""}).where(
+        Meeting.id == s.meeting_id)
+    await support.send(s)
+    path = await create_feed(client, await factories.user("leder"), "partner_organisation",
+                             await school_id(), "Østre Skole")
+    first = await other_client.get(path)
+    [event] = Calendar.from_ical(first.content).walk("VEVENT")
+    assert "Bydelshuset Nordlys" in str(event["LOCATION"])
+    etag = first.headers["etag"]
+    assert (await other_client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    await Organisation.update({Organisation.location_protected: True}).where(
+        Organisation.id == hall["id"])
+    again = await other_client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 200 and again.headers["etag"] != etag
+    assert b"Nordlys" not in again.content
