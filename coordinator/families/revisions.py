@@ -19,6 +19,8 @@ rebuilds a watched table installs them again); starting a process installs nothi
 
 from __future__ import annotations
 
+import secrets
+
 from coordinator import db
 from coordinator.db import triggers
 
@@ -159,14 +161,22 @@ def trigger_statements(engine_name: str, tables: list[str] | None = None) -> lis
 
 
 _SHARED_STAMP = f'SELECT "stamp" FROM "content_revision" WHERE "family_id" = {GLOBAL}'
+_FIRST_SHARED_STAMP = (f'INSERT INTO "content_revision" ("family_id", "stamp") VALUES ({GLOBAL}, {{}}) '
+                       'ON CONFLICT ("family_id") DO UPDATE SET "stamp" = excluded."stamp" '
+                       'WHERE "content_revision"."stamp" = \'\'')
 
 
 async def shared_stamp() -> str:
-    """The stamp of the shared data (organisations, rooms, users, agreements); empty while
-    nothing shared has been written since the data was loaded (the first write stamps it).
-    Read it before the data it keys, as the pages do."""
+    """The stamp of the shared data (organisations, rooms, users, agreements), to key what
+    is kept of it; read it before the data it keys, as the pages do. Data loaded in bulk
+    (or a stamp row deleted by hand) has none: the first reader stamps it, so an empty
+    stamp, which could come back, is never a key."""
     rows = await db.fetch(_SHARED_STAMP, quick=True)
-    return (rows[0]["stamp"] or "") if rows else ""
+    if rows and rows[0]["stamp"]:
+        return str(rows[0]["stamp"])
+    async with db.transaction():
+        await db.fetch(_FIRST_SHARED_STAMP, secrets.token_hex(12))
+        return str((await db.fetch(_SHARED_STAMP))[0]["stamp"])
 
 
 async def installed_triggers() -> set[str]:

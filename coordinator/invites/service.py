@@ -139,13 +139,17 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     rows_of: dict[int, list[dict]] = {}
     for row in rows:
         rows_of.setdefault(row["meeting"], []).append(row)
-    # Every protected place (crisis centres) is withheld from the non-entitled wherever it
-    # is written, not only when the meeting is held there: the same facts for every meeting
+    # Every protected place (crisis centres, and the address of every room at one) is
+    # withheld from the non-entitled wherever it is written, not only when the meeting is
+    # held there (as ``meetings.service.protected_facts``): the same facts for every meeting
     # (at national scale some 250 of them), so they are gathered once, and a place (typed
     # text, room, organisation) is checked against them once however many meetings share it.
-    terms = tuple(t for o in orgs.values() if o["location_protected"]
-                  for t in protected.organisation_facts(o["name"], o["address"], o["phone"],
-                                                        o["email"], o["kind"]))
+    centre_rooms = await Room.select(Room.location).where(Room.at_crisis_centre == True)  # noqa: E712
+    terms = tuple(dict.fromkeys([
+        *(t for o in orgs.values() if o["location_protected"]
+          for t in protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"],
+                                                o["kind"])),
+        *(r["location"] for r in centre_rooms if r["location"].strip())]))
     places: dict[tuple[Any, ...], place.Place] = {}
     result = []
     for meeting in meetings:

@@ -216,6 +216,8 @@ class _Screen:
 
     def search(self, text: str) -> bool:
         """Whether any of the facts occurs in ``text`` as it is (no other readings)."""
+        if len(text) > _SCREEN_MEMO_LENGTH:  # whole mails and such: rarely seen twice
+            return self.pattern is not None and self.pattern.search(text) is not None
         found = self.seen.get(text)
         if found is None:
             found = self.pattern is not None and self.pattern.search(text) is not None
@@ -225,7 +227,8 @@ class _Screen:
         return found
 
 
-_SCREEN_MEMORY = 20_000
+_SCREEN_MEMORY = 20_000  # texts of at most _SCREEN_MEMO_LENGTH characters: a few MB at most
+_SCREEN_MEMO_LENGTH = 200
 
 
 @lru_cache(maxsize=8)

@@ -19,9 +19,9 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
-from coordinator.invites.tables import FeedToken
+from coordinator.invites.tables import FeedToken, OutboxMessage
 from coordinator.meetings import safety
-from coordinator.meetings.tables import Meeting
+from coordinator.meetings.tables import Meeting, Room
 from coordinator.network.tables import Organisation
 from tests import conftest, factories
 from tests.invites import support
@@ -434,3 +434,28 @@ async def test_a_place_marked_protected_later_leaves_the_feeds_at_the_next_build
     again = await other_client.get(path, headers={"If-None-Match": etag})
     assert again.status_code == 200 and again.headers["etag"] != etag
     assert b"Nordlys" not in again.content
+
+
+async def test_the_address_of_a_room_at_the_crisis_centre_never_reaches_a_partner(client, other_client):
+    """A crisis-centre room's address is a protected fact wherever it is written (as on the
+    meeting page), also in a meeting that is not booked in that room."""
+    s = await support.scenario()
+    await Room.insert(Room(name="Samtalerummet", location="Skovbrynet 12, 8000 Aarhus C",
+                           at_crisis_centre=True))
+    await Meeting.update({Meeting.description: "Bagefter går vi over på Skovbrynet 12."}).where(
+        Meeting.id == s.meeting_id)
+    await support.send(s)
+    path = await create_feed(client, await factories.user("leder"), "partner_organisation",
+                             await school_id(), "Østre Skole")
+    feed = await other_client.get(path)
+    assert feed.status_code == 200 and b"Bagefter" in feed.content
+    assert b"Skovbrynet" not in feed.content
+    # the teacher's invitation, read as he reads it (the mother, who stays at the centre,
+    # and the socialrådgiver may know where it is)
+    sent = await OutboxMessage.select().where(
+        (OutboxMessage.meeting == s.meeting_id)
+        & (OutboxMessage.recipient_email == "laerer@skole.example.org"))
+    assert sent
+    for message in sent:
+        text = invites.message_text(message_from_string(message["message"], policy=policy.default))
+        assert "Bagefter" in text and "Skovbrynet" not in text, message["recipient_email"]

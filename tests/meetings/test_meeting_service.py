@@ -7,9 +7,10 @@ import pytest
 from litestar.exceptions import NotFoundException
 
 from coordinator import clock as app_clock
-from coordinator import web
+from coordinator import db, web
 from coordinator.auth.policy import Action, Audience
 from coordinator.db import ANY_VERSION
+from coordinator.families import revisions
 from coordinator.meetings import flows, kinds, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
 from coordinator.network import tables as net
@@ -304,3 +305,14 @@ async def test_the_place_picker_is_read_again_when_an_organisation_changes():
     assert "Tilflugtsstedet" not in narrow and "Bibliotekets" not in narrow
     assert (f'<option value="{org["id"]}" selected>Beskyttet adresse – oplyses af socialrådgiveren'
             '</option>') in narrow
+
+
+async def test_the_shared_stamp_is_never_empty_and_never_comes_back():
+    """What is kept under the shared stamp is never kept under an empty one: data loaded in
+    bulk, or a stamp row deleted by hand, is stamped afresh by the first reader."""
+    await db.fetch(f'DELETE FROM "content_revision" WHERE "family_id" = {revisions.GLOBAL}')
+    first = await revisions.shared_stamp()
+    assert first and first == await revisions.shared_stamp()
+    await db.fetch(f'DELETE FROM "content_revision" WHERE "family_id" = {revisions.GLOBAL}')
+    second = await revisions.shared_stamp()
+    assert second and second != first
