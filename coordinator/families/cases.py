@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -212,14 +213,19 @@ class TeamView:
     @property
     def colleague_options(self) -> Markup:
         """Everyone who can be added to the team."""
-        return Markup("".join(_option(u["id"], u["full_name"], u["unit"] or "")
-                              for u in self.colleagues))
+        return colleague_options(self.colleagues)
 
     @property
     def handover_options(self) -> Markup:
         """Who the case can be handed over to (case holders)."""
         return Markup("".join(_option(u["id"], u["full_name"], u["unit"] or "")
                               for u in self.colleagues if u["role"] in _CASE_HOLDER_ROLES))
+
+
+def colleague_options(colleagues: Sequence[Mapping[str, Any]]) -> Markup:
+    """The ``<option>`` tags of a list of colleagues (``colleague_choices``), each escaped
+    once per process."""
+    return Markup("".join(_option(u["id"], u["full_name"], u["unit"] or "") for u in colleagues))
 
 
 @functools.lru_cache(maxsize=8192)

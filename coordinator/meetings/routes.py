@@ -504,7 +504,8 @@ class MeetingController(Controller):
                    "rsvp": participants.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,
-                   "colleagues": await service.colleague_choices(user, meeting["family"]),
+                   "colleague_options": service.colleague_options(
+                       await service.colleague_choices(user, meeting["family"])),
                    "rooms": await availability.rooms(),
                    "weekdays": planner.WEEKDAYS_DA,
                    "default_hours": planner.DEFAULT_WORKING_HOURS,

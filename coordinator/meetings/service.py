@@ -764,6 +764,9 @@ async def colleague_choices(user: Principal, family_id: int | None) -> list[dict
         [r.value for r in Role if r is not Role.ADMIN], [], near)
 
 
+colleague_options = cases.colleague_options  # the option tags of ``colleague_choices``
+
+
 async def family_people(family_id: int | None) -> list[dict]:
     """The family's network persons who can be added to its meeting (none without a family)."""
     if family_id is None:
