@@ -479,10 +479,19 @@ async def participants_of(meeting_id: int) -> list[dict]:
     return list(rows.values())
 
 
+_protected_facts: BoundedCache[str, protected.Facts] = BoundedCache("protected facts", 4)
+
+
 async def protected_facts() -> tuple[str, ...]:
     """Every protected place's facts: each protected organisation's name, address, phone
     and domain (``protected.organisation_facts``), and the address of every room at a
-    crisis centre. They are the same for every family: where the mother and children are."""
+    crisis centre. They are the same for every family: where the mother and children are.
+    Organisations and rooms are shared data: the facts are read again whenever the shared
+    data's stamp has changed (read first, as the pages do), not on every page and save."""
+    stamp = await revisions.shared_stamp()
+    kept = _protected_facts.get(stamp)
+    if kept is not None:
+        return kept
     orgs = await net.Organisation.select(
         net.Organisation.name, net.Organisation.address, net.Organisation.phone,
         net.Organisation.email, net.Organisation.kind,
@@ -492,7 +501,9 @@ async def protected_facts() -> tuple[str, ...]:
         o["name"], o["address"], o["phone"], o["email"], o["kind"])]
     facts += [r["location"] for r in rooms if r["location"].strip()]
     unique = tuple(dict.fromkeys(facts))
-    return protected.Facts(unique, shared=unique)  # searched for as one (``protected.Facts``)
+    kept = protected.Facts(unique, shared=unique)  # searched for as one (``protected.Facts``)
+    _protected_facts.put(stamp, kept)
+    return kept
 
 
 async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()) -> place.Place:
@@ -557,9 +568,10 @@ async def meeting_view(meeting: dict, family: dict | None,
     facts = await protected_facts()
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
-    approvals = await SafetyApproval.select(
-        *SafetyApproval.all_columns(), SafetyApproval.approved_by.full_name.as_alias("by_name"),
-    ).where(SafetyApproval.meeting == meeting["id"]).order_by(SafetyApproval.id)
+    approvals = await db.fetch(
+        f'SELECT {db.columns(SafetyApproval, "a")}, u."full_name" AS "by_name" '
+        'FROM "safety_approval" a LEFT JOIN "app_user" u ON u."id" = a."approved_by" '
+        'WHERE a."meeting" = {} ORDER BY a."id"', meeting["id"])
     findings = await safety_findings(meeting, parts, participants, family, facts, approvals)
     where = await _place(meeting, facts)
     location_protected = where.protected
@@ -594,9 +606,8 @@ async def partner_title_of(meeting: Mapping[str, Any]) -> str:
     """What partners read as a family meeting's title by default (``safety.partner_title``)."""
     if meeting["family"] is None:
         return meeting["title"]
-    children = await net.Person.select(net.Person.name).where(
-        (net.Person.family == meeting["family"]) & (net.Person.role == "child")
-    ).order_by(net.Person.id)
+    children = await db.fetch('SELECT "name" FROM "person" WHERE "family" = {} AND "role" = {} '
+                              'ORDER BY "id"', meeting["family"], "child")
     return safety.partner_title(meeting["kind"], [c["name"] for c in children])
 
 

@@ -11,8 +11,9 @@ from coordinator import db, web
 from coordinator.auth.policy import Action, Audience
 from coordinator.db import ANY_VERSION
 from coordinator.families import revisions
+from coordinator.families.tables import Family
 from coordinator.meetings import flows, kinds, planner, service
-from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart
+from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart, Room
 from coordinator.network import tables as net
 from tests import factories as f
 from tests.meetings import support as s
@@ -316,3 +317,37 @@ async def test_the_shared_stamp_is_never_empty_and_never_comes_back():
     await db.fetch(f'DELETE FROM "content_revision" WHERE "family_id" = {revisions.GLOBAL}')
     second = await revisions.shared_stamp()
     assert second and second != first
+
+
+async def test_the_meeting_view_lists_safety_approvals_with_who_and_when():
+    worker = await f.user(full_name="Sara Godkender")
+    family_id = await f.family(worker)
+    family = await Family.select().where(Family.id == family_id).first()
+    anna = await s.person(family_id, "Anna", "mother")
+    meeting_id = await service.create_meeting(worker, {"id": family_id}, "statusmoede", "Møde")
+    row = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await service.add_participants(worker, row, ANY_VERSION, [service.NewParticipant(person_id=anna)])
+    row = await Meeting.select().where(Meeting.id == meeting_id).first()
+    await service.record_approval(worker, row, ANY_VERSION, f"person:{anna}", None, None,
+                                  "protected", "Mor ønsker at deltage selv")
+    view = await service.meeting_view(row, family)
+    [approval] = view.approvals
+    assert (approval["person_a"], approval["kind"], approval["reason"], approval["by_name"]) == (
+        f"person:{anna}", "protected", "Mor ønsker at deltage selv", "Sara Godkender")
+    assert isinstance(approval["at"], datetime) and approval["at"].tzinfo is not None
+    assert approval["approved_by"] == worker.id
+
+
+async def test_protected_facts_follow_the_organisations_and_rooms_at_once():
+    """The protected places' facts are kept under the shared stamp: a place marked protected
+    and a crisis-centre room added count from the next read on."""
+    before = await service.protected_facts()
+    assert before is await service.protected_facts()  # nothing changed: kept
+    [org] = await net.Organisation.insert(net.Organisation(name="Lindegården", kind="other",
+                                                           sector="other", address="Lindevej 4"))
+    assert "Lindegården" not in await service.protected_facts()
+    await net.Organisation.update({net.Organisation.location_protected: True}).where(
+        net.Organisation.id == org["id"])
+    assert {"Lindegården", "Lindevej 4"} <= set(await service.protected_facts())
+    await Room.insert(Room(name="Stuen", location="Bøgevej 9", at_crisis_centre=True))
+    assert "Bøgevej 9" in await service.protected_facts()
