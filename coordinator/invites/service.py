@@ -27,8 +27,9 @@ from coordinator.invites import redact
 from coordinator.invites.ical import Person, is_valid_email
 from coordinator.invites.imip import ImipMail, MailKind, as_sent, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
-from coordinator.meetings import kinds, place, protected, safety
+from coordinator.meetings import kinds, place, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
+from coordinator.meetings.protected_places import protected_facts
 from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart, Room
 from coordinator.network import tables as net
 from coordinator.reminders import preferences
@@ -115,10 +116,8 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         children.setdefault(child["family"], []).append(child["name"])
     org_ids = list({m["location_organisation"] for m in meetings if m["location_organisation"]})
     orgs = {o["id"]: o for o in await net.Organisation.select(
-        net.Organisation.id, net.Organisation.name, net.Organisation.address,
-        net.Organisation.phone, net.Organisation.email, net.Organisation.kind,
-        net.Organisation.location_protected).where(
-            net.Organisation.id.is_in(org_ids or [-1]) | (net.Organisation.location_protected == True))}  # noqa: E712
+        net.Organisation.id, net.Organisation.name, net.Organisation.location_protected).where(
+            net.Organisation.id.is_in(org_ids or [-1]))} if org_ids else {}
     room_ids = list({m["room"] for m in meetings if m.get("room")})
     rooms = {r["id"]: r for r in await Room.select(
         Room.id, Room.name, Room.location, Room.at_crisis_centre).where(
@@ -139,17 +138,11 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     rows_of: dict[int, list[dict]] = {}
     for row in rows:
         rows_of.setdefault(row["meeting"], []).append(row)
-    # Every protected place (crisis centres, and the address of every room at one) is
-    # withheld from the non-entitled wherever it is written, not only when the meeting is
-    # held there (as ``meetings.service.protected_facts``): the same facts for every meeting
-    # (at national scale some 250 of them), so they are gathered once, and a place (typed
-    # text, room, organisation) is checked against them once however many meetings share it.
-    centre_rooms = await Room.select(Room.location).where(Room.at_crisis_centre == True)  # noqa: E712
-    terms = tuple(dict.fromkeys([
-        *(t for o in orgs.values() if o["location_protected"]
-          for t in protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"],
-                                                o["kind"])),
-        *(r["location"] for r in centre_rooms if r["location"].strip())]))
+    # Every protected place is withheld from the non-entitled wherever it is written, not
+    # only when the meeting is held there: the same facts as on the meeting page, for every
+    # meeting, and a place (typed text, room, organisation) is checked against them once
+    # however many meetings share it.
+    terms = await protected_facts()
     places: dict[tuple[Any, ...], place.Place] = {}
     result = []
     for meeting in meetings:

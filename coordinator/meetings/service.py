@@ -38,6 +38,7 @@ from coordinator.meetings import (
     safety,
 )
 from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
+from coordinator.meetings.protected_places import protected_facts
 from coordinator.meetings.tables import (
     FatherAssessment,
     FgcCase,
@@ -477,33 +478,6 @@ async def participants_of(meeting_id: int) -> list[dict]:
         if key is not None:
             participant["part_keys"].append(key)
     return list(rows.values())
-
-
-_protected_facts: BoundedCache[str, protected.Facts] = BoundedCache("protected facts", 4)
-
-
-async def protected_facts() -> tuple[str, ...]:
-    """Every protected place's facts: each protected organisation's name, address, phone
-    and domain (``protected.organisation_facts``), and the address of every room at a
-    crisis centre. They are the same for every family: where the mother and children are.
-    Organisations and rooms are shared data: the facts are read again whenever the shared
-    data's stamp has changed (read first, as the pages do), not on every page and save."""
-    stamp = await revisions.shared_stamp()
-    kept = _protected_facts.get(stamp)
-    if kept is not None:
-        return kept
-    orgs = await net.Organisation.select(
-        net.Organisation.name, net.Organisation.address, net.Organisation.phone,
-        net.Organisation.email, net.Organisation.kind,
-    ).where(net.Organisation.location_protected == True)  # noqa: E712
-    rooms = await Room.select(Room.location).where(Room.at_crisis_centre == True)  # noqa: E712
-    facts = [f for o in orgs for f in protected.organisation_facts(
-        o["name"], o["address"], o["phone"], o["email"], o["kind"])]
-    facts += [r["location"] for r in rooms if r["location"].strip()]
-    unique = tuple(dict.fromkeys(facts))
-    kept = protected.Facts(unique, shared=unique)  # searched for as one (``protected.Facts``)
-    _protected_facts.put(stamp, kept)
-    return kept
 
 
 async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()) -> place.Place:

@@ -174,7 +174,9 @@ async def test_the_colleague_list_follows_the_users_at_once():
 
     leader, sara, jonas, mikkel, own, other = await _unit_world()
     roles = [Role.SOCIALRAADGIVER.value]
-    names = lambda rows: [c["full_name"] for c in rows]  # noqa: E731
+    def names(rows: list[dict]) -> list[str]:
+        return [c["full_name"] for c in rows]
+
     first = await cases.colleague_choices(roles, [sara.id], set())
     assert names(first) == ["Jonas Centret", "Mikkel Familie"]
     first[0]["full_name"] = "Ændret af en kalder"
