@@ -1,0 +1,92 @@
+"""SQLite: the writers of every process on the file take turns on a file lock beside it, and
+a waiting writer goes on as soon as the other process lets go (SQLite's own busy handler
+sleeps up to 100 ms between looks)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import pytest
+
+from coordinator import db
+from coordinator.db.sqlite import PooledSQLiteEngine
+
+# Another process: takes the writers' lock, says so, holds it for HOLD seconds, lets go.
+HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+print(time.monotonic(), flush=True)
+fcntl.flock(fd, fcntl.LOCK_UN)
+"""
+
+# Another process: can it take the lock at once?
+PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("free")
+except BlockingIOError:
+    print("taken")
+"""
+
+
+@pytest.fixture
+async def scratch(app):
+    if not isinstance(db.engine(), PooledSQLiteEngine):
+        pytest.skip("PostgreSQL orders its writers itself")
+    await db.fetch("CREATE TABLE lock_probe (id INTEGER PRIMARY KEY)")
+    yield db.engine()._writers.path  # noqa: SLF001 – the file the lock is on
+    await db.fetch("DROP TABLE lock_probe")
+
+
+async def _held_by_another_process(path: str, seconds: float) -> asyncio.subprocess.Process:
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLDER, path, str(seconds), stdout=asyncio.subprocess.PIPE)
+    assert holder.stdout is not None
+    assert (await holder.stdout.readline()).strip() == b"held"
+    return holder
+
+
+def _probe(path: str) -> str:
+    return subprocess.run([sys.executable, "-c", PROBE, path], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+async def test_a_writer_waits_for_another_process_and_goes_on_when_it_lets_go(scratch):
+    holder = await _held_by_another_process(scratch, 0.4)
+    began = time.monotonic()
+    await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 1)
+    done = time.monotonic()
+    assert holder.stdout is not None
+    released = float((await holder.stdout.readline()).strip())
+    await holder.wait()
+    assert done - began >= 0.35  # it waited for the other process
+    assert done - released < 0.05  # and went on at once, not after a busy-handler sleep
+    assert (await db.fetch("SELECT COUNT(*) AS n FROM lock_probe"))[0]["n"] == 1
+    assert _probe(scratch) == "free"  # and let go when it was done
+
+
+async def test_a_transaction_holds_the_lock_until_it_commits(scratch):
+    async with db.transaction():
+        await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 1)
+        assert await asyncio.to_thread(_probe, scratch) == "taken"
+    assert await asyncio.to_thread(_probe, scratch) == "free"
+
+
+async def test_a_writer_that_gives_up_waiting_leaves_the_lock_free(scratch, monkeypatch):
+    monkeypatch.setattr(PooledSQLiteEngine, "WRITE_WAIT_SECONDS", 0.1)
+    holder = await _held_by_another_process(scratch, 0.3)
+    with pytest.raises(Exception, match="database is locked"):
+        await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 1)
+    await holder.wait()
+    await asyncio.sleep(0.05)  # the waiting thread takes the lock and hands it back
+    assert await asyncio.to_thread(_probe, scratch) == "free"
+    await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 2)
+    assert [r["id"] for r in await db.fetch("SELECT id FROM lock_probe")] == [2]
