@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -161,16 +162,14 @@ def truncate(text: str, size: float, max_width: float) -> str:
     return "…"
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_safe(text: str) -> str:
-    """Drop characters XML 1.0 cannot carry (control codes, lone surrogates, U+FFFE/F)."""
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\t\n\r"
-        or ("\x20" <= ch <= "\ud7ff")
-        or ("\ue000" <= ch <= "\ufffd")
-        or ("\U00010000" <= ch <= "\U0010ffff")
-    )
+    """Drop characters XML 1.0 cannot carry (control codes, lone surrogates, U+FFFE/F).
+    One regular expression: a generator over the characters was a quarter of the ecomap's
+    rendering."""
+    return _NOT_XML.sub("", text)
 
 
 def _clean(text: str) -> str:

@@ -11,6 +11,7 @@ from coordinator.network.ecomap import (
     A4_RATIO,
     Box,
     Layout,
+    _xml_safe,
     ecomap_svg,
     layout,
     render_svg,
@@ -222,6 +223,16 @@ def test_svg_is_accessible_printable_and_self_contained():
     for forbidden in ("<script", "javascript:", "href", "<image", "@import", "url(", "onload"):
         assert forbidden not in lowered
     assert re.findall(r"https?://[^\"']+", svg) == ["http://www.w3.org/2000/svg"]
+
+
+def test_labels_keep_exactly_the_characters_xml_can_carry():
+    """XML 1.0's Char production, checked over every code point."""
+    def xml_char(ch: str) -> bool:
+        return (ch in "\t\n\r" or "\x20" <= ch <= "\ud7ff" or "\ue000" <= ch <= "\ufffd"
+                or "\U00010000" <= ch <= "\U0010ffff")
+
+    every = "".join(map(chr, range(0x110000)))
+    assert _xml_safe(every) == "".join(ch for ch in every if xml_char(ch))
 
 
 def test_hostile_names_are_escaped():
