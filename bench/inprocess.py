@@ -43,6 +43,7 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
               show_sql: bool = False, cold: bool = False) -> dict:
     """Time ``requests`` GETs of ``path`` after ``warmup`` untimed ones."""
     from coordinator import db, pagecache
+    from coordinator.db import statements as statements_module
     if cold:  # every request renders the page as after a change (the page cache never hits)
         pagecache.PageCache.get = lambda self, key: None
     from coordinator.app import create_app
@@ -77,6 +78,7 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
         return rows
 
     db.fetch = counting_fetch
+    statements_module.fetch = counting_fetch  # what db.rows calls
     latencies = []
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)

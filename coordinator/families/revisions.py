@@ -19,7 +19,10 @@ rebuilds a watched table installs them again); starting a process installs nothi
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 from coordinator import db
 from coordinator.db import triggers
@@ -166,11 +169,38 @@ _FIRST_SHARED_STAMP = (f'INSERT INTO "content_revision" ("family_id", "stamp") V
                        'WHERE "content_revision"."stamp" = \'\'')
 
 
+_READ_ONCE: ContextVar[list[str] | None] = ContextVar("shared_stamp_read_once", default=None)
+
+
+@contextlib.contextmanager
+def shared_stamp_read_once(known: str = "") -> Iterator[None]:
+    """Inside, ``shared_stamp`` reads the stamp once and answers the same after (``known``:
+    already read, as the page's stamps are). For one page's reads: the meeting page's
+    place picker, protected places and colleague lists each asked again. A stamp read
+    earlier still comes before the data it keys: at worst newer data is kept under the
+    older stamp, which the next change replaces."""
+    token = _READ_ONCE.set([known] if known else [])
+    try:
+        yield
+    finally:
+        _READ_ONCE.reset(token)
+
+
 async def shared_stamp() -> str:
     """The stamp of the shared data (organisations, rooms, users, agreements), to key what
     is kept of it; read it before the data it keys, as the pages do. Data loaded in bulk
     (or a stamp row deleted by hand) has none: the first reader stamps it, so an empty
     stamp, which could come back, is never a key."""
+    once = _READ_ONCE.get()
+    if once:
+        return once[0]
+    stamp = await _read_shared_stamp()
+    if once is not None:
+        once.append(stamp)
+    return stamp
+
+
+async def _read_shared_stamp() -> str:
     rows = await db.fetch(_SHARED_STAMP, quick=True)
     if rows and rows[0]["stamp"]:
         return str(rows[0]["stamp"])

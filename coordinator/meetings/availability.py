@@ -188,8 +188,9 @@ def default_hours(participant: Mapping[str, Any]) -> tuple[dict[int, planner.Wor
 
 async def rooms(active_only: bool = True) -> list[dict]:
     """The rooms, by name."""
-    query = Room.select().order_by(Room.name)
-    return await (query.where(Room.active == True) if active_only else query)  # noqa: E712
+    if active_only:
+        return await db.rows(Room, '"active" = {}', True, order_by='"name"')
+    return await db.rows(Room, "1 = 1", order_by='"name"')
 
 
 async def room_exists(room_id: int) -> bool:

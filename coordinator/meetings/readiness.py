@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from coordinator import clock
-from coordinator.meetings import formoede, offers, safety
+from coordinator.meetings import formoede, offers, safety, service
 from coordinator.meetings.service import MeetingView
-from coordinator.meetings.tables import FatherAssessment
 
 
 @dataclass(frozen=True)
@@ -21,14 +20,6 @@ class MeetingOffers:
     status: dict[str, offers.Offer]
     held: offers.Offer
     people: dict[int, offers.Offer] = field(default_factory=dict)
-
-
-async def father_consent(family_id: int | None) -> bool:
-    """Whether the mother's consent to contact the father is recorded for the family."""
-    if family_id is None:
-        return False
-    return await FatherAssessment.exists().where(
-        (FatherAssessment.family == family_id) & FatherAssessment.mother_agreed_on.is_not_null())
 
 
 async def fgc_refusal(meeting: Mapping[str, Any]) -> offers.Offer | None:
@@ -49,7 +40,7 @@ async def meeting_offers(view: MeetingView, people: Iterable[Mapping[str, Any]] 
     people = list(people)
     needs_consent = meeting["kind"] in offers.BIC_KINDS or any(
         p.get("role") == "father" for p in people)
-    consent = await father_consent(meeting["family"]) if needs_consent else False
+    consent = await service.father_consent(meeting["family"]) if needs_consent else False
     state = offers.MeetingState(
         meeting_id=meeting["id"], status=meeting["status"], kind=meeting["kind"],
         family_id=meeting["family"], part_starts=[p["starts_at"] for p in view.parts],

@@ -512,9 +512,10 @@ class MeetingController(Controller):
                    "slot_defaults": {"first_day": _today() + timedelta(days=1),
                                      "last_day": _today() + timedelta(days=28)}}
         if not narrow:
+            network = await service.family_network(meeting["family"])
             context.update({
-                "suggestions": await service.suggestions_for(meeting, view.participants),
-                "people": await service.family_people(meeting["family"]),
+                "suggestions": await service.suggestions_for(meeting, view.participants, network),
+                "people": service.family_people(network),
             })
         if runs_it:
             context["organisations"] = await service.organisation_choices()
@@ -523,7 +524,8 @@ class MeetingController(Controller):
         context["offers"] = await readiness.meeting_offers(view, people)
         context.update(await method.meeting_section(user, meeting, family, audience,
                                                     web.client_address(request),
-                                                    audit_read=audit_mapping))
+                                                    audit_read=audit_mapping,
+                                                    participants=view.participants))
         context.update(extra or {})
         return context
 
@@ -538,7 +540,8 @@ class MeetingController(Controller):
         stamps = await meeting_page_stamps(meeting_id)
         meeting, family = await self._load(request, meeting_id, Action.READ)
         if stamps is None or request.url.query:
-            return await self._page(request, meeting, family)
+            with service.one_shared_stamp():
+                return await self._page(request, meeting, family)
         # Everything the page shows is in the key, as on the family page: the user (and so
         # the audience), the database's stamps of the family's and the shared content, and
         # the minute (the slot finder's default days). The access check and the audit
@@ -547,7 +550,8 @@ class MeetingController(Controller):
         key = ("meeting", user, meeting_id, stamps.family, stamps.shared, pagecache.minute())
         kept = MEETING_PAGES.get(key)
         if kept is None:
-            context = await self._context(request, meeting, family, audit_mapping=False)
+            with service.one_shared_stamp(stamps.shared):
+                context = await self._context(request, meeting, family, audit_mapping=False)
             kept = (pagecache.render_for_cache(request, "meetings/detail.html", context),
                     method.shows_mapping(context.get("sos")))
             MEETING_PAGES.put(key, kept)

@@ -9,6 +9,7 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -128,9 +129,10 @@ async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
     they coordinate, and WRITE them only where the route passes ``samordner_edit`` (times,
     participants and their parts). Reads are audited.
     """
-    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
-    if meeting is None:
+    found = await db.rows(Meeting, '"id" = {}', meeting_id, order_by="")
+    if not found:
         raise NotFoundException()
+    meeting = found[0]
     if meeting["family"] is None:
         if not may_open_without_family(user, meeting):
             raise NotFoundException()
@@ -438,6 +440,9 @@ class MeetingView:
 
 # The newest changes the meeting page lists (a meeting edited all year has hundreds).
 CHANGES_SHOWN = 5
+# The meeting's latest changes, newest first, each with how many there are in all.
+_LATEST_CHANGES = (f'SELECT {db.columns(MeetingChange)}, COUNT(*) OVER () AS "total_" '
+                   'FROM "meeting_change" WHERE "meeting" = {} ORDER BY "id" DESC LIMIT {}')
 
 
 # Read on every slot search and meeting page: hand-written (see ``sql``).
@@ -519,8 +524,8 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         safety.Approval(a["person_a"], a["person_b"] or "", a["part_key"], a["reason"],
                         f"user:{a['approved_by']}" if a["approved_by"] else "")
         for a in approval_rows)
-    pairs = await net.KeepApart.select().where(
-        net.KeepApart.family == meeting["family"]) if meeting["family"] else []
+    pairs = await db.rows(net.KeepApart, '"family" = {}', meeting["family"]) if meeting[
+        "family"] else []
     keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
                                    k["reason"]) for k in pairs]
     s_meeting = safety.Meeting(
@@ -531,6 +536,12 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts)
     return safety.check_meeting(s_meeting, people, keep_apart)
+
+
+def one_shared_stamp(known: str = "") -> contextlib.AbstractContextManager[None]:
+    """Within one page's build, the shared data's stamp read once
+    (``revisions.shared_stamp_read_once``)."""
+    return revisions.shared_stamp_read_once(known)
 
 
 async def meeting_view(meeting: dict, family: dict | None,
@@ -549,11 +560,10 @@ async def meeting_view(meeting: dict, family: dict | None,
     findings = await safety_findings(meeting, parts, participants, family, facts, approvals)
     where = await _place(meeting, facts)
     location_protected = where.protected
-    changes = await MeetingChange.select().where(MeetingChange.meeting == meeting["id"]
-                                                 ).order_by(MeetingChange.id, ascending=False
-                                                            ).limit(CHANGES_SHOWN)
-    earlier = (await MeetingChange.count().where(MeetingChange.meeting == meeting["id"])
-               - len(changes)) if len(changes) == CHANGES_SHOWN else 0
+    changes = await db.fetch(_LATEST_CHANGES, meeting["id"], CHANGES_SHOWN, quick=True)
+    earlier = (changes[0].pop("total_") - len(changes)) if changes else 0
+    for change in changes:
+        change.pop("total_", None)
     targets = sorted(t.value for t in kinds.allowed_targets(meeting["status"]))
     feed_rows, _ = await availability.feeds_of(participants)
     own_feeds = {p["id"]: row for p in participants for row in feed_rows
@@ -752,12 +762,18 @@ async def colleague_choices(user: Principal, family_id: int | None) -> list[dict
 colleague_options = cases.colleague_options  # the option tags of ``colleague_choices``
 
 
-async def family_people(family_id: int | None) -> list[dict]:
-    """The family's network persons who can be added to its meeting (none without a family)."""
-    if family_id is None:
+async def family_network(family_id: int | None) -> network_service.Network | None:
+    """The family's network (None for a meeting between organisations)."""
+    return await network_service.load_network(family_id) if family_id is not None else None
+
+
+def family_people(network: network_service.Network | None) -> list[dict]:
+    """The family's network persons who can be added to its meeting, by name (none
+    without a family)."""
+    if network is None:
         return []
-    return await net.Person.select(net.Person.id, net.Person.name, net.Person.role).where(
-        net.Person.family == family_id).order_by(net.Person.name)
+    return sorted(({"id": p["id"], "name": p["name"], "role": p["role"]} for p in network.people),
+                  key=lambda p: (p["name"], p["id"]))
 
 
 @dataclass(frozen=True)
@@ -849,9 +865,13 @@ class NewParticipant:
     channel: str = ""  # kinds.CHANNELS; empty: the default for the person
 
 
-async def _father_agreement_recorded(family_id: int) -> bool:
-    return await FatherAssessment.exists().where(
-        (FatherAssessment.family == family_id) & FatherAssessment.mother_agreed_on.is_not_null())
+async def father_consent(family_id: int | None) -> bool:
+    """Whether the mother's consent to contact the father is recorded for the family."""
+    if family_id is None:
+        return False
+    return bool(await db.fetch(
+        'SELECT 1 AS "yes" FROM "father_assessment" WHERE "family" = {} '
+        'AND "mother_agreed_on" IS NOT NULL LIMIT 1', family_id, quick=True))
 
 
 async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
@@ -863,7 +883,7 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         ).where((net.Person.id == new.person_id) & (net.Person.family == meeting["family"])).first()
         if person is None:
             raise web.UserError("Personen findes ikke i familiens netværk.")
-        if person["role"] == "father" and not await _father_agreement_recorded(meeting["family"]):
+        if person["role"] == "father" and not await father_consent(meeting["family"]):
             raise web.UserError("Far kan ikke inviteres, før mors samtykke til kontakt med far er "
                                 "registreret under Barnet i Centrum.")
         role = new.role or _PERSON_ROLE_TO_MEETING.get(person["role"], "private_network")
@@ -1289,7 +1309,7 @@ async def record_approval(user: Principal, meeting: Mapping[str, Any], version: 
 # ------------------------------------------------------------------------ lifecycle
 
 async def _bic_allowed(meeting: Mapping[str, Any]) -> None:
-    if meeting["kind"] in BIC_KINDS and not await _father_agreement_recorded(meeting["family"]):
+    if meeting["kind"] in BIC_KINDS and not await father_consent(meeting["family"]):
         raise web.UserError("Mødet kan ikke planlægges, før mors samtykke til kontakt med far "
                             "er registreret.")
 
@@ -1592,14 +1612,17 @@ def _invite_suggestions(snapshot: graph.NetworkSnapshot, kind: str
     return kept
 
 
-async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict]) -> list[dict]:
+async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict],
+                          network: network_service.Network | None = None) -> list[dict]:
     """People from the family's network ranked for this meeting, with the graph's reason,
     the parts of THIS meeting to invite them to, and any warning; those already invited
-    are left out."""
+    are left out. ``network``: the family's, when the caller has loaded it."""
     if meeting["family"] is None:
         return []
     try:
-        snapshot = (await network_service.load_network(meeting["family"])).snapshot
+        if network is None:
+            network = await network_service.load_network(meeting["family"])
+        snapshot = network.snapshot
         suggestions = _invite_suggestions(snapshot, GRAPH_KIND.get(meeting["kind"], "statusmoede"))
     except (ValueError, KeyError):  # an inconsistent network must not break the page
         return []

@@ -66,32 +66,40 @@ async def open_meeting(user: Principal, meeting_id: int, action: Action, address
     return meeting, family
 
 
-async def askers(meeting_id: int) -> list[dict]:
-    """Whom the safety scale can be asked of: the family as a whole, and each participant."""
+async def askers(meeting_id: int, participants: Sequence[Mapping[str, Any]] | None = None
+                 ) -> list[dict]:
+    """Whom the safety scale can be asked of: the family as a whole, and each participant
+    (``participants``: the meeting's, when the caller has them already)."""
     choices = [{"value": sos.FAMILY_AS_WHOLE, "label": "Familien (samlet)", "group": "family"}]
-    for p in await meetings.participants_of(meeting_id):
+    if participants is None:
+        participants = await meetings.participants_of(meeting_id)
+    for p in participants:
         group = sos.group_of_category(p["category"])
         choices.append({"value": f"p:{p['id']}", "group": group,
                         "label": f"{p['name']} ({sos.GROUPS[group].lower()})"})
     return choices
 
 
-async def mapping_view(meeting: dict, family: dict) -> dict[str, Any]:
+_GOALS_DISCUSSED = ('SELECT e."goal" AS "goal", e."progress" AS "progress", e."note" AS "note", '
+                    'g."title" AS "goal_title" FROM "goal_evaluation" e '
+                    'LEFT JOIN "goal" g ON g."id" = e."goal" WHERE e."meeting" = {} ORDER BY e."id"')
+
+
+async def mapping_view(meeting: dict, family: dict,
+                       participants: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """What the meeting's mapping section shows: the mapping, the scale answers, whom to
-    ask, and whether it may be changed (an open family, a meeting not cancelled)."""
-    mapping = await SosMapping.select().where(SosMapping.meeting == meeting["id"]).first()
-    scales = await SosScale.select().where(SosScale.meeting == meeting["id"]).order_by(
-        SosScale.id)
-    discussed = await GoalEvaluation.select(
-        GoalEvaluation.goal, GoalEvaluation.progress, GoalEvaluation.note,
-        GoalEvaluation.goal.title.as_alias("goal_title"),
-    ).where(GoalEvaluation.meeting == meeting["id"]).order_by(GoalEvaluation.id)
+    ask, and whether it may be changed (an open family, a meeting not cancelled).
+    ``participants``: the meeting's, when the caller has them already (the meeting page)."""
+    mappings = await db.rows(SosMapping, '"meeting" = {}', meeting["id"])
+    mapping = mappings[0] if mappings else None
+    scales = await db.rows(SosScale, '"meeting" = {}', meeting["id"])
+    discussed = await db.fetch(_GOALS_DISCUSSED, meeting["id"], quick=True)
     for row in discussed:
         row["progress_label"] = goals.PROGRESS.get(row["progress"], row["progress"])
     return {
         "meeting_id": meeting["id"], "family_id": family["id"], "mapping": mapping,
         "scales": scales, "goals_discussed": discussed,
-        "askers": await askers(meeting["id"]), "groups": sos.GROUPS,
+        "askers": await askers(meeting["id"], participants), "groups": sos.GROUPS,
         "scale_range": range(sos.SCALE_MIN, sos.SCALE_MAX + 1),
         "editable": family["status"] == "active" and meeting["status"] != "cancelled",
     }
@@ -99,7 +107,9 @@ async def mapping_view(meeting: dict, family: dict) -> dict[str, Any]:
 
 async def meeting_section(user: Principal, meeting: dict, family: dict | None,
                           audience: Audience, address: str = "", *,
-                          audit_read: bool = True) -> dict[str, Any]:
+                          audit_read: bool = True,
+                          participants: Sequence[Mapping[str, Any]] | None = None
+                          ) -> dict[str, Any]:
     """Context for the meeting page's mapping section (``{"sos": …}``), for the family's
     team only: the father's side and a samordner get nothing, not even the heading.
     Without ``audit_read`` the caller audits the read itself (``shows_mapping``): the
@@ -107,7 +117,7 @@ async def meeting_section(user: Principal, meeting: dict, family: dict | None,
     if (family is None or audience is not Audience.TEAM
             or meeting["kind"] not in sos.MAPPING_KINDS):
         return {}
-    view = await mapping_view(meeting, family)
+    view = await mapping_view(meeting, family, participants)
     if audit_read and shows_mapping(view):  # what was read is on record (the meeting is too)
         await audit_mapping_read(user, meeting, family, address)
     return {"sos": view}

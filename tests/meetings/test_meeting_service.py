@@ -319,6 +319,21 @@ async def test_the_shared_stamp_is_never_empty_and_never_comes_back():
     assert second and second != first
 
 
+async def test_one_page_reads_the_shared_stamp_once_and_the_next_page_afresh():
+    """Within one page's build the shared stamp is read once (the place picker, protected
+    places and colleague lists each asked); the next page reads it again."""
+    before = await revisions.shared_stamp()
+    with service.one_shared_stamp():
+        assert await revisions.shared_stamp() == before
+        await net.Organisation.insert(net.Organisation(name="Nyt sted", kind="other"))
+        assert await revisions.shared_stamp() == before  # this page's stamp
+    after = await revisions.shared_stamp()
+    assert after != before  # the next page sees the change
+    with service.one_shared_stamp(known="given by the page"):
+        assert await revisions.shared_stamp() == "given by the page"
+    assert await revisions.shared_stamp() == after
+
+
 async def test_the_meeting_view_lists_safety_approvals_with_who_and_when():
     worker = await f.user(full_name="Sara Godkender")
     family_id = await f.family(worker)
