@@ -186,14 +186,16 @@ class FamilyController(Controller):
         key = ("family", user, family_id, stamps.family, stamps.shared, pagecache.minute())
         page = FAMILY_PAGES.get(key)
         if page is None:
-            sections = []
-            for section in family_sections():
-                context = await section.load(user, family)
-                sections.append({"key": section.key, "template": section.template, **context})
-            page = pagecache.render_for_cache(request, "families/detail.html", {
-                "family": family, "team": await cases.team_view(family_id, await units.unit_of(user)),
-                "stays": await cases.stays_of(family_id), "today": clock.today(),
-                "sections": sections})
+            with service.one_shared_stamp(stamps.shared):
+                sections = []
+                for section in family_sections():
+                    context = await section.load(user, family)
+                    sections.append({"key": section.key, "template": section.template, **context})
+                page = pagecache.render_for_cache(request, "families/detail.html", {
+                    "family": family,
+                    "team": await cases.team_view(family_id, await units.unit_of(user)),
+                    "stays": await cases.stays_of(family_id), "today": clock.today(),
+                    "sections": sections})
             FAMILY_PAGES.put(key, page)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 

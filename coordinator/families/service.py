@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from coordinator.auth.policy import (
     may_access_father_side,
 )
 from coordinator.auth.tables import User
+from coordinator.families import revisions
 from coordinator.families.revisions import GLOBAL
 from coordinator.families.tables import Family, TeamMember
 
@@ -183,6 +185,12 @@ async def open_family_page(user: Principal, family_id: int, address: str,
                                    True, stamps=True)
     assert stamps is not None
     return row, stamps
+
+
+def one_shared_stamp(known: str = "") -> contextlib.AbstractContextManager[None]:
+    """Within one page's build, the shared data's stamp read once (``known``: the page's
+    stamps have it already); ``revisions.shared_stamp_read_once``."""
+    return revisions.shared_stamp_read_once(known)
 
 
 async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:

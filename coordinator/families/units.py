@@ -131,8 +131,8 @@ class UnitView:
 
 async def unit_of(user: Principal) -> str:
     """The user's unit as the admin recorded it ("" if none)."""
-    row = await User.select(User.unit).where(User.id == user.id).first()
-    return (row or {}).get("unit", "") or ""
+    rows = await db.fetch('SELECT "unit" FROM "app_user" WHERE "id" = {}', user.id, quick=True)
+    return (rows[0]["unit"] if rows else "") or ""
 
 
 async def units_of_family(family_id: int) -> set[str]:

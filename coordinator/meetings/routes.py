@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery
 from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
-from coordinator.families.service import load_family, meeting_page_stamps
+from coordinator.families.service import load_family, meeting_page_stamps, one_shared_stamp
 from coordinator.meetings import (
     availability,
     flows,
@@ -540,7 +540,7 @@ class MeetingController(Controller):
         stamps = await meeting_page_stamps(meeting_id)
         meeting, family = await self._load(request, meeting_id, Action.READ)
         if stamps is None or request.url.query:
-            with service.one_shared_stamp():
+            with one_shared_stamp():
                 return await self._page(request, meeting, family)
         # Everything the page shows is in the key, as on the family page: the user (and so
         # the audience), the database's stamps of the family's and the shared content, and
@@ -550,7 +550,7 @@ class MeetingController(Controller):
         key = ("meeting", user, meeting_id, stamps.family, stamps.shared, pagecache.minute())
         kept = MEETING_PAGES.get(key)
         if kept is None:
-            with service.one_shared_stamp(stamps.shared):
+            with one_shared_stamp(stamps.shared):
                 context = await self._context(request, meeting, family, audit_mapping=False)
             kept = (pagecache.render_for_cache(request, "meetings/detail.html", context),
                     method.shows_mapping(context.get("sos")))

@@ -9,7 +9,6 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -536,12 +535,6 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts)
     return safety.check_meeting(s_meeting, people, keep_apart)
-
-
-def one_shared_stamp(known: str = "") -> contextlib.AbstractContextManager[None]:
-    """Within one page's build, the shared data's stamp read once
-    (``revisions.shared_stamp_read_once``)."""
-    return revisions.shared_stamp_read_once(known)
 
 
 async def meeting_view(meeting: dict, family: dict | None,

@@ -237,11 +237,11 @@ async def delete_scale(user: Principal, meeting: dict, family: dict, scale_id: i
 
 async def scale_rows(family_id: int) -> list[sos.SeriesRow]:
     """The family's safety-scale answers as the chart's rows, meetings in held order."""
-    rows = await SosScale.select(
-        SosScale.meeting, SosScale.asker_group, SosScale.score,
-        SosScale.meeting.title.as_alias("meeting_title"),
-        SosScale.meeting.starts_at.as_alias("meeting_starts_at"),
-    ).where(SosScale.family == family_id).order_by(SosScale.id)
+    rows = await db.fetch(
+        'SELECT s."meeting" AS "meeting", s."asker_group" AS "asker_group", s."score" AS "score", '
+        'm."title" AS "meeting_title", m."starts_at" AS "meeting_starts_at" FROM "sos_scale" s '
+        'LEFT JOIN "meeting" m ON m."id" = s."meeting" WHERE s."family" = {} ORDER BY s."id"',
+        family_id, quick=True)
     return sos.series([sos.ScalePoint(r["meeting"], r["meeting_title"],
                                       _local_day(r["meeting_starts_at"]), r["asker_group"],
                                       r["score"]) for r in rows])
@@ -308,15 +308,18 @@ async def goal_rows_of(family_ids: list[int], today: date) -> dict[int, list[dic
     """``goal_rows`` of several families in two statements (the team agenda's families)."""
     if not family_ids:
         return {}
-    rows = await Goal.select(
-        *Goal.all_columns(), Goal.plan_item.action.as_alias("plan_item_action"),
-    ).where(Goal.family.is_in(family_ids)).order_by(Goal.id)
+    rows = await db.fetch(
+        f'SELECT {db.columns(Goal, "g")}, i."action" AS "plan_item_action" FROM "goal" g '
+        'LEFT JOIN "fgc_plan_item" i ON i."id" = g."plan_item" '
+        f'WHERE g."family" IN ({db.marks(family_ids)}) ORDER BY g."id"', *family_ids, quick=True)
     if not rows:
         return {}
-    evaluations = await GoalEvaluation.select(
-        *GoalEvaluation.all_columns(), GoalEvaluation.meeting.title.as_alias("meeting_title"),
-    ).where(GoalEvaluation.family.is_in(sorted({row["family"] for row in rows}))).order_by(
-        GoalEvaluation.evaluated_on, GoalEvaluation.id)
+    with_goals = sorted({row["family"] for row in rows})
+    evaluations = await db.fetch(
+        f'SELECT {db.columns(GoalEvaluation, "e")}, m."title" AS "meeting_title" '
+        'FROM "goal_evaluation" e LEFT JOIN "meeting" m ON m."id" = e."meeting" '
+        f'WHERE e."family" IN ({db.marks(with_goals)}) ORDER BY e."evaluated_on", e."id"',
+        *with_goals, quick=True)
     by_goal: dict[int, list[dict]] = {}
     for e in evaluations:
         e["progress_label"] = goals.PROGRESS.get(e["progress"], e["progress"])

@@ -24,7 +24,6 @@ from coordinator.auth.policy import Action, Principal, may_lead_unit
 from coordinator.auth.roles import Role
 from coordinator.families import cases, units
 from coordinator.families import service as families
-from coordinator.followup.tables import Stay
 from coordinator.meetings.tables import Meeting
 from coordinator.trappe import rules, timeline
 from coordinator.trappe.tables import TrappeAssessment
@@ -77,8 +76,9 @@ async def _after_care(family_ids: list[int]) -> dict[int, date]:
     latest: dict[int, dict] = {}
     if not family_ids:
         return {}
-    for row in await Stay.select(Stay.family, Stay.started_on, Stay.ended_on).where(
-            Stay.family.is_in(family_ids)).order_by(Stay.started_on):
+    for row in await db.fetch(
+            'SELECT "family", "started_on", "ended_on" FROM "stay" '
+            f'WHERE "family" IN ({db.marks(family_ids)}) ORDER BY "started_on"', *family_ids):
         latest[row["family"]] = row
     return {fid: until for fid, row in latest.items()
             if (until := cases.after_care_until(row["ended_on"])) is not None}

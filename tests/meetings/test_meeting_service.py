@@ -1,7 +1,7 @@
 """Service rules without HTTP: the samordner's narrow access, the invites seam, busy times,
 default parts, time validation."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from litestar.exceptions import NotFoundException
@@ -11,6 +11,7 @@ from coordinator import db, web
 from coordinator.auth.policy import Action, Audience
 from coordinator.db import ANY_VERSION
 from coordinator.families import revisions
+from coordinator.families import service as families_service
 from coordinator.families.tables import Family
 from coordinator.meetings import flows, kinds, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart, Room
@@ -18,7 +19,7 @@ from coordinator.network import tables as net
 from tests import factories as f
 from tests.meetings import support as s
 
-UTC = timezone.utc
+UTC = UTC
 
 
 async def _fgc_meeting(worker, samordner=None):
@@ -323,13 +324,13 @@ async def test_one_page_reads_the_shared_stamp_once_and_the_next_page_afresh():
     """Within one page's build the shared stamp is read once (the place picker, protected
     places and colleague lists each asked); the next page reads it again."""
     before = await revisions.shared_stamp()
-    with service.one_shared_stamp():
+    with families_service.one_shared_stamp():
         assert await revisions.shared_stamp() == before
         await net.Organisation.insert(net.Organisation(name="Nyt sted", kind="other"))
         assert await revisions.shared_stamp() == before  # this page's stamp
     after = await revisions.shared_stamp()
     assert after != before  # the next page sees the change
-    with service.one_shared_stamp(known="given by the page"):
+    with families_service.one_shared_stamp(known="given by the page"):
         assert await revisions.shared_stamp() == "given by the page"
     assert await revisions.shared_stamp() == after
 
