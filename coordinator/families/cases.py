@@ -274,16 +274,27 @@ async def _active_with_roles(roles: Sequence[str]) -> tuple[dict, ...]:
     return kept
 
 
+_colleague_lists: BoundedCache[tuple[str, tuple[str, ...], frozenset[int], frozenset[str], int],
+                               tuple[dict, ...]] = BoundedCache("colleague lists", 1024)
+
+
 async def colleague_choices(roles: Sequence[str], exclude: Sequence[int],
                             near_units: set[str]) -> list[dict]:
     """Active users with one of ``roles`` (not ``exclude``), by name: everyone when they
-    are at most ``COLLEAGUE_LIST_LIMIT``, else those of ``near_units``."""
-    excluded = set(exclude)
-    users = [user for user in await _active_with_roles(roles) if user["id"] not in excluded]
-    if len(users) > COLLEAGUE_LIST_LIMIT:
-        units = {u for u in near_units if u.strip()}
-        users = [user for user in users if user["unit"] in units] if units else users
-    return [dict(user) for user in users[:COLLEAGUE_LIST_LIMIT]]
+    are at most ``COLLEAGUE_LIST_LIMIT``, else those of ``near_units``. Kept per shared
+    stamp, roles, exclusions and units (the stamp first): picking a country's 6,450 users
+    through was a tenth of a meeting page at national scale."""
+    excluded = frozenset(exclude)
+    units = frozenset(u for u in near_units if u.strip())
+    key = (await revisions.shared_stamp(), tuple(roles), excluded, units, COLLEAGUE_LIST_LIMIT)
+    kept = _colleague_lists.get(key)
+    if kept is None:
+        users = [user for user in await _active_with_roles(roles) if user["id"] not in excluded]
+        if len(users) > COLLEAGUE_LIST_LIMIT and units:
+            users = [user for user in users if user["unit"] in units]
+        kept = tuple(users[:COLLEAGUE_LIST_LIMIT])
+        _colleague_lists.put(key, kept)
+    return [dict(user) for user in kept]
 
 
 def _team_role(value: str) -> str:
