@@ -487,10 +487,11 @@ class MeetingController(Controller):
         Without ``audit_mapping`` the caller audits the Signs of Safety read itself."""
         user = web.user_of(request)
         audience = service.audience_of(user)
-        view = await service.meeting_view(meeting, family, audience)
         # Outside the team (samordner, the father's kontaktperson) the page is narrow: no
         # contact data, no network suggestions; the kontaktperson runs the advice sessions.
         narrow = audience is not Audience.TEAM
+        network = None if narrow else await service.family_network(meeting["family"])
+        view = await service.meeting_view(meeting, family, audience, network)
         runs_it = audience is Audience.TEAM or (audience is Audience.FATHER_SIDE
                                                 and meeting["kind"] == "bic_session")
         editable = meeting["status"] in kinds.OPEN_STATUSES and (
@@ -512,7 +513,6 @@ class MeetingController(Controller):
                    "slot_defaults": {"first_day": _today() + timedelta(days=1),
                                      "last_day": _today() + timedelta(days=28)}}
         if not narrow:
-            network = await service.family_network(meeting["family"])
             context.update({
                 "suggestions": await service.suggestions_for(meeting, view.participants, network),
                 "people": service.family_people(network),

@@ -506,8 +506,10 @@ async def _location(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           participants: list[dict], family: Mapping[str, Any] | None,
                           facts: tuple[str, ...] | None = None,
-                          approval_rows: list[dict] | None = None) -> list[safety.Finding]:
-    """The safety rules' findings for this meeting as it is now (shown before sending)."""
+                          approval_rows: list[dict] | None = None,
+                          network: network_service.Network | None = None) -> list[safety.Finding]:
+    """The safety rules' findings for this meeting as it is now (shown before sending);
+    ``network``: the family's, when the caller has loaded it (its keep-apart pairs)."""
     if facts is None:
         facts = await protected_facts()
     location, _ = await _location(meeting, facts)
@@ -523,8 +525,11 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         safety.Approval(a["person_a"], a["person_b"] or "", a["part_key"], a["reason"],
                         f"user:{a['approved_by']}" if a["approved_by"] else "")
         for a in approval_rows)
-    pairs = await db.rows(net.KeepApart, '"family" = {}', meeting["family"]) if meeting[
-        "family"] else []
+    if network is not None and network.family_id == meeting["family"]:
+        pairs = network.keep_apart
+    else:
+        pairs = await db.rows(net.KeepApart, '"family" = {}', meeting["family"]) if meeting[
+            "family"] else []
     keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
                                    k["reason"]) for k in pairs]
     s_meeting = safety.Meeting(
@@ -538,11 +543,13 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
 
 
 async def meeting_view(meeting: dict, family: dict | None,
-                       audience: Audience = Audience.TEAM) -> MeetingView:
+                       audience: Audience = Audience.TEAM,
+                       network: network_service.Network | None = None) -> MeetingView:
     """Load what the meeting page needs (the caller has authorised and audited the read),
     projected for the reader's ``audience``: the family's team sees the meeting as it is;
     anyone else (a samordner, the father's kontaktperson) sees no protected place, room or
-    fact in any text, and nobody's contact data (``project_for_audience``)."""
+    fact in any text, and nobody's contact data (``project_for_audience``). ``network``:
+    the meeting's family's, when the caller has loaded it (read from it, not again)."""
     facts = await protected_facts()
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
@@ -550,7 +557,8 @@ async def meeting_view(meeting: dict, family: dict | None,
         f'SELECT {db.columns(SafetyApproval, "a")}, u."full_name" AS "by_name" '
         'FROM "safety_approval" a LEFT JOIN "app_user" u ON u."id" = a."approved_by" '
         'WHERE a."meeting" = {} ORDER BY a."id"', meeting["id"])
-    findings = await safety_findings(meeting, parts, participants, family, facts, approvals)
+    findings = await safety_findings(meeting, parts, participants, family, facts, approvals,
+                                     network)
     where = await _place(meeting, facts)
     location_protected = where.protected
     changes = await db.fetch(_LATEST_CHANGES, meeting["id"], CHANGES_SHOWN, quick=True)
@@ -570,7 +578,7 @@ async def meeting_view(meeting: dict, family: dict | None,
                        room=await availability.meeting_room(meeting),
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours,
-                       partner_title=await partner_title_of(meeting), where=where,
+                       partner_title=await partner_title_of(meeting, network), where=where,
                        earlier_changes=earlier)
     if audience is Audience.TEAM:
         return view
@@ -579,13 +587,19 @@ async def meeting_view(meeting: dict, family: dict | None,
     return project_for_audience(view, outside)
 
 
-async def partner_title_of(meeting: Mapping[str, Any]) -> str:
-    """What partners read as a family meeting's title by default (``safety.partner_title``)."""
+async def partner_title_of(meeting: Mapping[str, Any],
+                           network: network_service.Network | None = None) -> str:
+    """What partners read as a family meeting's title by default (``safety.partner_title``);
+    ``network``: the family's, when the caller has loaded it."""
     if meeting["family"] is None:
         return meeting["title"]
-    children = await db.fetch('SELECT "name" FROM "person" WHERE "family" = {} AND "role" = {} '
-                              'ORDER BY "id"', meeting["family"], "child")
-    return safety.partner_title(meeting["kind"], [c["name"] for c in children])
+    if network is not None and network.family_id == meeting["family"]:
+        people = network.people  # by id, as read
+    else:
+        people = await db.fetch('SELECT "name", "role" FROM "person" WHERE "family" = {} '
+                                'AND "role" = {} ORDER BY "id"', meeting["family"], "child")
+    return safety.partner_title(meeting["kind"],
+                                [p["name"] for p in people if p["role"] == "child"])
 
 
 # What a reader outside the family's team reads instead of a withheld place or fact.
