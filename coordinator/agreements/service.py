@@ -8,6 +8,7 @@ write is one transaction and is audited with ``family_id=None``.
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -23,6 +24,8 @@ from coordinator.agreements.tables import (
 )
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
+from coordinator.cache import BoundedCache
+from coordinator.families import revisions
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Organisation
@@ -65,7 +68,7 @@ async def organisations() -> list[dict]:
         .order_by(Organisation.name)
 
 
-async def _organisation_names(ids: set[int]) -> dict[int, str]:
+async def _organisation_names(ids: AbstractSet[int]) -> dict[int, str]:
     if not ids:
         return {}
     wanted = sorted(ids)
@@ -226,6 +229,28 @@ async def agreements_for_family(family_id: int, on: date) -> list[dict]:
     org_ids = await family_organisation_ids(family_id)
     if not org_ids:
         return []
+    kept = await _agreements_for_organisations(frozenset(org_ids), on)
+    return [{**row, "links": [dict(link) for link in row["links"]]} for row in kept]
+
+
+# What agreements_for_family builds from shared data alone (the agreements, their parties and
+# the organisations' names), kept per shared stamp, organisations and day: a family in a
+# network of the municipality's busiest organisations is linked to some forty agreements,
+# read and joined again on every first view of the family page after a change.
+_FOR_ORGANISATIONS: BoundedCache[tuple[str, frozenset[int], date], tuple[dict, ...]] = (
+    BoundedCache("agreements for organisations", 2048))
+
+
+async def _agreements_for_organisations(org_ids: frozenset[int], on: date) -> tuple[dict, ...]:
+    key = (await revisions.shared_stamp(), org_ids, on)  # the stamp before the data
+    kept = _FOR_ORGANISATIONS.get(key)
+    if kept is None:
+        kept = tuple(await _read_agreements_for_organisations(org_ids, on))
+        _FOR_ORGANISATIONS.put(key, kept)
+    return kept
+
+
+async def _read_agreements_for_organisations(org_ids: frozenset[int], on: date) -> list[dict]:
     orgs = sorted(org_ids)
     rows = await db.fetch(
         f'SELECT {db.columns(Agreement, "a")}, o."name" AS "partner_name", '

@@ -383,3 +383,28 @@ async def test_family_without_linked_organisations(client):
     family_id = await f.family(worker)
     page = (await client.get(f"/families/{family_id}")).text
     assert "Ingen af organisationerne i familiens netværk" in page
+
+
+async def test_the_agreements_on_the_family_page_follow_every_change_at_once(client):
+    """What the family page keeps of the agreements (shared data, per organisation set) is
+    replaced by any write to an agreement, its parties or an organisation."""
+    worker = await logged_in(client, "socialraadgiver")
+    school = await organisation("Østervangskolen")
+    first = await agreement(school, title="Første aftale", parties=(
+        PartyInput(school, "Ulla Underviser", "ulla@example.org", "70 10 44 55"),))
+    family_id = await f.family(worker)
+    await Person.insert(Person(family=family_id, name="Lærer", is_professional=True,
+                               sector="school_daycare", organisation=school))
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "Første aftale" in page and "Ulla Underviser" in page
+    await agreement(school, title="Anden aftale")
+    await AgreementParty.update({AgreementParty.contact_name: "Ulrik Underviser"}).where(
+        AgreementParty.agreement == first)
+    await Organisation.update({Organisation.name: "Østervangsskolen (ny)"}).where(
+        Organisation.id == school)
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "Anden aftale" in page and "Ulrik Underviser" in page
+    assert "Ulla Underviser" not in page and "Østervangsskolen (ny)" in page
+    await Agreement.update({Agreement.status: "archived"}).where(Agreement.id == first)
+    page = (await client.get(f"/families/{family_id}")).text
+    assert "Første aftale" not in page and "Anden aftale" in page
