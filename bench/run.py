@@ -28,6 +28,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -76,16 +77,23 @@ def _psql(*args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def prepare(engine: str, scale: str, municipalities: int | None, regenerate: bool) -> dict:
-    """Create, migrate and fill the database unless the same generation is present."""
+def prepare(engine: str, scale: str, municipalities: int | None, regenerate: bool,
+            pristine: bool = False) -> dict:
+    """Create, migrate and fill the database unless the same generation is present.
+
+    With ``pristine`` the database is put back as it was generated (a copy kept beside it),
+    for benchmarks that write: the mixed workload adds people to networks, so without it
+    every run measured bigger families than the one before."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     url = database_url(engine, scale)
     state_path = DATA_DIR / f"{engine}-{scale}.json"
     if state_path.exists() and not regenerate:
         state = json.loads(state_path.read_text())
         wanted = municipalities or (50 if scale == "national" else 1)
-        if state.get("municipalities") == wanted:
+        if state.get("municipalities") == wanted and (not pristine or _has_pristine(engine, url)):
             _log(f"reusing {url} (generated {state['today']}, {state['seconds']} s)")
+            if pristine:
+                _restore_pristine(engine, url)
             return state
     _log(f"creating {url}")
     if engine == "sqlite":
@@ -103,7 +111,52 @@ def prepare(engine: str, scale: str, municipalities: int | None, regenerate: boo
     if municipalities:
         command += ["--municipalities", str(municipalities)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    _keep_pristine(engine, url)
     return json.loads(state_path.read_text())
+
+
+def _pristine_name(engine: str, url: str) -> str:
+    """The generated database's copy: a file beside SQLite's, a template on PostgreSQL."""
+    if engine == "sqlite":
+        return url.split("sqlite:///", 1)[1] + ".pristine"
+    return url.rsplit("/", 1)[1] + "_pristine"
+
+
+def _has_pristine(engine: str, url: str) -> bool:
+    name = _pristine_name(engine, url)
+    if engine == "sqlite":
+        return Path(name).exists()
+    listed = subprocess.run(["psql", PG_URL, "-Atc",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            capture_output=True, text=True, check=True).stdout
+    return listed.strip() == "1"
+
+
+def _keep_pristine(engine: str, url: str) -> None:
+    name = _pristine_name(engine, url)
+    if engine == "sqlite":
+        Path(name).unlink(missing_ok=True)
+        source = sqlite3.connect(url.split("sqlite:///", 1)[1])
+        target = sqlite3.connect(name)
+        source.backup(target)
+        target.close()
+        source.close()
+        return
+    _psql("dropdb", "--if-exists", name)
+    _psql("createdb", "-T", url.rsplit("/", 1)[1], name)
+
+
+def _restore_pristine(engine: str, url: str) -> None:
+    name = _pristine_name(engine, url)
+    if engine == "sqlite":
+        path = Path(url.split("sqlite:///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(name, path)
+        return
+    database = url.rsplit("/", 1)[1]
+    _psql("dropdb", "--if-exists", database)
+    _psql("createdb", "-T", name, database)
 
 
 # ---------------------------------------------------------------------- servers
@@ -122,7 +175,7 @@ class Server:
         """The server's base URL."""
         return f"http://{HOST}:{self.port}"
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET,
                "COOKIE_SECURE": "false", "LOG_LEVEL": "WARNING",
                "PUBLIC_BASE_URL": f"http://{HOST}:{self.port}",
@@ -176,7 +229,7 @@ class Radicale:
             (collection / f"event-{n:05d}.ics").write_bytes(item.to_ical())
             self.events = n + 1
 
-    def __enter__(self) -> "Radicale":
+    def __enter__(self) -> Radicale:
         self._store()
         config = self.folder / "config"
         config.write_text(

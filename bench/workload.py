@@ -446,7 +446,7 @@ def _pct(values: list[float], p: float) -> float:
 def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
     """Prepare, serve, measure hello-world (wrk) and the mixed load, write the tables."""
     state = harness.prepare(engine, scale, args.municipalities if scale == "national" else None,
-                            False)
+                            False, pristine=True)
     url = harness.database_url(engine, scale)
     with harness.Server(url, args.workers) as server:
         plan = asyncio.run(discover(server.base, url, state, args.users))
@@ -498,14 +498,33 @@ def _team_size(url: str, state: dict) -> int:
 
 
 def _feed_304_one_connection(server: harness.Server, state: dict, seconds: int) -> dict:
-    """wrk at one connection on the partner feed with the ETag it answers now."""
+    """wrk at one connection on the partner feed with the ETag it answers now, once the
+    server has finished what the mix left running (feed builds in threads take seconds at
+    national scale and would be measured instead: the figure is the 304's own); how long
+    that took is in the result."""
+    assert server.process is not None
+    began = time.monotonic()
+    _wait_quiet(server.process.pid)
+    waited = time.monotonic() - began
     feed = f"{server.base}/feeds/{state['feed_token']}.ics"
     with urllib.request.urlopen(feed, timeout=120) as answer:  # noqa: S310 (127.0.0.1)
         etag = answer.headers["ETag"]
-    return harness.run_wrk(harness.Endpoint("feed304_1", "Partner feed 304, 1 connection", feed,
-                                            headers={"If-None-Match": etag}, expect=304,
-                                            connections=1),
-                           seconds, 1, server.process.pid if server.process else None)
+    endpoint = harness.Endpoint("feed304_1", "Partner feed 304, 1 connection", feed,
+                                headers={"If-None-Match": etag}, expect=304, connections=1)
+    return {"waited_s": round(waited, 1), **harness.run_wrk(endpoint,
+                           seconds, 1, server.process.pid)}
+
+
+def _wait_quiet(pid: int, limit: float = 120.0) -> None:
+    """Until the server's processes use under a tenth of a core for half a second."""
+    deadline = time.monotonic() + limit
+    before = harness.process_group_cpu(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = harness.process_group_cpu(pid)
+        if now - before < 0.05:
+            return
+        before = now
 
 
 def markdown(r: dict) -> str:
@@ -566,6 +585,11 @@ def markdown(r: dict) -> str:
                      f"{feed.get('server_cpu_ms', 0.0):.2f} | {feed['p50_ms']:.1f} | "
                      f"{feed['p95_ms']:.1f} | – | p95 ≤ {FEED_304_TARGET_MS:.0f} ms | "
                      f"{'met' if feed['p95_ms'] <= FEED_304_TARGET_MS and not feed['wrong_status'] else 'not met'} |")
+        if feed.get("waited_s"):
+            lines.append(f"\nThe feed's 304 was measured once the server was quiet after the mix "
+                         f"(after {feed['waited_s']:.1f} s: feed builds the mix had started "
+                         "run in threads of the same processes, and a request waits for the GIL "
+                         "while one runs).")
     if scale_out:
         box, failures = r["outbox"], r["cross_process_failures"]
         backlog = box.get("backlog", 0)
@@ -678,7 +702,7 @@ def run_scale_out(args: argparse.Namespace) -> dict:
     """The mixed load on ``--web`` server processes and ``--outbox-workers`` workers."""
     engine, scale = "postgresql", args.scale
     state = harness.prepare(engine, scale, args.municipalities if scale == "national" else None,
-                            False)
+                            False, pristine=True)
     url = harness.database_url(engine, scale)
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(SmtpSink())
