@@ -80,13 +80,16 @@ async def test_a_transaction_holds_the_lock_until_it_commits(scratch):
     assert await asyncio.to_thread(_probe, scratch) == "free"
 
 
-async def test_a_writer_that_gives_up_waiting_leaves_the_lock_free(scratch, monkeypatch):
+async def test_a_writer_that_gives_up_waiting_leaves_the_lock_to_the_next(scratch, monkeypatch):
     monkeypatch.setattr(PooledSQLiteEngine, "WRITE_WAIT_SECONDS", 0.1)
     holder = await _held_by_another_process(scratch, 0.3)
     with pytest.raises(Exception, match="database is locked"):
         await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 1)
+    monkeypatch.setattr(PooledSQLiteEngine, "WRITE_WAIT_SECONDS", 30)
+    async with db.transaction():  # waits for the other process, then holds the lock
+        await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 2)
+        await asyncio.sleep(0.05)  # the writer that gave up never lets go of this hold
+        assert await asyncio.to_thread(_probe, scratch) == "taken"
     await holder.wait()
-    await asyncio.sleep(0.05)  # the waiting thread takes the lock and hands it back
     assert await asyncio.to_thread(_probe, scratch) == "free"
-    await db.fetch("INSERT INTO lock_probe (id) VALUES ({})", 2)
     assert [r["id"] for r in await db.fetch("SELECT id FROM lock_probe")] == [2]

@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
@@ -155,47 +156,121 @@ class _WriterFileLock:
     The lock only orders the writers: SQLite's lock still guards the file (a writer outside
     this engine, such as the sqlite3 shell, still waits in the busy handler).
 
-    One holder per process at a time (``PooledSQLiteEngine.writing`` queues a process's
-    writers on an asyncio lock first). A contended lock is waited for on a thread of its
-    own, so a busy thread pool never delays it.
+    Every hold has a descriptor of its own (a ``flock`` belongs to the open file, so a
+    waiter that gave up can never release another writer's hold), and closing it lets go.
+    A contended lock is waited for on a daemon thread (one per process, so a busy thread
+    pool never delays it and a waiting thread never keeps a process from exiting); a waiter
+    that gave up meanwhile, or whose event loop has closed, closes the descriptor itself
+    once the lock is taken (``_Wait``).
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fd: int | None = None
+        self._held: int | None = None  # the current holder's descriptor
+        self._waits: queue.SimpleQueue[_Wait] | None = None
         self._pid = 0
-        self._waiter: ThreadPoolExecutor | None = None
 
-    def _descriptor(self) -> int:
-        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
-            self._waiter = None
-        return self._fd
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except PermissionError:  # another OS user's lock file: a lock needs only reading
+            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
 
     async def acquire(self) -> None:
-        fd = self._descriptor()
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
         except BlockingIOError:
             pass
-        if self._waiter is None:
-            self._waiter = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer-lock")
-        waiting = asyncio.get_running_loop().run_in_executor(
-            self._waiter, fcntl.flock, fd, fcntl.LOCK_EX)
-        try:
-            await asyncio.shield(waiting)
         except BaseException:
-            # cancelled (a timeout, a client gone): the thread may still get the lock, and
-            # nobody would let it go; release it as soon as it is taken
-            waiting.add_done_callback(
-                lambda done: None if done.cancelled() or done.exception() else self.release())
+            os.close(fd)
             raise
+        else:
+            self._held = fd
+            return
+        wait = _Wait(fd, asyncio.get_running_loop())
+        self._waiter().put(wait)
+        try:
+            await wait.done
+        except BaseException:
+            wait.abandon()  # given up: the descriptor is closed, now or once taken
+            raise
+        self._held = fd
 
     def release(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        fd, self._held = self._held, None
+        if fd is not None:
+            os.close(fd)  # lets go of the lock
+
+    def _waiter(self) -> queue.SimpleQueue[_Wait]:
+        if self._waits is None or self._pid != os.getpid():  # a forked child starts its own
+            self._waits = queue.SimpleQueue()
+            self._pid = os.getpid()
+            threading.Thread(target=_wait_in_turn, args=(self._waits,), daemon=True,
+                             name="sqlite-writer-lock").start()
+        return self._waits
+
+
+class _Wait:
+    """One writer waiting for the file lock on the waiting thread: exactly one of the
+    thread (lock taken after the writer gave up, or its loop gone) and the writer (gave up
+    after the lock was taken) closes the descriptor when the writer will not hold it."""
+
+    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.fd = fd
+        self.loop = loop
+        self.done: asyncio.Future[None] = loop.create_future()
+        self._state = threading.Lock()
+        self._taken = False
+        self._abandoned = False
+
+    def take(self) -> None:
+        """On the waiting thread."""
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        with self._state:
+            self._taken = True
+            if self._abandoned:
+                os.close(self.fd)
+                return
+        try:
+            self.loop.call_soon_threadsafe(self._hand_over)
+        except RuntimeError:  # the loop has closed: nobody will hold it
+            self.abandon()
+
+    def fail(self, failure: OSError) -> None:
+        """On the waiting thread: the lock could not be taken."""
+        with self._state:
+            self._abandoned = True
+        os.close(self.fd)
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            self.loop.call_soon_threadsafe(self._fail, failure)
+
+    def _fail(self, failure: OSError) -> None:
+        if not self.done.done():
+            self.done.set_exception(failure)
+
+    def _hand_over(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+        elif self.done.cancelled():
+            self.abandon()
+
+    def abandon(self) -> None:
+        with self._state:
+            if self._abandoned:
+                return
+            self._abandoned = True
+            if self._taken:
+                os.close(self.fd)
+
+
+def _wait_in_turn(waits: queue.SimpleQueue[_Wait]) -> None:
+    while True:
+        wait = waits.get()
+        try:
+            wait.take()
+        except OSError as failure:  # the lock cannot be taken: the writer hears why
+            wait.fail(failure)
 
 
 class PooledSQLiteEngine(SQLiteEngine):

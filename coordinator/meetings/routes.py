@@ -515,7 +515,7 @@ class MeetingController(Controller):
         if not narrow:
             context.update({
                 "suggestions": await service.suggestions_for(meeting, view.participants, network),
-                "people": service.family_people(network),
+                "people": await service.family_people(meeting["family"]),
             })
         if runs_it:
             context["organisations"] = await service.organisation_choices()

@@ -770,17 +770,25 @@ colleague_options = cases.colleague_options  # the option tags of ``colleague_ch
 
 
 async def family_network(family_id: int | None) -> network_service.Network | None:
-    """The family's network (None for a meeting between organisations)."""
-    return await network_service.load_network(family_id) if family_id is not None else None
+    """The family's network, read once for the meeting page's parts that show it; None for
+    a meeting between organisations, and for a network the graph cannot take (a relation to
+    someone outside the family): an inconsistent network must not break the meeting page,
+    whose parts then read what they need themselves."""
+    if family_id is None:
+        return None
+    try:
+        return await network_service.load_network(family_id)
+    except (ValueError, KeyError):
+        return None
 
 
-def family_people(network: network_service.Network | None) -> list[dict]:
-    """The family's network persons who can be added to its meeting, by name (none
-    without a family)."""
-    if network is None:
+async def family_people(family_id: int | None) -> list[dict]:
+    """The family's network persons who can be added to its meeting, by name as the
+    database sorts them (none without a family)."""
+    if family_id is None:
         return []
-    return sorted(({"id": p["id"], "name": p["name"], "role": p["role"]} for p in network.people),
-                  key=lambda p: (p["name"], p["id"]))
+    return await db.fetch('SELECT "id", "name", "role" FROM "person" WHERE "family" = {} '
+                          'ORDER BY "name"', family_id, quick=True)
 
 
 @dataclass(frozen=True)
@@ -1627,7 +1635,7 @@ async def suggestions_for(meeting: Mapping[str, Any], participants: list[dict],
     if meeting["family"] is None:
         return []
     try:
-        if network is None:
+        if network is None or network.family_id != meeting["family"]:
             network = await network_service.load_network(meeting["family"])
         snapshot = network.snapshot
         suggestions = _invite_suggestions(snapshot, GRAPH_KIND.get(meeting["kind"], "statusmoede"))

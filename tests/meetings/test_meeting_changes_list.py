@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from coordinator.meetings.service import CHANGES_SHOWN
 from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart
+from coordinator.network.tables import Person, Relation
 from tests import factories as f
 
 
@@ -55,3 +56,22 @@ async def test_one_older_change_is_counted_in_the_singular(client, clock):
     await f.login(client, worker)
     page = (await client.get(f"/meetings/{meeting_id}")).text
     assert "Og 1 tidligere ændring." in page
+
+
+async def test_a_network_the_graph_cannot_take_does_not_break_the_meeting_page(client, clock):
+    """A relation to someone outside the family (data from before a check, or edited by
+    hand) makes the family's graph refuse the network; the meeting page still opens, with
+    its participants and safety section, read without the graph."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    other_family = await f.family(worker)
+    child = await Person.insert(Person(family=family_id, name="Lille Test", is_child=True,
+                                       role="child", sector="family"))
+    stranger = await Person.insert(Person(family=other_family, name="Fremmed", sector="family"))
+    await Relation.insert(Relation(family=family_id, source=child[0]["id"],
+                                   target_person=stranger[0]["id"], type="supports"))
+    meeting_id = await _meeting_with_changes(family_id, 1, clock.now() - timedelta(days=1))
+    await f.login(client, worker)
+    answer = await client.get(f"/meetings/{meeting_id}")
+    assert answer.status_code == 200
+    assert "Deltagere" in answer.text and "Lille Test" in answer.text
