@@ -42,7 +42,7 @@ async def scratch(app):
     if not isinstance(db.engine(), PooledSQLiteEngine):
         pytest.skip("PostgreSQL orders its writers itself")
     await db.fetch("CREATE TABLE lock_probe (id INTEGER PRIMARY KEY)")
-    yield db.engine()._writers.path  # noqa: SLF001 – the file the lock is on
+    yield db.engine().writer_lock_path
     await db.fetch("DROP TABLE lock_probe")
 
 

@@ -413,6 +413,11 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._writers.release()
             lock.release()
 
+    @property
+    def writer_lock_path(self) -> str:
+        """The file every process's writers take turns on (``_WriterFileLock``)."""
+        return self._writers.path
+
     def write_lock(self) -> asyncio.Lock:
         """This event loop's writers queue here, in order, instead of meeting on SQLite's
         lock: a writer that finds the file locked sleeps in SQLite's busy handler (1, 2,

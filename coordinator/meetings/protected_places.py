@@ -29,9 +29,9 @@ async def protected_facts() -> protected.Facts:
     orgs = await Organisation.select(
         Organisation.name, Organisation.address, Organisation.phone, Organisation.email,
         Organisation.kind,
-    ).where(Organisation.location_protected == True).order_by(Organisation.id)  # noqa: E712
+    ).where(Organisation.location_protected.eq(True)).order_by(Organisation.id)
     rooms = await Room.select(Room.location).where(
-        Room.at_crisis_centre == True).order_by(Room.id)  # noqa: E712
+        Room.at_crisis_centre.eq(True)).order_by(Room.id)
     facts = [f for o in orgs for f in protected.organisation_facts(
         o["name"], o["address"], o["phone"], o["email"], o["kind"])]
     facts += [r["location"] for r in rooms if r["location"].strip()]

@@ -562,9 +562,10 @@ async def meeting_view(meeting: dict, family: dict | None,
     where = await _place(meeting, facts)
     location_protected = where.protected
     changes = await db.fetch(_LATEST_CHANGES, meeting["id"], CHANGES_SHOWN, quick=True)
-    earlier = (changes[0].pop("total_") - len(changes)) if changes else 0
+    total = changes[0]["total_"] if changes else 0
     for change in changes:
-        change.pop("total_", None)
+        del change["total_"]
+    earlier = total - len(changes)
     targets = sorted(t.value for t in kinds.allowed_targets(meeting["status"]))
     feed_rows, _ = await availability.feeds_of(participants)
     own_feeds = {p["id"]: row for p in participants for row in feed_rows
