@@ -19,6 +19,7 @@ from litestar.exceptions import NotFoundException
 from markupsafe import Markup
 
 from coordinator import clock, db, web
+from coordinator.errors import UserError
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
@@ -108,6 +109,23 @@ class NeedsConfirmation(web.UserError):
 # ------------------------------------------------------------------------ reading
 
 
+class BrokenNetwork(UserError, ValueError):
+    """The family's stored network refers to someone it does not hold (a relation or a
+    keep-apart pair to a person of another family: data edited by hand or from before a
+    check). Nothing can be drawn or checked until it is mended, so the editor and every
+    change answer 409 with a Danish message and the family page says so in its network
+    section; the rest of the page still opens. A ValueError too, so the meeting page's
+    parts that read the network tolerate it as before."""
+
+    def __init__(self, family_id: int, detail: str) -> None:
+        super().__init__(
+            "Familiens netværk kan ikke vises eller ændres, fordi en relation eller et par, "
+            "der skal holdes adskilt, peger på en person uden for familien. Bed en "
+            "administrator om at rette det.", 409)
+        self.family_id = family_id
+        self.detail = detail
+
+
 @dataclass
 class Network:
     """One family's network as rows (for pages) and as a snapshot (for the rules)."""
@@ -164,8 +182,11 @@ async def load_network(family_id: int) -> Network:
     for person in people:
         org = organisations.get(person["organisation"]) if person["organisation"] else None
         person["organisation_name"] = org["name"] if org else ""
-    return Network(family_id, people, organisations, relations, pairs,
-                   _snapshot(people, organisations, relations, pairs))
+    try:
+        snapshot = _snapshot(people, organisations, relations, pairs)
+    except ValueError as error:
+        raise BrokenNetwork(family_id, str(error)) from error
+    return Network(family_id, people, organisations, relations, pairs, snapshot)
 
 
 def _snapshot(people: list[dict], organisations: dict[int, dict], relations: list[dict],
@@ -911,8 +932,13 @@ async def section_context(net: Network) -> dict[str, Any]:
 
 
 async def family_section(user: Principal, family: dict) -> dict[str, Any]:
-    """The loader for the family page (the family row is already authorised and audited)."""
-    return await section_context(await load_network(family["id"]))
+    """The loader for the family page (the family row is already authorised and audited).
+    A network the graph cannot take is said in the section; the rest of the page opens."""
+    try:
+        net = await load_network(family["id"])
+    except BrokenNetwork as broken:
+        return {"broken": broken.message}
+    return await section_context(net)
 
 
 # -------------------------------------------------------------------- the directory

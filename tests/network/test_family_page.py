@@ -182,3 +182,26 @@ async def test_the_demo_keeps_a_family_where_every_audience_can_be_tried():
     protected = {f["id"] for f in await Family.select(Family.id).where(
         Family.at_crisis_centre == True)}  # noqa: E712
     assert protected & fathers & coordinated & partners
+
+
+async def test_a_network_the_graph_cannot_take_is_said_on_the_family_page(client):
+    """A relation to someone of another family (edited by hand, or from before a check):
+    the family page still opens and says so in its network section, and the editor answers
+    409 with the same Danish message instead of a server error."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    other_family = await f.family(worker)
+    child = await Person.insert(Person(family=family_id, name="Lille Test", is_child=True,
+                                       role="child", sector="family"))
+    stranger = await Person.insert(Person(family=other_family, name="Fremmed", sector="family"))
+    await Relation.insert(Relation(family=family_id, source=child[0]["id"],
+                                   target_person=stranger[0]["id"], type="supports"))
+    await f.login(client, worker)
+    page = await client.get(f"/families/{family_id}")
+    assert page.status_code == 200
+    assert "peger på en person uden for familien" in page.text
+    assert 'id="network-heading"' in page.text and "<svg" not in page.text.split(
+        'id="network-heading"')[1].split("</section>")[0]
+    editor = await client.get(f"/families/{family_id}/network", headers={"Accept": "text/html"})
+    assert editor.status_code == 409
+    assert "peger på en person uden for familien" in editor.text
