@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import re
@@ -90,7 +91,8 @@ def prepare(engine: str, scale: str, municipalities: int | None, regenerate: boo
     if state_path.exists() and not regenerate:
         state = json.loads(state_path.read_text())
         wanted = municipalities or (50 if scale == "national" else 1)
-        if state.get("municipalities") == wanted and (not pristine or _has_pristine(engine, url)):
+        if (state.get("municipalities") == wanted and state.get("generator") == _generator()
+                and (not pristine or _has_pristine(engine, url))):
             _log(f"reusing {url} (generated {state['today']}, {state['seconds']} s)")
             if pristine:
                 _restore_pristine(engine, url)
@@ -112,7 +114,15 @@ def prepare(engine: str, scale: str, municipalities: int | None, regenerate: boo
         command += ["--municipalities", str(municipalities)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     _keep_pristine(engine, url)
-    return json.loads(state_path.read_text())
+    state = json.loads(state_path.read_text())
+    state["generator"] = _generator()
+    state_path.write_text(json.dumps(state, indent=2))
+    return state
+
+
+def _generator() -> str:
+    """The generator's digest: data made by another version of it is made again."""
+    return hashlib.sha256((BENCH / "generate.py").read_bytes()).hexdigest()[:16]
 
 
 def _pristine_name(engine: str, url: str) -> str:

@@ -16,6 +16,7 @@ show that each one fails on a violation.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,6 +253,26 @@ def hand_written_version_updates(sources: Mapping[str, str],
     return found
 
 
+# SQL keywords as the project writes them (upper case, so prose such as "Set the …" in a
+# docstring is no statement); the advisory-lock functions in any case.
+_SESSION_STATE = re.compile(
+    r"^\s*(SET\s+(?!LOCAL\b)|RESET\s|LISTEN\s|DECLARE\s)|(?i:pg_(try_)?advisory_lock)\s*\(")
+
+
+def session_state_statements(sources: Mapping[str, str]) -> list[tuple[str, int]]:
+    """(module, line) of every string that sets state on a database session and would
+    outlive its statement: SET (not SET LOCAL), LISTEN, a cursor, a session advisory lock.
+    The PostgreSQL pool gives connections back without resetting them
+    (``db.lifecycle.keep_session``), so such state would reach the next request."""
+    found = []
+    for name, source in sorted(sources.items()):
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and _SESSION_STATE.search(node.value)):
+                found.append((name, node.lineno))
+    return found
+
+
 # --------------------------------------------------------------------- the project
 
 @pytest.fixture(scope="module")
@@ -288,6 +309,10 @@ def test_routes_import_no_tables(sources):
 
 def test_versioned_writes_go_through_update_versioned(sources):
     assert hand_written_version_updates(sources) == []
+
+
+def test_no_statement_leaves_state_on_a_pooled_connection(sources):
+    assert session_state_statements(sources) == []
 
 
 # ------------------------------------------------------------ the checks themselves
@@ -352,6 +377,23 @@ def test_a_route_module_importing_tables_is_found(body):
 def test_a_hand_written_version_check_is_found(body):
     sources = _package(dom__service=body)
     assert hand_written_version_updates(sources) == [("pkg.dom.service", 2)]
+
+
+@pytest.mark.parametrize("sql", [
+    "SET statement_timeout = 0", "SET search_path TO x", "RESET ALL", "LISTEN changes",
+    "DECLARE c CURSOR FOR SELECT 1", "SELECT pg_advisory_lock(1)",
+    "SELECT PG_TRY_ADVISORY_LOCK({})",
+])
+def test_a_statement_leaving_session_state_is_found(sql):
+    sources = _package(dom__service=f"async def f():\n    await db.fetch({sql!r})\n")
+    assert session_state_statements(sources) == [("pkg.dom.service", 2)]
+
+
+def test_transaction_scoped_state_and_updates_pass():
+    sources = _package(dom__service=(
+        "A = 'SET LOCAL lock_timeout = 1'\nB = 'UPDATE \"t\" SET \"x\" = {}'\n"
+        "C = 'SELECT pg_advisory_xact_lock(1)'\nD = 'Set the version'\nE = 'reset'\n"))
+    assert session_state_statements(sources) == []
 
 
 def test_updates_without_a_version_and_the_db_package_pass():

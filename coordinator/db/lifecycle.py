@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.postgres import PostgresEngine
@@ -49,7 +50,18 @@ async def migrate(quiet: bool = True) -> None:
 async def start() -> None:
     """Open the connection pool (PostgreSQL) at process start."""
     if isinstance(engine(), PostgresEngine):
-        await engine().start_connection_pool(min_size=2, max_size=20)
+        await engine().start_connection_pool(min_size=2, max_size=20, reset=keep_session)
+
+
+async def keep_session(connection: Any) -> None:
+    """The pool's reset of a connection given back: nothing beyond asyncpg's own (it rolls
+    back a transaction left open and drops listeners before calling this).
+
+    asyncpg's default runs ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, a second round trip for each statement outside a
+    transaction. The coordinator keeps no session state to undo: no SET outside a
+    transaction, no session advisory locks, no LISTEN, no cursors held across statements
+    (``tests/test_architecture.py`` fails on a statement that would)."""
 
 
 async def stop() -> None:
