@@ -19,11 +19,11 @@ from litestar.exceptions import NotFoundException
 from markupsafe import Markup
 
 from coordinator import clock, db, web
-from coordinator.errors import UserError
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 from coordinator.cache import BoundedCache
+from coordinator.errors import UserError
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, graph
 from coordinator.network.tables import (
