@@ -30,6 +30,7 @@ PACKAGE = "coordinator"
 # Modules that take plain data and return plain data: no DB, no HTTP (DESIGN.md, Layout).
 PURE_MODULES = (
     "coordinator.agreements.cadence",
+    "coordinator.auth.passwords",
     "coordinator.auth.policy",
     "coordinator.auth.roles",
     "coordinator.cache",
@@ -46,9 +47,11 @@ PURE_MODULES = (
     "coordinator.meetings.kinds",
     "coordinator.meetings.offers",
     "coordinator.meetings.participants",
+    "coordinator.meetings.place",
     "coordinator.meetings.planner",
     "coordinator.meetings.protected",
     "coordinator.meetings.safety",
+    "coordinator.meetings.workspace",
     "coordinator.method.goals",
     "coordinator.method.sos",
     "coordinator.navigation",
@@ -219,6 +222,62 @@ def route_table_imports(sources: Mapping[str, str]) -> list[tuple[str, str]]:
                        {"coordinator.db", "coordinator.piccolo_conf"})]
 
 
+def table_classes(sources: Mapping[str, str]) -> set[str]:
+    """The names of the Piccolo tables declared in the ``tables`` modules."""
+    names = set()
+    for name, source in sources.items():
+        if name.endswith(".tables"):
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.ClassDef) and any(
+                        (isinstance(b, ast.Name) and b.id == "Table")
+                        or (isinstance(b, ast.Attribute) and b.attr == "Table")
+                        for b in node.bases):
+                    names.add(node.name)
+    return names
+
+
+def _tables_held(module: str, sources: Mapping[str, str], tables: set[str]) -> set[str]:
+    """The table classes ``module`` holds as its own names (imported or declared)."""
+    held = set()
+    for node in ast.walk(ast.parse(sources.get(module, ""))):
+        if isinstance(node, ast.ImportFrom):
+            held |= {alias.asname or alias.name for alias in node.names if alias.name in tables}
+        elif isinstance(node, ast.ClassDef) and node.name in tables:
+            held.add(node.name)
+    return held
+
+
+def route_table_uses(sources: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(route module, table) where a route module reaches a table through another module:
+    ``from x.service import SomeTable`` or ``service.SomeTable`` (a pure module's dataclass
+    of the same name is not a table)."""
+    tables = table_classes(sources)
+    found = []
+    for name, source in sorted(sources.items()):
+        if not name.endswith(".routes"):
+            continue
+        modules: dict[str, str] = {}  # local name -> module of ours
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    target = _ours(f"{node.module}.{alias.name}", sources)
+                    if target and target == f"{node.module}.{alias.name}":
+                        modules[alias.asname or alias.name] = target
+                    elif alias.name in tables:
+                        found.append((name, alias.name))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname and alias.name in sources:
+                        modules[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in modules
+                    and node.attr in _tables_held(modules[node.value.id], sources, tables)):
+                found.append((name, node.attr))
+    return found
+
+
 def _names_version(nodes: Iterable[ast.AST]) -> bool:
     return any(isinstance(sub, ast.Attribute) and sub.attr == "version"
                for node in nodes for sub in ast.walk(node))
@@ -305,6 +364,8 @@ def test_pure_modules_import_no_db_or_http(sources):
 def test_routes_import_no_tables(sources):
     assert any(name.endswith(".routes") for name in sources)
     assert route_table_imports(sources) == []
+    assert len(table_classes(sources)) > 20
+    assert route_table_uses(sources) == []
 
 
 def test_versioned_writes_go_through_update_versioned(sources):
@@ -367,6 +428,16 @@ def test_a_route_module_importing_tables_is_found(body):
     sources = _package(dom__routes=body, dom__tables="")
     assert route_table_imports(sources) == [("pkg.dom.routes", next(
         imp.target for imp in imports_of("pkg.dom.routes", body, sources)))]
+
+
+@pytest.mark.parametrize("body", [
+    "from pkg.dom.service import Thing\n",
+    "from pkg.dom import service\nasync def page():\n    return await service.Thing.select()\n",
+])
+def test_a_route_module_reaching_a_table_through_a_service_is_found(body):
+    sources = _package(dom__routes=body, dom__service="from pkg.dom.tables import Thing\n",
+                       dom__tables="from piccolo.table import Table\nclass Thing(Table):\n    pass\n")
+    assert route_table_uses(sources) == [("pkg.dom.routes", "Thing")]
 
 
 @pytest.mark.parametrize("body", [
