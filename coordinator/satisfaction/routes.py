@@ -21,14 +21,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from coordinator import clock, web
-from coordinator.auth import roles
-from coordinator.auth.guards import requires_case_worker, requires_login, requires_role
+from coordinator.auth.guards import requires_case_worker, requires_leader, requires_login
 from coordinator.satisfaction import rules, service
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
-
-requires_leader = requires_role(roles.LEADERS)
 
 
 def parse_draft(form: Mapping[str, Any]) -> rules.Draft:

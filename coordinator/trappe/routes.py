@@ -18,15 +18,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from coordinator import clock, web
-from coordinator.auth import roles
-from coordinator.auth.guards import requires_case_worker, requires_login, requires_role
+from coordinator.auth.guards import requires_case_worker, requires_leader, requires_login
 from coordinator.followup import criteria
 from coordinator.trappe import rules, service
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
-
-requires_leader = requires_role(roles.LEADERS)
 
 
 def _step(form: Mapping[str, Any], name: str, label: str) -> int | None:
