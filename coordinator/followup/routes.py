@@ -117,7 +117,9 @@ class FollowupController(Controller):
                     "starts_at": agenda.team_meeting_start(on),
                     "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": team.own_ids,
                     "unit_left_out": team.unit_left_out, "trappe_due": trappe_due,
-                    "goals_due": goals_due})
+                    "goals_due": goals_due,
+                    # the link to the success criteria, for those who may open them
+                    "sees_criteria": user.role in roles.LEADERS_AND_ADMINS})
                 kept = (page, trappe_due, goals_due)
                 if key is not None:
                     AGENDA_PAGES.put(key, kept)

@@ -161,11 +161,13 @@ async def test_contact_person_and_leader_see_only_their_own_team_families(client
     await f.login(client, mads)
     html = (await client.get(f"/followup/teammoede?date={ON}")).text
     assert re.findall(r'<tr id="family-(\d+)">', html) == []
+    assert "Tal for alle familier" not in html  # the success criteria are not hers
     await client.post("/logout", data={"_csrf_token": await f.csrf_token(client, "/")})
     await f.login(client, leader)
     html = (await client.get(f"/followup/teammoede?date={ON}")).text
     assert "<tr id=" not in html and "Familien" not in html
     assert 'href="/followup/succeskriterier"' in html
+    assert "Tal for alle familier finder du under" in html
 
 
 @pytest.mark.parametrize("query", ["date=2026-13-01", "date=i+morgen", "date=1899-01-01",
