@@ -1121,7 +1121,7 @@ async def record_answer_for(user: Principal, meeting: Mapping[str, Any], partici
     proposed time needs a note saying which time; the note is screened like every text
     that readers outside the team may see."""
     row = await _participant(meeting["id"], participant_id)
-    if meeting["status"] not in ("planned", "invited"):
+    if meeting["status"] not in kinds.ANSWERABLE_STATUSES:
         raise web.UserError("Svar kan registreres, når mødet er planlagt eller sendt.", 409)
     if answer not in RECORDED_ANSWERS:
         raise web.UserError("Vælg svaret: kommer, kommer ikke eller foreslår et andet tidspunkt.",
