@@ -534,6 +534,8 @@ async def bic_view(family_id: int) -> BicView:
             parts = await service.parts_of(s["meeting"]) if s["meeting"] else []
             s["starts_at"] = parts[0]["starts_at"] if parts else None
             s["topic_labels"] = [dict(kinds.BIC_TOPICS).get(t, t) for t in s["topics"].split(",") if t]
+            s["held"] = s["status"] == "held"
+            s["status_label"] = kinds.BIC_SESSION_STATUS["held" if s["held"] else "planned"]
         joint = await Meeting.select().where(
             (Meeting.family == family_id) & (Meeting.kind == "bic_joint_parents")).order_by(Meeting.id)
     fathers = await net.Person.select(net.Person.id, net.Person.name).where(

@@ -400,3 +400,5 @@ FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
 BIC_STATUS = {"assessed": "Vurderet", "not_involved": "Far inddrages ikke",
               "agreed": "Mors samtykke registreret", "referred": "Henvist til Modtagelsen",
               "sessions": "Rådgivningssamtaler i gang"}
+# An advice session with the father (``BicSession.status``): planned until it is held.
+BIC_SESSION_STATUS = {"planned": "Planlagt", "held": "Afholdt"}
