@@ -126,14 +126,14 @@ class FollowupController(Controller):
                                 "samme dag eller efter den begynder.", field="to")
         report = await service.recent_success_criteria(start, end, now)
         figures = report.figures
-        shares = [figures.fgc_assessed, figures.father_assessed, figures.followups_on_time]
-        bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s in shares]
+        charted = trend.charted(figures)
+        bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s, _ in charted]
         trappe_counts = report.trappe
         trappe_share = criteria.trappe_used(trappe_counts.meeting, trappe_counts.families)
         years = {str(y): figures.returning_by_year.get(y, 0)
                  for y in range(start.year, end.year + 1)}
         return web.render("followup/succeskriterier.html", {
-            "report": report, "shares": shares, "trappe_share": trappe_share,
+            "report": report, "charted": charted, "trappe_share": trappe_share,
             "each_criterion": trend.CRITERIA,
             "trappe_target": criteria.TRAPPE_TARGET_PERCENT,
             "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,

@@ -267,6 +267,15 @@ async def test_success_criteria_page_shows_numbers_and_charts_but_no_names(clien
     assert "Familien" not in html
     assert html.count("<svg") == 2
     assert "3 af 6 (50 %)" in html and "2 af 5 (40 %)" in html and "1 af 3 (33 %)" in html
+    # each charted share with how it is counted, in the chart's order
+    rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td>\d+</td>\s*<td>\d+</td>\s*'
+                      r'<td>[^<]+</td>\s*<td>([^<]+)</td>', html)
+    assert [label for label, _ in rows] == ["Vurderet for familierådslagning",
+                                            "Vurdering af fars inddragelse (BIC)",
+                                            "Opfølgninger holdt til tiden"]
+    assert rows[0][1] == ("Familier med en registreret vurdering af, om en familierådslagning "
+                          "er mulig.")
+    assert rows[2][1].startswith("Opfølgningsmøder (ca. 3 måneder efter en familierådslagning)")
     assert '<dd id="current-families">6</dd>' in html
     assert '<dd id="agreements-overdue">2</dd>' in html
     assert re.search(r'<th scope="row">2026</th><td>2</td>', html)
