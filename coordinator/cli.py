@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from coordinator import clock
+from coordinator.auth.roles import Role
 from coordinator.settings import Settings, SettingsError, use_settings
 
 
@@ -211,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("username")
     create.add_argument("--name", required=True, help="full name")
     create.add_argument("--role", required=True,
-                        choices=["socialraadgiver", "kontaktperson", "leder", "samordner", "admin"])
+                        choices=[role.value for role in Role])
     create.add_argument("--email")
     create.add_argument("--unit")
     create.set_defaults(func=cmd_create_user)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from coordinator import clock
 from coordinator.agreements.demo import seed as seed_agreements
 from coordinator.auth import service as auth_service
+from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as family_service
 from coordinator.followup.demo import seed as seed_followup
@@ -37,16 +38,16 @@ SURNAMES = [
 
 USERS = [
     # username, full name, role, unit, email
-    ("sara", "Sara Demo Kristiansen", "socialraadgiver", "Krisecentret",
+    ("sara", "Sara Demo Kristiansen", Role.SOCIALRAADGIVER, "Krisecentret",
      "sara@krisecenter.example.org"),
-    ("mikkel", "Mikkel Demo Lauridsen", "socialraadgiver", "Familieafdelingen",
+    ("mikkel", "Mikkel Demo Lauridsen", Role.SOCIALRAADGIVER, "Familieafdelingen",
      "mikkel@familie.example.org"),
-    ("mads", "Mads Demo Frederiksen", "kontaktperson", "Familieafdelingen, Modtagelsen",
+    ("mads", "Mads Demo Frederiksen", Role.KONTAKTPERSON, "Familieafdelingen, Modtagelsen",
      "mads@familie.example.org"),
-    ("lene", "Lene Demo Thorsen", "leder", "Krisecentret", "lene@krisecenter.example.org"),
-    ("admin", "Administrator", "admin", "IT", "admin@kommune.example.org"),
-    ("ida", "Ida Demo Mørk", "samordner", "Samordnerkorpset", "ida@samordner.example.org"),
-    ("jonas", "Jonas Demo Bech", "socialraadgiver", "Krisecentret",
+    ("lene", "Lene Demo Thorsen", Role.LEDER, "Krisecentret", "lene@krisecenter.example.org"),
+    ("admin", "Administrator", Role.ADMIN, "IT", "admin@kommune.example.org"),
+    ("ida", "Ida Demo Mørk", Role.SAMORDNER, "Samordnerkorpset", "ida@samordner.example.org"),
+    ("jonas", "Jonas Demo Bech", Role.SOCIALRAADGIVER, "Krisecentret",
      "jonas@krisecenter.example.org"),
 ]
 

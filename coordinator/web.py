@@ -157,6 +157,31 @@ def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool = T
         raise UserError(f"»{label}« skal være en dato (åååå-mm-dd).", field=name) from None
 
 
+# The dates a page takes in a query or form: far enough apart for every case, near enough
+# to refuse a mistyped year.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def date_within_range(form: Mapping[str, Any], name: str, label: str) -> date | None:
+    """An optional ISO date between ``EARLIEST`` and ``LATEST`` (else a Danish 422 at it)."""
+    value = a_date(form, name, label, required=False)
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og {LATEST.year}.",
+                        field=name)
+    return value
+
+
+def period(params: Mapping[str, Any], today: date) -> tuple[date, date]:
+    """The period of a leader's page from its ``from`` and ``to`` (by default the year so
+    far); a period that ends before it begins is refused at ``to``."""
+    start = date_within_range(params, "from", "Fra dato") or date(today.year, 1, 1)
+    end = date_within_range(params, "to", "Til dato") or today
+    if end < start:
+        raise UserError("»Til dato« ligger før »Fra dato«.", field="to")
+    return start, end
+
+
 @overload
 def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
                    required: Literal[True] = True) -> datetime: ...

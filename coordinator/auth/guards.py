@@ -16,6 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 from coordinator.auth import roles
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
+from coordinator.errors import UserError
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
@@ -48,10 +49,11 @@ async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> Non
     _principal(connection)
 
 
-def requires_role(*roles: Role | frozenset[Role]) -> Guard:
+def requires_role(*roles: Role | frozenset[Role], message: str | None = None) -> Guard:
     """A guard letting through only users of the given roles (or named role sets from
-    ``auth.roles``). Others get 404: the page does not exist for them; a visitor who is
-    not logged in is sent to the login page, one with a temporary password to change it."""
+    ``auth.roles``). Others get 404: the page does not exist for them (``message``: the
+    page's own words for that instead of the standard ones); a visitor who is not logged
+    in is sent to the login page, one with a temporary password to change it."""
     allowed = frozenset(r for item in roles
                         for r in (item if isinstance(item, frozenset) else (item,)))
     if not allowed:
@@ -59,7 +61,7 @@ def requires_role(*roles: Role | frozenset[Role]) -> Guard:
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if _principal(connection).role not in allowed:
-            raise NotFoundException()
+            raise NotFoundException() if message is None else UserError(message, 404)
 
     names = ", ".join(sorted(role.value for role in allowed))
     guard.__name__ = guard.__qualname__ = f"requires_role({names})"
@@ -70,6 +72,7 @@ def requires_role(*roles: Role | frozenset[Role]) -> Guard:
 # The guards the route modules share, by the role sets of auth/roles.py.
 requires_case_worker = requires_role(roles.CASE_WORKERS)
 requires_case_holder = requires_role(roles.CASE_HOLDERS)
+requires_leader = requires_role(roles.LEADERS)
 requires_aggregates = requires_role(roles.LEADERS_AND_ADMINS)
 requires_audit_reader = requires_role(roles.LEADERS_AND_ADMINS)
 requires_admin = requires_role(roles.ADMINS)

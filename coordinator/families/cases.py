@@ -20,7 +20,8 @@ from markupsafe import Markup
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
-from coordinator.auth.roles import Role
+from coordinator.auth.roles import CASE_HOLDERS, CASE_WORKERS
+from coordinator.auth.roles import values as role_values
 from coordinator.auth.tables import User
 from coordinator.cache import BoundedCache
 from coordinator.families import revisions
@@ -246,8 +247,8 @@ async def team_view(family_id: int, viewer_unit: str = "") -> TeamView:
     return TeamView(members, colleagues)
 
 
-_COLLEAGUE_ROLES = (Role.SOCIALRAADGIVER.value, Role.LEDER.value, Role.KONTAKTPERSON.value)
-_CASE_HOLDER_ROLES = frozenset({Role.SOCIALRAADGIVER.value, Role.LEDER.value})
+_COLLEAGUE_ROLES = tuple(role_values(CASE_WORKERS))
+_CASE_HOLDER_ROLES = frozenset(role_values(CASE_HOLDERS))
 # A list of colleagues is read by a person. Where one database serves many municipalities
 # (thousands of users; 6,450 in the national benchmark made each family page a 6,450-option
 # list and cost ~100 ms), a longer list offers the units already on the team and the
@@ -338,7 +339,7 @@ async def remove_member(user: Principal, family_id: int, member_id: int, address
         if member is None:
             raise web.UserError("Personen er ikke på teamet.", 404)
         rest = [m for m in members if m["id"] != member_id]
-        if not any(m["role"] in (Role.SOCIALRAADGIVER.value, Role.LEDER.value) for m in rest):
+        if not any(m["role"] in _CASE_HOLDER_ROLES for m in rest):
             raise web.UserError("Teamet skal have mindst én socialrådgiver eller leder. Tilføj "
                                 "en anden først, eller overdrag sagen.", field="member")
         await TeamMember.delete().where(TeamMember.id == member_id)
@@ -355,8 +356,7 @@ async def handover(user: Principal, family_id: int, colleague_id: int, address: 
     async with db.transaction():
         colleague = await User.select(User.id, User.full_name, User.active, User.role).where(
             User.id == colleague_id).first()
-        if colleague is None or not colleague["active"] or colleague["role"] not in (
-                Role.SOCIALRAADGIVER.value, Role.LEDER.value):
+        if colleague is None or not colleague["active"] or colleague["role"] not in _CASE_HOLDER_ROLES:
             raise web.UserError("Vælg en aktiv socialrådgiver at overdrage sagen til.",
                                 field="handover_user")
         await TeamMember.update({TeamMember.lead: False}).where(TeamMember.family == family_id)

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from coordinator import clock, pagecache, web
 from coordinator.auth import roles
-from coordinator.auth.guards import requires_login, requires_role
+from coordinator.auth.guards import requires_leader, requires_login, requires_role
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
 from coordinator.families import cases, service, units
@@ -92,11 +92,10 @@ class CaseController(Controller):
 
     guards = [requires_login]
 
-    @post("/families", name="open-case")
+    @post("/families", name="open-case",
+          guards=[requires_role(roles.CASE_HOLDERS, message="Siden findes ikke.")])
     async def open_case(self, request: Request) -> Response:
         user = web.user_of(request)
-        if user.role not in roles.CASE_HOLDERS:
-            raise web.UserError("Siden findes ikke.", 404)
         form = await web.form_of(request)
         try:
             family_id = await cases.open_case(user, _new_case(form), web.client_address(request))
@@ -205,7 +204,7 @@ class UnitController(Controller):
     colleagues."""
 
     path = "/unit"
-    guards = [requires_role(roles.LEADERS)]
+    guards = [requires_leader]
 
     @get("/", name="unit")
     async def page(self, request: Request) -> Response:

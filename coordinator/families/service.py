@@ -22,6 +22,7 @@ from coordinator.auth.tables import User
 from coordinator.families import revisions
 from coordinator.families.revisions import GLOBAL
 from coordinator.families.tables import Family, TeamMember
+from coordinator.meetings import kinds
 
 
 async def families_for(user: Principal, include_closed: bool = False) -> list[dict]:
@@ -71,13 +72,18 @@ def text_contains(column: str, text: str) -> tuple[str, list[str]]:
         _like(spelling) for spelling in spellings]
 
 
+# A meeting of the family still ahead (planned or sent), written with literals as the
+# partial index "meeting_family_upcoming" has it, so the statements below use that index.
+_UPCOMING = ('m."status" IN ('
+             + ", ".join(f"'{status}'" for status in kinds.UPCOMING_STATUSES) + ")")
+
 # The user's families (the team's, as the access policy reads it), each with when its next
 # planned or sent meeting starts. One statement whatever the number of families: the
 # family's team membership first (an index), then per family an indexed look at its own
 # meetings and, for a search, its own people. Never a scan of everyone's people.
 _FIND = (
     'SELECT f.*, (SELECT MIN(m."starts_at") FROM "meeting" m WHERE m."family" = f."id" '
-    'AND m."starts_at" >= {{}} AND m."status" IN (\'planned\', \'invited\')) AS next_meeting_ '
+    f'AND m."starts_at" >= {{{{}}}} AND {_UPCOMING}) AS next_meeting_ '
     'FROM "family" f WHERE f."id" IN (SELECT t."family" FROM "team_member" t WHERE t."user" = {{}})'
     '{where}'
 )
@@ -118,8 +124,8 @@ async def next_meetings(family_ids: list[int]) -> dict[int, datetime]:
     marks = ", ".join("{}" for _ in family_ids)
     rows = await db.fetch(
         'SELECT m."family" AS family, MIN(m."starts_at") AS next FROM "meeting" m '
-        f'WHERE m."family" IN ({marks}) AND m."starts_at" >= {{}} '
-        "AND m.\"status\" IN ('planned', 'invited') GROUP BY m.\"family\"",
+        f'WHERE m."family" IN ({marks}) AND m."starts_at" >= {{}} AND {_UPCOMING} '
+        'GROUP BY m."family"',
         *family_ids, clock.now())
     result = {}
     for row in rows:

@@ -36,8 +36,6 @@ from coordinator.satisfaction import rules as satisfaction_rules
 from coordinator.trappe import service as trappe
 
 EXTRA_ITEM_ROWS = 3
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
 
 AGENDA_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="team agendas")
 
@@ -45,15 +43,6 @@ AGENDA_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="team a
 requires_contact_person = requires_role(roles.CONTACT_PERSONS)
 requires_cooperation_reader = requires_role(roles.COOPERATION_READERS)
 requires_cooperation_editor = requires_role(roles.COOPERATION_EDITORS)
-
-
-def _date_param(params: Mapping[str, Any], name: str, label: str) -> date | None:
-    """An optional ISO date from the query string within a sane range (else Danish 422)."""
-    value = web.a_date(params, name, label, required=False)
-    if value is not None and not EARLIEST <= value <= LATEST:
-        raise web.UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og {LATEST.year}.",
-                            field=name)
-    return value
 
 
 def parse_items(form: Mapping[str, Any]) -> list[service.AgendaItemInput]:
@@ -91,7 +80,7 @@ class FollowupController(Controller):
     async def team_agenda(self, request: Request) -> Response:
         """The printable agenda for a team meeting (default: the next one)."""
         user = web.user_of(request)
-        chosen = _date_param(request.query_params, "date", "Dato")
+        chosen = web.date_within_range(request.query_params, "date", "Dato")
         on, rule = await service.team_meeting_date(clock.today())
         if chosen is not None:
             on = chosen
@@ -117,7 +106,9 @@ class FollowupController(Controller):
                     "starts_at": agenda.team_meeting_start(on),
                     "lookahead": agenda.LOOKAHEAD_DAYS, "chosen": chosen, "own": team.own_ids,
                     "unit_left_out": team.unit_left_out, "trappe_due": trappe_due,
-                    "goals_due": goals_due})
+                    "goals_due": goals_due,
+                    # the link to the success criteria, for those who may open them
+                    "sees_criteria": user.role in roles.LEADERS_AND_ADMINS})
                 kept = (page, trappe_due, goals_due)
                 if key is not None:
                     AGENDA_PAGES.put(key, kept)
@@ -128,21 +119,21 @@ class FollowupController(Controller):
         """The leaders' success criteria for a period, as SVG charts with the numbers."""
         params = request.query_params
         now = clock.today()
-        start = _date_param(params, "from", "Fra dato") or date(now.year, 1, 1)
-        end = _date_param(params, "to", "Til dato") or now
+        start = web.date_within_range(params, "from", "Fra dato") or date(now.year, 1, 1)
+        end = web.date_within_range(params, "to", "Til dato") or now
         if end < start:
             raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
                                 "samme dag eller efter den begynder.", field="to")
         report = await service.recent_success_criteria(start, end, now)
         figures = report.figures
-        shares = [figures.fgc_assessed, figures.father_assessed, figures.followups_on_time]
-        bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s in shares]
+        charted = trend.charted(figures)
+        bars = [charts.Bar(s.label, s.numerator, s.denominator, _share_text(s)) for s, _ in charted]
         trappe_counts = report.trappe
         trappe_share = criteria.trappe_used(trappe_counts.meeting, trappe_counts.families)
         years = {str(y): figures.returning_by_year.get(y, 0)
                  for y in range(start.year, end.year + 1)}
         return web.render("followup/succeskriterier.html", {
-            "report": report, "shares": shares, "trappe_share": trappe_share,
+            "report": report, "charted": charted, "trappe_share": trappe_share,
             "each_criterion": trend.CRITERIA,
             "trappe_target": criteria.TRAPPE_TARGET_PERCENT,
             "trappe_drill_down": web.user_of(request).role in roles.LEADERS, "share_text": _share_text, "years": years,
@@ -213,7 +204,7 @@ class FollowupController(Controller):
             version = web.integer(form, "version", "Version", required=agenda_id is not None,
                                   minimum=1)
             occurs_on = web.a_date(form, "occurs_on", "Mødedato")
-            if not EARLIEST <= occurs_on <= LATEST:
+            if not web.EARLIEST <= occurs_on <= web.LATEST:
                 raise web.UserError("»Mødedato« er ikke en rimelig dato.", field="occurs_on")
             items = parse_items(form)
             await service.save_cooperation_agenda(user, agenda_id, version, occurs_on, items,
@@ -232,8 +223,8 @@ def _criterion_choice(params: Mapping[str, Any], defaults: tuple[str, date, date
     grain = params.get("trend") or defaults[0]
     if grain not in trend.GRAINS:
         raise web.UserError("Vælg udvikling pr. måned eller pr. kvartal.", field="trend")
-    start = _date_param(params, "from", "Fra dato") or defaults[1]
-    end = _date_param(params, "to", "Til dato") or defaults[2]
+    start = web.date_within_range(params, "from", "Fra dato") or defaults[1]
+    end = web.date_within_range(params, "to", "Til dato") or defaults[2]
     if end < start:
         raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
                             "samme dag eller efter den begynder.", field="to")

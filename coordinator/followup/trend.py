@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from coordinator.followup.criteria import Share, reaches_target
+from coordinator.followup.criteria import Criteria, Share, reaches_target
 
 MONTH = "maaned"
 QUARTER = "kvartal"
@@ -33,6 +33,8 @@ class Criterion:
     target_percent: int
     counted: str   # how the share is counted (Danish, for the page)
     missing: str   # what the drill-down lists (Danish)
+    # how the success-criteria page's table says it is counted, for the criteria it charts
+    explained: str = ""
 
 
 CRITERIA: tuple[Criterion, ...] = (
@@ -43,6 +45,7 @@ CRITERIA: tuple[Criterion, ...] = (
         counted=("Aktuelle familier med en registreret vurdering af, om en familierådslagning er mulig, af alle "
                  "aktuelle familier."),
         missing="Aktuelle familier uden en vurdering af familierådslagning.",
+        explained="Familier med en registreret vurdering af, om en familierådslagning er mulig.",
     ),
     Criterion(
         key="bic",
@@ -51,6 +54,8 @@ CRITERIA: tuple[Criterion, ...] = (
         counted=("Familier på krisecentret med en registreret socialfaglig vurdering af, om far skal inddrages, af "
                  "alle familier på krisecentret."),
         missing="Familier på krisecentret uden en vurdering af fars inddragelse.",
+        explained=("Familier på krisecentret med en registreret socialfaglig vurdering af, om far "
+                   "skal inddrages."),
     ),
     Criterion(
         key="trappe",
@@ -73,6 +78,9 @@ CRITERIA: tuple[Criterion, ...] = (
         target_percent=100,
         counted="Opfølgningsmøder, der skulle holdes i perioden, og som blev holdt højst 7 dage efter fristen.",
         missing="Familier med et opfølgningsmøde, der ikke blev holdt til tiden.",
+        explained=("Opfølgningsmøder (ca. 3 måneder efter en familierådslagning), der skulle holdes "
+                   "i perioden, og som blev holdt højst 7 dage efter. Et opfølgningsmøde tælles, "
+                   "når det er holdt, eller når fristen plus 7 dage er gået."),
     ),
     Criterion(
         key="besvaret",
@@ -91,6 +99,14 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
 )
 BY_KEY = {c.key: c for c in CRITERIA}
+
+
+def charted(figures: Criteria) -> list[tuple[Share, Criterion]]:
+    """The shares of the current families the success-criteria page charts, in its order,
+    each with its criterion (whose ``explained`` the page's table shows)."""
+    return [(figures.fgc_assessed, BY_KEY["familieraadslagning"]),
+            (figures.father_assessed, BY_KEY["bic"]),
+            (figures.followups_on_time, BY_KEY["opfoelgning"])]
 
 
 @dataclass(frozen=True)

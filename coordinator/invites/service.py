@@ -47,8 +47,15 @@ def answered_themselves() -> dict:
     longer one the socialrådgiver recorded for them."""
     return {Participant.answer_via: "", Participant.answer_recorded_by: None,
             Participant.answer_recorded_name: ""}
+
+
 DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
                    "superseded": "Erstattet af en nyere ændring"}
+# How the answers list marks a delivery: a failed mail stands out, a sent one is done, one
+# on its way is a plain badge; every other state (superseded, not mailed) is quiet text.
+DELIVERY_BADGES = {"failed": "badge badge-danger", "sent": "badge badge-ok", "queued": "badge",
+                   "sending": "badge"}
+
 
 def uid_domain(settings: Settings) -> str:
     """The domain part of UIDs and Message-IDs: the public host name."""
@@ -583,6 +590,11 @@ class Delivery:
     last_error: str
     sent_at: datetime | None
     recorded: str = ""  # an answer the socialrådgiver recorded: how, by whom
+
+    @property
+    def badge(self) -> str:
+        """The class that marks the delivery's state in the answers list."""
+        return DELIVERY_BADGES.get(self.status, "muted")
 
 
 # How an invitation reaches those the system does not e-mail (participant.channel).

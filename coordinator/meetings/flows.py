@@ -279,7 +279,7 @@ async def set_samordner(user: Principal, family: Mapping[str, Any], version: int
     case = await _case_or_error(family["id"], "referral")
     if samordner_user is not None:
         account = await User.select().where(User.id == samordner_user).first()
-        if account is None or account["role"] != "samordner" or not account["active"]:
+        if account is None or account["role"] != Role.SAMORDNER.value or not account["active"]:
             raise web.UserError("Den valgte bruger er ikke samordner.")
         if await families.is_on_team(samordner_user, family["id"]):
             raise web.UserError("Samordneren skal være uafhængig og må ikke være på familiens team.")
@@ -534,6 +534,8 @@ async def bic_view(family_id: int) -> BicView:
             parts = await service.parts_of(s["meeting"]) if s["meeting"] else []
             s["starts_at"] = parts[0]["starts_at"] if parts else None
             s["topic_labels"] = [dict(kinds.BIC_TOPICS).get(t, t) for t in s["topics"].split(",") if t]
+            s["held"] = s["status"] == "held"
+            s["status_label"] = kinds.BIC_SESSION_STATUS["held" if s["held"] else "planned"]
         joint = await Meeting.select().where(
             (Meeting.family == family_id) & (Meeting.kind == "bic_joint_parents")).order_by(Meeting.id)
     fathers = await net.Person.select(net.Person.id, net.Person.name).where(
@@ -633,7 +635,7 @@ async def refer_to_contact(user: Principal, family: Mapping[str, Any], version: 
     row = await _bic_or_error(family["id"], "agreement")
     _check_past_date(referred_on, "Henvisningsdato")
     account = await User.select().where(User.id == contact_user).first()
-    if account is None or account["role"] != "kontaktperson" or not account["active"]:
+    if account is None or account["role"] != Role.KONTAKTPERSON.value or not account["active"]:
         raise web.UserError("Vælg en kontaktperson i Modtagelsen.")
     async with db.transaction():
         await formoede.update_case(FatherAssessment, row["id"], version, {

@@ -305,6 +305,10 @@ HELD_STATUSES: tuple[str, ...] = (MeetingStatus.HELD.value, MeetingStatus.FOLLOW
 # Sent: participants have received it (an invitation, or its cancellation afterwards).
 SENT_STATUSES: tuple[str, ...] = (MeetingStatus.INVITED.value, MeetingStatus.HELD.value,
                                   MeetingStatus.CANCELLED.value)
+# Upcoming: planned or sent, not yet held; a family's next meeting is one of these. In this
+# order: the partial index "meeting_family_upcoming" lists them so, and a statement uses it
+# only when its condition is written the same way, as literals.
+UPCOMING_STATUSES: tuple[str, ...] = (MeetingStatus.PLANNED.value, MeetingStatus.INVITED.value)
 # Answerable: a participant's personal link still takes an answer.
 ANSWERABLE_STATUSES: tuple[str, ...] = (MeetingStatus.INVITED.value, MeetingStatus.PLANNED.value)
 # Closed: nothing more happens to it (held, followed up or cancelled).
@@ -396,3 +400,5 @@ FGC_STATUS = {"assessed": "Vurderet", "not_possible": "Vurderet: ikke mulig",
 BIC_STATUS = {"assessed": "Vurderet", "not_involved": "Far inddrages ikke",
               "agreed": "Mors samtykke registreret", "referred": "Henvist til Modtagelsen",
               "sessions": "Rådgivningssamtaler i gang"}
+# An advice session with the father (``BicSession.status``): planned until it is held.
+BIC_SESSION_STATUS = {"planned": "Planlagt", "held": "Afholdt"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from coordinator.auth.roles import NOT_ENTITLED
+from coordinator.auth.roles import NOT_ENTITLED, Role
 from coordinator.auth.roles import values as role_values
 from coordinator.meetings import kinds, safety
 
@@ -27,11 +27,23 @@ ROLES: dict[str, str] = {
     "private_network": "Privat netværk",
     "professional": "Fagperson",
 }
+# The professionals who organise the meeting with the family: invited to a
+# familierådslagning's information and plan, and carried over to its follow-up meeting
+# (other professionals come for the information only).
+ORGANISER_ROLES = frozenset({"socialraadgiver", "samordner"})
+# The meeting role a user account takes unless the form chose one: the samordner and the
+# father's kontaktperson keep their own, every other colleague joins as socialrådgiver.
+_ACCOUNT_ROLES = {Role.SAMORDNER.value: "samordner", Role.KONTAKTPERSON.value: "kontaktperson"}
 # TENTATIVE is the calendar's own "maybe"; PROPOSED is a proposed other time (the answer
 # link, or an answer the socialrådgiver recorded).
 RSVP_LABELS = {"NEEDS-ACTION": "Ikke svaret", "ACCEPTED": "Deltager", "DECLINED": "Afbud",
                "TENTATIVE": "Måske", "PROPOSED": "Foreslår et andet tidspunkt",
                "DELEGATED": "Har sendt en anden"}
+
+
+def role_of_account(account_role: str) -> str:
+    """The meeting role (a key of ``ROLES``) of a colleague added by their user account."""
+    return _ACCOUNT_ROLES.get(account_role, "socialraadgiver")
 
 
 def safety_id(participant: Mapping[str, Any]) -> str:

@@ -502,6 +502,7 @@ class MeetingController(Controller):
                    "change_labels": kinds.CHANGE_LABELS, "roles": participants.ROLES,
                    "channels": kinds.CHANNELS, "answer_via": kinds.ANSWER_VIA,
                    "recorded_answers": service.RECORDED_ANSWERS,
+                   "answers_recordable": meeting["status"] in kinds.ANSWERABLE_STATUSES,
                    "rsvp": participants.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,

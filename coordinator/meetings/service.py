@@ -20,7 +20,8 @@ from markupsafe import Markup
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Audience, Principal
-from coordinator.auth.roles import CASE_HOLDERS, CASE_WORKERS, Role
+from coordinator.auth.roles import ADMINS, ALL_ROLES, CASE_HOLDERS, CASE_WORKERS, Role
+from coordinator.auth.roles import values as role_values
 from coordinator.auth.tables import User
 from coordinator.cache import BoundedCache
 from coordinator.families import cases, revisions
@@ -37,7 +38,14 @@ from coordinator.meetings import (
     protected,
     safety,
 )
-from coordinator.meetings.participants import ROLES, RSVP_LABELS, safety_id, safety_person
+from coordinator.meetings.participants import (
+    ORGANISER_ROLES,
+    ROLES,
+    RSVP_LABELS,
+    role_of_account,
+    safety_id,
+    safety_person,
+)
 from coordinator.meetings.protected_places import protected_facts
 from coordinator.meetings.tables import (
     FatherAssessment,
@@ -764,7 +772,7 @@ async def colleague_choices(user: Principal, family_id: int | None) -> list[dict
         'SELECT "unit" FROM "app_user" WHERE "id" = {} UNION SELECT u."unit" FROM "team_member" t '
         'JOIN "app_user" u ON u."id" = t."user" WHERE t."family" = {}', user.id, family_id or -1)}
     return await cases.colleague_choices(
-        [r.value for r in Role if r is not Role.ADMIN], [], near)
+        role_values(ALL_ROLES - ADMINS), [], near)
 
 
 colleague_options = cases.colleague_options  # the option tags of ``colleague_choices``
@@ -845,7 +853,7 @@ def default_parts(kind_key: str, category: str, role: str) -> list[str]:
     every part the category may attend.
     """
     kind = kinds.get_kind(kind_key)
-    if role in ("socialraadgiver", "samordner") and kind.key == "familieraadslagning":
+    if role in ORGANISER_ROLES and kind.key == "familieraadslagning":
         return ["information", "plan"]
     cat = kinds.ParticipantCategory(category)
     keys = [p.key for p in kind.parts if cat in p.categories
@@ -914,8 +922,7 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
                                             ).first()
         if account is None:
             raise web.UserError("Brugeren findes ikke.")
-        role = new.role or {"kontaktperson": "kontaktperson", "samordner": "samordner"}.get(
-            account["role"], "socialraadgiver")
+        role = new.role or role_of_account(account["role"])
         values.update(user=account["id"], name=account["full_name"], email=account["email"],
                       organisation=account["unit"], role=role, channel="email")
     else:
@@ -1114,7 +1121,7 @@ async def record_answer_for(user: Principal, meeting: Mapping[str, Any], partici
     proposed time needs a note saying which time; the note is screened like every text
     that readers outside the team may see."""
     row = await _participant(meeting["id"], participant_id)
-    if meeting["status"] not in ("planned", "invited"):
+    if meeting["status"] not in kinds.ANSWERABLE_STATUSES:
         raise web.UserError("Svar kan registreres, når mødet er planlagt eller sendt.", 409)
     if answer not in RECORDED_ANSWERS:
         raise web.UserError("Vælg svaret: kommer, kommer ikke eller foreslår et andet tidspunkt.",
@@ -1439,7 +1446,7 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
         raise web.UserError(f"Mødetypen »{kind.label}« har ikke et opfølgningsmøde.", 409)
     follow_kind = kinds.get_kind(kind.followup_kind)
     keep = [p for p in await participants_of(meeting["id"])
-            if p["category"] != "professional" or p["role"] in ("socialraadgiver", "samordner")]
+            if p["category"] != "professional" or p["role"] in ORGANISER_ROLES]
     family = {"id": meeting["family"]} if meeting["family"] else None
     async with db.transaction():
         await _bump(meeting["id"], version, {"status": "followup"}, mine={"status": "followup"})

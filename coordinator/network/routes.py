@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from coordinator import clock, pagecache, web
@@ -466,13 +465,7 @@ async def _current_rows(context: dict[str, Any], family_id: int, ids: dict[str, 
 
 # Socialrådgivere read the directory; leaders and admins keep it. Others get 404.
 requires_directory_reader = requires_role(roles.DIRECTORY_READERS)
-
-
-def _editor(request: Request) -> Principal:
-    user = web.user_of(request)
-    if user.role not in roles.DIRECTORY_EDITORS:
-        raise NotFoundException()
-    return user
+requires_directory_editor = requires_role(roles.DIRECTORY_EDITORS)
 
 
 def _org_form(form: dict) -> org_directory.OrganisationData:
@@ -508,9 +501,9 @@ class DirectoryController(Controller):
     async def index(self, request: Request) -> Response:
         return await self._list(request)
 
-    @post("/")
+    @post("/", guards=[requires_directory_editor])
     async def create(self, request: Request) -> Response:
-        user = _editor(request)
+        user = web.user_of(request)
         form = await web.form_of(request)
         try:
             new_id = await service.save_organisation(user, None, _org_form(form),
@@ -528,9 +521,9 @@ class DirectoryController(Controller):
                         media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": 'attachment; filename="organisationer.csv"'})
 
-    @post("/import")
+    @post("/import", guards=[requires_directory_editor])
     async def import_csv(self, request: Request) -> Response:
-        user = _editor(request)
+        user = web.user_of(request)
         try:
             data = await request.form()
         except Exception:  # a malformed upload is the client's mistake
@@ -559,9 +552,9 @@ class DirectoryController(Controller):
             "kinds": ORGANISATION_KINDS, "sectors": SECTOR_LABELS, "form": {},
             **(extra or {})}, status=status)
 
-    @post("/{organisation_id:int}")
+    @post("/{organisation_id:int}", guards=[requires_directory_editor])
     async def update(self, request: Request, organisation_id: FromPath[int]) -> Response:
-        user = _editor(request)
+        user = web.user_of(request)
         await service.organisation_row(organisation_id)
         form = await web.form_of(request)
         version = web.integer(form, "version", "Version", required=False, minimum=1)

@@ -14,21 +14,14 @@ Who reaches what (others get 404, the page does not exist for them):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from coordinator import clock, web
-from coordinator.auth import roles
-from coordinator.auth.guards import requires_case_worker, requires_login, requires_role
+from coordinator.auth.guards import requires_case_worker, requires_leader, requires_login
 from coordinator.satisfaction import rules, service
-
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-
-requires_leader = requires_role(roles.LEADERS)
 
 
 def parse_draft(form: Mapping[str, Any]) -> rules.Draft:
@@ -147,21 +140,6 @@ class TabletController(Controller):
         return web.render("satisfaction/tablet_thanks.html", {})
 
 
-def _period(params: Mapping[str, Any]) -> tuple[date, date]:
-    today = clock.today()
-    values = []
-    for name, label, default in (("from", "Fra dato", date(today.year, 1, 1)),
-                                 ("to", "Til dato", today)):
-        value = web.a_date(params, name, label, required=False)
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise web.UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og "
-                                f"{LATEST.year}.", field=name)
-        values.append(value or default)
-    if values[1] < values[0]:
-        raise web.UserError("»Til dato« ligger før »Fra dato«.", field="to")
-    return values[0], values[1]
-
-
 class SatisfactionLeaderController(Controller):
     """The leaders' view: the criteria's drill-down and the answers without names."""
 
@@ -171,7 +149,7 @@ class SatisfactionLeaderController(Controller):
     @get("/kriterium", name="satisfaction-criterion")
     async def criterion(self, request: Request) -> Response:
         """Both criteria with their targets, and the move-outs without an answer."""
-        start, end = _period(request.query_params)
+        start, end = web.period(request.query_params, clock.today())
         user = web.user_of(request)
         return web.render("satisfaction/criterion.html", {
             "start": start, "end": end, "sat": await service.figures(start, end),
@@ -182,7 +160,7 @@ class SatisfactionLeaderController(Controller):
     @get("/svar", name="satisfaction-answers")
     async def answers(self, request: Request) -> Response:
         """The answers of the period: counts per choice and the comments, without names."""
-        start, end = _period(request.query_params)
+        start, end = web.period(request.query_params, clock.today())
         return web.render("satisfaction/answers.html", {
             **_vocabulary(), "start": start, "end": end,
             "answers": await service.answers(web.user_of(request), start, end,

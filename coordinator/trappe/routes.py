@@ -11,22 +11,15 @@ Who reaches what (others get 404, the page does not exist for them):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from coordinator import clock, web
-from coordinator.auth import roles
-from coordinator.auth.guards import requires_case_worker, requires_login, requires_role
+from coordinator.auth.guards import requires_case_worker, requires_leader, requires_login
 from coordinator.followup import criteria
 from coordinator.trappe import rules, service
-
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-
-requires_leader = requires_role(roles.LEADERS)
 
 
 def _step(form: Mapping[str, Any], name: str, label: str) -> int | None:
@@ -170,21 +163,6 @@ class TrappeController(Controller):
         }, status=error.status if error else 200)
 
 
-def _period(params: Mapping[str, Any]) -> tuple[date, date]:
-    today = clock.today()
-    values = []
-    for name, label, default in (("from", "Fra dato", date(today.year, 1, 1)),
-                                 ("to", "Til dato", today)):
-        value = web.a_date(params, name, label, required=False)
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise web.UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og "
-                                f"{LATEST.year}.", field=name)
-        values.append(value or default)
-    if values[1] < values[0]:
-        raise web.UserError("»Til dato« ligger før »Fra dato«.", field="to")
-    return values[0], values[1]
-
-
 class TrappeCriterionController(Controller):
     """/trappe/kriterium – the families that miss »Randers-trappen og analysen brugt«."""
 
@@ -194,7 +172,7 @@ class TrappeCriterionController(Controller):
     @get("/kriterium", name="trappe-criterion")
     async def criterion(self, request: Request) -> Response:
         """The criterion's figure and the drill-down list (the leader's families only)."""
-        start, end = _period(request.query_params)
+        start, end = web.period(request.query_params, clock.today())
         counts = await service.criterion_counts(start, end)
         share = criteria.trappe_used(counts.meeting, counts.families)
         rows = await service.missing(web.user_of(request), start, end,

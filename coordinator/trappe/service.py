@@ -21,7 +21,7 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Principal, may_lead_unit
-from coordinator.auth.roles import Role
+from coordinator.auth.roles import CASE_HOLDERS, Role
 from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.meetings.tables import Meeting
@@ -313,7 +313,7 @@ async def _due(rows: list[dict], on: date, names: bool = True) -> list[DueItem]:
 async def due_for(user: Principal, address: str = "") -> list[DueItem]:
     """The follow-ups due within ``rules.DUE_SOON_DAYS`` for the user's own active families
     (the team's, as the access policy reads it), overdue first; every family shown audited."""
-    if user.role not in (Role.SOCIALRAADGIVER, Role.LEDER):
+    if user.role not in CASE_HOLDERS:
         return []
     rows = await families.families_for(user)
     items = await _due(rows, clock.today())
@@ -329,7 +329,7 @@ async def agenda_for(user: Principal, own: Sequence[dict], unit_ids: Sequence[in
     children's names; ``unit_ids``, a leader's unit families, with the step and dates only.
     Both as the team agenda checked them (``followup.service.team_agenda``); the father's
     side (a kontaktperson) never gets the trappe, whatever it is given."""
-    if user.role not in (Role.SOCIALRAADGIVER, Role.LEDER):
+    if user.role not in CASE_HOLDERS:
         return []
     unit_rows: list[dict] = []
     if unit_ids and user.role is Role.LEDER:

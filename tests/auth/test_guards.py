@@ -14,6 +14,7 @@ from coordinator.auth import roles
 from coordinator.auth.guards import PasswordChangeRequired, requires_role
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
+from coordinator.errors import UserError
 from tests import conftest
 
 
@@ -34,6 +35,14 @@ def test_requires_role_lets_exactly_the_named_roles_through(role):
     else:
         with pytest.raises(NotFoundException):
             _check(guard, user)
+
+
+def test_requires_role_with_a_message_refuses_in_those_words():
+    guard = requires_role(roles.LEADERS, message="Siden findes ikke.")
+    with pytest.raises(UserError) as refused:
+        _check(guard, Principal(id=1, username="u", role=Role.SOCIALRAADGIVER))
+    assert (refused.value.status, refused.value.message) == (404, "Siden findes ikke.")
+    _check(guard, Principal(id=1, username="u", role=Role.LEDER))
 
 
 def test_requires_role_sends_visitors_to_login_and_temporary_passwords_to_change_it():

@@ -131,6 +131,7 @@ async def test_only_case_workers_open_cases(client, role):
     await f.login(client, user)
     response = await f.post_form(client, "/families", _case_form())
     assert response.status_code == 404
+    assert "Siden findes ikke." in response.text  # the route's own words, from its guard
     assert await Family.count() == 0
     start = await client.get("/", follow_redirects=True)
     assert "Opret familie" not in start.text

@@ -8,7 +8,11 @@ from datetime import timedelta
 import pytest
 
 from coordinator import clock as app_clock
+from coordinator.families import service
 from coordinator.families.tables import Family
+from coordinator.meetings.piccolo_migrations import (
+    meetings_2026_12_03t18_00_00_000000 as upcoming_index,
+)
 from coordinator.meetings.tables import Meeting
 from coordinator.network.tables import Person
 from tests import factories as f
@@ -34,6 +38,13 @@ async def _world():
     await Meeting.insert(Meeting(family=ids["aalund"], kind="netvaerksmoede", title="Møde",
                                  status="held", starts_at=past, ends_at=past + timedelta(hours=1)))
     return sara, ids
+
+
+def test_the_next_meeting_is_read_with_the_condition_of_its_index():
+    """Each family's next meeting is one step into the partial index of upcoming meetings
+    only while the statement's condition is the index's: the same literals, in order."""
+    condition = service._UPCOMING.replace('m."status"', '"status"')
+    assert upcoming_index.INDEX.endswith(f" WHERE {condition}")
 
 
 def _listed(html: str) -> list[int]:

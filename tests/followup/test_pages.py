@@ -161,11 +161,13 @@ async def test_contact_person_and_leader_see_only_their_own_team_families(client
     await f.login(client, mads)
     html = (await client.get(f"/followup/teammoede?date={ON}")).text
     assert re.findall(r'<tr id="family-(\d+)">', html) == []
+    assert "Tal for alle familier" not in html  # the success criteria are not hers
     await client.post("/logout", data={"_csrf_token": await f.csrf_token(client, "/")})
     await f.login(client, leader)
     html = (await client.get(f"/followup/teammoede?date={ON}")).text
     assert "<tr id=" not in html and "Familien" not in html
     assert 'href="/followup/succeskriterier"' in html
+    assert "Tal for alle familier finder du under" in html
 
 
 @pytest.mark.parametrize("query", ["date=2026-13-01", "date=i+morgen", "date=1899-01-01",
@@ -265,6 +267,15 @@ async def test_success_criteria_page_shows_numbers_and_charts_but_no_names(clien
     assert "Familien" not in html
     assert html.count("<svg") == 2
     assert "3 af 6 (50 %)" in html and "2 af 5 (40 %)" in html and "1 af 3 (33 %)" in html
+    # each charted share with how it is counted, in the chart's order
+    rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td>\d+</td>\s*<td>\d+</td>\s*'
+                      r'<td>[^<]+</td>\s*<td>([^<]+)</td>', html)
+    assert [label for label, _ in rows] == ["Vurderet for familierådslagning",
+                                            "Vurdering af fars inddragelse (BIC)",
+                                            "Opfølgninger holdt til tiden"]
+    assert rows[0][1] == ("Familier med en registreret vurdering af, om en familierådslagning "
+                          "er mulig.")
+    assert rows[2][1].startswith("Opfølgningsmøder (ca. 3 måneder efter en familierådslagning)")
     assert '<dd id="current-families">6</dd>' in html
     assert '<dd id="agreements-overdue">2</dd>' in html
     assert re.search(r'<th scope="row">2026</th><td>2</td>', html)

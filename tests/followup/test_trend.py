@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from coordinator.followup import trend
+from coordinator.followup import criteria, trend
 from coordinator.followup.criteria import Share
 
 
@@ -74,3 +74,11 @@ def test_a_follow_up_is_missed_when_late_or_not_held_after_the_grace_period():
     misses = trend.followup_misses(rows, date(2026, 3, 1), date(2026, 3, 31),
                                    date(2026, 4, 1), 7)
     assert [(m.family_id, m.held_on) for m in misses] == [(2, date(2026, 3, 9)), (3, None)]
+
+
+def test_the_charted_shares_are_their_criteria_s_and_each_says_how_it_is_counted():
+    figures = criteria.from_counts(criteria.Counts(10, 5, 4, 2, 3, 1), {})
+    charted = trend.charted(figures)
+    assert [share.label for share, _ in charted] == [c.label for _, c in charted]
+    assert [c.key for _, c in charted] == ["familieraadslagning", "bic", "opfoelgning"]
+    assert all(c.explained for _, c in charted)

@@ -96,6 +96,17 @@ async def test_one_message_per_recipient_and_none_without_email(smtp_server):
     assert not states["Emma Marie Hansen"].mail
     assert states["Emma Marie Hansen"].status_label == "Socialrådgiveren giver invitationen videre"
     assert states["Lars Lærer"].status_label == "Sendt"
+    assert (states["Emma Marie Hansen"].badge, states["Lars Lærer"].badge) == ("muted", "badge badge-ok")
+
+
+@pytest.mark.parametrize("status,badge", [
+    ("failed", "badge badge-danger"), ("sent", "badge badge-ok"), ("queued", "badge"),
+    ("sending", "badge"), ("superseded", "muted"), ("none", "muted"), ("no_email", "muted"),
+])
+def test_the_answers_list_marks_each_delivery_state(status, badge):
+    delivery = support.invites.Delivery(1, "Lars Lærer", "NEEDS-ACTION", "Ikke svaret", "", None,
+                                        True, status, "", 0, "", None)
+    assert delivery.badge == badge
 
 
 async def test_removed_participant_gets_cancel_others_an_update(smtp_server):

@@ -73,10 +73,15 @@ async def test_flow_agreement_before_contact_then_referral_adds_contact_person(c
     assert people == {"Jens Far", mads.full_name}
     # the contact person can now open the family's BIC page
     await f.login(other_client, mads)
-    assert (await other_client.get(BASE.format(family_id) + "/")).status_code == 200
+    page = await other_client.get(BASE.format(family_id) + "/")
+    assert page.status_code == 200
+    assert "<td>Planlagt</td>" in page.text and "Markér som afholdt" in page.text
     r = await _post(client, family_id, f"sessions/{session['id']}/held", {"notes": "Talte om bolig"})
     assert r.status_code == 303
     assert (await BicSession.select().first())["status"] == "held"
+    page = await client.get(BASE.format(family_id) + "/")
+    assert "<td>Afholdt</td>" in page.text and "<td>Talte om bolig</td>" in page.text
+    assert "Markér som afholdt" not in page.text
     audits = await AuditEvent.select().where(AuditEvent.entity == "Barnet i Centrum")
     assert len(audits) >= 4
 

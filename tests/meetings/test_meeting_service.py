@@ -9,11 +9,12 @@ from litestar.exceptions import NotFoundException
 from coordinator import clock as app_clock
 from coordinator import db, web
 from coordinator.auth.policy import Action, Audience
+from coordinator.auth.roles import Role
 from coordinator.db import ANY_VERSION
 from coordinator.families import revisions
 from coordinator.families import service as families_service
 from coordinator.families.tables import Family
-from coordinator.meetings import flows, kinds, planner, service
+from coordinator.meetings import flows, kinds, participants, planner, service
 from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, MeetingPart, Room
 from coordinator.network import tables as net
 from tests import factories as f
@@ -93,10 +94,20 @@ async def test_bump_detects_stale_version():
     ("familieraadslagning", "family", "mother", ["information", "family_time", "plan"]),
     ("familieraadslagning", "private_network", "private_network", ["information", "family_time", "plan"]),
     ("familieraadslagning", "professional", "socialraadgiver", ["information", "plan"]),
+    ("familieraadslagning", "professional", "samordner", ["information", "plan"]),
+    ("familieraadslagning", "professional", "kontaktperson", ["information"]),
     ("netvaerksmoede", "professional", "informatoer", ["meeting"]),
 ])
 def test_default_parts(kind, category, role, parts):
     assert service.default_parts(kind, category, role) == parts
+
+
+@pytest.mark.parametrize("account_role,meeting_role", [
+    (Role.SAMORDNER, "samordner"), (Role.KONTAKTPERSON, "kontaktperson"),
+    (Role.SOCIALRAADGIVER, "socialraadgiver"), (Role.LEDER, "socialraadgiver"),
+])
+def test_a_colleague_takes_the_meeting_role_of_their_account(account_role, meeting_role):
+    assert participants.role_of_account(account_role.value) == meeting_role
 
 
 def test_validate_times_rules():

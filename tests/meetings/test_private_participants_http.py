@@ -126,6 +126,22 @@ async def test_an_answer_by_phone_is_recorded_and_shown_like_any_answer(client):
     assert "Rang " not in detail and "kalender-sekvens" not in detail
 
 
+async def test_answers_are_recorded_once_the_meeting_is_planned(client):
+    """A draft has not been planned with anyone: no answer to record, no form for one."""
+    s = await support.scenario(with_father=False)
+    grandmother = await _grandmother(s)
+    row = await _row(grandmother)
+    await factories.login(client, s.worker)
+    page = f"/meetings/{s.meeting_id}"
+    assert "Registrér svar fra Grethe Mormor" not in (await client.get(page)).text
+    refused = await factories.post_form(client, f"{page}/participants/{row['id']}/answer",
+                                        {"answer": "ACCEPTED", "via": "phone", "note": ""},
+                                        page=page)
+    assert refused.status_code == 409 and (await _row(grandmother))["rsvp"] == "NEEDS-ACTION"
+    await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "planned")
+    assert "Registrér svar fra Grethe Mormor" in (await client.get(page)).text
+
+
 async def test_the_letter_is_redacted_for_its_reader(client):
     s = await support.scenario()
     father = await _row(s.father)
