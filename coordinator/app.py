@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI application for the given settings (read from the environment if None)."""
     settings = settings or Settings.from_env()
     use_settings(settings)
+    db.configure(settings)
     busy_feeds.allow_hosts(settings.busy_feed_allowed_hosts)
     logging.basicConfig(level=settings.log_level)
     # Database drivers log every statement with its values at DEBUG (protected addresses

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -156,14 +156,19 @@ class Settings:
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read every option from the environment, validating each; raise SettingsError."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *,
+                 defaults: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
+        """Read every option from the environment, validating each; raise SettingsError.
+
+        ``defaults`` replace the declared default of an option the environment leaves
+        unset (``coordinator demo`` serves plain http); ``overrides`` win over both."""
         env = os.environ if environ is None else environ
+        defaults = defaults or {}
         values: dict[str, Any] = {}
         for option in OPTIONS:
             raw = env.get(option.env)
             if raw is None or raw == "":
-                values[option.attr] = option.default
+                values[option.attr] = defaults.get(option.attr, option.default)
                 continue
             try:
                 values[option.attr] = option.parse(raw)
