@@ -157,9 +157,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
     except worker.SmtpConfigError as exc:
         _fail(str(exc))
     _migrate(settings)
-    handled = asyncio.run(worker.run(settings.smtp_url, settings.mail_from, once=args.once,
-                                     poll_seconds=args.poll, lease=timedelta(seconds=args.lease),
-                                     limit=max(1, args.batch)))
+    handled = asyncio.run(worker.run(settings, once=args.once, poll_seconds=args.poll,
+                                     lease=timedelta(seconds=args.lease), limit=max(1, args.batch)))
     if args.once:
         print(f"coordinator: worker handled {handled} message(s)")
 
@@ -180,7 +179,7 @@ def cmd_apply_reply(args: argparse.Namespace) -> None:
 
         await db.start()
         try:
-            return await replies.apply_inbound(raw)
+            return await replies.apply_inbound(raw, settings)
         finally:
             await db.stop()
 

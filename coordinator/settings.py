@@ -248,8 +248,14 @@ def option_table() -> str:
 
 
 # The settings of this process, set once where it starts: ``create_app`` and the CLI
-# commands call ``use_settings``; code far from a request (invite mails, feeds, replies)
-# reads ``current()``. Nothing else keeps a copy or reads the environment again.
+# commands call ``use_settings``. Everything else is handed the settings (or the values it
+# needs) by whoever started the process: the routes from the app's state
+# (``web.settings_of``), the worker and the CLI from their entry point, the database engine
+# through ``db.configure``. ``current()`` is the one exception, read only by the invite
+# mails that every meeting change queues inside its transaction
+# (``invites.service.enqueue_for_change``): a dozen meeting use cases, their routes, flows
+# and tests would otherwise carry settings they never use themselves.
+# ``tests/test_architecture.py`` keeps it to that module.
 _current: Settings | None = None
 
 
