@@ -50,7 +50,9 @@ async def build_data(events: int) -> str:
     from coordinator.invites import feeds
     from coordinator.meetings.tables import Meeting, MeetingPart, Participant, ParticipantPart
     from coordinator.network.tables import Organisation, Person
+    from coordinator.settings import Settings
 
+    db.configure(Settings(database_url=DATABASE_URL))
     if db.engine_name() == "postgresql":
         await db.engine().run_ddl("DROP SCHEMA IF EXISTS public CASCADE")
         await db.engine().run_ddl("CREATE SCHEMA public")

@@ -391,6 +391,8 @@ async def main():
     from coordinator import db, web
     from coordinator.meetings import service
     from coordinator.meetings.tables import Meeting
+    from coordinator.settings import Settings
+    db.configure(Settings.from_env())
     await db.start()
     meeting = await Meeting.select().where(Meeting.id == int(sys.argv[1])).first()
     today = service.datetime.now(web.COPENHAGEN).date()

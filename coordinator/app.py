@@ -27,7 +27,6 @@ from coordinator.families.routes import CaseController, FamilyController, UnitCo
 from coordinator.followup.routes import FollowupController
 from coordinator.gdpr.routes import ROUTE_HANDLERS as GDPR_ROUTES
 from coordinator.invites.routes import ROUTE_HANDLERS as INVITE_ROUTES
-from coordinator.meetings import feeds as busy_feeds
 from coordinator.meetings.routes import ROUTE_HANDLERS as MEETING_ROUTES
 from coordinator.method.routes import ROUTE_HANDLERS as METHOD_ROUTES
 from coordinator.navigation import nav_for
@@ -141,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI application for the given settings (read from the environment if None)."""
     settings = settings or Settings.from_env()
     use_settings(settings)
-    busy_feeds.allow_hosts(settings.busy_feed_allowed_hosts)
+    db.configure(settings)
     logging.basicConfig(level=settings.log_level)
     # Database drivers log every statement with its values at DEBUG (protected addresses
     # included): never let LOG_LEVEL=DEBUG write those.

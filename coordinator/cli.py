@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from coordinator import clock
 from coordinator.auth.roles import Role
@@ -25,10 +25,11 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _settings(**overrides) -> Settings:
-    """The command's settings, read once from the environment and made the process's own."""
+def _settings(**defaults: Any) -> Settings:
+    """The command's settings, read once from the environment and made the process's own;
+    ``defaults`` are the command's own defaults for options the environment leaves unset."""
     try:
-        settings = Settings.from_env(**overrides)
+        settings = Settings.from_env(defaults=defaults)
     except SettingsError as exc:
         _fail(str(exc))
     use_settings(settings)
@@ -36,9 +37,11 @@ def _settings(**overrides) -> Settings:
 
 
 def _migrate(settings: Settings) -> None:
-    os.environ["DATABASE_URL"] = settings.database_url
+    """Configure the database engine from ``settings`` (every command that touches the
+    database comes here first) and apply the pending migrations."""
     from coordinator import db
 
+    db.configure(settings)
     try:
         asyncio.run(db.migrate())
     except db.DatabaseUnavailable as exc:
@@ -46,12 +49,16 @@ def _migrate(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the app built from ``settings``. Several workers are processes of their own
+    that each build the app from the same environment (``coordinator.asgi``), so a command
+    with defaults of its own (``demo``) serves with one."""
     import uvicorn
 
-    os.environ["DATABASE_URL"] = settings.database_url
-    os.environ["COOKIE_SECURE"] = "true" if settings.cookie_secure else "false"
+    from coordinator.app import create_app
+
+    app = create_app(settings) if workers == 1 else "coordinator.asgi:app"
     print(f"coordinator: serving on http://{host}:{port} ({settings.engine})", flush=True)
-    uvicorn.run("coordinator.asgi:app", host=host, port=port, workers=workers,
+    uvicorn.run(app, host=host, port=port, workers=workers,
                 log_level="warning", proxy_headers=settings.trusted_proxy_headers)
 
 
@@ -67,9 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    env_secure = os.environ.get("COOKIE_SECURE")
     # The demo is served over plain http on this machine; browsers drop Secure cookies there.
-    settings = _settings(cookie_secure=env_secure.lower() in {"1", "true", "yes"} if env_secure else False)
+    settings = _settings(cookie_secure=False)
     _migrate(settings)
     from coordinator import demo
 
@@ -141,7 +147,6 @@ def cmd_purge(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     settings = _settings()
-    os.environ["DATABASE_URL"] = settings.database_url
     if not settings.smtp_url:
         _fail("SMTP_URL: is empty, so invites stay in the outbox; set it to run the worker")
     from datetime import timedelta
@@ -153,9 +158,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
     except worker.SmtpConfigError as exc:
         _fail(str(exc))
     _migrate(settings)
-    handled = asyncio.run(worker.run(settings.smtp_url, settings.mail_from, once=args.once,
-                                     poll_seconds=args.poll, lease=timedelta(seconds=args.lease),
-                                     limit=max(1, args.batch)))
+    handled = asyncio.run(worker.run(settings, once=args.once, poll_seconds=args.poll,
+                                     lease=timedelta(seconds=args.lease), limit=max(1, args.batch)))
     if args.once:
         print(f"coordinator: worker handled {handled} message(s)")
 
@@ -176,7 +180,7 @@ def cmd_apply_reply(args: argparse.Namespace) -> None:
 
         await db.start()
         try:
-            return await replies.apply_inbound(raw)
+            return await replies.apply_inbound(raw, settings)
         finally:
             await db.stop()
 

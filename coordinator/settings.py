@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -156,14 +156,19 @@ class Settings:
     data_dir: Path = field(default=BASE_DIR / "data")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read every option from the environment, validating each; raise SettingsError."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *,
+                 defaults: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
+        """Read every option from the environment, validating each; raise SettingsError.
+
+        ``defaults`` replace the declared default of an option the environment leaves
+        unset (``coordinator demo`` serves plain http); ``overrides`` win over both."""
         env = os.environ if environ is None else environ
+        defaults = defaults or {}
         values: dict[str, Any] = {}
         for option in OPTIONS:
             raw = env.get(option.env)
             if raw is None or raw == "":
-                values[option.attr] = option.default
+                values[option.attr] = defaults.get(option.attr, option.default)
                 continue
             try:
                 values[option.attr] = option.parse(raw)
@@ -243,8 +248,14 @@ def option_table() -> str:
 
 
 # The settings of this process, set once where it starts: ``create_app`` and the CLI
-# commands call ``use_settings``; code far from a request (invite mails, feeds, replies)
-# reads ``current()``. Nothing else keeps a copy or reads the environment again.
+# commands call ``use_settings``. Everything else is handed the settings (or the values it
+# needs) by whoever started the process: the routes from the app's state
+# (``web.settings_of``), the worker and the CLI from their entry point, the database engine
+# through ``db.configure``. ``current()`` is the one exception, read only by the invite
+# mails that every meeting change queues inside its transaction
+# (``invites.service.enqueue_for_change``): a dozen meeting use cases, their routes, flows
+# and tests would otherwise carry settings they never use themselves.
+# ``tests/test_architecture.py`` keeps it to that module.
 _current: Settings | None = None
 
 

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from coordinator.auth.policy import Principal
 from coordinator.errors import Conflict, UserError
+from coordinator.settings import Settings
 
 log = logging.getLogger("coordinator")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -42,9 +43,15 @@ def user_of(request: Request) -> Principal:
     return user
 
 
+def settings_of(request: Request) -> Settings:
+    """The settings the app was built with (``create_app`` keeps them in its state): a
+    route hands what a service needs from them down explicitly."""
+    return request.app.state.settings
+
+
 def client_address(request: Request) -> str:
     """The client's address, from X-Forwarded-For only when configured to trust it."""
-    settings = request.app.state.settings
+    settings = settings_of(request)
     if settings.trusted_proxy_headers:
         forwarded = request.headers.get("x-forwarded-for", "")
         if forwarded:

@@ -12,6 +12,13 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+import pytest
+
+from coordinator import cache, db
+from coordinator.settings import Settings
+from tests import factories
+
 _TMP = Path(tempfile.mkdtemp(prefix="coordinator-test-"))
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
@@ -43,17 +50,11 @@ def _worker_database(url: str) -> str:
 
 TEST_DATABASE_URL = (_worker_database(os.environ.get("TEST_DATABASE_URL", ""))
                      or f"sqlite:///{_TMP}/test.sqlite")
+# The processes tests start (the CLI, a server, a worker) inherit the test database; in
+# this process the settings' fallback (``settings.current()``) reads the same environment.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 # Updates of sent meetings go at once in tests (the settle time batches real bursts).
 os.environ.setdefault("INVITE_UPDATE_SETTLE_SECONDS", "0")
-os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
-
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-
-from coordinator import cache, db  # noqa: E402
-from coordinator.settings import Settings  # noqa: E402
-from tests import factories  # noqa: E402
 
 IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
 
@@ -66,6 +67,11 @@ def test_settings(**overrides) -> Settings:
                   invite_update_settle_seconds=0)
     values.update(overrides)
     return Settings(**values)
+
+
+# This process's one database, before any test runs a query (``create_app`` configures
+# the same URL again, which keeps the engine).
+db.configure(test_settings())
 
 
 async def _drop_everything() -> None:

@@ -8,6 +8,9 @@
 - Optimistic locking is written once: outside ``coordinator.db`` no table UPDATE names a
   ``version`` column (in its values or its WHERE); every versioned write goes through
   ``db.update_versioned``.
+- Settings are read from the environment by ``settings.py`` and handed to what needs them:
+  no other module reads ``os.environ`` or ``os.getenv`` (the named exceptions below read no
+  setting), and only the invite mails read the process's ``settings.current()``.
 
 The checks are plain functions over ``{module name: source}``, so the tests at the end
 show that each one fails on a violation.
@@ -78,6 +81,18 @@ DB_AND_HTTP_SUFFIXES = (".tables", ".service", ".routes", ".piccolo_app")
 
 # Where imports inside functions are allowed: the CLI loads each command's modules.
 FUNCTION_IMPORTS_ALLOWED = frozenset({"coordinator.cli"})
+
+# Who may use the process environment: settings.py reads every option, the CLI the password
+# of create-user (a command's input, no setting). Two read no setting: the package's
+# __init__ tells Piccolo where its configuration module is (Piccolo reads PICCOLO_CONF
+# itself) and backup.py hands the environment on to pg_dump and pg_restore with PGPASSWORD.
+ENVIRONMENT_ALLOWED = frozenset({"coordinator.settings", "coordinator.cli", "coordinator",
+                                 "coordinator.backup"})
+_ENVIRONMENT_NAMES = frozenset({"environ", "environb", "getenv", "getenvb"})
+
+# Who may read ``settings.current()``: the invite mails every meeting change queues inside
+# its transaction (settings.py says why); everything else is handed its settings.
+CURRENT_SETTINGS_ALLOWED = frozenset({"coordinator.invites.service"})
 
 # Known exceptions (none left: keep the names for the next refactoring that needs them).
 PENDING_CYCLES: tuple[frozenset[str], ...] = ()
@@ -332,6 +347,71 @@ def session_state_statements(sources: Mapping[str, str]) -> list[tuple[str, int]
     return found
 
 
+def _dotted(node: ast.AST) -> str:
+    """``a.b.c`` for a chain of names and attributes, else ''."""
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def environment_reads(sources: Mapping[str, str], allowed: Iterable[str] = ENVIRONMENT_ALLOWED
+                      ) -> list[tuple[str, int]]:
+    """(module, line) of every use of the process environment outside ``allowed``:
+    ``os.environ``, ``os.getenv`` (also through an alias of ``os``) or either imported by
+    name. Configuration is read by ``Settings`` and handed to what needs it."""
+    allowed = set(allowed)
+    found = []
+    for name, source in sorted(sources.items()):
+        if name in allowed:
+            continue
+        tree = ast.parse(source)
+        names_of_os = {alias.asname or "os" for node in ast.walk(tree) if isinstance(node, ast.Import)
+                       for alias in node.names if alias.name == "os"
+                       or (alias.name.startswith("os.") and not alias.asname)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                    alias.name in _ENVIRONMENT_NAMES for alias in node.names):
+                found.append((name, node.lineno))
+            elif (isinstance(node, ast.Attribute) and node.attr in _ENVIRONMENT_NAMES
+                  and _dotted(node.value) in names_of_os):
+                found.append((name, node.lineno))
+    return found
+
+
+def current_settings_reads(sources: Mapping[str, str],
+                           allowed: Iterable[str] = CURRENT_SETTINGS_ALLOWED,
+                           settings: str = "coordinator.settings") -> list[tuple[str, int]]:
+    """(module, line) of every call of ``settings.current()`` outside ``allowed``, however
+    the settings module or the function was imported."""
+    allowed = set(allowed)
+    parent, _, leaf = settings.rpartition(".")
+    found = []
+    for name, source in sorted(sources.items()):
+        if name in allowed or name == settings:
+            continue
+        tree = ast.parse(source)
+        modules, functions = {settings}, set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {alias.asname for alias in node.names
+                            if alias.name == settings and alias.asname}
+            elif isinstance(node, ast.ImportFrom) and node.module == parent:
+                modules |= {alias.asname or alias.name for alias in node.names if alias.name == leaf}
+            elif isinstance(node, ast.ImportFrom) and node.module == settings:
+                functions |= {alias.asname or alias.name for alias in node.names
+                              if alias.name == "current"}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if (isinstance(func, ast.Attribute) and func.attr == "current"
+                    and _dotted(func.value) in modules) or (
+                    isinstance(func, ast.Name) and func.id in functions):
+                found.append((name, node.lineno))
+    return found
+
+
 # --------------------------------------------------------------------- the project
 
 @pytest.fixture(scope="module")
@@ -374,6 +454,16 @@ def test_versioned_writes_go_through_update_versioned(sources):
 
 def test_no_statement_leaves_state_on_a_pooled_connection(sources):
     assert session_state_statements(sources) == []
+
+
+def test_only_the_settings_read_the_environment(sources):
+    assert environment_reads(sources) == []
+
+
+def test_only_the_invite_mails_read_the_process_settings(sources):
+    assert current_settings_reads(sources) == []
+    assert current_settings_reads(sources, allowed=()) != [], (
+        "nothing reads settings.current() any more: remove it and CURRENT_SETTINGS_ALLOWED")
 
 
 # ------------------------------------------------------------ the checks themselves
@@ -471,3 +561,43 @@ def test_updates_without_a_version_and_the_db_package_pass():
     sources = _package(dom__service="async def f():\n    await T.update({T.x: 1}).where(T.id == 1)\n",
                        db="async def f():\n    await T.update({T.version: T.version + 1})\n")
     assert hand_written_version_updates(sources, allowed={"pkg.db"}) == []
+
+
+@pytest.mark.parametrize("body", [
+    "import os\nURL = os.environ['DATABASE_URL']\n",
+    "import os\n\n\ndef url():\n    return os.getenv('DATABASE_URL', '')\n",
+    "import os as system\nURL = system.environ.get('DATABASE_URL')\n",
+    "import os.path\nURL = os.environ.get('DATABASE_URL')\n",
+    "from os import environ\n",
+    "from os import getenv as read\n",
+])
+def test_reading_the_environment_outside_the_settings_is_found(body):
+    sources = _package(dom__service=body, settings="import os\nURL = os.environ.get('X')\n")
+    found = environment_reads(sources, allowed={"pkg.settings"})
+    assert [name for name, _ in found] == ["pkg.dom.service"]
+
+
+def test_other_uses_of_os_pass():
+    sources = _package(dom__service="import os\nPID = os.getpid()\nP = os.path.join('a', 'b')\n"
+                                    "environ = {}\nX = environ.get('a')\n")
+    assert environment_reads(sources, allowed=()) == []
+
+
+@pytest.mark.parametrize("body", [
+    "from pkg import settings as config\n\n\ndef f():\n    return config.current()\n",
+    "from pkg import settings\nS = settings.current()\n",
+    "import pkg.settings\nS = pkg.settings.current()\n",
+    "from pkg.settings import current\nS = current()\n",
+    "from pkg.settings import current as now_settings\nS = now_settings()\n",
+])
+def test_reading_the_process_settings_is_found(body):
+    sources = _package(dom__service=body, settings="def current():\n    pass\n")
+    found = current_settings_reads(sources, allowed=(), settings="pkg.settings")
+    assert [name for name, _ in found] == ["pkg.dom.service"]
+    assert current_settings_reads(sources, allowed={"pkg.dom.service"}, settings="pkg.settings") == []
+
+
+def test_a_current_of_something_else_passes():
+    sources = _package(dom__service="from pkg import clock\nT = clock.current()\n",
+                       settings="def current():\n    pass\n", clock="")
+    assert current_settings_reads(sources, allowed=(), settings="pkg.settings") == []

@@ -30,3 +30,10 @@ def test_help_lists_the_real_commands():
     result = run("--help")
     for command in ("serve", "migrate", "demo", "create-user"):
         assert command in result.stdout
+
+
+def test_demo_reads_cookie_secure_through_the_settings():
+    """The demo's own default (plain http) gives way to COOKIE_SECURE, parsed as everywhere."""
+    result = run("demo", "--port", "1", env={"COOKIE_SECURE": "maybe"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "COOKIE_SECURE" in result.stderr

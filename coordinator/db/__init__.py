@@ -1,7 +1,8 @@
 """The data layer: the engine, the statement runner, transactions, optimistic locking and
 the triggers that migrations install.
 
-- ``engines``: the one engine every table uses (chosen by DATABASE_URL);
+- ``engines``: the one engine every table uses (``configure(settings)`` chooses it by
+  DATABASE_URL);
   ``sqlite``: the pooled SQLite engine;
 - ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks`` and ``transaction``;
 - ``versioned``: ``update_versioned`` and its ``Conflict``;
@@ -13,7 +14,7 @@ Callers use the names re-exported here (``db.fetch``, ``db.transaction`` …).
 
 from __future__ import annotations
 
-from coordinator.db.engines import engine, engine_name
+from coordinator.db.engines import configure, engine, engine_name
 from coordinator.db.lifecycle import (
     DatabaseUnavailable,
     check_connection,
@@ -29,6 +30,6 @@ from coordinator.errors import Conflict
 
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
-    "engine", "engine_name", "fetch", "in_transaction", "marks", "migrate", "prepare_sqlite",
+    "configure", "engine", "engine_name", "fetch", "in_transaction", "marks", "migrate", "prepare_sqlite",
     "rows", "start", "stop", "transaction", "update_versioned",
 ]

@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coordinator import clock, db, web
-from coordinator import settings as config
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
@@ -42,6 +41,7 @@ from coordinator.invites.tables import FeedToken, MeetingSeries
 from coordinator.meetings.kinds import SENT_STATUSES, MeetingStatus
 from coordinator.meetings.tables import Meeting, ParticipantPart
 from coordinator.network.tables import Organisation
+from coordinator.settings import Settings
 
 KINDS = {"partner_organisation": "Partnerorganisation", "user": "Bruger", "series": "Mødeserie"}
 USER_FEED_STATUSES = (MeetingStatus.PLANNED.value, *SENT_STATUSES)
@@ -223,14 +223,15 @@ async def _meeting_parts(kind: str, target_id: int) -> dict[int, set[str]]:
     return result
 
 
-async def meeting_events(kind: str, target_id: int, now: datetime) -> list[CalendarEvent]:
+async def meeting_events(kind: str, target_id: int, now: datetime, settings: Settings
+                         ) -> list[CalendarEvent]:
     """The redacted events of a partner organisation's or a user's feed."""
     wanted = await _meeting_parts(kind, target_id)
-    return _redacted(await load_meetings(wanted), wanted, now)
+    return _redacted(await load_meetings(wanted), wanted, now, settings)
 
 
-def _redacted(datas: list, wanted: dict[int, set[str]], now: datetime) -> list[CalendarEvent]:
-    settings = config.current()
+def _redacted(datas: list, wanted: dict[int, set[str]], now: datetime, settings: Settings
+              ) -> list[CalendarEvent]:
     events: list[CalendarEvent] = []
     for data in datas:
         if not data.scheduled:
@@ -276,9 +277,8 @@ def _exdates(text: str) -> tuple[datetime, ...]:
     return tuple(_aware(v.strip()) for v in text.split(",") if v.strip())
 
 
-async def series_event(series_id: int, now: datetime) -> list[CalendarEvent]:
+async def series_event(series_id: int, now: datetime, settings: Settings) -> list[CalendarEvent]:
     """One recurring series as a single event with RRULE and EXDATEs."""
-    settings = config.current()
     row = await MeetingSeries.select().where(MeetingSeries.id == series_id).first()
     if row is None:
         return []
@@ -309,21 +309,21 @@ class _Build:
 _builds: BoundedCache[int, _Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
 
 
-def settled(row: dict, current: FeedVersion, settle_seconds: int
+def settled(row: dict, current: FeedVersion, settings: Settings
             ) -> tuple[FeedVersion, asyncio.Future[bytes]]:
     """The version to serve for a feed link and its calendar (being built or built).
 
     The latest build is served while the data has not changed, and also while it is younger
-    than ``settle_seconds`` when the data has changed: calendar clients poll every 15–60
-    minutes, so a change reaching them a minute later costs nothing, while rebuilding a
-    partner's 2,000 events on every fetch during a day of writes took the server down.
+    than ``FEED_SETTLE_SECONDS`` when the data has changed: calendar clients poll every
+    15–60 minutes, so a change reaching them a minute later costs nothing, while rebuilding
+    a partner's 2,000 events on every fetch during a day of writes took the server down.
     Concurrent fetches share one build; a failed build is forgotten."""
     now = clock.now()
     kept = _builds.get(row["id"])
     if kept is not None and (kept.version.etag == current.etag
-                             or now - kept.at < timedelta(seconds=settle_seconds)):
+                             or now - kept.at < timedelta(seconds=settings.feed_settle_seconds)):
         return kept.version, kept.body
-    building = asyncio.ensure_future(_build(row, now))
+    building = asyncio.ensure_future(_build(row, now, settings))
     _builds.put(row["id"], _Build(now, current, building))
 
     def forget_failure(done: asyncio.Future[bytes]) -> None:
@@ -336,16 +336,17 @@ def settled(row: dict, current: FeedVersion, settle_seconds: int
     return current, building
 
 
-async def _build(row: dict, now: datetime) -> bytes:
+async def _build(row: dict, now: datetime, settings: Settings) -> bytes:
     """The feed's calendar; redaction and iCalendar run in a thread (CPU for a while on
     large feeds), so other requests are answered meanwhile."""
     name = await calendar_name(row)
     if row["kind"] == "series":
-        events = await series_event(row["target_id"], now)
+        events = await series_event(row["target_id"], now, settings)
         return await asyncio.to_thread(build_publish, events, name)
     wanted = await _meeting_parts(row["kind"], row["target_id"])
     datas = await load_meetings(wanted)
-    return await asyncio.to_thread(lambda: build_publish(_redacted(datas, wanted, now), name))
+    return await asyncio.to_thread(
+        lambda: build_publish(_redacted(datas, wanted, now, settings), name))
 
 
 def shared_version(row: dict, current: FeedVersion, settle_seconds: int) -> FeedVersion | None:

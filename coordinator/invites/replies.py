@@ -38,7 +38,6 @@ from email.utils import parseaddr
 from typing import Any
 
 from coordinator import clock, db, web
-from coordinator import settings as config
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.invites import redact
@@ -65,6 +64,7 @@ from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyReco
 from coordinator.meetings import safety
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
+from coordinator.settings import Settings
 
 ANSWERABLE = ("ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED")
 # Public mail services: sharing one of these domains says nothing about who someone is.
@@ -135,8 +135,9 @@ def _answers_of(replies: list[Reply], sender: str) -> list[Reply]:
     return result
 
 
-async def apply_inbound(raw: bytes, address: str = "") -> list[ReplyOutcome]:
-    """Apply the calendar answers in a raw mail, or forward a plain human reply.
+async def apply_inbound(raw: bytes, settings: Settings, address: str = "") -> list[ReplyOutcome]:
+    """Apply the calendar answers in a raw mail, or forward a plain human reply (the
+    /inbound/mail hook and ``coordinator apply-reply`` hand over their settings).
 
     Raises ``CalendarParseError`` (Danish message) for a mail that is neither a usable
     calendar answer nor a reply to one of our mails from the address it went to.
@@ -144,7 +145,7 @@ async def apply_inbound(raw: bytes, address: str = "") -> list[ReplyOutcome]:
     try:
         replies = parse_inbound(raw)
     except NoCalendarPart:
-        return [await _forward_human(raw, address)]
+        return [await _forward_human(raw, settings, address)]
     sender = _sender_of(raw)
     names = {r.attendee_email: r.name for r in replies}
     outcomes = []
@@ -154,7 +155,7 @@ async def apply_inbound(raw: bytes, address: str = "") -> list[ReplyOutcome]:
             outcomes.append(ReplyOutcome(reply.uid, False, "ukendt møde"))
             continue
         async with db.transaction():
-            outcomes.append(await _apply_reply(meeting_id, reply, sender, address, names))
+            outcomes.append(await _apply_reply(settings, meeting_id, reply, sender, address, names))
     return outcomes
 
 
@@ -188,11 +189,11 @@ async def _kept_answer(participant_id: int) -> dict | None:
     return best
 
 
-async def _apply_reply(meeting_id: int, reply: Reply, sender: str, address: str,
-                       names: Mapping[str, str]) -> ReplyOutcome:
+async def _apply_reply(settings: Settings, meeting_id: int, reply: Reply, sender: str,
+                       address: str, names: Mapping[str, str]) -> ReplyOutcome:
     loaded = await load_meetings([meeting_id])
     data = loaded[0] if loaded else None
-    if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(config.current()))
+    if data is None or reply.uid not in {redact.uid_for(meeting_id, p.key, uid_domain(settings))
                                          for p in data.parts}:
         return ReplyOutcome(reply.uid, False, "ukendt møde")
     matches = [p for p in data.participants if p.email.lower() == reply.attendee_email]
@@ -327,8 +328,8 @@ async def _active_participant(data: redact.MeetingData, record: Mapping[str, Any
     return participant
 
 
-def _part_key_of(data: redact.MeetingData, uid: str) -> str:
-    domain = uid_domain(config.current())
+def _part_key_of(settings: Settings, data: redact.MeetingData, uid: str) -> str:
+    domain = uid_domain(settings)
     key = next((p.key for p in data.parts if redact.uid_for(data.id, p.key, domain) == uid), None)
     if key is None:
         raise web.UserError("Forslaget gælder ikke en del af dette møde.", 409)
@@ -336,7 +337,7 @@ def _part_key_of(data: redact.MeetingData, uid: str) -> str:
 
 
 async def accept_proposal(user: Principal, meeting: Mapping[str, Any], record_id: int,
-                          address: str = "") -> None:
+                          settings: Settings, address: str = "") -> None:
     """Move the proposed part to the proposed time through the ordinary time change (which
     checks the times and the room and sends the update to every participant)."""
     record = await _open_record(meeting["id"], record_id, "proposal")
@@ -345,7 +346,7 @@ async def accept_proposal(user: Principal, meeting: Mapping[str, Any], record_id
     if record["sequence"] < data.sequence:
         raise web.UserError("Mødet er ændret, siden forslaget kom. Afvis det, eller sæt et "
                             "nyt tidspunkt selv.", 409)
-    key = _part_key_of(data, record["uid"])
+    key = _part_key_of(settings, data, record["uid"])
     times = {p.key: (p.starts_at, p.ends_at) for p in data.parts}
     times[key] = (record["proposed_start"], record["proposed_end"])
     fresh = await Meeting.select().where(Meeting.id == meeting["id"]).first() or meeting
@@ -355,23 +356,23 @@ async def accept_proposal(user: Principal, meeting: Mapping[str, Any], record_id
 
 
 async def decline_proposal(user: Principal, meeting: Mapping[str, Any], record_id: int,
-                           address: str = "") -> None:
+                           settings: Settings, address: str = "") -> None:
     """Tell the proposer that their time was not taken (METHOD:DECLINECOUNTER, redacted for
     them, through the outbox); the meeting stays as it is."""
     async with db.transaction():
         record = await _open_record(meeting["id"], record_id, "proposal")
         data = await load_meeting(meeting["id"])
         participant = await _active_participant(data, record)
-        await _enqueue_declinecounter(data, participant, record)
+        await _enqueue_declinecounter(settings, data, participant, record)
         await ReplyRecord.update({ReplyRecord.outcome: "declined", ReplyRecord.handled_at: clock.now()}
                                  ).where(ReplyRecord.id == record_id)
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                                    f"Forslag om nyt tidspunkt afvist: {participant.name}", address)
 
 
-async def _enqueue_declinecounter(data: redact.MeetingData, participant: redact.ParticipantData,
+async def _enqueue_declinecounter(settings: Settings, data: redact.MeetingData,
+                                  participant: redact.ParticipantData,
                                   record: Mapping[str, Any]) -> None:
-    settings = config.current()
     now = clock.now()
     redacted = redact.events_for_recipient(data, participant.id, mail_from=settings.mail_from,
                                            uid_domain=uid_domain(settings), dtstamp=now,
@@ -403,7 +404,7 @@ async def _enqueue(meeting_id: int, participant_id: int, recipient: str, kind: s
 
 
 async def confirm_delegate(user: Principal, meeting: Mapping[str, Any], record_id: int,
-                           address: str = "") -> ReplyOutcome:
+                           settings: Settings, address: str = "") -> ReplyOutcome:
     """The socialrådgiver confirms that the delegate (SENT-BY) may answer for the
     participant; the waiting answer is then applied by the ordinary rules."""
     async with db.transaction():
@@ -428,12 +429,12 @@ async def confirm_delegate(user: Principal, meeting: Mapping[str, Any], record_i
                       delegated_to=(record["delegated_to"],) if record["delegated_to"] else (),
                       proposed_start=record["proposed_start"], proposed_end=record["proposed_end"])
         names = {record["delegated_to"]: record["delegate_name"]}
-        return await _apply_reply(meeting["id"], reply, record["sent_by"], address, names)
+        return await _apply_reply(settings, meeting["id"], reply, record["sent_by"], address, names)
 
 
 # ------------------------------------------------------------------------ human replies
 
-async def _forward_human(raw: bytes, address: str) -> ReplyOutcome:
+async def _forward_human(raw: bytes, settings: Settings, address: str) -> ReplyOutcome:
     """Pass a plain reply to one of our mails on to the meeting's organiser."""
     human = human_reply(raw)
     if human is None or not human.references:
@@ -451,7 +452,6 @@ async def _forward_human(raw: bytes, address: str) -> ReplyOutcome:
         dedupe = "fwd:" + hashlib.sha256(raw).hexdigest()[:64]
         if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe):
             return ReplyOutcome("", False, "allerede videresendt", forwarded=True)
-        settings = config.current()
         now = clock.now()
         person = data.people[participant.safety_id]
         reply_to = None if person.is_hostile else Person(participant.name, human.sender)

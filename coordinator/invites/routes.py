@@ -28,10 +28,6 @@ from coordinator.meetings import service as meetings
 ICS = "text/calendar"
 
 
-def _settings(request: Request):
-    return request.app.state.settings
-
-
 # ------------------------------------------------------------------------ answer links
 
 class AnswerController(Controller):
@@ -55,7 +51,7 @@ class AnswerController(Controller):
             status=410, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
     async def _context(self, request: Request, link: invites.AnswerLink) -> dict:
-        settings = _settings(request)
+        settings = web.settings_of(request)
         data = await invites.load_meeting(link.meeting_id)
         redacted = redact.events_for_recipient(
             data, link.participant_id, mail_from=settings.mail_from,
@@ -156,7 +152,7 @@ class MeetingInvitesController(Controller):
         """Take a proposed time: the part moves and every participant gets the update."""
         meeting = await self._writable(request, meeting_id)
         await replies.accept_proposal(web.user_of(request), meeting, record_id,
-                                      web.client_address(request))
+                                      web.settings_of(request), web.client_address(request))
         return web.see_other(request, f"/meetings/{meeting_id}#answers-heading")
 
     @post("/{meeting_id:int}/proposals/{record_id:int}/decline")
@@ -165,7 +161,7 @@ class MeetingInvitesController(Controller):
         """Turn a proposed time down: the proposer gets a DECLINECOUNTER."""
         meeting = await self._writable(request, meeting_id)
         await replies.decline_proposal(web.user_of(request), meeting, record_id,
-                                       web.client_address(request))
+                                       web.settings_of(request), web.client_address(request))
         return web.see_other(request, f"/meetings/{meeting_id}#answers-heading")
 
     @post("/{meeting_id:int}/replies/{record_id:int}/confirm-sender")
@@ -175,7 +171,7 @@ class MeetingInvitesController(Controller):
         meeting, _ = await meetings.load_meeting(web.user_of(request), meeting_id, Action.WRITE,
                                                  address=web.client_address(request))
         await replies.confirm_delegate(web.user_of(request), meeting, record_id,
-                                       web.client_address(request))
+                                       web.settings_of(request), web.client_address(request))
         return web.see_other(request, f"/meetings/{meeting_id}#answers-heading")
 
     @get("/{meeting_id:int}/invitation.ics")
@@ -184,7 +180,7 @@ class MeetingInvitesController(Controller):
         user = web.user_of(request)
         await meetings.load_meeting(user, meeting_id, Action.READ, what="invitation (.ics)",
                                     address=web.client_address(request))
-        settings = _settings(request)
+        settings = web.settings_of(request)
         data = await invites.load_meeting(meeting_id)
         if not data.scheduled:
             raise web.UserError("Mødet har ikke tidspunkter endnu, så der er ingen kalenderfil.", 409)
@@ -210,7 +206,7 @@ class MeetingInvitesController(Controller):
                                     address=web.client_address(request))
         if meetings.audience_of(user) is not Audience.TEAM:
             raise NotFoundException()  # letters are printed by the family's team
-        settings = _settings(request)
+        settings = web.settings_of(request)
         data = await invites.load_meeting(meeting_id)
         participant = data.participant(participant_id)
         if participant is None or participant.removed:
@@ -245,7 +241,7 @@ class MeetingInvitesController(Controller):
 async def inbound_mail(request: Request) -> Response:
     """An inbound-mail hook posts a raw RFC 5322 mail: an iTIP REPLY or COUNTER, or a plain
     reply to one of our mails (forwarded to the meeting's organiser)."""
-    expected = _settings(request).inbound_mail_token
+    expected = web.settings_of(request).inbound_mail_token
     if not expected:
         raise NotFoundException()
     given = request.headers.get("authorization", "")
@@ -254,7 +250,8 @@ async def inbound_mail(request: Request) -> Response:
                         status_code=401, headers={"WWW-Authenticate": "Bearer"})
     raw = await request.body()
     try:
-        outcomes = await replies.apply_inbound(raw, web.client_address(request))
+        outcomes = await replies.apply_inbound(raw, web.settings_of(request),
+                                               web.client_address(request))
     except CalendarParseError as exc:
         return Response({"status": 422, "fejl": str(exc)}, status_code=422)
     return Response({"svar": [{"uid": o.uid, "anvendt": o.applied, "grund": o.reason,
@@ -301,7 +298,7 @@ class FeedPageController(Controller):
         label = web.text(form, "label", "Navn", required=True, max_length=200)
         token = await feeds.create_token(user, kind, target, label, web.client_address(request))
         context = await self._context(request)
-        context["new_link"] = webcal_url(_settings(request), token)
+        context["new_link"] = webcal_url(web.settings_of(request), token)
         context["new_https"] = context["new_link"].replace("webcal://", "https://", 1)
         return web.render("invites/feeds.html", context, status=201,
                           headers={"Cache-Control": "no-store"})
@@ -336,13 +333,13 @@ class FeedPageController(Controller):
             raise NotFoundException()
         row, current = found
         await feeds.audit_fetch(row, web.client_address(request))
-        settle = _settings(request).feed_settle_seconds
+        settings = web.settings_of(request)
         if_none_match = request.headers.get("if-none-match")
         if_modified_since = _http_date(request.headers.get("if-modified-since"))
-        shared = feeds.shared_version(row, current, settle)
+        shared = feeds.shared_version(row, current, settings.feed_settle_seconds)
         if shared is not None and feeds.not_modified(shared, if_none_match, if_modified_since):
             return 304, _feed_headers(shared), b""
-        served, building = feeds.settled(row, current, settle)
+        served, building = feeds.settled(row, current, settings)
         if feeds.not_modified(served, if_none_match, if_modified_since):
             return 304, _feed_headers(served), b""
         body = await asyncio.shield(building)

@@ -5,6 +5,10 @@ the meeting change: the change, its ``MeetingChange`` row and one complete, reda
 ``OutboxMessage`` per affected recipient commit together or not at all. The worker
 (``worker.py``) delivers them later. Answers come back through the personal link
 (``/svar/{token}``) or as iTIP REPLY/COUNTER mails (``replies.py``).
+
+``enqueue_for_change`` and ``resend_invitation`` read the process's settings through
+``settings.current()``, the one place that does (every meeting use case reaches them; see
+``settings.py``); everything else here is handed its settings by the caller.
 """
 
 from __future__ import annotations

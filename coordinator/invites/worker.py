@@ -57,6 +57,7 @@ from piccolo.columns import Column
 from coordinator import clock, db
 from coordinator.invites.tables import OutboxMessage
 from coordinator.reminders import service as reminders
+from coordinator.settings import Settings
 
 log = logging.getLogger("coordinator.worker")
 MAX_ATTEMPTS = 10
@@ -237,11 +238,11 @@ async def deliver_batch(target: SmtpTarget, sender: str, worker_id: str, *, limi
     return len(rows)
 
 
-async def queue_reminders() -> None:
+async def queue_reminders(settings: Settings) -> None:
     """Queue the digests and meeting reminders that are due (``reminders.service``); a
     failure is logged and tried again next minute, and never stops the delivery."""
     try:
-        digests, meeting_reminders = await reminders.run_due()
+        digests, meeting_reminders = await reminders.run_due(settings)
     except Exception:
         log.exception("reminders could not be queued; trying again in a minute")
         return
@@ -254,10 +255,11 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
-async def run(smtp_url: str, sender: str, *, once: bool = False, poll_seconds: float = 5.0,
+async def run(settings: Settings, *, once: bool = False, poll_seconds: float = 5.0,
               lease: timedelta = timedelta(seconds=120), limit: int = 20) -> int:
-    """Deliver until stopped (or, with ``once``, until nothing is due); returns rows handled."""
-    target = parse_smtp_url(smtp_url)
+    """Deliver over ``SMTP_URL`` from ``MAIL_FROM`` until stopped (or, with ``once``, until
+    nothing is due); returns rows handled. The reminders it queues get the same settings."""
+    target = parse_smtp_url(settings.smtp_url)
     me = worker_id()
     total = 0
     await db.start()
@@ -266,8 +268,8 @@ async def run(smtp_url: str, sender: str, *, once: bool = False, poll_seconds: f
         while True:
             if clock.minute() != last_reminders:  # reminders are decided once a minute
                 last_reminders = clock.minute()
-                await queue_reminders()
-            handled = await deliver_batch(target, sender, me, limit=limit, lease=lease)
+                await queue_reminders(settings)
+            handled = await deliver_batch(target, settings.mail_from, me, limit=limit, lease=lease)
             total += handled
             if handled:
                 continue

@@ -12,7 +12,7 @@ data and are audited with the family.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -341,13 +341,15 @@ def _feed_applies(feed: Mapping[str, Any], participant: Mapping[str, Any],
                 and feed["organisation"] == orgs.get(participant["id"])))
 
 
-async def refresh(rows: list[dict], now: datetime) -> list[dict]:
+async def refresh(rows: list[dict], now: datetime, allowed_hosts: Collection[str] = ()
+                  ) -> list[dict]:
     """Fetch the stale feeds concurrently (outside any transaction), store the results,
-    and return the rows as they are now."""
+    and return the rows as they are now; internal hosts only if in ``allowed_hosts``."""
     stale = [row for row in rows if feeds.is_stale(row, now)]
     if not stale:
         return rows
-    results = await asyncio.gather(*(feeds.refreshed(row, now) for row in stale))
+    results = await asyncio.gather(*(feeds.refreshed(row, now, allowed_hosts=allowed_hosts)
+                                     for row in stale))
     for row, values in zip(stale, results, strict=True):
         await BusyFeed.update({getattr(BusyFeed, k): v for k, v in values.items()}).where(
             BusyFeed.id == row["id"])
@@ -388,12 +390,14 @@ def feed_warnings(rows: list[dict], participants: list[dict]) -> list[str]:
 
 
 async def feed_busy(participants: list[dict], now: datetime | None = None,
-                    span: tuple[datetime, datetime] | None = None) -> FeedBusy:
+                    span: tuple[datetime, datetime] | None = None,
+                    allowed_hosts: Collection[str] = ()) -> FeedBusy:
     """Refresh the feeds that concern the participants and map their busy intervals; with
-    ``span`` only the intervals that overlap it (``planner.busy_span``)."""
+    ``span`` only the intervals that overlap it (``planner.busy_span``). Feeds on internal
+    hosts are fetched only if the host is in ``allowed_hosts`` (BUSY_FEED_ALLOWED_HOSTS)."""
     now = now or clock.now()
     rows, orgs = await feeds_of(participants)
-    rows = await refresh(rows, now)
+    rows = await refresh(rows, now, allowed_hosts)
     busy: dict[str, list[planner.Busy | planner.AllDay]] = {p["safety_id"]: [] for p in participants}
     decoded = {row["id"]: feeds.decode_busy(row["busy_json"]) for row in rows}
     if span is not None:
@@ -407,13 +411,14 @@ async def feed_busy(participants: list[dict], now: datetime | None = None,
 
 async def set_feed(user: Principal, *, url: str, owner: Owner | None = None,
                    organisation_id: int | None = None, family_id: int | None = None,
-                   name: str = "", address: str = "") -> None:
-    """Configure (replace) the ICS URL of an owner or an organisation; empty URL removes it."""
+                   name: str = "", address: str = "", allowed_hosts: Collection[str] = ()) -> None:
+    """Configure (replace) the ICS URL of an owner or an organisation; empty URL removes it.
+    A URL into the internal network is refused unless its host is in ``allowed_hosts``."""
     url = url.strip()
     if url:
         try:
             feeds.check_url(url)
-            await feeds.check_destination(url)
+            await feeds.check_destination(url, allowed_hosts)
         except feeds.FeedError as exc:
             raise web.UserError(exc.message_da) from None
     if organisation_id is not None:

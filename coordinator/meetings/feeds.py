@@ -33,7 +33,7 @@ import ipaddress
 import json
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -81,16 +81,6 @@ def check_url(url: str) -> str:
     return url
 
 
-_allowed_hosts: frozenset[str] = frozenset()
-
-
-def allow_hosts(hosts: Iterable[str]) -> None:
-    """Hosts an administrator allows although they resolve to internal addresses
-    (``BUSY_FEED_ALLOWED_HOSTS``; set once at start-up by the app factory)."""
-    global _allowed_hosts
-    _allowed_hosts = frozenset(h.lower().rstrip(".") for h in hosts)
-
-
 def _internal(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -99,15 +89,16 @@ def _internal(address: str) -> bool:
             or ip.is_reserved or ip.is_unspecified)
 
 
-async def check_destination(url: str) -> str | None:
+async def check_destination(url: str, allowed_hosts: Collection[str] = ()) -> str | None:
     """Refuse a URL whose host resolves to a loopback, private, link-local, multicast or
     reserved address (the server would fetch from inside the municipality's network for
-    whoever typed the address), unless the host is allowed by name. Checked before the
+    whoever typed the address), unless the host is allowed by name (``allowed_hosts``:
+    ``BUSY_FEED_ALLOWED_HOSTS``, lower case, as ``Settings`` reads them). Checked before the
     first request and again before every redirect. Returns the checked address the request
     must go to (``pinned``), so a second DNS answer cannot differ (DNS rebinding); None for
     an allowed host."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    if host in _allowed_hosts:
+    if host in allowed_hosts:
         return None
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
@@ -653,11 +644,12 @@ class Fetched:
     etag: str
 
 
-async def fetch(url: str, etag: str = "", *, transport: httpx.AsyncBaseTransport | None = None
-                ) -> Fetched:
-    """GET the feed (see the module docstring for the limits); ``FeedError`` on failure."""
+async def fetch(url: str, etag: str = "", *, allowed_hosts: Collection[str] = (),
+                transport: httpx.AsyncBaseTransport | None = None) -> Fetched:
+    """GET the feed (see the module docstring for the limits); ``FeedError`` on failure.
+    Internal addresses are refused unless their host is in ``allowed_hosts``."""
     url = check_url(url)
-    address = await check_destination(url)
+    address = await check_destination(url, allowed_hosts)
     headers = {"Accept": "text/calendar, */*;q=0.1"}
     if etag:
         headers["If-None-Match"] = etag
@@ -673,7 +665,7 @@ async def fetch(url: str, etag: str = "", *, transport: httpx.AsyncBaseTransport
                     if response.status_code in (301, 302, 303, 307, 308):
                         location = response.headers.get("location", "")
                         url = check_url(urljoin(url, location))
-                        address = await check_destination(url)
+                        address = await check_destination(url, allowed_hosts)
                         continue
                     if response.status_code != 200:
                         raise FeedError(f"Kalenderen svarede med fejl {response.status_code}.")
@@ -698,7 +690,7 @@ def is_stale(row: Mapping[str, Any], now: datetime) -> bool:
     return row["last_fetched"] is None or now - row["last_fetched"] >= REFRESH_AFTER
 
 
-async def refreshed(row: Mapping[str, Any], now: datetime, *,
+async def refreshed(row: Mapping[str, Any], now: datetime, *, allowed_hosts: Collection[str] = (),
                     transport: httpx.AsyncBaseTransport | None = None) -> dict[str, Any]:
     """The feed row's new values after a fetch: busy intervals, ETag, time and error.
 
@@ -707,7 +699,7 @@ async def refreshed(row: Mapping[str, Any], now: datetime, *,
     """
     values: dict[str, Any] = {"last_fetched": now, "error": ""}
     try:
-        got = await fetch(row["url"], row["etag"], transport=transport)
+        got = await fetch(row["url"], row["etag"], allowed_hosts=allowed_hosts, transport=transport)
         if got.body is not None:
             # In a thread: a large calendar keeps the CPU busy for a while.
             reading = await asyncio.to_thread(read_ics, got.body, now - HORIZON_BEFORE,

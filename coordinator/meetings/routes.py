@@ -726,7 +726,8 @@ class MeetingController(Controller):
             durations={p["key"]: web.integer(form, f"duration_{p['key']}", f"Varighed: {p['label']}",
                                              minimum=5, maximum=600) for p in parts},
             room=_wanted_room(form))
-        answer = await service.find_slots(meeting, query)
+        answer = await service.find_slots(
+            meeting, query, allowed_hosts=web.settings_of(request).busy_feed_allowed_hosts)
         context = {"result": answer.result, "slot_warnings": answer.warnings, "blocked": answer.blocked,
                    "room_names": answer.room_names, "query": query, "meeting": meeting,
                    "format_day": planner.format_local_date}
@@ -840,7 +841,8 @@ class MeetingController(Controller):
         await availability.set_feed(web.user_of(request), url=url, owner=owner,
                                     organisation_id=organisation, family_id=meeting["family"],
                                     name=row["organisation"] if organisation else row["name"],
-                                    address=web.client_address(request))
+                                    address=web.client_address(request),
+                                    allowed_hosts=web.settings_of(request).busy_feed_allowed_hosts)
         if row["person"] or row["user"]:  # set on the participant's own page
             return web.see_other(request, self._hours_page(meeting_id, participant_id))
         return web.see_other(request, self._back(meeting_id, "hours"))

@@ -9,7 +9,7 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -1549,18 +1549,20 @@ async def _planner_rooms(meeting_id: int, wanted: int | None, span: tuple[dateti
 
 
 async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: datetime,
-                           limit: tuple[datetime | None, str] | None = None
+                           limit: tuple[datetime | None, str] | None = None, *,
+                           allowed_hosts: Collection[str] = ()
                            ) -> tuple[planner.PlanningRequest, list[str]]:
     """The planner's input, gathered from the database and the imported feeds (which are
-    refreshed here, before the planner runs), and the feeds' Danish warnings; ``limit`` is
-    the formøde's (``formoede.limit_for``) when the caller has read it already."""
+    refreshed here, before the planner runs; internal hosts only if in ``allowed_hosts``),
+    and the feeds' Danish warnings; ``limit`` is the formøde's (``formoede.limit_for``)
+    when the caller has read it already."""
     window_start = datetime.combine(query.first_day, time(0), web.COPENHAGEN)
     window_end = datetime.combine(query.last_day + timedelta(days=1), time(0), web.COPENHAGEN)
     span = planner.busy_span(window_start, window_end, now, query.min_notice)
     parts = await parts_of(meeting["id"])
     participants = await participants_of(meeting["id"])
     busy = await busy_of(meeting["id"], participants, span)
-    from_feeds = await availability.feed_busy(participants, now, span)
+    from_feeds = await availability.feed_busy(participants, now, span, allowed_hosts)
     hours = await availability.hours_of((availability.owner_of(p) for p in participants
                                          if p["person"] or p["user"]),
                                         planner.searched_days(window_start, window_end))
@@ -1592,9 +1594,11 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
 
 
 async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
-                     now: datetime | None = None) -> SlotAnswer:
+                     now: datetime | None = None, *, allowed_hosts: Collection[str] = ()
+                     ) -> SlotAnswer:
     """Ranked free slots for the meeting's parts, participants (their working hours, other
-    meetings and imported calendars) and the wanted room, and why better ones failed."""
+    meetings and imported calendars, fetched from internal hosts only if in
+    ``allowed_hosts``) and the wanted room, and why better ones failed."""
     now = now or clock.now()
     if query.last_day < query.first_day:
         raise web.UserError("Perioden slutter, før den begynder.")
@@ -1603,7 +1607,8 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
     not_before, held_back = await formoede.limit_for(meeting)
     if not_before is None and held_back:
         return SlotAnswer(planner.PlanningResult((), ()), [], {}, blocked=held_back)
-    request, warnings = await planning_request(meeting, query, now, (not_before, held_back))
+    request, warnings = await planning_request(meeting, query, now, (not_before, held_back),
+                                               allowed_hosts=allowed_hosts)
     try:
         result = planner.find_slots(request)
     except planner.PlanningError as exc:

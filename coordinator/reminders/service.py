@@ -29,7 +29,6 @@ from email import policy
 import asyncpg
 
 from coordinator import clock, db
-from coordinator import settings as config
 from coordinator.agreements import service as agreements
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
@@ -63,9 +62,8 @@ def _unique_violation(exc: BaseException) -> bool:
         isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc))
 
 
-async def run_due() -> tuple[int, int]:
+async def run_due(settings: Settings) -> tuple[int, int]:
     """Queue every digest and meeting reminder due now; returns (digests, reminders)."""
-    settings = config.current()
     now = clock.now()
     sent_digests = await send_digests(settings, now)
     sent_reminders = await send_meeting_reminders(settings, now)

@@ -144,12 +144,12 @@ async def test_leak_reminder_mails_digest_and_opt_out_pages(client):
     while not planner.is_working_day(day_before):
         day_before -= timedelta(days=1)
     app_clock.pin(support.at(day_before, 8))
-    assert (await reminders.run_due())[0] == 1
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 1
     [digest_row] = await OutboxMessage.select().where(OutboxMessage.kind == "DIGEST")
     assert "Netværksmøde" in _mail_text(digest_row["message"])
     assert_no_leak(_mail_text(digest_row["message"]), "document", "digest")
     app_clock.pin(part["starts_at"] - timedelta(hours=1))
-    assert (await reminders.run_due())[1] >= 3
+    assert (await reminders.run_due(conftest.test_settings()))[1] >= 3
     rows = await OutboxMessage.select().where(OutboxMessage.kind == "REMIND")
     assert {EMAILS.get(r["recipient_email"]) for r in rows} >= {"father", "teacher", "mother"}
     for row in rows:

@@ -322,7 +322,7 @@ async def test_partners_read_the_kind_and_the_childs_first_name_not_the_family()
                                   title_to_partners=True)
     teacher = await Person.select().where(Person.id == s.teacher).first()
     events = await feeds.meeting_events("partner_organisation", teacher["organisation"],
-                                        app_clock.now())
+                                        app_clock.now(), conftest.test_settings())
     assert [e.summary for e in events] == ["Netværksmøde – Familien Hansen"]
     events = await AuditEvent.select().where(AuditEvent.summary == "Samarbejdspartnere ser mødets titel")
     assert len(events) == 1
@@ -335,7 +335,7 @@ async def test_a_partner_feed_names_no_family():
     await support.send(s)
     teacher = await Person.select().where(Person.id == s.teacher).first()
     events = await feeds.meeting_events("partner_organisation", teacher["organisation"],
-                                        app_clock.now())
+                                        app_clock.now(), conftest.test_settings())
     assert [e.summary for e in events] == ["Netværksmøde om Emma H."]
 
 

@@ -227,7 +227,7 @@ async def test_apply_reply_command(tmp_path, capsys):
     uid, sequence = await _uid_and_sequence(s.meeting_id)
     mail = tmp_path / "svar.eml"
     mail.write_bytes(reply_mail(uid, "mor@example.net", sequence, "DECLINED"))
-    outcomes = await replies.apply_inbound(mail.read_bytes())
+    outcomes = await replies.apply_inbound(mail.read_bytes(), conftest.test_settings())
     assert [o.applied for o in outcomes] == [True]
     parser = cli.build_parser()
     assert parser.parse_args(["apply-reply", str(mail)]).func is cli.cmd_apply_reply

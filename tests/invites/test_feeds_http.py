@@ -386,7 +386,7 @@ async def test_a_meeting_is_redacted_for_feeds_once_per_input_and_again_when_it_
                                                 description="Vi mødes ved Lyngvej 3 i Hammel."))
     wanted = {s.meeting_id: {part.key for part in data.parts}}
     first_stamp = datetime(2026, 1, 5, 8, tzinfo=CPH)
-    first = feeds._redacted([data], wanted, first_stamp)
+    first = feeds._redacted([data], wanted, first_stamp, conftest.test_settings())
     assert first and all("Lyngvej 3" in event.description for event in first)
     assert all(event.dtstamp == first_stamp for event in first)
 
@@ -400,14 +400,14 @@ async def test_a_meeting_is_redacted_for_feeds_once_per_input_and_again_when_it_
 
     monkeypatch.setattr(feeds.redact, "events_for_feed", counting)
     later = datetime(2026, 1, 5, 9, tzinfo=CPH)
-    again = feeds._redacted([data], wanted, later)
+    again = feeds._redacted([data], wanted, later, conftest.test_settings())
     assert calls == 0  # the same input: kept
     assert [replace(e, dtstamp=first_stamp) for e in again] == first
     assert all(event.dtstamp == later for event in again)  # stamped with this build's time
     protected_now = replace(data, safety_meeting=replace(
         data.safety_meeting,
         sensitive_terms=(*data.safety_meeting.sensitive_terms, "Lyngvej 3, 8450 Hammel")))
-    changed = feeds._redacted([protected_now], wanted, later)
+    changed = feeds._redacted([protected_now], wanted, later, conftest.test_settings())
     assert calls == 1  # a new protected fact is a new input
     assert changed and all("Lyngvej" not in event.description for event in changed)
 

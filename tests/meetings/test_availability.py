@@ -25,18 +25,15 @@ from tests.meetings.icsserver import IcsServer, Route
 UTC = timezone.utc
 
 
+# The feed tests' ICS server runs on 127.0.0.1, which an administrator allows here by name
+# (``BUSY_FEED_ALLOWED_HOSTS``); without it loopback is refused (tests below).
+LOOPBACK = ("127.0.0.1",)
+
+
 @pytest.fixture
 def settings():
-    """The feed tests' ICS server runs on 127.0.0.1, which an administrator allows here by
-    name (``BUSY_FEED_ALLOWED_HOSTS``); without it loopback is refused (tests below)."""
-    return conftest.test_settings(busy_feed_allowed_hosts=("127.0.0.1",))
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed():
-    feeds.allow_hosts(["127.0.0.1"])
-    yield
-    feeds.allow_hosts([])
+    """The app under test allows the ICS server's host, as the service calls below do."""
+    return conftest.test_settings(busy_feed_allowed_hosts=LOOPBACK)
 
 
 def _ics(*events: str) -> bytes:
@@ -226,17 +223,21 @@ async def test_feed_blocks_slots_is_cached_for_15_minutes_and_uses_etag():
             f"DTSTART:{_utc(day, 13)}\r\nDTEND:{_utc(day, 16)}\r\nTRANSP:TRANSPARENT\r\n",
             f"DTSTART;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}\r\n"), etag='"v1"')
         await availability.set_feed(sara, url=srv.url("/mads.ics"),
-                                    owner=availability.Owner(user_id=mads.id), name="Mads")
+                                    owner=availability.Owner(user_id=mads.id), name="Mads",
+                                    allowed_hosts=LOOPBACK)
         now = app_clock.now()
-        answer = await service.find_slots(meeting, _query(day, day + timedelta(days=1)), now=now)
+        answer = await service.find_slots(meeting, _query(day, day + timedelta(days=1)), now=now,
+                                          allowed_hosts=LOOPBACK)
         assert answer.warnings == [] and answer.result.slots
         for slot in answer.result.slots:  # busy until 13, the transparent event does not count
             start, _ = _local(slot)
             assert start.date() == day and start.time() >= time(13)
         assert srv.hits["/mads.ics"] == 1
-        await service.find_slots(meeting, _query(day), now=now + timedelta(minutes=14))
+        await service.find_slots(meeting, _query(day), now=now + timedelta(minutes=14),
+                                 allowed_hosts=LOOPBACK)
         assert srv.hits["/mads.ics"] == 1  # cached
-        again = await service.find_slots(meeting, _query(day), now=now + timedelta(minutes=16))
+        again = await service.find_slots(meeting, _query(day), now=now + timedelta(minutes=16),
+                                         allowed_hosts=LOOPBACK)
         assert srv.hits["/mads.ics"] == 2 and again.result.slots  # 304: cached busy kept
         row = await BusyFeed.select().first()
         assert row["etag"] == '"v1"' and row["error"] == "" and len(feeds.decode_busy(row["busy_json"])) == 2
@@ -276,7 +277,7 @@ async def test_redirect_to_http_is_followed_and_bad_url_is_refused(client):
     with IcsServer() as srv:
         srv.routes["/old.ics"] = Route(b"", status=301, headers={"Location": "/new.ics"})
         srv.routes["/new.ics"] = Route(_ics(f"DTSTART;VALUE=DATE:{day:%Y%m%d}\r\n"))
-        got = await feeds.fetch(srv.url("/old.ics"))
+        got = await feeds.fetch(srv.url("/old.ics"), allowed_hosts=LOOPBACK)
         assert b"VEVENT" in got.body and srv.hits["/new.ics"] == 1
     await f.login(client, sara)
     page = f"/meetings/{meeting['id']}"
@@ -296,9 +297,9 @@ async def test_organisation_feed_applies_to_its_people_and_external_participants
     with IcsServer() as srv:
         srv.routes["/school.ics"] = Route(_ics(f"DTSTART;VALUE=DATE:{day:%Y%m%d}\r\n"))
         await availability.set_feed(sara, url=srv.url("/school.ics"), organisation_id=org,
-                                    name="Byskolen")
+                                    name="Byskolen", allowed_hosts=LOOPBACK)
         meeting = await Meeting.select().where(Meeting.id == meeting["id"]).first()
-        answer = await service.find_slots(meeting, _query(day))
+        answer = await service.find_slots(meeting, _query(day), allowed_hosts=LOOPBACK)
         assert not answer.result.slots
         assert any("Lise Lærer" in r.message for r in answer.result.rejections)
 
@@ -331,7 +332,6 @@ async def test_planner_finds_slots_for_12_people_and_500_busy_intervals_from_the
     "http://[::ffff:127.0.0.1]/x.ics", "http://224.0.0.1/x.ics", "http://0.0.0.0/x.ics",
 ])
 async def test_busy_feeds_never_reach_internal_addresses(url):
-    feeds.allow_hosts([])
     with pytest.raises(feeds.FeedError, match="internt netværk"):
         await feeds.fetch(url)
 
@@ -342,7 +342,7 @@ async def test_a_redirect_into_the_internal_network_is_refused_too():
     with IcsServer() as srv:
         srv.routes["/moved.ics"] = Route(status=302, headers={"Location": "http://10.0.0.5/x.ics"})
         with pytest.raises(feeds.FeedError, match="internt netværk"):
-            await feeds.fetch(srv.url("/moved.ics"))
+            await feeds.fetch(srv.url("/moved.ics"), allowed_hosts=LOOPBACK)
         assert srv.hits["/moved.ics"] == 1
 
 
@@ -350,7 +350,6 @@ async def test_the_checked_address_is_the_one_connected_to(monkeypatch):
     """DNS rebinding: the name answers a public address when it is checked and an internal
     one afterwards. The request goes to the checked address (the name only in Host and in
     TLS), so the second answer is never used."""
-    feeds.allow_hosts([])
     answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
 
     async def getaddrinfo(host, port, **_):
@@ -369,7 +368,6 @@ async def test_the_checked_address_is_the_one_connected_to(monkeypatch):
 
 
 async def test_saving_an_internal_feed_address_is_refused_in_danish(client):
-    feeds.allow_hosts([])
     sara = await f.user()
     with pytest.raises(web.UserError, match="internt netværk"):
         await availability.set_feed(sara, url="http://127.0.0.1:8000/kalender.ics",

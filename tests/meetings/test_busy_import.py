@@ -257,17 +257,13 @@ def test_a_moved_occurrence_keeps_its_old_series():
 
 # ------------------------------------------------------------------------ on the page
 
+# The test's ICS server runs on 127.0.0.1, allowed here by name (as in test_availability).
+LOOPBACK = ("127.0.0.1",)
+
+
 @pytest.fixture
 def settings():
-    """The test's ICS server runs on 127.0.0.1, allowed here by name (as in test_availability)."""
-    return conftest.test_settings(busy_feed_allowed_hosts=("127.0.0.1",))
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed():
-    feeds.allow_hosts(["127.0.0.1"])
-    yield
-    feeds.allow_hosts([])
+    return conftest.test_settings(busy_feed_allowed_hosts=LOOPBACK)
 
 
 async def test_the_meeting_page_names_the_skipped_event_and_the_slots_use_the_rest(client):
@@ -285,9 +281,11 @@ async def test_the_meeting_page_names_the_skipped_event_and_the_slots_use_the_re
     with IcsServer() as srv:
         srv.routes["/mads.ics"] = Route(pc.google_calendar(busy_morning, broken))
         await availability.set_feed(sara, url=srv.url("/mads.ics"),
-                                    owner=availability.Owner(user_id=mads.id), name="Mads")
+                                    owner=availability.Owner(user_id=mads.id), name="Mads",
+                                    allowed_hosts=LOOPBACK)
         answer = await service.find_slots(meeting, service.SlotQuery(
-            first_day=day, last_day=day, min_notice=0, durations={"meeting": 60}, room=None))
+            first_day=day, last_day=day, min_notice=0, durations={"meeting": 60}, room=None),
+            allowed_hosts=LOOPBACK)
     assert answer.result.slots
     assert all(slot.start.astimezone(CPH).time() >= time(13) for slot in answer.result.slots)
     [warning] = answer.warnings

@@ -23,7 +23,7 @@ from coordinator.network.tables import Organisation
 from coordinator.reminders import digest, preferences
 from coordinator.reminders import service as reminders
 from coordinator.reminders.tables import DigestRun
-from tests import factories
+from tests import conftest, factories
 from tests.invites import support
 from tests.support.smtp import smtp_server_fixture
 
@@ -80,10 +80,10 @@ async def test_digest_lists_unanswered_invitations_and_next_meetings_once_a_day(
     await deliver(smtp_server)  # the invitations go out a week before
 
     app_clock.pin(support.at(day, 6, 30))  # before the digest's time of day: nothing yet
-    assert await reminders.run_due() == (0, 0)
+    assert await reminders.run_due(conftest.test_settings()) == (0, 0)
 
     app_clock.pin(support.at(day, 8))
-    assert (await reminders.run_due())[0] == 1
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 1
     [received] = await deliver(smtp_server)
     assert received.rcpt_tos == ("sara@kommune.example.org",)
     assert received.message["Subject"].startswith("Dagens påmindelser")
@@ -97,7 +97,7 @@ async def test_digest_lists_unanswered_invitations_and_next_meetings_once_a_day(
 
     # Once per user per day: later runs that day queue nothing.
     app_clock.advance(timedelta(hours=3))
-    assert (await reminders.run_due())[0] == 0
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 0
     assert await OutboxMessage.count().where(OutboxMessage.kind == "DIGEST") == 1
     # A delivered digest's text is not kept (it names families).
     [row] = await OutboxMessage.select().where(OutboxMessage.kind == "DIGEST")
@@ -108,7 +108,7 @@ async def test_digest_lists_unanswered_invitations_and_next_meetings_once_a_day(
     # The next working day has its own digest.
     next_day = digest.next_days(day)[1]
     app_clock.pin(support.at(next_day, 7, 5))
-    assert (await reminders.run_due())[0] == 1
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 1
     assert await OutboxMessage.count().where(OutboxMessage.kind == "DIGEST") == 2
 
 
@@ -119,7 +119,7 @@ async def test_nothing_to_say_sends_nothing_and_a_switched_off_digest_is_not_sen
     idle = await factories.user("leder", email="leder@kommune.example.org")
     await preferences.save_choice(s.worker.id, preferences.Choice(digest=False))
     app_clock.pin(support.at(day, 9))
-    assert (await reminders.run_due())[0] == 0
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 0
     assert await deliver(smtp_server) == []
     runs = await DigestRun.select(DigestRun.user, DigestRun.items)
     assert runs == [{"user": idle.id, "items": 0}]  # decided for the day, nothing sent
@@ -133,10 +133,10 @@ async def test_meeting_reminder_once_per_time_with_opt_out_and_redaction(smtp_se
     start = support.at(meeting_day, 10)
 
     app_clock.pin(start - timedelta(hours=25))  # outside MEETING_REMINDER_HOURS (24)
-    assert (await reminders.run_due())[1] == 0
+    assert (await reminders.run_due(conftest.test_settings()))[1] == 0
     app_clock.pin(start - timedelta(hours=23))
-    assert (await reminders.run_due())[1] == 4  # mother, teacher, father, socialrådgiver
-    assert (await reminders.run_due())[1] == 0  # once per participant and meeting time
+    assert (await reminders.run_due(conftest.test_settings()))[1] == 4  # mother, teacher, father, socialrådgiver
+    assert (await reminders.run_due(conftest.test_settings()))[1] == 0  # once per participant and meeting time
     by_recipient = {m.rcpt_tos[0]: m for m in await deliver(smtp_server)}
     assert set(by_recipient) == {"mor@example.net", "laerer@skole.example.org", "far@example.net",
                                  "sara@kommune.example.org"}
@@ -170,7 +170,7 @@ async def test_meeting_reminder_once_per_time_with_opt_out_and_redaction(smtp_se
     assert alarms(updates["laerer@skole.example.org"]) == []
     assert alarms(updates["mor@example.net"]) == ["-PT1H"]
     app_clock.pin(support.at(meeting_day, 13) - timedelta(hours=2))
-    assert (await reminders.run_due())[1] == 3
+    assert (await reminders.run_due(conftest.test_settings()))[1] == 3
     assert sorted(m.rcpt_tos[0] for m in await deliver(smtp_server)
                   if m.message["Subject"].startswith("Påmindelse: ")) == [
         "far@example.net", "mor@example.net", "sara@kommune.example.org"]
@@ -195,7 +195,7 @@ async def test_a_user_who_turned_meeting_reminders_off_gets_neither_mail_nor_ala
     await preferences.save_choice(s.worker.id, preferences.Choice(meeting_reminders=False))
     start = support.at(digest.next_days(day)[1], 10)
     app_clock.pin(start - timedelta(hours=1))
-    assert (await reminders.run_due())[1] == 2  # mother and teacher, not Sara
+    assert (await reminders.run_due(conftest.test_settings()))[1] == 2  # mother and teacher, not Sara
     mails = [m for m in await deliver(smtp_server) if m.message["Subject"].startswith("Påmindelse: ")]
     assert sorted(m.rcpt_tos[0] for m in mails) == ["laerer@skole.example.org", "mor@example.net"]
 
@@ -225,7 +225,7 @@ async def test_digest_lists_due_evaluations_and_follow_ups_to_whom_they_concern(
     await MeetingPart.insert(MeetingPart(meeting=meeting, key="plan", label="Plan",
                                          starts_at=held, ends_at=held + timedelta(hours=2)))
 
-    assert (await reminders.run_due())[0] == 2  # Sara and Lene; Ole has nothing
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 2  # Sara and Lene; Ole has nothing
     mails = {m.rcpt_tos[0]: body(m) for m in await deliver(smtp_server)}
     assert set(mails) == {"sara@kommune.example.org", "lene@kommune.example.org"}
     assert "Evaluering af »Aftale om hjemmebesøg«" in mails["lene@kommune.example.org"]

@@ -27,7 +27,7 @@ async def test_the_fathers_reply_to_his_reminder_is_forwarded_through_the_depart
     day = digest_day()
     s = await invited_meeting(day)
     app_clock.pin(support.at(digest.next_days(day)[1], 10) - timedelta(hours=2))
-    await reminders.run_due()
+    await reminders.run_due(conftest.test_settings())
     [reminder] = await OutboxMessage.select().where(
         (OutboxMessage.kind == "REMIND") & (OutboxMessage.recipient_email == "far@example.net"))
     response = await client.post("/inbound/mail", content=plain_mail(

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from coordinator import clock as app_clock
 from coordinator import db
-from coordinator import settings as config
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.reminders import digest
 from coordinator.reminders import service as reminders
 from coordinator.reminders.tables import DigestRun
-from tests import factories
+from tests import conftest, factories
 from tests.invites import support
 from tests.reminders.test_reminders_db import body, digest_day, invited_meeting
 from tests.support.smtp import smtp_server_fixture
@@ -26,8 +25,9 @@ async def test_the_worker_queues_and_delivers_the_digest(smtp_server, monkeypatc
     # The test's database stays open: the worker's own start and stop are left out here.
     monkeypatch.setattr(db, "start", _nothing)
     monkeypatch.setattr(db, "stop", _nothing)
-    handled = await worker.run(f"smtp://{smtp_server.host}:{smtp_server.port}",
-                               "koordinator@example.invalid", once=True)
+    settings = conftest.test_settings(smtp_url=f"smtp://{smtp_server.host}:{smtp_server.port}",
+                                      mail_from="koordinator@example.invalid")
+    handled = await worker.run(settings, once=True)
     assert handled == 5  # four invitations and Sara's digest
     digests = [m for m in smtp_server.wait_for(5) if m.message["Subject"].startswith("Dagens")]
     assert [m.rcpt_tos for m in digests] == [("sara@kommune.example.org",)]
@@ -37,13 +37,13 @@ async def test_the_worker_queues_and_delivers_the_digest(smtp_server, monkeypatc
 
 
 async def test_a_failure_to_queue_reminders_is_logged_and_delivery_goes_on(monkeypatch):
-    async def broken() -> tuple[int, int]:
+    async def broken(settings) -> tuple[int, int]:
         raise RuntimeError("database gone")
 
     logged: list[str] = []
     monkeypatch.setattr(reminders, "run_due", broken)
     monkeypatch.setattr(worker.log, "exception", lambda message, *args: logged.append(message))
-    await worker.queue_reminders()  # does not raise
+    await worker.queue_reminders(conftest.test_settings())  # does not raise
     assert logged == ["reminders could not be queued; trying again in a minute"]
 
 
@@ -67,7 +67,7 @@ async def test_one_users_failing_digest_does_not_hold_up_the_others(monkeypatch)
     monkeypatch.setattr(reminders, "compose", compose)
     monkeypatch.setattr(reminders.log, "exception", lambda message, *args: logged.append(args))
     app_clock.pin(support.at(digest.next_days(day)[1], 8))  # the meeting is today at 10.00
-    assert await reminders.send_digests(config.current(), app_clock.now()) == 0
+    assert await reminders.send_digests(conftest.test_settings(), app_clock.now()) == 0
     assert logged == [(s.worker.id,)]
     assert await DigestRun.count().where(DigestRun.user == other.id) == 1
     assert not await DigestRun.exists().where(DigestRun.user == s.worker.id)  # tried again
