@@ -24,6 +24,9 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 SCREENSHOT_TIMEOUT_MS = 60_000
 AXE_SOURCE_PATH = Path(__file__).with_name("vendor") / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
+# The two widths every journey of issue 17 keeps screenshots at: a laptop and a small phone.
+WIDE = {"width": 1366, "height": 900}
+PHONE = {"width": 360, "height": 740}
 
 # Problems the browser itself reported per page (CSP refusals, uncaught script errors);
 # filled by ``watch_problems`` and asserted empty by ``axe_check``.
@@ -83,6 +86,20 @@ async def shot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
     await page.screenshot(path=str(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
     return path
+
+
+async def shot_widths(page: Page, name: str) -> None:
+    """Screenshots of the page as it is now at 1366 and at 360 px
+    (``<name>-1366.png``, ``<name>-360.png``); the window is 1366 px wide again afterwards.
+
+    The page is not loaded again, so what a step left on it (a swapped section, an open
+    fold, a message at a field) is in both pictures.
+    """
+    for size, suffix in ((WIDE, "1366"), (PHONE, "360")):
+        await page.set_viewport_size(size)
+        await page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
+        await shot(page, f"{name}-{suffix}")
+    await page.set_viewport_size(WIDE)
 
 
 async def visit(page: Page, path: str, status: int = 200) -> Response:
@@ -183,6 +200,33 @@ async def type_datetime(page: Page, when) -> None:
         # Two-digit segments move on by themselves; a year may have up to six digits.
         if segment == "Year" and index < len(segments) - 1:
             await page.keyboard.press("Tab")
+
+
+async def follow(page: Page, key: str = "Enter") -> None:
+    """Press a key on the focused link or button that opens the next page, wait for that
+    page and axe-check it."""
+    async with page.expect_navigation():
+        await page.keyboard.press(key)
+    await axe_check(page)
+
+
+async def press_in_place(page: Page, saved: str, key: str = "Enter") -> None:
+    """Press a key on a form of the meeting page's workspace: the change is saved and its
+    sections are swapped in place (no next page); wait for the status line to say ``saved``
+    and axe-check the page as it is now."""
+    await page.evaluate("() => { document.getElementById('workspace-status').textContent = ''; }")
+    await page.keyboard.press(key)
+    await expect(page.locator("#workspace-status")).to_have_text(saved)
+    await axe_check(page)
+
+
+async def retype(page: Page, text: str) -> None:
+    """Replace the text of the focused field with ``text``, typed key by key."""
+    await page.keyboard.press("Control+A")
+    if text:
+        await page.keyboard.type(text)
+    else:
+        await page.keyboard.press("Delete")
 
 
 # ------------------------------------------------------------------------------ mail
