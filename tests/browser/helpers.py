@@ -15,7 +15,7 @@ import re
 import weakref
 from pathlib import Path
 
-from playwright.async_api import Page, Response, expect
+from playwright.async_api import Locator, Page, Response, expect
 
 from coordinator.demo import DEMO_PASSWORD
 
@@ -75,8 +75,9 @@ async def axe_check(page: Page) -> None:
     assert not blocking, format_violations(page.url, blocking)
 
 
-async def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png (not committed).
+async def shot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot as test-artifacts/screenshots/<name>.png (not committed): the whole
+    page, or with ``full_page=False`` the window as the user sees it.
 
     A full-page capture of a tall page is rasterised in software; on a loaded two-core CI
     machine it once took longer than the 10 s that suits every interaction, so captures get
@@ -84,21 +85,25 @@ async def shot(page: Page, name: str) -> Path:
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    await page.screenshot(path=str(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
+    await page.screenshot(path=str(path), full_page=full_page, timeout=SCREENSHOT_TIMEOUT_MS)
     return path
 
 
-async def shot_widths(page: Page, name: str) -> None:
-    """Screenshots of the page as it is now at 1366 and at 360 px
-    (``<name>-1366.png``, ``<name>-360.png``); the window is 1366 px wide again afterwards.
+async def shot_widths(page: Page, name: str, at: Locator | None = None) -> None:
+    """Screenshots of the page as it is now at 1366 and at 360 px (``<name>-1366.png``,
+    ``<name>-360.png``); the window is 1366 px wide again afterwards.
 
     The page is not loaded again, so what a step left on it (a swapped section, an open
-    fold, a message at a field) is in both pictures.
+    fold, a message at a field) is in both pictures. With ``at`` each picture is the window
+    scrolled to that element: a family page is over 20,000 px tall at 360 px, and its
+    full-page capture takes half a minute on a busy machine.
     """
     for size, suffix in ((WIDE, "1366"), (PHONE, "360")):
         await page.set_viewport_size(size)
         await page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
-        await shot(page, f"{name}-{suffix}")
+        if at is not None:
+            await at.evaluate("element => element.scrollIntoView({block: 'start'})")
+        await shot(page, f"{name}-{suffix}", full_page=at is None)
     await page.set_viewport_size(WIDE)
 
 

@@ -139,7 +139,7 @@ async def test_sara_finds_a_time_that_suits_the_grandmother_and_the_children(pag
                    f"Uden for arbejdstid for {ME}", f"{children[0]} er i skole",
                    f"For kort varsel (mindst {NOTICE} arbejdsdage)"):
         await expect(reasons.filter(has_text=reason)).not_to_have_count(0)
-    await shot_widths(page, "slots-2-nothing-fits")
+    await shot_widths(page, "slots-2-nothing-fits", at=slots)
 
     # sara and the informatør stay until 18 on one day.
     earliest = planner.earliest_allowed_date(clock.now(), NOTICE)
@@ -172,7 +172,7 @@ async def test_sara_finds_a_time_that_suits_the_grandmother_and_the_children(pag
     why = page.locator("#slots ul li")
     await expect(why.filter(has_text=f"Uden for de tider, {grandmother} kan")).not_to_have_count(0)
     await expect(why.filter(has_text="For kort varsel")).not_to_have_count(0)
-    await shot_widths(page, "slots-3-proposals")
+    await shot_widths(page, "slots-3-proposals", at=page.locator("#slots"))
 
     # sara books the first proposal with the keyboard; "Tid og sted" says the new time.
     chosen = (await proposals.first.locator("strong").inner_text()).split(" – ")[0]
@@ -182,4 +182,4 @@ async def test_sara_finds_a_time_that_suits_the_grandmother_and_the_children(pag
     parts = page.get_by_role("table", name="Mødets dele og deltagere")
     await expect(parts.get_by_role("row").nth(1)).to_contain_text(chosen)
     assert (await focused(page))["tag"] != "body", "focus was lost after the booking"
-    await shot_widths(page, "slots-4-booked")
+    await shot_widths(page, "slots-4-booked", at=page.locator("#times"))
