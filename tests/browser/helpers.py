@@ -18,6 +18,8 @@ from pathlib import Path
 from playwright.async_api import Locator, Page, Response, expect
 
 from coordinator.demo import DEMO_PASSWORD
+from coordinator.families import service as families
+from coordinator.meetings import kinds, offers, participants
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -232,6 +234,67 @@ async def retype(page: Page, text: str) -> None:
         await page.keyboard.type(text)
     else:
         await page.keyboard.press("Delete")
+
+
+# ------------------------------------------------------------------------ plain Danish
+
+def _words(values) -> str:
+    return "|".join(re.escape(value) for value in sorted(set(values), key=len, reverse=True))
+
+
+# What the users must never read: the code's own words for things. Every journey that checks
+# plain Danish uses this one list (issue 17, point 9). The status and role keys are read from
+# the vocabularies that give them their Danish labels, so a new key is forbidden as it comes.
+_CODE_WORDS = {
+    *(status.value for status in kinds.MeetingStatus), *families.STATUSES, *kinds.FGC_STATUS,
+    *kinds.BIC_STATUS, *offers.PLAN_STATUSES, *participants.ROLES,
+} - {"all", "held", "samordner", "kontaktperson"}  # Danish words ("held": luck), or none ("all")
+INTERNAL_TERMS: dict[str, re.Pattern] = {
+    "a calendar answer code": re.compile(rf"\b(?:{_words(participants.RSVP_LABELS)})\b"),
+    "a status or role code": re.compile(rf"\b(?:{_words(_CODE_WORDS)})\b", re.IGNORECASE),
+    "an internal key": re.compile(r"\b[a-z]+(?:_[a-z]+)+\b"),
+    "a version or sequence number": re.compile(r"\bversion\s*(?:nr\.?\s*)?\d+|sekvens|\bSEQUENCE\b",
+                                               re.IGNORECASE),
+    "a rank": re.compile(r"\bRang\b"),
+    "an id": re.compile(r"\bID\b\s*(?:nr\.?|[:#])?\s*\d+", re.IGNORECASE),
+    "an ISO timestamp": re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
+    "an error code": re.compile(r"fejlkode", re.IGNORECASE),
+    "a programming value": re.compile(r"\b(?:None|True|False|null|undefined|NaN)\b|Traceback|\[object "),
+}
+
+# Everything on the page a user can read or hear: the title, the rendered text with every
+# fold opened (and closed again), the options of every list, and the names and hints that
+# only a screen reader says.
+_READABLE = """() => {
+    const folds = [...document.querySelectorAll('details:not([open])')];
+    folds.forEach(d => { d.open = true; });
+    const texts = [document.title, document.body.innerText];
+    folds.forEach(d => { d.open = false; });
+    for (const option of document.querySelectorAll('option')) texts.push(option.textContent);
+    for (const el of document.querySelectorAll('[aria-label], [title], [alt], [placeholder]')) {
+        for (const name of ['aria-label', 'title', 'alt', 'placeholder']) {
+            if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
+        }
+    }
+    for (const el of document.querySelectorAll('svg title, svg desc')) texts.push(el.textContent);
+    return texts.join('\\n');
+}"""
+
+
+def internal_terms(text: str) -> list[str]:
+    """The internal terms in ``text``: which kind, the term and a little around it."""
+    found = []
+    for kind, pattern in INTERNAL_TERMS.items():
+        for match in pattern.finditer(text):
+            around = text[max(match.start() - 40, 0):match.end() + 40].replace("\n", " ⏎ ")
+            found.append(f"{kind}: {match.group(0)!r} in …{around}…")
+    return found
+
+
+async def assert_plain_danish(page: Page) -> None:
+    """Fail when the page shows (or says to a screen reader) one of ``INTERNAL_TERMS``."""
+    found = internal_terms(await page.evaluate(_READABLE))
+    assert not found, f"internal terms on {page.url}:\n" + "\n".join(found)
 
 
 # ------------------------------------------------------------------------------ mail
