@@ -32,7 +32,7 @@ PHONE = {"width": 360, "height": 740}
 
 # Problems the browser itself reported per page (CSP refusals, uncaught script errors);
 # filled by ``watch_problems`` and asserted empty by ``axe_check``.
-_problems: "weakref.WeakKeyDictionary[Page, list[str]]" = weakref.WeakKeyDictionary()
+_problems: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
 
 def watch_problems(page: Page) -> None:
@@ -156,27 +156,39 @@ async def focused(page: Page) -> dict:
 TAB_LIMIT = 400  # the longest page (a meeting with its forms) has fewer tab stops than this
 
 
-async def tab_to(page: Page, *, text: "str | re.Pattern | None" = None, id: str | None = None,
-                 backwards: bool = False, limit: int = TAB_LIMIT) -> dict:
+async def tab_to(page: Page, *, text: str | re.Pattern | None = None, id: str | None = None,
+                 name: str | None = None, backwards: bool = False, limit: int = TAB_LIMIT) -> dict:
     """Press Tab (Shift+Tab with ``backwards``) until the element with this visible text (a
-    string to equal or a pattern to search) or id has focus, like a keyboard user walking the page; fail if it is never reached.
+    string to equal or a pattern to search), id or form name (a group of radio buttons) has
+    focus, like a keyboard user walking the page; fail if it is never reached.
 
     The element reached must be on screen with a visible focus indicator, since a user who
     cannot see where focus is cannot use the page with the keyboard.
     """
-    assert text or id, "tell which element to reach"
+    assert text or id or name, "tell which element to reach"
     key = "Shift+Tab" if backwards else "Tab"
     for _ in range(limit):
         await page.keyboard.press(key)
         now = await focused(page)
-        if (id is not None and now["id"] == id) or (text is not None and _matches(text, now["text"])):
+        if ((id is not None and now["id"] == id) or (name is not None and now["name"] == name)
+                or (text is not None and _matches(text, now["text"]))):
             assert now["visible"], f"focus on {now} is off screen"
             assert now["outline"] != "none", f"focus on {now} is not visible (outline: none)"
             return now
-    raise AssertionError(f"{limit} presses of {key} never reached {text or id!r} on {page.url}")
+    raise AssertionError(f"{limit} presses of {key} never reached {text or id or name!r} on {page.url}")
 
 
-def _matches(wanted: "str | re.Pattern", text: str) -> bool:
+async def choose_radio(page: Page, radio: Locator, limit: int = 12) -> None:
+    """With focus in a group of radio buttons, press the arrow key until ``radio`` is the one
+    chosen, as a keyboard user picks an answer."""
+    for _ in range(limit):
+        if await radio.is_checked():
+            return
+        await page.keyboard.press("ArrowDown")
+    await expect(radio).to_be_checked()
+
+
+def _matches(wanted: str | re.Pattern, text: str) -> bool:
     return bool(wanted.search(text)) if isinstance(wanted, re.Pattern) else text == wanted
 
 
