@@ -15,19 +15,24 @@ import re
 import weakref
 from pathlib import Path
 
-from playwright.async_api import Page, Response, expect
+from playwright.async_api import Locator, Page, Response, expect
 
 from coordinator.demo import DEMO_PASSWORD
+from coordinator.families import service as families
+from coordinator.meetings import kinds, offers, participants
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 SCREENSHOT_TIMEOUT_MS = 60_000
 AXE_SOURCE_PATH = Path(__file__).with_name("vendor") / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
+# The two widths every journey of issue 17 keeps screenshots at: a laptop and a small phone.
+WIDE = {"width": 1366, "height": 900}
+PHONE = {"width": 360, "height": 740}
 
 # Problems the browser itself reported per page (CSP refusals, uncaught script errors);
 # filled by ``watch_problems`` and asserted empty by ``axe_check``.
-_problems: "weakref.WeakKeyDictionary[Page, list[str]]" = weakref.WeakKeyDictionary()
+_problems: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
 
 def watch_problems(page: Page) -> None:
@@ -72,8 +77,9 @@ async def axe_check(page: Page) -> None:
     assert not blocking, format_violations(page.url, blocking)
 
 
-async def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png (not committed).
+async def shot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot as test-artifacts/screenshots/<name>.png (not committed): the whole
+    page, or with ``full_page=False`` the window as the user sees it.
 
     A full-page capture of a tall page is rasterised in software; on a loaded two-core CI
     machine it once took longer than the 10 s that suits every interaction, so captures get
@@ -81,8 +87,26 @@ async def shot(page: Page, name: str) -> Path:
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    await page.screenshot(path=str(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
+    await page.screenshot(path=str(path), full_page=full_page, timeout=SCREENSHOT_TIMEOUT_MS)
     return path
+
+
+async def shot_widths(page: Page, name: str, at: Locator | None = None) -> None:
+    """Screenshots of the page as it is now at 1366 and at 360 px (``<name>-1366.png``,
+    ``<name>-360.png``); the window is 1366 px wide again afterwards.
+
+    The page is not loaded again, so what a step left on it (a swapped section, an open
+    fold, a message at a field) is in both pictures. With ``at`` each picture is the window
+    scrolled to that element: a family page is over 20,000 px tall at 360 px, and its
+    full-page capture takes half a minute on a busy machine.
+    """
+    for size, suffix in ((WIDE, "1366"), (PHONE, "360")):
+        await page.set_viewport_size(size)
+        await page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
+        if at is not None:
+            await at.evaluate("element => element.scrollIntoView({block: 'start'})")
+        await shot(page, f"{name}-{suffix}", full_page=at is None)
+    await page.set_viewport_size(WIDE)
 
 
 async def visit(page: Page, path: str, status: int = 200) -> Response:
@@ -132,27 +156,39 @@ async def focused(page: Page) -> dict:
 TAB_LIMIT = 400  # the longest page (a meeting with its forms) has fewer tab stops than this
 
 
-async def tab_to(page: Page, *, text: "str | re.Pattern | None" = None, id: str | None = None,
-                 backwards: bool = False, limit: int = TAB_LIMIT) -> dict:
+async def tab_to(page: Page, *, text: str | re.Pattern | None = None, id: str | None = None,
+                 name: str | None = None, backwards: bool = False, limit: int = TAB_LIMIT) -> dict:
     """Press Tab (Shift+Tab with ``backwards``) until the element with this visible text (a
-    string to equal or a pattern to search) or id has focus, like a keyboard user walking the page; fail if it is never reached.
+    string to equal or a pattern to search), id or form name (a group of radio buttons) has
+    focus, like a keyboard user walking the page; fail if it is never reached.
 
     The element reached must be on screen with a visible focus indicator, since a user who
     cannot see where focus is cannot use the page with the keyboard.
     """
-    assert text or id, "tell which element to reach"
+    assert text or id or name, "tell which element to reach"
     key = "Shift+Tab" if backwards else "Tab"
     for _ in range(limit):
         await page.keyboard.press(key)
         now = await focused(page)
-        if (id is not None and now["id"] == id) or (text is not None and _matches(text, now["text"])):
+        if ((id is not None and now["id"] == id) or (name is not None and now["name"] == name)
+                or (text is not None and _matches(text, now["text"]))):
             assert now["visible"], f"focus on {now} is off screen"
             assert now["outline"] != "none", f"focus on {now} is not visible (outline: none)"
             return now
-    raise AssertionError(f"{limit} presses of {key} never reached {text or id!r} on {page.url}")
+    raise AssertionError(f"{limit} presses of {key} never reached {text or id or name!r} on {page.url}")
 
 
-def _matches(wanted: "str | re.Pattern", text: str) -> bool:
+async def choose_radio(page: Page, radio: Locator, limit: int = 12) -> None:
+    """With focus in a group of radio buttons, press the arrow key until ``radio`` is the one
+    chosen, as a keyboard user picks an answer."""
+    for _ in range(limit):
+        if await radio.is_checked():
+            return
+        await page.keyboard.press("ArrowDown")
+    await expect(radio).to_be_checked()
+
+
+def _matches(wanted: str | re.Pattern, text: str) -> bool:
     return bool(wanted.search(text)) if isinstance(wanted, re.Pattern) else text == wanted
 
 
@@ -183,6 +219,94 @@ async def type_datetime(page: Page, when) -> None:
         # Two-digit segments move on by themselves; a year may have up to six digits.
         if segment == "Year" and index < len(segments) - 1:
             await page.keyboard.press("Tab")
+
+
+async def follow(page: Page, key: str = "Enter") -> None:
+    """Press a key on the focused link or button that opens the next page, wait for that
+    page and axe-check it."""
+    async with page.expect_navigation():
+        await page.keyboard.press(key)
+    await axe_check(page)
+
+
+async def press_in_place(page: Page, saved: str, key: str = "Enter") -> None:
+    """Press a key on a form of the meeting page's workspace: the change is saved and its
+    sections are swapped in place (no next page); wait for the status line to say ``saved``
+    and axe-check the page as it is now."""
+    await page.evaluate("() => { document.getElementById('workspace-status').textContent = ''; }")
+    await page.keyboard.press(key)
+    await expect(page.locator("#workspace-status")).to_have_text(saved)
+    await axe_check(page)
+
+
+async def retype(page: Page, text: str) -> None:
+    """Replace the text of the focused field with ``text``, typed key by key."""
+    await page.keyboard.press("Control+A")
+    if text:
+        await page.keyboard.type(text)
+    else:
+        await page.keyboard.press("Delete")
+
+
+# ------------------------------------------------------------------------ plain Danish
+
+def _words(values) -> str:
+    return "|".join(re.escape(value) for value in sorted(set(values), key=len, reverse=True))
+
+
+# What the users must never read: the code's own words for things. Every journey that checks
+# plain Danish uses this one list (issue 17, point 9). The status and role keys are read from
+# the vocabularies that give them their Danish labels, so a new key is forbidden as it comes.
+_CODE_WORDS = {
+    *(status.value for status in kinds.MeetingStatus), *families.STATUSES, *kinds.FGC_STATUS,
+    *kinds.BIC_STATUS, *offers.PLAN_STATUSES, *participants.ROLES,
+} - {"all", "held", "samordner", "kontaktperson"}  # Danish words ("held": luck), or none ("all")
+INTERNAL_TERMS: dict[str, re.Pattern] = {
+    "a calendar answer code": re.compile(rf"\b(?:{_words(participants.RSVP_LABELS)})\b"),
+    "a status or role code": re.compile(rf"\b(?:{_words(_CODE_WORDS)})\b", re.IGNORECASE),
+    "an internal key": re.compile(r"\b[a-z]+(?:_[a-z]+)+\b"),
+    "a version or sequence number": re.compile(r"\bversion\s*(?:nr\.?\s*)?\d+|sekvens|\bSEQUENCE\b",
+                                               re.IGNORECASE),
+    "a rank": re.compile(r"\bRang\b"),
+    "an id": re.compile(r"\bID\b\s*(?:nr\.?|[:#])?\s*\d+", re.IGNORECASE),
+    "an ISO timestamp": re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
+    "an error code": re.compile(r"fejlkode", re.IGNORECASE),
+    "a programming value": re.compile(r"\b(?:None|True|False|null|undefined|NaN)\b|Traceback|\[object "),
+}
+
+# Everything on the page a user can read or hear: the title, the rendered text with every
+# fold opened (and closed again), the options of every list, and the names and hints that
+# only a screen reader says.
+_READABLE = """() => {
+    const folds = [...document.querySelectorAll('details:not([open])')];
+    folds.forEach(d => { d.open = true; });
+    const texts = [document.title, document.body.innerText];
+    folds.forEach(d => { d.open = false; });
+    for (const option of document.querySelectorAll('option')) texts.push(option.textContent);
+    for (const el of document.querySelectorAll('[aria-label], [title], [alt], [placeholder]')) {
+        for (const name of ['aria-label', 'title', 'alt', 'placeholder']) {
+            if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
+        }
+    }
+    for (const el of document.querySelectorAll('svg title, svg desc')) texts.push(el.textContent);
+    return texts.join('\\n');
+}"""
+
+
+def internal_terms(text: str) -> list[str]:
+    """The internal terms in ``text``: which kind, the term and a little around it."""
+    found = []
+    for kind, pattern in INTERNAL_TERMS.items():
+        for match in pattern.finditer(text):
+            around = text[max(match.start() - 40, 0):match.end() + 40].replace("\n", " ⏎ ")
+            found.append(f"{kind}: {match.group(0)!r} in …{around}…")
+    return found
+
+
+async def assert_plain_danish(page: Page) -> None:
+    """Fail when the page shows (or says to a screen reader) one of ``INTERNAL_TERMS``."""
+    found = internal_terms(await page.evaluate(_READABLE))
+    assert not found, f"internal terms on {page.url}:\n" + "\n".join(found)
 
 
 # ------------------------------------------------------------------------------ mail

@@ -6,7 +6,8 @@ Dates come from today's date (``clock.today``): the tests mean the same on any d
 from __future__ import annotations
 
 import html
-from datetime import time, timedelta
+import re
+from datetime import datetime, time, timedelta
 
 from coordinator import clock as app_clock
 from coordinator import web
@@ -122,3 +123,54 @@ async def test_private_people_get_afternoon_defaults_on_their_hours_page(client)
     worker = next(p for p in rows.values() if p["user"])
     own = html.unescape((await client.get(f"{page}/participants/{worker['id']}/hours")).text)
     assert 'name="start_0" value="08:00"' in own and "fagpersoner: mandag–fredag 08–16" in own
+
+
+def _weekdays(start: str, end: str) -> dict[str, str]:
+    """The weekly hours form: Monday–Friday from ``start`` to ``end``, the weekend off."""
+    return {**{f"start_{day}": start for day in range(5)}, **{f"end_{day}": end for day in range(5)},
+            "off_5": "on", "off_6": "on"}
+
+
+async def test_hours_saved_on_a_private_persons_page_change_the_slot_finders_reasons(client):
+    """The hours form, not only the planner: what sara saves on the mother's hours page is
+    what the next search explains its proposals with."""
+    family_id, meeting_id, _ = await _fgc_meeting(client)
+    page = f"/meetings/{meeting_id}"
+    r = await _post(client, family_id, "formoede", {"formoede_on": s.working_day(2).isoformat()})
+    assert r.status_code == 303
+    rows = {p["name"]: p for p in await service.participants_of(meeting_id)}
+    # The professionals stay until 18, so the family's evening is what shapes the proposals.
+    for row in rows.values():
+        if row["user"]:
+            hours = f"{page}/participants/{row['id']}/hours"
+            r = await f.post_form(client, hours, _weekdays("08:00", "18:00"), page=hours)
+            assert r.status_code == 303, r.text[:300]
+
+    async def search() -> str:
+        r = await f.post_form(client, f"{page}/slots", _slot_form(s.working_day(5), s.working_day(20)),
+                              page=page, htmx=True)
+        assert r.status_code == 200, r.text[:300]
+        return html.unescape(r.text)
+
+    def starts(answer: str) -> list[time]:
+        return [datetime.fromisoformat(value).astimezone(web.COPENHAGEN).time()
+                for value in re.findall(r'name="information_start" value="([^"]+)"', answer)]
+
+    before = await search()
+    assert "Vælg dette tidspunkt" in before and "Alle kan – " in before
+    assert "Anna Mor kun" not in before
+    assert min(starts(before)) == time(15)  # after school, at the start of a private person's day
+
+    mother = f"{page}/participants/{rows['Anna Mor']['id']}/hours"
+    r = await f.post_form(client, mother, _weekdays("16:00", "20:00"), page=mother)
+    assert r.status_code == 303 and r.headers["location"] == mother
+    shown = html.unescape((await client.get(mother)).text)
+    assert 'name="start_0" value="16:00"' in shown and 'name="end_4" value="20:00"' in shown
+
+    after = await search()
+    proposals = re.findall(r'<span class="muted">([^<]*)</span>', after)
+    assert proposals, after[:500]
+    for explanation in proposals:
+        assert "Alle kan – " in explanation and "Anna Mor kun efter 16" in explanation, explanation
+    assert starts(after) and min(starts(after)) >= time(16)
+    assert "Uden for de tider, Anna Mor kan" in after  # why the hour from 15 is gone
