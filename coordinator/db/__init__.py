@@ -3,7 +3,8 @@ the triggers that migrations install.
 
 - ``engines``: the one engine every table uses (chosen by DATABASE_URL);
   ``sqlite``: the pooled SQLite engine;
-- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks`` and ``transaction``;
+- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks``, ``transaction`` and
+  ``is_unique_violation``;
 - ``versioned``: ``update_versioned`` and its ``Conflict``;
 - ``triggers``: the registry of triggers, installed by migrations;
 - ``lifecycle``: the connectivity check, ``migrate``, ``start`` and ``stop``.
@@ -23,12 +24,20 @@ from coordinator.db.lifecycle import (
     stop,
 )
 from coordinator.db.sqlite import PooledSQLiteEngine
-from coordinator.db.statements import columns, fetch, in_transaction, marks, rows, transaction
+from coordinator.db.statements import (
+    columns,
+    fetch,
+    in_transaction,
+    is_unique_violation,
+    marks,
+    rows,
+    transaction,
+)
 from coordinator.db.versioned import ANY_VERSION, update_versioned
 from coordinator.errors import Conflict
 
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
-    "engine", "engine_name", "fetch", "in_transaction", "marks", "migrate", "prepare_sqlite",
-    "rows", "start", "stop", "transaction", "update_versioned",
+    "engine", "engine_name", "fetch", "in_transaction", "is_unique_violation", "marks", "migrate",
+    "prepare_sqlite", "rows", "start", "stop", "transaction", "update_versioned",
 ]
