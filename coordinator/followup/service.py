@@ -351,7 +351,7 @@ _CRITERIA_COUNTS = (
 async def _criteria_counts(start: date, end: date) -> tuple[int, int, int, int]:
     """(current, at the crisis centre, assessed for an FGC, father assessed at the centre),
     counted in one pass over the families."""
-    row = (await Family.raw(_CRITERIA_COUNTS, end, end, end, start))[0]
+    row = (await db.fetch(_CRITERIA_COUNTS, end, end, end, start))[0]
     return (int(row["current"]), int(row["at_centre"]), int(row["fgc"]),
             int(row["father"]))
 
@@ -403,12 +403,11 @@ async def _followup_counts(start: date, end: date, measured_on: date) -> tuple[i
         past_grace_in[kind] = (held_from,
                                min(held_until, agenda.earliest_held_for(kind, grace_from)))
     windows, values = _held_in(past_grace_in)
-    rows = await Meeting.raw(_COUNT_DUE.replace("WINDOWS", windows), *_HELD, end, start,
-                             *values)
+    rows = await db.fetch(_COUNT_DUE.replace("WINDOWS", windows), *_HELD, end, start, *values)
     due, on_time = int(rows[0]["count"]), 0
     windows, values = _held_in(due_in)
-    for row in await Meeting.raw(_FOLLOWED_UP.replace("WINDOWS", windows), *_HELD, *_HELD,
-                                 end, start, *values):
+    for row in await db.fetch(_FOLLOWED_UP.replace("WINDOWS", windows), *_HELD, *_HELD,
+                              end, start, *values):
         due_on = agenda.followup_due_on(row["kind"], _moment(row["held_at"]))
         if due_on is None:  # the windows hold only FOLLOWUP_KINDS, which all have a rule
             raise AssertionError(f"Meeting kind {row['kind']!r} has no follow-up")
@@ -446,7 +445,7 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
     measured_on = min(end, measured_on or clock.today())
     current, at_centre, fgc, father = await _criteria_counts(start, end)
     due, on_time = await _followup_counts(start, end, measured_on)
-    later = await Stay.raw(_LATER_STAYS, start, end)
+    later = await db.fetch(_LATER_STAYS, start, end)
     figures = criteria.from_counts(
         criteria.Counts(current, fgc, at_centre, father, due, on_time),
         criteria.returning_from_later_stays((r["family"], r["started_on"]) for r in later),

@@ -450,20 +450,29 @@ async def test_bad_agenda_input_is_a_danish_422_and_saves_nothing(client, form, 
 
 
 class _Statements:
-    """Records every statement the ORM sends (and how many values it binds)."""
+    """Records every statement sent, built by Piccolo or hand-written (``db.fetch``), and
+    how many values it binds (one inside a transaction is counted twice, the same each run)."""
 
     def __init__(self, monkeypatch):
         from coordinator import db
+        from coordinator.db import statements
 
         engine_class = type(db.engine())
         self.args: list[int] = []
         original = engine_class.run_querystring
+        original_fetch = statements.fetch
 
         async def counting(engine, querystring, *a, **kw):
             self.args.append(len(querystring.compile_string(engine.engine_type)[1]))
             return await original(engine, querystring, *a, **kw)
 
+        async def fetching(sql, *args, **kw):
+            self.args.append(len(args))
+            return await original_fetch(sql, *args, **kw)
+
         monkeypatch.setattr(engine_class, "run_querystring", counting)
+        monkeypatch.setattr(statements, "fetch", fetching)  # db.rows calls it by this name
+        monkeypatch.setattr(db, "fetch", fetching)
 
 
 async def test_success_criteria_statements_do_not_grow_with_the_families(monkeypatch):
