@@ -50,6 +50,7 @@ from coordinator.trappe import service as trappe
 AGENDA_ENTITY = "teammøde-dagsorden"
 BIC_ENTITY = "BIC-fædre"
 COOPERATION_ENTITY = "samarbejdsmøde-dagsorden"
+AGENDA_LABELS = {"occurs_on": "Dato", "items": "Punkter"}  # the conflict's words for the agenda
 MAX_AGENDA_ITEMS = 30
 FOLLOWUP_KINDS = tuple(k for k, v in kinds.KINDS.items() if v.followup_after_months)
 
@@ -603,7 +604,7 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
                             field="occurs_on")
     if len(items) > MAX_AGENDA_ITEMS:
         raise web.UserError(f"Dagsordenen må højst have {MAX_AGENDA_ITEMS} punkter.")
-    mine = {"Dato": agenda.da_date(occurs_on), "Punkter": _as_text(items)}
+    mine = {"occurs_on": agenda.da_date(occurs_on), "items": _as_text(items)}
     async with db.transaction():
         if agenda_id is None:
             existing = await SeriesAgenda.select().where(
@@ -625,9 +626,11 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
                     SeriesAgenda.occurs_on: occurs_on,
                     SeriesAgenda.updated_by_name: user.full_name or user.username,
                     SeriesAgenda.updated_at: clock.local_now(),
-                })
-            except db.Conflict:
-                raise await _conflict(current, mine) from None
+                }, mine=mine, shown=["id", "occurs_on", "updated_by_name"],
+                    labels=AGENDA_LABELS)
+            except db.Conflict as exc:
+                await _in_agenda_words(exc)
+                raise
             await SeriesAgendaItem.delete().where(SeriesAgendaItem.agenda == agenda_id)
             action = "update"
         for position, item in enumerate(items):
@@ -641,9 +644,25 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
 
 
 async def _conflict(current: dict, mine: dict) -> web.Conflict:
-    theirs = {"Dato": agenda.da_date(current["occurs_on"]),
-              "Punkter": _as_text(await agenda_items(current["id"]))}
-    return web.Conflict(
-        f"Dagsordenen er ændret af {current['updated_by_name'] or 'en anden'}, siden du åbnede "
-        "den. Intet af det, du indtastede, er gemt. Sammenlign de to udgaver, og indtast dine "
-        "ændringer igen.", mine=mine, theirs=theirs)
+    """An upcoming agenda exists already: the form meant to create one came second."""
+    return web.Conflict(_changed_by(current["updated_by_name"]), mine, await _saved(current),
+                        labels=AGENDA_LABELS)
+
+
+async def _in_agenda_words(exc: web.Conflict) -> None:
+    """The conflict ``db.update_versioned`` raised, told in the agenda's words: the date and
+    the items as saved now (read after the failed write), and who saved them."""
+    saved = exc.theirs
+    exc.theirs = await _saved(saved) if saved else {}
+    if saved and not exc.missing_version:
+        exc.message = _changed_by(saved["updated_by_name"])
+
+
+async def _saved(row: dict) -> dict:
+    return {"occurs_on": agenda.da_date(row["occurs_on"]),
+            "items": _as_text(await agenda_items(row["id"])), "version": row["version"]}
+
+
+def _changed_by(name: str) -> str:
+    return (f"Dagsordenen er ændret af {name or 'en anden'}, siden du åbnede den. Intet af det, "
+            "du indtastede, er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from coordinator import cache
+from coordinator import cache, web
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.roles import Role
@@ -430,6 +430,30 @@ async def test_two_social_workers_editing_at_once_get_a_409(client, other_client
                               page=page)
     assert again.status_code == 409
     assert await SeriesAgenda.count() == 1
+
+
+@pytest.mark.parametrize("sent", [1, None])
+async def test_the_agenda_conflict_is_the_one_update_versioned_raised(sent):
+    # Issue 20: the conflict keeps what the write found (a missing version says so) and
+    # shows the agenda as saved after the winner, in the form's words.
+    sara, jonas = await f.user(full_name="Sara Rådgiver"), await f.user(full_name="Jonas Holm")
+    on = date(2030, 1, 2)
+    agenda_id = await service.save_cooperation_agenda(
+        sara, None, None, date(2030, 3, 5), [service.AgendaItemInput("Første")], on)
+    await service.save_cooperation_agenda(
+        jonas, agenda_id, 1, date(2030, 3, 6), [service.AgendaItemInput("Jonas' punkt", "UU")], on)
+    with pytest.raises(web.Conflict) as refused:
+        await service.save_cooperation_agenda(
+            sara, agenda_id, sent, date(2030, 3, 5), [service.AgendaItemInput("Saras punkt")], on)
+    conflict = refused.value
+    assert conflict.missing_version is (sent is None)
+    assert ("Jonas Holm" in conflict.message) is (sent is not None)
+    assert conflict.labels == {"occurs_on": "Dato", "items": "Punkter"}
+    assert conflict.mine == {"occurs_on": "5. marts 2030", "items": "Saras punkt – ", "version": sent}
+    assert conflict.theirs == {"occurs_on": "6. marts 2030", "items": "Jonas' punkt – UU",
+                               "version": 2}
+    items = await SeriesAgendaItem.select(SeriesAgendaItem.title)
+    assert [i["title"] for i in items] == ["Jonas' punkt"]
 
 
 @pytest.mark.parametrize("form,message", [
