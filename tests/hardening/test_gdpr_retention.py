@@ -189,8 +189,15 @@ async def test_close_family_with_confirmation_then_read_only(client):
     no_reason = await factories.post_form(client, page, {"version": "1", "confirm": "ja"}, page=page)
     assert no_reason.status_code == 422 and "Vælg, hvorfor sagen lukkes" in no_reason.text
     assert "Hvorfor lukkes sagen?" in confirm.text and "Efterværnet er slut" in confirm.text
+    # Checked in after the form was opened, which then did not say that closing ends a
+    # stay: a conflict, nothing closed (issue 20; this closed the case and the stay before).
     await cases.check_in(worker, family_id, app_clock.today() - timedelta(days=40))
-    done = await factories.post_form(client, page, {"version": "1", "confirm": "ja",
+    stale = await factories.post_form(client, page, {"version": "1", "confirm": "ja",
+                                                     "reason": "after_care_ended"}, page=page)
+    assert stale.status_code == 409
+    assert (await Family.select(Family.status).where(Family.id == family_id).first())["status"] == "active"
+    assert "indskrevet på krisecentret" in (await client.get(page)).text
+    done = await factories.post_form(client, page, {"version": "2", "confirm": "ja",
                                                     "reason": "after_care_ended"}, page=page)
     assert done.status_code == 303
     row = await Family.select().where(Family.id == family_id).first()
