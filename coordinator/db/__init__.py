@@ -5,7 +5,8 @@ the triggers that migrations install.
   ``sqlite``: the pooled SQLite engine;
 - ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks``, ``transaction`` and
   ``is_unique_violation``;
-- ``versioned``: ``update_versioned`` and its ``Conflict``;
+- ``versioned``: ``update_versioned`` and its ``Conflict``, ``ANY_VERSION`` for a system
+  write and ``update_each_versioned`` for one to many rows;
 - ``triggers``: the registry of triggers, installed by migrations;
 - ``lifecycle``: the connectivity check, ``migrate``, ``start`` and ``stop``.
 
@@ -33,11 +34,11 @@ from coordinator.db.statements import (
     rows,
     transaction,
 )
-from coordinator.db.versioned import ANY_VERSION, update_versioned
+from coordinator.db.versioned import ANY_VERSION, update_each_versioned, update_versioned
 from coordinator.errors import Conflict
 
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
     "engine", "engine_name", "fetch", "in_transaction", "is_unique_violation", "marks", "migrate",
-    "prepare_sqlite", "rows", "start", "stop", "transaction", "update_versioned",
+    "prepare_sqlite", "rows", "start", "stop", "transaction", "update_each_versioned", "update_versioned",
 ]

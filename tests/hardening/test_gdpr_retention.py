@@ -123,6 +123,10 @@ async def test_purge_pseudonymises_only_families_past_retention():
     # Structure and counts stay for statistics; the audit log keeps its rows.
     assert await KeepApart.count().where(KeepApart.family == old) == 1
     assert await Relation.count().where(Relation.family == old) == 1
+    # Each blanked row's version went up: a form opened before cannot write the text back.
+    for table in (Person, Relation, KeepApart, Meeting):
+        assert {r["version"] for r in await table.select(table.version).where(
+            table.family == old)} == {2}, table
     events = await AuditEvent.select().where(AuditEvent.family_id == old).order_by(AuditEvent.id)
     assert len(events) == audit_rows + 1
     assert [e["summary"] for e in events[:-1]] == [""] * audit_rows
