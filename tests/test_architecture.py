@@ -509,26 +509,22 @@ def test_a_route_module_importing_tables_is_found(body):
         imp.target for imp in imports_of("pkg.dom.routes", body, sources)))]
 
 
-@pytest.mark.parametrize("body", [
-    "async def f():\n    await T.update({T.x: 1}).where((T.id == 1) & (T.version == v))\n",
-    "async def f():\n    await T.update({T.x: 1, T.version: T.version + 1}).where(T.id == 1)\n",
-    "async def f():\n    await T.update({T.x: 1}).where(T.version == v).returning(T.id)\n",
-])
-def test_a_hand_written_version_check_is_found(body):
-    sources = _package(dom__service=body)
-    assert hand_written_version_updates(sources) == [("pkg.dom.service", 2)]
+_ORM, _SQL = hand_written_version_updates, sql_version_updates
 
 
-@pytest.mark.parametrize("body", [
-    "async def f():\n    await db.fetch('UPDATE \"t\" SET \"x\" = {}, \"version\" = \"version\" + 1', x)\n",
-    "async def f():\n    await db.fetch('UPDATE t SET x = {} WHERE id = {} AND version = {}', x, i, v)\n",
-    "SQL = None\nSQL = ('UPDATE \"t\" SET \"x\" = {} '\n       'WHERE \"version\" = {}')\n",
-    "async def f():\n    await db.fetch(f'UPDATE \"{t}\" SET \"x\" = {{}} WHERE \"version\" = {{}}', x, v)\n",
-    "async def f():\n    await db.fetch('UPDATE \"t\" SET \"x\" = {} ' + 'WHERE \"version\" = {}', x, v)\n",
+@pytest.mark.parametrize("check,body", [
+    (_ORM, "async def f():\n    await T.update({T.x: 1}).where((T.id == 1) & (T.version == v))\n"),
+    (_ORM, "async def f():\n    await T.update({T.x: 1, T.version: T.version + 1}).where(T.id == 1)\n"),
+    (_ORM, "async def f():\n    await T.update({T.x: 1}).where(T.version == v).returning(T.id)\n"),
+    (_SQL, "async def f():\n    await db.fetch('UPDATE \"t\" SET \"x\" = {}, \"version\" = \"version\" + 1', x)\n"),
+    (_SQL, "async def f():\n    await db.fetch('UPDATE t SET x = {} WHERE id = {} AND version = {}', x, i, v)\n"),
+    (_SQL, "SQL = None\nSQL = ('UPDATE \"t\" SET \"x\" = {} '\n       'WHERE \"version\" = {}')\n"),
+    (_SQL, "async def f():\n    await db.fetch(f'UPDATE \"{t}\" SET \"x\" = {{}} WHERE \"version\" = {{}}', x, v)\n"),
+    (_SQL, "async def f():\n    await db.fetch('UPDATE \"t\" SET \"x\" = {} ' + 'WHERE \"version\" = {}', x, v)\n"),
 ])
-def test_a_version_check_in_sql_text_is_found(body):
-    sources = _package(dom__service=body)
-    assert sql_version_updates(sources) == [("pkg.dom.service", 2)]
+def test_a_hand_written_version_check_is_found(check, body):
+    """In the ORM's values or WHERE, or in SQL text (a literal, an f-string, a sum)."""
+    assert check(_package(dom__service=body)) == [("pkg.dom.service", 2)]
 
 
 def test_sql_without_a_version_update_and_the_db_package_pass():
