@@ -6,8 +6,10 @@
 - Pure modules import no database and no HTTP, directly or through another module.
 - Route modules import no tables and no database: they call services.
 - Optimistic locking is written once: outside ``coordinator.db`` no table UPDATE names a
-  ``version`` column (in its values or its WHERE); every versioned write goes through
-  ``db.update_versioned``.
+  ``version`` column (in its values or its WHERE), nor does any SQL text; every versioned
+  write goes through ``db.update_versioned``. A plain ``update`` of a table with a
+  ``version`` column writes only the columns ``UNVERSIONED_COLUMNS`` lists for it.
+- One statement runner: hand-written SQL goes through ``db.fetch``, never ``Table.raw``.
 - Settings are read from the environment by ``settings.py`` and handed to what needs them:
   no other module reads ``os.environ`` or ``os.getenv`` (the named exceptions below read no
   setting), and only the invite mails read the process's ``settings.current()``.
@@ -93,6 +95,17 @@ _ENVIRONMENT_NAMES = frozenset({"environ", "environb", "getenv", "getenvb"})
 # Who may read ``settings.current()``: the invite mails every meeting change queues inside
 # its transaction (settings.py says why); everything else is handed its settings.
 CURRENT_SETTINGS_ALLOWED = frozenset({"coordinator.invites.service"})
+
+# Columns of a versioned table (one with a ``version`` column) written by a plain ``update``,
+# outside optimistic locking: no page shows them and no versioned form edits them, so a
+# write of them must not make a form of the row that is open somewhere conflict. Any other
+# plain update of a versioned table is a finding: it goes through ``db.update_versioned``
+# (``db.ANY_VERSION`` for a write the system makes as a step of a use case).
+UNVERSIONED_COLUMNS: Mapping[str, frozenset[str]] = {
+    # The credentials: a login's rehash, an admin's reset, one's own new password
+    # (auth.service.reset_password says why).
+    "User": frozenset({"password_hash", "must_change_password"}),
+}
 
 # Known exceptions (none left: keep the names for the next refactoring that needs them).
 PENDING_CYCLES: tuple[frozenset[str], ...] = ()
@@ -327,6 +340,113 @@ def hand_written_version_updates(sources: Mapping[str, str],
     return found
 
 
+def _text_of(node: ast.AST) -> str | None:
+    """The text of a string expression: a literal, an f-string (each value as ``{}``) or
+    a sum of those; None for anything else."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        return "".join(part.value if isinstance(part, ast.Constant) else "{}"
+                       for part in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _text_of(node.left), _text_of(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _texts(tree: ast.AST) -> Iterable[tuple[int, str]]:
+    """(line, text) of every outermost string expression of a module."""
+    for child in ast.iter_child_nodes(tree):
+        text = _text_of(child)
+        if text is None:
+            yield from _texts(child)
+        else:
+            yield child.lineno, text
+
+
+# An UPDATE statement that names a version column anywhere after its SET.
+_SQL_VERSION_UPDATE = re.compile(r"\bUPDATE\s+\S+\s+SET\b.*\bversion\b", re.S | re.I)
+
+
+def sql_version_updates(sources: Mapping[str, str],
+                        allowed: Iterable[str] = ("coordinator.db",)) -> list[tuple[str, int]]:
+    """(module, line) of every SQL text outside ``allowed`` that updates a table and names
+    a ``version`` column: a version check or bump written by hand, past the ORM."""
+    return [(name, line) for name, source in sorted(sources.items()) if not _within(name, allowed)
+            for line, text in _texts(ast.parse(source)) if _SQL_VERSION_UPDATE.search(text)]
+
+
+def table_columns(sources: Mapping[str, str]) -> dict[str, set[str]]:
+    """The names assigned in each class body of the ``*.tables`` modules: its columns."""
+    return {node.name: {target.id for statement in node.body
+                        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+                        for target in (statement.targets if isinstance(statement, ast.Assign)
+                                       else [statement.target]) if isinstance(target, ast.Name)}
+            for name, source in sources.items() if name.endswith(".tables")
+            for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ClassDef)}
+
+
+def versioned_tables(sources: Mapping[str, str]) -> set[str]:
+    """The names of the table classes with a ``version`` column."""
+    return {table for table, columns in table_columns(sources).items() if "version" in columns}
+
+
+def _table_name(node: ast.AST) -> str | None:
+    """``T`` for ``T`` and ``module.T``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _written_columns(call: ast.Call) -> set[str] | None:
+    """The columns an ``update({...})`` call writes; None when they are not spelt out."""
+    if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], ast.Dict):
+        return None
+    names = set()
+    for key in call.args[0].keys:
+        if isinstance(key, ast.Attribute):
+            names.add(key.attr)
+        elif isinstance(key, ast.Constant) and isinstance(key.value, str):
+            names.add(key.value)
+        else:
+            return None
+    return names
+
+
+def plain_versioned_updates(sources: Mapping[str, str],
+                            unversioned: Mapping[str, frozenset[str]] = UNVERSIONED_COLUMNS,
+                            allowed: Iterable[str] = ("coordinator.db",)) -> list[tuple[str, int]]:
+    """(module, line) of every ``T.update(...)`` outside ``allowed`` where ``T`` has a
+    ``version`` column and the update writes more than ``unversioned`` lists for ``T``:
+    a write that leaves the version as it was, so a form opened before overwrites it."""
+    versioned = versioned_tables(sources)
+    found = []
+    for name, source in sorted(sources.items()):
+        if _within(name, allowed):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "update"):
+                continue
+            table = _table_name(node.func.value)
+            if table not in versioned:
+                continue
+            columns = _written_columns(node)
+            if columns is None or not columns <= unversioned.get(table, frozenset()):
+                found.append((name, node.lineno))
+    return sorted(found)
+
+
+def raw_statements(sources: Mapping[str, str],
+                   allowed: Iterable[str] = ("coordinator.db",)) -> list[tuple[str, int]]:
+    """(module, line) of every ``….raw(...)`` call outside ``allowed``: hand-written SQL
+    run past ``db.fetch``, the one statement runner."""
+    return [(name, node.lineno) for name, source in sorted(sources.items())
+            if not _within(name, allowed) for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "raw"]
+
+
 # SQL keywords as the project writes them (upper case, so prose such as "Set the …" in a
 # docstring is no statement); the advisory-lock functions in any case.
 _SESSION_STATE = re.compile(
@@ -452,6 +572,26 @@ def test_versioned_writes_go_through_update_versioned(sources):
     assert hand_written_version_updates(sources) == []
 
 
+def test_no_sql_text_checks_or_raises_a_version(sources):
+    assert sql_version_updates(sources) == []
+
+
+def test_versioned_tables_are_updated_through_update_versioned(sources):
+    assert {"Family", "Meeting", "FgcCase", "User"} <= versioned_tables(sources)
+    assert plain_versioned_updates(sources) == []
+
+
+def test_unversioned_columns_name_real_columns_of_versioned_tables(sources):
+    columns = table_columns(sources)
+    assert set(UNVERSIONED_COLUMNS) <= versioned_tables(sources)
+    assert {table: names - columns[table] for table, names in UNVERSIONED_COLUMNS.items()
+            if names - columns[table]} == {}
+
+
+def test_hand_written_sql_goes_through_db_fetch(sources):
+    assert raw_statements(sources) == []
+
+
 def test_no_statement_leaves_state_on_a_pooled_connection(sources):
     assert session_state_statements(sources) == []
 
@@ -530,14 +670,64 @@ def test_a_route_module_reaching_a_table_through_a_service_is_found(body):
     assert route_table_uses(sources) == [("pkg.dom.routes", "Thing")]
 
 
-@pytest.mark.parametrize("body", [
-    "async def f():\n    await T.update({T.x: 1}).where((T.id == 1) & (T.version == v))\n",
-    "async def f():\n    await T.update({T.x: 1, T.version: T.version + 1}).where(T.id == 1)\n",
-    "async def f():\n    await T.update({T.x: 1}).where(T.version == v).returning(T.id)\n",
+_ORM, _SQL = hand_written_version_updates, sql_version_updates
+
+
+@pytest.mark.parametrize("check,body", [
+    (_ORM, "async def f():\n    await T.update({T.x: 1}).where((T.id == 1) & (T.version == v))\n"),
+    (_ORM, "async def f():\n    await T.update({T.x: 1, T.version: T.version + 1}).where(T.id == 1)\n"),
+    (_ORM, "async def f():\n    await T.update({T.x: 1}).where(T.version == v).returning(T.id)\n"),
+    (_SQL, "async def f():\n    await db.fetch('UPDATE \"t\" SET \"x\" = {}, \"version\" = \"version\" + 1', x)\n"),
+    (_SQL, "async def f():\n    await db.fetch('UPDATE t SET x = {} WHERE id = {} AND version = {}', x, i, v)\n"),
+    (_SQL, "SQL = None\nSQL = ('UPDATE \"t\" SET \"x\" = {} '\n       'WHERE \"version\" = {}')\n"),
+    (_SQL, "async def f():\n    await db.fetch(f'UPDATE \"{t}\" SET \"x\" = {{}} WHERE \"version\" = {{}}', x, v)\n"),
+    (_SQL, "async def f():\n    await db.fetch('UPDATE \"t\" SET \"x\" = {} ' + 'WHERE \"version\" = {}', x, v)\n"),
 ])
-def test_a_hand_written_version_check_is_found(body):
-    sources = _package(dom__service=body)
-    assert hand_written_version_updates(sources) == [("pkg.dom.service", 2)]
+def test_a_hand_written_version_check_is_found(check, body):
+    """In the ORM's values or WHERE, or in SQL text (a literal, an f-string, a sum)."""
+    assert check(_package(dom__service=body)) == [("pkg.dom.service", 2)]
+
+
+def test_sql_without_a_version_update_and_the_db_package_pass():
+    sources = _package(dom__service=(
+        "A = 'UPDATE \"t\" SET \"x\" = {} WHERE \"id\" = {}'\n"
+        "B = 'SELECT \"version\" FROM \"t\"'\nC = 'Update the version of the row'\n"
+        "D = 'INSERT INTO \"s\" VALUES ({}) ON CONFLICT (\"k\") DO UPDATE SET \"n\" = 1'\n"
+        "E = 'UPDATE \"t\" SET \"agreement_version\" = {}'\n"),
+        db="A = 'UPDATE \"t\" SET \"version\" = \"version\" + 1'\n")
+    assert sql_version_updates(sources, allowed={"pkg.db"}) == []
+
+
+_VERSIONED = "class T(Table):\n    x = Integer()\n    version = Integer(default=1)\n" \
+             "class U(Table):\n    x = Integer()\n"
+
+
+@pytest.mark.parametrize("body", [
+    "async def f():\n    await T.update({T.x: 1}).where(T.id == 1)\n",
+    "async def f():\n    await tables.T.update({tables.T.x: 1}).where(tables.T.id == 1)\n",
+    "async def f():\n    await T.update({'x': 1}).where(T.id == 1)\n",
+    "async def f():\n    await T.update(values).where(T.id == 1)\n",
+    "async def f():\n    await T.update({T.secret: '', T.x: 1}).where(T.id == 1)\n",
+])
+def test_a_plain_update_of_a_versioned_table_is_found(body):
+    sources = _package(dom__tables=_VERSIONED, dom__service=body)
+    assert plain_versioned_updates(sources, unversioned={"T": frozenset({"secret"})}) == [
+        ("pkg.dom.service", 2)]
+
+
+def test_unversioned_columns_other_tables_and_the_db_package_pass():
+    sources = _package(dom__tables=_VERSIONED, dom__service=(
+        "async def f():\n    await T.update({T.secret: ''}).where(T.id == 1)\n"
+        "    await U.update({U.x: 1}).where(U.id == 1)\n    context.update({'x': 1})\n"),
+        db="async def f(table):\n    await T.update({T.x: 1})\n")
+    assert plain_versioned_updates(sources, unversioned={"T": frozenset({"secret"})},
+                                   allowed={"pkg.db"}) == []
+
+
+def test_a_raw_statement_outside_the_db_package_is_found():
+    sources = _package(dom__service="async def f():\n    await T.raw('SELECT 1')\n",
+                       db="async def f():\n    await T.raw('SELECT 1')\n")
+    assert raw_statements(sources, allowed={"pkg.db"}) == [("pkg.dom.service", 2)]
 
 
 @pytest.mark.parametrize("sql", [

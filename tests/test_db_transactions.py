@@ -72,3 +72,16 @@ async def test_a_connection_whose_commit_failed_is_not_kept(scratch):
         await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 99)
         await db.fetch("INSERT INTO tx_child (id, parent) VALUES ({}, {})", 1, 99)
     assert await _count("tx_child") == 1
+
+
+async def test_a_duplicate_key_is_a_unique_violation_on_either_driver(scratch):
+    await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 1)
+    with pytest.raises(Exception) as duplicate:
+        async with db.transaction():
+            await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 1)
+    assert db.is_unique_violation(duplicate.value)
+    with pytest.raises(Exception) as missing:
+        async with db.transaction():
+            await db.fetch("INSERT INTO tx_missing (id) VALUES ({})", 1)
+    assert not db.is_unique_violation(missing.value)
+    assert not db.is_unique_violation(RuntimeError("UNIQUE"))

@@ -13,7 +13,7 @@ import pytest
 from coordinator import db, web
 from coordinator.db import versioned
 from coordinator.families.tables import Family
-from coordinator.network.tables import CaseFacts
+from coordinator.network.tables import CaseFacts, Person
 from tests import factories as f
 
 
@@ -116,3 +116,23 @@ async def test_of_two_writers_that_saw_the_same_version_exactly_one_wins():
     winner = next(o for o in outcomes if o != "conflict")
     saved = await _saved(family["id"])
     assert (saved["version"], saved["notes"]) == (2, winner)
+
+
+async def test_a_system_write_names_no_version_and_still_raises_it():
+    family = await _family()
+    row = await db.update_versioned(Family, family["id"], db.ANY_VERSION, {Family.notes: "Trin"})
+    assert (row["version"], row["notes"]) == (2, "Trin")
+    with pytest.raises(db.Conflict):  # a form opened before is told
+        await db.update_versioned(Family, family["id"], 1, {Family.notes: "Gammel formular"})
+
+
+async def test_a_system_write_to_many_rows_raises_each_ones_version():
+    family, other = await _family(), await _family()
+    for family_id, name in ((family["id"], "Anna"), (family["id"], "Bo"), (other["id"], "Cia")):
+        await Person.insert(Person(family=family_id, name=name, role="mother", notes="x"))
+    changed = await db.update_each_versioned(Person, Person.family == family["id"],
+                                             {Person.notes: ""})
+    assert changed == 2
+    rows = await Person.select(Person.name, Person.notes, Person.version).order_by(Person.id)
+    assert [tuple(r.values()) for r in rows] == [("Anna", "", 2), ("Bo", "", 2), ("Cia", "x", 1)]
+    assert await db.update_each_versioned(Person, Person.family == -1, {Person.notes: ""}) == 0

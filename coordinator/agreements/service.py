@@ -194,8 +194,7 @@ async def needing_attention(on: date) -> int:
     rhythms: list[Any] = []
     for months in range(1, cadence.MAX_RHYTHM_MONTHS + 1):
         rhythms += [months, cadence.overdue_if_latest_before(on, months)]
-    rows = await Agreement.raw(_NEEDING_ATTENTION, StoredStatus.ACTIVE.value, on, on, on,
-                               *rhythms)
+    rows = await db.fetch(_NEEDING_ATTENTION, StoredStatus.ACTIVE.value, on, on, on, *rhythms)
     return int(rows[0]["count"])
 
 

@@ -114,7 +114,7 @@ async def login(
             )
         )
         await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt)
-        if needs_rehash(row["password_hash"]):
+        if needs_rehash(row["password_hash"]):  # credentials: see reset_password
             await User.update({User.password_hash: hash_password(password)}).where(
                 User.id == row["id"]
             )
@@ -213,7 +213,7 @@ async def set_active(user_id: int, active: bool, actor_id: int | None = None) ->
             raise AccountRefused("Du kan ikke deaktivere din egen konto.")
         if not active and row["role"] == Role.ADMIN.value and not await _keeps_an_admin(user_id):
             raise AccountRefused("Den sidste aktive administrator kan ikke deaktiveres.")
-        await User.update({User.active: active}).where(User.id == user_id)
+        await db.update_versioned(User, user_id, db.ANY_VERSION, {User.active: active})
         if not active:
             await Session.delete().where(Session.user == user_id)
     return True
@@ -242,7 +242,13 @@ async def change_role(user_id: int, role: str) -> str:
 
 async def reset_password(user_id: int) -> str:
     """A temporary password for an account (shown once to the admin); the account must
-    choose a new one at its next login, and its sessions end now."""
+    choose a new one at its next login, and its sessions end now.
+
+    The credentials (``password_hash``, ``must_change_password``) are written outside
+    optimistic locking, here, at a change of one's own password and at a login's rehash:
+    no page shows them, so a new password must not make an open form of the account
+    conflict (``UNVERSIONED_COLUMNS`` in ``tests/test_architecture.py``). What the admin
+    page shows (role, active) raises the version like any versioned write."""
     temporary = secrets.token_urlsafe(9)
     async with db.transaction():
         if not await User.exists().where(User.id == user_id):

@@ -4,8 +4,10 @@ the triggers that migrations install.
 - ``engines``: the one engine every table uses (``configure(settings)`` chooses it by
   DATABASE_URL);
   ``sqlite``: the pooled SQLite engine;
-- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks`` and ``transaction``;
-- ``versioned``: ``update_versioned`` and its ``Conflict``;
+- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks``, ``transaction`` and
+  ``is_unique_violation``;
+- ``versioned``: ``update_versioned`` and its ``Conflict``, ``ANY_VERSION`` for a system
+  write and ``update_each_versioned`` for one to many rows;
 - ``triggers``: the registry of triggers, installed by migrations;
 - ``lifecycle``: the connectivity check, ``migrate``, ``start`` and ``stop``.
 
@@ -24,12 +26,21 @@ from coordinator.db.lifecycle import (
     stop,
 )
 from coordinator.db.sqlite import PooledSQLiteEngine
-from coordinator.db.statements import columns, fetch, in_transaction, marks, rows, transaction
-from coordinator.db.versioned import ANY_VERSION, update_versioned
+from coordinator.db.statements import (
+    columns,
+    fetch,
+    in_transaction,
+    is_unique_violation,
+    marks,
+    rows,
+    transaction,
+)
+from coordinator.db.versioned import ANY_VERSION, update_each_versioned, update_versioned
 from coordinator.errors import Conflict
 
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
-    "configure", "engine", "engine_name", "fetch", "in_transaction", "marks", "migrate", "prepare_sqlite",
-    "rows", "start", "stop", "transaction", "update_versioned",
+    "configure", "engine", "engine_name", "fetch", "in_transaction", "is_unique_violation", "marks",
+    "migrate", "prepare_sqlite", "rows", "start", "stop", "transaction", "update_each_versioned",
+    "update_versioned",
 ]

@@ -3,16 +3,19 @@
 ``fetch`` runs one statement (in the current transaction if there is one, like Piccolo's
 own queries); ``rows`` is a table's ``select().where(…)`` without building the query
 through Piccolo; ``columns`` and ``marks`` help writing the few joins the hot pages need.
-Values are always bound, never pasted into the text.
+Values are always bound, never pasted into the text. ``is_unique_violation`` reads a
+failed statement's error the same way on both drivers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
@@ -47,6 +50,14 @@ async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
     if rows and not isinstance(rows[0], dict):
         return [dict(row) for row in rows]
     return rows or []
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether a statement failed on a unique key (another writer inserted the same key
+    first), on either driver: asyncpg's ``UniqueViolationError`` or SQLite's
+    ``IntegrityError`` naming a UNIQUE constraint (a primary key counts)."""
+    return isinstance(exc, asyncpg.UniqueViolationError) or (
+        isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc))
 
 
 def columns(table: Any, alias: str = "") -> str:

@@ -4,6 +4,11 @@ A form carries the ``version`` of the row the user saw. The write is
 ``UPDATE … SET …, version = version + 1 WHERE id = ? AND version = ?``: when someone saved
 in between (or the form sent no version at all) nothing is written and ``Conflict`` carries
 both sides, so the second writer is told instead of silently overwriting the first.
+
+A write the system makes as a step of a use case (a status moved on by sending, a check-in,
+the GDPR purge) names no version the user saw: it passes ``ANY_VERSION``, and still raises
+the version, so a form opened before it is a conflict rather than writing the old value
+back. ``update_each_versioned`` is that write for every row meeting a condition.
 """
 
 from __future__ import annotations
@@ -75,3 +80,13 @@ async def update_versioned(table: Any, row_id: Any, version: int | None,
     fields = list(current) if shown is None else [*shown, "version"]
     raise Conflict(message, mine, {k: current[k] for k in fields if k in current},
                    missing_version=missing, labels=labels)
+
+
+async def update_each_versioned(table: Any, where: Any, values: Mapping[Any, Any]) -> int:
+    """``update_versioned(table, id, ANY_VERSION, values)`` for every row of ``table`` that
+    meets ``where`` (a system write to many rows, such as the GDPR purge); returns how many
+    rows changed. Call it inside the use case's transaction."""
+    ids = [row["id"] for row in await table.select(table.id).where(where)]
+    for row_id in ids:
+        await update_versioned(table, row_id, ANY_VERSION, values)
+    return len(ids)

@@ -402,9 +402,17 @@ async def stays_of(family_id: int) -> list[StayView]:
 
 async def _start_stay(user: Principal, family_id: int, on: date, address: str) -> None:
     rows = await Stay.insert(Stay(family=family_id, started_on=on))
-    await Family.update({Family.at_crisis_centre: True}).where(Family.id == family_id)
+    await _set_at_centre(family_id, True)
     await audit.record(user, "create", "ophold", rows[0]["id"], family_id,
                        f"Indskrevet på krisecentret {web.fmt_date(on)}", address)
+
+
+async def _set_at_centre(family_id: int, at_centre: bool) -> None:
+    """The family is at the crisis centre or not: a step of check-in or check-out
+    (``db.ANY_VERSION``) that still raises the family's version, because the close form
+    says whether closing ends a stay; opened before, it is a conflict."""
+    await db.update_versioned(Family, family_id, db.ANY_VERSION,
+                              {Family.at_crisis_centre: at_centre})
 
 
 async def check_in(user: Principal, family_id: int, on: date, address: str = "") -> None:
@@ -434,7 +442,7 @@ async def check_out(user: Principal, family_id: int, on: date, address: str = ""
             raise web.UserError("Udskrivningen kan ikke ligge før indskrivningen "
                                 f"({web.fmt_date(current.started_on)}).", field="ended_on")
         await Stay.update({Stay.ended_on: on}).where(Stay.id == current.id)
-        await Family.update({Family.at_crisis_centre: False}).where(Family.id == family_id)
+        await _set_at_centre(family_id, False)
         until = after_care_until(on)
         assert until is not None
         await audit.record(user, "update", "ophold", current.id, family_id,

@@ -50,6 +50,7 @@ from coordinator.trappe import service as trappe
 AGENDA_ENTITY = "teammøde-dagsorden"
 BIC_ENTITY = "BIC-fædre"
 COOPERATION_ENTITY = "samarbejdsmøde-dagsorden"
+AGENDA_LABELS = {"occurs_on": "Dato", "items": "Punkter"}  # the conflict's words for the agenda
 MAX_AGENDA_ITEMS = 30
 FOLLOWUP_KINDS = tuple(k for k, v in kinds.KINDS.items() if v.followup_after_months)
 
@@ -351,7 +352,7 @@ _CRITERIA_COUNTS = (
 async def _criteria_counts(start: date, end: date) -> tuple[int, int, int, int]:
     """(current, at the crisis centre, assessed for an FGC, father assessed at the centre),
     counted in one pass over the families."""
-    row = (await Family.raw(_CRITERIA_COUNTS, end, end, end, start))[0]
+    row = (await db.fetch(_CRITERIA_COUNTS, end, end, end, start))[0]
     return (int(row["current"]), int(row["at_centre"]), int(row["fgc"]),
             int(row["father"]))
 
@@ -403,12 +404,11 @@ async def _followup_counts(start: date, end: date, measured_on: date) -> tuple[i
         past_grace_in[kind] = (held_from,
                                min(held_until, agenda.earliest_held_for(kind, grace_from)))
     windows, values = _held_in(past_grace_in)
-    rows = await Meeting.raw(_COUNT_DUE.replace("WINDOWS", windows), *_HELD, end, start,
-                             *values)
+    rows = await db.fetch(_COUNT_DUE.replace("WINDOWS", windows), *_HELD, end, start, *values)
     due, on_time = int(rows[0]["count"]), 0
     windows, values = _held_in(due_in)
-    for row in await Meeting.raw(_FOLLOWED_UP.replace("WINDOWS", windows), *_HELD, *_HELD,
-                                 end, start, *values):
+    for row in await db.fetch(_FOLLOWED_UP.replace("WINDOWS", windows), *_HELD, *_HELD,
+                              end, start, *values):
         due_on = agenda.followup_due_on(row["kind"], _moment(row["held_at"]))
         if due_on is None:  # the windows hold only FOLLOWUP_KINDS, which all have a rule
             raise AssertionError(f"Meeting kind {row['kind']!r} has no follow-up")
@@ -446,7 +446,7 @@ async def success_criteria(start: date, end: date, measured_on: date | None = No
     measured_on = min(end, measured_on or clock.today())
     current, at_centre, fgc, father = await _criteria_counts(start, end)
     due, on_time = await _followup_counts(start, end, measured_on)
-    later = await Stay.raw(_LATER_STAYS, start, end)
+    later = await db.fetch(_LATER_STAYS, start, end)
     figures = criteria.from_counts(
         criteria.Counts(current, fgc, at_centre, father, due, on_time),
         criteria.returning_from_later_stays((r["family"], r["started_on"]) for r in later),
@@ -604,7 +604,7 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
                             field="occurs_on")
     if len(items) > MAX_AGENDA_ITEMS:
         raise web.UserError(f"Dagsordenen må højst have {MAX_AGENDA_ITEMS} punkter.")
-    mine = {"Dato": agenda.da_date(occurs_on), "Punkter": _as_text(items)}
+    mine = {"occurs_on": agenda.da_date(occurs_on), "items": _as_text(items)}
     async with db.transaction():
         if agenda_id is None:
             existing = await SeriesAgenda.select().where(
@@ -626,9 +626,11 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
                     SeriesAgenda.occurs_on: occurs_on,
                     SeriesAgenda.updated_by_name: user.full_name or user.username,
                     SeriesAgenda.updated_at: clock.local_now(),
-                })
-            except db.Conflict:
-                raise await _conflict(current, mine) from None
+                }, mine=mine, shown=["id", "occurs_on", "updated_by_name"],
+                    labels=AGENDA_LABELS)
+            except db.Conflict as exc:
+                await _in_agenda_words(exc)
+                raise
             await SeriesAgendaItem.delete().where(SeriesAgendaItem.agenda == agenda_id)
             action = "update"
         for position, item in enumerate(items):
@@ -642,9 +644,25 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
 
 
 async def _conflict(current: dict, mine: dict) -> web.Conflict:
-    theirs = {"Dato": agenda.da_date(current["occurs_on"]),
-              "Punkter": _as_text(await agenda_items(current["id"]))}
-    return web.Conflict(
-        f"Dagsordenen er ændret af {current['updated_by_name'] or 'en anden'}, siden du åbnede "
-        "den. Intet af det, du indtastede, er gemt. Sammenlign de to udgaver, og indtast dine "
-        "ændringer igen.", mine=mine, theirs=theirs)
+    """An upcoming agenda exists already: the form meant to create one came second."""
+    return web.Conflict(_changed_by(current["updated_by_name"]), mine, await _saved(current),
+                        labels=AGENDA_LABELS)
+
+
+async def _in_agenda_words(exc: web.Conflict) -> None:
+    """The conflict ``db.update_versioned`` raised, told in the agenda's words: the date and
+    the items as saved now (read after the failed write), and who saved them."""
+    saved = exc.theirs
+    exc.theirs = await _saved(saved) if saved else {}
+    if saved and not exc.missing_version:
+        exc.message = _changed_by(saved["updated_by_name"])
+
+
+async def _saved(row: dict) -> dict:
+    return {"occurs_on": agenda.da_date(row["occurs_on"]),
+            "items": _as_text(await agenda_items(row["id"])), "version": row["version"]}
+
+
+def _changed_by(name: str) -> str:
+    return (f"Dagsordenen er ændret af {name or 'en anden'}, siden du åbnede den. Intet af det, "
+            "du indtastede, er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.")

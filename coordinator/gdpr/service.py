@@ -467,23 +467,25 @@ async def _pseudonymise(family_id: int) -> None:
         await db.update_versioned(net.Person, pid, db.ANY_VERSION, {
             net.Person.name: name, net.Person.phone: "", net.Person.email: "",
             net.Person.address: "", net.Person.notes: ""})
-    await net.Relation.update({net.Relation.note: ""}).where(net.Relation.family == family_id)
-    await net.KeepApart.update({net.KeepApart.reason: ""}).where(net.KeepApart.family == family_id)
+    await db.update_each_versioned(net.Relation, net.Relation.family == family_id,
+                                   {net.Relation.note: ""})
+    await db.update_each_versioned(net.KeepApart, net.KeepApart.family == family_id,
+                                   {net.KeepApart.reason: ""})
     await net.NetworkChange.update({net.NetworkChange.summary: "", net.NetworkChange.old_value: "",
                                     net.NetworkChange.new_value: ""}).where(
         net.NetworkChange.family == family_id)
-    await net.CaseFacts.update({net.CaseFacts.public_help_note: "", net.CaseFacts.support_measures: "",
-                                net.CaseFacts.special_support_note: ""}).where(
-        net.CaseFacts.family == family_id)
+    await db.update_each_versioned(net.CaseFacts, net.CaseFacts.family == family_id, {
+        net.CaseFacts.public_help_note: "", net.CaseFacts.support_measures: "",
+        net.CaseFacts.special_support_note: ""})
     meetings = await mt.Meeting.select(mt.Meeting.id, mt.Meeting.kind).where(
         mt.Meeting.family == family_id)
     meeting_ids = [m["id"] for m in meetings] or [-1]
     for meeting in meetings:
         kind = kinds.KINDS.get(meeting["kind"])
-        await mt.Meeting.update({
+        await db.update_versioned(mt.Meeting, meeting["id"], db.ANY_VERSION, {
             mt.Meeting.title: kind.label if kind else "Møde", mt.Meeting.description: "",
             mt.Meeting.location: "", mt.Meeting.minutes: "", mt.Meeting.outcome: "",
-        }).where(mt.Meeting.id == meeting["id"])
+        })
     participants = await mt.Participant.select(mt.Participant.id, mt.Participant.person).where(
         mt.Participant.meeting.is_in(meeting_ids)).order_by(mt.Participant.id)
     for number, row in enumerate(participants, start=1):
@@ -495,12 +497,12 @@ async def _pseudonymise(family_id: int) -> None:
     await mt.SafetyApproval.update({mt.SafetyApproval.reason: ""}).where(
         mt.SafetyApproval.meeting.is_in(meeting_ids))
     cases = mt.FgcCase.select(mt.FgcCase.id).where(mt.FgcCase.family == family_id)
-    await mt.FgcCase.update({
+    await db.update_each_versioned(mt.FgcCase, mt.FgcCase.family == family_id, {
         mt.FgcCase.family_view: "", mt.FgcCase.reasons: "", mt.FgcCase.concern: "",
         mt.FgcCase.questions: "", mt.FgcCase.samordner_name: "", mt.FgcCase.samordner_email: "",
         mt.FgcCase.initiator_name: "", mt.FgcCase.formoede_participants: "",
         mt.FgcCase.formoede_note: "",
-    }).where(mt.FgcCase.family == family_id)
+    })
     await mt.FgcQuestion.update({mt.FgcQuestion.text: ""}).where(mt.FgcQuestion.case.is_in(cases))
     await mt.FgcPlanApproval.update({mt.FgcPlanApproval.conditions: ""}).where(
         mt.FgcPlanApproval.case.is_in(cases))
@@ -510,13 +512,12 @@ async def _pseudonymise(family_id: int) -> None:
         mt.FgcPlanReview.item.is_in(mt.FgcPlanItem.select(mt.FgcPlanItem.id).where(
             mt.FgcPlanItem.case.is_in(cases))))
     await mt.FgcTask.update({mt.FgcTask.title: "Opgave"}).where(mt.FgcTask.case.is_in(cases))
-    await mt.FgcPlanItem.update({mt.FgcPlanItem.action: "", mt.FgcPlanItem.who: ""}).where(
-        mt.FgcPlanItem.case.is_in(cases))
+    await db.update_each_versioned(mt.FgcPlanItem, mt.FgcPlanItem.case.is_in(cases),
+                                   {mt.FgcPlanItem.action: "", mt.FgcPlanItem.who: ""})
     assessments = mt.FatherAssessment.select(mt.FatherAssessment.id).where(
         mt.FatherAssessment.family == family_id)
-    await mt.FatherAssessment.update({mt.FatherAssessment.reasons: "",
-                                      mt.FatherAssessment.mother_agreement_note: ""}).where(
-        mt.FatherAssessment.family == family_id)
+    await db.update_each_versioned(mt.FatherAssessment, mt.FatherAssessment.family == family_id, {
+        mt.FatherAssessment.reasons: "", mt.FatherAssessment.mother_agreement_note: ""})
     await mt.BicSession.update({mt.BicSession.notes: ""}).where(
         mt.BicSession.assessment.is_in(assessments))
     await OutboxMessage.update({OutboxMessage.message: "", OutboxMessage.recipient_email: ""}).where(

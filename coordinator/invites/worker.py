@@ -153,7 +153,7 @@ async def claim(worker_id: str, limit: int, lease: timedelta) -> list[dict]:
     until = now + lease
     skip_locked = " FOR UPDATE SKIP LOCKED" if db.engine_name() == "postgresql" else ""
     async with db.transaction():
-        rows = await OutboxMessage.raw(
+        rows = await db.fetch(
             f"SELECT id FROM outbox_message WHERE {_DUE} ORDER BY id LIMIT {{}}{skip_locked}",
             now, now, limit)
         ids = [row["id"] for row in rows]

@@ -49,6 +49,14 @@ def _check_past_date(value: date, label: str) -> None:
         raise web.UserError(f"»{label}« kan ikke ligge i fremtiden.")
 
 
+async def _advance(table: Any, row_id: int, status: str) -> None:
+    """A step moves the familierådslagning's or BIC's record to its next stage: a write of
+    the use case, not of a form (``db.ANY_VERSION``), that still raises the version, so a
+    form of the record opened before (which writes the stage too) is a conflict rather
+    than writing the old stage back."""
+    await db.update_versioned(table, row_id, db.ANY_VERSION, {table.status: status})
+
+
 # ------------------------------------------------------------------- familierådslagning
 
 @dataclass
@@ -314,7 +322,7 @@ async def add_task(user: Principal, family: Mapping[str, Any], title: str,
     async with db.transaction():
         await FgcTask.insert(FgcTask(case=case["id"], title=title, deadline=deadline))
         if case["status"] == "coordinator":
-            await FgcCase.update({FgcCase.status: "preparing"}).where(FgcCase.id == case["id"])
+            await _advance(FgcCase, case["id"], "preparing")
         await audit.record(user, "create", "familierådslagning", case["id"], family["id"],
                            f"Forberedelsesopgave: {title}", address)
 
@@ -370,7 +378,7 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await service.add_participants(user, meeting, meeting["version"], people, address)
         if case["status"] in ("coordinator", "preparing"):
-            await FgcCase.update({FgcCase.status: "planned"}).where(FgcCase.id == case["id"])
+            await _advance(FgcCase, case["id"], "planned")
     return meeting_id
 
 
@@ -399,7 +407,7 @@ async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str,
                                              by_when=by_when, position=len(view.plan),
                                              question=question_id))
         if view.case["status"] == "planned":
-            await FgcCase.update({FgcCase.status: "held"}).where(FgcCase.id == view.case["id"])
+            await _advance(FgcCase, view.case["id"], "held")
         if view.approval:
             await FgcPlanChange.insert(FgcPlanChange(
                 case=view.case["id"], approval=view.approval["id"],
@@ -686,8 +694,7 @@ async def add_bic_session(user: Principal, family: Mapping[str, Any], topics: li
             address)
         await BicSession.insert(BicSession(assessment=row["id"], meeting=meeting_id,
                                            topics=",".join(chosen)))
-        await FatherAssessment.update({FatherAssessment.status: "sessions"}).where(
-            FatherAssessment.id == row["id"])
+        await _advance(FatherAssessment, row["id"], "sessions")
         await audit.record(user, "create", "Barnet i Centrum", row["id"], family["id"],
                            "Rådgivningssamtale planlagt: " + ", ".join(chosen), address)
     return meeting_id

@@ -114,7 +114,7 @@ async def _goals(family_id: int, opened: date, meetings: list[tuple[int, date]],
             await GoalEvaluation.insert(GoalEvaluation(
                 family=family_id, goal=goal_id, evaluated_on=held_on, progress=last,
                 note="Drøftet på netværksmødet.", meeting=meeting_id, recorded_by_name=by))
-        await Goal.update({Goal.progress: last}).where(Goal.id == goal_id)
+        await db.update_versioned(Goal, goal_id, db.ANY_VERSION, {Goal.progress: last})
         for sub in subgoals:
             sub_rows = await Goal.insert(Goal(
                 family=family_id, parent_id=goal_id, period=period, title=sub,

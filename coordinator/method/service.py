@@ -504,14 +504,15 @@ async def pseudonymise(family_id: int) -> None:
     """Blank the method's personal data of one family after retention (inside the GDPR
     purge's transaction): the mappings' and notes' free text, who answered, goals' texts
     and who was responsible. Scores, progress and dates stay, so the figures keep working."""
-    await SosMapping.update({SosMapping.worries: "", SosMapping.working_well: "",
-                             SosMapping.needs_to_happen: "", SosMapping.recorded_by_name: ""}
-                            ).where(SosMapping.family == family_id)
+    await db.update_each_versioned(SosMapping, SosMapping.family == family_id, {
+        SosMapping.worries: "", SosMapping.working_well: "", SosMapping.needs_to_happen: "",
+        SosMapping.recorded_by_name: ""})
     for group, label in sos.GROUPS.items():
         await SosScale.update({SosScale.asker_name: label, SosScale.note: "",
                                SosScale.recorded_by_name: ""}).where(
             (SosScale.family == family_id) & (SosScale.asker_group == group))
-    await Goal.update({Goal.title: "Mål", Goal.description: "", Goal.responsible_name: "",
-                       Goal.created_by_name: ""}).where(Goal.family == family_id)
+    await db.update_each_versioned(Goal, Goal.family == family_id, {
+        Goal.title: "Mål", Goal.description: "", Goal.responsible_name: "",
+        Goal.created_by_name: ""})
     await GoalEvaluation.update({GoalEvaluation.note: "", GoalEvaluation.recorded_by_name: ""}
                                 ).where(GoalEvaluation.family == family_id)

@@ -21,12 +21,9 @@ over every line, and no place for a meeting at a protected place).
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email import policy
-
-import asyncpg
 
 from coordinator import clock, db
 from coordinator.agreements import service as agreements
@@ -53,13 +50,6 @@ log = logging.getLogger("coordinator.reminders")
 DIGEST_SENDER = "Koordinator"
 DIGEST_ENTITY = "daglig påmindelse"
 SETTINGS_PATH = "/paamindelser/"
-
-
-def _unique_violation(exc: BaseException) -> bool:
-    """Another worker queued the same reminder first (only PostgreSQL can get here: on
-    SQLite the transaction holds the write lock from its first read)."""
-    return isinstance(exc, asyncpg.UniqueViolationError) or (
-        isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc))
 
 
 async def run_due(settings: Settings) -> tuple[int, int]:
@@ -240,7 +230,9 @@ async def _digest_for_user(settings: Settings, run: _Run, row: dict) -> int:
                 (family_id, f"Nævnt i den daglige påmindelse til {user.full_name}")
                 for family_id in sorted(named)])
     except Exception as exc:
-        if _unique_violation(exc):
+        # Another worker queued the same mail first (only PostgreSQL gets here: on SQLite
+        # the transaction holds the write lock from its first read).
+        if db.is_unique_violation(exc):
             return 0
         raise
     return 1
@@ -274,7 +266,7 @@ async def send_meeting_reminders(settings: Settings, now: datetime) -> int:
             async with db.transaction():
                 queued += await _remind_meeting(settings, row["id"], now, timedelta(hours=hours))
         except Exception as exc:  # one meeting's reminders never hold up the others'
-            if not _unique_violation(exc):
+            if not db.is_unique_violation(exc):
                 log.exception("reminders for meeting %s not queued; tried again next minute",
                               row["id"])
     return queued

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from coordinator.audit.tables import AuditEvent
+from coordinator.auth import service as auth
 from coordinator.auth.tables import Session, User
 from tests import factories as f
 
@@ -97,3 +98,19 @@ async def test_only_admins_manage_users(client):
         response = await f.post_form(client, path, {"role": "admin"})
         assert response.status_code == 404
     assert (await User.select(User.role).where(User.id == sara.id).first())["role"] == "socialraadgiver"
+
+
+async def test_what_the_admin_page_shows_raises_the_version_the_credentials_do_not():
+    # Issue 20: activity and role are versioned writes; a password (reset or changed)
+    # is outside optimistic locking and never makes an open form of the account conflict.
+    sara = await f.user("socialraadgiver", username="sara")
+
+    async def version() -> int:
+        return (await User.select(User.version).where(User.id == sara.id).first())["version"]
+
+    assert await auth.set_active(sara.id, False)
+    assert await version() == 2
+    await auth.reset_password(sara.id)
+    assert await version() == 2
+    await auth.change_role(sara.id, "leder")
+    assert await version() == 3

@@ -216,6 +216,7 @@ async def test_stays_check_in_and_out_with_after_care(client):
     assert (stay["started_on"], stay["ended_on"]) == (start, today)
     family = await Family.select().where(Family.id == family_id).first()
     assert not family["at_crisis_centre"]
+    assert family["version"] == 3  # in and out each raised it: the close form says so
     text = (await client.get(page)).text
     assert "Efterværn i gang" in text
     out = await f.post_form(client, f"{page}/stays/checkout", {"ended_on": today.isoformat()},

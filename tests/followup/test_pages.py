@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from coordinator import cache
+from coordinator import cache, web
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.roles import Role
@@ -443,6 +443,30 @@ async def test_two_social_workers_editing_at_once_get_a_409(client, other_client
     assert await SeriesAgenda.count() == 1
 
 
+@pytest.mark.parametrize("sent", [1, None])
+async def test_the_agenda_conflict_is_the_one_update_versioned_raised(sent):
+    # Issue 20: the conflict keeps what the write found (a missing version says so) and
+    # shows the agenda as saved after the winner, in the form's words.
+    sara, jonas = await f.user(full_name="Sara Rådgiver"), await f.user(full_name="Jonas Holm")
+    on = date(2030, 1, 2)
+    agenda_id = await service.save_cooperation_agenda(
+        sara, None, None, date(2030, 3, 5), [service.AgendaItemInput("Første")], on)
+    await service.save_cooperation_agenda(
+        jonas, agenda_id, 1, date(2030, 3, 6), [service.AgendaItemInput("Jonas' punkt", "UU")], on)
+    with pytest.raises(web.Conflict) as refused:
+        await service.save_cooperation_agenda(
+            sara, agenda_id, sent, date(2030, 3, 5), [service.AgendaItemInput("Saras punkt")], on)
+    conflict = refused.value
+    assert conflict.missing_version is (sent is None)
+    assert ("Jonas Holm" in conflict.message) is (sent is not None)
+    assert conflict.labels == {"occurs_on": "Dato", "items": "Punkter"}
+    assert conflict.mine == {"occurs_on": "5. marts 2030", "items": "Saras punkt – ", "version": sent}
+    assert conflict.theirs == {"occurs_on": "6. marts 2030", "items": "Jonas' punkt – UU",
+                               "version": 2}
+    items = await SeriesAgendaItem.select(SeriesAgendaItem.title)
+    assert [i["title"] for i in items] == ["Jonas' punkt"]
+
+
 @pytest.mark.parametrize("form,message", [
     (_agenda_form("2020-01-01", [("Punkt", "", "")]), "fortiden"),
     (_agenda_form("05-03-2030", [("Punkt", "", "")]), "Mødedato"),
@@ -461,20 +485,29 @@ async def test_bad_agenda_input_is_a_danish_422_and_saves_nothing(client, form, 
 
 
 class _Statements:
-    """Records every statement the ORM sends (and how many values it binds)."""
+    """Records every statement sent, built by Piccolo or hand-written (``db.fetch``), and
+    how many values it binds (one inside a transaction is counted twice, the same each run)."""
 
     def __init__(self, monkeypatch):
         from coordinator import db
+        from coordinator.db import statements
 
         engine_class = type(db.engine())
         self.args: list[int] = []
         original = engine_class.run_querystring
+        original_fetch = statements.fetch
 
         async def counting(engine, querystring, *a, **kw):
             self.args.append(len(querystring.compile_string(engine.engine_type)[1]))
             return await original(engine, querystring, *a, **kw)
 
+        async def fetching(sql, *args, **kw):
+            self.args.append(len(args))
+            return await original_fetch(sql, *args, **kw)
+
         monkeypatch.setattr(engine_class, "run_querystring", counting)
+        monkeypatch.setattr(statements, "fetch", fetching)  # db.rows calls it by this name
+        monkeypatch.setattr(db, "fetch", fetching)
 
 
 async def test_success_criteria_statements_do_not_grow_with_the_families(monkeypatch):

@@ -176,3 +176,25 @@ async def test_sessions_are_offered_only_once_the_father_is_chosen(client):
     assert f'action="/families/{family_id}/bic/sessions"' not in page
     r = await _post(client, family_id, "sessions", _session(s.working_day()))
     assert r.status_code == 422 and await Meeting.count() == 0  # the rule agrees
+
+
+async def test_a_referral_form_opened_before_a_session_was_planned_is_a_conflict(client):
+    # Issue 20: planning a session moves the record to "sessions" and raises its version,
+    # so the referral form of before (which sets "referred") cannot move it back.
+    sara, mads = await f.user(), await f.user("kontaktperson")
+    family_id = await f.family(sara)
+    father = await s.person(family_id, "Jens Far", "father", email="jens@example.com")
+    await f.login(client, sara)
+    today = app_clock.today().isoformat()
+    await _post(client, family_id, "assessment", {"father": str(father), "involve": "ja",
+                                                  "reasons": "r", "assessed_on": today})
+    await _post(client, family_id, "agreement", {"agreed": "on", "agreed_on": today})
+    referral = {"contact_person": str(mads.id), "referred_on": today}
+    assert (await _post(client, family_id, "referral", referral)).status_code == 303
+    path = BASE.format(family_id)
+    opened = await s.form_version(client, f"{path}/", f"{path}/referral")
+    assert (await _post(client, family_id, "sessions", _session(s.working_day()))).status_code == 303
+    r = await _post(client, family_id, "referral", {**referral, "version": opened})
+    assert r.status_code == 409
+    row = await FatherAssessment.select().first()
+    assert (row["status"], row["version"]) == ("sessions", int(opened) + 1)

@@ -102,6 +102,27 @@ async def test_whole_flow_three_parts_each_participant_their_parts(client):
     assert "Mormor henter Emma" in text and "Opfølgningsmøde" in text
 
 
+async def test_a_form_opened_before_a_task_moved_the_case_on_is_a_conflict(client):
+    # Issue 20: a task moves the case to "preparing" and raises its version; the samordner
+    # form of before (which writes the stage it read) is told, not saved.
+    sara, ida = await f.user(), await f.user("samordner", username="ida-stage")
+    other = await f.user("samordner", username="eva-stage")
+    family_id = await f.family(sara)
+    await f.login(client, sara)
+    await _through_samordner(client, family_id, ida)
+    path = BASE.format(family_id)
+    opened = await s.form_version(client, f"{path}/", f"{path}/samordner")
+    deadline = (app_clock.today() + timedelta(days=7)).isoformat()
+    assert (await _post(client, family_id, "tasks", {"title": "Book lokale",
+                                                     "deadline": deadline})).status_code == 303
+    r = await _post(client, family_id, "samordner", {"samordner_user": str(other.id),
+                                                     "version": opened})
+    assert r.status_code == 409
+    case = await FgcCase.select().first()
+    assert (case["status"], case["samordner_user"]) == ("preparing", ida.id)
+    assert case["version"] == int(opened) + 1
+
+
 @pytest.mark.parametrize("step,data,message", [
     ("assessment", {"possible": "ja", "assessed_on": "2026-01-05", "reasons": ""}, "Begrundelse"),
     ("assessment", {"possible": "måske", "assessed_on": "2026-01-05", "reasons": "x"}, "Ugyldigt valg"),
