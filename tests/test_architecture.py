@@ -52,6 +52,7 @@ PURE_MODULES = (
     "coordinator.method.goals",
     "coordinator.method.sos",
     "coordinator.navigation",
+    "coordinator.refusal",
     "coordinator.network.directory",
     "coordinator.network.ecomap",
     "coordinator.network.graph",
