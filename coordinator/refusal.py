@@ -93,6 +93,46 @@ class _Form:
         return _path(self.element.get("action") or "")
 
 
+class _Text:
+    """The text inside one element (nested elements of the same name counted)."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.depth = 0
+        self.parts: list[str] = []
+        self.done = False
+
+    def start(self, tag: str) -> None:
+        if tag == self.tag:
+            self.depth += 1
+
+    def end(self, tag: str) -> None:
+        if tag == self.tag:
+            self.depth -= 1
+            self.done = self.depth < 0
+
+    @property
+    def text(self) -> str:
+        return " ".join("".join(self.parts).split())
+
+
+@dataclass
+class _Alert:
+    """A page's own refusal (``class="alert …" data-field="…"``): the field it names, its
+    text (or its ``refusal-message`` part), the form it is in and the forms before it."""
+
+    element: _Element
+    field: str
+    inside: _Form | None
+    forms_before: int
+    whole: _Text
+    message: _Text | None = None
+
+    @property
+    def text(self) -> str:
+        return (self.message.text if self.message else "") or self.whole.text
+
+
 class _Scanner(HTMLParser):
     """Collects the forms with their controls, the ``<details>`` around each form and every
     element with ``autofocus``; offsets are positions in the page text."""
@@ -105,6 +145,7 @@ class _Scanner(HTMLParser):
             if char == "\n":
                 self._line_starts.append(index + 1)
         self.forms: list[_Form] = []
+        self.alerts: list[_Alert] = []
         self.autofocused: list[_Element] = []
         self._details: list[_Element] = []
         self._form: _Form | None = None
@@ -133,6 +174,7 @@ class _Scanner(HTMLParser):
         element = _Element(tag, start, start + len(text), attrs)
         if element.has("autofocus"):
             self.autofocused.append(element)
+        self._track_alert(element)
         if tag == "details":
             self._details.append(element)
         elif tag == "form":
@@ -147,6 +189,20 @@ class _Scanner(HTMLParser):
         elif tag == "option" and self._select is not None:
             self._close_option()
             self._option = (element, [])
+
+    def _track_alert(self, element: _Element) -> None:
+        open_alert = self.alerts[-1] if self.alerts and not self.alerts[-1].whole.done else None
+        if open_alert is not None:
+            open_alert.whole.start(element.tag)
+            if open_alert.message is not None and not open_alert.message.done:
+                open_alert.message.start(element.tag)
+            elif open_alert.message is None and "refusal-message" in (element.get("class") or ""):
+                open_alert.message = _Text(element.tag)
+            return
+        classes = (element.get("class") or "").split()
+        if "alert" in classes and element.get("data-field") and not element.has("data-marked"):
+            self.alerts.append(_Alert(element, element.get("data-field") or "", self._form,
+                                      len(self.forms), _Text(element.tag)))
 
     def _add(self, control: _Control) -> None:
         assert self._form is not None
@@ -164,6 +220,11 @@ class _Scanner(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._option is not None:
             self._option[1].append(data)
+        if self.alerts and not self.alerts[-1].whole.done:
+            alert = self.alerts[-1]
+            alert.whole.parts.append(data)
+            if alert.message is not None and not alert.message.done:
+                alert.message.parts.append(data)
 
     def _close_option(self) -> None:
         if self._option is not None and self._select is not None:
@@ -173,6 +234,11 @@ class _Scanner(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         start = self._offset()
+        if self.alerts and not self.alerts[-1].whole.done:
+            alert = self.alerts[-1]
+            if alert.message is not None and not alert.message.done:
+                alert.message.end(tag)
+            alert.whole.end(tag)
         if tag == "details" and self._details:
             self._details.pop()
         elif tag == "form":
@@ -309,54 +375,98 @@ def _note_position(control: _Control) -> int:
     return control.after
 
 
-def refill(page: str, refusal: Refusal) -> str | None:
-    """``page`` with the refused form as it was sent and the message at it; None when the
-    page holds no form sent to ``refusal.action`` (the caller shows the message alone)."""
+def _scan(page: str) -> _Scanner:
     scanner = _Scanner(page)
     scanner.feed(page)
     scanner.close()
-    form = _target(scanner.forms, refusal)
-    if form is None:
-        return None
-    edits = _Edits()
-    changed: dict[int, list[tuple[str, str | None]]] = {}
-    taken: dict[str, int] = {}
-    invalid = [c for c in form.controls
-               if refusal.field and c.name == refusal.field and c.kind not in ("hidden",)]
-    for element in scanner.autofocused:
-        changed[element.start] = [(k, v) for k, v in element.attrs if k != "autofocus"]
-    for control in form.controls:
-        if not control.name or control.kind in _TEXT_LIKE_SKIPPED or control.element.has("disabled"):
-            continue
-        sent = refusal.values.get(control.name, ())
-        if control.kind not in _CHECKED_TYPES and control.name not in refusal.values:
-            continue
-        attrs = changed.setdefault(control.element.start, list(control.element.attrs))
-        count = _refill_control(control, sent, taken.get(control.name, 0), attrs, edits)
-        taken[control.name] = taken.get(control.name, 0) + count
+    return scanner
+
+
+def _controls_named(form: _Form, name: str | None) -> list[_Control]:
+    return [c for c in form.controls if name and c.name == name and c.kind != "hidden"]
+
+
+class _Changes:
+    """Start tags to write again with changed attributes, and the text edits."""
+
+    def __init__(self, scanner: _Scanner) -> None:
+        self.edits = _Edits()
+        self.attrs: dict[int, list[tuple[str, str | None]]] = {}
+        self.elements: dict[int, _Element] = {}
+        for element in scanner.autofocused:  # focus goes to the refusal, nowhere else
+            self.of(element)[:] = [(k, v) for k, v in element.attrs if k != "autofocus"]
+
+    def of(self, element: _Element) -> list[tuple[str, str | None]]:
+        self.elements[element.start] = element
+        return self.attrs.setdefault(element.start, list(element.attrs))
+
+    def apply(self, page: str) -> str:
+        for start, attrs in self.attrs.items():
+            element = self.elements[start]
+            self.edits.replace(element.start, element.end, _tag(element, attrs))
+        return self.edits.apply(page)
+
+
+def _mark(form: _Form, invalid: list[_Control], message: str, changes: _Changes) -> None:
+    """The message at the field: the controls ``aria-invalid`` and described by it, the
+    first focused, the message after it, the ``<details>`` around the form open."""
     for index, control in enumerate(invalid):
-        attrs = changed.setdefault(control.element.start, list(control.element.attrs))
+        attrs = changes.of(control.element)
         described = " ".join(filter(None, [control.element.get("aria-describedby"),
                                            FIELD_MESSAGE_ID]))
         _set(attrs, "aria-invalid", "true")
         _set(attrs, "aria-describedby", described)
         if index == 0:
             _set(attrs, "autofocus", None)
-    message = html.escape(refusal.message)
     if invalid:
-        edits.insert(_note_position(invalid[0]),
-                     f'<p class="field-error" id="{FIELD_MESSAGE_ID}">{message}</p>')
+        changes.edits.insert(_note_position(invalid[0]), f'<p class="field-error" '
+                             f'id="{FIELD_MESSAGE_ID}">{html.escape(message)}</p>')
     for details in form.details:
-        attrs = changed.setdefault(details.start, list(details.attrs))
-        _set(attrs, "open", None)
-    elements = {e.start: e for e in [*scanner.autofocused, *form.details,
-                                     *(c.element for c in form.controls)]}
-    for start, attrs in changed.items():
-        element = elements[start]
-        edits.replace(element.start, element.end, _tag(element, attrs))
-    focus = "" if invalid else ' autofocus'
-    edits.insert(form.element.start,
-                 f'<div class="alert alert-error form-refusal" role="alert" id="{ALERT_ID}" '
-                 f'tabindex="-1"{focus}><strong>{html.escape(refusal.title)}.</strong> '
-                 f'<span class="refusal-message">{message}</span></div>\n')
-    return edits.apply(page)
+        _set(changes.of(details), "open", None)
+
+
+def refill(page: str, refusal: Refusal) -> str | None:
+    """``page`` with the refused form as it was sent and the message at it; None when the
+    page holds no form sent to ``refusal.action`` (the caller shows the message alone)."""
+    scanner = _scan(page)
+    form = _target(scanner.forms, refusal)
+    if form is None:
+        return None
+    changes = _Changes(scanner)
+    taken: dict[str, int] = {}
+    for control in form.controls:
+        if not control.name or control.kind in _TEXT_LIKE_SKIPPED or control.element.has("disabled"):
+            continue
+        sent = refusal.values.get(control.name, ())
+        if control.kind not in _CHECKED_TYPES and control.name not in refusal.values:
+            continue
+        count = _refill_control(control, sent, taken.get(control.name, 0),
+                                changes.of(control.element), changes.edits)
+        taken[control.name] = taken.get(control.name, 0) + count
+    invalid = _controls_named(form, refusal.field)
+    _mark(form, invalid, refusal.message, changes)
+    focus = "" if invalid else " autofocus"
+    changes.edits.insert(form.element.start, (
+        f'<div class="alert alert-error form-refusal" role="alert" id="{ALERT_ID}" '
+        f'tabindex="-1"{focus}><strong>{html.escape(refusal.title)}.</strong> '
+        f'<span class="refusal-message">{html.escape(refusal.message)}</span></div>\n'))
+    return changes.apply(page)
+
+
+def mark(page: str) -> str | None:
+    """A page that shows its own refusal (an alert with ``data-field``, the form already
+    holding what was typed) with that message also at the field, as ``static/app.js``
+    does when scripts run; None when the page names no field it has."""
+    scanner = _scan(page)
+    for alert in scanner.alerts:
+        later = scanner.forms[alert.forms_before:]
+        candidates = [alert.inside] if alert.inside else []
+        candidates += [f for f in later if f is not alert.inside] + scanner.forms
+        form = next((f for f in candidates if f and _controls_named(f, alert.field)), None)
+        if form is None:
+            continue
+        changes = _Changes(scanner)
+        _mark(form, _controls_named(form, alert.field), alert.text, changes)
+        _set(changes.of(alert.element), "data-marked", None)
+        return changes.apply(page)
+    return None

@@ -133,13 +133,27 @@ def form_inputs(request: Request, csrf_token: str) -> str:
 
 
 class Page(Template):
-    """A rendered template whose forms carry their page's address (``form_inputs``)."""
+    """A rendered template whose forms carry their page's address (``form_inputs``). A
+    whole page that answers a refused form with its own message (an alert naming the field)
+    also has the message at the field (``refusal.mark``), scripts or not."""
 
     def create_template_context(self, request: Request) -> dict[str, Any]:
         context = super().create_template_context(request)
         token = ScopeState.from_scope(request.scope).csrf_token
         context["csrf_input"] = form_inputs(request, token if isinstance(token, str) else "")
         return context
+
+    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> ASGIResponse:
+        response = super().to_asgi_response(app, request, **kwargs)
+        if request.method != "POST" or response.status_code not in REFILLED_STATUSES or \
+                not response.body.lstrip()[:15].lower().startswith(b"<!doctype"):
+            return response
+        marked = refusal.mark(response.body.decode(self.encoding))
+        if marked is not None:
+            response.body = marked.encode(self.encoding)
+            response.content_length = len(response.body)
+            response.headers["content-length"] = str(response.content_length)
+        return response
 
 
 def render(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from coordinator.refusal import FIELD_MESSAGE_ID, Refusal, refill
+from coordinator.refusal import FIELD_MESSAGE_ID, Refusal, mark, refill
 
 PAGE = """<!doctype html><html><head><title>Mødet</title></head><body>
 <input name="q" autofocus>
@@ -83,3 +83,22 @@ def test_what_was_sent_is_escaped():
 
 def test_a_page_without_the_form_gives_none():
     assert refill(PAGE, Refusal("/families/1/close", {}, "Nej")) is None
+
+
+OWN_REFUSAL = """<!doctype html><html><body><main>
+<div class="alert alert-error" role="alert" data-field="title"><strong>Ikke gemt.</strong>
+  <span class="refusal-message">»Mål« må <em>højst</em> være 300 tegn.</span></div>
+<form method="post" action="/a"><input name="title" value="kept"></form>
+<form method="post" action="/b"><input name="title" value="other"></form>
+</main></body></html>"""
+
+
+def test_a_page_with_its_own_refusal_gets_the_message_at_the_field():
+    page = mark(OWN_REFUSAL)
+    assert '<div class="alert alert-error" role="alert" data-field="title" data-marked>' in page
+    assert ('<input name="title" value="kept" aria-invalid="true" aria-describedby="'
+            f'{FIELD_MESSAGE_ID}" autofocus><p class="field-error" id="{FIELD_MESSAGE_ID}">'
+            '»Mål« må højst være 300 tegn.</p>') in page
+    assert '<input name="title" value="other">' in page
+    assert mark(page) is None  # marked once
+    assert mark(OWN_REFUSAL.replace('data-field="title"', 'data-field="nothing"')) is None
