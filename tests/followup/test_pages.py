@@ -438,7 +438,7 @@ async def test_two_social_workers_editing_at_once_get_a_409(client, other_client
     (_agenda_form("2030-03-05", [("", "UU", "uden emne")]), "Punkt 1: udfyld emnet"),
     (_agenda_form("2030-03-05", [("x" * 301, "", "")]), "højst være 300 tegn"),
     ({**_agenda_form("2030-03-05", []), "rows": "999"}, "Antal rækker"),
-    ({**_agenda_form("2030-03-05", [("P", "", "")]), "agenda_id": "7"}, "Version"),
+    ({**_agenda_form("2030-03-05", [("P", "", "")]), "agenda_id": "7"}, "Sidens udgave"),
 ])
 async def test_bad_agenda_input_is_a_danish_422_and_saves_nothing(client, form, message):
     await f.login(client, await f.user())
