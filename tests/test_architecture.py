@@ -30,6 +30,7 @@ PACKAGE = "coordinator"
 # Modules that take plain data and return plain data: no DB, no HTTP (DESIGN.md, Layout).
 PURE_MODULES = (
     "coordinator.agreements.cadence",
+    "coordinator.audit.wording",
     "coordinator.auth.policy",
     "coordinator.auth.roles",
     "coordinator.cache",

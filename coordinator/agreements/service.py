@@ -392,13 +392,13 @@ async def update_agreement(user: Principal, agreement_id: int, expected_version:
         except Conflict:
             theirs = json.loads(await _snapshot(agreement_id))
             raise Conflict("En anden har gemt aftalen, mens du redigerede. Dine ændringer er "
-                           "ikke gemt. Sammenlign, og gem igen ud fra den nyeste version.",
+                           "ikke gemt. Sammenlign, og gem igen ud fra den nyeste udgave.",
                            mine=_input_as_dict(data), theirs=theirs) from None
         version = changed["version"]
         await _write_parties(agreement_id, data.parties)
         await _keep_version(user, agreement_id, version)
         await audit.record(user, "update", ENTITY, agreement_id, None,
-                           f"{data.title} (version {version})", address)
+                           f"{data.title} (udgave {version})", address)
     return version
 
 
@@ -505,5 +505,5 @@ async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: s
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await meetings.add_participants(user, meeting, meeting["version"], new, address)
         await audit.record(user, "update", ENTITY, agreement_id, None,
-                           f"Evalueringsmøde planlagt (møde {meeting_id})", address)
+                           f"Evalueringsmøde planlagt: {meeting['title']}", address)
     return meeting_id

@@ -1463,7 +1463,7 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
                                         "category", "invite_via_worker")}
             await _insert_participant(new_meeting, values, [])
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
-                           f"Opfølgningsmøde foreslået (møde {new_id})", address)
+                           f"Opfølgningsmøde foreslået: {new_meeting['title']}", address)
     return new_id
 
 
