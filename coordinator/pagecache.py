@@ -20,7 +20,7 @@ from typing import Any
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
 
-from coordinator import clock
+from coordinator import clock, web
 from coordinator.cache import BoundedCache
 
 # Never in content: random per process, and not something a user could type into a form.
@@ -62,7 +62,7 @@ def render_for_cache(request: Request, template: str, context: Mapping[str, Any]
     try:
         page = engine.get_template(template).render(
             **context, request=request,
-            csrf_input=f'<input type="hidden" name="_csrf_token" value="{_TOKEN_PLACEHOLDER}" />')
+            csrf_input=web.form_inputs(request, _TOKEN_PLACEHOLDER))
     finally:
         state.csrf_token = real_token
     return page.encode()

@@ -7,13 +7,14 @@ message and a 4xx status; nothing becomes a traceback.
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, overload
-from urllib.parse import quote, urlencode, urlsplit
+from typing import Any, Literal, cast, overload
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -25,8 +26,21 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
+from litestar.response.base import ASGIResponse
+from litestar.types import (
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
+from coordinator import refusal
 from coordinator.auth.policy import Principal
 from coordinator.errors import Conflict, UserError
 from coordinator.settings import Settings
@@ -71,13 +85,91 @@ def is_boosted(request: Request) -> bool:
     return request.headers.get("hx-boosted") == "true"
 
 
+# Every form carries the address of the page it is on (with the CSRF token, so no template
+# repeats it): a refused form is shown again on that page (``RefusedForm``).
+PAGE_FIELD = "_page"
+# Query parameters that say "saved" once: a page shown again for a refusal drops them.
+FLASH_PARAMETERS = frozenset({"gemt"})
+MAX_PAGE_LENGTH = 2000
+
+
+def local_page(value: object) -> str | None:
+    """``value`` when it is a path with query of this site (never another host), else None."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_PAGE_LENGTH:
+        return None
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def _without_flash(path: str, query: str) -> str:
+    kept = [part for part in query.split("&")
+            if part and part.split("=", 1)[0] not in FLASH_PARAMETERS]
+    return path + ("?" + "&".join(kept) if kept else "")
+
+
+def page_of(request: Request) -> str | None:
+    """The page the forms of this response are on: the address of a page (without a
+    once-only "saved" flag); for a fragment htmx fetched, the page htmx shows; for the answer
+    to a form, the page that form was on."""
+    if request.method == "GET" and not (is_htmx(request) and not is_boosted(request)):
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        return local_page(_without_flash(raw.decode("latin-1"),
+                                         request.scope.get("query_string", b"").decode("latin-1")))
+    posted = ScopeState.from_scope(request.scope).form
+    if isinstance(posted, dict) and (page := local_page(posted.get(PAGE_FIELD))):
+        return page
+    current = urlsplit(request.headers.get("hx-current-url", ""))
+    if current.path and current.netloc == request.url.netloc:
+        return local_page(_without_flash(current.path, current.query))
+    return None
+
+
+def form_inputs(request: Request, csrf_token: str) -> str:
+    """The hidden inputs every form starts with: the CSRF token and the page's address."""
+    inputs = f'<input type="hidden" name="_csrf_token" value="{html.escape(csrf_token)}" />'
+    page = page_of(request)
+    if page:
+        inputs += f'<input type="hidden" name="{PAGE_FIELD}" value="{html.escape(page)}" />'
+    return inputs
+
+
+class Page(Template):
+    """A rendered template whose forms carry their page's address (``form_inputs``). A
+    whole page that answers a refused form with its own message (an alert naming the field)
+    also has the message at the field (``refusal.mark``), scripts or not."""
+
+    def create_template_context(self, request: Request) -> dict[str, Any]:
+        context = super().create_template_context(request)
+        token = ScopeState.from_scope(request.scope).csrf_token
+        context["csrf_input"] = form_inputs(request, token if isinstance(token, str) else "")
+        return context
+
+    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> ASGIResponse:
+        response = super().to_asgi_response(app, request, **kwargs)
+        if request.method != "POST" or response.status_code not in REFILLED_STATUSES or \
+                not response.body.lstrip()[:15].lower().startswith(b"<!doctype"):
+            return response
+        marked = refusal.mark(response.body.decode(self.encoding))
+        if marked is not None:
+            response.body = marked.encode(self.encoding)
+            response.content_length = len(response.body)
+            response.headers["content-length"] = str(response.content_length)
+        return response
+
+
 def render(
     template: str, context: Mapping[str, Any] | None = None, status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Template:
     """Render a Jinja template (a page, or a partial whose name starts with "_")."""
-    return Template(template_name=template, context=dict(context or {}), status_code=status,
-                    headers=dict(headers or {}))
+    return Page(template_name=template, context=dict(context or {}), status_code=status,
+                headers=dict(headers or {}))
 
 
 def page_or_fragment(
@@ -282,34 +374,49 @@ def input_datetime(value: datetime | None) -> str:
 # --- errors ------------------------------------------------------------------------------
 
 STATUS_MESSAGES = {
-    400: ("Forkert forespørgsel", "Forespørgslen kunne ikke forstås."),
+    400: ("Forespørgslen kunne ikke forstås", "Det sendte kunne ikke læses. Intet er ændret."),
     401: ("Log ind", "Du skal logge ind for at se siden."),
     403: ("Ingen adgang", "Handlingen blev afvist. Genindlæs siden, og prøv igen."),
     404: ("Siden findes ikke", "Siden findes ikke, eller du har ikke adgang til den."),
-    405: ("Ikke tilladt", "Den handling kan ikke bruges her."),
-    409: ("Konflikt", "En anden har ændret det samme imens."),
-    413: ("For stor", "Det sendte er for stort."),
-    422: ("Kontrollér det indtastede", "Noget af det indtastede er ikke gyldigt."),
+    405: ("Det kan ikke gøres her", "Den handling kan ikke bruges her."),
+    409: ("Det kunne ikke gemmes", "En anden har ændret det samme imens."),
+    410: ("Linket virker ikke længere", "Linket er brugt eller udløbet."),
+    413: ("For stort", "Det sendte er for stort."),
+    422: ("Det indtastede kunne ikke gemmes", "Noget af det indtastede er ikke gyldigt."),
     429: ("For mange forsøg", "Der er kommet for mange forespørgsler. Vent lidt, og prøv igen."),
     500: ("Der skete en fejl", "Der skete en uventet fejl. Intet er gemt halvt. Prøv igen, "
                                "eller kontakt support med tidspunktet."),
 }
+# Refusals a form is shown again for, on its own page; the others (not found, no access, a
+# link that is gone) are a page of their own.
+REFILLED_STATUSES = frozenset({400, 409, 413, 422})
+
+
+def _status_words(status: int) -> tuple[str, str]:
+    return STATUS_MESSAGES.get(status, STATUS_MESSAGES[400] if status < 500 else STATUS_MESSAGES[500])
+
+
+def _accepts_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/healthz")):
+        return False
+    return "text/html" in request.headers.get("accept", "") or is_htmx(request) or \
+        request.method != "GET" or not request.headers.get("accept")
 
 
 def error_response(request: Request, status: int, message: str | None = None,
                    field: str | None = None) -> Response:
     """A Danish error page (or fragment for htmx) without any internals; ``field`` names
     the form field the message is about (the page shows it at that field)."""
-    title, default = STATUS_MESSAGES.get(status, STATUS_MESSAGES[400] if status < 500 else STATUS_MESSAGES[500])
+    title, default = _status_words(status)
     body_message = message or default
-    accepts_html = "text/html" in request.headers.get("accept", "") or is_htmx(request) or \
-        request.method != "GET" or not request.headers.get("accept")
-    if request.url.path.startswith(("/api/", "/healthz")) or not accepts_html:
+    if not _accepts_html(request):
         return Response(content={"status": status, "fejl": body_message}, status_code=status)
     template = "_error.html" if is_htmx(request) else "error.html"
     headers = {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"} if is_htmx(request) else {}
     # A refused form: offer the way back to the form's page (what was saved stays saved).
-    back = local_referer(request) if request.method != "GET" and status < 500 else "/"
+    back = "/"
+    if request.method != "GET" and status < 500:
+        back = page_of(request) or local_referer(request)
     return render(template, {"status": status, "title": title, "message": body_message,
                              "back": back, "field": field or ""}, status=status, headers=headers)
 
@@ -317,7 +424,116 @@ def error_response(request: Request, status: int, message: str | None = None,
 def handle_user_error(request: Request, exc: UserError) -> Response:
     if isinstance(exc, Conflict):
         return conflict_response(request, exc)
-    return error_response(request, exc.status, exc.message, exc.field)
+    fallback = error_response(request, exc.status, exc.message, exc.field)
+    if (request.method == "POST" and not is_htmx(request) and _accepts_html(request)
+            and exc.status in REFILLED_STATUSES):
+        return RefusedForm(request, exc, fallback)
+    return fallback
+
+
+_SUBREQUEST_DROPPED = frozenset({b"content-type", b"content-length", b"accept", b"x-csrftoken",
+                                 b"transfer-encoding", b"expect"})
+
+
+def _sent_values(form: Mapping[str, Any]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for name, value in form.items():
+        items = value if isinstance(value, list) else [value]
+        values[name] = [item for item in items if isinstance(item, str)]
+    return values
+
+
+class RefusedForm(Response):
+    """A refused form sent without JavaScript: its own page read again (as this user, with
+    every access check and audit record a view has), the form as it was sent and the
+    message at the field (``refusal.refill``), with the refusal's status. When the page
+    cannot be read again or no longer holds the form, the plain error page (``fallback``)."""
+
+    def __init__(self, request: Request, exc: UserError, fallback: Response) -> None:
+        super().__init__(content=b"", status_code=exc.status)
+        self.refused_request = request
+        self.exc = exc
+        self.fallback = fallback
+
+    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> ASGIResponse:
+        return _RefusedFormASGI(self, kwargs)
+
+
+class _RefusedFormASGI(ASGIResponse):
+    """Reads the form's page and answers with it refilled (see ``RefusedForm``)."""
+
+    def __init__(self, refused: RefusedForm, options: Mapping[str, Any]) -> None:
+        # Nothing of ASGIResponse's own state is used: ``__call__`` answers by itself.
+        self.refused = refused
+        self.options = dict(options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = self.refused
+        request = refused.refused_request
+        try:
+            form = await request.form()
+            sent = {key: form.getall(key) for key in form.keys()}
+        except Exception:  # an unreadable body: nothing to put back
+            sent = {}
+        page = local_page((sent.get(PAGE_FIELD) or [None])[0]) or page_of(request)
+        answer = await _page_again(scope, page) if page else None
+        if answer is not None:
+            headers, body = answer
+            filled = refusal.refill(body, refusal.Refusal(
+                action=request.url.path, values=_sent_values(sent), message=refused.exc.message,
+                field=refused.exc.field, title=_status_words(refused.exc.status)[0]))
+            if filled is not None:
+                start: HTTPResponseStartEvent = {
+                    "type": "http.response.start", "status": refused.exc.status,
+                    "headers": [*headers, (b"cache-control", b"no-store")]}
+                body_event: HTTPResponseBodyEvent = {"type": "http.response.body",
+                                                     "body": filled.encode(), "more_body": False}
+                await send(start)
+                await send(body_event)
+                return
+        await refused.fallback.to_asgi_response(app=None, request=request, **self.options)(
+            scope, receive, send)
+
+
+async def _page_again(scope: Scope, page: str) -> tuple[list[tuple[bytes, bytes]], str] | None:
+    """The page at ``page`` read as a plain GET by the same browser (its cookies), or None
+    unless that is a whole HTML page answered 200."""
+    parts = urlsplit(page)
+    headers = [(name, value) for name, value in scope["headers"]
+               if name.lower() not in _SUBREQUEST_DROPPED and not name.lower().startswith(b"hx-")]
+    sub_scope: dict[str, Any] = {
+        "type": "http", "asgi": scope.get("asgi", {"version": "3.0"}),
+        "http_version": scope.get("http_version", "1.1"), "method": "GET",
+        "scheme": scope.get("scheme", "http"), "server": scope.get("server"),
+        "client": scope.get("client"), "root_path": scope.get("root_path", ""),
+        "path": unquote(parts.path), "raw_path": parts.path.encode("latin-1", "replace"),
+        "query_string": parts.query.encode("latin-1", "replace"),
+        "headers": [*headers, (b"accept", b"text/html")], "state": {},
+    }
+    status = 0
+    answer_headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> HTTPRequestEvent:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def collect(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            answer_headers.extend(message.get("headers") or [])
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await scope["app"](cast(HTTPScope, sub_scope), receive, collect)
+    kept = [(name, value) for name, value in answer_headers
+            if name.lower() in (b"content-type", b"set-cookie")]
+    content_type = dict((name.lower(), value) for name, value in answer_headers).get(b"content-type", b"")
+    body = b"".join(chunks).decode("utf-8", "replace")
+    if status != 200 or not content_type.startswith(b"text/html") or \
+            not body.lstrip()[:15].lower().startswith("<!doctype"):
+        return None
+    return kept, body
 
 
 def handle_password_change_required(request: Request, _: Exception) -> Response:

@@ -35,6 +35,7 @@ PACKAGE = "coordinator"
 # Modules that take plain data and return plain data: no DB, no HTTP (DESIGN.md, Layout).
 PURE_MODULES = (
     "coordinator.agreements.cadence",
+    "coordinator.audit.wording",
     "coordinator.auth.passwords",
     "coordinator.auth.policy",
     "coordinator.auth.roles",
@@ -60,6 +61,7 @@ PURE_MODULES = (
     "coordinator.method.goals",
     "coordinator.method.sos",
     "coordinator.navigation",
+    "coordinator.refusal",
     "coordinator.network.directory",
     "coordinator.network.ecomap",
     "coordinator.network.graph",

@@ -23,9 +23,10 @@ MAX_RHYTHM_MONTHS = 60
 class CadenceError(ValueError):
     """Bad agreement data; ``message_da`` is the plain Danish message for the user."""
 
-    def __init__(self, message_da: str) -> None:
+    def __init__(self, message_da: str, field: str | None = None) -> None:
         super().__init__(message_da)
         self.message_da = message_da
+        self.field = field
 
 
 class StoredStatus(StrEnum):
@@ -115,26 +116,27 @@ def validate_period(start: date, end: date) -> None:
     """Refuse an agreement whose end date is before its start date."""
     if end < start:
         raise CadenceError("Slutdatoen ligger før startdatoen. Aftalens periode skal slutte "
-                           "samme dag eller efter den starter.")
+                           "samme dag eller efter den starter.", "period_end")
 
 
 def validate_rhythm(months: int) -> None:
     """Refuse an evaluation rhythm of zero, a negative one or an absurdly long one."""
     if months <= 0:
         raise CadenceError("Evalueringsrytmen skal være mindst 1 måned (fx 3 for hvert "
-                           "kvartal eller 12 for hvert år).")
+                           "kvartal eller 12 for hvert år).", "evaluation_months")
     if months > MAX_RHYTHM_MONTHS:
-        raise CadenceError(f"Evalueringsrytmen må højst være {MAX_RHYTHM_MONTHS} måneder.")
+        raise CadenceError(f"Evalueringsrytmen må højst være {MAX_RHYTHM_MONTHS} måneder.",
+                           "evaluation_months")
 
 
 def validate_evaluation(start: date, held_on: date, today: date) -> None:
     """Refuse an evaluation dated before the agreement starts or in the future."""
     if held_on < start:
         raise CadenceError("Evalueringen er dateret før aftalen træder i kraft "
-                           f"({_da_date(start)}). Ret datoen.")
+                           f"({_da_date(start)}). Ret datoen.", "held_on")
     if held_on > today:
         raise CadenceError("En evaluering kan ikke registreres med en dato i fremtiden. "
-                           "Registrér den, når den er holdt.")
+                           "Registrér den, når den er holdt.", "held_on")
 
 
 def validate(cadence: Cadence) -> None:
@@ -144,7 +146,7 @@ def validate(cadence: Cadence) -> None:
     for held_on in cadence.evaluations:
         if held_on < cadence.start:
             raise CadenceError("En evaluering er dateret før aftalen træder i kraft "
-                               f"({_da_date(cadence.start)}).")
+                               f"({_da_date(cadence.start)}).", "period_start")
 
 
 def add_months(day: date, months: int) -> date:
@@ -214,7 +216,7 @@ def due_items(cadence: Cadence, today: date, within_days: int, key: object = Non
     horizon, whichever is wider, until the end date has passed (then it is expired, not due).
     """
     if within_days < 0:
-        raise CadenceError("Antal dage skal være 0 eller flere.")
+        raise CadenceError("Antal dage skal være 0 eller flere.", "days")
     if cadence.stored_status is not StoredStatus.ACTIVE:
         return []
     horizon = today + timedelta(days=within_days)

@@ -69,7 +69,7 @@ def _party(form: Mapping[str, Any], index: int) -> PartyInput | None:
             raise web.UserError(f"Vælg organisationen for part {number}.",
                                 field=prefix + "organisation")
         return None
-    return PartyInput(organisation_id=organisation, **details)
+    return PartyInput(organisation_id=organisation, row=index, **details)
 
 
 def parse_agreement(form: Mapping[str, Any]) -> AgreementInput:
@@ -261,7 +261,7 @@ class AgreementController(Controller):
         form = await web.form_of(request)
         action = f"/agreements/{agreement_id}/edit"
         try:
-            version = web.integer(form, "version", "Version", minimum=1)
+            version = web.integer(form, "version", "Sidens udgave", minimum=1)
             await service.update_agreement(web.user_of(request), agreement_id, version,
                                            parse_agreement(form), web.client_address(request))
         except web.Conflict as exc:
@@ -310,7 +310,7 @@ class AgreementController(Controller):
         """Archive an agreement; it stays readable with its evaluations and versions."""
         await _exists_or_404(agreement_id)
         form = await web.form_of(request)
-        version = web.integer(form, "version", "Version", minimum=1)
+        version = web.integer(form, "version", "Sidens udgave", minimum=1)
         await self._or_404(service.archive_agreement(
             web.user_of(request), agreement_id, version, web.client_address(request)))
         return web.see_other(request, f"/agreements/{agreement_id}")

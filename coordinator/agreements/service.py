@@ -43,6 +43,11 @@ class PartyInput:
     contact_email: str = ""
     contact_phone: str = ""
     obligations: str = ""
+    row: int | None = None  # the form's row (``party-{row}-…``), for a refusal at its field
+
+    def field(self, name: str) -> str | None:
+        """The form field of this party's ``name`` (None when not from the form)."""
+        return None if self.row is None else f"party-{self.row}-{name}"
 
 
 @dataclass(frozen=True)
@@ -281,17 +286,21 @@ async def _validate(data: AgreementInput, evaluation_dates: list[date]) -> None:
         cadence.validate(Cadence(data.period_start, data.period_end, data.evaluation_months,
                                  tuple(evaluation_dates)))
     except CadenceError as exc:
-        raise UserError(exc.message_da) from None
+        raise UserError(exc.message_da, field=exc.field) from None
     if data.status not in cadence.STORED_STATUS_LABELS:
-        raise UserError("Ugyldig status.")
+        raise UserError("Ugyldig status.", field="status")
     wanted = {data.partner_id} | {p.organisation_id for p in data.parties}
     found = await _organisation_names(wanted)
     if set(found) != wanted:
-        raise UserError("En valgt organisation findes ikke i organisationsoversigten.")
+        unknown = next((p.field("organisation") for p in data.parties
+                        if p.organisation_id not in found), None)
+        raise UserError("En valgt organisation findes ikke i organisationsoversigten.",
+                        field="partner" if data.partner_id not in found else unknown)
     seen: set[int] = set()
     for party in data.parties:
         if party.organisation_id in seen:
-            raise UserError(f"»{found[party.organisation_id]}« står som part flere gange.")
+            raise UserError(f"»{found[party.organisation_id]}« står som part flere gange.",
+                            field=party.field("organisation"))
         seen.add(party.organisation_id)
 
 
@@ -382,13 +391,13 @@ async def update_agreement(user: Principal, agreement_id: int, expected_version:
         except Conflict:
             theirs = json.loads(await _snapshot(agreement_id))
             raise Conflict("En anden har gemt aftalen, mens du redigerede. Dine ændringer er "
-                           "ikke gemt. Sammenlign, og gem igen ud fra den nyeste version.",
+                           "ikke gemt. Sammenlign, og gem igen ud fra den nyeste udgave.",
                            mine=_input_as_dict(data), theirs=theirs) from None
         version = changed["version"]
         await _write_parties(agreement_id, data.parties)
         await _keep_version(user, agreement_id, version)
         await audit.record(user, "update", ENTITY, agreement_id, None,
-                           f"{data.title} (version {version})", address)
+                           f"{data.title} (udgave {version})", address)
     return version
 
 
@@ -495,5 +504,5 @@ async def plan_evaluation_meeting(user: Principal, agreement_id: int, address: s
             raise AssertionError(f"Meeting {meeting_id} not found after creation")
         await meetings.add_participants(user, meeting, meeting["version"], new, address)
         await audit.record(user, "update", ENTITY, agreement_id, None,
-                           f"Evalueringsmøde planlagt (møde {meeting_id})", address)
+                           f"Evalueringsmøde planlagt: {meeting['title']}", address)
     return meeting_id

@@ -19,7 +19,10 @@ class AuditController(Controller):
     async def list_page(self, request: Request) -> Response:
         params = request.query_params
         try:
-            family_id = web.integer(params, "family", "Familie-id", required=False, minimum=1)
+            family_id = web.integer(params, "family", "Familie", required=False, minimum=1)
+            reference = web.text(params, "sag", "Sagsnummer", max_length=32)
+            if reference:  # a case number nobody has shows no events
+                family_id = await service.family_by_reference(reference) or 0
             page = web.integer(params, "page", "Side", required=False, minimum=1, maximum=100000)
             flt = service.AuditFilter(
                 username=web.text(params, "username", "Bruger", max_length=64),
@@ -33,9 +36,10 @@ class AuditController(Controller):
         except web.UserError as exc:
             return web.render("audit/list.html", {
                 "events": [], "has_next": False, "flt": None, "error": exc.message,
+                "field": exc.field,
                 "actions": service.ACTION_LABELS, "query": dict(params)}, status=422)
         events, has_next = await service.search(flt)
-        events = service.project_for(web.user_of(request), events)
+        events = await service.view_for(web.user_of(request), events)
         return web.page_or_fragment(request, "audit/list.html", "audit/_events.html", {
             "events": events, "has_next": has_next, "flt": flt, "error": None,
             "actions": service.ACTION_LABELS, "query": dict(params)})

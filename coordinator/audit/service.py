@@ -10,12 +10,19 @@ from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from coordinator import clock, db
+from coordinator.agreements.tables import Agreement
+from coordinator.audit import wording
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
+from coordinator.auth.tables import User
+from coordinator.families.tables import Family
+from coordinator.meetings.tables import Meeting, Room
+from coordinator.network.tables import Organisation, Person
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 PAGE_SIZE = 50
@@ -245,8 +252,60 @@ CASE_CONTENT_HIDDEN = "(sagsindhold – vises kun for ledere)"
 def project_for(reader: Principal, events: list[dict]) -> list[dict]:
     """The audit log as ``reader`` may see it: leaders read every summary; an admin, who
     investigates misuse but never reads case content, sees who did what when and on which
-    family id, without the summary of any event about a family (names, places, meetings)."""
+    case, without the summary of any event about a family (names, places, meetings)."""
     if reader.role is not Role.ADMIN:
         return events
     return [{**e, "summary": CASE_CONTENT_HIDDEN} if e.get("family_id") is not None else e
             for e in events]
+
+
+# The things an event can be named by, per stored entity: the table and its name column.
+NAMED: dict[str, tuple[Any, Any]] = {
+    "møde": (Meeting, Meeting.title), "netværksperson": (Person, Person.name),
+    "bruger": (User, User.full_name), "samarbejdsaftale": (Agreement, Agreement.title),
+    "lokale": (Room, Room.name), "organisation": (Organisation, Organisation.name)}
+
+
+async def _names(events: list[dict], entities: set[str]) -> dict[tuple[str, int], str]:
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        if e["entity"] in entities and str(e["entity_id"]).isdigit():
+            wanted.setdefault(e["entity"], set()).add(int(e["entity_id"]))
+    names: dict[tuple[str, int], str] = {}
+    for entity, ids in wanted.items():
+        table, column = NAMED[entity]
+        for row in await table.select(table.id, column.as_alias("name")).where(
+                table.id.is_in(sorted(ids))):
+            names[(entity, row["id"])] = row["name"]
+    return names
+
+
+async def view_for(reader: Principal, events: list[dict]) -> list[dict]:
+    """The audit page's rows as ``reader`` may see them, in plain Danish (``wording``): when,
+    who, what happened to what (by its name, not its id), the case and the details. A leader
+    sees the names and the summaries; an admin, who never reads case content, sees neither
+    for an event about a family – only the case's number (sagsnummer) – but the names of
+    accounts, rooms, organisations and agreements."""
+    admin = reader.role is Role.ADMIN
+    events = project_for(reader, events)
+    families = {row["id"]: row for row in await Family.select(
+        Family.id, Family.name, Family.reference).where(Family.id.is_in(
+            sorted({e["family_id"] for e in events if e["family_id"] is not None}) or [-1]))}
+    names = await _names([e for e in events if not (admin and e["family_id"] is not None)],
+                         set(NAMED))
+    rows = []
+    for e in events:
+        family = families.get(e["family_id"]) if e["family_id"] is not None else None
+        name = names.get((e["entity"], int(e["entity_id"]))) if str(e["entity_id"]).isdigit() \
+            else None
+        case = "" if family is None else (family["reference"] if admin else family["name"])
+        rows.append({"at": e["at"], "who": wording.actor(e["username"]),
+                     "what": wording.sentence(e["entity"], e["action"], name or ""),
+                     "case": case, "details": e["summary"]})
+    return rows
+
+
+async def family_by_reference(reference: str) -> int | None:
+    """The family with this case number (sagsnummer), for the audit page's filter."""
+    row = await Family.select(Family.id).where(Family.reference == reference.strip()).first()
+    return row["id"] if row else None

@@ -98,6 +98,7 @@ class UserAdminController(Controller):
             message = exc.message if isinstance(exc, web.UserError) else str(exc)
             return web.render("auth/users.html", {
                 "users": await service.list_users(), "roles": ROLE_LABELS, "error": message,
+                "field": exc.field if isinstance(exc, (web.UserError, service.InvalidAccount)) else None,
                 "form": {k: v for k, v in form.items() if k != "password"}}, status=422)
         await audit.record(web.user_of(request), "create", "bruger", user_id, None,
                            form.get("username", ""), web.client_address(request))

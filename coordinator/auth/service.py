@@ -161,21 +161,31 @@ async def logout(token: str | None) -> None:
         await Session.delete().where(Session.token_hash == token_hash(token))
 
 
+class InvalidAccount(ValueError):
+    """A new account's data refused: the Danish message and the form field it is about."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 async def create_user(
     username: str, full_name: str, role: str, password: str, email: str = "",
     phone: str = "", unit: str = "",
 ) -> int:
-    """Create an account; ValueError with a Danish message on bad input or a taken name."""
+    """Create an account; ValueError (``InvalidAccount`` naming the field) with a Danish
+    message on bad input or a taken name."""
     username = username.strip().lower()
     if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").isalnum():
-        raise ValueError("Brugernavnet må kun indeholde bogstaver, tal, punktum og bindestreg.")
+        raise InvalidAccount("Brugernavnet må kun indeholde bogstaver, tal, punktum og bindestreg.",
+                             "username")
     if not full_name.strip():
-        raise ValueError("Skriv brugerens fulde navn.")
+        raise InvalidAccount("Skriv brugerens fulde navn.", "full_name")
     if len(password) < 4:
-        raise ValueError("Adgangskoden skal være mindst 4 tegn.")
+        raise InvalidAccount("Adgangskoden skal være mindst 4 tegn.", "password")
     parsed = parse_role(role)
     if await User.exists().where(User.username == username):
-        raise ValueError(f"Brugernavnet {username} er allerede i brug.")
+        raise InvalidAccount(f"Brugernavnet {username} er allerede i brug.", "username")
     rows = await User.insert(
         User(
             username=username, full_name=full_name.strip(), role=parsed.value,

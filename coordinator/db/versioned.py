@@ -35,8 +35,8 @@ DEFAULT_MESSAGE = ("Det er ændret af en anden, siden du åbnede det. Intet af d
                    "indtastede, er gemt. Sammenlign de to udgaver, og prøv igen.")
 
 MISSING_VERSION_MESSAGE = (
-    "Formularen kom uden udgavenummeret fra den side, du udfyldte, så det kan ikke afgøres, "
-    "om en anden har ændret det imens. Intet er gemt. Det, du indtastede, står nedenfor ved "
+    "Formularen kom uden at sige, hvilken udgave af siden du udfyldte, så det kan ikke "
+    "afgøres, om en anden har ændret det imens. Intet er gemt. Det, du indtastede, står nedenfor ved "
     "siden af det gemte: åbn siden igen, og indtast dine ændringer dér.")
 
 

@@ -201,7 +201,7 @@ class FollowupController(Controller):
         user = web.user_of(request)
         try:
             agenda_id = web.integer(form, "agenda_id", "Dagsorden", required=False, minimum=1)
-            version = web.integer(form, "version", "Version", required=agenda_id is not None,
+            version = web.integer(form, "version", "Sidens udgave", required=agenda_id is not None,
                                   minimum=1)
             occurs_on = web.a_date(form, "occurs_on", "Mødedato")
             if not web.EARLIEST <= occurs_on <= web.LATEST:
@@ -212,8 +212,8 @@ class FollowupController(Controller):
         except web.Conflict as exc:
             return await _cooperation_page(request, conflict=exc, status=409)
         except web.UserError as exc:
-            return await _cooperation_page(request, error=exc.message, form=form,
-                                           status=exc.status)
+            return await _cooperation_page(request, error=exc.message, field=exc.field,
+                                           form=form, status=exc.status)
         return web.see_other(request, "/followup/samarbejdsmoede?gemt=1")
 
 
@@ -238,7 +238,7 @@ def _share_text(share) -> str:
 
 
 async def _cooperation_page(request: Request, *, error: str | None = None,
-                            form: Mapping[str, Any] | None = None,
+                            field: str | None = None, form: Mapping[str, Any] | None = None,
                             conflict: web.Conflict | None = None, status: int = 200) -> Response:
     user = web.user_of(request)
     state = await service.cooperation_meeting(clock.today())
@@ -256,7 +256,7 @@ async def _cooperation_page(request: Request, *, error: str | None = None,
         rows = _item_rows(current["items"] if current else [])
         occurs_value = (current["occurs_on"] if current else state["proposed_on"]).isoformat()
     return web.render("followup/samarbejdsmoede.html", {
-        **state, "rows": rows, "occurs_value": occurs_value, "error": error,
+        **state, "rows": rows, "occurs_value": occurs_value, "error": error, "field": field,
         "conflict": web.conflict_view(conflict) if conflict else None, "saved": request.query_params.get("gemt") == "1",
         "may_edit": user.role in roles.COOPERATION_EDITORS,
         "participants": agenda.COOPERATION_PARTICIPANTS,

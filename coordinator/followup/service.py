@@ -603,7 +603,7 @@ async def save_cooperation_agenda(user: Principal, agenda_id: int | None, versio
         raise web.UserError("Mødedatoen ligger i fortiden. Vælg dagsordenen for det næste møde.",
                             field="occurs_on")
     if len(items) > MAX_AGENDA_ITEMS:
-        raise web.UserError(f"Dagsordenen må højst have {MAX_AGENDA_ITEMS} punkter.")
+        raise web.UserError(f"Dagsordenen må højst have {MAX_AGENDA_ITEMS} punkter.", field="rows")
     mine = {"occurs_on": agenda.da_date(occurs_on), "items": _as_text(items)}
     async with db.transaction():
         if agenda_id is None:

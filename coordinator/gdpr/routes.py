@@ -35,8 +35,8 @@ class GdprController(Controller):
     async def export_page(self, request: Request, family_id: FromPath[int],
                           person_id: FromPath[int]) -> Response:
         data = await self._export(request, family_id, person_id)
-        return web.render("gdpr/export.html", {"data": data, "family_id": family_id,
-                                               "person_id": person_id})
+        return web.render("gdpr/export.html", {"view": service.page_view(data),
+                                               "family_id": family_id, "person_id": person_id})
 
     @get("/people/{person_id:int}/export.json", name="gdpr-export-json")
     async def export_json(self, request: Request, family_id: FromPath[int],
@@ -59,10 +59,10 @@ class GdprController(Controller):
         family = await self._closable(request, family_id)
         form = await web.form_of(request)
         if not web.checkbox(form, "confirm"):
-            raise web.UserError("Bekræft, at sagen skal lukkes. Intet er ændret.")
+            raise web.UserError("Bekræft, at sagen skal lukkes. Intet er ændret.", field="confirm")
         reason = web.choice(form, "reason", "Hvorfor lukkes sagen?", service.CLOSE_REASONS,
                             required=False)
-        version = web.integer(form, "version", "Version", required=False, minimum=0)
+        version = web.integer(form, "version", "Sidens udgave", required=False, minimum=0)
         await service.close_family(web.user_of(request), family, version,
                                    clock.today(), reason, web.client_address(request))
         return web.see_other(request, f"/families/{family_id}")

@@ -31,17 +31,17 @@ from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
 from coordinator.invites.replies import OUTCOME_LABELS
-from coordinator.invites.service import load_meetings
+from coordinator.invites.service import DELIVERY_LABELS, load_meetings
 from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings import kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
-from coordinator.meetings.participants import safety_person
+from coordinator.meetings.participants import RSVP_LABELS, safety_person
 from coordinator.method import goals as goal_rules
 from coordinator.method import service as method
 from coordinator.method import sos
 from coordinator.method import tables as mth
 from coordinator.network import tables as net
-from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, PersonRole
+from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, SECTOR_LABELS, PersonRole, Sector
 from coordinator.trappe import rules as trappe_rules
 from coordinator.trappe.tables import TrappeAssessment
 
@@ -387,6 +387,102 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
         await audit.record(user, "export", "indsigt", person_id, family_id,
                            f"Indsigtsudtræk for {subject['name']}", address)
     return export
+
+
+# The person's facts on the page, in the page's words and order (the id stays in the file).
+PERSON_LABELS = {
+    "navn": "Navn", "rolle": "Rolle", "barn": "Barn", "fødselsår": "Fødselsår",
+    "fagperson": "Fagperson", "sektor": "Sektor", "organisation": "Organisation",
+    "stilling": "Stilling", "telefon": "Telefon", "email": "E-mail", "adresse": "Adresse",
+    "beskyttet_adresse": "Beskyttet adresse", "har_udøvet_vold": "Har udøvet vold",
+    "kontakt_kun_via_socialrådgiver": "Kontakt kun via socialrådgiveren", "noter": "Noter",
+    "oprettet": "Oprettet", "ændret": "Sidst ændret",
+}
+PERSON_TIMES = frozenset({"oprettet", "ændret"})
+
+
+def _shown(value: Any) -> str:
+    """A value as the page shows it: yes/no in Danish, a dash for nothing."""
+    if value is True:
+        return "Ja"
+    if value is False:
+        return "Nej"
+    return "–" if value is None or value == "" else str(value)
+
+
+def _when(value: Any) -> str:
+    """An ISO date or time from the export as the pages say it ("3. marts 2026",
+    "tirsdag 3. marts 2026 kl. 09.00"); anything else as it is."""
+    if not isinstance(value, str) or not value:
+        return _shown(value)
+    try:
+        if len(value) == 10:
+            return web.fmt_date(date.fromisoformat(value))
+        return web.fmt_datetime(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def _span(start: Any, end: Any) -> str:
+    """A part's time: the start in full, the end as a time on the same day."""
+    if not start:
+        return "intet tidspunkt"
+    try:
+        first, last = datetime.fromisoformat(start), datetime.fromisoformat(end) if end else None
+    except (TypeError, ValueError):
+        return f"{start} – {end}" if end else str(start)
+    if last is None:
+        return web.fmt_datetime(first)
+    same_day = first.astimezone(web.COPENHAGEN).date() == last.astimezone(web.COPENHAGEN).date()
+    return f"{web.fmt_datetime(first)} – {web.fmt_time(last) if same_day else web.fmt_datetime(last)}"
+
+
+def page_view(export: Mapping[str, Any]) -> dict[str, Any]:
+    """The export (already redacted for the person) as the insight page shows it: Danish
+    labels and dates, meetings named by their title, no internal keys, ids or codes. It
+    only re-words what ``export_person`` gave; it adds nothing (the JSON file keeps the raw
+    values)."""
+    person = export["person"]
+    facts = []
+    for key, label in PERSON_LABELS.items():
+        value = person.get(key)
+        if key == "sektor" and value in Sector._value2member_map_:
+            value = SECTOR_LABELS[Sector(value)]
+        facts.append((label, _when(value) if key in PERSON_TIMES else _shown(value)))
+    titles = {m["møde_id"]: m["titel"] for m in export["møder"]}
+
+    def meeting_name(meeting_id: Any) -> str:
+        return f"»{titles[meeting_id]}«" if meeting_id in titles else "et møde"
+
+    meetings = [{
+        "titel": m["titel"], "mødetype": m["mødetype"], "status": m["status"],
+        "fjernet": bool(m["fjernet"]), "sted": m["sted"],
+        "dele": [(d["del"], _span(d["start"], d["slut"])) for d in m["dele"]],
+        "svar": RSVP_LABELS.get(m["svar"], m["svar"]), "svar_kommentar": m["svar_kommentar"],
+    } for m in export["møder"]]
+    method_part = export["metode"]
+    sos_part = method_part["signs_of_safety"]
+    fgc = [{**c, "formøde": {**c["formøde"], "dato": _when(c["formøde"]["dato"])
+                             if c["formøde"]["dato"] else ""},
+            "godkendelser": [{**a, "godkendt": _when(a["godkendt"])} for a in c["godkendelser"]]}
+           if "plan" in c else c for c in method_part["familierådslagning"]]
+    return {
+        "navn": person["navn"], "facts": facts,
+        "relationer": export["relationer"], "holdes_adskilt": export["holdes_adskilt"],
+        "møder": meetings,
+        "trappe": [{**a, "dato": _when(a["dato"])} for a in method_part["randers_trappen"]],
+        "kortlægninger": [{**m, "møde": meeting_name(m["møde_id"])}
+                          for m in sos_part["kortlægninger"]],
+        "skala": [{**m, "møde": meeting_name(m["møde_id"])}
+                  for m in sos_part["mine_svar_på_skalaen"]],
+        "handleplan": method_part["handleplan"], "familierådslagning": fgc,
+        "tilfredshed": method_part["tilfredshed"],
+        "mails": [{"oprettet": _when(m["oprettet"]), "slags": m["slags"],
+                   "modtager": m["modtager"], "status": DELIVERY_LABELS.get(m["status"], m["status"]),
+                   "sendt": _when(m["sendt"]) if m["sendt"] else "–"} for m in export["mails"]],
+        "historik": [{**h, "tidspunkt": _when(h["tidspunkt"])} for h in export["historik"]],
+        "logposter": [{**e, "tidspunkt": _when(e["tidspunkt"])} for e in export["logposter"]],
+    }
 
 
 # --------------------------------------------------------------------- closing a case

@@ -63,7 +63,7 @@ async def create_token(user: Principal, kind: str, target_id: int, label: str,
                        address: str = "") -> str:
     """Create a feed token and return the secret (shown once; only its hash is stored)."""
     if kind not in kinds_for(user):
-        raise web.UserError("Vælg en gyldig type kalender.", 403 if kind in KINDS else 422)
+        raise web.UserError("Vælg en gyldig type kalender.", 403 if kind in KINDS else 422, field="kind")
     if kind == "user" and target_id != user.id:
         raise web.UserError("Du kan kun oprette din egen kalender. En kollega opretter selv sin.", 403)
     await _check_target(kind, target_id)
@@ -84,12 +84,16 @@ def kinds_for(user: Principal) -> dict[str, str]:
     return {k: v for k, v in KINDS.items() if k != "partner_organisation" or user.role is Role.LEDER}
 
 
+# The form field that chooses what a feed of each kind shows.
+TARGET_FIELDS = {"partner_organisation": "organisation", "user": "user", "series": "series"}
+
+
 async def _check_target(kind: str, target_id: int) -> None:
     tables: dict[str, type[Organisation] | type[User] | type[MeetingSeries]] = {
         "partner_organisation": Organisation, "user": User, "series": MeetingSeries}
     table = tables[kind]
     if not await table.exists().where(table.id == target_id):
-        raise web.UserError("Det valgte findes ikke.")
+        raise web.UserError("Det valgte findes ikke.", field=TARGET_FIELDS[kind])
     if kind == "partner_organisation" and await Organisation.exists().where(
             (Organisation.id == target_id) & (Organisation.location_protected == True)):  # noqa: E712
         raise web.UserError("Et beskyttet sted (krisecentret) kan ikke få en partnerkalender: den "

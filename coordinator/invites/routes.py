@@ -293,8 +293,7 @@ class FeedPageController(Controller):
         user = web.user_of(request)
         form = await web.form_of(request)
         kind = web.choice(form, "kind", "Type", feeds.KINDS)
-        field = {"partner_organisation": "organisation", "user": "user", "series": "series"}[kind]
-        target = web.integer(form, field, "Hvad kalenderen viser", minimum=1)
+        target = web.integer(form, feeds.TARGET_FIELDS[kind], "Hvad kalenderen viser", minimum=1)
         label = web.text(form, "label", "Navn", required=True, max_length=200)
         token = await feeds.create_token(user, kind, target, label, web.client_address(request))
         context = await self._context(request)

@@ -678,7 +678,7 @@ async def record_answer(link: AnswerLink, answer: str, comment: str,
     """Store a participant's answer from their personal link; audited, one transaction."""
     answer = ANSWER_ALIASES.get(answer, answer)
     if answer not in ANSWERS:
-        raise web.UserError("Vælg et af svarene.")
+        raise web.UserError("Vælg et af svarene.", field="answer")
     if answer == "PROPOSED" and proposed is None:
         raise web.UserError("Skriv det tidspunkt, du foreslår.", field="proposed")
     if proposed is not None and answer == "PROPOSED":

@@ -105,12 +105,15 @@ async def hours_of(owners: Iterable[Owner], days: tuple[date, date] | None = Non
     return result
 
 
-def check_hours(start: time | None, end: time | None, label: str) -> planner.WorkingHours:
-    """Both or neither; the end after the start."""
+def check_hours(start: time | None, end: time | None, label: str, start_field: str = "start",
+                end_field: str = "end") -> planner.WorkingHours:
+    """Both or neither; the end after the start (a refusal names the form field it is at)."""
     if (start is None) != (end is None):
-        raise web.UserError(f"{label}: angiv både start og slut, eller markér dagen som fri.")
+        raise web.UserError(f"{label}: angiv både start og slut, eller markér dagen som fri.",
+                            field=end_field if end is None else start_field)
     if start is not None and end is not None and end <= start:
-        raise web.UserError(f"{label}: sluttidspunktet skal ligge efter starttidspunktet.")
+        raise web.UserError(f"{label}: sluttidspunktet skal ligge efter starttidspunktet.",
+                            field=end_field)
     return (start, end) if start is not None and end is not None else None
 
 
@@ -230,7 +233,7 @@ async def create_room(user: Principal, name: str, location: str, capacity: int,
                       at_crisis_centre: bool, address: str = "") -> int:
     """Add a room; audited."""
     if await Room.exists().where(Room.name == name):
-        raise web.UserError(f"Der findes allerede et lokale med navnet »{name}«.")
+        raise web.UserError(f"Der findes allerede et lokale med navnet »{name}«.", field="name")
     async with db.transaction():
         rows = await Room.insert(Room(name=name, location=location, capacity=capacity,
                                       at_crisis_centre=at_crisis_centre))
@@ -420,13 +423,13 @@ async def set_feed(user: Principal, *, url: str, owner: Owner | None = None,
             feeds.check_url(url)
             await feeds.check_destination(url, allowed_hosts)
         except feeds.FeedError as exc:
-            raise web.UserError(exc.message_da) from None
+            raise web.UserError(exc.message_da, field="url") from None
     if organisation_id is not None:
         clause = (BusyFeed.organisation == organisation_id)
     elif owner is not None:
         clause = owner.where(BusyFeed) & BusyFeed.organisation.is_null()
     else:
-        raise web.UserError("Vælg, hvis kalender det er.")
+        raise web.UserError("Vælg, hvis kalender det er.", field="scope")
     async with db.transaction():
         await BusyFeed.delete().where(clause)
         if url:

@@ -44,9 +44,9 @@ DEFAULT_TASKS = ("Tal med familien og barnet om rådslagningen",
 
 # ------------------------------------------------------------------- shared helpers
 
-def _check_past_date(value: date, label: str) -> None:
+def _check_past_date(value: date, label: str, field: str) -> None:
     if value > clock.today():
-        raise web.UserError(f"»{label}« kan ikke ligge i fremtiden.")
+        raise web.UserError(f"»{label}« kan ikke ligge i fremtiden.", field=field)
 
 
 async def _advance(table: Any, row_id: int, status: str) -> None:
@@ -193,9 +193,9 @@ async def save_fgc_assessment(user: Principal, family: Mapping[str, Any], versio
                               address: str = "") -> int:
     """Step 1: is a familierådslagning possible? Recorded with date, who, the family's view
     and reasons (the success criterion: every family has one)."""
-    _check_past_date(assessed_on, "Dato for vurderingen")
+    _check_past_date(assessed_on, "Dato for vurderingen", "assessed_on")
     if not reasons:
-        raise web.UserError("Skriv begrundelsen for vurderingen.")
+        raise web.UserError("Skriv begrundelsen for vurderingen.", field="reasons")
     case = await current_fgc(family["id"])
     status = "assessed" if possible else "not_possible"
     values = {FgcCase.possible: possible, FgcCase.assessed_on: assessed_on,
@@ -226,8 +226,9 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
     """Step 2: the worker's concern and the questions the family's plan must answer."""
     case = await _case_or_error(family["id"])
     if not concern or not questions:
-        raise web.UserError("Udfyld både bekymringen og spørgsmålene, planen skal besvare.")
-    _check_past_date(referred_on, "Henvisningsdato")
+        raise web.UserError("Udfyld både bekymringen og spørgsmålene, planen skal besvare.",
+                            field="questions" if concern else "concern")
+    _check_past_date(referred_on, "Henvisningsdato", "referred_on")
     await service.screen_case_text(family["id"], _changed(case, {
         "concern": ("Bekymring", concern), "questions": ("Spørgsmål", questions)}), FGC_READERS)
     status = {"assessed": "referred"}.get(case["status"], case["status"])
@@ -288,16 +289,18 @@ async def set_samordner(user: Principal, family: Mapping[str, Any], version: int
     if samordner_user is not None:
         account = await User.select().where(User.id == samordner_user).first()
         if account is None or account["role"] != Role.SAMORDNER.value or not account["active"]:
-            raise web.UserError("Den valgte bruger er ikke samordner.")
+            raise web.UserError("Den valgte bruger er ikke samordner.", field="samordner_user")
         if await families.is_on_team(samordner_user, family["id"]):
-            raise web.UserError("Samordneren skal være uafhængig og må ikke være på familiens team.")
+            raise web.UserError("Samordneren skal være uafhængig og må ikke være på familiens team.",
+                                field="samordner_user")
         name, email, organisation = "", "", ""
         who = account["full_name"]
     else:
         if not name or not email:
-            raise web.UserError("Vælg en samordner, eller skriv navn og e-mail på en ekstern samordner.")
+            raise web.UserError("Vælg en samordner, eller skriv navn og e-mail på en ekstern samordner.",
+                                field="samordner_email" if name else "samordner_name")
         if "@" not in email or " " in email:
-            raise web.UserError("E-mailadressen er ikke gyldig.")
+            raise web.UserError("E-mailadressen er ikke gyldig.", field="samordner_email")
         who = name
     status = {"referred": "coordinator"}.get(case["status"], case["status"])
     async with db.transaction():
@@ -314,9 +317,9 @@ async def add_task(user: Principal, family: Mapping[str, Any], title: str,
     """Step 4: a preparation task with a deadline."""
     case = await _case_or_error(family["id"], "samordner")
     if not title:
-        raise web.UserError("Skriv opgaven.")
+        raise web.UserError("Skriv opgaven.", field="title")
     if deadline and deadline < clock.today():
-        raise web.UserError("Fristen ligger i fortiden.")
+        raise web.UserError("Fristen ligger i fortiden.", field="deadline")
     await service.screen_case_text(family["id"], {"title": ("Opgave", title)},
                                    "Samordneren læser opgaverne.")
     async with db.transaction():
@@ -356,8 +359,11 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
         raise web.UserError("Der er allerede et møde for denne familierådslagning.", 409)
     kind = kinds.get_kind("familieraadslagning")
     windows = service.validate_times(kind, times)
-    if len(windows) != len(kind.parts):
-        raise web.UserError("Angiv start og slut for alle tre dele af mødet.")
+    missing = [spec.key for spec in kind.parts if spec.key not in windows]
+    if missing:
+        start, _ = times.get(missing[0], (None, None))
+        raise web.UserError("Angiv start og slut for alle tre dele af mødet.",
+                            field=f"{missing[0]}_{'end' if start else 'start'}")
     await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
                                    FGC_READERS)
     people = [service.NewParticipant(user_id=user.id, role="socialraadgiver")]
@@ -590,12 +596,12 @@ async def save_father_assessment(user: Principal, family: Mapping[str, Any],
                                  version: int | None, father_id: int | None, involve: bool,
                                  reasons: str, assessed_on: date, address: str = "") -> int:
     """The social-professional assessment: should the father be involved, and why."""
-    _check_past_date(assessed_on, "Dato for vurderingen")
+    _check_past_date(assessed_on, "Dato for vurderingen", "assessed_on")
     if not reasons:
-        raise web.UserError("Skriv begrundelsen for vurderingen.")
+        raise web.UserError("Skriv begrundelsen for vurderingen.", field="reasons")
     if father_id is not None and not await net.Person.exists().where(
             (net.Person.id == father_id) & (net.Person.family == family["id"])):
-        raise web.UserError("Far findes ikke i familiens netværk.")
+        raise web.UserError("Far findes ikke i familiens netværk.", field="father")
     row = await current_bic(family["id"])
     status = "assessed" if involve else "not_involved"
     async with db.transaction():
@@ -625,7 +631,7 @@ async def record_mother_agreement(user: Principal, family: Mapping[str, Any],
                                   address: str = "") -> None:
     """The mother's agreement to contact with the father (required before any contact)."""
     row = await _bic_or_error(family["id"], "")
-    _check_past_date(agreed_on, "Dato for samtykket")
+    _check_past_date(agreed_on, "Dato for samtykket", "agreed_on")
     async with db.transaction():
         await formoede.update_case(FatherAssessment, row["id"], version, {
             FatherAssessment.mother_agreed_on: agreed_on,
@@ -641,10 +647,10 @@ async def refer_to_contact(user: Principal, family: Mapping[str, Any], version: 
     """Refer the father to the contact person in Modtagelsen, who joins the family's team
     as "Kontaktperson, Modtagelsen" so the policy lets them in."""
     row = await _bic_or_error(family["id"], "agreement")
-    _check_past_date(referred_on, "Henvisningsdato")
+    _check_past_date(referred_on, "Henvisningsdato", "referred_on")
     account = await User.select().where(User.id == contact_user).first()
     if account is None or account["role"] != Role.KONTAKTPERSON.value or not account["active"]:
-        raise web.UserError("Vælg en kontaktperson i Modtagelsen.")
+        raise web.UserError("Vælg en kontaktperson i Modtagelsen.", field="contact_person")
     async with db.transaction():
         await formoede.update_case(FatherAssessment, row["id"], version, {
             FatherAssessment.contact_person: contact_user, FatherAssessment.referred_on: referred_on,
@@ -709,7 +715,7 @@ async def session_held(user: Principal, family: Mapping[str, Any], session_id: i
     if session is None:
         raise NotFoundException()
     if not notes:
-        raise web.UserError("Skriv noter fra samtalen.")
+        raise web.UserError("Skriv noter fra samtalen.", field="notes")
     await service.screen_case_text(family["id"], {"notes": ("Noter", notes)},
                                    "Fars kontaktperson læser noterne.")
     async with db.transaction():

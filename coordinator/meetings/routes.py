@@ -48,7 +48,7 @@ async def _form(request: Request) -> tuple[dict[str, Any], Any]:
 
 
 def _version(form: dict) -> int | None:
-    return web.integer(form, "version", "Version", required=False, minimum=0)
+    return web.integer(form, "version", "Sidens udgave", required=False, minimum=0)
 
 
 def _today() -> date:
@@ -326,7 +326,8 @@ class BicController(Controller):
         family = await self._family(request, family_id, Action.WRITE)
         form, _ = await _form(request)
         if not web.checkbox(form, "agreed"):
-            raise web.UserError("Bekræft, at mor har givet samtykke til kontakt med far.")
+            raise web.UserError("Bekræft, at mor har givet samtykke til kontakt med far.",
+                                field="agreed")
         agreed_on = web.a_date(form, "agreed_on", "Dato for samtykket")
         note = web.text(form, "note", "Note", max_length=2000)
         return await _guarded(request, self._back(family_id, "agreement"), lambda: flows.record_mother_agreement(
@@ -386,7 +387,7 @@ class NewMeetingController(Controller):
 
     def _kind(self, value: str) -> kinds.MeetingKind:
         if value not in service.FREE_KINDS:
-            raise web.UserError("Vælg netværksmøde eller statusmøde.")
+            raise web.UserError("Vælg netværksmøde eller statusmøde.", field="kind")
         return kinds.get_kind(value)
 
     @get("/new")
@@ -747,7 +748,8 @@ class MeetingController(Controller):
                 try:
                     values.append(datetime.fromisoformat(raw).astimezone(UTC))
                 except ValueError:
-                    raise web.UserError(f"»{part['label']}«: ugyldigt tidspunkt.") from None
+                    raise web.UserError(f"»{part['label']}«: ugyldigt tidspunkt.",
+                                        field=f"{part['key']}_{edge}") from None
             times[part["key"]] = (values[0], values[1])
         room = web.integer(form, "room_id", "Lokale", required=False, minimum=1)
         return await self._change(request, meeting_id, "times", "times", lambda: service.set_times(
@@ -798,7 +800,8 @@ class MeetingController(Controller):
             else:
                 hours[day] = availability.check_hours(
                     _time(form, f"start_{day}", f"{name.capitalize()}: start"),
-                    _time(form, f"end_{day}", f"{name.capitalize()}: slut"), name.capitalize())
+                    _time(form, f"end_{day}", f"{name.capitalize()}: slut"), name.capitalize(),
+                    f"start_{day}", f"end_{day}")
         await availability.set_weekly_hours(web.user_of(request), owner, hours, meeting["family"],
                                             row["name"], web.client_address(request))
         return web.see_other(request, self._hours_page(meeting_id, participant_id))
@@ -834,7 +837,8 @@ class MeetingController(Controller):
                       required=False) == "organisation":
             organisation = (await availability.organisation_ids([row])).get(row["id"])
             if organisation is None:
-                raise web.UserError("Deltageren hører ikke til en organisation i registret.")
+                raise web.UserError("Deltageren hører ikke til en organisation i registret.",
+                                    field="scope")
             owner = None
         else:
             owner = availability.owner_of(row)

@@ -738,10 +738,10 @@ async def create_meeting(
     try:
         kind = kinds.get_kind(kind_key)
     except kinds.KindError as exc:
-        raise web.UserError(exc.message_da) from None
+        raise web.UserError(exc.message_da, field="kind") from None
     if location_organisation is not None and not await net.Organisation.exists().where(
             net.Organisation.id == location_organisation):
-        raise web.UserError("Det valgte mødested findes ikke.")
+        raise web.UserError("Det valgte mødested findes ikke.", field="location_organisation")
     windows = validate_times(kind, dict(times or {})) if times else {}
 
     async with db.transaction():  # joins the caller's transaction if there is one
@@ -906,10 +906,10 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
             *net.Person.all_columns(), net.Person.organisation.name.as_alias("org_name"),
         ).where((net.Person.id == new.person_id) & (net.Person.family == meeting["family"])).first()
         if person is None:
-            raise web.UserError("Personen findes ikke i familiens netværk.")
+            raise web.UserError("Personen findes ikke i familiens netværk.", field="person_id")
         if person["role"] == "father" and not await father_consent(meeting["family"]):
             raise web.UserError("Far kan ikke inviteres, før mors samtykke til kontakt med far er "
-                                "registreret under Barnet i Centrum.")
+                                "registreret under Barnet i Centrum.", field="person_id")
         role = new.role or _PERSON_ROLE_TO_MEETING.get(person["role"], "private_network")
         if person["is_professional"] and not new.role:
             role = "informatoer"
@@ -921,20 +921,21 @@ async def _resolve(meeting: Mapping[str, Any], new: NewParticipant) -> dict:
         account = await User.select().where((User.id == new.user_id) & (User.active == True)  # noqa: E712
                                             ).first()
         if account is None:
-            raise web.UserError("Brugeren findes ikke.")
+            raise web.UserError("Brugeren findes ikke.", field="user_id")
         role = new.role or role_of_account(account["role"])
         values.update(user=account["id"], name=account["full_name"], email=account["email"],
                       organisation=account["unit"], role=role, channel="email")
     else:
         if not new.name:
-            raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.")
+            raise web.UserError("Vælg en person fra netværket, en bruger, eller skriv et navn.",
+                                field="name")
         if new.email and ("@" not in new.email or " " in new.email):
             raise web.UserError("E-mailadressen er ikke gyldig.", field="email")
         values.update(name=new.name, email=new.email, organisation=new.organisation,
                       role=new.role or "professional",
                       channel="worker" if new.invite_via_worker else new.channel or "email")
     if values["role"] not in ROLES:
-        raise web.UserError("Ugyldig rolle på mødet.")
+        raise web.UserError("Ugyldig rolle på mødet.", field="role")
     if values["channel"] not in kinds.CHANNELS:
         raise web.UserError("Vælg, hvordan invitationen skal gives.", field="channel")
     # The mail machinery reads invite_via_worker: only the e-mail channel is mailed.
@@ -959,7 +960,7 @@ async def _insert_participant(meeting: Mapping[str, Any], values: Mapping[str, A
                                                           values["role"])
     unknown = [k for k in keys if k not in parts]
     if unknown:
-        raise web.UserError("En valgt mødedel findes ikke på mødet.")
+        raise web.UserError("En valgt mødedel findes ikke på mødet.", field="parts")
     rows = await Participant.insert(Participant(meeting=meeting["id"], **values))
     participant_id = rows[0]["id"]
     for key in keys:
@@ -995,7 +996,8 @@ async def add_participants(user: Principal, meeting: Mapping[str, Any], version:
         ids = []
         for values, part_keys in resolved:
             if await _already_invited(meeting["id"], values):
-                raise web.UserError(f"{values['name']} er allerede inviteret.")
+                raise web.UserError(f"{values['name']} er allerede inviteret.", field=(
+                    "person_id" if values["person"] else "user_id" if values["user"] else "name"))
             ids.append(await _insert_participant(meeting, values, part_keys))
             await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                                f"Deltager tilføjet: {values['name']} ({ROLES[values['role']]})",
@@ -1041,12 +1043,12 @@ async def update_participant(user: Principal, meeting: Mapping[str, Any], versio
     _require_open(meeting)
     row = await _participant(meeting["id"], participant_id)
     if not part_keys:
-        raise web.UserError("Vælg mindst én mødedel – eller fjern deltageren.")
+        raise web.UserError("Vælg mindst én mødedel – eller fjern deltageren.", field="parts")
     rows = await parts_of(meeting["id"])
     parts = {p["key"]: p["id"] for p in rows}
     labels = {p["key"]: p["label"] for p in rows}
     if any(k not in parts for k in part_keys):
-        raise web.UserError("En valgt mødedel findes ikke på mødet.")
+        raise web.UserError("En valgt mødedel findes ikke på mødet.", field="parts")
     async with db.transaction():
         await _bump(meeting["id"], version, material=True,
                     mine={"deltager": row["name"], "dele": ", ".join(
@@ -1227,12 +1229,14 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
     _require_open(meeting)
     kind = kinds.get_kind(meeting["kind"])
     windows = validate_times(kind, times)
-    if len(windows) != len(kind.parts):
-        raise web.UserError("Angiv start og slut for alle mødets dele.")
+    missing = [spec.key for spec in kind.parts if spec.key not in windows]
+    if missing:
+        raise web.UserError("Angiv start og slut for alle mødets dele.",
+                            field=f"{missing[0]}_{'end' if times.get(missing[0], (None,))[0] else 'start'}")
     room_id = book_room or meeting.get("room")
     room = await Room.select().where(Room.id == room_id).first() if room_id else None
     if room_id and (room is None or not room["active"]):
-        raise web.UserError("Det valgte lokale findes ikke.")
+        raise web.UserError("Det valgte lokale findes ikke.", field="room_id")
     changes = {"room": room_id} if book_room else {}
     async with db.transaction():
         if room and room_id and await availability.room_taken(room_id, windows.values(), meeting["id"]):
@@ -1265,7 +1269,7 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
     _require_open(meeting)
     if location_organisation is not None and not await net.Organisation.exists().where(
             net.Organisation.id == location_organisation):
-        raise web.UserError("Det valgte mødested findes ikke.")
+        raise web.UserError("Det valgte mødested findes ikke.", field="location_organisation")
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
     on_team = audience_of(user) is Audience.TEAM
@@ -1309,15 +1313,15 @@ async def record_approval(user: Principal, meeting: Mapping[str, Any], version: 
     """Record a reasoned override of a safety finding; audited as ``override``."""
     _require_open(meeting)
     if kind not in APPROVAL_KINDS:
-        raise web.UserError("Ugyldig type godkendelse.")
+        raise web.UserError("Ugyldig type godkendelse.", field="kind")
     if len(reason.strip()) < 10:
-        raise web.UserError("Skriv en begrundelse (mindst 10 tegn) for godkendelsen.")
+        raise web.UserError("Skriv en begrundelse (mindst 10 tegn) for godkendelsen.", field="reason")
     participants = {p["safety_id"]: p for p in await participants_of(meeting["id"])}
-    for pid in (person_a, person_b):
+    for name, pid in (("person_a", person_a), ("person_b", person_b)):
         if pid and pid not in participants:
-            raise web.UserError("Godkendelsen skal gælde deltagere på mødet.")
+            raise web.UserError("Godkendelsen skal gælde deltagere på mødet.", field=name)
     if part_key and part_key not in {p["key"] for p in await parts_of(meeting["id"])}:
-        raise web.UserError("Mødedelen findes ikke.")
+        raise web.UserError("Mødedelen findes ikke.", field="part_key")
     names = " og ".join(participants[p]["name"] for p in (person_a, person_b) if p)
     async with db.transaction():
         await _bump(meeting["id"], version, mine={"godkendelse": reason})
@@ -1466,7 +1470,7 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
                                         "category", "invite_via_worker")}
             await _insert_participant(new_meeting, values, [])
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
-                           f"Opfølgningsmøde foreslået (møde {new_id})", address)
+                           f"Opfølgningsmøde foreslået: {new_meeting['title']}", address)
     return new_id
 
 
@@ -1540,9 +1544,9 @@ async def _planner_rooms(meeting_id: int, wanted: int | None, span: tuple[dateti
     if wanted != ANY_ROOM:
         rooms = [r for r in rooms if r["id"] == wanted]
         if not rooms:
-            raise web.UserError("Det valgte lokale findes ikke.")
+            raise web.UserError("Det valgte lokale findes ikke.", field="room")
     if not rooms:
-        raise web.UserError("Der er ingen lokaler at vælge imellem.")
+        raise web.UserError("Der er ingen lokaler at vælge imellem.", field="room")
     busy = await availability.room_busy([r["id"] for r in rooms], exclude_meeting=meeting_id,
                                         span=span)
     return [planner.Room(str(r["id"]), r["name"], busy[r["id"]]) for r in rooms]
@@ -1570,7 +1574,8 @@ async def planning_request(meeting: Mapping[str, Any], query: SlotQuery, now: da
     for part in parts:
         minutes = query.durations.get(part["key"])
         if not minutes or minutes < 5 or minutes > 600:
-            raise web.UserError(f"Varigheden af »{part['label']}« skal være 5–600 minutter.")
+            raise web.UserError(f"Varigheden af »{part['label']}« skal være 5–600 minutter.",
+                                field=f"duration_{part['key']}")
         p_parts.append(planner.Part(part["key"], part["label"], timedelta(minutes=minutes),
                                     frozenset(p["safety_id"] for p in participants
                                               if part["key"] in p["part_keys"])))
@@ -1601,9 +1606,9 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
     ``allowed_hosts``) and the wanted room, and why better ones failed."""
     now = now or clock.now()
     if query.last_day < query.first_day:
-        raise web.UserError("Perioden slutter, før den begynder.")
+        raise web.UserError("Perioden slutter, før den begynder.", field="last_day")
     if query.last_day < now.astimezone(web.COPENHAGEN).date():
-        raise web.UserError("Perioden ligger i fortiden.")
+        raise web.UserError("Perioden ligger i fortiden.", field="last_day")
     not_before, held_back = await formoede.limit_for(meeting)
     if not_before is None and held_back:
         return SlotAnswer(planner.PlanningResult((), ()), [], {}, blocked=held_back)

@@ -21,7 +21,7 @@ from coordinator.method import service
 
 
 def _version(form: Mapping[str, Any]) -> int | None:
-    return web.integer(form, "version", "Version", required=False, minimum=0)
+    return web.integer(form, "version", "Sidens udgave", required=False, minimum=0)
 
 
 class SosController(Controller):

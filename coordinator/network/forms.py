@@ -109,7 +109,7 @@ def optional_id(form: Mapping[str, Any], name: str, label: str) -> int | None:
 
 def version(form: Mapping[str, Any]) -> int:
     """The version the user saw (hidden field)."""
-    value = web.integer(form, "version", "Version", required=True, minimum=0)
+    value = web.integer(form, "version", "Sidens udgave", required=True, minimum=0)
     assert value is not None
     return value
 

@@ -288,7 +288,7 @@ class NetworkController(Controller):
     async def person_remove(self, request: Request, family_id: FromPath[int],
                             person_id: FromPath[int]) -> Response:
         async def action(user: Principal, form: dict, address: str) -> None:
-            version = web.integer(form, "version", "Version", required=False, minimum=0)
+            version = web.integer(form, "version", "Sidens udgave", required=False, minimum=0)
             await service.remove_person(user, family_id, person_id, version,
                                         web.checkbox(form, "confirm"), address)
         return await _edit(request, family_id, "remove_person", action, person_id=person_id)
@@ -557,7 +557,7 @@ class DirectoryController(Controller):
         user = web.user_of(request)
         await service.organisation_row(organisation_id)
         form = await web.form_of(request)
-        version = web.integer(form, "version", "Version", required=False, minimum=1)
+        version = web.integer(form, "version", "Sidens udgave", required=False, minimum=1)
         try:
             await service.save_organisation(user, organisation_id, _org_form(form), version,
                                             web.client_address(request))

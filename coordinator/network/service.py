@@ -413,13 +413,14 @@ async def _find_duplicate(family_id: int, name: str, phone: str,
     return None
 
 
-async def _person_in_family(family_id: int, person_id: int | None, what: str = "Personen") -> dict:
+async def _person_in_family(family_id: int, person_id: int | None, what: str = "Personen",
+                            field: str | None = None) -> dict:
     row = None
     if person_id is not None:
         row = await Person.select().where(
             (Person.id == person_id) & (Person.family == family_id)).first()
     if row is None:
-        raise web.UserError(f"{what} hører ikke til denne families netværk.")
+        raise web.UserError(f"{what} hører ikke til denne families netværk.", field=field)
     return row
 
 
@@ -444,7 +445,8 @@ async def add_person(actor: Principal, family_id: int, data: PersonInput | None,
     relations = list(relations)
     async with db.transaction():
         if existing_id is not None:
-            person_id = (await _person_in_family(family_id, existing_id))["id"]
+            person_id = (await _person_in_family(family_id, existing_id,
+                                                 field="existing_person_id"))["id"]
         else:
             assert data is not None
             if not allow_duplicate:
@@ -599,7 +601,7 @@ async def _add_relation(actor: Principal, family_id: int, rel: RelationInput, ad
     except UnknownRelationType:
         raise web.UserError("Ukendt relationstype. Vælg en relation fra listen.",
                             field="type") from None
-    source = await _person_in_family(family_id, rel.source_id, "Personen")
+    source = await _person_in_family(family_id, rel.source_id, "Personen", "source")
     target_person = target_org = None
     if rtype.target_kind is NodeKind.ORGANISATION:
         if rel.target_organisation_id is None or not await Organisation.exists().where(
@@ -612,7 +614,8 @@ async def _add_relation(actor: Principal, family_id: int, rel: RelationInput, ad
             raise web.UserError(f"Vælg, hvem personen er {rtype.label_da}.", field="target")
         if rel.target_person_id == source["id"]:
             raise web.UserError("En person kan ikke have en relation til sig selv.", field="target")
-        target = await _person_in_family(family_id, rel.target_person_id, "Den valgte person")
+        target = await _person_in_family(family_id, rel.target_person_id, "Den valgte person",
+                                         "target")
         target_person, target_name = target["id"], target["name"]
     same = Relation.select(Relation.id).where(
         (Relation.family == family_id) & (Relation.source == source["id"])
@@ -707,14 +710,15 @@ async def add_keep_apart(actor: Principal, family_id: int, person_a: int | None,
     async with db.transaction():
         if person_a is not None and person_a == person_b:
             raise web.UserError("En person kan ikke holdes adskilt fra sig selv.", field="person_b")
-        a = await _person_in_family(family_id, person_a, "Den første person")
-        b = await _person_in_family(family_id, person_b, "Den anden person")
+        a = await _person_in_family(family_id, person_a, "Den første person", "person_a")
+        b = await _person_in_family(family_id, person_b, "Den anden person", "person_b")
         exists = await KeepApart.exists().where(
             (KeepApart.family == family_id)
             & (((KeepApart.person_a == a["id"]) & (KeepApart.person_b == b["id"]))
                | ((KeepApart.person_a == b["id"]) & (KeepApart.person_b == a["id"]))))
         if exists:
-            raise web.UserError(f"{a['name']} og {b['name']} skal allerede holdes adskilt.")
+            raise web.UserError(f"{a['name']} og {b['name']} skal allerede holdes adskilt.",
+                                field="person_b")
         rows = await KeepApart.insert(KeepApart(family=family_id, person_a=a["id"],
                                                 person_b=b["id"], reason=reason,
                                                 created_by=actor.id))

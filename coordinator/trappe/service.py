@@ -246,7 +246,7 @@ async def correct(user: Principal, family_id: int, assessment_id: int, draft: ru
                                 field="child")
         if await TrappeAssessment.exists().where(TrappeAssessment.corrects == assessment_id):
             raise web.UserError("Vurderingen er allerede rettet af en anden. Åbn den nyeste "
-                                "version og ret den.", 409)
+                                "udgave, og ret den.", 409)
         rows = await TrappeAssessment.insert(TrappeAssessment(
             family=family_id, meeting=original["meeting"], corrects=assessment_id,
             correction_reason=reason, recorded_by=user.id,

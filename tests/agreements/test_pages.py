@@ -185,7 +185,7 @@ async def test_edit_keeps_earlier_versions_readable(client):
     old = await client.get(f"/agreements/{agreement_id}/versions/1")
     assert old.status_code == 200
     assert "Første titel" in old.text and "Gammel forpligtelse" in old.text
-    assert "tidligere version" in old.text and "Anden titel" not in old.text
+    assert "tidligere udgave" in old.text and "Anden titel" not in old.text
     new = await client.get(f"/agreements/{agreement_id}/versions/2")
     assert "Anden titel" in new.text and "Ny forpligtelse" in new.text
     detail = (await client.get(f"/agreements/{agreement_id}")).text

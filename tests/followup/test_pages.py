@@ -473,7 +473,7 @@ async def test_the_agenda_conflict_is_the_one_update_versioned_raised(sent):
     (_agenda_form("2030-03-05", [("", "UU", "uden emne")]), "Punkt 1: udfyld emnet"),
     (_agenda_form("2030-03-05", [("x" * 301, "", "")]), "højst være 300 tegn"),
     ({**_agenda_form("2030-03-05", []), "rows": "999"}, "Antal rækker"),
-    ({**_agenda_form("2030-03-05", [("P", "", "")]), "agenda_id": "7"}, "Version"),
+    ({**_agenda_form("2030-03-05", [("P", "", "")]), "agenda_id": "7"}, "Sidens udgave"),
 ])
 async def test_bad_agenda_input_is_a_danish_422_and_saves_nothing(client, form, message):
     await f.login(client, await f.user())

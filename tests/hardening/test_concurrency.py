@@ -127,7 +127,7 @@ async def test_participant_additions_without_a_version_are_refused(client, other
     responses = await race(client, other_client, tokens, f"/meetings/{meeting_id}/participants",
                            {"person_id": str(people[0])}, {"person_id": str(people[1])})
     assert [r.status_code for r in responses] == [409, 409], [r.text[:300] for r in responses]
-    assert all("uden udgavenummeret" in r.text for r in responses)
+    assert all("hvilken udgave af siden du udfyldte" in r.text for r in responses)
     assert "Karen Kok" in responses[0].text and "Ole Ost" in responses[1].text
     assert await Participant.count().where(Participant.meeting == meeting_id) == 0
     assert (await Meeting.select(Meeting.version).where(Meeting.id == meeting_id).first())["version"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,6 +119,16 @@ async def test_export_page_is_readable_danish_with_the_review_note(client):
     assert "gennemgå" in page.text.lower() and "før det udleveres" in page.text
     assert "Netværksmøde" in page.text and "Farvej 2" in page.text
     assert safety.scan_for_leaks(page.text, PROTECTED) == []
+    # Issue 17, point 9: the page speaks Danish – labels, answers, statuses, dates – and
+    # shows no internal ids, keys, codes or machine timestamps (the JSON file keeps those).
+    main = page.text.split("<main", 1)[1]
+    assert "<dt>Sektor</dt><dd>Familie</dd>" in main and "<dt>Har udøvet vold</dt><dd>Ja</dd>" in main
+    assert "Deltager: Jeg kommer" in main and ">Sendt<" in main
+    for internal in ("<dt>Id</dt>", "ACCEPTED", "NEEDS-ACTION", "private_network", ">sent<",
+                     "Har udøvet vold</dt><dd>True", "møde_id", "T0", "+00:00"):
+        assert internal not in main, internal
+    assert re.search(r"\b(mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag) \d+\. \w+ \d{4} kl\. "
+                     r"\d\d\.\d\d", main)
 
 
 async def test_mother_gets_her_own_protected_address(client):

@@ -273,7 +273,8 @@ async def test_a_meeting_form_without_a_version_is_refused_with_the_input_kept(c
     typed = {"title": "Ny titel fra en gammel side", "location": "Lokale 7"}
     r = await f.post_form(client, f"{page}/details", {**typed, "version": None}, page=page)
     assert r.status_code == 409
-    assert "manglede sit udgavenummer" in r.text and "uden udgavenummeret" in r.text
+    assert "om en anden har ændret det imens" in r.text
+    assert "hvilken udgave af siden du udfyldte" in r.text
     assert "Ny titel fra en gammel side" in r.text and "Lokale 7" in r.text
     row = await Meeting.select().where(Meeting.id == int(page.rsplit("/", 1)[1])).first()
     assert (row["title"], row["version"]) == ("Netværksmøde om Emma", 1)

@@ -1,0 +1,78 @@
+"""A refused form sent without JavaScript (issue 17, point 3): the answer is the form's own
+page, read again as the user sees it, with what was typed and the message at the field,
+never a bare error page; the page to read again comes from the form itself (``_page``),
+only ever a page of this site, and shows nothing the user could not open anyway."""
+
+from __future__ import annotations
+
+import re
+
+from coordinator.refusal import ALERT_ID, FIELD_MESSAGE_ID
+from tests import factories
+from tests.invites import support
+
+PAGE_INPUT = re.compile(r'<input type="hidden" name="_page" value="([^"]*)" />')
+
+
+async def _page(client, path: str) -> tuple[str, str, str]:
+    """The page's text, its CSRF token and the meeting version its forms carry."""
+    response = await client.get(path)
+    assert response.status_code == 200, response.text[:300]
+    version = re.search(r'name="version" value="(\d+)"', response.text)
+    return (response.text, factories.CSRF_RE.search(response.text).group(1),
+            version.group(1) if version else "")
+
+
+async def test_a_refused_form_is_its_page_again_with_the_input_and_the_message_at_the_field(client):
+    s = await support.scenario(with_father=False)
+    await factories.login(client, s.worker)
+    page = f"/meetings/{s.meeting_id}"
+    text, token, version = await _page(client, page)
+    assert PAGE_INPUT.findall(text) and set(PAGE_INPUT.findall(text)) == {page}
+    answer = await client.post(f"{page}/details", data={
+        "_csrf_token": token, "_page": page, "version": version, "title": "",
+        "location": "Lokale 9", "description": "Skrevet <før> fejlen"})
+    assert answer.status_code == 422
+    assert answer.text.lstrip().lower().startswith("<!doctype")
+    assert f'id="{ALERT_ID}"' in answer.text
+    form = re.search(r'<form[^>]*action="' + page + '/details".*?</form>', answer.text, re.S).group(0)
+    assert re.search(r'name="title" required value="" aria-invalid="true" '
+                     rf'aria-describedby="{FIELD_MESSAGE_ID}" autofocus>', form)
+    assert f'<p class="field-error" id="{FIELD_MESSAGE_ID}">Udfyld feltet »Titel«.</p>' in form
+    assert 'value="Lokale 9"' in form and "Skrevet &lt;før&gt; fejlen</textarea>" in form
+    assert '<details id="details" open>' in answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    assert "content-security-policy" in answer.headers  # the security headers as on any page
+
+
+async def test_only_a_page_of_this_site_the_user_may_open_is_read_again(client):
+    s = await support.scenario(with_father=False)
+    other = await factories.user("socialraadgiver", username="anden")
+    foreign = await factories.family(other, name="Familien Fremmed")
+    await factories.login(client, s.worker)
+    page = f"/meetings/{s.meeting_id}"
+    _, token, version = await _page(client, page)
+    for elsewhere in (f"/families/{foreign}", "//evil.example/x", "https://evil.example/x",
+                      "/\\evil.example", f"/families/{foreign}/export", "/logout"):
+        answer = await client.post(f"{page}/details", data={
+            "_csrf_token": token, "_page": elsewhere, "version": version, "title": ""})
+        assert answer.status_code == 422, elsewhere
+        assert "Fremmed" not in answer.text and "evil" not in answer.text
+        assert "Udfyld feltet »Titel«." in answer.text and f'id="{ALERT_ID}"' not in answer.text
+    assert (await client.get("/")).status_code == 200  # still logged in
+
+
+async def test_a_saved_flag_is_not_carried_into_the_forms(client):
+    sara = await factories.user()
+    await factories.login(client, sara)
+    text, _, _ = await _page(client, "/paamindelser/?gemt=1")
+    assert set(PAGE_INPUT.findall(text)) == {"/paamindelser/"}
+
+
+async def test_an_error_page_speaks_plain_danish_without_a_status_code(client):
+    sara = await factories.user()
+    await factories.login(client, sara)
+    missing = await client.get("/families/999999", headers={"accept": "text/html"})
+    assert missing.status_code == 404
+    assert "Siden findes ikke" in missing.text
+    assert "Fejlkode" not in missing.text
