@@ -239,6 +239,25 @@ class VisibleAttendee:
     email: str | None
     phone: str | None
     part_keys: tuple[str, ...]
+    # Who they are at the meeting in the words every non-hostile recipient may read
+    # (``role_label``): two attendees with one name are told apart by it.
+    role: str = ""
+
+
+# A person's role as an attendee list names it (never more than the safety roles say).
+ROLE_LABELS: dict[Role, str] = {
+    Role.MOTHER: "mor", Role.FATHER: "far", Role.CHILD: "barn",
+    Role.PROFESSIONAL: "fagperson", Role.PRIVATE: "privat netværk",
+}
+
+
+def role_label(person: Person) -> str:
+    """The attendee's role as the list shows it: mor, far, barn, fagperson or privat
+    netværk (a family role before the professional one)."""
+    for role in (Role.MOTHER, Role.FATHER, Role.CHILD, Role.PROFESSIONAL):
+        if role in person.roles:
+            return ROLE_LABELS[role]
+    return ROLE_LABELS[Role.PRIVATE]
 
 
 @dataclass(frozen=True)
@@ -801,6 +820,7 @@ def _visible_attendees(
                 email=safe(other.email) if contact else None,
                 phone=safe(other.phone) if contact else None,
                 part_keys=tuple(key for key in own_keys if key in shared),
+                role=role_label(other),
             )
         )
     return tuple(result)
