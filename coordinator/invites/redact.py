@@ -94,6 +94,7 @@ class MeetingData:
     people: dict[str, safety.Person]
     updated_at: datetime | None = None
     organiser_email: str = ""
+    organiser_phone: str = ""  # the socialrådgiver's work phone, for letters
 
     def participant(self, participant_id: int) -> ParticipantData | None:
         """The participant with this row id (removed ones included)."""
@@ -223,6 +224,17 @@ def reply_to_for(data: MeetingData, recipient: safety.Person, view: safety.Recip
             or safety.scan_for_leaks(data.organiser_email, view.protected_strings)):
         return None
     return Person(name=data.organiser_name or ORGANISATION_NAME, email=data.organiser_email)
+
+
+def reply_phone_for(data: MeetingData, recipient: safety.Person, view: safety.RecipientView) -> str:
+    """The work phone a recipient may call to answer: the responsible socialrådgiver's, on
+    the same terms as ``reply_to_for`` (none for the father or anyone kept apart, none that
+    names what the recipient may not know, such as a crisis centre's number); empty when
+    the socialrådgiver has none."""
+    phone = data.organiser_phone.strip()
+    if not phone or recipient.is_hostile or safety.scan_for_leaks(phone, view.protected_strings):
+        return ""
+    return phone
 
 
 def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: str,

@@ -106,6 +106,7 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     meetings = await Meeting.select(
         *Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
         Meeting.organiser.email.as_alias("organiser_email"),
+        Meeting.organiser.phone.as_alias("organiser_phone"),
     ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
     families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
         Family.id.is_in(list({m["family"] for m in meetings if m["family"]}) or [-1]))}
@@ -216,6 +217,7 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         send_email_invites=bool(meeting["send_email_invites"]),
         organiser_id=meeting["organiser"], organiser_name=meeting.get("organiser_name") or "",
         organiser_email=meeting.get("organiser_email") or "",
+        organiser_phone=meeting.get("organiser_phone") or "",
         parts=tuple(redact.PartData(p["key"], p["label"], p["starts_at"], p["ends_at"])
                     for p in parts),
         participants=tuple(participants), safety_meeting=s_meeting, people=people,

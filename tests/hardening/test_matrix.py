@@ -105,6 +105,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/admin/users/{user_id:int}/active"): rule(DONE, ("admin",)),
     ("POST", "/admin/users/{user_id:int}/role"): rule(DONE, ("admin",)),
     ("POST", "/admin/users/{user_id:int}/password"): rule(DONE, ("admin",)),
+    ("POST", "/admin/users/{user_id:int}/phone"): rule(DONE, ("admin",)),
     ("GET", "/password"): LOGGED_IN_PAGE,
     ("POST", "/password"): rule(DONE, LOGGED_IN),
     ("GET", "/audit"): rule(OK, ("leder", "admin")),
