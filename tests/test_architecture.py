@@ -43,6 +43,7 @@ PURE_MODULES = (
     "coordinator.invites.ical",
     "coordinator.invites.imip",
     "coordinator.invites.redact",
+    "coordinator.meetings.agenda",
     "coordinator.meetings.kinds",
     "coordinator.meetings.offers",
     "coordinator.meetings.participants",

@@ -20,7 +20,10 @@ Decisions
 * A participant's staggered arrival/departure moves their own start/end.
 * Feeds (a link anyone holding it can read, synced to cloud calendars) redact for an
   outside professional who is never entitled to protected locations, and list no
-  attendees.
+  attendees and no agenda (a partner's calendar holds the minimum).
+* The agenda's points of the part an event is about (and the whole meeting's) follow the
+  description, as the recipient may read them (``RecipientView.agenda``: none for the
+  father or anyone kept apart); the minutes never leave this way.
 """
 
 from __future__ import annotations
@@ -145,8 +148,12 @@ def _summary(view: safety.RecipientView, part: safety.PartView, several: bool) -
     return f"{view.title} – {part.label}" if several else view.title
 
 
-def _description(view: safety.RecipientView, part_key: str, with_attendees: bool) -> str:
+def _description(view: safety.RecipientView, part_key: str, with_attendees: bool,
+                 with_agenda: bool = True) -> str:
     lines = [view.description.strip()] if view.description.strip() else []
+    points = [text for key, text in view.agenda if not key or key == part_key] if with_agenda else []
+    if points:
+        lines += ["", "Dagsorden:", *[f"{n}. {text}" for n, text in enumerate(points, start=1)]]
     if with_attendees:
         names = []
         for other in view.attendees:
@@ -179,7 +186,8 @@ def _partstat(value: str) -> PartStat:
 
 def _events(data: MeetingData, view: safety.RecipientView, recipient: ParticipantData | None,
             *, organizer: Person, uid_domain: str, dtstamp: datetime, url: str | None,
-            with_attendees: bool, only_recipient: bool) -> tuple[CalendarEvent, ...]:
+            with_attendees: bool, only_recipient: bool, with_agenda: bool = True
+            ) -> tuple[CalendarEvent, ...]:
     parts = {p.key: p for p in data.parts}
     several = len(data.parts) > 1
     status = EventStatus.CANCELLED if data.status == "cancelled" else EventStatus.CONFIRMED
@@ -202,7 +210,8 @@ def _events(data: MeetingData, view: safety.RecipientView, recipient: Participan
             summary=_summary(view, part_view, several),
             organizer=organizer,
             attendees=attendees,
-            description=_description(view, part_view.key, with_attendees and not only_recipient),
+            description=_description(view, part_view.key, with_attendees and not only_recipient,
+                                     with_agenda),
             location=part_view.location_text or None,
             status=status,
             url=url,
@@ -319,5 +328,5 @@ def events_for_feed(data: MeetingData, part_keys: set[str], *, mail_from: str, u
                                        [*data.people.values(), FEED_RECIPIENT])
     events = _events(data, view, None, organizer=organizer_for(data, FEED_RECIPIENT, mail_from),
                      uid_domain=uid_domain, dtstamp=dtstamp, url=None, with_attendees=False,
-                     only_recipient=False)
+                     only_recipient=False, with_agenda=False)
     return Redacted(events, view)
