@@ -48,7 +48,9 @@ from coordinator.auth.tables import User  # noqa: E402
 from coordinator.families.tables import Family, TeamMember  # noqa: E402
 from coordinator.followup.tables import Stay  # noqa: E402
 from coordinator.invites.tables import FeedToken  # noqa: E402
+from coordinator.meetings import kinds as meeting_kinds  # noqa: E402
 from coordinator.meetings.tables import (  # noqa: E402
+    AgendaPoint,
     BicSession,
     FatherAssessment,
     FgcCase,
@@ -171,7 +173,7 @@ class Generator:
         self.password_hash = password_hash
         tables = [User, Family, TeamMember, AuditEvent, Organisation, Person, Relation, KeepApart,
                   NetworkChange, CaseFacts, FgcCase, FgcTask, FatherAssessment, Meeting,
-                  MeetingPart, Participant, ParticipantPart, BicSession, Agreement,
+                  MeetingPart, AgendaPoint, Participant, ParticipantPart, BicSession, Agreement,
                   AgreementParty, AgreementEvaluation, Stay, FeedToken]
         self.t = {t: Table(t, self.now) for t in tables}
         self.facts: dict[str, Any] = {}
@@ -411,13 +413,17 @@ class Generator:
                 meeting = t[Meeting].add(
                     family=family, kind=kind, title=f"{KIND_TITLES[kind]} – {surname}", status=status,
                     location="Familieafdelingen, mødelokale 2", organiser=worker,
-                    sequence=1 if status in SENT else 0, minutes="Referat" if status == "held" else "",
+                    sequence=1 if status in SENT else 0,
                     parent_id=fgc_meeting if kind == "familieraadslagning_followup" else None,
                     fgc_case=fgc_case if kind.startswith("familieraadslagning") else None,
                     father_assessment=father_assessment if kind == "bic_session" else None,
                     created_at=self.now, updated_at=self.now)
                 if kind == "familieraadslagning":
                     fgc_meeting = meeting
+                for position, (part_key, point) in enumerate(meeting_kinds.default_agenda(kind)):
+                    t[AgendaPoint].add(meeting=meeting, position=position, title=point,
+                                       part_key=part_key, created_at=self.now,
+                                       minutes="Referat" if status == "held" and position == 0 else "")
                 specs = ([(key, label, minutes) for key, label, minutes in FGC_PARTS]
                          if kind == "familieraadslagning" else [("meeting", *SINGLE_PART[kind])])
                 parts: list[tuple[int, str]] = []

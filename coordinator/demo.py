@@ -84,10 +84,16 @@ def _team_for(index: int) -> list[tuple[str, str]]:
             ("mikkel", "Socialrådgiver, Familieafdelingen")]
 
 
+# Work phones (the invitation letters give the socialrådgiver's); the admin has none.
+PHONES = {"sara": "70 10 20 01", "mikkel": "70 10 20 02", "mads": "70 10 20 03",
+          "lene": "70 10 20 04", "ida": "70 10 20 06", "jonas": "70 10 20 07"}
+
+
 async def _seed_core(ctx: DemoContext) -> None:
     for username, name, role, unit, email in USERS:
         ctx.users[username] = await auth_service.create_user(
-            username, name, role, DEMO_PASSWORD, email=email, unit=unit)
+            username, name, role, DEMO_PASSWORD, email=email, unit=unit,
+            phone=PHONES.get(username, ""))
     for index in range(30):
         surname = SURNAMES[index]
         team = _team_for(index)

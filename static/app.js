@@ -25,7 +25,7 @@
 
   // After a change in the workspace: every form on the page sends the meeting's new
   // version (carried by #meeting-version), and focus that was on a form now replaced
-  // goes to the heading of the section the form was in.
+  // goes to what the section marks (data-focus-after-change), else to its heading.
   let workspaceFocus = null;
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -50,6 +50,13 @@
     if (active && active !== document.body && document.body.contains(active)) return;
     const section = document.getElementById(id);
     if (!section) return;
+    // The section may name where the user goes on (the point just moved, the field for
+    // the next point); else its heading.
+    const wanted = section.querySelector("[data-focus-after-change]");
+    if (wanted) {
+      wanted.focus();
+      return;
+    }
     const heading = section.querySelector("h1, h2, h3") || section;
     if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
     heading.focus();

@@ -50,6 +50,7 @@ PURE_MODULES = (
     "coordinator.invites.ical",
     "coordinator.invites.imip",
     "coordinator.invites.redact",
+    "coordinator.meetings.agenda",
     "coordinator.meetings.kinds",
     "coordinator.meetings.offers",
     "coordinator.meetings.participants",
@@ -107,6 +108,10 @@ UNVERSIONED_COLUMNS: Mapping[str, frozenset[str]] = {
     # The credentials: a login's rehash, an admin's reset, one's own new password
     # (auth.service.reset_password says why).
     "User": frozenset({"password_hash", "must_change_password"}),
+    # An agenda point's title, part and place in the order are the meeting's agenda: a change
+    # raises the meeting's version in the same transaction (meetings.service._bump_agenda);
+    # the point's own version guards its minutes.
+    "AgendaPoint": frozenset({"title", "part_key", "position"}),
 }
 
 # Known exceptions (none left: keep the names for the next refactoring that needs them).

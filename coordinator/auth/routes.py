@@ -92,6 +92,7 @@ class UserAdminController(Controller):
                 role,
                 raw if isinstance(raw := form.get("password"), str) else "",
                 email=web.text(form, "email", "E-mail", max_length=254),
+                phone=web.text(form, "phone", "Arbejdstelefon", max_length=40),
                 unit=web.text(form, "unit", "Enhed", max_length=100),
             )
         except (ValueError, web.UserError) as exc:
@@ -133,6 +134,23 @@ class UserAdminController(Controller):
                            web.client_address(request))
         return web.see_other(request, "/admin/users")
 
+    @post("/{user_id:int}/phone")
+    async def set_phone(self, request: Request, user_id: FromPath[int]) -> Response:
+        """The account's work phone, which invitation letters give to those who answer."""
+        if not await service.account_exists(user_id):
+            raise NotFoundException()
+        form = await web.form_of(request)
+        phone = web.text(form, "phone", "Arbejdstelefon", max_length=40)
+        try:
+            old = await service.set_phone(user_id, phone)
+        except (ValueError, service.AccountRefused) as exc:
+            message = exc.message if isinstance(exc, service.AccountRefused) else str(exc)
+            return await _users_page(message, status=422, phone_error=(user_id, phone))
+        await audit.record(web.user_of(request), "update", "bruger", user_id, None,
+                           f"Arbejdstelefon ændret fra »{old or 'ingen'}« til »{phone or 'ingen'}«",
+                           web.client_address(request))
+        return web.see_other(request, "/admin/users")
+
     @post("/{user_id:int}/password")
     async def reset_password(self, request: Request, user_id: FromPath[int]) -> Response:
         try:
@@ -147,10 +165,11 @@ class UserAdminController(Controller):
 
 
 async def _users_page(error: str | None = None, form: dict | None = None, status: int = 200,
-                      reset: dict | None = None) -> Response:
+                      reset: dict | None = None,
+                      phone_error: tuple[int, str] | None = None) -> Response:
     return web.render("auth/users.html", {
         "users": await service.list_users(), "roles": ROLE_LABELS, "error": error,
-        "form": form or {}, "reset": reset}, status=status)
+        "form": form or {}, "reset": reset, "phone_error": phone_error}, status=status)
 
 
 class PasswordController(Controller):

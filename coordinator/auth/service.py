@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -184,12 +185,13 @@ async def create_user(
     if len(password) < 4:
         raise InvalidAccount("Adgangskoden skal være mindst 4 tegn.", "password")
     parsed = parse_role(role)
+    phone = work_phone(phone)
     if await User.exists().where(User.username == username):
         raise InvalidAccount(f"Brugernavnet {username} er allerede i brug.", "username")
     rows = await User.insert(
         User(
             username=username, full_name=full_name.strip(), role=parsed.value,
-            password_hash=hash_password(password), email=email.strip(), phone=phone.strip(),
+            password_hash=hash_password(password), email=email.strip(), phone=phone,
             unit=unit.strip(),
         )
     )
@@ -232,6 +234,31 @@ async def set_active(user_id: int, active: bool, actor_id: int | None = None) ->
 async def account_exists(user_id: int) -> bool:
     """True when there is an account with this id."""
     return await User.exists().where(User.id == user_id)
+
+
+_PHONE = re.compile(r"^\+?[\d\s()-]{8,32}$")
+
+
+def work_phone(value: str) -> str:
+    """A work phone as typed (``70 10 20 30``, ``+45 70102030``), or empty; ValueError with a
+    Danish message for anything else. Invitation letters give it to those who answer by
+    phone."""
+    value = " ".join(value.split())
+    if value and (not _PHONE.match(value) or sum(c.isdigit() for c in value) < 8):
+        raise ValueError("Skriv arbejdstelefonen med cifre, fx 70 10 20 30.")
+    return value
+
+
+async def set_phone(user_id: int, phone: str) -> str:
+    """Give an account its work phone (empty: none); returns the old one. ValueError with a
+    Danish message for a number that is not one."""
+    phone = work_phone(phone)
+    async with db.transaction():
+        row = await User.select(User.phone).where(User.id == user_id).first()
+        if row is None:
+            raise AccountRefused("Brugeren findes ikke.")
+        await db.update_versioned(User, user_id, db.ANY_VERSION, {User.phone: phone})
+    return row["phone"]
 
 
 async def change_role(user_id: int, role: str) -> str:
@@ -291,7 +318,8 @@ async def change_password(user: Principal, current: str, new: str, repeat: str) 
 async def list_users() -> list[dict]:
     """All accounts for the admin page (never the hashes)."""
     return await User.select(
-        User.id, User.username, User.full_name, User.role, User.unit, User.email, User.active
+        User.id, User.username, User.full_name, User.role, User.unit, User.email, User.phone,
+        User.active,
     ).order_by(User.username)
 
 

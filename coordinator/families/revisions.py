@@ -68,6 +68,7 @@ WATCHED: dict[str, str] = {
     "fgc_plan_review": ('(SELECT c."family" FROM "fgc_plan_item" i JOIN "fgc_case" c '
                         'ON c."id" = i."case" WHERE i."id" = {row}."item")'),
     "meeting_change": _BY_MEETING,
+    "agenda_point": _BY_MEETING,
     # what the meeting page shows besides the family's own rows
     "working_hours": _BY_PERSON_OR_SHARED,
     "busy_feed": _BY_PERSON_OR_SHARED,

@@ -1,9 +1,9 @@
 """GDPR use cases: a person's access export, closing a case, pseudonymising after retention.
 
 The export gathers everything recorded about one network person (their record,
-relations, keep-apart pairs, meetings with parts and answers, mails queued to them, their
-calendar answers by mail, history and audit rows, and the method's records: Randers-trappen,
-Signs of Safety, the handleplan and the familierådslagning, as far as
+relations, keep-apart pairs, meetings with parts, agenda, minutes and answers, mails queued
+to them, their calendar answers by mail, history and audit rows, and the method's records:
+Randers-trappen, Signs of Safety, the handleplan and the familierådslagning, as far as
 ``redaction.method_scope`` lets the person have them) and passes it through ``redaction``
 for that person, so other people's protected addresses and the crisis centre's location
 never reach them. Satisfaction answers are stored without names and cannot be found for
@@ -33,7 +33,7 @@ from coordinator.gdpr import redaction
 from coordinator.invites.replies import OUTCOME_LABELS
 from coordinator.invites.service import DELIVERY_LABELS, load_meetings
 from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
-from coordinator.meetings import kinds, offers, protected, safety
+from coordinator.meetings import agenda, kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import RSVP_LABELS, safety_person
 from coordinator.method import goals as goal_rules
@@ -105,11 +105,18 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
-    """The meetings the person was invited to, each as the person may see it."""
+async def _meetings_of(subject_id: int, with_minutes: bool) -> list[dict[str, Any]]:
+    """The meetings the person was invited to, each as the person may see it: its agenda
+    as their invitation gave it, and – where the method's scope gives them a meeting's
+    records (``with_minutes``) – the minutes of the points of the parts they attended."""
     rows = await mt.Participant.select().where(mt.Participant.person == subject_id).order_by(
         mt.Participant.id)
     meetings = {m.id: m for m in await load_meetings({r["meeting"] for r in rows})}
+    points: dict[int, list[dict[str, Any]]] = {}
+    for point in await mt.AgendaPoint.select().where(
+            mt.AgendaPoint.meeting.is_in(list(meetings) or [-1])).order_by(
+            mt.AgendaPoint.meeting, mt.AgendaPoint.position, mt.AgendaPoint.id):
+        points.setdefault(point["meeting"], []).append(point)
     result = []
     for row in rows:
         data = meetings[row["meeting"]]
@@ -125,7 +132,7 @@ async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
             "svar_registreret_af": row["answer_recorded_name"],
             "note_om_kontaktoplysninger": row["contact_note"], "tilføjet": _iso(row["created_at"]),
             "fjernet": _iso(row["removed_at"]), "titel": kind.label if kind else "Møde",
-            "sted": safety.NEUTRAL_LOCATION, "dele": [],
+            "sted": safety.NEUTRAL_LOCATION, "dele": [], "dagsorden": [], "referat": [],
         }
         sid = f"person:{subject_id}"
         if mine and not mine.removed and sid in data.people:
@@ -139,6 +146,13 @@ async def _meetings_of(subject_id: int) -> list[dict[str, Any]]:
                     {"del": part.label, "sted": part.location_text,
                      "start": _iso(times[part.key].starts_at), "slut": _iso(times[part.key].ends_at)}
                     for part in view.parts])
+                entry["dagsorden"] = [text for _, text in view.agenda]
+                if with_minutes:
+                    entry["referat"] = [
+                        {"punkt": p["title"], "referat": p["minutes"],
+                         "skrevet_af": p["minutes_by_name"], "skrevet": _iso(p["minutes_at"])}
+                        for p in agenda.for_parts(points.get(data.id, []), mine.part_keys)
+                        if p["minutes"].strip()]
                 entry["_withheld"] = view.protected_strings
         result.append(entry)
     return result
@@ -335,8 +349,10 @@ async def export_person(user: Principal, family: Mapping[str, Any], person_id: i
     events = await AuditEvent.select().where(
         (AuditEvent.family_id == family_id) & (AuditEvent.entity_id == str(person_id))
         & AuditEvent.entity.is_in(["netværksperson", "indsigt"])).order_by(AuditEvent.id)
-    meetings = await _meetings_of(person_id)
     safety_subject, network_withheld = await _withheld(family, person_id, people, orgs)
+    scope = redaction.method_scope(subject["role"], subject["is_child"],
+                                   safety_subject.is_hostile, bool(pairs))
+    meetings = await _meetings_of(person_id, scope.sos_mappings)
     withheld = set(network_withheld)
     for entry in meetings:
         withheld |= set(entry.pop("_withheld", ()))
@@ -580,8 +596,11 @@ async def _pseudonymise(family_id: int) -> None:
         kind = kinds.KINDS.get(meeting["kind"])
         await db.update_versioned(mt.Meeting, meeting["id"], db.ANY_VERSION, {
             mt.Meeting.title: kind.label if kind else "Møde", mt.Meeting.description: "",
-            mt.Meeting.location: "", mt.Meeting.minutes: "", mt.Meeting.outcome: "",
+            mt.Meeting.location: "", mt.Meeting.outcome: "",
         })
+    await db.update_each_versioned(mt.AgendaPoint, mt.AgendaPoint.meeting.is_in(meeting_ids), {
+        mt.AgendaPoint.title: "Punkt", mt.AgendaPoint.minutes: "",
+        mt.AgendaPoint.minutes_by_name: ""})
     participants = await mt.Participant.select(mt.Participant.id, mt.Participant.person).where(
         mt.Participant.meeting.is_in(meeting_ids)).order_by(mt.Participant.id)
     for number, row in enumerate(participants, start=1):

@@ -20,7 +20,10 @@ Decisions
 * A participant's staggered arrival/departure moves their own start/end.
 * Feeds (a link anyone holding it can read, synced to cloud calendars) redact for an
   outside professional who is never entitled to protected locations, and list no
-  attendees.
+  attendees and no agenda (a partner's calendar holds the minimum).
+* The agenda's points of the part an event is about (and the whole meeting's) follow the
+  description, as the recipient may read them (``RecipientView.agenda``: none for the
+  father or anyone kept apart); the minutes never leave this way.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class MeetingData:
     people: dict[str, safety.Person]
     updated_at: datetime | None = None
     organiser_email: str = ""
+    organiser_phone: str = ""  # the socialrådgiver's work phone, for letters
 
     def participant(self, participant_id: int) -> ParticipantData | None:
         """The participant with this row id (removed ones included)."""
@@ -144,8 +148,12 @@ def _summary(view: safety.RecipientView, part: safety.PartView, several: bool) -
     return f"{view.title} – {part.label}" if several else view.title
 
 
-def _description(view: safety.RecipientView, part_key: str, with_attendees: bool) -> str:
+def _description(view: safety.RecipientView, part_key: str, with_attendees: bool,
+                 with_agenda: bool = True) -> str:
     lines = [view.description.strip()] if view.description.strip() else []
+    points = [text for key, text in view.agenda if not key or key == part_key] if with_agenda else []
+    if points:
+        lines += ["", "Dagsorden:", *[f"{n}. {text}" for n, text in enumerate(points, start=1)]]
     if with_attendees:
         names = []
         for other in view.attendees:
@@ -178,7 +186,8 @@ def _partstat(value: str) -> PartStat:
 
 def _events(data: MeetingData, view: safety.RecipientView, recipient: ParticipantData | None,
             *, organizer: Person, uid_domain: str, dtstamp: datetime, url: str | None,
-            with_attendees: bool, only_recipient: bool) -> tuple[CalendarEvent, ...]:
+            with_attendees: bool, only_recipient: bool, with_agenda: bool = True
+            ) -> tuple[CalendarEvent, ...]:
     parts = {p.key: p for p in data.parts}
     several = len(data.parts) > 1
     status = EventStatus.CANCELLED if data.status == "cancelled" else EventStatus.CONFIRMED
@@ -201,7 +210,8 @@ def _events(data: MeetingData, view: safety.RecipientView, recipient: Participan
             summary=_summary(view, part_view, several),
             organizer=organizer,
             attendees=attendees,
-            description=_description(view, part_view.key, with_attendees and not only_recipient),
+            description=_description(view, part_view.key, with_attendees and not only_recipient,
+                                     with_agenda),
             location=part_view.location_text or None,
             status=status,
             url=url,
@@ -223,6 +233,17 @@ def reply_to_for(data: MeetingData, recipient: safety.Person, view: safety.Recip
             or safety.scan_for_leaks(data.organiser_email, view.protected_strings)):
         return None
     return Person(name=data.organiser_name or ORGANISATION_NAME, email=data.organiser_email)
+
+
+def reply_phone_for(data: MeetingData, recipient: safety.Person, view: safety.RecipientView) -> str:
+    """The work phone a recipient may call to answer: the responsible socialrådgiver's, on
+    the same terms as ``reply_to_for`` (none for the father or anyone kept apart, none that
+    names what the recipient may not know, such as a crisis centre's number); empty when
+    the socialrådgiver has none."""
+    phone = data.organiser_phone.strip()
+    if not phone or recipient.is_hostile or safety.scan_for_leaks(phone, view.protected_strings):
+        return ""
+    return phone
 
 
 def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: str,
@@ -307,5 +328,5 @@ def events_for_feed(data: MeetingData, part_keys: set[str], *, mail_from: str, u
                                        [*data.people.values(), FEED_RECIPIENT])
     events = _events(data, view, None, organizer=organizer_for(data, FEED_RECIPIENT, mail_from),
                      uid_domain=uid_domain, dtstamp=dtstamp, url=None, with_attendees=False,
-                     only_recipient=False)
+                     only_recipient=False, with_agenda=False)
     return Redacted(events, view)

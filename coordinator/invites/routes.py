@@ -219,9 +219,12 @@ class MeetingInvitesController(Controller):
             raise web.UserError(exc.message_da, 409) from None
         person = data.people[participant.safety_id]
         contact = redact.reply_to_for(data, person, redacted.view)
+        phone = redact.reply_phone_for(data, person, redacted.view)
+        sender = contact.name if contact else (
+            data.organiser_name or redact.ORGANISATION_NAME) if phone else redact.ORGANISATION_NAME
         context = {"view": redacted.view, "events": redacted.events, "participant": participant,
-                   "sender": contact.name if contact else redact.ORGANISATION_NAME,
-                   "sender_email": contact.email if contact else "",
+                   "sender": sender, "sender_email": contact.email if contact else "",
+                   "sender_phone": phone,
                    "today": clock.today(), "meeting_id": meeting_id}
         # Rendered here, not by the response, so exactly what is printed is scanned.
         engine = request.app.template_engine

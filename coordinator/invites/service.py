@@ -34,7 +34,15 @@ from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import kinds, place, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
 from coordinator.meetings.protected_places import protected_facts
-from coordinator.meetings.tables import Meeting, MeetingChange, MeetingPart, Participant, ParticipantPart, Room
+from coordinator.meetings.tables import (
+    AgendaPoint,
+    Meeting,
+    MeetingChange,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+    Room,
+)
 from coordinator.network import tables as net
 from coordinator.reminders import preferences
 from coordinator.settings import Settings
@@ -117,6 +125,7 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     meetings = await Meeting.select(
         *Meeting.all_columns(), Meeting.organiser.full_name.as_alias("organiser_name"),
         Meeting.organiser.email.as_alias("organiser_email"),
+        Meeting.organiser.phone.as_alias("organiser_phone"),
     ).where(Meeting.id.is_in(ids)).order_by(Meeting.id)
     families = {f["id"]: f for f in await Family.select(Family.id, Family.at_crisis_centre).where(
         Family.id.is_in(list({m["family"] for m in meetings if m["family"]}) or [-1]))}
@@ -135,6 +144,12 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
             Room.id.is_in(room_ids))} if room_ids else {}
     parts = await MeetingPart.select().where(MeetingPart.meeting.is_in(ids)).order_by(
         MeetingPart.meeting, MeetingPart.position)
+    agendas: dict[int, list[tuple[str, str]]] = {}
+    for point in await AgendaPoint.select(
+            AgendaPoint.meeting, AgendaPoint.part_key, AgendaPoint.title).where(
+            AgendaPoint.meeting.is_in(ids)).order_by(AgendaPoint.meeting, AgendaPoint.position,
+                                                     AgendaPoint.id):
+        agendas.setdefault(point["meeting"], []).append((point["part_key"], point["title"]))
     rows = await _participant_rows(ids)
     links = await ParticipantPart.select(
         ParticipantPart.participant, ParticipantPart.part.key.as_alias("key"),
@@ -189,7 +204,7 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
             places[where_key] = place.place_of(meeting["location"], room, org, terms)
         result.append(_meeting_data(meeting, own_parts, participants, people, terms,
                                     places[where_key], base.get(meeting["id"], meeting["sequence"]),
-                                    partner_title))
+                                    partner_title, tuple(agendas.get(meeting["id"], ()))))
     return result
 
 
@@ -206,7 +221,8 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
                   terms: tuple[str, ...], where: place.Place, base_sequence: int,
-                  partner_title: str = "") -> redact.MeetingData:
+                  partner_title: str = "", agenda: tuple[tuple[str, str], ...] = ()
+                  ) -> redact.MeetingData:
     text, at_protected_place = where.text, where.protected
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
@@ -219,7 +235,7 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         description=meeting["description"],
         invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms),
-        partner_title=partner_title)
+        partner_title=partner_title, agenda=agenda)
     return redact.MeetingData(
         id=meeting["id"], family_id=meeting["family"], kind=meeting["kind"],
         title=meeting["title"], status=meeting["status"],
@@ -227,6 +243,7 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         send_email_invites=bool(meeting["send_email_invites"]),
         organiser_id=meeting["organiser"], organiser_name=meeting.get("organiser_name") or "",
         organiser_email=meeting.get("organiser_email") or "",
+        organiser_phone=meeting.get("organiser_phone") or "",
         parts=tuple(redact.PartData(p["key"], p["label"], p["starts_at"], p["ends_at"])
                     for p in parts),
         participants=tuple(participants), safety_meeting=s_meeting, people=people,

@@ -14,8 +14,9 @@ from coordinator import db
 from coordinator.auth.tables import User
 from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import kinds, planner
-from coordinator.meetings.service import default_parts
+from coordinator.meetings.service import default_parts, insert_default_agenda
 from coordinator.meetings.tables import (
+    AgendaPoint,
     BicSession,
     FatherAssessment,
     FgcCase,
@@ -51,15 +52,31 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), LOCAL).astimezone(UTC)
 
 
+# Which point of a held meeting's default agenda carries the demo's minutes, by kind.
+MINUTES_POINT = {"familieraadslagning": 4, "familieraadslagning_followup": 1,
+                 "netvaerksmoede": 3}
+
+
 async def _meeting(family_id: int, kind_key: str, title: str, start: datetime, status: str,
                    organiser: int, people: list[dict], users: list[tuple[int, str, str, str]],
-                   **extra) -> int:
-    """Insert a meeting with back-to-back parts and its participants in their default parts."""
+                   minutes: str = "", **extra) -> int:
+    """Insert a meeting with back-to-back parts, its kind's default agenda (``minutes`` on
+    one of its points) and its participants in their default parts."""
     kind = kinds.get_kind(kind_key)
     rows = await Meeting.insert(Meeting(family=family_id, kind=kind_key, title=title, status=status,
                                         organiser=organiser, sequence=1 if status != "draft" else 0,
                                         **extra))
     meeting_id = rows[0]["id"]
+    await insert_default_agenda(meeting_id, kind_key)
+    if minutes:
+        points = await AgendaPoint.select(AgendaPoint.id).where(
+            AgendaPoint.meeting == meeting_id).order_by(AgendaPoint.position)
+        author = await User.select(User.full_name).where(User.id == organiser).first()
+        await db.update_versioned(
+            AgendaPoint, points[min(MINUTES_POINT.get(kind_key, 0), len(points) - 1)]["id"],
+            db.ANY_VERSION, {
+                AgendaPoint.minutes: minutes, AgendaPoint.minutes_at: start + kind.default_duration,
+                AgendaPoint.minutes_by_name: author["full_name"] if author else ""})
     part_ids = {}
     for position, spec in enumerate(kind.parts):
         end = start + spec.default_duration

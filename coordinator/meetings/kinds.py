@@ -236,6 +236,75 @@ KINDS: dict[str, MeetingKind] = {
 }
 
 
+# The default agenda of each kind (issue 17, point 1): the points a new meeting starts
+# with, each with the part it belongs to ("" the whole meeting), in order. Derived from the
+# method's phases (DOMAIN.md, "Meetings the coordinator plans"); the worker changes them.
+DEFAULT_AGENDAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "familieraadslagning": (
+        ("information", "Velkomst, og hvem er her"),
+        ("information", "Spørgsmålene, som familiens plan skal svare på"),
+        ("information", "Informatørerne fortæller og svarer på spørgsmål"),
+        ("family_time", "Familiens egen tid: familien og netværket laver planen"),
+        ("plan", "Familien fremlægger planen"),
+        ("plan", "Socialrådgiveren godkender planen"),
+        ("plan", "Opfølgningsmøde om ca. 3 måneder"),
+    ),
+    "familieraadslagning_followup": (
+        ("", "Velkomst"),
+        ("", "Planens punkter: hvad er gjort, og hvordan går det"),
+        ("", "Det, der skal ændres i planen"),
+        ("", "Aftaler og næste skridt"),
+    ),
+    "bic_session": (
+        ("", "Siden sidst"),
+        ("", "Barnet i centrum: aftalerne om barnet"),
+        ("", "Rådgivning: separation, Familieretshuset, økonomi og bolig"),
+        ("", "Behandling for vold, eller motivationssamtaler i PPR"),
+        ("", "Aftaler til næste samtale"),
+    ),
+    "bic_joint_parents": (
+        ("", "Velkomst og rammer for mødet"),
+        ("", "Aftalerne om barnet under opholdet"),
+        ("", "Hvordan forældrene giver hinanden besked om barnet"),
+        ("", "Aftaler og næste skridt"),
+    ),
+    "netvaerksmoede": (
+        ("", "Velkomst, og hvem er her"),
+        ("", "Hvorfor vi holder mødet: bekymringen og spørgsmålene"),
+        ("", "Det, der går godt, og netværkets ressourcer"),
+        ("", "Hvem gør hvad: aftaler i netværket"),
+        ("", "Opfølgning: hvornår og hvordan"),
+    ),
+    "statusmoede": (
+        ("", "Velkomst"),
+        ("", "Status på målene i udviklingsprofilen"),
+        ("", "Det, der går godt, og det, der er svært"),
+        ("", "Aftaler og næste statusmøde"),
+    ),
+    "team_meeting": (
+        ("", "Familierådslagning: status for hver aktuel familie"),
+        ("", "Barnet i Centrum: status for hver aktuel familie"),
+        ("", "Eventuelt"),
+    ),
+    "cooperation_meeting": (
+        ("", "Ny lovgivning og nye tiltag for målgruppen"),
+        ("", "Evaluering af samarbejdet"),
+        ("", "Aftaler for det kommende år"),
+    ),
+    "agreement_evaluation": (
+        ("", "Aftalens forpligtelser: er de holdt"),
+        ("", "Det, der virker, og det, der skal ændres"),
+        ("", "Skal aftalen fornyes?"),
+    ),
+}
+
+
+def default_agenda(kind_key: str) -> tuple[tuple[str, str], ...]:
+    """The points a new meeting of this kind starts with: (part key or "", title), in
+    order; a single-part kind's points belong to the whole meeting."""
+    return DEFAULT_AGENDAS.get(kind_key, ())
+
+
 def get_kind(kind_key: str) -> MeetingKind:
     """Return the meeting kind for a key, so callers never guess labels or parts.
 

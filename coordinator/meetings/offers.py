@@ -111,6 +111,23 @@ def held_offer(state: MeetingState) -> Offer:
     return ALLOWED
 
 
+def minutes_offer(status: str, part_starts: Sequence[datetime | None], now: datetime) -> Offer:
+    """Writing the minutes of the agenda's points: once the meeting has begun, and still
+    after it was held; never for a cancelled meeting."""
+    if status == kinds.MeetingStatus.CANCELLED.value:
+        return Offer(False, "Mødet er aflyst.", "Der skrives ikke referat af et aflyst møde")
+    if status in kinds.HELD_STATUSES:
+        return ALLOWED
+    first = min((start for start in part_starts if start is not None), default=None)
+    if first is None:
+        return Offer(False, "Mødet har ikke noget tidspunkt endnu.",
+                     "Skriv referatet, når mødet er begyndt")
+    if first > now:
+        return Offer(False, f"Mødet er ikke begyndt endnu (det begynder {_clock(first)}).",
+                     "Skriv referatet, når mødet er begyndt")
+    return ALLOWED
+
+
 def person_offer(role: str, father_consent: bool, family_id: int | None) -> Offer:
     """Inviting a network person: the father only after the mother's consent."""
     if role == "father" and not father_consent:

@@ -5,6 +5,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from coordinator.meetings.tables import (
+    AgendaPoint,
     BicSession,
     BusyFeed,
     FatherAssessment,
@@ -31,7 +32,7 @@ APP_CONFIG = AppConfig(
     table_classes=[FgcCase, FgcTask, FgcQuestion, FgcPlanItem, FgcPlanApproval, FgcPlanChange,
                    FatherAssessment, Room, Meeting, MeetingPart, Participant, ParticipantPart,
                    SafetyApproval, MeetingChange, BicSession, WorkingHours, BusyFeed,
-                   FgcPlanReview],
+                   FgcPlanReview, AgendaPoint],
     migration_dependencies=["coordinator.network.piccolo_app", "coordinator.auth.piccolo_app"],
     commands=[],
 )

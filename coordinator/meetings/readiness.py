@@ -15,11 +15,13 @@ from coordinator.meetings.service import MeetingView
 
 @dataclass(frozen=True)
 class MeetingOffers:
-    """The status buttons' offers, marking as held, and network persons by id."""
+    """The status buttons' offers, marking as held, writing the minutes, and network
+    persons by id."""
 
     status: dict[str, offers.Offer]
     held: offers.Offer
     people: dict[int, offers.Offer] = field(default_factory=dict)
+    minutes: offers.Offer = offers.ALLOWED
 
 
 async def fgc_refusal(meeting: Mapping[str, Any]) -> offers.Offer | None:
@@ -51,4 +53,5 @@ async def meeting_offers(view: MeetingView, people: Iterable[Mapping[str, Any]] 
     return MeetingOffers(
         status=offers.status_offers(state), held=offers.held_offer(state),
         people={p["id"]: offers.person_offer(p.get("role", ""), consent, meeting["family"])
-                for p in people})
+                for p in people},
+        minutes=offers.minutes_offer(meeting["status"], state.part_starts, state.now))

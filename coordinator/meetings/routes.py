@@ -20,6 +20,7 @@ from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import load_family, meeting_page_stamps, one_shared_stamp
 from coordinator.meetings import (
+    agenda,
     availability,
     flows,
     formoede,
@@ -522,6 +523,8 @@ class MeetingController(Controller):
         if runs_it:
             context["organisations"] = await service.organisation_choices()
         context["trappe_item"] = trappe.offered_in(meeting["kind"])
+        context["agenda_parts"] = agenda.part_choices(view.parts)
+        context["agenda_changeable"] = runs_it and agenda.changeable(meeting["status"])
         people: list[dict] = context.get("people", [])  # type: ignore[assignment]
         context["offers"] = await readiness.meeting_offers(view, people)
         context.update(await method.meeting_section(user, meeting, family, audience,
@@ -566,7 +569,7 @@ class MeetingController(Controller):
         return f"/meetings/{meeting_id}" + (f"#{anchor}" if anchor else "")
 
     async def _change(self, request: Request, meeting_id: int, change: str, anchor: str,
-                      call) -> Response:
+                      call, extra: dict | None = None) -> Response:
         """Run a write from the meeting page. Sent by htmx from the workspace, it answers
         with the sections the change touches (``workspace.CHANGES``), rendered afresh
         through the same access check, projection and audit as the page; a plain form (no
@@ -584,16 +587,16 @@ class MeetingController(Controller):
                               status=409, headers={"HX-Retarget": "#messages",
                                                    "HX-Reswap": "innerHTML"})
         return await self._sections(request, meeting_id, change,
-                                    (time_module.perf_counter() - began) * 1000)
+                                    (time_module.perf_counter() - began) * 1000, extra)
 
     async def _sections(self, request: Request, meeting_id: int, change: str,
-                        write_ms: float) -> Response:
+                        write_ms: float, extra: dict | None = None) -> Response:
         """The sections a change re-renders, for this user (the page differs by audience);
         never cached: they are read after the change, so nothing stale is served. The
         answer says how long the write and the reading took (Server-Timing)."""
         began = time_module.perf_counter()
         meeting, family = await self._load(request, meeting_id, Action.READ)
-        context = await self._context(request, meeting, family)
+        context = await self._context(request, meeting, family, extra)
         context.update(sections=[workspace.TEMPLATES[s] for s in workspace.sections_for(change)],
                        saved=workspace.saved_message(change))
         read_ms = (time_module.perf_counter() - began) * 1000
@@ -851,6 +854,100 @@ class MeetingController(Controller):
             return web.see_other(request, self._hours_page(meeting_id, participant_id))
         return web.see_other(request, self._back(meeting_id, "hours"))
 
+    async def _agenda_change(self, request: Request, meeting_id: int, change: str, form_key: str,
+                             typed: dict, call, extra: dict | None = None) -> Response:
+        """An agenda or minutes change (``_change``); refused without JavaScript, the page
+        comes back with the message at the form's field and what was typed."""
+        try:
+            return await self._change(request, meeting_id, change, "agenda", call, extra)
+        except web.UserError as refused:
+            if _workspace_request(request) or isinstance(refused, web.Conflict):
+                raise  # the refusal at the form, which keeps what was typed (static/app.js)
+            meeting, family = await self._load(request, meeting_id, Action.READ)
+            return await self._page(request, meeting, family, {"agenda_error": {
+                "form": form_key, "message": refused.message, "field": refused.field,
+                "typed": typed}}, status=refused.status)
+
+    @staticmethod
+    def _typed(form: dict, *names: str) -> dict:
+        return {name: form.get(name) if isinstance(form.get(name), str) else "" for name in names}
+
+    @post("/{meeting_id:int}/agenda")
+    async def add_point(self, request: Request, meeting_id: FromPath[int]) -> Response:
+        """A point at the end of the agenda."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+
+        async def call() -> None:
+            await service.add_agenda_point(
+                web.user_of(request), meeting, _version(form),
+                web.text(form, "point_title", "Nyt punkt", required=True,
+                         max_length=agenda.TITLE_MAX),
+                web.text(form, "part_key", "Del af mødet", max_length=40),
+                web.client_address(request))
+        return await self._agenda_change(request, meeting_id, "agenda", "new",
+                                         self._typed(form, "point_title", "part_key"), call,
+                                         {"added": True})
+
+    @post("/{meeting_id:int}/agenda/{point_id:int}")
+    async def edit_point(self, request: Request, meeting_id: FromPath[int],
+                         point_id: FromPath[int]) -> Response:
+        """A point's title and the part of the meeting it belongs to."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        await service.agenda_point(meeting_id, point_id)  # another meeting's point: 404 first
+        form, _ = await _form(request)
+
+        async def call() -> None:
+            await service.edit_agenda_point(
+                web.user_of(request), meeting, _version(form), point_id,
+                web.text(form, "point_title", "Punkt", required=True,
+                         max_length=agenda.TITLE_MAX),
+                web.text(form, "part_key", "Del af mødet", max_length=40),
+                web.client_address(request))
+        return await self._agenda_change(request, meeting_id, "agenda", f"point-{point_id}",
+                                         self._typed(form, "point_title", "part_key"), call)
+
+    @post("/{meeting_id:int}/agenda/{point_id:int}/move")
+    async def move_point(self, request: Request, meeting_id: FromPath[int],
+                         point_id: FromPath[int]) -> Response:
+        """A point one step up or down (its buttons work with the keyboard)."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        await service.agenda_point(meeting_id, point_id)  # another meeting's point: 404 first
+        form, _ = await _form(request)
+        direction = web.choice(form, "direction", "Retning", agenda.DIRECTIONS)
+        return await self._change(request, meeting_id, "agenda_move", "agenda",
+                                  lambda: service.move_agenda_point(
+                                      web.user_of(request), meeting, _version(form), point_id,
+                                      direction, web.client_address(request)),
+                                  {"moved": point_id, "moved_direction": direction})
+
+    @post("/{meeting_id:int}/agenda/{point_id:int}/remove")
+    async def remove_point(self, request: Request, meeting_id: FromPath[int],
+                           point_id: FromPath[int]) -> Response:
+        """A point off the agenda."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+        return await self._change(request, meeting_id, "agenda", "agenda",
+                                  lambda: service.remove_agenda_point(
+                                      web.user_of(request), meeting, _version(form), point_id,
+                                      web.client_address(request)))
+
+    @post("/{meeting_id:int}/agenda/{point_id:int}/minutes")
+    async def minutes(self, request: Request, meeting_id: FromPath[int],
+                      point_id: FromPath[int]) -> Response:
+        """The minutes of one point, also after the meeting was held."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        form, _ = await _form(request)
+
+        async def call() -> None:
+            await service.write_minutes(
+                web.user_of(request), meeting, point_id, _version(form),
+                web.text(form, "minutes", "Referat", max_length=agenda.MINUTES_MAX),
+                web.client_address(request))
+        return await self._agenda_change(request, meeting_id, "minutes", f"minutes-{point_id}",
+                                         self._typed(form, "minutes"), call,
+                                         {"minutes_saved": point_id})
+
     @post("/{meeting_id:int}/approvals")
     async def approval(self, request: Request, meeting_id: FromPath[int]) -> Response:
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
@@ -877,8 +974,9 @@ class MeetingController(Controller):
     async def held(self, request: Request, meeting_id: FromPath[int]) -> Response:
         meeting, _ = await self._load(request, meeting_id, Action.WRITE)
         form, _ = await _form(request)
-        minutes = web.text(form, "minutes", "Referat", required=True, max_length=20000)
-        outcome = web.text(form, "outcome", "Resultat", max_length=4000)
+        # minutes are written per agenda point; a page from before still sends them here
+        minutes = web.text(form, "minutes", "Referat", max_length=agenda.MINUTES_MAX)
+        outcome = web.text(form, "outcome", "Resultat og aftaler", max_length=4000)
         return await self._change(request, meeting_id, "status", "", lambda: service.mark_held(
             web.user_of(request), meeting, _version(form), minutes, outcome, web.client_address(request)))
 

@@ -194,6 +194,9 @@ class Meeting:
     # What outside professionals (partners, feeds) read as the title (``partner_title``);
     # empty: the meeting's own title (no family, or the team chose to share it).
     partner_title: str = ""
+    # The agenda's points in order as (part key, title); part key "" is the whole meeting
+    # (``meetings/agenda.py``). Free text like the description.
+    agenda: tuple[tuple[str, str], ...] = ()
 
     def location_of(self, part: MeetingPart) -> Location:
         """The effective location of a part."""
@@ -239,6 +242,25 @@ class VisibleAttendee:
     email: str | None
     phone: str | None
     part_keys: tuple[str, ...]
+    # Who they are at the meeting in the words every non-hostile recipient may read
+    # (``role_label``): two attendees with one name are told apart by it.
+    role: str = ""
+
+
+# A person's role as an attendee list names it (never more than the safety roles say).
+ROLE_LABELS: dict[Role, str] = {
+    Role.MOTHER: "mor", Role.FATHER: "far", Role.CHILD: "barn",
+    Role.PROFESSIONAL: "fagperson", Role.PRIVATE: "privat netværk",
+}
+
+
+def role_label(person: Person) -> str:
+    """The attendee's role as the list shows it: mor, far, barn, fagperson or privat
+    netværk (a family role before the professional one)."""
+    for role in (Role.MOTHER, Role.FATHER, Role.CHILD, Role.PROFESSIONAL):
+        if role in person.roles:
+            return ROLE_LABELS[role]
+    return ROLE_LABELS[Role.PRIVATE]
 
 
 @dataclass(frozen=True)
@@ -263,6 +285,9 @@ class RecipientView:
     parts: tuple[PartView, ...]
     attendees: tuple[VisibleAttendee, ...]
     protected_strings: tuple[str, ...] = field(default=())
+    # The agenda's points of the recipient's own parts (and the whole meeting's) as
+    # (part key, title), cleaned like the description; none for hostile recipients.
+    agenda: tuple[tuple[str, str], ...] = ()
 
 
 class SafetyError(ValueError):
@@ -645,13 +670,13 @@ def _check_attendance_rules(meeting: Meeting, index: Mapping[str, Person]) -> li
 
 def _check_text(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
     findings: list[Finding] = []
-    text = f"{meeting.title}\n{meeting.description}"
+    text = "\n".join([meeting.title, meeting.description, *(t for _, t in meeting.agenda)])
     if remove_cpr(text) != text:
         findings.append(
             Finding(
                 WARN,
                 "cpr_in_text",
-                "Titel eller beskrivelse indeholder noget, der ligner et CPR-nummer. Det fjernes fra alle "
+                "Titel, beskrivelse eller dagsorden indeholder noget, der ligner et CPR-nummer. Det fjernes fra alle "
                 "invitationer.",
             )
         )
@@ -665,7 +690,7 @@ def _check_text(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
             Finding(
                 WARN,
                 "location_in_text",
-                "Titel eller beskrivelse nævner et beskyttet sted. Det erstattes med "
+                "Titel, beskrivelse eller dagsorden nævner et beskyttet sted. Det erstattes med "
                 f"»{NEUTRAL_LOCATION}« for de deltagere, der ikke må kende stedet.",
             )
         )
@@ -751,12 +776,16 @@ def redact_for_recipient(
         title = kind.label if kind else "Møde"
         description = NEUTRAL_DESCRIPTION
         attendees: tuple[VisibleAttendee, ...] = ()
+        agenda: tuple[tuple[str, str], ...] = ()
     else:
         shown_title = meeting.partner_title if recipient.is_external and meeting.partner_title \
             else meeting.title
         title = _clean_text(shown_title, recipient, index, meeting)
         description = _clean_text(meeting.description, recipient, index, meeting)
         attendees = _visible_attendees(meeting, recipient, index, own_parts, withheld)
+        own_keys = {part.key for part in own_parts}
+        agenda = tuple((key, _clean_text(text, recipient, index, meeting))
+                       for key, text in meeting.agenda if not key or key in own_keys)
 
     return RecipientView(
         recipient_id=recipient.id,
@@ -767,6 +796,7 @@ def redact_for_recipient(
         parts=tuple(part_views),
         attendees=attendees,
         protected_strings=withheld,
+        agenda=agenda,
     )
 
 
@@ -801,6 +831,7 @@ def _visible_attendees(
                 email=safe(other.email) if contact else None,
                 phone=safe(other.phone) if contact else None,
                 part_keys=tuple(key for key in own_keys if key in shared),
+                role=role_label(other),
             )
         )
     return tuple(result)

@@ -29,6 +29,7 @@ from coordinator.families import service as families
 from coordinator.families.tables import Family
 from coordinator.invites.service import enqueue_for_change, resend_invitation
 from coordinator.meetings import (
+    agenda,
     availability,
     formoede,
     kinds,
@@ -48,6 +49,7 @@ from coordinator.meetings.participants import (
 )
 from coordinator.meetings.protected_places import protected_facts
 from coordinator.meetings.tables import (
+    AgendaPoint,
     FatherAssessment,
     FgcCase,
     FgcTask,
@@ -391,8 +393,14 @@ async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tupl
 LOCK_FIELDS = ("title", "status", "location", "description", "sequence", "version")
 
 
+MEETING_CONFLICT = ("Mødet er ændret af en anden, siden du åbnede det. Intet af det, du "
+                    "indtastede, er gemt. Sammenlign de to udgaver, og indtast dine ændringer "
+                    "igen.")
+
+
 async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any] | None = None,
-                *, material: bool = False, mine: Mapping[str, Any] | None = None) -> dict:
+                *, material: bool = False, mine: Mapping[str, Any] | None = None,
+                message: str = MEETING_CONFLICT) -> dict:
     """Take the meeting for this write (``db.update_versioned``).
 
     Raises ``web.Conflict`` (409) with both versions when someone saved in between, or
@@ -411,9 +419,7 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
         values[getattr(Meeting, name)] = value
     await db.update_versioned(
         Meeting, meeting_id, version, values,
-        mine=mine, shown=LOCK_FIELDS[:-1],
-        message="Mødet er ændret af en anden, siden du åbnede det. Intet af det, du indtastede, "
-                "er gemt. Sammenlign de to udgaver, og indtast dine ændringer igen.")
+        mine=mine, shown=LOCK_FIELDS[:-1], message=message)
     row = await Meeting.select().where(Meeting.id == meeting_id).first()
     if row is None:  # updated just above, in the caller's transaction
         raise NotFoundException()
@@ -443,6 +449,8 @@ class MeetingView:
     partner_title: str = ""  # what partners read as the title by default
     where: place.Place = place.Place("", "", False)  # where the meeting is (meetings/place.py)
     earlier_changes: int = 0  # changes told to the participants before those in ``changes``
+    # The agenda's points in order (``agenda_of``); outside the team without their minutes.
+    agenda: list[dict] = field(default_factory=list)
 
 
 # The newest changes the meeting page lists (a meeting edited all year has hundreds).
@@ -515,9 +523,11 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           participants: list[dict], family: Mapping[str, Any] | None,
                           facts: tuple[str, ...] | None = None,
                           approval_rows: list[dict] | None = None,
-                          network: network_service.Network | None = None) -> list[safety.Finding]:
+                          network: network_service.Network | None = None,
+                          points: list[dict] | None = None) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending);
-    ``network``: the family's, when the caller has loaded it (its keep-apart pairs)."""
+    ``network``: the family's, when the caller has loaded it (its keep-apart pairs);
+    ``points``: its agenda, whose titles are checked like the description."""
     if facts is None:
         facts = await protected_facts()
     location, _ = await _location(meeting, facts)
@@ -546,7 +556,8 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
         invite_via_worker=frozenset(p["safety_id"] for p in participants
                                     if p["invite_via_worker"]),
         by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
-        send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts)
+        send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts,
+        agenda=tuple((p["part_key"], p["title"]) for p in points or ()))
     return safety.check_meeting(s_meeting, people, keep_apart)
 
 
@@ -565,8 +576,9 @@ async def meeting_view(meeting: dict, family: dict | None,
         f'SELECT {db.columns(SafetyApproval, "a")}, u."full_name" AS "by_name" '
         'FROM "safety_approval" a LEFT JOIN "app_user" u ON u."id" = a."approved_by" '
         'WHERE a."meeting" = {} ORDER BY a."id"', meeting["id"])
+    points = await agenda_of(meeting["id"], meeting["status"])
     findings = await safety_findings(meeting, parts, participants, family, facts, approvals,
-                                     network)
+                                     network, points)
     where = await _place(meeting, facts)
     location_protected = where.protected
     changes = await db.fetch(_LATEST_CHANGES, meeting["id"], CHANGES_SHOWN, quick=True)
@@ -588,12 +600,19 @@ async def meeting_view(meeting: dict, family: dict | None,
                        feed_warnings=availability.feed_warnings(feed_rows, participants),
                        feeds=own_feeds, hours=hours,
                        partner_title=await partner_title_of(meeting, network), where=where,
-                       earlier_changes=earlier)
+                       earlier_changes=earlier, agenda=points)
     if audience is Audience.TEAM:
         return view
     outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
         "family"] else facts
-    return project_for_audience(view, outside)
+    return project_for_audience(view, outside, minutes=holds_it(audience, meeting))
+
+
+def holds_it(audience: Audience, meeting: Mapping[str, Any]) -> bool:
+    """Whether the reader holds the meeting (and so writes its minutes and its outcome): the
+    family's team, and the father's kontaktperson for an advice session with him."""
+    return audience is Audience.TEAM or (audience is Audience.FATHER_SIDE
+                                         and meeting["kind"] == "bic_session")
 
 
 async def partner_title_of(meeting: Mapping[str, Any],
@@ -617,13 +636,16 @@ CONTACT_FIELDS = ("email", "phone", "address", "person_phone", "person_address",
                   "contact_note")
 
 
-def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingView:
+def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
+                         minutes: bool = False) -> MeetingView:
     """The meeting page for a reader outside the family's team (samordner, the father's
     kontaktperson): a protected place (organisation, room at a crisis centre, or text
     naming one) becomes "Oplyses af socialrådgiveren"; every protected fact in titles,
     descriptions, part places, notes and answers is replaced; children are named by first
-    name and initial; nobody's contact data is shown. Pure: the same rule for every page
-    built from a ``MeetingView``."""
+    name and initial; nobody's contact data is shown; the agenda's titles are cleaned the
+    same way and its minutes and the outcome kept only for a reader who holds the meeting
+    (``minutes``: the father's kontaktperson in an advice session). Pure: the same rule for
+    every page built from a ``MeetingView``."""
     # Children are named by first name and initial outside the team ("Emma H."), in the
     # list of participants and in every text.
     children = {p["name"]: safety.child_display_name(p["name"]) for p in view.participants
@@ -638,9 +660,13 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
     meeting = dict(view.meeting)
     if view.location_protected:
         meeting["location"] = WITHHELD_PLACE
-    for key in ("title", "location", "description", "minutes", "outcome", "cancel_reason"):
+    for key in ("title", "location", "description", "outcome", "cancel_reason"):
         if isinstance(meeting.get(key), str):
             meeting[key] = clean(meeting[key])
+    if not minutes:
+        meeting["outcome"] = ""
+    points = [{**p, "title": clean(p["title"]), "minutes": clean(p["minutes"]) if minutes else "",
+               "minutes_by_name": p["minutes_by_name"] if minutes else ""} for p in view.agenda]
     parts = [{**part, **({"location": clean(part["location"])}
                          if isinstance(part.get("location"), str) else {})} for part in view.parts]
     participants = [{**p, **{key: "" for key in CONTACT_FIELDS if key in p},
@@ -653,7 +679,7 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...]) -> MeetingVi
     where = replace(where, text=clean(where.text))
     return replace(view, meeting=meeting, parts=parts, participants=participants, room=room,
                    findings=findings, where=where, feeds={}, changes=[], earlier_changes=0,
-                   feed_warnings=[clean(w) for w in view.feed_warnings])
+                   feed_warnings=[clean(w) for w in view.feed_warnings], agenda=points)
 
 
 async def meetings_of_family(family_id: int) -> list[dict]:
@@ -757,6 +783,7 @@ async def create_meeting(
             await MeetingPart.insert(MeetingPart(meeting=meeting_id, key=spec.key,
                                                  label=spec.label, starts_at=start,
                                                  ends_at=end, position=position))
+        await insert_default_agenda(meeting_id, kind.key)
         await audit.record(user, "create", "møde", meeting_id, family_id,
                            f"{kind.label}: {title or kind.label}", address)
         return meeting_id
@@ -1398,7 +1425,9 @@ async def change_status(user: Principal, meeting: Mapping[str, Any], version: in
 
 async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | None,
                     minutes: str, outcome: str, address: str = "") -> None:
-    """Record that the meeting was held, with minutes and outcome."""
+    """Record that the meeting was held, with its outcome. The minutes are written per
+    agenda point (``write_minutes``); ``minutes`` typed here (a page from before the
+    agenda) are kept under a point of their own (``agenda.MINUTES_POINT``)."""
     try:
         kinds.transition(meeting["status"], "held")
     except kinds.TransitionError as exc:
@@ -1408,11 +1437,14 @@ async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | 
     if first and first > clock.now():
         raise web.UserError("Mødet er ikke begyndt endnu og kan ikke markeres som afholdt.")
     async with db.transaction():
-        await _bump(meeting["id"], version, {"status": "held", "minutes": minutes,
-                                             "outcome": outcome},
-                    mine={"minutes": minutes, "outcome": outcome})
+        await _bump(meeting["id"], version, {"status": "held", "outcome": outcome},
+                    mine={"status": "held", "outcome": outcome,
+                          **({"minutes": minutes} if minutes.strip() else {})})
+        if minutes.strip():
+            await _keep_minutes(user, meeting["id"], minutes)
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
-                           "Markeret som afholdt med referat", address)
+                           "Markeret som afholdt" + (" med resultat" if outcome.strip() else ""),
+                           address)
 
 
 def followup_windows(kind_key: str, held_on: date) -> dict[str, tuple[datetime, datetime]]:
@@ -1472,6 +1504,203 @@ async def propose_followup(user: Principal, meeting: Mapping[str, Any], version:
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                            f"Opfølgningsmøde foreslået: {new_meeting['title']}", address)
     return new_id
+
+
+# ------------------------------------------------------------------- agenda and minutes
+
+_POINTS = (f'SELECT {db.columns(AgendaPoint)} FROM "agenda_point" WHERE "meeting" = {{}} '
+           'ORDER BY "position", "id"')
+AGENDA_CONFLICT = ("Dagsordenen er ændret af en anden, siden du åbnede mødet. Din ændring er "
+                   "ikke gemt. Se dagsordenen, som den er gemt nu, og lav din ændring igen.")
+MINUTES_CONFLICT = ("Referatet til punktet er ændret af en anden, siden du åbnede det. Det, du "
+                    "skrev, er ikke gemt: det står her ved siden af det gemte. Skriv det ind "
+                    "igen, så begge dele kommer med.")
+
+
+async def agenda_of(meeting_id: int, status: str | None = None) -> list[dict]:
+    """The meeting's agenda points in order, each with its minutes; with the meeting's
+    ``status``, also whether each may be removed (``removable``)."""
+    points = await db.fetch(_POINTS, meeting_id, quick=True)
+    if status is not None:
+        for point in points:
+            point["removable"] = agenda.removable(point["minutes"], status)
+    return points
+
+
+async def insert_default_agenda(meeting_id: int, kind_key: str) -> None:
+    """A new meeting's agenda: its kind's default points (``kinds.default_agenda``); in the
+    caller's transaction."""
+    points = kinds.default_agenda(kind_key)
+    if points:
+        await AgendaPoint.insert(*(AgendaPoint(meeting=meeting_id, position=position,
+                                               title=title, part_key=part_key)
+                                   for position, (part_key, title) in enumerate(points)))
+
+
+def _numbered(points: Iterable[Mapping[str, Any]]) -> str:
+    return "\n".join(f"{n}. {p['title']}" for n, p in enumerate(points, start=1)) or "(ingen punkter)"
+
+
+def _require_agenda(meeting: Mapping[str, Any]) -> None:
+    if not agenda.changeable(meeting["status"]):
+        raise web.UserError("Mødet er aflyst, så dagsordenen kan ikke ændres.", 409)
+
+
+async def agenda_point(meeting_id: int, point_id: int) -> dict:
+    """One point of the meeting's agenda; 404 for a point of another meeting."""
+    rows = await db.rows(AgendaPoint, '"id" = {} AND "meeting" = {}', point_id, meeting_id,
+                         order_by="")
+    if not rows:
+        raise NotFoundException()
+    return rows[0]
+
+
+async def _checked_part(meeting: Mapping[str, Any], part_key: str) -> str:
+    if part_key and part_key not in {p["key"] for p in await parts_of(meeting["id"])}:
+        raise web.UserError("Vælg en af mødets dele.", field="part_key")
+    return part_key
+
+
+async def _screen_point(user: Principal, meeting: Mapping[str, Any], title: str) -> None:
+    """A point's title goes with the invitations like the description: it may not name a
+    protected place or fact when the meeting has participants who may not know it."""
+    await screen_typed_text(meeting, {"point_title": ("Dagsordenspunkt", title)},
+                            audience_of(user) is Audience.TEAM)
+
+
+async def _bump_agenda(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                       change: str) -> None:
+    """Take the meeting for a change of its agenda (the agenda is the meeting's: its
+    version); a conflict shows the agenda as it is saved now beside the change."""
+    try:
+        await _bump(meeting["id"], version, mine={"dagsordenspunkt": change},
+                    message=AGENDA_CONFLICT)
+    except web.Conflict as exc:
+        exc.theirs["dagsorden"] = _numbered(await agenda_of(meeting["id"]))
+        raise
+
+
+async def _agenda_told(user: Principal, meeting: Mapping[str, Any]) -> None:
+    """A sent meeting's participants get the new agenda (their calendars show it; a burst
+    of changes settles into one update); a meeting not sent is checked as always."""
+    if meeting["status"] == kinds.MeetingStatus.INVITED.value:
+        await _notify(meeting["id"], "updated", user=user)
+
+
+async def add_agenda_point(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                           title: str, part_key: str = "", address: str = "") -> int:
+    """A point at the end of the agenda (of one part, or the whole meeting); audited."""
+    _require_agenda(meeting)
+    part_key = await _checked_part(meeting, part_key)
+    await _screen_point(user, meeting, title)
+    async with db.transaction():
+        await _bump_agenda(user, meeting, version, f"Nyt punkt: {title}")
+        last = await db.fetch('SELECT MAX("position") AS "last" FROM "agenda_point" '
+                              'WHERE "meeting" = {}', meeting["id"])
+        position = (last[0]["last"] + 1) if last and last[0]["last"] is not None else 0
+        rows = await AgendaPoint.insert(AgendaPoint(meeting=meeting["id"], position=position,
+                                                    title=title, part_key=part_key))
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Dagsordenspunkt tilføjet: {agenda.audit_title(title)}", address)
+        await _agenda_told(user, meeting)
+        return rows[0]["id"]
+
+
+async def edit_agenda_point(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                            point_id: int, title: str, part_key: str = "",
+                            address: str = "") -> None:
+    """A point's new title (and part); audited with the old title."""
+    _require_agenda(meeting)
+    point = await agenda_point(meeting["id"], point_id)
+    part_key = await _checked_part(meeting, part_key)
+    if title != point["title"]:
+        await _screen_point(user, meeting, title)
+    async with db.transaction():
+        await _bump_agenda(user, meeting, version, title)
+        await AgendaPoint.update({AgendaPoint.title: title, AgendaPoint.part_key: part_key}).where(
+            AgendaPoint.id == point_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Dagsordenspunkt ændret: {agenda.audit_title(point['title'])} → "
+                           f"{agenda.audit_title(title)}", address)
+        await _agenda_told(user, meeting)
+
+
+async def remove_agenda_point(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                              point_id: int, address: str = "") -> None:
+    """A point off the agenda, its minutes with it (the audit record keeps that it had
+    some); a point with minutes is not removed from a held meeting."""
+    _require_agenda(meeting)
+    point = await agenda_point(meeting["id"], point_id)
+    if not agenda.removable(point["minutes"], meeting["status"]):
+        raise web.UserError(f"Punktet »{point['title']}« har et referat fra mødet og kan ikke "
+                            "fjernes. Ret punktets titel eller referatet i stedet.", 409)
+    async with db.transaction():
+        await _bump_agenda(user, meeting, version, f"Fjern punktet: {point['title']}")
+        await AgendaPoint.delete().where(AgendaPoint.id == point_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Dagsordenspunkt fjernet: {agenda.audit_title(point['title'])}"
+                           + (" (med referat)" if point["minutes"].strip() else ""), address)
+        await _agenda_told(user, meeting)
+
+
+async def move_agenda_point(user: Principal, meeting: Mapping[str, Any], version: int | None,
+                            point_id: int, direction: str, address: str = "") -> None:
+    """A point one step up or down the agenda; audited."""
+    _require_agenda(meeting)
+    point = await agenda_point(meeting["id"], point_id)
+    if direction not in agenda.DIRECTIONS:
+        raise web.UserError("Vælg op eller ned.")
+    async with db.transaction():
+        await _bump_agenda(user, meeting, version,
+                           f"Flyt {'op' if direction == 'up' else 'ned'}: {point['title']}")
+        order = agenda.moved([p["id"] for p in await agenda_of(meeting["id"])], point_id,
+                             direction)
+        for position, pid in enumerate(order):
+            await AgendaPoint.update({AgendaPoint.position: position}).where(AgendaPoint.id == pid)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Dagsordenspunkt flyttet {'op' if direction == 'up' else 'ned'}: "
+                           f"{agenda.audit_title(point['title'])}", address)
+        await _agenda_told(user, meeting)
+
+
+async def write_minutes(user: Principal, meeting: Mapping[str, Any], point_id: int,
+                        version: int | None, minutes: str, address: str = "") -> None:
+    """The minutes of one point, written once the meeting has begun and editable after it
+    was held; locked by the point's own version (two points' minutes never stop each
+    other). Audited without the text."""
+    point = await agenda_point(meeting["id"], point_id)
+    offer = offers.minutes_offer(meeting["status"], [p["starts_at"] for p in await parts_of(
+        meeting["id"])], clock.now())
+    if not offer.allowed:
+        raise web.UserError(f"{offer.reason} {offer.way}.", 409)
+    async with db.transaction():
+        await db.update_versioned(
+            AgendaPoint, point_id, version,
+            {AgendaPoint.minutes: minutes,
+             AgendaPoint.minutes_by_name: user.full_name or user.username,
+             AgendaPoint.minutes_at: clock.now()},
+            where=AgendaPoint.meeting == meeting["id"], message=MINUTES_CONFLICT,
+            mine={"title": point["title"], "minutes": minutes}, shown=("title", "minutes"),
+            labels={"title": "Dagsordenspunkt", "minutes": "Referat"})
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"Referat skrevet til punktet: {agenda.audit_title(point['title'])}",
+                           address)
+
+
+async def _keep_minutes(user: Principal, meeting_id: int, minutes: str) -> None:
+    """Minutes written for the meeting as a whole: added to its minutes point (made at the
+    end of the agenda when there is none); in the caller's transaction."""
+    points = await agenda_of(meeting_id)
+    point = next((p for p in points if p["title"] == agenda.MINUTES_POINT), None)
+    by, now = user.full_name or user.username, clock.now()
+    if point is None:
+        await AgendaPoint.insert(AgendaPoint(
+            meeting=meeting_id, position=(points[-1]["position"] + 1) if points else 0,
+            title=agenda.MINUTES_POINT, minutes=minutes, minutes_by_name=by, minutes_at=now))
+        return
+    text = f"{point['minutes'].rstrip()}\n\n{minutes}" if point["minutes"].strip() else minutes
+    await db.update_versioned(AgendaPoint, point["id"], db.ANY_VERSION, {
+        AgendaPoint.minutes: text, AgendaPoint.minutes_by_name: by, AgendaPoint.minutes_at: now})
 
 
 # ------------------------------------------------------------------------ slot finder
@@ -1688,7 +1917,8 @@ CONFLICT_LABELS = {
     "samordner": "Samordner", "mother_agreed_on": "Mors samtykke givet",
     "formoede_on": "Formødets dato", "formoede_participants": "Deltagere i formødet",
     "formoede_agreement": "Vil familien gå videre", "formoede_note": "Note fra formødet",
-    "note": "Note",
+    "note": "Note", "dagsorden": "Dagsordenen, som den er gemt",
+    "dagsordenspunkt": "Din ændring af dagsordenen",
 }
 _CONFLICT_HIDDEN = frozenset({"version", "sequence", "id"})
 
@@ -1723,7 +1953,8 @@ def flows_status_label(value: str) -> str:
 # shown of the saved meeting in a conflict: its texts and its place may name a protected
 # place or fact, and the conflict shows the row as stored, not as projected for her.
 _CONFLICT_TEAM_ONLY = frozenset({"title", "location", "description", "location_organisation",
-                                 "room", "minutes", "outcome", "cancel_reason"})
+                                 "room", "minutes", "outcome", "cancel_reason", "dagsorden",
+                                 "dagsordenspunkt"})
 
 
 def conflict_context(exc: web.Conflict, audience: Audience) -> dict:
@@ -1731,7 +1962,7 @@ def conflict_context(exc: web.Conflict, audience: Audience) -> dict:
     reader outside the team, only the fields that can name nothing protected."""
 
     def label(key: str) -> str:
-        return CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
+        return exc.labels.get(key) or CONFLICT_LABELS.get(key) or key[:1].upper() + key[1:]
 
     hidden = _CONFLICT_HIDDEN if audience is Audience.TEAM else (
         _CONFLICT_HIDDEN | _CONFLICT_TEAM_ONLY)

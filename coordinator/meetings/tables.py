@@ -189,7 +189,8 @@ class Meeting(Table):
     title_to_partners = Boolean(default=False)
     sequence = Integer(default=0)  # iCalendar SEQUENCE: raised on every material change
     version = Integer(default=1)  # optimistic locking
-    minutes = Text(default="")
+    # The minutes are written per agenda point (``AgendaPoint``); the outcome is the
+    # meeting's own, given when it is marked as held.
     outcome = Text(default="")
     parent_id = Integer(null=True, default=None, index=True)  # the meeting this follows up
     series_key = Varchar(length=64, default="", index=True)
@@ -256,6 +257,28 @@ class Participant(Table):
     # meeting: what changed, shown on the meeting page.
     contact_note = Text(default="")
     removed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgendaPoint(Table):
+    """One point of a meeting's agenda, in order (``position``), with its minutes.
+
+    ``part_key`` is the part of the meeting it belongs to (a ``MeetingPart.key``; empty: the
+    whole meeting), so a participant's invitation carries the points of their own parts.
+    The agenda's order and titles are the meeting's (a change bumps the meeting's version);
+    the minutes are the point's own (``version``), so two people writing the minutes of
+    two points do not stop each other. See ``meetings/agenda.py``.
+    """
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, index=True)
+    position = Integer(default=0)
+    title = Varchar(length=300)
+    part_key = Varchar(length=40, default="")
+    minutes = Text(default="")
+    minutes_by_name = Varchar(length=200, default="")  # who wrote the minutes last
+    minutes_at = Timestamptz(null=True, default=None)
+    version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -6,8 +6,10 @@ A change sent by htmx answers with the sections it changes, each swapped in plac
 and is sent back to the page. What a change touches is decided here, once: a new place
 changes the header, time and place, the safety check (a protected place) and what may be
 done next; a participant changes the list, the parts' table, the safety check, the working
-hours and what may be done next; a new status changes everything. The invitations and
-answers refresh themselves when told the meeting changed (``CHANGED_EVENT``). Pure.
+hours and what may be done next; the agenda changes itself and the list of what the
+participants are told; the minutes of a point change only the agenda; a new status changes
+everything. The invitations and answers refresh themselves when told the meeting changed
+(``CHANGED_EVENT``). Pure.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ SAFETY = "safety"
 TIMES = "times"
 PARTICIPANTS = "participants"
 HOURS = "hours"
+AGENDA = "agenda"
 LIFECYCLE = "lifecycle"
-SECTIONS: tuple[str, ...] = (HEAD, SAFETY, TIMES, PARTICIPANTS, HOURS, LIFECYCLE)
+SECTIONS: tuple[str, ...] = (HEAD, SAFETY, TIMES, PARTICIPANTS, HOURS, AGENDA, LIFECYCLE)
 
 # Their templates.
 TEMPLATES: dict[str, str] = {
@@ -30,6 +33,7 @@ TEMPLATES: dict[str, str] = {
     TIMES: "meetings/_ws_times.html",
     PARTICIPANTS: "meetings/_ws_participants.html",
     HOURS: "meetings/_ws_hours_section.html",
+    AGENDA: "meetings/_ws_agenda.html",
     LIFECYCLE: "meetings/_ws_lifecycle.html",
 }
 
@@ -49,15 +53,23 @@ CHANGES: dict[str, Change] = {
     # and the details form itself (in the lifecycle section)
     "details": Change(sections=(HEAD, SAFETY, TIMES, LIFECYCLE), saved="Mødets oplysninger er gemt."),
     # the time (also a chosen proposal with its room): the parts' table, the place (a booked
-    # room), the checks that depend on the time, and what may be done next
-    "times": Change(sections=(HEAD, SAFETY, TIMES, PARTICIPANTS, LIFECYCLE), saved="Tidspunktet er gemt."),
+    # room), the checks that depend on the time, whether minutes may be written yet, and
+    # what may be done next
+    "times": Change(sections=(HEAD, SAFETY, TIMES, PARTICIPANTS, AGENDA, LIFECYCLE),
+                    saved="Tidspunktet er gemt."),
     # a participant added, changed, removed, their channel or answer: the list, the parts'
     # table, the safety check, the working hours and what may be done next
     "participants": Change(sections=(SAFETY, TIMES, PARTICIPANTS, HOURS, LIFECYCLE),
                            saved="Deltagerne er opdateret."),
     # an approval of a safety finding: the findings and what may be done next
     "approval": Change(sections=(SAFETY, LIFECYCLE), saved="Godkendelsen er registreret."),
-    # a new status or the minutes: everything (what may be edited changes everywhere)
+    # a point added, changed or removed: the agenda, and what the participants are told
+    "agenda": Change(sections=(AGENDA, LIFECYCLE), saved="Dagsordenen er gemt."),
+    # a point moved up or down (by its buttons, with the keyboard)
+    "agenda_move": Change(sections=(AGENDA, LIFECYCLE), saved="Punktet er flyttet."),
+    # the minutes of one point: the agenda only
+    "minutes": Change(sections=(AGENDA,), saved="Referatet er gemt."),
+    # a new status (also marked as held): everything (what may be edited changes everywhere)
     "status": Change(sections=SECTIONS, saved="Mødets status er opdateret."),
 }
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from coordinator import db
+from coordinator.meetings.service import insert_default_agenda
 from coordinator.meetings.tables import (
+    AgendaPoint,
     FgcCase,
     FgcPlanItem,
     Meeting,
@@ -57,9 +59,13 @@ async def _earlier_meeting(model: dict, participants: list[dict], start: datetim
     rows = await Meeting.insert(Meeting(
         family=model["family"], kind="netvaerksmoede", status="held", sequence=1,
         title=f"{number}. netværksmøde – " + model["title"].split(" – ", 1)[-1],
-        organiser=model["organiser"], location=model["location"],
-        minutes="Netværket gennemgik bekymringer og det, der går godt."))
+        organiser=model["organiser"], location=model["location"]))
     meeting_id = rows[0]["id"]
+    await insert_default_agenda(meeting_id, "netvaerksmoede")
+    await db.update_each_versioned(
+        AgendaPoint, (AgendaPoint.meeting == meeting_id) & (AgendaPoint.position == 2), {
+            AgendaPoint.minutes: "Netværket gennemgik bekymringer og det, der går godt.",
+            AgendaPoint.minutes_at: start + timedelta(hours=2)})
     part = await MeetingPart.insert(MeetingPart(
         meeting=meeting_id, key="meeting", label="Netværksmøde", starts_at=start,
         ends_at=start + timedelta(hours=2), position=0))

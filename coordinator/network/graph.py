@@ -474,15 +474,18 @@ def coordination_gaps(snapshot: NetworkSnapshot) -> list[Gap]:
 
     Rules (children in snapshot order; people ordered by name):
 
-    (a) ``no_coordinator``: a child has professionals around it from two or more
-        distinct sectors, and nobody has a ``coordinator_for`` relation to that child.
+    (a) ``no_coordinator``: children with professionals around them from two or more
+        distinct sectors, and nobody with a ``coordinator_for`` relation to them. Said
+        once for all such children of the family: one finding naming the children and
+        the sectors, and – where it matters – the professionals of rule (b).
     (b) ``no_known_contact``, only where it matters: two professionals who both act on
         the same child (a relation to the child itself, not only to a parent), while that
         child has no tovholder (``coordinator_for``), and who have no known contact: no
         relation of any type between them (either direction), no shared organisation
         (employer or ``works_at``), and neither has a relation to an organisation the
-        other belongs to. With a tovholder, the tovholder is their contact. Reported once
-        per pair, under the first such child; the message names every such child.
+        other belongs to. With a tovholder, the tovholder is their contact. Said once, in
+        one finding naming every such professional and child; when rule (a) fires, inside
+        its finding instead (the missing tovholder is the one thing to fix).
     (c) ``violence_without_keep_apart``: a person with a protected address and a person
         who used violence are joined by a direct relation of any type, or by a path of
         two family-tie relations through one other person (typically: mother → child ←
@@ -490,34 +493,43 @@ def coordination_gaps(snapshot: NetworkSnapshot) -> list[Gap]:
         `child_id` is the child in the middle of the path, if any.
 
     The result is ranked by importance (``IMPORTANCE``): safety first, then a missing
-    tovholder, then professionals without contact; within a rule, in the order above.
+    tovholder, then professionals without contact; so a family shows its safety findings
+    and at most one finding about the tovholder or the contact between professionals.
     """
     net = _Net(snapshot)
-    return _violence_without_keep_apart(net) + _no_coordinator(net) + _no_known_contact(net)
+    contact = _no_known_contact(net)
+    lead = _no_coordinator(net, contact)
+    return _violence_without_keep_apart(net) + (lead or contact)
 
 
-def _no_coordinator(net: _Net) -> list[Gap]:
-    gaps = []
+def _joined(names: list[str]) -> str:
+    """"A", "A og B", "A, B og C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]
+
+
+def _no_coordinator(net: _Net, contact: list[Gap]) -> list[Gap]:
+    """Rule (a): one finding for every child without a tovholder whose professionals come
+    from two or more sectors, with rule (b)'s finding (``contact``) folded in."""
+    children: list[Person] = []
+    pros: set[NodeId] = set()
+    sectors: set[Sector] = set()
     for child in net.children:
-        pros = net.professionals_around(child.id)
-        sectors = {net.sector[p] for p in pros}
-        if len(sectors) < 2:
+        around = net.professionals_around(child.id)
+        own = {net.sector[p] for p in around}
+        if len(own) < 2 or _has_tovholder(net, child.id):
             continue
-        if _has_tovholder(net, child.id):
-            continue
-        names = ", ".join(sorted(s.label_da.lower() for s in sectors))
-        gaps.append(
-            Gap(
-                kind=GapKind.NO_COORDINATOR,
-                child_id=child.id,
-                person_ids=tuple(net.sort_people(pros)),
-                message_da=(
-                    f"{child.name} har fagpersoner fra {len(sectors)} sektorer ({names}), "
-                    "men ingen er udpeget som tovholder."
-                ),
-            )
-        )
-    return gaps
+        children.append(child)
+        pros |= set(around)
+        sectors |= own
+    if not children:
+        return []
+    names = ", ".join(sorted(s.label_da.lower() for s in sectors))
+    message = (f"{_joined([c.name for c in children])} har fagpersoner fra {len(sectors)} "
+               f"sektorer ({names}), men ingen er udpeget som tovholder.")
+    if contact:
+        message += " " + contact[0].message_da
+    return [Gap(kind=GapKind.NO_COORDINATOR, child_id=children[0].id,
+                person_ids=tuple(net.sort_people(pros)), message_da=message)]
 
 
 def _has_tovholder(net: _Net, child_id: NodeId) -> bool:
@@ -526,43 +538,34 @@ def _has_tovholder(net: _Net, child_id: NodeId) -> bool:
 
 
 def _no_known_contact(net: _Net) -> list[Gap]:
-    shared: dict[tuple[NodeId, NodeId], list[NodeId]] = {}
+    """Rule (b): one finding naming the professionals who act on the same child without a
+    tovholder and have no known contact with one of the others, and those children."""
+    unlinked: set[NodeId] = set()
+    pairs = 0
+    children: list[Person] = []
     for child in net.children:
         if _has_tovholder(net, child.id):
             continue
         acting = {pid for pid, rels in net.professionals_around(child.id).items()
                   if any(focus == child.id for _, focus in rels)}
-        pros = net.sort_people(acting)
-        for a, b in combinations(pros, 2):
-            shared.setdefault((a, b), []).append(child.id)
-    gaps = []
-    for (a, b), child_ids in shared.items():
-        if net.has_known_contact(a, b):
-            continue
-        pa, pb = net.people[a], net.people[b]
-        child_names = " og ".join(net.people[c].name for c in child_ids)
-        gaps.append(
-            Gap(
-                kind=GapKind.NO_KNOWN_CONTACT,
-                child_id=child_ids[0],
-                person_ids=(a, b),
-                message_da=(
-                    f"{pa.name} og {pb.name} arbejder begge med {child_names}, "
-                    "men har ingen kendt kontakt med hinanden."
-                ),
-            )
-        )
-    # Every gap built above has a child_id; the key type admits Gap.child_id's None.
-    order: dict[NodeId | None, int] = {c.id: i for i, c in enumerate(net.children)}
-    gaps.sort(
-        key=lambda g: (
-            order[g.child_id],
-            net.people[g.person_ids[0]].name.casefold(),
-            net.people[g.person_ids[1]].name.casefold(),
-            str(g.person_ids),
-        )
-    )
-    return gaps
+        found = [(a, b) for a, b in combinations(net.sort_people(acting), 2)
+                 if not net.has_known_contact(a, b)]
+        if found:
+            children.append(child)
+            pairs += len(found)
+            unlinked |= {person for pair in found for person in pair}
+    if not children:
+        return []
+    people = net.sort_people(unlinked)
+    names = _joined([net.people[p].name for p in people])
+    both, contact = ("begge ", "ingen") if pairs == 1 and len(people) == 2 else ("", "ikke alle")
+    return [Gap(
+        kind=GapKind.NO_KNOWN_CONTACT,
+        child_id=children[0].id,
+        person_ids=tuple(people),
+        message_da=(f"{names} arbejder {both}med {_joined([c.name for c in children])}, "
+                    f"men har {contact} kendt kontakt med hinanden."),
+    )]
 
 
 def _kept_apart(net: _Net) -> set[frozenset[NodeId]]:

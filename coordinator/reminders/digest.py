@@ -21,6 +21,7 @@ DUE_WITHIN_DAYS = 7
 SECTION_DUE = "Evalueringer og opfølgning"
 SECTION_UNANSWERED = "Invitationer uden svar"
 SECTION_MEETINGS = "Dine møder den næste arbejdsdag"
+SECTION_REMIND = "Husk at minde deltagerne om mødet"
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,23 @@ def unanswered_line(name: str, meeting: str, starts_at: datetime | None, invited
             f"inviteret {agenda.da_date(invited_on)}")
 
 
+def remind_line(name: str, channel: str, meeting: str, starts_at: datetime, on: date) -> str:
+    """What to do for a participant the system does not remind by e-mail (invited by phone,
+    letter or through the socialrådgiver): 'Ring til Grethe, og mind om »Netværksmøde« i
+    morgen kl. 10.00', or 'Husk at minde Grethe om »Netværksmøde« i morgen kl. 10.00'."""
+    local = starts_at.astimezone(agenda.COPENHAGEN)
+    day = "i morgen" if local.date() == on + timedelta(days=1) else agenda.da_date(local.date())
+    when = f"{day} kl. {local:%H.%M}"
+    if channel == "phone":
+        return f"Ring til {name}, og mind om »{meeting}« {when}"
+    how = " (inviteret med brev)" if channel == "letter" else ""
+    return f"Husk at minde {name} om »{meeting}« {when}{how}"
+
+
 def build(name: str, day: date, due: list[Item], unanswered: list[Item],
-          meetings: list[Item]) -> Digest:
+          meetings: list[Item], remind: list[Item] | None = None) -> Digest:
     """The digest with its non-empty sections in a fixed order."""
     sections = [Section(title, tuple(items)) for title, items in (
-        (SECTION_DUE, due), (SECTION_UNANSWERED, unanswered), (SECTION_MEETINGS, meetings))
-        if items]
+        (SECTION_DUE, due), (SECTION_REMIND, remind or []), (SECTION_UNANSWERED, unanswered),
+        (SECTION_MEETINGS, meetings)) if items]
     return Digest(name, day, tuple(sections))

@@ -126,7 +126,8 @@ async def compose(user: Principal, run: _Run) -> tuple[digest.Digest, dict[int, 
                 f"{run.base}/agreements/{agreement['id']}"))
     unanswered = await _unanswered(user, run, own, named)
     upcoming = await _next_meetings(user, run, own, named)
-    return digest.build(user.full_name, run.day, due, unanswered, upcoming), named
+    remind = await _to_remind(user, run, own, named)
+    return digest.build(user.full_name, run.day, due, unanswered, upcoming, remind), named
 
 
 def _visible(meeting: dict, own: dict[int, dict]) -> bool:
@@ -171,6 +172,44 @@ async def _unanswered(user: Principal, run: _Run, own: dict[int, dict],
         items.append(digest.Item(run.safe(digest.unanswered_line(
             person["name"], meeting["title"], meeting["starts_at"],
             since.astimezone(COPENHAGEN).date())), f"{run.base}/meetings/{meeting['id']}"))
+        if meeting["family"] is not None:
+            named[meeting["family"]] = own[meeting["family"]]["name"]
+    return items
+
+
+async def _to_remind(user: Principal, run: _Run, own: dict[int, dict],
+                     named: dict[int, str]) -> list[digest.Item]:
+    """The participants of the user's own sent meetings from tomorrow to the next working
+    day whom no reminder mail reaches (invited by phone, letter or through the
+    socialrådgiver, or the meeting sends no e-mail): the socialrådgiver reminds them, so
+    nobody is forgotten. Colleagues and those who said no are left out."""
+    first, last = digest.next_days(run.day)
+    start = datetime.combine(first, time(), COPENHAGEN)
+    end = datetime.combine(last + timedelta(days=1), time(), COPENHAGEN)
+    rows = [m for m in await Meeting.select(
+        Meeting.id, Meeting.family, Meeting.title, Meeting.starts_at,
+        Meeting.send_email_invites).where(
+        (Meeting.organiser == user.id) & (Meeting.status == kinds.MeetingStatus.INVITED.value)
+        & (Meeting.starts_at >= start) & (Meeting.starts_at < end)).order_by(Meeting.starts_at)
+        if _visible(m, own)]
+    if not rows:
+        return []
+    by_id = {m["id"]: m for m in rows}
+    people = await Participant.select(
+        Participant.meeting, Participant.name, Participant.channel, Participant.email).where(
+        Participant.meeting.is_in(list(by_id)) & Participant.removed_at.is_null()
+        & Participant.user.is_null() & (Participant.rsvp != "DECLINED")).order_by(Participant.id)
+    items = []
+    for person in people:
+        meeting = by_id[person["meeting"]]
+        mailed = (person["channel"] == "email" and meeting["send_email_invites"]
+                  and is_valid_email(person["email"] or ""))
+        if mailed:
+            continue
+        channel = person["channel"] if person["channel"] != "email" else "worker"
+        items.append(digest.Item(run.safe(digest.remind_line(
+            person["name"], channel, meeting["title"], meeting["starts_at"], run.day)),
+            f"{run.base}/meetings/{meeting['id']}#participants"))
         if meeting["family"] is not None:
             named[meeting["family"]] = own[meeting["family"]]["name"]
     return items

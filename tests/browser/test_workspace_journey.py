@@ -3,7 +3,8 @@ meeting to an organisation with the keyboard; the header and "Tid og sted" say t
 place at once, without the page being loaded again; a change in another section goes
 through with the version the first change carried; a refused change keeps what she typed
 and says why at the field; a change made meanwhile in another window is the conflict view at
-the form. axe after each step, screenshots at 1366 and 360 px."""
+the form. The agenda and its minutes by keyboard (the second journey). axe after each step,
+screenshots at 1366 and 360 px."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import re
 from playwright.async_api import expect
 
 from coordinator.demo import SURNAMES
-from tests.browser.helpers import axe_check, login, shot
+from tests.browser.helpers import axe_check, focused, login, shot, tab_to
 
 # Demo family 9 is sara's (index < 12) and has an invited "Første statusmøde" (9 % 4 == 1:
 # coordinator/meetings/demo.py); no other journey changes that meeting.
@@ -119,3 +120,77 @@ async def test_sara_works_in_the_meeting_page_without_reloading_it(page, open_pa
     assert width <= PHONE["width"], f"{path} is {width} px wide at 360 px"
     await axe_check(page)
     await shot(page, "workspace-5-360")
+
+
+HELD_MEETING = f"Netværksmøde – {FAMILY}"  # held 20+ days ago (9 % 3 == 0)
+
+
+async def test_sara_adds_an_agenda_point_and_writes_minutes_with_the_keyboard(page):
+    """Dagsorden og referat (issue 17, point 1): a point added and moved up with the
+    keyboard alone, saved in place; then the minutes of a held meeting's point written and
+    saved with the keyboard. Focus stays where the next key press is wanted; axe after
+    each step; screenshots at 1366 and 360 px."""
+    await page.set_viewport_size(WIDE)
+    await login(page, "sara")
+    await page.get_by_role("link", name=FAMILY, exact=True).click()
+    await page.get_by_role("link", name=MEETING).first.click()
+    await expect(page.get_by_role("heading", level=2, name="Dagsorden og referat")).to_be_visible()
+    await page.evaluate("() => { window.__workspaceMarker = 17; }")
+    agenda = page.locator("#agenda")
+    before = await agenda.locator("ol.agenda-points > li").count()
+
+    # a new point: typed and saved with Enter
+    await agenda.get_by_label("Nyt punkt").focus()
+    await page.keyboard.type("Skolevejen om morgenen")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#workspace-status")).to_have_text("Dagsordenen er gemt.")
+    points = agenda.locator("ol.agenda-points > li .point-title")
+    await expect(points).to_have_count(before + 1)
+    await expect(points.last).to_have_text("Skolevejen om morgenen")
+    # focus is back in the field for the next point
+    assert (await focused(page))["id"] == "pa-title"
+    assert await _still_the_same_page(page)
+    await axe_check(page)
+
+    # moved up with the keyboard: focus stays on the moved point's button
+    await tab_to(page, text=re.compile(r"^Flyt op\s*»Skolevejen om morgenen«"), backwards=True)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#workspace-status")).to_have_text("Punktet er flyttet.")
+    await expect(points.nth(before - 1)).to_have_text("Skolevejen om morgenen")
+    now = await focused(page)
+    assert re.match(r"Flyt op\s*»Skolevejen om morgenen«", now["text"]), now
+    await page.keyboard.press("Enter")  # and once more, with the same key
+    await expect(points.nth(before - 2)).to_have_text("Skolevejen om morgenen")
+    await axe_check(page)
+    await shot(page, "agenda-1-point-1366")
+
+    # the minutes of a held meeting's point, written and saved with the keyboard
+    await page.get_by_role("link", name=f"Familien {SURNAMES[9]}").first.click()
+    await page.get_by_role("link", name=HELD_MEETING).first.click()
+    await expect(page.get_by_role("heading", level=1, name=HELD_MEETING)).to_be_visible()
+    agenda = page.locator("#agenda")
+    first = agenda.locator("ol.agenda-points > li").first
+    await first.locator("summary").first.focus()
+    await page.keyboard.press("Enter")  # opens the minutes form
+    await page.keyboard.press("Tab")
+    assert (await focused(page))["name"] == "minutes"
+    await page.keyboard.type("Alle præsenterede sig. Mormor henter fast om tirsdagen.")
+    await page.keyboard.press("Tab")
+    assert (await focused(page))["text"] == "Gem referatet"
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#workspace-status")).to_have_text("Referatet er gemt.")
+    await expect(first.locator(".point-minutes")).to_contain_text("Mormor henter fast om tirsdagen.")
+    await expect(first.locator(".point-minutes")).to_contain_text("Referat skrevet af Sara")
+    now = await focused(page)
+    assert now["tag"] == "summary" and now["text"].startswith("Ret referatet"), now
+    await axe_check(page)
+    await shot(page, "agenda-2-minutes-1366")
+
+    # on a phone: the agenda and its minutes, nothing wider than the screen
+    await page.set_viewport_size(PHONE)
+    await page.reload(wait_until="networkidle")
+    await expect(page.locator("#agenda .point-minutes").first).to_contain_text("Mormor henter")
+    width = await page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide at 360 px"
+    await axe_check(page)
+    await shot(page, "agenda-3-minutes-360")

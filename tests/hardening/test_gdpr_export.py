@@ -12,7 +12,13 @@ from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.invites.tables import OutboxMessage, ReplyRecord
 from coordinator.meetings import safety
-from coordinator.meetings.tables import Meeting, MeetingPart, Participant, ParticipantPart
+from coordinator.meetings.tables import (
+    AgendaPoint,
+    Meeting,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+)
 from coordinator.network.tables import KeepApart, Organisation, Person, Relation
 from tests import factories
 
@@ -64,6 +70,11 @@ async def build_case(worker) -> dict[str, int]:
             meeting=meeting, person=pid, name=name, email=email, role=role, category="family",
             rsvp="ACCEPTED", rsvp_comment="Jeg kommer")))[0]["id"]
         await ParticipantPart.insert(ParticipantPart(participant=participants[role], part=part))
+    await AgendaPoint.insert(
+        AgendaPoint(meeting=meeting, position=0, title="Skolevejen for Emma",
+                    minutes=f"Anna fortalte, at hun bor på {MOTHER_ADDRESS}. Emma trives.",
+                    minutes_by_name="Sara Rådgiver"),
+        AgendaPoint(meeting=meeting, position=1, title=f"Opholdet på {CENTRE_NAME}"))
     await OutboxMessage.insert(OutboxMessage(
         meeting=meeting, participant=participants["father"], recipient_email="jens@example.net",
         kind="REQUEST", sequence=0, dedupe_key=f"{meeting}:{participants['father']}:0:REQUEST",
@@ -106,6 +117,9 @@ async def test_father_export_has_his_data_and_none_of_the_mothers_whereabouts(cl
     assert (answer["slags"], answer["kommentar"], answer["behandling"]) == (
         "Forslag om nyt tidspunkt", "Hellere om eftermiddagen", "Forslag")
     assert MAIL_BODY not in response.text
+    # the agenda and the minutes: none for him (the father's side reads no free text)
+    assert (meeting["dagsorden"], meeting["referat"]) == ([], [])
+    assert "Emma trives" not in response.text
     assert safety.scan_for_leaks(response.text, PROTECTED) == []
     assert safety.HIDDEN in response.text  # the notes and reasons were cut, not dropped
 
@@ -142,6 +156,14 @@ async def test_mother_gets_her_own_protected_address(client):
     assert data["møder"][0]["sted"] == CENTRE_NAME
     # The father's private contact data is not hers to have.
     assert "70 10 22 22" not in json.dumps(data, ensure_ascii=False)
+    # The meeting's agenda as her invitation gave it, and the minutes of the meeting she
+    # took part in (her own address is hers).
+    [meeting] = data["møder"]
+    assert meeting["dagsorden"] == ["Skolevejen for Emma", f"Opholdet på {CENTRE_NAME}"]
+    [minutes] = meeting["referat"]
+    assert minutes["punkt"] == "Skolevejen for Emma"
+    assert minutes["referat"] == f"Anna fortalte, at hun bor på {MOTHER_ADDRESS}. Emma trives."
+    assert minutes["skrevet_af"] == "Sara Rådgiver"
 
 
 async def test_export_history_and_audit_rows_and_the_export_is_audited(client):

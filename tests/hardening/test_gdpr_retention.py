@@ -17,7 +17,13 @@ from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import service as gdpr
 from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyRecord
-from coordinator.meetings.tables import Meeting, MeetingPart, Participant, ParticipantPart
+from coordinator.meetings.tables import (
+    AgendaPoint,
+    Meeting,
+    MeetingPart,
+    Participant,
+    ParticipantPart,
+)
 from coordinator.network.tables import KeepApart, NetworkChange, Person, Relation
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
@@ -46,7 +52,10 @@ async def family_with_data(worker, closed_days_ago: int | None) -> int:
                                              new_value="Navn: Maria Sørensen"))
     meeting = (await Meeting.insert(Meeting(
         family=family_id, kind="netvaerksmoede", title="Møde med Maria", location="Lindevej 3",
-        description="Om Lukas", minutes="Maria fortalte …", status="held")))[0]["id"]
+        description="Om Lukas", status="held")))[0]["id"]
+    await AgendaPoint.insert(AgendaPoint(meeting=meeting, title="Om Lukas i skolen",
+                                         minutes="Maria fortalte …",
+                                         minutes_by_name="Sara Rådgiver"))
     part = (await MeetingPart.insert(MeetingPart(meeting=meeting, key="moede", label="Mødet")))[0]["id"]
     participant = (await Participant.insert(Participant(
         meeting=meeting, person=people[0], name="Maria Sørensen", email="maria@example.org",
@@ -117,7 +126,9 @@ async def test_purge_pseudonymises_only_families_past_retention():
         [p["id"] for p in await Person.select(Person.id).where(Person.family == old)]))
     assert participant["name"] == "Person 1"
     [meeting] = await Meeting.select().where(Meeting.family == old)
-    assert (meeting["title"], meeting["description"], meeting["minutes"]) == ("Netværksmøde", "", "")
+    assert (meeting["title"], meeting["description"]) == ("Netværksmøde", "")
+    [point] = await AgendaPoint.select().where(AgendaPoint.meeting == meeting["id"])
+    assert (point["title"], point["minutes"], point["minutes_by_name"]) == ("Punkt", "", "")
     [mail] = await OutboxMessage.select().where(OutboxMessage.meeting == meeting["id"])
     assert mail["message"] == "" and mail["status"] == "sent"
     # Structure and counts stay for statistics; the audit log keeps its rows.

@@ -30,6 +30,7 @@ from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import planner, safety
+from coordinator.meetings.tables import AgendaPoint
 from coordinator.network.tables import KeepApart, Organisation
 from coordinator.reminders import service as reminders
 from tests import conftest, factories
@@ -64,9 +65,23 @@ def invite_settings():
     settings_module.use_settings(None)
 
 
+# What the team typed into the agenda and its minutes (written straight to the table, past
+# the screen on save: the redaction is the line tested here). The minutes never leave.
+AGENDA_TEXTS = (f"Mor bor på {support.CENTRE_NAME}, {support.CENTRE_ADDRESS}; ring {MOTHER_PHONE}",
+                f"{CHILD_NAME} og {TEACHER_NAME} om skolen")
+MINUTES = f"Referat: mor bor på {support.MOTHER_ADDRESS}, far skriver fra {FATHER_EMAIL}"
+
+
 async def _corpus() -> support.Scenario:
-    """The scenario, plus the keep-apart pair and its approval, invited."""
+    """The scenario with protected facts in its agenda and minutes, plus the keep-apart pair
+    and its approval, invited."""
     s = await support.scenario()
+    points = await AgendaPoint.select(AgendaPoint.id).where(
+        AgendaPoint.meeting == s.meeting_id).order_by(AgendaPoint.position)
+    for point, title in zip(points, AGENDA_TEXTS, strict=False):
+        await AgendaPoint.update({AgendaPoint.title: title}).where(AgendaPoint.id == point["id"])
+    await AgendaPoint.update({AgendaPoint.minutes: MINUTES}).where(
+        AgendaPoint.meeting == s.meeting_id)
     await KeepApart.insert(KeepApart(family=s.family["id"], person_a=s.mother, person_b=s.father,
                                      reason="Vold i hjemmet"))
     await support.meetings.record_approval(
@@ -104,12 +119,16 @@ async def test_leak_mails_and_answer_pages_per_recipient(client):
         text = _mail_text(row["message"])
         assert row["recipient_email"] in text  # the scan sees the decoded message
         assert_no_leak(text, who, "mail")
+        assert safety.scan_for_leaks(text, [MINUTES, support.MOTHER_ADDRESS]) == [], who
+        assert ("Dagsorden" in text) == (who != "father"), who  # the agenda, not for him
         assert_no_leak(row["message"], who, "raw mail")
         link = ANSWER_LINK.search(text)
         assert link, f"no answer link in the mail to {who}"
         page = await client.get(link.group(1))
         assert page.status_code == 200
         assert_no_leak(page.text, who, "answer page")
+        assert ("<h2>Dagsorden</h2>" in page.text) == (who != "father"), who
+        assert safety.scan_for_leaks(page.text, [MINUTES, support.MOTHER_ADDRESS]) == [], who
         # error pages behind the same link: an invalid answer (422) ...
         token = await factories.csrf_token(client, link.group(1))
         refused = await client.post(link.group(1), data={
@@ -180,6 +199,7 @@ async def test_leak_calendars_partner_series_and_organiser(client, other_client)
         assert response.status_code == 200 and "BEGIN:VCALENDAR" in response.text
         assert_no_leak(response.text, "partner", "feed")
         assert_no_leak(response.headers.get("content-disposition", ""), "partner", "feed name")
+        assert "Dagsorden" not in response.text  # a partner's calendar holds the minimum
     await factories.login(client, s.worker)
     ics = await client.get(f"/meetings/{s.meeting_id}/invitation.ics")
     assert ics.status_code == 200

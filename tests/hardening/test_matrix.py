@@ -105,6 +105,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/admin/users/{user_id:int}/active"): rule(DONE, ("admin",)),
     ("POST", "/admin/users/{user_id:int}/role"): rule(DONE, ("admin",)),
     ("POST", "/admin/users/{user_id:int}/password"): rule(DONE, ("admin",)),
+    ("POST", "/admin/users/{user_id:int}/phone"): rule(DONE, ("admin",)),
     ("GET", "/password"): LOGGED_IN_PAGE,
     ("POST", "/password"): rule(DONE, LOGGED_IN),
     ("GET", "/audit"): rule(OK, ("leder", "admin")),
@@ -217,6 +218,11 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/approvals"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/status"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/held"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/agenda"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/agenda/{point_id:int}"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/agenda/{point_id:int}/move"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/agenda/{point_id:int}/remove"): MEETING_WRITE,
+    ("POST", "/meetings/{meeting_id:int}/agenda/{point_id:int}/minutes"): MEETING_WRITE,
     # the method: Signs of Safety in a network meeting and the handleplan (the team's only;
     # the kontaktperson's own meeting is the father's session, a samordner's the FGC)
     ("GET", "/meetings/{meeting_id:int}/sos"): FAMILY_PAGE,
@@ -288,7 +294,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
 PARAM = re.compile(r"\{(\w+):\w+\}")
 SUB_IDS = {"person_id", "relation_id", "pair_id", "task_id", "item_id", "session_id",
            "participant_id", "number", "member_id", "record_id", "assessment_id", "scale_id",
-           "goal_id"}
+           "goal_id", "point_id"}
 # Tables whose rows a refused request may still write: the audit log records refusals,
 # sessions record activity.
 NOT_FINGERPRINTED = {"audit_event", "app_session", "login_attempt"}
@@ -327,9 +333,9 @@ def fill(path: str, world: World, role: str, ownership: str) -> str:
         name = match.group(1)
         side = world.own if ownership == "own" or (
             ownership == "mixed" and name not in SUB_IDS) else world.foreign
-        if name in ("meeting_id", "participant_id", "record_id") and role == "samordner":
+        if name in ("meeting_id", "participant_id", "record_id", "point_id") and role == "samordner":
             name = "fgc_" + name
-        if name in ("meeting_id", "participant_id", "record_id") and role == "kontaktperson":
+        if name in ("meeting_id", "participant_id", "record_id", "point_id") and role == "kontaktperson":
             name = "bic_" + name  # the father's side: his advice session
         return str(side[name])
     return PARAM.sub(value, path)

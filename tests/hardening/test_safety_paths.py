@@ -21,6 +21,7 @@ from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import (
+    AgendaPoint,
     BicSession,
     FgcCase,
     FgcPlanItem,
@@ -461,8 +462,9 @@ async def test_outside_readers_never_read_the_familys_own_protected_facts(client
     world = await build_world()
     own = world.own
     secret = "Mor bor nu på Skjultvej 10, og Alma går på Østre Skole."
-    await Meeting.update({Meeting.description: secret, Meeting.minutes: secret}).where(
-        Meeting.id == own["bic_meeting_id"])
+    await Meeting.update({Meeting.description: secret}).where(Meeting.id == own["bic_meeting_id"])
+    await AgendaPoint.update({AgendaPoint.title: secret, AgendaPoint.minutes: secret}).where(
+        AgendaPoint.meeting == own["bic_meeting_id"])
     await FgcCase.update({FgcCase.concern: secret}).where(FgcCase.family == own["family_id"])
     await factories.login(client, world.users["kontaktperson"])
     page = (await client.get(f"/meetings/{own['bic_meeting_id']}")).text

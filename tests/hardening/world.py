@@ -27,6 +27,7 @@ from coordinator.invites.tables import AnswerToken, ReplyRecord
 from coordinator.meetings import flows, formoede
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import (
+    AgendaPoint,
     BicSession,
     FatherAssessment,
     FgcCase,
@@ -186,6 +187,10 @@ async def _family(worker: Principal, contact: Principal, leader: Principal | Non
         "name": f"{feed_token}.ics", "token_id": feed_id,
         "mother": mother, "father": father, "child": child,
     }
+    # each meeting's first agenda point (the kind's default agenda)
+    for prefix, of in (("", meeting_id), ("fgc_", fgc_meeting), ("bic_", bic_meeting)):
+        side.ids[f"{prefix}point_id"] = (await AgendaPoint.select(AgendaPoint.id).where(
+            AgendaPoint.meeting == of).order_by(AgendaPoint.position).first())["id"]
     side.ids["assessment_id"] = (await TrappeAssessment.insert(TrappeAssessment(
         family=family_id, child=child, assessed_on=app_clock.today(), step=2,
         worrying_behaviour="Uro ved skift")))[0]["id"]

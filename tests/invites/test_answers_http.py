@@ -12,6 +12,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.db import ANY_VERSION
 from coordinator.invites import replies
 from coordinator.invites.tables import AnswerToken
+from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Participant
 from tests import conftest, factories
 from tests.invites import support
@@ -57,6 +58,23 @@ async def test_accept_through_link_shows_on_meeting_page(client, other_client):
     assert "Jeg kommer" in partial.text
     assert await AuditEvent.exists().where(AuditEvent.username.like("svarlink:%")
                                            & (AuditEvent.action == "update"))
+
+
+async def test_two_attendees_with_one_name_are_told_apart_by_their_role(client):
+    """The mother and a relative share a name (two Line Lindskov in the demo): the answer
+    page names each with her role as a partner may read it, never the mother's address."""
+    s = await support.scenario(with_father=False)
+    await Participant.update({Participant.name: "Line Lindskov"}).where(
+        Participant.person == s.mother)
+    aunt = await support._person(s.family["id"], "Line Lindskov", "relative", "moster@example.net")
+    await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION,
+                                    [meetings.NewParticipant(person_id=aunt)])
+    await support.send(s)
+    page = (await client.get(await answer_path(s.meeting_id, "laerer@skole.example.org"))).text
+    assert "<li>Line Lindskov (mor)</li>" in page
+    assert "<li>Line Lindskov (privat netværk)</li>" in page
+    assert re.search(r"<li>Sara Rådgiver(, [^<]+| \(fagperson\))</li>", page)
+    assert support.MOTHER_ADDRESS not in page and "Skjultvej" not in page
 
 
 async def test_propose_another_time_needs_the_time(client):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coordinator import clock as app_clock
-from coordinator.meetings import offers
+from coordinator.meetings import kinds, offers
 from coordinator.meetings.tables import Meeting, MeetingPart
 from tests import factories as f
 from tests.meetings import support as s
@@ -114,16 +114,18 @@ async def test_the_meeting_page_offers_only_what_can_succeed(client):
         assert r.status_code == 303, r.text[:300]
     text = html.unescape((await client.get(page)).text)
     assert 'aria-describedby="offer-held"' in text and "Mødet er ikke begyndt endnu" in text
-    assert 'name="minutes"' not in text  # nothing to type that cannot be saved
-    r = await f.post_form(client, f"{page}/held", {"minutes": "Referat"}, page=page)
+    # nothing to type that cannot be saved: no outcome, no minutes of the agenda's points
+    assert 'name="outcome"' not in text and 'name="minutes"' not in text
+    r = await f.post_form(client, f"{page}/held", {"outcome": "Aftaler"}, page=page)
     assert r.status_code == 422 and "ikke begyndt" in html.unescape(r.text)
-    # once begun, the minutes form is offered
+    # once begun, the held form (with the outcome) and each point's minutes are offered
     meeting_id = int(page.rsplit("/", 1)[1])
     await MeetingPart.update({MeetingPart.starts_at: app_clock.now() - timedelta(hours=1),
                               MeetingPart.ends_at: app_clock.now()}).where(
         MeetingPart.meeting == meeting_id)
     text = html.unescape((await client.get(page)).text)
-    assert 'name="minutes"' in text and 'aria-describedby="offer-held"' not in text
+    assert 'name="outcome"' in text and 'aria-describedby="offer-held"' not in text
+    assert text.count('name="minutes"') == len(kinds.default_agenda("netvaerksmoede"))
     assert (await Meeting.select().where(Meeting.id == meeting_id).first())["status"] == "invited"
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from email import message_from_string, policy
 
+from coordinator import cache
 from coordinator.audit.tables import AuditEvent
+from coordinator.auth.tables import User
 from coordinator.db import ANY_VERSION
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
 from coordinator.network import service as network
-from coordinator.network.tables import Person
+from coordinator.network.tables import Organisation, Person
 from tests import factories
 from tests.invites import support
 
@@ -245,3 +247,44 @@ async def test_an_own_answer_later_replaces_the_recorded_one(client):
     after = await _row(s.teacher)
     assert (after["rsvp"], after["answer_via"], after["answer_recorded_name"],
             after["answer_recorded_by"]) == ("ACCEPTED", "", "", None)
+
+
+async def test_the_letter_gives_the_socialraadgivers_work_phone(client):
+    """Someone invited by letter may answer by phone: the letter gives the
+    socialrådgiver's work phone in plain words; the father's letter names no person."""
+    s = await support.scenario()
+    await User.update({User.phone: "70 10 20 01"}).where(User.id == s.worker.id)
+    grandmother = await _row(await _grandmother(s))
+    father = await _row(s.father)
+    await meetings.set_channel(s.worker, await s.meeting(), ANY_VERSION, grandmother["id"],
+                               "letter")
+    await factories.login(client, s.worker)
+    base = f"/meetings/{s.meeting_id}/participants"
+    letter = (await client.get(f"{base}/{grandmother['id']}/letter")).text
+    assert ("Sig til Sara Rådgiver, om du kommer. Ring på <strong>70 10 20 01</strong>, eller "
+            "skriv til sara@kommune.example.org.") in letter
+    theirs = (await client.get(f"{base}/{father['id']}/letter")).text
+    assert "70 10 20 01" not in theirs and "Sara Rådgiver" not in theirs
+    # a work phone that is the crisis centre's number is never printed
+    await Organisation.update({Organisation.phone: "+45 70102001"}).where(
+        Organisation.name == support.CENTRE_NAME)
+    cache.clear_all()
+    letter = await client.get(f"{base}/{grandmother['id']}/letter")
+    assert letter.status_code == 200 and "70 10 20 01" not in letter.text
+
+
+async def test_an_admin_gives_an_account_its_work_phone(client):
+    admin = await factories.user("admin")
+    worker = await factories.user()
+    await factories.login(client, admin)
+    page = "/admin/users"
+    refused = await factories.post_form(client, f"{page}/{worker.id}/phone", {"phone": "ring mig"},
+                                        page=page)
+    assert refused.status_code == 422 and "Skriv arbejdstelefonen med cifre" in refused.text
+    assert 'value="ring mig" aria-invalid="true"' in refused.text
+    saved = await factories.post_form(client, f"{page}/{worker.id}/phone",
+                                      {"phone": " 70 10  20 01 "}, page=page)
+    assert saved.status_code == 303
+    assert (await User.select(User.phone).where(User.id == worker.id).first())["phone"] == \
+        "70 10 20 01"
+    assert await AuditEvent.exists().where(AuditEvent.summary.like("Arbejdstelefon ændret%"))

@@ -202,13 +202,54 @@ def only_lise_and_mona(relations=(), overrides=None):
 
 
 def test_gap_no_known_contact():
-    [gap] = gaps_of(GapKind.NO_KNOWN_CONTACT, only_lise_and_mona())
+    """Two professionals in one sector: no tovholder is asked for, but they act on Emma
+    without knowing each other."""
+    [gap] = gaps_of(GapKind.NO_KNOWN_CONTACT, same_sector_pair())
     assert gap.child_id == EMMA
-    assert gap.person_ids == (LISE, MONA)
+    assert gap.person_ids == (LARS, LISE)
     assert gap.message_da == (
-        "Lise Lærer og Mona Pleje arbejder begge med Emma, men har ingen kendt kontakt med "
+        "Lars Lærer og Lise Lærer arbejder begge med Emma, men har ingen kendt kontakt med "
         "hinanden."
     )
+    assert gaps_of(GapKind.NO_COORDINATOR, same_sector_pair()) == []
+
+
+LARS = 14
+
+
+def same_sector_pair(relations=()):
+    """Lise and Lars teach Emma at two schools (one sector); nobody else acts on her."""
+    other_school = Organisation(104, "Østre Skole", "school")
+    lars = Person(LARS, "Lars Lærer", is_professional=True, organisation_id=104)
+    return NetworkSnapshot(people({LARS: lars}), (*ORGS, other_school),
+                           tuple(r for r in BASE_RELATIONS if r.id not in {4, 5, 6})
+                           + (Relation(50, LARS, EMMA, "teacher_of"), *relations))
+
+
+def test_no_tovholder_is_said_once_with_the_professionals_without_contact():
+    """Lise (school) and Mona (health) act on Emma: the missing tovholder is the finding,
+    and it names them; there is no second finding per pair."""
+    gaps = coordination_gaps(only_lise_and_mona())
+    [gap] = [g for g in gaps if g.kind is not GapKind.VIOLENCE_WITHOUT_KEEP_APART]
+    assert gap.kind is GapKind.NO_COORDINATOR
+    assert gap.message_da == (
+        "Emma har fagpersoner fra 2 sektorer (skole og dagtilbud, sundhed), men ingen er "
+        "udpeget som tovholder. Lise Lærer og Mona Pleje arbejder begge med Emma, men har "
+        "ingen kendt kontakt med hinanden.")
+
+
+def test_many_professionals_without_contact_are_one_finding():
+    """Five professionals act on Emma without knowing each other: ten pairs, one finding
+    naming the five."""
+    extra = {pid: Person(pid, name, is_professional=True, sector="health")
+             for pid, name in ((30, "Pia Psykolog"), (31, "Bo Behandler"), (32, "Dorte Dag"))}
+    relations = [Relation(60 + n, pid, EMMA, "other") for n, pid in enumerate(extra)]
+    snap = snapshot(drop={4, 6}, relations=relations, person_overrides=extra)
+    [lead] = gaps_of(GapKind.NO_COORDINATOR, snap)
+    assert gaps_of(GapKind.NO_KNOWN_CONTACT, snap) == []
+    assert lead.message_da.endswith(
+        "Bo Behandler, Dorte Dag, Lise Lærer, Mona Pleje og Pia Psykolog arbejder med Emma, "
+        "men har ikke alle kendt kontakt med hinanden.")
 
 
 @pytest.mark.parametrize(
@@ -224,23 +265,30 @@ def test_gap_no_known_contact():
     ids=["knows", "knows-reverse", "any-edge", "both-work-at", "knows-org", "same-employer"],
 )
 def test_known_contact_closes_the_gap(relations, overrides):
+    gaps = coordination_gaps(only_lise_and_mona(relations, overrides))
     assert gaps_of(GapKind.NO_KNOWN_CONTACT, only_lise_and_mona(relations, overrides)) == []
+    assert all("kendt kontakt" not in g.message_da for g in gaps)
 
 
 def test_no_known_contact_is_reported_once_for_siblings():
     jonas = Person(4, "Jonas", is_child=True)
-    snap = snapshot(
-        drop={4, 6},
-        person_overrides={4: jonas},
-        relations=[
-            Relation(50, IDA, 4, "mother_of"),
-            Relation(51, LISE, 4, "teacher_of"),
-            Relation(52, MONA, 4, "health_visitor_for"),
-        ],
-    )
+    base = same_sector_pair()
+    snap = NetworkSnapshot(base.people + (jonas,), base.organisations, base.relations + (
+        Relation(51, IDA, 4, "mother_of"), Relation(52, LISE, 4, "teacher_of"),
+        Relation(53, LARS, 4, "teacher_of")))
     [gap] = gaps_of(GapKind.NO_KNOWN_CONTACT, snap)
     assert gap.child_id == EMMA
     assert "Emma og Jonas" in gap.message_da
+
+
+def test_no_tovholder_is_said_once_for_siblings():
+    jonas = Person(4, "Jonas", is_child=True)
+    snap = snapshot(person_overrides={4: jonas}, relations=[
+        Relation(50, IDA, 4, "mother_of"), Relation(51, LISE, 4, "teacher_of"),
+        Relation(52, MONA, 4, "health_visitor_for")])
+    [gap] = gaps_of(GapKind.NO_COORDINATOR, snap)
+    assert gap.message_da.startswith("Emma og Jonas har fagpersoner fra")
+    assert gaps_of(GapKind.NO_KNOWN_CONTACT, snap) == []
 
 
 def test_gap_violence_without_keep_apart_through_the_child():
@@ -301,12 +349,16 @@ def test_violence_rule_ignores_a_person_who_is_both():
 def test_gaps_come_most_important_first():
     snap = snapshot(drop={4, 6})  # Lise and Mona act on Emma; no tovholder; Kim and Ida
     kinds = [g.kind for g in coordination_gaps(snap)]
-    assert kinds == [GapKind.VIOLENCE_WITHOUT_KEEP_APART, GapKind.NO_COORDINATOR,
-                     GapKind.NO_KNOWN_CONTACT]
+    assert kinds == [GapKind.VIOLENCE_WITHOUT_KEEP_APART, GapKind.NO_COORDINATOR]
+    lars_and_lise = [g.kind for g in coordination_gaps(same_sector_pair())]
+    assert lars_and_lise == [GapKind.VIOLENCE_WITHOUT_KEEP_APART, GapKind.NO_KNOWN_CONTACT]
 
 
 def test_a_tovholder_is_the_contact_between_professionals():
     snap = only_lise_and_mona([Relation(50, LISE, EMMA, "coordinator_for")])
+    assert gaps_of(GapKind.NO_KNOWN_CONTACT, snap) == []
+    assert gaps_of(GapKind.NO_COORDINATOR, snap) == []
+    snap = same_sector_pair([Relation(51, LISE, EMMA, "coordinator_for")])
     assert gaps_of(GapKind.NO_KNOWN_CONTACT, snap) == []
 
 
@@ -314,8 +366,10 @@ def test_no_contact_is_only_reported_for_professionals_acting_on_the_child():
     """Sara works with the mother and Karl with the father: neither acts on Emma herself,
     so their lack of contact with the teacher is not a finding; the teacher and the
     health visitor both act on Emma and have no known contact: that is."""
-    pairs = [g.person_ids for g in gaps_of(GapKind.NO_KNOWN_CONTACT, snapshot())]
-    assert pairs == [(LISE, MONA)]
+    [gap] = gaps_of(GapKind.NO_COORDINATOR, snapshot())
+    assert gap.message_da.endswith(
+        "Lise Lærer og Mona Pleje arbejder begge med Emma, men har ingen kendt kontakt med "
+        "hinanden.")
 
 
 def test_groups_fold_beyond_the_top_few_but_never_safety():

@@ -236,3 +236,57 @@ async def test_digest_lists_due_evaluations_and_follow_ups_to_whom_they_concern(
     assert "opfølgningsmødet skulle være holdt" in mails["sara@kommune.example.org"]
     assert f"https://testserver.local/families/{family_id}" in mails["sara@kommune.example.org"]
     assert await DigestRun.count().where(DigestRun.user == other.id) == 1
+
+
+async def test_digest_reminds_the_socialraadgiver_of_those_no_reminder_mail_reaches(smtp_server):
+    """Issue 17, 3a: reminders before a meeting are mailed only to e-mail participants; the
+    socialrådgiver's digest the day before says whom to ring or remind, so nobody is
+    forgotten – not those who are mailed, said no, or are colleagues."""
+    day = digest_day()
+    app_clock.pin(support.at(day - timedelta(days=7), 8))
+    s = await support.scenario(with_father=False)
+    grandmother = await support._person(s.family["id"], "Grethe Mormor", "relative",
+                                        phone="70 10 44 55")
+    neighbour = await support._person(s.family["id"], "Niels Nabo", "private_network")
+    declined = await support._person(s.family["id"], "Dorte Moster", "relative",
+                                     phone="70 10 44 66")
+    await meetings.add_participants(s.worker, await s.meeting(), ANY_VERSION, [
+        meetings.NewParticipant(person_id=grandmother),
+        meetings.NewParticipant(person_id=neighbour, channel="letter"),
+        meetings.NewParticipant(person_id=declined)])
+    meeting_day = digest.next_days(day)[1]
+    parts = await meetings.parts_of(s.meeting_id)
+    await meetings.set_times(s.worker, await s.meeting(), ANY_VERSION, {parts[0]["key"]: (
+        support.at(meeting_day, 10), support.at(meeting_day, 12))})
+    await support.send(s)
+    await meetings.record_answer_for(s.worker, await s.meeting(), next(
+        p["id"] for p in await meetings.participants_of(s.meeting_id) if p["person"] == declined),
+        "DECLINED", "phone", "")
+    await deliver(smtp_server)
+
+    app_clock.pin(support.at(day, 8))
+    assert (await reminders.run_due())[0] == 1
+    [received] = [m for m in await deliver(smtp_server)
+                  if m.message["Subject"].startswith("Dagens påmindelser")]
+    text = body(received)
+    assert digest.SECTION_REMIND in text
+    when = "i morgen" if meeting_day == day + timedelta(days=1) else "den"
+    title = "»Netværksmøde om Emma Marie Hansen«"
+    assert f"Ring til Grethe Mormor, og mind om {title} " in text
+    assert f"Husk at minde Niels Nabo om {title} " in text and "(inviteret med brev)" in text
+    assert f"Husk at minde Emma Marie Hansen om {title} " in text  # via the socialrådgiver
+    assert when in text.split(digest.SECTION_REMIND, 1)[1]
+    for mailed in ("Maria Hansen", "Lars Lærer", "Dorte Moster", "Sara Rådgiver"):
+        assert f"minde {mailed}" not in text and f"Ring til {mailed}" not in text
+    assert f"https://testserver.local/meetings/{s.meeting_id}#participants" in text
+    assert not [fact for fact in PROTECTED if fact in everything(received)]
+
+
+def test_the_reminder_line_says_tomorrow_or_the_day():
+    monday = date(2026, 3, 2)
+    tuesday_ten = support.at(date(2026, 3, 3), 10)
+    assert digest.remind_line("Grethe", "phone", "Netværksmøde", tuesday_ten, monday) == (
+        "Ring til Grethe, og mind om »Netværksmøde« i morgen kl. 10.00")
+    assert digest.remind_line("Niels", "letter", "Statusmøde", tuesday_ten,
+                              date(2026, 2, 27)) == (
+        "Husk at minde Niels om »Statusmøde« 3. marts 2026 kl. 10.00 (inviteret med brev)")
