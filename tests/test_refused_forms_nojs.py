@@ -76,3 +76,24 @@ async def test_an_error_page_speaks_plain_danish_without_a_status_code(client):
     assert missing.status_code == 404
     assert "Siden findes ikke" in missing.text
     assert "Fejlkode" not in missing.text
+
+
+async def test_a_page_that_shows_its_own_refusal_has_the_message_at_the_field(client):
+    """A route that renders its page again itself (the handleplan) gets the same marks at
+    the field as a refilled one: without JavaScript, the field is aria-invalid and described
+    by the message, and the alert is marked so the script does not mark it twice."""
+    sara = await factories.user()
+    family_id = await factories.family(sara)
+    await factories.login(client, sara)
+    page = f"/families/{family_id}/handleplan"
+    text, token, _ = await _page(client, page)
+    answer = await client.post(f"{page}/goals", data={
+        "_csrf_token": token, "_page": page, "title": "m" * 301, "period": "stay",
+        "cadence": "monthly", "starts_on": "2026-01-05"})
+    assert answer.status_code == 422
+    assert re.search(r'<div class="alert alert-error" role="alert" data-field="title" '
+                     r'data-marked>', answer.text)
+    field = re.search(r'<input [^>]*name="title"[^>]*>', answer.text).group(0)
+    assert 'aria-invalid="true"' in field and f'aria-describedby="{FIELD_MESSAGE_ID}"' in field
+    assert 'value="' + "m" * 301 + '"' in field
+    assert f'id="{FIELD_MESSAGE_ID}">»Mål« må højst være 300 tegn.</p>' in answer.text

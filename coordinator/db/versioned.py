@@ -5,7 +5,7 @@ A form carries the ``version`` of the row the user saw. The write is
 in between (or the form sent no version at all) nothing is written and ``Conflict`` carries
 both sides, so the second writer is told instead of silently overwriting the first.
 
-A write the system makes as a step of a use case (a status moved on by sending, a check-in,
+A write the system makes as a step of a use case (a stage moved on by a task, a check-in,
 the GDPR purge) names no version the user saw: it passes ``ANY_VERSION``, and still raises
 the version, so a form opened before it is a conflict rather than writing the old value
 back. ``update_each_versioned`` is that write for every row meeting a condition.

@@ -1442,9 +1442,10 @@ async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | 
                           **({"minutes": minutes} if minutes.strip() else {})})
         if minutes.strip():
             await _keep_minutes(user, meeting["id"], minutes)
+        given = " og ".join(word for word, text in (("referat", minutes), ("resultat", outcome))
+                            if text.strip())
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
-                           "Markeret som afholdt" + (" med resultat" if outcome.strip() else ""),
-                           address)
+                           "Markeret som afholdt" + (f" med {given}" if given else ""), address)
 
 
 def followup_windows(kind_key: str, held_on: date) -> dict[str, tuple[datetime, datetime]]:

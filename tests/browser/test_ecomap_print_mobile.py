@@ -342,8 +342,8 @@ async def test_the_answer_page_fits_a_360_px_phone(page, demo_smtp):
 
 async def test_the_printed_plan_and_meeting_show_their_content_not_their_forms(page):
     """The familierådslagning on paper: the questions the plan must answer, the preparation
-    tasks and the plan as text; the meeting page on paper: its parts and participants, not the
-    slot finder, the working hours or the buttons."""
+    tasks and the plan as text; the meeting page on paper: its parts and participants, its
+    agenda with the minutes, not the slot finder, the working hours or the buttons."""
     await login(page, "sara")
     for family in await family_paths(page):
         await page.goto(family + "/familieraadslagning")
@@ -368,6 +368,11 @@ async def test_the_printed_plan_and_meeting_show_their_content_not_their_forms(p
     await page.emulate_media(media="print")
     await expect(page.get_by_role("table", name="Deltagere og svar")).to_be_visible()
     await expect(page.get_by_role("heading", name="Tid og sted")).to_be_visible()
-    for hidden in ("#slot-heading", "#hours", "header.site-header", "main form"):
+    # the agenda and its minutes as text, without the forms that write them
+    await expect(page.get_by_role("heading", name="Dagsorden og referat")).to_be_visible()
+    await expect(page.locator("#agenda ol.agenda-points .point-title").first).to_be_visible()
+    await expect(page.locator("#agenda .point-minutes").first).to_be_visible()
+    for hidden in ("#slot-heading", "#hours", "header.site-header", "main form",
+                   "#agenda .point-tools", "#agenda summary"):
         for element in await page.locator(hidden).all():
             await expect(element).to_be_hidden()
