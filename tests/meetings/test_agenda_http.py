@@ -246,7 +246,7 @@ async def test_two_writers_of_one_points_minutes_see_the_conflict_in_the_forms_w
     # without a version: a conflict that says so, nothing saved
     missing = await _post(client, f"{page}/agenda/{point['id']}/minutes",
                           {"minutes": "Uden udgave", "version": None}, page)
-    assert missing.status_code == 409 and "udgavenummeret" in missing.text
+    assert missing.status_code == 409 and "Formularen kom uden at sige, hvilken udgave" in missing.text
 
 
 async def test_a_stale_agenda_change_shows_the_agenda_as_saved(client):
