@@ -475,6 +475,7 @@ def page_view(export: Mapping[str, Any]) -> dict[str, Any]:
         "fjernet": bool(m["fjernet"]), "sted": m["sted"],
         "dele": [(d["del"], _span(d["start"], d["slut"])) for d in m["dele"]],
         "svar": RSVP_LABELS.get(m["svar"], m["svar"]), "svar_kommentar": m["svar_kommentar"],
+        "dagsorden": m.get("dagsorden", []), "referat": m.get("referat", []),
     } for m in export["møder"]]
     method_part = export["metode"]
     sos_part = method_part["signs_of_safety"]

@@ -265,7 +265,7 @@ async def test_digest_reminds_the_socialraadgiver_of_those_no_reminder_mail_reac
     await deliver(smtp_server)
 
     app_clock.pin(support.at(day, 8))
-    assert (await reminders.run_due())[0] == 1
+    assert (await reminders.run_due(conftest.test_settings()))[0] == 1
     [received] = [m for m in await deliver(smtp_server)
                   if m.message["Subject"].startswith("Dagens påmindelser")]
     text = body(received)
