@@ -556,17 +556,28 @@ def _plain(_key: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# The "Din udgave" cell of a field the user's form does not have.
+NOT_IN_FORM = "(ikke ændret af dig)"
+
+
 def conflict_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any], *,
                   label: Callable[[str], str] = str, value: Callable[[str, Any], str] = _plain,
                   hidden: Container[str] = frozenset({"version", "id"})
                   ) -> list[tuple[str, str, str]]:
     """The fields where the two versions differ, for the side-by-side conflict table: the
-    field's ``label`` and both values as ``value`` shows them (the form's words)."""
+    field's ``label`` and both values as ``value`` shows them (the form's words). A field
+    only the saved version has (not one of the form's) says so on the user's side: an empty
+    cell would read as if they had emptied it."""
     rows = []
     for key in dict.fromkeys([*mine, *theirs]):
         if key in hidden:
             continue
-        shown_mine, shown_theirs = value(key, mine.get(key)), value(key, theirs.get(key))
+        shown_theirs = value(key, theirs.get(key))
+        if key not in mine:  # not a field of this form: the other writer's state of it
+            if shown_theirs:
+                rows.append((label(key), NOT_IN_FORM, shown_theirs))
+            continue
+        shown_mine = value(key, mine.get(key))
         if shown_mine != shown_theirs:
             rows.append((label(key), shown_mine, shown_theirs))
     return rows

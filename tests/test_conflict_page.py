@@ -37,6 +37,13 @@ def test_conflict_rows_lists_only_differences():
     assert rows == [("b", "x", "y")]
 
 
+def test_a_field_the_form_does_not_have_says_so_on_the_users_side():
+    """The saved status is not a field of the form: its row says the user did not change
+    it rather than showing an empty cell, as if they had emptied it; nothing saved, no row."""
+    rows = web.conflict_rows({"title": "Mit"}, {"title": "Deres", "status": "Sendt", "note": ""})
+    assert rows == [("title", "Mit", "Deres"), ("status", web.NOT_IN_FORM, "Sendt")]
+
+
 async def test_a_refused_form_offers_the_way_back_to_its_page(client):
     """A plain form post refused with 4xx shows the Danish message and a link back to the
     page the form was on (same site only), besides the start page."""

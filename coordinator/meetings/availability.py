@@ -129,7 +129,7 @@ async def set_weekly_hours(user: Principal, owner: Owner, hours: Mapping[int, pl
             await WorkingHours.insert(WorkingHours(
                 user=owner.user_id, person=owner.person_id, weekday=day,
                 starts=pair[0] if pair else None, ends=pair[1] if pair else None))
-        shown = "; ".join(f"{planner.WEEKDAYS_DA[d]} " + (f"{p[0]:%H:%M}–{p[1]:%H:%M}" if p else "fri")
+        shown = "; ".join(f"{planner.WEEKDAYS_DA[d]} " + (f"{p[0]:%H.%M}–{p[1]:%H.%M}" if p else "fri")
                           for d, p in sorted(hours.items()))
         await audit.record(user, "update", "arbejdstider", owner.safety_key, family_id,
                            f"Arbejdstider for {name}: {shown}", address)
@@ -143,7 +143,7 @@ async def set_date_override(user: Principal, owner: Owner, day: date, pair: plan
         await WorkingHours.insert(WorkingHours(
             user=owner.user_id, person=owner.person_id, on_date=day,
             starts=pair[0] if pair else None, ends=pair[1] if pair else None))
-        shown = f"{pair[0]:%H:%M}–{pair[1]:%H:%M}" if pair else "fri"
+        shown = f"{pair[0]:%H.%M}–{pair[1]:%H.%M}" if pair else "fri"
         await audit.record(user, "update", "arbejdstider", owner.safety_key, family_id,
                            f"Arbejdstid for {name} den {day:%d.%m.%Y}: {shown}", address)
 

@@ -861,7 +861,7 @@ def _local_seconds(epoch: int) -> int:
 
 
 def _hhmm(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%H:%M")
+    return moment.astimezone(LOCAL_TZ).strftime("%H.%M")
 
 
 def format_local_date(day: date) -> str:

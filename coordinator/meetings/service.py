@@ -1839,6 +1839,8 @@ async def find_slots(meeting: Mapping[str, Any], query: SlotQuery,
         raise web.UserError("Perioden slutter, før den begynder.", field="last_day")
     if query.last_day < now.astimezone(web.COPENHAGEN).date():
         raise web.UserError("Perioden ligger i fortiden.", field="last_day")
+    if (query.last_day - query.first_day).days + 1 > planner.MAX_WINDOW.days:
+        raise web.UserError("Perioden må højst være et år.", field="last_day")
     not_before, held_back = await formoede.limit_for(meeting)
     if not_before is None and held_back:
         return SlotAnswer(planner.PlanningResult((), ()), [], {}, blocked=held_back)

@@ -92,7 +92,7 @@ async def longer_day(page: Page, name: str, day: date) -> None:
     await type_time(page, await form.get_by_label("Slut").get_attribute("id"), time(18))
     await tab_to(page, text="Gem særlig dag")
     await follow(page)
-    await expect(page.locator("#hours ul li").filter(has_text="08:00–18:00")).to_have_count(1)
+    await expect(page.locator("#hours ul li").filter(has_text="08.00–18.00")).to_have_count(1)
     await back_to_meeting(page)
 
 

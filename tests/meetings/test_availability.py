@@ -88,7 +88,7 @@ async def test_weekly_hours_and_a_day_off_shape_the_slots():
     assert (await service.find_slots(meeting, _query(day))).result.slots
     summaries = [a["summary"] for a in await AuditEvent.select().where(
         AuditEvent.entity == "arbejdstider")]
-    assert len(summaries) == 3 and "mandag 12:00–14:00" in summaries[0]
+    assert len(summaries) == 3 and "mandag 12.00–14.00" in summaries[0]
 
 
 async def test_hours_form_over_http_saves_defaults_days_off_and_rejects_bad_input(client):

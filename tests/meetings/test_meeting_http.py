@@ -1,7 +1,9 @@
 """The meeting page over HTTP: network and status meetings, participants, safety warnings
 before sending, approvals, the slot finder, the lifecycle, conflicts and access."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -166,7 +168,8 @@ async def test_conflict_second_writer_gets_409_with_both_versions(client, other_
     assert "Saras titel" in second.text and "Mikkels titel" in second.text
     # In the form's words: field labels and the status label, no counters or codes.
     assert "<th scope=\"row\">Titel</th>" in second.text
-    assert "<th scope=\"row\">Status</th><td></td><td>Kladde</td>" in second.text
+    assert "<th scope=\"row\">Mødested</th><td>Sal B</td><td>Sal A</td>" in second.text
+    assert "<th scope=\"row\">Status</th><td>(ikke ændret af dig)</td><td>Kladde</td>" in second.text
     assert "sequence" not in second.text and ">version<" not in second.text
     assert ">draft<" not in second.text
     row = await Meeting.select().first()
@@ -192,11 +195,8 @@ async def test_slot_finder_avoids_busy_people_and_choosing_sets_times(client):
         "min_notice": "0", "duration_meeting": "60"}, page=page, htmx=True)
     assert r.status_code == 200 and "Vælg dette tidspunkt" in r.text
     assert "Anna Mor" in r.text  # the rejection explains who was busy
-    import re
     start = re.search(r'name="meeting_start" value="([^"]+)"', r.text).group(1)
     end = re.search(r'name="meeting_end" value="([^"]+)"', r.text).group(1)
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
     local_start = datetime.fromisoformat(start).astimezone(ZoneInfo("Europe/Copenhagen"))
     assert local_start.date() != day or local_start.hour >= 16
     assert local_start.hour >= 15  # the mother is private: weekday afternoons and evenings
@@ -209,6 +209,13 @@ async def test_slot_finder_avoids_busy_people_and_choosing_sets_times(client):
         "first_day": day.isoformat(), "last_day": (day - timedelta(days=3)).isoformat(),
         "min_notice": "0", "duration_meeting": "60"}, page=page)
     assert bad.status_code == 422 and "slutter, før den begynder" in bad.text
+    too_long = await f.post_form(client, f"{page}/slots", {
+        "first_day": day.isoformat(), "last_day": (day + timedelta(days=400)).isoformat(),
+        "min_notice": "0", "duration_meeting": "60", "_page": page}, page=page)
+    assert too_long.status_code == 422 and "Perioden må højst være et år." in too_long.text
+    last_day = re.search(r'<input[^>]*name="last_day"[^>]*>', too_long.text).group(0)
+    assert 'aria-invalid="true"' in last_day  # the message is at the field, the input kept
+    assert f'value="{(day + timedelta(days=400)).isoformat()}"' in last_day
 
 
 ROUTES = [("get", ""), ("post", "/details"), ("post", "/participants"),

@@ -279,7 +279,7 @@ def test_the_conflict_view_speaks_the_forms_words():
     assert rows == [("Status", "Inviteret", "Aflyst"),
                     ("Er familierådslagning mulig", "Ja", ""),
                     ("Mors samtykke givet", "3. marts 2026", ""),
-                    ("Titel", "", "Netværksmøde")]
+                    ("Titel", web.NOT_IN_FORM, "Netværksmøde")]
 
 
 def test_readers_outside_the_team_see_nobodys_contact_data():

@@ -79,7 +79,7 @@ def test_first_slot_is_the_first_morning_and_explained_in_danish() -> None:
     assert first.parts[0].start == first.start and first.parts[0].end == first.end
     assert first.room_id is None
     assert first.score == 1000
-    assert first.explanation == "Mandag den 1. marts 2027 kl. 09:00–10:00. Alle kan. Formiddag – foretrukket tidspunkt."
+    assert first.explanation == "Mandag den 1. marts 2027 kl. 09.00–10.00. Alle kan. Formiddag – foretrukket tidspunkt."
     assert result.rejections == ()
 
 
@@ -134,7 +134,7 @@ def test_nine_oclock_stays_nine_oclock_across_dst(before: date, after: date, utc
     ]
     assert [t.time() for t in local_starts(result)] == [time(9), time(9)]
     assert all(s.end - s.start == timedelta(hours=1) for s in result.slots)
-    assert all("kl. 09:00–10:00" in s.explanation for s in result.slots)
+    assert all("kl. 09.00–10.00" in s.explanation for s in result.slots)
 
 
 @pytest.mark.parametrize("before,after,utc_before,utc_after", DST_WEEKS)
@@ -381,7 +381,7 @@ def test_participant_only_needs_to_be_free_in_their_parts() -> None:
         ("family_time", local(2027, 3, 1, 9, 45), local(2027, 3, 1, 11, 45)),
         ("plan", local(2027, 3, 1, 11, 45), local(2027, 3, 1, 12, 30)),
     ]
-    assert "Informationsdel 09:00–09:45; Familiens egen tid 09:45–11:45" in slot.explanation
+    assert "Informationsdel 09.00–09.45; Familiens egen tid 09.45–11.45" in slot.explanation
     # If the nurse had to stay for the whole meeting, 09:00 would not work.
     everyone = [Part(p.key, p.label, p.duration) for p in FGC_PARTS]
     assert find_slots(request(people, (local(2027, 3, 1), local(2027, 3, 2)), parts=everyone)).slots == ()
@@ -411,7 +411,7 @@ def test_first_free_room_is_used() -> None:
     rooms = [Room("r1", "Mødelokale 1", busy=[busy_local(day, (8, 0), (12, 0))]), Room("r2", "Mødelokale 2")]
     result = find_slots(request([Participant("a", "Anne")], (local(2027, 3, 1), local(2027, 3, 2)), rooms=rooms))
     assert result.slots[0].room_id == "r2"
-    assert result.slots[0].explanation.startswith("Mandag den 1. marts 2027 kl. 09:00–10:00, Mødelokale 2.")
+    assert result.slots[0].explanation.startswith("Mandag den 1. marts 2027 kl. 09.00–10.00, Mødelokale 2.")
 
 
 def test_no_free_room_is_explained() -> None:
@@ -496,7 +496,7 @@ def test_friday_after_two_is_avoided() -> None:
     ranked = [(s.start.astimezone(LOCAL_TZ).strftime("%a %H:%M"), s.score) for s in result.slots]
     assert ranked == [("Mon 14:00", 955), ("Fri 13:00", 940)]
     assert result.slots[1].explanation == (
-        "Fredag den 5. marts 2027 kl. 13:00–15:00. Alle kan. Fredag eftermiddag – helst undgås."
+        "Fredag den 5. marts 2027 kl. 13.00–15.00. Alle kan. Fredag eftermiddag – helst undgås."
     )
 
 
