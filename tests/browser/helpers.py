@@ -229,6 +229,15 @@ async def follow(page: Page, key: str = "Enter") -> None:
     await axe_check(page)
 
 
+async def open_meeting_by_keyboard(page: Page, family: str, meeting: str) -> None:
+    """From the start page to one of the family's meetings with Tab and Enter alone."""
+    await tab_to(page, text=family)
+    await follow(page)
+    await tab_to(page, text=meeting)
+    await follow(page)
+    await expect(page.get_by_role("heading", level=1, name=meeting)).to_be_visible()
+
+
 async def press_in_place(page: Page, saved: str, key: str = "Enter") -> None:
     """Press a key on a form of the meeting page's workspace: the change is saved and its
     sections are swapped in place (no next page); wait for the status line to say ``saved``

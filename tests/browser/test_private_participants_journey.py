@@ -15,8 +15,8 @@ from tests.browser.helpers import (
     axe_check,
     choose_radio,
     focused,
-    follow,
     login,
+    open_meeting_by_keyboard,
     shot,
     shot_widths,
     tab_to,
@@ -31,11 +31,7 @@ MEETING = f"Første statusmøde – {FAMILY}"
 async def test_sara_switches_a_channel_and_records_an_answer_by_phone(page):
     await page.set_viewport_size(WIDE)
     await login(page, "sara")
-    await tab_to(page, text=FAMILY)
-    await follow(page)
-    await tab_to(page, text=MEETING)
-    await follow(page)
-    await expect(page.get_by_role("heading", level=1, name=MEETING)).to_be_visible()
+    await open_meeting_by_keyboard(page, FAMILY, MEETING)
     await expect(page.locator("main")).not_to_contain_text("kalender-sekvens")
 
     participants = page.get_by_role("table", name="Deltagere og svar")

@@ -22,6 +22,7 @@ from tests.browser.helpers import (
     focused,
     follow,
     login,
+    open_meeting_by_keyboard,
     press_in_place,
     shot_widths,
     tab_to,
@@ -99,11 +100,7 @@ async def longer_day(page: Page, name: str, day: date) -> None:
 async def test_sara_finds_a_time_that_suits_the_grandmother_and_the_children(page):
     await page.set_viewport_size(WIDE)
     await login(page, "sara")
-    await tab_to(page, text=FAMILY)
-    await follow(page)
-    await tab_to(page, text=MEETING)
-    await follow(page)
-    await expect(page.get_by_role("heading", level=1, name=MEETING)).to_be_visible()
+    await open_meeting_by_keyboard(page, FAMILY, MEETING)
     people = await people_by_role(page)
     grandmother = people["Privat netværk"][0]
     children = people["Barn"]

@@ -14,7 +14,7 @@ from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import planner
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import FatherAssessment, Meeting
+from coordinator.meetings.tables import FatherAssessment, FgcCase, Meeting
 from coordinator.network.tables import Organisation, Person
 from tests import factories
 
@@ -113,6 +113,22 @@ async def send(s: Scenario) -> None:
     """Send the invitations (status invited) through the meetings service."""
     await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "planned")
     await meetings.change_status(s.worker, await s.meeting(), ANY_VERSION, "invited")
+
+
+async def fgc_at_the_crisis_centre(samordner: Principal) -> tuple[Principal, int]:
+    """A familierådslagning held at the crisis centre (its place protected), with
+    ``samordner`` on the case: the socialrådgiver who made it and the meeting's id."""
+    sara = await factories.user()
+    family_id = await factories.family(sara)
+    centre = (await Organisation.insert(Organisation(
+        name=CENTRE_NAME, kind="crisis_centre", sector="crisis_centre",
+        address=CENTRE_ADDRESS, location_protected=True)))[0]["id"]
+    case = (await FgcCase.insert(FgcCase(family=family_id, possible=True,
+                                         samordner_user=samordner.id)))[0]["id"]
+    meeting_id = await meetings.create_meeting(sara, {"id": family_id}, "familieraadslagning",
+                                               "Familierådslagning", fgc_case=case,
+                                               location_organisation=centre)
+    return sara, meeting_id
 
 
 async def outbox(meeting_id: int) -> list[dict]:

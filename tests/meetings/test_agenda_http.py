@@ -24,11 +24,9 @@ from coordinator.meetings.piccolo_migrations import meetings_2026_12_04t19_08_40
 from coordinator.meetings.tables import (
     AgendaPoint,
     FatherAssessment,
-    FgcCase,
     Meeting,
     Participant,
 )
-from coordinator.network.tables import Organisation
 from tests import factories
 from tests.invites import support
 
@@ -317,16 +315,7 @@ async def test_a_cancelled_meetings_agenda_is_not_changed(client):
 
 
 async def _fgc_at_the_crisis_centre(samordner) -> tuple:
-    sara = await factories.user()
-    family_id = await factories.family(sara)
-    centre = (await Organisation.insert(Organisation(
-        name=support.CENTRE_NAME, kind="crisis_centre", sector="crisis_centre",
-        address=support.CENTRE_ADDRESS, location_protected=True)))[0]["id"]
-    case = (await FgcCase.insert(FgcCase(family=family_id, possible=True,
-                                         samordner_user=samordner.id)))[0]["id"]
-    meeting_id = await meetings.create_meeting(sara, {"id": family_id}, "familieraadslagning",
-                                               "Familierådslagning", fgc_case=case,
-                                               location_organisation=centre)
+    sara, meeting_id = await support.fgc_at_the_crisis_centre(samordner)
     first = (await _points(meeting_id))[0]
     await AgendaPoint.update({AgendaPoint.title: f"Velkommen på {support.CENTRE_NAME}",
                               AgendaPoint.minutes: "Hemmeligt referat"}).where(

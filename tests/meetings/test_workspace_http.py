@@ -192,17 +192,8 @@ async def test_a_samordners_fragment_is_projected_like_the_page(client):
     """A samordner changes the time of a familierådslagning held at the crisis centre: the
     sections sent back read "Oplyses af socialrådgiveren", as the page does, and name
     neither the centre nor its address; a section the samordner may not edit stays closed."""
-    sara = await factories.user()
     ida = await factories.user("samordner")
-    family_id = await factories.family(sara)
-    centre = (await Organisation.insert(Organisation(
-        name=support.CENTRE_NAME, kind="crisis_centre", sector="crisis_centre",
-        address=support.CENTRE_ADDRESS, location_protected=True)))[0]["id"]
-    case = (await FgcCase.insert(FgcCase(family=family_id, possible=True,
-                                         samordner_user=ida.id)))[0]["id"]
-    meeting_id = await meetings.create_meeting(sara, {"id": family_id}, "familieraadslagning",
-                                               "Familierådslagning", fgc_case=case,
-                                               location_organisation=centre)
+    sara, meeting_id = await support.fgc_at_the_crisis_centre(ida)
     page = f"/meetings/{meeting_id}"
     await factories.login(client, ida)
     shown = (await client.get(page)).text
