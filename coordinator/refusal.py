@@ -37,6 +37,7 @@ class Refusal:
     message: str
     field: str | None = None
     title: str = "Det indtastede kunne ikke gemmes"
+    page: str = ""  # the page read again: a form without an action posts to it
 
 
 @dataclass
@@ -302,7 +303,9 @@ def _score(form: _Form, refusal: Refusal) -> int:
 
 def _target(forms: list[_Form], refusal: Refusal) -> _Form | None:
     action = _path(refusal.action)
-    candidates = [form for form in forms if form.action == action]
+    own = _path(refusal.page) if refusal.page else None
+    candidates = [form for form in forms
+                  if (form.action if form.element.get("action") else own) == action]
     if not candidates:
         return None
     return max(candidates, key=lambda form: _score(form, refusal))

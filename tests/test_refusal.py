@@ -85,6 +85,23 @@ def test_a_page_without_the_form_gives_none():
     assert refill(PAGE, Refusal("/families/1/close", {}, "Nej")) is None
 
 
+ANSWER_PAGE = """<!doctype html><html><body><main>
+<form method="post"><textarea name="comment"></textarea>
+  <input type="radio" name="answer" value="yes"><input type="radio" name="answer" value="no"></form>
+</main></body></html>"""
+
+
+def test_a_form_without_an_action_is_found_by_the_page_it_posts_to():
+    """The answer link's form has no action: it posts to its own page, /svar/<token>."""
+    refusal = Refusal("/svar/abc", {"comment": ["Jeg kommer"]}, "Udfyld feltet »Svar«.",
+                      field="answer", page="/svar/abc")
+    filled = refill(ANSWER_PAGE, refusal)
+    assert filled is not None and ">Jeg kommer</textarea>" in filled
+    assert 'aria-invalid="true"' in filled
+    elsewhere = Refusal("/svar/abc", {"comment": ["x"]}, "Nej", page="/svar/other")
+    assert refill(ANSWER_PAGE, elsewhere) is None  # another page's form is not this one
+
+
 OWN_REFUSAL = """<!doctype html><html><body><main>
 <div class="alert alert-error" role="alert" data-field="title"><strong>Ikke gemt.</strong>
   <span class="refusal-message">»Mål« må <em>højst</em> være 300 tegn.</span></div>

@@ -5,8 +5,11 @@ only ever a page of this site, and shows nothing the user could not open anyway.
 
 from __future__ import annotations
 
+import html
 import re
 
+from coordinator.db import ANY_VERSION
+from coordinator.meetings.tables import SafetyApproval
 from coordinator.refusal import ALERT_ID, FIELD_MESSAGE_ID
 from tests import factories
 from tests.invites import support
@@ -97,3 +100,27 @@ async def test_a_page_that_shows_its_own_refusal_has_the_message_at_the_field(cl
     assert 'aria-invalid="true"' in field and f'aria-describedby="{FIELD_MESSAGE_ID}"' in field
     assert 'value="' + "m" * 301 + '"' in field
     assert f'id="{FIELD_MESSAGE_ID}">»Mål« må højst være 300 tegn.</p>' in answer.text
+
+
+async def test_a_refused_safety_approval_keeps_the_reason_at_its_own_form(client):
+    """The approval form of a safety finding (the father with the protected mother), the
+    one form the browser walk cannot reach (no demo meeting waits for an approval): a reason
+    too long is refused on the meeting page with the reason kept in that finding's form."""
+    s = await support.scenario(with_father=False)
+    meeting = await s.meeting()
+    await support.meetings.add_participants(s.worker, meeting, ANY_VERSION,
+                                            [support.meetings.NewParticipant(person_id=s.father)])
+    await factories.login(client, s.worker)
+    page = f"/meetings/{s.meeting_id}"
+    text, token, version = await _page(client, page)
+    form = re.search(r'<form[^>]*action="' + page + '/approvals".*?</form>', text, re.S).group(0)
+    hidden = dict(re.findall(r'type="hidden" name="(person_a|person_b|part_key|kind)" value="([^"]*)"', form))
+    reason = "Mor ønsker mødet. " * 200  # over the 2,000 characters a reason may have
+    answer = await client.post(f"{page}/approvals", data={
+        "_csrf_token": token, "_page": page, "version": version, **hidden, "reason": reason})
+    assert answer.status_code == 422 and "højst" in answer.text
+    refilled = re.search(r'<form[^>]*action="' + page + '/approvals".*?</form>', answer.text, re.S).group(0)
+    assert re.search(r'<textarea[^>]*name="reason"[^>]*aria-invalid="true"', refilled)
+    assert html.escape(reason.strip()[:200]) in refilled
+    assert await SafetyApproval.count() == 0
+

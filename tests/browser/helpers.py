@@ -340,6 +340,23 @@ async def mails_to(smtp, address: str, count: int = 1,
         await asyncio.sleep(0.1)
 
 
+ANSWER_LINK = re.compile(r"https?://\S+/svar/[A-Za-z0-9_-]+")
+
+
+async def an_answer_link(smtp, timeout: float = MAIL_WAIT_SECONDS) -> str:
+    """An answer link from an invitation the worker delivered to a partner (the demo's
+    invitations are in its outbox from the start)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        for mail in list(smtp.messages):
+            if mail.message.get_body(preferencelist=("plain",)) is not None and (
+                    found := ANSWER_LINK.findall(text_part(mail.message))):
+                return found[0]
+        assert loop.time() < deadline, f"no invitation with an answer link arrived in {timeout} s"
+        await asyncio.sleep(0.2)
+
+
 def text_part(message) -> str:
     """The text/plain body of a received mail (``ReceivedMessage.message``)."""
     part = message.get_body(preferencelist=("plain",))

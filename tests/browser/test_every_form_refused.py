@@ -8,6 +8,14 @@ sends a form): the server alone must keep the input (``web.RefusedForm``). With 
 the same refusals are fragments ``static/app.js`` shows at the field; the six kinds of form
 in ``test_refused_forms_journey.py`` cover that path.
 
+The walk reaches every form a user can type into (the test checks the ones that need a
+particular state: a stay to end, a move-out to ask about, a correction of the trappe, a
+mother's consent, a familierådslagning to create, a partner's answer link, the centre's
+tablet) except two whose state no demo family is in: the approval of a safety finding and
+of a familierådslagning's plan (every demo plan is approved); their refusal without
+JavaScript is checked over HTTP (``tests/test_refused_forms_nojs.py``,
+``tests/meetings/test_fgc_plan_http.py``).
+
 The bad value is what a user can type: far too long a text (every text field has a limit),
 an impossible number, an empty required date, an unticked required confirmation. A form
 with nothing a user can type wrongly (buttons, hidden ids, choices from lists) is not sent:
@@ -25,29 +33,34 @@ from urllib.parse import urlsplit
 from playwright.async_api import Page
 
 from coordinator.demo import DEMO_PASSWORD
+from tests.browser.helpers import an_answer_link
 
 TOO_LONG = "x" * 20_001  # longer than any text field allows (the longest: a meeting's minutes)
 HUGE_NUMBER = "99999999999"
 REFUSED = {400, 409, 422}
 
-# Where each user's walk starts, and which links on the pages it follows: sara's and mads'
-# lead to the rest (families, their network, meetings of every kind, agreements, a
-# participant's hours…); the leader edits the organisation directory.
+# Where each user's walk starts, and which links on the pages it follows: sara's, mikkel's
+# and mads' lead to the rest (families, their network, meetings of every kind, agreements,
+# a participant's hours, the trappe's corrections, move-outs…); the leader edits the
+# organisation directory. Forms without a login (a partner's answer link, the centre's
+# tablet) are walked after them.
 SEEDS = {
     "sara": ["/", "/agreements/", "/agreements/new", "/agreements/due", "/feeds/", "/rooms",
              "/paamindelser/", "/followup/samarbejdsmoede", "/followup/teammoede"],
+    "mikkel": ["/"],  # his families have stays to end and move-outs to ask about
     "mads": ["/followup/kontaktperson"],
     "lene": ["/unit/", "/organisations/", "/followup/succeskriterier", "/audit/"],
     "admin": ["/admin/users/"],
 }
-FOLLOWS = {"sara": re.compile(""), "mads": re.compile(""),
+FOLLOWS = {"sara": re.compile(""), "mikkel": re.compile(""), "mads": re.compile(""),
            "lene": re.compile(r"^/organisations/\d+$"), "admin": re.compile(r"^$")}
 # Pages visited per kind of address (digits count as one kind); the meeting page more
 # often, since its forms differ with the meeting's kind.
 VISITS_PER_KIND = 2
-VISITS_OF = {"/meetings/#": 8, "/families/#": 3, "/families/#/familieraadslagning": 4,
-             "/families/#/bic": 3, "/organisations/#": 1, "/agreements/#": 1}
-PAGES_PER_USER = 60
+VISITS_OF = {"/meetings/#": 30, "/families/#": 30, "/families/#/familieraadslagning": 30,
+             "/families/#/bic": 30, "/families/#/trappe": 6, "/families/#/tilfredshed": 30,
+             "/organisations/#": 1, "/agreements/#": 1}
+PAGES_PER_USER = 250
 # Links not followed: leaving, files, machine feeds, and pages without forms (print views,
 # histories, old versions, the criteria's figures, the answers fragment).
 SKIPPED_LINKS = re.compile(r"^/(logout|static/|feeds/f/|inbound/|followup/kriterier|"
@@ -84,9 +97,11 @@ class Bad:
 
 @dataclass
 class Walk:
-    """What the walk saw: pages, forms sent, forms left alone (with why), failures."""
+    """What the walk saw: pages, forms sent, forms left alone (with why), failures, and a
+    page that makes the centre's tablet link."""
 
     pages: list[str] = field(default_factory=list)
+    tablet_page: str | None = None
     sent: list[str] = field(default_factory=list)
     left: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
@@ -118,6 +133,9 @@ def bad_value(form: dict) -> Bad | None:
         if f["type"] == "time" and f["value"]:  # a start without its end (hours come in pairs)
             return Bad(f["name"], "", "time")
     return None
+
+
+TABLET_LINK = re.compile(r"^/families/\d+/tilfredshed/tablet$")
 
 
 def kind_of(path: str) -> str:
@@ -234,6 +252,8 @@ async def walk_as(page: Page, username: str, walk: Walk, seen_forms: set[str]) -
         walk.pages.append(url)
         queue.extend(link for link in await links_of(page) if FOLLOWS[username].search(link))
         for form in await page.evaluate(FORMS_JS):
+            if TABLET_LINK.search(form["action"]) and walk.tablet_page is None:
+                walk.tablet_page = url
             key = form_key(form)
             if key in seen_forms:
                 continue
@@ -246,6 +266,36 @@ async def walk_as(page: Page, username: str, walk: Walk, seen_forms: set[str]) -
                 walk.left[key] = "nothing typed can be wrong (buttons, hidden ids, choices)"
                 continue
             await send_bad(page, url, form, bad, walk)
+
+
+async def send_every_form(page: Page, url: str, walk: Walk, seen_forms: set[str]) -> None:
+    """Every form of one page (reached without signing in) with its bad value."""
+    response = await page.goto(url)
+    assert response is not None and response.status == 200, f"{url}: {response and response.status}"
+    walk.pages.append(urlsplit(url).path)
+    for form in await page.evaluate(FORMS_JS):
+        key = form_key(form)
+        if key in seen_forms:
+            continue
+        seen_forms.add(key)
+        bad = bad_value(form)
+        if bad is None:
+            walk.left[key] = "nothing typed can be wrong (buttons, hidden ids, choices)"
+            continue
+        await send_bad(page, url, form, bad, walk)
+
+
+async def make_tablet_link(page: Page, tablet_page: str) -> str:
+    """As mikkel: the one-time link for the centre's tablet, made on the family's
+    satisfaction page (the one form of the walk that is sent to succeed)."""
+    await page.goto(tablet_page)
+    async with page.expect_navigation():
+        await page.evaluate("""() => {
+          const form = Array.from(document.querySelectorAll('form')).find(
+            f => /\\/tilfredshed\\/tablet$/.test(new URL(f.action, location.href).pathname));
+          form.requestSubmit();
+        }""")
+    return await page.locator("#tablet-url").get_attribute("href")
 
 
 async def test_every_form_refused_without_javascript_is_its_page_with_the_input_kept(
@@ -265,8 +315,33 @@ async def test_every_form_refused_without_javascript_is_its_page_with_the_input_
 
     # Two walks at a time: the users' walks are independent (each its own cookies).
     await asyncio.gather(one("sara"), one("lene"))
-    await asyncio.gather(one("mads"), one("admin"))
+    await asyncio.gather(one("mikkel"), one("mads"))
+    await one("admin")
+
+    # Without an account: a partner's answer link from a delivered invitation, and the
+    # centre's tablet with the link mikkel makes.
+    assert walk.tablet_page, "no family page offered a tablet link (the demo has move-outs)"
+    context = await browser.new_context(base_url=demo_server.url, locale="da-DK",
+                                        java_script_enabled=False,
+                                        timezone_id="Europe/Copenhagen")
+    context.set_default_timeout(20_000)
+    try:
+        page = await context.new_page()
+        await login_without_js(page, "mikkel")
+        tablet = await make_tablet_link(page, walk.tablet_page)
+        await context.clear_cookies()  # the tablet is signed in by nobody
+        await send_every_form(page, tablet, walk, seen_forms)
+        await send_every_form(page, await an_answer_link(demo_server.smtp), walk, seen_forms)
+    finally:
+        await context.close()
+    reached = {re.sub(r"^/(svar|tilfredshed/tablet)/[^/]+$", r"/\1/#", kind_of(line.split(" ", 1)[0]))
+               for line in walk.sent}
+    assert {"/svar/#", "/tilfredshed/tablet/#", "/families/#/tilfredshed", "/families/#/stays",
+            "/families/#/trappe/#/ret", "/families/#/bic/agreement",
+            "/families/#/familieraadslagning/meeting"} <= reached, sorted(reached)
     print(f"\n{len(walk.pages)} pages, {len(walk.sent)} forms sent, {len(walk.left)} left alone")
+    for url in walk.pages:
+        print("  page:", url)
     for line in walk.sent:
         print("  sent:", line)
     for key, why in walk.left.items():

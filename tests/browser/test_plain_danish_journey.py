@@ -11,14 +11,12 @@ being reworded on another branch (h17forms)."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-
 from playwright.async_api import Page, expect
 
 from coordinator.demo import SURNAMES
 from tests.browser.helpers import (
     WIDE,
+    an_answer_link,
     assert_plain_danish,
     axe_check,
     follow,
@@ -26,7 +24,6 @@ from tests.browser.helpers import (
     retype,
     shot_widths,
     tab_to,
-    text_part,
 )
 
 # Demo family 21 is mikkel's alone, with an invited "Første statusmøde" (21 % 4 == 1) and a
@@ -35,8 +32,6 @@ from tests.browser.helpers import (
 FAMILY = f"Familien {SURNAMES[21]}"
 MEETING = f"Første statusmøde – {FAMILY}"
 HELD = f"Netværksmøde – {FAMILY}"
-ANSWER_LINK = re.compile(r"https?://\S+/svar/[A-Za-z0-9_-]+")
-MAIL_WAIT_SECONDS = 30
 
 
 async def read(page: Page, name: str, at: str = "main h1") -> None:
@@ -61,19 +56,6 @@ async def edit_description(page: Page, text: str) -> None:
     await retype(page, text)
     await tab_to(page, text="Gem")
     await page.keyboard.press("Enter")
-
-
-async def an_answer_link(smtp) -> str:
-    """An answer link from an invitation the worker delivered to a partner."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + MAIL_WAIT_SECONDS
-    while True:
-        for mail in list(smtp.messages):
-            body = mail.message.get_body(preferencelist=("plain",))
-            if body is not None and (found := ANSWER_LINK.findall(text_part(mail.message))):
-                return found[0]
-        assert loop.time() < deadline, "no invitation with an answer link arrived"
-        await asyncio.sleep(0.2)
 
 
 async def test_the_main_pages_speak_plain_danish(page, open_page, demo_smtp):

@@ -3,6 +3,7 @@ socialrådgiver's approval, changes after it recorded, and each item reviewed wi
 
 import html
 import importlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -271,3 +272,21 @@ async def test_the_purge_pseudonymises_the_method_texts_of_the_familieraadslagni
     text = " ".join(str(v) for row in rows for v in row.values())
     for secret in ("Lukas", "Maria", "Lis Lund", "Mormor"):
         assert secret not in text, secret
+
+
+async def test_a_refused_plan_approval_without_javascript_keeps_the_conditions(client):
+    """The approval of the plan (every demo plan is approved, so the browser walk of every
+    form cannot reach it): conditions too long are refused on the plan's page, the
+    conditions kept in the form and marked, the plan still unapproved."""
+    sara, family_id, case = await _held(client)
+    await _post(client, family_id, "plan", {"action": "Mormor henter", "who": "Mormor"})
+    page = BASE.format(family_id) + "/"
+    version = await s.form_version(client, page, BASE.format(family_id) + "/plan/approve")
+    conditions = "Betingelse. " * 400  # over the 4,000 characters conditions may have
+    r = await f.post_form(client, BASE.format(family_id) + "/plan/approve",
+                          {"conditions": conditions, "version": version, "_page": page}, page=page)
+    assert r.status_code == 422
+    form = re.search(r'<form[^>]*action="[^"]*/plan/approve".*?</form>', r.text, re.S).group(0)
+    assert re.search(r'<textarea[^>]*name="conditions"[^>]*aria-invalid="true"', form)
+    assert conditions.strip()[:100] in form
+    assert await FgcPlanApproval.count() == 0
