@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coordinator.audit.tables import AuditEvent
@@ -102,6 +104,15 @@ async def test_an_import_with_a_bad_row_imports_nothing_and_a_good_one_everythin
                                  files={"file": ("org.csv", bad.encode(), "text/csv")})
     assert response.status_code == 422
     assert "Intet er indlæst" in response.text and "Række 5: Ukendt type »Bager«" in response.text
+    assert await Organisation.count() == 0
+    file_input = re.search(r'<input id="org-file"[^>]*>', response.text).group(0)
+    assert 'aria-invalid="true"' in file_input and 'aria-describedby="import-error"' in file_input
+    for sent, message in (({}, "Vælg en CSV-fil."),  # no file chosen
+                          ({"files": {"file": ("org.xlsx", b"PK\x03\x04\x00\xff\xfe binary",
+                                                "application/octet-stream")}}, "Intet er indlæst")):
+        refused = await client.post("/organisations/import", data={"_csrf_token": token}, **sent)
+        assert refused.status_code == 422 and message in refused.text, refused.text[:300]
+        assert 'aria-invalid="true"' in re.search(r'<input id="org-file"[^>]*>', refused.text).group(0)
     assert await Organisation.count() == 0
     response = await client.post("/organisations/import", data={"_csrf_token": token},
                                  files={"file": ("org.csv", GOOD.encode(), "text/csv")})
