@@ -481,7 +481,7 @@ class _RefusedFormASGI(ASGIResponse):
             headers, body = answer
             filled = refusal.refill(body, refusal.Refusal(
                 action=request.url.path, values=_sent_values(sent), message=refused.exc.message,
-                field=refused.exc.field, title=_status_words(refused.exc.status)[0], page=page))
+                field=refused.exc.field, title=_status_words(refused.exc.status)[0], page=page or ""))
             if filled is not None:
                 start: HTTPResponseStartEvent = {
                     "type": "http.response.start", "status": refused.exc.status,

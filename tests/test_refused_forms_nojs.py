@@ -103,9 +103,9 @@ async def test_a_page_that_shows_its_own_refusal_has_the_message_at_the_field(cl
 
 
 async def test_a_refused_safety_approval_keeps_the_reason_at_its_own_form(client):
-    """The approval form of a safety finding (the father with the protected mother), the
-    one form the browser walk cannot reach (no demo meeting waits for an approval): a reason
-    too long is refused on the meeting page with the reason kept in that finding's form."""
+    """The approval form of a safety finding (the father with the protected mother): a
+    reason too long is refused on the meeting page with the reason kept in that finding's
+    form, and nothing is approved."""
     s = await support.scenario(with_father=False)
     meeting = await s.meeting()
     await support.meetings.add_participants(s.worker, meeting, ANY_VERSION,

@@ -52,6 +52,11 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), LOCAL).astimezone(UTC)
 
 
+# The family (by index) with two decisions waiting for its socialrådgiver: the plan of its
+# held familierådslagning is not approved yet, and a joint meeting of mother and father is a
+# draft that needs a recorded safety approval before it can be sent.
+PENDING_DECISIONS = 22
+
 # Which point of a held meeting's default agenda carries the demo's minutes, by kind.
 MINUTES_POINT = {"familieraadslagning": 4, "familieraadslagning_followup": 1,
                  "netvaerksmoede": 3}
@@ -277,13 +282,15 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
     samordner = ((ida, accounts[ida]["full_name"], accounts[ida]["email"], "samordner")
                  if fam.index % 2 == 0 else None)
     extra_users = [me] + ([samordner] if samordner else [])
+    pending = stage == "held" and fam.index == PENDING_DECISIONS
     when = (_working_day(today + timedelta(days=12)) if stage == "planned"
-            else _working_day(today - timedelta(days=30), forward=False))
+            else _working_day(today - timedelta(days=3 if pending else 30), forward=False))
     meeting_id = await _meeting(
         fam.id, "familieraadslagning", f"Familierådslagning – {fam.name}", _at(when, 9),
         "invited" if stage == "planned" else ("followup" if stage == "followup" else "held"),
         me[0], _invitees(people, "familieraadslagning"), extra_users, fgc_case=case_id,
         location="Medborgerhuset, salen", minutes="" if stage == "planned" else
+        "Familien fremlagde en plan, som socialrådgiveren skal godkende." if pending else
         "Familien fremlagde en plan, som socialrådgiveren godkendte.")
     if stage == "planned":
         return
@@ -295,6 +302,8 @@ async def _seed_fgc(ctx, fam, people, me, users, accounts, today, centre_id) -> 
             case=case_id, action=action, who=who, by_when=when + timedelta(days=30 * (n + 1)),
             position=n, question=question_ids[min(n, len(question_ids) - 1)],
             status=DEMO_REVIEWS[n][-1][0] if stage == "followup" else "not_started")))[0]["id"])
+    if pending:
+        return  # the approval form waits on the familierådslagning page
     await FgcPlanApproval.insert(FgcPlanApproval(
         case=case_id, approved_by=worker, approved_by_name=me[1],
         approved_at=_at(when, 13), conditions="Mormor og moster bekræfter aftalerne, og "
@@ -353,6 +362,13 @@ async def _seed_bic(fam, people, me, users, accounts, today) -> None:
         await BicSession.insert(BicSession(
             assessment=rows[0]["id"], meeting=meeting_id, topics=topics, status=status,
             notes="Far fik rådgivning om forløbet i Familieretshuset." if status == "held" else ""))
+    mother = next((p for p in people if p["role"] == "mother"), None)
+    if fam.index == PENDING_DECISIONS and mother is not None:
+        # a draft: the meeting page stops it until the approval is recorded there
+        day = _working_day(today + timedelta(days=16))
+        await _meeting(fam.id, "bic_joint_parents", "Fælles forældremøde om børnene", _at(day, 13),
+                       "draft", me[0], [mother, father], [me], father_assessment=rows[0]["id"],
+                       location="Familieafdelingen, Modtagelsen")
 
 
 async def _seed_rooms(users: dict) -> None:

@@ -8,13 +8,11 @@ sends a form): the server alone must keep the input (``web.RefusedForm``). With 
 the same refusals are fragments ``static/app.js`` shows at the field; the six kinds of form
 in ``test_refused_forms_journey.py`` cover that path.
 
-The walk reaches every form a user can type into (the test checks the ones that need a
+The walk reaches every form a user can type into; the test checks the ones that need a
 particular state: a stay to end, a move-out to ask about, a correction of the trappe, a
-mother's consent, a familierådslagning to create, a partner's answer link, the centre's
-tablet) except two whose state no demo family is in: the approval of a safety finding and
-of a familierådslagning's plan (every demo plan is approved); their refusal without
-JavaScript is checked over HTTP (``tests/test_refused_forms_nojs.py``,
-``tests/meetings/test_fgc_plan_http.py``).
+mother's consent, a familierådslagning to create, a plan and a safety finding waiting for
+approval (``meetings.demo.PENDING_DECISIONS``), a partner's answer link, the centre's
+tablet.
 
 The bad value is what a user can type: far too long a text (every text field has a limit),
 an impossible number, an empty required date, an unticked required confirmation. A form
@@ -338,7 +336,8 @@ async def test_every_form_refused_without_javascript_is_its_page_with_the_input_
                for line in walk.sent}
     assert {"/svar/#", "/tilfredshed/tablet/#", "/families/#/tilfredshed", "/families/#/stays",
             "/families/#/trappe/#/ret", "/families/#/bic/agreement",
-            "/families/#/familieraadslagning/meeting"} <= reached, sorted(reached)
+            "/families/#/familieraadslagning/meeting", "/families/#/familieraadslagning/plan/approve",
+            "/meetings/#/approvals"} <= reached, sorted(reached)
     print(f"\n{len(walk.pages)} pages, {len(walk.sent)} forms sent, {len(walk.left)} left alone")
     for url in walk.pages:
         print("  page:", url)

@@ -275,8 +275,7 @@ async def test_the_purge_pseudonymises_the_method_texts_of_the_familieraadslagni
 
 
 async def test_a_refused_plan_approval_without_javascript_keeps_the_conditions(client):
-    """The approval of the plan (every demo plan is approved, so the browser walk of every
-    form cannot reach it): conditions too long are refused on the plan's page, the
+    """The approval of the plan: conditions too long are refused on the plan's page, the
     conditions kept in the form and marked, the plan still unapproved."""
     sara, family_id, case = await _held(client)
     await _post(client, family_id, "plan", {"action": "Mormor henter", "who": "Mormor"})
