@@ -18,7 +18,8 @@ The bad value is what a user can type: far too long a text (every text field has
 an impossible number, an empty required date, an unticked required confirmation. A form
 with nothing a user can type wrongly (buttons, hidden ids, choices from lists) is not sent:
 its bad values cannot come from a browser. Nothing refused is saved, so the demo data stays
-as it was for the other journeys.
+as it was for the other journeys; the one thing the walk saves is the tablet's one-time
+link, which no other journey uses.
 """
 
 from __future__ import annotations
@@ -249,21 +250,28 @@ async def walk_as(page: Page, username: str, walk: Walk, seen_forms: set[str]) -
         pages += 1
         walk.pages.append(url)
         queue.extend(link for link in await links_of(page) if FOLLOWS[username].search(link))
-        for form in await page.evaluate(FORMS_JS):
-            if TABLET_LINK.search(form["action"]) and walk.tablet_page is None:
-                walk.tablet_page = url
-            key = form_key(form)
-            if key in seen_forms:
-                continue
-            seen_forms.add(key)
-            if SKIPPED_FORMS.search(form["action"]):
-                walk.left[key] = "its own page or no typed value (see SKIPPED_FORMS)"
-                continue
-            bad = bad_value(form)
-            if bad is None:
-                walk.left[key] = "nothing typed can be wrong (buttons, hidden ids, choices)"
-                continue
-            await send_bad(page, url, form, bad, walk)
+        forms = await page.evaluate(FORMS_JS)
+        if walk.tablet_page is None and any(TABLET_LINK.search(f["action"]) for f in forms):
+            walk.tablet_page = url
+        await send_forms(page, url, forms, walk, seen_forms)
+
+
+async def send_forms(page: Page, url: str, forms: list[dict], walk: Walk,
+                     seen_forms: set[str]) -> None:
+    """Each form of the page at ``url`` not seen before, sent with its bad value."""
+    for form in forms:
+        key = form_key(form)
+        if key in seen_forms:
+            continue
+        seen_forms.add(key)
+        if SKIPPED_FORMS.search(form["action"]):
+            walk.left[key] = "its own page or no typed value (see SKIPPED_FORMS)"
+            continue
+        bad = bad_value(form)
+        if bad is None:
+            walk.left[key] = "nothing typed can be wrong (buttons, hidden ids, choices)"
+            continue
+        await send_bad(page, url, form, bad, walk)
 
 
 async def send_every_form(page: Page, url: str, walk: Walk, seen_forms: set[str]) -> None:
@@ -271,16 +279,7 @@ async def send_every_form(page: Page, url: str, walk: Walk, seen_forms: set[str]
     response = await page.goto(url)
     assert response is not None and response.status == 200, f"{url}: {response and response.status}"
     walk.pages.append(urlsplit(url).path)
-    for form in await page.evaluate(FORMS_JS):
-        key = form_key(form)
-        if key in seen_forms:
-            continue
-        seen_forms.add(key)
-        bad = bad_value(form)
-        if bad is None:
-            walk.left[key] = "nothing typed can be wrong (buttons, hidden ids, choices)"
-            continue
-        await send_bad(page, url, form, bad, walk)
+    await send_forms(page, url, await page.evaluate(FORMS_JS), walk, seen_forms)
 
 
 async def make_tablet_link(page: Page, tablet_page: str) -> str:
