@@ -854,24 +854,6 @@ class MeetingController(Controller):
             return web.see_other(request, self._hours_page(meeting_id, participant_id))
         return web.see_other(request, self._back(meeting_id, "hours"))
 
-    async def _agenda_change(self, request: Request, meeting_id: int, change: str, form_key: str,
-                             typed: dict, call, extra: dict | None = None) -> Response:
-        """An agenda or minutes change (``_change``); refused without JavaScript, the page
-        comes back with the message at the form's field and what was typed."""
-        try:
-            return await self._change(request, meeting_id, change, "agenda", call, extra)
-        except web.UserError as refused:
-            if _workspace_request(request) or isinstance(refused, web.Conflict):
-                raise  # the refusal at the form, which keeps what was typed (static/app.js)
-            meeting, family = await self._load(request, meeting_id, Action.READ)
-            return await self._page(request, meeting, family, {"agenda_error": {
-                "form": form_key, "message": refused.message, "field": refused.field,
-                "typed": typed}}, status=refused.status)
-
-    @staticmethod
-    def _typed(form: dict, *names: str) -> dict:
-        return {name: form.get(name) if isinstance(form.get(name), str) else "" for name in names}
-
     @post("/{meeting_id:int}/agenda")
     async def add_point(self, request: Request, meeting_id: FromPath[int]) -> Response:
         """A point at the end of the agenda."""
@@ -885,9 +867,7 @@ class MeetingController(Controller):
                          max_length=agenda.TITLE_MAX),
                 web.text(form, "part_key", "Del af mødet", max_length=40),
                 web.client_address(request))
-        return await self._agenda_change(request, meeting_id, "agenda", "new",
-                                         self._typed(form, "point_title", "part_key"), call,
-                                         {"added": True})
+        return await self._change(request, meeting_id, "agenda", "agenda", call, {"added": True})
 
     @post("/{meeting_id:int}/agenda/{point_id:int}")
     async def edit_point(self, request: Request, meeting_id: FromPath[int],
@@ -904,8 +884,7 @@ class MeetingController(Controller):
                          max_length=agenda.TITLE_MAX),
                 web.text(form, "part_key", "Del af mødet", max_length=40),
                 web.client_address(request))
-        return await self._agenda_change(request, meeting_id, "agenda", f"point-{point_id}",
-                                         self._typed(form, "point_title", "part_key"), call)
+        return await self._change(request, meeting_id, "agenda", "agenda", call)
 
     @post("/{meeting_id:int}/agenda/{point_id:int}/move")
     async def move_point(self, request: Request, meeting_id: FromPath[int],
@@ -944,9 +923,8 @@ class MeetingController(Controller):
                 web.user_of(request), meeting, point_id, _version(form),
                 web.text(form, "minutes", "Referat", max_length=agenda.MINUTES_MAX),
                 web.client_address(request))
-        return await self._agenda_change(request, meeting_id, "minutes", f"minutes-{point_id}",
-                                         self._typed(form, "minutes"), call,
-                                         {"minutes_saved": point_id})
+        return await self._change(request, meeting_id, "minutes", "agenda", call,
+                                  {"minutes_saved": point_id})
 
     @post("/{meeting_id:int}/approvals")
     async def approval(self, request: Request, meeting_id: FromPath[int]) -> Response:

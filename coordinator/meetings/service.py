@@ -1569,8 +1569,7 @@ async def _screen_point(user: Principal, meeting: Mapping[str, Any], title: str)
                             audience_of(user) is Audience.TEAM)
 
 
-async def _bump_agenda(user: Principal, meeting: Mapping[str, Any], version: int | None,
-                       change: str) -> None:
+async def _bump_agenda(meeting: Mapping[str, Any], version: int | None, change: str) -> None:
     """Take the meeting for a change of its agenda (the agenda is the meeting's: its
     version); a conflict shows the agenda as it is saved now beside the change."""
     try:
@@ -1595,7 +1594,7 @@ async def add_agenda_point(user: Principal, meeting: Mapping[str, Any], version:
     part_key = await _checked_part(meeting, part_key)
     await _screen_point(user, meeting, title)
     async with db.transaction():
-        await _bump_agenda(user, meeting, version, f"Nyt punkt: {title}")
+        await _bump_agenda(meeting, version, f"Nyt punkt: {title}")
         last = await db.fetch('SELECT MAX("position") AS "last" FROM "agenda_point" '
                               'WHERE "meeting" = {}', meeting["id"])
         position = (last[0]["last"] + 1) if last and last[0]["last"] is not None else 0
@@ -1617,7 +1616,7 @@ async def edit_agenda_point(user: Principal, meeting: Mapping[str, Any], version
     if title != point["title"]:
         await _screen_point(user, meeting, title)
     async with db.transaction():
-        await _bump_agenda(user, meeting, version, title)
+        await _bump_agenda(meeting, version, title)
         await AgendaPoint.update({AgendaPoint.title: title, AgendaPoint.part_key: part_key}).where(
             AgendaPoint.id == point_id)
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
@@ -1636,7 +1635,7 @@ async def remove_agenda_point(user: Principal, meeting: Mapping[str, Any], versi
         raise web.UserError(f"Punktet »{point['title']}« har et referat fra mødet og kan ikke "
                             "fjernes. Ret punktets titel eller referatet i stedet.", 409)
     async with db.transaction():
-        await _bump_agenda(user, meeting, version, f"Fjern punktet: {point['title']}")
+        await _bump_agenda(meeting, version, f"Fjern punktet: {point['title']}")
         await AgendaPoint.delete().where(AgendaPoint.id == point_id)
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                            f"Dagsordenspunkt fjernet: {agenda.audit_title(point['title'])}"
@@ -1652,12 +1651,14 @@ async def move_agenda_point(user: Principal, meeting: Mapping[str, Any], version
     if direction not in agenda.DIRECTIONS:
         raise web.UserError("Vælg op eller ned.")
     async with db.transaction():
-        await _bump_agenda(user, meeting, version,
+        await _bump_agenda(meeting, version,
                            f"Flyt {'op' if direction == 'up' else 'ned'}: {point['title']}")
-        order = agenda.moved([p["id"] for p in await agenda_of(meeting["id"])], point_id,
-                             direction)
+        points = await agenda_of(meeting["id"])
+        now_at = {p["id"]: p["position"] for p in points}
+        order = agenda.moved([p["id"] for p in points], point_id, direction)
         for position, pid in enumerate(order):
-            await AgendaPoint.update({AgendaPoint.position: position}).where(AgendaPoint.id == pid)
+            if now_at[pid] != position:  # the two swapped points (all, if positions had gaps)
+                await AgendaPoint.update({AgendaPoint.position: position}).where(AgendaPoint.id == pid)
         await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
                            f"Dagsordenspunkt flyttet {'op' if direction == 'up' else 'ned'}: "
                            f"{agenda.audit_title(point['title'])}", address)

@@ -14,8 +14,8 @@ from email import message_from_string, policy
 
 from coordinator import db
 from coordinator.audit.tables import AuditEvent
-from coordinator.families.tables import TeamMember
 from coordinator.db import ANY_VERSION
+from coordinator.families.tables import TeamMember
 from coordinator.invites import redact
 from coordinator.invites import service as invites
 from coordinator.meetings import agenda, kinds, safety, workspace
@@ -27,6 +27,7 @@ from coordinator.meetings.tables import (
     Meeting,
     Participant,
 )
+from coordinator.refusal import FIELD_MESSAGE_ID
 from tests import factories
 from tests.invites import support
 
@@ -160,10 +161,12 @@ async def test_a_refused_point_is_shown_at_the_field_and_kept_without_javascript
     refused = await _post(client, f"{page}/agenda", {"point_title": "  "}, page)
     assert refused.status_code == 422 and 'data-field="point_title"' in refused.text
     too_long = "Punkt " + "x" * 300
-    plain = await _post(client, f"{page}/agenda", {"point_title": too_long}, page, htmx=False)
+    plain = await _post(client, f"{page}/agenda", {"point_title": too_long, "_page": page}, page,
+                        htmx=False)  # the page the form is on, as every form sends it
     assert plain.status_code == 422
-    assert 'id="pa-error"' in plain.text and "højst være 300 tegn" in plain.text
-    assert f'value="{too_long}" aria-invalid="true" aria-describedby="pa-error"' in plain.text
+    assert f'id="{FIELD_MESSAGE_ID}"' in plain.text and "højst være 300 tegn" in plain.text
+    assert (f'value="{too_long}" aria-invalid="true" aria-describedby="{FIELD_MESSAGE_ID}"'
+            in plain.text)
     assert len(await _points(s.meeting_id)) == count
     ok = await _post(client, f"{page}/agenda", {"point_title": "Uden JavaScript"}, page, htmx=False)
     assert ok.status_code == 303 and ok.headers["location"] == f"{page}#agenda"
