@@ -11,10 +11,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+# The task inside ``PooledSQLiteEngine.writing()`` (a task it starts inherits the value, so
+# the task itself is compared).
+_HOLDER: ContextVar[asyncio.Task | None] = ContextVar("sqlite_write_lock_holder", default=None)
 
 
 class _SQLitePool:
@@ -30,6 +35,7 @@ class _SQLitePool:
         self.all: list = []
         self.loop = asyncio.get_running_loop()
         self.reader: sqlite3.Connection | None = None
+        self.writer: _LoopWriter | None = None  # the write lock holder's connection
         self.spare: list = []  # idle connections for transactions (not counted in ``size``)
         self.looked_at = time.monotonic()  # when the file's identity was last compared
 
@@ -59,6 +65,46 @@ class _SQLitePool:
         if self.reader is not None:
             self.reader.close()
             self.reader = None
+        if self.writer is not None:
+            if not self.writer.busy:  # one in use is closed when it comes back
+                self.writer.close_now()
+            self.writer = None
+
+    def release_writer(self, writer: _LoopWriter) -> None:
+        """The loop writer back from a transaction: still inside one (a failed COMMIT or
+        ROLLBACK), it is rolled back; it is closed if that fails or the file was replaced."""
+        writer.busy = False
+        if writer.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                writer.connection.rollback()
+        if self.retired or writer.in_transaction or self.writer is not writer:
+            writer.close_now()
+            if self.writer is writer:
+                self.writer = None
+
+    def take_writer(self) -> _LoopWriter | None:
+        """The connection that writes on the event loop's own thread, for the task that
+        holds the write lock; None when it is in use (a transaction opened without the
+        lock, such as Piccolo's own, gets a connection of its own instead)."""
+        if self.retired:
+            return None
+        if self.writer is None:
+            self.writer = _LoopWriter(self.engine.connection_kwargs)
+        if self.writer.busy or self.writer.in_transaction:
+            return None
+        self.writer.busy = True
+        return self.writer
+
+    def write_now(self, query: str, args: list[Any] | None) -> list[dict] | None:
+        """One write outside a transaction on the event loop's thread (the caller holds
+        the write lock); None when the writer connection is in use."""
+        writer = self.take_writer()
+        if writer is None:
+            return None
+        try:
+            return writer.run(query, args or [])
+        finally:
+            writer.busy = False
 
     async def acquire(self):
         if self.idle.empty() and self.created < self.size:
@@ -134,9 +180,12 @@ async def _set_pragmas(connection: Any) -> None:
     - recursive_triggers: the hidden delete of INSERT OR REPLACE fires DELETE triggers, so
       a row replaced into another family still replaces the old family's content stamp.
     """
-    await connection.execute("PRAGMA foreign_keys = 1")
-    await connection.execute("PRAGMA synchronous = NORMAL")
-    await connection.execute("PRAGMA recursive_triggers = 1")
+    for pragma in _PRAGMAS:
+        await connection.execute(pragma)
+
+
+_PRAGMAS = ("PRAGMA foreign_keys = 1", "PRAGMA synchronous = NORMAL",
+            "PRAGMA recursive_triggers = 1")
 
 
 def _is_read(query: str) -> bool:
@@ -273,6 +322,102 @@ def _wait_in_turn(waits: queue.SimpleQueue[_Wait]) -> None:
             wait.fail(failure)
 
 
+class _Rows:
+    """A finished statement's cursor with aiosqlite's awaitable interface."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+        self._rows = cursor.fetchall()
+        self.lastrowid = cursor.lastrowid
+        self.rowcount = cursor.rowcount
+        self.description = cursor.description
+
+    async def fetchall(self) -> list:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _Ran:
+    """``execute``'s result: awaitable and an async context manager, as aiosqlite's is."""
+
+    def __init__(self, rows: _Rows) -> None:
+        self.rows = rows
+
+    def __await__(self):
+        yield from ()
+        return self.rows
+
+    async def __aenter__(self) -> _Rows:
+        return self.rows
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.rows.close()
+
+
+class _LoopWriter:
+    """A connection whose statements run on the event loop's own thread, for the task
+    that holds the write lock.
+
+    Through aiosqlite, every statement of a write transaction is a hop to the
+    connection's thread and back, and between the hops the event loop runs the other
+    requests' steps (a page's rendering takes milliseconds): under load a transaction of
+    a few statements held the write lock for 25–40 ms, the lock was held 80 % of the time,
+    and every page's audit record queued behind it while the processors stood idle
+    (``bench/results/NOTES.md``). Here a statement runs at once (an indexed write in WAL
+    mode without a sync at commit takes tens of microseconds), so the lock is held for
+    the transaction's own work. A long transaction (an import) still lets the other
+    requests in every ``YIELD_SECONDS``; nobody else can use this connection meanwhile.
+    """
+
+    YIELD_SECONDS = 0.02
+
+    def __init__(self, connection_kwargs: dict[str, Any]) -> None:
+        self.connection = sqlite3.connect(
+            connection_kwargs["database"], timeout=connection_kwargs.get("timeout", 5),
+            isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
+            check_same_thread=False)
+        self.connection.row_factory = dict_factory
+        for pragma in _PRAGMAS:
+            self.connection.execute(pragma)
+        self.busy = False
+        self._since_yield = time.monotonic()
+        self.row_factory: Any = dict_factory  # Piccolo sets it before every statement
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.connection.in_transaction
+
+    def run(self, query: str, args: list[Any]) -> list:
+        return self.connection.execute(query, args).fetchall()
+
+    def execute(self, query: str, args: Any = None) -> _Ran:
+        return _Ran(_Rows(self.connection.execute(query, args or [])))
+
+    async def pause(self) -> None:
+        """Let the other requests in when this transaction has run for a while."""
+        if time.monotonic() - self._since_yield > self.YIELD_SECONDS:
+            await asyncio.sleep(0)
+            self._since_yield = time.monotonic()
+
+    def begin(self) -> None:
+        self._since_yield = time.monotonic()
+
+    async def commit(self) -> None:
+        self.connection.commit()
+
+    async def rollback(self) -> None:
+        self.connection.rollback()
+
+    def close_now(self) -> None:
+        self.connection.close()
+
+
 class PooledSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine, but statements outside a transaction reuse open connections.
 
@@ -369,9 +514,27 @@ class PooledSQLiteEngine(SQLiteEngine):
         if pool is None:
             return await super()._run_in_new_connection(query, args, query_type, table)
         if not _is_read(query):
-            async with self.writing():
-                return await self._run_pooled(pool, query, args)
+            return await self._write(pool, query, args)
         return await self._run_pooled(pool, query, args)
+
+    async def _write(self, pool: _SQLitePool, query: str, args: list[Any] | None) -> list:
+        """A write outside a transaction: in turn, on the loop's thread when it can."""
+        async with self.writing():
+            rows = pool.write_now(query, args)
+            if rows is not None:
+                return rows
+            return await self._run_pooled(pool, query, args)
+
+    async def _run_in_existing_connection(self, connection, query: str,
+                                          args: list[Any] | None = None,
+                                          query_type: str = "generic", table: Any = None):
+        """Piccolo's, but on the loop writer a statement runs at once (its pragmas were set
+        when it opened, so not again before every statement)."""
+        if isinstance(connection, _LoopWriter):
+            await connection.pause()
+            return connection.run(query, args or [])
+        return await super()._run_in_existing_connection(connection, query, args, query_type,
+                                                         table)
 
     async def fetch_direct(self, query: str, args: list[Any], quick: bool) -> list[dict]:
         """A hand-written statement (``?`` placeholders) outside a transaction. A ``quick``
@@ -381,8 +544,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if pool is None:
             return await super()._run_in_new_connection(query, args)
         if not _is_read(query):
-            async with self.writing():
-                return await self._run_pooled(pool, query, args)
+            return await self._write(pool, query, args)
         if quick:
             rows = pool.read_now(query, args)
             if rows is not None:
@@ -407,11 +569,17 @@ class PooledSQLiteEngine(SQLiteEngine):
                     raise
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
+        holder = _HOLDER.set(asyncio.current_task())
         try:
             yield
         finally:
+            _HOLDER.reset(holder)
             self._writers.release()
             lock.release()
+
+    def holds_write_lock(self) -> bool:
+        """Whether the current task is inside ``writing()``."""
+        return _HOLDER.get() is asyncio.current_task()
 
     @property
     def writer_lock_path(self) -> str:
@@ -463,6 +631,11 @@ class _PooledTransaction(SQLiteTransaction):
         self.pool = await engine._pool()
         if self.pool is None:  # the file does not exist yet (the first migration creates it)
             return await engine.get_connection()
+        if self.transaction_type is TransactionType.immediate and engine.holds_write_lock():
+            writer = self.pool.take_writer()
+            if writer is not None:
+                writer.begin()
+                return writer
         return await self.pool.acquire_for_transaction()
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
@@ -476,10 +649,15 @@ class _PooledTransaction(SQLiteTransaction):
             elif not self._committed and not self._rolled_back:
                 await self.commit()
         except BaseException:
-            await connection.close()
+            if not isinstance(connection, _LoopWriter):
+                await connection.close()
             raise
         finally:
             self.engine.current_transaction.reset(self.context)
+            if isinstance(connection, _LoopWriter) and pool is not None:
+                pool.release_writer(connection)
+        if isinstance(connection, _LoopWriter):
+            return exception is None
         if pool is None or pool.loop is not asyncio.get_running_loop():
             await connection.close()
         else:
