@@ -4,11 +4,12 @@ connections (a new connection per transaction was ~5 ms of CPU, bench/results/NO
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
 from coordinator import db
-from coordinator.db.sqlite import PooledSQLiteEngine, _LoopWriter
+from coordinator.db.sqlite import PooledSQLiteEngine, _LoopWriter, _SQLitePool
 
 
 @pytest.fixture
@@ -162,3 +163,85 @@ async def test_a_transaction_without_the_write_lock_gets_a_connection_of_its_own
         assert isinstance(writer, _LoopWriter)
         await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 2)
     assert await _count("tx_parent") == 2
+
+
+def _pool():
+    return db.engine()._pools[id(asyncio.get_running_loop())]
+
+
+async def _held_by_someone_else(seconds: float):
+    """SQLite's own lock held for ``seconds`` by a connection outside the engine's writers
+    (as a migration, a restore's checkpoint or the sqlite3 shell would)."""
+    other = sqlite3.connect(db.engine().connection_kwargs["database"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(seconds, lambda: (other.commit(), other.close()))
+
+
+async def _ticks_while(coroutine) -> int:
+    ticks = 0
+    running = True
+
+    async def other_request() -> None:
+        nonlocal ticks
+        while running:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    other = asyncio.create_task(other_request())
+    try:
+        await coroutine
+    finally:
+        running = False
+        await other
+    return ticks
+
+
+async def test_a_write_waiting_for_sqlites_lock_does_not_stop_the_loop(scratch):
+    """The loop writer never waits in SQLite's busy handler: when another connection holds
+    the lock, the transaction and the single write wait on a connection thread, the other
+    requests go on, and the loop writer is free again afterwards."""
+    if not isinstance(db.engine(), PooledSQLiteEngine):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+
+    async def transaction() -> None:
+        async with db.transaction():
+            assert not isinstance(_connection(), _LoopWriter)
+            await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 1)
+
+    await _held_by_someone_else(0.3)
+    assert await _ticks_while(transaction()) >= 10
+    await _held_by_someone_else(0.3)
+    assert await _ticks_while(db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 2)) >= 10
+    async with db.transaction():
+        assert isinstance(_connection(), _LoopWriter)
+        await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 3)
+    assert await _count("tx_parent") == 3
+
+
+async def test_the_loop_writer_leaves_checkpoints_to_a_connection_thread(scratch, monkeypatch):
+    if not isinstance(db.engine(), PooledSQLiteEngine):
+        pytest.skip("PostgreSQL has no WAL checkpoints to place")
+    pool = _pool()
+    if pool.checkpointing is not None:  # one the earlier tests' writes started
+        await pool.checkpointing
+    pool.writer.commits = 0
+    monkeypatch.setattr(_SQLitePool, "CHECKPOINT_COMMITS", 5)
+    threaded = []  # statements run on a connection thread
+    run_pooled = PooledSQLiteEngine._run_pooled
+
+    async def recorded(engine, pool, query, args):
+        threaded.append(query)
+        return await run_pooled(engine, pool, query, args)
+
+    monkeypatch.setattr(PooledSQLiteEngine, "_run_pooled", recorded)
+    for n in range(1, 5):
+        await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", n)
+    assert pool.checkpointing is None
+    async with db.transaction():
+        await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 5)
+    assert pool.checkpointing is not None
+    await pool.checkpointing
+    assert threaded == ["PRAGMA wal_checkpoint(PASSIVE)"]
+    assert pool.checkpointing is None
+    writer = pool.writer
+    assert writer.connection.execute("PRAGMA wal_autocheckpoint").fetchone()["wal_autocheckpoint"] == 0

@@ -70,10 +70,12 @@ class _SQLitePool:
                 self.writer.close_now()
             self.writer = None
 
-    def release_writer(self, writer: _LoopWriter) -> None:
+    def release_writer(self, writer: _LoopWriter, committed: bool = False) -> None:
         """The loop writer back from a transaction: still inside one (a failed COMMIT or
         ROLLBACK), it is rolled back; it is closed if that fails or the file was replaced."""
         writer.busy = False
+        if committed:
+            self.committed(writer)
         if writer.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 writer.connection.rollback()
@@ -97,14 +99,44 @@ class _SQLitePool:
 
     def write_now(self, query: str, args: list[Any] | None) -> list[dict] | None:
         """One write outside a transaction on the event loop's thread (the caller holds
-        the write lock); None when the writer connection is in use."""
+        the write lock); None when the writer connection is in use or SQLite's lock is
+        held by someone else (a write refused as locked did nothing: it may go again)."""
         writer = self.take_writer()
         if writer is None:
             return None
         try:
-            return writer.run(query, args or [])
+            rows = writer.run(query, args or [])
+        except sqlite3.OperationalError as error:
+            if not _LoopWriter.locked(error):
+                raise
+            return None
         finally:
             writer.busy = False
+        self.committed(writer)
+        return rows
+
+    CHECKPOINT_COMMITS = 200
+
+    def committed(self, writer: _LoopWriter) -> None:
+        """Count a commit of the loop writer; every ``CHECKPOINT_COMMITS`` the WAL is
+        checkpointed on a connection thread (SQLite's automatic checkpoint would run in the
+        committing connection, on the event loop's thread)."""
+        writer.commits += 1
+        if writer.commits >= self.CHECKPOINT_COMMITS and self.checkpointing is None:
+            writer.commits = 0
+            self.checkpointing = asyncio.ensure_future(self.checkpoint())
+
+    checkpointing: asyncio.Future | None = None
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL back into the database as far as no reader needs it (PASSIVE: it
+        never waits for readers or writers), on a connection thread."""
+        try:
+            await self.engine._run_pooled(self, "PRAGMA wal_checkpoint(PASSIVE)", [])
+        except sqlite3.Error:
+            pass  # the next one catches up; SQLite also checkpoints when the last one closes
+        finally:
+            self.checkpointing = None
 
     async def acquire(self):
         if self.idle.empty() and self.created < self.size:
@@ -160,6 +192,9 @@ class _SQLitePool:
             await asyncio.gather(*closing, return_exceptions=True)
 
     async def close(self) -> None:
+        if self.checkpointing is not None:
+            with contextlib.suppress(Exception):
+                await self.checkpointing
         self.close_reader()
         for connection in [*self.all, *self.spare]:
             await connection.close()
@@ -378,20 +413,33 @@ class _LoopWriter:
     YIELD_SECONDS = 0.02
 
     def __init__(self, connection_kwargs: dict[str, Any]) -> None:
+        # timeout=0: the file lock orders this engine's writers, but SQLite's own lock can
+        # still be held by someone else (Piccolo's own transactions, which do not queue for
+        # the write lock, a migration, a checkpoint of a restore, the sqlite3 shell): waiting
+        # for them here would stop the whole event loop, so the write goes to a connection
+        # thread instead (``locked``). Checkpoints are not run here either (they write the
+        # database file back and sync it): ``_SQLitePool.checkpoint`` runs them off the loop.
         self.connection = sqlite3.connect(
-            connection_kwargs["database"], timeout=connection_kwargs.get("timeout", 5),
-            isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
+            connection_kwargs["database"], timeout=0, isolation_level=None,
+            detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
             check_same_thread=False)
         self.connection.row_factory = dict_factory
-        for pragma in _PRAGMAS:
+        for pragma in (*_PRAGMAS, "PRAGMA wal_autocheckpoint = 0"):
             self.connection.execute(pragma)
         self.busy = False
+        self.commits = 0  # since the last checkpoint
         self._since_yield = time.monotonic()
         self.row_factory: Any = dict_factory  # Piccolo sets it before every statement
 
     @property
     def in_transaction(self) -> bool:
         return self.connection.in_transaction
+
+    @staticmethod
+    def locked(error: sqlite3.OperationalError) -> bool:
+        """Whether SQLite refused a statement because another connection holds its lock."""
+        primary = getattr(error, "sqlite_errorcode", 0) & 0xFF  # without the extended part
+        return primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
     def run(self, query: str, args: list[Any]) -> list:
         return self.connection.execute(query, args).fetchall()
@@ -638,6 +686,26 @@ class _PooledTransaction(SQLiteTransaction):
                 return writer
         return await self.pool.acquire_for_transaction()
 
+    async def begin(self):
+        """BEGIN on the loop writer; when SQLite's lock is held by someone else the
+        transaction goes to a connection thread of its own and waits there (as every
+        transaction did before the loop writer). A BEGIN that fails gives the writer back
+        (Piccolo does not call ``__aexit__`` then)."""
+        connection = self.connection
+        if isinstance(connection, _LoopWriter) and self.pool is not None:
+            try:
+                connection.run(f"BEGIN {self.transaction_type.value}", [])
+                return
+            except sqlite3.OperationalError as error:
+                self.pool.release_writer(connection)
+                if not _LoopWriter.locked(error):
+                    raise
+            except BaseException:
+                self.pool.release_writer(connection)
+                raise
+            self.connection = await self.pool.acquire_for_transaction()
+        await super().begin()
+
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
@@ -655,7 +723,7 @@ class _PooledTransaction(SQLiteTransaction):
         finally:
             self.engine.current_transaction.reset(self.context)
             if isinstance(connection, _LoopWriter) and pool is not None:
-                pool.release_writer(connection)
+                pool.release_writer(connection, committed=self._committed)
         if isinstance(connection, _LoopWriter):
             return exception is None
         if pool is None or pool.loop is not asyncio.get_running_loop():
