@@ -4,7 +4,9 @@ connections (a new connection per transaction was ~5 ms of CPU, bench/results/NO
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -90,37 +92,45 @@ async def test_a_duplicate_key_is_a_unique_violation_on_either_driver(scratch):
     assert not db.is_unique_violation(RuntimeError("UNIQUE"))
 
 
+@contextlib.asynccontextmanager
+async def _another_request(interval: float = 0.0) -> AsyncIterator[Callable[[], int]]:
+    """A request that keeps taking turns on the event loop (as a page's rendering does);
+    the yielded function counts its turns so far."""
+    turns = 0
+    done = asyncio.Event()
+
+    async def other() -> None:
+        nonlocal turns
+        while not done.is_set():
+            turns += 1
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(other())
+    await asyncio.sleep(0)
+    try:
+        yield lambda: turns
+    finally:
+        done.set()
+        await task
+
+
 async def test_sqlite_writes_run_on_the_loop_without_letting_other_requests_in(scratch):
     """A write transaction holds the write lock for its own work only: its statements run
     at once on the loop's thread, so the other requests' steps (a page's rendering) do not
     run between them while every writer waits (80 % of the time under load before)."""
     if not isinstance(db.engine(), PooledSQLiteEngine):
         pytest.skip("PostgreSQL has no database-wide write lock")
-    steps = 0
-    running = True
-
-    async def other_request() -> None:
-        nonlocal steps
-        while running:
-            steps += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(other_request())
-    await asyncio.sleep(0)
-    try:
+    async with _another_request() as turns:
         async with db.transaction():
             assert isinstance(_connection(), _LoopWriter)
-            before = steps
+            before = turns()
             for n in range(1, 21):
                 await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", n)
             assert (await db.fetch("SELECT COUNT(*) AS n FROM tx_parent"))[0]["n"] == 20
-            assert steps == before
-        outside = steps
+            assert turns() == before
+        outside = turns()
         await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 21)  # one write outside
-        assert steps == outside
-    finally:
-        running = False
-        await other
+        assert turns() == outside
     assert await _count("tx_parent") == 21
 
 
@@ -128,24 +138,11 @@ async def test_a_long_sqlite_write_transaction_still_lets_other_requests_in(scra
     if not isinstance(db.engine(), PooledSQLiteEngine):
         pytest.skip("PostgreSQL has no database-wide write lock")
     monkeypatch.setattr(_LoopWriter, "YIELD_SECONDS", 0.0)
-    steps = 0
-    running = True
-
-    async def other_request() -> None:
-        nonlocal steps
-        while running:
-            steps += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(other_request())
-    try:
+    async with _another_request() as turns:
         async with db.transaction():
             for n in range(1, 6):
                 await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", n)
-        assert steps >= 4
-    finally:
-        running = False
-        await other
+        assert turns() >= 4
     assert await _count("tx_parent") == 5
 
 
@@ -177,25 +174,6 @@ async def _held_by_someone_else(seconds: float):
     asyncio.get_running_loop().call_later(seconds, lambda: (other.commit(), other.close()))
 
 
-async def _ticks_while(coroutine) -> int:
-    ticks = 0
-    running = True
-
-    async def other_request() -> None:
-        nonlocal ticks
-        while running:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    other = asyncio.create_task(other_request())
-    try:
-        await coroutine
-    finally:
-        running = False
-        await other
-    return ticks
-
-
 async def test_a_write_waiting_for_sqlites_lock_does_not_stop_the_loop(scratch):
     """The loop writer never waits in SQLite's busy handler: when another connection holds
     the lock, the transaction and the single write wait on a connection thread, the other
@@ -208,10 +186,14 @@ async def test_a_write_waiting_for_sqlites_lock_does_not_stop_the_loop(scratch):
             assert not isinstance(_connection(), _LoopWriter)
             await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 1)
 
-    await _held_by_someone_else(0.3)
-    assert await _ticks_while(transaction()) >= 10
-    await _held_by_someone_else(0.3)
-    assert await _ticks_while(db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 2)) >= 10
+    async with _another_request(0.01) as turns:
+        await _held_by_someone_else(0.3)
+        await transaction()
+        assert turns() >= 10
+    async with _another_request(0.01) as turns:
+        await _held_by_someone_else(0.3)
+        await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 2)
+        assert turns() >= 10
     async with db.transaction():
         assert isinstance(_connection(), _LoopWriter)
         await db.fetch("INSERT INTO tx_parent (id) VALUES ({})", 3)
