@@ -90,13 +90,13 @@ PLACE_FIELD = re.compile(r'id="d-location" name="location" value="([^"]*)"')
 ORG_SELECT = re.compile(r'name="location_organisation">(.*?)</select>', re.S)
 SELECTED = re.compile(r'value="(\d+)" selected')
 ANSWER_LINK = re.compile(r"/svar/([A-Za-z0-9_\-]{20,})")
-ANSWERS = ["ACCEPTED", "ACCEPTED", "DECLINED"]
+ANSWERS = ["ACCEPTED", "ACCEPTED", "DECLINED"]  # a proposed time needs a time; not in the mix
 
 
 def _sent_ahead(url: str) -> str:
     """SQL: a sent meeting that has not started (SQLite keeps times as ISO text in UTC)."""
     now = ("strftime('%Y-%m-%d %H:%M:%S', 'now')" if url.startswith("sqlite") else "now()")
-    return f"status = 'invited' AND starts_at > {now}"  # a proposed time needs a time; not in the mix
+    return f"status = 'invited' AND starts_at > {now}"
 
 
 # ------------------------------------------------------------------ a tiny HTTP client

@@ -357,42 +357,17 @@ def _wait_in_turn(waits: queue.SimpleQueue[_Wait]) -> None:
             wait.fail(failure)
 
 
-class _Rows:
-    """A finished statement's cursor with aiosqlite's awaitable interface."""
+class _Ran:
+    """``execute``'s result, awaitable as aiosqlite's is: Piccolo awaits it for a
+    transaction's BEGIN, COMMIT, ROLLBACK and SAVEPOINTs (its statements go through
+    ``PooledSQLiteEngine._run_in_existing_connection``, which calls ``run``)."""
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-        self._rows = cursor.fetchall()
-        self.lastrowid = cursor.lastrowid
-        self.rowcount = cursor.rowcount
-        self.description = cursor.description
-
-    async def fetchall(self) -> list:
-        rows, self._rows = self._rows, []
-        return rows
-
-    async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
-
-    async def close(self) -> None:
-        self._cursor.close()
-
-
-class _Ran:
-    """``execute``'s result: awaitable and an async context manager, as aiosqlite's is."""
-
-    def __init__(self, rows: _Rows) -> None:
-        self.rows = rows
+        self.cursor = cursor
 
     def __await__(self):
         yield from ()
-        return self.rows
-
-    async def __aenter__(self) -> _Rows:
-        return self.rows
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.rows.close()
+        return self.cursor
 
 
 class _LoopWriter:
@@ -429,7 +404,6 @@ class _LoopWriter:
         self.busy = False
         self.commits = 0  # since the last checkpoint
         self._since_yield = time.monotonic()
-        self.row_factory: Any = dict_factory  # Piccolo sets it before every statement
 
     @property
     def in_transaction(self) -> bool:
@@ -445,7 +419,7 @@ class _LoopWriter:
         return self.connection.execute(query, args).fetchall()
 
     def execute(self, query: str, args: Any = None) -> _Ran:
-        return _Ran(_Rows(self.connection.execute(query, args or [])))
+        return _Ran(self.connection.execute(query, args or []))
 
     async def pause(self) -> None:
         """Let the other requests in when this transaction has run for a while."""
@@ -455,12 +429,6 @@ class _LoopWriter:
 
     def begin(self) -> None:
         self._since_yield = time.monotonic()
-
-    async def commit(self) -> None:
-        self.connection.commit()
-
-    async def rollback(self) -> None:
-        self.connection.rollback()
 
     def close_now(self) -> None:
         self.connection.close()
