@@ -17,7 +17,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from markupsafe import _escape_inner, escape
 
 from coordinator import db, web
@@ -184,6 +184,20 @@ async def _add_security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
+def _one_connection(app: ASGIApp) -> ASGIApp:
+    """Middleware: each HTTP request's statements share one database connection
+    (PostgreSQL: ``db/postgres.py``; nothing changes on SQLite)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        async with db.one_connection():
+            await app(scope, receive, send)
+
+    return middleware
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI application for the given settings (read from the environment if None)."""
     settings = settings or Settings.from_env()
@@ -229,7 +243,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],
-        middleware=[DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello", FEED_FETCH])],
+        middleware=[_one_connection, DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello", FEED_FETCH])],
         csrf_config=csrf,
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment()),

@@ -3,9 +3,10 @@ the triggers that migrations install.
 
 - ``engines``: the one engine every table uses (``configure(settings)`` chooses it by
   DATABASE_URL);
-  ``sqlite``: the pooled SQLite engine;
-- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks``, ``transaction`` and
-  ``is_unique_violation``;
+  ``sqlite``: the pooled SQLite engine; ``postgres``: PostgreSQL's, whose requests hold one
+  connection each;
+- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks``, ``transaction``,
+  ``one_connection`` and ``is_unique_violation``;
 - ``versioned``: ``update_versioned`` and its ``Conflict``, ``ANY_VERSION`` for a system
   write and ``update_each_versioned`` for one to many rows;
 - ``triggers``: the registry of triggers, installed by migrations;
@@ -32,6 +33,7 @@ from coordinator.db.statements import (
     in_transaction,
     is_unique_violation,
     marks,
+    one_connection,
     rows,
     transaction,
 )
@@ -41,6 +43,6 @@ from coordinator.errors import Conflict
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
     "configure", "engine", "engine_name", "fetch", "in_transaction", "is_unique_violation", "marks",
-    "migrate", "prepare_sqlite", "rows", "start", "stop", "transaction", "update_each_versioned",
+    "migrate", "one_connection", "prepare_sqlite", "rows", "start", "stop", "transaction", "update_each_versioned",
     "update_versioned",
 ]

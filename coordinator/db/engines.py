@@ -14,6 +14,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from coordinator import piccolo_patches
+from coordinator.db.postgres import PooledPostgresEngine
 from coordinator.db.sqlite import PooledSQLiteEngine
 from coordinator.settings import Settings
 
@@ -29,7 +30,7 @@ def make_engine(database_url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: wait for a competing writer instead of failing at once.
         return PooledSQLiteEngine(path=str(path), timeout=30)
-    return PostgresEngine(config={"dsn": database_url})
+    return PooledPostgresEngine(config={"dsn": database_url})
 
 
 # The process's engine and the URL it was built from: set once, by ``configure``. Piccolo's

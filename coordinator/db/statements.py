@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from coordinator.db import postgres
 from coordinator.db.engines import engine
+from coordinator.db.postgres import PooledPostgresEngine
 from coordinator.db.sqlite import PooledSQLiteEngine
 
 
@@ -42,9 +43,13 @@ async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
     if eng.current_transaction.get() is None:
         if isinstance(eng, PooledSQLiteEngine):
             return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args), quick)
-        if isinstance(eng, PostgresEngine) and eng.pool is not None:
-            async with eng.pool.acquire() as connection:
-                rows = await connection.fetch(_placeholders(sql, "postgresql"), *args)
+        if isinstance(eng, PooledPostgresEngine) and eng.pool is not None:
+            held = await postgres.held_connection(eng)
+            if held is not None:
+                rows = await held.fetch(_placeholders(sql, "postgresql"), *args)
+            else:
+                async with eng.pool.acquire() as connection:
+                    rows = await connection.fetch(_placeholders(sql, "postgresql"), *args)
             return [dict(row) for row in rows]
     rows = await eng.run_querystring(QueryString(sql, *args))
     if rows and not isinstance(rows[0], dict):
@@ -126,5 +131,14 @@ async def transaction(immediate: bool = True) -> AsyncIterator[None]:
             async with eng.transaction(transaction_type=kind):
                 yield
     else:
+        if not eng.current_transaction.get() and isinstance(eng, PooledPostgresEngine):
+            await postgres.give_back(eng)  # the transaction takes a connection of its own
         async with eng.transaction():
             yield
+
+
+def one_connection() -> contextlib.AbstractAsyncContextManager[None]:
+    """This task's statements outside transactions share one pooled connection until the
+    block ends (PostgreSQL, ``db/postgres.py``; nothing on SQLite). The app opens one
+    around every request."""
+    return postgres.one_connection(engine())
