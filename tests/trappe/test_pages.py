@@ -66,6 +66,19 @@ async def test_a_refused_form_keeps_its_input_and_says_why_at_the_field(client):
     assert await _rows(w.family_id) == []
 
 
+async def test_a_refusal_is_said_where_the_page_has_no_form_for_it(client):
+    """Sent from a page opened before the family's children were removed (or it was closed):
+    the page has no form to show the message at, so it says it on its own."""
+    w = await d.world()
+    await f.login(client, w.worker)
+    childless = await f.family(w.worker)
+    response = await f.post_form(client, f"/families/{childless}/trappe", d.form(w.child_id),
+                                 page=f"/families/{childless}/trappe")
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text and "barn" in response.text
+    assert await _rows(childless) == []
+
+
 async def test_a_correction_is_a_new_version_and_the_original_is_kept(client):
     w = await d.world()
     await f.login(client, w.worker)
