@@ -20,10 +20,10 @@ import itertools
 import math
 import re
 import unicodedata
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypedDict
 
 from coordinator.network.graph import (
@@ -131,12 +131,14 @@ for _chars, _w in (
         _WIDTHS[_c] = _w
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, size: float) -> float:
     """Estimated rendered width of `text` at `size` px in a sans-serif, erring wide.
 
     Label boxes are built from this estimate, and each text element is also given this
     width as its `textLength`, so a wider real font is squeezed into the box instead
-    of spilling out of it.
+    of spilling out of it. Kept per text and size: placing one label asks for the same
+    widths at every candidate position and name width.
     """
     total = 0
     for ch in text:
@@ -225,26 +227,29 @@ class _Grid:
     def __init__(self) -> None:
         self.cells: dict[tuple[int, int], list[Box]] = defaultdict(list)
 
-    def _cells(self, b: Box) -> Iterable[tuple[int, int]]:
+    def _span(self, b: Box) -> tuple[range, range]:
+        """The columns and rows of cells the box (grown by the collision pad) touches."""
         c = self.CELL
-        for i in range(
-            math.floor((b.x - COLLISION_PAD) / c), math.floor((b.right + COLLISION_PAD) / c) + 1
-        ):
-            for j in range(
-                math.floor((b.y - COLLISION_PAD) / c),
-                math.floor((b.bottom + COLLISION_PAD) / c) + 1,
-            ):
-                yield i, j
+        return (range(math.floor((b.x - COLLISION_PAD) / c),
+                      math.floor((b.x + b.w + COLLISION_PAD) / c) + 1),
+                range(math.floor((b.y - COLLISION_PAD) / c),
+                      math.floor((b.y + b.h + COLLISION_PAD) / c) + 1))
 
     def add(self, b: Box) -> None:
-        for cell in self._cells(b):
-            self.cells[cell].append(b)
+        columns, rows = self._span(b)
+        cells = self.cells
+        for i in columns:
+            for j in rows:
+                cells[i, j].append(b)
 
     def hits(self, b: Box) -> bool:
-        for cell in self._cells(b):
-            for other in self.cells.get(cell, ()):
-                if b.overlaps(other, COLLISION_PAD):
-                    return True
+        columns, rows = self._span(b)
+        cells = self.cells
+        for i in columns:
+            for j in rows:
+                for other in cells.get((i, j), ()):
+                    if b.overlaps(other, COLLISION_PAD):
+                        return True
         return False
 
 
@@ -606,12 +611,11 @@ def _place_label(
                     + COLLISION_PAD
                     + _edge_distance(ux, uy, hw, hh)
                 )
-                label = _label_at(
-                    spec.key, spec.name, lines, truncated, x + ux * dist, y + uy * dist, hw, hh
-                )
-                if not grid.hits(label.box):
-                    grid.add(label.box)
-                    return label
+                ccx, ccy = x + ux * dist, y + uy * dist
+                box = Box(ccx - hw, ccy - hh, 2 * hw, 2 * hh)  # as _label_at places it
+                if not grid.hits(box):
+                    grid.add(box)
+                    return _label_at(spec.key, spec.name, lines, truncated, ccx, ccy, hw, hh)
         if not truncated:
             # Nothing to gain from a narrower name if the name was never cut.
             if text_width(spec.name, NAME_SIZE) <= NAME_WIDTHS[-1]:
@@ -995,22 +999,95 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".") if v == v else "0"
 
 
-def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
-    el = ET.SubElement(
-        parent,
-        tag,
-        {
-            k.rstrip("_").replace("_", "-"): (_fmt(v) if isinstance(v, float) else str(v))
-            for k, v in attrs.items()
-        },
-    )
-    if text is not None:
-        el.text = _xml_safe(text)
-    return el
+class _Node:
+    """One element of the SVG ``render_svg`` writes: its start tag with the attributes
+    (escaped as ElementTree escapes them, once, when the element is made), its text (likewise)
+    and its children. Writing the map is then a join: ElementTree's serialiser walked the
+    tree twice and escaped every value on the way, a fifth of a map's drawing."""
+
+    __slots__ = ("tag", "head", "text", "children")
+
+    def __init__(self, tag: str, head: str, text: str | None = None) -> None:
+        self.tag, self.head, self.text = tag, head, text
+        self.children: list[_Node] = []
+
+    def write(self, out: list[str]) -> None:
+        out.append(self.head)
+        if self.text or self.children:
+            out.append(">")
+            if self.text:
+                out.append(self.text)
+            for child in self.children:
+                child.write(out)
+            out.append(f"</{self.tag}>")
+        else:
+            out.append(" />")
+
+    def markup(self) -> str:
+        out: list[str] = []
+        self.write(out)
+        return "".join(out)
+
+
+def _escape_attribute(value: str) -> str:
+    """An attribute value as ElementTree writes it (``xml.etree.ElementTree._escape_attrib``)."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value
+
+
+def _escape_text(value: str) -> str:
+    """Text as ElementTree writes it (``xml.etree.ElementTree._escape_cdata``)."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    return value
+
+
+_ATTRIBUTE_NAMES: dict[str, str] = {}
+
+
+def _attribute_name(keyword: str) -> str:
+    """``stroke_width`` → ``stroke-width``, ``class_`` → ``class``."""
+    name = _ATTRIBUTE_NAMES.get(keyword)
+    if name is None:
+        name = _ATTRIBUTE_NAMES[keyword] = keyword.rstrip("_").replace("_", "-")
+    return name
+
+
+def _root(tag: str, attributes: dict[str, str]) -> _Node:
+    return _Node(tag, f"<{tag}" + "".join(
+        f' {name}="{_escape_attribute(value)}"' for name, value in attributes.items()))
+
+
+def _el(parent: _Node, tag: str, text: str | None = None, **attrs: object) -> _Node:
+    head = [f"<{tag}"]
+    for keyword, value in attrs.items():
+        # a number as _fmt writes it is digits, "-" and ".": nothing to escape
+        shown = _fmt(value) if isinstance(value, float) else _escape_attribute(str(value))
+        head.append(f' {_attribute_name(keyword)}="{shown}"')
+    node = _Node(tag, "".join(head), None if text is None else _escape_text(_xml_safe(text)))
+    parent.children.append(node)
+    return node
 
 
 def _shape(
-    parent: ET.Element,
+    parent: _Node,
     shape: str,
     x: float,
     y: float,
@@ -1054,7 +1131,7 @@ def _shape(
         _el(parent, "polygon", points=pts, fill=fill, stroke=stroke, stroke_width=2.2)
 
 
-def _shield(parent: ET.Element, x: float, y: float, s: float) -> None:
+def _shield(parent: _Node, x: float, y: float, s: float) -> None:
     """A shield with a keyhole: the protected-address marker (drawn, not a font glyph)."""
     d = (
         f"M{_fmt(x)},{_fmt(y - s)} L{_fmt(x + s * 0.85)},{_fmt(y - s * 0.6)} "
@@ -1075,7 +1152,7 @@ def _shield(parent: ET.Element, x: float, y: float, s: float) -> None:
     )
 
 
-def _warning(parent: ET.Element, x: float, y: float, s: float) -> None:
+def _warning(parent: _Node, x: float, y: float, s: float) -> None:
     """A warning triangle with "!": the used-violence marker."""
     corners = [(x, y - s), (x + s * 1.05, y + s * 0.85), (x - s * 1.05, y + s * 0.85)]
     pts = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in corners)
@@ -1100,7 +1177,7 @@ def _warning(parent: ET.Element, x: float, y: float, s: float) -> None:
     _el(parent, "circle", cx=x, cy=y + s * 0.55, r=s * 0.13, fill="#FFFFFF")
 
 
-def _no_entry(parent: ET.Element, x: float, y: float, r: float) -> None:
+def _no_entry(parent: _Node, x: float, y: float, r: float) -> None:
     """The ⊘ marker of a keep-apart pair, drawn as shapes so no font is needed."""
     width = max(2.2, r / 4)
     _el(parent, "circle", cx=x, cy=y, r=r, fill="#FFFFFF", stroke=DANGER, stroke_width=width)
@@ -1142,7 +1219,7 @@ def _wedge_path(w: SectorWedge, cx: float, cy: float) -> str:
 
 
 def _text(
-    parent: ET.Element,
+    parent: _Node,
     *,
     x: float,
     y: float,
@@ -1179,7 +1256,7 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
     size = (
         {"width": _fmt(vb.w), "height": _fmt(vb.h)} if natural_size else {"width": "100%"}
     )
-    svg = ET.Element(
+    svg = _root(
         "svg",
         {
             "xmlns": _SVG_NS,
@@ -1304,10 +1381,10 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
         svg, x=tb.x, y=tb.bottom - 6, text=lay.title_da, size=TITLE_SIZE, fill=TEXT, weight="bold"
     )
     _legend(svg, lay.legend_box)
-    return ET.tostring(svg, encoding="unicode")
+    return svg.markup()
 
 
-def _legend(svg: ET.Element, box: Box) -> None:
+def _legend(svg: _Node, box: Box) -> None:
     g = _el(svg, "g", class_="legend")
     _el(
         g,

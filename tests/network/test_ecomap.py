@@ -11,6 +11,8 @@ from coordinator.network.ecomap import (
     A4_RATIO,
     Box,
     Layout,
+    _el,
+    _root,
     _xml_safe,
     ecomap_svg,
     layout,
@@ -233,6 +235,26 @@ def test_labels_keep_exactly_the_characters_xml_can_carry():
 
     every = "".join(map(chr, range(0x110000)))
     assert _xml_safe(every) == "".join(ch for ch in every if xml_char(ch))
+
+
+@given(st.text(), st.text(), st.floats(allow_nan=True, allow_infinity=False))
+@settings(max_examples=200, deadline=None)
+def test_the_map_is_written_as_elementtree_writes_it(text, value, number):
+    """render_svg writes its elements itself, escaping each value once; the characters are
+    those ElementTree's serialiser writes for the same tree."""
+    ours = _root("svg", {"xmlns": "http://www.w3.org/2000/svg", "data-x": value})
+    theirs = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "data-x": value})
+    group = _el(ours, "g", class_="labels", data_key=value)
+    their_group = ET.SubElement(theirs, "g", {"class": "labels", "data-key": value})
+    _el(group, "text", text, x=number, font_size=3.0, stroke_width=2)
+    shown = f"{number:.1f}".rstrip("0").rstrip(".") if number == number else "0"
+    their_text = ET.SubElement(their_group, "text", {"x": shown, "font-size": "3", "stroke-width": "2"})
+    their_text.text = _xml_safe(text)
+    _el(group, "title", "")
+    ET.SubElement(their_group, "title").text = ""
+    _el(ours, "rect")
+    ET.SubElement(theirs, "rect")
+    assert ours.markup() == ET.tostring(theirs, encoding="unicode")
 
 
 def test_hostile_names_are_escaped():
