@@ -17,7 +17,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from markupsafe import _escape_inner, escape
 
 from coordinator import db, web
@@ -186,14 +186,26 @@ async def _add_security_headers(message: Message, scope: Scope) -> None:
 
 def _one_connection(app: ASGIApp) -> ASGIApp:
     """Middleware: each HTTP request's statements share one database connection
-    (PostgreSQL: ``db/postgres.py``; nothing changes on SQLite)."""
+    (PostgreSQL: ``db/postgres.py``; nothing changes on SQLite). The request gives it back
+    before it waits for its body and once its answer starts, so a client that sends or
+    reads slowly holds no connection."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+
+        async def receiving() -> ReceiveMessage:
+            await db.give_back_connection()
+            return await receive()
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await db.give_back_connection()
+            await send(message)
+
         async with db.one_connection():
-            await app(scope, receive, send)
+            await app(scope, receiving, sending)
 
     return middleware
 

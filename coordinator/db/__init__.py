@@ -30,6 +30,7 @@ from coordinator.db.sqlite import PooledSQLiteEngine
 from coordinator.db.statements import (
     columns,
     fetch,
+    give_back_connection,
     in_transaction,
     is_unique_violation,
     marks,
@@ -42,7 +43,8 @@ from coordinator.errors import Conflict
 
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
-    "configure", "engine", "engine_name", "fetch", "in_transaction", "is_unique_violation", "marks",
+    "configure", "engine", "engine_name", "fetch", "give_back_connection", "in_transaction",
+    "is_unique_violation", "marks",
     "migrate", "one_connection", "prepare_sqlite", "rows", "start", "stop", "transaction", "update_each_versioned",
     "update_versioned",
 ]

@@ -9,9 +9,14 @@ and its later statements run on it.
 Only the task that opened the scope uses the connection: a task it starts (the audit
 log's group commit, a feed build) takes connections of its own, so two statements never
 run on one connection at once. A request holds one connection at a time: a transaction
-gives the held one back before it takes its own (``give_back``). At most ``pool size -
-RESERVE`` requests hold one; beyond that a request runs statement by statement as before,
-so the tasks that requests wait for (the group commit) always find a connection free.
+gives the held one back before it takes its own, Piccolo's own transactions included
+(``PooledPostgresEngine.transaction``). It is also given back while the request waits for
+anything but the database (``give_back``: the app does before it reads the request's body
+and when the answer starts; busy-time calendars are fetched without it), so a slow client
+never keeps a connection. At most ``pool size - RESERVE`` requests hold one; beyond that a
+request runs statement by statement as before, so the tasks that requests wait for (the
+group commit) always find a connection free. A held connection found closed (the server
+ended its backend) is given back and another one taken.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 RESERVE = 4  # connections never held by a request
 
@@ -51,6 +57,20 @@ class PooledPostgresEngine(PostgresEngine):
             return await super()._run_in_pool(query, args)
         return await connection.fetch(query, *(args or ()))
 
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _Transaction(engine=self, allow_nested=allow_nested)
+
+
+class _Transaction(PostgresTransaction):
+    """Piccolo's transaction, which first gives back the connection its task holds: it
+    takes one of its own, and a request never holds two."""
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self.engine.current_transaction.get() is None and isinstance(
+                self.engine, PooledPostgresEngine):
+            await give_back(self.engine)
+        return await super().__aenter__()
+
 
 def _mine() -> _Held | None:
     held = _HELD.get()
@@ -65,6 +85,8 @@ async def held_connection(engine: PooledPostgresEngine) -> Any:
     held = _mine()
     if held is None or engine.pool is None:
         return None
+    if held.connection is not None and _closed(held.connection):
+        await give_back(engine)
     if held.connection is None:
         if engine.held >= engine.pool.get_max_size() - RESERVE:
             return None
@@ -77,16 +99,26 @@ async def held_connection(engine: PooledPostgresEngine) -> Any:
     return held.connection
 
 
-async def give_back(engine: PooledPostgresEngine) -> None:
-    """Return this task's held connection to the pool (before a transaction takes one:
-    a request never holds two)."""
+def _closed(connection: Any) -> bool:
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:  # terminated: the pool took it back already
+        return True
+
+
+async def give_back(engine: Any) -> None:
+    """Return this task's held connection to the pool, if it holds one (before a
+    transaction takes one, and while the request waits for the client or another server);
+    its next statement takes one again."""
     held = _mine()
     if held is None or held.connection is None:
         return
     connection, held.connection = held.connection, None
-    engine.held -= 1
-    if engine.pool is not None:
-        await engine.pool.release(connection)
+    try:
+        if engine.pool is not None:
+            await engine.pool.release(connection)
+    finally:
+        engine.held -= 1
 
 
 @contextlib.asynccontextmanager

@@ -131,9 +131,7 @@ async def transaction(immediate: bool = True) -> AsyncIterator[None]:
             async with eng.transaction(transaction_type=kind):
                 yield
     else:
-        if not eng.current_transaction.get() and isinstance(eng, PooledPostgresEngine):
-            await postgres.give_back(eng)  # the transaction takes a connection of its own
-        async with eng.transaction():
+        async with eng.transaction():  # gives back a held connection (db/postgres.py)
             yield
 
 
@@ -142,3 +140,9 @@ def one_connection() -> contextlib.AbstractAsyncContextManager[None]:
     block ends (PostgreSQL, ``db/postgres.py``; nothing on SQLite). The app opens one
     around every request."""
     return postgres.one_connection(engine())
+
+
+async def give_back_connection() -> None:
+    """Before this task waits for something other than the database (the client, another
+    server): the connection it holds goes back to the pool (``db/postgres.py``)."""
+    await postgres.give_back(engine())

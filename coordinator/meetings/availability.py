@@ -351,6 +351,7 @@ async def refresh(rows: list[dict], now: datetime, allowed_hosts: Collection[str
     stale = [row for row in rows if feeds.is_stale(row, now)]
     if not stale:
         return rows
+    await db.give_back_connection()  # no connection held while other servers answer
     results = await asyncio.gather(*(feeds.refreshed(row, now, allowed_hosts=allowed_hosts)
                                      for row in stale))
     for row, values in zip(stale, results, strict=True):
