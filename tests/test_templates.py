@@ -38,13 +38,17 @@ SOURCE = """\
 {% filter upper %}{{ text }}{% endfilter %}
 {% autoescape false %}{{ text }}{% endautoescape %}{% autoescape flag %}{{ text }}{% endautoescape %}
 {% for x in items %}{{ x }}{{ loop.index }}{% endfor %}{{ text | e }}{{ text | safe }}
+{% macro wrap() %}<div>{{ caller() }}{{ text }}</div>{% endmacro %}{% call wrap() %}{{ text }}{% endcall %}
+{% for node in tree recursive %}<li>{{ node.name }}{{ loop(node.kids) }}</li>{% endfor %}
+{{ text ~ number ~ trusted }}{{ "%s" | format(text) }}{{ [text, trusted] | join(", ") }}
 """
 
 
 def _context(text: str) -> dict[str, object]:
     return {"title": text, "text": text, "number": 42, "flag": True, "nothing": None,
             "ratio": 0.25, "trusted": Markup("<b>bold</b>"), "own": _Html(),
-            "row": _Row(text, 3), "d": {"name": text, "items": "a key"}, "items": [text, 7, Markup("<u>")]}
+            "row": _Row(text, 3), "d": {"name": text, "items": "a key"}, "items": [text, 7, Markup("<u>")],
+            "tree": [{"name": text, "kids": [{"name": Markup("<i>"), "kids": []}]}]}
 
 
 @pytest.mark.parametrize("text", TRICKY)
