@@ -1029,25 +1029,6 @@ class _Node:
         return "".join(out)
 
 
-def _escape_attribute(value: str) -> str:
-    """An attribute value as ElementTree writes it (``xml.etree.ElementTree._escape_attrib``)."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#09;")
-    return value
-
-
 def _escape_text(value: str) -> str:
     """Text as ElementTree writes it (``xml.etree.ElementTree._escape_cdata``)."""
     if "&" in value:
@@ -1057,6 +1038,19 @@ def _escape_text(value: str) -> str:
     if ">" in value:
         value = value.replace(">", "&gt;")
     return value
+
+
+def _escape_attribute(value: str) -> str:
+    """An attribute value as ElementTree writes it (``_escape_attrib``: the text's escapes,
+    then quotes and the white space a parser would normalise)."""
+    value = _escape_text(value)
+    for char, entity in _ATTRIBUTE_ONLY:
+        if char in value:
+            value = value.replace(char, entity)
+    return value
+
+
+_ATTRIBUTE_ONLY = (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
 
 
 _ATTRIBUTE_NAMES: dict[str, str] = {}
