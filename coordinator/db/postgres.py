@@ -52,10 +52,19 @@ class PooledPostgresEngine(PostgresEngine):
         self.held = 0  # connections held by requests now
 
     async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        return await self.fetch_outside_transaction(query, args or ())
+
+    async def fetch_outside_transaction(self, query: str, args: Sequence[Any]) -> list[Any]:
+        """One statement (``$n`` placeholders) on this task's held connection, else on one
+        taken from the pool for it; asyncpg's records. Piccolo's queries and ``db.fetch``
+        both come here."""
         connection = await held_connection(self)
-        if connection is None:
-            return await super()._run_in_pool(query, args)
-        return await connection.fetch(query, *(args or ()))
+        if connection is not None:
+            return await connection.fetch(query, *args)
+        if self.pool is None:
+            raise ValueError("A pool isn't currently running.")
+        async with self.pool.acquire() as taken:
+            return await taken.fetch(query, *args)
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _Transaction(engine=self, allow_nested=allow_nested)

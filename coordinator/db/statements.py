@@ -44,12 +44,7 @@ async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
         if isinstance(eng, PooledSQLiteEngine):
             return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args), quick)
         if isinstance(eng, PooledPostgresEngine) and eng.pool is not None:
-            held = await postgres.held_connection(eng)
-            if held is not None:
-                rows = await held.fetch(_placeholders(sql, "postgresql"), *args)
-            else:
-                async with eng.pool.acquire() as connection:
-                    rows = await connection.fetch(_placeholders(sql, "postgresql"), *args)
+            rows = await eng.fetch_outside_transaction(_placeholders(sql, "postgresql"), args)
             return [dict(row) for row in rows]
     rows = await eng.run_querystring(QueryString(sql, *args))
     if rows and not isinstance(rows[0], dict):
