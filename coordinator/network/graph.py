@@ -1,6 +1,6 @@
 """Pure rules over one family's network: overview, coordination gaps, invite suggestions.
 
-Plain dataclasses in, plain dataclasses out; networkx only inside. No database, no HTTP.
+Plain dataclasses in, plain dataclasses out. No database, no HTTP.
 
 Words used throughout (precise, because the rules depend on them):
 
@@ -18,12 +18,10 @@ Words used throughout (precise, because the rules depend on them):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
-
-import networkx as nx
 
 from coordinator.network.vocab import (
     CAREGIVER_ROLES,
@@ -266,11 +264,14 @@ _SECTOR_ORDER = {s: i for i, s in enumerate(Sector)}
 _CARE_EXCLUDED = frozenset({"knows", "works_at"})
 
 
-def _pkey(pid: NodeId) -> tuple[str, NodeId]:
+NodeKey = tuple[str, NodeId]  # ("p", person id) or ("o", organisation id)
+
+
+def _pkey(pid: NodeId) -> NodeKey:
     return ("p", pid)
 
 
-def _okey(oid: NodeId) -> tuple[str, NodeId]:
+def _okey(oid: NodeId) -> NodeKey:
     return ("o", oid)
 
 
@@ -282,15 +283,15 @@ class _Net:
         self.people = {p.id: p for p in snapshot.people}
         self.orgs = {o.id: o for o in snapshot.organisations}
         self.order = {p.id: i for i, p in enumerate(snapshot.people)}
-        self.g = nx.MultiDiGraph()
-        for p in snapshot.people:
-            self.g.add_node(_pkey(p.id))
-        for o in snapshot.organisations:
-            self.g.add_node(_okey(o.id))
+        # Relations by end: node -> other end -> relation id -> relation, in the order they
+        # came (a person's relations to one other end together, as they are read).
+        self._out: dict[NodeKey, dict[NodeKey, dict[NodeId, Relation]]] = {}
+        self._in: dict[NodeKey, dict[NodeKey, dict[NodeId, Relation]]] = {}
         for r in snapshot.relations:
             src = _pkey(r.source_id) if r.source_kind is NodeKind.PERSON else _okey(r.source_id)
             dst = _pkey(r.target_id) if r.target_kind is NodeKind.PERSON else _okey(r.target_id)
-            self.g.add_edge(src, dst, key=r.id, relation=r)
+            self._out.setdefault(src, {}).setdefault(dst, {})[r.id] = r
+            self._in.setdefault(dst, {}).setdefault(src, {})[r.id] = r
         self.sector = {p.id: effective_sector(snapshot, p) for p in snapshot.people}
         self.children = [p for p in snapshot.people if is_child(p)]
         self._caregivers: dict[NodeId, tuple[NodeId, ...]] = {}
@@ -298,29 +299,37 @@ class _Net:
         self._neighbours: dict[NodeId, tuple[set[NodeId], set[NodeId]]] = {}
 
     # -- edges
-    def relations_between(self, a: tuple[str, NodeId], b: tuple[str, NodeId]) -> list[Relation]:
+    def relations_between(self, a: NodeKey, b: NodeKey) -> list[Relation]:
         """All relations joining two nodes, either direction, in snapshot order."""
         found: list[Relation] = []
         for u, v in ((a, b), (b, a)):
-            data = self.g.get_edge_data(u, v)
-            if data:
-                found.extend(d["relation"] for d in data.values())
+            found.extend(self._out.get(u, {}).get(v, {}).values())
         return found
 
-    def incident(self, key: tuple[str, NodeId]) -> Iterable[tuple[tuple[str, NodeId], Relation]]:
+    def incident(self, key: NodeKey) -> Iterable[tuple[NodeKey, Relation]]:
         """(other end, relation) for every relation touching `key`."""
-        for _, v, d in self.g.out_edges(key, data=True):
-            yield v, d["relation"]
-        for u, _, d in self.g.in_edges(key, data=True):
-            yield u, d["relation"]
+        yield from self.outgoing(key)
+        yield from self.incoming(key)
+
+    def outgoing(self, key: NodeKey) -> Iterator[tuple[NodeKey, Relation]]:
+        """(target, relation) for every relation from `key`."""
+        for other, relations in self._out.get(key, {}).items():
+            for relation in relations.values():
+                yield other, relation
+
+    def incoming(self, key: NodeKey) -> Iterator[tuple[NodeKey, Relation]]:
+        """(source, relation) for every relation to `key`."""
+        for other, relations in self._in.get(key, {}).items():
+            for relation in relations.values():
+                yield other, relation
 
     def person_orgs(self, pid: NodeId) -> set[NodeId]:
         """The organisations a person belongs to: employer plus works_at targets."""
         if pid not in self._orgs_of:
             p = self.people[pid]
             orgs = {p.organisation_id} if p.organisation_id is not None else set()
-            for _, v, d in self.g.out_edges(_pkey(pid), data=True):
-                if d["relation"].type == "works_at" and v[0] == "o":
+            for v, relation in self.outgoing(_pkey(pid)):
+                if relation.type == "works_at" and v[0] == "o":
                     orgs.add(v[1])
             self._orgs_of[pid] = orgs
         return self._orgs_of[pid]
@@ -334,8 +343,8 @@ class _Net:
         if child_id not in self._caregivers:
             found = {
                 u[1]
-                for u, _, d in self.g.in_edges(_pkey(child_id), data=True)
-                if u[0] == "p" and d["relation"].type in PARENT_RELATIONS
+                for u, relation in self.incoming(_pkey(child_id))
+                if u[0] == "p" and relation.type in PARENT_RELATIONS
             }
             if not found:
                 found = {
@@ -533,8 +542,8 @@ def _no_coordinator(net: _Net, contact: list[Gap]) -> list[Gap]:
 
 
 def _has_tovholder(net: _Net, child_id: NodeId) -> bool:
-    return any(d["relation"].type == "coordinator_for"
-               for _, _, d in net.g.in_edges(_pkey(child_id), data=True))
+    return any(relation.type == "coordinator_for"
+               for _, relation in net.incoming(_pkey(child_id)))
 
 
 def _no_known_contact(net: _Net) -> list[Gap]:
@@ -763,7 +772,7 @@ def _is_father(net: _Net, pid: NodeId) -> bool:
     if net.people[pid].role is PersonRole.FATHER:
         return True
     return any(
-        d["relation"].type == "father_of" for _, _, d in net.g.out_edges(_pkey(pid), data=True)
+        relation.type == "father_of" for _, relation in net.outgoing(_pkey(pid))
     )
 
 
