@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -264,22 +265,56 @@ def find(text: str, facts: Iterable[str]) -> list[str]:
     for fact in facts:
         if not fact or fact in absent or fact in hits:
             continue
-        digits = phone_digits(" ".join(fact.split()))
-        if digits is None and _EMAIL.match(" ".join(fact.split())) and not any(
-                "@" in form for form in forms):
-            continue  # an e-mail address's one pattern holds its "@" as written
-        if digits is not None:
-            # A phone number's only pattern allows nothing but separators between its
-            # digits, so where it matches, its digits stand together once everything that
-            # is not a digit is left out: a text without them cannot match, and the
-            # pattern (~20 µs a reading) need not run. The pattern decides the rest.
-            if digit_runs is None:
-                digit_runs = [_digits_only(form) for form in forms]
-            if not any(digits in run for run in digit_runs):
-                continue
+        if digit_runs is None and _shortcut(fact) is _Shortcut.DIGITS:
+            digit_runs = [_digits_only(form) for form in forms]
+        if not _may_occur(fact, forms, digit_runs):
+            continue
         if any(p.search(form) for p in patterns(fact) for form in forms):
             hits.append(fact)
     return hits
+
+
+class _Shortcut(Enum):
+    """What a text must hold for one fact's patterns to match anywhere in it."""
+
+    NONE = "none"  # nothing simpler than the patterns themselves
+    DIGITS = "digits"  # a phone number: its digits together once all but digits is left out
+    AT = "at"  # an e-mail address: an "@"
+
+
+@lru_cache(maxsize=4096)
+def _fact_shortcut(fact: str) -> tuple[_Shortcut, str]:
+    """A fact's shortcut and, for a phone number, its digits.
+
+    A phone number's only pattern (``_phone_pattern``) allows nothing but separators (none
+    of them a digit) between its digits, so where it matches, its digits stand together
+    once everything that is not a digit is left out: a text without them cannot match. An
+    e-mail address's only pattern holds its "@" as written, and "@" has no other case. The
+    patterns decide everything else; the shortcut only spares running (and compiling) them
+    on a text they cannot match."""
+    fact = " ".join(fact.split())
+    digits = phone_digits(fact)
+    if digits is not None:
+        return _Shortcut.DIGITS, digits
+    if _EMAIL.match(fact):
+        return _Shortcut.AT, ""
+    return _Shortcut.NONE, ""
+
+
+def _shortcut(fact: str) -> _Shortcut:
+    return _fact_shortcut(fact)[0]
+
+
+def _may_occur(fact: str, forms: list[str], digit_runs: list[str] | None) -> bool:
+    """False only where no pattern of ``fact`` can match any of ``forms`` (``digit_runs``:
+    the forms' ``_digits_only``, needed for a phone number)."""
+    kind, digits = _fact_shortcut(fact)
+    if kind is _Shortcut.DIGITS:
+        runs = digit_runs if digit_runs is not None else [_digits_only(form) for form in forms]
+        return any(digits in run for run in runs)
+    if kind is _Shortcut.AT:
+        return any("@" in form for form in forms)
+    return True
 
 
 _NOT_DIGIT = re.compile(r"\D")
@@ -301,16 +336,21 @@ def replace(text: str, facts: Iterable[str], replacement: str) -> str:
     for _ in range(8):  # each pass only removes text, so this settles at once in practice
         before = text
         quiet: bool | None = None  # no shared fact in the text as it is now (None: unknown)
+        digit_run: list[str] | None = None  # the text's digits as it is now (None: not yet read)
         for fact in ordered:
             if screen is not None and fact in screen.facts:
                 if quiet is None:
                     quiet = not screen.search(text)
                 if quiet:
                     continue
+            if digit_run is None and _shortcut(fact) is _Shortcut.DIGITS:
+                digit_run = [_digits_only(text)]
+            if not _may_occur(fact, [text], digit_run):
+                continue
             for pattern in patterns(fact):
                 changed = pattern.sub(replacement, text)
                 if changed != text:
-                    text, quiet = changed, None
+                    text, quiet, digit_run = changed, None, None
         if text == before:
             break
     return text

@@ -1,6 +1,7 @@
 """Protected facts match every spelling of them, and nothing else (pure, no database)."""
 
 import pickle
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -119,6 +120,42 @@ def test_the_phone_shortcut_never_hides_a_number_the_pattern_finds(separators, p
         by_pattern = any(p.search(form) for p in protected.patterns(_PHONE)
                          for form in protected.readings(text))
         assert bool(protected.find(text, [_PHONE])) == by_pattern, text
+
+
+def _replaced_by_patterns(text: str, fact: str, replacement: str) -> str:
+    """``replace`` for one fact without its shortcut: its patterns until nothing changes."""
+    text = unicodedata.normalize("NFC", text)
+    for _ in range(8):
+        before = text
+        for pattern in protected.patterns(fact):
+            text = pattern.sub(replacement, text)
+        if text == before:
+            break
+    return text
+
+
+@given(st.lists(_SEPARATORS, min_size=8, max_size=8), st.sampled_from(["", "+45 ", "0045", "+45-"]),
+       st.text(max_size=40), st.text(max_size=40))
+def test_replace_with_the_phone_shortcut_rewrites_what_the_pattern_rewrites(separators, prefix,
+                                                                            before, after):
+    """``replace`` skips a phone number's pattern as ``find`` does: the same text as the
+    pattern alone gives, whatever the separators, prefix and surroundings."""
+    number = prefix + "".join(d + s for d, s in zip("70109541", separators, strict=True))
+    for text in (before + number + after, before + after, number.replace("9", "x"),
+                 number + number):
+        assert protected.replace(text, [_PHONE], "·") == _replaced_by_patterns(text, _PHONE, "·")
+
+
+@given(st.lists(st.sampled_from(["mor@example.net", "MOR@EXAMPLE.NET", "mor", "@", "example.net",
+                                 " ", ".", "-", "x", "ſ", "K", "＠"]), max_size=8).map("".join)
+       | st.text(max_size=40))
+def test_replace_with_the_e_mail_shortcut_rewrites_what_the_pattern_rewrites(text):
+    """An e-mail address is only looked for in a text with an "@": the same text as the
+    pattern alone gives."""
+    for fact in ("mor@example.net", "Kasper.Skov@example.net"):
+        assert protected.replace(text, [fact], "·") == _replaced_by_patterns(text, fact, "·")
+        assert bool(protected.find(text, [fact])) == any(
+            p.search(form) for p in protected.patterns(fact) for form in protected.readings(text))
 
 
 def test_the_phone_shortcut_reads_digits_of_any_script():
