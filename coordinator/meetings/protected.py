@@ -28,7 +28,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -92,6 +91,87 @@ def _word_pattern(word: str) -> str:
     return "".join(out)
 
 
+# The skeleton of a text: its consonants and digits alone, each consonant as the plain
+# letter whose pattern (``_letter``) matches it (``Sønder Allé 3`` → ``sndrll3``). Where a
+# words pattern matches, the skeleton of the text it matched is the skeleton of the fact's
+# words (``_words_skeleton``), since every character the pattern matches is one of these:
+# - for a consonant of the fact, a character of that consonant's pattern, so the same
+#   consonant (the characters of the consonants' patterns are computed from the patterns
+#   themselves, as ``re`` reads them, case and accents included);
+# - for a digit, that digit;
+# - for a vowel (or æ, ø, å, ae, oe, aa), between words, or after the last word's stem,
+#   a character that none of the consonants' patterns matches and that is not a digit.
+# So a text whose skeleton does not hold a fact's skeleton cannot match it, and its
+# patterns need not run (or be compiled). tests/meetings/test_protected.py checks these
+# properties over every Unicode character; a fact with a character outside them (a
+# letter with no Latin base, such as ``ß`` or ``ł``) has no skeleton and is always searched.
+_CONSONANTS = "bcdfghjklmnpqrstvwxz"
+_VOWELS = "aeiouy"
+_DIGITS = "0123456789"
+# Where the characters of the consonants' patterns lie: Latin and its accented letters
+# (``_accented``), and the letterlike symbols (the Kelvin sign is a K to ``re``).
+_SKELETON_CANDIDATES = ((0x0000, 0x0250), (0x1E00, 0x1F00), (0x2100, 0x2150))
+
+
+@dataclass(frozen=True)
+class _Skeletons:
+    letters: dict[str, str]  # each character of a consonant's pattern → the consonant
+    other: re.Pattern[str]  # a run of characters that are neither those nor digits
+    table: dict[int, str]
+
+
+@lru_cache(maxsize=1)
+def _skeletons() -> _Skeletons:
+    candidates = "".join(chr(code) for start, end in _SKELETON_CANDIDATES
+                         for code in range(start, end))
+    combined = re.compile("|".join(f"({_letter(c)})" for c in _CONSONANTS), re.IGNORECASE)
+    letters = {m.group(): _CONSONANTS[(m.lastindex or 1) - 1]
+               for m in combined.finditer(candidates)}
+    kept = "".join(sorted(letters)) + _DIGITS
+    return _Skeletons(letters, re.compile(f"[^{re.escape(kept)}]+"),
+                      {ord(char): consonant for char, consonant in letters.items()})
+
+
+def skeleton(text: str) -> str:
+    """The text's consonants (as plain letters) and digits, in order, the rest left out."""
+    shapes = _skeletons()
+    return shapes.other.sub("", text).translate(shapes.table)
+
+
+# A fact's letter patterns that stand for no consonant.
+_VOWEL_PATTERNS = frozenset({*(_letter(v) for v in _VOWELS), *_EQUIVALENT.values()})
+
+
+_CONSONANT_PATTERNS = {_letter(consonant): consonant for consonant in _CONSONANTS}
+
+
+@lru_cache(maxsize=4096)
+def _char_skeleton(char: str) -> str | None:
+    """What one (casefolded) character of a fact leaves in the skeleton of whatever its
+    pattern matches; None where that is not known (a letter without a Latin base)."""
+    if char in _DIGITS:
+        return char
+    pattern = _letter(char)
+    if pattern in _VOWEL_PATTERNS:
+        return ""
+    return _CONSONANT_PATTERNS.get(pattern)
+
+
+def _word_skeleton(word: str) -> str | None:
+    """``_word_pattern``'s word as the skeleton of every text it matches (None: unknown)."""
+    out, i = [], 0
+    while i < len(word):
+        if word[i:i + 2] in _DIGRAPHS:  # two vowels, or æ, ø, å
+            i += 2
+            continue
+        char = _char_skeleton(word[i])
+        if char is None:
+            return None
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def _stem(word: str) -> str:
     """The part of a noun its Danish endings are added to (krisecenter → krisecent)."""
     for ending in ("eret", "er", "en", "et", "e"):
@@ -100,15 +180,35 @@ def _stem(word: str) -> str:
     return word
 
 
-def _words_pattern(text: str, inflect: bool) -> str | None:
+def _pattern_words(text: str, inflect: bool) -> tuple[list[str], bool] | None:
+    """The words a words pattern is made of (the last one's stem where it takes Danish
+    endings) and whether it does; None for a text without words."""
     words = _WORD.findall(unicodedata.normalize("NFC", text).casefold())
     if not words:
         return None
-    parts = [_word_pattern(w) for w in words]
     last = words[-1]
     if inflect and last.isalpha() and len(last) >= 5:
-        parts[-1] = _word_pattern(_stem(last)) + _INFLECTION
-    return r"(?<!\w)" + _SEPARATORS.join(parts) + r"(?!\w)"
+        return [*words[:-1], _stem(last)], True
+    return words, False
+
+
+def _words_pattern(text: str, inflect: bool) -> str | None:
+    found = _pattern_words(text, inflect)
+    if found is None:
+        return None
+    words, inflected = found
+    return (r"(?<!\w)" + _SEPARATORS.join(_word_pattern(w) for w in words)
+            + (_INFLECTION if inflected else "") + r"(?!\w)")
+
+
+def _words_skeleton(text: str, inflect: bool) -> str | None:
+    """The skeleton every match of ``_words_pattern(text, inflect)`` holds (None: unknown,
+    or no pattern)."""
+    found = _pattern_words(text, inflect)
+    if found is None:
+        return None
+    skeletons = [_word_skeleton(w) for w in found[0]]
+    return None if None in skeletons else "".join(s or "" for s in skeletons)
 
 
 CRISIS_CENTRE_WORD = "Krisecenter"
@@ -161,19 +261,27 @@ def patterns(fact: str) -> tuple[re.Pattern[str], ...]:
         # The whole address: a personal mailbox's domain (gmail.com) is everyone's. An
         # organisation's own domain is a fact of its own (``email_domain``).
         found.append(r"(?<![\w.+-])" + re.escape(fact) + r"(?![\w-])")
-    elif (web := _WEB.match(fact)) and "." in fact and " " not in fact:
-        found.append(_words_pattern(web.group(1), inflect=False) or "")
     else:
-        has_digit = any(c.isdigit() for c in fact)
-        found.append(_words_pattern(fact, inflect=not has_digit) or "")
-        first = fact.split(",")[0].strip()
-        street = _HOUSE_NUMBER.match(first)
-        if street and len(street.group(1).strip()) >= _MIN_STREET:
-            # street and number before the street alone, so a replacement takes both
-            if first != fact:
-                found.append(_words_pattern(first, inflect=False) or "")
-            found.append(_words_pattern(street.group(1), inflect=False) or "")
+        found += [_words_pattern(text, inflect) or "" for text, inflect in _word_sources(fact)]
     return tuple(re.compile(p, re.IGNORECASE) for p in found if p)
+
+
+def _word_sources(fact: str) -> list[tuple[str, bool]]:
+    """The texts of a fact's words patterns and whether each takes Danish endings, for a
+    fact (its spaces made single) that is neither a phone number nor an e-mail address:
+    a web address's host; else the fact, and for an address also its street with number
+    and then its street alone (so a replacement takes both)."""
+    if (web := _WEB.match(fact)) and "." in fact and " " not in fact:
+        return [(web.group(1), False)]
+    has_digit = any(c.isdigit() for c in fact)
+    sources = [(fact, not has_digit)]
+    first = fact.split(",")[0].strip()
+    street = _HOUSE_NUMBER.match(first)
+    if street and len(street.group(1).strip()) >= _MIN_STREET:
+        if first != fact:
+            sources.append((first, False))
+        sources.append((street.group(1), False))
+    return sources
 
 
 def _unescape_ical(text: str) -> str:
@@ -250,80 +358,139 @@ def _shared_screen(facts: Iterable[str]) -> _Screen | None:
 def mentions(text: str, facts: tuple[str, ...]) -> bool:
     """Whether any spelling of any of ``facts`` occurs in ``text`` as written (NFC), the
     text ``replace`` rewrites; one search however many facts there are."""
-    return _screen(facts).search(unicodedata.normalize("NFC", text))
+    text = unicodedata.normalize("NFC", text)
+    texts = _Texts([text])
+    if not any(_may_occur(fact, texts) for fact in facts):
+        return False
+    return _screen(facts).search(text)
 
 
 def find(text: str, facts: Iterable[str]) -> list[str]:
     """The facts that occur in ``text`` in any of their spellings (empty: none)."""
-    forms = readings(text) if text else []
+    texts = _Texts(readings(text) if text else [])
     hits: list[str] = []
-    digit_runs: list[str] | None = None
     screen = _shared_screen(facts)
     absent: frozenset[str] = frozenset()
-    if screen is not None and not any(screen.search(form) for form in forms):
+    if screen is not None and not (any(_may_occur(fact, texts) for fact in screen.facts)
+                                   and any(screen.search(form) for form in texts.forms)):
         absent = screen.facts  # no shared fact occurs in any reading of the text
     for fact in facts:
         if not fact or fact in absent or fact in hits:
             continue
-        if digit_runs is None and _shortcut(fact) is _Shortcut.DIGITS:
-            digit_runs = [_digits_only(form) for form in forms]
-        if not _may_occur(fact, forms, digit_runs):
+        if not _may_occur(fact, texts):
             continue
-        if any(p.search(form) for p in patterns(fact) for form in forms):
+        if any(p.search(form) for p in patterns(fact) for form in texts.forms):
             hits.append(fact)
     return hits
 
 
-class _Shortcut(Enum):
-    """What a text must hold for one fact's patterns to match anywhere in it."""
+# What a text must hold for one fact's patterns to match anywhere in it (``_fact_shortcut``).
+_NO_SHORTCUT = "none"  # nothing simpler than the patterns themselves
+_DIGITS_TOGETHER = "digits"  # a phone number: its digits together once all else is left out
+_AT = "at"  # an e-mail address: an "@" (and the address's skeleton, where it has one)
+_SKELETON = "skeleton"  # words: one of the patterns' skeletons within the text's
 
-    NONE = "none"  # nothing simpler than the patterns themselves
-    DIGITS = "digits"  # a phone number: its digits together once all but digits is left out
-    AT = "at"  # an e-mail address: an "@"
 
-
-@lru_cache(maxsize=4096)
-def _fact_shortcut(fact: str) -> tuple[_Shortcut, str]:
-    """A fact's shortcut and, for a phone number, its digits.
+@lru_cache(maxsize=16384)
+def _fact_shortcut(fact: str) -> tuple[str, tuple[str, ...]]:
+    """A fact's shortcut: for a phone number its digits, for words the skeletons of its
+    patterns.
 
     A phone number's only pattern (``_phone_pattern``) allows nothing but separators (none
     of them a digit) between its digits, so where it matches, its digits stand together
     once everything that is not a digit is left out: a text without them cannot match. An
-    e-mail address's only pattern holds its "@" as written, and "@" has no other case. The
-    patterns decide everything else; the shortcut only spares running (and compiling) them
-    on a text they cannot match."""
+    e-mail address's only pattern holds its "@" as written, and "@" has no other case. A
+    words pattern matches only where the text's skeleton holds the pattern's (``skeleton``).
+    The patterns decide everything else; the shortcut only spares running (and compiling)
+    them on a text they cannot match."""
     fact = " ".join(fact.split())
+    if not fact:
+        return _NO_SHORTCUT, ()
     digits = phone_digits(fact)
     if digits is not None:
-        return _Shortcut.DIGITS, digits
+        return _DIGITS_TOGETHER, (digits,)
     if _EMAIL.match(fact):
-        return _Shortcut.AT, ""
-    return _Shortcut.NONE, ""
+        # Its pattern is the address as written, each character in either case: the same
+        # characters as the address's words pattern would match there, or fewer.
+        shape = _address_skeleton(fact)
+        return _AT, (() if shape is None else (shape,))
+    skeletons = []
+    for text, inflect in _word_sources(fact):
+        if _pattern_words(text, inflect) is None:
+            continue  # no words, no pattern
+        found = _words_skeleton(text, inflect)
+        if found is None:
+            return _NO_SHORTCUT, ()
+        skeletons.append(found)
+    return _SKELETON, tuple(skeletons)
 
 
-def _shortcut(fact: str) -> _Shortcut:
-    return _fact_shortcut(fact)[0]
+def _address_skeleton(address: str) -> str | None:
+    """The skeleton of every text an e-mail address's pattern matches (None: unknown). Its
+    letters and digits as a words pattern's; its other characters (``@``, ``.``, ``-``…,
+    ASCII without case) match only themselves, which are neither."""
+    if not address.isascii():
+        return None
+    out = []
+    for char in address.casefold():
+        shape = _char_skeleton(char) if char.isalnum() else ""
+        if shape is None:
+            return None
+        out.append(shape)
+    return "".join(out)
 
 
-def _may_occur(fact: str, forms: list[str], digit_runs: list[str] | None) -> bool:
-    """False only where no pattern of ``fact`` can match any of ``forms`` (``digit_runs``:
-    the forms' ``_digits_only``, needed for a phone number)."""
-    kind, digits = _fact_shortcut(fact)
-    if kind is _Shortcut.DIGITS:
-        runs = digit_runs if digit_runs is not None else [_digits_only(form) for form in forms]
-        return any(digits in run for run in runs)
-    if kind is _Shortcut.AT:
-        return any("@" in form for form in forms)
+class _Texts:
+    """The texts a fact is looked for in, and what the shortcuts read of them, each
+    computed once when first needed."""
+
+    def __init__(self, forms: list[str]) -> None:
+        self.forms = forms
+        self._digits: list[str] | None = None
+        self._skeletons: list[str] | None = None
+
+    def digits(self) -> list[str]:
+        if self._digits is None:
+            self._digits = [_digits_only(form) for form in self.forms]
+        return self._digits
+
+    def skeletons(self) -> list[str]:
+        if self._skeletons is None:
+            self._skeletons = [skeleton(form) for form in self.forms]
+        return self._skeletons
+
+
+def _may_occur(fact: str, texts: _Texts) -> bool:
+    """False only where no pattern of ``fact`` can match any of the texts."""
+    kind, shapes = _fact_shortcut(fact)
+    if kind is _SKELETON:
+        runs = texts.skeletons()
+        for shape in shapes:
+            for run in runs:
+                if shape in run:
+                    return True
+        return False
+    if kind is _DIGITS_TOGETHER:
+        digits = shapes[0]
+        for run in texts.digits():
+            if digits in run:
+                return True
+        return False
+    if kind is _AT:
+        if not shapes:
+            return any("@" in form for form in texts.forms)
+        return any("@" in form and shapes[0] in run
+                   for form, run in zip(texts.forms, texts.skeletons(), strict=True))
     return True
 
 
-_NOT_DIGIT = re.compile(r"\D")
+_NOT_DIGITS = re.compile(r"\D+")
 
 
 def _digits_only(text: str) -> str:
     """The text's digits (``\\d``: any script, as the phone pattern reads them) in order,
     everything else left out."""
-    return _NOT_DIGIT.sub("", text)
+    return _NOT_DIGITS.sub("", text)
 
 
 def replace(text: str, facts: Iterable[str], replacement: str) -> str:
@@ -336,21 +503,19 @@ def replace(text: str, facts: Iterable[str], replacement: str) -> str:
     for _ in range(8):  # each pass only removes text, so this settles at once in practice
         before = text
         quiet: bool | None = None  # no shared fact in the text as it is now (None: unknown)
-        digit_run: list[str] | None = None  # the text's digits as it is now (None: not yet read)
+        now = _Texts([text])
         for fact in ordered:
+            if not _may_occur(fact, now):
+                continue
             if screen is not None and fact in screen.facts:
                 if quiet is None:
                     quiet = not screen.search(text)
                 if quiet:
                     continue
-            if digit_run is None and _shortcut(fact) is _Shortcut.DIGITS:
-                digit_run = [_digits_only(text)]
-            if not _may_occur(fact, [text], digit_run):
-                continue
             for pattern in patterns(fact):
                 changed = pattern.sub(replacement, text)
                 if changed != text:
-                    text, quiet, digit_run = changed, None, None
+                    text, quiet, now = changed, None, _Texts([changed])
         if text == before:
             break
     return text

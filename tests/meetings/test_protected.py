@@ -1,6 +1,8 @@
 """Protected facts match every spelling of them, and nothing else (pure, no database)."""
 
 import pickle
+import re
+import string
 import unicodedata
 
 import pytest
@@ -195,3 +197,113 @@ def test_shared_facts_survive_pickling_and_compare_as_tuples():
     facts = protected.Facts(("a", "b"), shared=("b",))
     again = pickle.loads(pickle.dumps(facts))
     assert again == ("a", "b") and again.shared == ("b",) and isinstance(again, protected.Facts)
+
+
+# --------------------------------------------------------------------------- skeletons
+# A fact's patterns run only on a text whose skeleton (consonants and digits) holds the
+# fact's (``protected.skeleton``). That is exact only if every character a fact's letter
+# pattern matches leaves the same in the skeleton as the fact's letter; checked here over
+# every Unicode character, as ``re`` reads them.
+
+_EVERY_CHARACTER = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+
+
+def _matched(pattern: str) -> set[str]:
+    """Every character some match of ``pattern`` (case ignored) takes, over all of Unicode."""
+    return {char for m in re.finditer(pattern, _EVERY_CHARACTER, re.IGNORECASE)
+            for char in m.group()}
+
+
+def test_the_skeleton_knows_every_character_a_consonant_pattern_matches():
+    letters = protected._skeletons().letters
+    for consonant in protected._CONSONANTS:
+        matched = _matched(protected._letter(consonant))
+        assert {letters.get(char) for char in matched} == {consonant}, consonant
+    assert set(letters) == set().union(*(_matched(protected._letter(c))
+                                         for c in protected._CONSONANTS))
+    assert "K" in letters and "ſ" in letters and "ç" in letters  # Kelvin sign, long s
+
+
+def test_nothing_a_vowel_a_separator_or_a_digit_matches_is_a_consonant():
+    letters = protected._skeletons().letters
+    vowels = {*protected._VOWEL_PATTERNS, *protected._DIGRAPHS.values()}
+    for pattern in (*vowels, protected._SEPARATORS.rstrip("*")):
+        matched = _matched(pattern)
+        assert not matched & set(letters) and not matched & set(protected._DIGITS), pattern
+    for digit in protected._DIGITS:
+        assert _matched(re.escape(digit)) == {digit} and digit not in letters
+
+
+def test_an_address_letter_matches_no_more_than_its_words_pattern_letter():
+    """An e-mail address's pattern is its characters as written, case ignored."""
+    for char in string.ascii_lowercase:
+        assert _matched(re.escape(char)) <= _matched(protected._letter(char)), char
+    for char in string.punctuation:
+        assert _matched(re.escape(char)) == {char}, char
+
+
+def test_skeletons_of_texts_and_facts():
+    assert protected.skeleton("Søndre Allé 4, 8000 Aarhus C") == "sndrll48000rhsc"
+    assert protected.skeleton("SØNDRE\u212a ſ") == "sndrks"
+    assert protected._fact_shortcut("Søndre Allé 4, 8000 Aarhus C")[1] == (
+        "sndrll48000rhsc", "sndrll4", "sndrll")
+    assert protected._fact_shortcut("Randers Krisecenter")[1] == ("rndrskrscnt",)
+    assert protected._fact_shortcut("mor@example.net")[1] == ("mrxmplnt",)
+    # a letter without a Latin base: no skeleton, its patterns always run
+    assert protected._fact_shortcut("Łukasz Nowak") == (protected._NO_SHORTCUT, ())
+    assert protected._fact_shortcut("Straße 5")[1] == ("strss5", "strss")  # casefolded: strasse
+
+
+def _found_by_patterns(text: str, facts: tuple[str, ...]) -> list[str]:
+    forms = protected.readings(text) if text else []
+    return list(dict.fromkeys(fact for fact in facts if fact and any(
+        p.search(form) for p in protected.patterns(fact) for form in forms)))
+
+
+def _all_replaced_by_patterns(text: str, facts: tuple[str, ...], replacement: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    ordered = sorted({f for f in facts if f and f.strip()}, key=len, reverse=True)
+    for _ in range(8):
+        before = text
+        for fact in ordered:
+            for pattern in protected.patterns(fact):
+                text = pattern.sub(replacement, text)
+        if text == before:
+            break
+    return text
+
+
+_FACTS = ("Emma Demo Holm", "Æbelø Ågård", "Łukasz Nowak", "Søndre Allé 4, 8000 Aarhus C",
+          "mor@example.net", "deltager49@example.org", "Krisecenter", "krisecenter.example.dk",
+          "Kaj Sørensen", "Straße 5", "70 10 11 12", "Ole_Bo", "Ærø")
+_SKELETON_WORDS = [
+    "Emma", "EMMA", "Demo", "Holm", "Hölm", "Æbelø", "Aebeloe", "Abelo", "Ägård", "Aagaard",
+    "Søndre", "Soendre", "Sondre", "SØNDRE", "Allé", "alle", "4", "8000", "Aarhus", "Århus",
+    "C", "mor@example.net", "MOR@EXAMPLE.NET", "mor", "@", "example", "deltager49@example.org",
+    "DELTAGER49@EXAMPLE.ORG", "deltager4@example.org", "krisecenter", "Krisecentret",
+    "KRISECENTERET", "\u212aaj", "ſørensen", "Kaj", "Sørensen", "Straße", "STRASSE", "5",
+    "70 10 11 12", "7010", "Ole_Bo", "Ole Bo", "Ærø", "aeroe", "Ęrø", " ", "-", ".", ", ",
+    "\r\n ", "\\n", "&amp;", "x", "ç", "ð", "ŀ", "ǆ", "Łukasz", "łukasz", "Lukasz", "Nowak"]
+_SKELETON_SPELLINGS = st.lists(st.sampled_from(_SKELETON_WORDS), max_size=12).map("".join) | st.text(
+    max_size=50)
+
+
+def _answers_as_the_patterns_alone(text: str) -> None:
+    for facts in (_FACTS, protected.Facts(_FACTS, shared=_FACTS[:5])):
+        assert protected.find(text, facts) == _found_by_patterns(text, tuple(facts))
+        assert protected.replace(text, facts, "·") == _all_replaced_by_patterns(
+            text, tuple(facts), "·")
+    assert protected.mentions(text, _FACTS) == any(
+        p.search(unicodedata.normalize("NFC", text)) for f in _FACTS for p in protected.patterns(f))
+
+
+@given(_SKELETON_SPELLINGS)
+def test_with_skeletons_find_replace_and_mentions_answer_as_the_patterns_alone(text):
+    _answers_as_the_patterns_alone(text)
+
+
+def test_with_skeletons_every_spelling_and_pair_of_spellings_is_answered_as_by_the_patterns():
+    for first in _SKELETON_WORDS:
+        _answers_as_the_patterns_alone(first)
+        for second in ("", " ", *_SKELETON_WORDS):
+            _answers_as_the_patterns_alone(f"Ring til {first}{second} i dag")
