@@ -840,6 +840,27 @@ async def assessment_totals(family_ids: Iterable[int]) -> AssessmentTotals:
 
 # ------------------------------------------------------------------- the family section
 
+# What the family page's next steps need of a familierådslagning, in one statement: the
+# status of its meeting (as ``fgc_view`` finds it: the newest not cancelled), whether there
+# is a plan, its newest approval and whether the plan changed after it, the open tasks.
+_FGC_PROGRESS = (
+    'SELECT (SELECT m."status" FROM "meeting" m WHERE m."fgc_case" = {} '
+    "AND m.\"kind\" = 'familieraadslagning' AND m.\"status\" <> 'cancelled' "
+    'ORDER BY m."id" DESC LIMIT 1) AS "meeting_status", '
+    'EXISTS (SELECT 1 FROM "fgc_plan_item" i WHERE i."case" = {}) AS "has_plan", '
+    '(SELECT a."id" FROM "fgc_plan_approval" a WHERE a."case" = {} '
+    'ORDER BY a."id" DESC LIMIT 1) AS "approval", '
+    'EXISTS (SELECT 1 FROM "fgc_plan_change" c WHERE c."approval" = (SELECT a."id" FROM '
+    '"fgc_plan_approval" a WHERE a."case" = {} ORDER BY a."id" DESC LIMIT 1)) AS "changed", '
+    '(SELECT COUNT(*) FROM "fgc_task" t WHERE t."case" = {} AND NOT t."done") AS "open_tasks"')
+
+
+async def _fgc_progress(case_id: int) -> dict[str, Any]:
+    """How far a familierådslagning has come, for the family page (``_FGC_PROGRESS``)."""
+    row = (await db.fetch(_FGC_PROGRESS, *([case_id] * 5), quick=True))[0]
+    return {**row, "has_plan": bool(row["has_plan"]), "changed": bool(row["changed"])}
+
+
 async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     """The meetings section of the family page: meetings, assessments, next steps."""
     meetings = await service.meetings_of_family(family["id"])
@@ -849,8 +870,9 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     if fgc is None or fgc["possible"] is None:
         steps.append("Vurder sammen med familien, om en familierådslagning er mulig.")
     elif fgc["possible"]:
-        view = await fgc_view(family["id"])
-        step = fgc_step(fgc, view.meeting, [])
+        progress = await _fgc_progress(fgc["id"])
+        meeting = {"status": progress["meeting_status"]} if progress["meeting_status"] else None
+        step = fgc_step(fgc, meeting, [])
         steps.append({2: "Udfyld henvisningen til familierådslagningen.",
                       3: "Vælg en samordner.", 4: "Forbered og planlæg mødet.",
                       5: "Hold familierådslagningen.",
@@ -859,12 +881,10 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
                                          fgc["formoede_agreement"])
         if step in (4, 5) and not offer.allowed:
             steps.append(f"{offer.reason} {offer.way}.")
-        if view.plan and (view.approval is None or view.changes):
+        if progress["has_plan"] and (progress["approval"] is None or progress["changed"]):
             steps.append("Familiens plan venter på socialrådgiverens godkendelse.")
-        open_tasks = (await db.fetch('SELECT COUNT(*) AS "n" FROM "fgc_task" WHERE "case" = {} '
-                                     'AND NOT "done"', fgc["id"], quick=True))[0]["n"]
-        if open_tasks:
-            steps.append(f"{open_tasks} forberedelsesopgave(r) er ikke udført.")
+        if progress["open_tasks"]:
+            steps.append(f"{progress['open_tasks']} forberedelsesopgave(r) er ikke udført.")
     if bic is None:
         steps.append("Vurder, om far skal inddrages (Barnet i Centrum).")
     elif bic["involve"] and bic["mother_agreed_on"] is None:

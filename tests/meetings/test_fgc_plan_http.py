@@ -20,6 +20,7 @@ from coordinator.meetings.tables import (
     FgcPlanItem,
     FgcPlanReview,
     FgcQuestion,
+    FgcTask,
     Meeting,
 )
 from tests import factories as f
@@ -137,6 +138,8 @@ async def test_only_a_socialraadgiver_on_the_team_approves_and_changes_after_nee
     page = await _page(client, family_id)
     assert f"af <strong>{sara.full_name}</strong>" in page and "Betingelser: Mormor bekræfter" in page
     assert "Godkend planen" not in page
+    family_page = html.unescape((await client.get(f"/families/{family_id}")).text)
+    assert "Familiens plan venter på socialrådgiverens godkendelse." not in family_page
     # approving again without a change, or from a stale form, is refused
     r = await _post(client, family_id, "plan/approve", {"conditions": ""})
     assert r.status_code == 409 and await FgcPlanApproval.count() == 1
@@ -153,6 +156,8 @@ async def test_only_a_socialraadgiver_on_the_team_approves_and_changes_after_nee
         sara.id, approval["id"], "Mormor er syg i en periode")
     page = await _page(client, family_id)
     assert "Planen er ændret efter godkendelsen og skal godkendes igen" in page
+    family_page = html.unescape((await client.get(f"/families/{family_id}")).text)
+    assert "Familiens plan venter på socialrådgiverens godkendelse." in family_page
     assert "Nyt punkt: Moster ringer (Moster) – Mormor er syg i en periode" in page
     r = await _post(client, family_id, "plan/approve", {"conditions": "", "version": version})
     assert r.status_code == 409 and await FgcPlanApproval.count() == 1  # stale form
@@ -289,3 +294,44 @@ async def test_a_refused_plan_approval_without_javascript_keeps_the_conditions(c
     assert re.search(r'<textarea[^>]*name="conditions"[^>]*aria-invalid="true"', form)
     assert conditions.strip()[:100] in form
     assert await FgcPlanApproval.count() == 0
+
+
+async def test_the_family_page_names_the_next_step_of_the_familieraadslagning(client):
+    """The family page's next steps follow the case: referral, samordner, planning, the
+    meeting, the plan; open preparation tasks are counted; a cancelled meeting is none."""
+    sara = await f.user()
+    family_id = await f.family(sara)
+    await f.login(client, sara)
+
+    async def steps():
+        return html.unescape((await client.get(f"/families/{family_id}")).text)
+
+    today = app_clock.today().isoformat()
+    assert (await _post(client, family_id, "assessment", {
+        "possible": "ja", "assessed_on": today, "reasons": "Netværk"})).status_code == 303
+    assert "Udfyld henvisningen til familierådslagningen." in await steps()
+    assert (await _post(client, family_id, "referral", {
+        "concern": "Trivsel", "questions": QUESTIONS, "referred_on": today})).status_code == 303
+    assert "Vælg en samordner." in await steps()
+    await FgcCase.update({FgcCase.samordner_name: "Ekstern Eva",
+                          FgcCase.samordner_email: "eva@example.net"}).where(
+        FgcCase.family == family_id)
+    case = await FgcCase.select().where(FgcCase.family == family_id).first()
+    await FgcTask.insert(FgcTask(case=case["id"], title="Ring til mormor"),
+                         FgcTask(case=case["id"], title="Book lokale"),
+                         FgcTask(case=case["id"], title="Sendt", done=True))
+    page = await steps()
+    assert "Forbered og planlæg mødet." in page
+    assert "2 forberedelsesopgave(r) er ikke udført." in page
+    await Meeting.insert(Meeting(family=family_id, kind="familieraadslagning", title="FR",
+                                 status="cancelled", fgc_case=case["id"]))
+    assert "Forbered og planlæg mødet." in await steps()
+    await Meeting.insert(Meeting(family=family_id, kind="familieraadslagning", title="FR",
+                                 status="planned", fgc_case=case["id"]))
+    assert "Hold familierådslagningen." in await steps()
+    await Meeting.update({Meeting.status: "held"}).where(Meeting.status == "planned")
+    page = await steps()
+    assert "Registrér familiens plan og opfølgningsmødet." in page
+    assert "Familiens plan venter" not in page  # no plan yet
+    await FgcTask.update({FgcTask.done: True}).where(FgcTask.case == case["id"])
+    assert "forberedelsesopgave(r)" not in await steps()
