@@ -109,8 +109,13 @@ _CONSONANTS = "bcdfghjklmnpqrstvwxz"
 _VOWELS = "aeiouy"
 _DIGITS = "0123456789"
 # Where the characters of the consonants' patterns lie: Latin and its accented letters
-# (``_accented``), and the letterlike symbols (the Kelvin sign is a K to ``re``).
+# (``_accented``), and the letterlike symbols (the Kelvin sign is a K to ``re``). A test
+# scans every Unicode character to show that these ranges hold them all, for the Unicode
+# version of ``re``'s case rules it ran on; with any other version all of Unicode is
+# scanned here (0.6 s, once per process).
 _SKELETON_CANDIDATES = ((0x0000, 0x0250), (0x1E00, 0x1F00), (0x2100, 0x2150))
+_SKELETON_CANDIDATES_CHECKED = "14.0.0"  # unicodedata.unidata_version of that test
+_EVERY_CODE_POINT = ((0x0000, 0xD800), (0xE000, 0x110000))
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,9 @@ class _Skeletons:
 
 @lru_cache(maxsize=1)
 def _skeletons() -> _Skeletons:
-    candidates = "".join(chr(code) for start, end in _SKELETON_CANDIDATES
-                         for code in range(start, end))
+    ranges = (_SKELETON_CANDIDATES if unicodedata.unidata_version == _SKELETON_CANDIDATES_CHECKED
+              else _EVERY_CODE_POINT)
+    candidates = "".join(chr(code) for start, end in ranges for code in range(start, end))
     combined = re.compile("|".join(f"({_letter(c)})" for c in _CONSONANTS), re.IGNORECASE)
     letters = {m.group(): _CONSONANTS[(m.lastindex or 1) - 1]
                for m in combined.finditer(candidates)}
@@ -358,6 +364,7 @@ def _shared_screen(facts: Iterable[str]) -> _Screen | None:
 def mentions(text: str, facts: tuple[str, ...]) -> bool:
     """Whether any spelling of any of ``facts`` occurs in ``text`` as written (NFC), the
     text ``replace`` rewrites; one search however many facts there are."""
+    facts = tuple(facts)  # read twice below
     text = unicodedata.normalize("NFC", text)
     texts = _Texts([text])
     if not any(_may_occur(fact, texts) for fact in facts):

@@ -224,6 +224,13 @@ def test_the_skeleton_knows_every_character_a_consonant_pattern_matches():
     assert "K" in letters and "ſ" in letters and "ç" in letters  # Kelvin sign, long s
 
 
+def test_the_skeleton_scans_only_the_candidate_ranges_for_the_unicode_version_it_was_checked_on():
+    """The test above read all of Unicode; the module reads only the candidate ranges when
+    ``re``'s case rules are of the version it checked (else all of Unicode, at start)."""
+    assert unicodedata.unidata_version == protected._SKELETON_CANDIDATES_CHECKED, (
+        "a new Unicode version: run the test above, then update _SKELETON_CANDIDATES_CHECKED")
+
+
 def test_nothing_a_vowel_a_separator_or_a_digit_matches_is_a_consonant():
     letters = protected._skeletons().letters
     vowels = {*protected._VOWEL_PATTERNS, *protected._DIGRAPHS.values()}
@@ -307,3 +314,23 @@ def test_with_skeletons_every_spelling_and_pair_of_spellings_is_answered_as_by_t
         _answers_as_the_patterns_alone(first)
         for second in ("", " ", *_SKELETON_WORDS):
             _answers_as_the_patterns_alone(f"Ring til {first}{second} i dag")
+
+
+@st.composite
+def _fact_and_matching_text(draw):
+    """A fact and a text that one of its patterns matches (generated from the pattern),
+    between other text and respelled in part (case, an accent, a Danish letter)."""
+    fact = draw(st.sampled_from(_FACTS))
+    pattern = draw(st.sampled_from(protected.patterns(fact)))
+    text = draw(st.from_regex(pattern, fullmatch=draw(st.booleans())))
+    swaps = {"k": "\u212a", "s": "ſ", "o": "ø", "a": "å", "e": "é", "c": "ç"}
+    text = "".join(swaps.get(c, c) if draw(st.integers(0, 9)) == 0 else c for c in text)
+    return fact, draw(st.text(max_size=8)) + text + draw(st.sampled_from(["", " ", "x", "9"]))
+
+
+@given(_fact_and_matching_text())
+def test_a_text_made_from_a_facts_pattern_is_answered_as_by_the_patterns(case):
+    fact, text = case
+    _answers_as_the_patterns_alone(text)
+    if any(p.search(form) for p in protected.patterns(fact) for form in protected.readings(text)):
+        assert fact in protected.find(text, (fact,))
