@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -208,6 +209,23 @@ def _one_connection(app: ASGIApp) -> ASGIApp:
             await app(scope, receiving, sending)
 
     return middleware
+
+
+# A page allocates tens of thousands of short-lived objects (rows, dicts, template
+# frames). With Python's default threshold (700) the young generation is collected dozens
+# of times per page, and now and then a full collection walks every long-lived object the
+# server holds (modules, compiled templates, caches). A serving process freezes what it has
+# built at start (never walked again) and collects the young generation every 10,000
+# allocations: 10–15 % less CPU on a family or meeting page (bench/results/NOTES.md).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_collector() -> None:
+    """Tune the garbage collector for serving, once the app is built (see above)."""
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

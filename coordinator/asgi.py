@@ -1,5 +1,6 @@
 """The ASGI entry point for uvicorn/granian: `coordinator.asgi:app`."""
 
-from coordinator.app import create_app
+from coordinator.app import create_app, settle_collector
 
 app = create_app()
+settle_collector()

@@ -54,9 +54,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     with defaults of its own (``demo``) serves with one."""
     import uvicorn
 
-    from coordinator.app import create_app
+    from coordinator.app import create_app, settle_collector
 
-    app = create_app(settings) if workers == 1 else "coordinator.asgi:app"
+    app: Any = "coordinator.asgi:app"  # each worker process builds and settles its own
+    if workers == 1:
+        app = create_app(settings)
+        settle_collector()
     print(f"coordinator: serving on http://{host}:{port} ({settings.engine})", flush=True)
     uvicorn.run(app, host=host, port=port, workers=workers,
                 log_level="warning", proxy_headers=settings.trusted_proxy_headers)
