@@ -46,12 +46,13 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     from coordinator.db import statements as statements_module
     if cold:  # every request renders the page as after a change (the page cache never hits)
         pagecache.PageCache.get = lambda self, key: None
-    from coordinator.app import create_app
+    from coordinator.app import create_app, settle_collector
     from coordinator.settings import Settings
 
     app = create_app(Settings(database_url=os.environ["DATABASE_URL"], secret_key="b" * 40,
                               log_level="WARNING", cookie_secure=False,
                               public_base_url="http://127.0.0.1"))
+    settle_collector()  # as a serving process does (coordinator.asgi)
     engine_class = type(db.engine())
     statements = 0
     original = engine_class.run_querystring
