@@ -329,17 +329,27 @@ class _Screen:
     facts: frozenset[str]
     seen: dict[str, bool] = field(default_factory=dict)
 
-    def search(self, text: str) -> bool:
-        """Whether any of the facts occurs in ``text`` as it is (no other readings)."""
+    def search(self, text: str, shape: str | None = None) -> bool:
+        """Whether any of the facts occurs in ``text`` as it is (no other readings);
+        ``shape``: the text's skeleton where it is known. The one pattern runs only where
+        one of the facts' shortcuts lets it (``_may_occur``)."""
         if len(text) > _SCREEN_MEMO_LENGTH:  # whole mails and such: rarely seen twice
-            return self.pattern is not None and self.pattern.search(text) is not None
+            return self._search(text, shape)
         found = self.seen.get(text)
         if found is None:
-            found = self.pattern is not None and self.pattern.search(text) is not None
+            found = self._search(text, shape)
             if len(self.seen) >= _SCREEN_MEMORY:
                 self.seen.clear()
             self.seen[text] = found
         return found
+
+    def _search(self, text: str, shape: str | None) -> bool:
+        if self.pattern is None:
+            return False
+        texts = _Texts([text], None if shape is None else [shape])
+        if not any(_may_occur(fact, texts) for fact in self.facts):
+            return False
+        return self.pattern.search(text) is not None
 
 
 _SCREEN_MEMORY = 20_000  # texts of at most _SCREEN_MEMO_LENGTH characters: a few MB at most
@@ -364,12 +374,7 @@ def _shared_screen(facts: Iterable[str]) -> _Screen | None:
 def mentions(text: str, facts: tuple[str, ...]) -> bool:
     """Whether any spelling of any of ``facts`` occurs in ``text`` as written (NFC), the
     text ``replace`` rewrites; one search however many facts there are."""
-    facts = tuple(facts)  # read twice below
-    text = unicodedata.normalize("NFC", text)
-    texts = _Texts([text])
-    if not any(_may_occur(fact, texts) for fact in facts):
-        return False
-    return _screen(facts).search(text)
+    return _screen(tuple(facts)).search(unicodedata.normalize("NFC", text))
 
 
 def find(text: str, facts: Iterable[str]) -> list[str]:
@@ -378,8 +383,8 @@ def find(text: str, facts: Iterable[str]) -> list[str]:
     hits: list[str] = []
     screen = _shared_screen(facts)
     absent: frozenset[str] = frozenset()
-    if screen is not None and not (any(_may_occur(fact, texts) for fact in screen.facts)
-                                   and any(screen.search(form) for form in texts.forms)):
+    if screen is not None and not any(screen.search(form, shape) for form, shape in zip(
+            texts.forms, texts.skeletons(), strict=True)):
         absent = screen.facts  # no shared fact occurs in any reading of the text
     for fact in facts:
         if not fact or fact in absent or fact in hits:
@@ -451,10 +456,10 @@ class _Texts:
     """The texts a fact is looked for in, and what the shortcuts read of them, each
     computed once when first needed."""
 
-    def __init__(self, forms: list[str]) -> None:
+    def __init__(self, forms: list[str], skeletons: list[str] | None = None) -> None:
         self.forms = forms
         self._digits: list[str] | None = None
-        self._skeletons: list[str] | None = None
+        self._skeletons = skeletons
 
     def digits(self) -> list[str]:
         if self._digits is None:
@@ -512,13 +517,13 @@ def replace(text: str, facts: Iterable[str], replacement: str) -> str:
         quiet: bool | None = None  # no shared fact in the text as it is now (None: unknown)
         now = _Texts([text])
         for fact in ordered:
-            if not _may_occur(fact, now):
-                continue
             if screen is not None and fact in screen.facts:
                 if quiet is None:
-                    quiet = not screen.search(text)
+                    quiet = not screen.search(text, now.skeletons()[0])
                 if quiet:
                     continue
+            if not _may_occur(fact, now):
+                continue
             for pattern in patterns(fact):
                 changed = pattern.sub(replacement, text)
                 if changed != text:
