@@ -81,6 +81,7 @@ LABELS = {
 }
 TARGET_SHARE = 20.0  # % of hello-world
 TARGET_P95_MS = 100.0
+WARMUP_SEED = 11  # the measured run's is load()'s default
 FAMILY_LINK = re.compile(r'href="/families/(\d+)"')
 MEETING_LINK = re.compile(r'href="/meetings/(\d+)"')
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -445,6 +446,16 @@ async def _keep_version(conn: Connection, plan: Plan, path: str, cookie: str,
             forms[0]["version"] = found.group(1)
 
 
+def warm_up(bases: list[str], plan: Plan, args: argparse.Namespace) -> None:
+    """The same mix for ``--warmup`` seconds before the measured run, not counted: the
+    server is measured as it runs during a day (processes that have served for a while,
+    their caches as the day's traffic leaves them), not in its first seconds after a start.
+    Other random draws than the measured run's (another seed), so the measured run does not
+    repeat the warm-up's requests."""
+    if args.warmup > 0:
+        asyncio.run(load(bases, plan, args.connections, args.warmup, seed=WARMUP_SEED))
+
+
 def _pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -466,6 +477,7 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
         hello = harness.run_wrk(harness.Endpoint("hello", "Hello world", f"{server.base}/hello"),
                                 args.duration, args.connections, server.process.pid)
         assert server.process is not None
+        warm_up([server.base], plan, args)
         cpu_before = harness.process_group_cpu(server.process.pid)
         mixed = asyncio.run(load([server.base], plan, args.connections, args.duration))
         mixed["server_cpu_ms"] = ((harness.process_group_cpu(server.process.pid) - cpu_before)
@@ -475,7 +487,7 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
              for kind, path in _view_paths(state).items()}
     result = {"engine": engine, "scale": scale, "users": len(plan.workers),
               "connections": args.connections, "duration": args.duration,
-              "workers": args.workers, "hello": hello, "mixed": mixed,
+              "warmup": args.warmup, "workers": args.workers, "hello": hello, "mixed": mixed,
               "views": views, "feed304_1": feed304, "view_user_families": _team_size(url, state),
               "machine": harness._machine(), "state": {k: state.get(k) for k in (
                   "families", "municipalities", "today")}}
@@ -537,6 +549,13 @@ def _wait_quiet(pid: int, limit: float = 120.0) -> None:
         before = now
 
 
+def _warmup_words(r: dict) -> str:
+    seconds = r.get("warmup", 0)
+    if not seconds:
+        return "no warm-up (the server's first seconds after a start)"
+    return f"{seconds} s of the same mix not counted (other random draws)"
+
+
 def markdown(r: dict) -> str:
     """One run as a Markdown table with the targets."""
     hello, mixed = r["hello"], r["mixed"]
@@ -555,7 +574,7 @@ def markdown(r: dict) -> str:
         heading,
         "",
         f"{r['users']} socialrådgivere and a leader, {r['connections']} connections, "
-        f"{r['duration']} s, {shape}; {r['machine']}.",
+        f"{r['duration']} s after {_warmup_words(r)}, {shape}; {r['machine']}.",
         f"Generated data: {r['state']}.",
         "",
         f"- Mixed: **{mixed['rps']:.0f} req/s = {share:.1f} % of hello-world** "
@@ -731,6 +750,7 @@ def run_scale_out(args: argparse.Namespace) -> dict:
         pids = [s.process.pid for s in servers if s.process] + \
                [w.process.pid for w in workers if w.process]
         hello = _hello_on_all(servers, args.duration, args.connections)
+        warm_up(bases, plan, args)
         cpu_before = sum(harness.process_group_cpu(pid) for pid in pids)
         mixed = asyncio.run(load(bases, plan, args.connections, args.duration))
         mixed["server_cpu_ms"] = ((sum(harness.process_group_cpu(pid) for pid in pids)
@@ -751,7 +771,7 @@ def run_scale_out(args: argparse.Namespace) -> dict:
               "backlog": backlog - backlog_left,
               "received": len(received), "duplicates": duplicates}
     result = {"engine": engine, "scale": scale, "users": len(plan.workers),
-              "connections": args.connections, "duration": args.duration,
+              "connections": args.connections, "duration": args.duration, "warmup": args.warmup,
               "workers": 1, "web": args.web, "outbox_workers": args.outbox_workers,
               "hello": hello, "mixed": mixed, "cross_process_failures": failures,
               "outbox": outbox, "machine": harness._machine(),
@@ -786,6 +806,8 @@ def main() -> None:
     parser.add_argument("--municipalities", type=int, default=None)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="seconds of the same mix before the measured run, not counted")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--web", type=int, default=2, help="scale-out: web processes")

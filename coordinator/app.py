@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
@@ -21,7 +22,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from markupsafe import _escape_inner, escape
 
-from coordinator import db, web
+from coordinator import admission, db, web
 from coordinator.agreements.routes import AgreementController
 from coordinator.audit.routes import AuditController
 from coordinator.auth.guards import PasswordChangeRequired
@@ -185,30 +186,37 @@ async def _add_security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
-def _one_connection(app: ASGIApp) -> ASGIApp:
-    """Middleware: each HTTP request's statements share one database connection
-    (PostgreSQL: ``db/postgres.py``; nothing changes on SQLite). The request gives it back
-    before it waits for its body and once its answer starts, so a client that sends or
-    reads slowly holds no connection."""
+def _serving(limit: int) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware: each HTTP request waits its turn (``admission``: at most ``limit`` in
+    progress in this process) and its statements share one database connection
+    (PostgreSQL: ``db/postgres.py``; nothing changes on SQLite). While it waits for its
+    body the request holds neither a place nor a connection, and it gives both back once
+    its answer starts, so a client that sends or reads slowly holds neither."""
+    places = admission.PerLoop(limit)
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
+    def serving(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
 
-        async def receiving() -> ReceiveMessage:
-            await db.give_back_connection()
-            return await receive()
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            async def receiving() -> ReceiveMessage:
                 await db.give_back_connection()
-            await send(message)
+                async with admission.outside():
+                    return await receive()
 
-        async with db.one_connection():
-            await app(scope, receiving, sending)
+            async def sending(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await db.give_back_connection()
+                    admission.finish()
+                await send(message)
 
-    return middleware
+            async with admission.admitted(places.current()), db.one_connection():
+                await app(scope, receiving, sending)
+
+        return middleware
+
+    return serving
 
 
 # A page allocates tens of thousands of short-lived objects (rows, dicts, template
@@ -273,7 +281,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],
-        middleware=[_one_connection, DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello", FEED_FETCH])],
+        middleware=[_serving(settings.requests_at_once),
+                    DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello", FEED_FETCH])],
         csrf_config=csrf,
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(_environment()),

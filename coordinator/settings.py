@@ -131,6 +131,11 @@ class Settings:
         "A subscribed calendar (feed) is rebuilt at most this often per link: a change "
         "reaches the partners' calendars within this many seconds, and a busy day's writes "
         "do not rebuild every feed on every fetch. 0: rebuilt on every change.")
+    requests_at_once: int = _setting(
+        "REQUESTS_AT_ONCE", _positive_int, 4,
+        "How many requests a server process works on at once; the others wait their turn in "
+        "arrival order (a few: under load each request is answered sooner than when all "
+        "share the processor a step at a time).")
     invite_update_settle_seconds: int = _setting(
         "INVITE_UPDATE_SETTLE_SECONDS", _non_negative_int, 120,
         "An update of a sent meeting waits this many seconds in the outbox; a newer update "

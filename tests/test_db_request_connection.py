@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from coordinator import db
-from coordinator.app import _one_connection
+from coordinator.app import _serving
 from coordinator.audit import service as audit
 from coordinator.db import postgres
 from coordinator.db.postgres import PooledPostgresEngine
@@ -179,7 +179,7 @@ async def test_no_connection_is_held_while_the_client_sends_or_reads(engine):
     async def send(message):
         seen.setdefault(message["type"], engine.held)
 
-    await _one_connection(inner)({"type": "http"}, receive, send)
+    await _serving(4)(inner)({"type": "http"}, receive, send)
     assert seen == {"before receive": 1, "receive": 0, "while receiving": 0,
                     "http.response.start": 0, "while answering": 0, "http.response.body": 0}
     assert engine.held == 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from coordinator import clock, db, web
+from coordinator import admission, clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.meetings import feeds, planner
@@ -352,8 +352,9 @@ async def refresh(rows: list[dict], now: datetime, allowed_hosts: Collection[str
     if not stale:
         return rows
     await db.give_back_connection()  # no connection held while other servers answer
-    results = await asyncio.gather(*(feeds.refreshed(row, now, allowed_hosts=allowed_hosts)
-                                     for row in stale))
+    async with admission.outside():  # nor a place among the requests in progress
+        results = await asyncio.gather(*(feeds.refreshed(row, now, allowed_hosts=allowed_hosts)
+                                         for row in stale))
     for row, values in zip(stale, results, strict=True):
         await BusyFeed.update({getattr(BusyFeed, k): v for k, v in values.items()}).where(
             BusyFeed.id == row["id"])
