@@ -993,6 +993,7 @@ def _description(
 # --------------------------------------------------------------------------- render
 
 _SVG_NS = "http://www.w3.org/2000/svg"
+STANDALONE_STYLE = "max-width:277mm;max-height:190mm;height:auto;background:#FFFFFF"
 
 
 def _fmt(v: float) -> str:
@@ -1236,7 +1237,8 @@ def _text(
     )
 
 
-def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = False) -> str:
+def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = False,
+               inline: bool = False) -> str:
     """Draw a layout as a standalone, print-friendly SVG string (no script, no links).
 
     All text is escaped by the XML serialiser; characters XML cannot carry are dropped.
@@ -1244,7 +1246,8 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
     `natural_size` the map is one CSS pixel per user unit (labels at their full size, for
     the zoomable view on screen) instead of filling its container's width.
     Nodes, labels and lines carry their node keys (`data-key`, `data-a`, `data-b`), so a
-    viewer can highlight one person's ties.
+    viewer can highlight one person's ties. An `inline` map (in a page, under a CSP without
+    inline styles) has no `style` attribute: the page's CSS sizes it.
     """
     vb = lay.view_box
     size = (
@@ -1259,7 +1262,7 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
             "preserveAspectRatio": "xMidYMid meet",
             "role": "img",
             "aria-labelledby": f"{id_prefix}-title {id_prefix}-desc",
-            "style": "max-width:277mm;max-height:190mm;height:auto;background:#FFFFFF",
+            **({} if inline else {"style": STANDALONE_STYLE}),
             "font-family": FONT_FAMILY,
         },
     )
@@ -1473,6 +1476,8 @@ def ecomap_svg(
     centre_id: NodeId | None = None,
     id_prefix: str = "ecomap",
     natural_size: bool = False,
+    inline: bool = False,
 ) -> str:
     """The ecomap of a network as an SVG string: `render_svg(layout(...))` in one call."""
-    return render_svg(layout(snapshot, centre_id), id_prefix=id_prefix, natural_size=natural_size)
+    return render_svg(layout(snapshot, centre_id), id_prefix=id_prefix, natural_size=natural_size,
+                      inline=inline)

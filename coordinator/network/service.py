@@ -9,7 +9,6 @@ with both versions, so nobody's change is silently overwritten.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -816,18 +815,6 @@ def case_facts_shown(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- family page section
 
-_TAG = re.compile(r"<[^>]+>")
-_STYLE_ATTR = re.compile(r'\sstyle="[^"]*"')
-
-
-def inline_svg(svg: str) -> str:
-    """The SVG without style= attributes, so it can sit inline under our CSP (style-src 'self').
-
-    Only attributes inside tags are touched (text nodes escape < and >); the page's CSS
-    (figure.ecomap svg) sizes the inline map instead.
-    """
-    return _TAG.sub(lambda m: _STYLE_ATTR.sub("", m.group(0)), svg)
-
 
 def safety_words(person: Mapping[str, Any], net: Network) -> list[str]:
     """A person's safety markers in words (never only a colour or a symbol)."""
@@ -871,13 +858,13 @@ def people_table(net: Network) -> list[dict]:
 def ecomap_markup(net: Network) -> str:
     """The family's ecomap as CSP-safe inline SVG (the family in the centre), at its natural
     size: the page shows it in a zoomable view where every label is legible."""
-    return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-{net.family_id}",
-                                        natural_size=True))
+    return ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-{net.family_id}",
+                             natural_size=True, inline=True)
 
 
 def printable_ecomap(net: Network) -> str:
     """The ecomap as CSP-safe inline SVG that fills its page (the A4 landscape print view)."""
-    return inline_svg(ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-print-{net.family_id}"))
+    return ecomap.ecomap_svg(net.snapshot, id_prefix=f"ecomap-print-{net.family_id}", inline=True)
 
 
 def focus_choices(rows: list[dict]) -> list[tuple[str, str]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coordinator import db, web
-from coordinator.network import service
+from coordinator.network import ecomap, graph, service
 from coordinator.network.service import PersonInput, RelationInput
 from coordinator.network.tables import NetworkChange, Organisation, Person
 from coordinator.network.vocab import NodeKind, Sector
@@ -107,8 +109,12 @@ async def test_case_facts_first_save_and_stale_version():
         ("§ 141-handleplan", "Ja")]
 
 
-def test_inline_svg_drops_style_attributes_but_not_text():
-    svg = ('<svg style="max-width:1mm" role="img"><text x="1">a style="b" &lt;c&gt;</text>'
-           '<rect style="fill:red" fill="#fff"/></svg>')
-    assert service.inline_svg(svg) == (
-        '<svg role="img"><text x="1">a style="b" &lt;c&gt;</text><rect fill="#fff"/></svg>')
+def test_an_inline_ecomap_is_the_standalone_one_without_its_style_attribute():
+    snapshot = graph.NetworkSnapshot(people=(
+        graph.Person(id=1, name='Ida style="x"', sector=Sector.FAMILY, is_child=True),
+        graph.Person(id=2, name="Mor", sector=Sector.FAMILY)))
+    standalone = ecomap.ecomap_svg(snapshot, id_prefix="m")
+    inline = ecomap.ecomap_svg(snapshot, id_prefix="m", inline=True)
+    assert f' style="{ecomap.STANDALONE_STYLE}"' in standalone
+    assert inline == standalone.replace(f' style="{ecomap.STANDALONE_STYLE}"', "", 1)
+    assert not re.search(r'<[^>]*\sstyle="', inline)  # a name's text may say style=, no tag does
