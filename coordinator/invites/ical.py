@@ -378,8 +378,12 @@ def copenhagen_vtimezone(events: Iterable[CalendarEvent]) -> Timezone:
     after the first event, however far an open series runs; dates before 1996 get the
     transitions of that time from tzdata.
     """
-    first = min(_local(ev.start, "Starttidspunktet").date() for ev in events)
-    return _vtimezone(first.year - 1)
+    return _vtimezone(_first_year(events))
+
+
+def _first_year(events: Iterable[CalendarEvent]) -> int:
+    """The first year a calendar's VTIMEZONE covers: the year before its first event."""
+    return min(_local(ev.start, "Starttidspunktet").date() for ev in events).year - 1
 
 
 @lru_cache(maxsize=64)
@@ -391,16 +395,36 @@ def _vtimezone(first_year: int) -> Timezone:
     return cast(Timezone, Timezone.from_ical(_vtimezone_ical(first_year)))
 
 
-def _calendar(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent], prodid: str) -> Calendar:
+def _calendar(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent], prodid: str,
+              *, with_timezone: bool = True) -> Calendar:
     cal = Calendar()
     cal.add("prodid", prodid)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    cal.add_component(copenhagen_vtimezone(events))
+    if with_timezone:
+        cal.add_component(copenhagen_vtimezone(events))
     for vevent in vevents:
         cal.add_component(vevent)
     return cal
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_written(first_year: int) -> bytes:
+    """The VTIMEZONE as a calendar writes it: the same for every message of a year (its
+    writing was a quarter of every invitation's iCalendar)."""
+    return _vtimezone(first_year).to_ical()
+
+
+def _message_ical(method: str, vevents: Sequence[Event], events: Sequence[CalendarEvent],
+                  prodid: str) -> bytes:
+    """``_calendar(...).to_ical()``, with the VTIMEZONE written once per process: the
+    calendar is written without it and its lines go in before the first component, where
+    the library puts it (no property line starts with BEGIN:, and a text value's line
+    breaks are escaped, so the first line that does is the first component's)."""
+    written = _calendar(method, vevents, events, prodid, with_timezone=False).to_ical()
+    first_component = written.index(b"\r\nBEGIN:", len(b"BEGIN:VCALENDAR")) + 2
+    return written[:first_component] + _vtimezone_written(_first_year(events)) + written[first_component:]
 
 
 def _require_events(events: Sequence[CalendarEvent]) -> list[CalendarEvent]:
@@ -422,7 +446,7 @@ def build_request(events: Sequence[CalendarEvent], *, prodid: str = PRODID) -> b
     if any(not ev.attendees for ev in events):
         raise ValueError("En invitation skal have mindst én deltager.")
     vevents = [_vevent(ev, with_attendees=True, status=ev.status) for ev in events]
-    return _calendar("REQUEST", vevents, events, prodid).to_ical()
+    return _message_ical("REQUEST", vevents, events, prodid)
 
 
 def build_cancel(events: Sequence[CalendarEvent], *, whole_event: bool = True, prodid: str = PRODID) -> bytes:
@@ -438,7 +462,7 @@ def build_cancel(events: Sequence[CalendarEvent], *, whole_event: bool = True, p
         raise ValueError("En aflysning skal nævne de deltagere, den gælder.")
     status = EventStatus.CANCELLED if whole_event else None
     vevents = [_vevent(ev, with_attendees=True, status=status) for ev in events]
-    return _calendar("CANCEL", vevents, events, prodid).to_ical()
+    return _message_ical("CANCEL", vevents, events, prodid)
 
 
 def build_publish(

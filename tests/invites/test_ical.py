@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
+from coordinator.invites import ical
 from coordinator.invites.ical import (
     Attendee,
     CalendarEvent,
@@ -799,3 +800,21 @@ def test_declinecounter_has_the_rfc_5546_shape():
     [vevent] = calendar.walk("VEVENT")
     assert {name for name in vevent} == {"UID", "SEQUENCE", "DTSTAMP", "ORGANIZER", "ATTENDEE", "COMMENT"}
     assert str(vevent["ATTENDEE"]) == "mailto:jens@skole.randers.dk" and vevent["SEQUENCE"] == 2
+
+
+@pytest.mark.parametrize("starts", [
+    [datetime(2026, 3, 12, 9, 0, tzinfo=CPH)],
+    [datetime(2027, 7, 1, 13, 0, tzinfo=CPH), datetime(2026, 11, 30, 9, 0, tzinfo=CPH)],
+    [datetime(1990, 6, 1, 10, 0, tzinfo=CPH)],  # before the yearly rules: tzdata's transitions
+])
+def test_a_message_is_written_as_the_library_writes_the_whole_calendar(starts):
+    events = [make_event(uid=f"m-100-del-{i}@koordinator.test", start=start,
+                         end=start + timedelta(hours=1), location="Rådhuset",
+                         description="Dagsorden:\nBEGIN:VEVENT\r\nEND:VCALENDAR, ; og \\ " * 8)
+              for i, start in enumerate(starts)]
+    for method, built, status in (("REQUEST", build_request(events), None),
+                                  ("CANCEL", build_cancel(events), EventStatus.CANCELLED)):
+        vevents = [ical._vevent(ev, with_attendees=True, status=status or ev.status)
+                   for ev in events]
+        assert built == ical._calendar(method, vevents, events, ical.PRODID).to_ical()
+        assert built.count(b"BEGIN:VTIMEZONE") == 1
