@@ -13,10 +13,13 @@ A few at once, not one: while a request waits for its database (PostgreSQL's rou
 the audit record's commit) another uses the processor.
 
 A request gives its place back while it waits for something outside the process — the
-client's request body, a calendar feed being built in a thread, another server — and
-takes one again at the front of the queue (it arrived before the ones waiting). It gives
-its place back for good when its answer starts. So a slow client or a slow server never
-holds a place.
+client's request body, a calendar feed being built in a thread, another server, a name
+lookup — and takes one again at the front of the queue (it arrived before the ones
+waiting). It gives its place back for good when its answer starts. So a slow client or a
+slow server never holds a place. A request the app makes to itself inside a request (a
+refused form's page, read again to show the form with its input) runs on the outer
+request's place: asking for a second one could wait for ever when every place is held by
+such a request.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from coordinator import db
 
 
 class Admission:
@@ -102,6 +107,13 @@ def _mine() -> _Place | None:
     return place
 
 
+def holding() -> bool:
+    """Whether the current task's request holds (or held) a place: a request it makes to
+    the app itself (a refused form's page read again) runs on that place, not a second."""
+    place = _mine()
+    return place is not None and not place.done
+
+
 def finish(place: _Place | None = None) -> None:
     """The request's work is done (its answer starts): its place goes to the next."""
     place = place or _mine()
@@ -118,13 +130,18 @@ async def outside() -> AsyncIterator[None]:
     """The block waits for something outside this process: the request's place is given
     back meanwhile and taken again, at the front of the queue, when the block ends."""
     place = _mine()
-    if place is None or place.done or not place.held:
+    if place is None or place.done or not place.held or db.in_transaction():
+        # In a transaction the place is kept: it may hold the write lock that the requests
+        # taking the free place would wait for, while it waited for one of their places.
         yield
         return
     place.held = False
     place.admission.leave()
     try:
         yield
+    except asyncio.CancelledError:
+        place.done = True  # the request is being stopped: it ends without a place
+        raise
     finally:
         if not place.done:
             await place.admission.enter(front=True)

@@ -196,8 +196,8 @@ def _serving(limit: int) -> Callable[[ASGIApp], ASGIApp]:
 
     def serving(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
+            if scope["type"] != "http" or admission.holding():
+                await app(scope, receive, send)  # inside a request: on its place and connection
                 return
 
             async def receiving() -> ReceiveMessage:

@@ -2,13 +2,16 @@
 and no place held while a request waits for something outside the process."""
 
 import asyncio
+import re
 
 import pytest
 
-from coordinator import admission
+from coordinator import admission, db
 from coordinator.admission import Admission
 from coordinator.app import create_app
-from tests.conftest import test_settings
+from tests import factories
+from tests.conftest import http_client, test_settings
+from tests.invites import support
 
 
 async def _settle() -> None:
@@ -131,6 +134,37 @@ async def test_a_failing_request_gives_its_place_back_and_a_finished_one_gives_i
     assert places.free == 1
 
 
+async def test_a_request_stopped_while_outside_ends_without_waiting_for_a_place():
+    places = Admission(1)
+    outside = asyncio.Event()
+
+    async def request() -> None:
+        async with admission.admitted(places):
+            async with admission.outside():
+                outside.set()
+                await asyncio.sleep(60)
+
+    stopped = asyncio.create_task(request())
+    await outside.wait()
+    await places.enter()  # every place is taken by others now
+    stopped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(stopped, 1)
+    places.leave()
+    assert places.free == 1
+
+
+async def test_a_request_in_a_transaction_keeps_its_place_while_it_waits():
+    places = Admission(1)
+    async with admission.admitted(places):
+        async with db.transaction():
+            async with admission.outside():
+                assert places.free == 0  # it may hold the write lock the others need
+        async with admission.outside():
+            assert places.free == 1
+    assert places.free == 1
+
+
 async def test_a_task_the_request_started_holds_no_place():
     places = Admission(1)
     async with admission.admitted(places):
@@ -200,3 +234,22 @@ async def test_a_client_that_is_slow_to_read_its_answer_holds_no_place():
     assert await asyncio.wait_for(_hello(app), 5) == 200
     reading.set()
     await asyncio.wait_for(slow, 5)
+
+
+async def test_a_refused_form_read_again_runs_on_its_own_place():
+    """A refused form asks the app for its page again inside the request: with one place,
+    that inner request must not wait for a second (it would wait for ever)."""
+    app = create_app(test_settings(requests_at_once=1))
+    async with http_client(app) as client:
+        s = await support.scenario(with_father=False)
+        await factories.login(client, s.worker)
+        page = f"/meetings/{s.meeting_id}"
+        text = (await client.get(page)).text
+        token = factories.CSRF_RE.search(text).group(1)
+        version = re.search(r'name="version" value="(\d+)"', text).group(1)
+        answers = await asyncio.wait_for(asyncio.gather(*(client.post(f"{page}/details", data={
+            "_csrf_token": token, "_page": page, "version": version, "title": "",
+            "location": "Lokale 9"}) for _ in range(3))), 20)
+        assert [a.status_code for a in answers] == [422] * 3
+        assert all('value="Lokale 9"' in a.text for a in answers)  # the page, with the input
+        assert await asyncio.wait_for(_hello(app), 5) == 200

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from coordinator import clock, db, web
+from coordinator import admission, clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
@@ -338,6 +338,16 @@ def settled(row: dict, current: FeedVersion, settings: Settings
 
     building.add_done_callback(forget_failure)
     return current, building
+
+
+async def calendar_of(building: asyncio.Future[bytes]) -> bytes:
+    """The calendar ``settled`` gave. While a thread builds it, the fetch holds neither its
+    database connection nor its place among the requests in progress (``admission``)."""
+    if building.done():
+        return building.result()
+    await db.give_back_connection()
+    async with admission.outside():
+        return await asyncio.shield(building)
 
 
 async def _build(row: dict, now: datetime, settings: Settings) -> bytes:

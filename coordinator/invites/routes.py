@@ -3,7 +3,6 @@ replies, and calendar feeds (the page that manages them and the feeds themselves
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from coordinator import admission, clock, web
+from coordinator import clock, web
 from coordinator.auth.guards import requires_case_holder, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.auth.roles import Role
@@ -344,8 +343,7 @@ class FeedPageController(Controller):
         served, building = feeds.settled(row, current, settings)
         if feeds.not_modified(served, if_none_match, if_modified_since):
             return 304, _feed_headers(served), b""
-        async with admission.outside():  # built in a thread: others go on meanwhile
-            body = await asyncio.shield(building)
+        body = await feeds.calendar_of(building)
         await feeds.record_served(row, served)
         return 200, {**_feed_headers(served), "Content-Disposition": 'inline; filename="kalender.ics"'}, body
 

@@ -423,7 +423,9 @@ async def set_feed(user: Principal, *, url: str, owner: Owner | None = None,
     if url:
         try:
             feeds.check_url(url)
-            await feeds.check_destination(url, allowed_hosts)
+            await db.give_back_connection()  # a name lookup can take seconds
+            async with admission.outside():
+                await feeds.check_destination(url, allowed_hosts)
         except feeds.FeedError as exc:
             raise web.UserError(exc.message_da, field="url") from None
     if organisation_id is not None:
