@@ -44,8 +44,19 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     """Time ``requests`` GETs of ``path`` after ``warmup`` untimed ones."""
     from coordinator import db, pagecache
     from coordinator.db import statements as statements_module
-    if cold:  # every request renders the page as after a change (the page cache never hits)
+    from coordinator.followup import service as followup_service
+    from coordinator.meetings import service as meetings_service
+    from coordinator.network import service as network_service
+    if cold:
+        # Every request as the first view after a change of the family: nothing kept under
+        # the family's content is reused (the pages; the network map and its analysis, the
+        # invite suggestions and the agenda rows, which a change of the network or of one
+        # of her families replaces). What is kept under the shared data stays, as it does
+        # when a family changes.
         pagecache.PageCache.get = lambda self, key: None
+        for kept in (network_service._views, meetings_service._suggestions,
+                     followup_service._own_agendas):
+            kept.get = lambda key: None  # type: ignore[method-assign]
     from coordinator.app import create_app, settle_collector
     from coordinator.settings import Settings
 
@@ -116,7 +127,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
     parser.add_argument("--cold", action="store_true",
-                        help="never serve from the page cache (the first view after a change)")
+                        help="reuse nothing kept under the family's content (the first view "
+                             "after a change)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     result = asyncio.run(run(args.path, args.user, args.password, args.requests, args.warmup,

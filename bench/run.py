@@ -579,7 +579,7 @@ def markdown(r: dict) -> str:
         lines.append(f"| {key} | FAILED: {failure[:160]} | | | | | | | | | |")
     cold = r.get("family_cold_inprocess")
     if cold:
-        lines += ["", f"Family page, first view after a change (page cache bypassed, "
+        lines += ["", f"Family page, first view after a change (nothing kept under the family's content reused, "
                       f"`bench/inprocess.py --cold`, in-process, {cold['requests']} requests): "
                       f"p50 {cold['p50']:.1f} ms, p95 {cold['p95']:.1f} ms, CPU "
                       f"{cold['cpu']:.1f} ms per page, {cold['statements']:.0f} statements. "

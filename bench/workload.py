@@ -597,7 +597,8 @@ def markdown(r: dict) -> str:
         lines += [
             "",
             f"Per view, in-process after the mix (`bench/inprocess.py --cold`, {VIEW_REQUESTS} "
-            f"views each, the page cache bypassed as after a change), for a socialrådgiver on "
+            f"views each, nothing kept under the families' content reused: the first view "
+            f"after a change of the network or of one of her families), for a socialrådgiver on "
             f"{r['view_user_families']} families; hello-world cost "
             f"{r['hello'].get('server_cpu_ms', 0.0):.2f} ms of server CPU per request in this run:",
             "",
