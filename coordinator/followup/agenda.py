@@ -13,6 +13,7 @@ database. Pure: no database, no HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -398,7 +399,7 @@ def after_care_due(until: date | None, on: date) -> str:
 def agenda_rows(families: list[FamilyAgendaFacts], on: date) -> list[AgendaRow]:
     """The agenda for the team meeting on ``on``: one row per family, by name."""
     rows = []
-    for family in sorted(families, key=lambda f: (f.name.casefold(), f.family_id)):
+    for family in families:
         fgc_assessed, fgc_status, fgc_next = fgc_summary(family.fgc, family.meetings)
         father_assessed, bic_status = bic_summary(family.father, family.at_crisis_centre)
         rows.append(AgendaRow(
@@ -406,4 +407,9 @@ def agenda_rows(families: list[FamilyAgendaFacts], on: date) -> list[AgendaRow]:
             fgc_next, father_assessed, bic_status,
             upcoming_meetings(family.meetings, on), overdue_followups(family.meetings, on),
             after_care_due(family.after_care_until, on)))
-    return rows
+    return in_order(rows)
+
+
+def in_order(rows: Iterable[AgendaRow]) -> list[AgendaRow]:
+    """Agenda rows in the agenda's order (``agenda_rows``): by family name."""
+    return sorted(rows, key=lambda row: (row.name.casefold(), row.family_id))

@@ -266,24 +266,31 @@ async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.Fa
         for r in rows]
 
 
-# The agenda rows of a user's own families, kept per process under the families' content
-# stamps (families/revisions.py: every table the agenda reads replaces its family's stamp,
-# tests/followup/test_agenda_cache.py), the shared stamp and the day. Users on the same
+# The agenda row of each of a user's own families, kept per process under the family's
+# content stamp (families/revisions.py: every table the agenda reads replaces its family's
+# stamp, tests/followup/test_agenda_cache.py), the shared stamp and the day: after a change
+# of one family only its row is built again (all thirty of them were). Users on the same
 # teams share them; who may see which family is decided before, on every view.
-_own_agendas: BoundedCache[tuple, list[agenda.AgendaRow]] = BoundedCache("own agendas", 512)
+_own_agendas: BoundedCache[tuple, agenda.AgendaRow] = BoundedCache("own agenda rows", 16_384)
 
 
 async def _own_agenda_rows(rows: list[dict], on: date, stamps: dict[int, str], shared: str
                            ) -> list[agenda.AgendaRow]:
-    """``agenda.agenda_rows`` of these families, from the cache when none has changed."""
-    if any(r["id"] not in stamps for r in rows):  # joined a team after the stamps were read
-        return agenda.agenda_rows(await _agenda_facts(rows), on)
-    key = (on, shared, tuple((r["id"], stamps[r["id"]]) for r in rows))
-    kept: list[agenda.AgendaRow] | None = _own_agendas.get(key)
-    if kept is None:
-        kept = agenda.agenda_rows(await _agenda_facts(rows), on)
-        _own_agendas.put(key, kept)
-    return kept
+    """``agenda.agenda_rows`` of these families, each family's row from the cache when it
+    has not changed (a family without a stamp read, as one that joined her teams after the
+    stamps were read, is built and not kept)."""
+    keys = {r["id"]: (on, shared, r["id"], stamps[r["id"]]) for r in rows if r["id"] in stamps}
+    built: dict[int, agenda.AgendaRow] = {}
+    for family_id, key in keys.items():
+        if (row := _own_agendas.get(key)) is not None:
+            built[family_id] = row
+    missing = [r for r in rows if r["id"] not in built]
+    if missing:
+        for row in agenda.agenda_rows(await _agenda_facts(missing), on):
+            built[row.family_id] = row
+            if row.family_id in keys:
+                _own_agendas.put(keys[row.family_id], row)
+    return agenda.in_order(built.values())
 
 
 # A leader's unit can hold thousands of families (a leader's agenda over 2,000 took ~0.7 s of

@@ -121,3 +121,27 @@ async def test_the_whole_agenda_page_is_kept_and_its_parts_audited_on_every_view
             (AuditEvent.family_id == w.family_id) & (AuditEvent.action == "read")
             & (AuditEvent.entity == entity))
         assert reads >= expected, entity
+
+
+async def test_after_a_change_of_one_family_only_its_row_is_built_again(client, monkeypatch):
+    sara = await f.user()
+    changed = await f.family(sara, name="Familien Ændret")
+    others = [await f.family(sara, name=f"Familien Uændret {i}") for i in range(3)]
+    on = clock.today() + timedelta(days=1)
+    await f.login(client, sara)
+    first = await _page(client, on)
+    built: list[list[int]] = []
+    facts = service._agenda_facts  # noqa: SLF001
+
+    async def counting(rows, titles=True):
+        built.append(sorted(r["id"] for r in rows))
+        return await facts(rows, titles)
+
+    monkeypatch.setattr(service, "_agenda_facts", counting)
+    await d.meeting(changed, "statusmoede", "planned", d.local(on + timedelta(days=2)),
+                    title="Statusmøde om skolen")
+    page = await _page(client, on)
+    assert built == [[changed]]
+    assert "Statusmøde om skolen" in page and "Statusmøde om skolen" not in first
+    names = ["Familien Ændret", *(f"Familien Uændret {i}" for i in range(len(others)))]
+    assert sorted(names, key=page.index) == sorted(names, key=first.index)  # the same order
