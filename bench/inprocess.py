@@ -48,15 +48,23 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     from coordinator.meetings import service as meetings_service
     from coordinator.network import service as network_service
     if cold:
-        # Every request as the first view after a change of the family: nothing kept under
-        # the family's content is reused (the pages; the network map and its analysis, the
-        # invite suggestions and the agenda rows, which a change of the network or of one
-        # of her families replaces). What is kept under the shared data stays, as it does
-        # when a family changes.
+        # Every request as the first view after a change of the family (of one of her
+        # families, for the agenda): nothing kept under that family's content is reused
+        # (the pages; the network map and its analysis and the invite suggestions, which a
+        # change of the network replaces; the family's agenda row). What is kept under the
+        # shared data and the other families stays, as it does when one family changes.
         pagecache.PageCache.get = lambda self, key: None
-        for kept in (network_service._views, meetings_service._suggestions,
-                     followup_service._own_agendas):
+        for kept in (network_service._views, meetings_service._suggestions):
             kept.get = lambda key: None  # type: ignore[method-assign]
+        rows = followup_service._own_agendas
+        changed: list[int] = []
+
+        def agenda_row(key, kept_row=rows.get):  # key: (day, shared stamp, family, stamp)
+            if not changed:
+                changed.append(key[2])
+            return None if key[2] == changed[0] else kept_row(key)
+
+        rows.get = agenda_row
     from coordinator.app import create_app, settle_collector
     from coordinator.settings import Settings
 
