@@ -15,14 +15,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vRecur, vText
+from icalendar import (
+    Alarm,
+    Calendar,
+    Event,
+    Timezone,
+    vCalAddress,
+    vDDDTypes,
+    vDuration,
+    vRecur,
+    vText,
+)
 
 TZID = "Europe/Copenhagen"
 COPENHAGEN = ZoneInfo(TZID)
@@ -479,7 +489,19 @@ def build_publish(
     so it never lists attendees, only the organizer. An empty feed is valid.
     """
     events = list(events)
-    vevents = [_vevent(ev, with_attendees=False, status=ev.status) for ev in events]
+    written = _publish_calendar(calname, refresh, prodid).to_ical()
+    end = written.rindex(b"END:VCALENDAR\r\n")
+    stamps: dict[datetime, bytes] = {}
+    parts = [written[:end]]
+    if events:
+        parts.append(_vtimezone_written(_first_year(events)))
+    parts += [_published_event(ev, stamps) for ev in events]
+    parts.append(written[end:])
+    return b"".join(parts)
+
+
+def _publish_calendar(calname: str, refresh: timedelta, prodid: str) -> Calendar:
+    """A PUBLISH calendar's own properties; its components are added by the caller."""
     cal = Calendar()
     cal.add("prodid", prodid)
     cal.add("version", "2.0")
@@ -493,11 +515,34 @@ def build_publish(
     cal.add("x-wr-timezone", TZID)
     cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(refresh))
-    if events:
-        cal.add_component(copenhagen_vtimezone(events))
-    for vevent in vevents:
-        cal.add_component(vevent)
-    return cal.to_ical()
+    return cal
+
+
+# A feed is written anew after every change with every event stamped with the moment of
+# writing, while most of its events have not changed: an event's lines are kept, written
+# with a fixed DTSTAMP that is then replaced with the event's. The stamp's line is the
+# first that begins with DTSTAMP: (a text value's line breaks are escaped, and its folded
+# lines begin with a space). Writing 2,000 events took the library ~1 ms each, every time.
+_KEPT_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
+_KEPT_STAMP_LINE = b"\r\nDTSTAMP:20000101T000000Z\r\n"
+
+
+@lru_cache(maxsize=20_000)
+def _published_lines(ev: CalendarEvent) -> bytes:
+    return _vevent(ev, with_attendees=False, status=ev.status).to_ical()
+
+
+def _published_event(ev: CalendarEvent, stamps: dict[datetime, bytes]) -> bytes:
+    """One event as a PUBLISH calendar writes it (``stamps``: the DTSTAMP lines written)."""
+    stamp = _check_aware(ev.dtstamp, "DTSTAMP").astimezone(UTC)
+    try:
+        kept = _published_lines(replace(ev, dtstamp=_KEPT_STAMP))
+    except TypeError:  # a recurrence rule given as a mapping cannot be a key
+        return _vevent(ev, with_attendees=False, status=ev.status).to_ical()
+    line = stamps.get(stamp)
+    if line is None:
+        line = stamps[stamp] = b"\r\nDTSTAMP:" + vDDDTypes(stamp).to_ical() + b"\r\n"
+    return kept.replace(_KEPT_STAMP_LINE, line, 1)
 
 
 def build_declinecounter(event: CalendarEvent, attendee: Attendee, comment: str = "",

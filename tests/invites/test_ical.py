@@ -818,3 +818,33 @@ def test_a_message_is_written_as_the_library_writes_the_whole_calendar(starts):
                    for ev in events]
         assert built == ical._calendar(method, vevents, events, ical.PRODID).to_ical()
         assert built.count(b"BEGIN:VTIMEZONE") == 1
+
+
+def _publish_as_the_library_writes_it(events, calname):
+    cal = ical._publish_calendar(calname, timedelta(hours=1), ical.PRODID)
+    if events:
+        cal.add_component(ical.copenhagen_vtimezone(events))
+    for ev in events:
+        cal.add_component(ical._vevent(ev, with_attendees=False, status=ev.status))
+    return cal.to_ical()
+
+
+def test_a_feed_is_written_as_the_library_writes_it_whatever_its_events_stamps():
+    tricky = "DTSTAMP:20000101T000000Z\nDTSTAMP:20000101T000000Z " * 12  # in the text, folded
+    events = [
+        make_event(),
+        make_event(uid="m-2@koordinator.test", description=tricky, location="Lokale 3"),
+        make_event(uid="serie-1@koordinator.test", rrule="FREQ=WEEKLY;INTERVAL=2",
+                   exdates=(datetime(2026, 3, 26, 9, 0, tzinfo=CPH),)),
+        make_event(uid="serie-2@koordinator.test", rrule={"FREQ": "MONTHLY"}),  # not a key
+        make_event(uid="m-3@koordinator.test", status=EventStatus.CANCELLED, private=False),
+    ]
+    for stamp in (datetime(2026, 12, 5, 10, 30, 15, tzinfo=UTC),
+                  datetime(2026, 12, 5, 11, 0, tzinfo=CPH),  # kept lines, another stamp
+                  datetime(2000, 1, 1, tzinfo=UTC)):  # the kept lines' own stamp
+        stamped = [replace(ev, dtstamp=stamp) for ev in events]
+        stamped[1] = replace(stamped[1], dtstamp=stamp + timedelta(seconds=7))
+        built = build_publish(stamped, "Skolen, 4. klasse")
+        assert built == _publish_as_the_library_writes_it(stamped, "Skolen, 4. klasse")
+        assert built.count(tricky[:24].encode()) >= 1  # the text itself is left alone
+    assert build_publish([], "Tom") == _publish_as_the_library_writes_it([], "Tom")
