@@ -99,7 +99,8 @@ class FollowupController(Controller):
                 await trappe.audit_agenda(user, kept[1], on, address)
                 await method.audit_due_evaluations(user, kept[2], on, address)
             else:
-                trappe_due = await trappe.agenda_for(user, team.own, team.unit_ids, on, address)
+                trappe_due = await trappe.agenda_for(user, team.own, team.unit_ids, on, address,
+                                                     team.stamps)
                 goals_due = await method.due_evaluations(user, team.own, on, address)
                 page = pagecache.render_for_cache(request, "followup/teammoede.html", {
                     "on": on, "rule": rule, "rows": team.rows,

@@ -11,8 +11,8 @@ are counted by the database (hand-written statements), so they cost little at an
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -209,6 +209,8 @@ class TeamAgenda:
     # family's, read before their content), when they cover it all: None with a unit's
     # part (kept by the minute instead) or a family whose stamp was not read.
     content_key: tuple | None = None
+    # Each own family's content stamp, read before its content (for what is kept per family).
+    stamps: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def own_ids(self) -> set[int]:
@@ -242,12 +244,12 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> TeamAgend
         else:
             extra = ()
     own_rows = await _own_agenda_rows(rows, on, stamps, shared) if rows else []
-    shown = sorted([*own_rows, *unit_rows], key=lambda r: (r.name.casefold(), r.family_id))
+    shown = agenda.in_order([*own_rows, *unit_rows])
     await _audit_reads(user, AGENDA_ENTITY, on.isoformat(),
                        ((r.family_id, r.name) for r in shown), address)
     covered = not unit_rows and all(r["id"] in stamps for r in rows)
     content_key = (shared, tuple((r["id"], stamps[r["id"]]) for r in rows)) if covered else None
-    return TeamAgenda(shown, left_out, rows, extra, content_key)
+    return TeamAgenda(shown, left_out, rows, extra, content_key, stamps)
 
 
 async def _agenda_facts(rows: list[dict], titles: bool = True) -> list[agenda.FamilyAgendaFacts]:

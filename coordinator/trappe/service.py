@@ -22,6 +22,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, Principal, may_lead_unit
 from coordinator.auth.roles import CASE_HOLDERS, Role
+from coordinator.cache import BoundedCache
 from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.meetings.tables import Meeting
@@ -290,15 +291,44 @@ class DueItem:
     case_type: str
 
 
-async def _due(rows: list[dict], on: date, names: bool = True) -> list[DueItem]:
+# Each family's follow-ups due, kept per process under the family's content stamp and the
+# day (every table they are read from replaces the family's stamp: families/revisions.py,
+# tests/trappe/test_due_cache.py). The start page and the team agenda asked for all of her
+# families on every view, where a change touches one.
+_due_kept: BoundedCache[tuple, tuple[DueItem, ...]] = BoundedCache("trappe due items", 16_384)
+
+
+async def _due(rows: list[dict], on: date, names: bool = True,
+               stamps: Mapping[int, str] | None = None) -> list[DueItem]:
+    """The follow-ups due by ``on`` in these families, soonest first; a family's items from
+    the cache when its content stamp (in ``stamps``, read before the content) is unchanged."""
+    stamps = stamps or {}
+    keys = {r["id"]: (on, names, r["id"], stamps[r["id"]]) for r in rows if r["id"] in stamps}
+    by_family: dict[int, tuple[DueItem, ...]] = {}
+    for family_id, key in keys.items():
+        if (kept := _due_kept.get(key)) is not None:
+            by_family[family_id] = kept
+    missing = [r for r in rows if r["id"] not in by_family]
+    if missing:
+        built = await _due_of(missing, on, names)
+        for family in missing:
+            by_family[family["id"]] = built.get(family["id"], ())
+            if family["id"] in keys:
+                _due_kept.put(keys[family["id"]], by_family[family["id"]])
+    items = [item for family in rows for item in by_family[family["id"]]]
+    return sorted(items, key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
+
+
+async def _due_of(rows: list[dict], on: date, names: bool) -> dict[int, tuple[DueItem, ...]]:
     ids = [r["id"] for r in rows]
     children = await children_of(ids)
     assessments = await _assessments(ids)
     after_care = await _after_care(ids)
-    items = []
+    result = {}
     for family in rows:
         trappe = _build(family, children[family["id"]], assessments.get(family["id"], []),
                         after_care.get(family["id"]), on, drawn=False)
+        items = []
         for index, child in enumerate(trappe.children, start=1):
             f = child.followup
             if f.due_within(on):
@@ -307,7 +337,8 @@ async def _due(rows: list[dict], on: date, names: bool = True) -> list[DueItem]:
                     child.child["name"] if names else f"Barn {index}", f.step,
                     f"{f.step}. {rules.STEPS[f.step]}" if f.step else "Ikke vurderet", f.due_on,
                     f.overdue(on), f.cadence, rules.CASE_TYPE_LABELS[trappe.case_type]))
-    return sorted(items, key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
+        result[family["id"]] = tuple(items)
+    return result
 
 
 async def due_for(user: Principal, address: str = "") -> list[DueItem]:
@@ -315,27 +346,29 @@ async def due_for(user: Principal, address: str = "") -> list[DueItem]:
     (the team's, as the access policy reads it), overdue first; every family shown audited."""
     if user.role not in CASE_HOLDERS:
         return []
+    stamps, _ = await families.team_stamps(user)  # before the families' content
     rows = await families.families_for(user)
-    items = await _due(rows, clock.today())
+    items = await _due(rows, clock.today(), stamps=stamps)
     await _audit_families(user, DUE_ENTITY, clock.today().isoformat(),
                           {(i.family_id, i.family_name) for i in items}, address)
     return items
 
 
 async def agenda_for(user: Principal, own: Sequence[dict], unit_ids: Sequence[int], on: date,
-                     address: str = "") -> list[DueItem]:
+                     address: str = "", stamps: Mapping[int, str] | None = None) -> list[DueItem]:
     """The trappe point of the team meeting on ``on``: the follow-ups due by then for the
     families on the agenda, audited: ``own``, the rows of her teams' families, with the
     children's names; ``unit_ids``, a leader's unit families, with the step and dates only.
-    Both as the team agenda checked them (``followup.service.team_agenda``); the father's
-    side (a kontaktperson) never gets the trappe, whatever it is given."""
+    Both as the team agenda checked them (``followup.service.team_agenda``, which read the
+    content ``stamps`` of her own families first); the father's side (a kontaktperson) never
+    gets the trappe, whatever it is given."""
     if user.role not in CASE_HOLDERS:
         return []
     unit_rows: list[dict] = []
     if unit_ids and user.role is Role.LEDER:
         unit_rows = await db.fetch(
             f'SELECT * FROM "family" WHERE "id" IN ({db.marks(unit_ids)})', *unit_ids)
-    items = await _due(list(own), on) + await _due(unit_rows, on, names=False)
+    items = await _due(list(own), on, stamps=stamps) + await _due(unit_rows, on, names=False)
     items.sort(key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
     await audit_agenda(user, items, on, address)
     return items
