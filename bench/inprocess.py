@@ -47,24 +47,25 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     from coordinator.followup import service as followup_service
     from coordinator.meetings import service as meetings_service
     from coordinator.network import service as network_service
+    from coordinator.trappe import service as trappe_service
     if cold:
         # Every request as the first view after a change of the family (of one of her
-        # families, for the agenda): nothing kept under that family's content is reused
-        # (the pages; the network map and its analysis and the invite suggestions, which a
-        # change of the network replaces; the family's agenda row). What is kept under the
-        # shared data and the other families stays, as it does when one family changes.
+        # families, for the start page and the agenda): nothing kept under that family's
+        # content is reused (the pages; the network map and its analysis and the invite
+        # suggestions, which a change of the network replaces; the family's agenda row and
+        # follow-ups due). What is kept under the shared data and the other families stays,
+        # as it does when one family changes.
         pagecache.PageCache.get = lambda self, key: None
         for kept in (network_service._views, meetings_service._suggestions):
             kept.get = lambda key: None  # type: ignore[method-assign]
-        rows = followup_service._own_agendas
-        changed: list[int] = []
+        changed: list[int] = []  # the one family that changed: the first asked for
+        for per_family in (followup_service._own_agendas, trappe_service._due_kept):
+            def one_changed(key, kept=per_family.get):  # key: (day, …, family, stamp)
+                if not changed:
+                    changed.append(key[2])
+                return None if key[2] == changed[0] else kept(key)
 
-        def agenda_row(key, kept_row=rows.get):  # key: (day, shared stamp, family, stamp)
-            if not changed:
-                changed.append(key[2])
-            return None if key[2] == changed[0] else kept_row(key)
-
-        rows.get = agenda_row
+            per_family.get = one_changed  # type: ignore[method-assign]
     from coordinator.app import create_app, settle_collector
     from coordinator.settings import Settings
 
