@@ -108,8 +108,9 @@ def _mine() -> _Place | None:
 
 
 def holding() -> bool:
-    """Whether the current task's request holds (or held) a place: a request it makes to
-    the app itself (a refused form's page read again) runs on that place, not a second."""
+    """Whether the current task is a request at work on its place (its answer not started):
+    a request it makes to the app itself (a refused form's page read again) runs on that
+    place, not a second one."""
     place = _mine()
     return place is not None and not place.done
 
