@@ -802,31 +802,54 @@ def test_declinecounter_has_the_rfc_5546_shape():
     assert str(vevent["ATTENDEE"]) == "mailto:jens@skole.randers.dk" and vevent["SEQUENCE"] == 2
 
 
+OWN = object()  # each event's own status
+
+
 @pytest.mark.parametrize("starts", [
     [datetime(2026, 3, 12, 9, 0, tzinfo=CPH)],
     [datetime(2027, 7, 1, 13, 0, tzinfo=CPH), datetime(2026, 11, 30, 9, 0, tzinfo=CPH)],
     [datetime(1990, 6, 1, 10, 0, tzinfo=CPH)],  # before the yearly rules: tzdata's transitions
 ])
 def test_a_message_is_written_as_the_library_writes_the_whole_calendar(starts):
-    events = [make_event(uid=f"m-100-del-{i}@koordinator.test", start=start,
-                         end=start + timedelta(hours=1), location="Rådhuset",
-                         description="Dagsorden:\nBEGIN:VEVENT\r\nEND:VCALENDAR, ; og \\ " * 8)
-              for i, start in enumerate(starts)]
-    for method, built, status in (("REQUEST", build_request(events), None),
-                                  ("CANCEL", build_cancel(events), EventStatus.CANCELLED)):
-        vevents = [ical._vevent(ev, with_attendees=True, status=status or ev.status)
-                   for ev in events]
-        assert built == ical._calendar(method, vevents, events, ical.PRODID).to_ical()
-        assert built.count(b"BEGIN:VTIMEZONE") == 1
+    """Messages to several partners about the same events: each with its own moment, answer
+    link and reminder (the kept lines of the first used for the others)."""
+    base = [make_event(uid=f"m-100-del-{i}@koordinator.test", start=start,
+                       end=start + timedelta(hours=1), location="Rådhuset",
+                       description="Dagsorden:\nBEGIN:VEVENT\r\nDTSTAMP:20000101T000000Z\n"
+                                   "URL:x END:VEVENT ; og \\ " * 8)
+            for i, start in enumerate(starts)]
+    partners = [
+        {},
+        {"url": "https://koordinator.test/svar/" + "a" * 60, "alarm_minutes": 30},
+        {"url": "https://koordinator.test/svar/" + "b" * 20},
+        {"alarm_minutes": 24 * 60, "dtstamp": datetime(2026, 12, 5, 10, 0, 1, tzinfo=UTC)},
+        {"attendees": (TEACHER,), "status": EventStatus.TENTATIVE, "url": "https://x.test/s"},
+    ]
+    for partner in partners:
+        events = [replace(ev, **partner) for ev in base]
+        for method, built, status in (
+                ("REQUEST", build_request(events), OWN),
+                ("CANCEL", build_cancel(events), EventStatus.CANCELLED),
+                ("CANCEL", build_cancel(events, whole_event=False), None)):  # no STATUS
+            assert built == _as_the_library_writes_it(ical._calendar(method, ical.PRODID),
+                                                      events, True, status)
+            assert built.count(b"BEGIN:VTIMEZONE") == 1
 
 
-def _publish_as_the_library_writes_it(events, calname):
-    cal = ical._publish_calendar(calname, timedelta(hours=1), ical.PRODID)
+def _as_the_library_writes_it(cal, events, with_attendees, status=OWN):
+    """The whole calendar written by the library: the VTIMEZONE, then each event as a
+    component, with ``status`` (None: no STATUS) or its own."""
     if events:
         cal.add_component(ical.copenhagen_vtimezone(events))
     for ev in events:
-        cal.add_component(ical._vevent(ev, with_attendees=False, status=ev.status))
+        cal.add_component(ical._vevent(ev, with_attendees=with_attendees,
+                                       status=ev.status if status is OWN else status))
     return cal.to_ical()
+
+
+def _publish_as_the_library_writes_it(events, calname):
+    return _as_the_library_writes_it(
+        ical._publish_calendar(calname, timedelta(hours=1), ical.PRODID), events, False)
 
 
 def test_a_feed_is_written_as_the_library_writes_it_whatever_its_events_stamps():
