@@ -90,28 +90,22 @@ async def test_a_request_waiting_outside_gives_its_place_and_comes_back_before_n
     assert places.free == 1
 
 
-async def test_a_cancelled_waiter_takes_no_place_with_it():
+@pytest.mark.parametrize("let_in_first", [False, True])
+async def test_a_cancelled_waiter_takes_no_place_with_it(let_in_first):
+    """Cancelled while it waits, or just as it was let in (before it ran): either way the
+    place goes to the next live waiter."""
     places = Admission(1)
     await places.enter()
     waiter = asyncio.create_task(places.enter())
     later = asyncio.create_task(places.enter())
     await _settle()
-    waiter.cancel()
-    await _settle()
-    places.leave()  # goes to the live waiter, not to the cancelled one
-    await asyncio.wait_for(later, 1)
-    places.leave()
-    assert places.free == 1
-
-
-async def test_a_waiter_cancelled_just_as_it_was_let_in_passes_the_place_on():
-    places = Admission(1)
-    await places.enter()
-    waiter = asyncio.create_task(places.enter())
-    later = asyncio.create_task(places.enter())
-    await _settle()
-    places.leave()  # handed to ``waiter``, which has not run yet
-    waiter.cancel()
+    if let_in_first:
+        places.leave()  # handed to ``waiter``, which has not run yet
+        waiter.cancel()
+    else:
+        waiter.cancel()
+        await _settle()
+        places.leave()  # goes to the live waiter, not to the cancelled one
     with pytest.raises(asyncio.CancelledError):
         await waiter
     await asyncio.wait_for(later, 1)
