@@ -22,11 +22,12 @@ import asyncio
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+I = TypeVar("I", bound=Hashable)  # noqa: E741 - an item a value is kept for
 
 _REGISTRY: weakref.WeakSet[BoundedCache] = weakref.WeakSet()
 
@@ -56,6 +57,24 @@ class BoundedCache(Generic[K, V]):
         self._entries.move_to_end(key)
         self.hits += 1
         return value
+
+    async def get_each(self, keys: Mapping[I, K | None],
+                       build: Callable[[list[I]], Awaitable[Mapping[I, V]]]) -> dict[I, V]:
+        """The value of each item of ``keys``: the one kept under its key, or else built
+        (all the missing ones in one call of ``build``) and kept. An item whose key is None
+        is built and not kept."""
+        found: dict[I, V] = {}
+        for item, key in keys.items():
+            if key is not None and (value := self.get(key)) is not None:
+                found[item] = value
+        missing = [item for item in keys if item not in found]
+        if missing:
+            built = await build(missing)
+            for item in missing:
+                found[item] = built[item]
+                if (key := keys[item]) is not None:
+                    self.put(key, found[item])
+        return found
 
     def peek(self, key: K) -> V | None:
         """The value under ``key`` without counting a use."""

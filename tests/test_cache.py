@@ -99,3 +99,19 @@ async def test_a_value_older_than_its_age_is_built_again():
 
     assert await flights.get_or_build("k", build) == 0
     assert await flights.get_or_build("k", build) == 1
+
+
+async def test_get_each_builds_only_what_is_not_kept_and_keeps_what_has_a_key():
+    kept: cache.BoundedCache[tuple, str] = cache.BoundedCache("each", 10)
+    asked: list[list[int]] = []
+
+    async def build(items: list[int]) -> dict[int, str]:
+        asked.append(items)
+        return {item: f"v{item}-{len(asked)}" for item in items}
+
+    assert await kept.get_each({1: ("a", 1), 2: ("a", 2), 3: None}, build) == {
+        1: "v1-1", 2: "v2-1", 3: "v3-1"}
+    assert await kept.get_each({1: ("a", 1), 2: ("b", 2), 3: None}, build) == {
+        1: "v1-1", 2: "v2-2", 3: "v3-2"}  # 2's key changed; 3 has none: built again
+    assert asked == [[1, 2, 3], [2, 3]]
+    assert await kept.get_each({1: ("a", 1)}, build) == {1: "v1-1"} and len(asked) == 2

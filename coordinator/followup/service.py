@@ -281,18 +281,15 @@ async def _own_agenda_rows(rows: list[dict], on: date, stamps: dict[int, str], s
     """``agenda.agenda_rows`` of these families, each family's row from the cache when it
     has not changed (a family without a stamp read, as one that joined her teams after the
     stamps were read, is built and not kept)."""
-    keys = {r["id"]: (on, shared, r["id"], stamps[r["id"]]) for r in rows if r["id"] in stamps}
-    built: dict[int, agenda.AgendaRow] = {}
-    for family_id, key in keys.items():
-        if (row := _own_agendas.get(key)) is not None:
-            built[family_id] = row
-    missing = [r for r in rows if r["id"] not in built]
-    if missing:
-        for row in agenda.agenda_rows(await _agenda_facts(missing), on):
-            built[row.family_id] = row
-            if row.family_id in keys:
-                _own_agendas.put(keys[row.family_id], row)
-    return agenda.in_order(built.values())
+    by_id = {r["id"]: r for r in rows}
+
+    async def build(family_ids: list[int]) -> dict[int, agenda.AgendaRow]:
+        facts = await _agenda_facts([by_id[family_id] for family_id in family_ids])
+        return {row.family_id: row for row in agenda.agenda_rows(facts, on)}
+
+    keys = {family_id: (on, shared, family_id, stamps[family_id]) if family_id in stamps
+            else None for family_id in by_id}
+    return agenda.in_order((await _own_agendas.get_each(keys, build)).values())
 
 
 # A leader's unit can hold thousands of families (a leader's agenda over 2,000 took ~0.7 s of

@@ -303,18 +303,14 @@ async def _due(rows: list[dict], on: date, names: bool = True,
     """The follow-ups due by ``on`` in these families, soonest first; a family's items from
     the cache when its content stamp (in ``stamps``, read before the content) is unchanged."""
     stamps = stamps or {}
-    keys = {r["id"]: (on, names, r["id"], stamps[r["id"]]) for r in rows if r["id"] in stamps}
-    by_family: dict[int, tuple[DueItem, ...]] = {}
-    for family_id, key in keys.items():
-        if (kept := _due_kept.get(key)) is not None:
-            by_family[family_id] = kept
-    missing = [r for r in rows if r["id"] not in by_family]
-    if missing:
-        built = await _due_of(missing, on, names)
-        for family in missing:
-            by_family[family["id"]] = built.get(family["id"], ())
-            if family["id"] in keys:
-                _due_kept.put(keys[family["id"]], by_family[family["id"]])
+    by_id = {r["id"]: r for r in rows}
+
+    async def build(family_ids: list[int]) -> dict[int, tuple[DueItem, ...]]:
+        return await _due_of([by_id[family_id] for family_id in family_ids], on, names)
+
+    keys = {family_id: (on, names, family_id, stamps[family_id]) if family_id in stamps
+            else None for family_id in by_id}
+    by_family = await _due_kept.get_each(keys, build)
     items = [item for family in rows for item in by_family[family["id"]]]
     return sorted(items, key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))
 
