@@ -31,15 +31,22 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected true/false, got {value!r}")
 
 
+def _whole(value: str, expected: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected {expected}, got {value!r}") from None
+
+
 def _positive_int(value: str) -> int:
-    number = int(value)
+    number = _whole(value, "a positive whole number")
     if number <= 0:
         raise ValueError(f"expected a positive whole number, got {value!r}")
     return number
 
 
 def _non_negative_int(value: str) -> int:
-    number = int(value)
+    number = _whole(value, "a whole number of 0 or more")
     if number < 0:
         raise ValueError(f"expected a whole number of 0 or more, got {value!r}")
     return number

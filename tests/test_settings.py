@@ -24,6 +24,13 @@ def test_a_malformed_value_names_its_variable_whatever_the_default():
         Settings.from_env({"COOKIE_SECURE": "maybe"}, defaults={"cookie_secure": False})
 
 
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "2.5"])
+def test_a_count_that_is_not_a_positive_whole_number_is_refused_in_words(value):
+    with pytest.raises(SettingsError,
+                       match=f"^REQUESTS_AT_ONCE: expected a positive whole number, got '{value}'$"):
+        Settings.from_env({"REQUESTS_AT_ONCE": value})
+
+
 def test_overrides_win_over_the_environment():
     assert Settings.from_env({"LOG_LEVEL": "DEBUG"}, log_level="ERROR").log_level == "ERROR"
 
