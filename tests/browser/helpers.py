@@ -70,6 +70,9 @@ async def axe_check(page: Page) -> None:
     Also fails when the browser refused something under the CSP or a script threw, since
     both mean the user sees a different page from the one the templates describe.
     """
+    # A link's new address shows before its page has loaded: axe then ran on the document
+    # being replaced ("Cannot read properties of null (reading 'documentElement')").
+    await page.wait_for_load_state("load")
     problems = _problems.get(page, [])
     assert not problems, f"browser problems on {page.url}:\n" + "\n".join(problems)
     results = await page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
