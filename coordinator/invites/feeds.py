@@ -8,7 +8,9 @@ protected location, never lists attendees, and names children as externals see t
 
 Conditional GETs are answered from a cheap version query (no calendar is built for a
 304); a built calendar is kept in a small in-process cache keyed by token and version,
-so repeated fetches of an unchanged feed cost one token lookup and one version query.
+so repeated fetches of an unchanged feed cost one token lookup and one version query. The
+version last served and its copy are kept with the link, so the other web processes answer
+from them instead of building the same calendar each.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from coordinator.invites.service import (
     token_hash,
     uid_domain,
 )
-from coordinator.invites.tables import FeedToken, MeetingSeries
+from coordinator.invites.tables import FeedCopy, FeedToken, MeetingSeries
 from coordinator.meetings.kinds import SENT_STATUSES, MeetingStatus
 from coordinator.meetings.tables import Meeting, ParticipantPart
 from coordinator.network.tables import Organisation
@@ -108,6 +110,7 @@ async def revoke(user: Principal, token_id: int, address: str = "") -> None:
     async with db.transaction():
         await FeedToken.update({FeedToken.revoked_at: clock.now()}).where(
             (FeedToken.id == token_id) & FeedToken.revoked_at.is_null())
+        await FeedCopy.delete().where(FeedCopy.token == token_id)  # nothing kept for a dead link
         await audit.record(user, "update", "kalenderfeed", token_id, None,
                            f"Tilbagekaldt: {row['label']}", address)
 
@@ -313,17 +316,29 @@ class _Build:
 _builds: BoundedCache[int, _Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
 
 
-def settled(row: dict, current: FeedVersion, settings: Settings
-            ) -> tuple[FeedVersion, asyncio.Future[bytes]]:
+async def settled(row: dict, current: FeedVersion, settings: Settings,
+                  shared: FeedVersion | None = None) -> tuple[FeedVersion, asyncio.Future[bytes]]:
     """The version to serve for a feed link and its calendar (being built or built).
 
-    The latest build is served while the data has not changed, and also while it is younger
-    than ``FEED_SETTLE_SECONDS`` when the data has changed: calendar clients poll every
-    15–60 minutes, so a change reaching them a minute later costs nothing, while rebuilding
-    a partner's 2,000 events on every fetch during a day of writes took the server down.
-    Concurrent fetches share one build; a failed build is forgotten."""
+    ``shared`` is the version last served for the link by any process while it is still the
+    one to serve (``shared_version``): a process that has not built it sends the copy kept
+    with the link (``record_served``) instead of building the same calendar again.
+    Otherwise the latest build is served while the data has not changed, and also while it
+    is younger than ``FEED_SETTLE_SECONDS`` when the data has changed: calendar clients poll
+    every 15–60 minutes, so a change reaching them a minute later costs nothing, while
+    rebuilding a partner's 2,000 events on every fetch during a day of writes took the
+    server down. Concurrent fetches share one build; a failed build is forgotten."""
     now = clock.now()
     kept = _builds.get(row["id"])
+    if shared is not None and (kept is None or kept.version.etag != shared.etag):
+        body = await _copy(row["id"], shared.etag)
+        if body is not None:
+            copied: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            copied.set_result(body)
+            # Settling counts from when the copy was first served, not from now.
+            served_at = _aware(row["served_at"]) if row.get("served_at") else now
+            _builds.put(row["id"], _Build(served_at, shared, copied))
+            return shared, copied
     if kept is not None and (kept.version.etag == current.etag
                              or now - kept.at < timedelta(seconds=settings.feed_settle_seconds)):
         return kept.version, kept.body
@@ -338,6 +353,14 @@ def settled(row: dict, current: FeedVersion, settings: Settings
 
     building.add_done_callback(forget_failure)
     return current, building
+
+
+async def _copy(token_id: int, etag: str) -> bytes | None:
+    """The calendar last served for the link, if it is still the copy of version ``etag``
+    (a newer one may have replaced it meanwhile)."""
+    rows = await db.fetch('SELECT "body" FROM "feed_copy" WHERE "token" = {} AND "etag" = {}',
+                          token_id, etag)
+    return bytes(rows[0]["body"]) if rows else None
 
 
 async def calendar_of(building: asyncio.Future[bytes]) -> bytes:
@@ -381,14 +404,19 @@ def shared_version(row: dict, current: FeedVersion, settle_seconds: int) -> Feed
     return FeedVersion(etag, _aware(modified) if modified else current.last_modified)
 
 
-async def record_served(row: dict, served: FeedVersion) -> None:
-    """Note on the link the version just served in full (once per new version, not per
-    fetch), so every process answers a fetch holding it with 304."""
+async def record_served(row: dict, served: FeedVersion, body: bytes) -> None:
+    """Note on the link the version just served in full and keep its copy (once per new
+    version, not per fetch), so every process answers a fetch holding it with 304 and sends
+    the same copy to a fetch that does not hold it, without building it again."""
     if row.get("served_etag") == served.etag:
         return
-    await FeedToken.update({FeedToken.served_etag: served.etag,
-                            FeedToken.served_modified: served.last_modified,
-                            FeedToken.served_at: clock.now()}).where(FeedToken.id == row["id"])
+    async with db.transaction():
+        await FeedToken.update({FeedToken.served_etag: served.etag,
+                                FeedToken.served_modified: served.last_modified,
+                                FeedToken.served_at: clock.now()}).where(FeedToken.id == row["id"])
+        await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
+                       'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
+                       '"body" = excluded."body"', row["id"], served.etag, body)
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,

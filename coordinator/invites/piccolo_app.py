@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from coordinator.invites.tables import (
     AnswerToken,
     DelegateAddress,
+    FeedCopy,
     FeedToken,
     MeetingSeries,
     OutboxMessage,
@@ -17,7 +18,7 @@ APP_CONFIG = AppConfig(
     app_name="invites",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[OutboxMessage, AnswerToken, MeetingSeries, FeedToken, ReplyRecord,
-                   DelegateAddress],
+                   DelegateAddress, FeedCopy],
     migration_dependencies=["coordinator.meetings.piccolo_app", "coordinator.auth.piccolo_app"],
     commands=[],
 )

@@ -340,11 +340,11 @@ class FeedPageController(Controller):
         shared = feeds.shared_version(row, current, settings.feed_settle_seconds)
         if shared is not None and feeds.not_modified(shared, if_none_match, if_modified_since):
             return 304, _feed_headers(shared), b""
-        served, building = feeds.settled(row, current, settings)
+        served, building = await feeds.settled(row, current, settings, shared)
         if feeds.not_modified(served, if_none_match, if_modified_since):
             return 304, _feed_headers(served), b""
         body = await feeds.calendar_of(building)
-        await feeds.record_served(row, served)
+        await feeds.record_served(row, served, body)
         return 200, {**_feed_headers(served), "Content-Disposition": 'inline; filename="kalender.ics"'}, body
 
 

@@ -7,6 +7,7 @@ only as their SHA-256.
 """
 
 from piccolo.columns import (
+    Bytea,
     ForeignKey,
     Integer,
     OnDelete,
@@ -89,6 +90,18 @@ class FeedToken(Table):
     served_etag = Varchar(length=40, default="")
     served_modified = Timestamptz(null=True, default=None)
     served_at = Timestamptz(null=True, default=None)
+
+
+class FeedCopy(Table):
+    """The calendar last served in full for a feed link, as it was sent: while its version
+    is the one to serve (``feeds.shared_version``), a web process that has not built it
+    sends this copy instead of building the calendar again (a partner's 2,000 events cost
+    seconds of CPU per process). Its own table, so reading a link never reads the copy."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    token = ForeignKey(references=FeedToken, on_delete=OnDelete.cascade, unique=True)
+    etag = Varchar(length=40)
+    body = Bytea()
 
 
 class ReplyRecord(Table):

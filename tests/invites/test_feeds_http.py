@@ -19,7 +19,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.db import ANY_VERSION
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
-from coordinator.invites.tables import FeedToken, OutboxMessage
+from coordinator.invites.tables import FeedCopy, FeedToken, OutboxMessage
 from coordinator.meetings import safety
 from coordinator.meetings.tables import Meeting, Room
 from coordinator.network.tables import Organisation
@@ -155,6 +155,46 @@ async def test_every_process_answers_304_for_the_version_any_process_served(monk
         again = await partner.get(path, headers={"If-None-Match": moved.headers["etag"]})
         assert again.status_code == 304
         monkeypatch.undo()
+
+
+async def test_a_process_that_never_built_the_feed_sends_the_copy_served(monkeypatch):
+    """A fetch without the served version (a new subscriber, a client that lost its copy)
+    reaching a process that never built the calendar gets the copy another process served:
+    the same ETag and bytes, without a build, while it settles; then the change is built.
+    A revoked link keeps no copy."""
+
+    async def must_not_build(*args):
+        raise AssertionError("the copy served must be sent, not built again")
+
+    async with _settling_feed() as (partner, path, etag, day):
+        app_clock.advance(timedelta(seconds=30))
+        served = await partner.get(path)  # this process's own build, still settling
+        assert served.status_code == 200 and served.headers["etag"] == etag
+        cache.clear_all()  # the next fetches reach another process
+        monkeypatch.setattr(feeds, "_build", must_not_build)
+        copy = await partner.get(path)
+        assert copy.status_code == 200 and copy.headers["etag"] == etag
+        assert copy.content == served.content
+        head = await partner.head(path)
+        assert head.status_code == 200 and head.headers["content-length"] == str(len(served.content))
+        monkeypatch.undo()
+        app_clock.advance(timedelta(seconds=31))
+        cache.clear_all()
+        moved = await partner.get(path)
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
+        [event] = Calendar.from_ical(moved.content).walk("VEVENT")
+        assert event["DTSTART"].dt == support.at(day, 9)
+        # the new copy replaced the old one
+        cache.clear_all()
+        monkeypatch.setattr(feeds, "_build", must_not_build)
+        again = await partner.get(path)
+        assert again.headers["etag"] == moved.headers["etag"] and again.content == moved.content
+        monkeypatch.undo()
+        token = await FeedToken.select(FeedToken.id).first()
+        assert await FeedCopy.count() == 1
+        await feeds.revoke(await factories.user("leder"), token["id"])
+        assert await FeedCopy.count() == 0
+        assert (await partner.get(path)).status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/feeds/forkert.ics", "/feeds/" + "a" * 43 + ".ics", "/feeds/abc"])
