@@ -32,7 +32,13 @@ from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
 from coordinator.invites.replies import OUTCOME_LABELS
 from coordinator.invites.service import DELIVERY_LABELS, load_meetings
-from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
+from coordinator.invites.tables import (
+    AnswerToken,
+    DelegateAddress,
+    FeedCopy,
+    OutboxMessage,
+    ReplyRecord,
+)
 from coordinator.meetings import agenda, kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import RSVP_LABELS, safety_person
@@ -646,6 +652,9 @@ async def _pseudonymise(family_id: int) -> None:
     }).where(ReplyRecord.meeting.is_in(meeting_ids))
     await DelegateAddress.delete().where(
         DelegateAddress.participant.is_in([row["id"] for row in participants] or [-1]))
+    # The partner feeds' kept copies may hold the family's meetings as they were: every
+    # feed is built again from the blanked rows at its next fetch.
+    await FeedCopy.delete(force=True)
     await TrappeAssessment.update({
         getattr(TrappeAssessment, name): "" for name in TRAPPE_TEXTS}).where(
         TrappeAssessment.family == family_id)

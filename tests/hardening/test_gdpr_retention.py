@@ -16,7 +16,13 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import service as gdpr
-from coordinator.invites.tables import DelegateAddress, OutboxMessage, ReplyRecord
+from coordinator.invites.tables import (
+    DelegateAddress,
+    FeedCopy,
+    FeedToken,
+    OutboxMessage,
+    ReplyRecord,
+)
 from coordinator.meetings.tables import (
     AgendaPoint,
     Meeting,
@@ -109,11 +115,17 @@ async def test_purge_pseudonymises_only_families_past_retention():
     active = await family_with_data(worker, closed_days_ago=None)
     before = {f: await snapshot(f) for f in (recent, active)}
     audit_rows = await AuditEvent.count().where(AuditEvent.family_id == old)
+    # a partner feed's kept copy, made before the purge, with the family's meeting in it
+    [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
+                                               token_hash="f" * 64, served_etag='"x"'))
+    await FeedCopy.insert(FeedCopy(token=token["id"], etag='"x"',
+                                   body="SUMMARY:Netværksmøde med Maria Sørensen".encode()))
 
     report = await gdpr.purge(TODAY, RETENTION)
 
     assert [f["id"] for f in report.families] == [old]
     assert {f: await snapshot(f) for f in (recent, active)} == before
+    assert await FeedCopy.count() == 0  # built again from the blanked rows when fetched
     text = await snapshot(old)
     for secret in ("Sørensen", "Maria", "Lukas", "Peter", "70 10 44", "example.org", "Lindevej",
                    "Noter om", "Vold mod", "fortalte", "Henter", "Kommer med"):
