@@ -48,10 +48,11 @@ class BoundedCache(Generic[K, V]):
         self.misses = 0
         _REGISTRY.add(self)
 
-    def get(self, key: K) -> V | None:
-        """The value under ``key`` (now the most recently used), or None."""
+    def get(self, key: K, fresh: Callable[[V], bool] | None = None) -> V | None:
+        """The value under ``key`` (now the most recently used), or None; also None (a
+        miss) when ``fresh`` says the value kept there has run out."""
         value = self._entries.get(key)
-        if value is None:
+        if value is None or (fresh is not None and not fresh(value)):
             self.misses += 1
             return None
         self._entries.move_to_end(key)

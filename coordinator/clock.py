@@ -13,6 +13,9 @@ prove that nothing depends on the day it runs.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,6 +45,29 @@ def today() -> date:
 def minute() -> int:
     """Minutes since the epoch: a key that changes once a minute."""
     return int(now().timestamp() // 60)
+
+
+_CHANGES: ContextVar[list[datetime] | None] = ContextVar("clock_changes", default=None)
+
+
+@contextlib.contextmanager
+def noting_changes() -> Iterator[list[datetime]]:
+    """Collect the moments at which what is built inside would change by the time alone
+    (``changes_at``), so it can be kept until the earliest of them instead of a minute."""
+    moments: list[datetime] = []
+    token = _CHANGES.set(moments)
+    try:
+        yield moments
+    finally:
+        _CHANGES.reset(token)
+
+
+def changes_at(moment: datetime) -> None:
+    """What is being built shows something that changes when the clock passes ``moment``
+    (the next meeting, once it has started, is no longer the next one)."""
+    moments = _CHANGES.get()
+    if moments is not None:
+        moments.append(moment)
 
 
 def pin(moment: datetime, *, ticking: bool = True) -> None:

@@ -2,8 +2,9 @@
 
 A page is cached under a key the caller builds from every input of the rendering: the
 user (a page is only ever served to the user it was rendered for), the content stamps the
-database keeps (``families/revisions.py``) and the minute (what depends on "now"). The
-access check and the audit record still happen on every request, before the cache is
+database keeps (``families/revisions.py``) and the minute or the day (what depends on
+"now"; the family page notes the moments its content changes by the time alone,
+``clock.changes_at``). The access check and the audit record still happen on every request, before the cache is
 asked; the cache only saves the reading and rendering of content that has not changed.
 
 The CSRF token differs per browser, so pages are rendered with a placeholder that is
@@ -15,6 +16,7 @@ from __future__ import annotations
 import html
 import secrets
 from collections.abc import Callable, Hashable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request
@@ -43,6 +45,12 @@ class PageCache(BoundedCache[Hashable, Any]):
                  weigh: Callable[[Any], int] = len, name: str = "pages") -> None:
         super().__init__(name, max_entries, max_size=max_bytes, size=weigh)
         self.max_bytes = max_bytes
+
+
+# How long a page whose content stamps have not changed is kept at most. The stamps see every
+# write made with the triggers on; this bounds what a load made with them off (as the
+# benchmark generator makes its data) can leave on a page.
+KEPT_AT_MOST = timedelta(minutes=10)
 
 
 def minute() -> int:

@@ -4,6 +4,7 @@ single flight for values that take long to build."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -52,12 +53,20 @@ def test_peek_and_pop_do_not_count_as_use():
     assert kept.pop("b") == 2 and kept.pop("b") is None and len(kept) == 1
 
 
+def test_a_value_that_has_run_out_is_a_miss():
+    kept: cache.BoundedCache[str, int] = cache.BoundedCache("test fresh", 4)
+    kept.put("a", 5)
+    assert kept.get("a", fresh=lambda value: value > 3) == 5
+    assert kept.get("a", fresh=lambda value: value > 9) is None
+    assert (kept.hits, kept.misses) == (1, 1)
+
+
 def test_clear_all_empties_every_registered_cache():
     first: cache.BoundedCache[str, int] = cache.BoundedCache("test first", 4)
     second = pagecache.PageCache(max_entries=4, max_bytes=100, name="test pages")
     first.put("a", 1)
     second.put("page", b"<p>")
-    FAMILY_PAGES.put(("someone", "stamp"), b"<html>")
+    FAMILY_PAGES.put(("someone", "stamp"), (b"<html>", datetime.max.replace(tzinfo=UTC)))
     names = cache.registered()
     assert {"test first", "test pages", "family pages", "network views", "feed builds",
             "success criteria", "unit agendas"} <= set(names)

@@ -18,7 +18,7 @@ from coordinator.families.sections import family_sections
 from coordinator.trappe import service as trappe
 
 # Family pages by user, content stamps and minute (see coordinator/pagecache.py).
-FAMILY_PAGES = pagecache.PageCache(name="family pages")
+FAMILY_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="family pages")
 
 
 ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",
@@ -181,11 +181,16 @@ class FamilyController(Controller):
         family, stamps = await service.open_family_page(user, family_id,
                                                         web.client_address(request))
         # Everything the page shows is in the key: the user it is for, the database's
-        # stamps of the family's and the shared content, and the minute ("next meeting").
-        key = ("family", user, family_id, stamps.family, stamps.shared, pagecache.minute())
-        page = FAMILY_PAGES.get(key)
-        if page is None:
-            with service.one_shared_stamp(stamps.shared):
+        # stamps of the family's and the shared content, and the day (deadlines, due
+        # follow-ups). What changes by the hour (the next meeting) is noted while the page is
+        # rendered, and the page is kept until the earliest such moment, at most
+        # ``pagecache.KEPT_AT_MOST``.
+        key = ("family", user, family_id, stamps.family, stamps.shared, clock.today())
+        kept = FAMILY_PAGES.get(key, fresh=lambda kept: clock.now() < kept[1])
+        if kept is not None:
+            page = kept[0]
+        else:
+            with service.one_shared_stamp(stamps.shared), clock.noting_changes() as changes:
                 sections = []
                 for section in family_sections():
                     context = await section.load(user, family)
@@ -195,7 +200,7 @@ class FamilyController(Controller):
                     "team": await cases.team_view(family_id, await units.unit_of(user)),
                     "stays": await cases.stays_of(family_id), "today": clock.today(),
                     "sections": sections})
-            FAMILY_PAGES.put(key, page)
+            FAMILY_PAGES.put(key, (page, min([*changes, clock.now() + pagecache.KEPT_AT_MOST])))
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 
 

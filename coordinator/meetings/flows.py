@@ -896,6 +896,7 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
                 and m["status"] in kinds.OPEN_STATUSES]
     if upcoming:
         steps.append(f"Næste møde: {upcoming[0]['title']} {web.fmt_datetime(upcoming[0]['starts_at'])}.")
+        clock.changes_at(upcoming[0]["starts_at"])  # then another one is the next
     return {"meetings": meetings, "fgc": fgc, "bic": bic, "next_steps": [s for s in steps if s],
             "fgc_status": FGC_STATUS, "bic_status": BIC_STATUS}
 
