@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import secrets
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +51,22 @@ class PageCache(BoundedCache[Hashable, Any]):
 # write made with the triggers on; this bounds what a load made with them off (as the
 # benchmark generator makes its data) can leave on a page.
 KEPT_AT_MOST = timedelta(minutes=10)
+
+
+async def kept_for_the_day(cache: PageCache, key: Hashable,
+                           render: Callable[[], Awaitable[bytes]]) -> bytes:
+    """The page under ``key`` (which holds the day among everything the page shows), or
+    rendered by ``render`` and kept until the earliest moment its content changes by the
+    time alone (``clock.changes_at``, noted while it renders), at most ``KEPT_AT_MOST``.
+    ``cache`` holds (page, kept until) pairs."""
+    kept = cache.get(key, fresh=lambda kept: clock.now() < kept[1])
+    if kept is not None:
+        page: bytes = kept[0]
+        return page
+    with clock.noting_changes() as changes:
+        page = await render()
+    cache.put(key, (page, min([*changes, clock.now() + KEPT_AT_MOST])))
+    return page
 
 
 def minute() -> int:

@@ -184,23 +184,22 @@ class FamilyController(Controller):
         # stamps of the family's and the shared content, and the day (deadlines, due
         # follow-ups). What changes by the hour (the next meeting) is noted while the page is
         # rendered, and the page is kept until the earliest such moment, at most
-        # ``pagecache.KEPT_AT_MOST``.
+        # ``pagecache.KEPT_AT_MOST`` (``pagecache.kept_for_the_day``).
         key = ("family", user, family_id, stamps.family, stamps.shared, clock.today())
-        kept = FAMILY_PAGES.get(key, fresh=lambda kept: clock.now() < kept[1])
-        if kept is not None:
-            page = kept[0]
-        else:
-            with service.one_shared_stamp(stamps.shared), clock.noting_changes() as changes:
+
+        async def render() -> bytes:
+            with service.one_shared_stamp(stamps.shared):
                 sections = []
                 for section in family_sections():
                     context = await section.load(user, family)
                     sections.append({"key": section.key, "template": section.template, **context})
-                page = pagecache.render_for_cache(request, "families/detail.html", {
+                return pagecache.render_for_cache(request, "families/detail.html", {
                     "family": family,
                     "team": await cases.team_view(family_id, await units.unit_of(user)),
                     "stays": await cases.stays_of(family_id), "today": clock.today(),
                     "sections": sections})
-            FAMILY_PAGES.put(key, (page, min([*changes, clock.now() + pagecache.KEPT_AT_MOST])))
+
+        page = await pagecache.kept_for_the_day(FAMILY_PAGES, key, render)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 
 

@@ -32,7 +32,7 @@ from coordinator.network.vocab import (
     Tie,
 )
 
-EDITOR_PAGES = pagecache.PageCache(name="network editor pages")
+EDITOR_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="network editor pages")
 
 FAMILY_MEMBER_ROLES = {r.value: r.label_da for r in (
     PersonRole.MOTHER, PersonRole.FATHER, PersonRole.CHILD, PersonRole.OTHER_CAREGIVER)}
@@ -241,14 +241,14 @@ class NetworkController(Controller):
                                                 "netværk: redigering")
         # Kept like the family page (families/routes.py): everything the editor shows is
         # the family's network and the shared directory, under their stamps, for this user,
-        # this minute (tests/network/test_editor_cache.py).
-        key = ("network editor", user, family_id, stamps.family, stamps.shared,
-               pagecache.minute())
-        page = EDITOR_PAGES.get(key)
-        if page is None:
-            page = pagecache.render_for_cache(request, "network/edit.html",
+        # this day (tests/network/test_editor_cache.py).
+        key = ("network editor", user, family_id, stamps.family, stamps.shared, clock.today())
+
+        async def render() -> bytes:
+            return pagecache.render_for_cache(request, "network/edit.html",
                                               await _editor_context(family))
-            EDITOR_PAGES.put(key, page)
+
+        page = await pagecache.kept_for_the_day(EDITOR_PAGES, key, render)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
 
     @post("/network/people", name="network-person-add")

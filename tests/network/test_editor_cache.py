@@ -1,9 +1,11 @@
 """The network editor page is kept like the family page (tests/families/test_page_cache.py):
-under the family's and the shared content stamps, per user and minute. Every table it reads
+under the family's and the shared content stamps, per user and day. Every table it reads
 is watched by a trigger; the access check, the audit record and the CSRF token stay per
 request."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
@@ -46,7 +48,7 @@ async def test_a_change_shows_on_the_next_request_and_every_view_is_checked(clie
     await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
     await Organisation.insert(Organisation(name="Skolen ved Søen", kind="school"))
     await f.login(client, worker)
-    # the clock stays pinned to one minute of the key throughout
+    # the clock stays pinned to one moment of the key throughout
     first = await pages.kept_twice(client, clock, f"/families/{family_id}/network", EDITOR_PAGES)
     assert "Moster Alfa" in first and "Skolen ved Søen" in first
     # behind the services' back: the family's person, and the shared directory
@@ -84,3 +86,20 @@ async def test_the_directory_is_offered_whole_and_escaped(client):
                                 page=f"/families/{family_id}/network")
     assert refused.status_code == 422
     assert f'<option value="{org}" selected>Alfa PPR</option>' in refused.text
+
+
+async def test_the_editor_is_kept_minutes_later_and_ten_at_most(client, clock):
+    """The editor shows nothing that changes by the time alone: kept across minutes (a
+    socialrådgiver coming back to it), at most ten (pagecache.KEPT_AT_MOST)."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await f.login(client, worker)
+    path = f"/families/{family_id}/network"
+    start = clock.local_now().replace(hour=10, minute=0, second=0, microsecond=0)
+    clock.pin(start, ticking=False)
+    first = (await client.get(path)).text
+    clock.pin(start + timedelta(minutes=9), ticking=False)
+    assert (await client.get(path)).text == first
+    clock.pin(start + timedelta(minutes=10), ticking=False)
+    await client.get(path)
+    assert (EDITOR_PAGES.hits, EDITOR_PAGES.misses) == (1, 2)

@@ -45,7 +45,7 @@ async def team_members(app) -> AsyncIterator:
 
 
 async def kept_twice(client, clock, path: str, pages) -> str:
-    """Pins the clock to one minute of the cache key, asks for the page and asks again: the
+    """Pins the clock to one moment of the cache key, asks for the page and asks again: the
     second answer is the kept page (a hit in ``pages``), the same to the letter. The page's
     text."""
     clock.pin(clock.now(), ticking=False)
