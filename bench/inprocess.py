@@ -55,7 +55,7 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
         # suggestions, which a change of the network replaces; the family's agenda row and
         # follow-ups due). What is kept under the shared data and the other families stays,
         # as it does when one family changes.
-        pagecache.PageCache.get = lambda self, key: None
+        pagecache.PageCache.get = lambda self, key, fresh=None: None
         for kept in (network_service._views, meetings_service._suggestions):
             kept.get = lambda key: None  # type: ignore[method-assign]
         changed: list[int] = []  # the one family that changed: the first asked for
