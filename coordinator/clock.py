@@ -54,12 +54,15 @@ _CHANGES: ContextVar[list[datetime] | None] = ContextVar("clock_changes", defaul
 def noting_changes() -> Iterator[list[datetime]]:
     """Collect the moments at which what is built inside would change by the time alone
     (``changes_at``), so it can be kept until the earliest of them instead of a minute."""
+    outer = _CHANGES.get()
     moments: list[datetime] = []
     token = _CHANGES.set(moments)
     try:
         yield moments
     finally:
         _CHANGES.reset(token)
+        if outer is not None:  # what is built inside is part of what is built outside
+            outer.extend(moments)
 
 
 def changes_at(moment: datetime) -> None:

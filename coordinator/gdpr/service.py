@@ -30,15 +30,10 @@ from coordinator.auth.policy import Principal
 from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
+from coordinator.invites import feeds
 from coordinator.invites.replies import OUTCOME_LABELS
 from coordinator.invites.service import DELIVERY_LABELS, load_meetings
-from coordinator.invites.tables import (
-    AnswerToken,
-    DelegateAddress,
-    FeedCopy,
-    OutboxMessage,
-    ReplyRecord,
-)
+from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings import agenda, kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import RSVP_LABELS, safety_person
@@ -652,9 +647,12 @@ async def _pseudonymise(family_id: int) -> None:
     }).where(ReplyRecord.meeting.is_in(meeting_ids))
     await DelegateAddress.delete().where(
         DelegateAddress.participant.is_in([row["id"] for row in participants] or [-1]))
-    # The partner feeds' kept copies may hold the family's meetings as they were: every
-    # feed is built again from the blanked rows at its next fetch.
-    await FeedCopy.delete(force=True)
+    # A new version of every feed that shows the family's meetings or people (their
+    # updated_at is part of it): no process serves a calendar built before the purge.
+    await mt.Meeting.update({mt.Meeting.updated_at: clock.now()}).where(
+        mt.Meeting.family == family_id)
+    await net.Person.update({net.Person.updated_at: clock.now()}).where(
+        net.Person.family == family_id)
     await TrappeAssessment.update({
         getattr(TrappeAssessment, name): "" for name in TRAPPE_TEXTS}).where(
         TrappeAssessment.family == family_id)
@@ -676,6 +674,10 @@ async def purge(today: date, retention_days: int, *, dry_run: bool = False) -> P
         async with db.transaction():
             await _pseudonymise(family["id"])
             await audit.record(None, "update", "familie", family["id"], family["id"], PURGE_SUMMARY)
+    if report.families and not dry_run:
+        # The copies of the partner feeds kept with their links may hold the families'
+        # meetings as they were.
+        await feeds.forget_served()
     return report
 
 

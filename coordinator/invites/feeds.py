@@ -305,7 +305,7 @@ async def calendar_name(row: dict) -> str:
 
 
 @dataclass
-class _Build:
+class Build:
     """A feed link's latest calendar: when it was started, for which version, the bytes."""
 
     at: datetime
@@ -313,37 +313,41 @@ class _Build:
     body: asyncio.Future[bytes]
 
 
-_builds: BoundedCache[int, _Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
+_builds: BoundedCache[int, Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
 
 
 async def settled(row: dict, current: FeedVersion, settings: Settings,
-                  shared: FeedVersion | None = None) -> tuple[FeedVersion, asyncio.Future[bytes]]:
-    """The version to serve for a feed link and its calendar (being built or built).
+                  shared: FeedVersion | None = None) -> Build:
+    """The calendar to serve for a feed link (being built or built), with its version and
+    when its build began.
 
-    ``shared`` is the version last served for the link by any process while it is still the
-    one to serve (``shared_version``): a process that has not built it sends the copy kept
-    with the link (``record_served``) instead of building the same calendar again.
-    Otherwise the latest build is served while the data has not changed, and also while it
-    is younger than ``FEED_SETTLE_SECONDS`` when the data has changed: calendar clients poll
+    A build of the current version is served as it is. Else ``shared``, the version last
+    served for the link by any process while it is still the one to serve
+    (``shared_version``): a process that has not built it sends the copy kept with the link
+    (``record_served``) instead of building the same calendar again. Otherwise the latest
+    build is served while it is younger than ``FEED_SETTLE_SECONDS``: calendar clients poll
     every 15–60 minutes, so a change reaching them a minute later costs nothing, while
     rebuilding a partner's 2,000 events on every fetch during a day of writes took the
     server down. Concurrent fetches share one build; a failed build is forgotten."""
     now = clock.now()
     kept = _builds.get(row["id"])
+    if kept is not None and kept.version.etag == current.etag:
+        return kept
     if shared is not None and (kept is None or kept.version.etag != shared.etag):
         body = await _copy(row["id"], shared.etag)
         if body is not None:
             copied: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
             copied.set_result(body)
-            # Settling counts from when the copy was first served, not from now.
-            served_at = _aware(row["served_at"]) if row.get("served_at") else now
-            _builds.put(row["id"], _Build(served_at, shared, copied))
-            return shared, copied
-    if kept is not None and (kept.version.etag == current.etag
-                             or now - kept.at < timedelta(seconds=settings.feed_settle_seconds)):
-        return kept.version, kept.body
+            # Settling counts from when that calendar's build began, not from now.
+            began = _aware(row["served_at"]) if row.get("served_at") else now
+            kept = Build(began, shared, copied)
+            _builds.put(row["id"], kept)
+            return kept
+    if kept is not None and now - kept.at < timedelta(seconds=settings.feed_settle_seconds):
+        return kept
     building = asyncio.ensure_future(_build(row, now, settings))
-    _builds.put(row["id"], _Build(now, current, building))
+    kept = Build(now, current, building)
+    _builds.put(row["id"], kept)
 
     def forget_failure(done: asyncio.Future[bytes]) -> None:
         if not done.cancelled() and done.exception() is not None:
@@ -352,7 +356,7 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
                 _builds.pop(row["id"])
 
     building.add_done_callback(forget_failure)
-    return current, building
+    return kept
 
 
 async def _copy(token_id: int, etag: str) -> bytes | None:
@@ -404,19 +408,37 @@ def shared_version(row: dict, current: FeedVersion, settle_seconds: int) -> Feed
     return FeedVersion(etag, _aware(modified) if modified else current.last_modified)
 
 
-async def record_served(row: dict, served: FeedVersion, body: bytes) -> None:
+async def record_served(row: dict, served: Build, body: bytes) -> None:
     """Note on the link the version just served in full and keep its copy (once per new
     version, not per fetch), so every process answers a fetch holding it with 304 and sends
-    the same copy to a fetch that does not hold it, without building it again."""
-    if row.get("served_etag") == served.etag:
+    the same copy to a fetch that does not hold it, without building it again.
+
+    Noted with the moment its build began, and only over a calendar whose build began
+    earlier and on a link not revoked: a slow build finishing after a newer one (another
+    process's) never takes the newer one's place, and a revoked link keeps no copy."""
+    if row.get("served_etag") == served.version.etag:
         return
     async with db.transaction():
-        await FeedToken.update({FeedToken.served_etag: served.etag,
-                                FeedToken.served_modified: served.last_modified,
-                                FeedToken.served_at: clock.now()}).where(FeedToken.id == row["id"])
-        await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
-                       'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
-                       '"body" = excluded."body"', row["id"], served.etag, body)
+        noted = await FeedToken.update({FeedToken.served_etag: served.version.etag,
+                                        FeedToken.served_modified: served.version.last_modified,
+                                        FeedToken.served_at: served.at}).where(
+            (FeedToken.id == row["id"]) & FeedToken.revoked_at.is_null()
+            & (FeedToken.served_at.is_null() | (FeedToken.served_at < served.at))
+        ).returning(FeedToken.id)
+        if noted:
+            await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
+                           'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
+                           '"body" = excluded."body"', row["id"], served.version.etag, body)
+
+
+async def forget_served() -> None:
+    """Forget the version served and the copy kept for every link (after the GDPR purge has
+    blanked families: a copy may hold their meetings as they were). Each feed is built again
+    from the tables at its next fetch."""
+    async with db.transaction():
+        await FeedCopy.delete(force=True)
+        await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: None,
+                                FeedToken.served_modified: None}, force=True)
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,

@@ -340,12 +340,13 @@ class FeedPageController(Controller):
         shared = feeds.shared_version(row, current, settings.feed_settle_seconds)
         if shared is not None and feeds.not_modified(shared, if_none_match, if_modified_since):
             return 304, _feed_headers(shared), b""
-        served, building = await feeds.settled(row, current, settings, shared)
-        if feeds.not_modified(served, if_none_match, if_modified_since):
-            return 304, _feed_headers(served), b""
-        body = await feeds.calendar_of(building)
+        served = await feeds.settled(row, current, settings, shared)
+        if feeds.not_modified(served.version, if_none_match, if_modified_since):
+            return 304, _feed_headers(served.version), b""
+        body = await feeds.calendar_of(served.body)
         await feeds.record_served(row, served, body)
-        return 200, {**_feed_headers(served), "Content-Disposition": 'inline; filename="kalender.ics"'}, body
+        return 200, {**_feed_headers(served.version),
+                     "Content-Disposition": 'inline; filename="kalender.ics"'}, body
 
 
 def _feed_headers(version: feeds.FeedVersion) -> dict[str, str]:

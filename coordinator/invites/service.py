@@ -118,8 +118,8 @@ _IN_CHUNK = 5_000
 
 
 async def _fetch_in(sql: str, ids: Iterable[Any]) -> list[dict]:
-    """``sql`` with its ``{ids}`` list filled with ``ids`` (sorted, a chunk at a time: a
-    query ordered by the listed column keeps its order)."""
+    """``sql`` with its ``{ids}`` list filled with ``ids`` (sorted, a chunk at a time: the
+    rows of one listed id come in one chunk, in the statement's order)."""
     values = sorted(set(ids))
     rows: list[dict] = []
     for start in range(0, len(values), _IN_CHUNK):

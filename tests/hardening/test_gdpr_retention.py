@@ -115,6 +115,9 @@ async def test_purge_pseudonymises_only_families_past_retention():
     active = await family_with_data(worker, closed_days_ago=None)
     before = {f: await snapshot(f) for f in (recent, active)}
     audit_rows = await AuditEvent.count().where(AuditEvent.family_id == old)
+    [before_purge] = await Meeting.select(Meeting.updated_at).where(Meeting.family == old)
+    stamped_before = before_purge["updated_at"]
+    app_clock.advance(timedelta(seconds=1))
     # a partner feed's kept copy, made before the purge, with the family's meeting in it
     [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
                                                token_hash="f" * 64, served_etag='"x"'))
@@ -126,6 +129,10 @@ async def test_purge_pseudonymises_only_families_past_retention():
     assert [f["id"] for f in report.families] == [old]
     assert {f: await snapshot(f) for f in (recent, active)} == before
     assert await FeedCopy.count() == 0  # built again from the blanked rows when fetched
+    # every feed's version is new: no process serves a calendar built before the purge
+    assert (await FeedToken.select().where(FeedToken.id == token["id"]).first())["served_etag"] == ""
+    [after] = await Meeting.select(Meeting.updated_at).where(Meeting.family == old)
+    assert after["updated_at"] > stamped_before
     text = await snapshot(old)
     for secret in ("Sørensen", "Maria", "Lukas", "Peter", "70 10 44", "example.org", "Lindevej",
                    "Noter om", "Vold mod", "fortalte", "Henter", "Kommer med"):

@@ -197,6 +197,31 @@ async def test_a_process_that_never_built_the_feed_sends_the_copy_served(monkeyp
         assert (await partner.get(path)).status_code == 404
 
 
+async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
+    """Two processes build a link's calendar: the one whose build began later is the one
+    kept with the link, whichever finishes last; a link revoked meanwhile keeps no copy."""
+    [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
+                                               token_hash="e" * 64))
+    row = {"id": token["id"], "served_etag": ""}  # as both fetches read the link
+    began = app_clock.now()
+
+    def build(at, etag, body):
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(body)
+        return feeds.Build(at, feeds.FeedVersion(etag, at), done)
+
+    newer = build(began + timedelta(seconds=2), '"ny"', b"ny kalender")
+    older = build(began, '"gammel"', b"gammel kalender")
+    await feeds.record_served(row, newer, b"ny kalender")
+    await feeds.record_served(row, older, b"gammel kalender")  # the slow one, finishing last
+    kept = await FeedToken.select().where(FeedToken.id == token["id"]).first()
+    [copy] = await FeedCopy.select()
+    assert kept["served_etag"] == copy["etag"] == '"ny"' and bytes(copy["body"]) == b"ny kalender"
+    await feeds.revoke(await factories.user("leder"), token["id"])
+    await feeds.record_served(row, build(began + timedelta(seconds=5), '"sidst"', b"x"), b"x")
+    assert await FeedCopy.count() == 0
+
+
 @pytest.mark.parametrize("path", ["/feeds/forkert.ics", "/feeds/" + "a" * 43 + ".ics", "/feeds/abc"])
 async def test_unknown_feed_is_404(client, path):
     assert (await client.get(path)).status_code == 404
