@@ -4,8 +4,9 @@ A page is cached under a key the caller builds from every input of the rendering
 user (a page is only ever served to the user it was rendered for), the content stamps the
 database keeps (``families/revisions.py``) and the minute or the day (what depends on
 "now"; the family page notes the moments its content changes by the time alone,
-``clock.changes_at``). The access check and the audit record still happen on every request, before the cache is
-asked; the cache only saves the reading and rendering of content that has not changed.
+``clock.changes_at``). The access check and the audit record still happen on every
+request, before the cache is asked; the cache only saves the reading and rendering of
+content that has not changed.
 
 The CSRF token differs per browser, so pages are rendered with a placeholder that is
 replaced by the request's own token when served.

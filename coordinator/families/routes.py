@@ -17,7 +17,7 @@ from coordinator.families import cases, service, units
 from coordinator.families.sections import family_sections
 from coordinator.trappe import service as trappe
 
-# Family pages by user, content stamps and minute (see coordinator/pagecache.py).
+# Family pages by user, content stamps and day (see coordinator/pagecache.py).
 FAMILY_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="family pages")
 
 
