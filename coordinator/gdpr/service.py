@@ -578,9 +578,12 @@ async def _pseudonymise(family_id: int) -> None:
         Family.name: pseudonym_family(family_id), Family.notes: "",
         Family.reference: f"anonym-{family_id}"})
     for pid, name in names.items():
+        # updated_at: a new version of every partner feed that shows the family's meetings
+        # or people (it is part of the feeds' version), so no process serves a calendar
+        # built before the purge (the meetings' likewise below).
         await db.update_versioned(net.Person, pid, db.ANY_VERSION, {
             net.Person.name: name, net.Person.phone: "", net.Person.email: "",
-            net.Person.address: "", net.Person.notes: ""})
+            net.Person.address: "", net.Person.notes: "", net.Person.updated_at: clock.now()})
     await db.update_each_versioned(net.Relation, net.Relation.family == family_id,
                                    {net.Relation.note: ""})
     await db.update_each_versioned(net.KeepApart, net.KeepApart.family == family_id,
@@ -598,7 +601,7 @@ async def _pseudonymise(family_id: int) -> None:
         kind = kinds.KINDS.get(meeting["kind"])
         await db.update_versioned(mt.Meeting, meeting["id"], db.ANY_VERSION, {
             mt.Meeting.title: kind.label if kind else "Møde", mt.Meeting.description: "",
-            mt.Meeting.location: "", mt.Meeting.outcome: "",
+            mt.Meeting.location: "", mt.Meeting.outcome: "", mt.Meeting.updated_at: clock.now(),
         })
     await db.update_each_versioned(mt.AgendaPoint, mt.AgendaPoint.meeting.is_in(meeting_ids), {
         mt.AgendaPoint.title: "Punkt", mt.AgendaPoint.minutes: "",
@@ -647,12 +650,6 @@ async def _pseudonymise(family_id: int) -> None:
     }).where(ReplyRecord.meeting.is_in(meeting_ids))
     await DelegateAddress.delete().where(
         DelegateAddress.participant.is_in([row["id"] for row in participants] or [-1]))
-    # A new version of every feed that shows the family's meetings or people (their
-    # updated_at is part of it): no process serves a calendar built before the purge.
-    await mt.Meeting.update({mt.Meeting.updated_at: clock.now()}).where(
-        mt.Meeting.family == family_id)
-    await net.Person.update({net.Person.updated_at: clock.now()}).where(
-        net.Person.family == family_id)
     await TrappeAssessment.update({
         getattr(TrappeAssessment, name): "" for name in TRAPPE_TEXTS}).where(
         TrappeAssessment.family == family_id)

@@ -416,11 +416,12 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
     Noted with the moment its build began, and only over a calendar whose build began
     earlier and on a link not revoked: a slow build finishing after a newer one (another
     process's) never takes the newer one's place, and a revoked link keeps no copy."""
-    if row.get("served_etag") == served.version.etag:
+    etag, modified = served.version.etag, served.version.last_modified
+    if row.get("served_etag") == etag:
         return
     async with db.transaction():
-        noted = await FeedToken.update({FeedToken.served_etag: served.version.etag,
-                                        FeedToken.served_modified: served.version.last_modified,
+        noted = await FeedToken.update({FeedToken.served_etag: etag,
+                                        FeedToken.served_modified: modified,
                                         FeedToken.served_at: served.at}).where(
             (FeedToken.id == row["id"]) & FeedToken.revoked_at.is_null()
             & (FeedToken.served_at.is_null() | (FeedToken.served_at < served.at))
@@ -428,7 +429,7 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
         if noted:
             await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
                            'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
-                           '"body" = excluded."body"', row["id"], served.version.etag, body)
+                           '"body" = excluded."body"', row["id"], etag, body)
 
 
 async def forget_served() -> None:
