@@ -111,10 +111,13 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, headers: dict[str, str],
-                      body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+                      body: bytes = b"", ports_used: list[int] | None = None,
+                      ) -> tuple[int, dict[str, str], bytes]:
         if self.writer is None or self.writer.is_closing():
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
+        if ports_used is not None:
+            ports_used.append(self.writer.get_extra_info("sockname")[1])
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
                  f"Content-Length: {len(body)}"] + [f"{k}: {v}" for k, v in headers.items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -379,6 +382,7 @@ async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     stop = time.monotonic() + seconds
+    by_port: dict[int, list[float]] = defaultdict(list)  # client port -> latencies
 
     async def user(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
@@ -388,13 +392,17 @@ async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
             kind = _pick(rng)
             method, path, headers, body, accepted = request_for(kind, plan, rng)
             started = time.perf_counter()
+            ports_used: list[int] = []
             try:
-                status, answer_headers, _ = await conn.request(method, path, headers, body)
+                status, answer_headers, _ = await conn.request(method, path, headers, body,
+                                                                ports_used)
             except (OSError, asyncio.IncompleteReadError) as failure:
                 errors[kind][type(failure).__name__] += 1
                 conn = Connection(host, port)
                 continue
             latencies[kind].append((time.perf_counter() - started) * 1000)
+            if ports_used:
+                by_port[ports_used[0]].append(latencies[kind][-1])
             if kind == "write_meeting" and method == "POST":
                 await _keep_version(conn, plan, path, headers["Cookie"], status)
             if kind.startswith("feed") and status == 200 and "etag" in answer_headers:
@@ -405,7 +413,14 @@ async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
 
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.monotonic()
-    await asyncio.gather(*(user(n) for n in range(connections)))
+    serving: dict[int, int] = {}  # client port -> the server process that accepted it
+
+    async def who_serves() -> None:
+        while time.monotonic() < stop:
+            await asyncio.sleep(0.25)
+            serving.update(_serving_processes({port for _, port in servers}))
+
+    await asyncio.gather(who_serves(), *(user(n) for n in range(connections)))
     elapsed = time.monotonic() - started
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
@@ -420,7 +435,13 @@ async def load(bases: list[str], plan: Plan, connections: int, seconds: float,
                       "p99_ms": _pct(values, 99), "mean_ms": statistics.fmean(values),
                       "errors": dict(errors.get(kind, {}))}
     everything = sorted(v for values in latencies.values() for v in values)
-    return {"requests": total, "seconds": elapsed, "rps": total / elapsed, "rows": rows,
+    per_process: dict[int, list[float]] = defaultdict(list)  # server pid -> latencies
+    for port, values in by_port.items():
+        per_process[serving.get(port, 0)] += values
+    processes = [{"pid": pid, "requests": len(values), "share": len(values) / max(1, total),
+                  "p50_ms": _pct(sorted(values), 50), "p95_ms": _pct(sorted(values), 95)}
+                 for pid, values in sorted(per_process.items(), key=lambda item: -len(item[1]))]
+    return {"processes": processes, "requests": total, "seconds": elapsed, "rps": total / elapsed, "rows": rows,
             "p50_ms": _pct(everything, 50), "p95_ms": _pct(everything, 95),
             "p99_ms": _pct(everything, 99),
             "errors": sum(sum(e.values()) for e in errors.values()),
@@ -454,6 +475,25 @@ def warm_up(bases: list[str], plan: Plan, args: argparse.Namespace) -> None:
     repeat the warm-up's requests."""
     if args.warmup > 0:
         asyncio.run(load(bases, plan, args.connections, args.warmup, seed=WARMUP_SEED))
+
+
+def _serving_processes(ports: set[int]) -> dict[int, int]:
+    """Which server process holds each established connection to ``ports``: client port ->
+    pid, from ``ss`` (0 where ``ss`` cannot say)."""
+    found: dict[int, int] = {}
+    for port in ports:
+        try:
+            out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                                 capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return found
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) < 4 or "pid=" not in line:
+                continue
+            client_port = int(fields[3].rsplit(":", 1)[1])
+            found[client_port] = int(line.split("pid=", 1)[1].split(",", 1)[0])
+    return found
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -556,6 +596,16 @@ def _warmup_words(r: dict) -> str:
     return f"{seconds} s of the same mix not counted (other random draws)"
 
 
+def _process_words(mixed: dict) -> list[str]:
+    """How the connections were spread over the server processes, and their latencies."""
+    processes = [p for p in mixed.get("processes", []) if p["pid"]]
+    if len(processes) < 2:
+        return []
+    each = "; ".join(f"{100 * p['share']:.0f} % of the requests, p50 {p['p50_ms']:.0f} ms, "
+                     f"p95 {p['p95_ms']:.0f} ms" for p in processes)
+    return [f"- Per server process (the kernel gives each new connection to one of them): {each}."]
+
+
 def markdown(r: dict) -> str:
     """One run as a Markdown table with the targets."""
     hello, mixed = r["hello"], r["mixed"]
@@ -584,6 +634,7 @@ def markdown(r: dict) -> str:
         f"p99 {mixed['p99_ms']:.1f} ms; errors {mixed['errors']}; server CPU "
         f"{mixed['server_cpu_ms']:.1f} ms per request; the load client used "
         f"{100 * mixed['client_cpu_share']:.0f} % of one core.",
+        *_process_words(mixed),
         "",
         "| Kind | Share | req/s | p50 ms | p95 ms | p99 ms | Errors | p95 ≤ 100 ms |",
         "|---|---|---|---|---|---|---|---|",

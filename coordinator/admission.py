@@ -47,6 +47,11 @@ class Admission:
         self.free = limit
         self._waiting: deque[asyncio.Future[None]] = deque()
 
+    @property
+    def waiting(self) -> int:
+        """How many requests wait for a place (a wait cancelled since may still count)."""
+        return len(self._waiting)
+
     async def enter(self, *, front: bool = False) -> None:
         """Take a place, waiting for one if all are taken (at the front with ``front``)."""
         if self.free > 0:  # then nobody waits: a leaver hands its place to a waiter

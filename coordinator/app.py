@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -186,12 +187,23 @@ async def _add_security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
-def _serving(limit: int) -> Callable[[ASGIApp], ASGIApp]:
+def _serving(limit: int, keepalive_requests: int = 0,
+             chance: Callable[[], float] = random.random) -> Callable[[ASGIApp], ASGIApp]:
     """Middleware: each HTTP request waits its turn (``admission``: at most ``limit`` in
     progress in this process) and its statements share one database connection
     (PostgreSQL: ``db/postgres.py``; nothing changes on SQLite). While it waits for its
     body the request holds neither a place nor a connection, and it gives both back once
-    its answer starts, so a client that sends or reads slowly holds neither."""
+    its answer starts, so a client that sends or reads slowly holds neither.
+
+    An HTTP/1.1 answer closes its keep-alive connection now and then, as Apache and nginx
+    close one after a number of requests: with a chance of one in ``keepalive_requests``
+    (0: never) when no request waits for a place in this process, and of one more in as
+    many for each request waiting. The worker processes share one listening socket, and
+    the first to wake accepts every connection waiting: 32 connections opened at once all
+    went to one of two workers, and stayed there (bench/results/NOTES.md). A client opens
+    its next connection at once, and either process may get it; the busier process closes
+    more of its connections, so the connections spread out within seconds and stay spread
+    out, and a quiet server keeps its connections open."""
     places = admission.PerLoop(limit)
 
     def serving(app: ASGIApp) -> ASGIApp:
@@ -207,8 +219,13 @@ def _serving(limit: int) -> Callable[[ASGIApp], ASGIApp]:
 
             async def sending(message: Message) -> None:
                 if message["type"] == "http.response.start":
+                    waiting = places.current().waiting  # behind this request
                     await db.give_back_connection()
                     admission.finish()
+                    if (keepalive_requests and scope.get("http_version") == "1.1"
+                            and chance() * keepalive_requests < 1 + waiting):
+                        message["headers"] = [*(message.get("headers") or []),
+                                              (b"connection", b"close")]
                 await send(message)
 
             async with admission.admitted(places.current()), db.one_connection():
@@ -281,7 +298,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[BASE_DIR / "static"],
                                        send_as_attachment=False),
         ],
-        middleware=[_serving(settings.requests_at_once),
+        middleware=[_serving(settings.requests_at_once, settings.keepalive_requests),
                     DefineMiddleware(SessionMiddleware, exclude=["^/static/", "^/hello", FEED_FETCH])],
         csrf_config=csrf,
         template_config=TemplateConfig(

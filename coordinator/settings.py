@@ -143,6 +143,13 @@ class Settings:
         "How many requests a server process works on at once; the others wait their turn in "
         "arrival order (a few: under load each request is answered sooner than when all "
         "share the processor a step at a time).")
+    keepalive_requests: int = _setting(
+        "KEEPALIVE_REQUESTS", _non_negative_int, 400,
+        "About how many requests an HTTP/1.1 keep-alive connection serves while its server "
+        "process has no request waiting; each request waiting makes it that many times fewer. "
+        "A closed connection's client opens a new one, which either process may get, so the "
+        "connections spread over the --workers (opened at once, they can all land on one). "
+        "0: never closed.")
     invite_update_settle_seconds: int = _setting(
         "INVITE_UPDATE_SETTLE_SECONDS", _non_negative_int, 120,
         "An update of a sent meeting waits this many seconds in the outbox; a newer update "

@@ -8,6 +8,7 @@ import pytest
 
 from coordinator import admission, db
 from coordinator.admission import Admission
+from coordinator import app as app_module
 from coordinator.app import create_app
 from tests import factories
 from tests.conftest import http_client, test_settings
@@ -247,3 +248,52 @@ async def test_a_refused_form_read_again_runs_on_its_own_place():
         assert [a.status_code for a in answers] == [422] * 3
         assert all('value="Lokale 9"' in a.text for a in answers)  # the page, with the input
         assert await asyncio.wait_for(_hello(app), 5) == 200
+
+
+
+async def _connection_header(app, http_version: str = "1.1") -> bytes | None:
+    """The ``connection`` header of /hello's answer, if any."""
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app({**_scope("GET", "/hello", []), "http_version": http_version}, receive, send)
+    return dict(sent[0]["headers"]).get(b"connection")
+
+
+async def test_every_answer_closes_its_connection_with_one_request_each_and_none_with_zero():
+    every = create_app(test_settings(keepalive_requests=1))
+    never = create_app(test_settings(keepalive_requests=0))
+    for _ in range(20):
+        assert await _connection_header(every) == b"close"
+        assert await _connection_header(never) is None
+    # HTTP/2 has no keep-alive connection to close; HTTP/1.0 closes by itself.
+    assert await _connection_header(every, "2") is None
+    assert await _connection_header(every, "1.0") is None
+
+
+@pytest.mark.parametrize(("dice", "closed"), [
+    (0.5, [b"close", None, None]),  # 2 of 4 < 1 + waiting only while two wait
+    (0.3, [b"close", b"close", None]),  # 1.2 < 1 + waiting while one or two wait
+    (0.2, [b"close", b"close", b"close"]),  # 0.8 < 1: closed even with nobody waiting
+    (0.9, [None, None, None]),  # 3.6 ≥ 1 + 2
+])
+async def test_a_busier_process_closes_more_of_its_connections(dice, closed):
+    """Three requests at once with one place: the first answers while two wait, the second
+    while one waits, the last while none does; one in four closes with nobody waiting."""
+    gate = asyncio.Event()
+
+    async def inner(scope, receive, send):
+        await gate.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    serving = app_module._serving(1, 4, chance=lambda: dice)(inner)
+    tasks = [asyncio.create_task(_connection_header(serving)) for _ in range(3)]
+    await _settle()
+    gate.set()
+    assert await asyncio.wait_for(asyncio.gather(*tasks), 5) == closed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -20,8 +21,10 @@ CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
 class Server:
     """`coordinator serve` on 127.0.0.1 against the test database; start, kill -9, restart."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
+        self.workers = workers
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -32,10 +35,12 @@ class Server:
         """Start and wait until /healthz answers 200 (or fail with the server's stderr)."""
         env = {**os.environ, "DATABASE_URL": conftest.TEST_DATABASE_URL,
                "SECRET_KEY": "crash-test-secret-" + "y" * 32, "COOKIE_SECURE": "false",
-               "PUBLIC_BASE_URL": self.base_url, "LOG_LEVEL": "WARNING", "SMTP_URL": ""}
+               "PUBLIC_BASE_URL": self.base_url, "LOG_LEVEL": "WARNING", "SMTP_URL": "",
+               **self.env}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "coordinator.cli", "serve", "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [sys.executable, "-m", "coordinator.cli", "serve", "--port", str(self.port),
+             "--workers", str(self.workers)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -52,7 +57,7 @@ class Server:
     def kill(self) -> None:
         """kill -9: no shutdown hooks, no flush, open transactions cut off."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)  # the server and its worker processes
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
