@@ -5,7 +5,7 @@ the triggers that migrations install.
   DATABASE_URL);
   ``sqlite``: the pooled SQLite engine; ``postgres``: PostgreSQL's, whose requests hold one
   connection each;
-- ``statements``: ``fetch`` / ``rows`` / ``columns`` / ``marks``, ``transaction``,
+- ``statements``: ``fetch`` / ``fetch_in`` / ``rows`` / ``columns`` / ``marks``, ``transaction``,
   ``one_connection`` and ``is_unique_violation``;
 - ``versioned``: ``update_versioned`` and its ``Conflict``, ``ANY_VERSION`` for a system
   write and ``update_each_versioned`` for one to many rows;
@@ -30,6 +30,7 @@ from coordinator.db.sqlite import PooledSQLiteEngine
 from coordinator.db.statements import (
     columns,
     fetch,
+    fetch_in,
     give_back_connection,
     in_transaction,
     is_unique_violation,
@@ -43,7 +44,7 @@ from coordinator.errors import Conflict
 
 __all__ = [
     "ANY_VERSION", "Conflict", "DatabaseUnavailable", "PooledSQLiteEngine", "check_connection", "columns",
-    "configure", "engine", "engine_name", "fetch", "give_back_connection", "in_transaction",
+    "configure", "engine", "engine_name", "fetch", "fetch_in", "give_back_connection", "in_transaction",
     "is_unique_violation", "marks",
     "migrate", "one_connection", "prepare_sqlite", "rows", "start", "stop", "transaction", "update_each_versioned",
     "update_versioned",

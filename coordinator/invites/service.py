@@ -114,28 +114,14 @@ _PART_KEYS = ('SELECT pp."participant", mp."key" FROM "participant_part" pp '
               'ORDER BY pp."id"')
 _INVITED_SEQUENCES = ('SELECT "meeting", "sequence" FROM "meeting_change" '
                       'WHERE "meeting" IN ({ids}) AND "change_kind" = \'invited\'')
-_IN_CHUNK = 5_000
-
-
-async def _fetch_in(sql: str, ids: Iterable[Any]) -> list[dict]:
-    """``sql`` with its ``{ids}`` list filled with ``ids`` (sorted, a chunk at a time: the
-    rows of one listed id come in one chunk, in the statement's order)."""
-    values = sorted(set(ids))
-    rows: list[dict] = []
-    for start in range(0, len(values), _IN_CHUNK):
-        chunk = values[start:start + _IN_CHUNK]
-        rows += await db.fetch(sql.replace("{ids}", db.marks(chunk)), *chunk)
-    return rows
-
-
 async def _participant_rows(meeting_ids: list[int]) -> list[dict]:
-    return await _fetch_in(_PARTICIPANTS, meeting_ids)
+    return await db.fetch_in(_PARTICIPANTS, meeting_ids)
 
 
 async def _base_sequences(meeting_ids: list[int]) -> dict[int, int]:
     """Meeting.sequence at the first invitation: iCalendar SEQUENCE counts from there."""
     base: dict[int, int] = {}
-    for row in await _fetch_in(_INVITED_SEQUENCES, meeting_ids):
+    for row in await db.fetch_in(_INVITED_SEQUENCES, meeting_ids):
         base[row["meeting"]] = min(base.get(row["meeting"], row["sequence"]), row["sequence"])
     return base
 
@@ -145,21 +131,21 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     ids = sorted(set(meeting_ids))
     if not ids:
         return []
-    meetings = await _fetch_in(_MEETINGS, ids)
-    families = {f["id"]: f for f in await _fetch_in(
+    meetings = await db.fetch_in(_MEETINGS, ids)
+    families = {f["id"]: f for f in await db.fetch_in(
         _FAMILIES, {m["family"] for m in meetings if m["family"]})}
     children: dict[int, list[str]] = {}
-    for child in await _fetch_in(_CHILDREN, families):
+    for child in await db.fetch_in(_CHILDREN, families):
         children.setdefault(child["family"], []).append(child["name"])
-    orgs = {o["id"]: o for o in await _fetch_in(
+    orgs = {o["id"]: o for o in await db.fetch_in(
         _ORGANISATIONS, {m["location_organisation"] for m in meetings if m["location_organisation"]})}
-    rooms = {r["id"]: r for r in await _fetch_in(_ROOMS, {m["room"] for m in meetings if m.get("room")})}
-    parts = await _fetch_in(_PARTS, ids)
+    rooms = {r["id"]: r for r in await db.fetch_in(_ROOMS, {m["room"] for m in meetings if m.get("room")})}
+    parts = await db.fetch_in(_PARTS, ids)
     agendas: dict[int, list[tuple[str, str]]] = {}
-    for point in await _fetch_in(_AGENDAS, ids):
+    for point in await db.fetch_in(_AGENDAS, ids):
         agendas.setdefault(point["meeting"], []).append((point["part_key"], point["title"]))
     rows = await _participant_rows(ids)
-    links = await _fetch_in(_PART_KEYS, ids)
+    links = await db.fetch_in(_PART_KEYS, ids)
     base = await _base_sequences(ids)
     keys: dict[int, list[str]] = {}
     for link in links:

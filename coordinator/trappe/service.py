@@ -72,14 +72,16 @@ def _plain(row: Mapping[str, Any]) -> rules.Assessment:
                             bool(row["analysis_complete"]), row["corrects"])
 
 
-async def _after_care(family_ids: list[int]) -> dict[int, date]:
-    """family id → the last day of after-care after its latest move-out."""
+_STAYS = ('SELECT "family", "started_on", "ended_on" FROM "stay" WHERE "family" IN ({ids}) '
+          'ORDER BY "started_on", "id"')
+
+
+async def after_care_ends(family_ids: Iterable[int]) -> dict[int, date]:
+    """family id → the last day of after-care after its latest move-out (none while a stay
+    is open: the family is at the crisis centre again). The team agenda reads it too."""
     latest: dict[int, dict] = {}
-    if not family_ids:
-        return {}
-    for row in await db.fetch(
-            'SELECT "family", "started_on", "ended_on" FROM "stay" '
-            f'WHERE "family" IN ({db.marks(family_ids)}) ORDER BY "started_on"', *family_ids):
+    for row in sorted(await db.fetch_in(_STAYS, family_ids),
+                      key=lambda r: (r["started_on"], r["family"])):
         latest[row["family"]] = row
     return {fid: until for fid, row in latest.items()
             if (until := cases.after_care_until(row["ended_on"])) is not None}
@@ -141,7 +143,7 @@ async def family_trappe(family: Mapping[str, Any]) -> FamilyTrappe:
     fid = family["id"]
     children = (await children_of([fid]))[fid]
     rows = (await _assessments([fid])).get(fid, [])
-    after_care = (await _after_care([fid])).get(fid)
+    after_care = (await after_care_ends([fid])).get(fid)
     return _build(family, children, rows, after_care, clock.today())
 
 
@@ -319,7 +321,7 @@ async def _due_of(rows: list[dict], on: date, names: bool) -> dict[int, tuple[Du
     ids = [r["id"] for r in rows]
     children = await children_of(ids)
     assessments = await _assessments(ids)
-    after_care = await _after_care(ids)
+    after_care = await after_care_ends(ids)
     result = {}
     for family in rows:
         trappe = _build(family, children[family["id"]], assessments.get(family["id"], []),
