@@ -948,11 +948,11 @@ def _finish(
                     "beskyttet adresse; må ikke mødes uden en socialfaglig vurdering og en "
                     "sikkerhedsplan."
                 )
-    for other in net.sort_people(ids):
-        pair = frozenset((cand.pid, other))
-        if other != cand.pid and pair in kept:
-            why = f" ({kept[pair]})" if kept[pair].strip() else ""
-            warnings.append(f"Skal holdes adskilt fra {net.people[other].name}{why}.")
+    apart = [i for i in ids if i != cand.pid and frozenset((cand.pid, i)) in kept]
+    for other in net.sort_people(apart):
+        reason_apart = kept[frozenset((cand.pid, other))]
+        why = f" ({reason_apart})" if reason_apart.strip() else ""
+        warnings.append(f"Skal holdes adskilt fra {net.people[other].name}{why}.")
     reason = cand.reason
     if person.contact_only_via_worker:
         reason += (
