@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import os
 import sys
@@ -58,7 +59,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     app: Any = "coordinator.asgi:app"  # each worker process builds and settles its own
     if workers == 1:
-        app = create_app(settings)
+        # One process has no other to hand its connections to (KEEPALIVE_REQUESTS).
+        app = create_app(dataclasses.replace(settings, keepalive_requests=0))
         settle_collector()
     print(f"coordinator: serving on http://{host}:{port} ({settings.engine})", flush=True)
     uvicorn.run(app, host=host, port=port, workers=workers,

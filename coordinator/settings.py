@@ -149,7 +149,7 @@ class Settings:
         "process has no request waiting; each request waiting makes it that many times fewer. "
         "A closed connection's client opens a new one, which either process may get, so the "
         "connections spread over the --workers (opened at once, they can all land on one). "
-        "0: never closed.")
+        "0, or a server with one worker: never closed.")
     invite_update_settle_seconds: int = _setting(
         "INVITE_UPDATE_SETTLE_SECONDS", _non_negative_int, 120,
         "An update of a sent meeting waits this many seconds in the outbox; a newer update "

@@ -97,16 +97,17 @@ IN_CHUNK = 5_000  # values per IN list (both drivers take at most 32,767 per sta
 QUICK_IN = 64  # an IN list this short over an index is a quick read (``fetch``)
 
 
-async def fetch_in(sql: str, ids: Iterable[Any]) -> list[dict]:
+async def fetch_in(sql: str, ids: Iterable[Any], *, quick: bool = False) -> list[dict]:
     """``sql`` with its ``{ids}`` list filled with ``ids`` (sorted, each once, a chunk at a
     time, so any number can be asked for: the rows of one value come in one chunk, in the
-    statement's order). ``sql`` reads by an index on the listed column."""
+    statement's order). ``quick`` (as in ``fetch``) vouches that each value has a few rows
+    at most, found by index; it is used for lists of up to ``QUICK_IN`` values."""
     values = sorted(set(ids))
     rows: list[dict] = []
     for start in range(0, len(values), IN_CHUNK):
         chunk = values[start:start + IN_CHUNK]
         rows += await fetch(sql.replace("{ids}", marks(chunk)), *chunk,
-                            quick=len(chunk) <= QUICK_IN)
+                            quick=quick and len(chunk) <= QUICK_IN)
     return rows
 
 

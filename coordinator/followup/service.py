@@ -88,9 +88,10 @@ _OPEN_FGC_TASKS = ('SELECT "case", "title", "deadline", "position" FROM "fgc_tas
 
 
 async def _latest_fgc(family_ids: list[int]) -> dict[int, agenda.FgcFacts]:
-    rows = await db.fetch_in(_FGC_CASES, family_ids)
+    rows = await db.fetch_in(_FGC_CASES, family_ids, quick=True)  # a case or two each
     latest = {row["family"]: row for row in sorted(rows, key=lambda r: r["id"])}  # the last wins
-    tasks = await db.fetch_in(_OPEN_FGC_TASKS, (r["id"] for r in latest.values()))
+    tasks = await db.fetch_in(_OPEN_FGC_TASKS, (r["id"] for r in latest.values()),
+                             quick=True)  # a case's few preparation tasks
     first_task: dict[int, tuple[str, date | None]] = {}
     for task in sorted(tasks, key=lambda t: (t["deadline"] is None, t["deadline"] or date.max,
                                              t["position"])):
@@ -108,7 +109,7 @@ _FATHER_ASSESSMENTS = ('SELECT a."id", a."family", a."involve", a."assessed_on",
 
 
 async def _latest_father(family_ids: list[int]) -> dict[int, agenda.FatherFacts]:
-    rows = await db.fetch_in(_FATHER_ASSESSMENTS, family_ids)
+    rows = await db.fetch_in(_FATHER_ASSESSMENTS, family_ids, quick=True)
     latest = {row["family"]: row for row in sorted(rows, key=lambda r: r["id"])}
     counts = await _session_counts([r["id"] for r in latest.values()])
     return {family_id: agenda.FatherFacts(
@@ -126,7 +127,7 @@ async def _session_counts(assessment_ids: list[int]) -> dict[int, tuple[int, int
     """(held, planned) BIC advice sessions per father assessment."""
     held: dict[int, int] = defaultdict(int)
     planned: dict[int, int] = defaultdict(int)
-    for row in await db.fetch_in(_BIC_SESSIONS, assessment_ids):
+    for row in await db.fetch_in(_BIC_SESSIONS, assessment_ids, quick=True):
         status = session_status(row)
         if status == "held":
             held[row["assessment"]] += 1
