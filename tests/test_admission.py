@@ -7,8 +7,8 @@ import re
 import pytest
 
 from coordinator import admission, db
-from coordinator.admission import Admission
 from coordinator import app as app_module
+from coordinator.admission import Admission
 from coordinator.app import create_app
 from tests import factories
 from tests.conftest import http_client, test_settings

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import os
 import re
 import signal
@@ -26,6 +28,7 @@ class Server:
         self.workers = workers
         self.env = env or {}
         self.process: subprocess.Popen | None = None
+        self.gone = False  # the process group seen empty since the last start
 
     @property
     def base_url(self) -> str:
@@ -37,6 +40,9 @@ class Server:
                "SECRET_KEY": "crash-test-secret-" + "y" * 32, "COOKIE_SECURE": "false",
                "PUBLIC_BASE_URL": self.base_url, "LOG_LEVEL": "WARNING", "SMTP_URL": "",
                **self.env}
+        if self not in _started:
+            _started.append(self)
+        self.gone = False
         self.process = subprocess.Popen(
             [sys.executable, "-m", "coordinator.cli", "serve", "--port", str(self.port),
              "--workers", str(self.workers)],
@@ -55,19 +61,46 @@ class Server:
         raise AssertionError("the server did not answer /healthz in time")
 
     def kill(self) -> None:
-        """kill -9: no shutdown hooks, no flush, open transactions cut off."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the server and its worker processes
-            self.process.wait(timeout=30)
+        """kill -9: no shutdown hooks, no flush, open transactions cut off; the server and
+        its worker processes (its own process group), also when the server itself is gone.
+        Once the group is seen empty it is never signalled again (its id could be reused)."""
+        if self.process is None or self.gone:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)  # is any of the group left?
+            except ProcessLookupError:
+                self.gone = True
+                return
+            time.sleep(0.05)
 
     def stop(self) -> None:
-        """A normal stop at the end of a test."""
-        if self.process and self.process.poll() is None:
+        """A normal stop at the end of a test; whatever of its process group is left after
+        it is killed."""
+        if self.process is None or self.gone:
+            return
+        if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.kill()
+                pass
+        self.kill()
+
+
+_started: list[Server] = []
+
+
+@atexit.register
+def _kill_left_over() -> None:
+    """A test run stopped abruptly (its servers run in process groups of their own, which
+    a signal to the run's group does not reach) leaves no server behind."""
+    for server in _started:
+        server.kill()
 
 
 async def logged_in(server: Server, user) -> tuple[httpx.AsyncClient, str]:

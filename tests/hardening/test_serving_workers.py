@@ -53,9 +53,10 @@ def _held_by(pids: list[int], port: int) -> Counter:
 
 async def _keep_asking(port: int, until: float) -> asyncio.StreamWriter:
     """One client: /hello again and again on a keep-alive connection, opening a new one
-    when the server closes it; the connection open at the end."""
+    when the server closes it; the connection open at the end, which has been answered
+    (a worker has accepted it: one still in the listening socket's queue belongs to none)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    while time.monotonic() < until:
+    while True:
         writer.write(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
         length = int(head.split("content-length:", 1)[1].split("\r\n", 1)[0])
@@ -63,7 +64,8 @@ async def _keep_asking(port: int, until: float) -> asyncio.StreamWriter:
         if "connection: close" in head:
             writer.close()
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    return writer
+        elif time.monotonic() >= until:
+            return writer
 
 
 async def test_connections_opened_at_once_spread_over_both_workers():
@@ -81,7 +83,8 @@ async def test_connections_opened_at_once_spread_over_both_workers():
             writer.close()
         assert sum(held.values()) == CONNECTIONS
         # Closed one time in four, each client's next connection went to either worker:
-        # both hold a fair part of the 32 (a split worse than 8/24 has a chance of 1 in 700).
-        assert min(held[pid] for pid in workers) >= 8, held
+        # both hold a fair part of the 32 (for fair coins, a split worse than 6/26 has a
+        # chance of 1 in 8,800). Without the closing, all 32 often stayed with one.
+        assert min(held[pid] for pid in workers) >= 6, held
     finally:
         server.stop()
