@@ -114,6 +114,8 @@ _PART_KEYS = ('SELECT pp."participant", mp."key" FROM "participant_part" pp '
               'ORDER BY pp."id"')
 _INVITED_SEQUENCES = ('SELECT "meeting", "sequence" FROM "meeting_change" '
                       'WHERE "meeting" IN ({ids}) AND "change_kind" = \'invited\'')
+
+
 async def _participant_rows(meeting_ids: list[int]) -> list[dict]:
     return await db.fetch_in(_PARTICIPANTS, meeting_ids)
 
