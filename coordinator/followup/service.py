@@ -89,7 +89,7 @@ _OPEN_FGC_TASKS = ('SELECT "case", "title", "deadline", "position" FROM "fgc_tas
 
 async def _latest_fgc(family_ids: list[int]) -> dict[int, agenda.FgcFacts]:
     rows = await db.fetch_in(_FGC_CASES, family_ids, quick=True)  # a case or two each
-    latest = {row["family"]: row for row in sorted(rows, key=lambda r: r["id"])}  # the last wins
+    latest = {row["family"]: row for row in rows}  # by id in each family: the last wins
     tasks = await db.fetch_in(_OPEN_FGC_TASKS, (r["id"] for r in latest.values()),
                              quick=True)  # a case's few preparation tasks
     first_task: dict[int, tuple[str, date | None]] = {}
@@ -110,7 +110,7 @@ _FATHER_ASSESSMENTS = ('SELECT a."id", a."family", a."involve", a."assessed_on",
 
 async def _latest_father(family_ids: list[int]) -> dict[int, agenda.FatherFacts]:
     rows = await db.fetch_in(_FATHER_ASSESSMENTS, family_ids, quick=True)
-    latest = {row["family"]: row for row in sorted(rows, key=lambda r: r["id"])}
+    latest = {row["family"]: row for row in rows}  # by id: the last wins
     counts = await _session_counts([r["id"] for r in latest.values()])
     return {family_id: agenda.FatherFacts(
         row["involve"], row["assessed_on"], row["mother_agreed_on"], row["contact_name"] or "",
