@@ -59,9 +59,11 @@ async def kept_for_the_day(cache: PageCache, key: Hashable,
     """The page under ``key`` (which holds the day among everything the page shows), or
     rendered by ``render`` and kept until the earliest moment its content changes by the
     time alone (``clock.changes_at``, noted while it renders), at most ``KEPT_AT_MOST``.
-    ``cache`` holds (page, kept until) pairs."""
+    ``cache`` holds (page, kept until) pairs. A part of a page kept this way notes its own
+    moment while the page around it renders, kept or not, so the page is kept no longer."""
     kept = cache.get(key, fresh=lambda kept: clock.now() < kept[1])
     if kept is not None:
+        clock.changes_at(kept[1])
         page: bytes = kept[0]
         return page
     with clock.noting_changes() as changes:

@@ -12,6 +12,12 @@ The family page and the meeting page cache their HTML under the stamps
 (``coordinator/pagecache.py``); ``tests/families/test_page_cache.py`` checks that every
 table those pages read is watched here, on both engines.
 
+A family's row holds a second stamp, the *network stamp*, replaced only by writes to the
+tables of ``NETWORK`` (the family row and its network). What shows the network and nothing
+else of the family (the network editor, the network section of the family page) is kept
+under it, so a meeting's change or a partner's answer does not draw the network again
+(``tests/network/test_editor_cache.py`` checks that those views read nothing else).
+
 The triggers are schema: they are registered here as the ``content_stamp`` set of
 ``db/triggers.py`` and each app's migrations install them on its tables (a migration that
 rebuilds a watched table installs them again); starting a process installs nothing.
@@ -89,32 +95,45 @@ WATCHED: dict[str, str] = {
     "agreement_version": _SHARED,
 }
 
+# The tables whose writes also replace the family's network stamp: what the network views
+# read of the family (its row, people, relations, keep-apart pairs and intake facts).
+NETWORK: frozenset[str] = frozenset({"family", "person", "relation", "keep_apart", "case_facts"})
+
 _UPSERT = ('INSERT INTO "content_revision" ("family_id", "stamp") {select} '
            'ON CONFLICT ("family_id") DO UPDATE SET "stamp" = excluded."stamp"')
+_UPSERT_NETWORK = ('INSERT INTO "content_revision" ("family_id", "stamp", "network_stamp") {select} '
+                   'ON CONFLICT ("family_id") DO UPDATE SET "stamp" = excluded."stamp", '
+                   '"network_stamp" = excluded."network_stamp"')
 
 
 def _sqlite_triggers(table: str, expression: str) -> list[str]:
     new, old = expression.format(row="NEW"), expression.format(row="OLD")
     families = {"INSERT": f"SELECT {new} AS f", "DELETE": f"SELECT {old} AS f",
                 "UPDATE": f"SELECT {new} AS f UNION SELECT {old}"}
+    stamps, upsert = "lower(hex(randomblob(12)))", _UPSERT
+    if table in NETWORK:
+        stamps, upsert = f"{stamps}, {stamps}", _UPSERT_NETWORK
     statements = []
     for operation, rows in families.items():
         name = f"content_stamp_{table}_{operation.lower()}"
-        select = (f"SELECT f, lower(hex(randomblob(12))) FROM ({rows}) WHERE f IS NOT NULL")
+        select = (f"SELECT f, {stamps} FROM ({rows}) WHERE f IS NOT NULL")
         statements += [
             f'DROP TRIGGER IF EXISTS "{name}"',
             f'CREATE TRIGGER "{name}" AFTER {operation} ON "{table}" '
-            f"BEGIN {_UPSERT.format(select=select)}; END",
+            f"BEGIN {upsert.format(select=select)}; END",
         ]
     return statements
 
 
 def _postgres_triggers(table: str, expression: str) -> list[str]:
     new, old = expression.format(row="NEW"), expression.format(row="OLD")
+    stamps, upsert = "gen_random_uuid()::text", _UPSERT
+    if table in NETWORK:
+        stamps, upsert = f"{stamps}, {stamps}", _UPSERT_NETWORK
 
     def bump(value: str) -> str:
-        select = f"SELECT f, gen_random_uuid()::text FROM (SELECT {value} AS f) s WHERE f IS NOT NULL"
-        return _UPSERT.format(select=select) + ";"
+        select = f"SELECT f, {stamps} FROM (SELECT {value} AS f) s WHERE f IS NOT NULL"
+        return upsert.format(select=select) + ";"
 
     function = f"content_stamp_{table}"
     body = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath
+from markupsafe import Markup
 
 from coordinator import clock, pagecache, web
 from coordinator.auth import roles
@@ -14,11 +15,14 @@ from coordinator.auth.guards import requires_leader, requires_login, requires_ro
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
 from coordinator.families import cases, service, units
-from coordinator.families.sections import family_sections
+from coordinator.families.sections import FamilySection, family_sections
 from coordinator.trappe import service as trappe
 
 # Family pages by user, content stamps and day (see coordinator/pagecache.py).
 FAMILY_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="family pages")
+# Their network sections by user, the family's network stamp, the shared stamp and day: a
+# change of a meeting, an answer or a follow-up draws the page again, not the network.
+NETWORK_SECTIONS = pagecache.PageCache(weigh=lambda kept: len(kept[0]), name="network sections")
 
 
 ROLE_START_PAGES = {Role.KONTAKTPERSON: "/followup/kontaktperson",
@@ -191,6 +195,9 @@ class FamilyController(Controller):
             with service.one_shared_stamp(stamps.shared):
                 sections = []
                 for section in family_sections():
+                    if section.network_only:
+                        sections.append(await _network_only(request, section, family, stamps))
+                        continue
                     context = await section.load(user, family)
                     sections.append({"key": section.key, "template": section.template, **context})
                 return pagecache.render_for_cache(request, "families/detail.html", {
@@ -201,6 +208,24 @@ class FamilyController(Controller):
 
         page = await pagecache.kept_for_the_day(FAMILY_PAGES, key, render)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)
+
+
+async def _network_only(request: Request, section: FamilySection, family: dict,
+                        stamps: service.ContentStamps) -> dict[str, Any]:
+    """A section that shows only the family's network, drawn once per network stamp (and
+    user, shared stamp and day; what in it changes by the time alone is noted, and a kept
+    section passes its moment on to the page that shows it)."""
+    user = web.user_of(request)
+    key = (section.key, user, family["id"], *stamps.network_key, stamps.shared, clock.today())
+
+    async def render() -> bytes:
+        context = await section.load(user, family)
+        return pagecache.render_for_cache(request, section.template,
+                                          {"section": context, "family": family})
+
+    drawn = await pagecache.kept_for_the_day(NETWORK_SECTIONS, key, render)
+    return {"key": section.key, "template": section.template,
+            "drawn": Markup(drawn.decode())}
 
 
 class UnitController(Controller):

@@ -29,12 +29,16 @@ class FamilySection:
     key: str
     template: str
     load: Loader
+    # Reads nothing of the family but its network (``revisions.NETWORK``) and the shared
+    # data: kept under the network stamp, so the family page's other changes reuse it
+    # (``tests/network/test_editor_cache.py`` checks what it reads).
+    network_only: bool = False
 
 
 # The sections in page order. Every table a section reads is watched by the content
 # stamps (``families/revisions.py``), so the family page cache sees its changes.
 SECTIONS: tuple[FamilySection, ...] = (
-    FamilySection("network", "network/_section.html", network_section),
+    FamilySection("network", "network/_section.html", network_section, network_only=True),
     FamilySection("meetings", "meetings/_family_section.html", meetings_section),
     FamilySection("trappe", "trappe/_family_section.html", trappe_section),
     FamilySection("method", "method/_family_section.html", method_section),

@@ -179,6 +179,14 @@ class ContentStamps:
 
     family: str
     shared: str
+    network: str = ""  # the family's network stamp (revisions.NETWORK); "" if never replaced
+
+    @property
+    def network_key(self) -> tuple[str, str]:
+        """What keys a view of the family's network alone: its network stamp, or, while a
+        family has none yet (data loaded before the stamp came, or in bulk), the family's
+        stamp, which every write replaces."""
+        return ("network", self.network) if self.network else ("family", self.family)
 
 
 async def open_family_page(user: Principal, family_id: int, address: str,
@@ -223,6 +231,8 @@ async def team_stamps(user: Principal) -> tuple[dict[int, str], str]:
 # The family row and the user's team membership; for the page cache also the stamps.
 _STAMPS = (
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = f."id") AS stamp_, '
+    '(SELECT r."network_stamp" FROM "content_revision" r WHERE r."family_id" = f."id") '
+    'AS network_stamp_, '
     f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_, '
 )
 _ACCESS = (
@@ -255,7 +265,8 @@ async def _authorise(user: Principal, family_id: int, action: Action, what: str,
     row = rows[0]
     facts = FamilyAccessFacts(on_team=bool(row.pop("on_team_")),
                               family_closed=row["status"] == "closed")
-    content = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "") if stamps else None
+    content = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "",
+                            row.pop("network_stamp_") or "") if stamps else None
     decide = may_access_father_side if father_side else may_access_family
     if not decide(user, facts, action):
         # A refused attempt is evidence worth keeping (misuse shows up here first); the

@@ -54,3 +54,6 @@ class ContentRevision(Table):
 
     family_id = Integer(primary_key=True)
     stamp = Varchar(length=40)
+    # Replaced only by writes to the family's network (``revisions.NETWORK``); empty until
+    # the first such write after it came.
+    network_stamp = Varchar(length=40, default="")

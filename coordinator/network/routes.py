@@ -240,9 +240,11 @@ class NetworkController(Controller):
         family, stamps = await open_family_page(user, family_id, _address(request),
                                                 "netværk: redigering")
         # Kept like the family page (families/routes.py): everything the editor shows is
-        # the family's network and the shared directory, under their stamps, for this user,
-        # this day (tests/network/test_editor_cache.py).
-        key = ("network editor", user, family_id, stamps.family, stamps.shared, clock.today())
+        # the family's network and the shared directory, under their stamps (the network
+        # stamp, not the family's: a meeting's change leaves the editor as it is), for this
+        # user, this day (tests/network/test_editor_cache.py).
+        key = ("network editor", user, family_id, *stamps.network_key, stamps.shared,
+               clock.today())
 
         async def render() -> bytes:
             return pagecache.render_for_cache(request, "network/edit.html",

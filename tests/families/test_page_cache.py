@@ -352,3 +352,41 @@ async def test_emptying_a_table_at_once_is_seen():
         await db.engine().run_ddl('DELETE FROM "person"')
         assert (await _stamps(family_id))[0] != own
     assert await Person.count() == 0
+
+
+async def test_a_kept_part_passes_its_moment_on_to_the_page_around_it(clock):
+    """A part of a page kept on its own (the family page's network section) is kept until
+    its moment; the page around it, drawn again with the part kept, is kept no longer than
+    that moment either, although nothing in its own rendering noted it."""
+    parts = pagecache.PageCache(name="parts under test")
+    outer = pagecache.PageCache(name="pages under test")
+    start = clock.local_now().replace(hour=9, minute=0, second=0, microsecond=0)
+    clock.pin(start, ticking=False)
+    part_changes = start + timedelta(minutes=4)
+
+    async def part() -> bytes:
+        clock.changes_at(part_changes)
+        return b"part"
+
+    async def page() -> bytes:
+        return b"page:" + await pagecache.kept_for_the_day(parts, "part", part)
+
+    assert await pagecache.kept_for_the_day(outer, ("page", 1), page) == b"page:part"
+    assert outer.peek(("page", 1))[1] == part_changes
+    # another page (or this one after a change of its own) with the part kept
+    assert await pagecache.kept_for_the_day(outer, ("page", 2), page) == b"page:part"
+    assert parts.hits == 1 and outer.peek(("page", 2))[1] == part_changes
+    # with nothing noted, a part is kept ten minutes from its drawing, and so is a page
+    # drawn later around it
+    clock.pin(part_changes, ticking=False)
+
+    async def quiet() -> bytes:
+        return b"quiet"
+
+    async def quiet_page() -> bytes:
+        return await pagecache.kept_for_the_day(parts, "quiet", quiet)
+
+    await pagecache.kept_for_the_day(outer, ("page", 3), quiet_page)
+    clock.pin(part_changes + timedelta(minutes=3), ticking=False)
+    await pagecache.kept_for_the_day(outer, ("page", 4), quiet_page)
+    assert outer.peek(("page", 4))[1] == part_changes + pagecache.KEPT_AT_MOST

@@ -1,23 +1,78 @@
 """The network editor page is kept like the family page (tests/families/test_page_cache.py):
-under the family's and the shared content stamps, per user and day. Every table it reads
-is watched by a trigger; the access check, the audit record and the CSRF token stay per
-request."""
+under the family's network stamp and the shared content stamp, per user and day. Every
+table it reads is watched by a trigger, and of the family's tables it reads only the
+network's (``revisions.NETWORK``); the access check, the audit record and the CSRF token
+stay per request. The same holds for the family page's network section."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
 from coordinator.families import revisions
+from coordinator.families import routes as family_routes
+from coordinator.families import service as family_service
+from coordinator.families.routes import FAMILY_PAGES, NETWORK_SECTIONS
+from coordinator.families.sections import SECTIONS
 from coordinator.families.tables import Family
+from coordinator.meetings.tables import Meeting
+from coordinator.network import routes as network_routes
 from coordinator.network.routes import EDITOR_PAGES
-from coordinator.network.tables import Organisation, Person
+from coordinator.network.tables import CaseFacts, KeepApart, Organisation, Person, Relation
 from tests import factories as f
 from tests.support import pages
 from tests.support.statements import capture_tables
 
 NOT_CONTENT = {"app_session", "audit_event", "content_revision"}
+# The shared data every family's pages show (the directory, users, rooms, agreements).
+SHARED = {table for table, family in revisions.WATCHED.items() if family == str(revisions.GLOBAL)}
+
+
+def _off_while_checking(reading, monkeypatch, module) -> None:
+    """The per-request access check (family row, team, stamps) is not the kept content:
+    nothing is captured while ``module.open_family_page`` runs."""
+    check = module.open_family_page
+
+    async def unread(*args, **kwargs):
+        on, reading.on = reading.on, False
+        try:
+            return await check(*args, **kwargs)
+        finally:
+            reading.on = on
+
+    monkeypatch.setattr(module, "open_family_page", unread)
+
+
+async def test_the_editor_and_the_network_section_read_only_the_network(app, monkeypatch):
+    """What is kept under the network stamp reads, of the family's tables, only those whose
+    writes replace it: a meeting's or a follow-up's change may leave it as it is."""
+    assert await demo.load()
+    reading = capture_tables(monkeypatch)
+    _off_while_checking(reading, monkeypatch, network_routes)
+    [network_section] = [section for section in SECTIONS if section.network_only]
+    rendered = 0
+    async with pages.team_members(app) as client_for:
+        for family in await Family.select().order_by(Family.id):
+            http = await client_for(family["id"])
+            if http is None:
+                continue
+            reading.on = True
+            response = await http.get(f"/families/{family['id']}/network")
+            reading.on = False
+            if response.status_code == 404:  # a kontaktperson's father-side family
+                continue
+            assert response.status_code == 200
+            reading.on = True
+            await network_section.load(None, family)
+            reading.on = False
+            rendered += 1
+    assert rendered >= 3
+    assert {"person", "relation", "keep_apart", "case_facts", "organisation"} <= reading.tables
+    beyond = reading.tables - revisions.NETWORK - SHARED - NOT_CONTENT
+    assert not beyond, f"kept under the network stamp, but reads more of the family: {beyond}"
+    assert [section.key for section in SECTIONS if section.network_only] == ["network"]
 
 
 async def test_every_table_the_editor_reads_is_watched(app, monkeypatch):
@@ -103,3 +158,105 @@ async def test_the_editor_is_kept_minutes_later_and_ten_at_most(client, clock):
     clock.pin(start + timedelta(minutes=10), ticking=False)
     await client.get(path)
     assert (EDITOR_PAGES.hits, EDITOR_PAGES.misses) == (1, 2)
+
+
+async def _stamps(family_id: int) -> tuple[str, str]:
+    row = (await db.fetch('SELECT "stamp", "network_stamp" FROM "content_revision" '
+                          'WHERE "family_id" = {}', family_id))[0]
+    return row["stamp"], row["network_stamp"]
+
+
+async def test_network_writes_replace_the_network_stamp_and_other_writes_leave_it():
+    worker = await f.user()
+    family_id = await f.family(worker)
+    [mother] = await Person.insert(Person(family=family_id, name="Mor", role="mother",
+                                          sector="family"))
+    [father] = await Person.insert(Person(family=family_id, name="Far", role="father",
+                                          sector="family"))
+    seen = [await _stamps(family_id)]
+    assert seen[0][1]  # the people's inserts replaced it
+
+    async def after(write, network_too: bool) -> None:
+        await write
+        stamps = await _stamps(family_id)
+        assert stamps[0] != seen[-1][0]  # every write replaces the family's stamp
+        assert (stamps[1] != seen[-1][1]) is network_too
+        seen.append(stamps)
+
+    await after(Meeting.insert(Meeting(family=family_id, kind="netvaerksmoede", title="Møde")),
+                network_too=False)
+    await after(db.fetch('UPDATE "meeting" SET "description" = {} WHERE "family" = {}',
+                         "Ny dagsorden", family_id), network_too=False)
+    await after(Relation.insert(Relation(family=family_id, source=mother["id"],
+                                         target_person=father["id"], type="partner")),
+                network_too=True)
+    await after(KeepApart.insert(KeepApart(family=family_id, person_a=mother["id"],
+                                           person_b=father["id"], reason="Vold")), network_too=True)
+    await after(CaseFacts.insert(CaseFacts(family=family_id)), network_too=True)
+    await after(db.fetch('UPDATE "family" SET "name" = {} WHERE "id" = {}', "Familien Ny",
+                         family_id), network_too=True)
+    await after(db.fetch('DELETE FROM "person" WHERE "id" = {}', father["id"]), network_too=True)
+
+
+async def test_a_meeting_change_leaves_the_network_views_kept(client, monkeypatch):
+    """A change of a meeting draws the family page again, but its network section and the
+    network editor are served as kept; a change of the network draws them again, at once."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
+    [meeting] = await Meeting.insert(Meeting(family=family_id, kind="netvaerksmoede",
+                                             title="Første titel", status="draft"))
+    await f.login(client, worker)
+    loads = []
+    sections = family_routes.family_sections()
+
+    def counted(section):
+        async def load(user, family):
+            loads.append(section.key)
+            return await section.load(user, family)
+        return dataclasses.replace(section, load=load)
+
+    monkeypatch.setattr(family_routes, "family_sections", lambda: [counted(s) for s in sections])
+    page, editor = f"/families/{family_id}", f"/families/{family_id}/network"
+    first = (await client.get(page)).text
+    assert "Moster Alfa" in first and "Første titel" in first
+    assert "Moster Alfa" in (await client.get(editor)).text
+    assert loads.count("network") == 1 and EDITOR_PAGES.misses == 1
+
+    await db.fetch('UPDATE "meeting" SET "title" = {} WHERE "id" = {}', "Anden titel",
+                   meeting["id"])
+    second = (await client.get(page)).text
+    assert "Anden titel" in second and "Første titel" not in second
+    assert FAMILY_PAGES.misses == 2 and NETWORK_SECTIONS.hits == 1
+    assert loads.count("network") == 1  # drawn once, for both
+    assert "Moster Alfa" in second
+    await client.get(editor)
+    assert (EDITOR_PAGES.hits, EDITOR_PAGES.misses) == (1, 1)
+
+    await db.fetch('UPDATE "person" SET "name" = {} WHERE "family" = {}', "Moster Beta",
+                   family_id)
+    third = (await client.get(page)).text
+    assert "Moster Beta" in third and "Moster Alfa" not in third
+    assert loads.count("network") == 2
+    assert "Moster Beta" in (await client.get(editor)).text
+    # what the page shows around the kept section is the page's own, per request
+    assert third.count('id="network"') == 1
+
+
+async def test_a_family_never_given_a_network_stamp_keys_its_network_on_the_family_stamp(client):
+    """Data loaded before the network stamp came (or in bulk) has none: until its first
+    network write, any write of the family draws its network views again."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
+    await db.fetch('UPDATE "content_revision" SET "network_stamp" = {} WHERE "family_id" = {}',
+                   "", family_id)
+    await f.login(client, worker)
+    path = f"/families/{family_id}/network"
+    await client.get(path)
+    await Meeting.insert(Meeting(family=family_id, kind="netvaerksmoede", title="Møde"))
+    await client.get(path)
+    assert EDITOR_PAGES.misses == 2
+    stamps = family_service.ContentStamps("f", "s")
+    assert stamps.network_key == ("family", "f")
+    assert family_service.ContentStamps("f", "s", "n").network_key == ("network", "n")
