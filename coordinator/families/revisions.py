@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextvars import ContextVar
 
 from coordinator import db
@@ -190,6 +190,26 @@ _FIRST_SHARED_STAMP = (f'INSERT INTO "content_revision" ("family_id", "stamp") V
 
 
 _READ_ONCE: ContextVar[list[str] | None] = ContextVar("shared_stamp_read_once", default=None)
+_NETWORK_KNOWN: ContextVar[tuple[int, Hashable] | None] = ContextVar("network_known", default=None)
+
+
+@contextlib.contextmanager
+def network_known(family_id: int, key: Hashable) -> Iterator[None]:
+    """Inside, the family's network is the one ``key`` names (its network stamp, read
+    before any of the page's data, ``ContentStamps.network_key``): what a process keeps of
+    that network under the key may be used (``network.service.load_network``)."""
+    token = _NETWORK_KNOWN.set((family_id, key))
+    try:
+        yield
+    finally:
+        _NETWORK_KNOWN.reset(token)
+
+
+def known_network_key(family_id: int) -> Hashable | None:
+    """The key of the family's network noted by ``network_known`` around this read, if
+    any: None outside one, or for another family."""
+    known = _NETWORK_KNOWN.get()
+    return known[1] if known is not None and known[0] == family_id else None
 
 
 @contextlib.contextmanager

@@ -219,7 +219,8 @@ async def _network_only(request: Request, section: FamilySection, family: dict,
     key = (section.key, user, family["id"], *stamps.network_key, stamps.shared, clock.today())
 
     async def render() -> bytes:
-        context = await section.load(user, family)
+        with service.network_known(family["id"], stamps):
+            context = await section.load(user, family)
         return pagecache.render_for_cache(request, section.template,
                                           {"section": context, "family": family})
 

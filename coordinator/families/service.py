@@ -207,6 +207,13 @@ def one_shared_stamp(known: str = "") -> contextlib.AbstractContextManager[None]
     return revisions.shared_stamp_read_once(known)
 
 
+def network_known(family_id: int, stamps: ContentStamps) -> contextlib.AbstractContextManager[None]:
+    """Within one page's build, the family's network as the page's stamps name it: a
+    network this process read under the same stamps is used again
+    (``revisions.network_known``, ``network.service.load_network``)."""
+    return revisions.network_known(family_id, stamps.network_key)
+
+
 async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:
     """The stamps of what a meeting page shows (its family's rows and the shared ones),
     read before anything of the meeting, so that a page rendered from content newer than
@@ -216,7 +223,8 @@ async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:
     rows = await db.fetch(_MEETING_STAMPS, meeting_id, quick=True)
     if not rows or rows[0]["family"] is None:
         return None
-    return ContentStamps(rows[0]["stamp_"] or "", rows[0]["shared_stamp_"] or "")
+    return ContentStamps(rows[0]["stamp_"] or "", rows[0]["shared_stamp_"] or "",
+                         rows[0]["network_stamp_"] or "")
 
 
 async def team_stamps(user: Principal) -> tuple[dict[int, str], str]:
@@ -248,6 +256,8 @@ _TEAM_STAMPS = (  # a family never stamped yet (bulk-loaded data) has the empty 
 _MEETING_STAMPS = (
     'SELECT m."family", '
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = m."family") AS stamp_, '
+    '(SELECT r."network_stamp" FROM "content_revision" r WHERE r."family_id" = m."family") '
+    'AS network_stamp_, '
     f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_ '
     'FROM "meeting" m WHERE m."id" = {}'
 )

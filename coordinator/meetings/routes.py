@@ -18,7 +18,12 @@ from litestar.params import FromPath, FromQuery
 from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
-from coordinator.families.service import load_family, meeting_page_stamps, one_shared_stamp
+from coordinator.families.service import (
+    load_family,
+    meeting_page_stamps,
+    network_known,
+    one_shared_stamp,
+)
 from coordinator.meetings import (
     agenda,
     availability,
@@ -555,7 +560,7 @@ class MeetingController(Controller):
         key = ("meeting", user, meeting_id, stamps.family, stamps.shared, pagecache.minute())
         kept = MEETING_PAGES.get(key)
         if kept is None:
-            with one_shared_stamp(stamps.shared):
+            with one_shared_stamp(stamps.shared), network_known(meeting["family"], stamps):
                 context = await self._context(request, meeting, family, audit_mapping=False)
             kept = (pagecache.render_for_cache(request, "meetings/detail.html", context),
                     method.shows_mapping(context.get("sos")))

@@ -19,7 +19,12 @@ from coordinator.audit import service as audit
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_login, requires_role
 from coordinator.auth.policy import Action, Principal
-from coordinator.families.service import load_family, open_family_page
+from coordinator.families.service import (
+    load_family,
+    network_known,
+    one_shared_stamp,
+    open_family_page,
+)
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, forms, service
 from coordinator.network.service import DuplicatePerson, NeedsConfirmation, RelationInput
@@ -247,8 +252,9 @@ class NetworkController(Controller):
                clock.today())
 
         async def render() -> bytes:
-            return pagecache.render_for_cache(request, "network/edit.html",
-                                              await _editor_context(family))
+            with one_shared_stamp(stamps.shared), network_known(family_id, stamps):
+                context = await _editor_context(family)
+            return pagecache.render_for_cache(request, "network/edit.html", context)
 
         page = await pagecache.kept_for_the_day(EDITOR_PAGES, key, render)
         return Response(pagecache.serve(request, page), media_type=MediaType.HTML)

@@ -9,7 +9,7 @@ with both versions, so nobody's change is silently overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -23,6 +23,7 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 from coordinator.cache import BoundedCache
 from coordinator.errors import UserError
+from coordinator.families import revisions
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, graph
 from coordinator.network.tables import (
@@ -140,6 +141,14 @@ class Network:
     def __post_init__(self) -> None:
         self.people_by_id = {p["id"]: p for p in self.people}
 
+    def copy(self) -> Network:
+        """The same network with rows of its own (a caller may change them; the snapshot
+        is frozen and shared)."""
+        return Network(self.family_id, [dict(p) for p in self.people],
+                       {key: dict(row) for key, row in self.organisations.items()},
+                       [dict(r) for r in self.relations], [dict(k) for k in self.keep_apart],
+                       self.snapshot)
+
     def person_name(self, person_id: int | None) -> str:
         """The name of a person in this family ('(ukendt)' if not there)."""
         person = self.people_by_id.get(person_id or 0)
@@ -166,8 +175,29 @@ class Network:
         return [p for p in self.people if p["is_child"]]
 
 
+# Networks as read, by family, network stamp and shared stamp (the organisations' names):
+# the meeting pages of a family, its family page and its editor read the same network
+# until it changes. Each use gets its own copy of the rows.
+_kept_networks: BoundedCache[tuple[int, Hashable, str], Network] = BoundedCache(
+    "networks", 2048)
+
+
 async def load_network(family_id: int) -> Network:
-    """The family's network in four queries (people, relations, keep-apart, organisations)."""
+    """The family's network in four queries (people, relations, keep-apart, organisations);
+    inside ``revisions.network_known`` for this family, the one kept under its stamps when
+    this process has read it before."""
+    known = revisions.known_network_key(family_id)
+    if known is None:
+        return await _read_network(family_id)
+    key = (family_id, known, await revisions.shared_stamp())
+    kept = _kept_networks.get(key)
+    if kept is None:
+        kept = await _read_network(family_id)
+        _kept_networks.put(key, kept)
+    return kept.copy()
+
+
+async def _read_network(family_id: int) -> Network:
     people = await db.rows(Person, '"family" = {}', family_id)
     relations = await db.rows(Relation, '"family" = {}', family_id)
     pairs = await db.rows(KeepApart, '"family" = {}', family_id)

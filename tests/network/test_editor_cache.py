@@ -19,6 +19,7 @@ from coordinator.families.sections import SECTIONS
 from coordinator.families.tables import Family
 from coordinator.meetings.tables import Meeting
 from coordinator.network import routes as network_routes
+from coordinator.network import service as network_service
 from coordinator.network.routes import EDITOR_PAGES
 from coordinator.network.tables import CaseFacts, KeepApart, Organisation, Person, Relation
 from tests import factories as f
@@ -260,3 +261,47 @@ async def test_a_family_never_given_a_network_stamp_keys_its_network_on_the_fami
     stamps = family_service.ContentStamps("f", "s")
     assert stamps.network_key == ("family", "f")
     assert family_service.ContentStamps("f", "s", "n").network_key == ("network", "n")
+
+
+async def test_the_pages_of_a_family_read_its_network_once_until_it_changes(client, monkeypatch):
+    """Under the page's stamps (``revisions.network_known``) the family page's network
+    section, the editor and the family's meeting pages use the network one of them read;
+    a change of the network is read at once; each use has rows of its own."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
+    meetings = [(await Meeting.insert(Meeting(family=family_id, kind="netvaerksmoede",
+                                              title=f"Møde {n}", status="draft")))[0]["id"]
+                for n in (1, 2)]
+    await f.login(client, worker)
+    reads = []
+    read = network_service._read_network
+
+    async def counted(family):
+        reads.append(family)
+        return await read(family)
+
+    monkeypatch.setattr(network_service, "_read_network", counted)
+    paths = [f"/families/{family_id}", f"/families/{family_id}/network",
+             *(f"/meetings/{meeting}" for meeting in meetings)]
+    for path in paths:
+        response = await client.get(path)
+        assert response.status_code == 200 and "Moster Alfa" in response.text
+    assert reads == [family_id]
+    await db.fetch('UPDATE "meeting" SET "title" = {} WHERE "id" = {}', "Nyt navn", meetings[0])
+    assert "Nyt navn" in (await client.get(f"/meetings/{meetings[0]}")).text
+    assert reads == [family_id]  # the meetings changed, not the network
+    await db.fetch('UPDATE "person" SET "name" = {} WHERE "family" = {}', "Moster Beta", family_id)
+    for path in paths:
+        page = (await client.get(path)).text
+        assert "Moster Beta" in page and "Moster Alfa" not in page
+    assert reads == [family_id, family_id]
+    # outside a page's stamps (a write, a refused form) the network is read as it is
+    net = await network_service.load_network(family_id)
+    assert len(reads) == 3
+    with revisions.network_known(family_id, ("network", "s")):
+        first = await network_service.load_network(family_id)
+        first.people[0]["name"] = "Ændret i én visning"
+        second = await network_service.load_network(family_id)
+    assert len(reads) == 4 and second.people[0]["name"] == net.people[0]["name"] == "Moster Beta"
+    assert second.snapshot is first.snapshot
