@@ -51,12 +51,13 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     if cold:
         # Every request as the first view after a change of the family (of one of her
         # families, for the start page and the agenda): nothing kept under that family's
-        # content is reused (the pages; the network map and its analysis and the invite
-        # suggestions, which a change of the network replaces; the family's agenda row and
-        # follow-ups due). What is kept under the shared data and the other families stays,
-        # as it does when one family changes.
+        # content is reused (the pages and their network sections; the network as read, the
+        # network map and its analysis and the invite suggestions, which a change of the
+        # network replaces; the family's agenda row and follow-ups due). What is kept under
+        # the shared data and the other families stays, as it does when one family changes.
         pagecache.PageCache.get = lambda self, key, fresh=None: None
-        for kept in (network_service._views, meetings_service._suggestions):
+        for kept in (network_service._views, meetings_service._suggestions,
+                     network_service._kept_networks):
             kept.get = lambda key: None  # type: ignore[method-assign]
         changed: list[int] = []  # the one family that changed: the first asked for
         for per_family in (followup_service._own_agendas, trappe_service._due_kept):
