@@ -23,6 +23,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
+from datetime import timedelta
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -30,6 +31,11 @@ V = TypeVar("V")
 I = TypeVar("I", bound=Hashable)  # noqa: E741 - an item a value is kept for
 
 _REGISTRY: weakref.WeakSet[BoundedCache] = weakref.WeakSet()
+
+# How long what is kept under the database's content stamps (families/revisions.py) is kept
+# at most. The stamps see every write made with the triggers on; this bounds what a load
+# made with them off (as the benchmark generator makes its data) can leave on a page.
+KEPT_UNDER_STAMPS_AT_MOST = timedelta(minutes=10)
 
 
 class BoundedCache(Generic[K, V]):

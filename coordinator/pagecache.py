@@ -17,14 +17,13 @@ from __future__ import annotations
 import html
 import secrets
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from datetime import timedelta
 from typing import Any
 
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
 
 from coordinator import clock, web
-from coordinator.cache import BoundedCache
+from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST, BoundedCache
 
 # Never in content: random per process, and not something a user could type into a form.
 _TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
@@ -48,10 +47,9 @@ class PageCache(BoundedCache[Hashable, Any]):
         self.max_bytes = max_bytes
 
 
-# How long a page whose content stamps have not changed is kept at most. The stamps see every
-# write made with the triggers on; this bounds what a load made with them off (as the
-# benchmark generator makes its data) can leave on a page.
-KEPT_AT_MOST = timedelta(minutes=10)
+# How long a page whose content stamps have not changed is kept at most
+# (``cache.KEPT_UNDER_STAMPS_AT_MOST``).
+KEPT_AT_MOST = KEPT_UNDER_STAMPS_AT_MOST
 
 
 async def kept_for_the_day(cache: PageCache, key: Hashable,

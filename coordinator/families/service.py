@@ -210,8 +210,13 @@ def one_shared_stamp(known: str = "") -> contextlib.AbstractContextManager[None]
 def network_known(family_id: int, stamps: ContentStamps) -> contextlib.AbstractContextManager[None]:
     """Within one page's build, the family's network as the page's stamps name it: a
     network this process read under the same stamps is used again
-    (``revisions.network_known``, ``network.service.load_network``)."""
-    return revisions.network_known(family_id, stamps.network_key)
+    (``revisions.network_known``, ``network.service.load_network``). A family without
+    stamps (data loaded in bulk, or its stamp row deleted) has no key: the empty stamp can
+    come back, so nothing is kept under it."""
+    key = stamps.network_key
+    if not key[1]:
+        return contextlib.nullcontext()
+    return revisions.network_known(family_id, key)
 
 
 async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from litestar.exceptions import NotFoundException
@@ -21,7 +21,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
-from coordinator.cache import BoundedCache
+from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST, BoundedCache
 from coordinator.errors import UserError
 from coordinator.families import revisions
 from coordinator.network import directory as org_directory
@@ -141,6 +141,11 @@ class Network:
     def __post_init__(self) -> None:
         self.people_by_id = {p["id"]: p for p in self.people}
 
+    def rows(self) -> int:
+        """How many rows it holds (what a cache of networks is bounded by)."""
+        return (len(self.people) + len(self.organisations) + len(self.relations)
+                + len(self.keep_apart))
+
     def copy(self) -> Network:
         """The same network with rows of its own (a caller may change them; the snapshot
         is frozen and shared)."""
@@ -177,24 +182,26 @@ class Network:
 
 # Networks as read, by family, network stamp and shared stamp (the organisations' names):
 # the meeting pages of a family, its family page and its editor read the same network
-# until it changes. Each use gets its own copy of the rows.
-_kept_networks: BoundedCache[tuple[int, Hashable, str], Network] = BoundedCache(
-    "networks", 2048)
+# until it changes, and at most ``KEPT_UNDER_STAMPS_AT_MOST`` (what a write made with the
+# triggers off may leave). Bounded by their rows; each use gets its own copy of the rows.
+_kept_networks: BoundedCache[tuple[int, Hashable, str], tuple[Network, datetime]] = BoundedCache(
+    "networks", 4096, max_size=400_000, size=lambda kept: kept[0].rows())
 
 
 async def load_network(family_id: int) -> Network:
     """The family's network in four queries (people, relations, keep-apart, organisations);
-    inside ``revisions.network_known`` for this family, the one kept under its stamps when
-    this process has read it before."""
+    inside ``revisions.network_known`` for this family and outside a transaction, the one
+    kept under its stamps when this process has read it before."""
     known = revisions.known_network_key(family_id)
-    if known is None:
+    if known is None or db.in_transaction():
         return await _read_network(family_id)
     key = (family_id, known, await revisions.shared_stamp())
-    kept = _kept_networks.get(key)
+    kept = _kept_networks.get(key, fresh=lambda kept: clock.now() < kept[1])
     if kept is None:
-        kept = await _read_network(family_id)
+        kept = (await _read_network(family_id), clock.now() + KEPT_UNDER_STAMPS_AT_MOST)
         _kept_networks.put(key, kept)
-    return kept.copy()
+    clock.changes_at(kept[1])  # what is built from it is kept no longer
+    return kept[0].copy()
 
 
 async def _read_network(family_id: int) -> Network:
