@@ -58,7 +58,7 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
         pagecache.PageCache.get = lambda self, key, fresh=None: None
         for kept in (network_service._views, meetings_service._suggestions,
                      network_service._kept_networks):
-            kept.get = lambda key: None  # type: ignore[method-assign]
+            kept.get = lambda key, fresh=None: None  # type: ignore[method-assign]
         changed: list[int] = []  # the one family that changed: the first asked for
         for per_family in (followup_service._own_agendas, trappe_service._due_kept):
             def one_changed(key, kept=per_family.get):  # key: (day, …, family, stamp)
