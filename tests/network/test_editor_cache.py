@@ -72,31 +72,11 @@ async def test_the_editor_and_the_network_section_read_only_the_network(app, mon
             rendered += 1
     assert rendered >= 3
     assert {"person", "relation", "keep_apart", "case_facts", "organisation"} <= reading.tables
+    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
+    assert not unwatched, f"the network views read tables no trigger watches: {unwatched}"
     beyond = reading.tables - revisions.NETWORK - SHARED - NOT_CONTENT
     assert not beyond, f"kept under the network stamp, but reads more of the family: {beyond}"
     assert [section.key for section in SECTIONS if section.network_only] == ["network"]
-
-
-async def test_every_table_the_editor_reads_is_watched(app, monkeypatch):
-    assert await demo.load()
-    reading = capture_tables(monkeypatch)
-    rendered = 0
-    async with pages.team_members(app) as client_for:
-        for family in await Family.select(Family.id).order_by(Family.id):
-            http = await client_for(family["id"])
-            if http is None:
-                continue
-            reading.on = True
-            response = await http.get(f"/families/{family['id']}/network")
-            reading.on = False
-            if response.status_code == 404:  # a kontaktperson's father-side family
-                continue
-            assert response.status_code == 200
-            rendered += 1
-    assert rendered >= 3
-    assert {"person", "relation", "organisation"} <= reading.tables
-    unwatched = reading.tables - set(revisions.WATCHED) - NOT_CONTENT
-    assert not unwatched, f"the network editor reads tables no trigger watches: {unwatched}"
 
 
 async def test_a_change_shows_on_the_next_request_and_every_view_is_checked(client, clock):
@@ -276,6 +256,19 @@ async def test_a_family_never_given_a_network_stamp_keys_its_network_on_the_fami
     assert family_service.ContentStamps("f", "s", "n").network_key == ("network", "n")
 
 
+def _counting_reads(monkeypatch) -> list[int]:
+    """The families whose network is read from the database from now on, in order."""
+    reads: list[int] = []
+    read = network_service._read_network
+
+    async def counted(family):
+        reads.append(family)
+        return await read(family)
+
+    monkeypatch.setattr(network_service, "_read_network", counted)
+    return reads
+
+
 async def test_the_pages_of_a_family_read_its_network_once_until_it_changes(client, monkeypatch):
     """Under the page's stamps (``revisions.network_known``) the family page's network
     section, the editor and the family's meeting pages use the network one of them read;
@@ -287,14 +280,7 @@ async def test_the_pages_of_a_family_read_its_network_once_until_it_changes(clie
                                               title=f"Møde {n}", status="draft")))[0]["id"]
                 for n in (1, 2)]
     await f.login(client, worker)
-    reads = []
-    read = network_service._read_network
-
-    async def counted(family):
-        reads.append(family)
-        return await read(family)
-
-    monkeypatch.setattr(network_service, "_read_network", counted)
+    reads = _counting_reads(monkeypatch)
     paths = [f"/families/{family_id}", f"/families/{family_id}/network",
              *(f"/meetings/{meeting}" for meeting in meetings)]
     for path in paths:
@@ -373,14 +359,7 @@ async def test_a_family_without_stamps_keeps_no_network(client, clock, monkeypat
     await Person.insert(Person(family=family_id, name="Moster Alfa", sector="private_network"))
     await db.fetch('DELETE FROM "content_revision" WHERE "family_id" = {}', family_id)
     await f.login(client, worker)
-    reads = []
-    read = network_service._read_network
-
-    async def counted(family):
-        reads.append(family)
-        return await read(family)
-
-    monkeypatch.setattr(network_service, "_read_network", counted)
+    reads = _counting_reads(monkeypatch)
     [meeting] = await Meeting.insert(Meeting(family=family_id, kind="netvaerksmoede",
                                              title="Møde", status="draft"))
     await db.fetch('DELETE FROM "content_revision" WHERE "family_id" = {}', family_id)
