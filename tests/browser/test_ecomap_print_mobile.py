@@ -29,6 +29,9 @@ ANSWER_LINK = re.compile(r"https?://\S+/svar/[A-Za-z0-9_-]+")
 MAIL_WAIT_SECONDS = 30
 
 # Every text of the map: its rendered size is its font size times the map's scale.
+# The browser lays a map out in 1/64 px: its drawn width may come out a hair below its
+# natural width (a scale of 0.9997 seen), which is no smaller text to a reader.
+LAYOUT_SLACK = 0.05
 LABEL_SIZES = """(svg) => {
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     const texts = [...svg.querySelectorAll('text')];
@@ -138,7 +141,7 @@ async def test_the_ecomap_is_legible_zoomable_and_focusable_with_the_keyboard(pa
 
     sizes = await svg.evaluate(LABEL_SIZES)
     assert sizes["count"] > 20
-    assert sizes["smallest"] >= 12, sizes
+    assert sizes["smallest"] >= 12 - LAYOUT_SLACK, sizes
     assert sizes["lowest"] >= 12, sizes
     await view.scroll_into_view_if_needed()
     await shot(page, "ecomap-1366")
@@ -157,7 +160,8 @@ async def test_the_ecomap_is_legible_zoomable_and_focusable_with_the_keyboard(pa
     natural = float(await svg.get_attribute("width"))
     await page.keyboard.press("+")
     await expect(level).to_have_text("125 %")
-    assert float(await svg.get_attribute("width")) == round(natural * 1.25)
+    # the map's natural width is written rounded to a tenth, the zoom rounds to a pixel
+    assert abs(float(await svg.get_attribute("width")) - natural * 1.25) <= 1
     await page.keyboard.press("-")
     await page.keyboard.press("-")
     await expect(level).to_have_text("80 %")

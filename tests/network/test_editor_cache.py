@@ -130,10 +130,10 @@ async def test_the_editor_is_kept_minutes_later_and_ten_at_most(client, clock):
     socialrådgiver coming back to it), at most ten (pagecache.KEPT_AT_MOST)."""
     worker = await f.user()
     family_id = await f.family(worker)
-    await f.login(client, worker)
     path = f"/families/{family_id}/network"
     start = clock.local_now().replace(hour=10, minute=0, second=0, microsecond=0)
     clock.pin(start, ticking=False)
+    await f.login(client, worker)  # at the pinned moment: after midnight 10:00 is ahead
     first = (await client.get(path)).text
     clock.pin(start + timedelta(minutes=9), ticking=False)
     assert (await client.get(path)).text == first
