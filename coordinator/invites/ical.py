@@ -458,8 +458,37 @@ _VEVENT_END = b"END:VEVENT\r\n"
 
 
 @lru_cache(maxsize=20_000)
-def _kept_lines(ev: CalendarEvent, with_attendees: bool, status: EventStatus | None) -> bytes:
-    return _vevent(ev, with_attendees=with_attendees, status=status).to_ical()
+def _kept_lines(ev: CalendarEvent, status: EventStatus | None) -> bytes:
+    """The event's lines without its attendees (``_with_attendees`` puts them in)."""
+    return _vevent(ev, with_attendees=False, status=status).to_ical()
+
+
+# Each partner of a sent meeting sees the others but not themselves, so each message's
+# event has its own list of attendees; the rest of the event is the same for those who see
+# the meeting alike. The attendees' lines are therefore written one attendee at a time and
+# kept, and put into the event's kept lines where the library writes them: after the
+# properties it writes first (SUMMARY … EXDATE, ``Event.canonical_order``), the others in
+# alphabetical order, and of those ATTENDEE comes first and CLASS, which every event has,
+# next. A line that begins with CLASS: is that property (a folded line begins with a space).
+_CLASS_LINE = b"\r\nCLASS:"
+_VEVENT_BEGIN = b"BEGIN:VEVENT\r\n"
+
+
+@lru_cache(maxsize=20_000)
+def _attendee_line(attendee: Attendee) -> bytes:
+    """One ATTENDEE property's line(s) as ``_vevent`` writes them."""
+    event = Event()
+    event.add("attendee", _address(attendee, cutype="INDIVIDUAL", role=str(Role(attendee.role)),
+                                   partstat=str(PartStat(attendee.partstat)),
+                                   rsvp=bool(attendee.rsvp)))
+    return event.to_ical()[len(_VEVENT_BEGIN):-len(_VEVENT_END)]
+
+
+def _with_attendees(kept: bytes, attendees: Sequence[Attendee]) -> bytes:
+    if not attendees:
+        return kept
+    at = kept.index(_CLASS_LINE) + 2
+    return b"".join((kept[:at], *(_attendee_line(a) for a in attendees), kept[at:]))
 
 
 def _url_line(url: str) -> bytes:
@@ -479,10 +508,12 @@ def _written_vevent(ev: CalendarEvent, stamps: dict[datetime, bytes], *, with_at
     _check_event(ev)  # its URL too, which the kept lines leave out
     stamp = _check_aware(ev.dtstamp, "DTSTAMP").astimezone(UTC)
     try:
-        kept = _kept_lines(replace(ev, dtstamp=_KEPT_STAMP, url=None, alarm_minutes=0),
-                           with_attendees, status)
+        kept = _kept_lines(replace(ev, dtstamp=_KEPT_STAMP, url=None, alarm_minutes=0,
+                                   attendees=()), status)
     except TypeError:  # a recurrence rule given as a mapping cannot be a key
         return _vevent(ev, with_attendees=with_attendees, status=status).to_ical()
+    if with_attendees:
+        kept = _with_attendees(kept, ev.attendees)
     line = stamps.get(stamp)
     if line is None:
         line = stamps[stamp] = b"\r\nDTSTAMP:" + vDDDTypes(stamp).to_ical() + b"\r\n"

@@ -18,6 +18,7 @@ names never carry a name, a place or a family.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -28,6 +29,7 @@ from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from enum import StrEnum
 
@@ -192,6 +194,40 @@ def _check(mail: ImipMail, message_id_domain: str, now: datetime) -> None:
         raise ValueError("Ugyldigt svarlink.")
 
 
+class _Compat32(Compat32):
+    """``compat32`` that writes a header needing no folding as it is: printable ASCII (or
+    tabs) that fits on its line, which ``Header.encode`` gives back unchanged (most of a
+    mail's headers; the folding machinery was a fifth of writing a mail). Everything else
+    is folded by ``compat32`` itself; tests compare the two on every kind of header."""
+
+    def _unfolded(self, name: str, value: str) -> str | None:
+        if (type(value) is str and self.max_line_length is not None
+                and len(name) + 2 + len(value) <= self.max_line_length
+                and _UNFOLDED.fullmatch(value)):
+            return f"{name}: {value}{self.linesep}"
+        return None
+
+    def fold(self, name: str, value: str) -> str:
+        return self._unfolded(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        line = self._unfolded(name, value)
+        return line.encode("ascii") if line else super().fold_binary(name, value)
+
+
+_UNFOLDED = re.compile(r"[\t\x20-\x7e]*")
+_SENT = _Compat32()
+
+
+def _boundary() -> str:
+    """A multipart boundary that no part's body can hold: "=_" occurs neither in base64 nor
+    in quoted-printable ("=" there is always followed by two hex digits or a line break),
+    the encodings of every part ``build_imip`` writes. Given, the writer does not search
+    the whole mail for a random one that does not occur (a regular expression compiled per
+    mail)."""
+    return f"=_{secrets.token_hex(16)}"
+
+
 def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Message:
     """Build the complete iMIP mail for one recipient.
 
@@ -217,7 +253,7 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Mess
     else:
         ics = build_cancel(mail.events, whole_event=mail.kind == MailKind.CANCELLATION)
 
-    msg = MIMEMultipart("mixed")
+    msg = MIMEMultipart("mixed", boundary=_boundary(), policy=_SENT)
     msg["From"] = _address(mail.sender)
     msg["To"] = _address(mail.recipient)
     if mail.reply_to is not None:
@@ -229,7 +265,7 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Mess
     msg["Auto-Submitted"] = "auto-generated"
     msg["Content-Language"] = "da"
 
-    alternative = MIMEMultipart("alternative")
+    alternative = MIMEMultipart("alternative", boundary=_boundary())
     text = MIMENonMultipart("text", "plain", charset="utf-8")
     text.set_payload(mail_body(mail), _UTF8_QP)
     alternative.attach(text)

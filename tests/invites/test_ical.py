@@ -39,6 +39,11 @@ UTC = timezone.utc
 ORGANIZER = Person("Sofie Sørensen", "sofie.sorensen@randers.dk")
 TEACHER = Attendee("Jens Ølgaard", "jens@skole.randers.dk")
 HEALTH_VISITOR = Attendee("Åse Bæk", "aase@sundhedsplejen.dk", role=Role.OPT_PARTICIPANT)
+LONG_NAMED = Attendee("Marie-Louise Kirstine Østergaard-Bønnelykke Christiansen, "
+                      "afdelingsleder i Sundhedsplejen", "marie-louise.kirstine@sundhed.example.org",
+                      role=Role.CHAIR, partstat=PartStat.ACCEPTED, rsvp=False)
+QUOTED = Attendee('Ole "Nabo" Berg; Vej 3, 2. th', "ole@example.org",
+                  role=Role.NON_PARTICIPANT, partstat=PartStat.TENTATIVE)
 
 VEVENT_PROPS = {
     "UID", "SEQUENCE", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "CLASS",
@@ -816,10 +821,17 @@ def test_a_message_is_written_as_the_library_writes_the_whole_calendar(starts):
     base = [make_event(uid=f"m-100-del-{i}@koordinator.test", start=start,
                        end=start + timedelta(hours=1), location="Rådhuset",
                        description="Dagsorden:\nBEGIN:VEVENT\r\nDTSTAMP:20000101T000000Z\n"
-                                   "URL:x END:VEVENT ; og \\ " * 8)
+                                   "URL:x END:VEVENT ; og \\ \r\nCLASS:PUBLIC\nCLASS:x " * 8)
             for i, start in enumerate(starts)]
     partners = [
         {},
+        # Each partner sees the others, not themselves: the attendees differ per message
+        # (folded names, quoted parameters, every role and answer), the rest is kept.
+        {"attendees": (HEALTH_VISITOR,)},
+        {"attendees": (LONG_NAMED, TEACHER, QUOTED), "url": "https://koordinator.test/svar/c"},
+        {"attendees": (QUOTED, LONG_NAMED), "alarm_minutes": 15},
+        {"attendees": (TEACHER,), "rrule": "FREQ=WEEKLY;COUNT=4",
+         "exdates": (datetime(2026, 3, 19, 9, 0, tzinfo=CPH),)},
         {"url": "https://koordinator.test/svar/" + "a" * 60, "alarm_minutes": 30},
         {"url": "https://koordinator.test/svar/" + "b" * 20},
         {"alarm_minutes": 24 * 60, "dtstamp": datetime(2026, 12, 5, 10, 0, 1, tzinfo=UTC)},

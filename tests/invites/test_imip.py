@@ -115,6 +115,50 @@ def test_headers_are_danish_and_complete():
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
+LONG = "Marie-Louise Kirstine Østergaard-Bønnelykke Christiansen, afdelingsleder"
+ASCII_LONG = "Network coordination meeting about the family, with every partner " * 2
+
+
+def test_headers_about_a_line_long_are_folded_as_compat32_folds_them():
+    for length in range(60, 90):  # "To: " and the address about 78 characters, with spaces
+        name = ("Ole Berg " * 10)[:length - len(" <ole@example.org>")].strip() or "Ole"
+        recipient = Person(name, "ole@example.org")
+        events = (make_event(attendees=(Attendee(name, recipient.email),)),)
+        message = build_imip(make_mail(recipient=recipient, events=events),
+                             message_id_domain="koordinator.test", now=NOW)
+        assert as_sent(message) == message.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+
+
+@pytest.mark.parametrize("kind", list(MailKind))
+@pytest.mark.parametrize(("sender", "recipient", "summary"), [
+    (SYSTEM, Person(TEACHER.name, TEACHER.email), "Netværksmøde"),
+    (Person(LONG, "moeder@koordinator.test"), Person("Ole\tBerg  ", "ole@example.org"),
+     ASCII_LONG),
+    (Person("A", "a@example.org"), Person(LONG, "long.named.partner@sundhed.example.org"),
+     LONG * 2),
+    (Person("Plain Name", "plain@example.org"), Person("=?utf-8?q?x?= Kim", "kim@example.org"),
+     "Møde; kl. 9 – \"vigtigt\""),
+])
+def test_a_mail_is_written_as_compat32_writes_it(kind, sender, recipient, summary):
+    """Headers that need no folding are written as they are; the bytes are compat32's
+    (the boundaries are the mail's own, so both writings use the same)."""
+    attendee = Attendee(recipient.name, recipient.email)
+    events = (make_event(summary=summary, attendees=(attendee, MOTHER)),)
+    message = build_imip(make_mail(kind=kind, sender=sender, recipient=recipient, events=events,
+                                   reply_to=Person(LONG, "r@example.org")),
+                         message_id_domain="koordinator.test", now=NOW)
+    written = as_sent(message)
+    assert written == message.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+    assert message.as_string() == message.as_string(policy=policy.compat32)
+    boundaries = [part.get_boundary() for part in message.walk() if part.is_multipart()]
+    assert len(boundaries) == 2 and all(b.startswith("=_") for b in boundaries)
+    for boundary in map(str.encode, boundaries):  # only where it is the boundary
+        lines = [line for line in written.split(b"\r\n") if boundary in line]
+        assert lines[0].endswith(b'boundary="' + boundary + b'"')
+        assert set(lines[1:]) == {b"--" + boundary, b"--" + boundary + b"--"}
+    assert as_sent(message) == written  # the boundaries stay as built
+
+
 @pytest.mark.parametrize("kind", list(MailKind))
 def test_content_language_is_on_the_mail_as_sent(kind):
     """set_content() used to drop the header again, so no mail carried it."""
