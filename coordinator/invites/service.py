@@ -358,6 +358,57 @@ def _telling(settings: Settings, data: redact.MeetingData, participant: redact.P
                     f"{data.id}:{participant.id}:{data.sequence}:{method}", revision)
 
 
+@dataclass(frozen=True)
+class _NewToken:
+    """An answer link to write (``answer_token``): only its hash."""
+
+    meeting: int
+    participant: int
+    token_hash: str
+    expires_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class _NewMessage:
+    """A message to write to the outbox (``outbox_message``), queued."""
+
+    meeting: int
+    participant: int
+    recipient_email: str
+    kind: str
+    sequence: int
+    dedupe_key: str
+    message_id: str
+    message: str
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+# The statements of a change's outbox, hand-written: Piccolo built them (and an object per
+# row) for every message of every partner, an eighth of a sent meeting's change.
+_OUTBOX_ROWS = ('SELECT "id", "participant", "dedupe_key", "kind", "status", "attempts", '
+                '"next_attempt_at" FROM "outbox_message" WHERE "meeting" = {} '
+                'AND "status" != \'superseded\' ORDER BY "id"')
+_TAKEN_KEYS = 'SELECT "dedupe_key" FROM "outbox_message" WHERE "dedupe_key" IN ({ids})'
+_SUPERSEDE = ('UPDATE "outbox_message" SET "status" = \'superseded\' '
+              'WHERE "id" IN ({ids}) AND "status" = \'queued\'')
+_TOKEN_COLUMNS = ("meeting", "participant", "token_hash", "expires_at", "created_at")
+_MESSAGE_COLUMNS = ("meeting", "participant", "recipient_email", "kind", "sequence",
+                    "dedupe_key", "message_id", "message", "status", "attempts",
+                    "next_attempt_at", "last_error", "claimed_by", "created_at")
+_ROWS_PER_INSERT = 200  # well under either driver's 32,767 values per statement
+
+
+async def _insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """``rows`` (values in ``columns``' order) into ``table``, a few hundred per statement."""
+    row = "(" + ", ".join("{}" for _ in columns) + ")"
+    head = f'INSERT INTO "{table}" (' + ", ".join(f'"{c}"' for c in columns) + ") VALUES "
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start:start + _ROWS_PER_INSERT]
+        await db.fetch(head + ", ".join(row for _ in chunk), *(v for r in chunk for v in r))
+
+
 @dataclass
 class _Outbox:
     """A meeting's outbox as one change sees it.
@@ -371,22 +422,16 @@ class _Outbox:
 
     rows: list[dict]
     taken: set[str]
-    tokens: list[AnswerToken] = field(default_factory=list)
+    tokens: list[_NewToken] = field(default_factory=list)
     superseded: set[int] = field(default_factory=set)
-    new: list[OutboxMessage] = field(default_factory=list)
+    new: list[_NewMessage] = field(default_factory=list)
 
     @classmethod
     async def read(cls, meeting_id: int, keys: Iterable[str]) -> _Outbox:
-        rows = await OutboxMessage.select(
-            OutboxMessage.id, OutboxMessage.participant, OutboxMessage.dedupe_key,
-            OutboxMessage.kind, OutboxMessage.status, OutboxMessage.attempts,
-            OutboxMessage.next_attempt_at,
-        ).where((OutboxMessage.meeting == meeting_id) & (OutboxMessage.status != "superseded")
-                ).order_by(OutboxMessage.id)
+        rows = await db.fetch(_OUTBOX_ROWS, meeting_id)
         taken = {row["dedupe_key"] for row in rows}
-        if wanted := sorted(set(keys) - taken):
-            taken |= {row["dedupe_key"] for row in await OutboxMessage.select(
-                OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.is_in(wanted))}
+        if wanted := set(keys) - taken:
+            taken |= {row["dedupe_key"] for row in await db.fetch_in(_TAKEN_KEYS, wanted)}
         return cls(rows, taken)
 
     def newest(self, participant_id: int, all_parts: list[str]) -> dict[str, str]:
@@ -415,23 +460,26 @@ class _Outbox:
                 if row["id"] is not None:
                     self.superseded.add(row["id"])
 
-    def add(self, message: OutboxMessage) -> None:
+    def add(self, message: _NewMessage) -> None:
         self.new.append(message)
         self.taken.add(message.dedupe_key)
         self.rows.append({"id": None, "participant": message.participant,
                           "dedupe_key": message.dedupe_key, "kind": message.kind,
-                          "status": message.status, "attempts": 0,
+                          "status": "queued", "attempts": 0,
                           "next_attempt_at": message.next_attempt_at})
 
     async def flush(self) -> None:
         if self.tokens:
-            await AnswerToken.insert(*self.tokens)
+            await _insert("answer_token", _TOKEN_COLUMNS, [
+                (t.meeting, t.participant, t.token_hash, t.expires_at, t.created_at)
+                for t in self.tokens])
         if self.superseded:
-            await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
-                OutboxMessage.id.is_in(sorted(self.superseded))
-                & (OutboxMessage.status == "queued"))
+            await db.fetch_in(_SUPERSEDE, self.superseded)
         if self.new:
-            await OutboxMessage.insert(*self.new)
+            await _insert("outbox_message", _MESSAGE_COLUMNS, [
+                (m.meeting, m.participant, m.recipient_email, m.kind, m.sequence, m.dedupe_key,
+                 m.message_id, m.message, "queued", 0, m.next_attempt_at, "", "", m.created_at)
+                for m in self.new])
 
 
 async def _alarms(settings: Settings, tellings: list[_Telling]) -> dict[int, int]:
@@ -451,9 +499,9 @@ def _answer_url(settings: Settings, data: redact.MeetingData,
     token = secrets.token_urlsafe(32)
     ends = [p.ends_at for p in data.parts if p.ends_at]
     last = max(ends) if ends else now
-    outbox.tokens.append(AnswerToken(
+    outbox.tokens.append(_NewToken(
         meeting=data.id, participant=participant.id, token_hash=token_hash(token),
-        expires_at=last + timedelta(days=settings.invite_link_days)))
+        expires_at=last + timedelta(days=settings.invite_link_days), created_at=now))
     return f"{settings.public_base_url.rstrip('/')}/svar/{token}"
 
 
@@ -521,13 +569,13 @@ def _queue(settings: Settings, data: redact.MeetingData, participant: redact.Par
         # or by a cancellation (which goes at once: the older update, sent after it, would
         # put the meeting back in the calendar).
         outbox.supersede_settling(participant.id, f"{data.id}:{participant.id}:", part, now)
-    outbox.add(OutboxMessage(
+    outbox.add(_NewMessage(
         meeting=data.id, participant=participant.id, recipient_email=participant.email,
         kind=method, sequence=data.sequence,
         dedupe_key=_dedupe_key(data, participant.id, method, part, revision),
         message_id=str(message["Message-ID"]),
         message=as_sent(message).decode("ascii"),
-        status="queued", next_attempt_at=now + timedelta(seconds=settle)))
+        next_attempt_at=now + timedelta(seconds=settle), created_at=now))
     return 1
 
 
@@ -550,12 +598,12 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
         return 0
     revision = None
     if change_kind == "updated":
-        row = await Meeting.select(Meeting.version).where(Meeting.id == meeting_id).first()
-        revision = row["version"] if row else None
+        rows = await db.fetch('SELECT "version" FROM "meeting" WHERE "id" = {}', meeting_id)
+        revision = rows[0]["version"] if rows else None
     removed_ids = {int(i) for i in removed_participant_ids}
-    already = {row["participant"] for row in await OutboxMessage.select(
-        OutboxMessage.participant).where((OutboxMessage.meeting == meeting_id)
-                                         & (OutboxMessage.kind == "REQUEST")).distinct()}
+    already = {row["participant"] for row in await db.fetch(
+        'SELECT DISTINCT "participant" FROM "outbox_message" WHERE "meeting" = {} '
+        "AND \"kind\" = 'REQUEST'", meeting_id)}
     tellings = []
     for participant in data.participants:
         if not mailable(participant) or not participant.part_keys:
