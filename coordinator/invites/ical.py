@@ -458,19 +458,18 @@ _VEVENT_END = b"END:VEVENT\r\n"
 
 
 @lru_cache(maxsize=20_000)
-def _kept_lines(ev: CalendarEvent, status: EventStatus | None) -> bytes:
-    """The event's lines without its attendees (``_with_attendees`` puts them in)."""
-    return _vevent(ev, with_attendees=False, status=status).to_ical()
+def _kept_lines(ev: CalendarEvent, with_attendees: bool, status: EventStatus | None) -> bytes:
+    return _vevent(ev, with_attendees=with_attendees, status=status).to_ical()
 
 
 # Each partner of a sent meeting sees the others but not themselves, so each message's
 # event has its own list of attendees; the rest of the event is the same for those who see
-# the meeting alike. The attendees' lines are therefore written one attendee at a time and
-# kept, and put into the event's kept lines where the library writes them: after the
-# properties it writes first (SUMMARY … EXDATE, ``Event.canonical_order``), the others in
-# alphabetical order, and of those ATTENDEE comes first and CLASS, which every event has,
-# next. A line that begins with CLASS: is that property (a folded line begins with a space).
-_CLASS_LINE = b"\r\nCLASS:"
+# the meeting alike. An event with attendees is therefore kept with one placeholder
+# attendee, wherever the library puts the ATTENDEE lines, and each message replaces that
+# line with its attendees' lines, written one attendee at a time and kept. The kept event
+# has no other attendee, and no other line can begin as the placeholder's does (text values
+# have their line breaks escaped, a folded line begins with a space).
+_PLACEHOLDER = Attendee("Deltager", "deltager@kept-lines.invalid")
 _VEVENT_BEGIN = b"BEGIN:VEVENT\r\n"
 
 
@@ -484,11 +483,13 @@ def _attendee_line(attendee: Attendee) -> bytes:
     return event.to_ical()[len(_VEVENT_BEGIN):-len(_VEVENT_END)]
 
 
+_PLACEHOLDER_LINE = b"\r\n" + _attendee_line(_PLACEHOLDER)
+
+
 def _with_attendees(kept: bytes, attendees: Sequence[Attendee]) -> bytes:
-    if not attendees:
-        return kept
-    at = kept.index(_CLASS_LINE) + 2
-    return b"".join((kept[:at], *(_attendee_line(a) for a in attendees), kept[at:]))
+    """The kept lines with the placeholder's line replaced by the attendees' lines."""
+    return kept.replace(_PLACEHOLDER_LINE,
+                        b"".join((b"\r\n", *(_attendee_line(a) for a in attendees))), 1)
 
 
 def _url_line(url: str) -> bytes:
@@ -509,7 +510,8 @@ def _written_vevent(ev: CalendarEvent, stamps: dict[datetime, bytes], *, with_at
     stamp = _check_aware(ev.dtstamp, "DTSTAMP").astimezone(UTC)
     try:
         kept = _kept_lines(replace(ev, dtstamp=_KEPT_STAMP, url=None, alarm_minutes=0,
-                                   attendees=()), status)
+                                   attendees=(_PLACEHOLDER,) if with_attendees else ()),
+                           with_attendees, status)
     except TypeError:  # a recurrence rule given as a mapping cannot be a key
         return _vevent(ev, with_attendees=with_attendees, status=status).to_ical()
     if with_attendees:

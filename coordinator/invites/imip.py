@@ -219,6 +219,9 @@ _UNFOLDED = re.compile(r"[\t\x20-\x7e]*")
 _SENT = _Compat32()
 
 
+_NO_BOUNDARY = frozenset({"base64", "quoted-printable"})  # encodings without "=_"
+
+
 def _boundary() -> str:
     """A multipart boundary that no part's body can hold: "=_" occurs neither in base64 nor
     in quoted-printable ("=" there is always followed by two hex digits or a line break),
@@ -280,6 +283,8 @@ def build_imip(mail: ImipMail, *, message_id_domain: str, now: datetime) -> Mess
     for part in msg.walk():
         if part is not msg:
             del part["MIME-Version"]
+        if not part.is_multipart() and part["Content-Transfer-Encoding"] not in _NO_BOUNDARY:
+            raise ValueError("En del af mailen kunne indeholde dens skillelinje.")  # _boundary
     return msg
 
 

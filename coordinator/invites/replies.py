@@ -400,7 +400,7 @@ async def _enqueue(meeting_id: int, participant_id: int, recipient: str, kind: s
         meeting=meeting_id, participant=participant_id, recipient_email=recipient,
         kind=kind, sequence=sequence, dedupe_key=dedupe, message_id=str(message["Message-ID"]),
         message=as_sent(message).decode("ascii"),
-        status="queued", next_attempt_at=now))
+        status="queued", next_attempt_at=now, created_at=now))
 
 
 async def confirm_delegate(user: Principal, meeting: Mapping[str, Any], record_id: int,

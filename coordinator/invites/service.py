@@ -469,6 +469,8 @@ class _Outbox:
                           "next_attempt_at": message.next_attempt_at})
 
     async def flush(self) -> None:
+        if not db.in_transaction():  # the change's statements commit together or not at all
+            raise RuntimeError("The outbox is written inside the change's transaction.")
         if self.tokens:
             await _insert("answer_token", _TOKEN_COLUMNS, [
                 (t.meeting, t.participant, t.token_hash, t.expires_at, t.created_at)

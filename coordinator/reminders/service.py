@@ -264,7 +264,7 @@ async def _digest_for_user(settings: Settings, run: _Run, row: dict) -> int:
                 meeting=None, participant=None, recipient_email=row["email"], kind="DIGEST",
                 sequence=0, dedupe_key=f"digest:{key}", message_id=str(message["Message-ID"]),
                 message=message.as_bytes(policy=policy.SMTP).decode("ascii"), status="queued",
-                next_attempt_at=run.now))
+                next_attempt_at=run.now, created_at=run.now))
             await audit.record_many(user, "send", DIGEST_ENTITY, run.day.isoformat(), [
                 (family_id, f"Nævnt i den daglige påmindelse til {user.full_name}")
                 for family_id in sorted(named)])
@@ -354,7 +354,7 @@ async def _remind_meeting(settings: Settings, meeting_id: int, now: datetime,
             kind="REMIND", sequence=data.sequence, dedupe_key=key,
             message_id=str(message["Message-ID"]),
             message=message.as_bytes(policy=policy.SMTP).decode("ascii"), status="queued",
-            next_attempt_at=now))
+            next_attempt_at=now, created_at=now))
         queued += 1
     if queued:
         await invites.audit_as("påmindelse", "send", "møde", data.id, data.family_id,

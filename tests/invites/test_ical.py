@@ -832,6 +832,9 @@ def test_a_message_is_written_as_the_library_writes_the_whole_calendar(starts):
         {"attendees": (QUOTED, LONG_NAMED), "alarm_minutes": 15},
         {"attendees": (TEACHER,), "rrule": "FREQ=WEEKLY;COUNT=4",
          "exdates": (datetime(2026, 3, 19, 9, 0, tzinfo=CPH),)},
+        {"attendees": (QUOTED, TEACHER), "rrule": {"FREQ": "WEEKLY"}},  # not a key
+        {"attendees": (LONG_NAMED,), "recurrence_id": datetime(2026, 3, 19, 9, 0, tzinfo=CPH),
+         "sequence": 3},
         {"url": "https://koordinator.test/svar/" + "a" * 60, "alarm_minutes": 30},
         {"url": "https://koordinator.test/svar/" + "b" * 20},
         {"alarm_minutes": 24 * 60, "dtstamp": datetime(2026, 12, 5, 10, 0, 1, tzinfo=UTC)},

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
+from coordinator import clock, db, web
 from coordinator import settings as settings_module
-from coordinator import web
 from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
+from coordinator.invites import service as invites_service
 from coordinator.invites import worker
-from coordinator.invites.tables import OutboxMessage
+from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting, Participant
 from tests import conftest
@@ -375,3 +376,31 @@ async def test_a_worker_slower_than_its_lease_does_not_send_what_another_took():
     assert await worker.still_mine(fast[0], "fast", timedelta(seconds=60))
     row = await OutboxMessage.select().where(OutboxMessage.id == fast[0]["id"]).first()
     assert row["claimed_by"] == "fast" and row["status"] == "sending"
+
+
+async def test_a_change_writes_its_outbox_in_chunks_and_only_inside_its_transaction():
+    """More answer links than one INSERT carries, and queued rows superseded, through the
+    change's own writer; outside a transaction it refuses (the chunks commit together)."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    queued = [r["id"] for r in await support.outbox(s.meeting_id) if r["status"] == "queued"]
+    assert queued
+    participant = await Participant.select(Participant.id).where(
+        Participant.meeting == s.meeting_id).first()
+    now = clock.now()
+    outbox = invites_service._Outbox(rows=[], taken=set())
+    outbox.tokens = [invites_service._NewToken(
+        meeting=s.meeting_id, participant=participant["id"], token_hash=f"{n:064x}",
+        expires_at=now + timedelta(days=1), created_at=now) for n in range(450)]
+    outbox.superseded = set(queued)
+    with pytest.raises(RuntimeError):
+        await outbox.flush()
+    async with db.transaction():
+        await outbox.flush()
+    tokens = await AnswerToken.select().where(AnswerToken.token_hash.like("0000%"))
+    assert len(tokens) == 450
+    assert {t["meeting"] for t in tokens} == {s.meeting_id}
+    assert all(t["created_at"] == now and t["expires_at"] == now + timedelta(days=1)
+               for t in tokens)
+    after = {r["id"]: r["status"] for r in await support.outbox(s.meeting_id)}
+    assert {after[i] for i in queued} == {"superseded"}
