@@ -402,7 +402,7 @@ _ROWS_PER_INSERT = 200  # well under either driver's 32,767 values per statement
 
 async def _insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """``rows`` (values in ``columns``' order) into ``table``, a few hundred per statement."""
-    row = "(" + ", ".join("{}" for _ in columns) + ")"
+    row = f"({db.marks(columns)})"
     head = f'INSERT INTO "{table}" (' + ", ".join(f'"{c}"' for c in columns) + ") VALUES "
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start:start + _ROWS_PER_INSERT]
