@@ -144,7 +144,8 @@ async def test_the_tablet_link_shows_only_the_questions_and_works_once(client):
     assert again.status_code == 410 and len(await SatisfactionAnswer.select()) == 1
     assert (await client.get("/tilfredshed/tablet/" + "x" * 32)).status_code == 404
     events = await AuditEvent.select().where((AuditEvent.entity == service.ENTITY)
-                                             & (AuditEvent.action == "create"))
+                                             & (AuditEvent.action == "create")
+                                             ).order_by(AuditEvent.id)
     assert len(events) == 2 and events[1]["user_id"] is None
 
 
