@@ -87,7 +87,7 @@ async def test_weekly_hours_and_a_day_off_shape_the_slots():
     await availability.remove_date_override(sara, owner, day, meeting["family"], "Mads")
     assert (await service.find_slots(meeting, _query(day))).result.slots
     summaries = [a["summary"] for a in await AuditEvent.select().where(
-        AuditEvent.entity == "arbejdstider")]
+        AuditEvent.entity == "arbejdstider").order_by(AuditEvent.id)]
     assert len(summaries) == 3 and "mandag 12.00–14.00" in summaries[0]
 
 
