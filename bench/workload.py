@@ -48,6 +48,7 @@ import os
 import random
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -522,10 +523,13 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
                                 args.duration, args.connections, server.process.pid)
         assert server.process is not None
         warm_up([server.base], plan, args)
+        serving = _worker_processes(server.process.pid)
+        caches_before = _cache_report(serving)
         cpu_before = harness.process_group_cpu(server.process.pid)
         mixed = asyncio.run(load([server.base], plan, args.connections, args.duration))
         mixed["server_cpu_ms"] = ((harness.process_group_cpu(server.process.pid) - cpu_before)
                                   * 1000 / max(1, mixed["requests"]))
+        mixed["caches"] = _cache_delta(caches_before, _cache_report(serving))
         feed304 = _feed_304_one_connection(server, state, args.duration)
     views = {kind: harness.inprocess_cold(url, state, path, VIEW_REQUESTS)
              for kind, path in _view_paths(state).items()}
@@ -539,6 +543,56 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
     (RESULTS / f"workload-{engine}-{scale}.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / f"workload-{engine}-{scale}.md").write_text(markdown(result))
     return result
+
+
+# ------------------------------------------------------------------ the caches' hits
+
+CACHE_LINE = re.compile(r"cache statistics: process (\d+), (.+): (\d+) hits, (\d+) misses, "
+                        r"(\d+) entries")
+
+
+def _worker_processes(pid: int) -> list[int]:
+    """The processes that serve: uvicorn's worker processes of the server ``pid`` (its
+    own process with one worker). Never the supervisor: it has no handler for SIGUSR1."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(int(child))
+    return found or [pid]
+
+
+def _cache_report(pids: list[int]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(process, cache) → (hits, misses) so far: each serving process logs its caches
+    when sent SIGUSR1 (coordinator/cache.py), into the server's log."""
+    log = harness.DATA_DIR / "server.log"
+    offset = log.stat().st_size
+
+    def logged() -> dict[tuple[int, str], tuple[int, int]]:
+        with log.open("rb") as f:
+            f.seek(offset)
+            text = f.read().decode()
+        return {(int(pid), name): (int(hits), int(misses))
+                for pid, name, hits, misses, _ in CACHE_LINE.findall(text)}
+
+    for pid in pids:
+        os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while {pid for pid, _ in logged()} < set(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)  # the rest of each process's lines
+    return logged()
+
+
+def _cache_delta(before: dict, after: dict) -> dict[str, dict[str, int]]:
+    """Hits and misses of each cache between the two reports, over all processes."""
+    caches: dict[str, dict[str, int]] = {}
+    for (pid, name), (hits, misses) in after.items():
+        was = before.get((pid, name), (0, 0))
+        row = caches.setdefault(name, {"hits": 0, "misses": 0})
+        row["hits"] += hits - was[0]
+        row["misses"] += misses - was[1]
+    return {name: row for name, row in sorted(caches.items()) if row["hits"] + row["misses"]}
 
 
 # The per-view targets of issue 19: server CPU of a view rendered from the database (the
@@ -648,6 +702,19 @@ def markdown(r: dict) -> str:
         lines.append(f"| {LABELS[kind]} | {MIX[kind]} % | {row['rps']:.1f} | {row['p50_ms']:.1f} | "
                      f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {errors} | "
                      f"{'met' if row['p95_ms'] <= TARGET_P95_MS else 'not met'} |")
+    if mixed.get("caches"):
+        lines += [
+            "",
+            "The caches in the measured seconds (each serving process's own, added up; "
+            "`kill -USR1` of a serving process logs them):",
+            "",
+            "| Cache | Hits | Misses | Hit rate |",
+            "|---|---|---|---|",
+        ]
+        for name, row in mixed["caches"].items():
+            asked = row["hits"] + row["misses"]
+            lines.append(f"| {name} | {row['hits']} | {row['misses']} | "
+                         f"{100 * row['hits'] / asked:.0f} % |")
     if r.get("views"):
         lines += [
             "",

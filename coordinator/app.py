@@ -23,7 +23,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from markupsafe import _escape_inner, escape
 
-from coordinator import admission, db, web
+from coordinator import admission, cache, db, web
 from coordinator.agreements.routes import AgreementController
 from coordinator.audit.routes import AuditController
 from coordinator.auth.guards import PasswordChangeRequired
@@ -312,7 +312,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         before_request=web.reject_absurd_ids,
         before_send=[_add_security_headers],
-        on_startup=[db.start],
+        on_startup=[db.start, cache.report_on_signal],
         on_shutdown=[db.stop],
         state=State({"settings": settings}),
         debug=False,

@@ -13,12 +13,17 @@ criteria, a leader's unit agenda) are a ``FlightCache`` with a maximum age; call
 while a value is being built wait for that build instead of starting their own.
 
 ``clear_all()`` empties every cache (tests start from nothing that way, and a restore of
-the database does the same).
+the database does the same). ``kill -USR1`` of a server process logs each of its caches'
+hits, misses and entries since it started (``report_on_signal``), so an operator – and the
+mixed workload of ``bench/workload.py`` – can see how often a page is drawn again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
 import time
 import weakref
 from collections import OrderedDict
@@ -31,6 +36,7 @@ V = TypeVar("V")
 I = TypeVar("I", bound=Hashable)  # noqa: E741 - an item a value is kept for
 
 _REGISTRY: weakref.WeakSet[BoundedCache] = weakref.WeakSet()
+_LOG = logging.getLogger("coordinator.cache")
 
 # How long what is kept under the database's content stamps (families/revisions.py) is kept
 # at most. The stamps see every write made with the triggers on; this bounds what a load
@@ -165,3 +171,32 @@ def clear_all() -> None:
     """Empty every cache of the process."""
     for cache in list(_REGISTRY):
         cache.clear()
+
+
+def statistics() -> list[tuple[str, int, int, int]]:
+    """(name, hits, misses, entries) of every live cache, by name; caches that share a
+    name are added up."""
+    totals: dict[str, list[int]] = {}
+    for cache in list(_REGISTRY):
+        row = totals.setdefault(cache.name, [0, 0, 0])
+        row[0] += cache.hits
+        row[1] += cache.misses
+        row[2] += len(cache)
+    return [(name, *row) for name, row in sorted(totals.items())]  # type: ignore[misc]
+
+
+def log_statistics() -> None:
+    """One log line per cache: this process, its hits, misses and entries."""
+    for name, hits, misses, entries in statistics():
+        _LOG.info("cache statistics: process %d, %s: %d hits, %d misses, %d entries",
+                  os.getpid(), name, hits, misses, entries)
+
+
+async def report_on_signal() -> None:
+    """On start-up: ``SIGUSR1`` makes this process log its caches' statistics (where the
+    platform has the signal). Asked for by a signal, the report is written whatever
+    ``LOG_LEVEL`` says."""
+    if hasattr(signal, "SIGUSR1"):
+        if _LOG.getEffectiveLevel() > logging.INFO:
+            _LOG.setLevel(logging.INFO)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, log_statistics)

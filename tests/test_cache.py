@@ -4,6 +4,7 @@ single flight for values that take long to build."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -124,3 +125,24 @@ async def test_get_each_builds_only_what_is_not_kept_and_keeps_what_has_a_key():
         1: "v1-1", 2: "v2-2", 3: "v3-2"}  # 2's key changed; 3 has none: built again
     assert asked == [[1, 2, 3], [2, 3]]
     assert await kept.get_each({1: ("a", 1)}, build) == {1: "v1-1"} and len(asked) == 2
+
+
+def test_statistics_add_up_the_caches_of_one_name():
+    first: cache.BoundedCache[str, int] = cache.BoundedCache("test statistics", 4)
+    second: cache.BoundedCache[str, int] = cache.BoundedCache("test statistics", 4)
+    first.put("a", 1)
+    second.put("b", 2)
+    assert first.get("a") == 1 and first.get("x") is None and second.get("b") == 2
+    rows = {name: (hits, misses, entries) for name, hits, misses, entries in cache.statistics()}
+    assert rows["test statistics"] == (2, 1, 2)
+    assert "family pages" in rows
+
+
+def test_the_logged_statistics_name_the_process(caplog):
+    kept: cache.BoundedCache[str, int] = cache.BoundedCache("test logged", 4)
+    kept.put("a", 1)
+    kept.get("a")
+    with caplog.at_level("INFO", logger="coordinator.cache"):
+        cache.log_statistics()
+    assert any(record.getMessage().endswith("test logged: 1 hits, 0 misses, 1 entries")
+               and f"process {os.getpid()}," in record.getMessage() for record in caplog.records)
