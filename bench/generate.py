@@ -45,6 +45,7 @@ from coordinator.agreements.tables import Agreement, AgreementEvaluation, Agreem
 from coordinator.audit.tables import AuditEvent  # noqa: E402
 from coordinator.auth.passwords import hash_password  # noqa: E402
 from coordinator.auth.tables import User  # noqa: E402
+from coordinator.families.revisions import stamp_every_family, trigger_statements  # noqa: E402
 from coordinator.families.tables import Family, TeamMember  # noqa: E402
 from coordinator.followup.tables import Stay  # noqa: E402
 from coordinator.invites.tables import FeedToken  # noqa: E402
@@ -554,10 +555,10 @@ class SqliteSink:
         self.db.execute("COMMIT")
 
     async def finish(self, buffers: Iterable[Table]) -> None:
-        from coordinator.families.revisions import trigger_statements
-
         for statement in trigger_statements("sqlite"):
             self.db.execute(statement)
+        # Every family stamped, as the app's own writes (or its migrations) would have.
+        self.db.execute(stamp_every_family("sqlite"))
         self.db.execute("ANALYZE")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
@@ -608,6 +609,7 @@ class PostgresSink:
                 f"GREATEST((SELECT max(id) FROM \"{buf.name}\"), 1))")
         await conn.execute(MEETING_TIMES)
         await conn.execute("SET session_replication_role = origin")
+        await conn.execute(stamp_every_family("postgresql"))
         await conn.execute("VACUUM ANALYZE")
         await conn.close()
 

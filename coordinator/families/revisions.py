@@ -183,6 +183,25 @@ def trigger_statements(engine_name: str, tables: list[str] | None = None) -> lis
             for statement in _sqlite_triggers(table, WATCHED[table])]
 
 
+def stamp_every_family(engine_name: str) -> str:
+    """SQL that gives every family without a stamp or a network stamp one, as its first
+    write would have. Families loaded before the stamps came (or in bulk, with the triggers
+    off) have neither, and nothing of them is kept until one of their writes; one without a
+    network stamp has its network views keyed by the family's stamp, which every write
+    replaces. A stamp a family has is kept, so nothing kept under it is dropped."""
+    fresh = "gen_random_uuid()::text" if engine_name == "postgresql" else "lower(hex(randomblob(12)))"
+    empty = 'COALESCE("content_revision"."{column}", \'\') = \'\''
+    return (
+        'INSERT INTO "content_revision" ("family_id", "stamp", "network_stamp") '
+        f'SELECT f."id", {fresh}, {fresh} FROM "family" f WHERE true '
+        'ON CONFLICT ("family_id") DO UPDATE SET '
+        f'"stamp" = CASE WHEN {empty.format(column="stamp")} THEN excluded."stamp" '
+        'ELSE "content_revision"."stamp" END, '
+        f'"network_stamp" = CASE WHEN {empty.format(column="network_stamp")} '
+        'THEN excluded."network_stamp" ELSE "content_revision"."network_stamp" END '
+        f'WHERE {empty.format(column="stamp")} OR {empty.format(column="network_stamp")}')
+
+
 _SHARED_STAMP = f'SELECT "stamp" FROM "content_revision" WHERE "family_id" = {GLOBAL}'
 _FIRST_SHARED_STAMP = (f'INSERT INTO "content_revision" ("family_id", "stamp") VALUES ({GLOBAL}, {{}}) '
                        'ON CONFLICT ("family_id") DO UPDATE SET "stamp" = excluded."stamp" '

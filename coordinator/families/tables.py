@@ -48,7 +48,8 @@ class TeamMember(Table):
 class ContentRevision(Table):
     """The stamp of what a family page shows; row 0 stamps the shared data.
 
-    Written only by database triggers (``families/revisions.py``), read by the page cache.
+    Written by database triggers (``families/revisions.py``), and once by the migration
+    that stamped every family (``revisions.stamp_every_family``); read by the page cache.
     """
     id: Serial  # Piccolo adds the primary key; declared here for type checkers
 

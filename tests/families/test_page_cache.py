@@ -21,7 +21,7 @@ from coordinator.auth.tables import User
 from coordinator.db import triggers
 from coordinator.families import revisions
 from coordinator.families.routes import FAMILY_PAGES
-from coordinator.families.tables import Family, TeamMember
+from coordinator.families.tables import ContentRevision, Family, TeamMember
 from coordinator.meetings import spans
 from coordinator.meetings.tables import (
     FgcCase,
@@ -390,3 +390,36 @@ async def test_a_kept_part_passes_its_moment_on_to_the_page_around_it(clock):
     clock.pin(part_changes + timedelta(minutes=3), ticking=False)
     await pagecache.kept_for_the_day(outer, ("page", 4), quiet_page)
     assert outer.peek(("page", 4))[1] == part_changes + pagecache.KEPT_AT_MOST
+
+
+async def _every_stamp() -> dict[int, tuple[str, str]]:
+    rows = await ContentRevision.select()
+    return {row["family_id"]: (row["stamp"], row["network_stamp"]) for row in rows}
+
+
+async def test_every_family_is_stamped_and_the_stamps_it_has_stay(client):
+    """Families loaded before the stamps came (or in bulk) get a stamp and a network stamp
+    (the migration "every family stamped", and the benchmark's generator); a stamp a family
+    has is kept; a second run changes nothing. Its page is then kept from the first view."""
+    worker = await f.user()
+    loaded, half, stamped = [await f.family(worker) for _ in range(3)]
+    await ContentRevision.delete().where(ContentRevision.family_id == loaded)
+    await ContentRevision.update({ContentRevision.network_stamp: ""}).where(
+        ContentRevision.family_id == half)
+    before = await _every_stamp()
+    assert loaded not in before and before[half][0] and not before[half][1]
+
+    await ContentRevision.raw(revisions.stamp_every_family(db.engine_name()))
+    after = await _every_stamp()
+    assert all(after[family][0] and after[family][1] for family in (loaded, half, stamped))
+    assert after[half][0] == before[half][0] and after[half][1] != after[half][0]
+    assert after[stamped] == before[stamped]
+    assert len({after[loaded][0], after[loaded][1], after[half][1]}) == 3
+    await ContentRevision.raw(revisions.stamp_every_family(db.engine_name()))
+    assert await _every_stamp() == after
+
+    await f.login(client, worker)
+    FAMILY_PAGES.clear()
+    for _ in range(2):
+        assert (await client.get(f"/families/{loaded}")).status_code == 200
+    assert (FAMILY_PAGES.hits, FAMILY_PAGES.misses) == (1, 1)
