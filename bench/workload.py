@@ -529,7 +529,9 @@ def run_one(engine: str, scale: str, args: argparse.Namespace) -> dict:
         mixed = asyncio.run(load([server.base], plan, args.connections, args.duration))
         mixed["server_cpu_ms"] = ((harness.process_group_cpu(server.process.pid) - cpu_before)
                                   * 1000 / max(1, mixed["requests"]))
-        mixed["caches"] = _cache_delta(caches_before, _cache_report(serving))
+        # Found again: a worker replaced meanwhile is counted from its start.
+        mixed["caches"] = _cache_delta(caches_before,
+                                       _cache_report(_worker_processes(server.process.pid)))
         feed304 = _feed_304_one_connection(server, state, args.duration)
     views = {kind: harness.inprocess_cold(url, state, path, VIEW_REQUESTS)
              for kind, path in _view_paths(state).items()}
@@ -556,9 +558,10 @@ def _worker_processes(pid: int) -> list[int]:
     own process with one worker). Never the supervisor: it has no handler for SIGUSR1."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(int(child))
+        with contextlib.suppress(FileNotFoundError):  # a task or child that just ended
+            for child in (task / "children").read_text().split():
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
     return found or [pid]
 
 
@@ -571,14 +574,17 @@ def _cache_report(pids: list[int]) -> dict[tuple[int, str], tuple[int, int]]:
     def logged() -> dict[tuple[int, str], tuple[int, int]]:
         with log.open("rb") as f:
             f.seek(offset)
-            text = f.read().decode()
+            text = f.read().decode("utf-8", "replace")  # a line may be half written
         return {(int(pid), name): (int(hits), int(misses))
                 for pid, name, hits, misses, _ in CACHE_LINE.findall(text)}
 
+    asked = set()
     for pid in pids:
-        os.kill(pid, signal.SIGUSR1)
+        with contextlib.suppress(ProcessLookupError):  # a worker uvicorn replaced
+            os.kill(pid, signal.SIGUSR1)
+            asked.add(pid)
     deadline = time.monotonic() + 10
-    while {pid for pid, _ in logged()} < set(pids) and time.monotonic() < deadline:
+    while {pid for pid, _ in logged()} < asked and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(0.3)  # the rest of each process's lines
     return logged()

@@ -196,7 +196,11 @@ async def report_on_signal() -> None:
     """On start-up: ``SIGUSR1`` makes this process log its caches' statistics (where the
     platform has the signal). Asked for by a signal, the report is written whatever
     ``LOG_LEVEL`` says."""
-    if hasattr(signal, "SIGUSR1"):
-        if _LOG.getEffectiveLevel() > logging.INFO:
-            _LOG.setLevel(logging.INFO)
+    if not hasattr(signal, "SIGUSR1"):
+        return
+    if _LOG.getEffectiveLevel() > logging.INFO:
+        _LOG.setLevel(logging.INFO)
+    try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, log_statistics)
+    except (RuntimeError, NotImplementedError, ValueError):  # a loop outside the main thread
+        _LOG.debug("no cache report on SIGUSR1 in this process")

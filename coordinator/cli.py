@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import getpass
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -259,6 +260,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `coordinator` console script."""
     # Drivers warn on stderr before we can say it in one line; the line below says it.
     warnings.filterwarnings("ignore", message=".*Unable to connect")
+    if hasattr(signal, "SIGUSR1"):
+        # The caches' report (coordinator/cache.py) is for serving processes, which install
+        # its handler when they start; any other command (an outbox worker, a migration)
+        # ignores the signal rather than end, as its default would.
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     args = build_parser().parse_args(argv)
     args.func(args)
 

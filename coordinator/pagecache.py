@@ -52,13 +52,16 @@ class PageCache(BoundedCache[Hashable, Any]):
 KEPT_AT_MOST = KEPT_UNDER_STAMPS_AT_MOST
 
 
-async def kept_for_the_day(cache: PageCache, key: Hashable,
+async def kept_for_the_day(cache: PageCache, key: Hashable | None,
                            render: Callable[[], Awaitable[bytes]]) -> bytes:
     """The page under ``key`` (which holds the day among everything the page shows), or
     rendered by ``render`` and kept until the earliest moment its content changes by the
     time alone (``clock.changes_at``, noted while it renders), at most ``KEPT_AT_MOST``.
     ``cache`` holds (page, kept until) pairs. A part of a page kept this way notes its own
-    moment while the page around it renders, kept or not, so the page is kept no longer."""
+    moment while the page around it renders, kept or not, so the page is kept no longer.
+    Without a key (stamps that may not key anything) the page is rendered and not kept."""
+    if key is None:
+        return await render()
     kept = cache.get(key, fresh=lambda kept: clock.now() < kept[1])
     if kept is not None:
         clock.changes_at(kept[1])

@@ -186,14 +186,20 @@ def trigger_statements(engine_name: str, tables: list[str] | None = None) -> lis
 def stamp_every_family(engine_name: str) -> str:
     """SQL that gives every family without a stamp or a network stamp one, as its first
     write would have. Families loaded before the stamps came (or in bulk, with the triggers
-    off) have neither, and nothing of them is kept until one of their writes; one without a
-    network stamp has its network views keyed by the family's stamp, which every write
-    replaces. A stamp a family has is kept, so nothing kept under it is dropped."""
+    off) have neither, and nothing of them is kept until one of their writes
+    (``ContentStamps.keyable``); one without a network stamp has its network views keyed by
+    the family's stamp, which every write replaces. A stamp a family has is kept, so nothing
+    kept under it is dropped."""
     fresh = "gen_random_uuid()::text" if engine_name == "postgresql" else "lower(hex(randomblob(12)))"
     empty = 'COALESCE("content_revision"."{column}", \'\') = \'\''
+    # Only the families that lack a stamp are selected: an ON CONFLICT DO UPDATE locks every
+    # row it meets on PostgreSQL, even where its WHERE is false (the conflict clause is for
+    # a write that stamps a family meanwhile).
     return (
         'INSERT INTO "content_revision" ("family_id", "stamp", "network_stamp") '
-        f'SELECT f."id", {fresh}, {fresh} FROM "family" f WHERE true '
+        f'SELECT f."id", {fresh}, {fresh} FROM "family" f WHERE NOT EXISTS ('
+        'SELECT 1 FROM "content_revision" r WHERE r."family_id" = f."id" '
+        'AND COALESCE(r."stamp", \'\') <> \'\' AND COALESCE(r."network_stamp", \'\') <> \'\') '
         'ON CONFLICT ("family_id") DO UPDATE SET '
         f'"stamp" = CASE WHEN {empty.format(column="stamp")} THEN excluded."stamp" '
         'ELSE "content_revision"."stamp" END, '

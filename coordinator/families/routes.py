@@ -189,7 +189,8 @@ class FamilyController(Controller):
         # follow-ups). What changes by the hour (the next meeting) is noted while the page is
         # rendered, and the page is kept until the earliest such moment, at most
         # ``pagecache.KEPT_AT_MOST`` (``pagecache.kept_for_the_day``).
-        key = ("family", user, family_id, stamps.family, stamps.shared, clock.today())
+        key = (("family", user, family_id, stamps.family, stamps.shared, clock.today())
+               if stamps.keyable else None)
 
         async def render() -> bytes:
             with service.one_shared_stamp(stamps.shared):
@@ -216,7 +217,8 @@ async def _network_only(request: Request, section: FamilySection, family: dict,
     user, shared stamp and day; what in it changes by the time alone is noted, and a kept
     section passes its moment on to the page that shows it)."""
     user = web.user_of(request)
-    key = (section.key, user, family["id"], *stamps.network_key, stamps.shared, clock.today())
+    key = ((section.key, user, family["id"], *stamps.network_key, stamps.shared, clock.today())
+           if stamps.keyable else None)
 
     async def render() -> bytes:
         with service.network_known(family["id"], stamps):

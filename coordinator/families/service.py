@@ -182,6 +182,13 @@ class ContentStamps:
     network: str = ""  # the family's network stamp (revisions.NETWORK); "" if never replaced
 
     @property
+    def keyable(self) -> bool:
+        """Whether anything may be kept under these stamps: not while the family's or the
+        shared stamp is empty (data loaded in bulk, or a stamp row deleted by hand), as an
+        empty stamp comes back and would serve what was kept under it before."""
+        return bool(self.family and self.shared)
+
+    @property
     def network_key(self) -> tuple[str, str]:
         """What keys a view of the family's network alone: its network stamp, or, while a
         family has none yet (data loaded before the stamp came, or in bulk), the family's

@@ -549,7 +549,7 @@ class MeetingController(Controller):
         # The stamps first, then the access check and the meeting (see meeting_page_stamps).
         stamps = await meeting_page_stamps(meeting_id)
         meeting, family = await self._load(request, meeting_id, Action.READ)
-        if stamps is None or request.url.query:
+        if stamps is None or not stamps.keyable or request.url.query:
             with one_shared_stamp():
                 return await self._page(request, meeting, family)
         # Everything the page shows is in the key, as on the family page: the user (and so

@@ -248,8 +248,8 @@ class NetworkController(Controller):
         # the family's network and the shared directory, under their stamps (the network
         # stamp, not the family's: a meeting's change leaves the editor as it is), for this
         # user, this day (tests/network/test_editor_cache.py).
-        key = ("network editor", user, family_id, *stamps.network_key, stamps.shared,
-               clock.today())
+        key = (("network editor", user, family_id, *stamps.network_key, stamps.shared,
+                clock.today()) if stamps.keyable else None)
 
         async def render() -> bytes:
             with one_shared_stamp(stamps.shared), network_known(family_id, stamps):

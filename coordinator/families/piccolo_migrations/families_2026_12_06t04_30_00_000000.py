@@ -1,8 +1,9 @@
 """Every family gets a stamp and a network stamp (``revisions.stamp_every_family``).
 
-A family not written since the stamps came had no stamp, so none of its pages was kept,
-and one not written to its network since the network stamp came had its network views keyed
-by the family's stamp, which every write replaces. Stamps a family has are kept.
+A family not written since the stamps came has no stamp, so none of its pages is kept
+(``ContentStamps.keyable``), and one not written to its network since the network stamp came
+has its network views keyed by the family's stamp, which every write replaces. Stamps a
+family has are kept.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
