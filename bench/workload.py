@@ -555,7 +555,8 @@ CACHE_LINE = re.compile(r"cache statistics: process (\d+), (.+): (\d+) hits, (\d
 
 def _worker_processes(pid: int) -> list[int]:
     """The processes that serve: uvicorn's worker processes of the server ``pid`` (its
-    own process with one worker). Never the supervisor: it has no handler for SIGUSR1."""
+    own process with one worker). Not the supervisor: it keeps no caches (and ignores the
+    signal, as every coordinator command that does not serve does)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError):  # a task or child that just ended

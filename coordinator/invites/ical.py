@@ -459,6 +459,8 @@ _VEVENT_END = b"END:VEVENT\r\n"
 
 @lru_cache(maxsize=20_000)
 def _kept_lines(ev: CalendarEvent, with_attendees: bool, status: EventStatus | None) -> bytes:
+    """The event's lines as the library writes them, with the placeholder attendee when it
+    has attendees (``_with_attendees`` replaces it)."""
     return _vevent(ev, with_attendees=with_attendees, status=status).to_ical()
 
 
