@@ -220,12 +220,18 @@ def _union(boxes: Iterable[Box]) -> Box:
 
 
 class _Grid:
-    """A uniform-grid index of boxes for fast overlap queries."""
+    """A uniform-grid index of boxes for fast overlap queries.
+
+    A cell keeps each box as its left and top edges and its right and bottom edges grown
+    by the collision pad, the numbers ``Box.overlaps`` compares (the same sums, so the
+    same answers): a query compares floats rather than calling a method and two properties
+    for every box near it (the labels' search for a free spot was half of a map's layout)."""
 
     CELL = 64.0
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], list[Box]] = defaultdict(list)
+        self.cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = (
+            defaultdict(list))
 
     def _span(self, b: Box) -> tuple[range, range]:
         """The columns and rows of cells the box (grown by the collision pad) touches."""
@@ -238,17 +244,24 @@ class _Grid:
     def add(self, b: Box) -> None:
         columns, rows = self._span(b)
         cells = self.cells
+        kept = (b.x, b.y, b.x + b.w + COLLISION_PAD, b.y + b.h + COLLISION_PAD)
         for i in columns:
             for j in rows:
-                cells[i, j].append(b)
+                cells[i, j].append(kept)
 
     def hits(self, b: Box) -> bool:
-        columns, rows = self._span(b)
+        """Whether ``b`` overlaps a box added, as ``b.overlaps(other, COLLISION_PAD)``."""
+        return self.hits_at(b.x, b.y, b.w, b.h)
+
+    def hits_at(self, x: float, y: float, w: float, h: float) -> bool:
+        """``hits`` of the box at ``x``, ``y`` of width ``w`` and height ``h``."""
+        c = self.CELL
+        right, bottom = x + w + COLLISION_PAD, y + h + COLLISION_PAD
         cells = self.cells
-        for i in columns:
-            for j in rows:
-                for other in cells.get((i, j), ()):
-                    if b.overlaps(other, COLLISION_PAD):
+        for i in range(math.floor((x - COLLISION_PAD) / c), math.floor(right / c) + 1):
+            for j in range(math.floor((y - COLLISION_PAD) / c), math.floor(bottom / c) + 1):
+                for other_x, other_y, other_right, other_bottom in cells.get((i, j), ()):
+                    if x < other_right and other_x < right and y < other_bottom and other_y < bottom:
                         return True
         return False
 
@@ -599,22 +612,25 @@ _GAPS = (2.0, 8.0, 16.0, 28.0, 42.0)
 def _place_label(
     spec: _Spec, x: float, y: float, outward: float, node_half: float, grid: _Grid
 ) -> LayoutLabel | None:
+    # Each direction's unit vector and the node's edge along it, once per label (the same
+    # numbers for every gap and name width).
+    directions = []
+    for d in _DIRECTIONS:
+        ux, uy = math.cos(outward + d), math.sin(outward + d)
+        directions.append((ux, uy, _edge_distance(ux, uy, node_half, node_half)))
     for name_width in NAME_WIDTHS:
         lines, truncated = _label_lines(spec, name_width)
         hw, hh = _label_size(lines)
+        # ... and the label's edge, once per name width
+        sized = [(ux, uy, node_edge, _edge_distance(ux, uy, hw, hh))
+                 for ux, uy, node_edge in directions]
         for gap in _GAPS:
-            for d in _DIRECTIONS:
-                ux, uy = math.cos(outward + d), math.sin(outward + d)
-                dist = (
-                    _edge_distance(ux, uy, node_half, node_half)
-                    + gap
-                    + COLLISION_PAD
-                    + _edge_distance(ux, uy, hw, hh)
-                )
+            for ux, uy, node_edge, label_edge in sized:
+                dist = node_edge + gap + COLLISION_PAD + label_edge
                 ccx, ccy = x + ux * dist, y + uy * dist
-                box = Box(ccx - hw, ccy - hh, 2 * hw, 2 * hh)  # as _label_at places it
-                if not grid.hits(box):
-                    grid.add(box)
+                # the box _label_at places
+                if not grid.hits_at(ccx - hw, ccy - hh, 2 * hw, 2 * hh):
+                    grid.add(Box(ccx - hw, ccy - hh, 2 * hw, 2 * hh))
                     return _label_at(spec.key, spec.name, lines, truncated, ccx, ccy, hw, hh)
         if not truncated:
             # Nothing to gain from a narrower name if the name was never cut.

@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 
 from coordinator.network.ecomap import (
     A4_RATIO,
+    COLLISION_PAD,
     Box,
     Layout,
+    _Grid,
     _el,
     _root,
     _xml_safe,
@@ -500,3 +502,22 @@ def test_fuzz_random_networks_never_overlap_and_always_parse(case):
     root = parse(render_svg(lay))
     assert root.get("role") == "img"
     assert not list(root.iter(f"{SVG}script"))
+
+
+_coordinate = st.floats(min_value=-900, max_value=900, allow_nan=False)
+_extent = st.floats(min_value=0, max_value=300, allow_nan=False)
+_boxes = st.builds(Box, _coordinate, _coordinate, _extent, _extent)
+
+
+@settings(max_examples=300, deadline=None)
+@given(added=st.lists(_boxes, max_size=30), asked=st.lists(_boxes, min_size=1, max_size=10))
+def test_the_layout_grid_answers_as_the_boxes_overlap(added, asked):
+    """The grid keeps numbers, not boxes: it must still answer exactly as ``Box.overlaps``
+    with the collision pad, for boxes across cells, touching and far apart."""
+    grid = _Grid()
+    for box in added:
+        grid.add(box)
+    for box in asked + added[:3]:
+        expected = any(box.overlaps(other, COLLISION_PAD) for other in added)
+        assert grid.hits(box) is expected
+        assert grid.hits_at(box.x, box.y, box.w, box.h) is expected
