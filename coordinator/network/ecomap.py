@@ -233,18 +233,17 @@ class _Grid:
         self.cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = (
             defaultdict(list))
 
-    def _span(self, b: Box) -> tuple[range, range]:
-        """The columns and rows of cells the box (grown by the collision pad) touches."""
+    def _span(self, x: float, y: float, right: float, bottom: float) -> tuple[range, range]:
+        """The columns and rows of cells a box touches: its left and top edges, its right
+        and bottom edges grown by the collision pad (the left and top grown likewise)."""
         c = self.CELL
-        return (range(math.floor((b.x - COLLISION_PAD) / c),
-                      math.floor((b.x + b.w + COLLISION_PAD) / c) + 1),
-                range(math.floor((b.y - COLLISION_PAD) / c),
-                      math.floor((b.y + b.h + COLLISION_PAD) / c) + 1))
+        return (range(math.floor((x - COLLISION_PAD) / c), math.floor(right / c) + 1),
+                range(math.floor((y - COLLISION_PAD) / c), math.floor(bottom / c) + 1))
 
     def add(self, b: Box) -> None:
-        columns, rows = self._span(b)
-        cells = self.cells
         kept = (b.x, b.y, b.x + b.w + COLLISION_PAD, b.y + b.h + COLLISION_PAD)
+        columns, rows = self._span(*kept)
+        cells = self.cells
         for i in columns:
             for j in rows:
                 cells[i, j].append(kept)
@@ -255,11 +254,11 @@ class _Grid:
 
     def hits_at(self, x: float, y: float, w: float, h: float) -> bool:
         """``hits`` of the box at ``x``, ``y`` of width ``w`` and height ``h``."""
-        c = self.CELL
         right, bottom = x + w + COLLISION_PAD, y + h + COLLISION_PAD
+        columns, rows = self._span(x, y, right, bottom)
         cells = self.cells
-        for i in range(math.floor((x - COLLISION_PAD) / c), math.floor(right / c) + 1):
-            for j in range(math.floor((y - COLLISION_PAD) / c), math.floor(bottom / c) + 1):
+        for i in columns:
+            for j in rows:
                 for other_x, other_y, other_right, other_bottom in cells.get((i, j), ()):
                     if x < other_right and other_x < right and y < other_bottom and other_y < bottom:
                         return True
@@ -1401,7 +1400,7 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
 
 
 class _Verbatim(_Node):
-    """Markup written before, kept as it is."""
+    """Markup written before (escaped when it was written), kept as it is."""
 
     __slots__ = ()
 
