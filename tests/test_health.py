@@ -9,6 +9,19 @@ async def test_healthz_names_the_engine(client):
     assert response.json() == {"status": "ok", "database": db.engine_name()}
 
 
+async def test_the_probes_set_no_cookie_and_forms_keep_their_protection(client):
+    """Monitoring and the benchmarks' wrk keep no cookies: the health probe and hello-world
+    answer without a new CSRF cookie each time, while a page with a form still sets one and
+    a form posted without its token is still refused."""
+    for path in ("/healthz", "/hello"):
+        response = await client.get(path)
+        assert response.status_code == 200 and "set-cookie" not in response.headers, path
+    assert "coordinator_csrf=" in (await client.get("/login")).headers["set-cookie"]
+    client.cookies.clear()
+    refused = await client.post("/login", data={"username": "x", "password": "y"})
+    assert refused.status_code == 403
+
+
 async def test_security_headers(client):
     response = await client.get("/login")
     csp = response.headers["content-security-policy"]
