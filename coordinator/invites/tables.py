@@ -90,6 +90,11 @@ class FeedToken(Table):
     served_etag = Varchar(length=40, default="")
     served_modified = Timestamptz(null=True, default=None)
     served_at = Timestamptz(null=True, default=None)
+    # The latest build of the calendar claimed by a web process (``feeds.settled``): which
+    # process, since when, and a counter the claim is taken with (compare and set).
+    build_claim = Integer(default=0)
+    building_since = Timestamptz(null=True, default=None)
+    building_by = Varchar(length=40, default="")
 
 
 class FeedCopy(Table):

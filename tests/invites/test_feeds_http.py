@@ -197,6 +197,51 @@ async def test_a_process_that_never_built_the_feed_sends_the_copy_served(monkeyp
         assert (await partner.get(path)).status_code == 404
 
 
+async def test_one_process_builds_a_feed_while_the_others_serve_what_they_have(monkeypatch):
+    """The settle time up, a process finding another one's claim on the next build serves
+    the calendar it has (304 to a client holding it) or the copy last served, builds
+    nothing and notes nothing as served; a claim older than BUILD_CLAIM_SECONDS is taken
+    over, and the process that builds leaves its own claim on the link."""
+    builds: list[str] = []
+    real_build = feeds._build
+
+    async def counted(row, now, settings):
+        builds.append(feeds.process_key())
+        return await real_build(row, now, settings)
+
+    monkeypatch.setattr(feeds, "_build", counted)
+    async with _settling_feed() as (partner, path, etag, day):
+        assert len(builds) == 1  # the two fetches at once shared one build
+        app_clock.advance(timedelta(seconds=61))
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        assert token["building_by"] == feeds.process_key()
+        claimed = app_clock.now()
+        await FeedToken.update({FeedToken.build_claim: FeedToken.build_claim + 1,
+                                FeedToken.building_since: claimed,
+                                FeedToken.building_by: "another process"}).where(
+            FeedToken.id == token["id"])
+        held = await partner.get(path, headers={"If-None-Match": etag})
+        assert held.status_code == 304 and held.headers["etag"] == etag
+        cache.clear_all()  # a process with nothing built: the copy last served
+        copy = await partner.get(path)
+        assert copy.status_code == 200 and copy.headers["etag"] == etag
+        assert len(builds) == 1
+        after = await FeedToken.select().where(FeedToken.id == token["id"]).first()
+        assert (after["served_etag"], after["served_at"]) == (etag, token["served_at"])
+        assert after["building_by"] == "another process"
+        # that build never came: its claim is taken over once it is too old
+        app_clock.advance(timedelta(seconds=feeds.BUILD_CLAIM_SECONDS))
+        moved = await partner.get(path, headers={"If-None-Match": etag})
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
+        [event] = Calendar.from_ical(moved.content).walk("VEVENT")
+        assert event["DTSTART"].dt == support.at(day, 9)
+        assert len(builds) == 2
+        taken = await FeedToken.select().where(FeedToken.id == token["id"]).first()
+        assert taken["building_by"] == feeds.process_key()
+        assert taken["build_claim"] == after["build_claim"] + 1
+        assert taken["served_etag"] == moved.headers["etag"]
+
+
 async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
     """Two processes build a link's calendar: the one whose build began later is the one
     kept with the link, whichever finishes last; a link revoked meanwhile keeps no copy."""
@@ -210,6 +255,10 @@ async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
         done.set_result(body)
         return feeds.Build(at, feeds.FeedVersion(etag, at), done)
 
+    again = build(began + timedelta(seconds=9), '"igen"', b"igen")
+    await feeds.record_served(row, feeds.Build(again.at, again.version, again.body, again=True),
+                              b"igen")  # served again while another process builds: not noted
+    assert await FeedCopy.count() == 0
     newer = build(began + timedelta(seconds=2), '"ny"', b"ny kalender")
     older = build(began, '"gammel"', b"gammel kalender")
     await feeds.record_served(row, newer, b"ny kalender")
