@@ -312,8 +312,8 @@ class Build:
     at: datetime
     version: FeedVersion
     body: asyncio.Future[bytes]
-    # A calendar built earlier, served again while another process builds the new one:
-    # settled from when it was taken up, and never noted on the link as served anew.
+    # The calendar last served, sent again while another process builds the new one
+    # (``_while_another_builds``): never noted on the link as served anew.
     again: bool = False
 
 
@@ -335,10 +335,11 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     server down. Concurrent fetches share one build; a failed build is forgotten.
 
     A new build is claimed on the link (``claim_build``), so of several web processes one
-    builds and the others serve the calendar they have until its build is recorded: without
-    the claim every process built each feed at each settle time, and a process's first build
-    redacted every meeting again (a partner's feed p99 over a second under the benchmark's
-    mix)."""
+    builds and the others send the calendar last served until its build is recorded, for at
+    most ``BUILD_WAIT_SECONDS`` past that calendar's settle time (``_while_another_builds``):
+    without the claim every process built each feed at each settle time, and a fetch in a
+    process that was building waited for it (a partner's feed p99 near a second under the
+    benchmark's mix)."""
     now = clock.now()
     kept = _builds.get(row["id"])
     if kept is not None and kept.version.etag == current.etag:
@@ -355,23 +356,19 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
             return kept
     if kept is not None and now - kept.at < timedelta(seconds=settings.feed_settle_seconds):
         return kept
-    # One process builds, the others wait for its calendar (``claim_build``): a process
-    # that cannot claim the build serves the latest calendar it has, its own or the one
-    # last served by any process, settled from now, and takes the new one through
-    # ``shared`` once it is recorded. Only a process with nothing to serve builds anyway.
+    # One process builds, the others wait a little for its calendar (``claim_build``): a
+    # process that cannot claim the build serves the calendar last served by any process
+    # (``_while_another_builds``) and takes the new one through ``shared`` once it is
+    # recorded; when there is none, or it is too old, it builds as well.
     claimed = not building_elsewhere(row, now) and await claim_build(row, now)
     latest = _builds.get(row["id"])  # a request of this process may have started one meanwhile
     if latest is not None and latest.version.etag == current.etag:
         return latest
     if not claimed:
-        # the newest calendar at hand: the one last served by any process (only moves
-        # forward), unless that is the one this process has
-        fallback = latest if latest is not None and latest.version.etag == row.get(
-            "served_etag") else (await _last_served(row) or latest)
-        if fallback is not None:
-            kept = Build(now, fallback.version, fallback.body, again=True)
-            _builds.put(row["id"], kept)
-            return kept
+        waiting = await _while_another_builds(row, latest, now, settings)
+        if waiting is not None:
+            _builds.put(row["id"], waiting)
+            return waiting
     building = asyncio.ensure_future(_build(row, now, settings))
     kept = Build(now, current, building)
     _builds.put(row["id"], kept)
@@ -389,6 +386,9 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
 # A claim older than this is taken over: the build it stood for failed or its process
 # ended (a partner's 2,000 events take seconds to build, under load tens of seconds).
 BUILD_CLAIM_SECONDS = 120
+# How long past its settle time the calendar last served is sent while another process
+# builds the next one; a build that takes longer is made by the waiting processes too.
+BUILD_WAIT_SECONDS = 30
 _process_keys: dict[int, str] = {}
 
 
@@ -428,17 +428,34 @@ async def claim_build(row: dict, now: datetime) -> bool:
     return bool(claimed)
 
 
-async def _last_served(row: dict) -> Build | None:
-    """The calendar last served for the link by any process, as a build of its version."""
-    etag = row.get("served_etag") or ""
-    body = await _copy(row["id"], etag) if etag else None
-    if body is None:
+async def _while_another_builds(row: dict, latest: Build | None, now: datetime,
+                                settings: Settings) -> Build | None:
+    """The calendar to serve while another process builds the link's next one: the one last
+    served by any process, for at most ``BUILD_WAIT_SECONDS`` (no longer than the settle
+    time) past the settle time of its own build; None when there is none (the GDPR purge
+    blanks it) or it is older, and the process builds the calendar itself. Never a calendar
+    only this process holds, so nothing withheld since reaches a client later than one
+    wait past the settle time."""
+    etag, served_at = row.get("served_etag") or "", row.get("served_at")
+    if not etag or served_at is None:
         return None
+    began = _aware(served_at)
+    settle = timedelta(seconds=settings.feed_settle_seconds)
+    wait = min(timedelta(seconds=BUILD_WAIT_SECONDS), settle)
+    if now - began >= settle + wait:
+        return None
+    if latest is not None and latest.version.etag == etag:
+        body = latest.body
+    else:
+        copy = await _copy(row["id"], etag)
+        if copy is None:
+            return None
+        body = asyncio.get_running_loop().create_future()
+        body.set_result(copy)
     modified = row.get("served_modified")
-    began = _aware(row["served_at"]) if row.get("served_at") else clock.now()
-    done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-    done.set_result(body)
-    return Build(began, FeedVersion(etag, _aware(modified) if modified else began), done)
+    # kept until one wait past its settle time (``settled`` keeps a build for the settle time)
+    return Build(began + wait, FeedVersion(etag, _aware(modified) if modified else began), body,
+                 again=True)
 
 
 async def _copy(token_id: int, etag: str) -> bytes | None:

@@ -242,6 +242,75 @@ async def test_one_process_builds_a_feed_while_the_others_serve_what_they_have(m
         assert taken["served_etag"] == moved.headers["etag"]
 
 
+async def _claimed_elsewhere(token_id: int) -> datetime:
+    """Another web process claims the link's next build now; when."""
+    claimed = app_clock.now()
+    await FeedToken.update({FeedToken.build_claim: FeedToken.build_claim + 1,
+                            FeedToken.building_since: claimed,
+                            FeedToken.building_by: "another process"}).where(
+        FeedToken.id == token_id)
+    return claimed
+
+
+async def test_the_calendar_last_served_waits_for_another_build_only_so_long(monkeypatch):
+    """Another process's fresh claim holds back a build only while the calendar last served
+    is at most BUILD_WAIT_SECONDS past its settle time; after the GDPR purge has blanked the
+    link there is nothing to send meanwhile, and the calendar is built here at once."""
+    builds: list[int] = []
+    real_build = feeds._build
+
+    async def counted(row, now, settings):
+        builds.append(row["id"])
+        return await real_build(row, now, settings)
+
+    monkeypatch.setattr(feeds, "_build", counted)
+    async with _settling_feed() as (partner, path, etag, day):
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        app_clock.advance(timedelta(seconds=60 + feeds.BUILD_WAIT_SECONDS))
+        await _claimed_elsewhere(token["id"])
+        late = await partner.get(path, headers={"If-None-Match": etag})
+        assert late.status_code == 200 and late.headers["etag"] != etag and len(builds) == 2
+        # the purge changes the meetings and blanks what was served: nothing from before it
+        # is sent while another process builds
+        app_clock.advance(timedelta(seconds=61))
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        await feeds.forget_served()
+        await _claimed_elsewhere(token["id"])
+        purged = await partner.get(path, headers={"If-None-Match": late.headers["etag"]})
+        assert purged.status_code == 200 and purged.headers["etag"] != late.headers["etag"]
+        assert len(builds) == 3
+
+
+async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_here(monkeypatch):
+    """Once the process holding the claim records its build, the others send that calendar
+    (not the one before it), and at the next settle time one of them claims and builds."""
+    builds: list[int] = []
+    real_build = feeds._build
+
+    async def counted(row, now, settings):
+        builds.append(row["id"])
+        return await real_build(row, now, settings)
+
+    monkeypatch.setattr(feeds, "_build", counted)
+    async with _settling_feed() as (partner, path, etag, day):
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        app_clock.advance(timedelta(seconds=61))
+        claimed = await _claimed_elsewhere(token["id"])  # its build is noted as begun then
+        body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(body)
+        row = {"id": token["id"], "served_etag": etag}
+        await feeds.record_served(row, feeds.Build(claimed, feeds.FeedVersion('"andet"', claimed),
+                                                   done), body)
+        theirs = await partner.get(path, headers={"If-None-Match": etag})
+        assert theirs.status_code == 200 and theirs.headers["etag"] == '"andet"'
+        assert theirs.content == body and len(builds) == 1
+        app_clock.advance(timedelta(seconds=61))
+        ours = await partner.get(path, headers={"If-None-Match": '"andet"'})
+        assert ours.status_code == 200 and ours.headers["etag"] not in (etag, '"andet"')
+        assert len(builds) == 2
+
+
 async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
     """Two processes build a link's calendar: the one whose build began later is the one
     kept with the link, whichever finishes last; a link revoked meanwhile keeps no copy."""
