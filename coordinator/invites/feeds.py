@@ -534,10 +534,14 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
 async def forget_served() -> None:
     """Forget the version served and the copy kept for every link (after the GDPR purge has
     blanked families: a copy may hold their meetings as they were). Each feed is built again
-    from the tables at its next fetch."""
+    from the tables at its next fetch.
+
+    Nothing is noted as served, but the moment is (``served_at`` with no version): a build
+    that began before it and finishes after it is then never noted nor kept as the copy
+    (``record_served`` notes only a build that began later), so no other process sends it."""
     async with db.transaction():
         await FeedCopy.delete(force=True)
-        await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: None,
+        await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: clock.now(),
                                 FeedToken.served_modified: None, FeedToken.building_since: None,
                                 FeedToken.building_by: ""}, force=True)
 
