@@ -69,6 +69,9 @@ def test_settings(**overrides) -> Settings:
     return Settings(**values)
 
 
+test_settings.__test__ = False  # a helper: pytest collects it where a test module imports it
+
+
 # This process's one database, before any test runs a query (``create_app`` configures
 # the same URL again, which keeps the engine).
 db.configure(test_settings())
