@@ -197,29 +197,41 @@ async def test_a_process_that_never_built_the_feed_sends_the_copy_served(monkeyp
         assert (await partner.get(path)).status_code == 404
 
 
-async def test_one_process_builds_a_feed_while_the_others_serve_what_they_have(monkeypatch):
+@pytest.fixture
+def builds(monkeypatch) -> list[str]:
+    """The feed builds started, as the key of the process that started each."""
+    started: list[str] = []
+    real_build = feeds._build
+
+    async def counted(row, now, settings):
+        started.append(feeds.process_key())
+        return await real_build(row, now, settings)
+
+    monkeypatch.setattr(feeds, "_build", counted)
+    return started
+
+
+async def _claimed_elsewhere(token_id: int) -> datetime:
+    """Another web process claims the link's next build now; when."""
+    claimed = app_clock.now()
+    await FeedToken.update({FeedToken.build_claim: FeedToken.build_claim + 1,
+                            FeedToken.building_since: claimed,
+                            FeedToken.building_by: "another process"}).where(
+        FeedToken.id == token_id)
+    return claimed
+
+
+async def test_one_process_builds_a_feed_while_the_others_serve_what_they_have(builds):
     """The settle time up, a process finding another one's claim on the next build serves
     the calendar it has (304 to a client holding it) or the copy last served, builds
     nothing and notes nothing as served; a claim older than BUILD_CLAIM_SECONDS is taken
     over, and the process that builds leaves its own claim on the link."""
-    builds: list[str] = []
-    real_build = feeds._build
-
-    async def counted(row, now, settings):
-        builds.append(feeds.process_key())
-        return await real_build(row, now, settings)
-
-    monkeypatch.setattr(feeds, "_build", counted)
     async with _settling_feed() as (partner, path, etag, day):
         assert len(builds) == 1  # the two fetches at once shared one build
         app_clock.advance(timedelta(seconds=61))
         [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
         assert token["building_by"] == feeds.process_key()
-        claimed = app_clock.now()
-        await FeedToken.update({FeedToken.build_claim: FeedToken.build_claim + 1,
-                                FeedToken.building_since: claimed,
-                                FeedToken.building_by: "another process"}).where(
-            FeedToken.id == token["id"])
+        await _claimed_elsewhere(token["id"])
         held = await partner.get(path, headers={"If-None-Match": etag})
         assert held.status_code == 304 and held.headers["etag"] == etag
         cache.clear_all()  # a process with nothing built: the copy last served
@@ -242,28 +254,10 @@ async def test_one_process_builds_a_feed_while_the_others_serve_what_they_have(m
         assert taken["served_etag"] == moved.headers["etag"]
 
 
-async def _claimed_elsewhere(token_id: int) -> datetime:
-    """Another web process claims the link's next build now; when."""
-    claimed = app_clock.now()
-    await FeedToken.update({FeedToken.build_claim: FeedToken.build_claim + 1,
-                            FeedToken.building_since: claimed,
-                            FeedToken.building_by: "another process"}).where(
-        FeedToken.id == token_id)
-    return claimed
-
-
-async def test_the_calendar_last_served_waits_for_another_build_only_so_long(monkeypatch):
+async def test_the_calendar_last_served_waits_for_another_build_only_so_long(builds):
     """Another process's fresh claim holds back a build only while the calendar last served
     is at most BUILD_WAIT_SECONDS past its settle time; after the GDPR purge has blanked the
     link there is nothing to send meanwhile, and the calendar is built here at once."""
-    builds: list[int] = []
-    real_build = feeds._build
-
-    async def counted(row, now, settings):
-        builds.append(row["id"])
-        return await real_build(row, now, settings)
-
-    monkeypatch.setattr(feeds, "_build", counted)
     async with _settling_feed() as (partner, path, etag, day):
         [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
         app_clock.advance(timedelta(seconds=61))
@@ -285,17 +279,9 @@ async def test_the_calendar_last_served_waits_for_another_build_only_so_long(mon
         assert len(builds) == 3
 
 
-async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_here(monkeypatch):
+async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_here(builds):
     """Once the process holding the claim records its build, the others send that calendar
     (not the one before it), and at the next settle time one of them claims and builds."""
-    builds: list[int] = []
-    real_build = feeds._build
-
-    async def counted(row, now, settings):
-        builds.append(row["id"])
-        return await real_build(row, now, settings)
-
-    monkeypatch.setattr(feeds, "_build", counted)
     async with _settling_feed() as (partner, path, etag, day):
         [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
         app_clock.advance(timedelta(seconds=61))
