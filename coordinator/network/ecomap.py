@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypedDict
@@ -1085,63 +1085,60 @@ def _root(tag: str, attributes: dict[str, str]) -> _Node:
         f' {name}="{_escape_attribute(value)}"' for name, value in attributes.items()))
 
 
+def _attributes(attrs: Mapping[str, object]) -> str:
+    """Attributes as ``_el`` writes them, each with a space before it."""
+    # a number as _fmt writes it is digits, "-" and ".": nothing to escape
+    return "".join(
+        f' {_attribute_name(keyword)}="'
+        f'{_fmt(value) if isinstance(value, float) else _escape_attribute(str(value))}"'
+        for keyword, value in attrs.items())
+
+
 def _el(parent: _Node, tag: str, text: str | None = None, **attrs: object) -> _Node:
-    head = [f"<{tag}"]
-    for keyword, value in attrs.items():
-        # a number as _fmt writes it is digits, "-" and ".": nothing to escape
-        shown = _fmt(value) if isinstance(value, float) else _escape_attribute(str(value))
-        head.append(f' {_attribute_name(keyword)}="{shown}"')
-    node = _Node(tag, "".join(head), None if text is None else _escape_text(_xml_safe(text)))
+    node = _Node(tag, f"<{tag}{_attributes(attrs)}",
+                 None if text is None else _escape_text(_xml_safe(text)))
     parent.children.append(node)
     return node
 
 
+def _elem(tag: str, head: str, text: str) -> str:
+    """An element with text and no children, as ``_Node`` writes it: self-closed when the
+    text (escaped, without what XML cannot carry) is empty."""
+    shown = _escape_text(_xml_safe(text))
+    return f"{head}>{shown}</{tag}>" if shown else f"{head} />"
+
+
 def _shape(
-    parent: _Node,
     shape: str,
     x: float,
     y: float,
     size: float,
     stroke: str,
     fill: str = "#FFFFFF",
-) -> None:
+) -> str:
+    """A node's shape. The colours are the constants of this module (nothing to escape)."""
+    cx, cy = _fmt(x), _fmt(y)
     if shape == "centre":
-        _el(parent, "circle", cx=x, cy=y, r=size, fill="#FFFFFF", stroke=TEXT, stroke_width=3.0)
-        _el(
-            parent,
-            "circle",
-            cx=x,
-            cy=y,
-            r=size - 6,
-            fill=SECTOR_COLOURS[Sector.FAMILY][0],
-            stroke=SECTOR_COLOURS[Sector.FAMILY][1],
-            stroke_width=1.5,
-        )
-    elif shape == "private":
-        _el(parent, "circle", cx=x, cy=y, r=size, fill=fill, stroke=stroke, stroke_width=2.2)
-    elif shape == "professional":
-        _el(
-            parent,
-            "rect",
-            x=x - size,
-            y=y - size,
-            width=2 * size,
-            height=2 * size,
-            rx=5.0,
-            fill=fill,
-            stroke=stroke,
-            stroke_width=2.2,
-        )
-    else:
-        corners = [
-            (x + size * math.cos(math.pi / 3 * i), y + size * math.sin(math.pi / 3 * i))
-            for i in range(6)
-        ]
-        pts = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in corners)
-        _el(parent, "polygon", points=pts, fill=fill, stroke=stroke, stroke_width=2.2)
+        light, dark = SECTOR_COLOURS[Sector.FAMILY]
+        return (f'<circle cx="{cx}" cy="{cy}" r="{_fmt(size)}" fill="#FFFFFF" stroke="{TEXT}" '
+                f'stroke-width="3" /><circle cx="{cx}" cy="{cy}" r="{_fmt(size - 6)}" '
+                f'fill="{light}" stroke="{dark}" stroke-width="1.5" />')
+    if shape == "private":
+        return (f'<circle cx="{cx}" cy="{cy}" r="{_fmt(size)}" fill="{fill}" stroke="{stroke}" '
+                'stroke-width="2.2" />')
+    if shape == "professional":
+        side = _fmt(2 * size)
+        return (f'<rect x="{_fmt(x - size)}" y="{_fmt(y - size)}" width="{side}" '
+                f'height="{side}" rx="5" fill="{fill}" stroke="{stroke}" stroke-width="2.2" />')
+    corners = [
+        (x + size * math.cos(math.pi / 3 * i), y + size * math.sin(math.pi / 3 * i))
+        for i in range(6)
+    ]
+    pts = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in corners)
+    return f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" stroke-width="2.2" />'
 
 
-def _shield(parent: _Node, x: float, y: float, s: float) -> None:
+def _shield(x: float, y: float, s: float) -> str:
     """A shield with a keyhole: the protected-address marker (drawn, not a font glyph)."""
     d = (
         f"M{_fmt(x)},{_fmt(y - s)} L{_fmt(x + s * 0.85)},{_fmt(y - s * 0.6)} "
@@ -1149,50 +1146,31 @@ def _shield(parent: _Node, x: float, y: float, s: float) -> None:
         f"{_fmt(x)},{_fmt(y + s)} Q{_fmt(x - s * 0.5)},{_fmt(y + s * 0.8)} "
         f"{_fmt(x - s * 0.75)},{_fmt(y + s * 0.25)} L{_fmt(x - s * 0.85)},{_fmt(y - s * 0.6)} Z"
     )
-    _el(parent, "path", d=d, fill="#1F5C99", stroke="#FFFFFF", stroke_width=1.2)
-    _el(parent, "circle", cx=x, cy=y - s * 0.15, r=s * 0.22, fill="#FFFFFF")
-    _el(
-        parent,
-        "rect",
-        x=x - s * 0.1,
-        y=y - s * 0.05,
-        width=s * 0.2,
-        height=s * 0.45,
-        fill="#FFFFFF",
-    )
+    return (f'<path d="{d}" fill="#1F5C99" stroke="#FFFFFF" stroke-width="1.2" />'
+            f'<circle cx="{_fmt(x)}" cy="{_fmt(y - s * 0.15)}" r="{_fmt(s * 0.22)}" fill="#FFFFFF" />'
+            f'<rect x="{_fmt(x - s * 0.1)}" y="{_fmt(y - s * 0.05)}" width="{_fmt(s * 0.2)}" '
+            f'height="{_fmt(s * 0.45)}" fill="#FFFFFF" />')
 
 
-def _warning(parent: _Node, x: float, y: float, s: float) -> None:
+def _warning(x: float, y: float, s: float) -> str:
     """A warning triangle with "!": the used-violence marker."""
     corners = [(x, y - s), (x + s * 1.05, y + s * 0.85), (x - s * 1.05, y + s * 0.85)]
     pts = " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in corners)
-    _el(
-        parent,
-        "polygon",
-        points=pts,
-        fill=DANGER,
-        stroke="#FFFFFF",
-        stroke_width=1.2,
-        stroke_linejoin="round",
-    )
-    _el(
-        parent,
-        "rect",
-        x=x - s * 0.11,
-        y=y - s * 0.45,
-        width=s * 0.22,
-        height=s * 0.75,
-        fill="#FFFFFF",
-    )
-    _el(parent, "circle", cx=x, cy=y + s * 0.55, r=s * 0.13, fill="#FFFFFF")
+    return (f'<polygon points="{pts}" fill="{DANGER}" stroke="#FFFFFF" stroke-width="1.2" '
+            'stroke-linejoin="round" />'
+            f'<rect x="{_fmt(x - s * 0.11)}" y="{_fmt(y - s * 0.45)}" width="{_fmt(s * 0.22)}" '
+            f'height="{_fmt(s * 0.75)}" fill="#FFFFFF" />'
+            f'<circle cx="{_fmt(x)}" cy="{_fmt(y + s * 0.55)}" r="{_fmt(s * 0.13)}" fill="#FFFFFF" />')
 
 
-def _no_entry(parent: _Node, x: float, y: float, r: float) -> None:
+def _no_entry(x: float, y: float, r: float) -> str:
     """The ⊘ marker of a keep-apart pair, drawn as shapes so no font is needed."""
-    width = max(2.2, r / 4)
-    _el(parent, "circle", cx=x, cy=y, r=r, fill="#FFFFFF", stroke=DANGER, stroke_width=width)
+    width = _fmt(max(2.2, r / 4))
     d = r * 0.7
-    _el(parent, "line", x1=x - d, y1=y + d, x2=x + d, y2=y - d, stroke=DANGER, stroke_width=width)
+    return (f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(r)}" fill="#FFFFFF" stroke="{DANGER}" '
+            f'stroke-width="{width}" />'
+            f'<line x1="{_fmt(x - d)}" y1="{_fmt(y + d)}" x2="{_fmt(x + d)}" y2="{_fmt(y - d)}" '
+            f'stroke="{DANGER}" stroke-width="{width}" />')
 
 
 class _EdgeStyle(TypedDict, total=False):
@@ -1216,6 +1194,14 @@ _EDGE_STYLE: dict[str, _EdgeStyle] = {
     },
     "centre": {"stroke": "#B0B0B0", "stroke_width": 1.2},
 }
+
+
+# The edge styles' attributes as written (after the line's ends and keys), and the
+# keep-apart line's.
+_EDGE_ATTRIBUTES = {style: _attributes(attrs) for style, attrs in _EDGE_STYLE.items()}
+_KEEP_APART_ATTRIBUTES = _attributes({
+    "stroke": DANGER, "stroke_width": KEEP_APART_WIDTH, "stroke_dasharray": KEEP_APART_DASH,
+    "stroke_linecap": "butt"})
 
 
 def _wedge_path(w: SectorWedge, cx: float, cy: float) -> str:
@@ -1319,74 +1305,53 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
             weight="bold",
         )
 
+    # The many elements below are written as markup directly: through ``_el`` they were
+    # half of a map's drawing. ``tests/network/test_ecomap.py`` holds them to ``_el``'s.
     eg = _el(svg, "g", class_="edges", fill="none")
-    for e in lay.edges:
-        edge = _el(
-            eg, "line", x1=e.x1, y1=e.y1, x2=e.x2, y2=e.y2, data_a=e.a_key, data_b=e.b_key,
-            **_EDGE_STYLE[e.style],
-        )
-        _el(edge, "title", e.title)
+    eg.children.extend(_Verbatim(
+        f'<line x1="{_fmt(e.x1)}" y1="{_fmt(e.y1)}" x2="{_fmt(e.x2)}" y2="{_fmt(e.y2)}" '
+        f'data-a="{_escape_attribute(e.a_key)}" data-b="{_escape_attribute(e.b_key)}"'
+        f'{_EDGE_ATTRIBUTES[e.style]}>{_elem("title", "<title", e.title)}</line>')
+        for e in lay.edges)
     kg = _el(svg, "g", class_="keep-apart")
-    for k in lay.keep_apart:
-        g = _el(kg, "g", data_a=k.a_key, data_b=k.b_key)
-        _el(g, "title", k.title)
-        _el(
-            g,
-            "line",
-            x1=k.x1,
-            y1=k.y1,
-            x2=k.x2,
-            y2=k.y2,
-            stroke=DANGER,
-            stroke_width=KEEP_APART_WIDTH,
-            stroke_dasharray=KEEP_APART_DASH,
-            stroke_linecap="butt",
-        )
-    for k in lay.keep_apart:
-        _no_entry(kg, k.marker_x, k.marker_y, MARKER_R)
+    kg.children.extend(_Verbatim(
+        f'<g data-a="{_escape_attribute(k.a_key)}" data-b="{_escape_attribute(k.b_key)}">'
+        f'{_elem("title", "<title", k.title)}'
+        f'<line x1="{_fmt(k.x1)}" y1="{_fmt(k.y1)}" x2="{_fmt(k.x2)}" y2="{_fmt(k.y2)}"'
+        f'{_KEEP_APART_ATTRIBUTES} /></g>') for k in lay.keep_apart)
+    kg.children.extend(_Verbatim(_no_entry(k.marker_x, k.marker_y, MARKER_R))
+                       for k in lay.keep_apart)
 
     ng = _el(svg, "g", class_="nodes")
     for n in lay.nodes:
-        g = _el(ng, "g", data_key=n.key)
-        _el(g, "title", n.tooltip)
         light, dark = SECTOR_COLOURS[n.sector]
         fill = light if n.shape == "organisation" else "#FFFFFF"
-        _shape(g, n.shape, n.x, n.y, n.size, dark, fill)
+        node = [f'<g data-key="{_escape_attribute(n.key)}">', _elem("title", "<title", n.tooltip),
+                _shape(n.shape, n.x, n.y, n.size, dark, fill)]
         if n.protected_address:
-            _shield(g, n.x + n.size * 0.85, n.y - n.size * 0.85, BADGE * 0.75)
+            node.append(_shield(n.x + n.size * 0.85, n.y - n.size * 0.85, BADGE * 0.75))
         if n.used_violence:
-            _warning(g, n.x - n.size * 0.85, n.y - n.size * 0.85, BADGE * 0.7)
+            node.append(_warning(n.x - n.size * 0.85, n.y - n.size * 0.85, BADGE * 0.7))
+        node.append("</g>")
+        ng.children.append(_Verbatim("".join(node)))
 
     lg = _el(svg, "g", class_="labels")
     colours = {"name": TEXT, "sub": SUBTEXT, "warn": DANGER}
     for lab in lay.labels:
-        g = _el(lg, "g", data_key=lab.node_key)
-        _el(g, "title", lab.full_name)
-        _el(
-            g,
-            "rect",
-            x=lab.box.x,
-            y=lab.box.y,
-            width=lab.box.w,
-            height=lab.box.h,
-            rx=3.0,
-            fill="#FFFFFF",
-            fill_opacity=0.88,
-        )
+        box = lab.box
+        label = [f'<g data-key="{_escape_attribute(lab.node_key)}">',
+                 _elem("title", "<title", lab.full_name),
+                 f'<rect x="{_fmt(box.x)}" y="{_fmt(box.y)}" width="{_fmt(box.w)}" '
+                 f'height="{_fmt(box.h)}" rx="3" fill="#FFFFFF" fill-opacity="0.9" />']
         for line in lab.lines:
             weight = "bold" if line.style == "warn" else "normal"
-            _el(
-                g,
-                "text",
-                line.text,
-                x=line.x,
-                y=line.y,
-                font_size=line.size,
-                fill=colours[line.style],
-                font_weight=weight,
-                textLength=line.width,
-                lengthAdjust="spacingAndGlyphs",
-            )
+            label.append(_elem(
+                "text", f'<text x="{_fmt(line.x)}" y="{_fmt(line.y)}" '
+                f'font-size="{_fmt(line.size)}" fill="{colours[line.style]}" '
+                f'font-weight="{weight}" textLength="{_fmt(line.width)}" '
+                'lengthAdjust="spacingAndGlyphs"', line.text))
+        label.append("</g>")
+        lg.children.append(_Verbatim("".join(label)))
 
     tb = lay.title_box
     _text(
@@ -1448,15 +1413,14 @@ def _legend(g: _Node, box: Box) -> None:
     for key, text in LEGEND_ITEMS:
         cy = y + LEGEND_ROW / 2
         if key in ("private", "professional", "organisation"):
-            _shape(
-                g,
+            g.children.append(_Verbatim(_shape(
                 key,
                 gx,
                 cy,
                 8.0,
                 SUBTEXT,
                 SECTOR_COLOURS[Sector.OTHER][0] if key == "organisation" else "#FFFFFF",
-            )
+            )))
         elif key.startswith("line-"):
             _el(g, "line", x1=gx - 12, y1=cy, x2=gx + 12, y2=cy, **_EDGE_STYLE[key[5:]])
         elif key == "keep-apart":
@@ -1471,11 +1435,11 @@ def _legend(g: _Node, box: Box) -> None:
                 stroke_width=KEEP_APART_WIDTH,
                 stroke_dasharray="7 4",
             )
-            _no_entry(g, gx, cy, 8.0)
+            g.children.append(_Verbatim(_no_entry(gx, cy, 8.0)))
         elif key == "protected":
-            _shield(g, gx, cy, 8.0)
+            g.children.append(_Verbatim(_shield(gx, cy, 8.0)))
         else:
-            _warning(g, gx, cy, 7.5)
+            g.children.append(_Verbatim(_warning(gx, cy, 7.5)))
         _text(g, x=tx, y=cy + LEGEND_SIZE * 0.35, text=text, size=LEGEND_SIZE, fill=TEXT)
         y += LEGEND_ROW
     y += LEGEND_ROW / 2

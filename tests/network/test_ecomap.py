@@ -12,6 +12,7 @@ from coordinator.network.ecomap import (
     COLLISION_PAD,
     Box,
     Layout,
+    _EDGE_STYLE,
     _Grid,
     _el,
     _root,
@@ -502,6 +503,67 @@ def test_fuzz_random_networks_never_overlap_and_always_parse(case):
     root = parse(render_svg(lay))
     assert root.get("role") == "img"
     assert not list(root.iter(f"{SVG}script"))
+
+
+def _shown(text: str) -> str:
+    """Text as a parser reads it back: what XML can carry, line ends as one newline."""
+    return _xml_safe(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _number(value: str | None) -> float:
+    assert value is not None
+    return float(value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_networks())
+def test_the_map_carries_every_name_key_and_position_as_laid_out(case):
+    """The nodes, labels, lines and keep-apart pairs are written as markup directly (not
+    through ``_el``): read back, each carries its key, its text and its place exactly."""
+    snap, centre = case
+    lay = layout(snap, centre_id=centre)
+    root = parse(render_svg(lay))
+    groups = {g.get("class"): g for g in root.findall(f"{SVG}g")}
+
+    nodes = list(groups["nodes"])
+    assert [g.get("data-key") for g in nodes] == [n.key for n in lay.nodes]
+    for g, node in zip(nodes, lay.nodes, strict=True):
+        assert (g.find(f"{SVG}title").text or "") == _shown(node.tooltip)
+        shape = g[1]
+        x = shape.get("cx") or shape.get("x") or shape.get("points").split(",")[0]
+        assert abs(_number(x) - node.x) <= node.size + 0.05
+
+    labels = list(groups["labels"])
+    assert [g.get("data-key") for g in labels] == [lab.node_key for lab in lay.labels]
+    for g, lab in zip(labels, lay.labels, strict=True):
+        assert (g.find(f"{SVG}title").text or "") == _shown(lab.full_name)
+        rect = g.find(f"{SVG}rect")
+        assert _number(rect.get("x")) == pytest.approx(lab.box.x, abs=0.05)
+        assert _number(rect.get("height")) == pytest.approx(lab.box.h, abs=0.05)
+        texts = g.findall(f"{SVG}text")
+        assert [t.text or "" for t in texts] == [_shown(line.text) for line in lab.lines]
+        for t, line in zip(texts, lab.lines, strict=True):
+            assert _number(t.get("y")) == pytest.approx(line.y, abs=0.05)
+            assert _number(t.get("textLength")) == pytest.approx(line.width, abs=0.05)
+            assert t.get("font-weight") == ("bold" if line.style == "warn" else "normal")
+
+    lines = list(groups["edges"])
+    assert [(e.get("data-a"), e.get("data-b")) for e in lines] == [
+        (e.a_key, e.b_key) for e in lay.edges]
+    for element, edge in zip(lines, lay.edges, strict=True):
+        assert (element.find(f"{SVG}title").text or "") == _shown(edge.title)
+        assert _number(element.get("x2")) == pytest.approx(edge.x2, abs=0.05)
+        assert element.get("stroke") == _EDGE_STYLE[edge.style]["stroke"]
+
+    pairs = groups["keep-apart"].findall(f"{SVG}g")
+    assert [(g.get("data-a"), g.get("data-b")) for g in pairs] == [
+        (k.a_key, k.b_key) for k in lay.keep_apart]
+    for g, pair in zip(pairs, lay.keep_apart, strict=True):
+        assert (g.find(f"{SVG}title").text or "") == _shown(pair.title)
+        assert g.find(f"{SVG}line").get("stroke-dasharray") == "14 7"
+    markers = groups["keep-apart"].findall(f"{SVG}circle")
+    assert [(_number(c.get("cx")), _number(c.get("cy"))) for c in markers] == [
+        pytest.approx((k.marker_x, k.marker_y), abs=0.05) for k in lay.keep_apart]
 
 
 _coordinate = st.floats(min_value=-900, max_value=900, allow_nan=False)
