@@ -735,8 +735,8 @@ def markdown(r: dict) -> str:
         lines += [
             "",
             f"Per view, in-process after the mix (`bench/inprocess.py --cold`, {VIEW_REQUESTS} "
-            f"views in each of {VIEW_RUNS} runs, the median run shown, the runs' lowest and highest CPU in "
-            f"brackets; nothing kept under the families' content reused: the first view "
+            f"views in each of {VIEW_RUNS} runs, the median run shown, the runs' lowest and "
+            f"highest CPU in brackets; nothing kept under the families' content reused: the first view "
             f"after a change of the network or of one of her families), for a socialrådgiver on "
             f"{r['view_user_families']} families; hello-world cost "
             f"{r['hello'].get('server_cpu_ms', 0.0):.2f} ms of server CPU per request in this run:",
