@@ -315,6 +315,17 @@ class Build:
     # The calendar last served, sent again while another process builds the new one
     # (``_while_another_builds``): never noted on the link as served anew.
     again: bool = False
+    # While this one is built: the calendar this process built before it, as (ETag, body).
+    before: tuple[str, asyncio.Future[bytes]] | None = None
+
+
+def _held(build: Build | None) -> tuple[str, asyncio.Future[bytes]] | None:
+    """A calendar this process has built, as (ETag, body); None while it is being built or
+    when its build failed."""
+    if build is None or not build.body.done() or build.body.cancelled() \
+            or build.body.exception() is not None:
+        return None
+    return build.version.etag, build.body
 
 
 _builds: BoundedCache[int, Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
@@ -339,11 +350,13 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     most ``BUILD_WAIT_SECONDS`` past that calendar's settle time (``_while_another_builds``):
     without the claim every process built each feed at each settle time, and a fetch in a
     process that was building waited for it (a partner's feed p99 near a second under the
-    benchmark's mix)."""
+    benchmark's mix). A fetch that finds a build in progress in its own process is sent the
+    calendar last served on the same terms (``_meanwhile``); the fetch that began the build
+    waits for it and records it."""
     now = clock.now()
     kept = _builds.get(row["id"])
     if kept is not None and kept.version.etag == current.etag:
-        return kept
+        return await _meanwhile(row, kept, now, settings)
     if shared is not None and (kept is None or kept.version.etag != shared.etag):
         body = await _copy(row["id"], shared.etag)
         if body is not None:
@@ -355,7 +368,7 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
             _builds.put(row["id"], kept)
             return kept
     if kept is not None and now - kept.at < timedelta(seconds=settings.feed_settle_seconds):
-        return kept
+        return await _meanwhile(row, kept, now, settings)
     # One process builds, the others wait a little for its calendar (``claim_build``): a
     # process that cannot claim the build serves the calendar last served by any process
     # (``_while_another_builds``) and takes the new one through ``shared`` once it is
@@ -363,14 +376,14 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     claimed = not building_elsewhere(row, now) and await claim_build(row, now)
     latest = _builds.get(row["id"])  # a request of this process may have started one meanwhile
     if latest is not None and latest.version.etag == current.etag:
-        return latest
+        return await _meanwhile(row, latest, now, settings)
     if not claimed:
-        waiting = await _while_another_builds(row, latest, now, settings)
+        waiting = await _while_another_builds(row, _held(latest), now, settings)
         if waiting is not None:
             _builds.put(row["id"], waiting)
             return waiting
     building = asyncio.ensure_future(_build(row, now, settings))
-    kept = Build(now, current, building)
+    kept = Build(now, current, building, before=_held(latest))
     _builds.put(row["id"], kept)
 
     def forget_failure(done: asyncio.Future[bytes]) -> None:
@@ -428,14 +441,29 @@ async def claim_build(row: dict, now: datetime) -> bool:
     return bool(claimed)
 
 
-async def _while_another_builds(row: dict, latest: Build | None, now: datetime,
-                                settings: Settings) -> Build | None:
+async def _meanwhile(row: dict, build: Build, now: datetime, settings: Settings) -> Build:
+    """What to send for ``build`` of this process: itself once it is built; while it is
+    being built, the calendar last served by any process on the terms of
+    ``_while_another_builds`` (a fetch behind a partner's 2,000 events waited for seconds),
+    else itself, to wait for."""
+    if build.body.done() or build.again:
+        return build
+    waiting = await _while_another_builds(row, build.before, now, settings)
+    if waiting is None or waiting.version.etag == build.version.etag:
+        return build
+    build.before = (waiting.version.etag, waiting.body)  # the copy read once per build
+    return waiting
+
+
+async def _while_another_builds(row: dict, held: tuple[str, asyncio.Future[bytes]] | None,
+                                now: datetime, settings: Settings) -> Build | None:
     """The calendar to serve while another process builds the link's next one: the one last
     served by any process, for at most ``BUILD_WAIT_SECONDS`` (no longer than the settle
     time) past the settle time of its own build; None when there is none (the GDPR purge
     blanks it) or it is older, and the process builds the calendar itself. Never a calendar
     only this process holds, so nothing withheld since reaches a client later than one
-    wait past the settle time."""
+    wait past the settle time. ``held``: a calendar this process built, as (ETag, body),
+    sent instead of reading the copy when it is the one last served."""
     etag, served_at = row.get("served_etag") or "", row.get("served_at")
     if not etag or served_at is None:
         return None
@@ -444,8 +472,8 @@ async def _while_another_builds(row: dict, latest: Build | None, now: datetime,
     wait = min(timedelta(seconds=BUILD_WAIT_SECONDS), settle)
     if now - began >= settle + wait:
         return None
-    if latest is not None and latest.version.etag == etag:
-        body = latest.body
+    if held is not None and held[0] == etag:
+        body = held[1]
     else:
         copy = await _copy(row["id"], etag)
         if copy is None:

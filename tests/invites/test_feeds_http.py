@@ -301,6 +301,81 @@ async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_h
         assert len(builds) == 2
 
 
+@pytest.fixture
+def gated_builds(builds, monkeypatch) -> asyncio.Event:
+    """Feed builds that wait for the event returned (set: every build runs at once)."""
+    gate = asyncio.Event()
+    gate.set()
+    counted = feeds._build
+
+    async def gated(row, now, settings):
+        started = asyncio.ensure_future(counted(row, now, settings))  # counted as it starts
+        await gate.wait()
+        return await started
+
+    monkeypatch.setattr(feeds, "_build", gated)
+    return gate
+
+
+async def _until(condition) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not reached")
+
+
+async def test_a_fetch_behind_a_build_of_its_own_process_gets_the_calendar_last_served(
+        builds, gated_builds):
+    """A fetch that finds its own process building the feed is not held up by the build: it
+    gets the calendar last served (304 to a client holding it), on the terms of another
+    process's build: the fetch that began the build waits for it and records it; once the
+    calendar last served is BUILD_WAIT_SECONDS past its settle time, or after the GDPR
+    purge has blanked the link, a fetch waits for the build."""
+    async with _settling_feed() as (partner, path, etag, day):
+        app_clock.advance(timedelta(seconds=61))
+        gated_builds.clear()
+        first = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": etag}))
+        await _until(lambda: len(builds) == 2)
+        held = await asyncio.wait_for(partner.get(path, headers={"If-None-Match": etag}), 10)
+        assert held.status_code == 304 and held.headers["etag"] == etag
+        copy = await asyncio.wait_for(partner.get(path), 10)
+        assert copy.status_code == 200 and copy.headers["etag"] == etag
+        assert not first.done() and len(builds) == 2  # no second build meanwhile
+        gated_builds.set()
+        moved = await first
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
+        [token] = await FeedToken.select().where(FeedToken.served_etag == moved.headers["etag"])
+        assert (await partner.get(path)).headers["etag"] == moved.headers["etag"]
+
+        # one wait past the settle time of the calendar last served: the fetch waits
+        app_clock.advance(timedelta(seconds=61))
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        gated_builds.clear()
+        began = asyncio.ensure_future(partner.get(path))
+        await _until(lambda: len(builds) == 3)
+        app_clock.advance(timedelta(seconds=feeds.BUILD_WAIT_SECONDS))
+        late = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": etag}))
+        await asyncio.sleep(0.2)
+        assert not late.done() and not began.done()
+        gated_builds.set()
+        newest = (await began).headers["etag"]
+        assert (await late).headers["etag"] == newest != moved.headers["etag"]
+
+        # after the purge: nothing from before it is sent while the build runs
+        app_clock.advance(timedelta(seconds=61))
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        await feeds.forget_served()
+        gated_builds.clear()
+        began = asyncio.ensure_future(partner.get(path))
+        await _until(lambda: len(builds) == 4)
+        purged = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": newest}))
+        await asyncio.sleep(0.2)
+        assert not purged.done()
+        gated_builds.set()
+        assert (await purged).headers["etag"] == (await began).headers["etag"] != newest
+
+
 async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
     """Two processes build a link's calendar: the one whose build began later is the one
     kept with the link, whichever finishes last; a build begun before the GDPR purge forgot
