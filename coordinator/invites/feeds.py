@@ -315,13 +315,14 @@ class Build:
     # The calendar last served, sent again while another process builds the new one
     # (``_while_another_builds``): never noted on the link as served anew.
     again: bool = False
-    # While this one is built: the calendar this process built before it, as (ETag, body).
+    # While this one is built: a calendar this process holds, as (ETag it was served under,
+    # body), sent meanwhile if it is still the one last served (``_meanwhile``).
     before: tuple[str, asyncio.Future[bytes]] | None = None
 
 
 def _held(build: Build | None) -> tuple[str, asyncio.Future[bytes]] | None:
-    """A calendar this process has built, as (ETag, body); None while it is being built or
-    when its build failed."""
+    """A calendar this process holds (built here or copied), as (ETag, body); None while
+    it is being built or when its build failed."""
     if build is None or not build.body.done() or build.body.cancelled() \
             or build.body.exception() is not None:
         return None
@@ -336,7 +337,7 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     """The calendar to serve for a feed link (being built or built), with its version and
     when its build began.
 
-    A build of the current version is served as it is. Else ``shared``, the version last
+    A build of the current version is served once it is built. Else ``shared``, the version last
     served for the link by any process while it is still the one to serve
     (``shared_version``): a process that has not built it sends the copy kept with the link
     (``record_served``) instead of building the same calendar again. Otherwise the latest
@@ -351,8 +352,9 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     without the claim every process built each feed at each settle time, and a fetch in a
     process that was building waited for it (a partner's feed p99 near a second under the
     benchmark's mix). A fetch that finds a build in progress in its own process is sent the
-    calendar last served on the same terms (``_meanwhile``); the fetch that began the build
-    waits for it and records it."""
+    calendar last served on the same terms (``_meanwhile``), else it waits for the build; the
+    fetch that began the build waits for it. A build records itself as served when it is
+    done (``_build_and_record``), whether or not a fetch is still there to send it."""
     now = clock.now()
     kept = _builds.get(row["id"])
     if kept is not None and kept.version.etag == current.etag:
@@ -382,11 +384,12 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
         if waiting is not None:
             _builds.put(row["id"], waiting)
             return waiting
-    building = asyncio.ensure_future(_build(row, now, settings))
+    building = asyncio.ensure_future(_build_and_record(row, now, current, settings))
     kept = Build(now, current, building, before=_held(latest))
     _builds.put(row["id"], kept)
 
     def forget_failure(done: asyncio.Future[bytes]) -> None:
+        kept.before = None  # built: nothing more to send meanwhile (nor to hold in memory)
         if not done.cancelled() and done.exception() is not None:
             entry = _builds.peek(row["id"])
             if entry is not None and entry.body is done:
@@ -446,12 +449,13 @@ async def _meanwhile(row: dict, build: Build, now: datetime, settings: Settings)
     being built, the calendar last served by any process on the terms of
     ``_while_another_builds`` (a fetch behind a partner's 2,000 events waited for seconds),
     else itself, to wait for."""
-    if build.body.done() or build.again:
+    if build.body.done():
         return build
     waiting = await _while_another_builds(row, build.before, now, settings)
-    if waiting is None or waiting.version.etag == build.version.etag:
+    if waiting is None:
         return build
-    build.before = (waiting.version.etag, waiting.body)  # the copy read once per build
+    # kept for the next fetches: the copy is read again only once another is served
+    build.before = (waiting.version.etag, waiting.body)
     return waiting
 
 
@@ -462,8 +466,10 @@ async def _while_another_builds(row: dict, held: tuple[str, asyncio.Future[bytes
     time) past the settle time of its own build; None when there is none (the GDPR purge
     blanks it) or it is older, and the process builds the calendar itself. Never a calendar
     only this process holds, so nothing withheld since reaches a client later than one
-    wait past the settle time. ``held``: a calendar this process built, as (ETag, body),
-    sent instead of reading the copy when it is the one last served."""
+    wait past the settle time. ``held``: a calendar this process holds, as (ETag it was
+    served under, body), sent instead of reading the copy when it is the one last served.
+    A purge committed after the link was read is seen by the next fetch, as on every path
+    that answers from the link as read."""
     etag, served_at = row.get("served_etag") or "", row.get("served_at")
     if not etag or served_at is None:
         return None
@@ -476,7 +482,8 @@ async def _while_another_builds(row: dict, held: tuple[str, asyncio.Future[bytes
         body = held[1]
     else:
         copy = await _copy(row["id"], etag)
-        if copy is None:
+        # a large copy read under load: the bound holds when it is sent, not when asked for
+        if copy is None or clock.now() - began >= settle + wait:
             return None
         body = asyncio.get_running_loop().create_future()
         body.set_result(copy)
@@ -502,6 +509,18 @@ async def calendar_of(building: asyncio.Future[bytes]) -> bytes:
     await db.give_back_connection()
     async with admission.outside():
         return await asyncio.shield(building)
+
+
+async def _build_and_record(row: dict, now: datetime, current: FeedVersion,
+                            settings: Settings) -> bytes:
+    """The calendar of version ``current``, begun ``now``, recorded as served once built
+    (``record_served``): the fetches sent the calendar last served meanwhile do not record
+    it, and the fetch that began it may have gone."""
+    body = await _build(row, now, settings)
+    built: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    built.set_result(body)
+    await record_served(row, Build(now, current, built), body)
+    return body
 
 
 async def _build(row: dict, now: datetime, settings: Settings) -> bytes:

@@ -343,8 +343,7 @@ class FeedPageController(Controller):
         served = await feeds.settled(row, current, settings, shared)
         if feeds.not_modified(served.version, if_none_match, if_modified_since):
             return 304, _feed_headers(served.version), b""
-        body = await feeds.calendar_of(served.body)
-        await feeds.record_served(row, served, body)
+        body = await feeds.calendar_of(served.body)  # a build records itself
         return 200, {**_feed_headers(served.version),
                      "Content-Disposition": 'inline; filename="kalender.ics"'}, body
 

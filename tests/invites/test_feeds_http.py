@@ -318,7 +318,7 @@ def gated_builds(builds, monkeypatch) -> asyncio.Event:
 
 
 async def _until(condition) -> None:
-    for _ in range(500):
+    for _ in range(2000):
         if condition():
             return
         await asyncio.sleep(0.01)
@@ -348,12 +348,27 @@ async def test_a_fetch_behind_a_build_of_its_own_process_gets_the_calendar_last_
         [token] = await FeedToken.select().where(FeedToken.served_etag == moved.headers["etag"])
         assert (await partner.get(path)).headers["etag"] == moved.headers["etag"]
 
-        # one wait past the settle time of the calendar last served: the fetch waits
+        # another process records a newer calendar while this one builds: that one is sent
         app_clock.advance(timedelta(seconds=61))
         await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
         gated_builds.clear()
         began = asyncio.ensure_future(partner.get(path))
         await _until(lambda: len(builds) == 3)
+        theirs = feeds.Build(app_clock.now(), feeds.FeedVersion('"andet"', app_clock.now()),
+                             asyncio.get_running_loop().create_future())
+        theirs.body.set_result(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+        await feeds.record_served({"id": token["id"]}, theirs, theirs.body.result())
+        other = await asyncio.wait_for(partner.get(path), 10)
+        assert other.headers["etag"] == '"andet"' and other.content == theirs.body.result()
+        gated_builds.set()
+        moved = await began
+
+        # one wait past the settle time of the calendar last served: the fetch waits
+        app_clock.advance(timedelta(seconds=61))
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        gated_builds.clear()
+        began = asyncio.ensure_future(partner.get(path))
+        await _until(lambda: len(builds) == 4)
         app_clock.advance(timedelta(seconds=feeds.BUILD_WAIT_SECONDS))
         late = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": etag}))
         await asyncio.sleep(0.2)
@@ -368,12 +383,40 @@ async def test_a_fetch_behind_a_build_of_its_own_process_gets_the_calendar_last_
         await feeds.forget_served()
         gated_builds.clear()
         began = asyncio.ensure_future(partner.get(path))
-        await _until(lambda: len(builds) == 4)
+        await _until(lambda: len(builds) == 5)
         purged = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": newest}))
         await asyncio.sleep(0.2)
         assert not purged.done()
         gated_builds.set()
         assert (await purged).headers["etag"] == (await began).headers["etag"] != newest
+
+
+async def test_a_build_records_itself_though_the_fetch_that_began_it_has_gone(builds,
+                                                                             gated_builds):
+    """The calendar of a build whose fetch went away (the client hung up) is still recorded
+    on the link, so the other processes send it rather than build it again."""
+    async with _settling_feed() as (partner, path, etag, day):
+        app_clock.advance(timedelta(seconds=61))
+        gated_builds.clear()
+        gone = asyncio.ensure_future(partner.get(path))
+        await _until(lambda: len(builds) == 2)
+        gone.cancel()
+        gated_builds.set()
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+
+        async def recorded() -> str:
+            row = await FeedToken.select().where(FeedToken.id == token["id"]).first()
+            return row["served_etag"]
+
+        for _ in range(2000):
+            if await recorded() != etag:
+                break
+            await asyncio.sleep(0.01)
+        newest = await recorded()
+        assert newest != etag
+        cache.clear_all()  # another process: it sends the copy recorded, and builds nothing
+        sent = await partner.get(path)
+        assert sent.headers["etag"] == newest and len(builds) == 2
 
 
 async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
