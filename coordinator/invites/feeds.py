@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import pickle
 import secrets
@@ -330,6 +331,7 @@ def _held(build: Build | None) -> tuple[str, asyncio.Future[bytes]] | None:
 
 
 _builds: BoundedCache[int, Build] = BoundedCache("feed builds", _CACHE_SIZE)  # token id -> latest
+log = logging.getLogger("coordinator.feeds")
 
 
 async def settled(row: dict, current: FeedVersion, settings: Settings,
@@ -358,7 +360,7 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     now = clock.now()
     kept = _builds.get(row["id"])
     if kept is not None and kept.version.etag == current.etag:
-        return await _meanwhile(row, kept, now, settings)
+        return await _meanwhile(row, kept, settings)
     if shared is not None and (kept is None or kept.version.etag != shared.etag):
         body = await _copy(row["id"], shared.etag)
         if body is not None:
@@ -370,7 +372,7 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
             _builds.put(row["id"], kept)
             return kept
     if kept is not None and now - kept.at < timedelta(seconds=settings.feed_settle_seconds):
-        return await _meanwhile(row, kept, now, settings)
+        return await _meanwhile(row, kept, settings)
     # One process builds, the others wait a little for its calendar (``claim_build``): a
     # process that cannot claim the build serves the calendar last served by any process
     # (``_while_another_builds``) and takes the new one through ``shared`` once it is
@@ -378,9 +380,9 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     claimed = not building_elsewhere(row, now) and await claim_build(row, now)
     latest = _builds.get(row["id"])  # a request of this process may have started one meanwhile
     if latest is not None and latest.version.etag == current.etag:
-        return await _meanwhile(row, latest, now, settings)
+        return await _meanwhile(row, latest, settings)
     if not claimed:
-        waiting = await _while_another_builds(row, _held(latest), now, settings)
+        waiting = await _while_another_builds(row, _held(latest), settings)
         if waiting is not None:
             _builds.put(row["id"], waiting)
             return waiting
@@ -444,53 +446,63 @@ async def claim_build(row: dict, now: datetime) -> bool:
     return bool(claimed)
 
 
-async def _meanwhile(row: dict, build: Build, now: datetime, settings: Settings) -> Build:
+async def _meanwhile(row: dict, build: Build, settings: Settings) -> Build:
     """What to send for ``build`` of this process: itself once it is built; while it is
     being built, the calendar last served by any process on the terms of
     ``_while_another_builds`` (a fetch behind a partner's 2,000 events waited for seconds),
     else itself, to wait for."""
     if build.body.done():
         return build
-    waiting = await _while_another_builds(row, build.before, now, settings)
+    waiting = await _while_another_builds(row, build.before, settings)
     if waiting is None:
         return build
-    # kept for the next fetches: the copy is read again only once another is served
-    build.before = (waiting.version.etag, waiting.body)
+    if not build.body.done():  # kept for the next fetches while the build runs
+        build.before = (waiting.version.etag, waiting.body)
     return waiting
 
 
 async def _while_another_builds(row: dict, held: tuple[str, asyncio.Future[bytes]] | None,
-                                now: datetime, settings: Settings) -> Build | None:
+                                settings: Settings) -> Build | None:
     """The calendar to serve while another process builds the link's next one: the one last
     served by any process, for at most ``BUILD_WAIT_SECONDS`` (no longer than the settle
     time) past the settle time of its own build; None when there is none (the GDPR purge
     blanks it) or it is older, and the process builds the calendar itself. Never a calendar
     only this process holds, so nothing withheld since reaches a client later than one
     wait past the settle time. ``held``: a calendar this process holds, as (ETag it was
-    served under, body), sent instead of reading the copy when it is the one last served.
-    A purge committed after the link was read is seen by the next fetch, as on every path
-    that answers from the link as read."""
+    served under, body), sent instead of reading the copy when it is the one last served and
+    its copy is still kept (the purge deletes the copies). The bound is checked against the
+    clock as the calendar is sent: a claim or a copy read under load may take seconds."""
     etag, served_at = row.get("served_etag") or "", row.get("served_at")
     if not etag or served_at is None:
         return None
     began = _aware(served_at)
     settle = timedelta(seconds=settings.feed_settle_seconds)
     wait = min(timedelta(seconds=BUILD_WAIT_SECONDS), settle)
-    if now - began >= settle + wait:
+    if clock.now() - began >= settle + wait:
         return None
     if held is not None and held[0] == etag:
+        if not await _copy_kept(row["id"], etag):
+            return None
         body = held[1]
     else:
         copy = await _copy(row["id"], etag)
-        # a large copy read under load: the bound holds when it is sent, not when asked for
-        if copy is None or clock.now() - began >= settle + wait:
+        if copy is None:
             return None
         body = asyncio.get_running_loop().create_future()
         body.set_result(copy)
+    if clock.now() - began >= settle + wait:
+        return None
     modified = row.get("served_modified")
     # kept until one wait past its settle time (``settled`` keeps a build for the settle time)
     return Build(began + wait, FeedVersion(etag, _aware(modified) if modified else began), body,
                  again=True)
+
+
+async def _copy_kept(token_id: int, etag: str) -> bool:
+    """Whether the copy of version ``etag`` is still the one kept with the link (it is not
+    after the GDPR purge, nor once a newer one is recorded)."""
+    return bool(await db.fetch('SELECT 1 AS "kept" FROM "feed_copy" WHERE "token" = {} '
+                               'AND "etag" = {}', token_id, etag))
 
 
 async def _copy(token_id: int, etag: str) -> bytes | None:
@@ -519,7 +531,10 @@ async def _build_and_record(row: dict, now: datetime, current: FeedVersion,
     body = await _build(row, now, settings)
     built: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
     built.set_result(body)
-    await record_served(row, Build(now, current, built), body)
+    try:
+        await record_served(row, Build(now, current, built), body)
+    except Exception:  # the calendar is good: unrecorded, the other processes build it too
+        log.exception("feed link %s: its build %s was not recorded", row["id"], current.etag)
     return body
 
 

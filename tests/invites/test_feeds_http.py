@@ -391,6 +391,65 @@ async def test_a_fetch_behind_a_build_of_its_own_process_gets_the_calendar_last_
         assert (await purged).headers["etag"] == (await began).headers["etag"] != newest
 
 
+async def test_the_calendar_last_served_is_sent_meanwhile_only_while_its_copy_is_kept_and_young(
+        builds, gated_builds, monkeypatch):
+    """While this process builds, the calendar it holds is sent only while its copy is still
+    kept with the link (the purge deletes the copies), and a copy that took until past the
+    bound to read is not sent: the fetch waits for the build."""
+    async with _settling_feed() as (partner, path, etag, day):
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        app_clock.advance(timedelta(seconds=61))
+        gated_builds.clear()
+        began = asyncio.ensure_future(partner.get(path))
+        await _until(lambda: len(builds) == 2)
+        assert (await asyncio.wait_for(partner.get(path), 10)).headers["etag"] == etag
+        await FeedCopy.delete().where(FeedCopy.token == token["id"])
+        unkept = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": etag}))
+        await asyncio.sleep(0.2)
+        assert not unkept.done()
+        gated_builds.set()
+        newest = (await began).headers["etag"]
+        assert (await unkept).headers["etag"] == newest != etag
+
+        # a copy read so slowly that the bound has passed by when it arrives
+        app_clock.advance(timedelta(seconds=61))
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        gated_builds.clear()
+        began = asyncio.ensure_future(partner.get(path))
+        await _until(lambda: len(builds) == 3)
+        feeds._builds.peek(token["id"]).before = None  # nothing held: the copy is read
+        real_copy = feeds._copy
+
+        async def slow_copy(token_id, wanted):
+            app_clock.advance(timedelta(seconds=feeds.BUILD_WAIT_SECONDS))
+            return await real_copy(token_id, wanted)
+
+        monkeypatch.setattr(feeds, "_copy", slow_copy)
+        slow = asyncio.ensure_future(partner.get(path, headers={"If-None-Match": newest}))
+        await asyncio.sleep(0.2)
+        assert not slow.done()
+        gated_builds.set()
+        assert (await slow).headers["etag"] == (await began).headers["etag"] != newest
+
+
+async def test_a_build_not_recorded_is_still_sent(builds, monkeypatch, caplog):
+    """A calendar whose recording failed (a write lock not had in time) is sent all the
+    same: recording lets the other processes share it; the failure is logged."""
+    async def fails(*args):
+        raise RuntimeError("no write lock")
+
+    async with _settling_feed() as (partner, path, etag, day):
+        app_clock.advance(timedelta(seconds=61))
+        monkeypatch.setattr(feeds, "record_served", fails)
+        feeds.log.addHandler(caplog.handler)  # the app's loggers do not reach the root's
+        try:
+            moved = await partner.get(path)
+        finally:
+            feeds.log.removeHandler(caplog.handler)
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
+        assert "was not recorded" in caplog.text
+
+
 async def test_a_build_records_itself_though_the_fetch_that_began_it_has_gone(builds,
                                                                              gated_builds):
     """The calendar of a build whose fetch went away (the client hung up) is still recorded
@@ -398,11 +457,11 @@ async def test_a_build_records_itself_though_the_fetch_that_began_it_has_gone(bu
     async with _settling_feed() as (partner, path, etag, day):
         app_clock.advance(timedelta(seconds=61))
         gated_builds.clear()
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
         gone = asyncio.ensure_future(partner.get(path))
         await _until(lambda: len(builds) == 2)
         gone.cancel()
         gated_builds.set()
-        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
 
         async def recorded() -> str:
             row = await FeedToken.select().where(FeedToken.id == token["id"]).first()
