@@ -314,7 +314,7 @@ class Build:
     version: FeedVersion
     body: asyncio.Future[bytes]
     # The calendar last served, sent again while another process builds the new one
-    # (``_while_another_builds``): never noted on the link as served anew.
+    # (``_last_served``): never noted on the link as served anew.
     again: bool = False
     # While this one is built: a calendar this process holds, as (ETag it was served under,
     # body), sent meanwhile if it is still the one last served (``_meanwhile``).
@@ -350,7 +350,7 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
 
     A new build is claimed on the link (``claim_build``), so of several web processes one
     builds and the others send the calendar last served until its build is recorded, for at
-    most ``BUILD_WAIT_SECONDS`` past that calendar's settle time (``_while_another_builds``):
+    most ``BUILD_WAIT_SECONDS`` past that calendar's settle time (``_last_served``):
     without the claim every process built each feed at each settle time, and a fetch in a
     process that was building waited for it (a partner's feed p99 near a second under the
     benchmark's mix). A fetch that finds a build in progress in its own process is sent the
@@ -375,14 +375,14 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
         return await _meanwhile(row, kept, settings)
     # One process builds, the others wait a little for its calendar (``claim_build``): a
     # process that cannot claim the build serves the calendar last served by any process
-    # (``_while_another_builds``) and takes the new one through ``shared`` once it is
+    # (``_last_served``) and takes the new one through ``shared`` once it is
     # recorded; when there is none, or it is too old, it builds as well.
     claimed = not building_elsewhere(row, now) and await claim_build(row, now)
     latest = _builds.get(row["id"])  # a request of this process may have started one meanwhile
     if latest is not None and latest.version.etag == current.etag:
         return await _meanwhile(row, latest, settings)
     if not claimed:
-        waiting = await _while_another_builds(row, _held(latest), settings)
+        waiting = await _last_served(row, _held(latest), settings)
         if waiting is not None:
             _builds.put(row["id"], waiting)
             return waiting
@@ -449,11 +449,11 @@ async def claim_build(row: dict, now: datetime) -> bool:
 async def _meanwhile(row: dict, build: Build, settings: Settings) -> Build:
     """What to send for ``build`` of this process: itself once it is built; while it is
     being built, the calendar last served by any process on the terms of
-    ``_while_another_builds`` (a fetch behind a partner's 2,000 events waited for seconds),
+    ``_last_served`` (a fetch behind a partner's 2,000 events waited for seconds),
     else itself, to wait for."""
     if build.body.done():
         return build
-    waiting = await _while_another_builds(row, build.before, settings)
+    waiting = await _last_served(row, build.before, settings)
     if waiting is None:
         return build
     if not build.body.done():  # kept for the next fetches while the build runs
@@ -461,12 +461,13 @@ async def _meanwhile(row: dict, build: Build, settings: Settings) -> Build:
     return waiting
 
 
-async def _while_another_builds(row: dict, held: tuple[str, asyncio.Future[bytes]] | None,
-                                settings: Settings) -> Build | None:
-    """The calendar to serve while another process builds the link's next one: the one last
-    served by any process, for at most ``BUILD_WAIT_SECONDS`` (no longer than the settle
-    time) past the settle time of its own build; None when there is none (the GDPR purge
-    blanks it) or it is older, and the process builds the calendar itself. Never a calendar
+async def _last_served(row: dict, held: tuple[str, asyncio.Future[bytes]] | None,
+                       settings: Settings) -> Build | None:
+    """The calendar to serve while a process (another, or this one for another fetch) builds
+    the link's next one: the one last served by any process, for at most
+    ``BUILD_WAIT_SECONDS`` (no longer than the settle time) past the settle time of its own
+    build; None when there is none (the GDPR purge blanks it) or it is older, and the
+    process builds the calendar itself. Never a calendar
     only this process holds, so nothing withheld since reaches a client later than one
     wait past the settle time. ``held``: a calendar this process holds, as (ETag it was
     served under, body), sent instead of reading the copy when it is the one last served and

@@ -1101,11 +1101,12 @@ def _el(parent: _Node, tag: str, text: str | None = None, **attrs: object) -> _N
     return node
 
 
-def _elem(tag: str, head: str, text: str) -> str:
+def _elem(tag: str, text: str, attributes: str = "") -> str:
     """An element with text and no children, as ``_Node`` writes it: self-closed when the
-    text (escaped, without what XML cannot carry) is empty."""
+    text (escaped, without what XML cannot carry) is empty. ``attributes`` are written, each
+    with a space before it."""
     shown = _escape_text(_xml_safe(text))
-    return f"{head}>{shown}</{tag}>" if shown else f"{head} />"
+    return f"<{tag}{attributes}>{shown}</{tag}>" if shown else f"<{tag}{attributes} />"
 
 
 def _shape(
@@ -1306,17 +1307,18 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
         )
 
     # The many elements below are written as markup directly: through ``_el`` they were
-    # half of a map's drawing. ``tests/network/test_ecomap.py`` holds them to ``_el``'s.
+    # half of a map's drawing. ``tests/network/test_ecomap.py`` reads them back and checks
+    # each key, text and position against the layout.
     eg = _el(svg, "g", class_="edges", fill="none")
     eg.children.extend(_Verbatim(
         f'<line x1="{_fmt(e.x1)}" y1="{_fmt(e.y1)}" x2="{_fmt(e.x2)}" y2="{_fmt(e.y2)}" '
         f'data-a="{_escape_attribute(e.a_key)}" data-b="{_escape_attribute(e.b_key)}"'
-        f'{_EDGE_ATTRIBUTES[e.style]}>{_elem("title", "<title", e.title)}</line>')
+        f'{_EDGE_ATTRIBUTES[e.style]}>{_elem("title", e.title)}</line>')
         for e in lay.edges)
     kg = _el(svg, "g", class_="keep-apart")
     kg.children.extend(_Verbatim(
         f'<g data-a="{_escape_attribute(k.a_key)}" data-b="{_escape_attribute(k.b_key)}">'
-        f'{_elem("title", "<title", k.title)}'
+        f'{_elem("title", k.title)}'
         f'<line x1="{_fmt(k.x1)}" y1="{_fmt(k.y1)}" x2="{_fmt(k.x2)}" y2="{_fmt(k.y2)}"'
         f'{_KEEP_APART_ATTRIBUTES} /></g>') for k in lay.keep_apart)
     kg.children.extend(_Verbatim(_no_entry(k.marker_x, k.marker_y, MARKER_R))
@@ -1326,7 +1328,7 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
     for n in lay.nodes:
         light, dark = SECTOR_COLOURS[n.sector]
         fill = light if n.shape == "organisation" else "#FFFFFF"
-        node = [f'<g data-key="{_escape_attribute(n.key)}">', _elem("title", "<title", n.tooltip),
+        node = [f'<g data-key="{_escape_attribute(n.key)}">', _elem("title", n.tooltip),
                 _shape(n.shape, n.x, n.y, n.size, dark, fill)]
         if n.protected_address:
             node.append(_shield(n.x + n.size * 0.85, n.y - n.size * 0.85, BADGE * 0.75))
@@ -1340,16 +1342,16 @@ def render_svg(lay: Layout, id_prefix: str = "ecomap", natural_size: bool = Fals
     for lab in lay.labels:
         box = lab.box
         label = [f'<g data-key="{_escape_attribute(lab.node_key)}">',
-                 _elem("title", "<title", lab.full_name),
+                 _elem("title", lab.full_name),
                  f'<rect x="{_fmt(box.x)}" y="{_fmt(box.y)}" width="{_fmt(box.w)}" '
                  f'height="{_fmt(box.h)}" rx="3" fill="#FFFFFF" fill-opacity="0.9" />']
         for line in lab.lines:
             weight = "bold" if line.style == "warn" else "normal"
             label.append(_elem(
-                "text", f'<text x="{_fmt(line.x)}" y="{_fmt(line.y)}" '
+                "text", line.text, f' x="{_fmt(line.x)}" y="{_fmt(line.y)}" '
                 f'font-size="{_fmt(line.size)}" fill="{colours[line.style]}" '
                 f'font-weight="{weight}" textLength="{_fmt(line.width)}" '
-                'lengthAdjust="spacingAndGlyphs"', line.text))
+                'lengthAdjust="spacingAndGlyphs"'))
         label.append("</g>")
         lg.children.append(_Verbatim("".join(label)))
 
