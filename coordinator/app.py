@@ -6,12 +6,14 @@ import gc
 import logging
 import random
 from collections.abc import Callable
+from types import BuiltinMethodType
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
+from jinja2.runtime import Context
 from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -135,6 +137,25 @@ class _CodeGenerator(CodeGenerator):
             self.write(finalize.src)
 
 
+class _TemplateContext(Context):
+    """Jinja's context with a short way for calls of built-in methods (``roles.get(…)``,
+    ``channels.items()``: almost every call a page makes). Jinja's ``call`` first asks
+    whether the callable wants the context or the environment passed in, which a built-in
+    method cannot (it carries no attributes); the answer is the same: the arguments Jinja
+    adds for its own use dropped, the method called, a ``StopIteration`` made undefined."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(__obj) is not BuiltinMethodType:
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception")
+
+
 class _TemplateEnvironment(Environment):
     """Jinja with a fast path for ``row.column`` on the dicts that database rows are.
 
@@ -146,6 +167,7 @@ class _TemplateEnvironment(Environment):
     ``super()``, which cost as much as the lookup."""
 
     code_generator_class = _CodeGenerator
+    context_class = _TemplateContext
     escape_output = staticmethod(escape_output)
 
     def getattr(self, obj: object, attribute: str) -> object:

@@ -30,6 +30,7 @@ from coordinator.network.graph import (
     NetworkSnapshot,
     NodeId,
     Person,
+    Relation,
     effective_role,
     effective_sector,
     is_child,
@@ -407,20 +408,28 @@ def _node_half(shape: str, has_badge: bool) -> float:
     return base + (BADGE * 0.6 if has_badge else 0.0)
 
 
-def _descriptor(snapshot: NetworkSnapshot, person: Person) -> str:
+_NOT_DESCRIBING = frozenset({"works_at", "knows", "other", "sibling_of"})
+
+
+def _described_ties(snapshot: NetworkSnapshot) -> dict[NodeId, list[Relation]]:
+    """Each person's relations that name what the person is to someone (``_descriptor``),
+    in the network's order: grouped once per map rather than searched for every person."""
+    ties: dict[NodeId, list[Relation]] = defaultdict(list)
+    for rel in snapshot.relations:
+        if rel.source_kind is NodeKind.PERSON and rel.type not in _NOT_DESCRIBING:
+            ties[rel.source_id].append(rel)
+    return ties
+
+
+def _descriptor(person: Person, ties: Mapping[NodeId, list[Relation]]) -> str:
     nouns: list[str] = []
     role = effective_role(person)
     if role not in (PersonRole.PRIVATE_NETWORK, PersonRole.PROFESSIONAL):
         nouns.append(role.label_da.lower())
-    for rel in snapshot.relations:
-        if (
-            rel.source_kind is NodeKind.PERSON
-            and rel.source_id == person.id
-            and rel.type not in ("works_at", "knows", "other", "sibling_of")
-        ):
-            noun = rel.rtype.noun_da
-            if noun not in nouns and not (noun == "forælder" and role in FAMILY_ROLES):
-                nouns.append(noun)
+    for rel in ties.get(person.id, ()):
+        noun = rel.rtype.noun_da
+        if noun not in nouns and not (noun == "forælder" and role in FAMILY_ROLES):
+            nouns.append(noun)
     if role is PersonRole.RELATIVE and len(nouns) > 1:
         nouns.remove(role.label_da.lower())
     if not nouns:
@@ -446,6 +455,7 @@ def _specs(snapshot: NetworkSnapshot, centre: Person | None) -> list[_Spec]:
                 if rel.target_id == centre.id:
                     family_tied.add(rel.source_id)
     org_names = {o.id: o.name for o in snapshot.organisations}
+    ties = _described_ties(snapshot)
     specs: list[_Spec] = []
     for p in snapshot.people:
         if centre is not None and p.id == centre.id:
@@ -471,7 +481,7 @@ def _specs(snapshot: NetworkSnapshot, centre: Person | None) -> list[_Spec]:
                 sector=sector,
                 band=band,
                 name=_clean(p.name) or "(uden navn)",
-                sub=_clean(_descriptor(snapshot, p)),
+                sub=_clean(_descriptor(p, ties)),
                 warn=_warn_text(p.protected_address, p.used_violence),
                 protected=p.protected_address,
                 violent=p.used_violence,
@@ -611,20 +621,27 @@ _GAPS = (2.0, 8.0, 16.0, 28.0, 42.0)
 def _place_label(
     spec: _Spec, x: float, y: float, outward: float, node_half: float, grid: _Grid
 ) -> LayoutLabel | None:
-    # Each direction's unit vector and the node's edge along it, once per label (the same
-    # numbers for every gap and name width).
-    directions = []
-    for d in _DIRECTIONS:
-        ux, uy = math.cos(outward + d), math.sin(outward + d)
-        directions.append((ux, uy, _edge_distance(ux, uy, node_half, node_half)))
+    # Candidates in order: each name width, each gap, each direction. Most labels fit at
+    # one of the first few, so a direction's unit vector and the node's and label's edges
+    # along it are worked out when a candidate first needs them (the same numbers as when
+    # all twelve were worked out first: that was a quarter of placing a label).
+    directions: list[tuple[float, float, float] | None] = [None] * len(_DIRECTIONS)
     for name_width in NAME_WIDTHS:
         lines, truncated = _label_lines(spec, name_width)
         hw, hh = _label_size(lines)
-        # ... and the label's edge, once per name width
-        sized = [(ux, uy, node_edge, _edge_distance(ux, uy, hw, hh))
-                 for ux, uy, node_edge in directions]
+        sized: list[tuple[float, float, float, float] | None] = [None] * len(_DIRECTIONS)
         for gap in _GAPS:
-            for ux, uy, node_edge, label_edge in sized:
+            for i, candidate in enumerate(sized):
+                if candidate is None:
+                    direction = directions[i]
+                    if direction is None:
+                        d = _DIRECTIONS[i]
+                        ux, uy = math.cos(outward + d), math.sin(outward + d)
+                        direction = directions[i] = (
+                            ux, uy, _edge_distance(ux, uy, node_half, node_half))
+                    ux, uy, node_edge = direction
+                    candidate = sized[i] = (ux, uy, node_edge, _edge_distance(ux, uy, hw, hh))
+                ux, uy, node_edge, label_edge = candidate
                 dist = node_edge + gap + COLLISION_PAD + label_edge
                 ccx, ccy = x + ux * dist, y + uy * dist
                 # the box _label_at places
@@ -914,7 +931,7 @@ def layout(snapshot: NetworkSnapshot, centre_id: NodeId | None = None) -> Layout
             Sector.FAMILY,
             -1,
             _clean(centre.name) or "(uden navn)",
-            _clean(_descriptor(snapshot, centre)),
+            _clean(_descriptor(centre, _described_ties(snapshot))),
             _warn_text(centre.protected_address, centre.used_violence),
             centre.protected_address,
             centre.used_violence,

@@ -96,12 +96,13 @@ class Relation:
     target_kind: NodeKind | None = None
 
     def __post_init__(self) -> None:
-        rtype = relation_type(self.type)
+        rtype = relation_type(self.type)  # an unknown type is refused here
         if self.target_kind is None:
             object.__setattr__(self, "target_kind", rtype.target_kind)
-        else:
+        elif type(self.target_kind) is not NodeKind:  # given as its value
             object.__setattr__(self, "target_kind", NodeKind(self.target_kind))
-        object.__setattr__(self, "source_kind", NodeKind(self.source_kind))
+        if type(self.source_kind) is not NodeKind:
+            object.__setattr__(self, "source_kind", NodeKind(self.source_kind))
 
     @property
     def rtype(self) -> RelationType:

@@ -227,13 +227,17 @@ async def _read_network(family_id: int) -> Network:
 
 def _snapshot(people: list[dict], organisations: dict[int, dict], relations: list[dict],
               pairs: list[dict]) -> graph.NetworkSnapshot:
+    # A value outside the vocabulary reads as None (OTHER for a kind): one look-up in the
+    # enum's own map of values rather than a test and a call of the enum.
+    sectors, roles = Sector._value2member_map_, PersonRole._value2member_map_
+    kinds = OrganisationKind._value2member_map_
     return graph.NetworkSnapshot(
         people=tuple(
             graph.Person(
                 id=p["id"], name=p["name"], is_professional=p["is_professional"],
-                sector=Sector(p["sector"]) if p["sector"] in Sector._value2member_map_ else None,
+                sector=sectors.get(p["sector"]),  # type: ignore[arg-type]
                 organisation_id=p["organisation"],
-                role=PersonRole(p["role"]) if p["role"] in PersonRole._value2member_map_ else None,
+                role=roles.get(p["role"]),  # type: ignore[arg-type]
                 is_child=p["is_child"], protected_address=p["protected_address"],
                 used_violence=p["used_violence"],
                 contact_only_via_worker=p["contact_only_via_worker"],
@@ -244,9 +248,8 @@ def _snapshot(people: list[dict], organisations: dict[int, dict], relations: lis
         organisations=tuple(
             graph.Organisation(
                 id=o["id"], name=o["name"],
-                kind=OrganisationKind(o["kind"]) if o["kind"] in OrganisationKind._value2member_map_
-                else OrganisationKind.OTHER,
-                sector=Sector(o["sector"]) if o["sector"] in Sector._value2member_map_ else None,
+                kind=kinds.get(o["kind"], OrganisationKind.OTHER),  # type: ignore[arg-type]
+                sector=sectors.get(o["sector"]),  # type: ignore[arg-type]
             )
             for o in organisations.values()
         ),
