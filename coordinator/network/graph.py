@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import combinations
 
@@ -127,6 +127,16 @@ class NetworkSnapshot:
     organisations: tuple[Organisation, ...] = ()
     relations: tuple[Relation, ...] = ()
     keep_apart: tuple[KeepApart, ...] = ()
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        """The hash of the compared fields, as the dataclass's own, worked out once: the
+        snapshot is a key of the caches of what is built from it (every field of every
+        person and relation went into each look-up)."""
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash(
+                (self.people, self.organisations, self.relations, self.keep_apart)))
+        return self._hash  # type: ignore[return-value]
 
     def __post_init__(self) -> None:
         for name in ("people", "organisations", "relations", "keep_apart"):

@@ -19,7 +19,7 @@ from coordinator.network.graph import (
     strength_label_da,
     who_does_what,
 )
-from coordinator.network.vocab import Sector, UnknownRelationType
+from coordinator.network.vocab import NodeKind, Sector, UnknownRelationType
 
 EMMA, IDA, KIM = 1, 2, 3
 LISE, SARA, MONA, KARL = 10, 11, 12, 13
@@ -95,6 +95,34 @@ def gaps_of(kind, snap):
 def test_snapshot_rejects_dangling_references(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_a_snapshot_hashes_as_its_fields_and_equal_snapshots_alike():
+    """Snapshots are cache keys: equal ones must hash alike, whatever was asked first, and
+    the hash kept must be the one of the fields (a changed network is a new snapshot)."""
+    def snapshot(name="Emma", reason=""):
+        return NetworkSnapshot(
+            (Person(EMMA, name, is_child=True), Person(IDA, "Ida"), Person(LISE, "Lise", organisation_id=SCHOOL)),
+            (ORGS[0],), (Relation(1, IDA, EMMA, "parent_of"), Relation(2, LISE, SCHOOL, "works_at")),
+            (KeepApart(IDA, LISE, reason),))
+
+    first, second = snapshot(), snapshot()
+    assert first == second and first is not second
+    assert hash(first) == hash(second) == hash((first.people, first.organisations, first.relations,
+                                                first.keep_apart))
+    assert hash(first) == hash(first)  # kept, and the same
+    assert {first: "kept"}[second] == "kept"
+    for changed in (snapshot(name="Emma B"), snapshot(reason="vold")):
+        assert changed != first
+        assert hash(changed) == hash((changed.people, changed.organisations, changed.relations,
+                                      changed.keep_apart))
+        assert changed not in {first: "kept"}
+
+
+def test_relation_kinds_given_as_values_are_read_as_kinds():
+    relation = Relation(1, IDA, SCHOOL, "works_at", source_kind="person", target_kind="organisation")
+    assert relation.source_kind is NodeKind.PERSON and relation.target_kind is NodeKind.ORGANISATION
+    assert Relation(2, IDA, EMMA, "parent_of").target_kind is NodeKind.PERSON
 
 
 def test_relation_rejects_unknown_type():
