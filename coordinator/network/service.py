@@ -876,12 +876,14 @@ def people_table(net: Network) -> list[dict]:
     """One row per person for the screen-reader table that mirrors the map."""
     snap_people = {p.id: p for p in net.snapshot.people}
     child_ids = {c["id"] for c in net.children}
+    # The relations between people with a child at one end, in the network's order: found
+    # once, then each person's among them.
+    with_children = [r for r in net.relations if r["target_organisation"] is None
+                     and (r["source"] in child_ids or r["target_person"] in child_ids)]
     rows = []
     for person in net.people:
-        to_children = [net.describe_relation(r) for r in net.relations
-                       if r["target_organisation"] is None
-                       and ({r["source"], r["target_person"]} & child_ids)
-                       and person["id"] in (r["source"], r["target_person"])]
+        to_children = [net.describe_relation(r) for r in with_children
+                       if person["id"] in (r["source"], r["target_person"])]
         sector = graph.effective_sector(net.snapshot, snap_people[person["id"]])
         rows.append({
             "id": person["id"], "name": person["name"],
