@@ -188,9 +188,13 @@ class _TemplateEnvironment(Environment):
 
 def _environment() -> Environment:
     """Templates are read once per process (no stat of every template per request, as
-    Jinja's auto-reload does): a changed template takes effect when the server restarts."""
+    Jinja's auto-reload does): a changed template takes effect when the server restarts.
+    They are kept in a plain dict (``cache_size=-1``), not in Jinja's least-recently-used
+    list, which takes a lock and reorders itself for every include a page makes: the
+    templates are the few files of this project, all kept either way."""
     env = _TemplateEnvironment(loader=FileSystemLoader(BASE_DIR / "templates"),
-                               autoescape=True, auto_reload=False, bytecode_cache=_BYTECODE)
+                               autoescape=True, auto_reload=False, bytecode_cache=_BYTECODE,
+                               cache_size=-1)
     env.globals.update(nav_for=nav_for, role_labels=ROLE_LABELS)
     env.filters.update(
         datetime=web.fmt_datetime, date=web.fmt_date, time=web.fmt_time,
