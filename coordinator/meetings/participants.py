@@ -59,6 +59,7 @@ def safety_id(participant: Mapping[str, Any]) -> str:
 NOT_ENTITLED_ROLES = frozenset(role_values(NOT_ENTITLED))
 _SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
                  "child": safety.Role.CHILD}
+_PROFESSIONAL = kinds.ParticipantCategory.PROFESSIONAL.value
 
 
 def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Person:
@@ -69,7 +70,7 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
     roles = {_SAFETY_ROLES[role_key]} if role_key in _SAFETY_ROLES else set()
     if row["role"] in _SAFETY_ROLES:
         roles.add(_SAFETY_ROLES[row["role"]])
-    if row["category"] == kinds.ParticipantCategory.PROFESSIONAL.value:
+    if row["category"] == _PROFESSIONAL:
         roles.add(safety.Role.PROFESSIONAL)
     if not roles:
         roles.add(safety.Role.PRIVATE)

@@ -18,7 +18,7 @@ Words used throughout (precise, because the rules depend on them):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import combinations
@@ -928,15 +928,22 @@ def invite_suggestions(
                 offer(pid, role, extra)
 
     kept = {frozenset((k.a, k.b)): k.reason for k in snapshot.keep_apart}
+    apart_from: dict[NodeId, set[NodeId]] = defaultdict(set)  # each person's other ends
+    for pair in kept:
+        if len(pair) == 2:
+            a, b = pair
+            apart_from[a].add(b)
+            apart_from[b].add(a)
     ids = [pid for pid, c in candidates.items() if c.score >= 0]
     return sorted(
-        (_finish(net, candidates[pid], ids, kept) for pid in ids),
+        (_finish(net, candidates[pid], ids, kept, apart_from) for pid in ids),
         key=lambda s: (-s.score, s.name.casefold(), str(s.person_id)),
     )
 
 
 def _finish(
-    net: _Net, cand: _Candidate, ids: list[NodeId], kept: dict[frozenset[NodeId], str]
+    net: _Net, cand: _Candidate, ids: list[NodeId], kept: dict[frozenset[NodeId], str],
+    apart_from: Mapping[NodeId, set[NodeId]],
 ) -> Suggestion:
     person = net.people[cand.pid]
     warnings: list[str] = []
@@ -959,7 +966,8 @@ def _finish(
                     "beskyttet adresse; må ikke mødes uden en socialfaglig vurdering og en "
                     "sikkerhedsplan."
                 )
-    apart = [i for i in ids if i != cand.pid and frozenset((cand.pid, i)) in kept]
+    others = apart_from.get(cand.pid, set())
+    apart = [i for i in ids if i in others]
     for other in net.sort_people(apart):
         reason_apart = kept[frozenset((cand.pid, other))]
         why = f" ({reason_apart})" if reason_apart.strip() else ""
