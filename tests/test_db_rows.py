@@ -48,3 +48,14 @@ async def test_where_binds_values(app):
     assert await db.rows(Person, '"name" = {}', hostile) == []
     ids = [p["id"] for p in people][:3]
     assert [p["id"] for p in await db.rows(Person, f'"id" IN ({db.marks(ids)})', *ids)] == ids
+
+
+async def test_rows_are_dicts_of_their_columns_inside_and_outside_a_transaction(app):
+    """A statement's rows as dicts on both engines, in or out of a transaction; a name given
+    twice keeps its later column, as ``dict`` of a driver's row does."""
+    sql = 'SELECT 1 AS "a", 2 AS "a", {} AS "b" UNION ALL SELECT 3, 4, {}'
+    expected = [{"a": 2, "b": "x"}, {"a": 4, "b": "y"}]
+    assert await db.fetch(sql, "x", "y") == expected
+    async with db.transaction():
+        assert await db.fetch(sql, "x", "y") == expected
+    assert await db.fetch('SELECT 1 AS "a" WHERE 1 = 0') == []

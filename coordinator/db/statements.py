@@ -44,12 +44,21 @@ async def fetch(sql: str, *args: Any, quick: bool = False) -> list[dict]:
         if isinstance(eng, PooledSQLiteEngine):
             return await eng.fetch_direct(_placeholders(sql, "sqlite"), list(args), quick)
         if isinstance(eng, PooledPostgresEngine) and eng.pool is not None:
-            rows = await eng.fetch_outside_transaction(_placeholders(sql, "postgresql"), args)
-            return [dict(row) for row in rows]
+            return _dicts(await eng.fetch_outside_transaction(_placeholders(sql, "postgresql"), args))
     rows = await eng.run_querystring(QueryString(sql, *args))
     if rows and not isinstance(rows[0], dict):
-        return [dict(row) for row in rows]
+        return _dicts(rows)
     return rows or []
+
+
+def _dicts(records: list[Any]) -> list[dict]:
+    """asyncpg's records as dicts, as ``dict(record)`` makes them (a later column of the
+    same name wins), with the names read once per statement rather than looked up by name
+    for every value."""
+    if not records:
+        return []
+    names = list(records[0].keys())
+    return [dict(zip(names, record, strict=True)) for record in records]
 
 
 def is_unique_violation(exc: BaseException) -> bool:
