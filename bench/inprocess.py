@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The code measured: this checkout's, or another's (bench/instructions.py --code), measured
+# by this harness either way.
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(ROOT))
 os.environ.setdefault("PICCOLO_CONF", "coordinator.piccolo_conf")
 
 import logging  # noqa: E402

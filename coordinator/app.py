@@ -14,6 +14,7 @@ from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
 from jinja2.runtime import Context
+from jinja2.utils import internalcode
 from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -138,12 +139,14 @@ class _CodeGenerator(CodeGenerator):
 
 
 class _TemplateContext(Context):
-    """Jinja's context with a short way for calls of built-in methods (``roles.get(…)``,
-    ``channels.items()``: almost every call a page makes). Jinja's ``call`` first asks
-    whether the callable wants the context or the environment passed in, which a built-in
-    method cannot (it carries no attributes); the answer is the same: the arguments Jinja
-    adds for its own use dropped, the method called, a ``StopIteration`` made undefined."""
+    """Jinja's context with a short way for calls of built-in methods and functions
+    (``roles.get(…)``, ``channels.items()``: almost every call a page makes; Python's type
+    for both is ``BuiltinMethodType``). Jinja's ``call`` first asks whether the callable
+    wants the context or the environment passed in, which a built-in cannot (it carries no
+    attributes); the answer is the same: the arguments Jinja adds for its own use dropped,
+    the callable called, a ``StopIteration`` made undefined."""
 
+    @internalcode
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if type(__obj) is not BuiltinMethodType:
             return super().call(__obj, *args, **kwargs)

@@ -8,7 +8,7 @@ import pytest
 from jinja2 import Environment, pass_context, pass_environment
 from markupsafe import Markup, escape
 
-from coordinator.app import _environment, escape_output
+from coordinator.app import _environment, _TemplateContext, escape_output
 
 TRICKY = ["", "plain", "<script>alert('x')</script>", 'a "quoted" & <b>', "Søndre Allé 7",
           "&amp; already", "\u00a0non-breaking\u2028line", "'", '"']
@@ -80,6 +80,7 @@ def test_calls_answer_as_with_jinjas_own_context(text: str) -> None:
     jinja = Environment(autoescape=True).from_string(CALLS)
     assert ours.render(values()) == jinja.render(values())
     assert "42True[]" in ours.render(values())
+    assert isinstance(ours.new_context(), _TemplateContext)  # the short way is the one taken
 
 
 def test_printed_values_go_through_the_fast_path() -> None:

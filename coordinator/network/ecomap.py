@@ -442,7 +442,8 @@ def _warn_text(protected: bool, violent: bool) -> str:
     return " · ".join(parts)
 
 
-def _specs(snapshot: NetworkSnapshot, centre: Person | None) -> list[_Spec]:
+def _specs(snapshot: NetworkSnapshot, centre: Person | None,
+           ties: Mapping[NodeId, list[Relation]]) -> list[_Spec]:
     family_tied = set()
     if centre is not None:
         for rel in snapshot.relations:
@@ -455,7 +456,6 @@ def _specs(snapshot: NetworkSnapshot, centre: Person | None) -> list[_Spec]:
                 if rel.target_id == centre.id:
                     family_tied.add(rel.source_id)
     org_names = {o.id: o.name for o in snapshot.organisations}
-    ties = _described_ties(snapshot)
     specs: list[_Spec] = []
     for p in snapshot.people:
         if centre is not None and p.id == centre.id:
@@ -907,7 +907,8 @@ def layout(snapshot: NetworkSnapshot, centre_id: NodeId | None = None) -> Layout
         if centre_id not in people:
             raise ValueError(f"Centre {centre_id!r} is not a person in this network")
         centre = people[centre_id]
-    specs = _specs(snapshot, centre)
+    ties = _described_ties(snapshot)
+    specs = _specs(snapshot, centre, ties)
     if centre is None:
         n_children = sum(1 for p in snapshot.people if is_child(p))
         centre_spec = _Spec(
@@ -931,7 +932,7 @@ def layout(snapshot: NetworkSnapshot, centre_id: NodeId | None = None) -> Layout
             Sector.FAMILY,
             -1,
             _clean(centre.name) or "(uden navn)",
-            _clean(_descriptor(centre, _described_ties(snapshot))),
+            _clean(_descriptor(centre, ties)),
             _warn_text(centre.protected_address, centre.used_violence),
             centre.protected_address,
             centre.used_violence,

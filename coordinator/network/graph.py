@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import combinations
+from typing import Any
 
 from coordinator.network.vocab import (
     CAREGIVER_ROLES,
@@ -132,11 +133,16 @@ class NetworkSnapshot:
     def __hash__(self) -> int:
         """The hash of the compared fields, as the dataclass's own, worked out once: the
         snapshot is a key of the caches of what is built from it (every field of every
-        person and relation went into each look-up)."""
+        person and relation went into each look-up). ``_hash`` is not part of the network:
+        ``dataclasses.replace`` starts it afresh, and a pickled snapshot leaves it behind
+        (``__reduce__``: a string's hash differs from one process to the next)."""
         if self._hash is None:
             object.__setattr__(self, "_hash", hash(
                 (self.people, self.organisations, self.relations, self.keep_apart)))
         return self._hash  # type: ignore[return-value]
+
+    def __reduce__(self) -> tuple[type[NetworkSnapshot], tuple[Any, ...]]:
+        return (NetworkSnapshot, (self.people, self.organisations, self.relations, self.keep_apart))
 
     def __post_init__(self) -> None:
         for name in ("people", "organisations", "relations", "keep_apart"):

@@ -1,4 +1,7 @@
 
+import pickle
+from dataclasses import replace
+
 import pytest
 
 from coordinator.network.graph import (
@@ -112,11 +115,14 @@ def test_a_snapshot_hashes_as_its_fields_and_equal_snapshots_alike():
                                                 first.keep_apart))
     assert hash(first) == hash(first)  # kept, and the same
     assert {first: "kept"}[second] == "kept"
-    for changed in (snapshot(name="Emma B"), snapshot(reason="vold")):
+    for changed in (snapshot(name="Emma B"), snapshot(reason="vold"),
+                    replace(first, keep_apart=()), pickle.loads(pickle.dumps(snapshot(reason="x")))):
         assert changed != first
         assert hash(changed) == hash((changed.people, changed.organisations, changed.relations,
                                       changed.keep_apart))
         assert changed not in {first: "kept"}
+    again = pickle.loads(pickle.dumps(first))
+    assert again == first and again._hash is None  # worked out afresh where it is read back
 
 
 def test_relation_kinds_given_as_values_are_read_as_kinds():
