@@ -374,10 +374,12 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     if kept is not None and now - kept.at < timedelta(seconds=settings.feed_settle_seconds):
         return await _meanwhile(row, kept, settings)
     # One process builds, the others wait a little for its calendar (``claim_build``): a
-    # process that cannot claim the build serves the calendar last served by any process
-    # (``_last_served``) and takes the new one through ``shared`` once it is
+    # process that cannot claim the build, or leaves it to the process that built the
+    # calendar last served (``builder_first``), serves the calendar last served by any
+    # process (``_last_served``) and takes the new one through ``shared`` once it is
     # recorded; when there is none, or it is too old, it builds as well.
-    claimed = not building_elsewhere(row, now) and await claim_build(row, now)
+    claimed = (not building_elsewhere(row, now) and not builder_first(row, now, settings)
+               and await claim_build(row, now))
     latest = _builds.get(row["id"])  # a request of this process may have started one meanwhile
     if latest is not None and latest.version.etag == current.etag:
         return await _meanwhile(row, latest, settings)
@@ -407,6 +409,9 @@ BUILD_CLAIM_SECONDS = 120
 # How long past its settle time the calendar last served is sent while another process
 # builds the next one; a build that takes longer is made by the waiting processes too.
 BUILD_WAIT_SECONDS = 30
+# How long past the settle time of the calendar last served the process that built it has
+# to claim the next build before another process does (never longer than the settle time).
+BUILDER_FIRST_SECONDS = 10
 _process_keys: dict[int, str] = {}
 
 
@@ -431,6 +436,25 @@ def building_elsewhere(row: dict, now: datetime) -> bool:
         return False
     served = row.get("served_at")
     return served is None or _aware(served) < began
+
+
+def builder_first(row: dict, now: datetime, settings: Settings) -> bool:
+    """Whether another process built the calendar last served (its claim is the one
+    recorded) and may still claim the next build before this one: until
+    ``BUILDER_FIRST_SECONDS`` past that calendar's settle time. It redacts only the meetings
+    changed since (its own ``_feed_events``), where a process that has never built the feed
+    redacts every one of them: a partner's 2,000 meetings, seconds of CPU in the middle of a
+    day's requests. A process that stopped is waited for that long once, while the
+    calendar last served is sent (``_last_served``); a feed fetched less often than its settle
+    time is built wherever it is fetched."""
+    by, since, served = row.get("building_by") or "", row.get("building_since"), row.get("served_at")
+    if not by or by == process_key() or since is None or served is None:
+        return False
+    recorded = _aware(served)
+    if recorded < _aware(since):  # its claim's build was never recorded
+        return False
+    settle = timedelta(seconds=settings.feed_settle_seconds)
+    return now - recorded < settle + min(timedelta(seconds=BUILDER_FIRST_SECONDS), settle)
 
 
 async def claim_build(row: dict, now: datetime) -> bool:

@@ -281,7 +281,9 @@ async def test_the_calendar_last_served_waits_for_another_build_only_so_long(bui
 
 async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_here(builds):
     """Once the process holding the claim records its build, the others send that calendar
-    (not the one before it), and at the next settle time one of them claims and builds."""
+    (not the one before it). At its settle time they leave the next build to that process
+    for BUILDER_FIRST_SECONDS (it redacts only what changed; they would redact every
+    meeting), sending its calendar meanwhile; then one of them claims and builds."""
     async with _settling_feed() as (partner, path, etag, day):
         [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
         app_clock.advance(timedelta(seconds=61))
@@ -296,8 +298,41 @@ async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_h
         assert theirs.status_code == 200 and theirs.headers["etag"] == '"andet"'
         assert theirs.content == body and len(builds) == 1
         app_clock.advance(timedelta(seconds=61))
+        cache.clear_all()  # a process that holds nothing: the copy, still not built here
+        waiting = await partner.get(path)
+        assert waiting.status_code == 200 and waiting.headers["etag"] == '"andet"'
+        assert len(builds) == 1
+        [row] = await FeedToken.select().where(FeedToken.id == token["id"])
+        assert row["building_by"] == "another process"  # nothing claimed meanwhile
+        app_clock.advance(timedelta(seconds=feeds.BUILDER_FIRST_SECONDS))
+        cache.clear_all()
         ours = await partner.get(path, headers={"If-None-Match": '"andet"'})
         assert ours.status_code == 200 and ours.headers["etag"] not in (etag, '"andet"')
+        assert len(builds) == 2
+        [row] = await FeedToken.select().where(FeedToken.id == token["id"])
+        assert row["building_by"] == feeds.process_key()
+
+
+async def test_the_process_that_built_the_calendar_last_served_builds_the_next_at_once(builds):
+    """At the settle time the process whose build was the one recorded claims the next
+    build at once, while another process's claim that was never recorded holds nobody
+    back past the claim's own rules."""
+    async with _settling_feed() as (partner, path, etag, day):
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        assert token["building_by"] == feeds.process_key()
+        row = {**token, "building_by": "another process"}
+        settings = conftest.test_settings(feed_settle_seconds=60)
+        recorded = token["served_at"]
+        assert feeds.builder_first(row, recorded + timedelta(seconds=69), settings)
+        assert not feeds.builder_first(row, recorded + timedelta(seconds=70), settings)
+        assert not feeds.builder_first(token, recorded + timedelta(seconds=61), settings)
+        unrecorded = {**row, "building_since": recorded + timedelta(seconds=1)}
+        assert not feeds.builder_first(unrecorded, recorded + timedelta(seconds=61), settings)
+        no_settling = conftest.test_settings(feed_settle_seconds=0)
+        assert not feeds.builder_first(row, recorded, no_settling)
+        app_clock.advance(timedelta(seconds=61))
+        moved = await partner.get(path, headers={"If-None-Match": etag})
+        assert moved.status_code == 200 and moved.headers["etag"] != etag
         assert len(builds) == 2
 
 
