@@ -249,6 +249,35 @@ def test_an_address_letter_matches_no_more_than_its_words_pattern_letter():
         assert _matched(re.escape(char)) == {char}, char
 
 
+def _skeleton_by_its_definition(text: str) -> str:
+    shapes = protected._skeletons()
+    return shapes.other.sub("", text).translate(shapes.table)
+
+
+_EVERY_CHARACTER = "".join(chr(code) for start, end in protected._EVERY_CODE_POINT
+                           for code in range(start, end))
+
+
+def test_the_skeleton_and_the_digits_keep_every_character_as_their_definitions_do():
+    """``skeleton`` and ``_digits_only`` take short cuts (translation, ASCII): each
+    character of Unicode, alone and after ASCII text, leaves what the definitions leave."""
+    for start in range(0, len(_EVERY_CHARACTER), 4096):
+        chunk = _EVERY_CHARACTER[start:start + 4096]
+        assert protected.skeleton(chunk) == _skeleton_by_its_definition(chunk)
+        assert protected.skeleton("Bo 7" + chunk) == _skeleton_by_its_definition("Bo 7" + chunk)
+        assert protected._digits_only(chunk) == re.sub(r"\D+", "", chunk)
+    for char in "ſKçÇñßÆøÅé\u212a\u1e0c\u0663":
+        assert protected.skeleton(f"Rå {char}x") == _skeleton_by_its_definition(f"Rå {char}x")
+    assert protected._digits_only("tlf. 70 10-20 30") == "70102030"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+       | st.text(alphabet="aæøåbcçdñſKz ,.-0123456789\u0663", max_size=60))
+def test_the_skeleton_and_the_digits_of_any_text_are_those_of_their_definitions(text):
+    assert protected.skeleton(text) == _skeleton_by_its_definition(text)
+    assert protected._digits_only(text) == re.sub(r"\D+", "", text)
+
+
 def test_skeletons_of_texts_and_facts():
     assert protected.skeleton("Søndre Allé 4, 8000 Aarhus C") == "sndrll48000rhsc"
     assert protected.skeleton("SØNDRE\u212a ſ") == "sndrks"
