@@ -30,6 +30,9 @@ class Principal:
     role: Role
     full_name: str = ""
     must_change_password: bool = False
+    # The unit the admin recorded for the user ("" if none), as read with the session on
+    # this request; None where it was not read (``families.units.unit_of`` reads it then).
+    unit: str | None = None
 
 
 @dataclass(frozen=True)

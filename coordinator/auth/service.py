@@ -53,6 +53,7 @@ def principal_from_row(row: dict) -> Principal:
     return Principal(
         id=row["id"], username=row["username"], role=Role(row["role"]), full_name=row["full_name"],
         must_change_password=bool(row.get("must_change_password")),
+        unit=(row["unit"] or "") if "unit" in row else None,
     )
 
 
@@ -125,7 +126,7 @@ async def login(
 # Every request runs this: hand-written, one statement (see db.fetch).
 _SESSION = (
     'SELECT s."id", s."last_seen_at", s."absolute_expires_at", u."id" AS "user_id", '
-    'u."username", u."role", u."full_name", u."active", u."must_change_password" '
+    'u."username", u."role", u."full_name", u."active", u."must_change_password", u."unit" '
     'FROM "app_session" s '
     'JOIN "app_user" u ON u."id" = s."user" WHERE s."token_hash" = {}'
 )
@@ -153,6 +154,7 @@ async def resolve_session(settings: Settings, token: str | None) -> Principal | 
     return Principal(
         id=row["user_id"], username=row["username"], role=Role(row["role"]),
         full_name=row["full_name"], must_change_password=bool(row["must_change_password"]),
+        unit=row["unit"] or "",
     )
 
 

@@ -130,7 +130,10 @@ class UnitView:
 
 
 async def unit_of(user: Principal) -> str:
-    """The user's unit as the admin recorded it ("" if none)."""
+    """The user's unit as the admin recorded it ("" if none): as read with the session on
+    this request, else read now."""
+    if user.unit is not None:
+        return user.unit
     rows = await db.fetch('SELECT "unit" FROM "app_user" WHERE "id" = {}', user.id, quick=True)
     return (rows[0]["unit"] if rows else "") or ""
 

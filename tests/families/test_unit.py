@@ -94,6 +94,31 @@ async def test_the_leader_assigns_a_colleague_of_her_unit(client):
     assert not await TeamMember.exists().where((TeamMember.family == other) & (TeamMember.user == jonas.id))
 
 
+async def test_the_unit_is_read_with_the_session_and_a_change_shows_on_the_next_request(
+        client, monkeypatch):
+    """The user's unit comes with her session (no statement of its own on every page that
+    needs it); an admin's change of it shows on her next request. A user made outside a
+    request has it read when asked."""
+    await _unit_world()
+    leader = await f.user("leder", unit="")
+    await f.login(client, leader)
+    assert "Din enhed er ikke registreret" in (await client.get("/unit/")).text
+    await User.update({User.unit: "Krisecentret"}).where(User.id == leader.id)
+    seen: list[str] = []
+    real = units.db.fetch
+
+    async def counted(sql, *args, **kwargs):
+        seen.append(sql)
+        return await real(sql, *args, **kwargs)
+
+    monkeypatch.setattr(units.db, "fetch", counted)
+    page = await client.get("/unit/")
+    assert page.status_code == 200 and "Familien Enhed" in page.text
+    assert not any(sql.startswith('SELECT "unit" FROM "app_user"') for sql in seen)
+    assert await units.unit_of(Principal(leader.id, leader.username, Role.LEDER)) == "Krisecentret"
+    assert any(sql.startswith('SELECT "unit" FROM "app_user"') for sql in seen)
+
+
 @pytest.mark.parametrize("role,unit", [("leder", ""), ("socialraadgiver", "Krisecentret"),
                                        ("samordner", "Krisecentret"), ("admin", "Krisecentret")])
 async def test_the_unit_page_is_only_for_a_leader_with_a_unit(client, role, unit):
