@@ -359,6 +359,9 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     done (``_build_and_record``), whether or not a fetch is still there to send it."""
     now = clock.now()
     kept = _builds.get(row["id"])
+    if kept is not None and _withdrawn(row, kept):
+        _builds.pop(row["id"])
+        kept = None
     if kept is not None and kept.version.etag == current.etag:
         return await _meanwhile(row, kept, settings)
     if shared is not None and (kept is None or kept.version.etag != shared.etag):
@@ -371,6 +374,9 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
             kept = Build(began, shared, copied)
             _builds.put(row["id"], kept)
             return kept
+    if kept is not None and kept.again and not building_elsewhere(row, now) \
+            and not builder_first(row, now, settings):
+        kept = None  # sent again while another would build; nobody does: claim it (below)
     if kept is not None and now - kept.at < timedelta(seconds=settings.feed_settle_seconds):
         return await _meanwhile(row, kept, settings)
     # One process builds, the others wait a little for its calendar (``claim_build``): a
@@ -438,20 +444,32 @@ def building_elsewhere(row: dict, now: datetime) -> bool:
     return served is None or _aware(served) < began
 
 
+def _withdrawn(row: dict, kept: Build) -> bool:
+    """Whether the link as read on this request says that ``kept`` may no longer be sent: a
+    calendar last served that is sent again (``again``) is no longer the one last served
+    (another was served since, or the GDPR purge blanked it); a calendar of this process's
+    own was built before the GDPR purge (``forget_served`` notes its moment with no version)."""
+    served_etag, served_at = row.get("served_etag") or "", row.get("served_at")
+    if kept.again:
+        return served_etag != kept.version.etag
+    return not served_etag and served_at is not None and _aware(served_at) > kept.at
+
+
 def builder_first(row: dict, now: datetime, settings: Settings) -> bool:
     """Whether another process built the calendar last served (its claim is the one
     recorded) and may still claim the next build before this one: until
     ``BUILDER_FIRST_SECONDS`` past that calendar's settle time. It redacts only the meetings
     changed since (its own ``_feed_events``), where a process that has never built the feed
     redacts every one of them: a partner's 2,000 meetings, seconds of CPU in the middle of a
-    day's requests. A process that stopped is waited for that long once, while the
-    calendar last served is sent (``_last_served``); a feed fetched less often than its settle
-    time is built wherever it is fetched."""
+    day's requests. Meanwhile the others send the calendar last served (``_last_served``) and
+    claim the build once that time is up (``settled`` reuses a calendar sent again only while
+    another process may still build); a feed fetched less often than its settle time is
+    built wherever it is fetched."""
     by, since, served = row.get("building_by") or "", row.get("building_since"), row.get("served_at")
     if not by or by == process_key() or since is None or served is None:
         return False
     recorded = _aware(served)
-    if recorded < _aware(since):  # its claim's build was never recorded
+    if recorded != _aware(since):  # its claim's build was not the one recorded
         return False
     settle = timedelta(seconds=settings.feed_settle_seconds)
     return now - recorded < settle + min(timedelta(seconds=BUILDER_FIRST_SECONDS), settle)

@@ -123,8 +123,8 @@ class _Skeletons:
     letters: dict[str, str]  # each character of a consonant's pattern → the consonant
     other: re.Pattern[str]  # a run of characters that are neither those nor digits
     table: dict[int, str]
-    # ``skeleton`` as a translation: every candidate character to its consonant, its digit
-    # or nothing (``str.translate`` reads ASCII text without a lookup per character).
+    # ``skeleton`` as a translation: each kept character to its consonant or digit, the rest
+    # of ASCII to nothing (``str.translate`` reads ASCII text without a lookup per character).
     kept: dict[int, str | None]
     beyond_ascii: re.Pattern[str]  # a character beyond ASCII that the skeleton keeps
 
@@ -138,7 +138,9 @@ def _skeletons() -> _Skeletons:
     letters = {m.group(): _CONSONANTS[(m.lastindex or 1) - 1]
                for m in combined.finditer(candidates)}
     kept = "".join(sorted(letters)) + _DIGITS
-    translation: dict[int, str | None] = {code: None for start, end in ranges for code in range(start, end)}
+    # ASCII and the kept characters only (all of Unicode would be a million entries where
+    # ``ranges`` is every code point): ``skeleton`` drops what is left beyond ASCII itself.
+    translation: dict[int, str | None] = dict.fromkeys(range(128))
     translation.update({ord(char): consonant for char, consonant in letters.items()})
     translation.update({ord(digit): digit for digit in _DIGITS})
     beyond = "".join(sorted(char for char in letters if not char.isascii()))
@@ -161,7 +163,7 @@ def skeleton(text: str) -> str:
         else:
             translated = text.translate(shapes.kept)  # every kept character becomes ASCII
             return translated if translated.isascii() else \
-                translated.encode("ascii", "ignore").decode("ascii")  # characters it did not know
+                translated.encode("ascii", "ignore").decode("ascii")  # and none of the rest is kept
     return text.translate(shapes.kept)
 
 

@@ -305,12 +305,36 @@ async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_h
         [row] = await FeedToken.select().where(FeedToken.id == token["id"])
         assert row["building_by"] == "another process"  # nothing claimed meanwhile
         app_clock.advance(timedelta(seconds=feeds.BUILDER_FIRST_SECONDS))
-        cache.clear_all()
         ours = await partner.get(path, headers={"If-None-Match": '"andet"'})
         assert ours.status_code == 200 and ours.headers["etag"] not in (etag, '"andet"')
         assert len(builds) == 2
         [row] = await FeedToken.select().where(FeedToken.id == token["id"])
         assert row["building_by"] == feeds.process_key()
+
+
+async def test_no_calendar_from_before_the_gdpr_purge_is_sent_again_from_memory(builds):
+    """A calendar last served that a process sends again while the builder has its first
+    seconds, and a calendar the process built itself, are not sent once the GDPR purge has
+    blanked what was served: the next fetch gets a calendar built after it."""
+    async with _settling_feed() as (partner, path, etag, day):
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        await FeedToken.update({FeedToken.building_by: "another process"}).where(
+            FeedToken.id == token["id"])  # the calendar last served was another's build
+        app_clock.advance(timedelta(seconds=61))
+        held = await partner.get(path, headers={"If-None-Match": etag})
+        assert held.status_code == 304 and len(builds) == 1  # sent again, not built
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        await feeds.forget_served()
+        purged = await partner.get(path, headers={"If-None-Match": etag})
+        assert purged.status_code == 200 and purged.headers["etag"] != etag
+        assert len(builds) == 2
+        # and the calendar this process built: not sent after the purge either
+        app_clock.advance(timedelta(seconds=1))
+        await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
+        await feeds.forget_served()
+        again = await partner.get(path, headers={"If-None-Match": purged.headers["etag"]})
+        assert again.status_code == 200 and again.headers["etag"] != purged.headers["etag"]
+        assert len(builds) == 3
 
 
 async def test_the_process_that_built_the_calendar_last_served_builds_the_next_at_once(builds):
@@ -328,6 +352,8 @@ async def test_the_process_that_built_the_calendar_last_served_builds_the_next_a
         assert not feeds.builder_first(token, recorded + timedelta(seconds=61), settings)
         unrecorded = {**row, "building_since": recorded + timedelta(seconds=1)}
         assert not feeds.builder_first(unrecorded, recorded + timedelta(seconds=61), settings)
+        built_by_another = {**row, "building_since": recorded - timedelta(seconds=1)}
+        assert not feeds.builder_first(built_by_another, recorded + timedelta(seconds=61), settings)
         no_settling = conftest.test_settings(feed_settle_seconds=0)
         assert not feeds.builder_first(row, recorded, no_settling)
         app_clock.advance(timedelta(seconds=61))
