@@ -447,12 +447,16 @@ def building_elsewhere(row: dict, now: datetime) -> bool:
 def _withdrawn(row: dict, kept: Build) -> bool:
     """Whether the link as read on this request says that ``kept`` may no longer be sent: a
     calendar last served that is sent again (``again``) is no longer the one last served
-    (another was served since, or the GDPR purge blanked it); a calendar of this process's
-    own was built before the GDPR purge (``forget_served`` notes its moment with no version)."""
+    (another was served since, or the GDPR purge blanked it); a calendar built here or copied
+    was followed by another recorded build begun later, or by the GDPR purge
+    (``forget_served`` notes its moment with no version). A calendar so followed is replaced
+    by the newer one (``shared``) or is past its settle time anyway, so nothing is built for
+    it that would not have been."""
     served_etag, served_at = row.get("served_etag") or "", row.get("served_at")
     if kept.again:
         return served_etag != kept.version.etag
-    return not served_etag and served_at is not None and _aware(served_at) > kept.at
+    return (served_etag != kept.version.etag and served_at is not None
+            and _aware(served_at) > kept.at)
 
 
 def builder_first(row: dict, now: datetime, settings: Settings) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_string, policy
 
 import pytest
@@ -325,6 +325,10 @@ async def test_no_calendar_from_before_the_gdpr_purge_is_sent_again_from_memory(
         assert held.status_code == 304 and len(builds) == 1  # sent again, not built
         await Meeting.update({Meeting.updated_at: app_clock.now()}, force=True)
         await feeds.forget_served()
+        # another process claims the next build at once: the calendar sent again is still
+        # not sent, there is nothing from before the purge to send meanwhile, so it is built
+        app_clock.advance(timedelta(seconds=1))
+        await _claimed_elsewhere(token["id"])
         purged = await partner.get(path, headers={"If-None-Match": etag})
         assert purged.status_code == 200 and purged.headers["etag"] != etag
         assert len(builds) == 2
@@ -335,6 +339,50 @@ async def test_no_calendar_from_before_the_gdpr_purge_is_sent_again_from_memory(
         again = await partner.get(path, headers={"If-None-Match": purged.headers["etag"]})
         assert again.status_code == 200 and again.headers["etag"] != purged.headers["etag"]
         assert len(builds) == 3
+
+
+def test_which_kept_calendars_the_link_withdraws():
+    """``_withdrawn``, read off the link: a calendar built here or copied goes once another
+    build begun later is recorded or the GDPR purge has run since it began; one sent again
+    goes once it is no longer the calendar last served."""
+    began = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    done = asyncio.new_event_loop().create_future()
+    own = feeds.Build(began, feeds.FeedVersion('"a"', began), done)
+    again = feeds.Build(began + timedelta(seconds=30), feeds.FeedVersion('"a"', began), done,
+                        again=True)
+    second = timedelta(seconds=1)
+    assert not feeds._withdrawn({"served_etag": '"a"', "served_at": began}, own)
+    assert not feeds._withdrawn({"served_etag": '"b"', "served_at": began - second}, own)
+    assert feeds._withdrawn({"served_etag": '"b"', "served_at": began + second}, own)
+    assert feeds._withdrawn({"served_etag": "", "served_at": began + second}, own)  # the purge
+    assert not feeds._withdrawn({"served_etag": "", "served_at": None}, own)  # never served
+    assert not feeds._withdrawn({"served_etag": '"a"', "served_at": began}, again)
+    assert feeds._withdrawn({"served_etag": '"b"', "served_at": began + second}, again)
+    assert feeds._withdrawn({"served_etag": "", "served_at": began + second}, again)
+    done.get_loop().close()
+
+
+async def test_a_calendar_followed_by_a_later_recorded_build_is_not_sent_again(builds):
+    """A calendar this process built or sent again is dropped once the link shows another
+    calendar recorded since: the newer one is sent, not the one held."""
+    async with _settling_feed() as (partner, path, etag, day):
+        [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
+        began = token["served_at"]
+        await FeedToken.update({FeedToken.building_by: "another process"}).where(
+            FeedToken.id == token["id"])
+        app_clock.advance(timedelta(seconds=61))
+        held = await partner.get(path, headers={"If-None-Match": etag})
+        assert held.status_code == 304 and len(builds) == 1  # the builder's first seconds
+        later = began + timedelta(seconds=1)  # another process's build, begun after ours
+        await FeedToken.update({FeedToken.building_since: later}).where(FeedToken.id == token["id"])
+        body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(body)
+        await feeds.record_served({"id": token["id"], "served_etag": etag},
+                                  feeds.Build(later, feeds.FeedVersion('"andet"', later), done), body)
+        newer = await partner.get(path, headers={"If-None-Match": etag})
+        assert newer.status_code == 200 and newer.headers["etag"] == '"andet"'
+        assert newer.content == body and len(builds) == 1
 
 
 async def test_the_process_that_built_the_calendar_last_served_builds_the_next_at_once(builds):
