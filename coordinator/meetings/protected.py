@@ -140,12 +140,11 @@ def _skeletons() -> _Skeletons:
     kept = "".join(sorted(letters)) + _DIGITS
     # ASCII and the kept characters only (all of Unicode would be a million entries where
     # ``ranges`` is every code point): ``skeleton`` drops what is left beyond ASCII itself.
-    translation: dict[int, str | None] = dict.fromkeys(range(128))
-    translation.update({ord(char): consonant for char, consonant in letters.items()})
-    translation.update({ord(digit): digit for digit in _DIGITS})
+    table = {ord(char): consonant for char, consonant in letters.items()}
+    translation: dict[int, str | None] = {**dict.fromkeys(range(128)), **table,
+                                          **{ord(digit): digit for digit in _DIGITS}}
     beyond = "".join(sorted(char for char in letters if not char.isascii()))
-    return _Skeletons(letters, re.compile(f"[^{re.escape(kept)}]+"),
-                      {ord(char): consonant for char, consonant in letters.items()}, translation,
+    return _Skeletons(letters, re.compile(f"[^{re.escape(kept)}]+"), table, translation,
                       re.compile(f"[{re.escape(beyond)}]"))
 
 
@@ -157,14 +156,14 @@ def skeleton(text: str) -> str:
     beyond ASCII is kept (æ, ø, å and é are vowels), those characters are dropped and the
     ASCII left is translated at once."""
     shapes = _skeletons()
-    if not text.isascii():
-        if shapes.beyond_ascii.search(text) is None:
-            text = text.encode("ascii", "ignore").decode("ascii")
-        else:
-            translated = text.translate(shapes.kept)  # every kept character becomes ASCII
-            return translated if translated.isascii() else \
-                translated.encode("ascii", "ignore").decode("ascii")  # and none of the rest is kept
-    return text.translate(shapes.kept)
+    if not text.isascii() and shapes.beyond_ascii.search(text) is None:
+        text = _ascii_only(text)
+    translated = text.translate(shapes.kept)  # every kept character becomes ASCII
+    return translated if translated.isascii() else _ascii_only(translated)  # none else is kept
+
+
+def _ascii_only(text: str) -> str:
+    return text.encode("ascii", "ignore").decode("ascii")
 
 
 # A fact's letter patterns that stand for no consonant.
