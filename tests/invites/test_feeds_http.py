@@ -221,6 +221,14 @@ async def _claimed_elsewhere(token_id: int) -> datetime:
     return claimed
 
 
+async def _built_elsewhere(token: dict) -> None:
+    """The calendar last served on the link was built by another web process under its
+    claim (the claim's moment is the recorded build's)."""
+    await FeedToken.update({FeedToken.building_by: "another process",
+                            FeedToken.building_since: token["served_at"]}).where(
+        FeedToken.id == token["id"])
+
+
 async def test_one_process_builds_a_feed_while_the_others_serve_what_they_have(builds):
     """The settle time up, a process finding another one's claim on the next build serves
     the calendar it has (304 to a client holding it) or the copy last served, builds
@@ -318,8 +326,7 @@ async def test_no_calendar_from_before_the_gdpr_purge_is_sent_again_from_memory(
     blanked what was served: the next fetch gets a calendar built after it."""
     async with _settling_feed() as (partner, path, etag, day):
         [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
-        await FeedToken.update({FeedToken.building_by: "another process"}).where(
-            FeedToken.id == token["id"])  # the calendar last served was another's build
+        await _built_elsewhere(token)  # the calendar last served was another's build
         app_clock.advance(timedelta(seconds=61))
         held = await partner.get(path, headers={"If-None-Match": etag})
         assert held.status_code == 304 and len(builds) == 1  # sent again, not built
@@ -368,8 +375,7 @@ async def test_a_calendar_followed_by_a_later_recorded_build_is_not_sent_again(b
     async with _settling_feed() as (partner, path, etag, day):
         [token] = await FeedToken.select().where(FeedToken.served_etag == etag)
         began = token["served_at"]
-        await FeedToken.update({FeedToken.building_by: "another process"}).where(
-            FeedToken.id == token["id"])
+        await _built_elsewhere(token)
         app_clock.advance(timedelta(seconds=61))
         held = await partner.get(path, headers={"If-None-Match": etag})
         assert held.status_code == 304 and len(builds) == 1  # the builder's first seconds
