@@ -274,6 +274,14 @@ async def _read_shared_stamp() -> str:
         return str((await db.fetch(_SHARED_STAMP))[0]["stamp"])
 
 
+async def replace_shared_stamp() -> None:
+    """Replace the shared data's stamp (inside the caller's transaction), for a change that
+    must key everything anew whatever the clocks say: the GDPR purge, whose blanked
+    meetings every partner feed's version must show (``invites.feeds`` keys the version on
+    this stamp too, not only on the times the purge writes with its own clock)."""
+    await db.fetch(_UPSERT.format(select="VALUES ({}, {})"), GLOBAL, secrets.token_hex(12))
+
+
 async def installed_triggers() -> set[str]:
     """The watched tables that carry a content-stamp trigger in the live schema."""
     if db.engine_name() == "postgresql":

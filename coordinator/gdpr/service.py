@@ -27,7 +27,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
-from coordinator.families import cases
+from coordinator.families import cases, revisions
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
 from coordinator.invites import feeds
@@ -670,6 +670,9 @@ async def purge(today: date, retention_days: int, *, dry_run: bool = False) -> P
             continue
         async with db.transaction():
             await _pseudonymise(family["id"])
+            # a new version of every partner feed, whatever this host's clock wrote on the
+            # blanked meetings: no client keeps a calendar from before the purge by a 304
+            await revisions.replace_shared_stamp()
             await audit.record(None, "update", "familie", family["id"], family["id"], PURGE_SUMMARY)
     if report.families and not dry_run:
         # The copies of the partner feeds kept with their links may hold the families'

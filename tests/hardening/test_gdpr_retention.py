@@ -16,6 +16,8 @@ from coordinator.audit.tables import AuditEvent
 from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import service as gdpr
+from coordinator.invites import feeds
+from coordinator.invites.service import token_hash
 from coordinator.invites.tables import (
     DelegateAddress,
     FeedCopy,
@@ -161,6 +163,32 @@ async def test_purge_pseudonymises_only_families_past_retention():
     assert len(events) == audit_rows + 1
     assert [e["summary"] for e in events[:-1]] == [""] * audit_rows
     assert (events[-1]["action"], events[-1]["summary"]) == ("update", gdpr.PURGE_SUMMARY)
+
+
+async def test_purge_gives_every_partner_feed_a_new_version_whatever_its_clock_says():
+    """The purge's host may have a clock behind the web processes': the times it writes on
+    the blanked meetings and people are then not the newest, yet every partner feed's
+    version changes, so no client keeps a calendar from before the purge by a 304."""
+    worker = await factories.user("socialraadgiver")
+    old = await family_with_data(worker, closed_days_ago=RETENTION + 10)
+    secret = "purge-feed-token"
+    await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
+                                     token_hash=token_hash(secret)))
+    # another family's meeting changed later than the purge's clock will say
+    other = await family_with_data(worker, closed_days_ago=None)
+    await Meeting.update({Meeting.updated_at: app_clock.now() + timedelta(hours=2)}).where(
+        Meeting.family == other)
+    await Person.update({Person.updated_at: app_clock.now() + timedelta(hours=2)}).where(
+        Person.family == other)
+    _, before = await feeds.resolve_with_version(secret)
+
+    report = await gdpr.purge(TODAY, RETENTION)
+
+    assert [f["id"] for f in report.families] == [old]
+    _, after = await feeds.resolve_with_version(secret)
+    assert after.etag != before.etag
+    # and nothing else changes it: the same version when asked again
+    assert (await feeds.resolve_with_version(secret))[1].etag == after.etag
 
 
 async def test_purge_is_idempotent_and_dry_run_changes_nothing():
