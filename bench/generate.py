@@ -206,15 +206,18 @@ class Generator:
         def staff_name() -> str:
             return f"{rng.choice(WOMEN + MEN)} {rng.choice(SURNAMES)}"
 
+        # Each municipality's units are its own (one database for many municipalities): a
+        # leader leads her municipality's Familieafdelingen, not the country's.
+        town = f" (kommune {m + 1})"
         workers = [user("bench-sr" if m == 0 and k == 0 else f"{tag}-sr{k:03d}", staff_name(),
-                        "socialraadgiver", "Familieafdelingen") for k in range(SOCIAL_WORKERS)]
+                        "socialraadgiver", f"Familieafdelingen{town}") for k in range(SOCIAL_WORKERS)]
         contacts = [user(f"{tag}-kp{k:03d}", staff_name(), "kontaktperson",
-                         "Familieafdelingen, Modtagelsen") for k in range(CONTACT_PERSONS)]
+                         f"Familieafdelingen, Modtagelsen{town}") for k in range(CONTACT_PERSONS)]
         leaders = [user("bench-leder" if m == 0 and k == 0 else f"{tag}-leder{k}", staff_name(),
-                        "leder", "Familieafdelingen") for k in range(LEADERS)]
-        samordnere = [user(f"{tag}-samordner{k}", staff_name(), "samordner", "Samordning")
+                        "leder", f"Familieafdelingen{town}") for k in range(LEADERS)]
+        samordnere = [user(f"{tag}-samordner{k}", staff_name(), "samordner", f"Samordning{town}")
                       for k in range(SAMORDNERE)]
-        user(f"{tag}-admin", staff_name(), "admin", "IT")
+        user(f"{tag}-admin", staff_name(), "admin", f"IT{town}")
 
         orgs: dict[str, list[int]] = defaultdict(list)
         for base, kind, sector, copies in DIRECTORY:

@@ -125,6 +125,28 @@ async def test_the_directory_is_offered_whole_and_escaped(client):
     assert f'<option value="{org}" selected>Alfa PPR</option>' in refused.text
 
 
+async def test_the_directory_is_read_once_per_shared_stamp(monkeypatch):
+    """The directory's options are kept under the shared stamp: not read again while it
+    stands (a country's 4,100 organisations per editor page), and an organisation added,
+    renamed or removed shows at once (its triggers replace the stamp)."""
+    await Organisation.insert(Organisation(name="Alfa PPR", kind="ppr"))
+    first = await network_service.directory_choices()
+    assert "Alfa PPR" in first.options
+    reading = capture_tables(monkeypatch)
+    reading.on = True
+    assert await network_service.directory_choices() is first
+    assert "organisation" not in reading.tables
+    await Organisation.insert(Organisation(name="Beta Skole", kind="school"))
+    added = await network_service.directory_choices()
+    assert "Beta Skole" in added.options and "organisation" in reading.tables
+    await Organisation.update({Organisation.name: "Gamma PPR"}).where(
+        Organisation.name == "Alfa PPR")
+    renamed = await network_service.directory_choices()
+    assert "Gamma PPR" in renamed.options and "Alfa PPR" not in renamed.suggestions
+    await Organisation.delete().where(Organisation.name == "Beta Skole")
+    assert "Beta Skole" not in (await network_service.directory_choices()).options
+
+
 async def test_the_editor_is_kept_minutes_later_and_ten_at_most(client, clock):
     """The editor shows nothing that changes by the time alone: kept across minutes (a
     socialrådgiver coming back to it), at most ten (pagecache.KEPT_AT_MOST)."""
