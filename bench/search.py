@@ -92,7 +92,7 @@ async def _ensure_user(url: str, families: int, seed: int) -> dict:
                 user_id = await conn.fetchval(
                     "INSERT INTO app_user (username, full_name, role, unit, email, phone, "
                     "password_hash, active, must_change_password, created_at, version) "
-                    "VALUES ($1, 'Søs Søgaard', 'socialraadgiver', 'Familieafdelingen', "
+                    "VALUES ($1, 'Søs Søgaard', 'socialraadgiver', 'Familieafdelingen (kommune 1)', "
                     "'bench-search@kommune.example.org', '', $2, true, false, now(), 1) "
                     "RETURNING id",
                     USERNAME, template["password_hash"])

@@ -574,6 +574,9 @@ async def _pseudonymise(family_id: int) -> None:
     """Blank one family's personal data in place (inside the caller's transaction)."""
     people = await net.Person.select(net.Person.id).where(net.Person.family == family_id)
     names = pseudonyms([p["id"] for p in people])
+    # the blanked rows' time of change: later than every feed's Last-Modified, whatever
+    # this host's clock says (a client asking with If-Modified-Since alone)
+    changed = await feeds.after_every_change()
     await db.update_versioned(Family, family_id, db.ANY_VERSION, {
         Family.name: pseudonym_family(family_id), Family.notes: "",
         Family.reference: f"anonym-{family_id}"})
@@ -583,7 +586,7 @@ async def _pseudonymise(family_id: int) -> None:
         # built before the purge (the meetings' likewise below).
         await db.update_versioned(net.Person, pid, db.ANY_VERSION, {
             net.Person.name: name, net.Person.phone: "", net.Person.email: "",
-            net.Person.address: "", net.Person.notes: "", net.Person.updated_at: clock.now()})
+            net.Person.address: "", net.Person.notes: "", net.Person.updated_at: changed})
     await db.update_each_versioned(net.Relation, net.Relation.family == family_id,
                                    {net.Relation.note: ""})
     await db.update_each_versioned(net.KeepApart, net.KeepApart.family == family_id,
@@ -601,7 +604,7 @@ async def _pseudonymise(family_id: int) -> None:
         kind = kinds.KINDS.get(meeting["kind"])
         await db.update_versioned(mt.Meeting, meeting["id"], db.ANY_VERSION, {
             mt.Meeting.title: kind.label if kind else "Møde", mt.Meeting.description: "",
-            mt.Meeting.location: "", mt.Meeting.outcome: "", mt.Meeting.updated_at: clock.now(),
+            mt.Meeting.location: "", mt.Meeting.outcome: "", mt.Meeting.updated_at: changed,
         })
     await db.update_each_versioned(mt.AgendaPoint, mt.AgendaPoint.meeting.is_in(meeting_ids), {
         mt.AgendaPoint.title: "Punkt", mt.AgendaPoint.minutes: "",

@@ -59,6 +59,10 @@ class FeedVersion:
 
     etag: str
     last_modified: datetime
+    # The shared content stamp when the version was read (families/revisions.py): the GDPR
+    # purge replaces it, so a calendar built under another one may hold what the purge
+    # blanked (``record_served``, ``_withdrawn``: no clock is compared for that).
+    shared: str = ""
 
 
 # ------------------------------------------------------------------------ tokens
@@ -200,7 +204,19 @@ async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
         stamp = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
         basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}:{row['gs'] or ''}"
     digest = hashlib.sha256(f"{row['id']}:{row['kind']}:{row['target_id']}:{basis}".encode()).hexdigest()
-    return row, FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0))
+    return row, FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0), row["gs"] or "")
+
+
+async def after_every_change() -> datetime:
+    """A moment later, at the second, than every partner feed's Last-Modified now (the
+    newest change of a meeting or a network person), and no earlier than now: for a write
+    that must give every feed a new Last-Modified whatever this host's clock says (the
+    GDPR purge: a client that asks with If-Modified-Since alone gets the blanked calendar)."""
+    rows = await db.fetch('SELECT (SELECT max("updated_at") FROM "meeting") AS "m", '
+                          '(SELECT max("updated_at") FROM "person") AS "p"')
+    newest = [_aware(value).replace(microsecond=0) + timedelta(seconds=1)
+              for value in rows[0].values() if value]
+    return max([clock.now(), *newest])
 
 
 # ------------------------------------------------------------------------ building
@@ -451,7 +467,15 @@ def _withdrawn(row: dict, kept: Build) -> bool:
     was followed by another recorded build begun later, or by the GDPR purge
     (``forget_served`` notes its moment with no version). A calendar so followed is replaced
     by the newer one (``shared``) or is past its settle time anyway, so nothing is built for
-    it that would not have been."""
+    it that would not have been.
+
+    Nor may a calendar be sent that was built under another shared content stamp than the
+    link's as read now (``FeedVersion.shared``): the GDPR purge replaces that stamp in each
+    family's transaction, so what it blanked is never sent from memory, whatever the clock
+    of the host that ran it said (an organisation's or a user's change replaces it too: the
+    calendar is then built again at once rather than at its settle time)."""
+    if "gs" in row and (row["gs"] or "") != kept.version.shared:
+        return True
     served_etag, served_at = row.get("served_etag") or "", row.get("served_at")
     if kept.again:
         return served_etag != kept.version.etag
@@ -541,8 +565,8 @@ async def _last_served(row: dict, held: tuple[str, asyncio.Future[bytes]] | None
         return None
     modified = row.get("served_modified")
     # kept until one wait past its settle time (``settled`` keeps a build for the settle time)
-    return Build(began + wait, FeedVersion(etag, _aware(modified) if modified else began), body,
-                 again=True)
+    return Build(began + wait, FeedVersion(etag, _aware(modified) if modified else began,
+                                           row.get("gs") or ""), body, again=True)
 
 
 async def _copy_kept(token_id: int, etag: str) -> bool:
@@ -613,7 +637,8 @@ def shared_version(row: dict, current: FeedVersion, settle_seconds: int) -> Feed
     if served_at is None or clock.now() - _aware(served_at) >= timedelta(seconds=settle_seconds):
         return None
     modified = row.get("served_modified")
-    return FeedVersion(etag, _aware(modified) if modified else current.last_modified)
+    return FeedVersion(etag, _aware(modified) if modified else current.last_modified,
+                       current.shared)
 
 
 async def record_served(row: dict, served: Build, body: bytes) -> None:
@@ -623,21 +648,27 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
 
     Noted with the moment its build began, and only over a calendar whose build began
     earlier and on a link not revoked: a slow build finishing after a newer one (another
-    process's) never takes the newer one's place, and a revoked link keeps no copy."""
+    process's) never takes the newer one's place, and a revoked link keeps no copy. Nor is
+    a build noted whose version was read under another shared content stamp than the one
+    now (``FeedVersion.shared``): begun before the GDPR purge blanked a family, it may hold
+    the family as it was, whatever the clocks of the purge's host and this one say."""
     etag, modified = served.version.etag, served.version.last_modified
     if served.again or row.get("served_etag") == etag:
         return
     async with db.transaction():
-        noted = await FeedToken.update({FeedToken.served_etag: etag,
-                                        FeedToken.served_modified: modified,
-                                        FeedToken.served_at: served.at}).where(
-            (FeedToken.id == row["id"]) & FeedToken.revoked_at.is_null()
-            & (FeedToken.served_at.is_null() | (FeedToken.served_at < served.at))
-        ).returning(FeedToken.id)
+        noted = await db.fetch(_NOTE_SERVED, etag, modified, served.at, row["id"], served.at,
+                               served.version.shared)
         if noted:
             await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
                            'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
                            '"body" = excluded."body"', row["id"], etag, body)
+
+
+_NOTE_SERVED = (
+    'UPDATE "feed_token" SET "served_etag" = {}, "served_modified" = {}, "served_at" = {} '
+    'WHERE "id" = {} AND "revoked_at" IS NULL AND ("served_at" IS NULL OR "served_at" < {}) '
+    f'AND COALESCE((SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {revisions.GLOBAL}), '
+    "'') = {} RETURNING \"id\"")
 
 
 async def forget_served() -> None:

@@ -288,20 +288,23 @@ class DirectoryChoices:
     options: Markup
 
 
-_directory_choices: BoundedCache[str, DirectoryChoices] = BoundedCache("directory choices", 4)
+_directory_choices: BoundedCache[str, tuple[DirectoryChoices, datetime]] = BoundedCache(
+    "directory choices", 4)
 
 
 async def directory_choices() -> DirectoryChoices:
     """The whole directory with its option tags, escaped once per content: a country's
     4,100 organisations, twice on every editor page (suggestions and select), were a fifth
     of the server's time at national scale when the template wrote each tag. Read again
-    only when the shared data's stamp has changed (an organisation's triggers replace it),
-    the stamp read first: reading the 4,100 rows to see whether they had changed cost the
-    database 2 ms per editor page at national scale, and the process more."""
+    when the shared data's stamp has changed (an organisation's triggers replace it), the
+    stamp read first, and at most ``KEPT_UNDER_STAMPS_AT_MOST`` after it was read (what a
+    write made with the triggers off leaves, as for the networks above): reading the 4,100
+    rows to see whether they had changed cost the database 2 ms per editor page at national
+    scale, and the process more."""
     stamp = await revisions.shared_stamp()
-    kept = _directory_choices.get(stamp)
+    kept = _directory_choices.get(stamp, fresh=lambda kept: clock.now() < kept[1])
     if kept is not None:
-        return kept
+        return kept[0]
     rows = await db.fetch('SELECT "id", "name", "kind", "sector" FROM "organisation" '
                           'ORDER BY "name"')
     suggestions = Markup("".join(
@@ -309,9 +312,9 @@ async def directory_choices() -> DirectoryChoices:
     options = Markup("".join(
         str(Markup('<option value="{}">{}</option>').format(r["id"], r["name"]))
         for r in rows))
-    kept = DirectoryChoices(rows, suggestions, options)
-    _directory_choices.put(stamp, kept)
-    return kept
+    choices = DirectoryChoices(rows, suggestions, options)
+    _directory_choices.put(stamp, (choices, clock.now() + KEPT_UNDER_STAMPS_AT_MOST))
+    return choices
 
 
 async def history(family_id: int, limit: int = 500) -> list[dict]:

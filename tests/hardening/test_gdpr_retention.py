@@ -187,6 +187,9 @@ async def test_purge_gives_every_partner_feed_a_new_version_whatever_its_clock_s
     assert [f["id"] for f in report.families] == [old]
     _, after = await feeds.resolve_with_version(secret)
     assert after.etag != before.etag
+    # and a later Last-Modified, for a client that asks with If-Modified-Since alone
+    assert after.last_modified > before.last_modified
+    assert not feeds.not_modified(after, None, before.last_modified)
     # and nothing else changes it: the same version when asked again
     assert (await feeds.resolve_with_version(secret))[1].etag == after.etag
 

@@ -13,10 +13,11 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
-from coordinator import cache, web
+from coordinator import cache, db, web
 from coordinator import clock as app_clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.db import ANY_VERSION
+from coordinator.families import revisions
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import FeedCopy, FeedToken, OutboxMessage
@@ -31,6 +32,11 @@ radicale = radicale_fixture()
 CPH = web.COPENHAGEN
 LINK = re.compile(r'value="webcal://testserver\.local(/feeds/[A-Za-z0-9_-]+\.ics)"')
 
+
+
+async def _version(etag: str, at: datetime) -> feeds.FeedVersion:
+    """A version of the feed as another process read it, under the shared stamp now."""
+    return feeds.FeedVersion(etag, at, await revisions.shared_stamp())
 
 async def create_feed(client, user, kind: str, target: int, label: str = "Feed") -> str:
     """Create a feed through the page as ``user``; returns its https path."""
@@ -300,7 +306,7 @@ async def test_a_build_another_process_recorded_is_sent_and_the_next_one_built_h
         done = asyncio.get_running_loop().create_future()
         done.set_result(body)
         row = {"id": token["id"], "served_etag": etag}
-        await feeds.record_served(row, feeds.Build(claimed, feeds.FeedVersion('"andet"', claimed),
+        await feeds.record_served(row, feeds.Build(claimed, await _version('"andet"', claimed),
                                                    done), body)
         theirs = await partner.get(path, headers={"If-None-Match": etag})
         assert theirs.status_code == 200 and theirs.headers["etag"] == '"andet"'
@@ -366,7 +372,40 @@ def test_which_kept_calendars_the_link_withdraws():
     assert not feeds._withdrawn({"served_etag": '"a"', "served_at": began}, again)
     assert feeds._withdrawn({"served_etag": '"b"', "served_at": began + second}, again)
     assert feeds._withdrawn({"served_etag": "", "served_at": began + second}, again)
+    # built under another shared stamp than the link's as read now (the GDPR purge replaced
+    # it): withdrawn whatever the moments say, the purge's noted before the build began
+    purged = {"served_etag": "", "served_at": began - second, "gs": "after"}
+    under = replace(own, version=feeds.FeedVersion('"a"', began, "before"))
+    assert feeds._withdrawn(purged, under) and feeds._withdrawn(purged, replace(under, again=True))
+    assert not feeds._withdrawn({**purged, "gs": "before"}, under)
     done.get_loop().close()
+
+
+async def test_a_build_begun_before_the_gdpr_purge_is_never_noted_whatever_the_clocks():
+    """A build whose version was read before the purge replaced the shared stamp may hold
+    a family as it was: it is not noted on the link nor kept as its copy, even when the
+    purge's host noted its moment (``forget_served``) before the build began by this
+    host's clock. A build under the stamp as it is now is noted."""
+    [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
+                                               token_hash="d" * 64))
+    row = {"id": token["id"], "served_etag": ""}
+    began = app_clock.now()
+    body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(body)
+    before = await _version('"før"', began)
+    async with db.transaction():  # the purge of one family, on a host a minute behind
+        await revisions.replace_shared_stamp()
+    app_clock.advance(timedelta(minutes=-1))
+    await feeds.forget_served()
+    app_clock.advance(timedelta(minutes=1))
+    await feeds.record_served(row, feeds.Build(began, before, done), body)
+    [link] = await FeedToken.select().where(FeedToken.id == token["id"])
+    assert link["served_etag"] == "" and await FeedCopy.count() == 0
+    after = await _version('"efter"', began + timedelta(seconds=1))
+    await feeds.record_served(row, feeds.Build(began + timedelta(seconds=1), after, done), body)
+    [link] = await FeedToken.select().where(FeedToken.id == token["id"])
+    assert link["served_etag"] == '"efter"' and await FeedCopy.count() == 1
 
 
 async def test_a_calendar_followed_by_a_later_recorded_build_is_not_sent_again(builds):
@@ -385,7 +424,7 @@ async def test_a_calendar_followed_by_a_later_recorded_build_is_not_sent_again(b
         done = asyncio.get_running_loop().create_future()
         done.set_result(body)
         await feeds.record_served({"id": token["id"], "served_etag": etag},
-                                  feeds.Build(later, feeds.FeedVersion('"andet"', later), done), body)
+                                  feeds.Build(later, await _version('"andet"', later), done), body)
         newer = await partner.get(path, headers={"If-None-Match": etag})
         assert newer.status_code == 200 and newer.headers["etag"] == '"andet"'
         assert newer.content == body and len(builds) == 1
@@ -469,7 +508,7 @@ async def test_a_fetch_behind_a_build_of_its_own_process_gets_the_calendar_last_
         gated_builds.clear()
         began = asyncio.ensure_future(partner.get(path))
         await _until(lambda: len(builds) == 3)
-        theirs = feeds.Build(app_clock.now(), feeds.FeedVersion('"andet"', app_clock.now()),
+        theirs = feeds.Build(app_clock.now(), await _version('"andet"', app_clock.now()),
                              asyncio.get_running_loop().create_future())
         theirs.body.set_result(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
         await feeds.record_served({"id": token["id"]}, theirs, theirs.body.result())
@@ -601,11 +640,12 @@ async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
                                                token_hash="e" * 64))
     row = {"id": token["id"], "served_etag": ""}  # as both fetches read the link
     began = app_clock.now()
+    shared = await revisions.shared_stamp()
 
     def build(at, etag, body):
         done = asyncio.get_running_loop().create_future()
         done.set_result(body)
-        return feeds.Build(at, feeds.FeedVersion(etag, at), done)
+        return feeds.Build(at, feeds.FeedVersion(etag, at, shared), done)
 
     again = build(began + timedelta(seconds=9), '"igen"', b"igen")
     await feeds.record_served(row, feeds.Build(again.at, again.version, again.body, again=True),

@@ -10,6 +10,7 @@ import dataclasses
 from datetime import timedelta
 
 from coordinator import db, demo
+from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST
 from coordinator.audit.tables import AuditEvent
 from coordinator.families import revisions
 from coordinator.families import routes as family_routes
@@ -145,6 +146,24 @@ async def test_the_directory_is_read_once_per_shared_stamp(monkeypatch):
     assert "Gamma PPR" in renamed.options and "Alfa PPR" not in renamed.suggestions
     await Organisation.delete().where(Organisation.name == "Beta Skole")
     assert "Beta Skole" not in (await network_service.directory_choices()).options
+
+
+async def test_the_directory_is_read_again_ten_minutes_later_at_most(clock):
+    """What a write with the shared stamp left as it was leaves (a restore with the triggers
+    off, a fix in psql) is offered within ``KEPT_UNDER_STAMPS_AT_MOST``, as for the
+    networks."""
+    clock.pin(clock.now(), ticking=False)
+    await Organisation.insert(Organisation(name="Alfa PPR", kind="ppr"))
+    assert "Alfa PPR" in (await network_service.directory_choices()).options
+    [shared] = await db.fetch('SELECT "stamp" FROM "content_revision" WHERE "family_id" = {}',
+                              revisions.GLOBAL)
+    await db.fetch('UPDATE "organisation" SET "name" = {} WHERE "name" = {}', "Gamma PPR", "Alfa PPR")
+    await db.fetch('UPDATE "content_revision" SET "stamp" = {} WHERE "family_id" = {}',
+                   shared["stamp"], revisions.GLOBAL)  # the stamp as it was
+    clock.pin(clock.now() + KEPT_UNDER_STAMPS_AT_MOST - timedelta(seconds=1), ticking=False)
+    assert "Alfa PPR" in (await network_service.directory_choices()).options
+    clock.pin(clock.now() + timedelta(seconds=1), ticking=False)
+    assert "Gamma PPR" in (await network_service.directory_choices()).options
 
 
 async def test_the_editor_is_kept_minutes_later_and_ten_at_most(client, clock):
