@@ -39,15 +39,24 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
     what was typed and the reason when a submission was refused)."""
     user = web.user_of(request)
     wanted = _filter(request.query_params)
-    families = await service.find_families(user, wanted)
     may_open = user.role in roles.CASE_HOLDERS
+    known = None
+    if may_open and not wanted.active:
+        # The list is then the team's active families, the ones the follow-ups due are
+        # for: read once, after their content stamps (what is kept of them is keyed so).
+        stamps, _ = await service.team_stamps(user)
+        families = await service.find_families(user, wanted)
+        known = (stamps, families)
+    else:
+        families = await service.find_families(user, wanted)
     return web.render("home.html", {
         "families": families, "may_open": may_open, "wanted": wanted,
         "statuses": service.STATUSES,
         "form": dict(form or {}), "error": error, "field": field, "matches": matches or [],
         "suggested_reference": await cases.suggest_reference() if may_open else "",
         "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1),
-        "trappe_due": await trappe.due_for(user, web.client_address(request))}, status=status)
+        "trappe_due": await trappe.due_for(user, web.client_address(request), known)},
+        status=status)
 
 
 def _filter(params: Mapping[str, Any]) -> service.FamilyFilter:

@@ -338,13 +338,19 @@ async def _due_of(rows: list[dict], on: date, names: bool) -> dict[int, tuple[Du
     return result
 
 
-async def due_for(user: Principal, address: str = "") -> list[DueItem]:
+async def due_for(user: Principal, address: str = "",
+                  known: tuple[Mapping[int, str], list[dict]] | None = None) -> list[DueItem]:
     """The follow-ups due within ``rules.DUE_SOON_DAYS`` for the user's own active families
-    (the team's, as the access policy reads it), overdue first; every family shown audited."""
+    (the team's, as the access policy reads it), overdue first; every family shown audited.
+    ``known``: the team's content stamps and then its active families as the caller read
+    them (the start page), else both are read here."""
     if user.role not in CASE_HOLDERS:
         return []
-    stamps, _ = await families.team_stamps(user)  # before the families' content
-    rows = await families.families_for(user)
+    if known is not None:
+        stamps, rows = known
+    else:
+        stamps, _ = await families.team_stamps(user)  # before the families' content
+        rows = await families.families_for(user)
     items = await _due(rows, clock.today(), stamps=stamps)
     await _audit_families(user, DUE_ENTITY, clock.today().isoformat(),
                           {(i.family_id, i.family_name) for i in items}, address)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
+from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST
 from coordinator.families import revisions
+from coordinator.meetings import availability
 from coordinator.meetings.routes import MEETING_PAGES
 from coordinator.meetings.tables import Meeting, MeetingPart, Room, WorkingHours
 from coordinator.network.tables import Person
@@ -153,3 +155,31 @@ async def test_a_signs_of_safety_read_is_audited_on_every_view(client, clock):
         (AuditEvent.entity_id == str(meeting_id)) & (AuditEvent.action == "read")
         & (AuditEvent.entity == method.MAPPING_ENTITY))
     assert reads == 3
+
+
+async def test_the_rooms_offered_are_read_once_per_shared_stamp(monkeypatch, clock):
+    """The active rooms (every meeting page's slot search) are kept under the shared stamp:
+    not read again while it stands, a room added, renamed or taken out of use offered as it
+    is at once (its triggers replace the stamp), and at most ten minutes after a write that
+    left the stamp as it was."""
+    clock.pin(clock.now(), ticking=False)
+    [room] = await Room.insert(Room(name="Mødelokale 1", capacity=8))
+    assert [r["name"] for r in await availability.rooms()] == ["Mødelokale 1"]
+    reading = capture_tables(monkeypatch)
+    reading.on = True
+    assert [r["name"] for r in await availability.rooms()] == ["Mødelokale 1"]
+    assert "room" not in reading.tables
+    await Room.insert(Room(name="Mødelokale 2", capacity=4))
+    assert [r["name"] for r in await availability.rooms()] == ["Mødelokale 1", "Mødelokale 2"]
+    await Room.update({Room.active: False}).where(Room.id == room["id"])
+    assert [r["name"] for r in await availability.rooms()] == ["Mødelokale 2"]
+    shared = (await _stamps(0))[1]
+    await db.fetch('UPDATE "room" SET "name" = {} WHERE "name" = {}', "Lokale B", "Mødelokale 2")
+    await db.fetch('UPDATE "content_revision" SET "stamp" = {} WHERE "family_id" = {}',
+                   shared, revisions.GLOBAL)  # the stamp as it was
+    assert [r["name"] for r in await availability.rooms()] == ["Mødelokale 2"]
+    clock.pin(clock.now() + KEPT_UNDER_STAMPS_AT_MOST, ticking=False)
+    assert [r["name"] for r in await availability.rooms()] == ["Lokale B"]
+    # each caller gets rows of its own
+    (await availability.rooms())[0]["name"] = "ændret"
+    assert [r["name"] for r in await availability.rooms()] == ["Lokale B"]

@@ -11,6 +11,7 @@ import pytest
 
 from coordinator import clock, db
 from coordinator.audit.tables import AuditEvent
+from coordinator.families import service as families
 from coordinator.trappe import service
 from coordinator.trappe.routes import parse_draft
 from coordinator.trappe.tables import TrappeAssessment
@@ -252,3 +253,21 @@ async def test_the_admin_sees_the_figure_but_no_drill_down(client):
     page = (await client.get("/followup/succeskriterier")).text
     assert "Randers-trappen og analysen brugt" in page and "/trappe/kriterium" not in page
     assert (await client.get("/trappe/kriterium")).status_code == 404
+
+
+async def test_the_start_page_gives_the_follow_ups_the_families_it_read(client):
+    """The start page reads the team's active families once, after their stamps, and the
+    follow-ups due are those of the same families as due_for reads them itself; a search
+    (another list) leaves due_for to read its own."""
+    w = await d.world()
+    other = await f.family(w.worker, name="Familien Anden")
+    await d.child(other, "Bo Anden")
+    stamps, _ = await families.team_stamps(w.worker)
+    rows = await families.find_families(w.worker, families.FamilyFilter())
+    assert {r["id"] for r in rows} == {w.family_id, other}
+    own = await service.due_for(w.worker)
+    assert own and await service.due_for(w.worker, known=(stamps, rows)) == own
+    await f.login(client, w.worker)
+    for path in ("/", "/?q=Anden"):
+        page = (await client.get(path)).text
+        assert "Opfølgning på Randers-trappen" in page and "Ida Trappe" in page, path
