@@ -34,6 +34,7 @@ from coordinator import db
 from coordinator.db import triggers
 
 GLOBAL = 0  # content_revision.family_id of the shared data's stamp
+PURGE = -2  # content_revision.family_id of the GDPR purge's stamp (``replace_purge_stamp``)
 
 # Which family a row belongs to, as an SQL expression over the row ({row} is NEW or OLD).
 _BY_FAMILY = '{row}."family"'
@@ -274,12 +275,13 @@ async def _read_shared_stamp() -> str:
         return str((await db.fetch(_SHARED_STAMP))[0]["stamp"])
 
 
-async def replace_shared_stamp() -> None:
-    """Replace the shared data's stamp (inside the caller's transaction), for a change that
-    must key everything anew whatever the clocks say: the GDPR purge, whose blanked
-    meetings every partner feed's version must show (``invites.feeds`` keys the version on
-    this stamp too, not only on the times the purge writes with its own clock)."""
-    await db.fetch(_UPSERT.format(select="VALUES ({}, {})"), GLOBAL, secrets.token_hex(12))
+async def replace_purge_stamp() -> None:
+    """Replace the GDPR purge's stamp (row ``PURGE``, inside the caller's transaction): no
+    trigger replaces it, only the purge of a family, so what is kept of data the purge may
+    blank (a partner feed's calendar, ``invites.feeds``) is keyed on it without being
+    dropped by every other shared change, and without comparing the clocks of the purge's
+    host and the web processes."""
+    await db.fetch(_UPSERT.format(select="VALUES ({}, {})"), PURGE, secrets.token_hex(12))
 
 
 async def installed_triggers() -> set[str]:

@@ -27,7 +27,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
-from coordinator.families import cases, revisions
+from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
 from coordinator.invites import feeds
@@ -570,13 +570,11 @@ async def _counts(family_id: int) -> dict[str, int]:
     }
 
 
-async def _pseudonymise(family_id: int) -> None:
-    """Blank one family's personal data in place (inside the caller's transaction)."""
+async def _pseudonymise(family_id: int, changed: datetime) -> None:
+    """Blank one family's personal data in place (inside the caller's transaction); the
+    blanked meetings and people are changed at ``changed``."""
     people = await net.Person.select(net.Person.id).where(net.Person.family == family_id)
     names = pseudonyms([p["id"] for p in people])
-    # the blanked rows' time of change: later than every feed's Last-Modified, whatever
-    # this host's clock says (a client asking with If-Modified-Since alone)
-    changed = await feeds.after_every_change()
     await db.update_versioned(Family, family_id, db.ANY_VERSION, {
         Family.name: pseudonym_family(family_id), Family.notes: "",
         Family.reference: f"anonym-{family_id}"})
@@ -667,20 +665,21 @@ async def purge(today: date, retention_days: int, *, dry_run: bool = False) -> P
     are skipped, so running it twice changes nothing the second time.
     """
     report = PurgeReport(cutoff=today - timedelta(days=retention_days))
+    # The blanked rows' time of change, once for the run: later than every feed's
+    # Last-Modified whatever this host's clock says (a client asking with If-Modified-Since
+    # alone gets the blanked calendar), and never more than a second beyond the newest.
+    changed = await feeds.after_every_change()
     for family in await due_for_purge(today, retention_days):
         report.families.append({**family, **await _counts(family["id"])})
         if dry_run:
             continue
         async with db.transaction():
-            await _pseudonymise(family["id"])
-            # a new version of every partner feed, whatever this host's clock wrote on the
-            # blanked meetings: no client keeps a calendar from before the purge by a 304
-            await revisions.replace_shared_stamp()
+            await _pseudonymise(family["id"], changed)
+            # Every partner feed's calendar and copy from before goes with the family's
+            # blanking, and every feed has a new version (the purge's stamp): no process
+            # sends, and no client keeps by a 304, a calendar that shows the family as it was.
+            await feeds.forget_served()
             await audit.record(None, "update", "familie", family["id"], family["id"], PURGE_SUMMARY)
-    if report.families and not dry_run:
-        # The copies of the partner feeds kept with their links may hold the families'
-        # meetings as they were.
-        await feeds.forget_served()
     return report
 
 

@@ -59,10 +59,10 @@ class FeedVersion:
 
     etag: str
     last_modified: datetime
-    # The shared content stamp when the version was read (families/revisions.py): the GDPR
-    # purge replaces it, so a calendar built under another one may hold what the purge
+    # The GDPR purge's stamp when the version was read (``revisions.PURGE``, replaced only
+    # by the purge of a family): a calendar built under another one may hold what the purge
     # blanked (``record_served``, ``_withdrawn``: no clock is compared for that).
-    shared: str = ""
+    purge: str = ""
 
 
 # ------------------------------------------------------------------------ tokens
@@ -183,6 +183,7 @@ _RESOLVE_WITH_VERSION = (
     "(SELECT max(updated_at) FROM meeting) AS m, (SELECT max(id) FROM meeting) AS mc, "
     "(SELECT max(updated_at) FROM person) AS p, (SELECT max(id) FROM participant) AS pc, "
     f"(SELECT r.stamp FROM content_revision r WHERE r.family_id = {revisions.GLOBAL}) AS gs, "
+    f"(SELECT r.stamp FROM content_revision r WHERE r.family_id = {revisions.PURGE}) AS ps, "
     "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
     "(SELECT s.version FROM meeting_series s WHERE s.id = t.target_id) AS sv "
     "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL")
@@ -202,9 +203,9 @@ async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
     else:
         stamps = [_aware(v) for v in (row["m"], row["p"]) if v]
         stamp = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
-        basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}:{row['gs'] or ''}"
+        basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}:{row['gs'] or ''}:{row['ps'] or ''}"
     digest = hashlib.sha256(f"{row['id']}:{row['kind']}:{row['target_id']}:{basis}".encode()).hexdigest()
-    return row, FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0), row["gs"] or "")
+    return row, FeedVersion(f'"{digest[:32]}"', stamp.replace(microsecond=0), row["ps"] or "")
 
 
 async def after_every_change() -> datetime:
@@ -469,12 +470,11 @@ def _withdrawn(row: dict, kept: Build) -> bool:
     by the newer one (``shared``) or is past its settle time anyway, so nothing is built for
     it that would not have been.
 
-    Nor may a calendar be sent that was built under another shared content stamp than the
-    link's as read now (``FeedVersion.shared``): the GDPR purge replaces that stamp in each
-    family's transaction, so what it blanked is never sent from memory, whatever the clock
-    of the host that ran it said (an organisation's or a user's change replaces it too: the
-    calendar is then built again at once rather than at its settle time)."""
-    if "gs" in row and (row["gs"] or "") != kept.version.shared:
+    Nor may a calendar be sent that was read under another purge stamp than the link's as
+    read now (``FeedVersion.purge``): the GDPR purge replaces it in each family's
+    transaction, so what it blanked is never sent from memory, whatever the clock of the
+    host that ran it said."""
+    if (row.get("ps") or "") != kept.version.purge:
         return True
     served_etag, served_at = row.get("served_etag") or "", row.get("served_at")
     if kept.again:
@@ -566,7 +566,7 @@ async def _last_served(row: dict, held: tuple[str, asyncio.Future[bytes]] | None
     modified = row.get("served_modified")
     # kept until one wait past its settle time (``settled`` keeps a build for the settle time)
     return Build(began + wait, FeedVersion(etag, _aware(modified) if modified else began,
-                                           row.get("gs") or ""), body, again=True)
+                                           row.get("ps") or ""), body, again=True)
 
 
 async def _copy_kept(token_id: int, etag: str) -> bool:
@@ -638,7 +638,7 @@ def shared_version(row: dict, current: FeedVersion, settle_seconds: int) -> Feed
         return None
     modified = row.get("served_modified")
     return FeedVersion(etag, _aware(modified) if modified else current.last_modified,
-                       current.shared)
+                       current.purge)
 
 
 async def record_served(row: dict, served: Build, body: bytes) -> None:
@@ -649,15 +649,15 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
     Noted with the moment its build began, and only over a calendar whose build began
     earlier and on a link not revoked: a slow build finishing after a newer one (another
     process's) never takes the newer one's place, and a revoked link keeps no copy. Nor is
-    a build noted whose version was read under another shared content stamp than the one
-    now (``FeedVersion.shared``): begun before the GDPR purge blanked a family, it may hold
-    the family as it was, whatever the clocks of the purge's host and this one say."""
+    a build noted whose version was read under another purge stamp than the one now
+    (``FeedVersion.purge``): begun before the GDPR purge blanked a family, it may hold the
+    family as it was, whatever the clocks of the purge's host and this one say."""
     etag, modified = served.version.etag, served.version.last_modified
     if served.again or row.get("served_etag") == etag:
         return
     async with db.transaction():
         noted = await db.fetch(_NOTE_SERVED, etag, modified, served.at, row["id"], served.at,
-                               served.version.shared)
+                               served.version.purge)
         if noted:
             await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
                            'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
@@ -667,19 +667,20 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
 _NOTE_SERVED = (
     'UPDATE "feed_token" SET "served_etag" = {}, "served_modified" = {}, "served_at" = {} '
     'WHERE "id" = {} AND "revoked_at" IS NULL AND ("served_at" IS NULL OR "served_at" < {}) '
-    f'AND COALESCE((SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {revisions.GLOBAL}), '
+    f'AND COALESCE((SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {revisions.PURGE}), '
     "'') = {} RETURNING \"id\"")
 
 
 async def forget_served() -> None:
-    """Forget the version served and the copy kept for every link (after the GDPR purge has
-    blanked families: a copy may hold their meetings as they were). Each feed is built again
-    from the tables at its next fetch.
+    """Forget the version served and the copy kept for every link, in the GDPR purge's
+    transaction of each family it blanks (a copy may hold the family's meetings as they
+    were): each feed is built again from the tables at its next fetch, and the purge's
+    stamp is replaced, so no process sends or notes a calendar read before it (a build
+    that began before and finishes after is never noted nor kept as the copy).
 
-    Nothing is noted as served, but the moment is (``served_at`` with no version): a build
-    that began before it and finishes after it is then never noted nor kept as the copy
-    (``record_served`` notes only a build that began later), so no other process sends it."""
-    async with db.transaction():
+    Nothing is noted as served, but the moment is (``served_at`` with no version)."""
+    async with db.transaction():  # the caller's, inside the purge
+        await revisions.replace_purge_stamp()
         await FeedCopy.delete(force=True)
         await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: clock.now(),
                                 FeedToken.served_modified: None, FeedToken.building_since: None,

@@ -33,10 +33,15 @@ CPH = web.COPENHAGEN
 LINK = re.compile(r'value="webcal://testserver\.local(/feeds/[A-Za-z0-9_-]+\.ics)"')
 
 
+async def _purge_stamp() -> str:
+    rows = await db.fetch('SELECT "stamp" FROM "content_revision" WHERE "family_id" = {}',
+                          revisions.PURGE)
+    return rows[0]["stamp"] if rows else ""
+
 
 async def _version(etag: str, at: datetime) -> feeds.FeedVersion:
-    """A version of the feed as another process read it, under the shared stamp now."""
-    return feeds.FeedVersion(etag, at, await revisions.shared_stamp())
+    """A version of the feed as another process read it, under the purge's stamp now."""
+    return feeds.FeedVersion(etag, at, await _purge_stamp())
 
 async def create_feed(client, user, kind: str, target: int, label: str = "Feed") -> str:
     """Create a feed through the page as ``user``; returns its https path."""
@@ -372,20 +377,20 @@ def test_which_kept_calendars_the_link_withdraws():
     assert not feeds._withdrawn({"served_etag": '"a"', "served_at": began}, again)
     assert feeds._withdrawn({"served_etag": '"b"', "served_at": began + second}, again)
     assert feeds._withdrawn({"served_etag": "", "served_at": began + second}, again)
-    # built under another shared stamp than the link's as read now (the GDPR purge replaced
+    # read under another purge stamp than the link's as read now (the GDPR purge replaced
     # it): withdrawn whatever the moments say, the purge's noted before the build began
-    purged = {"served_etag": "", "served_at": began - second, "gs": "after"}
+    purged = {"served_etag": "", "served_at": began - second, "ps": "after"}
     under = replace(own, version=feeds.FeedVersion('"a"', began, "before"))
     assert feeds._withdrawn(purged, under) and feeds._withdrawn(purged, replace(under, again=True))
-    assert not feeds._withdrawn({**purged, "gs": "before"}, under)
+    assert not feeds._withdrawn({**purged, "ps": "before"}, under)
     done.get_loop().close()
 
 
 async def test_a_build_begun_before_the_gdpr_purge_is_never_noted_whatever_the_clocks():
-    """A build whose version was read before the purge replaced the shared stamp may hold
-    a family as it was: it is not noted on the link nor kept as its copy, even when the
-    purge's host noted its moment (``forget_served``) before the build began by this
-    host's clock. A build under the stamp as it is now is noted."""
+    """A build whose version was read before the purge replaced its stamp may hold a family
+    as it was: it is not noted on the link nor kept as its copy, even when the purge's host
+    noted its moment (``forget_served``) before the build began by this host's clock. A
+    build under the stamp as it is now is noted."""
     [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
                                                token_hash="d" * 64))
     row = {"id": token["id"], "served_etag": ""}
@@ -394,9 +399,7 @@ async def test_a_build_begun_before_the_gdpr_purge_is_never_noted_whatever_the_c
     done = asyncio.get_running_loop().create_future()
     done.set_result(body)
     before = await _version('"før"', began)
-    async with db.transaction():  # the purge of one family, on a host a minute behind
-        await revisions.replace_shared_stamp()
-    app_clock.advance(timedelta(minutes=-1))
+    app_clock.advance(timedelta(minutes=-1))  # the purge of a family, on a host a minute behind
     await feeds.forget_served()
     app_clock.advance(timedelta(minutes=1))
     await feeds.record_served(row, feeds.Build(began, before, done), body)
@@ -640,7 +643,7 @@ async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
                                                token_hash="e" * 64))
     row = {"id": token["id"], "served_etag": ""}  # as both fetches read the link
     began = app_clock.now()
-    shared = await revisions.shared_stamp()
+    shared = await _purge_stamp()
 
     def build(at, etag, body):
         done = asyncio.get_running_loop().create_future()
@@ -664,6 +667,7 @@ async def test_a_slow_build_finishing_late_never_replaces_a_newer_one():
     await feeds.record_served(purged, build(app_clock.now() - timedelta(seconds=1), '"før"', b"x"),
                               b"x")
     assert await FeedCopy.count() == 0
+    shared = await _purge_stamp()  # a version read after the purge
     await feeds.record_served(purged, build(app_clock.now() + timedelta(seconds=1), '"efter"',
                                             b"efter"), b"efter")
     [copy] = await FeedCopy.select()

@@ -10,8 +10,8 @@ import dataclasses
 from datetime import timedelta
 
 from coordinator import db, demo
-from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST
 from coordinator.audit.tables import AuditEvent
+from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST
 from coordinator.families import revisions
 from coordinator.families import routes as family_routes
 from coordinator.families import service as family_service
