@@ -27,7 +27,7 @@ from coordinator import clock, db, web
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
-from coordinator.families import cases
+from coordinator.families import cases, revisions
 from coordinator.families.tables import Family
 from coordinator.gdpr import redaction
 from coordinator.invites import feeds
@@ -669,7 +669,13 @@ async def purge(today: date, retention_days: int, *, dry_run: bool = False) -> P
     # Last-Modified whatever this host's clock says (a client asking with If-Modified-Since
     # alone gets the blanked calendar), and never more than a second beyond the newest.
     changed = await feeds.after_every_change()
-    for family in await due_for_purge(today, retention_days):
+    due = await due_for_purge(today, retention_days)
+    if due and not dry_run:
+        # The purge's stamp exists before any family is blanked, so a feed's note of a build
+        # waits for each family's purge on it (``feeds.forget_served``).
+        async with db.transaction():
+            await revisions.replace_purge_stamp()
+    for family in due:
         report.families.append({**family, **await _counts(family["id"])})
         if dry_run:
             continue

@@ -656,8 +656,8 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
     if served.again or row.get("served_etag") == etag:
         return
     async with db.transaction():
-        noted = await db.fetch(_NOTE_SERVED, etag, modified, served.at, row["id"], served.at,
-                               served.version.purge)
+        noted = await db.fetch(_NOTE_SERVED_BY_ENGINE[db.engine_name()], etag, modified,
+                               served.at, row["id"], served.at, served.version.purge)
         if noted:
             await db.fetch('INSERT INTO "feed_copy" ("token", "etag", "body") VALUES ({}, {}, {}) '
                            'ON CONFLICT ("token") DO UPDATE SET "etag" = excluded."etag", '
@@ -665,10 +665,14 @@ async def record_served(row: dict, served: Build, body: bytes) -> None:
 
 
 _NOTE_SERVED = (
-    'UPDATE "feed_token" SET "served_etag" = {}, "served_modified" = {}, "served_at" = {} '
-    'WHERE "id" = {} AND "revoked_at" IS NULL AND ("served_at" IS NULL OR "served_at" < {}) '
-    f'AND COALESCE((SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {revisions.PURGE}), '
-    "'') = {} RETURNING \"id\"")
+    'UPDATE "feed_token" SET "served_etag" = {{}}, "served_modified" = {{}}, "served_at" = {{}} '
+    'WHERE "id" = {{}} AND "revoked_at" IS NULL AND ("served_at" IS NULL OR "served_at" < {{}}) '
+    f'AND COALESCE((SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {revisions.PURGE}'
+    "{lock}), '') = {{}} RETURNING \"id\"")
+# On PostgreSQL the purge's stamp is read with a share lock: a note begun while a family's
+# purge is under way waits for it and reads the stamp it commits (SQLite has one writer).
+_NOTE_SERVED_BY_ENGINE = {"postgresql": _NOTE_SERVED.format(lock=" FOR SHARE"),
+                          "sqlite": _NOTE_SERVED.format(lock="")}
 
 
 async def forget_served() -> None:
@@ -680,11 +684,13 @@ async def forget_served() -> None:
 
     Nothing is noted as served, but the moment is (``served_at`` with no version)."""
     async with db.transaction():  # the caller's, inside the purge
+        # In this order: the stamp (a note of a build waits for this transaction from here),
+        # the links (a note that got in before has committed its copy by now), the copies.
         await revisions.replace_purge_stamp()
-        await FeedCopy.delete(force=True)
         await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: clock.now(),
                                 FeedToken.served_modified: None, FeedToken.building_since: None,
                                 FeedToken.building_by: ""}, force=True)
+        await FeedCopy.delete(force=True)
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,

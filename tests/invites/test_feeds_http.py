@@ -411,6 +411,42 @@ async def test_a_build_begun_before_the_gdpr_purge_is_never_noted_whatever_the_c
     assert link["served_etag"] == '"efter"' and await FeedCopy.count() == 1
 
 
+async def test_a_note_begun_while_a_family_is_purged_waits_for_the_purge():
+    """A build noted while a family's purge is under way (its transaction open) waits for
+    it, then reads the stamp the purge commits, so a calendar read before is not noted,
+    although the purge's host noted a moment before the build began."""
+    [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
+                                               token_hash="c" * 64))
+    async with db.transaction():  # the purge's stamp exists, as the purge makes sure
+        await revisions.replace_purge_stamp()
+    row = {"id": token["id"], "served_etag": ""}
+    began = app_clock.now()
+    body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(body)
+    before = await _version('"før"', began)
+    under_way, finish = asyncio.Event(), asyncio.Event()
+
+    async def purge() -> None:
+        app_clock.advance(timedelta(minutes=-1))  # a host a minute behind
+        async with db.transaction():
+            await feeds.forget_served()
+            under_way.set()
+            await finish.wait()
+        app_clock.advance(timedelta(minutes=1))
+
+    purging = asyncio.create_task(purge())
+    await under_way.wait()
+    noting = asyncio.create_task(feeds.record_served(row, feeds.Build(began, before, done), body))
+    await asyncio.sleep(0.3)
+    assert not noting.done()  # waits for the purge
+    finish.set()
+    await purging
+    await asyncio.wait_for(noting, 10)
+    [link] = await FeedToken.select().where(FeedToken.id == token["id"])
+    assert link["served_etag"] == "" and await FeedCopy.count() == 0
+
+
 async def test_a_calendar_followed_by_a_later_recorded_build_is_not_sent_again(builds):
     """A calendar this process built or sent again is dropped once the link shows another
     calendar recorded since: the newer one is sent, not the one held."""
