@@ -46,7 +46,8 @@ class TeamMember(Table):
 
 
 class ContentRevision(Table):
-    """The stamp of what a family page shows; row 0 stamps the shared data.
+    """The stamp of what a family page shows; row 0 stamps the shared data, row -2 the GDPR
+    purge (``revisions.PURGE``: replaced by the purge only, part of every feed's version).
 
     Written by database triggers (``families/revisions.py``), and once by the migration
     that stamped every family (``revisions.stamp_every_family``); read by the page cache.

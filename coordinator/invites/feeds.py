@@ -682,14 +682,19 @@ async def forget_served() -> None:
     stamp is replaced, so no process sends or notes a calendar read before it (a build
     that began before and finishes after is never noted nor kept as the copy).
 
-    Nothing is noted as served, but the moment is (``served_at`` with no version)."""
+    No moment is noted (``served_at``): the stamp says what was read before the purge,
+    whatever the clocks say, and a moment from a host ahead of the web processes' clocks
+    would hold back every note and every calendar kept for as long (every feed built on
+    every fetch meanwhile)."""
     async with db.transaction():  # the caller's, inside the purge
         # In this order: the stamp (a note of a build waits for this transaction from here),
         # the links (a note that got in before has committed its copy by now), the copies.
         await revisions.replace_purge_stamp()
-        await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: clock.now(),
+        await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: None,
                                 FeedToken.served_modified: None, FeedToken.building_since: None,
-                                FeedToken.building_by: ""}, force=True)
+                                FeedToken.building_by: ""}).where(
+            (FeedToken.served_etag != "") | FeedToken.served_at.is_not_null()
+            | (FeedToken.building_by != "") | FeedToken.building_since.is_not_null())
         await FeedCopy.delete(force=True)
 
 

@@ -194,6 +194,32 @@ async def test_purge_gives_every_partner_feed_a_new_version_whatever_its_clock_s
     assert (await feeds.resolve_with_version(secret))[1].etag == after.etag
 
 
+async def test_each_family_purged_gives_the_feeds_a_later_last_modified(monkeypatch):
+    """Families purged in one run, within the same second: after each family's blanking a
+    client asking with If-Modified-Since alone (holding the Last-Modified of the calendar it
+    got after the family before) gets the calendar again."""
+    worker = await factories.user("socialraadgiver")
+    first = await family_with_data(worker, closed_days_ago=RETENTION + 10)
+    second = await family_with_data(worker, closed_days_ago=RETENTION + 20)
+    secret = "purge-feed-token-2"
+    await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
+                                     token_hash=token_hash(secret)))
+    app_clock.pin(app_clock.now(), ticking=False)
+    seen = []
+    counts = gdpr._counts
+
+    async def counted(family_id):  # before each family's blanking
+        seen.append((await feeds.resolve_with_version(secret))[1])
+        return await counts(family_id)
+
+    monkeypatch.setattr(gdpr, "_counts", counted)
+    report = await gdpr.purge(TODAY, RETENTION)
+    seen.append((await feeds.resolve_with_version(secret))[1])
+    assert sorted(f["id"] for f in report.families) == sorted([first, second])
+    for held, now in zip(seen, seen[1:]):
+        assert now.etag != held.etag and not feeds.not_modified(now, None, held.last_modified)
+
+
 async def test_purge_is_idempotent_and_dry_run_changes_nothing():
     worker = await factories.user("socialraadgiver")
     old = await family_with_data(worker, closed_days_ago=RETENTION + 1)

@@ -436,12 +436,15 @@ async def test_a_note_begun_while_a_family_is_purged_waits_for_the_purge():
         app_clock.advance(timedelta(minutes=1))
 
     purging = asyncio.create_task(purge())
-    await under_way.wait()
-    noting = asyncio.create_task(feeds.record_served(row, feeds.Build(began, before, done), body))
-    await asyncio.sleep(0.3)
-    assert not noting.done()  # waits for the purge
-    finish.set()
-    await purging
+    try:
+        await asyncio.wait_for(under_way.wait(), 10)
+        noting = asyncio.create_task(feeds.record_served(row, feeds.Build(began, before, done),
+                                                         body))
+        await asyncio.sleep(0.3)
+        assert not noting.done()  # waits for the purge
+    finally:
+        finish.set()  # the purge's transaction never stays open for the tests after
+        await purging
     await asyncio.wait_for(noting, 10)
     [link] = await FeedToken.select().where(FeedToken.id == token["id"])
     assert link["served_etag"] == "" and await FeedCopy.count() == 0
