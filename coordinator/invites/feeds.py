@@ -464,9 +464,8 @@ def building_elsewhere(row: dict, now: datetime) -> bool:
 def _withdrawn(row: dict, kept: Build) -> bool:
     """Whether the link as read on this request says that ``kept`` may no longer be sent: a
     calendar last served that is sent again (``again``) is no longer the one last served
-    (another was served since, or the GDPR purge blanked it); a calendar built here or copied
-    was followed by another recorded build begun later, or by the GDPR purge
-    (``forget_served`` notes its moment with no version). A calendar so followed is replaced
+    (another was served since, or the GDPR purge forgot it); a calendar built here or copied
+    was followed by another recorded build begun later. A calendar so followed is replaced
     by the newer one (``shared``) or is past its settle time anyway, so nothing is built for
     it that would not have been.
 

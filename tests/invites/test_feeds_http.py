@@ -372,7 +372,7 @@ def test_which_kept_calendars_the_link_withdraws():
     assert not feeds._withdrawn({"served_etag": '"a"', "served_at": began}, own)
     assert not feeds._withdrawn({"served_etag": '"b"', "served_at": began - second}, own)
     assert feeds._withdrawn({"served_etag": '"b"', "served_at": began + second}, own)
-    assert feeds._withdrawn({"served_etag": "", "served_at": began + second}, own)  # the purge
+    assert feeds._withdrawn({"served_etag": "", "served_at": began + second}, own)  # forgotten
     assert not feeds._withdrawn({"served_etag": "", "served_at": None}, own)  # never served
     assert not feeds._withdrawn({"served_etag": '"a"', "served_at": began}, again)
     assert feeds._withdrawn({"served_etag": '"b"', "served_at": began + second}, again)
