@@ -27,11 +27,16 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextvars import ContextVar
+from datetime import datetime
+from typing import TypeVar
 
-from coordinator import db
+from coordinator import clock, db
+from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST, BoundedCache
 from coordinator.db import triggers
+
+V = TypeVar("V")
 
 GLOBAL = 0  # content_revision.family_id of the shared data's stamp
 PURGE = -2  # content_revision.family_id of the GDPR purge's stamp (``replace_purge_stamp``)
@@ -264,6 +269,20 @@ async def shared_stamp() -> str:
     if once is not None:
         once.append(stamp)
     return stamp
+
+
+async def kept_under_shared_stamp(kept: BoundedCache[str, tuple[V, datetime]],
+                                  read: Callable[[], Awaitable[V]]) -> V:
+    """What ``read`` gives, kept in ``kept`` under the shared data's stamp (read first) and
+    at most ``KEPT_UNDER_STAMPS_AT_MOST`` (what a write made with the triggers off leaves):
+    read again once a shared write (an organisation, a room, a user) has replaced it."""
+    stamp = await shared_stamp()
+    found = kept.get(stamp, fresh=lambda value: clock.now() < value[1])
+    if found is not None:
+        return found[0]
+    value = await read()
+    kept.put(stamp, (value, clock.now() + KEPT_UNDER_STAMPS_AT_MOST))
+    return value
 
 
 async def _read_shared_stamp() -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from coordinator import admission, clock, db, web
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Principal
-from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST, BoundedCache
+from coordinator.cache import BoundedCache
 from coordinator.families import revisions
 from coordinator.meetings import feeds, planner
 from coordinator.meetings.tables import (
@@ -191,8 +191,8 @@ def default_hours(participant: Mapping[str, Any]) -> tuple[dict[int, planner.Wor
 
 # ------------------------------------------------------------------------ rooms
 
-# The rooms offered, kept under the shared data's stamp (a room's triggers replace it) and
-# at most KEPT_UNDER_STAMPS_AT_MOST: read by every meeting page and slot search.
+# The rooms offered, kept under the shared data's stamp (a room's triggers replace it):
+# read by every meeting page and slot search.
 _active_rooms: BoundedCache[str, tuple[tuple[dict, ...], datetime]] = BoundedCache(
     "active rooms", 4)
 
@@ -201,13 +201,11 @@ async def rooms(active_only: bool = True) -> list[dict]:
     """The rooms, by name (each a row of its own: a caller may change it)."""
     if not active_only:
         return await db.rows(Room, "1 = 1", order_by='"name"')
-    stamp = await revisions.shared_stamp()  # before the rows it keys
-    kept = _active_rooms.get(stamp, fresh=lambda kept: clock.now() < kept[1])
-    if kept is None:
-        kept = (tuple(await db.rows(Room, '"active" = {}', True, order_by='"name"')),
-                clock.now() + KEPT_UNDER_STAMPS_AT_MOST)
-        _active_rooms.put(stamp, kept)
-    return [dict(room) for room in kept[0]]
+
+    async def read() -> tuple[dict, ...]:
+        return tuple(await db.rows(Room, '"active" = {}', True, order_by='"name"'))
+
+    return [dict(room) for room in await revisions.kept_under_shared_stamp(_active_rooms, read)]
 
 
 async def room_exists(room_id: int) -> bool:

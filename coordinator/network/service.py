@@ -297,14 +297,13 @@ async def directory_choices() -> DirectoryChoices:
     4,100 organisations, twice on every editor page (suggestions and select), were a fifth
     of the server's time at national scale when the template wrote each tag. Read again
     when the shared data's stamp has changed (an organisation's triggers replace it), the
-    stamp read first, and at most ``KEPT_UNDER_STAMPS_AT_MOST`` after it was read (what a
-    write made with the triggers off leaves, as for the networks above): reading the 4,100
-    rows to see whether they had changed cost the database 2 ms per editor page at national
-    scale, and the process more."""
-    stamp = await revisions.shared_stamp()
-    kept = _directory_choices.get(stamp, fresh=lambda kept: clock.now() < kept[1])
-    if kept is not None:
-        return kept[0]
+    stamp read first (``revisions.kept_under_shared_stamp``): reading the 4,100 rows to see
+    whether they had changed cost the database 2 ms per editor page at national scale, and
+    the process more."""
+    return await revisions.kept_under_shared_stamp(_directory_choices, _read_directory_choices)
+
+
+async def _read_directory_choices() -> DirectoryChoices:
     rows = await db.fetch('SELECT "id", "name", "kind", "sector" FROM "organisation" '
                           'ORDER BY "name"')
     suggestions = Markup("".join(
@@ -312,9 +311,7 @@ async def directory_choices() -> DirectoryChoices:
     options = Markup("".join(
         str(Markup('<option value="{}">{}</option>').format(r["id"], r["name"]))
         for r in rows))
-    choices = DirectoryChoices(rows, suggestions, options)
-    _directory_choices.put(stamp, (choices, clock.now() + KEPT_UNDER_STAMPS_AT_MOST))
-    return choices
+    return DirectoryChoices(rows, suggestions, options)
 
 
 async def history(family_id: int, limit: int = 500) -> list[dict]:

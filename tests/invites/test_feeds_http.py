@@ -386,44 +386,44 @@ def test_which_kept_calendars_the_link_withdraws():
     done.get_loop().close()
 
 
-async def test_a_build_begun_before_the_gdpr_purge_is_never_noted_whatever_the_clocks():
-    """A build whose version was read before the purge replaced its stamp may hold a family
-    as it was: it is not noted on the link nor kept as its copy, even when the purge's host
-    noted its moment (``forget_served``) before the build began by this host's clock. A
-    build under the stamp as it is now is noted."""
+async def _a_link_and_a_calendar(token_hash: str) -> tuple[dict, bytes, asyncio.Future[bytes]]:
+    """A partner feed's link as a fetch read it (nothing served yet), and a built calendar."""
     [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
-                                               token_hash="d" * 64))
-    row = {"id": token["id"], "served_etag": ""}
-    began = app_clock.now()
+                                               token_hash=token_hash))
     body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
     done = asyncio.get_running_loop().create_future()
     done.set_result(body)
+    return {"id": token["id"], "served_etag": ""}, body, done
+
+
+async def test_a_build_begun_before_the_gdpr_purge_is_never_noted_whatever_the_clocks():
+    """A build whose version was read before the purge replaced its stamp may hold a family
+    as it was: it is not noted on the link nor kept as its copy, though it began after the
+    purge by the purge host's clock (a minute behind this one). A build under the stamp as
+    it is now is noted."""
+    row, body, done = await _a_link_and_a_calendar("d" * 64)
+    began = app_clock.now()
     before = await _version('"før"', began)
     app_clock.advance(timedelta(minutes=-1))  # the purge of a family, on a host a minute behind
     await feeds.forget_served()
     app_clock.advance(timedelta(minutes=1))
     await feeds.record_served(row, feeds.Build(began, before, done), body)
-    [link] = await FeedToken.select().where(FeedToken.id == token["id"])
+    [link] = await FeedToken.select().where(FeedToken.id == row["id"])
     assert link["served_etag"] == "" and await FeedCopy.count() == 0
     after = await _version('"efter"', began + timedelta(seconds=1))
     await feeds.record_served(row, feeds.Build(began + timedelta(seconds=1), after, done), body)
-    [link] = await FeedToken.select().where(FeedToken.id == token["id"])
+    [link] = await FeedToken.select().where(FeedToken.id == row["id"])
     assert link["served_etag"] == '"efter"' and await FeedCopy.count() == 1
 
 
 async def test_a_note_begun_while_a_family_is_purged_waits_for_the_purge():
     """A build noted while a family's purge is under way (its transaction open) waits for
     it, then reads the stamp the purge commits, so a calendar read before is not noted,
-    although the purge's host noted a moment before the build began."""
-    [token] = await FeedToken.insert(FeedToken(kind="partner_organisation", target_id=1,
-                                               token_hash="c" * 64))
+    though it began after the purge by the purge host's clock (a minute behind)."""
+    row, body, done = await _a_link_and_a_calendar("c" * 64)
     async with db.transaction():  # the purge's stamp exists, as the purge makes sure
         await revisions.replace_purge_stamp()
-    row = {"id": token["id"], "served_etag": ""}
     began = app_clock.now()
-    body = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
-    done = asyncio.get_running_loop().create_future()
-    done.set_result(body)
     before = await _version('"før"', began)
     under_way, finish = asyncio.Event(), asyncio.Event()
 
@@ -446,7 +446,7 @@ async def test_a_note_begun_while_a_family_is_purged_waits_for_the_purge():
         finish.set()  # the purge's transaction never stays open for the tests after
         await purging
     await asyncio.wait_for(noting, 10)
-    [link] = await FeedToken.select().where(FeedToken.id == token["id"])
+    [link] = await FeedToken.select().where(FeedToken.id == row["id"])
     assert link["served_etag"] == "" and await FeedCopy.count() == 0
 
 
