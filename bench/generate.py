@@ -31,7 +31,7 @@ import random
 import sqlite3
 import sys
 import time as clock
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -178,6 +178,9 @@ class Generator:
                   AgreementParty, AgreementEvaluation, Stay, FeedToken]
         self.t = {t: Table(t, self.now) for t in tables}
         self.facts: dict[str, Any] = {}
+        # Case references as the start page suggests them ("2026-0042"), numbered by the year
+        # the case was opened across the region (one database, one unique reference).
+        self.opened_in: Counter[int] = Counter()
 
     # --------------------------------------------------------------------- helpers
     def _moment(self, rng: random.Random, day_offset: int) -> datetime:
@@ -246,7 +249,8 @@ class Generator:
             at_centre = rng.random() < 0.4
             closed = rng.random() < 0.15
             opened = self.today - timedelta(days=rng.randrange(30, 1100))
-            family = F.add(reference=f"{tag.upper()}-{i:05d}", name=f"Familien {surname}",
+            self.opened_in[opened.year] += 1
+            family = F.add(reference=f"{opened.year}-{self.opened_in[opened.year]:04d}", name=f"Familien {surname}",
                            status="closed" if closed else "active", at_crisis_centre=at_centre,
                            opened_on=opened,
                            closed_on=self.today - timedelta(days=rng.randrange(1, 25)) if closed else None,

@@ -23,7 +23,7 @@ session per connection, each request drawn from this mix:
 
     start page, no search (/)                        30 %
     a family surname fragment (?q=dalsg, 6 of them)  15 %
-    one of her case references (?q=M09-01300, 10)    10 %
+    one of her case references (?q=2025-1300, 10)    10 %
     a person's first name (?q=freja, 6)              15 %
     a text without hits (?q=zzqx, 4)                 10 %
     closed families (?status=closed)                 10 %

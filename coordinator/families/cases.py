@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -71,17 +71,43 @@ class NewCase:
         return [p for p in (self.mother, *self.children, self.father) if p is not None]
 
 
+# The year's references, longest first and then highest, from the index of the families
+# migration 2026-12-06T22:00 (read backwards from its end, not the year's every reference).
+_HIGHEST_REFERENCES = ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
+                       'ORDER BY length("reference") DESC, "reference" DESC LIMIT {}')
+_HIGHEST_READ = 20  # the rows read: typed references longer than the numbers come first
+_WIDTH = 4  # "2026-0042"
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _numbers(prefix: str, references: Iterable[str]) -> list[str]:
+    return [tail for reference in references
+            if _DIGITS.fullmatch(tail := reference.removeprefix(prefix))]
+
+
 async def suggest_reference(today: date | None = None) -> str:
-    """The next free case reference of the year, "2026-0042"."""
-    year = (today or clock.today()).year
-    # On every start page: hand-written, and answered by the prefix index of the families
-    # migration 2026-12-03T18:00 (not by reading every family).
-    taken = {r["reference"] for r in await db.fetch(
-        'SELECT "reference" FROM "family" WHERE "reference" LIKE {}', f"{year}-%", quick=True)}
-    number = len(taken) + 1
-    while f"{year}-{number:04d}" in taken:
+    """The next case reference of the year, "2026-0042": one past the highest number the
+    year has, never one in use. On every start page, so it reads the few highest references
+    of the year from the end of an index.
+
+    The first number in that order is the highest of the longest numbers, so one past it is
+    free: a reference as long as the suggestion is either longer than every number (then
+    none is that long) or one of the numbers compared. Only a number written with more
+    leading zeros than the suggestions ("2026-00042"), or twenty longer typed references
+    before the first number, make it read every reference of the year."""
+    prefix = f"{(today or clock.today()).year}-"
+    rows = await db.fetch(_HIGHEST_REFERENCES, prefix, _HIGHEST_READ, quick=True)
+    numbers = _numbers(prefix, [row["reference"] for row in rows])
+    if numbers and not (len(numbers[0]) > _WIDTH and numbers[0].startswith("0")):
+        return f"{prefix}{int(numbers[0]) + 1:0{_WIDTH}d}"
+    if not numbers and len(rows) < _HIGHEST_READ:
+        return f"{prefix}{1:0{_WIDTH}d}"
+    taken = {row["reference"] for row in await Family.select(Family.reference).where(
+        Family.reference.like(f"{prefix}%"))}
+    number = max(map(int, _numbers(prefix, taken)), default=0) + 1
+    while f"{prefix}{number:0{_WIDTH}d}" in taken:
         number += 1
-    return f"{year}-{number:04d}"
+    return f"{prefix}{number:0{_WIDTH}d}"
 
 
 @dataclass(frozen=True)

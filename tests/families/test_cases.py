@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from coordinator import clock as app_clock
+from coordinator import db
 from coordinator.audit.tables import AuditEvent
 from coordinator.families import cases
 from coordinator.families.tables import Family, TeamMember
@@ -234,3 +235,52 @@ async def test_stays_check_in_and_out_with_after_care(client):
 ])
 def test_after_care_runs_six_months(ended, until):
     assert cases.after_care_until(ended) == until
+
+
+async def _references(*references: str) -> None:
+    if references:
+        await Family.insert(*[Family(reference=r, name=f"Familien {i}", opened_on=date(2026, 1, 5))
+                              for i, r in enumerate(references)])
+
+
+@pytest.mark.parametrize(("references", "suggested"), [
+    ((), "2026-0001"),
+    (("2025-0900", "2027-0003"), "2026-0001"),  # other years' numbers are not this year's
+    (("2026-0007", "2026-0042", "2026-0041"), "2026-0043"),  # one past the highest, not a gap
+    (("2026-9998", "2026-9999"), "2026-10000"),
+    (("2026-9999", "2026-10000", "2026-10001", "2026-1002"), "2026-10002"),
+    (("2026-7", "2026-12"), "2026-0013"),  # shorter typed numbers
+    (("2026-0041", "2026-Nordby-anbringelse", "2026-12a"), "2026-0042"),  # typed text is no number
+    # More leading zeros than the suggestions: every reference of the year is read.
+    (("2026-00042", "2026-0043", "2026-0044"), "2026-0045"),
+    (("2026-000001", "2026-0002"), "2026-0003"),
+])
+async def test_the_suggested_reference_is_one_past_the_highest_number(references, suggested):
+    await _references(*references)
+    assert await cases.suggest_reference(date(2026, 12, 6)) == suggested
+    assert not await Family.exists().where(Family.reference == suggested)
+
+
+async def test_the_suggested_reference_behind_many_longer_typed_ones():
+    """Twenty typed references longer than every number come first in the index: the
+    numbers behind them are still found."""
+    await _references("2026-0005", "2026-0006",
+                      *[f"2026-sag-{chr(ord('a') + i)}-med-langt-navn" for i in range(25)])
+    assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-0007"
+
+
+async def test_the_suggested_reference_reads_the_end_of_an_index():
+    """The start page's suggestion is answered from the end of the index of the families
+    migration 2026-12-06T22:00, on both engines: no scan of the year's references, no sort."""
+    await _references(*[f"2026-{n:04d}" for n in range(1, 200)], "2025-0001")
+    sql = cases._HIGHEST_REFERENCES.replace("{}", "'2026-'", 1).replace("{}", "20")
+    if db.engine_name() == "postgresql":
+        async with db.transaction():
+            await db.fetch("SET LOCAL enable_seqscan = off")
+            plan = " ".join(next(iter(r.values())) for r in await db.fetch("EXPLAIN " + sql))
+        assert "Index Only Scan Backward using family_reference_number" in plan
+        assert "Sort" not in plan
+    else:
+        plan = " ".join(str(r["detail"]) for r in await db.fetch("EXPLAIN QUERY PLAN " + sql))
+        assert "family_reference_number" in plan
+        assert "TEMP B-TREE" not in plan
