@@ -13,12 +13,11 @@ never adds a location, an attendee or a name on its own.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -174,14 +173,23 @@ class Reply:
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+# Unicode's control characters (category Cc: U+0000–U+001F, U+007F–U+009F), lone
+# surrogates (Cs) and U+FEFF, by the characters a value may keep (tested against
+# ``unicodedata.category`` over every code point).
+_UNSAFE_RANGES = (("\x00", "\x1f"), ("\x7f", "\x9f"), ("\ud800", "\udfff"), ("\ufeff", "\ufeff"))
+
+
+@cache
+def _unsafe_chars(keep: str) -> re.Pattern[str]:
+    allowed = "".join(re.escape(ch) for ch in sorted(keep))
+    ranges = "".join(f"{low}-{high}" for low, high in _UNSAFE_RANGES)
+    return re.compile(f"(?![{allowed}])[{ranges}]" if allowed else f"[{ranges}]")
+
+
 def _drop_unsafe_chars(value: str, keep: str) -> str:
     # U+FEFF (byte order mark) is invisible and parsers strip it at the start
     # of a value, so it would not survive a round trip.
-    return "".join(
-        ch
-        for ch in value
-        if ch in keep or (ch != "\ufeff" and unicodedata.category(ch) not in ("Cc", "Cs"))
-    )
+    return _unsafe_chars(keep).sub("", value)
 
 
 def clean_text(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -886,3 +887,14 @@ def test_a_feed_is_written_as_the_library_writes_it_whatever_its_events_stamps()
         assert built == _publish_as_the_library_writes_it(stamped, "Skolen, 4. klasse")
         assert built.count(tricky[:24].encode()) >= 1  # the text itself is left alone
     assert build_publish([], "Tom") == _publish_as_the_library_writes_it([], "Tom")
+
+
+def test_cleaning_drops_exactly_the_control_characters_surrogates_and_the_bom():
+    """The cleaning's character classes are Unicode's control characters (Cc), lone
+    surrogates (Cs) and U+FEFF, over every code point, but for the characters a value
+    keeps: what a text keeps is what the calendar shows."""
+    every = "".join(chr(code) for code in range(0x110000))
+    for keep in ("", "\t\n"):
+        assert ical._drop_unsafe_chars(every, keep) == "".join(
+            ch for ch in every if ch in keep
+            or (ch != "\ufeff" and unicodedata.category(ch) not in ("Cc", "Cs")))
