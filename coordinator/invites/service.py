@@ -582,7 +582,8 @@ def _queue(settings: Settings, data: redact.MeetingData, participant: redact.Par
 
 
 async def enqueue_for_change(meeting_id: int, change_kind: str,
-                             removed_participant_ids: Iterable[int] = ()) -> int:
+                             removed_participant_ids: Iterable[int] = (), *,
+                             version: int | None = None) -> int:
     """Write complete, redacted invite mails per affected recipient to the outbox.
 
     Call INSIDE the meeting change's transaction (``meetings.service._notify`` does).
@@ -591,7 +592,8 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     CANCEL to each removed one; ``cancelled``: a CANCEL to everybody; ``updated`` (title or
     description, same SEQUENCE): a REQUEST to everybody, once per meeting version.
     Participants without an e-mail (or invited via the case worker) get nothing. One
-    message per part (UID). Returns the number queued.
+    message per part (UID). ``version``: the meeting's version after the change, where the
+    caller holds the row it wrote (read here otherwise). Returns the number queued.
     """
     data = await load_meeting(meeting_id)
     settings = config.current()
@@ -599,7 +601,9 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     if not data.send_email_invites or not data.scheduled:
         return 0
     revision = None
-    if change_kind == "updated":
+    if change_kind == "updated" and version is not None:
+        revision = version
+    elif change_kind == "updated":
         rows = await db.fetch('SELECT "version" FROM "meeting" WHERE "id" = {}', meeting_id)
         revision = rows[0]["version"] if rows else None
     removed_ids = {int(i) for i in removed_participant_ids}

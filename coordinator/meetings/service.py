@@ -226,8 +226,8 @@ async def coordinated_cases(user: Principal) -> list[dict]:
 # ------------------------------------------------------------------- the invites seam
 
 async def _notify(meeting_id: int, change_kind: str,
-                  removed_participant_ids: Iterable[int] = (), user: Principal | None = None
-                  ) -> None:
+                  removed_participant_ids: Iterable[int] = (), user: Principal | None = None,
+                  written: Mapping[str, Any] | None = None) -> None:
     """Record that participants must be told about a change (the seam to invites).
 
     Called INSIDE the transaction of the change, so a change and its notification commit
@@ -237,13 +237,15 @@ async def _notify(meeting_id: int, change_kind: str,
     ``participant_removed`` (with the removed participants' ids) and ``cancelled``.
     The row carries the meeting's SEQUENCE after the change; the invites domain queues
     the change's mails right here (``enqueue_for_change``), in the same transaction, so a
-    committed change is a processed one.
+    committed change is a processed one. ``written``: the meeting's row as the change's own
+    UPDATE returned it (``_bump``), so its SEQUENCE and version are not read again.
     """
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
     if change_kind in ("invited", "rescheduled", "updated"):
         await refuse_if_unsafe(meeting_id)
-    row = await Meeting.select(Meeting.sequence).where(Meeting.id == meeting_id).first()
+    row = written or await Meeting.select(Meeting.sequence, Meeting.version).where(
+        Meeting.id == meeting_id).first()
     if row is None:  # called inside the change's transaction, on an existing meeting
         raise NotFoundException()
     await MeetingChange.insert(MeetingChange(
@@ -251,7 +253,8 @@ async def _notify(meeting_id: int, change_kind: str,
         removed_participant_ids=",".join(str(i) for i in removed_participant_ids),
         user_id=user.id if user else None, at=clock.now()))
     # The transactional outbox: the invite mails commit with the change (invites domain).
-    await enqueue_for_change(meeting_id, change_kind, removed_participant_ids)
+    await enqueue_for_change(meeting_id, change_kind, removed_participant_ids,
+                             version=row["version"])
 
 
 UNSAFE_CHANGE = ("Ændringen er ikke gemt, og der er ikke sendt noget: mødet er allerede sendt, "
@@ -410,20 +413,19 @@ async def _bump(meeting_id: int, version: int | None, changes: Mapping[str, Any]
     ``material`` raises the iCalendar SEQUENCE (time, place or attendees changed).
     Returns the meeting row after the update.
     """
-    if await Meeting.select(Meeting.id).where(Meeting.id == meeting_id).first() is None:
-        raise NotFoundException()
     values: dict[Any, Any] = {Meeting.updated_at: clock.now()}
     if material:
         values[Meeting.sequence] = Meeting.sequence + 1
     for name, value in (changes or {}).items():
         values[getattr(Meeting, name)] = value
-    await db.update_versioned(
-        Meeting, meeting_id, version, values,
-        mine=mine, shown=LOCK_FIELDS[:-1], message=message)
-    row = await Meeting.select().where(Meeting.id == meeting_id).first()
-    if row is None:  # updated just above, in the caller's transaction
-        raise NotFoundException()
-    return row
+    try:  # the row as the UPDATE returns it: no reads before or after (one statement)
+        return await db.update_versioned(
+            Meeting, meeting_id, version, values,
+            mine=mine, shown=LOCK_FIELDS[:-1], message=message)
+    except db.Conflict as conflict:
+        if not conflict.theirs:  # read again by the conflict: the meeting is gone
+            raise NotFoundException() from conflict
+        raise
 
 
 # ------------------------------------------------------------------------ reading
@@ -1306,7 +1308,7 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
                                             "location": ("Mødested", location),
                                             "description": ("Beskrivelse", description)}, on_team)
     async with db.transaction():
-        await _bump(meeting["id"], version, {
+        written = await _bump(meeting["id"], version, {
             "title": title, "location": location, "location_organisation": location_organisation,
             "description": description, "send_email_invites": send_email_invites,
             "title_to_partners": title_to_partners,
@@ -1320,9 +1322,9 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         retold = (title != meeting["title"] or description != meeting["description"]
                   or title_to_partners != bool(meeting.get("title_to_partners")))
         if moved and meeting["status"] == "invited":
-            await _notify(meeting["id"], "rescheduled", user=user)
-        elif retold and meeting["status"] == "invited":
-            await _notify(meeting["id"], "updated", user=user)  # calendars show the new text
+            await _notify(meeting["id"], "rescheduled", user=user, written=written)
+        elif retold and meeting["status"] == "invited":  # calendars show the new text
+            await _notify(meeting["id"], "updated", user=user, written=written)
         else:
             await refuse_if_unsafe(meeting["id"])
 
