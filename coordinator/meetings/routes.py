@@ -600,8 +600,9 @@ class MeetingController(Controller):
         never cached: they are read after the change, so nothing stale is served. The
         answer says how long the write and the reading took (Server-Timing)."""
         began = time_module.perf_counter()
-        meeting, family = await self._load(request, meeting_id, Action.READ)
-        context = await self._context(request, meeting, family, extra)
+        with one_shared_stamp():  # read once for the sections, as for a page
+            meeting, family = await self._load(request, meeting_id, Action.READ)
+            context = await self._context(request, meeting, family, extra)
         context.update(sections=[workspace.TEMPLATES[s] for s in workspace.sections_for(change)],
                        saved=workspace.saved_message(change))
         read_ms = (time_module.perf_counter() - began) * 1000
