@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -71,42 +71,47 @@ class NewCase:
         return [p for p in (self.mother, *self.children, self.father) if p is not None]
 
 
-# The year's references, longest first and then highest, from the index of the families
-# migration 2026-12-06T22:00 (read backwards from its end, not the year's every reference).
-_HIGHEST_REFERENCES = ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
-                       'ORDER BY length("reference") DESC, "reference" DESC LIMIT {}')
-_HIGHEST_READ = 20  # the rows read: typed references longer than the numbers come first
+# The year's highest number of at most _MOST_DIGITS digits among the references no longer
+# than ``{}`` characters, from the end of the index of the families migration 2026-12-06T22:00
+# (read backwards from its end, past typed references that are not numbers).
+_HIGHEST_NUMBER = {
+    "postgresql": ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
+                   'AND length("reference") BETWEEN 6 AND {} '
+                   "AND substr(\"reference\", 6) !~ '[^0-9]' "
+                   'ORDER BY length("reference") DESC, "reference" DESC LIMIT 1'),
+    "sqlite": ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
+               'AND length("reference") BETWEEN 6 AND {} '
+               "AND substr(\"reference\", 6) NOT GLOB '*[^0-9]*' "
+               'ORDER BY length("reference") DESC, "reference" DESC LIMIT 1'),
+}
 _WIDTH = 4  # "2026-0042"
-_DIGITS = re.compile(r"[0-9]+")
-
-
-def _numbers(prefix: str, references: Iterable[str]) -> list[str]:
-    return [tail for reference in references
-            if _DIGITS.fullmatch(tail := reference.removeprefix(prefix))]
+_MOST_DIGITS = 6  # longer numbers are typed text, not the year's numbering
 
 
 async def suggest_reference(today: date | None = None) -> str:
     """The next case reference of the year, "2026-0042": one past the highest number the
-    year has, never one in use. On every start page, so it reads the few highest references
-    of the year from the end of an index.
-
-    The first number in that order is the highest of the longest numbers, so one past it is
-    free: a reference as long as the suggestion is either longer than every number (then
-    none is that long) or one of the numbers compared. Only a number written with more
-    leading zeros than the suggestions ("2026-00042"), or twenty longer typed references
-    before the first number, make it read every reference of the year."""
+    year has (up to six digits: a longer one is a typed reference, not the numbering), never
+    one in use. On every start page, so it reads the index from its end: the highest of the
+    longest numbers first; when that one starts with a zero ("0042"), a shorter number can
+    be higher ("586"), so the shorter ones are read next, until a number without a leading
+    zero, than which every shorter one is lower."""
     prefix = f"{(today or clock.today()).year}-"
-    rows = await db.fetch(_HIGHEST_REFERENCES, prefix, _HIGHEST_READ, quick=True)
-    numbers = _numbers(prefix, [row["reference"] for row in rows])
-    if numbers and not (len(numbers[0]) > _WIDTH and numbers[0].startswith("0")):
-        return f"{prefix}{int(numbers[0]) + 1:0{_WIDTH}d}"
-    if not numbers and len(rows) < _HIGHEST_READ:
-        return f"{prefix}{1:0{_WIDTH}d}"
-    taken = {row["reference"] for row in await Family.select(Family.reference).where(
-        Family.reference.like(f"{prefix}%"))}
-    number = max(map(int, _numbers(prefix, taken)), default=0) + 1
-    while f"{prefix}{number:0{_WIDTH}d}" in taken:
-        number += 1
+    highest, longest = 0, len(prefix) + _MOST_DIGITS
+    while longest > len(prefix):
+        rows = await db.fetch(_HIGHEST_NUMBER[db.engine_name()], prefix, longest, quick=True)
+        if not rows:
+            break
+        digits = rows[0]["reference"][len(prefix):]
+        highest = max(highest, int(digits))
+        if not digits.startswith("0"):
+            break
+        longest = len(prefix) + len(digits) - 1
+    number = highest + 1
+    if number >= 10 ** _MOST_DIGITS:  # a million cases in one year: read them all
+        taken = {row["reference"] for row in await Family.select(Family.reference).where(
+            Family.reference.like(f"{prefix}%"))}
+        while f"{prefix}{number:0{_WIDTH}d}" in taken:
+            number += 1
     return f"{prefix}{number:0{_WIDTH}d}"
 
 

@@ -89,6 +89,22 @@ async def test_bump_detects_stale_version():
     assert caught.value.mine["title"] == "B"
 
 
+async def test_bump_answers_with_the_row_as_saved_and_a_gone_meeting_as_not_found():
+    """The row the write returns is the meeting as a read after it gives it (types included,
+    on both engines); a meeting that is gone is 404, not a conflict, with a version or none."""
+    worker = await f.user()
+    _, meeting_id = await _fgc_meeting(worker)
+    async with db.transaction():
+        written = await service._bump(meeting_id, 1, {"title": "A", "send_email_invites": True},
+                                      material=True)
+    assert written == await Meeting.select().where(Meeting.id == meeting_id).first()
+    assert (written["version"], written["sequence"]) == (2, 1)
+    await Meeting.delete().where(Meeting.id == meeting_id)
+    for version in (2, None):
+        with pytest.raises(NotFoundException):
+            await service._bump(meeting_id, version, {"title": "B"})
+
+
 @pytest.mark.parametrize("kind,category,role,parts", [
     ("familieraadslagning", "professional", "informatoer", ["information"]),
     ("familieraadslagning", "family", "mother", ["information", "family_time", "plan"]),
