@@ -267,12 +267,33 @@ async def test_the_suggested_reference_is_one_past_the_highest_number(references
 
 
 async def test_the_suggested_reference_behind_many_typed_ones():
-    """Typed references that are not numbers, as long as the numbers or longer, come first
-    in the index: the numbers behind them are still found."""
+    """Typed references that are not numbers come first in the index: those as long as a
+    counted number are passed over by the digits filter, longer ones by the length limit,
+    and the numbers behind them are still found."""
     await _references("2026-0005", "2026-0006", *[f"2026-{n:04d}-{chr(ord('A') + n)}"
                                                   for n in range(25)],
                       *[f"2026-sag-{chr(ord('a') + i)}-med-langt-navn" for i in range(25)])
     assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-0007"
+
+
+async def test_the_suggestion_stops_at_a_number_without_a_leading_zero(monkeypatch):
+    """Every shorter number is lower than one without a leading zero: one statement then.
+    Behind a year's padded numbers ("0042") the shorter ones are read once more."""
+    await _references("2026-1234", "2026-0042", "2026-7")
+    sent: list[str] = []
+    fetch = db.fetch
+
+    async def counting(sql, *args, **kwargs):
+        sent.append(sql)
+        return await fetch(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", counting)
+    assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-1235"
+    assert len(sent) == 1
+    await Family.delete().where(Family.reference == "2026-1234")
+    sent.clear()
+    assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-0043"
+    assert len(sent) == 2  # "0042", then the shorter "7", which has no leading zero
 
 
 async def test_the_suggested_reference_reads_the_end_of_an_index():
