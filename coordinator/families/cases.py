@@ -75,15 +75,13 @@ class NewCase:
 # than ``{}`` characters, from the end of the index of the families migration 2026-12-06T22:00
 # (read backwards from its end, past typed references that are not numbers).
 _HIGHEST_NUMBER = {
-    "postgresql": ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
-                   'AND length("reference") BETWEEN 6 AND {} '
-                   "AND substr(\"reference\", 6) !~ '[^0-9]' "
-                   'ORDER BY length("reference") DESC, "reference" DESC LIMIT 1'),
-    "sqlite": ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
-               'AND length("reference") BETWEEN 6 AND {} '
-               "AND substr(\"reference\", 6) NOT GLOB '*[^0-9]*' "
-               'ORDER BY length("reference") DESC, "reference" DESC LIMIT 1'),
-}
+    engine: ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
+             'AND length("reference") BETWEEN 6 AND {} '
+             f'AND substr("reference", 6) {only_digits} '
+             'ORDER BY length("reference") DESC, "reference" DESC LIMIT 1')
+    for engine, only_digits in (("postgresql", "!~ '[^0-9]'"),
+                                ("sqlite", "NOT GLOB '*[^0-9]*'"))}
+
 _WIDTH = 4  # "2026-0042"
 _MOST_DIGITS = 6  # longer numbers are typed text, not the year's numbering
 

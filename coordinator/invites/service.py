@@ -600,12 +600,10 @@ async def enqueue_for_change(meeting_id: int, change_kind: str,
     now = clock.now()
     if not data.send_email_invites or not data.scheduled:
         return 0
-    revision = None
-    if change_kind == "updated" and version is not None:
-        revision = version
-    elif change_kind == "updated":
+    if change_kind == "updated" and version is None:
         rows = await db.fetch('SELECT "version" FROM "meeting" WHERE "id" = {}', meeting_id)
-        revision = rows[0]["version"] if rows else None
+        version = rows[0]["version"] if rows else None
+    revision = version if change_kind == "updated" else None
     removed_ids = {int(i) for i in removed_participant_ids}
     already = {row["participant"] for row in await db.fetch(
         'SELECT DISTINCT "participant" FROM "outbox_message" WHERE "meeting" = {} '

@@ -12,16 +12,18 @@ prefix index had no other reader and goes.
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
+# Backwards, the prefix index this one replaces, as its own migration made it.
+from coordinator.families.piccolo_migrations.families_2026_12_03t18_00_00_000000 import (
+    POSTGRES as PREFIX_POSTGRES,
+    SQLITE as PREFIX_SQLITE,
+)
+
 ID = "2026-12-06T22:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "family reference number index"
 
 CREATE = ('CREATE INDEX IF NOT EXISTS "family_reference_number" ON "family" '
           '(substr("reference", 1, 5), length("reference"), "reference")')
-PREFIX_POSTGRES = ('CREATE INDEX IF NOT EXISTS "family_reference_prefix" ON "family" '
-                   '("reference" varchar_pattern_ops)')
-PREFIX_SQLITE = ('CREATE INDEX IF NOT EXISTS "family_reference_prefix" ON "family" '
-                 '("reference" COLLATE NOCASE)')
 
 
 async def forwards():
