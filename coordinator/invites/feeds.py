@@ -22,6 +22,7 @@ import os
 import pickle
 import secrets
 import threading
+import weakref
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -401,11 +402,31 @@ async def settled(row: dict, current: FeedVersion, settings: Settings,
     # calendar last served (``builder_first``), serves the calendar last served by any
     # process (``_last_served``) and takes the new one through ``shared`` once it is
     # recorded; when there is none, or it is too old, it builds as well.
-    claimed = (not building_elsewhere(row, now) and not builder_first(row, now, settings)
-               and await claim_build(row, now))
-    latest = _builds.get(row["id"])  # a request of this process may have started one meanwhile
+    async with _claiming(row["id"]):
+        return await _claimed_or_waiting(row, current, settings, now)
+
+
+def _claiming(token_id: int) -> asyncio.Lock:
+    """One fetch of a link at a time in this process from its claim to the build it puts in
+    ``_builds``: a fetch that found the claim taken by another fetch here, not yet back
+    from it, built the calendar a second time (and unclaimed, the one noted)."""
+    lock = _claim_locks.get(token_id)
+    if lock is None:
+        lock = _claim_locks[token_id] = asyncio.Lock()
+    return lock
+
+
+_claim_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+async def _claimed_or_waiting(row: dict, current: FeedVersion, settings: Settings,
+                              now: datetime) -> Build:
+    """``settled``'s claim of a new build, or the calendar to send while another builds."""
+    latest = _builds.get(row["id"])  # a fetch of this process may have started one meanwhile
     if latest is not None and latest.version.etag == current.etag:
         return await _meanwhile(row, latest, settings)
+    claimed = (not building_elsewhere(row, now) and not builder_first(row, now, settings)
+               and await claim_build(row, now))
     if not claimed:
         waiting = await _last_served(row, _held(latest), settings)
         if waiting is not None:

@@ -125,6 +125,35 @@ async def _settling_feed():
     cache.clear_all()
 
 
+async def test_fetches_at_once_in_one_process_share_one_build_however_the_claim_is_timed(
+        builds, monkeypatch):
+    """Two first fetches of a link at once in one process build it once, even when the one
+    that claimed the build has not taken it up yet as the other finds its claim gone: the
+    other waits for it and shares its calendar (a race that built the calendar twice)."""
+    from coordinator.app import create_app
+
+    real_claim = feeds.claim_build
+
+    async def slow_claim(row, now):
+        claimed = await real_claim(row, now)
+        await asyncio.sleep(0.05)  # the claim committed; its fetch not yet back
+        return claimed
+
+    monkeypatch.setattr(feeds, "claim_build", slow_claim)
+    app = create_app(conftest.test_settings(feed_settle_seconds=60))
+    s = await support.scenario()
+    await support.send(s)
+    async with conftest.http_client(app) as leader_client, conftest.http_client(app) as partner:
+        path = await create_feed(leader_client, await factories.user("leder"),
+                                 "partner_organisation", await school_id(), "Østre Skole")
+        first, again = await asyncio.gather(partner.get(path), partner.get(path))
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and len(builds) == 1
+    [token] = await FeedToken.select().where(FeedToken.served_etag == first.headers["etag"])
+    assert token["served_at"] == token["building_since"]  # the claimed build is the one noted
+    cache.clear_all()
+
+
 async def test_a_feed_settles_before_it_is_rebuilt():
     """With FEED_SETTLE_SECONDS a change reaches the feed once its latest build is that old:
     until then the calendar client keeps its copy (304); concurrent fetches share a build."""
