@@ -656,3 +656,19 @@ def urlencode_page(query: Mapping[str, Any], page: int) -> str:
     params = {k: v for k, v in query.items() if k != "page" and v not in (None, "")}
     params["page"] = page
     return urlencode(params)
+
+
+def search_of(request: Request, chosen: str) -> tuple[str, int | None]:
+    """A directory search's query (``q``, at most 100 characters) and the id the select
+    ``chosen`` holds (None when it holds none or no number: the search then keeps none)."""
+    text = request.query_params.get("q", "")
+    value = request.query_params.get(chosen, "")
+    selected = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() \
+        and len(value) <= 9 else None
+    return (text[:100] if isinstance(text, str) else ""), selected
+
+
+def options_response(options: Markup) -> Response:
+    """``<option>`` tags answered to a search (htmx swaps them into a select's group)."""
+    return Response(str(options), media_type="text/html; charset=utf-8",
+                    headers={"cache-control": "no-store"})

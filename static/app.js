@@ -195,11 +195,27 @@
     heading.focus({ preventScroll: true });
   });
 
+  // A large organisation directory is searched (templates/_org_search.html): the search
+  // field is shown only where this script runs, and Enter in it searches instead of
+  // sending the form around it.
+  function showSearches(root) {
+    if (!root || !root.querySelectorAll) return;
+    for (const field of root.querySelectorAll("[data-org-search][hidden]")) {
+      field.hidden = false;
+    }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.matches) return;
+    if (event.target.matches("[data-org-search] input")) event.preventDefault();
+  });
+
   document.addEventListener("htmx:load", function (event) {
+    showSearches(event.detail.elt);
     prepare(event.detail.elt);
     markFields(event.detail.elt);
   });
   document.addEventListener("DOMContentLoaded", function () {
+    showSearches(document);
     prepare(document);
     markFields(document);
   });

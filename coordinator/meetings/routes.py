@@ -105,6 +105,14 @@ def _organisation(form: dict) -> int | None:
                        minimum=1)
 
 
+async def _place_picker(family_id: int) -> dict[str, Any]:
+    """The place picker's context on a family's team page: the directory's choices and,
+    when it is searched rather than listed whole, the family's near organisations."""
+    choices = await service.organisation_choices()
+    return {"organisations": choices,
+            "near_places": await service.near_places(family_id) if choices.large else []}
+
+
 class FgcController(Controller):
     """/families/{id}/familieraadslagning – the six steps."""
 
@@ -126,7 +134,7 @@ class FgcController(Controller):
         return web.render("meetings/fgc.html", {
             "family": family, "view": view, "statuses": flows.FGC_STATUS, "today": _today(),
             "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
-            "organisations": await service.organisation_choices(), "followup_date": followup_date,
+            **await _place_picker(family_id), "followup_date": followup_date,
             "roles": participants.ROLES, "initiators": offers.INITIATORS,
             "agreements": offers.AGREEMENTS, "plan_statuses": offers.PLAN_STATUSES,
             "may_approve": await flows.may_approve_plan(web.user_of(request), family_id),
@@ -402,7 +410,7 @@ class NewMeetingController(Controller):
         family = await load_family(web.user_of(request), family_id, Action.WRITE)
         return web.render("meetings/new.html", {
             "family": family, "kind": self._kind(kind), "kinds": [kinds.KINDS[k] for k in service.FREE_KINDS],
-            "organisations": await service.organisation_choices()})
+            **await _place_picker(family_id)})
 
     @post("/")
     async def create(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -526,7 +534,9 @@ class MeetingController(Controller):
                 "people": await service.family_people(meeting["family"]),
             })
         if runs_it:
-            context["organisations"] = await service.organisation_choices()
+            choices = context["organisations"] = await service.organisation_choices()
+            context["near_places"] = await service.near_places(meeting["family"], network) \
+                if choices.large and not narrow else []
         context["trappe_item"] = trappe.offered_in(meeting["kind"])
         context["agenda_parts"] = agenda.part_choices(view.parts)
         context["agenda_changeable"] = runs_it and agenda.changeable(meeting["status"])
@@ -538,6 +548,15 @@ class MeetingController(Controller):
                                                     participants=view.participants))
         context.update(extra or {})
         return context
+
+    @get("/places")
+    async def places(self, request: Request) -> Response:
+        """A search of the directory for the place picker (``templates/_org_search.html``),
+        projected like the picker: readers outside the team find no protected place."""
+        text, selected = web.search_of(request, "location_organisation")
+        narrow = service.audience_of(web.user_of(request)) is not Audience.TEAM
+        choices = await service.organisation_choices()
+        return web.options_response(choices.found(text, selected, narrow=narrow))
 
     @get("/coordinated", name="coordinated")
     async def coordinated(self, request: Request) -> Response:
@@ -626,7 +645,12 @@ class MeetingController(Controller):
             if _workspace_request(request):
                 raise  # the refusal at the form, which keeps what was typed (static/app.js)
             # The form comes back open with the message at the field and what was typed.
-            typed = {"title": title, "location": location, "description": description}
+            try:  # the place chosen, which a search may have found (not in the page's list)
+                chosen = _organisation(form)
+            except web.UserError:
+                chosen = meeting["location_organisation"]
+            typed = {"title": title, "location": location, "description": description,
+                     "location_organisation": chosen}
             return await self._page(request, meeting, family, {
                 "details_error": refused.message, "details_field": refused.field,
                 "typed": typed}, status=refused.status)

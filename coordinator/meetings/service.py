@@ -61,6 +61,7 @@ from coordinator.meetings.tables import (
     Room,
     SafetyApproval,
 )
+from coordinator.network import directory as org_directory
 from coordinator.network import graph
 from coordinator.network import service as network_service
 from coordinator.network import tables as net
@@ -829,6 +830,10 @@ async def family_people(family_id: int | None) -> list[dict]:
                           'ORDER BY "name"', family_id, quick=True)
 
 
+# A protected place as readers outside the team see it in the place picker.
+PROTECTED_PLACE_LABEL = "Beskyttet adresse – oplyses af socialrådgiveren"
+
+
 @dataclass(frozen=True)
 class PlaceChoices:
     """The organisations a meeting can be held at as the place picker's ``<option>`` tags,
@@ -838,6 +843,33 @@ class PlaceChoices:
 
     full: Markup    # for the organiser: protected places named and marked
     narrow: Markup  # for readers who may not know where a protected place is
+    rows: tuple[tuple[int, str, bool], ...] = ()  # (id, name, protected place) by name
+
+    @property
+    def large(self) -> bool:
+        """Too many to list whole (``directory.is_large``): near ones listed, the rest
+        searched (``templates/_org_search.html``)."""
+        return org_directory.is_large(len(self.rows))
+
+    def _labels(self, narrow: bool) -> list[tuple[int, str]]:
+        if narrow:
+            return [(i, PROTECTED_PLACE_LABEL if protected_place else name)
+                    for i, name, protected_place in self.rows]
+        return [(i, f"{name} (beskyttet adresse)" if protected_place else name)
+                for i, name, protected_place in self.rows]
+
+    def listed(self, selected: int | None, near: Iterable[int], *, narrow: bool = False
+               ) -> tuple[Markup, Markup]:
+        """A large directory's picker: the chosen place's tag when it is not near, and the
+        near ones' tags (``network.service.listed_options``)."""
+        return network_service.listed_options(self._labels(narrow), selected, near)
+
+    def found(self, text: str, selected: int | None, *, narrow: bool = False) -> Markup:
+        """What a search for ``text`` offers. Readers outside the team find no protected
+        place: its name is what they may not know (the chosen one stays, unnamed)."""
+        searchable = [(i, name) for i, name, protected_place in self.rows
+                      if not protected_place] if narrow else None
+        return network_service.found_options(self._labels(narrow), text, selected, searchable)
 
     def options(self, selected: int | None = None, *, narrow: bool = False) -> Markup:
         """The tags with ``selected`` (an organisation id) chosen; the ``narrow`` ones name
@@ -867,11 +899,28 @@ async def organisation_choices() -> PlaceChoices:
         org_id, name, " (beskyttet adresse)" if protected_place else ""))
         for org_id, name, protected_place in rows)
     narrow = "".join(str(Markup('<option value="{}">{}</option>').format(
-        org_id, "Beskyttet adresse – oplyses af socialrådgiveren" if protected_place
-        else name)) for org_id, name, protected_place in rows)
-    kept = PlaceChoices(Markup(full), Markup(narrow))  # noqa: S704 (escaped above)
+        org_id, PROTECTED_PLACE_LABEL if protected_place else name))
+        for org_id, name, protected_place in rows)
+    kept = PlaceChoices(Markup(full), Markup(narrow), tuple(rows))  # noqa: S704 (escaped above)
     _place_choices.put(stamp, kept)  # "" (never stamped) until the first shared write
     return kept
+
+
+async def near_places(family_id: int | None,
+                      network: network_service.Network | None = None) -> list[int]:
+    """The organisations a large directory's place picker lists for the family's team
+    without a search: those of the family's network (``network`` when the caller has
+    loaded it) and where the family's meetings are held. Only for the team: outside it,
+    which schools and offices are the family's is what may not be known."""
+    if family_id is None:
+        return []
+    if network is None or network.family_id != family_id:
+        network = await network_service.load_network(family_id)
+    near = set(network.organisations)
+    near.update(r["location_organisation"] for r in await db.fetch(
+        'SELECT DISTINCT "location_organisation" FROM "meeting" WHERE "family" = {} '
+        'AND "location_organisation" IS NOT NULL', family_id))
+    return sorted(near)
 
 
 def default_parts(kind_key: str, category: str, role: str) -> list[str]:

@@ -178,3 +178,44 @@ def _cell(value: object) -> str:
     """A cell Excel will not run as a formula (CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# ---------------------------------------------------------------- choosing from it
+
+# A directory of more organisations than this is not offered whole in a form's list (a
+# region's 4,100 made every organiser's page 300 KB, and nobody scrolls 4,100 names): the
+# list then holds the organisations near the case, and the rest are searched.
+LIST_LIMIT = 300
+SEARCH_RESULTS = 30
+SEARCH_MIN_LENGTH = 2
+
+
+def is_large(size: int) -> bool:
+    """Whether a directory of ``size`` organisations is searched rather than listed."""
+    return size > LIST_LIMIT
+
+
+def search(names: Iterable[tuple[int, str]], text: str, limit: int = SEARCH_RESULTS
+           ) -> list[int]:
+    """The ids of the organisations whose name holds every word of ``text`` (case and
+    accents as typed: »skole« finds »Nørre Skole«), best first: names that start with the
+    text, then names with a word that starts with it, then the rest, each by name. At most
+    ``limit``; none for a text shorter than ``SEARCH_MIN_LENGTH``."""
+    wanted = " ".join(text.casefold().split())
+    if len(wanted) < SEARCH_MIN_LENGTH:
+        return []
+    words = wanted.split(" ")
+    found: list[tuple[int, str, int]] = []
+    for org_id, name in names:
+        folded = name.casefold()
+        if not all(word in folded for word in words):
+            continue
+        if folded.startswith(wanted):
+            rank = 0
+        elif f" {wanted}" in f" {' '.join(folded.split())}":
+            rank = 1
+        else:
+            rank = 2
+        found.append((rank, folded, org_id))
+    found.sort()
+    return [org_id for _, _, org_id in found[:limit]]

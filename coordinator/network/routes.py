@@ -194,7 +194,8 @@ async def _intake_context(family: dict, net: service.Network | None = None) -> d
     net = net or await service.load_network(family["id"])
     return {
         "family": family, "blocks": INTAKE_BLOCKS, "facts": await service.case_facts(family["id"]),
-        "directory": await service.directory(), "forms": {}, "errors": {}, "messages": {},
+        **_suggestions(await service.directory_choices(), net),
+        "forms": {}, "errors": {}, "messages": {},
         **_choices(), "s": await service.section_context(net),
     }
 
@@ -408,9 +409,19 @@ class NetworkController(Controller):
 
 async def _editor_context(family: dict) -> dict[str, Any]:
     net = await service.load_network(family["id"])
+    choices = await service.directory_choices()
     return {"family": family, "net": net, "people_rows": service.people_table(net),
-            "directory_choices": await service.directory_choices(), "form": {}, "forms": {},
-            **_choices()}
+            "directory_choices": choices, **_suggestions(choices, net), "form": {},
+            "forms": {}, **_choices()}
+
+
+def _suggestions(choices: service.DirectoryChoices, net: service.Network) -> dict[str, Any]:
+    """The organisation names a person form suggests: the whole directory, or for a large
+    one the network's own organisations, the rest looked up as the name is typed."""
+    if not choices.large:
+        return {"directory_suggestions": choices.suggestions, "directory_search": False}
+    return {"directory_suggestions": choices.suggested(net.organisations),
+            "directory_search": True}
 
 
 EditAction = Callable[..., Awaitable[None]]
@@ -508,6 +519,21 @@ class DirectoryController(Controller):
     @get("/", name="organisations")
     async def index(self, request: Request) -> Response:
         return await self._list(request)
+
+    @get("/options")
+    async def options(self, request: Request) -> Response:
+        """A search of the directory for the network editor's organisation select
+        (``templates/_org_search.html``), the chosen one kept."""
+        text, selected = web.search_of(request, "target_organisation")
+        return web.options_response((await service.directory_choices()).found(text, selected))
+
+    @get("/suggestions")
+    async def suggestions(self, request: Request) -> Response:
+        """The names a person form's organisation field suggests for what is typed in it
+        (a large directory is not in the page)."""
+        typed = request.query_params.get("organisation", "")
+        return web.options_response((await service.directory_choices()).suggested_for(
+            typed[:100] if isinstance(typed, str) else ""))
 
     @post("/", guards=[requires_directory_editor])
     async def create(self, request: Request) -> Response:

@@ -268,16 +268,6 @@ def _snapshot(people: list[dict], organisations: dict[int, dict], relations: lis
     )
 
 
-async def directory(kinds: Iterable[str] | None = None) -> list[dict]:
-    """The organisation directory (optionally only some kinds), by name."""
-    query = Organisation.select(Organisation.id, Organisation.name, Organisation.kind,
-                                Organisation.sector).order_by(Organisation.name)
-    kinds = list(kinds or [])
-    if kinds:
-        query = query.where(Organisation.kind.is_in(kinds))
-    return await query
-
-
 @dataclass(frozen=True)
 class DirectoryChoices:
     """The organisation directory as the network editor offers it: the rows, and the
@@ -286,6 +276,70 @@ class DirectoryChoices:
     rows: list[dict]
     suggestions: Markup
     options: Markup
+
+    @property
+    def large(self) -> bool:
+        """Too many to list whole (``directory.is_large``): near ones listed, the rest searched."""
+        return org_directory.is_large(len(self.rows))
+
+    def listed(self, selected: int | None, near: Iterable[int]) -> tuple[Markup, Markup]:
+        """A large directory's select (``templates/_org_search.html``): the chosen
+        organisation when it is not near, and the near ones, as ``<option>`` tags."""
+        return listed_options([(r["id"], r["name"]) for r in self.rows], selected, near)
+
+    def found(self, text: str, selected: int | None) -> Markup:
+        """What a search for ``text`` offers (``found_options``)."""
+        return found_options([(r["id"], r["name"]) for r in self.rows], text, selected)
+
+    def suggested(self, ids: Iterable[int]) -> Markup:
+        """Name suggestions (a datalist's tags) of these organisations, by name."""
+        wanted = set(ids)
+        return _name_tags(r["name"] for r in self.rows if r["id"] in wanted)
+
+    def suggested_for(self, text: str) -> Markup:
+        """Name suggestions of the organisations whose name matches what is typed."""
+        names = {r["id"]: r["name"] for r in self.rows}
+        return _name_tags(names[i] for i in org_directory.search(names.items(), text))
+
+
+def _name_tags(names: Iterable[str]) -> Markup:
+    return Markup("".join(  # noqa: S704 (each tag escaped by Markup.format)
+        str(Markup('<option value="{}"></option>').format(name)) for name in names))
+
+
+def option_tags(labels: Iterable[tuple[int, str]], selected: int | None = None) -> Markup:
+    """``<option>`` tags for (id, label) pairs, ``selected`` chosen; labels escaped."""
+    return Markup("".join(  # noqa: S704 (each tag escaped by Markup.format)
+        str(Markup('<option value="{}"{}>{}</option>').format(
+            org_id, Markup(" selected") if org_id == selected else "", label))
+        for org_id, label in labels))
+
+
+def listed_options(labels: list[tuple[int, str]], selected: int | None, near: Iterable[int]
+                   ) -> tuple[Markup, Markup]:
+    """For a large directory's select, from (id, label) pairs in name order: the chosen
+    organisation's tag when it is not among the ``near`` ones, and the near ones' tags."""
+    wanted = set(near)
+    chosen = [(i, label) for i, label in labels if i == selected and i not in wanted]
+    return (option_tags(chosen, selected),
+            option_tags([(i, label) for i, label in labels if i in wanted], selected))
+
+
+def found_options(labels: list[tuple[int, str]], text: str, selected: int | None,
+                  searchable: list[tuple[int, str]] | None = None) -> Markup:
+    """The tags a search answers, from (id, label) pairs: the chosen organisation first,
+    kept chosen, then what ``directory.search`` finds among the ``searchable`` pairs (all
+    of them unless given), or a line saying that nothing matched."""
+    names = dict(labels)
+    tags = option_tags([(selected, names[selected])], selected) if selected in names else Markup()
+    if len(" ".join(text.split())) < org_directory.SEARCH_MIN_LENGTH:
+        return tags
+    ids = [i for i in org_directory.search(labels if searchable is None else searchable, text)
+           if i != selected]
+    if not ids:
+        return tags + Markup('<option value="" disabled>Ingen organisation matcher »{}«</option>'
+                             ).format(" ".join(text.split())[:100])
+    return tags + option_tags([(i, names[i]) for i in ids])
 
 
 _directory_choices: BoundedCache[str, tuple[DirectoryChoices, datetime]] = BoundedCache(
