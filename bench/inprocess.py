@@ -106,7 +106,8 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
 
     db.fetch = counting_fetch
     statements_module.fetch = counting_fetch  # what db.rows calls
-    latencies = []
+    latencies: list[float] = []
+    sizes: list[int] = []
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
@@ -126,11 +127,12 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
                 began = time.perf_counter()
                 response = await client.get(path)
                 latencies.append((time.perf_counter() - began) * 1000)
+                sizes.append(len(response.content))
                 assert response.status_code == 200, response.status_code
             cpu = (time.process_time() - cpu) * 1000 / requests
     return {"cpu": cpu, "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
             "p99": percentile(latencies, 0.99), "mean": statistics.fmean(latencies),
-            "statements": statements / requests}
+            "statements": statements / requests, "kb": statistics.median(sizes) / 1024}
 
 
 def main() -> None:
@@ -156,7 +158,7 @@ def main() -> None:
     print(f"{args.path}: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
           f"p99 {result['p99']:.1f} ms, mean {result['mean']:.1f} ms, "
           f"CPU {result['cpu']:.1f} ms (all threads), "
-          f"{result['statements']:.1f} statements per request")
+          f"{result['statements']:.1f} statements per request, page {result['kb']:.0f} KB")
 
 
 if __name__ == "__main__":

@@ -202,6 +202,7 @@ def _environment() -> Environment:
     env.filters.update(
         datetime=web.fmt_datetime, date=web.fmt_date, time=web.fmt_time,
         input_datetime=web.input_datetime, urlencode_page=web.urlencode_page,
+        number=web.fmt_number,
     )
     return env
 

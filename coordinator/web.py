@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import traceback
 from collections.abc import Callable, Container, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, cast, overload
@@ -343,6 +345,11 @@ MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august"
 WEEKDAYS = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
 
 
+def fmt_number(value: int) -> str:
+    """A whole number the Danish way: 4.100."""
+    return f"{value:,}".replace(",", ".")
+
+
 def fmt_datetime(value: datetime | None) -> str:
     """'tirsdag 3. marts 2026 kl. 09.00' in Copenhagen time."""
     if value is None:
@@ -658,17 +665,49 @@ def urlencode_page(query: Mapping[str, Any], page: int) -> str:
     return urlencode(params)
 
 
-def search_of(request: Request, chosen: str) -> tuple[str, int | None]:
-    """A directory search's query (``q``, at most 100 characters) and the id the select
-    ``chosen`` holds (None when it holds none or no number: the search then keeps none)."""
-    text = request.query_params.get("q", "")
-    value = request.query_params.get(chosen, "")
-    selected = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() \
-        and len(value) <= 9 else None
-    return (text[:100] if isinstance(text, str) else ""), selected
+@dataclass(frozen=True)
+class DirectorySearch:
+    """A search of a large organisation directory (``templates/_org_search.html``): what
+    is typed (``q``, at most 100 characters), the organisation the list holds chosen (None
+    when none, or no number), and those it lists already (``near``: left out of the
+    answer)."""
+
+    text: str
+    selected: int | None
+    near: tuple[int, ...]
 
 
-def options_response(options: Markup) -> Response:
-    """``<option>`` tags answered to a search (htmx swaps them into a select's group)."""
-    return Response(str(options), media_type="text/html; charset=utf-8",
+_ID = re.compile(r"[0-9]{1,9}")
+_LIST_ID = re.compile(r"[a-z][a-z0-9_-]{0,60}")
+
+
+async def search_of(request: Request, chosen: str) -> DirectorySearch:
+    """The search a picker posts; ``chosen`` names its select. Odd values are ignored."""
+    form = await form_of(request)
+
+    def text_of(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    selected = text_of(chosen)
+    return DirectorySearch(
+        text_of("q")[:100], int(selected) if _ID.fullmatch(selected) else None,
+        tuple(int(i) for i in text_of("near").split(",")[:1000] if _ID.fullmatch(i)))
+
+
+def options_response(options: Markup, status: int = 200) -> Response:
+    """``<option>`` tags answered to a search (htmx swaps them into a list)."""
+    return Response(str(options), status_code=status, media_type="text/html; charset=utf-8",
                     headers={"cache-control": "no-store"})
+
+
+def found_response(request: Request, found: Any) -> Response:
+    """A search's ``<option>`` tags for the list's search group (the htmx target,
+    ``<list>-found``), with the sentence saying how it went swapped into the list's status
+    line (``<list>-q-status``, read out by screen readers)."""
+    target = request.headers.get("hx-target", "")
+    body = Markup(found.options)
+    if target.endswith("-found") and _LIST_ID.fullmatch(target):
+        body += Markup('<span id="{}-q-status" class="hint" role="status" hx-swap-oob="true">'
+                       '{}</span>').format(target.removesuffix("-found"), found.status)
+    return options_response(body)

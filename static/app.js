@@ -196,8 +196,8 @@
   });
 
   // A large organisation directory is searched (templates/_org_search.html): the search
-  // field is shown only where this script runs, and Enter in it searches instead of
-  // sending the form around it.
+  // field is shown only where this script runs (it searches as one types), and Enter in
+  // it does not send the form around it.
   function showSearches(root) {
     if (!root || !root.querySelectorAll) return;
     for (const field of root.querySelectorAll("[data-org-search][hidden]")) {

@@ -105,12 +105,12 @@ def _organisation(form: dict) -> int | None:
                        minimum=1)
 
 
-async def _place_picker(family_id: int) -> dict[str, Any]:
+async def _place_picker(family: dict) -> dict[str, Any]:
     """The place picker's context on a family's team page: the directory's choices and,
     when it is searched rather than listed whole, the family's near organisations."""
     choices = await service.organisation_choices()
     return {"organisations": choices,
-            "near_places": await service.near_places(family_id) if choices.large else []}
+            "near_places": await service.near_places(family) if choices.large else []}
 
 
 class FgcController(Controller):
@@ -134,7 +134,7 @@ class FgcController(Controller):
         return web.render("meetings/fgc.html", {
             "family": family, "view": view, "statuses": flows.FGC_STATUS, "today": _today(),
             "kind": kinds.get_kind("familieraadslagning"), "default_tasks": flows.DEFAULT_TASKS,
-            **await _place_picker(family_id), "followup_date": followup_date,
+            **await _place_picker(family), "followup_date": followup_date,
             "roles": participants.ROLES, "initiators": offers.INITIATORS,
             "agreements": offers.AGREEMENTS, "plan_statuses": offers.PLAN_STATUSES,
             "may_approve": await flows.may_approve_plan(web.user_of(request), family_id),
@@ -410,7 +410,7 @@ class NewMeetingController(Controller):
         family = await load_family(web.user_of(request), family_id, Action.WRITE)
         return web.render("meetings/new.html", {
             "family": family, "kind": self._kind(kind), "kinds": [kinds.KINDS[k] for k in service.FREE_KINDS],
-            **await _place_picker(family_id)})
+            **await _place_picker(family)})
 
     @post("/")
     async def create(self, request: Request, family_id: FromPath[int]) -> Response:
@@ -535,7 +535,7 @@ class MeetingController(Controller):
             })
         if runs_it:
             choices = context["organisations"] = await service.organisation_choices()
-            context["near_places"] = await service.near_places(meeting["family"], network) \
+            context["near_places"] = await service.near_places(family, network) \
                 if choices.large and not narrow else []
         context["trappe_item"] = trappe.offered_in(meeting["kind"])
         context["agenda_parts"] = agenda.part_choices(view.parts)
@@ -549,14 +549,16 @@ class MeetingController(Controller):
         context.update(extra or {})
         return context
 
-    @get("/places")
+    @post("/places", guards=[requires_case_worker])
     async def places(self, request: Request) -> Response:
         """A search of the directory for the place picker (``templates/_org_search.html``),
-        projected like the picker: readers outside the team find no protected place."""
-        text, selected = web.search_of(request, "location_organisation")
+        for those who place meetings, projected like the picker: readers outside the team
+        find no protected place. A POST: what is typed stays out of addresses and logs."""
+        search = await web.search_of(request, "location_organisation")
         narrow = service.audience_of(web.user_of(request)) is not Audience.TEAM
         choices = await service.organisation_choices()
-        return web.options_response(choices.found(text, selected, narrow=narrow))
+        return web.found_response(request, choices.found(
+            search.text, search.selected, search.near, narrow=narrow))
 
     @get("/coordinated", name="coordinated")
     async def coordinated(self, request: Request) -> Response:

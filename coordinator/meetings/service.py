@@ -244,7 +244,7 @@ async def _notify(meeting_id: int, change_kind: str,
     if change_kind not in CHANGE_KINDS:
         raise ValueError(f"unknown change kind {change_kind!r}")
     if change_kind in ("invited", "rescheduled", "updated"):
-        await refuse_if_unsafe(meeting_id)
+        await refuse_if_unsafe(meeting_id, written)
     row = written or await Meeting.select(Meeting.sequence, Meeting.version).where(
         Meeting.id == meeting_id).first()
     if row is None:  # called inside the change's transaction, on an existing meeting
@@ -262,11 +262,14 @@ UNSAFE_CHANGE = ("Ændringen er ikke gemt, og der er ikke sendt noget: mødet er
                  "og ændringen gør det usikkert.")
 
 
-async def refuse_if_unsafe(meeting_id: int) -> None:
+async def refuse_if_unsafe(meeting_id: int, written: Mapping[str, Any] | None = None) -> None:
     """Inside a change's transaction: a meeting that has been sent must pass the safety
     rules (keep-apart, protected location, mother's consent) as it is AFTER the change, or
-    the change is refused with the reason and rolled back, invitations included."""
-    meeting = await Meeting.select().where(Meeting.id == meeting_id).first()
+    the change is refused with the reason and rolled back, invitations included.
+    ``written``: the meeting's row as the change's own UPDATE returned it (``_bump``), the
+    row a read here would find."""
+    meeting = written if written is not None else await Meeting.select().where(
+        Meeting.id == meeting_id).first()
     if meeting is None or meeting["status"] != "invited":
         return
     family = (await Family.select().where(Family.id == meeting["family"]).first()
@@ -839,46 +842,60 @@ class PlaceChoices:
     """The organisations a meeting can be held at as the place picker's ``<option>`` tags,
     escaped once per content (``network.service.directory_choices`` does the same for the
     network editor): a country's 4,100 organisations written tag by tag by the template
-    were a fifth of a meeting page's time at national scale."""
+    were a fifth of a meeting page's time at national scale. A large directory is listed
+    near the case and searched (``templates/_org_search.html``)."""
 
-    full: Markup    # for the organiser: protected places named and marked
-    narrow: Markup  # for readers who may not know where a protected place is
-    rows: tuple[tuple[int, str, bool], ...] = ()  # (id, name, protected place) by name
+    # Each organisation's label by id, in name order: for the organiser protected places
+    # named and marked, for readers who may not know where a protected place is not named.
+    labels: Mapping[int, str]
+    narrow_labels: Mapping[int, str]
+    unprotected: tuple[tuple[int, str], ...]  # (id, name): what a narrow search may find
+    full: Markup    # every label's tag
+    narrow: Markup
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[int, str, bool]]) -> PlaceChoices:
+        """From (id, name, location protected) in name order."""
+        rows = list(rows)
+        labels = {i: f"{name} (beskyttet adresse)" if protected_place else name
+                  for i, name, protected_place in rows}
+        narrow = {i: PROTECTED_PLACE_LABEL if protected_place else name
+                  for i, name, protected_place in rows}
+        return cls(labels, narrow, tuple((i, name) for i, name, protected_place in rows
+                                         if not protected_place),
+                   org_directory.option_tags(labels.items()),
+                   org_directory.option_tags(narrow.items()))
+
+    @property
+    def size(self) -> int:
+        """How many organisations the directory holds."""
+        return len(self.labels)
 
     @property
     def large(self) -> bool:
-        """Too many to list whole (``directory.is_large``): near ones listed, the rest
-        searched (``templates/_org_search.html``)."""
-        return org_directory.is_large(len(self.rows))
-
-    def _labels(self, narrow: bool) -> list[tuple[int, str]]:
-        if narrow:
-            return [(i, PROTECTED_PLACE_LABEL if protected_place else name)
-                    for i, name, protected_place in self.rows]
-        return [(i, f"{name} (beskyttet adresse)" if protected_place else name)
-                for i, name, protected_place in self.rows]
+        """Too many to list whole (``directory.is_large``): near ones listed, the rest searched."""
+        return org_directory.is_large(self.size)
 
     def listed(self, selected: int | None, near: Iterable[int], *, narrow: bool = False
                ) -> tuple[Markup, Markup]:
         """A large directory's picker: the chosen place's tag when it is not near, and the
-        near ones' tags (``network.service.listed_options``)."""
-        return network_service.listed_options(self._labels(narrow), selected, near)
+        near ones' tags (``directory.listed_options``)."""
+        return org_directory.listed_options(self.narrow_labels if narrow else self.labels,
+                                            selected, near)
 
-    def found(self, text: str, selected: int | None, *, narrow: bool = False) -> Markup:
+    def found(self, text: str, selected: int | None, near: Iterable[int] = (), *,
+              narrow: bool = False) -> org_directory.Found:
         """What a search for ``text`` offers. Readers outside the team find no protected
         place: its name is what they may not know (the chosen one stays, unnamed)."""
-        searchable = [(i, name) for i, name, protected_place in self.rows
-                      if not protected_place] if narrow else None
-        return network_service.found_options(self._labels(narrow), text, selected, searchable)
+        if narrow:
+            return org_directory.found_options(self.narrow_labels, text, selected, near,
+                                               self.unprotected)
+        return org_directory.found_options(self.labels, text, selected, near)
 
-    def options(self, selected: int | None = None, *, narrow: bool = False) -> Markup:
-        """The tags with ``selected`` (an organisation id) chosen; the ``narrow`` ones name
-        no protected place."""
-        tags = str(self.narrow if narrow else self.full)
-        if selected:
-            tag = f'<option value="{int(selected)}">'
-            tags = tags.replace(tag, f'<option value="{int(selected)}" selected>', 1)
-        return Markup(tags)  # noqa: S704 (built from escaped tags above)
+    def whole(self, selected: int | None = None, *, narrow: bool = False) -> Markup:
+        """Every organisation's tag, ``selected`` (an organisation id) chosen; the
+        ``narrow`` ones name no protected place."""
+        return org_directory.choose(self.narrow if narrow else self.full, selected)
 
 
 _place_choices: BoundedCache[str, PlaceChoices] = BoundedCache("meeting place choices", 4)
@@ -893,34 +910,38 @@ async def organisation_choices() -> PlaceChoices:
     kept = _place_choices.get(stamp)
     if kept is not None:
         return kept
-    rows = [(r["id"], r["name"], bool(r["location_protected"])) for r in await db.fetch(
-        'SELECT "id", "name", "location_protected" FROM "organisation" ORDER BY "name"')]
-    full = "".join(str(Markup('<option value="{}">{}{}</option>').format(
-        org_id, name, " (beskyttet adresse)" if protected_place else ""))
-        for org_id, name, protected_place in rows)
-    narrow = "".join(str(Markup('<option value="{}">{}</option>').format(
-        org_id, PROTECTED_PLACE_LABEL if protected_place else name))
-        for org_id, name, protected_place in rows)
-    kept = PlaceChoices(Markup(full), Markup(narrow), tuple(rows))  # noqa: S704 (escaped above)
+    kept = PlaceChoices.of((r["id"], r["name"], bool(r["location_protected"])) for r in await db.fetch(
+        'SELECT "id", "name", "location_protected" FROM "organisation" ORDER BY "name"'))
     _place_choices.put(stamp, kept)  # "" (never stamped) until the first shared write
     return kept
 
 
-async def near_places(family_id: int | None,
+async def near_places(family: Mapping[str, Any] | None,
                       network: network_service.Network | None = None) -> list[int]:
     """The organisations a large directory's place picker lists for the family's team
     without a search: those of the family's network (``network`` when the caller has
     loaded it) and where the family's meetings are held. Only for the team: outside it,
-    which schools and offices are the family's is what may not be known."""
-    if family_id is None:
+    which schools and offices are the family's is what may not be known. Never a protected
+    place, nor, when the family is shielded (a protected address, or at the crisis centre),
+    the children's school or day care: not one click from a meeting the father may be
+    invited to (the team finds them by a search). A network the graph cannot take leaves
+    only the meetings' places, as for a shielded family."""
+    if family is None:
         return []
-    if network is None or network.family_id != family_id:
-        network = await network_service.load_network(family_id)
-    near = set(network.organisations)
-    near.update(r["location_organisation"] for r in await db.fetch(
-        'SELECT DISTINCT "location_organisation" FROM "meeting" WHERE "family" = {} '
-        'AND "location_organisation" IS NOT NULL', family_id))
-    return sorted(near)
+    if network is None or network.family_id != family["id"]:
+        try:
+            network = await network_service.load_network(family["id"])
+        except (ValueError, KeyError):  # a broken network must not break the page
+            network = None
+    places = list(network.organisations.values()) if network is not None else []
+    places += await db.fetch(
+        'SELECT DISTINCT o."id", o."kind", o."location_protected" FROM "meeting" m '
+        'JOIN "organisation" o ON o."id" = m."location_organisation" WHERE m."family" = {}',
+        family["id"])
+    shielded = network is None or bool(family.get("at_crisis_centre")) or any(
+        p["protected_address"] for p in network.people)
+    return sorted({o["id"] for o in places if not o["location_protected"]
+                   and not (shielded and o["kind"] in CHILDRENS_PLACES)})
 
 
 def default_parts(kind_key: str, category: str, role: str) -> list[str]:
@@ -1276,7 +1297,7 @@ async def send_to_new_address(user: Principal, meeting: Mapping[str, Any], versi
                             "invitation, når der er en adresse.", 409)
     async with db.transaction():
         bumped = await _bump(meeting["id"], version, mine={"sendt igen til": row["name"]})
-        await refuse_if_unsafe(meeting["id"])
+        await refuse_if_unsafe(meeting["id"], bumped)
         await resend_invitation(meeting["id"], participant_id, bumped["version"])
         await Participant.update({Participant.contact_note: ""}).where(
             Participant.id == participant_id)
@@ -1375,7 +1396,7 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         elif retold and meeting["status"] == "invited":  # calendars show the new text
             await _notify(meeting["id"], "updated", user=user, written=written)
         else:
-            await refuse_if_unsafe(meeting["id"])
+            await refuse_if_unsafe(meeting["id"], written)
 
 
 # ------------------------------------------------------------------------ approvals

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from coordinator.network.vocab import ORGANISATION_KINDS, OrganisationKind, Sector
 
 # The CSV columns, in order, as the header names them (Danish, as users see them).
@@ -197,10 +199,11 @@ def is_large(size: int) -> bool:
 
 def search(names: Iterable[tuple[int, str]], text: str, limit: int = SEARCH_RESULTS
            ) -> list[int]:
-    """The ids of the organisations whose name holds every word of ``text`` (case and
-    accents as typed: »skole« finds »Nørre Skole«), best first: names that start with the
-    text, then names with a word that starts with it, then the rest, each by name. At most
-    ``limit``; none for a text shorter than ``SEARCH_MIN_LENGTH``."""
+    """The ids of the organisations whose name holds every word of ``text``, in any case
+    (»skole« finds »Nørre Skole«; the letters themselves must match: »norre« does not find
+    »Nørre«), best first: names that start with the text, then names with a word that
+    starts with it, then the rest, each by name. At most ``limit``; none for a text shorter
+    than ``SEARCH_MIN_LENGTH``."""
     wanted = " ".join(text.casefold().split())
     if len(wanted) < SEARCH_MIN_LENGTH:
         return []
@@ -219,3 +222,67 @@ def search(names: Iterable[tuple[int, str]], text: str, limit: int = SEARCH_RESU
         found.append((rank, folded, org_id))
     found.sort()
     return [org_id for _, _, org_id in found[:limit]]
+
+
+# ------------------------------------------------------------ the lists' option tags
+
+def option_tags(labels: Iterable[tuple[int, str]], selected: int | None = None) -> Markup:
+    """``<option>`` tags for (id, label) pairs, ``selected`` chosen; labels escaped."""
+    return Markup("".join(  # noqa: S704 (each tag escaped by Markup.format)
+        str(Markup('<option value="{}"{}>{}</option>').format(
+            org_id, Markup(" selected") if org_id == selected else "", label))
+        for org_id, label in labels))
+
+
+def choose(tags: Markup, selected: int | None) -> Markup:
+    """``option_tags`` output with the tag of ``selected`` (an id) chosen."""
+    if not selected:
+        return tags
+    tag = f'<option value="{int(selected)}">'
+    return Markup(str(tags).replace(  # noqa: S704 (escaped tags, one attribute added)
+        tag, f'<option value="{int(selected)}" selected>', 1))
+
+
+def listed_options(labels: Mapping[int, str], selected: int | None, near: Iterable[int]
+                   ) -> tuple[Markup, Markup]:
+    """A large directory's list (``templates/_org_search.html``), from the labels by id:
+    the chosen organisation's tag when it is not among the ``near`` ones, and the near
+    ones' tags by label."""
+    wanted = sorted({i for i in near if i in labels}, key=lambda i: (labels[i].casefold(), i))
+    chosen = [(selected, labels[selected])] if selected is not None and selected in labels \
+        and selected not in wanted else []
+    return option_tags(chosen, selected), option_tags(((i, labels[i]) for i in wanted), selected)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search of a large directory answers: the tags of its list's search group
+    (the chosen organisation first, kept chosen, then the matches not already listed as
+    near), and a sentence saying how it went."""
+
+    options: Markup
+    status: str
+
+
+def found_options(labels: Mapping[int, str], text: str, selected: int | None,
+                  near: Iterable[int] = (),
+                  searchable: Iterable[tuple[int, str]] | None = None) -> Found:
+    """A search for ``text`` among the ``searchable`` (id, name) pairs (every label unless
+    given: a reader may not find what she may not know by its name), the organisations the
+    list already holds (``near``) left out."""
+    listed = set(near)
+    kept = selected if selected in labels and selected not in listed else None
+    tags = option_tags([(kept, labels[kept])], kept) if kept is not None else Markup()
+    typed = " ".join(text.split())
+    if len(typed) < SEARCH_MIN_LENGTH:
+        return Found(tags, "")
+    matches = search(labels.items() if searchable is None else searchable, typed)
+    ids = [i for i in matches if i != selected and i not in listed]
+    if ids:
+        count = "1 organisation" if len(ids) == 1 else f"{len(ids)} organisationer"
+        more = " (de første)" if len(matches) >= SEARCH_RESULTS else ""
+        return Found(tags + option_tags((i, labels[i]) for i in ids),
+                     f"{count}{more} fundet for »{typed[:100]}«, øverst i listen.")
+    if matches:
+        return Found(tags, f"Kun organisationer, der allerede står i listen, matcher »{typed[:100]}«.")
+    return Found(tags, f"Ingen organisation matcher »{typed[:100]}«.")

@@ -520,20 +520,25 @@ class DirectoryController(Controller):
     async def index(self, request: Request) -> Response:
         return await self._list(request)
 
-    @get("/options")
+    @post("/options")
     async def options(self, request: Request) -> Response:
         """A search of the directory for the network editor's organisation select
-        (``templates/_org_search.html``), the chosen one kept."""
-        text, selected = web.search_of(request, "target_organisation")
-        return web.options_response((await service.directory_choices()).found(text, selected))
+        (``templates/_org_search.html``), the chosen one kept. A POST: what is typed stays
+        out of addresses and logs."""
+        search = await web.search_of(request, "target_organisation")
+        return web.found_response(request, (await service.directory_choices()).found(
+            search.text, search.selected, search.near))
 
-    @get("/suggestions")
+    @post("/suggestions")
     async def suggestions(self, request: Request) -> Response:
         """The names a person form's organisation field suggests for what is typed in it
-        (a large directory is not in the page)."""
-        typed = request.query_params.get("organisation", "")
-        return web.options_response((await service.directory_choices()).suggested_for(
-            typed[:100] if isinstance(typed, str) else ""))
+        (a large directory is not in the page); too little typed keeps those it has (204).
+        A POST: a person's workplace, as it is typed, stays out of addresses and logs."""
+        typed = (await web.form_of(request)).get("organisation")
+        typed = typed[:100] if isinstance(typed, str) else ""
+        if len(" ".join(typed.split())) < org_directory.SEARCH_MIN_LENGTH:
+            return Response(b"", status_code=204)
+        return web.options_response((await service.directory_choices()).suggested_for(typed))
 
     @post("/", guards=[requires_directory_editor])
     async def create(self, request: Request) -> Response:

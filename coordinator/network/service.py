@@ -270,76 +270,54 @@ def _snapshot(people: list[dict], organisations: dict[int, dict], relations: lis
 
 @dataclass(frozen=True)
 class DirectoryChoices:
-    """The organisation directory as the network editor offers it: the rows, and the
-    ``<option>`` tags of its name suggestions (a datalist) and of its organisation select."""
+    """The organisation directory as the network editor offers it: the rows, the
+    ``<option>`` tags of its name suggestions (a datalist) and of its organisation select,
+    and each organisation's name by id (for a large one's lists and searches)."""
 
     rows: list[dict]
     suggestions: Markup
     options: Markup
+    names: Mapping[int, str]
+
+    @property
+    def size(self) -> int:
+        """How many organisations the directory holds."""
+        return len(self.rows)
 
     @property
     def large(self) -> bool:
         """Too many to list whole (``directory.is_large``): near ones listed, the rest searched."""
-        return org_directory.is_large(len(self.rows))
+        return org_directory.is_large(self.size)
 
-    def listed(self, selected: int | None, near: Iterable[int]) -> tuple[Markup, Markup]:
-        """A large directory's select (``templates/_org_search.html``): the chosen
-        organisation when it is not near, and the near ones, as ``<option>`` tags."""
-        return listed_options([(r["id"], r["name"]) for r in self.rows], selected, near)
+    def whole(self, selected: int | None = None, *, narrow: bool = False) -> Markup:
+        """Every organisation's tag, ``selected`` chosen (the editor is the team's: nothing
+        is narrower for anyone)."""
+        return org_directory.choose(self.options, selected)
 
-    def found(self, text: str, selected: int | None) -> Markup:
-        """What a search for ``text`` offers (``found_options``)."""
-        return found_options([(r["id"], r["name"]) for r in self.rows], text, selected)
+    def listed(self, selected: int | None, near: Iterable[int], *, narrow: bool = False
+               ) -> tuple[Markup, Markup]:
+        """A large directory's select: the chosen organisation's tag when it is not near,
+        and the near ones' tags (``directory.listed_options``)."""
+        return org_directory.listed_options(self.names, selected, near)
+
+    def found(self, text: str, selected: int | None, near: Iterable[int] = ()
+              ) -> org_directory.Found:
+        """What a search for ``text`` offers (``directory.found_options``)."""
+        return org_directory.found_options(self.names, text, selected, near)
 
     def suggested(self, ids: Iterable[int]) -> Markup:
         """Name suggestions (a datalist's tags) of these organisations, by name."""
-        wanted = set(ids)
-        return _name_tags(r["name"] for r in self.rows if r["id"] in wanted)
+        return _name_tags(sorted((self.names[i] for i in set(ids) if i in self.names),
+                                 key=str.casefold))
 
     def suggested_for(self, text: str) -> Markup:
         """Name suggestions of the organisations whose name matches what is typed."""
-        names = {r["id"]: r["name"] for r in self.rows}
-        return _name_tags(names[i] for i in org_directory.search(names.items(), text))
+        return _name_tags(self.names[i] for i in org_directory.search(self.names.items(), text))
 
 
 def _name_tags(names: Iterable[str]) -> Markup:
     return Markup("".join(  # noqa: S704 (each tag escaped by Markup.format)
         str(Markup('<option value="{}"></option>').format(name)) for name in names))
-
-
-def option_tags(labels: Iterable[tuple[int, str]], selected: int | None = None) -> Markup:
-    """``<option>`` tags for (id, label) pairs, ``selected`` chosen; labels escaped."""
-    return Markup("".join(  # noqa: S704 (each tag escaped by Markup.format)
-        str(Markup('<option value="{}"{}>{}</option>').format(
-            org_id, Markup(" selected") if org_id == selected else "", label))
-        for org_id, label in labels))
-
-
-def listed_options(labels: list[tuple[int, str]], selected: int | None, near: Iterable[int]
-                   ) -> tuple[Markup, Markup]:
-    """For a large directory's select, from (id, label) pairs in name order: the chosen
-    organisation's tag when it is not among the ``near`` ones, and the near ones' tags."""
-    wanted = set(near)
-    chosen = [(i, label) for i, label in labels if i == selected and i not in wanted]
-    return (option_tags(chosen, selected),
-            option_tags([(i, label) for i, label in labels if i in wanted], selected))
-
-
-def found_options(labels: list[tuple[int, str]], text: str, selected: int | None,
-                  searchable: list[tuple[int, str]] | None = None) -> Markup:
-    """The tags a search answers, from (id, label) pairs: the chosen organisation first,
-    kept chosen, then what ``directory.search`` finds among the ``searchable`` pairs (all
-    of them unless given), or a line saying that nothing matched."""
-    names = dict(labels)
-    tags = option_tags([(selected, names[selected])], selected) if selected in names else Markup()
-    if len(" ".join(text.split())) < org_directory.SEARCH_MIN_LENGTH:
-        return tags
-    ids = [i for i in org_directory.search(labels if searchable is None else searchable, text)
-           if i != selected]
-    if not ids:
-        return tags + Markup('<option value="" disabled>Ingen organisation matcher »{}«</option>'
-                             ).format(" ".join(text.split())[:100])
-    return tags + option_tags([(i, names[i]) for i in ids])
 
 
 _directory_choices: BoundedCache[str, tuple[DirectoryChoices, datetime]] = BoundedCache(
@@ -360,12 +338,9 @@ async def directory_choices() -> DirectoryChoices:
 async def _read_directory_choices() -> DirectoryChoices:
     rows = await db.fetch('SELECT "id", "name", "kind", "sector" FROM "organisation" '
                           'ORDER BY "name"')
-    suggestions = Markup("".join(
-        str(Markup('<option value="{}"></option>').format(r["name"])) for r in rows))
-    options = Markup("".join(
-        str(Markup('<option value="{}">{}</option>').format(r["id"], r["name"]))
-        for r in rows))
-    return DirectoryChoices(rows, suggestions, options)
+    return DirectoryChoices(rows, _name_tags(r["name"] for r in rows),
+                            org_directory.option_tags((r["id"], r["name"]) for r in rows),
+                            {r["id"]: r["name"] for r in rows})
 
 
 async def history(family_id: int, limit: int = 500) -> list[dict]:

@@ -145,8 +145,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/organisations/export.csv"): rule(OK, DIRECTORY_READERS),
     ("POST", "/organisations/import"): rule(DONE, DIRECTORY_EDITORS),
     ("GET", "/organisations/{organisation_id:int}"): rule(OK, DIRECTORY_READERS),
-    ("GET", "/organisations/options"): rule(OK, DIRECTORY_READERS),
-    ("GET", "/organisations/suggestions"): rule(OK, DIRECTORY_READERS),
+    ("POST", "/organisations/options"): rule(DONE, DIRECTORY_READERS),
+    ("POST", "/organisations/suggestions"): rule(DONE, DIRECTORY_READERS),
     ("POST", "/organisations/{organisation_id:int}"): rule(DONE, DIRECTORY_EDITORS),
     # GDPR: a person's export, closing a case
     ("GET", "/families/{family_id:int}/people/{person_id:int}/export"): FAMILY_PAGE,
@@ -184,8 +184,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/families/{family_id:int}/meetings/new"): FAMILY_PAGE,
     ("POST", "/families/{family_id:int}/meetings"): FAMILY_WRITE,
     ("GET", "/meetings/coordinated"): LOGGED_IN_PAGE,
-    # The place picker's search: every role that edits meetings (projected per audience).
-    ("GET", "/meetings/places"): LOGGED_IN_PAGE,
+    # The place picker's search: those who place meetings (projected per audience).
+    ("POST", "/meetings/places"): rule(DONE, CASE),
     ("GET", "/meetings/{meeting_id:int}"): MEETING_PAGE,
     ("GET", "/meetings/{meeting_id:int}/answers"): MEETING_PAGE,
     ("GET", "/meetings/{meeting_id:int}/invitation.ics"): MEETING_PAGE,

@@ -1,7 +1,8 @@
 """A large organisation directory in the place picker: the team's page lists the family's
-own organisations and searches the rest; readers outside the team (the father's
-kontaktperson) are never offered which schools are the family's, nor find a protected
-place by its name."""
+own organisations and searches the rest, never offering a protected place or, for a
+shielded family, the children's school at one click; readers outside the team (the
+father's kontaktperson) are never offered which organisations are the family's, nor find a
+protected place by its name."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pytest
 from coordinator import clock as app_clock
 from coordinator.meetings.tables import BicSession, Meeting
 from coordinator.network import directory
-from coordinator.network.tables import Organisation, Person
+from coordinator.network.tables import Organisation, Person, Relation
 from tests import factories as f
 from tests.meetings import support as s
 from tests.meetings.test_bic_http import _post as bic_post
 from tests.meetings.test_bic_http import _session
+from tests.network.test_directory_search import search
 
 
 @pytest.fixture(autouse=True)
@@ -30,59 +32,100 @@ async def _organisations(family_id: int) -> dict[str, int]:
         name="Demoby Krisecenter", kind="crisis_centre", sector="crisis_centre",
         address="Skjultvej 1", location_protected=True))
     ids = {"Demoby Krisecenter": centre["id"]}
-    for name in ("Fjordskolen", "Rådhuset Demoby", "Tandplejen Nord", "Biblioteket Syd"):
-        [row] = await Organisation.insert(Organisation(name=name, kind="school" if "skole" in name
-                                                       else "other", sector="other"))
+    for name, kind in (("Fjordskolen", "school"), ("Rådhuset Demoby", "other"),
+                       ("Tandplejen Nord", "other"), ("Biblioteket Syd", "other"),
+                       ("Sundhedsplejen Vest", "health_visitor")):
+        [row] = await Organisation.insert(Organisation(name=name, kind=kind, sector="other"))
         ids[name] = row["id"]
-    await Person.insert(Person(family=family_id, name="Lise Lærer", role="professional",
-                               is_professional=True, sector="education",
-                               organisation=ids["Fjordskolen"]))
+    for name, org in (("Lise Lærer", "Fjordskolen"), ("Kim Kontakt", "Demoby Krisecenter"),
+                      ("Pia Plejer", "Sundhedsplejen Vest")):
+        await Person.insert(Person(family=family_id, name=name, role="professional",
+                                   is_professional=True, sector="education",
+                                   organisation=ids[org]))
     return ids
 
 
-def _picker(page: str) -> str:
-    found = re.search(r'<select id="d-org".*?</select>', page, re.S)
+def _picker(page: str, select_id: str = "d-org") -> str:
+    found = re.search(rf'<select id="{select_id}".*?</select>', page, re.S)
     assert found, "no place picker"
     return found.group(0)
 
 
 async def test_the_team_sees_the_familys_places_and_searches_the_rest(client):
     sara = await f.user()
-    family_id = await f.family(sara)
+    family_id = await f.family(sara, at_crisis_centre=False)
     ids = await _organisations(family_id)
     await f.login(client, sara)
-    new = (await client.get(f"/families/{family_id}/meetings/new")).text
-    new_picker = re.search(r'<select id="m-org".*?</select>', new, re.S).group(0)
-    assert "Fjordskolen" in new_picker and "Tandplejen" not in new_picker
+    new = _picker((await client.get(f"/families/{family_id}/meetings/new")).text, "m-org")
+    assert "Fjordskolen" in new and "Sundhedsplejen Vest" in new and "Tandplejen" not in new
+    assert "Krisecenter" not in new  # a protected place is never one click away
     r = await f.post_form(client, f"/families/{family_id}/meetings/", {
         "kind": "netvaerksmoede", "title": "Netværksmøde", "location": "",
         "location_organisation": str(ids["Biblioteket Syd"])}, page=f"/families/{family_id}")
     assert r.status_code == 303, r.text[:300]
-    page = (await client.get(r.headers["location"])).text
+    meeting_page = r.headers["location"]
+    page = (await client.get(meeting_page)).text
     picker = _picker(page)
-    # the family's school, and the place its meetings are held, chosen; nothing else listed
+    # the family's organisations and the place its meetings are held (chosen); nothing else
     assert f'<option value="{ids["Biblioteket Syd"]}" selected>Biblioteket Syd</option>' in picker
-    assert "Fjordskolen" in picker and "I familiens netværk" in picker
+    assert "Fjordskolen" in picker and "Familiens organisationer og mødesteder" in picker
     assert all(name not in picker for name in ("Tandplejen", "Rådhuset", "Krisecenter"))
-    assert 'hx-get="/meetings/places"' in page and 'id="d-org-found"' in picker
+    assert 'hx-post="/meetings/places"' in page and 'id="d-org-found"' in picker
+    assert "blandt alle 6 organisationer" in page
     # the team finds a protected place, marked as one, the chosen place kept chosen
-    r = await client.get("/meetings/places", params={
-        "q": "krise", "location_organisation": str(ids["Fjordskolen"])})
+    r = await search(client, "/meetings/places", {
+        "q": "krise", "location_organisation": str(ids["Tandplejen Nord"])}, target="d-org-found")
     assert r.status_code == 200
-    assert r.text == (f'<option value="{ids["Fjordskolen"]}" selected>Fjordskolen</option>'
-                      f'<option value="{ids["Demoby Krisecenter"]}">Demoby Krisecenter '
-                      '(beskyttet adresse)</option>')
+    assert r.text.startswith(
+        f'<option value="{ids["Tandplejen Nord"]}" selected>Tandplejen Nord</option>'
+        f'<option value="{ids["Demoby Krisecenter"]}">Demoby Krisecenter (beskyttet adresse)'
+        '</option><span id="d-org-q-status"')
     # a place found by a search is saved like a listed one
-    [row] = await Meeting.select(Meeting.id)
-    meeting_id = row["id"]
-    m = await Meeting.select().where(Meeting.id == meeting_id).first()
-    r = await f.post_form(client, f"/meetings/{meeting_id}/details", {
-        "version": str(m["version"]), "title": m["title"], "location": "",
-        "location_organisation": str(ids["Tandplejen Nord"]), "description": ""},
-        page=f"/meetings/{meeting_id}")
+    meeting_id = int(meeting_page.rsplit("/", 1)[1])
+    r = await f.post_form(client, f"{meeting_page}/details", {
+        "title": "Netværksmøde", "location": "",
+        "location_organisation": str(ids["Tandplejen Nord"]), "description": ""}, page=meeting_page)
     assert r.status_code == 303, r.text[:300]
-    picker = _picker((await client.get(f"/meetings/{meeting_id}")).text)
+    assert (await Meeting.select(Meeting.location_organisation).where(
+        Meeting.id == meeting_id).first())["location_organisation"] == ids["Tandplejen Nord"]
+    picker = _picker((await client.get(meeting_page)).text)
     assert f'<option value="{ids["Tandplejen Nord"]}" selected>Tandplejen Nord</option>' in picker
+
+
+async def test_a_shielded_familys_school_is_found_not_offered(client):
+    """The mother has a protected address (or the family is at the crisis centre): the
+    children's school is not one click from a meeting the father may be invited to."""
+    sara = await f.user()
+    family_id = await f.family(sara, at_crisis_centre=True)
+    ids = await _organisations(family_id)
+    await f.login(client, sara)
+    new = _picker((await client.get(f"/families/{family_id}/meetings/new")).text, "m-org")
+    assert "Sundhedsplejen Vest" in new
+    assert "Fjordskolen" not in new and "Krisecenter" not in new
+    r = await search(client, "/meetings/places", {"q": "fjord"})
+    assert f'<option value="{ids["Fjordskolen"]}">Fjordskolen</option>' in r.text
+
+
+async def test_a_network_the_graph_cannot_take_leaves_the_meetings_places(client):
+    sara = await f.user()
+    family_id = await f.family(sara, at_crisis_centre=False)
+    ids = await _organisations(family_id)
+    other = await f.family(sara)
+    [stranger] = await Person.insert(Person(family=other, name="Fremmed", sector="family"))
+    [child] = await Person.insert(Person(family=family_id, name="Lille Test", is_child=True,
+                                         role="child", sector="family"))
+    await Relation.insert(Relation(family=family_id, source=child["id"],
+                                   target_person=stranger["id"], type="supports"))
+    await f.login(client, sara)
+    r = await f.post_form(client, f"/families/{family_id}/meetings/", {
+        "kind": "netvaerksmoede", "title": "Netværksmøde",
+        "location_organisation": str(ids["Biblioteket Syd"])}, page=f"/families/{family_id}")
+    assert r.status_code == 303, r.text[:300]
+    new = await client.get(f"/families/{family_id}/meetings/new")
+    assert new.status_code == 200
+    picker = _picker(new.text, "m-org")
+    assert "Biblioteket Syd" in picker and "Fjordskolen" not in picker
+    assert (await client.get(r.headers["location"])).status_code == 200
 
 
 async def test_a_refused_change_keeps_the_place_a_search_found(client):
@@ -112,7 +155,7 @@ async def test_a_refused_change_keeps_the_place_a_search_found(client):
 async def test_the_fathers_kontaktperson_is_offered_no_family_place_and_finds_no_protected_one(
         client, other_client):
     sara, mads = await f.user(), await f.user("kontaktperson")
-    family_id = await f.family(sara, name="Familien Far")
+    family_id = await f.family(sara, name="Familien Far", at_crisis_centre=False)
     ids = await _organisations(family_id)
     father = await s.person(family_id, "Jens Far", "father", used_violence=True)
     await f.login(client, sara)
@@ -128,24 +171,28 @@ async def test_the_fathers_kontaktperson_is_offered_no_family_place_and_finds_no
     await f.login(other_client, mads)
     page = (await other_client.get(f"/meetings/{session['meeting']}")).text
     picker = _picker(page)  # he runs the session, so he may move it
-    assert "I familiens netværk" not in picker and "Fjordskolen" not in picker
-    assert 'hx-get="/meetings/places"' in page
-    r = await other_client.get("/meetings/places", params={"q": "krisecenter"})
+    assert "Familiens organisationer" not in picker
+    assert all(name not in picker for name in ("Fjordskolen", "Sundhedsplejen", "Krisecenter"))
+    assert 'hx-post="/meetings/places"' in page and "Listen viser kun" not in page
+    r = await search(other_client, "/meetings/places", {"q": "krisecenter"}, target="d-org-found")
     assert r.status_code == 200
-    assert r.text == '<option value="" disabled>Ingen organisation matcher »krisecenter«</option>'
-    r = await other_client.get("/meetings/places", params={"q": "beskyttet adresse"})
+    assert r.text == ('<span id="d-org-q-status" class="hint" role="status" hx-swap-oob="true">'
+                      'Ingen organisation matcher »krisecenter«.</span>')
+    r = await search(other_client, "/meetings/places", {"q": "beskyttet adresse"})
     assert "Krisecenter" not in r.text and str(ids["Demoby Krisecenter"]) not in r.text
     # the chosen place, when it is a protected one, stays chosen without its name
-    r = await other_client.get("/meetings/places", params={
+    r = await search(other_client, "/meetings/places", {
         "q": "tand", "location_organisation": str(ids["Demoby Krisecenter"])})
     assert r.text == (f'<option value="{ids["Demoby Krisecenter"]}" selected>Beskyttet adresse – '
                       'oplyses af socialrådgiveren</option>'
                       f'<option value="{ids["Tandplejen Nord"]}">Tandplejen Nord</option>')
     # the team's search does find it
-    r = await client.get("/meetings/places", params={"q": "krisecenter"})
+    r = await search(client, "/meetings/places", {"q": "krisecenter"})
     assert "Demoby Krisecenter (beskyttet adresse)" in r.text
 
 
-async def test_the_search_is_for_logged_in_users_only(client):
-    r = await client.get("/meetings/places", params={"q": "skole"})
-    assert r.status_code in (302, 303, 401) and "skole" not in r.text.lower()
+@pytest.mark.parametrize("role", ["samordner", "admin"])
+async def test_only_those_who_place_meetings_search_for_places(client, role):
+    await f.login(client, await f.user(role))
+    r = await search(client, "/meetings/places", {"q": "skole"})
+    assert r.status_code == 404 and "skole" not in r.text.lower()
