@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import secrets
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
@@ -47,13 +47,18 @@ class PageCache(BoundedCache[Hashable, Any]):
         self.max_bytes = max_bytes
 
 
+# What ``kept_for_the_day`` keeps: a page, or a page with what its request must do again
+# on every view (the start page's due follow-ups, audited each time).
+Kept = TypeVar("Kept")
+
+
 # How long a page whose content stamps have not changed is kept at most
 # (``cache.KEPT_UNDER_STAMPS_AT_MOST``).
 KEPT_AT_MOST = KEPT_UNDER_STAMPS_AT_MOST
 
 
 async def kept_for_the_day(cache: PageCache, key: Hashable | None,
-                           render: Callable[[], Awaitable[bytes]]) -> bytes:
+                           render: Callable[[], Awaitable[Kept]]) -> Kept:
     """The page under ``key`` (which holds the day among everything the page shows), or
     rendered by ``render`` and kept until the earliest moment its content changes by the
     time alone (``clock.changes_at``, noted while it renders), at most ``KEPT_AT_MOST``.
@@ -65,7 +70,7 @@ async def kept_for_the_day(cache: PageCache, key: Hashable | None,
     kept = cache.get(key, fresh=lambda kept: clock.now() < kept[1])
     if kept is not None:
         clock.changes_at(kept[1])
-        page: bytes = kept[0]
+        page: Kept = kept[0]
         return page
     with clock.noting_changes() as changes:
         page = await render()

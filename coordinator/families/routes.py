@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +16,7 @@ from coordinator.auth import roles
 from coordinator.auth.guards import requires_leader, requires_login, requires_role
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
-from coordinator.families import cases, service, units
+from coordinator.families import cases, revisions, service, units
 from coordinator.families.sections import FamilySection, family_sections
 from coordinator.trappe import service as trappe
 
@@ -40,6 +42,8 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
     user = web.user_of(request)
     wanted = _filter(request.query_params)
     may_open = user.role in roles.CASE_HOLDERS
+    if may_open and not wanted.active and form is None and not request.url.query:
+        return await _kept_home(request, wanted)
     known = None
     if may_open and not wanted.active:
         # The list is then the team's active families, the ones the follow-ups due are
@@ -49,14 +53,52 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
         known = (stamps, families)
     else:
         families = await service.find_families(user, wanted)
-    return web.render("home.html", {
-        "families": families, "may_open": may_open, "wanted": wanted,
-        "statuses": service.STATUSES,
-        "form": dict(form or {}), "error": error, "field": field, "matches": matches or [],
-        "suggested_reference": await cases.suggest_reference() if may_open else "",
-        "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1),
-        "trappe_due": await trappe.due_for(user, web.client_address(request), known)},
+    return web.render("home.html", _home_context(
+        families, may_open, wanted, await cases.suggest_reference() if may_open else "",
+        await trappe.due_for(user, web.client_address(request), known),
+        form=dict(form or {}), error=error, field=field, matches=matches or []),
         status=status)
+
+
+def _home_context(families: list[dict], may_open: bool, wanted: service.FamilyFilter,
+                  suggested_reference: str, trappe_due: list, **form: Any) -> dict[str, Any]:
+    return {"families": families, "may_open": may_open, "wanted": wanted,
+            "statuses": service.STATUSES, "form": {}, "error": "", "field": None,
+            "matches": [], "suggested_reference": suggested_reference,
+            "today": clock.today(), "child_rows": range(1, CHILD_ROWS + 1),
+            "trappe_due": trappe_due, **form}
+
+
+# Start pages by user, the content stamps of the families she is on the team of, the
+# shared stamp and the day (see coordinator/pagecache.py), each with its due follow-ups.
+HOME_PAGES = pagecache.PageCache(weigh=lambda kept: len(kept[0][0]), name="start pages")
+# Rendered where the suggested case reference goes: it is read on every view (another
+# worker's new case moves it, and no stamp of hers says so).
+_REFERENCE_PLACEHOLDER = "ref-" + secrets.token_hex(12)
+
+
+async def _kept_home(request: Request, wanted: service.FamilyFilter) -> Response:
+    """A case holder's start page as it first opens: kept under everything it shows (the
+    user, her families' content stamps, read before their content, the shared stamp and
+    the day, and kept no longer than until the next meeting listed has begun). Every view
+    reads the suggested reference afresh and audits the due follow-ups it shows."""
+    user = web.user_of(request)
+    stamps, shared = await service.team_stamps(user)
+    shared = shared or await revisions.shared_stamp()  # never stamped (bulk data): now
+    key = ("home", user, tuple(sorted(stamps.items())), shared, clock.today()) \
+        if all(stamps.values()) else None  # an empty stamp may come back: no key
+
+    async def render() -> tuple[bytes, list]:
+        families = await service.find_families(user, wanted)
+        due = await trappe.due_items(user, (stamps, families))
+        return pagecache.render_for_cache(request, "home.html", _home_context(
+            families, True, wanted, _REFERENCE_PLACEHOLDER, due)), due
+
+    page, due = await pagecache.kept_for_the_day(HOME_PAGES, key, render)
+    await trappe.audit_due(user, due, web.client_address(request))
+    reference = html.escape(await cases.suggest_reference()).encode()
+    return Response(pagecache.serve(request, page).replace(
+        _REFERENCE_PLACEHOLDER.encode(), reference), media_type=MediaType.HTML)
 
 
 def _filter(params: Mapping[str, Any]) -> service.FamilyFilter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar.exceptions import NotFoundException
@@ -89,6 +89,10 @@ _FIND = (
 )
 
 
+# A meeting is the next one while it starts now or later (``_FIND``): until just after.
+_JUST_AFTER = timedelta(microseconds=1)
+
+
 async def find_families(user: Principal, wanted: FamilyFilter) -> list[dict]:
     """The user's families matching ``wanted``, those with the nearest next meeting first
     (what needs action), then by name; each with ``next_meeting`` (or None)."""
@@ -113,6 +117,8 @@ async def find_families(user: Principal, wanted: FamilyFilter) -> list[dict]:
     rows = await db.fetch(sql, clock.now(), user.id, *args)
     for row in rows:
         row["next_meeting"] = _moment(row.pop("next_meeting_"))
+        if row["next_meeting"] is not None:  # once it has begun, another one is next
+            clock.changes_at(row["next_meeting"] + _JUST_AFTER)
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(rows, key=lambda r: (r["next_meeting"] or far, r["name"].casefold(), r["id"]))
 

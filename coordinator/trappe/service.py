@@ -344,6 +344,14 @@ async def due_for(user: Principal, address: str = "",
     (the team's, as the access policy reads it), overdue first; every family shown audited.
     ``known``: the team's content stamps and then its active families as the caller read
     them (the start page), else both are read here."""
+    items = await due_items(user, known)
+    await audit_due(user, items, address)
+    return items
+
+
+async def due_items(user: Principal, known: tuple[Mapping[int, str], list[dict]] | None = None
+                    ) -> list[DueItem]:
+    """``due_for`` without its audit: the caller audits what it shows (``audit_due``)."""
     if user.role not in CASE_HOLDERS:
         return []
     if known is not None:
@@ -351,10 +359,14 @@ async def due_for(user: Principal, address: str = "",
     else:
         stamps, _ = await families.team_stamps(user)  # before the families' content
         rows = await families.families_for(user)
-    items = await _due(rows, clock.today(), stamps=stamps)
+    return await _due(rows, clock.today(), stamps=stamps)
+
+
+async def audit_due(user: Principal, items: Sequence[DueItem], address: str = "") -> None:
+    """The follow-ups due shown to the user (``due_for``), audited: every family shown,
+    also when the page showing them was kept (the start page)."""
     await _audit_families(user, DUE_ENTITY, clock.today().isoformat(),
                           {(i.family_id, i.family_name) for i in items}, address)
-    return items
 
 
 async def agenda_for(user: Principal, own: Sequence[dict], unit_ids: Sequence[int], on: date,
