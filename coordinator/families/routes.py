@@ -42,8 +42,8 @@ async def _home(request: Request, form: Mapping[str, Any] | None = None, error: 
     user = web.user_of(request)
     wanted = _filter(request.query_params)
     may_open = user.role in roles.CASE_HOLDERS
-    if may_open and not wanted.active and form is None and not request.url.query:
-        return await _kept_home(request, wanted)
+    if may_open and not wanted.active and form is None and web.page_of(request) == "/":
+        return await _kept_home(request, wanted)  # a plain view (its forms' page is "/")
     known = None
     if may_open and not wanted.active:
         # The list is then the team's active families, the ones the follow-ups due are
@@ -88,13 +88,21 @@ async def _kept_home(request: Request, wanted: service.FamilyFilter) -> Response
     key = ("home", user, tuple(sorted(stamps.items())), shared, clock.today()) \
         if all(stamps.values()) else None  # an empty stamp may come back: no key
 
+    uncovered = False
+
     async def render() -> tuple[bytes, list]:
+        nonlocal uncovered
         families = await service.find_families(user, wanted)
+        # A family she joined after the stamps were read is in no key: the page showing it
+        # is not kept (taken off that team again, the key would be the old one).
+        uncovered = any(f["id"] not in stamps for f in families)
         due = await trappe.due_items(user, (stamps, families))
         return pagecache.render_for_cache(request, "home.html", _home_context(
             families, True, wanted, _REFERENCE_PLACEHOLDER, due)), due
 
     page, due = await pagecache.kept_for_the_day(HOME_PAGES, key, render)
+    if uncovered and key is not None:  # no await since it was put: nobody served it
+        HOME_PAGES.pop(key)
     await trappe.audit_due(user, due, web.client_address(request))
     reference = html.escape(await cases.suggest_reference()).encode()
     return Response(pagecache.serve(request, page).replace(

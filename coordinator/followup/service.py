@@ -228,7 +228,7 @@ async def team_agenda(user: Principal, on: date, address: str = "") -> TeamAgend
     shown = agenda.in_order([*own_rows, *unit_rows])
     await _audit_reads(user, AGENDA_ENTITY, on.isoformat(),
                        ((r.family_id, r.name) for r in shown), address)
-    covered = not unit_rows and all(r["id"] in stamps for r in rows)
+    covered = not unit_rows and all(stamps.get(r["id"]) for r in rows)  # "": never stamped
     content_key = (shared, tuple((r["id"], stamps[r["id"]]) for r in rows)) if covered else None
     return TeamAgenda(shown, left_out, rows, extra, content_key, stamps)
 
@@ -268,8 +268,8 @@ async def _own_agenda_rows(rows: list[dict], on: date, stamps: dict[int, str], s
         facts = await _agenda_facts([by_id[family_id] for family_id in family_ids])
         return {row.family_id: row for row in agenda.agenda_rows(facts, on)}
 
-    keys = {family_id: (on, shared, family_id, stamps[family_id]) if family_id in stamps
-            else None for family_id in by_id}
+    keys = {family_id: (on, shared, family_id, stamps[family_id]) if stamps.get(family_id)
+            else None for family_id in by_id}  # an empty stamp (never stamped) may come back
     return agenda.in_order((await _own_agendas.get_each(keys, build)).values())
 
 

@@ -309,8 +309,8 @@ async def _due(rows: list[dict], on: date, names: bool = True,
     async def build(family_ids: list[int]) -> dict[int, tuple[DueItem, ...]]:
         return await _due_of([by_id[family_id] for family_id in family_ids], on, names)
 
-    keys = {family_id: (on, names, family_id, stamps[family_id]) if family_id in stamps
-            else None for family_id in by_id}
+    keys = {family_id: (on, names, family_id, stamps[family_id]) if stamps.get(family_id)
+            else None for family_id in by_id}  # an empty stamp (never stamped) may come back
     by_family = await _due_kept.get_each(keys, build)
     items = [item for family in rows for item in by_family[family["id"]]]
     return sorted(items, key=lambda i: (i.due_on, i.family_name.casefold(), i.child_name))

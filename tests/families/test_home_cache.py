@@ -51,6 +51,7 @@ async def test_every_table_the_start_page_reads_is_watched(client, monkeypatch):
     for holder in holders:
         await _login_demo(client, holder["username"])
         HOME_PAGES.clear()
+        trappe._due_kept.clear()  # noqa: SLF001 - each page reads its follow-ups itself
         reading.on = True
         page = (await client.get("/")).text
         reading.on = False
@@ -156,3 +157,52 @@ async def test_a_search_or_a_refused_case_is_never_kept(client, clock):
     assert r.status_code == 422 and 'value="x"' in r.text
     # the one page kept is the plain view the form's token was read from
     assert (HOME_PAGES.hits, HOME_PAGES.misses) == (0, 1)
+
+
+async def test_a_family_joined_while_the_page_was_read_is_shown_and_not_kept(
+        client, clock, monkeypatch):
+    """Put on a team between the stamps read and the list read, the family is in no key:
+    the page showing it is not kept, or taken off that team again she would be served it."""
+    worker = await f.user()
+    await f.family(worker, name="Familien Egen")
+    joined = await f.family(name="Familien Kort")
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)
+    team_stamps = routes.service.team_stamps
+
+    async def stamps_then_joined(user):
+        read = await team_stamps(user)
+        await TeamMember.insert(TeamMember(family=joined, user=worker.id, team_role="Socialrådgiver"))
+        return read
+
+    monkeypatch.setattr(routes.service, "team_stamps", stamps_then_joined)
+    assert _families((await client.get("/")).text) == ["Familien Egen", "Familien Kort"]
+    monkeypatch.setattr(routes.service, "team_stamps", team_stamps)
+    await TeamMember.delete().where(TeamMember.family == joined)
+    assert _families((await client.get("/")).text) == ["Familien Egen"]
+    assert HOME_PAGES.hits == 0
+
+
+async def test_a_family_never_stamped_keys_nothing(client, clock):
+    """Data loaded in bulk has no stamp: an empty one could come back, so nothing is kept."""
+    worker = await f.user()
+    family_id = await f.family(worker, name="Familien Bulk")
+    await db.fetch('DELETE FROM "content_revision" WHERE "family_id" = {}', family_id)
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)
+    for _ in range(2):
+        assert _families((await client.get("/")).text) == ["Familien Bulk"]
+    assert (HOME_PAGES.hits, len(HOME_PAGES)) == (0, 0)
+
+
+async def test_a_fragment_htmx_fetched_from_another_page_is_not_kept(client, clock):
+    """Its forms belong to the page htmx shows (``web.page_of``), not to the start page."""
+    worker = await f.user()
+    family_id = await f.family(worker, name="Familien Htmx")
+    await f.login(client, worker)
+    clock.pin(clock.now(), ticking=False)
+    page = (await client.get("/", headers={
+        "HX-Request": "true", "HX-Current-URL": f"https://testserver.local/families/{family_id}"})).text
+    assert f'value="/families/{family_id}"' in page
+    assert (await client.get("/")).text.count(f'value="/families/{family_id}"') == 0
+    assert HOME_PAGES.misses == 1

@@ -58,3 +58,24 @@ async def test_a_change_of_one_family_builds_its_followups_again_and_shows_at_on
     assert "Ida Omdøbt" in home and "Ida Trappe" not in home and "Otto Anden" in home
     agenda = (await client.get("/followup/teammoede")).text
     assert "Ida Omdøbt" in agenda and "Otto Anden" in agenda
+
+
+async def test_a_family_never_stamped_keeps_nothing(monkeypatch):
+    """An empty stamp (data loaded in bulk) could come back: no family's follow-ups are
+    kept under it, as none are under a stamp that is not read."""
+    w = await d.world()
+    rows = await Family.select().where(Family.id == w.family_id)
+    built: list[int] = []
+    due_of = service._due_of  # noqa: SLF001
+
+    async def counting(rows, on, names):
+        built.append(len(rows))
+        return await due_of(rows, on, names)
+
+    monkeypatch.setattr(service, "_due_of", counting)
+    for _ in range(2):
+        await service._due(rows, clock.today(), stamps={w.family_id: ""})  # noqa: SLF001
+    assert built == [1, 1]
+    for _ in range(2):
+        await service._due(rows, clock.today(), stamps={w.family_id: "s1"})  # noqa: SLF001
+    assert built == [1, 1, 1]
