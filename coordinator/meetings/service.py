@@ -1366,17 +1366,22 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
     ``title_to_partners``: partners read the title itself instead of the meeting's kind and
     the children's first names (the team's choice, audited)."""
     _require_open(meeting)
-    if location_organisation is not None and not await net.Organisation.exists().where(
-            net.Organisation.id == location_organisation):
+    chosen = await net.Organisation.select(net.Organisation.name).where(
+        net.Organisation.id == location_organisation).first() \
+        if location_organisation is not None else None
+    if location_organisation is not None and chosen is None:
         raise web.UserError("Det valgte mødested findes ikke.", field="location_organisation")
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
     on_team = audience_of(user) is Audience.TEAM
     await screen_typed_text(meeting, {"title": ("Titel", title),
                                       "description": ("Beskrivelse", description)}, on_team)
-    await screen_childrens_places(meeting, {"title": ("Titel", title),
-                                            "location": ("Mødested", location),
-                                            "description": ("Beskrivelse", description)}, on_team)
+    places = {"title": ("Titel", title), "location": ("Mødested", location),
+              "description": ("Beskrivelse", description)}
+    if chosen is not None and location_organisation != meeting["location_organisation"]:
+        # The children's school chosen from the directory is as telling as typed.
+        places["location_organisation"] = ("Mødested i organisationsregistret", chosen["name"])
+    await screen_childrens_places(meeting, places, on_team)
     async with db.transaction():
         written = await _bump(meeting["id"], version, {
             "title": title, "location": location, "location_organisation": location_organisation,

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from coordinator import clock as app_clock
-from coordinator.meetings.tables import BicSession, Meeting
+from coordinator.meetings.tables import BicSession, Meeting, Participant
 from coordinator.network import directory
 from coordinator.network.tables import Organisation, Person, Relation
 from tests import factories as f
@@ -196,3 +196,32 @@ async def test_only_those_who_place_meetings_search_for_places(client, role):
     await f.login(client, await f.user(role))
     r = await search(client, "/meetings/places", {"q": "skole"})
     assert r.status_code == 404 and "skole" not in r.text.lower()
+
+
+async def test_the_childrens_school_chosen_from_the_directory_is_refused_for_a_meeting_with_violence(
+        client):
+    """Chosen from the list or found by a search, the children's school is as telling as
+    the school's name typed: refused for a meeting with someone who used violence, nothing
+    saved; another place is saved."""
+    sara = await f.user()
+    family_id = await f.family(sara, at_crisis_centre=True)
+    ids = await _organisations(family_id)
+    uncle = await s.person(family_id, "Ole Onkel", "relative", used_violence=True)
+    await f.login(client, sara)
+    r = await f.post_form(client, f"/families/{family_id}/meetings/", {
+        "kind": "netvaerksmoede", "title": "Netværksmøde"}, page=f"/families/{family_id}")
+    page = r.headers["location"]
+    meeting_id = int(page.rsplit("/", 1)[1])
+    await Participant.insert(Participant(meeting=meeting_id, person=uncle, name="Ole Onkel"))
+    for place, status in (("Fjordskolen", 422), ("Tandplejen Nord", 303)):
+        version = await s.form_version(client, page, f"{page}/details")
+        r = await f.post_form(client, f"{page}/details", {
+            "version": version, "title": "Netværksmøde", "location": "",
+            "location_organisation": str(ids[place]), "description": ""}, page=page)
+        assert r.status_code == status, (place, r.text[:300])
+        if status == 422:
+            assert "hvor børnene kan findes" in r.text and "Ole Onkel" in r.text
+            assert (await Meeting.select(Meeting.location_organisation).where(
+                Meeting.id == meeting_id).first())["location_organisation"] is None
+    assert (await Meeting.select(Meeting.location_organisation).where(
+        Meeting.id == meeting_id).first())["location_organisation"] == ids["Tandplejen Nord"]
