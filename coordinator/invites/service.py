@@ -32,7 +32,7 @@ from coordinator.invites.imip import ImipMail, MailKind, as_sent, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import kinds, place, safety
 from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
-from coordinator.meetings.protected_places import protected_facts
+from coordinator.meetings.protected_places import childrens_places, protected_facts
 from coordinator.meetings.tables import (
     Meeting,
     MeetingPart,
@@ -163,6 +163,8 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     # meeting, and a place (typed text, room, organisation) is checked against them once
     # however many meetings share it.
     terms = await protected_facts()
+    # A shielded family's children's school and day care: never to the father's side.
+    childrens = await childrens_places(families)
     places: dict[tuple[Any, ...], place.Place] = {}
     result = []
     for meeting in meetings:
@@ -189,16 +191,19 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
             safety.partner_title(meeting["kind"], children.get(meeting["family"], []))
         org = orgs.get(meeting["location_organisation"]) if meeting["location_organisation"] else None
         room = rooms.get(meeting.get("room"))
+        own_childrens = childrens.get(meeting["family"], ())
         where_key = (meeting["location"], meeting.get("room") if room else None,
-                     meeting["location_organisation"] if org else None)
+                     meeting["location_organisation"] if org else None, own_childrens)
         if where_key not in places:
             # The one place the meeting page shows too (meetings/place.py): the typed text,
             # else the booked room, else the organisation; protected when any of them is a
             # protected place or the text names one.
-            places[where_key] = place.place_of(meeting["location"], room, org, terms)
+            places[where_key] = place.place_of(meeting["location"], room, org, terms,
+                                               own_childrens)
         result.append(_meeting_data(meeting, own_parts, participants, people, terms,
                                     places[where_key], base.get(meeting["id"], meeting["sequence"]),
-                                    partner_title, tuple(agendas.get(meeting["id"], ()))))
+                                    partner_title, tuple(agendas.get(meeting["id"], ())),
+                                    own_childrens))
     return result
 
 
@@ -215,8 +220,8 @@ def _participant_data(row: Mapping[str, Any]) -> redact.ParticipantData:
 def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
                   terms: tuple[str, ...], where: place.Place, base_sequence: int,
-                  partner_title: str = "", agenda: tuple[tuple[str, str], ...] = ()
-                  ) -> redact.MeetingData:
+                  partner_title: str = "", agenda: tuple[tuple[str, str], ...] = (),
+                  childrens: tuple[str, ...] = ()) -> redact.MeetingData:
     text, at_protected_place = where.text, where.protected
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
@@ -225,11 +230,12 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         for part in parts)
     s_meeting = safety.Meeting(
         kind=meeting["kind"], title=meeting["title"],
-        location=safety.Location(text=text, at_crisis_centre=at_protected_place), parts=s_parts,
+        location=safety.Location(text=text, at_crisis_centre=at_protected_place,
+                                 childrens_place=where.childrens), parts=s_parts,
         description=meeting["description"],
         invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms),
-        partner_title=partner_title, agenda=agenda)
+        childrens_places=childrens, partner_title=partner_title, agenda=agenda)
     return redact.MeetingData(
         id=meeting["id"], family_id=meeting["family"], kind=meeting["kind"],
         title=meeting["title"], status=meeting["status"],

@@ -80,7 +80,8 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
     # father's kontaktperson in Modtagelsen (father side: never the mother's whereabouts).
     network_role = row.get("person_role")
     family_role = _SAFETY_ROLES.get(network_role) if network_role else None
-    staff = row.get("user") is not None and row.get("user_role") not in NOT_ENTITLED_ROLES
+    account = row.get("user") is not None
+    staff = account and row.get("user_role") not in NOT_ENTITLED_ROLES
     internal = staff or row.get("person_sector") == "crisis_centre"
     protected = bool(row.get("protected_address"))
     entitled = (internal or (protected and family_role is safety.Role.MOTHER)
@@ -91,4 +92,5 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
         address=row.get("person_address") or None, organisation=row["organisation"] or None,
         protected_address=protected, used_violence=bool(row.get("used_violence")),
         contact_only_via_worker=bool(row.get("contact_only_via_worker")),
-        entitled_to_protected_location=entitled, internal=internal)
+        entitled_to_protected_location=entitled, internal=internal,
+        outside_team=account and not staff)

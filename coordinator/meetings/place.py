@@ -30,6 +30,9 @@ class Place:
     source: str  # "text", "room", "organisation" or "" (nothing set)
     protected: bool  # a protected place: only the family's team may read it
     clash: str = ""  # a room and an organisation that are two different places, in words
+    # A shielded family's children's school or day care: not protected (partners read it),
+    # but withheld from everyone outside the family's team and from the father's side.
+    childrens: bool = False
 
     @property
     def label(self) -> str:
@@ -38,8 +41,8 @@ class Place:
 
     def for_outside(self) -> Place:
         """The place as readers outside the family's team see it."""
-        if self.protected:
-            return Place(WITHHELD, self.source, True)
+        if self.protected or self.childrens:
+            return Place(WITHHELD, self.source, self.protected, childrens=self.childrens)
         return Place(self.text, self.source, False)
 
 
@@ -49,11 +52,13 @@ def room_text(room: Mapping[str, Any]) -> str:
 
 
 def place_of(text: str | None, room: Mapping[str, Any] | None,
-             organisation: Mapping[str, Any] | None, facts: Iterable[str] = ()) -> Place:
+             organisation: Mapping[str, Any] | None, facts: Iterable[str] = (),
+             childrens: tuple[str, ...] = ()) -> Place:
     """The meeting's one place from its typed ``text``, its booked ``room`` (``name``,
     ``location``, ``at_crisis_centre``) and its ``organisation`` (``name``,
     ``location_protected``); ``facts`` are the protected places' facts (a typed text naming
-    one is protected too)."""
+    one is protected too); ``childrens`` the names of a shielded family's children's school
+    and day care (the place is one of them when its text or its organisation names one)."""
     typed = (text or "").strip()
     shown, source = typed, "text" if typed else ""
     sensitive = False
@@ -66,10 +71,13 @@ def place_of(text: str | None, room: Mapping[str, Any] | None,
         if not shown:
             shown, source = str(organisation.get("name") or ""), "organisation"
     sensitive = sensitive or bool(shown and protected.find(shown, tuple(facts)))
+    at_childrens = bool(childrens) and any(
+        protected.find(value, childrens) for value in (
+            shown, str(organisation.get("name") or "") if organisation else "") if value)
     clash = ""
     if room and organisation and bool(room.get("at_crisis_centre")) != bool(
             organisation.get("location_protected")):
         clash = (f"Mødet har to steder: lokalet »{room_text(room)}« og »{organisation.get('name')}«. "
                  "Vælg ét: ret mødestedet under »Ret titel, sted og beskrivelse«, "
                  "eller vælg et tidspunkt uden lokale.")
-    return Place(shown, source, sensitive, clash)
+    return Place(shown, source, sensitive, clash, at_childrens)

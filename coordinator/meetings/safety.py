@@ -17,6 +17,17 @@ Sensitive location
     (e.g. the crisis centre's name, the town the mother moved to) are treated the same
     way: shown only to entitled recipients, replaced in free text for everyone else.
 
+The children's places
+    A shielded family's (a protected address, or at the crisis centre) children's school
+    and day care: where the children can be found every day. Not a protected place – the
+    school's own staff and the other partners read it – but never read by the father,
+    anyone who used violence, or an account outside the family's team (the samordner, the
+    father's kontaktperson; ``Person.outside_team``). A meeting held there
+    (``Location.childrens_place``) with a hostile person invited is blocked like one at a
+    protected place; the others outside read ``NEUTRAL_LOCATION``, and
+    ``Meeting.childrens_places`` (the places' names) are withheld from them wherever
+    written.
+
 Hostile recipients (the father, anyone who used violence)
     See no other attendees at all, and never the worker's free text: the title is the
     meeting kind's label and the description a fixed neutral sentence, because free
@@ -87,6 +98,8 @@ class Person:
     entitled_to_protected_location: bool = False
     # Staff of Familieafdelingen or the crisis centre (as opposed to external partners).
     internal: bool = False
+    # An account outside the family's team: the samordner, the father's kontaktperson.
+    outside_team: bool = False
 
     @property
     def is_professional(self) -> bool:
@@ -97,6 +110,11 @@ class Person:
     def is_hostile(self) -> bool:
         """The father or anyone who used violence: the strictest redaction applies."""
         return self.used_violence or Role.FATHER in self.roles
+
+    @property
+    def sees_childrens_places(self) -> bool:
+        """Whether a shielded family's children's school and day care may reach them."""
+        return not self.is_hostile and not self.outside_team
 
     @property
     def is_external(self) -> bool:
@@ -120,6 +138,8 @@ class Location:
     text: str
     at_crisis_centre: bool = False
     protected_address: bool = False
+    # The children's school or day care of a shielded family (see the module's notes).
+    childrens_place: bool = False
 
     @property
     def sensitive(self) -> bool:
@@ -191,6 +211,9 @@ class Meeting:
     send_email_invites: bool = True
     # Extra strings that reveal where the family is (e.g. the crisis centre's name).
     sensitive_terms: tuple[str, ...] = ()
+    # A shielded family's children's school and day care by name: withheld from those who
+    # may not see them (``Person.sees_childrens_places``) wherever written.
+    childrens_places: tuple[str, ...] = ()
     # What outside professionals (partners, feeds) read as the title (``partner_title``);
     # empty: the meeting's own title (no family, or the team chose to share it).
     partner_title: str = ""
@@ -362,6 +385,9 @@ def is_entitled_to_location(recipient: Person, meeting: Meeting, part_key: str |
         if not matching:
             raise SafetyError(f"Mødet har ingen del, der hedder »{part_key}«.")
         locations = [meeting.location_of(matching[0])]
+    if not recipient.sees_childrens_places and any(
+            location.childrens_place for location in locations):
+        return False
     if not any(location.sensitive for location in locations):
         return True
     return recipient.entitled_to_protected_location and not recipient.is_hostile
@@ -594,6 +620,8 @@ def _check_locations(meeting: Meeting, index: Mapping[str, Person]) -> list[Find
     findings: list[Finding] = []
     for part in meeting.parts:
         location = meeting.location_of(part)
+        if location.childrens_place and not location.sensitive:
+            findings += _at_childrens_place(part, index)
         if not location.sensitive:
             continue
         place = "på krisecentret" if location.at_crisis_centre else "på en beskyttet adresse"
@@ -612,6 +640,19 @@ def _check_locations(meeting: Meeting, index: Mapping[str, Person]) -> list[Find
                     )
                 )
     return findings
+
+
+def _at_childrens_place(part: MeetingPart, index: Mapping[str, Person]) -> list[Finding]:
+    """A part held at a shielded family's children's school or day care, with the father or
+    anyone who used violence invited: he would learn where the children are every day."""
+    hostile = [pid for pid in sorted(part.participant_ids)
+               if (person := index.get(pid)) is not None and person.is_hostile]
+    return [Finding(
+        BLOCK, "hostile_at_childrens_place",
+        f"{index[pid].name} er inviteret til »{part.label}«, som holdes på et sted, hvor børnene "
+        f"kan findes (skole eller dagtilbud). Stedet må ikke vises for {index[pid].name}, og en "
+        "godkendelse kan ikke ændre det: vælg et andet mødested for denne del, eller fjern "
+        "personen fra den.", (pid,), part.key) for pid in hostile]
 
 
 def _check_invites(meeting: Meeting, participants: list[Person]) -> list[Finding]:
@@ -708,6 +749,11 @@ def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) 
             if location.sensitive:
                 withheld.append(location.text)
         withheld += list(meeting.sensitive_terms)
+    if not recipient.sees_childrens_places:
+        for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
+            if location.childrens_place:
+                withheld.append(location.text)
+        withheld += list(meeting.childrens_places)
     for other in index.values():
         if other.id == recipient.id:
             continue
@@ -731,6 +777,11 @@ def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeti
             if location.sensitive:
                 text = _replace_loose(text, location.text, NEUTRAL_LOCATION)
         text = protected.replace_each(text, meeting.sensitive_terms, NEUTRAL_LOCATION)
+    if not recipient.sees_childrens_places:
+        for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
+            if location.childrens_place:
+                text = _replace_loose(text, location.text, NEUTRAL_LOCATION)
+        text = protected.replace_each(text, meeting.childrens_places, NEUTRAL_LOCATION)
     for other in index.values():
         if other.id == recipient.id:
             continue

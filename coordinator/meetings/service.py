@@ -47,7 +47,7 @@ from coordinator.meetings.participants import (
     safety_id,
     safety_person,
 )
-from coordinator.meetings.protected_places import protected_facts
+from coordinator.meetings.protected_places import childrens_places, protected_facts
 from coordinator.meetings.tables import (
     AgendaPoint,
     FatherAssessment,
@@ -65,6 +65,7 @@ from coordinator.network import directory as org_directory
 from coordinator.network import graph
 from coordinator.network import service as network_service
 from coordinator.network import tables as net
+from coordinator.network import vocab as network_vocab
 
 FGC_KINDS = frozenset({"familieraadslagning", "familieraadslagning_followup"})
 BIC_KINDS = frozenset({"bic_session", "bic_joint_parents"})
@@ -293,23 +294,14 @@ async def family_facts(family_id: int, *, childrens_places: bool = False) -> tup
     facts += [value for p in people for value in (p["address"], p["phone"], p["email"])
               if value and value.strip()]
     if childrens_places:
-        facts += await childrens_places_of(family_id, shielded=bool(people))
+        facts += await childrens_places_of(family_id)
     return tuple(dict.fromkeys(facts))
 
 
-async def childrens_places_of(family_id: int, shielded: bool | None = None) -> list[str]:
+async def childrens_places_of(family_id: int) -> list[str]:
     """The schools and day care in the family's network, when the family is shielded (a
-    protected address, or at the crisis centre); else none."""
-    if shielded is None:
-        shielded = await net.Person.exists().where(
-            (net.Person.family == family_id) & (net.Person.protected_address == True))  # noqa: E712
-    if not shielded and not await Family.exists().where(
-            (Family.id == family_id) & (Family.at_crisis_centre == True)):  # noqa: E712
-        return []
-    places = await net.Person.select(net.Person.organisation.name.as_alias("name")).where(
-        (net.Person.family == family_id)
-        & net.Person.organisation.kind.is_in(list(CHILDRENS_PLACES)))
-    return [row["name"] for row in places if row["name"] and row["name"].strip()]
+    protected address, or at the crisis centre); else none (``childrens_places``)."""
+    return list((await childrens_places([family_id])).get(family_id, ()))
 
 
 def _named(found: str, on_team: bool, what: str) -> str:
@@ -346,7 +338,7 @@ async def screen_childrens_places(meeting: Mapping[str, Any],
 
 
 # Where children spend their days: a protected family's children must not be found there.
-CHILDRENS_PLACES = frozenset({"school", "day_care"})
+CHILDRENS_PLACES = frozenset(network_vocab.CHILDRENS_PLACES)
 
 
 async def screen_case_text(family_id: int, texts: Mapping[str, tuple[str, str]],
@@ -506,23 +498,23 @@ async def participants_of(meeting_id: int) -> list[dict]:
     return list(rows.values())
 
 
-async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()) -> place.Place:
-    """The meeting's one place (``place.place_of``): typed text, booked room, organisation."""
+async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = (),
+                 childrens: tuple[str, ...] = ()) -> place.Place:
+    """The meeting's one place (``place.place_of``): typed text, booked room, organisation;
+    ``childrens``: the family's children's places (``meeting_childrens_places``)."""
     room = await Room.select().where(Room.id == meeting["room"]).first() if meeting.get(
         "room") else None
     org = await net.Organisation.select(
         net.Organisation.name, net.Organisation.location_protected,
     ).where(net.Organisation.id == meeting["location_organisation"]).first() if meeting[
         "location_organisation"] else None
-    return place.place_of(meeting["location"], room, org, facts)
+    return place.place_of(meeting["location"], room, org, facts, childrens)
 
 
-async def _location(meeting: Mapping[str, Any], facts: tuple[str, ...] = ()
-                    ) -> tuple[safety.Location, bool]:
-    """The meeting's place and whether it is protected: a protected organisation or a room
-    at a crisis centre, or a place typed as text that names a protected place."""
-    where = await _place(meeting, facts)
-    return safety.Location(text=where.text, at_crisis_centre=where.protected), where.protected
+async def meeting_childrens_places(meeting: Mapping[str, Any]) -> tuple[str, ...]:
+    """The schools and day care of the meeting's family when it is shielded: the places the
+    father's side may never read (``safety.Meeting.childrens_places``)."""
+    return tuple(await childrens_places_of(meeting["family"])) if meeting["family"] else ()
 
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
@@ -530,13 +522,22 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           facts: tuple[str, ...] | None = None,
                           approval_rows: list[dict] | None = None,
                           network: network_service.Network | None = None,
-                          points: list[dict] | None = None) -> list[safety.Finding]:
+                          points: list[dict] | None = None,
+                          childrens: tuple[str, ...] | None = None,
+                          where: place.Place | None = None) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending);
     ``network``: the family's, when the caller has loaded it (its keep-apart pairs);
-    ``points``: its agenda, whose titles are checked like the description."""
+    ``points``: its agenda, whose titles are checked like the description; ``childrens``
+    and ``where``: the family's children's places and the meeting's place, when the
+    caller has them."""
     if facts is None:
         facts = await protected_facts()
-    location, _ = await _location(meeting, facts)
+    if childrens is None:
+        childrens = await meeting_childrens_places(meeting)
+    if where is None:
+        where = await _place(meeting, facts, childrens)
+    location = safety.Location(text=where.text, at_crisis_centre=where.protected,
+                               childrens_place=where.childrens)
     at_centre = bool(family and family["at_crisis_centre"])
     people = [safety_person(p, at_centre) for p in participants]
     s_parts = tuple(
@@ -563,6 +564,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                                     if p["invite_via_worker"]),
         by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts,
+        childrens_places=childrens,
         agenda=tuple((p["part_key"], p["title"]) for p in points or ()))
     return safety.check_meeting(s_meeting, people, keep_apart)
 
@@ -583,9 +585,12 @@ async def meeting_view(meeting: dict, family: dict | None,
         'FROM "safety_approval" a LEFT JOIN "app_user" u ON u."id" = a."approved_by" '
         'WHERE a."meeting" = {} ORDER BY a."id"', meeting["id"])
     points = await agenda_of(meeting["id"], meeting["status"])
+    childrens = network.childrens_places(bool(family and family["at_crisis_centre"])) if (
+        network is not None and network.family_id == meeting["family"]) else \
+        await meeting_childrens_places(meeting)
+    where = await _place(meeting, facts, childrens)
     findings = await safety_findings(meeting, parts, participants, family, facts, approvals,
-                                     network, points)
-    where = await _place(meeting, facts)
+                                     network, points, childrens, where)
     location_protected = where.protected
     changes = await db.fetch(_LATEST_CHANGES, meeting["id"], CHANGES_SHOWN, quick=True)
     total = changes[0]["total_"] if changes else 0

@@ -36,6 +36,7 @@ from coordinator.network.tables import (
 )
 from coordinator.network.validation import ANSWERS, S50_STATUSES, is_likely_duplicate, name_key
 from coordinator.network.vocab import (
+    CHILDRENS_PLACES,
     FAMILY_ROLES,
     RELATION_TYPES,
     NodeKind,
@@ -153,6 +154,18 @@ class Network:
                        {key: dict(row) for key, row in self.organisations.items()},
                        [dict(r) for r in self.relations], [dict(k) for k in self.keep_apart],
                        self.snapshot)
+
+    def childrens_places(self, at_crisis_centre: bool) -> tuple[str, ...]:
+        """The names of the children's schools and day care in this network when the family
+        is shielded (a protected address, or ``at_crisis_centre``); else none. The same
+        places as ``meetings.protected_places.childrens_places`` reads."""
+        if not at_crisis_centre and not any(p["protected_address"] for p in self.people):
+            return ()
+        ids = {p["organisation"] for p in self.people} | {
+            r["target_organisation"] for r in self.relations}
+        return tuple(dict.fromkeys(
+            o["name"] for key, o in sorted(self.organisations.items())
+            if key in ids and o["kind"] in CHILDRENS_PLACES and (o["name"] or "").strip()))
 
     def person_name(self, person_id: int | None) -> str:
         """The name of a person in this family ('(ukendt)' if not there)."""

@@ -71,6 +71,11 @@ class OrganisationKind(StrEnum):
         return ORGANISATION_KINDS[self].default_sector
 
 
+# Where children spend their days: a shielded family's children must not be found there
+# (the father's side never reads them; ``meetings.safety``, *The children's places*).
+CHILDRENS_PLACES: tuple[str, ...] = (OrganisationKind.SCHOOL.value, OrganisationKind.DAY_CARE.value)
+
+
 @dataclass(frozen=True, slots=True)
 class OrganisationKindInfo:
     """One organisation kind: its key, Danish label and default sector."""

@@ -176,8 +176,8 @@ async def test_room_at_crisis_centre_makes_the_location_protected():
     await service.set_times(sara, meeting, ANY_VERSION, {"meeting": (start, start + timedelta(hours=1))},
                             book_room=room_id)
     meeting = await Meeting.select().where(Meeting.id == meeting["id"]).first()
-    location, protected = await service._location(meeting)
-    assert protected and location.at_crisis_centre and "Samtalerummet" in location.text
+    where = await service._place(meeting)
+    assert where.protected and "Samtalerummet" in where.text
 
 
 # ----------------------------------------------------------------------- feeds (pure)

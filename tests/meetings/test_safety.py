@@ -753,3 +753,71 @@ def test_remove_cpr(text: str, expected: str) -> None:
 ])
 def test_partner_title_names_the_kind_and_first_names_only(kind, children, expected):
     assert safety.partner_title(kind, children) == expected
+
+
+# ------------------------------------------------------------------ the children's places
+
+SCHOOL = Location("Vestervangskolen, Skolevej 3", childrens_place=True)
+KONTAKT = Person("kontakt", "Kaj Kontakt", frozenset({P}), "kk@randers.example.dk",
+                 organisation="Modtagelsen", outside_team=True)
+
+
+@pytest.mark.parametrize("person", ["father", "violent_uncle"])
+def test_hostile_person_at_the_childrens_school_blocks_even_with_approval(person: str) -> None:
+    people = {**PEOPLE, "violent_uncle": Person("violent_uncle", "Onkel Bo", frozenset({Role.PRIVATE}),
+                                                "bo@example.dk", used_violence=True)}
+    approvals = [Approval(person, "social_worker", None, "Godkendt", "cc_staff")]
+    meeting = _meeting([("meeting", [person, "teacher", "social_worker"], None)], location=SCHOOL,
+                       approvals=approvals)
+    findings = check_meeting(meeting, people)
+    assert _codes(findings) == [(BLOCK, "hostile_at_childrens_place", (person,), "meeting")]
+    assert not findings[0].approvable and "Vestervangskolen" not in findings[0].message
+
+
+def test_the_childrens_school_without_anyone_hostile_is_fine() -> None:
+    meeting = _meeting([("meeting", ["protected_mother", "teacher", "social_worker"], None)],
+                       location=SCHOOL)
+    assert check_meeting(meeting, PEOPLE) == []
+
+
+def test_hostile_person_only_in_a_part_away_from_the_school_is_fine() -> None:
+    meeting = _meeting([("school", ["teacher", "social_worker"], SCHOOL),
+                        ("father", ["father", "social_worker"], TOWN)])
+    assert check_meeting(meeting, PEOPLE) == []
+
+
+@pytest.mark.parametrize("recipient, shown", [
+    ("teacher", True), ("health_visitor", True), ("social_worker", True),
+    ("protected_mother", True), ("kontakt", False), ("father", False)])
+def test_the_childrens_school_reaches_partners_but_not_the_fathers_side(recipient: str,
+                                                                         shown: bool) -> None:
+    people = {**PEOPLE, "kontakt": KONTAKT}
+    meeting = _meeting([("meeting", [recipient, "teacher", "social_worker"], None)],
+                       location=SCHOOL, description="Vi ses på Vestervangskolen ved indgangen.",
+                       childrens_places=("Vestervangskolen",))
+    view = redact_for_recipient(meeting, people[recipient], people)
+    assert view.location_shown is shown
+    assert (view.location_text == SCHOOL.text) is shown
+    assert is_entitled_to_location(people[recipient], meeting) is shown
+    if not shown:
+        assert view.location_text == NEUTRAL_LOCATION
+        assert "Vestervangskolen" in view.protected_strings
+        # the school, named anywhere (the teacher's organisation), never reaches them
+        text = " ".join([view.title, view.description, view.location_text,
+                         *(f"{a.name} {a.organisation or ''} {a.email or ''}" for a in view.attendees)])
+        assert scan_for_leaks(text, ["Vestervangskolen"]) == []
+    else:
+        assert "Vestervangskolen" in view.description
+
+
+def test_the_childrens_places_are_withheld_from_the_fathers_side_wherever_written() -> None:
+    """A meeting elsewhere whose text names the school: the kontaktperson reads it withheld."""
+    people = {**PEOPLE, "kontakt": KONTAKT}
+    meeting = _meeting([("meeting", ["kontakt", "social_worker"], None)], location=TOWN,
+                       description="Emma går på Vestervangskolen.",
+                       childrens_places=("Vestervangskolen",))
+    view = redact_for_recipient(meeting, KONTAKT, people)
+    assert view.location_text == TOWN.text and view.location_shown
+    assert "Vestervangskolen" not in view.description and NEUTRAL_LOCATION in view.description
+    assert "Vestervangskolen" in redact_for_recipient(
+        meeting, people["social_worker"], people).description

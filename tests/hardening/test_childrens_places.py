@@ -1,0 +1,192 @@
+"""A shielded family's children's school and day care (DOMAIN.md, *Audiences*: the father's
+side never reads them) as the place of a meeting, checked on every change and projected in
+every invitation – not only screened where the place is typed.
+
+A meeting placed at the school while nobody hostile took part, and the father added after,
+would otherwise have sent him where the children are every day."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_string, policy
+
+import pytest
+
+from coordinator import clock
+from coordinator import settings as settings_module
+from coordinator import web
+from coordinator.auth.policy import Principal
+from coordinator.db import ANY_VERSION
+from coordinator.families.tables import Family
+from coordinator.invites import service as invites
+from coordinator.invites.tables import OutboxMessage
+from coordinator.meetings import protected_places
+from coordinator.meetings import service as meetings
+from coordinator.meetings.tables import FatherAssessment, Meeting, Participant
+from coordinator.network import service as network_service
+from coordinator.network.tables import Organisation, Relation
+from tests import conftest, factories
+from tests.invites import support
+from tests.invites.support import at, working_day
+
+WITHHELD = "Oplyses af socialrådgiveren"
+
+
+@pytest.fixture(autouse=True)
+def invite_settings():
+    settings_module.use_settings(conftest.test_settings())
+    yield
+    settings_module.use_settings(None)
+
+
+async def _meeting(meeting_id: int) -> dict:
+    return await Meeting.select().where(Meeting.id == meeting_id).first()
+
+
+async def _school() -> int:
+    return (await Organisation.select(Organisation.id).where(
+        Organisation.name == "Østre Skole").first())["id"]
+
+
+async def _at_the_school(worker: Principal, family_id: int, people: list[meetings.NewParticipant],
+                         description: str = "") -> int:
+    """A network meeting of the family with ``people``, placed at the children's school
+    chosen from the directory (allowed: nobody hostile takes part yet)."""
+    family = await Family.select().where(Family.id == family_id).first()
+    meeting_id = await meetings.create_meeting(worker, family, "netvaerksmoede", "Skolemøde",
+                                               location="Rådhuset", description=description)
+    [part] = await meetings.parts_of(meeting_id)
+    day = working_day()
+    await meetings.set_times(worker, await _meeting(meeting_id), ANY_VERSION,
+                             {part["key"]: (at(day, 10), at(day, 11))})
+    await meetings.add_participants(worker, await _meeting(meeting_id), ANY_VERSION, people)
+    before = await _meeting(meeting_id)
+    await meetings.update_details(worker, before, ANY_VERSION, before["title"], "", await _school(),
+                                  before["description"], True)
+    return meeting_id
+
+
+async def _send(worker: Principal, meeting_id: int) -> None:
+    await meetings.change_status(worker, await _meeting(meeting_id), ANY_VERSION, "planned")
+    await meetings.change_status(worker, await _meeting(meeting_id), ANY_VERSION, "invited")
+
+
+async def _mails_to(meeting_id: int, address: str) -> str:
+    rows = await OutboxMessage.select().where(
+        (OutboxMessage.meeting == meeting_id) & (OutboxMessage.recipient_email == address))
+    assert rows, f"no mail to {address}"
+    text = " ".join(invites.message_text(message_from_string(r["message"], policy=policy.default))
+                    for r in rows)
+    unfolded = re.sub(r"\r?\n[ \t]", "", text).replace("\\", "")
+    return " ".join(unfolded.split()).casefold()
+
+
+async def test_the_father_added_to_a_sent_meeting_at_the_childrens_school_is_refused():
+    s = await support.scenario(with_father=False)  # at the crisis centre: shielded
+    meeting_id = await _at_the_school(s.worker, s.family["id"], [
+        meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id)])
+    await _send(s.worker, meeting_id)
+    queued = await OutboxMessage.count()
+    before = await _meeting(meeting_id)
+    with pytest.raises(web.UserError) as refused:
+        await meetings.add_participants(s.worker, before, ANY_VERSION,
+                                        [meetings.NewParticipant(person_id=s.father)])
+    assert refused.value.status == 409 and "hvor børnene kan findes" in refused.value.message
+    assert "Østre Skole" not in refused.value.message
+    assert await OutboxMessage.count() == queued
+    assert not await Participant.exists().where(
+        (Participant.meeting == meeting_id) & (Participant.person == s.father))
+    assert (await _meeting(meeting_id))["version"] == before["version"]
+
+
+async def test_the_father_added_to_a_draft_at_the_school_blocks_sending(client):
+    """Before sending the change is kept (it is a draft), the page says why it cannot be
+    sent, and sending is refused until the place or the father is changed."""
+    s = await support.scenario(with_father=False)
+    meeting_id = await _at_the_school(s.worker, s.family["id"], [
+        meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id)])
+    await meetings.add_participants(s.worker, await _meeting(meeting_id), ANY_VERSION,
+                                    [meetings.NewParticipant(person_id=s.father)])
+    await factories.login(client, s.worker)
+    page = await client.get(f"/meetings/{meeting_id}")
+    assert page.status_code == 200 and "hvor børnene kan findes" in page.text
+    await meetings.change_status(s.worker, await _meeting(meeting_id), ANY_VERSION, "planned")
+    with pytest.raises(web.UserError, match="Invitationerne er ikke sendt"):
+        await meetings.change_status(s.worker, await _meeting(meeting_id), ANY_VERSION, "invited")
+    assert not await OutboxMessage.exists().where(OutboxMessage.meeting == meeting_id)
+    # moved to the town hall, it goes out, and the father reads the town hall
+    before = await _meeting(meeting_id)
+    await meetings.update_details(s.worker, before, ANY_VERSION, before["title"],
+                                  "Rådhuset, mødelokale 2", None, before["description"], True)
+    await meetings.change_status(s.worker, await _meeting(meeting_id), ANY_VERSION, "invited")
+    father = await _mails_to(meeting_id, "far@example.net")
+    assert "rådhuset" in father and "østre skole" not in father
+
+
+async def test_the_fathers_kontaktperson_never_reads_the_childrens_school():
+    """The kontaktperson at a meeting at the school reads the neutral place, and the school
+    named in the description withheld; the teacher reads both."""
+    s = await support.scenario(with_father=False)
+    contact = await factories.user("kontaktperson", full_name="Kaj Kontakt",
+                                   email="kaj@kommune.example.org")
+    meeting_id = await _at_the_school(s.worker, s.family["id"], [
+        meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id),
+        meetings.NewParticipant(user_id=contact.id)],
+        description="Vi mødes ved indgangen til Østre Skole.")
+    await _send(s.worker, meeting_id)
+    theirs = await _mails_to(meeting_id, "kaj@kommune.example.org")
+    assert "østre skole" not in theirs and WITHHELD.casefold() in theirs
+    assert "vi mødes ved indgangen til" in theirs  # the rest of the text is there
+    teacher = await _mails_to(meeting_id, "laerer@skole.example.org")
+    assert teacher.count("østre skole") >= 2  # the place and the description
+
+
+async def test_a_family_that_is_not_shielded_may_meet_the_father_at_the_school():
+    worker = await factories.user(email="sara@kommune.example.org")
+    family_id = await factories.family(worker, at_crisis_centre=False)
+    school = (await Organisation.insert(Organisation(name="Østre Skole", kind="school",
+                                                     sector="school")))[0]["id"]
+    father = await support._person(family_id, "Frank Hansen", "father", "far@example.net",
+                                   used_violence=True)
+    teacher = await support._person(family_id, "Lars Lærer", "professional",
+                                    "laerer@skole.example.org", professional=True,
+                                    organisation=school)
+    await FatherAssessment.insert(FatherAssessment(family=family_id, father=father,
+                                                   mother_agreed_on=clock.today()))
+    meeting_id = await _at_the_school(worker, family_id, [
+        meetings.NewParticipant(person_id=teacher), meetings.NewParticipant(person_id=father),
+        meetings.NewParticipant(user_id=worker.id)])
+    await _send(worker, meeting_id)
+    assert "østre skole" in await _mails_to(meeting_id, "far@example.net")
+
+
+@pytest.mark.parametrize("at_centre, protected, expected", [
+    (True, False, ("Østre Skole", "Mælkebøtten")), (False, True, ("Østre Skole", "Mælkebøtten")),
+    (False, False, ())])
+async def test_the_childrens_places_read_and_derived_from_the_network_agree(at_centre, protected,
+                                                                           expected):
+    """The meeting page derives them from the network it has loaded; the invitations and the
+    checks on a change read them with one statement. Both: the schools and day care of the
+    network's people and of its relations, only for a shielded family."""
+    worker = await factories.user()
+    family_id = await factories.family(worker, at_crisis_centre=at_centre)
+    school = (await Organisation.insert(Organisation(name="Østre Skole", kind="school",
+                                                     sector="school")))[0]["id"]
+    nursery = (await Organisation.insert(Organisation(name="Mælkebøtten", kind="day_care",
+                                                      sector="school")))[0]["id"]
+    police = (await Organisation.insert(Organisation(name="Politiet", kind="police",
+                                                     sector="authority")))[0]["id"]
+    await support._person(family_id, "Maria Hansen", "mother", protected_address=protected)
+    child = await support._person(family_id, "Emma Hansen", "child")
+    await support._person(family_id, "Lars Lærer", "professional", professional=True,
+                          organisation=school)
+    await support._person(family_id, "Betjent Bo", "professional", professional=True,
+                          organisation=police)
+    pedagogue = await support._person(family_id, "Pia Pædagog", "professional", professional=True)
+    await Relation.insert(Relation(family=family_id, source=pedagogue, target_organisation=nursery,
+                                   type="works_at"))
+    await Relation.insert(Relation(family=family_id, source=pedagogue, target_person=child,
+                                   type="pedagogue_of"))
+    read = (await protected_places.childrens_places([family_id])).get(family_id, ())
+    network = await network_service.load_network(family_id)
+    assert read == network.childrens_places(at_centre) == expected
