@@ -293,7 +293,7 @@ def organiser_person(data: MeetingData, entitled: bool = True) -> safety.Person:
     return safety.Person(id=f"organiser:{data.organiser_id or 0}",
                          name=data.organiser_name or ORGANISATION_NAME,
                          roles=frozenset({safety.Role.PROFESSIONAL}), internal=entitled,
-                         entitled_to_protected_location=entitled)
+                         entitled_to_protected_location=entitled, outside_team=not entitled)
 
 
 def events_for_organiser(data: MeetingData, *, mail_from: str, uid_domain: str,
@@ -314,9 +314,11 @@ def events_for_organiser(data: MeetingData, *, mail_from: str, uid_domain: str,
     return Redacted(events, view)
 
 
+# Whoever holds a feed's link: read as an outside professional outside the family's team,
+# so a feed carries neither a protected place nor a shielded family's children's school.
 FEED_RECIPIENT = safety.Person(id=FEED_RECIPIENT_ID, name="Kalenderabonnement",
                                roles=frozenset({safety.Role.PROFESSIONAL}), internal=False,
-                               entitled_to_protected_location=False)
+                               entitled_to_protected_location=False, outside_team=True)
 
 
 def events_for_feed(data: MeetingData, part_keys: set[str], *, mail_from: str, uid_domain: str,

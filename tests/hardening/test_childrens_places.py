@@ -18,6 +18,7 @@ from coordinator import web
 from coordinator.auth.policy import Principal
 from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
+from coordinator.invites import feeds
 from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import protected_places
@@ -139,6 +140,13 @@ async def test_the_fathers_kontaktperson_never_reads_the_childrens_school():
     assert "vi mødes ved indgangen til" in theirs  # the rest of the text is there
     teacher = await _mails_to(meeting_id, "laerer@skole.example.org")
     assert teacher.count("østre skole") >= 2  # the place and the description
+    # a feed is read by whoever holds its link: neither the school's feed nor the worker's
+    for kind, target in (("partner_organisation", await _school()), ("user", s.worker.id)):
+        events = [e for e in await feeds.meeting_events(kind, target, clock.now(),
+                                                        conftest.test_settings())
+                  if e.uid.startswith(f"m{meeting_id}-")]
+        assert events and all(e.location == WITHHELD for e in events), kind
+        assert all("Østre Skole" not in f"{e.summary} {e.description}" for e in events), kind
 
 
 async def test_a_family_that_is_not_shielded_may_meet_the_father_at_the_school():
