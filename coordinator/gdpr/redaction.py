@@ -22,17 +22,20 @@ _NETWORK_PART = "netvaerk"
 
 
 def withheld_for(subject: safety.Person, others: Iterable[safety.Person],
-                 protected_places: Iterable[tuple[str, ...]] = ()) -> tuple[str, ...]:
-    """The strings the subject must not receive: others' withheld contact data, and the
+                 protected_places: Iterable[tuple[str, ...]] = (),
+                 childrens_places: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The strings the subject must not receive: others' withheld contact data, the
     facts (name, address, phone, domain) of every place whose location is secret (``protected_places``, the
-    crisis centre) unless the subject is entitled to it."""
+    crisis centre) unless the subject is entitled to it, and a shielded family's children's
+    school and day care (``childrens_places``) unless the subject may read them (the father
+    and anyone who used violence may not)."""
     people = {p.id: p for p in others}
     people[subject.id] = subject
     terms = tuple(t for place in protected_places for t in place if t and t.strip())
     meeting = safety.Meeting(
         kind="netvaerksmoede", title="", description="", location=safety.Location(text=""),
         parts=(safety.MeetingPart(_NETWORK_PART, "", frozenset(people)),),
-        sensitive_terms=terms)
+        sensitive_terms=terms, childrens_places=childrens_places)
     return without_own(safety.redact_for_recipient(meeting, subject, people).protected_strings,
                        subject)
 

@@ -38,6 +38,7 @@ from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessa
 from coordinator.meetings import agenda, kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
 from coordinator.meetings.participants import RSVP_LABELS, safety_person
+from coordinator.meetings.protected_places import childrens_places
 from coordinator.method import goals as goal_rules
 from coordinator.method import service as method
 from coordinator.method import sos
@@ -99,8 +100,9 @@ async def _withheld(family: Mapping[str, Any], subject_id: int, people: list[dic
                   net.Organisation.email, net.Organisation.kind).where(
                   net.Organisation.location_protected == True)]  # noqa: E712
     subject = persons[subject_id]
+    childrens = (await childrens_places([family["id"]])).get(family["id"], ())
     return subject, redaction.withheld_for(
-        subject, [p for i, p in persons.items() if i != subject_id], places)
+        subject, [p for i, p in persons.items() if i != subject_id], places, childrens)
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -120,8 +120,9 @@ class MeetingInvitesController(Controller):
         if not team:
             # Outside the team: no protected fact in what a participant wrote, and no mail
             # error or address (they name people and places), as on the meeting page
-            # (project_for_audience).
-            facts = await meetings.protected_facts()
+            # (project_for_audience), nor a shielded family's children's school.
+            facts = await meetings.family_facts(meeting["family"], childrens_places=True) \
+                if meeting["family"] else await meetings.protected_facts()
             rows = [replace(d, comment=protected.replace(d.comment, facts, safety.HIDDEN),
                             last_error="") for d in rows]
             answers = [replace(a, comment=protected.replace(a.comment, facts, safety.HIDDEN),

@@ -57,6 +57,9 @@ def safety_id(participant: Mapping[str, Any]) -> str:
 
 # Accounts whose holders are never entitled to protected places (DOMAIN.md, Audiences).
 NOT_ENTITLED_ROLES = frozenset(role_values(NOT_ENTITLED))
+# The meeting roles of those outside the family's team (``safety.Person.outside_team``),
+# whether they take part by their account or are typed in by name and address.
+OUTSIDE_TEAM_ROLES = frozenset({"samordner", "kontaktperson"})
 _SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
                  "child": safety.Role.CHILD}
 _PROFESSIONAL = kinds.ParticipantCategory.PROFESSIONAL.value
@@ -93,4 +96,5 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
         protected_address=protected, used_violence=bool(row.get("used_violence")),
         contact_only_via_worker=bool(row.get("contact_only_via_worker")),
         entitled_to_protected_location=entitled, internal=internal,
-        outside_team=account and not staff)
+        # the samordner's and the kontaktperson's account, or either one typed in by role
+        outside_team=(account and not staff) or row["role"] in OUTSIDE_TEAM_ROLES)

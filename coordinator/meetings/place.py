@@ -57,8 +57,9 @@ def place_of(text: str | None, room: Mapping[str, Any] | None,
     """The meeting's one place from its typed ``text``, its booked ``room`` (``name``,
     ``location``, ``at_crisis_centre``) and its ``organisation`` (``name``,
     ``location_protected``); ``facts`` are the protected places' facts (a typed text naming
-    one is protected too); ``childrens`` the names of a shielded family's children's school
-    and day care (the place is one of them when its text or its organisation names one)."""
+    one is protected too); ``childrens`` the facts (name, address) of a shielded family's
+    children's school and day care (the place is one of them when its text or its
+    organisation names one)."""
     typed = (text or "").strip()
     shown, source = typed, "text" if typed else ""
     sensitive = False

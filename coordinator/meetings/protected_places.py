@@ -19,7 +19,7 @@ from coordinator.families import revisions
 from coordinator.meetings import protected
 from coordinator.meetings.tables import Room
 from coordinator.network.tables import Organisation
-from coordinator.network.vocab import CHILDRENS_PLACES
+from coordinator.network.vocab import CHILDRENS_PLACES, childrens_place_facts
 
 _facts: BoundedCache[str, protected.Facts] = BoundedCache("protected facts", 4)
 
@@ -48,7 +48,8 @@ async def protected_facts() -> protected.Facts:
 # A shielded family's (a protected address, or at the crisis centre) schools and day care:
 # the organisations of its network's people and those its relations point at.
 _CHILDRENS_PLACES = (
-    'SELECT f."id" AS "family", o."name" AS "name" FROM "family" f JOIN "organisation" o '
+    'SELECT f."id" AS "family", o."name" AS "name", o."address" AS "address" '
+    'FROM "family" f JOIN "organisation" o '
     'ON o."kind" IN ({}, {}) AND (o."id" IN (SELECT p."organisation" FROM "person" p '
     'WHERE p."family" = f."id") OR o."id" IN (SELECT r."target_organisation" '
     'FROM "relation" r WHERE r."family" = f."id")) '
@@ -60,8 +61,9 @@ _FAMILIES_AT_ONCE = 1_000  # the engines take some 32,000 values per statement
 
 
 async def childrens_places(family_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Per shielded family, the names of its children's schools and day care (where the
-    children can be found every day); a family not shielded has none. One statement."""
+    """Per shielded family, its children's schools and day care (where the children can be
+    found every day) as facts: each one's name and address (``childrens_place_facts``); a
+    family not shielded has none. One statement."""
     ids = sorted({i for i in family_ids if i is not None})
     rows: list[dict] = []
     for start in range(0, len(ids), _FAMILIES_AT_ONCE):
@@ -70,6 +72,5 @@ async def childrens_places(family_ids: Iterable[int]) -> dict[int, tuple[str, ..
                                *CHILDRENS_PLACES, *chunk, True, True)
     places: dict[int, list[str]] = {}
     for row in rows:
-        if row["name"] and row["name"].strip():
-            places.setdefault(row["family"], []).append(row["name"])
-    return {family: tuple(dict.fromkeys(names)) for family, names in places.items()}
+        places.setdefault(row["family"], []).extend(childrens_place_facts(row))
+    return {family: tuple(dict.fromkeys(facts)) for family, facts in places.items() if facts}

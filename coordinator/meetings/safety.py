@@ -211,8 +211,8 @@ class Meeting:
     send_email_invites: bool = True
     # Extra strings that reveal where the family is (e.g. the crisis centre's name).
     sensitive_terms: tuple[str, ...] = ()
-    # A shielded family's children's school and day care by name: withheld from those who
-    # may not see them (``Person.sees_childrens_places``) wherever written.
+    # A shielded family's children's school and day care as facts (name, address): withheld
+    # from those who may not see them (``Person.sees_childrens_places``) wherever written.
     childrens_places: tuple[str, ...] = ()
     # What outside professionals (partners, feeds) read as the title (``partner_title``);
     # empty: the meeting's own title (no family, or the team chose to share it).

@@ -671,6 +671,10 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
     meeting = dict(view.meeting)
     if view.location_protected:
         meeting["location"] = WITHHELD_PLACE
+    if view.where.childrens:
+        # Not even as the place picker's choice: the children's school is not named, and
+        # its option would name it.
+        meeting["location_organisation"] = None
     for key in ("title", "location", "description", "outcome", "cancel_reason"):
         if isinstance(meeting.get(key), str):
             meeting[key] = clean(meeting[key])

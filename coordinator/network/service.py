@@ -44,6 +44,7 @@ from coordinator.network.vocab import (
     PersonRole,
     Sector,
     UnknownRelationType,
+    childrens_place_facts,
     relation_type,
 )
 
@@ -156,16 +157,16 @@ class Network:
                        self.snapshot)
 
     def childrens_places(self, at_crisis_centre: bool) -> tuple[str, ...]:
-        """The names of the children's schools and day care in this network when the family
-        is shielded (a protected address, or ``at_crisis_centre``); else none. The same
-        places as ``meetings.protected_places.childrens_places`` reads."""
+        """The children's schools and day care in this network as facts (name, address)
+        when the family is shielded (a protected address, or ``at_crisis_centre``); else
+        none. The same as ``meetings.protected_places.childrens_places`` reads."""
         if not at_crisis_centre and not any(p["protected_address"] for p in self.people):
             return ()
         ids = {p["organisation"] for p in self.people} | {
             r["target_organisation"] for r in self.relations}
         return tuple(dict.fromkeys(
-            o["name"] for key, o in sorted(self.organisations.items())
-            if key in ids and o["kind"] in CHILDRENS_PLACES and (o["name"] or "").strip()))
+            fact for key, o in sorted(self.organisations.items())
+            if key in ids and o["kind"] in CHILDRENS_PLACES for fact in childrens_place_facts(o)))
 
     def person_name(self, person_id: int | None) -> str:
         """The name of a person in this family ('(ukendt)' if not there)."""

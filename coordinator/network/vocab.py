@@ -6,8 +6,10 @@ plain Danish label (what the users see). Keys never change once released; labels
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Sector(StrEnum):
@@ -74,6 +76,15 @@ class OrganisationKind(StrEnum):
 # Where children spend their days: a shielded family's children must not be found there
 # (the father's side never reads them; ``meetings.safety``, *The children's places*).
 CHILDRENS_PLACES: tuple[str, ...] = (OrganisationKind.SCHOOL.value, OrganisationKind.DAY_CARE.value)
+
+
+def childrens_place_facts(organisation: Mapping[str, Any]) -> tuple[str, ...]:
+    """What tells where a children's school or day care is: its name and its address, in
+    every spelling when searched for (``meetings.protected``). Not its phone nor its e-mail
+    domain: a school often shares the municipality's switchboard and domain with the
+    socialrådgiver, whose contact the father's side does read."""
+    return tuple(value.strip() for value in (organisation.get("name"), organisation.get("address"))
+                 if value and value.strip())
 
 
 @dataclass(frozen=True, slots=True)

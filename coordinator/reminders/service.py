@@ -29,7 +29,7 @@ from coordinator import clock, db
 from coordinator.agreements import service as agreements
 from coordinator.audit import service as audit
 from coordinator.auth.policy import Action, FamilyAccessFacts, Principal, may_access_family
-from coordinator.auth.roles import CASE_HOLDERS, NOT_ENTITLED, Role, values
+from coordinator.auth.roles import CASE_HOLDERS, Role, values
 from coordinator.auth.service import principal_from_row
 from coordinator.auth.tables import User
 from coordinator.families import service as families
@@ -234,9 +234,7 @@ async def _next_meetings(user: Principal, run: _Run, own: dict[int, dict],
     items = []
     for meeting in rows:
         location = places[meeting["id"]]
-        withheld = location.at_crisis_centre or (location.childrens_place
-                                                  and user.role in NOT_ENTITLED)
-        place = "" if withheld or not location.text.strip() else f", {location.text}"
+        place = "" if location.at_crisis_centre or not location.text.strip() else f", {location.text}"
         items.append(digest.Item(run.safe(f"{danish_datetime(meeting['starts_at'])}: "
                                           f"{meeting['title']}{place}"),
                                  f"{run.base}/meetings/{meeting['id']}"))

@@ -20,13 +20,14 @@ from coordinator.db import ANY_VERSION
 from coordinator.families.tables import Family
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
-from coordinator.invites.tables import OutboxMessage
+from coordinator.invites.tables import OutboxMessage, ReplyRecord
 from coordinator.meetings import protected_places
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import FatherAssessment, Meeting, Participant
 from coordinator.network import service as network_service
-from coordinator.network.tables import Organisation, Relation
+from coordinator.network.tables import Organisation, Person, Relation
 from tests import conftest, factories
+from tests.hardening.world import build_world
 from tests.invites import support
 from tests.invites.support import at, working_day
 
@@ -198,3 +199,68 @@ async def test_the_childrens_places_read_and_derived_from_the_network_agree(at_c
     read = (await protected_places.childrens_places([family_id])).get(family_id, ())
     network = await network_service.load_network(family_id)
     assert read == network.childrens_places(at_centre) == expected
+
+
+async def test_the_school_typed_by_its_address_is_the_school():
+    """A place typed as the school's street is as telling as its name: the father added to a
+    sent meeting there is refused too."""
+    s = await support.scenario(with_father=False)
+    await Organisation.update({Organisation.address: "Skolevej 3, 8900 Randers"}).where(
+        Organisation.name == "Østre Skole")
+    family = await Family.select().where(Family.id == s.family["id"]).first()
+    meeting_id = await meetings.create_meeting(s.worker, family, "netvaerksmoede", "Møde",
+                                               location="skolevej 3")
+    [part] = await meetings.parts_of(meeting_id)
+    await meetings.set_times(s.worker, await _meeting(meeting_id), ANY_VERSION,
+                             {part["key"]: (at(working_day(), 10), at(working_day(), 11))})
+    await meetings.add_participants(s.worker, await _meeting(meeting_id), ANY_VERSION, [
+        meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id)])
+    await _send(s.worker, meeting_id)
+    with pytest.raises(web.UserError) as refused:
+        await meetings.add_participants(s.worker, await _meeting(meeting_id), ANY_VERSION,
+                                        [meetings.NewParticipant(person_id=s.father)])
+    assert refused.value.status == 409
+
+
+async def test_a_kontaktperson_typed_in_by_name_never_reads_the_childrens_school():
+    """Not only the account: a kontaktperson (or samordner) added by name and address."""
+    s = await support.scenario(with_father=False)
+    meeting_id = await _at_the_school(s.worker, s.family["id"], [
+        meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id),
+        meetings.NewParticipant(name="Kaj Kontakt", email="kaj@modtagelsen.example.org",
+                                role="kontaktperson"),
+        meetings.NewParticipant(name="Sif Samordner", email="sif@samordning.example.org",
+                                role="samordner")])
+    await _send(s.worker, meeting_id)
+    for address in ("kaj@modtagelsen.example.org", "sif@samordning.example.org"):
+        theirs = await _mails_to(meeting_id, address)
+        assert "østre skole" not in theirs and WITHHELD.casefold() in theirs, address
+
+
+async def test_the_fathers_export_never_names_the_childrens_school(client):
+    """His access export: a note about him naming where the children go is cut."""
+    s = await support.scenario(with_father=False)
+    await Organisation.update({Organisation.address: "Skolevej 3, 8900 Randers"}).where(
+        Organisation.name == "Østre Skole")
+    await Person.update({Person.notes: "Spurgte efter børnene ved Østre Skole, Skolevej 3."}).where(
+        Person.id == s.father)
+    await factories.login(client, s.worker)
+    response = await client.get(f"/families/{s.family['id']}/people/{s.father}/export.json")
+    assert response.status_code == 200
+    assert "Spurgte efter børnene ved" in response.text  # cut, not dropped
+    assert "Østre Skole" not in response.text and "Skolevej" not in response.text
+    teacher = await client.get(f"/families/{s.family['id']}/people/{s.teacher}/export.json")
+    assert "Østre Skole" in teacher.text  # his own workplace
+
+
+async def test_the_answers_read_outside_the_team_never_name_the_childrens_school(client):
+    """The answers partial, polled on the meeting page: a comment naming the school is cut
+    for the father's kontaktperson, as the page's own texts are."""
+    world = await build_world()
+    own = world.own
+    await ReplyRecord.update({ReplyRecord.comment: "Bedre efter skoletid på Østre Skole"}).where(
+        ReplyRecord.id == own["bic_record_id"])
+    await factories.login(client, world.users["kontaktperson"])
+    response = await client.get(f"/meetings/{own['bic_meeting_id']}/answers")
+    assert response.status_code == 200
+    assert "Bedre efter skoletid på" in response.text and "Østre Skole" not in response.text

@@ -766,7 +766,7 @@ KONTAKT = Person("kontakt", "Kaj Kontakt", frozenset({P}), "kk@randers.example.d
 def test_hostile_person_at_the_childrens_school_blocks_even_with_approval(person: str) -> None:
     people = {**PEOPLE, "violent_uncle": Person("violent_uncle", "Onkel Bo", frozenset({Role.PRIVATE}),
                                                 "bo@example.dk", used_violence=True)}
-    approvals = [Approval(person, "social_worker", None, "Godkendt", "cc_staff")]
+    approvals = [Approval(person, "teacher", None, "Godkendt", "cc_staff")]
     meeting = _meeting([("meeting", [person, "teacher", "social_worker"], None)], location=SCHOOL,
                        approvals=approvals)
     findings = check_meeting(meeting, people)
