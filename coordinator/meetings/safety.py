@@ -25,8 +25,8 @@ The children's places
     father's kontaktperson; ``Person.outside_team``). A meeting held there
     (``Location.childrens_place``) with a hostile person invited is blocked like one at a
     protected place; the others outside read ``NEUTRAL_LOCATION``, and
-    ``Meeting.childrens_places`` (the places' names) are withheld from them wherever
-    written.
+    ``Meeting.childrens_places`` (each place's name and address) are withheld from them
+    wherever written.
 
 Hostile recipients (the father, anyone who used violence)
     See no other attendees at all, and never the worker's free text: the title is the
@@ -750,9 +750,7 @@ def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) 
                 withheld.append(location.text)
         withheld += list(meeting.sensitive_terms)
     if not recipient.sees_childrens_places:
-        for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
-            if location.childrens_place:
-                withheld.append(location.text)
+        withheld += _childrens_place_texts(meeting)
         withheld += list(meeting.childrens_places)
     for other in index.values():
         if other.id == recipient.id:
@@ -770,6 +768,14 @@ def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) 
     return protected.Facts(unique, shared=shared)
 
 
+def _childrens_place_texts(meeting: Meeting) -> list[str]:
+    """The meeting's places (the whole meeting's and each part's) that are a shielded
+    family's children's school or day care, as written."""
+    return [location.text for location in (meeting.location,
+                                           *(meeting.location_of(p) for p in meeting.parts))
+            if location.childrens_place]
+
+
 def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeting: Meeting) -> str:
     text = remove_cpr(text)
     if not _entitled_to_sensitive(recipient):
@@ -778,9 +784,8 @@ def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeti
                 text = _replace_loose(text, location.text, NEUTRAL_LOCATION)
         text = protected.replace_each(text, meeting.sensitive_terms, NEUTRAL_LOCATION)
     if not recipient.sees_childrens_places:
-        for location in (meeting.location, *(meeting.location_of(p) for p in meeting.parts)):
-            if location.childrens_place:
-                text = _replace_loose(text, location.text, NEUTRAL_LOCATION)
+        for place in _childrens_place_texts(meeting):
+            text = _replace_loose(text, place, NEUTRAL_LOCATION)
         text = protected.replace_each(text, meeting.childrens_places, NEUTRAL_LOCATION)
     for other in index.values():
         if other.id == recipient.id:
