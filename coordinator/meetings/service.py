@@ -9,7 +9,7 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -647,6 +647,61 @@ CONTACT_FIELDS = ("email", "phone", "address", "person_phone", "person_address",
                   "contact_note")
 
 
+def _outside_cleaner(facts: tuple[str, ...], participants: Iterable[Mapping[str, Any]]
+                     ) -> Callable[[str | None], str]:
+    """How a text of the meeting reads outside the family's team: every protected fact
+    replaced, and the children (among ``participants``) named by first name and initial
+    ("Emma H.")."""
+    children = {p["name"]: safety.child_display_name(p["name"]) for p in participants
+                if p.get("person_role") == "child" and (p.get("name") or "").strip()}
+
+    def clean(text: str | None) -> str:
+        text = protected.replace(text or "", facts, safety.HIDDEN)
+        for full, shown in sorted(children.items(), key=lambda item: -len(item[0])):
+            text = text.replace(full, shown)
+        return text
+
+    return clean
+
+
+def _meeting_outside(meeting: Mapping[str, Any], location_protected: bool, childrens: bool,
+                     clean: Callable[[str | None], str]) -> dict[str, Any]:
+    """The meeting's row as a reader outside the team reads it (and finds it in the details
+    form): a protected place withheld, the children's school not even as the picker's
+    choice (its option would name it), every text cleaned."""
+    shown = dict(meeting)
+    if location_protected:
+        shown["location"] = WITHHELD_PLACE
+    if childrens:
+        shown["location_organisation"] = None
+    for key in ("title", "location", "description", "outcome", "cancel_reason"):
+        if isinstance(shown.get(key), str):
+            shown[key] = clean(shown[key])
+    return shown
+
+
+async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
+                       location_organisation: int | None, description: str
+                       ) -> tuple[str, str, int | None, str]:
+    """The details form as a reader outside the team sent it back: a field still as the
+    form showed it (a protected fact as »[skjult]«, the place withheld, a child as
+    »Emma H.«, the children's school not chosen) keeps what is stored, for the form never
+    held it; a field she changed is taken as typed."""
+    # As ``meeting_view`` and ``project_for_audience`` made the page she sent it from.
+    facts = await protected_facts()
+    childrens = await meeting_childrens_places(meeting)
+    where = await _place(meeting, facts, childrens)
+    outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
+        "family"] else facts
+    shown = _meeting_outside(meeting, where.protected, where.childrens,
+                             _outside_cleaner(outside, await participants_of(meeting["id"])))
+    return (meeting["title"] if title == shown["title"] else title,
+            meeting["location"] if location == shown["location"] else location,
+            meeting["location_organisation"] if location_organisation == shown[
+                "location_organisation"] else location_organisation,
+            meeting["description"] if description == shown["description"] else description)
+
+
 def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
                          minutes: bool = False) -> MeetingView:
     """The meeting page for a reader outside the family's team (samordner, the father's
@@ -657,27 +712,8 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
     same way and its minutes and the outcome kept only for a reader who holds the meeting
     (``minutes``: the father's kontaktperson in an advice session). Pure: the same rule for
     every page built from a ``MeetingView``."""
-    # Children are named by first name and initial outside the team ("Emma H."), in the
-    # list of participants and in every text.
-    children = {p["name"]: safety.child_display_name(p["name"]) for p in view.participants
-                if p.get("person_role") == "child" and (p.get("name") or "").strip()}
-
-    def clean(text: str | None) -> str:
-        text = protected.replace(text or "", facts, safety.HIDDEN)
-        for full, shown in sorted(children.items(), key=lambda item: -len(item[0])):
-            text = text.replace(full, shown)
-        return text
-
-    meeting = dict(view.meeting)
-    if view.location_protected:
-        meeting["location"] = WITHHELD_PLACE
-    if view.where.childrens:
-        # Not even as the place picker's choice: the children's school is not named, and
-        # its option would name it.
-        meeting["location_organisation"] = None
-    for key in ("title", "location", "description", "outcome", "cancel_reason"):
-        if isinstance(meeting.get(key), str):
-            meeting[key] = clean(meeting[key])
+    clean = _outside_cleaner(facts, view.participants)
+    meeting = _meeting_outside(view.meeting, view.location_protected, view.where.childrens, clean)
     if not minutes:
         meeting["outcome"] = ""
     points = [{**p, "title": clean(p["title"]), "minutes": clean(p["minutes"]) if minutes else "",
@@ -1375,6 +1411,10 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
     ``title_to_partners``: partners read the title itself instead of the meeting's kind and
     the children's first names (the team's choice, audited)."""
     _require_open(meeting)
+    on_team = audience_of(user) is Audience.TEAM
+    if not on_team:
+        title, location, location_organisation, description = await kept_outside(
+            meeting, title, location, location_organisation, description)
     chosen = await net.Organisation.select(net.Organisation.name).where(
         net.Organisation.id == location_organisation).first() \
         if location_organisation is not None else None
@@ -1382,7 +1422,6 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         raise web.UserError("Det valgte mødested findes ikke.", field="location_organisation")
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
-    on_team = audience_of(user) is Audience.TEAM
     await screen_typed_text(meeting, {"title": ("Titel", title),
                                       "description": ("Beskrivelse", description)}, on_team)
     places = {"title": ("Titel", title), "location": ("Mødested", location),

@@ -7,6 +7,7 @@ would otherwise have sent him where the children are every day."""
 
 from __future__ import annotations
 
+import html
 import re
 from email import message_from_string, policy
 
@@ -264,3 +265,44 @@ async def test_the_answers_read_outside_the_team_never_name_the_childrens_school
     response = await client.get(f"/meetings/{own['bic_meeting_id']}/answers")
     assert response.status_code == 200
     assert "Bedre efter skoletid på" in response.text and "Østre Skole" not in response.text
+
+
+def _details_form(page: str) -> dict[str, str]:
+    """The details form's fields as the page holds them (what a browser would send back)."""
+    form = re.search(r'action="/meetings/\d+/details".*?</form>', page, re.S).group(0)
+    fields = {name: html.unescape(value) for name, value in re.findall(
+        r'<input[^>]*name="(title|location|version)"[^>]*value="([^"]*)"', form)}
+    fields["description"] = html.unescape(re.search(
+        r'<textarea[^>]*name="description"[^>]*>(.*?)</textarea>', form, re.S).group(1))
+    chosen = re.search(r'<select[^>]*name="location_organisation".*?</select>', form, re.S)
+    selected = re.search(r'<option value="(\d+)" selected', chosen.group(0)) if chosen else None
+    fields["location_organisation"] = selected.group(1) if selected else ""
+    return fields
+
+
+async def test_what_the_kontaktperson_never_read_is_kept_when_he_saves_the_form(client):
+    """The father's kontaktperson edits his session's title: the description he read with
+    the school and the mother's street cut (»[skjult]«), and the place he did not read,
+    are kept as the team wrote them, not overwritten with what his form showed."""
+    world = await build_world()
+    own = world.own
+    school = world.school
+    text = "Mor bor på Skjultvej 10. Alma går på Østre Skole."
+    await Meeting.update({Meeting.description: text, Meeting.location_organisation: school}).where(
+        Meeting.id == own["bic_meeting_id"])
+    before = await _meeting(own["bic_meeting_id"])
+    await factories.login(client, world.users["kontaktperson"])
+    page = (await client.get(f"/meetings/{own['bic_meeting_id']}")).text
+    form = _details_form(page)
+    # (the picker lists the municipality's directory, not which one is the children's)
+    assert "Østre Skole" not in re.sub(r"<option[^>]*>[^<]*</option>", "", page)
+    assert "Skjultvej" not in form["description"]
+    assert form["location_organisation"] == ""
+    response = await factories.post_form(client, f"/meetings/{own['bic_meeting_id']}/details",
+                                         {**form, "title": "Rådgivning om bolig"},
+                                         page=f"/meetings/{own['bic_meeting_id']}")
+    assert response.status_code == 303, response.text
+    after = await _meeting(own["bic_meeting_id"])
+    assert after["title"] == "Rådgivning om bolig"
+    assert (after["description"], after["location"], after["location_organisation"]) == (
+        text, before["location"], school)
