@@ -680,6 +680,24 @@ def _meeting_outside(meeting: Mapping[str, Any], location_protected: bool, child
     return shown
 
 
+async def _cleaner_outside(meeting: Mapping[str, Any]) -> Callable[[str | None], str]:
+    """``_outside_cleaner`` as ``meeting_view`` makes it for the meeting's page."""
+    outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
+        "family"] else tuple(await protected_facts())
+    return _outside_cleaner(outside, await participants_of(meeting["id"]))
+
+
+async def kept_if_read_outside(user: Principal, meeting: Mapping[str, Any], stored: str,
+                               sent: str) -> str:
+    """A text a reader outside the team sends back (an agenda point, its minutes, the
+    outcome): still as her page showed it, it keeps what is stored (she never read a
+    withheld fact, so she cannot have meant to write »[skjult]« over it); changed, it is
+    taken as typed. The team's own text is always taken as sent."""
+    if audience_of(user) is Audience.TEAM or not stored:
+        return sent
+    return stored if sent == (await _cleaner_outside(meeting))(stored) else sent
+
+
 async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
                        location_organisation: int | None, description: str
                        ) -> tuple[str, str, int | None, str]:
@@ -689,12 +707,9 @@ async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
     held it; a field she changed is taken as typed."""
     # As ``meeting_view`` and ``project_for_audience`` made the page she sent it from.
     facts = await protected_facts()
-    childrens = await meeting_childrens_places(meeting)
-    where = await _place(meeting, facts, childrens)
-    outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
-        "family"] else facts
+    where = await _place(meeting, facts, await meeting_childrens_places(meeting))
     shown = _meeting_outside(meeting, where.protected, where.childrens,
-                             _outside_cleaner(outside, await participants_of(meeting["id"])))
+                             await _cleaner_outside(meeting))
     return (meeting["title"] if title == shown["title"] else title,
             meeting["location"] if location == shown["location"] else location,
             meeting["location_organisation"] if location_organisation == shown[
@@ -1561,6 +1576,7 @@ async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | 
                 default=None)
     if first and first > clock.now():
         raise web.UserError("Mødet er ikke begyndt endnu og kan ikke markeres som afholdt.")
+    outcome = await kept_if_read_outside(user, meeting, meeting.get("outcome") or "", outcome)
     async with db.transaction():
         await _bump(meeting["id"], version, {"status": "held", "outcome": outcome},
                     mine={"status": "held", "outcome": outcome,
@@ -1738,6 +1754,7 @@ async def edit_agenda_point(user: Principal, meeting: Mapping[str, Any], version
     _require_agenda(meeting)
     point = await agenda_point(meeting["id"], point_id)
     part_key = await _checked_part(meeting, part_key)
+    title = await kept_if_read_outside(user, meeting, point["title"], title)
     if title != point["title"]:
         await _screen_point(user, meeting, title)
     async with db.transaction():
@@ -1800,6 +1817,7 @@ async def write_minutes(user: Principal, meeting: Mapping[str, Any], point_id: i
         meeting["id"])], clock.now())
     if not offer.allowed:
         raise web.UserError(f"{offer.reason} {offer.way}.", 409)
+    minutes = await kept_if_read_outside(user, meeting, point["minutes"] or "", minutes)
     async with db.transaction():
         await db.update_versioned(
             AgendaPoint, point_id, version,

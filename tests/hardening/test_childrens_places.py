@@ -24,7 +24,7 @@ from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage, ReplyRecord
 from coordinator.meetings import protected_places
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import FatherAssessment, Meeting, Participant
+from coordinator.meetings.tables import AgendaPoint, FatherAssessment, Meeting, Participant
 from coordinator.network import service as network_service
 from coordinator.network.tables import Organisation, Person, Relation
 from tests import conftest, factories
@@ -306,3 +306,25 @@ async def test_what_the_kontaktperson_never_read_is_kept_when_he_saves_the_form(
     assert after["title"] == "Rådgivning om bolig"
     assert (after["description"], after["location"], after["location_organisation"]) == (
         text, before["location"], school)
+
+
+async def test_an_agenda_point_he_sends_back_as_he_read_it_keeps_the_teams_title(client):
+    world = await build_world()
+    own = world.own
+    title = "Skolevejen til Østre Skole"
+    await AgendaPoint.update({AgendaPoint.title: title}).where(AgendaPoint.id == own["bic_point_id"])
+    await factories.login(client, world.users["kontaktperson"])
+    page = (await client.get(f"/meetings/{own['bic_meeting_id']}")).text
+    assert "Skolevejen til [skjult]" in page
+    path = f"/meetings/{own['bic_meeting_id']}/agenda/{own['bic_point_id']}"
+    response = await factories.post_form(client, path, {
+        "point_title": "Skolevejen til [skjult]", "part_key": ""},
+        page=f"/meetings/{own['bic_meeting_id']}")
+    assert response.status_code == 303, response.text
+    point = await AgendaPoint.select().where(AgendaPoint.id == own["bic_point_id"]).first()
+    assert point["title"] == title
+    response = await factories.post_form(client, path, {
+        "point_title": "Boligen", "part_key": ""}, page=f"/meetings/{own['bic_meeting_id']}")
+    assert response.status_code == 303
+    assert (await AgendaPoint.select().where(AgendaPoint.id == own["bic_point_id"]).first()
+            )["title"] == "Boligen"  # what he changed is taken
