@@ -230,7 +230,7 @@ async def save_fgc_referral(user: Principal, family: Mapping[str, Any], version:
                             field="questions" if concern else "concern")
     _check_past_date(referred_on, "Henvisningsdato", "referred_on")
     await service.screen_case_text(family["id"], _changed(case, {
-        "concern": ("Bekymring", concern), "questions": ("Spørgsmål", questions)}), FGC_READERS)
+        "concern": ("Bekymring", concern), "questions": ("Spørgsmål", questions)}), FGC_READERS, user)
     status = {"assessed": "referred"}.get(case["status"], case["status"])
     lines = [line.strip() for line in questions.splitlines() if line.strip()]
     existing = await FgcQuestion.select().where(FgcQuestion.case == case["id"]).order_by(
@@ -270,7 +270,7 @@ async def set_initiator(user: Principal, family: Mapping[str, Any], version: int
         raise web.UserError("Skriv initiativtagerens navn, eller beskriv hvem det er.",
                             field="initiator_name")
     await service.screen_case_text(family["id"], _changed(case, {
-        "initiator_name": ("Initiativtager", name)}), FGC_READERS)
+        "initiator_name": ("Initiativtager", name)}), FGC_READERS, user)
     async with db.transaction():
         await formoede.update_case(FgcCase, case["id"], version, {
             FgcCase.initiator_kind: kind, FgcCase.initiator_name: name},
@@ -321,7 +321,7 @@ async def add_task(user: Principal, family: Mapping[str, Any], title: str,
     if deadline and deadline < clock.today():
         raise web.UserError("Fristen ligger i fortiden.", field="deadline")
     await service.screen_case_text(family["id"], {"title": ("Opgave", title)},
-                                   "Samordneren læser opgaverne.")
+                                   "Samordneren læser opgaverne.", user)
     async with db.transaction():
         await FgcTask.insert(FgcTask(case=case["id"], title=title, deadline=deadline))
         if case["status"] == "coordinator":
@@ -365,7 +365,7 @@ async def create_fgc_meeting(user: Principal, family: Mapping[str, Any],
         raise web.UserError("Angiv start og slut for alle tre dele af mødet.",
                             field=f"{missing[0]}_{'end' if start else 'start'}")
     await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
-                                   FGC_READERS)
+                                   FGC_READERS, user)
     people = [service.NewParticipant(user_id=user.id, role="socialraadgiver")]
     if case["samordner_user"]:
         people.append(service.NewParticipant(user_id=case["samordner_user"], role="samordner"))
@@ -407,7 +407,7 @@ async def add_plan_item(user: Principal, family: Mapping[str, Any], action: str,
         raise web.UserError("Planen er godkendt. Skriv, hvorfor planen ændres – ændringen "
                             "registreres, og planen skal godkendes igen.", field="reason")
     await service.screen_case_text(family["id"], {"action": ("Handling", action),
-                                                  "who": ("Hvem", who)}, FGC_READERS)
+                                                  "who": ("Hvem", who)}, FGC_READERS, user)
     async with db.transaction():
         await FgcPlanItem.insert(FgcPlanItem(case=view.case["id"], action=action, who=who,
                                              by_when=by_when, position=len(view.plan),
@@ -466,7 +466,7 @@ async def review_plan_item(user: Principal, family: Mapping[str, Any], item_id: 
         raise web.UserError("Vælg punktets status.", field="status")
     if status == "not_done" and not note:
         raise web.UserError("Skriv, hvorfor punktet ikke blev gennemført.", field="note")
-    await service.screen_case_text(family["id"], {"note": ("Note", note)}, FGC_READERS)
+    await service.screen_case_text(family["id"], {"note": ("Note", note)}, FGC_READERS, user)
     async with db.transaction():
         try:
             await db.update_versioned(
@@ -686,7 +686,7 @@ async def add_bic_session(user: Principal, family: Mapping[str, Any], topics: li
     kind = kinds.get_kind("bic_session")
     windows = service.validate_times(kind, {kind.parts[0].key: (start, end)})
     await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
-                                   FATHER_READERS)
+                                   FATHER_READERS, user)
     async with db.transaction():
         meeting_id = await service.create_meeting(
             user, family, kind.key, kind.label, location=location, times=windows,
@@ -717,7 +717,7 @@ async def session_held(user: Principal, family: Mapping[str, Any], session_id: i
     if not notes:
         raise web.UserError("Skriv noter fra samtalen.", field="notes")
     await service.screen_case_text(family["id"], {"notes": ("Noter", notes)},
-                                   "Fars kontaktperson læser noterne.")
+                                   "Fars kontaktperson læser noterne.", user)
     async with db.transaction():
         await BicSession.update({BicSession.status: "held", BicSession.notes: notes}).where(
             BicSession.id == session_id)
@@ -737,7 +737,7 @@ async def create_joint_meeting(user: Principal, family: Mapping[str, Any], start
     kind = kinds.get_kind("bic_joint_parents")
     windows = service.validate_times(kind, {kind.parts[0].key: (start, end)})
     await service.screen_case_text(family["id"], {"location": ("Mødested", location)},
-                                   FATHER_READERS)
+                                   FATHER_READERS, user)
     people = [service.NewParticipant(person_id=row["father"], role="father"),
               service.NewParticipant(user_id=user.id, role="socialraadgiver")]
     if mother:

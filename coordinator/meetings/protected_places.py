@@ -57,6 +57,25 @@ _CHILDRENS_PLACES = (
     'WHERE s."family" = f."id" AND s."protected_address" = {})) ORDER BY f."id", o."id"')
 
 
+_every_childrens_place: BoundedCache[str, tuple[str, ...]] = BoundedCache(
+    "every school and day care", 4)
+
+
+async def every_childrens_place() -> tuple[str, ...]:
+    """The name of every school and day care in the directory, whatever family they serve:
+    what a writer outside a family's team may not name (``meetings.service
+    .screen_outside_writer``), for a refusal of only the family's own would tell him which
+    one it is. Read again when the shared data's stamp has changed."""
+    stamp = await revisions.shared_stamp()
+    kept = _every_childrens_place.get(stamp)
+    if kept is None:
+        rows = await db.fetch('SELECT "name" FROM "organisation" WHERE "kind" IN ({}, {}) '
+                              'ORDER BY "id"', *CHILDRENS_PLACES)
+        kept = tuple(dict.fromkeys(r["name"].strip() for r in rows if (r["name"] or "").strip()))
+        _every_childrens_place.put(stamp, kept)
+    return kept
+
+
 _FAMILIES_AT_ONCE = 1_000  # the engines take some 32,000 values per statement
 
 

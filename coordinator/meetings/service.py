@@ -9,6 +9,7 @@ The familierådslagning and BIC flows live in ``flows.py`` and build on this mod
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -47,7 +48,11 @@ from coordinator.meetings.participants import (
     safety_id,
     safety_person,
 )
-from coordinator.meetings.protected_places import childrens_places, protected_facts
+from coordinator.meetings.protected_places import (
+    childrens_places,
+    every_childrens_place,
+    protected_facts,
+)
 from coordinator.meetings.tables import (
     AgendaPoint,
     FatherAssessment,
@@ -342,19 +347,51 @@ CHILDRENS_PLACES = frozenset(network_vocab.CHILDRENS_PLACES)
 
 
 async def screen_case_text(family_id: int, texts: Mapping[str, tuple[str, str]],
-                           readers: str) -> None:
+                           readers: str, user: Principal | None = None) -> None:
     """Text typed in a case form that ``readers`` (outside the team) will read is screened
     where it is typed: naming a protected place or a protected person's whereabouts in any
-    spelling is refused (422) at the field with what was found; nothing is saved."""
+    spelling is refused (422) at the field, with what was found told to the team only
+    (``user``: the writer; ``screen_outside_writer`` first for one outside the team);
+    nothing is saved."""
     texts = {name: value for name, value in texts.items() if value[1].strip()}
     if not texts:
         return
+    on_team = user is None or audience_of(user) is Audience.TEAM
+    if not on_team:
+        await screen_outside_writer(user, texts)
     findings = safety.screen_texts(texts, await family_facts(family_id, childrens_places=True))
     if findings:
         first = findings[0]
         raise web.UserError(
-            f"»{first.label}« nævner »{first.found}«, som kan fortælle, hvor mor og børn "
-            f"opholder sig. {readers} Ret teksten – intet er gemt.", field=first.field)
+            f"»{first.label}« nævner {_named(first.found, on_team, 'en beskyttet oplysning')}, "
+            f"som kan fortælle, hvor mor og børn opholder sig. {readers} Ret teksten – intet "
+            "er gemt.", field=first.field)
+
+
+OUTSIDE_WRITER_SCHOOL = ("»{label}« nævner en skole eller et dagtilbud. Uden for familiens team "
+                         "kan du ikke skrive en skole eller et dagtilbud ind i sagen – heller ikke "
+                         "som mødested. Bed familiens socialrådgiver om det. Intet er gemt.")
+
+
+async def screen_outside_writer(user: Principal | None, texts: Mapping[str, tuple[str, str]],
+                                organisation_kind: str | None = None,
+                                organisation_field: str = "location_organisation") -> None:
+    """A writer outside the family's team (the samordner, the father's kontaktperson) names
+    no school or day care at all – any in the directory, typed (``texts``: field → (label,
+    text)) or chosen as the place (``organisation_kind``) – with one neutral refusal (422).
+    Refused for the family's own school only, the refusal (or the text read back, withheld)
+    would tell him which one the children go to."""
+    if user is None or audience_of(user) is Audience.TEAM:
+        return
+    if organisation_kind in CHILDRENS_PLACES:
+        raise web.UserError(OUTSIDE_WRITER_SCHOOL.format(label="Mødested"),
+                            field=organisation_field)
+    texts = {name: value for name, value in texts.items() if value[1].strip()}
+    findings = safety.screen_texts(texts, await every_childrens_place()) \
+        if texts else []
+    if findings:
+        raise web.UserError(OUTSIDE_WRITER_SCHOOL.format(label=findings[0].label),
+                            field=findings[0].field)
 
 
 async def screen_typed_text(meeting: Mapping[str, Any], texts: Mapping[str, tuple[str, str]],
@@ -616,7 +653,8 @@ async def meeting_view(meeting: dict, family: dict | None,
         return view
     outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
         "family"] else facts
-    return project_for_audience(view, outside, minutes=holds_it(audience, meeting))
+    return project_for_audience(view, outside, minutes=holds_it(audience, meeting),
+                                children=await family_children(meeting))
 
 
 def holds_it(audience: Audience, meeting: Mapping[str, Any]) -> bool:
@@ -647,17 +685,17 @@ CONTACT_FIELDS = ("email", "phone", "address", "person_phone", "person_address",
                   "contact_note")
 
 
-def _outside_cleaner(facts: tuple[str, ...], participants: Iterable[Mapping[str, Any]]
-                     ) -> Callable[[str | None], str]:
+def _outside_cleaner(facts: tuple[str, ...], participants: Iterable[Mapping[str, Any]],
+                     children: Iterable[str] = ()) -> Callable[[str | None], str]:
     """How a text of the meeting reads outside the family's team: every protected fact
-    replaced, and the children (among ``participants``) named by first name and initial
-    ("Emma H.")."""
-    children = {p["name"]: safety.child_display_name(p["name"]) for p in participants
-                if p.get("person_role") == "child" and (p.get("name") or "").strip()}
+    replaced, and the children (among ``participants``, and ``children``: the family's,
+    who need not take part) named by first name and initial ("Emma H.")."""
+    names = [p["name"] for p in participants if p.get("person_role") == "child"] + list(children)
+    shortened = {name: safety.child_display_name(name) for name in names if (name or "").strip()}
 
     def clean(text: str | None) -> str:
         text = protected.replace(text or "", facts, safety.HIDDEN)
-        for full, shown in sorted(children.items(), key=lambda item: -len(item[0])):
+        for full, shown in sorted(shortened.items(), key=lambda item: -len(item[0])):
             text = text.replace(full, shown)
         return text
 
@@ -684,41 +722,78 @@ async def _cleaner_outside(meeting: Mapping[str, Any]) -> Callable[[str | None],
     """``_outside_cleaner`` as ``meeting_view`` makes it for the meeting's page."""
     outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
         "family"] else tuple(await protected_facts())
-    return _outside_cleaner(outside, await participants_of(meeting["id"]))
+    return _outside_cleaner(outside, await participants_of(meeting["id"]),
+                            await family_children(meeting))
+
+
+PARTLY_HIDDEN = ("»{label}« har dele, du ikke kan se (vist som »[skjult]« eller med et barns "
+                 "forkortede navn), så den kan kun rettes af familiens socialrådgiver. Intet er gemt.")
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal as read: line breaks as a form may send them (CRLF or LF), Unicode's one
+    spelling (NFC) and the ends stripped, as ``web.text`` strips what it reads."""
+    def norm(text: str) -> str:
+        return unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
+    return norm(a) == norm(b)
+
+
+def _as_read_outside(stored: str, sent: str, shown: str, field: str, label: str) -> str:
+    """One field a reader outside the team sent back, which her page showed as ``shown``:
+    unchanged, what is stored is kept (she never read a withheld part, so she cannot have
+    meant to write »[skjult]« over it); changed where the page withheld a part of it,
+    refused (her »[skjult]« would replace the team's text); else taken as typed."""
+    if _same_text(sent, shown):
+        return stored
+    if not _same_text(shown, stored):
+        raise web.UserError(PARTLY_HIDDEN.format(label=label), field=field)
+    return sent
 
 
 async def kept_if_read_outside(user: Principal, meeting: Mapping[str, Any], stored: str,
-                               sent: str) -> str:
-    """A text a reader outside the team sends back (an agenda point, its minutes, the
-    outcome): still as her page showed it, it keeps what is stored (she never read a
-    withheld fact, so she cannot have meant to write »[skjult]« over it); changed, it is
-    taken as typed. The team's own text is always taken as sent."""
+                               sent: str, field: str, label: str) -> str:
+    """A text a reader outside the team sends back (an agenda point, its minutes):
+    ``_as_read_outside`` against the text as her page showed it. The team's own text is
+    always taken as sent."""
     if audience_of(user) is Audience.TEAM or not stored:
         return sent
-    return stored if sent == (await _cleaner_outside(meeting))(stored) else sent
+    return _as_read_outside(stored, sent, (await _cleaner_outside(meeting))(stored), field,
+                            label)
 
 
 async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
                        location_organisation: int | None, description: str
                        ) -> tuple[str, str, int | None, str]:
-    """The details form as a reader outside the team sent it back: a field still as the
-    form showed it (a protected fact as »[skjult]«, the place withheld, a child as
-    »Emma H.«, the children's school not chosen) keeps what is stored, for the form never
-    held it; a field she changed is taken as typed."""
+    """The details form as a reader outside the team sent it back, each text field
+    ``_as_read_outside`` (a protected fact as »[skjult]«, the place withheld, a child as
+    »Emma H.«); the children's school, which her picker did not show as chosen, stays
+    chosen unless she chose another place."""
     # As ``meeting_view`` and ``project_for_audience`` made the page she sent it from.
     facts = await protected_facts()
     where = await _place(meeting, facts, await meeting_childrens_places(meeting))
     shown = _meeting_outside(meeting, where.protected, where.childrens,
                              await _cleaner_outside(meeting))
-    return (meeting["title"] if title == shown["title"] else title,
-            meeting["location"] if location == shown["location"] else location,
+    return (_as_read_outside(meeting["title"], title, shown["title"], "title", "Titel"),
+            _as_read_outside(meeting["location"], location, shown["location"], "location",
+                             "Mødested"),
             meeting["location_organisation"] if location_organisation == shown[
                 "location_organisation"] else location_organisation,
-            meeting["description"] if description == shown["description"] else description)
+            _as_read_outside(meeting["description"], description, shown["description"],
+                             "description", "Beskrivelse"))
+
+
+async def family_children(meeting: Mapping[str, Any]) -> list[str]:
+    """The names of the meeting's family's children (none for a meeting between
+    organisations)."""
+    if meeting["family"] is None:
+        return []
+    return [row["name"] for row in await db.fetch(
+        'SELECT "name" FROM "person" WHERE "family" = {} AND ("is_child" OR "role" = {}) '
+        'ORDER BY "id"', meeting["family"], "child", quick=True)]
 
 
 def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
-                         minutes: bool = False) -> MeetingView:
+                         minutes: bool = False, children: Iterable[str] = ()) -> MeetingView:
     """The meeting page for a reader outside the family's team (samordner, the father's
     kontaktperson): a protected place (organisation, room at a crisis centre, or text
     naming one) becomes "Oplyses af socialrådgiveren"; every protected fact in titles,
@@ -727,7 +802,7 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
     same way and its minutes and the outcome kept only for a reader who holds the meeting
     (``minutes``: the father's kontaktperson in an advice session). Pure: the same rule for
     every page built from a ``MeetingView``."""
-    clean = _outside_cleaner(facts, view.participants)
+    clean = _outside_cleaner(facts, view.participants, children)
     meeting = _meeting_outside(view.meeting, view.location_protected, view.where.childrens, clean)
     if not minutes:
         meeting["outcome"] = ""
@@ -1293,7 +1368,7 @@ async def record_answer_for(user: Principal, meeting: Mapping[str, Any], partici
         raise web.UserError("Skriv i noten, hvilket tidspunkt der foreslås.", field="note")
     if meeting["family"]:
         await screen_case_text(meeting["family"], {"note": ("Note", note)},
-                               "Svaret kan læses af samordneren og andre uden for teamet.")
+                               "Svaret kan læses af samordneren og andre uden for teamet.", user)
     async with db.transaction():
         await Participant.update({
             Participant.rsvp: answer, Participant.rsvp_comment: note[:2000],
@@ -1430,13 +1505,20 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
     if not on_team:
         title, location, location_organisation, description = await kept_outside(
             meeting, title, location, location_organisation, description)
-    chosen = await net.Organisation.select(net.Organisation.name).where(
+    chosen = await net.Organisation.select(net.Organisation.name, net.Organisation.kind).where(
         net.Organisation.id == location_organisation).first() \
         if location_organisation is not None else None
     if location_organisation is not None and chosen is None:
         raise web.UserError("Det valgte mødested findes ikke.", field="location_organisation")
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
+    if not on_team:  # what she wrote herself, not what she sent back as she read it
+        await screen_outside_writer(user, {
+            name: (label, value) for name, label, value in (
+                ("title", "Titel", title), ("location", "Mødested", location),
+                ("description", "Beskrivelse", description)) if value != meeting[name]},
+            chosen["kind"] if chosen and location_organisation != meeting[
+                "location_organisation"] else None)
     await screen_typed_text(meeting, {"title": ("Titel", title),
                                       "description": ("Beskrivelse", description)}, on_team)
     places = {"title": ("Titel", title), "location": ("Mødested", location),
@@ -1576,7 +1658,6 @@ async def mark_held(user: Principal, meeting: Mapping[str, Any], version: int | 
                 default=None)
     if first and first > clock.now():
         raise web.UserError("Mødet er ikke begyndt endnu og kan ikke markeres som afholdt.")
-    outcome = await kept_if_read_outside(user, meeting, meeting.get("outcome") or "", outcome)
     async with db.transaction():
         await _bump(meeting["id"], version, {"status": "held", "outcome": outcome},
                     mine={"status": "held", "outcome": outcome,
@@ -1706,6 +1787,7 @@ async def _checked_part(meeting: Mapping[str, Any], part_key: str) -> str:
 async def _screen_point(user: Principal, meeting: Mapping[str, Any], title: str) -> None:
     """A point's title goes with the invitations like the description: it may not name a
     protected place or fact when the meeting has participants who may not know it."""
+    await screen_outside_writer(user, {"point_title": ("Dagsordenspunkt", title)})
     await screen_typed_text(meeting, {"point_title": ("Dagsordenspunkt", title)},
                             audience_of(user) is Audience.TEAM)
 
@@ -1754,7 +1836,8 @@ async def edit_agenda_point(user: Principal, meeting: Mapping[str, Any], version
     _require_agenda(meeting)
     point = await agenda_point(meeting["id"], point_id)
     part_key = await _checked_part(meeting, part_key)
-    title = await kept_if_read_outside(user, meeting, point["title"], title)
+    title = await kept_if_read_outside(user, meeting, point["title"], title, "point_title",
+                                       "Dagsordenspunkt")
     if title != point["title"]:
         await _screen_point(user, meeting, title)
     async with db.transaction():
@@ -1817,7 +1900,11 @@ async def write_minutes(user: Principal, meeting: Mapping[str, Any], point_id: i
         meeting["id"])], clock.now())
     if not offer.allowed:
         raise web.UserError(f"{offer.reason} {offer.way}.", 409)
-    minutes = await kept_if_read_outside(user, meeting, point["minutes"] or "", minutes)
+    minutes = await kept_if_read_outside(user, meeting, point["minutes"] or "", minutes,
+                                         "minutes", "Referat")
+    if minutes == (point["minutes"] or ""):
+        return  # nothing written: the minutes stay hers who wrote them
+    await screen_outside_writer(user, {"minutes": ("Referat", minutes)})
     async with db.transaction():
         await db.update_versioned(
             AgendaPoint, point_id, version,

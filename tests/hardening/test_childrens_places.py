@@ -325,6 +325,64 @@ async def test_an_agenda_point_he_sends_back_as_he_read_it_keeps_the_teams_title
     assert point["title"] == title
     response = await factories.post_form(client, path, {
         "point_title": "Boligen", "part_key": ""}, page=f"/meetings/{own['bic_meeting_id']}")
+    assert response.status_code == 422  # a title with a part he cannot see is the team's
+    assert (await AgendaPoint.select().where(AgendaPoint.id == own["bic_point_id"]).first()
+            )["title"] == title
+    await AgendaPoint.update({AgendaPoint.title: "Skolevejen"}).where(
+        AgendaPoint.id == own["bic_point_id"])
+    response = await factories.post_form(client, path, {
+        "point_title": "Boligen", "part_key": ""}, page=f"/meetings/{own['bic_meeting_id']}")
     assert response.status_code == 303
     assert (await AgendaPoint.select().where(AgendaPoint.id == own["bic_point_id"]).first()
-            )["title"] == "Boligen"  # what he changed is taken
+            )["title"] == "Boligen"  # all of it his to read, so his to change
+
+
+@pytest.mark.parametrize("school", ["Østre Skole", "Vestre Skole"])
+async def test_any_school_written_by_the_kontaktperson_gets_one_answer(client, school):
+    """Refused for the children's school only, a refusal would tell him which school it is:
+    every school or day care, typed or chosen as the place, gets the same answer."""
+    world = await build_world()
+    own = world.own
+    other = (await Organisation.insert(Organisation(name="Vestre Skole", kind="school",
+                                                    sector="school")))[0]["id"]
+    chosen = {"Østre Skole": world.school, "Vestre Skole": other}[school]
+    path = f"/meetings/{own['bic_meeting_id']}"
+    await factories.login(client, world.users["kontaktperson"])
+    form = _details_form((await client.get(path)).text)
+    answers = []
+    for change in ({"description": f"Vi mødes ved {school}."},
+                   {"location": f"{school}, lærerværelset"},
+                   {"location_organisation": str(chosen)}):
+        response = await factories.post_form(client, f"{path}/details", {**form, **change},
+                                             page=path)
+        assert response.status_code == 422
+        answers.append(re.search(r'id="d-error">([^<]*)<', response.text).group(1))
+    assert all("skole eller et dagtilbud" in a and school not in a for a in answers)
+    point = f"{path}/agenda/{own['bic_point_id']}"
+    response = await factories.post_form(client, point, {
+        "point_title": f"Hentning ved {school}", "part_key": ""}, page=path)
+    assert response.status_code == 422 and "skole eller et dagtilbud" in response.text
+    assert (await _meeting(own["bic_meeting_id"]))["version"] == int(form["version"])
+
+
+async def test_a_text_with_parts_he_cannot_see_is_not_rewritten_by_him(client):
+    """Changed where his page withheld a part, the text would lose the team's words to his
+    »[skjult]«: refused, with the way (the family's socialrådgiver); line breaks as a form
+    sends them back do not count as a change."""
+    world = await build_world()
+    own = world.own
+    text = "Mor bor på Skjultvej 10.\nAlma Egensen har det godt."
+    await Meeting.update({Meeting.description: text}).where(Meeting.id == own["bic_meeting_id"])
+    path = f"/meetings/{own['bic_meeting_id']}"
+    await factories.login(client, world.users["kontaktperson"])
+    form = _details_form((await client.get(path)).text)
+    assert form["description"] == "Mor bor på [skjult].\nAlma E. har det godt."
+    response = await factories.post_form(client, f"{path}/details", {
+        **form, "description": form["description"] + " Far kommer kl. 10."}, page=path)
+    assert response.status_code == 422 and "kan kun rettes af familiens socialrådgiver" in response.text
+    response = await factories.post_form(client, f"{path}/details", {
+        **form, "description": form["description"].replace("\n", "\r\n"), "title": "Rådgivning"},
+        page=path)
+    assert response.status_code == 303
+    after = await _meeting(own["bic_meeting_id"])
+    assert (after["title"], after["description"]) == ("Rådgivning", text)
