@@ -719,8 +719,13 @@ async def session_held(user: Principal, family: Mapping[str, Any], session_id: i
     await service.screen_case_text(family["id"], {"notes": ("Noter", notes)},
                                    "Fars kontaktperson læser noterne.", user)
     async with db.transaction():
-        await BicSession.update({BicSession.status: "held", BicSession.notes: notes}).where(
-            BicSession.id == session_id)
+        # Only a session not yet held: notes recorded once are not written over by a second
+        # form sent for it (a double click, or a colleague's page from before).
+        written = await BicSession.update({BicSession.status: "held", BicSession.notes: notes}).where(
+            (BicSession.id == session_id) & (BicSession.status != "held")).returning(BicSession.id)
+        if not written:
+            raise web.UserError("Samtalen er allerede registreret som afholdt, og noterne fra da "
+                                "er gemt. Dine noter er ikke gemt.", 409, field="notes")
         await audit.record(user, "update", "Barnet i Centrum", row["id"], family["id"],
                            "Rådgivningssamtale afholdt", address)
 

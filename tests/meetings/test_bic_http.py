@@ -82,6 +82,11 @@ async def test_flow_agreement_before_contact_then_referral_adds_contact_person(c
     page = await client.get(BASE.format(family_id) + "/")
     assert "<td>Afholdt</td>" in page.text and "<td>Talte om bolig</td>" in page.text
     assert "Markér som afholdt" not in page.text
+    # a second form for the same session (a double click, a colleague's older page) does
+    # not write over the notes recorded
+    r = await _post(client, family_id, f"sessions/{session['id']}/held", {"notes": "Andet"})
+    assert r.status_code == 409 and "allerede registreret som afholdt" in r.text
+    assert (await BicSession.select().first())["notes"] == "Talte om bolig"
     audits = await AuditEvent.select().where(AuditEvent.entity == "Barnet i Centrum")
     assert len(audits) >= 4
 
