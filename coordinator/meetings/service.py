@@ -358,7 +358,7 @@ async def screen_case_text(family_id: int, texts: Mapping[str, tuple[str, str]],
         return
     on_team = user is None or audience_of(user) is Audience.TEAM
     if not on_team:
-        await screen_outside_writer(user, texts)
+        await screen_outside_writer(user, family_id, texts)
     findings = safety.screen_texts(texts, await family_facts(family_id, childrens_places=True))
     if findings:
         first = findings[0]
@@ -373,15 +373,20 @@ OUTSIDE_WRITER_SCHOOL = ("»{label}« nævner en skole eller et dagtilbud. Uden 
                          "som mødested. Bed familiens socialrådgiver om det. Intet er gemt.")
 
 
-async def screen_outside_writer(user: Principal | None, texts: Mapping[str, tuple[str, str]],
+async def screen_outside_writer(user: Principal | None, family_id: int | None,
+                                texts: Mapping[str, tuple[str, str]],
                                 organisation_kind: str | None = None,
                                 organisation_field: str = "location_organisation") -> None:
-    """A writer outside the family's team (the samordner, the father's kontaktperson) names
-    no school or day care at all – any in the directory, typed (``texts``: field → (label,
-    text)) or chosen as the place (``organisation_kind``) – with one neutral refusal (422).
-    Refused for the family's own school only, the refusal (or the text read back, withheld)
-    would tell him which one the children go to."""
-    if user is None or audience_of(user) is Audience.TEAM:
+    """A writer outside the family's team (the samordner, the father's kontaktperson)
+    names no school or day care at all for a family whose children's places are withheld
+    from her (shielded, with a school or day care in its network) – any in the directory,
+    typed (``texts``: field → (label, text)) or chosen as the place
+    (``organisation_kind``) – with one neutral refusal (422). Refused for the family's own
+    school only, the refusal (or the text read back, withheld) would tell her which one the
+    children go to. A family not shielded has no such secret: she writes schools freely."""
+    if user is None or family_id is None or audience_of(user) is Audience.TEAM:
+        return
+    if not await childrens_places_of(family_id):
         return
     if organisation_kind in CHILDRENS_PLACES:
         raise web.UserError(OUTSIDE_WRITER_SCHOOL.format(label="Mødested"),
@@ -1513,7 +1518,7 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
     if not on_team:  # what she wrote herself, not what she sent back as she read it
-        await screen_outside_writer(user, {
+        await screen_outside_writer(user, meeting["family"], {
             name: (label, value) for name, label, value in (
                 ("title", "Titel", title), ("location", "Mødested", location),
                 ("description", "Beskrivelse", description)) if value != meeting[name]},
@@ -1787,7 +1792,7 @@ async def _checked_part(meeting: Mapping[str, Any], part_key: str) -> str:
 async def _screen_point(user: Principal, meeting: Mapping[str, Any], title: str) -> None:
     """A point's title goes with the invitations like the description: it may not name a
     protected place or fact when the meeting has participants who may not know it."""
-    await screen_outside_writer(user, {"point_title": ("Dagsordenspunkt", title)})
+    await screen_outside_writer(user, meeting["family"], {"point_title": ("Dagsordenspunkt", title)})
     await screen_typed_text(meeting, {"point_title": ("Dagsordenspunkt", title)},
                             audience_of(user) is Audience.TEAM)
 
@@ -1904,7 +1909,7 @@ async def write_minutes(user: Principal, meeting: Mapping[str, Any], point_id: i
                                          "minutes", "Referat")
     if minutes == (point["minutes"] or ""):
         return  # nothing written: the minutes stay hers who wrote them
-    await screen_outside_writer(user, {"minutes": ("Referat", minutes)})
+    await screen_outside_writer(user, meeting["family"], {"minutes": ("Referat", minutes)})
     async with db.transaction():
         await db.update_versioned(
             AgendaPoint, point_id, version,

@@ -386,3 +386,23 @@ async def test_a_text_with_parts_he_cannot_see_is_not_rewritten_by_him(client):
     assert response.status_code == 303
     after = await _meeting(own["bic_meeting_id"])
     assert (after["title"], after["description"]) == ("Rådgivning", text)
+
+
+async def test_schools_are_withheld_from_writers_outside_only_where_there_is_a_secret():
+    """A family not shielded has no children's place to keep from the father's side: the
+    samordner writes »Ring til Østre Skole« in its familierådslagning freely."""
+    samordner = await factories.user("samordner")
+    worker = await factories.user()
+    school = (await Organisation.insert(Organisation(name="Østre Skole", kind="school",
+                                                     sector="school")))[0]["id"]
+    texts = {"title": ("Opgave", "Ring til Østre Skole om lokalet")}
+    for at_centre in (False, True):
+        family_id = await factories.family(worker, at_crisis_centre=at_centre)
+        await support._person(family_id, "Lars Lærer", "professional", professional=True,
+                              organisation=school)
+        if at_centre:
+            with pytest.raises(web.UserError, match="skole eller et dagtilbud"):
+                await meetings.screen_outside_writer(samordner, family_id, texts)
+        else:
+            await meetings.screen_outside_writer(samordner, family_id, texts)
+        await meetings.screen_outside_writer(worker, family_id, texts)  # the team writes it
