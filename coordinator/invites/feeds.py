@@ -34,7 +34,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.cache import BoundedCache
 from coordinator.families import revisions
-from coordinator.invites import redact
+from coordinator.invites import redact, withdrawal
 from coordinator.invites.ical import CalendarEvent, Person, build_publish
 from coordinator.invites.service import (
     audit_as,
@@ -709,13 +709,9 @@ async def forget_served() -> None:
     async with db.transaction():  # the caller's, inside the purge
         # In this order: the stamp (a note of a build waits for this transaction from here),
         # the links (a note that got in before has committed its copy by now), the copies.
-        await revisions.replace_purge_stamp()
-        await FeedToken.update({FeedToken.served_etag: "", FeedToken.served_at: None,
-                                FeedToken.served_modified: None, FeedToken.building_since: None,
-                                FeedToken.building_by: ""}).where(
-            (FeedToken.served_etag != "") | FeedToken.served_at.is_not_null()
-            | (FeedToken.building_by != "") | FeedToken.building_since.is_not_null())
-        await FeedCopy.delete(force=True)
+        # The same statements run when a family becomes shielded (``withdrawal``).
+        for statement in withdrawal.forget_statements(db.engine_name()):
+            await db.fetch(statement)
 
 
 def not_modified(current: FeedVersion, if_none_match: str | None,
