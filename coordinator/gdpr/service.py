@@ -37,7 +37,7 @@ from coordinator.invites.service import DELIVERY_LABELS, load_meetings
 from coordinator.invites.tables import AnswerToken, DelegateAddress, OutboxMessage, ReplyRecord
 from coordinator.meetings import agenda, kinds, offers, protected, safety
 from coordinator.meetings import tables as mt
-from coordinator.meetings.participants import RSVP_LABELS, safety_person
+from coordinator.meetings.participants import RSVP_LABELS, kept_apart_ids, safety_person
 from coordinator.meetings.protected_places import childrens_places
 from coordinator.method import goals as goal_rules
 from coordinator.method import service as method
@@ -73,7 +73,8 @@ def _role_label(role: str) -> str:
     return PERSON_ROLE_LABELS[PersonRole(role)] if role in PersonRole._value2member_map_ else role
 
 
-def _safety_row(person: Mapping[str, Any], org_name: str) -> dict[str, Any]:
+def _safety_row(person: Mapping[str, Any], org_name: str, kept_apart: bool = False
+                ) -> dict[str, Any]:
     """A network person shaped like a meeting participant row for the safety rules."""
     meeting_role = {"mother": "mother", "father": "father", "child": "child"}.get(
         person["role"], "private_network")
@@ -86,14 +87,19 @@ def _safety_row(person: Mapping[str, Any], org_name: str) -> dict[str, Any]:
         "contact_only_via_worker": person["contact_only_via_worker"],
         "email": person["email"], "person_phone": person["phone"],
         "person_address": person["address"], "organisation": org_name,
+        "kept_apart": kept_apart,
     }
 
 
 async def _withheld(family: Mapping[str, Any], subject_id: int, people: list[dict],
                     orgs: Mapping[int, str]) -> tuple[safety.Person, tuple[str, ...]]:
     at_centre = bool(family["at_crisis_centre"])
-    persons = {p["id"]: safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, "")),
-                                      at_centre) for p in people}
+    pairs = await net.KeepApart.select(net.KeepApart.person_a, net.KeepApart.person_b).where(
+        net.KeepApart.family == family["id"])
+    kept = kept_apart_ids([(k["person_a"], k["person_b"]) for k in pairs],
+                          {p["id"]: p for p in people})
+    persons = {p["id"]: safety_person(_safety_row(p, orgs.get(p["organisation"] or 0, ""),
+                                                  p["id"] in kept), at_centre) for p in people}
     places = [protected.organisation_facts(o["name"], o["address"], o["phone"], o["email"], o["kind"])
               for o in await net.Organisation.select(
                   net.Organisation.name, net.Organisation.address, net.Organisation.phone,

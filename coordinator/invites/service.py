@@ -31,7 +31,12 @@ from coordinator.invites.ical import Person, is_valid_email
 from coordinator.invites.imip import ImipMail, MailKind, as_sent, build_imip
 from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import kinds, place, safety
-from coordinator.meetings.participants import RSVP_LABELS, safety_id, safety_person
+from coordinator.meetings.participants import (
+    KEPT_APART_COLUMN,
+    RSVP_LABELS,
+    safety_id,
+    safety_person,
+)
 from coordinator.meetings.protected_places import childrens_places, protected_facts
 from coordinator.meetings.tables import (
     Meeting,
@@ -106,6 +111,7 @@ _PARTICIPANTS = (
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
+    f'{KEPT_APART_COLUMN}, '
     'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", u."role" AS "user_role" '
     'FROM "participant" p LEFT JOIN "person" pe ON pe."id" = p."person" '
     'LEFT JOIN "app_user" u ON u."id" = p."user" WHERE p."meeting" IN ({ids}) ORDER BY p."id"')

@@ -7,7 +7,7 @@ Pure: plain rows in, plain values out. Meetings, invites and gdpr all build thei
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from coordinator.auth.roles import NOT_ENTITLED, Role
@@ -63,6 +63,35 @@ OUTSIDE_TEAM_ROLES = frozenset({"samordner", "kontaktperson"})
 _SAFETY_ROLES = {"mother": safety.Role.MOTHER, "father": safety.Role.FATHER,
                  "child": safety.Role.CHILD}
 _PROFESSIONAL = kinds.ParticipantCategory.PROFESSIONAL.value
+_FAMILY_SIDE = frozenset({safety.Role.MOTHER, safety.Role.CHILD})
+
+# Whether the participant's network person (``pe``) is kept apart from the mother, a child
+# or a protected person of the family (``safety.Person.kept_apart``): a column of the
+# participant reads, one lookup per index of ``keep_apart``.
+_KEPT_FROM = ('EXISTS (SELECT 1 FROM "keep_apart" k JOIN "person" o ON o."id" = k."{other}" '
+              'WHERE k."{this}" = pe."id" AND (o."role" IN (\'mother\', \'child\') '
+              'OR o."is_child" = {true} OR o."protected_address" = {true}))')
+def kept_apart_ids(pairs: Iterable[tuple[int, int]], people: Mapping[int, Mapping[str, Any]]
+                   ) -> set[int]:
+    """The network persons kept apart from the mother, a child or a protected person, from
+    the family's keep-apart pairs and its people by id (``KEPT_APART_COLUMN`` in SQL)."""
+    def family_side(person_id: int) -> bool:
+        other = people.get(person_id)
+        return other is not None and (other["role"] in ("mother", "child")
+                                      or bool(other.get("is_child"))
+                                      or bool(other.get("protected_address")))
+    found: set[int] = set()
+    for a, b in pairs:
+        if family_side(b):
+            found.add(a)
+        if family_side(a):
+            found.add(b)
+    return found
+
+
+KEPT_APART_COLUMN = ("(" + _KEPT_FROM.format(this="person_a", other="person_b", true="TRUE")
+                     + " OR " + _KEPT_FROM.format(this="person_b", other="person_a", true="TRUE")
+                     + ') AS "kept_apart"')
 
 
 def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Person:
@@ -97,4 +126,5 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
         contact_only_via_worker=bool(row.get("contact_only_via_worker")),
         entitled_to_protected_location=entitled, internal=internal,
         # the samordner's and the kontaktperson's account, or either one typed in by role
-        outside_team=(account and not staff) or row["role"] in OUTSIDE_TEAM_ROLES)
+        outside_team=(account and not staff) or row["role"] in OUTSIDE_TEAM_ROLES,
+        kept_apart=bool(row.get("kept_apart")) and family_role not in _FAMILY_SIDE)

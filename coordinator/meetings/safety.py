@@ -21,10 +21,11 @@ The children's places
     A shielded family's (a protected address, or at the crisis centre) children's school
     and day care: where the children can be found every day. Not a protected place – the
     school's own staff and the other partners read it – but never read by the father,
-    anyone who used violence, or an account outside the family's team (the samordner, the
-    father's kontaktperson; ``Person.outside_team``). A meeting held there
-    (``Location.childrens_place``) with a hostile person invited is blocked like one at a
-    protected place; the others outside read ``NEUTRAL_LOCATION``, and
+    anyone who used violence, anyone kept apart from the mother or a child
+    (``Person.kept_apart``: DOMAIN.md counts them with the father), or an account outside
+    the family's team (the samordner, the father's kontaktperson; ``Person.outside_team``).
+    A meeting held there (``Location.childrens_place``) with a hostile or kept-apart person
+    invited is blocked like one at a protected place; the others outside read ``NEUTRAL_LOCATION``, and
     ``Meeting.childrens_places`` (each place's name and address) are withheld from them
     wherever written.
 
@@ -100,6 +101,9 @@ class Person:
     internal: bool = False
     # An account outside the family's team: the samordner, the father's kontaktperson.
     outside_team: bool = False
+    # Kept apart (a keep-apart pair) from the mother, a child or a protected person: on the
+    # father's side, whether or not they used violence.
+    kept_apart: bool = False
 
     @property
     def is_professional(self) -> bool:
@@ -114,7 +118,7 @@ class Person:
     @property
     def sees_childrens_places(self) -> bool:
         """Whether a shielded family's children's school and day care may reach them."""
-        return not self.is_hostile and not self.outside_team
+        return not self.is_hostile and not self.outside_team and not self.kept_apart
 
     @property
     def is_external(self) -> bool:
@@ -643,10 +647,12 @@ def _check_locations(meeting: Meeting, index: Mapping[str, Person]) -> list[Find
 
 
 def _at_childrens_place(part: MeetingPart, index: Mapping[str, Person]) -> list[Finding]:
-    """A part held at a shielded family's children's school or day care, with the father or
-    anyone who used violence invited: he would learn where the children are every day."""
+    """A part held at a shielded family's children's school or day care, with the father,
+    anyone who used violence or anyone kept apart from the mother or a child invited: they
+    would learn where the children are every day."""
     hostile = [pid for pid in sorted(part.participant_ids)
-               if (person := index.get(pid)) is not None and person.is_hostile]
+               if (person := index.get(pid)) is not None
+               and (person.is_hostile or person.kept_apart)]
     return [Finding(
         BLOCK, "hostile_at_childrens_place",
         f"{index[pid].name} er inviteret til »{part.label}«, som holdes på et sted, hvor børnene "

@@ -41,6 +41,7 @@ from coordinator.meetings import (
     safety,
 )
 from coordinator.meetings.participants import (
+    KEPT_APART_COLUMN,
     ORGANISER_ROLES,
     ROLES,
     RSVP_LABELS,
@@ -319,7 +320,8 @@ async def screen_childrens_places(meeting: Mapping[str, Any],
                                   texts: Mapping[str, tuple[str, str]],
                                   on_team: bool = True) -> None:
     """The place, title or description of a meeting with the father (or anyone who used
-    violence) may not name the children's school or day care: refused where it is typed.
+    violence, or anyone kept apart from the mother or a child) may not name the children's
+    school or day care: refused where it is typed.
     A meeting with the school's own staff may of course be held at the school."""
     if meeting["family"] is None:
         return
@@ -331,7 +333,7 @@ async def screen_childrens_places(meeting: Mapping[str, Any],
     family = await Family.select(Family.at_crisis_centre).where(Family.id == meeting["family"]).first()
     at_centre = bool(family and family["at_crisis_centre"])
     hostile = [p for p in (safety_person(row, at_centre) for row in await participants_of(meeting["id"]))
-               if p.is_hostile]
+               if p.is_hostile or p.kept_apart]
     if hostile:
         first = findings[0]
         names = ", ".join(p.name for p in hostile[:3])
@@ -510,6 +512,7 @@ _PARTICIPANTS = (
     'pe."protected_address" AS "protected_address", pe."used_violence" AS "used_violence", '
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
+    f'{KEPT_APART_COLUMN}, '
     'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", u."role" AS "user_role", '
     'mp."key" AS "part_key" '
     'FROM "participant" p LEFT JOIN "person" pe ON pe."id" = p."person" '

@@ -13,11 +13,12 @@ from email import message_from_string, policy
 
 import pytest
 
-from coordinator import clock
+from coordinator import cache, clock, web
 from coordinator import settings as settings_module
-from coordinator import web
+from coordinator.app import create_app
 from coordinator.auth.policy import Principal
 from coordinator.db import ANY_VERSION
+from coordinator.families import cases
 from coordinator.families.tables import Family
 from coordinator.invites import feeds
 from coordinator.invites import service as invites
@@ -26,11 +27,12 @@ from coordinator.meetings import protected_places
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import AgendaPoint, FatherAssessment, Meeting, Participant
 from coordinator.network import service as network_service
-from coordinator.network.tables import Organisation, Person, Relation
+from coordinator.network.tables import KeepApart, Organisation, Person, Relation
 from tests import conftest, factories
 from tests.hardening.world import build_world
 from tests.invites import support
 from tests.invites.support import at, working_day
+from tests.invites.test_feeds_http import create_feed
 
 WITHHELD = "Oplyses af socialrådgiveren"
 
@@ -406,3 +408,114 @@ async def test_schools_are_withheld_from_writers_outside_only_where_there_is_a_s
         else:
             await meetings.screen_outside_writer(samordner, family_id, texts)
         await meetings.screen_outside_writer(worker, family_id, texts)  # the team writes it
+
+
+async def _feed(client, worker: Principal) -> tuple[str, str, str]:
+    """The worker's own feed: its path, and the first fetch's ETag and Last-Modified (it
+    names the school: not yet one of a shielded family's children's places)."""
+    path = await create_feed(client, worker, "user", worker.id, "Min kalender")
+    first = await client.get(path)
+    assert first.status_code == 200 and "Østre Skole" in _unfolded(first.text)
+    return path, first.headers["etag"], first.headers["last-modified"]
+
+
+def _unfolded(calendar: str) -> str:
+    return re.sub(r"\r?\n[ \t]", "", calendar).replace("\\", "")
+
+
+async def _shield(how: str, worker: Principal, family_id: int, mother: int, teacher: int) -> None:
+    """The family becomes shielded, or the school one of its children's places, by a write
+    of any path: a service, or by hand as a restore or a fix in psql would."""
+    if how == "check-in":
+        await cases.check_in(worker, family_id, clock.today())
+    elif how == "protected address":
+        await Person.update({Person.protected_address: True}).where(Person.id == mother)
+    elif how == "relation to the school":
+        await Relation.insert(Relation(family=family_id, source=teacher,
+                                       target_organisation=await _school(), type="works_at"))
+    else:
+        await Organisation.update({Organisation.kind: "school"}).where(
+            Organisation.name == "Østre Skole")
+
+
+@pytest.mark.parametrize("how", ["check-in", "protected address", "relation to the school",
+                                 "organisation becomes a school"])
+async def test_a_calendar_served_before_the_family_became_shielded_is_not_sent_again(how):
+    """The worker's feed named the school while it was not one of a shielded family's
+    children's places. Once it is (the change commits), no fetch gets that calendar again:
+    not by its ETag, not by If-Modified-Since alone (a client without ETags), not from a
+    process's memory nor from the copy kept with the link, even within the settle time."""
+    worker = await factories.user(email="sara@kommune.example.org")
+    # shielded from the start: at the crisis centre, or the mother's address protected
+    family_id = await factories.family(worker, at_crisis_centre=how == "relation to the school")
+    kind = "other" if how == "organisation becomes a school" else "school"
+    await Organisation.insert(Organisation(name="Østre Skole", kind=kind, sector="school"))
+    mother = await support._person(family_id, "Maria Hansen", "mother",
+                                   protected_address=how == "organisation becomes a school")
+    await support._person(family_id, "Emma Hansen", "child")
+    teacher = await support._person(
+        family_id, "Lars Lærer", "professional", "laerer@skole.example.org", professional=True,
+        organisation=None if how == "relation to the school" else await _school())
+    meeting_id = await _at_the_school(worker, family_id, [
+        meetings.NewParticipant(person_id=teacher), meetings.NewParticipant(user_id=worker.id)])
+    await _send(worker, meeting_id)
+    assert not (await protected_places.childrens_places([family_id])).get(family_id)
+    # calendars kept for a minute, as in production: well within it, the change must tell
+    clock.pin(clock.now())
+    app = create_app(conftest.test_settings(feed_settle_seconds=60))
+    async with conftest.http_client(app) as client, conftest.http_client(app) as other_client:
+        path, etag, modified = await _feed(client, worker)
+        await _shield(how, worker, family_id, mother, teacher)
+        assert (await protected_places.childrens_places([family_id])).get(family_id)
+        for headers in ({"If-None-Match": etag}, {"If-Modified-Since": modified}, {}):
+            for fetcher in (client, other_client):
+                again = await fetcher.get(path, headers=headers)
+                assert again.status_code == 200, (how, headers)
+                assert "Østre Skole" not in _unfolded(again.text), (how, headers)
+                assert "BEGIN:VEVENT" in again.text
+    cache.clear_all()
+
+
+async def test_someone_kept_apart_from_the_mother_is_on_the_fathers_side():
+    """DOMAIN.md counts the kept-apart with the father: the father's brother, kept apart from
+    the mother but never violent himself, is not invited to the school, and reads the school
+    withheld where a text names it. The grandmother, kept apart only from the father, reads
+    it as any partner does."""
+    s = await support.scenario(with_father=False)
+    family_id = s.family["id"]
+    uncle = await support._person(family_id, "Per Hansen", "relative", "per@example.net")
+    granny = await support._person(family_id, "Birthe Hansen", "relative", "birthe@example.net")
+    await KeepApart.insert(KeepApart(family=family_id, person_a=s.mother, person_b=uncle),
+                           KeepApart(family=family_id, person_a=granny, person_b=s.father))
+    at_school = await _at_the_school(s.worker, family_id, [
+        meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id)])
+    await _send(s.worker, at_school)
+    with pytest.raises(web.UserError) as refused:
+        await meetings.add_participants(s.worker, await _meeting(at_school), ANY_VERSION,
+                                        [meetings.NewParticipant(person_id=uncle)])
+    assert refused.value.status == 409 and "hvor børnene kan findes" in refused.value.message
+    await meetings.add_participants(s.worker, await _meeting(at_school), ANY_VERSION,
+                                    [meetings.NewParticipant(person_id=granny)])
+    family = await Family.select().where(Family.id == family_id).first()
+    elsewhere = await meetings.create_meeting(
+        s.worker, family, "netvaerksmoede", "Netværksmøde", location="Rådhuset, mødelokale 2",
+        description="Bagefter henter vi Emma ved Østre Skole.")
+    [part] = await meetings.parts_of(elsewhere)
+    day = working_day()
+    await meetings.set_times(s.worker, await _meeting(elsewhere), ANY_VERSION,
+                             {part["key"]: (at(day, 13), at(day, 14))})
+    await meetings.add_participants(s.worker, await _meeting(elsewhere), ANY_VERSION, [
+        meetings.NewParticipant(person_id=uncle), meetings.NewParticipant(person_id=granny),
+        meetings.NewParticipant(user_id=s.worker.id)])
+    await _send(s.worker, elsewhere)
+    theirs = await _mails_to(elsewhere, "per@example.net")
+    assert "østre skole" not in theirs and "rådhuset" in theirs
+    assert "østre skole" in await _mails_to(elsewhere, "birthe@example.net")
+    assert "østre skole" in await _mails_to(at_school, "birthe@example.net")
+    # the school typed into a meeting he takes part in is refused where it is typed
+    before = await _meeting(elsewhere)
+    with pytest.raises(web.UserError, match="hvor børnene"):
+        await meetings.update_details(s.worker, before, ANY_VERSION, before["title"],
+                                      before["location"], None, "Vi ses i Østre Skoles festsal.",
+                                      True)
+    assert (await _meeting(elsewhere))["description"] == before["description"]

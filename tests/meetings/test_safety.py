@@ -760,12 +760,16 @@ def test_partner_title_names_the_kind_and_first_names_only(kind, children, expec
 SCHOOL = Location("Vestervangskolen, Skolevej 3", childrens_place=True)
 KONTAKT = Person("kontakt", "Kaj Kontakt", frozenset({P}), "kk@randers.example.dk",
                  organisation="Modtagelsen", outside_team=True)
+# The father's brother, kept apart from the mother, who never used violence himself.
+KEPT_UNCLE = Person("kept_uncle", "Farbror Per", frozenset({Role.PRIVATE}), "per@example.dk",
+                    kept_apart=True)
 
 
-@pytest.mark.parametrize("person", ["father", "violent_uncle"])
+@pytest.mark.parametrize("person", ["father", "violent_uncle", "kept_uncle"])
 def test_hostile_person_at_the_childrens_school_blocks_even_with_approval(person: str) -> None:
     people = {**PEOPLE, "violent_uncle": Person("violent_uncle", "Onkel Bo", frozenset({Role.PRIVATE}),
-                                                "bo@example.dk", used_violence=True)}
+                                                "bo@example.dk", used_violence=True),
+              "kept_uncle": KEPT_UNCLE}
     approvals = [Approval(person, "teacher", None, "Godkendt", "cc_staff")]
     meeting = _meeting([("meeting", [person, "teacher", "social_worker"], None)], location=SCHOOL,
                        approvals=approvals)
@@ -788,10 +792,10 @@ def test_hostile_person_only_in_a_part_away_from_the_school_is_fine() -> None:
 
 @pytest.mark.parametrize("recipient, shown", [
     ("teacher", True), ("health_visitor", True), ("social_worker", True),
-    ("protected_mother", True), ("kontakt", False), ("father", False)])
+    ("protected_mother", True), ("kontakt", False), ("father", False), ("kept_uncle", False)])
 def test_the_childrens_school_reaches_partners_but_not_the_fathers_side(recipient: str,
                                                                          shown: bool) -> None:
-    people = {**PEOPLE, "kontakt": KONTAKT}
+    people = {**PEOPLE, "kontakt": KONTAKT, "kept_uncle": KEPT_UNCLE}
     meeting = _meeting([("meeting", [recipient, "teacher", "social_worker"], None)],
                        location=SCHOOL, description="Vi ses på Vestervangskolen ved indgangen.",
                        childrens_places=("Vestervangskolen",))
