@@ -304,10 +304,11 @@ async def family_facts(family_id: int, *, childrens_places: bool = False) -> tup
     return tuple(dict.fromkeys(facts))
 
 
-async def childrens_places_of(family_id: int) -> list[str]:
+async def childrens_places_of(family_id: int | None) -> tuple[str, ...]:
     """The schools and day care in the family's network, when the family is shielded (a
-    protected address, or at the crisis centre); else none (``childrens_places``)."""
-    return list((await childrens_places([family_id])).get(family_id, ()))
+    protected address, or at the crisis centre): the places the father's side may never
+    read (``safety.Meeting.childrens_places``). None for a meeting without a family."""
+    return (await childrens_places([family_id])).get(family_id, ()) if family_id else ()
 
 
 def _named(found: str, on_team: bool, what: str) -> str:
@@ -326,7 +327,7 @@ async def screen_childrens_places(meeting: Mapping[str, Any],
     if meeting["family"] is None:
         return
     changed = {name: value for name, value in texts.items() if value[1] != meeting.get(name)}
-    places = await childrens_places_of(meeting["family"]) if changed else []
+    places = await childrens_places_of(meeting["family"]) if changed else ()
     findings = safety.screen_texts(changed, places) if places else []
     if not findings:
         return
@@ -546,7 +547,7 @@ async def participants_of(meeting_id: int) -> list[dict]:
 async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = (),
                  childrens: tuple[str, ...] = ()) -> place.Place:
     """The meeting's one place (``place.place_of``): typed text, booked room, organisation;
-    ``childrens``: the family's children's places (``meeting_childrens_places``)."""
+    ``childrens``: the family's children's places (``childrens_places_of``)."""
     room = await Room.select().where(Room.id == meeting["room"]).first() if meeting.get(
         "room") else None
     org = await net.Organisation.select(
@@ -555,11 +556,6 @@ async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = (),
         "location_organisation"] else None
     return place.place_of(meeting["location"], room, org, facts, childrens)
 
-
-async def meeting_childrens_places(meeting: Mapping[str, Any]) -> tuple[str, ...]:
-    """The schools and day care of the meeting's family when it is shielded: the places the
-    father's side may never read (``safety.Meeting.childrens_places``)."""
-    return tuple(await childrens_places_of(meeting["family"])) if meeting["family"] else ()
 
 
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
@@ -578,7 +574,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
     if facts is None:
         facts = await protected_facts()
     if childrens is None:
-        childrens = await meeting_childrens_places(meeting)
+        childrens = await childrens_places_of(meeting["family"])
     if where is None:
         where = await _place(meeting, facts, childrens)
     location = safety.Location(text=where.text, at_crisis_centre=where.protected,
@@ -632,7 +628,7 @@ async def meeting_view(meeting: dict, family: dict | None,
     points = await agenda_of(meeting["id"], meeting["status"])
     childrens = network.childrens_places(bool(family and family["at_crisis_centre"])) if (
         network is not None and network.family_id == meeting["family"]) else \
-        await meeting_childrens_places(meeting)
+        await childrens_places_of(meeting["family"])
     where = await _place(meeting, facts, childrens)
     findings = await safety_findings(meeting, parts, participants, family, facts, approvals,
                                      network, points, childrens, where)
@@ -778,7 +774,7 @@ async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
     chosen unless she chose another place."""
     # As ``meeting_view`` and ``project_for_audience`` made the page she sent it from.
     facts = await protected_facts()
-    where = await _place(meeting, facts, await meeting_childrens_places(meeting))
+    where = await _place(meeting, facts, await childrens_places_of(meeting["family"]))
     shown = _meeting_outside(meeting, where.protected, where.childrens,
                              await _cleaner_outside(meeting))
     return (_as_read_outside(meeting["title"], title, shown["title"], "title", "Titel"),
