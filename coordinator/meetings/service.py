@@ -1514,6 +1514,12 @@ async def update_details(user: Principal, meeting: Mapping[str, Any], version: i
         if location_organisation is not None else None
     if location_organisation is not None and chosen is None:
         raise web.UserError("Det valgte mødested findes ikke.", field="location_organisation")
+    if (title, location, location_organisation, description, send_email_invites,
+            title_to_partners) == (meeting["title"], meeting["location"],
+                                   meeting["location_organisation"], meeting["description"],
+                                   bool(meeting["send_email_invites"]),
+                                   bool(meeting.get("title_to_partners"))):
+        return  # saved as it is: nothing written, so nobody else's save is in conflict
     moved = (location != meeting["location"]
              or location_organisation != meeting["location_organisation"])
     if not on_team:  # what she wrote herself, not what she sent back as she read it
@@ -1842,6 +1848,8 @@ async def edit_agenda_point(user: Principal, meeting: Mapping[str, Any], version
     part_key = await _checked_part(meeting, part_key)
     title = await kept_if_read_outside(user, meeting, point["title"], title, "point_title",
                                        "Dagsordenspunkt")
+    if title == point["title"] and part_key == (point["part_key"] or ""):
+        return  # saved as it is: nothing written, so nobody else's save is in conflict
     if title != point["title"]:
         await _screen_point(user, meeting, title)
     async with db.transaction():

@@ -308,6 +308,13 @@ async def test_what_the_kontaktperson_never_read_is_kept_when_he_saves_the_form(
     assert after["title"] == "Rådgivning om bolig"
     assert (after["description"], after["location"], after["location_organisation"]) == (
         text, before["location"], school)
+    # the form sent back again as he read it changes nothing, so it writes nothing: the
+    # meeting's version stays, and a colleague's save begun before is not in conflict
+    again = _details_form((await client.get(f"/meetings/{own['bic_meeting_id']}")).text)
+    response = await factories.post_form(client, f"/meetings/{own['bic_meeting_id']}/details",
+                                         again, page=f"/meetings/{own['bic_meeting_id']}")
+    assert response.status_code == 303, response.text
+    assert (await _meeting(own["bic_meeting_id"]))["version"] == after["version"]
 
 
 async def test_an_agenda_point_he_sends_back_as_he_read_it_keeps_the_teams_title(client):
@@ -315,6 +322,7 @@ async def test_an_agenda_point_he_sends_back_as_he_read_it_keeps_the_teams_title
     own = world.own
     title = "Skolevejen til Østre Skole"
     await AgendaPoint.update({AgendaPoint.title: title}).where(AgendaPoint.id == own["bic_point_id"])
+    before = await _meeting(own["bic_meeting_id"])
     await factories.login(client, world.users["kontaktperson"])
     page = (await client.get(f"/meetings/{own['bic_meeting_id']}")).text
     assert "Skolevejen til [skjult]" in page
@@ -325,6 +333,8 @@ async def test_an_agenda_point_he_sends_back_as_he_read_it_keeps_the_teams_title
     assert response.status_code == 303, response.text
     point = await AgendaPoint.select().where(AgendaPoint.id == own["bic_point_id"]).first()
     assert point["title"] == title
+    # kept as it was, nothing is written: not the meeting's version, not its history
+    assert (await _meeting(own["bic_meeting_id"]))["version"] == before["version"]
     response = await factories.post_form(client, path, {
         "point_title": "Boligen", "part_key": ""}, page=f"/meetings/{own['bic_meeting_id']}")
     assert response.status_code == 422  # a title with a part he cannot see is the team's
