@@ -531,7 +531,7 @@ class MeetingController(Controller):
         if not narrow:
             context.update({
                 "suggestions": await service.suggestions_for(meeting, view.participants, network),
-                "people": await service.family_people(meeting["family"]),
+                "people": await service.family_people(meeting["family"], network),
             })
         if runs_it:
             choices = context["organisations"] = await service.organisation_choices()

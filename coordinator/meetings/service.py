@@ -963,13 +963,17 @@ async def family_network(family_id: int | None) -> network_service.Network | Non
         return None
 
 
-async def family_people(family_id: int | None) -> list[dict]:
-    """The family's network persons who can be added to its meeting, by name as the
-    database sorts them (none without a family)."""
+async def family_people(family_id: int | None,
+                        network: network_service.Network | None = None) -> list[dict]:
+    """The family's network persons who can be added to its meeting, by name (then id;
+    none without a family). ``network``: the family's, when the page has loaded it."""
     if family_id is None:
         return []
-    return await db.fetch('SELECT "id", "name", "role" FROM "person" WHERE "family" = {} '
-                          'ORDER BY "name"', family_id, quick=True)
+    if network is None or network.family_id != family_id:
+        return await db.fetch('SELECT "id", "name", "role" FROM "person" WHERE "family" = {} '
+                              'ORDER BY "name", "id"', family_id, quick=True)
+    return sorted(({"id": p["id"], "name": p["name"], "role": p["role"]} for p in network.people),
+                  key=lambda p: (p["name"], p["id"]))
 
 
 # A protected place as readers outside the team see it in the place picker.
