@@ -1,4 +1,4 @@
-"""Calendars served before a family became shielded are never sent again.
+"""Calendars served before a family became shielded, or a place protected, are never sent again.
 
 A shielded family's (a protected address, or at the crisis centre) children's schools and
 day care are withheld from every calendar feed (``meetings.safety``, *The children's
@@ -13,7 +13,9 @@ as the GDPR purge does (``feeds.forget_served``), in the transaction of the chan
 - a person of a shielded family works at a school or day care, or a relation of it points
   at one;
 - a school or day care that a shielded family uses is renamed or moved, or an organisation
-  it uses becomes one.
+  it uses becomes one;
+- an organisation is marked a protected place (the crisis centre), or a room as at the
+  crisis centre: the calendars named the meetings held there.
 
 Database triggers do it, so every write path is covered (the services, a restore, a
 hand-written fix) and a fetch never sees the change without the forgetting. They replace
@@ -31,7 +33,7 @@ from coordinator.families import revisions
 from coordinator.network.vocab import CHILDRENS_PLACES
 
 NAME = "feed_withdrawal"
-TABLES = ("family", "person", "relation", "organisation")
+TABLES = ("family", "person", "relation", "organisation", "room")
 
 _FRESH = {"postgresql": "gen_random_uuid()::text", "sqlite": "lower(hex(randomblob(12)))"}
 _DIFFERS = {"postgresql": "IS DISTINCT FROM", "sqlite": "IS NOT"}
@@ -65,11 +67,15 @@ _AFTER_NEWEST = {
 }
 
 
-def _touch_meetings(engine_name: str, families: str) -> str:
-    """The meetings of ``families`` (an SQL list) changed a second after the newest change:
-    a client that asks with If-Modified-Since alone (no ETag) gets the calendar again."""
-    return (f'UPDATE "meeting" SET "updated_at" = {_AFTER_NEWEST[engine_name]} '
-            f'WHERE "family" IN ({families})')
+def _touch_meetings(engine_name: str, which: str) -> str:
+    """The meetings ``which`` (an SQL condition) says changed a second after the newest
+    change: a client that asks with If-Modified-Since alone (no ETag) gets the calendar
+    again."""
+    return f'UPDATE "meeting" SET "updated_at" = {_AFTER_NEWEST[engine_name]} WHERE {which}'
+
+
+def _of_families(families: str) -> str:
+    return f'"family" IN ({families})'
 
 
 def _place(organisation: str) -> str:
@@ -92,18 +98,19 @@ def _used_when_shielded(organisation: str) -> str:
 
 def conditions(engine_name: str) -> dict[tuple[str, str], tuple[str, str, str]]:
     """(table, operation) → (the columns an UPDATE fires on, "" for every write; the
-    condition under which the change forgets every served calendar; the families whose
-    meetings it concerns, as an SQL list)."""
+    condition under which the change forgets every served calendar; which meetings it
+    concerns, as an SQL condition on the meeting)."""
     differs = _DIFFERS[engine_name]
     shielded = _shielded('NEW."family"')
     works_at_place = _place('NEW."organisation"') + f" AND {shielded}"
     points_at_place = _place('NEW."target_organisation"') + f" AND {shielded}"
     used = _used_when_shielded('NEW."id"')
     moved = f'NEW."family" {differs} OLD."family"'
-    family = 'NEW."family"'
+    family = _of_families('NEW."family"')
     return {
         ("family", "update"): ('"at_crisis_centre"',
-                               'NEW."at_crisis_centre" AND NOT OLD."at_crisis_centre"', 'NEW."id"'),
+                               'NEW."at_crisis_centre" AND NOT OLD."at_crisis_centre"',
+                               _of_families('NEW."id"')),
         ("person", "insert"): ("", f'NEW."protected_address" OR ({works_at_place})', family),
         ("person", "update"): (
             '"protected_address", "organisation", "family"',
@@ -115,13 +122,24 @@ def conditions(engine_name: str) -> dict[tuple[str, str], tuple[str, str, str]]:
             '"target_organisation", "family"',
             f'(NEW."target_organisation" {differs} OLD."target_organisation" OR {moved}) '
             f'AND {points_at_place}', family),
+        # A school or day care a shielded family uses renamed, moved or newly one; or any
+        # organisation marked a protected place (the crisis centre), whose meetings the
+        # calendars named until then.
         ("organisation", "update"): (
-            '"kind", "name", "address"',
-            f'(NEW."kind" {differs} OLD."kind" OR NEW."name" {differs} OLD."name" '
+            '"kind", "name", "address", "location_protected"',
+            f'((NEW."kind" {differs} OLD."kind" OR NEW."name" {differs} OLD."name" '
             f'OR NEW."address" {differs} OLD."address") '
-            f'AND NEW."kind" IN ({_KINDS}) AND {used}',
-            'SELECT p."family" FROM "person" p WHERE p."organisation" = NEW."id" UNION '
-            'SELECT r."family" FROM "relation" r WHERE r."target_organisation" = NEW."id"'),
+            f'AND NEW."kind" IN ({_KINDS}) AND {used}) '
+            'OR (NEW."location_protected" AND NOT OLD."location_protected")',
+            _of_families('SELECT p."family" FROM "person" p WHERE p."organisation" = NEW."id" '
+                         'UNION SELECT r."family" FROM "relation" r '
+                         'WHERE r."target_organisation" = NEW."id"')
+            + ' OR "location_organisation" = NEW."id"'),
+        # A room marked as at the crisis centre, or such a room moved: its meetings' place.
+        ("room", "update"): (
+            '"at_crisis_centre", "location"',
+            f'NEW."at_crisis_centre" AND (NOT OLD."at_crisis_centre" '
+            f'OR NEW."location" {differs} OLD."location")', '"room" = NEW."id"'),
     }
 
 
@@ -131,12 +149,12 @@ def statements(engine_name: str, tables: list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"{NAME} is not for {sorted(unknown)!r}")
     ddl: list[str] = []
-    for (table, operation), (columns, condition, families) in conditions(engine_name).items():
+    for (table, operation), (columns, condition, which) in conditions(engine_name).items():
         if table not in tables:
             continue
         name = f"{NAME}_{table}_{operation}"
         event = f"UPDATE OF {columns}" if columns else operation.upper()
-        forget = [*forget_statements(engine_name), _touch_meetings(engine_name, families)]
+        forget = [*forget_statements(engine_name), _touch_meetings(engine_name, which)]
         if engine_name == "postgresql":
             body = " ".join(f"{statement};" for statement in forget)
             ddl += [

@@ -1025,6 +1025,46 @@ async def test_a_place_marked_protected_later_leaves_the_feeds_at_the_next_build
     assert b"Nordlys" not in again.content
 
 
+@pytest.mark.parametrize("place", ["organisation", "room"])
+async def test_a_place_marked_protected_is_not_sent_again_within_the_settle_time(place):
+    """Calendars are kept for a minute (``FEED_SETTLE_SECONDS``) and answered 304 while they
+    are the latest: once the meeting's place is marked protected (an organisation as a
+    protected place, a room as at the crisis centre), no fetch gets the calendar that named
+    it, by its ETag, by If-Modified-Since alone, or from the copy kept with the link
+    (``invites/withdrawal.py``)."""
+    from coordinator.app import create_app
+
+    s = await support.scenario()
+    if place == "organisation":
+        [row] = await Organisation.insert(Organisation(name="Bydelshuset Nordlys", kind="other",
+                                                       sector="other", address="Lysvej 4"))
+        await Meeting.update({Meeting.location_organisation: row["id"], Meeting.location: ""}
+                             ).where(Meeting.id == s.meeting_id)
+    else:
+        [row] = await Room.insert(Room(name="Samtalerummet", location="Bydelshuset Nordlys, Lysvej 4"))
+        await Meeting.update({Meeting.room: row["id"], Meeting.location: ""}).where(
+            Meeting.id == s.meeting_id)
+    await support.send(s)
+    app_clock.pin(app_clock.now())
+    app = create_app(conftest.test_settings(feed_settle_seconds=60))
+    async with conftest.http_client(app) as leader_client, conftest.http_client(app) as partner:
+        path = await create_feed(leader_client, await factories.user("leder"),
+                                 "partner_organisation", await school_id(), "Østre Skole")
+        first = await partner.get(path)
+        assert b"Nordlys" in first.content
+        if place == "organisation":
+            await Organisation.update({Organisation.location_protected: True}).where(
+                Organisation.id == row["id"])
+        else:
+            await Room.update({Room.at_crisis_centre: True}).where(Room.id == row["id"])
+        for headers in ({"If-None-Match": first.headers["etag"]},
+                        {"If-Modified-Since": first.headers["last-modified"]}, {}):
+            again = await partner.get(path, headers=headers)
+            assert again.status_code == 200, headers
+            assert b"Nordlys" not in again.content and b"Lysvej" not in again.content, headers
+    cache.clear_all()
+
+
 async def test_the_address_of_a_room_at_the_crisis_centre_never_reaches_a_partner(client, other_client):
     """A crisis-centre room's address is a protected fact wherever it is written (as on the
     meeting page), also in a meeting that is not booked in that room."""
