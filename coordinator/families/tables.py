@@ -59,3 +59,6 @@ class ContentRevision(Table):
     # Replaced only by writes to the family's network (``revisions.NETWORK``); empty until
     # the first such write after it came.
     network_stamp = Varchar(length=40, default="")
+    # Row -2 only: when calendars were last withdrawn (``invites/withdrawal.py``), part of
+    # every partner feed's Last-Modified.
+    changed_at = Timestamptz(null=True, default=None)

@@ -185,6 +185,7 @@ _RESOLVE_WITH_VERSION = (
     "(SELECT max(updated_at) FROM person) AS p, (SELECT max(id) FROM participant) AS pc, "
     f"(SELECT r.stamp FROM content_revision r WHERE r.family_id = {revisions.GLOBAL}) AS gs, "
     f"(SELECT r.stamp FROM content_revision r WHERE r.family_id = {revisions.PURGE}) AS ps, "
+    f"(SELECT r.changed_at FROM content_revision r WHERE r.family_id = {revisions.PURGE}) AS pw, "
     "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
     "(SELECT s.version FROM meeting_series s WHERE s.id = t.target_id) AS sv "
     "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL")
@@ -202,7 +203,9 @@ async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
         stamp = _aware(row["su"]) if row["su"] else datetime(2000, 1, 1, tzinfo=UTC)
         basis = f"s:{row['sv']}:{stamp.isoformat()}"
     else:
-        stamps = [_aware(v) for v in (row["m"], row["p"]) if v]
+        # the newest change of a meeting or a network person, or of what the calendars
+        # withhold (``withdrawal``: a family became shielded, a place protected)
+        stamps = [_aware(v) for v in (row["m"], row["p"], row["pw"]) if v]
         stamp = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
         basis = f"m:{row['m']}:{row['mc']}:{row['p']}:{row['pc']}:{row['gs'] or ''}:{row['ps'] or ''}"
     digest = hashlib.sha256(f"{row['id']}:{row['kind']}:{row['target_id']}:{basis}".encode()).hexdigest()
@@ -211,11 +214,14 @@ async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
 
 async def after_every_change() -> datetime:
     """A moment later, at the second, than every partner feed's Last-Modified now (the
-    newest change of a meeting or a network person), and no earlier than now: for a write
+    newest change of a meeting or a network person, or of what the calendars withhold),
+    and no earlier than now: for a write
     that must give every feed a new Last-Modified whatever this host's clock says (the
     GDPR purge: a client that asks with If-Modified-Since alone gets the blanked calendar)."""
     rows = await db.fetch('SELECT (SELECT max("updated_at") FROM "meeting") AS "m", '
-                          '(SELECT max("updated_at") FROM "person") AS "p"')
+                          '(SELECT max("updated_at") FROM "person") AS "p", '
+                          '(SELECT "changed_at" FROM "content_revision" '
+                          f'WHERE "family_id" = {revisions.PURGE}) AS "w"')
     newest = [_aware(value).replace(microsecond=0) + timedelta(seconds=1)
               for value in rows[0].values() if value]
     return max([clock.now(), *newest])

@@ -20,12 +20,17 @@ as the GDPR purge does (``feeds.forget_served``), in the transaction of the chan
 Database triggers do it, so every write path is covered (the services, a restore, a
 hand-written fix) and a fetch never sees the change without the forgetting. They replace
 the purge's stamp, which every feed version and every kept calendar carries, so no process
-sends or records a calendar read before. Registered here once (``db/triggers.py``); the
-invites app's migration installs the set. Each trigger runs its statements only when its
-condition holds, so an ordinary network edit costs a lookup or two.
+sends or records a calendar read before, and give every feed's Last-Modified a new moment
+(``_MOMENT``), so a client that asks with If-Modified-Since alone gets the calendar again.
+Each trigger tests the row alone first and the database only then, and fires only when the
+family gains a children's place or a place becomes protected: an ordinary network edit
+costs nothing, and a second teacher of the same school forgets nothing. Registered here
+once (``db/triggers.py``); the invites app's migration installs the set.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from coordinator import db
 from coordinator.db import triggers
@@ -41,13 +46,21 @@ _DIFFERS = {"postgresql": "IS DISTINCT FROM", "sqlite": "IS NOT"}
 _KINDS = ", ".join(f"'{kind}'" for kind in CHILDRENS_PLACES)
 
 
-def forget_statements(engine_name: str) -> list[str]:
+def forget_statements(engine_name: str, moment: bool = False) -> list[str]:
     """What forgetting every served calendar writes: the purge's stamp replaced (first: a
     record of a build waits for this transaction from here), then every link's served
-    version and claim, then the copies (``feeds.forget_served`` runs the same)."""
+    version and claim, then the copies (``feeds.forget_served`` runs the same). With
+    ``moment`` the stamp's row also takes a new moment (``_MOMENT``), part of every feed's
+    Last-Modified."""
+    columns, values, updates = '"family_id", "stamp"', f"{revisions.PURGE}, {_FRESH[engine_name]}", \
+        '"stamp" = excluded."stamp"'
+    if moment:
+        columns += ', "changed_at"'
+        values += f", {_MOMENT[engine_name]}"
+        updates += ', "changed_at" = excluded."changed_at"'
     return [
-        f'INSERT INTO "content_revision" ("family_id", "stamp") VALUES ({revisions.PURGE}, '
-        f'{_FRESH[engine_name]}) ON CONFLICT ("family_id") DO UPDATE SET "stamp" = excluded."stamp"',
+        f'INSERT INTO "content_revision" ({columns}) VALUES ({values}) '
+        f'ON CONFLICT ("family_id") DO UPDATE SET {updates}',
         'UPDATE "feed_token" SET "served_etag" = \'\', "served_at" = NULL, '
         '"served_modified" = NULL, "building_since" = NULL, "building_by" = \'\' '
         'WHERE "served_etag" <> \'\' OR "served_at" IS NOT NULL OR "building_by" <> \'\' '
@@ -56,29 +69,32 @@ def forget_statements(engine_name: str) -> list[str]:
     ]
 
 
-# A second after the newest change of a meeting or a network person (what a feed's
-# Last-Modified is, ``feeds.resolve_with_version``), in each engine's way of storing it.
-_AFTER_NEWEST = {
-    "postgresql": ('(GREATEST((SELECT max("updated_at") FROM "meeting"), '
-                   '(SELECT max("updated_at") FROM "person")) + interval \'1 second\')'),
-    "sqlite": ("strftime('%Y-%m-%d %H:%M:%f+00:00', max("
-               "COALESCE((SELECT max(\"updated_at\") FROM \"meeting\"), ''), "
-               "COALESCE((SELECT max(\"updated_at\") FROM \"person\"), '')), '+1 second')"),
+# The moment a withdrawal gives every feed's Last-Modified (``feeds.resolve_with_version``
+# takes the latest of it and the newest change of a meeting or a network person): a second
+# past both that newest change and the moment before, so a client that asks with
+# If-Modified-Since alone (no ETag) gets the calendar again, whatever the hosts' clocks say.
+# At most a minute past the newest change (the feeds' settle time): many withdrawals in a
+# row (a statement that changes many rows) do not carry it further ahead, where it would
+# hide the next changes from such a client. Whole seconds, as HTTP dates are.
+_NEWEST = {
+    "postgresql": 'GREATEST((SELECT max("updated_at") FROM "meeting"), '
+                  '(SELECT max("updated_at") FROM "person"))',
+    "sqlite": 'CAST(strftime(\'%s\', max(COALESCE((SELECT max("updated_at") FROM "meeting"), \'\'), '
+              'COALESCE((SELECT max("updated_at") FROM "person"), \'\'))) AS INTEGER)',
+}
+_BEFORE = (f'(SELECT r."changed_at" FROM "content_revision" r '
+           f'WHERE r."family_id" = {revisions.PURGE})')
+_MOMENT = {
+    "postgresql": (f"LEAST(GREATEST(date_trunc('second', {_NEWEST['postgresql']}), "
+                   f"date_trunc('second', {_BEFORE})) + interval '1 second', "
+                   f"date_trunc('second', {_NEWEST['postgresql']}) + interval '60 seconds')"),
+    "sqlite": (f"strftime('%Y-%m-%d %H:%M:%S+00:00', min(max({_NEWEST['sqlite']}, "
+               f"COALESCE(CAST(strftime('%s', {_BEFORE}) AS INTEGER), 0)) + 1, "
+               f"{_NEWEST['sqlite']} + 60), 'unixepoch')"),
 }
 
 
-def _touch_meetings(engine_name: str, which: str) -> str:
-    """The meetings ``which`` (an SQL condition) says changed a second after the newest
-    change: a client that asks with If-Modified-Since alone (no ETag) gets the calendar
-    again."""
-    return f'UPDATE "meeting" SET "updated_at" = {_AFTER_NEWEST[engine_name]} WHERE {which}'
-
-
-def _of_families(families: str) -> str:
-    return f'"family" IN ({families})'
-
-
-def _place(organisation: str) -> str:
+def _kind_of_place(organisation: str) -> str:
     return (f'EXISTS (SELECT 1 FROM "organisation" o WHERE o."id" = {organisation} '
             f'AND o."kind" IN ({_KINDS}))')
 
@@ -89,6 +105,29 @@ def _shielded(family: str) -> str:
             'AND s."protected_address"))')
 
 
+def _has_places(family: str) -> str:
+    """The family's network has a school or day care (its children's places, if shielded)."""
+    return (f'(EXISTS (SELECT 1 FROM "person" p JOIN "organisation" o ON o."id" = p."organisation" '
+            f'WHERE p."family" = {family} AND o."kind" IN ({_KINDS})) '
+            f'OR EXISTS (SELECT 1 FROM "relation" r JOIN "organisation" o '
+            f'ON o."id" = r."target_organisation" WHERE r."family" = {family} '
+            f'AND o."kind" IN ({_KINDS})))')
+
+
+def _new_place(organisation: str, family: str, this: str) -> str:
+    """``organisation`` is a school or day care that no other row of the family's network
+    (than ``this``, the person or relation just written) pointed at: a new children's
+    place of the family. (Rows one statement writes together count as the family's: only a
+    statement by hand writes several.)"""
+    other_people = "" if this != "person" else ' AND p."id" <> NEW."id"'
+    other_relations = "" if this != "relation" else ' AND r."id" <> NEW."id"'
+    return (f'{_kind_of_place(organisation)} '
+            f'AND NOT EXISTS (SELECT 1 FROM "person" p WHERE p."family" = {family} '
+            f'AND p."organisation" = {organisation}{other_people}) '
+            f'AND NOT EXISTS (SELECT 1 FROM "relation" r WHERE r."family" = {family} '
+            f'AND r."target_organisation" = {organisation}{other_relations})')
+
+
 def _used_when_shielded(organisation: str) -> str:
     by_person, by_relation = _shielded('p."family"'), _shielded('r."family"')
     return (f'(EXISTS (SELECT 1 FROM "person" p WHERE p."organisation" = {organisation} '
@@ -96,50 +135,73 @@ def _used_when_shielded(organisation: str) -> str:
             f'WHERE r."target_organisation" = {organisation} AND {by_relation}))')
 
 
-def conditions(engine_name: str) -> dict[tuple[str, str], tuple[str, str, str]]:
-    """(table, operation) → (the columns an UPDATE fires on, "" for every write; the
-    condition under which the change forgets every served calendar; which meetings it
-    concerns, as an SQL condition on the meeting)."""
+@dataclass(frozen=True)
+class _Rule:
+    """One trigger: the columns an UPDATE fires on ("" for every write), a first test of the
+    row alone, and the test of the database that decides. On PostgreSQL the family's row
+    (``lock``) is locked between the two: two writes of one family at once (a protected
+    address and a relation to the school) are decided one after the other, the second
+    seeing the first, not each blind to the other."""
+
+    columns: str
+    first: str
+    then: str
+    lock: str = ""
+
+
+def rules(engine_name: str) -> dict[tuple[str, str], _Rule]:
+    """(table, operation) → when the change forgets every served calendar."""
     differs = _DIFFERS[engine_name]
-    shielded = _shielded('NEW."family"')
-    works_at_place = _place('NEW."organisation"') + f" AND {shielded}"
-    points_at_place = _place('NEW."target_organisation"') + f" AND {shielded}"
-    used = _used_when_shielded('NEW."id"')
+    family, organisation, target, this_id = ('NEW."family"', 'NEW."organisation"',
+                                             'NEW."target_organisation"', 'NEW."id"')
+    shielded = _shielded(family)
     moved = f'NEW."family" {differs} OLD."family"'
-    family = _of_families('NEW."family"')
+    protected_facts = " OR ".join(f'NEW."{c}" {differs} OLD."{c}"'
+                                  for c in ("name", "address", "phone", "email"))
     return {
-        ("family", "update"): ('"at_crisis_centre"',
-                               'NEW."at_crisis_centre" AND NOT OLD."at_crisis_centre"',
-                               _of_families('NEW."id"')),
-        ("person", "insert"): ("", f'NEW."protected_address" OR ({works_at_place})', family),
-        ("person", "update"): (
+        # checked in at the crisis centre: its schools and day care become children's places
+        ("family", "update"): _Rule('"at_crisis_centre"',
+                                    'NEW."at_crisis_centre" AND NOT OLD."at_crisis_centre"',
+                                    _has_places('NEW."id"')),
+        ("person", "insert"): _Rule(
+            "", 'NEW."protected_address" OR NEW."organisation" IS NOT NULL',
+            f'(NEW."protected_address" AND {_has_places(family)}) OR '
+            f'({_new_place(organisation, family, "person")} '
+            f'AND {shielded})', family),
+        ("person", "update"): _Rule(
             '"protected_address", "organisation", "family"',
             f'(NEW."protected_address" AND (NOT OLD."protected_address" OR {moved})) '
-            f'OR ((NEW."organisation" {differs} OLD."organisation" OR {moved}) '
-            f'AND {works_at_place})', family),
-        ("relation", "insert"): ("", points_at_place, family),
-        ("relation", "update"): (
+            f'OR (NEW."organisation" IS NOT NULL AND (NEW."organisation" {differs} '
+            f'OLD."organisation" OR {moved}))',
+            f'(NEW."protected_address" AND (NOT OLD."protected_address" OR {moved}) '
+            f'AND {_has_places(family)}) OR '
+            f'({_new_place(organisation, family, "person")} '
+            f'AND {shielded})', family),
+        ("relation", "insert"): _Rule(
+            "", 'NEW."target_organisation" IS NOT NULL',
+            f'{_new_place(target, family, "relation")} '
+            f'AND {shielded}', family),
+        ("relation", "update"): _Rule(
             '"target_organisation", "family"',
-            f'(NEW."target_organisation" {differs} OLD."target_organisation" OR {moved}) '
-            f'AND {points_at_place}', family),
-        # A school or day care a shielded family uses renamed, moved or newly one; or any
-        # organisation marked a protected place (the crisis centre), whose meetings the
-        # calendars named until then.
-        ("organisation", "update"): (
-            '"kind", "name", "address", "location_protected"',
-            f'((NEW."kind" {differs} OLD."kind" OR NEW."name" {differs} OLD."name" '
-            f'OR NEW."address" {differs} OLD."address") '
-            f'AND NEW."kind" IN ({_KINDS}) AND {used}) '
-            'OR (NEW."location_protected" AND NOT OLD."location_protected")',
-            _of_families('SELECT p."family" FROM "person" p WHERE p."organisation" = NEW."id" '
-                         'UNION SELECT r."family" FROM "relation" r '
-                         'WHERE r."target_organisation" = NEW."id"')
-            + ' OR "location_organisation" = NEW."id"'),
-        # A room marked as at the crisis centre, or such a room moved: its meetings' place.
-        ("room", "update"): (
-            '"at_crisis_centre", "location"',
-            f'NEW."at_crisis_centre" AND (NOT OLD."at_crisis_centre" '
-            f'OR NEW."location" {differs} OLD."location")', '"room" = NEW."id"'),
+            f'NEW."target_organisation" IS NOT NULL AND (NEW."target_organisation" {differs} '
+            f'OLD."target_organisation" OR {moved})',
+            f'{_new_place(target, family, "relation")} '
+            f'AND {shielded}', family),
+        # an organisation a shielded family uses becomes a school or day care, or such a
+        # place is renamed or moved; a place marked protected, or a protected place's facts
+        # changed (the calendars named it, or its new address in a meeting's text)
+        ("organisation", "update"): _Rule(
+            '"kind", "name", "address", "phone", "email", "location_protected"',
+            f'(NEW."kind" IN ({_KINDS}) AND (NEW."kind" {differs} OLD."kind" '
+            f'OR NEW."name" {differs} OLD."name" OR NEW."address" {differs} OLD."address")) '
+            f'OR (NEW."location_protected" AND (NOT OLD."location_protected" OR {protected_facts}))',
+            f'NEW."location_protected" OR {_used_when_shielded(this_id)}'),
+        ("organisation", "insert"): _Rule("", 'NEW."location_protected"', "1 = 1"),
+        # a room at the crisis centre: its address is a protected fact
+        ("room", "update"): _Rule('"at_crisis_centre", "location"',
+                                  f'NEW."at_crisis_centre" AND (NOT OLD."at_crisis_centre" '
+                                  f'OR NEW."location" {differs} OLD."location")', "1 = 1"),
+        ("room", "insert"): _Rule("", 'NEW."at_crisis_centre"', "1 = 1"),
     }
 
 
@@ -148,28 +210,29 @@ def statements(engine_name: str, tables: list[str]) -> list[str]:
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"{NAME} is not for {sorted(unknown)!r}")
+    body = " ".join(f"{statement};" for statement in forget_statements(engine_name, moment=True))
     ddl: list[str] = []
-    for (table, operation), (columns, condition, which) in conditions(engine_name).items():
+    for (table, operation), rule in rules(engine_name).items():
         if table not in tables:
             continue
         name = f"{NAME}_{table}_{operation}"
-        event = f"UPDATE OF {columns}" if columns else operation.upper()
-        forget = [*forget_statements(engine_name), _touch_meetings(engine_name, which)]
+        event = f"UPDATE OF {rule.columns}" if rule.columns else operation.upper()
         if engine_name == "postgresql":
-            body = " ".join(f"{statement};" for statement in forget)
+            lock = (f'PERFORM 1 FROM "family" WHERE "id" = {rule.lock} FOR NO KEY UPDATE; '
+                    if rule.lock else "")
             ddl += [
                 f'CREATE OR REPLACE FUNCTION "{name}"() RETURNS trigger LANGUAGE plpgsql '
-                f"AS $body$ BEGIN IF {condition} THEN {body} END IF; RETURN NULL; END $body$",
+                f"AS $body$ BEGIN IF {rule.first} THEN {lock}IF {rule.then} THEN {body} "
+                "END IF; END IF; RETURN NULL; END $body$",
                 f'DROP TRIGGER IF EXISTS "{NAME}_{operation}" ON "{table}"',
                 f'CREATE TRIGGER "{NAME}_{operation}" AFTER {event} ON "{table}" '
                 f'FOR EACH ROW EXECUTE FUNCTION "{name}"()',
             ]
         else:
-            body = " ".join(f"{statement};" for statement in forget)
             ddl += [
                 f'DROP TRIGGER IF EXISTS "{name}"',
                 f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}" FOR EACH ROW '
-                f"WHEN {condition} BEGIN {body} END",
+                f"WHEN ({rule.first}) AND ({rule.then}) BEGIN {body} END",
             ]
     return ddl
 
@@ -177,7 +240,7 @@ def statements(engine_name: str, tables: list[str]) -> list[str]:
 def _expected() -> dict[str, int]:
     """Per table, how many triggers of the set it carries once installed."""
     counts: dict[str, int] = {}
-    for table, _operation in conditions("sqlite"):  # as many as on PostgreSQL
+    for table, _operation in rules("sqlite"):  # as many as on PostgreSQL
         counts[table] = counts.get(table, 0) + 1
     return counts
 

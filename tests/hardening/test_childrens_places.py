@@ -13,7 +13,7 @@ from email import message_from_string, policy
 
 import pytest
 
-from coordinator import cache, clock, web
+from coordinator import cache, clock, db, web
 from coordinator import settings as settings_module
 from coordinator.app import create_app
 from coordinator.auth.policy import Principal
@@ -529,3 +529,43 @@ async def test_someone_kept_apart_from_the_mother_is_on_the_fathers_side():
                                       before["location"], None, "Vi ses i Østre Skoles festsal.",
                                       True)
     assert (await _meeting(elsewhere))["description"] == before["description"]
+
+
+async def _purge_stamp() -> str:
+    rows = await db.fetch('SELECT "stamp" FROM "content_revision" WHERE "family_id" = -2')
+    return rows[0]["stamp"] if rows else ""
+
+
+async def test_only_a_new_childrens_place_forgets_the_calendars():
+    """Forgetting every calendar costs every partner feed a new build: it happens when a
+    family gains a children's place, not on every write near one."""
+    worker = await factories.user()
+    shielded = await factories.family(worker, at_crisis_centre=True)
+    plain = await factories.family(worker, at_crisis_centre=False)
+    school = (await Organisation.insert(Organisation(name="Østre Skole", kind="school",
+                                                     sector="school")))[0]["id"]
+    other = (await Organisation.insert(Organisation(name="Vestre Skole", kind="school",
+                                                    sector="school")))[0]["id"]
+    child = await support._person(shielded, "Emma Hansen", "child")
+
+    async def forgets(write) -> bool:
+        before = await _purge_stamp()
+        await write()
+        return await _purge_stamp() != before
+
+    teacher = lambda name, org: lambda: support._person(  # noqa: E731
+        shielded, name, "professional", professional=True, organisation=org)
+    assert await forgets(teacher("Lars Lærer", school))  # the family's first school
+    assert not await forgets(teacher("Lise Lærer", school))  # the same school again
+    assert not await forgets(lambda: Relation.insert(Relation(
+        family=shielded, source=child, target_organisation=school, type="works_at")))
+    assert await forgets(lambda: Relation.insert(Relation(
+        family=shielded, source=child, target_organisation=other, type="works_at")))
+    assert not await forgets(lambda: support._person(shielded, "Moster Inge", "relative"))
+    # a family without any school or day care has no children's place to gain
+    assert not await forgets(lambda: cases.check_in(worker, plain, clock.today()))
+    assert not await forgets(lambda: support._person(plain, "Maria Hansen", "mother",
+                                                     protected_address=True))
+    # …until its network has one, which is then a new children's place
+    assert await forgets(lambda: support._person(plain, "Lars Lærer", "professional",
+                                                 professional=True, organisation=school))

@@ -1025,25 +1025,30 @@ async def test_a_place_marked_protected_later_leaves_the_feeds_at_the_next_build
     assert b"Nordlys" not in again.content
 
 
-@pytest.mark.parametrize("place", ["organisation", "room"])
+@pytest.mark.parametrize("place", ["organisation", "room", "named in a text", "added as protected"])
 async def test_a_place_marked_protected_is_not_sent_again_within_the_settle_time(place):
     """Calendars are kept for a minute (``FEED_SETTLE_SECONDS``) and answered 304 while they
-    are the latest: once the meeting's place is marked protected (an organisation as a
-    protected place, a room as at the crisis centre), no fetch gets the calendar that named
-    it, by its ETag, by If-Modified-Since alone, or from the copy kept with the link
-    (``invites/withdrawal.py``)."""
+    are the latest: once a place is protected (an organisation marked a protected place, a
+    room as at the crisis centre, or added to the directory as one), no fetch gets the
+    calendar that named it, as the meeting's place or in its text: not by its ETag, not by
+    If-Modified-Since alone, not from the copy kept with the link (``invites/withdrawal.py``)."""
     from coordinator.app import create_app
 
     s = await support.scenario()
-    if place == "organisation":
+    row = None
+    if place in ("organisation", "named in a text"):
         [row] = await Organisation.insert(Organisation(name="Bydelshuset Nordlys", kind="other",
                                                        sector="other", address="Lysvej 4"))
+    if place == "organisation":
         await Meeting.update({Meeting.location_organisation: row["id"], Meeting.location: ""}
                              ).where(Meeting.id == s.meeting_id)
-    else:
+    elif place == "room":
         [row] = await Room.insert(Room(name="Samtalerummet", location="Bydelshuset Nordlys, Lysvej 4"))
         await Meeting.update({Meeting.room: row["id"], Meeting.location: ""}).where(
             Meeting.id == s.meeting_id)
+    else:  # the meeting is at the town hall; its text names the place
+        await Meeting.update({Meeting.description: "Bagefter går vi til Bydelshuset Nordlys."}
+                             ).where(Meeting.id == s.meeting_id)
     await support.send(s)
     app_clock.pin(app_clock.now())
     app = create_app(conftest.test_settings(feed_settle_seconds=60))
@@ -1052,11 +1057,14 @@ async def test_a_place_marked_protected_is_not_sent_again_within_the_settle_time
                                  "partner_organisation", await school_id(), "Østre Skole")
         first = await partner.get(path)
         assert b"Nordlys" in first.content
-        if place == "organisation":
+        if place == "room":
+            await Room.update({Room.at_crisis_centre: True}).where(Room.id == row["id"])
+        elif place == "added as protected":
+            await Organisation.insert(Organisation(name="Bydelshuset Nordlys", kind="other",
+                                                   sector="other", location_protected=True))
+        else:
             await Organisation.update({Organisation.location_protected: True}).where(
                 Organisation.id == row["id"])
-        else:
-            await Room.update({Room.at_crisis_centre: True}).where(Room.id == row["id"])
         for headers in ({"If-None-Match": first.headers["etag"]},
                         {"If-Modified-Since": first.headers["last-modified"]}, {}):
             again = await partner.get(path, headers=headers)
