@@ -254,6 +254,13 @@ async def test_the_fathers_export_never_names_the_childrens_school(client):
     assert "Østre Skole" not in response.text and "Skolevej" not in response.text
     teacher = await client.get(f"/families/{s.family['id']}/people/{s.teacher}/export.json")
     assert "Østre Skole" in teacher.text  # his own workplace
+    # someone kept apart from the mother is on his side: her export is cut the same way
+    aunt = await support._person(s.family["id"], "Tante Tove", "relative",
+                                 notes="Ved, at børnene går på Østre Skole.")
+    await KeepApart.insert(KeepApart(family=s.family["id"], person_a=aunt, person_b=s.mother))
+    kept = await client.get(f"/families/{s.family['id']}/people/{aunt}/export.json")
+    assert kept.status_code == 200 and "Ved, at børnene går på" in kept.text
+    assert "Østre Skole" not in kept.text
 
 
 async def test_the_answers_read_outside_the_team_never_name_the_childrens_school(client):
@@ -495,7 +502,9 @@ async def test_someone_kept_apart_from_the_mother_is_on_the_fathers_side():
     family_id = s.family["id"]
     uncle = await support._person(family_id, "Per Hansen", "relative", "per@example.net")
     granny = await support._person(family_id, "Birthe Hansen", "relative", "birthe@example.net")
+    cousin = await support._person(family_id, "Kim Hansen", "relative", "kim@example.net")
     await KeepApart.insert(KeepApart(family=family_id, person_a=s.mother, person_b=uncle),
+                           KeepApart(family=family_id, person_a=cousin, person_b=s.child),
                            KeepApart(family=family_id, person_a=granny, person_b=s.father))
     at_school = await _at_the_school(s.worker, family_id, [
         meetings.NewParticipant(person_id=s.teacher), meetings.NewParticipant(user_id=s.worker.id)])
@@ -516,10 +525,11 @@ async def test_someone_kept_apart_from_the_mother_is_on_the_fathers_side():
                              {part["key"]: (at(day, 13), at(day, 14))})
     await meetings.add_participants(s.worker, await _meeting(elsewhere), ANY_VERSION, [
         meetings.NewParticipant(person_id=uncle), meetings.NewParticipant(person_id=granny),
-        meetings.NewParticipant(user_id=s.worker.id)])
+        meetings.NewParticipant(person_id=cousin), meetings.NewParticipant(user_id=s.worker.id)])
     await _send(s.worker, elsewhere)
-    theirs = await _mails_to(elsewhere, "per@example.net")
-    assert "østre skole" not in theirs and "rådhuset" in theirs
+    for kept in ("per@example.net", "kim@example.net"):  # either end of the pair
+        theirs = await _mails_to(elsewhere, kept)
+        assert "østre skole" not in theirs and "rådhuset" in theirs, kept
     assert "østre skole" in await _mails_to(elsewhere, "birthe@example.net")
     assert "østre skole" in await _mails_to(at_school, "birthe@example.net")
     # the school typed into a meeting he takes part in is refused where it is typed
