@@ -121,8 +121,16 @@ def prepare(engine: str, scale: str, municipalities: int | None, regenerate: boo
 
 
 def _generator() -> str:
-    """The generator's digest: data made by another version of it is made again."""
-    return hashlib.sha256((BENCH / "generate.py").read_bytes()).hexdigest()[:16]
+    """The digest of the generator and of the schema it fills (every app's migrations, and
+    the modules whose triggers they install): data made by another version of either is
+    made again."""
+    digest = hashlib.sha256((BENCH / "generate.py").read_bytes())
+    schema = [*ROOT.glob("coordinator/*/piccolo_migrations/*.py"),
+              *(module for module in ROOT.glob("coordinator/**/*.py")
+                if "triggers.register(" in module.read_text(encoding="utf-8"))]
+    for path in sorted(schema):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _pristine_name(engine: str, url: str) -> str:

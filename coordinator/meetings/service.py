@@ -969,10 +969,11 @@ async def family_people(family_id: int | None,
     none without a family). ``network``: the family's, when the page has loaded it."""
     if family_id is None:
         return []
-    if network is None or network.family_id != family_id:
-        return await db.fetch('SELECT "id", "name", "role" FROM "person" WHERE "family" = {} '
-                              'ORDER BY "name", "id"', family_id, quick=True)
-    return sorted(({"id": p["id"], "name": p["name"], "role": p["role"]} for p in network.people),
+    people = network.people if network is not None and network.family_id == family_id else \
+        await db.fetch('SELECT "id", "name", "role" FROM "person" WHERE "family" = {}',
+                       family_id, quick=True)
+    # sorted here either way: the same order on both engines, whatever their collation
+    return sorted(({"id": p["id"], "name": p["name"], "role": p["role"]} for p in people),
                   key=lambda p: (p["name"], p["id"]))
 
 
