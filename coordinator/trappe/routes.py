@@ -101,8 +101,10 @@ class TrappeController(Controller):
             await service.record(user, family_id, parse_draft(form), meeting,
                                  web.client_address(request))
         except web.UserError as refused:
+            if refused.field == "meeting":  # a hidden field: the message goes where they all go
+                raise
             meeting_id = _meeting_id(form)
-            if meeting_id is not None and refused.field != "meeting":
+            if meeting_id is not None:
                 return await self._meeting_page(request, meeting_id, form=form, error=refused)
             return await self._page(request, family_id, form=form, error=refused)
         if form.get("meeting"):

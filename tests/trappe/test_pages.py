@@ -82,6 +82,22 @@ async def test_a_refusal_is_said_where_the_page_has_no_form_for_it(client):
     assert await _rows(childless) == []
 
 
+@pytest.mark.parametrize("htmx", [True, False])
+async def test_a_malformed_meeting_is_said_although_the_page_has_no_field_for_it(client, htmx):
+    """The meeting an assessment is recorded at is a hidden field: a malformed one (a page
+    tampered with) is said in the page's messages, not swallowed by a form that shows no
+    message for it (found by the form fuzzer)."""
+    w = await d.world()
+    await f.login(client, w.worker)
+    data = {**d.form(w.child_id), "meeting": "abc"}
+    response = await f.post_form(client, f"/families/{w.family_id}/trappe", data,
+                                 page=f"/families/{w.family_id}/trappe", htmx=htmx)
+    assert response.status_code == 422 and "»Møde« skal være et helt tal." in response.text
+    if htmx:  # the fragment for the page's messages
+        assert 'role="alert"' in response.text
+    assert await _rows(w.family_id) == []
+
+
 async def test_a_correction_is_a_new_version_and_the_original_is_kept(client):
     w = await d.world()
     await f.login(client, w.worker)
