@@ -71,26 +71,25 @@ def forget_statements(engine_name: str, moment: bool = False) -> list[str]:
 
 # The moment a withdrawal gives every feed's Last-Modified (``feeds.resolve_with_version``
 # takes the latest of it and the newest change of a meeting or a network person): a second
-# past both that newest change and the moment before, so a client that asks with
-# If-Modified-Since alone (no ETag) gets the calendar again, whatever the hosts' clocks say.
-# At most a minute past the newest change (the feeds' settle time): many withdrawals in a
-# row (a statement that changes many rows) do not carry it further ahead, where it would
-# hide the next changes from such a client. Whole seconds, as HTTP dates are.
-_NEWEST = {
-    "postgresql": 'GREATEST((SELECT max("updated_at") FROM "meeting"), '
-                  '(SELECT max("updated_at") FROM "person"))',
-    "sqlite": 'CAST(strftime(\'%s\', max(COALESCE((SELECT max("updated_at") FROM "meeting"), \'\'), '
-              'COALESCE((SELECT max("updated_at") FROM "person"), \'\'))) AS INTEGER)',
-}
-_BEFORE = (f'(SELECT r."changed_at" FROM "content_revision" r '
-           f'WHERE r."family_id" = {revisions.PURGE})')
+# past that newest change, the moment before and every Last-Modified a link was last served
+# with (a client may hold any of them, also one of a person deleted since), so a client
+# that asks with If-Modified-Since alone (no ETag) gets the calendar again, whatever the
+# hosts' clocks say. Whole seconds, as HTTP dates are. Withdrawals are rare (a family that
+# gains a children's place, a place that becomes protected), so the moment runs ahead of
+# the changes by a second for each; while it is ahead, such a client gets the next changes
+# when it has passed (a client with the ETag at once).
+_SERVED = 'SELECT max("served_modified") FROM "feed_token"'
+_BEFORE = (f'SELECT r."changed_at" FROM "content_revision" r '
+           f'WHERE r."family_id" = {revisions.PURGE}')
+_CANDIDATES = ('SELECT max("updated_at") FROM "meeting"', 'SELECT max("updated_at") FROM "person"',
+               _SERVED, _BEFORE)
 _MOMENT = {
-    "postgresql": (f"LEAST(GREATEST(date_trunc('second', {_NEWEST['postgresql']}), "
-                   f"date_trunc('second', {_BEFORE})) + interval '1 second', "
-                   f"date_trunc('second', {_NEWEST['postgresql']}) + interval '60 seconds')"),
-    "sqlite": (f"strftime('%Y-%m-%d %H:%M:%S+00:00', min(max({_NEWEST['sqlite']}, "
-               f"COALESCE(CAST(strftime('%s', {_BEFORE}) AS INTEGER), 0)) + 1, "
-               f"{_NEWEST['sqlite']} + 60), 'unixepoch')"),
+    "postgresql": ("GREATEST(" + ", ".join(f"date_trunc('second', ({c}))" for c in _CANDIDATES)
+                   + ") + interval '1 second'"),
+    "sqlite": ("strftime('%Y-%m-%d %H:%M:%S+00:00', max("
+               + ", ".join(f"COALESCE(CAST(strftime('%s', ({c})) AS INTEGER), 0)"
+                           for c in _CANDIDATES)
+               + ") + 1, 'unixepoch')"),
 }
 
 
@@ -138,15 +137,22 @@ def _used_when_shielded(organisation: str) -> str:
 @dataclass(frozen=True)
 class _Rule:
     """One trigger: the columns an UPDATE fires on ("" for every write), a first test of the
-    row alone, and the test of the database that decides. On PostgreSQL the family's row
-    (``lock``) is locked between the two: two writes of one family at once (a protected
-    address and a relation to the school) are decided one after the other, the second
-    seeing the first, not each blind to the other."""
+    row alone, and the test of the database that decides.
+
+    Two writes of one family at once (a protected address, and a relation to the school)
+    are decided one after the other, the second seeing the first: on PostgreSQL each write
+    of a family's row, people or relations first replaces the family's content stamp
+    (``families/revisions.py``, whose trigger fires before these by name), so the second
+    waits there for the first to commit, and the tests after it read what it committed.
+    Left as they are: an organisation becoming a school while, at the same moment, a family
+    using it becomes shielded (two transactions that share no row); and on PostgreSQL, a
+    single statement that points two rows of one family at a new school (its row triggers
+    run after the whole statement, each seeing the other) – only a statement written by
+    hand does either."""
 
     columns: str
     first: str
     then: str
-    lock: str = ""
 
 
 def rules(engine_name: str) -> dict[tuple[str, str], _Rule]:
@@ -157,17 +163,20 @@ def rules(engine_name: str) -> dict[tuple[str, str], _Rule]:
     shielded = _shielded(family)
     moved = f'NEW."family" {differs} OLD."family"'
     protected_facts = " OR ".join(f'NEW."{c}" {differs} OLD."{c}"'
-                                  for c in ("name", "address", "phone", "email"))
+                                  for c in ("name", "address", "phone", "email", "kind"))
     return {
         # checked in at the crisis centre: its schools and day care become children's places
+        # (a family already shielded by a protected address has them already)
         ("family", "update"): _Rule('"at_crisis_centre"',
                                     'NEW."at_crisis_centre" AND NOT OLD."at_crisis_centre"',
-                                    _has_places('NEW."id"')),
+                                    _has_places('NEW."id"') + ' AND NOT EXISTS (SELECT 1 '
+                                    'FROM "person" s WHERE s."family" = NEW."id" '
+                                    'AND s."protected_address")'),
         ("person", "insert"): _Rule(
             "", 'NEW."protected_address" OR NEW."organisation" IS NOT NULL',
             f'(NEW."protected_address" AND {_has_places(family)}) OR '
             f'({_new_place(organisation, family, "person")} '
-            f'AND {shielded})', family),
+            f'AND {shielded})'),
         ("person", "update"): _Rule(
             '"protected_address", "organisation", "family"',
             f'(NEW."protected_address" AND (NOT OLD."protected_address" OR {moved})) '
@@ -176,23 +185,23 @@ def rules(engine_name: str) -> dict[tuple[str, str], _Rule]:
             f'(NEW."protected_address" AND (NOT OLD."protected_address" OR {moved}) '
             f'AND {_has_places(family)}) OR '
             f'({_new_place(organisation, family, "person")} '
-            f'AND {shielded})', family),
+            f'AND {shielded})'),
         ("relation", "insert"): _Rule(
             "", 'NEW."target_organisation" IS NOT NULL',
             f'{_new_place(target, family, "relation")} '
-            f'AND {shielded}', family),
+            f'AND {shielded}'),
         ("relation", "update"): _Rule(
             '"target_organisation", "family"',
             f'NEW."target_organisation" IS NOT NULL AND (NEW."target_organisation" {differs} '
             f'OLD."target_organisation" OR {moved})',
             f'{_new_place(target, family, "relation")} '
-            f'AND {shielded}', family),
+            f'AND {shielded}'),
         # an organisation a shielded family uses becomes a school or day care, or such a
         # place is renamed or moved; a place marked protected, or a protected place's facts
         # changed (the calendars named it, or its new address in a meeting's text)
         ("organisation", "update"): _Rule(
             '"kind", "name", "address", "phone", "email", "location_protected"',
-            f'(NEW."kind" IN ({_KINDS}) AND (NEW."kind" {differs} OLD."kind" '
+            f'(NEW."kind" IN ({_KINDS}) AND (OLD."kind" NOT IN ({_KINDS}) '
             f'OR NEW."name" {differs} OLD."name" OR NEW."address" {differs} OLD."address")) '
             f'OR (NEW."location_protected" AND (NOT OLD."location_protected" OR {protected_facts}))',
             f'NEW."location_protected" OR {_used_when_shielded(this_id)}'),
@@ -218,11 +227,9 @@ def statements(engine_name: str, tables: list[str]) -> list[str]:
         name = f"{NAME}_{table}_{operation}"
         event = f"UPDATE OF {rule.columns}" if rule.columns else operation.upper()
         if engine_name == "postgresql":
-            lock = (f'PERFORM 1 FROM "family" WHERE "id" = {rule.lock} FOR NO KEY UPDATE; '
-                    if rule.lock else "")
             ddl += [
                 f'CREATE OR REPLACE FUNCTION "{name}"() RETURNS trigger LANGUAGE plpgsql '
-                f"AS $body$ BEGIN IF {rule.first} THEN {lock}IF {rule.then} THEN {body} "
+                f"AS $body$ BEGIN IF {rule.first} THEN IF {rule.then} THEN {body} "
                 "END IF; END IF; RETURN NULL; END $body$",
                 f'DROP TRIGGER IF EXISTS "{NAME}_{operation}" ON "{table}"',
                 f'CREATE TRIGGER "{NAME}_{operation}" AFTER {event} ON "{table}" '

@@ -573,9 +573,17 @@ async def test_only_a_new_childrens_place_forgets_the_calendars():
         family=shielded, source=child, target_organisation=other, type="works_at")))
     assert not await forgets(lambda: support._person(shielded, "Moster Inge", "relative"))
     # a family without any school or day care has no children's place to gain
-    assert not await forgets(lambda: cases.check_in(worker, plain, clock.today()))
     assert not await forgets(lambda: support._person(plain, "Maria Hansen", "mother",
                                                      protected_address=True))
     # …until its network has one, which is then a new children's place
     assert await forgets(lambda: support._person(plain, "Lars Lærer", "professional",
                                                  professional=True, organisation=school))
+    # checked in, shielded already by the mother's protected address: nothing new
+    assert not await forgets(lambda: cases.check_in(worker, plain, clock.today()))
+    # a school in the network of a family not shielded is no children's place
+    open_family = await factories.family(worker, at_crisis_centre=False)
+    assert not await forgets(lambda: support._person(open_family, "Lone Lærer", "professional",
+                                                     professional=True, organisation=other))
+    # a school that becomes a day care was a children's place already
+    assert not await forgets(lambda: Organisation.update({Organisation.kind: "day_care"}).where(
+        Organisation.id == school))

@@ -1070,6 +1070,11 @@ async def test_a_place_marked_protected_is_not_sent_again_within_the_settle_time
             again = await partner.get(path, headers=headers)
             assert again.status_code == 200, headers
             assert b"Nordlys" not in again.content and b"Lysvej" not in again.content, headers
+        # a second withdrawal, with no meeting changed between: a later moment again
+        held = again.headers["last-modified"]
+        await Organisation.insert(Organisation(name="Et andet sted", kind="other",
+                                               sector="other", location_protected=True))
+        assert (await partner.get(path, headers={"If-Modified-Since": held})).status_code == 200
     cache.clear_all()
 
 
