@@ -14,11 +14,12 @@ as the GDPR purge does (``feeds.forget_served``), in the transaction of the chan
   at one;
 - a school or day care that a shielded family uses is renamed or moved, or an organisation
   it uses becomes one;
-- an organisation is marked a protected place (the crisis centre), or a room as at the
-  crisis centre: the calendars named the meetings held there.
+- an organisation is marked or added as a protected place (the crisis centre), or a
+  protected place's facts change, or a room is at the crisis centre: the calendars named
+  it, as a meeting's place or in a meeting's text.
 
-Database triggers do it, so every write path is covered (the services, a restore, a
-hand-written fix) and a fetch never sees the change without the forgetting. They replace
+Database triggers do it, so every write path is covered (the services, the demo, a
+hand-written fix in psql) and a fetch never sees the change without the forgetting. They replace
 the purge's stamp, which every feed version and every kept calendar carries, so no process
 sends or records a calendar read before, and give every feed's Last-Modified a new moment
 (``_MOMENT``), so a client that asks with If-Modified-Since alone gets the calendar again.
