@@ -584,6 +584,14 @@ async def test_only_a_new_childrens_place_forgets_the_calendars():
     open_family = await factories.family(worker, at_crisis_centre=False)
     assert not await forgets(lambda: support._person(open_family, "Lone Lærer", "professional",
                                                      professional=True, organisation=other))
+    # people and relations changed to point elsewhere: a new school forgets, the same not
+    moving = await support._person(shielded, "Pia Pædagog", "professional", professional=True)
+    north = (await Organisation.insert(Organisation(name="Nordre Skole", kind="school",
+                                                    sector="school")))[0]["id"]
+    assert await forgets(lambda: Person.update({Person.organisation: north}).where(
+        Person.id == moving))
+    assert not await forgets(lambda: Person.update({Person.organisation: school}).where(
+        Person.id == moving))
     # a school that becomes a day care was a children's place already
     assert not await forgets(lambda: Organisation.update({Organisation.kind: "day_care"}).where(
         Organisation.id == school))
