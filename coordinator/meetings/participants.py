@@ -71,6 +71,11 @@ _FAMILY_SIDE = frozenset({safety.Role.MOTHER, safety.Role.CHILD})
 _KEPT_FROM = ('EXISTS (SELECT 1 FROM "keep_apart" k JOIN "person" o ON o."id" = k."{other}" '
               'WHERE k."{this}" = pe."id" AND (o."role" IN (\'mother\', \'child\') '
               'OR o."is_child" = {true} OR o."protected_address" = {true}))')
+KEPT_APART_COLUMN = ("(" + _KEPT_FROM.format(this="person_a", other="person_b", true="TRUE")
+                     + " OR " + _KEPT_FROM.format(this="person_b", other="person_a", true="TRUE")
+                     + ') AS "kept_apart"')
+
+
 def kept_apart_ids(pairs: Iterable[tuple[int, int]], people: Mapping[int, Mapping[str, Any]]
                    ) -> set[int]:
     """The network persons kept apart from the mother, a child or a protected person, from
@@ -87,11 +92,6 @@ def kept_apart_ids(pairs: Iterable[tuple[int, int]], people: Mapping[int, Mappin
         if family_side(a):
             found.add(b)
     return found
-
-
-KEPT_APART_COLUMN = ("(" + _KEPT_FROM.format(this="person_a", other="person_b", true="TRUE")
-                     + " OR " + _KEPT_FROM.format(this="person_b", other="person_a", true="TRUE")
-                     + ') AS "kept_apart"')
 
 
 def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Person:
