@@ -304,6 +304,13 @@ async def _active_with_roles(roles: Sequence[str]) -> tuple[dict, ...]:
     return kept
 
 
+async def colleagues_past_the_limit(roles: Sequence[str]) -> bool:
+    """Whether more active users have one of ``roles`` than a list offers
+    (``COLLEAGUE_LIST_LIMIT``): only then does ``colleague_choices`` use the units near the
+    case, so a caller reads them only then."""
+    return len(await _active_with_roles(roles)) > COLLEAGUE_LIST_LIMIT
+
+
 _colleague_lists: BoundedCache[tuple[str, tuple[str, ...], frozenset[int], frozenset[str], int],
                                tuple[dict, ...]] = BoundedCache("colleague lists", 1024)
 

@@ -557,7 +557,6 @@ async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = (),
     return place.place_of(meeting["location"], room, org, facts, childrens)
 
 
-
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           participants: list[dict], family: Mapping[str, Any] | None,
                           facts: tuple[str, ...] | None = None,
@@ -939,12 +938,16 @@ async def create_meeting(
 async def colleague_choices(user: Principal, family_id: int | None) -> list[dict]:
     """Users who can be added to a meeting as colleagues (active, not admins); where there
     are many, those of the reader's unit and the family's team's units
-    (``cases.colleague_choices``)."""
-    near = {row["unit"] or "" for row in await db.fetch(
-        'SELECT "unit" FROM "app_user" WHERE "id" = {} UNION SELECT u."unit" FROM "team_member" t '
-        'JOIN "app_user" u ON u."id" = t."user" WHERE t."family" = {}', user.id, family_id or -1)}
-    return await cases.colleague_choices(
-        role_values(ALL_ROLES - ADMINS), [], near)
+    (``cases.colleague_choices``). The units are read only where they pick: a municipality's
+    users all fit in the list, and a meeting page is then a statement shorter."""
+    roles = role_values(ALL_ROLES - ADMINS)
+    near: set[str] = set()
+    if await cases.colleagues_past_the_limit(roles):
+        near = {row["unit"] or "" for row in await db.fetch(
+            'SELECT "unit" FROM "app_user" WHERE "id" = {} UNION SELECT u."unit" '
+            'FROM "team_member" t JOIN "app_user" u ON u."id" = t."user" WHERE t."family" = {}',
+            user.id, family_id or -1)}
+    return await cases.colleague_choices(roles, [], near)
 
 
 colleague_options = cases.colleague_options  # the option tags of ``colleague_choices``

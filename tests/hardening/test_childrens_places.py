@@ -563,8 +563,10 @@ async def test_only_a_new_childrens_place_forgets_the_calendars():
         await write()
         return await _purge_stamp() != before
 
-    teacher = lambda name, org: lambda: support._person(  # noqa: E731
-        shielded, name, "professional", professional=True, organisation=org)
+    def teacher(name: str, org: int):
+        return lambda: support._person(shielded, name, "professional", professional=True,
+                                       organisation=org)
+
     assert await forgets(teacher("Lars Lærer", school))  # the family's first school
     assert not await forgets(teacher("Lise Lærer", school))  # the same school again
     assert not await forgets(lambda: Relation.insert(Relation(

@@ -394,3 +394,30 @@ async def test_protected_facts_follow_the_organisations_and_rooms_at_once():
     assert {"Lindegården", "Lindevej 4"} <= set(await service.protected_facts())
     await Room.insert(Room(name="Stuen", location="Bøgevej 9", at_crisis_centre=True))
     assert "Bøgevej 9" in await service.protected_facts()
+
+
+async def test_a_meetings_colleague_list_reads_the_units_only_when_it_is_long(monkeypatch):
+    """Everyone while the users fit in the list, without reading the units near the case;
+    past the limit, the colleagues of the reader's unit and of the team's units."""
+    from coordinator.families import cases
+
+    sara = await f.user(full_name="Sara Centret", unit="Krisecentret")
+    jonas = await f.user(full_name="Jonas Centret", unit="Krisecentret")
+    mikkel = await f.user(full_name="Mikkel Familie", unit="Familieafdelingen")
+    await f.user(full_name="Vera Andetsted", unit="Børneenheden")
+    family_id = await f.family(sara, mikkel)
+    statements: list[str] = []
+    fetch = db.fetch
+
+    async def counting(sql, *args, **kwargs):
+        statements.append(sql)
+        return await fetch(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", counting)
+    everyone = [c["full_name"] for c in await service.colleague_choices(jonas, family_id)]
+    assert everyone == ["Jonas Centret", "Mikkel Familie", "Sara Centret", "Vera Andetsted"]
+    assert not [sql for sql in statements if "team_member" in sql]
+    monkeypatch.setattr(cases, "COLLEAGUE_LIST_LIMIT", 3)
+    near = [c["full_name"] for c in await service.colleague_choices(jonas, family_id)]
+    assert near == ["Jonas Centret", "Mikkel Familie", "Sara Centret"]  # not Vera's unit
+    assert [sql for sql in statements if "team_member" in sql]
