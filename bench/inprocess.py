@@ -50,6 +50,9 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     from coordinator.meetings import service as meetings_service
     from coordinator.network import service as network_service
     from coordinator.trappe import service as trappe_service
+    def forget() -> None:  # nothing to forget between requests unless ``cold``
+        pass
+
     if cold:
         # Every request as the first view after a change of the family (of one of her
         # families, for the start page and the agenda): nothing kept under that family's
@@ -58,12 +61,15 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
         # network replaces; the family's agenda row and follow-ups due). What is kept under
         # the shared data and the other families stays, as it does when one family changes.
         pagecache.PageCache.get = lambda self, key, fresh=None: None
-        for kept in (network_service._views, meetings_service._suggestions,
-                     network_service._kept_networks):
-            # After a change the key (the new snapshot, the new stamp) is not among those
-            # kept: each request forgets them, or keeping its entry would first compare the
-            # new key field by field with the equal one a request before it kept.
-            kept.get = lambda key, fresh=None, kept=kept: kept.clear()  # type: ignore[method-assign]
+        # After a change the key (the new snapshot, the new stamp) is not among those kept:
+        # each request starts without them (``forget``, before it), or keeping its entry
+        # would first compare the new key field by field with the equal one a request before
+        # it kept. Within the request what it reads is kept, as in a server: the family
+        # page's sections share the one network the page read.
+        def forget() -> None:
+            for kept in (network_service._views, meetings_service._suggestions,
+                         network_service._kept_networks):
+                kept.clear()
         changed: list[int] = []  # the one family that changed: the first asked for
         for per_family in (followup_service._own_agendas, trappe_service._due_kept):
             def one_changed(key, kept=per_family.get):  # key: (day, …, family, stamp)
@@ -117,13 +123,16 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
                                                         "next": "/", "_csrf_token": token})
             assert answer.status_code == 303, answer.status_code
             for _ in range(warmup):
+                forget()
                 assert (await client.get(path)).status_code == 200
             statements = 0
             if show_sql:
+                forget()
                 await client.get(path)
                 return {}
             cpu = time.process_time()
             for _ in range(requests):
+                forget()
                 began = time.perf_counter()
                 response = await client.get(path)
                 latencies.append((time.perf_counter() - began) * 1000)

@@ -28,6 +28,7 @@ from coordinator.cache import BoundedCache
 from coordinator.families import revisions
 from coordinator.meetings import service as meetings
 from coordinator.meetings.tables import Meeting
+from coordinator.network import service as network_service
 from coordinator.network.tables import Organisation
 from coordinator.web import Conflict, UserError
 
@@ -215,7 +216,13 @@ async def due(on: date, within_days: int) -> list[dict]:
 
 
 async def family_organisation_ids(family_id: int) -> set[int]:
-    """The organisations in a family's network: people's employers and relation targets."""
+    """The organisations in a family's network: people's employers and relation targets
+    (from the network the page has read, where it has)."""
+    net = await network_service.known_network(family_id)
+    if net is not None:
+        return ({p["organisation"] for p in net.people if p["organisation"] is not None}
+                | {r["target_organisation"] for r in net.relations
+                   if r["target_organisation"] is not None})
     rows = await db.fetch(
         'SELECT "organisation" AS "id" FROM "person" WHERE "family" = {} '
         'AND "organisation" IS NOT NULL UNION SELECT "target_organisation" FROM "relation" '

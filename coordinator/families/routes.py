@@ -252,7 +252,9 @@ class FamilyController(Controller):
                if stamps.keyable else None)
 
         async def render() -> bytes:
-            with service.one_shared_stamp(stamps.shared):
+            # the sections share one read of the network (``network.service.known_network``)
+            with service.one_shared_stamp(stamps.shared), \
+                    service.network_known(family_id, stamps):
                 sections = []
                 for section in family_sections():
                     if section.network_only:

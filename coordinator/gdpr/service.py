@@ -43,6 +43,7 @@ from coordinator.method import goals as goal_rules
 from coordinator.method import service as method
 from coordinator.method import sos
 from coordinator.method import tables as mth
+from coordinator.network import service as network_service
 from coordinator.network import tables as net
 from coordinator.network.vocab import PERSON_ROLE_LABELS, RELATION_TYPES, SECTOR_LABELS, PersonRole, Sector
 from coordinator.trappe import rules as trappe_rules
@@ -712,5 +713,9 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
 
     The family route has already authorised and audited the read of the family.
     """
-    return {"people": await db.fetch('SELECT "id", "name" FROM "person" WHERE "family" = {} '
-                                     'ORDER BY "name"', family["id"], quick=True)}
+    network = await network_service.known_network(family["id"])
+    if network is None:
+        return {"people": await db.fetch('SELECT "id", "name" FROM "person" WHERE "family" = {} '
+                                         'ORDER BY "name", "id"', family["id"], quick=True)}
+    return {"people": sorted(({"id": p["id"], "name": p["name"]} for p in network.people),
+                             key=lambda p: (p["name"], p["id"]))}

@@ -218,6 +218,20 @@ async def load_network(family_id: int) -> Network:
     return kept[0].copy()
 
 
+async def known_network(family_id: int) -> Network | None:
+    """The family's network for a page that knows its stamp (``revisions.network_known``):
+    the one kept under it, or read once for all of the page's sections (the family page's
+    trappe, agreements and access-export sections read its children, organisations and
+    people from it, three statements fewer). None outside such a page, or when the graph
+    cannot take the network: the caller then reads what it needs itself."""
+    if revisions.known_network_key(family_id) is None or db.in_transaction():
+        return None
+    try:
+        return await load_network(family_id)
+    except BrokenNetwork:
+        return None
+
+
 async def _read_network(family_id: int) -> Network:
     people = await db.rows(Person, '"family" = {}', family_id)
     relations = await db.rows(Relation, '"family" = {}', family_id)

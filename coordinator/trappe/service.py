@@ -26,6 +26,7 @@ from coordinator.cache import BoundedCache
 from coordinator.families import cases, units
 from coordinator.families import service as families
 from coordinator.meetings.tables import Meeting
+from coordinator.network import service as network_service
 from coordinator.trappe import rules, timeline
 from coordinator.trappe.tables import TrappeAssessment
 
@@ -140,7 +141,11 @@ def _build(family: Mapping[str, Any], children: list[dict], rows: list[dict],
 async def family_trappe(family: Mapping[str, Any]) -> FamilyTrappe:
     """The trappe of an already authorised family (no audit: the caller's read is audited)."""
     fid = family["id"]
-    children = (await children_of([fid]))[fid]
+    net = await network_service.known_network(fid)
+    children = (await children_of([fid]))[fid] if net is None else sorted(
+        ({"id": p["id"], "family": fid, "name": p["name"], "birth_year": p["birth_year"]}
+         for p in net.people if p["is_child"] or p["role"] == "child"),
+        key=lambda child: (child["name"], child["id"]))
     rows = (await _assessments([fid])).get(fid, [])
     after_care = (await after_care_ends([fid])).get(fid)
     return _build(family, children, rows, after_care, clock.today())

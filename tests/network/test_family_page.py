@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from coordinator import demo
+from coordinator import clock, demo
+from coordinator.agreements.tables import Agreement, AgreementParty
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
@@ -230,3 +232,88 @@ async def test_a_network_the_graph_cannot_take_is_said_on_the_family_page(client
     editor = await client.get(f"/families/{family_id}/network", headers={"Accept": "text/html"})
     assert editor.status_code == 409
     assert "peger på en person uden for familien" in editor.text
+
+
+async def _family_with_places(worker) -> dict[str, int]:
+    """A family whose network reaches two organisations with agreements: a school through a
+    teacher, a day care through a relation of the child."""
+    family_id = await f.family(worker, at_crisis_centre=False)
+    places = {}
+    for name, kind in (("Nordskolen", "school"), ("Børnehuset Solen", "day_care")):
+        places[name] = (await Organisation.insert(Organisation(name=name, kind=kind,
+                                                               sector="school_daycare")))[0]["id"]
+        agreement = (await Agreement.insert(Agreement(
+            title=f"Aftale med {name}", partner=places[name],
+            period_start=clock.today() - timedelta(days=30),
+            period_end=clock.today() + timedelta(days=365))))[0]["id"]
+        await AgreementParty.insert(AgreementParty(agreement=agreement,
+                                                   organisation=places[name], position=0))
+    child = (await Person.insert(Person(family=family_id, name="Ida Lund", role="child",
+                                        is_child=True, birth_year=2019, sector="family")))[0]["id"]
+    # a child by role alone (recorded before the flag), as the trappe counts children
+    await Person.insert(Person(family=family_id, name="Otto Lund", role="child",
+                               is_child=False, sector="family"))
+    await Person.insert(Person(family=family_id, name="Bo Lærer", role="professional",
+                               is_professional=True, sector="school_daycare",
+                               organisation=places["Nordskolen"]))
+    await Relation.insert(Relation(family=family_id, source=child,
+                                   target_organisation=places["Børnehuset Solen"],
+                                   type="works_at"))
+    return {"family": family_id, "child": child}
+
+
+def _recording(monkeypatch) -> list[str]:
+    from coordinator import db
+    from coordinator.db import statements as statements_module
+
+    seen: list[str] = []
+    fetch = db.fetch
+
+    async def recording(sql, *args, **kwargs):
+        seen.append(sql)
+        return await fetch(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "fetch", recording)
+    monkeypatch.setattr(statements_module, "fetch", recording)  # what db.rows calls
+    return seen
+
+
+async def test_the_family_pages_sections_read_the_network_once(client, monkeypatch):
+    """The trappe's children, the agreements' organisations and the access export's people
+    come from the network the page has read: the family's persons are read once."""
+    worker = await f.user()
+    case = await _family_with_places(worker)
+    await f.login(client, worker)
+    statements = _recording(monkeypatch)
+    page = (await client.get(f"/families/{case['family']}")).text
+    assert [sql for sql in statements if 'FROM "person"' in sql] == [
+        sql for sql in statements if sql.startswith('SELECT "id" AS "id", "family" AS "family"')
+        and 'FROM "person"' in sql]
+    assert len([sql for sql in statements if 'FROM "person"' in sql]) == 1
+    _shows_every_section(page, case)
+
+
+def _shows_every_section(page: str, case: dict[str, int]) -> None:
+    trappe = page[page.index('id="trappe-heading"'):]
+    assert "<h3>Ida Lund" in trappe and "<h3>Otto Lund" in trappe  # each child's trappe
+    agreements = page[page.index('id="agreements-heading"'):]
+    assert "Aftale med Nordskolen" in agreements and "Aftale med Børnehuset Solen" in agreements
+    export = page[page.index('id="gdpr-heading"'):]
+    assert export.index("Bo Lærer") < export.index("Ida Lund")  # by name
+    assert f"/people/{case['child']}/export" in export
+
+
+async def test_a_network_the_graph_cannot_take_leaves_the_other_sections(client, monkeypatch):
+    """A relation to another family's person breaks the map; the sections that read the
+    network read their own rows instead, and show them."""
+    worker = await f.user()
+    case = await _family_with_places(worker)
+    stranger = (await Person.insert(Person(family=await f.family(worker), name="Ukendt",
+                                           role="relative", sector="family")))[0]["id"]
+    await Relation.insert(Relation(family=case["family"], source=case["child"],
+                                   target_person=stranger, type="friend_of"))
+    await f.login(client, worker)
+    response = await client.get(f"/families/{case['family']}")
+    assert response.status_code == 200
+    assert 'class="alert alert-error" role="alert"' in response.text  # said in its section
+    _shows_every_section(response.text, case)
