@@ -23,6 +23,7 @@ from coordinator.families import revisions
 from coordinator.families.revisions import GLOBAL
 from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import kinds
+from coordinator.meetings.tables import Meeting
 
 
 async def families_for(user: Principal, include_closed: bool = False) -> list[dict]:
@@ -232,17 +233,20 @@ def network_known(family_id: int, stamps: ContentStamps) -> contextlib.AbstractC
     return revisions.network_known(family_id, key)
 
 
-async def meeting_page_stamps(meeting_id: int) -> ContentStamps | None:
-    """The stamps of what a meeting page shows (its family's rows and the shared ones),
-    read before anything of the meeting, so that a page rendered from content newer than
-    its stamps is never served under a later stamp. None when the meeting does not exist
-    or belongs to no family (such pages are not cached). Not an access check: the caller
-    loads the meeting through ``meetings.service.load_meeting`` after this."""
+async def meeting_page_stamps(meeting_id: int) -> tuple[ContentStamps | None, dict | None]:
+    """The stamps of what a meeting page shows (its family's rows and the shared ones) and
+    the meeting's row, read in one statement before anything else of the meeting: the row
+    is as new as its stamps, and a page rendered from content newer than its stamps is
+    never served under a later stamp. ``(None, None)`` when the meeting does not exist;
+    stamps None when it belongs to no family (such pages are not cached). Not an access
+    check: the caller passes the row to ``meetings.service.load_meeting``, which decides."""
     rows = await db.fetch(_MEETING_STAMPS, meeting_id, quick=True)
-    if not rows or rows[0]["family"] is None:
-        return None
-    return ContentStamps(rows[0]["stamp_"] or "", rows[0]["shared_stamp_"] or "",
-                         rows[0]["network_stamp_"] or "")
+    if not rows:
+        return None, None
+    row = rows[0]
+    stamps = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "",
+                           row.pop("network_stamp_") or "")
+    return (None if row["family"] is None else stamps), row
 
 
 async def team_stamps(user: Principal) -> tuple[dict[int, str], str]:
@@ -272,7 +276,7 @@ _TEAM_STAMPS = (  # a family never stamped yet (bulk-loaded data) has the empty 
     f'UNION ALL SELECT "family_id", "stamp" FROM "content_revision" WHERE "family_id" = {GLOBAL}'
 )
 _MEETING_STAMPS = (
-    'SELECT m."family", '
+    f'SELECT {db.columns(Meeting, "m")}, '
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = m."family") AS stamp_, '
     '(SELECT r."network_stamp" FROM "content_revision" r WHERE r."family_id" = m."family") '
     'AS network_stamp_, '

@@ -567,9 +567,12 @@ class MeetingController(Controller):
 
     @get("/{meeting_id:int}", name="meeting")
     async def page(self, request: Request, meeting_id: FromPath[int]) -> Response:
-        # The stamps first, then the access check and the meeting (see meeting_page_stamps).
-        stamps = await meeting_page_stamps(meeting_id)
-        meeting, family = await self._load(request, meeting_id, Action.READ)
+        # The stamps and the meeting's row first, then the access check (see
+        # meeting_page_stamps).
+        stamps, row = await meeting_page_stamps(meeting_id)
+        meeting, family = await service.load_meeting(
+            web.user_of(request), meeting_id, Action.READ,
+            address=web.client_address(request), row=row)
         if stamps is None or not stamps.keyable or request.url.query:
             with one_shared_stamp():
                 return await self._page(request, meeting, family)

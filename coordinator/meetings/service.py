@@ -136,17 +136,19 @@ def may_open_without_family(user: Principal, meeting: Mapping[str, Any]) -> bool
 
 async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
                        address: str = "", what: str = "møde",
-                       samordner_edit: bool = False, audit_read: bool = True
-                       ) -> tuple[dict, dict | None]:
+                       samordner_edit: bool = False, audit_read: bool = True,
+                       row: dict | None = None) -> tuple[dict, dict | None]:
     """The meeting and its family (None for a meeting between organisations) if ``user``
     may perform ``action``; otherwise 404.
 
     The meeting's family decides (``families.load_family``); a meeting without a family
     follows ``may_open_without_family``. A samordner may READ the familierådslagninger
     they coordinate, and WRITE them only where the route passes ``samordner_edit`` (times,
-    participants and their parts). Reads are audited.
+    participants and their parts). Reads are audited. ``row``: the meeting's row, where the
+    caller has read it (the meeting page, with its stamps).
     """
-    found = await db.rows(Meeting, '"id" = {}', meeting_id, order_by="")
+    found = [row] if row is not None and row["id"] == meeting_id else await db.rows(
+        Meeting, '"id" = {}', meeting_id, order_by="")
     if not found:
         raise NotFoundException()
     meeting = found[0]

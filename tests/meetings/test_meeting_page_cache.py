@@ -183,3 +183,26 @@ async def test_the_rooms_offered_are_read_once_per_shared_stamp(monkeypatch, clo
     # each caller gets rows of its own
     (await availability.rooms())[0]["name"] = "ændret"
     assert [r["name"] for r in await availability.rooms()] == ["Lokale B"]
+
+
+async def test_the_meeting_row_is_read_with_the_stamps(client, monkeypatch):
+    """A meeting page reads its meeting's row in the statement that reads the stamps (one
+    snapshot), not again for the access check: on a kept page as on a first view."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting_id = await _meeting(family_id, "Opfølgning hos familien")
+    await f.login(client, worker)
+    reading = capture_tables(monkeypatch)
+    for _ in range(2):  # drawn, then kept
+        reading.on = True
+        page = await client.get(f"/meetings/{meeting_id}")
+        reading.on = False
+        assert page.status_code == 200 and "Opfølgning hos familien" in page.text
+        by_id = [sql for sql in reading.reading("meeting") if 'FROM "meeting"' in sql
+                 and '"id" = ' in sql]
+        assert len(by_id) == 1 and "content_revision" in by_id[0]
+        reading.statements.clear()
+    stranger = await f.user()  # the row read first still decides nothing: 404 for others
+    await f.login(client, stranger)
+    assert (await client.get(f"/meetings/{meeting_id}")).status_code == 404
+    assert (await client.get("/meetings/999999")).status_code == 404

@@ -17,15 +17,21 @@ TABLE = re.compile(r'(?:FROM|JOIN)\s+"([a-z_]+)"')
 
 
 class TablesRead:
-    """The tables named by the statements run while ``on`` is true."""
+    """The tables named by the statements run while ``on`` is true, and the statements."""
 
     def __init__(self) -> None:
         self.tables: set[str] = set()
+        self.statements: list[str] = []
         self.on = False
 
     def note(self, sql: str) -> None:
         if self.on:
             self.tables.update(TABLE.findall(sql))
+            self.statements.append(sql)
+
+    def reading(self, table: str) -> list[str]:
+        """The statements that named ``table``."""
+        return [sql for sql in self.statements if table in TABLE.findall(sql)]
 
 
 def capture_tables(monkeypatch) -> TablesRead:
