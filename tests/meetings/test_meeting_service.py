@@ -19,6 +19,7 @@ from coordinator.meetings.tables import FgcCase, Meeting, MeetingChange, Meeting
 from coordinator.network import tables as net
 from tests import factories as f
 from tests.meetings import support as s
+from tests.support.statements import capture_tables
 
 UTC = UTC
 
@@ -406,18 +407,12 @@ async def test_a_meetings_colleague_list_reads_the_units_only_when_it_is_long(mo
     mikkel = await f.user(full_name="Mikkel Familie", unit="Familieafdelingen")
     await f.user(full_name="Vera Andetsted", unit="Børneenheden")
     family_id = await f.family(sara, mikkel)
-    statements: list[str] = []
-    fetch = db.fetch
-
-    async def counting(sql, *args, **kwargs):
-        statements.append(sql)
-        return await fetch(sql, *args, **kwargs)
-
-    monkeypatch.setattr(db, "fetch", counting)
+    reading = capture_tables(monkeypatch)
+    reading.on = True
     everyone = [c["full_name"] for c in await service.colleague_choices(jonas, family_id)]
     assert everyone == ["Jonas Centret", "Mikkel Familie", "Sara Centret", "Vera Andetsted"]
-    assert not [sql for sql in statements if "team_member" in sql]
+    assert not reading.reading("team_member")
     monkeypatch.setattr(cases, "COLLEAGUE_LIST_LIMIT", 3)
     near = [c["full_name"] for c in await service.colleague_choices(jonas, family_id)]
     assert near == ["Jonas Centret", "Mikkel Familie", "Sara Centret"]  # not Vera's unit
-    assert [sql for sql in statements if "team_member" in sql]
+    assert reading.reading("team_member")
