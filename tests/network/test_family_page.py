@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from coordinator import clock, demo
 from coordinator.agreements.tables import Agreement, AgreementParty
+from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import Principal
 from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
-from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family, TeamMember
 from coordinator.network.tables import KeepApart, Organisation, Person, Relation
 from tests import factories as f
