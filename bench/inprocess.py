@@ -159,7 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     # The event loop the server runs on (uvicorn takes uvloop when it is installed, as it is
     # with litestar[standard]): asyncio's own loop cost a meeting page's first view about
-    # 0.25 ms more CPU, in its twenty statements' round trips.
+    # 0.2 ms more CPU, in its twenty statements' round trips.
     result = uvloop.run(run(args.path, args.user, args.password, args.requests, args.warmup,
                             args.sql, args.cold))
     if args.sql:
