@@ -714,8 +714,7 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     The family route has already authorised and audited the read of the family.
     """
     network = await network_service.known_network(family["id"])
-    if network is None:
-        return {"people": await db.fetch('SELECT "id", "name" FROM "person" WHERE "family" = {} '
-                                         'ORDER BY "name", "id"', family["id"], quick=True)}
-    return {"people": sorted(({"id": p["id"], "name": p["name"]} for p in network.people),
-                             key=lambda p: (p["name"], p["id"]))}
+    people = network.people if network is not None else await db.fetch(
+        'SELECT "id", "name" FROM "person" WHERE "family" = {}', family["id"], quick=True)
+    return {"people": sorted(({"id": p["id"], "name": p["name"]} for p in people),
+                             key=lambda p: (p["name"].casefold(), p["id"]))}

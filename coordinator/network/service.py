@@ -202,17 +202,31 @@ _kept_networks: BoundedCache[tuple[int, Hashable, str], tuple[Network, datetime]
     "networks", 4096, max_size=400_000, size=lambda kept: kept[0].rows())
 
 
+# Networks the graph could not take, under the same keys: a page's sections that read the
+# network (``known_network``) ask once, not each again, until the network is mended.
+_broken_networks: BoundedCache[tuple[int, Hashable, str], tuple[str, datetime]] = BoundedCache(
+    "broken networks", 256)
+
+
 async def load_network(family_id: int) -> Network:
     """The family's network in four queries (people, relations, keep-apart, organisations);
     inside ``revisions.network_known`` for this family and outside a transaction, the one
-    kept under its stamps when this process has read it before."""
+    kept under its stamps when this process has read it before (or its ``BrokenNetwork``)."""
     known = revisions.known_network_key(family_id)
     if known is None or db.in_transaction():
         return await _read_network(family_id)
     key = (family_id, known, await revisions.shared_stamp())
+    broken = _broken_networks.get(key, fresh=lambda kept: clock.now() < kept[1])
+    if broken is not None:
+        raise BrokenNetwork(family_id, broken[0])
     kept = _kept_networks.get(key, fresh=lambda kept: clock.now() < kept[1])
     if kept is None:
-        kept = (await _read_network(family_id), clock.now() + KEPT_UNDER_STAMPS_AT_MOST)
+        try:
+            network = await _read_network(family_id)
+        except BrokenNetwork as error:
+            _broken_networks.put(key, (error.detail, clock.now() + KEPT_UNDER_STAMPS_AT_MOST))
+            raise
+        kept = (network, clock.now() + KEPT_UNDER_STAMPS_AT_MOST)
         _kept_networks.put(key, kept)
     clock.changes_at(kept[1])  # what is built from it is kept no longer
     return kept[0].copy()

@@ -297,7 +297,29 @@ async def test_a_network_the_graph_cannot_take_leaves_the_other_sections(client,
     await Relation.insert(Relation(family=case["family"], source=case["child"],
                                    target_person=stranger, type="friend_of"))
     await f.login(client, worker)
+    reading = capture_tables(monkeypatch)
+    reading.on = True
     response = await client.get(f"/families/{case['family']}")
     assert response.status_code == 200
     assert 'class="alert alert-error" role="alert"' in response.text  # said in its section
     _shows_every_section(response.text, case)
+    network_reads = [sql for sql in reading.reading("relation")
+                     if sql.startswith('SELECT "id" AS "id", "family" AS "family"')]
+    assert len(network_reads) == 1  # found broken once, not again by each section
+
+
+async def test_children_are_listed_in_one_order_on_every_page(client):
+    """The family page takes its children from the network, the trappe page from its own
+    read: the same order on both, and on both engines (a database's collation would put
+    "Åse" and lower case elsewhere)."""
+    worker = await f.user()
+    family_id = await f.family(worker, at_crisis_centre=False)
+    for name in ("Åse Lund", "anna Lund", "Bo Lund"):
+        await Person.insert(Person(family=family_id, name=name, role="child", is_child=True,
+                                   sector="family"))
+    await f.login(client, worker)
+    family_page = (await client.get(f"/families/{family_id}")).text
+    trappe_page = (await client.get(f"/families/{family_id}/trappe")).text
+    on_family_page = re.findall(r"<h3>([^<]+ Lund)", family_page)
+    on_trappe_page = re.findall(r'<h2 id="child-\d+">([^<]+)</h2>', trappe_page)
+    assert on_family_page == on_trappe_page == ["anna Lund", "Bo Lund", "Åse Lund"]
