@@ -74,7 +74,9 @@ async def test_a_writer_waits_for_another_process_and_goes_on_when_it_lets_go(sc
         assert holder.stdout is not None
         released = float((await holder.stdout.readline()).strip())
         await holder.wait()
-        assert done - began >= 0.35  # it waited for the other process
+        # it waited for the other process: done after the other let go (both clocks are the
+        # machine's monotonic clock), whenever this process got to start its clock
+        assert done >= released, (began, done, released)
         late.append(done - released)
     assert statistics.median(late) < 0.025, late  # and went on at once, not after a sleep
     assert (await db.fetch("SELECT COUNT(*) AS n FROM lock_probe"))[0]["n"] == 5
