@@ -50,9 +50,7 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
     from coordinator.meetings import service as meetings_service
     from coordinator.network import service as network_service
     from coordinator.trappe import service as trappe_service
-    def forget() -> None:  # nothing to forget between requests unless ``cold``
-        pass
-
+    replaced_by_a_change: tuple = ()  # forgotten before each request (``cold``)
     if cold:
         # Every request as the first view after a change of the family (of one of her
         # families, for the start page and the agenda): nothing kept under that family's
@@ -66,10 +64,8 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
         # would first compare the new key field by field with the equal one a request before
         # it kept. Within the request what it reads is kept, as in a server: the family
         # page's sections share the one network the page read.
-        def forget() -> None:
-            for kept in (network_service._views, meetings_service._suggestions,
-                         network_service._kept_networks):
-                kept.clear()
+        replaced_by_a_change = (network_service._views, meetings_service._suggestions,
+                                network_service._kept_networks)
         changed: list[int] = []  # the one family that changed: the first asked for
         for per_family in (followup_service._own_agendas, trappe_service._due_kept):
             def one_changed(key, kept=per_family.get):  # key: (day, …, family, stamp)
@@ -78,6 +74,11 @@ async def run(path: str, user: str, password: str, requests: int, warmup: int,
                 return None if key[2] == changed[0] else kept(key)
 
             per_family.get = one_changed  # type: ignore[method-assign]
+
+    def forget() -> None:
+        for kept in replaced_by_a_change:
+            kept.clear()
+
     from coordinator.app import create_app, settle_collector
     from coordinator.settings import Settings
 

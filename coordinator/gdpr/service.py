@@ -717,4 +717,4 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     people = network.people if network is not None else await db.fetch(
         'SELECT "id", "name" FROM "person" WHERE "family" = {}', family["id"], quick=True)
     return {"people": sorted(({"id": p["id"], "name": p["name"]} for p in people),
-                             key=lambda p: (p["name"].casefold(), p["id"]))}
+                             key=network_service.by_name)}

@@ -979,7 +979,7 @@ async def family_people(family_id: int | None,
                        family_id, quick=True)
     # sorted here either way: the same order on both engines, whatever their collation
     return sorted(({"id": p["id"], "name": p["name"], "role": p["role"]} for p in people),
-                  key=lambda p: (p["name"], p["id"]))
+                  key=network_service.by_name)
 
 
 # A protected place as readers outside the team see it in the place picker.

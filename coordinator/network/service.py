@@ -232,6 +232,13 @@ async def load_network(family_id: int) -> Network:
     return kept[0].copy()
 
 
+def by_name(person: Mapping[str, Any]) -> tuple[str, int]:
+    """The order a family's persons are listed in, on every page and both engines (a
+    database's collation would put Å and lower case elsewhere on PostgreSQL than on
+    SQLite): by name folded to lower case, then id."""
+    return person["name"].casefold(), person["id"]
+
+
 async def known_network(family_id: int) -> Network | None:
     """The family's network for a page that knows its stamp (``revisions.network_known``):
     the one kept under it, or read once for all of the page's sections (the family page's

@@ -39,14 +39,8 @@ offered_in = rules.offered_in
 _CHILD = '("is_child" OR "role" = \'child\')'
 
 
-def by_name(row: Mapping[str, Any]) -> tuple[str, int]:
-    """The order children are listed in, on every page and both engines (a database's
-    collation would put Å and lower case elsewhere on PostgreSQL than on SQLite)."""
-    return row["name"].casefold(), row["id"]
-
-
 async def children_of(family_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """family id → its children (id, name, birth year), ``by_name``."""
+    """family id → its children (id, name, birth year), ``network.service.by_name``."""
     ids = list(dict.fromkeys(family_ids))
     result: dict[int, list[dict]] = {fid: [] for fid in ids}
     if not ids:
@@ -56,7 +50,7 @@ async def children_of(family_ids: Iterable[int]) -> dict[int, list[dict]]:
             f'({db.marks(ids)}) AND {_CHILD}', *ids):
         result[row["family"]].append(row)
     for children in result.values():
-        children.sort(key=by_name)
+        children.sort(key=network_service.by_name)
     return result
 
 
@@ -152,7 +146,8 @@ async def family_trappe(family: Mapping[str, Any]) -> FamilyTrappe:
     net = await network_service.known_network(fid)
     children = (await children_of([fid]))[fid] if net is None else sorted(
         ({"id": p["id"], "family": fid, "name": p["name"], "birth_year": p["birth_year"]}
-         for p in net.people if p["is_child"] or p["role"] == "child"), key=by_name)
+         for p in net.people if p["is_child"] or p["role"] == "child"),
+        key=network_service.by_name)
     rows = (await _assessments([fid])).get(fid, [])
     after_care = (await after_care_ends([fid])).get(fid)
     return _build(family, children, rows, after_care, clock.today())
