@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -46,6 +46,23 @@ class Admission:
         self.limit = limit
         self.free = limit
         self._waiting: deque[asyncio.Future[None]] = deque()
+        # Told when a place is given back for good (``watch``): one who waits for every
+        # request in progress to reach a point learns that one fewer is in progress.
+        self._watchers: list[Callable[[], None]] = []
+
+    @property
+    def in_progress(self) -> int:
+        """How many requests hold a place now."""
+        return self.limit - self.free
+
+    @contextlib.contextmanager
+    def watch(self, changed: Callable[[], None]) -> Iterator[None]:
+        """Inside the block ``changed`` is called whenever a place becomes free."""
+        self._watchers.append(changed)
+        try:
+            yield
+        finally:
+            self._watchers.remove(changed)
 
     @property
     def waiting(self) -> int:
@@ -77,6 +94,8 @@ class Admission:
                 waiter.set_result(None)
                 return
         self.free += 1
+        for changed in list(self._watchers):
+            changed()
 
 
 @dataclass
@@ -110,6 +129,13 @@ def _mine() -> _Place | None:
     if place is None or place.task is not asyncio.current_task():
         return None  # another task (a build started by the request) holds no place
     return place
+
+
+def current() -> Admission | None:
+    """The admission the current request holds a place in, or None (not a request at work
+    on its place: a background task, a command, a test without the app)."""
+    place = _mine()
+    return place.admission if place is not None and place.held and not place.done else None
 
 
 def holding() -> bool:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from coordinator import db
+from coordinator import admission, db
 from coordinator.audit import service as audit
 from coordinator.audit.tables import AuditEvent
 from tests import factories as f
@@ -113,3 +113,87 @@ async def test_a_pages_parts_write_their_records_together_when_the_block_ends(st
             await audit.record(user, "read", "trappe", "", family, "Læst før fejlen")
             raise Failed
     assert await AuditEvent.count().where(AuditEvent.summary == "Læst før fejlen") == 1
+
+
+# ---------------------------------------------------------------- requests in progress
+# The write waits for the rows of the other requests that hold a place (``admission``):
+# one INSERT for the requests in progress, and never longer than GATHER_AT_MOST.
+
+
+async def test_the_requests_in_progress_are_written_in_one_insert(statements, monkeypatch):
+    monkeypatch.setattr(audit, "GATHER_AT_MOST", 30.0)  # only their rows end the wait
+    user = await f.user()
+    places = admission.Admission(4)
+    statements.clear()
+
+    async def request(n: int) -> None:
+        async with admission.admitted(places):
+            for _ in range(n):  # at different moments: each its own share of work first
+                await asyncio.sleep(0)
+            await audit.record(user, "read", "familieside", n, None, f"Side {n}")
+
+    await asyncio.wait_for(asyncio.gather(*(request(n) for n in (0, 3, 7, 12))), timeout=10)
+    assert len(statements) == 1
+    assert await AuditEvent.count().where(AuditEvent.summary.like("Side %")) == 4
+
+
+async def test_a_request_that_ends_without_a_record_lets_the_write_go(statements, monkeypatch):
+    """Its place given back (the answer started, or it waits outside the process): the
+    write no longer waits for it, and does not wait for the timer either."""
+    monkeypatch.setattr(audit, "GATHER_AT_MOST", 30.0)
+    user = await f.user()
+    places = admission.Admission(4)
+    reading, answered = asyncio.Event(), asyncio.Event()
+
+    async def reader() -> None:
+        async with admission.admitted(places):
+            reading.set()
+            await audit.record(user, "read", "familieside", 1, None, "Læser")
+
+    async def other() -> None:
+        async with admission.admitted(places):
+            await reading.wait()
+            await asyncio.sleep(0.01)
+            admission.finish()  # its answer starts: no record from it
+            await answered.wait()
+
+    others = asyncio.create_task(other())
+    await asyncio.wait_for(reader(), timeout=5)
+    answered.set()
+    await others
+    assert await AuditEvent.count().where(AuditEvent.summary == "Læser") == 1
+
+
+async def test_the_write_waits_at_most_gather_at_most(statements, monkeypatch):
+    monkeypatch.setattr(audit, "GATHER_AT_MOST", 0.05)
+    user = await f.user()
+    places = admission.Admission(4)
+    reading, done = asyncio.Event(), asyncio.Event()
+
+    async def busy() -> None:  # holds its place for longer than the write may wait
+        async with admission.admitted(places):
+            reading.set()
+            await done.wait()
+
+    busy_task = asyncio.create_task(busy())
+    await reading.wait()
+    async with admission.admitted(places):
+        started = asyncio.get_running_loop().time()
+        async with asyncio.timeout(5):  # in this task: it holds the place
+            await audit.record(user, "read", "familieside", 2, None, "Ventede")
+        waited = asyncio.get_running_loop().time() - started
+    done.set()
+    await busy_task
+    assert await AuditEvent.count().where(AuditEvent.summary == "Ventede") == 1
+    assert 0.04 <= waited < 5, waited
+
+
+async def test_a_request_alone_is_written_without_waiting(statements, monkeypatch):
+    monkeypatch.setattr(audit, "GATHER_AT_MOST", 30.0)
+    user = await f.user()
+    places = admission.Admission(4)
+    async with admission.admitted(places):
+        async with asyncio.timeout(5):
+            await audit.record(user, "read", "familieside", 3, None, "Alene her")
+    assert await AuditEvent.count().where(AuditEvent.summary == "Alene her") == 1
+    assert len(statements) == 1
