@@ -46,8 +46,8 @@ class Admission:
         self.limit = limit
         self.free = limit
         self._waiting: deque[asyncio.Future[None]] = deque()
-        # Told when a place is given back for good (``watch``): one who waits for every
-        # request in progress to reach a point learns that one fewer is in progress.
+        # Told when a place becomes free, no one waiting for it (``watch``): one who waits
+        # for every request in progress to reach a point learns that one fewer is.
         self._watchers: list[Callable[[], None]] = []
 
     @property
@@ -57,7 +57,8 @@ class Admission:
 
     @contextlib.contextmanager
     def watch(self, changed: Callable[[], None]) -> Iterator[None]:
-        """Inside the block ``changed`` is called whenever a place becomes free."""
+        """Inside the block ``changed`` is called whenever a place becomes free (given back
+        with no one waiting for it: at the end of a request, or while it waits outside)."""
         self._watchers.append(changed)
         try:
             yield

@@ -108,13 +108,15 @@ def _insert(rows: int) -> str:
 class _GroupCommit:
     """Audit rows of concurrent requests, written by one INSERT at a time.
 
-    The first row that arrives while no write is running starts one. Before it writes, it
+    The first row that arrives while no write is running starts one. Before each INSERT it
     waits for the rows of the other requests in progress on this event loop (those holding
-    a place, ``admission``): until each of them waits for its row too, or a place is given
-    back and the rest are in, or ``GATHER_AT_MOST`` has passed. Those requests are at work
-    meanwhile (the processor is not idle for it); when all of them wait for the write, it
-    starts at once. Outside a request (a command, a background task) it starts at the
-    next turn of the event loop. Rows arriving while a write runs wait for the next one.
+    a place, ``admission``): until as many rows' callers are waiting as there are places
+    held, counted again whenever a place becomes free, or ``GATHER_AT_MOST`` has passed.
+    The requests it waits for are at work or wait for something themselves (a statement,
+    the write lock); a request that will write no read record (a change, the partner
+    feed) makes it wait the whole ``GATHER_AT_MOST``. A reader alone in its process does
+    not wait, nor does a write started outside a request (a command, a background task).
+    Rows arriving while an INSERT runs go with the next one.
     Under load a write carries the rows of the requests in progress: one commit instead of
     one per request, which is what a read's audit record cost on PostgreSQL (a statement
     and its WAL flush) and on SQLite (the write lock). Each caller gets its own row's
@@ -124,8 +126,12 @@ class _GroupCommit:
     def __init__(self) -> None:
         self._pending: list[tuple[tuple, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._callers = 0  # the requests whose rows are pending
-        self._admission: admission.Admission | None = None  # theirs, while gathering
+        # The calls of ``add`` and ``add_many`` since the last INSERT that took every row
+        # (requests, for the comparison with the places held).
+        self._callers = 0
+        # The admission of the requests whose rows the writer waits for: that of the first
+        # caller holding a place, while the writer runs.
+        self._admission: admission.Admission | None = None
         self._gathered: asyncio.Future[None] | None = None
 
     async def add(self, values: tuple) -> None:
@@ -148,8 +154,8 @@ class _GroupCommit:
 
     def _arrived(self) -> None:
         self._callers += 1
+        self._admission = self._admission or admission.current()
         if self._writer is None:
-            self._admission = admission.current()
             self._writer = asyncio.create_task(self._write())
         else:
             self._all_in()
@@ -198,8 +204,13 @@ class _GroupCommit:
                             done.set_result(None)
         finally:
             self._writer = None
-            self._callers = len(self._pending) and self._callers
+            self._callers = 0
             self._admission = None
+            # Stopped with rows left (the process shutting down): their callers are told,
+            # rather than left waiting for a write that no longer comes.
+            left, self._pending = self._pending, []
+            for _, done in left:
+                done.cancel()
 
 
 def _settle(future: asyncio.Future[None]) -> None:
@@ -208,10 +219,10 @@ def _settle(future: asyncio.Future[None]) -> None:
 
 
 GROUP_COMMIT_ROWS = 500  # ~10 bound values per row: far below a statement's 32,767
-# How long a write waits at most for the rows of the other requests in progress. In the
-# mixed load on PostgreSQL (bench/results/NOTES.md, twenty-fourth round) the audit INSERTs
-# per logged-in request fell from 0.79 (no wait) to 0.63 (2 ms) and 0.51 (6 ms); a reader
-# alone never waits, and the requests it waits for are at work meanwhile.
+# How long a write waits at most for the rows of the other requests in progress, before
+# each INSERT. In the mixed load on PostgreSQL (bench/results/NOTES.md, twenty-fourth
+# round) the audit INSERTs per logged-in request fell from 0.79 (no wait) to 0.63 (2 ms)
+# and 0.51 (6 ms).
 GATHER_AT_MOST = 0.004
 _GROUPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit] = (
     weakref.WeakKeyDictionary())
