@@ -167,6 +167,7 @@ async def is_on_team(user_id: int, family_id: int) -> bool:
 async def load_family(
     user: Principal, family_id: int, action: Action, *, what: str = "familie",
     address: str = "", audit_read: bool = True, father_side: bool = False,
+    known: KnownAccess | None = None,
 ) -> dict:
     """The family row if the policy allows ``action``; otherwise 404 (never 403, never data).
 
@@ -174,10 +175,23 @@ async def load_family(
     too (``policy.may_access_father_side``); everything else is the team's only.
     A permitted READ is written to the audit log with ``what`` the user looked at.
     Writes are audited by the service that performs them, inside its transaction.
+    ``known``: the access facts as read with something else (``meeting_page_stamps``),
+    used when they are this user's for this family, instead of reading them again.
     """
     row, _ = await _authorise(user, family_id, action, what, address, audit_read, stamps=False,
-                              father_side=father_side)
+                              father_side=father_side, known=known)
     return row
+
+
+@dataclass(frozen=True)
+class KnownAccess:
+    """A family's row and whether a user is on its team, read in a statement that read
+    something else too (a meeting page's stamps): the facts of the access check without a
+    statement of its own. The check itself is the same (``_authorise``)."""
+
+    user_id: int
+    row: dict
+    on_team: bool
 
 
 @dataclass(frozen=True)
@@ -233,20 +247,27 @@ def network_known(family_id: int, stamps: ContentStamps) -> contextlib.AbstractC
     return revisions.network_known(family_id, key)
 
 
-async def meeting_page_stamps(meeting_id: int) -> tuple[ContentStamps | None, dict | None]:
-    """The stamps of what a meeting page shows (its family's rows and the shared ones) and
-    the meeting's row, read in one statement before anything else of the meeting: the row
-    is as new as its stamps, and a page rendered from content newer than its stamps is
-    never served under a later stamp. ``(None, None)`` when the meeting does not exist;
-    stamps None when it belongs to no family (such pages are not cached). Not an access
-    check: the caller passes the row to ``meetings.service.load_meeting``, which decides."""
-    rows = await db.fetch(_MEETING_STAMPS, meeting_id, quick=True)
+async def meeting_page_stamps(user: Principal, meeting_id: int
+                              ) -> tuple[ContentStamps | None, dict | None, KnownAccess | None]:
+    """The stamps of what a meeting page shows (its family's rows and the shared ones), the
+    meeting's row and the facts of its family's access check for ``user`` (the family's row
+    and the team membership), read in one statement before anything else of the meeting:
+    the rows are as new as their stamps, and a page rendered from content newer than its
+    stamps is never served under a later stamp. ``(None, None, None)`` when the meeting
+    does not exist; stamps and facts None when it belongs to no family (such pages are not
+    cached). Not an access check: the caller passes the row and the facts to
+    ``meetings.service.load_meeting``, which decides."""
+    rows = await db.fetch(_MEETING_STAMPS, user.id, meeting_id, quick=True)
     if not rows:
-        return None, None
+        return None, None, None
     row = rows[0]
     stamps = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "",
                            row.pop("network_stamp_") or "")
-    return (None if row["family"] is None else stamps), row
+    on_team = bool(row.pop("on_team_"))
+    family = {name: row.pop(_FAMILY_PREFIX + name) for name in _FAMILY_COLUMNS}
+    if row["family"] is None:
+        return None, row, None
+    return stamps, row, KnownAccess(user.id, family, on_team)
 
 
 async def team_stamps(user: Principal) -> tuple[dict[int, str], str]:
@@ -275,26 +296,37 @@ _TEAM_STAMPS = (  # a family never stamped yet (bulk-loaded data) has the empty 
     'LEFT JOIN "content_revision" r ON r."family_id" = t."family" WHERE t."user" = {} '
     f'UNION ALL SELECT "family_id", "stamp" FROM "content_revision" WHERE "family_id" = {GLOBAL}'
 )
+# The family's columns beside the meeting's, under names of their own.
+_FAMILY_PREFIX = "family__"
+_FAMILY_COLUMNS = tuple(c._meta.name for c in Family._meta.columns)
 _MEETING_STAMPS = (
     f'SELECT {db.columns(Meeting, "m")}, '
     '(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = m."family") AS stamp_, '
     '(SELECT r."network_stamp" FROM "content_revision" r WHERE r."family_id" = m."family") '
     'AS network_stamp_, '
-    f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_ '
-    'FROM "meeting" m WHERE m."id" = {}'
+    f'(SELECT r."stamp" FROM "content_revision" r WHERE r."family_id" = {GLOBAL}) AS shared_stamp_, '
+    + ", ".join(f'f."{c._meta.db_column_name}" AS "{_FAMILY_PREFIX}{c._meta.name}"'
+                for c in Family._meta.columns) + ', '
+    'EXISTS (SELECT 1 FROM "team_member" t WHERE t."family" = m."family" AND t."user" = {}) '
+    'AS on_team_ FROM "meeting" m LEFT JOIN "family" f ON f."id" = m."family" WHERE m."id" = {}'
 )
 
 
 async def _authorise(user: Principal, family_id: int, action: Action, what: str,
-                     address: str, audit_read: bool, stamps: bool, father_side: bool = False
-                     ) -> tuple[dict, ContentStamps | None]:
+                     address: str, audit_read: bool, stamps: bool, father_side: bool = False,
+                     known: KnownAccess | None = None) -> tuple[dict, ContentStamps | None]:
     """The access check as one statement (row, team membership and, for the page cache,
-    the stamps), the decision by the policy, and the audit record."""
-    rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS_PLAIN, user.id, family_id,
-                          quick=True)
-    if not rows:
-        raise NotFoundException()
-    row = rows[0]
+    the stamps), or none where its facts are ``known`` for this user and family; the
+    decision by the policy, and the audit record."""
+    if (known is not None and not stamps and known.user_id == user.id
+            and known.row["id"] == family_id):
+        row = {**known.row, "on_team_": known.on_team}
+    else:
+        rows = await db.fetch(_ACCESS_WITH_STAMPS if stamps else _ACCESS_PLAIN, user.id,
+                              family_id, quick=True)
+        if not rows:
+            raise NotFoundException()
+        row = rows[0]
     facts = FamilyAccessFacts(on_team=bool(row.pop("on_team_")),
                               family_closed=row["status"] == "closed")
     content = ContentStamps(row.pop("stamp_") or "", row.pop("shared_stamp_") or "",

@@ -569,10 +569,10 @@ class MeetingController(Controller):
     async def page(self, request: Request, meeting_id: FromPath[int]) -> Response:
         # The stamps and the meeting's row first, then the access check (see
         # meeting_page_stamps).
-        stamps, row = await meeting_page_stamps(meeting_id)
+        stamps, row, known = await meeting_page_stamps(web.user_of(request), meeting_id)
         meeting, family = await service.load_meeting(
             web.user_of(request), meeting_id, Action.READ,
-            address=web.client_address(request), row=row)
+            address=web.client_address(request), row=row, known=known)
         if stamps is None or not stamps.keyable or request.url.query:
             with one_shared_stamp():
                 return await self._page(request, meeting, family)

@@ -137,7 +137,8 @@ def may_open_without_family(user: Principal, meeting: Mapping[str, Any]) -> bool
 async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
                        address: str = "", what: str = "møde",
                        samordner_edit: bool = False, audit_read: bool = True,
-                       row: dict | None = None) -> tuple[dict, dict | None]:
+                       row: dict | None = None, known: families.KnownAccess | None = None
+                       ) -> tuple[dict, dict | None]:
     """The meeting and its family (None for a meeting between organisations) if ``user``
     may perform ``action``; otherwise 404.
 
@@ -145,7 +146,8 @@ async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
     follows ``may_open_without_family``. A samordner may READ the familierådslagninger
     they coordinate, and WRITE them only where the route passes ``samordner_edit`` (times,
     participants and their parts). Reads are audited. ``row``: the meeting's row, where the
-    caller has read it (the meeting page, with its stamps).
+    caller has read it, and ``known`` the facts of its family's access check (the meeting
+    page, with its stamps: ``families.meeting_page_stamps``).
     """
     found = [row] if row is not None and row["id"] == meeting_id else await db.rows(
         Meeting, '"id" = {}', meeting_id, order_by="")
@@ -171,7 +173,7 @@ async def load_meeting(user: Principal, meeting_id: int, action: Action, *,
                                             address=address, audit_read=False, father_side=True)
     else:
         family = await families.load_family(user, meeting["family"], action, what=what,
-                                            address=address, audit_read=False)
+                                            address=address, audit_read=False, known=known)
     if action is Action.READ and audit_read:
         await audit.record(user, "read", what, meeting_id, meeting["family"],
                            meeting["title"], address)

@@ -1,13 +1,20 @@
 """The access policy for every role on own and foreign families."""
 
 import pytest
+from litestar.exceptions import NotFoundException
 
 from coordinator.audit.tables import AuditEvent
 from coordinator.auth.policy import (
-    Action, Audience, FamilyAccessFacts, Principal, family_audience, may_access_family,
+    Action,
+    Audience,
+    FamilyAccessFacts,
+    Principal,
+    family_audience,
+    may_access_family,
     may_access_father_side,
 )
 from coordinator.auth.roles import Role
+from coordinator.families import service as families
 from tests import factories as f
 
 ROLES = [r.value for r in Role]
@@ -110,3 +117,19 @@ def test_father_side_policy_table(role, on_team, closed, action):
     assert family_audience(user, facts) is (
         Audience.NONE if role in (Role.ADMIN, Role.SAMORDNER) or not on_team
         else Audience.FATHER_SIDE if role is Role.KONTAKTPERSON else Audience.TEAM)
+
+
+async def test_access_facts_read_for_someone_else_decide_nothing():
+    """``KnownAccess`` (the facts read with a meeting page's stamps) is used only for the
+    user and the family it was read for; otherwise the facts are read again."""
+    worker, stranger = await f.user(), await f.user()
+    family_id = await f.family(worker)
+    other_family = await f.family(stranger)
+    row = await families.load_family(worker, family_id, Action.READ, audit_read=False)
+    known = families.KnownAccess(worker.id, row, on_team=True)
+    with pytest.raises(NotFoundException):  # the worker's facts, not the stranger's
+        await families.load_family(stranger, family_id, Action.READ, known=known)
+    with pytest.raises(NotFoundException):  # this family's facts, not the other's
+        await families.load_family(worker, other_family, Action.READ, known=known)
+    assert (await families.load_family(worker, family_id, Action.READ, known=known)
+            )["id"] == family_id

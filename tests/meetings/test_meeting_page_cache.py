@@ -11,6 +11,7 @@ from coordinator import db, demo
 from coordinator.audit.tables import AuditEvent
 from coordinator.cache import KEPT_UNDER_STAMPS_AT_MOST
 from coordinator.families import revisions
+from coordinator.families.tables import TeamMember
 from coordinator.meetings import availability
 from coordinator.meetings.routes import MEETING_PAGES
 from coordinator.meetings.tables import Meeting, MeetingPart, Room, WorkingHours
@@ -206,3 +207,30 @@ async def test_the_meeting_row_is_read_with_the_stamps(client, monkeypatch):
     await f.login(client, stranger)
     assert (await client.get(f"/meetings/{meeting_id}")).status_code == 404
     assert (await client.get("/meetings/999999")).status_code == 404
+
+
+async def test_the_family_access_is_read_with_the_stamps_and_decided_on_every_view(
+        client, monkeypatch):
+    """The facts of the family's access check (its row, whether she is on its team) come
+    with the meeting's stamps: a kept page reads the family and the team in that statement
+    alone. They are read on every view, so leaving the team ends the access at once, also
+    to a page kept for her."""
+    worker = await f.user()
+    family_id = await f.family(worker)
+    meeting_id = await _meeting(family_id, "Møde om skolestart")
+    await f.login(client, worker)
+    assert (await client.get(f"/meetings/{meeting_id}")).status_code == 200  # drawn
+    reading = capture_tables(monkeypatch)
+    reading.on = True
+    page = await client.get(f"/meetings/{meeting_id}")  # kept
+    reading.on = False
+    assert page.status_code == 200 and "Møde om skolestart" in page.text
+    facts = reading.reading("family") + reading.reading("team_member")
+    assert facts and all("content_revision" in sql and 'FROM "meeting"' in sql for sql in facts)
+    assert len(set(facts)) == 1
+    await TeamMember.delete().where((TeamMember.family == family_id)
+                                    & (TeamMember.user == worker.id))
+    assert (await client.get(f"/meetings/{meeting_id}")).status_code == 404
+    denied = await AuditEvent.select().where((AuditEvent.action == "denied")
+                                             & (AuditEvent.family_id == family_id))
+    assert [row["user_id"] for row in denied] == [worker.id]
