@@ -832,21 +832,25 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
 
 async def meetings_of_family(family_id: int) -> list[dict]:
     """The family's meetings with their first start time, newest plans first."""
-    rows = await db.fetch('SELECT "id", "title", "kind", "status" FROM "meeting" '
-                          'WHERE "family" = {} ORDER BY "id"', family_id, quick=True)
-    starts = await db.fetch('SELECT p."meeting", p."starts_at" FROM "meeting_part" p '
-                            'JOIN "meeting" m ON m."id" = p."meeting" WHERE m."family" = {}',
-                            family_id, quick=True) if rows else []
-    first: dict[int, datetime] = {}
-    for s in starts:
-        if s["starts_at"] and (s["meeting"] not in first or s["starts_at"] < first[s["meeting"]]):
-            first[s["meeting"]] = s["starts_at"]
-    for row in rows:
-        row["starts_at"] = first.get(row["id"])
+    rows: dict[int, dict] = {}
+    for part in await db.fetch(_MEETINGS_OF_FAMILY, family_id, quick=True):
+        start = part.pop("part_starts_at")
+        row = rows.setdefault(part["id"], {**part, "starts_at": None})
+        if start and (row["starts_at"] is None or start < row["starts_at"]):
+            row["starts_at"] = start
+    for row in rows.values():
         row["kind_label"] = kinds.KINDS[row["kind"]].label if row["kind"] in kinds.KINDS else row["kind"]
         row["status_label"] = kinds.STATUS_LABELS[kinds.MeetingStatus(row["status"])]
     far_future = datetime.max.replace(tzinfo=UTC)
-    return sorted(rows, key=lambda r: (r["starts_at"] or far_future, r["id"]))
+    return sorted(rows.values(), key=lambda r: (r["starts_at"] or far_future, r["id"]))
+
+
+# A row per part (a meeting without parts once, its start empty): the parts' starts as the
+# table's own column, which SQLite gives back typed, unlike an aggregate of it.
+_MEETINGS_OF_FAMILY = (
+    'SELECT m."id", m."title", m."kind", m."status", p."starts_at" AS "part_starts_at" '
+    'FROM "meeting" m LEFT JOIN "meeting_part" p ON p."meeting" = m."id" '
+    'WHERE m."family" = {} ORDER BY m."id"')
 
 
 # ------------------------------------------------------------------------- creating

@@ -416,3 +416,31 @@ async def test_a_meetings_colleague_list_reads_the_units_only_when_it_is_long(mo
     near = [c["full_name"] for c in await service.colleague_choices(jonas, family_id)]
     assert near == ["Jonas Centret", "Mikkel Familie", "Sara Centret"]  # not Vera's unit
     assert reading.reading("team_member")
+
+
+async def test_a_familys_meetings_are_listed_by_their_first_start_in_one_statement(monkeypatch):
+    """The family page's meeting list: each meeting once with the earliest start of its
+    parts (typed on both engines), meetings without a start last, in one statement."""
+    worker = await f.user()
+    family = await f.family(worker)
+    base = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+    ids = []
+    for title, starts in (("To dele", [base + timedelta(days=2), base + timedelta(days=1)]),
+                          ("Uden dele", []), ("Uden tid", [None]), ("Først", [base])):
+        rows = await Meeting.insert(Meeting(family=family, title=title, kind="netvaerksmoede"))
+        ids.append(rows[0]["id"])
+        for n, start in enumerate(starts):
+            await MeetingPart.insert(MeetingPart(
+                meeting=rows[0]["id"], key=f"part{n}", label=f"Del {n}", starts_at=start,
+                ends_at=start + timedelta(hours=1) if start else None))
+    reading = capture_tables(monkeypatch)
+    reading.on = True
+    listed = await service.meetings_of_family(family)
+    reading.on = False
+    assert [(m["title"], m["starts_at"]) for m in listed] == [
+        ("Først", base), ("To dele", base + timedelta(days=1)), ("Uden dele", None),
+        ("Uden tid", None)]
+    assert all(isinstance(m["starts_at"], datetime) for m in listed[:2])
+    assert [m["id"] for m in listed] == [ids[3], ids[0], ids[1], ids[2]]
+    assert listed[0]["kind_label"] and listed[0]["status_label"]
+    assert len(reading.statements) == 1
