@@ -71,39 +71,36 @@ class NewCase:
         return [p for p in (self.mother, *self.children, self.father) if p is not None]
 
 
-# The year's highest number of at most _MOST_DIGITS digits among the references no longer
-# than ``{}`` characters, from the end of the index of the families migration 2026-12-06T22:00
-# (read backwards from its end, past typed references that are not numbers).
-_HIGHEST_NUMBER = {
-    engine: ('SELECT "reference" FROM "family" WHERE substr("reference", 1, 5) = {} '
-             'AND length("reference") BETWEEN 6 AND {} '
-             f'AND substr("reference", 6) {only_digits} '
-             'ORDER BY length("reference") DESC, "reference" DESC LIMIT 1')
-    for engine, only_digits in (("postgresql", "!~ '[^0-9]'"),
-                                ("sqlite", "NOT GLOB '*[^0-9]*'"))}
-
 _WIDTH = 4  # "2026-0042"
 _MOST_DIGITS = 6  # longer numbers are typed text, not the year's numbering
+_PREFIX = len("2026-")
+
+# The year's highest number of each length (one to _MOST_DIGITS digits), one column each,
+# from the end of the index of the families migration 2026-12-06T22:00: each subquery reads
+# its length's part of the index backwards, past typed references that are not numbers.
+# Scalar subqueries, which both engines take (SQLite has no LIMIT inside a UNION).
+_HIGHEST_NUMBERS = {
+    engine: "SELECT " + ", ".join(
+        f'(SELECT "reference" FROM "family" WHERE substr("reference", 1, {_PREFIX}) = {{}} '
+        f'AND length("reference") = {_PREFIX + digits} '
+        f'AND substr("reference", {_PREFIX + 1}) {only_digits} '
+        f'ORDER BY "reference" DESC LIMIT 1) AS "digits_{digits}"'
+        for digits in range(_MOST_DIGITS, 0, -1))
+    for engine, only_digits in (("postgresql", "!~ '[^0-9]'"),
+                                ("sqlite", "NOT GLOB '*[^0-9]*'"))}
 
 
 async def suggest_reference(today: date | None = None) -> str:
     """The next case reference of the year, "2026-0042": one past the highest number the
     year has (up to six digits: a longer one is a typed reference, not the numbering), never
-    one in use. On every start page, so it reads the index from its end: the highest of the
-    longest numbers first; when that one starts with a zero ("0042"), a shorter number can
-    be higher ("586"), so the shorter ones are read next, until a number without a leading
-    zero, than which every shorter one is lower."""
+    one in use. On every start page, so it reads the end of an index in one statement: the
+    highest number of each length (among numbers of one length the highest text is the
+    highest number; "0042" and "586" are compared as numbers here)."""
     prefix = f"{(today or clock.today()).year}-"
-    highest, longest = 0, len(prefix) + _MOST_DIGITS
-    while longest > len(prefix):
-        rows = await db.fetch(_HIGHEST_NUMBER[db.engine_name()], prefix, longest, quick=True)
-        if not rows:
-            break
-        digits = rows[0]["reference"][len(prefix):]
-        highest = max(highest, int(digits))
-        if not digits.startswith("0"):
-            break
-        longest = len(prefix) + len(digits) - 1
+    rows = await db.fetch(_HIGHEST_NUMBERS[db.engine_name()], *[prefix] * _MOST_DIGITS,
+                          quick=True)
+    highest = max((int(reference[len(prefix):]) for reference in rows[0].values()
+                   if reference), default=0)
     number = highest + 1
     if number >= 10 ** _MOST_DIGITS:  # a million cases in one year: read them all
         taken = {row["reference"] for row in await Family.select(Family.reference).where(

@@ -276,9 +276,9 @@ async def test_the_suggested_reference_behind_many_typed_ones():
     assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-0007"
 
 
-async def test_the_suggestion_stops_at_a_number_without_a_leading_zero(monkeypatch):
-    """Every shorter number is lower than one without a leading zero: one statement then.
-    Behind a year's padded numbers ("0042") the shorter ones are read once more."""
+async def test_the_suggestion_is_one_statement(monkeypatch):
+    """The highest number of each length in one statement, also behind a year's padded
+    numbers ("0042"), where a shorter number ("586") can be the higher one."""
     await _references("2026-1234", "2026-0042", "2026-7")
     sent: list[str] = []
     fetch = db.fetch
@@ -289,25 +289,25 @@ async def test_the_suggestion_stops_at_a_number_without_a_leading_zero(monkeypat
 
     monkeypatch.setattr(db, "fetch", counting)
     assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-1235"
-    assert len(sent) == 1
     await Family.delete().where(Family.reference == "2026-1234")
-    sent.clear()
-    assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-0043"
-    assert len(sent) == 2  # "0042", then the shorter "7", which has no leading zero
+    await _references("2026-586")
+    assert await cases.suggest_reference(date(2026, 12, 6)) == "2026-0587"
+    assert len(sent) == 2  # one each
 
 
 async def test_the_suggested_reference_reads_the_end_of_an_index():
     """The start page's suggestion is answered from the end of the index of the families
-    migration 2026-12-06T22:00, on both engines: no scan of the year's references, no sort."""
+    migration 2026-12-06T22:00, on both engines, for each length: no scan of the year's
+    references, no sort."""
     await _references(*[f"2026-{n:04d}" for n in range(1, 200)], "2025-0001")
-    sql = cases._HIGHEST_NUMBER[db.engine_name()].replace("{}", "'2026-'", 1).replace("{}", "11")
+    sql = cases._HIGHEST_NUMBERS[db.engine_name()].replace("{}", "'2026-'")
     if db.engine_name() == "postgresql":
         async with db.transaction():
             await db.fetch("SET LOCAL enable_seqscan = off")
             plan = " ".join(next(iter(r.values())) for r in await db.fetch("EXPLAIN " + sql))
-        assert "Index Only Scan Backward using family_reference_number" in plan
+        assert plan.count("Index Only Scan Backward using family_reference_number") == 6
         assert "Sort" not in plan
     else:
         plan = " ".join(str(r["detail"]) for r in await db.fetch("EXPLAIN QUERY PLAN " + sql))
-        assert "family_reference_number" in plan
+        assert plan.count("family_reference_number") == 6
         assert "TEMP B-TREE" not in plan
