@@ -831,7 +831,8 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
 
 
 async def meetings_of_family(family_id: int) -> list[dict]:
-    """The family's meetings with their first start time, newest plans first."""
+    """The family's meetings with their first start time, the earliest first; those without
+    a start last."""
     rows: dict[int, dict] = {}
     for part in await db.fetch(_MEETINGS_OF_FAMILY, family_id, quick=True):
         start = part.pop("part_starts_at")
