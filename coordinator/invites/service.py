@@ -37,7 +37,11 @@ from coordinator.meetings.participants import (
     safety_id,
     safety_person,
 )
-from coordinator.meetings.protected_places import childrens_places, protected_facts
+from coordinator.meetings.protected_places import (
+    childrens_places,
+    protected_facts,
+    protected_people,
+)
 from coordinator.meetings.tables import (
     Meeting,
     MeetingPart,
@@ -171,6 +175,9 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
     terms = await protected_facts()
     # A shielded family's children's school and day care: never to the father's side.
     childrens = await childrens_places(families)
+    # The family's people whose contact data is protected, invited or not: their address,
+    # phone and e-mail never reach those not entitled, wherever a worker wrote them.
+    shielded = await protected_people(families)
     places: dict[tuple[Any, ...], place.Place] = {}
     result = []
     for meeting in meetings:
@@ -209,7 +216,7 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         result.append(_meeting_data(meeting, own_parts, participants, people, terms,
                                     places[where_key], base.get(meeting["id"], meeting["sequence"]),
                                     partner_title, tuple(agendas.get(meeting["id"], ())),
-                                    own_childrens))
+                                    own_childrens, shielded.get(meeting["family"], ())))
     return result
 
 
@@ -227,7 +234,8 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   participants: list[redact.ParticipantData], people: dict[str, safety.Person],
                   terms: tuple[str, ...], where: place.Place, base_sequence: int,
                   partner_title: str = "", agenda: tuple[tuple[str, str], ...] = (),
-                  childrens: tuple[str, ...] = ()) -> redact.MeetingData:
+                  childrens: tuple[str, ...] = (),
+                  shielded: tuple[safety.Person, ...] = ()) -> redact.MeetingData:
     text, at_protected_place = where.text, where.protected
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
@@ -241,7 +249,8 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         description=meeting["description"],
         invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms),
-        childrens_places=childrens, partner_title=partner_title, agenda=agenda)
+        childrens_places=childrens, protected_people=shielded, partner_title=partner_title,
+        agenda=agenda)
     return redact.MeetingData(
         id=meeting["id"], family_id=meeting["family"], kind=meeting["kind"],
         title=meeting["title"], status=meeting["status"],

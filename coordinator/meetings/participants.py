@@ -128,3 +128,30 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
         # the samordner's and the kontaktperson's account, or either one typed in by role
         outside_team=(account and not staff) or row["role"] in OUTSIDE_TEAM_ROLES,
         kept_apart=bool(row.get("kept_apart")) and family_role not in _FAMILY_SIDE)
+
+
+def withholds_contact(person: Mapping[str, Any]) -> bool:
+    """Whether a network person's contact data is withheld from those not entitled to it
+    (a protected address, or reached only through the socialrådgiver): one of the family's
+    ``safety.Meeting.protected_people``."""
+    return bool(person["protected_address"]) or bool(person["contact_only_via_worker"])
+
+
+def protected_person(person: Mapping[str, Any]) -> safety.Person:
+    """A network person of the family whose contact data is withheld (``withholds_contact``),
+    from their ``person`` row, as the safety rules see them whether or not they are invited
+    (``safety.Meeting.protected_people``): the id their participant row would have, their
+    role in the family, and their address, phone and e-mail."""
+    roles = {_SAFETY_ROLES[person["role"]]} if person["role"] in _SAFETY_ROLES else set()
+    if person["is_child"]:
+        roles.add(safety.Role.CHILD)
+    if person["is_professional"]:
+        roles.add(safety.Role.PROFESSIONAL)
+    return safety.Person(
+        id=f"person:{person['id']}", name=person["name"],
+        roles=frozenset(roles or {safety.Role.PRIVATE}),
+        email=person["email"] or None, phone=person["phone"] or None,
+        address=person["address"] or None,
+        protected_address=bool(person["protected_address"]),
+        used_violence=bool(person["used_violence"]),
+        contact_only_via_worker=bool(person["contact_only_via_worker"]))

@@ -820,8 +820,14 @@ class MeetingController(Controller):
         feeds, _ = await availability.feeds_of([row])
         feed = next((f for f in feeds if f["organisation"] is None), None)
         defaults, default_label = availability.default_hours(row)
+        # Outside the team (the samordner, the father's kontaktperson) the page is projected
+        # like the meeting page, and a calendar's address is not shown: it opens the
+        # participant's calendar, where the mother's whereabouts may be.
+        audience = service.audience_of(web.user_of(request))
+        shown_meeting, shown_row = await service.participant_for_audience(meeting, row, audience)
         return web.render("meetings/participant_hours.html", {
-            "m": meeting, "p": row, "own": hours.get(row["safety_id"]), "feed": feed,
+            "m": shown_meeting, "p": shown_row, "own": hours.get(row["safety_id"]),
+            "feed": feed, "feed_shown": audience is Audience.TEAM,
             "weekdays": planner.WEEKDAYS_DA, "default_hours": defaults,
             "default_label": default_label})
 

@@ -218,6 +218,12 @@ class Meeting:
     # A shielded family's children's school and day care as facts (name, address): withheld
     # from those who may not see them (``Person.sees_childrens_places``) wherever written.
     childrens_places: tuple[str, ...] = ()
+    # The family's network persons whose contact data is withheld (a protected address, or
+    # reached only through the socialrådgiver), invited or not: their address, phone and
+    # e-mail are withheld wherever written from every recipient ``_contact_withheld`` keeps
+    # them from, as an invited one's are. A mother not invited to a meeting about her
+    # children is still protected in its description.
+    protected_people: tuple[Person, ...] = ()
     # What outside professionals (partners, feeds) read as the title (``partner_title``);
     # empty: the meeting's own title (no family, or the team chose to share it).
     partner_title: str = ""
@@ -741,7 +747,30 @@ def _check_text(meeting: Meeting, index: Mapping[str, Person]) -> list[Finding]:
                 f"»{NEUTRAL_LOCATION}« for de deltagere, der ikke må kende stedet.",
             )
         )
+    for other in _others(meeting, index):
+        contact = [v for v in (other.email, other.phone, other.address) if v and v.strip()]
+        if not (other.protected_address or other.contact_only_via_worker) or not contact:
+            continue
+        if scan_for_leaks(text, contact) and any(
+                _contact_withheld(p, other) for p in invitees if p.id != other.id):
+            findings.append(
+                Finding(
+                    WARN,
+                    "contact_in_text",
+                    f"Titel, beskrivelse eller dagsorden nævner {other.name}s adresse, telefon "
+                    f"eller e-mail, som er beskyttet. Det erstattes med »{HIDDEN}« for de "
+                    "deltagere, der ikke må kende dem.",
+                    (other.id,),
+                )
+            )
     return findings
+
+
+def _others(meeting: Meeting, index: Mapping[str, Person]) -> list[Person]:
+    """Everyone whose data a text about the meeting may name: the invited (``index``) and
+    the family's protected people (``Meeting.protected_people``), invited or not; an
+    invited one as the participant row describes them."""
+    return [*index.values(), *(p for p in meeting.protected_people if p.id not in index)]
 
 
 # --------------------------------------------------------------------------- redaction
@@ -758,7 +787,7 @@ def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) 
     if not recipient.sees_childrens_places:
         withheld += _childrens_place_texts(meeting)
         withheld += list(meeting.childrens_places)
-    for other in index.values():
+    for other in _others(meeting, index):
         if other.id == recipient.id:
             continue
         if _contact_withheld(recipient, other):
@@ -793,7 +822,7 @@ def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeti
         for place in _childrens_place_texts(meeting):
             text = _replace_loose(text, place, NEUTRAL_LOCATION)
         text = protected.replace_each(text, meeting.childrens_places, NEUTRAL_LOCATION)
-    for other in index.values():
+    for other in _others(meeting, index):
         if other.id == recipient.id:
             continue
         if recipient.is_external and Role.CHILD in other.roles:

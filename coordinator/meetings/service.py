@@ -45,14 +45,17 @@ from coordinator.meetings.participants import (
     ORGANISER_ROLES,
     ROLES,
     RSVP_LABELS,
+    protected_person,
     role_of_account,
     safety_id,
     safety_person,
+    withholds_contact,
 )
 from coordinator.meetings.protected_places import (
     childrens_places,
     every_childrens_place,
     protected_facts,
+    protected_people,
 )
 from coordinator.meetings.tables import (
     AgendaPoint,
@@ -286,7 +289,7 @@ async def refuse_if_unsafe(meeting_id: int, written: Mapping[str, Any] | None = 
     family = (await Family.select().where(Family.id == meeting["family"]).first()
               if meeting["family"] else None)
     findings = await safety_findings(meeting, await parts_of(meeting_id),
-                                     await participants_of(meeting_id), family)
+                                     await participants_of(meeting_id), family, shielded=())
     blocking = [f.message for f in findings if f.severity == safety.BLOCK]
     if blocking:
         raise web.UserError(UNSAFE_CHANGE + " " + " ".join(blocking), 409)
@@ -568,12 +571,17 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           network: network_service.Network | None = None,
                           points: list[dict] | None = None,
                           childrens: tuple[str, ...] | None = None,
-                          where: place.Place | None = None) -> list[safety.Finding]:
+                          where: place.Place | None = None,
+                          shielded: tuple[safety.Person, ...] | None = None
+                          ) -> list[safety.Finding]:
     """The safety rules' findings for this meeting as it is now (shown before sending);
-    ``network``: the family's, when the caller has loaded it (its keep-apart pairs);
-    ``points``: its agenda, whose titles are checked like the description; ``childrens``
-    and ``where``: the family's children's places and the meeting's place, when the
-    caller has them."""
+    ``network``: the family's, when the caller has loaded it (its keep-apart pairs and its
+    protected people); ``points``: its agenda, whose titles are checked like the
+    description; ``childrens`` and ``where``: the family's children's places and the
+    meeting's place, when the caller has them; ``shielded``: the family's people whose
+    contact data is protected (``safety.Meeting.protected_people``), read when not given
+    – a caller that asks only for the blocking findings passes none, for protected contact
+    data in the text is a warning (it is replaced for whoever may not read it)."""
     if facts is None:
         facts = await protected_facts()
     if childrens is None:
@@ -601,6 +609,11 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
             "family"] else []
     keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
                                    k["reason"]) for k in pairs]
+    if shielded is None:
+        shielded = tuple(protected_person(p) for p in network.people
+                         if withholds_contact(p)) if (
+            network is not None and network.family_id == meeting["family"]) else (
+            (await protected_people([meeting["family"]])).get(meeting["family"], ()))
     s_meeting = safety.Meeting(
         kind=meeting["kind"], title=meeting["title"], location=location, parts=s_parts,
         description=meeting["description"], approvals=approvals,
@@ -608,7 +621,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                                     if p["invite_via_worker"]),
         by_letter=frozenset(p["safety_id"] for p in participants if p.get("channel") == "letter"),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=facts,
-        childrens_places=childrens,
+        childrens_places=childrens, protected_people=shielded,
         agenda=tuple((p["part_key"], p["title"]) for p in points or ()))
     return safety.check_meeting(s_meeting, people, keep_apart)
 
@@ -787,6 +800,24 @@ async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
                 "location_organisation"] else location_organisation,
             _as_read_outside(meeting["description"], description, shown["description"],
                              "description", "Beskrivelse"))
+
+
+async def participant_for_audience(meeting: Mapping[str, Any], participant: Mapping[str, Any],
+                                   audience: Audience) -> tuple[dict, dict]:
+    """The meeting's row and one participant's row as a reader of ``audience`` reads them
+    (the participant's hours page): the family's team as stored; anyone else (a samordner,
+    the father's kontaktperson) as the meeting page's projection shows them – every
+    protected fact cleaned from the title and the participant's name and organisation, the
+    children named by first name and initial, no place and no contact data."""
+    if audience is Audience.TEAM:
+        return dict(meeting), dict(participant)
+    facts = await family_facts(meeting["family"], childrens_places=True) if meeting[
+        "family"] else await protected_facts()
+    clean = _outside_cleaner(facts, [participant], await family_children(meeting))
+    shown = {**participant, **{key: "" for key in CONTACT_FIELDS if key in participant},
+             "name": clean(participant["name"]),
+             "organisation": clean(participant.get("organisation"))}
+    return _meeting_outside(meeting, True, True, clean), shown
 
 
 async def family_children(meeting: Mapping[str, Any]) -> list[str]:
@@ -1652,7 +1683,7 @@ async def change_status(user: Principal, meeting: Mapping[str, Any], version: in
         if any(p["starts_at"] < clock.now() for p in parts):
             raise web.UserError("Mødet ligger i fortiden. Flyt det, før der sendes invitationer.")
         family = await Family.select().where(Family.id == meeting["family"]).first()
-        findings = await safety_findings(meeting, parts, participants, family)
+        findings = await safety_findings(meeting, parts, participants, family, shielded=())
         blocking = [f.message for f in findings if f.severity == safety.BLOCK]
         if blocking:
             raise web.UserError("Invitationerne er ikke sendt: " + " ".join(blocking))

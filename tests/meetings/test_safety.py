@@ -655,9 +655,12 @@ def test_unknown_people_kinds_and_empty_parts() -> None:
     assert _codes(check_meeting(_meeting([]), PEOPLE)) == [(BLOCK, "no_participants", (), None)]
 
 
-def test_text_findings_for_cpr_and_location() -> None:
+def test_text_findings_for_cpr_location_and_protected_contact_data() -> None:
+    # the description names the crisis centre and the protected mother's phone, and the
+    # school and the health visitor, who may know neither, are invited
     findings = check_meeting(SITUATIONS["fgc_crisis_centre"], PEOPLE)
-    assert _codes(findings) == [(WARN, "cpr_in_text", (), None), (WARN, "location_in_text", (), None)]
+    assert _codes(findings) == [(WARN, "cpr_in_text", (), None), (WARN, "location_in_text", (), None),
+                                (WARN, "contact_in_text", ("protected_mother",), None)]
     assert has_blocking(findings) is False
 
 
@@ -825,3 +828,51 @@ def test_the_childrens_places_are_withheld_from_the_fathers_side_wherever_writte
     assert "Vestervangskolen" not in view.description and NEUTRAL_LOCATION in view.description
     assert "Vestervangskolen" in redact_for_recipient(
         meeting, people["social_worker"], people).description
+
+
+# A meeting about the children the protected mother is not invited to: her address and phone,
+# written in its text, are hers to protect all the same (``Meeting.protected_people``).
+_NOT_INVITED = Meeting(
+    kind="netvaerksmoede",
+    title="Netværksmøde",
+    description="Mor og børn er flyttet til Skjultvej 7, 8930 Randers NØ, tlf. 30123456.",
+    location=Location("Rådhuset, mødelokale 2"),
+    parts=(MeetingPart("main", "Møde", frozenset({"teacher", "grandmother", "cc_staff",
+                                                   "social_worker"})),),
+    protected_people=(PEOPLE["protected_mother"],),
+)
+
+
+@pytest.mark.parametrize("recipient", ["teacher", "grandmother"])
+def test_a_protected_person_not_invited_is_hidden_from_those_not_entitled(recipient: str) -> None:
+    view = redact_for_recipient(_NOT_INVITED, PEOPLE[recipient], PEOPLE)
+    assert "Skjultvej" not in view.description and "30123456" not in view.description
+    assert HIDDEN in view.description
+    assert scan_for_leaks(view.description, view.protected_strings) == []
+    # and the leak scan knows her facts, however they are written elsewhere
+    assert scan_for_leaks("ring på +45 30 12 34 56", view.protected_strings)
+
+
+@pytest.mark.parametrize("recipient", ["cc_staff", "social_worker"])
+def test_a_protected_person_not_invited_is_read_by_the_entitled(recipient: str) -> None:
+    view = redact_for_recipient(_NOT_INVITED, PEOPLE[recipient], PEOPLE)
+    assert "Skjultvej 7, 8930 Randers NØ" in view.description
+
+
+def test_an_invited_protected_person_is_described_by_her_participant_row() -> None:
+    """Invited, she is who the participant row says (the same id): her own data reaches
+    her, and the copy in ``protected_people`` adds nothing."""
+    meeting = Meeting(**{**_NOT_INVITED.__dict__, "parts": (MeetingPart(
+        "main", "Møde", frozenset({"teacher", "protected_mother"})),)})
+    view = redact_for_recipient(meeting, PEOPLE["protected_mother"], PEOPLE)
+    assert "Skjultvej 7" in view.description
+
+
+def test_protected_contact_data_in_the_text_is_a_warning_naming_her() -> None:
+    findings = check_meeting(_NOT_INVITED, PEOPLE)
+    [finding] = [f for f in findings if f.code == "contact_in_text"]
+    assert finding.severity == WARN and "Sara Jensen" in finding.message
+    assert finding.person_ids == ("protected_mother",)
+    only_entitled = Meeting(**{**_NOT_INVITED.__dict__, "parts": (MeetingPart(
+        "main", "Møde", frozenset({"cc_staff", "social_worker"})),)})
+    assert not [f for f in check_meeting(only_entitled, PEOPLE) if f.code == "contact_in_text"]
