@@ -317,7 +317,8 @@ class BicController(Controller):
             # The father's side only: his record and sessions, no assessment reasons, no
             # consent notes, no forms but the sessions'.
             return web.render("meetings/bic_father_side.html", {
-                "family": family, "view": flows.father_side_view(view),
+                "family": family, "view": flows.father_side_view(
+                    view, await service.family_facts(family_id, childrens_places=True)),
                 "statuses": flows.BIC_STATUS, "topics": kinds.BIC_TOPICS})
         return web.render("meetings/bic.html", {
             "family": family, "view": view, "today": _today(),

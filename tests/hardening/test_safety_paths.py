@@ -304,6 +304,21 @@ async def test_the_fathers_kontaktperson_runs_his_sessions_and_sees_nothing_of_t
         assert (await client.get(f"/meetings/{meeting}")).status_code == 404
 
 
+async def test_the_fathers_kontaktperson_reads_no_protected_fact_in_a_joint_meetings_title(client):
+    """The joint parents' meeting is listed on the father's BIC page by its title; a title
+    that names the mother's address (written by a hand-made fix, past every screen) is
+    withheld there as on the meeting page."""
+    world = await build_world()
+    own = world.own
+    await Meeting.insert(Meeting(family=own["family_id"], kind="bic_joint_parents",
+                                 title="Fælles møde – mor kommer fra Skjultvej"))
+    await factories.login(client, world.users["kontaktperson"])
+    page = await client.get(f"/families/{own['family_id']}/bic")
+    assert page.status_code == 200
+    assert "Fælles møde – mor kommer fra" in page.text
+    assert "Skjultvej" not in page.text
+
+
 async def test_partners_read_the_kind_and_the_childs_first_name_not_the_family():
     """Point 8: a partner's invitation (Subject, SUMMARY) names the meeting's kind and the
     child's first name and initial; the family's surname only when the team chooses to
