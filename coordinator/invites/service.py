@@ -216,7 +216,8 @@ async def load_meetings(meeting_ids: Iterable[int]) -> list[redact.MeetingData]:
         result.append(_meeting_data(meeting, own_parts, participants, people, terms,
                                     places[where_key], base.get(meeting["id"], meeting["sequence"]),
                                     partner_title, tuple(agendas.get(meeting["id"], ())),
-                                    own_childrens, shielded.get(meeting["family"], ())))
+                                    own_childrens, shielded.get(meeting["family"], ()),
+                                    tuple(children.get(meeting["family"], ()))))
     return result
 
 
@@ -235,7 +236,8 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
                   terms: tuple[str, ...], where: place.Place, base_sequence: int,
                   partner_title: str = "", agenda: tuple[tuple[str, str], ...] = (),
                   childrens: tuple[str, ...] = (),
-                  shielded: tuple[safety.Person, ...] = ()) -> redact.MeetingData:
+                  shielded: tuple[safety.Person, ...] = (),
+                  family_children: tuple[str, ...] = ()) -> redact.MeetingData:
     text, at_protected_place = where.text, where.protected
     active = [p for p in participants if not p.removed]
     s_parts = tuple(
@@ -249,8 +251,8 @@ def _meeting_data(meeting: Mapping[str, Any], parts: list[dict],
         description=meeting["description"],
         invite_via_worker=frozenset(p.safety_id for p in active if p.invite_via_worker),
         send_email_invites=bool(meeting["send_email_invites"]), sensitive_terms=tuple(terms),
-        childrens_places=childrens, protected_people=shielded, partner_title=partner_title,
-        agenda=agenda)
+        childrens_places=childrens, protected_people=shielded, children=family_children,
+        partner_title=partner_title, agenda=agenda)
     return redact.MeetingData(
         id=meeting["id"], family_id=meeting["family"], kind=meeting["kind"],
         title=meeting["title"], status=meeting["status"],

@@ -224,6 +224,9 @@ class Meeting:
     # them from, as an invited one's are. A mother not invited to a meeting about her
     # children is still protected in its description.
     protected_people: tuple[Person, ...] = ()
+    # The family's children's full names, invited or not: an external professional reads
+    # each as first name and initial (``child_display_name``) wherever written.
+    children: tuple[str, ...] = ()
     # What outside professionals (partners, feeds) read as the title (``partner_title``);
     # empty: the meeting's own title (no family, or the team chose to share it).
     partner_title: str = ""
@@ -787,6 +790,8 @@ def _withheld(meeting: Meeting, recipient: Person, index: Mapping[str, Person]) 
     if not recipient.sees_childrens_places:
         withheld += _childrens_place_texts(meeting)
         withheld += list(meeting.childrens_places)
+    if recipient.is_external:
+        withheld += [name for name in meeting.children if len(name.split()) > 1]
     for other in _others(meeting, index):
         if other.id == recipient.id:
             continue
@@ -822,6 +827,9 @@ def _clean_text(text: str, recipient: Person, index: Mapping[str, Person], meeti
         for place in _childrens_place_texts(meeting):
             text = _replace_loose(text, place, NEUTRAL_LOCATION)
         text = protected.replace_each(text, meeting.childrens_places, NEUTRAL_LOCATION)
+    if recipient.is_external:  # the longest first: "Emma Marie Hansen" before "Emma Hansen"
+        for name in sorted(meeting.children, key=len, reverse=True):
+            text = _replace_loose(text, name, child_display_name(name))
     for other in _others(meeting, index):
         if other.id == recipient.id:
             continue

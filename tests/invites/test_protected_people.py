@@ -183,3 +183,13 @@ async def test_the_samordner_reads_a_participant_s_hours_page_projected(client):
     mother_page = await client.get(f"/meetings/{meeting_id}/participants/{mother_row}/hours")
     assert calendar not in mother_page.text, "her calendar's address reached the samordner"
     assert "Adressen vises kun for familiens team" in mother_page.text
+
+
+async def test_the_school_reads_a_child_not_invited_by_first_name_and_initial():
+    worker, family, teacher, _ = await _family()
+    await support._person(family["id"], "Oskar Valde Hansen", "child")
+    meeting_id = await _meeting_written_first(
+        worker, family, "Oskar Valde Hansen starter i 0. klasse efter ferien.", teacher)
+    await _send(worker, meeting_id)
+    [to_teacher] = await _mails_to(meeting_id, TEACHER)
+    assert "Oskar Valde Hansen" not in to_teacher and "Oskar H." in to_teacher

@@ -876,3 +876,15 @@ def test_protected_contact_data_in_the_text_is_a_warning_naming_her() -> None:
     only_entitled = Meeting(**{**_NOT_INVITED.__dict__, "parts": (MeetingPart(
         "main", "Møde", frozenset({"cc_staff", "social_worker"})),)})
     assert not [f for f in check_meeting(only_entitled, PEOPLE) if f.code == "contact_in_text"]
+
+
+def test_an_external_reads_a_child_not_invited_by_first_name_and_initial() -> None:
+    meeting = Meeting(**{**_NOT_INVITED.__dict__,
+                         "description": "Emma Marie Jensen og Oskar Jensen starter i skole.",
+                         "children": ("Emma Marie Jensen", "Oskar Jensen", "Ib")})
+    to_teacher = redact_for_recipient(meeting, PEOPLE["teacher"], PEOPLE)
+    assert to_teacher.description == "Emma J. og Oskar J. starter i skole."
+    assert scan_for_leaks(to_teacher.description, to_teacher.protected_strings) == []
+    assert scan_for_leaks("Oskar Jensen", to_teacher.protected_strings)
+    to_colleague = redact_for_recipient(meeting, PEOPLE["social_worker"], PEOPLE)
+    assert to_colleague.description == meeting.description
