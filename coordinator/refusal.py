@@ -290,8 +290,11 @@ def _drop(attrs: list[tuple[str, str | None]], name: str) -> None:
 
 def _score(form: _Form, refusal: Refusal) -> int:
     """How well a form matches what was sent: its hidden values (ids, versions) equal to
-    the sent ones, and the refused field among its controls."""
-    score = 0
+    the sent ones, the refused field among its controls, and each field typed into (sent
+    with a value) that it has: of two forms posting to one address (a person added by name,
+    a colleague chosen from a list), the one the user typed into."""
+    typed = {name for name, values in refusal.values.items() if any(v.strip() for v in values)}
+    score = len({control.name for control in form.controls if control.kind != "hidden"} & typed)
     for control in form.controls:
         sent = refusal.values.get(control.name)
         if control.kind == "hidden" and sent and control.element.get("value") in sent:

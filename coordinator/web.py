@@ -200,9 +200,14 @@ def text(form: Mapping[str, Any], name: str, label: str, *, required: bool = Fal
         raise UserError(f"Udfyld feltet »{label}«.", field=name)
     if len(value) > max_length:
         raise UserError(f"»{label}« må højst være {max_length} tegn.", field=name)
-    if "\x00" in value:
+    if _CONTROL.search(value):
         raise UserError(f"»{label}« indeholder ugyldige tegn.", field=name)
     return value
+
+
+# Control characters no form sends: NUL and the rest of C0 but tab and the line breaks a
+# text area sends, and DEL (a calendar, a mail header or a terminal would act on them).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # The largest id (or count) a column holds on every engine (PostgreSQL ``integer``).
@@ -248,29 +253,37 @@ def a_date(form: Mapping[str, Any], name: str, label: str, *,
 @overload
 def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool) -> date | None: ...
 def a_date(form: Mapping[str, Any], name: str, label: str, *, required: bool = True) -> date | None:
-    """A date field in ISO form (what <input type=date> sends)."""
+    """A date field in ISO form (what <input type=date> sends), in the years a case's date
+    can have (``FIRST_YEAR`` to ``LATEST``: a mistyped year is refused at the field)."""
+    return _date_between(form, name, label, date(FIRST_YEAR, 1, 1), LATEST, required)
+
+
+def _date_between(form: Mapping[str, Any], name: str, label: str, first: date, last: date,
+                  required: bool) -> date | None:
     value = text(form, name, label, required=required, max_length=10)
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UserError(f"»{label}« skal være en dato (åååå-mm-dd).", field=name) from None
+    if not first <= day <= last:
+        raise UserError(f"»{label}« skal ligge mellem år {first.year} og {last.year}.",
+                        field=name)
+    return day
 
 
 # The dates a page takes in a query or form: far enough apart for every case, near enough
-# to refuse a mistyped year.
+# to refuse a mistyped year. A date typed into a case's form may lie further back (an
+# agreement or an assessment from before the system), never before ``FIRST_YEAR``.
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
+FIRST_YEAR = 1900
 
 
 def date_within_range(form: Mapping[str, Any], name: str, label: str) -> date | None:
     """An optional ISO date between ``EARLIEST`` and ``LATEST`` (else a Danish 422 at it)."""
-    value = a_date(form, name, label, required=False)
-    if value is not None and not EARLIEST <= value <= LATEST:
-        raise UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og {LATEST.year}.",
-                        field=name)
-    return value
+    return _date_between(form, name, label, EARLIEST, LATEST, required=False)
 
 
 def period(params: Mapping[str, Any], today: date) -> tuple[date, date]:
@@ -291,16 +304,22 @@ def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
                    required: bool) -> datetime | None: ...
 def local_datetime(form: Mapping[str, Any], name: str, label: str, *,
                    required: bool = True) -> datetime | None:
-    """A local date-time (<input type=datetime-local>) read as Europe/Copenhagen, returned aware."""
+    """A local date-time (<input type=datetime-local>) read as Europe/Copenhagen, returned
+    aware; between ``EARLIEST`` and ``LATEST`` (a meeting's time: a mistyped year is refused
+    at the field, never carried on to a date past what a calendar can hold). A time with an
+    offset, which the browser's field never sends, is refused as malformed."""
     value = text(form, name, label, required=required, max_length=32)
     if not value:
         return None
     try:
         naive = datetime.fromisoformat(value)
     except ValueError:
-        raise UserError(f"»{label}« skal være et tidspunkt (åååå-mm-dd tt:mm).", field=name) from None
-    if naive.tzinfo is not None:
-        return naive
+        naive = None
+    if naive is None or naive.tzinfo is not None:
+        raise UserError(f"»{label}« skal være et tidspunkt (åååå-mm-dd tt:mm).", field=name)
+    if not EARLIEST <= naive.date() <= LATEST:
+        raise UserError(f"»{label}« skal ligge mellem år {EARLIEST.year} og {LATEST.year}.",
+                        field=name)
     aware = naive.replace(tzinfo=COPENHAGEN)
     # A local time that does not exist (the hour skipped in March) round-trips differently.
     if aware.astimezone(ZoneInfo("UTC")).astimezone(COPENHAGEN).replace(tzinfo=None) != naive:
@@ -334,6 +353,9 @@ async def form_of(request: Request) -> dict[str, Any]:
     try:
         data = await request.form()
     except Exception:  # a malformed body is the client's mistake
+        # Read once: the body is spent, and a second read (the refused form's page put
+        # back together) would wait for more of it until the client gave up.
+        ScopeState.from_scope(request.scope).form = {}
         raise UserError("Formularen kunne ikke læses.", 400) from None
     return {key: data.get(key) for key in data.keys()}
 

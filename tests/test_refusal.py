@@ -119,3 +119,30 @@ def test_a_page_with_its_own_refusal_gets_the_message_at_the_field():
     assert '<input name="title" value="other">' in page
     assert mark(page) is None  # marked once
     assert mark(OWN_REFUSAL.replace('data-field="title"', 'data-field="nothing"')) is None
+
+
+TWO_FORMS_ONE_ADDRESS = """<!doctype html><html><body><main>
+<form method="post" action="/meetings/7/participants"><input type="hidden" name="version" value="3">
+  <label for="c-user">Kollega</label><select id="c-user" name="user_id"><option value="4">Ida</option></select>
+  <label for="c-role">Rolle</label><select id="c-role" name="role"><option value="socialraadgiver">Socialrådgiver</option></select>
+</form>
+<form method="post" action="/meetings/7/participants"><input type="hidden" name="version" value="3">
+  <label for="p-name">Navn</label><input id="p-name" name="name">
+  <label for="p-email">E-mail</label><input id="p-email" name="email">
+  <label for="p-role">Rolle</label><select id="p-role" name="role"><option value="professional">Fagperson</option></select>
+</form>
+</main></body></html>"""
+
+
+def test_of_two_forms_to_one_address_the_one_typed_into_is_refilled():
+    """A person added by name and a colleague chosen from a list post to the same address
+    with the same hidden values; the refused field (the role) is in both. The form the
+    user typed the name and e-mail into gets them back and the message."""
+    sent = {"version": ["3"], "name": ["Karen Navnesen"], "email": ["karen@example.org"],
+            "role": ["bogus"]}
+    filled = refill(TWO_FORMS_ONE_ADDRESS, Refusal("/meetings/7/participants", sent,
+                                                   "Ugyldigt valg i »Rolle«.", field="role"))
+    assert filled is not None
+    assert 'name="name" value="Karen Navnesen"' in filled
+    assert 'id="p-role" name="role" aria-invalid="true"' in filled
+    assert 'id="c-role" name="role" aria-invalid' not in filled

@@ -5,6 +5,7 @@ only ever a page of this site, and shows nothing the user could not open anyway.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 
@@ -124,3 +125,20 @@ async def test_a_refused_safety_approval_keeps_the_reason_at_its_own_form(client
     assert html.escape(reason.strip()[:200]) in refilled
     assert await SafetyApproval.count() == 0
 
+
+
+async def test_a_body_that_cannot_be_read_is_refused_at_once(client):
+    """A multipart body cut off before its closing boundary: 400 with the Danish message, not
+    a wait for more of the body (the refused form's page is put together without reading
+    the spent body again); nothing is saved."""
+    from coordinator.families.tables import Family
+    worker = await factories.user()
+    await factories.login(client, worker)
+    token = await factories.csrf_token(client, "/")
+    families = await Family.count()
+    answer = await asyncio.wait_for(client.post(
+        "/families", headers={"x-csrftoken": token, "Accept": "text/html",
+                              "Content-Type": "multipart/form-data; boundary=zzz"},
+        content=b'--zzz\r\nContent-Disposition: form-data; name="name"\r\n\r\nabc'), 10)
+    assert answer.status_code == 400 and "Formularen kunne ikke læses." in answer.text
+    assert await Family.count() == families

@@ -90,6 +90,9 @@ class AnswerController(Controller):
         answer = web.choice(form, "answer", "Svar", {**invites.ANSWERS, **invites.ANSWER_ALIASES})
         comment = web.text(form, "comment", "Kommentar", max_length=1000)
         proposed = web.local_datetime(form, "proposed", "Foreslået tidspunkt", required=False)
+        if proposed is not None and proposed < clock.now():
+            raise web.UserError("»Foreslået tidspunkt« ligger i fortiden. Foreslå et senere "
+                                "tidspunkt.", field="proposed")
         await invites.record_answer(link, answer, comment, proposed, web.client_address(request))
         return web.see_other(request, f"/svar/{token}?gemt=1")
 

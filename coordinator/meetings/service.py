@@ -889,11 +889,14 @@ _MEETINGS_OF_FAMILY = (
 
 def _check_window(start: datetime, end: datetime, label: str, now: datetime,
                   key: str = "") -> None:
-    """One part's window: end after start, not in the past, not on a closed day; a refusal
-    names the form field (``{key}_start`` / ``{key}_end``)."""
+    """One part's window: end after start on the same day, not in the past, not on a closed
+    day; a refusal names the form field (``{key}_start`` / ``{key}_end``)."""
     start_field, end_field = (f"{key}_start", f"{key}_end") if key else (None, None)
     if end <= start:
         raise web.UserError(f"»{label}«: sluttidspunktet skal ligge efter starttidspunktet.",
+                            field=end_field)
+    if end.astimezone(web.COPENHAGEN).date() != start.astimezone(web.COPENHAGEN).date():
+        raise web.UserError(f"»{label}«: mødet skal slutte samme dag, som det begynder.",
                             field=end_field)
     if start < now:
         raise web.UserError(f"»{label}«: tidspunktet ligger i fortiden. Vælg et senere tidspunkt.",

@@ -8,6 +8,7 @@ from email import message_from_string, policy
 
 import pytest
 
+from coordinator import clock
 from coordinator.audit.tables import AuditEvent
 from coordinator.db import ANY_VERSION
 from coordinator.invites import replies
@@ -92,6 +93,24 @@ async def test_propose_another_time_needs_the_time(client):
     assert mother["rsvp"] == "PROPOSED" and "kl. 14.00" in mother["rsvp_comment"]
     page = await client.get(path)
     assert "Foreslår et andet tidspunkt" in page.text and "Måske" not in page.text
+
+
+@pytest.mark.parametrize("proposed", ["9999-12-30T10:00", "past"])
+async def test_a_proposed_time_past_or_in_a_mistyped_year_is_refused_with_the_answer_kept(
+        client, proposed):
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    path = await answer_path(s.meeting_id, "mor@example.net")
+    if proposed == "past":
+        proposed = (clock.local_now() - timedelta(days=3)).strftime("%Y-%m-%dT10:00")
+    # as the browser sends the form: with its page's address (``web.form_inputs``)
+    refused = await factories.post_form(client, path, {
+        "answer": "PROPOSED", "comment": "Bedre om eftermiddagen", "proposed": proposed,
+        "_page": path}, page=path)
+    assert refused.status_code == 422
+    assert "Foreslået tidspunkt" in refused.text and "Bedre om eftermiddagen" in refused.text
+    mother = await Participant.select().where(Participant.person == s.mother).first()
+    assert mother["rsvp"] != "PROPOSED"
 
 
 async def test_a_page_from_before_still_proposes_a_time(client):

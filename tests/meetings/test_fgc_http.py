@@ -126,7 +126,7 @@ async def test_a_form_opened_before_a_task_moved_the_case_on_is_a_conflict(clien
 @pytest.mark.parametrize("step,data,message", [
     ("assessment", {"possible": "ja", "assessed_on": "2026-01-05", "reasons": ""}, "Begrundelse"),
     ("assessment", {"possible": "måske", "assessed_on": "2026-01-05", "reasons": "x"}, "Ugyldigt valg"),
-    ("assessment", {"possible": "ja", "assessed_on": "2999-01-01", "reasons": "x"}, "fremtiden"),
+    ("assessment", {"possible": "ja", "assessed_on": "2099-01-01", "reasons": "x"}, "fremtiden"),
     ("referral", {"concern": "x", "questions": "y", "referred_on": "2026-01-05"}, "vurderingen"),
     ("meeting", {}, "vurderingen"),
 ])

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from coordinator import web
+from coordinator.meetings import planner
 from coordinator.audit.tables import AuditEvent
 from coordinator.meetings.tables import (
     Meeting,
@@ -69,6 +71,33 @@ async def test_network_meeting_lifecycle_and_notifications(client):
     assert sequences == sorted(sequences) and len(set(sequences)) == 4
     page_text = (await client.get(page)).text
     assert "Aflyst" in page_text and "Bodil Moster" not in page_text.split("Deltagere")[1].split("Forløb")[0]
+
+
+@pytest.mark.parametrize("end", ["9999-12-30T12:00", "next day"])
+async def test_a_time_in_a_mistyped_year_or_over_days_is_refused_at_its_field(client, end):
+    """A sent meeting moved to year 9999 (once a 500: the answer links' expiry overflowed),
+    or to end on another day: refused at the field, the meeting as it was."""
+    sara = await f.user()
+    family_id = await f.family(sara)
+    mother = await s.person(family_id, "Anna Mor", "mother", email="anna@example.org")
+    await f.login(client, sara)
+    day = s.working_day()
+    page = await _meeting(client, family_id, **await _times(day))
+    assert (await _add(client, page, person_id=str(mother))).status_code == 303
+    for target in ("planned", "invited"):
+        assert (await f.post_form(client, f"{page}/status", {"target": target},
+                                  page=page)).status_code == 303
+    later = next(d for d in (s.working_day(k) for k in range(20, 40))
+                 if planner.is_working_day(d + timedelta(days=1)))
+    moved = {"meeting_start": "9999-12-30T10:00", "meeting_end": end} if end != "next day" \
+        else {"meeting_start": s.local(later, 10),
+              "meeting_end": s.local(later + timedelta(days=1), 12)}
+    r = await f.post_form(client, f"{page}/times", moved, page=page)
+    assert r.status_code == 422
+    assert ("skal ligge mellem år 2000 og 2100" in r.text
+            or "mødet skal slutte samme dag, som det begynder" in r.text)
+    [part] = await MeetingPart.select().where(MeetingPart.meeting == int(page.rsplit("/", 1)[1]))
+    assert part["starts_at"].astimezone(web.COPENHAGEN).date() == day
 
 
 async def test_keep_apart_blocks_until_approved_and_override_is_audited(client):

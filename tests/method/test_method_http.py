@@ -3,6 +3,7 @@ of Safety mapping and scale in a meeting, the handleplan, the family page, and w
 reaches any of it (other users, the father's side, a samordner)."""
 
 import email
+import re
 from datetime import timedelta
 from email import policy
 
@@ -205,6 +206,10 @@ async def test_handleplan_goals_subgoals_evaluations_and_history(client):
     assert "Mål drøftet på mødet" in meeting_page and "Fuldt fremmøde" in meeting_page
     page = (await client.get(f"{base}/")).text
     assert "Fast aftale med skolen" in page and "Mormor henter i skole" in page
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for target in re.findall(r'\sfor="([^"]+)"', page):  # every label names an input
+        assert re.search(rf'<(input|select|textarea)[^>]*\sid="{re.escape(target)}"', page), target
     assert "Første uge gik godt" in page and "Fuldt fremmøde" in page  # the history is kept
     assert "Ingen – målet er nået" in page
     assert await GoalEvaluation.count() == 2

@@ -142,7 +142,13 @@ async def test_the_tablet_link_shows_only_the_questions_and_works_once(client):
     again = await client.post(path, data={"support": "none", "process": "no",
                                           "_csrf_token": token})
     assert again.status_code == 410 and len(await SatisfactionAnswer.select()) == 1
-    assert (await client.get("/tilfredshed/tablet/" + "x" * 32)).status_code == 404
+    unknown = await client.get("/tilfredshed/tablet/" + "x" * 32, headers={"Accept": "text/html"})
+    # on the centre's tablet no way leads to the staff's login
+    assert unknown.status_code == 404 and "Siden findes ikke" in unknown.text
+    assert "Gå til forsiden" not in unknown.text and "Gå til forsiden" not in gone.text
+    await f.login(client, w.worker)  # the staff are offered it
+    assert "Gå til forsiden" in (await client.get("/tilfredshed/tablet/" + "x" * 32,
+                                                  headers={"Accept": "text/html"})).text
     events = await AuditEvent.select().where((AuditEvent.entity == service.ENTITY)
                                              & (AuditEvent.action == "create")
                                              ).order_by(AuditEvent.id)
