@@ -30,7 +30,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Mine familier", "/", CASE_HOLDERS),
     NavItem("Mine familierådslagninger", "/meetings/coordinated", SAMORDNERE),
-    NavItem("Samarbejdsaftaler", "/agreements/", CASE_WORKERS),
+    NavItem("Samarbejdsaftaler", "/agreements/", CASE_HOLDERS),
     NavItem("Kalenderfeeds", "/feeds/", CASE_HOLDERS),
     NavItem("Organisationer", "/organisations/", DIRECTORY_READERS),
     NavItem("Teammøde", "/followup/teammoede", CASE_HOLDERS),

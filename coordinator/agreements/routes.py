@@ -1,7 +1,9 @@
 """Pages for cooperation agreements: list, create, show, edit, evaluate, archive, due list.
 
-Agreements are not family data. Socialrådgivere, kontaktpersoner and leaders read them;
-socialrådgivere and leaders create and change them. Admins and samordnere get 404.
+Agreements are not family data. Socialrådgivere and leaders read, create and change them.
+The father's kontaktperson, the samordner and admins get 404: an agreement's parties include
+the crisis centre, its contact's phone and e-mail (where the mother is), which neither
+side outside the family's team may read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from coordinator import clock, web
 from coordinator.agreements import cadence, service
 from coordinator.agreements.service import AgreementInput, PartyInput
 from coordinator.auth import roles
-from coordinator.auth.guards import requires_case_worker, requires_role
+from coordinator.auth.guards import requires_case_holder, requires_role
 
 MAX_PARTIES = 12
 EXTRA_PARTY_ROWS = 2
@@ -168,7 +170,7 @@ class AgreementController(Controller):
     """Samarbejdsaftaler: the leaders' and case workers' overview of cooperation agreements."""
 
     path = "/agreements"
-    guards = [requires_case_worker]
+    guards = [requires_case_holder]
 
     @get("/", name="agreements")
     async def list_page(self, request: Request) -> Response:

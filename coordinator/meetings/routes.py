@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from coordinator import clock, pagecache, web
-from coordinator.auth.guards import requires_case_worker, requires_login
+from coordinator.auth.guards import requires_case_holder, requires_case_worker, requires_login
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import (
     load_family,
@@ -441,10 +441,12 @@ def _wanted_room(form: dict) -> int | None:
 
 
 class RoomController(Controller):
-    """/rooms – the meeting rooms the slot finder can book."""
+    """/rooms – the meeting rooms the slot finder can book, kept by the family department's
+    staff. Not by the father's kontaktperson: a room at the crisis centre is a protected
+    place (its address, and whether it is one), which she may neither read nor unmark."""
 
     path = "/rooms"
-    guards = [requires_case_worker]
+    guards = [requires_case_holder]
 
     @get("/", name="rooms")
     async def page(self, request: Request) -> Response:

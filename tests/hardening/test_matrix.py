@@ -81,7 +81,7 @@ FATHER_SIDE_PAGE = rule(OK, CASE)
 FATHER_SIDE_WRITE = rule(DONE, CASE)
 MEETING_WRITE = rule(DONE, CASE)  # the kontaktperson's own meeting is the father's session
 MEETING_PAGE = rule(OK, CASE + ("samordner",))
-AGREEMENT_PAGE = rule(OK, CASE)
+AGREEMENT_PAGE = rule(OK, EDITORS)  # not the father's side: the crisis centre is a party
 AGREEMENT_FORM = rule(OK, EDITORS)
 AGREEMENT_WRITE = rule(DONE, EDITORS)
 SCHEDULING = rule(DONE, CASE + ("samordner",))  # times and participants of an FGC
@@ -216,9 +216,10 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/meetings/{meeting_id:int}/replies/{record_id:int}/confirm-sender"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/slots"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/slot"): SCHEDULING,
-    ("GET", "/rooms"): rule(OK, CASE),
-    ("POST", "/rooms"): rule(DONE, CASE),
-    ("POST", "/rooms/{room_id:int}"): rule(DONE, CASE),
+    # the rooms, the crisis centre's among them: the department's staff, not the father's side
+    ("GET", "/rooms"): rule(OK, EDITORS),
+    ("POST", "/rooms"): rule(DONE, EDITORS),
+    ("POST", "/rooms/{room_id:int}"): rule(DONE, EDITORS),
     ("POST", "/meetings/{meeting_id:int}/approvals"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/status"): MEETING_WRITE,
     ("POST", "/meetings/{meeting_id:int}/held"): MEETING_WRITE,

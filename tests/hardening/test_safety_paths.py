@@ -28,6 +28,7 @@ from coordinator.meetings.tables import (
     FgcTask,
     Meeting,
     Participant,
+    Room,
 )
 from coordinator.network.tables import Organisation, Person
 from tests import conftest, factories
@@ -317,6 +318,22 @@ async def test_the_fathers_kontaktperson_reads_no_protected_fact_in_a_joint_meet
     assert page.status_code == 200
     assert "Fælles møde – mor kommer fra" in page.text
     assert "Skjultvej" not in page.text
+
+
+async def test_the_fathers_kontaktperson_neither_reads_nor_unmarks_a_room_at_the_crisis_centre(client):
+    """A room at the crisis centre is a protected place: its address, and that it is one
+    (unmarked, it could be booked for a meeting with the father). The rooms are kept by the
+    department's staff; to the father's kontaktperson they do not exist."""
+    room = (await Room.insert(Room(name="Samtalerum", location="Skovbrynet 12, 8000 Aarhus C",
+                                   at_crisis_centre=True)))[0]["id"]
+    await factories.login(client, await factories.user("kontaktperson"))
+    assert (await client.get("/rooms/")).status_code == 404
+    changed = await factories.post_form(client, f"/rooms/{room}", {
+        "name": "Samtalerum", "location": "Skovbrynet 12, 8000 Aarhus C", "active": "on"})
+    assert changed.status_code == 404
+    assert (await Room.select().where(Room.id == room).first())["at_crisis_centre"] is True
+    await factories.login(client, await factories.user("socialraadgiver"))
+    assert "Skovbrynet 12" in (await client.get("/rooms/")).text
 
 
 async def test_partners_read_the_kind_and_the_childs_first_name_not_the_family():
