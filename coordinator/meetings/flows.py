@@ -6,7 +6,7 @@ are the success criteria the leaders follow (``assessment_counts``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from coordinator.auth.roles import Role
 from coordinator.auth.tables import User
 from coordinator.families import service as families
 from coordinator.families.tables import Family, TeamMember
-from coordinator.meetings import formoede, kinds, offers, protected, safety, service
+from coordinator.meetings import formoede, kinds, offers, service
 from coordinator.meetings.tables import (
     BicSession,
     FatherAssessment,
@@ -569,16 +569,16 @@ FATHER_SIDE_FIELDS = ("id", "status", "involve", "father", "father_name", "conta
                       "contact_name", "referred_on", "mother_agreed_on", "version")
 
 
-def father_side_view(view: BicView, facts: tuple[str, ...] = ()) -> BicView:
+def father_side_view(view: BicView, clean: Callable[[str | None], str]) -> BicView:
     """The BIC page for the father's kontaktperson: his record (status, referral, who
-    follows him), his sessions and the joint meetings' titles, with every fact the father's
-    side may not read (``facts``: ``service.family_facts`` with the children's places)
-    withheld as on the meeting page; not the assessment's reasons, the consent note, the
-    network's other fathers or the list of contact persons."""
+    follows him), his sessions and the joint meetings' titles as the meeting page shows
+    them to her (``clean``: ``service.family_cleaner``, every protected fact withheld and
+    the children named by first name and initial); not the assessment's reasons, the
+    consent note, the network's other fathers or the list of contact persons."""
     assessment = ({key: view.assessment.get(key) for key in FATHER_SIDE_FIELDS}
                   if view.assessment else None)
-    joint = [{"id": m["id"], "title": protected.replace(m["title"], facts, safety.HIDDEN),
-              "status": m["status"]} for m in view.joint]
+    joint = [{"id": m["id"], "title": clean(m["title"]), "status": m["status"]}
+             for m in view.joint]
     return BicView(assessment, view.sessions, joint, [], [])
 
 

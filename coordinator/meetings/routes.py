@@ -318,7 +318,7 @@ class BicController(Controller):
             # consent notes, no forms but the sessions'.
             return web.render("meetings/bic_father_side.html", {
                 "family": family, "view": flows.father_side_view(
-                    view, await service.family_facts(family_id, childrens_places=True)),
+                    view, await service.family_cleaner(family_id)),
                 "statuses": flows.BIC_STATUS, "topics": kinds.BIC_TOPICS})
         return web.render("meetings/bic.html", {
             "family": family, "view": view, "today": _today(),

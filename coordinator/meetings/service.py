@@ -297,15 +297,14 @@ async def refuse_if_unsafe(meeting_id: int, written: Mapping[str, Any] | None = 
 
 async def family_facts(family_id: int, *, childrens_places: bool = False) -> tuple[str, ...]:
     """What typed text about this family must not name: every protected place
-    (``protected_facts``) and each protected person's address, phone and e-mail; with
+    (``protected_facts``) and the address, phone and e-mail of each person whose contact
+    data is withheld (``protected_places.protected_people``: a protected address, or
+    contact only through the worker); with
     ``childrens_places`` also the schools and day care of the family's network (where the
     children can be found), for text the father's side may read."""
     facts = list(await protected_facts())
-    people = await net.Person.select(
-        net.Person.address, net.Person.phone, net.Person.email,
-    ).where((net.Person.family == family_id) & (net.Person.protected_address == True))  # noqa: E712
-    facts += [value for p in people for value in (p["address"], p["phone"], p["email"])
-              if value and value.strip()]
+    facts += [value for p in (await protected_people([family_id])).get(family_id, ())
+              for value in (p.address, p.phone, p.email) if value and value.strip()]
     if childrens_places:
         facts += await childrens_places_of(family_id)
     return tuple(dict.fromkeys(facts))
@@ -564,6 +563,15 @@ async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = (),
     return place.place_of(meeting["location"], room, org, facts, childrens)
 
 
+async def _shielded(family_id: int | None, network: network_service.Network | None
+                    ) -> tuple[safety.Person, ...]:
+    """The family's people whose contact data is withheld (``safety.Meeting
+    .protected_people``): from its ``network`` when the caller has read it, else read."""
+    if network is not None and network.family_id == family_id:
+        return tuple(protected_person(p) for p in network.people if withholds_contact(p))
+    return (await protected_people([family_id])).get(family_id, ()) if family_id else ()
+
+
 async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
                           participants: list[dict], family: Mapping[str, Any] | None,
                           facts: tuple[str, ...] | None = None,
@@ -610,10 +618,7 @@ async def safety_findings(meeting: Mapping[str, Any], parts: list[dict],
     keep_apart = [safety.KeepApart(f"person:{k['person_a']}", f"person:{k['person_b']}",
                                    k["reason"]) for k in pairs]
     if shielded is None:
-        shielded = tuple(protected_person(p) for p in network.people
-                         if withholds_contact(p)) if (
-            network is not None and network.family_id == meeting["family"]) else (
-            (await protected_people([meeting["family"]])).get(meeting["family"], ()))
+        shielded = await _shielded(meeting["family"], network)
     s_meeting = safety.Meeting(
         kind=meeting["kind"], title=meeting["title"], location=location, parts=s_parts,
         description=meeting["description"], approvals=approvals,
@@ -823,11 +828,22 @@ async def participant_for_audience(meeting: Mapping[str, Any], participant: Mapp
 async def family_children(meeting: Mapping[str, Any]) -> list[str]:
     """The names of the meeting's family's children (none for a meeting between
     organisations)."""
-    if meeting["family"] is None:
-        return []
+    return await children_of(meeting["family"]) if meeting["family"] is not None else []
+
+
+async def children_of(family_id: int) -> list[str]:
+    """The names of the family's children, as its network holds them."""
     return [row["name"] for row in await db.fetch(
         'SELECT "name" FROM "person" WHERE "family" = {} AND ("is_child" OR "role" = {}) '
-        'ORDER BY "id"', meeting["family"], "child", quick=True)]
+        'ORDER BY "id"', family_id, "child", quick=True)]
+
+
+async def family_cleaner(family_id: int) -> Callable[[str | None], str]:
+    """How a text about the family reads outside its team when it is not one meeting's
+    (the father's BIC page lists the joint meetings): ``_outside_cleaner`` with the
+    family's facts and its children, as the meeting page cleans the same text."""
+    return _outside_cleaner(await family_facts(family_id, childrens_places=True), (),
+                            await children_of(family_id))
 
 
 def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,

@@ -185,6 +185,27 @@ async def test_the_samordner_reads_a_participant_s_hours_page_projected(client):
     assert "Adressen vises kun for familiens team" in mother_page.text
 
 
+async def test_the_samordner_reads_no_contact_of_one_reached_only_through_the_worker(client):
+    """Whose contact data the meeting page withholds from a reader outside the team is
+    the same people the invitations withhold it for (``protected_places.protected_people``):
+    a protected address, and also contact only through the worker – an aunt with no
+    protected address whose phone the team typed into the title."""
+    sara, ida, meeting_id, _, _ = await _fgc_with_child("Familierådslagning")
+    family_id = (await Meeting.select(Meeting.family).where(Meeting.id == meeting_id)
+                 .first())["family"]
+    await support._person(family_id, "Karen Moster", "relative", "moster@example.net",
+                          phone="40 50 60 70", contact_only_via_worker=True)
+    await Meeting.update({Meeting.title: "Familierådslagning – moster på 40 50 60 70"}).where(
+        Meeting.id == meeting_id)
+    await factories.login(client, sara)
+    assert "40 50 60 70" in (await client.get(f"/meetings/{meeting_id}")).text  # the team's
+    await factories.login(client, ida)
+    page = await client.get(f"/meetings/{meeting_id}")
+    assert page.status_code == 200
+    assert "40 50 60 70" not in page.text, "the aunt's phone reached the samordner"
+    assert "Familierådslagning – moster på [skjult]" in page.text
+
+
 async def test_the_school_reads_a_child_not_invited_by_first_name_and_initial():
     worker, family, teacher, _ = await _family()
     await support._person(family["id"], "Oskar Valde Hansen", "child")
