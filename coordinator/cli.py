@@ -87,7 +87,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     created = asyncio.run(demo.load())
     print("coordinator: demo data " + ("loaded" if created else "already present"))
-    print("coordinator: log in as sara, mikkel, mads, lene or admin – password: demo")
+    names = [user[0] for user in demo.USERS]
+    print(f"coordinator: log in as {', '.join(names[:-1])} or {names[-1]} – password: demo")
     _serve(settings, args.host, args.port, 1)
 
 
