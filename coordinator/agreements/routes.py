@@ -21,6 +21,7 @@ from coordinator.agreements import cadence, service
 from coordinator.agreements.service import AgreementInput, PartyInput
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_case_holder, requires_role
+from coordinator.network.validation import InvalidInput, normalise_phone
 
 MAX_PARTIES = 12
 EXTRA_PARTY_ROWS = 2
@@ -52,6 +53,14 @@ def _email(form: Mapping[str, Any], name: str, label: str) -> str:
     return value
 
 
+def _phone(form: Mapping[str, Any], name: str, label: str) -> str:
+    """A phone number as the network form takes it (normalised, '+45 70 10 20 30')."""
+    try:
+        return normalise_phone(web.text(form, name, label, max_length=40), name)
+    except InvalidInput as exc:
+        raise web.UserError(f"»{label}«: {exc.message}", field=name) from None
+
+
 def _party(form: Mapping[str, Any], index: int) -> PartyInput | None:
     prefix = f"party-{index}-"
     number = index + 1
@@ -61,8 +70,7 @@ def _party(form: Mapping[str, Any], index: int) -> PartyInput | None:
         contact_name=web.text(form, prefix + "contact_name", f"Part {number}: kontaktperson",
                               max_length=200),
         contact_email=_email(form, prefix + "contact_email", f"Part {number}: e-mail"),
-        contact_phone=web.text(form, prefix + "contact_phone", f"Part {number}: telefon",
-                               max_length=32),
+        contact_phone=_phone(form, prefix + "contact_phone", f"Part {number}: telefon"),
         obligations=web.text(form, prefix + "obligations", f"Part {number}: forpligtelser",
                              max_length=5000),
     )

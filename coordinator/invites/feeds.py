@@ -76,6 +76,14 @@ async def create_token(user: Principal, kind: str, target_id: int, label: str,
     if kind == "user" and target_id != user.id:
         raise web.UserError("Du kan kun oprette din egen kalender. En kollega opretter selv sin.", 403)
     await _check_target(kind, target_id)
+    if await FeedToken.exists().where(
+            (FeedToken.created_by == user.id) & (FeedToken.kind == kind)
+            & (FeedToken.target_id == target_id) & (FeedToken.label == label[:200])
+            & FeedToken.revoked_at.is_null()):
+        # the form sent again (the browser's reload) would make a second live secret link
+        raise web.UserError(f"Du har allerede et kalenderlink »{label[:200]}« til det samme. "
+                            "Brug det, eller tilbagekald det, hvis du vil have et nyt link. "
+                            "Intet er oprettet.", 409, field="label")
     token = secrets.token_urlsafe(32)
     async with db.transaction():
         rows = await FeedToken.insert(FeedToken(kind=kind, target_id=target_id,
@@ -188,11 +196,16 @@ _RESOLVE_WITH_VERSION = (
     f"(SELECT r.changed_at FROM content_revision r WHERE r.family_id = {revisions.PURGE}) AS pw, "
     "(SELECT s.updated_at FROM meeting_series s WHERE s.id = t.target_id) AS su, "
     "(SELECT s.version FROM meeting_series s WHERE s.id = t.target_id) AS sv "
-    "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL")
+    "FROM feed_token t WHERE t.token_hash = {} AND t.revoked_at IS NULL "
+    # A user's own feed lives with her account: deactivated, its link stops at once, as her
+    # sessions do. A partner's feed is the organisation's and outlives whoever made it.
+    "AND (t.kind != 'user' OR EXISTS (SELECT 1 FROM app_user u WHERE u.id = t.target_id "
+    "AND u.active))")
 
 
 async def resolve_with_version(token: str) -> tuple[dict, FeedVersion] | None:
-    """The live token row and its feed's version, in one query; None if unknown/revoked."""
+    """The live token row and its feed's version, in one query; None if unknown, revoked or
+    the feed of a deactivated account."""
     if not token or len(token) > 100:
         return None
     rows = await db.fetch(_RESOLVE_WITH_VERSION, token_hash(token), quick=True)

@@ -246,6 +246,16 @@ def reply_phone_for(data: MeetingData, recipient: safety.Person, view: safety.Re
     return phone
 
 
+def view_for_recipient(data: MeetingData, recipient: ParticipantData) -> safety.RecipientView:
+    """The meeting as ONE participant may read it (``safety.redact_for_recipient``): what
+    every message to them is built from and scanned against."""
+    person = data.people[recipient.safety_id]
+    meeting = data.safety_meeting
+    if recipient.removed:
+        meeting = _with_recipient(data, person, set(recipient.part_keys))
+    return safety.redact_for_recipient(meeting, person, data.people.values())
+
+
 def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: str,
                          uid_domain: str, dtstamp: datetime, url: str | None = None,
                          only_recipient: bool = False) -> Redacted:
@@ -259,10 +269,7 @@ def events_for_recipient(data: MeetingData, participant_id: int, *, mail_from: s
     if recipient is None:
         raise safety.SafetyError("Modtageren er ikke deltager i mødet.")
     person = data.people[recipient.safety_id]
-    meeting = data.safety_meeting
-    if recipient.removed:
-        meeting = _with_recipient(data, person, set(recipient.part_keys))
-    view = safety.redact_for_recipient(meeting, person, data.people.values())
+    view = view_for_recipient(data, recipient)
     events = _events(data, view, recipient, organizer=organizer_for(data, person, mail_from),
                      uid_domain=uid_domain, dtstamp=dtstamp, url=url, with_attendees=True,
                      only_recipient=only_recipient)

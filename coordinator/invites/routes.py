@@ -221,6 +221,7 @@ class MeetingInvitesController(Controller):
         except safety.SafetyError as exc:
             raise web.UserError(exc.message_da, 409) from None
         person = data.people[participant.safety_id]
+        tells = await invites.letter_tells(data, participant_id)
         contact = redact.reply_to_for(data, person, redacted.view)
         phone = redact.reply_phone_for(data, person, redacted.view)
         sender = contact.name if contact else (
@@ -228,7 +229,7 @@ class MeetingInvitesController(Controller):
         context = {"view": redacted.view, "events": redacted.events, "participant": participant,
                    "sender": sender, "sender_email": contact.email if contact else "",
                    "sender_phone": phone,
-                   "today": clock.today(), "meeting_id": meeting_id}
+                   "today": clock.today(), "meeting_id": meeting_id, "tells": tells}
         # Rendered here, not by the response, so exactly what is printed is scanned.
         engine = request.app.template_engine
         if engine is None:  # the app always has its Jinja engine (app.create_app)
@@ -304,7 +305,9 @@ class FeedPageController(Controller):
         token = await feeds.create_token(user, kind, target, label, web.client_address(request))
         context = await self._context(request)
         context["new_link"] = webcal_url(web.settings_of(request), token)
-        context["new_https"] = context["new_link"].replace("webcal://", "https://", 1)
+        # the same address with the server's own scheme (https in production)
+        context["new_https"] = (web.settings_of(request).public_base_url.rstrip("/")
+                                + f"/feeds/{token}.ics")
         return web.render("invites/feeds.html", context, status=201,
                           headers={"Cache-Control": "no-store"})
 

@@ -14,10 +14,13 @@ the meeting change: the change, its ``MeetingChange`` row and one complete, reda
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from email import message_from_string
+from email import policy as email_policy
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
@@ -33,6 +36,7 @@ from coordinator.invites.tables import AnswerToken, OutboxMessage
 from coordinator.meetings import kinds, place, safety
 from coordinator.meetings.participants import (
     KEPT_APART_COLUMN,
+    ON_TEAM_COLUMN,
     RSVP_LABELS,
     safety_id,
     safety_person,
@@ -65,11 +69,14 @@ def answered_themselves() -> dict:
 
 
 DELIVERY_LABELS = {"queued": "I kø", "sending": "Sendes", "sent": "Sendt", "failed": "Fejlet",
-                   "superseded": "Erstattet af en nyere ændring"}
+                   "superseded": "Erstattet af en nyere ændring",
+                   "withheld": "Holdt tilbage: nævnte noget, modtageren nu ikke må se"}
 # How the answers list marks a delivery: a failed mail stands out, a sent one is done, one
 # on its way is a plain badge; every other state (superseded, not mailed) is quiet text.
 DELIVERY_BADGES = {"failed": "badge badge-danger", "sent": "badge badge-ok", "queued": "badge",
-                   "sending": "badge"}
+                   "sending": "badge", "withheld": "badge badge-danger"}
+
+log = logging.getLogger(__name__)
 
 
 def uid_domain(settings: Settings) -> str:
@@ -116,7 +123,8 @@ _PARTICIPANTS = (
     'pe."contact_only_via_worker" AS "contact_only_via_worker", pe."phone" AS "person_phone", '
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
     f'{KEPT_APART_COLUMN}, '
-    'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", u."role" AS "user_role" '
+    'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", u."role" AS "user_role", '
+    f'{ON_TEAM_COLUMN} '
     'FROM "participant" p LEFT JOIN "person" pe ON pe."id" = p."person" '
     'LEFT JOIN "app_user" u ON u."id" = p."user" WHERE p."meeting" IN ({ids}) ORDER BY p."id"')
 _PART_KEYS = ('SELECT pp."participant", mp."key" FROM "participant_part" pp '
@@ -324,7 +332,7 @@ def _mail_kind(change_kind: str, removed: bool, first: bool) -> MailKind:
 
 
 def _dedupe_key(data: redact.MeetingData, participant_id: int, method: str, part_key: str,
-                revision: int | None) -> str:
+                revision: int | str | None) -> str:
     """One message per recipient, part (UID), SEQUENCE and method; a change of text only
     (same SEQUENCE) is told once per meeting version (``revision``)."""
     key = f"{data.id}:{participant_id}:{data.sequence}:{method}:{part_key}"
@@ -348,7 +356,7 @@ class _Telling:
     redacted: Any
     wanted: list[tuple[Any, str]]
     whole_key: str  # the old form of message (all parts in one) for this SEQUENCE
-    revision: int | None
+    revision: int | str | None  # "w<id>": in place of the outbox row <id>, withheld
 
     def keys(self, data: redact.MeetingData) -> list[str]:
         """Every dedupe key this telling may look up."""
@@ -367,7 +375,7 @@ def _part_of_uid(settings: Settings, data: redact.MeetingData) -> dict[str, str]
 
 
 def _telling(settings: Settings, data: redact.MeetingData, participant: redact.ParticipantData,
-             kind: MailKind, now: datetime, revision: int | None) -> _Telling:
+             kind: MailKind, now: datetime, revision: int | str | None) -> _Telling:
     method = "CANCEL" if kind in (MailKind.CANCELLATION, MailKind.REMOVAL) else "REQUEST"
     if not is_valid_email(participant.email):
         raise web.UserError(f"E-mailadressen for {participant.name} er ikke gyldig. Ret den, "
@@ -463,7 +471,7 @@ class _Outbox:
         newest: dict[str, str] = {}
         for row in self.rows:
             if (row["participant"] != participant_id or row["kind"] not in ("REQUEST", "CANCEL")
-                    or row["status"] == "superseded"):
+                    or row["status"] in ("superseded", "withheld")):
                 continue  # replies to proposals are not in the calendar
             about = _part_of_key(row["dedupe_key"])
             for key in ([about] if about else all_parts):  # the old form: every part
@@ -577,7 +585,7 @@ async def _tell(settings: Settings, data: redact.MeetingData, tellings: list[_Te
 
 def _queue(settings: Settings, data: redact.MeetingData, participant: redact.ParticipantData,
            kind: MailKind, method: str, part: str, events: tuple, view: Any, url: str | None,
-           now: datetime, revision: int | None, outbox: _Outbox) -> int:
+           now: datetime, revision: int | str | None, outbox: _Outbox) -> int:
     """Build, scan and queue one message with one event; an older message about the same
     part still waiting in the queue is superseded (a burst of edits sends one mail)."""
     mail = ImipMail(kind=kind, sender=Person(events[0].organizer.name, settings.mail_from),
@@ -663,6 +671,66 @@ async def resend_invitation(meeting_id: int, participant_id: int, revision: int)
                                                  now, revision)], now)
 
 
+WITHHELD_NOTE = "Holdt tilbage før afsendelse: nævnte noget, modtageren nu ikke må se"
+_WITHHOLD = ("UPDATE \"outbox_message\" SET \"status\" = 'withheld', \"claimed_until\" = NULL, "
+             "\"last_error\" = {} WHERE \"id\" = {} AND \"status\" = 'sending' RETURNING \"id\"")
+_SENT_REQUEST = ('SELECT 1 AS "sent" FROM "outbox_message" WHERE "meeting" = {} '
+                 'AND "participant" = {} AND "kind" = \'REQUEST\' AND "status" = \'sent\'')
+
+
+async def safe_to_send_now(row: Mapping[str, Any]) -> bool:
+    """The second line: a mail about a meeting is scanned once more just before it leaves,
+    against what its recipient may read NOW (the first line, ``_queue``, scanned it when it
+    was composed). What became protected in between – a person marked protected, the
+    family checked in at the crisis centre (its children's school), a place marked
+    protected, a colleague taken off the team – keeps it from going: it is withheld (the
+    meeting page says so) and, for an invitation or update to someone still invited, one
+    built from the data as it is now takes its place, in the same transaction. Returns
+    whether ``row`` (an outbox row this worker is sending) may be sent."""
+    if row.get("meeting") is None or row.get("participant") is None:
+        return True  # a digest: built for a staff account, of her own families
+    loaded = await load_meetings([row["meeting"]])
+    data = loaded[0] if loaded else None
+    recipient = data.participant(row["participant"]) if data is not None else None
+    if data is not None and recipient is not None and recipient.safety_id in data.people:
+        text = message_text(message_from_string(row["message"], policy=email_policy.default))
+        if not safety.scan_for_leaks(text, redact.view_for_recipient(data, recipient)
+                                     .protected_strings):
+            return True
+    async with db.transaction():
+        if not await db.fetch(_WITHHOLD, WITHHELD_NOTE, row["id"]):
+            return False  # no longer this worker's to send
+        replaced = 0
+        if (data is not None and recipient is not None and row.get("kind") == "REQUEST"
+                and not recipient.removed and recipient.part_keys and mailable(recipient)
+                and data.send_email_invites and data.scheduled):
+            settings, now = config.current(), clock.now()
+            first = not await db.fetch(_SENT_REQUEST, data.id, recipient.id)
+            try:
+                replaced = await _tell(settings, data, [_telling(
+                    settings, data, recipient, MailKind.INVITATION if first else MailKind.UPDATE,
+                    now, f"w{row['id']}")], now)
+            except web.UserError:  # the current data cannot be sent to them: withheld only
+                replaced = 0
+    log.warning("outbox message %s withheld before sending: it named what its recipient may "
+                "no longer read (%d in its place)", row["id"], replaced)
+    return False
+
+
+async def letter_tells(data: redact.MeetingData, participant_id: int) -> str:
+    """What a printed letter to a participant tells (``kinds.telling_state``): the
+    cancellation of a cancelled meeting; the change, to someone told of the meeting before
+    it moved; else the invitation."""
+    if data.status == "cancelled":
+        return "cancellation"
+    rows = await db.fetch('SELECT p."told_what", p."told_sequence", m."sequence" '
+                          'FROM "participant" p JOIN "meeting" m ON m."id" = p."meeting" '
+                          'WHERE p."id" = {}', participant_id)
+    told = rows[0] if rows else {"told_what": "", "told_sequence": None, "sequence": 0}
+    return ("change" if told["told_what"] == "invitation"
+            and told["told_sequence"] != told["sequence"] else "invitation")
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One participant's answer and invite delivery, as the organiser sees them."""
@@ -704,14 +772,20 @@ async def deliveries(meeting_id: int) -> list[Delivery]:
     ).where((OutboxMessage.meeting == meeting_id) & OutboxMessage.kind.is_in(["REQUEST", "CANCEL"])
             ).order_by(OutboxMessage.id)
     latest = {m["participant"]: m for m in mails}
+    meeting = await Meeting.select(Meeting.status, Meeting.sequence).where(
+        Meeting.id == meeting_id).first() or {"status": "", "sequence": 0}
     result = []
     for row in rows:
         mail = latest.get(row["id"])
         has_mail = bool(row["email"]) and not row["invite_via_worker"]
         status = mail["status"] if mail else ("none" if has_mail else "no_email")
+        # someone not e-mailed: what the socialrådgiver has told them, or still must
+        telling = "" if has_mail else kinds.TELLING_LABELS[kinds.telling_state(
+            meeting["status"], meeting["sequence"], row["told_what"], row["told_sequence"])]
         label = DELIVERY_LABELS.get(status) or (
             "Ikke sendt endnu" if has_mail else NOT_MAILED.get(
-                row["channel"], "Ingen e-mailadresse – vælg telefon, brev eller via socialrådgiveren"))
+                row["channel"], "Ingen e-mailadresse – vælg telefon, brev eller via socialrådgiveren")
+            + (f" · {telling}" if telling else ""))
         recorded = ""
         if row["answer_recorded_name"] and row["rsvp"] != "NEEDS-ACTION":
             via = kinds.ANSWER_VIA.get(row["answer_via"])

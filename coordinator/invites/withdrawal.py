@@ -165,6 +165,11 @@ def rules(engine_name: str) -> dict[tuple[str, str], _Rule]:
     moved = f'NEW."family" {differs} OLD."family"'
     protected_facts = " OR ".join(f'NEW."{c}" {differs} OLD."{c}"'
                                   for c in ("name", "address", "phone", "email", "kind"))
+    withheld = ('((NEW."protected_address" OR NEW."contact_only_via_worker") '
+                'AND (NEW."address" <> \'\' OR NEW."phone" <> \'\' OR NEW."email" <> \'\'))')
+    was_withheld = 'OLD."protected_address" OR OLD."contact_only_via_worker"'
+    contact_changed = " OR ".join(f'NEW."{c}" {differs} OLD."{c}"'
+                                  for c in ("address", "phone", "email"))
     return {
         # checked in at the crisis centre: its schools and day care become children's places
         # (a family already shielded by a protected address has them already)
@@ -173,16 +178,25 @@ def rules(engine_name: str) -> dict[tuple[str, str], _Rule]:
                                     _has_places('NEW."id"') + ' AND NOT EXISTS (SELECT 1 '
                                     'FROM "person" s WHERE s."family" = NEW."id" '
                                     'AND s."protected_address")'),
+        # a person whose contact data is withheld (a protected address, or contact only
+        # through the worker: ``safety.Meeting.protected_people``) joins the network, becomes
+        # one, or gets new contact data (and has any): a calendar built before may hold
+        # what is now hers to keep (typed into a meeting's text while it was not secret);
+        # and a protected
+        # address shields the family, whose schools and day care become children's places
         ("person", "insert"): _Rule(
-            "", 'NEW."protected_address" OR NEW."organisation" IS NOT NULL',
-            f'(NEW."protected_address" AND {_has_places(family)}) OR '
+            "", f'NEW."protected_address" OR {withheld} OR NEW."organisation" IS NOT NULL',
+            f'{withheld} OR (NEW."protected_address" AND {_has_places(family)}) OR '
             f'({_new_place(organisation, family, "person")} '
             f'AND {shielded})'),
         ("person", "update"): _Rule(
-            '"protected_address", "organisation", "family"',
-            f'(NEW."protected_address" AND (NOT OLD."protected_address" OR {moved})) '
+            '"protected_address", "contact_only_via_worker", "address", "phone", "email", '
+            '"organisation", "family"',
+            f'({withheld} AND (NOT ({was_withheld}) OR {moved} OR {contact_changed})) '
+            f'OR (NEW."protected_address" AND (NOT OLD."protected_address" OR {moved})) '
             f'OR (NEW."organisation" IS NOT NULL AND (NEW."organisation" {differs} '
             f'OLD."organisation" OR {moved}))',
+            f'({withheld} AND (NOT ({was_withheld}) OR {moved} OR {contact_changed})) OR '
             f'(NEW."protected_address" AND (NOT OLD."protected_address" OR {moved}) '
             f'AND {_has_places(family)}) OR '
             f'({_new_place(organisation, family, "person")} '

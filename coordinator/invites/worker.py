@@ -55,6 +55,7 @@ from urllib.parse import unquote, urlsplit
 from piccolo.columns import Column
 
 from coordinator import clock, db
+from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.reminders import service as reminders
 from coordinator.settings import Settings
@@ -166,7 +167,8 @@ async def claim(worker_id: str, limit: int, lease: timedelta) -> list[dict]:
         }).where(OutboxMessage.id.is_in(ids))
     return await OutboxMessage.select(
         OutboxMessage.id, OutboxMessage.recipient_email, OutboxMessage.message,
-        OutboxMessage.attempts,
+        OutboxMessage.attempts, OutboxMessage.meeting, OutboxMessage.participant,
+        OutboxMessage.kind,
     ).where(OutboxMessage.id.is_in(ids) & (OutboxMessage.claimed_by == worker_id)
             ).order_by(OutboxMessage.id)
 
@@ -223,6 +225,8 @@ async def deliver_batch(target: SmtpTarget, sender: str, worker_id: str, *, limi
         for row in rows:
             if not await still_mine(row, worker_id, lease):
                 continue  # this worker was slower than its lease and another one took it
+            if not await invites.safe_to_send_now(row):
+                continue  # withheld: what it says became protected since it was composed
             try:
                 await asyncio.to_thread(send_one, client, sender, row["recipient_email"],
                                         row["message"])

@@ -471,3 +471,40 @@ BIC_STATUS = {"assessed": "Vurderet", "not_involved": "Far inddrages ikke",
               "sessions": "Rådgivningssamtaler i gang"}
 # An advice session with the father (``BicSession.status``): planned until it is held.
 BIC_SESSION_STATUS = {"planned": "Planlagt", "held": "Afholdt"}
+
+
+# --- telling those the system does not e-mail ---------------------------------------------
+# A participant invited by letter, by phone or through the socialrådgiver is told by her; she
+# marks it on the meeting page (what: "invitation" or "cancellation", at which SEQUENCE). What
+# they still need to hear, and how the answers page says it:
+TELLING_LABELS: dict[str, str] = {
+    "tell_invitation": "Skal have invitationen",
+    "tell_change": "Skal have besked om det nye tidspunkt eller sted",
+    "tell_cancellation": "Skal have besked om aflysningen",
+    "told": "Har fået invitationen",
+    "told_cancellation": "Har fået besked om aflysningen",
+    "nothing": "",
+}
+
+
+def telling_state(status: str, sequence: int, told_what: str,
+                  told_sequence: int | None) -> str:
+    """What a participant who is not e-mailed still needs to hear of the meeting now (a key
+    of ``TELLING_LABELS``): once it is sent, the invitation; after a move or a new place
+    (the SEQUENCE goes up), the change; after a cancellation, the cancellation, if they
+    were told of the meeting at all. Nothing before it is sent, or once it is held."""
+    if status == MeetingStatus.CANCELLED.value:
+        if told_what == "cancellation":
+            return "told_cancellation"
+        return "tell_cancellation" if told_what == "invitation" else "nothing"
+    if status != MeetingStatus.INVITED.value:
+        return "nothing"
+    if told_what != "invitation":
+        return "tell_invitation"
+    return "told" if told_sequence == sequence else "tell_change"
+
+
+def told_now(status: str) -> str:
+    """What marking a participant as told records: the cancellation of a cancelled meeting,
+    else the invitation as it is now."""
+    return "cancellation" if status == MeetingStatus.CANCELLED.value else "invitation"

@@ -76,6 +76,17 @@ KEPT_APART_COLUMN = ("(" + _KEPT_FROM.format(this="person_a", other="person_b", 
                      + ') AS "kept_apart"')
 
 
+# Whether the participant's account is the family's staff now: active, and on the family's
+# team (a meeting between organisations, with no family, has no team: any active account).
+# Read with every participant row, so an account taken off the team or deactivated reads the
+# meeting as anyone outside the team from the next output on (``safety_person``).
+ON_TEAM_COLUMN = (
+    '(u."active" AND (NOT EXISTS (SELECT 1 FROM "meeting" om WHERE om."id" = p."meeting" '
+    'AND om."family" IS NOT NULL) OR EXISTS (SELECT 1 FROM "team_member" tm '
+    'JOIN "meeting" tmm ON tmm."family" = tm."family" '
+    'WHERE tmm."id" = p."meeting" AND tm."user" = u."id"))) AS "user_on_team"')
+
+
 def kept_apart_ids(pairs: Iterable[tuple[int, int]], people: Mapping[int, Mapping[str, Any]]
                    ) -> set[int]:
     """The network persons kept apart from the mother, a child or a protected person, from
@@ -108,12 +119,16 @@ def safety_person(row: Mapping[str, Any], family_at_centre: bool) -> safety.Pers
         roles.add(safety.Role.PRIVATE)
     # Entitlement follows the person's role in the family, never what was typed into a form:
     # the mother and children count only as the family's own network persons, and a user
-    # account counts as staff unless it is the samordner's (external by the method) or the
+    # account counts as staff only while it is active and on the family's team
+    # (``ON_TEAM_COLUMN``), and never the samordner's (external by the method) or the
     # father's kontaktperson in Modtagelsen (father side: never the mother's whereabouts).
+    # An account taken off the team or deactivated reads the meeting as a professional
+    # outside the team.
     network_role = row.get("person_role")
     family_role = _SAFETY_ROLES.get(network_role) if network_role else None
     account = row.get("user") is not None
-    staff = account and row.get("user_role") not in NOT_ENTITLED_ROLES
+    staff = (account and row.get("user_role") not in NOT_ENTITLED_ROLES
+             and bool(row.get("user_on_team")))
     internal = staff or row.get("person_sector") == "crisis_centre"
     protected = bool(row.get("protected_address"))
     entitled = (internal or (protected and family_role is safety.Role.MOTHER)

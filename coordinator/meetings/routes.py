@@ -522,10 +522,14 @@ class MeetingController(Controller):
                    "recorded_answers": service.RECORDED_ANSWERS,
                    "answers_recordable": meeting["status"] in kinds.ANSWERABLE_STATUSES,
                    "rsvp": participants.RSVP_LABELS, "statuses": kinds.STATUS_LABELS,
+                   "telling_state": kinds.telling_state, "telling_labels": kinds.TELLING_LABELS,
                    "approval_kinds": service.APPROVAL_KINDS,
                    "category_labels": kinds.CATEGORY_LABELS,
+                   # outside the team by name only: a unit can name the crisis centre,
+                   # which the page withholds from anyone else
                    "colleague_options": service.colleague_options(
-                       await service.colleague_choices(user, meeting["family"])),
+                       [{**colleague, "unit": ""} if narrow else colleague for colleague
+                        in await service.colleague_choices(user, meeting["family"])]),
                    "rooms": await availability.rooms(),
                    "weekdays": planner.WEEKDAYS_DA,
                    "default_hours": planner.DEFAULT_WORKING_HOURS,
@@ -713,6 +717,19 @@ class MeetingController(Controller):
                                   lambda: service.set_channel(
             web.user_of(request), meeting, _version(form), participant_id, channel,
             web.client_address(request)))
+
+    @post("/{meeting_id:int}/participants/{participant_id:int}/told")
+    async def told(self, request: Request, meeting_id: FromPath[int],
+                   participant_id: FromPath[int]) -> Response:
+        """The socialrådgiver has told someone the system does not e-mail (letter, phone) of
+        the meeting as it is now, or of its cancellation. The family's team only."""
+        meeting, _ = await self._load(request, meeting_id, Action.WRITE)
+        user = web.user_of(request)
+        if service.audience_of(user) is not Audience.TEAM:
+            raise NotFoundException()
+        return await self._change(request, meeting_id, "participants", "participants",
+                                  lambda: service.mark_told(user, meeting, participant_id,
+                                                            web.client_address(request)))
 
     @post("/{meeting_id:int}/participants/{participant_id:int}/answer")
     async def record_answer(self, request: Request, meeting_id: FromPath[int],

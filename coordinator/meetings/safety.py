@@ -38,7 +38,8 @@ Hostile recipients (the father, anyone who used violence)
 Other attendees' data
     Names of the attendees of the recipient's own parts are shown to non-hostile
     recipients; organisations for professionals. Contact data (email, phone):
-    professionals' work contacts are shown to everybody non-hostile; private persons'
+    professionals' work contacts are shown to everybody non-hostile, except that a partner
+    (an external professional) sees no other partner's, only the team's; private persons'
     contact data only to internal staff (Familieafdelingen, crisis centre); a protected
     person's contact data and address only to entitled recipients. A shown field that
     would contain a withheld string is dropped.
@@ -436,14 +437,16 @@ def _entitled_to_sensitive(recipient: Person) -> bool:
 def _contact_withheld(recipient: Person, other: Person) -> bool:
     """Whether ``other``'s email, phone and address must never reach ``recipient``.
 
-    Professionals' work contacts are not secret (they also appear as organiser). A
-    protected person's, or one reachable only via the worker, only entitled recipients
-    may have; private persons' only internal staff.
+    A protected person's, or one reachable only via the worker, only entitled recipients
+    may have; private persons' only internal staff. Professionals' work contacts everybody
+    non-hostile, except that a partner (an external professional: school, health visitor,
+    police, samordner) reads the team's contacts (the socialrådgiver's, who also appears as
+    organiser) and never another partner's (DOMAIN.md, *Audiences*).
     """
     if other.protected_address or other.contact_only_via_worker:
         return not _entitled_to_sensitive(recipient)
     if other.is_professional:
-        return False
+        return not other.internal and recipient.is_professional and not recipient.internal
     return recipient.is_hostile or not recipient.internal
 
 

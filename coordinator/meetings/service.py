@@ -42,6 +42,7 @@ from coordinator.meetings import (
 )
 from coordinator.meetings.participants import (
     KEPT_APART_COLUMN,
+    ON_TEAM_COLUMN,
     ORGANISER_ROLES,
     ROLES,
     RSVP_LABELS,
@@ -521,7 +522,7 @@ _PARTICIPANTS = (
     'pe."address" AS "person_address", pe."sector" AS "person_sector", '
     f'{KEPT_APART_COLUMN}, '
     'pe."organisation" AS "person_organisation", u."unit" AS "user_unit", u."role" AS "user_role", '
-    'mp."key" AS "part_key" '
+    f'{ON_TEAM_COLUMN}, mp."key" AS "part_key" '
     'FROM "participant" p LEFT JOIN "person" pe ON pe."id" = p."person" '
     'LEFT JOIN "app_user" u ON u."id" = p."user" '
     'LEFT JOIN "participant_part" pp ON pp."participant" = p."id" '
@@ -1416,6 +1417,31 @@ async def set_channel(user: Principal, meeting: Mapping[str, Any], version: int 
             await _notify(meeting["id"], "invited", user=user)
 
 
+async def mark_told(user: Principal, meeting: Mapping[str, Any], participant_id: int,
+                    address: str = "") -> None:
+    """The socialrådgiver has told a participant the system does not e-mail (by letter,
+    phone or in person) of the meeting as it is now: its invitation, or its cancellation
+    (``kinds.telling_state``). A later move or cancellation asks for it again."""
+    row = await _participant(meeting["id"], participant_id)
+    if row["channel"] == "email":
+        raise web.UserError(f"{row['name']} får invitationen pr. e-mail.", 409)
+    state = kinds.telling_state(meeting["status"], meeting["sequence"], row["told_what"],
+                                row["told_sequence"])
+    if state == "nothing":
+        raise web.UserError("Der er ikke noget at give besked om: mødet er ikke sendt.", 409)
+    what = kinds.told_now(meeting["status"])
+    async with db.transaction():
+        await Participant.update({Participant.told_what: what,
+                                  Participant.told_sequence: meeting["sequence"],
+                                  Participant.told_at: clock.now()}).where(
+            Participant.id == participant_id)
+        await audit.record(user, "update", "møde", meeting["id"], meeting["family"],
+                           f"{row['name']} har fået besked om "
+                           f"{'aflysningen' if what == 'cancellation' else 'mødet'} "
+                           f"({kinds.CHANNELS.get(row['channel'], row['channel']).lower()})",
+                           address)
+
+
 # The answers a socialrådgiver records for someone who answered by phone or in person.
 RECORDED_ANSWERS = {"ACCEPTED": "Kommer", "DECLINED": "Kommer ikke",
                     "PROPOSED": "Foreslår et andet tidspunkt"}
@@ -1544,6 +1570,7 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
         raise web.UserError("Det valgte lokale findes ikke.", field="room_id")
     changes = {"room": room_id} if book_room else {}
     async with db.transaction():
+        before = {p["key"]: (p["starts_at"], p["ends_at"]) for p in await parts_of(meeting["id"])}
         if room and room_id and await availability.room_taken(room_id, windows.values(), meeting["id"]):
             raise web.UserError(f"Lokalet »{room['name']}« er optaget på det tidspunkt. "
                                 "Find et andet tidspunkt eller lokale.", 409)
@@ -1561,6 +1588,15 @@ async def set_times(user: Principal, meeting: Mapping[str, Any], version: int | 
                            f"Tidspunkt sat: {web.fmt_datetime(first)}"
                            + (f"; lokale: {room['name']}" if moved_room and room else ""), address)
         if meeting["status"] == "invited":
+            if any(before.get(key) != window for key, window in windows.items()):
+                # An answer was to the old time: everyone is asked again, as the calendar
+                # programs do with the update (PARTSTAT back to NEEDS-ACTION).
+                await Participant.update({
+                    Participant.rsvp: "NEEDS-ACTION", Participant.answered_at: None,
+                    Participant.answer_via: "", Participant.answer_recorded_by: None,
+                    Participant.answer_recorded_name: ""}).where(
+                    (Participant.meeting == meeting["id"]) & Participant.removed_at.is_null()
+                    & (Participant.rsvp != "NEEDS-ACTION"))
             await _notify(meeting["id"], "rescheduled", user=user)
 
 

@@ -256,6 +256,13 @@ class Participant(Table):
     # Set when the person's contact data changed in the network and flowed into this
     # meeting: what changed, shown on the meeting page.
     contact_note = Text(default="")
+    # Someone the system does not e-mail (channel phone, letter, worker) is told by the
+    # socialrådgiver, who marks it: what they were told ("invitation", "cancellation"), at
+    # which of the meeting's SEQUENCEs and when. A later move, or a cancellation, shows
+    # that they must be told again (``invites.service.telling_state``).
+    told_what = Varchar(length=16, default="")
+    told_sequence = Integer(null=True, default=None)
+    told_at = Timestamptz(null=True, default=None)
     removed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 

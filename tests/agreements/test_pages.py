@@ -140,6 +140,7 @@ async def test_create_keeps_parties_version_and_audit(client):
         ("create", user.username, None, str(agreement_id))]
     page = (await client.get(f"/agreements/{agreement_id}")).text
     assert "Karen Krise" in page and "Henviser familier" in page and "tove@example.org" in page
+    assert parties[0]["contact_phone"] == "+45 70 10 20 30"  # as the network form writes it
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -153,6 +154,8 @@ async def test_create_keeps_parties_version_and_audit(client):
     ({"status": "slettet"}, "Ugyldigt valg i »Status«"),
     ({"party-0-organisation": ""}, "Vælg organisationen for part 1"),
     ({"party-0-contact_email": "ikke en adresse"}, "ikke en gyldig e-mailadresse"),
+    ({"party-0-contact_phone": "7010 20x0"}, "»Part 1: telefon«: Telefonnummeret må kun"),
+    ({"party-0-contact_phone": "70 10 20"}, "»Part 1: telefon«: Telefonnummeret er ikke"),
     ({"party-1-organisation": "PARTNER"}, "står som part flere gange"),
 ])
 async def test_bad_input_is_refused_in_danish_and_nothing_saved(client, overrides, message):

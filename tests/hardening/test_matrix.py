@@ -210,6 +210,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
         MEETING_WRITE,
     ("GET", "/meetings/{meeting_id:int}/participants/{participant_id:int}/letter"):
         rule(OK, TEAM),
+    # who prints the letters marks that the letter (or a call) has been given
+    ("POST", "/meetings/{meeting_id:int}/participants/{participant_id:int}/told"):
+        rule(DONE, TEAM),
     ("POST", "/meetings/{meeting_id:int}/times"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/proposals/{record_id:int}/accept"): SCHEDULING,
     ("POST", "/meetings/{meeting_id:int}/proposals/{record_id:int}/decline"): SCHEDULING,

@@ -1101,3 +1101,15 @@ async def test_the_address_of_a_room_at_the_crisis_centre_never_reaches_a_partne
     for message in sent:
         text = invites.message_text(message_from_string(message["message"], policy=policy.default))
         assert "Bagefter" in text and "Skovbrynet" not in text, message["recipient_email"]
+
+
+async def test_the_form_sent_again_makes_no_second_live_link(client):
+    """A reload of the page that showed the new secret sends the form again: refused, so no
+    second live link with the same name exists; a new name, or after revoking, is fine."""
+    worker = await factories.user()
+    first = await create_feed(client, worker, "user", worker.id, "Min kalender")
+    again = await factories.post_form(client, "/feeds/", {"kind": "user", "user": str(worker.id),
+                                                          "label": "Min kalender"}, page="/feeds/")
+    assert again.status_code == 409 and "allerede et kalenderlink" in again.text
+    assert await FeedToken.count().where(FeedToken.created_by == worker.id) == 1
+    assert first != await create_feed(client, worker, "user", worker.id, "Telefonen")

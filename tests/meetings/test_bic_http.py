@@ -36,6 +36,9 @@ async def test_flow_agreement_before_contact_then_referral_adds_contact_person(c
     father = await s.person(family_id, "Jens Far", "father", email="jens@example.com",
                             used_violence=True)
     await f.login(client, sara)
+    # the network's one father is chosen already (the joint meeting needs him later)
+    page = (await client.get(BASE.format(family_id))).text
+    assert f'<option value="{father}" selected>Jens Far</option>' in page
     today = app_clock.today().isoformat()
     r = await _post(client, family_id, "assessment", {"father": str(father), "involve": "ja",
                                                       "reasons": "Far ønsker kontakt", "assessed_on": today})

@@ -148,7 +148,7 @@ async def test_add_a_colleague_with_parts_to_a_family_meeting(client):
 
 
 async def test_samordner_edits_times_participants_and_parts_but_nothing_else(client, other_client):
-    sara = await f.user()
+    sara = await f.user(full_name="Sara Rådgiver", unit="Krisecentret Hammel")
     ida = await f.user("samordner")
     mads = await f.user("kontaktperson")
     family_id = await f.family(sara)
@@ -160,6 +160,8 @@ async def test_samordner_edits_times_participants_and_parts_but_nothing_else(cli
     await f.login(client, ida)
     text = (await client.get(page)).text
     assert "Sæt eller flyt tidspunktet" in text and "Tilføj en kollega" in text
+    # her colleague picker names the staff, not their units (a unit can name the centre)
+    assert "Sara Rådgiver</option>" in text and "Krisecentret Hammel" not in text
     assert "Person fra netværket" not in text and "Forslag fra netværket" not in text
     day = s.working_day(10)
     r = await f.post_form(client, f"{page}/times", s.fgc_times(day), page=page)

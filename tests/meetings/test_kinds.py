@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from coordinator.meetings import kinds
 from coordinator.meetings.kinds import (
     ALLOWED_TRANSITIONS,
     KINDS,
@@ -188,3 +189,21 @@ def test_unknown_status(bad: str) -> None:
     assert caught.value.message_da == f"Ukendt mødestatus: »{bad}«."
     with pytest.raises(TransitionError):
         allowed_targets(bad)
+
+
+@pytest.mark.parametrize("status,sequence,told_what,told_sequence,state", [
+    ("draft", 0, "", None, "nothing"),  # not sent: nothing to tell yet
+    ("planned", 0, "", None, "nothing"),
+    ("invited", 0, "", None, "tell_invitation"),
+    ("invited", 0, "invitation", 0, "told"),
+    ("invited", 2, "invitation", 1, "tell_change"),  # moved after she was told
+    ("invited", 2, "invitation", 2, "told"),
+    ("cancelled", 1, "invitation", 1, "tell_cancellation"),
+    ("cancelled", 1, "cancellation", 1, "told_cancellation"),
+    ("cancelled", 1, "", None, "nothing"),  # never told of it: nothing to take back
+    ("held", 1, "invitation", 0, "nothing"),
+])
+def test_what_someone_not_mailed_still_needs_to_hear(status, sequence, told_what, told_sequence,
+                                                     state):
+    assert kinds.telling_state(status, sequence, told_what, told_sequence) == state
+    assert state in kinds.TELLING_LABELS
