@@ -81,7 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     # The demo is served over plain http on this machine; browsers drop Secure cookies there.
-    settings = _settings(cookie_secure=False)
+    # Its links (answer links in the mails, feed addresses) point at where it is served.
+    settings = _settings(cookie_secure=False, public_base_url=f"http://{args.host}:{args.port}")
     _migrate(settings)
     from coordinator import demo
 

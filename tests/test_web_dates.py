@@ -44,3 +44,18 @@ async def test_every_leader_page_refuses_a_period_out_of_range(client, path):
     response = await client.get(f"{path}?from=1899-01-01")
     assert response.status_code == 422
     assert "»Fra dato« skal ligge mellem år 2000 og 2100." in response.text
+
+
+async def test_a_refused_period_on_the_success_criteria_keeps_the_page_and_the_dates(client):
+    """The leader's typo in the period is told at its field on the page itself, with what
+    she typed kept and the default period shown; not an error page that says "could not be
+    saved" (nothing was being saved)."""
+    await f.login(client, await f.user("leder"))
+    response = await client.get("/followup/succeskriterier?from=2026-05-01&to=2026-04-30",
+                                headers={"Accept": "text/html"})
+    assert response.status_code == 422
+    page = response.text
+    assert 'name="from" type="date" value="2026-05-01"' in page
+    assert 'value="2026-04-30" required aria-invalid="true" aria-describedby="err-to"' in page
+    assert "»Til dato« ligger før »Fra dato«." in page and "kunne ikke gemmes" not in page
+    assert "Vis perioden" in page and 'id="err-to"' in page

@@ -117,14 +117,17 @@ class FollowupController(Controller):
 
     @get("/succeskriterier", name="success-criteria", guards=[requires_aggregates])
     async def success_criteria(self, request: Request) -> Response:
-        """The leaders' success criteria for a period, as SVG charts with the numbers."""
+        """The leaders' success criteria for a period, as SVG charts with the numbers. A
+        refused period shows the default one with the message at its field and the typed
+        dates kept (422), as the criterion page does."""
         params = request.query_params
         now = clock.today()
-        start = web.date_within_range(params, "from", "Fra dato") or date(now.year, 1, 1)
-        end = web.date_within_range(params, "to", "Til dato") or now
-        if end < start:
-            raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
-                                "samme dag eller efter den begynder.", field="to")
+        defaults = (trend.MONTH, date(now.year, 1, 1), now)
+        try:
+            _, start, end = _criterion_choice(params, defaults)
+            error = None
+        except web.UserError as exc:
+            (_, start, end), error = defaults, exc
         report = await service.recent_success_criteria(start, end, now)
         figures = report.figures
         charted = trend.charted(figures)
@@ -147,7 +150,10 @@ class FollowupController(Controller):
             "years_svg": charts.column_chart(
                 years, "Gengangere pr. år", "Antal familier, der vendte tilbage til "
                 "krisecentret, pr. år."),
-        })
+            "error": error.message if error else None, "field": error.field if error else None,
+            "values": ({name: params.get(name) or "" for name in ("from", "to")} if error
+                       else {"from": start.isoformat(), "to": end.isoformat()}),
+        }, status=error.status if error else 200)
 
     @get("/kriterier/{key:str}", name="criterion", guards=[requires_aggregates])
     async def criterion(self, request: Request, key: FromPath[str]) -> Response:
