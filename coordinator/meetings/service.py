@@ -208,20 +208,12 @@ async def coordinated_cases(user: Principal) -> list[dict]:
     today = clock.today()
     for case in cases:
         # She is outside the team: no protected fact of this family, ever, and the children
-        # by first name and initial.
-        facts = await family_facts(case["family"], childrens_places=True)
-        children = await net.Person.select(net.Person.name).where(
-            (net.Person.family == case["family"]) & (net.Person.is_child == True))  # noqa: E712
-        shown = {c["name"]: safety.child_display_name(c["name"]) for c in children
-                 if c["name"].strip()}
-
-        def clean(text: str, facts: tuple[str, ...] = facts,
-                  shown: dict[str, str] = shown) -> str:
-            text = protected.replace(text or "", facts, safety.HIDDEN)
-            for full, short in sorted(shown.items(), key=lambda item: -len(item[0])):
-                text = text.replace(full, short)
-            return text
-
+        # by first name and initial – the meeting page's own cleaning (``family_cleaner``).
+        # A case with no meeting yet is named as partners read its meetings' titles, by the
+        # children's first names ("Familierådslagning om Emma H."): two cases told apart.
+        clean = await family_cleaner(case["family"])
+        case["heading"] = safety.partner_title("familieraadslagning",
+                                               await children_of(case["family"]))
         case["concern"] = clean(case["concern"])
         case["questions_list"] = [clean(q.strip()) for q in case["questions"].splitlines()
                                   if q.strip()]

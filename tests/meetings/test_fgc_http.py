@@ -280,3 +280,19 @@ async def test_the_samordners_start_page_never_names_the_protected_place(client,
     page = (await other_client.get("/meetings/coordinated")).text
     assert "Mor bor nu på [skjult] med børnene" in page
     assert "lyngbakken" not in page.lower() and "demoby krisecenter" not in page.lower()
+
+
+async def test_the_samordner_tells_her_cases_apart_before_any_meeting(client):
+    """A familierådslagning with no meeting yet is named on her page as partners read its
+    meetings' titles: the kind and the children by first name and initial."""
+    sara = await f.user()
+    ida = await f.user("samordner")
+    family_id = await f.family(sara, name="Familien Hemmelig")
+    await s.person(family_id, "Emma Marie Hemmelig", "child")
+    await FgcCase.insert(FgcCase(family=family_id, possible=True, samordner_user=ida.id,
+                                 concern="Emma Marie Hemmelig trives ikke i skolen."))
+    await f.login(client, ida)
+    page = (await client.get("/meetings/coordinated")).text
+    assert "<h2" in page and "Familierådslagning om Emma H.</h2>" in page
+    assert "Emma Marie Hemmelig" not in page and "Familien Hemmelig" not in page
+    assert "Emma H. trives ikke i skolen." in page
