@@ -103,6 +103,8 @@ def kinds_for(user: Principal) -> dict[str, str]:
 
 # The form field that chooses what a feed of each kind shows.
 TARGET_FIELDS = {"partner_organisation": "organisation", "user": "user", "series": "series"}
+TARGET_LABELS = {"partner_organisation": "Partnerorganisation", "user": "Bruger",
+                 "series": "Mødeserie"}  # the fields' labels on the form
 
 
 async def _check_target(kind: str, target_id: int) -> None:

@@ -20,7 +20,7 @@ from coordinator.auth.roles import Role
 from coordinator.invites import feeds, redact, replies
 from coordinator.invites import service as invites
 from coordinator.invites.ical import CalendarParseError, build_publish
-from coordinator.meetings import kinds, participants, protected, safety
+from coordinator.meetings import kinds, participants, safety
 from coordinator.meetings import service as meetings
 
 # Litestar adds "; charset=utf-8" to every text/* media type itself.
@@ -121,18 +121,18 @@ class MeetingInvitesController(Controller):
         answers = await replies.reply_rows(meeting_id)
         team = meetings.audience_of(web.user_of(request)) is Audience.TEAM
         if not team:
-            # Outside the team: no protected fact in what a participant wrote, and no mail
-            # error or address (they name people and places), as on the meeting page
-            # (project_for_audience), nor a shielded family's children's school.
-            facts = await meetings.family_facts(meeting["family"], childrens_places=True) \
-                if meeting["family"] else await meetings.protected_facts()
-            rows = [replace(d, comment=protected.replace(d.comment, facts, safety.HIDDEN),
-                            last_error="") for d in rows]
-            answers = [replace(a, comment=protected.replace(a.comment, facts, safety.HIDDEN),
-                               reason=protected.replace(a.reason, facts, safety.HIDDEN),
+            # Outside the team the page reads as the meeting page does (the meeting page's
+            # own cleaner, ``meetings.cleaner_outside``): no protected fact in the title or
+            # in what a participant wrote, the children by first name and initial, and no
+            # mail error or address (they name people and places).
+            clean = await meetings.cleaner_outside(meeting)
+            meeting = {**meeting, "title": clean(meeting["title"])}
+            rows = [replace(d, name=clean(d.name), comment=clean(d.comment), last_error="")
+                    for d in rows]
+            answers = [replace(a, comment=clean(a.comment), reason=clean(a.reason),
                                attendee_email="", sent_by="", delegated_to="",
-                               delegate_name=protected.replace(a.delegate_name, facts, safety.HIDDEN),
-                               offer_delegate=False) for a in answers]
+                               delegate_name=clean(a.delegate_name), offer_delegate=False)
+                       for a in answers]
         open_meeting = meeting["status"] in kinds.OPEN_STATUSES
         # A samordner reads only the familierådslagninger she coordinates (load_meeting) and
         # plans their times, so a proposed time is hers to take or turn down as well.
@@ -300,7 +300,8 @@ class FeedPageController(Controller):
         user = web.user_of(request)
         form = await web.form_of(request)
         kind = web.choice(form, "kind", "Type", feeds.KINDS)
-        target = web.integer(form, feeds.TARGET_FIELDS[kind], "Hvad kalenderen viser", minimum=1)
+        # the field's own label, as the form names it
+        target = web.integer(form, feeds.TARGET_FIELDS[kind], feeds.TARGET_LABELS[kind], minimum=1)
         label = web.text(form, "label", "Navn", required=True, max_length=200)
         token = await feeds.create_token(user, kind, target, label, web.client_address(request))
         context = await self._context(request)

@@ -787,6 +787,8 @@ class MeetingController(Controller):
             room=_wanted_room(form))
         answer = await service.find_slots(
             meeting, query, allowed_hosts=web.settings_of(request).busy_feed_allowed_hosts)
+        if service.audience_of(web.user_of(request)) is not Audience.TEAM:
+            answer = service.project_slots(answer, await service.cleaner_outside(meeting))
         context = {"result": answer.result, "slot_warnings": answer.warnings, "blocked": answer.blocked,
                    "room_names": answer.room_names, "query": query, "meeting": meeting,
                    "format_day": planner.format_local_date}

@@ -736,7 +736,7 @@ def _meeting_outside(meeting: Mapping[str, Any], location_protected: bool, child
     return shown
 
 
-async def _cleaner_outside(meeting: Mapping[str, Any]) -> Callable[[str | None], str]:
+async def cleaner_outside(meeting: Mapping[str, Any]) -> Callable[[str | None], str]:
     """``_outside_cleaner`` as ``meeting_view`` makes it for the meeting's page."""
     outside = await family_facts(meeting["family"], childrens_places=True) if meeting[
         "family"] else tuple(await protected_facts())
@@ -775,7 +775,7 @@ async def kept_if_read_outside(user: Principal, meeting: Mapping[str, Any], stor
     always taken as sent."""
     if audience_of(user) is Audience.TEAM or not stored:
         return sent
-    return _as_read_outside(stored, sent, (await _cleaner_outside(meeting))(stored), field,
+    return _as_read_outside(stored, sent, (await cleaner_outside(meeting))(stored), field,
                             label)
 
 
@@ -790,7 +790,7 @@ async def kept_outside(meeting: Mapping[str, Any], title: str, location: str,
     facts = await protected_facts()
     where = await _place(meeting, facts, await childrens_places_of(meeting["family"]))
     shown = _meeting_outside(meeting, where.protected, where.childrens,
-                             await _cleaner_outside(meeting))
+                             await cleaner_outside(meeting))
     return (_as_read_outside(meeting["title"], title, shown["title"], "title", "Titel"),
             _as_read_outside(meeting["location"], location, shown["location"], "location",
                              "Mødested"),
@@ -847,8 +847,9 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
     descriptions, part places, notes and answers is replaced; children are named by first
     name and initial; nobody's contact data is shown; the agenda's titles are cleaned the
     same way and its minutes and the outcome kept only for a reader who holds the meeting
-    (``minutes``: the father's kontaktperson in an advice session). Pure: the same rule for
-    every page built from a ``MeetingView``."""
+    (``minutes``: the father's kontaktperson in an advice session); the team's safety
+    approvals (its reasons) not at all. Pure: the same rule for every page built from a
+    ``MeetingView``."""
     clean = _outside_cleaner(facts, view.participants, children)
     meeting = _meeting_outside(view.meeting, view.location_protected, view.where.childrens, clean)
     if not minutes:
@@ -865,9 +866,12 @@ def project_for_audience(view: MeetingView, facts: tuple[str, ...], *,
     findings = [replace(f, message=clean(f.message)) for f in view.findings]
     where = view.where.for_outside()
     where = replace(where, text=clean(where.text))
+    # The team's safety approvals are its assessment in its own words (who may meet whom,
+    # and why): notes no reader outside the team reads.
     return replace(view, meeting=meeting, parts=parts, participants=participants, room=room,
                    findings=findings, where=where, feeds={}, changes=[], earlier_changes=0,
-                   feed_warnings=[clean(w) for w in view.feed_warnings], agenda=points)
+                   feed_warnings=[clean(w) for w in view.feed_warnings], agenda=points,
+                   approvals=[])
 
 
 async def meetings_of_family(family_id: int) -> list[dict]:
@@ -2067,6 +2071,17 @@ class SlotAnswer:
     warnings: list[str]
     room_names: dict[str, str]
     blocked: str = ""  # why nothing can be proposed yet (e.g. the formøde is not dated)
+
+
+def project_slots(answer: SlotAnswer, clean: Callable[[str | None], str]) -> SlotAnswer:
+    """The slot finder's answer for a reader outside the team (the samordner): its
+    explanations, reasons and warnings name participants and places, so they read as the
+    meeting page does (``clean``: ``cleaner_outside``)."""
+    result = planner.PlanningResult(
+        tuple(replace(slot, explanation=clean(slot.explanation)) for slot in answer.result.slots),
+        tuple(replace(r, message=clean(r.message)) for r in answer.result.rejections))
+    return SlotAnswer(result, [clean(w) for w in answer.warnings], answer.room_names,
+                      clean(answer.blocked) if answer.blocked else "")
 
 
 async def busy_of(meeting_id: int, participants: list[dict], span: tuple[datetime, datetime]

@@ -723,6 +723,10 @@ async def _add_relation(actor: Principal, family_id: int, rel: RelationInput, ad
         raise web.UserError("Ukendt relationstype. Vælg en relation fra listen.",
                             field="type") from None
     source = await _person_in_family(family_id, rel.source_id, "Personen", "source")
+    if rel.target_person_id is not None and rel.target_organisation_id is not None:
+        # one of them would be dropped without a word: she chooses which she meant
+        raise web.UserError(f"Vælg enten en person eller en organisation, som »{rtype.label_da}« "
+                            "peger på – ikke begge. Intet er gemt.", field="target")
     target_person = target_org = None
     if rtype.target_kind is NodeKind.ORGANISATION:
         if rel.target_organisation_id is None or not await Organisation.exists().where(

@@ -1113,3 +1113,16 @@ async def test_the_form_sent_again_makes_no_second_live_link(client):
     assert again.status_code == 409 and "allerede et kalenderlink" in again.text
     assert await FeedToken.count().where(FeedToken.created_by == worker.id) == 1
     assert first != await create_feed(client, worker, "user", worker.id, "Telefonen")
+
+
+async def test_the_form_offers_what_she_may_make_and_names_its_own_fields(client):
+    """A socialrådgiver may not make a partner's feed: no partner picker on her form. A
+    refusal names the field as the form labels it."""
+    await factories.login(client, await factories.user())
+    page = (await client.get("/feeds/")).text
+    assert 'for="organisation"' not in page and 'for="series"' in page
+    refused = await factories.post_form(client, "/feeds/", {"kind": "series", "series": "",
+                                                            "label": "Team"}, page="/feeds/")
+    assert refused.status_code == 422 and "»Mødeserie«" in refused.text
+    await factories.login(client, await factories.user("leder"))
+    assert 'for="organisation"' in (await client.get("/feeds/")).text

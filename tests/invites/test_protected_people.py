@@ -21,7 +21,7 @@ from coordinator.invites import service as invites
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import protected
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import BusyFeed, FgcCase, Meeting
+from coordinator.meetings.tables import BusyFeed, FgcCase, Meeting, SafetyApproval
 from coordinator.network.tables import KeepApart, Organisation
 from tests import conftest, factories
 from tests.invites import support
@@ -183,6 +183,55 @@ async def test_the_samordner_reads_a_participant_s_hours_page_projected(client):
     mother_page = await client.get(f"/meetings/{meeting_id}/participants/{mother_row}/hours")
     assert calendar not in mother_page.text, "her calendar's address reached the samordner"
     assert "Adressen vises kun for familiens team" in mother_page.text
+
+
+async def test_the_samordner_reads_the_answers_page_projected_as_the_meeting_page(client):
+    """The answers page names the meeting in its title and breadcrumb and lists who was
+    invited: outside the team, as the meeting page shows them (one cleaner for both)."""
+    sara, ida, meeting_id, _, _ = await _fgc_with_child(
+        f"Emma Marie Hansen – mor bor på {MOTHER_ADDRESS}")
+    await factories.login(client, sara)
+    assert MOTHER_ADDRESS in (await client.get(f"/meetings/{meeting_id}/answers")).text
+    await factories.login(client, ida)
+    page = await client.get(f"/meetings/{meeting_id}/answers")
+    assert page.status_code == 200
+    assert "Skjultvej" not in page.text, "her address reached the samordner"
+    assert "Emma Marie Hansen" not in page.text, "the child's full name reached the samordner"
+    assert "Emma H. – mor bor på [skjult]" in page.text
+
+
+async def test_the_samordner_reads_the_slot_finder_s_reasons_projected(client):
+    """The slot finder's reasons name the participants (who cannot when): for the samordner
+    the child is named by first name and initial there too."""
+    sara, ida, meeting_id, _, _ = await _fgc_with_child("Familierådslagning")
+    meeting = await Meeting.select(Meeting.fgc_case).where(Meeting.id == meeting_id).first()
+    await FgcCase.update({FgcCase.formoede_on: clock.today()}).where(
+        FgcCase.id == meeting["fgc_case"])  # the formøde held: times may be proposed
+    day = support.working_day()
+    form = {"first_day": day.isoformat(), "last_day": day.isoformat(), "min_notice": "0"}
+    form |= {f"duration_{part['key']}": "60" for part in await meetings.parts_of(meeting_id)}
+    page = f"/meetings/{meeting_id}"
+    await factories.login(client, sara)
+    team = await factories.post_form(client, f"{page}/slots", form, page=page, htmx=True)
+    assert team.status_code == 200 and "Emma Marie Hansen" in team.text  # the team's reasons
+    await factories.login(client, ida)
+    hers = await factories.post_form(client, f"{page}/slots", form, page=page, htmx=True)
+    assert hers.status_code == 200
+    assert "Emma Marie Hansen" not in hers.text and "Emma H." in hers.text
+
+
+async def test_the_team_s_safety_approvals_are_not_read_outside_it(client):
+    """An approval's reason is the team's assessment in its own words: the samordner's
+    meeting page shows the findings, not the team's reasons."""
+    sara, ida, meeting_id, mother_row, _ = await _fgc_with_child("Familierådslagning")
+    await SafetyApproval.insert(SafetyApproval(
+        meeting=meeting_id, person_a=f"person:{mother_row}", kind="keep_apart",
+        reason="Farmor og mor må mødes; vurderet af teamet", approved_by=sara.id))
+    await factories.login(client, sara)
+    assert "vurderet af teamet" in (await client.get(f"/meetings/{meeting_id}")).text
+    await factories.login(client, ida)
+    page = await client.get(f"/meetings/{meeting_id}")
+    assert page.status_code == 200 and "vurderet af teamet" not in page.text
 
 
 async def test_the_samordner_reads_no_contact_of_one_reached_only_through_the_worker(client):

@@ -7,7 +7,7 @@ import pytest
 from coordinator.audit import service as audit_service
 from coordinator.audit.tables import AuditEvent
 from coordinator.families.tables import Family
-from coordinator.network.tables import KeepApart, NetworkChange, Person, Relation
+from coordinator.network.tables import KeepApart, NetworkChange, Organisation, Person, Relation
 from tests import factories as f
 
 
@@ -354,3 +354,16 @@ async def test_keep_apart_add_edit_remove_with_history(client):
         ("holdes_adskilt", "", "Begrundelse: Vold"),
         ("holdes_adskilt", "Begrundelse: Vold", "Begrundelse: Vold; polititilhold"),
         ("holdes_adskilt", "Begrundelse: Vold; polititilhold", "")]
+
+
+async def test_a_relation_to_a_person_and_an_organisation_at_once_is_refused(client):
+    """Both targets chosen: one would be dropped without a word, so she is asked which."""
+    worker, family_id, people = await _family_with_people()
+    org = (await Organisation.insert(Organisation(name="Ydelseskontoret", kind="other",
+                                                  sector="social_services")))[0]["id"]
+    await f.login(client, worker)
+    response = await _post(client, family_id, "/relations", {
+        "source": str(people["anna"]), "type": "works_at", "target_person": str(people["emma"]),
+        "target_organisation": str(org)})
+    assert response.status_code == 422 and "ikke begge" in response.text
+    assert await Relation.count() == 0
