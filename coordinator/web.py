@@ -292,7 +292,8 @@ def period(params: Mapping[str, Any], today: date) -> tuple[date, date]:
     start = date_within_range(params, "from", "Fra dato") or date(today.year, 1, 1)
     end = date_within_range(params, "to", "Til dato") or today
     if end < start:
-        raise UserError("»Til dato« ligger før »Fra dato«.", field="to")
+        raise UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter samme "
+                        "dag eller efter den begynder.", field="to")
     return start, end
 
 

@@ -122,12 +122,11 @@ class FollowupController(Controller):
         dates kept (422), as the criterion page does."""
         params = request.query_params
         now = clock.today()
-        defaults = (trend.MONTH, date(now.year, 1, 1), now)
         try:
-            _, start, end = _criterion_choice(params, defaults)
+            start, end = web.period(params, now)
             error = None
         except web.UserError as exc:
-            (_, start, end), error = defaults, exc
+            (start, end), error = (date(now.year, 1, 1), now), exc
         report = await service.recent_success_criteria(start, end, now)
         figures = report.figures
         charted = trend.charted(figures)
@@ -168,7 +167,7 @@ class FollowupController(Controller):
         now = clock.today()
         defaults = (trend.MONTH, date(now.year, 1, 1), now)
         try:
-            grain, start, end = _criterion_choice(params, defaults)
+            grain, start, end = _criterion_choice(params, now)
             error = None
         except web.UserError as exc:
             (grain, start, end), error = defaults, exc
@@ -224,17 +223,13 @@ class FollowupController(Controller):
         return web.see_other(request, "/followup/samarbejdsmoede?gemt=1")
 
 
-def _criterion_choice(params: Mapping[str, Any], defaults: tuple[str, date, date]
-                      ) -> tuple[str, date, date]:
-    """The criterion page's trend (month or quarter) and period from the query string."""
-    grain = params.get("trend") or defaults[0]
+def _criterion_choice(params: Mapping[str, Any], today: date) -> tuple[str, date, date]:
+    """The criterion page's trend (by default per month) and its period (``web.period``: by
+    default the year so far) from the query string."""
+    grain = params.get("trend") or trend.MONTH
     if grain not in trend.GRAINS:
         raise web.UserError("Vælg udvikling pr. måned eller pr. kvartal.", field="trend")
-    start = web.date_within_range(params, "from", "Fra dato") or defaults[1]
-    end = web.date_within_range(params, "to", "Til dato") or defaults[2]
-    if end < start:
-        raise web.UserError("»Til dato« ligger før »Fra dato«. Vælg en periode, der slutter "
-                            "samme dag eller efter den begynder.", field="to")
+    start, end = web.period(params, today)
     return grain, start, end
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from coordinator import db
+from coordinator import clock, db
 from coordinator.auth.tables import User
 from coordinator.families.tables import Family, TeamMember
 from coordinator.meetings import kinds, planner
@@ -82,6 +82,9 @@ async def _meeting(family_id: int, kind_key: str, title: str, start: datetime, s
             db.ANY_VERSION, {
                 AgendaPoint.minutes: minutes, AgendaPoint.minutes_at: start + kind.default_duration,
                 AgendaPoint.minutes_by_name: author["full_name"] if author else ""})
+    # A sent meeting's letter and phone participants were told of it when it was sent (a
+    # fortnight before it, or today if that is earlier): the page asks only about changes.
+    told_at = min(start - timedelta(days=14), clock.now())
     part_ids = {}
     for position, spec in enumerate(kind.parts):
         end = start + spec.default_duration
@@ -104,6 +107,8 @@ async def _meeting(family_id: int, kind_key: str, title: str, start: datetime, s
                             channel="email"))
     answered = status in ("held", "followup")
     for entry in entries:
+        if status != "draft" and entry["channel"] != "email":
+            entry.update(told_what=kinds.told_now(status), told_sequence=1, told_at=told_at)
         row = await Participant.insert(Participant(
             meeting=meeting_id, rsvp="ACCEPTED" if answered else "NEEDS-ACTION", **entry))
         for key in default_parts(kind_key, entry["category"], entry["role"]):

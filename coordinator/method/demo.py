@@ -74,7 +74,11 @@ async def _earlier_meeting(model: dict, participants: list[dict], start: datetim
             meeting=meeting_id, person=p["person"], user=p["user"], name=p["name"],
             email=p["email"], organisation=p["organisation"], role=p["role"],
             category=p["category"], channel=p["channel"], rsvp="ACCEPTED",
-            invite_via_worker=p["invite_via_worker"]))
+            invite_via_worker=p["invite_via_worker"],
+            # told of it by letter or phone when it was sent, a fortnight before it
+            told_what="invitation" if p["channel"] != "email" else "",
+            told_sequence=1 if p["channel"] != "email" else None,
+            told_at=start - timedelta(days=14) if p["channel"] != "email" else None))
         await ParticipantPart.insert(ParticipantPart(participant=new[0]["id"],
                                                      part=part[0]["id"]))
     return meeting_id

@@ -106,3 +106,20 @@ async def test_only_the_team_marks_and_not_before_sending(client):
     assert refused.status_code == 404
     assert (await Participant.select(Participant.told_what).where(
         Participant.id == child).first())["told_what"] == ""
+
+
+async def test_the_demo_s_sent_meetings_have_told_those_not_mailed(client):
+    """The demo's sent meetings were sent before it starts: their letter and phone
+    participants were told then, and their pages ask about nothing; a draft's were not."""
+    from coordinator import demo
+    from coordinator.meetings.tables import Meeting
+
+    assert await demo.load()
+    meetings_by_id = {m["id"]: m for m in await Meeting.select()}
+    rows = await Participant.select().where(Participant.channel != "email")
+    sent = [r for r in rows if meetings_by_id[r["meeting"]]["status"] != "draft"]
+    drafts = [r for r in rows if meetings_by_id[r["meeting"]]["status"] == "draft"]
+    assert sent and all(r["told_what"] and r["told_sequence"] == 1 for r in sent)
+    assert all(not r["told_what"] for r in drafts)
+    cancelled = [r for r in sent if meetings_by_id[r["meeting"]]["status"] == "cancelled"]
+    assert all(r["told_what"] == "cancellation" for r in cancelled)
