@@ -18,6 +18,7 @@ from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
 from coordinator.families import cases, revisions, service, units
 from coordinator.families.sections import FamilySection, family_sections
+from coordinator.meetings import flows as meeting_flows
 from coordinator.trappe import service as trappe
 
 # Family pages by user, content stamps and day (see coordinator/pagecache.py).
@@ -211,7 +212,11 @@ class CaseController(Controller):
         await cases.check_in(web.user_of(request), family_id,
                              web.a_date(form, "started_on", "Indskrevet"),
                              web.client_address(request))
-        return web.see_other(request, f"/families/{family_id}#stays")
+        # At the crisis centre the children's school is protected: meetings sent before may
+        # now tell the father where they are (the family page lists them).
+        unsafe = await meeting_flows.unsafe_now(family_id)
+        return web.see_other(request, f"/families/{family_id}#"
+                                      + ("unsafe-meetings" if unsafe else "stays"))
 
     @post("/families/{family_id:int}/stays/checkout")
     async def check_out(self, request: Request, family_id: FromPath[int]) -> Response:

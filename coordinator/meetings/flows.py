@@ -33,6 +33,7 @@ from coordinator.meetings.tables import (
     FgcTask,
     Meeting,
 )
+from coordinator.network import service as network_service
 from coordinator.network import tables as net
 
 CONTACT_TEAM_ROLE = "Kontaktperson, Modtagelsen"
@@ -905,8 +906,23 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
     if upcoming:
         steps.append(f"Næste møde: {upcoming[0]['title']} {web.fmt_datetime(upcoming[0]['starts_at'])}.")
         clock.changes_at(upcoming[0]["starts_at"])  # then another one is the next
+    # Sent meetings that a change of the family or its network made unsafe since (a
+    # check-in, a person marked protected): the team is told here, on every view, until
+    # the meeting is changed, moved or cancelled.
+    unsafe = await service.unsafe_sent_meetings(
+        family, meetings, await network_service.known_network(family["id"]))
     return {"meetings": meetings, "fgc": fgc, "bic": bic, "next_steps": [s for s in steps if s],
-            "fgc_status": FGC_STATUS, "bic_status": BIC_STATUS}
+            "fgc_status": FGC_STATUS, "bic_status": BIC_STATUS, "unsafe": unsafe,
+            "unsafe_ids": {m.id for m in unsafe}}
+
+
+async def unsafe_now(family_id: int) -> bool:
+    """Whether some of the family's sent meetings still to come are unsafe as the family is
+    now (``service.unsafe_sent_meetings``): after a change of the family, such as a check-in,
+    the team is taken to the family page's warning rather than to the change's own section."""
+    family = await Family.select().where(Family.id == family_id).first()
+    return family is not None and bool(await service.unsafe_sent_meetings(
+        family, await service.meetings_of_family(family_id)))
 
 
 async def family_name(family_id: int) -> str:

@@ -288,6 +288,53 @@ async def refuse_if_unsafe(meeting_id: int, written: Mapping[str, Any] | None = 
         raise web.UserError(UNSAFE_CHANGE + " " + " ".join(blocking), 409)
 
 
+@dataclass(frozen=True)
+class UnsafeMeeting:
+    """A sent meeting still to come that the safety rules now block, and why."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    reasons: tuple[str, ...]
+
+
+async def unsafe_sent_meetings(family: Mapping[str, Any], meetings: list[dict],
+                               network: network_service.Network | None = None
+                               ) -> list[UnsafeMeeting]:
+    """The family's sent meetings still to come (invited, not yet begun) that the safety
+    rules block as the family is NOW, with the reasons. A change of the meeting itself is
+    refused when it would leave it so (``refuse_if_unsafe``); a change of the family or its
+    network is not (a check-in at the crisis centre makes the children's school protected;
+    a person marked protected, a pair kept apart), and what the participants already
+    received cannot be taken back: the team must move, change or cancel such a meeting.
+    Its queued mails are withheld meanwhile (``invites.service.safe_to_send_now``).
+    ``meetings``: the family's (``meetings_of_family``); ``network``: the family's, when
+    the caller has read it."""
+    now = clock.now()
+    coming = [m["id"] for m in meetings
+              if m["status"] == "invited" and m["starts_at"] is not None and m["starts_at"] > now]
+    if not coming:
+        return []
+    facts = await protected_facts()
+    childrens = network.childrens_places(bool(family["at_crisis_centre"])) if (
+        network is not None and network.family_id == family["id"]) else \
+        await childrens_places_of(family["id"])
+    approvals: dict[int, list[dict]] = {}
+    for approval in await db.rows(SafetyApproval, f'"meeting" IN ({db.marks(coming)})', *coming):
+        approvals.setdefault(approval["meeting"], []).append(approval)
+    unsafe = []
+    for meeting in await db.rows(Meeting, f'"id" IN ({db.marks(coming)})', *coming):
+        parts = await parts_of(meeting["id"])
+        findings = await safety_findings(meeting, parts, await participants_of(meeting["id"]),
+                                         family, facts, approvals.get(meeting["id"], []),
+                                         network=network, childrens=childrens, shielded=())
+        reasons = tuple(f.message for f in findings if f.severity == safety.BLOCK)
+        if reasons:
+            unsafe.append(UnsafeMeeting(meeting["id"], meeting["title"],
+                                        min(p["starts_at"] for p in parts), reasons))
+    return sorted(unsafe, key=lambda m: (m.starts_at, m.id))
+
+
 async def family_facts(family_id: int, *, childrens_places: bool = False) -> tuple[str, ...]:
     """What typed text about this family must not name: every protected place
     (``protected_facts``) and the address, phone and e-mail of each person whose contact
@@ -547,13 +594,12 @@ async def _place(meeting: Mapping[str, Any], facts: tuple[str, ...] = (),
                  childrens: tuple[str, ...] = ()) -> place.Place:
     """The meeting's one place (``place.place_of``): typed text, booked room, organisation;
     ``childrens``: the family's children's places (``childrens_places_of``)."""
-    room = await Room.select().where(Room.id == meeting["room"]).first() if meeting.get(
-        "room") else None
-    org = await net.Organisation.select(
-        net.Organisation.name, net.Organisation.location_protected,
-    ).where(net.Organisation.id == meeting["location_organisation"]).first() if meeting[
-        "location_organisation"] else None
-    return place.place_of(meeting["location"], room, org, facts, childrens)
+    rooms = await db.rows(Room, '"id" = {}', meeting["room"]) if meeting.get("room") else []
+    orgs = await db.fetch('SELECT "name", "location_protected" FROM "organisation" '
+                          'WHERE "id" = {}', meeting["location_organisation"], quick=True) \
+        if meeting["location_organisation"] else []
+    return place.place_of(meeting["location"], rooms[0] if rooms else None,
+                          orgs[0] if orgs else None, facts, childrens)
 
 
 async def _shielded(family_id: int | None, network: network_service.Network | None

@@ -138,3 +138,47 @@ async def outbox(meeting_id: int) -> list[dict]:
 
 
 __all__ = ["invites", "Scenario"]
+
+
+AT_SCHOOL_FATHER = "far@example.net"
+AT_SCHOOL_TEACHER = "laerer@skole.example.org"
+
+
+async def meeting_row(meeting_id: int) -> dict:
+    return await Meeting.select().where(Meeting.id == meeting_id).first()
+
+
+async def at_the_school() -> tuple:
+    """A family not (yet) shielded: a network meeting at the children's school with the
+    father and the teacher, sent (allowed while the family is not shielded); nothing
+    delivered yet."""
+    sara = await factories.user(email="sara@kommune.example.org")
+    family_id = await factories.family(sara, at_crisis_centre=False)
+    school = (await Organisation.insert(Organisation(
+        name="Østre Skole", kind="school", sector="school",
+        address="Skolevej 3, 8900 Randers")))[0]["id"]
+    mother = await _person(family_id, "Maria Hansen", "mother", "mor@example.net",
+                           address="Lindevej 3, 8900 Randers")
+    father = await _person(family_id, "Frank Hansen", "father", AT_SCHOOL_FATHER,
+                           used_violence=True)
+    await _person(family_id, "Emma Hansen", "child")
+    teacher = await _person(family_id, "Lars Lærer", "professional", AT_SCHOOL_TEACHER,
+                            professional=True, organisation=school)
+    await FatherAssessment.insert(FatherAssessment(family=family_id, father=father,
+                                                   mother_agreed_on=app_clock.today()))
+    family = await Family.select().where(Family.id == family_id).first()
+    meeting_id = await meetings.create_meeting(sara, family, "netvaerksmoede", "Skolemøde",
+                                               location="Rådhuset", description="")
+    [part] = await meetings.parts_of(meeting_id)
+    day = working_day()
+    await meetings.set_times(sara, await meeting_row(meeting_id), ANY_VERSION,
+                             {part["key"]: (at(day, 10), at(day, 11))})
+    await meetings.add_participants(sara, await meeting_row(meeting_id), ANY_VERSION, [
+        meetings.NewParticipant(person_id=teacher), meetings.NewParticipant(person_id=father)])
+    before = await meeting_row(meeting_id)
+    await meetings.update_details(sara, before, ANY_VERSION, before["title"], "", school,
+                                  before["description"], True)
+    meeting = await meeting_row(meeting_id)
+    await meetings.change_status(sara, meeting, ANY_VERSION, "planned")
+    await meetings.change_status(sara, await meeting_row(meeting_id), ANY_VERSION, "invited")
+    return sara, family_id, meeting_id, mother

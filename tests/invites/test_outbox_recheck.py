@@ -16,22 +16,17 @@ from email import message_from_string, policy
 from coordinator import clock
 from coordinator.db import ANY_VERSION
 from coordinator.families import cases
-from coordinator.families.tables import Family
 from coordinator.invites import service as invites
 from coordinator.invites import worker
 from coordinator.invites.tables import OutboxMessage
 from coordinator.meetings import service as meetings
-from coordinator.meetings.tables import FatherAssessment, Meeting
 from coordinator.network import service as network_service
-from coordinator.network.tables import Organisation, Person
-from tests import factories
+from coordinator.network.tables import Person
 from tests.invites import support
-from tests.invites.support import at, working_day
 from tests.support.smtp import smtp_server_fixture
 
 smtp_server = smtp_server_fixture()
-FATHER = "far@example.net"
-TEACHER = "laerer@skole.example.org"
+FATHER, TEACHER = support.AT_SCHOOL_FATHER, support.AT_SCHOOL_TEACHER
 
 
 async def _deliver(server) -> None:
@@ -51,48 +46,8 @@ def _received_by(server, address: str) -> list[str]:
             if received.rcpt_tos == (address,)]
 
 
-async def _meeting(meeting_id: int) -> dict:
-    return await Meeting.select().where(Meeting.id == meeting_id).first()
-
-
-async def _at_the_school() -> tuple:
-    """A family not (yet) shielded: a network meeting at the children's school with the
-    father and the teacher, sent (allowed while the family is not shielded); nothing
-    delivered yet."""
-    sara = await factories.user(email="sara@kommune.example.org")
-    family_id = await factories.family(sara, at_crisis_centre=False)
-    school = (await Organisation.insert(Organisation(
-        name="Østre Skole", kind="school", sector="school",
-        address="Skolevej 3, 8900 Randers")))[0]["id"]
-    mother = await support._person(family_id, "Maria Hansen", "mother", "mor@example.net",
-                                   address="Lindevej 3, 8900 Randers")
-    father = await support._person(family_id, "Frank Hansen", "father", FATHER,
-                                   used_violence=True)
-    await support._person(family_id, "Emma Hansen", "child")
-    teacher = await support._person(family_id, "Lars Lærer", "professional", TEACHER,
-                                    professional=True, organisation=school)
-    await FatherAssessment.insert(FatherAssessment(family=family_id, father=father,
-                                                   mother_agreed_on=clock.today()))
-    family = await Family.select().where(Family.id == family_id).first()
-    meeting_id = await meetings.create_meeting(sara, family, "netvaerksmoede", "Skolemøde",
-                                               location="Rådhuset", description="")
-    [part] = await meetings.parts_of(meeting_id)
-    day = working_day()
-    await meetings.set_times(sara, await _meeting(meeting_id), ANY_VERSION,
-                             {part["key"]: (at(day, 10), at(day, 11))})
-    await meetings.add_participants(sara, await _meeting(meeting_id), ANY_VERSION, [
-        meetings.NewParticipant(person_id=teacher), meetings.NewParticipant(person_id=father)])
-    before = await _meeting(meeting_id)
-    await meetings.update_details(sara, before, ANY_VERSION, before["title"], "", school,
-                                  before["description"], True)
-    meeting = await _meeting(meeting_id)
-    await meetings.change_status(sara, meeting, ANY_VERSION, "planned")
-    await meetings.change_status(sara, await _meeting(meeting_id), ANY_VERSION, "invited")
-    return sara, family_id, meeting_id, mother
-
-
 async def test_an_invitation_waiting_at_check_in_never_tells_the_father_the_school(smtp_server):
-    sara, family_id, meeting_id, _ = await _at_the_school()
+    sara, family_id, meeting_id, _ = await support.at_the_school()
     waiting = await OutboxMessage.select().where(
         (OutboxMessage.meeting == meeting_id) & (OutboxMessage.recipient_email == FATHER))
     assert waiting and all("østre skole" in _readable(r["message"]) for r in waiting)
@@ -114,9 +69,9 @@ async def test_an_invitation_waiting_at_check_in_never_tells_the_father_the_scho
 
 async def test_an_update_waiting_when_the_mother_is_protected_never_sends_her_address(
         smtp_server):
-    sara, family_id, meeting_id, mother = await _at_the_school()
+    sara, family_id, meeting_id, mother = await support.at_the_school()
     await _deliver(smtp_server)  # the invitations went
-    before = await _meeting(meeting_id)
+    before = await support.meeting_row(meeting_id)
     await meetings.update_details(sara, before, ANY_VERSION, before["title"],
                                   "Rådhuset, mødelokale 2", None,
                                   "Mor og børn bor nu på Lindevej 3, 8900 Randers.", True)
