@@ -76,6 +76,7 @@ class AnswerController(Controller):
                                context["family_id"], "Svarside åbnet via personligt link",
                                web.client_address(request))
         context["saved"] = request.query_params.get("gemt") == "1"
+        context["own_comment"] = await invites.own_comment(link.participant_id)
         return web.render("invites/answer.html", context,
                           headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 

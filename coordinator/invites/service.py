@@ -833,6 +833,17 @@ async def resolve_answer_token(token: str) -> AnswerLink | None:
     return AnswerLink(row["id"], row["meeting"], row["participant"], row["expires_at"])
 
 
+async def own_comment(participant_id: int) -> str:
+    """What the participant wrote with their own answer (through their link or their
+    calendar; a time they proposed is at its start): shown on their answer page with the
+    answer. Empty when the socialrådgiver recorded the answer for them: her note is hers."""
+    rows = await db.fetch('SELECT "rsvp_comment", "answer_recorded_by", "answered_at" '
+                          'FROM "participant" WHERE "id" = {}', participant_id, quick=True)
+    if not rows or rows[0]["answer_recorded_by"] is not None or rows[0]["answered_at"] is None:
+        return ""
+    return rows[0]["rsvp_comment"] or ""
+
+
 async def record_answer(link: AnswerLink, answer: str, comment: str,
                         proposed: datetime | None, address: str = "") -> None:
     """Store a participant's answer from their personal link; audited, one transaction."""

@@ -268,3 +268,26 @@ async def test_apply_reply_command(tmp_path, capsys):
     assert [o.applied for o in outcomes] == [True]
     parser = cli.build_parser()
     assert parser.parse_args(["apply-reply", str(mail)]).func is cli.cmd_apply_reply
+
+
+async def test_the_answer_page_shows_what_was_answered_and_never_the_worker_s_note(client):
+    """Back on their page, a participant reads the time they proposed and their comment with
+    their answer; an answer the socialrådgiver recorded for them shows without her note."""
+    s = await support.scenario(with_father=False)
+    await support.send(s)
+    path = await answer_path(s.meeting_id, "mor@example.net")
+    first = await client.get(path)
+    assert "Din kommentar" not in first.text and "Et nyt svar erstatter" not in first.text
+    day = support.working_day(15)
+    await factories.post_form(client, path, {"answer": "PROPOSED", "comment": "Passer bedre",
+                                             "proposed": f"{day.isoformat()}T14:00"}, page=path)
+    page = (await client.get(f"{path}?gemt=1")).text
+    comment = page[page.index("Din kommentar"):page.index("</dl>")]
+    assert "kl. 14.00" in comment and "Passer bedre" in comment
+    assert "Et nyt svar erstatter" in page
+
+    mother = await Participant.select().where(Participant.person == s.mother).first()
+    await meetings.record_answer_for(s.worker, await s.meeting(), mother["id"], "ACCEPTED",
+                                     "phone", "Ringede, kommer alligevel")
+    recorded = (await client.get(path)).text
+    assert "Din kommentar" not in recorded and "Ringede" not in recorded
