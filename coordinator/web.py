@@ -644,7 +644,29 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
                                             "Genindlæs siden, og prøv igen. Intet blev ændret.")
     if isinstance(exc, ValidationException):
         return error_response(request, 400, "Forespørgslen indeholdt ugyldige værdier.")
+    if status == 405 and request.method == "GET" and not is_htmx(request):
+        # The address of a form's sending, opened as a page (a refused form's page reloaded
+        # from the address bar or the history, a bookmark): the page above it that has the
+        # form, not a dead end.
+        return Redirect(path=page_above(request), status_code=303)
     return error_response(request, status if 400 <= status < 600 else 500)
+
+
+def page_above(request: Request) -> str:
+    """The nearest page above ``request``'s path that can be opened (``/families/7`` for
+    ``/families/7/stays/checkout``); the start page when none is."""
+    router = request.app.asgi_router
+    segments = request.url.path.rstrip("/").split("/")
+    while len(segments) > 1:
+        segments.pop()
+        above = "/".join(segments)
+        for candidate in (above, f"{above}/") if above else ("/",):
+            try:
+                router.handle_routing(candidate, "GET")
+            except (HTTPException, KeyError):
+                continue
+            return candidate
+    return "/"
 
 
 def handle_internal_error(request: Request, exc: Exception) -> Response:
