@@ -638,7 +638,11 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
         if request.method == "GET" and not is_htmx(request):
             return Redirect(path=f"/login?next={quote(request.url.path)}", status_code=303)
         if is_htmx(request):
-            return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
+            # back to the page the user was on after logging in again (a form sent there
+            # is kept by static/app.js meanwhile and put back)
+            page = page_of(request) or local_referer(request)
+            return Response(content="", status_code=401,
+                            headers={"HX-Redirect": f"/login?next={quote(page, safe='/')}"})
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         return error_response(request, 403, "Formularen var udløbet eller ugyldig (CSRF). "
                                             "Genindlæs siden, og prøv igen. Intet blev ændret.")

@@ -209,6 +209,86 @@
     if (event.target.matches("[data-org-search] input")) event.preventDefault();
   });
 
+  // A form sent after the session ran out (401, the server sends the user to log in and
+  // back to this page): what was typed is kept in this tab's sessionStorage meanwhile and
+  // put back into the same form when the same user is on the same page again, within an
+  // hour. It is never sent by itself: the user reads it and sends it again. The form's
+  // hidden version goes back too, so a change someone else saved in between is a conflict
+  // shown as such, not overwritten.
+  const DRAFT_KEY = "coordinator:draft";
+  const DRAFT_KEPT_MS = 60 * 60 * 1000;
+
+  function formsLike(action) {
+    return Array.prototype.filter.call(document.querySelectorAll("form"), function (form) {
+      return (form.getAttribute("action") || "") === action;
+    });
+  }
+
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    const xhr = event.detail.xhr;
+    const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const user = document.body.getAttribute("data-user");
+    if (!xhr || xhr.status !== 401 || !user || !form || !form.matches || !form.matches("form")) return;
+    const action = form.getAttribute("action") || "";
+    const values = [];
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value === "string" && name !== "_csrf_token") values.push([name, value]);
+    });
+    try {
+      sessionStorage.setItem(DRAFT_KEY, JSON.stringify({
+        user: user, page: location.pathname + location.search, action: action,
+        index: formsLike(action).indexOf(form), values: values, at: Date.now()}));
+    } catch (e) {
+      // storage disabled or full: nothing is kept
+    }
+  });
+
+  function restoreDraft() {
+    const user = document.body.getAttribute("data-user");
+    if (!user) return;  // the login page: kept for the page after it
+    let draft = null;
+    try {
+      draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) || "null");
+      sessionStorage.removeItem(DRAFT_KEY);
+    } catch (e) {
+      return;
+    }
+    if (!draft || draft.user !== user || draft.page !== location.pathname + location.search
+        || !(Date.now() - draft.at < DRAFT_KEPT_MS)) return;
+    const form = formsLike(draft.action)[draft.index];
+    if (!form) return;
+    const sent = {};
+    for (const pair of draft.values) (sent[pair[0]] = sent[pair[0]] || []).push(pair[1]);
+    const used = {};
+    for (const field of form.elements) {
+      const name = field.name;
+      if (!name || name === "_csrf_token" || field.type === "file" || field.type === "submit"
+          || field.type === "button") continue;
+      const values = sent[name] || [];
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = values.indexOf(field.value) >= 0;
+      } else if (field.tagName === "SELECT" && field.multiple) {
+        for (const option of field.options) option.selected = values.indexOf(option.value) >= 0;
+      } else if (name in sent) {
+        const at = used[name] || 0;  // several fields of one name, in order
+        used[name] = at + 1;
+        if (at < values.length) field.value = values[at];
+      }
+    }
+    for (let shut = form.closest("details"); shut; shut = shut.parentElement.closest("details")) {
+      shut.open = true;  // a form folded away (»Ret titel, sted og beskrivelse«) is shown
+    }
+    const notice = document.createElement("div");
+    notice.className = "alert alert-warn";
+    notice.setAttribute("role", "status");
+    notice.setAttribute("tabindex", "-1");
+    notice.textContent = "Du blev logget ud, før det blev gemt. Det, du skrev, er sat ind igen " +
+      "herunder. Se det igennem, og gem igen.";
+    form.parentNode.insertBefore(notice, form);
+    notice.scrollIntoView({ block: "start" });
+    notice.focus({ preventScroll: true });
+  }
+
   document.addEventListener("htmx:load", function (event) {
     showSearches(event.detail.elt);
     prepare(event.detail.elt);
@@ -218,5 +298,6 @@
     showSearches(document);
     prepare(document);
     markFields(document);
+    restoreDraft();
   });
 })();

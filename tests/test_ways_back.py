@@ -1,6 +1,7 @@
-"""The address a form sends to, opened as a page (a refused form's page reloaded from the
-address bar or the history, a bookmark), leads to the page above it that has the form:
-never a dead end of "Det kan ikke gøres her"."""
+"""No dead ends on the way back to a form: the address a form sends to, opened as a page (a
+refused form's page reloaded from the address bar or the history, a bookmark), leads to
+the page above it that has the form, never to "Det kan ikke gøres her"; a form sent after
+the session ran out leads to the login and from there back to the form's page."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ async def test_htmx_and_other_methods_still_get_405(client):
     assert htmx.status_code == 405
     put = await client.put(f"/families/{family}/stays")
     assert put.status_code == 405 and "Det kan ikke gøres her" in put.text
+
+
+async def test_htmx_after_the_session_ran_out_goes_to_log_in_and_back_to_the_page(client):
+    """A form htmx sent from a page after the session ran out: the login takes the user back
+    to that page (where static/app.js puts the typed text back), not to the start page."""
+    sara = await factories.user()
+    family = await factories.family(sara)
+    token = await factories.csrf_token(client, "/login")
+    sent = await client.post(f"/families/{family}/stays", data={"started_on": "2026-01-01"},
+                             headers={"HX-Request": "true", "X-CSRFToken": token,
+                                      "HX-Current-URL": f"{client.base_url}/families/{family}?x=1"})
+    assert sent.status_code == 401
+    assert sent.headers["HX-Redirect"] == f"/login?next=/families/{family}%3Fx%3D1"
