@@ -4,12 +4,12 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from coordinator.auth.tables import LoginAttempt, Session, User
+from coordinator.auth.tables import FormSent, LoginAttempt, Session, User
 
 APP_CONFIG = AppConfig(
     app_name="auth",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[User, Session, LoginAttempt],
+    table_classes=[User, Session, LoginAttempt, FormSent],
     migration_dependencies=[],
     commands=[],
 )

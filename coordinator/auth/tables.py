@@ -51,3 +51,16 @@ class LoginAttempt(Table, tablename="login_attempt"):
     client_address = Varchar(length=64, index=True)
     succeeded = Boolean(default=False)
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class FormSent(Table, tablename="form_sent"):
+    """A form that creates something, as a user sent it (``web.once``): the same form sent
+    again by the same user within seconds – a double click, a reload that sends it anew – is
+    answered with where the first went instead of creating it twice. Only a digest of what
+    was sent is kept, for a minute."""
+    id: Serial  # Piccolo adds the primary key; declared here for type checkers
+
+    user = Integer(index=True)
+    digest = Varchar(length=64, unique=True)  # SHA-256 of user, path and the fields sent
+    location = Varchar(length=2048, default="")  # where the first answer sent the user
+    at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from coordinator import clock, pagecache, web
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_leader, requires_login, requires_role
+from coordinator.auth.once import once
 from coordinator.auth.policy import Action
 from coordinator.auth.roles import Role
 from coordinator.families import cases, revisions, service, units
@@ -159,17 +160,21 @@ class CaseController(Controller):
     @post("/families", name="open-case",
           guards=[requires_role(roles.CASE_HOLDERS, message="Siden findes ikke.")])
     async def open_case(self, request: Request) -> Response:
-        user = web.user_of(request)
-        form = await web.form_of(request)
-        try:
-            family_id = await cases.open_case(user, _new_case(form), web.client_address(request))
-        except cases.DuplicateSuspicion as suspicion:
-            return await _home(request, form, suspicion.message, suspicion.field,
-                               suspicion.matches, status=409)
-        except web.UserError as refused:
-            return await _home(request, form, refused.message, refused.field,
-                               status=refused.status)
-        return web.see_other(request, f"/families/{family_id}")
+        """A new case; the form sent twice (a double click) opens it once (``once``)."""
+        async def open_it() -> Response:
+            user = web.user_of(request)
+            form = await web.form_of(request)
+            try:
+                family_id = await cases.open_case(user, _new_case(form),
+                                                  web.client_address(request))
+            except cases.DuplicateSuspicion as suspicion:
+                return await _home(request, form, suspicion.message, suspicion.field,
+                                   suspicion.matches, status=409)
+            except web.UserError as refused:
+                return await _home(request, form, refused.message, refused.field,
+                                   status=refused.status)
+            return web.see_other(request, f"/families/{family_id}")
+        return await once(request, open_it)
 
     async def _family(self, request: Request, family_id: int) -> dict:
         return await service.load_family(web.user_of(request), family_id, Action.WRITE,

@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery
 
 from coordinator import clock, pagecache, web
 from coordinator.auth.guards import requires_case_holder, requires_case_worker, requires_login
+from coordinator.auth.once import once
 from coordinator.auth.policy import Action, Audience
 from coordinator.families.service import (
     load_family,
@@ -415,19 +416,23 @@ class NewMeetingController(Controller):
 
     @post("/")
     async def create(self, request: Request, family_id: FromPath[int]) -> Response:
+        """A new meeting; the form sent twice (a double click) creates it once (``once``)."""
         family = await load_family(web.user_of(request), family_id, Action.WRITE)
-        form, _ = await _form(request)
-        kind = self._kind(web.text(form, "kind", "Mødetype", required=True))
-        title = web.text(form, "title", "Titel", required=True, max_length=200)
-        location = web.text(form, "location", "Mødested", max_length=300)
-        description = web.text(form, "description", "Beskrivelse", max_length=4000)
-        times = _part_times(form, kind)
-        meeting_id = await service.create_meeting(
-            web.user_of(request), family, kind.key, title, location=location,
-            location_organisation=_organisation(form), description=description,
-            times=times if any(a or b for a, b in times.values()) else None,
-            address=web.client_address(request))
-        return web.see_other(request, f"/meetings/{meeting_id}")
+
+        async def create_it() -> Response:
+            form, _ = await _form(request)
+            kind = self._kind(web.text(form, "kind", "Mødetype", required=True))
+            title = web.text(form, "title", "Titel", required=True, max_length=200)
+            location = web.text(form, "location", "Mødested", max_length=300)
+            description = web.text(form, "description", "Beskrivelse", max_length=4000)
+            times = _part_times(form, kind)
+            meeting_id = await service.create_meeting(
+                web.user_of(request), family, kind.key, title, location=location,
+                location_organisation=_organisation(form), description=description,
+                times=times if any(a or b for a, b in times.values()) else None,
+                address=web.client_address(request))
+            return web.see_other(request, f"/meetings/{meeting_id}")
+        return await once(request, create_it)
 
 
 def _wanted_room(form: dict) -> int | None:

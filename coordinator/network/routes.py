@@ -18,6 +18,7 @@ from coordinator import clock, pagecache, web
 from coordinator.audit import service as audit
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_login, requires_role
+from coordinator.auth.once import once
 from coordinator.auth.policy import Action, Principal
 from coordinator.families.service import (
     load_family,
@@ -266,7 +267,8 @@ class NetworkController(Controller):
             if forms.optional_id(form, "existing_person_id", "Eksisterende person") is not None:
                 return  # the duplicate offer taken: the person is already there
             await service.add_person(user, family_id, forms.person_input(form), address=address)
-        return await _edit(request, family_id, "add_person", action)
+        # the form sent twice (a double click) adds the person once
+        return await once(request, lambda: _edit(request, family_id, "add_person", action))
 
     @get("/network/people/{person_id:int}/edit", name="network-person-form")
     async def person_form(self, request: Request, family_id: FromPath[int],
@@ -312,7 +314,7 @@ class NetworkController(Controller):
                 target_organisation_id=forms.optional_id(form, "target_organisation",
                                                          "Til organisation"),
                 note=forms.free_text(form, "note", "Hjælp/note", max_length=2000)), address)
-        return await _edit(request, family_id, "add_relation", action)
+        return await once(request, lambda: _edit(request, family_id, "add_relation", action))
 
     @get("/network/relations/{relation_id:int}/edit", name="network-relation-form")
     async def relation_form(self, request: Request, family_id: FromPath[int],
