@@ -20,6 +20,7 @@ from coordinator.auth.roles import Role
 from coordinator.invites import feeds, redact, replies
 from coordinator.invites import service as invites
 from coordinator.invites.ical import CalendarParseError, build_publish
+from coordinator.meetings import flows as meeting_flows
 from coordinator.meetings import kinds, participants, safety
 from coordinator.meetings import service as meetings
 
@@ -140,7 +141,12 @@ class MeetingInvitesController(Controller):
         planner_role = team or web.user_of(request).role is Role.SAMORDNER
         context = {"meeting": meeting, "deliveries": rows, "replies": answers,
                    "may_act": team and open_meeting,
-                   "may_decide_proposals": planner_role and open_meeting}
+                   "may_decide_proposals": planner_role and open_meeting,
+                   "role": web.user_of(request).role.value}
+        if team and meeting["family"] and not web.is_htmx(request):
+            # the way back, as on the meeting page: the team's families, this one, the meeting
+            context["family"] = {"id": meeting["family"],
+                                 "name": await meeting_flows.family_name(meeting["family"])}
         return web.page_or_fragment(request, "invites/answers.html", "invites/_answers.html",
                                     context)
 

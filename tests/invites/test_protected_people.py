@@ -191,10 +191,18 @@ async def test_the_samordner_reads_the_answers_page_projected_as_the_meeting_pag
     sara, ida, meeting_id, _, _ = await _fgc_with_child(
         f"Emma Marie Hansen – mor bor på {MOTHER_ADDRESS}")
     await factories.login(client, sara)
-    assert MOTHER_ADDRESS in (await client.get(f"/meetings/{meeting_id}/answers")).text
+    team = (await client.get(f"/meetings/{meeting_id}/answers")).text
+    assert MOTHER_ADDRESS in team
+    family = (await Meeting.select(Meeting.family).where(Meeting.id == meeting_id).first())["family"]
+    # the team's way back: its families, this family, the meeting
+    crumbs = team[team.index('aria-label="Brødkrumme"'):team.index("</nav>", team.index("Brødkrumme"))]
+    assert '<a href="/">Mine familier</a>' in crumbs and f'href="/families/{family}"' in crumbs
     await factories.login(client, ida)
     page = await client.get(f"/meetings/{meeting_id}/answers")
     assert page.status_code == 200
+    crumbs = page.text[page.text.index('aria-label="Brødkrumme"'):]
+    crumbs = crumbs[:crumbs.index("</nav>")]
+    assert '<a href="/meetings/coordinated">' in crumbs and "/families/" not in crumbs
     assert "Skjultvej" not in page.text, "her address reached the samordner"
     assert "Emma Marie Hansen" not in page.text, "the child's full name reached the samordner"
     assert "Emma H. – mor bor på [skjult]" in page.text
