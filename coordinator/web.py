@@ -660,16 +660,18 @@ def page_above(request: Request) -> str:
     """The nearest page above ``request``'s path that can be opened (``/families/7`` for
     ``/families/7/stays/checkout``); the start page when none is."""
     router = request.app.asgi_router
-    segments = request.url.path.rstrip("/").split("/")
-    while len(segments) > 1:
+    # the path as routed: "//families/7" is routed as "/families/7", and an answer of
+    # "//families" would be another host's address to the browser
+    segments = [part for part in request.url.path.split("/") if part]
+    while segments:
         segments.pop()
-        above = "/".join(segments)
-        for candidate in (above, f"{above}/") if above else ("/",):
+        above = "/" + "/".join(segments)
+        for candidate in (above, f"{above}/") if segments else ("/",):
             try:
                 router.handle_routing(candidate, "GET")
             except (HTTPException, KeyError):
                 continue
-            return candidate
+            return local_page(candidate) or "/"
     return "/"
 
 

@@ -11,6 +11,8 @@
       ? [root] : root.querySelectorAll("form[data-keeps-input]");
     for (const form of forms) {
       if (form.hasAttribute("hx-boost") || form.hasAttribute("hx-post")) continue;
+      // A second click while the form is being sent is dropped, not queued and sent again.
+      if (!form.hasAttribute("hx-sync")) form.setAttribute("hx-sync", "this:drop");
       if (form.hasAttribute("data-workspace")) {
         // The meeting page's workspace: the answer is the changed sections, each swapped
         // in place by its id (hx-swap-oob), not the page.
@@ -186,13 +188,30 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!returnTo || event.detail.target !== document.body) return;
-    const section = document.getElementById(returnTo);
+    const id = returnTo;
+    const refused = !!event.detail.failed;
     returnTo = null;
-    if (!section || section.id === "main") return;
-    const heading = section.querySelector("h1, h2, h3") || section;
-    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
-    section.scrollIntoView({ block: "start" });
-    heading.focus({ preventScroll: true });
+    // Run after htmx's own scroll to the top of a boosted page, which follows this event.
+    window.setTimeout(function () {
+      const section = document.getElementById(id);
+      // A refused form shown again on its whole page: to the field the refusal is about
+      // (or its message), where the form is, however far down the page.
+      const wrong = refused && (document.querySelector("form [aria-invalid='true']")
+        || (section && section.querySelector(".alert")));
+      if (wrong) {
+        if (!wrong.matches("input, select, textarea, button, [tabindex]")) {
+          wrong.setAttribute("tabindex", "-1");
+        }
+        wrong.scrollIntoView({ block: "center" });
+        wrong.focus({ preventScroll: true });
+        return;
+      }
+      if (!section || section.id === "main") return;
+      const heading = section.querySelector("h1, h2, h3") || section;
+      if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+      section.scrollIntoView({ block: "start" });
+      heading.focus({ preventScroll: true });
+    }, 0);
   });
 
   // A large organisation directory is searched (templates/_org_search.html): the search
@@ -231,12 +250,16 @@
     if (!xhr || xhr.status !== 401 || !user || !form || !form.matches || !form.matches("form")) return;
     const action = form.getAttribute("action") || "";
     const values = [];
+    const secret = {};  // a password is never kept, not even in the tab
+    for (const field of form.querySelectorAll("input[type='password']")) secret[field.name] = true;
     new FormData(form).forEach(function (value, name) {
-      if (typeof value === "string" && name !== "_csrf_token") values.push([name, value]);
+      if (typeof value === "string" && name !== "_csrf_token" && !secret[name]) {
+        values.push([name, value]);
+      }
     });
     try {
       sessionStorage.setItem(DRAFT_KEY, JSON.stringify({
-        user: user, page: location.pathname + location.search, action: action,
+        user: user, page: location.pathname, action: action,
         index: formsLike(action).indexOf(form), values: values, at: Date.now()}));
     } catch (e) {
       // storage disabled or full: nothing is kept
@@ -253,7 +276,7 @@
     } catch (e) {
       return;
     }
-    if (!draft || draft.user !== user || draft.page !== location.pathname + location.search
+    if (!draft || draft.user !== user || draft.page !== location.pathname
         || !(Date.now() - draft.at < DRAFT_KEPT_MS)) return;
     const form = formsLike(draft.action)[draft.index];
     if (!form) return;
@@ -263,7 +286,7 @@
     for (const field of form.elements) {
       const name = field.name;
       if (!name || name === "_csrf_token" || field.type === "file" || field.type === "submit"
-          || field.type === "button") continue;
+          || field.type === "button" || field.type === "password") continue;
       const values = sent[name] || [];
       if (field.type === "checkbox" || field.type === "radio") {
         field.checked = values.indexOf(field.value) >= 0;

@@ -48,3 +48,23 @@ async def test_htmx_after_the_session_ran_out_goes_to_log_in_and_back_to_the_pag
                                       "HX-Current-URL": f"{client.base_url}/families/{family}?x=1"})
     assert sent.status_code == 401
     assert sent.headers["HX-Redirect"] == f"/login?next=/families/{family}%3Fx%3D1"
+
+
+@pytest.mark.parametrize(("path", "above"), [
+    ("//families/7/stays", "/families/7"),
+    ("///meetings/11/participants/5/told", "/meetings/11"),
+])
+async def test_the_page_above_is_always_this_site_s(client, path, above):
+    """A path with doubled slashes is routed as the single-slashed one; the page above it is
+    that one's, never "//families/7", which a browser would read as another host."""
+    opened = await client.get(f"{client.base_url}{path}", headers={"Accept": "text/html"})
+    assert opened.status_code == 303 and opened.headers["location"] == above
+
+
+@pytest.mark.parametrize("next_page", ["//evil.example", "/\t/evil.example", "https://evil.example"])
+async def test_the_login_never_sends_to_another_site(client, next_page):
+    sara = await factories.user()
+    token = await factories.csrf_token(client, "/login")
+    sent = await client.post("/login", data={"username": sara.username, "password": factories.PASSWORD,
+                                             "next": next_page, "_csrf_token": token})
+    assert sent.status_code == 303 and sent.headers["location"] == "/"

@@ -4,18 +4,21 @@ A double click on »Opret« without JavaScript, or a queued second submit with i
 same form twice; each would create a family, a meeting or a person of its own. The first
 sending claims the form (a digest of who sent what to where, ``form_sent``); one sent again
 by the same user within a minute, with the same fields, is answered with where the first
-went (303) – after waiting for it when it is still being saved – and creates nothing. A
+went (303) – after waiting for it when it is still being saved, or told it is still
+being saved (409) when it takes longer than seconds – and creates nothing. A
 refused sending (its form shown again with the message) gives the claim back, so the form
 mended or not may be sent again. Different fields are a different form: two tabs adding
 two people both add theirs.
 
-What is kept: the user's id, the digest and the first answer's address; no field's value.
+What is kept: the user's id, a keyed digest and the first answer's address; no field's
+value.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -35,23 +38,29 @@ _IGNORED = frozenset({"_csrf_token"})
 
 
 async def _digest(request: Request, user_id: int) -> str:
+    """A keyed digest (HMAC with the server's secret) of who sent which fields where: the
+    table holds nothing from which a field's value could be guessed back."""
     sent = await request.form()
     fields = sorted((key, str(value)) for key, value in sent.multi_items()
                     if key not in _IGNORED)
     text = "\0".join([str(user_id), request.url.path, *(f"{k}={v}" for k, v in fields)])
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = web.settings_of(request).secret_key.encode()
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
-async def _claim(user_id: int, digest: str) -> str | None:
-    """None when this sending claimed the form; else where the first went ("" while it is
-    still being saved)."""
+async def _claim(user_id: int, digest: str) -> bool:
+    """Whether this sending claimed the form (no other sending of it within ``KEPT``)."""
     now = clock.now()
     async with db.transaction():
         await FormSent.delete().where(FormSent.at < now - KEPT)
         claimed = await FormSent.insert(FormSent(user=user_id, digest=digest, at=now)) \
             .on_conflict(action="DO NOTHING").returning(FormSent.id)
-    if claimed:
-        return None
+    return bool(claimed)
+
+
+async def _first(digest: str) -> str | None:
+    """Where the first sending went ("" while it is being saved); None when it is gone (it
+    was refused, or is older than ``KEPT``)."""
     row = await FormSent.select(FormSent.location).where(FormSent.digest == digest).first()
     return row["location"] if row else None
 
@@ -66,6 +75,11 @@ async def _settle(digest: str, location: str) -> None:
         await FormSent.update({FormSent.location: location}).where(FormSent.digest == digest)
 
 
+# What a repeat is told when the first sending is still being saved after ``WAIT_SECONDS``.
+STILL_SAVING = ("Formularen blev sendt to gange, og den første gemmes stadig. Se efter, om "
+                "det er oprettet, før du sender formularen igen.")
+
+
 async def once(request: Request, act: Callable[[], Awaitable[Response]]) -> Response:
     """``act`` (the route's saving, answering 303 to what it created) run once for the
     same form sent again and again; a repeat is answered 303 to where the first went."""
@@ -74,17 +88,16 @@ async def once(request: Request, act: Callable[[], Awaitable[Response]]) -> Resp
         return await act()
     digest = await _digest(request, user.id)
     waited = 0.0
-    while True:
-        first = await _claim(user.id, digest)
-        if first is None:
-            break
+    while not await _claim(user.id, digest):
+        # another sending of the form holds it: wait for it by reading, not writing
+        while (first := await _first(digest)) == "" and waited < WAIT_SECONDS:
+            await asyncio.sleep(_POLL_SECONDS)
+            waited += _POLL_SECONDS
         if first:
             return web.see_other(request, first)
-        if waited >= WAIT_SECONDS:  # the first never finished: this one is saved instead
-            await _release(digest)
-            continue
-        await asyncio.sleep(_POLL_SECONDS)
-        waited += _POLL_SECONDS
+        if first == "":  # still being saved: not taken over, which would save it twice
+            return web.error_response(request, 409, STILL_SAVING)
+        # None: the first was refused (or is old): this sending claims the form anew
     try:
         response = await act()
     except BaseException:

@@ -17,9 +17,8 @@ from coordinator.auth.roles import ROLE_LABELS, Role
 
 def _safe_next(value: str | None) -> str:
     """Only local paths: never redirect to another site after login."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:300]
-    return "/"
+    page = web.local_page(value)  # a path of this site: no other host, no control characters
+    return page if page is not None and len(page) <= 300 else "/"
 
 
 def _session_cookie_header(request: Request, token: str, max_age: int) -> str:

@@ -107,7 +107,7 @@ async def _meeting(family_id: int, kind_key: str, title: str, start: datetime, s
                             channel="email"))
     answered = status in ("held", "followup")
     for entry in entries:
-        if status != "draft" and entry["channel"] != "email":
+        if status in kinds.SENT_STATUSES and entry["channel"] != "email":
             entry.update(told_what=kinds.told_now(status), told_sequence=1, told_at=told_at)
         row = await Participant.insert(Participant(
             meeting=meeting_id, rsvp="ACCEPTED" if answered else "NEEDS-ACTION", **entry))

@@ -91,3 +91,30 @@ async def test_a_meeting_and_a_person_sent_twice_are_created_once(client):
         assert (await f.post_form(client, f"{page}/network/people", person,
                                   page=f"{page}/network")).status_code == 303
     assert await Person.count().where(Person.family == family_id) == people_before + 1
+
+
+async def test_a_repeat_of_a_first_still_being_saved_is_told_so_not_saved_twice(
+        client, monkeypatch):
+    """A first sending slower than the repeat will wait for: the repeat is told it is still
+    being saved (409), and never takes the form over to save it a second time."""
+    from coordinator.auth import once
+    from coordinator.families import cases
+
+    slow, real = asyncio.Event(), cases.open_case
+
+    async def slow_open(*args, **kwargs):
+        await slow.wait()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(cases, "open_case", slow_open)
+    monkeypatch.setattr(once, "WAIT_SECONDS", 0.2)
+    await f.login(client, await f.user())
+    token = await f.csrf_token(client, "/")
+    form = {**_case(), "_csrf_token": token}
+    first = asyncio.create_task(client.post("/families", data=form))
+    await asyncio.sleep(0.1)
+    repeat = await client.post("/families", data=form)
+    slow.set()
+    assert repeat.status_code == 409 and "gemmes stadig" in repeat.text
+    assert (await first).status_code == 303
+    assert await Family.count() == 1

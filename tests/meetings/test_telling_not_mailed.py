@@ -110,16 +110,18 @@ async def test_only_the_team_marks_and_not_before_sending(client):
 
 async def test_the_demo_s_sent_meetings_have_told_those_not_mailed(client):
     """The demo's sent meetings were sent before it starts: their letter and phone
-    participants were told then, and their pages ask about nothing; a draft's were not."""
+    participants were told then, and their pages ask about nothing; those of a draft or a
+    planned meeting, not sent yet, were not."""
     from coordinator import demo
+    from coordinator.meetings import kinds
     from coordinator.meetings.tables import Meeting
 
     assert await demo.load()
     meetings_by_id = {m["id"]: m for m in await Meeting.select()}
     rows = await Participant.select().where(Participant.channel != "email")
-    sent = [r for r in rows if meetings_by_id[r["meeting"]]["status"] != "draft"]
-    drafts = [r for r in rows if meetings_by_id[r["meeting"]]["status"] == "draft"]
+    sent = [r for r in rows if meetings_by_id[r["meeting"]]["status"] in kinds.SENT_STATUSES]
+    unsent = [r for r in rows if meetings_by_id[r["meeting"]]["status"] not in kinds.SENT_STATUSES]
     assert sent and all(r["told_what"] and r["told_sequence"] == 1 for r in sent)
-    assert all(not r["told_what"] for r in drafts)
+    assert unsent and all(not r["told_what"] for r in unsent)
     cancelled = [r for r in sent if meetings_by_id[r["meeting"]]["status"] == "cancelled"]
     assert all(r["told_what"] == "cancellation" for r in cancelled)
