@@ -916,13 +916,16 @@ async def family_section(user: Principal, family: dict) -> dict[str, Any]:
             "unsafe_ids": {m.id for m in unsafe}}
 
 
-async def unsafe_now(family_id: int) -> bool:
-    """Whether some of the family's sent meetings still to come are unsafe as the family is
-    now (``service.unsafe_sent_meetings``): after a change of the family, such as a check-in,
-    the team is taken to the family page's warning rather than to the change's own section."""
+async def unsafe_now(family_id: int) -> list[service.UnsafeMeeting]:
+    """The family's sent meetings still to come that are unsafe as the family is now
+    (``service.unsafe_sent_meetings``): after a change of the family or its network (a
+    check-in, a person marked protected, a pair kept apart) the team is told at once and
+    taken to the family page's warning rather than to the change's own section."""
     family = await Family.select().where(Family.id == family_id).first()
-    return family is not None and bool(await service.unsafe_sent_meetings(
-        family, await service.meetings_of_family(family_id)))
+    if family is None:
+        return []
+    return await service.unsafe_sent_meetings(family,
+                                              await service.meetings_of_family(family_id))
 
 
 async def family_name(family_id: int) -> str:

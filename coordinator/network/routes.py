@@ -26,6 +26,7 @@ from coordinator.families.service import (
     one_shared_stamp,
     open_family_page,
 )
+from coordinator.meetings import flows as meeting_flows
 from coordinator.network import directory as org_directory
 from coordinator.network import ecomap, forms, service
 from coordinator.network.service import DuplicatePerson, NeedsConfirmation, RelationInput
@@ -347,7 +348,7 @@ class NetworkController(Controller):
                 user, family_id, forms.optional_id(form, "person_a", "Første person"),
                 forms.optional_id(form, "person_b", "Anden person"),
                 forms.free_text(form, "reason", "Begrundelse", max_length=2000), address)
-        return await _edit(request, family_id, "add_keep_apart", action)
+        return await once(request, lambda: _edit(request, family_id, "add_keep_apart", action))
 
     @get("/network/keep-apart/{pair_id:int}/edit", name="network-keep-apart-form")
     async def keep_apart_form(self, request: Request, family_id: FromPath[int],
@@ -466,10 +467,14 @@ async def _edit(request: Request, family_id: int, form_key: str, action: EditAct
             return web.render(template, context, status)
         return web.page_or_fragment(request, "network/edit.html", "network/_editor.html",
                                     context, status)
+    # A change that made a meeting already sent unsafe (a person marked protected, a pair
+    # kept apart) is told at once: without JavaScript on the family page's warning.
+    unsafe = await meeting_flows.unsafe_now(family_id)
     if not web.is_htmx(request):
-        return web.see_other(request, f"/families/{family_id}/network")
+        return web.see_other(request, f"/families/{family_id}#unsafe-meetings" if unsafe
+                             else f"/families/{family_id}/network")
     return web.render("network/_editor.html", {**await _editor_context(family),
-                                               "saved": True})
+                                               "saved": True, "unsafe": unsafe})
 
 
 async def _current_rows(context: dict[str, Any], family_id: int, ids: dict[str, int]) -> None:

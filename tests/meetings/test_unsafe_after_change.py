@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from coordinator import clock
 from coordinator.db import ANY_VERSION
 from coordinator.meetings import service as meetings
@@ -68,3 +70,40 @@ async def test_a_cancelled_meeting_is_no_longer_listed(client):
     await meetings.change_status(sara, await support.meeting_row(meeting_id), ANY_VERSION,
                                  "cancelled")
     assert WARNING not in html.unescape((await client.get(f"/families/{family_id}")).text)
+
+
+async def _father_and_teacher(family_id: int) -> tuple[int, int]:
+    from coordinator.network.tables import Person
+    people = {p["role"]: p["id"] for p in await Person.select().where(Person.family == family_id)}
+    return people["father"], people["professional"]
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+async def test_a_pair_kept_apart_in_a_sent_meeting_is_told_at_once(client, htmx):
+    """The father and the teacher, both invited to the same part, are to be kept apart from
+    now on: the network editor says at once which sent meeting that makes unsafe (without
+    JavaScript, the family page's warning is where the change leads)."""
+    sara, family_id, meeting_id, _ = await support.at_the_school()
+    father, teacher = await _father_and_teacher(family_id)
+    await factories.login(client, sara)
+    page = f"/families/{family_id}/network"
+    sent = await factories.post_form(client, f"{page}/keep-apart", {
+        "person_a": father, "person_b": teacher, "reason": "Truede læreren"}, page=page,
+        htmx=htmx)
+    if htmx:
+        told = html.unescape(sent.text)
+        assert sent.status_code == 200 and "Ændringen er gemt" in told
+        assert WARNING in told and f'href="/meetings/{meeting_id}"' in told
+    else:
+        assert sent.status_code == 303
+        assert sent.headers["location"] == f"/families/{family_id}#unsafe-meetings"
+    assert WARNING in html.unescape((await client.get(f"/families/{family_id}")).text)
+
+
+async def test_a_change_that_leaves_the_meetings_safe_says_nothing_of_them(client):
+    sara, family_id, _, _ = await support.at_the_school()
+    await factories.login(client, sara)
+    page = f"/families/{family_id}/network"
+    sent = await factories.post_form(client, f"{page}/people", {
+        "name": "Bodil Bedstemor", "role": "private_network"}, page=page, htmx=True)
+    assert sent.status_code == 200 and WARNING not in html.unescape(sent.text)
