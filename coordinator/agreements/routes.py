@@ -21,6 +21,7 @@ from coordinator.agreements import cadence, service
 from coordinator.agreements.service import AgreementInput, PartyInput
 from coordinator.auth import roles
 from coordinator.auth.guards import requires_case_holder, requires_role
+from coordinator.auth.once import once
 from coordinator.network.validation import InvalidInput, normalise_phone
 
 MAX_PARTIES = 12
@@ -210,16 +211,19 @@ class AgreementController(Controller):
 
     @post("/", guards=[requires_agreement_editor])
     async def create(self, request: Request) -> Response:
-        """Create an agreement; a 422 re-renders the form with the message, nothing saved."""
-        form = await web.form_of(request)
-        try:
-            agreement_id = await service.create_agreement(
-                web.user_of(request), parse_agreement(form), web.client_address(request))
-        except web.UserError as exc:
-            return await _form_page(request, values=form, parties=_party_rows(form, None),
-                                    action="/agreements/", heading="Ny samarbejdsaftale",
-                                    error=exc.message, field=exc.field, status=exc.status)
-        return web.see_other(request, f"/agreements/{agreement_id}")
+        """Create an agreement; a 422 re-renders the form with the message, nothing saved;
+        the form sent twice (a double click) creates it once (``once``)."""
+        async def create_it() -> Response:
+            form = await web.form_of(request)
+            try:
+                agreement_id = await service.create_agreement(
+                    web.user_of(request), parse_agreement(form), web.client_address(request))
+            except web.UserError as exc:
+                return await _form_page(request, values=form, parties=_party_rows(form, None),
+                                        action="/agreements/", heading="Ny samarbejdsaftale",
+                                        error=exc.message, field=exc.field, status=exc.status)
+            return web.see_other(request, f"/agreements/{agreement_id}")
+        return await once(request, create_it)
 
     @get("/due", name="agreements-due")
     async def due_page(self, request: Request) -> Response:

@@ -40,7 +40,8 @@ _IGNORED = frozenset({"_csrf_token"})
 async def _digest(request: Request, user_id: int) -> str:
     """A keyed digest (HMAC with the server's secret) of who sent which fields where: the
     table holds nothing from which a field's value could be guessed back."""
-    sent = await request.form()
+    await web.form_of(request)  # a body that cannot be read is refused as every form's is
+    sent = await request.form()  # read once: the same form, every value of each field
     fields = sorted((key, str(value)) for key, value in sent.multi_items()
                     if key not in _IGNORED)
     text = "\0".join([str(user_id), request.url.path, *(f"{k}={v}" for k, v in fields)])

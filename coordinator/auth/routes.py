@@ -12,6 +12,7 @@ from coordinator.audit import service as audit
 from coordinator.auth import service
 from coordinator.auth.guards import requires_admin, requires_session
 from coordinator.auth.middleware import SESSION_COOKIE
+from coordinator.auth.once import once
 from coordinator.auth.roles import ROLE_LABELS, Role
 
 
@@ -82,27 +83,30 @@ class UserAdminController(Controller):
 
     @post("/")
     async def create(self, request: Request) -> Response:
-        form = await web.form_of(request)
-        try:
-            role = web.choice(form, "role", "Rolle", {r.value: r for r in Role})
-            user_id = await service.create_user(
-                web.text(form, "username", "Brugernavn", required=True, max_length=64),
-                web.text(form, "full_name", "Navn", required=True, max_length=200),
-                role,
-                raw if isinstance(raw := form.get("password"), str) else "",
-                email=web.text(form, "email", "E-mail", max_length=254),
-                phone=web.text(form, "phone", "Arbejdstelefon", max_length=40),
-                unit=web.text(form, "unit", "Enhed", max_length=100),
-            )
-        except (ValueError, web.UserError) as exc:
-            message = exc.message if isinstance(exc, web.UserError) else str(exc)
-            return web.render("auth/users.html", {
-                "users": await service.list_users(), "roles": ROLE_LABELS, "error": message,
-                "field": exc.field if isinstance(exc, (web.UserError, service.InvalidAccount)) else None,
-                "form": {k: v for k, v in form.items() if k != "password"}}, status=422)
-        await audit.record(web.user_of(request), "create", "bruger", user_id, None,
-                           form.get("username", ""), web.client_address(request))
-        return web.see_other(request, "/admin/users")
+        """A new account; the form sent twice (a double click) creates it once (``once``)."""
+        async def create_it() -> Response:
+            form = await web.form_of(request)
+            try:
+                role = web.choice(form, "role", "Rolle", {r.value: r for r in Role})
+                user_id = await service.create_user(
+                    web.text(form, "username", "Brugernavn", required=True, max_length=64),
+                    web.text(form, "full_name", "Navn", required=True, max_length=200),
+                    role,
+                    raw if isinstance(raw := form.get("password"), str) else "",
+                    email=web.text(form, "email", "E-mail", max_length=254),
+                    phone=web.text(form, "phone", "Arbejdstelefon", max_length=40),
+                    unit=web.text(form, "unit", "Enhed", max_length=100),
+                )
+            except (ValueError, web.UserError) as exc:
+                message = exc.message if isinstance(exc, web.UserError) else str(exc)
+                return web.render("auth/users.html", {
+                    "users": await service.list_users(), "roles": ROLE_LABELS, "error": message,
+                    "field": exc.field if isinstance(exc, (web.UserError, service.InvalidAccount)) else None,
+                    "form": {k: v for k, v in form.items() if k != "password"}}, status=422)
+            await audit.record(web.user_of(request), "create", "bruger", user_id, None,
+                               form.get("username", ""), web.client_address(request))
+            return web.see_other(request, "/admin/users")
+        return await once(request, create_it)
 
     @post("/{user_id:int}/active")
     async def set_active(self, request: Request, user_id: FromPath[int]) -> Response:

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 
 from coordinator import clock, web
 from coordinator.auth.guards import requires_case_worker
+from coordinator.auth.once import once
 from coordinator.auth.policy import Action
 from coordinator.families.service import load_family
 from coordinator.method import service
@@ -118,27 +119,31 @@ class HandleplanController(Controller):
 
     @post("/goals")
     async def create_goal(self, request: Request, family_id: FromPath[int]) -> Response:
+        """A new goal; the form sent twice (a double click) creates it once (``once``)."""
         family = await self._family(request, family_id, Action.WRITE)
-        form = await web.form_of(request)
-        parent = web.integer(form, "parent", "Hovedmål", required=False, minimum=1)
-        try:
-            goal_id = await service.create_goal(web.user_of(request), family, service.GoalInput(
-                title=web.text(form, "title", "Mål", required=True, max_length=300),
-                period=web.text(form, "period", "Gælder", max_length=16),
-                cadence=web.text(form, "cadence", "Evalueres", max_length=16),
-                starts_on=web.a_date(form, "starts_on", "Startdato"),
-                responsible=web.text(form, "responsible", "Ansvarlig", max_length=40),
-                description=web.text(form, "description", "Beskrivelse", max_length=4000),
-                parent_id=parent,
-                plan_item_id=web.integer(form, "plan_item", "Punkt i familiens plan",
-                                         required=False, minimum=1)),
-                web.client_address(request))
-        except web.UserError as refused:
-            if refused.status == 404:
-                raise
-            return await self._page(request, family, form, refused,
-                                    f"goal-{parent}" if parent else "goal")
-        return web.see_other(request, f"/families/{family_id}/handleplan#goal-{goal_id}")
+
+        async def create_it() -> Response:
+            form = await web.form_of(request)
+            parent = web.integer(form, "parent", "Hovedmål", required=False, minimum=1)
+            try:
+                goal_id = await service.create_goal(web.user_of(request), family, service.GoalInput(
+                    title=web.text(form, "title", "Mål", required=True, max_length=300),
+                    period=web.text(form, "period", "Gælder", max_length=16),
+                    cadence=web.text(form, "cadence", "Evalueres", max_length=16),
+                    starts_on=web.a_date(form, "starts_on", "Startdato"),
+                    responsible=web.text(form, "responsible", "Ansvarlig", max_length=40),
+                    description=web.text(form, "description", "Beskrivelse", max_length=4000),
+                    parent_id=parent,
+                    plan_item_id=web.integer(form, "plan_item", "Punkt i familiens plan",
+                                             required=False, minimum=1)),
+                    web.client_address(request))
+            except web.UserError as refused:
+                if refused.status == 404:
+                    raise
+                return await self._page(request, family, form, refused,
+                                        f"goal-{parent}" if parent else "goal")
+            return web.see_other(request, f"/families/{family_id}/handleplan#goal-{goal_id}")
+        return await once(request, create_it)
 
     @post("/goals/{goal_id:int}/evaluations")
     async def evaluate(self, request: Request, family_id: FromPath[int],

@@ -118,3 +118,42 @@ async def test_a_repeat_of_a_first_still_being_saved_is_told_so_not_saved_twice(
     assert repeat.status_code == 409 and "gemmes stadig" in repeat.text
     assert (await first).status_code == 303
     assert await Family.count() == 1
+
+
+async def test_an_agreement_a_goal_and_an_account_sent_twice_are_created_once(client):
+    from coordinator.agreements.tables import Agreement
+    from coordinator.auth.tables import User
+    from coordinator.method.tables import Goal
+    from coordinator.network.tables import Organisation
+
+    sara = await f.user()
+    family_id = await f.family(sara)
+    await f.login(client, sara)
+    partner = (await Organisation.insert(Organisation(
+        name="Sundhedsplejen", kind="health_visiting", sector="health")))[0]["id"]
+    agreement = {"title": "Aftale med Sundhedsplejen", "partner": str(partner),
+                 "period_start": "2025-01-01", "period_end": "2027-12-31",
+                 "evaluation_months": "3", "status": "active", "purpose": "Fælles opfølgning",
+                 "party-0-organisation": str(partner), "party-0-contact_name": "Tove Testesen"}
+    sent = [await f.post_form(client, "/agreements/", agreement, page="/agreements/new")
+            for _ in range(2)]
+    assert [r.status_code for r in sent] == [303, 303]
+    assert sent[0].headers["location"] == sent[1].headers["location"]
+    assert await Agreement.count() == 1
+
+    base = f"/families/{family_id}/handleplan"
+    goal = {"title": "Drengen kommer i skole hver dag", "period": "stay", "cadence": "monthly",
+            "starts_on": clock.today().isoformat()}
+    for _ in range(2):
+        assert (await f.post_form(client, f"{base}/goals", goal, page=f"{base}/")
+                ).status_code == 303
+    assert await Goal.count() == 1
+
+    await f.login(client, await f.user("admin"))
+    accounts = await User.count()
+    account = {"username": "nyansat", "full_name": "Ny Ansat", "role": "socialraadgiver",
+               "password": "en-lang-adgangskode-2026"}
+    for _ in range(2):
+        assert (await f.post_form(client, "/admin/users/", account, page="/admin/users/")
+                ).status_code == 303
+    assert await User.count() == accounts + 1
